@@ -1,0 +1,181 @@
+//! The one error type of mlpipe.
+//!
+//! Every variant that comes from user input names the stage (or file) and the column (or
+//! line), and its message says what would be valid. Messages are part of the API: the
+//! tests pin their text.
+
+use std::path::PathBuf;
+
+use arrow::datatypes::DataType;
+use arrow::error::ArrowError;
+
+/// `Result` with [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in mlpipe.
+///
+/// User errors (a bad parameter, a missing column, a null value, an unreadable file) have
+/// their own structured variants; [`Error::Internal`] is reserved for bugs.
+///
+/// # Examples
+/// ```
+/// use mlpipe::Error;
+/// let err = Error::ColumnNotFound {
+///     stage: "VectorAssembler",
+///     column: "tenur".into(),
+///     available: vec!["tenure".into(), "churn".into()],
+/// };
+/// assert_eq!(
+///     err.to_string(),
+///     "VectorAssembler: column `tenur` not found; available columns: [\"tenure\", \"churn\"]"
+/// );
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A parameter value breaks its constraint.
+    #[error("{stage}: parameter `{param}` must be {expected}, got {got}")]
+    InvalidParam {
+        /// Stage the parameter belongs to.
+        stage: &'static str,
+        /// Spark's name of the parameter (`regParam`).
+        param: String,
+        /// What a valid value looks like.
+        expected: String,
+        /// The value given.
+        got: String,
+    },
+    /// A parameter name the stage does not have.
+    #[error("{stage}: unknown parameter `{param}`; valid parameters are: {valid:?}")]
+    UnknownParam {
+        /// Stage asked.
+        stage: &'static str,
+        /// The unknown name.
+        param: String,
+        /// The names the stage has, sorted.
+        valid: Vec<String>,
+    },
+    /// An input column does not exist.
+    #[error("{stage}: column `{column}` not found; available columns: {available:?}")]
+    ColumnNotFound {
+        /// Stage that needed the column.
+        stage: &'static str,
+        /// The missing column.
+        column: String,
+        /// The columns that do exist, in schema order.
+        available: Vec<String>,
+    },
+    /// An input column has a type the stage cannot use.
+    #[error("{stage}: column `{column}` has type {found}, expected {expected}")]
+    ColumnType {
+        /// Stage that read the column.
+        stage: &'static str,
+        /// The column.
+        column: String,
+        /// What the stage accepts.
+        expected: String,
+        /// The column's actual Arrow type.
+        found: DataType,
+    },
+    /// The output column of a stage is already in the input.
+    #[error("{stage}: output column `{column}` already exists; choose another output column name or drop the existing column first")]
+    ColumnExists {
+        /// Stage that would write the column.
+        stage: &'static str,
+        /// The clashing column name.
+        column: String,
+    },
+    /// A vector column has another length than the stage expects.
+    #[error(
+        "{stage}: column `{column}` has {found} features per row, but {expected} are expected"
+    )]
+    FeatureCount {
+        /// Stage that read the column.
+        stage: &'static str,
+        /// The vector column.
+        column: String,
+        /// The length the stage needs.
+        expected: usize,
+        /// The length found.
+        found: usize,
+    },
+    /// A null, NaN or otherwise invalid value in a row, under a policy that rejects it.
+    #[error("{stage}: {what} in column `{column}` (partition {partition}, row {row}); {hint}")]
+    InvalidValue {
+        /// Stage that met the value.
+        stage: &'static str,
+        /// The column holding it.
+        column: String,
+        /// Partition index (0-based).
+        partition: usize,
+        /// Row index inside the partition (0-based).
+        row: usize,
+        /// What was wrong ("null value", "NaN", "label 2.5").
+        what: String,
+        /// What to do about it.
+        hint: String,
+    },
+    /// A stage was given no rows to learn from or to work on.
+    #[error("{stage}: the input has no rows; {hint}")]
+    EmptyInput {
+        /// Stage that needed data.
+        stage: &'static str,
+        /// What to do about it.
+        hint: String,
+    },
+    /// A malformed CSV record.
+    #[error("{path}: line {line}: {reason}")]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number in the file (the header is line 1).
+        line: usize,
+        /// What is wrong with the record.
+        reason: String,
+    },
+    /// A file or directory that cannot be read, written or parsed.
+    #[error("{path}: {reason}")]
+    File {
+        /// The path involved.
+        path: PathBuf,
+        /// What went wrong and what to do.
+        reason: String,
+    },
+    /// A pipeline-level problem (an empty pipeline, a stage of the wrong kind).
+    #[error("Pipeline: {0}")]
+    Pipeline(String),
+    /// Invalid arguments to a `DataFrame` operation.
+    #[error("DataFrame: {0}")]
+    Frame(String),
+    /// An error from Arrow that mlpipe could not attribute to a stage or file.
+    #[error(transparent)]
+    Arrow(#[from] ArrowError),
+    /// A bug in mlpipe.
+    #[error("internal error: {0}. This is a bug in mlpipe; please report it")]
+    Internal(String),
+}
+
+impl Error {
+    /// Shorthand for [`Error::InvalidParam`].
+    pub(crate) fn param(
+        stage: &'static str,
+        param: &str,
+        expected: impl Into<String>,
+        got: impl std::fmt::Display,
+    ) -> Self {
+        Error::InvalidParam {
+            stage,
+            param: param.to_string(),
+            expected: expected.into(),
+            got: got.to_string(),
+        }
+    }
+
+    /// Shorthand for [`Error::File`].
+    pub(crate) fn file(path: impl Into<PathBuf>, reason: impl std::fmt::Display) -> Self {
+        Error::File {
+            path: path.into(),
+            reason: reason.to_string(),
+        }
+    }
+}

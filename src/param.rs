@@ -1,0 +1,290 @@
+//! What every stage's params struct shares: by-name get/set through the JSON form,
+//! validation helpers, the `handleInvalid` policy, uids, and Spark's JSON for doubles.
+//!
+//! Each stage has one `XParams` struct whose serde names are Spark's param names
+//! (`regParam`, `inputCols`, ...). Its `Default` holds Spark's defaults, and `validate()`
+//! checks every constraint before any data is read. The JSON form is what the CLI, tuning
+//! and persistence use to get and set params by name.
+//!
+//! # Examples
+//! ```
+//! use mlpipe::param::Params;
+//! use mlpipe::feature::VectorAssemblerParams;
+//! let mut p = VectorAssemblerParams::default();
+//! p.set_param("handleInvalid", serde_json::json!("skip")).unwrap();
+//! assert_eq!(p.get_param("handleInvalid").unwrap(), "skip");
+//! let err = p.set_param("handleInvalid", serde_json::json!("drop")).unwrap_err();
+//! assert!(err.to_string().starts_with("VectorAssembler: parameter `handleInvalid` must be"));
+//! ```
+
+use std::fmt::Debug;
+
+use rand::Rng;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// The params struct of a stage: serde with Spark's names, defaults, validation, and
+/// by-name access through JSON.
+pub trait Params: Serialize + DeserializeOwned + Clone + Debug + Send + Sync + 'static {
+    /// The stage's name, used in error messages ("LogisticRegression").
+    const STAGE: &'static str;
+
+    /// Checks every constraint; called before any data is read.
+    fn validate(&self) -> Result<()>;
+
+    /// The params as a JSON object keyed by Spark's param names.
+    fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// The sorted names of all params.
+    fn param_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = match self.to_json() {
+            Value::Object(m) => m.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        names.sort();
+        names
+    }
+
+    /// The JSON value of param `name`.
+    ///
+    /// # Errors
+    /// [`Error::UnknownParam`] listing the valid names.
+    fn get_param(&self, name: &str) -> Result<Value> {
+        match self.to_json() {
+            Value::Object(m) if m.contains_key(name) => Ok(m[name].clone()),
+            _ => Err(Error::UnknownParam {
+                stage: Self::STAGE,
+                param: name.to_string(),
+                valid: self.param_names(),
+            }),
+        }
+    }
+
+    /// Sets param `name` from JSON and checks its constraint; on error nothing changes.
+    ///
+    /// # Errors
+    /// [`Error::UnknownParam`] for a name the stage lacks; [`Error::InvalidParam`] for a
+    /// value of the wrong type or out of range.
+    fn set_param(&mut self, name: &str, value: Value) -> Result<()> {
+        let mut obj = match self.to_json() {
+            Value::Object(m) => m,
+            _ => {
+                return Err(Error::Internal(format!(
+                    "{} params are not a JSON object",
+                    Self::STAGE
+                )))
+            }
+        };
+        if !obj.contains_key(name) {
+            return Err(Error::UnknownParam {
+                stage: Self::STAGE,
+                param: name.to_string(),
+                valid: self.param_names(),
+            });
+        }
+        obj.insert(name.to_string(), value.clone());
+        let new: Self = serde_json::from_value(Value::Object(obj)).map_err(|e| {
+            let reason = e.to_string();
+            let reason = reason
+                .split(" at line")
+                .next()
+                .unwrap_or(&reason)
+                .to_string();
+            Error::param(
+                Self::STAGE,
+                name,
+                format!("a valid value ({reason})"),
+                &value,
+            )
+        })?;
+        // Like Spark, a set checks that one param's constraint; problems with other params
+        // (say, required ones not set yet) surface when the stage is used.
+        match new.validate() {
+            Err(Error::InvalidParam { param, .. }) if param != name => {}
+            Err(e @ Error::InvalidParam { .. }) => return Err(e),
+            _ => {}
+        }
+        *self = new;
+        Ok(())
+    }
+}
+
+/// What a stage does with an invalid value (null, NaN, an unseen category): Spark's
+/// `handleInvalid` param.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HandleInvalid {
+    /// Fail with an error naming the row (Spark's default).
+    #[default]
+    Error,
+    /// Drop the row.
+    Skip,
+    /// Keep the row with a stand-in value (NaN, or an extra category).
+    Keep,
+}
+
+impl HandleInvalid {
+    /// Spark's string for the policy.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HandleInvalid::Error => "error",
+            HandleInvalid::Skip => "skip",
+            HandleInvalid::Keep => "keep",
+        }
+    }
+}
+
+/// A new uid in Spark's form: `prefix` + `_` + 12 random hex digits.
+///
+/// # Examples
+/// ```
+/// let uid = mlpipe::param::random_uid("vecAssembler");
+/// assert!(uid.starts_with("vecAssembler_") && uid.len() == "vecAssembler_".len() + 12);
+/// ```
+pub fn random_uid(prefix: &str) -> String {
+    let x: u64 = rand::rng().random();
+    format!("{prefix}_{:012x}", x & 0xffff_ffff_ffff)
+}
+
+/// Fails unless `v >= lo`.
+pub fn check_at_least(stage: &'static str, param: &str, v: f64, lo: f64) -> Result<()> {
+    if v >= lo {
+        Ok(())
+    } else {
+        Err(Error::param(stage, param, format!(">= {lo}"), v))
+    }
+}
+
+/// Fails unless `lo <= v <= hi`.
+pub fn check_in_range(stage: &'static str, param: &str, v: f64, lo: f64, hi: f64) -> Result<()> {
+    if (lo..=hi).contains(&v) {
+        Ok(())
+    } else {
+        Err(Error::param(stage, param, format!("in [{lo}, {hi}]"), v))
+    }
+}
+
+/// Fails if `v` is empty.
+pub fn check_non_empty<T: Debug>(stage: &'static str, param: &str, v: &[T]) -> Result<()> {
+    if v.is_empty() {
+        Err(Error::param(stage, param, "a non-empty list", "[]"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Serde for doubles in Spark's param JSON: NaN and infinities are the strings `"NaN"`,
+/// `"Inf"` and `"-Inf"` (plain JSON numbers otherwise). Use with
+/// `#[serde(with = "mlpipe::param::spark_double")]`.
+pub mod spark_double {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes `v` as Spark does.
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_nan() {
+            s.serialize_str("NaN")
+        } else if *v == f64::INFINITY {
+            s.serialize_str("Inf")
+        } else if *v == f64::NEG_INFINITY {
+            s.serialize_str("-Inf")
+        } else {
+            s.serialize_f64(*v)
+        }
+    }
+
+    /// Reads a number or one of Spark's strings.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum NumOrStr {
+            Num(f64),
+            Str(String),
+        }
+        match NumOrStr::deserialize(d)? {
+            NumOrStr::Num(v) => Ok(v),
+            NumOrStr::Str(s) => super::parse_spark_double(&s).ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "expected a number, \"NaN\", \"Inf\" or \"-Inf\", got {s:?}"
+                ))
+            }),
+        }
+    }
+}
+
+/// Parses Spark's spelling of a non-finite double (and plain numbers given as strings).
+pub fn parse_spark_double(s: &str) -> Option<f64> {
+    match s {
+        "NaN" => Some(f64::NAN),
+        "Inf" | "Infinity" => Some(f64::INFINITY),
+        "-Inf" | "-Infinity" => Some(f64::NEG_INFINITY),
+        _ => s.parse().ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+    #[serde(rename_all = "camelCase")]
+    struct P {
+        reg_param: f64,
+        #[serde(with = "spark_double")]
+        missing_value: f64,
+    }
+    impl Params for P {
+        const STAGE: &'static str = "Test";
+        fn validate(&self) -> Result<()> {
+            check_at_least(Self::STAGE, "regParam", self.reg_param, 0.0)
+        }
+    }
+
+    #[test]
+    fn get_set_by_name() {
+        let mut p = P {
+            reg_param: 0.0,
+            missing_value: f64::NAN,
+        };
+        assert_eq!(p.get_param("missingValue").unwrap(), "NaN");
+        p.set_param("regParam", serde_json::json!(0.5)).unwrap();
+        assert_eq!(p.reg_param, 0.5);
+        let err = p
+            .set_param("regParam", serde_json::json!(-1.0))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Test: parameter `regParam` must be >= 0, got -1"
+        );
+        assert_eq!(p.reg_param, 0.5, "a failed set leaves the params unchanged");
+        let err = p.set_param("regparam", serde_json::json!(1.0)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Test: unknown parameter `regparam`; valid parameters are: [\"missingValue\", \"regParam\"]"
+        );
+        let err = p.set_param("regParam", serde_json::json!("a")).unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "Test: parameter `regParam` must be a valid value (invalid type: string"
+            ),
+            "{err}"
+        );
+        p.set_param("missingValue", serde_json::json!("-Inf"))
+            .unwrap();
+        assert_eq!(p.missing_value, f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn handle_invalid_json() {
+        assert_eq!(
+            serde_json::to_string(&HandleInvalid::Keep).unwrap(),
+            "\"keep\""
+        );
+        let h: HandleInvalid = serde_json::from_str("\"skip\"").unwrap();
+        assert_eq!(h, HandleInvalid::Skip);
+    }
+}
