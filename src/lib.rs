@@ -32,11 +32,14 @@
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+pub mod classification;
 pub mod error;
 pub mod feature;
 pub mod frame;
 pub mod param;
+pub mod optim;
 pub mod pipeline;
+pub mod stat;
 pub mod testing;
 
 pub use error::{Error, Result};

@@ -1,0 +1,570 @@
+//! Logistic regression with Spark's exact objective, optimiser and outputs.
+//!
+//! [`LogisticRegression`] fits binomial or multinomial models with elastic-net
+//! regularisation and instance weights (reference §2.9, §3). Training reads the feature
+//! column's row-major blocks in place: one statistics pass (means, standard deviations,
+//! label counts, input validation), then one fused loss-and-gradient pass per optimiser
+//! evaluation, parallel over fixed-size row blocks whose sums merge in a fixed order.
+
+mod model;
+mod params;
+
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, FixedSizeListArray, Float64Array};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use rayon::prelude::*;
+
+pub use model::{LogisticRegressionModel, TrainingSummary};
+pub use params::{Family, LogisticRegressionParams};
+
+use crate::error::{Error, Result};
+use crate::frame::{schema, vector, DataFrame};
+use crate::optim::logistic::{Block, LogisticLoss};
+use crate::optim::Lbfgs;
+use crate::param::{random_uid, Params};
+use crate::pipeline::{stage_params, Estimator, Stage};
+use crate::stat::FeatureSummary;
+
+/// Spark's `LogisticRegression` estimator.
+///
+/// Minimises the weighted mean log-loss plus `λ((1−α)/2‖β̃‖² + α‖β̃‖₁)` in the
+/// standardised space, with L-BFGS (OWL-QN when α > 0 and λ > 0), breeze's line searches
+/// and convergence test, so coefficients and iteration counts match Spark's.
+///
+/// # Examples
+/// ```
+/// # fn main() -> mlpipe::Result<()> {
+/// use mlpipe::prelude::*;
+/// use mlpipe::feature::VectorAssembler;
+/// use mlpipe::classification::LogisticRegression;
+///
+/// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
+/// let model = Pipeline::new()
+///     .with_transformer(VectorAssembler::new()
+///         .with_input_cols(&["tenure", "monthly_charges", "num_support_calls"])
+///         .with_output_col("features"))
+///     .with_estimator(LogisticRegression::new().with_label_col("churn").with_reg_param(0.1))
+///     .fit(&df)?;
+/// let lr = model.stage::<mlpipe::classification::LogisticRegressionModel>(1).unwrap();
+/// assert_eq!(lr.coefficients()?.len(), 3);
+/// let p = lr.predict_probability(&[12.0, 80.0, 2.0])?;
+/// assert!((p[0] + p[1] - 1.0).abs() < 1e-12);
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// Schema errors as for every stage; [`Error::InvalidValue`] naming the first bad row for
+/// a null or non-integer label, a negative or infinite weight, a null vector or a
+/// non-finite feature; [`Error::EmptyInput`] when no row has a positive weight.
+#[derive(Clone, Debug)]
+pub struct LogisticRegression {
+    uid: String,
+    params: LogisticRegressionParams,
+}
+
+impl Default for LogisticRegression {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Rows per block of the parallel passes: about 1 MB of features for 20 features. Fixed,
+/// so sums do not depend on the thread count.
+const BLOCK_BYTES: usize = 1 << 20;
+
+impl LogisticRegression {
+    /// Spark's uid prefix.
+    pub const UID_PREFIX: &'static str = "logreg";
+
+    /// A LogisticRegression with Spark's defaults.
+    pub fn new() -> Self {
+        Self::from_params(random_uid(Self::UID_PREFIX), LogisticRegressionParams::default())
+    }
+
+    /// A LogisticRegression with the given uid and params.
+    pub fn from_params(uid: impl Into<String>, params: LogisticRegressionParams) -> Self {
+        Self {
+            uid: uid.into(),
+            params,
+        }
+    }
+
+    /// The params.
+    pub fn params(&self) -> &LogisticRegressionParams {
+        &self.params
+    }
+
+    /// Feature vector column; default `"features"`.
+    pub fn with_features_col(mut self, c: &str) -> Self {
+        self.params.features_col = c.into();
+        self
+    }
+    /// Label column; default `"label"`.
+    pub fn with_label_col(mut self, c: &str) -> Self {
+        self.params.label_col = c.into();
+        self
+    }
+    /// Instance weight column; default none (all weights 1).
+    pub fn with_weight_col(mut self, c: &str) -> Self {
+        self.params.weight_col = Some(c.into());
+        self
+    }
+    /// Prediction column; default `"prediction"`, `""` disables it.
+    pub fn with_prediction_col(mut self, c: &str) -> Self {
+        self.params.prediction_col = c.into();
+        self
+    }
+    /// Probability column; default `"probability"`, `""` disables it.
+    pub fn with_probability_col(mut self, c: &str) -> Self {
+        self.params.probability_col = c.into();
+        self
+    }
+    /// Raw prediction column; default `"rawPrediction"`, `""` disables it.
+    pub fn with_raw_prediction_col(mut self, c: &str) -> Self {
+        self.params.raw_prediction_col = c.into();
+        self
+    }
+    /// Maximum iterations; default 100.
+    pub fn with_max_iter(mut self, v: usize) -> Self {
+        self.params.max_iter = v;
+        self
+    }
+    /// Regularisation strength λ >= 0; default 0.
+    pub fn with_reg_param(mut self, v: f64) -> Self {
+        self.params.reg_param = v;
+        self
+    }
+    /// Elastic-net mix α in [0, 1]; default 0 (L2).
+    pub fn with_elastic_net_param(mut self, v: f64) -> Self {
+        self.params.elastic_net_param = v;
+        self
+    }
+    /// Convergence tolerance >= 0; default 1e-6.
+    pub fn with_tol(mut self, v: f64) -> Self {
+        self.params.tol = v;
+        self
+    }
+    /// Fit intercepts; default true.
+    pub fn with_fit_intercept(mut self, v: bool) -> Self {
+        self.params.fit_intercept = v;
+        self
+    }
+    /// Penalise in the standardised space; default true.
+    pub fn with_standardization(mut self, v: bool) -> Self {
+        self.params.standardization = v;
+        self
+    }
+    /// Binary threshold in [0, 1]; default 0.5. Clears `thresholds`, as in Spark.
+    pub fn with_threshold(mut self, v: f64) -> Self {
+        self.params.threshold = v;
+        self.params.thresholds = None;
+        self
+    }
+    /// Per-class thresholds; take precedence over `threshold`.
+    pub fn with_thresholds(mut self, v: &[f64]) -> Self {
+        self.params.thresholds = Some(v.to_vec());
+        self
+    }
+    /// Model family; default `auto`.
+    pub fn with_family(mut self, f: Family) -> Self {
+        self.params.family = f;
+        self
+    }
+
+    /// Number of classes declared by a nominal ML attribute on the label field, if any.
+    fn label_metadata_classes(field: &Field) -> Option<usize> {
+        let raw = field.metadata().get(vector::ML_ATTR)?;
+        let v: serde_json::Value = serde_json::from_str(raw).ok()?;
+        if v.get("type").and_then(|t| t.as_str()) != Some("nominal") {
+            return None;
+        }
+        v.get("num_vals")
+            .and_then(|n| n.as_u64())
+            .map(|n| n as usize)
+            .or_else(|| v.get("vals").and_then(|a| a.as_array()).map(|a| a.len()))
+    }
+}
+
+/// One partition's inputs, labels and weights as `f64` (the features stay in Arrow).
+struct PartInput {
+    features: FixedSizeListArray,
+    labels: Float64Array,
+    weights: Option<Float64Array>,
+}
+
+/// Statistics of one block: feature moments and the weighted label histogram.
+struct BlockStats {
+    summary: FeatureSummary,
+    histogram: Vec<f64>,
+}
+
+impl Stage for LogisticRegression {
+    fn kind(&self) -> &'static str {
+        "LogisticRegression"
+    }
+    stage_params!();
+
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        self.params.validate()?;
+        let stage = LogisticRegressionParams::STAGE;
+        schema::require_numeric(input, stage, &self.params.label_col)?;
+        if let Some(w) = self.params.weight_col() {
+            schema::require_numeric(input, stage, w)?;
+        }
+        // The vector length of rawPrediction and probability is the number of classes,
+        // known for sure only after fitting: 2 unless the family is multinomial and the
+        // label's metadata declares the classes. The fitted model's schema is exact.
+        let (_, label) = schema::require_column(input, stage, &self.params.label_col)?;
+        let k = match (self.params.family, Self::label_metadata_classes(label)) {
+            (Family::Binomial, _) => 2,
+            (_, Some(k)) if k > 2 => k,
+            _ => 2,
+        };
+        model::output_schema(&self.params, input, None, k, stage)
+    }
+}
+
+impl Estimator for LogisticRegression {
+    type Model = LogisticRegressionModel;
+
+    fn fit(&self, df: &DataFrame) -> Result<LogisticRegressionModel> {
+        let stage = LogisticRegressionParams::STAGE;
+        self.transform_schema(df.schema())?;
+        let p = &self.params;
+        let (_, feat_field, n) = schema::require_vector(df.schema(), stage, &p.features_col)?;
+        let feature_names = vector::feature_names_or_default(feat_field);
+        let (_, label_field) = schema::require_column(df.schema(), stage, &p.label_col)?;
+        let meta_classes = Self::label_metadata_classes(label_field);
+
+        let parts = df.map_partitions(|_, b| {
+            let features = vector::as_vector(b.column_by_name(&p.features_col).ok_or_else(|| Error::Internal("features".into()))?)?.clone();
+            let labels = cast(b.column_by_name(&p.label_col).ok_or_else(|| Error::Internal("label".into()))?, &DataType::Float64)?
+                .as_primitive::<Float64Type>()
+                .clone();
+            let weights = match p.weight_col() {
+                Some(w) => Some(
+                    cast(b.column_by_name(w).ok_or_else(|| Error::Internal("weight".into()))?, &DataType::Float64)?
+                        .as_primitive::<Float64Type>()
+                        .clone(),
+                ),
+                None => None,
+            };
+            Ok(PartInput { features, labels, weights })
+        })?;
+
+        // Fixed-size row blocks over all partitions: (partition, first row, rows).
+        let block_rows = (BLOCK_BYTES / (8 * n.max(1))).max(64);
+        let mut spans = Vec::new();
+        for (pi, part) in parts.iter().enumerate() {
+            let rows = part.labels.len();
+            let mut r = 0;
+            while r < rows {
+                let len = block_rows.min(rows - r);
+                spans.push((pi, r, len));
+                r += len;
+            }
+        }
+
+        // Statistics pass: validate every row, summarise features and labels.
+        let stats = spans
+            .par_iter()
+            .map(|&(pi, r0, len)| block_stats(&parts[pi], pi, r0, len, n, p))
+            .collect::<Result<Vec<BlockStats>>>()?;
+        let mut summary = FeatureSummary::empty(n);
+        let mut histogram: Vec<f64> = Vec::new();
+        for s in &stats {
+            summary.merge(&s.summary);
+            if s.histogram.len() > histogram.len() {
+                histogram.resize(s.histogram.len(), 0.0);
+            }
+            for (h, v) in histogram.iter_mut().zip(&s.histogram) {
+                *h += v;
+            }
+        }
+        drop(stats);
+        if summary.count == 0 {
+            return Err(Error::EmptyInput {
+                stage,
+                hint: if df.num_rows() == 0 {
+                    "fit needs at least one row".into()
+                } else {
+                    "every row has weight 0; fit needs at least one row with a positive weight".into()
+                },
+            });
+        }
+
+        let num_classes = match meta_classes {
+            Some(m) if m >= histogram.len() => m,
+            Some(m) => {
+                return Err(Error::InvalidValue {
+                    stage,
+                    column: p.label_col.clone(),
+                    partition: 0,
+                    row: 0,
+                    what: format!("label metadata declares {m} classes, but label {} occurs", histogram.len() - 1),
+                    hint: "refit the indexer that produced the labels, or drop the column's metadata".into(),
+                })
+            }
+            None => histogram.len(),
+        };
+        let multinomial = match p.family {
+            Family::Multinomial => true,
+            Family::Binomial => {
+                if num_classes > 2 {
+                    return Err(Error::param(
+                        stage,
+                        "family",
+                        format!("\"multinomial\" or \"auto\" for {num_classes} classes (binomial supports 1 or 2 outcome classes)"),
+                        "\"binomial\"",
+                    ));
+                }
+                false
+            }
+            Family::Auto => num_classes > 2,
+        };
+        let c = if multinomial { num_classes } else { 1 };
+        if let Some(ts) = &p.thresholds {
+            if ts.len() != num_classes {
+                return Err(Error::param(
+                    stage,
+                    "thresholds",
+                    format!("a list of {num_classes} values, one per class"),
+                    format!("{ts:?}"),
+                ));
+            }
+        }
+
+        let nonzero_classes = histogram.iter().filter(|h| **h != 0.0).count();
+        if nonzero_classes == 1 && p.fit_intercept {
+            // Spark: no optimisation; zero coefficients and an infinite intercept.
+            let observed = histogram.iter().position(|h| *h != 0.0).unwrap_or(0);
+            tracing::warn!(
+                label = observed,
+                "all labels are the same class; the model predicts it everywhere (coefficients 0, intercept infinite)"
+            );
+            let intercepts = if multinomial {
+                (0..c).map(|k| if k == observed { f64::INFINITY } else { 0.0 }).collect()
+            } else if num_classes == 2 {
+                vec![f64::INFINITY]
+            } else {
+                vec![f64::NEG_INFINITY]
+            };
+            return Ok(LogisticRegressionModel::new(
+                self.uid.clone(),
+                p.clone(),
+                vec![0.0; c * n],
+                intercepts,
+                num_classes,
+                multinomial,
+            )
+            .with_summary(TrainingSummary::new(vec![0.0], feature_names)));
+        }
+        if nonzero_classes == 1 {
+            tracing::warn!("all labels are the same class and fitIntercept is false: dangerous ground, the optimiser may not converge");
+        }
+
+        let mean = summary.mean();
+        let std = summary.std();
+        let inv_std: Vec<f64> = std.iter().map(|s| if *s != 0.0 { 1.0 / s } else { 0.0 }).collect();
+        if !p.fit_intercept && std.iter().zip(&mean).any(|(s, m)| *s == 0.0 && *m != 0.0) {
+            tracing::warn!("fitting without an intercept on data with a constant non-zero column: its coefficient will be 0 (as R glmnet, unlike LIBSVM)");
+        }
+        let fit_with_mean = p.fit_intercept;
+        let scaled_mean: Vec<f64> = if fit_with_mean {
+            mean.iter().zip(&inv_std).map(|(m, i)| m * i).collect()
+        } else {
+            Vec::new()
+        };
+        let reg_l1 = p.elastic_net_param * p.reg_param;
+        let reg_l2 = (1.0 - p.elastic_net_param) * p.reg_param;
+
+        let dim = c * n + if p.fit_intercept { c } else { 0 };
+        let mut x0 = vec![0.0; dim];
+        if p.fit_intercept {
+            if multinomial {
+                let raw: Vec<f64> = (0..c).map(|k| histogram.get(k).copied().unwrap_or(0.0).ln_1p()).collect();
+                let avg = raw.iter().sum::<f64>() / c as f64;
+                for k in 0..c {
+                    x0[n * c + k] = raw[k] - avg;
+                }
+            } else if histogram.len() >= 2 {
+                x0[n] = (histogram[1] / histogram[0]).ln();
+            }
+        }
+
+        let blocks: Vec<Block<'_>> = spans
+            .iter()
+            .map(|&(pi, r0, len)| {
+                let part = &parts[pi];
+                let vals = vector::dense_values(&part.features)?;
+                Ok(Block {
+                    x: &vals[r0 * n..(r0 + len) * n],
+                    y: &part.labels.values()[r0..r0 + len],
+                    w: part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]),
+                })
+            })
+            .collect::<Result<_>>()?;
+        let mut loss = LogisticLoss {
+            blocks,
+            num_features: n,
+            num_sets: c,
+            fit_intercept: p.fit_intercept,
+            inv_std: inv_std.clone(),
+            scaled_mean: scaled_mean.clone(),
+            weight_sum: summary.weight_sum,
+            reg_l2,
+            standardization: p.standardization,
+        };
+        let mut opt = Lbfgs::new(p.max_iter, 10, p.tol);
+        if reg_l1 > 0.0 {
+            let l1: Vec<f64> = (0..dim)
+                .map(|i| {
+                    if i >= n * c {
+                        0.0
+                    } else if p.standardization {
+                        reg_l1
+                    } else if std[i / c] != 0.0 {
+                        reg_l1 / std[i / c]
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            opt = opt.with_l1(l1);
+        }
+        let start = std::time::Instant::now();
+        let min = opt.minimize(&mut loss, x0, |it| {
+            tracing::info!(
+                iteration = it.iteration,
+                objective = it.objective,
+                gradient_norm = it.gradient_norm,
+                "LogisticRegression iteration"
+            );
+        })?;
+        tracing::info!(
+            iterations = min.objective_history.len() - 1,
+            evaluations = min.evaluations,
+            reason = ?min.reason,
+            seconds = start.elapsed().as_secs_f64(),
+            "LogisticRegression converged"
+        );
+
+        // Back from the optimiser's scaled, centred, column-major layout.
+        let mut sol = min.x;
+        if fit_with_mean {
+            for k in 0..c {
+                let shift: f64 = (0..n).map(|j| sol[j * c + k] * scaled_mean[j]).sum();
+                sol[n * c + k] -= shift;
+            }
+        }
+        let mut coef = vec![0.0; c * n];
+        for k in 0..c {
+            for j in 0..n {
+                if std[j] != 0.0 {
+                    coef[k * n + j] = sol[j * c + k] / std[j];
+                }
+            }
+        }
+        let mut intercepts: Vec<f64> = if p.fit_intercept {
+            (0..c).map(|k| sol[n * c + k]).collect()
+        } else {
+            vec![0.0; c]
+        };
+        if multinomial {
+            if p.reg_param == 0.0 {
+                for j in 0..n {
+                    let avg = (0..c).map(|k| coef[k * n + j]).sum::<f64>() / c as f64;
+                    for k in 0..c {
+                        coef[k * n + j] -= avg;
+                    }
+                }
+            }
+            if p.fit_intercept {
+                let avg = intercepts.iter().sum::<f64>() / c as f64;
+                for b in intercepts.iter_mut() {
+                    *b -= avg;
+                }
+            }
+        }
+        let mut summary = TrainingSummary::new(min.objective_history, feature_names);
+        summary.stop_reason = Some(min.reason);
+        summary.evaluations = min.evaluations;
+        Ok(LogisticRegressionModel::new(self.uid.clone(), p.clone(), coef, intercepts, num_classes, multinomial)
+            .with_summary(summary))
+    }
+}
+
+/// Validates and summarises rows `r0..r0+len` of one partition.
+fn block_stats(
+    part: &PartInput,
+    pi: usize,
+    r0: usize,
+    len: usize,
+    n: usize,
+    p: &LogisticRegressionParams,
+) -> Result<BlockStats> {
+    let stage = LogisticRegressionParams::STAGE;
+    let bad = |column: &str, row: usize, what: String, hint: &str| Error::InvalidValue {
+        stage,
+        column: column.to_string(),
+        partition: pi,
+        row,
+        what,
+        hint: hint.to_string(),
+    };
+    let label_hint = "labels must be whole numbers 0, 1, ..., k-1; index string or arbitrary labels with StringIndexer first";
+    let feat_hint = "feature values must be finite; impute them (Imputer) or drop such rows (VectorAssembler with handleInvalid=skip)";
+    let labels = &part.labels;
+    let values = vector::dense_values(&part.features)?;
+    let mut histogram: Vec<f64> = Vec::new();
+    for r in r0..r0 + len {
+        if labels.is_null(r) {
+            return Err(bad(&p.label_col, r, "null label".into(), label_hint));
+        }
+        let y = labels.value(r);
+        if !(y >= 0.0 && y < i32::MAX as f64 && y.fract() == 0.0) {
+            return Err(bad(&p.label_col, r, format!("label {y}"), label_hint));
+        }
+        let w = match &part.weights {
+            Some(ws) => {
+                if ws.is_null(r) {
+                    return Err(bad(p.weight_col().unwrap_or(""), r, "null weight".into(), "weights must be finite and >= 0"));
+                }
+                let w = ws.value(r);
+                if !(w >= 0.0 && w.is_finite()) {
+                    return Err(bad(p.weight_col().unwrap_or(""), r, format!("weight {w}"), "weights must be finite and >= 0"));
+                }
+                w
+            }
+            None => 1.0,
+        };
+        if part.features.is_null(r) {
+            return Err(bad(&p.features_col, r, "null vector".into(), feat_hint));
+        }
+        if let Some(v) = values[r * n..(r + 1) * n].iter().find(|v| !v.is_finite()) {
+            return Err(bad(&p.features_col, r, format!("feature value {v}"), feat_hint));
+        }
+        if w > 0.0 {
+            let k = y as usize;
+            if k >= histogram.len() {
+                histogram.resize(k + 1, 0.0);
+            }
+            histogram[k] += w;
+        }
+    }
+    let summary = FeatureSummary::from_block(
+        &values[r0 * n..(r0 + len) * n],
+        n,
+        part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]),
+    );
+    Ok(BlockStats { summary, histogram })
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn has<T: Send + Sync>() {}
+    has::<LogisticRegression>();
+    has::<Arc<LogisticRegressionModel>>();
+}

@@ -1,0 +1,436 @@
+//! [`LogisticRegressionModel`] and its [`TrainingSummary`].
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, Float64Array, RecordBatch};
+use arrow::datatypes::{DataType, Field, Schema};
+
+use super::params::LogisticRegressionParams;
+use crate::error::{Error, Result};
+use crate::frame::{schema, vector, DataFrame};
+use crate::optim::StopReason;
+use crate::param::Params;
+use crate::pipeline::{stage_params, Model, Stage, Transformer};
+
+/// What training recorded (Spark's `LogisticRegressionTrainingSummary`, the parts that
+/// do not need the evaluators).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainingSummary {
+    /// The objective at every optimiser state, the initial one included.
+    pub objective_history: Vec<f64>,
+    /// `objective_history.len() - 1`.
+    pub total_iterations: usize,
+    /// Names of the features, from the feature column's metadata (`<col>_<i>` when absent).
+    pub feature_names: Vec<String>,
+    /// Why the optimiser stopped (`None` when no optimisation ran).
+    pub stop_reason: Option<StopReason>,
+    /// Number of loss-and-gradient passes over the data.
+    pub evaluations: usize,
+}
+
+impl TrainingSummary {
+    pub(crate) fn new(objective_history: Vec<f64>, feature_names: Vec<String>) -> Self {
+        Self {
+            total_iterations: objective_history.len().saturating_sub(1),
+            objective_history,
+            feature_names,
+            stop_reason: None,
+            evaluations: 0,
+        }
+    }
+}
+
+/// A fitted logistic regression (Spark's `LogisticRegressionModel`).
+///
+/// Holds a `C × F` coefficient matrix (C = 1 for binomial, K for multinomial) and `C`
+/// intercepts. Besides `transform`, it scores single rows without a DataFrame:
+/// [`predict`](Self::predict), [`predict_probability`](Self::predict_probability) and
+/// [`predict_raw`](Self::predict_raw).
+///
+/// # Examples
+/// ```
+/// use mlpipe::classification::{LogisticRegressionModel, LogisticRegressionParams};
+/// let m = LogisticRegressionModel::new("logreg_1", LogisticRegressionParams::default(),
+///     vec![2.0, -1.0], vec![0.5], 2, false);
+/// assert_eq!(m.predict(&[1.0, 1.0]).unwrap(), 1.0);          // margin 1.5
+/// assert_eq!(m.predict_raw(&[0.0, 0.5]).unwrap(), vec![-0.0, 0.0]); // margin 0 predicts 0
+/// assert_eq!(m.predict(&[0.0, 0.5]).unwrap(), 0.0);
+/// ```
+#[derive(Clone, Debug)]
+pub struct LogisticRegressionModel {
+    uid: String,
+    params: LogisticRegressionParams,
+    coefficients: Vec<f64>,
+    intercepts: Vec<f64>,
+    num_classes: usize,
+    num_features: usize,
+    multinomial: bool,
+    summary: Option<TrainingSummary>,
+}
+
+impl PartialEq for LogisticRegressionModel {
+    fn eq(&self, o: &Self) -> bool {
+        self.params == o.params
+            && self.coefficients == o.coefficients
+            && self.intercepts == o.intercepts
+            && self.num_classes == o.num_classes
+            && self.multinomial == o.multinomial
+    }
+}
+
+/// Checks the input and appends the model's output fields (those with non-empty names):
+/// rawPrediction and probability vectors of length `k`, then prediction.
+pub(super) fn output_schema(
+    p: &LogisticRegressionParams,
+    input: &Schema,
+    expected_features: Option<usize>,
+    k: usize,
+    stage: &'static str,
+) -> Result<Schema> {
+    let (_, _, n) = schema::require_vector(input, stage, &p.features_col)?;
+    if let Some(expected) = expected_features {
+        if n != expected {
+            return Err(Error::FeatureCount {
+                stage,
+                column: p.features_col.clone(),
+                expected,
+                found: n,
+            });
+        }
+    }
+    let mut out = input.clone();
+    if !p.raw_prediction_col.is_empty() {
+        out = schema::append_field(&out, stage, vector::vector_field(&p.raw_prediction_col, k, false))?;
+    }
+    if !p.probability_col.is_empty() {
+        out = schema::append_field(&out, stage, vector::vector_field(&p.probability_col, k, false))?;
+    }
+    if !p.prediction_col.is_empty() {
+        out = schema::append_field(&out, stage, Field::new(&p.prediction_col, DataType::Float64, false))?;
+    }
+    Ok(out)
+}
+
+impl LogisticRegressionModel {
+    /// A model from its fitted values: `coefficients` is `C × F` row-major (C = 1 unless
+    /// `multinomial`), `intercepts` has C entries.
+    pub fn new(
+        uid: impl Into<String>,
+        params: LogisticRegressionParams,
+        coefficients: Vec<f64>,
+        intercepts: Vec<f64>,
+        num_classes: usize,
+        multinomial: bool,
+    ) -> Self {
+        let c = intercepts.len().max(1);
+        Self {
+            uid: uid.into(),
+            params,
+            num_features: coefficients.len() / c,
+            coefficients,
+            intercepts,
+            num_classes,
+            multinomial,
+            summary: None,
+        }
+    }
+
+    pub(crate) fn with_summary(mut self, s: TrainingSummary) -> Self {
+        self.summary = Some(s);
+        self
+    }
+
+    /// The params the model was fitted with (and transforms with).
+    pub fn params(&self) -> &LogisticRegressionParams {
+        &self.params
+    }
+
+    /// Sets the binary threshold used by `transform` and `predict`.
+    pub fn with_threshold(mut self, t: f64) -> Self {
+        self.params.threshold = t;
+        self.params.thresholds = None;
+        self
+    }
+
+    /// Number of classes.
+    pub fn num_classes(&self) -> usize {
+        self.num_classes
+    }
+
+    /// Number of features.
+    pub fn num_features(&self) -> usize {
+        self.num_features
+    }
+
+    /// Whether this is a multinomial model.
+    pub fn is_multinomial(&self) -> bool {
+        self.multinomial
+    }
+
+    /// The `C × F` coefficient matrix, row-major.
+    pub fn coefficient_matrix(&self) -> &[f64] {
+        &self.coefficients
+    }
+
+    /// The C intercepts.
+    pub fn intercept_vector(&self) -> &[f64] {
+        &self.intercepts
+    }
+
+    /// The coefficients of a binomial model.
+    ///
+    /// # Errors
+    /// For a multinomial model (use [`coefficient_matrix`](Self::coefficient_matrix)).
+    pub fn coefficients(&self) -> Result<&[f64]> {
+        if self.multinomial {
+            return Err(Error::param(
+                LogisticRegressionParams::STAGE,
+                "family",
+                "binomial for coefficients(); multinomial models have a matrix, use coefficient_matrix()",
+                "multinomial",
+            ));
+        }
+        Ok(&self.coefficients)
+    }
+
+    /// The intercept of a binomial model.
+    ///
+    /// # Errors
+    /// For a multinomial model (use [`intercept_vector`](Self::intercept_vector)).
+    pub fn intercept(&self) -> Result<f64> {
+        self.coefficients()?;
+        Ok(self.intercepts[0])
+    }
+
+    /// The training summary, if the model was fitted in this process (it is not saved).
+    pub fn summary(&self) -> Option<&TrainingSummary> {
+        self.summary.as_ref()
+    }
+
+    /// `(feature name, coefficient)` for a binomial model, in feature order.
+    pub fn coefficients_by_name(&self) -> Option<Vec<(String, f64)>> {
+        let s = self.summary.as_ref()?;
+        if self.multinomial {
+            return None;
+        }
+        Some(s.feature_names.iter().cloned().zip(self.coefficients.iter().copied()).collect())
+    }
+
+    fn check_len(&self, x: &[f64]) -> Result<()> {
+        if x.len() != self.num_features {
+            return Err(Error::FeatureCount {
+                stage: "LogisticRegressionModel",
+                column: self.params.features_col.clone(),
+                expected: self.num_features,
+                found: x.len(),
+            });
+        }
+        Ok(())
+    }
+
+    fn margin(&self, k: usize, x: &[f64]) -> f64 {
+        let row = &self.coefficients[k * self.num_features..(k + 1) * self.num_features];
+        row.iter().zip(x).map(|(a, b)| a * b).sum::<f64>() + self.intercepts[k]
+    }
+
+    /// Writes the raw prediction of `x` into `raw` (length K).
+    fn raw_into(&self, x: &[f64], raw: &mut [f64]) {
+        if self.multinomial {
+            for (k, r) in raw.iter_mut().enumerate() {
+                *r = self.margin(k, x);
+            }
+        } else {
+            let m = self.margin(0, x);
+            raw[0] = -m;
+            raw[1] = m;
+        }
+    }
+
+    fn raw_to_probability(&self, raw: &[f64], prob: &mut [f64]) {
+        if self.multinomial {
+            softmax(raw, prob);
+        } else {
+            prob[0] = 1.0 / (1.0 + (-raw[0]).exp());
+            prob[1] = 1.0 - prob[0];
+        }
+    }
+
+    fn raw_to_prediction(&self, raw: &[f64], prob: &[f64]) -> f64 {
+        if !self.multinomial {
+            let t = self.params.effective_threshold();
+            let raw_threshold = if t == 0.0 {
+                f64::NEG_INFINITY
+            } else if t == 1.0 {
+                f64::INFINITY
+            } else {
+                (t / (1.0 - t)).ln()
+            };
+            return if raw[1] > raw_threshold { 1.0 } else { 0.0 };
+        }
+        match &self.params.thresholds {
+            Some(ts) if ts.len() == prob.len() => {
+                argmax(prob.iter().zip(ts).map(|(p, t)| if *t == 0.0 { if *p == 0.0 { f64::NAN } else { f64::INFINITY } } else { p / t }))
+            }
+            _ => argmax(raw.iter().copied()),
+        }
+    }
+
+    /// The raw prediction (margins) of one row: `[-m, m]` for binomial, `W x + b` for
+    /// multinomial.
+    pub fn predict_raw(&self, x: &[f64]) -> Result<Vec<f64>> {
+        self.check_len(x)?;
+        let mut raw = vec![0.0; self.output_len()];
+        self.raw_into(x, &mut raw);
+        Ok(raw)
+    }
+
+    /// The class probabilities of one row.
+    pub fn predict_probability(&self, x: &[f64]) -> Result<Vec<f64>> {
+        let raw = self.predict_raw(x)?;
+        let mut prob = vec![0.0; raw.len()];
+        self.raw_to_probability(&raw, &mut prob);
+        Ok(prob)
+    }
+
+    /// The predicted class of one row. A binomial margin of exactly 0 predicts 0.
+    pub fn predict(&self, x: &[f64]) -> Result<f64> {
+        self.check_len(x)?;
+        if !self.multinomial && self.params.thresholds.is_none() {
+            // The serving path: one dot product, no allocation.
+            let m = self.margin(0, x);
+            let t = self.params.threshold;
+            let raw_threshold = if t == 0.0 {
+                f64::NEG_INFINITY
+            } else if t == 1.0 {
+                f64::INFINITY
+            } else {
+                (t / (1.0 - t)).ln()
+            };
+            return Ok(if m > raw_threshold { 1.0 } else { 0.0 });
+        }
+        let raw = self.predict_raw(x)?;
+        let mut prob = vec![0.0; raw.len()];
+        self.raw_to_probability(&raw, &mut prob);
+        Ok(self.raw_to_prediction(&raw, &prob))
+    }
+
+    /// Length of the raw and probability vectors.
+    fn output_len(&self) -> usize {
+        if self.multinomial {
+            self.num_classes
+        } else {
+            2
+        }
+    }
+
+    fn outputs(&self, input: &Schema) -> Result<Schema> {
+        output_schema(
+            &self.params,
+            input,
+            Some(self.num_features),
+            self.output_len(),
+            "LogisticRegressionModel",
+        )
+    }
+
+    fn transform_batch(&self, part: usize, b: &RecordBatch) -> Result<Vec<ArrayRef>> {
+        let col = b
+            .column_by_name(&self.params.features_col)
+            .ok_or_else(|| Error::Internal("features column vanished".into()))?;
+        let feats = vector::as_vector(col.as_ref())?;
+        let vals = vector::dense_values(feats)?;
+        let (rows, n, k) = (b.num_rows(), self.num_features, self.output_len());
+        let mut raw = vec![0.0; rows * k];
+        let mut prob = vec![0.0; rows * k];
+        let mut pred = vec![0.0; rows];
+        for r in 0..rows {
+            if feats.is_null(r) {
+                return Err(Error::InvalidValue {
+                    stage: "LogisticRegressionModel",
+                    column: self.params.features_col.clone(),
+                    partition: part,
+                    row: r,
+                    what: "null vector".into(),
+                    hint: "drop such rows first (VectorAssembler with handleInvalid=skip)".into(),
+                });
+            }
+            let x = &vals[r * n..(r + 1) * n];
+            let (rr, pp) = (&mut raw[r * k..(r + 1) * k], &mut prob[r * k..(r + 1) * k]);
+            self.raw_into(x, rr);
+            self.raw_to_probability(rr, pp);
+            pred[r] = self.raw_to_prediction(rr, pp);
+        }
+        let mut out: Vec<ArrayRef> = Vec::new();
+        if !self.params.raw_prediction_col.is_empty() {
+            out.push(Arc::new(vector::vector_array(raw, k, None)?));
+        }
+        if !self.params.probability_col.is_empty() {
+            out.push(Arc::new(vector::vector_array(prob, k, None)?));
+        }
+        if !self.params.prediction_col.is_empty() {
+            out.push(Arc::new(Float64Array::from(pred)));
+        }
+        Ok(out)
+    }
+}
+
+fn softmax(raw: &[f64], out: &mut [f64]) {
+    if let Some(i) = raw.iter().position(|v| *v == f64::INFINITY) {
+        out.fill(0.0);
+        out[i] = 1.0;
+        return;
+    }
+    let max = raw.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let mut sum = 0.0;
+    for (o, r) in out.iter_mut().zip(raw) {
+        *o = (r - max).exp();
+        sum += *o;
+    }
+    for o in out.iter_mut() {
+        *o /= sum;
+    }
+}
+
+/// Index of the first maximum (NaN never wins).
+fn argmax(v: impl Iterator<Item = f64>) -> f64 {
+    let mut best = (0usize, f64::NEG_INFINITY);
+    for (i, x) in v.enumerate() {
+        if x > best.1 {
+            best = (i, x);
+        }
+    }
+    best.0 as f64
+}
+
+impl Stage for LogisticRegressionModel {
+    fn kind(&self) -> &'static str {
+        "LogisticRegressionModel"
+    }
+    stage_params!();
+
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        self.params.validate()?;
+        self.outputs(input)
+    }
+}
+
+impl Transformer for LogisticRegressionModel {
+    fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
+        let schema = Arc::new(self.outputs(df.schema())?);
+        let parts = df.map_partitions(|i, b| {
+            let mut cols = b.columns().to_vec();
+            cols.extend(self.transform_batch(i, b)?);
+            crate::frame::new_batch(schema.clone(), cols, b.num_rows())
+        })?;
+        DataFrame::try_new(schema, parts)
+    }
+    fn clone_box(&self) -> Box<dyn Transformer> {
+        Box::new(self.clone())
+    }
+}
+
+impl Model for LogisticRegressionModel {
+    fn clone_model(&self) -> Box<dyn Model> {
+        Box::new(self.clone())
+    }
+}

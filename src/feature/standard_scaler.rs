@@ -1,0 +1,285 @@
+//! [`StandardScaler`] and [`StandardScalerModel`]: standardise a vector column.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef};
+use arrow::datatypes::Schema;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::frame::{schema, vector, DataFrame};
+use crate::param::{random_uid, Params};
+use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
+use crate::stat::FeatureSummary;
+
+/// Params of [`StandardScaler`]; JSON names and defaults are Spark's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct StandardScalerParams {
+    /// Input vector column. Required.
+    pub input_col: String,
+    /// Output vector column. Spark's default `<uid>__output` is set by [`StandardScaler::new`].
+    pub output_col: String,
+    /// Centre to mean 0. Default **false**, as in Spark.
+    pub with_mean: bool,
+    /// Scale to unit sample standard deviation. Default true.
+    pub with_std: bool,
+}
+
+impl Default for StandardScalerParams {
+    fn default() -> Self {
+        Self {
+            input_col: String::new(),
+            output_col: String::new(),
+            with_mean: false,
+            with_std: true,
+        }
+    }
+}
+
+impl Params for StandardScalerParams {
+    const STAGE: &'static str = "StandardScaler";
+    fn validate(&self) -> Result<()> {
+        for (name, v) in [("inputCol", &self.input_col), ("outputCol", &self.output_col)] {
+            if v.is_empty() {
+                return Err(Error::param(Self::STAGE, name, "a non-empty column name", "\"\""));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Standardises a vector column (Spark's `StandardScaler`, reference §2.2).
+///
+/// `fit` makes one parallel pass over the input, summarising each row block's per-feature
+/// mean and squared deviations and merging them in a fixed order. The model maps
+/// `x` to `(x − mean) / std` (the parts enabled by `withMean` / `withStd`), with the sample
+/// standard deviation (n − 1); a feature with std 0 maps to 0.
+///
+/// # Examples
+/// ```
+/// # fn main() -> mlpipe::Result<()> {
+/// use mlpipe::prelude::*;
+/// use mlpipe::feature::{StandardScaler, VectorAssembler};
+/// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
+/// let df = VectorAssembler::new().with_input_cols(&["tenure", "f0"]).with_output_col("raw").transform(&df)?;
+/// let model = StandardScaler::new().with_input_col("raw").with_output_col("scaled").with_mean(true).fit(&df)?;
+/// let out = model.transform(&df)?;
+/// assert_eq!(model.mean().len(), 2);
+/// assert!(out.schema().field_with_name("scaled").is_ok());
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// [`Error::ColumnNotFound`], [`Error::ColumnType`] (input must be a vector column),
+/// [`Error::ColumnExists`], [`Error::EmptyInput`] at fit, and [`Error::FeatureCount`]
+/// when the model is applied to vectors of another length.
+#[derive(Clone, Debug)]
+pub struct StandardScaler {
+    uid: String,
+    params: StandardScalerParams,
+}
+
+impl Default for StandardScaler {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl StandardScaler {
+    /// Spark's uid prefix.
+    pub const UID_PREFIX: &'static str = "stdScal";
+
+    /// A StandardScaler with Spark's defaults.
+    pub fn new() -> Self {
+        let uid = random_uid(Self::UID_PREFIX);
+        let params = StandardScalerParams {
+            output_col: format!("{uid}__output"),
+            ..Default::default()
+        };
+        Self { uid, params }
+    }
+
+    /// A StandardScaler with the given uid and params.
+    pub fn from_params(uid: impl Into<String>, params: StandardScalerParams) -> Self {
+        Self { uid: uid.into(), params }
+    }
+
+    /// The params.
+    pub fn params(&self) -> &StandardScalerParams {
+        &self.params
+    }
+
+    /// Input vector column (required).
+    pub fn with_input_col(mut self, c: &str) -> Self {
+        self.params.input_col = c.into();
+        self
+    }
+    /// Output vector column; default `<uid>__output`.
+    pub fn with_output_col(mut self, c: &str) -> Self {
+        self.params.output_col = c.into();
+        self
+    }
+    /// Centre to mean 0; default false.
+    pub fn with_mean(mut self, v: bool) -> Self {
+        self.params.with_mean = v;
+        self
+    }
+    /// Scale to unit standard deviation; default true.
+    pub fn with_std(mut self, v: bool) -> Self {
+        self.params.with_std = v;
+        self
+    }
+}
+
+fn scaler_schema(p: &StandardScalerParams, input: &Schema, expected: Option<usize>, stage: &'static str) -> Result<Schema> {
+    p.validate()?;
+    let (_, field, n) = schema::require_vector(input, stage, &p.input_col)?;
+    if let Some(e) = expected {
+        if e != n {
+            return Err(Error::FeatureCount { stage, column: p.input_col.clone(), expected: e, found: n });
+        }
+    }
+    // Feature names carry over to the scaled column.
+    let names = vector::feature_names_or_default(field);
+    let out = vector::with_feature_names(vector::vector_field(&p.output_col, n, field.is_nullable()), &names);
+    schema::append_field(input, stage, out)
+}
+
+impl Stage for StandardScaler {
+    fn kind(&self) -> &'static str {
+        "StandardScaler"
+    }
+    stage_params!();
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        scaler_schema(&self.params, input, None, StandardScalerParams::STAGE)
+    }
+}
+
+/// Rows per summary block.
+const BLOCK_ROWS: usize = 8192;
+
+impl Estimator for StandardScaler {
+    type Model = StandardScalerModel;
+
+    fn fit(&self, df: &DataFrame) -> Result<StandardScalerModel> {
+        let stage = StandardScalerParams::STAGE;
+        self.transform_schema(df.schema())?;
+        let (_, _, n) = schema::require_vector(df.schema(), stage, &self.params.input_col)?;
+        let col = df.column(&self.params.input_col)?;
+        // (chunk, first row, rows) blocks, summarised in parallel, merged in order.
+        let mut spans = Vec::new();
+        for (ci, c) in col.chunks.iter().enumerate() {
+            let mut r = 0;
+            while r < c.len() {
+                let len = BLOCK_ROWS.min(c.len() - r);
+                spans.push((ci, r, len));
+                r += len;
+            }
+        }
+        let parts = spans
+            .par_iter()
+            .map(|&(ci, r0, len)| {
+                let arr = vector::as_vector(col.chunks[ci].as_ref())?;
+                if let Some(r) = (r0..r0 + len).find(|&r| arr.is_null(r)) {
+                    return Err(Error::InvalidValue {
+                        stage,
+                        column: self.params.input_col.clone(),
+                        partition: ci,
+                        row: r,
+                        what: "null vector".into(),
+                        hint: "drop such rows first (VectorAssembler with handleInvalid=skip)".into(),
+                    });
+                }
+                let vals = vector::dense_values(arr)?;
+                Ok(FeatureSummary::from_block(&vals[r0 * n..(r0 + len) * n], n, None))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let summary = FeatureSummary::merge_all(n, &parts);
+        if summary.count == 0 {
+            return Err(Error::EmptyInput { stage, hint: "fit needs at least one row".into() });
+        }
+        Ok(StandardScalerModel {
+            uid: self.uid.clone(),
+            params: self.params.clone(),
+            mean: summary.mean(),
+            std: summary.std(),
+        })
+    }
+}
+
+/// A fitted [`StandardScaler`]: the per-feature mean and sample standard deviation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StandardScalerModel {
+    uid: String,
+    params: StandardScalerParams,
+    mean: Vec<f64>,
+    std: Vec<f64>,
+}
+
+impl StandardScalerModel {
+    /// A model from its fitted values.
+    pub fn new(uid: impl Into<String>, params: StandardScalerParams, mean: Vec<f64>, std: Vec<f64>) -> Self {
+        Self { uid: uid.into(), params, mean, std }
+    }
+    /// The params.
+    pub fn params(&self) -> &StandardScalerParams {
+        &self.params
+    }
+    /// Per-feature mean.
+    pub fn mean(&self) -> &[f64] {
+        &self.mean
+    }
+    /// Per-feature sample standard deviation.
+    pub fn std(&self) -> &[f64] {
+        &self.std
+    }
+}
+
+impl Stage for StandardScalerModel {
+    fn kind(&self) -> &'static str {
+        "StandardScalerModel"
+    }
+    stage_params!();
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        scaler_schema(&self.params, input, Some(self.mean.len()), "StandardScalerModel")
+    }
+}
+
+impl Transformer for StandardScalerModel {
+    fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
+        let out_schema = self.transform_schema(df.schema())?;
+        let field = out_schema.field_with_name(&self.params.output_col)?.clone();
+        let n = self.mean.len();
+        let scale: Vec<f64> = self.std.iter().map(|s| if *s != 0.0 { 1.0 / s } else { 0.0 }).collect();
+        let shift: Vec<f64> = if self.params.with_mean { self.mean.clone() } else { vec![0.0; n] };
+        let scale: Vec<f64> = if self.params.with_std { scale } else { vec![1.0; n] };
+        let col = df.column(&self.params.input_col)?;
+        let chunks = col
+            .chunks
+            .par_iter()
+            .map(|c| {
+                let arr = vector::as_vector(c.as_ref())?;
+                let vals = vector::dense_values(arr)?;
+                let mut out = Vec::with_capacity(vals.len());
+                for row in vals.chunks_exact(n.max(1)).take(if n == 0 { 0 } else { arr.len() }) {
+                    for j in 0..n {
+                        out.push((row[j] - shift[j]) * scale[j]);
+                    }
+                }
+                Ok(Arc::new(vector::vector_array(out, n, arr.nulls().cloned())?) as ArrayRef)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        df.with_column(field, chunks)
+    }
+    fn clone_box(&self) -> Box<dyn Transformer> {
+        Box::new(self.clone())
+    }
+}
+
+impl Model for StandardScalerModel {
+    fn clone_model(&self) -> Box<dyn Model> {
+        Box::new(self.clone())
+    }
+}

@@ -1,0 +1,7 @@
+//! Optimisation: breeze-compatible L-BFGS / OWL-QN, and Spark's logistic loss evaluated
+//! in parallel over row blocks.
+
+mod lbfgs;
+pub mod logistic;
+
+pub use lbfgs::{DiffFunction, IterationInfo, Lbfgs, Minimum, StopReason};

@@ -1,0 +1,178 @@
+//! Mergeable per-feature summaries (Spark's `Summarizer`): weighted count, mean, M2, min,
+//! max. A summary is built per row block in two cache-resident passes (mean, then squared
+//! deviations), and blocks merge with Chan's formula in a fixed order, so results do not
+//! depend on the thread count.
+//!
+//! # Examples
+//! ```
+//! use mlpipe::stat::FeatureSummary;
+//! // two rows of two features, unit weights
+//! let s = FeatureSummary::from_block(&[1.0, 10.0, 3.0, 30.0], 2, None);
+//! assert_eq!(s.mean(), vec![2.0, 20.0]);
+//! assert_eq!(s.std(), vec![2f64.sqrt(), 200f64.sqrt()]); // sample std (n - 1)
+//! ```
+
+/// Weighted per-feature moments of a set of rows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeatureSummary {
+    /// Number of rows with a positive weight.
+    pub count: u64,
+    /// Sum of weights.
+    pub weight_sum: f64,
+    /// Sum of squared weights.
+    pub weight_sq_sum: f64,
+    /// Weighted mean per feature.
+    pub mean: Vec<f64>,
+    /// Weighted sum of squared deviations from the mean, per feature.
+    pub m2: Vec<f64>,
+    /// Minimum per feature (rows with positive weight).
+    pub min: Vec<f64>,
+    /// Maximum per feature (rows with positive weight).
+    pub max: Vec<f64>,
+}
+
+impl FeatureSummary {
+    /// The summary of no rows, for `n` features.
+    pub fn empty(n: usize) -> Self {
+        Self {
+            count: 0,
+            weight_sum: 0.0,
+            weight_sq_sum: 0.0,
+            mean: vec![0.0; n],
+            m2: vec![0.0; n],
+            min: vec![f64::INFINITY; n],
+            max: vec![f64::NEG_INFINITY; n],
+        }
+    }
+
+    /// Summarises a row-major block of `values.len() / n` rows. Rows whose weight is not
+    /// positive are ignored (Spark ignores zero-weight instances).
+    pub fn from_block(values: &[f64], n: usize, weights: Option<&[f64]>) -> Self {
+        let mut s = Self::empty(n);
+        if n == 0 {
+            return s;
+        }
+        let rows = values.len() / n;
+        let w = |i: usize| weights.map_or(1.0, |w| w[i]);
+        let mut sum = vec![0.0; n];
+        for i in 0..rows {
+            let wi = w(i);
+            if wi <= 0.0 {
+                continue;
+            }
+            s.count += 1;
+            s.weight_sum += wi;
+            s.weight_sq_sum += wi * wi;
+            let row = &values[i * n..(i + 1) * n];
+            for j in 0..n {
+                sum[j] += wi * row[j];
+                s.min[j] = s.min[j].min(row[j]);
+                s.max[j] = s.max[j].max(row[j]);
+            }
+        }
+        if s.weight_sum == 0.0 {
+            return s;
+        }
+        for j in 0..n {
+            s.mean[j] = sum[j] / s.weight_sum;
+        }
+        for i in 0..rows {
+            let wi = w(i);
+            if wi <= 0.0 {
+                continue;
+            }
+            let row = &values[i * n..(i + 1) * n];
+            for j in 0..n {
+                let d = row[j] - s.mean[j];
+                s.m2[j] += wi * d * d;
+            }
+        }
+        s
+    }
+
+    /// Merges `other` into `self` (Chan et al.'s parallel update).
+    pub fn merge(&mut self, other: &FeatureSummary) {
+        if other.weight_sum == 0.0 {
+            return;
+        }
+        if self.weight_sum == 0.0 {
+            *self = other.clone();
+            return;
+        }
+        let (wa, wb) = (self.weight_sum, other.weight_sum);
+        let w = wa + wb;
+        for j in 0..self.mean.len() {
+            let delta = other.mean[j] - self.mean[j];
+            self.mean[j] += delta * wb / w;
+            self.m2[j] += other.m2[j] + delta * delta * wa * wb / w;
+            self.min[j] = self.min[j].min(other.min[j]);
+            self.max[j] = self.max[j].max(other.max[j]);
+        }
+        self.count += other.count;
+        self.weight_sum = w;
+        self.weight_sq_sum += other.weight_sq_sum;
+    }
+
+    /// Merges summaries in the given order.
+    pub fn merge_all<'a>(n: usize, parts: impl IntoIterator<Item = &'a FeatureSummary>) -> Self {
+        let mut acc = Self::empty(n);
+        for p in parts {
+            acc.merge(p);
+        }
+        acc
+    }
+
+    /// The weighted mean per feature.
+    pub fn mean(&self) -> Vec<f64> {
+        self.mean.clone()
+    }
+
+    /// The unbiased weighted variance per feature, Spark's: `M2 / (W - Σw²/W)`, 0 when
+    /// that denominator is not positive (a single row), never negative.
+    pub fn variance(&self) -> Vec<f64> {
+        let denom = if self.weight_sum > 0.0 {
+            self.weight_sum - self.weight_sq_sum / self.weight_sum
+        } else {
+            0.0
+        };
+        self.m2
+            .iter()
+            .map(|m| if denom > 0.0 { (m / denom).max(0.0) } else { 0.0 })
+            .collect()
+    }
+
+    /// The unbiased weighted standard deviation per feature (Spark's `std`).
+    pub fn std(&self) -> Vec<f64> {
+        self.variance().into_iter().map(f64::sqrt).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_equals_single_pass() {
+        let vals: Vec<f64> = (0..60).map(|i| ((i * 37) % 11) as f64 * 1.5 - 3.0).collect();
+        let whole = FeatureSummary::from_block(&vals, 3, None);
+        let mut parts = FeatureSummary::from_block(&vals[..21], 3, None);
+        parts.merge(&FeatureSummary::from_block(&vals[21..], 3, None));
+        for j in 0..3 {
+            assert!((whole.mean[j] - parts.mean[j]).abs() < 1e-12);
+            assert!((whole.m2[j] - parts.m2[j]).abs() < 1e-9);
+        }
+        assert_eq!(whole.min, parts.min);
+        assert_eq!(whole.count, 20);
+    }
+
+    #[test]
+    fn weights_and_single_row() {
+        // weights 2 and 0: only the first row counts
+        let s = FeatureSummary::from_block(&[1.0, 5.0], 1, Some(&[2.0, 0.0]));
+        assert_eq!((s.count, s.mean[0], s.variance()[0]), (1, 1.0, 0.0));
+        // weighted: rows 0 and 2 with weights 1 and 3 -> mean 1.5; denominator 4 - 10/4 = 1.5
+        let s = FeatureSummary::from_block(&[0.0, 2.0], 1, Some(&[1.0, 3.0]));
+        assert_eq!(s.mean[0], 1.5);
+        assert!((s.variance()[0] - (1.0 * 2.25 + 3.0 * 0.25) / 1.5).abs() < 1e-15);
+    }
+}

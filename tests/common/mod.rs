@@ -1,0 +1,59 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use arrow::array::AsArray;
+use arrow::datatypes::Float64Type;
+use mlpipe::prelude::*;
+
+/// Path of a file under tests/fixtures/spark.
+pub fn spark_fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/spark/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The fixture's JSON file.
+pub fn spark_json(name: &str) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(spark_fixture(name)).unwrap()).unwrap()
+}
+
+/// A JSON array of numbers.
+pub fn floats(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+}
+
+/// Reads a fixture CSV.
+pub fn read(name: &str) -> DataFrame {
+    DataFrame::read_csv(spark_fixture(name), &CsvOptions::default()).unwrap()
+}
+
+/// The 20 feature columns of the fixtures, in Spark's order.
+pub fn feature_cols() -> Vec<String> {
+    let j = spark_json("spark_pipeline_lr.json");
+    j["feature_cols"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect()
+}
+
+/// All values of a Float64 column, in row order.
+pub fn f64_column(df: &DataFrame, name: &str) -> Vec<f64> {
+    let c = df.column(name).unwrap();
+    c.chunks
+        .iter()
+        .flat_map(|a| arrow::compute::cast(a, &arrow::datatypes::DataType::Float64).unwrap().as_primitive::<Float64Type>().values().to_vec())
+        .collect()
+}
+
+/// All rows of a vector column.
+pub fn vector_rows(df: &DataFrame, name: &str) -> Vec<Vec<f64>> {
+    let c = df.column(name).unwrap();
+    let mut out = Vec::new();
+    for a in &c.chunks {
+        let l = a.as_fixed_size_list();
+        let n = l.value_length() as usize;
+        let v = mlpipe::frame::vector::dense_values(l).unwrap();
+        out.extend(v.chunks(n.max(1)).map(|r| r.to_vec()));
+    }
+    out
+}
+
+/// `|a - b| <= max(rtol * |b|, atol)`.
+pub fn close(a: f64, b: f64, rtol: f64, atol: f64) -> bool {
+    (a - b).abs() <= (rtol * b.abs()).max(atol)
+}
