@@ -71,7 +71,7 @@ fn pipeline_lr_matches_spark() {
     let s = lr.summary().unwrap();
     assert!(close(*s.objective_history.last().unwrap(), *hist.last().unwrap(), 1e-7, 0.0), "{:?} vs {:?}", s.objective_history, hist);
     assert!(close(s.objective_history[0], hist[0], 1e-12, 0.0), "the initial objective is the same point");
-    eprintln!("iterations: mlpipe {} Spark {}", s.total_iterations, hist.len() - 1);
+    assert_eq!(s.total_iterations, hist.len() - 1, "breeze-compatible optimiser: same iteration count as Spark");
     let out = model.transform(&read("spark_pipeline_lr_inputs.csv")).unwrap();
     assert_eq!(out.num_rows(), 998, "the two rows with a null feature are skipped");
     assert_predictions(&out, "spark_pipeline_lr_predictions.csv", 2);
@@ -92,7 +92,7 @@ fn elastic_net_matches_spark() {
     let hist = floats(&j["summary"]["objectiveHistory"]);
     let s = lr.summary().unwrap();
     assert!(close(*s.objective_history.last().unwrap(), *hist.last().unwrap(), 1e-7, 0.0), "{:?}\nvs\n{:?}", s.objective_history, hist);
-    eprintln!("iterations: mlpipe {} Spark {}", s.total_iterations, hist.len() - 1);
+    assert_eq!(s.total_iterations, hist.len() - 1, "breeze-compatible optimiser: same iteration count as Spark");
     let out = lr.transform(&assembler().transform(&read("spark_pipeline_lr_inputs.csv")).unwrap()).unwrap();
     assert_predictions(&out, "spark_lr_elasticnet_predictions.csv", 2);
 }
@@ -137,7 +137,7 @@ fn multinomial_matches_spark() {
     let hist = floats(&j["summary"]["objectiveHistory"]);
     let s = lr.summary().unwrap();
     assert!(close(*s.objective_history.last().unwrap(), *hist.last().unwrap(), 1e-7, 0.0), "{:?}\nvs\n{:?}", s.objective_history, hist);
-    eprintln!("iterations: mlpipe {} Spark {}", s.total_iterations, hist.len() - 1);
+    assert_eq!(s.total_iterations, hist.len() - 1, "breeze-compatible optimiser: same iteration count as Spark");
     let inputs = with_contract_label(&assembler().transform(&read("spark_pipeline_lr_inputs.csv")).unwrap());
     let out = lr.transform(&inputs).unwrap();
     assert_predictions(&out, "spark_lr_multinomial_predictions.csv", 3);

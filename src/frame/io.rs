@@ -285,9 +285,9 @@ impl DataFrame {
             .into_par_iter()
             .map(|g| {
                 let rows = meta.metadata().row_group(g).num_rows().max(1) as usize;
-                let f = file
-                    .try_clone()
-                    .map_err(|e| Error::file(path, format!("cannot read: {e}")))?;
+                // A fresh handle per task: cloned handles share one file offset, which
+                // parallel seeks would race on.
+                let f = open(path)?;
                 let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(f, meta.clone())
                     .with_row_groups(vec![g])
                     .with_batch_size(rows)

@@ -1,0 +1,136 @@
+//! Benchmark report for LogisticRegression training (issue #3's speed target).
+//!
+//! Data: `python3 ../shared/bench/gen_data.py --rows 1000000 --features 20 --seed 2
+//! --out bench_data/churn_1m.parquet` (needs `pip install numpy pyarrow`). The 20 numeric
+//! features are assembled (rows with a null dropped), split 80/20 with seed 42, and LR
+//! (regParam 0, tol 1e-6, maxIter 100) is fitted on the 800k training rows already in
+//! memory, several times. The report gives the median fit time, the number of
+//! loss-and-gradient passes, the time per pass, and its ratio to the time one parallel
+//! read of the feature bytes takes on this machine, measured here.
+//!
+//! Run: `cargo run --release --example lr_bench [-- PATH [REPEATS]]`.
+
+use std::time::Instant;
+
+use arrow::array::AsArray;
+use mlpipe::classification::LogisticRegression;
+use mlpipe::feature::VectorAssembler;
+use mlpipe::prelude::*;
+use rayon::prelude::*;
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Peak resident memory (VmHWM) and current (VmRSS), in bytes, from /proc.
+fn mem() -> (u64, u64) {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let get = |k: &str| {
+        s.lines()
+            .find(|l| l.starts_with(k))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+            * 1024
+    };
+    (get("VmHWM:"), get("VmRSS:"))
+}
+
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn main() -> mlpipe::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let path = args.get(1).cloned().unwrap_or_else(|| "bench_data/churn_1m.parquet".into());
+    let repeats: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(7);
+    let t = Instant::now();
+    let df = DataFrame::read_parquet(&path, &ParquetOptions::default())?;
+    let read_s = t.elapsed().as_secs_f64();
+    let features: Vec<String> = df
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .filter(|n| !["customer_id", "contract", "churn"].contains(&n.as_str()))
+        .collect();
+    let refs: Vec<&str> = features.iter().map(|s| s.as_str()).collect();
+    let assembled = VectorAssembler::new()
+        .with_input_cols(&refs)
+        .with_output_col("features")
+        .with_handle_invalid(HandleInvalid::Skip)
+        .transform(&df)?
+        .select(&["features", "churn"])?;
+    let split = assembled.random_split(&[0.8, 0.2], 42)?;
+    let train = &split[0];
+    let (rows, n) = (train.num_rows(), features.len());
+    let bytes = (rows * n * 8) as f64;
+    println!(
+        "data: {path}, read in {read_s:.3} s; train {rows} rows x {n} features in {} partitions ({:.0} MB of features); {} threads",
+        train.num_partitions(),
+        bytes / 1e6,
+        rayon::current_num_threads()
+    );
+
+    // One parallel read of every feature byte: the floor for a pass.
+    let col = train.column("features")?;
+    let mut read_times = Vec::new();
+    for _ in 0..15 {
+        let t = Instant::now();
+        let s: f64 = col
+            .chunks
+            .par_iter()
+            .map(|c| {
+                let v = mlpipe::frame::vector::dense_values(c.as_fixed_size_list()).unwrap();
+                v.par_chunks(1 << 16).map(|b| b.iter().sum::<f64>()).sum::<f64>()
+            })
+            .sum();
+        std::hint::black_box(s);
+        read_times.push(t.elapsed().as_secs_f64());
+    }
+    let read_pass = median(&mut read_times);
+    println!(
+        "memory read of the features: {:.2} ms median ({:.1} GB/s)",
+        read_pass * 1e3,
+        bytes / read_pass / 1e9
+    );
+
+    let lr = LogisticRegression::new()
+        .with_label_col("churn")
+        .with_reg_param(0.0)
+        .with_tol(1e-6)
+        .with_max_iter(100);
+    let mut fit_times = Vec::new();
+    let mut extra = 0u64;
+    let mut model = None;
+    for _ in 0..repeats {
+        let (_, rss_before) = mem();
+        reset_peak();
+        let t = Instant::now();
+        let m = lr.fit(train)?;
+        fit_times.push(t.elapsed().as_secs_f64());
+        let (peak, _) = mem();
+        extra = extra.max(peak.saturating_sub(rss_before));
+        model = Some(m);
+    }
+    let model = model.expect("at least one fit");
+    let s = model.summary().expect("summary");
+    let fit = median(&mut fit_times);
+    let per_pass = fit / s.evaluations as f64;
+    println!(
+        "LogisticRegression fit: {:.1} ms median of {repeats}; {} iterations, {} loss+gradient passes, {:.2} ms per pass = {:.2}x one memory read",
+        fit * 1e3,
+        s.total_iterations,
+        s.evaluations,
+        per_pass * 1e3,
+        per_pass / read_pass
+    );
+    println!(
+        "extra memory during fit (peak RSS - RSS before): {:.1} MB = {:.1}% of the feature data",
+        extra as f64 / 1e6,
+        100.0 * extra as f64 / bytes
+    );
+    println!("final objective {:.12}, intercept {:.6}", s.objective_history.last().unwrap(), model.intercept()?);
+    Ok(())
+}
