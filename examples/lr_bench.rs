@@ -43,7 +43,10 @@ fn reset_peak() {
 
 fn main() -> mlpipe::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let path = args.get(1).cloned().unwrap_or_else(|| "bench_data/churn_1m.parquet".into());
+    let path = args
+        .get(1)
+        .cloned()
+        .unwrap_or_else(|| "bench_data/churn_1m.parquet".into());
     let repeats: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(7);
     let t = Instant::now();
     let df = DataFrame::read_parquet(&path, &ParquetOptions::default())?;
@@ -83,7 +86,9 @@ fn main() -> mlpipe::Result<()> {
             .par_iter()
             .map(|c| {
                 let v = mlpipe::frame::vector::dense_values(c.as_fixed_size_list()).unwrap();
-                v.par_chunks(1 << 16).map(|b| b.iter().sum::<f64>()).sum::<f64>()
+                v.par_chunks(1 << 16)
+                    .map(|b| b.iter().sum::<f64>())
+                    .sum::<f64>()
             })
             .sum();
         std::hint::black_box(s);
@@ -131,6 +136,10 @@ fn main() -> mlpipe::Result<()> {
         extra as f64 / 1e6,
         100.0 * extra as f64 / bytes
     );
-    println!("final objective {:.12}, intercept {:.6}", s.objective_history.last().unwrap(), model.intercept()?);
+    println!(
+        "final objective {:.12}, intercept {:.6}",
+        s.objective_history.last().unwrap(),
+        model.intercept()?
+    );
     Ok(())
 }

@@ -47,6 +47,7 @@ impl FeatureSummary {
 
     /// Summarises a row-major block of `values.len() / n` rows. Rows whose weight is not
     /// positive are ignored (Spark ignores zero-weight instances).
+    #[allow(clippy::needless_range_loop)] // parallel arrays indexed by feature
     pub fn from_block(values: &[f64], n: usize, weights: Option<&[f64]>) -> Self {
         let mut s = Self::empty(n);
         if n == 0 {
@@ -137,7 +138,13 @@ impl FeatureSummary {
         };
         self.m2
             .iter()
-            .map(|m| if denom > 0.0 { (m / denom).max(0.0) } else { 0.0 })
+            .map(|m| {
+                if denom > 0.0 {
+                    (m / denom).max(0.0)
+                } else {
+                    0.0
+                }
+            })
             .collect()
     }
 
@@ -153,7 +160,9 @@ mod tests {
 
     #[test]
     fn merge_equals_single_pass() {
-        let vals: Vec<f64> = (0..60).map(|i| ((i * 37) % 11) as f64 * 1.5 - 3.0).collect();
+        let vals: Vec<f64> = (0..60)
+            .map(|i| ((i * 37) % 11) as f64 * 1.5 - 3.0)
+            .collect();
         let whole = FeatureSummary::from_block(&vals, 3, None);
         let mut parts = FeatureSummary::from_block(&vals[..21], 3, None);
         parts.merge(&FeatureSummary::from_block(&vals[21..], 3, None));

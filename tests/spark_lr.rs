@@ -16,13 +16,19 @@ use mlpipe::prelude::*;
 fn assembler() -> VectorAssembler {
     let cols = feature_cols();
     let refs: Vec<&str> = cols.iter().map(|s| s.as_str()).collect();
-    VectorAssembler::new().with_input_cols(&refs).with_output_col("features").with_handle_invalid(HandleInvalid::Skip)
+    VectorAssembler::new()
+        .with_input_cols(&refs)
+        .with_output_col("features")
+        .with_handle_invalid(HandleInvalid::Skip)
 }
 
 fn assert_coefs(name: &str, got: &[f64], want: &[f64]) {
     assert_eq!(got.len(), want.len(), "{name}: length");
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!(close(*g, *w, 1e-4, 1e-6), "{name}[{i}]: mlpipe {g} vs Spark {w}");
+        assert!(
+            close(*g, *w, 1e-4, 1e-6),
+            "{name}[{i}]: mlpipe {g} vs Spark {w}"
+        );
     }
 }
 
@@ -31,7 +37,11 @@ fn assert_coefs(name: &str, got: &[f64], want: &[f64]) {
 fn assert_predictions(out: &DataFrame, csv: &str, k: usize) {
     let spark = read(csv);
     let ids = f64_column(&spark, "customer_id");
-    assert_eq!(f64_column(out, "customer_id"), ids, "same rows in the same order");
+    assert_eq!(
+        f64_column(out, "customer_id"),
+        ids,
+        "same rows in the same order"
+    );
     let raw = vector_rows(out, "rawPrediction");
     let prob = vector_rows(out, "probability");
     let pred = f64_column(out, "prediction");
@@ -39,8 +49,18 @@ fn assert_predictions(out: &DataFrame, csv: &str, k: usize) {
         let sr = f64_column(&spark, &format!("rawPrediction_{c}"));
         let sp = f64_column(&spark, &format!("probability_{c}"));
         for r in 0..ids.len() {
-            assert!((raw[r][c] - sr[r]).abs() <= 1e-6 * sr[r].abs().max(1.0), "raw row {r} class {c}: {} vs {}", raw[r][c], sr[r]);
-            assert!((prob[r][c] - sp[r]).abs() <= 1e-6, "prob row {r} class {c}: {} vs {}", prob[r][c], sp[r]);
+            assert!(
+                (raw[r][c] - sr[r]).abs() <= 1e-6 * sr[r].abs().max(1.0),
+                "raw row {r} class {c}: {} vs {}",
+                raw[r][c],
+                sr[r]
+            );
+            assert!(
+                (prob[r][c] - sp[r]).abs() <= 1e-6,
+                "prob row {r} class {c}: {} vs {}",
+                prob[r][c],
+                sp[r]
+            );
         }
     }
     assert_eq!(pred, f64_column(&spark, "prediction"));
@@ -52,11 +72,26 @@ fn pipeline_lr_matches_spark() {
     let train = read("train_rows.csv");
     let model = Pipeline::new()
         .with_transformer(assembler())
-        .with_estimator(StandardScaler::new().with_input_col("features").with_output_col("scaled").with_mean(true).with_std(true))
-        .with_estimator(LogisticRegression::new().with_features_col("scaled").with_label_col("churn").with_reg_param(0.01).with_max_iter(100).with_tol(1e-6))
+        .with_estimator(
+            StandardScaler::new()
+                .with_input_col("features")
+                .with_output_col("scaled")
+                .with_mean(true)
+                .with_std(true),
+        )
+        .with_estimator(
+            LogisticRegression::new()
+                .with_features_col("scaled")
+                .with_label_col("churn")
+                .with_reg_param(0.01)
+                .with_max_iter(100)
+                .with_tol(1e-6),
+        )
         .fit(&train)
         .unwrap();
-    let scaler = model.stage::<mlpipe::feature::StandardScalerModel>(1).unwrap();
+    let scaler = model
+        .stage::<mlpipe::feature::StandardScalerModel>(1)
+        .unwrap();
     // StandardScaler: 1e-12 relative (issue 4).
     for (g, w) in scaler.mean().iter().zip(floats(&j["scaler_mean"])) {
         assert!(close(*g, w, 1e-12, 0.0), "mean {g} vs {w}");
@@ -65,15 +100,47 @@ fn pipeline_lr_matches_spark() {
         assert!(close(*g, w, 1e-12, 0.0), "std {g} vs {w}");
     }
     let lr = model.stage::<LogisticRegressionModel>(2).unwrap();
-    assert_coefs("coefficients", lr.coefficients().unwrap(), &floats(&j["coefficients"]));
-    assert!(close(lr.intercept().unwrap(), j["intercept"].as_f64().unwrap(), 1e-4, 1e-6));
+    assert_coefs(
+        "coefficients",
+        lr.coefficients().unwrap(),
+        &floats(&j["coefficients"]),
+    );
+    assert!(close(
+        lr.intercept().unwrap(),
+        j["intercept"].as_f64().unwrap(),
+        1e-4,
+        1e-6
+    ));
     let hist = floats(&j["summary"]["objectiveHistory"]);
     let s = lr.summary().unwrap();
-    assert!(close(*s.objective_history.last().unwrap(), *hist.last().unwrap(), 1e-7, 0.0), "{:?} vs {:?}", s.objective_history, hist);
-    assert!(close(s.objective_history[0], hist[0], 1e-12, 0.0), "the initial objective is the same point");
-    assert_eq!(s.total_iterations, hist.len() - 1, "breeze-compatible optimiser: same iteration count as Spark");
-    let out = model.transform(&read("spark_pipeline_lr_inputs.csv")).unwrap();
-    assert_eq!(out.num_rows(), 998, "the two rows with a null feature are skipped");
+    assert!(
+        close(
+            *s.objective_history.last().unwrap(),
+            *hist.last().unwrap(),
+            1e-7,
+            0.0
+        ),
+        "{:?} vs {:?}",
+        s.objective_history,
+        hist
+    );
+    assert!(
+        close(s.objective_history[0], hist[0], 1e-12, 0.0),
+        "the initial objective is the same point"
+    );
+    assert_eq!(
+        s.total_iterations,
+        hist.len() - 1,
+        "breeze-compatible optimiser: same iteration count as Spark"
+    );
+    let out = model
+        .transform(&read("spark_pipeline_lr_inputs.csv"))
+        .unwrap();
+    assert_eq!(
+        out.num_rows(),
+        998,
+        "the two rows with a null feature are skipped"
+    );
     assert_predictions(&out, "spark_pipeline_lr_predictions.csv", 2);
 }
 
@@ -81,19 +148,53 @@ fn pipeline_lr_matches_spark() {
 fn elastic_net_matches_spark() {
     let j = spark_json("spark_lr_elasticnet.json");
     let train = assembler().transform(&read("train_rows.csv")).unwrap();
-    let lr = LogisticRegression::new().with_label_col("churn").with_reg_param(0.1).with_elastic_net_param(0.5).fit(&train).unwrap();
+    let lr = LogisticRegression::new()
+        .with_label_col("churn")
+        .with_reg_param(0.1)
+        .with_elastic_net_param(0.5)
+        .fit(&train)
+        .unwrap();
     let want = floats(&j["coefficients"]);
     let got = lr.coefficients().unwrap();
     for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-        assert_eq!(*g == 0.0, *w == 0.0, "zero pattern differs at {i}: {g} vs {w}");
+        assert_eq!(
+            *g == 0.0,
+            *w == 0.0,
+            "zero pattern differs at {i}: {g} vs {w}"
+        );
     }
     assert_coefs("coefficients", got, &want);
-    assert!(close(lr.intercept().unwrap(), j["intercept"].as_f64().unwrap(), 1e-4, 1e-6));
+    assert!(close(
+        lr.intercept().unwrap(),
+        j["intercept"].as_f64().unwrap(),
+        1e-4,
+        1e-6
+    ));
     let hist = floats(&j["summary"]["objectiveHistory"]);
     let s = lr.summary().unwrap();
-    assert!(close(*s.objective_history.last().unwrap(), *hist.last().unwrap(), 1e-7, 0.0), "{:?}\nvs\n{:?}", s.objective_history, hist);
-    assert_eq!(s.total_iterations, hist.len() - 1, "breeze-compatible optimiser: same iteration count as Spark");
-    let out = lr.transform(&assembler().transform(&read("spark_pipeline_lr_inputs.csv")).unwrap()).unwrap();
+    assert!(
+        close(
+            *s.objective_history.last().unwrap(),
+            *hist.last().unwrap(),
+            1e-7,
+            0.0
+        ),
+        "{:?}\nvs\n{:?}",
+        s.objective_history,
+        hist
+    );
+    assert_eq!(
+        s.total_iterations,
+        hist.len() - 1,
+        "breeze-compatible optimiser: same iteration count as Spark"
+    );
+    let out = lr
+        .transform(
+            &assembler()
+                .transform(&read("spark_pipeline_lr_inputs.csv"))
+                .unwrap(),
+        )
+        .unwrap();
     assert_predictions(&out, "spark_lr_elasticnet_predictions.csv", 2);
 }
 
@@ -104,7 +205,10 @@ fn with_contract_label(df: &DataFrame) -> DataFrame {
         .chunks
         .iter()
         .map(|a| {
-            let s = a.as_any().downcast_ref::<arrow::array::StringArray>().unwrap();
+            let s = a
+                .as_any()
+                .downcast_ref::<arrow::array::StringArray>()
+                .unwrap();
             let v: Float64Array = s
                 .iter()
                 .map(|x| match x.unwrap() {
@@ -118,7 +222,11 @@ fn with_contract_label(df: &DataFrame) -> DataFrame {
             Arc::new(v) as ArrayRef
         })
         .collect();
-    df.with_column(Field::new("contract_label", DataType::Float64, false), chunks).unwrap()
+    df.with_column(
+        Field::new("contract_label", DataType::Float64, false),
+        chunks,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -131,14 +239,41 @@ fn multinomial_matches_spark() {
         .with_reg_param(0.01)
         .fit(&train)
         .unwrap();
-    let want: Vec<f64> = j["coefficientMatrix"].as_array().unwrap().iter().flat_map(floats).collect();
+    let want: Vec<f64> = j["coefficientMatrix"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(floats)
+        .collect();
     assert_coefs("coefficientMatrix", lr.coefficient_matrix(), &want);
-    assert_coefs("interceptVector", lr.intercept_vector(), &floats(&j["interceptVector"]));
+    assert_coefs(
+        "interceptVector",
+        lr.intercept_vector(),
+        &floats(&j["interceptVector"]),
+    );
     let hist = floats(&j["summary"]["objectiveHistory"]);
     let s = lr.summary().unwrap();
-    assert!(close(*s.objective_history.last().unwrap(), *hist.last().unwrap(), 1e-7, 0.0), "{:?}\nvs\n{:?}", s.objective_history, hist);
-    assert_eq!(s.total_iterations, hist.len() - 1, "breeze-compatible optimiser: same iteration count as Spark");
-    let inputs = with_contract_label(&assembler().transform(&read("spark_pipeline_lr_inputs.csv")).unwrap());
+    assert!(
+        close(
+            *s.objective_history.last().unwrap(),
+            *hist.last().unwrap(),
+            1e-7,
+            0.0
+        ),
+        "{:?}\nvs\n{:?}",
+        s.objective_history,
+        hist
+    );
+    assert_eq!(
+        s.total_iterations,
+        hist.len() - 1,
+        "breeze-compatible optimiser: same iteration count as Spark"
+    );
+    let inputs = with_contract_label(
+        &assembler()
+            .transform(&read("spark_pipeline_lr_inputs.csv"))
+            .unwrap(),
+    );
     let out = lr.transform(&inputs).unwrap();
     assert_predictions(&out, "spark_lr_multinomial_predictions.csv", 3);
 }

@@ -41,9 +41,17 @@ impl Default for StandardScalerParams {
 impl Params for StandardScalerParams {
     const STAGE: &'static str = "StandardScaler";
     fn validate(&self) -> Result<()> {
-        for (name, v) in [("inputCol", &self.input_col), ("outputCol", &self.output_col)] {
+        for (name, v) in [
+            ("inputCol", &self.input_col),
+            ("outputCol", &self.output_col),
+        ] {
             if v.is_empty() {
-                return Err(Error::param(Self::STAGE, name, "a non-empty column name", "\"\""));
+                return Err(Error::param(
+                    Self::STAGE,
+                    name,
+                    "a non-empty column name",
+                    "\"\"",
+                ));
             }
         }
         Ok(())
@@ -103,7 +111,10 @@ impl StandardScaler {
 
     /// A StandardScaler with the given uid and params.
     pub fn from_params(uid: impl Into<String>, params: StandardScalerParams) -> Self {
-        Self { uid: uid.into(), params }
+        Self {
+            uid: uid.into(),
+            params,
+        }
     }
 
     /// The params.
@@ -133,17 +144,30 @@ impl StandardScaler {
     }
 }
 
-fn scaler_schema(p: &StandardScalerParams, input: &Schema, expected: Option<usize>, stage: &'static str) -> Result<Schema> {
+fn scaler_schema(
+    p: &StandardScalerParams,
+    input: &Schema,
+    expected: Option<usize>,
+    stage: &'static str,
+) -> Result<Schema> {
     p.validate()?;
     let (_, field, n) = schema::require_vector(input, stage, &p.input_col)?;
     if let Some(e) = expected {
         if e != n {
-            return Err(Error::FeatureCount { stage, column: p.input_col.clone(), expected: e, found: n });
+            return Err(Error::FeatureCount {
+                stage,
+                column: p.input_col.clone(),
+                expected: e,
+                found: n,
+            });
         }
     }
     // Feature names carry over to the scaled column.
     let names = vector::feature_names_or_default(field);
-    let out = vector::with_feature_names(vector::vector_field(&p.output_col, n, field.is_nullable()), &names);
+    let out = vector::with_feature_names(
+        vector::vector_field(&p.output_col, n, field.is_nullable()),
+        &names,
+    );
     schema::append_field(input, stage, out)
 }
 
@@ -189,16 +213,24 @@ impl Estimator for StandardScaler {
                         partition: ci,
                         row: r,
                         what: "null vector".into(),
-                        hint: "drop such rows first (VectorAssembler with handleInvalid=skip)".into(),
+                        hint: "drop such rows first (VectorAssembler with handleInvalid=skip)"
+                            .into(),
                     });
                 }
                 let vals = vector::dense_values(arr)?;
-                Ok(FeatureSummary::from_block(&vals[r0 * n..(r0 + len) * n], n, None))
+                Ok(FeatureSummary::from_block(
+                    &vals[r0 * n..(r0 + len) * n],
+                    n,
+                    None,
+                ))
             })
             .collect::<Result<Vec<_>>>()?;
         let summary = FeatureSummary::merge_all(n, &parts);
         if summary.count == 0 {
-            return Err(Error::EmptyInput { stage, hint: "fit needs at least one row".into() });
+            return Err(Error::EmptyInput {
+                stage,
+                hint: "fit needs at least one row".into(),
+            });
         }
         Ok(StandardScalerModel {
             uid: self.uid.clone(),
@@ -220,8 +252,18 @@ pub struct StandardScalerModel {
 
 impl StandardScalerModel {
     /// A model from its fitted values.
-    pub fn new(uid: impl Into<String>, params: StandardScalerParams, mean: Vec<f64>, std: Vec<f64>) -> Self {
-        Self { uid: uid.into(), params, mean, std }
+    pub fn new(
+        uid: impl Into<String>,
+        params: StandardScalerParams,
+        mean: Vec<f64>,
+        std: Vec<f64>,
+    ) -> Self {
+        Self {
+            uid: uid.into(),
+            params,
+            mean,
+            std,
+        }
     }
     /// The params.
     pub fn params(&self) -> &StandardScalerParams {
@@ -243,7 +285,12 @@ impl Stage for StandardScalerModel {
     }
     stage_params!();
     fn transform_schema(&self, input: &Schema) -> Result<Schema> {
-        scaler_schema(&self.params, input, Some(self.mean.len()), "StandardScalerModel")
+        scaler_schema(
+            &self.params,
+            input,
+            Some(self.mean.len()),
+            "StandardScalerModel",
+        )
     }
 }
 
@@ -252,9 +299,21 @@ impl Transformer for StandardScalerModel {
         let out_schema = self.transform_schema(df.schema())?;
         let field = out_schema.field_with_name(&self.params.output_col)?.clone();
         let n = self.mean.len();
-        let scale: Vec<f64> = self.std.iter().map(|s| if *s != 0.0 { 1.0 / s } else { 0.0 }).collect();
-        let shift: Vec<f64> = if self.params.with_mean { self.mean.clone() } else { vec![0.0; n] };
-        let scale: Vec<f64> = if self.params.with_std { scale } else { vec![1.0; n] };
+        let scale: Vec<f64> = self
+            .std
+            .iter()
+            .map(|s| if *s != 0.0 { 1.0 / s } else { 0.0 })
+            .collect();
+        let shift: Vec<f64> = if self.params.with_mean {
+            self.mean.clone()
+        } else {
+            vec![0.0; n]
+        };
+        let scale: Vec<f64> = if self.params.with_std {
+            scale
+        } else {
+            vec![1.0; n]
+        };
         let col = df.column(&self.params.input_col)?;
         let chunks = col
             .chunks
@@ -263,7 +322,10 @@ impl Transformer for StandardScalerModel {
                 let arr = vector::as_vector(c.as_ref())?;
                 let vals = vector::dense_values(arr)?;
                 let mut out = Vec::with_capacity(vals.len());
-                for row in vals.chunks_exact(n.max(1)).take(if n == 0 { 0 } else { arr.len() }) {
+                for row in vals
+                    .chunks_exact(n.max(1))
+                    .take(if n == 0 { 0 } else { arr.len() })
+                {
                     for j in 0..n {
                         out.push((row[j] - shift[j]) * scale[j]);
                     }

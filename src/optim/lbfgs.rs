@@ -382,7 +382,10 @@ impl Lbfgs {
                 }
                 Err(StepError::Data(e)) => return Err(e),
                 Err(StepError::Failure) if !failed_once => {
-                    tracing::warn!(iteration = st.iter, "line search failed; resetting the L-BFGS history");
+                    tracing::warn!(
+                        iteration = st.iter,
+                        "line search failed; resetting the L-BFGS history"
+                    );
                     failed_once = true;
                     hist = History::new(self.m);
                 }
@@ -401,7 +404,13 @@ impl Lbfgs {
         }
     }
 
-    fn converged(&self, st: &State, fvals: &[f64], init_adj: f64, failed: bool) -> Option<StopReason> {
+    fn converged(
+        &self,
+        st: &State,
+        fvals: &[f64],
+        init_adj: f64,
+        failed: bool,
+    ) -> Option<StopReason> {
         if st.iter >= self.max_iter {
             return Some(StopReason::MaxIterations);
         }
@@ -471,24 +480,31 @@ fn strong_wolfe(
     if dd0 > 0.0 {
         return Err(StepError::Failure);
     }
-    let zoom = |mut lo: Bracket, mut hi: Bracket, eval: &mut dyn FnMut(f64) -> std::result::Result<Bracket, StepError>| {
-        for _ in 0..10 {
-            let t = if lo.t > hi.t { interp(hi, lo) } else { interp(lo, hi) };
-            let c = eval(t)?;
-            if c.fval > fval0 + C1 * c.t * dd0 || c.fval >= lo.fval {
-                hi = c;
-            } else {
-                if c.dd.abs() <= C2 * dd0.abs() {
-                    return Ok(c.t);
+    let zoom =
+        |mut lo: Bracket,
+         mut hi: Bracket,
+         eval: &mut dyn FnMut(f64) -> std::result::Result<Bracket, StepError>| {
+            for _ in 0..10 {
+                let t = if lo.t > hi.t {
+                    interp(hi, lo)
+                } else {
+                    interp(lo, hi)
+                };
+                let c = eval(t)?;
+                if c.fval > fval0 + C1 * c.t * dd0 || c.fval >= lo.fval {
+                    hi = c;
+                } else {
+                    if c.dd.abs() <= C2 * dd0.abs() {
+                        return Ok(c.t);
+                    }
+                    if c.dd * (hi.t - lo.t) >= 0.0 {
+                        hi = lo;
+                    }
+                    lo = c;
                 }
-                if c.dd * (hi.t - lo.t) >= 0.0 {
-                    hi = lo;
-                }
-                lo = c;
             }
-        }
-        Err(StepError::Failure)
-    };
+            Err(StepError::Failure)
+        };
     for i in 0..10 {
         let c = eval(t)?;
         if c.fval.is_infinite() || c.fval.is_nan() {
@@ -563,15 +579,24 @@ mod tests {
         fn calculate(&mut self, x: &[f64]) -> Result<(f64, Vec<f64>)> {
             let (a, b) = (x[0], x[1]);
             let f = (1.0 - a).powi(2) + 100.0 * (b - a * a).powi(2);
-            let g = vec![-2.0 * (1.0 - a) - 400.0 * a * (b - a * a), 200.0 * (b - a * a)];
+            let g = vec![
+                -2.0 * (1.0 - a) - 400.0 * a * (b - a * a),
+                200.0 * (b - a * a),
+            ];
             Ok((f, g))
         }
     }
 
     #[test]
     fn lbfgs_solves_rosenbrock() {
-        let m = Lbfgs::new(200, 10, 1e-12).minimize(&mut Rosen, vec![-1.2, 1.0], |_| {}).unwrap();
-        assert!((m.x[0] - 1.0).abs() < 1e-5 && (m.x[1] - 1.0).abs() < 1e-5, "{:?}", m.x);
+        let m = Lbfgs::new(200, 10, 1e-12)
+            .minimize(&mut Rosen, vec![-1.2, 1.0], |_| {})
+            .unwrap();
+        assert!(
+            (m.x[0] - 1.0).abs() < 1e-5 && (m.x[1] - 1.0).abs() < 1e-5,
+            "{:?}",
+            m.x
+        );
         assert_eq!(m.objective_history.len(), m.objective_history.len());
     }
 
@@ -599,7 +624,9 @@ mod tests {
 
     #[test]
     fn max_iter_zero_returns_the_initial_point() {
-        let m = Lbfgs::new(0, 10, 1e-6).minimize(&mut Rosen, vec![-1.2, 1.0], |_| {}).unwrap();
+        let m = Lbfgs::new(0, 10, 1e-6)
+            .minimize(&mut Rosen, vec![-1.2, 1.0], |_| {})
+            .unwrap();
         assert_eq!(m.x, vec![-1.2, 1.0]);
         assert_eq!(m.objective_history.len(), 1);
         assert_eq!(m.reason, StopReason::MaxIterations);

@@ -69,7 +69,11 @@ impl LogisticLoss<'_> {
                     shift += b * self.scaled_mean[j];
                 }
             }
-            let b0 = if self.fit_intercept { params[f * c + k] } else { 0.0 };
+            let b0 = if self.fit_intercept {
+                params[f * c + k]
+            } else {
+                0.0
+            };
             offset[k] = b0 - shift;
         }
         (eff, offset)
@@ -116,7 +120,11 @@ impl LogisticLoss<'_> {
                         let (mt, et, y) = (m[t], e[t], ys[t]);
                         prod *= 1.0 + et;
                         lin += if mt < 0.0 { -mt } else { 0.0 } + if y > 0.0 { 0.0 } else { mt };
-                        let sig = if mt >= 0.0 { 1.0 / (1.0 + et) } else { et / (1.0 + et) };
+                        let sig = if mt >= 0.0 {
+                            1.0 / (1.0 + et)
+                        } else {
+                            et / (1.0 + et)
+                        };
                         mult[t] = sig - y;
                         msum += mult[t];
                     }
@@ -132,7 +140,11 @@ impl LogisticLoss<'_> {
                         }
                         let l = et.ln_1p() + if mt < 0.0 { -mt } else { 0.0 };
                         loss += w * if y > 0.0 { l } else { l + mt };
-                        let sig = if mt >= 0.0 { 1.0 / (1.0 + et) } else { et / (1.0 + et) };
+                        let sig = if mt >= 0.0 {
+                            1.0 / (1.0 + et)
+                        } else {
+                            et / (1.0 + et)
+                        };
                         mult[t] = w * (sig - y);
                         msum += mult[t];
                     }
@@ -314,7 +326,9 @@ mod tests {
     /// with weights, centring and both L2 forms.
     #[test]
     fn gradient_matches_finite_differences() {
-        let x: Vec<f64> = (0..40).map(|i| ((i * 7919) % 23) as f64 / 5.0 - 2.0).collect();
+        let x: Vec<f64> = (0..40)
+            .map(|i| ((i * 7919) % 23) as f64 / 5.0 - 2.0)
+            .collect();
         let w: Vec<f64> = (0..10).map(|i| 0.5 + (i % 3) as f64).collect();
         for (c, y) in [
             (1usize, (0..10).map(|i| (i % 2) as f64).collect::<Vec<_>>()),
@@ -323,8 +337,16 @@ mod tests {
             for standardization in [true, false] {
                 let mut loss = LogisticLoss {
                     blocks: vec![
-                        Block { x: &x[..16], y: &y[..4], w: Some(&w[..4]) },
-                        Block { x: &x[16..], y: &y[4..], w: Some(&w[4..]) },
+                        Block {
+                            x: &x[..16],
+                            y: &y[..4],
+                            w: Some(&w[..4]),
+                        },
+                        Block {
+                            x: &x[16..],
+                            y: &y[4..],
+                            w: Some(&w[4..]),
+                        },
                     ],
                     num_features: 4,
                     num_sets: c,
@@ -343,7 +365,8 @@ mod tests {
                     a[i] += h;
                     let mut b = p.clone();
                     b[i] -= h;
-                    let fd = (loss.calculate(&a).unwrap().0 - loss.calculate(&b).unwrap().0) / (2.0 * h);
+                    let fd =
+                        (loss.calculate(&a).unwrap().0 - loss.calculate(&b).unwrap().0) / (2.0 * h);
                     assert!((fd - g[i]).abs() < 1e-7, "C={c} i={i}: {fd} vs {}", g[i]);
                 }
             }

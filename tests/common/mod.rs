@@ -17,7 +17,11 @@ pub fn spark_json(name: &str) -> serde_json::Value {
 
 /// A JSON array of numbers.
 pub fn floats(v: &serde_json::Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
 }
 
 /// Reads a fixture CSV.
@@ -28,7 +32,12 @@ pub fn read(name: &str) -> DataFrame {
 /// The 20 feature columns of the fixtures, in Spark's order.
 pub fn feature_cols() -> Vec<String> {
     let j = spark_json("spark_pipeline_lr.json");
-    j["feature_cols"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect()
+    j["feature_cols"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
 }
 
 /// All values of a Float64 column, in row order.
@@ -36,7 +45,13 @@ pub fn f64_column(df: &DataFrame, name: &str) -> Vec<f64> {
     let c = df.column(name).unwrap();
     c.chunks
         .iter()
-        .flat_map(|a| arrow::compute::cast(a, &arrow::datatypes::DataType::Float64).unwrap().as_primitive::<Float64Type>().values().to_vec())
+        .flat_map(|a| {
+            arrow::compute::cast(a, &arrow::datatypes::DataType::Float64)
+                .unwrap()
+                .as_primitive::<Float64Type>()
+                .values()
+                .to_vec()
+        })
         .collect()
 }
 

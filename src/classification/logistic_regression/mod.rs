@@ -80,7 +80,10 @@ impl LogisticRegression {
 
     /// A LogisticRegression with Spark's defaults.
     pub fn new() -> Self {
-        Self::from_params(random_uid(Self::UID_PREFIX), LogisticRegressionParams::default())
+        Self::from_params(
+            random_uid(Self::UID_PREFIX),
+            LogisticRegressionParams::default(),
+        )
     }
 
     /// A LogisticRegression with the given uid and params.
@@ -239,19 +242,35 @@ impl Estimator for LogisticRegression {
         let meta_classes = Self::label_metadata_classes(label_field);
 
         let parts = df.map_partitions(|_, b| {
-            let features = vector::as_vector(b.column_by_name(&p.features_col).ok_or_else(|| Error::Internal("features".into()))?)?.clone();
-            let labels = cast(b.column_by_name(&p.label_col).ok_or_else(|| Error::Internal("label".into()))?, &DataType::Float64)?
-                .as_primitive::<Float64Type>()
-                .clone();
+            let features = vector::as_vector(
+                b.column_by_name(&p.features_col)
+                    .ok_or_else(|| Error::Internal("features".into()))?,
+            )?
+            .clone();
+            let labels = cast(
+                b.column_by_name(&p.label_col)
+                    .ok_or_else(|| Error::Internal("label".into()))?,
+                &DataType::Float64,
+            )?
+            .as_primitive::<Float64Type>()
+            .clone();
             let weights = match p.weight_col() {
                 Some(w) => Some(
-                    cast(b.column_by_name(w).ok_or_else(|| Error::Internal("weight".into()))?, &DataType::Float64)?
-                        .as_primitive::<Float64Type>()
-                        .clone(),
+                    cast(
+                        b.column_by_name(w)
+                            .ok_or_else(|| Error::Internal("weight".into()))?,
+                        &DataType::Float64,
+                    )?
+                    .as_primitive::<Float64Type>()
+                    .clone(),
                 ),
                 None => None,
             };
-            Ok(PartInput { features, labels, weights })
+            Ok(PartInput {
+                features,
+                labels,
+                weights,
+            })
         })?;
 
         // Fixed-size row blocks over all partitions: (partition, first row, rows).
@@ -290,25 +309,30 @@ impl Estimator for LogisticRegression {
                 hint: if df.num_rows() == 0 {
                     "fit needs at least one row".into()
                 } else {
-                    "every row has weight 0; fit needs at least one row with a positive weight".into()
+                    "every row has weight 0; fit needs at least one row with a positive weight"
+                        .into()
                 },
             });
         }
 
-        let num_classes = match meta_classes {
-            Some(m) if m >= histogram.len() => m,
-            Some(m) => {
-                return Err(Error::InvalidValue {
+        let num_classes =
+            match meta_classes {
+                Some(m) if m >= histogram.len() => m,
+                Some(m) => return Err(Error::InvalidValue {
                     stage,
                     column: p.label_col.clone(),
                     partition: 0,
                     row: 0,
-                    what: format!("label metadata declares {m} classes, but label {} occurs", histogram.len() - 1),
-                    hint: "refit the indexer that produced the labels, or drop the column's metadata".into(),
-                })
-            }
-            None => histogram.len(),
-        };
+                    what: format!(
+                        "label metadata declares {m} classes, but label {} occurs",
+                        histogram.len() - 1
+                    ),
+                    hint:
+                        "refit the indexer that produced the labels, or drop the column's metadata"
+                            .into(),
+                }),
+                None => histogram.len(),
+            };
         let multinomial = match p.family {
             Family::Multinomial => true,
             Family::Binomial => {
@@ -345,7 +369,9 @@ impl Estimator for LogisticRegression {
                 "all labels are the same class; the model predicts it everywhere (coefficients 0, intercept infinite)"
             );
             let intercepts = if multinomial {
-                (0..c).map(|k| if k == observed { f64::INFINITY } else { 0.0 }).collect()
+                (0..c)
+                    .map(|k| if k == observed { f64::INFINITY } else { 0.0 })
+                    .collect()
             } else if num_classes == 2 {
                 vec![f64::INFINITY]
             } else {
@@ -367,7 +393,10 @@ impl Estimator for LogisticRegression {
 
         let mean = summary.mean();
         let std = summary.std();
-        let inv_std: Vec<f64> = std.iter().map(|s| if *s != 0.0 { 1.0 / s } else { 0.0 }).collect();
+        let inv_std: Vec<f64> = std
+            .iter()
+            .map(|s| if *s != 0.0 { 1.0 / s } else { 0.0 })
+            .collect();
         if !p.fit_intercept && std.iter().zip(&mean).any(|(s, m)| *s == 0.0 && *m != 0.0) {
             tracing::warn!("fitting without an intercept on data with a constant non-zero column: its coefficient will be 0 (as R glmnet, unlike LIBSVM)");
         }
@@ -384,7 +413,9 @@ impl Estimator for LogisticRegression {
         let mut x0 = vec![0.0; dim];
         if p.fit_intercept {
             if multinomial {
-                let raw: Vec<f64> = (0..c).map(|k| histogram.get(k).copied().unwrap_or(0.0).ln_1p()).collect();
+                let raw: Vec<f64> = (0..c)
+                    .map(|k| histogram.get(k).copied().unwrap_or(0.0).ln_1p())
+                    .collect();
                 let avg = raw.iter().sum::<f64>() / c as f64;
                 for k in 0..c {
                     x0[n * c + k] = raw[k] - avg;
@@ -491,8 +522,15 @@ impl Estimator for LogisticRegression {
         let mut summary = TrainingSummary::new(min.objective_history, feature_names);
         summary.stop_reason = Some(min.reason);
         summary.evaluations = min.evaluations;
-        Ok(LogisticRegressionModel::new(self.uid.clone(), p.clone(), coef, intercepts, num_classes, multinomial)
-            .with_summary(summary))
+        Ok(LogisticRegressionModel::new(
+            self.uid.clone(),
+            p.clone(),
+            coef,
+            intercepts,
+            num_classes,
+            multinomial,
+        )
+        .with_summary(summary))
     }
 }
 
@@ -530,11 +568,21 @@ fn block_stats(
         let w = match &part.weights {
             Some(ws) => {
                 if ws.is_null(r) {
-                    return Err(bad(p.weight_col().unwrap_or(""), r, "null weight".into(), "weights must be finite and >= 0"));
+                    return Err(bad(
+                        p.weight_col().unwrap_or(""),
+                        r,
+                        "null weight".into(),
+                        "weights must be finite and >= 0",
+                    ));
                 }
                 let w = ws.value(r);
                 if !(w >= 0.0 && w.is_finite()) {
-                    return Err(bad(p.weight_col().unwrap_or(""), r, format!("weight {w}"), "weights must be finite and >= 0"));
+                    return Err(bad(
+                        p.weight_col().unwrap_or(""),
+                        r,
+                        format!("weight {w}"),
+                        "weights must be finite and >= 0",
+                    ));
                 }
                 w
             }
@@ -544,7 +592,12 @@ fn block_stats(
             return Err(bad(&p.features_col, r, "null vector".into(), feat_hint));
         }
         if let Some(v) = values[r * n..(r + 1) * n].iter().find(|v| !v.is_finite()) {
-            return Err(bad(&p.features_col, r, format!("feature value {v}"), feat_hint));
+            return Err(bad(
+                &p.features_col,
+                r,
+                format!("feature value {v}"),
+                feat_hint,
+            ));
         }
         if w > 0.0 {
             let k = y as usize;

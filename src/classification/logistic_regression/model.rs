@@ -100,13 +100,25 @@ pub(super) fn output_schema(
     }
     let mut out = input.clone();
     if !p.raw_prediction_col.is_empty() {
-        out = schema::append_field(&out, stage, vector::vector_field(&p.raw_prediction_col, k, false))?;
+        out = schema::append_field(
+            &out,
+            stage,
+            vector::vector_field(&p.raw_prediction_col, k, false),
+        )?;
     }
     if !p.probability_col.is_empty() {
-        out = schema::append_field(&out, stage, vector::vector_field(&p.probability_col, k, false))?;
+        out = schema::append_field(
+            &out,
+            stage,
+            vector::vector_field(&p.probability_col, k, false),
+        )?;
     }
     if !p.prediction_col.is_empty() {
-        out = schema::append_field(&out, stage, Field::new(&p.prediction_col, DataType::Float64, false))?;
+        out = schema::append_field(
+            &out,
+            stage,
+            Field::new(&p.prediction_col, DataType::Float64, false),
+        )?;
     }
     Ok(out)
 }
@@ -213,7 +225,13 @@ impl LogisticRegressionModel {
         if self.multinomial {
             return None;
         }
-        Some(s.feature_names.iter().cloned().zip(self.coefficients.iter().copied()).collect())
+        Some(
+            s.feature_names
+                .iter()
+                .cloned()
+                .zip(self.coefficients.iter().copied())
+                .collect(),
+        )
     }
 
     fn check_len(&self, x: &[f64]) -> Result<()> {
@@ -268,9 +286,17 @@ impl LogisticRegressionModel {
             return if raw[1] > raw_threshold { 1.0 } else { 0.0 };
         }
         match &self.params.thresholds {
-            Some(ts) if ts.len() == prob.len() => {
-                argmax(prob.iter().zip(ts).map(|(p, t)| if *t == 0.0 { if *p == 0.0 { f64::NAN } else { f64::INFINITY } } else { p / t }))
-            }
+            Some(ts) if ts.len() == prob.len() => argmax(prob.iter().zip(ts).map(|(p, t)| {
+                if *t == 0.0 {
+                    if *p == 0.0 {
+                        f64::NAN
+                    } else {
+                        f64::INFINITY
+                    }
+                } else {
+                    p / t
+                }
+            })),
             _ => argmax(raw.iter().copied()),
         }
     }

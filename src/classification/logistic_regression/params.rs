@@ -142,12 +142,17 @@ impl Params for LogisticRegressionParams {
         check_at_least(s, "tol", self.tol, 0.0)?;
         check_in_range(s, "threshold", self.threshold, 0.0, 1.0)?;
         if self.aggregation_depth < 2 {
-            return Err(Error::param(s, "aggregationDepth", ">= 2", self.aggregation_depth));
+            return Err(Error::param(
+                s,
+                "aggregationDepth",
+                ">= 2",
+                self.aggregation_depth,
+            ));
         }
         check_at_least(s, "maxBlockSizeInMB", self.max_block_size_in_mb, 0.0)?;
         if let Some(ts) = &self.thresholds {
             let zeros = ts.iter().filter(|t| **t == 0.0).count();
-            if ts.is_empty() || ts.iter().any(|t| !(*t >= 0.0)) || zeros > 1 {
+            if ts.is_empty() || ts.iter().any(|t| t.is_nan() || *t < 0.0) || zeros > 1 {
                 return Err(Error::param(
                     s,
                     "thresholds",
@@ -156,7 +161,10 @@ impl Params for LogisticRegressionParams {
                 ));
             }
         }
-        for (name, col) in [("featuresCol", &self.features_col), ("labelCol", &self.label_col)] {
+        for (name, col) in [
+            ("featuresCol", &self.features_col),
+            ("labelCol", &self.label_col),
+        ] {
             if col.is_empty() {
                 return Err(Error::param(s, name, "a non-empty column name", "\"\""));
             }
