@@ -32,7 +32,10 @@ fn bench(c: &mut Criterion) {
         .transform(&df)
         .expect("assemble");
     let train = data.random_split(&[0.8, 0.2], 42).expect("split").remove(0);
-    let lr = LogisticRegression::new().with_label_col("churn").with_tol(1e-6).with_max_iter(100);
+    let lr = LogisticRegression::new()
+        .with_label_col("churn")
+        .with_tol(1e-6)
+        .with_max_iter(100);
     let mut g = c.benchmark_group("logistic_regression");
     g.sample_size(10);
     g.bench_function("fit_800k_x_20", |b| b.iter(|| lr.fit(&train).expect("fit")));

@@ -34,6 +34,7 @@
 
 pub mod classification;
 pub mod error;
+pub mod evaluation;
 pub mod feature;
 pub mod frame;
 pub mod optim;
