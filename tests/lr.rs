@@ -280,3 +280,28 @@ fn train_small() -> DataFrame {
         &[1.0; 12],
     )
 }
+
+#[test]
+fn binary_summary_scores_by_probability() {
+    use mlpipe::evaluation::BinaryClassificationEvaluator;
+    let df = train();
+    let m = LogisticRegression::new()
+        .with_label_col("churn")
+        .with_reg_param(0.01)
+        .fit(&df)
+        .unwrap();
+    let s = m.binary_summary(&df).unwrap();
+    let scored = m.transform(&df).unwrap();
+    // Same ranking as the margin except where the sigmoid saturates: close to the raw AUC.
+    let by_raw = BinaryClassificationEvaluator::new()
+        .with_label_col("churn")
+        .evaluate(&scored)
+        .unwrap();
+    assert!(
+        (s.area_under_roc() - by_raw).abs() < 1e-3,
+        "{} vs {by_raw}",
+        s.area_under_roc()
+    );
+    assert!(s.area_under_roc() > 0.8);
+    assert_eq!(s.roc().first(), Some(&(0.0, 0.0)));
+}

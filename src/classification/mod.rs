@@ -3,5 +3,6 @@
 mod logistic_regression;
 
 pub use logistic_regression::{
-    Family, LogisticRegression, LogisticRegressionModel, LogisticRegressionParams, TrainingSummary,
+    Family, IterationCallback, IterationInfo, LogisticRegression, LogisticRegressionModel,
+    LogisticRegressionParams, TrainingSummary,
 };

@@ -16,6 +16,7 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Float64Type, Schema};
 use rayon::prelude::*;
 
+pub use crate::optim::IterationInfo;
 pub use model::{LogisticRegressionModel, TrainingSummary};
 pub use params::{Family, LogisticRegressionParams};
 
@@ -58,10 +59,27 @@ use crate::stat::FeatureSummary;
 /// Schema errors as for every stage; [`Error::InvalidValue`] naming the first bad row for
 /// a null or non-integer label, a negative or infinite weight, a null vector or a
 /// non-finite feature; [`Error::EmptyInput`] when no row has a positive weight.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct LogisticRegression {
     uid: String,
     params: LogisticRegressionParams,
+    on_iteration: Option<IterationCallback>,
+}
+
+/// A function called with every optimiser state during `fit` (for progress bars).
+pub type IterationCallback = Arc<dyn Fn(&IterationInfo) + Send + Sync>;
+
+impl std::fmt::Debug for LogisticRegression {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogisticRegression")
+            .field("uid", &self.uid)
+            .field("params", &self.params)
+            .field(
+                "on_iteration",
+                &self.on_iteration.as_ref().map(|_| "callback"),
+            )
+            .finish()
+    }
 }
 
 impl Default for LogisticRegression {
@@ -91,7 +109,18 @@ impl LogisticRegression {
         Self {
             uid: uid.into(),
             params,
+            on_iteration: None,
         }
+    }
+
+    /// Calls `f` with every optimiser state during `fit` (iteration, objective, gradient
+    /// norm), e.g. to drive a progress bar. Not a param: it is neither saved nor compared.
+    pub fn with_iteration_callback(
+        mut self,
+        f: impl Fn(&IterationInfo) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_iteration = Some(Arc::new(f));
+        self
     }
 
     /// The params.
@@ -467,6 +496,9 @@ impl Estimator for LogisticRegression {
         }
         let start = std::time::Instant::now();
         let min = opt.minimize(&mut loss, x0, |it| {
+            if let Some(cb) = &self.on_iteration {
+                cb(it);
+            }
             tracing::info!(
                 iteration = it.iteration,
                 objective = it.objective,

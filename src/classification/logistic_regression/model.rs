@@ -234,6 +234,44 @@ impl LogisticRegressionModel {
         )
     }
 
+    /// Spark's binary summary on `df` (the training data, or any labelled data): the ROC
+    /// and PR curves and their areas, scored by `probability[1]` with 1000 bins, as
+    /// Spark's `model.binarySummary` / `model.evaluate(df)`. Computed on demand, so a fit
+    /// does not pay for a scoring pass it may not need.
+    ///
+    /// # Errors
+    /// For a multinomial model, or when `df` lacks the features or label column.
+    pub fn binary_summary(
+        &self,
+        df: &DataFrame,
+    ) -> Result<crate::evaluation::BinaryClassificationMetrics> {
+        if self.multinomial {
+            return Err(Error::param(
+                "LogisticRegressionModel",
+                "family",
+                "binomial for a binary summary",
+                "multinomial",
+            ));
+        }
+        let mut params = self.params.clone();
+        params.probability_col = "__mlpipe_probability".into();
+        params.raw_prediction_col = String::new();
+        params.prediction_col = String::new();
+        let scorer = Self {
+            params,
+            summary: None,
+            ..self.clone()
+        };
+        let scored = scorer.transform(df)?;
+        let mut ev = crate::evaluation::BinaryClassificationEvaluator::new()
+            .with_raw_prediction_col("__mlpipe_probability")
+            .with_label_col(&self.params.label_col);
+        if let Some(w) = self.params.weight_col() {
+            ev = ev.with_weight_col(w);
+        }
+        ev.metrics(&scored)
+    }
+
     fn check_len(&self, x: &[f64]) -> Result<()> {
         if x.len() != self.num_features {
             return Err(Error::FeatureCount {

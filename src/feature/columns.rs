@@ -1,0 +1,78 @@
+//! Spark's single-column / multi-column param rules (`inputCol` vs `inputCols`), shared by
+//! StringIndexer, OneHotEncoder and Imputer.
+
+use crate::error::{Error, Result};
+
+/// Resolves the (input, output) column pairs: exactly one of `input_col` / `input_cols`
+/// must be set, and the output params must match the mode (Spark's
+/// `checkSingleVsMultiColumnParams`).
+pub(crate) fn column_pairs(
+    stage: &'static str,
+    input_col: &Option<String>,
+    input_cols: &Option<Vec<String>>,
+    output_col: &Option<String>,
+    output_cols: &Option<Vec<String>>,
+) -> Result<Vec<(String, String)>> {
+    match (input_col, input_cols) {
+        (Some(_), Some(_)) => Err(Error::param(
+            stage,
+            "inputCols",
+            "unset when inputCol is set (exactly one of inputCol, inputCols)",
+            "both set",
+        )),
+        (None, None) => Err(Error::param(
+            stage,
+            "inputCol",
+            "set, or inputCols set (exactly one of inputCol, inputCols)",
+            "neither set",
+        )),
+        (Some(i), None) => {
+            if output_cols.is_some() {
+                return Err(Error::param(
+                    stage,
+                    "outputCols",
+                    "unset in single-column mode (use outputCol)",
+                    "set",
+                ));
+            }
+            let o = output_col
+                .clone()
+                .filter(|o| !o.is_empty())
+                .ok_or_else(|| Error::param(stage, "outputCol", "a column name", "unset"))?;
+            Ok(vec![(i.clone(), o)])
+        }
+        (None, Some(is)) => {
+            if is.is_empty() {
+                return Err(Error::param(stage, "inputCols", "a non-empty list", "[]"));
+            }
+            let os = output_cols.as_ref().ok_or_else(|| {
+                Error::param(
+                    stage,
+                    "outputCols",
+                    "set in multi-column mode, one per input column",
+                    "unset",
+                )
+            })?;
+            if os.len() != is.len() {
+                return Err(Error::param(
+                    stage,
+                    "outputCols",
+                    format!("{} names, one per input column", is.len()),
+                    format!("{} names", os.len()),
+                ));
+            }
+            let mut seen = std::collections::HashSet::new();
+            for o in os {
+                if !seen.insert(o) {
+                    return Err(Error::param(
+                        stage,
+                        "outputCols",
+                        "distinct names",
+                        format!("`{o}` twice"),
+                    ));
+                }
+            }
+            Ok(is.iter().cloned().zip(os.iter().cloned()).collect())
+        }
+    }
+}

@@ -1,0 +1,350 @@
+//! [`Imputer`] and [`ImputerModel`].
+
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use serde::{Deserialize, Serialize};
+
+use super::columns::column_pairs;
+use crate::error::{Error, Result};
+use crate::frame::{schema, DataFrame};
+use crate::param::{check_in_range, random_uid, spark_double, Params};
+use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
+
+/// Spark's Imputer `strategy`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImputerStrategy {
+    /// The mean of the present values (default).
+    #[default]
+    Mean,
+    /// The median of the present values.
+    Median,
+    /// The most frequent present value (ties: the smallest).
+    Mode,
+}
+
+/// Params of [`Imputer`] and its model; JSON names and defaults are Spark's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ImputerParams {
+    /// Single-column mode input.
+    pub input_col: Option<String>,
+    /// Multi-column mode inputs.
+    pub input_cols: Option<Vec<String>>,
+    /// Single-column mode output.
+    pub output_col: Option<String>,
+    /// Multi-column mode outputs.
+    pub output_cols: Option<Vec<String>>,
+    /// `mean` (default), `median` or `mode`.
+    pub strategy: ImputerStrategy,
+    /// The value that counts as missing, besides null. Default NaN.
+    #[serde(with = "spark_double")]
+    pub missing_value: f64,
+    /// Spark's approximate-median error bound, in [0, 1]. Default 0.001. mlpipe's median is
+    /// exact, which is within any such bound.
+    pub relative_error: f64,
+}
+
+impl Default for ImputerParams {
+    fn default() -> Self {
+        Self {
+            input_col: None,
+            input_cols: None,
+            output_col: None,
+            output_cols: None,
+            strategy: ImputerStrategy::Mean,
+            missing_value: f64::NAN,
+            relative_error: 0.001,
+        }
+    }
+}
+
+impl Params for ImputerParams {
+    const STAGE: &'static str = "Imputer";
+    fn validate(&self) -> Result<()> {
+        check_in_range(Self::STAGE, "relativeError", self.relative_error, 0.0, 1.0)?;
+        column_pairs(
+            Self::STAGE,
+            &self.input_col,
+            &self.input_cols,
+            &self.output_col,
+            &self.output_cols,
+        )
+        .map(|_| ())
+    }
+}
+
+/// Replaces missing values (null, NaN, or `missingValue`) by the column's mean, median or
+/// mode (Spark's `Imputer`, reference §2.6). The output keeps the input's type, so an
+/// integer column's mean is truncated. With a non-NaN `missingValue`, NaNs are left out
+/// of the fit but, as in Spark, are not replaced.
+///
+/// # Examples
+/// ```
+/// # fn main() -> mlpipe::Result<()> {
+/// use mlpipe::prelude::*;
+/// use mlpipe::feature::Imputer;
+/// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?; // one null total_charges
+/// let model = Imputer::new().with_input_cols(&["total_charges"]).with_output_cols(&["tc"]).fit(&df)?;
+/// let out = model.transform(&df)?;
+/// assert_eq!(out.column("tc")?.chunks.iter().map(|c| c.null_count()).sum::<usize>(), 0);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Imputer {
+    uid: String,
+    params: ImputerParams,
+}
+
+impl Default for Imputer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Imputer {
+    /// Spark's uid prefix.
+    pub const UID_PREFIX: &'static str = "imputer";
+
+    /// An Imputer with Spark's defaults.
+    pub fn new() -> Self {
+        Self {
+            uid: random_uid(Self::UID_PREFIX),
+            params: ImputerParams::default(),
+        }
+    }
+    /// From a uid and params.
+    pub fn from_params(uid: impl Into<String>, params: ImputerParams) -> Self {
+        Self {
+            uid: uid.into(),
+            params,
+        }
+    }
+    /// The params.
+    pub fn params(&self) -> &ImputerParams {
+        &self.params
+    }
+    /// Single-column input.
+    pub fn with_input_col(mut self, c: &str) -> Self {
+        self.params.input_col = Some(c.into());
+        self
+    }
+    /// Single-column output.
+    pub fn with_output_col(mut self, c: &str) -> Self {
+        self.params.output_col = Some(c.into());
+        self
+    }
+    /// Multi-column inputs.
+    pub fn with_input_cols(mut self, cs: &[&str]) -> Self {
+        self.params.input_cols = Some(cs.iter().map(|s| s.to_string()).collect());
+        self
+    }
+    /// Multi-column outputs.
+    pub fn with_output_cols(mut self, cs: &[&str]) -> Self {
+        self.params.output_cols = Some(cs.iter().map(|s| s.to_string()).collect());
+        self
+    }
+    /// The strategy; default mean.
+    pub fn with_strategy(mut self, s: ImputerStrategy) -> Self {
+        self.params.strategy = s;
+        self
+    }
+    /// The placeholder for missing values; default NaN.
+    pub fn with_missing_value(mut self, v: f64) -> Self {
+        self.params.missing_value = v;
+        self
+    }
+}
+
+fn imputer_schema(p: &ImputerParams, input: &Schema, stage: &'static str) -> Result<Schema> {
+    p.validate()?;
+    let mut out = input.clone();
+    for (ic, oc) in column_pairs(
+        stage,
+        &p.input_col,
+        &p.input_cols,
+        &p.output_col,
+        &p.output_cols,
+    )? {
+        let (_, f) = schema::require_numeric(input, stage, &ic)?;
+        out = schema::append_field(
+            &out,
+            stage,
+            Field::new(oc, f.data_type().clone(), f.is_nullable()),
+        )?;
+    }
+    Ok(out)
+}
+
+impl Stage for Imputer {
+    fn kind(&self) -> &'static str {
+        "Imputer"
+    }
+    stage_params!();
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        imputer_schema(&self.params, input, ImputerParams::STAGE)
+    }
+}
+
+impl Estimator for Imputer {
+    type Model = ImputerModel;
+
+    fn fit(&self, df: &DataFrame) -> Result<ImputerModel> {
+        let stage = ImputerParams::STAGE;
+        self.transform_schema(df.schema())?;
+        let p = &self.params;
+        let mv = p.missing_value;
+        let mut surrogates = Vec::new();
+        for (ic, _) in column_pairs(
+            stage,
+            &p.input_col,
+            &p.input_cols,
+            &p.output_col,
+            &p.output_cols,
+        )? {
+            let col = df.column(&ic)?;
+            // The present values of each partition, gathered in partition order.
+            let parts = df.map_partitions(|pi, _| {
+                let a = cast(&col.chunks[pi], &DataType::Float64)?;
+                Ok(a.as_primitive::<Float64Type>()
+                    .iter()
+                    .flatten()
+                    .filter(|v| !v.is_nan() && *v != mv)
+                    .collect::<Vec<f64>>())
+            })?;
+            let mut vals: Vec<f64> = parts.into_iter().flatten().collect();
+            if vals.is_empty() {
+                return Err(Error::EmptyInput {
+                    stage,
+                    hint: format!("surrogate cannot be computed: all the values in column `{ic}` are null, NaN or missingValue ({mv})"),
+                });
+            }
+            let s = match p.strategy {
+                ImputerStrategy::Mean => vals.iter().sum::<f64>() / vals.len() as f64,
+                ImputerStrategy::Median => {
+                    // Spark's approxQuantile(0.5) at rank ceil(n/2): the lower median.
+                    let k = vals.len().div_ceil(2) - 1;
+                    let (_, m, _) = vals.select_nth_unstable_by(k, |a, b| a.total_cmp(b));
+                    *m
+                }
+                ImputerStrategy::Mode => {
+                    vals.sort_by(|a, b| a.total_cmp(b));
+                    let (mut best, mut best_n) = (vals[0], 0usize);
+                    let mut i = 0;
+                    while i < vals.len() {
+                        let j = vals[i..]
+                            .iter()
+                            .position(|v| *v != vals[i])
+                            .map_or(vals.len(), |d| i + d);
+                        if j - i > best_n {
+                            best = vals[i];
+                            best_n = j - i;
+                        }
+                        i = j;
+                    }
+                    best
+                }
+            };
+            surrogates.push(s);
+        }
+        Ok(ImputerModel {
+            uid: self.uid.clone(),
+            params: p.clone(),
+            surrogates,
+        })
+    }
+}
+
+/// A fitted [`Imputer`]: one surrogate per input column.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImputerModel {
+    uid: String,
+    params: ImputerParams,
+    surrogates: Vec<f64>,
+}
+
+impl ImputerModel {
+    /// A model from its surrogates.
+    pub fn new(uid: impl Into<String>, params: ImputerParams, surrogates: Vec<f64>) -> Self {
+        Self {
+            uid: uid.into(),
+            params,
+            surrogates,
+        }
+    }
+    /// The params.
+    pub fn params(&self) -> &ImputerParams {
+        &self.params
+    }
+    /// The value that replaces missing values, per input column.
+    pub fn surrogates(&self) -> &[f64] {
+        &self.surrogates
+    }
+}
+
+impl Stage for ImputerModel {
+    fn kind(&self) -> &'static str {
+        "ImputerModel"
+    }
+    stage_params!();
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        imputer_schema(&self.params, input, "ImputerModel")
+    }
+}
+
+impl Transformer for ImputerModel {
+    fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
+        let stage = "ImputerModel";
+        let schema = self.transform_schema(df.schema())?;
+        let p = &self.params;
+        let mv = p.missing_value;
+        let mut out = df.clone();
+        for (i, (ic, oc)) in column_pairs(
+            stage,
+            &p.input_col,
+            &p.input_cols,
+            &p.output_col,
+            &p.output_cols,
+        )?
+        .into_iter()
+        .enumerate()
+        {
+            let s = self.surrogates[i];
+            let col = df.column(&ic)?;
+            let chunks = col
+                .chunks
+                .iter()
+                .map(|c| {
+                    let f = cast(c, &DataType::Float64)?;
+                    let f = f.as_primitive::<Float64Type>();
+                    // Spark: null and values equal to missingValue (NaN = NaN in Spark SQL).
+                    let filled: Float64Array = f
+                        .iter()
+                        .map(|v| match v {
+                            None => Some(s),
+                            Some(v) if v == mv || (mv.is_nan() && v.is_nan()) => Some(s),
+                            Some(v) => Some(v),
+                        })
+                        .collect();
+                    Ok(cast(
+                        &(std::sync::Arc::new(filled) as ArrayRef),
+                        c.data_type(),
+                    )?)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let field = schema.field_with_name(&oc)?.clone();
+            out = out.with_column(field, chunks)?;
+        }
+        Ok(out)
+    }
+    fn clone_box(&self) -> Box<dyn Transformer> {
+        Box::new(self.clone())
+    }
+}
+
+impl Model for ImputerModel {
+    fn clone_model(&self) -> Box<dyn Model> {
+        Box::new(self.clone())
+    }
+}

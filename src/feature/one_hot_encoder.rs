@@ -1,0 +1,409 @@
+//! [`OneHotEncoder`] and [`OneHotEncoderModel`].
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use serde::{Deserialize, Serialize};
+
+use super::columns::column_pairs;
+use super::string_indexer::nominal_labels;
+use crate::error::{Error, Result};
+use crate::frame::{schema, vector, DataFrame};
+use crate::param::{random_uid, HandleInvalid, Params};
+use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
+
+/// Params of [`OneHotEncoder`] and its model; JSON names and defaults are Spark's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct OneHotEncoderParams {
+    /// Single-column mode input.
+    pub input_col: Option<String>,
+    /// Multi-column mode inputs.
+    pub input_cols: Option<Vec<String>>,
+    /// Single-column mode output (Spark's default `<uid>__output`).
+    pub output_col: Option<String>,
+    /// Multi-column mode outputs.
+    pub output_cols: Option<Vec<String>>,
+    /// Drop the last category (its vector is all zeros). Default true.
+    pub drop_last: bool,
+    /// Invalid (unseen or negative) values: `error` (default) or `keep` (an extra category).
+    pub handle_invalid: HandleInvalid,
+}
+
+impl Default for OneHotEncoderParams {
+    fn default() -> Self {
+        Self {
+            input_col: None,
+            input_cols: None,
+            output_col: None,
+            output_cols: None,
+            drop_last: true,
+            handle_invalid: HandleInvalid::Error,
+        }
+    }
+}
+
+impl Params for OneHotEncoderParams {
+    const STAGE: &'static str = "OneHotEncoder";
+    fn validate(&self) -> Result<()> {
+        if self.handle_invalid == HandleInvalid::Skip {
+            return Err(Error::param(
+                Self::STAGE,
+                "handleInvalid",
+                "\"error\" or \"keep\" (OneHotEncoder has no skip)",
+                "\"skip\"",
+            ));
+        }
+        column_pairs(
+            Self::STAGE,
+            &self.input_col,
+            &self.input_cols,
+            &self.output_col,
+            &self.output_cols,
+        )
+        .map(|_| ())
+    }
+}
+
+/// One-hot encodes category indices into dense vector columns (Spark's `OneHotEncoder`,
+/// reference §2.5). The number of categories of a column comes from its nominal metadata
+/// (as written by StringIndexer) or from the data (max + 1). With `dropLast` (default)
+/// the last category encodes as all zeros; with `handleInvalid = keep`, invalid values
+/// get an extra category.
+///
+/// # Examples
+/// ```
+/// # fn main() -> mlpipe::Result<()> {
+/// use mlpipe::prelude::*;
+/// use mlpipe::feature::{OneHotEncoder, StringIndexer};
+/// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
+/// let idx = StringIndexer::new().with_input_col("contract").with_output_col("i").fit(&df)?.transform(&df)?;
+/// let enc = OneHotEncoder::new().with_input_col("i").with_output_col("v").fit(&idx)?;
+/// assert_eq!(enc.category_sizes(), &[3]);
+/// let out = enc.transform(&idx)?;
+/// assert_eq!(mlpipe::frame::vector::feature_names_or_default(out.schema().field_with_name("v").unwrap()),
+///     vec!["month-to-month", "one-year"]); // dropLast
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct OneHotEncoder {
+    uid: String,
+    params: OneHotEncoderParams,
+}
+
+impl Default for OneHotEncoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl OneHotEncoder {
+    /// Spark's uid prefix.
+    pub const UID_PREFIX: &'static str = "oneHotEncoder";
+
+    /// A OneHotEncoder with Spark's defaults.
+    pub fn new() -> Self {
+        let uid = random_uid(Self::UID_PREFIX);
+        let params = OneHotEncoderParams {
+            output_col: Some(format!("{uid}__output")),
+            ..Default::default()
+        };
+        Self { uid, params }
+    }
+    /// From a uid and params.
+    pub fn from_params(uid: impl Into<String>, params: OneHotEncoderParams) -> Self {
+        Self {
+            uid: uid.into(),
+            params,
+        }
+    }
+    /// The params.
+    pub fn params(&self) -> &OneHotEncoderParams {
+        &self.params
+    }
+    /// Single-column input.
+    pub fn with_input_col(mut self, c: &str) -> Self {
+        self.params.input_col = Some(c.into());
+        self
+    }
+    /// Single-column output.
+    pub fn with_output_col(mut self, c: &str) -> Self {
+        self.params.output_col = Some(c.into());
+        self
+    }
+    /// Multi-column inputs.
+    pub fn with_input_cols(mut self, cs: &[&str]) -> Self {
+        self.params.input_cols = Some(cs.iter().map(|s| s.to_string()).collect());
+        self.params.input_col = None;
+        if self.params.output_col.as_deref() == Some(&format!("{}__output", self.uid)) {
+            self.params.output_col = None;
+        }
+        self
+    }
+    /// Multi-column outputs.
+    pub fn with_output_cols(mut self, cs: &[&str]) -> Self {
+        self.params.output_cols = Some(cs.iter().map(|s| s.to_string()).collect());
+        if self.params.output_col.as_deref() == Some(&format!("{}__output", self.uid)) {
+            self.params.output_col = None;
+        }
+        self
+    }
+    /// Drop the last category; default true.
+    pub fn with_drop_last(mut self, v: bool) -> Self {
+        self.params.drop_last = v;
+        self
+    }
+    /// `error` (default) or `keep`.
+    pub fn with_handle_invalid(mut self, h: HandleInvalid) -> Self {
+        self.params.handle_invalid = h;
+        self
+    }
+}
+
+/// Category count declared by a column's metadata (nominal `vals` / `num_vals`, binary 2).
+fn metadata_categories(f: &Field) -> Option<usize> {
+    if let Some(l) = nominal_labels(f) {
+        return Some(l.len());
+    }
+    let raw = f.metadata().get(vector::ML_ATTR)?;
+    let v: serde_json::Value = serde_json::from_str(raw).ok()?;
+    match v.get("type").and_then(|t| t.as_str()) {
+        Some("binary") => Some(2),
+        _ => v
+            .get("num_vals")
+            .and_then(|n| n.as_u64())
+            .map(|n| n as usize),
+    }
+}
+
+fn output_size(c: usize, p: &OneHotEncoderParams) -> usize {
+    let keep = p.handle_invalid == HandleInvalid::Keep;
+    match (p.drop_last, keep) {
+        (true, false) => c.saturating_sub(1),
+        (false, true) => c + 1,
+        _ => c,
+    }
+}
+
+/// Attribute names of the output vector: category labels (or indices), plus
+/// `invalidValues` under keep without dropLast.
+fn output_names(f: &Field, c: usize, p: &OneHotEncoderParams) -> Vec<String> {
+    let base: Vec<String> =
+        nominal_labels(f).unwrap_or_else(|| (0..c).map(|i| i.to_string()).collect());
+    let mut names: Vec<String> = base.into_iter().take(c).collect();
+    names.push("invalidValues".into());
+    names.truncate(output_size(c, p));
+    names
+}
+
+/// Appends the outputs given each column's category count (`None`: not known yet).
+fn encoder_schema(
+    p: &OneHotEncoderParams,
+    input: &Schema,
+    sizes: Option<&[usize]>,
+    stage: &'static str,
+) -> Result<Schema> {
+    p.validate()?;
+    let pairs = column_pairs(
+        stage,
+        &p.input_col,
+        &p.input_cols,
+        &p.output_col,
+        &p.output_cols,
+    )?;
+    let mut out = input.clone();
+    for (i, (ic, oc)) in pairs.iter().enumerate() {
+        let (_, f) = schema::require_numeric(input, stage, ic)?;
+        let c = sizes.map(|s| s[i]).or_else(|| metadata_categories(f));
+        // Before fitting, a column without metadata has an unknown size: the estimator's
+        // schema then says 0 and the model's schema is exact.
+        let c = c.unwrap_or(0);
+        let field = vector::with_feature_names(
+            vector::vector_field(oc, output_size(c, p), false),
+            &output_names(f, c, p),
+        );
+        out = schema::append_field(&out, stage, field)?;
+    }
+    Ok(out)
+}
+
+impl Stage for OneHotEncoder {
+    fn kind(&self) -> &'static str {
+        "OneHotEncoder"
+    }
+    stage_params!();
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        encoder_schema(&self.params, input, None, OneHotEncoderParams::STAGE)
+    }
+}
+
+impl Estimator for OneHotEncoder {
+    type Model = OneHotEncoderModel;
+
+    fn fit(&self, df: &DataFrame) -> Result<OneHotEncoderModel> {
+        let stage = OneHotEncoderParams::STAGE;
+        self.transform_schema(df.schema())?;
+        let pairs = column_pairs(
+            stage,
+            &self.params.input_col,
+            &self.params.input_cols,
+            &self.params.output_col,
+            &self.params.output_cols,
+        )?;
+        let mut sizes = Vec::with_capacity(pairs.len());
+        for (ic, _) in &pairs {
+            let (_, f) = schema::require_column(df.schema(), stage, ic)?;
+            if let Some(c) = metadata_categories(f) {
+                sizes.push(c);
+                continue;
+            }
+            let col = df.column(ic)?;
+            let maxes = df.map_partitions(|pi, _| {
+                let a = cast(&col.chunks[pi], &DataType::Float64)?;
+                let a = a.as_primitive::<Float64Type>();
+                let mut m = -1.0f64;
+                for (r, v) in a.iter().enumerate() {
+                    let Some(v) = v else { continue };
+                    if !(v >= 0.0 && v.fract() == 0.0 && v <= i32::MAX as f64) {
+                        return Err(Error::InvalidValue {
+                            stage,
+                            column: ic.clone(),
+                            partition: pi,
+                            row: r,
+                            what: format!("value {v}"),
+                            hint: "values must be category indices 0, 1, 2, ... (index strings with StringIndexer first)".into(),
+                        });
+                    }
+                    m = m.max(v);
+                }
+                Ok(m)
+            })?;
+            let max = maxes.into_iter().fold(-1.0f64, f64::max);
+            if max < 0.0 {
+                return Err(Error::EmptyInput {
+                    stage,
+                    hint: format!("column `{ic}` has no values to count categories from"),
+                });
+            }
+            sizes.push(max as usize + 1);
+        }
+        Ok(OneHotEncoderModel {
+            uid: self.uid.clone(),
+            params: self.params.clone(),
+            category_sizes: sizes,
+        })
+    }
+}
+
+/// A fitted [`OneHotEncoder`]: the category count of each input column.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OneHotEncoderModel {
+    uid: String,
+    params: OneHotEncoderParams,
+    category_sizes: Vec<usize>,
+}
+
+impl OneHotEncoderModel {
+    /// A model from its category sizes (Spark's `categorySizes`).
+    pub fn new(
+        uid: impl Into<String>,
+        params: OneHotEncoderParams,
+        category_sizes: Vec<usize>,
+    ) -> Self {
+        Self {
+            uid: uid.into(),
+            params,
+            category_sizes,
+        }
+    }
+    /// The params.
+    pub fn params(&self) -> &OneHotEncoderParams {
+        &self.params
+    }
+    /// Number of categories of each input column.
+    pub fn category_sizes(&self) -> &[usize] {
+        &self.category_sizes
+    }
+}
+
+impl Stage for OneHotEncoderModel {
+    fn kind(&self) -> &'static str {
+        "OneHotEncoderModel"
+    }
+    stage_params!();
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        encoder_schema(
+            &self.params,
+            input,
+            Some(&self.category_sizes),
+            "OneHotEncoderModel",
+        )
+    }
+}
+
+impl Transformer for OneHotEncoderModel {
+    fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
+        let stage = "OneHotEncoderModel";
+        let schema = self.transform_schema(df.schema())?;
+        let pairs = column_pairs(
+            stage,
+            &self.params.input_col,
+            &self.params.input_cols,
+            &self.params.output_col,
+            &self.params.output_cols,
+        )?;
+        let keep = self.params.handle_invalid == HandleInvalid::Keep;
+        let mut out = df.clone();
+        for (i, (ic, oc)) in pairs.iter().enumerate() {
+            let c = self.category_sizes[i];
+            let size = output_size(c, &self.params);
+            let col = df.column(ic)?;
+            let chunks = df.map_partitions(|pi, _| {
+                let a = cast(&col.chunks[pi], &DataType::Float64)?;
+                let a = a.as_primitive::<Float64Type>();
+                let mut vals = vec![0.0f64; a.len() * size];
+                for r in 0..a.len() {
+                    let v = if a.is_null(r) { f64::NAN } else { a.value(r) };
+                    let idx = if v >= 0.0 && v < c as f64 {
+                        v as usize
+                    } else if keep {
+                        c
+                    } else {
+                        let what = if v.is_nan() {
+                            "null or NaN value".to_string()
+                        } else if v < 0.0 {
+                            format!("negative value {v}")
+                        } else {
+                            format!("unseen value {v}")
+                        };
+                        return Err(Error::InvalidValue {
+                            stage,
+                            column: ic.clone(),
+                            partition: pi,
+                            row: r,
+                            what,
+                            hint: "to handle unseen values, set handleInvalid to \"keep\"".into(),
+                        });
+                    };
+                    if idx < size {
+                        vals[r * size + idx] = 1.0;
+                    }
+                }
+                Ok(Arc::new(vector::vector_array(vals, size, None)?) as ArrayRef)
+            })?;
+            out = out.with_column(schema.field_with_name(oc)?.clone(), chunks)?;
+        }
+        Ok(out)
+    }
+    fn clone_box(&self) -> Box<dyn Transformer> {
+        Box::new(self.clone())
+    }
+}
+
+impl Model for OneHotEncoderModel {
+    fn clone_model(&self) -> Box<dyn Model> {
+        Box::new(self.clone())
+    }
+}

@@ -1,0 +1,632 @@
+//! [`StringIndexer`], [`StringIndexerModel`] and [`IndexToString`].
+
+use std::sync::Arc;
+
+use ahash::AHashMap;
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, RecordBatch, StringArray,
+};
+use arrow::compute::{cast, filter_record_batch};
+use arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::columns::column_pairs;
+use crate::error::{Error, Result};
+use crate::frame::{schema, vector, DataFrame};
+use crate::param::{random_uid, HandleInvalid, Params};
+use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
+
+/// Spark's `stringOrderType`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum StringOrderType {
+    /// Most frequent first (default); ties alphabetical.
+    #[default]
+    FrequencyDesc,
+    /// Least frequent first; ties alphabetical.
+    FrequencyAsc,
+    /// Reverse alphabetical.
+    AlphabetDesc,
+    /// Alphabetical.
+    AlphabetAsc,
+}
+
+/// Params of [`StringIndexer`] and its model; JSON names and defaults are Spark's.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct StringIndexerParams {
+    /// Single-column mode: the input column.
+    pub input_col: Option<String>,
+    /// Multi-column mode: the input columns.
+    pub input_cols: Option<Vec<String>>,
+    /// Single-column mode: the output column (Spark's default `<uid>__output`).
+    pub output_col: Option<String>,
+    /// Multi-column mode: one output column per input column.
+    pub output_cols: Option<Vec<String>>,
+    /// Nulls and unseen labels: `error` (default), `skip` the row, or `keep` as index
+    /// `numLabels`.
+    pub handle_invalid: HandleInvalid,
+    /// Label order: `frequencyDesc` (default), `frequencyAsc`, `alphabetDesc`, `alphabetAsc`.
+    pub string_order_type: StringOrderType,
+}
+
+impl Params for StringIndexerParams {
+    const STAGE: &'static str = "StringIndexer";
+    fn validate(&self) -> Result<()> {
+        column_pairs(
+            Self::STAGE,
+            &self.input_col,
+            &self.input_cols,
+            &self.output_col,
+            &self.output_cols,
+        )
+        .map(|_| ())
+    }
+}
+
+/// Indexes string (or numeric, as their string form) columns by label frequency, like
+/// Spark's `StringIndexer` (reference §2.4): the most frequent label gets index 0, ties
+/// are broken alphabetically. The output is a Float64 column whose field metadata holds
+/// the labels (Spark's nominal attribute).
+///
+/// Unlike Spark, whose model skips a missing input column with a warning, the model
+/// reports a missing column as an error, like every other stage.
+///
+/// # Examples
+/// ```
+/// # fn main() -> mlpipe::Result<()> {
+/// use mlpipe::prelude::*;
+/// use mlpipe::feature::StringIndexer;
+/// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
+/// let model = StringIndexer::new().with_input_col("contract").with_output_col("contract_idx").fit(&df)?;
+/// assert_eq!(model.labels()[0], vec!["month-to-month", "one-year", "two-year"]);
+/// let out = model.transform(&df)?;
+/// assert!(out.schema().field_with_name("contract_idx").is_ok());
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct StringIndexer {
+    uid: String,
+    params: StringIndexerParams,
+}
+
+impl Default for StringIndexer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl StringIndexer {
+    /// Spark's uid prefix.
+    pub const UID_PREFIX: &'static str = "strIdx";
+
+    /// A StringIndexer with Spark's defaults.
+    pub fn new() -> Self {
+        let uid = random_uid(Self::UID_PREFIX);
+        let params = StringIndexerParams {
+            output_col: Some(format!("{uid}__output")),
+            ..Default::default()
+        };
+        Self { uid, params }
+    }
+    /// From a uid and params.
+    pub fn from_params(uid: impl Into<String>, params: StringIndexerParams) -> Self {
+        Self {
+            uid: uid.into(),
+            params,
+        }
+    }
+    /// The params.
+    pub fn params(&self) -> &StringIndexerParams {
+        &self.params
+    }
+    /// Single-column mode input.
+    pub fn with_input_col(mut self, c: &str) -> Self {
+        self.params.input_col = Some(c.into());
+        self
+    }
+    /// Single-column mode output.
+    pub fn with_output_col(mut self, c: &str) -> Self {
+        self.params.output_col = Some(c.into());
+        self
+    }
+    /// Multi-column mode inputs (clears the single-column default output).
+    pub fn with_input_cols(mut self, cs: &[&str]) -> Self {
+        self.params.input_cols = Some(cs.iter().map(|s| s.to_string()).collect());
+        self.params.input_col = None;
+        if self.params.output_col.as_deref() == Some(&format!("{}__output", self.uid)) {
+            self.params.output_col = None;
+        }
+        self
+    }
+    /// Multi-column mode outputs.
+    pub fn with_output_cols(mut self, cs: &[&str]) -> Self {
+        self.params.output_cols = Some(cs.iter().map(|s| s.to_string()).collect());
+        if self.params.output_col.as_deref() == Some(&format!("{}__output", self.uid)) {
+            self.params.output_col = None;
+        }
+        self
+    }
+    /// Null and unseen-label policy; default `error`.
+    pub fn with_handle_invalid(mut self, h: HandleInvalid) -> Self {
+        self.params.handle_invalid = h;
+        self
+    }
+    /// Label order; default frequencyDesc.
+    pub fn with_string_order_type(mut self, o: StringOrderType) -> Self {
+        self.params.string_order_type = o;
+        self
+    }
+}
+
+/// Checks the inputs (string or numeric) and appends the outputs with label metadata.
+fn indexer_schema(
+    p: &StringIndexerParams,
+    input: &Schema,
+    labels: Option<&[Vec<String>]>,
+    stage: &'static str,
+) -> Result<Schema> {
+    let pairs = column_pairs(
+        stage,
+        &p.input_col,
+        &p.input_cols,
+        &p.output_col,
+        &p.output_cols,
+    )?;
+    let mut out = input.clone();
+    for (i, (ic, oc)) in pairs.iter().enumerate() {
+        let (_, f) = schema::require_column(input, stage, ic)?;
+        if !is_indexable(f.data_type()) {
+            return Err(Error::ColumnType {
+                stage,
+                column: ic.clone(),
+                expected: "a string or numeric column".into(),
+                found: f.data_type().clone(),
+            });
+        }
+        let mut field = Field::new(oc, DataType::Float64, false);
+        if let Some(l) = labels {
+            let mut vals = l[i].clone();
+            if p.handle_invalid == HandleInvalid::Keep {
+                vals.push("__unknown".into());
+            }
+            field.metadata_mut().insert(
+                vector::ML_ATTR,
+                json!({"vals": vals, "type": "nominal", "name": oc}).to_string(),
+            );
+        }
+        out = schema::append_field(&out, stage, field)?;
+    }
+    Ok(out)
+}
+
+fn is_indexable(dt: &DataType) -> bool {
+    matches!(
+        dt,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    ) || dt.is_numeric()
+}
+
+/// The column as strings: numbers in their string form, numeric NaN as null.
+fn as_strings(arr: &ArrayRef) -> Result<StringArray> {
+    let s = cast(arr, &DataType::Utf8)?;
+    let s = s.as_string::<i32>().clone();
+    if matches!(
+        arr.data_type(),
+        DataType::Float32 | DataType::Float64 | DataType::Float16
+    ) {
+        let f = cast(arr, &DataType::Float64)?;
+        let f = f.as_primitive::<Float64Type>();
+        if f.values().iter().any(|v| v.is_nan()) {
+            return Ok(s
+                .iter()
+                .zip(f.iter())
+                .map(|(s, v)| if v.is_some_and(f64::is_nan) { None } else { s })
+                .collect());
+        }
+    }
+    Ok(s)
+}
+
+impl Stage for StringIndexer {
+    fn kind(&self) -> &'static str {
+        "StringIndexer"
+    }
+    stage_params!();
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        indexer_schema(&self.params, input, None, StringIndexerParams::STAGE)
+    }
+}
+
+impl Estimator for StringIndexer {
+    type Model = StringIndexerModel;
+
+    fn fit(&self, df: &DataFrame) -> Result<StringIndexerModel> {
+        let stage = StringIndexerParams::STAGE;
+        self.transform_schema(df.schema())?;
+        let pairs = column_pairs(
+            stage,
+            &self.params.input_col,
+            &self.params.input_cols,
+            &self.params.output_col,
+            &self.params.output_cols,
+        )?;
+        let mut labels = Vec::with_capacity(pairs.len());
+        for (ic, _) in &pairs {
+            let col = df.column(ic)?;
+            // Count per partition in parallel, then merge in partition order.
+            let counts = col
+                .chunks
+                .par_iter()
+                .map(|c| {
+                    let s = as_strings(c)?;
+                    let mut m: AHashMap<String, u64> = AHashMap::new();
+                    let mut local: AHashMap<&str, u64> = AHashMap::new();
+                    for v in s.iter().flatten() {
+                        *local.entry(v).or_default() += 1;
+                    }
+                    for (k, v) in local {
+                        m.insert(k.to_string(), v);
+                    }
+                    Ok(m)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let mut total: AHashMap<String, u64> = AHashMap::new();
+            for m in counts {
+                for (k, v) in m {
+                    *total.entry(k).or_default() += v;
+                }
+            }
+            let mut l: Vec<(String, u64)> = total.into_iter().collect();
+            match self.params.string_order_type {
+                StringOrderType::FrequencyDesc => {
+                    l.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)))
+                }
+                StringOrderType::FrequencyAsc => {
+                    l.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)))
+                }
+                StringOrderType::AlphabetDesc => l.sort_by(|a, b| b.0.cmp(&a.0)),
+                StringOrderType::AlphabetAsc => l.sort_by(|a, b| a.0.cmp(&b.0)),
+            }
+            labels.push(l.into_iter().map(|(s, _)| s).collect::<Vec<_>>());
+        }
+        Ok(StringIndexerModel::new(
+            self.uid.clone(),
+            self.params.clone(),
+            labels,
+        ))
+    }
+}
+
+/// A fitted [`StringIndexer`]: one label array per input column.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StringIndexerModel {
+    uid: String,
+    params: StringIndexerParams,
+    labels: Vec<Vec<String>>,
+}
+
+impl StringIndexerModel {
+    /// A model from its labels (Spark's `labelsArray`).
+    pub fn new(
+        uid: impl Into<String>,
+        params: StringIndexerParams,
+        labels: Vec<Vec<String>>,
+    ) -> Self {
+        Self {
+            uid: uid.into(),
+            params,
+            labels,
+        }
+    }
+    /// The params.
+    pub fn params(&self) -> &StringIndexerParams {
+        &self.params
+    }
+    /// The labels of each input column, by index (Spark's `labelsArray`).
+    pub fn labels(&self) -> &[Vec<String>] {
+        &self.labels
+    }
+
+    fn index_batch(
+        &self,
+        part: usize,
+        b: &RecordBatch,
+        pairs: &[(String, String)],
+        maps: &[AHashMap<&str, f64>],
+    ) -> Result<(Vec<ArrayRef>, Option<BooleanArray>)> {
+        let stage = "StringIndexerModel";
+        let h = self.params.handle_invalid;
+        let mut outs = Vec::with_capacity(pairs.len());
+        let mut keep = vec![true; b.num_rows()];
+        for (i, (ic, _)) in pairs.iter().enumerate() {
+            let arr = b
+                .column_by_name(ic)
+                .ok_or_else(|| Error::Internal(format!("column {ic} vanished")))?;
+            let s = as_strings(arr)?;
+            let unknown = self.labels[i].len() as f64;
+            let mut out = Vec::with_capacity(s.len());
+            for r in 0..s.len() {
+                let idx = if s.is_null(r) {
+                    None
+                } else {
+                    maps[i].get(s.value(r)).copied()
+                };
+                match (idx, h) {
+                    (Some(x), _) => out.push(x),
+                    (None, HandleInvalid::Keep) => out.push(unknown),
+                    (None, HandleInvalid::Skip) => {
+                        keep[r] = false;
+                        out.push(0.0);
+                    }
+                    (None, HandleInvalid::Error) => {
+                        let what = if s.is_null(r) {
+                            "null value".to_string()
+                        } else {
+                            format!("unseen label {:?}", s.value(r))
+                        };
+                        return Err(Error::InvalidValue {
+                            stage,
+                            column: ic.clone(),
+                            partition: part,
+                            row: r,
+                            what,
+                            hint: "to handle unseen labels and nulls, set handleInvalid to \"keep\" (extra index) or \"skip\" (drop the row)".into(),
+                        });
+                    }
+                }
+            }
+            outs.push(Arc::new(Float64Array::from(out)) as ArrayRef);
+        }
+        let mask =
+            (h == HandleInvalid::Skip && keep.iter().any(|k| !k)).then(|| BooleanArray::from(keep));
+        Ok((outs, mask))
+    }
+}
+
+impl Stage for StringIndexerModel {
+    fn kind(&self) -> &'static str {
+        "StringIndexerModel"
+    }
+    stage_params!();
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        let s = indexer_schema(
+            &self.params,
+            input,
+            Some(&self.labels),
+            "StringIndexerModel",
+        )?;
+        let pairs = column_pairs(
+            "StringIndexerModel",
+            &self.params.input_col,
+            &self.params.input_cols,
+            &self.params.output_col,
+            &self.params.output_cols,
+        )?;
+        if pairs.len() != self.labels.len() {
+            return Err(Error::Internal(format!(
+                "{} label arrays for {} input columns",
+                self.labels.len(),
+                pairs.len()
+            )));
+        }
+        Ok(s)
+    }
+}
+
+impl Transformer for StringIndexerModel {
+    fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
+        let out_schema = Arc::new(self.transform_schema(df.schema())?);
+        let pairs = column_pairs(
+            "StringIndexerModel",
+            &self.params.input_col,
+            &self.params.input_cols,
+            &self.params.output_col,
+            &self.params.output_cols,
+        )?;
+        let maps: Vec<AHashMap<&str, f64>> = self
+            .labels
+            .iter()
+            .map(|l| {
+                l.iter()
+                    .enumerate()
+                    .map(|(i, s)| (s.as_str(), i as f64))
+                    .collect()
+            })
+            .collect();
+        let parts = df.map_partitions(|pi, b| {
+            let (outs, mask) = self.index_batch(pi, b, &pairs, &maps)?;
+            let mut cols = b.columns().to_vec();
+            cols.extend(outs);
+            let batch = crate::frame::new_batch(out_schema.clone(), cols, b.num_rows())?;
+            Ok(match mask {
+                Some(m) => filter_record_batch(&batch, &m)?,
+                None => batch,
+            })
+        })?;
+        DataFrame::try_new(out_schema, parts)
+    }
+    fn clone_box(&self) -> Box<dyn Transformer> {
+        Box::new(self.clone())
+    }
+}
+
+impl Model for StringIndexerModel {
+    fn clone_model(&self) -> Box<dyn Model> {
+        Box::new(self.clone())
+    }
+}
+
+/// The labels of a nominal column, from its metadata (as StringIndexer writes them).
+pub fn nominal_labels(field: &Field) -> Option<Vec<String>> {
+    let raw = field.metadata().get(vector::ML_ATTR)?;
+    let v: serde_json::Value = serde_json::from_str(raw).ok()?;
+    let vals = v.get("vals")?.as_array()?;
+    vals.iter().map(|s| s.as_str().map(String::from)).collect()
+}
+
+/// Params of [`IndexToString`]; JSON names are Spark's.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct IndexToStringParams {
+    /// Numeric index column. Required.
+    pub input_col: String,
+    /// String output column (Spark's default `<uid>__output`).
+    pub output_col: String,
+    /// Labels by index; when unset or empty, the input column's metadata supplies them.
+    pub labels: Option<Vec<String>>,
+}
+
+impl Params for IndexToStringParams {
+    const STAGE: &'static str = "IndexToString";
+    fn validate(&self) -> Result<()> {
+        for (n, v) in [
+            ("inputCol", &self.input_col),
+            ("outputCol", &self.output_col),
+        ] {
+            if v.is_empty() {
+                return Err(Error::param(
+                    Self::STAGE,
+                    n,
+                    "a non-empty column name",
+                    "\"\"",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Maps indices back to labels (Spark's `IndexToString`), with the labels given or taken
+/// from the input column's metadata.
+///
+/// # Examples
+/// ```
+/// # fn main() -> mlpipe::Result<()> {
+/// use mlpipe::prelude::*;
+/// use mlpipe::feature::{IndexToString, StringIndexer};
+/// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
+/// let idx = StringIndexer::new().with_input_col("contract").with_output_col("i").fit(&df)?.transform(&df)?;
+/// let back = IndexToString::new().with_input_col("i").with_output_col("c").transform(&idx)?;
+/// assert_eq!(back.column("c")?.chunks[0].len(), 30);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct IndexToString {
+    uid: String,
+    params: IndexToStringParams,
+}
+
+impl Default for IndexToString {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl IndexToString {
+    /// An IndexToString with Spark's defaults.
+    pub fn new() -> Self {
+        let uid = random_uid("idxToStr");
+        let params = IndexToStringParams {
+            output_col: format!("{uid}__output"),
+            ..Default::default()
+        };
+        Self { uid, params }
+    }
+    /// Input index column.
+    pub fn with_input_col(mut self, c: &str) -> Self {
+        self.params.input_col = c.into();
+        self
+    }
+    /// Output column.
+    pub fn with_output_col(mut self, c: &str) -> Self {
+        self.params.output_col = c.into();
+        self
+    }
+    /// Explicit labels.
+    pub fn with_labels(mut self, l: &[&str]) -> Self {
+        self.params.labels = Some(l.iter().map(|s| s.to_string()).collect());
+        self
+    }
+
+    fn resolve_labels(&self, input: &Schema) -> Result<Vec<String>> {
+        let stage = IndexToStringParams::STAGE;
+        let (_, f) = schema::require_numeric(input, stage, &self.params.input_col)?;
+        match &self.params.labels {
+            Some(l) if !l.is_empty() => Ok(l.clone()),
+            _ => nominal_labels(f).ok_or_else(|| {
+                Error::param(
+                    stage,
+                    "labels",
+                    format!(
+                        "set, since column `{}` carries no labels in its metadata",
+                        self.params.input_col
+                    ),
+                    "unset",
+                )
+            }),
+        }
+    }
+}
+
+impl Stage for IndexToString {
+    fn kind(&self) -> &'static str {
+        "IndexToString"
+    }
+    stage_params!();
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        self.params.validate()?;
+        self.resolve_labels(input)?;
+        schema::append_field(
+            input,
+            IndexToStringParams::STAGE,
+            Field::new(&self.params.output_col, DataType::Utf8, true),
+        )
+    }
+}
+
+impl Transformer for IndexToString {
+    fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
+        let schema = self.transform_schema(df.schema())?;
+        let labels = self.resolve_labels(df.schema())?;
+        let col = df.column(&self.params.input_col)?;
+        let chunks = col
+            .chunks
+            .iter()
+            .enumerate()
+            .map(|(pi, c)| {
+                let f = cast(c, &DataType::Float64)?;
+                let f = f.as_primitive::<Float64Type>();
+                let mut out: Vec<Option<&str>> = Vec::with_capacity(f.len());
+                for (r, v) in f.iter().enumerate() {
+                    match v {
+                        None => out.push(None),
+                        Some(v) if v >= 0.0 && (v as usize) < labels.len() => {
+                            out.push(Some(&labels[v as usize]))
+                        }
+                        Some(v) => {
+                            return Err(Error::InvalidValue {
+                                stage: IndexToStringParams::STAGE,
+                                column: self.params.input_col.clone(),
+                                partition: pi,
+                                row: r,
+                                what: format!("unseen index {v}"),
+                                hint: format!("indices must be in 0..{}", labels.len()),
+                            })
+                        }
+                    }
+                }
+                Ok(Arc::new(StringArray::from(out)) as ArrayRef)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        df.with_column(
+            schema.field_with_name(&self.params.output_col)?.clone(),
+            chunks,
+        )
+    }
+    fn clone_box(&self) -> Box<dyn Transformer> {
+        Box::new(self.clone())
+    }
+}
