@@ -348,7 +348,7 @@ impl StringIndexerModel {
             let s = as_strings(arr)?;
             let unknown = self.labels[i].len() as f64;
             let mut out = Vec::with_capacity(s.len());
-            for r in 0..s.len() {
+            for (r, kept) in keep.iter_mut().enumerate() {
                 let idx = if s.is_null(r) {
                     None
                 } else {
@@ -358,7 +358,7 @@ impl StringIndexerModel {
                     (Some(x), _) => out.push(x),
                     (None, HandleInvalid::Keep) => out.push(unknown),
                     (None, HandleInvalid::Skip) => {
-                        keep[r] = false;
+                        *kept = false;
                         out.push(0.0);
                     }
                     (None, HandleInvalid::Error) => {
