@@ -1,0 +1,180 @@
+//! Feature stages: expected outputs for small inputs derived by hand from Spark's
+//! documented behaviour (reference §2), edge cases, error messages, and the contract.
+
+mod common;
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use common::*;
+use mlpipe::feature::*;
+use mlpipe::prelude::*;
+use mlpipe::testing::{check_estimator, check_transformer};
+
+fn frame(cols: Vec<(&str, ArrayRef)>) -> DataFrame {
+    DataFrame::from_batches(vec![RecordBatch::try_from_iter(cols).unwrap()]).unwrap()
+}
+
+fn strings(v: &[Option<&str>]) -> ArrayRef {
+    Arc::new(StringArray::from(v.to_vec()))
+}
+
+fn floats_arr(v: &[Option<f64>]) -> ArrayRef {
+    Arc::new(Float64Array::from(v.to_vec()))
+}
+
+fn col(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
+    let c = df.column(name).unwrap();
+    c.chunks
+        .iter()
+        .flat_map(|a| {
+            let a = arrow::compute::cast(a, &arrow::datatypes::DataType::Float64).unwrap();
+            a.as_primitive::<arrow::datatypes::Float64Type>().iter().collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn cats() -> DataFrame {
+    // b x3, a x2, c x2, d x1: frequencyDesc = b, a, c, d (a and c tie: alphabetical)
+    frame(vec![("s", strings(&[Some("b"), Some("a"), Some("c"), Some("b"), Some("d"), Some("c"), Some("a"), Some("b")]))])
+}
+
+#[test]
+fn string_indexer_orders_like_spark() {
+    let df = cats();
+    let fit = |o| StringIndexer::new().with_input_col("s").with_output_col("i").with_string_order_type(o).fit(&df).unwrap().labels()[0].clone();
+    assert_eq!(fit(StringOrderType::FrequencyDesc), vec!["b", "a", "c", "d"]);
+    assert_eq!(fit(StringOrderType::FrequencyAsc), vec!["d", "a", "c", "b"]);
+    assert_eq!(fit(StringOrderType::AlphabetAsc), vec!["a", "b", "c", "d"]);
+    assert_eq!(fit(StringOrderType::AlphabetDesc), vec!["d", "c", "b", "a"]);
+    let m = StringIndexer::new().with_input_col("s").with_output_col("i").fit(&df).unwrap();
+    let out = m.transform(&df).unwrap();
+    assert_eq!(col(&out, "i"), [0.0, 1.0, 2.0, 0.0, 3.0, 2.0, 1.0, 0.0].map(Some).to_vec());
+    assert_eq!(nominal_labels(out.schema().field_with_name("i").unwrap()).unwrap(), vec!["b", "a", "c", "d"]);
+    check_estimator(&StringIndexer::new().with_input_col("s").with_output_col("i"), &df);
+}
+
+#[test]
+fn string_indexer_numeric_input_and_invalid_handling() {
+    // numbers are indexed by their string form; NaN is not counted at fit
+    let df = frame(vec![("x", floats_arr(&[Some(1.0), Some(2.0), Some(1.0), Some(f64::NAN)]))]);
+    let m = StringIndexer::new().with_input_col("x").with_output_col("i").fit(&df).unwrap();
+    assert_eq!(m.labels()[0], vec!["1.0", "2.0"]);
+    let ints = frame(vec![("n", Arc::new(Int64Array::from(vec![3, 3, 7])) as ArrayRef)]);
+    assert_eq!(StringIndexer::new().with_input_col("n").with_output_col("i").fit(&ints).unwrap().labels()[0], vec!["3", "7"]);
+
+    let train = frame(vec![("s", strings(&[Some("a"), Some("b"), Some("a")]))]);
+    let test = frame(vec![("s", strings(&[Some("a"), Some("z"), None, Some("b")]))]);
+    let base = StringIndexer::new().with_input_col("s").with_output_col("i");
+    let err = base.clone().fit(&train).unwrap().transform(&test).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "StringIndexerModel: unseen label \"z\" in column `s` (partition 0, row 1); to handle unseen labels and nulls, set handleInvalid to \"keep\" (extra index) or \"skip\" (drop the row)"
+    );
+    let keep = base.clone().with_handle_invalid(HandleInvalid::Keep).fit(&train).unwrap().transform(&test).unwrap();
+    assert_eq!(col(&keep, "i"), [0.0, 2.0, 2.0, 1.0].map(Some).to_vec());
+    assert_eq!(nominal_labels(keep.schema().field_with_name("i").unwrap()).unwrap(), vec!["a", "b", "__unknown"]);
+    let skip = base.with_handle_invalid(HandleInvalid::Skip).fit(&train).unwrap().transform(&test).unwrap();
+    assert_eq!(col(&skip, "i"), vec![Some(0.0), Some(1.0)]);
+
+    let mut p = StringIndexerParams { input_col: Some("s".into()), input_cols: Some(vec!["s".into()]), ..Default::default() };
+    let err = StringIndexer::from_params("x", p.clone()).fit(&train).unwrap_err();
+    assert_eq!(err.to_string(), "StringIndexer: parameter `inputCols` must be unset when inputCol is set (exactly one of inputCol, inputCols), got both set");
+    p.input_col = None;
+    p.output_cols = Some(vec!["a".into(), "b".into()]);
+    let err = StringIndexer::from_params("x", p).fit(&train).unwrap_err();
+    assert_eq!(err.to_string(), "StringIndexer: parameter `outputCols` must be 1 names, one per input column, got 2 names");
+}
+
+#[test]
+fn index_to_string_round_trips() {
+    let df = cats();
+    let idx = StringIndexer::new().with_input_col("s").with_output_col("i").fit(&df).unwrap().transform(&df).unwrap();
+    let back = IndexToString::new().with_input_col("i").with_output_col("s2").transform(&idx).unwrap();
+    assert_eq!(back.column("s").unwrap().chunks, back.column("s2").unwrap().chunks);
+    let err = IndexToString::new().with_input_col("i").with_output_col("o").with_labels(&["x"]).transform(&idx).unwrap_err();
+    assert!(err.to_string().starts_with("IndexToString: unseen index 1 in column `i` (partition 0, row 1)"), "{err}");
+    check_transformer(&IndexToString::new().with_input_col("i").with_output_col("s2"), &idx);
+}
+
+#[test]
+fn one_hot_encoder_like_spark() {
+    let df = frame(vec![("c", floats_arr(&[Some(0.0), Some(1.0), Some(2.0), Some(1.0)]))]);
+    // categories from the data: max + 1 = 3; dropLast: size 2, the last category is all zeros
+    let m = OneHotEncoder::new().with_input_col("c").with_output_col("v").fit(&df).unwrap();
+    assert_eq!(m.category_sizes(), &[3]);
+    let out = m.transform(&df).unwrap();
+    assert_eq!(vector_rows(&out, "v"), vec![vec![1.0, 0.0], vec![0.0, 1.0], vec![0.0, 0.0], vec![0.0, 1.0]]);
+    // keep without dropLast: size c + 1, an invalid value takes the extra slot
+    let test = frame(vec![("c", floats_arr(&[Some(5.0), Some(0.0)]))]);
+    let keep = OneHotEncoder::new().with_input_col("c").with_output_col("v").with_drop_last(false).with_handle_invalid(HandleInvalid::Keep);
+    let out = keep.fit(&df).unwrap().transform(&test).unwrap();
+    assert_eq!(vector_rows(&out, "v"), vec![vec![0.0, 0.0, 0.0, 1.0], vec![1.0, 0.0, 0.0, 0.0]]);
+    // dropLast + keep: size c, invalid values are all zeros
+    let out = OneHotEncoder::new().with_input_col("c").with_output_col("v").with_handle_invalid(HandleInvalid::Keep).fit(&df).unwrap().transform(&test).unwrap();
+    assert_eq!(vector_rows(&out, "v"), vec![vec![0.0, 0.0, 0.0], vec![1.0, 0.0, 0.0]]);
+    let err = m.transform(&test).unwrap_err();
+    assert_eq!(err.to_string(), "OneHotEncoderModel: unseen value 5 in column `c` (partition 0, row 0); to handle unseen values, set handleInvalid to \"keep\"");
+    let bad = frame(vec![("c", floats_arr(&[Some(0.5)]))]);
+    let err = OneHotEncoder::new().with_input_col("c").with_output_col("v").fit(&bad).unwrap_err();
+    assert!(err.to_string().starts_with("OneHotEncoder: value 0.5 in column `c` (partition 0, row 0); values must be category indices"), "{err}");
+    let err = OneHotEncoder::new().with_input_col("c").with_output_col("v").with_handle_invalid(HandleInvalid::Skip).fit(&df).unwrap_err();
+    assert!(err.to_string().contains("OneHotEncoder has no skip"), "{err}");
+    // categories from StringIndexer metadata, and the contract on indexed data
+    let idx = StringIndexer::new().with_input_col("s").with_output_col("i").fit(&cats()).unwrap().transform(&cats()).unwrap();
+    let m = OneHotEncoder::new().with_input_col("i").with_output_col("v").fit(&idx).unwrap();
+    assert_eq!(m.category_sizes(), &[4]);
+    check_estimator(&OneHotEncoder::new().with_input_col("i").with_output_col("v"), &idx);
+}
+
+#[test]
+fn imputer_strategies() {
+    let df = frame(vec![
+        ("x", floats_arr(&[Some(1.0), None, Some(3.0), Some(f64::NAN), Some(3.0), Some(10.0)])),
+        ("n", Arc::new(Int64Array::from(vec![Some(1), Some(2), None, Some(2), Some(4), Some(-1)])) as ArrayRef),
+    ]);
+    let fit = |s, mv: f64| Imputer::new().with_input_cols(&["x", "n"]).with_output_cols(&["xo", "no"]).with_strategy(s).with_missing_value(mv).fit(&df).unwrap();
+    // present x: 1, 3, 3, 10 -> mean 4.25, (lower) median 3, mode 3
+    assert_eq!(fit(ImputerStrategy::Mean, f64::NAN).surrogates()[0], 4.25);
+    assert_eq!(fit(ImputerStrategy::Median, f64::NAN).surrogates()[0], 3.0);
+    assert_eq!(fit(ImputerStrategy::Mode, f64::NAN).surrogates()[0], 3.0);
+    // missingValue -1 on n: present 1, 2, 2, 4 -> mean 2.25, cast back to an integer: 2
+    let m = fit(ImputerStrategy::Mean, -1.0);
+    assert_eq!(m.surrogates()[1], 2.25);
+    let out = m.transform(&df).unwrap();
+    assert_eq!(col(&out, "no"), [1.0, 2.0, 2.0, 2.0, 4.0, 2.0].map(Some).to_vec());
+    // with missingValue -1, x's NaN is left alone but x's null is filled
+    let xo = col(&out, "xo");
+    assert_eq!(xo[1], Some(m.surrogates()[0]));
+    assert!(xo[3].unwrap().is_nan());
+    // mode ties: the smallest value
+    let ties = frame(vec![("x", floats_arr(&[Some(5.0), Some(2.0), Some(5.0), Some(2.0)]))]);
+    let m = Imputer::new().with_input_col("x").with_output_col("y").with_strategy(ImputerStrategy::Mode).fit(&ties).unwrap();
+    assert_eq!(m.surrogates(), &[2.0]);
+    let empty = frame(vec![("x", floats_arr(&[None, Some(f64::NAN)]))]);
+    let err = Imputer::new().with_input_col("x").with_output_col("y").fit(&empty).unwrap_err();
+    assert_eq!(err.to_string(), "Imputer: the input has no rows; surrogate cannot be computed: all the values in column `x` are null, NaN or missingValue (NaN)");
+    check_estimator(&Imputer::new().with_input_cols(&["x", "n"]).with_output_cols(&["xo", "no"]), &df);
+    // Spark's JSON for NaN
+    assert_eq!(Imputer::new().params_json()["missingValue"], "NaN");
+}
+
+#[test]
+fn standard_scaler_like_spark() {
+    let df = frame(vec![("a", floats_arr(&[Some(1.0), Some(2.0), Some(3.0)])), ("b", floats_arr(&[Some(5.0), Some(5.0), Some(5.0)]))]);
+    let df = VectorAssembler::new().with_input_cols(&["a", "b"]).with_output_col("v").transform(&df).unwrap();
+    // sample std of a = 1; b is constant: std 0 maps to 0; withMean defaults to false
+    let m = StandardScaler::new().with_input_col("v").with_output_col("s").fit(&df).unwrap();
+    assert_eq!(m.std(), &[1.0, 0.0]);
+    assert_eq!(vector_rows(&m.transform(&df).unwrap(), "s"), vec![vec![1.0, 0.0], vec![2.0, 0.0], vec![3.0, 0.0]]);
+    let m = StandardScaler::new().with_input_col("v").with_output_col("s").with_mean(true).fit(&df).unwrap();
+    assert_eq!(vector_rows(&m.transform(&df).unwrap(), "s"), vec![vec![-1.0, 0.0], vec![0.0, 0.0], vec![1.0, 0.0]]);
+    check_estimator(&StandardScaler::new().with_input_col("v").with_output_col("s").with_mean(true), &df);
+    let empty = DataFrame::empty(df.schema().clone());
+    assert_eq!(
+        StandardScaler::new().with_input_col("v").with_output_col("s").fit(&empty).unwrap_err().to_string(),
+        "StandardScaler: the input has no rows; fit needs at least one row"
+    );
+    let err = m.transform(&frame(vec![("v", floats_arr(&[Some(1.0)]))])).unwrap_err();
+    assert!(err.to_string().starts_with("StandardScalerModel: column `v` has type Float64, expected a vector column"), "{err}");
+}
