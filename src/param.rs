@@ -216,6 +216,67 @@ pub mod spark_double {
     }
 }
 
+/// A double in Spark's param JSON (see [`spark_double`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SparkDouble(pub f64);
+
+impl Serialize for SparkDouble {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        spark_double::serialize(&self.0, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for SparkDouble {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        spark_double::deserialize(d).map(SparkDouble)
+    }
+}
+
+/// Serde for `Option<Vec<f64>>` in Spark's param JSON (`"-Inf"`, `"Inf"`, `"NaN"`).
+pub mod spark_doubles {
+    use super::SparkDouble;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Writes each element as Spark does.
+    pub fn serialize<S: Serializer>(v: &Option<Vec<f64>>, s: S) -> Result<S::Ok, S::Error> {
+        v.as_ref()
+            .map(|v| v.iter().map(|x| SparkDouble(*x)).collect::<Vec<_>>())
+            .serialize(s)
+    }
+
+    /// Reads numbers or Spark's strings.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<f64>>, D::Error> {
+        Ok(Option::<Vec<SparkDouble>>::deserialize(d)?
+            .map(|v| v.into_iter().map(|x| x.0).collect()))
+    }
+}
+
+/// Serde for `Option<Vec<Vec<f64>>>` in Spark's param JSON.
+pub mod spark_doubles2 {
+    use super::SparkDouble;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Writes each element as Spark does.
+    pub fn serialize<S: Serializer>(v: &Option<Vec<Vec<f64>>>, s: S) -> Result<S::Ok, S::Error> {
+        v.as_ref()
+            .map(|v| {
+                v.iter()
+                    .map(|r| r.iter().map(|x| SparkDouble(*x)).collect::<Vec<_>>())
+                    .collect::<Vec<_>>()
+            })
+            .serialize(s)
+    }
+
+    /// Reads numbers or Spark's strings.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Vec<f64>>>, D::Error> {
+        Ok(Option::<Vec<Vec<SparkDouble>>>::deserialize(d)?.map(|v| {
+            v.into_iter()
+                .map(|r| r.into_iter().map(|x| x.0).collect())
+                .collect()
+        }))
+    }
+}
+
 /// Parses Spark's spelling of a non-finite double (and plain numbers given as strings).
 pub fn parse_spark_double(s: &str) -> Option<f64> {
     match s {

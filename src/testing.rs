@@ -119,7 +119,10 @@ where
     // Metadata such as StringIndexer's labels depends on the data, so the estimator's
     // schema is compared on names, types and nullability only.
     let shape = |s: &Schema| -> Vec<(String, DataType, bool)> {
-        s.fields().iter().map(|f| (f.name().clone(), f.data_type().clone(), f.is_nullable())).collect()
+        s.fields()
+            .iter()
+            .map(|f| (f.name().clone(), f.data_type().clone(), f.is_nullable()))
+            .collect()
     };
     assert_eq!(
         shape(&predicted),

@@ -1,0 +1,308 @@
+//! [`Bucketizer`]: map continuous values to bucket indices.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, AsArray, BooleanArray, Float64Array};
+use arrow::compute::{cast, filter_record_batch};
+use arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use serde::{Deserialize, Serialize};
+
+use super::columns::column_pairs;
+use crate::error::{Error, Result};
+use crate::frame::{schema, DataFrame};
+use crate::param::{random_uid, spark_doubles, spark_doubles2, HandleInvalid, Params};
+use crate::pipeline::{stage_params, Model, Stage, Transformer};
+
+/// Params of [`Bucketizer`]; JSON names are Spark's (±∞ written as `"-Inf"` / `"Inf"`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct BucketizerParams {
+    /// Single-column mode: `n + 1` strictly increasing split points for `n` buckets.
+    #[serde(with = "spark_doubles")]
+    pub splits: Option<Vec<f64>>,
+    /// Multi-column mode: one `splits` per input column.
+    #[serde(with = "spark_doubles2")]
+    pub splits_array: Option<Vec<Vec<f64>>>,
+    /// Single-column input.
+    pub input_col: Option<String>,
+    /// Multi-column inputs.
+    pub input_cols: Option<Vec<String>>,
+    /// Single-column output.
+    pub output_col: Option<String>,
+    /// Multi-column outputs.
+    pub output_cols: Option<Vec<String>>,
+    /// NaN: `error` (default), `skip` the row, or `keep` in an extra bucket.
+    pub handle_invalid: HandleInvalid,
+}
+
+fn check_splits(stage: &'static str, param: &str, s: &[f64]) -> Result<()> {
+    if s.len() < 3 || s.iter().any(|v| v.is_nan()) || s.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(Error::param(
+            stage,
+            param,
+            "at least 3 strictly increasing split points without NaN",
+            format!("{s:?}"),
+        ));
+    }
+    Ok(())
+}
+
+impl BucketizerParams {
+    /// The (input, output, splits) triples, checking Spark's rules.
+    fn plan(&self) -> Result<Vec<(String, String, Vec<f64>)>> {
+        let stage = Self::STAGE;
+        let pairs = column_pairs(
+            stage,
+            &self.input_col,
+            &self.input_cols,
+            &self.output_col,
+            &self.output_cols,
+        )?;
+        let splits: Vec<Vec<f64>> = if self.input_col.is_some() {
+            if self.splits_array.is_some() {
+                return Err(Error::param(
+                    stage,
+                    "splitsArray",
+                    "unset in single-column mode (use splits)",
+                    "set",
+                ));
+            }
+            vec![self
+                .splits
+                .clone()
+                .ok_or_else(|| Error::param(stage, "splits", "set", "unset"))?]
+        } else {
+            if self.splits.is_some() {
+                return Err(Error::param(
+                    stage,
+                    "splits",
+                    "unset in multi-column mode (use splitsArray)",
+                    "set",
+                ));
+            }
+            let a = self
+                .splits_array
+                .clone()
+                .ok_or_else(|| Error::param(stage, "splitsArray", "set", "unset"))?;
+            if a.len() != pairs.len() {
+                return Err(Error::param(
+                    stage,
+                    "splitsArray",
+                    format!("{} split lists, one per input column", pairs.len()),
+                    a.len(),
+                ));
+            }
+            a
+        };
+        for s in &splits {
+            check_splits(
+                stage,
+                if self.input_col.is_some() {
+                    "splits"
+                } else {
+                    "splitsArray"
+                },
+                s,
+            )?;
+        }
+        Ok(pairs
+            .into_iter()
+            .zip(splits)
+            .map(|((i, o), s)| (i, o, s))
+            .collect())
+    }
+}
+
+impl Params for BucketizerParams {
+    const STAGE: &'static str = "Bucketizer";
+    fn validate(&self) -> Result<()> {
+        self.plan().map(|_| ())
+    }
+}
+
+/// Maps numbers to bucket indices by split points (Spark's `Bucketizer`, reference §2.7):
+/// bucket `i` is `[s_i, s_{i+1})`, the last also holds its upper split. A value outside
+/// `[first, last]` is always an error (use ±∞ as outer splits); `handleInvalid` decides only
+/// about NaN. A null input gives a null output.
+///
+/// # Examples
+/// ```
+/// # fn main() -> mlpipe::Result<()> {
+/// use mlpipe::prelude::*;
+/// use mlpipe::feature::Bucketizer;
+/// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
+/// let b = Bucketizer::new().with_input_col("tenure").with_output_col("t")
+///     .with_splits(&[f64::NEG_INFINITY, 12.0, 24.0, f64::INFINITY]);
+/// let out = b.transform(&df)?;
+/// assert_eq!(b.params_json()["splits"], serde_json::json!(["-Inf", 12.0, 24.0, "Inf"]));
+/// # let _ = out;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Bucketizer {
+    uid: String,
+    params: BucketizerParams,
+}
+
+impl Default for Bucketizer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Bucketizer {
+    /// Spark's uid prefix.
+    pub const UID_PREFIX: &'static str = "bucketizer";
+    /// A Bucketizer with Spark's defaults.
+    pub fn new() -> Self {
+        let uid = random_uid(Self::UID_PREFIX);
+        let params = BucketizerParams {
+            output_col: Some(format!("{uid}__output")),
+            ..Default::default()
+        };
+        Self { uid, params }
+    }
+    /// From a uid and params.
+    pub fn from_params(uid: impl Into<String>, params: BucketizerParams) -> Self {
+        Self {
+            uid: uid.into(),
+            params,
+        }
+    }
+    /// The params.
+    pub fn params(&self) -> &BucketizerParams {
+        &self.params
+    }
+    /// Single-column input.
+    pub fn with_input_col(mut self, c: &str) -> Self {
+        self.params.input_col = Some(c.into());
+        self
+    }
+    /// Single-column output.
+    pub fn with_output_col(mut self, c: &str) -> Self {
+        self.params.output_col = Some(c.into());
+        self
+    }
+    /// Single-column splits.
+    pub fn with_splits(mut self, s: &[f64]) -> Self {
+        self.params.splits = Some(s.to_vec());
+        self
+    }
+    /// Multi-column inputs.
+    pub fn with_input_cols(mut self, cs: &[&str]) -> Self {
+        self.params.input_cols = Some(cs.iter().map(|s| s.to_string()).collect());
+        self.params.input_col = None;
+        if self.params.output_col.as_deref() == Some(&format!("{}__output", self.uid)) {
+            self.params.output_col = None;
+        }
+        self
+    }
+    /// Multi-column outputs.
+    pub fn with_output_cols(mut self, cs: &[&str]) -> Self {
+        self.params.output_cols = Some(cs.iter().map(|s| s.to_string()).collect());
+        self
+    }
+    /// Multi-column splits.
+    pub fn with_splits_array(mut self, s: &[Vec<f64>]) -> Self {
+        self.params.splits_array = Some(s.to_vec());
+        self
+    }
+    /// NaN policy; default `error`.
+    pub fn with_handle_invalid(mut self, h: HandleInvalid) -> Self {
+        self.params.handle_invalid = h;
+        self
+    }
+}
+
+impl Stage for Bucketizer {
+    fn kind(&self) -> &'static str {
+        "Bucketizer"
+    }
+    stage_params!();
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        let mut out = input.clone();
+        for (ic, oc, _) in self.params.plan()? {
+            schema::require_numeric(input, BucketizerParams::STAGE, &ic)?;
+            out = schema::append_field(
+                &out,
+                BucketizerParams::STAGE,
+                Field::new(oc, DataType::Float64, true),
+            )?;
+        }
+        Ok(out)
+    }
+}
+
+impl Transformer for Bucketizer {
+    fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
+        let stage = BucketizerParams::STAGE;
+        let out_schema = Arc::new(self.transform_schema(df.schema())?);
+        let plan = self.params.plan()?;
+        let h = self.params.handle_invalid;
+        let parts = df.map_partitions(|pi, b| {
+            let mut cols = b.columns().to_vec();
+            let mut keep = vec![true; b.num_rows()];
+            for (ic, _, splits) in &plan {
+                let a = cast(b.column_by_name(ic).ok_or_else(|| Error::Internal("column vanished".into()))?, &DataType::Float64)?;
+                let a = a.as_primitive::<Float64Type>();
+                let n = splits.len() - 1;
+                let (lo, hi) = (splits[0], splits[n]);
+                let mut out = Vec::with_capacity(a.len());
+                for (r, v) in a.iter().enumerate() {
+                    let Some(x) = v else {
+                        if h == HandleInvalid::Skip {
+                            keep[r] = false;
+                        }
+                        out.push(None);
+                        continue;
+                    };
+                    if x.is_nan() {
+                        match h {
+                            HandleInvalid::Keep => out.push(Some(n as f64)),
+                            HandleInvalid::Skip => {
+                                keep[r] = false;
+                                out.push(None);
+                            }
+                            HandleInvalid::Error => {
+                                return Err(Error::InvalidValue {
+                                    stage,
+                                    column: ic.clone(),
+                                    partition: pi,
+                                    row: r,
+                                    what: "NaN".into(),
+                                    hint: "set handleInvalid to \"skip\" to drop such rows or \"keep\" to put them in an extra bucket".into(),
+                                })
+                            }
+                        }
+                        continue;
+                    }
+                    if x < lo || x > hi {
+                        return Err(Error::InvalidValue {
+                            stage,
+                            column: ic.clone(),
+                            partition: pi,
+                            row: r,
+                            what: format!("value {x} outside the splits [{lo}, {hi}]"),
+                            hint: "check the feature, or widen the outer splits (-inf and inf cover every value)".into(),
+                        });
+                    }
+                    let idx = if x == hi { n - 1 } else { splits.partition_point(|s| *s <= x) - 1 };
+                    out.push(Some(idx as f64));
+                }
+                cols.push(Arc::new(Float64Array::from(out)) as ArrayRef);
+            }
+            let batch = crate::frame::new_batch(out_schema.clone(), cols, b.num_rows())?;
+            Ok(if keep.iter().all(|k| *k) { batch } else { filter_record_batch(&batch, &BooleanArray::from(keep))? })
+        })?;
+        DataFrame::try_new(out_schema.clone(), parts)
+    }
+    fn clone_box(&self) -> Box<dyn Transformer> {
+        Box::new(self.clone())
+    }
+}
+
+impl Model for Bucketizer {
+    fn clone_model(&self) -> Box<dyn Model> {
+        Box::new(self.clone())
+    }
+}

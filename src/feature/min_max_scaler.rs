@@ -1,0 +1,466 @@
+//! [`MinMaxScaler`] and [`MaxAbsScaler`] with their models.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef};
+use arrow::datatypes::Schema;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::frame::{schema, vector, DataFrame};
+use crate::param::{random_uid, Params};
+use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
+use crate::stat::FeatureSummary;
+
+/// Params of [`MinMaxScaler`]; JSON names and defaults are Spark's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct MinMaxScalerParams {
+    /// Input vector column. Required.
+    pub input_col: String,
+    /// Output vector column (Spark's default `<uid>__output`).
+    pub output_col: String,
+    /// Lower bound of the output range. Default 0.
+    pub min: f64,
+    /// Upper bound of the output range. Default 1.
+    pub max: f64,
+}
+
+impl Default for MinMaxScalerParams {
+    fn default() -> Self {
+        Self {
+            input_col: String::new(),
+            output_col: String::new(),
+            min: 0.0,
+            max: 1.0,
+        }
+    }
+}
+
+impl Params for MinMaxScalerParams {
+    const STAGE: &'static str = "MinMaxScaler";
+    fn validate(&self) -> Result<()> {
+        if self.min.is_nan() || self.max.is_nan() || self.min >= self.max {
+            return Err(Error::param(
+                Self::STAGE,
+                "min",
+                format!("smaller than max ({})", self.max),
+                self.min,
+            ));
+        }
+        check_cols(Self::STAGE, &self.input_col, &self.output_col)
+    }
+}
+
+/// Params of [`MaxAbsScaler`]; JSON names are Spark's.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct MaxAbsScalerParams {
+    /// Input vector column. Required.
+    pub input_col: String,
+    /// Output vector column (Spark's default `<uid>__output`).
+    pub output_col: String,
+}
+
+impl Params for MaxAbsScalerParams {
+    const STAGE: &'static str = "MaxAbsScaler";
+    fn validate(&self) -> Result<()> {
+        check_cols(Self::STAGE, &self.input_col, &self.output_col)
+    }
+}
+
+fn check_cols(stage: &'static str, i: &str, o: &str) -> Result<()> {
+    for (n, v) in [("inputCol", i), ("outputCol", o)] {
+        if v.is_empty() {
+            return Err(Error::param(stage, n, "a non-empty column name", "\"\""));
+        }
+    }
+    Ok(())
+}
+
+fn vector_schema(
+    input: &Schema,
+    stage: &'static str,
+    ic: &str,
+    oc: &str,
+    expected: Option<usize>,
+) -> Result<Schema> {
+    let (_, f, n) = schema::require_vector(input, stage, ic)?;
+    if let Some(e) = expected.filter(|e| *e != n) {
+        return Err(Error::FeatureCount {
+            stage,
+            column: ic.into(),
+            expected: e,
+            found: n,
+        });
+    }
+    let names = vector::feature_names_or_default(f);
+    schema::append_field(
+        input,
+        stage,
+        vector::with_feature_names(vector::vector_field(oc, n, f.is_nullable()), &names),
+    )
+}
+
+/// Per-feature min and max over all rows (one parallel pass; NaN values are ignored).
+fn summarize(df: &DataFrame, stage: &'static str, col: &str) -> Result<FeatureSummary> {
+    let (_, _, n) = schema::require_vector(df.schema(), stage, col)?;
+    let c = df.column(col)?;
+    let parts = c
+        .chunks
+        .par_iter()
+        .map(|a| {
+            let arr = vector::as_vector(a.as_ref())?;
+            let vals = vector::dense_values(arr)?;
+            if arr.null_count() > 0 {
+                let rows: Vec<f64> = (0..arr.len())
+                    .filter(|r| arr.is_valid(*r))
+                    .flat_map(|r| vals[r * n..(r + 1) * n].to_vec())
+                    .collect();
+                return Ok(FeatureSummary::from_block(&rows, n, None));
+            }
+            Ok(FeatureSummary::from_block(vals, n, None))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let s = FeatureSummary::merge_all(n, &parts);
+    if s.count == 0 {
+        return Err(Error::EmptyInput {
+            stage,
+            hint: "fit needs at least one row".into(),
+        });
+    }
+    Ok(s)
+}
+
+/// Applies `f(j, x)` to every element of a vector column, keeping nulls.
+fn map_vectors(
+    df: &DataFrame,
+    ic: &str,
+    out: arrow::datatypes::Field,
+    f: impl Fn(usize, f64) -> f64 + Sync,
+) -> Result<DataFrame> {
+    let c = df.column(ic)?;
+    let chunks = c
+        .chunks
+        .par_iter()
+        .map(|a| {
+            let arr = vector::as_vector(a.as_ref())?;
+            let n = arr.value_length() as usize;
+            let vals = vector::dense_values(arr)?;
+            let mapped: Vec<f64> = vals
+                .iter()
+                .enumerate()
+                .map(|(i, x)| f(i % n.max(1), *x))
+                .collect();
+            Ok(Arc::new(vector::vector_array(mapped, n, arr.nulls().cloned())?) as ArrayRef)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    df.with_column(out, chunks)
+}
+
+macro_rules! scaler_common {
+    ($est:ident, $params:ident, $prefix:literal) => {
+        impl Default for $est {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+        impl $est {
+            /// Spark's uid prefix.
+            pub const UID_PREFIX: &'static str = $prefix;
+            /// A stage with Spark's defaults.
+            pub fn new() -> Self {
+                let uid = random_uid(Self::UID_PREFIX);
+                let params = $params {
+                    output_col: format!("{uid}__output"),
+                    ..Default::default()
+                };
+                Self { uid, params }
+            }
+            /// From a uid and params.
+            pub fn from_params(uid: impl Into<String>, params: $params) -> Self {
+                Self {
+                    uid: uid.into(),
+                    params,
+                }
+            }
+            /// The params.
+            pub fn params(&self) -> &$params {
+                &self.params
+            }
+            /// Input vector column.
+            pub fn with_input_col(mut self, c: &str) -> Self {
+                self.params.input_col = c.into();
+                self
+            }
+            /// Output vector column.
+            pub fn with_output_col(mut self, c: &str) -> Self {
+                self.params.output_col = c.into();
+                self
+            }
+        }
+    };
+}
+
+/// Rescales each feature to `[min, max]` (Spark's `MinMaxScaler`, reference §2.3): a
+/// constant feature maps to `(min + max) / 2`, NaN stays NaN.
+///
+/// # Examples
+/// ```
+/// # fn main() -> mlpipe::Result<()> {
+/// use mlpipe::prelude::*;
+/// use mlpipe::feature::{MinMaxScaler, VectorAssembler};
+/// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
+/// let df = VectorAssembler::new().with_input_cols(&["tenure"]).with_output_col("v").transform(&df)?;
+/// let m = MinMaxScaler::new().with_input_col("v").with_output_col("s").fit(&df)?;
+/// assert_eq!(m.original_min(), &[0.0]);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct MinMaxScaler {
+    uid: String,
+    params: MinMaxScalerParams,
+}
+scaler_common!(MinMaxScaler, MinMaxScalerParams, "minMaxScal");
+
+impl MinMaxScaler {
+    /// Output range lower bound; default 0.
+    pub fn with_min(mut self, v: f64) -> Self {
+        self.params.min = v;
+        self
+    }
+    /// Output range upper bound; default 1.
+    pub fn with_max(mut self, v: f64) -> Self {
+        self.params.max = v;
+        self
+    }
+}
+
+impl Stage for MinMaxScaler {
+    fn kind(&self) -> &'static str {
+        "MinMaxScaler"
+    }
+    stage_params!();
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        self.params.validate()?;
+        vector_schema(
+            input,
+            MinMaxScalerParams::STAGE,
+            &self.params.input_col,
+            &self.params.output_col,
+            None,
+        )
+    }
+}
+
+impl Estimator for MinMaxScaler {
+    type Model = MinMaxScalerModel;
+    fn fit(&self, df: &DataFrame) -> Result<MinMaxScalerModel> {
+        self.transform_schema(df.schema())?;
+        let s = summarize(df, MinMaxScalerParams::STAGE, &self.params.input_col)?;
+        Ok(MinMaxScalerModel {
+            uid: self.uid.clone(),
+            params: self.params.clone(),
+            original_min: s.min,
+            original_max: s.max,
+        })
+    }
+}
+
+/// A fitted [`MinMaxScaler`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct MinMaxScalerModel {
+    uid: String,
+    params: MinMaxScalerParams,
+    original_min: Vec<f64>,
+    original_max: Vec<f64>,
+}
+
+impl MinMaxScalerModel {
+    /// A model from its fitted values.
+    pub fn new(
+        uid: impl Into<String>,
+        params: MinMaxScalerParams,
+        original_min: Vec<f64>,
+        original_max: Vec<f64>,
+    ) -> Self {
+        Self {
+            uid: uid.into(),
+            params,
+            original_min,
+            original_max,
+        }
+    }
+    /// Per-feature minimum seen at fit.
+    pub fn original_min(&self) -> &[f64] {
+        &self.original_min
+    }
+    /// Per-feature maximum seen at fit.
+    pub fn original_max(&self) -> &[f64] {
+        &self.original_max
+    }
+}
+
+impl Stage for MinMaxScalerModel {
+    fn kind(&self) -> &'static str {
+        "MinMaxScalerModel"
+    }
+    stage_params!();
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        self.params.validate()?;
+        vector_schema(
+            input,
+            "MinMaxScalerModel",
+            &self.params.input_col,
+            &self.params.output_col,
+            Some(self.original_min.len()),
+        )
+    }
+}
+
+impl Transformer for MinMaxScalerModel {
+    fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
+        let schema = self.transform_schema(df.schema())?;
+        let (lo, hi) = (self.params.min, self.params.max);
+        let field = schema.field_with_name(&self.params.output_col)?.clone();
+        map_vectors(df, &self.params.input_col, field, |j, x| {
+            let range = self.original_max[j] - self.original_min[j];
+            if x.is_nan() {
+                x
+            } else if range != 0.0 {
+                (x - self.original_min[j]) / range * (hi - lo) + lo
+            } else {
+                0.5 * (hi + lo)
+            }
+        })
+    }
+    fn clone_box(&self) -> Box<dyn Transformer> {
+        Box::new(self.clone())
+    }
+}
+
+impl Model for MinMaxScalerModel {
+    fn clone_model(&self) -> Box<dyn Model> {
+        Box::new(self.clone())
+    }
+}
+
+/// Scales each feature by its maximum absolute value, into `[-1, 1]` (Spark's
+/// `MaxAbsScaler`); a feature whose values are all 0 stays 0.
+///
+/// # Examples
+/// ```
+/// # fn main() -> mlpipe::Result<()> {
+/// use mlpipe::prelude::*;
+/// use mlpipe::feature::{MaxAbsScaler, VectorAssembler};
+/// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
+/// let df = VectorAssembler::new().with_input_cols(&["f1"]).with_output_col("v").transform(&df)?;
+/// let m = MaxAbsScaler::new().with_input_col("v").with_output_col("s").fit(&df)?;
+/// assert!(m.max_abs()[0] > 0.0);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct MaxAbsScaler {
+    uid: String,
+    params: MaxAbsScalerParams,
+}
+scaler_common!(MaxAbsScaler, MaxAbsScalerParams, "maxAbsScal");
+
+impl Stage for MaxAbsScaler {
+    fn kind(&self) -> &'static str {
+        "MaxAbsScaler"
+    }
+    stage_params!();
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        self.params.validate()?;
+        vector_schema(
+            input,
+            MaxAbsScalerParams::STAGE,
+            &self.params.input_col,
+            &self.params.output_col,
+            None,
+        )
+    }
+}
+
+impl Estimator for MaxAbsScaler {
+    type Model = MaxAbsScalerModel;
+    fn fit(&self, df: &DataFrame) -> Result<MaxAbsScalerModel> {
+        self.transform_schema(df.schema())?;
+        let s = summarize(df, MaxAbsScalerParams::STAGE, &self.params.input_col)?;
+        let max_abs = s
+            .min
+            .iter()
+            .zip(&s.max)
+            .map(|(a, b)| a.abs().max(b.abs()))
+            .collect();
+        Ok(MaxAbsScalerModel {
+            uid: self.uid.clone(),
+            params: self.params.clone(),
+            max_abs,
+        })
+    }
+}
+
+/// A fitted [`MaxAbsScaler`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct MaxAbsScalerModel {
+    uid: String,
+    params: MaxAbsScalerParams,
+    max_abs: Vec<f64>,
+}
+
+impl MaxAbsScalerModel {
+    /// A model from its fitted values.
+    pub fn new(uid: impl Into<String>, params: MaxAbsScalerParams, max_abs: Vec<f64>) -> Self {
+        Self {
+            uid: uid.into(),
+            params,
+            max_abs,
+        }
+    }
+    /// Per-feature maximum absolute value.
+    pub fn max_abs(&self) -> &[f64] {
+        &self.max_abs
+    }
+}
+
+impl Stage for MaxAbsScalerModel {
+    fn kind(&self) -> &'static str {
+        "MaxAbsScalerModel"
+    }
+    stage_params!();
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        self.params.validate()?;
+        vector_schema(
+            input,
+            "MaxAbsScalerModel",
+            &self.params.input_col,
+            &self.params.output_col,
+            Some(self.max_abs.len()),
+        )
+    }
+}
+
+impl Transformer for MaxAbsScalerModel {
+    fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
+        let schema = self.transform_schema(df.schema())?;
+        let field = schema.field_with_name(&self.params.output_col)?.clone();
+        let scale: Vec<f64> = self
+            .max_abs
+            .iter()
+            .map(|m| if *m != 0.0 { 1.0 / m } else { 0.0 })
+            .collect();
+        map_vectors(df, &self.params.input_col, field, |j, x| x * scale[j])
+    }
+    fn clone_box(&self) -> Box<dyn Transformer> {
+        Box::new(self.clone())
+    }
+}
+
+impl Model for MaxAbsScalerModel {
+    fn clone_model(&self) -> Box<dyn Model> {
+        Box::new(self.clone())
+    }
+}
