@@ -38,10 +38,17 @@ fn main() -> mlpipe::Result<()> {
     let mut batches = Vec::new();
     for _ in 0..parts {
         let r = rows / parts;
-        let vals: Vec<f64> = (0..r * n).map(|_| rng.random::<f64>() * 100.0 - 20.0).collect();
-        let labels: Vec<String> = (0..r).map(|_| format!("category_{:04}", rng.random_range(0..1000))).collect();
+        let vals: Vec<f64> = (0..r * n)
+            .map(|_| rng.random::<f64>() * 100.0 - 20.0)
+            .collect();
+        let labels: Vec<String> = (0..r)
+            .map(|_| format!("category_{:04}", rng.random_range(0..1000)))
+            .collect();
         batches.push(RecordBatch::try_from_iter([
-            ("features", Arc::new(mlpipe::frame::vector::vector_array(vals, n, None)?) as ArrayRef),
+            (
+                "features",
+                Arc::new(mlpipe::frame::vector::vector_array(vals, n, None)?) as ArrayRef,
+            ),
             ("cat", Arc::new(StringArray::from(labels)) as ArrayRef),
         ])?);
     }
@@ -54,14 +61,25 @@ fn main() -> mlpipe::Result<()> {
             .par_iter()
             .map(|c| {
                 use arrow::array::AsArray;
-                mlpipe::frame::vector::dense_values(c.as_fixed_size_list()).unwrap().iter().sum::<f64>()
+                mlpipe::frame::vector::dense_values(c.as_fixed_size_list())
+                    .unwrap()
+                    .iter()
+                    .sum::<f64>()
             })
             .sum();
         std::hint::black_box(s);
     });
-    println!("{rows} rows x {n} features ({:.0} MB), {} threads; one read of the features: {:.2} ms", bytes / 1e6, rayon::current_num_threads(), read * 1e3);
+    println!(
+        "{rows} rows x {n} features ({:.0} MB), {} threads; one read of the features: {:.2} ms",
+        bytes / 1e6,
+        rayon::current_num_threads(),
+        read * 1e3
+    );
 
-    let scaler = StandardScaler::new().with_input_col("features").with_output_col("scaled").with_mean(true);
+    let scaler = StandardScaler::new()
+        .with_input_col("features")
+        .with_output_col("scaled")
+        .with_mean(true);
     let fit = time(9, || {
         std::hint::black_box(scaler.fit(&df).unwrap());
     });
@@ -77,11 +95,16 @@ fn main() -> mlpipe::Result<()> {
         transform / read
     );
 
-    let indexer = StringIndexer::new().with_input_col("cat").with_output_col("cat_idx");
+    let indexer = StringIndexer::new()
+        .with_input_col("cat")
+        .with_output_col("cat_idx");
     let fit = time(9, || {
         std::hint::black_box(indexer.fit(&df).unwrap());
     });
     let labels = indexer.fit(&df)?.labels()[0].len();
-    println!("StringIndexer fit on {rows} strings ({labels} distinct): {:.1} ms median", fit * 1e3);
+    println!(
+        "StringIndexer fit on {rows} strings ({labels} distinct): {:.1} ms median",
+        fit * 1e3
+    );
     Ok(())
 }

@@ -39,6 +39,7 @@ pub mod feature;
 pub mod frame;
 pub mod optim;
 pub mod param;
+pub mod persist;
 pub mod pipeline;
 pub mod stat;
 pub mod testing;

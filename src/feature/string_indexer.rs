@@ -535,6 +535,17 @@ impl IndexToString {
         };
         Self { uid, params }
     }
+    /// From a uid and params.
+    pub fn from_params(uid: impl Into<String>, params: IndexToStringParams) -> Self {
+        Self {
+            uid: uid.into(),
+            params,
+        }
+    }
+    /// The params.
+    pub fn params(&self) -> &IndexToStringParams {
+        &self.params
+    }
     /// Input index column.
     pub fn with_input_col(mut self, c: &str) -> Self {
         self.params.input_col = c.into();

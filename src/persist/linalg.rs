@@ -1,0 +1,352 @@
+//! Spark's `VectorUDT` and `MatrixUDT` structs in Parquet (reference §6.7).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Int32Array, Int8Array, ListArray, StructArray,
+};
+use arrow::buffer::OffsetBuffer;
+use arrow::datatypes::{DataType, Field, Fields, Float64Type};
+use serde_json::{json, Value};
+
+use crate::error::{Error, Result};
+
+/// A Spark ML vector.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Vector {
+    /// All values.
+    Dense(Vec<f64>),
+    /// `size`, and the non-zero entries at `indices`.
+    Sparse {
+        /// Length.
+        size: usize,
+        /// Positions of the stored values.
+        indices: Vec<usize>,
+        /// The stored values.
+        values: Vec<f64>,
+    },
+}
+
+/// A dense Spark ML matrix, held row-major.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Matrix {
+    /// Rows.
+    pub num_rows: usize,
+    /// Columns.
+    pub num_cols: usize,
+    /// Row-major values.
+    pub values: Vec<f64>,
+}
+
+fn bad(dir: &Path, what: impl std::fmt::Display) -> Error {
+    Error::file(dir.join("data"), format!("corrupt model data: {what}"))
+}
+
+fn child<'a>(s: &'a StructArray, name: &str, dir: &Path) -> Result<&'a ArrayRef> {
+    s.column_by_name(name)
+        .ok_or_else(|| bad(dir, format!("the struct lacks field `{name}`")))
+}
+
+fn int_list(a: &ArrayRef, row: usize, dir: &Path) -> Result<Vec<i64>> {
+    let l = a
+        .as_list_opt::<i32>()
+        .ok_or_else(|| bad(dir, "expected a list"))?;
+    if l.is_null(row) {
+        return Err(bad(dir, "a required list is null"));
+    }
+    let v = l.value(row);
+    let v = arrow::compute::cast(&v, &DataType::Int64).map_err(|e| bad(dir, e))?;
+    Ok(v.as_primitive::<arrow::datatypes::Int64Type>()
+        .values()
+        .to_vec())
+}
+
+fn f64_list(a: &ArrayRef, row: usize, dir: &Path) -> Result<Vec<f64>> {
+    let l = a
+        .as_list_opt::<i32>()
+        .ok_or_else(|| bad(dir, "expected a list"))?;
+    if l.is_null(row) {
+        return Err(bad(dir, "a required list is null"));
+    }
+    let v = l.value(row);
+    let v = v
+        .as_primitive_opt::<Float64Type>()
+        .ok_or_else(|| bad(dir, "expected doubles"))?;
+    Ok(v.values().to_vec())
+}
+
+fn int_at(a: &ArrayRef, row: usize, dir: &Path) -> Result<i64> {
+    let v = arrow::compute::cast(a, &DataType::Int64).map_err(|e| bad(dir, e))?;
+    let v = v.as_primitive::<arrow::datatypes::Int64Type>();
+    if v.is_null(row) {
+        return Err(bad(dir, "a required integer is null"));
+    }
+    Ok(v.value(row))
+}
+
+fn check_indices(idx: &[i64], bound: usize, dir: &Path) -> Result<Vec<usize>> {
+    idx.iter()
+        .map(|&i| {
+            if i >= 0 && (i as usize) < bound {
+                Ok(i as usize)
+            } else {
+                Err(bad(dir, format!("index {i} out of range 0..{bound}")))
+            }
+        })
+        .collect()
+}
+
+impl Vector {
+    /// Decodes row 0 of a VectorUDT column.
+    pub fn from_column(a: &ArrayRef, dir: &Path) -> Result<Vector> {
+        let s = a.as_struct_opt().ok_or_else(|| {
+            bad(
+                dir,
+                format!("expected a vector struct, found {}", a.data_type()),
+            )
+        })?;
+        if s.is_empty() || s.is_null(0) {
+            return Err(bad(dir, "the vector is null"));
+        }
+        let kind = int_at(child(s, "type", dir)?, 0, dir)?;
+        let values = f64_list(child(s, "values", dir)?, 0, dir)?;
+        match kind {
+            1 => Ok(Vector::Dense(values)),
+            0 => {
+                let size = int_at(child(s, "size", dir)?, 0, dir)?;
+                if size < 0 {
+                    return Err(bad(dir, format!("negative vector size {size}")));
+                }
+                let indices = check_indices(
+                    &int_list(child(s, "indices", dir)?, 0, dir)?,
+                    size as usize,
+                    dir,
+                )?;
+                if indices.len() != values.len() {
+                    return Err(bad(
+                        dir,
+                        "sparse vector with different numbers of indices and values",
+                    ));
+                }
+                Ok(Vector::Sparse {
+                    size: size as usize,
+                    indices,
+                    values,
+                })
+            }
+            k => Err(bad(dir, format!("unknown vector type {k}"))),
+        }
+    }
+
+    /// All values.
+    pub fn to_dense(&self) -> Vec<f64> {
+        match self {
+            Vector::Dense(v) => v.clone(),
+            Vector::Sparse {
+                size,
+                indices,
+                values,
+            } => {
+                let mut out = vec![0.0; *size];
+                for (i, v) in indices.iter().zip(values) {
+                    out[*i] = *v;
+                }
+                out
+            }
+        }
+    }
+
+    /// The Arrow field and one-row array of a dense vector, in Spark's struct layout.
+    pub(crate) fn field_and_array(&self, name: &str) -> Result<(Field, ArrayRef)> {
+        let values = self.to_dense();
+        let fields = vector_fields();
+        let arr = StructArray::try_new(
+            fields.clone(),
+            vec![
+                Arc::new(Int8Array::from(vec![1i8])) as ArrayRef,
+                Arc::new(Int32Array::from(vec![None::<i32>])) as ArrayRef,
+                Arc::new(ListArray::new_null(
+                    Arc::new(Field::new("element", DataType::Int32, false)),
+                    1,
+                )) as ArrayRef,
+                f64_list_array(values),
+            ],
+            None,
+        )?;
+        Ok((
+            Field::new(name, DataType::Struct(fields), true),
+            Arc::new(arr),
+        ))
+    }
+}
+
+fn f64_list_array(values: Vec<f64>) -> ArrayRef {
+    let n = values.len();
+    Arc::new(ListArray::new(
+        Arc::new(Field::new("element", DataType::Float64, false)),
+        OffsetBuffer::from_lengths([n]),
+        Arc::new(arrow::array::Float64Array::from(values)),
+        None,
+    ))
+}
+
+fn list(t: DataType) -> DataType {
+    DataType::List(Arc::new(Field::new("element", t, false)))
+}
+
+fn vector_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("type", DataType::Int8, false),
+        Field::new("size", DataType::Int32, true),
+        Field::new("indices", list(DataType::Int32), true),
+        Field::new("values", list(DataType::Float64), true),
+    ])
+}
+
+fn matrix_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("type", DataType::Int8, false),
+        Field::new("numRows", DataType::Int32, false),
+        Field::new("numCols", DataType::Int32, false),
+        Field::new("colPtrs", list(DataType::Int32), true),
+        Field::new("rowIndices", list(DataType::Int32), true),
+        Field::new("values", list(DataType::Float64), true),
+        Field::new("isTransposed", DataType::Boolean, false),
+    ])
+}
+
+impl Matrix {
+    /// Decodes row 0 of a MatrixUDT column (dense or sparse, either orientation).
+    pub fn from_column(a: &ArrayRef, dir: &Path) -> Result<Matrix> {
+        let s = a.as_struct_opt().ok_or_else(|| {
+            bad(
+                dir,
+                format!("expected a matrix struct, found {}", a.data_type()),
+            )
+        })?;
+        if s.is_empty() || s.is_null(0) {
+            return Err(bad(dir, "the matrix is null"));
+        }
+        let kind = int_at(child(s, "type", dir)?, 0, dir)?;
+        let (r, c) = (
+            int_at(child(s, "numRows", dir)?, 0, dir)?,
+            int_at(child(s, "numCols", dir)?, 0, dir)?,
+        );
+        if r < 0 || c < 0 || r.saturating_mul(c) > 1 << 31 {
+            return Err(bad(dir, format!("matrix shape {r}x{c}")));
+        }
+        let (r, c) = (r as usize, c as usize);
+        let t = child(s, "isTransposed", dir)?
+            .as_boolean_opt()
+            .map(|b: &BooleanArray| b.value(0))
+            .ok_or_else(|| bad(dir, "isTransposed is not a boolean"))?;
+        let values = f64_list(child(s, "values", dir)?, 0, dir)?;
+        let mut out = vec![0.0; r * c];
+        match kind {
+            1 => {
+                if values.len() != r * c {
+                    return Err(bad(
+                        dir,
+                        format!("dense {r}x{c} matrix with {} values", values.len()),
+                    ));
+                }
+                for i in 0..r {
+                    for j in 0..c {
+                        out[i * c + j] = if t {
+                            values[i * c + j]
+                        } else {
+                            values[j * r + i]
+                        };
+                    }
+                }
+            }
+            0 => {
+                // CSC (colPtrs over columns, rowIndices are rows); transposed: CSR.
+                let ptrs = int_list(child(s, "colPtrs", dir)?, 0, dir)?;
+                let idx = int_list(child(s, "rowIndices", dir)?, 0, dir)?;
+                let (outer, inner) = if t { (r, c) } else { (c, r) };
+                if ptrs.len() != outer + 1 || idx.len() != values.len() {
+                    return Err(bad(dir, "sparse matrix arrays of inconsistent lengths"));
+                }
+                let idx = check_indices(&idx, inner, dir)?;
+                for o in 0..outer {
+                    let (a, b) = (ptrs[o], ptrs[o + 1]);
+                    if a < 0 || b < a || b as usize > values.len() {
+                        return Err(bad(dir, "sparse matrix pointers out of order"));
+                    }
+                    for k in a as usize..b as usize {
+                        let (i, j) = if t { (o, idx[k]) } else { (idx[k], o) };
+                        out[i * c + j] = values[k];
+                    }
+                }
+            }
+            k => return Err(bad(dir, format!("unknown matrix type {k}"))),
+        }
+        Ok(Matrix {
+            num_rows: r,
+            num_cols: c,
+            values: out,
+        })
+    }
+
+    /// Row-major values.
+    pub fn to_row_major(&self) -> Vec<f64> {
+        self.values.clone()
+    }
+
+    /// The Arrow field and one-row array: dense, row-major (`isTransposed = true`).
+    pub(crate) fn field_and_array(&self, name: &str) -> Result<(Field, ArrayRef)> {
+        let fields = matrix_fields();
+        let null_ints = || {
+            Arc::new(ListArray::new_null(
+                Arc::new(Field::new("element", DataType::Int32, false)),
+                1,
+            )) as ArrayRef
+        };
+        let arr = StructArray::try_new(
+            fields.clone(),
+            vec![
+                Arc::new(Int8Array::from(vec![1i8])) as ArrayRef,
+                Arc::new(Int32Array::from(vec![self.num_rows as i32])) as ArrayRef,
+                Arc::new(Int32Array::from(vec![self.num_cols as i32])) as ArrayRef,
+                null_ints(),
+                null_ints(),
+                f64_list_array(self.values.clone()),
+                Arc::new(BooleanArray::from(vec![true])) as ArrayRef,
+            ],
+            None,
+        )?;
+        Ok((
+            Field::new(name, DataType::Struct(fields), true),
+            Arc::new(arr),
+        ))
+    }
+}
+
+fn array_json(t: &str) -> Value {
+    json!({"type": "array", "elementType": t, "containsNull": false})
+}
+
+/// Spark's schema JSON of a `VectorUDT` column.
+pub(crate) fn vector_udt_json() -> Value {
+    json!({"type": "udt", "class": "org.apache.spark.ml.linalg.VectorUDT", "pyClass": "pyspark.ml.linalg.VectorUDT",
+        "sqlType": {"type": "struct", "fields": [
+            {"name": "type", "type": "byte", "nullable": false, "metadata": {}},
+            {"name": "size", "type": "integer", "nullable": true, "metadata": {}},
+            {"name": "indices", "type": array_json("integer"), "nullable": true, "metadata": {}},
+            {"name": "values", "type": array_json("double"), "nullable": true, "metadata": {}}]}})
+}
+
+/// Spark's schema JSON of a `MatrixUDT` column.
+pub(crate) fn matrix_udt_json() -> Value {
+    json!({"type": "udt", "class": "org.apache.spark.ml.linalg.MatrixUDT", "pyClass": "pyspark.ml.linalg.MatrixUDT",
+        "sqlType": {"type": "struct", "fields": [
+            {"name": "type", "type": "byte", "nullable": false, "metadata": {}},
+            {"name": "numRows", "type": "integer", "nullable": false, "metadata": {}},
+            {"name": "numCols", "type": "integer", "nullable": false, "metadata": {}},
+            {"name": "colPtrs", "type": array_json("integer"), "nullable": true, "metadata": {}},
+            {"name": "rowIndices", "type": array_json("integer"), "nullable": true, "metadata": {}},
+            {"name": "values", "type": array_json("double"), "nullable": true, "metadata": {}},
+            {"name": "isTransposed", "type": "boolean", "nullable": false, "metadata": {}}]}})
+}
