@@ -253,3 +253,125 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// Every saveable stage: save -> load -> transform gives identical output.
+#[test]
+fn every_stage_round_trips() {
+    use mlpipe::feature::*;
+    let df = DataFrame::read_csv(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/telco_churn/telco_customer_churn.csv"
+        ),
+        &CsvOptions::default().with_null_values(&["", " "]),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let check = |name: &str, stage: Box<dyn Transformer>, input: &DataFrame| {
+        let p = mlpipe::persist::persistable(stage.as_ref())
+            .unwrap_or_else(|| panic!("{name} cannot be saved"));
+        let path = dir.path().join(name);
+        save(p, &path, SaveMode::ErrorIfExists).unwrap();
+        let back = load_stage(&path).unwrap();
+        assert_eq!(back.kind(), stage.kind());
+        assert_eq!(back.params_json(), stage.params_json(), "{name}: params");
+        assert_eq!(
+            back.transform(input).unwrap().collect().unwrap(),
+            stage.transform(input).unwrap().collect().unwrap(),
+            "{name}: output"
+        );
+    };
+    let label = StringIndexer::new()
+        .with_input_col("Churn")
+        .with_output_col("label")
+        .fit(&df)
+        .unwrap();
+    let df1 = label.transform(&df).unwrap();
+    check("label_indexer", Box::new(label), &df);
+    let cats = StringIndexer::new()
+        .with_input_cols(&["Contract", "gender"])
+        .with_output_cols(&["c", "g"])
+        .with_handle_invalid(HandleInvalid::Keep)
+        .fit(&df1)
+        .unwrap();
+    let df2 = cats.transform(&df1).unwrap();
+    check("indexer", Box::new(cats), &df1);
+    let ohe = OneHotEncoder::new()
+        .with_input_cols(&["c", "g"])
+        .with_output_cols(&["cv", "gv"])
+        .fit(&df2)
+        .unwrap();
+    let df3 = ohe.transform(&df2).unwrap();
+    check("one_hot", Box::new(ohe), &df2);
+    let imp = Imputer::new()
+        .with_input_cols(&["TotalCharges"])
+        .with_output_cols(&["tc"])
+        .with_strategy(ImputerStrategy::Median)
+        .fit(&df3)
+        .unwrap();
+    let df4 = imp.transform(&df3).unwrap();
+    check("imputer", Box::new(imp), &df3);
+    let va = VectorAssembler::new()
+        .with_input_cols(&["cv", "gv", "tenure", "tc", "SeniorCitizen"])
+        .with_output_col("raw");
+    let df5 = va.transform(&df4).unwrap();
+    check("assembler", Box::new(va), &df4);
+    check(
+        "min_max",
+        Box::new(
+            MinMaxScaler::new()
+                .with_input_col("raw")
+                .with_output_col("mm")
+                .fit(&df5)
+                .unwrap(),
+        ),
+        &df5,
+    );
+    check(
+        "max_abs",
+        Box::new(
+            MaxAbsScaler::new()
+                .with_input_col("raw")
+                .with_output_col("ma")
+                .fit(&df5)
+                .unwrap(),
+        ),
+        &df5,
+    );
+    let ss = StandardScaler::new()
+        .with_input_col("raw")
+        .with_output_col("features")
+        .fit(&df5)
+        .unwrap();
+    let df6 = ss.transform(&df5).unwrap();
+    check("scaler", Box::new(ss), &df5);
+    check(
+        "lr",
+        Box::new(
+            LogisticRegression::new()
+                .with_reg_param(0.01)
+                .fit(&df6)
+                .unwrap(),
+        ),
+        &df6,
+    );
+    check(
+        "bucketizer",
+        Box::new(
+            Bucketizer::new()
+                .with_input_col("tenure")
+                .with_output_col("tb")
+                .with_splits(&[f64::NEG_INFINITY, 12.0, 48.0, f64::INFINITY]),
+        ),
+        &df,
+    );
+    check(
+        "index_to_string",
+        Box::new(
+            IndexToString::new()
+                .with_input_col("c")
+                .with_output_col("c_str"),
+        ),
+        &df2,
+    );
+}

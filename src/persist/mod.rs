@@ -392,8 +392,13 @@ pub fn load_stage(dir: impl AsRef<Path>) -> Result<Box<dyn Transformer>> {
                 let outer = a
                     .as_list_opt::<i32>()
                     .ok_or_else(|| Error::file(dir.join("data"), "labelsArray is not a list"))?;
-                (0..outer.len())
-                    .map(|i| string_list(&outer.value(i), dir))
+                // one row; its value is a list (per input column) of lists of labels
+                let row = outer.value(0);
+                let inner = row.as_list_opt::<i32>().ok_or_else(|| {
+                    Error::file(dir.join("data"), "labelsArray is not a list of lists")
+                })?;
+                (0..inner.len())
+                    .map(|i| string_list(&inner.value(i), dir))
                     .collect::<Result<Vec<_>>>()?
             } else {
                 // Spark < 3: one `labels` column
@@ -689,6 +694,174 @@ impl Persist for LogisticRegressionModel {
     }
 }
 
+impl Persist for MinMaxScalerModel {
+    fn spark_class(&self) -> &'static str {
+        "org.apache.spark.ml.feature.MinMaxScalerModel"
+    }
+    fn write_into(&self, dir: &Path) -> Result<()> {
+        write_metadata(
+            dir,
+            self.spark_class(),
+            self.uid(),
+            self.params_json(),
+            MinMaxScalerParams::default().to_json(),
+            None,
+        )?;
+        let batch = one_row(vec![
+            Vector::Dense(self.original_min().to_vec()).field_and_array("originalMin")?,
+            Vector::Dense(self.original_max().to_vec()).field_and_array("originalMax")?,
+        ])?;
+        write_data(
+            dir,
+            &batch,
+            spark_schema(&[
+                ("originalMin", linalg::vector_udt_json(), true),
+                ("originalMax", linalg::vector_udt_json(), true),
+            ]),
+        )
+    }
+}
+
+impl Persist for MaxAbsScalerModel {
+    fn spark_class(&self) -> &'static str {
+        "org.apache.spark.ml.feature.MaxAbsScalerModel"
+    }
+    fn write_into(&self, dir: &Path) -> Result<()> {
+        write_metadata(
+            dir,
+            self.spark_class(),
+            self.uid(),
+            self.params_json(),
+            MaxAbsScalerParams::default().to_json(),
+            None,
+        )?;
+        let batch = one_row(vec![
+            Vector::Dense(self.max_abs().to_vec()).field_and_array("maxAbs")?
+        ])?;
+        write_data(
+            dir,
+            &batch,
+            spark_schema(&[("maxAbs", linalg::vector_udt_json(), true)]),
+        )
+    }
+}
+
+impl Persist for StringIndexerModel {
+    fn spark_class(&self) -> &'static str {
+        "org.apache.spark.ml.feature.StringIndexerModel"
+    }
+    fn write_into(&self, dir: &Path) -> Result<()> {
+        write_metadata(
+            dir,
+            self.spark_class(),
+            self.uid(),
+            self.params().to_json(),
+            StringIndexerParams::default().to_json(),
+            None,
+        )?;
+        let mut b = arrow::array::ListBuilder::new(arrow::array::ListBuilder::new(
+            arrow::array::StringBuilder::new(),
+        ));
+        for labels in self.labels() {
+            for l in labels {
+                b.values().values().append_value(l);
+            }
+            b.values().append(true);
+        }
+        b.append(true);
+        let arr: ArrayRef = Arc::new(b.finish());
+        let batch = one_row(vec![(
+            Field::new("labelsArray", arr.data_type().clone(), true),
+            arr,
+        )])?;
+        let strings = json!({"type": "array", "elementType": "string", "containsNull": true});
+        write_data(
+            dir,
+            &batch,
+            spark_schema(&[(
+                "labelsArray",
+                json!({"type": "array", "elementType": strings, "containsNull": true}),
+                true,
+            )]),
+        )
+    }
+}
+
+impl Persist for OneHotEncoderModel {
+    fn spark_class(&self) -> &'static str {
+        "org.apache.spark.ml.feature.OneHotEncoderModel"
+    }
+    fn write_into(&self, dir: &Path) -> Result<()> {
+        write_metadata(
+            dir,
+            self.spark_class(),
+            self.uid(),
+            self.params().to_json(),
+            OneHotEncoderParams::default().to_json(),
+            None,
+        )?;
+        let sizes: Vec<i32> = self.category_sizes().iter().map(|c| *c as i32).collect();
+        let n = sizes.len();
+        let arr: ArrayRef = Arc::new(arrow::array::ListArray::new(
+            Arc::new(Field::new("element", DataType::Int32, false)),
+            arrow::buffer::OffsetBuffer::from_lengths([n]),
+            Arc::new(arrow::array::Int32Array::from(sizes)),
+            None,
+        ));
+        let batch = one_row(vec![(
+            Field::new("categorySizes", arr.data_type().clone(), true),
+            arr,
+        )])?;
+        write_data(
+            dir,
+            &batch,
+            spark_schema(&[(
+                "categorySizes",
+                json!({"type": "array", "elementType": "integer", "containsNull": false}),
+                true,
+            )]),
+        )
+    }
+}
+
+impl Persist for ImputerModel {
+    fn spark_class(&self) -> &'static str {
+        "org.apache.spark.ml.feature.ImputerModel"
+    }
+    fn write_into(&self, dir: &Path) -> Result<()> {
+        write_metadata(
+            dir,
+            self.spark_class(),
+            self.uid(),
+            self.params().to_json(),
+            ImputerParams::default().to_json(),
+            None,
+        )?;
+        let p = self.params();
+        let inputs = p
+            .input_cols
+            .clone()
+            .or_else(|| p.input_col.clone().map(|c| vec![c]))
+            .unwrap_or_default();
+        let cols: Vec<(Field, ArrayRef)> = inputs
+            .iter()
+            .zip(self.surrogates())
+            .map(|(c, s)| {
+                (
+                    Field::new(c, DataType::Float64, false),
+                    Arc::new(arrow::array::Float64Array::from(vec![*s])) as ArrayRef,
+                )
+            })
+            .collect();
+        let batch = one_row(cols)?;
+        let fields: Vec<(&str, Value, bool)> = inputs
+            .iter()
+            .map(|c| (c.as_str(), json!("double"), false))
+            .collect();
+        write_data(dir, &batch, spark_schema(&fields))
+    }
+}
+
 impl Persist for PipelineModel {
     fn spark_class(&self) -> &'static str {
         "org.apache.spark.ml.PipelineModel"
@@ -731,6 +904,11 @@ pub fn persistable(t: &dyn Transformer) -> Option<&dyn Persist> {
         Bucketizer,
         IndexToString,
         StandardScalerModel,
+        MinMaxScalerModel,
+        MaxAbsScalerModel,
+        StringIndexerModel,
+        OneHotEncoderModel,
+        ImputerModel,
         LogisticRegressionModel,
         PipelineModel
     );
