@@ -147,6 +147,9 @@ pub enum Error {
     /// Invalid arguments to a `DataFrame` operation.
     #[error("DataFrame: {0}")]
     Frame(String),
+    /// A command-line usage problem (a bad flag combination, a missing choice).
+    #[error("{0}")]
+    Usage(String),
     /// An error from Arrow that mlpipe could not attribute to a stage or file.
     #[error(transparent)]
     Arrow(#[from] ArrowError),

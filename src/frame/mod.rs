@@ -26,7 +26,7 @@ pub mod vector;
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, RecordBatchOptions};
 use arrow::compute::concat_batches;
 use arrow::datatypes::{Field, FieldRef, Schema, SchemaRef};
 use rayon::prelude::*;
@@ -207,6 +207,52 @@ impl DataFrame {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Self { schema, partitions })
+    }
+
+    /// A `DataFrame` without the rows that hold a null, or a NaN in a floating-point column,
+    /// in any of `columns` (Spark's `df.na.drop(cols)`). Partitions without such rows are
+    /// shared, not copied.
+    ///
+    /// # Examples
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use arrow::array::{ArrayRef, Float64Array, RecordBatch};
+    /// # use mlpipe::DataFrame;
+    /// let b = RecordBatch::try_from_iter([
+    ///     ("x", Arc::new(Float64Array::from(vec![Some(1.0), None, Some(f64::NAN), Some(2.0)])) as ArrayRef),
+    /// ]).unwrap();
+    /// let df = DataFrame::from_batches(vec![b]).unwrap();
+    /// assert_eq!(df.drop_invalid(&["x"]).unwrap().num_rows(), 2);
+    /// ```
+    pub fn drop_invalid(&self, columns: &[&str]) -> Result<DataFrame> {
+        let mut idx = Vec::with_capacity(columns.len());
+        for c in columns {
+            idx.push(schema::require_column(&self.schema, "DataFrame", c)?.0);
+        }
+        let parts = self.map_partitions(|_, b| {
+            let mut keep = vec![true; b.num_rows()];
+            for &i in &idx {
+                let col = b.column(i);
+                if col.null_count() > 0 {
+                    for (r, k) in keep.iter_mut().enumerate() {
+                        *k &= col.is_valid(r);
+                    }
+                }
+                if let Some(f) = col.as_primitive_opt::<arrow::datatypes::Float64Type>() {
+                    for (k, v) in keep.iter_mut().zip(f.values().iter()) {
+                        *k &= !v.is_nan();
+                    }
+                }
+            }
+            if keep.iter().all(|k| *k) {
+                return Ok(b.clone());
+            }
+            Ok(arrow::compute::filter_record_batch(
+                b,
+                &arrow::array::BooleanArray::from(keep),
+            )?)
+        })?;
+        Ok(self.with_partitions(parts))
     }
 
     /// All rows in one `RecordBatch` (a copy; for inspection and small results).
