@@ -12,14 +12,7 @@ use mlpipe::prelude::*;
 use mlpipe::testing::check_estimator;
 
 fn train() -> DataFrame {
-    let cols = feature_cols();
-    let refs: Vec<&str> = cols.iter().map(|s| s.as_str()).collect();
-    VectorAssembler::new()
-        .with_input_cols(&refs)
-        .with_output_col("features")
-        .with_handle_invalid(HandleInvalid::Skip)
-        .transform(&read("train_rows.csv"))
-        .unwrap()
+    assembled(&read("train_rows.csv"))
 }
 
 /// A small frame: features from x and y, a label and a weight column.

@@ -11,17 +11,6 @@ use mlpipe::feature::{StandardScaler, VectorAssembler};
 use mlpipe::persist::{load_stage, save, SaveMode};
 use mlpipe::prelude::*;
 
-fn assembled(df: &DataFrame) -> DataFrame {
-    let cols = feature_cols();
-    let refs: Vec<&str> = cols.iter().map(|s| s.as_str()).collect();
-    VectorAssembler::new()
-        .with_input_cols(&refs)
-        .with_output_col("features")
-        .with_handle_invalid(HandleInvalid::Skip)
-        .transform(df)
-        .unwrap()
-}
-
 fn assert_matches_spark(out: &DataFrame, csv: &str, k: usize) {
     let spark = read(csv);
     assert_eq!(

@@ -13,15 +13,6 @@ use mlpipe::classification::{Family, LogisticRegression, LogisticRegressionModel
 use mlpipe::feature::{StandardScaler, VectorAssembler};
 use mlpipe::prelude::*;
 
-fn assembler() -> VectorAssembler {
-    let cols = feature_cols();
-    let refs: Vec<&str> = cols.iter().map(|s| s.as_str()).collect();
-    VectorAssembler::new()
-        .with_input_cols(&refs)
-        .with_output_col("features")
-        .with_handle_invalid(HandleInvalid::Skip)
-}
-
 fn assert_coefs(name: &str, got: &[f64], want: &[f64]) {
     assert_eq!(got.len(), want.len(), "{name}: length");
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
@@ -71,7 +62,14 @@ fn pipeline_lr_matches_spark() {
     let j = spark_json("spark_pipeline_lr.json");
     let train = read("train_rows.csv");
     let model = Pipeline::new()
-        .with_transformer(assembler())
+        .with_transformer({
+            let cols = feature_cols();
+            let refs: Vec<&str> = cols.iter().map(|s| s.as_str()).collect();
+            VectorAssembler::new()
+                .with_input_cols(&refs)
+                .with_output_col("features")
+                .with_handle_invalid(HandleInvalid::Skip)
+        })
         .with_estimator(
             StandardScaler::new()
                 .with_input_col("features")
@@ -147,7 +145,7 @@ fn pipeline_lr_matches_spark() {
 #[test]
 fn elastic_net_matches_spark() {
     let j = spark_json("spark_lr_elasticnet.json");
-    let train = assembler().transform(&read("train_rows.csv")).unwrap();
+    let train = assembled(&read("train_rows.csv"));
     let lr = LogisticRegression::new()
         .with_label_col("churn")
         .with_reg_param(0.1)
@@ -189,11 +187,7 @@ fn elastic_net_matches_spark() {
         "breeze-compatible optimiser: same iteration count as Spark"
     );
     let out = lr
-        .transform(
-            &assembler()
-                .transform(&read("spark_pipeline_lr_inputs.csv"))
-                .unwrap(),
-        )
+        .transform(&assembled(&read("spark_pipeline_lr_inputs.csv")))
         .unwrap();
     assert_predictions(&out, "spark_lr_elasticnet_predictions.csv", 2);
 }
@@ -232,7 +226,7 @@ fn with_contract_label(df: &DataFrame) -> DataFrame {
 #[test]
 fn multinomial_matches_spark() {
     let j = spark_json("spark_lr_multinomial.json");
-    let train = with_contract_label(&assembler().transform(&read("train_rows.csv")).unwrap());
+    let train = with_contract_label(&assembled(&read("train_rows.csv")));
     let lr = LogisticRegression::new()
         .with_label_col("contract_label")
         .with_family(Family::Multinomial)
@@ -269,11 +263,7 @@ fn multinomial_matches_spark() {
         hist.len() - 1,
         "breeze-compatible optimiser: same iteration count as Spark"
     );
-    let inputs = with_contract_label(
-        &assembler()
-            .transform(&read("spark_pipeline_lr_inputs.csv"))
-            .unwrap(),
-    );
+    let inputs = with_contract_label(&assembled(&read("spark_pipeline_lr_inputs.csv")));
     let out = lr.transform(&inputs).unwrap();
     assert_predictions(&out, "spark_lr_multinomial_predictions.csv", 3);
 }

@@ -76,3 +76,41 @@ pub(crate) fn column_pairs(
         }
     }
 }
+
+/// The `with_input_col` / `with_output_col` / `with_input_cols` / `with_output_cols`
+/// setters of a stage with Spark's single- and multi-column modes (`uid` and `params`
+/// fields with `Option` column params).
+macro_rules! multi_column_setters {
+    () => {
+        /// Single-column mode: the input column.
+        pub fn with_input_col(mut self, c: &str) -> Self {
+            self.params.input_col = Some(c.into());
+            self
+        }
+        /// Single-column mode: the output column.
+        pub fn with_output_col(mut self, c: &str) -> Self {
+            self.params.output_col = Some(c.into());
+            self
+        }
+        /// Multi-column mode: the input columns (leaves single-column mode).
+        pub fn with_input_cols(mut self, cs: &[&str]) -> Self {
+            self.params.input_cols = Some(cs.iter().map(|s| s.to_string()).collect());
+            self.params.input_col = None;
+            self.clear_default_output();
+            self
+        }
+        /// Multi-column mode: one output column per input column.
+        pub fn with_output_cols(mut self, cs: &[&str]) -> Self {
+            self.params.output_cols = Some(cs.iter().map(|s| s.to_string()).collect());
+            self.clear_default_output();
+            self
+        }
+        /// Drops Spark's single-column default output (`<uid>__output`) in multi-column mode.
+        fn clear_default_output(&mut self) {
+            if self.params.output_col.as_deref() == Some(&format!("{}__output", self.uid)) {
+                self.params.output_col = None;
+            }
+        }
+    };
+}
+pub(crate) use multi_column_setters;

@@ -125,26 +125,7 @@ impl Imputer {
     pub fn params(&self) -> &ImputerParams {
         &self.params
     }
-    /// Single-column input.
-    pub fn with_input_col(mut self, c: &str) -> Self {
-        self.params.input_col = Some(c.into());
-        self
-    }
-    /// Single-column output.
-    pub fn with_output_col(mut self, c: &str) -> Self {
-        self.params.output_col = Some(c.into());
-        self
-    }
-    /// Multi-column inputs.
-    pub fn with_input_cols(mut self, cs: &[&str]) -> Self {
-        self.params.input_cols = Some(cs.iter().map(|s| s.to_string()).collect());
-        self
-    }
-    /// Multi-column outputs.
-    pub fn with_output_cols(mut self, cs: &[&str]) -> Self {
-        self.params.output_cols = Some(cs.iter().map(|s| s.to_string()).collect());
-        self
-    }
+    super::columns::multi_column_setters!();
     /// The strategy; default mean.
     pub fn with_strategy(mut self, s: ImputerStrategy) -> Self {
         self.params.strategy = s;

@@ -123,33 +123,7 @@ impl OneHotEncoder {
     pub fn params(&self) -> &OneHotEncoderParams {
         &self.params
     }
-    /// Single-column input.
-    pub fn with_input_col(mut self, c: &str) -> Self {
-        self.params.input_col = Some(c.into());
-        self
-    }
-    /// Single-column output.
-    pub fn with_output_col(mut self, c: &str) -> Self {
-        self.params.output_col = Some(c.into());
-        self
-    }
-    /// Multi-column inputs.
-    pub fn with_input_cols(mut self, cs: &[&str]) -> Self {
-        self.params.input_cols = Some(cs.iter().map(|s| s.to_string()).collect());
-        self.params.input_col = None;
-        if self.params.output_col.as_deref() == Some(&format!("{}__output", self.uid)) {
-            self.params.output_col = None;
-        }
-        self
-    }
-    /// Multi-column outputs.
-    pub fn with_output_cols(mut self, cs: &[&str]) -> Self {
-        self.params.output_cols = Some(cs.iter().map(|s| s.to_string()).collect());
-        if self.params.output_col.as_deref() == Some(&format!("{}__output", self.uid)) {
-            self.params.output_col = None;
-        }
-        self
-    }
+    super::columns::multi_column_setters!();
     /// Drop the last category; default true.
     pub fn with_drop_last(mut self, v: bool) -> Self {
         self.params.drop_last = v;

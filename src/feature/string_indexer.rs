@@ -122,33 +122,7 @@ impl StringIndexer {
     pub fn params(&self) -> &StringIndexerParams {
         &self.params
     }
-    /// Single-column mode input.
-    pub fn with_input_col(mut self, c: &str) -> Self {
-        self.params.input_col = Some(c.into());
-        self
-    }
-    /// Single-column mode output.
-    pub fn with_output_col(mut self, c: &str) -> Self {
-        self.params.output_col = Some(c.into());
-        self
-    }
-    /// Multi-column mode inputs (clears the single-column default output).
-    pub fn with_input_cols(mut self, cs: &[&str]) -> Self {
-        self.params.input_cols = Some(cs.iter().map(|s| s.to_string()).collect());
-        self.params.input_col = None;
-        if self.params.output_col.as_deref() == Some(&format!("{}__output", self.uid)) {
-            self.params.output_col = None;
-        }
-        self
-    }
-    /// Multi-column mode outputs.
-    pub fn with_output_cols(mut self, cs: &[&str]) -> Self {
-        self.params.output_cols = Some(cs.iter().map(|s| s.to_string()).collect());
-        if self.params.output_col.as_deref() == Some(&format!("{}__output", self.uid)) {
-            self.params.output_col = None;
-        }
-        self
-    }
+    super::columns::multi_column_setters!();
     /// Null and unseen-label policy; default `error`.
     pub fn with_handle_invalid(mut self, h: HandleInvalid) -> Self {
         self.params.handle_invalid = h;

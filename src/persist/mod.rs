@@ -249,6 +249,24 @@ fn write_metadata(
     Ok(())
 }
 
+/// Writes the metadata of a stage whose params struct is `P` (defaults from `P::default()`).
+fn write_params<P: Params + Default>(dir: &Path, class: &str, uid: &str, p: &P) -> Result<()> {
+    write_metadata(dir, class, uid, p.to_json(), P::default().to_json(), None)
+}
+
+/// Writes a data row made of dense vectors (Spark's VectorUDT columns).
+fn write_vectors(dir: &Path, cols: &[(&str, &[f64])]) -> Result<()> {
+    let fields = cols
+        .iter()
+        .map(|(n, v)| Vector::Dense(v.to_vec()).field_and_array(n))
+        .collect::<Result<Vec<_>>>()?;
+    let schema: Vec<(&str, Value, bool)> = cols
+        .iter()
+        .map(|(n, _)| (*n, linalg::vector_udt_json(), true))
+        .collect();
+    write_data(dir, &one_row(fields)?, spark_schema(&schema))
+}
+
 /// Reads the one row of `data/`.
 fn read_data(dir: &Path) -> Result<RecordBatch> {
     let ddir = dir.join("data");
@@ -582,14 +600,7 @@ macro_rules! persist_params_only {
                 $class
             }
             fn write_into(&self, dir: &Path) -> Result<()> {
-                write_metadata(
-                    dir,
-                    $class,
-                    Stage::uid(self),
-                    self.params().to_json(),
-                    <$params>::default().to_json(),
-                    None,
-                )
+                write_params(dir, $class, Stage::uid(self), self.params())
             }
         }
     };
@@ -616,26 +627,8 @@ impl Persist for StandardScalerModel {
         "org.apache.spark.ml.feature.StandardScalerModel"
     }
     fn write_into(&self, dir: &Path) -> Result<()> {
-        write_metadata(
-            dir,
-            self.spark_class(),
-            self.uid(),
-            self.params().to_json(),
-            StandardScalerParams::default().to_json(),
-            None,
-        )?;
-        let batch = one_row(vec![
-            Vector::Dense(self.std().to_vec()).field_and_array("std")?,
-            Vector::Dense(self.mean().to_vec()).field_and_array("mean")?,
-        ])?;
-        write_data(
-            dir,
-            &batch,
-            spark_schema(&[
-                ("std", linalg::vector_udt_json(), true),
-                ("mean", linalg::vector_udt_json(), true),
-            ]),
-        )
+        write_params(dir, self.spark_class(), self.uid(), self.params())?;
+        write_vectors(dir, &[("std", self.std()), ("mean", self.mean())])
     }
 }
 
@@ -644,14 +637,7 @@ impl Persist for LogisticRegressionModel {
         "org.apache.spark.ml.classification.LogisticRegressionModel"
     }
     fn write_into(&self, dir: &Path) -> Result<()> {
-        write_metadata(
-            dir,
-            self.spark_class(),
-            self.uid(),
-            self.params().to_json(),
-            LogisticRegressionParams::default().to_json(),
-            None,
-        )?;
+        write_params(dir, self.spark_class(), self.uid(), self.params())?;
         let c = self.intercept_vector().len();
         let matrix = Matrix {
             num_rows: c,
@@ -699,25 +685,15 @@ impl Persist for MinMaxScalerModel {
         "org.apache.spark.ml.feature.MinMaxScalerModel"
     }
     fn write_into(&self, dir: &Path) -> Result<()> {
-        write_metadata(
+        let p: MinMaxScalerParams = serde_json::from_value(self.params_json())
+            .map_err(|e| Error::Internal(format!("MinMaxScaler params: {e}")))?;
+        write_params(dir, self.spark_class(), self.uid(), &p)?;
+        write_vectors(
             dir,
-            self.spark_class(),
-            self.uid(),
-            self.params_json(),
-            MinMaxScalerParams::default().to_json(),
-            None,
-        )?;
-        let batch = one_row(vec![
-            Vector::Dense(self.original_min().to_vec()).field_and_array("originalMin")?,
-            Vector::Dense(self.original_max().to_vec()).field_and_array("originalMax")?,
-        ])?;
-        write_data(
-            dir,
-            &batch,
-            spark_schema(&[
-                ("originalMin", linalg::vector_udt_json(), true),
-                ("originalMax", linalg::vector_udt_json(), true),
-            ]),
+            &[
+                ("originalMin", self.original_min()),
+                ("originalMax", self.original_max()),
+            ],
         )
     }
 }
@@ -727,22 +703,10 @@ impl Persist for MaxAbsScalerModel {
         "org.apache.spark.ml.feature.MaxAbsScalerModel"
     }
     fn write_into(&self, dir: &Path) -> Result<()> {
-        write_metadata(
-            dir,
-            self.spark_class(),
-            self.uid(),
-            self.params_json(),
-            MaxAbsScalerParams::default().to_json(),
-            None,
-        )?;
-        let batch = one_row(vec![
-            Vector::Dense(self.max_abs().to_vec()).field_and_array("maxAbs")?
-        ])?;
-        write_data(
-            dir,
-            &batch,
-            spark_schema(&[("maxAbs", linalg::vector_udt_json(), true)]),
-        )
+        let p: MaxAbsScalerParams = serde_json::from_value(self.params_json())
+            .map_err(|e| Error::Internal(format!("MaxAbsScaler params: {e}")))?;
+        write_params(dir, self.spark_class(), self.uid(), &p)?;
+        write_vectors(dir, &[("maxAbs", self.max_abs())])
     }
 }
 
@@ -751,14 +715,7 @@ impl Persist for StringIndexerModel {
         "org.apache.spark.ml.feature.StringIndexerModel"
     }
     fn write_into(&self, dir: &Path) -> Result<()> {
-        write_metadata(
-            dir,
-            self.spark_class(),
-            self.uid(),
-            self.params().to_json(),
-            StringIndexerParams::default().to_json(),
-            None,
-        )?;
+        write_params(dir, self.spark_class(), self.uid(), self.params())?;
         let mut b = arrow::array::ListBuilder::new(arrow::array::ListBuilder::new(
             arrow::array::StringBuilder::new(),
         ));
@@ -792,14 +749,7 @@ impl Persist for OneHotEncoderModel {
         "org.apache.spark.ml.feature.OneHotEncoderModel"
     }
     fn write_into(&self, dir: &Path) -> Result<()> {
-        write_metadata(
-            dir,
-            self.spark_class(),
-            self.uid(),
-            self.params().to_json(),
-            OneHotEncoderParams::default().to_json(),
-            None,
-        )?;
+        write_params(dir, self.spark_class(), self.uid(), self.params())?;
         let sizes: Vec<i32> = self.category_sizes().iter().map(|c| *c as i32).collect();
         let n = sizes.len();
         let arr: ArrayRef = Arc::new(arrow::array::ListArray::new(
@@ -829,14 +779,7 @@ impl Persist for ImputerModel {
         "org.apache.spark.ml.feature.ImputerModel"
     }
     fn write_into(&self, dir: &Path) -> Result<()> {
-        write_metadata(
-            dir,
-            self.spark_class(),
-            self.uid(),
-            self.params().to_json(),
-            ImputerParams::default().to_json(),
-            None,
-        )?;
+        write_params(dir, self.spark_class(), self.uid(), self.params())?;
         let p = self.params();
         let inputs = p
             .input_cols

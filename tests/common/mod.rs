@@ -72,3 +72,16 @@ pub fn vector_rows(df: &DataFrame, name: &str) -> Vec<Vec<f64>> {
 pub fn close(a: f64, b: f64, rtol: f64, atol: f64) -> bool {
     (a - b).abs() <= (rtol * b.abs()).max(atol)
 }
+
+/// The fixtures' 20 feature columns assembled into `features`, rows with a null skipped
+/// (as the fixtures' Spark pipelines did).
+pub fn assembled(df: &DataFrame) -> DataFrame {
+    let cols = feature_cols();
+    let refs: Vec<&str> = cols.iter().map(|s| s.as_str()).collect();
+    mlpipe::feature::VectorAssembler::new()
+        .with_input_cols(&refs)
+        .with_output_col("features")
+        .with_handle_invalid(HandleInvalid::Skip)
+        .transform(df)
+        .unwrap()
+}
