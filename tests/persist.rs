@@ -364,3 +364,59 @@ fn every_stage_round_trips() {
         &df2,
     );
 }
+
+#[test]
+fn unfitted_pipeline_round_trips() {
+    use mlpipe::persist::load_pipeline_stage;
+    let cols = feature_cols();
+    let refs: Vec<&str> = cols.iter().map(|s| s.as_str()).collect();
+    let pipeline = Pipeline::new()
+        .with_transformer(
+            VectorAssembler::new()
+                .with_input_cols(&refs)
+                .with_output_col("raw")
+                .with_handle_invalid(HandleInvalid::Skip),
+        )
+        .with_estimator(
+            StandardScaler::new()
+                .with_input_col("raw")
+                .with_output_col("features")
+                .with_mean(true),
+        )
+        .with_estimator(
+            LogisticRegression::new()
+                .with_label_col("churn")
+                .with_reg_param(0.05)
+                .with_elastic_net_param(0.3),
+        );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pipeline");
+    save(&pipeline, &path, SaveMode::ErrorIfExists).unwrap();
+    let back = Pipeline::load(&path).unwrap();
+    assert_eq!(back.uid(), pipeline.uid());
+    let train = read("train_rows.csv");
+    let (a, b) = (pipeline.fit(&train).unwrap(), back.fit(&train).unwrap());
+    let inputs = read("spark_pipeline_lr_inputs.csv");
+    assert_eq!(
+        a.transform(&inputs).unwrap().collect().unwrap(),
+        b.transform(&inputs).unwrap().collect().unwrap()
+    );
+    // each estimator loads on its own too, and load_stage explains what it holds
+    let lr_dir = fs::read_dir(path.join("stages"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().starts_with("2_"))
+        .unwrap()
+        .path();
+    assert!(matches!(
+        load_pipeline_stage(&lr_dir).unwrap(),
+        PipelineStage::Estimator(_)
+    ));
+    let err = load_stage(&lr_dir).unwrap_err().to_string();
+    assert!(err.ends_with("holds an unfitted LogisticRegression, not a transformer; load it with load_pipeline_stage or Pipeline::load and fit it"), "{err}");
+    let err = PipelineModel::load(&path).unwrap_err().to_string();
+    assert!(
+        err.contains("holds a org.apache.spark.ml.Pipeline, not a PipelineModel"),
+        "{err}"
+    );
+}

@@ -45,11 +45,12 @@ use serde_json::{json, Map, Value};
 
 pub use linalg::{Matrix, Vector};
 
+use crate::classification::LogisticRegression;
 use crate::classification::{LogisticRegressionModel, LogisticRegressionParams};
 use crate::error::{Error, Result};
 use crate::feature::*;
 use crate::param::Params;
-use crate::pipeline::{PipelineModel, Stage, Transformer};
+use crate::pipeline::{DynEstimator, Pipeline, PipelineModel, PipelineStage, Stage, Transformer};
 
 /// What to do when the target directory exists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -466,6 +467,12 @@ pub fn load_stage(dir: impl AsRef<Path>) -> Result<Box<dyn Transformer>> {
             Box::new(ImputerModel::new(md.uid.clone(), p, s))
         }
         "LogisticRegressionModel" => Box::new(load_lr(dir, &md)?),
+        "Pipeline" | "StandardScaler" | "MinMaxScaler" | "MaxAbsScaler" | "StringIndexer" | "OneHotEncoder" | "Imputer" | "LogisticRegression" => {
+            return Err(Error::file(
+                dir.join("metadata"),
+                format!("holds an unfitted {short}, not a transformer; load it with load_pipeline_stage or Pipeline::load and fit it"),
+            ))
+        }
         _ => {
             return Err(Error::file(
                 dir.join("metadata"),
@@ -533,8 +540,8 @@ fn load_lr(dir: &Path, md: &Metadata) -> Result<LogisticRegressionModel> {
     ))
 }
 
-fn load_pipeline(dir: &Path, md: &Metadata) -> Result<PipelineModel> {
-    let uids: Vec<String> = md
+fn stage_uids(dir: &Path, md: &Metadata) -> Result<Vec<String>> {
+    Ok(md
         .raw
         .get("paramMap")
         .and_then(|p| p.get("stageUids"))
@@ -547,7 +554,11 @@ fn load_pipeline(dir: &Path, md: &Metadata) -> Result<PipelineModel> {
         })?
         .iter()
         .map(|v| v.as_str().unwrap_or("").to_string())
-        .collect();
+        .collect())
+}
+
+fn load_pipeline(dir: &Path, md: &Metadata) -> Result<PipelineModel> {
+    let uids = stage_uids(dir, md)?;
     let width = uids.len().to_string().len();
     let mut stages = Vec::with_capacity(uids.len());
     for (i, uid) in uids.iter().enumerate() {
@@ -594,7 +605,7 @@ fn one_row(fields: Vec<(Field, ArrayRef)>) -> Result<RecordBatch> {
 }
 
 macro_rules! persist_params_only {
-    ($t:ty, $class:literal, $params:ty) => {
+    ($($t:ty => $class:literal),* $(,)?) => {$(
         impl Persist for $t {
             fn spark_class(&self) -> &'static str {
                 $class
@@ -603,23 +614,21 @@ macro_rules! persist_params_only {
                 write_params(dir, $class, Stage::uid(self), self.params())
             }
         }
-    };
+    )*};
 }
 
+// Transformers without fitted data, and the unfitted estimators: metadata only.
 persist_params_only!(
-    VectorAssembler,
-    "org.apache.spark.ml.feature.VectorAssembler",
-    VectorAssemblerParams
-);
-persist_params_only!(
-    Bucketizer,
-    "org.apache.spark.ml.feature.Bucketizer",
-    BucketizerParams
-);
-persist_params_only!(
-    IndexToString,
-    "org.apache.spark.ml.feature.IndexToString",
-    IndexToStringParams
+    VectorAssembler => "org.apache.spark.ml.feature.VectorAssembler",
+    Bucketizer => "org.apache.spark.ml.feature.Bucketizer",
+    IndexToString => "org.apache.spark.ml.feature.IndexToString",
+    StandardScaler => "org.apache.spark.ml.feature.StandardScaler",
+    MinMaxScaler => "org.apache.spark.ml.feature.MinMaxScaler",
+    MaxAbsScaler => "org.apache.spark.ml.feature.MaxAbsScaler",
+    StringIndexer => "org.apache.spark.ml.feature.StringIndexer",
+    OneHotEncoder => "org.apache.spark.ml.feature.OneHotEncoder",
+    Imputer => "org.apache.spark.ml.feature.Imputer",
+    LogisticRegression => "org.apache.spark.ml.classification.LogisticRegression",
 );
 
 impl Persist for StandardScalerModel {
@@ -833,6 +842,120 @@ impl Persist for PipelineModel {
             p.write_into(&sdir)?;
         }
         Ok(())
+    }
+}
+
+impl Persist for Pipeline {
+    fn spark_class(&self) -> &'static str {
+        "org.apache.spark.ml.Pipeline"
+    }
+    fn write_into(&self, dir: &Path) -> Result<()> {
+        let uids: Vec<&str> = self.stages().iter().map(stage_uid).collect();
+        write_metadata(
+            dir,
+            self.spark_class(),
+            self.uid(),
+            json!({"stageUids": uids}),
+            json!({}),
+            None,
+        )?;
+        let width = uids.len().to_string().len();
+        for (i, s) in self.stages().iter().enumerate() {
+            let p = persistable_stage(s).ok_or_else(|| {
+                Error::Pipeline(format!(
+                    "stage {i} ({}) cannot be saved in Spark's format yet",
+                    stage_uid(s)
+                ))
+            })?;
+            let sdir = dir.join("stages").join(format!("{i:0width$}_{}", uids[i]));
+            fs::create_dir_all(&sdir)
+                .map_err(|e| Error::file(&sdir, format!("cannot create: {e}")))?;
+            p.write_into(&sdir)?;
+        }
+        Ok(())
+    }
+}
+
+fn stage_uid(s: &PipelineStage) -> &str {
+    match s {
+        PipelineStage::Transformer(t) => t.uid(),
+        PipelineStage::Estimator(e) => e.uid(),
+    }
+}
+
+/// The [`Persist`] view of a pipeline stage (transformer or estimator).
+pub fn persistable_stage(s: &PipelineStage) -> Option<&dyn Persist> {
+    match s {
+        PipelineStage::Transformer(t) => persistable(t.as_ref()),
+        PipelineStage::Estimator(e) => {
+            let any = e.as_ref() as &dyn std::any::Any;
+            macro_rules! try_as {
+                ($($ty:ty),*) => { $( if let Some(x) = any.downcast_ref::<$ty>() { return Some(x); } )* };
+            }
+            try_as!(
+                StandardScaler,
+                MinMaxScaler,
+                MaxAbsScaler,
+                StringIndexer,
+                OneHotEncoder,
+                Imputer,
+                LogisticRegression,
+                Pipeline
+            );
+            None
+        }
+    }
+}
+
+/// Loads any saved stage, estimators and unfitted pipelines included.
+pub fn load_pipeline_stage(dir: impl AsRef<Path>) -> Result<PipelineStage> {
+    let dir = dir.as_ref();
+    let md = read_metadata(dir)?;
+    let short = md.class.rsplit('.').next().unwrap_or("");
+    let uid = md.uid.clone();
+    let est: Box<dyn DynEstimator> = match short {
+        "Pipeline" => Box::new(Pipeline::load(dir)?),
+        "StandardScaler" => Box::new(StandardScaler::from_params(uid, params_from(&md, dir)?)),
+        "MinMaxScaler" => Box::new(MinMaxScaler::from_params(uid, params_from(&md, dir)?)),
+        "MaxAbsScaler" => Box::new(MaxAbsScaler::from_params(uid, params_from(&md, dir)?)),
+        "StringIndexer" => Box::new(StringIndexer::from_params(uid, params_from(&md, dir)?)),
+        "OneHotEncoder" | "OneHotEncoderEstimator" => {
+            Box::new(OneHotEncoder::from_params(uid, params_from(&md, dir)?))
+        }
+        "Imputer" => Box::new(Imputer::from_params(uid, params_from(&md, dir)?)),
+        "LogisticRegression" => {
+            Box::new(LogisticRegression::from_params(uid, params_from(&md, dir)?))
+        }
+        _ => return Ok(PipelineStage::Transformer(load_stage(dir)?)),
+    };
+    Ok(PipelineStage::Estimator(est))
+}
+
+impl Pipeline {
+    /// Loads an unfitted Pipeline saved by Spark or mlpipe.
+    pub fn load(dir: impl AsRef<Path>) -> Result<Pipeline> {
+        let dir = dir.as_ref();
+        let md = read_metadata(dir)?;
+        if !md.class.ends_with(".Pipeline") {
+            return Err(Error::file(
+                dir.join("metadata"),
+                format!("holds a {}, not a Pipeline", md.class),
+            ));
+        }
+        let uids = stage_uids(dir, &md)?;
+        let width = uids.len().to_string().len();
+        let mut p = Pipeline::new().with_uid(md.uid.clone());
+        for (i, uid) in uids.iter().enumerate() {
+            let sdir = dir.join("stages").join(format!("{i:0width$}_{uid}"));
+            if !sdir.is_dir() {
+                return Err(Error::file(
+                    &sdir,
+                    format!("stage {i} of the pipeline is missing"),
+                ));
+            }
+            p = p.with_stage(load_pipeline_stage(&sdir)?);
+        }
+        Ok(p)
     }
 }
 
