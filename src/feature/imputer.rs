@@ -185,46 +185,80 @@ impl Estimator for Imputer {
             &p.output_cols,
         )? {
             let col = df.column(&ic)?;
-            // The present values of each partition, gathered in partition order.
-            let parts = df.map_partitions(|pi, _| {
+            let present = |pi: usize| -> Result<Vec<f64>> {
                 let a = cast(&col.chunks[pi], &DataType::Float64)?;
                 Ok(a.as_primitive::<Float64Type>()
                     .iter()
                     .flatten()
                     .filter(|v| !v.is_nan() && *v != mv)
-                    .collect::<Vec<f64>>())
-            })?;
-            let mut vals: Vec<f64> = parts.into_iter().flatten().collect();
-            if vals.is_empty() {
-                return Err(Error::EmptyInput {
-                    stage,
-                    hint: format!("surrogate cannot be computed: all the values in column `{ic}` are null, NaN or missingValue ({mv})"),
-                });
+                    .collect())
+            };
+            let no_values = || {
+                Error::EmptyInput {
+                stage,
+                hint: format!("surrogate cannot be computed: all the values in column `{ic}` are null, NaN or missingValue ({mv})"),
             }
+            };
             let s = match p.strategy {
-                ImputerStrategy::Mean => vals.iter().sum::<f64>() / vals.len() as f64,
+                ImputerStrategy::Mean => {
+                    // One pass of mergeable (sum, count) summaries, merged in partition order.
+                    let parts = df.map_partitions(|pi, _| {
+                        let a = cast(&col.chunks[pi], &DataType::Float64)?;
+                        let (mut sum, mut n) = (0.0, 0u64);
+                        for v in a.as_primitive::<Float64Type>().iter().flatten() {
+                            if !v.is_nan() && v != mv {
+                                sum += v;
+                                n += 1;
+                            }
+                        }
+                        Ok((sum, n))
+                    })?;
+                    let (sum, n) = parts
+                        .iter()
+                        .fold((0.0, 0u64), |a, p| (a.0 + p.0, a.1 + p.1));
+                    if n == 0 {
+                        return Err(no_values());
+                    }
+                    sum / n as f64
+                }
+                ImputerStrategy::Mode => {
+                    // Per-partition value counts (keyed by the bits of the value), merged.
+                    let parts = df.map_partitions(|pi, _| {
+                        let mut m: ahash::AHashMap<u64, u64> = ahash::AHashMap::new();
+                        for v in present(pi)? {
+                            *m.entry((v + 0.0).to_bits()).or_default() += 1;
+                        }
+                        Ok(m)
+                    })?;
+                    let mut total: std::collections::BTreeMap<u64, u64> =
+                        std::collections::BTreeMap::new();
+                    for m in parts {
+                        for (k, c) in m {
+                            *total.entry(k).or_default() += c;
+                        }
+                    }
+                    // Most frequent; ties go to the smallest value.
+                    total
+                        .into_iter()
+                        .map(|(k, c)| (f64::from_bits(k), c))
+                        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.total_cmp(&a.0)))
+                        .map(|(v, _)| v)
+                        .ok_or_else(no_values)?
+                }
                 ImputerStrategy::Median => {
-                    // Spark's approxQuantile(0.5) at rank ceil(n/2): the lower median.
+                    // Exact (within any relativeError): Spark's approxQuantile(0.5) rank,
+                    // ceil(n/2), over the present values of this one column.
+                    let mut vals: Vec<f64> = df
+                        .map_partitions(|pi, _| present(pi))?
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                    if vals.is_empty() {
+                        return Err(no_values());
+                    }
                     let k = vals.len().div_ceil(2) - 1;
                     let (_, m, _) = vals.select_nth_unstable_by(k, |a, b| a.total_cmp(b));
                     *m
-                }
-                ImputerStrategy::Mode => {
-                    vals.sort_by(|a, b| a.total_cmp(b));
-                    let (mut best, mut best_n) = (vals[0], 0usize);
-                    let mut i = 0;
-                    while i < vals.len() {
-                        let j = vals[i..]
-                            .iter()
-                            .position(|v| *v != vals[i])
-                            .map_or(vals.len(), |d| i + d);
-                        if j - i > best_n {
-                            best = vals[i];
-                            best_n = j - i;
-                        }
-                        i = j;
-                    }
-                    best
                 }
             };
             surrogates.push(s);

@@ -253,6 +253,12 @@ impl Estimator for StringIndexer {
                     *total.entry(k).or_default() += v;
                 }
             }
+            if total.is_empty() {
+                return Err(Error::EmptyInput {
+                    stage,
+                    hint: format!("column `{ic}` has no non-null values to index"),
+                });
+            }
             let mut l: Vec<(String, u64)> = total.into_iter().collect();
             match self.params.string_order_type {
                 StringOrderType::FrequencyDesc => {

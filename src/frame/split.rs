@@ -171,6 +171,21 @@ mod tests {
     }
 
     #[test]
+    fn split_does_not_depend_on_thread_count() {
+        let df = frame(5_000).repartition(5).unwrap();
+        let run = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| df.random_split(&[0.7, 0.3], 3).unwrap())
+        };
+        let (a, b) = (run(1), run(2));
+        assert_eq!(ids(&a[0]), ids(&b[0]));
+        assert_eq!(ids(&a[1]), ids(&b[1]));
+    }
+
+    #[test]
     fn split_rejects_bad_weights() {
         let df = frame(3);
         assert!(df.random_split(&[], 1).is_err());
