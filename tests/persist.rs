@@ -420,3 +420,70 @@ fn unfitted_pipeline_round_trips() {
         "{err}"
     );
 }
+
+/// Every unfitted estimator: save -> load -> the same params and uid.
+#[test]
+fn every_estimator_round_trips() {
+    use mlpipe::feature::*;
+    use mlpipe::persist::{load_pipeline_stage, persistable_stage};
+    let dir = tempfile::tempdir().unwrap();
+    let stages: Vec<PipelineStage> = vec![
+        PipelineStage::Estimator(Box::new(
+            StandardScaler::new()
+                .with_input_col("v")
+                .with_output_col("s")
+                .with_mean(true),
+        )),
+        PipelineStage::Estimator(Box::new(
+            MinMaxScaler::new()
+                .with_input_col("v")
+                .with_output_col("s")
+                .with_min(-1.0),
+        )),
+        PipelineStage::Estimator(Box::new(
+            MaxAbsScaler::new().with_input_col("v").with_output_col("s"),
+        )),
+        PipelineStage::Estimator(Box::new(
+            StringIndexer::new()
+                .with_input_cols(&["a", "b"])
+                .with_output_cols(&["ai", "bi"])
+                .with_string_order_type(StringOrderType::AlphabetAsc),
+        )),
+        PipelineStage::Estimator(Box::new(
+            OneHotEncoder::new()
+                .with_input_col("i")
+                .with_output_col("o")
+                .with_drop_last(false),
+        )),
+        PipelineStage::Estimator(Box::new(
+            Imputer::new()
+                .with_input_cols(&["x"])
+                .with_output_cols(&["y"])
+                .with_strategy(ImputerStrategy::Mode),
+        )),
+        PipelineStage::Estimator(Box::new(
+            LogisticRegression::new()
+                .with_reg_param(0.3)
+                .with_thresholds(&[0.4, 0.6]),
+        )),
+    ];
+    for (i, s) in stages.iter().enumerate() {
+        let path = dir.path().join(i.to_string());
+        save(
+            persistable_stage(s).unwrap(),
+            &path,
+            SaveMode::ErrorIfExists,
+        )
+        .unwrap();
+        let (PipelineStage::Estimator(a), PipelineStage::Estimator(b)) =
+            (s, load_pipeline_stage(&path).unwrap())
+        else {
+            panic!("stage {i} did not load as an estimator");
+        };
+        assert_eq!(
+            (a.kind(), a.uid(), a.params_json()),
+            (b.kind(), b.uid(), b.params_json()),
+            "stage {i}"
+        );
+    }
+}
