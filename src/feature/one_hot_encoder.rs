@@ -187,6 +187,13 @@ fn encoder_schema(
         &p.output_col,
         &p.output_cols,
     )?;
+    if let Some(s) = sizes.filter(|s| s.len() != pairs.len()) {
+        return Err(Error::Internal(format!(
+            "{} category sizes for {} input columns",
+            s.len(),
+            pairs.len()
+        )));
+    }
     let mut out = input.clone();
     for (i, (ic, oc)) in pairs.iter().enumerate() {
         let (_, f) = schema::require_numeric(input, stage, ic)?;

@@ -524,10 +524,11 @@ fn load_lr(dir: &Path, md: &Metadata) -> Result<LogisticRegressionModel> {
         .ok_or_else(|| Error::file(dir.join("data"), "isMultinomial is not a boolean"))?;
     let m = Matrix::from_column(column(&d, "coefficientMatrix", dir)?, dir)?;
     let intercepts = Vector::from_column(column(&d, "interceptVector", dir)?, dir)?.to_dense();
-    if m.num_cols != num_features || m.num_rows != intercepts.len() {
+    let sets = if multinomial { num_classes } else { 1 };
+    if m.num_cols != num_features || m.num_rows != intercepts.len() || intercepts.len() != sets {
         return Err(Error::file(
             dir.join("data"),
-            format!("coefficientMatrix is {}x{} but numFeatures is {num_features} and there are {} intercepts", m.num_rows, m.num_cols, intercepts.len()),
+            format!("coefficientMatrix is {}x{} but numFeatures is {num_features}, numClasses {num_classes}, and there are {} intercepts", m.num_rows, m.num_cols, intercepts.len()),
         ));
     }
     Ok(LogisticRegressionModel::new(
