@@ -185,3 +185,113 @@ mod tests {
         assert!((s.variance()[0] - (1.0 * 2.25 + 3.0 * 0.25) / 1.5).abs() < 1e-15);
     }
 }
+
+/// A mergeable quantile summary with Spark's `relativeError` guarantee: a query for the
+/// `q`-quantile of `n` values returns a value whose rank is within `relative_error * n` of
+/// `ceil(q * n)` (with `relative_error = 0`, the exact value at that rank).
+///
+/// Each part sorts its values and keeps every `floor(relative_error * n_part)`-th one with
+/// the number of values it stands for, so a part's rank estimate is off by less than its
+/// step; parts merge by concatenation, in a fixed order, and the errors add up to at most
+/// `relative_error * n`.
+///
+/// # Examples
+/// ```
+/// use mlpipe::stat::QuantileSummary;
+/// let a = QuantileSummary::from_values((1..=50).map(f64::from).collect(), 0.0);
+/// let b = QuantileSummary::from_values((51..=100).map(f64::from).collect(), 0.0);
+/// assert_eq!(QuantileSummary::merge_all([a, b]).query(0.5), Some(50.0));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct QuantileSummary {
+    /// `(value, how many values it stands for)`, sorted by value.
+    samples: Vec<(f64, u64)>,
+    count: u64,
+}
+
+impl QuantileSummary {
+    /// Summarises `values` (NaN excluded by the caller) to within `relative_error`.
+    pub fn from_values(mut values: Vec<f64>, relative_error: f64) -> Self {
+        values.sort_unstable_by(|a, b| a.total_cmp(b));
+        let n = values.len();
+        let step = ((relative_error * n as f64).floor() as usize).max(1);
+        let mut samples = Vec::with_capacity(n / step + 1);
+        let mut last = 0usize;
+        let mut i = step - 1;
+        while i < n {
+            samples.push((values[i], (i + 1 - last) as u64));
+            last = i + 1;
+            i += step;
+        }
+        if last < n {
+            samples.push((values[n - 1], (n - last) as u64));
+        }
+        Self {
+            samples,
+            count: n as u64,
+        }
+    }
+
+    /// Merges summaries (in the given order).
+    pub fn merge_all(parts: impl IntoIterator<Item = QuantileSummary>) -> Self {
+        let mut samples = Vec::new();
+        let mut count = 0;
+        for p in parts {
+            samples.extend(p.samples);
+            count += p.count;
+        }
+        samples.sort_by(|a, b| a.0.total_cmp(&b.0));
+        Self { samples, count }
+    }
+
+    /// Number of values summarised.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The `q`-quantile: the first sample whose cumulative count reaches `ceil(q * n)`
+    /// (Spark's target rank); `None` when empty.
+    pub fn query(&self, q: f64) -> Option<f64> {
+        if self.count == 0 {
+            return None;
+        }
+        let target = ((q * self.count as f64).ceil() as u64).clamp(1, self.count);
+        let mut acc = 0;
+        for (v, w) in &self.samples {
+            acc += w;
+            if acc >= target {
+                return Some(*v);
+            }
+        }
+        self.samples.last().map(|s| s.0)
+    }
+}
+
+#[cfg(test)]
+mod quantile_tests {
+    use super::*;
+
+    #[test]
+    fn median_rank_is_within_the_relative_error() {
+        // 100,000 distinct values in 7 unequal parts, shuffled by a fixed permutation
+        let n = 100_000u64;
+        let vals: Vec<f64> = (0..n).map(|i| ((i * 7_919) % n) as f64).collect();
+        let bounds = [0, 3_000, 20_000, 21_000, 50_000, 77_777, 90_000, 100_000];
+        for eps in [0.001, 0.01] {
+            let parts = bounds
+                .windows(2)
+                .map(|w| QuantileSummary::from_values(vals[w[0]..w[1]].to_vec(), eps));
+            let m = QuantileSummary::merge_all(parts).query(0.5).unwrap();
+            // value v has rank v + 1 among 0..n; the target rank is n / 2
+            let err = (m + 1.0 - (n / 2) as f64).abs();
+            assert!(
+                err <= eps * n as f64,
+                "eps {eps}: median {m}, rank error {err}"
+            );
+        }
+        let exact = QuantileSummary::from_values(vals.clone(), 0.0)
+            .query(0.5)
+            .unwrap();
+        assert_eq!(exact, (n / 2 - 1) as f64);
+    }
+}

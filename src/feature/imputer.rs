@@ -41,8 +41,8 @@ pub struct ImputerParams {
     /// The value that counts as missing, besides null. Default NaN.
     #[serde(with = "spark_double")]
     pub missing_value: f64,
-    /// Spark's approximate-median error bound, in [0, 1]. Default 0.001. mlpipe's median is
-    /// exact, which is within any such bound.
+    /// The median's rank error bound, as a fraction of the row count, in [0, 1]
+    /// (Spark's approxQuantile). Default 0.001; 0 gives the exact median.
     pub relative_error: f64,
 }
 
@@ -246,19 +246,17 @@ impl Estimator for Imputer {
                         .ok_or_else(no_values)?
                 }
                 ImputerStrategy::Median => {
-                    // Exact (within any relativeError): Spark's approxQuantile(0.5) rank,
-                    // ceil(n/2), over the present values of this one column.
-                    let mut vals: Vec<f64> = df
-                        .map_partitions(|pi, _| present(pi))?
-                        .into_iter()
-                        .flatten()
-                        .collect();
-                    if vals.is_empty() {
-                        return Err(no_values());
-                    }
-                    let k = vals.len().div_ceil(2) - 1;
-                    let (_, m, _) = vals.select_nth_unstable_by(k, |a, b| a.total_cmp(b));
-                    *m
+                    // Spark's approxQuantile(0.5, relativeError): a mergeable quantile
+                    // summary per partition, merged in partition order.
+                    let parts = df.map_partitions(|pi, _| {
+                        Ok(crate::stat::QuantileSummary::from_values(
+                            present(pi)?,
+                            p.relative_error,
+                        ))
+                    })?;
+                    crate::stat::QuantileSummary::merge_all(parts)
+                        .query(0.5)
+                        .ok_or_else(no_values)?
                 }
             };
             surrogates.push(s);
