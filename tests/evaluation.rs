@@ -206,7 +206,7 @@ fn exact_auc_with_ties_equals_sklearn() {
             }
         })
         .collect();
-    let m = BinaryClassificationMetrics::new(&scores, &labels, None, 0);
+    let m = BinaryClassificationMetrics::new(&scores, &labels, None, 0).unwrap();
     let sklearn = SKLEARN_AUC;
     assert!(
         (m.area_under_roc() - sklearn).abs() < 1e-12,
@@ -225,7 +225,7 @@ fn binning_follows_sparks_description() {
     let labels: Vec<f64> = (0..5000)
         .map(|i| ((i * 31) % 3 == 0) as i32 as f64)
         .collect();
-    let m = BinaryClassificationMetrics::new(&scores, &labels, None, 1000);
+    let m = BinaryClassificationMetrics::new(&scores, &labels, None, 1000).unwrap();
     let t = m.thresholds();
     assert_eq!(t.len(), 1000);
     assert_eq!(
@@ -235,15 +235,19 @@ fn binning_follows_sparks_description() {
     );
     assert_eq!(m.roc().len(), 1002);
     // 4999 distinct scores: grouping 4, so 1249 full runs and a trailing run of 3
-    let m = BinaryClassificationMetrics::new(&scores[1..], &labels[1..], None, 1000);
+    let m = BinaryClassificationMetrics::new(&scores[1..], &labels[1..], None, 1000).unwrap();
     assert_eq!(m.thresholds().len(), 1250);
     assert_eq!(*m.thresholds().last().unwrap(), 1.0 / 5000.0);
     // fewer than 2 * numBins distinct scores: no down-sampling
-    let m = BinaryClassificationMetrics::new(&scores[..1999], &labels[..1999], None, 1000);
+    let m = BinaryClassificationMetrics::new(&scores[..1999], &labels[..1999], None, 1000).unwrap();
     assert_eq!(m.thresholds().len(), 1999);
     // the exact curve is not below the binned one's resolution: areas close but not equal
-    let exact = BinaryClassificationMetrics::new(&scores, &labels, None, 0).area_under_roc();
-    let binned = BinaryClassificationMetrics::new(&scores, &labels, None, 1000).area_under_roc();
+    let exact = BinaryClassificationMetrics::new(&scores, &labels, None, 0)
+        .unwrap()
+        .area_under_roc();
+    let binned = BinaryClassificationMetrics::new(&scores, &labels, None, 1000)
+        .unwrap()
+        .area_under_roc();
     assert!((exact - binned).abs() < 1e-2 && exact != binned);
 }
 

@@ -583,3 +583,57 @@ fn bucketizer_like_spark() {
         serde_json::json!([["-Inf", 0.0, "Inf"], [-1.0, 0.5, 1.0]])
     );
 }
+
+#[test]
+fn inconsistent_models_are_errors_not_panics() {
+    let df = frame(vec![
+        ("a", floats_arr(&[Some(1.0)])),
+        ("b", floats_arr(&[Some(2.0)])),
+    ]);
+    let df = VectorAssembler::new()
+        .with_input_cols(&["a", "b"])
+        .with_output_col("v")
+        .transform(&df)
+        .unwrap();
+    let m = StandardScalerModel::new(
+        "s",
+        StandardScalerParams {
+            input_col: "v".into(),
+            output_col: "o".into(),
+            ..Default::default()
+        },
+        vec![0.0, 0.0],
+        vec![1.0],
+    );
+    assert_eq!(
+        m.transform(&df).unwrap_err().to_string(),
+        "StandardScalerModel: parameter `std` must be 2 values, one per mean, got 1"
+    );
+    let m = MinMaxScalerModel::new(
+        "m",
+        MinMaxScalerParams {
+            input_col: "v".into(),
+            output_col: "o".into(),
+            ..Default::default()
+        },
+        vec![0.0, 0.0],
+        vec![1.0],
+    );
+    assert!(m
+        .transform(&df)
+        .unwrap_err()
+        .to_string()
+        .starts_with("MinMaxScalerModel: parameter `originalMax` must be 2 values"));
+    let p = ImputerParams {
+        input_cols: Some(vec!["a".into(), "b".into()]),
+        output_cols: Some(vec!["x".into(), "y".into()]),
+        ..Default::default()
+    };
+    let err = ImputerModel::new("i", p, vec![1.0])
+        .transform(&df)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "ImputerModel: parameter `surrogates` must be 2 values, one per input column, got 1"
+    );
+}

@@ -298,3 +298,33 @@ fn binary_summary_scores_by_probability() {
     assert!(s.area_under_roc() > 0.8);
     assert_eq!(s.roc().first(), Some(&(0.0, 0.0)));
 }
+
+#[test]
+fn inconsistent_models_and_huge_labels_are_errors() {
+    use mlpipe::classification::LogisticRegressionParams;
+    // a multinomial model whose intercepts do not match its classes
+    let m = LogisticRegressionModel::new(
+        "m",
+        LogisticRegressionParams::default(),
+        vec![1.0, 2.0],
+        vec![0.0],
+        3,
+        true,
+    );
+    let err = m.predict(&[1.0, 2.0]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "LogisticRegressionModel: parameter `coefficientMatrix` must be 3 rows and 3 intercepts for 3 classes, got 2 values and 1 intercepts"
+    );
+    assert!(m.transform(&train_small()).is_err());
+    // a stray huge label would make a million-row coefficient matrix
+    let err = LogisticRegression::new()
+        .fit(&small(&[0.0, 1.0, 3e6], &[1.0; 3]))
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with(
+            "LogisticRegression: label 3000000 (it would make 3000001 classes) in column `label`"
+        ),
+        "{err}"
+    );
+}

@@ -3,8 +3,8 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{check_columns, numeric_values, require_rows, score_values, weight_values};
-use crate::error::Result;
+use super::read_scored;
+use crate::error::{Error, Result};
 use crate::frame::DataFrame;
 use crate::param::Params;
 use crate::pipeline::Evaluator;
@@ -116,22 +116,18 @@ impl BinaryClassificationEvaluator {
     pub fn metrics(&self, df: &DataFrame) -> Result<BinaryClassificationMetrics> {
         let stage = BinaryEvaluatorParams::STAGE;
         let p = &self.params;
-        // Every column is checked before any data is read.
-        check_columns(
+        let d = read_scored(
             df,
             stage,
-            &[&p.raw_prediction_col],
-            &[&p.label_col],
+            &p.raw_prediction_col,
+            Some(1),
+            &p.label_col,
             p.weight_col.as_deref(),
         )?;
-        require_rows(df, stage)?;
-        let scores = score_values(df, stage, &p.raw_prediction_col, 1)?;
-        let labels = numeric_values(df, stage, &p.label_col, "label")?;
-        let weights = weight_values(df, stage, p.weight_col.as_deref())?;
-        let Some(weights) = weights else {
+        if d.weights.is_none() {
             let (mut pos, mut neg) = (Vec::new(), Vec::new());
-            for (s, l) in scores.iter().zip(&labels) {
-                for (s, l) in s.iter().zip(l) {
+            for (s, l) in d.preds.iter().zip(&d.labels) {
+                for (s, l) in s.iter().zip(l.iter()) {
                     if *l > 0.5 {
                         pos.push(*s);
                     } else {
@@ -142,11 +138,12 @@ impl BinaryClassificationEvaluator {
             return Ok(BinaryClassificationMetrics::from_unweighted(
                 pos, neg, p.num_bins,
             ));
-        };
+        }
         let mut items = Vec::with_capacity(df.num_rows());
-        for ((s, l), w) in scores.iter().zip(&labels).zip(&weights) {
+        for (pi, (s, l)) in d.preds.iter().zip(&d.labels).enumerate() {
             for r in 0..s.len() {
-                items.push((s[r], if l[r] > 0.5 { w[r] } else { -w[r] }));
+                let w = d.weight(pi, r);
+                items.push((s[r], if l[r] > 0.5 { w } else { -w }));
             }
         }
         Ok(BinaryClassificationMetrics::from_signed(items, p.num_bins))
@@ -193,11 +190,27 @@ impl BinaryClassificationMetrics {
     ///
     /// ```
     /// use mlpipe::evaluation::BinaryClassificationMetrics;
-    /// let m = BinaryClassificationMetrics::new(&[0.9, 0.4, 0.4, 0.1], &[1.0, 1.0, 0.0, 0.0], None, 0);
+    /// let m = BinaryClassificationMetrics::new(&[0.9, 0.4, 0.4, 0.1], &[1.0, 1.0, 0.0, 0.0], None, 0).unwrap();
     /// assert_eq!(m.area_under_roc(), 0.875); // the tie earns half credit
     /// assert_eq!(m.roc().first(), Some(&(0.0, 0.0)));
     /// ```
-    pub fn new(scores: &[f64], labels: &[f64], weights: Option<&[f64]>, num_bins: usize) -> Self {
+    ///
+    /// # Errors
+    /// [`Error::Usage`] when `labels` or `weights` is not as long as `scores`.
+    pub fn new(
+        scores: &[f64],
+        labels: &[f64],
+        weights: Option<&[f64]>,
+        num_bins: usize,
+    ) -> Result<Self> {
+        let n = scores.len();
+        if labels.len() != n || weights.is_some_and(|w| w.len() != n) {
+            return Err(Error::Usage(format!(
+                "BinaryClassificationMetrics: {n} scores, {} labels and {} weights; give one of each per row",
+                labels.len(),
+                weights.map_or(n, <[f64]>::len)
+            )));
+        }
         let items = scores
             .iter()
             .zip(labels)
@@ -207,7 +220,7 @@ impl BinaryClassificationMetrics {
                 (*s, if *l > 0.5 { w } else { -w })
             })
             .collect();
-        Self::from_signed(items, num_bins)
+        Ok(Self::from_signed(items, num_bins))
     }
 
     /// From `(score, signed weight)`: positive weight for a positive label.

@@ -15,11 +15,16 @@ pub use multiclass::{
 pub use regression::{RegressionEvaluator, RegressionEvaluatorParams, RegressionMetrics};
 
 use arrow::array::{Array, AsArray};
+use arrow::buffer::ScalarBuffer;
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type};
 
 use crate::error::{Error, Result};
 use crate::frame::{schema, vector, DataFrame};
+
+/// One column's `f64` values, one buffer per partition. A Float64 column is shared, not
+/// copied; other types are cast once.
+pub(crate) type Values = Vec<ScalarBuffer<f64>>;
 
 /// Reads a numeric column as `f64` per partition, rejecting nulls and NaN.
 pub(crate) fn numeric_values(
@@ -27,12 +32,10 @@ pub(crate) fn numeric_values(
     stage: &'static str,
     col: &str,
     what: &'static str,
-) -> Result<Vec<Vec<f64>>> {
+) -> Result<Values> {
     schema::require_numeric(df.schema(), stage, col)?;
     df.map_partitions(|pi, b| {
-        let arr = b
-            .column_by_name(col)
-            .ok_or_else(|| Error::Internal(format!("column {col} vanished")))?;
+        let arr = schema::batch_column(b, col)?;
         let arr = cast(arr, &DataType::Float64)?;
         let a = arr.as_primitive::<Float64Type>();
         for r in 0..a.len() {
@@ -47,7 +50,7 @@ pub(crate) fn numeric_values(
                 });
             }
         }
-        Ok(a.values().to_vec())
+        Ok(a.values().clone())
     })
 }
 
@@ -56,7 +59,7 @@ pub(crate) fn weight_values(
     df: &DataFrame,
     stage: &'static str,
     col: Option<&str>,
-) -> Result<Option<Vec<Vec<f64>>>> {
+) -> Result<Option<Values>> {
     let Some(col) = col.filter(|c| !c.is_empty()) else {
         return Ok(None);
     };
@@ -82,15 +85,11 @@ pub(crate) fn score_values(
     stage: &'static str,
     col: &str,
     index: usize,
-) -> Result<Vec<Vec<f64>>> {
+) -> Result<Values> {
     let (_, field) = schema::require_column(df.schema(), stage, col)?;
     match vector::vector_size(field.data_type()) {
         Some(n) if n > index => df.map_partitions(|pi, b| {
-            let arr = vector::as_vector(
-                b.column_by_name(col)
-                    .ok_or_else(|| Error::Internal(format!("column {col} vanished")))?
-                    .as_ref(),
-            )?;
+            let arr = vector::as_vector(schema::batch_column(b, col)?.as_ref())?;
             let vals = vector::dense_values(arr)?;
             let mut out = Vec::with_capacity(arr.len());
             for r in 0..arr.len() {
@@ -111,7 +110,7 @@ pub(crate) fn score_values(
                 }
                 out.push(v);
             }
-            Ok(out)
+            Ok(ScalarBuffer::from(out))
         }),
         Some(n) => Err(Error::FeatureCount {
             stage,
@@ -127,6 +126,50 @@ pub(crate) fn score_values(
             found: field.data_type().clone(),
         }),
     }
+}
+
+/// The columns an evaluator reads, one buffer per partition.
+pub(crate) struct Scored {
+    /// Predictions, or scores.
+    pub preds: Values,
+    /// Labels.
+    pub labels: Values,
+    /// Weights, when a weight column is set.
+    pub weights: Option<Values>,
+}
+
+impl Scored {
+    /// Weight of row `r` of partition `p` (1 without a weight column).
+    pub fn weight(&self, p: usize, r: usize) -> f64 {
+        self.weights.as_ref().map_or(1.0, |w| w[p][r])
+    }
+}
+
+/// Checks every column before any data is read, then reads the prediction column (element
+/// `score_index` of a vector column, or a number, when `score_index` is given), the label
+/// and the optional weight.
+pub(crate) fn read_scored(
+    df: &DataFrame,
+    stage: &'static str,
+    pred_col: &str,
+    score_index: Option<usize>,
+    label_col: &str,
+    weight_col: Option<&str>,
+) -> Result<Scored> {
+    match score_index {
+        Some(_) => check_columns(df, stage, &[pred_col], &[label_col], weight_col)?,
+        None => check_columns(df, stage, &[], &[pred_col, label_col], weight_col)?,
+    }
+    require_rows(df, stage)?;
+    let preds = match score_index {
+        Some(i) => score_values(df, stage, pred_col, i)?,
+        None => numeric_values(df, stage, pred_col, "prediction")?,
+    };
+    Ok(Scored {
+        preds,
+        labels: numeric_values(df, stage, label_col, "label")?,
+        weights: weight_values(df, stage, weight_col)?,
+    })
 }
 
 /// Checks that the columns exist (and the numeric ones are numeric) before data is read.

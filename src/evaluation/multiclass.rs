@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_columns, numeric_values, require_rows, score_values, weight_values};
+use super::{read_scored, score_values};
 use crate::error::{Error, Result};
 use crate::frame::{schema, vector, DataFrame};
 use crate::param::{check_at_least, Params};
@@ -177,17 +177,14 @@ impl MulticlassClassificationEvaluator {
         let stage = MulticlassEvaluatorParams::STAGE;
         let p = &self.params;
         p.validate()?;
-        check_columns(
+        let d = read_scored(
             df,
             stage,
-            &[],
-            &[&p.prediction_col, &p.label_col],
+            &p.prediction_col,
+            None,
+            &p.label_col,
             p.weight_col.as_deref(),
         )?;
-        require_rows(df, stage)?;
-        let preds = numeric_values(df, stage, &p.prediction_col, "prediction")?;
-        let labels = numeric_values(df, stage, &p.label_col, "label")?;
-        let weights = weight_values(df, stage, p.weight_col.as_deref())?;
         let mut m = MulticlassMetrics::default();
         let want_logloss = p.metric_name == "logLoss";
         let probs = if want_logloss {
@@ -207,9 +204,9 @@ impl MulticlassClassificationEvaluator {
             None
         };
         let mut logloss = 0.0;
-        for (pi, (ps, ls)) in preds.iter().zip(&labels).enumerate() {
+        for (pi, (ps, ls)) in d.preds.iter().zip(&d.labels).enumerate() {
             for r in 0..ps.len() {
-                let w = weights.as_ref().map_or(1.0, |w| w[pi][r]);
+                let w = d.weight(pi, r);
                 m.add(ls[r], ps[r], w);
                 if let Some(probs) = &probs {
                     let y = ls[r];

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_columns, numeric_values, require_rows, weight_values};
+use super::read_scored;
 use crate::error::{Error, Result};
 use crate::frame::DataFrame;
 use crate::param::Params;
@@ -113,24 +113,28 @@ impl RegressionEvaluator {
         let stage = RegressionEvaluatorParams::STAGE;
         let p = &self.params;
         p.validate()?;
-        check_columns(
+        let d = read_scored(
             df,
             stage,
-            &[],
-            &[&p.prediction_col, &p.label_col],
+            &p.prediction_col,
+            None,
+            &p.label_col,
             p.weight_col.as_deref(),
         )?;
-        require_rows(df, stage)?;
-        let preds = numeric_values(df, stage, &p.prediction_col, "prediction")?;
-        let labels = numeric_values(df, stage, &p.label_col, "label")?;
-        let weights = weight_values(df, stage, p.weight_col.as_deref())?;
-        let mut rows = Vec::with_capacity(df.num_rows());
-        for (i, (ps, ls)) in preds.iter().zip(&labels).enumerate() {
-            for r in 0..ps.len() {
-                rows.push((ls[r], ps[r], weights.as_ref().map_or(1.0, |w| w[i][r])));
-            }
-        }
-        Ok(RegressionMetrics::new(&rows, p.through_origin))
+        let d = &d;
+        let rows = || {
+            d.preds
+                .iter()
+                .zip(&d.labels)
+                .enumerate()
+                .flat_map(move |(pi, (ps, ls))| {
+                    ps.iter()
+                        .zip(ls.iter())
+                        .enumerate()
+                        .map(move |(r, (yhat, y))| (*y, *yhat, d.weight(pi, r)))
+                })
+        };
+        Ok(RegressionMetrics::from_rows(rows, p.through_origin))
     }
 }
 
@@ -168,14 +172,30 @@ pub struct RegressionMetrics {
 impl RegressionMetrics {
     /// Metrics of `(label, prediction, weight)` rows.
     pub fn new(rows: &[(f64, f64, f64)], through_origin: bool) -> Self {
-        let w: f64 = rows.iter().map(|r| r.2).sum();
-        let w2: f64 = rows.iter().map(|r| r.2 * r.2).sum();
-        let ymean = rows.iter().map(|r| r.2 * r.0).sum::<f64>() / w;
-        let sserr: f64 = rows.iter().map(|r| r.2 * (r.0 - r.1).powi(2)).sum();
-        let abs: f64 = rows.iter().map(|r| r.2 * (r.0 - r.1).abs()).sum();
-        let m2: f64 = rows.iter().map(|r| r.2 * (r.0 - ymean).powi(2)).sum();
-        let ssreg: f64 = rows.iter().map(|r| r.2 * (r.1 - ymean).powi(2)).sum();
-        let y2: f64 = rows.iter().map(|r| r.2 * r.0 * r.0).sum();
+        Self::from_rows(|| rows.iter().copied(), through_origin)
+    }
+
+    /// Metrics of the `(label, prediction, weight)` rows `rows()` yields, in two passes:
+    /// the sums, then the squared deviations from the weighted label mean.
+    fn from_rows<I: Iterator<Item = (f64, f64, f64)>>(
+        rows: impl Fn() -> I,
+        through_origin: bool,
+    ) -> Self {
+        let (mut w, mut w2, mut wy, mut sserr, mut abs, mut y2) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        for (y, yhat, wt) in rows() {
+            w += wt;
+            w2 += wt * wt;
+            wy += wt * y;
+            sserr += wt * (y - yhat).powi(2);
+            abs += wt * (y - yhat).abs();
+            y2 += wt * y * y;
+        }
+        let ymean = wy / w;
+        let (mut m2, mut ssreg) = (0.0, 0.0);
+        for (y, yhat, wt) in rows() {
+            m2 += wt * (y - ymean).powi(2);
+            ssreg += wt * (yhat - ymean).powi(2);
+        }
         // Spark: SStot = unbiased weighted variance of y times (W − 1).
         let denom = w - w2 / w;
         let sstot = if denom > 0.0 {

@@ -220,7 +220,7 @@ impl Transformer for Bucketizer {
             let mut cols = b.columns().to_vec();
             let mut keep = vec![true; b.num_rows()];
             for (ic, _, splits) in &plan {
-                let a = cast(b.column_by_name(ic).ok_or_else(|| Error::Internal("column vanished".into()))?, &DataType::Float64)?;
+                let a = cast(schema::batch_column(b, ic)?, &DataType::Float64)?;
                 let a = a.as_primitive::<Float64Type>();
                 let n = splits.len() - 1;
                 let (lo, hi) = (splits[0], splits[n]);

@@ -302,6 +302,23 @@ impl Stage for ImputerModel {
     }
     stage_params!();
     fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        let p = &self.params;
+        let inputs = column_pairs(
+            "ImputerModel",
+            &p.input_col,
+            &p.input_cols,
+            &p.output_col,
+            &p.output_cols,
+        )?
+        .len();
+        if self.surrogates.len() != inputs {
+            return Err(Error::param(
+                "ImputerModel",
+                "surrogates",
+                format!("{inputs} values, one per input column"),
+                self.surrogates.len(),
+            ));
+        }
         imputer_schema(&self.params, input, "ImputerModel")
     }
 }

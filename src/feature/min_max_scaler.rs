@@ -113,14 +113,13 @@ fn summarize(df: &DataFrame, stage: &'static str, col: &str) -> Result<FeatureSu
         .map(|a| {
             let arr = vector::as_vector(a.as_ref())?;
             let vals = vector::dense_values(arr)?;
-            if arr.null_count() > 0 {
-                let rows: Vec<f64> = (0..arr.len())
-                    .filter(|r| arr.is_valid(*r))
-                    .flat_map(|r| vals[r * n..(r + 1) * n].to_vec())
-                    .collect();
-                return Ok(FeatureSummary::from_block(&rows, n, None));
-            }
-            Ok(FeatureSummary::from_block(vals, n, None))
+            // Null rows weigh 0, so they are skipped without copying the other rows.
+            let mask: Option<Vec<f64>> = (arr.null_count() > 0).then(|| {
+                (0..arr.len())
+                    .map(|r| if arr.is_valid(r) { 1.0 } else { 0.0 })
+                    .collect()
+            });
+            Ok(FeatureSummary::from_block(vals, n, mask.as_deref()))
         })
         .collect::<Result<Vec<_>>>()?;
     let s = FeatureSummary::merge_all(n, &parts);
@@ -308,6 +307,14 @@ impl Stage for MinMaxScalerModel {
     }
     stage_params!();
     fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        if self.original_max.len() != self.original_min.len() {
+            return Err(Error::param(
+                "MinMaxScalerModel",
+                "originalMax",
+                format!("{} values, one per originalMin", self.original_min.len()),
+                self.original_max.len(),
+            ));
+        }
         self.params.validate()?;
         vector_schema(
             input,

@@ -285,6 +285,14 @@ impl Stage for StandardScalerModel {
     }
     stage_params!();
     fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        if self.std.len() != self.mean.len() {
+            return Err(Error::param(
+                "StandardScalerModel",
+                "std",
+                format!("{} values, one per mean", self.mean.len()),
+                self.std.len(),
+            ));
+        }
         scaler_schema(
             &self.params,
             input,

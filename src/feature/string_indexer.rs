@@ -322,9 +322,7 @@ impl StringIndexerModel {
         let mut outs = Vec::with_capacity(pairs.len());
         let mut keep = vec![true; b.num_rows()];
         for (i, (ic, _)) in pairs.iter().enumerate() {
-            let arr = b
-                .column_by_name(ic)
-                .ok_or_else(|| Error::Internal(format!("column {ic} vanished")))?;
+            let arr = schema::batch_column(b, ic)?;
             let s = as_strings(arr)?;
             let unknown = self.labels[i].len() as f64;
             let mut out = Vec::with_capacity(s.len());

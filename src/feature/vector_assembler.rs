@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch};
-use arrow::compute::{cast, filter_record_batch};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type, Schema};
 use serde::{Deserialize, Serialize};
 
@@ -176,25 +176,6 @@ impl VectorAssembler {
         Ok((cols, names))
     }
 
-    /// Rows of `batch` with no null (any input) or NaN (scalar inputs).
-    fn valid_rows(batch: &RecordBatch, cols: &[(usize, Input)]) -> Result<BooleanArray> {
-        let mut keep = vec![true; batch.num_rows()];
-        for &(i, kind) in cols {
-            let col = batch.column(i);
-            if col.null_count() > 0 {
-                for (r, k) in keep.iter_mut().enumerate() {
-                    *k &= col.is_valid(r);
-                }
-            }
-            if let (Input::Scalar, Some(f)) = (kind, as_f64(col)?) {
-                for (k, v) in keep.iter_mut().zip(f.values().iter()) {
-                    *k &= !v.is_nan();
-                }
-            }
-        }
-        Ok(BooleanArray::from(keep))
-    }
-
     fn assemble(
         &self,
         part: usize,
@@ -262,18 +243,6 @@ impl VectorAssembler {
     }
 }
 
-/// A scalar column cast to f64, or `None` when it cannot hold NaN (integers, booleans).
-fn as_f64(col: &ArrayRef) -> Result<Option<arrow::array::Float64Array>> {
-    match col.data_type() {
-        DataType::Float16 | DataType::Float32 | DataType::Float64 => Ok(Some(
-            cast(col, &DataType::Float64)?
-                .as_primitive::<Float64Type>()
-                .clone(),
-        )),
-        _ => Ok(None),
-    }
-}
-
 impl Stage for VectorAssembler {
     fn kind(&self) -> &'static str {
         "VectorAssembler"
@@ -294,17 +263,10 @@ impl Transformer for VectorAssembler {
     fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
         let (cols, names) = self.plan(df.schema())?;
         let n = names.len();
-        let skip = self.params.handle_invalid == HandleInvalid::Skip;
-        let df = if skip {
-            let parts = df.map_partitions(|_, b| {
-                let mask = Self::valid_rows(b, &cols)?;
-                Ok(if mask.true_count() == b.num_rows() {
-                    b.clone()
-                } else {
-                    filter_record_batch(b, &mask)?
-                })
-            })?;
-            DataFrame::try_new(df.schema().clone(), parts)?
+        // skip: Spark's na.drop over the inputs (nulls anywhere, NaN in scalar columns).
+        let df = if self.params.handle_invalid == HandleInvalid::Skip {
+            let cols: Vec<&str> = self.params.input_cols.iter().map(|s| s.as_str()).collect();
+            df.drop_invalid(&cols)?
         } else {
             df.clone()
         };

@@ -210,7 +210,7 @@ impl DataFrame {
     }
 
     /// A `DataFrame` without the rows that hold a null, or a NaN in a floating-point column,
-    /// in any of `columns` (Spark's `df.na.drop(cols)`). Partitions without such rows are
+    /// in any of `columns` (Spark's `df.na.drop(cols)`; NaN inside vectors is not checked). Partitions without such rows are
     /// shared, not copied.
     ///
     /// # Examples
@@ -238,8 +238,13 @@ impl DataFrame {
                         *k &= col.is_valid(r);
                     }
                 }
-                if let Some(f) = col.as_primitive_opt::<arrow::datatypes::Float64Type>() {
-                    for (k, v) in keep.iter_mut().zip(f.values().iter()) {
+                use arrow::datatypes::DataType as T;
+                if matches!(col.data_type(), T::Float16 | T::Float32 | T::Float64) {
+                    let f = arrow::compute::cast(col, &T::Float64)?;
+                    for (k, v) in keep
+                        .iter_mut()
+                        .zip(f.as_primitive::<arrow::datatypes::Float64Type>().values())
+                    {
                         *k &= !v.is_nan();
                     }
                 }

@@ -84,6 +84,19 @@ pub fn require_vector<'a>(
     }
 }
 
+/// Column `name` of a partition whose schema was already checked. A miss here is a bug
+/// (the schema check let it through), so it is reported as [`Error::Internal`].
+pub fn batch_column<'a>(
+    batch: &'a arrow::array::RecordBatch,
+    name: &str,
+) -> Result<&'a arrow::array::ArrayRef> {
+    batch.column_by_name(name).ok_or_else(|| {
+        Error::Internal(format!(
+            "column `{name}` passed the schema check but is missing from a partition"
+        ))
+    })
+}
+
 /// Appends `field` to `schema`, failing if its name is already taken.
 pub fn append_field(schema: &Schema, stage: &'static str, field: Field) -> Result<Schema> {
     require_absent(schema, stage, field.name())?;

@@ -376,8 +376,8 @@ pub fn load_stage(dir: impl AsRef<Path>) -> Result<Box<dyn Transformer>> {
         }
         "StandardScalerModel" => {
             let d = read_data(dir)?;
-            let std = Vector::from_column(column(&d, "std", dir)?, dir)?.to_dense();
-            let mean = Vector::from_column(column(&d, "mean", dir)?, dir)?.to_dense();
+            let std = dense_vector(&d, "std", dir)?;
+            let mean = dense_vector(&d, "mean", dir)?;
             Box::new(StandardScalerModel::new(
                 md.uid.clone(),
                 params_from(&md, dir)?,
@@ -387,8 +387,8 @@ pub fn load_stage(dir: impl AsRef<Path>) -> Result<Box<dyn Transformer>> {
         }
         "MinMaxScalerModel" => {
             let d = read_data(dir)?;
-            let lo = Vector::from_column(column(&d, "originalMin", dir)?, dir)?.to_dense();
-            let hi = Vector::from_column(column(&d, "originalMax", dir)?, dir)?.to_dense();
+            let lo = dense_vector(&d, "originalMin", dir)?;
+            let hi = dense_vector(&d, "originalMax", dir)?;
             Box::new(MinMaxScalerModel::new(
                 md.uid.clone(),
                 params_from(&md, dir)?,
@@ -398,7 +398,7 @@ pub fn load_stage(dir: impl AsRef<Path>) -> Result<Box<dyn Transformer>> {
         }
         "MaxAbsScalerModel" => {
             let d = read_data(dir)?;
-            let m = Vector::from_column(column(&d, "maxAbs", dir)?, dir)?.to_dense();
+            let m = dense_vector(&d, "maxAbs", dir)?;
             Box::new(MaxAbsScalerModel::new(
                 md.uid.clone(),
                 params_from(&md, dir)?,
@@ -486,6 +486,11 @@ pub fn load_stage(dir: impl AsRef<Path>) -> Result<Box<dyn Transformer>> {
     })
 }
 
+/// Column `name` of a model's data row, decoded as a dense vector.
+fn dense_vector(d: &RecordBatch, name: &str, dir: &Path) -> Result<Vec<f64>> {
+    Ok(Vector::from_column(column(d, name, dir)?, dir)?.to_dense())
+}
+
 fn string_list(a: &ArrayRef, dir: &Path) -> Result<Vec<String>> {
     let s = arrow::compute::cast(a, &DataType::Utf8)
         .map_err(|e| Error::file(dir.join("data"), format!("labels are not strings: {e}")))?;
@@ -508,7 +513,7 @@ fn load_lr(dir: &Path, md: &Metadata) -> Result<LogisticRegressionModel> {
         // Spark < 2.1: `intercept: double, coefficients: Vector`, binomial only
         let b = arrow::compute::cast(column(&d, "intercept", dir)?, &DataType::Float64)?;
         let b = b.as_primitive::<arrow::datatypes::Float64Type>().value(0);
-        let c = Vector::from_column(column(&d, "coefficients", dir)?, dir)?.to_dense();
+        let c = dense_vector(&d, "coefficients", dir)?;
         return Ok(LogisticRegressionModel::new(
             md.uid.clone(),
             p,
@@ -523,7 +528,7 @@ fn load_lr(dir: &Path, md: &Metadata) -> Result<LogisticRegressionModel> {
         .map(|b| b.value(0))
         .ok_or_else(|| Error::file(dir.join("data"), "isMultinomial is not a boolean"))?;
     let m = Matrix::from_column(column(&d, "coefficientMatrix", dir)?, dir)?;
-    let intercepts = Vector::from_column(column(&d, "interceptVector", dir)?, dir)?.to_dense();
+    let intercepts = dense_vector(&d, "interceptVector", dir)?;
     let sets = if multinomial { num_classes } else { 1 };
     if m.num_cols != num_features || m.num_rows != intercepts.len() || intercepts.len() != sets {
         return Err(Error::file(

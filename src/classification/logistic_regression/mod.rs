@@ -92,6 +92,9 @@ impl Default for LogisticRegression {
 /// so sums do not depend on the thread count.
 const BLOCK_BYTES: usize = 1 << 20;
 
+/// The most classes a fit accepts (the coefficient matrix has one row per class).
+const MAX_CLASSES: usize = 1 << 20;
+
 impl LogisticRegression {
     /// Spark's uid prefix.
     pub const UID_PREFIX: &'static str = "logreg";
@@ -229,7 +232,7 @@ struct PartInput {
 /// Statistics of one block: feature moments and the weighted label histogram.
 struct BlockStats {
     summary: FeatureSummary,
-    histogram: Vec<f64>,
+    histogram: std::collections::BTreeMap<usize, f64>,
 }
 
 impl Stage for LogisticRegression {
@@ -271,34 +274,15 @@ impl Estimator for LogisticRegression {
         let meta_classes = Self::label_metadata_classes(label_field);
 
         let parts = df.map_partitions(|_, b| {
-            let features = vector::as_vector(
-                b.column_by_name(&p.features_col)
-                    .ok_or_else(|| Error::Internal("features".into()))?,
-            )?
-            .clone();
-            let labels = cast(
-                b.column_by_name(&p.label_col)
-                    .ok_or_else(|| Error::Internal("label".into()))?,
-                &DataType::Float64,
-            )?
-            .as_primitive::<Float64Type>()
-            .clone();
-            let weights = match p.weight_col() {
-                Some(w) => Some(
-                    cast(
-                        b.column_by_name(w)
-                            .ok_or_else(|| Error::Internal("weight".into()))?,
-                        &DataType::Float64,
-                    )?
+            let f64_col = |name: &str| -> Result<Float64Array> {
+                Ok(cast(schema::batch_column(b, name)?, &DataType::Float64)?
                     .as_primitive::<Float64Type>()
-                    .clone(),
-                ),
-                None => None,
+                    .clone())
             };
             Ok(PartInput {
-                features,
-                labels,
-                weights,
+                features: vector::as_vector(schema::batch_column(b, &p.features_col)?)?.clone(),
+                labels: f64_col(&p.label_col)?,
+                weights: p.weight_col().map(f64_col).transpose()?,
             })
         })?;
 
@@ -321,15 +305,30 @@ impl Estimator for LogisticRegression {
             .map(|&(pi, r0, len)| block_stats(&parts[pi], pi, r0, len, n, p))
             .collect::<Result<Vec<BlockStats>>>()?;
         let mut summary = FeatureSummary::empty(n);
-        let mut histogram: Vec<f64> = Vec::new();
+        // Label weights per class, kept sparse per block so a stray huge label cannot
+        // make every block allocate; merged in block order.
+        let mut by_label: std::collections::BTreeMap<usize, f64> =
+            std::collections::BTreeMap::new();
         for s in &stats {
             summary.merge(&s.summary);
-            if s.histogram.len() > histogram.len() {
-                histogram.resize(s.histogram.len(), 0.0);
+            for (k, w) in &s.histogram {
+                *by_label.entry(*k).or_default() += w;
             }
-            for (h, v) in histogram.iter_mut().zip(&s.histogram) {
-                *h += v;
-            }
+        }
+        let classes = by_label.keys().next_back().map_or(0, |k| k + 1);
+        if classes > MAX_CLASSES {
+            return Err(Error::InvalidValue {
+                stage,
+                column: p.label_col.clone(),
+                partition: 0,
+                row: 0,
+                what: format!("label {} (it would make {classes} classes)", classes - 1),
+                hint: format!("labels must be class indices 0..k-1 with k up to {MAX_CLASSES}; index the labels with StringIndexer first"),
+            });
+        }
+        let mut histogram = vec![0.0; classes];
+        for (k, w) in by_label {
+            histogram[k] = w;
         }
         drop(stats);
         if summary.count == 0 {
@@ -588,7 +587,7 @@ fn block_stats(
     let feat_hint = "feature values must be finite; impute them (Imputer) or drop such rows (VectorAssembler with handleInvalid=skip)";
     let labels = &part.labels;
     let values = vector::dense_values(&part.features)?;
-    let mut histogram: Vec<f64> = Vec::new();
+    let mut histogram = std::collections::BTreeMap::new();
     for r in r0..r0 + len {
         if labels.is_null(r) {
             return Err(bad(&p.label_col, r, "null label".into(), label_hint));
@@ -633,10 +632,7 @@ fn block_stats(
         }
         if w > 0.0 {
             let k = y as usize;
-            if k >= histogram.len() {
-                histogram.resize(k + 1, 0.0);
-            }
-            histogram[k] += w;
+            *histogram.entry(k).or_insert(0.0) += w;
         }
     }
     let summary = FeatureSummary::from_block(
@@ -647,9 +643,12 @@ fn block_stats(
     Ok(BlockStats { summary, histogram })
 }
 
-#[allow(dead_code)]
-fn _assert_send_sync() {
-    fn has<T: Send + Sync>() {}
-    has::<LogisticRegression>();
-    has::<Arc<LogisticRegressionModel>>();
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn is_send_sync() {
+        fn has<T: Send + Sync>() {}
+        has::<super::LogisticRegression>();
+        has::<super::LogisticRegressionModel>();
+    }
 }

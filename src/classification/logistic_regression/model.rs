@@ -272,7 +272,33 @@ impl LogisticRegressionModel {
         ev.metrics(&scored)
     }
 
+    /// A model built with `new` from inconsistent parts is an error, not a panic later.
+    fn check_shape(&self) -> Result<()> {
+        let sets = if self.multinomial {
+            self.num_classes
+        } else {
+            1
+        };
+        if self.intercepts.len() != sets || self.coefficients.len() != sets * self.num_features {
+            return Err(Error::param(
+                "LogisticRegressionModel",
+                "coefficientMatrix",
+                format!(
+                    "{sets} rows and {sets} intercepts for {} classes",
+                    self.num_classes
+                ),
+                format!(
+                    "{} values and {} intercepts",
+                    self.coefficients.len(),
+                    self.intercepts.len()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     fn check_len(&self, x: &[f64]) -> Result<()> {
+        self.check_shape()?;
         if x.len() != self.num_features {
             return Err(Error::FeatureCount {
                 stage: "LogisticRegressionModel",
@@ -311,17 +337,25 @@ impl LogisticRegressionModel {
         }
     }
 
+    /// Spark's margin threshold for the binary decision: `ln(t / (1 − t))`, ±∞ at t = 0, 1.
+    fn raw_threshold(&self) -> f64 {
+        let t = self.params.effective_threshold();
+        if t == 0.0 {
+            f64::NEG_INFINITY
+        } else if t == 1.0 {
+            f64::INFINITY
+        } else {
+            (t / (1.0 - t)).ln()
+        }
+    }
+
     fn raw_to_prediction(&self, raw: &[f64], prob: &[f64]) -> f64 {
         if !self.multinomial {
-            let t = self.params.effective_threshold();
-            let raw_threshold = if t == 0.0 {
-                f64::NEG_INFINITY
-            } else if t == 1.0 {
-                f64::INFINITY
+            return if raw[1] > self.raw_threshold() {
+                1.0
             } else {
-                (t / (1.0 - t)).ln()
+                0.0
             };
-            return if raw[1] > raw_threshold { 1.0 } else { 0.0 };
         }
         match &self.params.thresholds {
             Some(ts) if ts.len() == prob.len() => argmax(prob.iter().zip(ts).map(|(p, t)| {
@@ -361,16 +395,11 @@ impl LogisticRegressionModel {
         self.check_len(x)?;
         if !self.multinomial && self.params.thresholds.is_none() {
             // The serving path: one dot product, no allocation.
-            let m = self.margin(0, x);
-            let t = self.params.threshold;
-            let raw_threshold = if t == 0.0 {
-                f64::NEG_INFINITY
-            } else if t == 1.0 {
-                f64::INFINITY
+            return Ok(if self.margin(0, x) > self.raw_threshold() {
+                1.0
             } else {
-                (t / (1.0 - t)).ln()
-            };
-            return Ok(if m > raw_threshold { 1.0 } else { 0.0 });
+                0.0
+            });
         }
         let raw = self.predict_raw(x)?;
         let mut prob = vec![0.0; raw.len()];
@@ -388,6 +417,7 @@ impl LogisticRegressionModel {
     }
 
     fn outputs(&self, input: &Schema) -> Result<Schema> {
+        self.check_shape()?;
         output_schema(
             &self.params,
             input,
@@ -398,9 +428,7 @@ impl LogisticRegressionModel {
     }
 
     fn transform_batch(&self, part: usize, b: &RecordBatch) -> Result<Vec<ArrayRef>> {
-        let col = b
-            .column_by_name(&self.params.features_col)
-            .ok_or_else(|| Error::Internal("features column vanished".into()))?;
+        let col = schema::batch_column(b, &self.params.features_col)?;
         let feats = vector::as_vector(col.as_ref())?;
         let vals = vector::dense_values(feats)?;
         let (rows, n, k) = (b.num_rows(), self.num_features, self.output_len());
