@@ -4,10 +4,6 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use arrow::array::{ArrayRef, Float64Array};
-use arrow::datatypes::{DataType, Field};
 use common::*;
 use mlpipe::classification::{Family, LogisticRegression, LogisticRegressionModel};
 use mlpipe::feature::{StandardScaler, VectorAssembler};
@@ -190,37 +186,6 @@ fn elastic_net_matches_spark() {
         .transform(&assembled(&read("spark_pipeline_lr_inputs.csv")))
         .unwrap();
     assert_predictions(&out, "spark_lr_elasticnet_predictions.csv", 2);
-}
-
-/// Adds `contract_label` (month-to-month=0, one-year=1, two-year=2, the fixture's mapping).
-fn with_contract_label(df: &DataFrame) -> DataFrame {
-    let c = df.column("contract").unwrap();
-    let chunks: Vec<ArrayRef> = c
-        .chunks
-        .iter()
-        .map(|a| {
-            let s = a
-                .as_any()
-                .downcast_ref::<arrow::array::StringArray>()
-                .unwrap();
-            let v: Float64Array = s
-                .iter()
-                .map(|x| match x.unwrap() {
-                    "month-to-month" => 0.0,
-                    "one-year" => 1.0,
-                    "two-year" => 2.0,
-                    o => panic!("{o}"),
-                })
-                .map(Some)
-                .collect();
-            Arc::new(v) as ArrayRef
-        })
-        .collect();
-    df.with_column(
-        Field::new("contract_label", DataType::Float64, false),
-        chunks,
-    )
-    .unwrap()
 }
 
 #[test]

@@ -1,8 +1,9 @@
-//! L-BFGS and OWL-QN with breeze 2.1's exact iteration, line searches and convergence
-//! test (Spark reference §3.6–3.7), so iteration counts and objective histories track
-//! Spark's.
+//! L-BFGS, OWL-QN and L-BFGS-B with breeze 2.1's exact iteration, line searches and
+//! convergence test (Spark reference §3.6–3.7), so iteration counts and objective
+//! histories track Spark's.
 
-use crate::error::Result;
+use super::lbfgsb::{Bounds, CompactHistory};
+use crate::error::{Error, Result};
 
 /// A differentiable objective: value and gradient at `x`.
 pub trait DiffFunction {
@@ -21,6 +22,8 @@ pub enum StopReason {
     GradientConverged,
     /// The line search failed twice in a row.
     SearchFailed,
+    /// L-BFGS-B only: the projected gradient step `‖P(x − ∇f) − x‖∞` is below 1e-5.
+    ProjectedGradientConverged,
 }
 
 /// One optimiser state, reported to the iteration callback.
@@ -47,7 +50,8 @@ pub struct Minimum {
     pub evaluations: usize,
 }
 
-/// L-BFGS, or OWL-QN when L1 weights are given (breeze's `LBFGS` / `OWLQN`).
+/// L-BFGS, OWL-QN when L1 weights are given, L-BFGS-B when bounds are given (breeze's
+/// `LBFGS`, `OWLQN` and `LBFGSB`).
 ///
 /// # Examples
 /// ```
@@ -61,6 +65,13 @@ pub struct Minimum {
 /// }
 /// let min = Lbfgs::new(100, 10, 1e-9).minimize(&mut Quad, vec![0.0, 0.0], |_| {}).unwrap();
 /// assert!((min.x[0] - 3.0).abs() < 1e-6 && (min.x[1] + 1.0).abs() < 1e-6);
+///
+/// // The same with x₀ ≤ 2 and x₁ ≥ 0: the solution sits on both bounds.
+/// let min = Lbfgs::new(100, 10, 1e-9)
+///     .with_bounds(vec![f64::NEG_INFINITY, 0.0], vec![2.0, f64::INFINITY])
+///     .minimize(&mut Quad, vec![0.0, 0.0], |_| {})
+///     .unwrap();
+/// assert_eq!(min.x, vec![2.0, 0.0]);
 /// ```
 #[derive(Clone, Debug)]
 pub struct Lbfgs {
@@ -72,6 +83,8 @@ pub struct Lbfgs {
     pub tol: f64,
     /// Per-coordinate L1 weights; `Some` switches to OWL-QN.
     pub l1: Option<Vec<f64>>,
+    /// Per-coordinate box; `Some` switches to L-BFGS-B.
+    bounds: Option<Bounds>,
 }
 
 struct State {
@@ -116,7 +129,14 @@ impl<F: DiffFunction> Cached<'_, F> {
     }
 }
 
-/// The compact inverse-Hessian approximation (newest pair first).
+/// The optimiser's memory: the two-loop pairs (L-BFGS, OWL-QN) or breeze's compact
+/// matrices (L-BFGS-B).
+enum Memory {
+    TwoLoop(History),
+    Compact(CompactHistory),
+}
+
+/// The two-loop recursion's pairs (newest first).
 struct History {
     m: usize,
     s: Vec<Vec<f64>>,
@@ -200,7 +220,60 @@ impl Lbfgs {
             m,
             tol,
             l1: None,
+            bounds: None,
         }
+    }
+
+    /// Switches to L-BFGS-B with per-coordinate bounds (±∞ where unbounded), as breeze's
+    /// `LBFGSB`: strong-Wolfe line search of up to 64 steps and 64 zooms, bounded by the
+    /// box, and the extra convergence test `‖P(x − ∇f) − x‖∞ < 1e-5`. The starting point
+    /// must lie in the box.
+    pub fn with_bounds(mut self, lower: Vec<f64>, upper: Vec<f64>) -> Self {
+        self.bounds = Some(Bounds { lower, upper });
+        self
+    }
+
+    fn new_memory(&self) -> Memory {
+        if self.bounds.is_some() {
+            Memory::Compact(CompactHistory::new(self.m))
+        } else {
+            Memory::TwoLoop(History::new(self.m))
+        }
+    }
+
+    /// Checks that the bounds fit `x0` and contain it.
+    fn check_start(&self, x0: &[f64]) -> Result<()> {
+        let Some(b) = &self.bounds else {
+            return Ok(());
+        };
+        let stage = "L-BFGS-B";
+        if self.l1.is_some() {
+            return Err(Error::param(
+                stage,
+                "bounds",
+                "no L1 weights (bounds support L2 regularisation only, as in Spark)",
+                "bounds together with L1 weights",
+            ));
+        }
+        if b.lower.len() != x0.len() || b.upper.len() != x0.len() {
+            return Err(Error::param(
+                stage,
+                "bounds",
+                format!("{} lower and upper bounds, one per coordinate", x0.len()),
+                format!("{} and {}", b.lower.len(), b.upper.len()),
+            ));
+        }
+        for (i, (&x, (&l, &u))) in x0.iter().zip(b.lower.iter().zip(&b.upper)).enumerate() {
+            if !(l..=u).contains(&x) {
+                return Err(Error::param(
+                    stage,
+                    "x0",
+                    "a starting point inside the bounds, with lower <= upper",
+                    format!("x0[{i}] = {x} with bounds [{l}, {u}]"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Switches to OWL-QN with per-coordinate L1 weights.
@@ -242,7 +315,11 @@ impl Lbfgs {
     }
 
     fn take_step(&self, st: &State, dir: &[f64], t: f64) -> Vec<f64> {
-        let stepped: Vec<f64> = st.x.iter().zip(dir).map(|(x, d)| x + d * t).collect();
+        let mut stepped: Vec<f64> = st.x.iter().zip(dir).map(|(x, d)| x + d * t).collect();
+        if let Some(b) = &self.bounds {
+            b.clip(&mut stepped);
+            return stepped;
+        }
         if self.l1.is_none() {
             return stepped;
         }
@@ -261,7 +338,16 @@ impl Lbfgs {
             .collect()
     }
 
-    fn direction(&self, st: &State, hist: &History) -> std::result::Result<Vec<f64>, StepError> {
+    fn direction(&self, st: &State, mem: &Memory) -> std::result::Result<Vec<f64>, StepError> {
+        let hist = match (mem, &self.bounds) {
+            (Memory::TwoLoop(h), _) => h,
+            (Memory::Compact(h), Some(b)) => {
+                return b
+                    .direction(h, &st.x, &st.grad, st.iter == 0)
+                    .map_err(|()| StepError::Failure)
+            }
+            (Memory::Compact(_), None) => unreachable!("compact memory only with bounds"),
+        };
         if self.l1.is_none() {
             return hist.direction(&st.grad);
         }
@@ -278,14 +364,21 @@ impl Lbfgs {
         st: &State,
         dir: &[f64],
     ) -> std::result::Result<f64, StepError> {
-        if self.l1.is_none() {
+        if let Some(b) = &self.bounds {
+            let (bound, init) = b.step_bound(&st.x, dir);
+            let mut phi = |t: f64| -> Result<(f64, f64)> {
+                let (v, g) = f.calc(&self.take_step(st, dir, t))?;
+                Ok((v, dot(&g, dir)))
+            };
+            strong_wolfe(&mut phi, init, bound, 64, 64)
+        } else if self.l1.is_none() {
             let init = if st.iter == 0 { 1.0 / norm(dir) } else { 1.0 };
             let mut phi = |t: f64| -> Result<(f64, f64)> {
                 let x: Vec<f64> = st.x.iter().zip(dir).map(|(x, d)| x + d * t).collect();
                 let (v, g) = f.calc(&x)?;
                 Ok((v, dot(&g, dir)))
             };
-            let alpha = strong_wolfe(&mut phi, init)?;
+            let alpha = strong_wolfe(&mut phi, init, f64::INFINITY, 10, 10)?;
             if alpha * norm(&st.grad) < 1e-10 {
                 return Err(StepError::Failure);
             }
@@ -318,6 +411,7 @@ impl Lbfgs {
         x0: Vec<f64>,
         mut on_iter: impl FnMut(&IterationInfo),
     ) -> Result<Minimum> {
+        self.check_start(&x0)?;
         let mut cf = Cached {
             f,
             last: None,
@@ -334,7 +428,7 @@ impl Lbfgs {
             iter: 0,
         };
         let init_adj = st.adj_value;
-        let mut hist = History::new(self.m);
+        let mut hist = self.new_memory();
         let mut fvals: Vec<f64> = vec![f64::INFINITY];
         let mut failed_once = false;
         let mut search_failed = false;
@@ -359,6 +453,14 @@ impl Lbfgs {
                 let x = self.take_step(&st, &dir, alpha);
                 let (v, g) = cf.calc(&x)?;
                 let (av, ag) = self.adjust(&x, &g, v);
+                // breeze updates the history inside the step, so a failure there counts
+                // as a failed step.
+                let s: Vec<f64> = x.iter().zip(&st.x).map(|(a, b)| a - b).collect();
+                let y: Vec<f64> = g.iter().zip(&st.grad).map(|(a, b)| a - b).collect();
+                match &mut hist {
+                    Memory::TwoLoop(h) => h.update(s, y),
+                    Memory::Compact(h) => h.update(s, y).map_err(|()| StepError::Failure)?,
+                }
                 Ok(State {
                     x,
                     value: v,
@@ -370,9 +472,6 @@ impl Lbfgs {
             })();
             match step {
                 Ok(new) => {
-                    let s: Vec<f64> = new.x.iter().zip(&st.x).map(|(a, b)| a - b).collect();
-                    let y: Vec<f64> = new.grad.iter().zip(&st.grad).map(|(a, b)| a - b).collect();
-                    hist.update(s, y);
                     fvals.push(new.adj_value);
                     if fvals.len() > FVAL_MEMORY {
                         fvals.remove(0);
@@ -387,7 +486,7 @@ impl Lbfgs {
                         "line search failed; resetting the L-BFGS history"
                     );
                     failed_once = true;
-                    hist = History::new(self.m);
+                    hist = self.new_memory();
                 }
                 Err(StepError::Failure) => {
                     tracing::warn!(iteration = st.iter, "line search failed again; stopping");
@@ -411,6 +510,11 @@ impl Lbfgs {
         init_adj: f64,
         failed: bool,
     ) -> Option<StopReason> {
+        if let Some(b) = &self.bounds {
+            if b.projected_gradient_converged(&st.x, &st.grad) {
+                return Some(StopReason::ProjectedGradientConverged);
+            }
+        }
         if st.iter >= self.max_iter {
             return Some(StopReason::MaxIterations);
         }
@@ -441,11 +545,15 @@ fn signum(v: f64) -> f64 {
     }
 }
 
-/// breeze's `StrongWolfeLineSearch(maxZoomIter = 10, maxLineSearchIter = 10)`.
+/// breeze's `StrongWolfeLineSearch(maxZoomIter, maxLineSearchIter).minimizeWithBound`
+/// (L-BFGS uses 10 and 10 with no bound, L-BFGS-B 64 and 64 with the box's bound).
 /// `phi(t)` returns the value and the directional derivative at step `t`.
 fn strong_wolfe(
     phi: &mut impl FnMut(f64) -> Result<(f64, f64)>,
     init: f64,
+    bound: f64,
+    max_zoom: usize,
+    max_search: usize,
 ) -> std::result::Result<f64, StepError> {
     const C1: f64 = 1e-4;
     const C2: f64 = 0.9;
@@ -484,12 +592,15 @@ fn strong_wolfe(
         |mut lo: Bracket,
          mut hi: Bracket,
          eval: &mut dyn FnMut(f64) -> std::result::Result<Bracket, StepError>| {
-            for _ in 0..10 {
+            for _ in 0..max_zoom {
                 let t = if lo.t > hi.t {
                     interp(hi, lo)
                 } else {
                     interp(lo, hi)
                 };
+                if t.is_nan() {
+                    return Err(StepError::Failure);
+                }
                 let c = eval(t)?;
                 if c.fval > fval0 + C1 * c.t * dd0 || c.fval >= lo.fval {
                     hi = c;
@@ -505,7 +616,7 @@ fn strong_wolfe(
             }
             Err(StepError::Failure)
         };
-    for i in 0..10 {
+    for i in 0..max_search {
         let c = eval(t)?;
         if c.fval.is_infinite() || c.fval.is_nan() {
             t /= 2.0;
@@ -521,7 +632,11 @@ fn strong_wolfe(
             return zoom(c, low, &mut eval);
         }
         low = c;
-        t *= 1.5;
+        if t == bound {
+            // Sufficient decrease at the bound, without the curvature condition.
+            return Ok(bound);
+        }
+        t = (t * 1.5).min(bound);
     }
     Err(StepError::Failure)
 }

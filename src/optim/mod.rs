@@ -2,6 +2,7 @@
 //! in parallel over row blocks.
 
 mod lbfgs;
+mod lbfgsb;
 pub mod logistic;
 
 pub use lbfgs::{DiffFunction, IterationInfo, Lbfgs, Minimum, StopReason};

@@ -8,7 +8,10 @@ use arrow::array::{
 };
 use arrow::buffer::OffsetBuffer;
 use arrow::datatypes::{DataType, Field, Fields, Float64Type};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{json, Value};
+
+use crate::param::SparkDouble;
 
 use crate::error::{Error, Result};
 
@@ -85,13 +88,13 @@ fn int_at(a: &ArrayRef, row: usize, dir: &Path) -> Result<i64> {
     Ok(v.value(row))
 }
 
-fn check_indices(idx: &[i64], bound: usize, dir: &Path) -> Result<Vec<usize>> {
+fn indices_in(idx: &[i64], bound: usize) -> std::result::Result<Vec<usize>, String> {
     idx.iter()
         .map(|&i| {
             if i >= 0 && (i as usize) < bound {
                 Ok(i as usize)
             } else {
-                Err(bad(dir, format!("index {i} out of range 0..{bound}")))
+                Err(format!("index {i} out of range 0..{bound}"))
             }
         })
         .collect()
@@ -111,23 +114,32 @@ impl Vector {
         }
         let kind = int_at(child(s, "type", dir)?, 0, dir)?;
         let values = f64_list(child(s, "values", dir)?, 0, dir)?;
-        match kind {
-            1 => Ok(Vector::Dense(values)),
-            0 => {
-                let size = int_at(child(s, "size", dir)?, 0, dir)?;
+        let sparse = if kind == 0 {
+            Some((
+                int_at(child(s, "size", dir)?, 0, dir)?,
+                int_list(child(s, "indices", dir)?, 0, dir)?,
+            ))
+        } else {
+            None
+        };
+        Vector::from_parts(kind, sparse, values).map_err(|e| bad(dir, e))
+    }
+
+    /// A vector from Spark's fields: `kind` 1 is dense, 0 is sparse with `(size, indices)`.
+    fn from_parts(
+        kind: i64,
+        sparse: Option<(i64, Vec<i64>)>,
+        values: Vec<f64>,
+    ) -> std::result::Result<Vector, String> {
+        match (kind, sparse) {
+            (1, _) => Ok(Vector::Dense(values)),
+            (0, Some((size, indices))) => {
                 if size < 0 {
-                    return Err(bad(dir, format!("negative vector size {size}")));
+                    return Err(format!("negative vector size {size}"));
                 }
-                let indices = check_indices(
-                    &int_list(child(s, "indices", dir)?, 0, dir)?,
-                    size as usize,
-                    dir,
-                )?;
+                let indices = indices_in(&indices, size as usize)?;
                 if indices.len() != values.len() {
-                    return Err(bad(
-                        dir,
-                        "sparse vector with different numbers of indices and values",
-                    ));
+                    return Err("sparse vector with different numbers of indices and values".into());
                 }
                 Ok(Vector::Sparse {
                     size: size as usize,
@@ -135,7 +147,8 @@ impl Vector {
                     values,
                 })
             }
-            k => Err(bad(dir, format!("unknown vector type {k}"))),
+            (0, None) => Err("sparse vector without size and indices".into()),
+            (k, _) => Err(format!("unknown vector type {k}")),
         }
     }
 
@@ -217,6 +230,43 @@ fn matrix_fields() -> Fields {
 }
 
 impl Matrix {
+    /// A `num_rows × num_cols` matrix from its row-major values.
+    ///
+    /// # Examples
+    /// ```
+    /// use mlpipe::persist::Matrix;
+    /// let m = Matrix::new(1, 3, vec![0.0, f64::NEG_INFINITY, 1.0]).unwrap();
+    /// assert_eq!(m.get(0, 2), Some(1.0));
+    /// assert!(Matrix::new(2, 2, vec![1.0]).is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidParam`] when `values` does not hold `num_rows · num_cols` entries.
+    pub fn new(num_rows: usize, num_cols: usize, values: Vec<f64>) -> Result<Matrix> {
+        if num_rows.checked_mul(num_cols) != Some(values.len()) {
+            return Err(Error::param(
+                "Matrix",
+                "values",
+                format!("{num_rows} x {num_cols} values, row by row"),
+                format!("{} values", values.len()),
+            ));
+        }
+        Ok(Matrix {
+            num_rows,
+            num_cols,
+            values,
+        })
+    }
+
+    /// The entry at row `i`, column `j`; `None` outside the matrix.
+    pub fn get(&self, i: usize, j: usize) -> Option<f64> {
+        if i < self.num_rows && j < self.num_cols {
+            self.values.get(i * self.num_cols + j).copied()
+        } else {
+            None
+        }
+    }
+
     /// Decodes row 0 of a MatrixUDT column (dense or sparse, either orientation).
     pub fn from_column(a: &ArrayRef, dir: &Path) -> Result<Matrix> {
         let s = a.as_struct_opt().ok_or_else(|| {
@@ -242,14 +292,33 @@ impl Matrix {
             .map(|b: &BooleanArray| b.value(0))
             .ok_or_else(|| bad(dir, "isTransposed is not a boolean"))?;
         let values = f64_list(child(s, "values", dir)?, 0, dir)?;
+        let sparse = if kind == 0 {
+            Some((
+                int_list(child(s, "colPtrs", dir)?, 0, dir)?,
+                int_list(child(s, "rowIndices", dir)?, 0, dir)?,
+            ))
+        } else {
+            None
+        };
+        Matrix::from_parts(kind, r, c, sparse, values, t).map_err(|e| bad(dir, e))
+    }
+
+    /// A row-major matrix from Spark's fields: `kind` 1 is dense (`values` column-major,
+    /// or row-major when `transposed`), 0 is sparse CSC (CSR when `transposed`) with
+    /// `(colPtrs, rowIndices)`.
+    fn from_parts(
+        kind: i64,
+        r: usize,
+        c: usize,
+        sparse: Option<(Vec<i64>, Vec<i64>)>,
+        values: Vec<f64>,
+        t: bool,
+    ) -> std::result::Result<Matrix, String> {
         let mut out = vec![0.0; r * c];
-        match kind {
-            1 => {
+        match (kind, sparse) {
+            (1, _) => {
                 if values.len() != r * c {
-                    return Err(bad(
-                        dir,
-                        format!("dense {r}x{c} matrix with {} values", values.len()),
-                    ));
+                    return Err(format!("dense {r}x{c} matrix with {} values", values.len()));
                 }
                 for i in 0..r {
                     for j in 0..c {
@@ -261,19 +330,17 @@ impl Matrix {
                     }
                 }
             }
-            0 => {
+            (0, Some((ptrs, idx))) => {
                 // CSC (colPtrs over columns, rowIndices are rows); transposed: CSR.
-                let ptrs = int_list(child(s, "colPtrs", dir)?, 0, dir)?;
-                let idx = int_list(child(s, "rowIndices", dir)?, 0, dir)?;
                 let (outer, inner) = if t { (r, c) } else { (c, r) };
                 if ptrs.len() != outer + 1 || idx.len() != values.len() {
-                    return Err(bad(dir, "sparse matrix arrays of inconsistent lengths"));
+                    return Err("sparse matrix arrays of inconsistent lengths".into());
                 }
-                let idx = check_indices(&idx, inner, dir)?;
+                let idx = indices_in(&idx, inner)?;
                 for o in 0..outer {
                     let (a, b) = (ptrs[o], ptrs[o + 1]);
                     if a < 0 || b < a || b as usize > values.len() {
-                        return Err(bad(dir, "sparse matrix pointers out of order"));
+                        return Err("sparse matrix pointers out of order".into());
                     }
                     for k in a as usize..b as usize {
                         let (i, j) = if t { (o, idx[k]) } else { (idx[k], o) };
@@ -281,7 +348,8 @@ impl Matrix {
                     }
                 }
             }
-            k => return Err(bad(dir, format!("unknown matrix type {k}"))),
+            (0, None) => return Err("sparse matrix without colPtrs and rowIndices".into()),
+            (k, _) => return Err(format!("unknown matrix type {k}")),
         }
         Ok(Matrix {
             num_rows: r,
@@ -349,4 +417,114 @@ pub(crate) fn matrix_udt_json() -> Value {
             {"name": "rowIndices", "type": array_json("integer"), "nullable": true, "metadata": {}},
             {"name": "values", "type": array_json("double"), "nullable": true, "metadata": {}},
             {"name": "isTransposed", "type": "boolean", "nullable": false, "metadata": {}}]}})
+}
+
+/// A double as Spark's param JSON writes it inside a vector or matrix: a number, or the
+/// Java spellings `"NaN"`, `"Infinity"` and `"-Infinity"`.
+struct JavaDouble(f64);
+
+impl Serialize for JavaDouble {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let v = self.0;
+        if v.is_nan() {
+            s.serialize_str("NaN")
+        } else if v == f64::INFINITY {
+            s.serialize_str("Infinity")
+        } else if v == f64::NEG_INFINITY {
+            s.serialize_str("-Infinity")
+        } else {
+            s.serialize_f64(v)
+        }
+    }
+}
+
+/// Spark's param JSON of a vector (`JsonVectorConverter`):
+/// `{"type":1,"values":[…]}` or `{"type":0,"size":n,"indices":[…],"values":[…]}`.
+impl Serialize for Vector {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let doubles = |v: &[f64]| v.iter().map(|x| JavaDouble(*x)).collect::<Vec<_>>();
+        match self {
+            Vector::Dense(v) => json!({"type": 1, "values": serde_json::to_value(doubles(v)).map_err(serde::ser::Error::custom)?}).serialize(s),
+            Vector::Sparse {
+                size,
+                indices,
+                values,
+            } => json!({"type": 0, "size": size, "indices": indices, "values": serde_json::to_value(doubles(values)).map_err(serde::ser::Error::custom)?}).serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Vector {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            #[serde(rename = "type")]
+            kind: i64,
+            size: Option<i64>,
+            indices: Option<Vec<i64>>,
+            values: Vec<SparkDouble>,
+        }
+        let r = Raw::deserialize(d)?;
+        let sparse = r.size.zip(r.indices);
+        let values = r.values.into_iter().map(|v| v.0).collect();
+        Vector::from_parts(r.kind, sparse, values).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Spark's param JSON of a matrix (`JsonMatrixConverter`). Written dense and column-major
+/// (`isTransposed: false`), as Spark writes a `DenseMatrix` built in Python or Scala; read
+/// in any of Spark's four forms.
+impl Serialize for Matrix {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let (r, c) = (self.num_rows, self.num_cols);
+        if self.values.len() != r * c {
+            return Err(serde::ser::Error::custom(format!(
+                "a {r}x{c} matrix with {} values",
+                self.values.len()
+            )));
+        }
+        let values: Vec<JavaDouble> = (0..c)
+            .flat_map(|j| (0..r).map(move |i| (i, j)))
+            .map(|(i, j)| JavaDouble(self.values[i * c + j]))
+            .collect();
+        json!({"class": "matrix", "type": 1, "numRows": r, "numCols": c,
+            "values": serde_json::to_value(values).map_err(serde::ser::Error::custom)?,
+            "isTransposed": false})
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Matrix {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Raw {
+            #[serde(rename = "type")]
+            kind: i64,
+            num_rows: i64,
+            num_cols: i64,
+            col_ptrs: Option<Vec<i64>>,
+            row_indices: Option<Vec<i64>>,
+            values: Vec<SparkDouble>,
+            #[serde(default)]
+            is_transposed: bool,
+        }
+        let r = Raw::deserialize(d)?;
+        if r.num_rows < 0 || r.num_cols < 0 || r.num_rows.saturating_mul(r.num_cols) > 1 << 31 {
+            return Err(serde::de::Error::custom(format!(
+                "matrix shape {}x{}",
+                r.num_rows, r.num_cols
+            )));
+        }
+        let values = r.values.into_iter().map(|v| v.0).collect();
+        Matrix::from_parts(
+            r.kind,
+            r.num_rows as usize,
+            r.num_cols as usize,
+            r.col_ptrs.zip(r.row_indices),
+            values,
+            r.is_transposed,
+        )
+        .map_err(serde::de::Error::custom)
+    }
 }

@@ -1,8 +1,11 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use arrow::array::AsArray;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array};
 use arrow::datatypes::Float64Type;
+use arrow::datatypes::{DataType, Field};
 use mlpipe::prelude::*;
 
 /// Path of a file under tests/fixtures/spark.
@@ -84,4 +87,35 @@ pub fn assembled(df: &DataFrame) -> DataFrame {
         .with_handle_invalid(HandleInvalid::Skip)
         .transform(df)
         .unwrap()
+}
+
+/// Adds `contract_label` (month-to-month=0, one-year=1, two-year=2, the fixture's mapping).
+pub fn with_contract_label(df: &DataFrame) -> DataFrame {
+    let c = df.column("contract").unwrap();
+    let chunks: Vec<ArrayRef> = c
+        .chunks
+        .iter()
+        .map(|a| {
+            let s = a
+                .as_any()
+                .downcast_ref::<arrow::array::StringArray>()
+                .unwrap();
+            let v: Float64Array = s
+                .iter()
+                .map(|x| match x.unwrap() {
+                    "month-to-month" => 0.0,
+                    "one-year" => 1.0,
+                    "two-year" => 2.0,
+                    o => panic!("{o}"),
+                })
+                .map(Some)
+                .collect();
+            Arc::new(v) as ArrayRef
+        })
+        .collect();
+    df.with_column(
+        Field::new("contract_label", DataType::Float64, false),
+        chunks,
+    )
+    .unwrap()
 }

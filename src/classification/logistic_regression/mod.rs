@@ -25,6 +25,7 @@ use crate::frame::{schema, vector, DataFrame};
 use crate::optim::logistic::{Block, LogisticLoss};
 use crate::optim::Lbfgs;
 use crate::param::{random_uid, Params};
+use crate::persist::{Matrix, Vector};
 use crate::pipeline::{stage_params, Estimator, Stage};
 use crate::stat::FeatureSummary;
 
@@ -205,6 +206,40 @@ impl LogisticRegression {
     /// Model family; default `auto`.
     pub fn with_family(mut self, f: Family) -> Self {
         self.params.family = f;
+        self
+    }
+    /// Lower bounds on the coefficients (1 × F for binomial, K × F for multinomial, in
+    /// the original feature space; `-inf` entries are unbounded). Any bound switches the
+    /// optimiser to L-BFGS-B and needs `elasticNetParam = 0`. Default none.
+    ///
+    /// ```
+    /// # fn main() -> mlpipe::Result<()> {
+    /// use mlpipe::classification::LogisticRegression;
+    /// use mlpipe::persist::Matrix;
+    /// // Non-negative coefficients on three features.
+    /// let lr = LogisticRegression::new()
+    ///     .with_lower_bounds_on_coefficients(Matrix::new(1, 3, vec![0.0; 3])?);
+    /// assert!(lr.params().has_bounds());
+    /// # Ok(()) }
+    /// ```
+    pub fn with_lower_bounds_on_coefficients(mut self, m: Matrix) -> Self {
+        self.params.lower_bounds_on_coefficients = Some(m);
+        self
+    }
+    /// Upper bounds on the coefficients, shaped as the lower ones. Default none.
+    pub fn with_upper_bounds_on_coefficients(mut self, m: Matrix) -> Self {
+        self.params.upper_bounds_on_coefficients = Some(m);
+        self
+    }
+    /// Lower bounds on the intercepts (1 value for binomial, K for multinomial); needs
+    /// `fitIntercept`. Default none.
+    pub fn with_lower_bounds_on_intercepts(mut self, v: &[f64]) -> Self {
+        self.params.lower_bounds_on_intercepts = Some(Vector::Dense(v.to_vec()));
+        self
+    }
+    /// Upper bounds on the intercepts, shaped as the lower ones. Default none.
+    pub fn with_upper_bounds_on_intercepts(mut self, v: &[f64]) -> Self {
+        self.params.upper_bounds_on_intercepts = Some(Vector::Dense(v.to_vec()));
         self
     }
 
@@ -388,8 +423,9 @@ impl Estimator for LogisticRegression {
             }
         }
 
+        let bounds = scaled_bounds_layout(p, c, n, multinomial)?;
         let nonzero_classes = histogram.iter().filter(|h| **h != 0.0).count();
-        if nonzero_classes == 1 && p.fit_intercept {
+        if nonzero_classes == 1 && p.fit_intercept && bounds.is_none() {
             // Spark: no optimisation; zero coefficients and an infinite intercept.
             let observed = histogram.iter().position(|h| *h != 0.0).unwrap_or(0);
             tracing::warn!(
@@ -428,7 +464,15 @@ impl Estimator for LogisticRegression {
         if !p.fit_intercept && std.iter().zip(&mean).any(|(s, m)| *s == 0.0 && *m != 0.0) {
             tracing::warn!("fitting without an intercept on data with a constant non-zero column: its coefficient will be 0 (as R glmnet, unlike LIBSVM)");
         }
-        let fit_with_mean = p.fit_intercept;
+        // Virtual centring changes the intercept's meaning, so Spark turns it off when
+        // the intercepts are bounded.
+        let intercepts_unbounded = |v: &Option<Vector>, inf: f64| {
+            v.as_ref()
+                .is_none_or(|v| v.to_dense().iter().all(|b| *b == inf))
+        };
+        let fit_with_mean = p.fit_intercept
+            && intercepts_unbounded(&p.lower_bounds_on_intercepts, f64::NEG_INFINITY)
+            && intercepts_unbounded(&p.upper_bounds_on_intercepts, f64::INFINITY);
         let scaled_mean: Vec<f64> = if fit_with_mean {
             mean.iter().zip(&inv_std).map(|(m, i)| m * i).collect()
         } else {
@@ -450,6 +494,20 @@ impl Estimator for LogisticRegression {
                 }
             } else if histogram.len() >= 2 {
                 x0[n] = (histogram[1] / histogram[0]).ln();
+            }
+        }
+        // Bounds move into the scaled space (coefficient bound × σ); the start is clipped
+        // into them, then its intercepts are shifted for the centred parameterisation.
+        let bounds = bounds.map(|b| b.scaled(&std));
+        if let Some((lower, upper)) = &bounds {
+            for i in 0..dim {
+                x0[i] = x0[i].max(lower[i]).min(upper[i]);
+            }
+            if fit_with_mean {
+                for k in 0..c {
+                    let shift: f64 = (0..n).map(|j| x0[j * c + k] * scaled_mean[j]).sum();
+                    x0[n * c + k] += shift;
+                }
             }
         }
 
@@ -493,6 +551,9 @@ impl Estimator for LogisticRegression {
                 .collect();
             opt = opt.with_l1(l1);
         }
+        if let Some((lower, upper)) = bounds.clone() {
+            opt = opt.with_bounds(lower, upper);
+        }
         let start = std::time::Instant::now();
         let min = opt.minimize(&mut loss, x0, |it| {
             if let Some(cb) = &self.on_iteration {
@@ -534,7 +595,8 @@ impl Estimator for LogisticRegression {
         } else {
             vec![0.0; c]
         };
-        if multinomial {
+        // Spark leaves a bounded multinomial fit as it is: centring could leave the box.
+        if multinomial && bounds.is_none() {
             if p.reg_param == 0.0 {
                 for j in 0..n {
                     let avg = (0..c).map(|k| coef[k * n + j]).sum::<f64>() / c as f64;
@@ -563,6 +625,126 @@ impl Estimator for LogisticRegression {
         )
         .with_summary(summary))
     }
+}
+
+/// The bounds of a fit in the optimiser's layout, before scaling: coefficients
+/// column-major (`j·c + k`), then the `c` intercepts, ±∞ where unset.
+struct BoundsLayout {
+    lower: Vec<f64>,
+    upper: Vec<f64>,
+    c: usize,
+    n: usize,
+}
+
+impl BoundsLayout {
+    /// Coefficient bounds × σ_j, as Spark moves them into the standardised space. For a
+    /// constant feature (σ = 0) a finite bound becomes 0 and an infinite one stays
+    /// infinite (Spark's `∞ · 0` would be NaN; the coefficient is 0 either way).
+    fn scaled(mut self, std: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        let coefficients = self.c * self.n;
+        for v in [&mut self.lower, &mut self.upper] {
+            for (i, b) in v[..coefficients].iter_mut().enumerate() {
+                let s = std[i / self.c];
+                if b.is_finite() || s != 0.0 {
+                    *b *= s;
+                }
+            }
+        }
+        (self.lower, self.upper)
+    }
+}
+
+/// Checks the bound params against the fit's shape (`c` coefficient sets of `n`
+/// features) and lays them out; `None` when no bound is set.
+fn scaled_bounds_layout(
+    p: &LogisticRegressionParams,
+    c: usize,
+    n: usize,
+    multinomial: bool,
+) -> Result<Option<BoundsLayout>> {
+    if !p.has_bounds() {
+        return Ok(None);
+    }
+    let stage = LogisticRegressionParams::STAGE;
+    let kind = if multinomial {
+        format!("multinomial regression with {c} classes")
+    } else {
+        "binomial regression".to_string()
+    };
+    let dim = c * n + if p.fit_intercept { c } else { 0 };
+    let mut lower = vec![f64::NEG_INFINITY; dim];
+    let mut upper = vec![f64::INFINITY; dim];
+    for (name, m, out) in [
+        (
+            "lowerBoundsOnCoefficients",
+            &p.lower_bounds_on_coefficients,
+            &mut lower,
+        ),
+        (
+            "upperBoundsOnCoefficients",
+            &p.upper_bounds_on_coefficients,
+            &mut upper,
+        ),
+    ] {
+        let Some(m) = m else { continue };
+        if m.num_rows != c || m.num_cols != n || m.values.len() != c * n {
+            return Err(Error::param(
+                stage,
+                name,
+                format!("a {c}x{n} matrix for {kind} on {n} features"),
+                format!("a {}x{} matrix", m.num_rows, m.num_cols),
+            ));
+        }
+        for k in 0..c {
+            for j in 0..n {
+                out[j * c + k] = m.values[k * n + j];
+            }
+        }
+    }
+    for (name, v, out) in [
+        (
+            "lowerBoundsOnIntercepts",
+            &p.lower_bounds_on_intercepts,
+            &mut lower,
+        ),
+        (
+            "upperBoundsOnIntercepts",
+            &p.upper_bounds_on_intercepts,
+            &mut upper,
+        ),
+    ] {
+        let Some(v) = v else { continue };
+        let v = v.to_dense();
+        if v.len() != c {
+            return Err(Error::param(
+                stage,
+                name,
+                format!("{c} value(s) for {kind}"),
+                format!("{} values", v.len()),
+            ));
+        }
+        out[c * n..].copy_from_slice(&v);
+    }
+    let ordered = |i: usize| matches!(lower[i].partial_cmp(&upper[i]), Some(o) if o.is_le());
+    if let Some(i) = (0..dim).find(|&i| !ordered(i)) {
+        let what = if i < c * n {
+            format!("coefficient bounds of class {} feature {}", i % c, i / c)
+        } else {
+            format!("intercept bounds of class {}", i - c * n)
+        };
+        let param = if i < c * n {
+            "lowerBoundsOnCoefficients/upperBoundsOnCoefficients"
+        } else {
+            "lowerBoundsOnIntercepts/upperBoundsOnIntercepts"
+        };
+        return Err(Error::param(
+            stage,
+            param,
+            "lower bounds <= upper bounds everywhere (and no NaN)",
+            format!("{what}: [{}, {}]", lower[i], upper[i]),
+        ));
+    }
+    Ok(Some(BoundsLayout { lower, upper, c, n }))
 }
 
 /// Validates and summarises rows `r0..r0+len` of one partition.

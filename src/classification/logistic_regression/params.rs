@@ -4,6 +4,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, Result};
 use crate::param::{check_at_least, check_in_range, Params};
+use crate::persist::{Matrix, Vector};
 
 /// Spark's `family`: which model to fit.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -85,6 +86,19 @@ pub struct LogisticRegressionParams {
     pub thresholds: Option<Vec<f64>>,
     /// `auto`, `binomial` or `multinomial`. Default `auto`.
     pub family: Family,
+    /// Lower bounds on the coefficients, in the original feature space: a 1 × F matrix for
+    /// binomial, K × F for multinomial; `-inf` entries leave a coefficient unbounded below.
+    /// Setting any bound switches the optimiser to L-BFGS-B, which needs
+    /// `elasticNetParam = 0`. Default `None`.
+    pub lower_bounds_on_coefficients: Option<Matrix>,
+    /// Upper bounds on the coefficients, shaped as `lowerBoundsOnCoefficients`. Default
+    /// `None`.
+    pub upper_bounds_on_coefficients: Option<Matrix>,
+    /// Lower bounds on the intercepts: 1 value for binomial, K for multinomial; needs
+    /// `fitIntercept`. Default `None`.
+    pub lower_bounds_on_intercepts: Option<Vector>,
+    /// Upper bounds on the intercepts, shaped as `lowerBoundsOnIntercepts`. Default `None`.
+    pub upper_bounds_on_intercepts: Option<Vector>,
     /// Spark's `treeAggregate` depth (>= 2); kept for file parity, no effect here.
     pub aggregation_depth: usize,
     /// Spark's block size for stacking rows; kept for file parity, no effect here.
@@ -110,6 +124,10 @@ impl Default for LogisticRegressionParams {
             threshold: 0.5,
             thresholds: None,
             family: Family::Auto,
+            lower_bounds_on_coefficients: None,
+            upper_bounds_on_coefficients: None,
+            lower_bounds_on_intercepts: None,
+            upper_bounds_on_intercepts: None,
             aggregation_depth: 2,
             max_block_size_in_mb: 0.0,
         }
@@ -120,6 +138,14 @@ impl LogisticRegressionParams {
     /// The weight column, if one is set and non-empty.
     pub fn weight_col(&self) -> Option<&str> {
         self.weight_col.as_deref().filter(|s| !s.is_empty())
+    }
+
+    /// Whether any bound is set (Spark's `usingBoundConstrainedOptimization`).
+    pub fn has_bounds(&self) -> bool {
+        self.lower_bounds_on_coefficients.is_some()
+            || self.upper_bounds_on_coefficients.is_some()
+            || self.lower_bounds_on_intercepts.is_some()
+            || self.upper_bounds_on_intercepts.is_some()
     }
 
     /// The effective binary threshold: from `thresholds` `[t0, t1]` when set
@@ -159,6 +185,46 @@ impl Params for LogisticRegressionParams {
                     "a non-empty list of values >= 0 with at most one 0",
                     format!("{ts:?}"),
                 ));
+            }
+        }
+        if self.has_bounds() && self.elastic_net_param != 0.0 {
+            return Err(Error::param(
+                s,
+                "elasticNetParam",
+                "0 when bounds are set (bound-constrained fitting supports L2 regularisation only)",
+                self.elastic_net_param,
+            ));
+        }
+        if !self.fit_intercept
+            && (self.lower_bounds_on_intercepts.is_some()
+                || self.upper_bounds_on_intercepts.is_some())
+        {
+            return Err(Error::param(
+                s,
+                "lowerBoundsOnIntercepts/upperBoundsOnIntercepts",
+                "unset when fitIntercept is false (there is no intercept to bound)",
+                "bounds on intercepts",
+            ));
+        }
+        for (name, m) in [
+            (
+                "lowerBoundsOnCoefficients",
+                &self.lower_bounds_on_coefficients,
+            ),
+            (
+                "upperBoundsOnCoefficients",
+                &self.upper_bounds_on_coefficients,
+            ),
+        ] {
+            if let Some(m) = m {
+                if m.num_rows.checked_mul(m.num_cols) != Some(m.values.len()) {
+                    return Err(Error::param(
+                        s,
+                        name,
+                        format!("a {}x{} matrix with as many values", m.num_rows, m.num_cols),
+                        format!("{} values", m.values.len()),
+                    ));
+                }
             }
         }
         for (name, col) in [
