@@ -1,5 +1,6 @@
 //! PySpark loads a PipelineModel that mlpipe saved (VectorAssembler -> StandardScaler ->
-//! LogisticRegression) and predicts what mlpipe predicted, to 1e-9.
+//! LogisticRegression with bounds, so Spark parses mlpipe's Matrix and Vector param JSON)
+//! and predicts what mlpipe predicted, to 1e-9.
 //!
 //! Runs when `MLPIPE_PYSPARK` names a Python with pyspark 4.x and numpy (CI's `.ci/run`
 //! sets it up); then any failure to run is a test failure. Without the variable the test
@@ -12,7 +13,7 @@ use std::fmt::Write as _;
 use common::*;
 use mlpipe::classification::LogisticRegression;
 use mlpipe::feature::{StandardScaler, VectorAssembler};
-use mlpipe::persist::{save, SaveMode};
+use mlpipe::persist::{save, Matrix, SaveMode};
 use mlpipe::prelude::*;
 
 #[test]
@@ -39,7 +40,11 @@ fn pyspark_loads_an_mlpipe_pipeline_model() {
         .with_estimator(
             LogisticRegression::new()
                 .with_label_col("churn")
-                .with_reg_param(0.01),
+                .with_reg_param(0.01)
+                // 0.5 binds one coefficient (the free fit has 0.512); ±5 does not bind.
+                .with_upper_bounds_on_coefficients(Matrix::new(1, 20, vec![0.5; 20]).unwrap())
+                .with_lower_bounds_on_intercepts(&[-5.0])
+                .with_upper_bounds_on_intercepts(&[5.0]),
         )
         .fit(&read("train_rows.csv"))
         .unwrap();
