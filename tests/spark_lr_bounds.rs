@@ -258,3 +258,67 @@ fn bounds_hold_and_bind() {
         "a constrained optimum cannot beat the free one: {b} vs {f}"
     );
 }
+
+/// Three rows, all label 1, features [1,2], [2,1], [3,5] (one partition).
+fn single_class_frame() -> DataFrame {
+    use arrow::array::{ArrayRef, Float64Array, RecordBatch};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("label", DataType::Float64, false),
+        mlpipe::frame::vector::vector_field("features", 2, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(Float64Array::from(vec![1.0; 3])) as ArrayRef,
+            Arc::new(
+                mlpipe::frame::vector::vector_array(vec![1.0, 2.0, 2.0, 1.0, 3.0, 5.0], 2, None)
+                    .unwrap(),
+            ) as ArrayRef,
+        ],
+    )
+    .unwrap();
+    DataFrame::from_batches(vec![batch]).unwrap()
+}
+
+#[test]
+fn single_class_with_bounds_matches_spark() {
+    // Expected values from PySpark 4.3.0 on the same three rows:
+    //   LogisticRegression(lowerBoundsOnCoefficients=DenseMatrix(1,2,[0,0])).fit(df)
+    //     -> coefficients [0, 0], intercept inf, objectiveHistory [0.0]
+    //   LogisticRegression(upperBoundsOnIntercepts=Vectors.dense([3.0])).fit(df)
+    //     -> coefficients [4.431947741596568, 1.5871407765656518], intercept 3.0,
+    //        14 iterations, final objective 8.733587421930906e-06
+    let df = single_class_frame();
+    let m = LogisticRegression::new()
+        .with_lower_bounds_on_coefficients(Matrix::new(1, 2, vec![0.0, 0.0]).unwrap())
+        .fit(&df)
+        .unwrap();
+    assert_eq!(m.coefficient_matrix(), &[0.0, 0.0]);
+    assert_eq!(m.intercept().unwrap(), f64::INFINITY);
+    assert_eq!(m.summary().unwrap().objective_history, vec![0.0]);
+
+    let m = LogisticRegression::new()
+        .with_upper_bounds_on_intercepts(&[3.0])
+        .fit(&df)
+        .unwrap();
+    assert_close_all(
+        "coefficients",
+        m.coefficient_matrix(),
+        &[4.431947741596568, 1.5871407765656518],
+    );
+    assert_eq!(
+        m.intercept().unwrap(),
+        3.0,
+        "the intercept sits on its bound"
+    );
+    let s = m.summary().unwrap();
+    assert_eq!(s.total_iterations, 14, "{:?}", s.objective_history);
+    assert!(close(
+        *s.objective_history.last().unwrap(),
+        8.733587421930906e-06,
+        1e-7,
+        0.0
+    ));
+}
