@@ -186,9 +186,7 @@ fn main() -> mlpipe::Result<()> {
     let mut pass_times = Vec::new();
     for _ in 0..31 {
         let t = Instant::now();
-        std::hint::black_box(mlpipe::optim::DiffFunction::calculate(
-            &mut loss, &point,
-        )?);
+        std::hint::black_box(mlpipe::optim::DiffFunction::calculate(&mut loss, &point)?);
         pass_times.push(t.elapsed().as_secs_f64());
     }
     let pass = median(&mut pass_times);

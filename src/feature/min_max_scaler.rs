@@ -1,8 +1,6 @@
 //! [`MinMaxScaler`] and [`MaxAbsScaler`] with their models.
 
-use std::sync::Arc;
-
-use arrow::array::{Array, ArrayRef};
+use arrow::array::Array;
 use arrow::datatypes::Schema;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -130,32 +128,6 @@ fn summarize(df: &DataFrame, stage: &'static str, col: &str) -> Result<FeatureSu
         });
     }
     Ok(s)
-}
-
-/// Applies `f(j, x)` to every element of a vector column, keeping nulls.
-fn map_vectors(
-    df: &DataFrame,
-    ic: &str,
-    out: arrow::datatypes::Field,
-    f: impl Fn(usize, f64) -> f64 + Sync,
-) -> Result<DataFrame> {
-    let c = df.column(ic)?;
-    let chunks = c
-        .chunks
-        .par_iter()
-        .map(|a| {
-            let arr = vector::as_vector(a.as_ref())?;
-            let n = arr.value_length() as usize;
-            let vals = vector::dense_values(arr)?;
-            let mapped: Vec<f64> = vals
-                .iter()
-                .enumerate()
-                .map(|(i, x)| f(i % n.max(1), *x))
-                .collect();
-            Ok(Arc::new(vector::vector_array(mapped, n, arr.nulls().cloned())?) as ArrayRef)
-        })
-        .collect::<Result<Vec<_>>>()?;
-    df.with_column(out, chunks)
 }
 
 macro_rules! scaler_common {
@@ -331,14 +303,16 @@ impl Transformer for MinMaxScalerModel {
         let schema = self.transform_schema(df.schema())?;
         let (lo, hi) = (self.params.min, self.params.max);
         let field = schema.field_with_name(&self.params.output_col)?.clone();
-        map_vectors(df, &self.params.input_col, field, |j, x| {
-            let range = self.original_max[j] - self.original_min[j];
-            if x.is_nan() {
-                x
-            } else if range != 0.0 {
-                (x - self.original_min[j]) / range * (hi - lo) + lo
-            } else {
-                0.5 * (hi + lo)
+        vector::map_vectors(df, &self.params.input_col, field, |row, out| {
+            for (j, (o, &x)) in out.iter_mut().zip(row).enumerate() {
+                let range = self.original_max[j] - self.original_min[j];
+                *o = if x.is_nan() {
+                    x
+                } else if range != 0.0 {
+                    (x - self.original_min[j]) / range * (hi - lo) + lo
+                } else {
+                    0.5 * (hi + lo)
+                };
             }
         })
     }
@@ -459,7 +433,11 @@ impl Transformer for MaxAbsScalerModel {
             .iter()
             .map(|m| if *m != 0.0 { 1.0 / m } else { 0.0 })
             .collect();
-        map_vectors(df, &self.params.input_col, field, |j, x| x * scale[j])
+        vector::map_vectors(df, &self.params.input_col, field, |row, out| {
+            for ((o, x), k) in out.iter_mut().zip(row).zip(&scale) {
+                *o = x * k;
+            }
+        })
     }
     fn clone_box(&self) -> Box<dyn Transformer> {
         Box::new(self.clone())

@@ -1,8 +1,6 @@
 //! [`StandardScaler`] and [`StandardScalerModel`]: standardise a vector column.
 
-use std::sync::Arc;
-
-use arrow::array::{Array, ArrayRef};
+use arrow::array::Array;
 use arrow::datatypes::Schema;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -322,26 +320,11 @@ impl Transformer for StandardScalerModel {
         } else {
             vec![1.0; n]
         };
-        let col = df.column(&self.params.input_col)?;
-        let chunks = col
-            .chunks
-            .par_iter()
-            .map(|c| {
-                let arr = vector::as_vector(c.as_ref())?;
-                let vals = vector::dense_values(arr)?;
-                let mut out = Vec::with_capacity(vals.len());
-                for row in vals
-                    .chunks_exact(n.max(1))
-                    .take(if n == 0 { 0 } else { arr.len() })
-                {
-                    for j in 0..n {
-                        out.push((row[j] - shift[j]) * scale[j]);
-                    }
-                }
-                Ok(Arc::new(vector::vector_array(out, n, arr.nulls().cloned())?) as ArrayRef)
-            })
-            .collect::<Result<Vec<_>>>()?;
-        df.with_column(field, chunks)
+        vector::map_vectors(df, &self.params.input_col, field, |x, out| {
+            for (((o, x), s), k) in out.iter_mut().zip(x).zip(&shift).zip(&scale) {
+                *o = (x - s) * k;
+            }
+        })
     }
     fn clone_box(&self) -> Box<dyn Transformer> {
         Box::new(self.clone())

@@ -160,6 +160,38 @@ pub fn as_vector(arr: &dyn Array) -> Result<&FixedSizeListArray> {
     })
 }
 
+/// Maps every row of the vector column `input` through `f(row, out_row)` (which must set
+/// every value of `out_row`) into a new vector column `out` of the same size (nulls kept),
+/// partition by partition, writing each output in parallel row blocks into
+/// huge-page-backed memory (see `buffer`). `f` sees whole rows, so its inner loop
+/// vectorises.
+pub(crate) fn map_vectors(
+    df: &super::DataFrame,
+    input: &str,
+    out: Field,
+    f: impl Fn(&[f64], &mut [f64]) + Sync,
+) -> Result<super::DataFrame> {
+    use rayon::prelude::*;
+    let c = df.column(input)?;
+    let chunks = c
+        .chunks
+        .par_iter()
+        .map(|a| {
+            let arr = as_vector(a.as_ref())?;
+            let n = arr.value_length() as usize;
+            let vals = dense_values(arr)?;
+            let mapped = super::buffer::par_build(arr.len(), n, |first, block| {
+                let src = &vals[first * n..first * n + block.len()];
+                for (o, x) in block.chunks_exact_mut(n).zip(src.chunks_exact(n)) {
+                    f(x, o);
+                }
+            });
+            Ok(Arc::new(vector_array(mapped, n, arr.nulls().cloned())?) as arrow::array::ArrayRef)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    df.with_column(out, chunks)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

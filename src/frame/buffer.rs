@@ -1,0 +1,117 @@
+//! Fresh output buffers written at memory speed.
+//!
+//! A transform that writes a new 160 MB column spends most of its time in first-touch page
+//! faults, not in writing: 40,000 faults of 4 KB each, every one a trip into the kernel to
+//! zero a page. On Linux, [`par_build`] asks for transparent huge pages on the buffer
+//! (`madvise(MADV_HUGEPAGE)`, which works whether the system's THP mode is `always` or
+//! `madvise`): 2 MB pages, 512 times fewer faults. It then writes the buffer in parallel
+//! row blocks, so a partition's output is written by every thread. On 1M × 20 doubles this
+//! takes StandardScaler's transform from about 35 ms to 12–20 ms on a 2-core machine (one
+//! read of the input takes 4–5 ms). What remains is mostly the kernel zeroing the fresh
+//! pages, which no user-space code can skip.
+//!
+//! Huge pages can cost a stall when the kernel has to compact memory to find one; set
+//! `MLPIPE_NO_HUGE_PAGES=1` to keep ordinary pages.
+
+use std::mem::MaybeUninit;
+
+use rayon::prelude::*;
+
+/// Values per parallel task: 512 KB of output.
+const TASK_VALUES: usize = 1 << 16;
+
+/// Values per scratch block, small enough to stay in L1 between `fill` and the copy out.
+const SCRATCH_VALUES: usize = 2048;
+
+/// Buffers smaller than this are not worth a huge page.
+const HUGE_PAGE: usize = 2 << 20;
+
+/// Asks the kernel to back the whole 2 MB pages inside `v`'s spare capacity with huge
+/// pages. Advice only: nothing changes if the kernel declines.
+fn advise_huge_pages(v: &mut Vec<f64>) {
+    #[cfg(target_os = "linux")]
+    {
+        let spare = v.spare_capacity_mut();
+        let start = spare.as_mut_ptr() as usize;
+        let end = start + std::mem::size_of_val(spare);
+        let first = (start + HUGE_PAGE - 1) & !(HUGE_PAGE - 1);
+        let last = end & !(HUGE_PAGE - 1);
+        if last > first {
+            // SAFETY: [first, last) lies inside the allocation `v` owns, and MADV_HUGEPAGE
+            // only changes how untouched pages of it will be backed, never their contents.
+            unsafe {
+                libc::madvise(
+                    first as *mut libc::c_void,
+                    last - first,
+                    libc::MADV_HUGEPAGE,
+                );
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = v;
+}
+
+/// A vector of `rows · n` values built in parallel: `fill(first_row, block)` fills `block`
+/// (whole rows, row-major, starting at row `first_row`) and must set every value of it.
+///
+/// Each block is filled in a small zeroed scratch buffer that stays in L1 and then copied
+/// out, so the output is never exposed uninitialised.
+pub(crate) fn par_build(
+    rows: usize,
+    n: usize,
+    fill: impl Fn(usize, &mut [f64]) + Sync,
+) -> Vec<f64> {
+    let len = rows * n;
+    if len == 0 {
+        return Vec::new();
+    }
+    let mut out: Vec<f64> = Vec::with_capacity(len);
+    if len * 8 >= 2 * HUGE_PAGE && std::env::var_os("MLPIPE_NO_HUGE_PAGES").is_none() {
+        advise_huge_pages(&mut out);
+    }
+    let block_rows = (SCRATCH_VALUES / n).max(1);
+    let task_rows = (TASK_VALUES / n).max(block_rows) / block_rows * block_rows;
+    out.spare_capacity_mut()[..len]
+        .par_chunks_mut(task_rows * n)
+        .enumerate()
+        .for_each_init(
+            || vec![0.0; block_rows * n],
+            |scratch, (t, dst)| {
+                for (b, dst) in dst.chunks_mut(block_rows * n).enumerate() {
+                    let s = &mut scratch[..dst.len()];
+                    fill(t * task_rows + b * block_rows, s);
+                    for (d, v) in dst.iter_mut().zip(s.iter()) {
+                        *d = MaybeUninit::new(*v);
+                    }
+                }
+            },
+        );
+    // SAFETY: the chunks above cover `out[..len]` exactly, and every element of every
+    // chunk was written from the (initialised) scratch block of the same length.
+    unsafe { out.set_len(len) };
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_every_row_in_order() {
+        for (rows, n) in [(0, 3), (1, 1), (5, 3), (100_000, 7), (70_001, 20)] {
+            let v = par_build(rows, n, |first, block| {
+                for (r, row) in block.chunks_mut(n).enumerate() {
+                    for (j, x) in row.iter_mut().enumerate() {
+                        *x = ((first + r) * n + j) as f64;
+                    }
+                }
+            });
+            assert_eq!(v.len(), rows * n);
+            assert!(
+                v.iter().enumerate().all(|(i, x)| *x == i as f64),
+                "{rows}x{n}"
+            );
+        }
+    }
+}
