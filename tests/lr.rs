@@ -64,6 +64,14 @@ fn one_and_two_threads_give_bit_identical_models() {
             .with_label_col("churn")
             .with_reg_param(0.1)
             .with_elastic_net_param(0.5),
+        // L-BFGS-B: every coefficient <= 0.01, intercept >= -3.
+        LogisticRegression::new()
+            .with_label_col("churn")
+            .with_reg_param(0.01)
+            .with_upper_bounds_on_coefficients(
+                mlpipe::persist::Matrix::new(1, 20, vec![0.01; 20]).unwrap(),
+            )
+            .with_lower_bounds_on_intercepts(&[-3.0]),
     ] {
         let a = fit_with_threads(1, &lr, &df);
         let b = fit_with_threads(2, &lr, &df);
