@@ -9,16 +9,6 @@ use mlpipe::classification::{Family, LogisticRegression, LogisticRegressionModel
 use mlpipe::feature::{StandardScaler, VectorAssembler};
 use mlpipe::prelude::*;
 
-fn assert_coefs(name: &str, got: &[f64], want: &[f64]) {
-    assert_eq!(got.len(), want.len(), "{name}: length");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!(
-            close(*g, *w, 1e-4, 1e-6),
-            "{name}[{i}]: mlpipe {g} vs Spark {w}"
-        );
-    }
-}
-
 /// Compares rawPrediction, probability and prediction with a Spark prediction CSV, row by
 /// row (both in customer_id order).
 fn assert_predictions(out: &DataFrame, csv: &str, k: usize) {

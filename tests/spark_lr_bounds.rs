@@ -51,16 +51,6 @@ fn load_model(dir: &str) -> LogisticRegressionModel {
         .clone()
 }
 
-fn assert_close_all(name: &str, got: &[f64], want: &[f64]) {
-    assert_eq!(got.len(), want.len(), "{name}: length");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!(
-            close(*g, *w, 1e-4, 1e-6),
-            "{name}[{i}]: mlpipe {g} vs Spark {w}"
-        );
-    }
-}
-
 /// Refits `name` with the params Spark saved and compares with Spark's fit.
 fn refit_matches_spark(name: &str) {
     let j = case_json(name);
@@ -85,8 +75,8 @@ fn refit_matches_spark(name: &str) {
     let ours = LogisticRegression::from_params("lr", params)
         .fit(&training_frame())
         .unwrap();
-    assert_close_all("coefficientMatrix", ours.coefficient_matrix(), &want_coef);
-    assert_close_all(
+    assert_coefs("coefficientMatrix", ours.coefficient_matrix(), &want_coef);
+    assert_coefs(
         "interceptVector",
         ours.intercept_vector(),
         &floats(&j["interceptVector"]),
@@ -303,7 +293,7 @@ fn single_class_with_bounds_matches_spark() {
         .with_upper_bounds_on_intercepts(&[3.0])
         .fit(&df)
         .unwrap();
-    assert_close_all(
+    assert_coefs(
         "coefficients",
         m.coefficient_matrix(),
         &[4.431947741596568, 1.5871407765656518],

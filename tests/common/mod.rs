@@ -119,3 +119,15 @@ pub fn with_contract_label(df: &DataFrame) -> DataFrame {
     )
     .unwrap()
 }
+
+/// Spark's fixture tolerance for fitted coefficients: each within 1e-4 relative or 1e-6
+/// absolute.
+pub fn assert_coefs(name: &str, got: &[f64], want: &[f64]) {
+    assert_eq!(got.len(), want.len(), "{name}: length");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            close(*g, *w, 1e-4, 1e-6),
+            "{name}[{i}]: mlpipe {g} vs Spark {w}"
+        );
+    }
+}
