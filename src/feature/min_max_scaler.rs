@@ -303,18 +303,28 @@ impl Transformer for MinMaxScalerModel {
         let schema = self.transform_schema(df.schema())?;
         let (lo, hi) = (self.params.min, self.params.max);
         let field = schema.field_with_name(&self.params.output_col)?.clone();
-        vector::map_vectors(df, &self.params.input_col, field, |row, out| {
-            for (j, (o, &x)) in out.iter_mut().zip(row).enumerate() {
-                let range = self.original_max[j] - self.original_min[j];
-                *o = if x.is_nan() {
-                    x
-                } else if range != 0.0 {
-                    (x - self.original_min[j]) / range * (hi - lo) + lo
-                } else {
-                    0.5 * (hi + lo)
-                };
-            }
-        })
+        // SAFETY: rows have that many values (map_vectors checks), as do the model's
+        // per-feature vectors, so the zip writes every output value.
+        unsafe {
+            vector::map_vectors(
+                df,
+                &self.params.input_col,
+                self.original_min.len(),
+                field,
+                |row, out| {
+                    for (j, (o, &x)) in out.iter_mut().zip(row).enumerate() {
+                        let range = self.original_max[j] - self.original_min[j];
+                        o.write(if x.is_nan() {
+                            x
+                        } else if range != 0.0 {
+                            (x - self.original_min[j]) / range * (hi - lo) + lo
+                        } else {
+                            0.5 * (hi + lo)
+                        });
+                    }
+                },
+            )
+        }
     }
     fn clone_box(&self) -> Box<dyn Transformer> {
         Box::new(self.clone())
@@ -433,11 +443,21 @@ impl Transformer for MaxAbsScalerModel {
             .iter()
             .map(|m| if *m != 0.0 { 1.0 / m } else { 0.0 })
             .collect();
-        vector::map_vectors(df, &self.params.input_col, field, |row, out| {
-            for ((o, x), k) in out.iter_mut().zip(row).zip(&scale) {
-                *o = x * k;
-            }
-        })
+        // SAFETY: rows have that many values (map_vectors checks), as do the model's
+        // per-feature vectors, so the zip writes every output value.
+        unsafe {
+            vector::map_vectors(
+                df,
+                &self.params.input_col,
+                scale.len(),
+                field,
+                |row, out| {
+                    for ((o, x), k) in out.iter_mut().zip(row).zip(&scale) {
+                        o.write(x * k);
+                    }
+                },
+            )
+        }
     }
     fn clone_box(&self) -> Box<dyn Transformer> {
         Box::new(self.clone())

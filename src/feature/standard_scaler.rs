@@ -320,11 +320,15 @@ impl Transformer for StandardScalerModel {
         } else {
             vec![1.0; n]
         };
-        vector::map_vectors(df, &self.params.input_col, field, |x, out| {
-            for (((o, x), s), k) in out.iter_mut().zip(x).zip(&shift).zip(&scale) {
-                *o = (x - s) * k;
-            }
-        })
+        // SAFETY: rows have n values (map_vectors checks), as do the model's
+        // per-feature vectors, so the zip writes every output value.
+        unsafe {
+            vector::map_vectors(df, &self.params.input_col, n, field, |x, out| {
+                for (((o, x), s), k) in out.iter_mut().zip(x).zip(&shift).zip(&scale) {
+                    o.write((x - s) * k);
+                }
+            })
+        }
     }
     fn clone_box(&self) -> Box<dyn Transformer> {
         Box::new(self.clone())

@@ -20,9 +20,6 @@ use rayon::prelude::*;
 /// Values per parallel task: 512 KB of output.
 const TASK_VALUES: usize = 1 << 16;
 
-/// Values per scratch block, small enough to stay in L1 between `fill` and the copy out.
-const SCRATCH_VALUES: usize = 2048;
-
 /// Buffers smaller than this are not worth a huge page.
 const HUGE_PAGE: usize = 2 << 20;
 
@@ -52,15 +49,17 @@ fn advise_huge_pages(v: &mut Vec<f64>) {
     let _ = v;
 }
 
-/// A vector of `rows · n` values built in parallel: `fill(first_row, block)` fills `block`
-/// (whole rows, row-major, starting at row `first_row`) and must set every value of it.
+/// A vector of `rows · n` values built in parallel: `fill(first_row, block)` writes every
+/// value of `block` (whole rows, row-major, starting at row `first_row`) with
+/// `MaybeUninit::write`.
 ///
-/// Each block is filled in a small zeroed scratch buffer that stays in L1 and then copied
-/// out, so the output is never exposed uninitialised.
-pub(crate) fn par_build(
+/// # Safety
+/// `fill` must write every element of each block it is given; the result is assumed
+/// initialised.
+pub(crate) unsafe fn par_build(
     rows: usize,
     n: usize,
-    fill: impl Fn(usize, &mut [f64]) + Sync,
+    fill: impl Fn(usize, &mut [MaybeUninit<f64>]) + Sync,
 ) -> Vec<f64> {
     let len = rows * n;
     if len == 0 {
@@ -70,25 +69,13 @@ pub(crate) fn par_build(
     if len * 8 >= 2 * HUGE_PAGE && std::env::var_os("MLPIPE_NO_HUGE_PAGES").is_none() {
         advise_huge_pages(&mut out);
     }
-    let block_rows = (SCRATCH_VALUES / n).max(1);
-    let task_rows = (TASK_VALUES / n).max(block_rows) / block_rows * block_rows;
+    let task_rows = (TASK_VALUES / n).max(1);
     out.spare_capacity_mut()[..len]
         .par_chunks_mut(task_rows * n)
         .enumerate()
-        .for_each_init(
-            || vec![0.0; block_rows * n],
-            |scratch, (t, dst)| {
-                for (b, dst) in dst.chunks_mut(block_rows * n).enumerate() {
-                    let s = &mut scratch[..dst.len()];
-                    fill(t * task_rows + b * block_rows, s);
-                    for (d, v) in dst.iter_mut().zip(s.iter()) {
-                        *d = MaybeUninit::new(*v);
-                    }
-                }
-            },
-        );
-    // SAFETY: the chunks above cover `out[..len]` exactly, and every element of every
-    // chunk was written from the (initialised) scratch block of the same length.
+        .for_each(|(t, dst)| fill(t * task_rows, dst));
+    // SAFETY: the chunks above cover `out[..len]` exactly, and the caller promises that
+    // `fill` wrote every element of each.
     unsafe { out.set_len(len) };
     out
 }
@@ -100,13 +87,16 @@ mod tests {
     #[test]
     fn builds_every_row_in_order() {
         for (rows, n) in [(0, 3), (1, 1), (5, 3), (100_000, 7), (70_001, 20)] {
-            let v = par_build(rows, n, |first, block| {
-                for (r, row) in block.chunks_mut(n).enumerate() {
-                    for (j, x) in row.iter_mut().enumerate() {
-                        *x = ((first + r) * n + j) as f64;
+            // SAFETY: the closure writes every element of its block.
+            let v = unsafe {
+                par_build(rows, n, |first, block| {
+                    for (r, row) in block.chunks_mut(n).enumerate() {
+                        for (j, x) in row.iter_mut().enumerate() {
+                            x.write(((first + r) * n + j) as f64);
+                        }
                     }
-                }
-            });
+                })
+            };
             assert_eq!(v.len(), rows * n);
             assert!(
                 v.iter().enumerate().all(|(i, x)| *x == i as f64),

@@ -160,16 +160,20 @@ pub fn as_vector(arr: &dyn Array) -> Result<&FixedSizeListArray> {
     })
 }
 
-/// Maps every row of the vector column `input` through `f(row, out_row)` (which must set
-/// every value of `out_row`) into a new vector column `out` of the same size (nulls kept),
-/// partition by partition, writing each output in parallel row blocks into
-/// huge-page-backed memory (see `buffer`). `f` sees whole rows, so its inner loop
-/// vectorises.
-pub(crate) fn map_vectors(
+/// Maps every row of the vector column `input` through `f(row, out_row)` into a new
+/// vector column `out` of the same size (nulls kept), partition by partition, writing each
+/// output straight into fresh huge-page-backed memory in parallel row blocks (see
+/// `buffer`). `f` sees whole rows, so its inner loop vectorises.
+///
+/// # Safety
+/// `f` must write every value of `out_row`. Both `row` and `out_row` have `size` values:
+/// a partition whose vectors have another size is an error before `f` sees it.
+pub(crate) unsafe fn map_vectors(
     df: &super::DataFrame,
     input: &str,
+    size: usize,
     out: Field,
-    f: impl Fn(&[f64], &mut [f64]) + Sync,
+    f: impl Fn(&[f64], &mut [std::mem::MaybeUninit<f64>]) + Sync,
 ) -> Result<super::DataFrame> {
     use rayon::prelude::*;
     let c = df.column(input)?;
@@ -179,13 +183,22 @@ pub(crate) fn map_vectors(
         .map(|a| {
             let arr = as_vector(a.as_ref())?;
             let n = arr.value_length() as usize;
+            if n != size {
+                return Err(Error::Internal(format!(
+                    "vectors of column `{input}` have {n} values where {size} were checked"
+                )));
+            }
             let vals = dense_values(arr)?;
-            let mapped = super::buffer::par_build(arr.len(), n, |first, block| {
-                let src = &vals[first * n..first * n + block.len()];
-                for (o, x) in block.chunks_exact_mut(n).zip(src.chunks_exact(n)) {
-                    f(x, o);
-                }
-            });
+            // SAFETY: `block` holds whole rows of `n` values, as does `src`, and `f` sets
+            // every value of each output row (this function's contract).
+            let mapped = unsafe {
+                super::buffer::par_build(arr.len(), n, |first, block| {
+                    let src = &vals[first * n..first * n + block.len()];
+                    for (o, x) in block.chunks_exact_mut(n).zip(src.chunks_exact(n)) {
+                        f(x, o);
+                    }
+                })
+            };
             Ok(Arc::new(vector_array(mapped, n, arr.nulls().cloned())?) as arrow::array::ArrayRef)
         })
         .collect::<Result<Vec<_>>>()?;
