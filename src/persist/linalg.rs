@@ -528,3 +528,56 @@ impl<'de> Deserialize<'de> for Matrix {
         .map_err(serde::de::Error::custom)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bound params as PySpark 4.3.0 wrote them for
+    /// `LogisticRegression(lowerBoundsOnCoefficients=DenseMatrix(1, 3, [-inf, 0, 1]),
+    /// upperBoundsOnCoefficients=SparseMatrix(1, 3, [0, 1, 1, 2], [0, 0], [2, 3]),
+    /// upperBoundsOnIntercepts=Vectors.sparse(1, [0], [inf]))` saved with `write().save`.
+    const SPARK_PARAMS: &str = r#"{"lowerBoundsOnCoefficients":{"class":"matrix","type":1,"numRows":1,"numCols":3,"values":["-Infinity",0.0,1.0],"isTransposed":false},"upperBoundsOnCoefficients":{"class":"matrix","type":0,"numRows":1,"numCols":3,"colPtrs":[0,1,1,2],"rowIndices":[0,0],"values":[2.0,3.0],"isTransposed":false},"upperBoundsOnIntercepts":{"type":0,"size":1,"indices":[0],"values":["Infinity"]}}"#;
+
+    #[test]
+    fn reads_sparks_matrix_and_vector_param_json() {
+        let v: serde_json::Value = serde_json::from_str(SPARK_PARAMS).unwrap();
+        let lower: Matrix = serde_json::from_value(v["lowerBoundsOnCoefficients"].clone()).unwrap();
+        assert_eq!(lower.values, vec![f64::NEG_INFINITY, 0.0, 1.0]);
+        let upper: Matrix = serde_json::from_value(v["upperBoundsOnCoefficients"].clone()).unwrap();
+        assert_eq!((upper.num_rows, upper.num_cols), (1, 3));
+        assert_eq!(upper.values, vec![2.0, 0.0, 3.0]);
+        let b: Vector = serde_json::from_value(v["upperBoundsOnIntercepts"].clone()).unwrap();
+        assert_eq!(b.to_dense(), vec![f64::INFINITY]);
+        // Written back densely, in Spark's spelling.
+        assert_eq!(
+            serde_json::to_value(&lower).unwrap(),
+            v["lowerBoundsOnCoefficients"]
+        );
+        assert_eq!(
+            serde_json::to_value(&b).unwrap(),
+            v["upperBoundsOnIntercepts"]
+        );
+    }
+
+    #[test]
+    fn a_2x2_matrix_reads_in_every_layout() {
+        // [[1, 2], [0, 4]] dense column-major, dense row-major, CSC and CSR.
+        let want = vec![1.0, 2.0, 0.0, 4.0];
+        for j in [
+            r#"{"type":1,"numRows":2,"numCols":2,"values":[1,0,2,4],"isTransposed":false}"#,
+            r#"{"type":1,"numRows":2,"numCols":2,"values":[1,2,0,4],"isTransposed":true}"#,
+            r#"{"type":0,"numRows":2,"numCols":2,"colPtrs":[0,1,3],"rowIndices":[0,0,1],"values":[1,2,4],"isTransposed":false}"#,
+            r#"{"type":0,"numRows":2,"numCols":2,"colPtrs":[0,2,3],"rowIndices":[0,1,1],"values":[1,2,4],"isTransposed":true}"#,
+        ] {
+            let m: Matrix = serde_json::from_str(j).unwrap();
+            assert_eq!(m.values, want, "{j}");
+        }
+        let err = serde_json::from_str::<Matrix>(
+            r#"{"type":1,"numRows":2,"numCols":2,"values":[1],"isTransposed":false}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("dense 2x2 matrix with 1 values"), "{err}");
+    }
+}
