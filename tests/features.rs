@@ -582,6 +582,47 @@ fn bucketizer_like_spark() {
         m.params_json()["splitsArray"],
         serde_json::json!([["-Inf", 0.0, "Inf"], [-1.0, 0.5, 1.0]])
     );
+
+    // Spark's output metadata: an ordinal nominal attribute with one "a, b" label per
+    // bucket (split values spelled as Java's Double.toString), which OneHotEncoder reads
+    // for the category count even when the data fill only one bucket.
+    let field = out.schema().field_with_name("b2").unwrap().clone();
+    let attr: serde_json::Value = serde_json::from_str(&field.metadata()["ml_attr"]).unwrap();
+    assert_eq!(
+        attr,
+        serde_json::json!({"type": "nominal", "ord": true, "vals": ["-1.0, 0.5", "0.5, 1.0"]})
+    );
+    let b1 = out.schema().field_with_name("b1").unwrap();
+    assert!(b1.metadata()["ml_attr"].contains(r#""vals":["-Infinity, 0.0","0.0, Infinity"]"#));
+    // PySpark 4.3.0 gives this column the metadata
+    // {"ml_attr": {"ord": true, "vals": ["-Infinity, 0.0", "0.0, 10.0", "10.0, 1.0E7",
+    //  "1.0E7, Infinity"], "type": "nominal"}}
+    let low = frame(vec![("x", floats_arr(&[Some(-5.0), Some(-7.0)]))]);
+    let bucketed = Bucketizer::new()
+        .with_input_col("x")
+        .with_output_col("b")
+        .with_splits(&[f64::NEG_INFINITY, 0.0, 10.0, 1e7, f64::INFINITY])
+        .transform(&low)
+        .unwrap();
+    let attr: serde_json::Value = serde_json::from_str(
+        &bucketed.schema().field_with_name("b").unwrap().metadata()["ml_attr"],
+    )
+    .unwrap();
+    assert_eq!(
+        attr,
+        serde_json::json!({"ord": true, "type": "nominal",
+            "vals": ["-Infinity, 0.0", "0.0, 10.0", "10.0, 1.0E7", "1.0E7, Infinity"]})
+    );
+    let ohe = OneHotEncoder::new()
+        .with_input_col("b")
+        .with_output_col("v")
+        .fit(&bucketed)
+        .unwrap();
+    assert_eq!(
+        ohe.category_sizes(),
+        &[4],
+        "four buckets, from the metadata (the data fill only one)"
+    );
 }
 
 #[test]

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::columns::column_pairs;
 use crate::error::{Error, Result};
-use crate::frame::{schema, DataFrame};
+use crate::frame::{schema, vector, DataFrame};
 use crate::param::{random_uid, spark_doubles, spark_doubles2, HandleInvalid, Params};
 use crate::pipeline::{stage_params, Model, Stage, Transformer};
 
@@ -198,15 +198,52 @@ impl Stage for Bucketizer {
     stage_params!();
     fn transform_schema(&self, input: &Schema) -> Result<Schema> {
         let mut out = input.clone();
-        for (ic, oc, _) in self.params.plan()? {
+        for (ic, oc, splits) in self.params.plan()? {
             schema::require_numeric(input, BucketizerParams::STAGE, &ic)?;
-            out = schema::append_field(
-                &out,
-                BucketizerParams::STAGE,
-                Field::new(oc, DataType::Float64, true),
-            )?;
+            // Spark's ordinal nominal attribute: one "a, b" label per bucket (and, as in
+            // Spark 4.3's output, no "name").
+            let vals: Vec<String> = splits
+                .windows(2)
+                .map(|w| format!("{}, {}", java_double_string(w[0]), java_double_string(w[1])))
+                .collect();
+            let mut field = Field::new(&oc, DataType::Float64, true);
+            field.metadata_mut().insert(
+                vector::ML_ATTR.to_string(),
+                serde_json::json!({"type": "nominal", "ord": true, "vals": vals}).to_string(),
+            );
+            out = schema::append_field(&out, BucketizerParams::STAGE, field)?;
         }
         Ok(out)
+    }
+}
+
+/// Java's `Double.toString`, as Spark spells split values in the bucket labels: `"0.0"`,
+/// `"1.5"`, `"1.0E7"`, `"1.0E-4"`, `"-Infinity"`. (Java 17's algorithm can print a longer
+/// digit string than the shortest round-trip one for rare values; this prints the
+/// shortest.)
+fn java_double_string(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    let a = x.abs();
+    if a == 0.0 || (1e-3..1e7).contains(&a) {
+        let s = format!("{x}");
+        if s.contains('.') {
+            s
+        } else {
+            s + ".0"
+        }
+    } else {
+        let s = format!("{x:e}");
+        let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
+        if mantissa.contains('.') {
+            format!("{mantissa}E{exp}")
+        } else {
+            format!("{mantissa}.0E{exp}")
+        }
     }
 }
 
@@ -281,5 +318,29 @@ impl Transformer for Bucketizer {
 impl Model for Bucketizer {
     fn clone_model(&self) -> Box<dyn Model> {
         Box::new(self.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::java_double_string;
+
+    #[test]
+    fn doubles_are_spelled_as_java_does() {
+        for (x, want) in [
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (1.0, "1.0"),
+            (-2.5, "-2.5"),
+            (0.001, "0.001"),
+            (1234567.0, "1234567.0"),
+            (1e7, "1.0E7"),
+            (1.5e-4, "1.5E-4"),
+            (-3.25e20, "-3.25E20"),
+            (f64::INFINITY, "Infinity"),
+            (f64::NEG_INFINITY, "-Infinity"),
+        ] {
+            assert_eq!(java_double_string(x), want, "{x}");
+        }
     }
 }
