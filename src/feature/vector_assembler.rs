@@ -8,7 +8,7 @@ use arrow::datatypes::{DataType, Float64Type, Schema};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::frame::{schema, vector, DataFrame};
+use crate::frame::{buffer, schema, vector, DataFrame};
 use crate::param::{check_non_empty, random_uid, HandleInvalid, Params};
 use crate::pipeline::{stage_params, Stage, Transformer};
 
@@ -186,61 +186,125 @@ impl VectorAssembler {
         let stage = VectorAssemblerParams::STAGE;
         let rows = batch.num_rows();
         let keep = self.params.handle_invalid == HandleInvalid::Keep;
-        let invalid = |c: usize, row: usize, what: &str| {
-            Error::InvalidValue {
-            stage,
-            column: self.params.input_cols[c].clone(),
-            partition: part,
-            row,
-            what: what.to_string(),
-            hint: "set handleInvalid to \"skip\" to drop such rows or \"keep\" to assemble them as NaN".into(),
-        }
-        };
-        let mut out = vec![0.0f64; rows * n];
-        let mut off = 0;
-        for (c, &(i, kind)) in cols.iter().enumerate() {
-            let col = batch.column(i);
-            match kind {
-                Input::Scalar => {
-                    let casted = cast(col, &DataType::Float64)?;
-                    let vals = casted.as_primitive::<Float64Type>();
-                    let has_nulls = vals.null_count() > 0;
-                    for (r, &v) in vals.values().iter().enumerate() {
-                        let v = if has_nulls && vals.is_null(r) {
-                            if !keep {
-                                return Err(invalid(c, r, "null value"));
-                            }
-                            f64::NAN
-                        } else {
-                            if v.is_nan() && !keep {
-                                return Err(invalid(c, r, "NaN"));
-                            }
-                            v
-                        };
-                        out[r * n + off] = v;
-                    }
-                    off += 1;
-                }
-                Input::Vector(size) => {
-                    let list = vector::as_vector(col.as_ref())?;
-                    let vals = vector::dense_values(list)?;
-                    for r in 0..rows {
-                        let dst = &mut out[r * n + off..r * n + off + size];
-                        if list.is_null(r) {
-                            if !keep {
-                                return Err(invalid(c, r, "null vector"));
-                            }
-                            dst.fill(f64::NAN);
-                        } else {
-                            dst.copy_from_slice(&vals[r * size..(r + 1) * size]);
+        // Every input as f64 values (a scalar column cast once) and its nulls.
+        let casted: Vec<ArrayRef> = cols
+            .iter()
+            .map(|&(i, kind)| match kind {
+                Input::Scalar => Ok(cast(batch.column(i), &DataType::Float64)?),
+                Input::Vector(_) => Ok(batch.column(i).clone()),
+            })
+            .collect::<Result<_>>()?;
+        let sources: Vec<Source<'_>> = cols
+            .iter()
+            .zip(&casted)
+            .map(|(&(_, kind), a)| {
+                Ok(match kind {
+                    Input::Scalar => Source {
+                        values: a.as_primitive::<Float64Type>().values(),
+                        size: 1,
+                        nulls: a.logical_nulls(),
+                    },
+                    Input::Vector(size) => {
+                        let list = vector::as_vector(a.as_ref())?;
+                        Source {
+                            values: vector::dense_values(list)?,
+                            size,
+                            nulls: list.logical_nulls(),
                         }
                     }
-                    off += size;
+                })
+            })
+            .collect::<Result<_>>()?;
+        if sources.iter().map(|s| s.size).sum::<usize>() != n {
+            return Err(Error::Internal(format!(
+                "{stage}: input sizes do not add up to {n}"
+            )));
+        }
+        // Invalid values are noted while assembling; the first one (in column, then row
+        // order) is found afterwards, on that rare path only.
+        let invalid = std::sync::atomic::AtomicBool::new(false);
+        let fill = |first: usize, block: &mut [std::mem::MaybeUninit<f64>]| {
+            let len = block.len() / n.max(1);
+            let mut off = 0;
+            for s in &sources {
+                if s.size == 1 && s.nulls.is_none() {
+                    // The common case, kept tight: a scalar column without nulls.
+                    let mut nan = false;
+                    for (r, v) in s.values[first..first + len].iter().enumerate() {
+                        block[r * n + off].write(*v);
+                        nan |= v.is_nan();
+                    }
+                    if nan && !keep {
+                        invalid.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    off += 1;
+                    continue;
                 }
+                for r in 0..len {
+                    let row = first + r;
+                    let src = &s.values[row * s.size..(row + 1) * s.size];
+                    let dst = &mut block[r * n + off..r * n + off + s.size];
+                    let null = s.nulls.as_ref().is_some_and(|b| b.is_null(row));
+                    if null {
+                        for d in dst {
+                            d.write(f64::NAN);
+                        }
+                    } else {
+                        for (d, v) in dst.iter_mut().zip(src) {
+                            d.write(*v);
+                        }
+                    }
+                    if !keep && (null || (s.size == 1 && src[0].is_nan())) {
+                        invalid.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+                off += s.size;
             }
+        };
+        // SAFETY: the sources' sizes add up to n (checked above), so each row's n
+        // outputs are all written, null rows included.
+        let out = unsafe { buffer::par_build(rows, n, fill) };
+        if invalid.into_inner() {
+            return Err(self.first_invalid(part, &sources));
         }
         Ok(Arc::new(vector::vector_array(out, n, None)?))
     }
+
+    /// The first null or NaN, in column order then row order (Spark's `error` mode).
+    fn first_invalid(&self, part: usize, sources: &[Source<'_>]) -> Error {
+        for (c, s) in sources.iter().enumerate() {
+            let rows = s.values.len() / s.size.max(1);
+            for row in 0..rows {
+                let what = if s.nulls.as_ref().is_some_and(|b| b.is_null(row)) {
+                    if s.size == 1 {
+                        "null value"
+                    } else {
+                        "null vector"
+                    }
+                } else if s.size == 1 && s.values[row].is_nan() {
+                    "NaN"
+                } else {
+                    continue;
+                };
+                return Error::InvalidValue {
+                    stage: VectorAssemblerParams::STAGE,
+                    column: self.params.input_cols[c].clone(),
+                    partition: part,
+                    row,
+                    what: what.to_string(),
+                    hint: "set handleInvalid to \"skip\" to drop such rows or \"keep\" to assemble them as NaN".into(),
+                };
+            }
+        }
+        Error::Internal("VectorAssembler: an invalid value was noted but not found".into())
+    }
+}
+
+/// One input of an assembly: its values as f64 (`size` per row), and its nulls.
+struct Source<'a> {
+    values: &'a [f64],
+    size: usize,
+    nulls: Option<arrow::buffer::NullBuffer>,
 }
 
 impl Stage for VectorAssembler {
@@ -413,5 +477,65 @@ mod tests {
     fn is_send_sync() {
         fn has_autotraits<T: Send + Sync + Sized + Unpin>() {}
         has_autotraits::<VectorAssembler>();
+    }
+
+    /// 50,000 rows in two partitions (more than one parallel task each), a scalar column,
+    /// a vector column with null rows and a scalar column with nulls: every assembled value
+    /// lands where it belongs, and the first invalid value is the one reported.
+    #[test]
+    fn large_partitions_assemble_in_place() {
+        let per = 25_000usize;
+        let part = |p: usize| {
+            let base = p * per;
+            let a = Float64Array::from_iter_values((0..per).map(|r| (base + r) as f64));
+            let v: Vec<f64> = (0..per)
+                .flat_map(|r| [(base + r) as f64 + 0.25, (base + r) as f64 + 0.5])
+                .collect();
+            let nulls = arrow::buffer::NullBuffer::from(
+                (0..per).map(|r| r % 1000 != 7).collect::<Vec<bool>>(),
+            );
+            let v = vector::vector_array(v, 2, Some(nulls)).unwrap();
+            let c = Float64Array::from_iter(
+                (0..per).map(|r| (r % 500 != 3).then_some(-((base + r) as f64))),
+            );
+            RecordBatch::try_from_iter([
+                ("a", Arc::new(a) as ArrayRef),
+                ("v", Arc::new(v) as ArrayRef),
+                ("c", Arc::new(c) as ArrayRef),
+            ])
+            .unwrap()
+        };
+        let df = DataFrame::from_batches(vec![part(0), part(1)]).unwrap();
+        let va = VectorAssembler::new()
+            .with_input_cols(&["a", "v", "c"])
+            .with_output_col("f");
+        let out = va
+            .clone()
+            .with_handle_invalid(HandleInvalid::Keep)
+            .transform(&df)
+            .unwrap();
+        let got = rows(&out, "f");
+        assert_eq!(got.len(), 2 * per);
+        for (i, row) in got.iter().enumerate() {
+            let x = i as f64;
+            let r = i % per;
+            let v = if r % 1000 == 7 {
+                [f64::NAN, f64::NAN]
+            } else {
+                [x + 0.25, x + 0.5]
+            };
+            let c = if r % 500 == 3 { f64::NAN } else { -x };
+            let want = [x, v[0], v[1], c];
+            let same = row
+                .iter()
+                .zip(want)
+                .all(|(g, w)| g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()));
+            assert!(same, "row {i}: {row:?} vs {want:?}");
+        }
+        let err = va.transform(&df).unwrap_err().to_string();
+        assert!(
+            err.starts_with("VectorAssembler: null vector in column `v` (partition 0, row 7)"),
+            "{err}"
+        );
     }
 }

@@ -18,7 +18,7 @@
 //! assert_eq!((df.num_rows(), df.num_partitions()), (3, 2));
 //! ```
 
-mod buffer;
+pub(crate) mod buffer;
 mod io;
 pub mod schema;
 mod show;
