@@ -175,7 +175,24 @@ fn invalid_bounds_are_refused_with_the_param_named() {
     );
     assert_eq!(
         err,
-        "LogisticRegression: parameter `lowerBoundsOnIntercepts/upperBoundsOnIntercepts` must be lower bounds <= upper bounds everywhere (and no NaN), got intercept bounds of class 0: [1, 0]"
+        "LogisticRegression: parameter `lowerBoundsOnIntercepts/upperBoundsOnIntercepts` must be lower bounds <= upper bounds everywhere, with no NaN, no +inf lower and no -inf upper bound, got intercept bounds of class 0: [1, 0]"
+    );
+
+    let err = fit_err(
+        LogisticRegression::new()
+            .with_label_col("churn")
+            .with_lower_bounds_on_coefficients(
+                Matrix::new(1, 20, {
+                    let mut v = vec![0.0; 20];
+                    v[3] = f64::INFINITY;
+                    v
+                })
+                .unwrap(),
+            ),
+    );
+    assert!(
+        err.ends_with("got coefficient bounds of class 0 feature 3: [inf, inf]"),
+        "{err}"
     );
 
     let err = fit_err(

@@ -725,7 +725,11 @@ fn scaled_bounds_layout(
         }
         out[c * n..].copy_from_slice(&v);
     }
-    let ordered = |i: usize| matches!(lower[i].partial_cmp(&upper[i]), Some(o) if o.is_le());
+    let ordered = |i: usize| {
+        matches!(lower[i].partial_cmp(&upper[i]), Some(o) if o.is_le())
+            && lower[i] != f64::INFINITY
+            && upper[i] != f64::NEG_INFINITY
+    };
     if let Some(i) = (0..dim).find(|&i| !ordered(i)) {
         let what = if i < c * n {
             format!("coefficient bounds of class {} feature {}", i % c, i / c)
@@ -740,7 +744,7 @@ fn scaled_bounds_layout(
         return Err(Error::param(
             stage,
             param,
-            "lower bounds <= upper bounds everywhere (and no NaN)",
+            "lower bounds <= upper bounds everywhere, with no NaN, no +inf lower and no -inf upper bound",
             format!("{what}: [{}, {}]", lower[i], upper[i]),
         ));
     }
