@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
 use common::*;
+use mlpipe::classification::LogisticRegression;
 use mlpipe::feature::*;
 use mlpipe::prelude::*;
 use mlpipe::testing::{check_estimator, check_transformer};
@@ -677,4 +678,53 @@ fn inconsistent_models_are_errors_not_panics() {
         err.to_string(),
         "ImputerModel: parameter `surrogates` must be 2 values, one per input column, got 1"
     );
+}
+
+#[test]
+fn fitted_string_indexer_skips_a_missing_input_like_spark() {
+    // Spark's StringIndexerModel skips (with a warning) an input column that is absent, so
+    // a pipeline that indexes its label scores data that has no label.
+    let train = frame(vec![
+        (
+            "x",
+            floats_arr(&[Some(1.0), Some(2.0), Some(3.0), Some(4.0)]),
+        ),
+        (
+            "y",
+            strings(&[Some("no"), Some("yes"), Some("no"), Some("yes")]),
+        ),
+    ]);
+    let model = Pipeline::new()
+        .with_estimator(
+            StringIndexer::new()
+                .with_input_col("y")
+                .with_output_col("label"),
+        )
+        .with_transformer(
+            VectorAssembler::new()
+                .with_input_cols(&["x"])
+                .with_output_col("features"),
+        )
+        .with_estimator(LogisticRegression::new())
+        .fit(&train)
+        .unwrap();
+    let unlabelled = frame(vec![("x", floats_arr(&[Some(0.5), Some(3.5)]))]);
+    let out = model.transform(&unlabelled).unwrap();
+    assert!(out.schema().field_with_name("label").is_err());
+    assert_eq!(out.column("prediction").unwrap().len(), 2);
+
+    // Multi-column: only the present column is indexed.
+    let m = StringIndexer::new()
+        .with_input_cols(&["y", "z"])
+        .with_output_cols(&["yi", "zi"])
+        .fit(&frame(vec![
+            ("y", strings(&[Some("a"), Some("b"), Some("a")])),
+            ("z", strings(&[Some("c"), Some("c"), Some("d")])),
+        ]))
+        .unwrap();
+    let out = m
+        .transform(&frame(vec![("z", strings(&[Some("d"), Some("c")]))]))
+        .unwrap();
+    assert_eq!(col(&out, "zi"), vec![Some(1.0), Some(0.0)]);
+    assert!(out.schema().field_with_name("yi").is_err());
 }

@@ -71,8 +71,9 @@ impl Params for StringIndexerParams {
 /// are broken alphabetically. The output is a Float64 column whose field metadata holds
 /// the labels (Spark's nominal attribute).
 ///
-/// Unlike Spark, whose model skips a missing input column with a warning, the model
-/// reports a missing column as an error, like every other stage.
+/// As in Spark, the fitted model skips an input column that is missing (with a `tracing`
+/// warning), so a pipeline that indexes its label scores unlabelled data; fitting needs
+/// every input column.
 ///
 /// # Examples
 /// ```
@@ -315,6 +316,7 @@ impl StringIndexerModel {
         part: usize,
         b: &RecordBatch,
         pairs: &[(String, String)],
+        labels: &[&[String]],
         maps: &[AHashMap<&str, f64>],
     ) -> Result<(Vec<ArrayRef>, Option<BooleanArray>)> {
         let stage = "StringIndexerModel";
@@ -324,7 +326,7 @@ impl StringIndexerModel {
         for (i, (ic, _)) in pairs.iter().enumerate() {
             let arr = schema::batch_column(b, ic)?;
             let s = as_strings(arr)?;
-            let unknown = self.labels[i].len() as f64;
+            let unknown = labels[i].len() as f64;
             let mut out = Vec::with_capacity(s.len());
             for (r, kept) in keep.iter_mut().enumerate() {
                 let idx = if s.is_null(r) {
@@ -364,18 +366,14 @@ impl StringIndexerModel {
     }
 }
 
-impl Stage for StringIndexerModel {
-    fn kind(&self) -> &'static str {
-        "StringIndexerModel"
-    }
-    stage_params!();
-    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
-        let s = indexer_schema(
-            &self.params,
-            input,
-            Some(&self.labels),
-            "StringIndexerModel",
-        )?;
+/// `(input, output)` column pairs and the labels of each.
+type PresentPairs<'a> = (Vec<(String, String)>, Vec<&'a [String]>);
+
+impl StringIndexerModel {
+    /// The `(input, output)` pairs whose input column `input` holds, with their labels.
+    /// As Spark does, a fitted indexer skips (with a warning) an input column that is
+    /// missing, so a pipeline that indexes its label still scores unlabelled data.
+    fn present_pairs(&self, input: &Schema) -> Result<PresentPairs<'_>> {
         let pairs = column_pairs(
             "StringIndexerModel",
             &self.params.input_col,
@@ -390,22 +388,54 @@ impl Stage for StringIndexerModel {
                 pairs.len()
             )));
         }
-        Ok(s)
+        let mut kept = Vec::new();
+        let mut labels = Vec::new();
+        for (pair, l) in pairs.into_iter().zip(&self.labels) {
+            if input.field_with_name(&pair.0).is_ok() {
+                kept.push(pair);
+                labels.push(l.as_slice());
+            } else {
+                tracing::warn!(
+                    column = %pair.0,
+                    "StringIndexerModel: input column does not exist; skipping it (as Spark does)"
+                );
+            }
+        }
+        Ok((kept, labels))
+    }
+}
+
+impl Stage for StringIndexerModel {
+    fn kind(&self) -> &'static str {
+        "StringIndexerModel"
+    }
+    stage_params!();
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        let (pairs, labels) = self.present_pairs(input)?;
+        if pairs.is_empty() {
+            return Ok(input.clone());
+        }
+        let (ics, ocs): (Vec<String>, Vec<String>) = pairs.into_iter().unzip();
+        let params = StringIndexerParams {
+            input_col: None,
+            input_cols: Some(ics),
+            output_col: None,
+            output_cols: Some(ocs),
+            ..self.params.clone()
+        };
+        let labels: Vec<Vec<String>> = labels.iter().map(|l| l.to_vec()).collect();
+        indexer_schema(&params, input, Some(&labels), "StringIndexerModel")
     }
 }
 
 impl Transformer for StringIndexerModel {
     fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
         let out_schema = Arc::new(self.transform_schema(df.schema())?);
-        let pairs = column_pairs(
-            "StringIndexerModel",
-            &self.params.input_col,
-            &self.params.input_cols,
-            &self.params.output_col,
-            &self.params.output_cols,
-        )?;
-        let maps: Vec<AHashMap<&str, f64>> = self
-            .labels
+        let (pairs, labels) = self.present_pairs(df.schema())?;
+        if pairs.is_empty() {
+            return Ok(df.clone());
+        }
+        let maps: Vec<AHashMap<&str, f64>> = labels
             .iter()
             .map(|l| {
                 l.iter()
@@ -415,7 +445,7 @@ impl Transformer for StringIndexerModel {
             })
             .collect();
         let parts = df.map_partitions(|pi, b| {
-            let (outs, mask) = self.index_batch(pi, b, &pairs, &maps)?;
+            let (outs, mask) = self.index_batch(pi, b, &pairs, &labels, &maps)?;
             let mut cols = b.columns().to_vec();
             cols.extend(outs);
             let batch = crate::frame::new_batch(out_schema.clone(), cols, b.num_rows())?;
