@@ -336,3 +336,29 @@ fn inconsistent_models_and_huge_labels_are_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn the_first_bad_row_is_reported_whatever_the_scheduling() {
+    // Bad labels in both partitions; partitions run in parallel, but the error is always
+    // the first one in partition order.
+    let labels = [0.0, 1.0, 0.0, 2.5, 1.0, 0.0, 1.0, 0.0, 7.5, 1.0];
+    let df = small(&labels, &[1.0; 10]).repartition(2).unwrap();
+    let first = df.partitions()[0].num_rows();
+    assert!(
+        first > 3 && first < 8,
+        "rows 3 and 8 in different partitions"
+    );
+    for _ in 0..20 {
+        let err = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap()
+            .install(|| LogisticRegression::new().fit(&df).unwrap_err());
+        assert!(
+            err.to_string().starts_with(
+                "LogisticRegression: label 2.5 in column `label` (partition 0, row 3)"
+            ),
+            "{err}"
+        );
+    }
+}

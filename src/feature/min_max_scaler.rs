@@ -119,7 +119,8 @@ fn summarize(df: &DataFrame, stage: &'static str, col: &str) -> Result<FeatureSu
             });
             Ok(FeatureSummary::from_block(vals, n, mask.as_deref()))
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect::<Vec<_>>();
+    let parts = crate::frame::in_order(parts)?;
     let s = FeatureSummary::merge_all(n, &parts);
     if s.count == 0 {
         return Err(Error::EmptyInput {

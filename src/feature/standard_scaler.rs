@@ -222,7 +222,8 @@ impl Estimator for StandardScaler {
                     None,
                 ))
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<Vec<_>>();
+        let parts = crate::frame::in_order(parts)?;
         let summary = FeatureSummary::merge_all(n, &parts);
         if summary.count == 0 {
             return Err(Error::EmptyInput {

@@ -247,7 +247,8 @@ impl Estimator for StringIndexer {
                     }
                     Ok(m)
                 })
-                .collect::<Result<Vec<_>>>()?;
+                .collect::<Vec<_>>();
+            let counts = crate::frame::in_order(counts)?;
             let mut total: AHashMap<String, u64> = AHashMap::new();
             for m in counts {
                 for (k, v) in m {

@@ -301,7 +301,8 @@ impl DataFrame {
                     _ => arrow::compute::concat_batches(&schema, &batches)?,
                 })
             })
-            .collect::<Result<Vec<RecordBatch>>>()?;
+            .collect::<Vec<_>>();
+        let partitions: Vec<RecordBatch> = crate::frame::in_order(partitions)?;
         let df = DataFrame::try_new(schema, partitions)?;
         match options.partitions {
             Some(n) => df.repartition(n),

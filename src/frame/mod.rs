@@ -269,17 +269,20 @@ impl DataFrame {
     /// Runs `f` on every partition in parallel and returns the results in partition order.
     ///
     /// `f` receives the partition index and the partition. The order of the results never
-    /// depends on the thread count, which is what makes merged summaries deterministic.
+    /// depends on the thread count, which is what makes merged summaries deterministic; nor
+    /// does the error: when partitions fail, the first failing partition's error is returned.
     pub fn map_partitions<T, F>(&self, f: F) -> Result<Vec<T>>
     where
         T: Send,
         F: Fn(usize, &RecordBatch) -> Result<T> + Sync + Send,
     {
-        self.partitions
-            .par_iter()
-            .enumerate()
-            .map(|(i, p)| f(i, p))
-            .collect()
+        in_order(
+            self.partitions
+                .par_iter()
+                .enumerate()
+                .map(|(i, p)| f(i, p))
+                .collect(),
+        )
     }
 
     /// A `DataFrame` with the same schema and new partitions.
@@ -289,6 +292,13 @@ impl DataFrame {
             partitions,
         }
     }
+}
+
+/// The results of a parallel map, in order, or the first error in that order: the same
+/// error whatever the thread count or scheduling (rayon's short-circuiting `collect` into a
+/// `Result` returns whichever failure it meets first).
+pub(crate) fn in_order<T>(results: Vec<Result<T>>) -> Result<Vec<T>> {
+    results.into_iter().collect()
 }
 
 /// A batch from columns, valid also when it has no columns.

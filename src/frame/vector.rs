@@ -201,7 +201,8 @@ pub(crate) unsafe fn map_vectors(
             };
             Ok(Arc::new(vector_array(mapped, n, arr.nulls().cloned())?) as arrow::array::ArrayRef)
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect::<Vec<_>>();
+    let chunks = crate::frame::in_order(chunks)?;
     df.with_column(out, chunks)
 }
 

@@ -338,7 +338,8 @@ impl Estimator for LogisticRegression {
         let stats = spans
             .par_iter()
             .map(|&(pi, r0, len)| block_stats(&parts[pi], pi, r0, len, n, p))
-            .collect::<Result<Vec<BlockStats>>>()?;
+            .collect::<Vec<_>>();
+        let stats = crate::frame::in_order(stats)?;
         let mut summary = FeatureSummary::empty(n);
         // Label weights per class, kept sparse per block so a stray huge label cannot
         // make every block allocate; merged in block order.
