@@ -1,13 +1,21 @@
 //! Fuzzes the metadata parser and the model-data decoder: the input's first byte picks
 //! the Spark fixture to mutate; the rest replaces its metadata line, or (if the second
 //! byte is odd) its Parquet data file. Loading must return Ok or Err, never panic.
+//! Seeds: `fuzz/seed.sh` writes each fixture's metadata and data, prefixed with the two
+//! selector bytes, into `fuzz/corpus/load_model`.
 #![no_main]
 
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
 
-const FIXTURES: [&str; 3] = ["spark_lr_elasticnet", "spark_lr_multinomial", "spark_pipeline_lr/stages/1_StandardScaler_debcbc505293"];
+const FIXTURES: [&str; 5] = [
+    "spark/spark_lr_elasticnet",
+    "spark/spark_lr_multinomial",
+    "spark/spark_pipeline_lr/stages/1_StandardScaler_debcbc505293",
+    "spark_bounds/binomial_box",
+    "spark_bounds/multinomial_upper",
+];
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -38,7 +46,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let fixture = FIXTURES[data[0] as usize % FIXTURES.len()];
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/spark").join(fixture);
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(fixture);
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("m");
     copy_dir(&src, &model);
