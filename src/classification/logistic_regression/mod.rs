@@ -774,6 +774,19 @@ fn block_stats(
     let feat_hint = "feature values must be finite; impute them (Imputer) or drop such rows (VectorAssembler with handleInvalid=skip)";
     let labels = &part.labels;
     let values = vector::dense_values(&part.features)?;
+    // One vectorised sweep tells whether the block holds a non-finite feature (x·0 is NaN
+    // exactly for ±inf and NaN); only then is the first such row looked for.
+    let block = &values[r0 * n..(r0 + len) * n];
+    let poisoned = block.iter().map(|v| v * 0.0).sum::<f64>().is_nan();
+    let first_bad_feature = if poisoned {
+        (r0..r0 + len).find(|&r| values[r * n..(r + 1) * n].iter().any(|v| !v.is_finite()))
+    } else {
+        None
+    };
+    // Small class indices count in a dense array (a map update per row would dominate
+    // the pass); any others in the map. Both add each class's weights in row order.
+    const DENSE_CLASSES: usize = 64;
+    let mut dense = [0.0f64; DENSE_CLASSES];
     let mut histogram = std::collections::BTreeMap::new();
     for r in r0..r0 + len {
         if labels.is_null(r) {
@@ -809,21 +822,32 @@ fn block_stats(
         if part.features.is_null(r) {
             return Err(bad(&p.features_col, r, "null vector".into(), feat_hint));
         }
-        if let Some(v) = values[r * n..(r + 1) * n].iter().find(|v| !v.is_finite()) {
-            return Err(bad(
-                &p.features_col,
-                r,
-                format!("feature value {v}"),
-                feat_hint,
-            ));
+        if first_bad_feature == Some(r) {
+            if let Some(v) = values[r * n..(r + 1) * n].iter().find(|v| !v.is_finite()) {
+                return Err(bad(
+                    &p.features_col,
+                    r,
+                    format!("feature value {v}"),
+                    feat_hint,
+                ));
+            }
         }
         if w > 0.0 {
             let k = y as usize;
-            *histogram.entry(k).or_insert(0.0) += w;
+            if k < DENSE_CLASSES {
+                dense[k] += w;
+            } else {
+                *histogram.entry(k).or_insert(0.0) += w;
+            }
+        }
+    }
+    for (k, w) in dense.iter().enumerate() {
+        if *w > 0.0 {
+            histogram.insert(k, *w);
         }
     }
     let summary = FeatureSummary::from_block(
-        &values[r0 * n..(r0 + len) * n],
+        block,
         n,
         part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]),
     );
