@@ -12,6 +12,22 @@
 //! assert_eq!(s.std(), vec![2f64.sqrt(), 200f64.sqrt()]); // sample std (n - 1)
 //! ```
 
+/// Calls `f` with each group of four consecutive rows of a row-major block, then with
+/// each remaining row alone.
+fn by_four_rows<'a>(values: &'a [f64], n: usize, mut f: impl FnMut(&[&'a [f64]])) {
+    let quads = values.chunks_exact(4 * n);
+    let rest = quads.remainder();
+    for q in quads {
+        let (a, q) = q.split_at(n);
+        let (b, q) = q.split_at(n);
+        let (c, d) = q.split_at(n);
+        f(&[a, b, c, d]);
+    }
+    for row in rest.chunks_exact(n) {
+        f(&[row]);
+    }
+}
+
 /// Weighted per-feature moments of a set of rows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FeatureSummary {
@@ -68,30 +84,31 @@ impl FeatureSummary {
             return s;
         }
         let values = &values[..rows * n];
-        // `b < a` comparisons skip NaN exactly as f64::min / f64::max do, and vectorise.
-        let lo = |a: f64, b: f64| if b < a { b } else { a };
-        let hi = |a: f64, b: f64| if b > a { b } else { a };
+        // `x < acc` comparisons skip NaN exactly as f64::min / f64::max do (and as Spark's
+        // summarizer does), and vectorise. The accumulator comes first, so it never
+        // becomes NaN.
+        let lo = |acc: f64, x: f64| if x < acc { x } else { acc };
+        let hi = |acc: f64, x: f64| if x > acc { x } else { acc };
         let mut sum = vec![0.0; n];
         let (min, max) = (&mut s.min, &mut s.max);
-        let quads = values.chunks_exact(4 * n);
-        let rest = quads.remainder();
-        for q in quads {
-            let (a, q) = q.split_at(n);
-            let (b, q) = q.split_at(n);
-            let (c, d) = q.split_at(n);
-            for j in 0..n {
-                sum[j] += (a[j] + b[j]) + (c[j] + d[j]);
-                min[j] = lo(lo(min[j], a[j]), lo(lo(b[j], c[j]), d[j]));
-                max[j] = hi(hi(max[j], a[j]), hi(hi(b[j], c[j]), d[j]));
+        by_four_rows(values, n, |rows| match *rows {
+            [a, b, c, d] => {
+                for j in 0..n {
+                    sum[j] += (a[j] + b[j]) + (c[j] + d[j]);
+                    min[j] = lo(lo(lo(lo(min[j], a[j]), b[j]), c[j]), d[j]);
+                    max[j] = hi(hi(hi(hi(max[j], a[j]), b[j]), c[j]), d[j]);
+                }
             }
-        }
-        for row in rest.chunks_exact(n) {
-            for j in 0..n {
-                sum[j] += row[j];
-                min[j] = lo(min[j], row[j]);
-                max[j] = hi(max[j], row[j]);
+            _ => {
+                for row in rows {
+                    for j in 0..n {
+                        sum[j] += row[j];
+                        min[j] = lo(min[j], row[j]);
+                        max[j] = hi(max[j], row[j]);
+                    }
+                }
             }
-        }
+        });
         let w = rows as f64;
         s.count = rows as u64;
         s.weight_sum = w;
@@ -99,26 +116,22 @@ impl FeatureSummary {
         for j in 0..n {
             s.mean[j] = sum[j] / w;
         }
-        let mean = &s.mean;
-        let m2 = &mut s.m2;
-        let quads = values.chunks_exact(4 * n);
-        let rest = quads.remainder();
-        for q in quads {
-            let (a, q) = q.split_at(n);
-            let (b, q) = q.split_at(n);
-            let (c, d) = q.split_at(n);
-            for j in 0..n {
-                let (da, db) = (a[j] - mean[j], b[j] - mean[j]);
-                let (dc, dd) = (c[j] - mean[j], d[j] - mean[j]);
-                m2[j] += (da * da + db * db) + (dc * dc + dd * dd);
+        let (mean, m2) = (&s.mean, &mut s.m2);
+        let sq = |x: f64, j: usize| (x - mean[j]) * (x - mean[j]);
+        by_four_rows(values, n, |rows| match *rows {
+            [a, b, c, d] => {
+                for j in 0..n {
+                    m2[j] += (sq(a[j], j) + sq(b[j], j)) + (sq(c[j], j) + sq(d[j], j));
+                }
             }
-        }
-        for row in rest.chunks_exact(n) {
-            for j in 0..n {
-                let d = row[j] - mean[j];
-                m2[j] += d * d;
+            _ => {
+                for row in rows {
+                    for j in 0..n {
+                        m2[j] += sq(row[j], j);
+                    }
+                }
             }
-        }
+        });
         s
     }
 
@@ -234,10 +247,25 @@ mod tests {
     fn unit_weight_fast_path_agrees_with_the_weighted_one() {
         for rows in [1usize, 3, 4, 7, 1001] {
             let n = 5;
-            let v: Vec<f64> = (0..rows * n)
+            let mut v: Vec<f64> = (0..rows * n)
                 .map(|i| ((i * 7919) % 101) as f64 * 0.37 - 11.0)
                 .collect();
             let fast = FeatureSummary::from_block(&v, n, None);
+            // NaN is skipped by min and max, wherever it sits in a group of four rows.
+            if rows >= 4 {
+                for r in [1, 2] {
+                    v[r * n] = f64::NAN;
+                }
+                v[3 * n] = -1e9;
+                v[3 * n + 1] = 1e9;
+                let nan = FeatureSummary::from_block(&v, n, None);
+                let slow = FeatureSummary::from_block(&v, n, Some(&vec![1.0; rows]));
+                assert_eq!((nan.min[0], nan.max[1]), (-1e9, 1e9));
+                assert_eq!((nan.min.clone(), nan.max.clone()), (slow.min, slow.max));
+                v = (0..rows * n)
+                    .map(|i| ((i * 7919) % 101) as f64 * 0.37 - 11.0)
+                    .collect();
+            }
             let slow = FeatureSummary::from_block(&v, n, Some(&vec![1.0; rows]));
             assert_eq!(fast.count, slow.count);
             assert_eq!((fast.min.clone(), fast.max.clone()), (slow.min, slow.max));
