@@ -1,7 +1,7 @@
 //! Logistic regression with Spark's exact objective, optimiser and outputs.
 //!
 //! [`LogisticRegression`] fits binomial or multinomial models with elastic-net
-//! regularisation and instance weights (reference §2.9, §3). Training reads the feature
+//! regularisation, instance weights and optional bounds (reference §2.9, §3). Training reads the feature
 //! column's row-major blocks in place: one statistics pass (means, standard deviations,
 //! label counts, input validation), then one fused loss-and-gradient pass per optimiser
 //! evaluation, parallel over fixed-size row blocks whose sums merge in a fixed order.
@@ -32,8 +32,9 @@ use crate::stat::FeatureSummary;
 /// Spark's `LogisticRegression` estimator.
 ///
 /// Minimises the weighted mean log-loss plus `λ((1−α)/2‖β̃‖² + α‖β̃‖₁)` in the
-/// standardised space, with L-BFGS (OWL-QN when α > 0 and λ > 0), breeze's line searches
-/// and convergence test, so coefficients and iteration counts match Spark's.
+/// standardised space, with L-BFGS (OWL-QN when α > 0 and λ > 0; L-BFGS-B when bounds on
+/// the coefficients or intercepts are set), breeze's line searches and convergence test,
+/// so coefficients and iteration counts match Spark's.
 ///
 /// # Examples
 /// ```
