@@ -1,10 +1,11 @@
 //! Logistic regression with Spark's exact objective, optimiser and outputs.
 //!
 //! [`LogisticRegression`] fits binomial or multinomial models with elastic-net
-//! regularisation, instance weights and optional bounds (reference §2.9, §3). Training reads the feature
-//! column's row-major blocks in place: one statistics pass (means, standard deviations,
-//! label counts, input validation), then one fused loss-and-gradient pass per optimiser
-//! evaluation, parallel over fixed-size row blocks whose sums merge in a fixed order.
+//! regularisation, instance weights and optional bounds (reference §2.9, §3). Training
+//! reads the feature column's row-major blocks in place: one statistics pass (means,
+//! standard deviations, label counts, input validation), then one fused loss-and-gradient
+//! pass per optimiser evaluation, parallel over fixed-size row blocks whose sums merge in
+//! a fixed order.
 
 mod model;
 mod params;
