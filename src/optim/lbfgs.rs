@@ -81,10 +81,19 @@ pub struct Lbfgs {
     pub m: usize,
     /// Convergence tolerance.
     pub tol: f64,
-    /// Per-coordinate L1 weights; `Some` switches to OWL-QN.
-    pub l1: Option<Vec<f64>>,
-    /// Per-coordinate box; `Some` switches to L-BFGS-B.
-    bounds: Option<Bounds>,
+    /// L-BFGS, OWL-QN or L-BFGS-B.
+    method: Method,
+}
+
+/// Which of breeze's minimisers runs: they share the outer loop and the convergence test.
+#[derive(Clone, Debug)]
+enum Method {
+    /// Plain L-BFGS.
+    Lbfgs,
+    /// OWL-QN with per-coordinate L1 weights.
+    Owlqn(Vec<f64>),
+    /// L-BFGS-B with a per-coordinate box.
+    Lbfgsb(Bounds),
 }
 
 struct State {
@@ -130,10 +139,10 @@ impl<F: DiffFunction> Cached<'_, F> {
 }
 
 /// The optimiser's memory: the two-loop pairs (L-BFGS, OWL-QN) or breeze's compact
-/// matrices (L-BFGS-B).
-enum Memory {
+/// matrices and the box they work in (L-BFGS-B).
+enum Memory<'a> {
     TwoLoop(History),
-    Compact(CompactHistory),
+    Compact(CompactHistory, &'a Bounds),
 }
 
 /// The two-loop recursion's pairs (newest first).
@@ -219,42 +228,47 @@ impl Lbfgs {
             max_iter,
             m,
             tol,
-            l1: None,
-            bounds: None,
+            method: Method::Lbfgs,
         }
     }
 
     /// Switches to L-BFGS-B with per-coordinate bounds (±∞ where unbounded), as breeze's
     /// `LBFGSB`: strong-Wolfe line search of up to 64 steps and 64 zooms, bounded by the
     /// box, and the extra convergence test `‖P(x − ∇f) − x‖∞ < 1e-5`. The starting point
-    /// must lie in the box.
+    /// must lie in the box. Replaces OWL-QN if [`with_l1`](Self::with_l1) was called:
+    /// breeze (and Spark) bound L2-regularised fits only.
     pub fn with_bounds(mut self, lower: Vec<f64>, upper: Vec<f64>) -> Self {
-        self.bounds = Some(Bounds { lower, upper });
+        self.method = Method::Lbfgsb(Bounds { lower, upper });
         self
     }
 
-    fn new_memory(&self) -> Memory {
-        if self.bounds.is_some() {
-            Memory::Compact(CompactHistory::new(self.m))
-        } else {
-            Memory::TwoLoop(History::new(self.m))
+    fn new_memory(&self) -> Memory<'_> {
+        match &self.method {
+            Method::Lbfgsb(b) => Memory::Compact(CompactHistory::new(self.m), b),
+            _ => Memory::TwoLoop(History::new(self.m)),
+        }
+    }
+
+    fn l1(&self) -> Option<&[f64]> {
+        match &self.method {
+            Method::Owlqn(w) => Some(w),
+            _ => None,
+        }
+    }
+
+    fn bounds(&self) -> Option<&Bounds> {
+        match &self.method {
+            Method::Lbfgsb(b) => Some(b),
+            _ => None,
         }
     }
 
     /// Checks that the bounds fit `x0` and contain it.
     fn check_start(&self, x0: &[f64]) -> Result<()> {
-        let Some(b) = &self.bounds else {
+        let Some(b) = self.bounds() else {
             return Ok(());
         };
         let stage = "L-BFGS-B";
-        if self.l1.is_some() {
-            return Err(Error::param(
-                stage,
-                "bounds",
-                "no L1 weights (bounds support L2 regularisation only, as in Spark)",
-                "bounds together with L1 weights",
-            ));
-        }
         if b.lower.len() != x0.len() || b.upper.len() != x0.len() {
             return Err(Error::param(
                 stage,
@@ -276,15 +290,15 @@ impl Lbfgs {
         Ok(())
     }
 
-    /// Switches to OWL-QN with per-coordinate L1 weights.
+    /// Switches to OWL-QN with per-coordinate L1 weights (replacing bounds, if any).
     pub fn with_l1(mut self, weights: Vec<f64>) -> Self {
-        self.l1 = Some(weights);
+        self.method = Method::Owlqn(weights);
         self
     }
 
     /// OWL-QN's adjusted value and pseudo-gradient (identity for L-BFGS).
     fn adjust(&self, x: &[f64], g: &[f64], v: f64) -> (f64, Vec<f64>) {
-        let Some(l1) = &self.l1 else {
+        let Some(l1) = self.l1() else {
             return (v, g.to_vec());
         };
         let mut adj = v;
@@ -316,12 +330,13 @@ impl Lbfgs {
 
     fn take_step(&self, st: &State, dir: &[f64], t: f64) -> Vec<f64> {
         let mut stepped: Vec<f64> = st.x.iter().zip(dir).map(|(x, d)| x + d * t).collect();
-        if let Some(b) = &self.bounds {
-            b.clip(&mut stepped);
-            return stepped;
-        }
-        if self.l1.is_none() {
-            return stepped;
+        match &self.method {
+            Method::Lbfgs => return stepped,
+            Method::Lbfgsb(b) => {
+                b.clip(&mut stepped);
+                return stepped;
+            }
+            Method::Owlqn(_) => {}
         }
         // Project onto the orthant of x (or of -pseudo-gradient where x is 0).
         stepped
@@ -339,16 +354,15 @@ impl Lbfgs {
     }
 
     fn direction(&self, st: &State, mem: &Memory) -> std::result::Result<Vec<f64>, StepError> {
-        let hist = match (mem, &self.bounds) {
-            (Memory::TwoLoop(h), _) => h,
-            (Memory::Compact(h), Some(b)) => {
+        let hist = match mem {
+            Memory::TwoLoop(h) => h,
+            Memory::Compact(h, b) => {
                 return b
                     .direction(h, &st.x, &st.grad, st.iter == 0)
                     .map_err(|()| StepError::Failure)
             }
-            (Memory::Compact(_), None) => unreachable!("compact memory only with bounds"),
         };
-        if self.l1.is_none() {
+        if self.l1().is_none() {
             return hist.direction(&st.grad);
         }
         let d = hist.direction(&st.adj_grad)?;
@@ -364,14 +378,14 @@ impl Lbfgs {
         st: &State,
         dir: &[f64],
     ) -> std::result::Result<f64, StepError> {
-        if let Some(b) = &self.bounds {
+        if let Some(b) = self.bounds() {
             let (bound, init) = b.step_bound(&st.x, dir);
             let mut phi = |t: f64| -> Result<(f64, f64)> {
                 let (v, g) = f.calc(&self.take_step(st, dir, t))?;
                 Ok((v, dot(&g, dir)))
             };
             strong_wolfe(&mut phi, init, bound, 64, 64)
-        } else if self.l1.is_none() {
+        } else if self.l1().is_none() {
             let init = if st.iter == 0 { 1.0 / norm(dir) } else { 1.0 };
             let mut phi = |t: f64| -> Result<(f64, f64)> {
                 let x: Vec<f64> = st.x.iter().zip(dir).map(|(x, d)| x + d * t).collect();
@@ -459,7 +473,7 @@ impl Lbfgs {
                 let y: Vec<f64> = g.iter().zip(&st.grad).map(|(a, b)| a - b).collect();
                 match &mut hist {
                     Memory::TwoLoop(h) => h.update(s, y),
-                    Memory::Compact(h) => h.update(s, y).map_err(|()| StepError::Failure)?,
+                    Memory::Compact(h, _) => h.update(s, y).map_err(|()| StepError::Failure)?,
                 }
                 Ok(State {
                     x,
@@ -510,7 +524,7 @@ impl Lbfgs {
         init_adj: f64,
         failed: bool,
     ) -> Option<StopReason> {
-        if let Some(b) = &self.bounds {
+        if let Some(b) = self.bounds() {
             if b.projected_gradient_converged(&st.x, &st.grad) {
                 return Some(StopReason::ProjectedGradientConverged);
             }
