@@ -349,13 +349,11 @@ impl LogisticRegressionModel {
         }
     }
 
-    fn raw_to_prediction(&self, raw: &[f64], prob: &[f64]) -> f64 {
+    /// The predicted class from a row's raw and probability vectors; `raw_threshold` is
+    /// [`Self::raw_threshold`], computed once by the caller (it costs a logarithm).
+    fn raw_to_prediction(&self, raw: &[f64], prob: &[f64], raw_threshold: f64) -> f64 {
         if !self.multinomial {
-            return if raw[1] > self.raw_threshold() {
-                1.0
-            } else {
-                0.0
-            };
+            return if raw[1] > raw_threshold { 1.0 } else { 0.0 };
         }
         match &self.params.thresholds {
             Some(ts) if ts.len() == prob.len() => argmax(prob.iter().zip(ts).map(|(p, t)| {
@@ -404,7 +402,7 @@ impl LogisticRegressionModel {
         let raw = self.predict_raw(x)?;
         let mut prob = vec![0.0; raw.len()];
         self.raw_to_probability(&raw, &mut prob);
-        Ok(self.raw_to_prediction(&raw, &prob))
+        Ok(self.raw_to_prediction(&raw, &prob, self.raw_threshold()))
     }
 
     /// Length of the raw and probability vectors.
@@ -435,6 +433,7 @@ impl LogisticRegressionModel {
         let mut raw = vec![0.0; rows * k];
         let mut prob = vec![0.0; rows * k];
         let mut pred = vec![0.0; rows];
+        let threshold = self.raw_threshold();
         for r in 0..rows {
             if feats.is_null(r) {
                 return Err(Error::InvalidValue {
@@ -450,7 +449,7 @@ impl LogisticRegressionModel {
             let (rr, pp) = (&mut raw[r * k..(r + 1) * k], &mut prob[r * k..(r + 1) * k]);
             self.raw_into(x, rr);
             self.raw_to_probability(rr, pp);
-            pred[r] = self.raw_to_prediction(rr, pp);
+            pred[r] = self.raw_to_prediction(rr, pp, threshold);
         }
         let mut out: Vec<ArrayRef> = Vec::new();
         if !self.params.raw_prediction_col.is_empty() {
