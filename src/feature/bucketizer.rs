@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::columns::column_pairs;
 use crate::error::{Error, Result};
 use crate::frame::{schema, vector, DataFrame};
-use crate::param::{random_uid, spark_doubles, spark_doubles2, HandleInvalid, Params};
+use crate::param::{spark_doubles, spark_doubles2, HandleInvalid, Params};
 use crate::pipeline::{stage_params, Model, Stage, Transformer};
 
 /// Params of [`Bucketizer`]; JSON names are Spark's (±∞ written as `"-Inf"` / `"Inf"`).
@@ -144,35 +144,14 @@ pub struct Bucketizer {
     params: BucketizerParams,
 }
 
-impl Default for Bucketizer {
-    fn default() -> Self {
-        Self::new()
+super::columns::stage_basics!(Bucketizer, BucketizerParams, "bucketizer", |uid| {
+    BucketizerParams {
+        output_col: Some(format!("{uid}__output")),
+        ..Default::default()
     }
-}
+});
 
 impl Bucketizer {
-    /// Spark's uid prefix.
-    pub const UID_PREFIX: &'static str = "bucketizer";
-    /// A Bucketizer with Spark's defaults.
-    pub fn new() -> Self {
-        let uid = random_uid(Self::UID_PREFIX);
-        let params = BucketizerParams {
-            output_col: Some(format!("{uid}__output")),
-            ..Default::default()
-        };
-        Self { uid, params }
-    }
-    /// From a uid and params.
-    pub fn from_params(uid: impl Into<String>, params: BucketizerParams) -> Self {
-        Self {
-            uid: uid.into(),
-            params,
-        }
-    }
-    /// The params.
-    pub fn params(&self) -> &BucketizerParams {
-        &self.params
-    }
     super::columns::multi_column_setters!();
     /// Single-column splits.
     pub fn with_splits(mut self, s: &[f64]) -> Self {

@@ -114,3 +114,42 @@ macro_rules! multi_column_setters {
     };
 }
 pub(crate) use multi_column_setters;
+
+/// What every stage that holds just a uid and its params has: `Default`, Spark's uid
+/// prefix, `new` (Spark's defaults: the params `$params_expr` builds from the fresh uid
+/// `$uid`), `from_params` and `params`.
+macro_rules! stage_basics {
+    ($ty:ident, $params:ident, $prefix:literal, |$uid:ident| $params_expr:expr) => {
+        impl Default for $ty {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl $ty {
+            /// Spark's uid prefix.
+            pub const UID_PREFIX: &'static str = $prefix;
+
+            #[doc = concat!("A `", stringify!($ty), "` with Spark's defaults and a fresh uid.")]
+            pub fn new() -> Self {
+                let $uid = crate::param::random_uid(Self::UID_PREFIX);
+                let params = $params_expr;
+                Self { uid: $uid, params }
+            }
+
+            #[doc = concat!("A `", stringify!($ty), "` with the given uid and params.")]
+            pub fn from_params(uid: impl Into<String>, params: $params) -> Self {
+                Self {
+                    uid: uid.into(),
+                    params,
+                }
+            }
+
+            /// The params.
+            pub fn params(&self) -> &$params {
+                &self.params
+            }
+        }
+    };
+}
+pub(crate) use stage_basics;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::columns::column_pairs;
 use crate::error::{Error, Result};
 use crate::frame::{schema, DataFrame};
-use crate::param::{check_in_range, random_uid, spark_double, Params};
+use crate::param::{check_in_range, spark_double, Params};
 use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
 
 /// Spark's Imputer `strategy`.
@@ -97,34 +97,11 @@ pub struct Imputer {
     params: ImputerParams,
 }
 
-impl Default for Imputer {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+super::columns::stage_basics!(Imputer, ImputerParams, "imputer", |uid| {
+    ImputerParams::default()
+});
 
 impl Imputer {
-    /// Spark's uid prefix.
-    pub const UID_PREFIX: &'static str = "imputer";
-
-    /// An Imputer with Spark's defaults.
-    pub fn new() -> Self {
-        Self {
-            uid: random_uid(Self::UID_PREFIX),
-            params: ImputerParams::default(),
-        }
-    }
-    /// From a uid and params.
-    pub fn from_params(uid: impl Into<String>, params: ImputerParams) -> Self {
-        Self {
-            uid: uid.into(),
-            params,
-        }
-    }
-    /// The params.
-    pub fn params(&self) -> &ImputerParams {
-        &self.params
-    }
     super::columns::multi_column_setters!();
     /// The strategy; default mean.
     pub fn with_strategy(mut self, s: ImputerStrategy) -> Self {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::frame::{schema, vector, DataFrame};
-use crate::param::{random_uid, Params};
+use crate::param::Params;
 use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
 use crate::stat::FeatureSummary;
 
@@ -133,34 +133,12 @@ fn summarize(df: &DataFrame, stage: &'static str, col: &str) -> Result<FeatureSu
 
 macro_rules! scaler_common {
     ($est:ident, $params:ident, $prefix:literal) => {
-        impl Default for $est {
-            fn default() -> Self {
-                Self::new()
-            }
-        }
+        super::columns::stage_basics!($est, $params, $prefix, |uid| $params {
+            output_col: format!("{uid}__output"),
+            ..Default::default()
+        });
+
         impl $est {
-            /// Spark's uid prefix.
-            pub const UID_PREFIX: &'static str = $prefix;
-            /// A stage with Spark's defaults.
-            pub fn new() -> Self {
-                let uid = random_uid(Self::UID_PREFIX);
-                let params = $params {
-                    output_col: format!("{uid}__output"),
-                    ..Default::default()
-                };
-                Self { uid, params }
-            }
-            /// From a uid and params.
-            pub fn from_params(uid: impl Into<String>, params: $params) -> Self {
-                Self {
-                    uid: uid.into(),
-                    params,
-                }
-            }
-            /// The params.
-            pub fn params(&self) -> &$params {
-                &self.params
-            }
             /// Input vector column.
             pub fn with_input_col(mut self, c: &str) -> Self {
                 self.params.input_col = c.into();

@@ -11,7 +11,7 @@ use super::columns::column_pairs;
 use super::string_indexer::nominal_labels;
 use crate::error::{Error, Result};
 use crate::frame::{schema, vector, DataFrame};
-use crate::param::{random_uid, HandleInvalid, Params};
+use crate::param::{HandleInvalid, Params};
 use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
 
 /// Params of [`OneHotEncoder`] and its model; JSON names and defaults are Spark's.
@@ -93,36 +93,14 @@ pub struct OneHotEncoder {
     params: OneHotEncoderParams,
 }
 
-impl Default for OneHotEncoder {
-    fn default() -> Self {
-        Self::new()
+super::columns::stage_basics!(OneHotEncoder, OneHotEncoderParams, "oneHotEncoder", |uid| {
+    OneHotEncoderParams {
+        output_col: Some(format!("{uid}__output")),
+        ..Default::default()
     }
-}
+});
 
 impl OneHotEncoder {
-    /// Spark's uid prefix.
-    pub const UID_PREFIX: &'static str = "oneHotEncoder";
-
-    /// A OneHotEncoder with Spark's defaults.
-    pub fn new() -> Self {
-        let uid = random_uid(Self::UID_PREFIX);
-        let params = OneHotEncoderParams {
-            output_col: Some(format!("{uid}__output")),
-            ..Default::default()
-        };
-        Self { uid, params }
-    }
-    /// From a uid and params.
-    pub fn from_params(uid: impl Into<String>, params: OneHotEncoderParams) -> Self {
-        Self {
-            uid: uid.into(),
-            params,
-        }
-    }
-    /// The params.
-    pub fn params(&self) -> &OneHotEncoderParams {
-        &self.params
-    }
     super::columns::multi_column_setters!();
     /// Drop the last category; default true.
     pub fn with_drop_last(mut self, v: bool) -> Self {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::frame::{schema, vector, DataFrame};
-use crate::param::{random_uid, Params};
+use crate::param::Params;
 use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
 use crate::stat::FeatureSummary;
 
@@ -87,39 +87,14 @@ pub struct StandardScaler {
     params: StandardScalerParams,
 }
 
-impl Default for StandardScaler {
-    fn default() -> Self {
-        Self::new()
+super::columns::stage_basics!(StandardScaler, StandardScalerParams, "stdScal", |uid| {
+    StandardScalerParams {
+        output_col: format!("{uid}__output"),
+        ..Default::default()
     }
-}
+});
 
 impl StandardScaler {
-    /// Spark's uid prefix.
-    pub const UID_PREFIX: &'static str = "stdScal";
-
-    /// A StandardScaler with Spark's defaults.
-    pub fn new() -> Self {
-        let uid = random_uid(Self::UID_PREFIX);
-        let params = StandardScalerParams {
-            output_col: format!("{uid}__output"),
-            ..Default::default()
-        };
-        Self { uid, params }
-    }
-
-    /// A StandardScaler with the given uid and params.
-    pub fn from_params(uid: impl Into<String>, params: StandardScalerParams) -> Self {
-        Self {
-            uid: uid.into(),
-            params,
-        }
-    }
-
-    /// The params.
-    pub fn params(&self) -> &StandardScalerParams {
-        &self.params
-    }
-
     /// Input vector column (required).
     pub fn with_input_col(mut self, c: &str) -> Self {
         self.params.input_col = c.into();

@@ -15,7 +15,7 @@ use serde_json::json;
 use super::columns::column_pairs;
 use crate::error::{Error, Result};
 use crate::frame::{schema, vector, DataFrame};
-use crate::param::{random_uid, HandleInvalid, Params};
+use crate::param::{HandleInvalid, Params};
 use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
 
 /// Spark's `stringOrderType`.
@@ -93,36 +93,14 @@ pub struct StringIndexer {
     params: StringIndexerParams,
 }
 
-impl Default for StringIndexer {
-    fn default() -> Self {
-        Self::new()
+super::columns::stage_basics!(StringIndexer, StringIndexerParams, "strIdx", |uid| {
+    StringIndexerParams {
+        output_col: Some(format!("{uid}__output")),
+        ..Default::default()
     }
-}
+});
 
 impl StringIndexer {
-    /// Spark's uid prefix.
-    pub const UID_PREFIX: &'static str = "strIdx";
-
-    /// A StringIndexer with Spark's defaults.
-    pub fn new() -> Self {
-        let uid = random_uid(Self::UID_PREFIX);
-        let params = StringIndexerParams {
-            output_col: Some(format!("{uid}__output")),
-            ..Default::default()
-        };
-        Self { uid, params }
-    }
-    /// From a uid and params.
-    pub fn from_params(uid: impl Into<String>, params: StringIndexerParams) -> Self {
-        Self {
-            uid: uid.into(),
-            params,
-        }
-    }
-    /// The params.
-    pub fn params(&self) -> &StringIndexerParams {
-        &self.params
-    }
     super::columns::multi_column_setters!();
     /// Null and unseen-label policy; default `error`.
     pub fn with_handle_invalid(mut self, h: HandleInvalid) -> Self {
@@ -528,33 +506,14 @@ pub struct IndexToString {
     params: IndexToStringParams,
 }
 
-impl Default for IndexToString {
-    fn default() -> Self {
-        Self::new()
+super::columns::stage_basics!(IndexToString, IndexToStringParams, "idxToStr", |uid| {
+    IndexToStringParams {
+        output_col: format!("{uid}__output"),
+        ..Default::default()
     }
-}
+});
 
 impl IndexToString {
-    /// An IndexToString with Spark's defaults.
-    pub fn new() -> Self {
-        let uid = random_uid("idxToStr");
-        let params = IndexToStringParams {
-            output_col: format!("{uid}__output"),
-            ..Default::default()
-        };
-        Self { uid, params }
-    }
-    /// From a uid and params.
-    pub fn from_params(uid: impl Into<String>, params: IndexToStringParams) -> Self {
-        Self {
-            uid: uid.into(),
-            params,
-        }
-    }
-    /// The params.
-    pub fn params(&self) -> &IndexToStringParams {
-        &self.params
-    }
     /// Input index column.
     pub fn with_input_col(mut self, c: &str) -> Self {
         self.params.input_col = c.into();

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::frame::{buffer, schema, vector, DataFrame};
-use crate::param::{check_non_empty, random_uid, HandleInvalid, Params};
+use crate::param::{check_non_empty, HandleInvalid, Params};
 use crate::pipeline::{stage_params, Stage, Transformer};
 
 /// Params of [`VectorAssembler`]; JSON names are Spark's.
@@ -80,12 +80,6 @@ pub struct VectorAssembler {
     params: VectorAssemblerParams,
 }
 
-impl Default for VectorAssembler {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 /// The input columns' indices and kinds, and the output's feature names.
 type Plan = (Vec<(usize, Input)>, Vec<String>);
 
@@ -96,35 +90,17 @@ enum Input {
     Vector(usize),
 }
 
+super::columns::stage_basics!(
+    VectorAssembler,
+    VectorAssemblerParams,
+    "vecAssembler",
+    |uid| VectorAssemblerParams {
+        output_col: format!("{uid}__output"),
+        ..Default::default()
+    }
+);
+
 impl VectorAssembler {
-    /// Spark's uid prefix.
-    pub const UID_PREFIX: &'static str = "vecAssembler";
-
-    /// A VectorAssembler with Spark's defaults (output column `<uid>__output`).
-    pub fn new() -> Self {
-        let uid = random_uid(Self::UID_PREFIX);
-        Self::from_params(
-            uid.clone(),
-            VectorAssemblerParams {
-                output_col: format!("{uid}__output"),
-                ..Default::default()
-            },
-        )
-    }
-
-    /// A VectorAssembler with the given uid and params.
-    pub fn from_params(uid: impl Into<String>, params: VectorAssemblerParams) -> Self {
-        Self {
-            uid: uid.into(),
-            params,
-        }
-    }
-
-    /// The params.
-    pub fn params(&self) -> &VectorAssemblerParams {
-        &self.params
-    }
-
     /// Columns to assemble, in order (Spark `inputCols`; required).
     pub fn with_input_cols(mut self, cols: &[&str]) -> Self {
         self.params.input_cols = cols.iter().map(|s| s.to_string()).collect();
