@@ -7,7 +7,7 @@ use arrow::compute::{cast, filter_record_batch};
 use arrow::datatypes::{DataType, Field, Float64Type, Schema};
 use serde::{Deserialize, Serialize};
 
-use super::columns::column_pairs;
+use super::columns::{in_out_cols, InOutCols};
 use crate::error::{Error, Result};
 use crate::frame::{schema, vector, DataFrame};
 use crate::param::{spark_doubles, spark_doubles2, HandleInvalid, Params};
@@ -35,6 +35,8 @@ pub struct BucketizerParams {
     pub handle_invalid: HandleInvalid,
 }
 
+in_out_cols!(BucketizerParams);
+
 fn check_splits(stage: &'static str, param: &str, s: &[f64]) -> Result<()> {
     if s.len() < 3 || s.iter().any(|v| v.is_nan()) || s.windows(2).any(|w| w[0] >= w[1]) {
         return Err(Error::param(
@@ -51,13 +53,7 @@ impl BucketizerParams {
     /// The (input, output, splits) triples, checking Spark's rules.
     fn plan(&self) -> Result<Vec<(String, String, Vec<f64>)>> {
         let stage = Self::STAGE;
-        let pairs = column_pairs(
-            stage,
-            &self.input_col,
-            &self.input_cols,
-            &self.output_col,
-            &self.output_cols,
-        )?;
+        let pairs = self.pairs(stage)?;
         let splits: Vec<Vec<f64>> = if self.input_col.is_some() {
             if self.splits_array.is_some() {
                 return Err(Error::param(

@@ -153,3 +153,36 @@ macro_rules! stage_basics {
     };
 }
 pub(crate) use stage_basics;
+
+/// Params with Spark's single- and multi-column forms (`inputCol`/`inputCols`,
+/// `outputCol`/`outputCols`).
+pub(crate) trait InOutCols {
+    /// The four column params.
+    fn in_out(&self) -> InOut<'_>;
+
+    /// The `(input, output)` column pairs, checked as [`column_pairs`] does.
+    fn pairs(&self, stage: &'static str) -> Result<Vec<(String, String)>> {
+        let (ic, ics, oc, ocs) = self.in_out();
+        column_pairs(stage, ic, ics, oc, ocs)
+    }
+}
+
+/// `inputCol`, `inputCols`, `outputCol`, `outputCols`.
+pub(crate) type InOut<'a> = (
+    &'a Option<String>,
+    &'a Option<Vec<String>>,
+    &'a Option<String>,
+    &'a Option<Vec<String>>,
+);
+
+/// Implements [`InOutCols`] for params structs with the four column fields.
+macro_rules! in_out_cols {
+    ($($params:ident),*) => {$(
+        impl $crate::feature::columns::InOutCols for $params {
+            fn in_out(&self) -> $crate::feature::columns::InOut<'_> {
+                (&self.input_col, &self.input_cols, &self.output_col, &self.output_cols)
+            }
+        }
+    )*};
+}
+pub(crate) use in_out_cols;

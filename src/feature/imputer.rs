@@ -5,7 +5,7 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Float64Type, Schema};
 use serde::{Deserialize, Serialize};
 
-use super::columns::column_pairs;
+use super::columns::{in_out_cols, InOutCols};
 use crate::error::{Error, Result};
 use crate::frame::{schema, DataFrame};
 use crate::param::{check_in_range, spark_double, Params};
@@ -46,6 +46,8 @@ pub struct ImputerParams {
     pub relative_error: f64,
 }
 
+in_out_cols!(ImputerParams);
+
 impl Default for ImputerParams {
     fn default() -> Self {
         Self {
@@ -64,14 +66,7 @@ impl Params for ImputerParams {
     const STAGE: &'static str = "Imputer";
     fn validate(&self) -> Result<()> {
         check_in_range(Self::STAGE, "relativeError", self.relative_error, 0.0, 1.0)?;
-        column_pairs(
-            Self::STAGE,
-            &self.input_col,
-            &self.input_cols,
-            &self.output_col,
-            &self.output_cols,
-        )
-        .map(|_| ())
+        self.pairs(Self::STAGE).map(|_| ())
     }
 }
 
@@ -118,13 +113,7 @@ impl Imputer {
 fn imputer_schema(p: &ImputerParams, input: &Schema, stage: &'static str) -> Result<Schema> {
     p.validate()?;
     let mut out = input.clone();
-    for (ic, oc) in column_pairs(
-        stage,
-        &p.input_col,
-        &p.input_cols,
-        &p.output_col,
-        &p.output_cols,
-    )? {
+    for (ic, oc) in p.pairs(stage)? {
         let (_, f) = schema::require_numeric(input, stage, &ic)?;
         out = schema::append_field(
             &out,
@@ -154,13 +143,7 @@ impl Estimator for Imputer {
         let p = &self.params;
         let mv = p.missing_value;
         let mut surrogates = Vec::new();
-        for (ic, _) in column_pairs(
-            stage,
-            &p.input_col,
-            &p.input_cols,
-            &p.output_col,
-            &p.output_cols,
-        )? {
+        for (ic, _) in p.pairs(stage)? {
             let col = df.column(&ic)?;
             let present = |pi: usize| -> Result<Vec<f64>> {
                 let a = cast(&col.chunks[pi], &DataType::Float64)?;
@@ -280,14 +263,7 @@ impl Stage for ImputerModel {
     stage_params!();
     fn transform_schema(&self, input: &Schema) -> Result<Schema> {
         let p = &self.params;
-        let inputs = column_pairs(
-            "ImputerModel",
-            &p.input_col,
-            &p.input_cols,
-            &p.output_col,
-            &p.output_cols,
-        )?
-        .len();
+        let inputs = p.pairs("ImputerModel")?.len();
         if self.surrogates.len() != inputs {
             return Err(Error::param(
                 "ImputerModel",
@@ -307,16 +283,7 @@ impl Transformer for ImputerModel {
         let p = &self.params;
         let mv = p.missing_value;
         let mut out = df.clone();
-        for (i, (ic, oc)) in column_pairs(
-            stage,
-            &p.input_col,
-            &p.input_cols,
-            &p.output_col,
-            &p.output_cols,
-        )?
-        .into_iter()
-        .enumerate()
-        {
+        for (i, (ic, oc)) in p.pairs(stage)?.into_iter().enumerate() {
             let s = self.surrogates[i];
             let col = df.column(&ic)?;
             let chunks = col

@@ -7,7 +7,7 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Float64Type, Schema};
 use serde::{Deserialize, Serialize};
 
-use super::columns::column_pairs;
+use super::columns::{in_out_cols, InOutCols};
 use super::string_indexer::nominal_labels;
 use crate::error::{Error, Result};
 use crate::frame::{schema, vector, DataFrame};
@@ -31,6 +31,8 @@ pub struct OneHotEncoderParams {
     /// Invalid (unseen or negative) values: `error` (default) or `keep` (an extra category).
     pub handle_invalid: HandleInvalid,
 }
+
+in_out_cols!(OneHotEncoderParams);
 
 impl Default for OneHotEncoderParams {
     fn default() -> Self {
@@ -56,14 +58,7 @@ impl Params for OneHotEncoderParams {
                 "\"skip\"",
             ));
         }
-        column_pairs(
-            Self::STAGE,
-            &self.input_col,
-            &self.input_cols,
-            &self.output_col,
-            &self.output_cols,
-        )
-        .map(|_| ())
+        self.pairs(Self::STAGE).map(|_| ())
     }
 }
 
@@ -158,13 +153,7 @@ fn encoder_schema(
     stage: &'static str,
 ) -> Result<Schema> {
     p.validate()?;
-    let pairs = column_pairs(
-        stage,
-        &p.input_col,
-        &p.input_cols,
-        &p.output_col,
-        &p.output_cols,
-    )?;
+    let pairs = p.pairs(stage)?;
     if let Some(s) = sizes.filter(|s| s.len() != pairs.len()) {
         return Err(Error::Internal(format!(
             "{} category sizes for {} input columns",
@@ -204,13 +193,7 @@ impl Estimator for OneHotEncoder {
     fn fit(&self, df: &DataFrame) -> Result<OneHotEncoderModel> {
         let stage = OneHotEncoderParams::STAGE;
         self.transform_schema(df.schema())?;
-        let pairs = column_pairs(
-            stage,
-            &self.params.input_col,
-            &self.params.input_cols,
-            &self.params.output_col,
-            &self.params.output_cols,
-        )?;
+        let pairs = self.params.pairs(stage)?;
         let mut sizes = Vec::with_capacity(pairs.len());
         for (ic, _) in &pairs {
             let (_, f) = schema::require_column(df.schema(), stage, ic)?;
@@ -306,13 +289,7 @@ impl Transformer for OneHotEncoderModel {
     fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
         let stage = "OneHotEncoderModel";
         let schema = self.transform_schema(df.schema())?;
-        let pairs = column_pairs(
-            stage,
-            &self.params.input_col,
-            &self.params.input_cols,
-            &self.params.output_col,
-            &self.params.output_cols,
-        )?;
+        let pairs = self.params.pairs(stage)?;
         let keep = self.params.handle_invalid == HandleInvalid::Keep;
         let mut out = df.clone();
         for (i, (ic, oc)) in pairs.iter().enumerate() {

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::columns::column_pairs;
+use super::columns::{in_out_cols, InOutCols};
 use crate::error::{Error, Result};
 use crate::frame::{schema, vector, DataFrame};
 use crate::param::{HandleInvalid, Params};
@@ -52,17 +52,12 @@ pub struct StringIndexerParams {
     pub string_order_type: StringOrderType,
 }
 
+in_out_cols!(StringIndexerParams);
+
 impl Params for StringIndexerParams {
     const STAGE: &'static str = "StringIndexer";
     fn validate(&self) -> Result<()> {
-        column_pairs(
-            Self::STAGE,
-            &self.input_col,
-            &self.input_cols,
-            &self.output_col,
-            &self.output_cols,
-        )
-        .map(|_| ())
+        self.pairs(Self::STAGE).map(|_| ())
     }
 }
 
@@ -121,13 +116,7 @@ fn indexer_schema(
     labels: Option<&[Vec<String>]>,
     stage: &'static str,
 ) -> Result<Schema> {
-    let pairs = column_pairs(
-        stage,
-        &p.input_col,
-        &p.input_cols,
-        &p.output_col,
-        &p.output_cols,
-    )?;
+    let pairs = p.pairs(stage)?;
     let mut out = input.clone();
     for (i, (ic, oc)) in pairs.iter().enumerate() {
         let (_, f) = schema::require_column(input, stage, ic)?;
@@ -199,13 +188,7 @@ impl Estimator for StringIndexer {
     fn fit(&self, df: &DataFrame) -> Result<StringIndexerModel> {
         let stage = StringIndexerParams::STAGE;
         self.transform_schema(df.schema())?;
-        let pairs = column_pairs(
-            stage,
-            &self.params.input_col,
-            &self.params.input_cols,
-            &self.params.output_col,
-            &self.params.output_cols,
-        )?;
+        let pairs = self.params.pairs(stage)?;
         let mut labels = Vec::with_capacity(pairs.len());
         for (ic, _) in &pairs {
             let col = df.column(ic)?;
@@ -353,13 +336,7 @@ impl StringIndexerModel {
     /// As Spark does, a fitted indexer skips (with a warning) an input column that is
     /// missing, so a pipeline that indexes its label still scores unlabelled data.
     fn present_pairs(&self, input: &Schema) -> Result<PresentPairs<'_>> {
-        let pairs = column_pairs(
-            "StringIndexerModel",
-            &self.params.input_col,
-            &self.params.input_cols,
-            &self.params.output_col,
-            &self.params.output_cols,
-        )?;
+        let pairs = self.params.pairs("StringIndexerModel")?;
         if pairs.len() != self.labels.len() {
             return Err(Error::Internal(format!(
                 "{} label arrays for {} input columns",
