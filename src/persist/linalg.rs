@@ -51,6 +51,20 @@ fn child<'a>(s: &'a StructArray, name: &str, dir: &Path) -> Result<&'a ArrayRef>
         .ok_or_else(|| bad(dir, format!("the struct lacks field `{name}`")))
 }
 
+/// The struct column `a` (a UDT's `what`), whose row 0 must be non-null.
+fn first_struct<'a>(a: &'a ArrayRef, what: &str, dir: &Path) -> Result<&'a StructArray> {
+    let s = a.as_struct_opt().ok_or_else(|| {
+        bad(
+            dir,
+            format!("expected a {what} struct, found {}", a.data_type()),
+        )
+    })?;
+    if s.is_empty() || s.is_null(0) {
+        return Err(bad(dir, format!("the {what} is null")));
+    }
+    Ok(s)
+}
+
 fn int_list(a: &ArrayRef, row: usize, dir: &Path) -> Result<Vec<i64>> {
     let l = a
         .as_list_opt::<i32>()
@@ -103,15 +117,7 @@ fn indices_in(idx: &[i64], bound: usize) -> std::result::Result<Vec<usize>, Stri
 impl Vector {
     /// Decodes row 0 of a VectorUDT column.
     pub fn from_column(a: &ArrayRef, dir: &Path) -> Result<Vector> {
-        let s = a.as_struct_opt().ok_or_else(|| {
-            bad(
-                dir,
-                format!("expected a vector struct, found {}", a.data_type()),
-            )
-        })?;
-        if s.is_empty() || s.is_null(0) {
-            return Err(bad(dir, "the vector is null"));
-        }
+        let s = first_struct(a, "vector", dir)?;
         let kind = int_at(child(s, "type", dir)?, 0, dir)?;
         let values = f64_list(child(s, "values", dir)?, 0, dir)?;
         let sparse = if kind == 0 {
@@ -269,15 +275,7 @@ impl Matrix {
 
     /// Decodes row 0 of a MatrixUDT column (dense or sparse, either orientation).
     pub fn from_column(a: &ArrayRef, dir: &Path) -> Result<Matrix> {
-        let s = a.as_struct_opt().ok_or_else(|| {
-            bad(
-                dir,
-                format!("expected a matrix struct, found {}", a.data_type()),
-            )
-        })?;
-        if s.is_empty() || s.is_null(0) {
-            return Err(bad(dir, "the matrix is null"));
-        }
+        let s = first_struct(a, "matrix", dir)?;
         let kind = int_at(child(s, "type", dir)?, 0, dir)?;
         let (r, c) = (
             int_at(child(s, "numRows", dir)?, 0, dir)?,
