@@ -145,14 +145,8 @@ impl Estimator for Imputer {
         let mut surrogates = Vec::new();
         for (ic, _) in p.pairs(stage)? {
             let col = df.column(&ic)?;
-            let present = |pi: usize| -> Result<Vec<f64>> {
-                let a = cast(&col.chunks[pi], &DataType::Float64)?;
-                Ok(a.as_primitive::<Float64Type>()
-                    .iter()
-                    .flatten()
-                    .filter(|v| !v.is_nan() && *v != mv)
-                    .collect())
-            };
+            // Partition `pi` as doubles; `present` then reads its non-missing values.
+            let doubles = |pi: usize| cast(&col.chunks[pi], &DataType::Float64);
             let no_values = || {
                 Error::EmptyInput {
                 stage,
@@ -163,13 +157,10 @@ impl Estimator for Imputer {
                 ImputerStrategy::Mean => {
                     // One pass of mergeable (sum, count) summaries, merged in partition order.
                     let parts = df.map_partitions(|pi, _| {
-                        let a = cast(&col.chunks[pi], &DataType::Float64)?;
                         let (mut sum, mut n) = (0.0, 0u64);
-                        for v in a.as_primitive::<Float64Type>().iter().flatten() {
-                            if !v.is_nan() && v != mv {
-                                sum += v;
-                                n += 1;
-                            }
+                        for v in present(&doubles(pi)?, mv) {
+                            sum += v;
+                            n += 1;
                         }
                         Ok((sum, n))
                     })?;
@@ -185,7 +176,7 @@ impl Estimator for Imputer {
                     // Per-partition value counts (keyed by the bits of the value), merged.
                     let parts = df.map_partitions(|pi, _| {
                         let mut m: ahash::AHashMap<u64, u64> = ahash::AHashMap::new();
-                        for v in present(pi)? {
+                        for v in present(&doubles(pi)?, mv) {
                             *m.entry((v + 0.0).to_bits()).or_default() += 1;
                         }
                         Ok(m)
@@ -210,7 +201,7 @@ impl Estimator for Imputer {
                     // summary per partition, merged in partition order.
                     let parts = df.map_partitions(|pi, _| {
                         Ok(crate::stat::QuantileSummary::from_values(
-                            present(pi)?,
+                            present(&doubles(pi)?, mv).collect(),
                             p.relative_error,
                         ))
                     })?;
@@ -227,6 +218,15 @@ impl Estimator for Imputer {
             surrogates,
         })
     }
+}
+
+/// The values of a Float64 array that count for a surrogate: not null, not NaN, not
+/// `missingValue`. Read in place (the median alone collects them, to sort).
+fn present(a: &ArrayRef, missing_value: f64) -> impl Iterator<Item = f64> + '_ {
+    a.as_primitive::<Float64Type>()
+        .iter()
+        .flatten()
+        .filter(move |v| !v.is_nan() && *v != missing_value)
 }
 
 /// A fitted [`Imputer`]: one surrogate per input column.
