@@ -12,7 +12,6 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use mlpipe::classification::{LogisticRegression, LogisticRegressionModel};
 use mlpipe::evaluation::{
@@ -25,18 +24,46 @@ use mlpipe::persist::{save, SaveMode};
 use mlpipe::prelude::*;
 use plotters::prelude::*;
 
-#[derive(Parser)]
-#[command(about = "Train and evaluate a churn model on the Telco data, like a Spark ML pipeline")]
+const USAGE: &str = "Train and evaluate a churn model on the Telco data, like a Spark ML pipeline.
+
+usage: churn [--data CSV] [--plot SVG] [--model-dir DIR]
+  --data CSV       CSV with the Telco columns (default: the bundled data set)
+  --plot SVG       where to write the ROC and PR curves (default: target/churn_curves.svg)
+  --model-dir DIR  where to save the fitted PipelineModel, in Spark's format (default:
+                   target/churn_model)";
+
+/// The example's three options, parsed by hand so that running it compiles no argument parser.
 struct Args {
-    /// CSV with the Telco columns (default: the bundled data set).
-    #[arg(long)]
     data: Option<PathBuf>,
-    /// Where to write the ROC and PR curves (SVG).
-    #[arg(long, default_value = "target/churn_curves.svg")]
     plot: PathBuf,
-    /// Where to save the fitted PipelineModel (Spark's format; PySpark loads it).
-    #[arg(long, default_value = "target/churn_model")]
     model_dir: PathBuf,
+}
+
+impl Args {
+    fn parse() -> std::result::Result<Args, String> {
+        let mut args = Args {
+            data: None,
+            plot: "target/churn_curves.svg".into(),
+            model_dir: "target/churn_model".into(),
+        };
+        let mut it = std::env::args().skip(1);
+        while let Some(flag) = it.next() {
+            if flag == "-h" || flag == "--help" {
+                return Err(USAGE.into());
+            }
+            let value = it
+                .next()
+                .map(PathBuf::from)
+                .ok_or_else(|| format!("{flag} needs a value\n\n{USAGE}"))?;
+            match flag.as_str() {
+                "--data" => args.data = Some(value),
+                "--plot" => args.plot = value,
+                "--model-dir" => args.model_dir = value,
+                _ => return Err(format!("unknown option {flag}\n\n{USAGE}")),
+            }
+        }
+        Ok(args)
+    }
 }
 
 const CATEGORICAL: [&str; 15] = [
@@ -58,7 +85,14 @@ const CATEGORICAL: [&str; 15] = [
 ];
 
 fn main() {
-    if let Err(e) = run(Args::parse()) {
+    let args = match Args::parse() {
+        Ok(args) => args,
+        Err(usage) => {
+            eprintln!("{usage}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = run(args) {
         eprintln!("error: {e}");
         std::process::exit(2);
     }

@@ -9,8 +9,21 @@ use arrow::datatypes::{DataType, Field};
 use mlpipe::prelude::*;
 
 /// Path of a file under tests/fixtures/spark.
+/// The repository root: this file is shared by the root crate's tests and by the `cli` and
+/// `bench` workspace members, whose manifests sit one level down.
+pub fn repo_root() -> std::path::PathBuf {
+    let here = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if here.join("tests/fixtures").is_dir() {
+        here
+    } else {
+        here.parent()
+            .expect("a workspace member sits under the root")
+            .to_path_buf()
+    }
+}
+
 pub fn spark_fixture(name: &str) -> String {
-    format!("{}/tests/fixtures/spark/{name}", env!("CARGO_MANIFEST_DIR"))
+    format!("{}/tests/fixtures/spark/{name}", repo_root().display())
 }
 
 /// The fixture's JSON file.

@@ -1,5 +1,6 @@
 //! The `mlpipe` command line, run as a process.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::process::Command;
@@ -21,9 +22,9 @@ fn mlpipe(args: &[&str]) -> (i32, String, String) {
 #[test]
 fn train_predict_evaluate_inspect_on_telco() {
     let dir = tempfile::tempdir().unwrap();
-    let data = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/data/telco_churn/telco_customer_churn.csv"
+    let data = &format!(
+        "{}/data/telco_churn/telco_customer_churn.csv",
+        repo_root().display()
     );
     let model = dir.path().join("m");
     let report = dir.path().join("r.json");
@@ -161,7 +162,7 @@ fn errors_are_one_line_with_exit_code_2() {
     assert_eq!(code, 2, "{out}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("error: no/such.csv: no such file"), "{err}");
-    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/data/quickstart.csv");
+    let data = &format!("{}/data/quickstart.csv", repo_root().display());
     let (code, _, err) = mlpipe(&[
         "train",
         "--input",

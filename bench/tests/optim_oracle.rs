@@ -3,6 +3,7 @@
 //! optimum as mlpipe's breeze-compatible ones. (argmin's OWL-QN penalises every parameter,
 //! the intercept included, so the L1 comparison fits without an intercept.)
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::sync::Mutex;

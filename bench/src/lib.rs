@@ -1,0 +1,1 @@
+//! Benchmarks (`benches/`) and oracle tests (`tests/`) for mlpipe; this library is empty.
