@@ -17,6 +17,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// User errors (a bad parameter, a missing column, a null value, an unreadable file) have
 /// their own structured variants; [`Error::Internal`] is reserved for bugs.
 ///
+/// `Debug` prints the same sentence as `Display`, so `fn main() -> mlpipe::Result<()>`
+/// reports a failure as `Error: <the message>`, not as a struct dump. The structure is still
+/// there to match on (`Error::ColumnNotFound { column, .. }`), and the alternate form
+/// `{:#?}` prefixes the message with the variant's name.
+///
 /// # Examples
 /// ```
 /// use mlpipe::Error;
@@ -30,7 +35,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 ///     "VectorAssembler: column `tenur` not found; available columns: [\"tenure\", \"churn\"]"
 /// );
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A parameter value breaks its constraint.
@@ -158,7 +163,44 @@ pub enum Error {
     Internal(String),
 }
 
+impl std::fmt::Debug for Error {
+    /// The `Display` message; with `{:#?}`, prefixed by the variant's name.
+    ///
+    /// ```
+    /// let err = mlpipe::Error::Usage("give --input".into());
+    /// assert_eq!(format!("{err:?}"), "give --input");
+    /// assert_eq!(format!("{err:#?}"), "Usage: give --input");
+    /// ```
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if f.alternate() {
+            write!(f, "{}: ", self.variant_name())?;
+        }
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
 impl Error {
+    /// The variant's name (`"ColumnNotFound"`), for logs and the alternate `Debug` form.
+    pub fn variant_name(&self) -> &'static str {
+        match self {
+            Error::InvalidParam { .. } => "InvalidParam",
+            Error::UnknownParam { .. } => "UnknownParam",
+            Error::ColumnNotFound { .. } => "ColumnNotFound",
+            Error::ColumnType { .. } => "ColumnType",
+            Error::ColumnExists { .. } => "ColumnExists",
+            Error::FeatureCount { .. } => "FeatureCount",
+            Error::InvalidValue { .. } => "InvalidValue",
+            Error::EmptyInput { .. } => "EmptyInput",
+            Error::Csv { .. } => "Csv",
+            Error::File { .. } => "File",
+            Error::Pipeline(_) => "Pipeline",
+            Error::Frame(_) => "Frame",
+            Error::Usage(_) => "Usage",
+            Error::Arrow(_) => "Arrow",
+            Error::Internal(_) => "Internal",
+        }
+    }
+
     /// Shorthand for [`Error::InvalidParam`].
     pub(crate) fn param(
         stage: &'static str,
@@ -180,5 +222,20 @@ impl Error {
             path: path.into(),
             reason: reason.to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `fn main() -> mlpipe::Result<()>` prints `Error: {err:?}`: that must be the sentence.
+    #[test]
+    fn debug_is_the_message_and_the_structure_stays() {
+        let err = Error::file("data/missing.csv", "No such file or directory (os error 2)");
+        assert_eq!(format!("{err:?}"), err.to_string());
+        assert!(!format!("{err:?}").contains("File {"), "{err:?}");
+        assert_eq!(format!("{err:#?}"), format!("File: {err}"));
+        assert!(matches!(err, Error::File { ref path, .. } if path.ends_with("missing.csv")));
     }
 }
