@@ -44,6 +44,12 @@ pub mod pipeline;
 pub mod stat;
 pub mod testing;
 
+/// The arrow-rs crate mlpipe is built on, so a program can name Arrow types (`RecordBatch`,
+/// `Float64Array`, `DataType`) without its own `arrow` dependency pinned to mlpipe's major.
+pub use arrow;
+/// The parquet crate mlpipe reads and writes with (for example its `basic::Compression`).
+pub use parquet;
+
 pub use error::{Error, Result};
 pub use frame::{Column, CsvOptions, DataFrame, ParquetOptions};
 pub use param::HandleInvalid;

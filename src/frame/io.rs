@@ -336,13 +336,45 @@ impl DataFrame {
         Ok(())
     }
 
-    /// Writes all rows as one Parquet file (snappy), one row group per partition.
+    /// Writes all rows as one Parquet file, one row group per partition, compressed with
+    /// snappy (Spark's default codec). [`write_parquet_with`](Self::write_parquet_with)
+    /// takes another codec.
     pub fn write_parquet(&self, path: impl AsRef<Path>) -> Result<()> {
+        self.write_parquet_with(path, Compression::SNAPPY)
+    }
+
+    /// Writes all rows as one Parquet file with the given codec, one row group per
+    /// partition. Every codec Spark and polars write is built in: snappy, zstd, gzip, lz4
+    /// (LZ4_RAW, and the older Hadoop-framed LZ4 on read), brotli, or none; the reader
+    /// ([`read_parquet`](Self::read_parquet)) takes them all.
+    ///
+    /// # Examples
+    /// ```
+    /// use mlpipe::parquet::basic::{Compression, ZstdLevel};
+    /// use mlpipe::prelude::*;
+    ///
+    /// # fn main() -> mlpipe::Result<()> {
+    /// let df = DataFrame::read_csv(
+    ///     concat!(env!("CARGO_MANIFEST_DIR"), "/data/quickstart.csv"),
+    ///     &CsvOptions::default(),
+    /// )?;
+    /// let path = std::env::temp_dir().join("mlpipe_doc_zstd.parquet");
+    /// df.write_parquet_with(&path, Compression::ZSTD(ZstdLevel::default()))?;
+    /// let back = DataFrame::read_parquet(&path, &ParquetOptions::default())?;
+    /// assert_eq!(back.num_rows(), df.num_rows());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn write_parquet_with(
+        &self,
+        path: impl AsRef<Path>,
+        compression: Compression,
+    ) -> Result<()> {
         let path = path.as_ref();
         let file =
             File::create(path).map_err(|e| Error::file(path, format!("cannot create: {e}")))?;
         let props = WriterProperties::builder()
-            .set_compression(Compression::SNAPPY)
+            .set_compression(compression)
             .set_max_row_group_row_count(None)
             .build();
         let werr = |e: parquet::errors::ParquetError| {
