@@ -144,3 +144,12 @@ pub fn assert_coefs(name: &str, got: &[f64], want: &[f64]) {
         );
     }
 }
+
+/// The Python with PySpark 4.x and numpy that `MLPIPE_PYSPARK` names, for the tests marked
+/// `#[ignore = "needs PySpark …"]`, which `.ci/run` runs with `--ignored`.
+pub fn pyspark_python() -> String {
+    std::env::var("MLPIPE_PYSPARK").expect(
+        "this test needs PySpark 4.3: set MLPIPE_PYSPARK to a Python with pyspark 4.x and numpy \
+         (.ci/run installs one into target/ci-venv)",
+    )
+}
