@@ -13,6 +13,15 @@
 //! the new one into place, and only then deletes the old one, so a crash leaves the old model
 //! or the new one. If a crash falls between the two renames, the target is missing and the
 //! complete old model is the `.<name>.old-<id>` directory beside it: rename it back.
+//! An overwrite replaces only an empty directory or a saved stage (a directory with
+//! `metadata/`); a file, a symbolic link or a directory of other things is refused and
+//! left untouched.
+//!
+//! Every stage, model and pipeline has Spark's API for this, from the prelude:
+//! `.save(path)` and `.write().overwrite().save(path)` ([`MLWritable`]) and `T::load(path)`
+//! ([`MLReadable`]), which names the class it expected and the class it found when the
+//! directory holds another stage. [`load_stage`] and [`load_pipeline_stage`] load whatever
+//! stage a directory holds.
 //!
 //! # Examples
 //! ```
@@ -81,8 +90,8 @@
 pub(crate) mod format;
 mod linalg;
 mod registry;
+mod save;
 
-use std::fs;
 use std::path::Path;
 
 pub use format::{read_metadata, Metadata, SPARK_VERSION};
@@ -91,17 +100,9 @@ pub(crate) use registry::read_as;
 pub use registry::{
     load_pipeline_stage, load_stage, persistable, persistable_stage, KNOWN_CLASSES,
 };
+pub use save::{check_writable, save, MLReadable, MLWritable, MLWriter, SaveMode};
 
-use crate::error::{Error, Result};
-
-/// What to do when the target directory exists.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SaveMode {
-    /// Fail (Spark's default `save`).
-    ErrorIfExists,
-    /// Replace it atomically (Spark's `write.overwrite()`).
-    Overwrite,
-}
+use crate::error::Result;
 
 /// A stage that can be written in Spark's format: the object-safe view [`save`] takes.
 ///
@@ -164,55 +165,3 @@ macro_rules! spark_params_only {
     };
 }
 pub(crate) use spark_params_only;
-
-/// Saves `stage` at `path` atomically; see the [module docs](self).
-///
-/// # Errors
-/// [`Error::File`] when `path` exists and `mode` is [`SaveMode::ErrorIfExists`], or a
-/// directory or file cannot be written; nothing is left behind.
-pub fn save(stage: &dyn Persist, path: impl AsRef<Path>, mode: SaveMode) -> Result<()> {
-    let path = path.as_ref();
-    if path.exists() && mode == SaveMode::ErrorIfExists {
-        return Err(Error::file(
-            path,
-            "already exists; to overwrite it, save with SaveMode::Overwrite",
-        ));
-    }
-    let parent = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).map_err(|e| Error::file(parent, format!("cannot create: {e}")))?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("model");
-    let id: u64 = rand::random();
-    let tmp = parent.join(format!(".{name}.tmp-{id:x}"));
-    let result = (|| {
-        fs::create_dir(&tmp).map_err(|e| Error::file(&tmp, format!("cannot create: {e}")))?;
-        stage.write_into(&tmp)
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
-    if path.exists() {
-        let old = parent.join(format!(".{name}.old-{id:x}"));
-        fs::rename(path, &old)
-            .map_err(|e| Error::file(path, format!("cannot move the old model aside: {e}")))?;
-        fs::rename(&tmp, path).map_err(|e| {
-            Error::file(
-                path,
-                format!(
-                    "cannot move the new model into place (the old one is at {}): {e}",
-                    old.display()
-                ),
-            )
-        })?;
-        fs::remove_dir_all(&old).map_err(|e| {
-            Error::file(&old, format!("saved, but cannot remove the old model: {e}"))
-        })?;
-    } else {
-        fs::rename(&tmp, path)
-            .map_err(|e| Error::file(path, format!("cannot move the new model into place: {e}")))?;
-    }
-    Ok(())
-}

@@ -201,6 +201,39 @@ impl Estimator for Pipeline {
 }
 
 /// A fitted [`Pipeline`]: its transformers in order (Spark's `PipelineModel`).
+///
+/// Save it with `.save(path)` (or `.write().overwrite().save(path)` to replace an earlier
+/// save) and load it with [`PipelineModel::load`], here or in another program, or in
+/// PySpark with `PipelineModel.load(path)`: the directory is in Spark ML's format.
+///
+/// # Examples
+/// ```
+/// # fn main() -> mlpipe::Result<()> {
+/// use mlpipe::prelude::*;
+/// use mlpipe::feature::{StandardScaler, VectorAssembler};
+///
+/// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
+/// let model = Pipeline::new()
+///     .with_transformer(
+///         VectorAssembler::new()
+///             .with_input_cols(&["tenure", "monthly_charges"])
+///             .with_output_col("raw"),
+///     )
+///     .with_estimator(StandardScaler::new().with_input_col("raw").with_output_col("features"))
+///     .fit(&df)?;
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("model");
+/// model.save(&path)?; // an error if `path` exists
+/// model.write().overwrite().save(&path)?; // replaces the saved model
+///
+/// let back = PipelineModel::load(&path)?;
+/// assert_eq!(
+///     back.transform(&df)?.collect()?,
+///     model.transform(&df)?.collect()?
+/// );
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct PipelineModel {
     uid: String,
@@ -320,12 +353,11 @@ fn write_stages<'a>(
     dir: &std::path::Path,
     class: &str,
     uid: &str,
-    stages: impl ExactSizeIterator<Item = (&'a str, Option<&'a dyn crate::persist::Persist>)>,
+    stages: impl Iterator<Item = (&'a dyn Stage, Option<&'a dyn crate::persist::Persist>)>,
 ) -> Result<()> {
     use crate::persist::format;
-    let n = stages.len();
     let stages: Vec<_> = stages.collect();
-    let uids: Vec<&str> = stages.iter().map(|(u, _)| *u).collect();
+    let uids: Vec<&str> = stages.iter().map(|(s, _)| s.uid()).collect();
     format::write_metadata(
         dir,
         class,
@@ -334,13 +366,15 @@ fn write_stages<'a>(
         json!({}),
         None,
     )?;
-    for (i, (uid, p)) in stages.into_iter().enumerate() {
+    for (i, (s, p)) in stages.iter().enumerate() {
         let p = p.ok_or_else(|| {
             Error::Pipeline(format!(
-                "stage {i} ({uid}) cannot be saved in Spark's format yet"
+                "stage {i}, {} ({}), cannot be saved in Spark's format yet",
+                s.kind(),
+                s.uid()
             ))
         })?;
-        let sdir = format::stage_dir(dir, i, n, uid);
+        let sdir = format::stage_dir(dir, i, stages.len(), s.uid());
         std::fs::create_dir_all(&sdir)
             .map_err(|e| Error::file(&sdir, format!("cannot create: {e}")))?;
         p.write_into(&sdir)?;
@@ -379,9 +413,12 @@ impl crate::persist::SparkPersist for PipelineModel {
             dir,
             Self::SPARK_CLASS,
             &self.uid,
-            self.stages
-                .iter()
-                .map(|s| (s.uid(), crate::persist::persistable(s.as_ref()))),
+            self.stages.iter().map(|s| {
+                (
+                    s.as_ref() as &dyn Stage,
+                    crate::persist::persistable(s.as_ref()),
+                )
+            }),
         )
     }
     fn read_spark(dir: &std::path::Path, md: &crate::persist::Metadata) -> Result<Self> {
@@ -403,7 +440,7 @@ impl crate::persist::SparkPersist for Pipeline {
             &self.uid,
             self.stages
                 .iter()
-                .map(|s| (s.stage().uid(), crate::persist::persistable_stage(s))),
+                .map(|s| (s.stage(), crate::persist::persistable_stage(s))),
         )
     }
     fn read_spark(dir: &std::path::Path, md: &crate::persist::Metadata) -> Result<Self> {
