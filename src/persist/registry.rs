@@ -228,3 +228,19 @@ pub(crate) fn read_as<T: SparkPersist>(dir: &Path) -> Result<T> {
     }
     T::read_spark(dir, &md)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two registry lines reading one class would make loading depend on table order.
+    #[test]
+    fn each_class_is_registered_once() {
+        let mut seen = std::collections::HashSet::new();
+        for class in KNOWN_CLASSES {
+            assert!(!class.is_empty());
+            assert!(seen.insert(class), "{class} is registered twice");
+        }
+        assert_eq!(KNOWN_CLASSES[0], "org.apache.spark.ml.PipelineModel");
+    }
+}
