@@ -83,9 +83,10 @@
 //!
 //! That is all: [`load_stage`], [`load_pipeline_stage`], pipelines holding the stage,
 //! [`KNOWN_CLASSES`] and the unknown-class error message pick it up from the registry
-//! line, and [`save`] from the trait. Test it with a save -> load -> transform round trip
-//! (`tests/persist.rs`, `every_stage_round_trips`) and, where Spark has the stage, by
-//! loading a model Spark saved.
+//! line; [`save`], `.save(path)`, `.write().overwrite().save(path)` and `T::load(path)`
+//! from the trait. Test it with a save -> load -> transform round trip (add it to
+//! `every_type_saves_overwrites_and_loads` in `tests/ml_io.rs`) and, where Spark has the
+//! stage, by loading a model Spark saved.
 
 pub(crate) mod format;
 mod linalg;
