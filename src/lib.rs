@@ -62,6 +62,7 @@ pub mod prelude {
     pub use crate::error::{Error, Result};
     pub use crate::frame::{CsvOptions, DataFrame, ParquetOptions};
     pub use crate::param::{HandleInvalid, Params};
+    pub use crate::persist::{MLReadable, MLWritable};
     pub use crate::pipeline::{
         Estimator, Evaluator, Model, Pipeline, PipelineModel, PipelineStage, Stage, Transformer,
     };

@@ -201,6 +201,39 @@ impl Estimator for Pipeline {
 }
 
 /// A fitted [`Pipeline`]: its transformers in order (Spark's `PipelineModel`).
+///
+/// Save it with `.save(path)` (or `.write().overwrite().save(path)` to replace an earlier
+/// save) and load it with [`PipelineModel::load`], here or in another program, or in
+/// PySpark with `PipelineModel.load(path)`: the directory is in Spark ML's format.
+///
+/// # Examples
+/// ```
+/// # fn main() -> mlpipe::Result<()> {
+/// use mlpipe::prelude::*;
+/// use mlpipe::feature::{StandardScaler, VectorAssembler};
+///
+/// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
+/// let model = Pipeline::new()
+///     .with_transformer(
+///         VectorAssembler::new()
+///             .with_input_cols(&["tenure", "monthly_charges"])
+///             .with_output_col("raw"),
+///     )
+///     .with_estimator(StandardScaler::new().with_input_col("raw").with_output_col("features"))
+///     .fit(&df)?;
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("model");
+/// model.save(&path)?; // an error if `path` exists
+/// model.write().overwrite().save(&path)?; // replaces the saved model
+///
+/// let back = PipelineModel::load(&path)?;
+/// assert_eq!(
+///     back.transform(&df)?.collect()?,
+///     model.transform(&df)?.collect()?
+/// );
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct PipelineModel {
     uid: String,
@@ -289,5 +322,132 @@ impl Transformer for PipelineModel {
 impl Model for PipelineModel {
     fn clone_model(&self) -> Box<dyn Model> {
         Box::new(self.clone())
+    }
+}
+
+// ---- Spark persistence: a directory of stages under `stages/<i>_<uid>/` ----
+
+impl PipelineModel {
+    /// Loads a PipelineModel saved by Spark (3.x, 4.x) or mlpipe.
+    ///
+    /// # Errors
+    /// [`Error::File`] naming the file for a missing or corrupt directory, a missing stage,
+    /// or a directory that holds another stage.
+    pub fn load(dir: impl AsRef<std::path::Path>) -> Result<PipelineModel> {
+        crate::persist::read_as(dir.as_ref())
+    }
+}
+
+impl Pipeline {
+    /// Loads an unfitted Pipeline saved by Spark or mlpipe.
+    ///
+    /// # Errors
+    /// As [`PipelineModel::load`].
+    pub fn load(dir: impl AsRef<std::path::Path>) -> Result<Pipeline> {
+        crate::persist::read_as(dir.as_ref())
+    }
+}
+
+/// Writes a pipeline's metadata and each stage into `stages/<i>_<uid>/`.
+fn write_stages<'a>(
+    dir: &std::path::Path,
+    class: &str,
+    uid: &str,
+    stages: impl Iterator<Item = (&'a dyn Stage, Option<&'a dyn crate::persist::Persist>)>,
+) -> Result<()> {
+    use crate::persist::format;
+    let stages: Vec<_> = stages.collect();
+    let uids: Vec<&str> = stages.iter().map(|(s, _)| s.uid()).collect();
+    format::write_metadata(
+        dir,
+        class,
+        uid,
+        json!({ "stageUids": uids }),
+        json!({}),
+        None,
+    )?;
+    for (i, (s, p)) in stages.iter().enumerate() {
+        let p = p.ok_or_else(|| {
+            Error::Pipeline(format!(
+                "stage {i}, {} ({}), cannot be saved in Spark's format yet",
+                s.kind(),
+                s.uid()
+            ))
+        })?;
+        let sdir = format::stage_dir(dir, i, stages.len(), s.uid());
+        std::fs::create_dir_all(&sdir)
+            .map_err(|e| Error::file(&sdir, format!("cannot create: {e}")))?;
+        p.write_into(&sdir)?;
+    }
+    Ok(())
+}
+
+/// The directories of a saved pipeline's stages, in order; each must exist.
+fn stage_dirs(
+    dir: &std::path::Path,
+    md: &crate::persist::Metadata,
+) -> Result<Vec<std::path::PathBuf>> {
+    use crate::persist::format;
+    let uids = format::stage_uids(dir, md)?;
+    uids.iter()
+        .enumerate()
+        .map(|(i, uid)| {
+            let sdir = format::stage_dir(dir, i, uids.len(), uid);
+            if sdir.is_dir() {
+                Ok(sdir)
+            } else {
+                Err(Error::file(
+                    &sdir,
+                    format!("stage {i} of the pipeline is missing"),
+                ))
+            }
+        })
+        .collect()
+}
+
+impl crate::persist::SparkPersist for PipelineModel {
+    const SPARK_CLASS: &'static str = "org.apache.spark.ml.PipelineModel";
+    const ALSO_READS: &'static [&'static str] = &["pyspark.ml.pipeline.PipelineModel"];
+    fn write_spark(&self, dir: &std::path::Path) -> Result<()> {
+        write_stages(
+            dir,
+            Self::SPARK_CLASS,
+            &self.uid,
+            self.stages.iter().map(|s| {
+                (
+                    s.as_ref() as &dyn Stage,
+                    crate::persist::persistable(s.as_ref()),
+                )
+            }),
+        )
+    }
+    fn read_spark(dir: &std::path::Path, md: &crate::persist::Metadata) -> Result<Self> {
+        let stages = stage_dirs(dir, md)?
+            .iter()
+            .map(crate::persist::load_stage)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(PipelineModel::new(md.uid.clone(), stages))
+    }
+}
+
+impl crate::persist::SparkPersist for Pipeline {
+    const SPARK_CLASS: &'static str = "org.apache.spark.ml.Pipeline";
+    const ALSO_READS: &'static [&'static str] = &["pyspark.ml.pipeline.Pipeline"];
+    fn write_spark(&self, dir: &std::path::Path) -> Result<()> {
+        write_stages(
+            dir,
+            Self::SPARK_CLASS,
+            &self.uid,
+            self.stages
+                .iter()
+                .map(|s| (s.stage(), crate::persist::persistable_stage(s))),
+        )
+    }
+    fn read_spark(dir: &std::path::Path, md: &crate::persist::Metadata) -> Result<Self> {
+        stage_dirs(dir, md)?
+            .iter()
+            .try_fold(Pipeline::new().with_uid(md.uid.clone()), |p, sdir| {
+                Ok(p.with_stage(crate::persist::load_pipeline_stage(sdir)?))
+            })
     }
 }
