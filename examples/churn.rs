@@ -15,7 +15,8 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use mlpipe::classification::{LogisticRegression, LogisticRegressionModel};
 use mlpipe::evaluation::{
-    BinaryClassificationEvaluator, BinaryMetric, MulticlassClassificationEvaluator,
+    BinaryClassificationEvaluator, BinaryClassificationMetrics, BinaryMetric,
+    MulticlassClassificationEvaluator,
 };
 use mlpipe::feature::{
     Imputer, OneHotEncoder, StandardScaler, StringIndexer, StringIndexerModel, VectorAssembler,
@@ -266,7 +267,7 @@ fn run(args: Args) -> Result<()> {
         args.model_dir.display()
     );
 
-    plot(&args.plot, &metrics.roc(), &metrics.pr()).map_err(|e| Error::File {
+    plot(&args.plot, &metrics).map_err(|e| Error::File {
         path: args.plot.clone(),
         reason: e,
     })?;
@@ -275,27 +276,44 @@ fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
+/// ROC and precision-recall curves side by side, each with its area in the legend and the
+/// line a classifier that guesses at random would give (the diagonal for ROC; for PR, the
+/// share of positive rows, which is where the PR curve ends at recall 1).
 fn plot(
     path: &std::path::Path,
-    roc: &[(f64, f64)],
-    pr: &[(f64, f64)],
+    metrics: &BinaryClassificationMetrics,
 ) -> std::result::Result<(), String> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     }
+    let pr = metrics.pr();
+    let positive_share = pr.last().map_or(0.0, |p| p.1);
     let root = SVGBackend::new(path, (900, 420)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let (left, right) = root.split_horizontally(450);
-    for (area, title, xs, ys, pts) in [
+    let panels = [
         (
             left,
             "ROC",
             "false positive rate",
             "true positive rate",
-            roc,
+            metrics.roc(),
+            format!("model (AUC = {:.3})", metrics.area_under_roc()),
+            [(0.0, 0.0), (1.0, 1.0)],
+            "chance (AUC = 0.5)".to_string(),
         ),
-        (right, "Precision-recall", "recall", "precision", pr),
-    ] {
+        (
+            right,
+            "Precision-recall",
+            "recall",
+            "precision",
+            pr,
+            format!("model (area = {:.3})", metrics.area_under_pr()),
+            [(0.0, positive_share), (1.0, positive_share)],
+            format!("chance (positive share = {positive_share:.3})"),
+        ),
+    ];
+    for (area, title, xs, ys, pts, label, chance, chance_label) in panels {
         let mut chart = ChartBuilder::on(&area)
             .caption(title, ("sans-serif", 20))
             .margin(10)
@@ -310,7 +328,22 @@ fn plot(
             .draw()
             .map_err(|e| e.to_string())?;
         chart
-            .draw_series(LineSeries::new(pts.iter().copied(), &BLUE))
+            .draw_series(LineSeries::new(pts.iter().copied(), BLUE.stroke_width(2)))
+            .map_err(|e| e.to_string())?
+            .label(label)
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+        let grey = RGBColor(150, 150, 150);
+        chart
+            .draw_series(DashedLineSeries::new(chance, 6, 4, grey.into()))
+            .map_err(|e| e.to_string())?
+            .label(chance_label)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], grey));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
             .map_err(|e| e.to_string())?;
     }
     root.present().map_err(|e| e.to_string())
