@@ -29,6 +29,26 @@
 //! assert_eq!(out.num_rows(), df.num_rows() - 1);
 //! # Ok(()) }
 //! ```
+//!
+//! ## Arrow and Parquet
+//! mlpipe re-exports the [`arrow`] and [`parquet`] crates it is built on, so a program
+//! that builds batches or reads a scored column needs no `arrow` dependency of its own
+//! (and cannot pick a major version that differs from mlpipe's):
+//! ```
+//! # fn main() -> mlpipe::Result<()> {
+//! use std::sync::Arc;
+//! use mlpipe::arrow::array::{ArrayRef, AsArray, Float64Array, RecordBatch};
+//! use mlpipe::arrow::datatypes::Float64Type;
+//! use mlpipe::DataFrame;
+//!
+//! let batch = RecordBatch::try_from_iter([
+//!     ("tenure", Arc::new(Float64Array::from(vec![1.0, 24.0, 60.0])) as ArrayRef),
+//! ])?;
+//! let df = DataFrame::from_batches(vec![batch])?;
+//! let tenure = df.column("tenure")?;
+//! assert_eq!(tenure.chunks[0].as_primitive::<Float64Type>().value(1), 24.0);
+//! # Ok(()) }
+//! ```
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
@@ -43,6 +63,11 @@ pub mod persist;
 pub mod pipeline;
 pub mod stat;
 pub mod testing;
+
+/// The Apache Arrow crate (arrow-rs) mlpipe is built on, at the version mlpipe uses.
+pub use arrow;
+/// The Apache Parquet crate mlpipe reads and writes Parquet with, at the version mlpipe uses.
+pub use parquet;
 
 pub use error::{Error, Result};
 pub use frame::{Column, CsvOptions, DataFrame, ParquetOptions};

@@ -685,7 +685,7 @@ fn metric_value(scored: &DataFrame, label: &str, m: &str) -> Result<f64> {
             .evaluate(scored),
         other => MulticlassClassificationEvaluator::new()
             .with_label_col(label)
-            .with_metric(other)
+            .with_metric(other.parse()?)
             .evaluate(scored),
     }
 }

@@ -101,9 +101,18 @@ super::columns::stage_basics!(
 );
 
 impl VectorAssembler {
-    /// Columns to assemble, in order (Spark `inputCols`; required).
-    pub fn with_input_cols(mut self, cols: &[&str]) -> Self {
-        self.params.input_cols = cols.iter().map(|s| s.to_string()).collect();
+    /// Columns to assemble, in order (Spark `inputCols`; required): any list of names,
+    /// such as `&["a", "b"]`, a `Vec<String>` or an iterator of `String`s.
+    ///
+    /// ```
+    /// use mlpipe::feature::VectorAssembler;
+    /// let onehot: Vec<String> = ["gender", "contract"].iter().map(|c| format!("{c}_vec")).collect();
+    /// let va = VectorAssembler::new()
+    ///     .with_input_cols(onehot.iter().map(String::as_str).chain(["tenure"]));
+    /// assert_eq!(va.params().input_cols, ["gender_vec", "contract_vec", "tenure"]);
+    /// ```
+    pub fn with_input_cols(mut self, cols: impl IntoIterator<Item = impl AsRef<str>>) -> Self {
+        self.params.input_cols = super::columns::names(cols);
         self
     }
 
