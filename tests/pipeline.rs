@@ -156,7 +156,7 @@ fn fit_transforms_only_up_to_the_last_estimator() {
         .with_estimator(last.clone())
         .with_transformer(
             VectorAssembler::new()
-                .with_input_cols(&["t2"])
+                .with_input_cols(["t2"])
                 .with_output_col("v"),
         );
     let model = pipeline.fit(&data()).unwrap();
@@ -196,7 +196,7 @@ fn schema_errors_surface_before_any_fit() {
         .with_estimator(first.clone())
         .with_transformer(
             VectorAssembler::new()
-                .with_input_cols(&["t1", "tenur"])
+                .with_input_cols(["t1", "tenur"])
                 .with_output_col("v"),
         );
     let err = pipeline.fit(&data()).unwrap_err();
@@ -236,7 +236,7 @@ fn empty_and_duplicate_pipelines_are_errors() {
 fn transformer_only_pipeline_and_set_param_by_name() {
     let mut pipeline = Pipeline::new().with_transformer(
         VectorAssembler::new()
-            .with_input_cols(&["tenure"])
+            .with_input_cols(["tenure"])
             .with_output_col("v"),
     );
     if let PipelineStage::Transformer(t) = &mut pipeline.stages_mut()[0] {

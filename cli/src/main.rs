@@ -737,7 +737,7 @@ fn flatten_vectors(df: &DataFrame) -> Result<DataFrame> {
                 chunks,
             )?;
         }
-        out = out.drop(&[f.name()])?;
+        out = out.drop([f.name()])?;
     }
     Ok(out)
 }

@@ -371,7 +371,7 @@ mod tests {
     #[test]
     fn error_mode_names_partition_and_row() {
         let va = VectorAssembler::new()
-            .with_input_cols(&["a", "b"])
+            .with_input_cols(["a", "b"])
             .with_output_col("f");
         let err = va.transform(&df()).unwrap_err();
         assert_eq!(
@@ -380,7 +380,7 @@ mod tests {
         );
         let err = va
             .clone()
-            .with_input_cols(&["b"])
+            .with_input_cols(["b"])
             .transform(&df())
             .unwrap_err();
         assert!(
@@ -393,7 +393,7 @@ mod tests {
     #[test]
     fn skip_and_keep() {
         let va = VectorAssembler::new()
-            .with_input_cols(&["a", "b"])
+            .with_input_cols(["a", "b"])
             .with_output_col("f")
             .with_handle_invalid(HandleInvalid::Skip);
         assert_eq!(
@@ -413,12 +413,12 @@ mod tests {
     #[test]
     fn vector_inputs_and_names() {
         let va = VectorAssembler::new()
-            .with_input_cols(&["b"])
+            .with_input_cols(["b"])
             .with_output_col("v")
             .with_handle_invalid(HandleInvalid::Keep);
         let d = va.transform(&df()).unwrap();
         let va2 = VectorAssembler::new()
-            .with_input_cols(&["v", "b"])
+            .with_input_cols(["v", "b"])
             .with_output_col("w")
             .with_handle_invalid(HandleInvalid::Keep);
         let d2 = va2.transform(&d).unwrap();
@@ -431,7 +431,7 @@ mod tests {
     fn schema_errors() {
         let s = df();
         let err = VectorAssembler::new()
-            .with_input_cols(&["s"])
+            .with_input_cols(["s"])
             .with_output_col("f")
             .transform(&s)
             .unwrap_err();
@@ -440,7 +440,7 @@ mod tests {
             "VectorAssembler: column `s` has type Utf8, expected a numeric, boolean or vector column"
         );
         let err = VectorAssembler::new()
-            .with_input_cols(&["a"])
+            .with_input_cols(["a"])
             .with_output_col("b")
             .transform(&s)
             .unwrap_err();
@@ -492,7 +492,7 @@ mod tests {
         };
         let df = DataFrame::from_batches(vec![part(0), part(1)]).unwrap();
         let va = VectorAssembler::new()
-            .with_input_cols(&["a", "v", "c"])
+            .with_input_cols(["a", "v", "c"])
             .with_output_col("f");
         let out = va
             .clone()

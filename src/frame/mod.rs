@@ -339,9 +339,9 @@ mod tests {
     #[test]
     fn select_drop_with_column() {
         let d = df();
-        assert_eq!(d.select(&["b"]).unwrap().schema().fields().len(), 1);
-        assert_eq!(d.drop(&["a", "nope"]).unwrap().schema().fields().len(), 1);
-        let err = d.select(&["c"]).unwrap_err().to_string();
+        assert_eq!(d.select(["b"]).unwrap().schema().fields().len(), 1);
+        assert_eq!(d.drop(["a", "nope"]).unwrap().schema().fields().len(), 1);
+        let err = d.select(["c"]).unwrap_err().to_string();
         assert_eq!(
             err,
             "DataFrame: column `c` not found; available columns: [\"a\", \"b\"]"
