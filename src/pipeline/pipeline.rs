@@ -303,7 +303,7 @@ impl PipelineModel {
     }
 
     /// The last stage (usually the model), or `None` for a model without stages. Its
-    /// concrete type is a [`downcast_ref`](dyn Transformer::downcast_ref) away.
+    /// concrete type is a `downcast_ref` away (an inherent method of `dyn` [`Transformer`]).
     pub fn last(&self) -> Option<&dyn Transformer> {
         self.stages.last().map(|s| s.as_ref())
     }
