@@ -16,7 +16,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mlpipe::classification::{LogisticRegression, LogisticRegressionModel};
 use mlpipe::evaluation::{
     BinaryClassificationEvaluator, BinaryClassificationMetrics, BinaryMetric,
-    MulticlassClassificationEvaluator,
+    MulticlassClassificationEvaluator, MulticlassMetric,
 };
 use mlpipe::feature::{
     Imputer, OneHotEncoder, StandardScaler, StringIndexer, StringIndexerModel, VectorAssembler,
@@ -121,15 +121,12 @@ fn run(args: Args) -> Result<()> {
 
     let idx: Vec<String> = CATEGORICAL.iter().map(|c| format!("{c}_idx")).collect();
     let vec: Vec<String> = CATEGORICAL.iter().map(|c| format!("{c}_vec")).collect();
-    let idx_r: Vec<&str> = idx.iter().map(|s| s.as_str()).collect();
-    let vec_r: Vec<&str> = vec.iter().map(|s| s.as_str()).collect();
-    let mut features: Vec<&str> = vec_r.clone();
-    features.extend([
+    let numeric = [
         "SeniorCitizen",
         "tenure",
         "MonthlyCharges",
         "TotalCharges_imputed",
-    ]);
+    ];
 
     let bar = ProgressBar::new(100).with_style(
         ProgressStyle::with_template("fitting {bar:30} iteration {pos} objective {msg}")
@@ -144,22 +141,22 @@ fn run(args: Args) -> Result<()> {
         )
         .with_estimator(
             StringIndexer::new()
-                .with_input_cols(&CATEGORICAL)
-                .with_output_cols(&idx_r),
+                .with_input_cols(CATEGORICAL)
+                .with_output_cols(&idx),
         )
         .with_estimator(
             OneHotEncoder::new()
-                .with_input_cols(&idx_r)
-                .with_output_cols(&vec_r),
+                .with_input_cols(&idx)
+                .with_output_cols(&vec),
         )
         .with_estimator(
             Imputer::new()
-                .with_input_cols(&["TotalCharges"])
-                .with_output_cols(&["TotalCharges_imputed"]),
+                .with_input_cols(["TotalCharges"])
+                .with_output_cols(["TotalCharges_imputed"]),
         )
         .with_transformer(
             VectorAssembler::new()
-                .with_input_cols(&features)
+                .with_input_cols(vec.iter().map(String::as_str).chain(numeric))
                 .with_output_col("raw_features"),
         )
         .with_estimator(
@@ -179,14 +176,9 @@ fn run(args: Args) -> Result<()> {
     let model = pipeline.fit(train)?;
     bar.finish();
     let fit_s = t.elapsed().as_secs_f64();
-    let labels = model
-        .stage::<StringIndexerModel>(0)
-        .expect("label indexer")
-        .labels()[0]
-        .clone();
-    let lr = model
-        .stage::<LogisticRegressionModel>(6)
-        .expect("logistic regression");
+    // The first StringIndexerModel is the label's.
+    let labels = model.stage::<StringIndexerModel>()?.labels()[0].clone();
+    let lr = model.stage::<LogisticRegressionModel>()?;
     let summary = lr.summary().expect("summary");
     println!(
         "fitted in {:.1} ms: {} iterations, final objective {:.6}; label mapping {}",
@@ -219,12 +211,16 @@ fn run(args: Args) -> Result<()> {
         ),
         (
             "accuracy",
-            mc.clone().with_metric("accuracy").evaluate(&scored)?,
+            mc.clone()
+                .with_metric(MulticlassMetric::Accuracy)
+                .evaluate(&scored)?,
         ),
         ("f1", mc.clone().evaluate(&scored)?),
         (
             "logLoss",
-            mc.clone().with_metric("logLoss").evaluate(&scored)?,
+            mc.clone()
+                .with_metric(MulticlassMetric::LogLoss)
+                .evaluate(&scored)?,
         ),
     ];
     println!("\ntest metrics ({} rows)", scored.num_rows());

@@ -22,11 +22,11 @@
 //! let pipeline = Pipeline::new()
 //!     .with_estimator(StringIndexer::new().with_input_col("contract").with_output_col("contract_idx"))
 //!     .with_estimator(
-//!         OneHotEncoder::new().with_input_cols(&["contract_idx"]).with_output_cols(&["contract_vec"]),
+//!         OneHotEncoder::new().with_input_cols(["contract_idx"]).with_output_cols(["contract_vec"]),
 //!     )
 //!     .with_transformer(
 //!         VectorAssembler::new()
-//!             .with_input_cols(&["tenure", "monthly_charges", "num_support_calls", "contract_vec"])
+//!             .with_input_cols(["tenure", "monthly_charges", "num_support_calls", "contract_vec"])
 //!             .with_output_col("raw_features"),
 //!     )
 //!     .with_estimator(StandardScaler::new().with_input_col("raw_features").with_output_col("features"))
@@ -80,6 +80,26 @@
 //! For a progress bar, estimators with an optimiser take a callback that sees every
 //! iteration (`LogisticRegression::with_iteration_callback`); the `churn` example drives
 //! an `indicatif` bar with it.
+//!
+//! ## Arrow and Parquet
+//! mlpipe re-exports the [`arrow`] and [`parquet`] crates it is built on, so a program
+//! that builds batches or reads a scored column needs no `arrow` dependency of its own
+//! (and cannot pick a major version that differs from mlpipe's):
+//! ```
+//! # fn main() -> mlpipe::Result<()> {
+//! use std::sync::Arc;
+//! use mlpipe::arrow::array::{ArrayRef, AsArray, Float64Array, RecordBatch};
+//! use mlpipe::arrow::datatypes::Float64Type;
+//! use mlpipe::DataFrame;
+//!
+//! let batch = RecordBatch::try_from_iter([
+//!     ("tenure", Arc::new(Float64Array::from(vec![1.0, 24.0, 60.0])) as ArrayRef),
+//! ])?;
+//! let df = DataFrame::from_batches(vec![batch])?;
+//! let tenure = df.column("tenure")?;
+//! assert_eq!(tenure.chunks[0].as_primitive::<Float64Type>().value(1), 24.0);
+//! # Ok(()) }
+//! ```
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 

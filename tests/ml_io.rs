@@ -113,8 +113,8 @@ fn every_type_saves_overwrites_and_loads() {
     let df = model_round_trip(d, "ohe_model", &ohe_model, &df);
 
     let imp = Imputer::new()
-        .with_input_cols(&["total_charges"])
-        .with_output_cols(&["total_filled"]);
+        .with_input_cols(["total_charges"])
+        .with_output_cols(["total_filled"]);
     let imp_model = estimator_round_trip(d, "imp", &imp, &df);
     let df = model_round_trip(d, "imp_model", &imp_model, &df);
 
@@ -125,7 +125,7 @@ fn every_type_saves_overwrites_and_loads() {
     let df = model_round_trip(d, "bucketizer", &bucketizer, &df);
 
     let va = VectorAssembler::new()
-        .with_input_cols(&["tenure", "monthly_charges", "total_filled", "contract_vec"])
+        .with_input_cols(["tenure", "monthly_charges", "total_filled", "contract_vec"])
         .with_output_col("raw");
     let df = model_round_trip(d, "va", &va, &df);
 
@@ -238,7 +238,7 @@ fn load_names_the_class_expected_and_found() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("va");
     VectorAssembler::new()
-        .with_input_cols(&["tenure"])
+        .with_input_cols(["tenure"])
         .save(&path)
         .unwrap();
     let err = StringIndexerModel::load(&path).unwrap_err().to_string();
@@ -292,7 +292,7 @@ fn load_of_a_directory_that_is_no_stage_says_so() {
 #[test]
 fn overwrite_replaces_only_saved_stages_and_empty_directories() {
     let dir = tempfile::tempdir().unwrap();
-    let va = VectorAssembler::new().with_input_cols(&["tenure"]);
+    let va = VectorAssembler::new().with_input_cols(["tenure"]);
 
     // a directory of other things: refused, untouched, nothing written beside it
     let notes = dir.path().join("notes");
@@ -344,7 +344,7 @@ fn overwrite_replaces_only_saved_stages_and_empty_directories() {
     fs::create_dir(&empty).unwrap();
     va.write().overwrite().save(&empty).unwrap();
     assert_eq!(VectorAssembler::load(&empty).unwrap().uid(), va.uid());
-    let other = VectorAssembler::new().with_input_cols(&["monthly_charges"]);
+    let other = VectorAssembler::new().with_input_cols(["monthly_charges"]);
     other.write().overwrite().save(&empty).unwrap();
     assert_eq!(VectorAssembler::load(&empty).unwrap().uid(), other.uid());
     assert_eq!(
@@ -364,7 +364,7 @@ fn overwrite_replaces_only_saved_stages_and_empty_directories() {
 #[test]
 fn overwrite_refuses_a_symbolic_link() {
     let dir = tempfile::tempdir().unwrap();
-    let va = VectorAssembler::new().with_input_cols(&["tenure"]);
+    let va = VectorAssembler::new().with_input_cols(["tenure"]);
     let target = dir.path().join("real");
     va.save(&target).unwrap();
     let link = dir.path().join("link");

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use super::{DynEstimator, Estimator, Model, Stage, Transformer};
 use crate::error::{Error, Result};
+use crate::frame::schema::column_names;
 use crate::frame::DataFrame;
 use crate::param::random_uid;
 
@@ -113,6 +114,40 @@ impl Pipeline {
     /// Mutable access to the stages (to set params by name, e.g. in tuning).
     pub fn stages_mut(&mut self) -> &mut [PipelineStage] {
         &mut self.stages
+    }
+
+    /// The first stage (transformer or estimator) of type `T`.
+    ///
+    /// # Errors
+    /// [`Error::Pipeline`] when no stage has type `T`, listing the stages' kinds.
+    ///
+    /// # Examples
+    /// ```
+    /// use mlpipe::prelude::*;
+    /// use mlpipe::feature::{StringIndexer, VectorAssembler};
+    /// let pipeline = Pipeline::new()
+    ///     .with_estimator(StringIndexer::new().with_input_col("contract"))
+    ///     .with_transformer(VectorAssembler::new().with_input_cols(["tenure"]));
+    /// assert!(pipeline.stage::<StringIndexer>().is_ok());
+    /// assert_eq!(pipeline.stages_of::<VectorAssembler>().count(), 1);
+    /// assert!(matches!(pipeline.last(), Some(PipelineStage::Transformer(_))));
+    /// ```
+    pub fn stage<T: Stage>(&self) -> Result<&T> {
+        self.stages_of::<T>()
+            .next()
+            .ok_or_else(|| no_stage_of::<T>(self.stages.iter().map(|s| s.stage().kind())))
+    }
+
+    /// Every stage of type `T`, in pipeline order.
+    pub fn stages_of<T: Stage>(&self) -> impl Iterator<Item = &T> {
+        self.stages
+            .iter()
+            .filter_map(|s| (s.stage() as &dyn std::any::Any).downcast_ref::<T>())
+    }
+
+    /// The last stage, or `None` for an empty pipeline.
+    pub fn last(&self) -> Option<&PipelineStage> {
+        self.stages.last()
     }
 
     fn check_stages(&self) -> Result<()> {
@@ -263,23 +298,59 @@ impl PipelineModel {
         &self.stages
     }
 
-    /// Stage `i` as its concrete type, or `None` if it is another type or out of range.
+    /// The first stage of type `T` (Spark's `model.stages` filtered by class).
     ///
+    /// # Errors
+    /// [`Error::Pipeline`] when no stage has type `T`, listing the stages' kinds.
+    ///
+    /// # Examples
     /// ```
     /// # fn main() -> mlpipe::Result<()> {
-    /// # use mlpipe::prelude::*;
-    /// # use mlpipe::feature::VectorAssembler;
-    /// # let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
+    /// use mlpipe::prelude::*;
+    /// use mlpipe::feature::{StringIndexer, StringIndexerModel, VectorAssembler};
+    /// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
     /// let model = Pipeline::new()
-    ///     .with_transformer(VectorAssembler::new().with_input_cols(&["tenure"]))
+    ///     .with_estimator(StringIndexer::new().with_input_col("contract").with_output_col("c"))
+    ///     .with_transformer(VectorAssembler::new().with_input_cols(["tenure", "c"]))
     ///     .fit(&df)?;
-    /// assert!(model.stage::<VectorAssembler>(0).is_some());
+    /// let indexer = model.stage::<StringIndexerModel>()?;
+    /// assert_eq!(indexer.labels()[0][0], "month-to-month");
+    /// assert_eq!(model.stages_of::<VectorAssembler>().count(), 1);
+    /// assert_eq!(model.last().map(|s| s.kind()), Some("VectorAssembler"));
     /// # Ok(()) }
     /// ```
-    pub fn stage<T: Transformer>(&self, i: usize) -> Option<&T> {
-        let s: &dyn Transformer = self.stages.get(i)?.as_ref();
-        (s as &dyn std::any::Any).downcast_ref::<T>()
+    pub fn stage<T: Transformer>(&self) -> Result<&T> {
+        self.stages_of::<T>()
+            .next()
+            .ok_or_else(|| no_stage_of::<T>(self.stages.iter().map(|s| s.kind())))
     }
+
+    /// Every stage of type `T`, in pipeline order.
+    pub fn stages_of<T: Transformer>(&self) -> impl Iterator<Item = &T> {
+        self.stages.iter().filter_map(|s| s.downcast_ref::<T>())
+    }
+
+    /// Stage `i` as its concrete type, or `None` if it is another type or out of range.
+    pub fn stage_at<T: Transformer>(&self, i: usize) -> Option<&T> {
+        self.stages.get(i)?.downcast_ref::<T>()
+    }
+
+    /// The last stage (usually the model), or `None` for a model without stages. Its
+    /// concrete type is a `downcast_ref` away (an inherent method of `dyn` [`Transformer`]).
+    pub fn last(&self) -> Option<&dyn Transformer> {
+        self.stages.last().map(|s| s.as_ref())
+    }
+}
+
+/// The error of a typed stage look-up that found nothing.
+fn no_stage_of<'a, T>(kinds: impl Iterator<Item = &'a str>) -> Error {
+    let full = std::any::type_name::<T>();
+    let name = full.split('<').next().unwrap_or(full);
+    let name = name.rsplit("::").next().unwrap_or(name);
+    Error::Pipeline(format!(
+        "no stage of type {name}; the stages are {:?}",
+        kinds.collect::<Vec<_>>()
+    ))
 }
 
 impl Stage for PipelineModel {
@@ -289,10 +360,56 @@ impl Stage for PipelineModel {
     fn uid(&self) -> &str {
         &self.uid
     }
+    /// Folds the stages' schemas. A column that a stage skipped because its input is
+    /// missing (a label indexer on unlabelled data) and that a later stage needs is
+    /// reported at the stage that lost it ([`Error::MissingInput`]), not as a missing
+    /// column of the later stage.
     fn transform_schema(&self, input: &Schema) -> Result<Schema> {
-        self.stages
-            .iter()
-            .try_fold(input.clone(), |s, st| st.transform_schema(&s))
+        // (stage, missing input, its output, the columns that stage was given)
+        let mut skipped: Vec<(&'static str, String, String, Vec<String>)> = Vec::new();
+        let mut schema = input.clone();
+        for st in &self.stages {
+            let next = match st.transform_schema(&schema) {
+                Err(Error::ColumnNotFound {
+                    stage: needed_by,
+                    column,
+                    available,
+                }) => {
+                    return Err(match skipped.into_iter().find(|s| s.2 == column) {
+                        Some((stage, input, output, available)) => Error::MissingInput {
+                            stage,
+                            column: input,
+                            output,
+                            needed_by,
+                            available,
+                        },
+                        None => Error::ColumnNotFound {
+                            stage: needed_by,
+                            column,
+                            available,
+                        },
+                    })
+                }
+                other => other?,
+            };
+            for (i, o) in st.skipped_columns(&schema) {
+                skipped.push((st.kind(), i, o, column_names(&schema)));
+            }
+            schema = next;
+        }
+        Ok(schema)
+    }
+    fn skipped_columns(&self, input: &Schema) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut schema = input.clone();
+        for st in &self.stages {
+            out.extend(st.skipped_columns(&schema));
+            match st.transform_schema(&schema) {
+                Ok(next) => schema = next,
+                Err(_) => break,
+            }
+        }
+        out
     }
     fn params_json(&self) -> Value {
         let uids: Vec<&str> = self.stages.iter().map(|s| s.uid()).collect();
