@@ -84,6 +84,9 @@ impl EvaluatorKind {
     }
 }
 
+/// A model's fitted values as JSON, given its feature names.
+pub type FittedValues = Box<dyn Fn(&[String]) -> Value>;
+
 /// What the commands need to know about one fitted predictor stage.
 pub struct Predictor {
     /// Spark's class name of the model.
@@ -101,7 +104,7 @@ pub struct Predictor {
     /// `rawPredictionCol` when it has one (for the binary metrics).
     pub raw_prediction_col: Option<String>,
     /// The fitted values, by Spark's names, given the feature names.
-    pub fitted: Box<dyn Fn(&[String]) -> Value>,
+    pub fitted: FittedValues,
     /// Number of features the model takes.
     pub num_features: usize,
     /// The training summary when it was fitted in this process (iterations, objective...).

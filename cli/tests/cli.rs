@@ -711,3 +711,103 @@ fn train_on_telco_by_default_leaves_out_the_id_column() {
         "{out}"
     );
 }
+
+#[test]
+fn train_says_which_family_and_flags_rare_and_case_only_classes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d.csv");
+    let mut text = String::from("x,y\n");
+    for i in 0..200 {
+        let y = match i {
+            0..120 => "a",
+            120..198 => "b",
+            198 => "B",
+            _ => "c",
+        };
+        text.push_str(&format!("{},{y}\n", (i % 7) as f64 + 0.5 * (i % 3) as f64));
+    }
+    std::fs::write(&data, text).unwrap();
+    let model = dir.path().join("m");
+    let (code, out, err) = mlpipe(&[
+        "train",
+        "--input",
+        data.to_str().unwrap(),
+        "--label",
+        "y",
+        "--model",
+        model.to_str().unwrap(),
+        "--reg-param",
+        "0.1",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(
+            "the label `y` has more than two values: fitting a multinomial logistic regression"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("warning: classes under 1% of the rows: B (1 rows), c (1 rows)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("warning: classes differing only by case: b/B"),
+        "{out}"
+    );
+    // A multiclass model: evaluate picks the multiclass evaluator and refuses areaUnderROC.
+    let err = fails(&[
+        "evaluate",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        data.to_str().unwrap(),
+        "--metric",
+        "areaUnderROC",
+    ]);
+    assert!(
+        err.contains("--metric `areaUnderROC` is not a multiclass classification metric; valid: f1, accuracy,"),
+        "{err}"
+    );
+    let (code, out, err) = mlpipe(&[
+        "evaluate",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("{\"f1\":"), "{out}");
+}
+
+#[test]
+fn fit_takes_a_single_saved_estimator() {
+    let dir = tempfile::tempdir().unwrap();
+    let est = dir.path().join("indexer");
+    let si = mlpipe::feature::StringIndexer::new()
+        .with_input_col("Contract")
+        .with_output_col("contract_idx");
+    mlpipe::persist::save(&si, &est, mlpipe::persist::SaveMode::ErrorIfExists).unwrap();
+    let model = dir.path().join("m");
+    let (code, out, err) = mlpipe(&[
+        "fit",
+        "--pipeline",
+        est.to_str().unwrap(),
+        "--input",
+        &spark_cli("train.csv"),
+        "--model",
+        model.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, _) = mlpipe(&["inspect", "--model", model.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["kind"], "PipelineModel");
+    assert_eq!(j["stages"][0]["kind"], "StringIndexerModel");
+    assert_eq!(
+        j["stages"][0]["fitted"]["labelsArray"][0]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}

@@ -20,7 +20,6 @@ Writes:
 - metrics.json: Spark's BinaryClassificationEvaluator and MulticlassClassificationEvaluator
   numbers on the transformed test.csv (labelCol "label", made inside the pipeline).
 - unknown_stage_pipeline/: an unfitted Pipeline holding a stage mlpipe does not have (PCA).
-- unfitted_lr/: a bare unfitted LogisticRegression estimator.
 """
 import csv
 import json
@@ -116,7 +115,5 @@ Pipeline(stages=[
     PCA(k=2, inputCol="raw_features", outputCol="features"),
     LogisticRegression(labelCol="SeniorCitizen"),
 ]).write().save(os.path.join(OUT, "unknown_stage_pipeline"))
-LogisticRegression(featuresCol="features", labelCol="label", regParam=0.1).write().save(
-    os.path.join(OUT, "unfitted_lr"))
 print(json.dumps(metrics), lr.summary.totalIterations)
 spark.stop()
