@@ -153,7 +153,7 @@ fn unknown_stage(class: &str, dir: &Path) -> Error {
         .collect();
     has.sort();
     usage(format!(
-        "fit: {} is a {class}, which mlpipe does not have; the stages it has: Pipeline, {}",
+        "fit: {} holds {class}, a stage mlpipe does not have; the stages it has: Pipeline, {}",
         dir.display(),
         has.join(", ")
     ))

@@ -47,8 +47,17 @@ pub fn run(model: &Path, as_json: bool) -> Result<()> {
         for key in ["params", "fitted"] {
             if let Some(Value::Object(o)) = d.get(key) {
                 println!("    {key}:");
-                for (k, v) in o {
-                    println!("      {k}: {}", pretty(v));
+                for (k, v) in o.iter().filter(|(_, v)| !v.is_null()) {
+                    match v {
+                        // Coefficients by feature name: one a line.
+                        Value::Object(by_name) if by_name.len() > 4 => {
+                            println!("      {k}:");
+                            for (name, x) in by_name {
+                                println!("        {name}: {}", pretty(x));
+                            }
+                        }
+                        _ => println!("      {k}: {}", pretty(v)),
+                    }
                 }
             }
         }

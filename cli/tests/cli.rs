@@ -432,7 +432,7 @@ fn bad_inputs_are_one_line_on_stderr_with_exit_code_2() {
         m,
     ]);
     assert!(
-        err.contains("is a org.apache.spark.ml.feature.PCA, which mlpipe does not have; the stages it has: Pipeline, Bucketizer, Imputer, IndexToString, LogisticRegression,"),
+        err.contains("1_PCA_0408779484ad holds org.apache.spark.ml.feature.PCA, a stage mlpipe does not have; the stages it has: Pipeline, Bucketizer, Imputer, IndexToString, LogisticRegression,"),
         "{err}"
     );
     // A label neither in the input nor made by the pipeline.
