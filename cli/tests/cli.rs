@@ -259,6 +259,8 @@ fn fit_of_a_pyspark_unfitted_pipeline_predicts_as_spark_fitted_it() {
         .unwrap();
     let got = lr["summary"]["finalObjective"].as_f64().unwrap();
     assert!((got - want).abs() < 1e-9, "objective {got} vs Spark {want}");
+    // Spark's L-BFGS path: the same iteration count (metrics.json).
+    assert_eq!(lr["summary"]["totalIterations"], spark["total_iterations"]);
 
     let pred = dir.path().join("p.csv");
     let (code, _, err) = mlpipe(&[
@@ -809,5 +811,65 @@ fn fit_takes_a_single_saved_estimator() {
             .unwrap()
             .len(),
         3
+    );
+}
+
+#[test]
+fn evaluate_with_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    // test.csv with a unit weight column `w` and with weight 2 on every row: a weighted
+    // metric is unchanged by a constant weight, so both equal Spark's unweighted numbers.
+    let text = std::fs::read_to_string(spark_cli("test.csv")).unwrap();
+    let spark = serde_json::from_str::<serde_json::Value>(
+        &std::fs::read_to_string(spark_cli("metrics.json")).unwrap(),
+    )
+    .unwrap();
+    for w in ["1", "2"] {
+        let weighted = dir.path().join(format!("w{w}.csv"));
+        let mut out = String::new();
+        for (i, line) in text.lines().enumerate() {
+            out.push_str(line);
+            out.push_str(if i == 0 { ",w\n" } else { "," });
+            if i > 0 {
+                out.push_str(w);
+                out.push('\n');
+            }
+        }
+        std::fs::write(&weighted, out).unwrap();
+        let (code, out, err) = mlpipe(&[
+            "evaluate",
+            "--model",
+            &spark_cli("fitted_pipeline"),
+            "--input",
+            weighted.to_str().unwrap(),
+            "--weight",
+            "w",
+            "--metric",
+            "areaUnderROC",
+            "--metric",
+            "accuracy",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let got: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        for m in ["areaUnderROC", "accuracy"] {
+            let (g, w) = (
+                got[m].as_f64().unwrap(),
+                spark["metrics"][m].as_f64().unwrap(),
+            );
+            assert!((g - w).abs() <= 1e-12, "{m}: {g} vs {w}");
+        }
+    }
+    let err = fails(&[
+        "evaluate",
+        "--model",
+        &spark_cli("fitted_pipeline"),
+        "--input",
+        &spark_cli("test.csv"),
+        "--weight",
+        "wt",
+    ]);
+    assert!(
+        err.contains("--weight: column `wt` is not in the input; its columns: customerID,"),
+        "{err}"
     );
 }
