@@ -362,3 +362,63 @@ fn the_first_bad_row_is_reported_whatever_the_scheduling() {
         );
     }
 }
+
+/// Collects the messages of WARN events.
+struct Warnings(std::sync::Mutex<Vec<String>>);
+
+impl tracing::Subscriber for Warnings {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, e: &tracing::Event<'_>) {
+        struct Message(String);
+        impl tracing::field::Visit for Message {
+            fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
+                if f.name() == "message" {
+                    self.0 = format!("{v:?}");
+                }
+            }
+        }
+        if *e.metadata().level() == tracing::Level::WARN {
+            let mut m = Message(String::new());
+            e.record(&mut m);
+            self.0.lock().unwrap().push(m.0);
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[test]
+fn stopping_at_max_iter_is_a_warning_and_converging_is_not() {
+    let df = train();
+    let warnings_of = |max_iter: usize| {
+        let sub = Arc::new(Warnings(Default::default()));
+        let dispatch = tracing::Dispatch::from(sub.clone());
+        let m = tracing::dispatcher::with_default(&dispatch, || {
+            LogisticRegression::new()
+                .with_label_col("churn")
+                .with_max_iter(max_iter)
+                .with_reg_param(0.01)
+                .fit(&df)
+                .unwrap()
+        });
+        let w = sub.0.lock().unwrap().clone();
+        (m.summary().unwrap().stop_reason, w)
+    };
+    let (reason, w) = warnings_of(3);
+    assert_eq!(reason, Some(mlpipe::optim::StopReason::MaxIterations));
+    assert!(
+        w.iter()
+            .any(|m| m.starts_with("LogisticRegression stopped at maxIter without converging")),
+        "{w:?}"
+    );
+    let (reason, w) = warnings_of(100);
+    assert_ne!(reason, Some(mlpipe::optim::StopReason::MaxIterations));
+    assert!(w.iter().all(|m| !m.contains("maxIter")), "{w:?}");
+}

@@ -84,7 +84,7 @@ fn train_predict_evaluate_inspect_on_telco() {
     ]);
     assert_eq!(code, 0, "{err}");
     let text = std::fs::read_to_string(&pred).unwrap();
-    assert_eq!(text.lines().next().unwrap(), "customerID,predictedLabel,prediction,probability_0,probability_1,rawPrediction_0,rawPrediction_1");
+    assert_eq!(text.lines().next().unwrap(), "customerID,prediction,predictedLabel,probability_0,probability_1,rawPrediction_0,rawPrediction_1");
     assert_eq!(text.lines().count(), 7044);
     let pq = dir.path().join("p.parquet");
     let (code, _, err) = mlpipe(&[
@@ -183,6 +183,693 @@ fn errors_are_one_line_with_exit_code_2() {
     assert_eq!(code, 2);
     assert!(
         err.contains("definitely-not-a-model/metadata: cannot list"),
+        "{err}"
+    );
+}
+
+/// A file under tests/fixtures/spark_cli (made by tests/pyspark/make_cli_fixtures.py with
+/// PySpark 4.3.0 on Telco rows).
+fn spark_cli(name: &str) -> String {
+    format!("{}/tests/fixtures/spark_cli/{name}", repo_root().display())
+}
+
+fn read_csv(path: &str) -> mlpipe::DataFrame {
+    mlpipe::DataFrame::read_csv(path, &mlpipe::CsvOptions::default()).unwrap()
+}
+
+fn string_column(df: &mlpipe::DataFrame, name: &str) -> Vec<String> {
+    use arrow::array::AsArray;
+    df.column(name)
+        .unwrap()
+        .chunks
+        .iter()
+        .flat_map(|a| {
+            a.as_string::<i32>()
+                .iter()
+                .map(|s| s.unwrap().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Runs a command that must fail: exit 2, one line on stderr, returned.
+fn fails(args: &[&str]) -> String {
+    let (code, out, err) = mlpipe(args);
+    assert_eq!(code, 2, "stdout: {out} stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    err
+}
+
+#[test]
+fn fit_of_a_pyspark_unfitted_pipeline_predicts_as_spark_fitted_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m");
+    let report = dir.path().join("r.json");
+    let (code, out, err) = mlpipe(&[
+        "fit",
+        "--pipeline",
+        &spark_cli("unfitted_pipeline"),
+        "--input",
+        &spark_cli("train.csv"),
+        "--model",
+        model.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(r["rows"], 1200);
+    let stages = r["stages"].as_array().unwrap();
+    assert_eq!(stages.len(), 7);
+    assert!(stages.iter().all(|s| s["fit_s"].as_f64().is_some()));
+    let lr = &stages[6];
+    assert_eq!(lr["kind"], "LogisticRegressionModel");
+    // Spark's objective at its optimum (metrics.json), to the optimiser's tolerance.
+    let spark = serde_json::from_str::<serde_json::Value>(
+        &std::fs::read_to_string(spark_cli("metrics.json")).unwrap(),
+    )
+    .unwrap();
+    let want = spark["objective_history"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    let got = lr["summary"]["finalObjective"].as_f64().unwrap();
+    assert!((got - want).abs() < 1e-9, "objective {got} vs Spark {want}");
+    // Spark's L-BFGS path: the same iteration count (metrics.json).
+    assert_eq!(lr["summary"]["totalIterations"], spark["total_iterations"]);
+
+    let pred = dir.path().join("p.csv");
+    let (code, _, err) = mlpipe(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        &spark_cli("test.csv"),
+        "--output",
+        pred.to_str().unwrap(),
+        "--columns",
+        "customerID",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let ours = read_csv(pred.to_str().unwrap());
+    let spark = read_csv(&spark_cli("predictions.csv"));
+    assert_eq!(
+        string_column(&ours, "customerID"),
+        string_column(&spark, "customerID")
+    );
+    // Spark's fitted model's output on the 400 held-out rows (predictions.csv), to 1e-9.
+    for c in [
+        "prediction",
+        "probability_0",
+        "probability_1",
+        "rawPrediction_0",
+        "rawPrediction_1",
+    ] {
+        let (a, b) = (f64_column(&ours, c), f64_column(&spark, c));
+        assert_eq!(a.len(), 400);
+        let worst = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f64::max);
+        assert!(worst <= 1e-9, "{c}: differs from Spark by {worst}");
+    }
+}
+
+#[test]
+fn evaluate_of_a_pyspark_pipeline_indexing_its_own_label_matches_spark() {
+    let spark = serde_json::from_str::<serde_json::Value>(
+        &std::fs::read_to_string(spark_cli("metrics.json")).unwrap(),
+    )
+    .unwrap();
+    let names: Vec<&str> = spark["metrics"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    // The label made inside the pipeline (StringIndexer Churn -> label), and the raw
+    // `Churn` mapped through the pipeline's own indexer: the same numbers.
+    for label in [None, Some("Churn")] {
+        let mut args = vec![
+            "evaluate".to_string(),
+            "--model".into(),
+            spark_cli("fitted_pipeline"),
+            "--input".into(),
+            spark_cli("test.csv"),
+        ];
+        if let Some(l) = label {
+            args.extend(["--label".into(), l.into()]);
+        }
+        for n in &names {
+            args.extend(["--metric".into(), n.to_string()]);
+        }
+        let refs: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+        let (code, out, err) = mlpipe(&refs);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(out.lines().count(), 1, "{out}");
+        let got: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        for n in &names {
+            // Spark 4.3's BinaryClassificationEvaluator / MulticlassClassificationEvaluator
+            // on the same transformed rows (metrics.json), to 1e-12.
+            let (g, w) = (
+                got[n].as_f64().unwrap(),
+                spark["metrics"][n].as_f64().unwrap(),
+            );
+            assert!((g - w).abs() <= 1e-12, "{n} ({label:?}): {g} vs Spark {w}");
+        }
+    }
+    // Without --metric: the binary evaluator's default.
+    let (code, out, _) = mlpipe(&[
+        "evaluate",
+        "--model",
+        &spark_cli("fitted_pipeline"),
+        "--input",
+        &spark_cli("test.csv"),
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("{\"areaUnderROC\":"), "{out}");
+}
+
+#[test]
+fn inspect_names_coefficients_by_feature() {
+    let (code, out, err) = mlpipe(&[
+        "inspect",
+        "--model",
+        &spark_cli("fitted_pipeline"),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 1, "--json is one object on one line");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let coefs = &j["stages"][6]["fitted"]["coefficients"];
+    // Spark's attribute names: `<one-hot column>_<category>` and the numeric columns.
+    let spark = serde_json::from_str::<serde_json::Value>(
+        &std::fs::read_to_string(spark_cli("metrics.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        coefs["Contract_vec_Month-to-month"].as_f64().unwrap(),
+        spark["coefficients"][4].as_f64().unwrap()
+    );
+    assert_eq!(
+        coefs["TotalCharges_imp"].as_f64().unwrap(),
+        spark["coefficients"][17].as_f64().unwrap()
+    );
+    let (code, out, _) = mlpipe(&["inspect", "--model", &spark_cli("fitted_pipeline")]);
+    assert_eq!(code, 0);
+    assert!(out.contains("[6] LogisticRegressionModel"), "{out}");
+    assert!(out.contains("tenure:"), "{out}");
+}
+
+#[test]
+fn bad_inputs_are_one_line_on_stderr_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("m");
+    let m = m.to_str().unwrap();
+    // A fitted model given to fit.
+    let err = fails(&[
+        "fit",
+        "--pipeline",
+        &spark_cli("fitted_pipeline"),
+        "--input",
+        &spark_cli("train.csv"),
+        "--model",
+        m,
+    ]);
+    assert!(
+        err.contains("holds a fitted PipelineModel; `fit` takes an unfitted Pipeline or estimator"),
+        "{err}"
+    );
+    // An unfitted Pipeline given to predict.
+    let out = dir.path().join("p.csv");
+    let err = fails(&[
+        "predict",
+        "--model",
+        &spark_cli("unfitted_pipeline"),
+        "--input",
+        &spark_cli("test.csv"),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        err.contains(
+            "holds an unfitted Pipeline, not a fitted model; fit it first with `mlpipe fit"
+        ),
+        "{err}"
+    );
+    assert!(!out.exists());
+    // A stage mlpipe does not have.
+    let err = fails(&[
+        "fit",
+        "--pipeline",
+        &spark_cli("unknown_stage_pipeline"),
+        "--input",
+        &spark_cli("train.csv"),
+        "--model",
+        m,
+    ]);
+    assert!(
+        err.contains("1_PCA_0408779484ad holds org.apache.spark.ml.feature.PCA, a stage mlpipe does not have; the stages it has: Pipeline, Bucketizer, Imputer, IndexToString, LogisticRegression,"),
+        "{err}"
+    );
+    // A label neither in the input nor made by the pipeline.
+    let err = fails(&[
+        "evaluate",
+        "--model",
+        &spark_cli("fitted_pipeline"),
+        "--input",
+        &spark_cli("test.csv"),
+        "--label",
+        "churned",
+    ]);
+    assert!(
+        err.contains("--label `churned` is neither in the input nor made by the pipeline; the input's columns: customerID, gender,"),
+        "{err}"
+    );
+    let nolabel = dir.path().join("nolabel.csv");
+    read_csv(&spark_cli("test.csv"))
+        .drop(["Churn"])
+        .unwrap()
+        .write_csv(&nolabel)
+        .unwrap();
+    let err = fails(&[
+        "evaluate",
+        "--model",
+        &spark_cli("fitted_pipeline"),
+        "--input",
+        nolabel.to_str().unwrap(),
+    ]);
+    assert!(
+        err.contains("the label column `label` is neither in the input nor made by the pipeline; pass --label COL"),
+        "{err}"
+    );
+    // A metric of another evaluator lists every metric this one accepts.
+    let err = fails(&[
+        "evaluate",
+        "--model",
+        &spark_cli("fitted_pipeline"),
+        "--input",
+        &spark_cli("test.csv"),
+        "--metric",
+        "auc",
+    ]);
+    assert!(
+        err.contains("--metric `auc` is not a binary classification metric; valid: areaUnderROC, areaUnderPR, f1, accuracy,"),
+        "{err}"
+    );
+    assert!(err.contains("logLoss, hammingLoss"), "{err}");
+    // fit: a pipeline whose label is neither in the input nor made by the pipeline.
+    let err = fails(&[
+        "fit",
+        "--pipeline",
+        &spark_cli("unfitted_pipeline"),
+        "--input",
+        nolabel.to_str().unwrap(),
+        "--model",
+        m,
+    ]);
+    assert!(err.contains("column `Churn` not found"), "{err}");
+    assert!(!std::path::Path::new(m).exists());
+
+    let telco = &format!(
+        "{}/data/telco_churn/telco_customer_churn.csv",
+        repo_root().display()
+    );
+    // A misspelt feature is reported against the flag and the input's own columns, before
+    // anything is printed about the label.
+    let (code, out, err) = mlpipe(&[
+        "train",
+        "--input",
+        telco,
+        "--label",
+        "Churn",
+        "--model",
+        m,
+        "--features",
+        "tenure,Tenur",
+    ]);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(
+        err.starts_with("error: --features: column `Tenur` is not in the input; its columns: customerID, gender,"),
+        "{err}"
+    );
+    assert!(!err.contains("_indexed"), "{err}");
+    let err = fails(&[
+        "train",
+        "--input",
+        telco,
+        "--label",
+        "Churn",
+        "--model",
+        m,
+        "--categorical",
+        "Contrct",
+    ]);
+    assert!(
+        err.starts_with("error: --categorical: column `Contrct` is not in the input"),
+        "{err}"
+    );
+    // A null in a feature suggests the CLI's flags.
+    let err = fails(&[
+        "train",
+        "--input",
+        telco,
+        "--label",
+        "Churn",
+        "--model",
+        m,
+        "--features",
+        "tenure,TotalCharges",
+    ]);
+    assert!(
+        err.contains("feature column `TotalCharges` has 11 null value(s); pass --handle-invalid skip to drop those rows, or --impute mean|median to fill them"),
+        "{err}"
+    );
+}
+
+#[test]
+fn overwrite_never_destroys_what_is_not_a_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = &format!("{}/data/quickstart.csv", repo_root().display());
+    let train = |target: &std::path::Path, overwrite: bool| {
+        let mut args = vec![
+            "train",
+            "--input",
+            data,
+            "--label",
+            "churn",
+            "--model",
+            target.to_str().unwrap(),
+            "--features",
+            "tenure,monthly_charges",
+        ];
+        if overwrite {
+            args.push("--overwrite");
+        }
+        mlpipe(&args)
+    };
+    // A directory holding a user's notes.
+    let notes_dir = dir.path().join("notes");
+    std::fs::create_dir(&notes_dir).unwrap();
+    std::fs::write(notes_dir.join("notes.txt"), "keep me").unwrap();
+    let (code, _, err) = train(&notes_dir, true);
+    assert_eq!(code, 2);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("is a directory holding a file (notes.txt), not a saved model; --overwrite replaces only a saved Spark/mlpipe model, so nothing was touched"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(notes_dir.join("notes.txt")).unwrap(),
+        "keep me"
+    );
+    // A regular file: refused, untouched, no debris beside it.
+    let file = dir.path().join("model.bin");
+    std::fs::write(&file, "precious").unwrap();
+    let (code, _, err) = train(&file, true);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("model.bin: is a file, not a saved model"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "precious");
+    let mut entries: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    entries.sort();
+    assert_eq!(entries, ["model.bin", "notes"]);
+    // Without --overwrite an existing path is refused.
+    let (code, _, err) = train(&file, false);
+    assert_eq!(code, 2);
+    assert!(err.contains("already exists; pass --overwrite"), "{err}");
+    // An empty directory and a saved model are replaced.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let (code, _, err) = train(&empty, true);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = train(&empty, true);
+    assert_eq!(code, 0, "{err}");
+    assert!(empty.join("metadata").is_dir());
+}
+
+#[test]
+fn train_on_telco_by_default_leaves_out_the_id_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let telco = &format!(
+        "{}/data/telco_churn/telco_customer_churn.csv",
+        repo_root().display()
+    );
+    let model = dir.path().join("m");
+    let report = dir.path().join("r.json");
+    let (code, out, err) = mlpipe(&[
+        "train",
+        "--input",
+        telco,
+        "--label",
+        "Churn",
+        "--model",
+        model.to_str().unwrap(),
+        "--impute",
+        "mean",
+        "--train-fraction",
+        "0.8",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("left out string column(s) with more than 1000 distinct values (an ID? the cap is half the rows or --max-categories): customerID; name them in --categorical"),
+        "{out}"
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let features = r["features"].as_array().unwrap();
+    // 16 string columns one-hot encoded, each to its categories plus Spark's `__unknown`
+    // slot (handleInvalid=keep in both the indexer and the encoder, dropLast): 56, and the
+    // 4 numeric columns; customerID (7,043 distinct values) is not among them.
+    assert_eq!(features.len(), 60, "{features:?}");
+    assert!(features
+        .iter()
+        .all(|f| !f.as_str().unwrap().contains("customerID")));
+    // The before/after: test logLoss 1.20 with the ID one-hot encoded, ~0.42 without.
+    let ll = r["metrics"]["test"]["logLoss"].as_f64().unwrap();
+    assert!(ll < 0.5, "test logLoss {ll}");
+    // --exclude leaves out more.
+    let (code, out, err) = mlpipe(&[
+        "train",
+        "--input",
+        telco,
+        "--label",
+        "Churn",
+        "--model",
+        model.to_str().unwrap(),
+        "--overwrite",
+        "--impute",
+        "mean",
+        "--exclude",
+        "gender,TotalCharges",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let features: Vec<&str> = r["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(
+        features
+            .iter()
+            .all(|f| !f.contains("gender") && !f.contains("TotalCharges")),
+        "{features:?}"
+    );
+    // Stopping at maxIter is said.
+    let (code, out, err) = mlpipe(&[
+        "train",
+        "--input",
+        telco,
+        "--label",
+        "Churn",
+        "--model",
+        model.to_str().unwrap(),
+        "--overwrite",
+        "--impute",
+        "mean",
+        "--max-iter",
+        "3",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("warning: logistic regression stopped at --max-iter 3 without converging; raise --max-iter"),
+        "{out}"
+    );
+}
+
+#[test]
+fn train_says_which_family_and_flags_rare_and_case_only_classes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d.csv");
+    let mut text = String::from("x,y\n");
+    for i in 0..200 {
+        let y = match i {
+            0..120 => "a",
+            120..198 => "b",
+            198 => "B",
+            _ => "c",
+        };
+        text.push_str(&format!("{},{y}\n", (i % 7) as f64 + 0.5 * (i % 3) as f64));
+    }
+    std::fs::write(&data, text).unwrap();
+    let model = dir.path().join("m");
+    let (code, out, err) = mlpipe(&[
+        "train",
+        "--input",
+        data.to_str().unwrap(),
+        "--label",
+        "y",
+        "--model",
+        model.to_str().unwrap(),
+        "--reg-param",
+        "0.1",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(
+            "the label `y` has more than two values: fitting a multinomial logistic regression"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("warning: classes under 1% of the rows: B (1 rows), c (1 rows)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("warning: classes differing only by case: b/B"),
+        "{out}"
+    );
+    // A multiclass model: evaluate picks the multiclass evaluator and refuses areaUnderROC.
+    let err = fails(&[
+        "evaluate",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        data.to_str().unwrap(),
+        "--metric",
+        "areaUnderROC",
+    ]);
+    assert!(
+        err.contains("--metric `areaUnderROC` is not a multiclass classification metric; valid: f1, accuracy,"),
+        "{err}"
+    );
+    let (code, out, err) = mlpipe(&[
+        "evaluate",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("{\"f1\":"), "{out}");
+}
+
+#[test]
+fn fit_takes_a_single_saved_estimator() {
+    let dir = tempfile::tempdir().unwrap();
+    let est = dir.path().join("indexer");
+    let si = mlpipe::feature::StringIndexer::new()
+        .with_input_col("Contract")
+        .with_output_col("contract_idx");
+    mlpipe::persist::save(&si, &est, mlpipe::persist::SaveMode::ErrorIfExists).unwrap();
+    let model = dir.path().join("m");
+    let (code, out, err) = mlpipe(&[
+        "fit",
+        "--pipeline",
+        est.to_str().unwrap(),
+        "--input",
+        &spark_cli("train.csv"),
+        "--model",
+        model.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, _) = mlpipe(&["inspect", "--model", model.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["kind"], "PipelineModel");
+    assert_eq!(j["stages"][0]["kind"], "StringIndexerModel");
+    assert_eq!(
+        j["stages"][0]["fitted"]["labelsArray"][0]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+#[test]
+fn evaluate_with_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    // test.csv with a unit weight column `w` and with weight 2 on every row: a weighted
+    // metric is unchanged by a constant weight, so both equal Spark's unweighted numbers.
+    let text = std::fs::read_to_string(spark_cli("test.csv")).unwrap();
+    let spark = serde_json::from_str::<serde_json::Value>(
+        &std::fs::read_to_string(spark_cli("metrics.json")).unwrap(),
+    )
+    .unwrap();
+    for w in ["1", "2"] {
+        let weighted = dir.path().join(format!("w{w}.csv"));
+        let mut out = String::new();
+        for (i, line) in text.lines().enumerate() {
+            out.push_str(line);
+            out.push_str(if i == 0 { ",w\n" } else { "," });
+            if i > 0 {
+                out.push_str(w);
+                out.push('\n');
+            }
+        }
+        std::fs::write(&weighted, out).unwrap();
+        let (code, out, err) = mlpipe(&[
+            "evaluate",
+            "--model",
+            &spark_cli("fitted_pipeline"),
+            "--input",
+            weighted.to_str().unwrap(),
+            "--weight",
+            "w",
+            "--metric",
+            "areaUnderROC",
+            "--metric",
+            "accuracy",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let got: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        for m in ["areaUnderROC", "accuracy"] {
+            let (g, w) = (
+                got[m].as_f64().unwrap(),
+                spark["metrics"][m].as_f64().unwrap(),
+            );
+            assert!((g - w).abs() <= 1e-12, "{m}: {g} vs {w}");
+        }
+    }
+    let err = fails(&[
+        "evaluate",
+        "--model",
+        &spark_cli("fitted_pipeline"),
+        "--input",
+        &spark_cli("test.csv"),
+        "--weight",
+        "wt",
+    ]);
+    assert!(
+        err.contains("--weight: column `wt` is not in the input; its columns: customerID,"),
         "{err}"
     );
 }

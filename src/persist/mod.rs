@@ -99,7 +99,8 @@ pub use format::{read_metadata, Metadata, SPARK_VERSION};
 pub use linalg::{Matrix, Vector};
 pub(crate) use registry::read_as;
 pub use registry::{
-    load_pipeline_stage, load_stage, persistable, persistable_stage, KNOWN_CLASSES,
+    is_estimator_class, load_pipeline_stage, load_stage, persistable, persistable_stage,
+    KNOWN_CLASSES,
 };
 pub use save::{check_writable, save, MLReadable, MLWritable, MLWriter, SaveMode};
 

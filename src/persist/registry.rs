@@ -152,6 +152,19 @@ fn unknown_class(dir: &Path, md: &Metadata) -> Error {
     )
 }
 
+/// Whether `class` (a full Spark class name, as in a stage's `metadata/`) is an unfitted
+/// estimator or `Pipeline` that mlpipe reads: something to fit, not to score.
+///
+/// ```
+/// use mlpipe::persist::is_estimator_class;
+/// assert!(is_estimator_class("org.apache.spark.ml.classification.LogisticRegression"));
+/// assert!(!is_estimator_class("org.apache.spark.ml.classification.LogisticRegressionModel"));
+/// assert!(!is_estimator_class("org.apache.spark.ml.feature.VectorAssembler"));
+/// ```
+pub fn is_estimator_class(class: &str) -> bool {
+    ESTIMATORS.iter().any(|r| r.reads(class))
+}
+
 /// Loads any saved transformer or model, dispatching on the `class` in its metadata.
 ///
 /// # Errors

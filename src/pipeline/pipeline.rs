@@ -199,6 +199,28 @@ impl Estimator for Pipeline {
     type Model = PipelineModel;
 
     fn fit(&self, df: &DataFrame) -> Result<PipelineModel> {
+        Ok(self.fit_timed(df)?.0)
+    }
+}
+
+impl Pipeline {
+    /// [`Estimator::fit`], also returning each stage's fit time in seconds (0 for a
+    /// transformer stage, which is used as is), in stage order.
+    ///
+    /// ```
+    /// # fn main() -> mlpipe::Result<()> {
+    /// use mlpipe::prelude::*;
+    /// use mlpipe::feature::{StandardScaler, VectorAssembler};
+    ///
+    /// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
+    /// let (model, seconds) = Pipeline::new()
+    ///     .with_transformer(VectorAssembler::new().with_input_cols(&["tenure"]).with_output_col("v"))
+    ///     .with_estimator(StandardScaler::new().with_input_col("v").with_output_col("s"))
+    ///     .fit_timed(&df)?;
+    /// assert_eq!((model.stages().len(), seconds.len(), seconds[0]), (2, 2, 0.0));
+    /// # Ok(()) }
+    /// ```
+    pub fn fit_timed(&self, df: &DataFrame) -> Result<(PipelineModel, Vec<f64>)> {
         self.transform_schema(df.schema())?;
         let last_est = self
             .stages
@@ -206,17 +228,22 @@ impl Estimator for Pipeline {
             .rposition(|s| matches!(s, PipelineStage::Estimator(_)));
         let mut current = df.clone();
         let mut fitted: Vec<Box<dyn Transformer>> = Vec::with_capacity(self.stages.len());
+        let mut seconds = Vec::with_capacity(self.stages.len());
         for (i, s) in self.stages.iter().enumerate() {
             let t: Box<dyn Transformer> = match s {
-                PipelineStage::Transformer(t) => t.clone_box(),
+                PipelineStage::Transformer(t) => {
+                    seconds.push(0.0);
+                    t.clone_box()
+                }
                 PipelineStage::Estimator(e) => {
                     let start = std::time::Instant::now();
                     let m: Box<dyn Transformer> = e.fit_dyn(&current)?;
+                    seconds.push(start.elapsed().as_secs_f64());
                     tracing::info!(
                         stage = i,
                         kind = e.kind(),
                         uid = e.uid(),
-                        seconds = start.elapsed().as_secs_f64(),
+                        seconds = seconds[i],
                         "fitted pipeline stage"
                     );
                     m
@@ -228,10 +255,13 @@ impl Estimator for Pipeline {
             }
             fitted.push(t);
         }
-        Ok(PipelineModel {
-            uid: self.uid.clone(),
-            stages: fitted,
-        })
+        Ok((
+            PipelineModel {
+                uid: self.uid.clone(),
+                stages: fitted,
+            },
+            seconds,
+        ))
     }
 }
 

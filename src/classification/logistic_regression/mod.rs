@@ -25,7 +25,7 @@ pub use params::{Family, LogisticRegressionParams};
 use crate::error::{Error, Result};
 use crate::frame::{schema, vector, DataFrame};
 use crate::optim::logistic::{Block, LogisticLoss};
-use crate::optim::Lbfgs;
+use crate::optim::{Lbfgs, StopReason};
 use crate::param::{random_uid, Params};
 use crate::persist::{Matrix, Vector};
 use crate::pipeline::{stage_params, Estimator, Stage};
@@ -570,13 +570,22 @@ impl Estimator for LogisticRegression {
                 "LogisticRegression iteration"
             );
         })?;
-        tracing::info!(
-            iterations = min.objective_history.len() - 1,
-            evaluations = min.evaluations,
-            reason = ?min.reason,
-            seconds = start.elapsed().as_secs_f64(),
-            "LogisticRegression converged"
-        );
+        if min.reason == StopReason::MaxIterations {
+            tracing::warn!(
+                iterations = min.objective_history.len() - 1,
+                evaluations = min.evaluations,
+                seconds = start.elapsed().as_secs_f64(),
+                "LogisticRegression stopped at maxIter without converging; raise maxIter (or tol) if the objective was still falling"
+            );
+        } else {
+            tracing::info!(
+                iterations = min.objective_history.len() - 1,
+                evaluations = min.evaluations,
+                reason = ?min.reason,
+                seconds = start.elapsed().as_secs_f64(),
+                "LogisticRegression converged"
+            );
+        }
 
         // Back from the optimiser's scaled, centred, column-major layout.
         let mut sol = min.x;
