@@ -101,7 +101,7 @@ enum Command {
         #[arg(long, default_value_t = 1.0)]
         train_fraction: f64,
         #[arg(long, default_value_t = 42)]
-        seed: u64,
+        seed: i64,
         /// Replace an existing model directory.
         #[arg(long)]
         overwrite: bool,

@@ -20,6 +20,7 @@
 
 pub(crate) mod buffer;
 mod io;
+mod order;
 pub mod schema;
 mod show;
 mod split;
@@ -35,6 +36,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 
 pub use io::{CsvOptions, ParquetOptions};
+pub use split::SplitWeights;
 
 /// An Arrow schema plus partitions (`Vec<RecordBatch>`); immutable and cheap to clone.
 #[derive(Clone, Debug)]
