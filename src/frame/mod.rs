@@ -35,7 +35,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 
-pub use io::{CsvOptions, ParquetOptions};
+pub use io::{CsvOptions, ParquetOptions, Partitioning};
 pub use split::SplitWeights;
 
 /// An Arrow schema plus partitions (`Vec<RecordBatch>`); immutable and cheap to clone.
