@@ -44,6 +44,7 @@ pub mod pipeline;
 pub mod random;
 pub mod stat;
 pub mod testing;
+pub mod tuning;
 
 pub use error::{Error, Result};
 pub use frame::{Column, CsvOptions, DataFrame, ParquetOptions};
