@@ -264,20 +264,33 @@ struct SplitResult<M> {
     models: Option<Vec<M>>,
 }
 
-/// Fits `est` with every map on `train` and scores it on `valid` with `evaluator`, on a pool
-/// of `parallelism` threads. When `est` is a [`Pipeline`], the stages before the first one
-/// the grid touches are fitted once, here.
-fn fit_split<E: Estimator>(
-    est: &E,
-    maps: &[ParamMap],
-    evaluator: &Arc<dyn Evaluator>,
-    train: &DataFrame,
-    valid: &DataFrame,
-    pool: &rayon::ThreadPool,
+/// What a validator fits on each split.
+struct Job<'a, E> {
+    est: &'a E,
+    maps: &'a [ParamMap],
+    evaluator: &'a Arc<dyn Evaluator>,
+    pool: rayon::ThreadPool,
     collect: bool,
     tuner: &'static str,
+}
+
+/// Fits the job's estimator with every map on `train` and scores it on `valid`, on the
+/// job's pool. When the estimator is a [`Pipeline`], the stages before the first one the
+/// grid touches are fitted once, here.
+fn fit_split<E: Estimator>(
+    job: &Job<'_, E>,
+    train: &DataFrame,
+    valid: &DataFrame,
 ) -> Result<SplitResult<E::Model>> {
     use rayon::prelude::*;
+    let Job {
+        est,
+        maps,
+        evaluator,
+        ref pool,
+        collect,
+        tuner,
+    } = *job;
     let any: &dyn Any = est;
     if let Some(pipeline) = any.downcast_ref::<Pipeline>() {
         let stages = pipeline.stages();

@@ -6,7 +6,7 @@ use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
 use arrow::compute::take_record_batch;
 use arrow::datatypes::{DataType, Int16Type, Int32Type, Int64Type, Int8Type};
 
-use super::{apply_map, best_index, fit_split, ParamMap};
+use super::{apply_map, best_index, fit_split, Job, ParamMap};
 use crate::error::{Error, Result};
 use crate::frame::DataFrame;
 use crate::pipeline::{Estimator, Evaluator, Transformer};
@@ -281,7 +281,14 @@ impl<E: Estimator> CrossValidator<E> {
         let k = self.num_folds;
         let groups = self.assign(df)?;
         let grouped = Grouped::new(df, groups, k + 1)?;
-        let pool = pool(self.parallelism)?;
+        let job = Job {
+            est: &self.estimator,
+            maps: &self.maps,
+            evaluator: &self.evaluator,
+            pool: pool(self.parallelism)?,
+            collect: self.collect_sub_models,
+            tuner: "CrossValidator",
+        };
         let mut per_fold = Vec::with_capacity(k);
         let mut sub_models = self.collect_sub_models.then(Vec::new);
         for fold in 0..k {
@@ -298,16 +305,7 @@ impl<E: Estimator> CrossValidator<E> {
                     )));
                 }
             }
-            let r = fit_split(
-                &self.estimator,
-                &self.maps,
-                &self.evaluator,
-                &train,
-                &valid,
-                &pool,
-                self.collect_sub_models,
-                "CrossValidator",
-            )?;
+            let r = fit_split(&job, &train, &valid)?;
             tracing::info!(fold, metrics = ?r.metrics, "cross-validation fold done");
             per_fold.push(r.metrics);
             if let (Some(all), Some(m)) = (sub_models.as_mut(), r.models) {
@@ -551,17 +549,15 @@ impl<E: Estimator> TrainValidationSplit<E> {
                 )));
             }
         }
-        let pool = pool(self.parallelism)?;
-        let res = fit_split(
-            &self.estimator,
-            &self.maps,
-            &self.evaluator,
-            &train,
-            &valid,
-            &pool,
-            self.collect_sub_models,
-            "TrainValidationSplit",
-        )?;
+        let job = Job {
+            est: &self.estimator,
+            maps: &self.maps,
+            evaluator: &self.evaluator,
+            pool: pool(self.parallelism)?,
+            collect: self.collect_sub_models,
+            tuner: "TrainValidationSplit",
+        };
+        let res = fit_split(&job, &train, &valid)?;
         let best = best_index(&res.metrics, self.evaluator.is_larger_better());
         let mut est = self.estimator.clone();
         apply_map(&mut est, &self.maps[best], "TrainValidationSplit")?;
