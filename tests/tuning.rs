@@ -214,3 +214,22 @@ fn bad_inputs_are_clear_errors() {
         .to_string();
     assert_eq!(e, "CrossValidator: parameter `foldCol` must be a column whose fold numbers are in range [0, 3), got 3 in column `id` (partition 0, row 2)");
 }
+
+#[test]
+fn pyspark_fold_draws_are_sparks() {
+    // cv_lr_folds.csv: PySpark's rand(13) of every training row (one partition, file order)
+    // and the fold it put the row in (2 folds: fold = u >= 0.5).
+    use mlpipe::random::{JvmRandom, XorShiftRandom};
+    let text = std::fs::read_to_string(fixture("cv_lr_folds.csv")).unwrap();
+    let mut rng = XorShiftRandom::new(13);
+    let mut n = 0;
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (u, fold): (f64, u32) = (f[1].parse().unwrap(), f[2].parse().unwrap());
+        let mine = rng.next_double();
+        assert_eq!(mine, u, "row {line}");
+        assert_eq!(u32::from(mine >= 0.5), fold);
+        n += 1;
+    }
+    assert_eq!(n, 400);
+}

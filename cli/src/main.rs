@@ -23,6 +23,8 @@ use mlpipe::persist::{load_stage, save, SaveMode};
 use mlpipe::prelude::*;
 use serde_json::{json, Map, Value};
 
+mod tune;
+
 #[derive(Parser)]
 #[command(
     name = "mlpipe",
@@ -56,6 +58,8 @@ enum ImputeArg {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Cross-validate the logistic regression pipeline over a param grid and save the best model.
+    Tune(tune::TuneArgs),
     /// Fit the standard pipeline (index + one-hot categorical columns, optional imputation,
     /// assemble, logistic regression) and save it as a Spark PipelineModel.
     Train {
@@ -186,6 +190,10 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Tune(args) => {
+            let df = read(&args.input)?;
+            tune::run(args, df)
+        }
         Command::Train {
             input,
             label,
