@@ -109,8 +109,10 @@ fn run(args: Args) -> Result<()> {
     });
     // A blank TotalCharges is written as a single space.
     let df = DataFrame::read_csv(&path, &CsvOptions::default().with_null_values(&["", " "]))?;
-    let split = df.random_split(&[0.8, 0.2], 42)?;
-    let (train, test) = (&split[0], &split[1]);
+    // Spark's rows for seed 42: the file is read as Spark reads it (one partition under
+    // 4 MiB), so this is PySpark's `df.randomSplit([0.8, 0.2], seed=42)`.
+    let [train, test] = df.random_split([0.8, 0.2], 42)?;
+    let (train, test) = (&train, &test);
     println!(
         "{}: {} customers; train {} / test {} (random_split 0.8/0.2, seed 42)",
         path.display(),

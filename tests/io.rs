@@ -134,8 +134,13 @@ fn csv_and_parquet_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let pq = dir.path().join("q.parquet");
     df.write_parquet(&pq).unwrap();
-    let back = DataFrame::read_parquet(&pq, &ParquetOptions::default()).unwrap();
+    let chunks = ParquetOptions::default().with_partitioning(mlpipe::frame::Partitioning::Chunks);
+    let back = DataFrame::read_parquet(&pq, &chunks).unwrap();
     assert_eq!(back.num_partitions(), 4, "one row group per partition");
+    // Spark cuts a file under 4 MiB into one partition, whatever its row groups.
+    let spark = DataFrame::read_parquet(&pq, &ParquetOptions::default()).unwrap();
+    assert_eq!(spark.num_partitions(), 1);
+    assert_eq!(spark.collect().unwrap(), df.collect().unwrap());
     assert_eq!(back.collect().unwrap(), df.collect().unwrap());
     let two = DataFrame::read_parquet(&pq, &ParquetOptions::default().with_partitions(2)).unwrap();
     assert_eq!(two.num_partitions(), 2);

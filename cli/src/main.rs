@@ -20,6 +20,8 @@ use mlpipe::prelude::*;
 
 use train::{FamilyArg, ImputeArg, InvalidArg};
 
+mod tune;
+
 #[derive(Parser)]
 #[command(
     name = "mlpipe",
@@ -52,6 +54,8 @@ enum Command {
         #[arg(long)]
         report: Option<PathBuf>,
     },
+    /// Cross-validate the logistic regression pipeline over a param grid and save the best model.
+    Tune(tune::TuneArgs),
     /// Fit the standard pipeline (index + one-hot categorical columns, optional imputation,
     /// assemble, logistic regression) and save it as a Spark PipelineModel.
     Train {
@@ -105,7 +109,7 @@ enum Command {
         #[arg(long, default_value_t = 1.0)]
         train_fraction: f64,
         #[arg(long, default_value_t = 42)]
-        seed: u64,
+        seed: i64,
         /// Replace an existing saved model (only a saved model, an empty directory or nothing).
         #[arg(long)]
         overwrite: bool,
@@ -185,6 +189,10 @@ fn run(cli: Cli) -> Result<()> {
             overwrite,
             report: report.as_deref(),
         }),
+        Command::Tune(args) => {
+            let df = data::read(&args.input)?;
+            tune::run(args, df)
+        }
         Command::Train {
             input,
             label,

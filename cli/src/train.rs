@@ -64,7 +64,7 @@ pub struct Args {
     pub handle_invalid: InvalidArg,
     pub impute: Option<ImputeArg>,
     pub train_fraction: f64,
-    pub seed: u64,
+    pub seed: i64,
     pub overwrite: bool,
     pub report: Option<PathBuf>,
 }

@@ -873,3 +873,57 @@ fn evaluate_with_weights() {
         "{err}"
     );
 }
+
+#[test]
+fn tune_prints_sparks_cross_validation_metrics_and_saves_the_best_model() {
+    // The spark2 cv_lr case (PySpark CrossValidator, 2 folds, seed 13, areaUnderPR):
+    // avgMetrics 0.857101, 0.855423, 0.856314, 0.777944 (tests/fixtures/spark2/cv_lr.json).
+    let dir = tempfile::tempdir().unwrap();
+    let data = format!(
+        "{}/tests/fixtures/spark2/synth_binary_train.csv",
+        repo_root().display()
+    );
+    let model = dir.path().join("best");
+    let (code, out, err) = mlpipe(&[
+        "tune",
+        "--input",
+        &data,
+        "--label",
+        "label",
+        "--features",
+        "x1,x2,x3,x4",
+        "--grid",
+        "regParam=0.01,0.2",
+        "--grid",
+        "elasticNetParam=0.0,0.8",
+        "--folds",
+        "2",
+        "--seed",
+        "13",
+        "--metric",
+        "areaUnderPR",
+        "--model",
+        model.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for m in ["0.857101", "0.855423", "0.856314", "0.777944"] {
+        assert!(out.contains(m), "{out}");
+    }
+    assert!(model.join("metadata").is_dir());
+    let (code, _, err) = mlpipe(&[
+        "tune",
+        "--input",
+        &data,
+        "--label",
+        "label",
+        "--grid",
+        "regParm=0.1",
+        "--model",
+        dir.path().join("x").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("unknown parameter `regParm`; valid parameters are:"),
+        "{err}"
+    );
+}

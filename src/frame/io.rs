@@ -21,6 +21,67 @@ use rayon::prelude::*;
 use super::DataFrame;
 use crate::error::{Error, Result};
 
+/// How a file read by [`DataFrame::read_csv`] or [`DataFrame::read_parquet`] is cut into
+/// partitions.
+///
+/// Spark's random operations (`randomSplit`, `sample`, `rand`, cross-validation folds) draw
+/// per partition, so a port gives Spark's rows only with Spark's partitions:
+/// [`Partitioning::Spark`] (the default) cuts the file as Spark's file source does.
+///
+/// # Examples
+/// ```
+/// use mlpipe::{CsvOptions, frame::Partitioning};
+/// // Match a PySpark run on `local[4]`, whatever this machine's core count.
+/// let opts = CsvOptions::default().with_partitioning(Partitioning::Spark { default_parallelism: 4 });
+/// // A file under 4 MiB is always one partition in Spark.
+/// assert_eq!(Partitioning::Spark { default_parallelism: 4 }.spark_max_split_bytes(970_457), 4 << 20);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Partitioning {
+    /// Spark's split of one file: `maxSplitBytes = min(128 MiB, max(4 MiB, (fileLen + 4 MiB) /
+    /// default_parallelism))`, pieces at offsets `0, M, 2M, ...`, one partition per piece.
+    /// A CSV piece holds the lines that start after its start offset and at or before its end
+    /// (Hadoop's line-reader rule); a Parquet piece holds the row groups whose midpoint lies in
+    /// it. `default_parallelism` is Spark's `sc.defaultParallelism` (`local[N]` gives N).
+    Spark {
+        /// Spark's default parallelism (the `N` of `local[N]`).
+        default_parallelism: usize,
+    },
+    /// mlpipe's own cut: CSV in chunks of `CsvOptions::partition_rows` rows; Parquet one
+    /// partition per row group (or `ParquetOptions::partitions` near-equal partitions).
+    Chunks,
+}
+
+impl Default for Partitioning {
+    /// [`Partitioning::Spark`] with the machine's core count, as Spark's `local[*]`.
+    fn default() -> Self {
+        Partitioning::Spark {
+            default_parallelism: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}
+
+/// Spark's `spark.sql.files.maxPartitionBytes` default.
+const MAX_PARTITION_BYTES: u64 = 128 << 20;
+/// Spark's `spark.sql.files.openCostInBytes` default.
+const OPEN_COST_BYTES: u64 = 4 << 20;
+
+impl Partitioning {
+    /// Spark's `maxSplitBytes` for one file of `file_len` bytes (the whole file for
+    /// [`Partitioning::Chunks`]).
+    pub fn spark_max_split_bytes(&self, file_len: u64) -> u64 {
+        match *self {
+            Partitioning::Spark {
+                default_parallelism,
+            } => {
+                let per_core = (file_len + OPEN_COST_BYTES) / default_parallelism.max(1) as u64;
+                MAX_PARTITION_BYTES.min(OPEN_COST_BYTES.max(per_core))
+            }
+            Partitioning::Chunks => file_len.max(1),
+        }
+    }
+}
+
 /// How to read a CSV file; see [`DataFrame::read_csv`].
 ///
 /// The defaults match Spark's CSV reader with `header=true, inferSchema=true`: a header
@@ -46,8 +107,11 @@ pub struct CsvOptions {
     pub schema: Option<SchemaRef>,
     /// How many records type inference reads; `None` reads them all. Default `None`.
     pub infer_rows: Option<usize>,
-    /// Rows per partition. Default 65,536.
+    /// Rows per partition with [`Partitioning::Chunks`]. Default 65,536.
     pub partition_rows: usize,
+    /// How the file is cut into partitions. Default: Spark's cut
+    /// ([`Partitioning::Spark`] with the machine's core count).
+    pub partitioning: Partitioning,
 }
 
 impl Default for CsvOptions {
@@ -59,6 +123,7 @@ impl Default for CsvOptions {
             schema: None,
             infer_rows: None,
             partition_rows: 65_536,
+            partitioning: Partitioning::default(),
         }
     }
 }
@@ -89,9 +154,15 @@ impl CsvOptions {
         self.infer_rows = rows;
         self
     }
-    /// Sets the number of rows per partition.
+    /// Cuts the file into partitions of `rows` rows ([`Partitioning::Chunks`]).
     pub fn with_partition_rows(mut self, rows: usize) -> Self {
         self.partition_rows = rows;
+        self.partitioning = Partitioning::Chunks;
+        self
+    }
+    /// Sets how the file is cut into partitions.
+    pub fn with_partitioning(mut self, partitioning: Partitioning) -> Self {
+        self.partitioning = partitioning;
         self
     }
 
@@ -112,14 +183,24 @@ impl CsvOptions {
 /// How to read a Parquet file; see [`DataFrame::read_parquet`].
 #[derive(Clone, Debug, Default)]
 pub struct ParquetOptions {
-    /// Number of partitions wanted; `None` makes one partition per row group.
+    /// With [`Partitioning::Chunks`]: the number of partitions wanted; `None` makes one
+    /// partition per row group.
     pub partitions: Option<usize>,
+    /// How the file is cut into partitions. Default: Spark's cut
+    /// ([`Partitioning::Spark`] with the machine's core count).
+    pub partitioning: Partitioning,
 }
 
 impl ParquetOptions {
-    /// Asks for `n` partitions (the row groups are re-cut into `n` near-equal partitions).
+    /// Asks for `n` near-equal partitions ([`Partitioning::Chunks`], the row groups re-cut).
     pub fn with_partitions(mut self, n: usize) -> Self {
         self.partitions = Some(n);
+        self.partitioning = Partitioning::Chunks;
+        self
+    }
+    /// Sets how the file is cut into partitions.
+    pub fn with_partitioning(mut self, partitioning: Partitioning) -> Self {
+        self.partitioning = partitioning;
         self
     }
 }
@@ -208,8 +289,68 @@ fn csv_error(path: &Path, err: ArrowError, has_header: bool) -> Error {
     Error::file(path, format!("cannot read CSV: {msg}"))
 }
 
+/// The number of data rows in each of Spark's pieces of a CSV file (pieces of `m` bytes):
+/// a line starting at byte `s > 0` belongs to piece `(s - 1) / m` (a piece reads the lines
+/// starting after its start and at or before its end); blank lines and the header give no row.
+fn csv_rows_per_piece(bytes: &[u8], m: u64, has_header: bool) -> Vec<usize> {
+    let pieces = (bytes.len() as u64).div_ceil(m).max(1) as usize;
+    let mut counts = vec![0usize; pieces];
+    let mut start = 0usize;
+    let mut first = true;
+    while start < bytes.len() {
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |i| start + i);
+        let line = &bytes[start..end];
+        let blank = line.iter().all(|&b| b == b'\r');
+        if !(blank || (first && has_header)) {
+            let piece = if start == 0 {
+                0
+            } else {
+                (start as u64 - 1) / m
+            };
+            counts[(piece as usize).min(pieces - 1)] += 1;
+        }
+        first = false;
+        start = end + 1;
+    }
+    counts
+}
+
 impl DataFrame {
-    /// Reads a CSV file into partitions of `options.partition_rows` rows.
+    /// Re-cuts the rows, in order, into partitions of `counts` rows (zero-copy slices where a
+    /// partition lies inside one batch).
+    fn cut(&self, path: &Path, counts: &[usize]) -> Result<DataFrame> {
+        let total: usize = counts.iter().sum();
+        if total != self.num_rows() {
+            return Err(Error::file(
+                path,
+                format!(
+                    "Spark's partitioning found {total} rows by lines but the reader read {}; a quoted field spans lines (Spark reads such files only with multiLine, as one partition): read with Partitioning::Chunks",
+                    self.num_rows()
+                ),
+            ));
+        }
+        let all = if self.partitions.len() == 1 {
+            self.partitions[0].clone()
+        } else {
+            self.collect()?
+        };
+        let mut at = 0;
+        let parts = counts
+            .iter()
+            .map(|&n| {
+                let b = all.slice(at, n);
+                at += n;
+                b
+            })
+            .collect();
+        Ok(self.with_partitions(parts))
+    }
+
+    /// Reads a CSV file, cut into partitions as `options.partitioning` says (by default as
+    /// Spark's file source cuts it).
     ///
     /// # Examples
     /// ```
@@ -264,10 +405,22 @@ impl DataFrame {
         for batch in reader {
             partitions.push(batch.map_err(|e| csv_error(path, e, options.has_header))?);
         }
-        DataFrame::try_new(schema, partitions)
+        let df = DataFrame::try_new(schema, partitions)?;
+        match options.partitioning {
+            Partitioning::Chunks => Ok(df),
+            spark => {
+                let bytes = std::fs::read(path)
+                    .map_err(|e| Error::file(path, format!("cannot re-read: {e}")))?;
+                let m = spark.spark_max_split_bytes(bytes.len() as u64);
+                let counts = csv_rows_per_piece(&bytes, m, options.has_header);
+                df.cut(path, &counts)
+            }
+        }
     }
 
-    /// Reads a Parquet file: one partition per row group (read in parallel), or
+    /// Reads a Parquet file (row groups read in parallel), cut into partitions as
+    /// `options.partitioning` says: by default as Spark's file source cuts it (whole row
+    /// groups per piece); with [`Partitioning::Chunks`] one partition per row group, or
     /// `options.partitions` near-equal partitions.
     ///
     /// # Errors
@@ -304,9 +457,29 @@ impl DataFrame {
             .collect::<Vec<_>>();
         let partitions: Vec<RecordBatch> = crate::frame::in_order(partitions)?;
         let df = DataFrame::try_new(schema, partitions)?;
-        match options.partitions {
-            Some(n) => df.repartition(n),
-            None => Ok(df),
+        match (options.partitioning, options.partitions) {
+            (Partitioning::Chunks, Some(n)) => df.repartition(n),
+            (Partitioning::Chunks, None) => Ok(df),
+            (spark, _) => {
+                let len = std::fs::metadata(path)
+                    .map_err(|e| Error::file(path, format!("cannot stat: {e}")))?
+                    .len();
+                let m = spark.spark_max_split_bytes(len);
+                let pieces = len.div_ceil(m).max(1) as usize;
+                let mut counts = vec![0usize; pieces];
+                let md = meta.metadata();
+                for g in 0..groups {
+                    let rg = md.row_group(g);
+                    let first = rg.column(0);
+                    let start = first
+                        .dictionary_page_offset()
+                        .unwrap_or_else(|| first.data_page_offset())
+                        as u64;
+                    let mid = start + rg.compressed_size() as u64 / 2;
+                    counts[((mid / m) as usize).min(pieces - 1)] += rg.num_rows() as usize;
+                }
+                df.cut(path, &counts)
+            }
         }
     }
 
@@ -390,5 +563,32 @@ impl DataFrame {
         }
         w.close().map_err(werr)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spark_max_split_bytes_follows_sparks_rule() {
+        let p4 = Partitioning::Spark {
+            default_parallelism: 4,
+        };
+        // min(128 MiB, max(4 MiB, (len + 4 MiB) / 4)), by hand.
+        assert_eq!(p4.spark_max_split_bytes(3 << 20), 4 << 20);
+        assert_eq!(p4.spark_max_split_bytes(30 << 20), (34 << 20) / 4);
+        assert_eq!(p4.spark_max_split_bytes(1 << 40), 128 << 20);
+    }
+
+    #[test]
+    fn csv_lines_go_to_the_piece_hadoop_gives_them() {
+        // Lines start at 0 (header), 4, 8, 12 and 16 (blank), 17; pieces of 8 bytes:
+        // [0, 8), [8, 16), [16, 24). A line starting exactly at 8 belongs to piece 0 (the
+        // previous piece reads it), 12 to piece 1, 16 (blank: no row) and 17 to piece 2.
+        let text = b"h,h\na,1\nb,2\nc,3\n\nd,4\n";
+        assert_eq!(csv_rows_per_piece(text, 8, true), [2, 1, 1]);
+        assert_eq!(csv_rows_per_piece(text, 8, false), [3, 1, 1]);
+        assert_eq!(csv_rows_per_piece(text, 1 << 20, true), [4]);
     }
 }

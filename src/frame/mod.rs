@@ -21,6 +21,7 @@
 pub(crate) mod buffer;
 mod io;
 mod ops;
+mod order;
 pub mod schema;
 mod show;
 mod split;
@@ -35,8 +36,9 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 
-pub use io::{CsvOptions, ParquetOptions};
+pub use io::{CsvOptions, ParquetOptions, Partitioning};
 pub use ops::{col, CmpOp, Col, Literal, Predicate};
+pub use split::SplitWeights;
 
 /// An Arrow schema plus partitions (`Vec<RecordBatch>`); immutable and cheap to clone.
 #[derive(Clone, Debug)]

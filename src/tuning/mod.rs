@@ -1,0 +1,397 @@
+//! Hyper-parameter tuning: [`ParamGridBuilder`], [`CrossValidator`] and
+//! [`TrainValidationSplit`] (Spark's `org.apache.spark.ml.tuning`).
+//!
+//! A grid is a list of [`ParamMap`]s; each entry names a stage by its uid and a param by its
+//! Spark name, so a grid can reach any stage of a [`Pipeline`]. The validators fit the
+//! estimator once per (fold, param map), score each fit with an [`Evaluator`] and refit
+//! the best map on all the data.
+//!
+//! The folds are the ones PySpark's `CrossValidator` makes for the same seed and
+//! partitions (a `rand(seed)` column), or Scala's `MLUtils.kFold` folds
+//! ([`FoldAssignment::Scala`]). The data is reordered once by fold, so every fold's
+//! training and validation sets are zero-copy slices of that one copy; in a [`Pipeline`],
+//! the stages before the first stage the grid touches are fitted once per fold, not once
+//! per param map.
+//!
+//! # Examples
+//! ```
+//! # fn main() -> mlpipe::Result<()> {
+//! use mlpipe::prelude::*;
+//! use mlpipe::classification::LogisticRegression;
+//! use mlpipe::evaluation::BinaryClassificationEvaluator;
+//! use mlpipe::feature::VectorAssembler;
+//! use mlpipe::tuning::{CrossValidator, Param, ParamGridBuilder};
+//!
+//! let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
+//! let lr = LogisticRegression::new().with_label_col("churn");
+//! let grid = ParamGridBuilder::new()
+//!     .add_grid(Param::new(&lr, "regParam"), [0.01, 0.1])
+//!     .build();
+//! let pipeline = Pipeline::new()
+//!     .with_transformer(VectorAssembler::new()
+//!         .with_input_cols(&["tenure", "monthly_charges"])
+//!         .with_output_col("features"))
+//!     .with_estimator(lr);
+//! let cv = CrossValidator::new(pipeline, BinaryClassificationEvaluator::new().with_label_col("churn"), grid)
+//!     .with_num_folds(2)
+//!     .with_seed(13);
+//! let model = cv.fit(&df)?;
+//! assert_eq!(model.avg_metrics().len(), 2);
+//! let scored = model.transform(&df)?; // through the best model, refit on all rows
+//! assert!(scored.schema().field_with_name("prediction").is_ok());
+//! # Ok(()) }
+//! ```
+
+mod validators;
+
+use std::any::Any;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::frame::DataFrame;
+use crate::pipeline::{
+    Estimator, Evaluator, Pipeline, PipelineModel, PipelineStage, Stage, Transformer,
+};
+
+pub use validators::{
+    CrossValidator, CrossValidatorModel, FoldAssignment, TrainValidationSplit,
+    TrainValidationSplitModel,
+};
+
+/// A param of one stage: the stage's uid and Spark's name of the param (Spark's `Param`
+/// with its `parent`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Param {
+    /// The uid of the stage the param belongs to.
+    pub parent: String,
+    /// Spark's name of the param (`regParam`).
+    pub name: String,
+}
+
+impl Param {
+    /// The param `name` of `stage` (take it before moving the stage into a pipeline).
+    pub fn new(stage: &impl Stage, name: &str) -> Self {
+        Self {
+            parent: stage.uid().to_string(),
+            name: name.to_string(),
+        }
+    }
+
+    /// `regParam` of `stage`.
+    pub fn reg_param(stage: &impl Stage) -> Self {
+        Self::new(stage, "regParam")
+    }
+
+    /// `elasticNetParam` of `stage`.
+    pub fn elastic_net_param(stage: &impl Stage) -> Self {
+        Self::new(stage, "elasticNetParam")
+    }
+
+    /// `maxIter` of `stage`.
+    pub fn max_iter(stage: &impl Stage) -> Self {
+        Self::new(stage, "maxIter")
+    }
+}
+
+/// A set of param values (Spark's `ParamMap`), in insertion order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ParamMap {
+    pairs: Vec<(Param, Value)>,
+}
+
+impl ParamMap {
+    /// An empty map.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `param` to `value` (replacing an earlier value of the same param).
+    pub fn put(mut self, param: Param, value: impl Into<Value>) -> Self {
+        let value = value.into();
+        match self.pairs.iter_mut().find(|(p, _)| *p == param) {
+            Some(pair) => pair.1 = value,
+            None => self.pairs.push((param, value)),
+        }
+        self
+    }
+
+    /// The (param, value) pairs in insertion order.
+    pub fn pairs(&self) -> &[(Param, Value)] {
+        &self.pairs
+    }
+
+    /// The value of `param`, if set.
+    pub fn get(&self, param: &Param) -> Option<&Value> {
+        self.pairs.iter().find(|(p, _)| p == param).map(|(_, v)| v)
+    }
+}
+
+impl std::fmt::Display for ParamMap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self
+            .pairs
+            .iter()
+            .map(|(p, v)| format!("{}={v}", p.name))
+            .collect();
+        write!(f, "{{{}}}", parts.join(", "))
+    }
+}
+
+/// Builds the Cartesian product of param values (Spark's `ParamGridBuilder`), in PySpark's
+/// order: the param added last varies fastest.
+///
+/// ```
+/// use mlpipe::classification::LogisticRegression;
+/// use mlpipe::tuning::{Param, ParamGridBuilder};
+/// let lr = LogisticRegression::new();
+/// let grid = ParamGridBuilder::new()
+///     .add_grid(Param::reg_param(&lr), [0.01, 0.2])
+///     .add_grid(Param::elastic_net_param(&lr), [0.0, 0.8])
+///     .build();
+/// assert_eq!(grid.len(), 4);
+/// assert_eq!(grid[1].to_string(), "{regParam=0.01, elasticNetParam=0.8}");
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct ParamGridBuilder {
+    grid: Vec<(Param, Vec<Value>)>,
+}
+
+impl ParamGridBuilder {
+    /// An empty builder (its [`build`](Self::build) gives one empty map).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The values to try for `param`; replaces an earlier grid of the same param (keeping
+    /// its place in the order).
+    pub fn add_grid<V: Into<Value>>(
+        mut self,
+        param: Param,
+        values: impl IntoIterator<Item = V>,
+    ) -> Self {
+        let values: Vec<Value> = values.into_iter().map(Into::into).collect();
+        match self.grid.iter_mut().find(|(p, _)| *p == param) {
+            Some(entry) => entry.1 = values,
+            None => self.grid.push((param, values)),
+        }
+        self
+    }
+
+    /// `[true, false]` for a boolean param.
+    pub fn add_grid_bool(self, param: Param) -> Self {
+        self.add_grid(param, [true, false])
+    }
+
+    /// Fixes every pair of `map` in all grid points (Spark's `baseOn`).
+    pub fn base_on(mut self, map: &ParamMap) -> Self {
+        for (p, v) in map.pairs() {
+            self = self.add_grid(p.clone(), [v.clone()]);
+        }
+        self
+    }
+
+    /// The Cartesian product (one empty map when nothing was added; no maps when a param
+    /// was given no values).
+    pub fn build(&self) -> Vec<ParamMap> {
+        let mut maps = vec![ParamMap::new()];
+        for (param, values) in &self.grid {
+            maps = maps
+                .iter()
+                .flat_map(|m| {
+                    values
+                        .iter()
+                        .map(move |v| m.clone().put(param.clone(), v.clone()))
+                })
+                .collect();
+        }
+        maps
+    }
+}
+
+/// Sets every pair of `map` on `est` (on the pipeline stage with the pair's uid when `est`
+/// is a [`Pipeline`]).
+fn apply_map<E: Estimator>(est: &mut E, map: &ParamMap, tuner: &'static str) -> Result<()> {
+    for (param, value) in map.pairs() {
+        let any: &mut dyn Any = est;
+        if let Some(pipeline) = any.downcast_mut::<Pipeline>() {
+            let uids: Vec<String> = pipeline
+                .stages()
+                .iter()
+                .map(|s| stage_of(s).uid().to_string())
+                .collect();
+            let stage = pipeline
+                .stages_mut()
+                .iter_mut()
+                .find(|s| stage_of(s).uid() == param.parent)
+                .ok_or_else(|| missing_stage(tuner, param, &uids))?;
+            match stage {
+                PipelineStage::Estimator(e) => e.set_param_json(&param.name, value.clone())?,
+                PipelineStage::Transformer(t) => t.set_param_json(&param.name, value.clone())?,
+            }
+        } else if est.uid() == param.parent {
+            est.set_param_json(&param.name, value.clone())?;
+        } else {
+            return Err(missing_stage(tuner, param, &[est.uid().to_string()]));
+        }
+    }
+    Ok(())
+}
+
+fn stage_of(s: &PipelineStage) -> &dyn Stage {
+    match s {
+        PipelineStage::Estimator(e) => e.as_ref(),
+        PipelineStage::Transformer(t) => t.as_ref(),
+    }
+}
+
+fn missing_stage(tuner: &'static str, param: &Param, uids: &[String]) -> Error {
+    Error::InvalidParam {
+        stage: tuner,
+        param: "estimatorParamMaps".into(),
+        expected: format!(
+            "params of the estimator's stages (uids {uids:?}); take each Param from the stage object that is in the estimator"
+        ),
+        got: format!("`{}` of stage `{}`", param.name, param.parent),
+    }
+}
+
+/// One fitted-and-scored split: the metric of every param map, and the fitted models if
+/// asked.
+struct SplitResult<M> {
+    metrics: Vec<f64>,
+    models: Option<Vec<M>>,
+}
+
+/// What a validator fits on each split.
+struct Job<'a, E> {
+    est: &'a E,
+    maps: &'a [ParamMap],
+    evaluator: &'a Arc<dyn Evaluator>,
+    pool: rayon::ThreadPool,
+    collect: bool,
+    tuner: &'static str,
+}
+
+/// Fits the job's estimator with every map on `train` and scores it on `valid`, on the
+/// job's pool. When the estimator is a [`Pipeline`], the stages before the first one the
+/// grid touches are fitted once, here.
+fn fit_split<E: Estimator>(
+    job: &Job<'_, E>,
+    train: &DataFrame,
+    valid: &DataFrame,
+) -> Result<SplitResult<E::Model>> {
+    use rayon::prelude::*;
+    let Job {
+        est,
+        maps,
+        evaluator,
+        ref pool,
+        collect,
+        tuner,
+    } = *job;
+    let any: &dyn Any = est;
+    if let Some(pipeline) = any.downcast_ref::<Pipeline>() {
+        let stages = pipeline.stages();
+        let touched = |s: &PipelineStage| {
+            let uid = stage_of(s).uid();
+            maps.iter()
+                .any(|m| m.pairs().iter().any(|(p, _)| p.parent == uid))
+        };
+        let first = stages
+            .iter()
+            .position(touched)
+            .unwrap_or(stages.len())
+            .min(stages.len().saturating_sub(1));
+        if first > 0 {
+            let prefix = stages[..first]
+                .iter()
+                .fold(Pipeline::new().with_uid(pipeline.uid()), |p, s| {
+                    p.with_stage(s.clone())
+                });
+            let prefix_model = prefix.fit(train)?;
+            let (train_t, valid_t) = (
+                prefix_model.transform(train)?,
+                prefix_model.transform(valid)?,
+            );
+            let suffix = stages[first..]
+                .iter()
+                .fold(Pipeline::new().with_uid(pipeline.uid()), |p, s| {
+                    p.with_stage(s.clone())
+                });
+            let results: Vec<Result<(f64, Option<E::Model>)>> = pool.install(|| {
+                maps.par_iter()
+                    .map(|m| {
+                        let mut s = suffix.clone();
+                        apply_map(&mut s, m, tuner)?;
+                        let fitted = s.fit(&train_t)?;
+                        let metric = evaluator.evaluate(&fitted.transform(&valid_t)?)?;
+                        let model = if collect {
+                            let all = prefix_model
+                                .stages()
+                                .iter()
+                                .chain(fitted.stages())
+                                .map(|t| t.clone_box())
+                                .collect();
+                            let whole: Box<dyn Any> =
+                                Box::new(PipelineModel::new(pipeline.uid(), all));
+                            Some(*whole.downcast::<E::Model>().map_err(|_| {
+                                Error::Internal("a Pipeline's model is not a PipelineModel".into())
+                            })?)
+                        } else {
+                            None
+                        };
+                        Ok((metric, model))
+                    })
+                    .collect()
+            });
+            return split_result(results, collect);
+        }
+    }
+    let results: Vec<Result<(f64, Option<E::Model>)>> = pool.install(|| {
+        maps.par_iter()
+            .map(|m| {
+                let mut e = est.clone();
+                apply_map(&mut e, m, tuner)?;
+                let model = e.fit(train)?;
+                let metric = evaluator.evaluate(&model.transform(valid)?)?;
+                Ok((metric, collect.then_some(model)))
+            })
+            .collect()
+    });
+    split_result(results, collect)
+}
+
+fn split_result<M>(
+    results: Vec<Result<(f64, Option<M>)>>,
+    collect: bool,
+) -> Result<SplitResult<M>> {
+    let results = crate::frame::in_order(results)?;
+    let mut metrics = Vec::with_capacity(results.len());
+    let mut models = Vec::with_capacity(results.len());
+    for (m, model) in results {
+        metrics.push(m);
+        models.extend(model);
+    }
+    Ok(SplitResult {
+        metrics,
+        models: collect.then_some(models),
+    })
+}
+
+/// The index of the best metric (the first of equals), as Spark's validators pick it.
+fn best_index(metrics: &[f64], larger_is_better: bool) -> usize {
+    let mut best = 0;
+    for (i, &m) in metrics.iter().enumerate().skip(1) {
+        let better = if larger_is_better {
+            m > metrics[best]
+        } else {
+            m < metrics[best]
+        };
+        if better {
+            best = i;
+        }
+    }
+    best
+}

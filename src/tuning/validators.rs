@@ -1,0 +1,615 @@
+//! [`CrossValidator`] and [`TrainValidationSplit`] and their models.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
+use arrow::compute::take_record_batch;
+use arrow::datatypes::{DataType, Int16Type, Int32Type, Int64Type, Int8Type};
+
+use super::{apply_map, best_index, fit_split, Job, ParamMap};
+use crate::error::{Error, Result};
+use crate::frame::DataFrame;
+use crate::pipeline::{Estimator, Evaluator, Transformer};
+use crate::random::{JavaRandom, JvmRandom, XorShiftRandom};
+
+/// How random folds (and train/validation splits) are drawn.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FoldAssignment {
+    /// PySpark's `CrossValidator` / `TrainValidationSplit`: a `rand(seed)` column
+    /// (Spark's `XORShiftRandom(seed + partition)`, one draw per row in partition order);
+    /// fold `i` holds the rows with `i/K <= u < (i+1)/K`, and a split validates the rows
+    /// with `u >= trainRatio`. What a PySpark user sees.
+    #[default]
+    PySpark,
+    /// Scala's: `MLUtils.kFold` (Bernoulli cells with float32 bounds, per-partition seeds
+    /// from `java.util.Random(seed)`), and `randomSplit([r, 1 - r], seed)` for a split.
+    Scala,
+}
+
+/// Spark's default seed of `CrossValidator` (Java's hash of its class name).
+const CV_SEED: i64 = -1191137437;
+/// Spark's default seed of `TrainValidationSplit`.
+const TVS_SEED: i64 = -1772833110;
+
+/// The data reordered once so that each partition holds its rows grouped by fold (stable):
+/// every fold's training and validation sets are zero-copy slices of it.
+struct Grouped {
+    /// Per partition: the reordered batch and the row range of each group.
+    parts: Vec<(RecordBatch, Vec<(usize, usize)>)>,
+}
+
+impl Grouped {
+    /// `groups[p][row]` is the group (fold) of each row; `n` groups.
+    fn new(df: &DataFrame, groups: Vec<Vec<u32>>, n: usize) -> Result<Self> {
+        let parts = df
+            .partitions()
+            .iter()
+            .zip(groups)
+            .map(|(batch, g)| {
+                let mut idx: Vec<u32> = (0..batch.num_rows() as u32).collect();
+                idx.sort_by_key(|&r| g[r as usize]);
+                let mut ranges = vec![(0, 0); n];
+                let mut at = 0;
+                for (k, range) in ranges.iter_mut().enumerate() {
+                    let len = g.iter().filter(|&&x| x as usize == k).count();
+                    *range = (at, len);
+                    at += len;
+                }
+                Ok((take_record_batch(batch, &UInt32Array::from(idx))?, ranges))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self { parts })
+    }
+
+    /// The rows of the groups `keep` selects, as slices (one partition per source partition
+    /// and group).
+    fn select(&self, df: &DataFrame, keep: impl Fn(usize) -> bool) -> Result<DataFrame> {
+        let mut out = Vec::new();
+        for (batch, ranges) in &self.parts {
+            for (k, &(start, len)) in ranges.iter().enumerate() {
+                if keep(k) && len > 0 {
+                    out.push(batch.slice(start, len));
+                }
+            }
+        }
+        DataFrame::try_new(df.schema().clone(), out)
+    }
+}
+
+/// Spark's `CrossValidator`: k-fold cross-validation of an estimator over a param grid.
+///
+/// Params (Spark's names): `numFolds` (default 3, at least 2), `foldCol` (default none:
+/// random folds), `seed` (default Spark's −1191137437), `parallelism` (default 1: how many
+/// fits run at once), `collectSubModels` (default false). `avg_metrics[j]` is the plain mean
+/// over folds of map `j`'s metric; the best map (the first of equals) is refit on all rows.
+///
+/// See the [module documentation](super) for an example.
+#[derive(Clone, Debug)]
+pub struct CrossValidator<E: Estimator> {
+    uid: String,
+    estimator: E,
+    evaluator: Arc<dyn Evaluator>,
+    maps: Vec<ParamMap>,
+    num_folds: usize,
+    fold_col: Option<String>,
+    seed: i64,
+    parallelism: usize,
+    collect_sub_models: bool,
+    folds: FoldAssignment,
+}
+
+impl<E: Estimator> CrossValidator<E> {
+    /// A cross-validator of `estimator` over `maps`, scored by `evaluator`.
+    pub fn new(estimator: E, evaluator: impl Evaluator + 'static, maps: Vec<ParamMap>) -> Self {
+        Self {
+            uid: crate::param::random_uid("CrossValidator"),
+            estimator,
+            evaluator: Arc::new(evaluator),
+            maps,
+            num_folds: 3,
+            fold_col: None,
+            seed: CV_SEED,
+            parallelism: 1,
+            collect_sub_models: false,
+            folds: FoldAssignment::PySpark,
+        }
+    }
+    /// `numFolds`.
+    pub fn with_num_folds(mut self, k: usize) -> Self {
+        self.num_folds = k;
+        self
+    }
+    /// `foldCol`: an integer column holding each row's fold in `[0, numFolds)`.
+    pub fn with_fold_col(mut self, col: &str) -> Self {
+        self.fold_col = Some(col.to_string());
+        self
+    }
+    /// `seed`.
+    pub fn with_seed(mut self, seed: i64) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// `parallelism`: how many (fold, map) fits run at once.
+    pub fn with_parallelism(mut self, n: usize) -> Self {
+        self.parallelism = n;
+        self
+    }
+    /// `collectSubModels`: keep every fold's model of every map.
+    pub fn with_collect_sub_models(mut self, on: bool) -> Self {
+        self.collect_sub_models = on;
+        self
+    }
+    /// PySpark's folds (default) or Scala's.
+    pub fn with_fold_assignment(mut self, a: FoldAssignment) -> Self {
+        self.folds = a;
+        self
+    }
+    /// The param maps.
+    pub fn estimator_param_maps(&self) -> &[ParamMap] {
+        &self.maps
+    }
+    /// The uid.
+    pub fn uid(&self) -> &str {
+        &self.uid
+    }
+
+    /// The fold of every row, per partition (`num_folds` = in no validation fold).
+    fn assign(&self, df: &DataFrame) -> Result<Vec<Vec<u32>>> {
+        let k = self.num_folds;
+        if let Some(col) = &self.fold_col {
+            let c = df.column(col)?;
+            let mut out = Vec::new();
+            for (p, chunk) in c.chunks.iter().enumerate() {
+                let vals: Vec<Option<i64>> = match chunk.data_type() {
+                    DataType::Int8 => chunk
+                        .as_primitive::<Int8Type>()
+                        .iter()
+                        .map(|v| v.map(i64::from))
+                        .collect(),
+                    DataType::Int16 => chunk
+                        .as_primitive::<Int16Type>()
+                        .iter()
+                        .map(|v| v.map(i64::from))
+                        .collect(),
+                    DataType::Int32 => chunk
+                        .as_primitive::<Int32Type>()
+                        .iter()
+                        .map(|v| v.map(i64::from))
+                        .collect(),
+                    DataType::Int64 => chunk.as_primitive::<Int64Type>().iter().collect(),
+                    other => {
+                        return Err(Error::ColumnType {
+                            stage: "CrossValidator",
+                            column: col.clone(),
+                            found: other.clone(),
+                            expected: "an integer type (the fold of each row)".into(),
+                        })
+                    }
+                };
+                let mut folds = Vec::with_capacity(vals.len());
+                for (row, v) in vals.into_iter().enumerate() {
+                    match v {
+                        Some(f) if f >= 0 && (f as usize) < k => folds.push(f as u32),
+                        _ => {
+                            return Err(Error::InvalidParam {
+                                stage: "CrossValidator",
+                                param: "foldCol".into(),
+                                expected: format!(
+                                    "a column whose fold numbers are in range [0, {k})"
+                                ),
+                                got: format!(
+                                    "{} in column `{col}` (partition {p}, row {row})",
+                                    v.map_or("null".to_string(), |f| f.to_string())
+                                ),
+                            })
+                        }
+                    }
+                }
+                out.push(folds);
+            }
+            return Ok(out);
+        }
+        Ok(match self.folds {
+            FoldAssignment::PySpark => {
+                let h = 1.0 / k as f64;
+                df.partitions()
+                    .iter()
+                    .enumerate()
+                    .map(|(p, b)| {
+                        let mut rng = XorShiftRandom::new(self.seed.wrapping_add(p as i64));
+                        (0..b.num_rows())
+                            .map(|_| {
+                                let u = rng.next_double();
+                                (0..k)
+                                    .find(|&i| i as f64 * h <= u && u < (i + 1) as f64 * h)
+                                    .unwrap_or(k) as u32
+                            })
+                            .collect()
+                    })
+                    .collect()
+            }
+            FoldAssignment::Scala => {
+                // MLUtils.kFold: float32 bounds widened to double.
+                let bounds: Vec<f64> = (0..=k).map(|f| (f as f32 / k as f32) as f64).collect();
+                let mut seeds = JavaRandom::new(self.seed);
+                df.partitions()
+                    .iter()
+                    .map(|b| {
+                        let mut rng = XorShiftRandom::new(seeds.next_long());
+                        (0..b.num_rows())
+                            .map(|_| {
+                                let u = rng.next_double();
+                                (0..k)
+                                    .find(|&f| bounds[f] <= u && u < bounds[f + 1])
+                                    .unwrap_or(k) as u32
+                            })
+                            .collect()
+                    })
+                    .collect()
+            }
+        })
+    }
+
+    fn check(&self, df: &DataFrame) -> Result<()> {
+        check_common(
+            "CrossValidator",
+            &self.estimator,
+            &self.maps,
+            self.parallelism,
+            df,
+        )?;
+        if self.num_folds < 2 {
+            return Err(Error::param(
+                "CrossValidator",
+                "numFolds",
+                ">= 2",
+                self.num_folds,
+            ));
+        }
+        Ok(())
+    }
+
+    /// Fits every map on every fold, then the best map on all of `df`.
+    ///
+    /// # Errors
+    /// An empty grid, a grid param the estimator's stages lack (the stage's error lists its
+    /// params), `numFolds < 2`, `parallelism < 1`, a `foldCol` value outside
+    /// `[0, numFolds)`, an empty training or validation fold, or any error of a fit or of
+    /// the evaluator.
+    pub fn fit(&self, df: &DataFrame) -> Result<CrossValidatorModel<E::Model>> {
+        self.check(df)?;
+        let k = self.num_folds;
+        let groups = self.assign(df)?;
+        let grouped = Grouped::new(df, groups, k + 1)?;
+        let job = Job {
+            est: &self.estimator,
+            maps: &self.maps,
+            evaluator: &self.evaluator,
+            pool: pool(self.parallelism)?,
+            collect: self.collect_sub_models,
+            tuner: "CrossValidator",
+        };
+        let mut per_fold = Vec::with_capacity(k);
+        let mut sub_models = self.collect_sub_models.then(Vec::new);
+        for fold in 0..k {
+            let mut train = grouped.select(df, |g| g != fold)?;
+            let mut valid = grouped.select(df, |g| g == fold)?;
+            if let Some(c) = &self.fold_col {
+                train = train.drop([c])?;
+                valid = valid.drop([c])?;
+            }
+            for (what, d) in [("training", &train), ("validation", &valid)] {
+                if d.num_rows() == 0 {
+                    return Err(Error::Frame(format!(
+                        "CrossValidator: the {what} data at fold {fold} is empty; use fewer folds or more rows"
+                    )));
+                }
+            }
+            let r = fit_split(&job, &train, &valid)?;
+            tracing::info!(fold, metrics = ?r.metrics, "cross-validation fold done");
+            per_fold.push(r.metrics);
+            if let (Some(all), Some(m)) = (sub_models.as_mut(), r.models) {
+                all.push(m);
+            }
+        }
+        let n = self.maps.len();
+        let avg: Vec<f64> = (0..n)
+            .map(|j| per_fold.iter().map(|f| f[j]).sum::<f64>() / k as f64)
+            .collect();
+        let std: Vec<f64> = (0..n)
+            .map(|j| {
+                let var = per_fold
+                    .iter()
+                    .map(|f| (f[j] - avg[j]).powi(2))
+                    .sum::<f64>()
+                    / k as f64;
+                var.sqrt()
+            })
+            .collect();
+        let best = best_index(&avg, self.evaluator.is_larger_better());
+        let mut est = self.estimator.clone();
+        apply_map(&mut est, &self.maps[best], "CrossValidator")?;
+        let data = match &self.fold_col {
+            Some(c) => df.drop([c])?,
+            None => df.clone(),
+        };
+        let best_model = est.fit(&data)?;
+        Ok(CrossValidatorModel {
+            uid: self.uid.clone(),
+            best_model,
+            avg_metrics: avg,
+            std_metrics: std,
+            fold_metrics: per_fold,
+            sub_models,
+            maps: self.maps.clone(),
+            best_index: best,
+        })
+    }
+}
+
+fn check_common<E: Estimator>(
+    tuner: &'static str,
+    est: &E,
+    maps: &[ParamMap],
+    parallelism: usize,
+    df: &DataFrame,
+) -> Result<()> {
+    if maps.is_empty() {
+        return Err(Error::param(
+            tuner,
+            "estimatorParamMaps",
+            "a non-empty list of param maps (ParamGridBuilder::new().build() gives one empty map)",
+            "[]",
+        ));
+    }
+    if parallelism < 1 {
+        return Err(Error::param(tuner, "parallelism", ">= 1", parallelism));
+    }
+    // Spark's transformSchema: every map on a copy of the estimator, before any fit.
+    for m in maps {
+        let mut e = est.clone();
+        apply_map(&mut e, m, tuner)?;
+        e.transform_schema(df.schema())?;
+    }
+    Ok(())
+}
+
+fn pool(parallelism: usize) -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(parallelism)
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start {parallelism} tuning threads: {e}")))
+}
+
+/// A fitted [`CrossValidator`]: the best model refit on all rows, and the metrics.
+#[derive(Debug)]
+pub struct CrossValidatorModel<M> {
+    uid: String,
+    best_model: M,
+    avg_metrics: Vec<f64>,
+    std_metrics: Vec<f64>,
+    fold_metrics: Vec<Vec<f64>>,
+    sub_models: Option<Vec<Vec<M>>>,
+    maps: Vec<ParamMap>,
+    best_index: usize,
+}
+
+impl<M: Transformer> CrossValidatorModel<M> {
+    /// The best map's model, refit on all rows.
+    pub fn best_model(&self) -> &M {
+        &self.best_model
+    }
+    /// The mean over folds of each map's metric, in map order (`avgMetrics`).
+    pub fn avg_metrics(&self) -> &[f64] {
+        &self.avg_metrics
+    }
+    /// The standard deviation over folds of each map's metric (population, as PySpark's
+    /// `stdMetrics`).
+    pub fn std_metrics(&self) -> &[f64] {
+        &self.std_metrics
+    }
+    /// Each fold's metric of each map: `fold_metrics()[fold][map]`.
+    pub fn fold_metrics(&self) -> &[Vec<f64>] {
+        &self.fold_metrics
+    }
+    /// `sub_models()[fold][map]` when `collectSubModels` was set.
+    pub fn sub_models(&self) -> Option<&[Vec<M>]> {
+        self.sub_models.as_deref()
+    }
+    /// The param maps, in order.
+    pub fn estimator_param_maps(&self) -> &[ParamMap] {
+        &self.maps
+    }
+    /// The index of the best map.
+    pub fn best_index(&self) -> usize {
+        self.best_index
+    }
+    /// The best map.
+    pub fn best_params(&self) -> &ParamMap {
+        &self.maps[self.best_index]
+    }
+    /// The uid (the validator's).
+    pub fn uid(&self) -> &str {
+        &self.uid
+    }
+    /// Transforms through the best model.
+    pub fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
+        self.best_model.transform(df)
+    }
+}
+
+/// Spark's `TrainValidationSplit`: one random train/validation split, every map fitted on
+/// the training rows and scored on the validation rows; the best map is refit on all rows.
+///
+/// Params: `trainRatio` (default 0.75, in (0, 1)), `seed` (default Spark's −1772833110),
+/// `parallelism`, `collectSubModels`. PySpark's split (default): a row validates when its
+/// `rand(seed)` is at least `trainRatio`.
+#[derive(Clone, Debug)]
+pub struct TrainValidationSplit<E: Estimator> {
+    uid: String,
+    estimator: E,
+    evaluator: Arc<dyn Evaluator>,
+    maps: Vec<ParamMap>,
+    train_ratio: f64,
+    seed: i64,
+    parallelism: usize,
+    collect_sub_models: bool,
+    split: FoldAssignment,
+}
+
+impl<E: Estimator> TrainValidationSplit<E> {
+    /// A train/validation split of `estimator` over `maps`, scored by `evaluator`.
+    pub fn new(estimator: E, evaluator: impl Evaluator + 'static, maps: Vec<ParamMap>) -> Self {
+        Self {
+            uid: crate::param::random_uid("TrainValidationSplit"),
+            estimator,
+            evaluator: Arc::new(evaluator),
+            maps,
+            train_ratio: 0.75,
+            seed: TVS_SEED,
+            parallelism: 1,
+            collect_sub_models: false,
+            split: FoldAssignment::PySpark,
+        }
+    }
+    /// `trainRatio`.
+    pub fn with_train_ratio(mut self, r: f64) -> Self {
+        self.train_ratio = r;
+        self
+    }
+    /// `seed`.
+    pub fn with_seed(mut self, seed: i64) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// `parallelism`.
+    pub fn with_parallelism(mut self, n: usize) -> Self {
+        self.parallelism = n;
+        self
+    }
+    /// `collectSubModels`.
+    pub fn with_collect_sub_models(mut self, on: bool) -> Self {
+        self.collect_sub_models = on;
+        self
+    }
+    /// PySpark's split (default) or Scala's (`randomSplit`, with its sort).
+    pub fn with_split(mut self, a: FoldAssignment) -> Self {
+        self.split = a;
+        self
+    }
+
+    /// Fits every map on the training rows, scores it on the validation rows, and refits
+    /// the best map on all of `df`.
+    ///
+    /// # Errors
+    /// An empty grid, a grid param the estimator's stages lack, `trainRatio` outside
+    /// (0, 1), an empty training or validation set, or any error of a fit or the evaluator.
+    pub fn fit(&self, df: &DataFrame) -> Result<TrainValidationSplitModel<E::Model>> {
+        check_common(
+            "TrainValidationSplit",
+            &self.estimator,
+            &self.maps,
+            self.parallelism,
+            df,
+        )?;
+        let r = self.train_ratio;
+        if !(r > 0.0 && r < 1.0) {
+            return Err(Error::param(
+                "TrainValidationSplit",
+                "trainRatio",
+                "in (0, 1)",
+                r,
+            ));
+        }
+        let (train, valid) = match self.split {
+            FoldAssignment::PySpark => {
+                let groups: Vec<Vec<u32>> = df
+                    .partitions()
+                    .iter()
+                    .enumerate()
+                    .map(|(p, b)| {
+                        let mut rng = XorShiftRandom::new(self.seed.wrapping_add(p as i64));
+                        (0..b.num_rows())
+                            .map(|_| u32::from(rng.next_double() >= r))
+                            .collect()
+                    })
+                    .collect();
+                let g = Grouped::new(df, groups, 2)?;
+                (g.select(df, |k| k == 0)?, g.select(df, |k| k == 1)?)
+            }
+            FoldAssignment::Scala => {
+                let [t, v] = df.random_split([r, 1.0 - r], self.seed)?;
+                (t, v)
+            }
+        };
+        for (what, d) in [("training", &train), ("validation", &valid)] {
+            if d.num_rows() == 0 {
+                return Err(Error::Frame(format!(
+                    "TrainValidationSplit: the {what} data is empty; use another trainRatio or more rows"
+                )));
+            }
+        }
+        let job = Job {
+            est: &self.estimator,
+            maps: &self.maps,
+            evaluator: &self.evaluator,
+            pool: pool(self.parallelism)?,
+            collect: self.collect_sub_models,
+            tuner: "TrainValidationSplit",
+        };
+        let res = fit_split(&job, &train, &valid)?;
+        let best = best_index(&res.metrics, self.evaluator.is_larger_better());
+        let mut est = self.estimator.clone();
+        apply_map(&mut est, &self.maps[best], "TrainValidationSplit")?;
+        Ok(TrainValidationSplitModel {
+            uid: self.uid.clone(),
+            best_model: est.fit(df)?,
+            validation_metrics: res.metrics,
+            sub_models: res.models,
+            maps: self.maps.clone(),
+            best_index: best,
+        })
+    }
+}
+
+/// A fitted [`TrainValidationSplit`].
+#[derive(Debug)]
+pub struct TrainValidationSplitModel<M> {
+    uid: String,
+    best_model: M,
+    validation_metrics: Vec<f64>,
+    sub_models: Option<Vec<M>>,
+    maps: Vec<ParamMap>,
+    best_index: usize,
+}
+
+impl<M: Transformer> TrainValidationSplitModel<M> {
+    /// The best map's model, refit on all rows.
+    pub fn best_model(&self) -> &M {
+        &self.best_model
+    }
+    /// Each map's metric on the validation rows (`validationMetrics`).
+    pub fn validation_metrics(&self) -> &[f64] {
+        &self.validation_metrics
+    }
+    /// Each map's model when `collectSubModels` was set.
+    pub fn sub_models(&self) -> Option<&[M]> {
+        self.sub_models.as_deref()
+    }
+    /// The param maps, in order.
+    pub fn estimator_param_maps(&self) -> &[ParamMap] {
+        &self.maps
+    }
+    /// The index of the best map.
+    pub fn best_index(&self) -> usize {
+        self.best_index
+    }
+    /// The uid (the validator's).
+    pub fn uid(&self) -> &str {
+        &self.uid
+    }
+    /// Transforms through the best model.
+    pub fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
+        self.best_model.transform(df)
+    }
+}
