@@ -586,3 +586,66 @@ impl Transformer for IndexToString {
         Box::new(self.clone())
     }
 }
+
+// ---- Spark persistence ----
+
+crate::persist::spark_params_only!(StringIndexer, "org.apache.spark.ml.feature.StringIndexer");
+crate::persist::spark_params_only!(IndexToString, "org.apache.spark.ml.feature.IndexToString");
+
+impl crate::persist::SparkPersist for StringIndexerModel {
+    const SPARK_CLASS: &'static str = "org.apache.spark.ml.feature.StringIndexerModel";
+    fn write_spark(&self, dir: &std::path::Path) -> Result<()> {
+        use crate::persist::format;
+        format::write_params(dir, Self::SPARK_CLASS, &self.uid, &self.params)?;
+        let mut b = arrow::array::ListBuilder::new(arrow::array::ListBuilder::new(
+            arrow::array::StringBuilder::new(),
+        ));
+        for labels in &self.labels {
+            for l in labels {
+                b.values().values().append_value(l);
+            }
+            b.values().append(true);
+        }
+        b.append(true);
+        let arr: ArrayRef = Arc::new(b.finish());
+        let batch = format::one_row(vec![(
+            Field::new("labelsArray", arr.data_type().clone(), true),
+            arr,
+        )])?;
+        let strings = json!({"type": "array", "elementType": "string", "containsNull": true});
+        format::write_data(
+            dir,
+            &batch,
+            format::spark_schema(&[(
+                "labelsArray",
+                json!({"type": "array", "elementType": strings, "containsNull": true}),
+                true,
+            )]),
+        )
+    }
+    fn read_spark(dir: &std::path::Path, md: &crate::persist::Metadata) -> Result<Self> {
+        use crate::persist::format;
+        let d = format::read_data(dir)?;
+        let labels = if let Some(a) = d.column_by_name("labelsArray") {
+            let outer = a
+                .as_list_opt::<i32>()
+                .ok_or_else(|| Error::file(dir.join("data"), "labelsArray is not a list"))?;
+            // one row; its value is a list (per input column) of lists of labels
+            let row = outer.value(0);
+            let inner = row.as_list_opt::<i32>().ok_or_else(|| {
+                Error::file(dir.join("data"), "labelsArray is not a list of lists")
+            })?;
+            (0..inner.len())
+                .map(|i| format::string_list(&inner.value(i), dir))
+                .collect::<Result<Vec<_>>>()?
+        } else {
+            // Spark < 3: one `labels` column
+            let a = format::column(&d, "labels", dir)?;
+            let l = a
+                .as_list_opt::<i32>()
+                .ok_or_else(|| Error::file(dir.join("data"), "labels is not a list"))?;
+            vec![format::string_list(&l.value(0), dir)?]
+        };
+        Ok(Self::new(md.uid.clone(), md.params_as(dir)?, labels))
+    }
+}

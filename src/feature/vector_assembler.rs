@@ -323,6 +323,13 @@ impl Transformer for VectorAssembler {
     }
 }
 
+// ---- Spark persistence ----
+
+crate::persist::spark_params_only!(
+    VectorAssembler,
+    "org.apache.spark.ml.feature.VectorAssembler"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -291,3 +291,126 @@ impl Model for PipelineModel {
         Box::new(self.clone())
     }
 }
+
+// ---- Spark persistence: a directory of stages under `stages/<i>_<uid>/` ----
+
+impl PipelineModel {
+    /// Loads a PipelineModel saved by Spark (3.x, 4.x) or mlpipe.
+    ///
+    /// # Errors
+    /// [`Error::File`] naming the file for a missing or corrupt directory, a missing stage,
+    /// or a directory that holds another stage.
+    pub fn load(dir: impl AsRef<std::path::Path>) -> Result<PipelineModel> {
+        crate::persist::read_as(dir.as_ref())
+    }
+}
+
+impl Pipeline {
+    /// Loads an unfitted Pipeline saved by Spark or mlpipe.
+    ///
+    /// # Errors
+    /// As [`PipelineModel::load`].
+    pub fn load(dir: impl AsRef<std::path::Path>) -> Result<Pipeline> {
+        crate::persist::read_as(dir.as_ref())
+    }
+}
+
+/// Writes a pipeline's metadata and each stage into `stages/<i>_<uid>/`.
+fn write_stages<'a>(
+    dir: &std::path::Path,
+    class: &str,
+    uid: &str,
+    stages: impl ExactSizeIterator<Item = (&'a str, Option<&'a dyn crate::persist::Persist>)>,
+) -> Result<()> {
+    use crate::persist::format;
+    let n = stages.len();
+    let stages: Vec<_> = stages.collect();
+    let uids: Vec<&str> = stages.iter().map(|(u, _)| *u).collect();
+    format::write_metadata(
+        dir,
+        class,
+        uid,
+        json!({ "stageUids": uids }),
+        json!({}),
+        None,
+    )?;
+    for (i, (uid, p)) in stages.into_iter().enumerate() {
+        let p = p.ok_or_else(|| {
+            Error::Pipeline(format!(
+                "stage {i} ({uid}) cannot be saved in Spark's format yet"
+            ))
+        })?;
+        let sdir = format::stage_dir(dir, i, n, uid);
+        std::fs::create_dir_all(&sdir)
+            .map_err(|e| Error::file(&sdir, format!("cannot create: {e}")))?;
+        p.write_into(&sdir)?;
+    }
+    Ok(())
+}
+
+/// The directories of a saved pipeline's stages, in order; each must exist.
+fn stage_dirs(
+    dir: &std::path::Path,
+    md: &crate::persist::Metadata,
+) -> Result<Vec<std::path::PathBuf>> {
+    use crate::persist::format;
+    let uids = format::stage_uids(dir, md)?;
+    uids.iter()
+        .enumerate()
+        .map(|(i, uid)| {
+            let sdir = format::stage_dir(dir, i, uids.len(), uid);
+            if sdir.is_dir() {
+                Ok(sdir)
+            } else {
+                Err(Error::file(
+                    &sdir,
+                    format!("stage {i} of the pipeline is missing"),
+                ))
+            }
+        })
+        .collect()
+}
+
+impl crate::persist::SparkPersist for PipelineModel {
+    const SPARK_CLASS: &'static str = "org.apache.spark.ml.PipelineModel";
+    const ALSO_READS: &'static [&'static str] = &["pyspark.ml.pipeline.PipelineModel"];
+    fn write_spark(&self, dir: &std::path::Path) -> Result<()> {
+        write_stages(
+            dir,
+            Self::SPARK_CLASS,
+            &self.uid,
+            self.stages
+                .iter()
+                .map(|s| (s.uid(), crate::persist::persistable(s.as_ref()))),
+        )
+    }
+    fn read_spark(dir: &std::path::Path, md: &crate::persist::Metadata) -> Result<Self> {
+        let stages = stage_dirs(dir, md)?
+            .iter()
+            .map(crate::persist::load_stage)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(PipelineModel::new(md.uid.clone(), stages))
+    }
+}
+
+impl crate::persist::SparkPersist for Pipeline {
+    const SPARK_CLASS: &'static str = "org.apache.spark.ml.Pipeline";
+    const ALSO_READS: &'static [&'static str] = &["pyspark.ml.pipeline.Pipeline"];
+    fn write_spark(&self, dir: &std::path::Path) -> Result<()> {
+        write_stages(
+            dir,
+            Self::SPARK_CLASS,
+            &self.uid,
+            self.stages
+                .iter()
+                .map(|s| (s.stage().uid(), crate::persist::persistable_stage(s))),
+        )
+    }
+    fn read_spark(dir: &std::path::Path, md: &crate::persist::Metadata) -> Result<Self> {
+        stage_dirs(dir, md)?
+            .iter()
+            .try_fold(Pipeline::new().with_uid(md.uid.clone()), |p, sdir| {
+                Ok(p.with_stage(crate::persist::load_pipeline_stage(sdir)?))
+            })
+    }
+}

@@ -9,6 +9,7 @@
 
 mod model;
 mod params;
+mod persist;
 
 use std::sync::Arc;
 
