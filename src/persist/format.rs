@@ -219,6 +219,36 @@ pub(crate) fn read_data(dir: &Path) -> Result<RecordBatch> {
     Ok(batch)
 }
 
+/// Every row of `data/`, over all Parquet part files in name order (Spark 4.x writes a
+/// multi-row array such as KMeans' centres into several part files).
+pub(crate) fn read_data_batches(dir: &Path) -> Result<Vec<RecordBatch>> {
+    let ddir = dir.join("data");
+    let mut out = Vec::new();
+    for file in part_files(&ddir)?
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+    {
+        let f =
+            fs::File::open(&file).map_err(|e| Error::file(&file, format!("cannot open: {e}")))?;
+        let bad =
+            |e: &dyn std::fmt::Display| Error::file(&file, format!("corrupt model data: {e}"));
+        let reader = ParquetRecordBatchReaderBuilder::try_new(f)
+            .map_err(|e| bad(&e))?
+            .build()
+            .map_err(|e| bad(&e))?;
+        for b in reader {
+            let b = b.map_err(|e| bad(&e))?;
+            if b.num_rows() > 0 {
+                out.push(b);
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::file(&ddir, "holds no Parquet row"));
+    }
+    Ok(out)
+}
+
 /// Writes one row as `data/part-00000.snappy.parquet` with Spark's row-metadata footer
 /// (`spark_schema`, built with [`spark_schema`]).
 pub(crate) fn write_data(dir: &Path, batch: &RecordBatch, spark_schema: Value) -> Result<()> {

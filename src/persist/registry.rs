@@ -7,6 +7,7 @@ use std::path::Path;
 use super::format::{read_metadata, short_class, Metadata};
 use super::{Persist, SparkPersist};
 use crate::classification::{LogisticRegression, LogisticRegressionModel};
+use crate::clustering::{KMeans, KMeansModel};
 use crate::error::{Error, Result};
 use crate::feature::*;
 use crate::pipeline::{DynEstimator, Pipeline, PipelineModel, PipelineStage, Transformer};
@@ -81,6 +82,7 @@ const TRANSFORMERS: &[Registered<dyn Transformer>] = &[
     transformer::<ImputerModel>(),
     transformer::<Bucketizer>(),
     transformer::<LogisticRegressionModel>(),
+    transformer::<KMeansModel>(),
 ];
 
 /// Unfitted estimators, one line per type (`load_pipeline_stage` reads these too).
@@ -93,6 +95,7 @@ const ESTIMATORS: &[Registered<dyn DynEstimator>] = &[
     estimator::<OneHotEncoder>(),
     estimator::<Imputer>(),
     estimator::<LogisticRegression>(),
+    estimator::<KMeans>(),
 ];
 
 const fn count_classes<S: ?Sized>(table: &[Registered<S>]) -> usize {
