@@ -104,3 +104,57 @@ fn kmeans_blobs_spark_model_predicts_like_spark() {
         assert_eq!(got[&id], p, "row id {id}");
     }
 }
+
+/// Spark's ClusteringEvaluator values on Spark's own clusterings of the train and test
+/// rows (`metrics_train` / `metrics_test` in kmeans_blobs.json), to 1e-12.
+#[test]
+fn silhouettes_match_spark() {
+    use mlpipe::evaluation::ClusteringEvaluator;
+    let j = spark2_json("kmeans_blobs");
+    let model = PipelineModel::load(spark2("kmeans_blobs_pipeline")).unwrap();
+    for (csv, key) in [
+        ("synth_blobs_train.csv", "metrics_train"),
+        ("synth_blobs_test.csv", "metrics_test"),
+    ] {
+        let out = model.transform(&read2(csv)).unwrap();
+        for (measure, name) in [
+            ("squaredEuclidean", "silhouette_squaredEuclidean"),
+            ("cosine", "silhouette_cosine"),
+        ] {
+            let s = ClusteringEvaluator::new()
+                .with_distance_measure(measure)
+                .evaluate(&out)
+                .unwrap();
+            let want = j[key][name].as_f64().unwrap();
+            assert!(
+                (s - want).abs() <= 1e-12,
+                "{csv} {measure}: {s} vs Spark {want}"
+            );
+        }
+    }
+}
+
+#[test]
+fn one_cluster_is_refused_with_sparks_reason() {
+    use mlpipe::arrow::array::{ArrayRef, Int32Array, RecordBatch};
+    use mlpipe::evaluation::ClusteringEvaluator;
+    use std::sync::Arc;
+    let feats = mlpipe::frame::vector::vector_array(vec![0.0, 1.0, 2.0, 3.0], 2, None).unwrap();
+    let b = RecordBatch::try_from_iter([
+        ("features", Arc::new(feats) as ArrayRef),
+        (
+            "prediction",
+            Arc::new(Int32Array::from(vec![3, 3])) as ArrayRef,
+        ),
+    ])
+    .unwrap();
+    let df = DataFrame::from_batches(vec![b]).unwrap();
+    let e = ClusteringEvaluator::new()
+        .evaluate(&df)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "ClusteringEvaluator: parameter `predictionCol` must be a column with at least two distinct cluster ids (Spark: Number of clusters must be greater than one.), got 1 distinct id(s) in column `prediction`"
+    );
+}

@@ -3,12 +3,14 @@
 //! [`MulticlassClassificationEvaluator`] and [`RegressionEvaluator`].
 
 mod binary;
+mod clustering;
 mod multiclass;
 mod regression;
 
 pub use binary::{
     BinaryClassificationEvaluator, BinaryClassificationMetrics, BinaryEvaluatorParams, BinaryMetric,
 };
+pub use clustering::{ClusteringEvaluator, ClusteringEvaluatorParams};
 pub use multiclass::{
     MulticlassClassificationEvaluator, MulticlassEvaluatorParams, MulticlassMetrics,
 };
