@@ -6,7 +6,9 @@ use std::path::Path;
 
 use super::format::{read_metadata, short_class, Metadata};
 use super::{Persist, SparkPersist};
-use crate::classification::{LogisticRegression, LogisticRegressionModel};
+use crate::classification::{
+    LogisticRegression, LogisticRegressionModel, NaiveBayes, NaiveBayesModel,
+};
 use crate::clustering::{KMeans, KMeansModel};
 use crate::error::{Error, Result};
 use crate::feature::*;
@@ -83,6 +85,7 @@ const TRANSFORMERS: &[Registered<dyn Transformer>] = &[
     transformer::<Bucketizer>(),
     transformer::<LogisticRegressionModel>(),
     transformer::<KMeansModel>(),
+    transformer::<NaiveBayesModel>(),
 ];
 
 /// Unfitted estimators, one line per type (`load_pipeline_stage` reads these too).
@@ -96,6 +99,7 @@ const ESTIMATORS: &[Registered<dyn DynEstimator>] = &[
     estimator::<Imputer>(),
     estimator::<LogisticRegression>(),
     estimator::<KMeans>(),
+    estimator::<NaiveBayes>(),
 ];
 
 const fn count_classes<S: ?Sized>(table: &[Registered<S>]) -> usize {
