@@ -172,6 +172,21 @@ pub(crate) fn write_metadata(
     Ok(())
 }
 
+/// Adds top-level keys to a written `metadata/part-00000` (Spark's extra metadata, such as
+/// OneVsRestModel's `numClasses`).
+pub(crate) fn add_metadata_keys(dir: &Path, keys: &[(&str, Value)]) -> Result<()> {
+    let file = dir.join("metadata").join("part-00000");
+    let text =
+        fs::read_to_string(&file).map_err(|e| Error::file(&file, format!("cannot read: {e}")))?;
+    let mut md: Value = serde_json::from_str(text.trim())
+        .map_err(|e| Error::file(&file, format!("corrupt metadata JSON: {e}")))?;
+    for (k, v) in keys {
+        md[*k] = v.clone();
+    }
+    fs::write(&file, format!("{md}\n"))
+        .map_err(|e| Error::file(&file, format!("cannot write: {e}")))
+}
+
 /// Writes the metadata of a stage whose params struct is `P` (its `defaultParamMap` from
 /// `P::default()`).
 pub(crate) fn write_params<P: Params + Default>(

@@ -7,7 +7,8 @@ use std::path::Path;
 use super::format::{read_metadata, short_class, Metadata};
 use super::{Persist, SparkPersist};
 use crate::classification::{
-    LogisticRegression, LogisticRegressionModel, NaiveBayes, NaiveBayesModel,
+    LogisticRegression, LogisticRegressionModel, NaiveBayes, NaiveBayesModel, OneVsRest,
+    OneVsRestModel,
 };
 use crate::clustering::{KMeans, KMeansModel};
 use crate::error::{Error, Result};
@@ -86,6 +87,7 @@ const TRANSFORMERS: &[Registered<dyn Transformer>] = &[
     transformer::<LogisticRegressionModel>(),
     transformer::<KMeansModel>(),
     transformer::<NaiveBayesModel>(),
+    transformer::<OneVsRestModel>(),
 ];
 
 /// Unfitted estimators, one line per type (`load_pipeline_stage` reads these too).
@@ -100,6 +102,7 @@ const ESTIMATORS: &[Registered<dyn DynEstimator>] = &[
     estimator::<LogisticRegression>(),
     estimator::<KMeans>(),
     estimator::<NaiveBayes>(),
+    estimator::<OneVsRest>(),
 ];
 
 const fn count_classes<S: ?Sized>(table: &[Registered<S>]) -> usize {
