@@ -245,8 +245,7 @@ fn output_schema(
         }
     }
     let mut out = input.clone();
-    // Before fitting the class count is unknown; Spark's schema holds a vector either way.
-    let k = k.unwrap_or(0);
+    let k = k.unwrap_or(2);
     for c in [&p.raw_prediction_col, &p.probability_col] {
         if !c.is_empty() {
             out = schema::append_field(&out, stage, vector::vector_field(c, k, false))?;
@@ -268,12 +267,17 @@ impl Stage for NaiveBayes {
     }
     stage_params!();
     fn transform_schema(&self, input: &Schema) -> Result<Schema> {
-        output_schema(&self.params, input, "NaiveBayes", None, None)?;
+        self.params.validate()?;
         schema::require_numeric(input, "NaiveBayes", &self.params.label_col)?;
         if let Some(w) = self.params.weight_col() {
             schema::require_numeric(input, "NaiveBayes", w)?;
         }
-        output_schema(&self.params, input, "NaiveBayes", None, None)
+        // The class count (the vector length) is the number of labels present, known for
+        // sure only after fitting: the label's nominal metadata when it has some, else 2,
+        // as for LogisticRegression. The fitted model's schema is exact.
+        let (_, label) = schema::require_column(input, "NaiveBayes", &self.params.label_col)?;
+        let k = super::LogisticRegression::label_metadata_classes(label).unwrap_or(2);
+        output_schema(&self.params, input, "NaiveBayes", None, Some(k))
     }
 }
 

@@ -218,7 +218,11 @@ impl Stage for OneVsRest {
     stage_params!();
     fn transform_schema(&self, input: &Schema) -> Result<Schema> {
         schema::require_numeric(input, "OneVsRest", &self.params.label_col)?;
-        ovr_schema(&self.params, input, "OneVsRest", 0)
+        // The class count is known for sure only after fitting (max label + 1): the
+        // label's nominal metadata when it has some, else 2, as for LogisticRegression.
+        let (_, label) = schema::require_column(input, "OneVsRest", &self.params.label_col)?;
+        let k = super::LogisticRegression::label_metadata_classes(label).unwrap_or(2);
+        ovr_schema(&self.params, input, "OneVsRest", k)
     }
 }
 
@@ -260,22 +264,12 @@ impl Estimator for OneVsRest {
         })?;
         // Spark: the label column's nominal metadata, else max label + 1.
         let (_, lf) = schema::require_column(df.schema(), stage, &p.label_col)?;
-        let from_meta = lf
-            .metadata()
-            .get("ml_attr")
-            .and_then(|m| serde_json::from_str::<Value>(m).ok())
-            .and_then(|m| {
-                m.get("num_vals").and_then(Value::as_u64).or_else(|| {
-                    m.get("vals")
-                        .and_then(Value::as_array)
-                        .map(|v| v.len() as u64)
-                })
-            });
+        let from_meta = super::LogisticRegression::label_metadata_classes(lf);
         let max = labels
             .iter()
             .flat_map(|a| a.values().iter().copied())
             .fold(0.0, f64::max);
-        let k = from_meta.map_or(max as usize + 1, |m| m as usize);
+        let k = from_meta.unwrap_or(max as usize + 1);
         let has_weight = matches!(self.classifier.params_json().get("weightCol"), Some(_));
         let fits = (0..k)
             .into_par_iter()
