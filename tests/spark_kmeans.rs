@@ -44,7 +44,7 @@ fn spark_predictions(case: &str) -> Vec<(i64, f64)> {
         .map(|l| {
             let mut it = l.split(',');
             let id: i64 = it.next().unwrap().parse().unwrap();
-            (id, it.last().unwrap().parse().unwrap())
+            (id, it.next_back().unwrap().parse().unwrap())
         })
         .collect()
 }

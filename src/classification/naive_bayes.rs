@@ -97,7 +97,7 @@ impl Params for NaiveBayesParams {
         }
         if let Some(ts) = &self.thresholds {
             let zeros = ts.iter().filter(|t| **t == 0.0).count();
-            if ts.is_empty() || ts.iter().any(|t| !(*t >= 0.0)) || zeros > 1 {
+            if ts.is_empty() || ts.iter().any(|t| t.is_nan() || *t < 0.0) || zeros > 1 {
                 return Err(Error::param(
                     s,
                     "thresholds",
@@ -683,12 +683,14 @@ impl NaiveBayesModel {
 
     fn check_row(&self, x: &[f64]) -> std::result::Result<(), String> {
         match self.params.kind() {
-            Kind::Multinomial | Kind::Complement => match x.iter().find(|v| !(**v >= 0.0)) {
-                Some(v) => Err(format!(
-                    "Naive Bayes requires nonnegative feature values but found {v}"
-                )),
-                None => Ok(()),
-            },
+            Kind::Multinomial | Kind::Complement => {
+                match x.iter().find(|v| v.is_nan() || **v < 0.0) {
+                    Some(v) => Err(format!(
+                        "Naive Bayes requires nonnegative feature values but found {v}"
+                    )),
+                    None => Ok(()),
+                }
+            }
             Kind::Bernoulli => match x.iter().find(|v| **v != 0.0 && **v != 1.0) {
                 Some(v) => Err(format!(
                     "Bernoulli naive Bayes requires 0 or 1 feature values but found {v}"
@@ -735,9 +737,13 @@ impl NaiveBayesModel {
             Kind::Gaussian => {
                 for (c, r) in raw.iter_mut().enumerate() {
                     let mut s = 0.0;
-                    for j in 0..n {
-                        let d = x[j] - self.theta[c * n + j];
-                        s += d * d / self.sigma[c * n + j];
+                    let (th, sg) = (
+                        &self.theta[c * n..(c + 1) * n],
+                        &self.sigma[c * n..(c + 1) * n],
+                    );
+                    for ((xj, t), v) in x.iter().zip(th).zip(sg) {
+                        let d = xj - t;
+                        s += d * d / v;
                     }
                     *r = self.pi[c] - (s + self.class_const[c]) / 2.0;
                 }
@@ -827,8 +833,7 @@ impl NaiveBayesModel {
             return bad(format!("{} classes × features values", l));
         }
         let gaussian = self.params.kind() == Kind::Gaussian;
-        if gaussian != !self.sigma.is_empty() || (gaussian && self.sigma.len() != self.theta.len())
-        {
+        if gaussian == self.sigma.is_empty() || (gaussian && self.sigma.len() != self.theta.len()) {
             return Err(Error::param(
                 "NaiveBayesModel",
                 "sigma",

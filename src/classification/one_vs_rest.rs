@@ -270,7 +270,7 @@ impl Estimator for OneVsRest {
             .flat_map(|a| a.values().iter().copied())
             .fold(0.0, f64::max);
         let k = from_meta.unwrap_or(max as usize + 1);
-        let has_weight = matches!(self.classifier.params_json().get("weightCol"), Some(_));
+        let has_weight = self.classifier.params_json().get("weightCol").is_some();
         let fits = (0..k)
             .into_par_iter()
             .map(|c| -> Result<Box<dyn Transformer>> {

@@ -402,8 +402,8 @@ impl Centers {
                     *a += xj * c;
                 }
             }
-            for c in 0..self.k {
-                acc[c] = 1.0 - acc[c] / xnorm / self.norms[c];
+            for (a, cn) in acc.iter_mut().zip(&self.norms) {
+                *a = 1.0 - *a / xnorm / cn;
             }
         } else {
             for (j, &xj) in x.iter().enumerate() {
