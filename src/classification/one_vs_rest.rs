@@ -500,7 +500,21 @@ impl SparkPersist for OneVsRest {
 impl SparkPersist for OneVsRestModel {
     const SPARK_CLASS: &'static str = "org.apache.spark.ml.classification.OneVsRestModel";
     fn write_spark(&self, dir: &Path) -> Result<()> {
-        format::write_params(dir, Self::SPARK_CLASS, &self.uid, &self.params)?;
+        // Spark's OneVsRestModel has no `parallelism` param (only the estimator has it).
+        let strip = |mut v: Value| {
+            if let Some(m) = v.as_object_mut() {
+                m.remove("parallelism");
+            }
+            v
+        };
+        format::write_metadata(
+            dir,
+            Self::SPARK_CLASS,
+            &self.uid,
+            strip(self.params.to_json()),
+            strip(OneVsRestParams::default().to_json()),
+            None,
+        )?;
         format::add_metadata_keys(
             dir,
             &[
