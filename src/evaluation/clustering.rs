@@ -82,9 +82,11 @@ impl Params for ClusteringEvaluatorParams {
 /// ]).unwrap();
 /// let df = DataFrame::from_batches(vec![b]).unwrap();
 /// let s = ClusteringEvaluator::new().evaluate(&df).unwrap();
-/// // a = 1 (the other point of the cluster), b = 200.5 (mean squared distance to the
-/// // other cluster) for every point: s = 1 - 1/200.5.
-/// assert!((s - (1.0 - 1.0 / 200.5)).abs() < 1e-15);
+/// // By hand: a = 1 for every point (the squared distance to its partner); b, the mean
+/// // squared distance to the other cluster, is 210.5 for (0,0) and (10,11) and 190.5 for
+/// // (0,1) and (10,10). s = mean of 1 - a/b.
+/// let want = 1.0 - (1.0 / 210.5 + 1.0 / 190.5) / 2.0;
+/// assert!((s - want).abs() < 1e-12);
 /// ```
 ///
 /// # Errors
