@@ -104,6 +104,7 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 pub mod classification;
+pub mod clustering;
 pub mod error;
 pub mod evaluation;
 pub mod feature;

@@ -26,3 +26,58 @@ fn vector_assembler_contract() {
         .with_output_col("features");
     check_transformer(&va, &toy_frame());
 }
+
+/// quickstart.csv with `features` = [tenure, f0, f1] (VectorAssembler, nulls skipped).
+fn with_features() -> DataFrame {
+    VectorAssembler::new()
+        .with_input_cols(["tenure", "f0", "f1"])
+        .with_output_col("features")
+        .with_handle_invalid(HandleInvalid::Skip)
+        .transform(&quickstart())
+        .unwrap()
+}
+
+/// KMeans' k-means|| draws Spark's random streams per partition, so (as in Spark) its
+/// centres depend on the partitioning: the fitted model gets the transformer contract, and
+/// the fit is checked to be deterministic.
+#[test]
+fn kmeans_contract() {
+    use mlpipe::clustering::KMeans;
+    let df = with_features();
+    for km in [
+        KMeans::new().with_k(3).with_seed(4),
+        KMeans::new()
+            .with_distance_measure("cosine")
+            .with_init_mode("random"),
+    ] {
+        let m = km.fit(&df).unwrap();
+        check_transformer(&m, &df);
+        assert_eq!(km.fit(&df).unwrap().cluster_centers(), m.cluster_centers());
+        assert_eq!(
+            km.transform_schema(df.schema()).unwrap(),
+            m.transform_schema(df.schema()).unwrap()
+        );
+    }
+}
+
+#[test]
+fn naive_bayes_contract() {
+    use mlpipe::classification::NaiveBayes;
+    // Non-negative counts-like features, so every model type but bernoulli accepts them.
+    let df = VectorAssembler::new()
+        .with_input_cols(["tenure", "num_support_calls", "monthly_charges"])
+        .with_output_col("features")
+        .transform(&quickstart())
+        .unwrap();
+    for t in ["gaussian", "multinomial", "complement"] {
+        let nb = NaiveBayes::new().with_model_type(t).with_label_col("churn");
+        mlpipe::testing::check_estimator(&nb, &df);
+    }
+}
+
+#[test]
+fn one_vs_rest_contract() {
+    use mlpipe::classification::{LogisticRegression, OneVsRest};
+    let ovr = OneVsRest::new(LogisticRegression::new().with_max_iter(20)).with_label_col("churn");
+    mlpipe::testing::check_estimator(&ovr, &with_features());
+}

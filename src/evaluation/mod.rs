@@ -15,12 +15,14 @@
 //! ```
 
 mod binary;
+mod clustering;
 mod multiclass;
 mod regression;
 
 pub use binary::{
     BinaryClassificationEvaluator, BinaryClassificationMetrics, BinaryEvaluatorParams, BinaryMetric,
 };
+pub use clustering::{ClusteringEvaluator, ClusteringEvaluatorParams};
 pub use multiclass::{
     MulticlassClassificationEvaluator, MulticlassEvaluatorParams, MulticlassMetric,
     MulticlassMetrics, MULTICLASS_METRICS,

@@ -172,6 +172,21 @@ pub(crate) fn write_metadata(
     Ok(())
 }
 
+/// Adds top-level keys to a written `metadata/part-00000` (Spark's extra metadata, such as
+/// OneVsRestModel's `numClasses`).
+pub(crate) fn add_metadata_keys(dir: &Path, keys: &[(&str, Value)]) -> Result<()> {
+    let file = dir.join("metadata").join("part-00000");
+    let text =
+        fs::read_to_string(&file).map_err(|e| Error::file(&file, format!("cannot read: {e}")))?;
+    let mut md: Value = serde_json::from_str(text.trim())
+        .map_err(|e| Error::file(&file, format!("corrupt metadata JSON: {e}")))?;
+    for (k, v) in keys {
+        md[*k] = v.clone();
+    }
+    fs::write(&file, format!("{md}\n"))
+        .map_err(|e| Error::file(&file, format!("cannot write: {e}")))
+}
+
 /// Writes the metadata of a stage whose params struct is `P` (its `defaultParamMap` from
 /// `P::default()`).
 pub(crate) fn write_params<P: Params + Default>(
@@ -217,6 +232,36 @@ pub(crate) fn read_data(dir: &Path) -> Result<RecordBatch> {
         .find(|b| b.num_rows() > 0)
         .ok_or_else(|| Error::file(&file, "holds no row"))?;
     Ok(batch)
+}
+
+/// Every row of `data/`, over all Parquet part files in name order (Spark 4.x writes a
+/// multi-row array such as KMeans' centres into several part files).
+pub(crate) fn read_data_batches(dir: &Path) -> Result<Vec<RecordBatch>> {
+    let ddir = dir.join("data");
+    let mut out = Vec::new();
+    for file in part_files(&ddir)?
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+    {
+        let f =
+            fs::File::open(&file).map_err(|e| Error::file(&file, format!("cannot open: {e}")))?;
+        let bad =
+            |e: &dyn std::fmt::Display| Error::file(&file, format!("corrupt model data: {e}"));
+        let reader = ParquetRecordBatchReaderBuilder::try_new(f)
+            .map_err(|e| bad(&e))?
+            .build()
+            .map_err(|e| bad(&e))?;
+        for b in reader {
+            let b = b.map_err(|e| bad(&e))?;
+            if b.num_rows() > 0 {
+                out.push(b);
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::file(&ddir, "holds no Parquet row"));
+    }
+    Ok(out)
 }
 
 /// Writes one row as `data/part-00000.snappy.parquet` with Spark's row-metadata footer

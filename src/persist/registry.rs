@@ -6,7 +6,11 @@ use std::path::Path;
 
 use super::format::{read_metadata, short_class, Metadata};
 use super::{Persist, SparkPersist};
-use crate::classification::{LogisticRegression, LogisticRegressionModel};
+use crate::classification::{
+    LogisticRegression, LogisticRegressionModel, NaiveBayes, NaiveBayesModel, OneVsRest,
+    OneVsRestModel,
+};
+use crate::clustering::{KMeans, KMeansModel};
 use crate::error::{Error, Result};
 use crate::feature::*;
 use crate::pipeline::{DynEstimator, Pipeline, PipelineModel, PipelineStage, Transformer};
@@ -81,6 +85,9 @@ const TRANSFORMERS: &[Registered<dyn Transformer>] = &[
     transformer::<ImputerModel>(),
     transformer::<Bucketizer>(),
     transformer::<LogisticRegressionModel>(),
+    transformer::<KMeansModel>(),
+    transformer::<NaiveBayesModel>(),
+    transformer::<OneVsRestModel>(),
 ];
 
 /// Unfitted estimators, one line per type (`load_pipeline_stage` reads these too).
@@ -93,6 +100,9 @@ const ESTIMATORS: &[Registered<dyn DynEstimator>] = &[
     estimator::<OneHotEncoder>(),
     estimator::<Imputer>(),
     estimator::<LogisticRegression>(),
+    estimator::<KMeans>(),
+    estimator::<NaiveBayes>(),
+    estimator::<OneVsRest>(),
 ];
 
 const fn count_classes<S: ?Sized>(table: &[Registered<S>]) -> usize {

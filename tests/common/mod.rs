@@ -153,3 +153,19 @@ pub fn pyspark_python() -> String {
          (.ci/run installs one into target/ci-venv)",
     )
 }
+
+/// Path of a file under tests/fixtures/spark2 (Spark 4.3's second fixture set).
+pub fn spark2(name: &str) -> String {
+    format!("{}/tests/fixtures/spark2/{name}", repo_root().display())
+}
+
+/// A spark2 case's JSON file.
+pub fn spark2_json(case: &str) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(spark2(&format!("{case}.json"))).unwrap())
+        .unwrap()
+}
+
+/// Reads a spark2 CSV as Spark's `inferSchema` would (one partition for these small files).
+pub fn read2(name: &str) -> DataFrame {
+    DataFrame::read_csv(spark2(name), &CsvOptions::default()).unwrap()
+}

@@ -247,7 +247,7 @@ impl LogisticRegression {
     }
 
     /// Number of classes declared by a nominal ML attribute on the label field, if any.
-    fn label_metadata_classes(field: &Field) -> Option<usize> {
+    pub(crate) fn label_metadata_classes(field: &Field) -> Option<usize> {
         let raw = field.metadata().get(vector::ML_ATTR)?;
         let v: serde_json::Value = serde_json::from_str(raw).ok()?;
         if v.get("type").and_then(|t| t.as_str()) != Some("nominal") {

@@ -1,0 +1,1006 @@
+//! [`NaiveBayes`] and [`NaiveBayesModel`]: Spark's multinomial, complement, Bernoulli and
+//! Gaussian naive Bayes.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::frame::{schema, vector, DataFrame};
+use crate::param::{check_at_least, Params};
+use crate::persist::{format, Matrix, Metadata, SparkPersist, Vector};
+use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
+
+/// Params of [`NaiveBayes`] and [`NaiveBayesModel`]; JSON names and defaults are Spark's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct NaiveBayesParams {
+    /// Feature vector column. Default `"features"`.
+    pub features_col: String,
+    /// Label column: class indices 0, 1, ... Default `"label"`.
+    pub label_col: String,
+    /// Instance weight column; `None` gives every row weight 1. Default `None`.
+    pub weight_col: Option<String>,
+    /// Predicted class index column (`""` disables it). Default `"prediction"`.
+    pub prediction_col: String,
+    /// Class probability column (`""` disables it). Default `"probability"`.
+    pub probability_col: String,
+    /// Raw (log-likelihood) column (`""` disables it). Default `"rawPrediction"`.
+    pub raw_prediction_col: String,
+    /// Additive (Laplace) smoothing (>= 0); unused by `gaussian`. Default 1.0.
+    pub smoothing: f64,
+    /// `"multinomial"` (default), `"complement"`, `"bernoulli"` or `"gaussian"`.
+    pub model_type: String,
+    /// Per-class thresholds: prediction = `argmax p_c / t_c`. Default `None`.
+    #[serde(with = "crate::param::spark_doubles")]
+    pub thresholds: Option<Vec<f64>>,
+}
+
+impl Default for NaiveBayesParams {
+    fn default() -> Self {
+        Self {
+            features_col: "features".into(),
+            label_col: "label".into(),
+            weight_col: None,
+            prediction_col: "prediction".into(),
+            probability_col: "probability".into(),
+            raw_prediction_col: "rawPrediction".into(),
+            smoothing: 1.0,
+            model_type: "multinomial".into(),
+            thresholds: None,
+        }
+    }
+}
+
+/// The four model types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Multinomial,
+    Complement,
+    Bernoulli,
+    Gaussian,
+}
+
+impl NaiveBayesParams {
+    /// The weight column, if one is set and non-empty.
+    pub fn weight_col(&self) -> Option<&str> {
+        self.weight_col.as_deref().filter(|s| !s.is_empty())
+    }
+    fn kind(&self) -> Kind {
+        match self.model_type.as_str() {
+            "complement" => Kind::Complement,
+            "bernoulli" => Kind::Bernoulli,
+            "gaussian" => Kind::Gaussian,
+            _ => Kind::Multinomial,
+        }
+    }
+}
+
+impl Params for NaiveBayesParams {
+    const STAGE: &'static str = "NaiveBayes";
+    fn validate(&self) -> Result<()> {
+        let s = Self::STAGE;
+        check_at_least(s, "smoothing", self.smoothing, 0.0)?;
+        const TYPES: [&str; 4] = ["multinomial", "complement", "bernoulli", "gaussian"];
+        if !TYPES.contains(&self.model_type.as_str()) {
+            return Err(Error::param(
+                s,
+                "modelType",
+                format!("one of {TYPES:?}"),
+                format!("{:?}", self.model_type),
+            ));
+        }
+        if let Some(ts) = &self.thresholds {
+            let zeros = ts.iter().filter(|t| **t == 0.0).count();
+            if ts.is_empty() || ts.iter().any(|t| t.is_nan() || *t < 0.0) || zeros > 1 {
+                return Err(Error::param(
+                    s,
+                    "thresholds",
+                    "non-negative values with at most one 0",
+                    format!("{ts:?}"),
+                ));
+            }
+        }
+        for (name, v) in [
+            ("featuresCol", &self.features_col),
+            ("labelCol", &self.label_col),
+        ] {
+            if v.is_empty() {
+                return Err(Error::param(s, name, "a non-empty column name", "\"\""));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Naive Bayes classification (Spark's `org.apache.spark.ml.classification.NaiveBayes`).
+///
+/// One pass over the data sums, per class present, the weights and Spark's `Summarizer`
+/// statistics of the features; the model follows Spark's formulas for each model type:
+/// - `multinomial`: `pi_c = log(N_c + λ) − log(N + Lλ)`, `theta_cj = log(S_cj + λ) −
+///   log(Σ_j S_cj + Fλ)`; `complement` the same on the other classes' sums (theta stored
+///   negated, pi unused); `bernoulli` with `log(N_c + 2λ)` as denominator;
+/// - `gaussian`: `pi_c = log(N_c / N)`, per-class means and variances, each variance
+///   raised by `1e-9 ×` the largest global variance.
+///
+/// Classes are the **distinct labels present**, sorted: with labels {0, 2, 3} the model
+/// has 3 classes and predicts the indices 0, 1, 2, as Spark does.
+///
+/// # Examples
+/// ```
+/// # fn main() -> mlpipe::Result<()> {
+/// # use std::sync::Arc;
+/// # use mlpipe::arrow::array::{ArrayRef, Float64Array, RecordBatch};
+/// use mlpipe::prelude::*;
+/// use mlpipe::classification::NaiveBayes;
+/// use mlpipe::frame::vector::vector_array;
+/// let x = vector_array(vec![3.0, 0.0, 2.0, 1.0, 0.0, 4.0, 1.0, 3.0], 2, None)?;
+/// let b = RecordBatch::try_from_iter([
+///     ("features", Arc::new(x) as ArrayRef),
+///     ("label", Arc::new(Float64Array::from(vec![0.0, 0.0, 1.0, 1.0])) as ArrayRef),
+/// ])?;
+/// let df = DataFrame::from_batches(vec![b])?;
+/// let model = NaiveBayes::new().fit(&df)?;
+/// assert_eq!(model.predict(&[5.0, 0.0])?, 0.0);
+/// assert_eq!(model.predict(&[0.0, 5.0])?, 1.0);
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidValue`] naming the column, partition and row for a null or non-integer
+/// label, a bad weight, a null vector, and the model type's value checks with Spark's
+/// messages (multinomial/complement: "Vector values MUST NOT be Negative, NaN or
+/// Infinity"; bernoulli: "Vector values MUST be in {0, 1}"; gaussian: "Vector values MUST
+/// NOT be NaN or Infinity"); [`Error::EmptyInput`] for no rows.
+#[derive(Clone, Debug)]
+pub struct NaiveBayes {
+    uid: String,
+    params: NaiveBayesParams,
+}
+
+impl Default for NaiveBayes {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl NaiveBayes {
+    /// Spark's uid prefix.
+    pub const UID_PREFIX: &'static str = "nb";
+
+    /// A `NaiveBayes` with Spark's defaults and a fresh uid.
+    pub fn new() -> Self {
+        Self::from_params(
+            crate::param::random_uid(Self::UID_PREFIX),
+            NaiveBayesParams::default(),
+        )
+    }
+    /// A `NaiveBayes` with the given uid and params.
+    pub fn from_params(uid: impl Into<String>, params: NaiveBayesParams) -> Self {
+        Self {
+            uid: uid.into(),
+            params,
+        }
+    }
+    /// The params.
+    pub fn params(&self) -> &NaiveBayesParams {
+        &self.params
+    }
+    /// `"multinomial"`, `"complement"`, `"bernoulli"` or `"gaussian"`.
+    pub fn with_model_type(mut self, t: &str) -> Self {
+        self.params.model_type = t.into();
+        self
+    }
+    /// Additive smoothing; default 1.0.
+    pub fn with_smoothing(mut self, v: f64) -> Self {
+        self.params.smoothing = v;
+        self
+    }
+    /// Instance weight column.
+    pub fn with_weight_col(mut self, c: &str) -> Self {
+        self.params.weight_col = Some(c.into());
+        self
+    }
+    /// Per-class thresholds.
+    pub fn with_thresholds(mut self, t: &[f64]) -> Self {
+        self.params.thresholds = Some(t.to_vec());
+        self
+    }
+    /// Feature vector column.
+    pub fn with_features_col(mut self, c: &str) -> Self {
+        self.params.features_col = c.into();
+        self
+    }
+    /// Label column.
+    pub fn with_label_col(mut self, c: &str) -> Self {
+        self.params.label_col = c.into();
+        self
+    }
+}
+
+/// The output columns a probabilistic classifier adds: raw, probability, prediction (each
+/// skipped when its name is `""`).
+fn output_schema(
+    p: &NaiveBayesParams,
+    input: &Schema,
+    stage: &'static str,
+    n_features: Option<usize>,
+    k: Option<usize>,
+) -> Result<Schema> {
+    p.validate()?;
+    let (_, _, n) = schema::require_vector(input, stage, &p.features_col)?;
+    if let Some(e) = n_features {
+        if e != n {
+            return Err(Error::FeatureCount {
+                stage,
+                column: p.features_col.clone(),
+                expected: e,
+                found: n,
+            });
+        }
+    }
+    let mut out = input.clone();
+    let k = k.unwrap_or(2);
+    for c in [&p.raw_prediction_col, &p.probability_col] {
+        if !c.is_empty() {
+            out = schema::append_field(&out, stage, vector::vector_field(c, k, false))?;
+        }
+    }
+    if !p.prediction_col.is_empty() {
+        out = schema::append_field(
+            &out,
+            stage,
+            Field::new(&p.prediction_col, DataType::Float64, false),
+        )?;
+    }
+    Ok(out)
+}
+
+impl Stage for NaiveBayes {
+    fn kind(&self) -> &'static str {
+        "NaiveBayes"
+    }
+    stage_params!();
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        self.params.validate()?;
+        schema::require_numeric(input, "NaiveBayes", &self.params.label_col)?;
+        if let Some(w) = self.params.weight_col() {
+            schema::require_numeric(input, "NaiveBayes", w)?;
+        }
+        // The class count (the vector length) is the number of labels present, known for
+        // sure only after fitting: the label's nominal metadata when it has some, else 2,
+        // as for LogisticRegression. The fitted model's schema is exact.
+        let (_, label) = schema::require_column(input, "NaiveBayes", &self.params.label_col)?;
+        let k = super::LogisticRegression::label_metadata_classes(label).unwrap_or(2);
+        output_schema(&self.params, input, "NaiveBayes", None, Some(k))
+    }
+}
+
+/// Spark's `Summarizer` buffer for one class: the running mean of the non-zero values,
+/// their weight, and the weighted sum of squares, per feature.
+#[derive(Clone, Debug)]
+struct ClassStats {
+    label: f64,
+    /// Σw over the class's rows (Spark's SQL `sum(w)`).
+    weight: f64,
+    /// Σw over the rows the Summarizer counts (weight > 0).
+    total: f64,
+    mean: Vec<f64>,
+    wsum: Vec<f64>,
+    m2: Vec<f64>,
+}
+
+impl ClassStats {
+    fn new(label: f64, n: usize) -> Self {
+        Self {
+            label,
+            weight: 0.0,
+            total: 0.0,
+            mean: vec![0.0; n],
+            wsum: vec![0.0; n],
+            m2: vec![0.0; n],
+        }
+    }
+    fn add(&mut self, x: &[f64], w: f64) {
+        self.weight += w;
+        if w == 0.0 {
+            return;
+        }
+        for (j, &v) in x.iter().enumerate() {
+            if v != 0.0 {
+                let prev = self.mean[j];
+                let diff = v - prev;
+                self.mean[j] = prev + w * diff / (self.wsum[j] + w);
+                self.m2[j] += w * v * v;
+                self.wsum[j] += w;
+            }
+        }
+        self.total += w;
+    }
+    /// Spark's `SummarizerBuffer.merge` (an empty side copies the other).
+    fn merge(&mut self, o: &ClassStats) {
+        self.weight += o.weight;
+        if o.total == 0.0 {
+            return;
+        }
+        if self.total == 0.0 {
+            let weight = self.weight;
+            *self = o.clone();
+            self.weight = weight;
+            return;
+        }
+        for j in 0..self.mean.len() {
+            let tot = self.wsum[j] + o.wsum[j];
+            if tot != 0.0 {
+                let delta = o.mean[j] - self.mean[j];
+                self.mean[j] += delta * o.wsum[j] / tot;
+            }
+            self.m2[j] += o.m2[j];
+            self.wsum[j] = tot;
+        }
+        self.total += o.total;
+    }
+    /// `Summarizer.sum`.
+    fn sum(&self) -> Vec<f64> {
+        self.mean
+            .iter()
+            .zip(&self.wsum)
+            .map(|(m, w)| m * w)
+            .collect()
+    }
+    /// `Summarizer.mean`.
+    fn real_mean(&self) -> Vec<f64> {
+        self.mean
+            .iter()
+            .zip(&self.wsum)
+            .map(|(m, w)| m * (w / self.total))
+            .collect()
+    }
+    /// `Summarizer.normL2`.
+    fn norm_l2(&self) -> Vec<f64> {
+        self.m2.iter().map(|v| v.sqrt()).collect()
+    }
+}
+
+const BLOCK_ROWS: usize = 16384;
+
+impl Estimator for NaiveBayes {
+    type Model = NaiveBayesModel;
+
+    fn fit(&self, df: &DataFrame) -> Result<NaiveBayesModel> {
+        let stage = NaiveBayesParams::STAGE;
+        self.transform_schema(df.schema())?;
+        let p = &self.params;
+        let kind = p.kind();
+        let (_, _, n) = schema::require_vector(df.schema(), stage, &p.features_col)?;
+        let n_max = p.thresholds.as_ref().map_or(i32::MAX as usize, Vec::len);
+        let weights = crate::evaluation::weight_values(df, stage, p.weight_col())?;
+        let feats = df.column(&p.features_col)?.chunks;
+        let labels = df.column(&p.label_col)?.chunks;
+        let mut spans = Vec::new();
+        for (pi, c) in feats.iter().enumerate() {
+            let mut r = 0;
+            while r < c.len() {
+                let len = BLOCK_ROWS.min(c.len() - r);
+                spans.push((pi, r, len));
+                r += len;
+            }
+        }
+        let parts = spans
+            .par_iter()
+            .map(|&(pi, r0, len)| -> Result<Vec<ClassStats>> {
+                let arr = vector::as_vector(feats[pi].as_ref())?;
+                let x = vector::dense_values(arr)?;
+                let lab = cast(&labels[pi], &DataType::Float64)?;
+                let lab = lab.as_primitive::<Float64Type>();
+                let bad = |col: &str, r: usize, what: String, hint: String| Error::InvalidValue {
+                    stage,
+                    column: col.to_string(),
+                    partition: pi,
+                    row: r,
+                    what,
+                    hint,
+                };
+                let mut stats: Vec<ClassStats> = Vec::new();
+                for r in r0..r0 + len {
+                    if lab.is_null(r) || lab.value(r).is_nan() {
+                        return Err(bad(
+                            &p.label_col,
+                            r,
+                            "null or NaN label".into(),
+                            "Labels MUST NOT be Null or NaN".into(),
+                        ));
+                    }
+                    let y = lab.value(r);
+                    if !(y >= 0.0 && y < n_max as f64) {
+                        return Err(bad(
+                            &p.label_col,
+                            r,
+                            format!("label {y}"),
+                            format!("Labels MUST be in [0, {n_max}), but got {y}"),
+                        ));
+                    }
+                    if y.fract() != 0.0 {
+                        return Err(bad(
+                            &p.label_col,
+                            r,
+                            format!("label {y}"),
+                            format!("Labels MUST be Integers, but got {y}"),
+                        ));
+                    }
+                    if arr.is_null(r) {
+                        return Err(bad(
+                            &p.features_col,
+                            r,
+                            "null vector".into(),
+                            "Vectors MUST NOT be Null".into(),
+                        ));
+                    }
+                    let row = &x[r * n..(r + 1) * n];
+                    let ok = match kind {
+                        Kind::Multinomial | Kind::Complement => {
+                            row.iter().all(|v| *v >= 0.0 && v.is_finite())
+                        }
+                        Kind::Bernoulli => row.iter().all(|v| *v == 0.0 || *v == 1.0),
+                        Kind::Gaussian => row.iter().all(|v| v.is_finite()),
+                    };
+                    if !ok {
+                        let rule = match kind {
+                            Kind::Multinomial | Kind::Complement => {
+                                "Vector values MUST NOT be Negative, NaN or Infinity"
+                            }
+                            Kind::Bernoulli => "Vector values MUST be in {0, 1}",
+                            Kind::Gaussian => "Vector values MUST NOT be NaN or Infinity",
+                        };
+                        return Err(bad(
+                            &p.features_col,
+                            r,
+                            format!("vector {row:?}"),
+                            format!("{rule}, but got {row:?} (modelType {:?})", p.model_type),
+                        ));
+                    }
+                    let w = weights.as_ref().map_or(1.0, |w| w[pi][r]);
+                    let c = match stats.iter().position(|s| s.label == y) {
+                        Some(c) => c,
+                        None => {
+                            stats.push(ClassStats::new(y, n));
+                            stats.len() - 1
+                        }
+                    };
+                    stats[c].add(row, w);
+                }
+                Ok(stats)
+            })
+            .collect::<Vec<_>>();
+        let parts = crate::frame::in_order(parts)?;
+        let mut classes: Vec<ClassStats> = Vec::new();
+        for part in parts {
+            for s in part {
+                match classes.iter_mut().find(|c| c.label == s.label) {
+                    Some(c) => c.merge(&s),
+                    None => {
+                        let mut c = ClassStats::new(s.label, n);
+                        c.merge(&s);
+                        classes.push(c);
+                    }
+                }
+            }
+        }
+        if classes.is_empty() {
+            return Err(Error::EmptyInput {
+                stage,
+                hint: "NaiveBayes needs at least one labelled row".into(),
+            });
+        }
+        classes.sort_by(|a, b| a.label.total_cmp(&b.label));
+        let (pi, theta, sigma) = train(&classes, n, kind, p.smoothing);
+        Ok(NaiveBayesModel::new(
+            self.uid.clone(),
+            self.params.clone(),
+            pi,
+            theta,
+            sigma,
+        ))
+    }
+}
+
+/// Spark's fitting formulas: `(pi, theta, sigma)`, theta and sigma row-major L×F.
+fn train(
+    classes: &[ClassStats],
+    n: usize,
+    kind: Kind,
+    lambda: f64,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let l = classes.len();
+    let num_docs = classes.iter().fold(0.0, |a, c| a + c.weight);
+    if kind == Kind::Gaussian {
+        let means: Vec<Vec<f64>> = classes.iter().map(ClassStats::real_mean).collect();
+        let norms: Vec<Vec<f64>> = classes.iter().map(ClassStats::norm_l2).collect();
+        let epsilon = (0..n)
+            .map(|j| {
+                let (mut gs, mut gq) = (0.0, 0.0);
+                for (c, cl) in classes.iter().enumerate() {
+                    gs += means[c][j] * cl.weight;
+                    gq += norms[c][j] * norms[c][j];
+                }
+                gq / num_docs - gs * gs / num_docs / num_docs
+            })
+            .fold(f64::NEG_INFINITY, f64::max)
+            * 1e-9;
+        let log_n = num_docs.ln();
+        let mut pi = vec![0.0; l];
+        let mut theta = vec![0.0; l * n];
+        let mut sigma = vec![0.0; l * n];
+        for (c, cl) in classes.iter().enumerate() {
+            pi[c] = cl.weight.ln() - log_n;
+            for j in 0..n {
+                let m = means[c][j];
+                theta[c * n + j] = m;
+                sigma[c * n + j] = epsilon + norms[c][j] * norms[c][j] / cl.weight - m * m;
+            }
+        }
+        return (pi, theta, sigma);
+    }
+    let pi_denom = (num_docs + l as f64 * lambda).ln();
+    let pi: Vec<f64> = classes
+        .iter()
+        .map(|c| (c.weight + lambda).ln() - pi_denom)
+        .collect();
+    let sums: Vec<Vec<f64>> = classes.iter().map(ClassStats::sum).collect();
+    let mut theta = vec![0.0; l * n];
+    match kind {
+        Kind::Multinomial => {
+            for (c, s) in sums.iter().enumerate() {
+                let denom = (s.iter().fold(0.0, |a, b| a + b) + n as f64 * lambda).ln();
+                for j in 0..n {
+                    theta[c * n + j] = (s[j] + lambda).ln() - denom;
+                }
+            }
+        }
+        Kind::Bernoulli => {
+            for (c, s) in sums.iter().enumerate() {
+                let denom = (classes[c].weight + 2.0 * lambda).ln();
+                for j in 0..n {
+                    theta[c * n + j] = (s[j] + lambda).ln() - denom;
+                }
+            }
+        }
+        Kind::Complement => {
+            let mut total = vec![0.0; n];
+            for s in &sums {
+                for (t, v) in total.iter_mut().zip(s) {
+                    *t += v;
+                }
+            }
+            for (c, s) in sums.iter().enumerate() {
+                let comp: Vec<f64> = total.iter().zip(s).map(|(t, v)| t - v).collect();
+                let denom = (comp.iter().fold(0.0, |a, b| a + b) + n as f64 * lambda).ln();
+                for j in 0..n {
+                    theta[c * n + j] = -((comp[j] + lambda).ln() - denom);
+                }
+            }
+        }
+        Kind::Gaussian => unreachable!("handled above"),
+    }
+    (pi, theta, Vec::new())
+}
+
+/// A fitted [`NaiveBayes`]: log priors `pi`, `theta` (log likelihoods, or the means for
+/// gaussian) and `sigma` (variances, gaussian only).
+#[derive(Clone, Debug)]
+pub struct NaiveBayesModel {
+    uid: String,
+    params: NaiveBayesParams,
+    pi: Vec<f64>,
+    theta: Vec<f64>,
+    sigma: Vec<f64>,
+    /// Precomputed per model type: bernoulli `theta − log1p(−exp theta)`.
+    theta_adj: Vec<f64>,
+    /// bernoulli: `pi + Σ_j log1p(−exp theta_cj)`; gaussian: `Σ_j log sigma_cj`.
+    class_const: Vec<f64>,
+}
+
+impl NaiveBayesModel {
+    /// A model from its fitted values: `theta` and `sigma` row-major, one row per class
+    /// (`sigma` empty unless the model type is gaussian).
+    pub fn new(
+        uid: impl Into<String>,
+        params: NaiveBayesParams,
+        pi: Vec<f64>,
+        theta: Vec<f64>,
+        sigma: Vec<f64>,
+    ) -> Self {
+        let l = pi.len().max(1);
+        let n = theta.len() / l;
+        let (theta_adj, class_const) = match params.kind() {
+            Kind::Bernoulli => {
+                let neg: Vec<f64> = theta.iter().map(|t| (-t.exp()).ln_1p()).collect();
+                let adj = theta.iter().zip(&neg).map(|(t, g)| t - g).collect();
+                let cc = (0..pi.len())
+                    .map(|c| {
+                        let mut s = 0.0;
+                        for g in &neg[c * n..(c + 1) * n] {
+                            s += g;
+                        }
+                        pi[c] + s
+                    })
+                    .collect();
+                (adj, cc)
+            }
+            Kind::Gaussian => {
+                let cc = (0..pi.len())
+                    .map(|c| {
+                        let mut s = 0.0;
+                        for v in sigma.get(c * n..(c + 1) * n).unwrap_or(&[]) {
+                            s += v.ln();
+                        }
+                        s
+                    })
+                    .collect();
+                (Vec::new(), cc)
+            }
+            _ => (Vec::new(), Vec::new()),
+        };
+        Self {
+            uid: uid.into(),
+            params,
+            pi,
+            theta,
+            sigma,
+            theta_adj,
+            class_const,
+        }
+    }
+    /// The params.
+    pub fn params(&self) -> &NaiveBayesParams {
+        &self.params
+    }
+    /// Log class priors (Spark's `pi`).
+    pub fn pi(&self) -> &[f64] {
+        &self.pi
+    }
+    /// Spark's `theta`, row-major (classes × features).
+    pub fn theta(&self) -> &[f64] {
+        &self.theta
+    }
+    /// Spark's `sigma` (gaussian variances), row-major; empty for other model types.
+    pub fn sigma(&self) -> &[f64] {
+        &self.sigma
+    }
+    /// Number of classes.
+    pub fn num_classes(&self) -> usize {
+        self.pi.len()
+    }
+    /// Number of features.
+    pub fn num_features(&self) -> usize {
+        self.theta.len() / self.pi.len().max(1)
+    }
+
+    fn check_row(&self, x: &[f64]) -> std::result::Result<(), String> {
+        match self.params.kind() {
+            Kind::Multinomial | Kind::Complement => {
+                match x.iter().find(|v| v.is_nan() || **v < 0.0) {
+                    Some(v) => Err(format!(
+                        "Naive Bayes requires nonnegative feature values but found {v}"
+                    )),
+                    None => Ok(()),
+                }
+            }
+            Kind::Bernoulli => match x.iter().find(|v| **v != 0.0 && **v != 1.0) {
+                Some(v) => Err(format!(
+                    "Bernoulli naive Bayes requires 0 or 1 feature values but found {v}"
+                )),
+                None => Ok(()),
+            },
+            Kind::Gaussian => Ok(()),
+        }
+    }
+
+    /// Spark's `predictRaw` into `raw` (one value per class); the row is checked.
+    fn raw_into(&self, x: &[f64], raw: &mut [f64]) {
+        let n = self.num_features();
+        let gemv = |m: &[f64], c: usize| {
+            let mut s = 0.0;
+            for (a, b) in m[c * n..(c + 1) * n].iter().zip(x) {
+                s += a * b;
+            }
+            s
+        };
+        match self.params.kind() {
+            Kind::Multinomial => {
+                for (c, r) in raw.iter_mut().enumerate() {
+                    *r = gemv(&self.theta, c) + self.pi[c];
+                }
+            }
+            Kind::Complement => {
+                for (c, r) in raw.iter_mut().enumerate() {
+                    *r = gemv(&self.theta, c);
+                }
+                let max = raw.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let mut se = 0.0;
+                for r in raw.iter() {
+                    se += (r - max).exp();
+                }
+                let lse = se.ln() + max;
+                raw.iter_mut().for_each(|r| *r -= lse);
+            }
+            Kind::Bernoulli => {
+                for (c, r) in raw.iter_mut().enumerate() {
+                    *r = gemv(&self.theta_adj, c) + self.class_const[c];
+                }
+            }
+            Kind::Gaussian => {
+                for (c, r) in raw.iter_mut().enumerate() {
+                    let mut s = 0.0;
+                    let (th, sg) = (
+                        &self.theta[c * n..(c + 1) * n],
+                        &self.sigma[c * n..(c + 1) * n],
+                    );
+                    for ((xj, t), v) in x.iter().zip(th).zip(sg) {
+                        let d = xj - t;
+                        s += d * d / v;
+                    }
+                    *r = self.pi[c] - (s + self.class_const[c]) / 2.0;
+                }
+            }
+        }
+    }
+
+    /// Spark's softmax (`Utils.softmax`): a `+∞` entry gives the one-hot vector, else
+    /// `exp(r − max)` scaled by `1 / Σ`.
+    fn probability_into(raw: &[f64], prob: &mut [f64]) {
+        if let Some(i) = raw.iter().position(|v| *v == f64::INFINITY) {
+            prob.iter_mut().for_each(|p| *p = 0.0);
+            prob[i] = 1.0;
+            return;
+        }
+        let max = raw.iter().cloned().fold(f64::MIN, f64::max);
+        let mut sum = 0.0;
+        for (p, r) in prob.iter_mut().zip(raw) {
+            *p = (r - max).exp();
+            sum += *p;
+        }
+        let inv = 1.0 / sum;
+        prob.iter_mut().for_each(|p| *p *= inv);
+    }
+
+    fn prediction(&self, raw: &[f64], prob: &[f64]) -> f64 {
+        let argmax = |v: &mut dyn Iterator<Item = f64>| {
+            let (mut best, mut bv) = (0, f64::NEG_INFINITY);
+            for (i, x) in v.enumerate() {
+                if x > bv {
+                    bv = x;
+                    best = i;
+                }
+            }
+            best as f64
+        };
+        match &self.params.thresholds {
+            None => argmax(&mut raw.iter().cloned()),
+            Some(t) => argmax(&mut prob.iter().zip(t).map(|(p, t)| p / t)),
+        }
+    }
+
+    /// Raw scores, probabilities and the predicted class index of one row.
+    ///
+    /// # Errors
+    /// [`Error::FeatureCount`] for a row of another length; [`Error::InvalidParam`] for a
+    /// value the model type refuses (negative for multinomial/complement, not 0/1 for
+    /// bernoulli), with Spark's message.
+    pub fn predict_all(&self, x: &[f64]) -> Result<(Vec<f64>, Vec<f64>, f64)> {
+        if x.len() != self.num_features() {
+            return Err(Error::FeatureCount {
+                stage: "NaiveBayesModel",
+                column: self.params.features_col.clone(),
+                expected: self.num_features(),
+                found: x.len(),
+            });
+        }
+        self.check_row(x).map_err(|m| {
+            Error::param(
+                "NaiveBayesModel",
+                &self.params.features_col,
+                m,
+                format!("{x:?}"),
+            )
+        })?;
+        let k = self.num_classes();
+        let mut raw = vec![0.0; k];
+        let mut prob = vec![0.0; k];
+        self.raw_into(x, &mut raw);
+        Self::probability_into(&raw, &mut prob);
+        let pred = self.prediction(&raw, &prob);
+        Ok((raw, prob, pred))
+    }
+
+    /// The predicted class index of one row.
+    ///
+    /// # Errors
+    /// As [`NaiveBayesModel::predict_all`].
+    pub fn predict(&self, x: &[f64]) -> Result<f64> {
+        Ok(self.predict_all(x)?.2)
+    }
+
+    fn check(&self) -> Result<()> {
+        let l = self.pi.len();
+        let bad = |what: String| Err(Error::param("NaiveBayesModel", "theta", what, ""));
+        if l == 0 || self.theta.len() % l != 0 {
+            return bad(format!("{} classes × features values", l));
+        }
+        let gaussian = self.params.kind() == Kind::Gaussian;
+        if gaussian == self.sigma.is_empty() || (gaussian && self.sigma.len() != self.theta.len()) {
+            return Err(Error::param(
+                "NaiveBayesModel",
+                "sigma",
+                "a classes × features matrix for gaussian, empty otherwise",
+                format!("{} values", self.sigma.len()),
+            ));
+        }
+        if let Some(t) = &self.params.thresholds {
+            if t.len() != l {
+                return Err(Error::param(
+                    "NaiveBayesModel",
+                    "thresholds",
+                    format!("{l} values, one per class"),
+                    format!("{t:?}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Stage for NaiveBayesModel {
+    fn kind(&self) -> &'static str {
+        "NaiveBayesModel"
+    }
+    stage_params!();
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        self.check()?;
+        output_schema(
+            &self.params,
+            input,
+            "NaiveBayesModel",
+            Some(self.num_features()),
+            Some(self.num_classes()),
+        )
+    }
+}
+
+impl Transformer for NaiveBayesModel {
+    fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
+        let stage = "NaiveBayesModel";
+        let out_schema = self.transform_schema(df.schema())?;
+        let p = &self.params;
+        let n = self.num_features();
+        let k = self.num_classes();
+        let cols = df.map_partitions(|pi, b| {
+            let arr = vector::as_vector(schema::batch_column(b, &p.features_col)?.as_ref())?;
+            let x = vector::dense_values(arr)?;
+            let rows = arr.len();
+            let mut raw = vec![0.0; rows * k];
+            let mut prob = vec![0.0; rows * k];
+            let mut pred = vec![0.0; rows];
+            raw.par_chunks_mut(BLOCK_ROWS * k)
+                .zip(prob.par_chunks_mut(BLOCK_ROWS * k))
+                .zip(pred.par_chunks_mut(BLOCK_ROWS))
+                .enumerate()
+                .map(|(bi, ((raw, prob), pred))| -> Result<()> {
+                    for i in 0..pred.len() {
+                        let r = bi * BLOCK_ROWS + i;
+                        let row = &x[r * n..(r + 1) * n];
+                        let err = |what: String, hint: String| Error::InvalidValue {
+                            stage,
+                            column: p.features_col.clone(),
+                            partition: pi,
+                            row: r,
+                            what,
+                            hint,
+                        };
+                        if arr.is_null(r) {
+                            return Err(err("null vector".into(), "drop such rows first".into()));
+                        }
+                        self.check_row(row)
+                            .map_err(|m| err(format!("vector {row:?}"), m))?;
+                        let (rw, pb) =
+                            (&mut raw[i * k..(i + 1) * k], &mut prob[i * k..(i + 1) * k]);
+                        self.raw_into(row, rw);
+                        Self::probability_into(rw, pb);
+                        pred[i] = self.prediction(rw, pb);
+                    }
+                    Ok(())
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .collect::<Result<()>>()?;
+            Ok((raw, prob, pred))
+        })?;
+        let mut out = df.clone();
+        let mut raws = Vec::new();
+        let mut probs = Vec::new();
+        let mut preds = Vec::new();
+        for (raw, prob, pred) in cols {
+            raws.push(Arc::new(vector::vector_array(raw, k, None)?) as ArrayRef);
+            probs.push(Arc::new(vector::vector_array(prob, k, None)?) as ArrayRef);
+            preds.push(Arc::new(Float64Array::from(pred)) as ArrayRef);
+        }
+        for (c, chunks) in [
+            (&p.raw_prediction_col, raws),
+            (&p.probability_col, probs),
+            (&p.prediction_col, preds),
+        ] {
+            if !c.is_empty() {
+                out = out.with_column(out_schema.field_with_name(c)?.clone(), chunks)?;
+            }
+        }
+        Ok(out)
+    }
+    fn clone_box(&self) -> Box<dyn Transformer> {
+        Box::new(self.clone())
+    }
+}
+
+impl Model for NaiveBayesModel {
+    fn clone_model(&self) -> Box<dyn Model> {
+        Box::new(self.clone())
+    }
+}
+
+// ---- Spark persistence ----
+
+crate::persist::spark_params_only!(NaiveBayes, "org.apache.spark.ml.classification.NaiveBayes");
+
+impl SparkPersist for NaiveBayesModel {
+    const SPARK_CLASS: &'static str = "org.apache.spark.ml.classification.NaiveBayesModel";
+
+    /// `data/`: one row `pi: vector, theta: matrix, sigma: matrix` (sigma 0×0 unless
+    /// gaussian).
+    fn write_spark(&self, dir: &Path) -> Result<()> {
+        format::write_params(dir, Self::SPARK_CLASS, &self.uid, &self.params)?;
+        let (l, n) = (self.num_classes(), self.num_features());
+        let sigma = if self.sigma.is_empty() {
+            Matrix::new(0, 0, Vec::new())?
+        } else {
+            Matrix::new(l, n, self.sigma.clone())?
+        };
+        let batch = format::one_row(vec![
+            Vector::Dense(self.pi.clone()).field_and_array("pi")?,
+            Matrix::new(l, n, self.theta.clone())?.field_and_array("theta")?,
+            sigma.field_and_array("sigma")?,
+        ])?;
+        format::write_data(
+            dir,
+            &batch,
+            format::spark_schema(&[
+                ("pi", format::vector_udt_json(), true),
+                ("theta", format::matrix_udt_json(), true),
+                ("sigma", format::matrix_udt_json(), true),
+            ]),
+        )
+    }
+
+    fn read_spark(dir: &Path, md: &Metadata) -> Result<Self> {
+        let d = format::read_data(dir)?;
+        let pi = format::dense_vector(&d, "pi", dir)?;
+        let theta = Matrix::from_column(format::column(&d, "theta", dir)?, dir)?;
+        let sigma = match d.column_by_name("sigma") {
+            Some(c) => Matrix::from_column(c, dir)?.to_row_major(),
+            None => Vec::new(),
+        };
+        let m = Self::new(
+            md.uid.clone(),
+            md.params_as(dir)?,
+            pi,
+            theta.to_row_major(),
+            sigma,
+        );
+        m.check()
+            .map_err(|e| Error::file(dir.join("data"), format!("inconsistent model: {e}")))?;
+        Ok(m)
+    }
+}

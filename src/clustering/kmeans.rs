@@ -1,0 +1,1220 @@
+//! [`KMeans`] and [`KMeansModel`]: Spark's k-means with k-means|| or random
+//! initialisation, Euclidean or cosine distance, and instance weights.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, Int32Array, RecordBatch};
+use arrow::datatypes::{DataType, Field, Int32Type, Schema};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::error::{Error, Result};
+use crate::frame::{schema, vector, DataFrame};
+use crate::param::{check_at_least, Params};
+use crate::persist::{format, Metadata, SparkPersist, Vector};
+use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
+use crate::random::{JavaRandom, JvmRandom, XorShiftRandom};
+
+/// Spark's default seed: `"org.apache.spark.ml.clustering.KMeans".hashCode`.
+pub const DEFAULT_SEED: i64 = -1689246527;
+
+/// Params of [`KMeans`] and [`KMeansModel`]; JSON names and defaults are Spark's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct KMeansParams {
+    /// Feature vector column. Default `"features"`.
+    pub features_col: String,
+    /// Output column of cluster indices (Int32). Default `"prediction"`.
+    pub prediction_col: String,
+    /// Number of clusters (> 1). Default 2. The model may have fewer centres when the data
+    /// has fewer distinct points, as in Spark.
+    pub k: usize,
+    /// Maximum number of Lloyd iterations (>= 0). Default 20.
+    pub max_iter: usize,
+    /// Convergence tolerance on centre movement (>= 0). Default 1e-4.
+    pub tol: f64,
+    /// `"k-means||"` (default) or `"random"`.
+    pub init_mode: String,
+    /// Rounds of k-means|| sampling (> 0). Default 2.
+    pub init_steps: usize,
+    /// Random seed. Default Spark's `-1689246527`.
+    pub seed: i64,
+    /// `"euclidean"` (default) or `"cosine"`.
+    pub distance_measure: String,
+    /// Instance weight column; `None` gives every row weight 1. Default `None`.
+    pub weight_col: Option<String>,
+    /// Spark's `solver` (`"auto"`, `"row"`, `"block"`). mlpipe always runs the row
+    /// algorithm, which is what `auto` picks for vector input; kept for file parity.
+    pub solver: String,
+    /// Spark's block size for the block solver; kept for file parity, no effect here.
+    #[serde(rename = "maxBlockSizeInMB")]
+    pub max_block_size_in_mb: f64,
+    /// Spark 4's storage level of the cached data; kept for file parity, no effect here.
+    pub intermediate_storage_level: String,
+}
+
+impl Default for KMeansParams {
+    fn default() -> Self {
+        Self {
+            features_col: "features".into(),
+            prediction_col: "prediction".into(),
+            k: 2,
+            max_iter: 20,
+            tol: 1e-4,
+            init_mode: "k-means||".into(),
+            init_steps: 2,
+            seed: DEFAULT_SEED,
+            distance_measure: "euclidean".into(),
+            weight_col: None,
+            solver: "auto".into(),
+            max_block_size_in_mb: 0.0,
+            intermediate_storage_level: "MEMORY_AND_DISK".into(),
+        }
+    }
+}
+
+impl KMeansParams {
+    /// The weight column, if one is set and non-empty.
+    pub fn weight_col(&self) -> Option<&str> {
+        self.weight_col.as_deref().filter(|s| !s.is_empty())
+    }
+    fn cosine(&self) -> bool {
+        self.distance_measure == "cosine"
+    }
+}
+
+impl Params for KMeansParams {
+    const STAGE: &'static str = "KMeans";
+    fn validate(&self) -> Result<()> {
+        let s = Self::STAGE;
+        if self.k < 2 {
+            return Err(Error::param(s, "k", "> 1", self.k));
+        }
+        if self.init_steps < 1 {
+            return Err(Error::param(s, "initSteps", "> 0", self.init_steps));
+        }
+        check_at_least(s, "tol", self.tol, 0.0)?;
+        check_at_least(s, "maxBlockSizeInMB", self.max_block_size_in_mb, 0.0)?;
+        let one_of = |name: &str, v: &str, ok: &[&str]| {
+            if ok.contains(&v) {
+                Ok(())
+            } else {
+                Err(Error::param(
+                    s,
+                    name,
+                    format!("one of {ok:?}"),
+                    format!("{v:?}"),
+                ))
+            }
+        };
+        one_of("initMode", &self.init_mode, &["random", "k-means||"])?;
+        one_of(
+            "distanceMeasure",
+            &self.distance_measure,
+            &["euclidean", "cosine"],
+        )?;
+        one_of("solver", &self.solver, &["auto", "row", "block"])?;
+        if self.intermediate_storage_level.is_empty() || self.intermediate_storage_level == "NONE" {
+            return Err(Error::param(
+                s,
+                "intermediateStorageLevel",
+                "a storage level other than NONE",
+                format!("{:?}", self.intermediate_storage_level),
+            ));
+        }
+        for (name, v) in [
+            ("featuresCol", &self.features_col),
+            ("predictionCol", &self.prediction_col),
+        ] {
+            if v.is_empty() {
+                return Err(Error::param(s, name, "a non-empty column name", "\"\""));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// K-means clustering (Spark's `org.apache.spark.ml.clustering.KMeans`).
+///
+/// Initialisation is Spark's: k-means|| (`initSteps` rounds of sampling with Spark's
+/// `XORShiftRandom` streams, then a weighted k-means++ on the candidates seeded with
+/// `java.util.Random(0)`) or `random` (Spark's `takeSample`), so the same data in the same
+/// partitions with the same seed gives Spark's centres. Each Lloyd iteration is one
+/// parallel pass over the rows, merged in a fixed order; it stops after `maxIter`
+/// iterations or when no centre moved more than `tol`. Instance weights enter the Lloyd
+/// updates (not the initialisation, as in Spark).
+///
+/// When the data holds fewer than `k` distinct points the model has fewer centres, as in
+/// Spark (a warning is logged).
+///
+/// # Examples
+/// ```
+/// # fn main() -> mlpipe::Result<()> {
+/// use mlpipe::prelude::*;
+/// use mlpipe::clustering::KMeans;
+/// use mlpipe::feature::VectorAssembler;
+/// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
+/// let df = VectorAssembler::new().with_input_cols(&["tenure", "f0"]).with_output_col("features").transform(&df)?;
+/// let model = KMeans::new().with_k(3).with_seed(1).fit(&df)?;
+/// assert_eq!(model.cluster_centers().len(), 3);
+/// let out = model.transform(&df)?;
+/// assert!(out.schema().field_with_name("prediction").is_ok());
+/// assert_eq!(model.summary().unwrap().cluster_sizes.iter().sum::<u64>(), df.num_rows() as u64);
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidParam`] for a bad param; [`Error::ColumnNotFound`] /
+/// [`Error::ColumnType`] for the features or weight column; [`Error::InvalidValue`] for a
+/// null or non-finite feature, a bad weight, or a zero vector under the cosine distance;
+/// [`Error::EmptyInput`] for no rows.
+#[derive(Clone, Debug)]
+pub struct KMeans {
+    uid: String,
+    params: KMeansParams,
+}
+
+impl Default for KMeans {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl KMeans {
+    /// Spark's uid prefix.
+    pub const UID_PREFIX: &'static str = "KMeans";
+
+    /// A `KMeans` with Spark's defaults and a fresh uid.
+    pub fn new() -> Self {
+        Self::from_params(
+            crate::param::random_uid(Self::UID_PREFIX),
+            KMeansParams::default(),
+        )
+    }
+    /// A `KMeans` with the given uid and params.
+    pub fn from_params(uid: impl Into<String>, params: KMeansParams) -> Self {
+        Self {
+            uid: uid.into(),
+            params,
+        }
+    }
+    /// The params.
+    pub fn params(&self) -> &KMeansParams {
+        &self.params
+    }
+    /// Feature vector column; default `"features"`.
+    pub fn with_features_col(mut self, c: &str) -> Self {
+        self.params.features_col = c.into();
+        self
+    }
+    /// Prediction column; default `"prediction"`.
+    pub fn with_prediction_col(mut self, c: &str) -> Self {
+        self.params.prediction_col = c.into();
+        self
+    }
+    /// Number of clusters; default 2.
+    pub fn with_k(mut self, k: usize) -> Self {
+        self.params.k = k;
+        self
+    }
+    /// Maximum iterations; default 20.
+    pub fn with_max_iter(mut self, v: usize) -> Self {
+        self.params.max_iter = v;
+        self
+    }
+    /// Convergence tolerance; default 1e-4.
+    pub fn with_tol(mut self, v: f64) -> Self {
+        self.params.tol = v;
+        self
+    }
+    /// `"k-means||"` or `"random"`.
+    pub fn with_init_mode(mut self, v: &str) -> Self {
+        self.params.init_mode = v.into();
+        self
+    }
+    /// k-means|| rounds; default 2.
+    pub fn with_init_steps(mut self, v: usize) -> Self {
+        self.params.init_steps = v;
+        self
+    }
+    /// Random seed.
+    pub fn with_seed(mut self, v: i64) -> Self {
+        self.params.seed = v;
+        self
+    }
+    /// `"euclidean"` or `"cosine"`.
+    pub fn with_distance_measure(mut self, v: &str) -> Self {
+        self.params.distance_measure = v.into();
+        self
+    }
+    /// Instance weight column; default none (all weights 1).
+    pub fn with_weight_col(mut self, c: &str) -> Self {
+        self.params.weight_col = Some(c.into());
+        self
+    }
+}
+
+fn kmeans_schema(
+    p: &KMeansParams,
+    input: &Schema,
+    stage: &'static str,
+    expected: Option<usize>,
+    k: usize,
+) -> Result<Schema> {
+    p.validate()?;
+    let (_, _, n) = schema::require_vector(input, stage, &p.features_col)?;
+    if let Some(e) = expected {
+        if e != n {
+            return Err(Error::FeatureCount {
+                stage,
+                column: p.features_col.clone(),
+                expected: e,
+                found: n,
+            });
+        }
+    }
+    schema::append_field(input, stage, prediction_field(&p.prediction_col, k))
+}
+
+/// The Int32 cluster-index column, with Spark's nominal attribute (`num_vals` = centres).
+fn prediction_field(name: &str, k: usize) -> Field {
+    let attr = json!({"type": "nominal", "num_vals": k, "name": name});
+    let mut f = Field::new(name, DataType::Int32, false);
+    f.metadata_mut()
+        .insert(String::from("ml_attr"), attr.to_string());
+    f
+}
+
+impl Stage for KMeans {
+    fn kind(&self) -> &'static str {
+        "KMeans"
+    }
+    stage_params!();
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        kmeans_schema(&self.params, input, "KMeans", None, self.params.k)
+    }
+}
+
+/// Rows per parallel work unit inside a partition.
+const BLOCK_ROWS: usize = 16384;
+
+/// One partition's features (row-major), weights and row norms.
+struct Part<'a> {
+    x: &'a [f64],
+    w: Option<&'a [f64]>,
+    norms: Vec<f64>,
+    rows: usize,
+}
+
+/// The training points: Spark's partitions, in order.
+struct Points<'a> {
+    n: usize,
+    parts: Vec<Part<'a>>,
+    /// (partition, first row, rows) work units in row order.
+    blocks: Vec<(usize, usize, usize)>,
+}
+
+impl Points<'_> {
+    fn row(&self, p: usize, r: usize) -> &[f64] {
+        &self.parts[p].x[r * self.n..(r + 1) * self.n]
+    }
+    fn total(&self) -> usize {
+        self.parts.iter().map(|p| p.rows).sum()
+    }
+}
+
+/// `Vectors.norm(v, 2)`: the square root of the sequential sum of squares.
+fn norm2(v: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for x in v {
+        s += x * x;
+    }
+    s.sqrt()
+}
+
+/// `Vectors.sqdist` for two dense vectors: the sequential sum of squared differences.
+fn sqdist(a: &[f64], b: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for (x, y) in a.iter().zip(b) {
+        let d = x - y;
+        s += d * d;
+    }
+    s
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for (x, y) in a.iter().zip(b) {
+        s += x * y;
+    }
+    s
+}
+
+/// Cluster centres laid out for the assignment loop: transposed (feature-major, `kp`
+/// lanes per feature) so that one row's distances to all centres accumulate side by side,
+/// each centre's sum in Spark's feature order (bit-identical to `Vectors.sqdist`).
+struct Centers {
+    k: usize,
+    n: usize,
+    rows: Vec<Vec<f64>>,
+    norms: Vec<f64>,
+    cosine: bool,
+    /// Feature-major copy, `kp` values per feature (padded with the last centre).
+    t: Vec<f64>,
+    kp: usize,
+}
+
+impl Centers {
+    fn new(rows: Vec<Vec<f64>>, n: usize, cosine: bool) -> Self {
+        let k = rows.len();
+        let kp = k.div_ceil(4).max(1) * 4;
+        let mut t = vec![0.0; n * kp];
+        for j in 0..n {
+            for c in 0..kp {
+                t[j * kp + c] = rows[c.min(k - 1)][j];
+            }
+        }
+        let norms = rows.iter().map(|c| norm2(c)).collect();
+        Self {
+            k,
+            n,
+            rows,
+            norms,
+            cosine,
+            t,
+            kp,
+        }
+    }
+
+    /// Spark's `findClosest`: the first centre with the smallest distance (squared
+    /// Euclidean, or `1 − x·c/‖x‖/‖c‖` for cosine) and that distance. `acc` is scratch of
+    /// `kp` values.
+    #[inline]
+    fn closest(&self, x: &[f64], xnorm: f64, acc: &mut [f64]) -> (usize, f64) {
+        acc.iter_mut().for_each(|a| *a = 0.0);
+        let kp = self.kp;
+        if self.cosine {
+            for (j, &xj) in x.iter().enumerate() {
+                let col = &self.t[j * kp..(j + 1) * kp];
+                for (a, c) in acc.iter_mut().zip(col) {
+                    *a += xj * c;
+                }
+            }
+            for (a, cn) in acc.iter_mut().zip(&self.norms) {
+                *a = 1.0 - *a / xnorm / cn;
+            }
+        } else {
+            for (j, &xj) in x.iter().enumerate() {
+                let col = &self.t[j * kp..(j + 1) * kp];
+                for (a, c) in acc.iter_mut().zip(col) {
+                    let d = xj - c;
+                    *a += d * d;
+                }
+            }
+        }
+        let mut best = 0;
+        let mut bd = f64::INFINITY;
+        for (c, &d) in acc[..self.k].iter().enumerate() {
+            if d < bd {
+                bd = d;
+                best = c;
+            }
+        }
+        (best, bd)
+    }
+
+    /// The distance of Spark's distance measure between two centres or points.
+    fn distance(&self, a: &[f64], b: &[f64]) -> f64 {
+        if self.cosine {
+            1.0 - dot(a, b) / norm2(a) / norm2(b)
+        } else {
+            sqdist(a, b)
+        }
+    }
+}
+
+/// Spark's `BernoulliSampler` for one partition (fraction in (0, 1)): gap sampling for
+/// fractions up to 0.4, one `nextDouble() <= f` per row above.
+fn bernoulli_rows(rows: usize, f: f64, seed: i64, out: &mut Vec<usize>) {
+    if f <= 0.0 {
+        return;
+    }
+    if f >= 1.0 {
+        out.extend(0..rows);
+        return;
+    }
+    let mut rng = XorShiftRandom::new(seed);
+    if f <= 0.4 {
+        if rows == 0 {
+            return;
+        }
+        let lnq = (-f).ln_1p();
+        let advance = |rng: &mut XorShiftRandom| -> i32 {
+            let u = rng.next_double().max(5e-11);
+            (u.ln() / lnq) as i32
+        };
+        let mut skip = advance(&mut rng);
+        for r in 0..rows {
+            if skip > 0 {
+                skip -= 1;
+            } else {
+                skip = advance(&mut rng);
+                out.push(r);
+            }
+        }
+    } else {
+        for r in 0..rows {
+            if rng.next_double() <= f {
+                out.push(r);
+            }
+        }
+    }
+}
+
+/// Spark's `RDD.takeSample(withReplacement = false, num, seed)` over the points'
+/// partitions: `(partition, row)` pairs.
+fn take_sample(points: &Points, num: usize, seed: i64) -> Vec<(usize, usize)> {
+    let total = points.total();
+    if num == 0 || total == 0 {
+        return Vec::new();
+    }
+    let mut rand = JavaRandom::new(seed);
+    let all = || -> Vec<(usize, usize)> {
+        points
+            .parts
+            .iter()
+            .enumerate()
+            .flat_map(|(p, part)| (0..part.rows).map(move |r| (p, r)))
+            .collect()
+    };
+    let mut samples = if num >= total {
+        all()
+    } else {
+        let q = num as f64 / total as f64;
+        let gamma = -(1e-4f64).ln() / total as f64;
+        let f = (q + gamma + (gamma * gamma + 2.0 * gamma * q).sqrt()).clamp(1e-10, 1.0);
+        loop {
+            let s = rand.next_int() as i64;
+            // `PartitionwiseSampledRDD`: partition p's sampler seed is the (p+1)-th
+            // `nextLong` of `java.util.Random(s)`.
+            let mut seeds = JavaRandom::new(s);
+            let mut got = Vec::new();
+            for (p, part) in points.parts.iter().enumerate() {
+                let mut rows = Vec::new();
+                bernoulli_rows(part.rows, f, seeds.next_long(), &mut rows);
+                got.extend(rows.into_iter().map(|r| (p, r)));
+            }
+            if got.len() >= num {
+                break got;
+            }
+        }
+    };
+    // `Utils.randomizeInPlace`: Fisher–Yates from the end.
+    for i in (1..samples.len()).rev() {
+        let j = rand.next_int_bounded((i + 1) as i32) as usize;
+        samples.swap(i, j);
+    }
+    samples.truncate(num);
+    samples
+}
+
+/// Keeps the first occurrence of each vector, comparing values bitwise (Spark's dense
+/// vector equality: `-0.0 != 0.0`).
+fn distinct(v: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
+    let mut seen = std::collections::HashSet::new();
+    v.into_iter()
+        .filter(|c| seen.insert(c.iter().map(|x| x.to_bits()).collect::<Vec<u64>>()))
+        .collect()
+}
+
+/// Spark's `LocalKMeans.kMeansPlusPlus`: weighted k-means++ then up to `max_iter` Lloyd
+/// rounds on the candidates, always Euclidean, with `java.util.Random(seed)`.
+fn local_kmeans_pp(
+    points: &[Vec<f64>],
+    weights: &[f64],
+    k: usize,
+    max_iter: usize,
+    seed: i64,
+) -> Vec<Vec<f64>> {
+    let mut rand = JavaRandom::new(seed);
+    let n = points[0].len();
+    let wsum: f64 = weights.iter().fold(0.0, |a, b| a + b);
+    let r = rand.next_double() * wsum;
+    let (mut i, mut cur) = (0, 0.0);
+    while i < points.len() && cur < r {
+        cur += weights[i];
+        i += 1;
+    }
+    let mut centers = vec![points[i.saturating_sub(1)].clone()];
+    let mut cost: Vec<f64> = points.iter().map(|p| sqdist(p, &centers[0])).collect();
+    for _ in 1..k {
+        let sum = cost
+            .iter()
+            .zip(weights)
+            .map(|(c, w)| c * w)
+            .fold(0.0, |a, b| a + b);
+        let r = rand.next_double() * sum;
+        let (mut j, mut cum) = (0, 0.0);
+        while j < points.len() && cum < r {
+            cum += weights[j] * cost[j];
+            j += 1;
+        }
+        let c = if j == 0 {
+            tracing::warn!("kMeansPlusPlus initialization ran out of distinct points for centers; using duplicate point for center k");
+            points[0].clone()
+        } else {
+            points[j - 1].clone()
+        };
+        for (p, cp) in points.iter().zip(cost.iter_mut()) {
+            *cp = sqdist(p, &c).min(*cp);
+        }
+        centers.push(c);
+    }
+    let mut old = vec![usize::MAX; points.len()];
+    let mut moved = true;
+    let mut it = 0;
+    while moved && it < max_iter {
+        moved = false;
+        let mut counts = vec![0.0; k];
+        let mut sums = vec![vec![0.0; n]; k];
+        for (i, p) in points.iter().enumerate() {
+            let mut best = 0;
+            let mut bd = f64::INFINITY;
+            for (c, ctr) in centers.iter().enumerate() {
+                let d = sqdist(p, ctr);
+                if d < bd {
+                    bd = d;
+                    best = c;
+                }
+            }
+            for (s, x) in sums[best].iter_mut().zip(p) {
+                *s += weights[i] * x;
+            }
+            counts[best] += weights[i];
+            if best != old[i] {
+                moved = true;
+                old[i] = best;
+            }
+        }
+        for j in 0..k {
+            if counts[j] == 0.0 {
+                centers[j] = points[rand.next_int_bounded(points.len() as i32) as usize].clone();
+            } else {
+                let s = 1.0 / counts[j];
+                centers[j] = sums[j].iter().map(|v| v * s).collect();
+            }
+        }
+        it += 1;
+    }
+    centers
+}
+
+/// One Lloyd pass's merged statistics.
+struct Pass {
+    sums: Vec<f64>,
+    wsum: Vec<f64>,
+    cost: f64,
+}
+
+impl KMeans {
+    fn init_random(&self, points: &Points) -> Vec<Vec<f64>> {
+        let s = XorShiftRandom::new(self.params.seed).next_int() as i64;
+        let rows = take_sample(points, self.params.k, s)
+            .into_iter()
+            .map(|(p, r)| points.row(p, r).to_vec())
+            .collect();
+        distinct(rows)
+    }
+
+    /// Spark's `initKMeansParallel`.
+    fn init_parallel(&self, points: &Points, cosine: bool) -> Vec<Vec<f64>> {
+        let k = self.params.k;
+        let s = XorShiftRandom::new(self.params.seed).next_int();
+        let first = take_sample(points, 1, s as i64);
+        if first.is_empty() {
+            return Vec::new();
+        }
+        let mut candidates: Vec<Vec<f64>> = first
+            .iter()
+            .map(|&(p, r)| points.row(p, r).to_vec())
+            .collect();
+        let mut new_centers = candidates.clone();
+        let mut costs: Vec<Vec<f64>> = points
+            .parts
+            .iter()
+            .map(|p| vec![f64::INFINITY; p.rows])
+            .collect();
+        for step in 0..self.params.init_steps {
+            let nc = (!new_centers.is_empty())
+                .then(|| Centers::new(new_centers.clone(), points.n, cosine));
+            // costs_i = min(costs_i, d(newCenters, x_i)), one parallel pass.
+            let parts: Vec<f64> = costs
+                .par_iter_mut()
+                .enumerate()
+                .map(|(p, cs)| {
+                    let mut acc = vec![0.0; nc.as_ref().map_or(0, |c| c.kp)];
+                    let mut sum = 0.0;
+                    for (r, c) in cs.iter_mut().enumerate() {
+                        if let Some(nc) = &nc {
+                            let d = nc
+                                .closest(points.row(p, r), points.parts[p].norms[r], &mut acc)
+                                .1;
+                            *c = c.min(d);
+                        }
+                        sum += *c;
+                    }
+                    sum
+                })
+                .collect();
+            let sum_costs = parts.iter().fold(0.0, |a, b| a + b);
+            new_centers = Vec::new();
+            for (p, cs) in costs.iter().enumerate() {
+                let seed = s ^ ((step as i32) << 16) ^ (p as i32);
+                let mut rng = XorShiftRandom::new(seed as i64);
+                for (r, &c) in cs.iter().enumerate() {
+                    if rng.next_double() < 2.0 * c * k as f64 / sum_costs {
+                        new_centers.push(points.row(p, r).to_vec());
+                    }
+                }
+            }
+            candidates.extend(new_centers.iter().cloned());
+        }
+        let candidates = distinct(candidates);
+        if candidates.len() <= k {
+            return candidates;
+        }
+        // Weight each candidate by how many points it is closest to (unweighted).
+        let cc = Centers::new(candidates.clone(), points.n, cosine);
+        let counts: Vec<Vec<f64>> = points
+            .blocks
+            .par_iter()
+            .map(|&(p, r0, len)| {
+                let mut acc = vec![0.0; cc.kp];
+                let mut cnt = vec![0.0; cc.k];
+                for r in r0..r0 + len {
+                    cnt[cc
+                        .closest(points.row(p, r), points.parts[p].norms[r], &mut acc)
+                        .0] += 1.0;
+                }
+                cnt
+            })
+            .collect();
+        let mut weights = vec![0.0; cc.k];
+        for c in &counts {
+            for (w, x) in weights.iter_mut().zip(c) {
+                *w += x;
+            }
+        }
+        local_kmeans_pp(&candidates, &weights, k, 30, 0)
+    }
+
+    /// One Lloyd pass: assign, sum and cost per block in parallel, merged in block order.
+    fn lloyd_pass(&self, points: &Points, centers: &Centers) -> Pass {
+        let n = points.n;
+        let k = centers.k;
+        let cosine = centers.cosine;
+        let parts: Vec<Pass> = points
+            .blocks
+            .par_iter()
+            .map(|&(p, r0, len)| {
+                let part = &points.parts[p];
+                let mut acc = vec![0.0; centers.kp];
+                let mut out = Pass {
+                    sums: vec![0.0; k * n],
+                    wsum: vec![0.0; k],
+                    cost: 0.0,
+                };
+                for r in r0..r0 + len {
+                    let x = points.row(p, r);
+                    let w = part.w.map_or(1.0, |w| w[r]);
+                    let (best, d) = centers.closest(x, part.norms[r], &mut acc);
+                    out.cost += d * w;
+                    let a = if cosine { w / part.norms[r] } else { w };
+                    for (s, xv) in out.sums[best * n..(best + 1) * n].iter_mut().zip(x) {
+                        *s += a * xv;
+                    }
+                    out.wsum[best] += w;
+                }
+                out
+            })
+            .collect();
+        let mut total = Pass {
+            sums: vec![0.0; k * n],
+            wsum: vec![0.0; k],
+            cost: 0.0,
+        };
+        for b in &parts {
+            total.cost += b.cost;
+            for c in 0..k {
+                if b.wsum[c] > 0.0 {
+                    for (s, v) in total.sums[c * n..(c + 1) * n]
+                        .iter_mut()
+                        .zip(&b.sums[c * n..(c + 1) * n])
+                    {
+                        *s += v;
+                    }
+                    total.wsum[c] += b.wsum[c];
+                }
+            }
+        }
+        total
+    }
+
+    /// Reads and checks the features (and weights) of every partition.
+    fn read_points<'a>(
+        &self,
+        feats: &'a [ArrayRef],
+        weights: &'a Option<Vec<arrow::buffer::ScalarBuffer<f64>>>,
+        n: usize,
+    ) -> Result<Points<'a>> {
+        let stage = KMeansParams::STAGE;
+        let col = &self.params.features_col;
+        let cosine = self.params.cosine();
+        let parts = feats
+            .par_iter()
+            .enumerate()
+            .map(|(pi, a)| {
+                let arr = vector::as_vector(a.as_ref())?;
+                let x = vector::dense_values(arr)?;
+                let bad = |r: usize, what: String, hint: &str| Error::InvalidValue {
+                    stage,
+                    column: col.clone(),
+                    partition: pi,
+                    row: r,
+                    what,
+                    hint: hint.into(),
+                };
+                let mut norms = Vec::with_capacity(arr.len());
+                for r in 0..arr.len() {
+                    if arr.is_null(r) {
+                        return Err(bad(
+                            r,
+                            "null vector".into(),
+                            "Vectors MUST NOT be Null; drop such rows first",
+                        ));
+                    }
+                    let row = &x[r * n..(r + 1) * n];
+                    let nv = norm2(row);
+                    if !nv.is_finite() {
+                        return Err(bad(
+                            r,
+                            format!("vector {row:?}"),
+                            "Vector values MUST NOT be NaN or Infinity",
+                        ));
+                    }
+                    if cosine && nv == 0.0 {
+                        return Err(bad(
+                            r,
+                            "zero vector".into(),
+                            "Cosine distance is not defined for zero-length vectors; drop such rows or use distanceMeasure=euclidean",
+                        ));
+                    }
+                    norms.push(nv);
+                }
+                Ok(Part {
+                    x,
+                    w: weights.as_ref().map(|w| &w[pi][..]),
+                    norms,
+                    rows: arr.len(),
+                })
+            })
+            .collect::<Vec<_>>();
+        let parts = crate::frame::in_order(parts)?;
+        let mut blocks = Vec::new();
+        for (p, part) in parts.iter().enumerate() {
+            let mut r = 0;
+            while r < part.rows {
+                let len = BLOCK_ROWS.min(part.rows - r);
+                blocks.push((p, r, len));
+                r += len;
+            }
+        }
+        Ok(Points { n, parts, blocks })
+    }
+}
+
+impl Estimator for KMeans {
+    type Model = KMeansModel;
+
+    fn fit(&self, df: &DataFrame) -> Result<KMeansModel> {
+        let stage = KMeansParams::STAGE;
+        self.transform_schema(df.schema())?;
+        let p = &self.params;
+        let (_, _, n) = schema::require_vector(df.schema(), stage, &p.features_col)?;
+        let weights = crate::evaluation::weight_values(df, stage, p.weight_col())?;
+        let feats = df.column(&p.features_col)?.chunks;
+        let points = self.read_points(&feats, &weights, n)?;
+        let cosine = p.cosine();
+
+        let init = if p.init_mode == "random" {
+            self.init_random(&points)
+        } else {
+            self.init_parallel(&points, cosine)
+        };
+        if init.is_empty() {
+            return Err(Error::EmptyInput {
+                stage,
+                hint: "KMeans needs at least one row to sample its initial centres from".into(),
+            });
+        }
+        if init.len() < p.k {
+            tracing::warn!(
+                "KMeans: the data has only {} distinct points, fewer than k = {}; the model has {} centres",
+                init.len(),
+                p.k,
+                init.len()
+            );
+        }
+        let mut centers = Centers::new(init, n, cosine);
+        let mut iteration = 0;
+        let mut converged = false;
+        let mut cost = 0.0;
+        while iteration < p.max_iter && !converged {
+            let pass = self.lloyd_pass(&points, &centers);
+            converged = true;
+            let mut rows = centers.rows.clone();
+            for (j, row) in rows.iter_mut().enumerate() {
+                let ws = pass.wsum[j];
+                if ws <= 0.0 {
+                    continue; // a cluster that received no points keeps its centre
+                }
+                let s = 1.0 / ws;
+                let mut c: Vec<f64> = pass.sums[j * n..(j + 1) * n]
+                    .iter()
+                    .map(|v| v * s)
+                    .collect();
+                if cosine {
+                    let inv = 1.0 / norm2(&c);
+                    c.iter_mut().for_each(|v| *v *= inv);
+                }
+                if converged {
+                    let moved = centers.distance(row, &c);
+                    let ok = if cosine {
+                        moved <= p.tol
+                    } else {
+                        moved <= p.tol * p.tol
+                    };
+                    converged = ok;
+                }
+                *row = c;
+            }
+            centers = Centers::new(rows, n, cosine);
+            cost = pass.cost;
+            iteration += 1;
+            tracing::debug!(iteration, cost, "KMeans Lloyd iteration");
+        }
+        // Summary: cluster sizes under the final centres (row counts, as Spark's groupBy).
+        let sizes: Vec<Vec<u64>> = points
+            .blocks
+            .par_iter()
+            .map(|&(pp, r0, len)| {
+                let mut acc = vec![0.0; centers.kp];
+                let mut cnt = vec![0u64; p.k.max(centers.k)];
+                for r in r0..r0 + len {
+                    cnt[centers
+                        .closest(points.row(pp, r), points.parts[pp].norms[r], &mut acc)
+                        .0] += 1;
+                }
+                cnt
+            })
+            .collect();
+        let mut cluster_sizes = vec![0u64; p.k.max(centers.k)];
+        for s in &sizes {
+            for (a, b) in cluster_sizes.iter_mut().zip(s) {
+                *a += b;
+            }
+        }
+        let mut model = KMeansModel::new(self.uid.clone(), self.params.clone(), centers.rows);
+        model.summary = Some(KMeansSummary {
+            k: p.k,
+            num_iter: iteration,
+            training_cost: cost,
+            cluster_sizes,
+        });
+        Ok(model)
+    }
+}
+
+/// What Spark's `KMeansSummary` holds besides the predictions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KMeansSummary {
+    /// The `k` param (the model may have fewer centres).
+    pub k: usize,
+    /// Lloyd iterations run.
+    pub num_iter: usize,
+    /// Spark's `trainingCost`: the weighted sum of distances measured in the last
+    /// iteration, against the centres before that iteration's update.
+    pub training_cost: f64,
+    /// Rows per cluster under the final centres (`k` entries).
+    pub cluster_sizes: Vec<u64>,
+}
+
+/// A fitted [`KMeans`]: the cluster centres.
+#[derive(Clone, Debug)]
+pub struct KMeansModel {
+    uid: String,
+    params: KMeansParams,
+    centers: Vec<Vec<f64>>,
+    summary: Option<KMeansSummary>,
+}
+
+impl KMeansModel {
+    /// A model from its centres (all of one length, at least one).
+    pub fn new(uid: impl Into<String>, params: KMeansParams, centers: Vec<Vec<f64>>) -> Self {
+        Self {
+            uid: uid.into(),
+            params,
+            centers,
+            summary: None,
+        }
+    }
+    /// The params.
+    pub fn params(&self) -> &KMeansParams {
+        &self.params
+    }
+    /// Spark's `clusterCenters`.
+    pub fn cluster_centers(&self) -> &[Vec<f64>] {
+        &self.centers
+    }
+    /// The training summary (`None` for a loaded model, as in Spark).
+    pub fn summary(&self) -> Option<&KMeansSummary> {
+        self.summary.as_ref()
+    }
+    /// The training cost (Spark's `summary.trainingCost`), when the model was fitted here.
+    pub fn training_cost(&self) -> Option<f64> {
+        self.summary.as_ref().map(|s| s.training_cost)
+    }
+    fn num_features(&self) -> usize {
+        self.centers.first().map_or(0, Vec::len)
+    }
+    /// The index of the closest centre to one feature row (Spark's `predict`).
+    ///
+    /// # Errors
+    /// [`Error::FeatureCount`] for a row of another length.
+    pub fn predict(&self, x: &[f64]) -> Result<usize> {
+        if x.len() != self.num_features() {
+            return Err(Error::FeatureCount {
+                stage: "KMeansModel",
+                column: self.params.features_col.clone(),
+                expected: self.num_features(),
+                found: x.len(),
+            });
+        }
+        let c = self.layout();
+        let mut acc = vec![0.0; c.kp];
+        Ok(c.closest(x, norm2(x), &mut acc).0)
+    }
+    fn layout(&self) -> Centers {
+        Centers::new(
+            self.centers.clone(),
+            self.num_features(),
+            self.params.cosine(),
+        )
+    }
+    fn check(&self) -> Result<()> {
+        let n = self.num_features();
+        if self.centers.is_empty() || self.centers.iter().any(|c| c.len() != n) {
+            return Err(Error::param(
+                "KMeansModel",
+                "clusterCenters",
+                "at least one centre, all of one length",
+                format!("{} centres", self.centers.len()),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Stage for KMeansModel {
+    fn kind(&self) -> &'static str {
+        "KMeansModel"
+    }
+    stage_params!();
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        self.check()?;
+        kmeans_schema(
+            &self.params,
+            input,
+            "KMeansModel",
+            Some(self.num_features()),
+            self.centers.len(),
+        )
+    }
+}
+
+impl Transformer for KMeansModel {
+    fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
+        let out = self.transform_schema(df.schema())?;
+        let field = out.field_with_name(&self.params.prediction_col)?.clone();
+        let c = self.layout();
+        let n = c.n;
+        let col = &self.params.features_col;
+        let cosine = c.cosine;
+        let chunks = df.map_partitions(|pi, b| {
+            let arr = vector::as_vector(schema::batch_column(b, col)?.as_ref())?;
+            let x = vector::dense_values(arr)?;
+            let mut out = vec![0i32; arr.len()];
+            out.par_chunks_mut(BLOCK_ROWS)
+                .enumerate()
+                .map(|(bi, o)| {
+                    let mut acc = vec![0.0; c.kp];
+                    for (i, o) in o.iter_mut().enumerate() {
+                        let r = bi * BLOCK_ROWS + i;
+                        let row = &x[r * n..(r + 1) * n];
+                        let nv = norm2(row);
+                        if arr.is_null(r) || (cosine && nv == 0.0) {
+                            return Err(Error::InvalidValue {
+                                stage: "KMeansModel",
+                                column: col.clone(),
+                                partition: pi,
+                                row: r,
+                                what: if arr.is_null(r) {
+                                    "null vector"
+                                } else {
+                                    "zero vector"
+                                }
+                                .into(),
+                                hint: if arr.is_null(r) {
+                                    "drop such rows first".into()
+                                } else {
+                                    "Cosine distance is not defined for zero-length vectors".into()
+                                },
+                            });
+                        }
+                        *o = c.closest(row, nv, &mut acc).0 as i32;
+                    }
+                    Ok(())
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .collect::<Result<()>>()?;
+            Ok(Arc::new(Int32Array::from(out)) as ArrayRef)
+        })?;
+        df.with_column(field, chunks)
+    }
+    fn clone_box(&self) -> Box<dyn Transformer> {
+        Box::new(self.clone())
+    }
+}
+
+impl Model for KMeansModel {
+    fn clone_model(&self) -> Box<dyn Model> {
+        Box::new(self.clone())
+    }
+}
+
+// ---- Spark persistence ----
+
+crate::persist::spark_params_only!(KMeans, "org.apache.spark.ml.clustering.KMeans");
+
+impl SparkPersist for KMeansModel {
+    const SPARK_CLASS: &'static str = "org.apache.spark.ml.clustering.KMeansModel";
+
+    /// `data/`: one row per centre, `clusterIdx: int NOT NULL, clusterCenter: vector`.
+    fn write_spark(&self, dir: &Path) -> Result<()> {
+        format::write_params(dir, Self::SPARK_CLASS, &self.uid, &self.params)?;
+        let mut field = None;
+        let mut arrays = Vec::new();
+        for c in &self.centers {
+            let (f, a) = Vector::Dense(c.clone()).field_and_array("clusterCenter")?;
+            field = Some(f);
+            arrays.push(a);
+        }
+        let field = field.ok_or_else(|| {
+            Error::param("KMeansModel", "clusterCenters", "at least one centre", 0)
+        })?;
+        let refs: Vec<&dyn Array> = arrays.iter().map(|a| a.as_ref()).collect();
+        let centers = arrow::compute::concat(&refs)?;
+        let idx: ArrayRef = Arc::new(Int32Array::from(
+            (0..self.centers.len() as i32).collect::<Vec<_>>(),
+        ));
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("clusterIdx", DataType::Int32, false),
+            field,
+        ]));
+        let batch = RecordBatch::try_new(schema, vec![idx, centers])?;
+        format::write_data(
+            dir,
+            &batch,
+            format::spark_schema(&[
+                ("clusterIdx", json!("integer"), false),
+                ("clusterCenter", format::vector_udt_json(), true),
+            ]),
+        )
+    }
+
+    fn read_spark(dir: &Path, md: &Metadata) -> Result<Self> {
+        let mut rows: Vec<(i64, Vec<f64>)> = Vec::new();
+        for b in format::read_data_batches(dir)? {
+            let idx =
+                arrow::compute::cast(format::column(&b, "clusterIdx", dir)?, &DataType::Int32)?;
+            let idx = idx.as_primitive::<Int32Type>();
+            let cc = format::column(&b, "clusterCenter", dir)?;
+            for r in 0..b.num_rows() {
+                if idx.is_null(r) {
+                    return Err(Error::file(dir.join("data"), "null clusterIdx"));
+                }
+                rows.push((
+                    idx.value(r) as i64,
+                    Vector::from_column(&cc.slice(r, 1), dir)?.to_dense(),
+                ));
+            }
+        }
+        rows.sort_by_key(|(i, _)| *i);
+        let n = rows[0].1.len();
+        if rows
+            .iter()
+            .enumerate()
+            .any(|(i, (ci, c))| *ci != i as i64 || c.len() != n)
+        {
+            return Err(Error::file(
+                dir.join("data"),
+                "cluster indices are not 0..k-1 or the centres differ in length",
+            ));
+        }
+        Ok(Self::new(
+            md.uid.clone(),
+            md.params_as(dir)?,
+            rows.into_iter().map(|(_, c)| c).collect(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_kmeans_pp_on_separated_points_finds_them() {
+        let pts = vec![vec![0.0, 0.0], vec![10.0, 0.0], vec![0.0, 10.0]];
+        let c = local_kmeans_pp(&pts, &[1.0, 1.0, 1.0], 3, 30, 0);
+        let mut c = c;
+        c.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        assert_eq!(c, vec![vec![0.0, 0.0], vec![0.0, 10.0], vec![10.0, 0.0]]);
+    }
+
+    #[test]
+    fn distinct_is_bitwise_and_keeps_first() {
+        let v = distinct(vec![vec![0.0], vec![-0.0], vec![0.0], vec![1.0]]);
+        assert_eq!(v.len(), 3);
+        assert!(v[1][0].is_sign_negative());
+    }
+
+    #[test]
+    fn closest_matches_plain_sqdist_argmin() {
+        let rows = vec![
+            vec![1.0, 2.0, 3.0],
+            vec![0.5, 0.1, 7.0],
+            vec![-1.0, 4.0, 0.0],
+        ];
+        let c = Centers::new(rows.clone(), 3, false);
+        let mut acc = vec![0.0; c.kp];
+        let x = [0.3, 1.7, 2.2];
+        let (b, d) = c.closest(&x, norm2(&x), &mut acc);
+        let want: Vec<f64> = rows.iter().map(|r| sqdist(&x, r)).collect();
+        assert_eq!(b, 0);
+        assert_eq!(d.to_bits(), want[0].to_bits());
+    }
+}
