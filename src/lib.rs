@@ -42,6 +42,7 @@ pub mod param;
 pub mod persist;
 pub mod pipeline;
 pub mod predictor;
+pub mod regression;
 pub mod stat;
 pub mod testing;
 

@@ -1,0 +1,126 @@
+//! LinearRegression refit on the Spark 4.3 `linreg_enet` fixture (tests/fixtures/spark2,
+//! README there): params read from Spark's saved unfitted pipeline, coefficients within
+//! 1e-4 relative of Spark's (iterative solver), Spark's iteration count and objective
+//! history, test predictions and training metrics against Spark's.
+
+mod common;
+
+use common::*;
+use mlpipe::feature::VectorAssembler;
+use mlpipe::prelude::*;
+use mlpipe::regression::{LinearRegression, LinearRegressionParams};
+
+fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/spark2/{name}", repo_root().display())
+}
+
+fn json(name: &str) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
+}
+
+/// The params Spark saved for the unfitted estimator: defaults overlaid by the set ones.
+fn saved_params() -> (String, LinearRegressionParams) {
+    let dir = fixture("linreg_enet_pipeline_unfitted/stages");
+    let stage = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("LinearRegression"))
+        .unwrap();
+    let meta = std::fs::read_dir(stage.join("metadata"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("part-")
+        })
+        .unwrap();
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(meta).unwrap()).unwrap();
+    let mut all = m["defaultParamMap"].as_object().unwrap().clone();
+    all.extend(m["paramMap"].as_object().unwrap().clone());
+    let params = serde_json::from_value(serde_json::Value::Object(all)).unwrap();
+    (m["uid"].as_str().unwrap().to_string(), params)
+}
+
+fn assembled(name: &str) -> DataFrame {
+    let df = DataFrame::read_csv(fixture(name), &CsvOptions::default()).unwrap();
+    VectorAssembler::new()
+        .with_input_cols(&["x1", "x2", "x3", "x4", "x5"])
+        .with_output_col("features")
+        .transform(&df)
+        .unwrap()
+}
+
+#[test]
+fn linreg_enet_refit_matches_spark() {
+    let j = json("linreg_enet.json");
+    let (uid, params) = saved_params();
+    assert_eq!(params.solver, "l-bfgs");
+    let model = LinearRegression::from_params(uid, params)
+        .fit(&assembled("synth_reg_train.csv"))
+        .unwrap();
+    let want = floats(&j["model"]["coefficients"]);
+    for (g, w) in model.coefficients().iter().zip(&want) {
+        assert!(
+            (g - w).abs() <= 1e-4 * w.abs(),
+            "coefficient {g} vs Spark {w}"
+        );
+    }
+    let wi = j["model"]["intercept"].as_f64().unwrap();
+    assert!((model.intercept() - wi).abs() <= 1e-4 * wi.abs());
+    let s = model.summary().unwrap();
+    let js = &j["model"]["summary"];
+    assert_eq!(
+        s.total_iterations,
+        js["totalIterations"].as_u64().unwrap() as usize
+    );
+    for (g, w) in s
+        .objective_history
+        .iter()
+        .zip(floats(&js["objectiveHistory"]))
+    {
+        assert!(
+            (g - w).abs() <= 1e-6 * w.abs(),
+            "objective {g} vs Spark {w}"
+        );
+    }
+    for (name, got) in [
+        ("rootMeanSquaredError", s.root_mean_squared_error),
+        ("meanAbsoluteError", s.mean_absolute_error),
+        ("r2", s.r2),
+        ("r2adj", s.r2adj),
+        ("explainedVariance", s.explained_variance),
+    ] {
+        let w = js[name].as_f64().unwrap();
+        assert!(
+            (got - w).abs() <= 1e-5 * w.abs(),
+            "{name}: {got} vs Spark {w}"
+        );
+    }
+    assert_eq!(s.num_instances, 400);
+    assert_eq!(s.degrees_of_freedom, 394.0);
+    assert!(
+        s.coefficient_standard_errors.is_none(),
+        "Spark: none for l-bfgs"
+    );
+
+    // Test predictions against Spark's, row by row (the CSV is sorted by id, as is the test file).
+    let out = model.transform(&assembled("synth_reg_test.csv")).unwrap();
+    let spark = DataFrame::read_csv(
+        fixture("linreg_enet_predictions.csv"),
+        &CsvOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(f64_column(&out, "id"), f64_column(&spark, "id"));
+    for (g, w) in f64_column(&out, "prediction")
+        .iter()
+        .zip(f64_column(&spark, "prediction"))
+    {
+        assert!(
+            (g - w).abs() <= 1e-4 * w.abs().max(1.0),
+            "prediction {g} vs Spark {w}"
+        );
+    }
+}
