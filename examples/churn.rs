@@ -15,7 +15,8 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use mlpipe::classification::{LogisticRegression, LogisticRegressionModel};
 use mlpipe::evaluation::{
-    BinaryClassificationEvaluator, BinaryMetric, MulticlassClassificationEvaluator,
+    BinaryClassificationEvaluator, BinaryClassificationMetrics, BinaryMetric,
+    MulticlassClassificationEvaluator, MulticlassMetric,
 };
 use mlpipe::feature::{
     Imputer, OneHotEncoder, StandardScaler, StringIndexer, StringIndexerModel, VectorAssembler,
@@ -120,15 +121,12 @@ fn run(args: Args) -> Result<()> {
 
     let idx: Vec<String> = CATEGORICAL.iter().map(|c| format!("{c}_idx")).collect();
     let vec: Vec<String> = CATEGORICAL.iter().map(|c| format!("{c}_vec")).collect();
-    let idx_r: Vec<&str> = idx.iter().map(|s| s.as_str()).collect();
-    let vec_r: Vec<&str> = vec.iter().map(|s| s.as_str()).collect();
-    let mut features: Vec<&str> = vec_r.clone();
-    features.extend([
+    let numeric = [
         "SeniorCitizen",
         "tenure",
         "MonthlyCharges",
         "TotalCharges_imputed",
-    ]);
+    ];
 
     let bar = ProgressBar::new(100).with_style(
         ProgressStyle::with_template("fitting {bar:30} iteration {pos} objective {msg}")
@@ -143,22 +141,22 @@ fn run(args: Args) -> Result<()> {
         )
         .with_estimator(
             StringIndexer::new()
-                .with_input_cols(&CATEGORICAL)
-                .with_output_cols(&idx_r),
+                .with_input_cols(CATEGORICAL)
+                .with_output_cols(&idx),
         )
         .with_estimator(
             OneHotEncoder::new()
-                .with_input_cols(&idx_r)
-                .with_output_cols(&vec_r),
+                .with_input_cols(&idx)
+                .with_output_cols(&vec),
         )
         .with_estimator(
             Imputer::new()
-                .with_input_cols(&["TotalCharges"])
-                .with_output_cols(&["TotalCharges_imputed"]),
+                .with_input_cols(["TotalCharges"])
+                .with_output_cols(["TotalCharges_imputed"]),
         )
         .with_transformer(
             VectorAssembler::new()
-                .with_input_cols(&features)
+                .with_input_cols(vec.iter().map(String::as_str).chain(numeric))
                 .with_output_col("raw_features"),
         )
         .with_estimator(
@@ -178,14 +176,9 @@ fn run(args: Args) -> Result<()> {
     let model = pipeline.fit(train)?;
     bar.finish();
     let fit_s = t.elapsed().as_secs_f64();
-    let labels = model
-        .stage::<StringIndexerModel>(0)
-        .expect("label indexer")
-        .labels()[0]
-        .clone();
-    let lr = model
-        .stage::<LogisticRegressionModel>(6)
-        .expect("logistic regression");
+    // The first StringIndexerModel is the label's.
+    let labels = model.stage::<StringIndexerModel>()?.labels()[0].clone();
+    let lr = model.stage::<LogisticRegressionModel>()?;
     let summary = lr.summary().expect("summary");
     println!(
         "fitted in {:.1} ms: {} iterations, final objective {:.6}; label mapping {}",
@@ -218,12 +211,16 @@ fn run(args: Args) -> Result<()> {
         ),
         (
             "accuracy",
-            mc.clone().with_metric("accuracy").evaluate(&scored)?,
+            mc.clone()
+                .with_metric(MulticlassMetric::Accuracy)
+                .evaluate(&scored)?,
         ),
         ("f1", mc.clone().evaluate(&scored)?),
         (
             "logLoss",
-            mc.clone().with_metric("logLoss").evaluate(&scored)?,
+            mc.clone()
+                .with_metric(MulticlassMetric::LogLoss)
+                .evaluate(&scored)?,
         ),
     ];
     println!("\ntest metrics ({} rows)", scored.num_rows());
@@ -266,7 +263,7 @@ fn run(args: Args) -> Result<()> {
         args.model_dir.display()
     );
 
-    plot(&args.plot, &metrics.roc(), &metrics.pr()).map_err(|e| Error::File {
+    plot(&args.plot, &metrics).map_err(|e| Error::File {
         path: args.plot.clone(),
         reason: e,
     })?;
@@ -275,27 +272,44 @@ fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
+/// ROC and precision-recall curves side by side, each with its area in the legend and the
+/// line a classifier that guesses at random would give (the diagonal for ROC; for PR, the
+/// share of positive rows, which is where the PR curve ends at recall 1).
 fn plot(
     path: &std::path::Path,
-    roc: &[(f64, f64)],
-    pr: &[(f64, f64)],
+    metrics: &BinaryClassificationMetrics,
 ) -> std::result::Result<(), String> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     }
+    let pr = metrics.pr();
+    let positive_share = pr.last().map_or(0.0, |p| p.1);
     let root = SVGBackend::new(path, (900, 420)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let (left, right) = root.split_horizontally(450);
-    for (area, title, xs, ys, pts) in [
+    let panels = [
         (
             left,
             "ROC",
             "false positive rate",
             "true positive rate",
-            roc,
+            metrics.roc(),
+            format!("model (AUC = {:.3})", metrics.area_under_roc()),
+            [(0.0, 0.0), (1.0, 1.0)],
+            "chance (AUC = 0.5)".to_string(),
         ),
-        (right, "Precision-recall", "recall", "precision", pr),
-    ] {
+        (
+            right,
+            "Precision-recall",
+            "recall",
+            "precision",
+            pr,
+            format!("model (area = {:.3})", metrics.area_under_pr()),
+            [(0.0, positive_share), (1.0, positive_share)],
+            format!("chance (positive share = {positive_share:.3})"),
+        ),
+    ];
+    for (area, title, xs, ys, pts, label, chance, chance_label) in panels {
         let mut chart = ChartBuilder::on(&area)
             .caption(title, ("sans-serif", 20))
             .margin(10)
@@ -310,7 +324,22 @@ fn plot(
             .draw()
             .map_err(|e| e.to_string())?;
         chart
-            .draw_series(LineSeries::new(pts.iter().copied(), &BLUE))
+            .draw_series(LineSeries::new(pts.iter().copied(), BLUE.stroke_width(2)))
+            .map_err(|e| e.to_string())?
+            .label(label)
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+        let grey = RGBColor(150, 150, 150);
+        chart
+            .draw_series(DashedLineSeries::new(chance, 6, 4, grey.into()))
+            .map_err(|e| e.to_string())?
+            .label(chance_label)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], grey));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
             .map_err(|e| e.to_string())?;
     }
     root.present().map_err(|e| e.to_string())

@@ -66,7 +66,7 @@ fn main() -> mlpipe::Result<()> {
         .with_output_col("features")
         .with_handle_invalid(HandleInvalid::Skip)
         .transform(&df)?
-        .select(&["features", "churn"])?;
+        .select(["features", "churn"])?;
     let split = assembled.random_split(&[0.8, 0.2], 42)?;
     let train = &split[0];
     let (rows, n) = (train.num_rows(), features.len());
@@ -146,7 +146,7 @@ fn main() -> mlpipe::Result<()> {
 
     // One loss+gradient pass on its own (no optimiser, no statistics pass), over the same
     // 1 MB row blocks a fit uses, at a fixed point.
-    let labels = train.select(&["churn"])?;
+    let labels = train.select(["churn"])?;
     let ys: Vec<Vec<f64>> = labels
         .column("churn")?
         .chunks

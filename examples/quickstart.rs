@@ -17,14 +17,14 @@ fn main() -> mlpipe::Result<()> {
 
     let pipeline = Pipeline::new().with_transformer(
         VectorAssembler::new()
-            .with_input_cols(&["tenure", "monthly_charges", "total_charges"])
+            .with_input_cols(["tenure", "monthly_charges", "total_charges"])
             .with_output_col("features")
             .with_handle_invalid(HandleInvalid::Skip),
     );
     let model = pipeline.fit(&df)?;
     let out = model
         .transform(&df)?
-        .select(&["customer_id", "features", "churn"])?;
+        .select(["customer_id", "features", "churn"])?;
     println!(
         "{} rows after skipping rows with a null or NaN feature",
         out.num_rows()

@@ -82,6 +82,21 @@ pub enum Error {
         /// The column's actual Arrow type.
         found: DataType,
     },
+    /// A fitted stage skips a missing input column (as Spark's `StringIndexerModel` does for a
+    /// label), but a later stage of the pipeline needs the column it would have produced.
+    #[error("{stage}: input column `{column}` not found; it produces `{output}`, which {needed_by} needs; available columns: {available:?}")]
+    MissingInput {
+        /// The stage that lost its input.
+        stage: &'static str,
+        /// The missing input column.
+        column: String,
+        /// The column the stage makes from it.
+        output: String,
+        /// The later stage that needs `output`.
+        needed_by: &'static str,
+        /// The columns the stage was given, in schema order.
+        available: Vec<String>,
+    },
     /// The output column of a stage is already in the input.
     #[error("{stage}: output column `{column}` already exists; choose another output column name or drop the existing column first")]
     ColumnExists {
@@ -186,6 +201,7 @@ impl Error {
             Error::InvalidParam { .. } => "InvalidParam",
             Error::UnknownParam { .. } => "UnknownParam",
             Error::ColumnNotFound { .. } => "ColumnNotFound",
+            Error::MissingInput { .. } => "MissingInput",
             Error::ColumnType { .. } => "ColumnType",
             Error::ColumnExists { .. } => "ColumnExists",
             Error::FeatureCount { .. } => "FeatureCount",

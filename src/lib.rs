@@ -1,32 +1,103 @@
 //! # mlpipe
 //!
 //! Spark MLlib's pipeline API (`org.apache.spark.ml`) in Rust, over partitioned Apache
-//! Arrow data: the same stage names, params, defaults and numbers as Spark, without a JVM.
+//! Arrow data: the same stage names, params, defaults and numbers as Spark, and Spark's
+//! own file format for saved models, without a JVM.
 //!
-//! - [`DataFrame`]: an Arrow schema plus `RecordBatch` partitions, read from CSV or
-//!   Parquet; a partition is the unit of parallel work.
-//! - [`pipeline`]: the [`Stage`], [`Transformer`], [`Estimator`], [`Model`] and
-//!   [`Evaluator`] traits, and [`Pipeline`] / [`PipelineModel`] with Spark's semantics
-//!   (the whole chain's schema is checked before anything is fitted).
-//! - [`feature`]: [`feature::VectorAssembler`] and the other feature stages.
-//! - [`param`]: params structs whose JSON names are Spark's param names.
-//!
-//! ## Example
+//! ## From a file to a served prediction
+//! Read a CSV, build a [`Pipeline`] as in PySpark, fit it, evaluate it on held-out rows,
+//! save the fitted [`PipelineModel`] (a directory PySpark's `PipelineModel.load` reads),
+//! load it back and score:
 //! ```
 //! # fn main() -> mlpipe::Result<()> {
+//! use mlpipe::classification::LogisticRegression;
+//! use mlpipe::evaluation::BinaryClassificationEvaluator;
+//! use mlpipe::feature::{OneHotEncoder, StandardScaler, StringIndexer, VectorAssembler};
 //! use mlpipe::prelude::*;
-//! use mlpipe::feature::VectorAssembler;
 //!
 //! let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
-//! let pipeline = Pipeline::new().with_transformer(
-//!     VectorAssembler::new()
-//!         .with_input_cols(&["tenure", "monthly_charges", "total_charges"])
-//!         .with_output_col("features")
-//!         .with_handle_invalid(HandleInvalid::Skip), // total_charges has a null
-//! );
-//! let model = pipeline.fit(&df)?;
-//! let out = model.transform(&df)?;
-//! assert_eq!(out.num_rows(), df.num_rows() - 1);
+//! let split = df.random_split(&[0.7, 0.3], 42)?;
+//! let (train, test) = (&split[0], &split[1]);
+//!
+//! let pipeline = Pipeline::new()
+//!     .with_estimator(StringIndexer::new().with_input_col("contract").with_output_col("contract_idx"))
+//!     .with_estimator(
+//!         OneHotEncoder::new().with_input_cols(["contract_idx"]).with_output_cols(["contract_vec"]),
+//!     )
+//!     .with_transformer(
+//!         VectorAssembler::new()
+//!             .with_input_cols(["tenure", "monthly_charges", "num_support_calls", "contract_vec"])
+//!             .with_output_col("raw_features"),
+//!     )
+//!     .with_estimator(StandardScaler::new().with_input_col("raw_features").with_output_col("features"))
+//!     .with_estimator(LogisticRegression::new().with_label_col("churn").with_reg_param(0.01));
+//! let model = pipeline.fit(train)?;
+//!
+//! let auc = BinaryClassificationEvaluator::new()
+//!     .with_label_col("churn")
+//!     .evaluate(&model.transform(test)?)?;
+//! assert!((0.0..=1.0).contains(&auc));
+//!
+//! let dir = std::env::temp_dir().join("mlpipe_crate_doc_model");
+//! model.write().overwrite().save(&dir)?; // Spark's layout: PySpark loads it too
+//! let loaded = PipelineModel::load(&dir)?;
+//! let scored = loaded.transform(test)?.select(&["customer_id", "probability", "prediction"])?;
+//! assert_eq!(scored.num_rows(), test.num_rows());
+//! # Ok(()) }
+//! ```
+//!
+//! ## Modules
+//! - [`frame`]: [`DataFrame`], an Arrow schema plus `RecordBatch` partitions (a partition
+//!   is the unit of parallel work); CSV and Parquet in and out; `random_split`; vector
+//!   columns.
+//! - [`pipeline`]: the [`Stage`], [`Transformer`], [`Estimator`], [`Model`] and
+//!   [`Evaluator`] traits, and [`Pipeline`] / [`PipelineModel`] with Spark's semantics (the
+//!   whole chain's schema is checked before anything is fitted; data is transformed only up
+//!   to the last estimator).
+//! - [`feature`]: the feature stages of Spark's `org.apache.spark.ml.feature`
+//!   (VectorAssembler, StandardScaler, StringIndexer, OneHotEncoder, Imputer, ...).
+//! - [`classification`]: LogisticRegression (Spark's
+//!   `org.apache.spark.ml.classification`).
+//! - [`evaluation`]: Spark's binary, multiclass and regression evaluators.
+//! - [`persist`]: save and load in Spark ML's on-disk format (`MLWritable` /
+//!   `MLReadable`), and the registry of Spark classes mlpipe reads.
+//! - [`param`]: params structs whose JSON names are Spark's param names, with get/set by
+//!   name.
+//! - [`optim`]: the L-BFGS / OWL-QN / L-BFGS-B optimisers (breeze's, as Spark uses them).
+//! - [`stat`]: mergeable column summaries (Spark's `Summarizer`).
+//! - [`testing`]: the contract check every stage passes (schema, save/load, partitions).
+//! - [`arrow`] and [`parquet`]: the crates mlpipe is built on, re-exported so a program
+//!   needs no `arrow` dependency of its own.
+//!
+//! ## Logging and progress
+//! mlpipe reports through [`tracing`](https://docs.rs/tracing): each optimiser iteration
+//! and each fitted stage as `INFO` events, anything that deserves a look (a fit that stopped
+//! at `maxIter`, a skipped column) as `WARN`. Nothing is printed unless the program installs
+//! a subscriber, for example with the `tracing-subscriber` crate:
+//! ```ignore
+//! tracing_subscriber::fmt().with_env_filter("mlpipe=info").init();
+//! ```
+//! For a progress bar, estimators with an optimiser take a callback that sees every
+//! iteration (`LogisticRegression::with_iteration_callback`); the `churn` example drives
+//! an `indicatif` bar with it.
+//!
+//! ## Arrow and Parquet
+//! mlpipe re-exports the [`arrow`] and [`parquet`] crates it is built on, so a program
+//! that builds batches or reads a scored column needs no `arrow` dependency of its own
+//! (and cannot pick a major version that differs from mlpipe's):
+//! ```
+//! # fn main() -> mlpipe::Result<()> {
+//! use std::sync::Arc;
+//! use mlpipe::arrow::array::{ArrayRef, AsArray, Float64Array, RecordBatch};
+//! use mlpipe::arrow::datatypes::Float64Type;
+//! use mlpipe::DataFrame;
+//!
+//! let batch = RecordBatch::try_from_iter([
+//!     ("tenure", Arc::new(Float64Array::from(vec![1.0, 24.0, 60.0])) as ArrayRef),
+//! ])?;
+//! let df = DataFrame::from_batches(vec![batch])?;
+//! let tenure = df.column("tenure")?;
+//! assert_eq!(tenure.chunks[0].as_primitive::<Float64Type>().value(1), 24.0);
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]
@@ -42,6 +113,7 @@ pub mod param;
 pub mod persist;
 pub mod pipeline;
 pub mod predictor;
+pub mod random;
 pub mod regression;
 pub mod stat;
 pub mod testing;
@@ -64,6 +136,7 @@ pub mod prelude {
     pub use crate::error::{Error, Result};
     pub use crate::frame::{CsvOptions, DataFrame, ParquetOptions};
     pub use crate::param::{HandleInvalid, Params};
+    pub use crate::persist::{MLReadable, MLWritable};
     pub use crate::pipeline::{
         Estimator, Evaluator, Model, Pipeline, PipelineModel, PipelineStage, Stage, Transformer,
     };

@@ -16,13 +16,13 @@ fn quickstart() -> DataFrame {
 fn vector_assembler_contract() {
     for h in [HandleInvalid::Keep, HandleInvalid::Skip] {
         let va = VectorAssembler::new()
-            .with_input_cols(&["tenure", "monthly_charges", "total_charges", "f0"])
+            .with_input_cols(["tenure", "monthly_charges", "total_charges", "f0"])
             .with_output_col("features")
             .with_handle_invalid(h);
         check_transformer(&va, &quickstart());
     }
     let va = VectorAssembler::new()
-        .with_input_cols(&["x", "id", "y"])
+        .with_input_cols(["x", "id", "y"])
         .with_output_col("features");
     check_transformer(&va, &toy_frame());
 }

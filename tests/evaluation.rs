@@ -12,8 +12,8 @@ use arrow::datatypes::{DataType, Field};
 use common::*;
 use mlpipe::evaluation::BinaryMetric::AreaUnderPr;
 use mlpipe::evaluation::{
-    BinaryClassificationEvaluator, BinaryClassificationMetrics, MulticlassClassificationEvaluator,
-    RegressionEvaluator,
+    BinaryClassificationEvaluator, BinaryClassificationMetrics, BinaryMetric,
+    MulticlassClassificationEvaluator, MulticlassMetric, RegressionEvaluator, RegressionMetric,
 };
 use mlpipe::prelude::*;
 
@@ -115,7 +115,7 @@ fn binary_and_multiclass_on_the_binary_predictions() {
         "hammingLoss",
     ] {
         let got = MulticlassClassificationEvaluator::new()
-            .with_metric(m)
+            .with_metric(m.parse().unwrap())
             .evaluate(&df)
             .unwrap();
         near(got, e[format!("multiclass_{m}")].as_f64().unwrap());
@@ -123,7 +123,7 @@ fn binary_and_multiclass_on_the_binary_predictions() {
     let r = &j["regression_on_probability_1_vs_churn"];
     for m in ["rmse", "mse", "r2", "mae", "var"] {
         let got = RegressionEvaluator::new()
-            .with_metric(m)
+            .with_metric(m.parse().unwrap())
             .with_prediction_col("probability_1")
             .evaluate(&df)
             .unwrap();
@@ -155,7 +155,7 @@ fn multiclass_on_the_three_class_predictions() {
         "hammingLoss",
     ] {
         let got = MulticlassClassificationEvaluator::new()
-            .with_metric(m)
+            .with_metric(m.parse().unwrap())
             .evaluate(&df)
             .unwrap();
         near(got, e[m].as_f64().unwrap());
@@ -169,7 +169,7 @@ fn multiclass_on_the_three_class_predictions() {
     ] {
         for c in 0..3 {
             let got = MulticlassClassificationEvaluator::new()
-                .with_metric(m)
+                .with_metric(m.parse().unwrap())
                 .with_metric_label(c as f64)
                 .evaluate(&df)
                 .unwrap();
@@ -180,7 +180,7 @@ fn multiclass_on_the_three_class_predictions() {
     let cm = ev.metrics(&df).unwrap().confusion_matrix();
     assert_eq!(cm.iter().flatten().sum::<f64>(), 998.0);
     let err = ev
-        .with_metric("precisionByLabel")
+        .with_metric(MulticlassMetric::PrecisionByLabel)
         .with_metric_label(7.0)
         .evaluate(&df)
         .unwrap_err();
@@ -283,15 +283,14 @@ fn bad_input_is_a_clear_error() {
             .to_string(),
         "RegressionEvaluator: the input has no rows; evaluate needs at least one scored row"
     );
-    let err = MulticlassClassificationEvaluator::new()
-        .with_metric("f2")
-        .evaluate(&df)
-        .unwrap_err();
-    assert!(
-        err.to_string().starts_with(
-            "MulticlassClassificationEvaluator: parameter `metricName` must be one of"
-        ),
-        "{err}"
+    let err = "f2".parse::<MulticlassMetric>().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "MulticlassClassificationEvaluator: parameter `metricName` must be one of [\"f1\", \
+         \"accuracy\", \"weightedPrecision\", \"weightedRecall\", \"weightedTruePositiveRate\", \
+         \"weightedFalsePositiveRate\", \"weightedFMeasure\", \"truePositiveRateByLabel\", \
+         \"falsePositiveRateByLabel\", \"precisionByLabel\", \"recallByLabel\", \
+         \"fMeasureByLabel\", \"logLoss\", \"hammingLoss\"], got \"f2\""
     );
     let s = df
         .with_column(
@@ -305,10 +304,94 @@ fn bad_input_is_a_clear_error() {
         .unwrap_err();
     assert_eq!(err.to_string(), "BinaryClassificationEvaluator: column `s` has type Utf8, expected a numeric or vector column");
     assert!(!MulticlassClassificationEvaluator::new()
-        .with_metric("logLoss")
+        .with_metric(MulticlassMetric::LogLoss)
         .is_larger_better());
     assert!(RegressionEvaluator::new()
-        .with_metric("r2")
+        .with_metric(RegressionMetric::R2)
         .is_larger_better());
     assert!(!RegressionEvaluator::new().is_larger_better());
+}
+
+/// The metric enums carry exactly Spark's `metricName` values (the table in Spark's
+/// `MulticlassClassificationEvaluator`, `RegressionEvaluator` and
+/// `BinaryClassificationEvaluator` docs) and its `isLargerBetter`; the names are accepted
+/// through the by-name params, and a bad name is refused listing every valid one.
+#[test]
+fn metric_enums_take_spark_names_by_param() {
+    let names = |all: &[&str]| all.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        MulticlassMetric::ALL
+            .iter()
+            .map(|m| m.name())
+            .collect::<Vec<_>>(),
+        names(&mlpipe::evaluation::MULTICLASS_METRICS)
+    );
+    assert_eq!(
+        RegressionMetric::ALL
+            .iter()
+            .map(|m| m.name())
+            .collect::<Vec<_>>(),
+        names(&["rmse", "mse", "r2", "mae", "var"])
+    );
+    assert_eq!(
+        BinaryMetric::ALL
+            .iter()
+            .map(|m| m.name())
+            .collect::<Vec<_>>(),
+        names(&["areaUnderROC", "areaUnderPR"])
+    );
+    // Spark: isLargerBetter is false for these, true for every other multiclass metric.
+    let smaller: Vec<&str> = MulticlassMetric::ALL
+        .iter()
+        .filter(|m| !m.is_larger_better())
+        .map(|m| m.name())
+        .collect();
+    assert_eq!(
+        smaller,
+        [
+            "weightedFalsePositiveRate",
+            "falsePositiveRateByLabel",
+            "logLoss",
+            "hammingLoss"
+        ]
+    );
+    for m in MulticlassMetric::ALL {
+        assert_eq!(m.name().parse::<MulticlassMetric>().unwrap(), *m);
+        assert_eq!(m.to_string(), m.name());
+        let mut ev = MulticlassClassificationEvaluator::new();
+        ev.set_param("metricName", serde_json::json!(m.name()))
+            .unwrap();
+        assert_eq!(ev.params().metric_name, *m);
+        assert_eq!(ev.is_larger_better(), m.is_larger_better());
+        assert_eq!(ev.get_param("metricName").unwrap(), m.name());
+    }
+    for m in RegressionMetric::ALL {
+        let mut ev = RegressionEvaluator::new();
+        ev.set_param("metricName", serde_json::json!(m.name()))
+            .unwrap();
+        assert_eq!(ev.params().metric_name, *m);
+        assert_eq!(ev.is_larger_better(), m.is_larger_better());
+    }
+    let mut ev = BinaryClassificationEvaluator::new();
+    ev.set_param("metricName", serde_json::json!("areaUnderPR"))
+        .unwrap();
+    assert_eq!(ev.params().metric_name, BinaryMetric::AreaUnderPr);
+    assert!(ev.is_larger_better());
+
+    // A bad name through the by-name param: refused, listing the names, nothing changed.
+    let mut ev = RegressionEvaluator::new().with_metric(RegressionMetric::Mae);
+    let err = ev
+        .set_param("metricName", serde_json::json!("RMSE"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("RegressionEvaluator: parameter `metricName` must be a valid value")
+            && err.contains("`rmse`, `mse`, `r2`, `mae`, `var`"),
+        "{err}"
+    );
+    assert_eq!(ev.params().metric_name, RegressionMetric::Mae);
+    let err = ev
+        .set_param("metricNme", serde_json::json!("rmse"))
+        .unwrap_err();
+    assert!(matches!(err, Error::UnknownParam { .. }), "{err}");
 }

@@ -201,7 +201,7 @@ fn index_to_string_round_trips() {
     let err = IndexToString::new()
         .with_input_col("i")
         .with_output_col("o")
-        .with_labels(&["x"])
+        .with_labels(["x"])
         .transform(&idx)
         .unwrap_err();
     assert!(
@@ -334,8 +334,8 @@ fn imputer_strategies() {
     ]);
     let fit = |s, mv: f64| {
         Imputer::new()
-            .with_input_cols(&["x", "n"])
-            .with_output_cols(&["xo", "no"])
+            .with_input_cols(["x", "n"])
+            .with_output_cols(["xo", "no"])
             .with_strategy(s)
             .with_missing_value(mv)
             .fit(&df)
@@ -378,8 +378,8 @@ fn imputer_strategies() {
     assert_eq!(err.to_string(), "Imputer: the input has no rows; surrogate cannot be computed: all the values in column `x` are null, NaN or missingValue (NaN)");
     check_estimator(
         &Imputer::new()
-            .with_input_cols(&["x", "n"])
-            .with_output_cols(&["xo", "no"]),
+            .with_input_cols(["x", "n"])
+            .with_output_cols(["xo", "no"]),
         &df,
     );
     // Spark's JSON for NaN
@@ -393,7 +393,7 @@ fn standard_scaler_like_spark() {
         ("b", floats_arr(&[Some(5.0), Some(5.0), Some(5.0)])),
     ]);
     let df = VectorAssembler::new()
-        .with_input_cols(&["a", "b"])
+        .with_input_cols(["a", "b"])
         .with_output_col("v")
         .transform(&df)
         .unwrap();
@@ -453,7 +453,7 @@ fn min_max_and_max_abs_like_spark() {
         ("b", floats_arr(&[Some(3.0), Some(3.0), Some(3.0)])),
     ]);
     let df = VectorAssembler::new()
-        .with_input_cols(&["a", "b"])
+        .with_input_cols(["a", "b"])
         .with_output_col("v")
         .with_handle_invalid(HandleInvalid::Keep)
         .transform(&df)
@@ -567,8 +567,8 @@ fn bucketizer_like_spark() {
     check_transformer(&b.with_handle_invalid(HandleInvalid::Keep), &df);
     // multi-column form and Spark's JSON for infinities
     let m = Bucketizer::new()
-        .with_input_cols(&["x", "x"])
-        .with_output_cols(&["b1", "b2"])
+        .with_input_cols(["x", "x"])
+        .with_output_cols(["b1", "b2"])
         .with_splits_array(&[
             vec![f64::NEG_INFINITY, 0.0, f64::INFINITY],
             vec![-1.0, 0.5, 1.0],
@@ -633,7 +633,7 @@ fn inconsistent_models_are_errors_not_panics() {
         ("b", floats_arr(&[Some(2.0)])),
     ]);
     let df = VectorAssembler::new()
-        .with_input_cols(&["a", "b"])
+        .with_input_cols(["a", "b"])
         .with_output_col("v")
         .transform(&df)
         .unwrap();
@@ -702,7 +702,7 @@ fn fitted_string_indexer_skips_a_missing_input_like_spark() {
         )
         .with_transformer(
             VectorAssembler::new()
-                .with_input_cols(&["x"])
+                .with_input_cols(["x"])
                 .with_output_col("features"),
         )
         .with_estimator(LogisticRegression::new())
@@ -715,8 +715,8 @@ fn fitted_string_indexer_skips_a_missing_input_like_spark() {
 
     // Multi-column: only the present column is indexed.
     let m = StringIndexer::new()
-        .with_input_cols(&["y", "z"])
-        .with_output_cols(&["yi", "zi"])
+        .with_input_cols(["y", "z"])
+        .with_output_cols(["yi", "zi"])
         .fit(&frame(vec![
             ("y", strings(&[Some("a"), Some("b"), Some("a")])),
             ("z", strings(&[Some("c"), Some("c"), Some("d")])),

@@ -152,7 +152,7 @@ fn write_csv_refuses_vectors() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/quickstart.csv");
     let df = DataFrame::read_csv(path, &CsvOptions::default()).unwrap();
     let out = VectorAssembler::new()
-        .with_input_cols(&["tenure"])
+        .with_input_cols(["tenure"])
         .with_output_col("v")
         .transform(&df)
         .unwrap();
@@ -182,7 +182,7 @@ fn show_matches_spark_layout() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/quickstart.csv");
     let df = DataFrame::read_csv(path, &CsvOptions::default()).unwrap();
     let s = df
-        .select(&["customer_id", "contract", "f0"])
+        .select(["customer_id", "contract", "f0"])
         .unwrap()
         .show_string(2)
         .unwrap();

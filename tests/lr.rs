@@ -35,7 +35,7 @@ fn small(labels: &[f64], weights: &[f64]) -> DataFrame {
     .unwrap();
     let df = DataFrame::from_batches(vec![b]).unwrap();
     VectorAssembler::new()
-        .with_input_cols(&["x", "y"])
+        .with_input_cols(["x", "y"])
         .with_output_col("features")
         .transform(&df)
         .unwrap()
@@ -213,7 +213,7 @@ fn non_finite_features_are_rejected() {
     ])
     .unwrap();
     let df = VectorAssembler::new()
-        .with_input_cols(&["x"])
+        .with_input_cols(["x"])
         .with_output_col("features")
         .with_handle_invalid(HandleInvalid::Keep)
         .transform(&DataFrame::from_batches(vec![b]).unwrap())

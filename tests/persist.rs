@@ -278,30 +278,30 @@ fn every_stage_round_trips() {
     let df1 = label.transform(&df).unwrap();
     check("label_indexer", Box::new(label), &df);
     let cats = StringIndexer::new()
-        .with_input_cols(&["Contract", "gender"])
-        .with_output_cols(&["c", "g"])
+        .with_input_cols(["Contract", "gender"])
+        .with_output_cols(["c", "g"])
         .with_handle_invalid(HandleInvalid::Keep)
         .fit(&df1)
         .unwrap();
     let df2 = cats.transform(&df1).unwrap();
     check("indexer", Box::new(cats), &df1);
     let ohe = OneHotEncoder::new()
-        .with_input_cols(&["c", "g"])
-        .with_output_cols(&["cv", "gv"])
+        .with_input_cols(["c", "g"])
+        .with_output_cols(["cv", "gv"])
         .fit(&df2)
         .unwrap();
     let df3 = ohe.transform(&df2).unwrap();
     check("one_hot", Box::new(ohe), &df2);
     let imp = Imputer::new()
-        .with_input_cols(&["TotalCharges"])
-        .with_output_cols(&["tc"])
+        .with_input_cols(["TotalCharges"])
+        .with_output_cols(["tc"])
         .with_strategy(ImputerStrategy::Median)
         .fit(&df3)
         .unwrap();
     let df4 = imp.transform(&df3).unwrap();
     check("imputer", Box::new(imp), &df3);
     let va = VectorAssembler::new()
-        .with_input_cols(&["cv", "gv", "tenure", "tc", "SeniorCitizen"])
+        .with_input_cols(["cv", "gv", "tenure", "tc", "SeniorCitizen"])
         .with_output_col("raw");
     let df5 = va.transform(&df4).unwrap();
     check("assembler", Box::new(va), &df4);
@@ -445,8 +445,8 @@ fn every_estimator_round_trips() {
         )),
         PipelineStage::Estimator(Box::new(
             StringIndexer::new()
-                .with_input_cols(&["a", "b"])
-                .with_output_cols(&["ai", "bi"])
+                .with_input_cols(["a", "b"])
+                .with_output_cols(["ai", "bi"])
                 .with_string_order_type(StringOrderType::AlphabetAsc),
         )),
         PipelineStage::Estimator(Box::new(
@@ -457,8 +457,8 @@ fn every_estimator_round_trips() {
         )),
         PipelineStage::Estimator(Box::new(
             Imputer::new()
-                .with_input_cols(&["x"])
-                .with_output_cols(&["y"])
+                .with_input_cols(["x"])
+                .with_output_cols(["y"])
                 .with_strategy(ImputerStrategy::Mode),
         )),
         PipelineStage::Estimator(Box::new(

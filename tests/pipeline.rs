@@ -7,7 +7,7 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, AsArray, Float64Array};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Float64Type, Schema};
-use mlpipe::feature::VectorAssembler;
+use mlpipe::feature::{StandardScalerModel, VectorAssembler};
 use mlpipe::frame::schema;
 use mlpipe::prelude::*;
 use serde_json::Value;
@@ -156,7 +156,7 @@ fn fit_transforms_only_up_to_the_last_estimator() {
         .with_estimator(last.clone())
         .with_transformer(
             VectorAssembler::new()
-                .with_input_cols(&["t2"])
+                .with_input_cols(["t2"])
                 .with_output_col("v"),
         );
     let model = pipeline.fit(&data()).unwrap();
@@ -185,8 +185,8 @@ fn fit_transforms_only_up_to_the_last_estimator() {
         .flat_map(|c| c.as_primitive::<Float64Type>().values().to_vec())
         .sum();
     assert!(sum.abs() < 1e-9, "{sum}");
-    assert!(model.stage::<VectorAssembler>(2).is_some());
-    assert!(model.stage::<VectorAssembler>(0).is_none());
+    assert!(model.stage_at::<VectorAssembler>(2).is_some());
+    assert!(model.stage_at::<VectorAssembler>(0).is_none());
 }
 
 #[test]
@@ -196,7 +196,7 @@ fn schema_errors_surface_before_any_fit() {
         .with_estimator(first.clone())
         .with_transformer(
             VectorAssembler::new()
-                .with_input_cols(&["t1", "tenur"])
+                .with_input_cols(["t1", "tenur"])
                 .with_output_col("v"),
         );
     let err = pipeline.fit(&data()).unwrap_err();
@@ -236,7 +236,7 @@ fn empty_and_duplicate_pipelines_are_errors() {
 fn transformer_only_pipeline_and_set_param_by_name() {
     let mut pipeline = Pipeline::new().with_transformer(
         VectorAssembler::new()
-            .with_input_cols(&["tenure"])
+            .with_input_cols(["tenure"])
             .with_output_col("v"),
     );
     if let PipelineStage::Transformer(t) = &mut pipeline.stages_mut()[0] {
@@ -253,4 +253,46 @@ fn transformer_only_pipeline_and_set_param_by_name() {
     }
     let model = pipeline.fit(&data()).unwrap();
     assert_eq!(model.transform(&data()).unwrap().num_rows(), 30);
+}
+
+#[test]
+fn stages_by_type() {
+    let pipeline = Pipeline::new()
+        .with_estimator(Center::new("c1", "tenure", "t1"))
+        .with_estimator(Center::new("c2", "t1", "t2"))
+        .with_transformer(VectorAssembler::new().with_input_cols(["t2"]));
+    // The unfitted pipeline: estimators and transformers alike.
+    assert_eq!(pipeline.stage::<Center>().unwrap().uid(), "c1");
+    let uids: Vec<&str> = pipeline.stages_of::<Center>().map(|c| c.uid()).collect();
+    assert_eq!(uids, ["c1", "c2"]);
+    assert!(matches!(
+        pipeline.last(),
+        Some(PipelineStage::Transformer(t)) if t.kind() == "VectorAssembler"
+    ));
+
+    let model = pipeline.fit(&data()).unwrap();
+    assert_eq!(model.stage::<CenterModel>().unwrap().uid(), "c1");
+    let uids: Vec<&str> = model.stages_of::<CenterModel>().map(|c| c.uid()).collect();
+    assert_eq!(uids, ["c1", "c2"]);
+    assert_eq!(model.stages_of::<StandardScalerModel>().count(), 0);
+    let last = model.last().unwrap();
+    assert!(last.downcast_ref::<VectorAssembler>().is_some());
+    assert!(last.downcast_ref::<CenterModel>().is_none());
+    assert_eq!(model.stage_at::<CenterModel>(1).unwrap().uid(), "c2");
+    assert!(model.stage_at::<CenterModel>(2).is_none());
+    assert!(model.stage_at::<CenterModel>(3).is_none());
+
+    // A type that is not there: the error lists what is.
+    let err = model.stage::<StandardScalerModel>().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Pipeline: no stage of type StandardScalerModel; the stages are [\"CenterModel\", \"CenterModel\", \"VectorAssembler\"]"
+    );
+    let err = pipeline.stage::<CenterModel>().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Pipeline: no stage of type CenterModel; the stages are [\"Center\", \"Center\", \"VectorAssembler\"]"
+    );
+    assert!(PipelineModel::new("empty", vec![]).last().is_none());
+    assert!(Pipeline::new().last().is_none());
 }

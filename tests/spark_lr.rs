@@ -74,7 +74,7 @@ fn pipeline_lr_matches_spark() {
         .fit(&train)
         .unwrap();
     let scaler = model
-        .stage::<mlpipe::feature::StandardScalerModel>(1)
+        .stage::<mlpipe::feature::StandardScalerModel>()
         .unwrap();
     // StandardScaler: 1e-12 relative (issue 4).
     for (g, w) in scaler.mean().iter().zip(floats(&j["scaler_mean"])) {
@@ -83,7 +83,7 @@ fn pipeline_lr_matches_spark() {
     for (g, w) in scaler.std().iter().zip(floats(&j["scaler_std"])) {
         assert!(close(*g, w, 1e-12, 0.0), "std {g} vs {w}");
     }
-    let lr = model.stage::<LogisticRegressionModel>(2).unwrap();
+    let lr = model.stage::<LogisticRegressionModel>().unwrap();
     assert_coefs(
         "coefficients",
         lr.coefficients().unwrap(),

@@ -685,7 +685,7 @@ fn metric_value(scored: &DataFrame, label: &str, m: &str) -> Result<f64> {
             .evaluate(scored),
         other => MulticlassClassificationEvaluator::new()
             .with_label_col(label)
-            .with_metric(other)
+            .with_metric(other.parse()?)
             .evaluate(scored),
     }
 }
@@ -737,7 +737,7 @@ fn flatten_vectors(df: &DataFrame) -> Result<DataFrame> {
                 chunks,
             )?;
         }
-        out = out.drop(&[f.name()])?;
+        out = out.drop([f.name()])?;
     }
     Ok(out)
 }

@@ -9,16 +9,20 @@ use crate::frame::DataFrame;
 use crate::param::Params;
 use crate::pipeline::Evaluator;
 
-/// Spark's `metricName` for binary evaluation.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum BinaryMetric {
-    /// Area under the ROC curve (default).
-    #[default]
-    #[serde(rename = "areaUnderROC")]
-    AreaUnderRoc,
-    /// Area under the precision-recall curve.
-    #[serde(rename = "areaUnderPR")]
-    AreaUnderPr,
+super::metric_enum! {
+    /// Spark's `metricName` for [`BinaryClassificationEvaluator`].
+    ///
+    /// ```
+    /// use mlpipe::evaluation::BinaryMetric;
+    /// assert_eq!(BinaryMetric::AreaUnderPr.name(), "areaUnderPR");
+    /// assert_eq!("areaUnderROC".parse::<BinaryMetric>().unwrap(), BinaryMetric::default());
+    /// ```
+    BinaryMetric for "BinaryClassificationEvaluator", default AreaUnderRoc {
+        /// Area under the ROC curve (default).
+        AreaUnderRoc = "areaUnderROC", larger_better: true;
+        /// Area under the precision-recall curve.
+        AreaUnderPr = "areaUnderPR", larger_better: true;
+    }
 }
 
 /// Params of [`BinaryClassificationEvaluator`]; JSON names and defaults are Spark's.
@@ -82,10 +86,7 @@ impl BinaryClassificationEvaluator {
     pub fn new() -> Self {
         Self::default()
     }
-    /// The params.
-    pub fn params(&self) -> &BinaryEvaluatorParams {
-        &self.params
-    }
+    super::evaluator_params!(BinaryEvaluatorParams);
     /// Metric; default areaUnderROC.
     pub fn with_metric(mut self, m: BinaryMetric) -> Self {
         self.params.metric_name = m;
@@ -159,7 +160,7 @@ impl Evaluator for BinaryClassificationEvaluator {
         })
     }
     fn is_larger_better(&self) -> bool {
-        true
+        self.params.metric_name.is_larger_better()
     }
 }
 

@@ -1,6 +1,18 @@
-//! Evaluators with Spark's formulas (reference §4): [`BinaryClassificationEvaluator`]
+//! Evaluators with Spark's formulas: [`BinaryClassificationEvaluator`]
 //! (with [`BinaryClassificationMetrics`] for ROC and PR curves),
 //! [`MulticlassClassificationEvaluator`] and [`RegressionEvaluator`].
+//!
+//! Each evaluator takes its metric as an enum ([`BinaryMetric`], [`MulticlassMetric`],
+//! [`RegressionMetric`]) whose variants are Spark's `metricName` values; Spark's names are
+//! accepted too, by `str::parse` or through the by-name params:
+//! ```
+//! use mlpipe::evaluation::{MulticlassClassificationEvaluator, MulticlassMetric};
+//! let by_enum = MulticlassClassificationEvaluator::new().with_metric(MulticlassMetric::Accuracy);
+//! let mut by_name = MulticlassClassificationEvaluator::new();
+//! by_name.set_param("metricName", serde_json::json!("accuracy")).unwrap();
+//! assert_eq!(by_name.params(), by_enum.params());
+//! assert_eq!("logLoss".parse::<MulticlassMetric>().unwrap(), MulticlassMetric::LogLoss);
+//! ```
 
 mod binary;
 mod multiclass;
@@ -10,9 +22,12 @@ pub use binary::{
     BinaryClassificationEvaluator, BinaryClassificationMetrics, BinaryEvaluatorParams, BinaryMetric,
 };
 pub use multiclass::{
-    MulticlassClassificationEvaluator, MulticlassEvaluatorParams, MulticlassMetrics,
+    MulticlassClassificationEvaluator, MulticlassEvaluatorParams, MulticlassMetric,
+    MulticlassMetrics, MULTICLASS_METRICS,
 };
-pub use regression::{RegressionEvaluator, RegressionEvaluatorParams, RegressionMetrics};
+pub use regression::{
+    RegressionEvaluator, RegressionEvaluatorParams, RegressionMetric, RegressionMetrics,
+};
 
 use arrow::array::{Array, AsArray};
 use arrow::buffer::ScalarBuffer;
@@ -21,6 +36,99 @@ use arrow::datatypes::{DataType, Float64Type};
 
 use crate::error::{Error, Result};
 use crate::frame::{schema, vector, DataFrame};
+
+/// Defines an evaluator's metric enum from Spark's `metricName` table: each variant with its
+/// Spark name and whether a larger value is better (Spark's `isLargerBetter`). The enum
+/// serialises as the Spark name, parses from it (`FromStr`, whose error lists every name)
+/// and prints it.
+macro_rules! metric_enum {
+    (
+        $(#[$meta:meta])*
+        $ty:ident for $stage:literal, default $default:ident {
+            $($(#[$vmeta:meta])* $variant:ident = $spark:literal, larger_better: $lb:literal;)*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum $ty {
+            $($(#[$vmeta])* #[serde(rename = $spark)] $variant,)*
+        }
+
+        impl Default for $ty {
+            fn default() -> Self {
+                Self::$default
+            }
+        }
+
+        impl $ty {
+            /// Every metric, in Spark's order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),*];
+
+            /// Spark's `metricName` for the metric.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $spark,)*
+                }
+            }
+
+            /// Whether a larger value is better (Spark's `isLargerBetter`).
+            pub fn is_larger_better(self) -> bool {
+                match self {
+                    $(Self::$variant => $lb,)*
+                }
+            }
+        }
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = $crate::Error;
+
+            /// The metric with Spark's name `s` (case-sensitive, as in Spark).
+            fn from_str(s: &str) -> $crate::Result<Self> {
+                Self::ALL.iter().copied().find(|m| m.name() == s).ok_or_else(|| {
+                    let names: Vec<&str> = Self::ALL.iter().map(|m| m.name()).collect();
+                    $crate::Error::param($stage, "metricName", format!("one of {names:?}"), format!("{s:?}"))
+                })
+            }
+        }
+    };
+}
+pub(crate) use metric_enum;
+
+/// The by-name param access every evaluator has (as a stage's params have), for an
+/// evaluator struct with a `params` field.
+macro_rules! evaluator_params {
+    ($params:ty) => {
+        /// The params.
+        pub fn params(&self) -> &$params {
+            &self.params
+        }
+
+        /// Sets one param by Spark's name from JSON (`"metricName"`, `"labelCol"`, ...);
+        /// validates it, and on error leaves the evaluator unchanged.
+        ///
+        /// # Errors
+        /// [`Error::UnknownParam`](crate::Error::UnknownParam) listing the valid names, or
+        /// [`Error::InvalidParam`](crate::Error::InvalidParam) for a bad value.
+        pub fn set_param(&mut self, name: &str, value: serde_json::Value) -> Result<()> {
+            $crate::param::Params::set_param(&mut self.params, name, value)
+        }
+
+        /// The JSON value of param `name` (Spark's name).
+        ///
+        /// # Errors
+        /// [`Error::UnknownParam`](crate::Error::UnknownParam) listing the valid names.
+        pub fn get_param(&self, name: &str) -> Result<serde_json::Value> {
+            $crate::param::Params::get_param(&self.params, name)
+        }
+    };
+}
+pub(crate) use evaluator_params;
 
 /// One column's `f64` values, one buffer per partition. A Float64 column is shared, not
 /// copied; other types are cast once.

@@ -25,6 +25,49 @@ impl Ord for Class {
     }
 }
 
+super::metric_enum! {
+    /// Spark's `metricName` for [`MulticlassClassificationEvaluator`].
+    ///
+    /// ```
+    /// use mlpipe::evaluation::MulticlassMetric;
+    /// assert_eq!(MulticlassMetric::default(), MulticlassMetric::F1);
+    /// assert_eq!(MulticlassMetric::WeightedFMeasure.name(), "weightedFMeasure");
+    /// assert!(!MulticlassMetric::LogLoss.is_larger_better());
+    /// let err = "f2".parse::<MulticlassMetric>().unwrap_err().to_string();
+    /// assert!(err.contains(r#"must be one of ["f1", "accuracy", "weightedPrecision""#), "{err}");
+    /// ```
+    MulticlassMetric for "MulticlassClassificationEvaluator", default F1 {
+        /// Label-frequency-weighted F1 (default).
+        F1 = "f1", larger_better: true;
+        /// Share of correct predictions.
+        Accuracy = "accuracy", larger_better: true;
+        /// Label-frequency-weighted precision.
+        WeightedPrecision = "weightedPrecision", larger_better: true;
+        /// Label-frequency-weighted recall.
+        WeightedRecall = "weightedRecall", larger_better: true;
+        /// Label-frequency-weighted true positive rate (equals the weighted recall).
+        WeightedTruePositiveRate = "weightedTruePositiveRate", larger_better: true;
+        /// Label-frequency-weighted false positive rate.
+        WeightedFalsePositiveRate = "weightedFalsePositiveRate", larger_better: false;
+        /// Label-frequency-weighted F-measure with the evaluator's β.
+        WeightedFMeasure = "weightedFMeasure", larger_better: true;
+        /// True positive rate of the class `metricLabel`.
+        TruePositiveRateByLabel = "truePositiveRateByLabel", larger_better: true;
+        /// False positive rate of the class `metricLabel`.
+        FalsePositiveRateByLabel = "falsePositiveRateByLabel", larger_better: false;
+        /// Precision of the class `metricLabel`.
+        PrecisionByLabel = "precisionByLabel", larger_better: true;
+        /// Recall of the class `metricLabel`.
+        RecallByLabel = "recallByLabel", larger_better: true;
+        /// F-measure (with β) of the class `metricLabel`.
+        FMeasureByLabel = "fMeasureByLabel", larger_better: true;
+        /// Weighted log loss of the probability column.
+        LogLoss = "logLoss", larger_better: false;
+        /// Weighted share of wrong predictions.
+        HammingLoss = "hammingLoss", larger_better: false;
+    }
+}
+
 /// Params of [`MulticlassClassificationEvaluator`]; JSON names and defaults are Spark's.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -33,7 +76,7 @@ pub struct MulticlassEvaluatorParams {
     /// `weightedRecall`, `weightedTruePositiveRate`, `weightedFalsePositiveRate`,
     /// `weightedFMeasure`, `truePositiveRateByLabel`, `falsePositiveRateByLabel`,
     /// `precisionByLabel`, `recallByLabel`, `fMeasureByLabel`, `logLoss`, `hammingLoss`.
-    pub metric_name: String,
+    pub metric_name: MulticlassMetric,
     /// The class for the `*ByLabel` metrics. Default 0.
     pub metric_label: f64,
     /// β of the F-measures. Default 1.
@@ -53,7 +96,7 @@ pub struct MulticlassEvaluatorParams {
 impl Default for MulticlassEvaluatorParams {
     fn default() -> Self {
         Self {
-            metric_name: "f1".into(),
+            metric_name: MulticlassMetric::F1,
             metric_label: 0.0,
             beta: 1.0,
             eps: 1e-15,
@@ -65,7 +108,7 @@ impl Default for MulticlassEvaluatorParams {
     }
 }
 
-/// Spark's metric names, in its order.
+/// Spark's metric names, in its order (the names of [`MulticlassMetric::ALL`]).
 pub const MULTICLASS_METRICS: [&str; 14] = [
     "f1",
     "accuracy",
@@ -87,14 +130,6 @@ impl Params for MulticlassEvaluatorParams {
     const STAGE: &'static str = "MulticlassClassificationEvaluator";
     fn validate(&self) -> Result<()> {
         let s = Self::STAGE;
-        if !MULTICLASS_METRICS.contains(&self.metric_name.as_str()) {
-            return Err(Error::param(
-                s,
-                "metricName",
-                format!("one of {MULTICLASS_METRICS:?}"),
-                format!("{:?}", self.metric_name),
-            ));
-        }
         check_at_least(s, "metricLabel", self.metric_label, 0.0)?;
         if self.beta.is_nan() || self.beta <= 0.0 {
             return Err(Error::param(s, "beta", "> 0", self.beta));
@@ -113,13 +148,16 @@ impl Params for MulticlassEvaluatorParams {
 /// # use std::sync::Arc;
 /// # use arrow::array::{ArrayRef, Float64Array, RecordBatch};
 /// use mlpipe::prelude::*;
-/// use mlpipe::evaluation::MulticlassClassificationEvaluator;
+/// use mlpipe::evaluation::{MulticlassClassificationEvaluator, MulticlassMetric};
 /// let b = RecordBatch::try_from_iter([
 ///     ("prediction", Arc::new(Float64Array::from(vec![0.0, 1.0, 1.0, 2.0])) as ArrayRef),
 ///     ("label", Arc::new(Float64Array::from(vec![0.0, 1.0, 2.0, 2.0])) as ArrayRef),
 /// ]).unwrap();
 /// let df = DataFrame::from_batches(vec![b]).unwrap();
-/// let acc = MulticlassClassificationEvaluator::new().with_metric("accuracy").evaluate(&df).unwrap();
+/// let acc = MulticlassClassificationEvaluator::new()
+///     .with_metric(MulticlassMetric::Accuracy)
+///     .evaluate(&df)
+///     .unwrap();
 /// assert_eq!(acc, 0.75);
 /// ```
 #[derive(Clone, Debug, Default)]
@@ -132,13 +170,11 @@ impl MulticlassClassificationEvaluator {
     pub fn new() -> Self {
         Self::default()
     }
-    /// The params.
-    pub fn params(&self) -> &MulticlassEvaluatorParams {
-        &self.params
-    }
-    /// The metric, by Spark's name.
-    pub fn with_metric(mut self, m: &str) -> Self {
-        self.params.metric_name = m.into();
+    super::evaluator_params!(MulticlassEvaluatorParams);
+    /// The metric; default [`MulticlassMetric::F1`]. By Spark's name:
+    /// `with_metric("accuracy".parse()?)` or `set_param("metricName", json!("accuracy"))`.
+    pub fn with_metric(mut self, m: MulticlassMetric) -> Self {
+        self.params.metric_name = m;
         self
     }
     /// The class for `*ByLabel` metrics.
@@ -186,7 +222,7 @@ impl MulticlassClassificationEvaluator {
             p.weight_col.as_deref(),
         )?;
         let mut m = MulticlassMetrics::default();
-        let want_logloss = p.metric_name == "logLoss";
+        let want_logloss = p.metric_name == MulticlassMetric::LogLoss;
         let probs = if want_logloss {
             let (_, f) = schema::require_column(df.schema(), stage, &p.probability_col)?;
             let k = vector::vector_size(f.data_type()).ok_or_else(|| Error::ColumnType {
@@ -257,17 +293,18 @@ impl Evaluator for MulticlassClassificationEvaluator {
                 )
             })
         };
-        Ok(match p.metric_name.as_str() {
-            "f1" => m.weighted_f_measure(1.0),
-            "accuracy" => m.accuracy(),
-            "weightedPrecision" => m.weighted_precision(),
-            "weightedRecall" | "weightedTruePositiveRate" => m.weighted_recall(),
-            "weightedFalsePositiveRate" => m.weighted_false_positive_rate(),
-            "weightedFMeasure" => m.weighted_f_measure(p.beta),
-            "truePositiveRateByLabel" | "recallByLabel" => by_label(MulticlassMetrics::recall)?,
-            "falsePositiveRateByLabel" => by_label(MulticlassMetrics::false_positive_rate)?,
-            "precisionByLabel" => by_label(MulticlassMetrics::precision)?,
-            "fMeasureByLabel" => {
+        use MulticlassMetric as M;
+        Ok(match p.metric_name {
+            M::F1 => m.weighted_f_measure(1.0),
+            M::Accuracy => m.accuracy(),
+            M::WeightedPrecision => m.weighted_precision(),
+            M::WeightedRecall | M::WeightedTruePositiveRate => m.weighted_recall(),
+            M::WeightedFalsePositiveRate => m.weighted_false_positive_rate(),
+            M::WeightedFMeasure => m.weighted_f_measure(p.beta),
+            M::TruePositiveRateByLabel | M::RecallByLabel => by_label(MulticlassMetrics::recall)?,
+            M::FalsePositiveRateByLabel => by_label(MulticlassMetrics::false_positive_rate)?,
+            M::PrecisionByLabel => by_label(MulticlassMetrics::precision)?,
+            M::FMeasureByLabel => {
                 let b = p.beta;
                 m.f_measure(label, b).ok_or_else(|| {
                     Error::param(
@@ -278,23 +315,12 @@ impl Evaluator for MulticlassClassificationEvaluator {
                     )
                 })?
             }
-            "logLoss" => m.log_loss.unwrap_or(f64::NAN),
-            "hammingLoss" => m.hamming_loss(),
-            other => {
-                return Err(Error::param(
-                    MulticlassEvaluatorParams::STAGE,
-                    "metricName",
-                    "a known metric",
-                    other,
-                ))
-            }
+            M::LogLoss => m.log_loss.unwrap_or(f64::NAN),
+            M::HammingLoss => m.hamming_loss(),
         })
     }
     fn is_larger_better(&self) -> bool {
-        !matches!(
-            self.params.metric_name.as_str(),
-            "weightedFalsePositiveRate" | "falsePositiveRateByLabel" | "logLoss" | "hammingLoss"
-        )
+        self.params.metric_name.is_larger_better()
     }
 }
 

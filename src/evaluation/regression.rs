@@ -3,17 +3,45 @@
 use serde::{Deserialize, Serialize};
 
 use super::read_scored;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::frame::DataFrame;
 use crate::param::Params;
 use crate::pipeline::Evaluator;
+
+super::metric_enum! {
+    /// Spark's `metricName` for [`RegressionEvaluator`].
+    ///
+    /// ```
+    /// use mlpipe::evaluation::RegressionMetric;
+    /// assert_eq!(RegressionMetric::Rmse.name(), "rmse");
+    /// assert!(!RegressionMetric::Rmse.is_larger_better() && RegressionMetric::R2.is_larger_better());
+    /// let err = "RMSE".parse::<RegressionMetric>().unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "RegressionEvaluator: parameter `metricName` must be one of \
+    ///      [\"rmse\", \"mse\", \"r2\", \"mae\", \"var\"], got \"RMSE\""
+    /// );
+    /// ```
+    RegressionMetric for "RegressionEvaluator", default Rmse {
+        /// Root mean squared error (default).
+        Rmse = "rmse", larger_better: false;
+        /// Mean squared error.
+        Mse = "mse", larger_better: false;
+        /// Coefficient of determination R².
+        R2 = "r2", larger_better: true;
+        /// Mean absolute error.
+        Mae = "mae", larger_better: false;
+        /// Explained variance.
+        Var = "var", larger_better: true;
+    }
+}
 
 /// Params of [`RegressionEvaluator`]; JSON names and defaults are Spark's.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct RegressionEvaluatorParams {
     /// `rmse` (default), `mse`, `r2`, `mae` or `var`.
-    pub metric_name: String,
+    pub metric_name: RegressionMetric,
     /// r2 for a model fitted through the origin. Default false.
     pub through_origin: bool,
     /// Default `"prediction"`.
@@ -27,7 +55,7 @@ pub struct RegressionEvaluatorParams {
 impl Default for RegressionEvaluatorParams {
     fn default() -> Self {
         Self {
-            metric_name: "rmse".into(),
+            metric_name: RegressionMetric::Rmse,
             through_origin: false,
             prediction_col: "prediction".into(),
             label_col: "label".into(),
@@ -39,15 +67,6 @@ impl Default for RegressionEvaluatorParams {
 impl Params for RegressionEvaluatorParams {
     const STAGE: &'static str = "RegressionEvaluator";
     fn validate(&self) -> Result<()> {
-        const NAMES: [&str; 5] = ["rmse", "mse", "r2", "mae", "var"];
-        if !NAMES.contains(&self.metric_name.as_str()) {
-            return Err(Error::param(
-                Self::STAGE,
-                "metricName",
-                format!("one of {NAMES:?}"),
-                format!("{:?}", self.metric_name),
-            ));
-        }
         Ok(())
     }
 }
@@ -59,13 +78,13 @@ impl Params for RegressionEvaluatorParams {
 /// # use std::sync::Arc;
 /// # use arrow::array::{ArrayRef, Float64Array, RecordBatch};
 /// use mlpipe::prelude::*;
-/// use mlpipe::evaluation::RegressionEvaluator;
+/// use mlpipe::evaluation::{RegressionEvaluator, RegressionMetric};
 /// let b = RecordBatch::try_from_iter([
 ///     ("prediction", Arc::new(Float64Array::from(vec![1.0, 2.0, 4.0])) as ArrayRef),
 ///     ("label", Arc::new(Float64Array::from(vec![1.0, 3.0, 4.0])) as ArrayRef),
 /// ]).unwrap();
 /// let df = DataFrame::from_batches(vec![b]).unwrap();
-/// let mse = RegressionEvaluator::new().with_metric("mse").evaluate(&df).unwrap();
+/// let mse = RegressionEvaluator::new().with_metric(RegressionMetric::Mse).evaluate(&df).unwrap();
 /// assert!((mse - 1.0 / 3.0).abs() < 1e-15);
 /// ```
 #[derive(Clone, Debug, Default)]
@@ -78,13 +97,11 @@ impl RegressionEvaluator {
     pub fn new() -> Self {
         Self::default()
     }
-    /// The params.
-    pub fn params(&self) -> &RegressionEvaluatorParams {
-        &self.params
-    }
-    /// The metric, by Spark's name.
-    pub fn with_metric(mut self, m: &str) -> Self {
-        self.params.metric_name = m.into();
+    super::evaluator_params!(RegressionEvaluatorParams);
+    /// The metric; default [`RegressionMetric::Rmse`]. By Spark's name:
+    /// `with_metric("r2".parse()?)` or `set_param("metricName", json!("r2"))`.
+    pub fn with_metric(mut self, m: RegressionMetric) -> Self {
+        self.params.metric_name = m;
         self
     }
     /// r2 through the origin.
@@ -141,16 +158,16 @@ impl RegressionEvaluator {
 impl Evaluator for RegressionEvaluator {
     fn evaluate(&self, df: &DataFrame) -> Result<f64> {
         let m = self.metrics(df)?;
-        Ok(match self.params.metric_name.as_str() {
-            "rmse" => m.root_mean_squared_error,
-            "mse" => m.mean_squared_error,
-            "r2" => m.r2,
-            "mae" => m.mean_absolute_error,
-            _ => m.explained_variance,
+        Ok(match self.params.metric_name {
+            RegressionMetric::Rmse => m.root_mean_squared_error,
+            RegressionMetric::Mse => m.mean_squared_error,
+            RegressionMetric::R2 => m.r2,
+            RegressionMetric::Mae => m.mean_absolute_error,
+            RegressionMetric::Var => m.explained_variance,
         })
     }
     fn is_larger_better(&self) -> bool {
-        matches!(self.params.metric_name.as_str(), "r2" | "var")
+        self.params.metric_name.is_larger_better()
     }
 }
 

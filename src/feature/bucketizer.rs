@@ -296,6 +296,10 @@ impl Model for Bucketizer {
     }
 }
 
+// ---- Spark persistence ----
+
+crate::persist::spark_params_only!(Bucketizer, "org.apache.spark.ml.feature.Bucketizer");
+
 #[cfg(test)]
 mod tests {
     use super::java_double_string;

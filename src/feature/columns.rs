@@ -3,6 +3,12 @@
 
 use crate::error::{Error, Result};
 
+/// Column names from any list of names: `&["a", "b"]`, `&[String]`, `Vec<String>`, an
+/// iterator of `String`s. What every column-list setter takes.
+pub(crate) fn names(cs: impl IntoIterator<Item = impl AsRef<str>>) -> Vec<String> {
+    cs.into_iter().map(|c| c.as_ref().to_string()).collect()
+}
+
 /// Resolves the (input, output) column pairs: exactly one of `input_col` / `input_cols`
 /// must be set, and the output params must match the mode (Spark's
 /// `checkSingleVsMultiColumnParams`).
@@ -92,16 +98,17 @@ macro_rules! multi_column_setters {
             self.params.output_col = Some(c.into());
             self
         }
-        /// Multi-column mode: the input columns (leaves single-column mode).
-        pub fn with_input_cols(mut self, cs: &[&str]) -> Self {
-            self.params.input_cols = Some(cs.iter().map(|s| s.to_string()).collect());
+        /// Multi-column mode: the input columns (leaves single-column mode); any list of
+        /// names (`&["a", "b"]`, a `Vec<String>`, an iterator of `String`s).
+        pub fn with_input_cols(mut self, cs: impl IntoIterator<Item = impl AsRef<str>>) -> Self {
+            self.params.input_cols = Some($crate::feature::columns::names(cs));
             self.params.input_col = None;
             self.clear_default_output();
             self
         }
-        /// Multi-column mode: one output column per input column.
-        pub fn with_output_cols(mut self, cs: &[&str]) -> Self {
-            self.params.output_cols = Some(cs.iter().map(|s| s.to_string()).collect());
+        /// Multi-column mode: one output column per input column; any list of names.
+        pub fn with_output_cols(mut self, cs: impl IntoIterator<Item = impl AsRef<str>>) -> Self {
+            self.params.output_cols = Some($crate::feature::columns::names(cs));
             self.clear_default_output();
             self
         }

@@ -322,3 +322,50 @@ impl Model for ImputerModel {
         Box::new(self.clone())
     }
 }
+
+// ---- Spark persistence ----
+
+crate::persist::spark_params_only!(Imputer, "org.apache.spark.ml.feature.Imputer");
+
+/// The input columns an Imputer's data row is keyed by (Spark writes one column each).
+fn surrogate_cols(p: &ImputerParams) -> Vec<String> {
+    p.input_cols
+        .clone()
+        .or_else(|| p.input_col.clone().map(|c| vec![c]))
+        .unwrap_or_default()
+}
+
+impl crate::persist::SparkPersist for ImputerModel {
+    const SPARK_CLASS: &'static str = "org.apache.spark.ml.feature.ImputerModel";
+    fn write_spark(&self, dir: &std::path::Path) -> Result<()> {
+        use crate::persist::format;
+        format::write_params(dir, Self::SPARK_CLASS, &self.uid, &self.params)?;
+        let inputs = surrogate_cols(&self.params);
+        let cols: Vec<(Field, ArrayRef)> = inputs
+            .iter()
+            .zip(&self.surrogates)
+            .map(|(c, s)| {
+                (
+                    Field::new(c, DataType::Float64, false),
+                    std::sync::Arc::new(Float64Array::from(vec![*s])) as ArrayRef,
+                )
+            })
+            .collect();
+        let batch = format::one_row(cols)?;
+        let fields: Vec<(&str, serde_json::Value, bool)> = inputs
+            .iter()
+            .map(|c| (c.as_str(), serde_json::json!("double"), false))
+            .collect();
+        format::write_data(dir, &batch, format::spark_schema(&fields))
+    }
+    fn read_spark(dir: &std::path::Path, md: &crate::persist::Metadata) -> Result<Self> {
+        use crate::persist::format;
+        let p: ImputerParams = md.params_as(dir)?;
+        let d = format::read_data(dir)?;
+        let surrogates = surrogate_cols(&p)
+            .iter()
+            .map(|c| format::f64_value(&d, c, dir))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self::new(md.uid.clone(), p, surrogates))
+    }
+}

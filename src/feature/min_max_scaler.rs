@@ -448,3 +448,45 @@ impl Model for MaxAbsScalerModel {
         Box::new(self.clone())
     }
 }
+
+// ---- Spark persistence ----
+
+crate::persist::spark_params_only!(MinMaxScaler, "org.apache.spark.ml.feature.MinMaxScaler");
+crate::persist::spark_params_only!(MaxAbsScaler, "org.apache.spark.ml.feature.MaxAbsScaler");
+
+impl crate::persist::SparkPersist for MinMaxScalerModel {
+    const SPARK_CLASS: &'static str = "org.apache.spark.ml.feature.MinMaxScalerModel";
+    fn write_spark(&self, dir: &std::path::Path) -> Result<()> {
+        use crate::persist::format;
+        format::write_params(dir, Self::SPARK_CLASS, &self.uid, &self.params)?;
+        format::write_vectors(
+            dir,
+            &[
+                ("originalMin", &self.original_min),
+                ("originalMax", &self.original_max),
+            ],
+        )
+    }
+    fn read_spark(dir: &std::path::Path, md: &crate::persist::Metadata) -> Result<Self> {
+        use crate::persist::format;
+        let d = format::read_data(dir)?;
+        let lo = format::dense_vector(&d, "originalMin", dir)?;
+        let hi = format::dense_vector(&d, "originalMax", dir)?;
+        Ok(Self::new(md.uid.clone(), md.params_as(dir)?, lo, hi))
+    }
+}
+
+impl crate::persist::SparkPersist for MaxAbsScalerModel {
+    const SPARK_CLASS: &'static str = "org.apache.spark.ml.feature.MaxAbsScalerModel";
+    fn write_spark(&self, dir: &std::path::Path) -> Result<()> {
+        use crate::persist::format;
+        format::write_params(dir, Self::SPARK_CLASS, &self.uid, &self.params)?;
+        format::write_vectors(dir, &[("maxAbs", &self.max_abs)])
+    }
+    fn read_spark(dir: &std::path::Path, md: &crate::persist::Metadata) -> Result<Self> {
+        use crate::persist::format;
+        let d = format::read_data(dir)?;
+        let max_abs = format::dense_vector(&d, "maxAbs", dir)?;
+        Ok(Self::new(md.uid.clone(), md.params_as(dir)?, max_abs))
+    }
+}

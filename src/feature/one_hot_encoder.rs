@@ -343,3 +343,54 @@ impl Model for OneHotEncoderModel {
         Box::new(self.clone())
     }
 }
+
+// ---- Spark persistence ----
+
+crate::persist::spark_params_only!(
+    OneHotEncoder,
+    "org.apache.spark.ml.feature.OneHotEncoder",
+    also_reads: ["org.apache.spark.ml.feature.OneHotEncoderEstimator"], // Spark 2.3-2.4
+);
+
+impl crate::persist::SparkPersist for OneHotEncoderModel {
+    const SPARK_CLASS: &'static str = "org.apache.spark.ml.feature.OneHotEncoderModel";
+    fn write_spark(&self, dir: &std::path::Path) -> Result<()> {
+        use crate::persist::format;
+        format::write_params(dir, Self::SPARK_CLASS, &self.uid, &self.params)?;
+        let sizes: Vec<i32> = self.category_sizes.iter().map(|c| *c as i32).collect();
+        let n = sizes.len();
+        let arr: ArrayRef = Arc::new(arrow::array::ListArray::new(
+            Arc::new(Field::new("element", DataType::Int32, false)),
+            arrow::buffer::OffsetBuffer::from_lengths([n]),
+            Arc::new(arrow::array::Int32Array::from(sizes)),
+            None,
+        ));
+        let batch = format::one_row(vec![(
+            Field::new("categorySizes", arr.data_type().clone(), true),
+            arr,
+        )])?;
+        format::write_data(
+            dir,
+            &batch,
+            format::spark_schema(&[(
+                "categorySizes",
+                serde_json::json!({"type": "array", "elementType": "integer", "containsNull": false}),
+                true,
+            )]),
+        )
+    }
+    fn read_spark(dir: &std::path::Path, md: &crate::persist::Metadata) -> Result<Self> {
+        use crate::persist::format;
+        let d = format::read_data(dir)?;
+        let a = format::column(&d, "categorySizes", dir)?;
+        let l = a
+            .as_list_opt::<i32>()
+            .ok_or_else(|| Error::file(dir.join("data"), "categorySizes is not a list"))?;
+        let v = l.value(0);
+        let sizes = v
+            .as_primitive_opt::<arrow::datatypes::Int32Type>()
+            .ok_or_else(|| Error::file(dir.join("data"), "categorySizes are not ints"))?;
+        let sizes = sizes.values().iter().map(|v| *v as usize).collect();
+        Ok(Self::new(md.uid.clone(), md.params_as(dir)?, sizes))
+    }
+}

@@ -316,3 +316,23 @@ impl Model for StandardScalerModel {
         Box::new(self.clone())
     }
 }
+
+// ---- Spark persistence ----
+
+crate::persist::spark_params_only!(StandardScaler, "org.apache.spark.ml.feature.StandardScaler");
+
+impl crate::persist::SparkPersist for StandardScalerModel {
+    const SPARK_CLASS: &'static str = "org.apache.spark.ml.feature.StandardScalerModel";
+    fn write_spark(&self, dir: &std::path::Path) -> Result<()> {
+        use crate::persist::format;
+        format::write_params(dir, Self::SPARK_CLASS, &self.uid, &self.params)?;
+        format::write_vectors(dir, &[("std", &self.std), ("mean", &self.mean)])
+    }
+    fn read_spark(dir: &std::path::Path, md: &crate::persist::Metadata) -> Result<Self> {
+        use crate::persist::format;
+        let d = format::read_data(dir)?;
+        let std = format::dense_vector(&d, "std", dir)?;
+        let mean = format::dense_vector(&d, "mean", dir)?;
+        Ok(Self::new(md.uid.clone(), md.params_as(dir)?, mean, std))
+    }
+}

@@ -16,7 +16,7 @@ use super::columns::{in_out_cols, InOutCols};
 use crate::error::{Error, Result};
 use crate::frame::{schema, vector, DataFrame};
 use crate::param::{HandleInvalid, Params};
-use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
+use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer, WarnOnce};
 
 /// Spark's `stringOrderType`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,9 +66,11 @@ impl Params for StringIndexerParams {
 /// are broken alphabetically. The output is a Float64 column whose field metadata holds
 /// the labels (Spark's nominal attribute).
 ///
-/// As in Spark, the fitted model skips an input column that is missing (with a `tracing`
-/// warning), so a pipeline that indexes its label scores unlabelled data; fitting needs
-/// every input column.
+/// As in Spark, the fitted model skips an input column that is missing, so a pipeline that
+/// indexes its label scores unlabelled data; fitting needs every input column. The skip is
+/// logged as a `tracing` warning once per model (not on every `transform`), and inside a
+/// [`PipelineModel`](crate::PipelineModel) a skipped column that a later stage needs is an
+/// error ([`Error::MissingInput`]) naming this stage and the missing column.
 ///
 /// # Examples
 /// ```
@@ -249,6 +251,8 @@ pub struct StringIndexerModel {
     uid: String,
     params: StringIndexerParams,
     labels: Vec<Vec<String>>,
+    /// The missing input columns already warned about.
+    warned: WarnOnce,
 }
 
 impl StringIndexerModel {
@@ -262,6 +266,7 @@ impl StringIndexerModel {
             uid: uid.into(),
             params,
             labels,
+            warned: WarnOnce::default(),
         }
     }
     /// The params.
@@ -332,10 +337,10 @@ impl StringIndexerModel {
 type PresentPairs<'a> = (Vec<(String, String)>, Vec<&'a [String]>);
 
 impl StringIndexerModel {
-    /// The `(input, output)` pairs whose input column `input` holds, with their labels.
-    /// As Spark does, a fitted indexer skips (with a warning) an input column that is
-    /// missing, so a pipeline that indexes its label still scores unlabelled data.
-    fn present_pairs(&self, input: &Schema) -> Result<PresentPairs<'_>> {
+    /// The `(input, output)` pairs whose input column `input` holds, with their labels, and
+    /// the pairs whose input is missing. As Spark does, a fitted indexer skips a missing
+    /// input column, so a pipeline that indexes its label still scores unlabelled data.
+    fn present_pairs(&self, input: &Schema) -> Result<(PresentPairs<'_>, Vec<(String, String)>)> {
         let pairs = self.params.pairs("StringIndexerModel")?;
         if pairs.len() != self.labels.len() {
             return Err(Error::Internal(format!(
@@ -346,18 +351,16 @@ impl StringIndexerModel {
         }
         let mut kept = Vec::new();
         let mut labels = Vec::new();
+        let mut skipped = Vec::new();
         for (pair, l) in pairs.into_iter().zip(&self.labels) {
             if input.field_with_name(&pair.0).is_ok() {
                 kept.push(pair);
                 labels.push(l.as_slice());
             } else {
-                tracing::warn!(
-                    column = %pair.0,
-                    "StringIndexerModel: input column does not exist; skipping it (as Spark does)"
-                );
+                skipped.push(pair);
             }
         }
-        Ok((kept, labels))
+        Ok(((kept, labels), skipped))
     }
 }
 
@@ -367,7 +370,7 @@ impl Stage for StringIndexerModel {
     }
     stage_params!();
     fn transform_schema(&self, input: &Schema) -> Result<Schema> {
-        let (pairs, labels) = self.present_pairs(input)?;
+        let ((pairs, labels), _) = self.present_pairs(input)?;
         if pairs.is_empty() {
             return Ok(input.clone());
         }
@@ -382,12 +385,26 @@ impl Stage for StringIndexerModel {
         let labels: Vec<Vec<String>> = labels.iter().map(|l| l.to_vec()).collect();
         indexer_schema(&params, input, Some(&labels), "StringIndexerModel")
     }
+    fn skipped_columns(&self, input: &Schema) -> Vec<(String, String)> {
+        self.present_pairs(input)
+            .map(|(_, skipped)| skipped)
+            .unwrap_or_default()
+    }
 }
 
 impl Transformer for StringIndexerModel {
     fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
         let out_schema = Arc::new(self.transform_schema(df.schema())?);
-        let (pairs, labels) = self.present_pairs(df.schema())?;
+        let ((pairs, labels), skipped) = self.present_pairs(df.schema())?;
+        for (input, output) in &skipped {
+            if self.warned.first(input) {
+                tracing::warn!(
+                    uid = %self.uid,
+                    column = %input,
+                    "StringIndexerModel: input column `{input}` not found; skipping it as Spark does, so `{output}` is not produced (logged once per model)"
+                );
+            }
+        }
         if pairs.is_empty() {
             return Ok(df.clone());
         }
@@ -501,9 +518,9 @@ impl IndexToString {
         self.params.output_col = c.into();
         self
     }
-    /// Explicit labels.
-    pub fn with_labels(mut self, l: &[&str]) -> Self {
-        self.params.labels = Some(l.iter().map(|s| s.to_string()).collect());
+    /// Explicit labels, by index (any list of strings).
+    pub fn with_labels(mut self, l: impl IntoIterator<Item = impl AsRef<str>>) -> Self {
+        self.params.labels = Some(super::columns::names(l));
         self
     }
 
@@ -584,5 +601,68 @@ impl Transformer for IndexToString {
     }
     fn clone_box(&self) -> Box<dyn Transformer> {
         Box::new(self.clone())
+    }
+}
+
+// ---- Spark persistence ----
+
+crate::persist::spark_params_only!(StringIndexer, "org.apache.spark.ml.feature.StringIndexer");
+crate::persist::spark_params_only!(IndexToString, "org.apache.spark.ml.feature.IndexToString");
+
+impl crate::persist::SparkPersist for StringIndexerModel {
+    const SPARK_CLASS: &'static str = "org.apache.spark.ml.feature.StringIndexerModel";
+    fn write_spark(&self, dir: &std::path::Path) -> Result<()> {
+        use crate::persist::format;
+        format::write_params(dir, Self::SPARK_CLASS, &self.uid, &self.params)?;
+        let mut b = arrow::array::ListBuilder::new(arrow::array::ListBuilder::new(
+            arrow::array::StringBuilder::new(),
+        ));
+        for labels in &self.labels {
+            for l in labels {
+                b.values().values().append_value(l);
+            }
+            b.values().append(true);
+        }
+        b.append(true);
+        let arr: ArrayRef = Arc::new(b.finish());
+        let batch = format::one_row(vec![(
+            Field::new("labelsArray", arr.data_type().clone(), true),
+            arr,
+        )])?;
+        let strings = json!({"type": "array", "elementType": "string", "containsNull": true});
+        format::write_data(
+            dir,
+            &batch,
+            format::spark_schema(&[(
+                "labelsArray",
+                json!({"type": "array", "elementType": strings, "containsNull": true}),
+                true,
+            )]),
+        )
+    }
+    fn read_spark(dir: &std::path::Path, md: &crate::persist::Metadata) -> Result<Self> {
+        use crate::persist::format;
+        let d = format::read_data(dir)?;
+        let labels = if let Some(a) = d.column_by_name("labelsArray") {
+            let outer = a
+                .as_list_opt::<i32>()
+                .ok_or_else(|| Error::file(dir.join("data"), "labelsArray is not a list"))?;
+            // one row; its value is a list (per input column) of lists of labels
+            let row = outer.value(0);
+            let inner = row.as_list_opt::<i32>().ok_or_else(|| {
+                Error::file(dir.join("data"), "labelsArray is not a list of lists")
+            })?;
+            (0..inner.len())
+                .map(|i| format::string_list(&inner.value(i), dir))
+                .collect::<Result<Vec<_>>>()?
+        } else {
+            // Spark < 3: one `labels` column
+            let a = format::column(&d, "labels", dir)?;
+            let l = a
+                .as_list_opt::<i32>()
+                .ok_or_else(|| Error::file(dir.join("data"), "labels is not a list"))?;
+            vec![format::string_list(&l.value(0), dir)?]
+        };
+        Ok(Self::new(md.uid.clone(), md.params_as(dir)?, labels))
     }
 }

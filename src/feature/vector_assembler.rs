@@ -101,9 +101,18 @@ super::columns::stage_basics!(
 );
 
 impl VectorAssembler {
-    /// Columns to assemble, in order (Spark `inputCols`; required).
-    pub fn with_input_cols(mut self, cols: &[&str]) -> Self {
-        self.params.input_cols = cols.iter().map(|s| s.to_string()).collect();
+    /// Columns to assemble, in order (Spark `inputCols`; required): any list of names,
+    /// such as `&["a", "b"]`, a `Vec<String>` or an iterator of `String`s.
+    ///
+    /// ```
+    /// use mlpipe::feature::VectorAssembler;
+    /// let onehot: Vec<String> = ["gender", "contract"].iter().map(|c| format!("{c}_vec")).collect();
+    /// let va = VectorAssembler::new()
+    ///     .with_input_cols(onehot.iter().map(String::as_str).chain(["tenure"]));
+    /// assert_eq!(va.params().input_cols, ["gender_vec", "contract_vec", "tenure"]);
+    /// ```
+    pub fn with_input_cols(mut self, cols: impl IntoIterator<Item = impl AsRef<str>>) -> Self {
+        self.params.input_cols = super::columns::names(cols);
         self
     }
 
@@ -323,6 +332,13 @@ impl Transformer for VectorAssembler {
     }
 }
 
+// ---- Spark persistence ----
+
+crate::persist::spark_params_only!(
+    VectorAssembler,
+    "org.apache.spark.ml.feature.VectorAssembler"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,7 +378,7 @@ mod tests {
     #[test]
     fn error_mode_names_partition_and_row() {
         let va = VectorAssembler::new()
-            .with_input_cols(&["a", "b"])
+            .with_input_cols(["a", "b"])
             .with_output_col("f");
         let err = va.transform(&df()).unwrap_err();
         assert_eq!(
@@ -371,7 +387,7 @@ mod tests {
         );
         let err = va
             .clone()
-            .with_input_cols(&["b"])
+            .with_input_cols(["b"])
             .transform(&df())
             .unwrap_err();
         assert!(
@@ -384,7 +400,7 @@ mod tests {
     #[test]
     fn skip_and_keep() {
         let va = VectorAssembler::new()
-            .with_input_cols(&["a", "b"])
+            .with_input_cols(["a", "b"])
             .with_output_col("f")
             .with_handle_invalid(HandleInvalid::Skip);
         assert_eq!(
@@ -404,12 +420,12 @@ mod tests {
     #[test]
     fn vector_inputs_and_names() {
         let va = VectorAssembler::new()
-            .with_input_cols(&["b"])
+            .with_input_cols(["b"])
             .with_output_col("v")
             .with_handle_invalid(HandleInvalid::Keep);
         let d = va.transform(&df()).unwrap();
         let va2 = VectorAssembler::new()
-            .with_input_cols(&["v", "b"])
+            .with_input_cols(["v", "b"])
             .with_output_col("w")
             .with_handle_invalid(HandleInvalid::Keep);
         let d2 = va2.transform(&d).unwrap();
@@ -422,7 +438,7 @@ mod tests {
     fn schema_errors() {
         let s = df();
         let err = VectorAssembler::new()
-            .with_input_cols(&["s"])
+            .with_input_cols(["s"])
             .with_output_col("f")
             .transform(&s)
             .unwrap_err();
@@ -431,7 +447,7 @@ mod tests {
             "VectorAssembler: column `s` has type Utf8, expected a numeric, boolean or vector column"
         );
         let err = VectorAssembler::new()
-            .with_input_cols(&["a"])
+            .with_input_cols(["a"])
             .with_output_col("b")
             .transform(&s)
             .unwrap_err();
@@ -483,7 +499,7 @@ mod tests {
         };
         let df = DataFrame::from_batches(vec![part(0), part(1)]).unwrap();
         let va = VectorAssembler::new()
-            .with_input_cols(&["a", "v", "c"])
+            .with_input_cols(["a", "v", "c"])
             .with_output_col("f");
         let out = va
             .clone()

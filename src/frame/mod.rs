@@ -20,6 +20,7 @@
 
 pub(crate) mod buffer;
 mod io;
+mod ops;
 pub mod schema;
 mod show;
 mod split;
@@ -35,6 +36,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 
 pub use io::{CsvOptions, ParquetOptions};
+pub use ops::{col, CmpOp, Col, Literal, Predicate};
 
 /// An Arrow schema plus partitions (`Vec<RecordBatch>`); immutable and cheap to clone.
 #[derive(Clone, Debug)]
@@ -137,11 +139,12 @@ impl DataFrame {
         })
     }
 
-    /// A `DataFrame` with only the named columns, in the given order.
-    pub fn select(&self, names: &[&str]) -> Result<DataFrame> {
-        let mut idx = Vec::with_capacity(names.len());
+    /// A `DataFrame` with only the named columns, in the given order (any list of names:
+    /// `&["a", "b"]`, a `Vec<String>`, ...).
+    pub fn select(&self, names: impl IntoIterator<Item = impl AsRef<str>>) -> Result<DataFrame> {
+        let mut idx = Vec::new();
         for n in names {
-            idx.push(schema::require_column(&self.schema, "DataFrame", n)?.0);
+            idx.push(schema::require_column(&self.schema, "DataFrame", n.as_ref())?.0);
         }
         let schema = Arc::new(self.schema.project(&idx)?);
         let partitions = self
@@ -154,13 +157,14 @@ impl DataFrame {
 
     /// A `DataFrame` without the named columns. Names that do not exist are ignored, as in
     /// Spark's `drop`.
-    pub fn drop(&self, names: &[&str]) -> Result<DataFrame> {
+    pub fn drop(&self, names: impl IntoIterator<Item = impl AsRef<str>>) -> Result<DataFrame> {
+        let names: Vec<String> = names.into_iter().map(|n| n.as_ref().to_string()).collect();
         let idx: Vec<usize> = self
             .schema
             .fields()
             .iter()
             .enumerate()
-            .filter(|(_, f)| !names.contains(&f.name().as_str()))
+            .filter(|(_, f)| !names.contains(f.name()))
             .map(|(i, _)| i)
             .collect();
         let schema = Arc::new(self.schema.project(&idx)?);
@@ -225,10 +229,13 @@ impl DataFrame {
     /// let df = DataFrame::from_batches(vec![b]).unwrap();
     /// assert_eq!(df.drop_invalid(&["x"]).unwrap().num_rows(), 2);
     /// ```
-    pub fn drop_invalid(&self, columns: &[&str]) -> Result<DataFrame> {
-        let mut idx = Vec::with_capacity(columns.len());
+    pub fn drop_invalid(
+        &self,
+        columns: impl IntoIterator<Item = impl AsRef<str>>,
+    ) -> Result<DataFrame> {
+        let mut idx = Vec::new();
         for c in columns {
-            idx.push(schema::require_column(&self.schema, "DataFrame", c)?.0);
+            idx.push(schema::require_column(&self.schema, "DataFrame", c.as_ref())?.0);
         }
         let parts = self.map_partitions(|_, b| {
             let mut keep = vec![true; b.num_rows()];
@@ -332,9 +339,9 @@ mod tests {
     #[test]
     fn select_drop_with_column() {
         let d = df();
-        assert_eq!(d.select(&["b"]).unwrap().schema().fields().len(), 1);
-        assert_eq!(d.drop(&["a", "nope"]).unwrap().schema().fields().len(), 1);
-        let err = d.select(&["c"]).unwrap_err().to_string();
+        assert_eq!(d.select(["b"]).unwrap().schema().fields().len(), 1);
+        assert_eq!(d.drop(["a", "nope"]).unwrap().schema().fields().len(), 1);
+        let err = d.select(["c"]).unwrap_err().to_string();
         assert_eq!(
             err,
             "DataFrame: column `c` not found; available columns: [\"a\", \"b\"]"

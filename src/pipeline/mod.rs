@@ -9,7 +9,9 @@
 mod pipeline;
 
 use std::any::Any;
+use std::collections::HashSet;
 use std::fmt::Debug;
+use std::sync::{Arc, Mutex};
 
 use arrow::datatypes::Schema;
 use serde_json::Value;
@@ -37,6 +39,16 @@ pub trait Stage: Any + Debug + Send + Sync {
     /// Sets one param by its Spark name from JSON; validates it, and on error leaves the
     /// stage unchanged.
     fn set_param_json(&mut self, name: &str, value: Value) -> Result<()>;
+
+    /// The `(input, output)` column pairs this stage skips on `input` because the input
+    /// column is missing (Spark's `StringIndexerModel` skips a missing column, so a
+    /// pipeline that indexes its label scores unlabelled data). Empty for the stages that
+    /// need every input, which is the default. [`PipelineModel`] uses it to report a
+    /// skipped column that a later stage needs at the stage that lost it.
+    fn skipped_columns(&self, input: &Schema) -> Vec<(String, String)> {
+        let _ = input;
+        Vec::new()
+    }
 }
 
 /// A stage that maps a [`DataFrame`] to a new one (usually with one more column).
@@ -46,6 +58,21 @@ pub trait Transformer: Stage {
 
     /// A boxed copy of this transformer.
     fn clone_box(&self) -> Box<dyn Transformer>;
+}
+
+impl dyn Transformer {
+    /// This stage as its concrete type, or `None` if it has another type.
+    ///
+    /// ```
+    /// use mlpipe::prelude::*;
+    /// use mlpipe::feature::VectorAssembler;
+    /// let t: Box<dyn Transformer> = Box::new(VectorAssembler::new());
+    /// assert!(t.downcast_ref::<VectorAssembler>().is_some());
+    /// assert!(t.downcast_ref::<PipelineModel>().is_none());
+    /// ```
+    pub fn downcast_ref<T: Transformer>(&self) -> Option<&T> {
+        (self as &dyn Any).downcast_ref::<T>()
+    }
 }
 
 /// A fitted stage: a [`Transformer`] produced by an [`Estimator`].
@@ -89,6 +116,34 @@ pub trait Evaluator: Debug + Send + Sync {
     /// Whether a larger value of the metric is better (for tuning).
     fn is_larger_better(&self) -> bool {
         true
+    }
+}
+
+/// Keys of the warnings a model has logged, shared by its clones, so that a serving loop
+/// logs a warning once per loaded model rather than on every call. Not part of the model's
+/// identity: any two compare equal.
+#[derive(Clone, Default)]
+pub(crate) struct WarnOnce(Arc<Mutex<HashSet<String>>>);
+
+impl WarnOnce {
+    /// True the first time `key` is seen (then the caller logs).
+    pub(crate) fn first(&self, key: &str) -> bool {
+        match self.0.lock() {
+            Ok(mut seen) => seen.insert(key.to_string()),
+            Err(_) => true,
+        }
+    }
+}
+
+impl PartialEq for WarnOnce {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Debug for WarnOnce {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WarnOnce")
     }
 }
 

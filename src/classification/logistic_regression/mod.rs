@@ -9,6 +9,7 @@
 
 mod model;
 mod params;
+mod persist;
 
 use std::sync::Arc;
 
@@ -51,7 +52,7 @@ use crate::stat::FeatureSummary;
 ///         .with_output_col("features"))
 ///     .with_estimator(LogisticRegression::new().with_label_col("churn").with_reg_param(0.1))
 ///     .fit(&df)?;
-/// let lr = model.stage::<mlpipe::classification::LogisticRegressionModel>(1).unwrap();
+/// let lr = model.stage::<mlpipe::classification::LogisticRegressionModel>()?;
 /// assert_eq!(lr.coefficients()?.len(), 3);
 /// let p = lr.predict_probability(&[12.0, 80.0, 2.0])?;
 /// assert!((p[0] + p[1] - 1.0).abs() < 1e-12);
