@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use mlpipe::feature::VectorAssembler;
 use mlpipe::prelude::*;
-use mlpipe::regression::{LinearRegression, LinearRegressionParams};
+use mlpipe::regression::{LinearRegression, LinearRegressionModel, LinearRegressionParams};
 
 fn fixture(name: &str) -> String {
     format!("{}/tests/fixtures/spark2/{name}", repo_root().display())
@@ -122,5 +122,149 @@ fn linreg_enet_refit_matches_spark() {
             (g - w).abs() <= 1e-4 * w.abs().max(1.0),
             "prediction {g} vs Spark {w}"
         );
+    }
+}
+
+/// The training data of `tests/pyspark/make_linreg_fixtures.py`: the linreg_enet training
+/// rows with the weight column `w = 1 + 0.5 (id mod 3)`.
+fn weighted_train() -> DataFrame {
+    use mlpipe::arrow::array::{Array, AsArray, Float64Array, RecordBatch};
+    use mlpipe::arrow::datatypes::{DataType, Field, Float64Type, Schema};
+    use std::sync::Arc;
+    let df = assembled("synth_reg_train.csv");
+    let parts = df
+        .partitions()
+        .iter()
+        .map(|b| {
+            let id =
+                mlpipe::arrow::compute::cast(b.column_by_name("id").unwrap(), &DataType::Float64)
+                    .unwrap();
+            let w: Float64Array = id
+                .as_primitive::<Float64Type>()
+                .iter()
+                .map(|v| Some(1.0 + 0.5 * (v.unwrap() % 3.0)))
+                .collect();
+            let mut fields: Vec<Field> = b
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.as_ref().clone())
+                .collect();
+            fields.push(Field::new("w", DataType::Float64, false));
+            let mut cols = b.columns().to_vec();
+            cols.push(Arc::new(w));
+            assert_eq!(cols[0].len(), b.num_rows());
+            RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap()
+        })
+        .collect::<Vec<_>>();
+    DataFrame::try_new(parts[0].schema(), parts).unwrap()
+}
+
+/// Every case of `linreg_cases.json` (PySpark 4.3, made by
+/// tests/pyspark/make_linreg_fixtures.py): refit coefficients within 1e-6 relative for the
+/// Cholesky solves and 1e-4 for the iterative ones, Spark's iteration counts, the normal
+/// solver's standard errors / t-values / p-values, and Spark's saved model loading and
+/// predicting to 1e-9.
+#[test]
+fn linreg_cases_match_spark() {
+    let j = json("linreg_cases.json");
+    let train = weighted_train();
+    for (name, case) in j["cases"].as_object().unwrap() {
+        let mut params = LinearRegressionParams::default();
+        let mut obj = serde_json::to_value(&params).unwrap();
+        for (k, v) in case["params"].as_object().unwrap() {
+            obj[k] = v.clone();
+        }
+        params = serde_json::from_value(obj).unwrap();
+        let model = LinearRegression::from_params("linReg_test", params)
+            .fit(&train)
+            .unwrap();
+        let s = model.summary().unwrap();
+        let js = &case["summary"];
+        let cholesky = js["totalIterations"].as_u64().unwrap() == 0;
+        let rtol = if cholesky { 1e-6 } else { 1e-4 };
+        let want = floats(&case["coefficients"]);
+        for (g, w) in model.coefficients().iter().zip(&want) {
+            assert!(
+                (g - w).abs() <= rtol * w.abs(),
+                "{name}: coefficient {g} vs Spark {w}"
+            );
+        }
+        let wi = case["intercept"].as_f64().unwrap();
+        assert!(
+            (model.intercept() - wi).abs() <= rtol * wi.abs().max(1e-12),
+            "{name}: intercept {} vs {wi}",
+            model.intercept()
+        );
+        assert_eq!(
+            s.total_iterations,
+            js["totalIterations"].as_u64().unwrap() as usize,
+            "{name}: iterations"
+        );
+        for (key, got) in [
+            ("rootMeanSquaredError", s.root_mean_squared_error),
+            ("r2", s.r2),
+            ("meanAbsoluteError", s.mean_absolute_error),
+            ("explainedVariance", s.explained_variance),
+        ] {
+            let w = js[key].as_f64().unwrap();
+            assert!(
+                (got - w).abs() <= 1e-6 * w.abs(),
+                "{name}: {key} {got} vs Spark {w}"
+            );
+        }
+        match (
+            &s.coefficient_standard_errors,
+            js["coefficientStandardErrors"].as_array(),
+        ) {
+            (Some(se), Some(_)) => {
+                for (g, w) in se.iter().zip(floats(&js["coefficientStandardErrors"])) {
+                    assert!(
+                        (g - w).abs() <= 1e-6 * w.abs(),
+                        "{name}: se {g} vs Spark {w}"
+                    );
+                }
+                for (g, w) in s
+                    .t_values
+                    .as_ref()
+                    .unwrap()
+                    .iter()
+                    .zip(floats(&js["tValues"]))
+                {
+                    assert!(
+                        (g - w).abs() <= 1e-6 * w.abs(),
+                        "{name}: t {g} vs Spark {w}"
+                    );
+                }
+                for (g, w) in s
+                    .p_values
+                    .as_ref()
+                    .unwrap()
+                    .iter()
+                    .zip(floats(&js["pValues"]))
+                {
+                    assert!((g - w).abs() <= 1e-9, "{name}: p {g} vs Spark {w}");
+                }
+            }
+            (None, None) => {}
+            (got, _) => panic!(
+                "{name}: standard errors {got:?} where Spark has {}",
+                js["coefficientStandardErrors"]
+            ),
+        }
+
+        // Spark's saved model loads and predicts its own training predictions.
+        let loaded = LinearRegressionModel::load(fixture(&format!("linreg_{name}_model"))).unwrap();
+        assert_eq!(loaded.coefficients(), &want[..]);
+        let out = loaded.transform(&train).unwrap();
+        for (g, w) in f64_column(&out, "prediction")
+            .iter()
+            .zip(floats(&case["train_predictions_first5"]))
+        {
+            assert!(
+                (g - w).abs() <= 1e-9 * w.abs().max(1.0),
+                "{name}: loaded prediction {g} vs Spark {w}"
+            );
+        }
     }
 }

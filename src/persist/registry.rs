@@ -10,6 +10,7 @@ use crate::classification::{LogisticRegression, LogisticRegressionModel};
 use crate::error::{Error, Result};
 use crate::feature::*;
 use crate::pipeline::{DynEstimator, Pipeline, PipelineModel, PipelineStage, Transformer};
+use crate::regression::{LinearRegression, LinearRegressionModel};
 
 /// A registered stage type: the Spark classes it reads, how to read it, and how to
 /// recognise one of its values behind a trait object.
@@ -81,6 +82,7 @@ const TRANSFORMERS: &[Registered<dyn Transformer>] = &[
     transformer::<ImputerModel>(),
     transformer::<Bucketizer>(),
     transformer::<LogisticRegressionModel>(),
+    transformer::<LinearRegressionModel>(),
 ];
 
 /// Unfitted estimators, one line per type (`load_pipeline_stage` reads these too).
@@ -93,6 +95,7 @@ const ESTIMATORS: &[Registered<dyn DynEstimator>] = &[
     estimator::<OneHotEncoder>(),
     estimator::<Imputer>(),
     estimator::<LogisticRegression>(),
+    estimator::<LinearRegression>(),
 ];
 
 const fn count_classes<S: ?Sized>(table: &[Registered<S>]) -> usize {

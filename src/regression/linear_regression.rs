@@ -1271,3 +1271,57 @@ mod tests {
         assert!(cholesky_solve_and_inverse_diag(&[1.0, 1.0, 1.0, 1.0], &[1.0, 1.0], 2).is_none());
     }
 }
+
+crate::persist::spark_params_only!(
+    LinearRegression,
+    "org.apache.spark.ml.regression.LinearRegression"
+);
+
+/// Spark's `LinearRegressionModel` data row: `intercept: double, coefficients: Vector,
+/// scale: double` (files from Spark 2.2 and older have no `scale`, read as 1).
+impl crate::persist::SparkPersist for LinearRegressionModel {
+    const SPARK_CLASS: &'static str = "org.apache.spark.ml.regression.LinearRegressionModel";
+
+    fn write_spark(&self, dir: &std::path::Path) -> Result<()> {
+        use crate::persist::{format, Vector};
+        use arrow::array::ArrayRef;
+        use arrow::datatypes::Field;
+        use std::sync::Arc;
+        format::write_params(dir, Self::SPARK_CLASS, &self.uid, &self.params)?;
+        let double = |name: &str, v: f64| {
+            (
+                Field::new(name, DataType::Float64, false),
+                Arc::new(Float64Array::from(vec![v])) as ArrayRef,
+            )
+        };
+        let batch = format::one_row(vec![
+            double("intercept", self.intercept),
+            Vector::Dense(self.coefficients.clone()).field_and_array("coefficients")?,
+            double("scale", self.scale),
+        ])?;
+        format::write_data(
+            dir,
+            &batch,
+            format::spark_schema(&[
+                ("intercept", serde_json::json!("double"), false),
+                ("coefficients", format::vector_udt_json(), true),
+                ("scale", serde_json::json!("double"), false),
+            ]),
+        )
+    }
+
+    fn read_spark(dir: &std::path::Path, md: &crate::persist::Metadata) -> Result<Self> {
+        use crate::persist::format;
+        let d = format::read_data(dir)?;
+        let intercept = format::f64_value(&d, "intercept", dir)?;
+        let coefficients = format::dense_vector(&d, "coefficients", dir)?;
+        let scale = if d.column_by_name("scale").is_some() {
+            format::f64_value(&d, "scale", dir)?
+        } else {
+            1.0
+        };
+        let mut m = Self::new(md.uid.clone(), md.params_as(dir)?, coefficients, intercept);
+        m.scale = scale;
+        Ok(m)
+    }
+}
