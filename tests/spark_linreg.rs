@@ -45,11 +45,14 @@ fn saved_params() -> (String, LinearRegressionParams) {
 }
 
 fn assembled(name: &str) -> DataFrame {
-    let df = DataFrame::read_csv(fixture(name), &CsvOptions::default()).unwrap();
+    assemble(&DataFrame::read_csv(fixture(name), &CsvOptions::default()).unwrap())
+}
+
+fn assemble(df: &DataFrame) -> DataFrame {
     VectorAssembler::new()
         .with_input_cols(&["x1", "x2", "x3", "x4", "x5"])
         .with_output_col("features")
-        .transform(&df)
+        .transform(df)
         .unwrap()
 }
 
@@ -125,13 +128,17 @@ fn linreg_enet_refit_matches_spark() {
     }
 }
 
-/// The training data of `tests/pyspark/make_linreg_fixtures.py`: the linreg_enet training
-/// rows with the weight column `w = 1 + 0.5 (id mod 3)`.
+/// The training data of `tests/pyspark/make_linreg_fixtures.py`, assembled.
 fn weighted_train() -> DataFrame {
+    assemble(&weighted_raw())
+}
+
+/// The linreg_enet training rows with the weight column `w = 1 + 0.5 (id mod 3)`.
+fn weighted_raw() -> DataFrame {
     use mlpipe::arrow::array::{Array, AsArray, Float64Array, RecordBatch};
     use mlpipe::arrow::datatypes::{DataType, Field, Float64Type, Schema};
     use std::sync::Arc;
-    let df = assembled("synth_reg_train.csv");
+    let df = DataFrame::read_csv(fixture("synth_reg_train.csv"), &CsvOptions::default()).unwrap();
     let parts = df
         .partitions()
         .iter()
@@ -267,4 +274,56 @@ fn linreg_cases_match_spark() {
             );
         }
     }
+}
+
+/// PySpark loads a PipelineModel that mlpipe saved (VectorAssembler -> weighted
+/// LinearRegression, normal solver) and predicts what mlpipe predicted, to 1e-9.
+#[test]
+#[ignore = "needs PySpark 4.3: set MLPIPE_PYSPARK to its python and run with --ignored (.ci/run does)"]
+fn pyspark_loads_an_mlpipe_linear_regression() {
+    use mlpipe::persist::{save, SaveMode};
+    use std::fmt::Write as _;
+    let python = pyspark_python();
+    let model = Pipeline::new()
+        .with_transformer(
+            VectorAssembler::new()
+                .with_input_cols(&["x1", "x2", "x3", "x4", "x5"])
+                .with_output_col("features"),
+        )
+        .with_estimator(
+            LinearRegression::new()
+                .with_solver("normal")
+                .with_weight_col("w")
+                .with_reg_param(0.02),
+        )
+        .fit(&weighted_raw())
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    save(&model, dir.path().join("model"), SaveMode::ErrorIfExists).unwrap();
+    let test = DataFrame::read_csv(fixture("synth_reg_test.csv"), &CsvOptions::default()).unwrap();
+    let scored = model.transform(&test).unwrap();
+    let mut csv = String::from("id,prediction\n");
+    for (id, p) in f64_column(&scored, "id")
+        .iter()
+        .zip(f64_column(&scored, "prediction"))
+    {
+        writeln!(csv, "{},{p:?}", *id as i64).unwrap();
+    }
+    std::fs::write(dir.path().join("predictions.csv"), csv).unwrap();
+    let out = std::process::Command::new(&python)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/pyspark/check_linreg_roundtrip.py"
+        ))
+        .arg(dir.path())
+        .arg(fixture("synth_reg_test.csv"))
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "PySpark check failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{stdout}");
 }
