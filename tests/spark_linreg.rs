@@ -327,3 +327,120 @@ fn pyspark_loads_an_mlpipe_linear_regression() {
     );
     eprintln!("{stdout}");
 }
+
+/// The stage contract (1 vs 4 partitions, schema agreement, schema errors) for both solvers,
+/// with and without weights.
+#[test]
+fn linear_regression_contract() {
+    use mlpipe::testing::check_estimator;
+    let df = weighted_train();
+    check_estimator(&LinearRegression::new(), &df);
+    check_estimator(
+        &LinearRegression::new()
+            .with_weight_col("w")
+            .with_reg_param(0.1),
+        &df,
+    );
+    check_estimator(
+        &LinearRegression::new()
+            .with_solver("l-bfgs")
+            .with_elastic_net_param(0.5)
+            .with_reg_param(0.1),
+        &df,
+    );
+}
+
+/// A frame of 2-feature rows and labels (one partition).
+fn frame(labels: &[f64], weights: Option<&[f64]>) -> DataFrame {
+    use mlpipe::arrow::array::{ArrayRef, Float64Array, RecordBatch};
+    use mlpipe::arrow::datatypes::{DataType, Field, Schema};
+    use mlpipe::frame::vector;
+    use std::sync::Arc;
+    let n = labels.len();
+    let xs: Vec<f64> = (0..2 * n).map(|i| (i * 7 % 11) as f64).collect();
+    let mut fields = vec![
+        vector::vector_field("features", 2, false),
+        Field::new("label", DataType::Float64, false),
+    ];
+    let mut cols: Vec<ArrayRef> = vec![
+        Arc::new(vector::vector_array(xs, 2, None).unwrap()),
+        Arc::new(Float64Array::from(labels.to_vec())),
+    ];
+    if let Some(w) = weights {
+        fields.push(Field::new("w", DataType::Float64, false));
+        cols.push(Arc::new(Float64Array::from(w.to_vec())));
+    }
+    let schema = Arc::new(Schema::new(fields));
+    DataFrame::try_new(
+        schema.clone(),
+        vec![RecordBatch::try_new(schema, cols).unwrap()],
+    )
+    .unwrap()
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let err = |e: mlpipe::Error| e.to_string();
+    let e = err(LinearRegression::new()
+        .fit(&frame(&[1.0, 2.0, f64::NAN, 4.0], None))
+        .unwrap_err());
+    assert_eq!(e, "LinearRegression: label NaN in column `label` (partition 0, row 2); labels must be finite numbers; drop or impute such rows first");
+    let e = err(LinearRegression::new()
+        .with_solver("l-bfgs")
+        .fit(&frame(&[1.0, f64::INFINITY, 3.0], None))
+        .unwrap_err());
+    assert!(
+        e.contains("label inf in column `label` (partition 0, row 1)"),
+        "{e}"
+    );
+    let e = err(LinearRegression::new()
+        .with_weight_col("w")
+        .fit(&frame(&[1.0, 2.0, 3.0], Some(&[1.0, 1.0, -2.0])))
+        .unwrap_err());
+    assert!(
+        e.contains("weight -2 in column `w` (partition 0, row 2)"),
+        "{e}"
+    );
+    let e = err(LinearRegression::new()
+        .with_loss("huber")
+        .fit(&frame(&[1.0, 2.0, 3.0], None))
+        .unwrap_err());
+    assert!(e.contains("LinearRegression: parameter `loss`"), "{e}");
+    let e = err(LinearRegression::new()
+        .with_solver("sgd")
+        .fit(&frame(&[1.0, 2.0], None))
+        .unwrap_err());
+    assert!(e.contains("parameter `solver` must be one of"), "{e}");
+    // The scored model names the column and the expected length.
+    let m = LinearRegression::new()
+        .fit(&frame(&[1.0, 2.0, 4.0, 3.0], None))
+        .unwrap();
+    let e = err(m.predict(&[1.0]).unwrap_err());
+    assert!(
+        e.contains("LinearRegressionModel") && e.contains("`features`"),
+        "{e}"
+    );
+}
+
+/// Spark's constant-label shortcut: zero coefficients, intercept = the label's mean,
+/// objectiveHistory [0] (both solvers); without an intercept and with regularisation, an error.
+#[test]
+fn constant_label() {
+    for solver in ["normal", "l-bfgs"] {
+        let m = LinearRegression::new()
+            .with_solver(solver)
+            .fit(&frame(&[3.0; 5], None))
+            .unwrap();
+        assert_eq!(m.coefficients(), &[0.0, 0.0]);
+        assert_eq!(m.intercept(), 3.0);
+        assert_eq!(m.summary().unwrap().objective_history, vec![0.0]);
+        let e = LinearRegression::new()
+            .with_solver(solver)
+            .with_fit_intercept(false)
+            .with_reg_param(0.1)
+            .fit(&frame(&[3.0; 5], None))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("regParam"), "{solver}: {e}");
+    }
+}
