@@ -50,7 +50,7 @@ fn assembled(name: &str) -> DataFrame {
 
 fn assemble(df: &DataFrame) -> DataFrame {
     VectorAssembler::new()
-        .with_input_cols(&["x1", "x2", "x3", "x4", "x5"])
+        .with_input_cols(["x1", "x2", "x3", "x4", "x5"])
         .with_output_col("features")
         .transform(df)
         .unwrap()
@@ -287,7 +287,7 @@ fn pyspark_loads_an_mlpipe_linear_regression() {
     let model = Pipeline::new()
         .with_transformer(
             VectorAssembler::new()
-                .with_input_cols(&["x1", "x2", "x3", "x4", "x5"])
+                .with_input_cols(["x1", "x2", "x3", "x4", "x5"])
                 .with_output_col("features"),
         )
         .with_estimator(

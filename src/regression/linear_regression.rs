@@ -421,9 +421,21 @@ fn part_stats(
         }
         s
     });
+    // The normal path needs only its own sums; the summaries are for the L-BFGS path.
+    let (features, label) = match &normal {
+        Some(s) => {
+            let mut label = FeatureSummary::empty(1);
+            label.weight_sum = s.w;
+            (FeatureSummary::empty(n), label)
+        }
+        None => (
+            FeatureSummary::from_block(x, n, w),
+            FeatureSummary::from_block(&part.labels.values()[..rows], 1, w),
+        ),
+    };
     Ok(Stats {
-        features: FeatureSummary::from_block(x, n, w),
-        label: FeatureSummary::from_block(&part.labels.values()[..rows], 1, w),
+        features,
+        label,
         normal,
     })
 }
