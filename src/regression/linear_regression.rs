@@ -182,7 +182,7 @@ impl Params for LinearRegressionParams {
 
 /// Linear regression (Spark's `LinearRegression`): least squares with optional elastic-net
 /// regularisation, by the normal equations or by L-BFGS / OWL-QN. See the
-/// [module docs](self).
+/// [module docs](crate::regression).
 #[derive(Clone, Debug)]
 pub struct LinearRegression {
     uid: String,
