@@ -58,6 +58,10 @@
 //!   (VectorAssembler, StandardScaler, StringIndexer, OneHotEncoder, Imputer, ...).
 //! - [`classification`]: LogisticRegression (Spark's
 //!   `org.apache.spark.ml.classification`).
+//! - [`regression`]: LinearRegression (Spark's `org.apache.spark.ml.regression`).
+//! - [`predictor`]: the layer every model sits on (Spark's `PredictionModel` /
+//!   `ClassificationModel` / `ProbabilisticClassificationModel`): column checks, output
+//!   schema, raw -> probability -> prediction with thresholds, batch and single-row scoring.
 //! - [`evaluation`]: Spark's binary, multiclass and regression evaluators.
 //! - [`persist`]: save and load in Spark ML's on-disk format (`MLWritable` /
 //!   `MLReadable`), and the registry of Spark classes mlpipe reads.
@@ -113,7 +117,9 @@ pub mod optim;
 pub mod param;
 pub mod persist;
 pub mod pipeline;
+pub mod predictor;
 pub mod random;
+pub mod regression;
 pub mod stat;
 pub mod testing;
 pub mod tuning;

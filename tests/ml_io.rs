@@ -10,6 +10,7 @@ use mlpipe::classification::{LogisticRegression, LogisticRegressionModel};
 use mlpipe::feature::*;
 use mlpipe::persist::{check_writable, SaveMode};
 use mlpipe::prelude::*;
+use mlpipe::regression::{LinearRegression, LinearRegressionModel};
 
 fn quickstart() -> DataFrame {
     DataFrame::read_csv(
@@ -151,6 +152,12 @@ fn every_type_saves_overwrites_and_loads() {
         .with_reg_param(0.01);
     let lr_model: LogisticRegressionModel = estimator_round_trip(d, "lr", &lr, &df);
     model_round_trip(d, "lr_model", &lr_model, &df);
+    let linreg = LinearRegression::new()
+        .with_label_col("tenure")
+        .with_prediction_col("tenure_hat")
+        .with_reg_param(0.1);
+    let linreg_model: LinearRegressionModel = estimator_round_trip(d, "linreg", &linreg, &df);
+    model_round_trip(d, "linreg_model", &linreg_model, &df);
 
     let pipeline = Pipeline::new()
         .with_estimator(si)

@@ -14,6 +14,7 @@ use crate::clustering::{KMeans, KMeansModel};
 use crate::error::{Error, Result};
 use crate::feature::*;
 use crate::pipeline::{DynEstimator, Pipeline, PipelineModel, PipelineStage, Transformer};
+use crate::regression::{LinearRegression, LinearRegressionModel};
 
 /// A registered stage type: the Spark classes it reads, how to read it, and how to
 /// recognise one of its values behind a trait object.
@@ -88,6 +89,7 @@ const TRANSFORMERS: &[Registered<dyn Transformer>] = &[
     transformer::<KMeansModel>(),
     transformer::<NaiveBayesModel>(),
     transformer::<OneVsRestModel>(),
+    transformer::<LinearRegressionModel>(),
 ];
 
 /// Unfitted estimators, one line per type (`load_pipeline_stage` reads these too).
@@ -103,6 +105,7 @@ const ESTIMATORS: &[Registered<dyn DynEstimator>] = &[
     estimator::<KMeans>(),
     estimator::<NaiveBayes>(),
     estimator::<OneVsRest>(),
+    estimator::<LinearRegression>(),
 ];
 
 const fn count_classes<S: ?Sized>(table: &[Registered<S>]) -> usize {

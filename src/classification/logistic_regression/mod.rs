@@ -295,7 +295,8 @@ impl Stage for LogisticRegression {
             (_, Some(k)) if k > 2 => k,
             _ => 2,
         };
-        model::output_schema(&self.params, input, None, k, stage)
+        let kind = crate::predictor::PredictorKind::Probabilistic { num_classes: k };
+        crate::predictor::output_schema(stage, &model::columns(&self.params), kind, input, None)
     }
 }
 

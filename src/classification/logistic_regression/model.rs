@@ -1,16 +1,14 @@
 //! [`LogisticRegressionModel`] and its [`TrainingSummary`].
 
-use std::sync::Arc;
-
-use arrow::array::{Array, ArrayRef, Float64Array, RecordBatch};
-use arrow::datatypes::{DataType, Field, Schema};
+use arrow::datatypes::Schema;
 
 use super::params::LogisticRegressionParams;
 use crate::error::{Error, Result};
-use crate::frame::{schema, vector, DataFrame};
+use crate::frame::DataFrame;
 use crate::optim::StopReason;
 use crate::param::Params;
 use crate::pipeline::{stage_params, Model, Stage, Transformer};
+use crate::predictor::{self, PredictionColumns, PredictionModel, PredictorKind, Row};
 
 /// What training recorded (Spark's `LogisticRegressionTrainingSummary`, the parts that
 /// do not need the evaluators).
@@ -78,49 +76,14 @@ impl PartialEq for LogisticRegressionModel {
     }
 }
 
-/// Checks the input and appends the model's output fields (those with non-empty names):
-/// rawPrediction and probability vectors of length `k`, then prediction.
-pub(super) fn output_schema(
-    p: &LogisticRegressionParams,
-    input: &Schema,
-    expected_features: Option<usize>,
-    k: usize,
-    stage: &'static str,
-) -> Result<Schema> {
-    let (_, _, n) = schema::require_vector(input, stage, &p.features_col)?;
-    if let Some(expected) = expected_features {
-        if n != expected {
-            return Err(Error::FeatureCount {
-                stage,
-                column: p.features_col.clone(),
-                expected,
-                found: n,
-            });
-        }
+/// The prediction columns named by `p`.
+pub(super) fn columns(p: &LogisticRegressionParams) -> PredictionColumns<'_> {
+    PredictionColumns {
+        features: &p.features_col,
+        prediction: &p.prediction_col,
+        raw_prediction: &p.raw_prediction_col,
+        probability: &p.probability_col,
     }
-    let mut out = input.clone();
-    if !p.raw_prediction_col.is_empty() {
-        out = schema::append_field(
-            &out,
-            stage,
-            vector::vector_field(&p.raw_prediction_col, k, false),
-        )?;
-    }
-    if !p.probability_col.is_empty() {
-        out = schema::append_field(
-            &out,
-            stage,
-            vector::vector_field(&p.probability_col, k, false),
-        )?;
-    }
-    if !p.prediction_col.is_empty() {
-        out = schema::append_field(
-            &out,
-            stage,
-            Field::new(&p.prediction_col, DataType::Float64, false),
-        )?;
-    }
-    Ok(out)
 }
 
 impl LogisticRegressionModel {
@@ -297,26 +260,57 @@ impl LogisticRegressionModel {
         Ok(())
     }
 
-    fn check_len(&self, x: &[f64]) -> Result<()> {
-        self.check_shape()?;
-        if x.len() != self.num_features {
-            return Err(Error::FeatureCount {
-                stage: "LogisticRegressionModel",
-                column: self.params.features_col.clone(),
-                expected: self.num_features,
-                found: x.len(),
-            });
+    fn margin(&self, k: usize, x: Row<'_>) -> f64 {
+        x.dot(&self.coefficients[k * self.num_features..(k + 1) * self.num_features])
+            + self.intercepts[k]
+    }
+
+    /// The raw prediction (margins) of one row: `[-m, m]` for binomial, `W x + b` for
+    /// multinomial.
+    pub fn predict_raw(&self, x: &[f64]) -> Result<Vec<f64>> {
+        PredictionModel::predict_raw(self, x)
+    }
+
+    /// The class probabilities of one row.
+    pub fn predict_probability(&self, x: &[f64]) -> Result<Vec<f64>> {
+        PredictionModel::predict_probability(self, x)
+    }
+
+    /// The predicted class of one row. A binomial margin of exactly 0 predicts 0.
+    pub fn predict(&self, x: &[f64]) -> Result<f64> {
+        PredictionModel::predict(self, x)
+    }
+
+    /// Length of the raw and probability vectors.
+    fn output_len(&self) -> usize {
+        if self.multinomial {
+            self.num_classes
+        } else {
+            2
         }
-        Ok(())
+    }
+}
+
+impl PredictionModel for LogisticRegressionModel {
+    fn stage_name(&self) -> &'static str {
+        "LogisticRegressionModel"
+    }
+    fn columns(&self) -> PredictionColumns<'_> {
+        columns(&self.params)
+    }
+    fn num_features(&self) -> usize {
+        self.num_features
+    }
+    fn kind(&self) -> PredictorKind {
+        PredictorKind::Probabilistic {
+            num_classes: self.output_len(),
+        }
+    }
+    fn check_model(&self) -> Result<()> {
+        self.check_shape()
     }
 
-    fn margin(&self, k: usize, x: &[f64]) -> f64 {
-        let row = &self.coefficients[k * self.num_features..(k + 1) * self.num_features];
-        row.iter().zip(x).map(|(a, b)| a * b).sum::<f64>() + self.intercepts[k]
-    }
-
-    /// Writes the raw prediction of `x` into `raw` (length K).
-    fn raw_into(&self, x: &[f64], raw: &mut [f64]) {
+    fn predict_raw_into(&self, x: Row<'_>, raw: &mut [f64]) {
         if self.multinomial {
             for (k, r) in raw.iter_mut().enumerate() {
                 *r = self.margin(k, x);
@@ -328,169 +322,50 @@ impl LogisticRegressionModel {
         }
     }
 
-    fn raw_to_probability(&self, raw: &[f64], prob: &mut [f64]) {
+    fn raw_to_probability_in_place(&self, v: &mut [f64]) {
         if self.multinomial {
-            softmax(raw, prob);
+            softmax_in_place(v);
         } else {
-            prob[0] = 1.0 / (1.0 + (-raw[0]).exp());
-            prob[1] = 1.0 - prob[0];
+            v[0] = 1.0 / (1.0 + (-v[0]).exp());
+            v[1] = 1.0 - v[0];
         }
     }
 
+    fn thresholds(&self) -> Option<&[f64]> {
+        self.params.thresholds.as_deref()
+    }
+
     /// Spark's margin threshold for the binary decision: `ln(t / (1 − t))`, ±∞ at t = 0, 1.
-    fn raw_threshold(&self) -> f64 {
+    fn raw_threshold(&self) -> Option<f64> {
+        if self.multinomial {
+            return None;
+        }
         let t = self.params.effective_threshold();
-        if t == 0.0 {
+        Some(if t == 0.0 {
             f64::NEG_INFINITY
         } else if t == 1.0 {
             f64::INFINITY
         } else {
             (t / (1.0 - t)).ln()
-        }
-    }
-
-    /// The predicted class from a row's raw and probability vectors; `raw_threshold` is
-    /// [`Self::raw_threshold`], computed once by the caller (it costs a logarithm).
-    fn raw_to_prediction(&self, raw: &[f64], prob: &[f64], raw_threshold: f64) -> f64 {
-        if !self.multinomial {
-            return if raw[1] > raw_threshold { 1.0 } else { 0.0 };
-        }
-        match &self.params.thresholds {
-            Some(ts) if ts.len() == prob.len() => argmax(prob.iter().zip(ts).map(|(p, t)| {
-                if *t == 0.0 {
-                    if *p == 0.0 {
-                        f64::NAN
-                    } else {
-                        f64::INFINITY
-                    }
-                } else {
-                    p / t
-                }
-            })),
-            _ => argmax(raw.iter().copied()),
-        }
-    }
-
-    /// The raw prediction (margins) of one row: `[-m, m]` for binomial, `W x + b` for
-    /// multinomial.
-    pub fn predict_raw(&self, x: &[f64]) -> Result<Vec<f64>> {
-        self.check_len(x)?;
-        let mut raw = vec![0.0; self.output_len()];
-        self.raw_into(x, &mut raw);
-        Ok(raw)
-    }
-
-    /// The class probabilities of one row.
-    pub fn predict_probability(&self, x: &[f64]) -> Result<Vec<f64>> {
-        let raw = self.predict_raw(x)?;
-        let mut prob = vec![0.0; raw.len()];
-        self.raw_to_probability(&raw, &mut prob);
-        Ok(prob)
-    }
-
-    /// The predicted class of one row. A binomial margin of exactly 0 predicts 0.
-    pub fn predict(&self, x: &[f64]) -> Result<f64> {
-        self.check_len(x)?;
-        if !self.multinomial && self.params.thresholds.is_none() {
-            // The serving path: one dot product, no allocation.
-            return Ok(if self.margin(0, x) > self.raw_threshold() {
-                1.0
-            } else {
-                0.0
-            });
-        }
-        let raw = self.predict_raw(x)?;
-        let mut prob = vec![0.0; raw.len()];
-        self.raw_to_probability(&raw, &mut prob);
-        Ok(self.raw_to_prediction(&raw, &prob, self.raw_threshold()))
-    }
-
-    /// Length of the raw and probability vectors.
-    fn output_len(&self) -> usize {
-        if self.multinomial {
-            self.num_classes
-        } else {
-            2
-        }
-    }
-
-    fn outputs(&self, input: &Schema) -> Result<Schema> {
-        self.check_shape()?;
-        output_schema(
-            &self.params,
-            input,
-            Some(self.num_features),
-            self.output_len(),
-            "LogisticRegressionModel",
-        )
-    }
-
-    fn transform_batch(&self, part: usize, b: &RecordBatch) -> Result<Vec<ArrayRef>> {
-        let col = schema::batch_column(b, &self.params.features_col)?;
-        let feats = vector::as_vector(col.as_ref())?;
-        let vals = vector::dense_values(feats)?;
-        let (rows, n, k) = (b.num_rows(), self.num_features, self.output_len());
-        let mut raw = vec![0.0; rows * k];
-        let mut prob = vec![0.0; rows * k];
-        let mut pred = vec![0.0; rows];
-        let threshold = self.raw_threshold();
-        for r in 0..rows {
-            if feats.is_null(r) {
-                return Err(Error::InvalidValue {
-                    stage: "LogisticRegressionModel",
-                    column: self.params.features_col.clone(),
-                    partition: part,
-                    row: r,
-                    what: "null vector".into(),
-                    hint: "drop such rows first (VectorAssembler with handleInvalid=skip)".into(),
-                });
-            }
-            let x = &vals[r * n..(r + 1) * n];
-            let (rr, pp) = (&mut raw[r * k..(r + 1) * k], &mut prob[r * k..(r + 1) * k]);
-            self.raw_into(x, rr);
-            self.raw_to_probability(rr, pp);
-            pred[r] = self.raw_to_prediction(rr, pp, threshold);
-        }
-        let mut out: Vec<ArrayRef> = Vec::new();
-        if !self.params.raw_prediction_col.is_empty() {
-            out.push(Arc::new(vector::vector_array(raw, k, None)?));
-        }
-        if !self.params.probability_col.is_empty() {
-            out.push(Arc::new(vector::vector_array(prob, k, None)?));
-        }
-        if !self.params.prediction_col.is_empty() {
-            out.push(Arc::new(Float64Array::from(pred)));
-        }
-        Ok(out)
+        })
     }
 }
 
-fn softmax(raw: &[f64], out: &mut [f64]) {
-    if let Some(i) = raw.iter().position(|v| *v == f64::INFINITY) {
-        out.fill(0.0);
-        out[i] = 1.0;
+fn softmax_in_place(v: &mut [f64]) {
+    if let Some(i) = v.iter().position(|x| *x == f64::INFINITY) {
+        v.fill(0.0);
+        v[i] = 1.0;
         return;
     }
-    let max = raw.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let max = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let mut sum = 0.0;
-    for (o, r) in out.iter_mut().zip(raw) {
-        *o = (r - max).exp();
+    for o in v.iter_mut() {
+        *o = (*o - max).exp();
         sum += *o;
     }
-    for o in out.iter_mut() {
+    for o in v.iter_mut() {
         *o /= sum;
     }
-}
-
-/// Index of the first maximum (NaN never wins).
-fn argmax(v: impl Iterator<Item = f64>) -> f64 {
-    let mut best = (0usize, f64::NEG_INFINITY);
-    for (i, x) in v.enumerate() {
-        if x > best.1 {
-            best = (i, x);
-        }
-    }
-    best.0 as f64
 }
 
 impl Stage for LogisticRegressionModel {
@@ -501,19 +376,13 @@ impl Stage for LogisticRegressionModel {
 
     fn transform_schema(&self, input: &Schema) -> Result<Schema> {
         self.params.validate()?;
-        self.outputs(input)
+        predictor::transform_schema(self, input)
     }
 }
 
 impl Transformer for LogisticRegressionModel {
     fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
-        let schema = Arc::new(self.outputs(df.schema())?);
-        let parts = df.map_partitions(|i, b| {
-            let mut cols = b.columns().to_vec();
-            cols.extend(self.transform_batch(i, b)?);
-            crate::frame::new_batch(schema.clone(), cols, b.num_rows())
-        })?;
-        DataFrame::try_new(schema, parts)
+        predictor::transform(self, df)
     }
     fn clone_box(&self) -> Box<dyn Transformer> {
         Box::new(self.clone())
