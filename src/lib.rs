@@ -41,6 +41,7 @@ pub mod optim;
 pub mod param;
 pub mod persist;
 pub mod pipeline;
+pub mod random;
 pub mod stat;
 pub mod testing;
 
