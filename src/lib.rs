@@ -43,6 +43,7 @@ pub mod persist;
 pub mod pipeline;
 pub mod stat;
 pub mod testing;
+pub mod tree;
 
 /// The arrow-rs crate mlpipe is built on, so a program can name Arrow types (`RecordBatch`,
 /// `Float64Array`, `DataType`) without its own `arrow` dependency pinned to mlpipe's major.
