@@ -196,6 +196,11 @@ fn forest_case(
         .and_then(Value::as_str)
         .unwrap_or("all");
     let got = train_forest("test", &inst, &s, trees, fss).unwrap();
+    for t in &got {
+        // The model structure takes the engine's trees as they are.
+        let dt = t.to_decision_tree(d.nf, num_classes).unwrap();
+        assert_eq!(dt.num_nodes(), t.nodes.len());
+    }
     let saved = &v["model"]["saved_nodes"];
     if trees == 1 && saved.get("nodes").is_some() {
         compare(name, &got[0], &saved["nodes"], 0.0);

@@ -805,3 +805,64 @@ mod tests {
         assert!(features_per_node("X", "1.5", 20, 3, true).is_err());
     }
 }
+
+impl TrainedTree {
+    /// The fitted tree as a [`DecisionTree`](crate::tree::DecisionTree) model structure.
+    ///
+    /// # Errors
+    /// As [`DecisionTree::from_root`](crate::tree::DecisionTree::from_root).
+    pub fn to_decision_tree(
+        &self,
+        num_features: usize,
+        num_classes: usize,
+    ) -> Result<crate::tree::DecisionTree> {
+        fn node(t: &TrainedTree, i: usize) -> crate::tree::Node {
+            let n = &t.nodes[i];
+            match &n.split {
+                None => crate::tree::Node::leaf(
+                    n.prediction,
+                    n.impurity,
+                    n.impurity_stats.clone(),
+                    n.raw_count,
+                ),
+                Some(s) => {
+                    let split = match s {
+                        TrainedSplit::Continuous { feature, threshold } => {
+                            crate::tree::Split::continuous(*feature, *threshold)
+                        }
+                        TrainedSplit::Categorical {
+                            feature,
+                            left_categories,
+                            num_categories,
+                        } => crate::tree::Split::categorical(
+                            *feature,
+                            left_categories.clone(),
+                            *num_categories as usize,
+                        ),
+                    };
+                    crate::tree::Node::internal(
+                        n.prediction,
+                        n.impurity,
+                        n.impurity_stats.clone(),
+                        n.raw_count,
+                        split,
+                        n.gain,
+                        node(t, n.left_child as usize),
+                        node(t, n.right_child as usize),
+                    )
+                }
+            }
+        }
+        crate::tree::DecisionTree::from_root(node(self, 0), num_features, num_classes)
+    }
+}
+
+impl From<crate::tree::Impurity> for Impurity {
+    fn from(i: crate::tree::Impurity) -> Self {
+        match i {
+            crate::tree::Impurity::Gini => Impurity::Gini,
+            crate::tree::Impurity::Entropy => Impurity::Entropy,
+            crate::tree::Impurity::Variance => Impurity::Variance,
+        }
+    }
+}
