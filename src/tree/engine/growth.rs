@@ -360,34 +360,14 @@ fn histogram(
         Some(f) => matches!(b.kinds[f], FeatureKind::Unordered { .. }),
         None => false,
     };
-    let mut update = |o: usize, i: usize| {
-        let k = counts.map_or(1u16, |c| c[i]);
-        let w = t.weights.map_or(1.0, |w| w[i]);
-        let y = t.labels[i];
-        let kf = k as f64;
-        if classification {
-            h[o + y as usize] += kf * w;
-            h[o + ss - 1] += kf;
-        } else {
-            let iw = kf * w;
-            h[o] += iw;
-            h[o + 1] += iw * y;
-            h[o + 2] += iw * y * y;
-            h[o + 3] += kf;
-        }
-    };
     match f {
-        None => {
-            for &r in rows {
-                update(0, r as usize);
-            }
-        }
+        None => fill(&mut h, |_| 0, rows, t, counts, ss, classification),
         Some(f) if unordered => {
             for &r in rows {
                 let cat = b.bin(f, r as usize);
                 for s in 0..nbins {
                     if ((s + 1) >> cat) & 1 == 1 {
-                        update(s * ss, r as usize);
+                        fill(&mut h, |_| s, &[r], t, counts, ss, classification);
                     }
                 }
             }
@@ -395,19 +375,97 @@ fn histogram(
         Some(f) => match &b.bins {
             super::binning::BinColumns::U8(col) => {
                 let col = &col[f * b.rows..(f + 1) * b.rows];
-                for &r in rows {
-                    update(col[r as usize] as usize * ss, r as usize);
-                }
+                fill(
+                    &mut h,
+                    |r| col[r] as usize,
+                    rows,
+                    t,
+                    counts,
+                    ss,
+                    classification,
+                );
             }
             super::binning::BinColumns::U16(col) => {
                 let col = &col[f * b.rows..(f + 1) * b.rows];
-                for &r in rows {
-                    update(col[r as usize] as usize * ss, r as usize);
-                }
+                fill(
+                    &mut h,
+                    |r| col[r] as usize,
+                    rows,
+                    t,
+                    counts,
+                    ss,
+                    classification,
+                );
             }
         },
     }
     h
+}
+
+/// Adds every row of `rows` to the histogram bin `bin(row)`, in row order: classification
+/// `stats[y] += k·w`, `raw += k`; variance `iw = k·w`, `Σw += iw`, `Σwy += iw·y`,
+/// `Σwy² += (iw·y)·y`, `raw += k` (Spark's aggregator updates). The unit-weight,
+/// single-count loops give the same bits (`1 · 1.0 = 1.0`, `1.0 · y = y`).
+#[inline(always)]
+fn fill(
+    h: &mut [f64],
+    bin: impl Fn(usize) -> usize,
+    rows: &[u32],
+    t: &Targets,
+    counts: Option<&[u16]>,
+    ss: usize,
+    classification: bool,
+) {
+    let y = t.labels;
+    match (classification, counts, t.weights) {
+        (true, None, None) => {
+            for &r in rows {
+                let r = r as usize;
+                let o = bin(r) * ss;
+                h[o + y[r] as usize] += 1.0;
+                h[o + ss - 1] += 1.0;
+            }
+        }
+        (true, Some(c), None) => {
+            for &r in rows {
+                let r = r as usize;
+                let o = bin(r) * ss;
+                let k = f64::from(c[r]);
+                h[o + y[r] as usize] += k;
+                h[o + ss - 1] += k;
+            }
+        }
+        (false, None, None) => {
+            for &r in rows {
+                let r = r as usize;
+                let o = bin(r) * 4;
+                let v = y[r];
+                let hb = &mut h[o..o + 4];
+                hb[0] += 1.0;
+                hb[1] += v;
+                hb[2] += v * v;
+                hb[3] += 1.0;
+            }
+        }
+        _ => {
+            for &r in rows {
+                let r = r as usize;
+                let o = bin(r) * ss;
+                let kf = f64::from(counts.map_or(1u16, |c| c[r]));
+                let w = t.weights.map_or(1.0, |w| w[r]);
+                if classification {
+                    h[o + y[r] as usize] += kf * w;
+                    h[o + ss - 1] += kf;
+                } else {
+                    let iw = kf * w;
+                    h[o] += iw;
+                    h[o + 1] += iw * y[r];
+                    h[o + 2] += iw * y[r] * y[r];
+                    h[o + 3] += kf;
+                }
+            }
+        }
+    }
 }
 
 /// Spark's `binsToBestSplit` for one node.

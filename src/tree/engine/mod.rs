@@ -352,6 +352,13 @@ impl<'a> Instances<'a> {
         &self.labels
     }
 
+    /// The feature rows, in partition order.
+    pub fn rows(&self) -> impl Iterator<Item = &[f64]> + '_ {
+        self.parts
+            .iter()
+            .flat_map(|p| p.chunks_exact(self.num_features))
+    }
+
     fn part_rows(&self, p: usize) -> usize {
         self.parts[p].len() / self.num_features
     }
