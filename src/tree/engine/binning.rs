@@ -79,7 +79,7 @@ pub(crate) fn bin_instances(
     let max_u = max_unordered_arity(max_possible_bins);
     let mut kinds = Vec::with_capacity(n);
     let mut num_bins = vec![max_possible_bins; n];
-    for f in 0..n {
+    for (f, nb) in num_bins.iter_mut().enumerate() {
         match strategy.categorical.get(&f) {
             Some(&arity) => {
                 if arity > max_possible_bins {
@@ -100,10 +100,10 @@ pub(crate) fn bin_instances(
                     kinds.push(FeatureKind::Ordered { arity });
                 } else if multiclass && arity <= max_u {
                     kinds.push(FeatureKind::Unordered { arity });
-                    num_bins[f] = (1usize << (arity - 1)) - 1;
+                    *nb = (1usize << (arity - 1)) - 1;
                 } else {
                     kinds.push(FeatureKind::Ordered { arity });
-                    num_bins[f] = arity;
+                    *nb = arity;
                 }
             }
             None => kinds.push(FeatureKind::Continuous(Vec::new())),
@@ -316,9 +316,9 @@ fn continuous_thresholds(
     let mut out = Vec::with_capacity(num_splits);
     let mut cur = distinct[0].1;
     let mut target = stride;
-    for i in 1..distinct.len() {
+    for (i, d) in distinct.iter().enumerate().skip(1) {
         let prev = cur;
-        cur += distinct[i].1;
+        cur += d.1;
         if (prev - target).abs() < (cur - target).abs() {
             out.push(mid(i));
             target += stride;

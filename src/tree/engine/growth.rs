@@ -55,6 +55,9 @@ impl Calc {
     }
 }
 
+/// A node's parent vector and its (feature, histogram) pairs.
+type NodeHists = (Vec<f64>, Vec<(usize, Vec<f64>)>);
+
 /// `ImpurityStats` of a node.
 #[derive(Clone, Debug)]
 struct Stats {
@@ -210,8 +213,7 @@ pub(crate) fn grow(
                 )
             })
             .collect();
-        let mut by_node: Vec<(Vec<f64>, Vec<(usize, Vec<f64>)>)> =
-            group.iter().map(|_| (Vec::new(), Vec::new())).collect();
+        let mut by_node: Vec<NodeHists> = group.iter().map(|_| (Vec::new(), Vec::new())).collect();
         for ((g, f), h) in tasks.into_iter().zip(hists) {
             match f {
                 None => by_node[g].0 = h,

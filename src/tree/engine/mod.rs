@@ -170,11 +170,7 @@ impl<'a> Instances<'a> {
         let mut total = 0;
         for p in &parts {
             part_start.push(total);
-            total += if num_features == 0 {
-                0
-            } else {
-                p.len() / num_features
-            };
+            total += p.len().checked_div(num_features).unwrap_or(0);
         }
         if labels.len() != total || weights.as_ref().is_some_and(|w| w.len() != total) {
             return Err(Error::Internal(
@@ -314,7 +310,7 @@ impl<'a> Instances<'a> {
                 let w = w.as_primitive::<Float64Type>();
                 for r in 0..w.len() {
                     let v = w.value(r);
-                    if w.is_null(r) || !(v >= 0.0 && v < f64::INFINITY) {
+                    if w.is_null(r) || !(0.0..f64::INFINITY).contains(&v) {
                         let what = if w.is_null(r) {
                             "null weight".to_string()
                         } else {
@@ -789,30 +785,6 @@ pub fn indicator(df: &DataFrame, stage: &'static str, col: &str) -> Result<Vec<b
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn subset_strategies_resolve_as_spark() {
-        let k = |s: &str, n, t, c| features_per_node("RandomForestClassifier", s, n, t, c).unwrap();
-        assert_eq!(k("auto", 20, 1, true), 20);
-        assert_eq!(k("auto", 20, 20, true), 5);
-        assert_eq!(k("auto", 5, 8, false), 2);
-        assert_eq!(k("log2", 20, 3, true), 5);
-        assert_eq!(k("3", 20, 3, true), 3);
-        assert_eq!(k("0.5", 5, 3, true), 3);
-        assert_eq!(k("1e-1", 20, 3, true), 2);
-        let err = features_per_node("RandomForestClassifier", "half", 20, 3, true).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "RandomForestClassifier: parameter `featureSubsetStrategy` must be one of auto, all, onethird, sqrt, log2, an integer n > 0, or a fraction in (0, 1], got \"half\""
-        );
-        assert!(features_per_node("X", "0", 20, 3, true).is_err());
-        assert!(features_per_node("X", "1.5", 20, 3, true).is_err());
-    }
-}
-
 impl TrainedTree {
     /// The fitted tree as a [`DecisionTree`](crate::tree::DecisionTree) model structure.
     ///
@@ -871,5 +843,29 @@ impl From<crate::tree::Impurity> for Impurity {
             crate::tree::Impurity::Entropy => Impurity::Entropy,
             crate::tree::Impurity::Variance => Impurity::Variance,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subset_strategies_resolve_as_spark() {
+        let k = |s: &str, n, t, c| features_per_node("RandomForestClassifier", s, n, t, c).unwrap();
+        assert_eq!(k("auto", 20, 1, true), 20);
+        assert_eq!(k("auto", 20, 20, true), 5);
+        assert_eq!(k("auto", 5, 8, false), 2);
+        assert_eq!(k("log2", 20, 3, true), 5);
+        assert_eq!(k("3", 20, 3, true), 3);
+        assert_eq!(k("0.5", 5, 3, true), 3);
+        assert_eq!(k("1e-1", 20, 3, true), 2);
+        let err = features_per_node("RandomForestClassifier", "half", 20, 3, true).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "RandomForestClassifier: parameter `featureSubsetStrategy` must be one of auto, all, onethird, sqrt, log2, an integer n > 0, or a fraction in (0, 1], got \"half\""
+        );
+        assert!(features_per_node("X", "0", 20, 3, true).is_err());
+        assert!(features_per_node("X", "1.5", 20, 3, true).is_err());
     }
 }
