@@ -64,12 +64,11 @@ fn argmax(v: impl Iterator<Item = f64>) -> f64 {
     best.0 as f64
 }
 
-/// Spark's `probability2prediction` with thresholds: argmax `p_i / t_i` (a 0 threshold
-/// gives +∞, or NaN for probability 0).
+/// Spark's `probability2prediction` with thresholds: argmax of `p_i / t_i`, where a 0
+/// threshold gives +∞ (NaN when the probability is 0 too).
 fn thresholded(prob: &[f64], ts: &[f64]) -> f64 {
-    let mut best = (0usize, f64::NEG_INFINITY);
-    for (i, (p, t)) in prob.iter().zip(ts).enumerate() {
-        let s = if *t == 0.0 {
+    argmax(prob.iter().zip(ts).map(|(p, t)| {
+        if *t == 0.0 {
             if *p == 0.0 {
                 f64::NAN
             } else {
@@ -77,12 +76,8 @@ fn thresholded(prob: &[f64], ts: &[f64]) -> f64 {
             }
         } else {
             p / t
-        };
-        if s > best.1 {
-            best = (i, s);
         }
-    }
-    best.0 as f64
+    }))
 }
 
 /// Classifier output settings shared by DTC, RFC and GBTC.
@@ -1393,3 +1388,113 @@ impl GBTRegressionModel {
 }
 
 model_stage!(GBTRegressionModel, GBTRegressorParams);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree::Node;
+
+    fn cls_tree() -> DecisionTree {
+        // f0 <= 0.5 → [3, 1]; else categorical f1 in {0} (arity 3) → [0, 2] / [1, 1].
+        DecisionTree::from_root(
+            Node::internal(
+                0.0,
+                0.5,
+                vec![4.0, 4.0],
+                8,
+                Split::continuous(0, 0.5),
+                0.2,
+                Node::leaf(0.0, 0.375, vec![3.0, 1.0], 4),
+                Node::internal(
+                    1.0,
+                    0.375,
+                    vec![1.0, 3.0],
+                    4,
+                    Split::categorical(1, vec![0.0], 3),
+                    0.1,
+                    Node::leaf(1.0, 0.0, vec![0.0, 2.0], 2),
+                    Node::leaf(0.0, 0.5, vec![1.0, 1.0], 2),
+                ),
+            ),
+            2,
+            2,
+        )
+        .unwrap()
+    }
+
+    fn features_df(rows: &[[f64; 2]]) -> DataFrame {
+        let v: Vec<f64> = rows.iter().flatten().copied().collect();
+        let col = Arc::new(vector::vector_array(v, 2, None).unwrap()) as ArrayRef;
+        DataFrame::from_batches(vec![
+            RecordBatch::try_from_iter([("features", col)]).unwrap()
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn dtc_outputs_thresholds_and_leaves() {
+        let mut m =
+            DecisionTreeClassificationModel::new("dtc_t", Default::default(), cls_tree()).unwrap();
+        // Unseen category 7 (1 of 3 left) goes right: [1, 1], a tie → class 0.
+        assert_eq!(m.predict_raw(&[0.9, 7.0]).unwrap(), vec![1.0, 1.0]);
+        assert_eq!(m.predict(&[0.9, 7.0]).unwrap(), 0.0);
+        assert_eq!(m.predict_leaf(&[0.9, 7.0]).unwrap(), vec![2.0]);
+        // thresholds [0.8, 0.2]: p/t = [0.25/0.8, 0.75/0.2] on leaf 0 → class 1.
+        m.params_mut().thresholds = Some(vec![0.8, 0.2]);
+        assert_eq!(m.predict(&[0.1, 0.0]).unwrap(), 1.0);
+        m.params_mut().thresholds = Some(vec![0.5, 0.3, 0.2]);
+        let e = m.predict(&[0.1, 0.0]).unwrap_err().to_string();
+        assert!(e.contains("thresholds") && e.contains("2 values"), "{e}");
+        m.params_mut().thresholds = None;
+        m.params_mut().leaf_col = "leaf".into();
+        let out = m
+            .transform(&features_df(&[[0.1, 0.0], [0.9, 0.0], [0.9, 2.0]]))
+            .unwrap();
+        let leaf = out.partitions()[0]
+            .column_by_name("leaf")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .unwrap()
+            .values()
+            .to_vec();
+        assert_eq!(leaf, vec![0.0, 1.0, 2.0]);
+        let e = m.predict(&[0.1]).unwrap_err().to_string();
+        assert!(e.contains("DecisionTreeClassificationModel"), "{e}");
+    }
+
+    #[test]
+    fn forest_and_gbt_formulas() {
+        let t = cls_tree();
+        let e = TreeEnsemble::new(vec![t.clone(), t], vec![1.0, 1.0], 2, 2).unwrap();
+        let rf = RandomForestClassificationModel::new("rfc_t", Default::default(), e).unwrap();
+        // Two trees at leaf [3, 1]: votes [0.75, 0.25] each.
+        assert_eq!(rf.predict_raw(&[0.0, 0.0]).unwrap(), vec![1.5, 0.5]);
+        assert_eq!(
+            rf.predict_probability(&[0.0, 0.0]).unwrap(),
+            vec![0.75, 0.25]
+        );
+        let reg = DecisionTree::from_root(
+            Node::internal(
+                0.0,
+                1.0,
+                vec![2.0, 0.0, 2.0],
+                2,
+                Split::continuous(0, 0.0),
+                1.0,
+                Node::leaf(-1.0, 0.0, vec![1.0, -1.0, 1.0], 1),
+                Node::leaf(1.0, 0.0, vec![1.0, 1.0, 1.0], 1),
+            ),
+            2,
+            0,
+        )
+        .unwrap();
+        let e = TreeEnsemble::new(vec![reg.clone(), reg], vec![1.0, 0.5], 2, 0).unwrap();
+        let g = GBTClassificationModel::new("gbtc_t", Default::default(), e).unwrap();
+        // m = 1.0 + 0.5 = 1.5; P(1) = 1 / (1 + e^-3).
+        let p = g.predict_probability(&[1.0, 0.0]).unwrap();
+        assert!((p[1] - 1.0 / (1.0 + (-3.0f64).exp())).abs() < 1e-15);
+        assert_eq!(g.predict_raw(&[1.0, 0.0]).unwrap(), vec![-1.5, 1.5]);
+        assert_eq!(g.predict(&[-1.0, 0.0]).unwrap(), 0.0);
+    }
+}

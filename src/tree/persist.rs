@@ -600,6 +600,7 @@ fn restrict(v: &Value, tree_defaults: &Value) -> Value {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn write_ensemble(
     dir: &Path,
     md: Value,
