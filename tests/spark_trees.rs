@@ -236,7 +236,7 @@ fn mlpipe_saved_pipelines_load_back_identically() {
         let back = PipelineModel::load(&dir).unwrap();
         check_case(case, &back);
         // Per-tree metadata carries only params the tree class has.
-        if let Ok(rd) = std::fs::read_dir(&dir.join("stages")) {
+        if let Ok(rd) = std::fs::read_dir(dir.join("stages")) {
             for e in rd.flatten() {
                 let md = std::fs::read_to_string(
                     std::fs::read_dir(e.path().join("metadata"))

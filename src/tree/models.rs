@@ -1017,6 +1017,9 @@ fn regression_schema(
     Ok(out)
 }
 
+/// Adds the predictions of a block of rows (`rows × n` values) into its output slice.
+type BlockFn<'a> = dyn Fn(&[f64], usize, &mut [f64]) + Sync + 'a;
+
 /// Scores every partition with `block` (adds predictions of a block of rows into `out`,
 /// zeroed) and appends prediction, leaf and variance columns.
 #[allow(clippy::too_many_arguments)]
@@ -1029,7 +1032,7 @@ fn transform_regressor(
     pred_col: &str,
     leaf_col: &str,
     variance_col: Option<&str>,
-    block: &(dyn Fn(&[f64], usize, &mut [f64]) + Sync),
+    block: &BlockFn<'_>,
 ) -> Result<DataFrame> {
     let schema = Arc::new(schema);
     let n = core.ensemble.num_features;
