@@ -360,6 +360,9 @@ pub fn load_stage(dir: impl AsRef<Path>) -> Result<Box<dyn Transformer>> {
     let dir = dir.as_ref();
     let md = read_metadata(dir)?;
     let short = md.class.rsplit('.').next().unwrap_or("");
+    if crate::tree::is_tree_model(short) {
+        return crate::tree::load_tree_model(dir, &md);
+    }
     Ok(match short {
         "PipelineModel" => Box::new(load_pipeline(dir, &md)?),
         "VectorAssembler" => Box::new(VectorAssembler::from_params(
@@ -982,7 +985,13 @@ pub fn persistable(t: &dyn Transformer) -> Option<&dyn Persist> {
         OneHotEncoderModel,
         ImputerModel,
         LogisticRegressionModel,
-        PipelineModel
+        PipelineModel,
+        crate::tree::DecisionTreeClassificationModel,
+        crate::tree::DecisionTreeRegressionModel,
+        crate::tree::RandomForestClassificationModel,
+        crate::tree::RandomForestRegressionModel,
+        crate::tree::GBTClassificationModel,
+        crate::tree::GBTRegressionModel
     );
     None
 }

@@ -44,12 +44,20 @@
 //! ```
 
 pub mod engine;
+mod models;
 mod node;
 mod params;
+mod persist;
 
+pub use models::{
+    DecisionTreeClassificationModel, DecisionTreeRegressionModel, GBTClassificationModel,
+    GBTRegressionModel, RandomForestClassificationModel, RandomForestRegressionModel,
+};
 pub use node::{feature_importances, DecisionTree, Node, NodeData, NodeKind, Split, TreeEnsemble};
 pub use params::{
     default_seed, num_features_per_node, DecisionTreeClassifierParams, DecisionTreeParams,
     DecisionTreeRegressorParams, GBTClassifierParams, GBTRegressorParams, Impurity,
     RandomForestClassifierParams, RandomForestRegressorParams,
 };
+pub use persist::load_tree;
+pub(crate) use persist::{is_tree_model, load_tree_model};

@@ -414,11 +414,11 @@ impl DecisionTree {
         let mut node_depth = vec![0usize; n];
         let mut leaf_ordinal = vec![u32::MAX; n];
         let mut num_leaves = 0usize;
-        for i in 0..n {
-            if nodes[i].split.is_some() {
+        for (i, node) in nodes.iter().enumerate() {
+            if node.split.is_some() {
                 let d = node_depth[i] + 1;
-                node_depth[nodes[i].left_child as usize] = d;
-                node_depth[nodes[i].right_child as usize] = d;
+                node_depth[node.left_child as usize] = d;
+                node_depth[node.right_child as usize] = d;
             } else {
                 leaf_ordinal[i] = num_leaves as u32;
                 num_leaves += 1;

@@ -237,7 +237,7 @@ impl DecisionTreeParams {
                 w,
             ));
         }
-        if !(self.min_info_gain >= 0.0) {
+        if self.min_info_gain.is_nan() || self.min_info_gain < 0.0 {
             return Err(Error::param(
                 stage,
                 "minInfoGain",
@@ -351,7 +351,7 @@ fn check_gbt(stage: &'static str, step: f64, tol: f64, max_memory_in_mb: usize) 
     if !(step > 0.0 && step <= 1.0) {
         return Err(Error::param(stage, "stepSize", "in (0, 1]", step));
     }
-    if !(tol >= 0.0) {
+    if tol.is_nan() || tol < 0.0 {
         return Err(Error::param(stage, "validationTol", ">= 0", tol));
     }
     if max_memory_in_mb > 10240 {
