@@ -122,6 +122,7 @@ pub mod random;
 pub mod regression;
 pub mod stat;
 pub mod testing;
+pub mod tree;
 pub mod tuning;
 
 /// The arrow-rs crate mlpipe is built on, so a program can name Arrow types (`RecordBatch`,

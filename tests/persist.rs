@@ -169,10 +169,10 @@ fn bad_model_directories_name_the_file() {
     let md = first_part(&p.join("metadata"));
     let text = fs::read_to_string(&md)
         .unwrap()
-        .replace("LogisticRegressionModel", "RandomForestClassificationModel");
+        .replace("LogisticRegressionModel", "NoSuchClassificationModel");
     fs::write(&md, text).unwrap();
     let err = load_stage(&p).unwrap_err().to_string();
-    assert!(err.contains("unknown class org.apache.spark.ml.classification.RandomForestClassificationModel; known classes: [\"org.apache.spark.ml.PipelineModel\""), "{err}");
+    assert!(err.contains("unknown class org.apache.spark.ml.classification.NoSuchClassificationModel; known classes: [\"org.apache.spark.ml.PipelineModel\""), "{err}");
     // a newer format
     let p = copy("newer");
     let md = first_part(&p.join("metadata"));

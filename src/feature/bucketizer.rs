@@ -196,7 +196,7 @@ impl Stage for Bucketizer {
 /// `"1.5"`, `"1.0E7"`, `"1.0E-4"`, `"-Infinity"`. (Java 17's algorithm can print a longer
 /// digit string than the shortest round-trip one for rare values; this prints the
 /// shortest.)
-fn java_double_string(x: f64) -> String {
+pub(crate) fn java_double_string(x: f64) -> String {
     if x.is_nan() {
         return "NaN".into();
     }

@@ -10,6 +10,7 @@ mod standard_scaler;
 mod string_indexer;
 mod vector_assembler;
 
+pub(crate) use bucketizer::java_double_string;
 pub use bucketizer::{Bucketizer, BucketizerParams};
 pub use imputer::{Imputer, ImputerModel, ImputerParams, ImputerStrategy};
 pub use min_max_scaler::{

@@ -15,6 +15,10 @@ use crate::error::{Error, Result};
 use crate::feature::*;
 use crate::pipeline::{DynEstimator, Pipeline, PipelineModel, PipelineStage, Transformer};
 use crate::regression::{LinearRegression, LinearRegressionModel};
+use crate::tree::{
+    DecisionTreeClassificationModel, DecisionTreeRegressionModel, GBTClassificationModel,
+    GBTRegressionModel, RandomForestClassificationModel, RandomForestRegressionModel,
+};
 
 /// A registered stage type: the Spark classes it reads, how to read it, and how to
 /// recognise one of its values behind a trait object.
@@ -90,6 +94,12 @@ const TRANSFORMERS: &[Registered<dyn Transformer>] = &[
     transformer::<NaiveBayesModel>(),
     transformer::<OneVsRestModel>(),
     transformer::<LinearRegressionModel>(),
+    transformer::<DecisionTreeClassificationModel>(),
+    transformer::<DecisionTreeRegressionModel>(),
+    transformer::<RandomForestClassificationModel>(),
+    transformer::<RandomForestRegressionModel>(),
+    transformer::<GBTClassificationModel>(),
+    transformer::<GBTRegressionModel>(),
 ];
 
 /// Unfitted estimators, one line per type (`load_pipeline_stage` reads these too).

@@ -1,0 +1,340 @@
+//! Split candidates and binning, as Spark's `DecisionTreeMetadata`, `RandomForest.findSplits`
+//! and `TreePoint` compute them.
+//!
+//! Continuous features get midpoint thresholds between distinct (sampled) values, with the
+//! zeros re-inserted as one value carrying the missing weight; categorical features (from
+//! the features column's nominal metadata) are ordered (one bin per category) or, for
+//! multiclass problems with few categories, unordered (one bin per subset). Every row is
+//! binned once into a column-major matrix of one byte per value (two above 256 bins).
+
+use rayon::prelude::*;
+
+use super::{Instances, Strategy};
+use crate::error::{Error, Result};
+use crate::random::{JavaRandom, JvmRandom, XorShiftRandom};
+
+/// How one feature is split.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum FeatureKind {
+    /// Thresholds ascending; bin `b` holds values in `(t[b-1], t[b]]`.
+    Continuous(Vec<f64>),
+    /// Categories `0..arity`; one bin per category, sorted by centroid per node.
+    Ordered { arity: usize },
+    /// Categories `0..arity`; split `s` sends the categories of bitmask `s + 1` left.
+    Unordered { arity: usize },
+}
+
+/// Per-feature split candidates and the binned rows.
+pub(crate) struct Binned {
+    pub kinds: Vec<FeatureKind>,
+    /// Histogram bins per feature (`numBins` in Spark).
+    pub num_bins: Vec<usize>,
+    /// Column-major bins: feature `f`'s bin of row `i` at `f * rows + i`.
+    pub bins: BinColumns,
+    pub rows: usize,
+}
+
+/// The binned matrix, one byte per value when every feature has at most 256 bins.
+pub(crate) enum BinColumns {
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+}
+
+impl Binned {
+    /// Number of split candidates of feature `f`.
+    pub fn num_splits(&self, f: usize) -> usize {
+        match self.kinds[f] {
+            FeatureKind::Unordered { .. } => self.num_bins[f],
+            _ => self.num_bins[f] - 1,
+        }
+    }
+
+    /// Bin of row `i` for feature `f`.
+    #[inline]
+    pub fn bin(&self, f: usize, i: usize) -> usize {
+        match &self.bins {
+            BinColumns::U8(b) => b[f * self.rows + i] as usize,
+            BinColumns::U16(b) => b[f * self.rows + i] as usize,
+        }
+    }
+}
+
+/// The largest number of categories handled as unordered for a given `maxPossibleBins`
+/// (Spark's `numUnorderedBins` bound): `floor(log2(maxPossibleBins / 2 + 1) + 1)`.
+fn max_unordered_arity(max_possible_bins: usize) -> usize {
+    (((max_possible_bins / 2 + 1) as f64).ln() / 2f64.ln() + 1.0).floor() as usize
+}
+
+/// Builds the split candidates (with Spark's sampling above `max(maxBins², 10000)` rows) and
+/// bins every row.
+pub(crate) fn bin_instances(
+    inst: &Instances,
+    strategy: &Strategy,
+    stage: &'static str,
+) -> Result<Binned> {
+    let n = inst.num_features;
+    let rows = inst.num_rows();
+    let max_possible_bins = strategy.max_bins.min(rows);
+    let multiclass = strategy.num_classes > 2 && strategy.impurity != super::Impurity::Variance;
+    let max_u = max_unordered_arity(max_possible_bins);
+    let mut kinds = Vec::with_capacity(n);
+    let mut num_bins = vec![max_possible_bins; n];
+    for (f, nb) in num_bins.iter_mut().enumerate() {
+        match strategy.categorical.get(&f) {
+            Some(&arity) => {
+                if arity > max_possible_bins {
+                    return Err(Error::InvalidParam {
+                        stage,
+                        param: "maxBins".into(),
+                        expected: format!(
+                            "at least as large as the number of values in each categorical feature \
+                             (DecisionTree requires maxBins (= {max_possible_bins}) to be at least as large as \
+                             the number of values in each categorical feature, but categorical feature {f} has \
+                             {arity} values; consider removing this and other categorical features with a large \
+                             number of values, or add more training examples)"
+                        ),
+                        got: strategy.max_bins.to_string(),
+                    });
+                }
+                if arity <= 1 {
+                    kinds.push(FeatureKind::Ordered { arity });
+                } else if multiclass && arity <= max_u {
+                    kinds.push(FeatureKind::Unordered { arity });
+                    *nb = (1usize << (arity - 1)) - 1;
+                } else {
+                    kinds.push(FeatureKind::Ordered { arity });
+                    *nb = arity;
+                }
+            }
+            None => kinds.push(FeatureKind::Continuous(Vec::new())),
+        }
+    }
+    let meta_max_bins = num_bins.iter().copied().max().unwrap_or(0);
+    let continuous: Vec<usize> = (0..n)
+        .filter(|&f| matches!(kinds[f], FeatureKind::Continuous(_)))
+        .collect();
+    if !continuous.is_empty() {
+        let (sample, fraction) = sample_rows(inst, meta_max_bins, strategy.seed);
+        let total_weight = inst.total_weight();
+        let thresholds: Vec<Vec<f64>> = continuous
+            .par_iter()
+            .map(|&f| {
+                continuous_thresholds(
+                    inst,
+                    &sample,
+                    f,
+                    fraction * total_weight,
+                    max_possible_bins - 1,
+                )
+            })
+            .collect();
+        for (&f, t) in continuous.iter().zip(thresholds) {
+            num_bins[f] = t.len() + 1;
+            kinds[f] = FeatureKind::Continuous(t);
+        }
+    }
+    check_categories(inst, &kinds, stage)?;
+    let wide = num_bins.iter().any(|&b| b > 256);
+    let bins = if wide {
+        BinColumns::U16(bin_columns::<u16>(inst, &kinds))
+    } else {
+        BinColumns::U8(bin_columns::<u8>(inst, &kinds))
+    };
+    Ok(Binned {
+        kinds,
+        num_bins,
+        bins,
+        rows,
+    })
+}
+
+/// Bins `inst` (validation rows) with the split candidates of the training rows `train`.
+pub(crate) fn bin_with(inst: &Instances, train: &Binned, stage: &'static str) -> Result<Binned> {
+    check_categories(inst, &train.kinds, stage)?;
+    let rows = inst.num_rows();
+    let bins = match train.bins {
+        BinColumns::U8(_) => BinColumns::U8(bin_columns::<u8>(inst, &train.kinds)),
+        BinColumns::U16(_) => BinColumns::U16(bin_columns::<u16>(inst, &train.kinds)),
+    };
+    Ok(Binned {
+        kinds: train.kinds.clone(),
+        num_bins: train.num_bins.clone(),
+        bins,
+        rows,
+    })
+}
+
+/// Categorical values must be whole categories in `[0, arity)` (truncated toward zero).
+fn check_categories(inst: &Instances, kinds: &[FeatureKind], stage: &'static str) -> Result<()> {
+    for (f, kind) in kinds.iter().enumerate() {
+        let arity = match kind {
+            FeatureKind::Ordered { arity } | FeatureKind::Unordered { arity } => *arity,
+            FeatureKind::Continuous(_) => continue,
+        };
+        if let Some((p, r, v)) = inst.find_row(
+            |row| {
+                let c = row[f].trunc();
+                !(c >= 0.0 && (c as usize) < arity.max(1))
+            },
+            f,
+        ) {
+            return Err(Error::InvalidValue {
+                stage,
+                column: inst.features_col.clone(),
+                partition: p,
+                row: r,
+                what: format!("categorical feature {f} has value {v}, outside its {arity} categories [0, {arity})"),
+                hint: "DecisionTree was given invalid data: fix the feature's nominal metadata (numValues) or the values".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+trait BinValue: Copy + Send + Sync + Default {
+    fn from_usize(v: usize) -> Self;
+}
+impl BinValue for u8 {
+    fn from_usize(v: usize) -> Self {
+        v as u8
+    }
+}
+impl BinValue for u16 {
+    fn from_usize(v: usize) -> Self {
+        v as u16
+    }
+}
+
+/// Bins every row, one feature column per task (reading the row-major features in place).
+fn bin_columns<T: BinValue>(inst: &Instances, kinds: &[FeatureKind]) -> Vec<T> {
+    let rows = inst.num_rows();
+    let n = inst.num_features;
+    let mut out = vec![T::default(); rows * n];
+    if rows == 0 {
+        return out;
+    }
+    out.par_chunks_mut(rows).enumerate().for_each(|(f, col)| {
+        let mut i = 0;
+        for part in &inst.parts {
+            for row in part.chunks_exact(n) {
+                let v = row[f];
+                col[i] = T::from_usize(match &kinds[f] {
+                    FeatureKind::Continuous(t) => t.partition_point(|&x| x < v),
+                    _ => v.trunc() as usize,
+                });
+                i += 1;
+            }
+        }
+    });
+    out
+}
+
+/// The rows used to find continuous thresholds, as global row indices, and the fraction.
+fn sample_rows(inst: &Instances, meta_max_bins: usize, seed: i64) -> (Vec<usize>, f64) {
+    let rows = inst.num_rows();
+    let required = (meta_max_bins * meta_max_bins).max(10_000);
+    if required >= rows {
+        return ((0..rows).collect(), 1.0);
+    }
+    let fraction = required as f64 / rows as f64;
+    let sample_seed = XorShiftRandom::new(seed).next_int() as i64;
+    let mut seeds = JavaRandom::new(sample_seed);
+    let mut out = Vec::with_capacity(required + required / 8);
+    let mut base = 0;
+    for p in 0..inst.parts.len() {
+        let n_p = inst.part_rows(p);
+        let mut rng = XorShiftRandom::new(seeds.next_long());
+        if fraction <= 0.4 {
+            let lnq = (-fraction).ln_1p();
+            let gap = |rng: &mut XorShiftRandom| {
+                let u = rng.next_double().max(5e-11);
+                (u.ln() / lnq) as i64
+            };
+            let mut drop = gap(&mut rng);
+            for i in 0..n_p {
+                if drop > 0 {
+                    drop -= 1;
+                } else {
+                    out.push(base + i);
+                    drop = gap(&mut rng);
+                }
+            }
+        } else {
+            for i in 0..n_p {
+                if rng.next_double() <= fraction {
+                    out.push(base + i);
+                }
+            }
+        }
+        base += n_p;
+    }
+    (out, fraction)
+}
+
+/// Spark's `findSplitsForContinuousFeature` over the sampled rows.
+fn continuous_thresholds(
+    inst: &Instances,
+    sample: &[usize],
+    f: usize,
+    expected_n: f64,
+    num_splits: usize,
+) -> Vec<f64> {
+    let mut vals: Vec<(f64, f64)> = sample
+        .iter()
+        .filter_map(|&i| {
+            let v = inst.value(i, f);
+            (v != 0.0).then(|| (v, inst.weight(i)))
+        })
+        .collect();
+    if vals.is_empty() {
+        return Vec::new();
+    }
+    let count = vals.len();
+    vals.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut distinct: Vec<(f64, f64)> = Vec::with_capacity(vals.len());
+    for (v, w) in vals {
+        match distinct.last_mut() {
+            Some(last) if last.0 == v => last.1 += w,
+            _ => distinct.push((v, w)),
+        }
+    }
+    let part_n: f64 = distinct.iter().map(|d| d.1).sum();
+    let tolerance = f64::EPSILON * count as f64 * 100.0;
+    if expected_n - part_n > tolerance {
+        let at = distinct.partition_point(|d| d.0 < 0.0);
+        distinct.insert(at, (0.0, expected_n - part_n));
+    }
+    let possible = distinct.len() - 1;
+    if possible == 0 {
+        return Vec::new();
+    }
+    let mid = |i: usize| (distinct[i - 1].0 + distinct[i].0) / 2.0;
+    if possible <= num_splits {
+        return (1..=possible).map(mid).collect();
+    }
+    let stride = expected_n / (num_splits + 1) as f64;
+    let mut out = Vec::with_capacity(num_splits);
+    let mut cur = distinct[0].1;
+    let mut target = stride;
+    for (i, d) in distinct.iter().enumerate().skip(1) {
+        let prev = cur;
+        cur += d.1;
+        if (prev - target).abs() < (cur - target).abs() {
+            out.push(mid(i));
+            target += stride;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unordered_bound_is_sparks() {
+        // Reference §2.1: maxBins 32 -> 5 categories at most, maxBins 10 -> 3.
+        assert_eq!(max_unordered_arity(32), 5);
+        assert_eq!(max_unordered_arity(10), 3);
+    }
+}

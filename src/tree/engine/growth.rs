@@ -1,0 +1,788 @@
+//! Spark's level-wise growth (`RandomForest.runBagged`): a stack of nodes, popped in
+//! groups; per group one histogram per (node, feature), each accumulated over the node's
+//! rows in their original order (Spark's summation order, so the trees are bit for bit
+//! Spark's); best split by Spark's candidate order and tie-breaks; children pushed in
+//! Spark's order; finally conversion with pruning.
+//!
+//! The histograms of a group are computed in parallel, one task per (node, feature): each
+//! task is sequential over its rows, so the result does not depend on the thread count.
+
+use rayon::prelude::*;
+
+use super::binning::{Binned, FeatureKind};
+use super::impurity::{count, Impurity};
+use super::order::scala_map_order;
+use super::{Strategy, TrainedNode, TrainedSplit, TrainedTree};
+use crate::random::{JavaRandom, JvmRandom, XorShiftRandom};
+
+/// Sufficient statistics of a set of rows (`ImpurityCalculator`): class weights or
+/// (Σw, Σwy, Σwy²), and the raw (bootstrap-multiplied, unweighted) count.
+#[derive(Clone, Debug)]
+pub(crate) struct Calc {
+    pub stats: Vec<f64>,
+    pub raw: i64,
+}
+
+impl Calc {
+    fn from_hist(h: &[f64]) -> Calc {
+        let n = h.len() - 1;
+        Calc {
+            stats: h[..n].to_vec(),
+            raw: h[n] as i64,
+        }
+    }
+    fn sub(&self, o: &Calc) -> Calc {
+        Calc {
+            stats: self
+                .stats
+                .iter()
+                .zip(&o.stats)
+                .map(|(a, b)| a - b)
+                .collect(),
+            raw: self.raw - o.raw,
+        }
+    }
+    fn add(&self, o: &Calc) -> Calc {
+        Calc {
+            stats: self
+                .stats
+                .iter()
+                .zip(&o.stats)
+                .map(|(a, b)| a + b)
+                .collect(),
+            raw: self.raw + o.raw,
+        }
+    }
+}
+
+/// A node's parent vector and its (feature, histogram) pairs.
+type NodeHists = (Vec<f64>, Vec<(usize, Vec<f64>)>);
+
+/// `ImpurityStats` of a node.
+#[derive(Clone, Debug)]
+struct Stats {
+    gain: f64,
+    impurity: f64,
+    calc: Calc,
+    children: Option<(Calc, Calc)>,
+    valid: bool,
+}
+
+/// A split in bin form (for routing binned rows) with its model form.
+#[derive(Clone, Debug)]
+enum BinSplit {
+    /// Bins `<= bin` go left.
+    Continuous { feature: usize, bin: usize },
+    /// Categories with `left[c]` go left.
+    Categorical { feature: usize, left: Vec<bool> },
+}
+
+impl BinSplit {
+    #[inline]
+    fn goes_left(&self, b: &Binned, row: usize) -> bool {
+        match self {
+            BinSplit::Continuous { feature, bin } => b.bin(*feature, row) <= *bin,
+            BinSplit::Categorical { feature, left } => left[b.bin(*feature, row)],
+        }
+    }
+}
+
+struct LearningNode {
+    /// 1-based heap id (root 1, children 2i and 2i + 1).
+    id: u64,
+    stats: Option<Stats>,
+    split: Option<BinSplit>,
+    children: Option<(usize, usize)>,
+    /// Rows reaching the node (global indices, ascending), while the node waits on the stack.
+    rows: Vec<u32>,
+}
+
+impl LearningNode {
+    fn level(&self) -> u32 {
+        63 - self.id.leading_zeros()
+    }
+}
+
+/// Rows and their sampling counts for one tree.
+pub(crate) struct TreeInput<'a> {
+    /// Bootstrap/subsample count per row; `None` = every row once.
+    pub counts: Option<&'a [u16]>,
+}
+
+/// What the trees are fitted to: labels (class indices or regression targets) and weights.
+pub(crate) struct Targets<'a> {
+    pub labels: &'a [f64],
+    pub weights: Option<&'a [f64]>,
+}
+
+/// A tree being grown: its node arena (index 0 is the root).
+pub(crate) struct GrownTree {
+    nodes: Vec<LearningNode>,
+}
+
+/// Grows `trees.len()` trees together, as Spark's `runBagged` does, drawing feature
+/// subsets from `java.util.Random(subset_seed)` when `features_per_node < numFeatures`.
+pub(crate) fn grow(
+    b: &Binned,
+    targets: &Targets,
+    trees: &[TreeInput],
+    s: &Strategy,
+    features_per_node: usize,
+    subset_seed: i64,
+    min_weight_per_node: f64,
+) -> Vec<GrownTree> {
+    let nf = b.kinds.len();
+    let subsampling = features_per_node != nf;
+    let mut rng = JavaRandom::new(subset_seed);
+    let mut grown: Vec<GrownTree> = trees
+        .iter()
+        .map(|t| {
+            let rows: Vec<u32> = match t.counts {
+                Some(c) => (0..b.rows as u32).filter(|&i| c[i as usize] > 0).collect(),
+                None => (0..b.rows as u32).collect(),
+            };
+            GrownTree {
+                nodes: vec![LearningNode {
+                    id: 1,
+                    stats: None,
+                    split: None,
+                    children: None,
+                    rows,
+                }],
+            }
+        })
+        .collect();
+    // The stack's top is its last element; roots are pushed for tree 0, 1, ..
+    let mut stack: Vec<(usize, usize)> = (0..trees.len()).map(|t| (t, 0)).collect();
+    let ss = s.impurity.stats_len(s.num_classes) + 1;
+    let max_memory = (s.max_memory_in_mb as u64) << 20;
+    let per_bin = if s.impurity == Impurity::Variance {
+        3
+    } else {
+        s.num_classes as u64
+    };
+    while !stack.is_empty() {
+        // selectNodesToSplit
+        let mut group: Vec<(usize, usize, Option<Vec<usize>>)> = Vec::new();
+        let mut mem: u64 = 0;
+        while let Some(&(t, n)) = stack.last() {
+            if !(mem < max_memory || mem == 0) {
+                break;
+            }
+            let subset =
+                subsampling.then(|| reservoir_sample(nf, features_per_node, rng.next_long()));
+            let bins: u64 = match &subset {
+                Some(fs) => fs.iter().map(|&f| b.num_bins[f] as u64).sum(),
+                None => b.num_bins.iter().map(|&x| x as u64).sum(),
+            };
+            let node_mem = bins * per_bin * 8;
+            if mem + node_mem <= max_memory || mem == 0 {
+                stack.pop();
+                group.push((t, n, subset));
+            }
+            mem += node_mem;
+        }
+        // Histograms: one task per (group node, feature with splits), plus the node's parent
+        // vector (feature None).
+        let mut tasks: Vec<(usize, Option<usize>)> = Vec::new();
+        for (g, (_, _, subset)) in group.iter().enumerate() {
+            tasks.push((g, None));
+            let feats: Box<dyn Iterator<Item = usize>> = match subset {
+                Some(fs) => Box::new(fs.iter().copied()),
+                None => Box::new(0..nf),
+            };
+            for f in feats {
+                if b.num_splits(f) != 0 {
+                    tasks.push((g, Some(f)));
+                }
+            }
+        }
+        let hists: Vec<Vec<f64>> = tasks
+            .par_iter()
+            .map(|&(g, f)| {
+                let (t, n, _) = &group[g];
+                let rows = &grown[*t].nodes[*n].rows;
+                histogram(
+                    b,
+                    f,
+                    rows,
+                    targets,
+                    trees[*t].counts,
+                    ss,
+                    s.impurity != Impurity::Variance,
+                )
+            })
+            .collect();
+        let mut by_node: Vec<NodeHists> = group.iter().map(|_| (Vec::new(), Vec::new())).collect();
+        for ((g, f), h) in tasks.into_iter().zip(hists) {
+            match f {
+                None => by_node[g].0 = h,
+                Some(f) => by_node[g].1.push((f, h)),
+            }
+        }
+        // Visit the group's trees in Scala's Map order, each tree's nodes in pop order.
+        let mut tree_keys: Vec<usize> = Vec::new();
+        for (t, _, _) in &group {
+            if !tree_keys.contains(t) {
+                tree_keys.push(*t);
+            }
+        }
+        for t in scala_map_order(&tree_keys) {
+            for (g, (gt, n, subset)) in group.iter().enumerate() {
+                if *gt != t {
+                    continue;
+                }
+                let (parent_hist, feature_hists) = std::mem::take(&mut by_node[g]);
+                let order: Vec<usize> = match subset {
+                    Some(fs) => fs.clone(),
+                    None => (0..nf).collect(),
+                };
+                let tree = &mut grown[t];
+                let node = &tree.nodes[*n];
+                let level = node.level();
+                let recycled = if level == 0 { None } else { node.stats.clone() };
+                let (split, stats) = best_split(
+                    b,
+                    s,
+                    &order,
+                    feature_hists,
+                    &parent_hist,
+                    recycled,
+                    ss,
+                    min_weight_per_node,
+                );
+                let is_leaf = stats.gain <= 0.0 || level as usize == s.max_depth;
+                let rows = std::mem::take(&mut tree.nodes[*n].rows);
+                if is_leaf {
+                    tree.nodes[*n].stats = Some(stats);
+                    continue;
+                }
+                let (lc, rc) = stats.children.clone().expect("a valid split has children");
+                let child_is_leaf = level as usize + 1 == s.max_depth;
+                let left_leaf =
+                    child_is_leaf || s.impurity.calculate(&lc.stats).abs() < f64::EPSILON;
+                let right_leaf =
+                    child_is_leaf || s.impurity.calculate(&rc.stats).abs() < f64::EPSILON;
+                let (mut lrows, mut rrows) = (Vec::new(), Vec::new());
+                if !left_leaf || !right_leaf {
+                    for &r in &rows {
+                        if split.goes_left(b, r as usize) {
+                            lrows.push(r);
+                        } else {
+                            rrows.push(r);
+                        }
+                    }
+                }
+                let id = tree.nodes[*n].id;
+                let li = tree.nodes.len();
+                tree.nodes.push(LearningNode {
+                    id: 2 * id,
+                    stats: Some(empty_stats(s.impurity, lc)),
+                    split: None,
+                    children: None,
+                    rows: if left_leaf { Vec::new() } else { lrows },
+                });
+                tree.nodes.push(LearningNode {
+                    id: 2 * id + 1,
+                    stats: Some(empty_stats(s.impurity, rc)),
+                    split: None,
+                    children: None,
+                    rows: if right_leaf { Vec::new() } else { rrows },
+                });
+                let node = &mut tree.nodes[*n];
+                node.stats = Some(stats);
+                node.split = Some(split);
+                node.children = Some((li, li + 1));
+                if !left_leaf {
+                    stack.push((t, li));
+                }
+                if !right_leaf {
+                    stack.push((t, li + 1));
+                }
+            }
+        }
+    }
+    grown
+}
+
+fn empty_stats(imp: Impurity, calc: Calc) -> Stats {
+    Stats {
+        gain: f64::NAN,
+        impurity: imp.calculate(&calc.stats),
+        calc,
+        children: None,
+        valid: true,
+    }
+}
+
+fn invalid_stats(imp: Impurity, calc: Calc) -> Stats {
+    Stats {
+        gain: -f64::MAX,
+        impurity: imp.calculate(&calc.stats),
+        calc,
+        children: None,
+        valid: false,
+    }
+}
+
+/// Spark's `SamplingUtils.reservoirSampleAndCount` over features `0..n`, array order kept.
+pub(crate) fn reservoir_sample(n: usize, k: usize, seed: i64) -> Vec<usize> {
+    let mut res: Vec<usize> = (0..k.min(n)).collect();
+    if k >= n {
+        return res;
+    }
+    let mut rng = XorShiftRandom::new(seed);
+    for i in k..n {
+        let l = (i + 1) as f64;
+        let j = (rng.next_double() * l) as i64;
+        if j < k as i64 {
+            res[j as usize] = i;
+        }
+    }
+    res
+}
+
+/// The histogram of one node over feature `f` (numBins × ss doubles, unordered features: one
+/// bin per split holding the rows that go left), or the node's parent vector (`f = None`).
+fn histogram(
+    b: &Binned,
+    f: Option<usize>,
+    rows: &[u32],
+    t: &Targets,
+    counts: Option<&[u16]>,
+    ss: usize,
+    classification: bool,
+) -> Vec<f64> {
+    let nbins = match f {
+        Some(f) => b.num_bins[f],
+        None => 1,
+    };
+    let mut h = vec![0.0; nbins * ss];
+    let unordered = match f {
+        Some(f) => matches!(b.kinds[f], FeatureKind::Unordered { .. }),
+        None => false,
+    };
+    match f {
+        None => fill(&mut h, |_| 0, rows, t, counts, ss, classification),
+        Some(f) if unordered => {
+            for &r in rows {
+                let cat = b.bin(f, r as usize);
+                for s in 0..nbins {
+                    if ((s + 1) >> cat) & 1 == 1 {
+                        fill(&mut h, |_| s, &[r], t, counts, ss, classification);
+                    }
+                }
+            }
+        }
+        Some(f) => match &b.bins {
+            super::binning::BinColumns::U8(col) => {
+                let col = &col[f * b.rows..(f + 1) * b.rows];
+                fill(
+                    &mut h,
+                    |r| col[r] as usize,
+                    rows,
+                    t,
+                    counts,
+                    ss,
+                    classification,
+                );
+            }
+            super::binning::BinColumns::U16(col) => {
+                let col = &col[f * b.rows..(f + 1) * b.rows];
+                fill(
+                    &mut h,
+                    |r| col[r] as usize,
+                    rows,
+                    t,
+                    counts,
+                    ss,
+                    classification,
+                );
+            }
+        },
+    }
+    h
+}
+
+/// Adds every row of `rows` to the histogram bin `bin(row)`, in row order: classification
+/// `stats[y] += k·w`, `raw += k`; variance `iw = k·w`, `Σw += iw`, `Σwy += iw·y`,
+/// `Σwy² += (iw·y)·y`, `raw += k` (Spark's aggregator updates). The unit-weight,
+/// single-count loops give the same bits (`1 · 1.0 = 1.0`, `1.0 · y = y`).
+#[inline(always)]
+fn fill(
+    h: &mut [f64],
+    bin: impl Fn(usize) -> usize,
+    rows: &[u32],
+    t: &Targets,
+    counts: Option<&[u16]>,
+    ss: usize,
+    classification: bool,
+) {
+    let y = t.labels;
+    match (classification, counts, t.weights) {
+        (true, None, None) => {
+            for &r in rows {
+                let r = r as usize;
+                let o = bin(r) * ss;
+                h[o + y[r] as usize] += 1.0;
+                h[o + ss - 1] += 1.0;
+            }
+        }
+        (true, Some(c), None) => {
+            for &r in rows {
+                let r = r as usize;
+                let o = bin(r) * ss;
+                let k = f64::from(c[r]);
+                h[o + y[r] as usize] += k;
+                h[o + ss - 1] += k;
+            }
+        }
+        (false, None, None) => {
+            for &r in rows {
+                let r = r as usize;
+                let o = bin(r) * 4;
+                let v = y[r];
+                let hb = &mut h[o..o + 4];
+                hb[0] += 1.0;
+                hb[1] += v;
+                hb[2] += v * v;
+                hb[3] += 1.0;
+            }
+        }
+        _ => {
+            for &r in rows {
+                let r = r as usize;
+                let o = bin(r) * ss;
+                let kf = f64::from(counts.map_or(1u16, |c| c[r]));
+                let w = t.weights.map_or(1.0, |w| w[r]);
+                if classification {
+                    h[o + y[r] as usize] += kf * w;
+                    h[o + ss - 1] += kf;
+                } else {
+                    let iw = kf * w;
+                    h[o] += iw;
+                    h[o + 1] += iw * y[r];
+                    h[o + 2] += iw * y[r] * y[r];
+                    h[o + 3] += kf;
+                }
+            }
+        }
+    }
+}
+
+/// Spark's `binsToBestSplit` for one node.
+#[allow(clippy::too_many_arguments)]
+fn best_split(
+    b: &Binned,
+    s: &Strategy,
+    order: &[usize],
+    mut hists: Vec<(usize, Vec<f64>)>,
+    parent_hist: &[f64],
+    recycled: Option<Stats>,
+    ss: usize,
+    min_weight: f64,
+) -> (BinSplit, Stats) {
+    let imp = s.impurity;
+    // The fixed parent (calculator, impurity) once known.
+    let mut parent: Option<(Calc, f64)> = recycled.map(|g| (g.calc, g.impurity));
+    let mut best: Option<(BinSplit, Stats)> = None;
+    let consider = |split: BinSplit,
+                    l: Calc,
+                    r: Calc,
+                    best: &mut Option<(BinSplit, Stats)>,
+                    parent: &mut Option<(Calc, f64)>| {
+        let (pc, pi) = parent.get_or_insert_with(|| {
+            let p = l.add(&r);
+            let i = imp.calculate(&p.stats);
+            (p, i)
+        });
+        let stats = 'st: {
+            if l.raw < s.min_instances_per_node as i64 || r.raw < s.min_instances_per_node as i64 {
+                break 'st invalid_stats(imp, pc.clone());
+            }
+            let lcount = count(imp, &l.stats);
+            let rcount = count(imp, &r.stats);
+            if lcount < min_weight || rcount < min_weight {
+                break 'st invalid_stats(imp, pc.clone());
+            }
+            let total = lcount + rcount;
+            let li = imp.calculate(&l.stats);
+            let ri = imp.calculate(&r.stats);
+            let gain = *pi - lcount / total * li - rcount / total * ri;
+            if gain < s.min_info_gain {
+                break 'st invalid_stats(imp, pc.clone());
+            }
+            Stats {
+                gain,
+                impurity: *pi,
+                calc: pc.clone(),
+                children: Some((l, r)),
+                valid: true,
+            }
+        };
+        let better = match best {
+            None => true,
+            Some((_, bs)) => stats.gain.total_cmp(&bs.gain) == std::cmp::Ordering::Greater,
+        };
+        if better {
+            *best = Some((split, stats));
+        }
+    };
+    for &f in order {
+        let nsplits = b.num_splits(f);
+        if nsplits == 0 {
+            continue;
+        }
+        let pos = hists
+            .iter()
+            .position(|(hf, _)| *hf == f)
+            .expect("histogram per feature");
+        let mut h = std::mem::take(&mut hists[pos].1);
+        match &b.kinds[f] {
+            FeatureKind::Continuous(_) => {
+                for j in 0..nsplits {
+                    for k in 0..ss {
+                        h[(j + 1) * ss + k] += h[j * ss + k];
+                    }
+                }
+                let total = Calc::from_hist(&h[nsplits * ss..(nsplits + 1) * ss]);
+                for j in 0..nsplits {
+                    let l = Calc::from_hist(&h[j * ss..(j + 1) * ss]);
+                    let r = total.sub(&l);
+                    consider(
+                        BinSplit::Continuous { feature: f, bin: j },
+                        l,
+                        r,
+                        &mut best,
+                        &mut parent,
+                    );
+                }
+            }
+            FeatureKind::Unordered { arity } => {
+                let pv = Calc::from_hist(parent_hist);
+                for j in 0..nsplits {
+                    let l = Calc::from_hist(&h[j * ss..(j + 1) * ss]);
+                    let r = pv.sub(&l);
+                    let left = (0..*arity).map(|c| ((j + 1) >> c) & 1 == 1).collect();
+                    consider(
+                        BinSplit::Categorical { feature: f, left },
+                        l,
+                        r,
+                        &mut best,
+                        &mut parent,
+                    );
+                }
+            }
+            FeatureKind::Ordered { .. } => {
+                let k = b.num_bins[f];
+                let mut centroids: Vec<(usize, f64)> = (0..k)
+                    .map(|c| {
+                        let st = &h[c * ss..c * ss + ss - 1];
+                        let centroid = if count(imp, st) != 0.0 {
+                            if imp == Impurity::Variance {
+                                imp.predict(st)
+                            } else if s.num_classes > 2 {
+                                imp.calculate(st)
+                            } else {
+                                st[1]
+                            }
+                        } else {
+                            f64::MAX
+                        };
+                        (c, centroid)
+                    })
+                    .collect();
+                centroids.sort_by(|a, b| a.1.total_cmp(&b.1));
+                for i in 0..nsplits {
+                    let (cur, next) = (centroids[i].0, centroids[i + 1].0);
+                    for q in 0..ss {
+                        h[next * ss + q] += h[cur * ss + q];
+                    }
+                }
+                let last = centroids[k - 1].0;
+                let total = Calc::from_hist(&h[last * ss..(last + 1) * ss]);
+                for i in 0..nsplits {
+                    let c = centroids[i].0;
+                    let l = Calc::from_hist(&h[c * ss..(c + 1) * ss]);
+                    let r = total.sub(&l);
+                    let mut left = vec![false; k];
+                    for &(cat, _) in &centroids[..=i] {
+                        left[cat] = true;
+                    }
+                    consider(
+                        BinSplit::Categorical { feature: f, left },
+                        l,
+                        r,
+                        &mut best,
+                        &mut parent,
+                    );
+                }
+            }
+        }
+    }
+    match best {
+        Some(found) => found,
+        None => {
+            let dummy = order.first().copied().unwrap_or(0);
+            let split = match b.kinds[dummy] {
+                FeatureKind::Continuous(_) => BinSplit::Continuous {
+                    feature: dummy,
+                    bin: 0,
+                },
+                _ => BinSplit::Categorical {
+                    feature: dummy,
+                    left: Vec::new(),
+                },
+            };
+            (split, invalid_stats(imp, Calc::from_hist(parent_hist)))
+        }
+    }
+}
+
+impl GrownTree {
+    /// The prediction of the leaf each row reaches, routing binned rows.
+    pub(crate) fn predict_binned(&self, b: &Binned, imp: Impurity, row: usize) -> f64 {
+        let mut n = 0;
+        while let (Some((l, r)), Some(split)) = (self.nodes[n].children, &self.nodes[n].split) {
+            n = if split.goes_left(b, row) { l } else { r };
+        }
+        let st = self.nodes[n]
+            .stats
+            .as_ref()
+            .expect("every grown node has stats");
+        imp.predict(&st.calc.stats)
+    }
+
+    /// Converts to the final tree (pre-order node table), merging sibling leaves with equal
+    /// predictions when `prune`.
+    pub(crate) fn finish(&self, b: &Binned, imp: Impurity, prune: bool) -> TrainedTree {
+        // Bottom-up conversion into a recursive form, then pre-order numbering.
+        enum Conv {
+            Leaf {
+                prediction: f64,
+                impurity: f64,
+                calc: Calc,
+            },
+            Internal {
+                node: usize,
+                left: Box<Conv>,
+                right: Box<Conv>,
+            },
+        }
+        fn conv(t: &GrownTree, imp: Impurity, prune: bool, n: usize) -> Conv {
+            let node = &t.nodes[n];
+            let st = node.stats.as_ref().expect("every grown node has stats");
+            match node.children {
+                Some((l, r)) => {
+                    let (lc, rc) = (conv(t, imp, prune, l), conv(t, imp, prune, r));
+                    if let (Conv::Leaf { prediction: lp, .. }, Conv::Leaf { prediction: rp, .. }) =
+                        (&lc, &rc)
+                    {
+                        if prune && lp == rp {
+                            return Conv::Leaf {
+                                prediction: *lp,
+                                impurity: st.impurity,
+                                calc: st.calc.clone(),
+                            };
+                        }
+                    }
+                    Conv::Internal {
+                        node: n,
+                        left: Box::new(lc),
+                        right: Box::new(rc),
+                    }
+                }
+                None => Conv::Leaf {
+                    prediction: imp.predict(&st.calc.stats),
+                    impurity: if st.valid { st.impurity } else { -1.0 },
+                    calc: st.calc.clone(),
+                },
+            }
+        }
+        fn emit(
+            t: &GrownTree,
+            b: &Binned,
+            imp: Impurity,
+            c: &Conv,
+            out: &mut Vec<TrainedNode>,
+        ) -> usize {
+            let id = out.len();
+            match c {
+                Conv::Leaf {
+                    prediction,
+                    impurity,
+                    calc,
+                } => out.push(TrainedNode {
+                    prediction: *prediction,
+                    impurity: *impurity,
+                    impurity_stats: calc.stats.clone(),
+                    raw_count: calc.raw,
+                    gain: -1.0,
+                    split: None,
+                    left_child: -1,
+                    right_child: -1,
+                }),
+                Conv::Internal { node, left, right } => {
+                    let n = &t.nodes[*node];
+                    let st = n.stats.as_ref().expect("every grown node has stats");
+                    let split = match n.split.as_ref().expect("internal nodes have splits") {
+                        BinSplit::Continuous { feature, bin } => match &b.kinds[*feature] {
+                            FeatureKind::Continuous(th) => TrainedSplit::Continuous {
+                                feature: *feature,
+                                threshold: th[*bin],
+                            },
+                            _ => unreachable!("continuous split on a categorical feature"),
+                        },
+                        BinSplit::Categorical { feature, left } => TrainedSplit::Categorical {
+                            feature: *feature,
+                            left_categories: (0..left.len())
+                                .filter(|&c| left[c])
+                                .map(|c| c as f64)
+                                .collect(),
+                            num_categories: match b.kinds[*feature] {
+                                FeatureKind::Unordered { arity }
+                                | FeatureKind::Ordered { arity } => arity as i32,
+                                FeatureKind::Continuous(_) => {
+                                    unreachable!("categorical split on a continuous feature")
+                                }
+                            },
+                        },
+                    };
+                    out.push(TrainedNode {
+                        prediction: imp.predict(&st.calc.stats),
+                        impurity: st.impurity,
+                        impurity_stats: st.calc.stats.clone(),
+                        raw_count: st.calc.raw,
+                        gain: st.gain,
+                        split: Some(split),
+                        left_child: -1,
+                        right_child: -1,
+                    });
+                    let l = emit(t, b, imp, left, out);
+                    let r = emit(t, b, imp, right, out);
+                    out[id].left_child = l as i32;
+                    out[id].right_child = r as i32;
+                }
+            }
+            id
+        }
+        let c = conv(self, imp, prune, 0);
+        let mut nodes = Vec::new();
+        emit(self, b, imp, &c, &mut nodes);
+        TrainedTree { nodes }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reservoir_matches_the_jvm() {
+        // Reference Appendix A: features 0..9, k = 4, seed = java.util.Random(42).nextLong()
+        // gives [0, 5, 6, 3] on the JVM.
+        let seed = JavaRandom::new(42).next_long();
+        assert_eq!(seed, -5025562857975149833);
+        assert_eq!(reservoir_sample(10, 4, seed), [0, 5, 6, 3]);
+    }
+}

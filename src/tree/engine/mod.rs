@@ -1,0 +1,871 @@
+//! The tree training engine shared by the six tree estimators.
+//!
+//! One pipeline from rows to trees, as Spark's `RandomForest.run` and
+//! `GradientBoostedTrees.boost` compute them:
+//! 1. [`Instances`] borrows the features column's row-major values in place (no copy of the
+//!    `f64` features) and checks labels, weights and features.
+//! 2. Split candidates and binning (Spark's `findSplits`, `TreePoint`): every row binned once
+//!    into a column-major matrix, one byte per value up to 256 bins.
+//! 3. Level-wise growth with Spark's node stack, candidate order, tie-breaks, stopping rules
+//!    and pruning; bootstrap (commons-math Poisson) and feature subsets (`java.util.Random`,
+//!    reservoir sampling) with Spark's random streams and per-partition seeding.
+//! 4. Gradient boosting with Spark's losses, residuals, first-tree weight and validation stop.
+//!
+//! With the same rows in the same partitions, the same params and seed, the trees are
+//! Spark 4.3's node for node.
+
+mod binning;
+mod growth;
+mod impurity;
+mod order;
+
+use std::collections::HashMap;
+
+use arrow::array::{Array, AsArray, BooleanArray};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Float64Type};
+use rayon::prelude::*;
+
+pub use impurity::Impurity;
+
+use crate::error::{Error, Result};
+use crate::frame::{schema, vector, DataFrame};
+use crate::random::{JvmRandom, PoissonDistribution, XorShiftRandom};
+use binning::bin_instances;
+use growth::{grow, Targets, TreeInput};
+
+/// The learning settings of one tree-growing run (Spark's `Strategy`).
+#[derive(Clone, Debug)]
+pub struct Strategy {
+    /// Impurity measure (decides classification vs regression).
+    pub impurity: Impurity,
+    /// Number of classes (classification); ignored for variance.
+    pub num_classes: usize,
+    /// Maximum depth (0 = a single leaf).
+    pub max_depth: usize,
+    /// Maximum number of bins per continuous feature.
+    pub max_bins: usize,
+    /// Minimum raw row count of each child.
+    pub min_instances_per_node: usize,
+    /// Minimum weight fraction (of the whole input's weight) of each child.
+    pub min_weight_fraction_per_node: f64,
+    /// Minimum information gain of a split.
+    pub min_info_gain: f64,
+    /// Memory for one group of nodes' histograms, in MiB (decides Spark's node groups).
+    pub max_memory_in_mb: usize,
+    /// Categorical features: feature index -> number of categories.
+    pub categorical: HashMap<usize, usize>,
+    /// Seed of split-finding sampling, bootstrap and feature subsets.
+    pub seed: i64,
+    /// Merge sibling leaves with equal predictions (always on for regression and GBT).
+    pub prune: bool,
+    /// Fraction of rows each tree sees.
+    pub subsampling_rate: f64,
+    /// Sample rows with replacement (Poisson counts).
+    pub bootstrap: bool,
+}
+
+impl Strategy {
+    /// A strategy with Spark's defaults for `impurity` (maxDepth 5, maxBins 32, ...).
+    pub fn new(impurity: Impurity, num_classes: usize) -> Self {
+        Strategy {
+            impurity,
+            num_classes,
+            max_depth: 5,
+            max_bins: 32,
+            min_instances_per_node: 1,
+            min_weight_fraction_per_node: 0.0,
+            min_info_gain: 0.0,
+            max_memory_in_mb: 256,
+            categorical: HashMap::new(),
+            seed: 0,
+            prune: true,
+            subsampling_rate: 1.0,
+            bootstrap: false,
+        }
+    }
+}
+
+/// A split of a fitted node, as Spark stores it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TrainedSplit {
+    /// `x[feature] <= threshold` goes left.
+    Continuous {
+        /// Feature index.
+        feature: usize,
+        /// Threshold.
+        threshold: f64,
+    },
+    /// `x[feature]` in `left_categories` goes left.
+    Categorical {
+        /// Feature index.
+        feature: usize,
+        /// Categories going left, ascending.
+        left_categories: Vec<f64>,
+        /// Number of categories of the feature.
+        num_categories: i32,
+    },
+}
+
+/// One node of a fitted tree, as a row of Spark's node table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainedNode {
+    /// Prediction (class index or mean).
+    pub prediction: f64,
+    /// Impurity (−1 for a leaf that was evaluated and found unsplittable).
+    pub impurity: f64,
+    /// Class weights, or (Σw, Σwy, Σwy²).
+    pub impurity_stats: Vec<f64>,
+    /// Raw (bootstrap-multiplied, unweighted) row count.
+    pub raw_count: i64,
+    /// Gain of the split (−1 for leaves).
+    pub gain: f64,
+    /// The split (internal nodes).
+    pub split: Option<TrainedSplit>,
+    /// Pre-order index of the left child, −1 for leaves.
+    pub left_child: i32,
+    /// Pre-order index of the right child, −1 for leaves.
+    pub right_child: i32,
+}
+
+/// A fitted tree: nodes in pre-order (root first, then the left subtree, then the right).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainedTree {
+    /// The nodes; index = Spark's node id.
+    pub nodes: Vec<TrainedNode>,
+}
+
+/// The rows a tree engine learns from: the features column's values read in place, labels
+/// and weights as `f64`.
+pub struct Instances<'a> {
+    parts: Vec<&'a [f64]>,
+    part_start: Vec<usize>,
+    num_features: usize,
+    labels: Vec<f64>,
+    weights: Option<Vec<f64>>,
+    features_col: String,
+}
+
+/// How labels are checked.
+#[derive(Clone, Copy, Debug)]
+pub enum LabelKind {
+    /// Whole numbers in `[0, numClasses)`.
+    Classes(usize),
+    /// Finite numbers.
+    Regression,
+}
+
+impl<'a> Instances<'a> {
+    /// Borrows row-major feature blocks (one per partition) with their labels and weights.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when the sizes disagree.
+    pub fn new(
+        parts: Vec<&'a [f64]>,
+        num_features: usize,
+        labels: Vec<f64>,
+        weights: Option<Vec<f64>>,
+    ) -> Result<Self> {
+        let mut part_start = Vec::with_capacity(parts.len());
+        let mut total = 0;
+        for p in &parts {
+            part_start.push(total);
+            total += p.len().checked_div(num_features).unwrap_or(0);
+        }
+        if labels.len() != total || weights.as_ref().is_some_and(|w| w.len() != total) {
+            return Err(Error::Internal(
+                "Instances: labels, weights and features disagree in length".into(),
+            ));
+        }
+        Ok(Instances {
+            parts,
+            part_start,
+            num_features,
+            labels,
+            weights,
+            features_col: "features".into(),
+        })
+    }
+
+    /// Reads `features_col` (vectors), `label_col` and the optional `weight_col` of `df`,
+    /// checking every row as Spark's tree estimators do.
+    ///
+    /// # Errors
+    /// Missing or mistyped columns; [`Error::EmptyInput`] for no rows; [`Error::InvalidValue`]
+    /// naming the partition and row of a null, NaN or infinite feature, a label that is not a
+    /// whole number in `[0, numClasses)` (classification) or not finite (regression), a null,
+    /// NaN, negative or infinite weight.
+    pub fn from_frame(
+        df: &'a DataFrame,
+        stage: &'static str,
+        features_col: &str,
+        label_col: &str,
+        weight_col: Option<&str>,
+        kind: LabelKind,
+    ) -> Result<Self> {
+        let sch = df.schema();
+        let (_, _, num_features) = schema::require_vector(sch, stage, features_col)?;
+        schema::require_numeric(sch, stage, label_col)?;
+        if let Some(w) = weight_col {
+            schema::require_numeric(sch, stage, w)?;
+        }
+        if df.num_rows() == 0 {
+            return Err(Error::EmptyInput {
+                stage,
+                hint: "a tree needs at least one labelled row to learn from".into(),
+            });
+        }
+        if num_features == 0 {
+            return Err(Error::FeatureCount {
+                stage,
+                column: features_col.into(),
+                expected: 1,
+                found: 0,
+            });
+        }
+        let mut parts = Vec::new();
+        let mut labels = Vec::with_capacity(df.num_rows());
+        let mut weights = weight_col.map(|_| Vec::with_capacity(df.num_rows()));
+        let bad =
+            |p: usize, r: usize, column: &str, what: String, hint: &str| Error::InvalidValue {
+                stage,
+                column: column.into(),
+                partition: p,
+                row: r,
+                what,
+                hint: hint.into(),
+            };
+        for (p, batch) in df.partitions().iter().enumerate() {
+            let fcol = vector::as_vector(schema::batch_column(batch, features_col)?.as_ref())?;
+            if fcol.null_count() > 0 {
+                let r = (0..fcol.len()).find(|&r| fcol.is_null(r)).unwrap_or(0);
+                return Err(bad(
+                    p,
+                    r,
+                    features_col,
+                    "null feature vector".into(),
+                    "drop or impute the row before fitting",
+                ));
+            }
+            let vals = vector::dense_values(fcol)?;
+            let vals =
+                &vals[fcol.offset() * num_features..(fcol.offset() + fcol.len()) * num_features];
+            if let Some(pos) = vals.iter().position(|v| !v.is_finite()) {
+                return Err(bad(
+                    p,
+                    pos / num_features,
+                    features_col,
+                    format!("feature {} is {}", pos % num_features, vals[pos]),
+                    "trees are fitted on finite features only; impute or drop NaN and infinite values first (e.g. with Imputer)",
+                ));
+            }
+            parts.push(vals);
+            let lab = cast(
+                schema::batch_column(batch, label_col)?.as_ref(),
+                &DataType::Float64,
+            )?;
+            let lab = lab.as_primitive::<Float64Type>();
+            for r in 0..lab.len() {
+                let y = lab.value(r);
+                if lab.is_null(r) {
+                    return Err(bad(
+                        p,
+                        r,
+                        label_col,
+                        "null label".into(),
+                        "drop unlabelled rows before fitting",
+                    ));
+                }
+                match kind {
+                    LabelKind::Classes(k) => {
+                        if !(y >= 0.0 && y < k as f64 && y.fract() == 0.0) {
+                            return Err(bad(
+                                p,
+                                r,
+                                label_col,
+                                format!("label {y}"),
+                                &format!("classifier labels must be whole numbers in [0, {k}) (numClasses = {k}); index string labels with StringIndexer"),
+                            ));
+                        }
+                    }
+                    LabelKind::Regression => {
+                        if !y.is_finite() {
+                            return Err(bad(
+                                p,
+                                r,
+                                label_col,
+                                format!("label {y}"),
+                                "regression labels must be finite numbers",
+                            ));
+                        }
+                    }
+                }
+                labels.push(y);
+            }
+            if let (Some(wc), Some(ws)) = (weight_col, weights.as_mut()) {
+                let w = cast(
+                    schema::batch_column(batch, wc)?.as_ref(),
+                    &DataType::Float64,
+                )?;
+                let w = w.as_primitive::<Float64Type>();
+                for r in 0..w.len() {
+                    let v = w.value(r);
+                    if w.is_null(r) || !(0.0..f64::INFINITY).contains(&v) {
+                        let what = if w.is_null(r) {
+                            "null weight".to_string()
+                        } else {
+                            format!("weight {v}")
+                        };
+                        return Err(bad(
+                            p,
+                            r,
+                            wc,
+                            what,
+                            "instance weights must be finite and non-negative",
+                        ));
+                    }
+                    ws.push(v);
+                }
+            }
+        }
+        let mut inst = Instances::new(parts, num_features, labels, weights)?;
+        inst.features_col = features_col.to_string();
+        Ok(inst)
+    }
+
+    /// Number of rows.
+    pub fn num_rows(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Number of features.
+    pub fn num_features(&self) -> usize {
+        self.num_features
+    }
+
+    /// The labels.
+    pub fn labels(&self) -> &[f64] {
+        &self.labels
+    }
+
+    /// The feature rows, in partition order.
+    pub fn rows(&self) -> impl Iterator<Item = &[f64]> + '_ {
+        self.parts
+            .iter()
+            .flat_map(|p| p.chunks_exact(self.num_features))
+    }
+
+    fn part_rows(&self, p: usize) -> usize {
+        self.parts[p].len() / self.num_features
+    }
+
+    fn locate(&self, i: usize) -> (usize, usize) {
+        let p = self.part_start.partition_point(|&s| s <= i) - 1;
+        (p, i - self.part_start[p])
+    }
+
+    fn value(&self, i: usize, f: usize) -> f64 {
+        let (p, r) = self.locate(i);
+        self.parts[p][r * self.num_features + f]
+    }
+
+    fn weight(&self, i: usize) -> f64 {
+        self.weights.as_ref().map_or(1.0, |w| w[i])
+    }
+
+    /// Σ weights, summed per partition then across partitions (Spark's order).
+    fn total_weight(&self) -> f64 {
+        match &self.weights {
+            None => self.num_rows() as f64,
+            Some(w) => {
+                let mut total = 0.0;
+                for p in 0..self.parts.len() {
+                    let s = self.part_start[p];
+                    let mut part = 0.0;
+                    for v in &w[s..s + self.part_rows(p)] {
+                        part += v;
+                    }
+                    total += part;
+                }
+                total
+            }
+        }
+    }
+
+    /// The first row (partition, row in partition, value of feature `f`) matching `pred`.
+    fn find_row(&self, pred: impl Fn(&[f64]) -> bool, f: usize) -> Option<(usize, usize, f64)> {
+        for (p, part) in self.parts.iter().enumerate() {
+            for (r, row) in part.chunks_exact(self.num_features).enumerate() {
+                if pred(row) {
+                    return Some((p, r, row[f]));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Number of features considered per node for Spark's `featureSubsetStrategy`.
+///
+/// # Errors
+/// [`Error::InvalidParam`] when the strategy is none of `auto`, `all`, `onethird`, `sqrt`,
+/// `log2`, a positive integer or a fraction in (0, 1].
+pub fn features_per_node(
+    stage: &'static str,
+    strategy: &str,
+    num_features: usize,
+    num_trees: usize,
+    classification: bool,
+) -> Result<usize> {
+    let n = num_features as f64;
+    let lower = strategy.to_ascii_lowercase();
+    let resolved = match lower.as_str() {
+        "auto" if num_trees == 1 => "all",
+        "auto" if classification => "sqrt",
+        "auto" => "onethird",
+        other => other,
+    };
+    Ok(match resolved {
+        "all" => num_features,
+        "sqrt" => n.sqrt().ceil() as usize,
+        "log2" => ((n.ln() / 2f64.ln()).ceil() as usize).max(1),
+        "onethird" => (n / 3.0).ceil() as usize,
+        other => {
+            if let Ok(k) = other.parse::<i32>() {
+                if k > 0 {
+                    (k as usize).min(num_features)
+                } else {
+                    return Err(bad_subset(stage, strategy));
+                }
+            } else if let Ok(x) = other.trim().parse::<f64>() {
+                if x > 0.0 && x <= 1.0 {
+                    (x * n).ceil() as usize
+                } else {
+                    return Err(bad_subset(stage, strategy));
+                }
+            } else {
+                return Err(bad_subset(stage, strategy));
+            }
+        }
+    })
+}
+
+fn bad_subset(stage: &'static str, got: &str) -> Error {
+    Error::InvalidParam {
+        stage,
+        param: "featureSubsetStrategy".into(),
+        expected:
+            "one of auto, all, onethird, sqrt, log2, an integer n > 0, or a fraction in (0, 1]"
+                .into(),
+        got: format!("{got:?}"),
+    }
+}
+
+/// Per-row sampling counts of `num_trees` trees (Spark's `BaggedPoint`): Poisson counts
+/// (commons-math, reseeded with `seed + partition + 1`) with replacement, Bernoulli draws
+/// (`XORShiftRandom(seed + partition + 1)`) without; `None` when every row counts once.
+fn bag(
+    inst: &Instances,
+    num_trees: usize,
+    rate: f64,
+    bootstrap: bool,
+    seed: i64,
+) -> Result<Option<Vec<Vec<u16>>>> {
+    if !bootstrap && rate == 1.0 {
+        return Ok(None);
+    }
+    let rows = inst.num_rows();
+    let mut counts = vec![vec![0u16; rows]; num_trees];
+    for p in 0..inst.parts.len() {
+        let start = inst.part_start[p];
+        let part_seed = seed.wrapping_add(p as i64).wrapping_add(1);
+        if bootstrap {
+            let mut poisson = PoissonDistribution::new(rate)?;
+            poisson.reseed(part_seed);
+            for i in start..start + inst.part_rows(p) {
+                for c in counts.iter_mut() {
+                    c[i] = poisson.sample().min(u16::MAX as u32) as u16;
+                }
+            }
+        } else {
+            let mut rng = XorShiftRandom::new(part_seed);
+            for i in start..start + inst.part_rows(p) {
+                for c in counts.iter_mut() {
+                    c[i] = u16::from(rng.next_double() < rate);
+                }
+            }
+        }
+    }
+    Ok(Some(counts))
+}
+
+fn min_weight(inst: &Instances, s: &Strategy) -> f64 {
+    s.min_weight_fraction_per_node * inst.total_weight()
+}
+
+/// Fits `num_trees` trees as Spark's `RandomForest.run` (a decision tree is one tree with
+/// `featureSubsetStrategy = "all"` and no bootstrap).
+///
+/// # Errors
+/// Bad `featureSubsetStrategy`, a categorical feature with more categories than `maxBins`
+/// or a value outside its categories.
+pub fn train_forest(
+    stage: &'static str,
+    inst: &Instances,
+    s: &Strategy,
+    num_trees: usize,
+    feature_subset_strategy: &str,
+) -> Result<Vec<TrainedTree>> {
+    let classification = s.impurity != Impurity::Variance;
+    let k = features_per_node(
+        stage,
+        feature_subset_strategy,
+        inst.num_features,
+        num_trees,
+        classification,
+    )?;
+    let b = bin_instances(inst, s, stage)?;
+    let counts = bag(inst, num_trees, s.subsampling_rate, s.bootstrap, s.seed)?;
+    let targets = Targets {
+        labels: &inst.labels,
+        weights: inst.weights.as_deref(),
+    };
+    let trees: Vec<TreeInput> = (0..num_trees)
+        .map(|t| TreeInput {
+            counts: counts.as_ref().map(|c| c[t].as_slice()),
+        })
+        .collect();
+    let grown = grow(&b, &targets, &trees, s, k, s.seed, min_weight(inst, s));
+    Ok(grown
+        .iter()
+        .map(|g| g.finish(&b, s.impurity, s.prune))
+        .collect())
+}
+
+/// GBT's loss functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Loss {
+    /// Squared error (GBTRegressor's default).
+    Squared,
+    /// Absolute error.
+    Absolute,
+    /// Logistic loss on labels relabelled to ±1 (GBTClassifier).
+    Logistic,
+}
+
+impl Loss {
+    /// The pseudo-residual −∂loss/∂F.
+    fn residual(self, f: f64, y: f64) -> f64 {
+        match self {
+            Loss::Squared => -(-2.0 * (y - f)),
+            Loss::Absolute => -(if y - f < 0.0 { 1.0 } else { -1.0 }),
+            Loss::Logistic => -(-4.0 * y / (1.0 + (2.0 * y * f).exp())),
+        }
+    }
+
+    /// The error of one row (training and validation).
+    fn error(self, f: f64, y: f64) -> f64 {
+        match self {
+            Loss::Squared => {
+                let e = y - f;
+                e * e
+            }
+            Loss::Absolute => (y - f).abs(),
+            Loss::Logistic => {
+                let x = -(2.0 * y * f);
+                2.0 * if x > 0.0 {
+                    x + (-x).exp().ln_1p()
+                } else {
+                    x.exp().ln_1p()
+                }
+            }
+        }
+    }
+}
+
+/// Boosting settings.
+#[derive(Clone, Debug)]
+pub struct Boosting {
+    /// Loss.
+    pub loss: Loss,
+    /// Number of trees.
+    pub max_iter: usize,
+    /// Weight of every tree after the first.
+    pub step_size: f64,
+    /// Early-stop tolerance on the validation error.
+    pub validation_tol: f64,
+    /// `featureSubsetStrategy` of every tree.
+    pub feature_subset_strategy: String,
+}
+
+/// Fitted trees with their weights.
+#[derive(Clone, Debug)]
+pub struct Boosted {
+    /// The trees.
+    pub trees: Vec<TrainedTree>,
+    /// Tree weights: 1 for the first, stepSize for the others.
+    pub weights: Vec<f64>,
+}
+
+/// Fits a GBT as Spark's `GradientBoostedTrees.boost`; `validation` rows (if any) stop the
+/// boosting when the validation error stops improving by `validation_tol`.
+///
+/// # Errors
+/// As [`train_forest`]; `maxIter = 0` is refused.
+pub fn train_gbt(
+    stage: &'static str,
+    inst: &Instances,
+    validation: Option<&Instances>,
+    s: &Strategy,
+    g: &Boosting,
+) -> Result<Boosted> {
+    if g.max_iter == 0 {
+        return Err(Error::InvalidParam {
+            stage,
+            param: "maxIter".into(),
+            expected: "at least 1 (Spark fails with 0 trees)".into(),
+            got: "0".into(),
+        });
+    }
+    let mut s = s.clone();
+    s.impurity = Impurity::Variance;
+    s.bootstrap = false;
+    s.prune = true;
+    let k = features_per_node(
+        stage,
+        &g.feature_subset_strategy,
+        inst.num_features,
+        1,
+        false,
+    )?;
+    let relabel = |y: f64| {
+        if g.loss == Loss::Logistic {
+            2.0 * y - 1.0
+        } else {
+            y
+        }
+    };
+    let labels: Vec<f64> = inst.labels.iter().map(|&y| relabel(y)).collect();
+    let b = bin_instances(inst, &s, stage)?;
+    let vb = match validation {
+        Some(v) => Some((
+            binning::bin_with(v, &b, stage)?,
+            v.labels.iter().map(|&y| relabel(y)).collect::<Vec<_>>(),
+            v,
+        )),
+        None => None,
+    };
+    let mw = min_weight(inst, &s);
+    let n = inst.num_rows();
+    let mut margin = vec![0.0; n];
+    let mut vmargin = vb.as_ref().map(|(vbin, _, _)| vec![0.0; vbin.rows]);
+    let mut residuals = labels.clone();
+    let mut trees = Vec::new();
+    let mut weights = Vec::new();
+    let mut best_error = f64::INFINITY;
+    let mut best_m = 0;
+    for m in 0..g.max_iter {
+        let seed = s.seed.wrapping_add(m as i64);
+        let counts = bag(inst, 1, s.subsampling_rate, false, seed)?;
+        let targets = Targets {
+            labels: &residuals,
+            weights: inst.weights.as_deref(),
+        };
+        let input = [TreeInput {
+            counts: counts.as_ref().map(|c| c[0].as_slice()),
+        }];
+        let grown = grow(&b, &targets, &input, &s, k, seed, mw)
+            .pop()
+            .expect("one tree");
+        let w = if m == 0 { 1.0 } else { g.step_size };
+        margin.par_iter_mut().enumerate().for_each(|(i, f)| {
+            *f += grown.predict_binned(&b, Impurity::Variance, i) * w;
+        });
+        trees.push(grown.finish(&b, Impurity::Variance, true));
+        weights.push(w);
+        if let (Some((vbin, vlabels, vinst)), Some(vm)) = (vb.as_ref(), vmargin.as_mut()) {
+            vm.par_iter_mut().enumerate().for_each(|(i, f)| {
+                *f += grown.predict_binned(vbin, Impurity::Variance, i) * w;
+            });
+            let (mut num, mut den) = (0.0, 0.0);
+            for i in 0..vbin.rows {
+                let wt = vinst.weight(i);
+                num += g.loss.error(vm[i], vlabels[i]) * wt;
+                den += wt;
+            }
+            let err = num / den;
+            if m == 0 {
+                best_error = err;
+                best_m = 1;
+            } else if best_error - err < g.validation_tol * err.max(0.01) {
+                trees.truncate(best_m);
+                weights.truncate(best_m);
+                break;
+            } else if err < best_error {
+                best_error = err;
+                best_m = m + 1;
+            }
+        }
+        if m + 1 < g.max_iter {
+            residuals
+                .par_iter_mut()
+                .zip(margin.par_iter().zip(labels.par_iter()))
+                .for_each(|(r, (&f, &y))| *r = g.loss.residual(f, y));
+        }
+    }
+    Ok(Boosted { trees, weights })
+}
+
+/// The categorical features of a features column, from its ML attribute metadata (nominal
+/// attributes with their number of values; binary attributes have 2).
+pub fn categorical_features(field: &arrow::datatypes::Field) -> HashMap<usize, usize> {
+    let mut out = HashMap::new();
+    let Some(raw) = field.metadata().get(vector::ML_ATTR) else {
+        return out;
+    };
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(raw) else {
+        return out;
+    };
+    let Some(groups) = v.get("attrs").and_then(|a| a.as_object()) else {
+        return out;
+    };
+    for (kind, attrs) in groups {
+        let Some(attrs) = attrs.as_array() else {
+            continue;
+        };
+        for a in attrs {
+            let Some(idx) = a.get("idx").and_then(|i| i.as_u64()) else {
+                continue;
+            };
+            let arity = match kind.as_str() {
+                "nominal" => a.get("num_vals").and_then(|n| n.as_u64()).or_else(|| {
+                    a.get("vals")
+                        .and_then(|v| v.as_array())
+                        .map(|v| v.len() as u64)
+                }),
+                "binary" => Some(2),
+                _ => None,
+            };
+            if let Some(k) = arity {
+                out.insert(idx as usize, k as usize);
+            }
+        }
+    }
+    out
+}
+
+/// Reads a Boolean validation-indicator column: `true` marks a validation row.
+pub fn indicator(df: &DataFrame, stage: &'static str, col: &str) -> Result<Vec<bool>> {
+    let mut out = Vec::with_capacity(df.num_rows());
+    for (p, batch) in df.partitions().iter().enumerate() {
+        schema::require_column(df.schema(), stage, col)?;
+        let c = schema::batch_column(batch, col)?;
+        let Some(b): Option<&BooleanArray> = c.as_boolean_opt() else {
+            return Err(Error::ColumnType {
+                stage,
+                column: col.into(),
+                found: c.data_type().clone(),
+                expected: "Boolean".into(),
+            });
+        };
+        for r in 0..b.len() {
+            if b.is_null(r) {
+                return Err(Error::InvalidValue {
+                    stage,
+                    column: col.into(),
+                    partition: p,
+                    row: r,
+                    what: "null validation indicator".into(),
+                    hint: "the validation indicator must be true or false on every row".into(),
+                });
+            }
+            out.push(b.value(r));
+        }
+    }
+    Ok(out)
+}
+
+impl TrainedTree {
+    /// The fitted tree as a [`DecisionTree`](crate::tree::DecisionTree) model structure.
+    ///
+    /// # Errors
+    /// As [`DecisionTree::from_root`](crate::tree::DecisionTree::from_root).
+    pub fn to_decision_tree(
+        &self,
+        num_features: usize,
+        num_classes: usize,
+    ) -> Result<crate::tree::DecisionTree> {
+        fn node(t: &TrainedTree, i: usize) -> crate::tree::Node {
+            let n = &t.nodes[i];
+            match &n.split {
+                None => crate::tree::Node::leaf(
+                    n.prediction,
+                    n.impurity,
+                    n.impurity_stats.clone(),
+                    n.raw_count,
+                ),
+                Some(s) => {
+                    let split = match s {
+                        TrainedSplit::Continuous { feature, threshold } => {
+                            crate::tree::Split::continuous(*feature, *threshold)
+                        }
+                        TrainedSplit::Categorical {
+                            feature,
+                            left_categories,
+                            num_categories,
+                        } => crate::tree::Split::categorical(
+                            *feature,
+                            left_categories.clone(),
+                            *num_categories as usize,
+                        ),
+                    };
+                    crate::tree::Node::internal(
+                        n.prediction,
+                        n.impurity,
+                        n.impurity_stats.clone(),
+                        n.raw_count,
+                        split,
+                        n.gain,
+                        node(t, n.left_child as usize),
+                        node(t, n.right_child as usize),
+                    )
+                }
+            }
+        }
+        crate::tree::DecisionTree::from_root(node(self, 0), num_features, num_classes)
+    }
+}
+
+impl From<crate::tree::Impurity> for Impurity {
+    fn from(i: crate::tree::Impurity) -> Self {
+        match i {
+            crate::tree::Impurity::Gini => Impurity::Gini,
+            crate::tree::Impurity::Entropy => Impurity::Entropy,
+            crate::tree::Impurity::Variance => Impurity::Variance,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subset_strategies_resolve_as_spark() {
+        let k = |s: &str, n, t, c| features_per_node("RandomForestClassifier", s, n, t, c).unwrap();
+        assert_eq!(k("auto", 20, 1, true), 20);
+        assert_eq!(k("auto", 20, 20, true), 5);
+        assert_eq!(k("auto", 5, 8, false), 2);
+        assert_eq!(k("log2", 20, 3, true), 5);
+        assert_eq!(k("3", 20, 3, true), 3);
+        assert_eq!(k("0.5", 5, 3, true), 3);
+        assert_eq!(k("1e-1", 20, 3, true), 2);
+        let err = features_per_node("RandomForestClassifier", "half", 20, 3, true).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "RandomForestClassifier: parameter `featureSubsetStrategy` must be one of auto, all, onethird, sqrt, log2, an integer n > 0, or a fraction in (0, 1], got \"half\""
+        );
+        assert!(features_per_node("X", "0", 20, 3, true).is_err());
+        assert!(features_per_node("X", "1.5", 20, 3, true).is_err());
+    }
+}

@@ -1,0 +1,728 @@
+//! One fitted decision tree: [`Split`], the recursive [`Node`] a training engine builds,
+//! and the flat pre-order [`DecisionTree`] every model scores with and saves.
+
+use crate::error::{Error, Result};
+
+/// How an internal node routes a row: Spark's `ContinuousSplit` or `CategoricalSplit`.
+///
+/// # Examples
+/// ```
+/// use mlpipe::tree::Split;
+/// let s = Split::continuous(0, 2.5);
+/// assert!(s.goes_left(&[2.5]) && !s.goes_left(&[2.6]) && !s.goes_left(&[f64::NAN]));
+/// // 1 of 4 categories on the left: an unseen value goes right.
+/// let c = Split::categorical(0, vec![1.0], 4);
+/// assert!(c.goes_left(&[1.0]) && !c.goes_left(&[9.0]));
+/// // 3 of 4 on the left: Spark keeps the right set, so an unseen value goes left.
+/// let c = Split::categorical(0, vec![0.0, 1.0, 3.0], 4);
+/// assert!(c.goes_left(&[9.0]) && !c.goes_left(&[2.0]));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub enum Split {
+    /// Go left iff `x[feature] <= threshold` (NaN goes right).
+    Continuous {
+        /// Feature index.
+        feature: usize,
+        /// Threshold.
+        threshold: f64,
+    },
+    /// Go left iff `x[feature]` is one of `left_categories` — with Spark's rule for values
+    /// outside `0..num_categories` (see [`Split::goes_left`]).
+    Categorical {
+        /// Feature index.
+        feature: usize,
+        /// Categories sent left, sorted ascending, as doubles (Spark's stored form).
+        left_categories: Vec<f64>,
+        /// Arity of the feature.
+        num_categories: usize,
+    },
+}
+
+impl Split {
+    /// A continuous split `x[feature] <= threshold`.
+    pub fn continuous(feature: usize, threshold: f64) -> Split {
+        Split::Continuous { feature, threshold }
+    }
+
+    /// A categorical split; `left_categories` are sorted here.
+    pub fn categorical(
+        feature: usize,
+        mut left_categories: Vec<f64>,
+        num_categories: usize,
+    ) -> Split {
+        left_categories.sort_by(f64::total_cmp);
+        Split::Categorical {
+            feature,
+            left_categories,
+            num_categories,
+        }
+    }
+
+    /// The feature the split reads.
+    pub fn feature(&self) -> usize {
+        match self {
+            Split::Continuous { feature, .. } | Split::Categorical { feature, .. } => *feature,
+        }
+    }
+
+    /// Whether a row goes to the left child, exactly as Spark routes it.
+    ///
+    /// A categorical split with at most half of the categories on the left (integer
+    /// division) tests membership in the left set, so an unseen or invalid value (out of
+    /// range, negative, non-integral, NaN) goes right; otherwise Spark stores the right set
+    /// and tests non-membership there, so such a value goes left. Membership is exact
+    /// double equality.
+    #[inline]
+    pub fn goes_left(&self, features: &[f64]) -> bool {
+        match self {
+            Split::Continuous { feature, threshold } => features[*feature] <= *threshold,
+            Split::Categorical {
+                feature,
+                left_categories,
+                num_categories,
+            } => categorical_goes_left(features[*feature], left_categories, *num_categories),
+        }
+    }
+}
+
+/// Spark's `CategoricalSplit.shouldGoLeft` on the stored left set.
+#[inline]
+pub(crate) fn categorical_goes_left(x: f64, left: &[f64], num_categories: usize) -> bool {
+    let in_left = left.contains(&x);
+    if left.len() <= num_categories / 2 {
+        in_left
+    } else {
+        // Spark keeps the right set {0..K-1} \ left and goes left iff x is not in it.
+        let in_right = !in_left && x >= 0.0 && x < num_categories as f64 && x.fract() == 0.0;
+        !in_right
+    }
+}
+
+/// A node as a training engine builds it: Spark's `LeafNode` / `InternalNode`.
+///
+/// The engine builds the final (pruned) tree bottom-up as nested `Node`s and hands the root
+/// to [`DecisionTree::from_root`]; see the [`tree`](crate::tree) module docs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    /// Prediction: the class index (classification) or the mean label (regression).
+    pub prediction: f64,
+    /// Node impurity; Spark stores -1.0 for leaves that were never evaluated for a split.
+    pub impurity: f64,
+    /// Impurity calculator stats: weighted class totals (classification), or
+    /// `[Σw, Σwy, Σwy²]` (variance).
+    pub impurity_stats: Vec<f64>,
+    /// Raw (unweighted, bootstrap-multiplied) row count; -1 when unknown (Spark < 3.0 files).
+    pub raw_count: i64,
+    /// Leaf or internal.
+    pub kind: NodeKind,
+}
+
+/// What sits below a [`Node`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeKind {
+    /// A leaf.
+    Leaf,
+    /// An internal node.
+    Internal {
+        /// The split.
+        split: Split,
+        /// The split's information gain.
+        gain: f64,
+        /// Rows with `split.goes_left`.
+        left: Box<Node>,
+        /// The other rows.
+        right: Box<Node>,
+    },
+}
+
+impl Node {
+    /// A leaf.
+    pub fn leaf(prediction: f64, impurity: f64, impurity_stats: Vec<f64>, raw_count: i64) -> Node {
+        Node {
+            prediction,
+            impurity,
+            impurity_stats,
+            raw_count,
+            kind: NodeKind::Leaf,
+        }
+    }
+
+    /// An internal node with its two children.
+    #[allow(clippy::too_many_arguments)]
+    pub fn internal(
+        prediction: f64,
+        impurity: f64,
+        impurity_stats: Vec<f64>,
+        raw_count: i64,
+        split: Split,
+        gain: f64,
+        left: Node,
+        right: Node,
+    ) -> Node {
+        Node {
+            prediction,
+            impurity,
+            impurity_stats,
+            raw_count,
+            kind: NodeKind::Internal {
+                split,
+                gain,
+                left: Box::new(left),
+                right: Box::new(right),
+            },
+        }
+    }
+}
+
+/// One node of a [`DecisionTree`], in the shape of a row of Spark's saved node table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeData {
+    /// Prediction of the node (class index or mean label).
+    pub prediction: f64,
+    /// Impurity (-1.0 for leaves Spark never evaluated).
+    pub impurity: f64,
+    /// Impurity calculator stats.
+    pub impurity_stats: Vec<f64>,
+    /// Raw row count (-1 when unknown).
+    pub raw_count: i64,
+    /// Split gain; -1.0 for a leaf.
+    pub gain: f64,
+    /// Pre-order id of the left child; -1 for a leaf.
+    pub left_child: i32,
+    /// Pre-order id of the right child; -1 for a leaf.
+    pub right_child: i32,
+    /// The split; `None` for a leaf.
+    pub split: Option<Split>,
+}
+
+impl NodeData {
+    /// Whether the node is a leaf.
+    pub fn is_leaf(&self) -> bool {
+        self.split.is_none()
+    }
+}
+
+/// Kind of a [`Route`] entry.
+const LEAF: u8 = 0;
+const CONTINUOUS: u8 = 1;
+const CATEGORICAL: u8 = 2;
+
+/// A compact routing entry: what batch prediction walks.
+#[derive(Clone, Copy, Debug)]
+struct Route {
+    /// Continuous: the threshold. Categorical: unused.
+    threshold: f64,
+    /// Feature index (0 for a leaf).
+    feature: u32,
+    /// Left child index; for a leaf, the node itself.
+    left: u32,
+    /// Right child index; for a leaf, the node itself.
+    right: u32,
+    /// Index into the categorical sets (categorical nodes only).
+    set: u32,
+    /// Leaf / continuous / categorical.
+    kind: u8,
+}
+
+/// A fitted decision tree in flat pre-order (Spark's node ids): node 0 is the root, then
+/// its whole left subtree, then its right subtree.
+///
+/// Scoring walks a compact routing table built once from the nodes; a tree of continuous
+/// splits is walked without branches (leaves point to themselves, so every row takes
+/// `depth` steps).
+///
+/// # Examples
+/// ```
+/// use mlpipe::tree::{DecisionTree, Node, Split};
+/// let root = Node::internal(
+///     1.0, 0.5, vec![5.0, 5.0], 10, Split::continuous(0, 0.5), 0.5,
+///     Node::leaf(0.0, 0.0, vec![5.0, 0.0], 5),
+///     Node::leaf(1.0, 0.0, vec![0.0, 5.0], 5),
+/// );
+/// let tree = DecisionTree::from_root(root, 1, 2).unwrap();
+/// assert_eq!((tree.num_nodes(), tree.depth()), (3, 1));
+/// assert_eq!(tree.leaf_for(&[0.2]).impurity_stats, vec![5.0, 0.0]);
+/// assert_eq!(tree.leaf_index(&[0.9]), 1);
+/// ```
+#[derive(Clone, Debug)]
+pub struct DecisionTree {
+    nodes: Vec<NodeData>,
+    routes: Vec<Route>,
+    /// Sorted left categories and arity of each categorical node (indexed by `Route::set`).
+    categories: Vec<(Vec<f64>, usize)>,
+    /// Leaf ordinal (left-to-right) of each node; `u32::MAX` for internal nodes.
+    leaf_ordinal: Vec<u32>,
+    num_leaves: usize,
+    depth: usize,
+    has_categorical: bool,
+    num_features: usize,
+    num_classes: usize,
+}
+
+impl PartialEq for DecisionTree {
+    fn eq(&self, other: &Self) -> bool {
+        self.nodes == other.nodes
+            && self.num_features == other.num_features
+            && self.num_classes == other.num_classes
+    }
+}
+
+impl DecisionTree {
+    /// Flattens a built tree into pre-order. `num_features` is the feature vector size the
+    /// tree scores; `num_classes` is 0 for a regression tree.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when a split reads a feature `>= num_features` or a
+    /// classification node's stats have a length other than `num_classes`.
+    pub fn from_root(root: Node, num_features: usize, num_classes: usize) -> Result<DecisionTree> {
+        let mut nodes = Vec::new();
+        // Iterative pre-order: a node's row is pushed, then its left subtree, then right.
+        fn push(node: Node, nodes: &mut Vec<NodeData>) -> usize {
+            let id = nodes.len();
+            let Node {
+                prediction,
+                impurity,
+                impurity_stats,
+                raw_count,
+                kind,
+            } = node;
+            nodes.push(NodeData {
+                prediction,
+                impurity,
+                impurity_stats,
+                raw_count,
+                gain: -1.0,
+                left_child: -1,
+                right_child: -1,
+                split: None,
+            });
+            if let NodeKind::Internal {
+                split,
+                gain,
+                left,
+                right,
+            } = kind
+            {
+                let l = push(*left, nodes);
+                let r = push(*right, nodes);
+                let n = &mut nodes[id];
+                n.gain = gain;
+                n.split = Some(split);
+                n.left_child = l as i32;
+                n.right_child = r as i32;
+            }
+            id
+        }
+        push(root, &mut nodes);
+        DecisionTree::from_nodes(nodes, num_features, num_classes)
+    }
+
+    /// Builds a tree from its pre-order node table (what Spark saves: `nodes[i]` has id
+    /// `i`, children have larger ids than their parent, every node but the root has
+    /// exactly one parent).
+    ///
+    /// # Errors
+    /// [`Error::Internal`] naming the node when the table is not such a tree, a split
+    /// reads a feature `>= num_features`, or classification stats have the wrong length.
+    pub fn from_nodes(
+        nodes: Vec<NodeData>,
+        num_features: usize,
+        num_classes: usize,
+    ) -> Result<DecisionTree> {
+        let n = nodes.len();
+        let bad = |i: usize, what: String| {
+            Error::Internal(format!("decision tree node {i} of {n}: {what}"))
+        };
+        if n == 0 {
+            return Err(Error::Internal("decision tree has no nodes".into()));
+        }
+        if n >= u32::MAX as usize {
+            return Err(Error::Internal(format!("decision tree has {n} nodes")));
+        }
+        let mut parents = vec![0u32; n];
+        let mut routes = Vec::with_capacity(n);
+        let mut categories = Vec::new();
+        let mut has_categorical = false;
+        for (i, node) in nodes.iter().enumerate() {
+            if num_classes > 0 && node.impurity_stats.len() != num_classes {
+                return Err(bad(
+                    i,
+                    format!(
+                        "{} impurity stats for {num_classes} classes",
+                        node.impurity_stats.len()
+                    ),
+                ));
+            }
+            match &node.split {
+                None => {
+                    if node.left_child != -1 || node.right_child != -1 {
+                        return Err(bad(i, "a leaf with children".into()));
+                    }
+                    routes.push(Route {
+                        threshold: 0.0,
+                        feature: 0,
+                        left: i as u32,
+                        right: i as u32,
+                        set: 0,
+                        kind: LEAF,
+                    });
+                }
+                Some(split) => {
+                    let (l, r) = (node.left_child, node.right_child);
+                    for c in [l, r] {
+                        if c <= i as i32 || c as usize >= n {
+                            return Err(bad(i, format!("child id {c} is not a later node")));
+                        }
+                        parents[c as usize] += 1;
+                    }
+                    let f = split.feature();
+                    if f >= num_features {
+                        return Err(bad(
+                            i,
+                            format!("splits on feature {f} but the model has {num_features}"),
+                        ));
+                    }
+                    let set = categories.len() as u32;
+                    let (kind, threshold) = match split {
+                        Split::Continuous { threshold, .. } => (CONTINUOUS, *threshold),
+                        Split::Categorical {
+                            left_categories,
+                            num_categories,
+                            ..
+                        } => {
+                            has_categorical = true;
+                            categories.push((left_categories.clone(), *num_categories));
+                            (CATEGORICAL, 0.0)
+                        }
+                    };
+                    routes.push(Route {
+                        threshold,
+                        feature: f as u32,
+                        left: l as u32,
+                        right: r as u32,
+                        set,
+                        kind,
+                    });
+                }
+            }
+        }
+        if let Some(i) = (1..n).find(|&i| parents[i] != 1) {
+            return Err(bad(i, format!("has {} parents, expected 1", parents[i])));
+        }
+        // Depth and leaf ordinals: children come after parents, so one forward pass gives
+        // depths; leaves in pre-order are leaves from left to right.
+        let mut node_depth = vec![0usize; n];
+        let mut leaf_ordinal = vec![u32::MAX; n];
+        let mut num_leaves = 0usize;
+        for (i, node) in nodes.iter().enumerate() {
+            if node.split.is_some() {
+                let d = node_depth[i] + 1;
+                node_depth[node.left_child as usize] = d;
+                node_depth[node.right_child as usize] = d;
+            } else {
+                leaf_ordinal[i] = num_leaves as u32;
+                num_leaves += 1;
+            }
+        }
+        let depth = node_depth.iter().copied().max().unwrap_or(0);
+        Ok(DecisionTree {
+            nodes,
+            routes,
+            categories,
+            leaf_ordinal,
+            num_leaves,
+            depth,
+            has_categorical,
+            num_features,
+            num_classes,
+        })
+    }
+
+    /// The nodes in pre-order (index = Spark's node id).
+    pub fn nodes(&self) -> &[NodeData] {
+        &self.nodes
+    }
+
+    /// The root node.
+    pub fn root(&self) -> &NodeData {
+        &self.nodes[0]
+    }
+
+    /// Number of nodes (Spark's `numNodes`).
+    pub fn num_nodes(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Number of leaves.
+    pub fn num_leaves(&self) -> usize {
+        self.num_leaves
+    }
+
+    /// Depth: 0 for a lone leaf (Spark's `depth`).
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// Size of the feature vectors the tree scores.
+    pub fn num_features(&self) -> usize {
+        self.num_features
+    }
+
+    /// Number of classes; 0 for a regression tree.
+    pub fn num_classes(&self) -> usize {
+        self.num_classes
+    }
+
+    /// Index of the leaf a row reaches. `features` must hold at least `num_features`
+    /// values (callers check the vector size once per column).
+    #[inline]
+    pub fn leaf_node(&self, features: &[f64]) -> usize {
+        let routes = &self.routes;
+        let mut i = 0usize;
+        if !self.has_categorical {
+            // Branch-free walk: leaves loop to themselves.
+            for _ in 0..self.depth {
+                let r = &routes[i];
+                i = if features[r.feature as usize] <= r.threshold {
+                    r.left as usize
+                } else {
+                    r.right as usize
+                };
+            }
+            return i;
+        }
+        loop {
+            let r = &routes[i];
+            let left = match r.kind {
+                LEAF => return i,
+                CONTINUOUS => features[r.feature as usize] <= r.threshold,
+                _ => {
+                    let (cats, k) = &self.categories[r.set as usize];
+                    categorical_goes_left(features[r.feature as usize], cats, *k)
+                }
+            };
+            i = if left { r.left } else { r.right } as usize;
+        }
+    }
+
+    /// The leaf a row reaches.
+    #[inline]
+    pub fn leaf_for(&self, features: &[f64]) -> &NodeData {
+        &self.nodes[self.leaf_node(features)]
+    }
+
+    /// The prediction of the leaf a row reaches.
+    #[inline]
+    pub fn predict(&self, features: &[f64]) -> f64 {
+        self.nodes[self.leaf_node(features)].prediction
+    }
+
+    /// Left-to-right position of the leaf a row reaches (Spark's `leafCol` value).
+    #[inline]
+    pub fn leaf_index(&self, features: &[f64]) -> usize {
+        self.leaf_ordinal[self.leaf_node(features)] as usize
+    }
+
+    /// Unnormalised feature importances of this tree: for every internal node,
+    /// `gain × weighted count` added to its feature (Spark's per-tree step). The weighted
+    /// count is the stats' class total for classification and `Σw` for variance.
+    pub fn raw_importances(&self) -> Vec<(usize, f64)> {
+        let mut imp: Vec<(usize, f64)> = Vec::new();
+        for node in &self.nodes {
+            if let Some(split) = &node.split {
+                let count = if self.num_classes > 0 {
+                    node.impurity_stats.iter().sum::<f64>()
+                } else {
+                    node.impurity_stats.first().copied().unwrap_or(0.0)
+                };
+                let f = split.feature();
+                let v = node.gain * count;
+                match imp.iter_mut().find(|(g, _)| *g == f) {
+                    Some((_, s)) => *s += v,
+                    None => imp.push((f, v)),
+                }
+            }
+        }
+        imp.sort_by_key(|(f, _)| *f);
+        imp
+    }
+}
+
+/// Spark's `TreeEnsembleModel.featureImportances` over `trees`: per-tree normalised for
+/// DT/RF (`per_tree_normalization`), raw sums for GBT; then divided by the grand total.
+/// Returns `(index, value)` pairs of the features used in some split, ascending.
+pub fn feature_importances(
+    trees: &[DecisionTree],
+    per_tree_normalization: bool,
+) -> Vec<(usize, f64)> {
+    let mut total: Vec<(usize, f64)> = Vec::new();
+    let mut add = |f: usize, v: f64| match total.binary_search_by_key(&f, |(g, _)| *g) {
+        Ok(p) => total[p].1 += v,
+        Err(p) => total.insert(p, (f, v)),
+    };
+    for tree in trees {
+        let imp = tree.raw_importances();
+        if per_tree_normalization {
+            let sum: f64 = imp.iter().map(|(_, v)| v).sum();
+            if sum != 0.0 {
+                for (f, v) in imp {
+                    add(f, v / sum);
+                }
+            }
+        } else {
+            for (f, v) in imp {
+                add(f, v);
+            }
+        }
+    }
+    let sum: f64 = total.iter().map(|(_, v)| v).sum();
+    if sum != 0.0 {
+        for (_, v) in total.iter_mut() {
+            *v /= sum;
+        }
+    }
+    total
+}
+
+/// Trees with weights: the core of Spark's `TreeEnsembleModel` (random forests have all
+/// weights 1.0; GBTs have `[1.0, stepSize, stepSize, …]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TreeEnsemble {
+    /// The trees, in order.
+    pub trees: Vec<DecisionTree>,
+    /// One weight per tree.
+    pub tree_weights: Vec<f64>,
+    /// Size of the feature vectors scored.
+    pub num_features: usize,
+    /// Number of classes; 0 for regression.
+    pub num_classes: usize,
+}
+
+impl TreeEnsemble {
+    /// An ensemble; checks one weight per tree and that every tree agrees on
+    /// `num_features`.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] on a mismatch.
+    pub fn new(
+        trees: Vec<DecisionTree>,
+        tree_weights: Vec<f64>,
+        num_features: usize,
+        num_classes: usize,
+    ) -> Result<TreeEnsemble> {
+        if trees.len() != tree_weights.len() {
+            return Err(Error::Internal(format!(
+                "tree ensemble has {} trees but {} weights",
+                trees.len(),
+                tree_weights.len()
+            )));
+        }
+        if let Some(t) = trees.iter().position(|t| t.num_features() != num_features) {
+            return Err(Error::Internal(format!(
+                "tree {t} scores {} features, the ensemble {num_features}",
+                trees[t].num_features()
+            )));
+        }
+        Ok(TreeEnsemble {
+            trees,
+            tree_weights,
+            num_features,
+            num_classes,
+        })
+    }
+
+    /// Total number of nodes over all trees (Spark's `totalNumNodes`).
+    pub fn total_num_nodes(&self) -> usize {
+        self.trees.iter().map(DecisionTree::num_nodes).sum()
+    }
+
+    /// Σ weight × tree prediction, summed in tree order (GBT's margin).
+    #[inline]
+    pub fn weighted_sum(&self, features: &[f64]) -> f64 {
+        let mut m = 0.0;
+        for (t, w) in self.trees.iter().zip(&self.tree_weights) {
+            m += t.predict(features) * w;
+        }
+        m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stump() -> Node {
+        Node::internal(
+            1.0,
+            0.48,
+            vec![4.0, 6.0],
+            10,
+            Split::continuous(1, 0.5),
+            0.2,
+            Node::leaf(0.0, 0.0, vec![4.0, 0.0], 4),
+            Node::internal(
+                1.0,
+                0.3,
+                vec![0.0, 6.0],
+                6,
+                Split::categorical(0, vec![2.0], 3),
+                0.1,
+                Node::leaf(1.0, -1.0, vec![0.0, 2.0], 2),
+                Node::leaf(1.0, -1.0, vec![0.0, 4.0], 4),
+            ),
+        )
+    }
+
+    #[test]
+    fn preorder_ids_depth_and_leaves() {
+        let t = DecisionTree::from_root(stump(), 2, 2).unwrap();
+        let n = t.nodes();
+        assert_eq!(n.len(), 5);
+        assert_eq!((n[0].left_child, n[0].right_child), (1, 2));
+        assert_eq!((n[2].left_child, n[2].right_child), (3, 4));
+        assert!(n[1].is_leaf() && n[1].gain == -1.0);
+        assert_eq!(t.depth(), 2);
+        assert_eq!(t.num_leaves(), 3);
+        assert_eq!(t.leaf_index(&[0.0, 0.1]), 0);
+        assert_eq!(t.leaf_index(&[2.0, 0.9]), 1);
+        assert_eq!(t.leaf_index(&[1.0, 0.9]), 2);
+        // Unseen category 7 with 1 of 3 left goes right.
+        assert_eq!(t.leaf_index(&[7.0, 0.9]), 2);
+    }
+
+    #[test]
+    fn rejects_bad_tables() {
+        let mut nodes = DecisionTree::from_root(stump(), 2, 2)
+            .unwrap()
+            .nodes()
+            .to_vec();
+        nodes[0].left_child = 2;
+        let err = DecisionTree::from_nodes(nodes, 2, 2).unwrap_err();
+        assert!(err.to_string().contains("parents"), "{err}");
+        let err = DecisionTree::from_root(stump(), 1, 2).unwrap_err();
+        assert!(err.to_string().contains("feature 1"), "{err}");
+    }
+
+    #[test]
+    fn categorical_rule_matches_spark() {
+        // 7 of 10 left (Spark keeps the right set): 11.0 goes left (observed in Spark 4.3).
+        let left: Vec<f64> = vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        assert!(categorical_goes_left(11.0, &left, 10));
+        assert!(categorical_goes_left(1.5, &left, 10));
+        assert!(!categorical_goes_left(8.0, &left, 10));
+        assert!(categorical_goes_left(f64::NAN, &left, 10));
+        // 2 of 10 left: unseen goes right.
+        assert!(!categorical_goes_left(11.0, &[0.0, 1.0], 10));
+        assert!(!categorical_goes_left(f64::NAN, &[0.0, 1.0], 10));
+    }
+
+    #[test]
+    fn importances_normalise_per_tree() {
+        // Tree: root gain 0.2 × 10 on f1, node gain 0.1 × 6 on f0 → f0 0.6/2.6, f1 2.0/2.6.
+        let t = DecisionTree::from_root(stump(), 2, 2).unwrap();
+        let imp = feature_importances(&[t.clone(), t], true);
+        assert_eq!(imp.len(), 2);
+        assert!((imp[0].1 - 0.6 / 2.6).abs() < 1e-15);
+        assert!((imp[1].1 - 2.0 / 2.6).abs() < 1e-15);
+    }
+}
