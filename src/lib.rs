@@ -37,6 +37,7 @@ pub mod error;
 pub mod evaluation;
 pub mod feature;
 pub mod frame;
+pub mod interop;
 pub mod optim;
 pub mod param;
 pub mod persist;
@@ -49,6 +50,18 @@ pub mod testing;
 pub use arrow;
 /// The parquet crate mlpipe reads and writes with (for example its `basic::Compression`).
 pub use parquet;
+/// The polars crate the `polars` bridge is built against (feature `polars`).
+#[cfg(feature = "polars")]
+pub use polars;
+/// The ndarray crate (the version linfa uses) the `ndarray` bridge is built against.
+#[cfg(feature = "ndarray")]
+pub use ndarray;
+/// The linfa crate the `linfa` bridge is built against (feature `linfa`).
+#[cfg(feature = "linfa")]
+pub use linfa;
+/// linfa's SVMs (with kernels), ready to wrap in a `LinfaEstimator` (feature `linfa`).
+#[cfg(feature = "linfa")]
+pub use linfa_svm;
 
 pub use error::{Error, Result};
 pub use frame::{Column, CsvOptions, DataFrame, ParquetOptions};

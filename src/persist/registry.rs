@@ -81,6 +81,8 @@ const TRANSFORMERS: &[Registered<dyn Transformer>] = &[
     transformer::<ImputerModel>(),
     transformer::<Bucketizer>(),
     transformer::<LogisticRegressionModel>(),
+    #[cfg(feature = "linfa")]
+    transformer::<crate::interop::linfa::LinfaSvmClassifierModel>(),
 ];
 
 /// Unfitted estimators, one line per type (`load_pipeline_stage` reads these too).
