@@ -50,8 +50,10 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Float64Array};
 use arrow::datatypes::{DataType, Field, Schema};
-use linfa::dataset::{Dataset, DatasetBase};
+use linfa::dataset::Records;
 use linfa::traits::{Fit, PredictInplace};
+use linfa::{Dataset, DatasetBase};
+use ndarray::Ix1;
 use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
@@ -122,10 +124,13 @@ impl DataFrame {
         &self,
         features_col: &str,
         label_col: &str,
-    ) -> Result<Dataset<f64, L>> {
-        let (records, targets) = records_and_targets(self, "to_linfa_dataset", features_col, label_col)?;
-        let (_, field, _) = schema::require_vector(self.schema(), "to_linfa_dataset", features_col)?;
-        Ok(Dataset::new(records, targets).with_feature_names(vector::feature_names_or_default(field)))
+    ) -> Result<Dataset<f64, L, Ix1>> {
+        let (records, targets) =
+            records_and_targets(self, "to_linfa_dataset", features_col, label_col)?;
+        let (_, field, _) =
+            schema::require_vector(self.schema(), "to_linfa_dataset", features_col)?;
+        Ok(Dataset::new(records, targets)
+            .with_feature_names(vector::feature_names_or_default(field)))
     }
 
     /// A frame with the dataset's records as a `features` vector column (with the
@@ -134,16 +139,21 @@ impl DataFrame {
     ///
     /// # Errors
     /// As [`DataFrame::from_array2`].
-    pub fn from_linfa_dataset<L: LinfaLabel>(ds: &Dataset<f64, L>) -> Result<DataFrame> {
-        let label: Array1<f64> = ds.targets().map(LinfaLabel::to_f64);
+    pub fn from_linfa_dataset<L: LinfaLabel>(ds: &Dataset<f64, L, Ix1>) -> Result<DataFrame> {
+        let label: Array1<f64> = ds.targets().map(<L as LinfaLabel>::to_f64);
         let df = DataFrame::from_array2(ds.records().clone(), Some(label))?;
         let names = ds.feature_names();
         if names.len() != ds.nfeatures() {
             return Ok(df);
         }
-        let (_, f, _) = schema::require_vector(df.schema(), "from_linfa_dataset", super::ndarray::FEATURES)?;
+        let (_, f, _) =
+            schema::require_vector(df.schema(), "from_linfa_dataset", super::ndarray::FEATURES)?;
         let field = vector::with_feature_names(f.clone(), &names);
-        let chunk: Vec<ArrayRef> = df.partitions().iter().map(|p| p.column(0).clone()).collect();
+        let chunk: Vec<ArrayRef> = df
+            .partitions()
+            .iter()
+            .map(|p| p.column(0).clone())
+            .collect();
         df.with_column(field, chunk)
     }
 }
@@ -158,7 +168,11 @@ fn records_and_targets<L: LinfaLabel>(
     schema::require_numeric(df.schema(), stage, label_col)?;
     let labels = df.to_array1(label_col)?;
     let mut targets = Vec::with_capacity(labels.len());
-    let mut rows = df.partitions().iter().enumerate().flat_map(|(p, b)| (0..b.num_rows()).map(move |r| (p, r)));
+    let mut rows = df
+        .partitions()
+        .iter()
+        .enumerate()
+        .flat_map(|(p, b)| (0..b.num_rows()).map(move |r| (p, r)));
     for &v in labels.iter() {
         let (p, r) = rows.next().unwrap_or((0, 0));
         match L::from_f64(v) {
@@ -209,7 +223,12 @@ impl Params for LinfaParams {
             ("predictionCol", &self.prediction_col),
         ] {
             if v.is_empty() {
-                return Err(Error::param(ESTIMATOR, name, "a non-empty column name", "\"\""));
+                return Err(Error::param(
+                    ESTIMATOR,
+                    name,
+                    "a non-empty column name",
+                    "\"\"",
+                ));
             }
         }
         Ok(())
@@ -289,7 +308,12 @@ impl<P, L, E> LinfaEstimator<P, L, E> {
     }
 }
 
-fn output_schema(params: &LinfaParams, stage: &'static str, input: &Schema, n: Option<usize>) -> Result<Schema> {
+fn output_schema(
+    params: &LinfaParams,
+    stage: &'static str,
+    input: &Schema,
+    n: Option<usize>,
+) -> Result<Schema> {
     params.validate()?;
     let (_, _, found) = schema::require_vector(input, stage, &params.features_col)?;
     if let Some(expected) = n {
@@ -302,7 +326,11 @@ fn output_schema(params: &LinfaParams, stage: &'static str, input: &Schema, n: O
             });
         }
     }
-    schema::append_field(input, stage, Field::new(&params.prediction_col, DataType::Float64, false))
+    schema::append_field(
+        input,
+        stage,
+        Field::new(&params.prediction_col, DataType::Float64, false),
+    )
 }
 
 impl<P, L, E> Stage for LinfaEstimator<P, L, E>
@@ -324,7 +352,12 @@ where
 impl<P, L, E> Estimator for LinfaEstimator<P, L, E>
 where
     P: Fit<Array2<f64>, Array1<L>, E> + Clone + Debug + Send + Sync + 'static,
-    P::Object: for<'a> PredictInplace<ArrayView2<'a, f64>, Array1<L>> + Clone + Debug + Send + Sync + 'static,
+    P::Object: for<'a> PredictInplace<ArrayView2<'a, f64>, Array1<L>>
+        + Clone
+        + Debug
+        + Send
+        + Sync
+        + 'static,
     L: LinfaLabel,
     E: std::error::Error + From<linfa::Error> + 'static,
 {
@@ -338,13 +371,28 @@ where
                 hint: "give the linfa algorithm at least one row".into(),
             });
         }
-        let (records, targets) =
-            records_and_targets::<L>(df, ESTIMATOR, &self.params.features_col, &self.params.label_col)?;
+        let (records, targets) = records_and_targets::<L>(
+            df,
+            ESTIMATOR,
+            &self.params.features_col,
+            &self.params.label_col,
+        )?;
         let n = records.ncols();
         let dataset: DatasetBase<Array2<f64>, Array1<L>> = Dataset::new(records, targets);
         let fitted = catch_unwind(AssertUnwindSafe(|| self.algorithm.fit(&dataset)))
-            .map_err(|p| Error::Pipeline(format!("{ESTIMATOR} {}: the linfa algorithm panicked while fitting: {}", self.uid, panic_message(&p))))?
-            .map_err(|e| Error::Pipeline(format!("{ESTIMATOR} {}: the linfa algorithm failed to fit: {e}", self.uid)))?;
+            .map_err(|p| {
+                Error::Pipeline(format!(
+                    "{ESTIMATOR} {}: the linfa algorithm panicked while fitting: {}",
+                    self.uid,
+                    panic_message(&p)
+                ))
+            })?
+            .map_err(|e| {
+                Error::Pipeline(format!(
+                    "{ESTIMATOR} {}: the linfa algorithm failed to fit: {e}",
+                    self.uid
+                ))
+            })?;
         Ok(LinfaModel {
             uid: self.uid.clone(),
             params: self.params.clone(),
@@ -425,7 +473,12 @@ where
 
 impl<M, L> Transformer for LinfaModel<M, L>
 where
-    M: for<'a> PredictInplace<ArrayView2<'a, f64>, Array1<L>> + Clone + Debug + Send + Sync + 'static,
+    M: for<'a> PredictInplace<ArrayView2<'a, f64>, Array1<L>>
+        + Clone
+        + Debug
+        + Send
+        + Sync
+        + 'static,
     L: LinfaLabel,
 {
     fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
@@ -435,10 +488,18 @@ where
             .into_iter()
             .map(|x| {
                 let mut y = self.model.default_target(&x);
-                catch_unwind(AssertUnwindSafe(|| self.model.predict_inplace(&x, &mut y))).map_err(|p| {
-                    Error::Pipeline(format!("{MODEL} {}: the linfa model panicked while predicting: {}", self.uid, panic_message(&p)))
-                })?;
-                Ok(Arc::new(Float64Array::from_iter_values(y.iter().map(LinfaLabel::to_f64))) as ArrayRef)
+                catch_unwind(AssertUnwindSafe(|| self.model.predict_inplace(&x, &mut y))).map_err(
+                    |p| {
+                        Error::Pipeline(format!(
+                            "{MODEL} {}: the linfa model panicked while predicting: {}",
+                            self.uid,
+                            panic_message(&p)
+                        ))
+                    },
+                )?;
+                Ok(Arc::new(Float64Array::from_iter_values(
+                    y.iter().map(<L as LinfaLabel>::to_f64),
+                )) as ArrayRef)
             })
             .collect::<Result<Vec<_>>>()?;
         let field = out.field_with_name(&self.params.prediction_col)?.clone();
@@ -451,7 +512,12 @@ where
 
 impl<M, L> Model for LinfaModel<M, L>
 where
-    M: for<'a> PredictInplace<ArrayView2<'a, f64>, Array1<L>> + Clone + Debug + Send + Sync + 'static,
+    M: for<'a> PredictInplace<ArrayView2<'a, f64>, Array1<L>>
+        + Clone
+        + Debug
+        + Send
+        + Sync
+        + 'static,
     L: LinfaLabel,
 {
     fn clone_model(&self) -> Box<dyn Model> {
@@ -476,10 +542,12 @@ impl<M: LinfaPersist, L> SparkPersist for LinfaModel<M, L> {
     fn write_spark(&self, dir: &Path) -> Result<()> {
         format::write_params(dir, M::CLASS, &self.uid, &self.params)?;
         let data = dir.join("data");
-        std::fs::create_dir_all(&data).map_err(|e| Error::file(&data, format!("cannot create: {e}")))?;
+        std::fs::create_dir_all(&data)
+            .map_err(|e| Error::file(&data, format!("cannot create: {e}")))?;
         let json = serde_json::json!({ "numFeatures": self.num_features, "model": &self.model });
         let path = data.join("model.json");
-        std::fs::write(&path, json.to_string()).map_err(|e| Error::file(&path, format!("cannot write: {e}")))
+        std::fs::write(&path, json.to_string())
+            .map_err(|e| Error::file(&path, format!("cannot write: {e}")))
     }
 
     fn read_spark(dir: &Path, md: &Metadata) -> Result<Self> {
@@ -490,7 +558,8 @@ impl<M: LinfaPersist, L> SparkPersist for LinfaModel<M, L> {
             model: M,
         }
         let path = dir.join("data").join("model.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::file(&path, format!("cannot read: {e}")))?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Error::file(&path, format!("cannot read: {e}")))?;
         let saved: Saved<M> = serde_json::from_str(&text)
             .map_err(|e| Error::file(&path, format!("not a saved {}: {e}", M::CLASS)))?;
         Ok(Self {

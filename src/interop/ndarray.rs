@@ -233,7 +233,11 @@ impl<T: Transformer> PredictArray for T {
             match (self as &dyn Any).downcast_ref::<PipelineModel>() {
                 Some(pm) => match (pm.stages().first(), pm.stages().last()) {
                     (Some(f), Some(l)) => (f.as_ref(), l.as_ref()),
-                    _ => return Err(Error::Pipeline("predict_array: the PipelineModel has no stages".into())),
+                    _ => {
+                        return Err(Error::Pipeline(
+                            "predict_array: the PipelineModel has no stages".into(),
+                        ))
+                    }
                 },
                 None => (self, self),
             };
@@ -283,14 +287,23 @@ fn input_frame(first: &dyn Transformer, x: ArrayView2<'_, f64>) -> Result<DataFr
             ))
         })?;
     let features = vector_column(x.to_owned())?;
-    let schema = Arc::new(Schema::new(vec![vector::vector_field(&col, x.ncols(), false)]));
+    let schema = Arc::new(Schema::new(vec![vector::vector_field(
+        &col,
+        x.ncols(),
+        false,
+    )]));
     let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(features)])?;
     DataFrame::try_new(schema, vec![batch])
 }
 
 fn prediction_col(model: &dyn Transformer, last: &dyn Transformer) -> Result<String> {
     if let Some(pm) = (model as &dyn Any).downcast_ref::<PipelineModel>() {
-        if let Some(c) = pm.stages().iter().rev().find_map(|s| str_param(s.as_ref(), "predictionCol")) {
+        if let Some(c) = pm
+            .stages()
+            .iter()
+            .rev()
+            .find_map(|s| str_param(s.as_ref(), "predictionCol"))
+        {
             return Ok(c);
         }
     }

@@ -93,7 +93,11 @@ impl DataFrame {
                 .collect::<Result<Vec<_>>>()?;
             let data_type = match chunks.first() {
                 Some(a) => a.data_type().clone(),
-                None => return Err(Error::Internal(format!("polars column `{name}` has no chunks"))),
+                None => {
+                    return Err(Error::Internal(format!(
+                        "polars column `{name}` has no chunks"
+                    )))
+                }
             };
             fields.push(Field::new(name, data_type, true));
             columns.push(chunks);
@@ -141,18 +145,20 @@ impl DataFrame {
             let arrays: Vec<ArrayRef> = if self.partitions().is_empty() {
                 vec![arrow::array::new_empty_array(field.data_type())]
             } else {
-                self.partitions().iter().map(|p| p.column(i).clone()).collect()
+                self.partitions()
+                    .iter()
+                    .map(|p| p.column(i).clone())
+                    .collect()
             };
             let chunks = arrays
                 .iter()
                 .map(|a| export_chunk(name, a))
                 .collect::<Result<Vec<_>>>()?;
-            let series = Series::from_arrow_chunks(PlSmallStr::from_str(name), chunks)
+            let series = Series::from_arrow_chunks(PlSmallStr::from(name), chunks)
                 .map_err(|e| Error::Frame(format!("{TO}: column `{name}`: {e}")))?;
             columns.push(series.into_column());
         }
-        PlDataFrame::new(self.num_rows(), columns)
-            .map_err(|e| Error::Frame(format!("{TO}: {e}")))
+        PlDataFrame::new(self.num_rows(), columns).map_err(|e| Error::Frame(format!("{TO}: {e}")))
     }
 }
 
@@ -200,7 +206,7 @@ fn check_polars_dtype(name: &str, dtype: &PlDataType) -> Result<()> {
 
 /// One polars chunk as an arrow-rs array over the same buffers.
 fn import_chunk(name: &str, chunk: Box<dyn PaArray>) -> Result<ArrayRef> {
-    let field = PaField::new(PlSmallStr::from_str(name), chunk.dtype().clone(), true);
+    let field = PaField::new(PlSmallStr::from(name), chunk.dtype().clone(), true);
     let schema = pa_ffi::export_field_to_c(&field);
     let array = pa_ffi::export_array_to_c(chunk);
     // SAFETY: polars-arrow's `ArrowArray`/`ArrowSchema` and arrow-rs's `FFI_ArrowArray`/
