@@ -148,7 +148,7 @@ impl DataFrame {
         }
         let (_, f, _) =
             schema::require_vector(df.schema(), "from_linfa_dataset", super::ndarray::FEATURES)?;
-        let field = vector::with_feature_names(f.clone(), &names);
+        let field = vector::with_feature_names(f.clone(), names);
         let chunk: Vec<ArrayRef> = df
             .partitions()
             .iter()
