@@ -84,7 +84,10 @@ fn main() -> mlpipe::Result<()> {
         assert_eq!(back.height(), ROWS);
         e
     });
-    let numeric: Vec<String> = (0..20).map(|j| format!("x{j}")).chain(["id".to_string()]).collect();
+    let numeric: Vec<String> = (0..20)
+        .map(|j| format!("x{j}"))
+        .chain(["id".to_string()])
+        .collect();
     let numeric: Vec<&str> = numeric.iter().map(String::as_str).collect();
     let numeric = df.select(&numeric)?;
     let strings = df.select(&["city"])?;

@@ -1,12 +1,12 @@
 //! Bridges to the Rust data and ML ecosystem, each behind its own cargo feature (all off by
 //! default, so the default build stays lean):
 //!
-//! - `polars`: [`DataFrame::from_polars`](crate::DataFrame) / `to_polars` through the Arrow
-//!   C Data Interface, without copying (module [`polars`](self::polars)).
+//! - `polars`: `DataFrame::from_polars` / `to_polars` through the Arrow
+//!   C Data Interface, without copying (module `interop::polars`).
 //! - `ndarray`: vector columns as `ArrayView2<f64>` per partition, `to_array2`,
-//!   `from_array2`, and `predict_array` for any model (module [`ndarray`](self::ndarray)).
+//!   `from_array2`, and `predict_array` for any model (module `interop::ndarray`).
 //! - `linfa` (implies `ndarray`): linfa `Dataset`s from frames and any linfa estimator as a
-//!   pipeline stage (module [`linfa`](self::linfa)).
+//!   pipeline stage (module `interop::linfa`).
 //!
 //! Sparse vectors do not exist in mlpipe yet, so none of the bridges maps them.
 
