@@ -113,6 +113,7 @@ pub mod error;
 pub mod evaluation;
 pub mod feature;
 pub mod frame;
+pub mod interop;
 pub mod optim;
 pub mod param;
 pub mod persist;
@@ -128,8 +129,20 @@ pub mod tuning;
 /// The arrow-rs crate mlpipe is built on, so a program can name Arrow types (`RecordBatch`,
 /// `Float64Array`, `DataType`) without its own `arrow` dependency pinned to mlpipe's major.
 pub use arrow;
+/// The linfa crate the `linfa` bridge is built against (feature `linfa`).
+#[cfg(feature = "linfa")]
+pub use linfa;
+/// linfa's SVMs (with kernels), ready to wrap in a `LinfaEstimator` (feature `linfa`).
+#[cfg(feature = "linfa")]
+pub use linfa_svm;
+/// The ndarray crate (the version linfa uses) the `ndarray` bridge is built against.
+#[cfg(feature = "ndarray")]
+pub use ndarray;
 /// The parquet crate mlpipe reads and writes with (for example its `basic::Compression`).
 pub use parquet;
+/// The polars crate the `polars` bridge is built against (feature `polars`).
+#[cfg(feature = "polars")]
+pub use polars;
 
 pub use error::{Error, Result};
 pub use frame::{Column, CsvOptions, DataFrame, ParquetOptions};

@@ -100,6 +100,8 @@ const TRANSFORMERS: &[Registered<dyn Transformer>] = &[
     transformer::<RandomForestRegressionModel>(),
     transformer::<GBTClassificationModel>(),
     transformer::<GBTRegressionModel>(),
+    #[cfg(feature = "linfa")]
+    transformer::<crate::interop::linfa::LinfaSvmClassifierModel>(),
 ];
 
 /// Unfitted estimators, one line per type (`load_pipeline_stage` reads these too).
