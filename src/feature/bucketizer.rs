@@ -116,7 +116,7 @@ impl Params for BucketizerParams {
     }
 }
 
-/// Maps numbers to bucket indices by split points (Spark's `Bucketizer`, reference §2.7):
+/// Maps numbers to bucket indices by split points (Spark's `org.apache.spark.ml.feature.Bucketizer`):
 /// bucket `i` is `[s_i, s_{i+1})`, the last also holds its upper split. A value outside
 /// `[first, last]` is always an error (use ±∞ as outer splits); `handleInvalid` decides only
 /// about NaN. A null input gives a null output.

@@ -71,7 +71,7 @@ impl Params for ImputerParams {
 }
 
 /// Replaces missing values (null, NaN, or `missingValue`) by the column's mean, median or
-/// mode (Spark's `Imputer`, reference §2.6). The output keeps the input's type, so an
+/// mode (Spark's `org.apache.spark.ml.feature.Imputer`). The output keeps the input's type, so an
 /// integer column's mean is truncated. With a non-NaN `missingValue`, NaNs are left out
 /// of the fit but, as in Spark, are not replaced.
 ///

@@ -153,7 +153,7 @@ macro_rules! scaler_common {
     };
 }
 
-/// Rescales each feature to `[min, max]` (Spark's `MinMaxScaler`, reference §2.3): a
+/// Rescales each feature to `[min, max]` (Spark's `org.apache.spark.ml.feature.MinMaxScaler`): a
 /// constant feature maps to `(min + max) / 2`, NaN stays NaN.
 ///
 /// # Examples

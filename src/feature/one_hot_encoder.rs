@@ -63,7 +63,7 @@ impl Params for OneHotEncoderParams {
 }
 
 /// One-hot encodes category indices into dense vector columns (Spark's `OneHotEncoder`,
-/// reference §2.5). The number of categories of a column comes from its nominal metadata
+/// `org.apache.spark.ml.feature.OneHotEncoder`). The number of categories of a column comes from its nominal metadata
 /// (as written by StringIndexer) or from the data (max + 1). With `dropLast` (default)
 /// the last category encodes as all zeros; with `handleInvalid = keep`, invalid values
 /// get an extra category.

@@ -56,7 +56,7 @@ impl Params for StandardScalerParams {
     }
 }
 
-/// Standardises a vector column (Spark's `StandardScaler`, reference §2.2).
+/// Standardises a vector column (Spark's `org.apache.spark.ml.feature.StandardScaler`).
 ///
 /// `fit` makes one parallel pass over the input, summarising each row block's per-feature
 /// mean and squared deviations and merging them in a fixed order. The model maps

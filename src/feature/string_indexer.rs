@@ -62,7 +62,7 @@ impl Params for StringIndexerParams {
 }
 
 /// Indexes string (or numeric, as their string form) columns by label frequency, like
-/// Spark's `StringIndexer` (reference §2.4): the most frequent label gets index 0, ties
+/// Spark's `org.apache.spark.ml.feature.StringIndexer`: the most frequent label gets index 0, ties
 /// are broken alphabetically. The output is a Float64 column whose field metadata holds
 /// the labels (Spark's nominal attribute).
 ///

@@ -42,7 +42,7 @@ impl Params for VectorAssemblerParams {
 
 /// Concatenate numeric, boolean and vector columns into one vector column.
 ///
-/// [`VectorAssembler`] is a [`Transformer`] with Spark's semantics (reference §2.1): inputs
+/// [`VectorAssembler`] is a [`Transformer`] with the semantics of Spark's `org.apache.spark.ml.feature.VectorAssembler`: inputs
 /// are read left to right, numbers and booleans are cast to `f64` (true → 1.0), vectors
 /// are copied whole, and the output is a dense `FixedSizeList<Float64, n>` whose field
 /// metadata records the feature names (`col` for a scalar, `col_<name>` or `col_<i>` for a

@@ -1,5 +1,5 @@
 //! L-BFGS, OWL-QN and L-BFGS-B with breeze 2.1's exact iteration, line searches and
-//! convergence test (Spark reference §3.6–3.7), so iteration counts and objective
+//! convergence test (breeze's `LBFGS` / `OWLQN` / `LBFGSB` with `FirstOrderMinimizer`'s checks, as Spark 4.3's `LogisticRegression` calls them), so iteration counts and objective
 //! histories track Spark's.
 
 use super::lbfgsb::{Bounds, CompactHistory};

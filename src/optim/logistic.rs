@@ -1,4 +1,4 @@
-//! Spark's logistic loss (reference §3.4–3.5, §3.8), evaluated in parallel over row blocks.
+//! Spark's logistic loss (`BinaryLogisticBlockAggregator` / `MultinomialLogisticBlockAggregator` in `org.apache.spark.ml.optim.aggregator`, as `LogisticRegression.train` sets them up), evaluated in parallel over row blocks.
 //!
 //! The optimiser works in Spark's scaled space (`x̃ = x / σ`, virtually centred when
 //! fitting an intercept), but the data are never scaled or copied: each pass reads the

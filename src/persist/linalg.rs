@@ -1,4 +1,4 @@
-//! Spark's `VectorUDT` and `MatrixUDT` structs in Parquet (reference §6.7).
+//! Spark's `VectorUDT` and `MatrixUDT` structs in Parquet (`org.apache.spark.ml.linalg.VectorUDT` / `MatrixUDT`'s `sqlType`).
 
 use std::path::Path;
 use std::sync::Arc;

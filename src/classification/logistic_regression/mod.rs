@@ -1,7 +1,7 @@
 //! Logistic regression with Spark's exact objective, optimiser and outputs.
 //!
 //! [`LogisticRegression`] fits binomial or multinomial models with elastic-net
-//! regularisation, instance weights and optional bounds (reference §2.9, §3). Training
+//! regularisation, instance weights and optional bounds (Spark's `org.apache.spark.ml.classification.LogisticRegression`). Training
 //! reads the feature column's row-major blocks in place: one statistics pass (means,
 //! standard deviations, label counts, input validation), then one fused loss-and-gradient
 //! pass per optimiser evaluation, parallel over fixed-size row blocks whose sums merge in

@@ -51,7 +51,7 @@ impl<'de> Deserialize<'de> for Family {
 }
 
 /// Params of [`LogisticRegression`](super::LogisticRegression) and its model. JSON names
-/// and defaults are Spark's (reference §2.9).
+/// and defaults are those of Spark 4.3's `LogisticRegression`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct LogisticRegressionParams {

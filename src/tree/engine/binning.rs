@@ -333,7 +333,7 @@ mod tests {
 
     #[test]
     fn unordered_bound_is_sparks() {
-        // Reference §2.1: maxBins 32 -> 5 categories at most, maxBins 10 -> 3.
+        // Spark's DecisionTreeMetadata.numUnorderedBins: maxBins 32 -> 5 categories at most, maxBins 10 -> 3.
         assert_eq!(max_unordered_arity(32), 5);
         assert_eq!(max_unordered_arity(10), 3);
     }
