@@ -78,7 +78,7 @@
 //! and each fitted stage as `INFO` events, anything that deserves a look (a fit that stopped
 //! at `maxIter`, a skipped column) as `WARN`. Nothing is printed unless the program installs
 //! a subscriber, for example with the `tracing-subscriber` crate:
-//! ```ignore
+//! ```text
 //! tracing_subscriber::fmt().with_env_filter("mlpipe=info").init();
 //! ```
 //! For a progress bar, estimators with an optimiser take a callback that sees every

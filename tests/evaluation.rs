@@ -76,11 +76,9 @@ fn scored(csv: &str, label: &dyn Fn(&str) -> f64, k: usize) -> DataFrame {
         .unwrap()
 }
 
+/// Within 1e-12, absolute or relative.
 fn near(got: f64, want: f64) {
-    assert!(
-        (got - want).abs() <= 1e-12 * want.abs().max(1.0),
-        "mlpipe {got} vs Spark {want}"
-    );
+    approx::assert_relative_eq!(got, want, epsilon = 1e-12, max_relative = 1e-12);
 }
 
 #[test]

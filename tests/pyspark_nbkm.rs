@@ -41,14 +41,12 @@ fn assemble(df: &DataFrame, cols: &[String]) -> DataFrame {
         .unwrap()
 }
 
+/// Each value within `tol`, absolute or relative.
 fn assert_close(got: &[f64], want: &[f64], tol: f64, what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}");
-    for (a, b) in got.iter().zip(want) {
-        assert!(
-            (a - b).abs() <= tol * (1.0 + b.abs()),
-            "{what}: {got:?} vs PySpark {want:?}"
-        );
-    }
+    assert!(
+        approx::relative_eq!(got, want, epsilon = tol, max_relative = tol),
+        "{what}: {got:?} vs PySpark {want:?}"
+    );
 }
 
 fn nb_case(name: &str) {

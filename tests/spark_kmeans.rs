@@ -3,13 +3,10 @@
 
 mod common;
 
+use approx::assert_relative_eq;
 use common::*;
 use mlpipe::clustering::KMeansModel;
 use mlpipe::prelude::*;
-
-fn close(a: f64, b: f64, tol: f64) -> bool {
-    (a - b).abs() <= tol * (1.0 + b.abs())
-}
 
 fn centers_of(j: &serde_json::Value) -> Vec<Vec<f64>> {
     j["model"]["clusterCenters"]
@@ -63,16 +60,17 @@ fn kmeans_blobs_refit_matches_spark() {
     assert_eq!(km.cluster_centers().len(), want.len());
     for (c, w) in km.cluster_centers().iter().zip(&want) {
         for (a, b) in c.iter().zip(w) {
-            assert!(close(*a, *b, 1e-9), "centre {c:?} vs Spark {w:?}");
+            assert_relative_eq!(*a, *b, max_relative = 1e-9, epsilon = 1e-9);
         }
     }
     let s = km.summary().unwrap();
     // Spark's trainingCost 2176.819029748707, numIter 15, clusterSizes [76, 94, 67, 83].
-    assert!(close(
+    assert_relative_eq!(
         s.training_cost,
         j["model"]["trainingCost"].as_f64().unwrap(),
-        1e-9
-    ));
+        max_relative = 1e-9,
+        epsilon = 1e-9
+    );
     assert_eq!(s.num_iter as u64, j["model"]["numIter"].as_u64().unwrap());
     let sizes: Vec<u64> = j["model"]["clusterSizes"]
         .as_array()

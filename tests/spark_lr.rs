@@ -4,6 +4,7 @@
 
 mod common;
 
+use approx::assert_relative_eq;
 use common::*;
 use mlpipe::classification::{Family, LogisticRegression, LogisticRegressionModel};
 use mlpipe::feature::{StandardScaler, VectorAssembler};
@@ -78,10 +79,10 @@ fn pipeline_lr_matches_spark() {
         .unwrap();
     // StandardScaler: 1e-12 relative (issue 4).
     for (g, w) in scaler.mean().iter().zip(floats(&j["scaler_mean"])) {
-        assert!(close(*g, w, 1e-12, 0.0), "mean {g} vs {w}");
+        assert_relative_eq!(*g, w, max_relative = 1e-12);
     }
     for (g, w) in scaler.std().iter().zip(floats(&j["scaler_std"])) {
-        assert!(close(*g, w, 1e-12, 0.0), "std {g} vs {w}");
+        assert_relative_eq!(*g, w, max_relative = 1e-12);
     }
     let lr = model.stage::<LogisticRegressionModel>().unwrap();
     assert_coefs(
@@ -89,29 +90,20 @@ fn pipeline_lr_matches_spark() {
         lr.coefficients().unwrap(),
         &floats(&j["coefficients"]),
     );
-    assert!(close(
+    assert_relative_eq!(
         lr.intercept().unwrap(),
         j["intercept"].as_f64().unwrap(),
-        1e-4,
-        1e-6
-    ));
+        max_relative = 1e-4,
+        epsilon = 1e-6
+    );
     let hist = floats(&j["summary"]["objectiveHistory"]);
     let s = lr.summary().unwrap();
-    assert!(
-        close(
-            *s.objective_history.last().unwrap(),
-            *hist.last().unwrap(),
-            1e-7,
-            0.0
-        ),
-        "{:?} vs {:?}",
-        s.objective_history,
-        hist
+    assert_relative_eq!(
+        *s.objective_history.last().unwrap(),
+        *hist.last().unwrap(),
+        max_relative = 1e-7
     );
-    assert!(
-        close(s.objective_history[0], hist[0], 1e-12, 0.0),
-        "the initial objective is the same point"
-    );
+    assert_relative_eq!(s.objective_history[0], hist[0], max_relative = 1e-12);
     assert_eq!(
         s.total_iterations,
         hist.len() - 1,
@@ -148,24 +140,18 @@ fn elastic_net_matches_spark() {
         );
     }
     assert_coefs("coefficients", got, &want);
-    assert!(close(
+    assert_relative_eq!(
         lr.intercept().unwrap(),
         j["intercept"].as_f64().unwrap(),
-        1e-4,
-        1e-6
-    ));
+        max_relative = 1e-4,
+        epsilon = 1e-6
+    );
     let hist = floats(&j["summary"]["objectiveHistory"]);
     let s = lr.summary().unwrap();
-    assert!(
-        close(
-            *s.objective_history.last().unwrap(),
-            *hist.last().unwrap(),
-            1e-7,
-            0.0
-        ),
-        "{:?}\nvs\n{:?}",
-        s.objective_history,
-        hist
+    assert_relative_eq!(
+        *s.objective_history.last().unwrap(),
+        *hist.last().unwrap(),
+        max_relative = 1e-7
     );
     assert_eq!(
         s.total_iterations,
@@ -202,16 +188,10 @@ fn multinomial_matches_spark() {
     );
     let hist = floats(&j["summary"]["objectiveHistory"]);
     let s = lr.summary().unwrap();
-    assert!(
-        close(
-            *s.objective_history.last().unwrap(),
-            *hist.last().unwrap(),
-            1e-7,
-            0.0
-        ),
-        "{:?}\nvs\n{:?}",
-        s.objective_history,
-        hist
+    assert_relative_eq!(
+        *s.objective_history.last().unwrap(),
+        *hist.last().unwrap(),
+        max_relative = 1e-7
     );
     assert_eq!(
         s.total_iterations,

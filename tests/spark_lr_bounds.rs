@@ -6,6 +6,7 @@
 
 mod common;
 
+use approx::assert_relative_eq;
 use common::*;
 use mlpipe::classification::{LogisticRegression, LogisticRegressionModel};
 use mlpipe::feature::StandardScaler;
@@ -83,22 +84,11 @@ fn refit_matches_spark(name: &str) {
     );
     let hist = floats(&j["objectiveHistory"]);
     let s = ours.summary().unwrap();
-    assert!(
-        close(s.objective_history[0], hist[0], 1e-12, 0.0),
-        "same starting point: {} vs {}",
-        s.objective_history[0],
-        hist[0]
-    );
-    assert!(
-        close(
-            *s.objective_history.last().unwrap(),
-            *hist.last().unwrap(),
-            1e-7,
-            0.0
-        ),
-        "{:?}\nvs Spark\n{:?}",
-        s.objective_history,
-        hist
+    assert_relative_eq!(s.objective_history[0], hist[0], max_relative = 1e-12);
+    assert_relative_eq!(
+        *s.objective_history.last().unwrap(),
+        *hist.last().unwrap(),
+        max_relative = 1e-7
     );
     assert_eq!(
         s.total_iterations,
@@ -322,10 +312,9 @@ fn single_class_with_bounds_matches_spark() {
     );
     let s = m.summary().unwrap();
     assert_eq!(s.total_iterations, 14, "{:?}", s.objective_history);
-    assert!(close(
+    assert_relative_eq!(
         *s.objective_history.last().unwrap(),
         8.733587421930906e-06,
-        1e-7,
-        0.0
-    ));
+        max_relative = 1e-7
+    );
 }

@@ -11,14 +11,12 @@ fn matrix(v: &serde_json::Value) -> Vec<f64> {
     v.as_array().unwrap().iter().flat_map(floats).collect()
 }
 
+/// Each value within `tol`, absolute or relative.
 fn assert_close(got: &[f64], want: &[f64], tol: f64, what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}");
-    for (a, b) in got.iter().zip(want) {
-        assert!(
-            (a - b).abs() <= tol * (1.0 + b.abs()),
-            "{what}: {got:?} vs Spark {want:?}"
-        );
-    }
+    assert!(
+        approx::relative_eq!(got, want, epsilon = tol, max_relative = tol),
+        "{what}: {got:?} vs Spark {want:?}"
+    );
 }
 
 /// Refit from Spark's unfitted pipeline: pi, theta (and sigma) to 1e-12.

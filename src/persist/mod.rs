@@ -51,11 +51,11 @@
 //! 1. In the stage's file, implement [`SparkPersist`]. A stage that is only a uid and a
 //!    params struct (`stage_basics!`, an estimator or a data-free transformer) needs one
 //!    line:
-//!    ```ignore
+//!    ```text
 //!    crate::persist::spark_params_only!(Binarizer, "org.apache.spark.ml.feature.Binarizer");
 //!    ```
 //!    A fitted model writes its params and its data row, and reads them back:
-//!    ```ignore
+//!    ```text
 //!    use crate::persist::{format, Metadata, SparkPersist};
 //!
 //!    impl SparkPersist for MaxAbsScalerModel {

@@ -84,11 +84,6 @@ pub fn vector_rows(df: &DataFrame, name: &str) -> Vec<Vec<f64>> {
     out
 }
 
-/// `|a - b| <= max(rtol * |b|, atol)`.
-pub fn close(a: f64, b: f64, rtol: f64, atol: f64) -> bool {
-    (a - b).abs() <= (rtol * b.abs()).max(atol)
-}
-
 /// The fixtures' 20 feature columns assembled into `features`, rows with a null skipped
 /// (as the fixtures' Spark pipelines did).
 pub fn assembled(df: &DataFrame) -> DataFrame {
@@ -139,7 +134,7 @@ pub fn assert_coefs(name: &str, got: &[f64], want: &[f64]) {
     assert_eq!(got.len(), want.len(), "{name}: length");
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         assert!(
-            close(*g, *w, 1e-4, 1e-6),
+            approx::relative_eq!(*g, *w, max_relative = 1e-4, epsilon = 1e-6),
             "{name}[{i}]: mlpipe {g} vs Spark {w}"
         );
     }
