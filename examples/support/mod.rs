@@ -1,0 +1,138 @@
+//! What the benchmark examples share: the benchmark data set, loaded and split the same
+//! way everywhere, the memory-read baseline every figure is quoted beside, medians, and
+//! the process's memory. Included with `#[path]`/`mod support;` (not an example itself).
+#![allow(dead_code)] // each benchmark uses its own part
+
+use std::time::Instant;
+
+use mlpipe::arrow::array::AsArray;
+use mlpipe::feature::VectorAssembler;
+use mlpipe::prelude::*;
+use rayon::prelude::*;
+
+/// The benchmark file every speed figure uses, made by the shared `gen_data.py`:
+/// `python3 gen_data.py --rows 1000000 --features 20 --seed 2 --out bench_data/churn_1m.parquet`.
+pub const DEFAULT_PATH: &str = "bench_data/churn_1m.parquet";
+
+/// The median of `v` (sorted in place).
+pub fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// The benchmark data's training split: its 20 numeric features assembled into `features`
+/// (rows with a null dropped), with `churn`, split 80/20 with seed 42.
+pub struct BenchData {
+    /// The file read.
+    pub path: String,
+    /// Seconds the Parquet read took.
+    pub read_s: f64,
+    /// The feature columns' names.
+    pub features: Vec<String>,
+    /// The 80% training split: `features` and `churn`.
+    pub train: DataFrame,
+    /// The 20% test split.
+    pub test: DataFrame,
+}
+
+impl BenchData {
+    /// Reads `path` (or [`DEFAULT_PATH`]), assembles and splits it; says how to make the
+    /// file when it is missing.
+    pub fn load(path: Option<&str>) -> Result<BenchData> {
+        let path = path.unwrap_or(DEFAULT_PATH).to_string();
+        if !std::path::Path::new(&path).exists() {
+            return Err(Error::Usage(format!(
+                "{path} is missing; make it with `python3 gen_data.py --rows 1000000 --features 20 --seed 2 --out {path}` (needs numpy and pyarrow)"
+            )));
+        }
+        let t = Instant::now();
+        let df = DataFrame::read_parquet(&path, &ParquetOptions::default())?;
+        let read_s = t.elapsed().as_secs_f64();
+        let features: Vec<String> = df
+            .columns()
+            .into_iter()
+            .filter(|n| !["customer_id", "contract", "churn"].contains(n))
+            .map(str::to_string)
+            .collect();
+        let assembled = VectorAssembler::new()
+            .with_input_cols(&features)
+            .with_output_col("features")
+            .with_handle_invalid(HandleInvalid::Skip)
+            .transform(&df)?
+            .select(["features", "churn"])?;
+        let [train, test] = assembled.random_split([0.8, 0.2], 42)?;
+        Ok(BenchData {
+            path,
+            read_s,
+            features,
+            train,
+            test,
+        })
+    }
+
+    /// Rows of the training split.
+    pub fn rows(&self) -> usize {
+        self.train.num_rows()
+    }
+
+    /// Bytes of the training split's feature values.
+    pub fn feature_bytes(&self) -> f64 {
+        (self.rows() * self.features.len() * 8) as f64
+    }
+
+    /// One line describing the data, for the report's head.
+    pub fn describe(&self) -> String {
+        format!(
+            "data: {}, read in {:.3} s; train {} rows x {} features in {} partitions ({:.0} MB of features); {} threads",
+            self.path,
+            self.read_s,
+            self.rows(),
+            self.features.len(),
+            self.train.num_partitions(),
+            self.feature_bytes() / 1e6,
+            rayon::current_num_threads()
+        )
+    }
+
+    /// The floor for any pass over the features: the median time of one parallel read of
+    /// every feature byte of the training split (15 runs), in seconds.
+    pub fn memory_read(&self) -> Result<f64> {
+        let col = self.train.column("features")?;
+        let mut times = Vec::new();
+        for _ in 0..15 {
+            let t = Instant::now();
+            let s: f64 = col
+                .chunks
+                .par_iter()
+                .map(|c| {
+                    let v = mlpipe::frame::vector::dense_values(c.as_fixed_size_list()).unwrap();
+                    v.par_chunks(1 << 16)
+                        .map(|b| b.iter().sum::<f64>())
+                        .sum::<f64>()
+                })
+                .sum();
+            std::hint::black_box(s);
+            times.push(t.elapsed().as_secs_f64());
+        }
+        Ok(median(&mut times))
+    }
+}
+
+/// Peak resident memory (VmHWM) and current (VmRSS), in bytes, from /proc.
+pub fn mem() -> (u64, u64) {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let get = |k: &str| {
+        s.lines()
+            .find(|l| l.starts_with(k))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+            * 1024
+    };
+    (get("VmHWM:"), get("VmRSS:"))
+}
+
+/// Resets the peak resident memory so that [`mem`] measures from now.
+pub fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
