@@ -323,11 +323,11 @@ fn load_names_the_class_expected_and_found() {
     let md = path.join("metadata").join("part-00000");
     let text = fs::read_to_string(&md)
         .unwrap()
-        .replace("LogisticRegression\"", "RandomForestClassifier\"");
+        .replace("LogisticRegression\"", "FMClassifier\"");
     fs::write(&md, text).unwrap();
     let err = LogisticRegression::load(&path).unwrap_err().to_string();
     assert!(
-        err.contains("holds a org.apache.spark.ml.classification.RandomForestClassifier, not a LogisticRegression (org.apache.spark.ml.classification.LogisticRegression); mlpipe knows no such class; known classes: [\"org.apache.spark.ml.PipelineModel\""),
+        err.contains("holds a org.apache.spark.ml.classification.FMClassifier, not a LogisticRegression (org.apache.spark.ml.classification.LogisticRegression); mlpipe knows no such class; known classes: [\"org.apache.spark.ml.PipelineModel\""),
         "{err}"
     );
 }
