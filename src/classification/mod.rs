@@ -1,9 +1,16 @@
-//! Classification: [`LogisticRegression`], [`NaiveBayes`] and their models.
+//! Classification: [`LogisticRegression`], [`NaiveBayes`], [`OneVsRest`], the tree
+//! classifiers ([`DecisionTreeClassifier`], [`RandomForestClassifier`], [`GBTClassifier`],
+//! from [`crate::tree`]) and their models.
 
 mod logistic_regression;
 mod naive_bayes;
 mod one_vs_rest;
 
+pub use crate::tree::{
+    DecisionTreeClassificationModel, DecisionTreeClassifier, DecisionTreeClassifierParams,
+    GBTClassificationModel, GBTClassifier, GBTClassifierParams, RandomForestClassificationModel,
+    RandomForestClassifier, RandomForestClassifierParams,
+};
 pub use logistic_regression::{
     Family, IterationCallback, IterationInfo, LogisticRegression, LogisticRegressionModel,
     LogisticRegressionParams, TrainingSummary,
