@@ -97,10 +97,16 @@ fn linearsvc_bc_refit_matches_spark() {
         &want_hist[..5]
     );
     for (g, w) in s.objective_history.iter().zip(&want_hist) {
-        assert!((g - w).abs() <= 1e-6 * w.abs(), "objective {g} vs Spark {w}");
+        assert!(
+            (g - w).abs() <= 1e-6 * w.abs(),
+            "objective {g} vs Spark {w}"
+        );
     }
     for (g, w) in model.coefficients().iter().zip(floats(&jm["coefficients"])) {
-        assert!((g - w).abs() <= 1e-4 * w.abs(), "coefficient {g} vs Spark {w}");
+        assert!(
+            (g - w).abs() <= 1e-4 * w.abs(),
+            "coefficient {g} vs Spark {w}"
+        );
     }
     let wi = jm["intercept"].as_f64().unwrap();
     assert!((model.intercept() - wi).abs() <= 1e-4 * wi.abs());
@@ -122,7 +128,10 @@ fn spark_saved_linearsvc_predicts_like_spark() {
     for (i, r) in raw.iter().enumerate() {
         for (k, g) in r.iter().enumerate() {
             let w = f64_column(&spark, &format!("rawPrediction_{k}"))[i];
-            assert!((g - w).abs() <= 1e-9 * w.abs().max(1.0), "row {i}: {g} vs {w}");
+            assert!(
+                (g - w).abs() <= 1e-9 * w.abs().max(1.0),
+                "row {i}: {g} vs {w}"
+            );
         }
     }
     assert_eq!(
@@ -138,7 +147,9 @@ fn spark_saved_linearsvc_predicts_like_spark() {
 
 fn toy(labels: &[f64]) -> DataFrame {
     let n = labels.len();
-    let cols: Vec<String> = (0..n).map(|i| format!("{}", i as f64 * 0.5 - 1.0)).collect();
+    let cols: Vec<String> = (0..n)
+        .map(|i| format!("{}", i as f64 * 0.5 - 1.0))
+        .collect();
     let csv = std::iter::once("x,y,label".to_string())
         .chain(
             labels
@@ -208,7 +219,10 @@ fn linearsvc_inside_one_vs_rest() {
         .iter()
         .map(|m| {
             let o = m.transform(&df).unwrap();
-            vector_rows(&o, "rawPrediction").iter().map(|r| r[1]).collect()
+            vector_rows(&o, "rawPrediction")
+                .iter()
+                .map(|r| r[1])
+                .collect()
         })
         .collect();
     for i in 0..x.len() {

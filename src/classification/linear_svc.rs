@@ -487,10 +487,7 @@ fn block_stats(
         n,
         part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]),
     );
-    Ok(BlockStats {
-        summary,
-        max_label,
-    })
+    Ok(BlockStats { summary, max_label })
 }
 
 /// What a [`LinearSVC`] fit reports (Spark's `LinearSVCTrainingSummary` optimiser fields).

@@ -7,8 +7,8 @@ use std::path::Path;
 use super::format::{read_metadata, short_class, Metadata};
 use super::{Persist, SparkPersist};
 use crate::classification::{
-    LinearSVC, LinearSVCModel, LogisticRegression, LogisticRegressionModel, NaiveBayes, NaiveBayesModel, OneVsRest,
-    OneVsRestModel,
+    LinearSVC, LinearSVCModel, LogisticRegression, LogisticRegressionModel, NaiveBayes,
+    NaiveBayesModel, OneVsRest, OneVsRestModel,
 };
 use crate::clustering::{KMeans, KMeansModel};
 use crate::error::{Error, Result};
