@@ -1,7 +1,7 @@
 //! [`LinearRegression`] (Spark's `org.apache.spark.ml.regression.LinearRegression`) and
 //! [`LinearRegressionModel`].
 //!
-//! Two solvers, chosen as Spark chooses them:
+//! Two solvers, chosen as Spark chooses them, and Huber loss:
 //! - **normal** (`solver = "normal"`, or `"auto"` with at most 4096 features): one pass
 //!   over the data gathers the weighted sufficient statistics (Σw, Σwb, Σwb², Σwa, Σwba,
 //!   Σwaaᵀ); the normal equations are solved in the standardised space by Cholesky, or by
@@ -12,8 +12,8 @@
 //! - **l-bfgs**: L-BFGS (OWL-QN with an L1 part) on Spark's scaled least-squares objective,
 //!   features scaled by their sample std and labels by theirs; one loss-and-gradient pass
 //!   over the data per evaluation.
-//!
-//! Huber loss is not available yet: `loss = "huber"` is refused with an error at fit time.
+//! - **huber** (`loss = "huber"`, always iterative): Spark's Huber objective with the scale σ
+//!   fitted jointly by L-BFGS-B; the model's `scale` is σ.
 //!
 //! # Examples
 //! ```
@@ -445,6 +445,8 @@ fn part_stats(
 struct Solution {
     coefficients: Vec<f64>,
     intercept: f64,
+    /// Huber's σ (Spark's `scale`); 1 for squared error.
+    scale: f64,
     objective_history: Vec<f64>,
     diag_inv_atwa: Option<Vec<f64>>,
 }
@@ -456,17 +458,27 @@ impl Estimator for LinearRegression {
         let stage = LinearRegressionParams::STAGE;
         self.transform_schema(df.schema())?;
         let p = &self.params;
-        if p.loss == "huber" {
+        let huber = p.loss == "huber";
+        if huber && p.solver == "normal" {
             return Err(Error::param(
                 stage,
-                "loss",
-                "\"squaredError\" (mlpipe does not fit Huber loss yet)",
-                "\"huber\"",
+                "solver",
+                "\"auto\" or \"l-bfgs\" with loss = \"huber\" (LinearRegression with huber loss doesn't support the normal solver)",
+                "\"normal\"",
+            ));
+        }
+        if huber && p.elastic_net_param != 0.0 {
+            return Err(Error::param(
+                stage,
+                "elasticNetParam",
+                "0 with loss = \"huber\" (LinearRegression with huber loss only supports L2 regularization)",
+                p.elastic_net_param,
             ));
         }
         let (_, feat_field, n) = schema::require_vector(df.schema(), stage, &p.features_col)?;
         let feature_names = vector::feature_names_or_default(feat_field);
         let normal = match p.solver.as_str() {
+            _ if huber => false,
             "normal" => {
                 if n > MAX_NORMAL_FEATURES {
                     return Err(Error::param(stage, "solver", format!("\"l-bfgs\" or \"auto\" for more than {MAX_NORMAL_FEATURES} features (the normal equations are solved with at most {MAX_NORMAL_FEATURES})"), "\"normal\""));
@@ -521,12 +533,13 @@ impl Estimator for LinearRegression {
         } else {
             solve_lbfgs(p, &parts, &features, &label, n)?
         };
-        let model = LinearRegressionModel::new(
+        let mut model = LinearRegressionModel::new(
             self.uid.clone(),
             p.clone(),
             sol.coefficients.clone(),
             sol.intercept,
         );
+        model.scale = sol.scale;
         let summary = training_summary(&model, &parts, &sol, feature_names)?;
         Ok(model.with_summary(summary))
     }
@@ -556,6 +569,7 @@ fn solve_normal(p: &LinearRegressionParams, s: &Normal, n: usize) -> Result<Solu
             return Ok(Solution {
                 coefficients: vec![0.0; n],
                 intercept: b_bar,
+                scale: 1.0,
                 objective_history: vec![0.0],
                 diag_inv_atwa: None,
             });
@@ -656,6 +670,7 @@ fn solve_normal(p: &LinearRegressionParams, s: &Normal, n: usize) -> Result<Solu
     Ok(Solution {
         coefficients,
         intercept,
+        scale: 1.0,
         objective_history: history,
         diag_inv_atwa,
     })
@@ -787,6 +802,7 @@ fn solve_lbfgs(
         return Ok(Solution {
             coefficients: vec![0.0; n],
             intercept: y_mean,
+            scale: 1.0,
             objective_history: vec![0.0],
             diag_inv_atwa: None,
         });
@@ -805,6 +821,9 @@ fn solve_lbfgs(
         .iter()
         .map(|s| if *s == 0.0 { 0.0 } else { 1.0 / s })
         .collect();
+    if p.loss == "huber" {
+        return solve_huber(p, parts, &mean, &std, &inv_std, label.weight_sum, n);
+    }
     let lambda = p.reg_param / y_std;
     let (l1, l2) = (
         p.elastic_net_param * lambda,
@@ -856,9 +875,178 @@ fn solve_lbfgs(
     Ok(Solution {
         coefficients,
         intercept,
+        scale: 1.0,
         objective_history: min.objective_history,
         diag_inv_atwa: None,
     })
+}
+
+/// Spark's Huber path: L-BFGS-B over `[β̃, b, σ]` (labels not scaled, λ not divided by the
+/// label's std), starting at all ones, with σ bounded below by the smallest positive double.
+fn solve_huber(
+    p: &LinearRegressionParams,
+    parts: &[Part],
+    mean: &[f64],
+    std: &[f64],
+    inv_std: &[f64],
+    weight_sum: f64,
+    n: usize,
+) -> Result<Solution> {
+    let scaled_mean: Vec<f64> = if p.fit_intercept {
+        mean.iter().zip(inv_std).map(|(m, s)| m * s).collect()
+    } else {
+        Vec::new()
+    };
+    let dim = n + usize::from(p.fit_intercept) + 1;
+    let mut x0 = vec![1.0; dim];
+    if p.fit_intercept {
+        // Spark's virtual centring of the initial intercept.
+        x0[n] += (0..n).map(|j| x0[j] * scaled_mean[j]).sum::<f64>();
+    }
+    // Breeze's LBFGSB bounds as Spark sets them: finite ±Double.MaxValue, σ > 0.
+    let lower: Vec<f64> = (0..dim)
+        .map(|i| {
+            if i == dim - 1 {
+                f64::from_bits(1)
+            } else {
+                f64::MIN
+            }
+        })
+        .collect();
+    let upper = vec![f64::MAX; dim];
+    let mut f = Huber {
+        parts,
+        n,
+        inv_std,
+        scaled_mean: &scaled_mean,
+        epsilon: p.epsilon,
+        fit_intercept: p.fit_intercept,
+        weight_sum,
+        l2: p.reg_param,
+        l2_scale: (!p.standardization).then(|| {
+            std.iter()
+                .map(|s| if *s == 0.0 { 0.0 } else { 1.0 / (s * s) })
+                .collect()
+        }),
+    };
+    let min = Lbfgs::new(p.max_iter, 10, p.tol)
+        .with_bounds(lower, upper)
+        .minimize(&mut f, x0, |_| {})?;
+    let x = min.x;
+    let coefficients: Vec<f64> = (0..n).map(|j| x[j] * inv_std[j]).collect();
+    let intercept = if p.fit_intercept {
+        x[n] - (0..n).map(|j| x[j] * scaled_mean[j]).sum::<f64>()
+    } else {
+        0.0
+    };
+    Ok(Solution {
+        coefficients,
+        intercept,
+        scale: x[dim - 1],
+        objective_history: min.objective_history,
+        diag_inv_atwa: None,
+    })
+}
+
+/// Spark's `HuberBlockAggregator` plus its L2 term, over every partition in parallel,
+/// merged in partition order. Parameters `[β̃, b, σ]` (`b` only with an intercept).
+struct Huber<'a> {
+    parts: &'a [Part],
+    n: usize,
+    inv_std: &'a [f64],
+    /// `μⱼ/σⱼ` when fitting an intercept (virtual centring), else empty.
+    scaled_mean: &'a [f64],
+    epsilon: f64,
+    fit_intercept: bool,
+    weight_sum: f64,
+    l2: f64,
+    l2_scale: Option<Vec<f64>>,
+}
+
+impl DiffFunction for Huber<'_> {
+    fn calculate(&mut self, x: &[f64]) -> Result<(f64, Vec<f64>)> {
+        let n = self.n;
+        let sigma = x[x.len() - 1];
+        let eps = self.epsilon;
+        let eff: Vec<f64> = x[..n]
+            .iter()
+            .zip(self.inv_std)
+            .map(|(b, s)| b * s)
+            .collect();
+        let offset = if self.fit_intercept {
+            x[n] - (0..n).map(|j| x[j] * self.scaled_mean[j]).sum::<f64>()
+        } else {
+            0.0
+        };
+        let partials = self
+            .parts
+            .par_iter()
+            .map(|part| {
+                let xs =
+                    vector::dense_values(&part.features).expect("checked in the statistics pass");
+                let y = part.labels.values();
+                let (mut loss, mut msum, mut gsigma) = (0.0, 0.0, 0.0);
+                let mut grad = vec![0.0; n];
+                for r in 0..y.len() {
+                    let w = part.weight(r);
+                    if w <= 0.0 {
+                        continue;
+                    }
+                    let row = &xs[r * n..(r + 1) * n];
+                    let margin = offset + row.iter().zip(&eff).map(|(a, b)| a * b).sum::<f64>();
+                    let lin = y[r] - margin;
+                    let mult = if lin.abs() <= sigma * eps {
+                        loss += 0.5 * w * (sigma + lin * lin / sigma);
+                        let d = lin / sigma;
+                        gsigma += 0.5 * w * (1.0 - d * d);
+                        -w * d
+                    } else {
+                        loss += 0.5 * w * (sigma + 2.0 * eps * lin.abs() - sigma * eps * eps);
+                        gsigma += 0.5 * w * (1.0 - eps * eps);
+                        w * eps * if lin >= 0.0 { -1.0 } else { 1.0 }
+                    };
+                    msum += mult;
+                    for (g, a) in grad.iter_mut().zip(row) {
+                        *g += mult * a;
+                    }
+                }
+                (loss, grad, msum, gsigma)
+            })
+            .collect::<Vec<_>>();
+        let (mut loss, mut msum, mut gsigma) = (0.0, 0.0, 0.0);
+        let mut graw = vec![0.0; n];
+        for (l, g, m, s) in partials {
+            loss += l;
+            msum += m;
+            gsigma += s;
+            for (a, b) in graw.iter_mut().zip(g) {
+                *a += b;
+            }
+        }
+        let wsum = self.weight_sum;
+        let mut grad = vec![0.0; x.len()];
+        for j in 0..n {
+            let centred = if self.fit_intercept {
+                msum * self.scaled_mean[j]
+            } else {
+                0.0
+            };
+            grad[j] = (graw[j] * self.inv_std[j] - centred) / wsum;
+        }
+        if self.fit_intercept {
+            grad[n] = msum / wsum;
+        }
+        grad[x.len() - 1] = gsigma / wsum;
+        loss /= wsum;
+        if self.l2 != 0.0 {
+            for j in 0..n {
+                let scale = self.l2_scale.as_ref().map_or(1.0, |s| s[j]);
+                loss += 0.5 * self.l2 * x[j] * x[j] * scale;
+                grad[j] += self.l2 * x[j] * scale;
+            }
+        }
+        Ok((loss, grad))
+    }
 }
 
 /// Spark's `LeastSquaresBlockAggregator` plus its L2 term, over every partition in
