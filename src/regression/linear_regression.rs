@@ -309,19 +309,44 @@ impl Normal {
             waa: vec![0.0; n * n],
         }
     }
-    fn add_row(&mut self, x: &[f64], b: f64, w: f64) {
-        let n = x.len();
-        self.w += w;
-        self.wb += w * b;
-        self.wbb += w * b * b;
-        for i in 0..n {
-            let wx = w * x[i];
-            self.wa[i] += wx;
-            self.wba[i] += wx * b;
-            let row = &mut self.waa[i * n..(i + 1) * n];
-            for j in i..n {
-                row[j] += wx * x[j];
+    /// Adds rows `x` (row-major, `n` per row) with labels `y` and weights `w` (1 when
+    /// `None`), in tiles of [`TILE`] rows: each tile is transposed once, then every sum is a
+    /// fixed-length dot product over the tile's rows, which the compiler vectorises.
+    fn add_rows(&mut self, x: &[f64], y: &[f64], w: Option<&[f64]>) {
+        let n = self.wa.len();
+        let mut xt = vec![[0.0f64; TILE]; n];
+        let mut wxt = vec![[0.0f64; TILE]; n];
+        let (mut yt, mut wt) = ([0.0f64; TILE], [0.0f64; TILE]);
+        let mut start = 0;
+        while start < y.len() {
+            let len = TILE.min(y.len() - start);
+            for r in 0..TILE {
+                let (b, wr) = if r < len {
+                    (y[start + r], w.map_or(1.0, |w| w[start + r]))
+                } else {
+                    (0.0, 0.0)
+                };
+                yt[r] = b;
+                wt[r] = wr;
+                for j in 0..n {
+                    let v = if r < len { x[(start + r) * n + j] } else { 0.0 };
+                    xt[j][r] = v;
+                    wxt[j][r] = wr * v;
+                }
             }
+            let wy: [f64; TILE] = std::array::from_fn(|r| wt[r] * yt[r]);
+            self.w += sum_tile(&wt);
+            self.wb += sum_tile(&wy);
+            self.wbb += dot_tile(&wy, &yt);
+            for i in 0..n {
+                self.wa[i] += sum_tile(&wxt[i]);
+                self.wba[i] += dot_tile(&wxt[i], &yt);
+                let row = &mut self.waa[i * n..(i + 1) * n];
+                for j in i..n {
+                    row[j] += dot_tile(&wxt[i], &xt[j]);
+                }
+            }
+            start += len;
         }
     }
     fn merge(&mut self, o: &Normal) {
@@ -340,6 +365,35 @@ impl Normal {
     }
 }
 
+/// Rows per tile of the normal equations' sums.
+const TILE: usize = 32;
+
+/// Rows per parallel chunk of the statistics pass: fixed, so sums do not depend on the
+/// thread count (chunks merge in order).
+const CHUNK_ROWS: usize = 16384;
+
+#[inline]
+fn sum_tile(a: &[f64; TILE]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    for c in a.chunks_exact(8) {
+        for l in 0..8 {
+            acc[l] += c[l];
+        }
+    }
+    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+}
+
+#[inline]
+fn dot_tile(a: &[f64; TILE], b: &[f64; TILE]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+}
+
 fn bad_value(column: &str, partition: usize, row: usize, what: String, hint: &str) -> Error {
     Error::InvalidValue {
         stage: LinearRegressionParams::STAGE,
@@ -351,18 +405,28 @@ fn bad_value(column: &str, partition: usize, row: usize, what: String, hint: &st
     }
 }
 
-/// Validates one partition and summarises it.
+/// Validates rows `r0..r0+len` of one partition and summarises them.
 fn part_stats(
     part: &Part,
     pi: usize,
+    (r0, len): (usize, usize),
     n: usize,
     p: &LinearRegressionParams,
     normal: bool,
 ) -> Result<Stats> {
     let values = vector::dense_values(&part.features)?;
-    let rows = part.labels.len();
-    for r in 0..rows {
-        if part.labels.is_null(r) || !part.labels.value(r).is_finite() {
+    let x = &values[r0 * n..(r0 + len) * n];
+    let labels = &part.labels.values()[r0..r0 + len];
+    // One vectorised sweep tells whether the chunk holds a non-finite value (v·0 is NaN
+    // exactly for ±inf and NaN); only then is the offending row looked for.
+    let poisoned = x
+        .iter()
+        .chain(labels)
+        .map(|v| v * 0.0)
+        .sum::<f64>()
+        .is_nan();
+    for r in r0..r0 + len {
+        if part.labels.is_null(r) || (poisoned && !part.labels.value(r).is_finite()) {
             let what = if part.labels.is_null(r) {
                 "null label".to_string()
             } else {
@@ -402,7 +466,7 @@ fn part_stats(
                 "drop such rows first (VectorAssembler with handleInvalid=skip)",
             ));
         }
-        if values[r * n..(r + 1) * n].iter().any(|v| !v.is_finite()) {
+        if poisoned && values[r * n..(r + 1) * n].iter().any(|v| !v.is_finite()) {
             return Err(bad_value(
                 &p.features_col,
                 pi,
@@ -412,13 +476,10 @@ fn part_stats(
             ));
         }
     }
-    let x = &values[..rows * n];
-    let w = part.weights.as_ref().map(|w| &w.values()[..rows]);
+    let w = part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]);
     let normal = normal.then(|| {
         let mut s = Normal::new(n);
-        for r in 0..rows {
-            s.add_row(&x[r * n..(r + 1) * n], part.labels.value(r), part.weight(r));
-        }
+        s.add_rows(x, labels, w);
         s
     });
     // The normal path needs only its own sums; the summaries are for the L-BFGS path.
@@ -430,7 +491,7 @@ fn part_stats(
         }
         None => (
             FeatureSummary::from_block(x, n, w),
-            FeatureSummary::from_block(&part.labels.values()[..rows], 1, w),
+            FeatureSummary::from_block(labels, 1, w),
         ),
     };
     Ok(Stats {
@@ -500,10 +561,19 @@ impl Estimator for LinearRegression {
                 weights: p.weight_col().map(f64_col).transpose()?,
             })
         })?;
-        let stats = parts
-            .par_iter()
+        let spans: Vec<(usize, (usize, usize))> = parts
+            .iter()
             .enumerate()
-            .map(|(i, part)| part_stats(part, i, n, p, normal))
+            .flat_map(|(pi, part)| {
+                let rows = part.labels.len();
+                (0..rows)
+                    .step_by(CHUNK_ROWS)
+                    .map(move |r| (pi, (r, CHUNK_ROWS.min(rows - r))))
+            })
+            .collect();
+        let stats = spans
+            .par_iter()
+            .map(|&(pi, span)| part_stats(&parts[pi], pi, span, n, p, normal))
             .collect::<Vec<_>>();
         let stats = crate::frame::in_order(stats)?;
         let features = FeatureSummary::merge_all(n, stats.iter().map(|s| &s.features));
