@@ -1,7 +1,8 @@
-//! Classification: [`LogisticRegression`], [`NaiveBayes`], [`OneVsRest`], the tree
-//! classifiers ([`DecisionTreeClassifier`], [`RandomForestClassifier`], [`GBTClassifier`],
-//! from [`crate::tree`]) and their models.
+//! Classification: [`LogisticRegression`], [`LinearSVC`], [`NaiveBayes`], [`OneVsRest`], the
+//! tree classifiers ([`DecisionTreeClassifier`], [`RandomForestClassifier`],
+//! [`GBTClassifier`], from [`crate::tree`]) and their models.
 
+mod linear_svc;
 mod logistic_regression;
 mod naive_bayes;
 mod one_vs_rest;
@@ -11,6 +12,7 @@ pub use crate::tree::{
     GBTClassificationModel, GBTClassifier, GBTClassifierParams, RandomForestClassificationModel,
     RandomForestClassifier, RandomForestClassifierParams,
 };
+pub use linear_svc::{LinearSVC, LinearSVCModel, LinearSVCParams, LinearSVCTrainingSummary};
 pub use logistic_regression::{
     Family, IterationCallback, IterationInfo, LogisticRegression, LogisticRegressionModel,
     LogisticRegressionParams, TrainingSummary,
