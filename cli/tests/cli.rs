@@ -929,3 +929,208 @@ fn tune_prints_sparks_cross_validation_metrics_and_saves_the_best_model() {
         "{err}"
     );
 }
+
+/// A file under tests/fixtures/spark2 (saved by PySpark 4.3.0; see the README there).
+fn spark2(name: &str) -> String {
+    format!("{}/tests/fixtures/spark2/{name}", repo_root().display())
+}
+
+#[test]
+fn evaluate_predict_inspect_every_model_kind_as_spark_scored_it() {
+    // (fixture case, data set, metrics to check): `metrics_test` in each case's JSON is
+    // what Spark 4.3's evaluators gave on the test rows with the same saved model.
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "dtc_mixed",
+            "synth_mixed",
+            &["areaUnderROC", "areaUnderPR", "accuracy", "f1"],
+        ),
+        (
+            "gbtc_binary",
+            "synth_binary",
+            &["areaUnderROC", "accuracy", "logLoss"],
+        ),
+        ("rfc_3class", "synth_3class", &["accuracy", "f1", "logLoss"]),
+        ("dtr_synth", "synth_reg", &["rmse", "r2", "mae"]),
+        ("rfr_synth", "synth_reg", &["rmse", "r2"]),
+        ("gbtr_squared", "synth_reg", &["rmse", "r2"]),
+        ("linreg_enet", "synth_reg", &["rmse", "r2", "mae"]),
+        (
+            "nb_gaussian",
+            "synth_gauss3",
+            &["accuracy", "f1", "logLoss"],
+        ),
+        (
+            "nb_multinomial",
+            "synth_counts",
+            &["accuracy", "f1", "logLoss"],
+        ),
+        ("kmeans_blobs", "synth_blobs", &["silhouette"]),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (case, data, metrics) in cases {
+        let spark: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(spark2(&format!("{case}.json"))).unwrap(),
+        )
+        .unwrap();
+        let model = spark2(&format!("{case}_pipeline"));
+        let test = spark2(&format!("{data}_test.csv"));
+        let mut args = vec!["evaluate", "--model", &model, "--input", &test];
+        for m in *metrics {
+            args.extend(["--metric", m]);
+        }
+        let (code, out, err) = mlpipe(&args);
+        assert_eq!(code, 0, "{case}: {err}");
+        let got: serde_json::Value = serde_json::from_str(&out).unwrap();
+        for m in *metrics {
+            // The fixture names the silhouette by its distance (KMeans here is euclidean).
+            let key = if *m == "silhouette" {
+                "silhouette_squaredEuclidean"
+            } else {
+                m
+            };
+            let want = spark["metrics_test"][key].as_f64().unwrap();
+            let g = got[m].as_f64().unwrap();
+            assert!(
+                (g - want).abs() <= 1e-12 * want.abs().max(1.0),
+                "{case} {m}: {g} vs Spark {want}"
+            );
+        }
+        // predict writes the model's own outputs; the prediction column matches Spark's.
+        let pred = dir.path().join(format!("{case}.csv"));
+        let (code, _, err) = mlpipe(&[
+            "predict",
+            "--model",
+            &model,
+            "--input",
+            &test,
+            "--output",
+            pred.to_str().unwrap(),
+            "--columns",
+            "id",
+        ]);
+        assert_eq!(code, 0, "{case}: {err}");
+        let ours = read_csv(pred.to_str().unwrap());
+        let theirs = read_csv(&spark2(&format!("{case}_predictions.csv")));
+        let col = |df: &mlpipe::DataFrame| -> Vec<f64> {
+            use arrow::array::AsArray;
+            df.column("prediction")
+                .unwrap()
+                .chunks
+                .iter()
+                .flat_map(|a| {
+                    let a = arrow::compute::cast(a, &arrow::datatypes::DataType::Float64).unwrap();
+                    a.as_primitive::<arrow::datatypes::Float64Type>()
+                        .values()
+                        .to_vec()
+                })
+                .collect()
+        };
+        let (o, t) = (col(&ours), col(&theirs));
+        assert_eq!(o.len(), t.len(), "{case}");
+        for (a, b) in o.iter().zip(&t) {
+            assert!(
+                (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+                "{case}: {a} vs Spark {b}"
+            );
+        }
+    }
+}
+
+#[test]
+fn inspect_shows_tree_importances_by_name_and_regression_coefficients() {
+    let (code, out, err) = mlpipe(&[
+        "inspect",
+        "--model",
+        &spark2("rfc_3class_pipeline"),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let spark: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(spark2("rfc_3class.json")).unwrap()).unwrap();
+    let fitted = &j["stages"][2]["fitted"];
+    // Spark's model attributes, from the fixture JSON.
+    for (i, name) in ["x1", "x2", "x3", "shape_idx"].iter().enumerate() {
+        let want = spark["model"]["featureImportances"][i].as_f64().unwrap();
+        let got = fitted["featureImportances"][name].as_f64().unwrap();
+        assert!((got - want).abs() < 1e-12, "{name}: {got} vs Spark {want}");
+    }
+    assert_eq!(fitted["numTrees"], spark["model"]["numTrees"]);
+    assert_eq!(fitted["totalNumNodes"], spark["model"]["totalNumNodes"]);
+    // The deepest tree: Spark's per-tree `depth` in the fixture.
+    let deepest = spark["model"]["trees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["depth"].as_u64().unwrap())
+        .max();
+    assert_eq!(fitted["depth"].as_u64(), deepest);
+
+    let (code, out, _) = mlpipe(&["inspect", "--model", &spark2("dtc_mixed_pipeline")]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("numTrees: 1") && out.contains("totalNumNodes: 17"),
+        "{out}"
+    );
+    assert!(out.contains("color_idx: 0.3157256167591882"), "{out}");
+
+    let (code, out, _) = mlpipe(&[
+        "inspect",
+        "--model",
+        &spark2("linreg_enet_pipeline"),
+        "--json",
+    ]);
+    assert_eq!(code, 0);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let spark: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(spark2("linreg_enet.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        j["stages"][1]["fitted"]["coefficients"]["x3"],
+        spark["model"]["coefficients"][2]
+    );
+
+    let (code, out, _) = mlpipe(&[
+        "inspect",
+        "--model",
+        &spark2("kmeans_blobs_pipeline"),
+        "--json",
+    ]);
+    assert_eq!(code, 0);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let spark: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(spark2("kmeans_blobs.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        j["stages"][1]["fitted"]["clusterCenters"][0]["x2"],
+        spark["model"]["clusterCenters"][0][1]
+    );
+    // A clustering model has no label to pass.
+    let err = fails(&[
+        "evaluate",
+        "--model",
+        &spark2("kmeans_blobs_pipeline"),
+        "--input",
+        &spark2("synth_blobs_test.csv"),
+        "--label",
+        "blob",
+    ]);
+    assert!(
+        err.contains("needs no label") && err.contains("KMeansModel"),
+        "{err}"
+    );
+    let err = fails(&[
+        "evaluate",
+        "--model",
+        &spark2("kmeans_blobs_pipeline"),
+        "--input",
+        &spark2("synth_blobs_test.csv"),
+        "--metric",
+        "rmse",
+    ]);
+    assert!(
+        err.contains("not a clustering metric; valid: silhouette"),
+        "{err}"
+    );
+}
