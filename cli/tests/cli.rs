@@ -711,7 +711,7 @@ fn train_on_telco_by_default_leaves_out_the_id_column() {
     ]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
-        out.contains("warning: logistic regression stopped at --max-iter 3 without converging; raise --max-iter"),
+        out.contains("warning: LogisticRegression stopped at --max-iter 3 without converging; raise --max-iter"),
         "{out}"
     );
 }
@@ -1132,5 +1132,248 @@ fn inspect_shows_tree_importances_by_name_and_regression_coefficients() {
     assert!(
         err.contains("not a clustering metric; valid: silhouette"),
         "{err}"
+    );
+}
+
+/// Runs `mlpipe train ARGS --model DIR/m --report DIR/r.json` and returns stdout and the report.
+fn train_report(dir: &std::path::Path, args: &[&str]) -> (String, serde_json::Value) {
+    let model = dir.join("m");
+    let report = dir.join("r.json");
+    let mut all = vec!["train"];
+    all.extend_from_slice(args);
+    all.extend([
+        "--model",
+        model.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+        "--overwrite",
+    ]);
+    let (code, out, err) = mlpipe(&all);
+    assert_eq!(code, 0, "{out}{err}");
+    let r = serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    (out, r)
+}
+
+#[test]
+fn train_algorithms_fit_what_spark_fits() {
+    let dir = tempfile::tempdir().unwrap();
+    let spark = |case: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(spark2(&format!("{case}.json"))).unwrap())
+            .unwrap()
+    };
+    // A numeric label with non-integer values and no --algorithm: linear regression, said
+    // in one line. Spark's linreg_enet fit (l-bfgs/OWL-QN, regParam 0.05, elasticNet 0.3)
+    // on the same rows; mlpipe's auto solver reaches the same optimum to 1e-4 relative.
+    let train = spark2("synth_reg_train.csv");
+    let (out, r) = train_report(
+        dir.path(),
+        &[
+            "--input",
+            &train,
+            "--label",
+            "label",
+            "--features",
+            "x1,x2,x3,x4,x5",
+            "--reg-param",
+            "0.05",
+            "--elastic-net-param",
+            "0.3",
+        ],
+    );
+    assert!(
+        out.contains("the label `label` is numeric with 400 distinct non-integer values: fitting a linear regression"),
+        "{out}"
+    );
+    assert_eq!(r["algorithm"], "LinearRegression");
+    let s = spark("linreg_enet");
+    for (i, name) in ["x1", "x2", "x3", "x4", "x5"].iter().enumerate() {
+        let want = s["model"]["coefficients"][i].as_f64().unwrap();
+        let got = r["fitted"]["coefficients"][name].as_f64().unwrap();
+        assert!(
+            (got - want).abs() <= 1e-4 * want.abs(),
+            "{name}: {got} vs Spark {want}"
+        );
+    }
+    let want = s["metrics_train"]["r2"].as_f64().unwrap();
+    let got = r["fitted"]["r2"].as_f64().unwrap();
+    assert!((got - want).abs() < 1e-6, "r2 {got} vs Spark {want}");
+
+    // kmeans takes no label; Spark's kmeans_blobs fit (k 4, seed 5, maxIter 20, one
+    // partition): the same centres and training silhouette.
+    let (_, r) = train_report(
+        dir.path(),
+        &[
+            "--input",
+            &spark2("synth_blobs_train.csv"),
+            "--algorithm",
+            "kmeans",
+            "--k",
+            "4",
+            "--seed",
+            "5",
+            "--max-iter",
+            "20",
+            "--features",
+            "x1,x2,x3",
+        ],
+    );
+    let s = spark("kmeans_blobs");
+    for c in 0..4 {
+        for (j, name) in ["x1", "x2", "x3"].iter().enumerate() {
+            let want = s["model"]["clusterCenters"][c][j].as_f64().unwrap();
+            let got = r["fitted"]["clusterCenters"][c][name].as_f64().unwrap();
+            assert!(
+                (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+                "centre {c} {name}"
+            );
+        }
+    }
+    let want = s["metrics_train"]["silhouette_squaredEuclidean"]
+        .as_f64()
+        .unwrap();
+    let got = r["metrics"]["train"]["silhouette"].as_f64().unwrap();
+    assert!(
+        (got - want).abs() < 1e-12,
+        "silhouette {got} vs Spark {want}"
+    );
+
+    // nb: Spark's nb_gaussian fit, theta to 1e-12.
+    let (out, r) = train_report(
+        dir.path(),
+        &[
+            "--input",
+            &spark2("synth_gauss3_train.csv"),
+            "--label",
+            "label",
+            "--algorithm",
+            "nb",
+            "--model-type",
+            "gaussian",
+            "--features",
+            "x1,x2,x3,x4",
+        ],
+    );
+    assert!(out.contains("fitting a multiclass NaiveBayes"), "{out}");
+    let s = spark("nb_gaussian");
+    for c in 0..3 {
+        for (j, name) in ["x1", "x2", "x3", "x4"].iter().enumerate() {
+            let want = s["model"]["theta"][c][j].as_f64().unwrap();
+            let got = r["fitted"]["theta"][c][name].as_f64().unwrap();
+            assert!(
+                (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+                "theta {c} {name}"
+            );
+        }
+    }
+    let want = s["metrics_train"]["accuracy"].as_f64().unwrap();
+    assert_eq!(r["metrics"]["train"]["accuracy"].as_f64().unwrap(), want);
+}
+
+#[test]
+fn train_refuses_flags_and_labels_that_do_not_fit_the_algorithm() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("m");
+    let m = m.to_str().unwrap();
+    let blobs = spark2("synth_blobs_train.csv");
+    let reg = spark2("synth_reg_train.csv");
+    let err = fails(&[
+        "train",
+        "--input",
+        &blobs,
+        "--algorithm",
+        "kmeans",
+        "--label",
+        "blob",
+        "--model",
+        m,
+    ]);
+    assert!(
+        err.contains("--label `blob`: --algorithm kmeans clusters without a label; drop --label"),
+        "{err}"
+    );
+    let err = fails(&[
+        "train",
+        "--input",
+        &blobs,
+        "--label",
+        "blob",
+        "--num-trees",
+        "5",
+        "--model",
+        m,
+    ]);
+    assert!(
+        err.contains("--num-trees does not apply to --algorithm lr; it is for --algorithm rf, gbt"),
+        "{err}"
+    );
+    let err = fails(&[
+        "train",
+        "--input",
+        &blobs,
+        "--algorithm",
+        "kmeans",
+        "--reg-param",
+        "0.1",
+        "--model",
+        m,
+    ]);
+    assert!(
+        err.contains(
+            "--reg-param does not apply to --algorithm kmeans; it is for --algorithm lr, linreg"
+        ),
+        "{err}"
+    );
+    let err = fails(&[
+        "train",
+        "--input",
+        &blobs,
+        "--label",
+        "blob",
+        "--algorithm",
+        "nb",
+        "--k",
+        "3",
+        "--model",
+        m,
+    ]);
+    assert!(
+        err.contains("--k does not apply to --algorithm nb; it is for --algorithm kmeans"),
+        "{err}"
+    );
+    let err = fails(&["train", "--input", &blobs, "--model", m]);
+    assert!(err.contains("--label is required"), "{err}");
+    let err = fails(&[
+        "train",
+        "--input",
+        &reg,
+        "--label",
+        "label",
+        "--algorithm",
+        "nb",
+        "--model",
+        m,
+    ]);
+    assert!(
+        err.contains("--algorithm nb classifies, but the label `label` is numeric with 400 distinct non-integer values; use --algorithm linreg"),
+        "{err}"
+    );
+    let err = fails(&[
+        "train",
+        "--input",
+        &spark2("synth_mixed_train.csv"),
+        "--label",
+        "color",
+        "--algorithm",
+        "linreg",
+        "--model",
+        m,
+    ]);
+    assert!(
+        err.contains("--algorithm linreg needs a numeric label; `color` holds strings"),
+        "{err}"
+    );
+    assert!(
+        !std::path::Path::new(m).exists(),
+        "nothing saved on a refused command"
     );
 }
