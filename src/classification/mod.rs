@@ -1,9 +1,12 @@
-//! Classification: [`LogisticRegression`], [`NaiveBayes`] and their models.
+//! Classification: [`LogisticRegression`], [`LinearSVC`], [`NaiveBayes`], [`OneVsRest`] and
+//! their models.
 
+mod linear_svc;
 mod logistic_regression;
 mod naive_bayes;
 mod one_vs_rest;
 
+pub use linear_svc::{LinearSVC, LinearSVCModel, LinearSVCParams, LinearSVCTrainingSummary};
 pub use logistic_regression::{
     Family, IterationCallback, IterationInfo, LogisticRegression, LogisticRegressionModel,
     LogisticRegressionParams, TrainingSummary,

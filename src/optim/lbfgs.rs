@@ -687,14 +687,16 @@ fn backtracking(
             return Err(StepError::Failure);
         }
         let (v, d) = phi(next)?;
+        iter += 1;
+        if iter >= MAX_ITER {
+            // breeze evaluates this step, but its `takeWhile(iter < maxIterations)` drops
+            // it and returns the step before (checked against Spark's LinearSVC, whose
+            // OWL-QN line search runs into this limit on the hinge loss).
+            return Ok(alpha);
+        }
         alpha = next;
         fval = v;
         fderiv = d;
-        iter += 1;
-        if iter >= MAX_ITER {
-            // breeze's takeWhile stops here and returns the last state
-            return Ok(alpha);
-        }
     }
 }
 

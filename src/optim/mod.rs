@@ -1,6 +1,7 @@
-//! Optimisation: breeze-compatible L-BFGS / OWL-QN, and Spark's logistic loss evaluated
-//! in parallel over row blocks.
+//! Optimisation: breeze-compatible L-BFGS / OWL-QN, and Spark's logistic and hinge losses
+//! evaluated in parallel over row blocks.
 
+pub mod hinge;
 mod lbfgs;
 mod lbfgsb;
 pub mod logistic;

@@ -7,8 +7,8 @@ use std::path::Path;
 use super::format::{read_metadata, short_class, Metadata};
 use super::{Persist, SparkPersist};
 use crate::classification::{
-    LogisticRegression, LogisticRegressionModel, NaiveBayes, NaiveBayesModel, OneVsRest,
-    OneVsRestModel,
+    LinearSVC, LinearSVCModel, LogisticRegression, LogisticRegressionModel, NaiveBayes,
+    NaiveBayesModel, OneVsRest, OneVsRestModel,
 };
 use crate::clustering::{KMeans, KMeansModel};
 use crate::error::{Error, Result};
@@ -90,6 +90,7 @@ const TRANSFORMERS: &[Registered<dyn Transformer>] = &[
     transformer::<ImputerModel>(),
     transformer::<Bucketizer>(),
     transformer::<LogisticRegressionModel>(),
+    transformer::<LinearSVCModel>(),
     transformer::<KMeansModel>(),
     transformer::<NaiveBayesModel>(),
     transformer::<OneVsRestModel>(),
@@ -114,6 +115,7 @@ const ESTIMATORS: &[Registered<dyn DynEstimator>] = &[
     estimator::<OneHotEncoder>(),
     estimator::<Imputer>(),
     estimator::<LogisticRegression>(),
+    estimator::<LinearSVC>(),
     estimator::<KMeans>(),
     estimator::<NaiveBayes>(),
     estimator::<OneVsRest>(),
