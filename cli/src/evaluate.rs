@@ -34,6 +34,12 @@ pub fn run(a: Args) -> Result<()> {
         a.metrics.to_vec()
     };
     check_metrics(&metrics, pred.kind)?;
+    if pred.probability_col.is_none() && metrics.iter().any(|m| m == "logLoss") {
+        return Err(usage(format!(
+            "--metric logLoss needs class probabilities, which a {} does not output",
+            pred.class
+        )));
+    }
     let df = read(a.input)?;
     if let Some(w) = a.weight {
         require_input(&df, "--weight", w)?;

@@ -4,7 +4,9 @@
 
 use std::any::Any;
 
-use mlpipe::classification::{LogisticRegressionModel, NaiveBayesModel, OneVsRestModel};
+use mlpipe::classification::{
+    LinearSVCModel, LogisticRegressionModel, NaiveBayesModel, OneVsRestModel,
+};
 use mlpipe::clustering::KMeansModel;
 use mlpipe::evaluation::{BinaryMetric, MulticlassMetric, RegressionMetric};
 use mlpipe::optim::StopReason;
@@ -117,6 +119,7 @@ type Recognise = fn(&dyn Transformer) -> Option<Predictor>;
 const PREDICTORS: &[Recognise] = &[
     logistic_regression,
     linear_regression,
+    linear_svc,
     naive_bayes,
     one_vs_rest,
     kmeans,
@@ -343,6 +346,36 @@ fn linear_regression(t: &dyn Transformer) -> Option<Predictor> {
     );
     p.fit_summary = fit_summary;
     p.feature_names = feature_names;
+    Some(p)
+}
+
+fn linear_svc(t: &dyn Transformer) -> Option<Predictor> {
+    let m = (t as &dyn Any).downcast_ref::<LinearSVCModel>()?.clone();
+    let summary = m.summary().cloned();
+    let n = m.num_features();
+    let model = m.clone();
+    let mut p = described(
+        t,
+        "LinearSVCModel",
+        EvaluatorKind::Binary,
+        n,
+        Box::new(move |names| {
+            json!({"numClasses": 2, "numFeatures": model.num_features(),
+                   "coefficients": by_name(names, model.coefficients()),
+                   "intercept": model.intercept()})
+        }),
+    );
+    p.converged = summary
+        .as_ref()
+        .map(|s| s.stop_reason != StopReason::MaxIterations);
+    p.fit_summary = summary.map(|s| {
+        json!({
+            "totalIterations": s.total_iterations,
+            "objectiveHistory": s.objective_history,
+            "finalObjective": s.objective_history.last(),
+            "stopReason": format!("{:?}", s.stop_reason),
+        })
+    });
     Some(p)
 }
 

@@ -8,7 +8,7 @@ use std::time::Instant;
 use arrow::array::{Array, AsArray};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
-use mlpipe::classification::{LogisticRegression, NaiveBayes};
+use mlpipe::classification::{LinearSVC, LogisticRegression, NaiveBayes};
 use mlpipe::clustering::KMeans;
 use mlpipe::feature::{
     Imputer, ImputerStrategy, IndexToString, OneHotEncoder, StringIndexer, VectorAssembler,
@@ -41,10 +41,12 @@ pub enum Algorithm {
     Rf,
     /// GBTClassifier (two classes), or GBTRegressor for a numeric target.
     Gbt,
+    /// LinearSVC (two classes).
+    Svc,
 }
 
 impl Algorithm {
-    const ALL: [Algorithm; 7] = [
+    const ALL: [Algorithm; 8] = [
         Algorithm::Lr,
         Algorithm::Linreg,
         Algorithm::Nb,
@@ -52,6 +54,7 @@ impl Algorithm {
         Algorithm::Dt,
         Algorithm::Rf,
         Algorithm::Gbt,
+        Algorithm::Svc,
     ];
 
     /// The name `--algorithm` takes.
@@ -64,6 +67,7 @@ impl Algorithm {
             Algorithm::Dt => "dt",
             Algorithm::Rf => "rf",
             Algorithm::Gbt => "gbt",
+            Algorithm::Svc => "svc",
         }
     }
 
@@ -82,6 +86,7 @@ impl Algorithm {
             (Algorithm::Linreg, _) => Box::new(LinearRegression::new()),
             (Algorithm::Nb, _) => Box::new(NaiveBayes::new()),
             (Algorithm::Kmeans, _) => Box::new(KMeans::new()),
+            (Algorithm::Svc, _) => Box::new(LinearSVC::new()),
             (Algorithm::Dt | Algorithm::Rf | Algorithm::Gbt, _) => {
                 return Err(usage(format!(
                     "--algorithm {}: the tree estimators are not in this build yet",
@@ -98,6 +103,7 @@ impl Algorithm {
             (Algorithm::Linreg, _) => "LinearRegression",
             (Algorithm::Nb, _) => "NaiveBayes",
             (Algorithm::Kmeans, _) => "KMeans",
+            (Algorithm::Svc, _) => "LinearSVC",
             (Algorithm::Dt, false) => "DecisionTreeClassifier",
             (Algorithm::Dt, true) => "DecisionTreeRegressor",
             (Algorithm::Rf, false) => "RandomForestClassifier",
@@ -114,12 +120,12 @@ fn spark_param(flag: &str, algo: Algorithm) -> Option<&'static str> {
     use Algorithm::*;
     Some(match (flag, algo) {
         ("--family", Lr) => "family",
-        ("--max-iter", Lr | Linreg | Kmeans | Gbt) => "maxIter",
-        ("--reg-param", Lr | Linreg) => "regParam",
+        ("--max-iter", Lr | Linreg | Svc | Kmeans | Gbt) => "maxIter",
+        ("--reg-param", Lr | Linreg | Svc) => "regParam",
         ("--elastic-net-param", Lr | Linreg) => "elasticNetParam",
-        ("--tol", Lr | Linreg | Kmeans) => "tol",
-        ("--no-standardization", Lr | Linreg) => "standardization",
-        ("--no-intercept", Lr | Linreg) => "fitIntercept",
+        ("--tol", Lr | Linreg | Svc | Kmeans) => "tol",
+        ("--no-standardization", Lr | Linreg | Svc) => "standardization",
+        ("--no-intercept", Lr | Linreg | Svc) => "fitIntercept",
         ("--num-trees", Rf) => "numTrees",
         // A GBT's number of trees is Spark's maxIter.
         ("--num-trees", Gbt) => "maxIter",
@@ -173,7 +179,7 @@ pub struct Args {
     #[arg(long)]
     pub model: PathBuf,
     /// lr (default for a class label), linreg (default for a numeric label with
-    /// non-integer values), nb, kmeans, dt, rf, gbt; dt/rf/gbt fit a regressor for a
+    /// non-integer values), nb, kmeans, dt, rf, gbt, svc; dt/rf/gbt fit a regressor for a
     /// numeric target.
     #[arg(long, value_enum)]
     pub algorithm: Option<Algorithm>,
@@ -198,22 +204,22 @@ pub struct Args {
     /// lr: auto, binomial or multinomial.
     #[arg(long, value_enum)]
     pub family: Option<FamilyArg>,
-    /// lr, linreg, kmeans, gbt: iterations (for gbt, the number of trees).
+    /// lr, linreg, svc, kmeans, gbt: iterations (for gbt, the number of trees).
     #[arg(long)]
     pub max_iter: Option<usize>,
-    /// lr, linreg: regularisation strength.
+    /// lr, linreg, svc: regularisation strength.
     #[arg(long)]
     pub reg_param: Option<f64>,
     /// lr, linreg: elastic-net mix (0 = L2, 1 = L1).
     #[arg(long)]
     pub elastic_net_param: Option<f64>,
-    /// lr, linreg, kmeans: convergence tolerance.
+    /// lr, linreg, svc, kmeans: convergence tolerance.
     #[arg(long)]
     pub tol: Option<f64>,
-    /// lr, linreg: do not standardise the features for the penalty.
+    /// lr, linreg, svc: do not standardise the features for the penalty.
     #[arg(long)]
     pub no_standardization: bool,
-    /// lr, linreg: fit no intercept.
+    /// lr, linreg, svc: fit no intercept.
     #[arg(long)]
     pub no_intercept: bool,
     /// rf: number of trees; gbt: number of boosting rounds (Spark's maxIter).
@@ -562,9 +568,11 @@ pub fn run(a: Args) -> Result<()> {
             Some(n) => n.len(),
             None => numeric_label_stats(&df, &label)?.0,
         };
-        if classes > 2 && algo == Algorithm::Gbt {
+        if classes > 2 && matches!(algo, Algorithm::Gbt | Algorithm::Svc) {
             return Err(usage(format!(
-                "--algorithm gbt classifies two classes (Spark's GBTClassifier); the label `{label}` has {classes}: use rf, dt, lr or nb"
+                "--algorithm {} classifies two classes (Spark's {}); the label `{label}` has {classes}: use lr, nb, dt or rf",
+                algo.flag(),
+                algo.spark_name(false)
             )));
         }
         if classes > 2 {
@@ -699,7 +707,13 @@ pub fn run(a: Args) -> Result<()> {
     let scores = |d: &DataFrame| -> Result<Value> {
         let scored = fitted.transform(d)?;
         let mut m = Map::new();
-        for n in pred.kind.report_metrics() {
+        // logLoss needs probabilities (a LinearSVC has none).
+        for n in pred
+            .kind
+            .report_metrics()
+            .iter()
+            .filter(|n| **n != "logLoss" || pred.probability_col.is_some())
+        {
             m.insert(
                 n.to_string(),
                 json!(metric_value(

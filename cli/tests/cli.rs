@@ -966,6 +966,11 @@ fn evaluate_predict_inspect_every_model_kind_as_spark_scored_it() {
             &["accuracy", "f1", "logLoss"],
         ),
         ("kmeans_blobs", "synth_blobs", &["silhouette"]),
+        (
+            "linearsvc_bc",
+            "bc",
+            &["areaUnderROC", "areaUnderPR", "accuracy", "f1"],
+        ),
     ];
     let dir = tempfile::tempdir().unwrap();
     for (case, data, metrics) in cases {
@@ -1006,8 +1011,6 @@ fn evaluate_predict_inspect_every_model_kind_as_spark_scored_it() {
             &test,
             "--output",
             pred.to_str().unwrap(),
-            "--columns",
-            "id",
         ]);
         assert_eq!(code, 0, "{case}: {err}");
         let ours = read_csv(pred.to_str().unwrap());
