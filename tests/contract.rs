@@ -81,3 +81,69 @@ fn one_vs_rest_contract() {
     let ovr = OneVsRest::new(LogisticRegression::new().with_max_iter(20)).with_label_col("churn");
     mlpipe::testing::check_estimator(&ovr, &with_features());
 }
+
+/// The six tree estimators. Without bootstrap and subsampling the trees do not depend on
+/// the partitioning (feature subsets are drawn from the seed alone); with bootstrap (Spark's
+/// per-partition Poisson seeding) the forest does, as in Spark, so that forest gets the
+/// transformer contract and a determinism check.
+#[test]
+fn tree_estimators_contract() {
+    use mlpipe::classification::{DecisionTreeClassifier, GBTClassifier, RandomForestClassifier};
+    use mlpipe::regression::{DecisionTreeRegressor, GBTRegressor, RandomForestRegressor};
+    use mlpipe::testing::check_estimator;
+    let df = with_features();
+    check_estimator(
+        &DecisionTreeClassifier::new()
+            .with_label_col("churn")
+            .with_leaf_col("leaf")
+            .with_max_depth(4),
+        &df,
+    );
+    check_estimator(
+        &DecisionTreeRegressor::new()
+            .with_label_col("monthly_charges")
+            .with_variance_col("variance")
+            .with_leaf_col("leaf"),
+        &df,
+    );
+    check_estimator(
+        &RandomForestClassifier::new()
+            .with_label_col("churn")
+            .with_num_trees(5)
+            .with_bootstrap(false)
+            .with_leaf_col("leaf"),
+        &df,
+    );
+    check_estimator(
+        &RandomForestRegressor::new()
+            .with_label_col("monthly_charges")
+            .with_num_trees(4)
+            .with_bootstrap(false),
+        &df,
+    );
+    check_estimator(
+        &GBTClassifier::new()
+            .with_label_col("churn")
+            .with_max_iter(5)
+            .with_leaf_col("leaf"),
+        &df,
+    );
+    check_estimator(
+        &GBTRegressor::new()
+            .with_label_col("monthly_charges")
+            .with_max_iter(5)
+            .with_loss_type("absolute"),
+        &df,
+    );
+    let rf = RandomForestClassifier::new()
+        .with_label_col("churn")
+        .with_num_trees(6)
+        .with_seed(3);
+    let m = rf.fit(&df).unwrap();
+    check_transformer(&m, &df);
+    assert_eq!(rf.fit(&df).unwrap().trees(), m.trees());
+    assert_eq!(
+        rf.transform_schema(df.schema()).unwrap(),
+        m.transform_schema(df.schema()).unwrap()
+    );
+}

@@ -2,7 +2,7 @@
 //! defaults and edge cases.
 
 mod bucketizer;
-mod columns;
+pub(crate) mod columns;
 mod imputer;
 mod min_max_scaler;
 mod one_hot_encoder;

@@ -6,6 +6,7 @@ use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type, Schema};
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
 
 use crate::error::{Error, Result};
 use crate::frame::{buffer, schema, vector, DataFrame};
@@ -81,7 +82,85 @@ pub struct VectorAssembler {
 }
 
 /// The input columns' indices and kinds, and the output's feature names.
-type Plan = (Vec<(usize, Input)>, Vec<String>);
+/// One output element's ML attribute: its kind (`numeric`, `nominal` or `binary`) and its
+/// JSON fields (`name`, `vals`, ...; `idx` is set when the group is written).
+type Attr = (String, Map<String, Value>);
+
+/// The input columns with their kinds, and the output elements' attributes.
+type Plan = (Vec<(usize, Input)>, Vec<Attr>);
+
+/// The attribute of a numeric column (Spark's `Attribute.fromStructField`): the nominal,
+/// binary or numeric attribute in its metadata, else a plain numeric one.
+fn scalar_attr(f: &arrow::datatypes::Field) -> Attr {
+    let parsed = f
+        .metadata()
+        .get(vector::ML_ATTR)
+        .and_then(|raw| serde_json::from_str::<Value>(raw).ok());
+    match parsed {
+        Some(Value::Object(mut m)) => {
+            let kind = match m.remove("type") {
+                Some(Value::String(t)) => t,
+                _ => "numeric".to_string(),
+            };
+            m.remove("idx");
+            (kind, m)
+        }
+        _ => ("numeric".to_string(), Map::new()),
+    }
+}
+
+/// The per-element attributes of a vector column's attribute group (`None` for elements the
+/// group does not describe).
+fn vector_attrs(f: &arrow::datatypes::Field, n: usize) -> Vec<Option<Attr>> {
+    let mut out = vec![None; n];
+    let parsed = f
+        .metadata()
+        .get(vector::ML_ATTR)
+        .and_then(|raw| serde_json::from_str::<Value>(raw).ok());
+    let Some(groups) = parsed
+        .as_ref()
+        .and_then(|v| v.get("attrs"))
+        .and_then(Value::as_object)
+    else {
+        return out;
+    };
+    for (kind, attrs) in groups {
+        for a in attrs.as_array().into_iter().flatten() {
+            let (Some(i), Some(m)) = (a.get("idx").and_then(Value::as_u64), a.as_object()) else {
+                continue;
+            };
+            if (i as usize) < n {
+                let mut m = m.clone();
+                m.remove("idx");
+                out[i as usize] = Some((kind.clone(), m));
+            }
+        }
+    }
+    out
+}
+
+/// The output field with Spark's attribute group: every element's attribute under its
+/// kind, with its index, as Spark's `VectorAssembler` writes it (so the nominal features a
+/// `StringIndexer` made stay categorical for the trees).
+fn output_field(name: &str, attrs: &[Attr]) -> arrow::datatypes::Field {
+    let mut groups: Map<String, Value> = Map::new();
+    for (i, (kind, m)) in attrs.iter().enumerate() {
+        let mut m = m.clone();
+        m.insert("idx".into(), json!(i));
+        if let Value::Array(list) = groups
+            .entry(kind.clone())
+            .or_insert_with(|| Value::Array(Vec::new()))
+        {
+            list.push(Value::Object(m));
+        }
+    }
+    let mut field = vector::vector_field(name, attrs.len(), false);
+    field.metadata_mut().insert(
+        vector::ML_ATTR.to_string(),
+        json!({"attrs": groups, "num_attrs": attrs.len()}).to_string(),
+    );
+    field
+}
 
 /// How one input column feeds the output.
 #[derive(Clone, Copy, Debug)]
@@ -137,16 +216,20 @@ impl VectorAssembler {
         for c in &self.params.input_cols {
             let (i, f) = schema::require_column(input, stage, c)?;
             if let Some(n) = vector::vector_size(f.data_type()) {
-                let attr = vector::feature_names(f).unwrap_or_else(|| vec![None; n]);
-                for (j, a) in attr.iter().enumerate().take(n) {
-                    names.push(match a {
+                for (j, a) in vector_attrs(f, n).into_iter().enumerate() {
+                    let (kind, mut m) = a.unwrap_or_else(|| ("numeric".into(), Map::new()));
+                    let name = match m.get("name").and_then(Value::as_str) {
                         Some(a) => format!("{c}_{a}"),
                         None => format!("{c}_{j}"),
-                    });
+                    };
+                    m.insert("name".into(), json!(name));
+                    names.push((kind, m));
                 }
                 cols.push((i, Input::Vector(n)));
             } else if schema::is_numeric(f.data_type()) {
-                names.push(c.clone());
+                let (kind, mut m) = scalar_attr(f);
+                m.insert("name".into(), json!(c));
+                names.push((kind, m));
                 cols.push((i, Input::Scalar));
             } else {
                 return Err(Error::ColumnType {
@@ -299,19 +382,16 @@ impl Stage for VectorAssembler {
     stage_params!();
 
     fn transform_schema(&self, input: &Schema) -> Result<Schema> {
-        let (_, names) = self.plan(input)?;
-        let field = vector::with_feature_names(
-            vector::vector_field(&self.params.output_col, names.len(), false),
-            &names,
-        );
+        let (_, attrs) = self.plan(input)?;
+        let field = output_field(&self.params.output_col, &attrs);
         schema::append_field(input, VectorAssemblerParams::STAGE, field)
     }
 }
 
 impl Transformer for VectorAssembler {
     fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
-        let (cols, names) = self.plan(df.schema())?;
-        let n = names.len();
+        let (cols, attrs) = self.plan(df.schema())?;
+        let n = attrs.len();
         // skip: Spark's na.drop over the inputs (nulls anywhere, NaN in scalar columns).
         let df = if self.params.handle_invalid == HandleInvalid::Skip {
             let cols: Vec<&str> = self.params.input_cols.iter().map(|s| s.as_str()).collect();
@@ -320,11 +400,7 @@ impl Transformer for VectorAssembler {
             df.clone()
         };
         let chunks = df.map_partitions(|p, b| self.assemble(p, b, &cols, n))?;
-        let field = vector::with_feature_names(
-            vector::vector_field(&self.params.output_col, n, false),
-            &names,
-        );
-        df.with_column(field, chunks)
+        df.with_column(output_field(&self.params.output_col, &attrs), chunks)
     }
 
     fn clone_box(&self) -> Box<dyn Transformer> {

@@ -16,8 +16,10 @@ use crate::feature::*;
 use crate::pipeline::{DynEstimator, Pipeline, PipelineModel, PipelineStage, Transformer};
 use crate::regression::{LinearRegression, LinearRegressionModel};
 use crate::tree::{
-    DecisionTreeClassificationModel, DecisionTreeRegressionModel, GBTClassificationModel,
-    GBTRegressionModel, RandomForestClassificationModel, RandomForestRegressionModel,
+    DecisionTreeClassificationModel, DecisionTreeClassifier, DecisionTreeRegressionModel,
+    DecisionTreeRegressor, GBTClassificationModel, GBTClassifier, GBTRegressionModel, GBTRegressor,
+    RandomForestClassificationModel, RandomForestClassifier, RandomForestRegressionModel,
+    RandomForestRegressor,
 };
 
 /// A registered stage type: the Spark classes it reads, how to read it, and how to
@@ -120,6 +122,12 @@ const ESTIMATORS: &[Registered<dyn DynEstimator>] = &[
     estimator::<NaiveBayes>(),
     estimator::<OneVsRest>(),
     estimator::<LinearRegression>(),
+    estimator::<DecisionTreeClassifier>(),
+    estimator::<DecisionTreeRegressor>(),
+    estimator::<RandomForestClassifier>(),
+    estimator::<RandomForestRegressor>(),
+    estimator::<GBTClassifier>(),
+    estimator::<GBTRegressor>(),
 ];
 
 const fn count_classes<S: ?Sized>(table: &[Registered<S>]) -> usize {

@@ -1,5 +1,10 @@
-//! Decision trees, random forests and gradient-boosted trees: Spark ML's tree models.
+//! Decision trees, random forests and gradient-boosted trees: Spark ML's tree estimators
+//! and models.
 //!
+//! - The six estimators: [`DecisionTreeClassifier`], [`DecisionTreeRegressor`],
+//!   [`RandomForestClassifier`], [`RandomForestRegressor`], [`GBTClassifier`],
+//!   [`GBTRegressor`] (also in [`crate::classification`] / [`crate::regression`], as in
+//!   Spark's packages), fitting through the one training [`engine`].
 //! - [`Split`], [`Node`] / [`NodeKind`]: what a training engine builds (Spark's
 //!   `ContinuousSplit` / `CategoricalSplit`, `LeafNode` / `InternalNode`).
 //! - [`DecisionTree`]: one fitted tree, flat in pre-order (the ids Spark saves), with a
@@ -44,11 +49,16 @@
 //! ```
 
 pub mod engine;
+mod estimators;
 mod models;
 mod node;
 mod params;
 mod persist;
 
+pub use estimators::{
+    DecisionTreeClassifier, DecisionTreeRegressor, GBTClassifier, GBTRegressor,
+    RandomForestClassifier, RandomForestRegressor,
+};
 pub use models::{
     DecisionTreeClassificationModel, DecisionTreeRegressionModel, GBTClassificationModel,
     GBTRegressionModel, RandomForestClassificationModel, RandomForestRegressionModel,
