@@ -18,6 +18,10 @@ use mlpipe::persist::save;
 use mlpipe::pipeline::{DynEstimator, PipelineStage};
 use mlpipe::prelude::*;
 use mlpipe::regression::LinearRegression;
+use mlpipe::tree::{
+    DecisionTreeClassifier, DecisionTreeRegressor, GBTClassifier, GBTRegressor,
+    RandomForestClassifier, RandomForestRegressor,
+};
 use serde_json::{json, Map, Value};
 
 use crate::data::{column_names, is_string, read, save_mode, usage, write_report};
@@ -80,20 +84,20 @@ impl Algorithm {
     }
 
     /// The Spark estimator fitted for a classification (`false`) or numeric target.
-    fn estimator(self, regression: bool) -> Result<Box<dyn DynEstimator>> {
-        Ok(match (self, regression) {
+    fn estimator(self, regression: bool) -> Box<dyn DynEstimator> {
+        match (self, regression) {
             (Algorithm::Lr, _) => Box::new(LogisticRegression::new()),
             (Algorithm::Linreg, _) => Box::new(LinearRegression::new()),
             (Algorithm::Nb, _) => Box::new(NaiveBayes::new()),
             (Algorithm::Kmeans, _) => Box::new(KMeans::new()),
             (Algorithm::Svc, _) => Box::new(LinearSVC::new()),
-            (Algorithm::Dt | Algorithm::Rf | Algorithm::Gbt, _) => {
-                return Err(usage(format!(
-                    "--algorithm {}: the tree estimators are not in this build yet",
-                    self.flag()
-                )))
-            }
-        })
+            (Algorithm::Dt, false) => Box::new(DecisionTreeClassifier::new()),
+            (Algorithm::Dt, true) => Box::new(DecisionTreeRegressor::new()),
+            (Algorithm::Rf, false) => Box::new(RandomForestClassifier::new()),
+            (Algorithm::Rf, true) => Box::new(RandomForestRegressor::new()),
+            (Algorithm::Gbt, false) => Box::new(GBTClassifier::new()),
+            (Algorithm::Gbt, true) => Box::new(GBTRegressor::new()),
+        }
     }
 
     /// The estimator's Spark name, for messages.
@@ -637,7 +641,7 @@ pub fn run(a: Args) -> Result<()> {
         InvalidArg::Skip => HandleInvalid::Skip,
         InvalidArg::Keep => HandleInvalid::Keep,
     };
-    let mut estimator = algo.estimator(regression)?;
+    let mut estimator = algo.estimator(regression);
     if !clustering {
         estimator.set_param_json("labelCol", json!(lr_label))?;
     }

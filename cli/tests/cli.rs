@@ -1380,3 +1380,117 @@ fn train_refuses_flags_and_labels_that_do_not_fit_the_algorithm() {
         "nothing saved on a refused command"
     );
 }
+
+#[test]
+fn train_trees_with_sparks_params_scores_as_spark_on_the_training_rows() {
+    // Each case: Spark's fixture params as flags; `metrics_train` in the fixture JSON is
+    // what Spark 4.3 scored its fitted model on the same rows. Categorical `color` goes in
+    // as category indices, which the tree sees as nominal (as Spark's StringIndexer +
+    // VectorAssembler make it).
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str, &[&str], &[&str])] = &[
+        (
+            "dtc_mixed",
+            "synth_mixed",
+            &[
+                "--algorithm",
+                "dt",
+                "--max-depth",
+                "4",
+                "--max-bins",
+                "16",
+                "--min-instances-per-node",
+                "3",
+                "--seed",
+                "7",
+            ],
+            &["areaUnderROC", "accuracy", "f1"],
+        ),
+        (
+            "gbtc_binary",
+            "synth_binary",
+            &[
+                "--algorithm",
+                "gbt",
+                "--num-trees",
+                "12",
+                "--max-depth",
+                "2",
+                "--step-size",
+                "0.3",
+                "--min-instances-per-node",
+                "2",
+                "--seed",
+                "21",
+            ],
+            &["areaUnderROC", "accuracy"],
+        ),
+        (
+            "rfr_synth",
+            "synth_reg",
+            &[
+                "--algorithm",
+                "rf",
+                "--num-trees",
+                "8",
+                "--max-depth",
+                "4",
+                "--feature-subset-strategy",
+                "onethird",
+                "--seed",
+                "8",
+            ],
+            &["rmse", "r2"],
+        ),
+    ];
+    for (case, data, flags, metrics) in cases {
+        let train = spark2(&format!("{data}_train.csv"));
+        let mut args = vec![
+            "--input",
+            train.as_str(),
+            "--label",
+            "label",
+            "--exclude",
+            "id",
+        ];
+        args.extend_from_slice(flags);
+        let (_, r) = train_report(dir.path(), &args);
+        let spark: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(spark2(&format!("{case}.json"))).unwrap(),
+        )
+        .unwrap();
+        for m in *metrics {
+            let want = spark["metrics_train"][m].as_f64().unwrap();
+            let got = r["metrics"]["train"][m].as_f64().unwrap();
+            assert!(
+                (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+                "{case} {m}: {got} vs Spark {want}"
+            );
+        }
+        let names = spark["model"]["feature_names"].as_array().unwrap();
+        for (i, n) in names.iter().enumerate() {
+            let want = spark["model"]["featureImportances"][i].as_f64().unwrap();
+            let got = r["fitted"]["featureImportances"][n.as_str().unwrap()]
+                .as_f64()
+                .unwrap();
+            assert!(
+                (got - want).abs() < 1e-12,
+                "{case} importance {n}: {got} vs Spark {want}"
+            );
+        }
+    }
+    // GBT classifies two classes.
+    let m = dir.path().join("g");
+    let err = fails(&[
+        "train",
+        "--input",
+        &spark2("synth_3class_train.csv"),
+        "--label",
+        "label",
+        "--algorithm",
+        "gbt",
+        "--model",
+        m.to_str().unwrap(),
+    ]);
+    assert!(err.contains("--algorithm gbt classifies two classes (Spark's GBTClassifier); the label `label` has 3"), "{err}");
+}
