@@ -280,7 +280,11 @@ fn gbt_beside(
         )
         .with_transformer(
             VectorAssembler::new()
-                .with_input_cols(idx.iter().map(String::as_str).chain(numeric.iter().copied()))
+                .with_input_cols(
+                    idx.iter()
+                        .map(String::as_str)
+                        .chain(numeric.iter().copied()),
+                )
                 .with_output_col("features"),
         )
         .with_estimator(GBTClassifier::new());

@@ -1494,3 +1494,66 @@ fn train_trees_with_sparks_params_scores_as_spark_on_the_training_rows() {
     ]);
     assert!(err.contains("--algorithm gbt classifies two classes (Spark's GBTClassifier); the label `label` has 3"), "{err}");
 }
+
+#[test]
+fn evaluate_and_inspect_a_one_vs_rest_model() {
+    use mlpipe::prelude::*;
+    // No Spark-saved OneVsRest fixture: fit one here (LR per class on Spark's 3-class
+    // data), save it, and check that the command line scores it as the library does.
+    let dir = tempfile::tempdir().unwrap();
+    let train = read_csv(&spark2("synth_3class_train.csv"));
+    let test = read_csv(&spark2("synth_3class_test.csv"));
+    let model = Pipeline::new()
+        .with_transformer(
+            mlpipe::feature::VectorAssembler::new()
+                .with_input_cols(["x1", "x2", "x3"])
+                .with_output_col("features"),
+        )
+        .with_estimator(mlpipe::classification::OneVsRest::new(
+            mlpipe::classification::LogisticRegression::new(),
+        ))
+        .fit(&train)
+        .unwrap();
+    let path = dir.path().join("ovr");
+    mlpipe::persist::save(&model, &path, mlpipe::persist::SaveMode::ErrorIfExists).unwrap();
+    let want = mlpipe::evaluation::MulticlassClassificationEvaluator::new()
+        .with_metric(mlpipe::evaluation::MulticlassMetric::Accuracy)
+        .evaluate(&model.transform(&test).unwrap())
+        .unwrap();
+    let (code, out, err) = mlpipe(&[
+        "evaluate",
+        "--model",
+        path.to_str().unwrap(),
+        "--input",
+        &spark2("synth_3class_test.csv"),
+        "--metric",
+        "accuracy",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let got: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(got["accuracy"].as_f64().unwrap(), want);
+    // No probabilities: logLoss is refused, with the reason.
+    let err = fails(&[
+        "evaluate",
+        "--model",
+        path.to_str().unwrap(),
+        "--input",
+        &spark2("synth_3class_test.csv"),
+        "--metric",
+        "logLoss",
+    ]);
+    assert!(
+        err.contains("which a OneVsRestModel does not output"),
+        "{err}"
+    );
+    let (code, out, _) = mlpipe(&["inspect", "--model", path.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let fitted = &j["stages"][1]["fitted"];
+    assert_eq!(fitted["numClasses"], 3);
+    assert_eq!(fitted["models"][0]["class"], "LogisticRegressionModel");
+    assert!(
+        fitted["models"][2]["fitted"]["coefficients"]["x3"].is_number(),
+        "{fitted}"
+    );
+}
