@@ -305,9 +305,12 @@ impl Args {
         put("--tol", self.tol.map(|x| json!(x)));
         put(
             "--no-standardization",
-            self.no_standardization.then(|| json!(false)),
+            self.no_standardization.then_some(Value::Bool(false)),
         );
-        put("--no-intercept", self.no_intercept.then(|| json!(false)));
+        put(
+            "--no-intercept",
+            self.no_intercept.then_some(Value::Bool(false)),
+        );
         put("--num-trees", self.num_trees.map(|x| json!(x)));
         put("--max-depth", self.max_depth.map(|x| json!(x)));
         put("--max-bins", self.max_bins.map(|x| json!(x)));
