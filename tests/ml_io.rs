@@ -159,6 +159,55 @@ fn every_type_saves_overwrites_and_loads() {
     let linreg_model: LinearRegressionModel = estimator_round_trip(d, "linreg", &linreg, &df);
     model_round_trip(d, "linreg_model", &linreg_model, &df);
 
+    {
+        use mlpipe::classification::{
+            DecisionTreeClassifier, GBTClassifier, RandomForestClassifier,
+        };
+        use mlpipe::regression::{DecisionTreeRegressor, GBTRegressor, RandomForestRegressor};
+        let dtc = DecisionTreeClassifier::new()
+            .with_label_col("churn")
+            .with_prediction_col("dtc")
+            .with_raw_prediction_col("dtc_raw")
+            .with_probability_col("dtc_p")
+            .with_max_depth(3);
+        let m = estimator_round_trip(d, "dtc", &dtc, &df);
+        model_round_trip(d, "dtc_model", &m, &df);
+        let rfc = RandomForestClassifier::new()
+            .with_label_col("churn")
+            .with_prediction_col("rfc")
+            .with_raw_prediction_col("rfc_raw")
+            .with_probability_col("rfc_p")
+            .with_num_trees(3);
+        let m = estimator_round_trip(d, "rfc", &rfc, &df);
+        model_round_trip(d, "rfc_model", &m, &df);
+        let gbtc = GBTClassifier::new()
+            .with_label_col("churn")
+            .with_prediction_col("gbtc")
+            .with_raw_prediction_col("gbtc_raw")
+            .with_probability_col("gbtc_p")
+            .with_max_iter(3);
+        let m = estimator_round_trip(d, "gbtc", &gbtc, &df);
+        model_round_trip(d, "gbtc_model", &m, &df);
+        let dtr = DecisionTreeRegressor::new()
+            .with_label_col("tenure")
+            .with_prediction_col("dtr")
+            .with_variance_col("dtr_var");
+        let m = estimator_round_trip(d, "dtr", &dtr, &df);
+        model_round_trip(d, "dtr_model", &m, &df);
+        let rfr = RandomForestRegressor::new()
+            .with_label_col("tenure")
+            .with_prediction_col("rfr")
+            .with_num_trees(3);
+        let m = estimator_round_trip(d, "rfr", &rfr, &df);
+        model_round_trip(d, "rfr_model", &m, &df);
+        let gbtr = GBTRegressor::new()
+            .with_label_col("tenure")
+            .with_prediction_col("gbtr")
+            .with_max_iter(3);
+        let m = estimator_round_trip(d, "gbtr", &gbtr, &df);
+        model_round_trip(d, "gbtr_model", &m, &df);
+    }
+
     let pipeline = Pipeline::new()
         .with_estimator(si)
         .with_estimator(ohe)
@@ -274,11 +323,11 @@ fn load_names_the_class_expected_and_found() {
     let md = path.join("metadata").join("part-00000");
     let text = fs::read_to_string(&md)
         .unwrap()
-        .replace("LogisticRegression\"", "RandomForestClassifier\"");
+        .replace("LogisticRegression\"", "FMClassifier\"");
     fs::write(&md, text).unwrap();
     let err = LogisticRegression::load(&path).unwrap_err().to_string();
     assert!(
-        err.contains("holds a org.apache.spark.ml.classification.RandomForestClassifier, not a LogisticRegression (org.apache.spark.ml.classification.LogisticRegression); mlpipe knows no such class; known classes: [\"org.apache.spark.ml.PipelineModel\""),
+        err.contains("holds a org.apache.spark.ml.classification.FMClassifier, not a LogisticRegression (org.apache.spark.ml.classification.LogisticRegression); mlpipe knows no such class; known classes: [\"org.apache.spark.ml.PipelineModel\""),
         "{err}"
     );
 }

@@ -144,6 +144,23 @@ pub(crate) fn write_metadata(
     defaults: Value,
     extra: Option<(&str, Value)>,
 ) -> Result<()> {
+    let mut md = metadata_json(class, uid, params, defaults, SPARK_VERSION);
+    if let Some((k, v)) = extra {
+        md[k] = v;
+    }
+    write_metadata_json(dir, &md)
+}
+
+/// Spark's metadata JSON (`class`, `timestamp`, `sparkVersion`, `uid`, `paramMap` with the
+/// non-null `params`, `defaultParamMap` with the non-null `defaults`), stamped with
+/// `spark_version` (Spark picks its reader's code path by it).
+pub(crate) fn metadata_json(
+    class: &str,
+    uid: &str,
+    params: Value,
+    defaults: Value,
+    spark_version: &str,
+) -> Value {
     let strip = |v: Value| -> Value {
         match v {
             Value::Object(m) => {
@@ -156,13 +173,14 @@ pub(crate) fn write_metadata(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
-    let mut md = json!({
-        "class": class, "timestamp": ts, "sparkVersion": SPARK_VERSION, "uid": uid,
+    json!({
+        "class": class, "timestamp": ts, "sparkVersion": spark_version, "uid": uid,
         "paramMap": strip(params), "defaultParamMap": strip(defaults),
-    });
-    if let Some((k, v)) = extra {
-        md[k] = v;
-    }
+    })
+}
+
+/// Writes a metadata JSON value as `dir/metadata/part-00000` (with `_SUCCESS`).
+pub(crate) fn write_metadata_json(dir: &Path, md: &Value) -> Result<()> {
     let mdir = dir.join("metadata");
     fs::create_dir_all(&mdir).map_err(|e| Error::file(&mdir, format!("cannot create: {e}")))?;
     fs::write(mdir.join("part-00000"), format!("{md}\n"))
@@ -238,8 +256,22 @@ pub(crate) fn read_data(dir: &Path) -> Result<RecordBatch> {
 /// multi-row array such as KMeans' centres into several part files).
 pub(crate) fn read_data_batches(dir: &Path) -> Result<Vec<RecordBatch>> {
     let ddir = dir.join("data");
+    let out: Vec<RecordBatch> = read_parquet_dir(&ddir)?
+        .into_iter()
+        .map(|(_, b)| b)
+        .filter(|b| b.num_rows() > 0)
+        .collect();
+    if out.is_empty() {
+        return Err(Error::file(&ddir, "holds no Parquet row"));
+    }
+    Ok(out)
+}
+
+/// Every batch of every Parquet part file of `dir` (a `data/`-like directory), in file-name
+/// order, each with its file (for error messages).
+pub(crate) fn read_parquet_dir(dir: &Path) -> Result<Vec<(PathBuf, RecordBatch)>> {
     let mut out = Vec::new();
-    for file in part_files(&ddir)?
+    for file in part_files(dir)?
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
     {
@@ -252,14 +284,11 @@ pub(crate) fn read_data_batches(dir: &Path) -> Result<Vec<RecordBatch>> {
             .build()
             .map_err(|e| bad(&e))?;
         for b in reader {
-            let b = b.map_err(|e| bad(&e))?;
-            if b.num_rows() > 0 {
-                out.push(b);
-            }
+            out.push((file.clone(), b.map_err(|e| bad(&e))?));
         }
     }
     if out.is_empty() {
-        return Err(Error::file(&ddir, "holds no Parquet row"));
+        return Err(Error::file(dir, "holds no Parquet data"));
     }
     Ok(out)
 }
@@ -267,15 +296,25 @@ pub(crate) fn read_data_batches(dir: &Path) -> Result<Vec<RecordBatch>> {
 /// Writes one row as `data/part-00000.snappy.parquet` with Spark's row-metadata footer
 /// (`spark_schema`, built with [`spark_schema`]).
 pub(crate) fn write_data(dir: &Path, batch: &RecordBatch, spark_schema: Value) -> Result<()> {
-    let ddir = dir.join("data");
-    fs::create_dir_all(&ddir).map_err(|e| Error::file(&ddir, format!("cannot create: {e}")))?;
-    let path = ddir.join("part-00000.snappy.parquet");
+    write_parquet(&dir.join("data"), batch, spark_schema, SPARK_VERSION)
+}
+
+/// Writes `batch` as `dir/part-00000.snappy.parquet` (with `_SUCCESS`) with Spark's
+/// row-metadata footer `spark_schema` and `org.apache.spark.version` = `spark_version`.
+pub(crate) fn write_parquet(
+    dir: &Path,
+    batch: &RecordBatch,
+    spark_schema: Value,
+    spark_version: &str,
+) -> Result<()> {
+    fs::create_dir_all(dir).map_err(|e| Error::file(dir, format!("cannot create: {e}")))?;
+    let path = dir.join("part-00000.snappy.parquet");
     let file =
         fs::File::create(&path).map_err(|e| Error::file(&path, format!("cannot create: {e}")))?;
     let props = WriterProperties::builder()
         .set_compression(parquet::basic::Compression::SNAPPY)
         .set_key_value_metadata(Some(vec![
-            KeyValue::new("org.apache.spark.version".into(), SPARK_VERSION.to_string()),
+            KeyValue::new("org.apache.spark.version".into(), spark_version.to_string()),
             KeyValue::new(
                 "org.apache.spark.sql.parquet.row.metadata".into(),
                 spark_schema.to_string(),
@@ -286,8 +325,8 @@ pub(crate) fn write_data(dir: &Path, batch: &RecordBatch, spark_schema: Value) -
     let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(werr)?;
     w.write(batch).map_err(werr)?;
     w.close().map_err(werr)?;
-    fs::write(ddir.join("_SUCCESS"), "")
-        .map_err(|e| Error::file(&ddir, format!("cannot write: {e}")))?;
+    fs::write(dir.join("_SUCCESS"), "")
+        .map_err(|e| Error::file(dir, format!("cannot write: {e}")))?;
     Ok(())
 }
 

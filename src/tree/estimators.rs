@@ -1075,3 +1075,108 @@ crate::persist::spark_params_only!(
     "org.apache.spark.ml.classification.GBTClassifier"
 );
 crate::persist::spark_params_only!(GBTRegressor, "org.apache.spark.ml.regression.GBTRegressor");
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, BooleanArray, Float64Array, RecordBatch};
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+    use crate::frame::vector;
+
+    /// One feature `x = i`, label `f(i)`, validation flag `i % 3 == 0`.
+    fn frame(n: usize, label: impl Fn(usize) -> f64) -> DataFrame {
+        let schema = Arc::new(Schema::new(vec![
+            vector::vector_field("features", 1, false),
+            Field::new("label", DataType::Float64, false),
+            Field::new("val", DataType::Boolean, false),
+        ]));
+        let xs: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(vector::vector_array(xs, 1, None).unwrap()),
+            Arc::new(Float64Array::from_iter_values((0..n).map(label))),
+            Arc::new(BooleanArray::from_iter((0..n).map(|i| Some(i % 3 == 0)))),
+        ];
+        let b = RecordBatch::try_new(schema.clone(), cols).unwrap();
+        DataFrame::try_new(schema, vec![b]).unwrap()
+    }
+
+    #[test]
+    fn classes_are_inferred_from_the_max_label_up_to_100() {
+        let df = frame(10, |i| (i % 4) as f64);
+        let m = RandomForestClassifier::new()
+            .with_num_trees(2)
+            .fit(&df)
+            .unwrap();
+        assert_eq!(m.num_classes(), 4);
+        let err = DecisionTreeClassifier::new()
+            .fit(&frame(10, |i| if i == 7 { 100.0 } else { 0.0 }))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("DecisionTreeClassifier")
+                && err.to_string().contains("max label 100")
+                && err.to_string().contains("at most 100"),
+            "{err}"
+        );
+        let err = DecisionTreeClassifier::new()
+            .fit(&frame(10, |i| if i == 7 { 1.5 } else { 0.0 }))
+            .unwrap_err();
+        assert!(err.to_string().contains("label 1.5"), "{err}");
+    }
+
+    #[test]
+    fn thresholds_need_one_value_per_class() {
+        let err = RandomForestClassifier::new()
+            .with_thresholds(&[0.5, 0.5, 0.5])
+            .fit(&frame(10, |i| (i % 2) as f64))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("thresholds")
+                && err.to_string().contains("one value per class (2 classes)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn gbt_validation_rows_stop_boosting_and_are_not_trained_on() {
+        // A step at 30: after a few trees the validation error stops improving.
+        let df = frame(60, |i| if i < 30 { 1.0 } else { 5.0 });
+        let all = GBTRegressor::new().with_max_iter(30).fit(&df).unwrap();
+        assert_eq!(all.num_trees(), 30);
+        let early = GBTRegressor::new()
+            .with_max_iter(30)
+            .with_validation_indicator_col("val")
+            .fit(&df)
+            .unwrap();
+        assert!(early.num_trees() < 30, "{}", early.num_trees());
+        // The first tree saw only the 40 training rows.
+        assert_eq!(early.trees()[0].root().raw_count, 40);
+        let err = GBTClassifier::new()
+            .with_validation_indicator_col("nope")
+            .fit(&frame(6, |i| (i % 2) as f64))
+            .unwrap_err();
+        assert!(err.to_string().contains("nope"), "{err}");
+        let err = GBTRegressor::new()
+            .with_validation_indicator_col("val")
+            .fit(&frame(1, |_| 1.0))
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("validationIndicatorCol `val` marks 1 of 1 rows"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn gbt_classifier_takes_labels_0_and_1_only() {
+        let err = GBTClassifier::new()
+            .fit(&frame(6, |i| (i % 3) as f64))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("GBTClassifier") && err.to_string().contains("label 2"),
+            "{err}"
+        );
+    }
+}

@@ -6,8 +6,7 @@
 //! Spark 4.x names them `_1/_2/_3`, Spark 3.x `treeID/metadata/weights`). Writes Spark
 //! 4.3's layout with exactly the params each Spark class has.
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{
@@ -16,10 +15,6 @@ use arrow::array::{
 };
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Fields, Float64Type, Int64Type, Schema};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::ArrowWriter;
-use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
 use serde_json::{json, Map, Value};
 
 use super::models::*;
@@ -27,7 +22,7 @@ use super::node::{DecisionTree, NodeData, Split, TreeEnsemble};
 use super::params::*;
 use crate::error::{Error, Result};
 use crate::param::{random_uid, Params};
-use crate::persist::{read_metadata, Metadata, SparkPersist};
+use crate::persist::{format, read_metadata, Metadata, SparkPersist};
 use crate::pipeline::Transformer;
 
 /// The Spark version written into tree models' metadata (`pruneTree` exists since 4.3).
@@ -63,7 +58,7 @@ fn load_tree_model(dir: &Path, md: &Metadata) -> Result<Box<dyn Transformer>> {
             let tree = single_tree(dir, num_features, k)?;
             Box::new(DecisionTreeClassificationModel::new(
                 uid,
-                params(md, dir)?,
+                md.params_as(dir)?,
                 tree,
             )?)
         }
@@ -71,7 +66,7 @@ fn load_tree_model(dir: &Path, md: &Metadata) -> Result<Box<dyn Transformer>> {
             let tree = single_tree(dir, num_features, 0)?;
             Box::new(DecisionTreeRegressionModel::new(
                 uid,
-                params(md, dir)?,
+                md.params_as(dir)?,
                 tree,
             )?)
         }
@@ -80,24 +75,28 @@ fn load_tree_model(dir: &Path, md: &Metadata) -> Result<Box<dyn Transformer>> {
             let e = ensemble(dir, num_features, k, Some(int("numTrees")?))?;
             Box::new(RandomForestClassificationModel::new(
                 uid,
-                params(md, dir)?,
+                md.params_as(dir)?,
                 e,
             )?)
         }
         "RandomForestRegressionModel" => {
             let e = ensemble(dir, num_features, 0, Some(int("numTrees")?))?;
-            Box::new(RandomForestRegressionModel::new(uid, params(md, dir)?, e)?)
+            Box::new(RandomForestRegressionModel::new(
+                uid,
+                md.params_as(dir)?,
+                e,
+            )?)
         }
         "GBTClassificationModel" => {
             let e = ensemble(dir, num_features, 0, Some(int("numTrees")?))?;
             // Spark's loader skips `impurity` (old models stored "gini", SPARK-25959).
             let mut md = md.clone();
             md.params.remove("impurity");
-            Box::new(GBTClassificationModel::new(uid, params(&md, dir)?, e)?)
+            Box::new(GBTClassificationModel::new(uid, md.params_as(dir)?, e)?)
         }
         "GBTRegressionModel" => {
             let e = ensemble(dir, num_features, 0, Some(int("numTrees")?))?;
-            Box::new(GBTRegressionModel::new(uid, params(md, dir)?, e)?)
+            Box::new(GBTRegressionModel::new(uid, md.params_as(dir)?, e)?)
         }
         other => {
             return Err(Error::file(
@@ -108,57 +107,6 @@ fn load_tree_model(dir: &Path, md: &Metadata) -> Result<Box<dyn Transformer>> {
     })
 }
 
-fn params<P: Params>(md: &Metadata, dir: &Path) -> Result<P> {
-    serde_json::from_value(Value::Object(md.params.clone())).map_err(|e| {
-        Error::file(
-            dir.join("metadata"),
-            format!("params do not fit {}: {e}", P::STAGE),
-        )
-    })
-}
-
-/// Parquet part files of `sub` (names starting with `_` or `.` skipped), sorted.
-fn parquet_parts(dir: &Path) -> Result<Vec<PathBuf>> {
-    let rd = fs::read_dir(dir).map_err(|e| {
-        Error::file(
-            dir,
-            format!("cannot list: {e}; is this a saved Spark ML tree model?"),
-        )
-    })?;
-    let mut files: Vec<PathBuf> = rd
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| !n.starts_with('_') && !n.starts_with('.'))
-        })
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        return Err(Error::file(dir, "holds no Parquet part file"));
-    }
-    Ok(files)
-}
-
-fn read_batches(dir: &Path) -> Result<Vec<(PathBuf, RecordBatch)>> {
-    let mut out = Vec::new();
-    for file in parquet_parts(dir)? {
-        let f =
-            fs::File::open(&file).map_err(|e| Error::file(&file, format!("cannot open: {e}")))?;
-        let bad = |e: &dyn std::fmt::Display| Error::file(&file, format!("corrupt: {e}"));
-        let reader = ParquetRecordBatchReaderBuilder::try_new(f)
-            .map_err(|e| bad(&e))?
-            .build()
-            .map_err(|e| bad(&e))?;
-        for b in reader {
-            out.push((file.clone(), b.map_err(|e| bad(&e))?));
-        }
-    }
-    Ok(out)
-}
-
-/// Column `name` of a struct as i64 / f64 values.
 fn ints(s: &StructArray, name: &str, file: &Path) -> Result<Vec<i64>> {
     let c = s
         .column_by_name(name)
@@ -297,7 +245,7 @@ fn build_tree(
 fn single_tree(dir: &Path, num_features: usize, num_classes: usize) -> Result<DecisionTree> {
     let ddir = dir.join("data");
     let mut rows = Vec::new();
-    for (file, b) in read_batches(&ddir)? {
+    for (file, b) in format::read_parquet_dir(&ddir)? {
         rows.extend(node_rows(&StructArray::from(b), &file)?);
     }
     build_tree(rows, num_features, num_classes, &ddir, "tree")
@@ -311,7 +259,7 @@ fn ensemble(
 ) -> Result<TreeEnsemble> {
     let ddir = dir.join("data");
     let mut by_tree: std::collections::BTreeMap<i64, Vec<(i64, NodeData)>> = Default::default();
-    for (file, b) in read_batches(&ddir)? {
+    for (file, b) in format::read_parquet_dir(&ddir)? {
         let s = StructArray::from(b);
         let ids = ints(&s, "treeID", &file)?;
         let nodes = s
@@ -325,7 +273,7 @@ fn ensemble(
     // Tree weights from treesMetadata, read by position (tree index, metadata, weight).
     let tdir = dir.join("treesMetadata");
     let mut weights: std::collections::BTreeMap<i64, f64> = Default::default();
-    for (file, b) in read_batches(&tdir)? {
+    for (file, b) in format::read_parquet_dir(&tdir)? {
         if b.num_columns() < 3 {
             return Err(Error::file(
                 &file,
@@ -503,33 +451,13 @@ fn node_sql_type() -> Value {
     ]})
 }
 
+/// Writes the node/tree table `batch` as the Parquet part of `dir` (Spark 4.3's layout).
 fn write_parquet(dir: &Path, batch: &RecordBatch, sql_schema: Value) -> Result<()> {
-    fs::create_dir_all(dir).map_err(|e| Error::file(dir, format!("cannot create: {e}")))?;
-    let path = dir.join("part-00000.snappy.parquet");
-    let file =
-        fs::File::create(&path).map_err(|e| Error::file(&path, format!("cannot create: {e}")))?;
-    let props = WriterProperties::builder()
-        .set_compression(parquet::basic::Compression::SNAPPY)
-        .set_key_value_metadata(Some(vec![
-            KeyValue::new(
-                "org.apache.spark.version".into(),
-                TREE_SPARK_VERSION.to_string(),
-            ),
-            KeyValue::new(
-                "org.apache.spark.sql.parquet.row.metadata".into(),
-                sql_schema.to_string(),
-            ),
-        ]))
-        .build();
-    let werr = |e: parquet::errors::ParquetError| Error::file(&path, format!("cannot write: {e}"));
-    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(werr)?;
-    w.write(batch).map_err(werr)?;
-    w.close().map_err(werr)?;
-    fs::write(dir.join("_SUCCESS"), "").map_err(|e| Error::file(dir, format!("cannot write: {e}")))
+    format::write_parquet(dir, batch, sql_schema, TREE_SPARK_VERSION)
 }
 
-/// Metadata JSON: every non-null param in `paramMap`, the class defaults in
-/// `defaultParamMap`, then the extras.
+/// Spark's metadata JSON stamped with the 4.x version (whose readers expect the 4.x
+/// `treesMetadata` columns), plus the extra top-level keys.
 fn metadata_json(
     class: &str,
     uid: &str,
@@ -537,39 +465,15 @@ fn metadata_json(
     defaults: Value,
     extra: &[(&str, Value)],
 ) -> Value {
-    let strip = |v: Value| -> Value {
-        match v {
-            Value::Object(m) => {
-                Value::Object(m.into_iter().filter(|(_, v)| !v.is_null()).collect())
-            }
-            o => o,
-        }
-    };
-    let ts = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    let mut md = json!({
-        "class": class, "timestamp": ts, "sparkVersion": TREE_SPARK_VERSION, "uid": uid,
-        "paramMap": strip(params), "defaultParamMap": strip(defaults),
-    });
+    let mut md = format::metadata_json(class, uid, params, defaults, TREE_SPARK_VERSION);
     for (k, v) in extra {
         md[*k] = v.clone();
     }
     md
 }
 
-fn write_metadata(dir: &Path, md: &Value) -> Result<()> {
-    let mdir = dir.join("metadata");
-    fs::create_dir_all(&mdir).map_err(|e| Error::file(&mdir, format!("cannot create: {e}")))?;
-    fs::write(mdir.join("part-00000"), format!("{md}\n"))
-        .map_err(|e| Error::file(&mdir, format!("cannot write: {e}")))?;
-    fs::write(mdir.join("_SUCCESS"), "")
-        .map_err(|e| Error::file(&mdir, format!("cannot write: {e}")))
-}
-
 fn write_single(dir: &Path, md: Value, tree: &DecisionTree) -> Result<()> {
-    write_metadata(dir, &md)?;
+    format::write_metadata_json(dir, &md)?;
     let s = node_struct(std::slice::from_ref(tree))?;
     write_parquet(&dir.join("data"), &RecordBatch::from(s), node_sql_type())
 }
@@ -598,7 +502,7 @@ fn write_ensemble(
     defaults: Value,
     tree_defaults: Value,
 ) -> Result<()> {
-    write_metadata(dir, &md)?;
+    format::write_metadata_json(dir, &md)?;
     // data: (treeID, nodeData)
     let tree_ids: Vec<i32> = e
         .trees
