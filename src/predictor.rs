@@ -38,7 +38,8 @@
 //!    - for a binary classifier that decides on the raw margin (Spark's
 //!      LogisticRegression and LinearSVC), [`raw_threshold`](PredictionModel::raw_threshold);
 //!    - [`check_model`](PredictionModel::check_model) if the model can be built with
-//!      inconsistent parts.
+//!      inconsistent parts, and [`check_row_values`](PredictionModel::check_row_values) if
+//!      it refuses some feature values.
 //! 2. In the model's `Stage::transform_schema`, validate the params and call
 //!    [`transform_schema`]; in its `Transformer::transform`, call [`transform`].
 //! 3. In the estimator's `transform_schema`, call [`check_fit_columns`] and
@@ -188,6 +189,12 @@ pub trait PredictionModel: Sync {
     /// Checks that the model's parts fit together (a model built from inconsistent parts
     /// is an error, never a panic while scoring). Called before any scoring.
     fn check_model(&self) -> Result<()> {
+        Ok(())
+    }
+    /// Checks one row's values before it is scored (e.g. naive Bayes refuses negative
+    /// counts): `Err(what to do)` makes the batch transform fail with
+    /// [`Error::InvalidValue`] naming the row. The default accepts every row.
+    fn check_row_values(&self, _x: Row<'_>) -> std::result::Result<(), String> {
         Ok(())
     }
     /// Scores one row: a regressor writes the prediction into `raw[0]`, a classifier its
@@ -477,6 +484,16 @@ fn score_batch<M: PredictionModel + ?Sized>(
             });
         }
         let x = Row::Dense(&vals[r * n..(r + 1) * n]);
+        if let Err(hint) = m.check_row_values(x) {
+            return Err(Error::InvalidValue {
+                stage: m.stage_name(),
+                column: cols.features.to_string(),
+                partition: part,
+                row: r,
+                what: format!("vector {:?}", &vals[r * n..(r + 1) * n]),
+                hint,
+            });
+        }
         let ro = if keep_raw { r * k } else { 0 };
         let po = if keep_prob { r * k } else { 0 };
         let p = score_row(

@@ -235,3 +235,71 @@ fn linearsvc_inside_one_vs_rest() {
     // Also as a sanity check that the generic path works like LR's.
     assert!(OneVsRest::new(LogisticRegression::new()).fit(&df).is_ok());
 }
+
+/// PySpark 4.3 loads a pipeline mlpipe saved with a LinearSVCModel (weighted fit, threshold
+/// 0.25) and scores the test file as mlpipe did.
+#[test]
+#[ignore = "needs PySpark 4.3: set MLPIPE_PYSPARK to its python and run with --ignored (.ci/run does)"]
+fn pyspark_loads_an_mlpipe_linear_svc() {
+    use mlpipe::persist::{save, SaveMode};
+    use std::fmt::Write as _;
+    let python = pyspark_python();
+    let train = read("bc_train.csv");
+    // Weights 1, 2, 3 by row_id, so weightCol is saved and used.
+    let w: Vec<f64> = f64_column(&train, "row_id")
+        .iter()
+        .map(|id| 1.0 + (*id as i64 % 3) as f64)
+        .collect();
+    let train =
+        train
+            .with_column(
+                arrow::datatypes::Field::new("w", arrow::datatypes::DataType::Float64, false),
+                vec![std::sync::Arc::new(arrow::array::Float64Array::from(w))
+                    as arrow::array::ArrayRef],
+            )
+            .unwrap();
+    let model = Pipeline::new()
+        .with_transformer(
+            VectorAssembler::new()
+                .with_input_cols(inputs())
+                .with_output_col("features"),
+        )
+        .with_estimator(
+            LinearSVC::new()
+                .with_label_col("label")
+                .with_weight_col("w")
+                .with_reg_param(0.05)
+                .with_threshold(0.25),
+        )
+        .fit(&train)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    save(&model, dir.path().join("model"), SaveMode::ErrorIfExists).unwrap();
+    let scored = model.transform(&read("bc_test.csv")).unwrap();
+    let mut csv = String::from("row_id,margin,prediction\n");
+    let raw = vector_rows(&scored, "rawPrediction");
+    for ((id, r), p) in f64_column(&scored, "row_id")
+        .iter()
+        .zip(&raw)
+        .zip(f64_column(&scored, "prediction"))
+    {
+        writeln!(csv, "{},{:?},{p:?}", *id as i64, r[1]).unwrap();
+    }
+    std::fs::write(dir.path().join("predictions.csv"), csv).unwrap();
+    let out = std::process::Command::new(&python)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/pyspark/check_linearsvc_roundtrip.py"
+        ))
+        .arg(dir.path())
+        .arg(fixture("bc_test.csv"))
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "PySpark check failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{stdout}");
+}

@@ -2,9 +2,8 @@
 //! Gaussian naive Bayes.
 
 use std::path::Path;
-use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, Float64Array};
+use arrow::array::{Array, AsArray};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Float64Type, Schema};
 use rayon::prelude::*;
@@ -15,6 +14,7 @@ use crate::frame::{schema, vector, DataFrame};
 use crate::param::{check_at_least, Params};
 use crate::persist::{format, Matrix, Metadata, SparkPersist, Vector};
 use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
+use crate::predictor::{PredictionColumns, PredictionModel, PredictorKind, Row};
 
 /// Params of [`NaiveBayes`] and [`NaiveBayesModel`]; JSON names and defaults are Spark's.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -874,74 +874,55 @@ impl Stage for NaiveBayesModel {
 
 impl Transformer for NaiveBayesModel {
     fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
-        let stage = "NaiveBayesModel";
-        let out_schema = self.transform_schema(df.schema())?;
-        let p = &self.params;
-        let n = self.num_features();
-        let k = self.num_classes();
-        let cols = df.map_partitions(|pi, b| {
-            let arr = vector::as_vector(schema::batch_column(b, &p.features_col)?.as_ref())?;
-            let x = vector::dense_values(arr)?;
-            let rows = arr.len();
-            let mut raw = vec![0.0; rows * k];
-            let mut prob = vec![0.0; rows * k];
-            let mut pred = vec![0.0; rows];
-            raw.par_chunks_mut(BLOCK_ROWS * k)
-                .zip(prob.par_chunks_mut(BLOCK_ROWS * k))
-                .zip(pred.par_chunks_mut(BLOCK_ROWS))
-                .enumerate()
-                .map(|(bi, ((raw, prob), pred))| -> Result<()> {
-                    for i in 0..pred.len() {
-                        let r = bi * BLOCK_ROWS + i;
-                        let row = &x[r * n..(r + 1) * n];
-                        let err = |what: String, hint: String| Error::InvalidValue {
-                            stage,
-                            column: p.features_col.clone(),
-                            partition: pi,
-                            row: r,
-                            what,
-                            hint,
-                        };
-                        if arr.is_null(r) {
-                            return Err(err("null vector".into(), "drop such rows first".into()));
-                        }
-                        self.check_row(row)
-                            .map_err(|m| err(format!("vector {row:?}"), m))?;
-                        let (rw, pb) =
-                            (&mut raw[i * k..(i + 1) * k], &mut prob[i * k..(i + 1) * k]);
-                        self.raw_into(row, rw);
-                        Self::probability_into(rw, pb);
-                        pred[i] = self.prediction(rw, pb);
-                    }
-                    Ok(())
-                })
-                .collect::<Vec<_>>()
-                .into_iter()
-                .collect::<Result<()>>()?;
-            Ok((raw, prob, pred))
-        })?;
-        let mut out = df.clone();
-        let mut raws = Vec::new();
-        let mut probs = Vec::new();
-        let mut preds = Vec::new();
-        for (raw, prob, pred) in cols {
-            raws.push(Arc::new(vector::vector_array(raw, k, None)?) as ArrayRef);
-            probs.push(Arc::new(vector::vector_array(prob, k, None)?) as ArrayRef);
-            preds.push(Arc::new(Float64Array::from(pred)) as ArrayRef);
-        }
-        for (c, chunks) in [
-            (&p.raw_prediction_col, raws),
-            (&p.probability_col, probs),
-            (&p.prediction_col, preds),
-        ] {
-            if !c.is_empty() {
-                out = out.with_column(out_schema.field_with_name(c)?.clone(), chunks)?;
-            }
-        }
-        Ok(out)
+        self.params.validate()?;
+        crate::predictor::transform(self, df)
     }
     fn clone_box(&self) -> Box<dyn Transformer> {
         Box::new(self.clone())
+    }
+}
+
+impl PredictionModel for NaiveBayesModel {
+    fn stage_name(&self) -> &'static str {
+        "NaiveBayesModel"
+    }
+    fn columns(&self) -> PredictionColumns<'_> {
+        PredictionColumns {
+            features: &self.params.features_col,
+            prediction: &self.params.prediction_col,
+            raw_prediction: &self.params.raw_prediction_col,
+            probability: &self.params.probability_col,
+        }
+    }
+    fn num_features(&self) -> usize {
+        NaiveBayesModel::num_features(self)
+    }
+    fn kind(&self) -> PredictorKind {
+        PredictorKind::Probabilistic {
+            num_classes: self.num_classes(),
+        }
+    }
+    fn check_model(&self) -> Result<()> {
+        self.check()
+    }
+    fn check_row_values(&self, x: Row<'_>) -> std::result::Result<(), String> {
+        match x.as_dense() {
+            Some(v) => self.check_row(v),
+            None => Ok(()),
+        }
+    }
+    fn predict_raw_into(&self, x: Row<'_>, raw: &mut [f64]) {
+        if let Some(v) = x.as_dense() {
+            self.raw_into(v, raw);
+        }
+    }
+    fn raw_to_probability_in_place(&self, raw: &mut [f64]) {
+        // Spark's softmax (one-hot at a +inf, else exp(r − max) × 1/Σ).
+        let r = raw.to_vec();
+        Self::probability_into(&r, raw);
+    }
+    fn thresholds(&self) -> Option<&[f64]> {
+        self.params.thresholds.as_deref()
     }
 }
 

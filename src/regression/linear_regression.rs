@@ -1,7 +1,7 @@
 //! [`LinearRegression`] (Spark's `org.apache.spark.ml.regression.LinearRegression`) and
 //! [`LinearRegressionModel`].
 //!
-//! Two solvers, chosen as Spark chooses them:
+//! Two solvers, chosen as Spark chooses them, and Huber loss:
 //! - **normal** (`solver = "normal"`, or `"auto"` with at most 4096 features): one pass
 //!   over the data gathers the weighted sufficient statistics (Σw, Σwb, Σwb², Σwa, Σwba,
 //!   Σwaaᵀ); the normal equations are solved in the standardised space by Cholesky, or by
@@ -12,8 +12,8 @@
 //! - **l-bfgs**: L-BFGS (OWL-QN with an L1 part) on Spark's scaled least-squares objective,
 //!   features scaled by their sample std and labels by theirs; one loss-and-gradient pass
 //!   over the data per evaluation.
-//!
-//! Huber loss is not available yet: `loss = "huber"` is refused with an error at fit time.
+//! - **huber** (`loss = "huber"`, always iterative): Spark's Huber objective with the scale σ
+//!   fitted jointly by L-BFGS-B; the model's `scale` is σ.
 //!
 //! # Examples
 //! ```
@@ -309,19 +309,44 @@ impl Normal {
             waa: vec![0.0; n * n],
         }
     }
-    fn add_row(&mut self, x: &[f64], b: f64, w: f64) {
-        let n = x.len();
-        self.w += w;
-        self.wb += w * b;
-        self.wbb += w * b * b;
-        for i in 0..n {
-            let wx = w * x[i];
-            self.wa[i] += wx;
-            self.wba[i] += wx * b;
-            let row = &mut self.waa[i * n..(i + 1) * n];
-            for j in i..n {
-                row[j] += wx * x[j];
+    /// Adds rows `x` (row-major, `n` per row) with labels `y` and weights `w` (1 when
+    /// `None`), in tiles of [`TILE`] rows: each tile is transposed once, then every sum is a
+    /// fixed-length dot product over the tile's rows, which the compiler vectorises.
+    fn add_rows(&mut self, x: &[f64], y: &[f64], w: Option<&[f64]>) {
+        let n = self.wa.len();
+        let mut xt = vec![[0.0f64; TILE]; n];
+        let mut wxt = vec![[0.0f64; TILE]; n];
+        let (mut yt, mut wt) = ([0.0f64; TILE], [0.0f64; TILE]);
+        let mut start = 0;
+        while start < y.len() {
+            let len = TILE.min(y.len() - start);
+            for r in 0..TILE {
+                let (b, wr) = if r < len {
+                    (y[start + r], w.map_or(1.0, |w| w[start + r]))
+                } else {
+                    (0.0, 0.0)
+                };
+                yt[r] = b;
+                wt[r] = wr;
+                for j in 0..n {
+                    let v = if r < len { x[(start + r) * n + j] } else { 0.0 };
+                    xt[j][r] = v;
+                    wxt[j][r] = wr * v;
+                }
             }
+            let wy: [f64; TILE] = std::array::from_fn(|r| wt[r] * yt[r]);
+            self.w += sum_tile(&wt);
+            self.wb += sum_tile(&wy);
+            self.wbb += dot_tile(&wy, &yt);
+            for i in 0..n {
+                self.wa[i] += sum_tile(&wxt[i]);
+                self.wba[i] += dot_tile(&wxt[i], &yt);
+                let row = &mut self.waa[i * n..(i + 1) * n];
+                for j in i..n {
+                    row[j] += dot_tile(&wxt[i], &xt[j]);
+                }
+            }
+            start += len;
         }
     }
     fn merge(&mut self, o: &Normal) {
@@ -340,6 +365,35 @@ impl Normal {
     }
 }
 
+/// Rows per tile of the normal equations' sums.
+const TILE: usize = 32;
+
+/// Rows per parallel chunk of the statistics pass: fixed, so sums do not depend on the
+/// thread count (chunks merge in order).
+const CHUNK_ROWS: usize = 16384;
+
+#[inline]
+fn sum_tile(a: &[f64; TILE]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    for c in a.chunks_exact(8) {
+        for l in 0..8 {
+            acc[l] += c[l];
+        }
+    }
+    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+}
+
+#[inline]
+fn dot_tile(a: &[f64; TILE], b: &[f64; TILE]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+}
+
 fn bad_value(column: &str, partition: usize, row: usize, what: String, hint: &str) -> Error {
     Error::InvalidValue {
         stage: LinearRegressionParams::STAGE,
@@ -351,18 +405,28 @@ fn bad_value(column: &str, partition: usize, row: usize, what: String, hint: &st
     }
 }
 
-/// Validates one partition and summarises it.
+/// Validates rows `r0..r0+len` of one partition and summarises them.
 fn part_stats(
     part: &Part,
     pi: usize,
+    (r0, len): (usize, usize),
     n: usize,
     p: &LinearRegressionParams,
     normal: bool,
 ) -> Result<Stats> {
     let values = vector::dense_values(&part.features)?;
-    let rows = part.labels.len();
-    for r in 0..rows {
-        if part.labels.is_null(r) || !part.labels.value(r).is_finite() {
+    let x = &values[r0 * n..(r0 + len) * n];
+    let labels = &part.labels.values()[r0..r0 + len];
+    // One vectorised sweep tells whether the chunk holds a non-finite value (v·0 is NaN
+    // exactly for ±inf and NaN); only then is the offending row looked for.
+    let poisoned = x
+        .iter()
+        .chain(labels)
+        .map(|v| v * 0.0)
+        .sum::<f64>()
+        .is_nan();
+    for r in r0..r0 + len {
+        if part.labels.is_null(r) || (poisoned && !part.labels.value(r).is_finite()) {
             let what = if part.labels.is_null(r) {
                 "null label".to_string()
             } else {
@@ -402,7 +466,7 @@ fn part_stats(
                 "drop such rows first (VectorAssembler with handleInvalid=skip)",
             ));
         }
-        if values[r * n..(r + 1) * n].iter().any(|v| !v.is_finite()) {
+        if poisoned && values[r * n..(r + 1) * n].iter().any(|v| !v.is_finite()) {
             return Err(bad_value(
                 &p.features_col,
                 pi,
@@ -412,13 +476,10 @@ fn part_stats(
             ));
         }
     }
-    let x = &values[..rows * n];
-    let w = part.weights.as_ref().map(|w| &w.values()[..rows]);
+    let w = part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]);
     let normal = normal.then(|| {
         let mut s = Normal::new(n);
-        for r in 0..rows {
-            s.add_row(&x[r * n..(r + 1) * n], part.labels.value(r), part.weight(r));
-        }
+        s.add_rows(x, labels, w);
         s
     });
     // The normal path needs only its own sums; the summaries are for the L-BFGS path.
@@ -430,7 +491,7 @@ fn part_stats(
         }
         None => (
             FeatureSummary::from_block(x, n, w),
-            FeatureSummary::from_block(&part.labels.values()[..rows], 1, w),
+            FeatureSummary::from_block(labels, 1, w),
         ),
     };
     Ok(Stats {
@@ -445,6 +506,8 @@ fn part_stats(
 struct Solution {
     coefficients: Vec<f64>,
     intercept: f64,
+    /// Huber's σ (Spark's `scale`); 1 for squared error.
+    scale: f64,
     objective_history: Vec<f64>,
     diag_inv_atwa: Option<Vec<f64>>,
 }
@@ -456,17 +519,27 @@ impl Estimator for LinearRegression {
         let stage = LinearRegressionParams::STAGE;
         self.transform_schema(df.schema())?;
         let p = &self.params;
-        if p.loss == "huber" {
+        let huber = p.loss == "huber";
+        if huber && p.solver == "normal" {
             return Err(Error::param(
                 stage,
-                "loss",
-                "\"squaredError\" (mlpipe does not fit Huber loss yet)",
-                "\"huber\"",
+                "solver",
+                "\"auto\" or \"l-bfgs\" with loss = \"huber\" (LinearRegression with huber loss doesn't support the normal solver)",
+                "\"normal\"",
+            ));
+        }
+        if huber && p.elastic_net_param != 0.0 {
+            return Err(Error::param(
+                stage,
+                "elasticNetParam",
+                "0 with loss = \"huber\" (LinearRegression with huber loss only supports L2 regularization)",
+                p.elastic_net_param,
             ));
         }
         let (_, feat_field, n) = schema::require_vector(df.schema(), stage, &p.features_col)?;
         let feature_names = vector::feature_names_or_default(feat_field);
         let normal = match p.solver.as_str() {
+            _ if huber => false,
             "normal" => {
                 if n > MAX_NORMAL_FEATURES {
                     return Err(Error::param(stage, "solver", format!("\"l-bfgs\" or \"auto\" for more than {MAX_NORMAL_FEATURES} features (the normal equations are solved with at most {MAX_NORMAL_FEATURES})"), "\"normal\""));
@@ -488,10 +561,19 @@ impl Estimator for LinearRegression {
                 weights: p.weight_col().map(f64_col).transpose()?,
             })
         })?;
-        let stats = parts
-            .par_iter()
+        let spans: Vec<(usize, (usize, usize))> = parts
+            .iter()
             .enumerate()
-            .map(|(i, part)| part_stats(part, i, n, p, normal))
+            .flat_map(|(pi, part)| {
+                let rows = part.labels.len();
+                (0..rows)
+                    .step_by(CHUNK_ROWS)
+                    .map(move |r| (pi, (r, CHUNK_ROWS.min(rows - r))))
+            })
+            .collect();
+        let stats = spans
+            .par_iter()
+            .map(|&(pi, span)| part_stats(&parts[pi], pi, span, n, p, normal))
             .collect::<Vec<_>>();
         let stats = crate::frame::in_order(stats)?;
         let features = FeatureSummary::merge_all(n, stats.iter().map(|s| &s.features));
@@ -521,12 +603,13 @@ impl Estimator for LinearRegression {
         } else {
             solve_lbfgs(p, &parts, &features, &label, n)?
         };
-        let model = LinearRegressionModel::new(
+        let mut model = LinearRegressionModel::new(
             self.uid.clone(),
             p.clone(),
             sol.coefficients.clone(),
             sol.intercept,
         );
+        model.scale = sol.scale;
         let summary = training_summary(&model, &parts, &sol, feature_names)?;
         Ok(model.with_summary(summary))
     }
@@ -556,6 +639,7 @@ fn solve_normal(p: &LinearRegressionParams, s: &Normal, n: usize) -> Result<Solu
             return Ok(Solution {
                 coefficients: vec![0.0; n],
                 intercept: b_bar,
+                scale: 1.0,
                 objective_history: vec![0.0],
                 diag_inv_atwa: None,
             });
@@ -656,6 +740,7 @@ fn solve_normal(p: &LinearRegressionParams, s: &Normal, n: usize) -> Result<Solu
     Ok(Solution {
         coefficients,
         intercept,
+        scale: 1.0,
         objective_history: history,
         diag_inv_atwa,
     })
@@ -787,6 +872,7 @@ fn solve_lbfgs(
         return Ok(Solution {
             coefficients: vec![0.0; n],
             intercept: y_mean,
+            scale: 1.0,
             objective_history: vec![0.0],
             diag_inv_atwa: None,
         });
@@ -805,6 +891,9 @@ fn solve_lbfgs(
         .iter()
         .map(|s| if *s == 0.0 { 0.0 } else { 1.0 / s })
         .collect();
+    if p.loss == "huber" {
+        return solve_huber(p, parts, &mean, &std, &inv_std, label.weight_sum, n);
+    }
     let lambda = p.reg_param / y_std;
     let (l1, l2) = (
         p.elastic_net_param * lambda,
@@ -856,9 +945,178 @@ fn solve_lbfgs(
     Ok(Solution {
         coefficients,
         intercept,
+        scale: 1.0,
         objective_history: min.objective_history,
         diag_inv_atwa: None,
     })
+}
+
+/// Spark's Huber path: L-BFGS-B over `[β̃, b, σ]` (labels not scaled, λ not divided by the
+/// label's std), starting at all ones, with σ bounded below by the smallest positive double.
+fn solve_huber(
+    p: &LinearRegressionParams,
+    parts: &[Part],
+    mean: &[f64],
+    std: &[f64],
+    inv_std: &[f64],
+    weight_sum: f64,
+    n: usize,
+) -> Result<Solution> {
+    let scaled_mean: Vec<f64> = if p.fit_intercept {
+        mean.iter().zip(inv_std).map(|(m, s)| m * s).collect()
+    } else {
+        Vec::new()
+    };
+    let dim = n + usize::from(p.fit_intercept) + 1;
+    let mut x0 = vec![1.0; dim];
+    if p.fit_intercept {
+        // Spark's virtual centring of the initial intercept.
+        x0[n] += (0..n).map(|j| x0[j] * scaled_mean[j]).sum::<f64>();
+    }
+    // Breeze's LBFGSB bounds as Spark sets them: finite ±Double.MaxValue, σ > 0.
+    let lower: Vec<f64> = (0..dim)
+        .map(|i| {
+            if i == dim - 1 {
+                f64::from_bits(1)
+            } else {
+                f64::MIN
+            }
+        })
+        .collect();
+    let upper = vec![f64::MAX; dim];
+    let mut f = Huber {
+        parts,
+        n,
+        inv_std,
+        scaled_mean: &scaled_mean,
+        epsilon: p.epsilon,
+        fit_intercept: p.fit_intercept,
+        weight_sum,
+        l2: p.reg_param,
+        l2_scale: (!p.standardization).then(|| {
+            std.iter()
+                .map(|s| if *s == 0.0 { 0.0 } else { 1.0 / (s * s) })
+                .collect()
+        }),
+    };
+    let min = Lbfgs::new(p.max_iter, 10, p.tol)
+        .with_bounds(lower, upper)
+        .minimize(&mut f, x0, |_| {})?;
+    let x = min.x;
+    let coefficients: Vec<f64> = (0..n).map(|j| x[j] * inv_std[j]).collect();
+    let intercept = if p.fit_intercept {
+        x[n] - (0..n).map(|j| x[j] * scaled_mean[j]).sum::<f64>()
+    } else {
+        0.0
+    };
+    Ok(Solution {
+        coefficients,
+        intercept,
+        scale: x[dim - 1],
+        objective_history: min.objective_history,
+        diag_inv_atwa: None,
+    })
+}
+
+/// Spark's `HuberBlockAggregator` plus its L2 term, over every partition in parallel,
+/// merged in partition order. Parameters `[β̃, b, σ]` (`b` only with an intercept).
+struct Huber<'a> {
+    parts: &'a [Part],
+    n: usize,
+    inv_std: &'a [f64],
+    /// `μⱼ/σⱼ` when fitting an intercept (virtual centring), else empty.
+    scaled_mean: &'a [f64],
+    epsilon: f64,
+    fit_intercept: bool,
+    weight_sum: f64,
+    l2: f64,
+    l2_scale: Option<Vec<f64>>,
+}
+
+impl DiffFunction for Huber<'_> {
+    fn calculate(&mut self, x: &[f64]) -> Result<(f64, Vec<f64>)> {
+        let n = self.n;
+        let sigma = x[x.len() - 1];
+        let eps = self.epsilon;
+        let eff: Vec<f64> = x[..n]
+            .iter()
+            .zip(self.inv_std)
+            .map(|(b, s)| b * s)
+            .collect();
+        let offset = if self.fit_intercept {
+            x[n] - (0..n).map(|j| x[j] * self.scaled_mean[j]).sum::<f64>()
+        } else {
+            0.0
+        };
+        let partials = self
+            .parts
+            .par_iter()
+            .map(|part| {
+                let xs =
+                    vector::dense_values(&part.features).expect("checked in the statistics pass");
+                let y = part.labels.values();
+                let (mut loss, mut msum, mut gsigma) = (0.0, 0.0, 0.0);
+                let mut grad = vec![0.0; n];
+                for r in 0..y.len() {
+                    let w = part.weight(r);
+                    if w <= 0.0 {
+                        continue;
+                    }
+                    let row = &xs[r * n..(r + 1) * n];
+                    let margin = offset + row.iter().zip(&eff).map(|(a, b)| a * b).sum::<f64>();
+                    let lin = y[r] - margin;
+                    let mult = if lin.abs() <= sigma * eps {
+                        loss += 0.5 * w * (sigma + lin * lin / sigma);
+                        let d = lin / sigma;
+                        gsigma += 0.5 * w * (1.0 - d * d);
+                        -w * d
+                    } else {
+                        loss += 0.5 * w * (sigma + 2.0 * eps * lin.abs() - sigma * eps * eps);
+                        gsigma += 0.5 * w * (1.0 - eps * eps);
+                        w * eps * if lin >= 0.0 { -1.0 } else { 1.0 }
+                    };
+                    msum += mult;
+                    for (g, a) in grad.iter_mut().zip(row) {
+                        *g += mult * a;
+                    }
+                }
+                (loss, grad, msum, gsigma)
+            })
+            .collect::<Vec<_>>();
+        let (mut loss, mut msum, mut gsigma) = (0.0, 0.0, 0.0);
+        let mut graw = vec![0.0; n];
+        for (l, g, m, s) in partials {
+            loss += l;
+            msum += m;
+            gsigma += s;
+            for (a, b) in graw.iter_mut().zip(g) {
+                *a += b;
+            }
+        }
+        let wsum = self.weight_sum;
+        let mut grad = vec![0.0; x.len()];
+        for j in 0..n {
+            let centred = if self.fit_intercept {
+                msum * self.scaled_mean[j]
+            } else {
+                0.0
+            };
+            grad[j] = (graw[j] * self.inv_std[j] - centred) / wsum;
+        }
+        if self.fit_intercept {
+            grad[n] = msum / wsum;
+        }
+        grad[x.len() - 1] = gsigma / wsum;
+        loss /= wsum;
+        if self.l2 != 0.0 {
+            for j in 0..n {
+                let scale = self.l2_scale.as_ref().map_or(1.0, |s| s[j]);
+                loss += 0.5 * self.l2 * x[j] * x[j] * scale;
+                grad[j] += self.l2 * x[j] * scale;
+            }
+        }
+        Ok((loss, grad))
+    }
 }
 
 /// Spark's `LeastSquaresBlockAggregator` plus its L2 term, over every partition in
