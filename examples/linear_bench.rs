@@ -7,13 +7,16 @@
 //! solver (one pass of sufficient statistics) and with L-BFGS (regParam 0.01, elastic net
 //! 0 — so one statistics pass, then one loss-and-gradient pass per evaluation). Each is
 //! reported as a median fit time and as a ratio to one parallel read of the feature bytes,
-//! measured here. `examples/linear_bench_sklearn.py` times scikit-learn on the same file.
+//! measured here. LinearSVC (regParam 0.01, label `churn`) is timed the same way, with its
+//! time per loss-and-gradient pass (fit time / objective evaluations). `examples/linear_bench_sklearn.py` times
+//! scikit-learn's LinearRegression and LinearSVC on the same file.
 //!
 //! Run: `cargo run --release --example linear_bench [-- PATH [REPEATS]]`.
 
 use std::time::Instant;
 
 use arrow::array::AsArray;
+use mlpipe::classification::LinearSVC;
 use mlpipe::feature::VectorAssembler;
 use mlpipe::prelude::*;
 use mlpipe::regression::LinearRegression;
@@ -106,5 +109,39 @@ fn main() -> mlpipe::Result<()> {
             fit / read
         );
     }
+    let svc = LinearSVC::new()
+        .with_label_col("churn")
+        .with_reg_param(0.01);
+    let mut times = Vec::new();
+    let mut iters = 0;
+    for _ in 0..repeats {
+        let t = Instant::now();
+        let m = svc.fit(train)?;
+        times.push(t.elapsed().as_secs_f64());
+        iters = m.summary().map_or(0, |s| s.total_iterations);
+    }
+    let fit = median(&mut times);
+    println!(
+        "LinearSVC: median fit {:.1} ms = {:.1}x one memory read ({iters} iterations)",
+        fit * 1e3,
+        fit / read
+    );
+    // maxIter 0: the statistics pass plus the one loss-and-gradient evaluation at the start.
+    let one = LinearSVC::new()
+        .with_label_col("churn")
+        .with_reg_param(0.01)
+        .with_max_iter(0);
+    let mut t0 = Vec::new();
+    for _ in 0..repeats.max(5) {
+        let t = Instant::now();
+        one.fit(train)?;
+        t0.push(t.elapsed().as_secs_f64());
+    }
+    let base = median(&mut t0);
+    println!(
+        "LinearSVC statistics pass + one loss/gradient evaluation (maxIter 0): {:.1} ms = {:.1}x one memory read",
+        base * 1e3,
+        base / read
+    );
     Ok(())
 }

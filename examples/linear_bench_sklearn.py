@@ -1,4 +1,5 @@
-"""scikit-learn's LinearRegression on the same data as examples/linear_bench.rs: the 20
+"""scikit-learn's LinearRegression and LinearSVC (liblinear, primal: dual=False, which needs
+liblinear's squared hinge; C = 1/(n·0.01), the scale of mlpipe's regParam 0.01) on the same data as examples/linear_bench.rs: the 20
 numeric features of the churn file, rows with a null dropped, 80% of the rows (random, seed
 42), label `churn`. Prints the median fit time of REPEATS fits.
 Usage: python examples/linear_bench_sklearn.py [PATH [REPEATS]]"""
@@ -9,6 +10,7 @@ import time
 import numpy as np
 import pyarrow.parquet as pq
 from sklearn.linear_model import LinearRegression
+from sklearn.svm import LinearSVC
 
 path = sys.argv[1] if len(sys.argv) > 1 else "bench_data/churn_1m.parquet"
 repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 5
@@ -26,3 +28,9 @@ for _ in range(repeats):
     LinearRegression().fit(X, y)
     times.append(time.perf_counter() - t0)
 print(f"scikit-learn LinearRegression: {X.shape[0]} rows x {X.shape[1]} features, median fit {statistics.median(times) * 1e3:.1f} ms")
+times = []
+for _ in range(repeats):
+    t0 = time.perf_counter()
+    LinearSVC(dual=False, C=1.0 / (0.01 * len(y))).fit(X, y)
+    times.append(time.perf_counter() - t0)
+print(f"scikit-learn LinearSVC (primal, squared hinge): median fit {statistics.median(times) * 1e3:.1f} ms")

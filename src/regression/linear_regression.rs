@@ -338,12 +338,12 @@ impl Normal {
             self.w += sum_tile(&wt);
             self.wb += sum_tile(&wy);
             self.wbb += dot_tile(&wy, &yt);
-            for i in 0..n {
-                self.wa[i] += sum_tile(&wxt[i]);
-                self.wba[i] += dot_tile(&wxt[i], &yt);
+            for (i, wx) in wxt.iter().enumerate() {
+                self.wa[i] += sum_tile(wx);
+                self.wba[i] += dot_tile(wx, &yt);
                 let row = &mut self.waa[i * n..(i + 1) * n];
-                for j in i..n {
-                    row[j] += dot_tile(&wxt[i], &xt[j]);
+                for (r, x) in row[i..].iter_mut().zip(&xt[i..]) {
+                    *r += dot_tile(wx, x);
                 }
             }
             start += len;
