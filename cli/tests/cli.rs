@@ -442,6 +442,7 @@ fn bad_inputs_are_one_line_on_stderr_with_exit_code_2() {
         assert!(err.contains(&format!(" {stage},")), "{stage}: {err}");
     }
     assert!(err.contains(" LogisticRegression, "), "{err}");
+    assert!(err.contains(" RandomForestClassifier, "), "{err}");
     // A label neither in the input nor made by the pipeline.
     let err = fails(&[
         "evaluate",
