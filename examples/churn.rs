@@ -2,9 +2,11 @@
 //!
 //! Pipeline: StringIndexer (15 categorical columns and the `Churn` label) → OneHotEncoder →
 //! Imputer (TotalCharges, blank in 11 rows) → VectorAssembler → StandardScaler →
-//! LogisticRegression, fitted on an 80/20 `random_split` (seed 42). Prints the test
-//! metrics, the confusion matrix and the 10 largest coefficients, and writes the ROC and
-//! PR curves as an SVG picture. The fitted model is saved in Spark ML's format, loaded back,
+//! LogisticRegression, fitted on an 80/20 `random_split` (seed 42); beside it a
+//! GBTClassifier (Spark's defaults) on the category indices of the same columns. Prints
+//! both models' test metrics side by side, the logistic regression's confusion matrix and
+//! 10 largest coefficients, and draws both models' ROC and PR curves in one SVG picture
+//! (areas in the legend). The fitted model is saved in Spark ML's format, loaded back,
 //! and checked to predict identically.
 //!
 //! Run: `cargo run --release --example churn [-- --data PATH] [--model-dir DIR] [--plot PATH]`.
@@ -13,7 +15,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use mlpipe::classification::{LogisticRegression, LogisticRegressionModel};
+use mlpipe::classification::{
+    GBTClassificationModel, GBTClassifier, LogisticRegression, LogisticRegressionModel,
+};
 use mlpipe::evaluation::{
     BinaryClassificationEvaluator, BinaryClassificationMetrics, BinaryMetric,
     MulticlassClassificationEvaluator, MulticlassMetric,
@@ -200,37 +204,12 @@ fn run(args: Args) -> Result<()> {
     );
 
     let scored = model.transform(test)?;
-    let bin = BinaryClassificationEvaluator::new();
-    let metrics = bin.metrics(&scored)?;
-    let mc = MulticlassClassificationEvaluator::new();
-    let rows = [
-        ("areaUnderROC", bin.evaluate(&scored)?),
-        (
-            "areaUnderPR",
-            bin.clone()
-                .with_metric(BinaryMetric::AreaUnderPr)
-                .evaluate(&scored)?,
-        ),
-        (
-            "accuracy",
-            mc.clone()
-                .with_metric(MulticlassMetric::Accuracy)
-                .evaluate(&scored)?,
-        ),
-        ("f1", mc.clone().evaluate(&scored)?),
-        (
-            "logLoss",
-            mc.clone()
-                .with_metric(MulticlassMetric::LogLoss)
-                .evaluate(&scored)?,
-        ),
+    let compared = vec![
+        Scored::of("LogisticRegression", &scored)?,
+        gbt_beside(train, test, &idx, &numeric)?,
     ];
-    println!("\ntest metrics ({} rows)", scored.num_rows());
-    println!("+--------------+--------+");
-    for (name, v) in rows {
-        println!("| {name:<12} | {v:.4} |");
-    }
-    println!("+--------------+--------+");
+    print_side_by_side(&compared, scored.num_rows());
+    let mc = MulticlassClassificationEvaluator::new();
 
     let cm = mc.metrics(&scored)?.confusion_matrix();
     println!("\nconfusion matrix (rows: true, columns: predicted)");
@@ -265,7 +244,7 @@ fn run(args: Args) -> Result<()> {
         args.model_dir.display()
     );
 
-    plot(&args.plot, &metrics).map_err(|e| Error::File {
+    plot(&args.plot, &compared).map_err(|e| Error::File {
         path: args.plot.clone(),
         reason: e,
     })?;
@@ -274,18 +253,130 @@ fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// ROC and precision-recall curves side by side, each with its area in the legend and the
-/// line a classifier that guesses at random would give (the diagonal for ROC; for PR, the
-/// share of positive rows, which is where the PR curve ends at recall 1).
-fn plot(
-    path: &std::path::Path,
-    metrics: &BinaryClassificationMetrics,
-) -> std::result::Result<(), String> {
+/// A GBTClassifier with Spark's defaults (20 trees of depth 5, step 0.1) on the same
+/// split: the categorical columns go in as category indices, which the trees split on as
+/// nominal features (no one-hot encoding, no scaling), and its test scores.
+fn gbt_beside(
+    train: &DataFrame,
+    test: &DataFrame,
+    idx: &[String],
+    numeric: &[&str],
+) -> Result<Scored> {
+    let pipeline = Pipeline::new()
+        .with_estimator(
+            StringIndexer::new()
+                .with_input_col("Churn")
+                .with_output_col("label"),
+        )
+        .with_estimator(
+            StringIndexer::new()
+                .with_input_cols(CATEGORICAL)
+                .with_output_cols(idx),
+        )
+        .with_estimator(
+            Imputer::new()
+                .with_input_cols(["TotalCharges"])
+                .with_output_cols(["TotalCharges_imputed"]),
+        )
+        .with_transformer(
+            VectorAssembler::new()
+                .with_input_cols(
+                    idx.iter()
+                        .map(String::as_str)
+                        .chain(numeric.iter().copied()),
+                )
+                .with_output_col("features"),
+        )
+        .with_estimator(GBTClassifier::new());
+    let t = Instant::now();
+    let model = pipeline.fit(train)?;
+    let gbt = model.stage::<GBTClassificationModel>()?;
+    println!(
+        "GBTClassifier fitted in {:.1} ms: {} trees, {} nodes",
+        t.elapsed().as_secs_f64() * 1e3,
+        gbt.num_trees(),
+        gbt.total_num_nodes()
+    );
+    Scored::of("GBTClassifier", &model.transform(test)?)
+}
+
+/// One model's test scores: the binary curves and the table's metrics.
+struct Scored {
+    name: &'static str,
+    curves: BinaryClassificationMetrics,
+    metrics: Vec<(&'static str, f64)>,
+}
+
+impl Scored {
+    /// Scores a transformed test frame with Spark's evaluators (default columns).
+    fn of(name: &'static str, scored: &DataFrame) -> Result<Scored> {
+        let bin = BinaryClassificationEvaluator::new();
+        let mc = MulticlassClassificationEvaluator::new();
+        let metrics = vec![
+            ("areaUnderROC", bin.evaluate(scored)?),
+            (
+                "areaUnderPR",
+                bin.clone()
+                    .with_metric(BinaryMetric::AreaUnderPr)
+                    .evaluate(scored)?,
+            ),
+            (
+                "accuracy",
+                mc.clone()
+                    .with_metric(MulticlassMetric::Accuracy)
+                    .evaluate(scored)?,
+            ),
+            ("f1", mc.clone().evaluate(scored)?),
+            (
+                "logLoss",
+                mc.clone()
+                    .with_metric(MulticlassMetric::LogLoss)
+                    .evaluate(scored)?,
+            ),
+        ];
+        Ok(Scored {
+            name,
+            curves: bin.metrics(scored)?,
+            metrics,
+        })
+    }
+}
+
+/// The test metrics of every model, one column each.
+fn print_side_by_side(models: &[Scored], rows: usize) {
+    println!("\ntest metrics ({rows} rows)");
+    let rule = format!(
+        "+--------------+{}",
+        models
+            .iter()
+            .map(|m| format!("{}+", "-".repeat(m.name.len().max(8) + 2)))
+            .collect::<String>()
+    );
+    println!("{rule}");
+    print!("| {:<12} |", "metric");
+    for m in models {
+        print!(" {:>w$} |", m.name, w = m.name.len().max(8));
+    }
+    println!("\n{rule}");
+    for (i, (metric, _)) in models[0].metrics.iter().enumerate() {
+        print!("| {metric:<12} |");
+        for m in models {
+            print!(" {:>w$.4} |", m.metrics[i].1, w = m.name.len().max(8));
+        }
+        println!();
+    }
+    println!("{rule}");
+}
+
+/// ROC and precision-recall curves side by side, one line per model with its area in the
+/// legend, and the line a classifier that guesses at random would give (the diagonal for
+/// ROC; for PR, the share of positive rows, which is where the PR curve ends at recall 1).
+fn plot(path: &std::path::Path, models: &[Scored]) -> std::result::Result<(), String> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     }
-    let pr = metrics.pr();
-    let positive_share = pr.last().map_or(0.0, |p| p.1);
+    let colors = [BLUE, RED, GREEN, MAGENTA];
+    let positive_share = models[0].curves.pr().last().map_or(0.0, |p| p.1);
     let root = SVGBackend::new(path, (900, 420)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let (left, right) = root.split_horizontally(450);
@@ -295,8 +386,7 @@ fn plot(
             "ROC",
             "false positive rate",
             "true positive rate",
-            metrics.roc(),
-            format!("model (AUC = {:.3})", metrics.area_under_roc()),
+            true,
             [(0.0, 0.0), (1.0, 1.0)],
             "chance (AUC = 0.5)".to_string(),
         ),
@@ -305,13 +395,12 @@ fn plot(
             "Precision-recall",
             "recall",
             "precision",
-            pr,
-            format!("model (area = {:.3})", metrics.area_under_pr()),
+            false,
             [(0.0, positive_share), (1.0, positive_share)],
             format!("chance (positive share = {positive_share:.3})"),
         ),
     ];
-    for (area, title, xs, ys, pts, label, chance, chance_label) in panels {
+    for (area, title, xs, ys, roc, chance, chance_label) in panels {
         let mut chart = ChartBuilder::on(&area)
             .caption(title, ("sans-serif", 20))
             .margin(10)
@@ -325,11 +414,26 @@ fn plot(
             .y_desc(ys)
             .draw()
             .map_err(|e| e.to_string())?;
-        chart
-            .draw_series(LineSeries::new(pts.iter().copied(), BLUE.stroke_width(2)))
-            .map_err(|e| e.to_string())?
-            .label(label)
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+        for (m, color) in models.iter().zip(colors) {
+            let (pts, label) = if roc {
+                (
+                    m.curves.roc(),
+                    format!("{} (AUC = {:.3})", m.name, m.curves.area_under_roc()),
+                )
+            } else {
+                (
+                    m.curves.pr(),
+                    format!("{} (area = {:.3})", m.name, m.curves.area_under_pr()),
+                )
+            };
+            chart
+                .draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))
+                .map_err(|e| e.to_string())?
+                .label(label)
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
+                });
+        }
         let grey = RGBColor(150, 150, 150);
         chart
             .draw_series(DashedLineSeries::new(chance, 6, 4, grey.into()))

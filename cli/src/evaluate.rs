@@ -5,8 +5,8 @@ use std::any::Any;
 use std::path::Path;
 
 use mlpipe::evaluation::{
-    BinaryClassificationEvaluator, BinaryMetric, MulticlassClassificationEvaluator,
-    RegressionEvaluator,
+    BinaryClassificationEvaluator, BinaryMetric, ClusteringEvaluator,
+    MulticlassClassificationEvaluator, RegressionEvaluator,
 };
 use mlpipe::feature::{IndexToString, StringIndexerModel, StringIndexerParams};
 use mlpipe::frame::schema;
@@ -34,12 +34,28 @@ pub fn run(a: Args) -> Result<()> {
         a.metrics.to_vec()
     };
     check_metrics(&metrics, pred.kind)?;
+    if pred.probability_col.is_none() && metrics.iter().any(|m| m == "logLoss") {
+        return Err(usage(format!(
+            "--metric logLoss needs class probabilities, which a {} does not output",
+            pred.class
+        )));
+    }
     let df = read(a.input)?;
     if let Some(w) = a.weight {
         require_input(&df, "--weight", w)?;
     }
     let scored = model.transform(&df)?;
-    let (scored, label) = resolve_label(model.as_ref(), &pred, &df, scored, a.label)?;
+    let (scored, label) = if pred.kind == EvaluatorKind::Clustering {
+        if let Some(l) = a.label {
+            return Err(usage(format!(
+                "--label `{l}`: a {} is scored by its silhouette, which needs no label; drop --label",
+                pred.class
+            )));
+        }
+        (scored, String::new())
+    } else {
+        resolve_label(model.as_ref(), &pred, &df, scored, a.label)?
+    };
     let mut out = Map::new();
     for m in metrics {
         let v = metric_value(&scored, &pred, &label, a.weight, &m)?;
@@ -172,7 +188,8 @@ fn label_indexer(
         })
 }
 
-/// One metric by Spark's name, from the evaluator of the model's kind.
+/// One metric by Spark's name, from the evaluator of the model's kind (`label` is unused
+/// for a clustering model).
 pub fn metric_value(
     scored: &DataFrame,
     pred: &Predictor,
@@ -185,6 +202,16 @@ pub fn metric_value(
         .first()
         .map(String::as_str)
         .unwrap_or("prediction");
+    if pred.kind == EvaluatorKind::Clustering {
+        let mut e = ClusteringEvaluator::new()
+            .with_features_col(&pred.features_col)
+            .with_prediction_col(prediction)
+            .with_distance_measure(pred.distance_measure.unwrap_or("squaredEuclidean"));
+        if let Some(w) = weight {
+            e = e.with_weight_col(w);
+        }
+        return e.silhouette(scored);
+    }
     if let Ok(metric) = m.parse::<BinaryMetric>() {
         let mut e = BinaryClassificationEvaluator::new()
             .with_label_col(label)

@@ -150,7 +150,7 @@ fn in_out(s: &dyn Transformer) -> Vec<(String, String)> {
 /// Spark names them: an assembled numeric column by its name, a one-hot column as
 /// `<column>_<category>` (categories from the StringIndexerModel that indexed it), a scaled
 /// vector as its input. `None` when a stage on the way is not understood.
-fn feature_names(before: &[&dyn Transformer], col: &str) -> Option<Vec<String>> {
+pub fn feature_names(before: &[&dyn Transformer], col: &str) -> Option<Vec<String>> {
     let Some((k, s)) = before
         .iter()
         .enumerate()

@@ -18,8 +18,6 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use mlpipe::prelude::*;
 
-use train::{FamilyArg, ImputeArg, InvalidArg};
-
 mod tune;
 
 #[derive(Parser)]
@@ -57,66 +55,9 @@ enum Command {
     /// Cross-validate the logistic regression pipeline over a param grid and save the best model.
     Tune(tune::TuneArgs),
     /// Fit the standard pipeline (index + one-hot categorical columns, optional imputation,
-    /// assemble, logistic regression) and save it as a Spark PipelineModel.
-    Train {
-        /// Training data (.csv or .parquet).
-        #[arg(long)]
-        input: PathBuf,
-        /// Label column (numeric class indices, or strings indexed by frequency).
-        #[arg(long)]
-        label: String,
-        /// Where to save the model.
-        #[arg(long)]
-        model: PathBuf,
-        /// Numeric feature columns (default: every numeric column but label and weight).
-        /// Given without --categorical, only these are used.
-        #[arg(long, value_delimiter = ',')]
-        features: Option<Vec<String>>,
-        /// Categorical columns (default without --features: every string column but the
-        /// label whose distinct values are at most half the rows and --max-categories).
-        #[arg(long, value_delimiter = ',')]
-        categorical: Option<Vec<String>>,
-        /// Columns never to use as features.
-        #[arg(long, value_delimiter = ',')]
-        exclude: Vec<String>,
-        /// Most distinct values a string column may have to be one-hot encoded by default.
-        #[arg(long, default_value_t = 1000)]
-        max_categories: usize,
-        /// Instance weight column.
-        #[arg(long)]
-        weight: Option<String>,
-        #[arg(long, value_enum, default_value = "auto")]
-        family: FamilyArg,
-        #[arg(long, default_value_t = 100)]
-        max_iter: usize,
-        #[arg(long, default_value_t = 0.0)]
-        reg_param: f64,
-        #[arg(long, default_value_t = 0.0)]
-        elastic_net_param: f64,
-        #[arg(long, default_value_t = 1e-6)]
-        tol: f64,
-        #[arg(long)]
-        no_standardization: bool,
-        #[arg(long)]
-        no_intercept: bool,
-        /// Nulls and NaN in the numeric features.
-        #[arg(long, value_enum, default_value = "error")]
-        handle_invalid: InvalidArg,
-        /// Impute missing numeric values with the column mean or median.
-        #[arg(long, value_enum)]
-        impute: Option<ImputeArg>,
-        /// Fraction of rows to train on; the rest are held out and evaluated.
-        #[arg(long, default_value_t = 1.0)]
-        train_fraction: f64,
-        #[arg(long, default_value_t = 42)]
-        seed: i64,
-        /// Replace an existing saved model (only a saved model, an empty directory or nothing).
-        #[arg(long)]
-        overwrite: bool,
-        /// Write a JSON report here.
-        #[arg(long)]
-        report: Option<PathBuf>,
-    },
+    /// assemble, then the --algorithm's estimator: logistic regression by default) and save
+    /// it as a Spark PipelineModel.
+    Train(Box<train::Args>),
     /// Score a file with a fitted model (mlpipe's or PySpark's).
     Predict {
         #[arg(long)]
@@ -193,51 +134,7 @@ fn run(cli: Cli) -> Result<()> {
             let df = data::read(&args.input)?;
             tune::run(args, df)
         }
-        Command::Train {
-            input,
-            label,
-            model,
-            features,
-            categorical,
-            exclude,
-            max_categories,
-            weight,
-            family,
-            max_iter,
-            reg_param,
-            elastic_net_param,
-            tol,
-            no_standardization,
-            no_intercept,
-            handle_invalid,
-            impute,
-            train_fraction,
-            seed,
-            overwrite,
-            report,
-        } => train::run(train::Args {
-            input,
-            label,
-            model,
-            features,
-            categorical,
-            exclude,
-            max_categories,
-            weight,
-            family,
-            max_iter,
-            reg_param,
-            elastic_net_param,
-            tol,
-            no_standardization,
-            no_intercept,
-            handle_invalid,
-            impute,
-            train_fraction,
-            seed,
-            overwrite,
-            report,
-        }),
+        Command::Train(args) => train::run(*args),
         Command::Predict {
             model,
             input,

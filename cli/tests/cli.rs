@@ -438,6 +438,9 @@ fn bad_inputs_are_one_line_on_stderr_with_exit_code_2() {
         err.contains("1_PCA_0408779484ad holds org.apache.spark.ml.feature.PCA, a stage mlpipe does not have; the stages it has: Pipeline, Bucketizer, "),
         "{err}"
     );
+    for stage in ["GBTClassifier", "Imputer", "LinearSVC", "StringIndexer"] {
+        assert!(err.contains(&format!(" {stage},")), "{stage}: {err}");
+    }
     assert!(err.contains(" LogisticRegression, "), "{err}");
     assert!(err.contains(" RandomForestClassifier, "), "{err}");
     // A label neither in the input nor made by the pipeline.
@@ -712,7 +715,7 @@ fn train_on_telco_by_default_leaves_out_the_id_column() {
     ]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
-        out.contains("warning: logistic regression stopped at --max-iter 3 without converging; raise --max-iter"),
+        out.contains("warning: LogisticRegression stopped at --max-iter 3 without converging; raise --max-iter"),
         "{out}"
     );
 }
@@ -928,5 +931,633 @@ fn tune_prints_sparks_cross_validation_metrics_and_saves_the_best_model() {
     assert!(
         err.contains("unknown parameter `regParm`; valid parameters are:"),
         "{err}"
+    );
+}
+
+/// A file under tests/fixtures/spark2 (saved by PySpark 4.3.0; see the README there).
+fn spark2(name: &str) -> String {
+    format!("{}/tests/fixtures/spark2/{name}", repo_root().display())
+}
+
+#[test]
+fn evaluate_predict_inspect_every_model_kind_as_spark_scored_it() {
+    // (fixture case, data set, metrics to check): `metrics_test` in each case's JSON is
+    // what Spark 4.3's evaluators gave on the test rows with the same saved model.
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "dtc_mixed",
+            "synth_mixed",
+            &["areaUnderROC", "areaUnderPR", "accuracy", "f1"],
+        ),
+        (
+            "gbtc_binary",
+            "synth_binary",
+            &["areaUnderROC", "accuracy", "logLoss"],
+        ),
+        ("rfc_3class", "synth_3class", &["accuracy", "f1", "logLoss"]),
+        ("dtr_synth", "synth_reg", &["rmse", "r2", "mae"]),
+        ("rfr_synth", "synth_reg", &["rmse", "r2"]),
+        ("gbtr_squared", "synth_reg", &["rmse", "r2"]),
+        ("linreg_enet", "synth_reg", &["rmse", "r2", "mae"]),
+        (
+            "nb_gaussian",
+            "synth_gauss3",
+            &["accuracy", "f1", "logLoss"],
+        ),
+        (
+            "nb_multinomial",
+            "synth_counts",
+            &["accuracy", "f1", "logLoss"],
+        ),
+        ("kmeans_blobs", "synth_blobs", &["silhouette"]),
+        (
+            "linearsvc_bc",
+            "bc",
+            &["areaUnderROC", "areaUnderPR", "accuracy", "f1"],
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (case, data, metrics) in cases {
+        let spark: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(spark2(&format!("{case}.json"))).unwrap(),
+        )
+        .unwrap();
+        let model = spark2(&format!("{case}_pipeline"));
+        let test = spark2(&format!("{data}_test.csv"));
+        let mut args = vec!["evaluate", "--model", &model, "--input", &test];
+        for m in *metrics {
+            args.extend(["--metric", m]);
+        }
+        let (code, out, err) = mlpipe(&args);
+        assert_eq!(code, 0, "{case}: {err}");
+        let got: serde_json::Value = serde_json::from_str(&out).unwrap();
+        for m in *metrics {
+            // The fixture names the silhouette by its distance (KMeans here is euclidean).
+            let key = if *m == "silhouette" {
+                "silhouette_squaredEuclidean"
+            } else {
+                m
+            };
+            let want = spark["metrics_test"][key].as_f64().unwrap();
+            let g = got[m].as_f64().unwrap();
+            assert!(
+                (g - want).abs() <= 1e-12 * want.abs().max(1.0),
+                "{case} {m}: {g} vs Spark {want}"
+            );
+        }
+        // predict writes the model's own outputs; the prediction column matches Spark's.
+        let pred = dir.path().join(format!("{case}.csv"));
+        let (code, _, err) = mlpipe(&[
+            "predict",
+            "--model",
+            &model,
+            "--input",
+            &test,
+            "--output",
+            pred.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{case}: {err}");
+        let ours = read_csv(pred.to_str().unwrap());
+        let theirs = read_csv(&spark2(&format!("{case}_predictions.csv")));
+        let col = |df: &mlpipe::DataFrame| -> Vec<f64> {
+            use arrow::array::AsArray;
+            df.column("prediction")
+                .unwrap()
+                .chunks
+                .iter()
+                .flat_map(|a| {
+                    let a = arrow::compute::cast(a, &arrow::datatypes::DataType::Float64).unwrap();
+                    a.as_primitive::<arrow::datatypes::Float64Type>()
+                        .values()
+                        .to_vec()
+                })
+                .collect()
+        };
+        let (o, t) = (col(&ours), col(&theirs));
+        assert_eq!(o.len(), t.len(), "{case}");
+        for (a, b) in o.iter().zip(&t) {
+            assert!(
+                (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+                "{case}: {a} vs Spark {b}"
+            );
+        }
+    }
+}
+
+#[test]
+fn inspect_shows_tree_importances_by_name_and_regression_coefficients() {
+    let (code, out, err) = mlpipe(&[
+        "inspect",
+        "--model",
+        &spark2("rfc_3class_pipeline"),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let spark: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(spark2("rfc_3class.json")).unwrap()).unwrap();
+    let fitted = &j["stages"][2]["fitted"];
+    // Spark's model attributes, from the fixture JSON.
+    for (i, name) in ["x1", "x2", "x3", "shape_idx"].iter().enumerate() {
+        let want = spark["model"]["featureImportances"][i].as_f64().unwrap();
+        let got = fitted["featureImportances"][name].as_f64().unwrap();
+        assert!((got - want).abs() < 1e-12, "{name}: {got} vs Spark {want}");
+    }
+    assert_eq!(fitted["numTrees"], spark["model"]["numTrees"]);
+    assert_eq!(fitted["totalNumNodes"], spark["model"]["totalNumNodes"]);
+    // The deepest tree: Spark's per-tree `depth` in the fixture.
+    let deepest = spark["model"]["trees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["depth"].as_u64().unwrap())
+        .max();
+    assert_eq!(fitted["depth"].as_u64(), deepest);
+
+    let (code, out, _) = mlpipe(&["inspect", "--model", &spark2("dtc_mixed_pipeline")]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("numTrees: 1") && out.contains("totalNumNodes: 17"),
+        "{out}"
+    );
+    assert!(out.contains("color_idx: 0.3157256167591882"), "{out}");
+
+    let (code, out, _) = mlpipe(&[
+        "inspect",
+        "--model",
+        &spark2("linreg_enet_pipeline"),
+        "--json",
+    ]);
+    assert_eq!(code, 0);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let spark: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(spark2("linreg_enet.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        j["stages"][1]["fitted"]["coefficients"]["x3"],
+        spark["model"]["coefficients"][2]
+    );
+
+    let (code, out, _) = mlpipe(&[
+        "inspect",
+        "--model",
+        &spark2("kmeans_blobs_pipeline"),
+        "--json",
+    ]);
+    assert_eq!(code, 0);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let spark: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(spark2("kmeans_blobs.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        j["stages"][1]["fitted"]["clusterCenters"][0]["x2"],
+        spark["model"]["clusterCenters"][0][1]
+    );
+    // A clustering model has no label to pass.
+    let err = fails(&[
+        "evaluate",
+        "--model",
+        &spark2("kmeans_blobs_pipeline"),
+        "--input",
+        &spark2("synth_blobs_test.csv"),
+        "--label",
+        "blob",
+    ]);
+    assert!(
+        err.contains("needs no label") && err.contains("KMeansModel"),
+        "{err}"
+    );
+    let err = fails(&[
+        "evaluate",
+        "--model",
+        &spark2("kmeans_blobs_pipeline"),
+        "--input",
+        &spark2("synth_blobs_test.csv"),
+        "--metric",
+        "rmse",
+    ]);
+    assert!(
+        err.contains("not a clustering metric; valid: silhouette"),
+        "{err}"
+    );
+}
+
+/// Runs `mlpipe train ARGS --model DIR/m --report DIR/r.json` and returns stdout and the report.
+fn train_report(dir: &std::path::Path, args: &[&str]) -> (String, serde_json::Value) {
+    let model = dir.join("m");
+    let report = dir.join("r.json");
+    let mut all = vec!["train"];
+    all.extend_from_slice(args);
+    all.extend([
+        "--model",
+        model.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+        "--overwrite",
+    ]);
+    let (code, out, err) = mlpipe(&all);
+    assert_eq!(code, 0, "{out}{err}");
+    let r = serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    (out, r)
+}
+
+#[test]
+fn train_algorithms_fit_what_spark_fits() {
+    let dir = tempfile::tempdir().unwrap();
+    let spark = |case: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(spark2(&format!("{case}.json"))).unwrap())
+            .unwrap()
+    };
+    // A numeric label with non-integer values and no --algorithm: linear regression, said
+    // in one line. Spark's linreg_enet fit (l-bfgs/OWL-QN, regParam 0.05, elasticNet 0.3)
+    // on the same rows; mlpipe's auto solver reaches the same optimum to 1e-4 relative.
+    let train = spark2("synth_reg_train.csv");
+    let (out, r) = train_report(
+        dir.path(),
+        &[
+            "--input",
+            &train,
+            "--label",
+            "label",
+            "--features",
+            "x1,x2,x3,x4,x5",
+            "--reg-param",
+            "0.05",
+            "--elastic-net-param",
+            "0.3",
+        ],
+    );
+    assert!(
+        out.contains("the label `label` is numeric with 400 distinct non-integer values: fitting a linear regression"),
+        "{out}"
+    );
+    assert_eq!(r["algorithm"], "LinearRegression");
+    let s = spark("linreg_enet");
+    for (i, name) in ["x1", "x2", "x3", "x4", "x5"].iter().enumerate() {
+        let want = s["model"]["coefficients"][i].as_f64().unwrap();
+        let got = r["fitted"]["coefficients"][name].as_f64().unwrap();
+        assert!(
+            (got - want).abs() <= 1e-4 * want.abs(),
+            "{name}: {got} vs Spark {want}"
+        );
+    }
+    let want = s["metrics_train"]["r2"].as_f64().unwrap();
+    let got = r["fitted"]["r2"].as_f64().unwrap();
+    assert!((got - want).abs() < 1e-6, "r2 {got} vs Spark {want}");
+
+    // kmeans takes no label; Spark's kmeans_blobs fit (k 4, seed 5, maxIter 20, one
+    // partition): the same centres and training silhouette.
+    let (_, r) = train_report(
+        dir.path(),
+        &[
+            "--input",
+            &spark2("synth_blobs_train.csv"),
+            "--algorithm",
+            "kmeans",
+            "--k",
+            "4",
+            "--seed",
+            "5",
+            "--max-iter",
+            "20",
+            "--features",
+            "x1,x2,x3",
+        ],
+    );
+    let s = spark("kmeans_blobs");
+    for c in 0..4 {
+        for (j, name) in ["x1", "x2", "x3"].iter().enumerate() {
+            let want = s["model"]["clusterCenters"][c][j].as_f64().unwrap();
+            let got = r["fitted"]["clusterCenters"][c][name].as_f64().unwrap();
+            assert!(
+                (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+                "centre {c} {name}"
+            );
+        }
+    }
+    let want = s["metrics_train"]["silhouette_squaredEuclidean"]
+        .as_f64()
+        .unwrap();
+    let got = r["metrics"]["train"]["silhouette"].as_f64().unwrap();
+    assert!(
+        (got - want).abs() < 1e-12,
+        "silhouette {got} vs Spark {want}"
+    );
+
+    // nb: Spark's nb_gaussian fit, theta to 1e-12.
+    let (out, r) = train_report(
+        dir.path(),
+        &[
+            "--input",
+            &spark2("synth_gauss3_train.csv"),
+            "--label",
+            "label",
+            "--algorithm",
+            "nb",
+            "--model-type",
+            "gaussian",
+            "--features",
+            "x1,x2,x3,x4",
+        ],
+    );
+    assert!(out.contains("fitting a multiclass NaiveBayes"), "{out}");
+    let s = spark("nb_gaussian");
+    for c in 0..3 {
+        for (j, name) in ["x1", "x2", "x3", "x4"].iter().enumerate() {
+            let want = s["model"]["theta"][c][j].as_f64().unwrap();
+            let got = r["fitted"]["theta"][c][name].as_f64().unwrap();
+            assert!(
+                (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+                "theta {c} {name}"
+            );
+        }
+    }
+    let want = s["metrics_train"]["accuracy"].as_f64().unwrap();
+    assert_eq!(r["metrics"]["train"]["accuracy"].as_f64().unwrap(), want);
+}
+
+#[test]
+fn train_refuses_flags_and_labels_that_do_not_fit_the_algorithm() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("m");
+    let m = m.to_str().unwrap();
+    let blobs = spark2("synth_blobs_train.csv");
+    let reg = spark2("synth_reg_train.csv");
+    let err = fails(&[
+        "train",
+        "--input",
+        &blobs,
+        "--algorithm",
+        "kmeans",
+        "--label",
+        "blob",
+        "--model",
+        m,
+    ]);
+    assert!(
+        err.contains("--label `blob`: --algorithm kmeans clusters without a label; drop --label"),
+        "{err}"
+    );
+    let err = fails(&[
+        "train",
+        "--input",
+        &blobs,
+        "--label",
+        "blob",
+        "--num-trees",
+        "5",
+        "--model",
+        m,
+    ]);
+    assert!(
+        err.contains("--num-trees does not apply to --algorithm lr; it is for --algorithm rf, gbt"),
+        "{err}"
+    );
+    let err = fails(&[
+        "train",
+        "--input",
+        &blobs,
+        "--algorithm",
+        "kmeans",
+        "--reg-param",
+        "0.1",
+        "--model",
+        m,
+    ]);
+    assert!(
+        err.contains(
+            "--reg-param does not apply to --algorithm kmeans; it is for --algorithm lr, linreg"
+        ),
+        "{err}"
+    );
+    let err = fails(&[
+        "train",
+        "--input",
+        &blobs,
+        "--label",
+        "blob",
+        "--algorithm",
+        "nb",
+        "--k",
+        "3",
+        "--model",
+        m,
+    ]);
+    assert!(
+        err.contains("--k does not apply to --algorithm nb; it is for --algorithm kmeans"),
+        "{err}"
+    );
+    let err = fails(&["train", "--input", &blobs, "--model", m]);
+    assert!(err.contains("--label is required"), "{err}");
+    let err = fails(&[
+        "train",
+        "--input",
+        &reg,
+        "--label",
+        "label",
+        "--algorithm",
+        "nb",
+        "--model",
+        m,
+    ]);
+    assert!(
+        err.contains("--algorithm nb classifies, but the label `label` is numeric with 400 distinct non-integer values; use --algorithm linreg"),
+        "{err}"
+    );
+    let err = fails(&[
+        "train",
+        "--input",
+        &spark2("synth_mixed_train.csv"),
+        "--label",
+        "color",
+        "--algorithm",
+        "linreg",
+        "--model",
+        m,
+    ]);
+    assert!(
+        err.contains("--algorithm linreg needs a numeric label; `color` holds strings"),
+        "{err}"
+    );
+    assert!(
+        !std::path::Path::new(m).exists(),
+        "nothing saved on a refused command"
+    );
+}
+
+#[test]
+fn train_trees_with_sparks_params_scores_as_spark_on_the_training_rows() {
+    // Each case: Spark's fixture params as flags; `metrics_train` in the fixture JSON is
+    // what Spark 4.3 scored its fitted model on the same rows. Categorical `color` goes in
+    // as category indices, which the tree sees as nominal (as Spark's StringIndexer +
+    // VectorAssembler make it).
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str, &[&str], &[&str])] = &[
+        (
+            "dtc_mixed",
+            "synth_mixed",
+            &[
+                "--algorithm",
+                "dt",
+                "--max-depth",
+                "4",
+                "--max-bins",
+                "16",
+                "--min-instances-per-node",
+                "3",
+                "--seed",
+                "7",
+            ],
+            &["areaUnderROC", "accuracy", "f1"],
+        ),
+        (
+            "gbtc_binary",
+            "synth_binary",
+            &[
+                "--algorithm",
+                "gbt",
+                "--num-trees",
+                "12",
+                "--max-depth",
+                "2",
+                "--step-size",
+                "0.3",
+                "--min-instances-per-node",
+                "2",
+                "--seed",
+                "21",
+            ],
+            &["areaUnderROC", "accuracy"],
+        ),
+        (
+            "rfr_synth",
+            "synth_reg",
+            &[
+                "--algorithm",
+                "rf",
+                "--num-trees",
+                "8",
+                "--max-depth",
+                "4",
+                "--feature-subset-strategy",
+                "onethird",
+                "--seed",
+                "8",
+            ],
+            &["rmse", "r2"],
+        ),
+    ];
+    for (case, data, flags, metrics) in cases {
+        let train = spark2(&format!("{data}_train.csv"));
+        let mut args = vec![
+            "--input",
+            train.as_str(),
+            "--label",
+            "label",
+            "--exclude",
+            "id",
+        ];
+        args.extend_from_slice(flags);
+        let (_, r) = train_report(dir.path(), &args);
+        let spark: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(spark2(&format!("{case}.json"))).unwrap(),
+        )
+        .unwrap();
+        for m in *metrics {
+            let want = spark["metrics_train"][m].as_f64().unwrap();
+            let got = r["metrics"]["train"][m].as_f64().unwrap();
+            assert!(
+                (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+                "{case} {m}: {got} vs Spark {want}"
+            );
+        }
+        let names = spark["model"]["feature_names"].as_array().unwrap();
+        for (i, n) in names.iter().enumerate() {
+            let want = spark["model"]["featureImportances"][i].as_f64().unwrap();
+            let got = r["fitted"]["featureImportances"][n.as_str().unwrap()]
+                .as_f64()
+                .unwrap();
+            assert!(
+                (got - want).abs() < 1e-12,
+                "{case} importance {n}: {got} vs Spark {want}"
+            );
+        }
+    }
+    // GBT classifies two classes.
+    let m = dir.path().join("g");
+    let err = fails(&[
+        "train",
+        "--input",
+        &spark2("synth_3class_train.csv"),
+        "--label",
+        "label",
+        "--algorithm",
+        "gbt",
+        "--model",
+        m.to_str().unwrap(),
+    ]);
+    assert!(err.contains("--algorithm gbt classifies two classes (Spark's GBTClassifier); the label `label` has 3"), "{err}");
+}
+
+#[test]
+fn evaluate_and_inspect_a_one_vs_rest_model() {
+    use mlpipe::prelude::*;
+    // No Spark-saved OneVsRest fixture: fit one here (LR per class on Spark's 3-class
+    // data), save it, and check that the command line scores it as the library does.
+    let dir = tempfile::tempdir().unwrap();
+    let train = read_csv(&spark2("synth_3class_train.csv"));
+    let test = read_csv(&spark2("synth_3class_test.csv"));
+    let model = Pipeline::new()
+        .with_transformer(
+            mlpipe::feature::VectorAssembler::new()
+                .with_input_cols(["x1", "x2", "x3"])
+                .with_output_col("features"),
+        )
+        .with_estimator(mlpipe::classification::OneVsRest::new(
+            mlpipe::classification::LogisticRegression::new(),
+        ))
+        .fit(&train)
+        .unwrap();
+    let path = dir.path().join("ovr");
+    mlpipe::persist::save(&model, &path, mlpipe::persist::SaveMode::ErrorIfExists).unwrap();
+    let want = mlpipe::evaluation::MulticlassClassificationEvaluator::new()
+        .with_metric(mlpipe::evaluation::MulticlassMetric::Accuracy)
+        .evaluate(&model.transform(&test).unwrap())
+        .unwrap();
+    let (code, out, err) = mlpipe(&[
+        "evaluate",
+        "--model",
+        path.to_str().unwrap(),
+        "--input",
+        &spark2("synth_3class_test.csv"),
+        "--metric",
+        "accuracy",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let got: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(got["accuracy"].as_f64().unwrap(), want);
+    // No probabilities: logLoss is refused, with the reason.
+    let err = fails(&[
+        "evaluate",
+        "--model",
+        path.to_str().unwrap(),
+        "--input",
+        &spark2("synth_3class_test.csv"),
+        "--metric",
+        "logLoss",
+    ]);
+    assert!(
+        err.contains("which a OneVsRestModel does not output"),
+        "{err}"
+    );
+    let (code, out, _) = mlpipe(&["inspect", "--model", path.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let fitted = &j["stages"][1]["fitted"];
+    assert_eq!(fitted["numClasses"], 3);
+    assert_eq!(fitted["models"][0]["class"], "LogisticRegressionModel");
+    assert!(
+        fitted["models"][2]["fitted"]["coefficients"]["x3"].is_number(),
+        "{fitted}"
     );
 }
