@@ -15,6 +15,9 @@ use crate::error::{Error, Result};
 use crate::feature::*;
 use crate::pipeline::{DynEstimator, Pipeline, PipelineModel, PipelineStage, Transformer};
 use crate::regression::{LinearRegression, LinearRegressionModel};
+use crate::tuning::{
+    CrossValidator, CrossValidatorModel, TrainValidationSplit, TrainValidationSplitModel,
+};
 use crate::tree::{
     DecisionTreeClassificationModel, DecisionTreeRegressionModel, GBTClassificationModel,
     GBTRegressionModel, RandomForestClassificationModel, RandomForestRegressionModel,
@@ -100,6 +103,8 @@ const TRANSFORMERS: &[Registered<dyn Transformer>] = &[
     transformer::<RandomForestRegressionModel>(),
     transformer::<GBTClassificationModel>(),
     transformer::<GBTRegressionModel>(),
+    transformer::<CrossValidatorModel<PipelineModel>>(),
+    transformer::<TrainValidationSplitModel<PipelineModel>>(),
     #[cfg(feature = "linfa")]
     transformer::<crate::interop::linfa::LinfaSvmClassifierModel>(),
 ];
@@ -118,6 +123,8 @@ const ESTIMATORS: &[Registered<dyn DynEstimator>] = &[
     estimator::<NaiveBayes>(),
     estimator::<OneVsRest>(),
     estimator::<LinearRegression>(),
+    estimator::<CrossValidator<Pipeline>>(),
+    estimator::<TrainValidationSplit<Pipeline>>(),
 ];
 
 const fn count_classes<S: ?Sized>(table: &[Registered<S>]) -> usize {
@@ -232,11 +239,16 @@ pub fn persistable(t: &dyn Transformer) -> Option<&dyn Persist> {
     TRANSFORMERS.iter().find_map(|r| (r.as_persist)(t))
 }
 
+/// The [`Persist`] view of an unfitted estimator, for the types that have one.
+pub(crate) fn persistable_estimator(e: &dyn DynEstimator) -> Option<&dyn Persist> {
+    ESTIMATORS.iter().find_map(|r| (r.as_persist)(e))
+}
+
 /// The [`Persist`] view of a pipeline stage (transformer or estimator).
 pub fn persistable_stage(s: &PipelineStage) -> Option<&dyn Persist> {
     match s {
         PipelineStage::Transformer(t) => persistable(t.as_ref()),
-        PipelineStage::Estimator(e) => ESTIMATORS.iter().find_map(|r| (r.as_persist)(e.as_ref())),
+        PipelineStage::Estimator(e) => persistable_estimator(e.as_ref()),
     }
 }
 

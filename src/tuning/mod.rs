@@ -42,6 +42,7 @@
 //! # Ok(()) }
 //! ```
 
+mod persist;
 mod validators;
 
 use std::any::Any;

@@ -9,7 +9,7 @@ use arrow::datatypes::{DataType, Int16Type, Int32Type, Int64Type, Int8Type};
 use super::{apply_map, best_index, fit_split, Job, ParamMap};
 use crate::error::{Error, Result};
 use crate::frame::DataFrame;
-use crate::pipeline::{Estimator, Evaluator, Model, Stage, Transformer};
+use crate::pipeline::{DynEstimator, Estimator, Evaluator, Model, Stage, Transformer};
 use arrow::datatypes::Schema;
 use serde_json::{json, Value};
 use crate::random::{JavaRandom, JvmRandom, XorShiftRandom};
@@ -153,6 +153,14 @@ impl<E: Estimator> CrossValidator<E> {
     /// The uid.
     pub fn uid(&self) -> &str {
         &self.uid
+    }
+    /// The estimator to tune.
+    pub fn estimator(&self) -> &E {
+        &self.estimator
+    }
+    /// The evaluator.
+    pub fn evaluator(&self) -> &dyn Evaluator {
+        self.evaluator.as_ref()
     }
 
     /// The fold of every row, per partition (`num_folds` = in no validation fold).
@@ -341,6 +349,8 @@ impl<E: Estimator> CrossValidator<E> {
             num_folds: self.num_folds,
             fold_col: self.fold_col.clone(),
             seed: self.seed,
+            estimator: Arc::new(self.estimator.clone()),
+            evaluator: self.evaluator.clone(),
             best_model,
             avg_metrics: avg,
             std_metrics: std,
@@ -396,6 +406,8 @@ pub struct CrossValidatorModel<M> {
     pub(super) num_folds: usize,
     pub(super) fold_col: Option<String>,
     pub(super) seed: i64,
+    pub(super) estimator: Arc<dyn DynEstimator>,
+    pub(super) evaluator: Arc<dyn Evaluator>,
     pub(super) best_model: M,
     pub(super) avg_metrics: Vec<f64>,
     pub(super) std_metrics: Vec<f64>,
@@ -406,6 +418,14 @@ pub struct CrossValidatorModel<M> {
 }
 
 impl<M: Transformer> CrossValidatorModel<M> {
+    /// The estimator that was tuned (unfitted, without the grid's values).
+    pub fn estimator(&self) -> &dyn DynEstimator {
+        self.estimator.as_ref()
+    }
+    /// The evaluator that scored the fits.
+    pub fn evaluator(&self) -> &dyn Evaluator {
+        self.evaluator.as_ref()
+    }
     /// The best map's model, refit on all rows.
     pub fn best_model(&self) -> &M {
         &self.best_model
@@ -508,6 +528,22 @@ impl<E: Estimator> TrainValidationSplit<E> {
         self.split = a;
         self
     }
+    /// The param maps.
+    pub fn estimator_param_maps(&self) -> &[ParamMap] {
+        &self.maps
+    }
+    /// The uid.
+    pub fn uid(&self) -> &str {
+        &self.uid
+    }
+    /// The estimator to tune.
+    pub fn estimator(&self) -> &E {
+        &self.estimator
+    }
+    /// The evaluator.
+    pub fn evaluator(&self) -> &dyn Evaluator {
+        self.evaluator.as_ref()
+    }
 
     /// Fits every map on the training rows, scores it on the validation rows, and refits
     /// the best map on all of `df`.
@@ -576,6 +612,8 @@ impl<E: Estimator> TrainValidationSplit<E> {
             uid: self.uid.clone(),
             train_ratio: self.train_ratio,
             seed: self.seed,
+            estimator: Arc::new(self.estimator.clone()),
+            evaluator: self.evaluator.clone(),
             best_model: est.fit(df)?,
             validation_metrics: res.metrics,
             sub_models: res.models,
@@ -592,6 +630,8 @@ pub struct TrainValidationSplitModel<M> {
     pub(super) uid: String,
     pub(super) train_ratio: f64,
     pub(super) seed: i64,
+    pub(super) estimator: Arc<dyn DynEstimator>,
+    pub(super) evaluator: Arc<dyn Evaluator>,
     pub(super) best_model: M,
     pub(super) validation_metrics: Vec<f64>,
     pub(super) sub_models: Option<Vec<M>>,
@@ -600,6 +640,14 @@ pub struct TrainValidationSplitModel<M> {
 }
 
 impl<M: Transformer> TrainValidationSplitModel<M> {
+    /// The estimator that was tuned (unfitted, without the grid's values).
+    pub fn estimator(&self) -> &dyn DynEstimator {
+        self.estimator.as_ref()
+    }
+    /// The evaluator that scored the fits.
+    pub fn evaluator(&self) -> &dyn Evaluator {
+        self.evaluator.as_ref()
+    }
     /// The best map's model, refit on all rows.
     pub fn best_model(&self) -> &M {
         &self.best_model
