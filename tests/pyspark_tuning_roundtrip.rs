@@ -31,7 +31,10 @@ fn pyspark_loads_mlpipe_validator_models() {
     // Integer 0 for a double param: written as 0.0, which Spark's DoubleParam decodes.
     let grid = ParamGridBuilder::new()
         .add_grid(Param::reg_param(&lr), [0.01, 0.2])
-        .add_grid(Param::elastic_net_param(&lr), [serde_json::json!(0), 0.8.into()])
+        .add_grid(
+            Param::elastic_net_param(&lr),
+            [serde_json::json!(0), 0.8.into()],
+        )
         .build();
     let pipeline = Pipeline::new()
         .with_transformer(

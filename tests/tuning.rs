@@ -280,8 +280,15 @@ fn sparks_saved_cross_validator_model_loads_and_predicts_as_spark() {
     let m = CrossValidatorModel::<PipelineModel>::load(fixture("cv_lr_pipeline")).unwrap();
     let spec = spec();
     let avg = f64s(&spec["avgMetrics"]);
-    assert_eq!(m.avg_metrics(), avg.as_slice(), "metadata avgMetrics, as saved");
-    assert!(m.std_metrics().is_empty(), "Scala's writer saves no stdMetrics");
+    assert_eq!(
+        m.avg_metrics(),
+        avg.as_slice(),
+        "metadata avgMetrics, as saved"
+    );
+    assert!(
+        m.std_metrics().is_empty(),
+        "Scala's writer saves no stdMetrics"
+    );
     assert_eq!(m.best_index(), 0);
     assert_eq!(m.estimator_param_maps().len(), 4);
     let dynamic = mlpipe::persist::load_stage(fixture("cv_lr_pipeline")).unwrap();
@@ -318,7 +325,10 @@ fn validators_and_models_round_trip_in_sparks_layout() {
     let model = cv.fit(&train()).unwrap();
     model.save(dir.path().join("cvm")).unwrap();
     for sub in ["estimator", "evaluator", "bestModel", "subModels/fold1/3"] {
-        assert!(dir.path().join("cvm").join(sub).join("metadata").is_dir(), "{sub}");
+        assert!(
+            dir.path().join("cvm").join(sub).join("metadata").is_dir(),
+            "{sub}"
+        );
     }
     let loaded = CrossValidatorModel::<PipelineModel>::load(dir.path().join("cvm")).unwrap();
     assert_eq!(loaded.avg_metrics(), model.avg_metrics());

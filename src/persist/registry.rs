@@ -15,12 +15,12 @@ use crate::error::{Error, Result};
 use crate::feature::*;
 use crate::pipeline::{DynEstimator, Pipeline, PipelineModel, PipelineStage, Transformer};
 use crate::regression::{LinearRegression, LinearRegressionModel};
-use crate::tuning::{
-    CrossValidator, CrossValidatorModel, TrainValidationSplit, TrainValidationSplitModel,
-};
 use crate::tree::{
     DecisionTreeClassificationModel, DecisionTreeRegressionModel, GBTClassificationModel,
     GBTRegressionModel, RandomForestClassificationModel, RandomForestRegressionModel,
+};
+use crate::tuning::{
+    CrossValidator, CrossValidatorModel, TrainValidationSplit, TrainValidationSplitModel,
 };
 
 /// A registered stage type: the Spark classes it reads, how to read it, and how to

@@ -258,6 +258,24 @@ fn missing_stage(tuner: &'static str, param: &Param, uids: &[String]) -> Error {
     }
 }
 
+/// A callback a validator runs after every fit (see `with_progress`).
+#[derive(Clone)]
+pub(crate) struct Progress(pub(crate) Arc<dyn Fn() + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
+}
+
+impl Progress {
+    fn tick(p: Option<&Progress>) {
+        if let Some(p) = p {
+            (p.0)();
+        }
+    }
+}
+
 /// One fitted-and-scored split: the metric of every param map, and the fitted models if
 /// asked.
 struct SplitResult<M> {
@@ -273,6 +291,7 @@ struct Job<'a, E> {
     pool: rayon::ThreadPool,
     collect: bool,
     tuner: &'static str,
+    progress: Option<&'a Progress>,
 }
 
 /// Fits the job's estimator with every map on `train` and scores it on `valid`, on the
@@ -291,6 +310,7 @@ fn fit_split<E: Estimator>(
         ref pool,
         collect,
         tuner,
+        progress,
     } = *job;
     let any: &dyn Any = est;
     if let Some(pipeline) = any.downcast_ref::<Pipeline>() {
@@ -328,6 +348,7 @@ fn fit_split<E: Estimator>(
                         apply_map(&mut s, m, tuner)?;
                         let fitted = s.fit(&train_t)?;
                         let metric = evaluator.evaluate(&fitted.transform(&valid_t)?)?;
+                        Progress::tick(progress);
                         let model = if collect {
                             let all = prefix_model
                                 .stages()
@@ -357,6 +378,7 @@ fn fit_split<E: Estimator>(
                 apply_map(&mut e, m, tuner)?;
                 let model = e.fit(train)?;
                 let metric = evaluator.evaluate(&model.transform(valid)?)?;
+                Progress::tick(progress);
                 Ok((metric, collect.then_some(model)))
             })
             .collect()

@@ -170,11 +170,9 @@ fn read_estimator<E: Estimator>(dir: &Path) -> Result<E> {
             .downcast_ref::<E>()
             .cloned()
             .ok_or_else(|| mismatch(&edir, e.kind(), std::any::type_name::<E>())),
-        crate::pipeline::PipelineStage::Transformer(t) => Err(mismatch(
-            &edir,
-            t.kind(),
-            std::any::type_name::<E>(),
-        )),
+        crate::pipeline::PipelineStage::Transformer(t) => {
+            Err(mismatch(&edir, t.kind(), std::any::type_name::<E>()))
+        }
     }
 }
 
@@ -295,6 +293,7 @@ impl<E: Estimator> SparkPersist for CrossValidator<E> {
             parallelism: 1,
             collect_sub_models: false,
             folds: FoldAssignment::PySpark,
+            progress: None,
         };
         cv.num_folds = int_param(dir, md, "numFolds", 3)?.max(0) as usize;
         cv.parallelism = int_param(dir, md, "parallelism", 1)?.max(0) as usize;
@@ -339,7 +338,9 @@ impl<M: Model + Clone> SparkPersist for CrossValidatorModel<M> {
             for (k, fold) in subs.iter().enumerate() {
                 for (j, m) in fold.iter().enumerate() {
                     write_model(
-                        &dir.join("subModels").join(format!("fold{k}")).join(j.to_string()),
+                        &dir.join("subModels")
+                            .join(format!("fold{k}"))
+                            .join(j.to_string()),
                         m,
                     )?;
                 }
@@ -352,7 +353,10 @@ impl<M: Model + Clone> SparkPersist for CrossValidatorModel<M> {
         let maps = decode_maps(dir, md)?;
         let evaluator = load_evaluator(dir.join("evaluator"))?;
         let avg_metrics = f64_list(dir, md, "avgMetrics")?.ok_or_else(|| {
-            Error::file(dir.join("metadata"), "CrossValidatorModel metadata lacks `avgMetrics`")
+            Error::file(
+                dir.join("metadata"),
+                "CrossValidatorModel metadata lacks `avgMetrics`",
+            )
         })?;
         check_len(dir, "avgMetrics", avg_metrics.len(), maps.len())?;
         // Scala's writer has no stdMetrics (PySpark's adds them); empty when absent.
@@ -361,8 +365,7 @@ impl<M: Model + Clone> SparkPersist for CrossValidatorModel<M> {
             check_len(dir, "stdMetrics", std_metrics.len(), maps.len())?;
         }
         let num_folds = int_param(dir, md, "numFolds", 3)?.max(0) as usize;
-        let sub_models = if md.raw.get("persistSubModels").and_then(Value::as_bool) == Some(true)
-        {
+        let sub_models = if md.raw.get("persistSubModels").and_then(Value::as_bool) == Some(true) {
             let sdir = dir.join("subModels");
             Some(
                 (0..num_folds)
@@ -436,6 +439,7 @@ impl<E: Estimator> SparkPersist for TrainValidationSplit<E> {
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
             split: FoldAssignment::PySpark,
+            progress: None,
         })
     }
 }
@@ -483,9 +487,13 @@ impl<M: Model + Clone> SparkPersist for TrainValidationSplitModel<M> {
                 "TrainValidationSplitModel metadata lacks `validationMetrics`",
             )
         })?;
-        check_len(dir, "validationMetrics", validation_metrics.len(), maps.len())?;
-        let sub_models = if md.raw.get("persistSubModels").and_then(Value::as_bool) == Some(true)
-        {
+        check_len(
+            dir,
+            "validationMetrics",
+            validation_metrics.len(),
+            maps.len(),
+        )?;
+        let sub_models = if md.raw.get("persistSubModels").and_then(Value::as_bool) == Some(true) {
             Some(
                 (0..maps.len())
                     .map(|j| read_model(&dir.join("subModels").join(j.to_string())))

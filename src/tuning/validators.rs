@@ -6,13 +6,13 @@ use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
 use arrow::compute::take_record_batch;
 use arrow::datatypes::{DataType, Int16Type, Int32Type, Int64Type, Int8Type};
 
-use super::{apply_map, best_index, fit_split, Job, ParamMap};
+use super::{apply_map, best_index, fit_split, Job, ParamMap, Progress};
 use crate::error::{Error, Result};
 use crate::frame::DataFrame;
 use crate::pipeline::{DynEstimator, Estimator, Evaluator, Model, Stage, Transformer};
+use crate::random::{JavaRandom, JvmRandom, XorShiftRandom};
 use arrow::datatypes::Schema;
 use serde_json::{json, Value};
-use crate::random::{JavaRandom, JvmRandom, XorShiftRandom};
 
 /// How random folds (and train/validation splits) are drawn.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -98,6 +98,7 @@ pub struct CrossValidator<E: Estimator> {
     pub(super) parallelism: usize,
     pub(super) collect_sub_models: bool,
     pub(super) folds: FoldAssignment,
+    pub(super) progress: Option<Progress>,
 }
 
 impl<E: Estimator> CrossValidator<E> {
@@ -114,6 +115,7 @@ impl<E: Estimator> CrossValidator<E> {
             parallelism: 1,
             collect_sub_models: false,
             folds: FoldAssignment::PySpark,
+            progress: None,
         }
     }
     /// `numFolds`.
@@ -139,6 +141,12 @@ impl<E: Estimator> CrossValidator<E> {
     /// `collectSubModels`: keep every fold's model of every map.
     pub fn with_collect_sub_models(mut self, on: bool) -> Self {
         self.collect_sub_models = on;
+        self
+    }
+    /// Runs `f` after every fit, from the thread that made it: `numFolds` × maps fits
+    /// scored on the folds, then the refit of the best map (for a progress bar).
+    pub fn with_progress(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
+        self.progress = Some(Progress(Arc::new(f)));
         self
     }
     /// PySpark's folds (default) or Scala's.
@@ -298,6 +306,7 @@ impl<E: Estimator> CrossValidator<E> {
             pool: pool(self.parallelism)?,
             collect: self.collect_sub_models,
             tuner: "CrossValidator",
+            progress: self.progress.as_ref(),
         };
         let mut per_fold = Vec::with_capacity(k);
         let mut sub_models = self.collect_sub_models.then(Vec::new);
@@ -344,6 +353,7 @@ impl<E: Estimator> CrossValidator<E> {
             None => df.clone(),
         };
         let best_model = est.fit(&data)?;
+        Progress::tick(self.progress.as_ref());
         Ok(CrossValidatorModel {
             uid: self.uid.clone(),
             num_folds: self.num_folds,
@@ -486,6 +496,7 @@ pub struct TrainValidationSplit<E: Estimator> {
     pub(super) parallelism: usize,
     pub(super) collect_sub_models: bool,
     pub(super) split: FoldAssignment,
+    pub(super) progress: Option<Progress>,
 }
 
 impl<E: Estimator> TrainValidationSplit<E> {
@@ -501,6 +512,7 @@ impl<E: Estimator> TrainValidationSplit<E> {
             parallelism: 1,
             collect_sub_models: false,
             split: FoldAssignment::PySpark,
+            progress: None,
         }
     }
     /// `trainRatio`.
@@ -521,6 +533,12 @@ impl<E: Estimator> TrainValidationSplit<E> {
     /// `collectSubModels`.
     pub fn with_collect_sub_models(mut self, on: bool) -> Self {
         self.collect_sub_models = on;
+        self
+    }
+    /// Runs `f` after every fit, from the thread that made it: one per map, then the refit
+    /// of the best map (for a progress bar).
+    pub fn with_progress(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
+        self.progress = Some(Progress(Arc::new(f)));
         self
     }
     /// PySpark's split (default) or Scala's (`randomSplit`, with its sort).
@@ -603,18 +621,21 @@ impl<E: Estimator> TrainValidationSplit<E> {
             pool: pool(self.parallelism)?,
             collect: self.collect_sub_models,
             tuner: "TrainValidationSplit",
+            progress: self.progress.as_ref(),
         };
         let res = fit_split(&job, &train, &valid)?;
         let best = best_index(&res.metrics, self.evaluator.is_larger_better());
         let mut est = self.estimator.clone();
         apply_map(&mut est, &self.maps[best], "TrainValidationSplit")?;
+        let best_model = est.fit(df)?;
+        Progress::tick(self.progress.as_ref());
         Ok(TrainValidationSplitModel {
             uid: self.uid.clone(),
             train_ratio: self.train_ratio,
             seed: self.seed,
             estimator: Arc::new(self.estimator.clone()),
             evaluator: self.evaluator.clone(),
-            best_model: est.fit(df)?,
+            best_model,
             validation_metrics: res.metrics,
             sub_models: res.models,
             maps: self.maps.clone(),
@@ -756,9 +777,7 @@ impl<E: Estimator> Stage for CrossValidator<E> {
             "numFolds" => self.num_folds = v.as_u64().unwrap_or(3) as usize,
             "parallelism" => self.parallelism = v.as_u64().unwrap_or(1) as usize,
             "seed" => self.seed = v.as_i64().unwrap_or(CV_SEED),
-            "foldCol" => {
-                self.fold_col = v.as_str().filter(|c| !c.is_empty()).map(String::from)
-            }
+            "foldCol" => self.fold_col = v.as_str().filter(|c| !c.is_empty()).map(String::from),
             _ => self.collect_sub_models = v.as_bool().unwrap_or(false),
         }
         Ok(())
@@ -793,7 +812,12 @@ impl<M: Model + Clone> Stage for CrossValidatorModel<M> {
         })
     }
     fn set_param_json(&mut self, name: &str, value: Value) -> Result<()> {
-        fitted_param("CrossValidatorModel", &["foldCol", "numFolds", "seed"], name, value)
+        fitted_param(
+            "CrossValidatorModel",
+            &["foldCol", "numFolds", "seed"],
+            name,
+            value,
+        )
     }
     fn skipped_columns(&self, input: &Schema) -> Vec<(String, String)> {
         self.best_model.skipped_columns(input)
@@ -887,7 +911,12 @@ impl<M: Model + Clone> Stage for TrainValidationSplitModel<M> {
         json!({ "trainRatio": self.train_ratio, "seed": self.seed })
     }
     fn set_param_json(&mut self, name: &str, value: Value) -> Result<()> {
-        fitted_param("TrainValidationSplitModel", &["seed", "trainRatio"], name, value)
+        fitted_param(
+            "TrainValidationSplitModel",
+            &["seed", "trainRatio"],
+            name,
+            value,
+        )
     }
     fn skipped_columns(&self, input: &Schema) -> Vec<(String, String)> {
         self.best_model.skipped_columns(input)
