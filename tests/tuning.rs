@@ -384,3 +384,47 @@ fn a_cross_validator_model_sits_in_a_pipeline() {
         common::vector_rows(&scored, "probability")
     );
 }
+
+#[test]
+fn a_validation_fold_with_one_class_scores_as_spark_does() {
+    // Spark's BinaryClassificationEvaluator does not fail on a validation set with a single
+    // class: its BinaryConfusionMatrix gives recall 0 when there are no positives
+    // (`Recall`: weightedPositives == 0 -> 0.0), so every ROC point has TPR 0 and, with the
+    // closing (1, 1) point, areaUnderROC is 0.0. The fold's metric enters avgMetrics as is.
+    use arrow::array::{ArrayRef, Int32Array};
+    use arrow::datatypes::{DataType, Field};
+    use std::sync::Arc;
+    let df = train();
+    let labels = common::f64_column(&df, "label");
+    let mut zeros = 0;
+    let folds: Vec<i32> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| {
+            if l == 0.0 && zeros < 50 {
+                zeros += 1;
+                0
+            } else {
+                1 + (i % 2) as i32
+            }
+        })
+        .collect();
+    let df = df
+        .with_column(
+            Field::new("fold", DataType::Int32, false),
+            vec![Arc::new(Int32Array::from(folds)) as ArrayRef],
+        )
+        .unwrap();
+    let (pipeline, _, grid) = setup();
+    let m = CrossValidator::new(pipeline, BinaryClassificationEvaluator::new(), grid)
+        .with_num_folds(3)
+        .with_fold_col("fold")
+        .fit(&df)
+        .unwrap();
+    for j in 0..4 {
+        assert_eq!(m.fold_metrics()[0][j], 0.0, "map {j}: the one-class fold");
+        assert!(m.fold_metrics()[1][j] > 0.5 && m.fold_metrics()[2][j] > 0.5);
+        let mean = m.fold_metrics().iter().map(|f| f[j]).sum::<f64>() / 3.0;
+        assert_eq!(m.avg_metrics()[j], mean);
+    }
+}

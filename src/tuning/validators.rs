@@ -345,6 +345,8 @@ impl<E: Estimator> CrossValidator<E> {
                 var.sqrt()
             })
             .collect();
+        // The fold-grouped copy is not needed for the refit on all rows.
+        drop(grouped);
         let best = best_index(&avg, self.evaluator.is_larger_better());
         let mut est = self.estimator.clone();
         apply_map(&mut est, &self.maps[best], "CrossValidator")?;
@@ -624,6 +626,8 @@ impl<E: Estimator> TrainValidationSplit<E> {
             progress: self.progress.as_ref(),
         };
         let res = fit_split(&job, &train, &valid)?;
+        // The split's copy is not needed for the refit on all rows.
+        drop((train, valid));
         let best = best_index(&res.metrics, self.evaluator.is_larger_better());
         let mut est = self.estimator.clone();
         apply_map(&mut est, &self.maps[best], "TrainValidationSplit")?;
