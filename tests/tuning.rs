@@ -251,14 +251,13 @@ fn sparks_saved_cross_validator_loads_and_refits_to_sparks_metrics() {
     assert_eq!(cv.params_json()["seed"], 13);
     let model = cv.fit(&train()).unwrap();
     let avg = f64s(&spec["avgMetrics"]);
-    for j in 0..4 {
+    for (j, (mine, spark)) in model.avg_metrics().iter().zip(&avg).enumerate() {
         assert!(
-            (model.avg_metrics()[j] - avg[j]).abs() < 1e-9,
-            "avgMetrics[{j}] {} vs Spark {}",
-            model.avg_metrics()[j],
-            avg[j]
+            (mine - spark).abs() < 1e-9,
+            "avgMetrics[{j}] {mine} vs Spark {spark}"
         );
     }
+    assert_eq!(model.avg_metrics().len(), 4);
     assert_eq!(
         model.best_index() as i64,
         spec["bestIndex"].as_i64().unwrap()

@@ -121,8 +121,7 @@ fn decode_maps(dir: &Path, md: &Metadata) -> Result<Vec<ParamMap>> {
 /// Writes `metadata/`, `estimator/` and `evaluator/` of a validator or validator model.
 fn write_common(
     dir: &Path,
-    class: &str,
-    uid: &str,
+    (class, uid): (&str, &str),
     mut params: Map<String, Value>,
     defaults: Value,
     est: &dyn DynEstimator,
@@ -269,8 +268,7 @@ impl<E: Estimator> SparkPersist for CrossValidator<E> {
         };
         write_common(
             dir,
-            Self::SPARK_CLASS,
-            self.uid(),
+            (Self::SPARK_CLASS, self.uid()),
             params,
             json!({"collectSubModels": false, "foldCol": "", "numFolds": 3, "parallelism": 1, "seed": CV_SEED}),
             &self.estimator,
@@ -316,8 +314,7 @@ impl<M: Model + Clone> SparkPersist for CrossValidatorModel<M> {
         };
         write_common(
             dir,
-            Self::SPARK_CLASS,
-            &self.uid,
+            (Self::SPARK_CLASS, &self.uid),
             params,
             json!({"foldCol": "", "numFolds": 3, "seed": CVM_SEED}),
             self.estimator.as_ref(),
@@ -408,8 +405,7 @@ impl<E: Estimator> SparkPersist for TrainValidationSplit<E> {
         };
         write_common(
             dir,
-            Self::SPARK_CLASS,
-            self.uid(),
+            (Self::SPARK_CLASS, self.uid()),
             params,
             json!({"collectSubModels": false, "parallelism": 1, "seed": TVS_SEED, "trainRatio": 0.75}),
             &self.estimator,
@@ -454,8 +450,7 @@ impl<M: Model + Clone> SparkPersist for TrainValidationSplitModel<M> {
         };
         write_common(
             dir,
-            Self::SPARK_CLASS,
-            &self.uid,
+            (Self::SPARK_CLASS, &self.uid),
             params,
             json!({"seed": TVSM_SEED, "trainRatio": 0.75}),
             self.estimator.as_ref(),
