@@ -233,3 +233,197 @@ fn pyspark_fold_draws_are_sparks() {
     }
     assert_eq!(n, 400);
 }
+
+fn test_rows() -> DataFrame {
+    DataFrame::read_csv(fixture("synth_binary_test.csv"), &CsvOptions::default()).unwrap()
+}
+
+#[test]
+fn sparks_saved_cross_validator_loads_and_refits_to_sparks_metrics() {
+    // cv_lr_pipeline_unfitted/: the CrossValidator as Spark 4.3 saved it (estimator,
+    // evaluator, estimatorParamMaps); refit here, it gives cv_lr.json's avgMetrics.
+    use mlpipe::persist::load_pipeline_stage;
+    let spec = spec();
+    let cv = CrossValidator::<Pipeline>::load(fixture("cv_lr_pipeline_unfitted")).unwrap();
+    assert_eq!(cv.uid(), "CrossValidator_cc5d2a8167aa");
+    assert_eq!(cv.estimator_param_maps().len(), 4);
+    assert_eq!(cv.params_json()["numFolds"], 2);
+    assert_eq!(cv.params_json()["seed"], 13);
+    let model = cv.fit(&train()).unwrap();
+    let avg = f64s(&spec["avgMetrics"]);
+    for (j, (mine, spark)) in model.avg_metrics().iter().zip(&avg).enumerate() {
+        assert!(
+            (mine - spark).abs() < 1e-9,
+            "avgMetrics[{j}] {mine} vs Spark {spark}"
+        );
+    }
+    assert_eq!(model.avg_metrics().len(), 4);
+    assert_eq!(
+        model.best_index() as i64,
+        spec["bestIndex"].as_i64().unwrap()
+    );
+    let best = model.best_params().to_string();
+    assert_eq!(best, "{regParam=0.01, elasticNetParam=0.0}");
+    // load_pipeline_stage dispatches it too, as an estimator.
+    assert!(matches!(
+        load_pipeline_stage(fixture("cv_lr_pipeline_unfitted")).unwrap(),
+        PipelineStage::Estimator(_)
+    ));
+}
+
+#[test]
+fn sparks_saved_cross_validator_model_loads_and_predicts_as_spark() {
+    // cv_lr_pipeline/: Spark's CrossValidatorModel; cv_lr_predictions.csv: what its best
+    // model predicted on the test CSV (Spark 4.3).
+    use mlpipe::tuning::CrossValidatorModel;
+    let m = CrossValidatorModel::<PipelineModel>::load(fixture("cv_lr_pipeline")).unwrap();
+    let spec = spec();
+    let avg = f64s(&spec["avgMetrics"]);
+    assert_eq!(
+        m.avg_metrics(),
+        avg.as_slice(),
+        "metadata avgMetrics, as saved"
+    );
+    assert!(
+        m.std_metrics().is_empty(),
+        "Scala's writer saves no stdMetrics"
+    );
+    assert_eq!(m.best_index(), 0);
+    assert_eq!(m.estimator_param_maps().len(), 4);
+    let dynamic = mlpipe::persist::load_stage(fixture("cv_lr_pipeline")).unwrap();
+    assert_eq!(dynamic.kind(), "CrossValidatorModel");
+    let scored = dynamic.transform(&test_rows()).unwrap();
+    let ids = common::f64_column(&scored, "id");
+    let prob = common::vector_rows(&scored, "probability");
+    let pred = common::f64_column(&scored, "prediction");
+    let text = std::fs::read_to_string(fixture("cv_lr_predictions.csv")).unwrap();
+    let mut n = 0;
+    for line in text.lines().skip(1) {
+        let f: Vec<f64> = line.split(',').map(|x| x.parse().unwrap()).collect();
+        let r = ids.iter().position(|&i| i == f[0]).unwrap();
+        assert!((prob[r][1] - f[4]).abs() < 1e-9, "id {}", f[0]);
+        assert_eq!(pred[r], f[5], "id {}", f[0]);
+        n += 1;
+    }
+    assert_eq!(n, 100);
+}
+
+#[test]
+fn validators_and_models_round_trip_in_sparks_layout() {
+    use mlpipe::tuning::{CrossValidatorModel, TrainValidationSplitModel};
+    let (pipeline, _, grid) = setup();
+    let dir = tempfile::tempdir().unwrap();
+    let cv = CrossValidator::new(pipeline.clone(), pr(), grid.clone())
+        .with_num_folds(2)
+        .with_seed(13)
+        .with_collect_sub_models(true);
+    cv.save(dir.path().join("cv")).unwrap();
+    let back = CrossValidator::<Pipeline>::load(dir.path().join("cv")).unwrap();
+    assert_eq!(back.estimator_param_maps(), cv.estimator_param_maps());
+    assert_eq!(back.params_json(), cv.params_json());
+    let model = cv.fit(&train()).unwrap();
+    model.save(dir.path().join("cvm")).unwrap();
+    for sub in ["estimator", "evaluator", "bestModel", "subModels/fold1/3"] {
+        assert!(
+            dir.path().join("cvm").join(sub).join("metadata").is_dir(),
+            "{sub}"
+        );
+    }
+    let loaded = CrossValidatorModel::<PipelineModel>::load(dir.path().join("cvm")).unwrap();
+    assert_eq!(loaded.avg_metrics(), model.avg_metrics());
+    assert_eq!(loaded.std_metrics(), model.std_metrics());
+    assert_eq!(loaded.best_index(), model.best_index());
+    assert_eq!(loaded.estimator_param_maps(), model.estimator_param_maps());
+    assert_eq!(loaded.sub_models().unwrap().len(), 2);
+    let (a, b) = (
+        model.transform(&test_rows()).unwrap(),
+        loaded.transform(&test_rows()).unwrap(),
+    );
+    assert_eq!(
+        common::vector_rows(&a, "probability"),
+        common::vector_rows(&b, "probability")
+    );
+
+    let tvs = TrainValidationSplit::new(pipeline, pr(), grid)
+        .with_seed(3)
+        .with_collect_sub_models(true);
+    tvs.save(dir.path().join("tvs")).unwrap();
+    let tvs_back = TrainValidationSplit::<Pipeline>::load(dir.path().join("tvs")).unwrap();
+    assert_eq!(tvs_back.params_json(), tvs.params_json());
+    let tm = tvs.fit(&train()).unwrap();
+    tm.save(dir.path().join("tvsm")).unwrap();
+    let tl = TrainValidationSplitModel::<PipelineModel>::load(dir.path().join("tvsm")).unwrap();
+    assert_eq!(tl.validation_metrics(), tm.validation_metrics());
+    assert_eq!(tl.sub_models().unwrap().len(), 4);
+    // A model of another type names both.
+    let e = CrossValidatorModel::<PipelineModel>::load(dir.path().join("tvsm"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("holds a org.apache.spark.ml.tuning.TrainValidationSplitModel, not a CrossValidatorModel"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_cross_validator_model_sits_in_a_pipeline() {
+    // The validator is an Estimator: a pipeline stage, fitted into a PipelineModel.
+    let (pipeline, _, grid) = setup();
+    let cv = CrossValidator::new(pipeline, pr(), grid)
+        .with_num_folds(2)
+        .with_seed(13);
+    let outer = Pipeline::new().with_estimator(cv).fit(&train()).unwrap();
+    let scored = outer.transform(&test_rows()).unwrap();
+    assert!(scored.schema().field_with_name("prediction").is_ok());
+    let dir = tempfile::tempdir().unwrap();
+    outer.save(dir.path().join("m")).unwrap();
+    let back = PipelineModel::load(dir.path().join("m")).unwrap();
+    assert_eq!(
+        common::vector_rows(&back.transform(&test_rows()).unwrap(), "probability"),
+        common::vector_rows(&scored, "probability")
+    );
+}
+
+#[test]
+fn a_validation_fold_with_one_class_scores_as_spark_does() {
+    // Spark's BinaryClassificationEvaluator does not fail on a validation set with a single
+    // class: its BinaryConfusionMatrix gives recall 0 when there are no positives
+    // (`Recall`: weightedPositives == 0 -> 0.0), so every ROC point has TPR 0 and, with the
+    // closing (1, 1) point, areaUnderROC is 0.0. The fold's metric enters avgMetrics as is.
+    use arrow::array::{ArrayRef, Int32Array};
+    use arrow::datatypes::{DataType, Field};
+    use std::sync::Arc;
+    let df = train();
+    let labels = common::f64_column(&df, "label");
+    let mut zeros = 0;
+    let folds: Vec<i32> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| {
+            if l == 0.0 && zeros < 50 {
+                zeros += 1;
+                0
+            } else {
+                1 + (i % 2) as i32
+            }
+        })
+        .collect();
+    let df = df
+        .with_column(
+            Field::new("fold", DataType::Int32, false),
+            vec![Arc::new(Int32Array::from(folds)) as ArrayRef],
+        )
+        .unwrap();
+    let (pipeline, _, grid) = setup();
+    let m = CrossValidator::new(pipeline, BinaryClassificationEvaluator::new(), grid)
+        .with_num_folds(3)
+        .with_fold_col("fold")
+        .fit(&df)
+        .unwrap();
+    for j in 0..4 {
+        assert_eq!(m.fold_metrics()[0][j], 0.0, "map {j}: the one-class fold");
+        assert!(m.fold_metrics()[1][j] > 0.5 && m.fold_metrics()[2][j] > 0.5);
+        let mean = m.fold_metrics().iter().map(|f| f[j]).sum::<f64>() / 3.0;
+        assert_eq!(m.avg_metrics()[j], mean);
+    }
+}

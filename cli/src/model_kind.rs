@@ -17,6 +17,7 @@ use mlpipe::tree::{
     GBTClassificationModel, GBTRegressionModel, RandomForestClassificationModel,
     RandomForestRegressionModel,
 };
+use mlpipe::tuning::{CrossValidatorModel, TrainValidationSplitModel};
 use serde_json::{json, Map, Value};
 
 /// Which of Spark's evaluators scores a model's output.
@@ -136,9 +137,17 @@ pub fn predictor(stage: &dyn Transformer) -> Option<Predictor> {
     PREDICTORS.iter().find_map(|f| f(stage))
 }
 
-/// The stages of a model: a PipelineModel's, or the model itself.
+/// The stages of a model: a PipelineModel's, a validator model's best model's, or the
+/// model itself.
 pub fn stages(model: &dyn Transformer) -> Vec<&dyn Transformer> {
-    match (model as &dyn Any).downcast_ref::<PipelineModel>() {
+    let any = model as &dyn Any;
+    if let Some(cv) = any.downcast_ref::<CrossValidatorModel<PipelineModel>>() {
+        return stages(cv.best_model());
+    }
+    if let Some(tvs) = any.downcast_ref::<TrainValidationSplitModel<PipelineModel>>() {
+        return stages(tvs.best_model());
+    }
+    match any.downcast_ref::<PipelineModel>() {
         Some(p) => p.stages().iter().map(|s| s.as_ref()).collect(),
         None => vec![model],
     }

@@ -1,6 +1,8 @@
 //! `mlpipe tune`: cross-validation (or one train/validation split) of the logistic
 //! regression pipeline over a param grid; prints each grid point's metric (mean ± std over
-//! folds) and saves the best PipelineModel, refit on all rows.
+//! folds) and saves the best PipelineModel, refit on all rows (or, with
+//! `--save-validator`, the whole CrossValidatorModel / TrainValidationSplitModel). A
+//! progress bar on stderr counts the fits.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -54,6 +56,22 @@ pub struct TuneArgs {
     /// Replace an existing model directory.
     #[arg(long)]
     overwrite: bool,
+    /// Save the whole fitted validator (Spark's CrossValidatorModel or
+    /// TrainValidationSplitModel: metrics, param maps, estimator, evaluator and the best
+    /// model) instead of the best PipelineModel alone.
+    #[arg(long)]
+    save_validator: bool,
+}
+
+/// A progress bar over `total` fits on stderr (hidden when stderr is not a terminal).
+fn progress_bar(total: usize) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{elapsed_precise} [{bar:30}] {pos}/{len} fits, eta {eta}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
 }
 
 /// The evaluator of a metric by Spark's name: binary for areaUnderROC / areaUnderPR,
@@ -83,6 +101,9 @@ impl Evaluator for Boxed {
     }
     fn is_larger_better(&self) -> bool {
         self.0.is_larger_better()
+    }
+    fn persistable(&self) -> Option<&dyn mlpipe::persist::Persist> {
+        self.0.persistable()
     }
 }
 
@@ -143,42 +164,69 @@ pub fn run(args: TuneArgs, df: DataFrame) -> Result<()> {
     let eval = Boxed(evaluator(&args.metric, &args.label)?);
     let n = grid.len();
     let start = Instant::now();
-    let (best, rows) = match args.train_ratio {
+    let mode = if args.overwrite {
+        SaveMode::Overwrite
+    } else {
+        SaveMode::ErrorIfExists
+    };
+    // Fail before the fits, not after them.
+    mlpipe::persist::check_writable(&args.model, mode)?;
+    let (rows, saved): (Vec<(String, String)>, &str) = match args.train_ratio {
         Some(r) => {
             eprintln!(
                 "fitting {n} grid points on one {r}/{} split, then the best on all rows",
                 1.0 - r
             );
+            let bar = progress_bar(n + 1);
+            let tick = bar.clone();
             let m = TrainValidationSplit::new(pipeline, eval, grid)
                 .with_train_ratio(r)
                 .with_seed(args.seed)
                 .with_parallelism(args.parallelism)
+                .with_progress(move || tick.inc(1))
                 .fit(&df)?;
-            let rows: Vec<(String, String)> = m
+            bar.finish_and_clear();
+            let rows = m
                 .estimator_param_maps()
                 .iter()
                 .zip(m.validation_metrics())
                 .map(|(p, v)| (p.to_string(), format!("{v:.6}")))
                 .collect();
-            (m.best_model().clone(), rows)
+            if args.save_validator {
+                save(&m, &args.model, mode)?;
+                (rows, "TrainValidationSplitModel")
+            } else {
+                save(m.best_model(), &args.model, mode)?;
+                (rows, "best model")
+            }
         }
         None => {
             eprintln!(
                 "fitting {n} grid points x {} folds, then the best on all rows",
                 args.folds
             );
+            let bar = progress_bar(n * args.folds + 1);
+            let tick = bar.clone();
             let m = CrossValidator::new(pipeline, eval, grid)
                 .with_num_folds(args.folds)
                 .with_seed(args.seed)
                 .with_parallelism(args.parallelism)
+                .with_progress(move || tick.inc(1))
                 .fit(&df)?;
-            let rows: Vec<(String, String)> = m
+            bar.finish_and_clear();
+            let rows = m
                 .estimator_param_maps()
                 .iter()
                 .zip(m.avg_metrics().iter().zip(m.std_metrics()))
                 .map(|(p, (a, s))| (p.to_string(), format!("{a:.6} ± {s:.6}")))
                 .collect();
-            (m.best_model().clone(), rows)
+            if args.save_validator {
+                save(&m, &args.model, mode)?;
+                (rows, "CrossValidatorModel")
+            } else {
+                save(m.best_model(), &args.model, mode)?;
+                (rows, "best model")
+            }
         }
     };
     let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(6).max(6);
@@ -186,14 +234,8 @@ pub fn run(args: TuneArgs, df: DataFrame) -> Result<()> {
     for (p, v) in &rows {
         println!("{p:<w$}  {v}");
     }
-    let mode = if args.overwrite {
-        SaveMode::Overwrite
-    } else {
-        SaveMode::ErrorIfExists
-    };
-    save(&best, &args.model, mode)?;
     println!(
-        "best model saved to {} ({:.1} s)",
+        "{saved} saved to {} ({:.1} s)",
         args.model.display(),
         start.elapsed().as_secs_f64()
     );

@@ -443,6 +443,7 @@ fn bad_inputs_are_one_line_on_stderr_with_exit_code_2() {
     }
     assert!(err.contains(" LogisticRegression, "), "{err}");
     assert!(err.contains(" RandomForestClassifier, "), "{err}");
+    assert!(err.contains(" CrossValidator, "), "{err}");
     // A label neither in the input nor made by the pipeline.
     let err = fails(&[
         "evaluate",
@@ -1560,4 +1561,94 @@ fn evaluate_and_inspect_a_one_vs_rest_model() {
         fitted["models"][2]["fitted"]["coefficients"]["x3"].is_number(),
         "{fitted}"
     );
+}
+
+#[test]
+fn tune_saves_the_whole_validator_and_predict_and_evaluate_use_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = repo_root();
+    let data = format!(
+        "{}/tests/fixtures/spark2/synth_binary_train.csv",
+        root.display()
+    );
+    let test = format!(
+        "{}/tests/fixtures/spark2/synth_binary_test.csv",
+        root.display()
+    );
+    let model = dir.path().join("cv");
+    let args = |model: &str| {
+        [
+            "tune",
+            "--input",
+            &data,
+            "--label",
+            "label",
+            "--features",
+            "x1,x2,x3,x4",
+            "--grid",
+            "regParam=0.01,0.2",
+            "--folds",
+            "2",
+            "--seed",
+            "13",
+            "--save-validator",
+            "--model",
+            model,
+        ]
+        .map(String::from)
+    };
+    let a = args(model.to_str().unwrap());
+    let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+    let (code, out, err) = mlpipe(&refs);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("CrossValidatorModel saved to"), "{out}");
+    for sub in ["bestModel", "estimator", "evaluator"] {
+        assert!(model.join(sub).join("metadata").is_dir(), "{sub}");
+    }
+    let md = std::fs::read_to_string(model.join("metadata/part-00000")).unwrap();
+    assert!(md.contains("\"avgMetrics\""), "{md}");
+    let preds = dir.path().join("preds.csv");
+    let (code, _, err) = mlpipe(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        &test,
+        "--output",
+        preds.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&preds).unwrap();
+    assert!(
+        text.lines().next().unwrap().contains("prediction"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 101);
+    let (code, out, err) = mlpipe(&[
+        "evaluate",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        &test,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("areaUnderROC"), "{out}");
+
+    // A --model directory that holds something else fails before any fit.
+    let other = dir.path().join("notes");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("keep.txt"), "x").unwrap();
+    let a = args(other.to_str().unwrap());
+    let mut refs: Vec<&str> = a.iter().map(String::as_str).collect();
+    let (code, _, err) = mlpipe(&refs);
+    assert_ne!(code, 0);
+    assert!(err.contains("notes: already exists"), "{err}");
+    refs.push("--overwrite");
+    let (code, _, err) = mlpipe(&refs);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("is not a saved model (it has no metadata/ directory, but holds keep.txt)"),
+        "{err}"
+    );
+    assert!(!err.contains("fitting"), "failed before fitting: {err}");
 }

@@ -76,10 +76,13 @@ impl Params for BinaryEvaluatorParams {
 /// let auc = BinaryClassificationEvaluator::new().with_raw_prediction_col("score").evaluate(&df).unwrap();
 /// assert_eq!(auc, 0.75);
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct BinaryClassificationEvaluator {
+    uid: String,
     params: BinaryEvaluatorParams,
 }
+
+super::evaluator_persist!(BinaryClassificationEvaluator, BinaryEvaluatorParams);
 
 impl BinaryClassificationEvaluator {
     /// An evaluator with Spark's defaults.
@@ -152,6 +155,9 @@ impl BinaryClassificationEvaluator {
 }
 
 impl Evaluator for BinaryClassificationEvaluator {
+    fn persistable(&self) -> Option<&dyn crate::persist::Persist> {
+        Some(self)
+    }
     fn evaluate(&self, df: &DataFrame) -> Result<f64> {
         let m = self.metrics(df)?;
         Ok(match self.params.metric_name {

@@ -95,10 +95,13 @@ impl Params for ClusteringEvaluatorParams {
 /// bad weight, or a zero vector under `cosine`; [`Error::EmptyInput`] for no rows; and
 /// [`Error::InvalidParam`] when fewer than two clusters are present (Spark: "Number of
 /// clusters must be greater than one.").
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ClusteringEvaluator {
+    uid: String,
     params: ClusteringEvaluatorParams,
 }
+
+super::evaluator_persist!(ClusteringEvaluator, ClusteringEvaluatorParams);
 
 impl ClusteringEvaluator {
     /// An evaluator with Spark's defaults (silhouette, squaredEuclidean).
@@ -250,6 +253,9 @@ impl ClusteringEvaluator {
 }
 
 impl Evaluator for ClusteringEvaluator {
+    fn persistable(&self) -> Option<&dyn crate::persist::Persist> {
+        Some(self)
+    }
     fn evaluate(&self, df: &DataFrame) -> Result<f64> {
         self.silhouette(df)
     }

@@ -132,6 +132,91 @@ macro_rules! evaluator_params {
 }
 pub(crate) use evaluator_params;
 
+/// The uid, `Default` (Spark's defaults and a fresh uid) and Spark persistence
+/// (`org.apache.spark.ml.evaluation.<Name>`: metadata only) of an evaluator struct with
+/// `uid` and `params` fields.
+macro_rules! evaluator_persist {
+    ($ty:ident, $params:ty) => {
+        impl Default for $ty {
+            fn default() -> Self {
+                Self {
+                    uid: $crate::param::random_uid(stringify!($ty)),
+                    params: <$params>::default(),
+                }
+            }
+        }
+
+        impl $ty {
+            /// The uid (Spark's `uid`, kept through save and load).
+            pub fn uid(&self) -> &str {
+                &self.uid
+            }
+        }
+
+        impl $crate::persist::SparkPersist for $ty {
+            const SPARK_CLASS: &'static str =
+                concat!("org.apache.spark.ml.evaluation.", stringify!($ty));
+            const ALSO_READS: &'static [&'static str] =
+                &[concat!("pyspark.ml.evaluation.", stringify!($ty))];
+            fn write_spark(&self, dir: &std::path::Path) -> $crate::Result<()> {
+                $crate::persist::format::write_params(
+                    dir,
+                    Self::SPARK_CLASS,
+                    &self.uid,
+                    &self.params,
+                )
+            }
+            fn read_spark(
+                dir: &std::path::Path,
+                md: &$crate::persist::Metadata,
+            ) -> $crate::Result<Self> {
+                let params: $params = md.params_as(dir)?;
+                $crate::param::Params::validate(&params)?;
+                Ok(Self {
+                    uid: md.uid.clone(),
+                    params,
+                })
+            }
+        }
+    };
+}
+pub(crate) use evaluator_persist;
+
+/// Loads an evaluator saved by Spark or mlpipe (any of the four evaluators), dispatching
+/// on the class in its metadata. Used by the tuning validators (`evaluator/`).
+///
+/// # Errors
+/// [`Error::File`] naming the directory for a corrupt save or a class that is no evaluator
+/// mlpipe has (listing the ones it has).
+pub fn load_evaluator(
+    dir: impl AsRef<std::path::Path>,
+) -> Result<std::sync::Arc<dyn crate::pipeline::Evaluator>> {
+    use crate::persist::{read_metadata, SparkPersist};
+    use std::sync::Arc;
+    let dir = dir.as_ref();
+    let md = read_metadata(dir)?;
+    fn reads<T: SparkPersist>(class: &str) -> bool {
+        T::SPARK_CLASS == class || T::ALSO_READS.contains(&class)
+    }
+    let c = md.class.as_str();
+    Ok(if reads::<BinaryClassificationEvaluator>(c) {
+        Arc::new(BinaryClassificationEvaluator::read_spark(dir, &md)?)
+    } else if reads::<MulticlassClassificationEvaluator>(c) {
+        Arc::new(MulticlassClassificationEvaluator::read_spark(dir, &md)?)
+    } else if reads::<RegressionEvaluator>(c) {
+        Arc::new(RegressionEvaluator::read_spark(dir, &md)?)
+    } else if reads::<ClusteringEvaluator>(c) {
+        Arc::new(ClusteringEvaluator::read_spark(dir, &md)?)
+    } else {
+        return Err(Error::file(
+            dir.join("metadata"),
+            format!(
+                "holds a {c}, not an evaluator mlpipe has (BinaryClassificationEvaluator, MulticlassClassificationEvaluator, RegressionEvaluator, ClusteringEvaluator)"
+            ),
+        ));
+    })
+}
+
 /// One column's `f64` values, one buffer per partition. A Float64 column is shared, not
 /// copied; other types are cast once.
 pub(crate) type Values = Vec<ScalarBuffer<f64>>;

@@ -160,10 +160,13 @@ impl Params for MulticlassEvaluatorParams {
 ///     .unwrap();
 /// assert_eq!(acc, 0.75);
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct MulticlassClassificationEvaluator {
+    uid: String,
     params: MulticlassEvaluatorParams,
 }
+
+super::evaluator_persist!(MulticlassClassificationEvaluator, MulticlassEvaluatorParams);
 
 impl MulticlassClassificationEvaluator {
     /// An evaluator with Spark's defaults (metric f1).
@@ -279,6 +282,9 @@ impl MulticlassClassificationEvaluator {
 }
 
 impl Evaluator for MulticlassClassificationEvaluator {
+    fn persistable(&self) -> Option<&dyn crate::persist::Persist> {
+        Some(self)
+    }
     fn evaluate(&self, df: &DataFrame) -> Result<f64> {
         let m = self.metrics(df)?;
         let p = &self.params;

@@ -87,10 +87,13 @@ impl Params for RegressionEvaluatorParams {
 /// let mse = RegressionEvaluator::new().with_metric(RegressionMetric::Mse).evaluate(&df).unwrap();
 /// assert!((mse - 1.0 / 3.0).abs() < 1e-15);
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct RegressionEvaluator {
+    uid: String,
     params: RegressionEvaluatorParams,
 }
+
+super::evaluator_persist!(RegressionEvaluator, RegressionEvaluatorParams);
 
 impl RegressionEvaluator {
     /// An evaluator with Spark's defaults (rmse).
@@ -156,6 +159,9 @@ impl RegressionEvaluator {
 }
 
 impl Evaluator for RegressionEvaluator {
+    fn persistable(&self) -> Option<&dyn crate::persist::Persist> {
+        Some(self)
+    }
     fn evaluate(&self, df: &DataFrame) -> Result<f64> {
         let m = self.metrics(df)?;
         Ok(match self.params.metric_name {

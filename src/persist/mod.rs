@@ -97,11 +97,11 @@ use std::path::Path;
 
 pub use format::{read_metadata, Metadata, SPARK_VERSION};
 pub use linalg::{Matrix, Vector};
-pub(crate) use registry::read_as;
 pub use registry::{
     is_estimator_class, load_pipeline_stage, load_stage, persistable, persistable_stage,
     KNOWN_CLASSES,
 };
+pub(crate) use registry::{persistable_estimator, read_as};
 pub use save::{check_writable, save, MLReadable, MLWritable, MLWriter, SaveMode};
 
 use crate::error::Result;

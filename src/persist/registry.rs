@@ -21,6 +21,9 @@ use crate::tree::{
     RandomForestClassificationModel, RandomForestClassifier, RandomForestRegressionModel,
     RandomForestRegressor,
 };
+use crate::tuning::{
+    CrossValidator, CrossValidatorModel, TrainValidationSplit, TrainValidationSplitModel,
+};
 
 /// A registered stage type: the Spark classes it reads, how to read it, and how to
 /// recognise one of its values behind a trait object.
@@ -103,6 +106,8 @@ const TRANSFORMERS: &[Registered<dyn Transformer>] = &[
     transformer::<RandomForestRegressionModel>(),
     transformer::<GBTClassificationModel>(),
     transformer::<GBTRegressionModel>(),
+    transformer::<CrossValidatorModel<PipelineModel>>(),
+    transformer::<TrainValidationSplitModel<PipelineModel>>(),
     #[cfg(feature = "linfa")]
     transformer::<crate::interop::linfa::LinfaSvmClassifierModel>(),
 ];
@@ -128,6 +133,8 @@ const ESTIMATORS: &[Registered<dyn DynEstimator>] = &[
     estimator::<RandomForestRegressor>(),
     estimator::<GBTClassifier>(),
     estimator::<GBTRegressor>(),
+    estimator::<CrossValidator<Pipeline>>(),
+    estimator::<TrainValidationSplit<Pipeline>>(),
 ];
 
 const fn count_classes<S: ?Sized>(table: &[Registered<S>]) -> usize {
@@ -242,11 +249,16 @@ pub fn persistable(t: &dyn Transformer) -> Option<&dyn Persist> {
     TRANSFORMERS.iter().find_map(|r| (r.as_persist)(t))
 }
 
+/// The [`Persist`] view of an unfitted estimator, for the types that have one.
+pub(crate) fn persistable_estimator(e: &dyn DynEstimator) -> Option<&dyn Persist> {
+    ESTIMATORS.iter().find_map(|r| (r.as_persist)(e))
+}
+
 /// The [`Persist`] view of a pipeline stage (transformer or estimator).
 pub fn persistable_stage(s: &PipelineStage) -> Option<&dyn Persist> {
     match s {
         PipelineStage::Transformer(t) => persistable(t.as_ref()),
-        PipelineStage::Estimator(e) => ESTIMATORS.iter().find_map(|r| (r.as_persist)(e.as_ref())),
+        PipelineStage::Estimator(e) => persistable_estimator(e.as_ref()),
     }
 }
 

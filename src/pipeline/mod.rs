@@ -117,6 +117,11 @@ pub trait Evaluator: Debug + Send + Sync {
     fn is_larger_better(&self) -> bool {
         true
     }
+    /// The evaluator's Spark writer, if it can be saved (all of mlpipe's evaluators can);
+    /// the tuning validators save their evaluator through it.
+    fn persistable(&self) -> Option<&dyn crate::persist::Persist> {
+        None
+    }
 }
 
 /// Keys of the warnings a model has logged, shared by its clones, so that a serving loop

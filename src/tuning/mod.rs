@@ -42,6 +42,7 @@
 //! # Ok(()) }
 //! ```
 
+mod persist;
 mod validators;
 
 use std::any::Any;
@@ -257,6 +258,24 @@ fn missing_stage(tuner: &'static str, param: &Param, uids: &[String]) -> Error {
     }
 }
 
+/// A callback a validator runs after every fit (see `with_progress`).
+#[derive(Clone)]
+pub(crate) struct Progress(pub(crate) Arc<dyn Fn() + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
+}
+
+impl Progress {
+    fn tick(p: Option<&Progress>) {
+        if let Some(p) = p {
+            (p.0)();
+        }
+    }
+}
+
 /// One fitted-and-scored split: the metric of every param map, and the fitted models if
 /// asked.
 struct SplitResult<M> {
@@ -272,6 +291,7 @@ struct Job<'a, E> {
     pool: rayon::ThreadPool,
     collect: bool,
     tuner: &'static str,
+    progress: Option<&'a Progress>,
 }
 
 /// Fits the job's estimator with every map on `train` and scores it on `valid`, on the
@@ -290,6 +310,7 @@ fn fit_split<E: Estimator>(
         ref pool,
         collect,
         tuner,
+        progress,
     } = *job;
     let any: &dyn Any = est;
     if let Some(pipeline) = any.downcast_ref::<Pipeline>() {
@@ -311,15 +332,17 @@ fn fit_split<E: Estimator>(
                     p.with_stage(s.clone())
                 });
             let prefix_model = prefix.fit(train)?;
-            let (train_t, valid_t) = (
-                prefix_model.transform(train)?,
-                prefix_model.transform(valid)?,
-            );
             let suffix = stages[first..]
                 .iter()
                 .fold(Pipeline::new().with_uid(pipeline.uid()), |p, s| {
                     p.with_stage(s.clone())
                 });
+            let (train_t, valid_t) = (
+                prefix_model.transform(train)?,
+                prefix_model.transform(valid)?,
+            );
+            let unused = unused_vector_columns(train.schema(), &train_t, &suffix, maps, tuner);
+            let (train_t, valid_t) = (train_t.drop(&unused)?, valid_t.drop(&unused)?);
             let results: Vec<Result<(f64, Option<E::Model>)>> = pool.install(|| {
                 maps.par_iter()
                     .map(|m| {
@@ -327,6 +350,7 @@ fn fit_split<E: Estimator>(
                         apply_map(&mut s, m, tuner)?;
                         let fitted = s.fit(&train_t)?;
                         let metric = evaluator.evaluate(&fitted.transform(&valid_t)?)?;
+                        Progress::tick(progress);
                         let model = if collect {
                             let all = prefix_model
                                 .stages()
@@ -356,11 +380,63 @@ fn fit_split<E: Estimator>(
                 apply_map(&mut e, m, tuner)?;
                 let model = e.fit(train)?;
                 let metric = evaluator.evaluate(&model.transform(valid)?)?;
+                Progress::tick(progress);
                 Ok((metric, collect.then_some(model)))
             })
             .collect()
     });
     split_result(results, collect)
+}
+
+/// The vector columns the prefix stages made (not in `input`) that no suffix stage reads,
+/// under any map: intermediate features such as an assembler's output once a scaler has
+/// read it. Dropping them before the grid's fits frees a copy of the features per fold.
+/// A column counts as unread when the suffix's `transform_schema` (which checks every
+/// input column) succeeds without it.
+fn unused_vector_columns(
+    input: &arrow::datatypes::SchemaRef,
+    transformed: &DataFrame,
+    suffix: &Pipeline,
+    maps: &[ParamMap],
+    tuner: &'static str,
+) -> Vec<String> {
+    let suffixes: Vec<Pipeline> = maps
+        .iter()
+        .filter_map(|m| {
+            let mut s = suffix.clone();
+            apply_map(&mut s, m, tuner).ok().map(|_| s)
+        })
+        .collect();
+    let mut schema = transformed.schema().as_ref().clone();
+    let mut unused = Vec::new();
+    let candidates: Vec<String> = schema
+        .fields()
+        .iter()
+        .filter(|f| {
+            input.field_with_name(f.name()).is_err()
+                && crate::frame::vector::vector_size(f.data_type()).is_some()
+        })
+        .map(|f| f.name().clone())
+        .collect();
+    for c in candidates {
+        let fields: Vec<_> = schema
+            .fields()
+            .iter()
+            .filter(|f| f.name() != &c)
+            .cloned()
+            .collect();
+        let without =
+            arrow::datatypes::Schema::new_with_metadata(fields, schema.metadata().clone());
+        if suffixes.len() == maps.len()
+            && suffixes
+                .iter()
+                .all(|s| s.transform_schema(&without).is_ok())
+        {
+            schema = without;
+            unused.push(c);
+        }
+    }
+    unused
 }
 
 fn split_result<M>(
@@ -394,4 +470,40 @@ fn best_index(metrics: &[f64], larger_is_better: bool) -> usize {
         }
     }
     best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classification::LogisticRegression;
+    use crate::feature::{StandardScaler, VectorAssembler};
+
+    /// The assembler's output is dropped once the scaler has read it; the scaler's output,
+    /// which the grid's LogisticRegression reads, is kept.
+    #[test]
+    fn intermediate_vector_columns_are_dropped_before_the_grid_fits() {
+        let df = DataFrame::read_csv("data/quickstart.csv", &crate::frame::CsvOptions::default())
+            .unwrap();
+        let lr = LogisticRegression::new()
+            .with_label_col("churn")
+            .with_features_col("features");
+        let maps = ParamGridBuilder::new()
+            .add_grid(Param::reg_param(&lr), [0.01, 0.1])
+            .build();
+        let prefix = Pipeline::new()
+            .with_transformer(
+                VectorAssembler::new()
+                    .with_input_cols(["tenure", "monthly_charges"])
+                    .with_output_col("raw"),
+            )
+            .with_estimator(
+                StandardScaler::new()
+                    .with_input_col("raw")
+                    .with_output_col("features"),
+            );
+        let t = prefix.fit(&df).unwrap().transform(&df).unwrap();
+        let suffix = Pipeline::new().with_estimator(lr);
+        let unused = unused_vector_columns(df.schema(), &t, &suffix, &maps, "CrossValidator");
+        assert_eq!(unused, ["raw"]);
+    }
 }

@@ -6,11 +6,13 @@ use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
 use arrow::compute::take_record_batch;
 use arrow::datatypes::{DataType, Int16Type, Int32Type, Int64Type, Int8Type};
 
-use super::{apply_map, best_index, fit_split, Job, ParamMap};
+use super::{apply_map, best_index, fit_split, Job, ParamMap, Progress};
 use crate::error::{Error, Result};
 use crate::frame::DataFrame;
-use crate::pipeline::{Estimator, Evaluator, Transformer};
+use crate::pipeline::{DynEstimator, Estimator, Evaluator, Model, Stage, Transformer};
 use crate::random::{JavaRandom, JvmRandom, XorShiftRandom};
+use arrow::datatypes::Schema;
+use serde_json::{json, Value};
 
 /// How random folds (and train/validation splits) are drawn.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -27,9 +29,9 @@ pub enum FoldAssignment {
 }
 
 /// Spark's default seed of `CrossValidator` (Java's hash of its class name).
-const CV_SEED: i64 = -1191137437;
+pub(super) const CV_SEED: i64 = -1191137437;
 /// Spark's default seed of `TrainValidationSplit`.
-const TVS_SEED: i64 = -1772833110;
+pub(super) const TVS_SEED: i64 = -1772833110;
 
 /// The data reordered once so that each partition holds its rows grouped by fold (stable):
 /// every fold's training and validation sets are zero-copy slices of it.
@@ -86,16 +88,17 @@ impl Grouped {
 /// See the [module documentation](super) for an example.
 #[derive(Clone, Debug)]
 pub struct CrossValidator<E: Estimator> {
-    uid: String,
-    estimator: E,
-    evaluator: Arc<dyn Evaluator>,
-    maps: Vec<ParamMap>,
-    num_folds: usize,
-    fold_col: Option<String>,
-    seed: i64,
-    parallelism: usize,
-    collect_sub_models: bool,
-    folds: FoldAssignment,
+    pub(super) uid: String,
+    pub(super) estimator: E,
+    pub(super) evaluator: Arc<dyn Evaluator>,
+    pub(super) maps: Vec<ParamMap>,
+    pub(super) num_folds: usize,
+    pub(super) fold_col: Option<String>,
+    pub(super) seed: i64,
+    pub(super) parallelism: usize,
+    pub(super) collect_sub_models: bool,
+    pub(super) folds: FoldAssignment,
+    pub(super) progress: Option<Progress>,
 }
 
 impl<E: Estimator> CrossValidator<E> {
@@ -112,6 +115,7 @@ impl<E: Estimator> CrossValidator<E> {
             parallelism: 1,
             collect_sub_models: false,
             folds: FoldAssignment::PySpark,
+            progress: None,
         }
     }
     /// `numFolds`.
@@ -139,6 +143,12 @@ impl<E: Estimator> CrossValidator<E> {
         self.collect_sub_models = on;
         self
     }
+    /// Runs `f` after every fit, from the thread that made it: `numFolds` × maps fits
+    /// scored on the folds, then the refit of the best map (for a progress bar).
+    pub fn with_progress(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
+        self.progress = Some(Progress(Arc::new(f)));
+        self
+    }
     /// PySpark's folds (default) or Scala's.
     pub fn with_fold_assignment(mut self, a: FoldAssignment) -> Self {
         self.folds = a;
@@ -151,6 +161,14 @@ impl<E: Estimator> CrossValidator<E> {
     /// The uid.
     pub fn uid(&self) -> &str {
         &self.uid
+    }
+    /// The estimator to tune.
+    pub fn estimator(&self) -> &E {
+        &self.estimator
+    }
+    /// The evaluator.
+    pub fn evaluator(&self) -> &dyn Evaluator {
+        self.evaluator.as_ref()
     }
 
     /// The fold of every row, per partition (`num_folds` = in no validation fold).
@@ -288,6 +306,7 @@ impl<E: Estimator> CrossValidator<E> {
             pool: pool(self.parallelism)?,
             collect: self.collect_sub_models,
             tuner: "CrossValidator",
+            progress: self.progress.as_ref(),
         };
         let mut per_fold = Vec::with_capacity(k);
         let mut sub_models = self.collect_sub_models.then(Vec::new);
@@ -326,6 +345,8 @@ impl<E: Estimator> CrossValidator<E> {
                 var.sqrt()
             })
             .collect();
+        // The fold-grouped copy is not needed for the refit on all rows.
+        drop(grouped);
         let best = best_index(&avg, self.evaluator.is_larger_better());
         let mut est = self.estimator.clone();
         apply_map(&mut est, &self.maps[best], "CrossValidator")?;
@@ -334,8 +355,14 @@ impl<E: Estimator> CrossValidator<E> {
             None => df.clone(),
         };
         let best_model = est.fit(&data)?;
+        Progress::tick(self.progress.as_ref());
         Ok(CrossValidatorModel {
             uid: self.uid.clone(),
+            num_folds: self.num_folds,
+            fold_col: self.fold_col.clone(),
+            seed: self.seed,
+            estimator: Arc::new(self.estimator.clone()),
+            evaluator: self.evaluator.clone(),
             best_model,
             avg_metrics: avg,
             std_metrics: std,
@@ -382,19 +409,35 @@ fn pool(parallelism: usize) -> Result<rayon::ThreadPool> {
 }
 
 /// A fitted [`CrossValidator`]: the best model refit on all rows, and the metrics.
-#[derive(Debug)]
+///
+/// It is a [`Transformer`] (through the best model), so it sits in a pipeline, and saves
+/// and loads in Spark's layout (`CrossValidatorModel::<PipelineModel>::load(path)`).
+#[derive(Clone, Debug)]
 pub struct CrossValidatorModel<M> {
-    uid: String,
-    best_model: M,
-    avg_metrics: Vec<f64>,
-    std_metrics: Vec<f64>,
-    fold_metrics: Vec<Vec<f64>>,
-    sub_models: Option<Vec<Vec<M>>>,
-    maps: Vec<ParamMap>,
-    best_index: usize,
+    pub(super) uid: String,
+    pub(super) num_folds: usize,
+    pub(super) fold_col: Option<String>,
+    pub(super) seed: i64,
+    pub(super) estimator: Arc<dyn DynEstimator>,
+    pub(super) evaluator: Arc<dyn Evaluator>,
+    pub(super) best_model: M,
+    pub(super) avg_metrics: Vec<f64>,
+    pub(super) std_metrics: Vec<f64>,
+    pub(super) fold_metrics: Vec<Vec<f64>>,
+    pub(super) sub_models: Option<Vec<Vec<M>>>,
+    pub(super) maps: Vec<ParamMap>,
+    pub(super) best_index: usize,
 }
 
 impl<M: Transformer> CrossValidatorModel<M> {
+    /// The estimator that was tuned (unfitted, without the grid's values).
+    pub fn estimator(&self) -> &dyn DynEstimator {
+        self.estimator.as_ref()
+    }
+    /// The evaluator that scored the fits.
+    pub fn evaluator(&self) -> &dyn Evaluator {
+        self.evaluator.as_ref()
+    }
     /// The best map's model, refit on all rows.
     pub fn best_model(&self) -> &M {
         &self.best_model
@@ -446,15 +489,16 @@ impl<M: Transformer> CrossValidatorModel<M> {
 /// `rand(seed)` is at least `trainRatio`.
 #[derive(Clone, Debug)]
 pub struct TrainValidationSplit<E: Estimator> {
-    uid: String,
-    estimator: E,
-    evaluator: Arc<dyn Evaluator>,
-    maps: Vec<ParamMap>,
-    train_ratio: f64,
-    seed: i64,
-    parallelism: usize,
-    collect_sub_models: bool,
-    split: FoldAssignment,
+    pub(super) uid: String,
+    pub(super) estimator: E,
+    pub(super) evaluator: Arc<dyn Evaluator>,
+    pub(super) maps: Vec<ParamMap>,
+    pub(super) train_ratio: f64,
+    pub(super) seed: i64,
+    pub(super) parallelism: usize,
+    pub(super) collect_sub_models: bool,
+    pub(super) split: FoldAssignment,
+    pub(super) progress: Option<Progress>,
 }
 
 impl<E: Estimator> TrainValidationSplit<E> {
@@ -470,6 +514,7 @@ impl<E: Estimator> TrainValidationSplit<E> {
             parallelism: 1,
             collect_sub_models: false,
             split: FoldAssignment::PySpark,
+            progress: None,
         }
     }
     /// `trainRatio`.
@@ -492,10 +537,32 @@ impl<E: Estimator> TrainValidationSplit<E> {
         self.collect_sub_models = on;
         self
     }
+    /// Runs `f` after every fit, from the thread that made it: one per map, then the refit
+    /// of the best map (for a progress bar).
+    pub fn with_progress(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
+        self.progress = Some(Progress(Arc::new(f)));
+        self
+    }
     /// PySpark's split (default) or Scala's (`randomSplit`, with its sort).
     pub fn with_split(mut self, a: FoldAssignment) -> Self {
         self.split = a;
         self
+    }
+    /// The param maps.
+    pub fn estimator_param_maps(&self) -> &[ParamMap] {
+        &self.maps
+    }
+    /// The uid.
+    pub fn uid(&self) -> &str {
+        &self.uid
+    }
+    /// The estimator to tune.
+    pub fn estimator(&self) -> &E {
+        &self.estimator
+    }
+    /// The evaluator.
+    pub fn evaluator(&self) -> &dyn Evaluator {
+        self.evaluator.as_ref()
     }
 
     /// Fits every map on the training rows, scores it on the validation rows, and refits
@@ -556,14 +623,23 @@ impl<E: Estimator> TrainValidationSplit<E> {
             pool: pool(self.parallelism)?,
             collect: self.collect_sub_models,
             tuner: "TrainValidationSplit",
+            progress: self.progress.as_ref(),
         };
         let res = fit_split(&job, &train, &valid)?;
+        // The split's copy is not needed for the refit on all rows.
+        drop((train, valid));
         let best = best_index(&res.metrics, self.evaluator.is_larger_better());
         let mut est = self.estimator.clone();
         apply_map(&mut est, &self.maps[best], "TrainValidationSplit")?;
+        let best_model = est.fit(df)?;
+        Progress::tick(self.progress.as_ref());
         Ok(TrainValidationSplitModel {
             uid: self.uid.clone(),
-            best_model: est.fit(df)?,
+            train_ratio: self.train_ratio,
+            seed: self.seed,
+            estimator: Arc::new(self.estimator.clone()),
+            evaluator: self.evaluator.clone(),
+            best_model,
             validation_metrics: res.metrics,
             sub_models: res.models,
             maps: self.maps.clone(),
@@ -572,18 +648,31 @@ impl<E: Estimator> TrainValidationSplit<E> {
     }
 }
 
-/// A fitted [`TrainValidationSplit`].
-#[derive(Debug)]
+/// A fitted [`TrainValidationSplit`]: a [`Transformer`] through its best model, saved
+/// and loaded in Spark's layout.
+#[derive(Clone, Debug)]
 pub struct TrainValidationSplitModel<M> {
-    uid: String,
-    best_model: M,
-    validation_metrics: Vec<f64>,
-    sub_models: Option<Vec<M>>,
-    maps: Vec<ParamMap>,
-    best_index: usize,
+    pub(super) uid: String,
+    pub(super) train_ratio: f64,
+    pub(super) seed: i64,
+    pub(super) estimator: Arc<dyn DynEstimator>,
+    pub(super) evaluator: Arc<dyn Evaluator>,
+    pub(super) best_model: M,
+    pub(super) validation_metrics: Vec<f64>,
+    pub(super) sub_models: Option<Vec<M>>,
+    pub(super) maps: Vec<ParamMap>,
+    pub(super) best_index: usize,
 }
 
 impl<M: Transformer> TrainValidationSplitModel<M> {
+    /// The estimator that was tuned (unfitted, without the grid's values).
+    pub fn estimator(&self) -> &dyn DynEstimator {
+        self.estimator.as_ref()
+    }
+    /// The evaluator that scored the fits.
+    pub fn evaluator(&self) -> &dyn Evaluator {
+        self.evaluator.as_ref()
+    }
     /// The best map's model, refit on all rows.
     pub fn best_model(&self) -> &M {
         &self.best_model
@@ -611,5 +700,244 @@ impl<M: Transformer> TrainValidationSplitModel<M> {
     /// Transforms through the best model.
     pub fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
         self.best_model.transform(df)
+    }
+}
+
+/// Sets one of a validator's own params by Spark name (`names` lists the valid ones).
+fn set_validator_param(
+    tuner: &'static str,
+    names: &[&str],
+    name: &str,
+    value: &Value,
+) -> Result<Value> {
+    if !names.contains(&name) {
+        return Err(Error::UnknownParam {
+            stage: tuner,
+            param: name.to_string(),
+            valid: names.iter().map(|n| n.to_string()).collect(),
+        });
+    }
+    let bad = |expected: &str| Error::param(tuner, name, expected, value);
+    Ok(match name {
+        "numFolds" => match value.as_u64() {
+            Some(k) if k >= 2 => json!(k),
+            _ => return Err(bad("an integer >= 2")),
+        },
+        "parallelism" => match value.as_u64() {
+            Some(n) if n >= 1 => json!(n),
+            _ => return Err(bad("an integer >= 1")),
+        },
+        "seed" => match value.as_i64() {
+            Some(n) => json!(n),
+            None => return Err(bad("a 64-bit integer")),
+        },
+        "trainRatio" => match value.as_f64() {
+            Some(r) if r > 0.0 && r < 1.0 => json!(r),
+            _ => return Err(bad("a number in (0, 1)")),
+        },
+        "foldCol" => match value.as_str() {
+            Some(c) => json!(c),
+            None => return Err(bad("a column name (\"\" for random folds)")),
+        },
+        "collectSubModels" => match value.as_bool() {
+            Some(b) => json!(b),
+            None => return Err(bad("true or false")),
+        },
+        _ => unreachable!("checked against names"),
+    })
+}
+
+const CV_PARAMS: &[&str] = &[
+    "collectSubModels",
+    "foldCol",
+    "numFolds",
+    "parallelism",
+    "seed",
+];
+const TVS_PARAMS: &[&str] = &["collectSubModels", "parallelism", "seed", "trainRatio"];
+
+impl<E: Estimator> Stage for CrossValidator<E> {
+    fn kind(&self) -> &'static str {
+        "CrossValidator"
+    }
+    fn uid(&self) -> &str {
+        &self.uid
+    }
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        self.estimator.transform_schema(input)
+    }
+    fn params_json(&self) -> Value {
+        json!({
+            "numFolds": self.num_folds,
+            "foldCol": self.fold_col.clone().unwrap_or_default(),
+            "seed": self.seed,
+            "parallelism": self.parallelism,
+            "collectSubModels": self.collect_sub_models,
+        })
+    }
+    fn set_param_json(&mut self, name: &str, value: Value) -> Result<()> {
+        let v = set_validator_param("CrossValidator", CV_PARAMS, name, &value)?;
+        match name {
+            "numFolds" => self.num_folds = v.as_u64().unwrap_or(3) as usize,
+            "parallelism" => self.parallelism = v.as_u64().unwrap_or(1) as usize,
+            "seed" => self.seed = v.as_i64().unwrap_or(CV_SEED),
+            "foldCol" => self.fold_col = v.as_str().filter(|c| !c.is_empty()).map(String::from),
+            _ => self.collect_sub_models = v.as_bool().unwrap_or(false),
+        }
+        Ok(())
+    }
+}
+
+impl<E: Estimator> Estimator for CrossValidator<E>
+where
+    E::Model: Clone,
+{
+    type Model = CrossValidatorModel<E::Model>;
+    fn fit(&self, df: &DataFrame) -> Result<Self::Model> {
+        CrossValidator::fit(self, df)
+    }
+}
+
+impl<M: Model + Clone> Stage for CrossValidatorModel<M> {
+    fn kind(&self) -> &'static str {
+        "CrossValidatorModel"
+    }
+    fn uid(&self) -> &str {
+        &self.uid
+    }
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        self.best_model.transform_schema(input)
+    }
+    fn params_json(&self) -> Value {
+        json!({
+            "numFolds": self.num_folds,
+            "foldCol": self.fold_col.clone().unwrap_or_default(),
+            "seed": self.seed,
+        })
+    }
+    fn set_param_json(&mut self, name: &str, value: Value) -> Result<()> {
+        fitted_param(
+            "CrossValidatorModel",
+            &["foldCol", "numFolds", "seed"],
+            name,
+            value,
+        )
+    }
+    fn skipped_columns(&self, input: &Schema) -> Vec<(String, String)> {
+        self.best_model.skipped_columns(input)
+    }
+}
+
+/// A fitted validator's params describe how it was fitted; changing them would make the
+/// model lie about itself.
+fn fitted_param(tuner: &'static str, names: &[&str], name: &str, value: Value) -> Result<()> {
+    if !names.contains(&name) {
+        return Err(Error::UnknownParam {
+            stage: tuner,
+            param: name.to_string(),
+            valid: names.iter().map(|n| n.to_string()).collect(),
+        });
+    }
+    Err(Error::param(
+        tuner,
+        name,
+        "unchanged: a fitted validator's params record how it was fitted; set them on the validator and fit again",
+        value,
+    ))
+}
+
+impl<M: Model + Clone> Transformer for CrossValidatorModel<M> {
+    fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
+        self.best_model.transform(df)
+    }
+    fn clone_box(&self) -> Box<dyn Transformer> {
+        Box::new(self.clone())
+    }
+}
+
+impl<M: Model + Clone> Model for CrossValidatorModel<M> {
+    fn clone_model(&self) -> Box<dyn Model> {
+        Box::new(self.clone())
+    }
+}
+
+impl<E: Estimator> Stage for TrainValidationSplit<E> {
+    fn kind(&self) -> &'static str {
+        "TrainValidationSplit"
+    }
+    fn uid(&self) -> &str {
+        &self.uid
+    }
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        self.estimator.transform_schema(input)
+    }
+    fn params_json(&self) -> Value {
+        json!({
+            "trainRatio": self.train_ratio,
+            "seed": self.seed,
+            "parallelism": self.parallelism,
+            "collectSubModels": self.collect_sub_models,
+        })
+    }
+    fn set_param_json(&mut self, name: &str, value: Value) -> Result<()> {
+        let v = set_validator_param("TrainValidationSplit", TVS_PARAMS, name, &value)?;
+        match name {
+            "trainRatio" => self.train_ratio = v.as_f64().unwrap_or(0.75),
+            "parallelism" => self.parallelism = v.as_u64().unwrap_or(1) as usize,
+            "seed" => self.seed = v.as_i64().unwrap_or(TVS_SEED),
+            _ => self.collect_sub_models = v.as_bool().unwrap_or(false),
+        }
+        Ok(())
+    }
+}
+
+impl<E: Estimator> Estimator for TrainValidationSplit<E>
+where
+    E::Model: Clone,
+{
+    type Model = TrainValidationSplitModel<E::Model>;
+    fn fit(&self, df: &DataFrame) -> Result<Self::Model> {
+        TrainValidationSplit::fit(self, df)
+    }
+}
+
+impl<M: Model + Clone> Stage for TrainValidationSplitModel<M> {
+    fn kind(&self) -> &'static str {
+        "TrainValidationSplitModel"
+    }
+    fn uid(&self) -> &str {
+        &self.uid
+    }
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        self.best_model.transform_schema(input)
+    }
+    fn params_json(&self) -> Value {
+        json!({ "trainRatio": self.train_ratio, "seed": self.seed })
+    }
+    fn set_param_json(&mut self, name: &str, value: Value) -> Result<()> {
+        fitted_param(
+            "TrainValidationSplitModel",
+            &["seed", "trainRatio"],
+            name,
+            value,
+        )
+    }
+    fn skipped_columns(&self, input: &Schema) -> Vec<(String, String)> {
+        self.best_model.skipped_columns(input)
+    }
+}
+
+impl<M: Model + Clone> Transformer for TrainValidationSplitModel<M> {
+    fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
+        self.best_model.transform(df)
+    }
+    fn clone_box(&self) -> Box<dyn Transformer> {
+        Box::new(self.clone())
+    }
+}
+
+impl<M: Model + Clone> Model for TrainValidationSplitModel<M> {
+    fn clone_model(&self) -> Box<dyn Model> {
+        Box::new(self.clone())
     }
 }
