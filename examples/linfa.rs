@@ -7,7 +7,7 @@
 //! Run with `cargo run --example linfa --features linfa`.
 
 use mlpipe::classification::LogisticRegression;
-use mlpipe::evaluation::MulticlassClassificationEvaluator;
+use mlpipe::evaluation::{MulticlassClassificationEvaluator, MulticlassMetric};
 use mlpipe::interop::linfa::LinfaEstimator;
 use mlpipe::interop::ndarray::PredictArray;
 use mlpipe::linfa_svm::Svm;
@@ -32,7 +32,7 @@ fn rings(n: usize) -> (Array2<f64>, Array1<f64>) {
 fn main() -> mlpipe::Result<()> {
     let (x, y) = rings(400);
     let df = DataFrame::from_array2(x.clone(), Some(y))?;
-    let accuracy = MulticlassClassificationEvaluator::new().with_metric("accuracy");
+    let accuracy = MulticlassClassificationEvaluator::new().with_metric(MulticlassMetric::Accuracy);
 
     let linear = LogisticRegression::new().fit(&df)?;
     let acc_linear = accuracy.evaluate(&linear.transform(&df)?)?;

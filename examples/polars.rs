@@ -33,7 +33,7 @@ fn main() -> mlpipe::Result<()> {
     let pipeline = mlpipe::Pipeline::new()
         .with_transformer(
             VectorAssembler::new()
-                .with_input_cols(&["tenure", "monthly", "total"])
+                .with_input_cols(["tenure", "monthly", "total"])
                 .with_output_col("features"),
         )
         .with_estimator(LogisticRegression::new().with_reg_param(0.01));
@@ -44,7 +44,7 @@ fn main() -> mlpipe::Result<()> {
 
     // Back to polars: the vector columns arrive as Array(Float64, n), the prediction as f64.
     let out = scored
-        .select(&["tenure", "segment", "features", "probability", "prediction"])?
+        .select(["tenure", "segment", "features", "probability", "prediction"])?
         .to_polars()?;
     println!("{out}");
     Ok(())

@@ -90,7 +90,7 @@ fn main() -> mlpipe::Result<()> {
         .collect();
     let numeric: Vec<&str> = numeric.iter().map(String::as_str).collect();
     let numeric = df.select(&numeric)?;
-    let strings = df.select(&["city"])?;
+    let strings = df.select(["city"])?;
     let to_numeric = median(|| {
         let t = Instant::now();
         let back = numeric.to_polars().expect("convertible");

@@ -363,6 +363,18 @@ fn metric_enums_take_spark_names_by_param() {
         assert_eq!(ev.is_larger_better(), m.is_larger_better());
         assert_eq!(ev.get_param("metricName").unwrap(), m.name());
     }
+    // ClusteringEvaluator: Spark's one metric by enum and by name; another name is refused
+    // with the valid ones.
+    let mut ev = mlpipe::evaluation::ClusteringEvaluator::new()
+        .with_metric(mlpipe::evaluation::ClusteringMetric::Silhouette);
+    ev.set_param("metricName", serde_json::json!("silhouette"))
+        .unwrap();
+    assert!(ev.is_larger_better());
+    let err = ev
+        .set_param("metricName", serde_json::json!("davies"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("expected `silhouette`"), "{err}");
     for m in RegressionMetric::ALL {
         let mut ev = RegressionEvaluator::new();
         ev.set_param("metricName", serde_json::json!(m.name()))

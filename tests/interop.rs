@@ -203,7 +203,7 @@ mod ndarray_bridge {
         let pipe = Pipeline::new()
             .with_transformer(
                 VectorAssembler::new()
-                    .with_input_cols(&["a", "b"])
+                    .with_input_cols(["a", "b"])
                     .with_output_col("features"),
             )
             .with_estimator(LogisticRegression::new());
@@ -261,7 +261,7 @@ mod linfa_bridge {
         );
         let stage = path.join("stages");
         assert!(std::fs::read_dir(&stage).unwrap().count() == 1);
-        let _typed: Option<&LinfaSvmClassifierModel> = model.stage(0);
+        assert!(model.stage::<LinfaSvmClassifierModel>().is_ok());
     }
 
     #[test]

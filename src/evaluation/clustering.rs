@@ -9,12 +9,26 @@ use crate::frame::{schema, vector, DataFrame};
 use crate::param::Params;
 use crate::pipeline::Evaluator;
 
+super::metric_enum! {
+    /// The metrics of [`ClusteringEvaluator`] (Spark's `metricName`): Spark has one.
+    ///
+    /// ```
+    /// use mlpipe::evaluation::ClusteringMetric;
+    /// assert_eq!("silhouette".parse::<ClusteringMetric>().unwrap(), ClusteringMetric::Silhouette);
+    /// assert!("davies".parse::<ClusteringMetric>().is_err());
+    /// ```
+    ClusteringMetric for "ClusteringEvaluator", default Silhouette {
+        /// The mean silhouette coefficient (Spark's default).
+        Silhouette = "silhouette", larger_better: true;
+    }
+}
+
 /// Params of [`ClusteringEvaluator`]; JSON names and defaults are Spark's.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct ClusteringEvaluatorParams {
-    /// `"silhouette"`, the only metric (default).
-    pub metric_name: String,
+    /// The metric (Spark's `metricName`; `silhouette`, its only one, by default).
+    pub metric_name: ClusteringMetric,
     /// `"squaredEuclidean"` (default) or `"cosine"`.
     pub distance_measure: String,
     /// Feature vector column. Default `"features"`.
@@ -28,7 +42,7 @@ pub struct ClusteringEvaluatorParams {
 impl Default for ClusteringEvaluatorParams {
     fn default() -> Self {
         Self {
-            metric_name: "silhouette".into(),
+            metric_name: ClusteringMetric::Silhouette,
             distance_measure: "squaredEuclidean".into(),
             features_col: "features".into(),
             prediction_col: "prediction".into(),
@@ -40,14 +54,6 @@ impl Default for ClusteringEvaluatorParams {
 impl Params for ClusteringEvaluatorParams {
     const STAGE: &'static str = "ClusteringEvaluator";
     fn validate(&self) -> Result<()> {
-        if self.metric_name != "silhouette" {
-            return Err(Error::param(
-                Self::STAGE,
-                "metricName",
-                "\"silhouette\"",
-                format!("{:?}", self.metric_name),
-            ));
-        }
         if !["squaredEuclidean", "cosine"].contains(&self.distance_measure.as_str()) {
             return Err(Error::param(
                 Self::STAGE,
@@ -108,10 +114,14 @@ impl ClusteringEvaluator {
     pub fn new() -> Self {
         Self::default()
     }
-    /// The params.
-    pub fn params(&self) -> &ClusteringEvaluatorParams {
-        &self.params
+    super::evaluator_params!(ClusteringEvaluatorParams);
+
+    /// The metric (Spark has only the silhouette).
+    pub fn with_metric(mut self, m: ClusteringMetric) -> Self {
+        self.params.metric_name = m;
+        self
     }
+
     /// `"squaredEuclidean"` or `"cosine"`.
     pub fn with_distance_measure(mut self, m: &str) -> Self {
         self.params.distance_measure = m.into();
@@ -258,5 +268,8 @@ impl Evaluator for ClusteringEvaluator {
     }
     fn evaluate(&self, df: &DataFrame) -> Result<f64> {
         self.silhouette(df)
+    }
+    fn is_larger_better(&self) -> bool {
+        self.params.metric_name.is_larger_better()
     }
 }

@@ -22,7 +22,7 @@ mod regression;
 pub use binary::{
     BinaryClassificationEvaluator, BinaryClassificationMetrics, BinaryEvaluatorParams, BinaryMetric,
 };
-pub use clustering::{ClusteringEvaluator, ClusteringEvaluatorParams};
+pub use clustering::{ClusteringEvaluator, ClusteringEvaluatorParams, ClusteringMetric};
 pub use multiclass::{
     MulticlassClassificationEvaluator, MulticlassEvaluatorParams, MulticlassMetric,
     MulticlassMetrics, MULTICLASS_METRICS,
