@@ -16,70 +16,22 @@
 
 use std::time::Instant;
 
-use arrow::array::AsArray;
 use mlpipe::classification::NaiveBayes;
 use mlpipe::clustering::KMeans;
-use mlpipe::feature::VectorAssembler;
 use mlpipe::prelude::*;
-use rayon::prelude::*;
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
+mod support;
+
+use support::{median, BenchData};
 
 fn main() -> mlpipe::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let path = args
-        .get(1)
-        .cloned()
-        .unwrap_or_else(|| "bench_data/churn_1m.parquet".into());
     let repeats: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(5);
-    let df = DataFrame::read_parquet(&path, &ParquetOptions::default())?;
-    let features: Vec<String> = df
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .filter(|n| !["customer_id", "contract", "churn"].contains(&n.as_str()))
-        .collect();
-    let refs: Vec<&str> = features.iter().map(|s| s.as_str()).collect();
-    let assembled = VectorAssembler::new()
-        .with_input_cols(&refs)
-        .with_output_col("features")
-        .with_handle_invalid(HandleInvalid::Skip)
-        .transform(&df)?
-        .select(["features", "churn"])?;
-    let split = assembled.random_split(&[0.8, 0.2], 42)?;
-    let train = &split[0];
-    let (rows, n) = (train.num_rows(), features.len());
-    let bytes = (rows * n * 8) as f64;
-    println!(
-        "train {rows} rows x {n} features in {} partitions ({:.0} MB of features); {} threads",
-        train.num_partitions(),
-        bytes / 1e6,
-        rayon::current_num_threads()
-    );
-
-    // One parallel read of every feature byte: the floor for a pass.
-    let col = train.column("features")?;
-    let mut read_times = Vec::new();
-    for _ in 0..15 {
-        let t = Instant::now();
-        let s: f64 = col
-            .chunks
-            .par_iter()
-            .map(|c| {
-                let v = mlpipe::frame::vector::dense_values(c.as_fixed_size_list()).unwrap();
-                v.par_chunks(1 << 16)
-                    .map(|b| b.iter().sum::<f64>())
-                    .sum::<f64>()
-            })
-            .sum();
-        std::hint::black_box(s);
-        read_times.push(t.elapsed().as_secs_f64());
-    }
-    let read_pass = median(&mut read_times);
+    let data = BenchData::load(args.get(1).map(String::as_str))?;
+    let train = &data.train;
+    let bytes = data.feature_bytes();
+    println!("{}", data.describe());
+    let read_pass = data.memory_read()?;
     println!(
         "memory read of the features: {:.2} ms median ({:.1} GB/s)",
         read_pass * 1e3,
@@ -140,7 +92,7 @@ fn main() -> mlpipe::Result<()> {
             "/examples/sklearn_cluster_nb.py"
         );
         let out = std::process::Command::new(py)
-            .args([script, &path, &repeats.to_string()])
+            .args([script, &data.path, &repeats.to_string()])
             .output()
             .map_err(|e| mlpipe::Error::Usage(format!("cannot run scikit-learn: {e}")))?;
         print!("{}", String::from_utf8_lossy(&out.stdout));

@@ -15,68 +15,21 @@
 
 use std::time::Instant;
 
-use arrow::array::AsArray;
 use mlpipe::classification::LinearSVC;
-use mlpipe::feature::VectorAssembler;
 use mlpipe::prelude::*;
 use mlpipe::regression::LinearRegression;
-use rayon::prelude::*;
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
+mod support;
+
+use support::{median, BenchData};
 
 fn main() -> mlpipe::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let path = args
-        .get(1)
-        .cloned()
-        .unwrap_or_else(|| "bench_data/churn_1m.parquet".into());
     let repeats: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(5);
-    let df = DataFrame::read_parquet(&path, &ParquetOptions::default())?;
-    let features: Vec<String> = df
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .filter(|n| !["customer_id", "contract", "churn"].contains(&n.as_str()))
-        .collect();
-    let assembled = VectorAssembler::new()
-        .with_input_cols(&features)
-        .with_output_col("features")
-        .with_handle_invalid(HandleInvalid::Skip)
-        .transform(&df)?
-        .select(["features", "churn"])?;
-    let split = assembled.random_split(&[0.8, 0.2], 42)?;
-    let train = &split[0];
-    let (rows, n) = (train.num_rows(), features.len());
-    let bytes = (rows * n * 8) as f64;
-    println!(
-        "data: {path}; train {rows} rows x {n} features in {} partitions ({:.0} MB of features); {} threads",
-        train.num_partitions(),
-        bytes / 1e6,
-        rayon::current_num_threads()
-    );
-
-    let col = train.column("features")?;
-    let mut read_times = Vec::new();
-    for _ in 0..15 {
-        let t = Instant::now();
-        let s: f64 = col
-            .chunks
-            .par_iter()
-            .map(|c| {
-                let v = mlpipe::frame::vector::dense_values(c.as_fixed_size_list()).unwrap();
-                v.par_chunks(1 << 16)
-                    .map(|b| b.iter().sum::<f64>())
-                    .sum::<f64>()
-            })
-            .sum();
-        std::hint::black_box(s);
-        read_times.push(t.elapsed().as_secs_f64());
-    }
-    let read = median(&mut read_times);
+    let data = BenchData::load(args.get(1).map(String::as_str))?;
+    let train = &data.train;
+    println!("{}", data.describe());
+    let read = data.memory_read()?;
     println!("memory read of the features: {:.2} ms median", read * 1e3);
 
     for (name, est) in [

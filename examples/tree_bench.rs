@@ -11,16 +11,13 @@
 
 use std::time::Instant;
 
-use mlpipe::feature::VectorAssembler;
-use mlpipe::prelude::*;
 use mlpipe::tree::engine::{
     train_forest, train_gbt, Boosting, Impurity, Instances, LabelKind, Loss, Strategy,
 };
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
+mod support;
+
+use support::{median, BenchData};
 
 /// Area under the ROC curve of `scores` for 0/1 `labels` (ties counted half).
 fn auc(scores: &[f64], labels: &[f64]) -> f64 {
@@ -47,28 +44,9 @@ fn auc(scores: &[f64], labels: &[f64]) -> f64 {
 
 fn main() -> mlpipe::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let path = args
-        .get(1)
-        .cloned()
-        .unwrap_or_else(|| "bench_data/churn_1m.parquet".into());
     let repeats: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(3);
-    let df = DataFrame::read_parquet(&path, &ParquetOptions::default())?;
-    let features: Vec<String> = df
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .filter(|n| !["customer_id", "contract", "churn"].contains(&n.as_str()))
-        .collect();
-    let refs: Vec<&str> = features.iter().map(|s| s.as_str()).collect();
-    let assembled = VectorAssembler::new()
-        .with_input_cols(&refs)
-        .with_output_col("features")
-        .with_handle_invalid(HandleInvalid::Skip)
-        .transform(&df)?
-        .select(["features", "churn"])?;
-    let split = assembled.random_split(&[0.8, 0.2], 42)?;
-    let (train, test) = (&split[0], &split[1]);
+    let data = BenchData::load(args.get(1).map(String::as_str))?;
+    let (train, test, features) = (&data.train, &data.test, &data.features);
     println!(
         "train {} rows x {} features ({} partitions), test {} rows; {} threads",
         train.num_rows(),
