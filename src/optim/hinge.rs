@@ -129,25 +129,16 @@ impl DiffFunction for HingeLoss<'_> {
         if self.fit_intercept {
             grad[f] = msum / w;
         }
-        let mut value = loss / w;
-        if self.reg_l2 != 0.0 {
-            let mut sum = 0.0;
-            for j in 0..f {
-                let v = params[j];
-                if self.standardization {
-                    sum += v * v;
-                    grad[j] += self.reg_l2 * v;
-                } else {
-                    let inv = self.inv_std[j];
-                    if inv != 0.0 {
-                        let t = v * inv * inv;
-                        sum += v * t;
-                        grad[j] += self.reg_l2 * t;
-                    }
-                }
-            }
-            value += 0.5 * self.reg_l2 * sum;
-        }
+        let value = loss / w
+            + super::logistic::add_l2(
+                params,
+                &mut grad,
+                self.reg_l2,
+                &self.inv_std,
+                self.standardization,
+                f,
+                1,
+            );
         Ok((value, grad))
     }
 }

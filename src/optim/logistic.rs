@@ -291,31 +291,55 @@ impl DiffFunction for LogisticLoss<'_> {
                 grad[f * c + k] = msum[k] / w;
             }
         }
-        let mut value = loss / w;
-        if self.reg_l2 != 0.0 {
-            let mut sum = 0.0;
-            for j in 0..f {
-                for k in 0..c {
-                    let idx = j * c + k;
-                    let v = params[idx];
-                    if self.standardization {
-                        sum += v * v;
-                        grad[idx] += self.reg_l2 * v;
-                    } else {
-                        // penalty on β = β̃/σ: ½λ Σ (β̃/σ)², nothing where σ = 0
-                        let inv = self.inv_std[j];
-                        if inv != 0.0 {
-                            let t = v * inv * inv;
-                            sum += v * t;
-                            grad[idx] += self.reg_l2 * t;
-                        }
-                    }
-                }
-            }
-            value += 0.5 * self.reg_l2 * sum;
-        }
+        let value = loss / w
+            + add_l2(
+                params,
+                &mut grad,
+                self.reg_l2,
+                &self.inv_std,
+                self.standardization,
+                f,
+                c,
+            );
         Ok((value, grad))
     }
+}
+
+/// Spark's L2 term on the standardised coefficients `params[j·c + k]` (feature `j`, set
+/// `k`; intercepts not included): adds its gradient to `grad` and returns its value
+/// `½λ Σ β̃²`, or with standardization off `½λ Σ (β̃/σ)²` (nothing where σ = 0). Shared
+/// by the logistic and hinge losses.
+// A range loop: `inv_std` is read only without standardization, so it may be empty.
+#[allow(clippy::needless_range_loop)]
+pub(crate) fn add_l2(
+    params: &[f64],
+    grad: &mut [f64],
+    reg_l2: f64,
+    inv_std: &[f64],
+    standardization: bool,
+    num_features: usize,
+    c: usize,
+) -> f64 {
+    if reg_l2 == 0.0 {
+        return 0.0;
+    }
+    let mut sum = 0.0;
+    for j in 0..num_features {
+        for k in 0..c {
+            let idx = j * c + k;
+            let v = params[idx];
+            if standardization {
+                sum += v * v;
+                grad[idx] += reg_l2 * v;
+            } else if inv_std[j] != 0.0 {
+                let inv = inv_std[j];
+                let t = v * inv * inv;
+                sum += v * t;
+                grad[idx] += reg_l2 * t;
+            }
+        }
+    }
+    0.5 * reg_l2 * sum
 }
 
 #[cfg(test)]
