@@ -13,38 +13,10 @@ use mlpipe::classification::{
 use mlpipe::feature::{StandardScaler, VectorAssembler};
 use mlpipe::prelude::*;
 
-fn fixture(name: &str) -> String {
-    format!("{}/tests/fixtures/spark2/{name}", repo_root().display())
-}
-
-fn json(name: &str) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
-}
-
 /// The params Spark saved for the unfitted LinearSVC: defaults overlaid by the set ones.
 fn saved_params() -> (String, LinearSVCParams) {
-    let dir = fixture("linearsvc_bc_pipeline_unfitted/stages");
-    let stage = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().contains("LinearSVC"))
-        .unwrap();
-    let meta = std::fs::read_dir(stage.join("metadata"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("part-")
-        })
-        .unwrap();
-    let m: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(meta).unwrap()).unwrap();
-    let mut all = m["defaultParamMap"].as_object().unwrap().clone();
-    all.extend(m["paramMap"].as_object().unwrap().clone());
-    let params = serde_json::from_value(serde_json::Value::Object(all)).unwrap();
-    (m["uid"].as_str().unwrap().to_string(), params)
+    let (uid, params) = saved_stage_params("linearsvc_bc_pipeline_unfitted", "LinearSVC");
+    (uid, serde_json::from_value(params).unwrap())
 }
 
 fn inputs() -> Vec<String> {
@@ -52,7 +24,7 @@ fn inputs() -> Vec<String> {
 }
 
 fn read(name: &str) -> DataFrame {
-    DataFrame::read_csv(fixture(name), &CsvOptions::default()).unwrap()
+    DataFrame::read_csv(spark2(name), &CsvOptions::default()).unwrap()
 }
 
 /// VectorAssembler + StandardScaler(withMean, withStd) fitted on the training data, as in
@@ -79,7 +51,7 @@ fn features(train: &DataFrame, others: &[&DataFrame]) -> (DataFrame, Vec<DataFra
 
 #[test]
 fn linearsvc_bc_refit_matches_spark() {
-    let j = json("linearsvc_bc.json");
+    let j = spark2_json("linearsvc_bc");
     let (uid, params) = saved_params();
     assert_eq!(params.reg_param, 0.05);
     assert_eq!(params.max_iter, 200);
@@ -116,9 +88,9 @@ fn linearsvc_bc_refit_matches_spark() {
 /// Spark did, to 1e-9.
 #[test]
 fn spark_saved_linearsvc_predicts_like_spark() {
-    let pm = PipelineModel::load(fixture("linearsvc_bc_pipeline")).unwrap();
+    let pm = PipelineModel::load(spark2("linearsvc_bc_pipeline")).unwrap();
     let svc = pm.stage::<LinearSVCModel>().unwrap();
-    let jm = &json("linearsvc_bc.json")["model"];
+    let jm = &spark2_json("linearsvc_bc")["model"];
     assert_eq!(svc.coefficients(), floats(&jm["coefficients"]).as_slice());
     assert_eq!(svc.intercept(), jm["intercept"].as_f64().unwrap());
     let out = pm.transform(&read("bc_test.csv")).unwrap();
@@ -292,7 +264,7 @@ fn pyspark_loads_an_mlpipe_linear_svc() {
             "/tests/pyspark/check_linearsvc_roundtrip.py"
         ))
         .arg(dir.path())
-        .arg(fixture("bc_test.csv"))
+        .arg(spark2("bc_test.csv"))
         .output()
         .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
     let stdout = String::from_utf8_lossy(&out.stdout);

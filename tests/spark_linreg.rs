@@ -10,42 +10,14 @@ use mlpipe::feature::VectorAssembler;
 use mlpipe::prelude::*;
 use mlpipe::regression::{LinearRegression, LinearRegressionModel, LinearRegressionParams};
 
-fn fixture(name: &str) -> String {
-    format!("{}/tests/fixtures/spark2/{name}", repo_root().display())
-}
-
-fn json(name: &str) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
-}
-
-/// The params Spark saved for the unfitted estimator: defaults overlaid by the set ones.
+/// The params Spark saved for the unfitted LinearRegression: defaults overlaid by the set ones.
 fn saved_params() -> (String, LinearRegressionParams) {
-    let dir = fixture("linreg_enet_pipeline_unfitted/stages");
-    let stage = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().contains("LinearRegression"))
-        .unwrap();
-    let meta = std::fs::read_dir(stage.join("metadata"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("part-")
-        })
-        .unwrap();
-    let m: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(meta).unwrap()).unwrap();
-    let mut all = m["defaultParamMap"].as_object().unwrap().clone();
-    all.extend(m["paramMap"].as_object().unwrap().clone());
-    let params = serde_json::from_value(serde_json::Value::Object(all)).unwrap();
-    (m["uid"].as_str().unwrap().to_string(), params)
+    let (uid, params) = saved_stage_params("linreg_enet_pipeline_unfitted", "LinearRegression");
+    (uid, serde_json::from_value(params).unwrap())
 }
 
 fn assembled(name: &str) -> DataFrame {
-    assemble(&DataFrame::read_csv(fixture(name), &CsvOptions::default()).unwrap())
+    assemble(&DataFrame::read_csv(spark2(name), &CsvOptions::default()).unwrap())
 }
 
 fn assemble(df: &DataFrame) -> DataFrame {
@@ -58,7 +30,7 @@ fn assemble(df: &DataFrame) -> DataFrame {
 
 #[test]
 fn linreg_enet_refit_matches_spark() {
-    let j = json("linreg_enet.json");
+    let j = spark2_json("linreg_enet");
     let (uid, params) = saved_params();
     assert_eq!(params.solver, "l-bfgs");
     let model = LinearRegression::from_params(uid, params)
@@ -112,7 +84,7 @@ fn linreg_enet_refit_matches_spark() {
     // Test predictions against Spark's, row by row (the CSV is sorted by id, as is the test file).
     let out = model.transform(&assembled("synth_reg_test.csv")).unwrap();
     let spark = DataFrame::read_csv(
-        fixture("linreg_enet_predictions.csv"),
+        spark2("linreg_enet_predictions.csv"),
         &CsvOptions::default(),
     )
     .unwrap();
@@ -138,7 +110,7 @@ fn weighted_raw() -> DataFrame {
     use mlpipe::arrow::array::{Array, AsArray, Float64Array, RecordBatch};
     use mlpipe::arrow::datatypes::{DataType, Field, Float64Type, Schema};
     use std::sync::Arc;
-    let df = DataFrame::read_csv(fixture("synth_reg_train.csv"), &CsvOptions::default()).unwrap();
+    let df = DataFrame::read_csv(spark2("synth_reg_train.csv"), &CsvOptions::default()).unwrap();
     let parts = df
         .partitions()
         .iter()
@@ -174,7 +146,7 @@ fn weighted_raw() -> DataFrame {
 /// predicting to 1e-9.
 #[test]
 fn linreg_cases_match_spark() {
-    let j = json("linreg_cases.json");
+    let j = spark2_json("linreg_cases");
     let train = weighted_train();
     for (name, case) in j["cases"].as_object().unwrap() {
         let mut params = LinearRegressionParams::default();
@@ -261,7 +233,7 @@ fn linreg_cases_match_spark() {
         }
 
         // Spark's saved model loads and predicts its own training predictions.
-        let loaded = LinearRegressionModel::load(fixture(&format!("linreg_{name}_model"))).unwrap();
+        let loaded = LinearRegressionModel::load(spark2(&format!("linreg_{name}_model"))).unwrap();
         assert_eq!(loaded.coefficients(), &want[..]);
         let out = loaded.transform(&train).unwrap();
         for (g, w) in f64_column(&out, "prediction")
@@ -300,7 +272,7 @@ fn pyspark_loads_an_mlpipe_linear_regression() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     save(&model, dir.path().join("model"), SaveMode::ErrorIfExists).unwrap();
-    let test = DataFrame::read_csv(fixture("synth_reg_test.csv"), &CsvOptions::default()).unwrap();
+    let test = DataFrame::read_csv(spark2("synth_reg_test.csv"), &CsvOptions::default()).unwrap();
     let scored = model.transform(&test).unwrap();
     let mut csv = String::from("id,prediction\n");
     for (id, p) in f64_column(&scored, "id")
@@ -316,7 +288,7 @@ fn pyspark_loads_an_mlpipe_linear_regression() {
             "/tests/pyspark/check_linreg_roundtrip.py"
         ))
         .arg(dir.path())
-        .arg(fixture("synth_reg_test.csv"))
+        .arg(spark2("synth_reg_test.csv"))
         .output()
         .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -453,7 +425,7 @@ fn constant_label() {
 /// iteration count, objective history to 1e-6.
 #[test]
 fn linreg_huber_matches_spark() {
-    let j = json("linreg_huber.json");
+    let j = spark2_json("linreg_huber");
     let df = weighted_train();
     for (name, case) in j["cases"].as_object().unwrap() {
         let mut params: LinearRegressionParams =

@@ -164,3 +164,20 @@ pub fn spark2_json(case: &str) -> serde_json::Value {
 pub fn read2(name: &str) -> DataFrame {
     DataFrame::read_csv(spark2(name), &CsvOptions::default()).unwrap()
 }
+
+/// The uid and params (Spark's defaults overlaid by the set ones, as JSON) that Spark saved
+/// for the stage of the unfitted pipeline `tests/fixtures/spark2/<pipeline>` whose
+/// directory name contains `class`, read with mlpipe's own metadata reader.
+pub fn saved_stage_params(pipeline: &str, class: &str) -> (String, serde_json::Value) {
+    let dir = format!(
+        "{}/tests/fixtures/spark2/{pipeline}/stages",
+        repo_root().display()
+    );
+    let stage = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains(class))
+        .unwrap_or_else(|| panic!("no {class} stage in {dir}"));
+    let md = mlpipe::persist::read_metadata(&stage).unwrap();
+    (md.uid, serde_json::Value::Object(md.params))
+}
