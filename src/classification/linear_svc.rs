@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, FixedSizeListArray, Float64Array};
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Float64Type, Schema};
 use rayon::prelude::*;
@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::error::{Error, Result};
 use crate::frame::{schema, vector, DataFrame};
 use crate::optim::hinge::HingeLoss;
-use crate::optim::logistic::Block;
+use crate::optim::logistic::{block_summary, feature_issue, features_of, Block};
 use crate::optim::{Lbfgs, StopReason};
 use crate::param::{check_at_least, random_uid, Params};
 use crate::persist::{format, Metadata, SparkPersist, Vector};
@@ -243,7 +243,7 @@ impl LinearSVC {
 }
 
 struct PartInput {
-    features: FixedSizeListArray,
+    features: arrow::array::ArrayRef,
     labels: Float64Array,
     weights: Option<Float64Array>,
 }
@@ -296,11 +296,25 @@ impl Estimator for LinearSVC {
                     .clone())
             };
             Ok(PartInput {
-                features: vector::as_vector(schema::batch_column(b, &p.features_col)?)?.clone(),
+                features: schema::batch_column(b, &p.features_col)?.clone(),
                 labels: f64_col(&p.label_col)?,
                 weights: p.weight_col().map(f64_col).transpose()?,
             })
         })?;
+        // Each partition's feature chunk, checked once (sizes, sparse indices).
+        let views = parts
+            .par_iter()
+            .enumerate()
+            .map(|(pi, part)| {
+                let at = vector::At {
+                    stage,
+                    column: &p.features_col,
+                    partition: pi,
+                };
+                vector::VectorBlock::new(part.features.as_ref(), n, at)
+            })
+            .collect::<Vec<_>>();
+        let views = crate::frame::in_order(views)?;
         let block_rows = (BLOCK_BYTES / (8 * n.max(1))).max(64);
         let mut spans = Vec::new();
         for (pi, part) in parts.iter().enumerate() {
@@ -316,7 +330,7 @@ impl Estimator for LinearSVC {
         // Statistics pass: validate every row, summarise features and labels.
         let stats = spans
             .par_iter()
-            .map(|&(pi, r0, len)| block_stats(&parts[pi], pi, r0, len, n, p))
+            .map(|&(pi, r0, len)| block_stats(&parts[pi], &views[pi], pi, r0, len, p))
             .collect::<Vec<_>>();
         let stats = crate::frame::in_order(stats)?;
         let mut summary = FeatureSummary::empty(n);
@@ -370,9 +384,8 @@ impl Estimator for LinearSVC {
             .iter()
             .map(|&(pi, r0, len)| {
                 let part = &parts[pi];
-                let vals = vector::dense_values(&part.features)?;
                 Ok(Block {
-                    x: &vals[r0 * n..(r0 + len) * n],
+                    x: features_of(&views[pi], r0, len),
                     y: &part.labels.values()[r0..r0 + len],
                     w: part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]),
                 })
@@ -430,10 +443,10 @@ impl Estimator for LinearSVC {
 /// Validates and summarises rows `r0..r0+len` of one partition.
 fn block_stats(
     part: &PartInput,
+    view: &vector::VectorBlock<'_>,
     pi: usize,
     r0: usize,
     len: usize,
-    n: usize,
     p: &LinearSVCParams,
 ) -> Result<BlockStats> {
     let stage = LinearSVCParams::STAGE;
@@ -448,8 +461,7 @@ fn block_stats(
     let label_hint = "LinearSVC labels must be 0 or 1 (binary classification); index other labels with StringIndexer, or use OneVsRest for more classes";
     let feat_hint = "feature values must be finite; impute them (Imputer) or drop such rows (VectorAssembler with handleInvalid=skip)";
     let weight_hint = "weights must be finite and >= 0";
-    let values = vector::dense_values(&part.features)?;
-    let block = &values[r0 * n..(r0 + len) * n];
+    let issue = feature_issue(view, r0, len);
     let mut max_label = f64::NEG_INFINITY;
     for r in r0..r0 + len {
         if part.labels.is_null(r) {
@@ -470,21 +482,14 @@ fn block_stats(
                 return Err(bad(col, r, format!("weight {w}"), weight_hint));
             }
         }
-        if part.features.is_null(r) {
-            return Err(bad(&p.features_col, r, "null vector".into(), feat_hint));
-        }
-        if let Some(v) = values[r * n..(r + 1) * n].iter().find(|v| !v.is_finite()) {
-            return Err(bad(
-                &p.features_col,
-                r,
-                format!("feature value {v}"),
-                feat_hint,
-            ));
+        if let Some((_, what)) = issue.as_ref().filter(|(br, _)| *br == r) {
+            return Err(bad(&p.features_col, r, what.clone(), feat_hint));
         }
     }
-    let summary = FeatureSummary::from_block(
-        block,
-        n,
+    let summary = block_summary(
+        view,
+        r0,
+        len,
         part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]),
     );
     Ok(BlockStats { summary, max_label })

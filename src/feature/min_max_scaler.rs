@@ -83,6 +83,7 @@ fn vector_schema(
     ic: &str,
     oc: &str,
     expected: Option<usize>,
+    keeps_sparse: bool,
 ) -> Result<Schema> {
     let (_, f, n) = schema::require_vector(input, stage, ic)?;
     if let Some(e) = expected.filter(|e| *e != n) {
@@ -94,11 +95,12 @@ fn vector_schema(
         });
     }
     let names = vector::feature_names_or_default(f);
-    schema::append_field(
-        input,
-        stage,
-        vector::with_feature_names(vector::vector_field(oc, n, f.is_nullable()), &names),
-    )
+    let out = if keeps_sparse && vector::is_sparse_vector_type(f.data_type()) {
+        vector::sparse_vector_field(oc, n, f.is_nullable())
+    } else {
+        vector::vector_field(oc, n, f.is_nullable())
+    };
+    schema::append_field(input, stage, vector::with_feature_names(out, &names))
 }
 
 /// Per-feature min and max over all rows (one parallel pass; NaN values are ignored).
@@ -108,13 +110,27 @@ fn summarize(df: &DataFrame, stage: &'static str, col: &str) -> Result<FeatureSu
     let parts = c
         .chunks
         .par_iter()
-        .map(|a| {
-            let arr = vector::as_vector(a.as_ref())?;
-            let vals = vector::dense_values(arr)?;
+        .enumerate()
+        .map(|(p, a)| {
+            let at = vector::At {
+                stage,
+                column: col,
+                partition: p,
+            };
+            let block = vector::VectorBlock::new(a.as_ref(), n, at)?;
+            let Some(vals) = block.as_dense() else {
+                // Sparse rows: only the stored values are read; null rows are skipped.
+                return Ok(FeatureSummary::from_rows(
+                    n,
+                    (0..block.len())
+                        .filter_map(|r| block.row(r))
+                        .map(|x| (x, 1.0)),
+                ));
+            };
             // Null rows weigh 0, so they are skipped without copying the other rows.
-            let mask: Option<Vec<f64>> = (arr.null_count() > 0).then(|| {
-                (0..arr.len())
-                    .map(|r| if arr.is_valid(r) { 1.0 } else { 0.0 })
+            let mask: Option<Vec<f64>> = (a.null_count() > 0).then(|| {
+                (0..a.len())
+                    .map(|r| if a.is_valid(r) { 1.0 } else { 0.0 })
                     .collect()
             });
             Ok(FeatureSummary::from_block(vals, n, mask.as_deref()))
@@ -200,6 +216,7 @@ impl Stage for MinMaxScaler {
             &self.params.input_col,
             &self.params.output_col,
             None,
+            false,
         )
     }
 }
@@ -273,6 +290,7 @@ impl Stage for MinMaxScalerModel {
             &self.params.input_col,
             &self.params.output_col,
             Some(self.original_min.len()),
+            false,
         )
     }
 }
@@ -287,6 +305,7 @@ impl Transformer for MinMaxScalerModel {
         unsafe {
             vector::map_vectors(
                 df,
+                "MinMaxScalerModel",
                 &self.params.input_col,
                 self.original_min.len(),
                 field,
@@ -350,6 +369,7 @@ impl Stage for MaxAbsScaler {
             &self.params.input_col,
             &self.params.output_col,
             None,
+            true,
         )
     }
 }
@@ -409,6 +429,7 @@ impl Stage for MaxAbsScalerModel {
             &self.params.input_col,
             &self.params.output_col,
             Some(self.max_abs.len()),
+            true,
         )
     }
 }
@@ -422,11 +443,24 @@ impl Transformer for MaxAbsScalerModel {
             .iter()
             .map(|m| if *m != 0.0 { 1.0 / m } else { 0.0 })
             .collect();
+        let stage = "MaxAbsScalerModel";
+        if field.data_type() == &vector::sparse_vector_type() {
+            // Spark keeps a sparse vector's structure: each stored value times 1/maxAbs.
+            return vector::map_stored_values(
+                df,
+                stage,
+                &self.params.input_col,
+                scale.len(),
+                field,
+                |j, x| x * scale[j],
+            );
+        }
         // SAFETY: rows have that many values (map_vectors checks), as do the model's
         // per-feature vectors, so the zip writes every output value.
         unsafe {
             vector::map_vectors(
                 df,
+                stage,
                 &self.params.input_col,
                 scale.len(),
                 field,

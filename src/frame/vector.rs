@@ -170,16 +170,18 @@ pub fn as_vector(arr: &dyn Array) -> Result<&FixedSizeListArray> {
     })
 }
 
-/// Maps every row of the vector column `input` through `f(row, out_row)` into a new
-/// vector column `out` of the same size (nulls kept), partition by partition, writing each
-/// output straight into fresh huge-page-backed memory in parallel row blocks (see
-/// `buffer`). `f` sees whole rows, so its inner loop vectorises.
+/// Maps every row of the vector column `input` (dense, or sparse and densified per
+/// partition) through `f(row, out_row)` into a new dense vector column `out` of the same
+/// size (nulls kept), partition by partition, writing each output straight into fresh
+/// huge-page-backed memory in parallel row blocks (see `buffer`). `f` sees whole rows, so
+/// its inner loop vectorises.
 ///
 /// # Safety
 /// `f` must write every value of `out_row`. Both `row` and `out_row` have `size` values:
 /// a partition whose vectors have another size is an error before `f` sees it.
 pub(crate) unsafe fn map_vectors(
     df: &super::DataFrame,
+    stage: &'static str,
     input: &str,
     size: usize,
     out: Field,
@@ -190,29 +192,78 @@ pub(crate) unsafe fn map_vectors(
     let chunks = c
         .chunks
         .par_iter()
-        .map(|a| {
-            let arr = as_vector(a.as_ref())?;
-            let n = arr.value_length() as usize;
-            if n != size {
-                return Err(Error::Internal(format!(
-                    "vectors of column `{input}` have {n} values where {size} were checked"
-                )));
-            }
-            let vals = dense_values(arr)?;
+        .enumerate()
+        .map(|(p, a)| {
+            let at = At {
+                stage,
+                column: input,
+                partition: p,
+            };
+            let block = VectorBlock::new(a.as_ref(), size, at)?;
+            let vals = block.to_dense();
+            let n = size;
             // SAFETY: `block` holds whole rows of `n` values, as does `src`, and `f` sets
             // every value of each output row (this function's contract).
             let mapped = unsafe {
-                super::buffer::par_build(arr.len(), n, |first, block| {
+                super::buffer::par_build(a.len(), n, |first, block| {
                     let src = &vals[first * n..first * n + block.len()];
                     for (o, x) in block.chunks_exact_mut(n).zip(src.chunks_exact(n)) {
                         f(x, o);
                     }
                 })
             };
-            Ok(Arc::new(vector_array(mapped, n, arr.nulls().cloned())?) as arrow::array::ArrayRef)
+            Ok(Arc::new(vector_array(mapped, n, a.nulls().cloned())?) as arrow::array::ArrayRef)
         })
         .collect::<Vec<_>>();
     let chunks = crate::frame::in_order(chunks)?;
+    df.with_column(out, chunks)
+}
+
+/// Maps the stored values of every row of the vector column `input` through
+/// `f(index, value)`, keeping each row's layout (a sparse row keeps its indices, a dense
+/// row stays dense; nulls kept), into the sparse vector column `out`. For maps that send
+/// 0 to 0 (scaling), so that unstored entries stay zero, as Spark's scalers do on sparse
+/// vectors.
+pub(crate) fn map_stored_values(
+    df: &super::DataFrame,
+    stage: &'static str,
+    input: &str,
+    size: usize,
+    out: Field,
+    f: impl Fn(usize, f64) -> f64 + Sync,
+) -> Result<super::DataFrame> {
+    let c = df.column(input)?;
+    let chunks =
+        df.map_partitions(|p, _| {
+            let a = &c.chunks[p];
+            let at = At {
+                stage,
+                column: input,
+                partition: p,
+            };
+            let block = VectorBlock::new(a.as_ref(), size, at)?;
+            let mut b = SparseVectorBuilder::with_capacity(size, a.len(), block.num_active())
+                .context(stage, out.name(), p);
+            let mut buf = Vec::new();
+            for r in 0..block.len() {
+                match block.row(r) {
+                    None => b.push_null(),
+                    Some(Row::Sparse {
+                        indices, values, ..
+                    }) => {
+                        buf.clear();
+                        buf.extend(indices.iter().zip(values).map(|(i, v)| f(*i as usize, *v)));
+                        b.push(indices, &buf)?;
+                    }
+                    Some(Row::Dense(x)) => {
+                        buf.clear();
+                        buf.extend(x.iter().enumerate().map(|(i, v)| f(i, *v)));
+                        b.push_dense(&buf)?;
+                    }
+                }
+            }
+            b.finish()
+        })?;
     df.with_column(out, chunks)
 }
 

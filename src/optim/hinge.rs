@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use super::lbfgs::DiffFunction;
 use super::logistic::Block;
 use crate::error::{Error, Result};
+use crate::frame::vector::Row;
 
 /// The objective Spark's `LinearSVC` minimises: the weighted mean of
 /// `max(0, 1 − (2y − 1)·m)` plus `½λ‖β̃‖²` (or `½λ‖β‖²` without standardization), over
@@ -47,20 +48,30 @@ impl HingeLoss<'_> {
         let f = self.num_features;
         let mut grad = vec![0.0; f];
         let (mut loss, mut msum) = (0.0, 0.0);
-        for (i, (row, &y)) in b.x.chunks_exact(f.max(1)).zip(b.y).enumerate() {
+        for (i, &y) in b.y.iter().enumerate() {
             let w = b.w.map_or(1.0, |w| w[i]);
             if w <= 0.0 {
                 continue;
             }
-            let m = dot(eff, row) + offset;
+            // A sparse row touches only its stored entries.
+            let row = b.x.row(i, f);
+            let m = match row {
+                Row::Dense(x) => dot(eff, x),
+                _ => row.dot(eff),
+            } + offset;
             let s = y + y - 1.0;
             let l = (1.0 - s * m) * w;
             if l > 0.0 {
                 loss += l;
                 let mult = -s * w;
                 msum += mult;
-                for (g, x) in grad.iter_mut().zip(row) {
-                    *g += mult * x;
+                match row {
+                    Row::Dense(x) => {
+                        for (g, x) in grad.iter_mut().zip(x) {
+                            *g += mult * x;
+                        }
+                    }
+                    _ => row.for_each_active(|j, x| grad[j] += mult * x),
                 }
             }
         }
@@ -146,6 +157,7 @@ impl DiffFunction for HingeLoss<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::optim::logistic::Features;
 
     /// Away from the hinge's kinks the gradient agrees with central finite differences,
     /// with weights, centring and both L2 forms.
@@ -160,12 +172,12 @@ mod tests {
             let mut loss = HingeLoss {
                 blocks: vec![
                     Block {
-                        x: &x[..16],
+                        x: Features::Dense(&x[..16]),
                         y: &y[..4],
                         w: Some(&w[..4]),
                     },
                     Block {
-                        x: &x[16..],
+                        x: Features::Dense(&x[16..]),
                         y: &y[4..],
                         w: Some(&w[4..]),
                     },
@@ -201,7 +213,7 @@ mod tests {
         let y = [0.0, 1.0];
         let mut loss = HingeLoss {
             blocks: vec![Block {
-                x: &x,
+                x: Features::Dense(&x),
                 y: &y,
                 w: None,
             }],
