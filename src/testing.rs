@@ -134,6 +134,99 @@ where
     check_transformer(&m1, df);
 }
 
+/// Checks that an estimator reading the vector column `column` takes sparse input as it
+/// takes dense: [`check_estimator`] on `df` with `column` stored sparse
+/// ([`DataFrame::vectors_to_sparse`]), and the output columns of a fit on the sparse
+/// input equal those of a fit on the dense input within `rtol` (vectors compared by
+/// value, whatever their layout).
+///
+/// # Panics
+/// When a rule is broken, or when fitting fails.
+pub fn check_estimator_sparse_input<E>(e: &E, df: &DataFrame, column: &str, rtol: f64)
+where
+    E: Estimator,
+    E::Model: Clone,
+{
+    let kind = e.kind();
+    let sparse = df
+        .vectors_to_sparse(column)
+        .unwrap_or_else(|err| panic!("{kind}: vectors_to_sparse failed: {err}"));
+    check_estimator(e, &sparse);
+    let dense_out = e
+        .fit(df)
+        .and_then(|m| m.transform(df))
+        .unwrap_or_else(|err| panic!("{kind}: dense fit/transform failed: {err}"));
+    let sparse_out = e
+        .fit(&sparse)
+        .and_then(|m| m.transform(&sparse))
+        .unwrap_or_else(|err| panic!("{kind}: sparse fit/transform failed: {err}"));
+    compare_outputs(kind, df, &dense_out, &sparse_out, rtol);
+}
+
+/// As [`check_estimator_sparse_input`], for a transformer: [`check_transformer`] on the
+/// sparse input, and its outputs equal (by value) those on the dense input within `rtol`.
+///
+/// # Panics
+/// When a rule is broken, or when `transform` fails.
+pub fn check_transformer_sparse_input<T: Transformer + Clone>(
+    t: &T,
+    df: &DataFrame,
+    column: &str,
+    rtol: f64,
+) {
+    let kind = t.kind();
+    let sparse = df
+        .vectors_to_sparse(column)
+        .unwrap_or_else(|err| panic!("{kind}: vectors_to_sparse failed: {err}"));
+    check_transformer(t, &sparse);
+    let dense_out = t
+        .transform(df)
+        .unwrap_or_else(|err| panic!("{kind}: dense transform failed: {err}"));
+    let sparse_out = t
+        .transform(&sparse)
+        .unwrap_or_else(|err| panic!("{kind}: sparse transform failed: {err}"));
+    compare_outputs(kind, df, &dense_out, &sparse_out, rtol);
+}
+
+/// The output columns (those not in `input`) of `a` and `b`, vectors densified, within
+/// `rtol`.
+fn compare_outputs(kind: &str, input: &DataFrame, a: &DataFrame, b: &DataFrame, rtol: f64) {
+    let outputs: Vec<String> = a
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .filter(|n| input.schema().field_with_name(n).is_err())
+        .collect();
+    assert!(!outputs.is_empty(), "{kind}: no output column");
+    let dense = |df: &DataFrame| {
+        let mut df = df.select(&outputs).expect("select outputs");
+        for o in &outputs {
+            if crate::frame::vector::is_sparse_vector_type(
+                df.schema().field_with_name(o).expect("output").data_type(),
+            ) {
+                df = df.vectors_to_dense(o).expect("densify");
+            }
+        }
+        // Metadata may differ between layouts; values are compared.
+        let batch = df.collect().expect("collect");
+        let fields: Vec<Field> = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| Field::new(f.name(), f.data_type().clone(), f.is_nullable()))
+            .collect();
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), batch.columns().to_vec())
+            .expect("batch")
+    };
+    assert_batches_close(
+        &dense(a),
+        &dense(b),
+        rtol,
+        &format!("{kind} (sparse input vs dense input)"),
+    );
+}
+
 fn fields(s: &Schema) -> Vec<Field> {
     s.fields().iter().map(|f| f.as_ref().clone()).collect()
 }
@@ -228,6 +321,33 @@ pub fn assert_batches_close(a: &RecordBatch, b: &RecordBatch, rtol: f64, what: &
                     "{what}: nulls of `{}` differ",
                     f.name()
                 );
+                if crate::frame::vector::is_sparse_vector_type(x.data_type()) {
+                    let (sx, sy) = (x.as_struct(), y.as_struct());
+                    for c in 0..3 {
+                        assert_eq!(
+                            sx.column(c),
+                            sy.column(c),
+                            "{what}: the sparse layout of `{}` differs",
+                            f.name()
+                        );
+                    }
+                    assert_eq!(
+                        sx.column(3)
+                            .as_list::<i32>()
+                            .value_offsets()
+                            .windows(2)
+                            .map(|w| w[1] - w[0])
+                            .collect::<Vec<_>>(),
+                        sy.column(3)
+                            .as_list::<i32>()
+                            .value_offsets()
+                            .windows(2)
+                            .map(|w| w[1] - w[0])
+                            .collect::<Vec<_>>(),
+                        "{what}: the sparse layout of `{}` differs",
+                        f.name()
+                    );
+                }
                 for (k, (p, q)) in xv.iter().zip(&yv).enumerate() {
                     let close = (p.is_nan() && q.is_nan())
                         || p == q
@@ -245,6 +365,17 @@ pub fn assert_batches_close(a: &RecordBatch, b: &RecordBatch, rtol: f64, what: &
 }
 
 fn f64_values(a: &ArrayRef) -> Option<Vec<f64>> {
+    if crate::frame::vector::is_sparse_vector_type(a.data_type()) {
+        // The stored values; the layout (types, sizes, indices, offsets) is compared
+        // exactly by `assert_batches_close`.
+        let s = a.as_struct();
+        let l = s.column(3).as_list::<i32>();
+        let (lo, hi) = (
+            l.value_offsets()[0] as usize,
+            l.value_offsets()[l.len()] as usize,
+        );
+        return Some(l.values().as_primitive::<Float64Type>().values()[lo..hi].to_vec());
+    }
     match a.data_type() {
         DataType::Float64 => Some(a.as_primitive::<Float64Type>().values().to_vec()),
         DataType::FixedSizeList(item, _) if item.data_type() == &DataType::Float64 => Some(

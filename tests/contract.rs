@@ -147,3 +147,95 @@ fn tree_estimators_contract() {
         m.transform_schema(df.schema()).unwrap()
     );
 }
+
+/// quickstart.csv with `features` = [contract one-hot (2), num_support_calls, tenure]
+/// (dense, mostly zeros in the one-hot part) for the sparse-input contract.
+fn one_hot_features() -> DataFrame {
+    use mlpipe::feature::{OneHotEncoder, StringIndexer};
+    let df = quickstart();
+    let df = StringIndexer::new()
+        .with_input_col("contract")
+        .with_output_col("contract_idx")
+        .fit(&df)
+        .unwrap()
+        .transform(&df)
+        .unwrap();
+    let df = OneHotEncoder::new()
+        .with_input_col("contract_idx")
+        .with_output_col("contract_vec")
+        .with_dense_output(true)
+        .fit(&df)
+        .unwrap()
+        .transform(&df)
+        .unwrap();
+    VectorAssembler::new()
+        .with_input_cols(["contract_vec", "num_support_calls", "tenure"])
+        .with_output_col("features")
+        .with_handle_invalid(HandleInvalid::Skip)
+        .transform(&df)
+        .unwrap()
+}
+
+/// Every stage that reads a vector column takes the sparse layout as it takes the dense
+/// one: the contract holds on sparse input, and fits on sparse and dense input agree.
+/// Tolerances: exact-arithmetic stages match to 1e-12; optimisers (whose sums over a
+/// sparse row skip the zeros, so round differently) to 1e-6 relative on their outputs.
+#[test]
+fn vector_stages_take_sparse_input() {
+    use mlpipe::classification::{
+        DecisionTreeClassifier, LinearSVC, LogisticRegression, NaiveBayes,
+    };
+    use mlpipe::clustering::KMeans;
+    use mlpipe::feature::{MaxAbsScaler, MinMaxScaler, StandardScaler};
+    use mlpipe::regression::{LinearRegression, RandomForestRegressor};
+    use mlpipe::testing::{check_estimator_sparse_input, check_transformer_sparse_input};
+    let df = one_hot_features();
+    for with_mean in [false, true] {
+        let s = StandardScaler::new()
+            .with_input_col("features")
+            .with_output_col("scaled")
+            .with_mean(with_mean);
+        check_estimator_sparse_input(&s, &df, "features", 1e-12);
+    }
+    let mm = MinMaxScaler::new()
+        .with_input_col("features")
+        .with_output_col("scaled");
+    check_estimator_sparse_input(&mm, &df, "features", 1e-12);
+    let ma = MaxAbsScaler::new()
+        .with_input_col("features")
+        .with_output_col("scaled");
+    check_estimator_sparse_input(&ma, &df, "features", 1e-12);
+    let va = VectorAssembler::new()
+        .with_input_cols(["features", "f0"])
+        .with_output_col("assembled");
+    check_transformer_sparse_input(&va, &df, "features", 0.0);
+
+    let lr = LogisticRegression::new()
+        .with_label_col("churn")
+        .with_reg_param(0.01);
+    check_estimator_sparse_input(&lr, &df, "features", 1e-6);
+    let svc = LinearSVC::new().with_label_col("churn").with_max_iter(30);
+    check_estimator_sparse_input(&svc, &df, "features", 1e-6);
+    let lin = LinearRegression::new().with_label_col("monthly_charges");
+    check_estimator_sparse_input(&lin, &df, "features", 1e-9);
+    for t in ["multinomial", "complement", "gaussian"] {
+        let nb = NaiveBayes::new().with_model_type(t).with_label_col("churn");
+        check_estimator_sparse_input(&nb, &df, "features", 1e-12);
+    }
+    let dt = DecisionTreeClassifier::new()
+        .with_label_col("churn")
+        .with_max_depth(3);
+    check_estimator_sparse_input(&dt, &df, "features", 0.0);
+    let rf = RandomForestRegressor::new()
+        .with_label_col("monthly_charges")
+        .with_num_trees(3)
+        .with_bootstrap(false);
+    check_estimator_sparse_input(&rf, &df, "features", 0.0);
+    // KMeans' k-means|| depends on the partitioning (as in Spark): the fitted model gets
+    // the sparse-input transformer contract, and the fits agree.
+    let km = KMeans::new().with_k(3).with_seed(4);
+    let sparse = df.vectors_to_sparse("features").unwrap();
+    let (md, ms) = (km.fit(&df).unwrap(), km.fit(&sparse).unwrap());
+    assert_eq!(md.cluster_centers(), ms.cluster_centers());
+    check_transformer_sparse_input(&md, &df, "features", 0.0);
+}

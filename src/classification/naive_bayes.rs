@@ -380,7 +380,7 @@ impl Estimator for NaiveBayes {
         let (_, _, n) = schema::require_vector(df.schema(), stage, &p.features_col)?;
         let n_max = p.thresholds.as_ref().map_or(i32::MAX as usize, Vec::len);
         let weights = crate::evaluation::weight_values(df, stage, p.weight_col())?;
-        let feats = df.column(&p.features_col)?.chunks;
+        let feats = vector::dense_chunks(df, stage, &p.features_col, n)?;
         let labels = df.column(&p.label_col)?.chunks;
         let mut spans = Vec::new();
         for (pi, c) in feats.iter().enumerate() {

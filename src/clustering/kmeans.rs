@@ -844,7 +844,8 @@ impl Estimator for KMeans {
         let p = &self.params;
         let (_, _, n) = schema::require_vector(df.schema(), stage, &p.features_col)?;
         let weights = crate::evaluation::weight_values(df, stage, p.weight_col())?;
-        let feats = df.column(&p.features_col)?.chunks;
+        // Distances are dense work: a sparse column is densified per partition.
+        let feats = vector::dense_chunks(df, stage, &p.features_col, n)?;
         let points = self.read_points(&feats, &weights, n)?;
         let cosine = p.cosine();
 
@@ -1053,7 +1054,13 @@ impl Transformer for KMeansModel {
         let col = &self.params.features_col;
         let cosine = c.cosine;
         let chunks = df.map_partitions(|pi, b| {
-            let arr = vector::as_vector(schema::batch_column(b, col)?.as_ref())?;
+            let at = vector::At {
+                stage: "KMeansModel",
+                column: col,
+                partition: pi,
+            };
+            let arr = vector::dense_chunk(schema::batch_column(b, col)?.as_ref(), n, at)?;
+            let arr = &arr;
             let x = vector::dense_values(arr)?;
             let mut out = vec![0i32; arr.len()];
             out.par_chunks_mut(BLOCK_ROWS)

@@ -549,14 +549,25 @@ impl Estimator for LinearRegression {
             "auto" => n <= MAX_NORMAL_FEATURES,
             _ => false,
         };
-        let parts = df.map_partitions(|_, b| {
+        let parts = df.map_partitions(|pi, b| {
             let f64_col = |name: &str| -> Result<Float64Array> {
                 Ok(cast(schema::batch_column(b, name)?, &DataType::Float64)?
                     .as_primitive::<Float64Type>()
                     .clone())
             };
+            let at = vector::At {
+                stage,
+                column: &p.features_col,
+                partition: pi,
+            };
             Ok(Part {
-                features: vector::as_vector(schema::batch_column(b, &p.features_col)?)?.clone(),
+                // The normal equations and the L-BFGS pass read dense rows: a sparse
+                // partition is densified here.
+                features: vector::dense_chunk(
+                    schema::batch_column(b, &p.features_col)?.as_ref(),
+                    n,
+                    at,
+                )?,
                 labels: f64_col(&p.label_col)?,
                 weights: p.weight_col().map(f64_col).transpose()?,
             })
