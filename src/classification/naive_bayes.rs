@@ -951,7 +951,7 @@ impl SparkPersist for NaiveBayesModel {
             Matrix::new(l, n, self.sigma.clone())?
         };
         let batch = format::one_row(vec![
-            Vector::Dense(self.pi.clone()).field_and_array("pi")?,
+            Vector::compressed(&self.pi).field_and_array("pi")?,
             Matrix::new(l, n, self.theta.clone())?.field_and_array("theta")?,
             sigma.field_and_array("sigma")?,
         ])?;

@@ -1577,7 +1577,7 @@ impl crate::persist::SparkPersist for LinearRegressionModel {
         };
         let batch = format::one_row(vec![
             double("intercept", self.intercept),
-            Vector::Dense(self.coefficients.clone()).field_and_array("coefficients")?,
+            Vector::compressed(&self.coefficients).field_and_array("coefficients")?,
             double("scale", self.scale),
         ])?;
         format::write_data(
