@@ -239,3 +239,50 @@ fn vector_stages_take_sparse_input() {
     assert_eq!(md.cluster_centers(), ms.cluster_centers());
     check_transformer_sparse_input(&md, &df, "features", 0.0);
 }
+
+/// The evaluators read sparse score and feature vectors as they read dense ones.
+#[test]
+fn evaluators_take_sparse_vectors() {
+    use mlpipe::classification::LogisticRegression;
+    use mlpipe::clustering::KMeans;
+    use mlpipe::evaluation::{
+        BinaryClassificationEvaluator, ClusteringEvaluator, MulticlassClassificationEvaluator,
+        MulticlassMetric,
+    };
+    let df = one_hot_features();
+    let scored = LogisticRegression::new()
+        .with_label_col("churn")
+        .fit(&df)
+        .unwrap()
+        .transform(&df)
+        .unwrap();
+    let sparse = scored
+        .vectors_to_sparse("rawPrediction")
+        .unwrap()
+        .vectors_to_sparse("probability")
+        .unwrap()
+        .vectors_to_sparse("features")
+        .unwrap();
+    let auc = BinaryClassificationEvaluator::new().with_label_col("churn");
+    assert_eq!(
+        auc.evaluate(&scored).unwrap(),
+        auc.evaluate(&sparse).unwrap()
+    );
+    let ll = MulticlassClassificationEvaluator::new()
+        .with_label_col("churn")
+        .with_metric(MulticlassMetric::LogLoss);
+    assert_eq!(ll.evaluate(&scored).unwrap(), ll.evaluate(&sparse).unwrap());
+    let clustered = KMeans::new()
+        .with_k(3)
+        .with_seed(1)
+        .fit(&df)
+        .unwrap()
+        .transform(&df)
+        .unwrap();
+    let ce = ClusteringEvaluator::new();
+    assert_eq!(
+        ce.evaluate(&clustered).unwrap(),
+        ce.evaluate(&clustered.vectors_to_sparse("features").unwrap())
+            .unwrap()
+    );
+}
