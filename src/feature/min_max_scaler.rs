@@ -83,7 +83,6 @@ fn vector_schema(
     ic: &str,
     oc: &str,
     expected: Option<usize>,
-    keeps_sparse: bool,
 ) -> Result<Schema> {
     let (_, f, n) = schema::require_vector(input, stage, ic)?;
     if let Some(e) = expected.filter(|e| *e != n) {
@@ -95,7 +94,8 @@ fn vector_schema(
         });
     }
     let names = vector::feature_names_or_default(f);
-    let out = if keeps_sparse && vector::is_sparse_vector_type(f.data_type()) {
+    // Sparse input gives a sparse output column (Spark's scalers keep or compress it).
+    let out = if vector::is_sparse_vector_type(f.data_type()) {
         vector::sparse_vector_field(oc, n, f.is_nullable())
     } else {
         vector::vector_field(oc, n, f.is_nullable())
@@ -216,7 +216,6 @@ impl Stage for MinMaxScaler {
             &self.params.input_col,
             &self.params.output_col,
             None,
-            false,
         )
     }
 }
@@ -290,7 +289,6 @@ impl Stage for MinMaxScalerModel {
             &self.params.input_col,
             &self.params.output_col,
             Some(self.original_min.len()),
-            false,
         )
     }
 }
@@ -300,28 +298,41 @@ impl Transformer for MinMaxScalerModel {
         let schema = self.transform_schema(df.schema())?;
         let (lo, hi) = (self.params.min, self.params.max);
         let field = schema.field_with_name(&self.params.output_col)?.clone();
+        let scale = |j: usize, x: f64| {
+            let range = self.original_max[j] - self.original_min[j];
+            if x.is_nan() {
+                x
+            } else if range != 0.0 {
+                (x - self.original_min[j]) / range * (hi - lo) + lo
+            } else {
+                0.5 * (hi + lo)
+            }
+        };
+        let (stage, n) = ("MinMaxScalerModel", self.original_min.len());
+        if vector::is_sparse_vector_type(field.data_type()) {
+            // Sparse input: each output row stored as Spark compresses it.
+            return vector::map_rows_compressed(
+                df,
+                stage,
+                &self.params.input_col,
+                n,
+                field,
+                |x, out| {
+                    x.write_dense(out);
+                    for (j, o) in out.iter_mut().enumerate() {
+                        *o = scale(j, *o);
+                    }
+                },
+            );
+        }
         // SAFETY: rows have that many values (map_vectors checks), as do the model's
         // per-feature vectors, so the zip writes every output value.
         unsafe {
-            vector::map_vectors(
-                df,
-                "MinMaxScalerModel",
-                &self.params.input_col,
-                self.original_min.len(),
-                field,
-                |row, out| {
-                    for (j, (o, &x)) in out.iter_mut().zip(row).enumerate() {
-                        let range = self.original_max[j] - self.original_min[j];
-                        o.write(if x.is_nan() {
-                            x
-                        } else if range != 0.0 {
-                            (x - self.original_min[j]) / range * (hi - lo) + lo
-                        } else {
-                            0.5 * (hi + lo)
-                        });
-                    }
-                },
-            )
+            vector::map_vectors(df, stage, &self.params.input_col, n, field, |row, out| {
+                for (j, (o, &x)) in out.iter_mut().zip(row).enumerate() {
+                    o.write(scale(j, x));
+                }
+            })
         }
     }
     fn clone_box(&self) -> Box<dyn Transformer> {
@@ -369,7 +380,6 @@ impl Stage for MaxAbsScaler {
             &self.params.input_col,
             &self.params.output_col,
             None,
-            true,
         )
     }
 }
@@ -429,7 +439,6 @@ impl Stage for MaxAbsScalerModel {
             &self.params.input_col,
             &self.params.output_col,
             Some(self.max_abs.len()),
-            true,
         )
     }
 }

@@ -310,6 +310,44 @@ pub(crate) fn map_stored_values(
     df.with_column(out, chunks)
 }
 
+/// Maps every row of the vector column `input` through `f(row, out_row)` (`out_row` has
+/// `size` values to fill) into the sparse vector column `out`, each output row stored as
+/// Spark's `Vector.compressed` stores it (nulls kept). For maps whose output is dense in
+/// general (MinMaxScaler) over sparse input, as Spark compresses such outputs.
+pub(crate) fn map_rows_compressed(
+    df: &super::DataFrame,
+    stage: &'static str,
+    input: &str,
+    size: usize,
+    out: Field,
+    f: impl Fn(Row<'_>, &mut [f64]) + Sync,
+) -> Result<super::DataFrame> {
+    let c = df.column(input)?;
+    let chunks = df.map_partitions(|p, _| {
+        let a = &c.chunks[p];
+        let at = At {
+            stage,
+            column: input,
+            partition: p,
+        };
+        let block = VectorBlock::new(a.as_ref(), size, at)?;
+        let mut b =
+            SparseVectorBuilder::with_capacity(size, a.len(), 0).context(stage, out.name(), p);
+        let mut buf = vec![0.0; size];
+        for r in 0..block.len() {
+            match block.row(r) {
+                None => b.push_null(),
+                Some(x) => {
+                    f(x, &mut buf);
+                    b.push_compressed(Row::Dense(&buf))?;
+                }
+            }
+        }
+        b.finish()
+    })?;
+    df.with_column(out, chunks)
+}
+
 impl super::DataFrame {
     /// Records the vector size of the sparse vector column `column` in its field metadata,
     /// read from the data (every row must agree). For sparse columns written by other tools
