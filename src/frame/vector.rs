@@ -493,7 +493,7 @@ impl super::DataFrame {
     /// unchanged.
     ///
     /// # Errors
-    /// As [`DataFrame::vectors_to_sparse`].
+    /// As [`DataFrame::vectors_to_sparse`](super::DataFrame::vectors_to_sparse).
     pub fn vectors_to_dense(&self, column: &str) -> Result<super::DataFrame> {
         const STAGE: &str = "DataFrame::vectors_to_dense";
         let (_, f, n) = super::schema::require_vector(self.schema(), STAGE, column)?;
