@@ -5,9 +5,14 @@ mod bucketizer;
 pub(crate) mod columns;
 mod imputer;
 mod min_max_scaler;
+mod ngram;
 mod one_hot_encoder;
+mod regex_tokenizer;
 mod standard_scaler;
+mod stop_words_remover;
 mod string_indexer;
+mod text_columns;
+mod tokenizer;
 mod vector_assembler;
 
 pub(crate) use bucketizer::java_double_string;
@@ -17,10 +22,14 @@ pub use min_max_scaler::{
     MaxAbsScaler, MaxAbsScalerModel, MaxAbsScalerParams, MinMaxScaler, MinMaxScalerModel,
     MinMaxScalerParams,
 };
+pub use ngram::{NGram, NGramParams};
 pub use one_hot_encoder::{OneHotEncoder, OneHotEncoderModel, OneHotEncoderParams};
+pub use regex_tokenizer::{RegexTokenizer, RegexTokenizerParams};
 pub use standard_scaler::{StandardScaler, StandardScalerModel, StandardScalerParams};
+pub use stop_words_remover::{StopWordsRemover, StopWordsRemoverParams};
 pub use string_indexer::{
     nominal_labels, IndexToString, IndexToStringParams, StringIndexer, StringIndexerModel,
     StringIndexerParams, StringOrderType,
 };
+pub use tokenizer::{Tokenizer, TokenizerParams};
 pub use vector_assembler::{VectorAssembler, VectorAssemblerParams};
