@@ -3,8 +3,13 @@
 
 mod bucketizer;
 pub(crate) mod columns;
+mod count_vectorizer;
+mod feature_hasher;
+mod hashing_tf;
+mod idf;
 mod imputer;
 mod min_max_scaler;
+mod murmur3;
 mod ngram;
 mod one_hot_encoder;
 mod regex_tokenizer;
@@ -17,6 +22,10 @@ mod vector_assembler;
 
 pub(crate) use bucketizer::java_double_string;
 pub use bucketizer::{Bucketizer, BucketizerParams};
+pub use count_vectorizer::{CountVectorizer, CountVectorizerModel, CountVectorizerParams};
+pub use feature_hasher::{FeatureHasher, FeatureHasherParams};
+pub use hashing_tf::{HashingTF, HashingTFParams};
+pub use idf::{IDFModel, IDFParams, IDF};
 pub use imputer::{Imputer, ImputerModel, ImputerParams, ImputerStrategy};
 pub use min_max_scaler::{
     MaxAbsScaler, MaxAbsScalerModel, MaxAbsScalerParams, MinMaxScaler, MinMaxScalerModel,

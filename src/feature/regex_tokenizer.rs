@@ -105,15 +105,12 @@ pub struct RegexTokenizer {
     params: RegexTokenizerParams,
 }
 
-super::columns::stage_basics!(
-    RegexTokenizer,
-    RegexTokenizerParams,
-    "regexTok",
-    |uid| RegexTokenizerParams {
+super::columns::stage_basics!(RegexTokenizer, RegexTokenizerParams, "regexTok", |uid| {
+    RegexTokenizerParams {
         output_col: Some(format!("{uid}__output")),
         ..Default::default()
     }
-);
+});
 
 impl RegexTokenizer {
     /// The string column to split.
@@ -401,7 +398,12 @@ mod tests {
     #[test]
     fn java_classes_are_ascii() {
         let re = java_regex("\\w+").unwrap();
-        assert_eq!(re.find_iter("σας abc_1").map(|m| m.as_str()).collect::<Vec<_>>(), ["abc_1"]);
+        assert_eq!(
+            re.find_iter("σας abc_1")
+                .map(|m| m.as_str())
+                .collect::<Vec<_>>(),
+            ["abc_1"]
+        );
         let re = java_regex("[\\s,]+").unwrap();
         assert!(!re.is_match("a\u{a0}b"));
         assert!(re.is_match("a, b"));
@@ -418,7 +420,9 @@ mod tests {
     fn unsupported_patterns_name_the_pattern() {
         let err = java_regex("(?<=a)b").unwrap_err().to_string();
         assert!(
-            err.starts_with("RegexTokenizer: parameter `pattern` must be a valid regular expression"),
+            err.starts_with(
+                "RegexTokenizer: parameter `pattern` must be a valid regular expression"
+            ),
             "{err}"
         );
         assert!(err.ends_with("got \"(?<=a)b\""), "{err}");

@@ -304,7 +304,10 @@ mod tests {
             assert_eq!(load_default(lang).unwrap().len(), n, "{lang}");
         }
         let err = load_default("klingon").unwrap_err().to_string();
-        assert!(err.starts_with("StopWordsRemover: parameter `language` must be one of [\"danish\""), "{err}");
+        assert!(
+            err.starts_with("StopWordsRemover: parameter `language` must be one of [\"danish\""),
+            "{err}"
+        );
     }
 
     #[test]
@@ -316,7 +319,10 @@ mod tests {
             ..Default::default()
         };
         let err = p.validate().unwrap_err().to_string();
-        assert!(err.contains("parameter `locale` must be one of Java's available locales"), "{err}");
+        assert!(
+            err.contains("parameter `locale` must be one of Java's available locales"),
+            "{err}"
+        );
         assert!(err.ends_with("got \"xx_YY\""), "{err}");
         for l in ["en_US", "en", "tr", "tr_TR", "de_DE"] {
             assert!(StopWordsRemover::available_locales().contains(&l), "{l}");

@@ -19,7 +19,10 @@ pub(crate) fn string_list_type() -> DataType {
 }
 
 fn is_string(dt: &DataType) -> bool {
-    matches!(dt, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+    matches!(
+        dt,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    )
 }
 
 /// Finds a string column (`Utf8`, `LargeUtf8` or `Utf8View`) or fails naming its type.
@@ -168,8 +171,8 @@ where
     let chunks = df.map_partitions(|p, b| {
         let list = string_list_array(schema::batch_column(b, input)?)?;
         let rows = StringLists::new(&list)?;
-        let mut out = ListBuilder::with_capacity(StringBuilder::new(), list.len())
-            .with_field(item_field());
+        let mut out =
+            ListBuilder::with_capacity(StringBuilder::new(), list.len()).with_field(item_field());
         for r in 0..list.len() {
             if rows.is_null(r) {
                 return Err(null_value(stage, input, p, r, "list"));
@@ -211,14 +214,20 @@ impl crate::frame::Column {
             let rows = StringLists::new(&list)?;
             for r in 0..list.len() {
                 if rows.is_null(r) {
-                    return Err(Error::Frame(format!("column `{name}`: row {} is null", out.len())));
+                    return Err(Error::Frame(format!(
+                        "column `{name}`: row {} is null",
+                        out.len()
+                    )));
                 }
                 let row = rows
                     .row(r)
                     .map(|t| t.map(str::to_string))
                     .collect::<Option<Vec<_>>>()
                     .ok_or_else(|| {
-                        Error::Frame(format!("column `{name}`: row {} holds a null item", out.len()))
+                        Error::Frame(format!(
+                            "column `{name}`: row {} holds a null item",
+                            out.len()
+                        ))
                     })?;
                 out.push(row);
             }
@@ -330,7 +339,11 @@ mod tests {
     fn java_order_and_length() {
         use std::cmp::Ordering::Less;
         assert_eq!(java_cmp("é", "😀"), Less);
-        assert_eq!(java_cmp("😀", "\u{ffff}"), Less, "surrogates sort below U+FFFF");
+        assert_eq!(
+            java_cmp("😀", "\u{ffff}"),
+            Less,
+            "surrogates sort below U+FFFF"
+        );
         assert_eq!(java_len("😀a"), 3);
         assert_eq!(java_len("abc"), 3);
     }

@@ -163,13 +163,18 @@ mod tests {
         let mut b = StringBuilder::new();
         split_java_whitespace(s, &mut b);
         let a = b.finish();
-        (0..a.len()).map(|i| a.as_string::<i32>().value(i).to_string()).collect()
+        (0..a.len())
+            .map(|i| a.as_string::<i32>().value(i).to_string())
+            .collect()
     }
 
     #[test]
     fn java_split_rules() {
         // Java 17: " hello  world\tfoo ".split("\\s") etc.
-        assert_eq!(split(" hello  world\tfoo "), ["", "hello", "", "world", "foo"]);
+        assert_eq!(
+            split(" hello  world\tfoo "),
+            ["", "hello", "", "world", "foo"]
+        );
         assert_eq!(split(""), [""]);
         assert!(split("   ").is_empty());
         assert_eq!(split("a\u{a0}b"), ["a\u{a0}b"], "NBSP is no separator");
