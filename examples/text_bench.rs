@@ -130,7 +130,10 @@ fn main() -> Result<()> {
         t.elapsed().as_secs_f64()
     );
     let dir = std::path::Path::new("target/text_bench");
-    std::fs::create_dir_all(dir).map_err(|e| Error::file(dir, e))?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::File {
+        path: dir.into(),
+        reason: e.to_string(),
+    })?;
     let path = dir.join(format!("docs_{rows}.parquet"));
     df.write_parquet(&path)?;
 

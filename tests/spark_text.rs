@@ -491,7 +491,7 @@ fn hashing_tf_indices_match_spark() {
         );
         let dir = tempfile::tempdir().unwrap();
         stage.as_ref().save(dir.path().join("s")).unwrap();
-        let back = load_stage(&dir.path().join("s")).unwrap();
+        let back = load_stage(dir.path().join("s")).unwrap();
         assert_eq!(
             vector_rows(&back.transform(&df).unwrap(), "tf"),
             vector_rows(&out, "tf")
@@ -759,7 +759,7 @@ fn feature_hasher_matches_spark() {
         );
         let dir = tempfile::tempdir().unwrap();
         stage.as_ref().save(dir.path().join("s")).unwrap();
-        let back = load_stage(&dir.path().join("s")).unwrap();
+        let back = load_stage(dir.path().join("s")).unwrap();
         assert_eq!(back.params_json(), stage.params_json());
     }
     let built = FeatureHasher::new()

@@ -157,14 +157,14 @@ crate::persist::spark_params_only!(Tokenizer, "org.apache.spark.ml.feature.Token
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::{Array, AsArray};
+    use arrow::array::Array;
 
     fn split(s: &str) -> Vec<String> {
         let mut b = StringBuilder::new();
         split_java_whitespace(s, &mut b);
         let a = b.finish();
         (0..a.len())
-            .map(|i| a.as_string::<i32>().value(i).to_string())
+            .map(|i| a.value(i).to_string())
             .collect()
     }
 
