@@ -94,8 +94,14 @@ impl Params for FeatureHasherParams {
 ///     .with_num_features(1 << 10);
 /// let out = fh.transform(&df)?;
 /// let at = At { stage: "doc", column: "f", partition: 0 };
-/// let row = VectorBlock::new(out.column("f")?.chunks[0].as_ref(), 1 << 10, at)?.row(0).unwrap();
+/// let col = out.column("f")?;
+/// let row = VectorBlock::new(col.chunks[0].as_ref(), 1 << 10, at)?.row(0).unwrap();
+/// // 2.5 at the index of "real", 1.0 at the index of "str=foo".
 /// assert_eq!(row.num_active(), 2);
+/// let mut values = Vec::new();
+/// row.for_each_active(|_, v| values.push(v));
+/// values.sort_by(f64::total_cmp);
+/// assert_eq!(values, [1.0, 2.5]);
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
