@@ -62,7 +62,8 @@ impl Params for HashingTFParams {
 /// taken non-negative modulo `numFeatures` (default 2^18), so indices equal Spark's. The
 /// value is the term's count in the row, or 1 when `binary`. The output is always a sparse
 /// vector column of size `numFeatures`. A null term hashes as Spark's null (index
-/// `42 mod numFeatures`); a null list is an error, as in Spark.
+/// `42 mod numFeatures`); a null list is an error, as in Spark. The input must be a list
+/// of strings (`List<Utf8>`); Spark also hashes lists of numbers, mlpipe does not.
 ///
 /// # Examples
 /// ```

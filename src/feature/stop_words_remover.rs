@@ -40,21 +40,7 @@ const LOCALES: &str = include_str!("stopwords/locales.txt");
 /// not available; mlpipe has no JVM default and uses Spark's fallback.
 pub const DEFAULT_LOCALE: &str = "en_US";
 
-/// Spark's default stop words for `language` (`"english"`, `"french"`, ...; the names of
-/// [`StopWordsRemover::supported_languages`]), like
-/// `StopWordsRemover.loadDefaultStopWords`.
-///
-/// # Errors
-/// [`Error::InvalidParam`] naming the supported languages.
-///
-/// # Examples
-/// ```
-/// use mlpipe::feature::StopWordsRemover;
-/// let en = StopWordsRemover::load_default_stop_words("english").unwrap();
-/// assert_eq!(en.len(), 181);
-/// assert!(en.contains(&"don't".to_string()));
-/// assert!(StopWordsRemover::load_default_stop_words("klingon").is_err());
-/// ```
+/// Spark's default stop words for `language` (see [`StopWordsRemover::load_default_stop_words`]).
 fn load_default(language: &str) -> Result<Vec<String>> {
     LISTS
         .iter()
@@ -189,10 +175,20 @@ impl StopWordsRemover {
         self.params.locale = locale.into();
         self
     }
-    /// Spark's default stop words for `language` (see [`Self::supported_languages`]).
+    /// Spark's default stop words for `language` (`"english"`, `"french"`, ...; see
+    /// [`Self::supported_languages`]), like Spark's `StopWordsRemover.loadDefaultStopWords`.
     ///
     /// # Errors
     /// [`Error::InvalidParam`] for another language, naming the supported ones.
+    ///
+    /// # Examples
+    /// ```
+    /// use mlpipe::feature::StopWordsRemover;
+    /// let en = StopWordsRemover::load_default_stop_words("english").unwrap();
+    /// assert_eq!(en.len(), 181);
+    /// assert!(en.contains(&"don't".to_string()));
+    /// assert!(StopWordsRemover::load_default_stop_words("klingon").is_err());
+    /// ```
     pub fn load_default_stop_words(language: &str) -> Result<Vec<String>> {
         load_default(language)
     }
