@@ -32,6 +32,25 @@ macro_rules! multiversion {
 }
 pub(crate) use multiversion;
 
+/// `a · b` in four interleaved partial sums (`(s₀ + s₁) + (s₂ + s₃)`, then the tail), so
+/// the compiler can vectorise it; inlined into each caller's [`multiversion!`] body.
+#[inline(always)]
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..4 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (x, y) in ra.iter().zip(rb) {
+        s += x * y;
+    }
+    s
+}
+
 /// Rows of one tile of [`Gram`]: the tile's augmented rows (`2 · TILE · width` values)
 /// stay in the L1/L2 cache while every block of the triangle sweeps them.
 const TILE: usize = 64;

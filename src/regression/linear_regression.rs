@@ -53,7 +53,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::evaluation::RegressionMetrics;
-use crate::frame::kernels::Gram;
+use crate::frame::kernels::{dot, multiversion, Gram};
 use crate::frame::{schema, vector, DataFrame};
 use crate::optim::{DiffFunction, Lbfgs};
 use crate::param::{check_at_least, check_in_range, random_uid, Params};
@@ -335,6 +335,21 @@ impl Normal {
 /// thread count (chunks merge in order).
 const CHUNK_ROWS: usize = 16384;
 
+/// `(partition, (first row, rows))` of every [`CHUNK_ROWS`] chunk, in row order: the
+/// parallel work units of each pass.
+fn chunks(parts: &[Part]) -> Vec<(usize, (usize, usize))> {
+    parts
+        .iter()
+        .enumerate()
+        .flat_map(|(pi, part)| {
+            let rows = part.labels.len();
+            (0..rows)
+                .step_by(CHUNK_ROWS)
+                .map(move |r| (pi, (r, CHUNK_ROWS.min(rows - r))))
+        })
+        .collect()
+}
+
 fn bad_value(column: &str, partition: usize, row: usize, what: String, hint: &str) -> Error {
     Error::InvalidValue {
         stage: LinearRegressionParams::STAGE,
@@ -510,16 +525,7 @@ impl Estimator for LinearRegression {
                 weights: p.weight_col().map(f64_col).transpose()?,
             })
         })?;
-        let spans: Vec<(usize, (usize, usize))> = parts
-            .iter()
-            .enumerate()
-            .flat_map(|(pi, part)| {
-                let rows = part.labels.len();
-                (0..rows)
-                    .step_by(CHUNK_ROWS)
-                    .map(move |r| (pi, (r, CHUNK_ROWS.min(rows - r))))
-            })
-            .collect();
+        let spans = chunks(&parts);
         let stats = spans
             .par_iter()
             .map(|&(pi, span)| part_stats(&parts[pi], pi, span, n, p, normal))
@@ -1003,38 +1009,21 @@ impl DiffFunction for Huber<'_> {
         } else {
             0.0
         };
-        let partials = self
-            .parts
+        let partials = chunks(self.parts)
             .par_iter()
-            .map(|part| {
+            .map(|&(pi, (r0, len))| {
+                let part = &self.parts[pi];
                 let xs =
                     vector::dense_values(&part.features).expect("checked in the statistics pass");
-                let y = part.labels.values();
-                let (mut loss, mut msum, mut gsigma) = (0.0, 0.0, 0.0);
                 let mut grad = vec![0.0; n];
-                for r in 0..y.len() {
-                    let w = part.weight(r);
-                    if w <= 0.0 {
-                        continue;
-                    }
-                    let row = &xs[r * n..(r + 1) * n];
-                    let margin = offset + row.iter().zip(&eff).map(|(a, b)| a * b).sum::<f64>();
-                    let lin = y[r] - margin;
-                    let mult = if lin.abs() <= sigma * eps {
-                        loss += 0.5 * w * (sigma + lin * lin / sigma);
-                        let d = lin / sigma;
-                        gsigma += 0.5 * w * (1.0 - d * d);
-                        -w * d
-                    } else {
-                        loss += 0.5 * w * (sigma + 2.0 * eps * lin.abs() - sigma * eps * eps);
-                        gsigma += 0.5 * w * (1.0 - eps * eps);
-                        w * eps * if lin >= 0.0 { -1.0 } else { 1.0 }
-                    };
-                    msum += mult;
-                    for (g, a) in grad.iter_mut().zip(row) {
-                        *g += mult * a;
-                    }
-                }
+                let (loss, msum, gsigma) = huber_block(
+                    &xs[r0 * n..(r0 + len) * n],
+                    &part.labels.values()[r0..r0 + len],
+                    part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]),
+                    &eff,
+                    [offset, sigma, eps],
+                    &mut grad,
+                );
                 (loss, grad, msum, gsigma)
             })
             .collect::<Vec<_>>();
@@ -1074,6 +1063,77 @@ impl DiffFunction for Huber<'_> {
     }
 }
 
+multiversion! {
+    /// One chunk's `Σ w·d²/2` (returned) and raw gradient `Σ w·d·x` (added to `grad`), with
+    /// `d = offset − y/σ_y + x·eff`; rows with weight 0 are skipped.
+    fn least_squares_block(
+        x: &[f64],
+        y: &[f64],
+        w: Option<&[f64]>,
+        eff: &[f64],
+        offset: f64,
+        inv_y: f64,
+        grad: &mut [f64],
+    ) -> f64 {
+        let n = eff.len();
+        let mut loss = 0.0;
+        for (r, row) in x.chunks_exact(n.max(1)).enumerate() {
+            let wr = w.map_or(1.0, |w| w[r]);
+            if wr == 0.0 {
+                continue;
+            }
+            let diff = offset - y[r] * inv_y + dot(row, eff);
+            loss += wr * diff * diff / 2.0;
+            let m = wr * diff;
+            for (g, a) in grad.iter_mut().zip(row) {
+                *g += m * a;
+            }
+        }
+        loss
+    }
+}
+
+multiversion! {
+    /// One chunk of Spark's `HuberBlockAggregator`: returns `(loss, Σ multipliers, ∂σ)` and
+    /// adds the raw gradient to `grad`; `[offset, σ, ε]` as in [`Huber`]. Rows with weight
+    /// ≤ 0 are skipped.
+    fn huber_block(
+        x: &[f64],
+        y: &[f64],
+        w: Option<&[f64]>,
+        eff: &[f64],
+        consts: [f64; 3],
+        grad: &mut [f64],
+    ) -> (f64, f64, f64) {
+        let [offset, sigma, eps] = consts;
+        let n = eff.len();
+        let (mut loss, mut msum, mut gsigma) = (0.0, 0.0, 0.0);
+        for (r, row) in x.chunks_exact(n.max(1)).enumerate() {
+            let wr = w.map_or(1.0, |w| w[r]);
+            if wr <= 0.0 {
+                continue;
+            }
+            let margin = offset + dot(row, eff);
+            let lin = y[r] - margin;
+            let mult = if lin.abs() <= sigma * eps {
+                loss += 0.5 * wr * (sigma + lin * lin / sigma);
+                let d = lin / sigma;
+                gsigma += 0.5 * wr * (1.0 - d * d);
+                -wr * d
+            } else {
+                loss += 0.5 * wr * (sigma + 2.0 * eps * lin.abs() - sigma * eps * eps);
+                gsigma += 0.5 * wr * (1.0 - eps * eps);
+                wr * eps * if lin >= 0.0 { -1.0 } else { 1.0 }
+            };
+            msum += mult;
+            for (g, a) in grad.iter_mut().zip(row) {
+                *g += mult * a;
+            }
+        }
+        (loss, msum, gsigma)
+    }
+}
+
 /// Spark's `LeastSquaresBlockAggregator` plus its L2 term, over every partition in
 /// parallel, merged in partition order.
 struct LeastSquares<'a> {
@@ -1106,29 +1166,22 @@ impl DiffFunction for LeastSquares<'_> {
             0.0
         };
         let inv_y = 1.0 / self.y_std;
-        let partials = self
-            .parts
+        let partials = chunks(self.parts)
             .par_iter()
-            .map(|part| {
+            .map(|&(pi, (r0, len))| {
+                let part = &self.parts[pi];
                 let x =
                     vector::dense_values(&part.features).expect("checked in the statistics pass");
-                let y = part.labels.values();
-                let mut loss = 0.0;
                 let mut grad = vec![0.0; n];
-                for r in 0..y.len() {
-                    let w = part.weight(r);
-                    if w == 0.0 {
-                        continue;
-                    }
-                    let row = &x[r * n..(r + 1) * n];
-                    let diff = offset - y[r] * inv_y
-                        + row.iter().zip(&eff).map(|(a, b)| a * b).sum::<f64>();
-                    loss += w * diff * diff / 2.0;
-                    let m = w * diff;
-                    for (g, a) in grad.iter_mut().zip(row) {
-                        *g += m * a;
-                    }
-                }
+                let loss = least_squares_block(
+                    &x[r0 * n..(r0 + len) * n],
+                    &part.labels.values()[r0..r0 + len],
+                    part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]),
+                    &eff,
+                    offset,
+                    inv_y,
+                    &mut grad,
+                );
                 (loss, grad)
             })
             .collect::<Vec<_>>();
