@@ -56,7 +56,7 @@ use crate::evaluation::RegressionMetrics;
 use crate::frame::kernels::{dot, multiversion, Gram};
 use crate::frame::{schema, vector, DataFrame};
 use crate::optim::{DiffFunction, Lbfgs};
-use crate::param::{check_at_least, check_in_range, random_uid, Params};
+use crate::param::{check_at_least, check_in_range, random_uid, shared_setters, Params};
 use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
 use crate::predictor::{self, PredictionColumns, PredictionModel, PredictorKind, Row};
 use crate::stat::FeatureSummary;
@@ -233,24 +233,21 @@ impl LinearRegression {
         &self.params
     }
 
-    setter!(with_features_col, features_col, &str);
-    setter!(with_label_col, label_col, &str);
-    setter!(with_prediction_col, prediction_col, &str);
-    setter!(with_reg_param, reg_param, f64);
-    setter!(with_elastic_net_param, elastic_net_param, f64);
-    setter!(with_max_iter, max_iter, usize);
-    setter!(with_tol, tol, f64);
-    setter!(with_fit_intercept, fit_intercept, bool);
-    setter!(with_standardization, standardization, bool);
+    shared_setters! {
+        features_col: "features",
+        label_col: "label",
+        weight_col: "none (all weights 1)",
+        prediction_col: "prediction",
+        max_iter: "100",
+        reg_param: "0",
+        elastic_net_param: "0",
+        tol: "1e-6",
+        fit_intercept: "true",
+        standardization: "true",
+    }
     setter!(with_solver, solver, &str);
     setter!(with_loss, loss, &str);
     setter!(with_epsilon, epsilon, f64);
-
-    /// Sets the instance weight column.
-    pub fn with_weight_col(mut self, c: &str) -> Self {
-        self.params.weight_col = Some(c.to_string());
-        self
-    }
 }
 
 impl Stage for LinearRegression {
