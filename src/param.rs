@@ -287,69 +287,6 @@ pub fn parse_spark_double(s: &str) -> Option<f64> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-    #[serde(rename_all = "camelCase")]
-    struct P {
-        reg_param: f64,
-        #[serde(with = "spark_double")]
-        missing_value: f64,
-    }
-    impl Params for P {
-        const STAGE: &'static str = "Test";
-        fn validate(&self) -> Result<()> {
-            check_at_least(Self::STAGE, "regParam", self.reg_param, 0.0)
-        }
-    }
-
-    #[test]
-    fn get_set_by_name() {
-        let mut p = P {
-            reg_param: 0.0,
-            missing_value: f64::NAN,
-        };
-        assert_eq!(p.get_param("missingValue").unwrap(), "NaN");
-        p.set_param("regParam", serde_json::json!(0.5)).unwrap();
-        assert_eq!(p.reg_param, 0.5);
-        let err = p
-            .set_param("regParam", serde_json::json!(-1.0))
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "Test: parameter `regParam` must be >= 0, got -1"
-        );
-        assert_eq!(p.reg_param, 0.5, "a failed set leaves the params unchanged");
-        let err = p.set_param("regparam", serde_json::json!(1.0)).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "Test: unknown parameter `regparam`; valid parameters are: [\"missingValue\", \"regParam\"]"
-        );
-        let err = p.set_param("regParam", serde_json::json!("a")).unwrap_err();
-        assert!(
-            err.to_string().starts_with(
-                "Test: parameter `regParam` must be a valid value (invalid type: string"
-            ),
-            "{err}"
-        );
-        p.set_param("missingValue", serde_json::json!("-Inf"))
-            .unwrap();
-        assert_eq!(p.missing_value, f64::NEG_INFINITY);
-    }
-
-    #[test]
-    fn handle_invalid_json() {
-        assert_eq!(
-            serde_json::to_string(&HandleInvalid::Keep).unwrap(),
-            "\"keep\""
-        );
-        let h: HandleInvalid = serde_json::from_str("\"skip\"").unwrap();
-        assert_eq!(h, HandleInvalid::Skip);
-    }
-}
-
 /// Builder setters for Spark's shared params (`HasFeaturesCol`, `HasMaxIter`, ...), one
 /// mechanism for every estimator whose params struct has the matching fields: inside an
 /// `impl` of a type with a `params` field, `shared_setters! { max_iter: "100", tol: "1e-6" }`
@@ -415,3 +352,66 @@ macro_rules! shared_setters {
     };
 }
 pub(crate) use shared_setters;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+    #[serde(rename_all = "camelCase")]
+    struct P {
+        reg_param: f64,
+        #[serde(with = "spark_double")]
+        missing_value: f64,
+    }
+    impl Params for P {
+        const STAGE: &'static str = "Test";
+        fn validate(&self) -> Result<()> {
+            check_at_least(Self::STAGE, "regParam", self.reg_param, 0.0)
+        }
+    }
+
+    #[test]
+    fn get_set_by_name() {
+        let mut p = P {
+            reg_param: 0.0,
+            missing_value: f64::NAN,
+        };
+        assert_eq!(p.get_param("missingValue").unwrap(), "NaN");
+        p.set_param("regParam", serde_json::json!(0.5)).unwrap();
+        assert_eq!(p.reg_param, 0.5);
+        let err = p
+            .set_param("regParam", serde_json::json!(-1.0))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Test: parameter `regParam` must be >= 0, got -1"
+        );
+        assert_eq!(p.reg_param, 0.5, "a failed set leaves the params unchanged");
+        let err = p.set_param("regparam", serde_json::json!(1.0)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Test: unknown parameter `regparam`; valid parameters are: [\"missingValue\", \"regParam\"]"
+        );
+        let err = p.set_param("regParam", serde_json::json!("a")).unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "Test: parameter `regParam` must be a valid value (invalid type: string"
+            ),
+            "{err}"
+        );
+        p.set_param("missingValue", serde_json::json!("-Inf"))
+            .unwrap();
+        assert_eq!(p.missing_value, f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn handle_invalid_json() {
+        assert_eq!(
+            serde_json::to_string(&HandleInvalid::Keep).unwrap(),
+            "\"keep\""
+        );
+        let h: HandleInvalid = serde_json::from_str("\"skip\"").unwrap();
+        assert_eq!(h, HandleInvalid::Skip);
+    }
+}
