@@ -21,7 +21,7 @@ macro_rules! multiversion {
                 portable($($arg),*)
             }
             #[cfg(target_arch = "x86_64")]
-            if std::is_x86_feature_detected!("avx2") {
+            if !$crate::frame::kernels::portable_only() && std::is_x86_feature_detected!("avx2") {
                 // SAFETY: `avx2` only needs the AVX2 instructions, which the CPU has
                 // (checked on the line above).
                 return unsafe { avx2($($arg),*) };
@@ -31,6 +31,21 @@ macro_rules! multiversion {
     };
 }
 pub(crate) use multiversion;
+
+/// Tests can force the baseline build of every [`multiversion!`] function, to check that
+/// both builds give the same bits (other tests running meanwhile are unaffected: the
+/// numbers are the same either way).
+#[cfg(test)]
+static PORTABLE_ONLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether [`multiversion!`] functions must run their baseline build (tests only).
+#[inline(always)]
+pub(crate) fn portable_only() -> bool {
+    #[cfg(test)]
+    return PORTABLE_ONLY.load(std::sync::atomic::Ordering::Relaxed);
+    #[cfg(not(test))]
+    false
+}
 
 /// `a · b` in four interleaved partial sums (`(s₀ + s₁) + (s₂ + s₃)`, then the tail), so
 /// the compiler can vectorise it; inlined into each caller's [`multiversion!`] body.
@@ -162,6 +177,39 @@ multiversion! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    multiversion! {
+        fn dot_all(a: &[f64], b: &[f64]) -> f64 {
+            dot(a, b)
+        }
+    }
+
+    /// The AVX2 and baseline builds give the same bits (the Gram kernel and the dot); the
+    /// check has teeth in optimised builds (`cargo test --release`), where LLVM vectorises.
+    #[test]
+    fn builds_agree_bitwise() {
+        use std::sync::atomic::Ordering;
+        let n = 20;
+        let rows = 1000;
+        let x: Vec<f64> = (0..rows * n)
+            .map(|i| ((i as f64) * 0.7311).sin() * 1e3 + 1.0 / (1.0 + i as f64))
+            .collect();
+        let y: Vec<f64> = (0..rows).map(|i| (i as f64 * 0.37).cos()).collect();
+        let run = || {
+            let mut g = Gram::new(n);
+            g.add_rows(&x, &y, None);
+            (g.c.clone(), dot_all(&x, &x[1..]).to_bits())
+        };
+        let fast = run();
+        PORTABLE_ONLY.store(true, Ordering::Relaxed);
+        let portable = run();
+        PORTABLE_ONLY.store(false, Ordering::Relaxed);
+        assert_eq!(
+            fast.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            portable.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+        assert_eq!(fast.1, portable.1);
+    }
 
     /// Every entry equals the plain row-by-row sum, with weights and a ragged last tile.
     #[test]
