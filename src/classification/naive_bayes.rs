@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::frame::kernels::multiversion;
 use crate::frame::{schema, vector, DataFrame};
-use crate::param::{check_at_least, Params};
+use crate::param::{check_at_least, shared_setters, Params};
 use crate::persist::{format, Matrix, Metadata, SparkPersist, Vector};
 use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
 use crate::predictor::{PredictionColumns, PredictionModel, PredictorKind, Row};
@@ -202,24 +202,17 @@ impl NaiveBayes {
         self.params.smoothing = v;
         self
     }
-    /// Instance weight column.
-    pub fn with_weight_col(mut self, c: &str) -> Self {
-        self.params.weight_col = Some(c.into());
-        self
+    shared_setters! {
+        features_col: "features",
+        label_col: "label",
+        weight_col: "none (all weights 1)",
+        prediction_col: "prediction",
+        probability_col: "probability",
+        raw_prediction_col: "rawPrediction",
     }
     /// Per-class thresholds.
     pub fn with_thresholds(mut self, t: &[f64]) -> Self {
         self.params.thresholds = Some(t.to_vec());
-        self
-    }
-    /// Feature vector column.
-    pub fn with_features_col(mut self, c: &str) -> Self {
-        self.params.features_col = c.into();
-        self
-    }
-    /// Label column.
-    pub fn with_label_col(mut self, c: &str) -> Self {
-        self.params.label_col = c.into();
         self
     }
 }

@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::error::{Error, Result};
 use crate::frame::kernels::multiversion;
 use crate::frame::{schema, vector, DataFrame};
-use crate::param::{check_at_least, Params};
+use crate::param::{check_at_least, shared_setters, Params};
 use crate::persist::{format, Metadata, SparkPersist, Vector};
 use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
 use crate::random::{JavaRandom, JvmRandom, XorShiftRandom};
@@ -205,29 +205,16 @@ impl KMeans {
     pub fn params(&self) -> &KMeansParams {
         &self.params
     }
-    /// Feature vector column; default `"features"`.
-    pub fn with_features_col(mut self, c: &str) -> Self {
-        self.params.features_col = c.into();
-        self
-    }
-    /// Prediction column; default `"prediction"`.
-    pub fn with_prediction_col(mut self, c: &str) -> Self {
-        self.params.prediction_col = c.into();
-        self
+    shared_setters! {
+        features_col: "features",
+        prediction_col: "prediction",
+        weight_col: "none (all weights 1)",
+        max_iter: "20",
+        tol: "1e-4",
     }
     /// Number of clusters; default 2.
     pub fn with_k(mut self, k: usize) -> Self {
         self.params.k = k;
-        self
-    }
-    /// Maximum iterations; default 20.
-    pub fn with_max_iter(mut self, v: usize) -> Self {
-        self.params.max_iter = v;
-        self
-    }
-    /// Convergence tolerance; default 1e-4.
-    pub fn with_tol(mut self, v: f64) -> Self {
-        self.params.tol = v;
         self
     }
     /// `"k-means||"` or `"random"`.
@@ -248,11 +235,6 @@ impl KMeans {
     /// `"euclidean"` or `"cosine"`.
     pub fn with_distance_measure(mut self, v: &str) -> Self {
         self.params.distance_measure = v.into();
-        self
-    }
-    /// Instance weight column; default none (all weights 1).
-    pub fn with_weight_col(mut self, c: &str) -> Self {
-        self.params.weight_col = Some(c.into());
         self
     }
 }
