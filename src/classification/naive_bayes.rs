@@ -388,7 +388,13 @@ impl Estimator for NaiveBayes {
         let n_max = p.thresholds.as_ref().map_or(i32::MAX as usize, Vec::len);
         let weights = crate::evaluation::weight_values(df, stage, p.weight_col())?;
         let feats = df.column(&p.features_col)?.chunks;
-        let labels = df.column(&p.label_col)?.chunks;
+        // Labels as f64, cast once per partition (not once per block).
+        let labels = df
+            .column(&p.label_col)?
+            .chunks
+            .iter()
+            .map(|c| cast(c, &DataType::Float64))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
         let mut spans = Vec::new();
         for (pi, c) in feats.iter().enumerate() {
             let mut r = 0;
@@ -403,8 +409,7 @@ impl Estimator for NaiveBayes {
             .map(|&(pi, r0, len)| -> Result<Vec<ClassStats>> {
                 let arr = vector::as_vector(feats[pi].as_ref())?;
                 let x = vector::dense_values(arr)?;
-                let lab = cast(&labels[pi], &DataType::Float64)?;
-                let lab = lab.as_primitive::<Float64Type>();
+                let lab = labels[pi].as_primitive::<Float64Type>();
                 let bad = |col: &str, r: usize, what: String, hint: String| Error::InvalidValue {
                     stage,
                     column: col.to_string(),

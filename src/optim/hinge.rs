@@ -56,13 +56,14 @@ multiversion! {
             let m = dot(eff, row) + offset;
             let s = y + y - 1.0;
             let l = (1.0 - s * m) * w;
-            if l > 0.0 {
-                loss += l;
-                let mult = -s * w;
-                msum += mult;
-                for (g, x) in grad.iter_mut().zip(row) {
-                    *g += mult * x;
-                }
+            // Branch-free: an inactive hinge adds 0 (about half the rows are active, so a
+            // branch here would be mispredicted often).
+            let active = l > 0.0;
+            loss += if active { l } else { 0.0 };
+            let mult = if active { -s * w } else { 0.0 };
+            msum += mult;
+            for (g, x) in grad.iter_mut().zip(row) {
+                *g += mult * x;
             }
         }
         Partial { loss, grad, msum }
