@@ -175,7 +175,9 @@ fn text_stages_contract() {
     use mlpipe::testing::check_estimator;
     let df = fortunes();
     check_transformer(
-        &Tokenizer::new().with_input_col("text").with_output_col("w2"),
+        &Tokenizer::new()
+            .with_input_col("text")
+            .with_output_col("w2"),
         &df,
     );
     check_transformer(
@@ -193,7 +195,9 @@ fn text_stages_contract() {
         &df,
     );
     check_transformer(
-        &NGram::new().with_input_col("words").with_output_col("grams"),
+        &NGram::new()
+            .with_input_col("words")
+            .with_output_col("grams"),
         &df,
     );
     check_transformer(
