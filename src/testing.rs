@@ -77,6 +77,19 @@ pub fn check_transformer<T: Transformer + Clone>(t: &T, df: &DataFrame) {
     check_params_round_trip(t);
 }
 
+/// How [`check_estimator_with`] compares fits on different layouts of the same rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Partitioning {
+    /// The fit must not depend on the partitioning: fits on 1 and on 4 partitions give
+    /// the same output within [`PARTITION_RTOL`]. What [`check_estimator`] checks.
+    Independent,
+    /// The fit may depend on the partitioning, as Spark's does for the same stage (KMeans'
+    /// initialisation draws one random stream per partition, and so does Spark's
+    /// `takeSample`). It must still be deterministic for a given partitioning: fitting the
+    /// same 4-partition frame twice, and on a one-thread pool, gives identical output.
+    Dependent,
+}
+
 /// Checks the estimator contract on `df`: fits on 1 and on 4 partitions give the same
 /// output within [`PARTITION_RTOL`], the estimator's `transform_schema` equals its model's
 /// output schema (names, types, nullability; metadata may depend on the data), the schema-error rules of [`check_transformer`] hold for the estimator,
@@ -89,30 +102,62 @@ where
     E: Estimator,
     E::Model: Clone,
 {
+    check_estimator_with(e, df, Partitioning::Independent);
+}
+
+/// [`check_estimator`], with the partitioning rule chosen: with
+/// [`Partitioning::Dependent`] the 1-versus-4-partitions comparison is replaced by
+/// exact repeatability on one partitioning (twice, and on one thread); every other rule
+/// is the same.
+///
+/// # Panics
+/// When a rule is broken, or when fitting fails.
+pub fn check_estimator_with<E>(e: &E, df: &DataFrame, partitioning: Partitioning)
+where
+    E: Estimator,
+    E::Model: Clone,
+{
     let kind = e.kind();
     let before = df.collect().expect("collect input");
-    let m1 = e
-        .fit(&df.repartition(1).expect("repartition"))
-        .unwrap_or_else(|err| panic!("{kind}: fit failed: {err}"));
-    let m4 = e
-        .fit(&df.repartition(4).expect("repartition"))
-        .unwrap_or_else(|err| panic!("{kind}: fit on 4 partitions failed: {err}"));
+    let output = |m: &E::Model| {
+        m.transform(df)
+            .expect("transform")
+            .collect()
+            .expect("collect")
+    };
+    let df4 = df.repartition(4).expect("repartition");
+    let fit = |d: &DataFrame, what: &str| {
+        e.fit(d)
+            .unwrap_or_else(|err| panic!("{kind}: fit {what} failed: {err}"))
+    };
+    let m1 = match partitioning {
+        Partitioning::Independent => {
+            fit(&df.repartition(1).expect("repartition"), "on 1 partition")
+        }
+        Partitioning::Dependent => fit(&df4, "on 4 partitions"),
+    };
+    let o1 = output(&m1);
+    match partitioning {
+        Partitioning::Independent => {
+            let o4 = output(&fit(&df4, "on 4 partitions"));
+            assert_batches_close(&o1, &o4, PARTITION_RTOL, kind);
+        }
+        Partitioning::Dependent => {
+            let again = output(&fit(&df4, "again"));
+            assert_batches_close(&o1, &again, 0.0, &format!("{kind} (fitted twice)"));
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .expect("a one-thread pool");
+            let one = pool.install(|| output(&fit(&df4, "on one thread")));
+            assert_batches_close(&o1, &one, 0.0, &format!("{kind} (one thread)"));
+        }
+    }
     assert_eq!(
         before,
         df.collect().expect("collect input"),
         "{kind}: fit changed its input"
     );
-    let o1 = m1
-        .transform(df)
-        .expect("transform")
-        .collect()
-        .expect("collect");
-    let o4 = m4
-        .transform(df)
-        .expect("transform")
-        .collect()
-        .expect("collect");
-    assert_batches_close(&o1, &o4, PARTITION_RTOL, kind);
     let predicted = e
         .transform_schema(df.schema())
         .unwrap_or_else(|err| panic!("{kind}: transform_schema failed: {err}"));

@@ -16,7 +16,7 @@ use crate::frame::{schema, vector, DataFrame};
 use crate::optim::hinge::HingeLoss;
 use crate::optim::logistic::{block_summary, feature_issue, features_of, Block};
 use crate::optim::{Lbfgs, StopReason};
-use crate::param::{check_at_least, random_uid, Params};
+use crate::param::{check_at_least, random_uid, shared_setters, Params};
 use crate::persist::{format, Metadata, SparkPersist, Vector};
 use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
 use crate::predictor::{self, PredictionColumns, PredictionModel, PredictorKind, Row};
@@ -185,55 +185,17 @@ impl LinearSVC {
     pub fn params(&self) -> &LinearSVCParams {
         &self.params
     }
-    /// Sets `featuresCol`.
-    pub fn with_features_col(mut self, c: &str) -> Self {
-        self.params.features_col = c.into();
-        self
-    }
-    /// Sets `labelCol`.
-    pub fn with_label_col(mut self, c: &str) -> Self {
-        self.params.label_col = c.into();
-        self
-    }
-    /// Sets `weightCol`.
-    pub fn with_weight_col(mut self, c: &str) -> Self {
-        self.params.weight_col = Some(c.into());
-        self
-    }
-    /// Sets `predictionCol`.
-    pub fn with_prediction_col(mut self, c: &str) -> Self {
-        self.params.prediction_col = c.into();
-        self
-    }
-    /// Sets `rawPredictionCol`.
-    pub fn with_raw_prediction_col(mut self, c: &str) -> Self {
-        self.params.raw_prediction_col = c.into();
-        self
-    }
-    /// Sets `maxIter`.
-    pub fn with_max_iter(mut self, v: usize) -> Self {
-        self.params.max_iter = v;
-        self
-    }
-    /// Sets `regParam`.
-    pub fn with_reg_param(mut self, v: f64) -> Self {
-        self.params.reg_param = v;
-        self
-    }
-    /// Sets `tol`.
-    pub fn with_tol(mut self, v: f64) -> Self {
-        self.params.tol = v;
-        self
-    }
-    /// Sets `fitIntercept`.
-    pub fn with_fit_intercept(mut self, v: bool) -> Self {
-        self.params.fit_intercept = v;
-        self
-    }
-    /// Sets `standardization`.
-    pub fn with_standardization(mut self, v: bool) -> Self {
-        self.params.standardization = v;
-        self
+    shared_setters! {
+        features_col: "features",
+        label_col: "label",
+        weight_col: "none (all weights 1)",
+        prediction_col: "prediction",
+        raw_prediction_col: "rawPrediction",
+        max_iter: "100",
+        reg_param: "0",
+        tol: "1e-6",
+        fit_intercept: "true",
+        standardization: "true",
     }
     /// Sets `threshold` (on the margin).
     pub fn with_threshold(mut self, v: f64) -> Self {

@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::frame::{schema, vector, DataFrame};
 use crate::optim::logistic::{block_summary, feature_issue, features_of, Block, LogisticLoss};
 use crate::optim::{Lbfgs, StopReason};
-use crate::param::{random_uid, Params};
+use crate::param::{random_uid, shared_setters, Params};
 use crate::persist::{Matrix, Vector};
 use crate::pipeline::{stage_params, Estimator, Stage};
 use crate::stat::FeatureSummary;
@@ -135,65 +135,19 @@ impl LogisticRegression {
         &self.params
     }
 
-    /// Feature vector column; default `"features"`.
-    pub fn with_features_col(mut self, c: &str) -> Self {
-        self.params.features_col = c.into();
-        self
-    }
-    /// Label column; default `"label"`.
-    pub fn with_label_col(mut self, c: &str) -> Self {
-        self.params.label_col = c.into();
-        self
-    }
-    /// Instance weight column; default none (all weights 1).
-    pub fn with_weight_col(mut self, c: &str) -> Self {
-        self.params.weight_col = Some(c.into());
-        self
-    }
-    /// Prediction column; default `"prediction"`, `""` disables it.
-    pub fn with_prediction_col(mut self, c: &str) -> Self {
-        self.params.prediction_col = c.into();
-        self
-    }
-    /// Probability column; default `"probability"`, `""` disables it.
-    pub fn with_probability_col(mut self, c: &str) -> Self {
-        self.params.probability_col = c.into();
-        self
-    }
-    /// Raw prediction column; default `"rawPrediction"`, `""` disables it.
-    pub fn with_raw_prediction_col(mut self, c: &str) -> Self {
-        self.params.raw_prediction_col = c.into();
-        self
-    }
-    /// Maximum iterations; default 100.
-    pub fn with_max_iter(mut self, v: usize) -> Self {
-        self.params.max_iter = v;
-        self
-    }
-    /// Regularisation strength λ >= 0; default 0.
-    pub fn with_reg_param(mut self, v: f64) -> Self {
-        self.params.reg_param = v;
-        self
-    }
-    /// Elastic-net mix α in [0, 1]; default 0 (L2).
-    pub fn with_elastic_net_param(mut self, v: f64) -> Self {
-        self.params.elastic_net_param = v;
-        self
-    }
-    /// Convergence tolerance >= 0; default 1e-6.
-    pub fn with_tol(mut self, v: f64) -> Self {
-        self.params.tol = v;
-        self
-    }
-    /// Fit intercepts; default true.
-    pub fn with_fit_intercept(mut self, v: bool) -> Self {
-        self.params.fit_intercept = v;
-        self
-    }
-    /// Penalise in the standardised space; default true.
-    pub fn with_standardization(mut self, v: bool) -> Self {
-        self.params.standardization = v;
-        self
+    shared_setters! {
+        features_col: "features",
+        label_col: "label",
+        weight_col: "none (all weights 1)",
+        prediction_col: "prediction",
+        probability_col: "probability",
+        raw_prediction_col: "rawPrediction",
+        max_iter: "100",
+        reg_param: "0",
+        elastic_net_param: "0",
+        tol: "1e-6",
+        fit_intercept: "true",
+        standardization: "true",
     }
     /// Binary threshold in [0, 1]; default 0.5. Clears `thresholds`, as in Spark.
     pub fn with_threshold(mut self, v: f64) -> Self {
