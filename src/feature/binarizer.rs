@@ -83,8 +83,8 @@ impl Params for BinarizerParams {
 
 /// Maps numbers, or each element of a vector, to 1.0 when above a threshold and 0.0
 /// otherwise (Spark's `org.apache.spark.ml.feature.Binarizer`); NaN maps to 0.0, a null
-/// number or vector to null. A numeric output carries Spark's binary attribute, a vector
-/// output its size.
+/// number or vector to null. A numeric output carries Spark's binary attribute
+/// (`{"type": "binary"}`), a vector output its size (`{"num_attrs": n}`).
 ///
 /// # Examples
 /// ```
@@ -146,7 +146,8 @@ impl Stage for Binarizer {
                 let mut field = Field::new(&oc, DataType::Float64, true);
                 field.metadata_mut().insert(
                     vector::ML_ATTR.to_string(),
-                    serde_json::json!({"type": "binary", "name": oc}).to_string(),
+                    // Spark 4.3 writes the binary attribute without a name.
+                    serde_json::json!({"type": "binary"}).to_string(),
                 );
                 field
             } else {

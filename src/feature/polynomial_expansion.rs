@@ -72,7 +72,8 @@ vector_transformer!(
     PolynomialExpansion,
     PolynomialExpansionParams,
     "poly",
-    "org.apache.spark.ml.feature.PolynomialExpansion"
+    "org.apache.spark.ml.feature.PolynomialExpansion",
+    sized: false
 );
 
 /// `C(n + degree, degree)`, Spark's `getPolySize` (`None` past `i32::MAX`).

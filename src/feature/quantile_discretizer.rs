@@ -195,11 +195,11 @@ impl Stage for QuantileDiscretizer {
         let mut out = input.clone();
         for (ic, oc, _) in self.params.plan()? {
             schema::require_numeric(input, stage, &ic)?;
-            // Spark's NominalAttribute.defaultAttr.withName(outputCol).
+            // Spark's NominalAttribute.defaultAttr (the fitted Bucketizer adds the labels).
             let mut field = Field::new(&oc, DataType::Float64, true);
             field.metadata_mut().insert(
                 vector::ML_ATTR.to_string(),
-                serde_json::json!({"type": "nominal", "name": oc}).to_string(),
+                serde_json::json!({"type": "nominal"}).to_string(),
             );
             out = schema::append_field(&out, stage, field)?;
         }

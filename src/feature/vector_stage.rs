@@ -105,9 +105,13 @@ pub(crate) type RowFn = Box<dyn Fn(&[f64], &mut [f64]) + Send + Sync>;
 /// constructor and column setters, `Stage` (output field with Spark's attribute-group
 /// size), `Transformer`, `Model` and metadata-only persistence. The type provides
 /// `fn output_size(&self, n: usize) -> Result<usize>` and
-/// `fn row_fn(&self, n: usize) -> Result<RowFn>`.
+/// `fn row_fn(&self, n: usize) -> Result<RowFn>`. With `sized: false` the output field has
+/// no attribute metadata (Spark's PolynomialExpansion writes none).
 macro_rules! vector_transformer {
     ($ty:ident, $params:ident, $prefix:literal, $class:literal) => {
+        super::vector_stage::vector_transformer!($ty, $params, $prefix, $class, sized: true);
+    };
+    ($ty:ident, $params:ident, $prefix:literal, $class:literal, sized: $sized:literal) => {
         super::columns::stage_basics!($ty, $params, $prefix, |uid| $params {
             output_col: format!("{uid}__output"),
             ..Default::default()
@@ -141,11 +145,12 @@ macro_rules! vector_transformer {
                 let n =
                     super::vector_stage::input_size(input, stage, &self.params.input_col, None)?;
                 let m = self.output_size(n)?;
-                $crate::frame::schema::append_field(
-                    input,
-                    stage,
-                    super::vector_stage::sized_vector_field(&self.params.output_col, m),
-                )
+                let field = if $sized {
+                    super::vector_stage::sized_vector_field(&self.params.output_col, m)
+                } else {
+                    $crate::frame::vector::vector_field(&self.params.output_col, m, true)
+                };
+                $crate::frame::schema::append_field(input, stage, field)
             }
         }
 
