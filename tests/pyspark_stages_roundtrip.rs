@@ -77,7 +77,12 @@ fn pyspark_loads_mlpipe_feature_stages() {
         .with_lower(0.1)
         .fit(&df)
         .unwrap();
-    transformer("rs_model", Box::new(rs.clone()), "RobustScalerModel", &["s"]);
+    transformer(
+        "rs_model",
+        Box::new(rs.clone()),
+        "RobustScalerModel",
+        &["s"],
+    );
     transformer(
         "bin",
         Box::new(
@@ -91,7 +96,12 @@ fn pyspark_loads_mlpipe_feature_stages() {
     );
     transformer(
         "norm",
-        Box::new(Normalizer::new().with_input_col("v5").with_output_col("n").with_p(3.0)),
+        Box::new(
+            Normalizer::new()
+                .with_input_col("v5")
+                .with_output_col("n")
+                .with_p(3.0),
+        ),
         "Normalizer",
         &["n"],
     );
@@ -108,13 +118,22 @@ fn pyspark_loads_mlpipe_feature_stages() {
     );
     transformer(
         "poly",
-        Box::new(PolynomialExpansion::new().with_input_col("v3").with_output_col("p")),
+        Box::new(
+            PolynomialExpansion::new()
+                .with_input_col("v3")
+                .with_output_col("p"),
+        ),
         "PolynomialExpansion",
         &["p"],
     );
     transformer(
         "dct",
-        Box::new(DCT::new().with_input_col("v5").with_output_col("d").with_inverse(true)),
+        Box::new(
+            DCT::new()
+                .with_input_col("v5")
+                .with_output_col("d")
+                .with_inverse(true),
+        ),
         "DCT",
         &["d"],
     );

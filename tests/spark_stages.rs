@@ -253,7 +253,7 @@ fn check_transformer(case: &str, df: &DataFrame, tol: f64) {
     let tmp = tempfile::tempdir().unwrap();
     let p = mlpipe::persist::persistable(stage.as_ref()).unwrap();
     save(p, tmp.path().join("s"), SaveMode::ErrorIfExists).unwrap();
-    let back = mlpipe::persist::load_stage(&tmp.path().join("s")).unwrap();
+    let back = mlpipe::persist::load_stage(tmp.path().join("s")).unwrap();
     assert_eq!(back.params_json(), stage.params_json(), "{case} round trip");
 }
 

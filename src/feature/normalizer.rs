@@ -36,7 +36,7 @@ impl Params for NormalizerParams {
     const STAGE: &'static str = "Normalizer";
     fn validate(&self) -> Result<()> {
         super::vector_stage::check_in_out(Self::STAGE, &self.input_col, &self.output_col)?;
-        if !(self.p >= 1.0) {
+        if self.p.is_nan() || self.p < 1.0 {
             return Err(Error::param(Self::STAGE, "p", ">= 1", self.p));
         }
         Ok(())
