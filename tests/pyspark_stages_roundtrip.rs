@@ -1,5 +1,6 @@
 //! PySpark 4.3 loads the QuantileDiscretizer (and its fitted Bucketizer), RobustScaler(Model),
-//! Binarizer, Normalizer, ElementwiseProduct, PolynomialExpansion and DCT that mlpipe saved:
+//! Binarizer, Normalizer, ElementwiseProduct, PolynomialExpansion, DCT and VectorIndexerModel
+//! that mlpipe saved:
 //! transformers give mlpipe's outputs, estimators fit to mlpipe's fitted values. Ignored by
 //! a plain `cargo test` (needs PySpark; `.ci/run` runs it with `--ignored`).
 
@@ -137,6 +138,16 @@ fn pyspark_loads_mlpipe_feature_stages() {
         "DCT",
         &["d"],
     );
+    // VectorIndexer over f0 and a 3-valued element (f20 > 15 plus f4 > 0.1): categories
+    // indexed as Spark does, keep for unseen values.
+    let vi = VectorIndexer::new()
+        .with_input_col("v5")
+        .with_output_col("vi")
+        .with_max_categories(400)
+        .with_handle_invalid(HandleInvalid::Keep)
+        .fit(&df)
+        .unwrap();
+    transformer("vi_model", Box::new(vi), "VectorIndexerModel", &["vi"]);
     // Unfitted estimators: PySpark fits them to mlpipe's fitted values.
     let qd = QuantileDiscretizer::new()
         .with_input_cols(["f0", "f3"])

@@ -1,5 +1,5 @@
 //! QuantileDiscretizer, RobustScaler, Binarizer, Normalizer, ElementwiseProduct,
-//! PolynomialExpansion and DCT against PySpark 4.3: Spark's saved stages load, re-fit to
+//! PolynomialExpansion, DCT, VectorIndexer, VectorSlicer and VectorSizeHint against PySpark 4.3: Spark's saved stages load, re-fit to
 //! Spark's fitted values, and transform to Spark's outputs.
 //!
 //! Fixtures: tests/fixtures/spark_stages/ made by tests/pyspark/make_stage_fixtures.py
@@ -258,7 +258,7 @@ fn check_transformer(case: &str, df: &DataFrame, tol: f64) {
 }
 
 #[test]
-fn binarizer_normalizer_elementwise_product_polynomial_dct_match_spark() {
+fn binarizer_normalizer_elementwise_product_polynomial_dct_slicer_size_hint_match_spark() {
     let bc = bc();
     let bc5 = assemble(&bc, &["f0", "f1", "f4", "f9", "f20"], "v5");
     for case in [
@@ -272,6 +272,8 @@ fn binarizer_normalizer_elementwise_product_polynomial_dct_match_spark() {
         check_transformer(case, &bc5, 0.0);
     }
     check_transformer("norm_p3", &bc5, 1e-15);
+    check_transformer("slicer", &bc5, 0.0);
+    check_transformer("size_hint", &bc5, 0.0);
     check_transformer("poly3", &assemble(&bc, &["f0", "f4", "f9"], "v3"), 0.0);
     let f8: Vec<String> = (0..8).map(|i| format!("f{i}")).collect();
     let f8: Vec<&str> = f8.iter().map(String::as_str).collect();
@@ -421,5 +423,238 @@ fn bad_params_and_inputs_are_clear_errors() {
     assert!(
         e.to_string().contains("output column `v` already exists"),
         "{e}"
+    );
+}
+
+/// The script's `discrete()`: d1 = round(f1 / 10), d2 = (f4 > 0.1), d3 = floor(100 f9) - 6,
+/// assembled with f0 into `v`.
+fn discrete(df: &DataFrame) -> DataFrame {
+    let derive = |df: &DataFrame, src: &str, name: &str, f: fn(f64) -> f64| {
+        let vals: Vec<f64> = f64_column(df, src).into_iter().map(f).collect();
+        let mut chunks = Vec::new();
+        let mut at = 0;
+        for p in df.partitions() {
+            chunks.push(
+                Arc::new(Float64Array::from(vals[at..at + p.num_rows()].to_vec())) as ArrayRef,
+            );
+            at += p.num_rows();
+        }
+        df.with_column(Field::new(name, DataType::Float64, true), chunks)
+            .unwrap()
+    };
+    let df = derive(df, "f1", "d1", |x| (x / 10.0).round());
+    let df = derive(&df, "f4", "d2", |x| if x > 0.1 { 1.0 } else { 0.0 });
+    let df = derive(&df, "f9", "d3", |x| (x * 100.0).floor() - 6.0);
+    assemble(&df, &["f0", "d1", "d2", "d3"], "v")
+}
+
+#[test]
+fn vector_indexer_matches_spark_and_feeds_trees_categories() {
+    let e = expected();
+    let train = discrete(&bc());
+    let test = discrete(
+        &DataFrame::read_csv(
+            spark2("bc_test.csv"),
+            &CsvOptions::default().with_partition_rows(1 << 20),
+        )
+        .unwrap(),
+    );
+    for (case, apply_to) in [("vi_keep", &test), ("vi_default", &train)] {
+        let want = &e[case];
+        let model = VectorIndexer::load(dir(&format!("{case}_unfitted")))
+            .unwrap()
+            .fit(&train)
+            .unwrap();
+        let spark = VectorIndexerModel::load(dir(case)).unwrap();
+        assert_eq!(model.category_maps(), spark.category_maps(), "{case}");
+        assert_eq!(model.num_features(), 4);
+        // Spark's categoryMaps, value -> index
+        for (j, m) in want["categoryMaps"].as_object().unwrap() {
+            let vals = &model.category_maps()[&j.parse::<usize>().unwrap()];
+            for (v, i) in m.as_object().unwrap() {
+                assert_eq!(
+                    vals[i.as_u64().unwrap() as usize],
+                    v.parse::<f64>().unwrap()
+                );
+            }
+        }
+        let out = model.transform(apply_to).unwrap();
+        assert_eq!(ml_attr(&out, "idx"), want["metadata"], "{case} metadata");
+        let rows = vector_rows(&out, "idx");
+        let wrows = want["output"].as_array().unwrap();
+        assert_eq!(rows.len(), wrows.len());
+        for (r, (g, w)) in rows.iter().zip(wrows).enumerate() {
+            same_bits(&format!("{case} row {r}"), g, &nums(w));
+        }
+        // Trees read the categories from the metadata.
+        let field = out.schema().field_with_name("idx").unwrap();
+        let cats = mlpipe::tree::engine::categorical_features(field);
+        let want_cats: std::collections::HashMap<usize, usize> = model
+            .category_maps()
+            .iter()
+            .map(|(j, v)| (*j, v.len() + usize::from(case == "vi_keep")))
+            .collect();
+        assert_eq!(cats, want_cats, "{case}");
+        // mlpipe's save -> load
+        let tmp = tempfile::tempdir().unwrap();
+        model.save(tmp.path().join("m")).unwrap();
+        assert_eq!(
+            VectorIndexerModel::load(tmp.path().join("m")).unwrap(),
+            model
+        );
+    }
+    // An unseen value under the default policy names the element.
+    let model = VectorIndexer::new()
+        .with_input_col("v")
+        .with_output_col("idx")
+        .with_max_categories(3)
+        .fit(&train.limit(5).unwrap())
+        .unwrap();
+    let err = model.transform(&train).unwrap_err().to_string();
+    assert!(
+        err.starts_with("VectorIndexerModel: value ")
+            && err.contains("not seen at fit in column `v`"),
+        "{err}"
+    );
+    assert!(err.contains("set handleInvalid to \"keep\""), "{err}");
+    // With skip, exactly the rows holding an unseen value go.
+    let few = train.limit(5).unwrap();
+    let skip = VectorIndexer::new()
+        .with_input_col("v")
+        .with_output_col("idx")
+        .with_max_categories(3)
+        .with_handle_invalid(HandleInvalid::Skip)
+        .fit(&few)
+        .unwrap();
+    let seen: Vec<Vec<f64>> = vector_rows(&few, "v");
+    let cats: Vec<usize> = skip.category_maps().keys().copied().collect();
+    let kept = vector_rows(&train, "v")
+        .iter()
+        .filter(|r| cats.iter().all(|&j| seen.iter().any(|s| s[j] == r[j])))
+        .count();
+    assert!(kept < train.num_rows());
+    assert_eq!(skip.transform(&train).unwrap().num_rows(), kept);
+    let e = VectorIndexer::new()
+        .with_input_col("v")
+        .with_max_categories(1)
+        .fit(&train)
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "VectorIndexer: parameter `maxCategories` must be >= 2, got 1"
+    );
+}
+
+#[test]
+fn vector_slicer_and_size_hint_reject_bad_selections() {
+    let v = assemble(&bc(), &["f0", "f1", "f4"], "v");
+    let slice = |i: &[i32], n: &[&str]| {
+        VectorSlicer::new()
+            .with_input_col("v")
+            .with_output_col("s")
+            .with_indices(i)
+            .with_names(n)
+            .transform(&v)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        slice(&[0, 3], &[]),
+        "VectorSlicer: parameter `indices` must be element indices below the input's 3 elements (column `v`), got [0, 3] (index 3)"
+    );
+    assert_eq!(
+        slice(&[1, 1], &[]),
+        "VectorSlicer: parameter `indices` must be distinct element indices, got [1, 1] (index 1 twice)"
+    );
+    assert_eq!(
+        slice(&[-1], &[]),
+        "VectorSlicer: parameter `indices` must be non-negative element indices, got [-1]"
+    );
+    assert_eq!(
+        slice(&[], &[]),
+        "VectorSlicer: parameter `indices` must be at least one element selected (set indices or names), got [] and names []"
+    );
+    assert_eq!(
+        slice(&[0], &["f0"]),
+        "VectorSlicer: parameter `names` must be features not also selected by indices (indices and names must be disjoint), got f0 (element 0)"
+    );
+    assert_eq!(
+        slice(&[], &["nope"]),
+        "VectorSlicer: parameter `names` must be names of features in column `v` (it has [\"f0\", \"f1\", \"f4\"]), got nope"
+    );
+    assert_eq!(
+        slice(&[], &["f1", "f1"]),
+        "VectorSlicer: parameter `names` must be distinct, non-empty feature names, got [\"f1\", \"f1\"]"
+    );
+    let e = VectorSizeHint::new()
+        .with_input_col("v")
+        .with_size(4)
+        .transform(&v)
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "VectorSizeHint: column `v` has 3 features per row, but 4 are expected"
+    );
+    let e = VectorSizeHint::new()
+        .with_input_col("v")
+        .transform(&v)
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "VectorSizeHint: parameter `size` must be set (the vectors' length), got unset"
+    );
+    // Null vectors: error names the row, skip drops it, optimistic keeps it.
+    let with_null = assemble(
+        &DataFrame::read_csv(
+            spark2("bc_train.csv"),
+            &CsvOptions::default().with_partition_rows(1 << 20),
+        )
+        .unwrap(),
+        &["f0"],
+        "v",
+    );
+    let nulls = {
+        let c = with_null.column("v").unwrap();
+        let a = c.chunks[0].clone();
+        let mut b = arrow::array::BooleanBufferBuilder::new(a.len());
+        for r in 0..a.len() {
+            b.append(r != 2);
+        }
+        let data = a
+            .to_data()
+            .into_builder()
+            .nulls(Some(arrow::buffer::NullBuffer::new(b.finish())))
+            .build()
+            .unwrap();
+        let field = with_null
+            .schema()
+            .field_with_name("v")
+            .unwrap()
+            .clone()
+            .with_nullable(true);
+        with_null
+            .with_column(field, vec![arrow::array::make_array(data)])
+            .unwrap()
+    };
+    let hint = |h| {
+        VectorSizeHint::new()
+            .with_input_col("v")
+            .with_size(1)
+            .with_handle_invalid(h)
+            .transform(&nulls)
+    };
+    let e = hint(SizeHintInvalid::Error).unwrap_err().to_string();
+    assert!(
+        e.starts_with("VectorSizeHint: null vector in column `v` (partition 0, row 2)"),
+        "{e}"
+    );
+    assert_eq!(
+        hint(SizeHintInvalid::Skip).unwrap().num_rows(),
+        nulls.num_rows() - 1
+    );
+    assert_eq!(
+        hint(SizeHintInvalid::Optimistic).unwrap().num_rows(),
+        nulls.num_rows()
     );
 }

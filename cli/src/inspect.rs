@@ -113,6 +113,14 @@ fn describe(all: &[&dyn Transformer], i: usize) -> Value {
         json!({"maxAbs": m.max_abs()})
     } else if let Some(m) = any.downcast_ref::<RobustScalerModel>() {
         json!({"median": m.median(), "range": m.range()})
+    } else if let Some(m) = any.downcast_ref::<VectorIndexerModel>() {
+        // Spark's categoryMaps: element -> category values in index order
+        let maps: serde_json::Map<String, Value> = m
+            .category_maps()
+            .iter()
+            .map(|(j, v)| (j.to_string(), json!(v)))
+            .collect();
+        json!({"numFeatures": m.num_features(), "categoryMaps": maps})
     } else {
         Value::Null
     };

@@ -16,6 +16,9 @@ mod robust_scaler;
 mod standard_scaler;
 mod string_indexer;
 mod vector_assembler;
+mod vector_indexer;
+mod vector_size_hint;
+mod vector_slicer;
 mod vector_stage;
 
 pub use binarizer::{Binarizer, BinarizerParams};
@@ -39,3 +42,6 @@ pub use string_indexer::{
     StringIndexerParams, StringOrderType,
 };
 pub use vector_assembler::{VectorAssembler, VectorAssemblerParams};
+pub use vector_indexer::{VectorIndexer, VectorIndexerModel, VectorIndexerParams};
+pub use vector_size_hint::{SizeHintInvalid, VectorSizeHint, VectorSizeHintParams};
+pub use vector_slicer::{VectorSlicer, VectorSlicerParams};

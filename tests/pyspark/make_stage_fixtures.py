@@ -1,6 +1,7 @@
 """Makes tests/fixtures/spark_stages/: QuantileDiscretizer, RobustScaler, Binarizer,
-Normalizer, ElementwiseProduct, PolynomialExpansion and DCT fitted / applied by PySpark 4.3,
-each saved with Spark's writer, plus their outputs in expected.json.
+Normalizer, ElementwiseProduct, PolynomialExpansion, DCT, VectorIndexer, VectorSlicer and
+VectorSizeHint fitted / applied by PySpark 4.3, each saved with Spark's writer, plus their
+outputs in expected.json.
 
 Run from the repository root: /work/venv/bin/python tests/pyspark/make_stage_fixtures.py
 Data: the breast-cancer training rows of tests/fixtures/spark2/bc_train.csv (one
@@ -17,7 +18,8 @@ import shutil
 
 from pyspark.ml.feature import (DCT, Binarizer, ElementwiseProduct, Normalizer,
                                 PolynomialExpansion, QuantileDiscretizer, RobustScaler,
-                                VectorAssembler)
+                                VectorAssembler, VectorIndexer, VectorSizeHint,
+                                VectorSlicer)
 from pyspark.ml.linalg import Vectors
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
@@ -136,6 +138,34 @@ apply("poly3", PolynomialExpansion(inputCol="v3", outputCol="p", degree=3), bc3,
 bc8 = VectorAssembler(inputCols=[f"f{i}" for i in range(8)], outputCol="v8").transform(bc)
 apply("dct", DCT(inputCol="v8", outputCol="d"), bc8, ["d"])
 apply("dct_inverse", DCT(inputCol="v8", outputCol="d", inverse=True), bc8, ["d"])
+apply("slicer", VectorSlicer(inputCol="v5", outputCol="s", indices=[3, 0], names=["f20"]), bc5,
+      ["s"])
+apply("size_hint", VectorSizeHint(inputCol="v5", size=5, handleInvalid="skip"), bc5, ["v5"])
+
+# ---- VectorIndexer: discrete columns derived from the breast-cancer features ----
+def discrete(df):
+    return VectorAssembler(inputCols=["f0", "d1", "d2", "d3"], outputCol="v").transform(
+        df.withColumn("d1", F.round(F.col("f1") / 10))
+          .withColumn("d2", (F.col("f4") > 0.1).cast("double"))
+          .withColumn("d3", F.floor(F.col("f9") * 100) - 6))
+
+
+bc_test = spark.read.csv("tests/fixtures/spark2/bc_test.csv", header=True,
+                         inferSchema=True).coalesce(1)
+for name, params, test in [
+    ("vi_keep", dict(inputCol="v", outputCol="idx", maxCategories=5, handleInvalid="keep"), True),
+    ("vi_default", dict(inputCol="v", outputCol="idx", maxCategories=6), False),
+]:
+    vi = VectorIndexer(**params)
+    save(vi, f"{name}_unfitted")
+    m = vi.fit(discrete(bc))
+    save(m, name)
+    t = m.transform(discrete(bc_test if test else bc)).orderBy("row_id")
+    out[name] = {"params": params, "numFeatures": m.numFeatures,
+                 "categoryMaps": {str(k): {repr(float(v)): i for v, i in mp.items()}
+                                  for k, mp in m.categoryMaps.items()},
+                 "metadata": meta(t, "idx"),
+                 "output": [vec(r["idx"]) for r in t.collect()]}
 
 with open(f"{OUT}/expected.json", "w") as f:
     json.dump(finite(out), f, indent=None, allow_nan=False)
