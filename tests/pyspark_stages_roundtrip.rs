@@ -1,6 +1,6 @@
 //! PySpark 4.3 loads the QuantileDiscretizer (and its fitted Bucketizer), RobustScaler(Model),
-//! Binarizer, Normalizer, ElementwiseProduct, PolynomialExpansion, DCT and VectorIndexerModel
-//! that mlpipe saved:
+//! Binarizer, Normalizer, ElementwiseProduct, PolynomialExpansion, DCT, VectorIndexerModel,
+//! Interaction and VectorSlicer that mlpipe saved:
 //! transformers give mlpipe's outputs, estimators fit to mlpipe's fitted values. Ignored by
 //! a plain `cargo test` (needs PySpark; `.ci/run` runs it with `--ignored`).
 
@@ -148,6 +148,28 @@ fn pyspark_loads_mlpipe_feature_stages() {
         .fit(&df)
         .unwrap();
     transformer("vi_model", Box::new(vi), "VectorIndexerModel", &["vi"]);
+    transformer(
+        "interaction",
+        Box::new(
+            Interaction::new()
+                .with_input_cols(["f2", "v3"])
+                .with_output_col("x"),
+        ),
+        "Interaction",
+        &["x"],
+    );
+    transformer(
+        "slicer",
+        Box::new(
+            VectorSlicer::new()
+                .with_input_col("v5")
+                .with_output_col("s")
+                .with_indices(&[4])
+                .with_names(["f1"]),
+        ),
+        "VectorSlicer",
+        &["s"],
+    );
     // Unfitted estimators: PySpark fits them to mlpipe's fitted values.
     let qd = QuantileDiscretizer::new()
         .with_input_cols(["f0", "f3"])

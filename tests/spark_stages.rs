@@ -1,5 +1,6 @@
 //! QuantileDiscretizer, RobustScaler, Binarizer, Normalizer, ElementwiseProduct,
-//! PolynomialExpansion, DCT, VectorIndexer, VectorSlicer and VectorSizeHint against PySpark 4.3: Spark's saved stages load, re-fit to
+//! PolynomialExpansion, DCT, VectorIndexer, VectorSlicer, VectorSizeHint and Interaction against
+//! PySpark 4.3: Spark's saved stages load, re-fit to
 //! Spark's fitted values, and transform to Spark's outputs.
 //!
 //! Fixtures: tests/fixtures/spark_stages/ made by tests/pyspark/make_stage_fixtures.py
@@ -503,6 +504,13 @@ fn vector_indexer_matches_spark_and_feeds_trees_categories() {
             model
         );
     }
+    // Interaction over a numeric column, VectorIndexer's output and another numeric
+    // column: Spark's products, one-hot slots and names.
+    let indexed = VectorIndexerModel::load(dir("vi_default"))
+        .unwrap()
+        .transform(&train)
+        .unwrap();
+    check_transformer("interaction", &indexed, 0.0);
     // An unseen value under the default policy names the element.
     let model = VectorIndexer::new()
         .with_input_col("v")
@@ -656,5 +664,68 @@ fn vector_slicer_and_size_hint_reject_bad_selections() {
     assert_eq!(
         hint(SizeHintInvalid::Optimistic).unwrap().num_rows(),
         nulls.num_rows()
+    );
+}
+
+#[test]
+fn interaction_rejects_unnamed_vectors_and_non_index_categories() {
+    let df = bc();
+    let v = assemble(&df, &["f0", "f1"], "v");
+    // A vector without attribute metadata (Spark needs its attributes to name outputs).
+    let field = v.schema().field_with_name("v").unwrap().clone();
+    let plain = v
+        .with_column(
+            field.with_metadata(std::collections::HashMap::<String, String>::new()),
+            v.column("v").unwrap().chunks.clone(),
+        )
+        .unwrap();
+    let e = Interaction::new()
+        .with_input_cols(["f2", "v"])
+        .with_output_col("x")
+        .transform(&plain)
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("Interaction: column `v` has type FixedSizeList"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("with attribute metadata"), "{e}");
+    // A nominal element whose value is not a category index.
+    let idx = VectorIndexer::new()
+        .with_input_col("v")
+        .with_output_col("idx")
+        .with_max_categories(500)
+        .fit(&v)
+        .unwrap()
+        .transform(&v)
+        .unwrap();
+    let e = Interaction::new()
+        .with_input_cols(["f2", "v"])
+        .with_output_col("x")
+        .transform(
+            &idx.drop(["v"])
+                .unwrap()
+                .with_column_renamed("idx", "v")
+                .unwrap(),
+        )
+        .map(|_| ());
+    assert!(e.is_ok(), "indices are valid categories: {e:?}");
+    let e = Interaction::new()
+        .with_input_cols(["idx"])
+        .with_output_col("x")
+        .transform(
+            &idx.drop(["idx"])
+                .unwrap()
+                .with_column(
+                    idx.schema().field_with_name("idx").unwrap().clone(),
+                    idx.column("v").unwrap().chunks.clone(),
+                )
+                .unwrap(),
+        )
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("Interaction: value 17.99 of a nominal feature with"),
+        "{e}"
     );
 }

@@ -7,6 +7,7 @@ pub(crate) mod columns;
 mod dct;
 mod elementwise_product;
 mod imputer;
+mod interaction;
 mod min_max_scaler;
 mod normalizer;
 mod one_hot_encoder;
@@ -27,6 +28,7 @@ pub use bucketizer::{Bucketizer, BucketizerParams};
 pub use dct::{DCTParams, DCT};
 pub use elementwise_product::{ElementwiseProduct, ElementwiseProductParams};
 pub use imputer::{Imputer, ImputerModel, ImputerParams, ImputerStrategy};
+pub use interaction::{Interaction, InteractionParams};
 pub use min_max_scaler::{
     MaxAbsScaler, MaxAbsScalerModel, MaxAbsScalerParams, MinMaxScaler, MinMaxScalerModel,
     MinMaxScalerParams,

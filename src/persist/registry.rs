@@ -103,6 +103,7 @@ const TRANSFORMERS: &[Registered<dyn Transformer>] = &[
     transformer::<VectorIndexerModel>(),
     transformer::<VectorSlicer>(),
     transformer::<VectorSizeHint>(),
+    transformer::<Interaction>(),
     transformer::<LogisticRegressionModel>(),
     transformer::<LinearSVCModel>(),
     transformer::<KMeansModel>(),

@@ -1,6 +1,6 @@
 """Makes tests/fixtures/spark_stages/: QuantileDiscretizer, RobustScaler, Binarizer,
-Normalizer, ElementwiseProduct, PolynomialExpansion, DCT, VectorIndexer, VectorSlicer and
-VectorSizeHint fitted / applied by PySpark 4.3, each saved with Spark's writer, plus their
+Normalizer, ElementwiseProduct, PolynomialExpansion, DCT, VectorIndexer, VectorSlicer,
+VectorSizeHint and Interaction fitted / applied by PySpark 4.3, each saved with Spark's writer, plus their
 outputs in expected.json.
 
 Run from the repository root: /work/venv/bin/python tests/pyspark/make_stage_fixtures.py
@@ -16,10 +16,10 @@ import json
 import os
 import shutil
 
-from pyspark.ml.feature import (DCT, Binarizer, ElementwiseProduct, Normalizer,
+from pyspark.ml.feature import (DCT, Binarizer, ElementwiseProduct, Interaction, Normalizer,
                                 PolynomialExpansion, QuantileDiscretizer, RobustScaler,
-                                VectorAssembler, VectorIndexer, VectorSizeHint,
-                                VectorSlicer)
+                                VectorAssembler, VectorIndexer, VectorIndexerModel,
+                                VectorSizeHint, VectorSlicer)
 from pyspark.ml.linalg import Vectors
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
@@ -166,6 +166,12 @@ for name, params, test in [
                                   for k, mp in m.categoryMaps.items()},
                  "metadata": meta(t, "idx"),
                  "output": [vec(r["idx"]) for r in t.collect()]}
+
+# ---- Interaction: a numeric column, VectorIndexer's output (nominal and binary
+# elements), another numeric column ----
+indexed = VectorIndexerModel.load(f"{OUT}/vi_default").transform(discrete(bc))
+apply("interaction", Interaction(inputCols=["f3", "idx", "f1"], outputCol="inter"), indexed,
+      ["inter"])
 
 with open(f"{OUT}/expected.json", "w") as f:
     json.dump(finite(out), f, indent=None, allow_nan=False)
