@@ -361,85 +361,278 @@ mod tests {
     }
 }
 
-/// A mergeable quantile summary with Spark's `relativeError` guarantee: a query for the
-/// `q`-quantile of `n` values returns a value whose rank is within `relative_error * n` of
-/// `ceil(q * n)` (with `relative_error = 0`, the exact value at that rank).
+/// Spark's approximate quantile summary (`org.apache.spark.sql.catalyst.util.QuantileSummaries`,
+/// a Greenwald-Khanna variant), reproduced step for step so that `approxQuantile`,
+/// `QuantileDiscretizer`, `RobustScaler` and `Imputer` get the very values Spark gets from
+/// the same partitions: values are buffered 50,000 at a time, sorted and inserted with
+/// Spark's rank bounds, the samples are compressed once they number 10,000, and a query for
+/// the `q`-quantile of `n` values returns a sample whose rank is within
+/// `relative_error * n` of `ceil(q * n)` (with `relative_error = 0`, the exact value at
+/// that rank).
 ///
-/// Each part sorts its values and keeps every `floor(relative_error * n_part)`-th one with
-/// the number of values it stands for, so a part's rank estimate is off by less than its
-/// step; parts merge by concatenation, in a fixed order, and the errors add up to at most
-/// `relative_error * n`.
+/// [`QuantileSummary::merge_all`] combines per-partition summaries as Spark's
+/// `approxQuantile` does (compress both sides, then merge), in partition order.
 ///
 /// # Examples
 /// ```
 /// use mlpipe::stat::QuantileSummary;
-/// let a = QuantileSummary::from_values((1..=50).map(f64::from).collect(), 0.0);
-/// let b = QuantileSummary::from_values((51..=100).map(f64::from).collect(), 0.0);
-/// assert_eq!(QuantileSummary::merge_all([a, b]).query(0.5), Some(50.0));
+/// let a = QuantileSummary::from_values((1..=50).map(f64::from), 0.0);
+/// let b = QuantileSummary::from_values((51..=100).map(f64::from), 0.0);
+/// let all = QuantileSummary::merge_all([a, b]);
+/// assert_eq!(all.query(0.5), Some(50.0));
+/// assert_eq!(all.query_many(&[0.0, 0.25, 1.0]), Some(vec![1.0, 25.0, 100.0]));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QuantileSummary {
-    /// `(value, how many values it stands for)`, sorted by value.
-    samples: Vec<(f64, u64)>,
+    relative_error: f64,
+    /// Spark's `Stats(value, g, delta)`, sorted by value.
+    sampled: Vec<GkSample>,
+    /// Values inserted into `sampled` (not counting `head`).
     count: u64,
+    /// Values not yet inserted.
+    head: Vec<f64>,
 }
 
+/// One GK sample: a value, the minimum rank jump `g` from the previous sample, and the
+/// rank span `delta`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct GkSample {
+    value: f64,
+    g: u64,
+    delta: u64,
+}
+
+/// Spark's `QuantileSummaries.defaultCompressThreshold`.
+const COMPRESS_THRESHOLD: usize = 10_000;
+/// Spark's `QuantileSummaries.defaultHeadSize`.
+const HEAD_SIZE: usize = 50_000;
+
 impl QuantileSummary {
-    /// Summarises `values` (NaN excluded by the caller) to within `relative_error`.
-    pub fn from_values(mut values: Vec<f64>, relative_error: f64) -> Self {
-        values.sort_unstable_by(|a, b| a.total_cmp(b));
-        let n = values.len();
-        let step = ((relative_error * n as f64).floor() as usize).max(1);
-        let mut samples = Vec::with_capacity(n / step + 1);
-        let mut last = 0usize;
-        let mut i = step - 1;
-        while i < n {
-            samples.push((values[i], (i + 1 - last) as u64));
-            last = i + 1;
-            i += step;
-        }
-        if last < n {
-            samples.push((values[n - 1], (n - last) as u64));
-        }
+    /// An empty summary with the given relative error (`>= 0`).
+    pub fn new(relative_error: f64) -> Self {
         Self {
-            samples,
-            count: n as u64,
+            relative_error,
+            ..Self::default()
         }
     }
 
-    /// Merges summaries (in the given order).
-    pub fn merge_all(parts: impl IntoIterator<Item = QuantileSummary>) -> Self {
-        let mut samples = Vec::new();
-        let mut count = 0;
-        for p in parts {
-            samples.extend(p.samples);
-            count += p.count;
+    /// Summarises `values` in their order (the caller leaves out nulls and NaN, as Spark
+    /// does), then compresses: one partition's summary.
+    pub fn from_values(values: impl IntoIterator<Item = f64>, relative_error: f64) -> Self {
+        let mut s = Self::new(relative_error);
+        for v in values {
+            s.insert(v);
         }
-        samples.sort_by(|a, b| a.0.total_cmp(&b.0));
-        Self { samples, count }
+        s.compress();
+        s
+    }
+
+    /// Adds one value (Spark's `insert`).
+    pub fn insert(&mut self, x: f64) {
+        self.head.push(x);
+        if self.head.len() >= HEAD_SIZE {
+            self.insert_head();
+            if self.sampled.len() >= COMPRESS_THRESHOLD {
+                self.compress_samples();
+            }
+        }
     }
 
     /// Number of values summarised.
     pub fn count(&self) -> u64 {
-        self.count
+        self.count + self.head.len() as u64
     }
 
-    /// The `q`-quantile: the first sample whose cumulative count reaches `ceil(q * n)`
-    /// (Spark's target rank); `None` when empty.
-    pub fn query(&self, q: f64) -> Option<f64> {
+    /// Spark's `withHeadBufferInserted`: sorts the buffered values and inserts them.
+    fn insert_head(&mut self) {
+        if self.head.is_empty() {
+            return;
+        }
+        let mut sorted = std::mem::take(&mut self.head);
+        sorted.sort_unstable_by(f64::total_cmp);
+        let old = std::mem::take(&mut self.sampled);
+        let mut out = Vec::with_capacity(old.len() + sorted.len());
+        let mut current = self.count;
+        let mut si = 0;
+        let last = sorted.len() - 1;
+        for (oi, &x) in sorted.iter().enumerate() {
+            while si < old.len() && old[si].value <= x {
+                out.push(old[si]);
+                si += 1;
+            }
+            current += 1;
+            let delta = if out.is_empty() || (si == old.len() && oi == last) {
+                0
+            } else {
+                (2.0 * self.relative_error * current as f64).floor() as u64
+            };
+            out.push(GkSample {
+                value: x,
+                g: 1,
+                delta,
+            });
+        }
+        out.extend_from_slice(&old[si..]);
+        self.sampled = out;
+        self.count = current;
+    }
+
+    /// Spark's `compress()`: inserts the buffered values, then merges samples whose
+    /// combined rank uncertainty stays under `2 * relative_error * count`.
+    pub fn compress(&mut self) {
+        self.insert_head();
+        self.compress_samples();
+    }
+
+    fn compress_samples(&mut self) {
+        let threshold = 2.0 * self.relative_error * self.count as f64;
+        self.sampled = compress_samples(&self.sampled, threshold);
+    }
+
+    /// Spark's `merge` of two compressed summaries (a side with buffered values is
+    /// compressed first).
+    pub fn merge(mut self, mut other: QuantileSummary) -> QuantileSummary {
+        if !self.head.is_empty() {
+            self.compress();
+        }
+        if !other.head.is_empty() {
+            other.compress();
+        }
+        if other.count == 0 {
+            return self;
+        }
         if self.count == 0 {
+            return other;
+        }
+        let eps = self.relative_error.max(other.relative_error);
+        let count = self.count + other.count;
+        let extra_self = (2.0 * other.relative_error * other.count as f64).floor() as u64;
+        let extra_other = (2.0 * self.relative_error * self.count as f64).floor() as u64;
+        let (a, b) = (&self.sampled, &other.sampled);
+        let mut out = Vec::with_capacity(a.len() + b.len());
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() && j < b.len() {
+            let (s, extra) = if a[i].value < b[j].value {
+                i += 1;
+                (a[i - 1], if j > 0 { extra_self } else { 0 })
+            } else {
+                j += 1;
+                (b[j - 1], if i > 0 { extra_other } else { 0 })
+            };
+            out.push(GkSample {
+                delta: s.delta + extra,
+                ..s
+            });
+        }
+        out.extend_from_slice(&a[i..]);
+        out.extend_from_slice(&b[j..]);
+        let sampled = compress_samples(&out, 2.0 * eps * count as f64);
+        QuantileSummary {
+            relative_error: eps,
+            sampled,
+            count,
+            head: Vec::new(),
+        }
+    }
+
+    /// Combines per-partition summaries in the given order as Spark's `approxQuantile`
+    /// does (`treeAggregate` from an empty summary, each step compressing both sides and
+    /// merging them).
+    pub fn merge_all(parts: impl IntoIterator<Item = QuantileSummary>) -> Self {
+        let mut acc: Option<QuantileSummary> = None;
+        // Spark's combine step: `s1.compress().merge(s2.compress())`.
+        let combine = |mut a: QuantileSummary, mut b: QuantileSummary| {
+            a.compress();
+            b.compress();
+            a.merge(b)
+        };
+        for p in parts {
+            let eps = p.relative_error;
+            // The partition's fold from the zero summary, then the driver's.
+            let p = combine(Self::new(eps), p);
+            acc = Some(combine(acc.unwrap_or_else(|| Self::new(eps)), p));
+        }
+        acc.unwrap_or_default()
+    }
+
+    /// The `q`-quantile (`q` in `[0, 1]`), Spark's `query`; `None` when empty.
+    pub fn query(&self, q: f64) -> Option<f64> {
+        self.query_many(&[q]).map(|v| v[0])
+    }
+
+    /// Several quantiles in one walk over the samples, in the order asked (Spark's
+    /// `query(Seq)`); `None` when empty.
+    pub fn query_many(&self, probabilities: &[f64]) -> Option<Vec<f64>> {
+        if !self.head.is_empty() {
+            let mut c = self.clone();
+            c.compress();
+            return c.query_many(probabilities);
+        }
+        let s = &self.sampled;
+        if s.is_empty() {
             return None;
         }
-        let target = ((q * self.count as f64).ceil() as u64).clamp(1, self.count);
-        let mut acc = 0;
-        for (v, w) in &self.samples {
-            acc += w;
-            if acc >= target {
-                return Some(*v);
-            }
+        let target_error = (s.iter().map(|x| x.delta + x.g).max().unwrap_or(0) / 2) as f64;
+        let mut order: Vec<usize> = (0..probabilities.len()).collect();
+        order.sort_by(|&a, &b| probabilities[a].total_cmp(&probabilities[b]));
+        let mut out = vec![0.0; probabilities.len()];
+        let (mut index, mut min_rank) = (0usize, s[0].g);
+        for pos in order {
+            let p = probabilities[pos];
+            out[pos] = if p <= self.relative_error {
+                s[0].value
+            } else if p >= 1.0 - self.relative_error {
+                s[s.len() - 1].value
+            } else {
+                // Spark's findApproxQuantile, resuming where the previous query stopped.
+                let rank = (p * self.count as f64).ceil();
+                let mut i = index;
+                let mut cur = s[i];
+                loop {
+                    if i >= s.len() - 1 {
+                        break;
+                    }
+                    let max_rank = (min_rank + cur.delta) as f64;
+                    if max_rank - target_error <= rank && rank <= min_rank as f64 + target_error {
+                        break;
+                    }
+                    i += 1;
+                    cur = s[i];
+                    min_rank += cur.g;
+                }
+                index = i;
+                cur.value
+            };
         }
-        self.samples.last().map(|s| s.0)
+        Some(out)
     }
+}
+
+/// Spark's `compressImmut`: from the right, merges each sample into its right neighbour
+/// while `g + g_right + delta_right < threshold`; the first and last samples stay.
+fn compress_samples(s: &[GkSample], threshold: f64) -> Vec<GkSample> {
+    if s.is_empty() {
+        return Vec::new();
+    }
+    let mut rev = Vec::with_capacity(s.len());
+    let mut head = s[s.len() - 1];
+    let mut i = s.len() as isize - 2;
+    while i >= 1 {
+        let x = s[i as usize];
+        if ((x.g + head.g + head.delta) as f64) < threshold {
+            head.g += x.g;
+        } else {
+            rev.push(head);
+            head = x;
+        }
+        i -= 1;
+    }
+    rev.push(head);
+    if s[0].value <= head.value && s.len() > 1 {
+        rev.push(s[0]);
+    }
+    rev.reverse();
+    rev
 }
 
 #[cfg(test)]
@@ -455,16 +648,20 @@ mod quantile_tests {
         for eps in [0.001, 0.01] {
             let parts = bounds
                 .windows(2)
-                .map(|w| QuantileSummary::from_values(vals[w[0]..w[1]].to_vec(), eps));
-            let m = QuantileSummary::merge_all(parts).query(0.5).unwrap();
-            // value v has rank v + 1 among 0..n; the target rank is n / 2
-            let err = (m + 1.0 - (n / 2) as f64).abs();
-            assert!(
-                err <= eps * n as f64,
-                "eps {eps}: median {m}, rank error {err}"
-            );
+                .map(|w| QuantileSummary::from_values(vals[w[0]..w[1]].iter().copied(), eps));
+            let all = QuantileSummary::merge_all(parts);
+            assert_eq!(all.count(), n);
+            for q in [0.1, 0.5, 0.9] {
+                let m = all.query(q).unwrap();
+                // value v has rank v + 1 among 0..n; the target rank is ceil(q n)
+                let err = (m + 1.0 - (q * n as f64).ceil()).abs();
+                assert!(
+                    err <= eps * n as f64,
+                    "eps {eps} q {q}: {m}, rank error {err}"
+                );
+            }
         }
-        let exact = QuantileSummary::from_values(vals.clone(), 0.0)
+        let exact = QuantileSummary::from_values(vals.iter().copied(), 0.0)
             .query(0.5)
             .unwrap();
         assert_eq!(exact, (n / 2 - 1) as f64);
@@ -506,5 +703,17 @@ mod quantile_tests {
                 assert!((got.m2[j] - want.m2[j]).abs() < 1e-12, "{j}");
             }
         }
+    }
+
+    #[test]
+    fn many_queries_agree_with_single_ones_and_keep_their_order() {
+        let vals: Vec<f64> = (0..70_000u64).map(|i| ((i * 31) % 1000) as f64).collect();
+        let s = QuantileSummary::from_values(vals, 0.01);
+        let qs = [0.75, 0.0, 0.5, 1.0, 0.25];
+        let many = s.query_many(&qs).unwrap();
+        assert_eq!(many[1], 0.0);
+        assert_eq!(many[3], 999.0);
+        assert!(many[4] <= many[2] && many[2] <= many[0]);
+        assert!(QuantileSummary::new(0.01).query(0.5).is_none());
     }
 }

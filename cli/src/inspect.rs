@@ -111,6 +111,16 @@ fn describe(all: &[&dyn Transformer], i: usize) -> Value {
         json!({"originalMin": m.original_min(), "originalMax": m.original_max()})
     } else if let Some(m) = any.downcast_ref::<MaxAbsScalerModel>() {
         json!({"maxAbs": m.max_abs()})
+    } else if let Some(m) = any.downcast_ref::<RobustScalerModel>() {
+        json!({"median": m.median(), "range": m.range()})
+    } else if let Some(m) = any.downcast_ref::<VectorIndexerModel>() {
+        // Spark's categoryMaps: element -> category values in index order
+        let maps: serde_json::Map<String, Value> = m
+            .category_maps()
+            .iter()
+            .map(|(j, v)| (j.to_string(), json!(v)))
+            .collect();
+        json!({"numFeatures": m.num_features(), "categoryMaps": maps})
     } else {
         Value::Null
     };
@@ -191,12 +201,20 @@ pub fn feature_names(before: &[&dyn Transformer], col: &str) -> Option<Vec<Strin
     let kind = s.kind();
     if matches!(
         kind,
-        "StandardScalerModel" | "MinMaxScalerModel" | "MaxAbsScalerModel"
+        "StandardScalerModel"
+            | "MinMaxScalerModel"
+            | "MaxAbsScalerModel"
+            | "RobustScalerModel"
+            | "Normalizer"
+            | "ElementwiseProduct"
     ) {
         let (i, _) = in_out(*s).into_iter().find(|(_, o)| o == col)?;
         return feature_names(earlier, &i);
     }
-    if matches!(kind, "ImputerModel" | "StringIndexerModel" | "Bucketizer") {
+    if matches!(
+        kind,
+        "ImputerModel" | "StringIndexerModel" | "Bucketizer" | "Binarizer"
+    ) {
         return Some(vec![col.to_string()]);
     }
     None

@@ -435,10 +435,18 @@ fn bad_inputs_are_one_line_on_stderr_with_exit_code_2() {
     ]);
     // The list comes from the library's registry and grows with it.
     assert!(
-        err.contains("1_PCA_0408779484ad holds org.apache.spark.ml.feature.PCA, a stage mlpipe does not have; the stages it has: Pipeline, Bucketizer, "),
+        err.contains("1_PCA_0408779484ad holds org.apache.spark.ml.feature.PCA, a stage mlpipe does not have; the stages it has: Pipeline, "),
         "{err}"
     );
-    for stage in ["GBTClassifier", "Imputer", "LinearSVC", "StringIndexer"] {
+    for stage in [
+        "Bucketizer",
+        "GBTClassifier",
+        "Imputer",
+        "LinearSVC",
+        "QuantileDiscretizer",
+        "RobustScaler",
+        "StringIndexer",
+    ] {
         assert!(err.contains(&format!(" {stage},")), "{stage}: {err}");
     }
     assert!(err.contains(" LogisticRegression, "), "{err}");

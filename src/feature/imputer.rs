@@ -201,7 +201,7 @@ impl Estimator for Imputer {
                     // summary per partition, merged in partition order.
                     let parts = df.map_partitions(|pi, _| {
                         Ok(crate::stat::QuantileSummary::from_values(
-                            present(&doubles(pi)?, mv).collect(),
+                            present(&doubles(pi)?, mv),
                             p.relative_error,
                         ))
                     })?;

@@ -76,7 +76,8 @@
 //!    names that older Spark versions (or PySpark) wrote for the same stage go in
 //!    [`SparkPersist::ALSO_READS`]. Other data columns are built with `format::one_row`,
 //!    `format::spark_schema`, `format::write_data` and `Vector`/`Matrix`; see
-//!    `StringIndexerModel` and `LogisticRegressionModel` for lists and matrices.
+//!    `StringIndexerModel` and `LogisticRegressionModel` for lists and matrices, and
+//!    `VectorIndexerModel` for a map column (Spark's `Map[Int, Map[Double, Int]]`).
 //! 2. Add one line to the table in `src/persist/registry.rs`:
 //!    `transformer::<MaxAbsScalerModel>(),` for a transformer or fitted model,
 //!    `estimator::<MaxAbsScaler>(),` for an unfitted estimator.

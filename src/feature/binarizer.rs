@@ -1,0 +1,230 @@
+//! [`Binarizer`]: threshold numbers or vector elements to 0/1.
+//!
+//! Spark's source: `mllib/src/main/scala/org/apache/spark/ml/feature/Binarizer.scala`.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, AsArray, Float64Array};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use serde::{Deserialize, Serialize};
+
+use super::columns::{in_out_cols, InOutCols};
+use super::vector_stage::{map_rows, sized_vector_field};
+use crate::error::{Error, Result};
+use crate::frame::{schema, vector, DataFrame};
+use crate::param::{spark_double, spark_doubles, Params};
+use crate::pipeline::{stage_params, Model, Stage, Transformer};
+
+/// Params of [`Binarizer`]; JSON names and defaults are Spark's.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct BinarizerParams {
+    /// Values above it map to 1.0, the rest to 0.0. Default 0.0; in multi-column mode it
+    /// applies to every column unless `thresholds` is set.
+    #[serde(with = "spark_double")]
+    pub threshold: f64,
+    /// Multi-column mode: one threshold per input column.
+    #[serde(with = "spark_doubles")]
+    pub thresholds: Option<Vec<f64>>,
+    /// Single-column input (numeric or vector).
+    pub input_col: Option<String>,
+    /// Multi-column inputs.
+    pub input_cols: Option<Vec<String>>,
+    /// Single-column output.
+    pub output_col: Option<String>,
+    /// Multi-column outputs.
+    pub output_cols: Option<Vec<String>>,
+}
+
+in_out_cols!(BinarizerParams);
+
+impl BinarizerParams {
+    /// The (input, output, threshold) triples, checking Spark's rules.
+    fn plan(&self) -> Result<Vec<(String, String, f64)>> {
+        let stage = Self::STAGE;
+        let pairs = self.pairs(stage)?;
+        let ts = match (&self.thresholds, self.input_col.is_some()) {
+            (Some(_), true) => {
+                return Err(Error::param(
+                    stage,
+                    "thresholds",
+                    "unset in single-column mode (use threshold)",
+                    "set",
+                ))
+            }
+            (Some(t), false) => {
+                if t.len() != pairs.len() {
+                    return Err(Error::param(
+                        stage,
+                        "thresholds",
+                        format!("{} thresholds, one per input column", pairs.len()),
+                        t.len(),
+                    ));
+                }
+                t.clone()
+            }
+            (None, _) => vec![self.threshold; pairs.len()],
+        };
+        Ok(pairs
+            .into_iter()
+            .zip(ts)
+            .map(|((i, o), t)| (i, o, t))
+            .collect())
+    }
+}
+
+impl Params for BinarizerParams {
+    const STAGE: &'static str = "Binarizer";
+    fn validate(&self) -> Result<()> {
+        self.plan().map(|_| ())
+    }
+}
+
+/// Maps numbers, or each element of a vector, to 1.0 when above a threshold and 0.0
+/// otherwise (Spark's `org.apache.spark.ml.feature.Binarizer`); NaN maps to 0.0, a null
+/// number or vector to null. A numeric output carries Spark's binary attribute
+/// (`{"type": "binary"}`), a vector output its size (`{"num_attrs": n}`).
+///
+/// # Examples
+/// ```
+/// # fn main() -> mlpipe::Result<()> {
+/// use mlpipe::prelude::*;
+/// use mlpipe::feature::Binarizer;
+/// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
+/// let b = Binarizer::new().with_input_cols(["tenure", "f0"]).with_output_cols(["long", "pos"])
+///     .with_thresholds(&[12.0, 0.0]);
+/// let out = b.transform(&df)?;
+/// assert!(out.schema().field_with_name("pos").is_ok());
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidParam`] (`thresholds` in single-column mode or of the wrong length),
+/// [`Error::ColumnNotFound`], [`Error::ColumnType`] (neither numeric nor vector),
+/// [`Error::ColumnExists`].
+#[derive(Clone, Debug)]
+pub struct Binarizer {
+    uid: String,
+    params: BinarizerParams,
+}
+
+super::columns::stage_basics!(Binarizer, BinarizerParams, "binarizer", |uid| {
+    BinarizerParams {
+        output_col: Some(format!("{uid}__output")),
+        ..Default::default()
+    }
+});
+
+impl Binarizer {
+    super::columns::multi_column_setters!();
+    /// The threshold; default 0.0.
+    pub fn with_threshold(mut self, t: f64) -> Self {
+        self.params.threshold = t;
+        self
+    }
+    /// Multi-column mode: one threshold per input column.
+    pub fn with_thresholds(mut self, t: &[f64]) -> Self {
+        self.params.thresholds = Some(t.to_vec());
+        self
+    }
+}
+
+impl Stage for Binarizer {
+    fn kind(&self) -> &'static str {
+        "Binarizer"
+    }
+    stage_params!();
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        let stage = BinarizerParams::STAGE;
+        let mut out = input.clone();
+        for (ic, oc, _) in self.params.plan()? {
+            let (_, f) = schema::require_column(input, stage, &ic)?;
+            let field = if let Some(n) = vector::vector_size(f.data_type()) {
+                sized_vector_field(&oc, n)
+            } else if schema::is_numeric(f.data_type()) {
+                let mut field = Field::new(&oc, DataType::Float64, true);
+                field.metadata_mut().insert(
+                    vector::ML_ATTR.to_string(),
+                    // Spark 4.3 writes the binary attribute without a name.
+                    serde_json::json!({"type": "binary"}).to_string(),
+                );
+                field
+            } else {
+                return Err(Error::ColumnType {
+                    stage,
+                    column: ic,
+                    expected: "a numeric or vector column".into(),
+                    found: f.data_type().clone(),
+                });
+            };
+            out = schema::append_field(&out, stage, field)?;
+        }
+        Ok(out)
+    }
+}
+
+impl Transformer for Binarizer {
+    fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
+        let out_schema = self.transform_schema(df.schema())?;
+        let mut out = df.clone();
+        for (ic, oc, t) in self.params.plan()? {
+            let field = out_schema.field_with_name(&oc)?.clone();
+            if let Some(n) = vector::vector_size(df.schema().field_with_name(&ic)?.data_type()) {
+                out = map_rows(&out, &ic, n, field, n, move |x, o| {
+                    for (o, x) in o.iter_mut().zip(x) {
+                        *o = if *x > t { 1.0 } else { 0.0 };
+                    }
+                })?;
+            } else {
+                let chunks = df
+                    .column(&ic)?
+                    .chunks
+                    .iter()
+                    .map(|c| {
+                        let a = cast(c, &DataType::Float64)?;
+                        let b: Float64Array = a
+                            .as_primitive::<Float64Type>()
+                            .iter()
+                            .map(|v| v.map(|x| if x > t { 1.0 } else { 0.0 }))
+                            .collect();
+                        Ok(Arc::new(b) as ArrayRef)
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                out = out.with_column(field, chunks)?;
+            }
+        }
+        Ok(out)
+    }
+    fn clone_box(&self) -> Box<dyn Transformer> {
+        Box::new(self.clone())
+    }
+}
+
+impl Model for Binarizer {
+    fn clone_model(&self) -> Box<dyn Model> {
+        Box::new(self.clone())
+    }
+}
+
+// ---- Spark persistence ----
+
+impl crate::persist::SparkPersist for Binarizer {
+    const SPARK_CLASS: &'static str = "org.apache.spark.ml.feature.Binarizer";
+    fn write_spark(&self, dir: &std::path::Path) -> Result<()> {
+        use crate::persist::format;
+        let mut params = self.params.to_json();
+        // Spark refuses threshold and thresholds both set: with a list, threshold stays a
+        // default.
+        if self.params.thresholds.is_some() {
+            if let Some(m) = params.as_object_mut() {
+                m.remove("threshold");
+            }
+        }
+        let defaults = BinarizerParams::default().to_json();
+        format::write_metadata(dir, Self::SPARK_CLASS, &self.uid, params, defaults, None)
+    }
+    fn read_spark(dir: &std::path::Path, md: &crate::persist::Metadata) -> Result<Self> {
+        Ok(Self::from_params(md.uid.clone(), md.params_as(dir)?))
+    }
+}

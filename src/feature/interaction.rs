@@ -1,0 +1,402 @@
+//! [`Interaction`]: the products of one value from each input column, categorical
+//! elements one-hot encoded.
+//!
+//! Spark's source: `mllib/src/main/scala/org/apache/spark/ml/feature/Interaction.scala`.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::error::{Error, Result};
+use crate::frame::{schema, vector, DataFrame};
+use crate::param::Params;
+use crate::pipeline::{stage_params, Model, Stage, Transformer};
+
+/// Params of [`Interaction`]; JSON names are Spark's.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct InteractionParams {
+    /// Input columns, numeric or vector (at least one).
+    pub input_cols: Vec<String>,
+    /// Output vector column.
+    pub output_col: String,
+}
+
+impl Params for InteractionParams {
+    const STAGE: &'static str = "Interaction";
+    fn validate(&self) -> Result<()> {
+        if self.input_cols.is_empty() {
+            return Err(Error::param(
+                Self::STAGE,
+                "inputCols",
+                "a non-empty list",
+                "[]",
+            ));
+        }
+        if self.output_col.is_empty() {
+            return Err(Error::param(
+                Self::STAGE,
+                "outputCol",
+                "a non-empty column name",
+                "\"\"",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Every product of one value from each input column (Spark's
+/// `org.apache.spark.ml.feature.Interaction`): a numeric column contributes its value, a
+/// vector column each of its elements; a nominal input (attribute metadata with its values,
+/// as StringIndexer or VectorIndexer write) contributes the one-hot encoding of its
+/// category. The first column varies slowest. Output names are Spark's (`a:b`, a vector's
+/// elements as `<column>_<name>`, categories as `<name>_<value>`).
+///
+/// # Examples
+/// ```
+/// # fn main() -> mlpipe::Result<()> {
+/// use mlpipe::prelude::*;
+/// use mlpipe::feature::{Interaction, VectorAssembler};
+/// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
+/// let df = VectorAssembler::new().with_input_cols(["f0", "f1"]).with_output_col("v").transform(&df)?;
+/// let out = Interaction::new().with_input_cols(["tenure", "v"]).with_output_col("x").transform(&df)?;
+/// let names = mlpipe::frame::vector::feature_names_or_default(out.schema().field_with_name("x")?);
+/// assert_eq!(names, ["tenure:v_f0", "tenure:v_f1"]);
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidParam`] for no input columns; [`Error::ColumnType`] for a column that is
+/// neither numeric nor vector, or a vector without attribute metadata (Spark needs it);
+/// [`Error::InvalidValue`] for a null, or a nominal value that is not a category index.
+#[derive(Clone, Debug)]
+pub struct Interaction {
+    uid: String,
+    params: InteractionParams,
+}
+
+super::columns::stage_basics!(Interaction, InteractionParams, "interaction", |uid| {
+    InteractionParams {
+        output_col: format!("{uid}__output"),
+        ..Default::default()
+    }
+});
+
+impl Interaction {
+    /// Input columns.
+    pub fn with_input_cols(mut self, cs: impl IntoIterator<Item = impl AsRef<str>>) -> Self {
+        self.params.input_cols = super::columns::names(cs);
+        self
+    }
+    /// Output vector column; default `<uid>__output`.
+    pub fn with_output_col(mut self, c: &str) -> Self {
+        self.params.output_col = c.into();
+        self
+    }
+}
+
+/// One attribute: its kind, name and, for a nominal one, its values.
+struct Attr {
+    kind: String,
+    name: Option<String>,
+    vals: Option<Vec<String>>,
+    num_vals: Option<usize>,
+}
+
+impl Attr {
+    fn from_json(kind: &str, a: &Value) -> Attr {
+        Attr {
+            kind: kind.to_string(),
+            name: a.get("name").and_then(Value::as_str).map(String::from),
+            vals: a.get("vals").and_then(Value::as_array).map(|v| {
+                v.iter()
+                    .map(|x| x.as_str().unwrap_or_default().to_string())
+                    .collect()
+            }),
+            num_vals: a
+                .get("num_vals")
+                .and_then(Value::as_u64)
+                .map(|n| n as usize),
+        }
+    }
+    /// Spark's `getNumFeatures`: a nominal attribute's number of values (at least 1), else 1.
+    fn width(&self) -> Option<usize> {
+        if self.kind == "nominal" {
+            self.vals
+                .as_ref()
+                .map(Vec::len)
+                .or(self.num_vals)
+                .map(|n| n.max(1))
+        } else {
+            Some(1)
+        }
+    }
+}
+
+/// One input column's encoding: per element, how many outputs it fills.
+struct Encoder {
+    col: String,
+    is_vector: bool,
+    widths: Vec<usize>,
+    offsets: Vec<usize>,
+    size: usize,
+    names: Vec<String>,
+}
+
+fn encoder(stage: &'static str, f: &Field) -> Result<Encoder> {
+    let meta: Option<Value> = f
+        .metadata()
+        .get(vector::ML_ATTR)
+        .and_then(|s| serde_json::from_str(s).ok());
+    let (is_vector, attrs, group): (bool, Vec<Attr>, Option<String>) = if let Some(n) =
+        vector::vector_size(f.data_type())
+    {
+        let groups = meta
+                .as_ref()
+                .and_then(|m| m.get("attrs"))
+                .and_then(Value::as_object)
+                .ok_or_else(|| Error::ColumnType {
+                    stage,
+                    column: f.name().clone(),
+                    expected: "a vector column with attribute metadata (as VectorAssembler writes), which Interaction needs to name its outputs".into(),
+                    found: f.data_type().clone(),
+                })?;
+        let mut attrs: Vec<Option<Attr>> = (0..n).map(|_| None).collect();
+        for (kind, list) in groups {
+            for a in list.as_array().into_iter().flatten() {
+                if let Some(i) = a.get("idx").and_then(Value::as_u64) {
+                    if (i as usize) < n {
+                        attrs[i as usize] = Some(Attr::from_json(kind, a));
+                    }
+                }
+            }
+        }
+        let attrs = attrs
+            .into_iter()
+            .map(|a| {
+                a.unwrap_or(Attr {
+                    kind: "numeric".into(),
+                    name: None,
+                    vals: None,
+                    num_vals: None,
+                })
+            })
+            .collect();
+        (true, attrs, Some(f.name().clone()))
+    } else if schema::is_numeric(f.data_type()) || f.data_type() == &DataType::Boolean {
+        let a = match &meta {
+            Some(m) => Attr::from_json(
+                m.get("type").and_then(Value::as_str).unwrap_or("numeric"),
+                m,
+            ),
+            None => Attr {
+                kind: "numeric".into(),
+                name: None,
+                vals: None,
+                num_vals: None,
+            },
+        };
+        let a = Attr {
+            name: a.name.clone().or_else(|| Some(f.name().clone())),
+            ..a
+        };
+        (false, vec![a], None)
+    } else {
+        return Err(Error::ColumnType {
+            stage,
+            column: f.name().clone(),
+            expected: "a numeric, boolean or vector column".into(),
+            found: f.data_type().clone(),
+        });
+    };
+    let mut widths = Vec::with_capacity(attrs.len());
+    let mut names = Vec::new();
+    for (i, a) in attrs.iter().enumerate() {
+        let w = a.width().ok_or_else(|| Error::ColumnType {
+            stage,
+            column: f.name().clone(),
+            expected: "nominal attributes with their number of values".into(),
+            found: f.data_type().clone(),
+        })?;
+        widths.push(w);
+        // Spark's encodedFeatureAttrs names.
+        let base: Vec<String> = group
+            .iter()
+            .cloned()
+            .chain([a.name.clone().unwrap_or_else(|| i.to_string())])
+            .collect();
+        if a.kind == "nominal" {
+            let cats: Vec<String> = a
+                .vals
+                .clone()
+                .unwrap_or_else(|| (0..w).map(|j| j.to_string()).collect());
+            for c in cats {
+                names.push(format!("{}_{c}", base.join("_")));
+            }
+        } else {
+            names.push(base.join("_"));
+        }
+    }
+    let mut offsets = Vec::with_capacity(widths.len());
+    let mut size = 0;
+    for w in &widths {
+        offsets.push(size);
+        size += w;
+    }
+    Ok(Encoder {
+        col: f.name().clone(),
+        is_vector,
+        widths,
+        offsets,
+        size,
+        names,
+    })
+}
+
+impl Interaction {
+    fn encoders(&self, input: &Schema) -> Result<Vec<Encoder>> {
+        let stage = InteractionParams::STAGE;
+        self.params.validate()?;
+        self.params
+            .input_cols
+            .iter()
+            .map(|c| {
+                let (_, f) = schema::require_column(input, stage, c)?;
+                encoder(stage, f)
+            })
+            .collect()
+    }
+
+    fn output_field(&self, encs: &[Encoder]) -> Field {
+        // Names: first column slowest, "head:tail".
+        let mut names: Vec<String> = Vec::new();
+        for e in encs.iter().rev() {
+            names = if names.is_empty() {
+                e.names.clone()
+            } else {
+                e.names
+                    .iter()
+                    .flat_map(|h| names.iter().map(move |t| format!("{h}:{t}")))
+                    .collect()
+            };
+        }
+        let size: usize = encs.iter().map(|e| e.size).product();
+        let mut f = vector::vector_field(&self.params.output_col, size, true);
+        let attrs: Vec<Value> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| json!({"idx": i, "name": n}))
+            .collect();
+        f.metadata_mut().insert(
+            vector::ML_ATTR.to_string(),
+            json!({"attrs": {"numeric": attrs}, "num_attrs": size}).to_string(),
+        );
+        f
+    }
+}
+
+impl Stage for Interaction {
+    fn kind(&self) -> &'static str {
+        "Interaction"
+    }
+    stage_params!();
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        let encs = self.encoders(input)?;
+        schema::append_field(input, InteractionParams::STAGE, self.output_field(&encs))
+    }
+}
+
+impl Transformer for Interaction {
+    fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
+        let stage = InteractionParams::STAGE;
+        let encs = self.encoders(df.schema())?;
+        let field = self.output_field(&encs);
+        let size = vector::vector_size(field.data_type()).unwrap_or(0);
+        let chunks = df.map_partitions(|pi, b| {
+            // Each column's values as rows of f64 (a numeric column: one per row).
+            let cols: Vec<(Vec<f64>, usize, Option<arrow::buffer::NullBuffer>)> = encs
+                .iter()
+                .map(|e| {
+                    let a = schema::batch_column(b, &e.col)?;
+                    if e.is_vector {
+                        let v = vector::as_vector(a.as_ref())?;
+                        Ok((vector::dense_values(v)?.to_vec(), e.widths.len(), v.nulls().cloned()))
+                    } else {
+                        let d = cast(a, &DataType::Float64)?;
+                        let p = d.as_primitive::<Float64Type>();
+                        Ok((p.values().to_vec(), 1, p.nulls().cloned()))
+                    }
+                })
+                .collect::<Result<_>>()?;
+            let rows = b.num_rows();
+            let mut out = vec![0.0; rows * size];
+            let mut idx: Vec<(usize, f64)> = Vec::new();
+            let mut next: Vec<(usize, f64)> = Vec::new();
+            for r in 0..rows {
+                idx.clear();
+                idx.push((0, 1.0));
+                let mut prev_size = 1;
+                for (e, (vals, n, nulls)) in encs.iter().zip(&cols).rev() {
+                    if nulls.as_ref().is_some_and(|nb| nb.is_null(r)) {
+                        return Err(Error::InvalidValue {
+                            stage,
+                            column: e.col.clone(),
+                            partition: pi,
+                            row: r,
+                            what: "null value".into(),
+                            hint: "values to interact cannot be null; drop or impute them first".into(),
+                        });
+                    }
+                    next.clear();
+                    let row = &vals[r * n..(r + 1) * n];
+                    let emit = |i: usize, a: f64, next: &mut Vec<(usize, f64)>| {
+                        for &(j, v) in &idx {
+                            next.push((j + i * prev_size, v * a));
+                        }
+                    };
+                    for (k, &x) in row.iter().enumerate() {
+                        let w = e.widths[k];
+                        if w > 1 {
+                            if !(x >= 0.0 && x == x.trunc() && (x as usize) < w) {
+                                return Err(Error::InvalidValue {
+                                    stage,
+                                    column: e.col.clone(),
+                                    partition: pi,
+                                    row: r,
+                                    what: format!("value {x} of a nominal feature with {w} categories"),
+                                    hint: "nominal values must be category indices 0..n-1 (as StringIndexer or VectorIndexer output)".into(),
+                                });
+                            }
+                            emit(e.offsets[k] + x as usize, 1.0, &mut next);
+                        } else {
+                            emit(e.offsets[k], x, &mut next);
+                        }
+                    }
+                    std::mem::swap(&mut idx, &mut next);
+                    prev_size *= e.size;
+                }
+                let o = &mut out[r * size..(r + 1) * size];
+                for &(i, v) in &idx {
+                    o[i] = v;
+                }
+            }
+            Ok(Arc::new(vector::vector_array(out, size, None)?) as ArrayRef)
+        })?;
+        df.with_column(field, chunks)
+    }
+    fn clone_box(&self) -> Box<dyn Transformer> {
+        Box::new(self.clone())
+    }
+}
+
+impl Model for Interaction {
+    fn clone_model(&self) -> Box<dyn Model> {
+        Box::new(self.clone())
+    }
+}
+
+crate::persist::spark_params_only!(Interaction, "org.apache.spark.ml.feature.Interaction");

@@ -1,0 +1,537 @@
+//! [`VectorIndexer`] and [`VectorIndexerModel`]: find the categorical elements of a vector
+//! column and index their values, writing the nominal metadata trees read.
+//!
+//! Spark's source: `mllib/src/main/scala/org/apache/spark/ml/feature/VectorIndexer.scala`.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Float64Builder, Int32Array, Int32Builder, MapArray,
+    MapBuilder, MapFieldNames,
+};
+use arrow::compute::filter_record_batch;
+use arrow::datatypes::{DataType, Field, Float64Type, Int32Type, Schema};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::vector_stage::check_in_out;
+use crate::error::{Error, Result};
+use crate::frame::{schema, vector, DataFrame};
+use crate::param::{HandleInvalid, Params};
+use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
+
+/// Params of [`VectorIndexer`] and its model; JSON names and defaults are Spark's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct VectorIndexerParams {
+    /// Input vector column. Required.
+    pub input_col: String,
+    /// Output vector column; [`VectorIndexer::new`] sets Spark's `<uid>__output`.
+    pub output_col: String,
+    /// An element with at most this many distinct values is categorical (at least 2).
+    /// Default 20.
+    pub max_categories: i32,
+    /// A value of a categorical element not seen at fit (or NaN): `error` (default),
+    /// `skip` the row, or `keep` it as the extra index `number of categories`.
+    pub handle_invalid: HandleInvalid,
+}
+
+impl Default for VectorIndexerParams {
+    fn default() -> Self {
+        Self {
+            input_col: String::new(),
+            output_col: String::new(),
+            max_categories: 20,
+            handle_invalid: HandleInvalid::Error,
+        }
+    }
+}
+
+impl Params for VectorIndexerParams {
+    const STAGE: &'static str = "VectorIndexer";
+    fn validate(&self) -> Result<()> {
+        check_in_out(Self::STAGE, &self.input_col, &self.output_col)?;
+        if self.max_categories < 2 {
+            return Err(Error::param(
+                Self::STAGE,
+                "maxCategories",
+                ">= 2",
+                self.max_categories,
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Decides which elements of a vector column are categorical and indexes their values
+/// (Spark's `org.apache.spark.ml.feature.VectorIndexer`).
+///
+/// `fit` collects, in one parallel pass, each element's distinct values up to
+/// `maxCategories + 1`; an element with at most `maxCategories` values is categorical, and
+/// its values get indices in increasing order, except that 0.0 (when present) always gets
+/// index 0. The model replaces categorical values by their indices, leaves the other
+/// elements alone, and writes Spark's attribute metadata on the output: a `binary` attribute
+/// for a two-valued element (without `keep`), else `nominal` with the values as labels (plus
+/// `"__unknown"` with `keep`), `numeric` for the rest, names carried over from the input, so
+/// that tree estimators split these elements categorically. NaN counts as one value (Spark's
+/// hash set counts every NaN apart), and -0.0 as 0.0.
+///
+/// # Examples
+/// ```
+/// # fn main() -> mlpipe::Result<()> {
+/// use mlpipe::prelude::*;
+/// use mlpipe::feature::{VectorAssembler, VectorIndexer};
+/// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
+/// let df = VectorAssembler::new().with_input_cols(["tenure", "f0"]).with_output_col("v").transform(&df)?;
+/// let model = VectorIndexer::new().with_input_col("v").with_output_col("idx")
+///     .with_max_categories(200).fit(&df)?;
+/// let out = model.transform(&df)?;
+/// assert!(out.schema().field_with_name("idx").is_ok());
+/// # let _ = model.category_maps();
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidParam`] (`maxCategories` below 2), [`Error::ColumnNotFound`],
+/// [`Error::ColumnType`], [`Error::ColumnExists`], [`Error::EmptyInput`] at fit;
+/// [`Error::InvalidValue`] for an unseen value under `handleInvalid = "error"`, naming the
+/// element.
+#[derive(Clone, Debug)]
+pub struct VectorIndexer {
+    uid: String,
+    params: VectorIndexerParams,
+}
+
+super::columns::stage_basics!(VectorIndexer, VectorIndexerParams, "vecIdx", |uid| {
+    VectorIndexerParams {
+        output_col: format!("{uid}__output"),
+        ..Default::default()
+    }
+});
+
+impl VectorIndexer {
+    /// Input vector column (required).
+    pub fn with_input_col(mut self, c: &str) -> Self {
+        self.params.input_col = c.into();
+        self
+    }
+    /// Output vector column; default `<uid>__output`.
+    pub fn with_output_col(mut self, c: &str) -> Self {
+        self.params.output_col = c.into();
+        self
+    }
+    /// Most distinct values of a categorical element; default 20.
+    pub fn with_max_categories(mut self, n: i32) -> Self {
+        self.params.max_categories = n;
+        self
+    }
+    /// Policy for unseen values; default `error`.
+    pub fn with_handle_invalid(mut self, h: HandleInvalid) -> Self {
+        self.params.handle_invalid = h;
+        self
+    }
+}
+
+impl Stage for VectorIndexer {
+    fn kind(&self) -> &'static str {
+        "VectorIndexer"
+    }
+    stage_params!();
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        self.params.validate()?;
+        let stage = VectorIndexerParams::STAGE;
+        let (_, _, n) = schema::require_vector(input, stage, &self.params.input_col)?;
+        schema::append_field(
+            input,
+            stage,
+            vector::vector_field(&self.params.output_col, n, true),
+        )
+    }
+}
+
+/// The bits a value is keyed by: -0.0 as 0.0, every NaN as one NaN.
+fn key(x: f64) -> u64 {
+    if x == 0.0 {
+        0
+    } else if x.is_nan() {
+        f64::NAN.to_bits()
+    } else {
+        x.to_bits()
+    }
+}
+
+impl Estimator for VectorIndexer {
+    type Model = VectorIndexerModel;
+
+    fn fit(&self, df: &DataFrame) -> Result<VectorIndexerModel> {
+        let stage = VectorIndexerParams::STAGE;
+        self.transform_schema(df.schema())?;
+        let p = &self.params;
+        let (ci, _, n) = schema::require_vector(df.schema(), stage, &p.input_col)?;
+        if df.num_rows() == 0 {
+            return Err(Error::EmptyInput {
+                stage,
+                hint: "VectorIndexer cannot be fit on an empty dataset".into(),
+            });
+        }
+        let cap = p.max_categories as usize;
+        let parts = df.map_partitions(|_, b| {
+            let arr = vector::as_vector(b.column(ci).as_ref())?;
+            let vals = vector::dense_values(arr)?;
+            let mut sets: Vec<HashSet<u64>> = vec![HashSet::new(); n];
+            for (r, row) in vals.chunks_exact(n.max(1)).enumerate() {
+                if arr.is_null(r) {
+                    continue;
+                }
+                for (s, &x) in sets.iter_mut().zip(row) {
+                    if s.len() <= cap {
+                        s.insert(key(x));
+                    }
+                }
+            }
+            Ok(sets)
+        })?;
+        let mut sets: Vec<HashSet<u64>> = vec![HashSet::new(); n];
+        for part in parts {
+            for (s, o) in sets.iter_mut().zip(part) {
+                for x in o {
+                    if s.len() <= cap {
+                        s.insert(x);
+                    }
+                }
+            }
+        }
+        let mut maps = BTreeMap::new();
+        for (j, s) in sets.into_iter().enumerate() {
+            if s.len() > cap {
+                continue;
+            }
+            let has_zero = s.contains(&0);
+            let mut vals: Vec<f64> = s
+                .into_iter()
+                .filter(|k| *k != 0)
+                .map(f64::from_bits)
+                .collect();
+            vals.sort_by(f64::total_cmp);
+            if has_zero {
+                vals.insert(0, 0.0);
+            }
+            maps.insert(j, vals);
+        }
+        Ok(VectorIndexerModel::new(
+            self.uid.clone(),
+            p.clone(),
+            n,
+            maps,
+        ))
+    }
+}
+
+/// A fitted [`VectorIndexer`]: the number of elements and, for each categorical element,
+/// its values in index order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VectorIndexerModel {
+    uid: String,
+    params: VectorIndexerParams,
+    num_features: usize,
+    category_maps: BTreeMap<usize, Vec<f64>>,
+}
+
+impl VectorIndexerModel {
+    /// A model from its fitted values: `category_maps[j]` lists element `j`'s values, the
+    /// value at position `i` getting index `i`.
+    pub fn new(
+        uid: impl Into<String>,
+        params: VectorIndexerParams,
+        num_features: usize,
+        category_maps: BTreeMap<usize, Vec<f64>>,
+    ) -> Self {
+        Self {
+            uid: uid.into(),
+            params,
+            num_features,
+            category_maps,
+        }
+    }
+    /// The params.
+    pub fn params(&self) -> &VectorIndexerParams {
+        &self.params
+    }
+    /// Length of the vectors it indexes.
+    pub fn num_features(&self) -> usize {
+        self.num_features
+    }
+    /// The categorical elements and their values in index order (Spark's `categoryMaps`,
+    /// value -> index, read as position -> value).
+    pub fn category_maps(&self) -> &BTreeMap<usize, Vec<f64>> {
+        &self.category_maps
+    }
+
+    /// Spark's output attribute group (`prepOutputField`).
+    fn output_field(&self, input: &Field) -> Field {
+        let keep = self.params.handle_invalid == HandleInvalid::Keep;
+        // The input's own attributes by index (kind, JSON), when it has any.
+        let mut orig: BTreeMap<usize, (String, Value)> = BTreeMap::new();
+        if let Some(v) = input
+            .metadata()
+            .get(vector::ML_ATTR)
+            .and_then(|s| serde_json::from_str::<Value>(s).ok())
+        {
+            if let Some(groups) = v.get("attrs").and_then(Value::as_object) {
+                for (kind, attrs) in groups {
+                    for a in attrs.as_array().into_iter().flatten() {
+                        if let Some(i) = a.get("idx").and_then(Value::as_u64) {
+                            orig.insert(i as usize, (kind.clone(), a.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for j in 0..self.num_features {
+            let name = orig.get(&j).and_then(|(_, a)| a.get("name").cloned());
+            let (kind, mut attr) = match self.category_maps.get(&j) {
+                Some(vals) => {
+                    let mut sorted = vals.clone();
+                    sorted.sort_by(f64::total_cmp);
+                    let mut labels: Vec<String> = sorted
+                        .iter()
+                        .map(|v| super::java_double_string(*v))
+                        .collect();
+                    if keep {
+                        labels.push("__unknown".into());
+                    }
+                    if labels.len() == 2 && !keep {
+                        ("binary".to_string(), json!({"idx": j, "vals": labels}))
+                    } else {
+                        (
+                            "nominal".to_string(),
+                            json!({"idx": j, "vals": labels, "ord": false}),
+                        )
+                    }
+                }
+                None => match orig.get(&j) {
+                    Some((kind, a)) => (kind.clone(), a.clone()),
+                    None => ("numeric".to_string(), json!({"idx": j})),
+                },
+            };
+            if let (Some(n), Some(o)) = (name, attr.as_object_mut()) {
+                o.insert("name".into(), n);
+            }
+            groups.entry(kind).or_default().push(attr);
+        }
+        let mut field = vector::vector_field(&self.params.output_col, self.num_features, true);
+        field.metadata_mut().insert(
+            vector::ML_ATTR.to_string(),
+            json!({"attrs": groups, "num_attrs": self.num_features}).to_string(),
+        );
+        field
+    }
+}
+
+impl Stage for VectorIndexerModel {
+    fn kind(&self) -> &'static str {
+        "VectorIndexerModel"
+    }
+    stage_params!();
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        let stage = "VectorIndexerModel";
+        self.params.validate()?;
+        if let Some(j) = self.category_maps.keys().find(|j| **j >= self.num_features) {
+            return Err(Error::param(
+                stage,
+                "categoryMaps",
+                format!("element indices below numFeatures ({})", self.num_features),
+                j,
+            ));
+        }
+        let (_, field, n) = schema::require_vector(input, stage, &self.params.input_col)?;
+        if n != self.num_features {
+            return Err(Error::FeatureCount {
+                stage,
+                column: self.params.input_col.clone(),
+                expected: self.num_features,
+                found: n,
+            });
+        }
+        schema::append_field(input, stage, self.output_field(field))
+    }
+}
+
+impl Transformer for VectorIndexerModel {
+    fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
+        let stage = "VectorIndexerModel";
+        let out_schema = Arc::new(self.transform_schema(df.schema())?);
+        let (ci, _, n) = schema::require_vector(df.schema(), stage, &self.params.input_col)?;
+        let h = self.params.handle_invalid;
+        // Per categorical element: (element, sorted (key, index) pairs).
+        let lookup: Vec<(usize, Vec<(u64, f64)>)> = self
+            .category_maps
+            .iter()
+            .map(|(j, vals)| {
+                let mut m: Vec<(u64, f64)> = vals
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (key(*v), i as f64))
+                    .collect();
+                m.sort_by_key(|e| e.0);
+                (*j, m)
+            })
+            .collect();
+        let col = &self.params.input_col;
+        let parts = df.map_partitions(|pi, b| {
+            let arr = vector::as_vector(b.column(ci).as_ref())?;
+            let mut vals = vector::dense_values(arr)?.to_vec();
+            let mut keep = vec![true; b.num_rows()];
+            for (r, row) in vals.chunks_exact_mut(n.max(1)).enumerate() {
+                if arr.is_null(r) {
+                    keep[r] = h != HandleInvalid::Skip;
+                    continue;
+                }
+                for (j, m) in &lookup {
+                    let x = row[*j];
+                    match m.binary_search_by_key(&key(x), |e| e.0) {
+                        Ok(i) => row[*j] = m[i].1,
+                        Err(_) => match h {
+                            HandleInvalid::Keep => row[*j] = m.len() as f64,
+                            HandleInvalid::Skip => keep[r] = false,
+                            HandleInvalid::Error => {
+                                return Err(Error::InvalidValue {
+                                    stage,
+                                    column: col.clone(),
+                                    partition: pi,
+                                    row: r,
+                                    what: format!(
+                                        "value {} of categorical element {j}, not seen at fit",
+                                        super::java_double_string(x)
+                                    ),
+                                    hint: "set handleInvalid to \"keep\" to index it as an extra category or \"skip\" to drop the row".into(),
+                                });
+                            }
+                        },
+                    }
+                }
+            }
+            let out = vector::vector_array(vals, n, arr.nulls().cloned())?;
+            let mut cols = b.columns().to_vec();
+            cols.push(Arc::new(out) as ArrayRef);
+            let batch = crate::frame::new_batch(out_schema.clone(), cols, b.num_rows())?;
+            Ok(if keep.iter().all(|k| *k) {
+                batch
+            } else {
+                filter_record_batch(&batch, &BooleanArray::from(keep))?
+            })
+        })?;
+        DataFrame::try_new(out_schema.clone(), parts)
+    }
+    fn clone_box(&self) -> Box<dyn Transformer> {
+        Box::new(self.clone())
+    }
+}
+
+impl Model for VectorIndexerModel {
+    fn clone_model(&self) -> Box<dyn Model> {
+        Box::new(self.clone())
+    }
+}
+
+// ---- Spark persistence ----
+
+crate::persist::spark_params_only!(VectorIndexer, "org.apache.spark.ml.feature.VectorIndexer");
+
+/// Spark's names for a map's entries, keys and values in Parquet.
+fn map_names() -> MapFieldNames {
+    MapFieldNames {
+        entry: "key_value".into(),
+        key: "key".into(),
+        value: "value".into(),
+    }
+}
+
+impl crate::persist::SparkPersist for VectorIndexerModel {
+    const SPARK_CLASS: &'static str = "org.apache.spark.ml.feature.VectorIndexerModel";
+    fn write_spark(&self, dir: &std::path::Path) -> Result<()> {
+        use crate::persist::format;
+        format::write_params(dir, Self::SPARK_CLASS, &self.uid, &self.params)?;
+        // categoryMaps: Map[Int, Map[Double, Int]]
+        let inner = MapBuilder::new(
+            Some(map_names()),
+            Float64Builder::new(),
+            Int32Builder::new(),
+        )
+        .with_values_field(Field::new("value", DataType::Int32, false));
+        let mut outer = MapBuilder::new(Some(map_names()), Int32Builder::new(), inner);
+        for (j, vals) in &self.category_maps {
+            outer.keys().append_value(*j as i32);
+            let m = outer.values();
+            for (i, v) in vals.iter().enumerate() {
+                m.keys().append_value(*v);
+                m.values().append_value(i as i32);
+            }
+            m.append(true)?;
+        }
+        outer.append(true)?;
+        let maps = outer.finish();
+        let batch = format::one_row(vec![
+            (
+                Field::new("numFeatures", DataType::Int32, false),
+                Arc::new(Int32Array::from(vec![self.num_features as i32])) as ArrayRef,
+            ),
+            (
+                Field::new("categoryMaps", maps.data_type().clone(), true),
+                Arc::new(maps) as ArrayRef,
+            ),
+        ])?;
+        let inner_t = json!({"type": "map", "keyType": "double", "valueType": "integer", "valueContainsNull": false});
+        let outer_t = json!({"type": "map", "keyType": "integer", "valueType": inner_t, "valueContainsNull": true});
+        let schema = format::spark_schema(&[
+            ("numFeatures", json!("integer"), false),
+            ("categoryMaps", outer_t, true),
+        ]);
+        format::write_data(dir, &batch, schema)
+    }
+    fn read_spark(dir: &std::path::Path, md: &crate::persist::Metadata) -> Result<Self> {
+        use crate::persist::format;
+        let d = format::read_data(dir)?;
+        let num_features = format::i64_value(&d, "numFeatures", dir)? as usize;
+        let bad = |what: &str| Error::file(dir.join("data"), format!("categoryMaps: {what}"));
+        let maps: &MapArray = format::column(&d, "categoryMaps", dir)?
+            .as_map_opt()
+            .ok_or_else(|| bad("not a map column"))?;
+        let entries = maps.value(0);
+        let keys = arrow::compute::cast(entries.column(0), &DataType::Int32)?;
+        let keys = keys.as_primitive::<Int32Type>();
+        let inner = entries
+            .column(1)
+            .as_map_opt()
+            .ok_or_else(|| bad("values are not maps"))?;
+        let mut category_maps = BTreeMap::new();
+        for (e, j) in keys.values().iter().enumerate() {
+            let m = inner.value(e);
+            let vals = arrow::compute::cast(m.column(0), &DataType::Float64)?;
+            let idx = arrow::compute::cast(m.column(1), &DataType::Int32)?;
+            let mut pairs: Vec<(i32, f64)> = idx
+                .as_primitive::<Int32Type>()
+                .values()
+                .iter()
+                .copied()
+                .zip(vals.as_primitive::<Float64Type>().values().iter().copied())
+                .collect();
+            pairs.sort_by_key(|p| p.0);
+            if pairs.iter().enumerate().any(|(i, p)| p.0 != i as i32) {
+                return Err(bad(&format!(
+                    "element {j}: category indices are not 0..{}",
+                    pairs.len()
+                )));
+            }
+            category_maps.insert(*j as usize, pairs.into_iter().map(|p| p.1).collect());
+        }
+        Ok(Self::new(
+            md.uid.clone(),
+            md.params_as(dir)?,
+            num_features,
+            category_maps,
+        ))
+    }
+}

@@ -1,0 +1,192 @@
+//! [`VectorSizeHint`]: declare (and check) the length of a vector column.
+//!
+//! Spark's source: `mllib/src/main/scala/org/apache/spark/ml/feature/VectorSizeHint.scala`.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, BooleanArray};
+use arrow::compute::filter_record_batch;
+use arrow::datatypes::Schema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::frame::{schema, vector, DataFrame};
+use crate::param::Params;
+use crate::pipeline::{stage_params, Model, Stage, Transformer};
+
+/// What [`VectorSizeHint`] does with a null vector (Spark's `handleInvalid`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SizeHintInvalid {
+    /// Fail naming the row (Spark's default).
+    #[default]
+    Error,
+    /// Drop the row.
+    Skip,
+    /// Do not check.
+    Optimistic,
+}
+
+/// Params of [`VectorSizeHint`]; JSON names and defaults are Spark's.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct VectorSizeHintParams {
+    /// The vector column. Required.
+    pub input_col: String,
+    /// Its length (positive). Required.
+    pub size: Option<i32>,
+    /// Null or wrongly sized vectors: `error` (default), `skip`, `optimistic`.
+    pub handle_invalid: SizeHintInvalid,
+}
+
+impl Params for VectorSizeHintParams {
+    const STAGE: &'static str = "VectorSizeHint";
+    fn validate(&self) -> Result<()> {
+        if self.input_col.is_empty() {
+            return Err(Error::param(
+                Self::STAGE,
+                "inputCol",
+                "a non-empty column name",
+                "\"\"",
+            ));
+        }
+        match self.size {
+            None => Err(Error::param(
+                Self::STAGE,
+                "size",
+                "set (the vectors' length)",
+                "unset",
+            )),
+            Some(s) if s <= 0 => Err(Error::param(Self::STAGE, "size", "> 0", s)),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Declares the length of a vector column in its attribute metadata, as Spark's
+/// `org.apache.spark.ml.feature.VectorSizeHint` does for streaming pipelines, and checks
+/// it: the column's length (fixed by its Arrow type) and any length its metadata already
+/// records must equal `size`, else an error. A null vector is an error with `error`,
+/// dropped with `skip`, and passed through with `optimistic`. No column is added.
+///
+/// # Examples
+/// ```
+/// # fn main() -> mlpipe::Result<()> {
+/// use mlpipe::prelude::*;
+/// use mlpipe::feature::{VectorAssembler, VectorSizeHint};
+/// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
+/// let df = VectorAssembler::new().with_input_cols(["tenure", "f0"]).with_output_col("v").transform(&df)?;
+/// let out = VectorSizeHint::new().with_input_col("v").with_size(2).transform(&df)?;
+/// assert_eq!(out.num_rows(), df.num_rows());
+/// assert!(VectorSizeHint::new().with_input_col("v").with_size(3).transform(&df).is_err());
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct VectorSizeHint {
+    uid: String,
+    params: VectorSizeHintParams,
+}
+
+super::columns::stage_basics!(
+    VectorSizeHint,
+    VectorSizeHintParams,
+    "vectSizeHint",
+    |_uid| { VectorSizeHintParams::default() }
+);
+
+impl VectorSizeHint {
+    /// The vector column (required).
+    pub fn with_input_col(mut self, c: &str) -> Self {
+        self.params.input_col = c.into();
+        self
+    }
+    /// The vectors' length (required).
+    pub fn with_size(mut self, n: i32) -> Self {
+        self.params.size = Some(n);
+        self
+    }
+    /// Policy for null vectors; default `error`.
+    pub fn with_handle_invalid(mut self, h: SizeHintInvalid) -> Self {
+        self.params.handle_invalid = h;
+        self
+    }
+}
+
+impl Stage for VectorSizeHint {
+    fn kind(&self) -> &'static str {
+        "VectorSizeHint"
+    }
+    stage_params!();
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        let stage = VectorSizeHintParams::STAGE;
+        let p = &self.params;
+        p.validate()?;
+        let size = p.size.unwrap_or(0) as usize;
+        let (i, field, n) = schema::require_vector(input, stage, &p.input_col)?;
+        let mut meta: Value = field
+            .metadata()
+            .get(vector::ML_ATTR)
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_else(|| serde_json::json!({}));
+        let recorded = meta.get("num_attrs").and_then(Value::as_u64);
+        for found in [Some(n as u64), recorded].into_iter().flatten() {
+            if found != size as u64 {
+                return Err(Error::FeatureCount {
+                    stage,
+                    column: p.input_col.clone(),
+                    expected: size,
+                    found: found as usize,
+                });
+            }
+        }
+        meta["num_attrs"] = size.into();
+        let mut f = field.clone();
+        f.metadata_mut()
+            .insert(vector::ML_ATTR.to_string(), meta.to_string());
+        let mut fields: Vec<_> = input.fields().iter().cloned().collect();
+        fields[i] = Arc::new(f);
+        Ok(Schema::new_with_metadata(fields, input.metadata().clone()))
+    }
+}
+
+impl Transformer for VectorSizeHint {
+    fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
+        let stage = VectorSizeHintParams::STAGE;
+        let out_schema = Arc::new(self.transform_schema(df.schema())?);
+        let (ci, _, _) = schema::require_vector(df.schema(), stage, &self.params.input_col)?;
+        let h = self.params.handle_invalid;
+        let parts = df.map_partitions(|pi, b| {
+            let col = b.column(ci);
+            let batch = crate::frame::new_batch(out_schema.clone(), b.columns().to_vec(), b.num_rows())?;
+            if col.null_count() == 0 || h == SizeHintInvalid::Optimistic {
+                return Ok(batch);
+            }
+            if h == SizeHintInvalid::Error {
+                let r = (0..col.len()).find(|&r| col.is_null(r)).unwrap_or(0);
+                return Err(Error::InvalidValue {
+                    stage,
+                    column: self.params.input_col.clone(),
+                    partition: pi,
+                    row: r,
+                    what: "null vector".into(),
+                    hint: "set handleInvalid to \"skip\" to drop such rows or \"optimistic\" to pass them on".into(),
+                });
+            }
+            let keep: BooleanArray = (0..col.len()).map(|r| Some(col.is_valid(r))).collect();
+            Ok(filter_record_batch(&batch, &keep)?)
+        })?;
+        DataFrame::try_new(out_schema.clone(), parts)
+    }
+    fn clone_box(&self) -> Box<dyn Transformer> {
+        Box::new(self.clone())
+    }
+}
+
+impl Model for VectorSizeHint {
+    fn clone_model(&self) -> Box<dyn Model> {
+        Box::new(self.clone())
+    }
+}
+
+crate::persist::spark_params_only!(VectorSizeHint, "org.apache.spark.ml.feature.VectorSizeHint");
