@@ -107,6 +107,8 @@
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+#[cfg(feature = "connect")]
+pub mod connect;
 pub mod classification;
 pub mod clustering;
 pub mod error;
