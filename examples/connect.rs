@@ -23,7 +23,11 @@ fn main() -> mlpipe::Result<()> {
         .or_else(|| std::env::var("MLPIPE_SPARK_CONNECT").ok())
         .unwrap_or_else(|| "sc://127.0.0.1:15002".into());
     let spark = Session::connect(&url)?;
-    println!("connected to Spark {} at {}", spark.spark_version(), spark.url());
+    println!(
+        "connected to Spark {} at {}",
+        spark.spark_version(),
+        spark.url()
+    );
 
     let csv = concat!(env!("CARGO_MANIFEST_DIR"), "/data/quickstart.csv");
     let local = DataFrame::read_csv(csv, &CsvOptions::default())?;
@@ -32,7 +36,11 @@ fn main() -> mlpipe::Result<()> {
 
     // The same builder as for a local fit.
     let pipeline = Pipeline::new()
-        .with_estimator(StringIndexer::new().with_input_col("contract").with_output_col("contract_idx"))
+        .with_estimator(
+            StringIndexer::new()
+                .with_input_col("contract")
+                .with_output_col("contract_idx"),
+        )
         .with_estimator(
             OneHotEncoder::new()
                 .with_input_cols(["contract_idx"])
@@ -40,11 +48,24 @@ fn main() -> mlpipe::Result<()> {
         )
         .with_transformer(
             VectorAssembler::new()
-                .with_input_cols(["tenure", "monthly_charges", "num_support_calls", "contract_vec"])
+                .with_input_cols([
+                    "tenure",
+                    "monthly_charges",
+                    "num_support_calls",
+                    "contract_vec",
+                ])
                 .with_output_col("raw"),
         )
-        .with_estimator(StandardScaler::new().with_input_col("raw").with_output_col("features"))
-        .with_estimator(LogisticRegression::new().with_label_col("churn").with_reg_param(0.01));
+        .with_estimator(
+            StandardScaler::new()
+                .with_input_col("raw")
+                .with_output_col("features"),
+        )
+        .with_estimator(
+            LogisticRegression::new()
+                .with_label_col("churn")
+                .with_reg_param(0.01),
+        );
 
     let start = std::time::Instant::now();
     let model = pipeline.fit_remote(&train)?; // every fit runs on the cluster

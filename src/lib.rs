@@ -107,10 +107,10 @@
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
-#[cfg(feature = "connect")]
-pub mod connect;
 pub mod classification;
 pub mod clustering;
+#[cfg(feature = "connect")]
+pub mod connect;
 pub mod error;
 pub mod evaluation;
 pub mod feature;

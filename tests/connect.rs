@@ -71,7 +71,10 @@ fn churn_rows(rows: usize, seed: u64) -> DataFrame {
     }
     let batch = arrow::record_batch::RecordBatch::try_from_iter([
         ("id", Arc::new(Int64Array::from(id)) as ArrayRef),
-        ("contract", Arc::new(StringArray::from(contract)) as ArrayRef),
+        (
+            "contract",
+            Arc::new(StringArray::from(contract)) as ArrayRef,
+        ),
         ("tenure", Arc::new(Float64Array::from(tenure)) as ArrayRef),
         ("charges", Arc::new(Float64Array::from(charges)) as ArrayRef),
         ("churn", Arc::new(Float64Array::from(churn)) as ArrayRef),
@@ -123,7 +126,11 @@ fn probabilities(df: &DataFrame) -> Vec<(i64, f64)> {
     let ids: Vec<i64> = ids
         .chunks
         .iter()
-        .flat_map(|a| arrow::array::AsArray::as_primitive::<arrow::datatypes::Int64Type>(a).values().to_vec())
+        .flat_map(|a| {
+            arrow::array::AsArray::as_primitive::<arrow::datatypes::Int64Type>(a)
+                .values()
+                .to_vec()
+        })
         .collect();
     let p = common::vector_rows(df, "probability");
     let mut out: Vec<(i64, f64)> = ids.into_iter().zip(p.iter().map(|r| r[1])).collect();
@@ -149,7 +156,11 @@ fn remote_fit_of_the_lr_pipeline_equals_the_local_fit_and_scores_the_same() {
     let pipeline = lr_pipeline();
 
     let fitted = pipeline.fit_remote(&remote).unwrap();
-    assert_eq!(fitted.server_ids().len(), 4, "four estimators fitted on the server");
+    assert_eq!(
+        fitted.server_ids().len(),
+        4,
+        "four estimators fitted on the server"
+    );
     let dir = scratch("mlpipe-connect-fetch");
     let fetched = fitted.fetch(dir.path().to_str().unwrap()).unwrap();
 
@@ -160,10 +171,16 @@ fn remote_fit_of_the_lr_pipeline_equals_the_local_fit_and_scores_the_same() {
     // tenure, charges and the 2 one-hot columns of 3 contracts (dropLast).
     assert_eq!(ca.len(), 4);
     for (i, (x, y)) in ca.iter().zip(cb).enumerate() {
-        assert!((x - y).abs() <= 1e-9 * y.abs().max(1.0), "coefficient {i}: Spark {x} vs mlpipe {y}");
+        assert!(
+            (x - y).abs() <= 1e-9 * y.abs().max(1.0),
+            "coefficient {i}: Spark {x} vs mlpipe {y}"
+        );
     }
     let (ia, ib) = (a.intercept().unwrap(), b.intercept().unwrap());
-    assert!((ia - ib).abs() <= 1e-9 * ib.abs().max(1.0), "intercept: Spark {ia} vs mlpipe {ib}");
+    assert!(
+        (ia - ib).abs() <= 1e-9 * ib.abs().max(1.0),
+        "intercept: Spark {ia} vs mlpipe {ib}"
+    );
 
     // (b) the fetched model scoring here = Spark scoring there, within 1e-12.
     let spark_scored = fitted.transform_remote(&remote).unwrap().collect().unwrap();
@@ -194,12 +211,22 @@ fn save_remote_writes_a_pipeline_model_with_scala_class_names_that_mlpipe_loads(
     fitted.save_remote(path.to_str().unwrap(), false).unwrap();
     let md = mlpipe::persist::read_metadata(&path).unwrap();
     assert_eq!(md.class, "org.apache.spark.ml.PipelineModel");
-    assert!(md.raw.get("language").is_none(), "no PySpark language tag: {}", md.raw);
+    assert!(
+        md.raw.get("language").is_none(),
+        "no PySpark language tag: {}",
+        md.raw
+    );
     let loaded = PipelineModel::load(&path).unwrap();
     assert_eq!(loaded.stages().len(), 5);
     // Saving again without overwrite is Spark's error, naming the pipeline.
-    let err = fitted.save_remote(path.to_str().unwrap(), false).unwrap_err().to_string();
-    assert!(err.contains("PipelineModel: save failed") && err.contains("already exists"), "{err}");
+    let err = fitted
+        .save_remote(path.to_str().unwrap(), false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("PipelineModel: save failed") && err.contains("already exists"),
+        "{err}"
+    );
     fitted.save_remote(path.to_str().unwrap(), true).unwrap();
 }
 
@@ -214,9 +241,16 @@ fn a_model_mlpipe_saved_is_read_and_applied_by_the_server() {
 
     let remote_model = spark.read_pipeline_model(path.to_str().unwrap()).unwrap();
     let remote = spark.create_frame(&local_df).unwrap();
-    let spark_scored = remote_model.transform_remote(&remote).unwrap().collect().unwrap();
+    let spark_scored = remote_model
+        .transform_remote(&remote)
+        .unwrap()
+        .collect()
+        .unwrap();
     let here = local.transform(&local_df).unwrap();
-    for ((i, s), (_, h)) in probabilities(&spark_scored).iter().zip(&probabilities(&here)) {
+    for ((i, s), (_, h)) in probabilities(&spark_scored)
+        .iter()
+        .zip(&probabilities(&here))
+    {
         assert!((s - h).abs() <= 1e-12, "row {i}: Spark {s} vs mlpipe {h}");
     }
     drop(remote_model);
@@ -245,7 +279,10 @@ fn evaluator_numbers_match_with_num_bins_0() {
         let there = ev.evaluate_remote(&scored).unwrap();
         let local = ev.evaluate(&here).unwrap();
         assert!(there > 0.5 && there < 1.0, "{there}");
-        assert!((there - local).abs() <= 1e-12, "{metric:?}: Spark {there} vs mlpipe {local}");
+        assert!(
+            (there - local).abs() <= 1e-12,
+            "{metric:?}: Spark {there} vs mlpipe {local}"
+        );
     }
 }
 
@@ -259,14 +296,25 @@ fn a_single_estimator_fits_remotely_and_comes_back() {
         .unwrap();
     // Uploads a vector column as Spark ML vectors.
     let remote = spark.create_frame(&local_df).unwrap();
-    let lr = LogisticRegression::new().with_label_col("churn").with_tol(1e-10).with_max_iter(200);
+    let lr = LogisticRegression::new()
+        .with_label_col("churn")
+        .with_tol(1e-10)
+        .with_max_iter(200);
     let model = lr.fit_remote(&remote).unwrap();
     let dir = scratch("mlpipe-connect-single");
     let fetched = model.fetch(dir.path().to_str().unwrap()).unwrap();
     let fetched = fetched.downcast_ref::<LogisticRegressionModel>().unwrap();
     let local = lr.fit(&local_df).unwrap();
-    for (x, y) in fetched.coefficients().unwrap().iter().zip(local.coefficients().unwrap()) {
-        assert!((x - y).abs() <= 1e-9 * y.abs().max(1.0), "Spark {x} vs mlpipe {y}");
+    for (x, y) in fetched
+        .coefficients()
+        .unwrap()
+        .iter()
+        .zip(local.coefficients().unwrap())
+    {
+        assert!(
+            (x - y).abs() <= 1e-9 * y.abs().max(1.0),
+            "Spark {x} vs mlpipe {y}"
+        );
     }
     assert_eq!(model.uid(), lr.uid());
 }
@@ -276,13 +324,23 @@ fn an_unsupported_stage_fails_before_any_server_call() {
     let Some(spark) = session() else { return };
     // Any server call on this frame fails (no such file): an error about the stage proves
     // that none was made.
-    let missing = spark.read_parquet(["/nonexistent/mlpipe/connect.parquet"]).unwrap();
+    let missing = spark
+        .read_parquet(["/nonexistent/mlpipe/connect.parquet"])
+        .unwrap();
     let pipeline = Pipeline::new()
-        .with_transformer(VectorAssembler::new().with_input_cols(["tenure"]).with_output_col("features"))
+        .with_transformer(
+            VectorAssembler::new()
+                .with_input_cols(["tenure"])
+                .with_output_col("features"),
+        )
         .with_estimator(OneVsRest::new(LogisticRegression::new()).with_label_col("churn"));
     let err = pipeline.fit_remote(&missing).unwrap_err().to_string();
     assert!(err.starts_with("Pipeline: OneVsRest ("), "{err}");
-    assert!(err.contains("org.apache.spark.ml.classification.OneVsRest") && err.contains("nothing was sent"), "{err}");
+    assert!(
+        err.contains("org.apache.spark.ml.classification.OneVsRest")
+            && err.contains("nothing was sent"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -290,10 +348,17 @@ fn a_misspelt_column_fails_locally_before_any_fit() {
     let Some(spark) = session() else { return };
     let remote = spark.create_frame(&churn_rows(50, 6)).unwrap();
     let pipeline = Pipeline::new()
-        .with_transformer(VectorAssembler::new().with_input_cols(["tenur"]).with_output_col("features"))
+        .with_transformer(
+            VectorAssembler::new()
+                .with_input_cols(["tenur"])
+                .with_output_col("features"),
+        )
         .with_estimator(LogisticRegression::new().with_label_col("churn"));
     let err = pipeline.fit_remote(&remote).unwrap_err();
-    assert!(matches!(err, Error::ColumnNotFound { ref column, .. } if column == "tenur"), "{err}");
+    assert!(
+        matches!(err, Error::ColumnNotFound { ref column, .. } if column == "tenur"),
+        "{err}"
+    );
     assert_nothing_cached(&spark);
 }
 
@@ -312,8 +377,16 @@ fn a_server_error_mid_pipeline_names_the_stage_and_releases_what_was_fitted() {
         .unwrap();
     let remote = spark.create_frame(&df).unwrap();
     let pipeline = Pipeline::new()
-        .with_estimator(StringIndexer::new().with_input_col("contract").with_output_col("c"))
-        .with_transformer(VectorAssembler::new().with_input_cols(["tenure", "c"]).with_output_col("features"))
+        .with_estimator(
+            StringIndexer::new()
+                .with_input_col("contract")
+                .with_output_col("c"),
+        )
+        .with_transformer(
+            VectorAssembler::new()
+                .with_input_cols(["tenure", "c"])
+                .with_output_col("features"),
+        )
         .with_estimator(
             LogisticRegression::new()
                 .with_label_col("churn")
@@ -322,7 +395,10 @@ fn a_server_error_mid_pipeline_names_the_stage_and_releases_what_was_fitted() {
     let err = pipeline.fit_remote(&remote).unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, Error::Remote { .. }), "{msg}");
-    assert!(msg.contains("stage 2, LogisticRegression (") && msg.contains("fit failed"), "{msg}");
+    assert!(
+        msg.contains("stage 2, LogisticRegression (") && msg.contains("fit failed"),
+        "{msg}"
+    );
     assert!(msg.contains("outcome classes"), "Spark's message: {msg}");
     // The StringIndexerModel fitted before the failure was released.
     assert_nothing_cached(&spark);
@@ -338,9 +414,16 @@ fn remote_frames_count_select_split_and_collect() {
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     assert_eq!(names, ["id", "contract", "tenure", "charges", "churn"]);
 
-    let back = remote.select(["churn", "tenure"]).unwrap().collect().unwrap();
+    let back = remote
+        .select(["churn", "tenure"])
+        .unwrap()
+        .collect()
+        .unwrap();
     assert_eq!(back.num_rows(), 1000);
-    assert_eq!(common::f64_column(&back, "tenure"), common::f64_column(&local_df, "tenure"));
+    assert_eq!(
+        common::f64_column(&back, "tenure"),
+        common::f64_column(&local_df, "tenure")
+    );
 
     let [a, b] = remote.random_split([0.7, 0.3], 11).unwrap();
     let (na, nb) = (a.count().unwrap(), b.count().unwrap());
@@ -352,9 +435,16 @@ fn remote_frames_count_select_split_and_collect() {
     assert!(remote.random_split([-1.0, 2.0], 1).is_err());
 
     // A missing file is Spark's error, with the URL of the server.
-    let err = spark.read_parquet(["/nonexistent/x.parquet"]).unwrap().count().unwrap_err();
+    let err = spark
+        .read_parquet(["/nonexistent/x.parquet"])
+        .unwrap()
+        .count()
+        .unwrap_err();
     let msg = err.to_string();
-    assert!(msg.starts_with("Spark Connect server sc://") && msg.contains("PATH_NOT_FOUND"), "{msg}");
+    assert!(
+        msg.starts_with("Spark Connect server sc://") && msg.contains("PATH_NOT_FOUND"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -372,6 +462,83 @@ fn read_parquet_and_csv_are_read_by_the_cluster() {
     ] {
         let back = frame.collect().unwrap();
         assert_eq!(back.num_rows(), 300);
-        assert_eq!(common::f64_column(&back, "charges"), common::f64_column(&local_df, "charges"));
+        assert_eq!(
+            common::f64_column(&back, "charges"),
+            common::f64_column(&local_df, "charges")
+        );
     }
+}
+
+/// A TCP relay to the server that the test can cut, to drop a live connection.
+struct Relay {
+    port: u16,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    conns: Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Relay {
+    fn to(target: String) -> Relay {
+        use std::net::{TcpListener, TcpStream};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let conns: Arc<std::sync::Mutex<Vec<TcpStream>>> = Default::default();
+        let (s, c) = (stop.clone(), conns.clone());
+        std::thread::spawn(move || {
+            for down in listener.incoming() {
+                if s.load(std::sync::atomic::Ordering::SeqCst) {
+                    break; // drops the listener: new connections are refused
+                }
+                let Ok(down) = down else { continue };
+                let up = TcpStream::connect(&target).unwrap();
+                let mut list = c.lock().unwrap();
+                list.push(down.try_clone().unwrap());
+                list.push(up.try_clone().unwrap());
+                for (mut from, mut to) in [
+                    (down.try_clone().unwrap(), up.try_clone().unwrap()),
+                    (up, down),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Relay { port, stop, conns }
+    }
+
+    /// Closes every relayed connection and stops accepting new ones.
+    fn cut(&self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.port)); // wakes the accept loop
+        for c in self.conns.lock().unwrap().iter() {
+            let _ = c.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+#[test]
+fn a_dropped_connection_is_a_clear_error_naming_the_server() {
+    let Some(url) = server() else { return };
+    let target = url
+        .trim_start_matches("sc://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let relay = Relay::to(target);
+    let relayed = format!("sc://127.0.0.1:{}", relay.port);
+    let spark = Session::connect(&relayed).unwrap();
+    let frame = spark.create_frame(&churn_rows(20, 10)).unwrap();
+    assert_eq!(frame.count().unwrap(), 20);
+    relay.cut();
+    let err = frame.count().unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, Error::Remote { .. }), "{msg}");
+    assert!(
+        msg.starts_with(&format!("Spark Connect server {relayed}:")),
+        "{msg}"
+    );
+    assert!(msg.contains("connection failed or was dropped"), "{msg}");
 }

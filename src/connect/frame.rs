@@ -125,10 +125,8 @@ impl RemoteFrame {
     /// [`Error::Frame`] when no column is given. A missing column is reported by the server
     /// when the frame is used.
     pub fn select(&self, cols: impl IntoIterator<Item = impl AsRef<str>>) -> Result<RemoteFrame> {
-        let expressions: Vec<pb::Expression> = cols
-            .into_iter()
-            .map(|c| column(c.as_ref()))
-            .collect();
+        let expressions: Vec<pb::Expression> =
+            cols.into_iter().map(|c| column(c.as_ref())).collect();
         if expressions.is_empty() {
             return Err(Error::Frame("select: give at least one column".into()));
         }
@@ -145,7 +143,11 @@ impl RemoteFrame {
     ///
     /// # Errors
     /// [`Error::Frame`] for a negative weight or weights that sum to zero.
-    pub fn random_split<const N: usize>(&self, weights: [f64; N], seed: i64) -> Result<[RemoteFrame; N]> {
+    pub fn random_split<const N: usize>(
+        &self,
+        weights: [f64; N],
+        seed: i64,
+    ) -> Result<[RemoteFrame; N]> {
         let v = self.random_split_vec(&weights, seed)?;
         v.try_into()
             .map_err(|_| Error::Internal("random_split made another number of frames".into()))

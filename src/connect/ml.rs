@@ -130,9 +130,11 @@ impl StageSpec {
             .params
             .iter()
             .map(|(k, v)| {
-                literal(v)
-                    .map(|l| (k.clone(), l))
-                    .ok_or_else(|| self.unsupported(&format!("its parameter `{k}` = {v} has no Spark Connect form")))
+                literal(v).map(|l| (k.clone(), l)).ok_or_else(|| {
+                    self.unsupported(&format!(
+                        "its parameter `{k}` = {v} has no Spark Connect form"
+                    ))
+                })
             })
             .collect::<Result<_>>()?;
         Ok(pb::MlParams { params })
@@ -172,7 +174,13 @@ impl Drop for Scratch {
 }
 
 /// The spec of a stage from the Spark metadata mlpipe writes for it.
-fn spec_of(kind: &'static str, uid: &str, p: Option<&dyn Persist>, offer: &[&str], what: &str) -> Result<StageSpec> {
+fn spec_of(
+    kind: &'static str,
+    uid: &str,
+    p: Option<&dyn Persist>,
+    offer: &[&str],
+    what: &str,
+) -> Result<StageSpec> {
     let name = if uid.is_empty() {
         kind.to_string()
     } else {
@@ -193,7 +201,13 @@ fn spec_of(kind: &'static str, uid: &str, p: Option<&dyn Persist>, offer: &[&str
     let dir = Scratch(scratch_dir("spec"));
     p.write_into(&dir.0)?;
     let md = persist::read_metadata(&dir.0)?;
-    let obj = |k: &str| md.raw.get(k).and_then(Value::as_object).cloned().unwrap_or_default();
+    let obj = |k: &str| {
+        md.raw
+            .get(k)
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
+    };
     let defaults = obj("defaultParamMap");
     // Like PySpark, send only what differs from Spark's defaults (mlpipe's are Spark's).
     let params = obj("paramMap")
@@ -265,9 +279,11 @@ fn udt(class: &str) -> pb::DataType {
 fn doubles(v: &[f64]) -> pb::expression::Literal {
     lit(pb::expression::literal::LiteralType::SpecializedArray(
         pb::expression::literal::SpecializedArray {
-            value_type: Some(pb::expression::literal::specialized_array::ValueType::Doubles(
-                pb::Doubles { values: v.to_vec() },
-            )),
+            value_type: Some(
+                pb::expression::literal::specialized_array::ValueType::Doubles(pb::Doubles {
+                    values: v.to_vec(),
+                }),
+            ),
         },
     ))
 }
@@ -313,7 +329,10 @@ fn linalg_literal(m: &Map<String, Value>) -> Option<pb::expression::Literal> {
         let int = |k: &str| Some(lit(L::Integer(i32::try_from(m.get(k)?.as_i64()?).ok()?)));
         let transposed = lit(L::Boolean(m.get("isTransposed")?.as_bool()?));
         let (col_ptrs, row_indices) = if ty == 0 {
-            (ints(&i32s(m.get("colPtrs")?)?), ints(&i32s(m.get("rowIndices")?)?))
+            (
+                ints(&i32s(m.get("colPtrs")?)?),
+                ints(&i32s(m.get("rowIndices")?)?),
+            )
         } else {
             (null_lit(), null_lit())
         };
@@ -369,7 +388,10 @@ fn literal(v: &Value) -> Option<pb::expression::Literal> {
                     // A double array: every element a Double, also the whole ones.
                     return Some(array_lit(
                         double_type(),
-                        items.iter().map(|x| Some(lit(L::Double(x.as_f64()?)))).collect::<Option<_>>()?,
+                        items
+                            .iter()
+                            .map(|x| Some(lit(L::Double(x.as_f64()?))))
+                            .collect::<Option<_>>()?,
                     ));
                 }
                 Some(Value::Array(_)) => {
@@ -383,11 +405,12 @@ fn literal(v: &Value) -> Option<pb::expression::Literal> {
                             ))
                         })
                         .collect::<Option<_>>()?;
-                    let ty = spark_type(pb::data_type::Kind::Array(Box::new(pb::data_type::Array {
-                        element_type: Some(Box::new(double_type())),
-                        contains_null: false,
-                        ..Default::default()
-                    })));
+                    let ty =
+                        spark_type(pb::data_type::Kind::Array(Box::new(pb::data_type::Array {
+                            element_type: Some(Box::new(double_type())),
+                            contains_null: false,
+                            ..Default::default()
+                        })));
                     return Some(array_lit(ty, inner));
                 }
                 _ => return None,
@@ -399,7 +422,10 @@ fn literal(v: &Value) -> Option<pb::expression::Literal> {
     })
 }
 
-fn array_lit(element_type: pb::DataType, elements: Vec<pb::expression::Literal>) -> pb::expression::Literal {
+fn array_lit(
+    element_type: pb::DataType,
+    elements: Vec<pb::expression::Literal>,
+) -> pb::expression::Literal {
     #[allow(deprecated)]
     lit(pb::expression::literal::LiteralType::Array(
         pb::expression::literal::Array {
@@ -436,7 +462,11 @@ impl RemoteModel {
     /// while this model is alive.
     pub fn transform_remote(&self, df: &RemoteFrame) -> Result<RemoteFrame> {
         same_session(&self.session, df)?;
-        Ok(transform_relation(df, self.as_operator(), pb::MlParams::default()))
+        Ok(transform_relation(
+            df,
+            self.as_operator(),
+            pb::MlParams::default(),
+        ))
     }
 
     /// Saves the model in Spark's format at `path` as the cluster sees it (Spark writes it).
@@ -514,7 +544,9 @@ fn transform_relation(
 /// A server error at a stage: which stage, what was done, Spark's message.
 fn stage_error(session: &Session, stage: &str, what: &str, e: Error) -> Error {
     match e {
-        Error::Remote { message, .. } => session.error(format!("{stage}: {what} failed: {message}")),
+        Error::Remote { message, .. } => {
+            session.error(format!("{stage}: {what} failed: {message}"))
+        }
         other => other,
     }
 }
@@ -598,10 +630,14 @@ fn fetch_stage_dir(session: &Session, remote: &str, local: &Path, data: bool) ->
                 .clone(),
         )?;
         let ddir = local.join("data");
-        std::fs::create_dir_all(&ddir).map_err(|e| Error::file(&ddir, format!("cannot create: {e}")))?;
+        std::fs::create_dir_all(&ddir)
+            .map_err(|e| Error::file(&ddir, format!("cannot create: {e}")))?;
         let file = ddir.join("part-00000.parquet");
-        let f = std::fs::File::create(&file).map_err(|e| Error::file(&file, format!("cannot create: {e}")))?;
-        let werr = |e: parquet::errors::ParquetError| Error::file(&file, format!("cannot write Parquet: {e}"));
+        let f = std::fs::File::create(&file)
+            .map_err(|e| Error::file(&file, format!("cannot create: {e}")))?;
+        let werr = |e: parquet::errors::ParquetError| {
+            Error::file(&file, format!("cannot write Parquet: {e}"))
+        };
         let mut w = parquet::arrow::ArrowWriter::try_new(f, schema, None).map_err(werr)?;
         for b in &batches {
             w.write(b).map_err(werr)?;
@@ -768,8 +804,13 @@ impl RemotePipelineModel {
     pub fn save_remote(&self, path: &str, overwrite: bool) -> Result<()> {
         let path = path.trim_end_matches('/');
         let md = self.metadata();
-        write_text(&self.session, &md.to_string(), &format!("{path}/metadata"), overwrite)
-            .map_err(|e| stage_error(&self.session, "PipelineModel", "save", e))?;
+        write_text(
+            &self.session,
+            &md.to_string(),
+            &format!("{path}/metadata"),
+            overwrite,
+        )
+        .map_err(|e| stage_error(&self.session, "PipelineModel", "save", e))?;
         let n = self.stages.len();
         for (i, s) in self.stages.iter().enumerate() {
             let dir = self.stage_path(path, i, n);
@@ -805,8 +846,13 @@ impl RemotePipelineModel {
         for (i, s) in self.stages.iter().enumerate() {
             let sdir = format::stage_dir(&local.0, i, n, &s.spec().uid);
             let is_model = matches!(s, RemoteStage::Model(_));
-            fetch_stage_dir(&self.session, &self.stage_path(scratch, i, n), &sdir, is_model)
-                .map_err(|e| stage_error(&self.session, &s.spec().name(i), "fetch", e))?;
+            fetch_stage_dir(
+                &self.session,
+                &self.stage_path(scratch, i, n),
+                &sdir,
+                is_model,
+            )
+            .map_err(|e| stage_error(&self.session, &s.spec().name(i), "fetch", e))?;
         }
         PipelineModel::load(&local.0)
     }
@@ -882,7 +928,9 @@ impl<T: Evaluator + ?Sized> EvaluateRemote for T {
             Some(pb::ml_command_result::ResultType::Param(l)) => match l.literal_type {
                 Some(pb::expression::literal::LiteralType::Double(d)) => Ok(d),
                 Some(pb::expression::literal::LiteralType::Float(f)) => Ok(f as f64),
-                other => Err(session.error(format!("{kind}: evaluate returned {other:?}, not a number"))),
+                other => {
+                    Err(session.error(format!("{kind}: evaluate returned {other:?}, not a number")))
+                }
             },
             _ => Err(session.error(format!("{kind}: evaluate returned no metric"))),
         }
@@ -921,7 +969,11 @@ impl Session {
             .get("paramMap")
             .and_then(|p| p.get("stageUids"))
             .and_then(Value::as_array)
-            .ok_or_else(|| self.error(format!("{path}/metadata lacks paramMap.stageUids; is it a saved PipelineModel?")))?
+            .ok_or_else(|| {
+                self.error(format!(
+                    "{path}/metadata lacks paramMap.stageUids; is it a saved PipelineModel?"
+                ))
+            })?
             .iter()
             .map(|v| v.as_str().unwrap_or("").to_string())
             .collect();
@@ -934,7 +986,11 @@ impl Session {
         }
         Ok(RemotePipelineModel {
             session: self.clone(),
-            uid: md.get("uid").and_then(Value::as_str).unwrap_or("").to_string(),
+            uid: md
+                .get("uid")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
             stages,
         })
     }
@@ -956,8 +1012,11 @@ impl Session {
     }
 
     fn read_metadata_remote(&self, dir: &str) -> Result<Value> {
-        let (_, lines) =
-            self.collect_relation(self.read("text", [format!("{dir}/metadata")], &[])?.relation().clone())?;
+        let (_, lines) = self.collect_relation(
+            self.read("text", [format!("{dir}/metadata")], &[])?
+                .relation()
+                .clone(),
+        )?;
         let line = lines
             .iter()
             .find_map(|b| {
@@ -966,24 +1025,43 @@ impl Session {
                     .map(|a| a.value(0).to_string())
             })
             .ok_or_else(|| self.error(format!("{dir}/metadata holds no metadata line")))?;
-        serde_json::from_str(&line).map_err(|e| self.error(format!("{dir}/metadata is not JSON: {e}")))
+        serde_json::from_str(&line)
+            .map_err(|e| self.error(format!("{dir}/metadata is not JSON: {e}")))
     }
 
     fn read_stage(&self, dir: &str, i: usize) -> Result<RemoteStage> {
         let md = self.read_metadata_remote(dir)?;
-        let class = md.get("class").and_then(Value::as_str).unwrap_or("").to_string();
-        let uid = md.get("uid").and_then(Value::as_str).unwrap_or("").to_string();
+        let class = md
+            .get("class")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let uid = md
+            .get("uid")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let kind: &'static str = crate::persist::KNOWN_CLASSES
             .iter()
             .find(|c| **c == class)
             .map_or("stage", |c| c.rsplit('.').next().unwrap_or(c));
-        let obj = |k: &str| md.get(k).and_then(Value::as_object).cloned().unwrap_or_default();
+        let obj = |k: &str| {
+            md.get(k)
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default()
+        };
         let defaults = obj("defaultParamMap");
         let params = obj("paramMap")
             .into_iter()
             .filter(|(k, v)| defaults.get(k) != Some(v))
             .collect();
-        let spec = StageSpec { kind, class: class.clone(), uid, params };
+        let spec = StageSpec {
+            kind,
+            class: class.clone(),
+            uid,
+            params,
+        };
         if offered(&class, SPARK_TRANSFORMERS) {
             return Ok(RemoteStage::Transformer(spec));
         }
@@ -999,10 +1077,12 @@ impl Session {
             .ml_command(command)
             .map_err(|e| stage_error(self, &spec.name(i), "load", e))?;
         match result.and_then(|r| r.result_type) {
-            Some(pb::ml_command_result::ResultType::OperatorInfo(pb::ml_command_result::MlOperatorInfo {
-                r#type: Some(pb::ml_command_result::ml_operator_info::Type::ObjRef(r)),
-                ..
-            })) => Ok(RemoteStage::Model(RemoteModel {
+            Some(pb::ml_command_result::ResultType::OperatorInfo(
+                pb::ml_command_result::MlOperatorInfo {
+                    r#type: Some(pb::ml_command_result::ml_operator_info::Type::ObjRef(r)),
+                    ..
+                },
+            )) => Ok(RemoteStage::Model(RemoteModel {
                 session: self.clone(),
                 obj_ref: r.id,
                 spec,
@@ -1033,12 +1113,17 @@ mod tests {
             .with_label_col("churn")
             .with_reg_param(0.1);
         let s = stage_spec(&PipelineStage::Estimator(Box::new(lr.clone()))).unwrap();
-        assert_eq!(s.class, "org.apache.spark.ml.classification.LogisticRegression");
+        assert_eq!(
+            s.class,
+            "org.apache.spark.ml.classification.LogisticRegression"
+        );
         assert_eq!(s.uid, lr.uid());
         assert_eq!(s.params.get("regParam"), Some(&json!(0.1)));
         assert_eq!(s.params.get("labelCol"), Some(&json!("churn")));
         assert!(!s.params.contains_key("maxIter"), "{:?}", s.params);
-        let va = VectorAssembler::new().with_input_cols(["a", "b"]).with_output_col("f");
+        let va = VectorAssembler::new()
+            .with_input_cols(["a", "b"])
+            .with_output_col("f");
         let s = stage_spec(&PipelineStage::Transformer(Box::new(va))).unwrap();
         assert_eq!(s.class, "org.apache.spark.ml.feature.VectorAssembler");
         let p = s.ml_params().unwrap();

@@ -3,10 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use spark_connect_core::{ChannelBuilder, RetryPolicy, SparkConnectClient, SparkError};
 use arrow::datatypes::SchemaRef;
 use arrow::ipc::reader::StreamReader;
 use arrow::record_batch::RecordBatch;
+use spark_connect_core::{ChannelBuilder, RetryPolicy, SparkConnectClient, SparkError};
 use spark_connect_proto as pb;
 
 use super::frame::RemoteFrame;
@@ -104,9 +104,8 @@ impl Session {
             )),
             ..Default::default()
         };
-        let answer = block_on(async {
-            tokio::time::timeout(timeout, client.analyze_plan(request)).await
-        });
+        let answer =
+            block_on(async { tokio::time::timeout(timeout, client.analyze_plan(request)).await });
         let response = match answer {
             Err(_) => {
                 return Err(remote(format!(
@@ -165,12 +164,11 @@ impl Session {
     ///
     /// # Errors
     /// [`Error::Frame`] when no path is given.
-    pub fn read_csv(&self, paths: impl IntoIterator<Item = impl AsRef<str>>) -> Result<RemoteFrame> {
-        self.read(
-            "csv",
-            paths,
-            &[("header", "true"), ("inferSchema", "true")],
-        )
+    pub fn read_csv(
+        &self,
+        paths: impl IntoIterator<Item = impl AsRef<str>>,
+    ) -> Result<RemoteFrame> {
+        self.read("csv", paths, &[("header", "true"), ("inferSchema", "true")])
     }
 
     /// A lazy frame over files of any Spark data source `format` with reader `options`
@@ -261,7 +259,9 @@ impl Session {
                 match stream.message().await {
                     Ok(Some(r)) => out.push(r),
                     Ok(None) => break,
-                    Err(status) => return Err(self.spark_error(SparkError::from_grpc_status(status))),
+                    Err(status) => {
+                        return Err(self.spark_error(SparkError::from_grpc_status(status)))
+                    }
                 }
             }
             Ok(out)
@@ -270,7 +270,10 @@ impl Session {
 
     /// Runs a relation and decodes its Arrow batches (the schema comes with the first one,
     /// also when there are no rows).
-    pub(crate) fn collect_relation(&self, rel: pb::Relation) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    pub(crate) fn collect_relation(
+        &self,
+        rel: pb::Relation,
+    ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
         let responses = self.execute(pb::Plan {
             op_type: Some(pb::plan::OpType::Root(rel)),
         })?;
@@ -297,7 +300,10 @@ impl Session {
     }
 
     /// Runs one ML command and returns its result.
-    pub(crate) fn ml_command(&self, command: pb::ml_command::Command) -> Result<Option<pb::MlCommandResult>> {
+    pub(crate) fn ml_command(
+        &self,
+        command: pb::ml_command::Command,
+    ) -> Result<Option<pb::MlCommandResult>> {
         let responses = self.execute(command_plan(pb::command::CommandType::MlCommand(
             pb::MlCommand {
                 command: Some(command),
@@ -394,7 +400,10 @@ mod tests {
     #[test]
     fn spark_3_is_refused_with_the_reason() {
         let err = check_version("3.5.3").unwrap_err();
-        assert!(err.contains("Spark 3.5.3") && err.contains("4.0 or later"), "{err}");
+        assert!(
+            err.contains("Spark 3.5.3") && err.contains("4.0 or later"),
+            "{err}"
+        );
         assert!(check_version("4.0.0").is_ok());
         assert!(check_version("4.3.0").is_ok());
     }
@@ -403,7 +412,33 @@ mod tests {
     fn malformed_url_names_itself() {
         let err = Session::connect("http://127.0.0.1:15002").unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("http://127.0.0.1:15002") && msg.contains("sc://"), "{msg}");
+        assert!(
+            msg.contains("http://127.0.0.1:15002") && msg.contains("sc://"),
+            "{msg}"
+        );
+    }
+
+    /// An address that never answers: the error comes with the timeout, naming the URL.
+    #[test]
+    fn a_silent_server_is_reported_within_the_timeout() {
+        // A listener that accepts nothing (a full backlog is not needed: the gRPC handshake
+        // never gets an answer).
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("sc://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let start = std::time::Instant::now();
+        let err = Session::connect_timeout(&url, Duration::from_secs(2)).unwrap_err();
+        let elapsed = start.elapsed();
+        assert!(
+            elapsed >= Duration::from_secs(2) && elapsed < Duration::from_secs(5),
+            "{elapsed:?}"
+        );
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with(&format!("Spark Connect server {url}:")),
+            "{msg}"
+        );
+        assert!(msg.contains("no answer within 2 s"), "{msg}");
+        drop(listener);
     }
 
     /// Nothing listens on port 1 of loopback: the error names the URL, and comes at once.
@@ -411,9 +446,16 @@ mod tests {
     fn unreachable_server_is_reported_with_the_url_within_the_timeout() {
         let start = std::time::Instant::now();
         let err = Session::connect_timeout("sc://127.0.0.1:1", Duration::from_secs(5)).unwrap_err();
-        assert!(start.elapsed() < Duration::from_secs(8), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_secs(8),
+            "{:?}",
+            start.elapsed()
+        );
         let msg = err.to_string();
-        assert!(msg.starts_with("Spark Connect server sc://127.0.0.1:1:"), "{msg}");
+        assert!(
+            msg.starts_with("Spark Connect server sc://127.0.0.1:1:"),
+            "{msg}"
+        );
         assert!(msg.contains("running"), "{msg}");
     }
 }

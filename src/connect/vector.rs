@@ -69,17 +69,45 @@ pub(crate) fn from_spark_schema(schema: &SchemaRef, batch: Option<&RecordBatch>)
     Ok(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
-fn parts<'a>(col: &'a ArrayRef, name: &str) -> Result<(&'a StructArray, &'a Int8Array, &'a Int32Array, &'a ListArray, &'a ListArray)> {
-    let bad = || Error::Frame(format!("column `{name}`: not a Spark ML vector column as sent by the server"));
+fn parts<'a>(
+    col: &'a ArrayRef,
+    name: &str,
+) -> Result<(
+    &'a StructArray,
+    &'a Int8Array,
+    &'a Int32Array,
+    &'a ListArray,
+    &'a ListArray,
+)> {
+    let bad = || {
+        Error::Frame(format!(
+            "column `{name}`: not a Spark ML vector column as sent by the server"
+        ))
+    };
     let s = col.as_struct_opt().ok_or_else(bad)?;
-    let kind = s.column(0).as_primitive_opt::<arrow::datatypes::Int8Type>().ok_or_else(bad)?;
-    let size = s.column(1).as_primitive_opt::<Int32Type>().ok_or_else(bad)?;
+    let kind = s
+        .column(0)
+        .as_primitive_opt::<arrow::datatypes::Int8Type>()
+        .ok_or_else(bad)?;
+    let size = s
+        .column(1)
+        .as_primitive_opt::<Int32Type>()
+        .ok_or_else(bad)?;
     let indices = s.column(2).as_list_opt::<i32>().ok_or_else(bad)?;
     let values = s.column(3).as_list_opt::<i32>().ok_or_else(bad)?;
     Ok((s, kind, size, indices, values))
 }
 
-fn row_length(p: &(&StructArray, &Int8Array, &Int32Array, &ListArray, &ListArray), row: usize) -> usize {
+fn row_length(
+    p: &(
+        &StructArray,
+        &Int8Array,
+        &Int32Array,
+        &ListArray,
+        &ListArray,
+    ),
+    row: usize,
+) -> usize {
     if p.1.value(row) == 0 {
         p.2.value(row).max(0) as usize
     } else {
@@ -117,9 +145,16 @@ fn dense_from_struct(col: &ArrayRef, name: &str, n: usize) -> Result<ArrayRef> {
         let row = &mut out[r * n..(r + 1) * n];
         if p.1.value(r) == 0 {
             let idx = p.3.value(r);
-            for (i, v) in idx.as_primitive::<Int32Type>().values().iter().zip(vals.iter()) {
+            for (i, v) in idx
+                .as_primitive::<Int32Type>()
+                .values()
+                .iter()
+                .zip(vals.iter())
+            {
                 let i = usize::try_from(*i).ok().filter(|&i| i < n).ok_or_else(|| {
-                    Error::Frame(format!("column `{name}`, row {r}: sparse vector index {i} out of range 0..{n}"))
+                    Error::Frame(format!(
+                        "column `{name}`, row {r}: sparse vector index {i} out of range 0..{n}"
+                    ))
                 })?;
                 row[i] = *v;
             }
@@ -136,8 +171,16 @@ fn spark_vector_fields() -> Fields {
     Fields::from(vec![
         Field::new("type", DataType::Int8, false),
         Field::new("size", DataType::Int32, true),
-        Field::new_list("indices", Field::new("element", DataType::Int32, false), true),
-        Field::new_list("values", Field::new("element", DataType::Float64, false), true),
+        Field::new_list(
+            "indices",
+            Field::new("element", DataType::Int32, false),
+            true,
+        ),
+        Field::new_list(
+            "values",
+            Field::new("element", DataType::Float64, false),
+            true,
+        ),
     ])
 }
 
@@ -202,13 +245,19 @@ pub(crate) fn to_spark_batch(df: &DataFrame) -> Result<(RecordBatch, String)> {
                 f.data_type()
             ))
         })?;
-        json_fields.push(json!({"name": f.name(), "type": ty, "nullable": f.is_nullable(), "metadata": {}}));
+        json_fields.push(
+            json!({"name": f.name(), "type": ty, "nullable": f.is_nullable(), "metadata": {}}),
+        );
         if vector_size(f.data_type()).is_some() {
             let s = struct_from_dense(c.as_fixed_size_list())?;
             fields.push(Field::new(f.name(), s.data_type().clone(), f.is_nullable()));
             cols.push(s);
         } else {
-            fields.push(f.as_ref().clone().with_metadata(std::collections::HashMap::new()));
+            fields.push(
+                f.as_ref()
+                    .clone()
+                    .with_metadata(std::collections::HashMap::new()),
+            );
             cols.push(c.clone());
         }
     }
@@ -238,7 +287,8 @@ mod tests {
     #[test]
     fn sparse_vectors_become_dense_and_bad_indices_are_errors() {
         // Row 0: sparse (size 3, {1: 7.0}); row 1: dense [1, 2, 3].
-        let idx = ListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1)]), None]);
+        let idx =
+            ListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1)]), None]);
         let vals = ListArray::from_iter_primitive::<Float64Type, _, _>(vec![
             Some(vec![Some(7.0)]),
             Some(vec![Some(1.0), Some(2.0), Some(3.0)]),
@@ -261,7 +311,8 @@ mod tests {
         )
         .unwrap();
         let field = Field::new("features", s.data_type().clone(), true);
-        let b = RecordBatch::try_new(Arc::new(Schema::new(vec![field])), vec![Arc::new(s)]).unwrap();
+        let b =
+            RecordBatch::try_new(Arc::new(Schema::new(vec![field])), vec![Arc::new(s)]).unwrap();
         let back = from_spark_batch(&b).unwrap();
         let arr = back.column(0).as_fixed_size_list();
         let vals = arr.values().as_primitive::<Float64Type>().values().to_vec();
