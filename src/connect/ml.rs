@@ -201,25 +201,32 @@ fn spec_of(
     let dir = Scratch(scratch_dir("spec"));
     p.write_into(&dir.0)?;
     let md = persist::read_metadata(&dir.0)?;
-    let obj = |k: &str| {
-        md.raw
-            .get(k)
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default()
-    };
-    let defaults = obj("defaultParamMap");
-    // Like PySpark, send only what differs from Spark's defaults (mlpipe's are Spark's).
-    let params = obj("paramMap")
-        .into_iter()
-        .filter(|(k, v)| defaults.get(k) != Some(v))
-        .collect();
+    let params = user_params(&md.raw, &md.uid);
     Ok(StageSpec {
         kind,
         class: class.to_string(),
         uid: md.uid,
         params,
     })
+}
+
+/// The params of a stage's metadata JSON that differ from Spark's defaults: like PySpark,
+/// send only those (mlpipe's defaults are Spark's). `<uid>__output` is Spark's default
+/// output column, so it is a default whatever map it sits in (sending it would also set
+/// `outputCol` beside `outputCols`, which Spark refuses).
+fn user_params(md: &Value, uid: &str) -> Map<String, Value> {
+    let obj = |k: &str| {
+        md.get(k)
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let defaults = obj("defaultParamMap");
+    let default_output = format!("{uid}__output");
+    obj("paramMap")
+        .into_iter()
+        .filter(|(k, v)| defaults.get(k) != Some(v) && v.as_str() != Some(default_output.as_str()))
+        .collect()
 }
 
 fn stage_spec(s: &PipelineStage) -> Result<StageSpec> {
@@ -1045,17 +1052,7 @@ impl Session {
             .iter()
             .find(|c| **c == class)
             .map_or("stage", |c| c.rsplit('.').next().unwrap_or(c));
-        let obj = |k: &str| {
-            md.get(k)
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default()
-        };
-        let defaults = obj("defaultParamMap");
-        let params = obj("paramMap")
-            .into_iter()
-            .filter(|(k, v)| defaults.get(k) != Some(v))
-            .collect();
+        let params = user_params(&md, &uid);
         let spec = StageSpec {
             kind,
             class: class.clone(),
