@@ -11,7 +11,8 @@ use mlpipe::prelude::*;
 #[cfg(not(feature = "connect"))]
 use crate::data::usage;
 
-/// What `train` decided, for the cluster to fit.
+/// What `train` decided, for the cluster to fit (read only with the `connect` feature).
+#[cfg_attr(not(feature = "connect"), allow(dead_code))]
 pub struct TrainJob {
     pub pipeline: Pipeline,
     /// The columns the pipeline reads.

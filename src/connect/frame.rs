@@ -155,7 +155,7 @@ impl RemoteFrame {
 
     /// [`RemoteFrame::random_split`] with any number of weights.
     pub fn random_split_vec(&self, weights: &[f64], seed: i64) -> Result<Vec<RemoteFrame>> {
-        if let Some(w) = weights.iter().find(|w| !(**w >= 0.0)) {
+        if let Some(w) = weights.iter().find(|w| w.is_nan() || **w < 0.0) {
             return Err(Error::Frame(format!(
                 "random_split: weights must be non-negative, got {w}"
             )));

@@ -418,6 +418,21 @@ mod tests {
         );
     }
 
+    /// A token travels only over TLS (or to loopback): refused before anything is sent.
+    #[test]
+    fn a_token_without_tls_to_a_remote_host_is_refused() {
+        let err = Session::connect("sc://spark.example.com:15002/;token=secret").unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("Spark Connect server sc://spark.example.com:15002:"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("use_ssl=true") && !msg.contains("secret"),
+            "{msg}"
+        );
+    }
+
     /// An address that never answers: the error comes with the timeout, naming the URL.
     #[test]
     fn a_silent_server_is_reported_within_the_timeout() {
