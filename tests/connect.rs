@@ -138,6 +138,31 @@ fn probabilities(df: &DataFrame) -> Vec<(i64, f64)> {
     out
 }
 
+/// `(id, vector as dense values)` of a vector column of either layout, sorted by id; the
+/// column must have its size recorded.
+fn sparse_rows(df: &DataFrame, col: &str) -> Vec<(i64, Vec<f64>)> {
+    use mlpipe::frame::vector::{field_vector_size, At, VectorBlock};
+    let field = df.schema().field_with_name(col).unwrap().clone();
+    let n =
+        field_vector_size(&field).unwrap_or_else(|| panic!("{col}: no vector size in {field:?}"));
+    let (ids, vs) = (df.column("id").unwrap(), df.column(col).unwrap());
+    let mut out = Vec::new();
+    for (p, (i, v)) in ids.chunks.iter().zip(&vs.chunks).enumerate() {
+        let at = At {
+            stage: "test",
+            column: col,
+            partition: p,
+        };
+        let block = VectorBlock::new(v.as_ref(), n, at).unwrap();
+        let i = arrow::array::AsArray::as_primitive::<arrow::datatypes::Int64Type>(i);
+        for r in 0..block.len() {
+            out.push((i.value(r), block.row(r).unwrap().to_vec()));
+        }
+    }
+    out.sort_by_key(|x| x.0);
+    out
+}
+
 fn scratch(name: &str) -> tempfile::TempDir {
     tempfile::Builder::new().prefix(name).tempdir().unwrap()
 }
@@ -192,6 +217,12 @@ fn remote_fit_of_the_lr_pipeline_equals_the_local_fit_and_scores_the_same() {
         assert_eq!(i, j);
         assert!((s - h).abs() <= 1e-12, "row {i}: Spark {s} vs mlpipe {h}");
     }
+
+    // Spark's one-hot vectors come back sparse (mlpipe's sparse layout), as mlpipe makes them.
+    assert_eq!(
+        sparse_rows(&spark_scored, "contract_vec"),
+        sparse_rows(&here, "contract_vec")
+    );
 
     // Dropping the model releases its four server-side models.
     assert_eq!(spark.cached_models().unwrap().len(), 4);
@@ -423,6 +454,19 @@ fn remote_frames_count_select_split_and_collect() {
     assert_eq!(
         common::f64_column(&back, "tenure"),
         common::f64_column(&local_df, "tenure")
+    );
+
+    // A sparse vector column goes up and comes back in mlpipe's sparse layout.
+    let encoded = lr_pipeline()
+        .fit(&local_df)
+        .unwrap()
+        .transform(&local_df)
+        .unwrap();
+    let encoded = encoded.select(["id", "contract_vec"]).unwrap();
+    let back = spark.create_frame(&encoded).unwrap().collect().unwrap();
+    assert_eq!(
+        sparse_rows(&back, "contract_vec"),
+        sparse_rows(&encoded, "contract_vec")
     );
 
     let [a, b] = remote.random_split([0.7, 0.3], 11).unwrap();

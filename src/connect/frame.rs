@@ -56,11 +56,12 @@ impl RemoteFrame {
         let (schema, batches) = self.session.collect_relation(self.relation.clone())?;
         let batches: Vec<RecordBatch> = batches
             .iter()
-            .map(from_spark_batch)
+            .enumerate()
+            .map(|(i, b)| from_spark_batch(b, i))
             .collect::<Result<_>>()?;
         let schema: SchemaRef = match batches.first() {
             Some(b) => b.schema(),
-            None => Arc::new(from_spark_schema(&schema, None)?),
+            None => Arc::new(from_spark_schema(&schema)),
         };
         DataFrame::try_new(schema, batches)
     }

@@ -337,8 +337,10 @@ impl Session {
 /// Spark's message, with a hint when the connection itself is the problem.
 fn short_message(e: &SparkError) -> String {
     let msg = e.message();
-    // gRPC UNAVAILABLE (14): the server went away or never answered.
-    if e.grpc_code == Some(14) {
+    // gRPC UNAVAILABLE (14), or UNKNOWN (2) from the transport (a stream cut in flight):
+    // the server went away or never answered.
+    let transport = msg.contains("transport error") || msg.contains("connection");
+    if e.grpc_code == Some(14) || (e.grpc_code == Some(2) && transport) {
         return format!("the connection failed or was dropped ({msg}); check that the server is running and reachable, then retry");
     }
     msg

@@ -5,80 +5,25 @@
 
 use std::sync::Arc;
 
-use arrow::array::{
-    Array, ArrayRef, AsArray, FixedSizeListArray, Int32Array, Int8Array, ListArray, StructArray,
-};
-use arrow::buffer::OffsetBuffer;
-use arrow::datatypes::{DataType, Field, Fields, Float64Type, Int32Type, Schema, SchemaRef};
+use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
-use crate::frame::vector::{vector_array, vector_field, vector_size};
+use crate::frame::vector::{
+    is_sparse_vector_type, vector_array, vector_field, vector_size, with_vector_size, At, Row,
+    SparseVectorBuilder, VectorBlock,
+};
 use crate::frame::DataFrame;
 use crate::persist::format::vector_udt_json;
 
-/// Whether `dt` is Spark's VectorUDT struct.
-fn is_spark_vector(dt: &DataType) -> bool {
-    match dt {
-        DataType::Struct(f) => {
-            let names: Vec<&str> = f.iter().map(|f| f.name().as_str()).collect();
-            names == ["type", "size", "indices", "values"]
-        }
-        _ => false,
-    }
-}
+const STAGE: &str = "RemoteFrame::collect";
 
-/// A collected batch with Spark's vector structs turned into mlpipe's dense vector columns.
-pub(crate) fn from_spark_batch(batch: &RecordBatch) -> Result<RecordBatch> {
-    let schema = from_spark_schema(&batch.schema(), Some(batch))?;
-    let cols = batch
-        .columns()
-        .iter()
-        .zip(batch.schema().fields())
-        .zip(schema.fields())
-        .map(|((c, f), out)| {
-            if is_spark_vector(f.data_type()) {
-                dense_from_struct(c, f.name(), vector_size(out.data_type()).unwrap_or(0))
-            } else {
-                Ok(c.clone())
-            }
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(RecordBatch::try_new(Arc::new(schema), cols)?)
-}
-
-/// The mlpipe schema of a Spark schema: vector columns get their length from the first
-/// non-null row of `batch` (0 when there is none).
-pub(crate) fn from_spark_schema(schema: &SchemaRef, batch: Option<&RecordBatch>) -> Result<Schema> {
-    let fields = schema
-        .fields()
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            if !is_spark_vector(f.data_type()) {
-                return Ok(f.as_ref().clone());
-            }
-            let n = match batch {
-                Some(b) => first_length(b.column(i), f.name())?,
-                None => 0,
-            };
-            Ok(vector_field(f.name(), n, f.is_nullable()).with_metadata(f.metadata().clone()))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Schema::new_with_metadata(fields, schema.metadata().clone()))
-}
-
-fn parts<'a>(
-    col: &'a ArrayRef,
-    name: &str,
-) -> Result<(
-    &'a StructArray,
-    &'a Int8Array,
-    &'a Int32Array,
-    &'a ListArray,
-    &'a ListArray,
-)> {
+/// The vector size of Spark's vector column `col`: the first non-null row's (a dense row's
+/// length, a sparse row's `size`), 0 when every row is null. [`VectorBlock`] then checks
+/// that every row has it.
+fn first_size(col: &ArrayRef, name: &str) -> Result<usize> {
     let bad = || {
         Error::Frame(format!(
             "column `{name}`: not a Spark ML vector column as sent by the server"
@@ -93,123 +38,96 @@ fn parts<'a>(
         .column(1)
         .as_primitive_opt::<Int32Type>()
         .ok_or_else(bad)?;
-    let indices = s.column(2).as_list_opt::<i32>().ok_or_else(bad)?;
     let values = s.column(3).as_list_opt::<i32>().ok_or_else(bad)?;
-    Ok((s, kind, size, indices, values))
-}
-
-fn row_length(
-    p: &(
-        &StructArray,
-        &Int8Array,
-        &Int32Array,
-        &ListArray,
-        &ListArray,
-    ),
-    row: usize,
-) -> usize {
-    if p.1.value(row) == 0 {
-        p.2.value(row).max(0) as usize
+    let Some(r) = (0..s.len()).find(|&r| s.is_valid(r)) else {
+        return Ok(0);
+    };
+    let n = if kind.value(r) == 0 {
+        size.value(r)
     } else {
-        p.4.value_length(row).max(0) as usize
-    }
+        values.value_length(r)
+    };
+    usize::try_from(n).map_err(|_| {
+        Error::Frame(format!(
+            "column `{name}`, row {r}: negative vector size {n}"
+        ))
+    })
 }
 
-fn first_length(col: &ArrayRef, name: &str) -> Result<usize> {
-    let p = parts(col, name)?;
-    Ok((0..col.len())
-        .find(|&r| p.0.is_valid(r))
-        .map_or(0, |r| row_length(&p, r)))
-}
-
-/// Spark's vector structs (dense or sparse) as a dense vector column of length `n`.
-fn dense_from_struct(col: &ArrayRef, name: &str, n: usize) -> Result<ArrayRef> {
-    let p = parts(col, name)?;
-    let rows = col.len();
-    let mut out = vec![0.0; rows * n];
-    for r in 0..rows {
-        if !p.0.is_valid(r) {
+/// A collected batch as mlpipe columns: Spark's vectors stay in Spark's struct layout as
+/// mlpipe sparse vector columns (the size recorded in the field), except a column whose
+/// rows are all dense, which becomes a dense vector column.
+pub(crate) fn from_spark_batch(batch: &RecordBatch, partition: usize) -> Result<RecordBatch> {
+    let mut fields = Vec::with_capacity(batch.num_columns());
+    let mut cols = Vec::with_capacity(batch.num_columns());
+    for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
+        if !is_sparse_vector_type(f.data_type()) {
+            fields.push(f.as_ref().clone());
+            cols.push(c.clone());
             continue;
         }
-        let len = row_length(&p, r);
-        if len != n {
-            return Err(Error::FeatureCount {
-                stage: "RemoteFrame::collect",
-                column: name.to_string(),
-                expected: n,
-                found: len,
-            });
-        }
-        let vals = p.4.value(r);
-        let vals = vals.as_primitive::<Float64Type>().values();
-        let row = &mut out[r * n..(r + 1) * n];
-        if p.1.value(r) == 0 {
-            let idx = p.3.value(r);
-            for (i, v) in idx
-                .as_primitive::<Int32Type>()
-                .values()
-                .iter()
-                .zip(vals.iter())
-            {
-                let i = usize::try_from(*i).ok().filter(|&i| i < n).ok_or_else(|| {
-                    Error::Frame(format!(
-                        "column `{name}`, row {r}: sparse vector index {i} out of range 0..{n}"
-                    ))
-                })?;
-                row[i] = *v;
-            }
+        let n = first_size(c, f.name())?;
+        let at = At {
+            stage: STAGE,
+            column: f.name(),
+            partition,
+        };
+        let block = VectorBlock::new(c.as_ref(), n, at)?;
+        let all_dense = (0..block.len()).all(|r| !matches!(block.row(r), Some(Row::Sparse { .. })));
+        if all_dense {
+            let mut values = vec![0.0; block.len() * n];
+            block.write_dense_rows(0, &mut values);
+            fields.push(
+                vector_field(f.name(), n, f.is_nullable()).with_metadata(f.metadata().clone()),
+            );
+            cols.push(Arc::new(vector_array(values, n, c.nulls().cloned())?) as ArrayRef);
         } else {
-            row.copy_from_slice(vals);
+            fields.push(with_vector_size(f.as_ref().clone(), n));
+            cols.push(c.clone());
         }
     }
-    let nulls = p.0.nulls().cloned();
-    Ok(Arc::new(vector_array(out, n, nulls)?))
+    Ok(crate::frame::new_batch(
+        Arc::new(Schema::new_with_metadata(
+            fields,
+            batch.schema().metadata().clone(),
+        )),
+        cols,
+        batch.num_rows(),
+    )?)
 }
 
-/// The fields of Spark's VectorUDT struct, as Spark sends them.
-fn spark_vector_fields() -> Fields {
-    Fields::from(vec![
-        Field::new("type", DataType::Int8, false),
-        Field::new("size", DataType::Int32, true),
-        Field::new_list(
-            "indices",
-            Field::new("element", DataType::Int32, false),
-            true,
-        ),
-        Field::new_list(
-            "values",
-            Field::new("element", DataType::Float64, false),
-            true,
-        ),
-    ])
+/// The mlpipe schema of a Spark schema with no rows: vector columns of unknown size 0.
+pub(crate) fn from_spark_schema(schema: &SchemaRef) -> Schema {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            if is_sparse_vector_type(f.data_type()) {
+                with_vector_size(f.as_ref().clone(), 0)
+            } else {
+                f.as_ref().clone()
+            }
+        })
+        .collect();
+    Schema::new_with_metadata(fields, schema.metadata().clone())
 }
 
-/// A dense vector column as Spark's vector structs (type 1, no size or indices).
-fn struct_from_dense(arr: &FixedSizeListArray) -> Result<ArrayRef> {
-    let n = arr.value_length() as usize;
-    let rows = arr.len();
-    let values = arr.values().clone();
-    let offsets = OffsetBuffer::from_lengths(std::iter::repeat_n(n, rows));
-    let values = ListArray::try_new(
-        Arc::new(Field::new("element", DataType::Float64, false)),
-        offsets,
-        values,
-        None,
-    )?;
-    let s = StructArray::try_new(
-        spark_vector_fields(),
-        vec![
-            Arc::new(Int8Array::from(vec![1i8; rows])) as ArrayRef,
-            Arc::new(Int32Array::from(vec![None::<i32>; rows])) as ArrayRef,
-            Arc::new(ListArray::new_null(
-                Arc::new(Field::new("element", DataType::Int32, false)),
-                rows,
-            )) as ArrayRef,
-            Arc::new(values) as ArrayRef,
-        ],
-        arr.nulls().cloned(),
-    )?;
-    Ok(Arc::new(s))
+/// A dense vector column as Spark's vector structs (dense rows, `type = 1`).
+fn struct_from_dense(arr: &ArrayRef, name: &str, n: usize) -> Result<ArrayRef> {
+    let at = At {
+        stage: "Session::create_frame",
+        column: name,
+        partition: 0,
+    };
+    let block = VectorBlock::new(arr.as_ref(), n, at)?;
+    let mut b = SparseVectorBuilder::with_capacity(n, block.len(), block.len() * n);
+    for r in 0..block.len() {
+        match block.row(r) {
+            Some(row) => b.push_row(row)?,
+            None => b.push_null(),
+        }
+    }
+    b.finish()
 }
 
 /// Spark's JSON name of a plain Arrow type, for the schema of an upload.
@@ -225,7 +143,9 @@ fn spark_type(dt: &DataType) -> Option<Value> {
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "string",
         DataType::Binary | DataType::LargeBinary => "binary",
         DataType::Date32 => "date",
-        _ if vector_size(dt).is_some() => return Some(vector_udt_json()),
+        _ if vector_size(dt).is_some() || is_sparse_vector_type(dt) => {
+            return Some(vector_udt_json());
+        }
         _ => return None,
     }))
 }
@@ -248,11 +168,12 @@ pub(crate) fn to_spark_batch(df: &DataFrame) -> Result<(RecordBatch, String)> {
         json_fields.push(
             json!({"name": f.name(), "type": ty, "nullable": f.is_nullable(), "metadata": {}}),
         );
-        if vector_size(f.data_type()).is_some() {
-            let s = struct_from_dense(c.as_fixed_size_list())?;
+        if let Some(n) = vector_size(f.data_type()) {
+            let s = struct_from_dense(c, f.name(), n)?;
             fields.push(Field::new(f.name(), s.data_type().clone(), f.is_nullable()));
             cols.push(s);
         } else {
+            // Other columns, sparse vector columns included, are already in Spark's layout.
             fields.push(
                 f.as_ref()
                     .clone()
@@ -269,54 +190,88 @@ pub(crate) fn to_spark_batch(df: &DataFrame) -> Result<(RecordBatch, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::Float64Array;
+    use crate::frame::vector::field_vector_size;
+    use arrow::array::{Int32Array, Int8Array, ListArray, StructArray};
+    use arrow::datatypes::{Fields, Float64Type};
+
+    fn batch_of(col: ArrayRef) -> RecordBatch {
+        let field = Field::new("v", col.data_type().clone(), true);
+        RecordBatch::try_new(Arc::new(Schema::new(vec![field])), vec![col]).unwrap()
+    }
 
     #[test]
     fn dense_vectors_round_trip_through_spark_structs() {
-        let v = vector_array(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 3, None).unwrap();
-        let s = struct_from_dense(&v).unwrap();
-        let field = Field::new("f", s.data_type().clone(), true);
-        let b = RecordBatch::try_new(Arc::new(Schema::new(vec![field])), vec![s]).unwrap();
-        let back = from_spark_batch(&b).unwrap();
+        let v: ArrayRef =
+            Arc::new(vector_array(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 3, None).unwrap());
+        let s = struct_from_dense(&v, "v", 3).unwrap();
+        assert!(is_sparse_vector_type(s.data_type()));
+        let back = from_spark_batch(&batch_of(s), 0).unwrap();
         assert_eq!(vector_size(back.schema().field(0).data_type()), Some(3));
         let arr = back.column(0).as_fixed_size_list();
         let vals = arr.values().as_primitive::<Float64Type>().values().to_vec();
         assert_eq!(vals, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
     }
 
-    #[test]
-    fn sparse_vectors_become_dense_and_bad_indices_are_errors() {
-        // Row 0: sparse (size 3, {1: 7.0}); row 1: dense [1, 2, 3].
-        let idx =
-            ListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1)]), None]);
-        let vals = ListArray::from_iter_primitive::<Float64Type, _, _>(vec![
-            Some(vec![Some(7.0)]),
-            Some(vec![Some(1.0), Some(2.0), Some(3.0)]),
-        ]);
+    fn spark_rows(
+        kinds: Vec<i8>,
+        sizes: Vec<Option<i32>>,
+        idx: Vec<Option<Vec<Option<i32>>>>,
+        vals: Vec<Option<Vec<Option<f64>>>>,
+    ) -> ArrayRef {
+        let idx = ListArray::from_iter_primitive::<Int32Type, _, _>(idx);
+        let vals = ListArray::from_iter_primitive::<Float64Type, _, _>(vals);
         let fields = Fields::from(vec![
             Field::new("type", DataType::Int8, false),
             Field::new("size", DataType::Int32, true),
             Field::new("indices", idx.data_type().clone(), true),
             Field::new("values", vals.data_type().clone(), true),
         ]);
-        let s = StructArray::try_new(
-            fields,
-            vec![
-                Arc::new(Int8Array::from(vec![0i8, 1])) as ArrayRef,
-                Arc::new(Int32Array::from(vec![Some(3), None])) as ArrayRef,
-                Arc::new(idx) as ArrayRef,
-                Arc::new(vals) as ArrayRef,
-            ],
-            None,
+        Arc::new(
+            StructArray::try_new(
+                fields,
+                vec![
+                    Arc::new(Int8Array::from(kinds)) as ArrayRef,
+                    Arc::new(Int32Array::from(sizes)) as ArrayRef,
+                    Arc::new(idx) as ArrayRef,
+                    Arc::new(vals) as ArrayRef,
+                ],
+                None,
+            )
+            .unwrap(),
         )
-        .unwrap();
-        let field = Field::new("features", s.data_type().clone(), true);
-        let b =
-            RecordBatch::try_new(Arc::new(Schema::new(vec![field])), vec![Arc::new(s)]).unwrap();
-        let back = from_spark_batch(&b).unwrap();
-        let arr = back.column(0).as_fixed_size_list();
-        let vals = arr.values().as_primitive::<Float64Type>().values().to_vec();
-        assert_eq!(vals, vec![0.0, 7.0, 0.0, 1.0, 2.0, 3.0]);
-        let _ = Float64Array::from(vec![0.0]);
+    }
+
+    #[test]
+    fn sparse_rows_stay_sparse_with_their_size_and_bad_rows_are_errors() {
+        // Row 0: sparse (size 3, {1: 7.0}); row 1: dense [1, 2, 3].
+        let col = spark_rows(
+            vec![0, 1],
+            vec![Some(3), None],
+            vec![Some(vec![Some(1)]), None],
+            vec![
+                Some(vec![Some(7.0)]),
+                Some(vec![Some(1.0), Some(2.0), Some(3.0)]),
+            ],
+        );
+        let back = from_spark_batch(&batch_of(col), 0).unwrap();
+        assert_eq!(field_vector_size(back.schema().field(0)), Some(3));
+        let at = At {
+            stage: "t",
+            column: "v",
+            partition: 0,
+        };
+        let block = VectorBlock::new(back.column(0).as_ref(), 3, at).unwrap();
+        assert_eq!(block.row(0).unwrap().to_vec(), vec![0.0, 7.0, 0.0]);
+        assert_eq!(block.row(1).unwrap().to_vec(), vec![1.0, 2.0, 3.0]);
+
+        // A dense row of another length than the first row's: an error naming the column.
+        let col = spark_rows(
+            vec![1, 1],
+            vec![None, None],
+            vec![None, None],
+            vec![Some(vec![Some(1.0), Some(2.0)]), Some(vec![Some(1.0)])],
+        );
+        let err = from_spark_batch(&batch_of(col), 0).unwrap_err().to_string();
+        assert!(err.contains("`v`"), "{err}");
     }
 }
