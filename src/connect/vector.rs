@@ -86,14 +86,14 @@ pub(crate) fn from_spark_batch(batch: &RecordBatch, partition: usize) -> Result<
             cols.push(c.clone());
         }
     }
-    Ok(crate::frame::new_batch(
+    crate::frame::new_batch(
         Arc::new(Schema::new_with_metadata(
             fields,
             batch.schema().metadata().clone(),
         )),
         cols,
         batch.num_rows(),
-    )?)
+    )
 }
 
 /// The mlpipe schema of a Spark schema with no rows: vector columns of unknown size 0.
