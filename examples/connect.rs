@@ -33,6 +33,11 @@ fn main() -> mlpipe::Result<()> {
     let local = DataFrame::read_csv(csv, &CsvOptions::default())?;
     let data = spark.create_frame(&local)?;
     let [train, test] = data.random_split([0.8, 0.2], 42)?;
+    println!(
+        "{} training rows, {} test rows (split by Spark)",
+        train.count()?,
+        test.count()?
+    );
 
     // The same builder as for a local fit.
     let pipeline = Pipeline::new()
