@@ -170,6 +170,16 @@ pub enum Error {
     /// A command-line usage problem (a bad flag combination, a missing choice).
     #[error("{0}")]
     Usage(String),
+    /// A Spark Connect failure (feature `connect`): the server could not be reached, is too
+    /// old, refused a command, or the connection dropped. The message names the server and,
+    /// for a pipeline stage, the stage, and carries Spark's own message.
+    #[error("Spark Connect server {url}: {message}")]
+    Remote {
+        /// The server's `sc://` URL (without its token).
+        url: String,
+        /// What failed, Spark's message, and what to do.
+        message: String,
+    },
     /// An error from Arrow that mlpipe could not attribute to a stage or file.
     #[error(transparent)]
     Arrow(#[from] ArrowError),
@@ -212,6 +222,7 @@ impl Error {
             Error::Pipeline(_) => "Pipeline",
             Error::Frame(_) => "Frame",
             Error::Usage(_) => "Usage",
+            Error::Remote { .. } => "Remote",
             Error::Arrow(_) => "Arrow",
             Error::Internal(_) => "Internal",
         }

@@ -109,6 +109,8 @@
 
 pub mod classification;
 pub mod clustering;
+#[cfg(feature = "connect")]
+pub mod connect;
 pub mod error;
 pub mod evaluation;
 pub mod feature;

@@ -85,7 +85,7 @@ pub fn run(a: Args) -> Result<()> {
 
 /// Loads an unfitted Pipeline or a single estimator (as a one-stage Pipeline). A fitted
 /// model is refused, and so is a stage mlpipe does not have (naming it and those it has).
-fn load_unfitted(dir: &Path) -> Result<Pipeline> {
+pub(crate) fn load_unfitted(dir: &Path) -> Result<Pipeline> {
     let md = read_metadata(dir)?;
     let short = short(&md.class).to_string();
     if !fits_class(&md.class) {

@@ -9,6 +9,7 @@ mod fit;
 mod inspect;
 mod model_kind;
 mod predict;
+mod remote;
 mod show;
 mod train;
 
@@ -51,6 +52,11 @@ enum Command {
         /// Write a JSON report here (rows, fit seconds per stage, each fitted stage's summary).
         #[arg(long)]
         report: Option<PathBuf>,
+        /// Fit on a Spark 4 cluster through Spark Connect (`sc://host:port`): --input is then
+        /// a path the cluster reads, and Spark saves the model at --model as the cluster sees
+        /// it. Needs the CLI's `connect` feature.
+        #[arg(long)]
+        remote: Option<String>,
     },
     /// Cross-validate the logistic regression pipeline over a param grid and save the best model.
     Tune(tune::TuneArgs),
@@ -123,6 +129,22 @@ fn run(cli: Cli) -> Result<()> {
             model,
             overwrite,
             report,
+            remote: Some(url),
+        } => remote::fit(
+            &url,
+            &pipeline,
+            &input,
+            &model,
+            overwrite,
+            report.as_deref(),
+        ),
+        Command::Fit {
+            pipeline,
+            input,
+            model,
+            overwrite,
+            report,
+            remote: None,
         } => fit::run(fit::Args {
             pipeline: &pipeline,
             input: &input,

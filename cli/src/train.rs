@@ -272,6 +272,11 @@ pub struct Args {
     /// Replace an existing saved model (only a saved model, an empty directory or nothing).
     #[arg(long)]
     pub overwrite: bool,
+    /// Fit on a Spark 4 cluster through Spark Connect (`sc://host:port`): --input is then a
+    /// path the cluster reads, and Spark saves the model at --model as the cluster sees it.
+    /// The feature columns are chosen from the first rows. Needs the CLI's `connect` feature.
+    #[arg(long)]
+    pub remote: Option<String>,
     /// Write a JSON report here.
     #[arg(long)]
     pub report: Option<PathBuf>,
@@ -397,7 +402,12 @@ fn require_flag_columns(df: &DataFrame, flag: &str, cols: &[String]) -> Result<(
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let mode = save_mode(&a.model, a.overwrite)?;
+    let remote = crate::remote::open(a.remote.as_deref(), &a.input)?;
+    let mode = if remote.is_some() {
+        mlpipe::persist::SaveMode::Overwrite // unused: Spark saves a remote model
+    } else {
+        save_mode(&a.model, a.overwrite)?
+    };
     if !(a.train_fraction > 0.0 && a.train_fraction <= 1.0) {
         return Err(usage(format!(
             "--train-fraction must be in (0, 1], got {}",
@@ -429,7 +439,10 @@ pub fn run(a: Args) -> Result<()> {
         _ => {}
     }
     let t = Instant::now();
-    let df = read(&a.input)?;
+    let df = match &remote {
+        Some(r) => r.sample()?,
+        None => read(&a.input)?,
+    };
     let read_s = t.elapsed().as_secs_f64();
     let s = df.schema().clone();
     // The label: strings are classes; a numeric label with more than two distinct values,
@@ -552,7 +565,14 @@ pub fn run(a: Args) -> Result<()> {
     };
     let mut pipeline = Pipeline::new();
     let mut label_names = None;
-    if string_label {
+    if string_label && remote.is_some() {
+        // On the cluster, the label indexer is fitted there, on every row.
+        pipeline = pipeline.with_estimator(
+            StringIndexer::new()
+                .with_input_col(&label)
+                .with_output_col(&lr_label),
+        );
+    } else if string_label {
         let idx = StringIndexer::new()
             .with_input_col(&label)
             .with_output_col(&lr_label)
@@ -573,6 +593,7 @@ pub fn run(a: Args) -> Result<()> {
     if !regression && !clustering {
         let classes = match &label_names {
             Some(n) => n.len(),
+            None if string_label => distinct_strings(&df, &label, usize::MAX)?,
             None => numeric_label_stats(&df, &label)?.0,
         };
         if classes > 2 && matches!(algo, Algorithm::Gbt | Algorithm::Svc) {
@@ -684,6 +705,24 @@ pub fn run(a: Args) -> Result<()> {
         used.push(&label);
     }
     used.extend(a.weight.as_deref());
+    if let Some(r) = remote {
+        return crate::remote::train(
+            r,
+            crate::remote::TrainJob {
+                pipeline,
+                columns: used.iter().map(|c| c.to_string()).collect(),
+                label: (!clustering).then(|| lr_label.clone()),
+                algorithm: algo.spark_name(regression),
+                regression,
+                clustering,
+                train_fraction: a.train_fraction,
+                seed: a.seed.unwrap_or(42),
+                model: a.model.to_string_lossy().into_owned(),
+                overwrite: a.overwrite,
+                report: a.report.clone(),
+            },
+        );
+    }
     let mut df = {
         let all = df;
         all.select(&used)?

@@ -1702,3 +1702,25 @@ fn tune_saves_the_whole_validator_and_predict_and_evaluate_use_it() {
     );
     assert!(!err.contains("fitting"), "failed before fitting: {err}");
 }
+
+/// Without the CLI's `connect` feature, `--remote` says how to get it.
+#[cfg(not(feature = "connect"))]
+#[test]
+fn remote_without_the_connect_feature_says_how_to_build_it() {
+    let (code, _, err) = mlpipe(&[
+        "fit",
+        "--pipeline",
+        &spark_cli("unfitted_pipeline"),
+        "--input",
+        &spark_cli("train.csv"),
+        "--model",
+        "/nonexistent/m",
+        "--remote",
+        "sc://127.0.0.1:15002",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--remote needs the `connect` feature") && err.contains("--features connect"),
+        "{err}"
+    );
+}

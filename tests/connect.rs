@@ -1,0 +1,588 @@
+//! mlpipe as a Spark Connect client, against a real Spark 4.3 Connect server.
+//!
+//! Start one with `.ci/connect_server.sh start <python with pyspark 4.3>` and run
+//! `MLPIPE_SPARK_CONNECT=sc://127.0.0.1:15002 cargo test --features connect --test connect`.
+//! Without `MLPIPE_SPARK_CONNECT` every test prints why it is skipped and passes (so a plain
+//! `cargo test --all-features` needs no JVM); with it set, an unreachable server fails.
+//!
+//! Reference values: mlpipe's own local fit and scoring of the same rows (mlpipe matches
+//! Spark 4.3 to the tolerances pinned in the `spark_*` tests); here the remote fit must equal
+//! it to 1e-9 and Spark's remote scoring must equal mlpipe's local scoring of the fetched
+//! model to 1e-12.
+
+mod common;
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
+use mlpipe::classification::{Family, LogisticRegression, LogisticRegressionModel, OneVsRest};
+use mlpipe::connect::{EvaluateRemote, FitRemote, RemoteFrame, Session};
+use mlpipe::evaluation::{BinaryClassificationEvaluator, BinaryMetric};
+use mlpipe::feature::{OneHotEncoder, StandardScaler, StringIndexer, VectorAssembler};
+use mlpipe::prelude::*;
+
+/// The server's URL, or `None` (with the reason printed) when the tests are to be skipped.
+fn server() -> Option<String> {
+    match std::env::var("MLPIPE_SPARK_CONNECT") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!(
+                "skipped: set MLPIPE_SPARK_CONNECT=sc://127.0.0.1:15002 with a Spark Connect server running (.ci/connect_server.sh start PYTHON)"
+            );
+            None
+        }
+    }
+}
+
+fn session() -> Option<Session> {
+    let url = server()?;
+    Some(Session::connect(&url).unwrap_or_else(|e| panic!("MLPIPE_SPARK_CONNECT is set but: {e}")))
+}
+
+/// splitmix64: deterministic synthetic data without a dependency.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// `rows` churn-like rows: id, contract (3 levels), tenure, charges, churn (0/1).
+fn churn_rows(rows: usize, seed: u64) -> DataFrame {
+    let mut r = Rng(seed);
+    let contracts = ["month-to-month", "one-year", "two-year"];
+    let (mut id, mut contract, mut tenure, mut charges, mut churn) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    for i in 0..rows {
+        let c = (r.next() * 3.0) as usize % 3;
+        let t = (r.next() * 72.0).floor();
+        let m = 20.0 + r.next() * 100.0;
+        let z = 1.5 - 0.05 * t + 0.01 * m - 1.2 * c as f64;
+        let p = 1.0 / (1.0 + (-z).exp());
+        id.push(i as i64);
+        contract.push(contracts[c]);
+        tenure.push(t);
+        charges.push(m);
+        churn.push(if r.next() < p { 1.0 } else { 0.0 });
+    }
+    let batch = arrow::record_batch::RecordBatch::try_from_iter([
+        ("id", Arc::new(Int64Array::from(id)) as ArrayRef),
+        (
+            "contract",
+            Arc::new(StringArray::from(contract)) as ArrayRef,
+        ),
+        ("tenure", Arc::new(Float64Array::from(tenure)) as ArrayRef),
+        ("charges", Arc::new(Float64Array::from(charges)) as ArrayRef),
+        ("churn", Arc::new(Float64Array::from(churn)) as ArrayRef),
+    ])
+    .unwrap();
+    DataFrame::from_batches(vec![batch]).unwrap()
+}
+
+/// StringIndexer -> OneHotEncoder -> VectorAssembler -> StandardScaler -> LogisticRegression.
+fn lr_pipeline() -> Pipeline {
+    Pipeline::new()
+        .with_estimator(
+            StringIndexer::new()
+                .with_input_col("contract")
+                .with_output_col("contract_idx"),
+        )
+        .with_estimator(
+            OneHotEncoder::new()
+                .with_input_cols(["contract_idx"])
+                .with_output_cols(["contract_vec"]),
+        )
+        .with_transformer(
+            VectorAssembler::new()
+                .with_input_cols(["tenure", "charges", "contract_vec"])
+                .with_output_col("raw"),
+        )
+        .with_estimator(
+            StandardScaler::new()
+                .with_input_col("raw")
+                .with_output_col("features")
+                .with_mean(true),
+        )
+        .with_estimator(
+            LogisticRegression::new()
+                .with_label_col("churn")
+                .with_reg_param(0.01)
+                .with_tol(1e-10)
+                .with_max_iter(200),
+        )
+}
+
+fn lr_of(m: &PipelineModel) -> &LogisticRegressionModel {
+    m.stage::<LogisticRegressionModel>().unwrap()
+}
+
+/// `(id, probability of class 1)` of a scored frame, sorted by id.
+fn probabilities(df: &DataFrame) -> Vec<(i64, f64)> {
+    let ids = df.column("id").unwrap();
+    let ids: Vec<i64> = ids
+        .chunks
+        .iter()
+        .flat_map(|a| {
+            arrow::array::AsArray::as_primitive::<arrow::datatypes::Int64Type>(a)
+                .values()
+                .to_vec()
+        })
+        .collect();
+    let p = common::vector_rows(df, "probability");
+    let mut out: Vec<(i64, f64)> = ids.into_iter().zip(p.iter().map(|r| r[1])).collect();
+    out.sort_by_key(|x| x.0);
+    out
+}
+
+/// `(id, vector as dense values)` of a vector column of either layout, sorted by id; the
+/// column must have its size recorded.
+fn sparse_rows(df: &DataFrame, col: &str) -> Vec<(i64, Vec<f64>)> {
+    use mlpipe::frame::vector::{field_vector_size, At, VectorBlock};
+    let field = df.schema().field_with_name(col).unwrap().clone();
+    let n =
+        field_vector_size(&field).unwrap_or_else(|| panic!("{col}: no vector size in {field:?}"));
+    let (ids, vs) = (df.column("id").unwrap(), df.column(col).unwrap());
+    let mut out = Vec::new();
+    for (p, (i, v)) in ids.chunks.iter().zip(&vs.chunks).enumerate() {
+        let at = At {
+            stage: "test",
+            column: col,
+            partition: p,
+        };
+        let block = VectorBlock::new(v.as_ref(), n, at).unwrap();
+        let i = arrow::array::AsArray::as_primitive::<arrow::datatypes::Int64Type>(i);
+        for r in 0..block.len() {
+            out.push((i.value(r), block.row(r).unwrap().to_vec()));
+        }
+    }
+    out.sort_by_key(|x| x.0);
+    out
+}
+
+fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(name).tempdir().unwrap()
+}
+
+/// The models a session holds on the server, after all of them were dropped: none.
+fn assert_nothing_cached(spark: &Session) {
+    let cached = spark.cached_models().unwrap();
+    assert!(cached.is_empty(), "left on the server: {cached:?}");
+}
+
+#[test]
+fn remote_fit_of_the_lr_pipeline_equals_the_local_fit_and_scores_the_same() {
+    let Some(spark) = session() else { return };
+    let local_df = churn_rows(2000, 1);
+    let remote = spark.create_frame(&local_df).unwrap();
+    let pipeline = lr_pipeline();
+
+    let fitted = pipeline.fit_remote(&remote).unwrap();
+    assert_eq!(
+        fitted.server_ids().len(),
+        4,
+        "four estimators fitted on the server"
+    );
+    let dir = scratch("mlpipe-connect-fetch");
+    let fetched = fitted.fetch(dir.path().to_str().unwrap()).unwrap();
+
+    // (a) Spark's fit = mlpipe's fit of the same rows, coefficients within 1e-9.
+    let local = pipeline.fit(&local_df).unwrap();
+    let (a, b) = (lr_of(&fetched), lr_of(&local));
+    let (ca, cb) = (a.coefficients().unwrap(), b.coefficients().unwrap());
+    // tenure, charges and the 2 one-hot columns of 3 contracts (dropLast).
+    assert_eq!(ca.len(), 4);
+    for (i, (x, y)) in ca.iter().zip(cb).enumerate() {
+        assert!(
+            (x - y).abs() <= 1e-9 * y.abs().max(1.0),
+            "coefficient {i}: Spark {x} vs mlpipe {y}"
+        );
+    }
+    let (ia, ib) = (a.intercept().unwrap(), b.intercept().unwrap());
+    assert!(
+        (ia - ib).abs() <= 1e-9 * ib.abs().max(1.0),
+        "intercept: Spark {ia} vs mlpipe {ib}"
+    );
+
+    // (b) the fetched model scoring here = Spark scoring there, within 1e-12.
+    let spark_scored = fitted.transform_remote(&remote).unwrap().collect().unwrap();
+    let here = fetched.transform(&local_df).unwrap();
+    let (ps, ph) = (probabilities(&spark_scored), probabilities(&here));
+    assert_eq!(ps.len(), 2000);
+    assert_eq!(ps.len(), ph.len());
+    for ((i, s), (j, h)) in ps.iter().zip(&ph) {
+        assert_eq!(i, j);
+        assert!((s - h).abs() <= 1e-12, "row {i}: Spark {s} vs mlpipe {h}");
+    }
+
+    // Spark's one-hot vectors come back sparse (mlpipe's sparse layout), as mlpipe makes them.
+    assert_eq!(
+        sparse_rows(&spark_scored, "contract_vec"),
+        sparse_rows(&here, "contract_vec")
+    );
+
+    // Dropping the model releases its four server-side models.
+    assert_eq!(spark.cached_models().unwrap().len(), 4);
+    drop(fitted);
+    assert_nothing_cached(&spark);
+}
+
+#[test]
+fn save_remote_writes_a_pipeline_model_with_scala_class_names_that_mlpipe_loads() {
+    let Some(spark) = session() else { return };
+    let local_df = churn_rows(500, 2);
+    let remote = spark.create_frame(&local_df).unwrap();
+    let fitted = lr_pipeline().fit_remote(&remote).unwrap();
+    // The test server runs on this machine, so its paths are ours.
+    let dir = scratch("mlpipe-connect-save");
+    let path = dir.path().join("model");
+    fitted.save_remote(path.to_str().unwrap(), false).unwrap();
+    let md = mlpipe::persist::read_metadata(&path).unwrap();
+    assert_eq!(md.class, "org.apache.spark.ml.PipelineModel");
+    assert!(
+        md.raw.get("language").is_none(),
+        "no PySpark language tag: {}",
+        md.raw
+    );
+    let loaded = PipelineModel::load(&path).unwrap();
+    assert_eq!(loaded.stages().len(), 5);
+    // Saving again without overwrite is Spark's error, naming the pipeline.
+    let err = fitted
+        .save_remote(path.to_str().unwrap(), false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("PipelineModel: save failed") && err.contains("already exists"),
+        "{err}"
+    );
+    fitted.save_remote(path.to_str().unwrap(), true).unwrap();
+}
+
+#[test]
+fn a_model_mlpipe_saved_is_read_and_applied_by_the_server() {
+    let Some(spark) = session() else { return };
+    let local_df = churn_rows(800, 3);
+    let local = lr_pipeline().fit(&local_df).unwrap();
+    let dir = scratch("mlpipe-connect-mlpipe-saved");
+    let path = dir.path().join("model");
+    local.save(&path).unwrap();
+
+    let remote_model = spark.read_pipeline_model(path.to_str().unwrap()).unwrap();
+    let remote = spark.create_frame(&local_df).unwrap();
+    let spark_scored = remote_model
+        .transform_remote(&remote)
+        .unwrap()
+        .collect()
+        .unwrap();
+    let here = local.transform(&local_df).unwrap();
+    for ((i, s), (_, h)) in probabilities(&spark_scored)
+        .iter()
+        .zip(&probabilities(&here))
+    {
+        assert!((s - h).abs() <= 1e-12, "row {i}: Spark {s} vs mlpipe {h}");
+    }
+    drop(remote_model);
+    assert_nothing_cached(&spark);
+}
+
+#[test]
+fn evaluator_numbers_match_with_num_bins_0() {
+    let Some(spark) = session() else { return };
+    let local_df = churn_rows(1500, 4);
+    let remote = spark.create_frame(&local_df).unwrap();
+    let fitted = lr_pipeline().fit_remote(&remote).unwrap();
+    let dir = scratch("mlpipe-connect-eval");
+    let here = fitted
+        .fetch(dir.path().to_str().unwrap())
+        .unwrap()
+        .transform(&local_df)
+        .unwrap();
+    let scored = fitted.transform_remote(&remote).unwrap();
+    for metric in [BinaryMetric::AreaUnderRoc, BinaryMetric::AreaUnderPr] {
+        // numBins 0: Spark's exact metric (binned ones depend on Spark's partitioning).
+        let ev = BinaryClassificationEvaluator::new()
+            .with_label_col("churn")
+            .with_metric(metric)
+            .with_num_bins(0);
+        let there = ev.evaluate_remote(&scored).unwrap();
+        let local = ev.evaluate(&here).unwrap();
+        assert!(there > 0.5 && there < 1.0, "{there}");
+        assert!(
+            (there - local).abs() <= 1e-12,
+            "{metric:?}: Spark {there} vs mlpipe {local}"
+        );
+    }
+}
+
+#[test]
+fn a_single_estimator_fits_remotely_and_comes_back() {
+    let Some(spark) = session() else { return };
+    let local_df = VectorAssembler::new()
+        .with_input_cols(["tenure", "charges"])
+        .with_output_col("features")
+        .transform(&churn_rows(600, 5))
+        .unwrap();
+    // Uploads a vector column as Spark ML vectors.
+    let remote = spark.create_frame(&local_df).unwrap();
+    let lr = LogisticRegression::new()
+        .with_label_col("churn")
+        .with_tol(1e-10)
+        .with_max_iter(200);
+    let model = lr.fit_remote(&remote).unwrap();
+    let dir = scratch("mlpipe-connect-single");
+    let fetched = model.fetch(dir.path().to_str().unwrap()).unwrap();
+    let fetched = fetched.downcast_ref::<LogisticRegressionModel>().unwrap();
+    let local = lr.fit(&local_df).unwrap();
+    for (x, y) in fetched
+        .coefficients()
+        .unwrap()
+        .iter()
+        .zip(local.coefficients().unwrap())
+    {
+        assert!(
+            (x - y).abs() <= 1e-9 * y.abs().max(1.0),
+            "Spark {x} vs mlpipe {y}"
+        );
+    }
+    assert_eq!(model.uid(), lr.uid());
+}
+
+#[test]
+fn an_unsupported_stage_fails_before_any_server_call() {
+    let Some(spark) = session() else { return };
+    // Any server call on this frame fails (no such file): an error about the stage proves
+    // that none was made.
+    let missing = spark
+        .read_parquet(["/nonexistent/mlpipe/connect.parquet"])
+        .unwrap();
+    let pipeline = Pipeline::new()
+        .with_transformer(
+            VectorAssembler::new()
+                .with_input_cols(["tenure"])
+                .with_output_col("features"),
+        )
+        .with_estimator(OneVsRest::new(LogisticRegression::new()).with_label_col("churn"));
+    let err = pipeline.fit_remote(&missing).unwrap_err().to_string();
+    assert!(err.starts_with("Pipeline: OneVsRest ("), "{err}");
+    assert!(
+        err.contains("org.apache.spark.ml.classification.OneVsRest")
+            && err.contains("nothing was sent"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_misspelt_column_fails_locally_before_any_fit() {
+    let Some(spark) = session() else { return };
+    let remote = spark.create_frame(&churn_rows(50, 6)).unwrap();
+    let pipeline = Pipeline::new()
+        .with_transformer(
+            VectorAssembler::new()
+                .with_input_cols(["tenur"])
+                .with_output_col("features"),
+        )
+        .with_estimator(LogisticRegression::new().with_label_col("churn"));
+    let err = pipeline.fit_remote(&remote).unwrap_err();
+    assert!(
+        matches!(err, Error::ColumnNotFound { ref column, .. } if column == "tenur"),
+        "{err}"
+    );
+    assert_nothing_cached(&spark);
+}
+
+#[test]
+fn a_server_error_mid_pipeline_names_the_stage_and_releases_what_was_fitted() {
+    let Some(spark) = session() else { return };
+    // Three label values with family "binomial": only the fit, on the server, can see it.
+    let df = churn_rows(200, 7);
+    let labels: Vec<f64> = (0..200).map(|i| (i % 3) as f64).collect();
+    let df = df.drop(["churn"]).unwrap();
+    let df = df
+        .with_column(
+            arrow::datatypes::Field::new("churn", arrow::datatypes::DataType::Float64, false),
+            vec![Arc::new(Float64Array::from(labels)) as ArrayRef],
+        )
+        .unwrap();
+    let remote = spark.create_frame(&df).unwrap();
+    let pipeline = Pipeline::new()
+        .with_estimator(
+            StringIndexer::new()
+                .with_input_col("contract")
+                .with_output_col("c"),
+        )
+        .with_transformer(
+            VectorAssembler::new()
+                .with_input_cols(["tenure", "c"])
+                .with_output_col("features"),
+        )
+        .with_estimator(
+            LogisticRegression::new()
+                .with_label_col("churn")
+                .with_family(Family::Binomial),
+        );
+    let err = pipeline.fit_remote(&remote).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, Error::Remote { .. }), "{msg}");
+    assert!(
+        msg.contains("stage 2, LogisticRegression (") && msg.contains("fit failed"),
+        "{msg}"
+    );
+    assert!(msg.contains("outcome classes"), "Spark's message: {msg}");
+    // The StringIndexerModel fitted before the failure was released.
+    assert_nothing_cached(&spark);
+}
+
+#[test]
+fn remote_frames_count_select_split_and_collect() {
+    let Some(spark) = session() else { return };
+    let local_df = churn_rows(1000, 8);
+    let remote: RemoteFrame = spark.create_frame(&local_df).unwrap();
+    assert_eq!(remote.count().unwrap(), 1000);
+    let schema = remote.schema().unwrap();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    assert_eq!(names, ["id", "contract", "tenure", "charges", "churn"]);
+
+    let back = remote
+        .select(["churn", "tenure"])
+        .unwrap()
+        .collect()
+        .unwrap();
+    assert_eq!(back.num_rows(), 1000);
+    assert_eq!(
+        common::f64_column(&back, "tenure"),
+        common::f64_column(&local_df, "tenure")
+    );
+
+    // A sparse vector column goes up and comes back in mlpipe's sparse layout.
+    let encoded = lr_pipeline()
+        .fit(&local_df)
+        .unwrap()
+        .transform(&local_df)
+        .unwrap();
+    let encoded = encoded.select(["id", "contract_vec"]).unwrap();
+    let back = spark.create_frame(&encoded).unwrap().collect().unwrap();
+    assert_eq!(
+        sparse_rows(&back, "contract_vec"),
+        sparse_rows(&encoded, "contract_vec")
+    );
+
+    let [a, b] = remote.random_split([0.7, 0.3], 11).unwrap();
+    let (na, nb) = (a.count().unwrap(), b.count().unwrap());
+    assert_eq!(na + nb, 1000);
+    assert!((600..800).contains(&na), "{na}");
+    // The same seed gives the same split.
+    let [a2, _] = remote.random_split([0.7, 0.3], 11).unwrap();
+    assert_eq!(a2.count().unwrap(), na);
+    assert!(remote.random_split([-1.0, 2.0], 1).is_err());
+
+    // A missing file is Spark's error, with the URL of the server.
+    let err = spark
+        .read_parquet(["/nonexistent/x.parquet"])
+        .unwrap()
+        .count()
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("Spark Connect server sc://") && msg.contains("PATH_NOT_FOUND"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn read_parquet_and_csv_are_read_by_the_cluster() {
+    let Some(spark) = session() else { return };
+    let local_df = churn_rows(300, 9);
+    let dir = scratch("mlpipe-connect-read");
+    let pq = dir.path().join("churn.parquet");
+    local_df.write_parquet(&pq).unwrap();
+    let csv = dir.path().join("churn.csv");
+    local_df.write_csv(&csv).unwrap();
+    for frame in [
+        spark.read_parquet([pq.to_str().unwrap()]).unwrap(),
+        spark.read_csv([csv.to_str().unwrap()]).unwrap(),
+    ] {
+        let back = frame.collect().unwrap();
+        assert_eq!(back.num_rows(), 300);
+        assert_eq!(
+            common::f64_column(&back, "charges"),
+            common::f64_column(&local_df, "charges")
+        );
+    }
+}
+
+/// A TCP relay to the server that the test can cut, to drop a live connection.
+struct Relay {
+    port: u16,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    conns: Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Relay {
+    fn to(target: String) -> Relay {
+        use std::net::{TcpListener, TcpStream};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let conns: Arc<std::sync::Mutex<Vec<TcpStream>>> = Default::default();
+        let (s, c) = (stop.clone(), conns.clone());
+        std::thread::spawn(move || {
+            for down in listener.incoming() {
+                if s.load(std::sync::atomic::Ordering::SeqCst) {
+                    break; // drops the listener: new connections are refused
+                }
+                let Ok(down) = down else { continue };
+                let up = TcpStream::connect(&target).unwrap();
+                let mut list = c.lock().unwrap();
+                list.push(down.try_clone().unwrap());
+                list.push(up.try_clone().unwrap());
+                for (mut from, mut to) in [
+                    (down.try_clone().unwrap(), up.try_clone().unwrap()),
+                    (up, down),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Relay { port, stop, conns }
+    }
+
+    /// Closes every relayed connection and stops accepting new ones.
+    fn cut(&self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.port)); // wakes the accept loop
+        for c in self.conns.lock().unwrap().iter() {
+            let _ = c.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+#[test]
+fn a_dropped_connection_is_a_clear_error_naming_the_server() {
+    let Some(url) = server() else { return };
+    let target = url
+        .trim_start_matches("sc://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let relay = Relay::to(target);
+    let relayed = format!("sc://127.0.0.1:{}", relay.port);
+    let spark = Session::connect(&relayed).unwrap();
+    let frame = spark.create_frame(&churn_rows(20, 10)).unwrap();
+    assert_eq!(frame.count().unwrap(), 20);
+    relay.cut();
+    let err = frame.count().unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, Error::Remote { .. }), "{msg}");
+    assert!(
+        msg.starts_with(&format!("Spark Connect server {relayed}:")),
+        "{msg}"
+    );
+    assert!(msg.contains("connection failed or was dropped"), "{msg}");
+}
