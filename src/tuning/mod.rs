@@ -317,11 +317,7 @@ impl SplitRows<'_> {
     fn counts(&self) -> (usize, usize) {
         match self {
             SplitRows::Groups { groups, valid, .. } => {
-                let v = groups
-                    .iter()
-                    .flatten()
-                    .filter(|&&g| g == *valid)
-                    .count();
+                let v = groups.iter().flatten().filter(|&&g| g == *valid).count();
                 (groups.iter().map(Vec::len).sum::<usize>() - v, v)
             }
             SplitRows::Frames { train, valid } => (train.num_rows(), valid.num_rows()),
@@ -381,7 +377,10 @@ impl SplitRows<'_> {
                 f(part).map(Some)
             })
             .collect();
-        let parts: Vec<DataFrame> = crate::frame::in_order(parts)?.into_iter().flatten().collect();
+        let parts: Vec<DataFrame> = crate::frame::in_order(parts)?
+            .into_iter()
+            .flatten()
+            .collect();
         let schema = match parts.first() {
             Some(p) => p.schema().clone(),
             None => f(DataFrame::try_new(self.schema()?, vec![])?)?
@@ -402,7 +401,10 @@ impl SplitRows<'_> {
 /// peak memory of a split is about one copy of the data. When the estimator is a
 /// [`Pipeline`], the stages before the first one the grid touches are fitted once, here,
 /// and applied partition by partition as the rows are selected.
-fn fit_split<E: Estimator>(job: &Job<'_, E>, rows: &SplitRows<'_>) -> Result<SplitResult<E::Model>> {
+fn fit_split<E: Estimator>(
+    job: &Job<'_, E>,
+    rows: &SplitRows<'_>,
+) -> Result<SplitResult<E::Model>> {
     use rayon::prelude::*;
     let Job {
         est,
@@ -450,9 +452,8 @@ fn fit_split<E: Estimator>(job: &Job<'_, E>, rows: &SplitRows<'_>) -> Result<Spl
             let train = rows.rows(false, &|part: DataFrame| {
                 prefix_model.transform(&part)?.drop(&train_unused)
             })?;
-            let fitted: Vec<Result<PipelineModel>> = pool.install(|| {
-                suffixes.par_iter().map(|s| s.fit(&train)).collect()
-            });
+            let fitted: Vec<Result<PipelineModel>> =
+                pool.install(|| suffixes.par_iter().map(|s| s.fit(&train)).collect());
             let fitted = crate::frame::in_order(fitted)?;
             drop(train);
             let valid = rows.rows(true, &|part: DataFrame| {
@@ -618,7 +619,8 @@ mod tests {
                     .with_output_col("features"),
             );
         let t = prefix.fit(&df).unwrap().transform(&df).unwrap();
-        let suffixes = with_maps(&Pipeline::new().with_estimator(lr), &maps, "CrossValidator").unwrap();
+        let suffixes =
+            with_maps(&Pipeline::new().with_estimator(lr), &maps, "CrossValidator").unwrap();
         let train = unread_columns(t.schema(), &suffixes, |_| true);
         let kept: Vec<&str> = t
             .columns()
