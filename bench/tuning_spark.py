@@ -63,9 +63,9 @@ cv = CrossValidator(
 start = time.perf_counter()
 model = cv.fit(train)
 seconds = time.perf_counter() - start
-avg = [round(m, 5) for m in model.avgMetrics]
+avg = [round(float(m), 5) for m in model.avgMetrics]
 print(f"spark CrossValidator (local[2], parallelism 2): {rows} rows x {len(cols)} features, "
       f"{train.rdd.getNumPartitions()} partitions, {seconds:.2f} s; avgMetrics {avg}")
-print(f"spark_avg_metrics {list(model.avgMetrics)}")
+print(f"spark_avg_metrics {[float(m) for m in model.avgMetrics]}")
 print(f"spark_seconds {seconds:.3f}")
 spark.stop()
