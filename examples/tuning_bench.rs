@@ -24,7 +24,7 @@ use mlpipe::evaluation::BinaryClassificationEvaluator;
 use mlpipe::feature::StandardScaler;
 use mlpipe::prelude::*;
 use mlpipe::tuning::{CrossValidator, Param, ParamGridBuilder};
-use support::{median, mem, reset_peak, BenchData};
+use support::{median, mem, reset_peak, trim, BenchData};
 
 /// Runs a reference script with the benchmark file; prints its output and returns the
 /// values of its `KEY value` lines.
@@ -103,28 +103,33 @@ fn main() -> Result<()> {
     let mut times = Vec::new();
     let mut peak = 0;
     let mut avg = Vec::new();
-    let (_, before) = mem();
     for r in 0..repeats {
+        // What loading (and the previous run) freed goes back to the OS first, so that
+        // the resident memory before the fit is the live data.
+        trim();
+        let (_, before) = mem();
         reset_peak();
         let t = Instant::now();
         let model = cv.fit(train)?;
         let s = t.elapsed().as_secs_f64();
-        peak = peak.max(mem().0);
+        let run_peak = mem().0;
+        peak = peak.max(run_peak);
         avg = model.avg_metrics().to_vec();
         println!(
-            "run {r}: {s:.2} s; avgMetrics {:?}; best {}",
+            "run {r}: {s:.2} s; avgMetrics {:?}; best {}; RSS before the fit {:.0} MB, peak during it {:.0} MB",
             avg.iter().map(|m| format!("{m:.5}")).collect::<Vec<_>>(),
-            model.best_params()
+            model.best_params(),
+            before as f64 / 1e6,
+            run_peak as f64 / 1e6
         );
         times.push(s);
     }
     let secs = median(&mut times);
     println!(
-        "mlpipe CrossValidator (3 folds x 6 maps + refit, parallelism 2): median {secs:.2} s over {repeats} = {:.0}x one read of the features; peak RSS {:.0} MB = {:.2}x the training data (RSS before the fits {:.0} MB)",
+        "mlpipe CrossValidator (3 folds x 6 maps + refit, parallelism 2): median {secs:.2} s over {repeats} = {:.0}x one read of the features; peak RSS {:.0} MB = {:.2}x the training data",
         secs / read,
         peak as f64 / 1e6,
         peak as f64 / bytes as f64,
-        before as f64 / 1e6
     );
     let seconds = |keyed: &[(String, String)], key: &str| -> Option<f64> {
         keyed
