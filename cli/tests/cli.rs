@@ -997,7 +997,7 @@ fn tune_tunes_trains_algorithms_over_grids_by_spark_name() {
     let depth: u64 = best
         .split("maxDepth=")
         .nth(1)
-        .and_then(|v| v.split(|c| c == ',' || c == '}').next())
+        .and_then(|v| v.split([',', '}']).next())
         .and_then(|v| v.parse().ok())
         .unwrap();
     let (code, inspect, err) = mlpipe(&["inspect", "--model", model.to_str().unwrap(), "--json"]);

@@ -132,16 +132,6 @@ pub fn mem() -> (u64, u64) {
     (get("VmHWM:"), get("VmRSS:"))
 }
 
-/// Hands the heap memory freed so far back to the OS (glibc's `malloc_trim`), so that the
-/// resident memory measured next is live data, not what loading the data set left behind.
-pub fn trim() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free heap pages; it touches no live allocation.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 /// Resets the peak resident memory so that [`mem`] measures from now.
 pub fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
