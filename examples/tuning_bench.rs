@@ -1,79 +1,92 @@
 //! Benchmark of tuning: a 3-fold CrossValidator over 6 grid points of the LR pipeline
-//! (VectorAssembler -> StandardScaler -> LogisticRegression; regParam {0.001, 0.01, 0.1} x
-//! elasticNetParam {0, 0.5}) on the 800k training rows of the 1M x 20 churn data.
+//! (StandardScaler -> LogisticRegression; regParam {0.001, 0.01, 0.1} x elasticNetParam
+//! {0, 0.5}) on the 80% training split of the 1M x 20 churn data, loaded and assembled by
+//! `examples/support` like the other benchmarks.
 //!
-//! Data: `/work/venv/bin/python ../shared/bench/gen_data.py --rows 1000000 --features 20
-//! --seed 2 --out bench_data/churn_1m.parquet`. The reference, scikit-learn's GridSearchCV
-//! (n_jobs 2) on the same rows and grid, is `bench/tuning_sklearn.py`, run by the same
-//! command line (`--sklearn`) so both are measured in one run.
+//! The references run from the same command line, so that every figure comes from one run
+//! on the same machine state: `--sklearn` runs scikit-learn's GridSearchCV (n_jobs 2) on
+//! the same rows and grid (`bench/tuning_sklearn.py`), `--spark` runs Spark's
+//! CrossValidator (PySpark, local[2], parallelism 2) on the same split, grid, folds and
+//! seed (`bench/tuning_spark.py`), whose avgMetrics are printed beside mlpipe's.
 //!
-//! Run: `cargo run --release --example tuning_bench [-- PATH [REPEATS] [--sklearn]]`.
-//! Reports the median wall time over REPEATS (default 3) runs, the peak resident memory
-//! (VmHWM) and the size of the training data in memory.
+//! Run: `cargo run --release --example tuning_bench [-- PATH [REPEATS] [--sklearn] [--spark]]`.
+//! Reports the median wall time over REPEATS (default 3) fits, the peak resident memory
+//! (VmHWM, the whole process) during the fits beside the size of the training data in
+//! memory, and the time of one parallel read of the features (the floor of any pass).
+
+#[path = "support/mod.rs"]
+mod support;
 
 use std::time::Instant;
 
 use mlpipe::classification::LogisticRegression;
 use mlpipe::evaluation::BinaryClassificationEvaluator;
-use mlpipe::feature::{StandardScaler, VectorAssembler};
+use mlpipe::feature::StandardScaler;
 use mlpipe::prelude::*;
 use mlpipe::tuning::{CrossValidator, Param, ParamGridBuilder};
+use support::{median, mem, reset_peak, BenchData};
 
-/// Peak resident memory (VmHWM) in bytes, from /proc.
-fn peak_rss() -> u64 {
-    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    s.lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(0)
-        * 1024
+/// Hands the heap memory freed so far back to the OS (glibc's `malloc_trim`), so that the
+/// resident memory measured next is live data, not what loading the data set left behind.
+pub fn trim() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free heap pages; it touches no live allocation.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
+/// Runs a reference script with the benchmark file; prints its output and returns the
+/// values of its `KEY value` lines.
+fn reference(script: &str, path: &str) -> Result<Vec<(String, String)>> {
+    let script = format!("{}/bench/{script}", env!("CARGO_MANIFEST_DIR"));
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "/work/venv/bin/python".into());
+    let out = std::process::Command::new(python)
+        .args([&script, path])
+        .output()
+        .map_err(|e| Error::Internal(format!("cannot run {script}: {e}")))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        eprint!("{}", String::from_utf8_lossy(&out.stderr));
+        return Err(Error::Internal(format!("{script} failed ({})", out.status)));
+    }
+    let mut keyed = Vec::new();
+    for line in stdout.lines() {
+        match line.split_once(' ') {
+            Some((k, v)) if k.ends_with("_seconds") || k.ends_with("_avg_metrics") => {
+                keyed.push((k.to_string(), v.trim().to_string()))
+            }
+            _ => println!("{line}"),
+        }
+    }
+    Ok(keyed)
 }
 
-fn main() -> mlpipe::Result<()> {
+fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let sklearn = args.iter().any(|a| a == "--sklearn");
+    let flag = |f: &str| args.iter().any(|a| a == f);
     let pos: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
-    let path = pos
-        .first()
-        .map(|s| s.to_string())
-        .unwrap_or_else(|| "bench_data/churn_1m.parquet".into());
     let repeats: usize = pos.get(1).and_then(|s| s.parse().ok()).unwrap_or(3);
 
-    let df = DataFrame::read_parquet(&path, &ParquetOptions::default())?;
-    let features: Vec<String> = df
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .filter(|n| !["customer_id", "contract", "churn"].contains(&n.as_str()))
-        .collect();
-    let refs: Vec<&str> = features.iter().map(|s| s.as_str()).collect();
-    let data = df.select([refs.clone(), vec!["churn"]].concat())?;
-    let [train, test] = data.random_split([0.8, 0.2], 42)?;
-    // Only the training rows stay alive: the 1M-row read and the test rows are freed
-    // before the peak memory is measured.
-    drop((data, test));
+    let mut data = BenchData::load(pos.first().map(|s| s.as_str()))?;
+    // Only the training rows stay alive while the peak memory is measured.
+    data.test = DataFrame::empty(data.test.schema().clone());
+    println!("{}", data.describe());
+    let train = &data.train;
     let bytes: usize = train
         .partitions()
         .iter()
         .map(|b| b.get_array_memory_size())
         .sum();
+    let read = data.memory_read()?;
     println!(
-        "train: {} rows x {} features in {} partitions, {:.0} MB in memory; {} threads",
-        train.num_rows(),
-        features.len(),
-        train.num_partitions(),
+        "training data in memory (features + churn): {:.0} MB; one parallel read of the features: {:.2} ms",
         bytes as f64 / 1e6,
-        rayon::current_num_threads()
+        read * 1e3
     );
-    drop(df);
 
     let lr = LogisticRegression::new()
+        .with_features_col("scaled")
         .with_label_col("churn")
         .with_max_iter(100)
         .with_tol(1e-6);
@@ -82,16 +95,10 @@ fn main() -> mlpipe::Result<()> {
         .add_grid(Param::elastic_net_param(&lr), [0.0, 0.5])
         .build();
     let pipeline = Pipeline::new()
-        .with_transformer(
-            VectorAssembler::new()
-                .with_input_cols(&refs)
-                .with_output_col("raw")
-                .with_handle_invalid(HandleInvalid::Skip),
-        )
         .with_estimator(
             StandardScaler::new()
-                .with_input_col("raw")
-                .with_output_col("features"),
+                .with_input_col("features")
+                .with_output_col("scaled"),
         )
         .with_estimator(lr);
     let cv = CrossValidator::new(
@@ -105,45 +112,72 @@ fn main() -> mlpipe::Result<()> {
 
     let mut times = Vec::new();
     let mut peak = 0;
+    let mut avg = Vec::new();
     for r in 0..repeats {
+        // What loading (and the previous run) freed goes back to the OS first, so that
+        // the resident memory before the fit is the live data.
+        trim();
+        let (_, before) = mem();
         reset_peak();
         let t = Instant::now();
-        let model = cv.fit(&train)?;
+        let model = cv.fit(train)?;
         let s = t.elapsed().as_secs_f64();
-        peak = peak.max(peak_rss());
+        let run_peak = mem().0;
+        peak = peak.max(run_peak);
+        avg = model.avg_metrics().to_vec();
         println!(
-            "run {r}: {s:.2} s; avgMetrics {:?}; best {}",
-            model
-                .avg_metrics()
-                .iter()
-                .map(|m| format!("{m:.5}"))
-                .collect::<Vec<_>>(),
-            model.best_params()
+            "run {r}: {s:.2} s; avgMetrics {:?}; best {}; RSS before the fit {:.0} MB, peak during it {:.0} MB",
+            avg.iter().map(|m| format!("{m:.5}")).collect::<Vec<_>>(),
+            model.best_params(),
+            before as f64 / 1e6,
+            run_peak as f64 / 1e6
         );
         times.push(s);
     }
-    times.sort_by(|a, b| a.total_cmp(b));
-    let median = times[times.len() / 2];
+    let secs = median(&mut times);
     println!(
-        "mlpipe CrossValidator (3 folds x 6 maps + refit): median {median:.2} s over {repeats}; peak RSS {:.0} MB = {:.2}x the training data",
+        "mlpipe CrossValidator (3 folds x 6 maps + refit, parallelism 2): median {secs:.2} s over {repeats} = {:.0}x one read of the features; peak RSS {:.0} MB = {:.2}x the training data",
+        secs / read,
         peak as f64 / 1e6,
-        peak as f64 / bytes as f64
+        peak as f64 / bytes as f64,
     );
-    if sklearn {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/tuning_sklearn.py");
-        let python = std::env::var("PYTHON").unwrap_or_else(|_| "/work/venv/bin/python".into());
-        let out = std::process::Command::new(python)
-            .args([script, &path])
-            .output()
-            .map_err(|e| Error::Internal(format!("cannot run {script}: {e}")))?;
-        print!("{}", String::from_utf8_lossy(&out.stdout));
-        eprint!("{}", String::from_utf8_lossy(&out.stderr));
-        let sk: Option<f64> = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .find_map(|l| l.strip_prefix("sklearn_seconds "))
-            .and_then(|v| v.trim().parse().ok());
-        if let Some(sk) = sk {
-            println!("speed-up over GridSearchCV(n_jobs=2): {:.1}x", sk / median);
+    let seconds = |keyed: &[(String, String)], key: &str| -> Option<f64> {
+        keyed
+            .iter()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, v)| v.parse().ok())
+    };
+    if flag("--sklearn") {
+        let keyed = reference("tuning_sklearn.py", &data.path)?;
+        if let Some(sk) = seconds(&keyed, "sklearn_seconds") {
+            println!(
+                "mlpipe vs scikit-learn GridSearchCV(n_jobs=2): {sk:.2} s / {secs:.2} s = {:.1}x",
+                sk / secs
+            );
+        }
+    }
+    if flag("--spark") {
+        let keyed = reference("tuning_spark.py", &data.path)?;
+        if let Some(sp) = seconds(&keyed, "spark_seconds") {
+            println!(
+                "mlpipe vs Spark CrossValidator (local[2]): {sp:.2} s / {secs:.2} s = {:.1}x",
+                sp / secs
+            );
+        }
+        if let Some((_, v)) = keyed.iter().find(|(k, _)| k == "spark_avg_metrics") {
+            let spark: Vec<f64> = v
+                .trim_matches(|c| c == '[' || c == ']')
+                .split(',')
+                .filter_map(|x| x.trim().parse().ok())
+                .collect();
+            let diff = spark
+                .iter()
+                .zip(&avg)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max);
+            println!(
+                "avgMetrics, Spark: {spark:?}\navgMetrics, mlpipe: {avg:?}\nlargest difference {diff:.2e}"
+            );
         }
     }
     Ok(())

@@ -57,6 +57,7 @@ mod polars_bridge {
         assert!(back.equals(&a));
     }
 
+    #[cfg(feature = "ndarray")]
     #[test]
     fn vectors_map_to_arrays_without_copy() {
         let x = mlpipe::ndarray::array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]];
@@ -76,6 +77,74 @@ mod polars_bridge {
         assert_eq!(
             p0, p1,
             "the vector column was copied on the way through polars"
+        );
+    }
+
+    /// The string bytes and the 16-byte views of a polars `String` column are the same
+    /// memory in mlpipe and back in polars; an mlpipe `Utf8` column (as read from CSV)
+    /// keeps its string bytes too, polars only building views over them.
+    #[test]
+    fn strings_share_their_buffers() {
+        use mlpipe::arrow::array::{Array, StringArray};
+        // Strings longer than 12 bytes live in a data buffer, not inside their views.
+        let long = [
+            "a string longer than twelve bytes",
+            "another long string value",
+            "short",
+        ];
+        let pl = df!("s" => long).unwrap();
+        let pl_arr = |pl: &polars::prelude::DataFrame| {
+            let ca = pl.column("s").unwrap().str().unwrap().clone();
+            let a = ca.downcast_iter().next().unwrap().clone();
+            (
+                a.views().as_ptr() as usize,
+                a.data_buffers()[0].as_ptr() as usize,
+            )
+        };
+        let (pl_views, pl_data) = pl_arr(&pl);
+        let df = mlpipe::DataFrame::from_polars(&pl).unwrap();
+        let ours = df.column("s").unwrap().chunks[0].as_string_view().clone();
+        assert_eq!(ours.len(), 3);
+        assert_eq!(
+            (
+                ours.views().as_ptr() as usize,
+                ours.data_buffers()[0].as_ptr() as usize
+            ),
+            (pl_views, pl_data),
+            "from_polars copied the string column"
+        );
+        let back = df.to_polars().unwrap();
+        assert_eq!(
+            pl_arr(&back),
+            (pl_views, pl_data),
+            "to_polars copied the string column"
+        );
+        assert!(back.equals(&pl));
+
+        let utf8 = StringArray::from(long.to_vec());
+        let values = utf8.values().as_ptr() as usize;
+        let schema = std::sync::Arc::new(mlpipe::arrow::datatypes::Schema::new(vec![
+            mlpipe::arrow::datatypes::Field::new(
+                "s",
+                mlpipe::arrow::datatypes::DataType::Utf8,
+                false,
+            ),
+        ]));
+        let batch = mlpipe::arrow::array::RecordBatch::try_new(
+            schema.clone(),
+            vec![std::sync::Arc::new(utf8)],
+        )
+        .unwrap();
+        let df = mlpipe::DataFrame::try_new(schema, vec![batch]).unwrap();
+        let pl = df.to_polars().unwrap();
+        assert_eq!(
+            pl_arr(&pl).1,
+            values,
+            "to_polars copied the Utf8 column's bytes"
+        );
+        assert_eq!(
+            pl.column("s").unwrap().str().unwrap().get(1),
+            Some("another long string value")
         );
     }
 

@@ -87,7 +87,7 @@ fn strategy(p: &Value, imp: Impurity, num_classes: usize, cat: &Value) -> Strate
 }
 
 fn close(a: f64, b: f64, rel: f64) -> bool {
-    a == b || (a - b).abs() <= rel * a.abs().max(b.abs())
+    approx::relative_eq!(a, b, epsilon = 0.0, max_relative = rel)
 }
 
 fn compare(what: &str, got: &TrainedTree, want: &Value, rel: f64) {

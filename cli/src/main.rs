@@ -58,7 +58,8 @@ enum Command {
         #[arg(long)]
         remote: Option<String>,
     },
-    /// Cross-validate the logistic regression pipeline over a param grid and save the best model.
+    /// Cross-validate (or train/validation split) `train`'s pipeline for an --algorithm over a
+    /// grid of the estimator's Spark params, print each grid point's metric and save the best model.
     Tune(tune::TuneArgs),
     /// Fit the standard pipeline (index + one-hot categorical columns, optional imputation,
     /// assemble, then the --algorithm's estimator: logistic regression by default) and save

@@ -62,7 +62,7 @@ impl Algorithm {
     ];
 
     /// The name `--algorithm` takes.
-    fn flag(self) -> &'static str {
+    pub(crate) fn flag(self) -> &'static str {
         match self {
             Algorithm::Lr => "lr",
             Algorithm::Linreg => "linreg",
@@ -76,7 +76,7 @@ impl Algorithm {
     }
 
     /// Whether the algorithm fits a numeric target when the label is one.
-    fn has_regressor(self) -> bool {
+    pub(crate) fn has_regressor(self) -> bool {
         matches!(
             self,
             Algorithm::Linreg | Algorithm::Dt | Algorithm::Rf | Algorithm::Gbt
@@ -84,7 +84,7 @@ impl Algorithm {
     }
 
     /// The Spark estimator fitted for a classification (`false`) or numeric target.
-    fn estimator(self, regression: bool) -> Box<dyn DynEstimator> {
+    pub(crate) fn estimator(self, regression: bool) -> Box<dyn DynEstimator> {
         match (self, regression) {
             (Algorithm::Lr, _) => Box::new(LogisticRegression::new()),
             (Algorithm::Linreg, _) => Box::new(LinearRegression::new()),
@@ -101,7 +101,7 @@ impl Algorithm {
     }
 
     /// The estimator's Spark name, for messages.
-    fn spark_name(self, regression: bool) -> &'static str {
+    pub(crate) fn spark_name(self, regression: bool) -> &'static str {
         match (self, regression) {
             (Algorithm::Lr, _) => "LogisticRegression",
             (Algorithm::Linreg, _) => "LinearRegression",
@@ -418,26 +418,6 @@ pub fn run(a: Args) -> Result<()> {
     if let Some(algo) = a.algorithm {
         check_flags(&flags, algo)?;
     }
-    match (a.algorithm, &a.label) {
-        (Some(Algorithm::Kmeans), Some(l)) => {
-            return Err(usage(format!(
-                "--label `{l}`: --algorithm kmeans clusters without a label; drop --label (or --exclude the column)"
-            )))
-        }
-        (Some(Algorithm::Kmeans), None) => {}
-        (Some(algo), None) => {
-            return Err(usage(format!(
-                "--label is required for --algorithm {} (only kmeans takes none)",
-                algo.flag()
-            )))
-        }
-        (None, None) => {
-            return Err(usage(
-                "--label is required (only --algorithm kmeans, which clusters, takes none)",
-            ))
-        }
-        _ => {}
-    }
     let t = Instant::now();
     let df = match &remote {
         Some(r) => r.sample()?,
@@ -445,53 +425,14 @@ pub fn run(a: Args) -> Result<()> {
     };
     let read_s = t.elapsed().as_secs_f64();
     let s = df.schema().clone();
-    // The label: strings are classes; a numeric label with more than two distinct values,
-    // not all integers, is a numeric target.
-    let (string_label, continuous) = match &a.label {
-        Some(l) => {
-            let (_, f) = schema::require_column(&s, "train", l)?;
-            if is_string(f.data_type()) {
-                (true, None)
-            } else {
-                let (distinct, integers) = numeric_label_stats(&df, l)?;
-                (false, (distinct > 2 && !integers).then_some(distinct))
-            }
-        }
-        None => (false, None),
-    };
+    let Task {
+        algo,
+        regression,
+        string_label,
+    } = task(a.algorithm, &df, a.label.as_deref())?;
     let label = a.label.clone().unwrap_or_default();
-    let algo = match (a.algorithm, continuous) {
-        (Some(algo), _) => algo,
-        (None, Some(n)) => {
-            println!(
-                "the label `{label}` is numeric with {n} distinct non-integer values: fitting a linear regression (--algorithm linreg; pass --algorithm dt, rf or gbt for trees)"
-            );
-            Algorithm::Linreg
-        }
-        (None, None) => Algorithm::Lr,
-    };
     check_flags(&flags, algo)?;
-    if algo == Algorithm::Linreg && string_label {
-        return Err(usage(format!(
-            "--algorithm linreg needs a numeric label; `{label}` holds strings (use lr, nb, dt, rf or gbt to classify)"
-        )));
-    }
-    if let Some(n) = continuous {
-        if !algo.has_regressor() {
-            return Err(usage(format!(
-                "--algorithm {} classifies, but the label `{label}` is numeric with {n} distinct non-integer values; use --algorithm linreg, dt, rf or gbt for a numeric target",
-                algo.flag()
-            )));
-        }
-    }
-    let regression = algo == Algorithm::Linreg || continuous.is_some();
     let clustering = algo == Algorithm::Kmeans;
-    if a.algorithm.is_some() && continuous.is_some() && algo != Algorithm::Linreg {
-        println!(
-            "the label `{label}` is numeric with non-integer values: fitting a {}",
-            algo.spark_name(true)
-        );
-    }
     require_flag_columns(&df, "--features", a.features.as_deref().unwrap_or(&[]))?;
     require_flag_columns(
         &df,
@@ -833,6 +774,94 @@ pub fn run(a: Args) -> Result<()> {
     Ok(())
 }
 
+/// What `--algorithm` and the label ask for: the algorithm, whether it fits a numeric
+/// target, and whether the label holds strings (classes to index).
+pub(crate) struct Task {
+    pub algo: Algorithm,
+    pub regression: bool,
+    pub string_label: bool,
+}
+
+/// Resolves `--algorithm` against the label, as `train` and `tune` both do: strings are
+/// classes; a numeric label with more than two distinct values, not all integers, is a
+/// numeric target (a linear regression by default; dt, rf and gbt fit their regressor).
+/// Refuses a label for kmeans, no label for the others, linreg on strings and a
+/// classifier on a numeric target, in the CLI's terms.
+pub(crate) fn task(
+    algorithm: Option<Algorithm>,
+    df: &DataFrame,
+    label: Option<&str>,
+) -> Result<Task> {
+    match (algorithm, label) {
+        (Some(Algorithm::Kmeans), Some(l)) => {
+            return Err(usage(format!(
+                "--label `{l}`: --algorithm kmeans clusters without a label; drop --label (or --exclude the column)"
+            )))
+        }
+        (Some(Algorithm::Kmeans), None) => {}
+        (Some(algo), None) => {
+            return Err(usage(format!(
+                "--label is required for --algorithm {} (only kmeans takes none)",
+                algo.flag()
+            )))
+        }
+        (None, None) => {
+            return Err(usage(
+                "--label is required (only --algorithm kmeans, which clusters, takes none)",
+            ))
+        }
+        _ => {}
+    }
+    let (string_label, continuous) = match label {
+        Some(l) => {
+            let (_, f) = schema::require_column(df.schema(), "train", l)?;
+            if is_string(f.data_type()) {
+                (true, None)
+            } else {
+                let (distinct, integers) = numeric_label_stats(df, l)?;
+                (false, (distinct > 2 && !integers).then_some(distinct))
+            }
+        }
+        None => (false, None),
+    };
+    let label = label.unwrap_or_default();
+    let algo = match (algorithm, continuous) {
+        (Some(algo), _) => algo,
+        (None, Some(n)) => {
+            println!(
+                "the label `{label}` is numeric with {n} distinct non-integer values: fitting a linear regression (--algorithm linreg; pass --algorithm dt, rf or gbt for trees)"
+            );
+            Algorithm::Linreg
+        }
+        (None, None) => Algorithm::Lr,
+    };
+    if algo == Algorithm::Linreg && string_label {
+        return Err(usage(format!(
+            "--algorithm linreg needs a numeric label; `{label}` holds strings (use lr, nb, dt, rf or gbt to classify)"
+        )));
+    }
+    if let Some(n) = continuous {
+        if !algo.has_regressor() {
+            return Err(usage(format!(
+                "--algorithm {} classifies, but the label `{label}` is numeric with {n} distinct non-integer values; use --algorithm linreg, dt, rf or gbt for a numeric target",
+                algo.flag()
+            )));
+        }
+    }
+    let regression = algo == Algorithm::Linreg || continuous.is_some();
+    if algorithm.is_some() && continuous.is_some() && algo != Algorithm::Linreg {
+        println!(
+            "the label `{label}` is numeric with non-integer values: fitting a {}",
+            algo.spark_name(true)
+        );
+    }
+    Ok(Task {
+        algo,
+        regression,
+        string_label,
+    })
+}
+
 /// A null in a feature would stop the assembler deep in the fit: say it in the CLI's terms.
 fn check_no_nulls(df: &DataFrame, numeric: &[String]) -> Result<()> {
     for c in numeric {
@@ -848,7 +877,7 @@ fn check_no_nulls(df: &DataFrame, numeric: &[String]) -> Result<()> {
 }
 
 /// Distinct non-null values of a numeric label, and whether all are integers.
-fn numeric_label_stats(df: &DataFrame, col: &str) -> Result<(usize, bool)> {
+pub(crate) fn numeric_label_stats(df: &DataFrame, col: &str) -> Result<(usize, bool)> {
     let mut seen = HashSet::new();
     let mut integers = true;
     for a in df.column(col)?.chunks {

@@ -1,24 +1,34 @@
-//! `mlpipe tune`: cross-validation (or one train/validation split) of the logistic
-//! regression pipeline over a param grid; prints each grid point's metric (mean ± std over
-//! folds) and saves the best PipelineModel, refit on all rows (or, with
-//! `--save-validator`, the whole CrossValidatorModel / TrainValidationSplitModel). A
-//! progress bar on stderr counts the fits.
+//! `mlpipe tune`: cross-validation (or one train/validation split) of a pipeline over a
+//! param grid; prints each grid point's metric (mean ± std over folds) and saves the best
+//! PipelineModel, refit on all rows (or, with `--save-validator`, the whole
+//! CrossValidatorModel / TrainValidationSplitModel). A progress bar on stderr counts the
+//! fits.
+//!
+//! The pipeline is `train`'s, for the same `--algorithm` (resolved against the label by
+//! the same code): a string label indexed first, the numeric features assembled (rows
+//! with a null or NaN skipped), then the algorithm's Spark estimator, whose params the
+//! `--grid` flags name by their Spark names.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
-use mlpipe::classification::LogisticRegression;
 use mlpipe::evaluation::{
-    BinaryClassificationEvaluator, BinaryMetric, MulticlassClassificationEvaluator,
+    BinaryClassificationEvaluator, BinaryMetric, ClusteringEvaluator,
+    MulticlassClassificationEvaluator, RegressionEvaluator,
 };
-use mlpipe::feature::{StandardScaler, VectorAssembler};
+use mlpipe::feature::{StringIndexer, VectorAssembler};
 use mlpipe::frame::schema;
 use mlpipe::persist::{save, SaveMode};
-use mlpipe::pipeline::Evaluator;
+use mlpipe::pipeline::{Evaluator, PipelineStage};
 use mlpipe::prelude::*;
 use mlpipe::tuning::{CrossValidator, Param, ParamGridBuilder, TrainValidationSplit};
-use serde_json::Value;
+use serde_json::{json, Value};
+
+use crate::data::usage;
+use crate::evaluate::check_metrics;
+use crate::model_kind::EvaluatorKind;
+use crate::train::{numeric_label_stats, task, Algorithm, Task};
 
 /// Options of `mlpipe tune`.
 #[derive(Args)]
@@ -26,14 +36,20 @@ pub struct TuneArgs {
     /// Training data (.csv or .parquet).
     #[arg(long)]
     pub(crate) input: PathBuf,
-    /// Label column (numeric class indices).
+    /// Label column (numeric, or strings indexed by frequency); none for kmeans.
     #[arg(long)]
-    label: String,
+    label: Option<String>,
+    /// The estimator to tune, as for `train`: lr (default for a class label), linreg
+    /// (default for a numeric label with non-integer values), nb, kmeans, dt, rf, gbt,
+    /// svc; dt/rf/gbt fit a regressor for a numeric target.
+    #[arg(long, value_enum)]
+    algorithm: Option<Algorithm>,
     /// Numeric feature columns (default: every numeric column but the label).
     #[arg(long, value_delimiter = ',')]
     features: Option<Vec<String>>,
-    /// A LogisticRegression param and its values, e.g. 'regParam=0.001,0.01,0.1'; repeat
-    /// for more params (the last one varies fastest, as in PySpark).
+    /// A param of the estimator by its Spark name and the values to try, e.g.
+    /// 'regParam=0.001,0.01,0.1' or 'maxDepth=3,5'; repeat for more params (the last one
+    /// varies fastest, as in PySpark).
     #[arg(long = "grid", required = true)]
     grids: Vec<String>,
     /// Number of cross-validation folds.
@@ -42,9 +58,10 @@ pub struct TuneArgs {
     /// Use one train/validation split with this training fraction instead of folds.
     #[arg(long)]
     train_ratio: Option<f64>,
-    /// areaUnderROC, areaUnderPR, or a multiclass metric (accuracy, f1, logLoss, ...).
-    #[arg(long, default_value = "areaUnderROC")]
-    metric: String,
+    /// The metric to select by (Spark's name): default areaUnderROC for two classes, f1
+    /// for more, rmse for a numeric target, silhouette for kmeans.
+    #[arg(long)]
+    metric: Option<String>,
     #[arg(long, default_value_t = 42)]
     seed: i64,
     /// How many fits run at once.
@@ -74,21 +91,30 @@ fn progress_bar(total: usize) -> indicatif::ProgressBar {
     bar
 }
 
-/// The evaluator of a metric by Spark's name: binary for areaUnderROC / areaUnderPR,
-/// multiclass otherwise; an unknown name lists every valid one.
-fn evaluator(metric: &str, label: &str) -> Result<Box<dyn Evaluator>> {
-    if let Ok(m) = metric.parse::<BinaryMetric>() {
-        return Ok(Box::new(
-            BinaryClassificationEvaluator::new()
+/// The evaluator of a metric by Spark's name for the task's kind, scoring the label
+/// column `label`; a metric the kind lacks lists the valid ones.
+fn evaluator(kind: EvaluatorKind, metric: &str, label: &str) -> Result<Box<dyn Evaluator>> {
+    check_metrics(&[metric.to_string()], kind)?;
+    Ok(match kind {
+        EvaluatorKind::Clustering => Box::new(ClusteringEvaluator::new()),
+        EvaluatorKind::Regression => Box::new(
+            RegressionEvaluator::new()
                 .with_label_col(label)
-                .with_metric(m),
-        ));
-    }
-    Ok(Box::new(
-        MulticlassClassificationEvaluator::new()
-            .with_label_col(label)
-            .with_metric(metric.parse()?),
-    ))
+                .with_metric(metric.parse()?),
+        ),
+        EvaluatorKind::Binary | EvaluatorKind::Multiclass => match metric.parse::<BinaryMetric>() {
+            Ok(m) => Box::new(
+                BinaryClassificationEvaluator::new()
+                    .with_label_col(label)
+                    .with_metric(m),
+            ),
+            Err(_) => Box::new(
+                MulticlassClassificationEvaluator::new()
+                    .with_label_col(label)
+                    .with_metric(metric.parse()?),
+            ),
+        },
+    })
 }
 
 /// A boxed evaluator used as the validators' evaluator.
@@ -130,38 +156,79 @@ fn parse_grid(spec: &str) -> Result<(String, Vec<Value>)> {
 
 /// Runs `mlpipe tune`.
 pub fn run(args: TuneArgs, df: DataFrame) -> Result<()> {
-    let features = match args.features {
-        Some(f) => f,
+    let Task {
+        algo,
+        regression,
+        string_label,
+    } = task(args.algorithm, &df, args.label.as_deref())?;
+    let label = args.label.clone().unwrap_or_default();
+    let features = match &args.features {
+        Some(f) => f.clone(),
         None => df
             .schema()
             .fields()
             .iter()
-            .filter(|f| f.name() != &args.label && schema::is_numeric(f.data_type()))
+            .filter(|f| f.name() != &label && schema::is_numeric(f.data_type()))
             .map(|f| f.name().clone())
             .collect(),
     };
-    let refs: Vec<&str> = features.iter().map(|s| s.as_str()).collect();
-    let lr = LogisticRegression::new().with_label_col(&args.label);
+    if features.is_empty() {
+        return Err(usage("no numeric feature columns: pass --features"));
+    }
+    let mut pipeline = Pipeline::new();
+    // A string label is indexed as `train` indexes it (most frequent -> 0), on all rows.
+    let (label_col, classes) = if string_label {
+        let idx = StringIndexer::new()
+            .with_input_col(&label)
+            .with_output_col(&format!("{label}_indexed"))
+            .fit(&df.select([&label])?)?;
+        let n = idx.labels()[0].len();
+        pipeline = pipeline.with_transformer(idx);
+        (format!("{label}_indexed"), n)
+    } else if algo == Algorithm::Kmeans || regression {
+        (label.clone(), 0)
+    } else {
+        (label.clone(), numeric_label_stats(&df, &label)?.0)
+    };
+    let kind = match (algo, regression, classes) {
+        (Algorithm::Kmeans, _, _) => EvaluatorKind::Clustering,
+        (_, true, _) => EvaluatorKind::Regression,
+        (_, false, n) if n > 2 => EvaluatorKind::Multiclass,
+        _ => EvaluatorKind::Binary,
+    };
+    let metric = args
+        .metric
+        .clone()
+        .unwrap_or_else(|| kind.default_metric().to_string());
+    let mut estimator = algo.estimator(regression);
+    if algo != Algorithm::Kmeans {
+        estimator.set_param_json("labelCol", json!(label_col))?;
+    }
     let mut builder = ParamGridBuilder::new();
     for g in &args.grids {
         let (name, values) = parse_grid(g)?;
-        builder = builder.add_grid(Param::new(&lr, &name), values);
+        let param = Param {
+            parent: estimator.uid().to_string(),
+            name,
+        };
+        builder = builder.add_grid(param, values);
     }
     let grid = builder.build();
-    let pipeline = Pipeline::new()
+    let refs: Vec<&str> = features.iter().map(|s| s.as_str()).collect();
+    let pipeline = pipeline
         .with_transformer(
             VectorAssembler::new()
                 .with_input_cols(&refs)
-                .with_output_col("raw_features")
+                .with_output_col("features")
                 .with_handle_invalid(HandleInvalid::Skip),
         )
-        .with_estimator(
-            StandardScaler::new()
-                .with_input_col("raw_features")
-                .with_output_col("features"),
-        )
-        .with_estimator(lr);
-    let eval = Boxed(evaluator(&args.metric, &args.label)?);
+        .with_stage(PipelineStage::Estimator(estimator));
+    eprintln!(
+        "tuning a {} ({}) by {metric}",
+        algo.spark_name(regression),
+        kind.name()
+    );
+    let eval = Boxed(evaluator(kind, &metric, &label_col)?);
     let n = grid.len();
     let start = Instant::now();
     let mode = if args.overwrite {
@@ -230,7 +297,7 @@ pub fn run(args: TuneArgs, df: DataFrame) -> Result<()> {
         }
     };
     let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(6).max(6);
-    println!("{:<w$}  {}", "params", args.metric);
+    println!("{:<w$}  {metric}", "params");
     for (p, v) in &rows {
         println!("{p:<w$}  {v}");
     }

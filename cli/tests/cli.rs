@@ -985,6 +985,173 @@ fn tune_prints_sparks_cross_validation_metrics_and_saves_the_best_model() {
     );
 }
 
+/// The grid point `mlpipe tune` printed as best (largest, or smallest when `smaller`),
+/// from its table of `{param=value}  mean ± std` rows.
+fn best_printed(out: &str, smaller: bool) -> (String, f64) {
+    let rows: Vec<(String, f64)> = out
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| {
+            let (p, rest) = l.split_once('}').unwrap();
+            let mean = rest.split_whitespace().next().unwrap().parse().unwrap();
+            (format!("{p}}}"), mean)
+        })
+        .collect();
+    assert!(rows.len() >= 2, "{out}");
+    rows.into_iter()
+        .reduce(|a, b| {
+            let better = if smaller { b.1 < a.1 } else { b.1 > a.1 };
+            if better {
+                b
+            } else {
+                a
+            }
+        })
+        .unwrap()
+}
+
+#[test]
+fn tune_tunes_trains_algorithms_over_grids_by_spark_name() {
+    let dir = tempfile::tempdir().unwrap();
+    // A decision tree on the binary data, by areaUnderROC (the default for two classes).
+    let model = dir.path().join("dt");
+    let (code, out, err) = mlpipe(&[
+        "tune",
+        "--input",
+        &spark2("synth_binary_train.csv"),
+        "--label",
+        "label",
+        "--features",
+        "x1,x2,x3,x4",
+        "--algorithm",
+        "dt",
+        "--grid",
+        "maxDepth=1,4",
+        "--grid",
+        "minInstancesPerNode=1,20",
+        "--folds",
+        "2",
+        "--model",
+        model.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("tuning a DecisionTreeClassifier"), "{err}");
+    assert!(out.contains("areaUnderROC"), "{out}");
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with('{')).count(),
+        4,
+        "{out}"
+    );
+    // The saved best model is the refit of the printed best grid point.
+    let (best, _) = best_printed(&out, false);
+    let depth: u64 = best
+        .split("maxDepth=")
+        .nth(1)
+        .and_then(|v| v.split([',', '}']).next())
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    let (code, inspect, err) = mlpipe(&["inspect", "--model", model.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&inspect).unwrap();
+    let tree = v["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "DecisionTreeClassificationModel")
+        .unwrap_or_else(|| panic!("{inspect}"));
+    assert_eq!(
+        tree["params"]["maxDepth"].as_u64(),
+        Some(depth),
+        "{inspect}"
+    );
+
+    // A linear regression on a numeric target, by rmse (the default; smaller is better).
+    let model = dir.path().join("linreg");
+    let (code, out, err) = mlpipe(&[
+        "tune",
+        "--input",
+        &spark2("synth_reg_train.csv"),
+        "--label",
+        "label",
+        "--features",
+        "x1,x2,x3,x4,x5",
+        "--algorithm",
+        "linreg",
+        "--grid",
+        "regParam=0.0,10.0",
+        "--train-ratio",
+        "0.7",
+        "--model",
+        model.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("rmse"), "{out}");
+    // A heavy ridge penalty cannot fit better than none on this linear target.
+    assert_eq!(best_printed(&out, true).0, "{regParam=0.0}", "{out}");
+
+    // A param the algorithm's estimator lacks is named, with the valid ones.
+    let (code, _, err) = mlpipe(&[
+        "tune",
+        "--input",
+        &spark2("synth_binary_train.csv"),
+        "--label",
+        "label",
+        "--algorithm",
+        "dt",
+        "--grid",
+        "regParam=0.1",
+        "--model",
+        dir.path().join("x").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("DecisionTreeClassifier: unknown parameter `regParam`; valid parameters are:")
+            && err.contains("maxDepth"),
+        "{err}"
+    );
+    // An algorithm mlpipe lacks lists those it has.
+    let (code, _, err) = mlpipe(&[
+        "tune",
+        "--input",
+        &spark2("synth_binary_train.csv"),
+        "--label",
+        "label",
+        "--algorithm",
+        "xgboost",
+        "--grid",
+        "maxDepth=2",
+        "--model",
+        dir.path().join("x").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("invalid value 'xgboost' for '--algorithm")
+            && err.contains("lr, linreg, nb, kmeans, dt, rf, gbt, svc"),
+        "{err}"
+    );
+    // A metric of another kind is refused with the valid ones.
+    let (code, _, err) = mlpipe(&[
+        "tune",
+        "--input",
+        &spark2("synth_reg_train.csv"),
+        "--label",
+        "label",
+        "--algorithm",
+        "linreg",
+        "--grid",
+        "regParam=0.1",
+        "--metric",
+        "areaUnderROC",
+        "--model",
+        dir.path().join("x").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--metric `areaUnderROC` is not a regression metric; valid: rmse"),
+        "{err}"
+    );
+}
+
 /// A file under tests/fixtures/spark2 (saved by PySpark 4.3.0; see the README there).
 fn spark2(name: &str) -> String {
     format!("{}/tests/fixtures/spark2/{name}", repo_root().display())

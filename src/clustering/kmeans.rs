@@ -276,6 +276,10 @@ impl Stage for KMeans {
     }
     stage_params!();
     fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        // The fit reads the weights too (the model's transform does not).
+        if let Some(w) = self.params.weight_col() {
+            schema::require_numeric(input, "KMeans", w)?;
+        }
         kmeans_schema(&self.params, input, "KMeans", None, self.params.k)
     }
 }

@@ -8,10 +8,13 @@
 //!
 //! The folds are the ones PySpark's `CrossValidator` makes for the same seed and
 //! partitions (a `rand(seed)` column), or Scala's `MLUtils.kFold` folds
-//! ([`FoldAssignment::Scala`]). The data is reordered once by fold, so every fold's
-//! training and validation sets are zero-copy slices of that one copy; in a [`Pipeline`],
-//! the stages before the first stage the grid touches are fitted once per fold, not once
-//! per param map.
+//! ([`FoldAssignment::Scala`]). A fold is a selection of rows (each row's fold number),
+//! not a copy of the data: every map is fitted on the fold's training rows, which are
+//! materialised with only the columns the fits read, and once they are dropped every fit
+//! is scored on the validation rows, so a fold needs about one copy of the data at a time.
+//! In a [`Pipeline`], the stages before the first stage the grid touches are fitted once
+//! per fold, not once per param map, and applied to the selected rows partition by
+//! partition.
 //!
 //! # Examples
 //! ```
@@ -294,13 +297,113 @@ struct Job<'a, E> {
     progress: Option<&'a Progress>,
 }
 
-/// Fits the job's estimator with every map on `train` and scores it on `valid`, on the
-/// job's pool. When the estimator is a [`Pipeline`], the stages before the first one the
-/// grid touches are fitted once, here.
+/// Where one split's training and validation rows come from.
+enum SplitRows<'a> {
+    /// Selections of `df`'s rows by group: the rows of group `valid` validate, all others
+    /// train (Spark's `filter` per fold). Each side is materialised only while it is used,
+    /// partition by partition, and `drop` (a fold column) is left out.
+    Groups {
+        df: &'a DataFrame,
+        groups: &'a [Vec<u32>],
+        valid: u32,
+        drop: Option<&'a str>,
+    },
+    /// Already materialised sides (Scala's `randomSplit`).
+    Frames { train: DataFrame, valid: DataFrame },
+}
+
+impl SplitRows<'_> {
+    /// Rows on each side: (training, validation).
+    fn counts(&self) -> (usize, usize) {
+        match self {
+            SplitRows::Groups { groups, valid, .. } => {
+                let v = groups.iter().flatten().filter(|&&g| g == *valid).count();
+                (groups.iter().map(Vec::len).sum::<usize>() - v, v)
+            }
+            SplitRows::Frames { train, valid } => (train.num_rows(), valid.num_rows()),
+        }
+    }
+
+    /// The schema of the rows handed out (without the dropped fold column).
+    fn schema(&self) -> Result<arrow::datatypes::SchemaRef> {
+        match self {
+            SplitRows::Groups { df, drop, .. } => Ok(match drop {
+                Some(c) => df.drop([c])?.schema().clone(),
+                None => df.schema().clone(),
+            }),
+            SplitRows::Frames { train, .. } => Ok(train.schema().clone()),
+        }
+    }
+
+    /// The training (`validation` false) or validation rows, each partition passed
+    /// through `f` as a one-partition frame (so that only one partition's selected rows
+    /// exist at a time before `f` reduces them), in partition order.
+    fn rows(
+        &self,
+        validation: bool,
+        f: &(dyn Fn(DataFrame) -> Result<DataFrame> + Sync),
+    ) -> Result<DataFrame> {
+        use rayon::prelude::*;
+        let (df, groups, valid, drop) = match self {
+            SplitRows::Frames { train, valid } => {
+                return f(if validation { valid } else { train }.clone())
+            }
+            SplitRows::Groups {
+                df,
+                groups,
+                valid,
+                drop,
+            } => (*df, *groups, *valid, *drop),
+        };
+        let parts: Vec<Result<Option<DataFrame>>> = df
+            .partitions()
+            .par_iter()
+            .zip(groups)
+            .map(|(batch, g)| {
+                let idx: arrow::array::UInt32Array = g
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &x)| (x == valid) == validation)
+                    .map(|(r, _)| r as u32)
+                    .collect();
+                if idx.is_empty() {
+                    return Ok(None);
+                }
+                let rows = arrow::compute::take_record_batch(batch, &idx)?;
+                let mut part = DataFrame::try_new(batch.schema(), vec![rows])?;
+                if let Some(c) = drop {
+                    part = part.drop([c])?;
+                }
+                f(part).map(Some)
+            })
+            .collect();
+        let parts: Vec<DataFrame> = crate::frame::in_order(parts)?
+            .into_iter()
+            .flatten()
+            .collect();
+        let schema = match parts.first() {
+            Some(p) => p.schema().clone(),
+            None => f(DataFrame::try_new(self.schema()?, vec![])?)?
+                .schema()
+                .clone(),
+        };
+        let batches = parts
+            .iter()
+            .flat_map(|p| p.partitions().iter().cloned())
+            .collect();
+        DataFrame::try_new(schema, batches)
+    }
+}
+
+/// Fits the job's estimator with every map on the training rows, then scores every fit
+/// on the validation rows, on the job's pool. The two sides are materialised one after
+/// the other, keeping only the columns the fits read on the training side, so that the
+/// peak memory of a split is about one copy of the data. When the estimator is a
+/// [`Pipeline`], the stages before the first one the grid touches are fitted once, here,
+/// and applied partition by partition as the rows are selected.
 fn fit_split<E: Estimator>(
     job: &Job<'_, E>,
-    train: &DataFrame,
-    valid: &DataFrame,
+    rows: &SplitRows<'_>,
 ) -> Result<SplitResult<E::Model>> {
     use rayon::prelude::*;
     let Job {
@@ -312,6 +415,7 @@ fn fit_split<E: Estimator>(
         tuner,
         progress,
     } = *job;
+    let schema = rows.schema()?;
     let any: &dyn Any = est;
     if let Some(pipeline) = any.downcast_ref::<Pipeline>() {
         let stages = pipeline.stages();
@@ -331,25 +435,35 @@ fn fit_split<E: Estimator>(
                 .fold(Pipeline::new().with_uid(pipeline.uid()), |p, s| {
                     p.with_stage(s.clone())
                 });
-            let prefix_model = prefix.fit(train)?;
             let suffix = stages[first..]
                 .iter()
                 .fold(Pipeline::new().with_uid(pipeline.uid()), |p, s| {
                     p.with_stage(s.clone())
                 });
-            let (train_t, valid_t) = (
-                prefix_model.transform(train)?,
-                prefix_model.transform(valid)?,
-            );
-            let unused = unused_vector_columns(train.schema(), &train_t, &suffix, maps, tuner);
-            let (train_t, valid_t) = (train_t.drop(&unused)?, valid_t.drop(&unused)?);
+            // The prefix is fitted on the training rows, materialised for that fit only.
+            let prefix_model = prefix.fit(&rows.rows(false, &Ok)?)?;
+            let transformed = prefix_model.transform_schema(&schema)?;
+            let suffixes = with_maps(&suffix, maps, tuner)?;
+            let train_unused = unread_columns(&transformed, &suffixes, |_| true);
+            let valid_unused = unread_columns(&transformed, &suffixes, |f| {
+                schema.field_with_name(f.name()).is_err()
+                    && crate::frame::vector::field_vector_size(f).is_some()
+            });
+            let train = rows.rows(false, &|part: DataFrame| {
+                prefix_model.transform(&part)?.drop(&train_unused)
+            })?;
+            let fitted: Vec<Result<PipelineModel>> =
+                pool.install(|| suffixes.par_iter().map(|s| s.fit(&train)).collect());
+            let fitted = crate::frame::in_order(fitted)?;
+            drop(train);
+            let valid = rows.rows(true, &|part: DataFrame| {
+                prefix_model.transform(&part)?.drop(&valid_unused)
+            })?;
             let results: Vec<Result<(f64, Option<E::Model>)>> = pool.install(|| {
-                maps.par_iter()
-                    .map(|m| {
-                        let mut s = suffix.clone();
-                        apply_map(&mut s, m, tuner)?;
-                        let fitted = s.fit(&train_t)?;
-                        let metric = evaluator.evaluate(&fitted.transform(&valid_t)?)?;
+                fitted
+                    .into_par_iter()
+                    .map(|fitted| {
+                        let metric = evaluator.evaluate(&fitted.transform(&valid)?)?;
                         Progress::tick(progress);
                         let model = if collect {
                             let all = prefix_model
@@ -373,13 +487,19 @@ fn fit_split<E: Estimator>(
             return split_result(results, collect);
         }
     }
+    let ests = with_maps(est, maps, tuner)?;
+    let unused = unread_columns(&schema, &ests, |_| true);
+    let train = rows.rows(false, &|part: DataFrame| part.drop(&unused))?;
+    let fitted: Vec<Result<E::Model>> =
+        pool.install(|| ests.par_iter().map(|e| e.fit(&train)).collect());
+    let fitted = crate::frame::in_order(fitted)?;
+    drop(train);
+    let valid = rows.rows(true, &Ok)?;
     let results: Vec<Result<(f64, Option<E::Model>)>> = pool.install(|| {
-        maps.par_iter()
-            .map(|m| {
-                let mut e = est.clone();
-                apply_map(&mut e, m, tuner)?;
-                let model = e.fit(train)?;
-                let metric = evaluator.evaluate(&model.transform(valid)?)?;
+        fitted
+            .into_par_iter()
+            .map(|model| {
+                let metric = evaluator.evaluate(&model.transform(&valid)?)?;
                 Progress::tick(progress);
                 Ok((metric, collect.then_some(model)))
             })
@@ -388,37 +508,36 @@ fn fit_split<E: Estimator>(
     split_result(results, collect)
 }
 
-/// The vector columns the prefix stages made (not in `input`) that no suffix stage reads,
-/// under any map: intermediate features such as an assembler's output once a scaler has
-/// read it. Dropping them before the grid's fits frees a copy of the features per fold.
-/// A column counts as unread when the suffix's `transform_schema` (which checks every
-/// input column) succeeds without it.
-fn unused_vector_columns(
-    input: &arrow::datatypes::SchemaRef,
-    transformed: &DataFrame,
-    suffix: &Pipeline,
-    maps: &[ParamMap],
-    tuner: &'static str,
-) -> Vec<String> {
-    let suffixes: Vec<Pipeline> = maps
-        .iter()
-        .filter_map(|m| {
-            let mut s = suffix.clone();
-            apply_map(&mut s, m, tuner).ok().map(|_| s)
+/// A copy of `est` with each map applied.
+fn with_maps<E: Estimator>(est: &E, maps: &[ParamMap], tuner: &'static str) -> Result<Vec<E>> {
+    maps.iter()
+        .map(|m| {
+            let mut e = est.clone();
+            apply_map(&mut e, m, tuner)?;
+            Ok(e)
         })
-        .collect();
-    let mut schema = transformed.schema().as_ref().clone();
+        .collect()
+}
+
+/// The columns of `schema` among `candidates` that no estimator of `ests` reads: a column
+/// counts as unread when every estimator's `transform_schema` (which checks each input
+/// column, including the label and weight it fits on) succeeds without it. Dropping them
+/// before the fits frees copies the fits do not need, such as the raw columns an assembler
+/// has read or the assembler's output once a scaler has read it.
+fn unread_columns<E: Estimator>(
+    schema: &arrow::datatypes::Schema,
+    ests: &[E],
+    candidates: impl Fn(&arrow::datatypes::Field) -> bool,
+) -> Vec<String> {
+    let mut schema = schema.clone();
     let mut unused = Vec::new();
-    let candidates: Vec<String> = schema
+    let names: Vec<String> = schema
         .fields()
         .iter()
-        .filter(|f| {
-            input.field_with_name(f.name()).is_err()
-                && crate::frame::vector::field_vector_size(f).is_some()
-        })
+        .filter(|f| candidates(f))
         .map(|f| f.name().clone())
         .collect();
-    for c in candidates {
+    for c in names {
         let fields: Vec<_> = schema
             .fields()
             .iter()
@@ -427,11 +546,7 @@ fn unused_vector_columns(
             .collect();
         let without =
             arrow::datatypes::Schema::new_with_metadata(fields, schema.metadata().clone());
-        if suffixes.len() == maps.len()
-            && suffixes
-                .iter()
-                .all(|s| s.transform_schema(&without).is_ok())
-        {
+        if ests.iter().all(|e| e.transform_schema(&without).is_ok()) {
             schema = without;
             unused.push(c);
         }
@@ -478,10 +593,12 @@ mod tests {
     use crate::classification::LogisticRegression;
     use crate::feature::{StandardScaler, VectorAssembler};
 
-    /// The assembler's output is dropped once the scaler has read it; the scaler's output,
-    /// which the grid's LogisticRegression reads, is kept.
+    /// The assembler's output is dropped once the scaler has read it, and so are the raw
+    /// columns the assembler read; the scaler's output and the label, which the grid's
+    /// LogisticRegression reads, are kept. On the validation side only the made and unread
+    /// vector column goes (the evaluator may read any input column).
     #[test]
-    fn intermediate_vector_columns_are_dropped_before_the_grid_fits() {
+    fn unread_columns_are_dropped_before_the_grid_fits() {
         let df = DataFrame::read_csv("data/quickstart.csv", &crate::frame::CsvOptions::default())
             .unwrap();
         let lr = LogisticRegression::new()
@@ -502,8 +619,19 @@ mod tests {
                     .with_output_col("features"),
             );
         let t = prefix.fit(&df).unwrap().transform(&df).unwrap();
-        let suffix = Pipeline::new().with_estimator(lr);
-        let unused = unused_vector_columns(df.schema(), &t, &suffix, &maps, "CrossValidator");
-        assert_eq!(unused, ["raw"]);
+        let suffixes =
+            with_maps(&Pipeline::new().with_estimator(lr), &maps, "CrossValidator").unwrap();
+        let train = unread_columns(t.schema(), &suffixes, |_| true);
+        let kept: Vec<&str> = t
+            .columns()
+            .into_iter()
+            .filter(|c| !train.contains(&c.to_string()))
+            .collect();
+        assert_eq!(kept, ["churn", "features"]);
+        let valid = unread_columns(t.schema(), &suffixes, |f| {
+            df.schema().field_with_name(f.name()).is_err()
+                && crate::frame::vector::field_vector_size(f).is_some()
+        });
+        assert_eq!(valid, ["raw"]);
     }
 }

@@ -2,11 +2,10 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
-use arrow::compute::take_record_batch;
+use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Int16Type, Int32Type, Int64Type, Int8Type};
 
-use super::{apply_map, best_index, fit_split, Job, ParamMap, Progress};
+use super::{apply_map, best_index, fit_split, Job, ParamMap, Progress, SplitRows};
 use crate::error::{Error, Result};
 use crate::frame::DataFrame;
 use crate::pipeline::{DynEstimator, Estimator, Evaluator, Model, Stage, Transformer};
@@ -32,51 +31,6 @@ pub enum FoldAssignment {
 pub(super) const CV_SEED: i64 = -1191137437;
 /// Spark's default seed of `TrainValidationSplit`.
 pub(super) const TVS_SEED: i64 = -1772833110;
-
-/// The data reordered once so that each partition holds its rows grouped by fold (stable):
-/// every fold's training and validation sets are zero-copy slices of it.
-struct Grouped {
-    /// Per partition: the reordered batch and the row range of each group.
-    parts: Vec<(RecordBatch, Vec<(usize, usize)>)>,
-}
-
-impl Grouped {
-    /// `groups[p][row]` is the group (fold) of each row; `n` groups.
-    fn new(df: &DataFrame, groups: Vec<Vec<u32>>, n: usize) -> Result<Self> {
-        let parts = df
-            .partitions()
-            .iter()
-            .zip(groups)
-            .map(|(batch, g)| {
-                let mut idx: Vec<u32> = (0..batch.num_rows() as u32).collect();
-                idx.sort_by_key(|&r| g[r as usize]);
-                let mut ranges = vec![(0, 0); n];
-                let mut at = 0;
-                for (k, range) in ranges.iter_mut().enumerate() {
-                    let len = g.iter().filter(|&&x| x as usize == k).count();
-                    *range = (at, len);
-                    at += len;
-                }
-                Ok((take_record_batch(batch, &UInt32Array::from(idx))?, ranges))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Self { parts })
-    }
-
-    /// The rows of the groups `keep` selects, as slices (one partition per source partition
-    /// and group).
-    fn select(&self, df: &DataFrame, keep: impl Fn(usize) -> bool) -> Result<DataFrame> {
-        let mut out = Vec::new();
-        for (batch, ranges) in &self.parts {
-            for (k, &(start, len)) in ranges.iter().enumerate() {
-                if keep(k) && len > 0 {
-                    out.push(batch.slice(start, len));
-                }
-            }
-        }
-        DataFrame::try_new(df.schema().clone(), out)
-    }
-}
 
 /// Spark's `CrossValidator`: k-fold cross-validation of an estimator over a param grid.
 ///
@@ -298,7 +252,6 @@ impl<E: Estimator> CrossValidator<E> {
         self.check(df)?;
         let k = self.num_folds;
         let groups = self.assign(df)?;
-        let grouped = Grouped::new(df, groups, k + 1)?;
         let job = Job {
             est: &self.estimator,
             maps: &self.maps,
@@ -311,20 +264,22 @@ impl<E: Estimator> CrossValidator<E> {
         let mut per_fold = Vec::with_capacity(k);
         let mut sub_models = self.collect_sub_models.then(Vec::new);
         for fold in 0..k {
-            let mut train = grouped.select(df, |g| g != fold)?;
-            let mut valid = grouped.select(df, |g| g == fold)?;
-            if let Some(c) = &self.fold_col {
-                train = train.drop([c])?;
-                valid = valid.drop([c])?;
-            }
-            for (what, d) in [("training", &train), ("validation", &valid)] {
-                if d.num_rows() == 0 {
+            // The fold's rows are selections of `df`, materialised one side at a time.
+            let rows = SplitRows::Groups {
+                df,
+                groups: &groups,
+                valid: fold as u32,
+                drop: self.fold_col.as_deref(),
+            };
+            let (train, valid) = rows.counts();
+            for (what, n) in [("training", train), ("validation", valid)] {
+                if n == 0 {
                     return Err(Error::Frame(format!(
                         "CrossValidator: the {what} data at fold {fold} is empty; use fewer folds or more rows"
                     )));
                 }
             }
-            let r = fit_split(&job, &train, &valid)?;
+            let r = fit_split(&job, &rows)?;
             tracing::info!(fold, metrics = ?r.metrics, "cross-validation fold done");
             per_fold.push(r.metrics);
             if let (Some(all), Some(m)) = (sub_models.as_mut(), r.models) {
@@ -345,8 +300,7 @@ impl<E: Estimator> CrossValidator<E> {
                 var.sqrt()
             })
             .collect();
-        // The fold-grouped copy is not needed for the refit on all rows.
-        drop(grouped);
+        drop(groups);
         let best = best_index(&avg, self.evaluator.is_larger_better());
         let mut est = self.estimator.clone();
         apply_map(&mut est, &self.maps[best], "CrossValidator")?;
@@ -588,9 +542,10 @@ impl<E: Estimator> TrainValidationSplit<E> {
                 r,
             ));
         }
-        let (train, valid) = match self.split {
+        let groups: Vec<Vec<u32>>;
+        let rows = match self.split {
             FoldAssignment::PySpark => {
-                let groups: Vec<Vec<u32>> = df
+                groups = df
                     .partitions()
                     .iter()
                     .enumerate()
@@ -601,16 +556,21 @@ impl<E: Estimator> TrainValidationSplit<E> {
                             .collect()
                     })
                     .collect();
-                let g = Grouped::new(df, groups, 2)?;
-                (g.select(df, |k| k == 0)?, g.select(df, |k| k == 1)?)
+                SplitRows::Groups {
+                    df,
+                    groups: &groups,
+                    valid: 1,
+                    drop: None,
+                }
             }
             FoldAssignment::Scala => {
-                let [t, v] = df.random_split([r, 1.0 - r], self.seed)?;
-                (t, v)
+                let [train, valid] = df.random_split([r, 1.0 - r], self.seed)?;
+                SplitRows::Frames { train, valid }
             }
         };
-        for (what, d) in [("training", &train), ("validation", &valid)] {
-            if d.num_rows() == 0 {
+        let (train, valid) = rows.counts();
+        for (what, n) in [("training", train), ("validation", valid)] {
+            if n == 0 {
                 return Err(Error::Frame(format!(
                     "TrainValidationSplit: the {what} data is empty; use another trainRatio or more rows"
                 )));
@@ -625,9 +585,9 @@ impl<E: Estimator> TrainValidationSplit<E> {
             tuner: "TrainValidationSplit",
             progress: self.progress.as_ref(),
         };
-        let res = fit_split(&job, &train, &valid)?;
-        // The split's copy is not needed for the refit on all rows.
-        drop((train, valid));
+        let res = fit_split(&job, &rows)?;
+        // The split is not needed for the refit on all rows.
+        drop(rows);
         let best = best_index(&res.metrics, self.evaluator.is_larger_better());
         let mut est = self.estimator.clone();
         apply_map(&mut est, &self.maps[best], "TrainValidationSplit")?;

@@ -4,7 +4,7 @@
 use mlpipe::tree::{DecisionTree, Split};
 
 fn close(a: f64, b: f64, rel: f64) -> bool {
-    a == b || (a - b).abs() <= rel * a.abs().max(b.abs())
+    approx::relative_eq!(a, b, epsilon = 0.0, max_relative = rel)
 }
 
 /// Asserts `got` equals `want` node for node: every field equal, except that trees after
