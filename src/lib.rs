@@ -121,6 +121,7 @@ pub mod pipeline;
 pub mod predictor;
 pub mod random;
 pub mod regression;
+pub mod row;
 pub mod stat;
 pub mod testing;
 pub mod tree;

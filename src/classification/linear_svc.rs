@@ -694,3 +694,14 @@ mod tests {
         has::<super::LinearSVCModel>();
     }
 }
+
+// ---- Row form (crate::row): the shared predictor layer's ----
+
+impl crate::row::RowStage for LinearSVCModel {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> crate::Result<Option<Box<dyn crate::row::RowOp>>> {
+        crate::row::predictor_row_form(self, plan)
+    }
+}

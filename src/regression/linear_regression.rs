@@ -1595,3 +1595,14 @@ impl crate::persist::SparkPersist for LinearRegressionModel {
         Ok(m)
     }
 }
+
+// ---- Row form (crate::row): the shared predictor layer's ----
+
+impl crate::row::RowStage for LinearRegressionModel {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> crate::Result<Option<Box<dyn crate::row::RowOp>>> {
+        crate::row::predictor_row_form(self, plan)
+    }
+}
