@@ -144,3 +144,294 @@ fn telco_bad_input_is_named() {
     let b = scorer.score_batch(&[good(), good()]).unwrap();
     assert_eq!(b, vec![Some(a.clone()), Some(a)]);
 }
+
+// ---- Every stage's row form against its batch form ----------------------------------
+
+use mlpipe::classification::{
+    DecisionTreeClassifier, GBTClassifier, LinearSVC, LogisticRegression, NaiveBayes, OneVsRest,
+    RandomForestClassifier,
+};
+use mlpipe::clustering::KMeans;
+use mlpipe::feature::{
+    Bucketizer, Imputer, IndexToString, MaxAbsScaler, MinMaxScaler, OneHotEncoder, StandardScaler,
+    StringIndexer, VectorAssembler,
+};
+use mlpipe::param::HandleInvalid;
+use mlpipe::regression::{
+    DecisionTreeRegressor, GBTRegressor, LinearRegression, RandomForestRegressor,
+};
+
+/// Telco train / test rows (PySpark's fixture data; TotalCharges has blanks = nulls).
+fn train_test() -> (DataFrame, DataFrame) {
+    let o = CsvOptions::default();
+    (
+        DataFrame::read_csv(spark_cli("train.csv"), &o).unwrap(),
+        DataFrame::read_csv(spark_cli("test.csv"), &o).unwrap(),
+    )
+}
+
+/// The categorical columns indexed (keep) and one-hot encoded, the numbers assembled
+/// into `raw` (nulls in TotalCharges imputed), and the label indexed into `label`.
+fn features() -> Pipeline {
+    let cats = [
+        "gender",
+        "Partner",
+        "Contract",
+        "InternetService",
+        "PaymentMethod",
+    ];
+    let idx: Vec<String> = cats.iter().map(|c| format!("{c}_idx")).collect();
+    let vecs: Vec<String> = cats.iter().map(|c| format!("{c}_vec")).collect();
+    let mut assembled: Vec<String> = vecs.clone();
+    assembled.extend(["SeniorCitizen", "tenure", "MonthlyCharges", "tc"].map(String::from));
+    Pipeline::new()
+        .with_estimator(
+            StringIndexer::new()
+                .with_input_col("Churn")
+                .with_output_col("label"),
+        )
+        .with_estimator(
+            StringIndexer::new()
+                .with_input_cols(cats)
+                .with_output_cols(&idx)
+                .with_handle_invalid(HandleInvalid::Keep),
+        )
+        .with_estimator(
+            OneHotEncoder::new()
+                .with_input_cols(&idx)
+                .with_output_cols(&vecs),
+        )
+        .with_estimator(
+            Imputer::new()
+                .with_input_cols(["TotalCharges"])
+                .with_output_cols(["tc"]),
+        )
+        .with_transformer(
+            VectorAssembler::new()
+                .with_input_cols(&assembled)
+                .with_output_col("raw"),
+        )
+        .with_estimator(
+            StandardScaler::new()
+                .with_input_col("raw")
+                .with_output_col("features"),
+        )
+}
+
+/// Fits `p` on train, checks every test row against transform; returns the count.
+fn check(p: Pipeline) -> usize {
+    let (train, test) = train_test();
+    let model = p.fit(&train).unwrap();
+    // A scorer that does nothing would make the comparison vacuous.
+    assert!(!model
+        .row_scorer(test.schema())
+        .unwrap()
+        .stage_kinds()
+        .is_empty());
+    check_against_transform(&model, &test).unwrap()
+}
+
+fn with(p: Pipeline, e: impl mlpipe::pipeline::Estimator) -> Pipeline {
+    p.with_estimator(e)
+}
+
+#[test]
+fn feature_stages() {
+    assert_eq!(check(features()), 400);
+    // StringIndexer on numbers (Int64 and Float64: labels are their string forms; unseen
+    // charges are kept as the extra index), OneHotEncoder keeping invalid and all
+    // categories, MinMax / MaxAbs scalers, StandardScaler with the mean.
+    let p = Pipeline::new()
+        .with_estimator(
+            StringIndexer::new()
+                .with_input_cols(["SeniorCitizen", "MonthlyCharges"])
+                .with_output_cols(["sc_idx", "mc_idx"])
+                .with_handle_invalid(HandleInvalid::Keep),
+        )
+        .with_estimator(
+            OneHotEncoder::new()
+                .with_input_cols(["sc_idx", "mc_idx"])
+                .with_output_cols(["sc_vec", "mc_vec"])
+                .with_drop_last(false)
+                .with_handle_invalid(HandleInvalid::Keep),
+        )
+        .with_transformer(
+            VectorAssembler::new()
+                .with_input_cols(["sc_vec", "tenure", "MonthlyCharges", "TotalCharges"])
+                .with_output_col("raw")
+                .with_handle_invalid(HandleInvalid::Keep),
+        )
+        .with_estimator(
+            MinMaxScaler::new()
+                .with_input_col("raw")
+                .with_output_col("mm"),
+        )
+        .with_estimator(
+            MaxAbsScaler::new()
+                .with_input_col("raw")
+                .with_output_col("ma"),
+        )
+        .with_estimator(
+            StandardScaler::new()
+                .with_input_col("raw")
+                .with_output_col("ss")
+                .with_mean(true),
+        );
+    assert_eq!(check(p), 400);
+}
+
+#[test]
+fn skip_drops_the_same_rows_and_errors_fail_alike() {
+    // VectorAssembler skip: the rows of test.csv with a null TotalCharges are dropped
+    // by both paths (check_against_transform compares the kept rows in order).
+    let va = VectorAssembler::new()
+        .with_input_cols(["tenure", "TotalCharges"])
+        .with_output_col("v");
+    let p = Pipeline::new().with_transformer(va.clone().with_handle_invalid(HandleInvalid::Skip));
+    assert_eq!(check(p), 400);
+    // error: both fail, at the first null (row scoring reports it at that row).
+    let (train, test) = train_test();
+    let m = Pipeline::new().with_transformer(va).fit(&train).unwrap();
+    let first_null = {
+        use mlpipe::arrow::array::Array;
+        let b = test.collect().unwrap();
+        let c = b.column_by_name("TotalCharges").unwrap();
+        (0..c.len()).position(|r| c.is_null(r)).unwrap()
+    };
+    assert_eq!(check_against_transform(&m, &test).unwrap(), first_null);
+    // Bucketizer: keep / skip / error on the nulls.
+    for h in [HandleInvalid::Keep, HandleInvalid::Skip] {
+        let b = Bucketizer::new()
+            .with_input_col("TotalCharges")
+            .with_output_col("b")
+            .with_splits(&[f64::NEG_INFINITY, 100.0, 1000.0, 5000.0, f64::INFINITY])
+            .with_handle_invalid(h);
+        assert_eq!(check(Pipeline::new().with_transformer(b)), 400);
+    }
+    // StringIndexer skip on an unseen label (a category missing from a filtered train).
+    let si = StringIndexer::new()
+        .with_input_col("PaymentMethod")
+        .with_output_col("pm")
+        .with_handle_invalid(HandleInvalid::Skip);
+    let m = Pipeline::new()
+        .with_estimator(si)
+        .fit(
+            &train
+                .filter(mlpipe::frame::col("PaymentMethod").ne("Mailed check"))
+                .unwrap(),
+        )
+        .unwrap();
+    assert_eq!(check_against_transform(&m, &test).unwrap(), 400);
+}
+
+#[test]
+fn linear_models_and_naive_bayes() {
+    let lr = LogisticRegression::new().with_reg_param(0.01);
+    assert_eq!(check(with(features(), lr.clone())), 400);
+    // Thresholds and a multinomial model on Contract (3 classes), with IndexToString.
+    let multi = features()
+        .with_estimator(
+            StringIndexer::new()
+                .with_input_col("Contract")
+                .with_output_col("ct"),
+        )
+        .with_estimator(
+            LogisticRegression::new()
+                .with_label_col("ct")
+                .with_thresholds(&[0.5, 0.3, 0.2]),
+        )
+        .with_transformer(
+            IndexToString::new()
+                .with_input_col("prediction")
+                .with_output_col("predicted_contract")
+                .with_labels(["c0", "c1", "c2"]),
+        );
+    assert_eq!(check(multi), 400);
+    assert_eq!(
+        check(with(features(), LinearSVC::new().with_max_iter(20))),
+        400
+    );
+    let linreg = LinearRegression::new().with_label_col("MonthlyCharges");
+    assert_eq!(check(with(features(), linreg)), 400);
+    // Naive Bayes needs non-negative features: the one-hot part only.
+    let nb = features()
+        .with_transformer(
+            VectorAssembler::new()
+                .with_input_cols(["Contract_vec", "PaymentMethod_vec"])
+                .with_output_col("counts"),
+        )
+        .with_estimator(NaiveBayes::new().with_features_col("counts"));
+    assert_eq!(check(nb), 400);
+    let ovr = OneVsRest::new(LogisticRegression::new().with_max_iter(20)).with_label_col("label");
+    assert_eq!(check(with(features(), ovr)), 400);
+}
+
+#[test]
+fn kmeans() {
+    for d in ["euclidean", "cosine"] {
+        let km = KMeans::new()
+            .with_k(4)
+            .with_seed(1)
+            .with_distance_measure(d);
+        assert_eq!(check(with(features(), km)), 400);
+    }
+}
+
+#[test]
+fn tree_models() {
+    let f = features;
+    assert_eq!(
+        check(with(
+            f(),
+            DecisionTreeClassifier::new()
+                .with_max_depth(4)
+                .with_leaf_col("leaf")
+        )),
+        400
+    );
+    assert_eq!(
+        check(with(
+            f(),
+            RandomForestClassifier::new()
+                .with_num_trees(5)
+                .with_leaf_col("leaf")
+        )),
+        400
+    );
+    assert_eq!(
+        check(with(
+            f(),
+            GBTClassifier::new()
+                .with_max_iter(5)
+                .with_thresholds(&[0.4, 0.6])
+        )),
+        400
+    );
+    let label = "MonthlyCharges";
+    assert_eq!(
+        check(with(
+            f(),
+            DecisionTreeRegressor::new()
+                .with_label_col(label)
+                .with_variance_col("var")
+                .with_leaf_col("leaf")
+        )),
+        400
+    );
+    assert_eq!(
+        check(with(
+            f(),
+            RandomForestRegressor::new()
+                .with_label_col(label)
+                .with_num_trees(5)
+        )),
+        400
+    );
+    assert_eq!(
+        check(with(
+            f(),
+            GBTRegressor::new().with_label_col(label).with_max_iter(5)
+        )),
+        400
+    );
+}

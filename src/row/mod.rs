@@ -409,7 +409,7 @@ impl PlanBuilder {
                 if let Some((_, s)) = self.input_vecs.iter().find(|(f, _)| *f == field) {
                     return Ok(*s);
                 }
-                let s = self.alloc_vec(n);
+                let s = self.scratch_vec(n);
                 self.used[field] = true;
                 self.input_vecs.push((field, s));
                 Ok(s)
@@ -418,7 +418,9 @@ impl PlanBuilder {
         }
     }
 
-    fn alloc_vec(&mut self, len: usize) -> VecSlot {
+    /// A vector of `len` values that is no column (for outputs a stage computes but does
+    /// not keep).
+    pub fn scratch_vec(&mut self, len: usize) -> VecSlot {
         let s = VecSlot {
             off: self.vec_len,
             len,
@@ -437,7 +439,7 @@ impl PlanBuilder {
 
     /// Adds a vector output column of `len` values.
     pub fn add_vec(&mut self, name: &str, len: usize) -> VecSlot {
-        let s = self.alloc_vec(len);
+        let s = self.scratch_vec(len);
         self.cols.insert(name.to_string(), Col::Vec(s));
         s
     }
@@ -451,6 +453,18 @@ impl PlanBuilder {
             .insert(name.to_string(), Col::Label { num: i, labels });
         self.label = Some(name.to_string());
         NumOut(i)
+    }
+
+    /// Replaces the schema so far (a stage that compiles inner stages restores its
+    /// input schema after each).
+    pub fn set_schema(&mut self, schema: Schema) {
+        self.schema = schema;
+    }
+
+    /// Forgets a column name (a stage's temporary column), keeping its slot for the ops
+    /// that already hold it.
+    pub fn forget(&mut self, name: &str) {
+        self.cols.remove(name);
     }
 
     /// Records the model outputs (the last model in the pipeline wins).
@@ -766,6 +780,41 @@ impl PipelineModel {
     }
 }
 
+/// Compiles one fitted stage into `plan` through its row form, checking its columns
+/// against its `transform_schema` (for stages made of other stages, such as OneVsRest).
+///
+/// # Errors
+/// A stage without a row form, or what its `transform_schema` or row form reports.
+pub fn compile_stage(
+    stage: &dyn Transformer,
+    plan: &mut PlanBuilder,
+) -> Result<Option<Box<dyn RowOp>>> {
+    let Some(rs) = row_form(stage) else {
+        return Err(Error::Pipeline(format!(
+            "{} (uid {}) has no row form, so this pipeline cannot be scored row by row; score it with transform",
+            stage.kind(),
+            stage.uid()
+        )));
+    };
+    let next = stage.transform_schema(&plan.schema)?;
+    let (outer, outer_schema) = (plan.stage, plan.schema.clone());
+    plan.stage = stage.kind();
+    let op = rs.compile_row(plan)?;
+    // The row form must add exactly the columns transform adds.
+    for f in next.fields() {
+        if outer_schema.field_with_name(f.name()).is_err() && !plan.cols.contains_key(f.name()) {
+            return Err(Error::Internal(format!(
+                "{}: the row form does not produce column `{}`",
+                stage.kind(),
+                f.name()
+            )));
+        }
+    }
+    plan.schema = next;
+    plan.stage = outer;
+    Ok(op)
+}
+
 fn compile_stages(
     model: &PipelineModel,
     b: &mut PlanBuilder,
@@ -777,32 +826,13 @@ fn compile_stages(
             compile_stages(inner, b, ops, names)?;
             continue;
         }
-        let Some(rs) = row_form(stage.as_ref()) else {
-            return Err(Error::Pipeline(format!(
-                "stage {i} ({}, uid {}) has no row form, so this pipeline cannot be scored row by row; score it with transform",
-                stage.kind(),
-                stage.uid()
-            )));
-        };
-        let next = stage.transform_schema(&b.schema)?;
-        b.stage = stage.kind();
-        let before: Vec<String> = schema::column_names(&b.schema);
-        if let Some(op) = rs.compile_row(b)? {
+        if let Some(op) = compile_stage(stage.as_ref(), b).map_err(|e| match e {
+            Error::Pipeline(m) => Error::Pipeline(format!("stage {i}: {m}")),
+            e => e,
+        })? {
             ops.push(op);
         }
         names.push(stage.kind());
-        // The row form must add exactly the columns transform adds.
-        for f in next.fields() {
-            if !before.contains(f.name()) && !b.cols.contains_key(f.name()) {
-                return Err(Error::Internal(format!(
-                    "{}: the row form does not produce column `{}`",
-                    stage.kind(),
-                    f.name()
-                )));
-            }
-        }
-        b.schema = next;
-        b.stage = "RowScorer";
     }
     Ok(())
 }
@@ -1026,12 +1056,12 @@ where
     let raw = if classifier && !cols.raw_prediction.is_empty() {
         (plan.add_vec(cols.raw_prediction, k), true)
     } else {
-        (plan.alloc_vec(k), false)
+        (plan.scratch_vec(k), false)
     };
     let prob = if probabilistic && !cols.probability.is_empty() {
         (plan.add_vec(cols.probability, k), true)
     } else {
-        (plan.alloc_vec(k), false)
+        (plan.scratch_vec(k), false)
     };
     let pred = (!cols.prediction.is_empty()).then(|| plan.add_num(cols.prediction));
     plan.set_model_outputs(ModelOutputs {

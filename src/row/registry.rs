@@ -32,4 +32,12 @@ row_forms![
     crate::classification::LinearSVCModel,
     crate::classification::NaiveBayesModel,
     crate::regression::LinearRegressionModel,
+    crate::tree::DecisionTreeClassificationModel,
+    crate::tree::RandomForestClassificationModel,
+    crate::tree::GBTClassificationModel,
+    crate::tree::DecisionTreeRegressionModel,
+    crate::tree::RandomForestRegressionModel,
+    crate::tree::GBTRegressionModel,
+    crate::clustering::KMeansModel,
+    crate::classification::OneVsRestModel,
 ];
