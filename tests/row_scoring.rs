@@ -435,3 +435,91 @@ fn tree_models() {
         400
     );
 }
+
+#[test]
+fn inferred_schema_scores_the_telco_model() {
+    let (model, df) = telco();
+    let schema = mlpipe::row::infer_input_schema(&model).unwrap();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    // The label's indexer is skipped when Churn is absent, so Churn is not required.
+    assert_eq!(
+        names,
+        [
+            "gender",
+            "Partner",
+            "Contract",
+            "InternetService",
+            "PaymentMethod",
+            "TotalCharges",
+            "SeniorCitizen",
+            "tenure",
+            "MonthlyCharges"
+        ]
+    );
+    let mut scorer = model.row_scorer(&schema).unwrap();
+    let mut exact = model.row_scorer(df.schema()).unwrap();
+    let batch = df.collect().unwrap();
+    let all: Vec<String> = df
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    for r in 0..batch.num_rows() {
+        let row: Row<'_> = all
+            .iter()
+            .enumerate()
+            .map(|(c, n)| (n.as_str(), row_value(&batch, c, r)))
+            .collect();
+        let a = scorer.score_row(&row).unwrap().unwrap().to_owned_row();
+        let b = exact.score_row(&row).unwrap().unwrap().to_owned_row();
+        assert_eq!(a, b, "row {r}");
+    }
+}
+
+#[test]
+fn a_stage_without_row_form_is_named_when_compiling() {
+    /// A user's own stage: it has no row form.
+    #[derive(Clone, Debug)]
+    struct Mine;
+    impl mlpipe::pipeline::Stage for Mine {
+        fn kind(&self) -> &'static str {
+            "MyStage"
+        }
+        fn uid(&self) -> &str {
+            "mine_1"
+        }
+        fn transform_schema(
+            &self,
+            input: &mlpipe::arrow::datatypes::Schema,
+        ) -> mlpipe::Result<mlpipe::arrow::datatypes::Schema> {
+            Ok(input.clone())
+        }
+        fn params_json(&self) -> serde_json::Value {
+            serde_json::json!({})
+        }
+        fn set_param_json(&mut self, _: &str, _: serde_json::Value) -> mlpipe::Result<()> {
+            Ok(())
+        }
+    }
+    impl mlpipe::pipeline::Transformer for Mine {
+        fn transform(&self, df: &DataFrame) -> mlpipe::Result<DataFrame> {
+            Ok(df.clone())
+        }
+        fn clone_box(&self) -> Box<dyn mlpipe::pipeline::Transformer> {
+            Box::new(self.clone())
+        }
+    }
+    let (model, df) = telco();
+    let mut stages: Vec<Box<dyn mlpipe::pipeline::Transformer>> =
+        model.stages().iter().map(|s| s.clone_box()).collect();
+    stages.insert(3, Box::new(Mine));
+    let e = PipelineModel::new("p", stages)
+        .row_scorer(df.schema())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "Pipeline: stage 3: MyStage (uid mine_1) has no row form, so this pipeline cannot be scored row by row; score it with transform"
+    );
+}

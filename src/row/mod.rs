@@ -1110,3 +1110,101 @@ impl<M: PredictionModel + Debug + Send> RowOp for PredictorOp<M> {
         Ok(Flow::Next)
     }
 }
+
+/// The input schema a fitted pipeline needs, worked out from its stages alone (a saved
+/// Spark model does not record the schema it was trained on): each column a stage reads
+/// that no earlier stage writes becomes a nullable field — a string for a
+/// StringIndexerModel's input, a vector of the model's size for a model's features, a
+/// Float64 otherwise (integers are accepted there too). Columns a stage skips when absent
+/// (a StringIndexerModel on the label) are left out.
+///
+/// # Errors
+/// A stage whose input cannot be worked out (its `transform_schema` error is returned).
+///
+/// # Examples
+/// ```
+/// # fn main() -> mlpipe::Result<()> {
+/// use mlpipe::feature::VectorAssembler;
+/// use mlpipe::PipelineModel;
+/// let model = PipelineModel::new("p", vec![Box::new(
+///     VectorAssembler::new().with_input_cols(["a", "b"]).with_output_col("f"),
+/// )]);
+/// let schema = mlpipe::row::infer_input_schema(&model)?;
+/// assert_eq!(schema.fields().len(), 2);
+/// # Ok(()) }
+/// ```
+pub fn infer_input_schema(model: &PipelineModel) -> Result<Schema> {
+    use arrow::datatypes::Field;
+    let mut fields: Vec<Field> = Vec::new();
+    let mut stages: Vec<&dyn Transformer> = Vec::new();
+    flatten(model, &mut stages);
+    let mut input = Schema::empty();
+    // Each retry adds or refines one field; a bound keeps a confused stage from looping.
+    for _ in 0..4 * stages.len() + 64 {
+        let mut schema = input.clone();
+        let mut failed = None;
+        // (input, output) pairs a stage skipped because the input is absent.
+        let mut skipped: Vec<(String, String)> = Vec::new();
+        for s in &stages {
+            skipped.extend(s.skipped_columns(&schema));
+            match s.transform_schema(&schema) {
+                Ok(next) => schema = next,
+                Err(e) => {
+                    failed = Some((s.kind(), e));
+                    break;
+                }
+            }
+        }
+        let Some((kind, e)) = failed else {
+            return Ok(input);
+        };
+        let pos = |name: &str| fields.iter().position(|f| f.name() == name);
+        match &e {
+            Error::ColumnNotFound { column, .. } if skipped.iter().any(|(_, o)| o == column) => {
+                // A later stage needs what a skipping indexer would have made.
+                let (i, _) = skipped
+                    .iter()
+                    .find(|(_, o)| o == column)
+                    .cloned()
+                    .unwrap_or_default();
+                fields.push(Field::new(i, DataType::Utf8, true));
+            }
+            Error::ColumnNotFound { column, .. } if pos(column).is_none() => {
+                let dt = if kind == "StringIndexerModel" {
+                    DataType::Utf8
+                } else {
+                    DataType::Float64
+                };
+                fields.push(Field::new(column, dt, true));
+            }
+            Error::ColumnType {
+                column, expected, ..
+            } if pos(column).is_some() && expected.contains("vector") => {
+                let i = pos(column).unwrap_or_default();
+                fields[i] = vector::vector_field(column, 1, true);
+            }
+            Error::FeatureCount {
+                column, expected, ..
+            } if pos(column)
+                .is_some_and(|i| vector::vector_size(fields[i].data_type()).is_some()) =>
+            {
+                let i = pos(column).unwrap_or_default();
+                fields[i] = vector::vector_field(column, *expected, true);
+            }
+            _ => return Err(e),
+        }
+        input = Schema::new(fields.clone());
+    }
+    Err(Error::Pipeline(
+        "could not work out the input schema from the stages".into(),
+    ))
+}
+
+fn flatten<'a>(model: &'a PipelineModel, out: &mut Vec<&'a dyn Transformer>) {
+    for s in model.stages() {
+        match s.downcast_ref::<PipelineModel>() {
+            Some(inner) => flatten(inner, out),
+            None => out.push(s.as_ref()),
+        }
+    }
+}
