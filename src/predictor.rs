@@ -10,15 +10,18 @@
 //!   `transform_schema` both use);
 //! - raw → probability → prediction, with Spark's `thresholds` rule
 //!   (`argmax p_i / t_i`, a threshold of 0 always wins unless its probability is 0);
-//! - the batch transform over a vector column ([`transform`]): partitions in parallel, each
-//!   partition scored into its output buffers with no allocation per row;
+//! - the batch transform over a vector column ([`transform`]): partitions and blocks of
+//!   [`BLOCK_ROWS`] rows in parallel, each block scored at once
+//!   ([`PredictionModel::predict_raw_block`]) into the output buffers, with no allocation
+//!   per row;
 //! - single-row scoring: [`PredictionModel::predict`], [`PredictionModel::predict_raw`]
 //!   and [`PredictionModel::predict_probability`], with no heap allocation for up to
 //!   [`STACK_OUTPUTS`] classes.
 //!
 //! Rows reach a model as a [`Row`] view, so a model's scoring code does not care how the
-//! vector is stored (dense today; a sparse variant will be added to [`Row`] and every model
-//! that uses [`Row::dot`] / [`Row::for_each_active`] keeps working).
+//! vector is stored: a dense slice, or a sparse vector's indices and values (Spark's
+//! `VectorUDT` column). A model that uses [`Row::dot`] / [`Row::for_each_active`] touches
+//! only a sparse row's stored entries.
 //!
 //! # Adding a model
 //!
@@ -31,6 +34,9 @@
 //!      [`PredictorKind::Probabilistic`] (raw → probability → prediction);
 //!    - [`predict_raw_into`](PredictionModel::predict_raw_into): a regressor writes its
 //!      prediction into `raw[0]`; a classifier writes its `num_classes` raw scores;
+//!    - optionally [`predict_raw_block`](PredictionModel::predict_raw_block), when the
+//!      model scores a block of rows faster than one row at a time (tree ensembles: one
+//!      tree over the whole block);
 //!    - for a probabilistic classifier,
 //!      [`raw_to_probability_in_place`](PredictionModel::raw_to_probability_in_place)
 //!      (the default divides by the sum, Spark's `normalizeToProbabilitiesInPlace`, as
@@ -66,59 +72,23 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, Float64Array, RecordBatch};
+use arrow::array::{ArrayRef, Float64Array, RecordBatch};
 use arrow::datatypes::{DataType, Field, Schema};
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::frame::{schema, vector, DataFrame};
+use crate::frame::{in_order, schema, vector, DataFrame};
 
 /// Classes up to which single-row scoring uses stack buffers (no heap allocation).
 pub const STACK_OUTPUTS: usize = 16;
 
-/// One feature vector as a model sees it.
-#[derive(Clone, Copy, Debug, PartialEq)]
-#[non_exhaustive]
-pub enum Row<'a> {
-    /// All values, in feature order.
-    Dense(&'a [f64]),
-}
+/// Rows per block in the batch transform: each block is one parallel task and one
+/// [`PredictionModel::predict_raw_block`] call.
+pub const BLOCK_ROWS: usize = 512;
 
-impl<'a> Row<'a> {
-    /// The vector's length (number of features).
-    pub fn len(&self) -> usize {
-        match self {
-            Row::Dense(v) => v.len(),
-        }
-    }
-
-    /// Whether the vector has no features.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// `Σ wᵢ xᵢ` over the row's features, summed in feature order; `w` has at least
-    /// [`len`](Self::len) values.
-    pub fn dot(&self, w: &[f64]) -> f64 {
-        match self {
-            Row::Dense(x) => w.iter().zip(x.iter()).map(|(a, b)| a * b).sum::<f64>(),
-        }
-    }
-
-    /// Calls `f(index, value)` for each stored value, in index order (every value of a
-    /// dense row).
-    pub fn for_each_active(&self, mut f: impl FnMut(usize, f64)) {
-        match self {
-            Row::Dense(x) => x.iter().enumerate().for_each(|(i, v)| f(i, *v)),
-        }
-    }
-
-    /// The values as a slice, when the row is dense.
-    pub fn as_dense(&self) -> Option<&'a [f64]> {
-        match self {
-            Row::Dense(x) => Some(x),
-        }
-    }
-}
+/// One feature vector as a model sees it (dense slice or sparse indices + values); the
+/// same view every stage reads vector columns through.
+pub use crate::frame::vector::Row;
 
 /// What a model outputs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -201,6 +171,23 @@ pub trait PredictionModel: Sync {
     /// raw scores into `raw` (length [`PredictorKind::raw_len`]). `x` has
     /// [`num_features`](Self::num_features) values (checked by the caller).
     fn predict_raw_into(&self, x: Row<'_>, raw: &mut [f64]);
+    /// Scores a block of rows: the raw scores of `rows[i]` go to
+    /// `raw[i·k .. (i+1)·k]`, `k` = [`PredictorKind::raw_len`]; `raw` is zero-filled on
+    /// entry. The batch transform calls this once per block of up to [`BLOCK_ROWS`] rows
+    /// (blocks in parallel); every row has [`num_features`](Self::num_features) values and
+    /// passed [`check_row_values`](Self::check_row_values). Single-row scoring uses
+    /// [`predict_raw_into`](Self::predict_raw_into).
+    ///
+    /// The default calls [`predict_raw_into`](Self::predict_raw_into) row by row. Override
+    /// it when scoring a block at once is faster (tree ensembles walk one tree over the
+    /// whole block, so the tree stays in cache); each row's scores must equal what
+    /// [`predict_raw_into`](Self::predict_raw_into) gives for it.
+    fn predict_raw_block(&self, rows: &[Row<'_>], raw: &mut [f64]) {
+        let k = self.kind().raw_len();
+        for (x, r) in rows.iter().zip(raw.chunks_exact_mut(k)) {
+            self.predict_raw_into(*x, r);
+        }
+    }
     /// Turns raw scores into probabilities in place (probabilistic classifiers). The
     /// default divides by the sum, Spark's `normalizeToProbabilitiesInPlace`.
     fn raw_to_probability_in_place(&self, raw: &mut [f64]) {
@@ -322,6 +309,19 @@ pub(crate) fn score_row<M: PredictionModel + ?Sized>(
     want_prob: bool,
 ) -> f64 {
     m.predict_raw_into(x, raw);
+    finish_row(m, d, raw, prob, want_prob)
+}
+
+/// From one row's raw scores: its probabilities into `prob` (a probabilistic classifier,
+/// when they are wanted or the thresholds need them) and the returned prediction.
+#[inline]
+fn finish_row<M: PredictionModel + ?Sized>(
+    m: &M,
+    d: &Decision<'_>,
+    raw: &[f64],
+    prob: &mut [f64],
+    want_prob: bool,
+) -> f64 {
     let probabilistic = matches!(d.kind, PredictorKind::Probabilistic { .. });
     if probabilistic && (want_prob || d.thresholds.is_some()) {
         prob.copy_from_slice(raw);
@@ -453,7 +453,9 @@ pub fn transform<M: PredictionModel + ?Sized>(m: &M, df: &DataFrame) -> Result<D
     DataFrame::try_new(schema, parts)
 }
 
-/// The output columns for one partition, in [`output_schema`]'s order.
+/// The output columns for one partition, in [`output_schema`]'s order. The partition is
+/// scored in blocks of [`BLOCK_ROWS`] rows, in parallel; each block goes to the model's
+/// [`predict_raw_block`](PredictionModel::predict_raw_block) at once.
 fn score_batch<M: PredictionModel + ?Sized>(
     m: &M,
     part: usize,
@@ -462,55 +464,77 @@ fn score_batch<M: PredictionModel + ?Sized>(
     let cols = m.columns();
     let kind = m.kind();
     let col = schema::batch_column(b, cols.features)?;
-    let feats = vector::as_vector(col.as_ref())?;
-    let vals = vector::dense_values(feats)?;
     let (rows, n, k) = (b.num_rows(), m.num_features(), kind.raw_len());
+    let feats = vector::VectorBlock::new(
+        col.as_ref(),
+        n,
+        vector::At {
+            stage: m.stage_name(),
+            column: cols.features,
+            partition: part,
+        },
+    )?;
     let classifier = kind != PredictorKind::Regression;
     let probabilistic = matches!(kind, PredictorKind::Probabilistic { .. });
     let keep_raw = classifier && !cols.raw_prediction.is_empty();
     let keep_prob = probabilistic && !cols.probability.is_empty();
     let keep_pred = !cols.prediction.is_empty();
-    // Outputs not kept are scored into a one-row scratch buffer.
-    let mut raw = vec![0.0; if keep_raw { rows * k } else { k }];
-    let mut prob = vec![0.0; if keep_prob { rows * k } else { k }];
+    let mut raw = vec![0.0; if keep_raw { rows * k } else { 0 }];
+    let mut prob = vec![0.0; if keep_prob { rows * k } else { 0 }];
     let mut pred = vec![0.0; if keep_pred { rows } else { 0 }];
+    let blocks = rows.div_ceil(BLOCK_ROWS);
+    let work: Vec<_> = block_slices(&mut raw, if keep_raw { k } else { 0 }, blocks)
+        .into_iter()
+        .zip(block_slices(
+            &mut prob,
+            if keep_prob { k } else { 0 },
+            blocks,
+        ))
+        .zip(block_slices(&mut pred, usize::from(keep_pred), blocks))
+        .enumerate()
+        .collect();
     let decision = Decision::of(m);
-    for r in 0..rows {
-        if feats.is_null(r) {
-            return Err(Error::InvalidValue {
-                stage: m.stage_name(),
-                column: cols.features.to_string(),
-                partition: part,
-                row: r,
-                what: "null vector".into(),
-                hint: "drop such rows first (VectorAssembler with handleInvalid=skip)".into(),
-            });
-        }
-        let x = Row::Dense(&vals[r * n..(r + 1) * n]);
-        if let Err(hint) = m.check_row_values(x) {
-            return Err(Error::InvalidValue {
-                stage: m.stage_name(),
-                column: cols.features.to_string(),
-                partition: part,
-                row: r,
-                what: format!("vector {:?}", &vals[r * n..(r + 1) * n]),
-                hint,
-            });
-        }
-        let ro = if keep_raw { r * k } else { 0 };
-        let po = if keep_prob { r * k } else { 0 };
-        let p = score_row(
-            m,
-            &decision,
-            x,
-            &mut raw[ro..ro + k],
-            &mut prob[po..po + k],
-            keep_prob,
-        );
-        if keep_pred {
-            pred[r] = p;
-        }
-    }
+    let results: Vec<Result<()>> = work
+        .into_par_iter()
+        .map(|(blk, ((raw_out, prob_out), pred_out))| {
+            let r0 = blk * BLOCK_ROWS;
+            let len = BLOCK_ROWS.min(rows - r0);
+            let mut block_rows = Vec::with_capacity(len);
+            for r in r0..r0 + len {
+                block_rows.push(checked_row(m, part, &feats, r)?);
+            }
+            // Outputs not kept are scored into scratch buffers: raw for the block,
+            // probability for one row.
+            let mut raw_scratch = Vec::new();
+            let raw_b = if keep_raw {
+                raw_out
+            } else {
+                raw_scratch.resize(len * k, 0.0);
+                &mut raw_scratch[..]
+            };
+            m.predict_raw_block(&block_rows, raw_b);
+            let mut prob_scratch = vec![0.0; if keep_prob { 0 } else { k }];
+            for i in 0..len {
+                let prob_row = if keep_prob {
+                    &mut prob_out[i * k..(i + 1) * k]
+                } else {
+                    &mut prob_scratch[..]
+                };
+                let p = finish_row(
+                    m,
+                    &decision,
+                    &raw_b[i * k..(i + 1) * k],
+                    prob_row,
+                    keep_prob,
+                );
+                if keep_pred {
+                    pred_out[i] = p;
+                }
+            }
+            Ok(())
+        })
+        .collect();
+    in_order(results)?;
     let mut out: Vec<ArrayRef> = Vec::new();
     if keep_raw {
         out.push(Arc::new(vector::vector_array(raw, k, None)?));
@@ -522,6 +546,47 @@ fn score_batch<M: PredictionModel + ?Sized>(
         out.push(Arc::new(Float64Array::from(pred)));
     }
     Ok(out)
+}
+
+/// Row `r` of a partition as a [`Row`], after the null and
+/// [`check_row_values`](PredictionModel::check_row_values) checks.
+fn checked_row<'a, M: PredictionModel + ?Sized>(
+    m: &M,
+    part: usize,
+    feats: &vector::VectorBlock<'a>,
+    r: usize,
+) -> Result<Row<'a>> {
+    let column = || m.columns().features.to_string();
+    let Some(row) = feats.row(r) else {
+        return Err(Error::InvalidValue {
+            stage: m.stage_name(),
+            column: column(),
+            partition: part,
+            row: r,
+            what: "null vector".into(),
+            hint: "drop such rows first (VectorAssembler with handleInvalid=skip)".into(),
+        });
+    };
+    if let Err(hint) = m.check_row_values(row) {
+        return Err(Error::InvalidValue {
+            stage: m.stage_name(),
+            column: column(),
+            partition: part,
+            row: r,
+            what: format!("vector {:?}", row.to_vec()),
+            hint,
+        });
+    }
+    Ok(row)
+}
+
+/// `buf` cut into `blocks` slices of [`BLOCK_ROWS`] rows × `width` values (the last one
+/// shorter); `blocks` empty slices when `width` is 0 (an output that is not kept).
+fn block_slices(buf: &mut [f64], width: usize, blocks: usize) -> Vec<&mut [f64]> {
+    if width == 0 {
+        return (0..blocks).map(|_| &mut [][..]).collect();
+    }
+    buf.chunks_mut(BLOCK_ROWS * width).collect()
 }
 
 #[cfg(test)]
@@ -629,6 +694,90 @@ mod tests {
         assert!(e.contains("column `label` not found"), "{e}");
     }
 
+    /// `Votes` scored a block at a time, recording the block sizes it was given.
+    struct BlockVotes {
+        inner: Votes,
+        blocks: std::sync::Mutex<Vec<usize>>,
+    }
+    impl PredictionModel for BlockVotes {
+        fn stage_name(&self) -> &'static str {
+            "BlockVotes"
+        }
+        fn columns(&self) -> PredictionColumns<'_> {
+            PredictionColumns {
+                probability: "probability",
+                ..self.inner.columns()
+            }
+        }
+        fn num_features(&self) -> usize {
+            3
+        }
+        fn kind(&self) -> PredictorKind {
+            self.inner.kind()
+        }
+        fn predict_raw_into(&self, _: Row<'_>, _: &mut [f64]) {
+            unreachable!("the batch transform scores whole blocks")
+        }
+        fn predict_raw_block(&self, rows: &[Row<'_>], raw: &mut [f64]) {
+            assert!(raw.iter().all(|v| *v == 0.0), "raw is zero-filled on entry");
+            self.blocks.lock().unwrap().push(rows.len());
+            // Column-outer, as a tree ensemble walks tree by tree.
+            for j in 0..3 {
+                for (x, r) in rows.iter().zip(raw.chunks_exact_mut(3)) {
+                    r[j] += x.as_dense().unwrap()[j];
+                }
+            }
+        }
+        fn thresholds(&self) -> Option<&[f64]> {
+            self.inner.thresholds()
+        }
+    }
+
+    #[test]
+    fn block_hook_scores_blocks_like_single_rows() {
+        let rows: Vec<[f64; 3]> = (0..BLOCK_ROWS + 7)
+            .map(|i| [(i % 5) as f64, (i % 7) as f64, 1.0 + (i % 3) as f64])
+            .collect();
+        let df = frame(&rows);
+        let thresholds = Some(vec![0.5, 1.0, 2.0]);
+        let m = BlockVotes {
+            inner: Votes {
+                thresholds: thresholds.clone(),
+            },
+            blocks: Default::default(),
+        };
+        let out = transform(&m, &df).unwrap();
+        let mut blocks = m.blocks.lock().unwrap().clone();
+        blocks.sort_unstable();
+        assert_eq!(blocks, [7, BLOCK_ROWS]);
+        // The default hook (row by row) gives the same columns.
+        let plain = Votes { thresholds };
+        let batch = &out.partitions()[0];
+        let f64s = |name: &str| {
+            let a = batch.column_by_name(name).unwrap();
+            match a.data_type() {
+                DataType::Float64 => a
+                    .as_any()
+                    .downcast_ref::<Float64Array>()
+                    .unwrap()
+                    .values()
+                    .to_vec(),
+                _ => vector::dense_values(vector::as_vector(a.as_ref()).unwrap())
+                    .unwrap()
+                    .to_vec(),
+            }
+        };
+        let (raw, prob, pred) = (f64s("raw"), f64s("probability"), f64s("prediction"));
+        for (r, x) in rows.iter().enumerate() {
+            assert_eq!(&raw[r * 3..r * 3 + 3], &plain.predict_raw(x).unwrap()[..]);
+            assert_eq!(
+                &prob[r * 3..r * 3 + 3],
+                &plain.predict_probability(x).unwrap()[..]
+            );
+            assert_eq!(pred[r], plain.predict(x).unwrap());
+        }
+    }
+
     #[test]
     fn null_vector_names_partition_and_row() {
         let m = Votes { thresholds: None };
@@ -640,8 +789,70 @@ mod tests {
         .unwrap();
         let schema = Arc::new(Schema::new(vec![vector::vector_field("f", 3, true)]));
         let b = RecordBatch::try_new(schema.clone(), vec![Arc::new(arr)]).unwrap();
-        let df = DataFrame::try_new(schema, vec![b]).unwrap();
+        let df = DataFrame::try_new(schema.clone(), vec![b]).unwrap();
         let e = transform(&m, &df).unwrap_err().to_string();
         assert!(e.contains("Votes") && e.contains("row 1"), "{e}");
+        // Nulls in several blocks (scored in parallel): the first in row order is named.
+        let rows = 3 * BLOCK_ROWS;
+        let valid: Vec<bool> = (0..rows)
+            .map(|r| r != BLOCK_ROWS + 3 && r != 2 * BLOCK_ROWS + 1)
+            .collect();
+        let arr = vector::vector_array(
+            vec![1.0; rows * 3],
+            3,
+            Some(arrow::buffer::NullBuffer::from(valid)),
+        )
+        .unwrap();
+        let b = RecordBatch::try_new(schema.clone(), vec![Arc::new(arr)]).unwrap();
+        let df = DataFrame::try_new(schema, vec![b]).unwrap();
+        let e = transform(&m, &df).unwrap_err().to_string();
+        assert!(e.contains(&format!("row {}", BLOCK_ROWS + 3)), "{e}");
+    }
+
+    /// `y = 2·x₀ − x₂ + 1`, scored through [`Row::dot`].
+    struct Lin;
+    impl PredictionModel for Lin {
+        fn stage_name(&self) -> &'static str {
+            "Lin"
+        }
+        fn columns(&self) -> PredictionColumns<'_> {
+            PredictionColumns::regression("f", "prediction")
+        }
+        fn num_features(&self) -> usize {
+            3
+        }
+        fn kind(&self) -> PredictorKind {
+            PredictorKind::Regression
+        }
+        fn predict_raw_into(&self, x: Row<'_>, raw: &mut [f64]) {
+            raw[0] = x.dot(&[2.0, 0.0, -1.0]) + 1.0;
+        }
+    }
+
+    #[test]
+    fn sparse_and_dense_rows_score_alike() {
+        let mut b = vector::SparseVectorBuilder::new(3);
+        b.push(&[0, 2], &[1.5, 4.0]).unwrap();
+        b.push_dense(&[1.0, 9.0, 1.0]).unwrap();
+        b.push(&[], &[]).unwrap();
+        let schema = Arc::new(Schema::new(vec![vector::sparse_vector_field(
+            "f", 3, false,
+        )]));
+        let batch = RecordBatch::try_new(schema.clone(), vec![b.finish().unwrap()]).unwrap();
+        let df = DataFrame::try_new(schema, vec![batch]).unwrap();
+        let out = transform(&Lin, &df).unwrap();
+        let col = out.column("prediction").unwrap();
+        let pred = arrow::array::AsArray::as_primitive::<arrow::datatypes::Float64Type>(
+            col.chunks[0].as_ref(),
+        );
+        // Hand derivation: 2·1.5 − 4 + 1 = 0; 2 − 1 + 1 = 2; 0 + 1 = 1.
+        assert_eq!(pred.values().to_vec(), vec![0.0, 2.0, 1.0]);
+        // A sparse column of another size is refused from the schema.
+        let schema = Schema::new(vec![vector::sparse_vector_field("f", 4, false)]);
+        let e = transform_schema(&Lin, &schema).unwrap_err().to_string();
+        assert!(
+            e.contains("has 4 features per row, but 3 are expected"),
+            "{e}"
+        );
     }
 }
