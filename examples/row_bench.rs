@@ -72,7 +72,11 @@ fn bench(name: &str, model: &PipelineModel, test: &DataFrame, passes: usize) -> 
     let batch = test.collect()?;
     let n = batch.num_rows();
     let rows: Vec<Vec<Value<'_>>> = (0..n)
-        .map(|r| (0..batch.num_columns()).map(|c| value(&batch, c, r)).collect())
+        .map(|r| {
+            (0..batch.num_columns())
+                .map(|c| value(&batch, c, r))
+                .collect()
+        })
         .collect();
     let mut scorer = model.row_scorer(test.schema())?;
     // Warm-up pass (also checks every row scores).
@@ -139,11 +143,28 @@ const CATEGORICAL: [&str; 15] = [
 fn churn_features() -> Pipeline {
     let idx: Vec<String> = CATEGORICAL.iter().map(|c| format!("{c}_idx")).collect();
     let vec: Vec<String> = CATEGORICAL.iter().map(|c| format!("{c}_vec")).collect();
-    let numeric = ["SeniorCitizen", "tenure", "MonthlyCharges", "TotalCharges_imputed"];
+    let numeric = [
+        "SeniorCitizen",
+        "tenure",
+        "MonthlyCharges",
+        "TotalCharges_imputed",
+    ];
     Pipeline::new()
-        .with_estimator(StringIndexer::new().with_input_col("Churn").with_output_col("label"))
-        .with_estimator(StringIndexer::new().with_input_cols(CATEGORICAL).with_output_cols(&idx))
-        .with_estimator(OneHotEncoder::new().with_input_cols(&idx).with_output_cols(&vec))
+        .with_estimator(
+            StringIndexer::new()
+                .with_input_col("Churn")
+                .with_output_col("label"),
+        )
+        .with_estimator(
+            StringIndexer::new()
+                .with_input_cols(CATEGORICAL)
+                .with_output_cols(&idx),
+        )
+        .with_estimator(
+            OneHotEncoder::new()
+                .with_input_cols(&idx)
+                .with_output_cols(&vec),
+        )
         .with_estimator(
             Imputer::new()
                 .with_input_cols(["TotalCharges"])
@@ -154,7 +175,11 @@ fn churn_features() -> Pipeline {
                 .with_input_cols(vec.iter().map(String::as_str).chain(numeric))
                 .with_output_col("raw_features"),
         )
-        .with_estimator(StandardScaler::new().with_input_col("raw_features").with_output_col("features"))
+        .with_estimator(
+            StandardScaler::new()
+                .with_input_col("raw_features")
+                .with_output_col("features"),
+        )
 }
 
 fn main() -> Result<()> {

@@ -25,7 +25,10 @@ fn request(addr: &str, method: &str, path: &str, body: &str) -> std::io::Result<
     let mut out = String::new();
     s.read_to_string(&mut out)?;
     let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
-    Ok((head.lines().next().unwrap_or("").to_string(), body.to_string()))
+    Ok((
+        head.lines().next().unwrap_or("").to_string(),
+        body.to_string(),
+    ))
 }
 
 fn main() -> std::io::Result<()> {

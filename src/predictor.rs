@@ -317,7 +317,7 @@ pub(crate) fn score_row<M: PredictionModel + ?Sized>(
 #[inline]
 fn finish_row<M: PredictionModel + ?Sized>(
     m: &M,
-    d: &Decision<'_>,
+    d: &Decision,
     raw: &[f64],
     prob: &mut [f64],
     want_prob: bool,

@@ -96,19 +96,24 @@ fn same(want: &dyn Array, row: usize, got: Option<ColumnValue<'_>>) -> bool {
     }
     match (want.data_type(), got) {
         (DataType::Utf8, ColumnValue::Str(s)) => want.as_string::<i32>().value(row) == s,
-        (dt, ColumnValue::Vector(v)) if vector::vector_size(dt).is_some() => {
-            let Ok(list) = vector::as_vector(want) else {
+        (_, ColumnValue::Vector(v)) => {
+            // Either layout (dense or Spark's sparse struct), compared as dense values.
+            let at = vector::At {
+                stage: "check_against_transform",
+                column: "",
+                partition: 0,
+            };
+            let Ok(block) = vector::VectorBlock::new(want, v.len(), at) else {
                 return false;
             };
-            let n = list.value_length() as usize;
-            let Ok(vals) = vector::dense_values(list) else {
+            let Some(r) = block.row(row) else {
                 return false;
             };
-            vals[row * n..(row + 1) * n]
-                .iter()
-                .zip(v)
-                .all(|(a, b)| a.to_bits() == b.to_bits())
-                && v.len() == n
+            r.len() == v.len()
+                && r.to_vec()
+                    .iter()
+                    .zip(v)
+                    .all(|(a, b)| a.to_bits() == b.to_bits())
         }
         (dt, ColumnValue::Num(x)) if dt.is_numeric() => {
             match arrow::compute::cast(&want.slice(row, 1), &DataType::Float64) {

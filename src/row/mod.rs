@@ -403,9 +403,7 @@ impl PlanBuilder {
         match self.col(name)?.clone() {
             Col::Vec(s) => Ok(s),
             Col::Input { field } => {
-                let Some(n) = vector::vector_size(self.data_type(name)?) else {
-                    return Err(self.type_error(name, "a vector column"));
-                };
+                let (_, _, n) = schema::require_vector(&self.schema, self.stage, name)?;
                 if let Some((_, s)) = self.input_vecs.iter().find(|(f, _)| *f == field) {
                     return Ok(*s);
                 }
@@ -899,7 +897,7 @@ impl RowScorer {
                 return Err(Error::RowField {
                     field: self.plan.input.field(i).name().clone(),
                     problem: "missing".into(),
-                    expected: expected(self.plan.input.field(i).data_type()),
+                    expected: expected(self.plan.input.field(i)),
                 });
             }
         }
@@ -974,14 +972,14 @@ impl RowScorer {
     }
 }
 
-/// What a field of type `dt` must hold, for errors.
-fn expected(dt: &DataType) -> String {
-    match dt {
+/// What a field must hold, for errors.
+fn expected(f: &arrow::datatypes::Field) -> String {
+    match f.data_type() {
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "a string".into(),
         DataType::Boolean => "a boolean".into(),
         dt if dt.is_integer() => format!("an integer ({dt})"),
         dt if dt.is_floating() => format!("a number ({dt})"),
-        dt => match vector::vector_size(dt) {
+        dt => match vector::field_vector_size(f) {
             Some(n) => format!("a vector of {n} numbers"),
             None => format!("a value of type {dt}"),
         },
@@ -1013,7 +1011,7 @@ fn check_type(input: &Schema, i: usize, v: Value<'_>) -> Result<()> {
                 }
         }
         Value::Float(_) => dt.is_floating(),
-        Value::Vector(x) => vector::vector_size(dt) == Some(x.len()),
+        Value::Vector(x) => vector::field_vector_size(f) == Some(x.len()),
     };
     if ok {
         return Ok(());
@@ -1021,7 +1019,7 @@ fn check_type(input: &Schema, i: usize, v: Value<'_>) -> Result<()> {
     Err(Error::RowField {
         field: f.name().clone(),
         problem: format!("got {}", v.describe()),
-        expected: expected(dt),
+        expected: expected(f),
     })
 }
 
