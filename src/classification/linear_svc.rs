@@ -685,16 +685,6 @@ impl SparkPersist for LinearSVCModel {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn is_send_sync() {
-        fn has<T: Send + Sync>() {}
-        has::<super::LinearSVC>();
-        has::<super::LinearSVCModel>();
-    }
-}
-
 // ---- Row form (crate::row): the shared predictor layer's ----
 
 impl crate::row::RowStage for LinearSVCModel {
@@ -703,5 +693,15 @@ impl crate::row::RowStage for LinearSVCModel {
         plan: &mut crate::row::PlanBuilder,
     ) -> crate::Result<Option<Box<dyn crate::row::RowOp>>> {
         crate::row::predictor_row_form(self, plan)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn is_send_sync() {
+        fn has<T: Send + Sync>() {}
+        has::<super::LinearSVC>();
+        has::<super::LinearSVCModel>();
     }
 }

@@ -300,30 +300,6 @@ impl Model for Bucketizer {
 
 crate::persist::spark_params_only!(Bucketizer, "org.apache.spark.ml.feature.Bucketizer");
 
-#[cfg(test)]
-mod tests {
-    use super::java_double_string;
-
-    #[test]
-    fn doubles_are_spelled_as_java_does() {
-        for (x, want) in [
-            (0.0, "0.0"),
-            (-0.0, "-0.0"),
-            (1.0, "1.0"),
-            (-2.5, "-2.5"),
-            (0.001, "0.001"),
-            (1234567.0, "1234567.0"),
-            (1e7, "1.0E7"),
-            (1.5e-4, "1.5E-4"),
-            (-3.25e20, "-3.25E20"),
-            (f64::INFINITY, "Infinity"),
-            (f64::NEG_INFINITY, "-Infinity"),
-        ] {
-            assert_eq!(java_double_string(x), want, "{x}");
-        }
-    }
-}
-
 // ---- Row form (crate::row) ----
 
 #[derive(Debug)]
@@ -394,5 +370,29 @@ impl crate::row::RowOp for BucketizerRow {
             row.set_num(*out, Some(idx as f64));
         }
         Ok(crate::row::Flow::Next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::java_double_string;
+
+    #[test]
+    fn doubles_are_spelled_as_java_does() {
+        for (x, want) in [
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (1.0, "1.0"),
+            (-2.5, "-2.5"),
+            (0.001, "0.001"),
+            (1234567.0, "1234567.0"),
+            (1e7, "1.0E7"),
+            (1.5e-4, "1.5E-4"),
+            (-3.25e20, "-3.25E20"),
+            (f64::INFINITY, "Infinity"),
+            (f64::NEG_INFINITY, "-Infinity"),
+        ] {
+            assert_eq!(java_double_string(x), want, "{x}");
+        }
     }
 }

@@ -1520,6 +1520,17 @@ impl Model for LinearRegressionModel {
     }
 }
 
+// ---- Row form (crate::row): the shared predictor layer's ----
+
+impl crate::row::RowStage for LinearRegressionModel {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> crate::Result<Option<Box<dyn crate::row::RowOp>>> {
+        crate::row::predictor_row_form(self, plan)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1593,16 +1604,5 @@ impl crate::persist::SparkPersist for LinearRegressionModel {
         let mut m = Self::new(md.uid.clone(), md.params_as(dir)?, coefficients, intercept);
         m.scale = scale;
         Ok(m)
-    }
-}
-
-// ---- Row form (crate::row): the shared predictor layer's ----
-
-impl crate::row::RowStage for LinearRegressionModel {
-    fn compile_row(
-        &self,
-        plan: &mut crate::row::PlanBuilder,
-    ) -> crate::Result<Option<Box<dyn crate::row::RowOp>>> {
-        crate::row::predictor_row_form(self, plan)
     }
 }
