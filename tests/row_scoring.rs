@@ -523,3 +523,39 @@ fn a_stage_without_row_form_is_named_when_compiling() {
         "Pipeline: stage 3: MyStage (uid mine_1) has no row form, so this pipeline cannot be scored row by row; score it with transform"
     );
 }
+
+#[test]
+fn a_sparse_vector_input_field_is_read_like_a_dense_one() {
+    use mlpipe::arrow::datatypes::Schema;
+    use mlpipe::frame::vector::{sparse_vector_field, vector_field};
+    let (train, test) = train_test();
+    let model = features()
+        .with_estimator(LogisticRegression::new())
+        .fit(&train)
+        .unwrap();
+    // Score from the assembled vector: the scaler and the model only.
+    let tail: Vec<Box<dyn mlpipe::pipeline::Transformer>> =
+        model.stages()[5..].iter().map(|s| s.clone_box()).collect();
+    let tail = PipelineModel::new("tail", tail);
+    let raw = model.stages()[..5]
+        .iter()
+        .try_fold(test.clone(), |df, s| s.transform(&df))
+        .unwrap();
+    let n = common::vector_rows(&raw, "raw")[0].len();
+    let dense = Schema::new(vec![vector_field("raw", n, true)]);
+    let sparse = Schema::new(vec![sparse_vector_field("raw", n, true)]);
+    let mut a = tail.row_scorer(&dense).unwrap();
+    let mut b = tail.row_scorer(&sparse).unwrap();
+    for x in common::vector_rows(&raw, "raw") {
+        let v = [Value::Vector(&x)];
+        let pa = a.score(&v).unwrap().unwrap().to_owned_row();
+        let pb = b.score(&v).unwrap().unwrap().to_owned_row();
+        assert_eq!(pa, pb);
+    }
+    // A vector of the wrong length is named with the size expected.
+    let e = b.score(&[Value::Vector(&[1.0])]).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        format!("row field `raw`: got a vector of 1 values; expected a vector of {n} numbers")
+    );
+}
