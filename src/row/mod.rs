@@ -990,6 +990,13 @@ fn expected(f: &arrow::datatypes::Field) -> String {
 fn check_type(input: &Schema, i: usize, v: Value<'_>) -> Result<()> {
     let f = input.field(i);
     let dt = f.data_type();
+    // A whole number given as a float (JSON's `3.0`) fits an integer field.
+    let v = match v {
+        Value::Float(x) if dt.is_integer() && x.fract() == 0.0 && x.abs() < 9.2e18 => {
+            Value::Int(x as i64)
+        }
+        v => v,
+    };
     let ok = match v {
         Value::Null => true,
         Value::Str(_) => matches!(
