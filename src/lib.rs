@@ -63,7 +63,7 @@
 //!   `ClassificationModel` / `ProbabilisticClassificationModel`): column checks, output
 //!   schema, raw -> probability -> prediction with thresholds, batch and single-row scoring.
 //! - [`row`]: row scoring for serving: a fitted pipeline compiled into a per-row plan
-//!   (about a microsecond and no allocation per row; `transform`'s numbers bit for bit).
+//!   (no DataFrame and no allocation per row; `transform`'s numbers bit for bit).
 //! - [`evaluation`]: Spark's binary, multiclass and regression evaluators.
 //! - [`persist`]: save and load in Spark ML's on-disk format (`MLWritable` /
 //!   `MLReadable`), and the registry of Spark classes mlpipe reads.

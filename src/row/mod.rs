@@ -1,6 +1,6 @@
 //! Row scoring: a fitted [`PipelineModel`] compiled once into a plan over one row of typed
-//! values, for serving (Spark's single-row `transform` takes milliseconds; this takes about
-//! a microsecond for a small pipeline).
+//! values, for serving (a single-row `transform`, Spark's or mlpipe's, builds a whole frame
+//! for each request; a row scorer builds nothing per row).
 //!
 //! [`PipelineModel::row_scorer`] walks the stages with the input schema, as `transform`
 //! would, and asks each stage for its row form ([`RowStage`]): string lookups become
