@@ -2,7 +2,7 @@
 //!
 //! A thin layer over the library's row scoring (`mlpipe::row`): the model directory is
 //! loaded and compiled once into a `RowScorer`; each worker thread keeps its own copy of the
-//! scorer's buffers, so a request is parsed, scored without allocating, and answered.
+//! scorer's buffers, so a request is parsed, scored (the scoring itself allocates nothing), and answered.
 //!
 //! - `POST /predict`: one JSON object (a row: input column → value) or an array of them;
 //!   answers `{"prediction", "probability", "rawPrediction", "label"}` (or an array).
