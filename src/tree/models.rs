@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, Float64Array, RecordBatch};
+use arrow::array::{ArrayRef, Float64Array, RecordBatch};
 use arrow::datatypes::{DataType, Field, Schema};
 use rayon::prelude::*;
 
@@ -185,9 +185,15 @@ fn features<'a>(
     stage: &'static str,
     col: &str,
     part: usize,
-) -> Result<&'a [f64]> {
+    n: usize,
+) -> Result<std::borrow::Cow<'a, [f64]>> {
     let c = schema::batch_column(b, col)?;
-    let feats = vector::as_vector(c.as_ref())?;
+    let at = vector::At {
+        stage,
+        column: col,
+        partition: part,
+    };
+    let feats = vector::VectorBlock::new(c.as_ref(), n, at)?;
     if let Some(r) = (0..feats.len()).find(|&r| feats.is_null(r)) {
         return Err(Error::InvalidValue {
             stage,
@@ -198,7 +204,8 @@ fn features<'a>(
             hint: "drop such rows first (VectorAssembler with handleInvalid=skip)".into(),
         });
     }
-    vector::dense_values(feats)
+    // Trees read dense rows: a sparse partition is densified here.
+    Ok(feats.to_dense())
 }
 
 /// Leaf indices of every row for every tree, `rows × trees` (the leafCol values).
@@ -279,7 +286,7 @@ fn transform_classifier(
     let n = core.ensemble.num_features;
     let parts = df.map_partitions(|i, b| {
         let mut cols = b.columns().to_vec();
-        let x = features(b, out.stage, out.features_col, i)?;
+        let x = &*features(b, out.stage, out.features_col, i, n)?;
         let rows = b.num_rows();
         if !(out.raw_col.is_empty() && out.prob_col.is_empty() && out.pred_col.is_empty()) {
             let (raw, prob, pred) = classify(out, scorer, x, n, rows, i)?;
@@ -1038,7 +1045,7 @@ fn transform_regressor(
     let n = core.ensemble.num_features;
     let parts = df.map_partitions(|i, b| {
         let mut cols = b.columns().to_vec();
-        let x = features(b, stage, features_col, i)?;
+        let x = &*features(b, stage, features_col, i, n)?;
         let rows = b.num_rows();
         if !pred_col.is_empty() {
             let mut pred = vec![0.0; rows];
