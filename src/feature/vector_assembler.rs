@@ -590,7 +590,9 @@ impl crate::row::RowStage for VectorAssembler {
             nan_drops.push(dt.is_floating());
             sources.push(match kind {
                 Input::Scalar => (RowSource::Scalar(plan.num_input(name)?), name.clone()),
-                Input::Vector(_) => (RowSource::Vector(plan.vec_input(name)?), name.clone()),
+                Input::Vector(_) | Input::Sparse(_) => {
+                    (RowSource::Vector(plan.vec_input(name)?), name.clone())
+                }
             });
         }
         let out = plan.add_vec(&self.params.output_col, attrs.len());
