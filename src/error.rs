@@ -135,6 +135,17 @@ pub enum Error {
         /// What to do about it.
         hint: String,
     },
+    /// A field of a row given to a [`RowScorer`](crate::row::RowScorer) is missing or has
+    /// the wrong type.
+    #[error("row field `{field}`: {problem}; expected {expected}")]
+    RowField {
+        /// The field (input column) name.
+        field: String,
+        /// What was wrong ("missing", "got a string").
+        problem: String,
+        /// What the field must hold ("a number (Float64)").
+        expected: String,
+    },
     /// A stage was given no rows to learn from or to work on.
     #[error("{stage}: the input has no rows; {hint}")]
     EmptyInput {
@@ -216,6 +227,7 @@ impl Error {
             Error::ColumnExists { .. } => "ColumnExists",
             Error::FeatureCount { .. } => "FeatureCount",
             Error::InvalidValue { .. } => "InvalidValue",
+            Error::RowField { .. } => "RowField",
             Error::EmptyInput { .. } => "EmptyInput",
             Error::Csv { .. } => "Csv",
             Error::File { .. } => "File",

@@ -62,6 +62,8 @@
 //! - [`predictor`]: the layer every model sits on (Spark's `PredictionModel` /
 //!   `ClassificationModel` / `ProbabilisticClassificationModel`): column checks, output
 //!   schema, raw -> probability -> prediction with thresholds, batch and single-row scoring.
+//! - [`row`]: row scoring for serving: a fitted pipeline compiled into a per-row plan
+//!   (no DataFrame and no allocation per row; `transform`'s numbers bit for bit).
 //! - [`evaluation`]: Spark's binary, multiclass and regression evaluators.
 //! - [`persist`]: save and load in Spark ML's on-disk format (`MLWritable` /
 //!   `MLReadable`), and the registry of Spark classes mlpipe reads.
@@ -123,6 +125,7 @@ pub mod pipeline;
 pub mod predictor;
 pub mod random;
 pub mod regression;
+pub mod row;
 pub mod stat;
 pub mod testing;
 pub mod tree;

@@ -301,20 +301,23 @@ fn check_row<'a, M: PredictionModel + ?Sized>(m: &M, x: impl Into<Row<'a>>) -> R
     Ok(())
 }
 
-/// The per-batch decision rule, worked out once (a margin threshold costs a logarithm).
-struct Decision<'a> {
+/// The per-batch decision rule, worked out once (a margin threshold costs a logarithm);
+/// row scoring (`crate::row`) keeps one per compiled model.
+#[derive(Clone, Debug)]
+pub(crate) struct Decision {
     kind: PredictorKind,
     raw_threshold: Option<f64>,
-    thresholds: Option<&'a [f64]>,
+    thresholds: Option<Vec<f64>>,
 }
 
-impl<'a> Decision<'a> {
-    fn of<M: PredictionModel + ?Sized>(m: &'a M) -> Self {
+impl Decision {
+    pub(crate) fn of<M: PredictionModel + ?Sized>(m: &M) -> Self {
         let kind = m.kind();
         let thresholds = match kind {
-            PredictorKind::Probabilistic { num_classes } => {
-                m.thresholds().filter(|t| t.len() == num_classes)
-            }
+            PredictorKind::Probabilistic { num_classes } => m
+                .thresholds()
+                .filter(|t| t.len() == num_classes)
+                .map(<[f64]>::to_vec),
             _ => None,
         };
         Self {
@@ -328,9 +331,9 @@ impl<'a> Decision<'a> {
 /// Scores one row into `raw` (and `prob` for a probabilistic classifier when the
 /// probabilities are wanted or needed) and returns the prediction.
 #[inline]
-fn score_row<M: PredictionModel + ?Sized>(
+pub(crate) fn score_row<M: PredictionModel + ?Sized>(
     m: &M,
-    d: &Decision<'_>,
+    d: &Decision,
     x: Row<'_>,
     raw: &mut [f64],
     prob: &mut [f64],
@@ -345,7 +348,7 @@ fn score_row<M: PredictionModel + ?Sized>(
 #[inline]
 fn finish_row<M: PredictionModel + ?Sized>(
     m: &M,
-    d: &Decision<'_>,
+    d: &Decision,
     raw: &[f64],
     prob: &mut [f64],
     want_prob: bool,
@@ -358,7 +361,7 @@ fn finish_row<M: PredictionModel + ?Sized>(
     if let Some(t) = d.raw_threshold {
         return if raw[1] > t { 1.0 } else { 0.0 };
     }
-    match (d.kind, d.thresholds) {
+    match (d.kind, d.thresholds.as_deref()) {
         (PredictorKind::Regression, _) => raw[0],
         (_, Some(ts)) => argmax(prob.iter().zip(ts).map(|(p, t)| {
             if *t == 0.0 {

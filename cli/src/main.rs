@@ -10,6 +10,8 @@ mod inspect;
 mod model_kind;
 mod predict;
 mod remote;
+#[cfg(feature = "serve")]
+mod serve;
 mod show;
 mod train;
 
@@ -103,6 +105,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve a fitted model over HTTP: POST /predict (a JSON row or an array of rows),
+    /// GET /model, GET /health.
+    #[cfg(feature = "serve")]
+    Serve(serve::Args),
     /// Print the schema and first rows of a CSV or Parquet file, like Spark's df.show().
     Show {
         #[arg(long)]
@@ -179,5 +185,7 @@ fn run(cli: Cli) -> Result<()> {
         }),
         Command::Inspect { model, json } => inspect::run(&model, json),
         Command::Show { input, n } => show::run(&input, n),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => serve::run(args),
     }
 }

@@ -652,6 +652,17 @@ impl SparkPersist for LinearSVCModel {
     }
 }
 
+// ---- Row form (crate::row): the shared predictor layer's ----
+
+impl crate::row::RowStage for LinearSVCModel {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> crate::Result<Option<Box<dyn crate::row::RowOp>>> {
+        crate::row::predictor_row_form(self, plan)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -1022,3 +1022,14 @@ impl SparkPersist for NaiveBayesModel {
         Ok(m)
     }
 }
+
+// ---- Row form (crate::row): the shared predictor layer's ----
+
+impl crate::row::RowStage for NaiveBayesModel {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> crate::Result<Option<Box<dyn crate::row::RowOp>>> {
+        crate::row::predictor_row_form(self, plan)
+    }
+}

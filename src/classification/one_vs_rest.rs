@@ -553,3 +553,79 @@ impl SparkPersist for OneVsRestModel {
         })
     }
 }
+
+// ---- Row form (crate::row) ----
+
+/// Each binary model's row form (writing its raw scores into a temporary slot, as the
+/// batch form's temporary column), then the argmax of their `raw[1]`.
+#[derive(Debug)]
+struct OneVsRestRow {
+    models: Vec<(Box<dyn crate::row::RowOp>, crate::row::VecSlot)>,
+    raw: crate::row::VecSlot,
+    pred: Option<crate::row::NumOut>,
+}
+
+impl crate::row::RowStage for OneVsRestModel {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        const TMP: &str = "mlpipe$ovr_raw";
+        let mut models = Vec::with_capacity(self.models.len());
+        for m in &self.models {
+            let mut m = m.clone_box();
+            m.set_param_json("featuresCol", json!(self.params.features_col))?;
+            m.set_param_json("rawPredictionCol", json!(TMP))?;
+            m.set_param_json("predictionCol", json!(""))?;
+            if m.params_json().get("probabilityCol").is_some() {
+                m.set_param_json("probabilityCol", json!(""))?;
+            }
+            let saved = plan.schema().clone();
+            let op = crate::row::compile_stage(m.as_ref(), plan)?.ok_or_else(|| {
+                Error::Internal(format!(
+                    "OneVsRestModel: {} has an empty row form",
+                    m.kind()
+                ))
+            })?;
+            let slot = plan.vec_input(TMP)?;
+            plan.forget(TMP);
+            plan.set_schema(saved);
+            models.push((op, slot));
+        }
+        let k = self.models.len();
+        let raw = if self.params.raw_prediction_col.is_empty() {
+            plan.scratch_vec(k)
+        } else {
+            plan.add_vec(&self.params.raw_prediction_col, k)
+        };
+        let pred = (!self.params.prediction_col.is_empty())
+            .then(|| plan.add_num(&self.params.prediction_col));
+        plan.set_model_outputs(crate::row::ModelOutputs {
+            prediction: pred,
+            raw_prediction: (!self.params.raw_prediction_col.is_empty()).then_some(raw),
+            probability: None,
+        });
+        Ok(Some(Box::new(OneVsRestRow { models, raw, pred })))
+    }
+}
+
+impl crate::row::RowOp for OneVsRestRow {
+    fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
+        let (mut best, mut bv) = (0, f64::NEG_INFINITY);
+        for (c, (op, slot)) in self.models.iter().enumerate() {
+            if op.run(row)? == crate::row::Flow::Drop {
+                return Ok(crate::row::Flow::Drop);
+            }
+            let s = row.vec(*slot)[1];
+            row.vec_mut(self.raw)[c] = s;
+            if s > bv {
+                bv = s;
+                best = c;
+            }
+        }
+        if let Some(o) = self.pred {
+            row.set_num(o, Some(best as f64));
+        }
+        Ok(crate::row::Flow::Next)
+    }
+}

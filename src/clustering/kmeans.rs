@@ -1234,6 +1234,68 @@ impl SparkPersist for KMeansModel {
     }
 }
 
+// ---- Row form (crate::row) ----
+
+struct KMeansRow {
+    centers: Centers,
+    x: crate::row::VecSlot,
+    /// The distance accumulator `closest` works in.
+    acc: crate::row::VecSlot,
+    pred: crate::row::NumOut,
+    column: String,
+}
+
+impl std::fmt::Debug for KMeansRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KMeansRow")
+            .field("k", &self.centers.k)
+            .field("column", &self.column)
+            .finish()
+    }
+}
+
+impl crate::row::RowStage for KMeansModel {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        self.check()?;
+        let centers = self.layout();
+        let x = plan.vec_input(&self.params.features_col)?;
+        let acc = plan.scratch_vec(centers.kp);
+        let pred = plan.add_num(&self.params.prediction_col);
+        plan.set_model_outputs(crate::row::ModelOutputs {
+            prediction: Some(pred),
+            ..Default::default()
+        });
+        Ok(Some(Box::new(KMeansRow {
+            centers,
+            x,
+            acc,
+            pred,
+            column: self.params.features_col.clone(),
+        })))
+    }
+}
+
+impl crate::row::RowOp for KMeansRow {
+    fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
+        let (x, acc) = row.vec_pair(self.x, self.acc);
+        let nv = norm2(x);
+        if self.centers.cosine && nv == 0.0 {
+            return Err(row.invalid(
+                "KMeansModel",
+                &self.column,
+                "zero vector",
+                "Cosine distance is not defined for zero-length vectors",
+            ));
+        }
+        let c = self.centers.closest(x, nv, acc).0 as i32;
+        row.set_num(self.pred, Some(c.into()));
+        Ok(crate::row::Flow::Next)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -300,6 +300,79 @@ impl Model for Bucketizer {
 
 crate::persist::spark_params_only!(Bucketizer, "org.apache.spark.ml.feature.Bucketizer");
 
+// ---- Row form (crate::row) ----
+
+#[derive(Debug)]
+struct BucketizerRow {
+    cols: Vec<(crate::row::NumIn, String, Vec<f64>, crate::row::NumOut)>,
+    handle_invalid: HandleInvalid,
+}
+
+impl crate::row::RowStage for Bucketizer {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        let mut cols = Vec::new();
+        for (ic, oc, splits) in self.params.plan()? {
+            let input = plan.num_input(&ic)?;
+            cols.push((input, ic, splits, plan.add_num(&oc)));
+        }
+        Ok(Some(Box::new(BucketizerRow {
+            cols,
+            handle_invalid: self.params.handle_invalid,
+        })))
+    }
+}
+
+impl crate::row::RowOp for BucketizerRow {
+    fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
+        let stage = BucketizerParams::STAGE;
+        let h = self.handle_invalid;
+        for (input, ic, splits, out) in &self.cols {
+            let n = splits.len() - 1;
+            let (lo, hi) = (splits[0], splits[n]);
+            let Some(x) = row.num(*input) else {
+                if h == HandleInvalid::Skip {
+                    return Ok(crate::row::Flow::Drop);
+                }
+                row.set_num(*out, None);
+                continue;
+            };
+            if x.is_nan() {
+                match h {
+                    HandleInvalid::Keep => row.set_num(*out, Some(n as f64)),
+                    HandleInvalid::Skip => return Ok(crate::row::Flow::Drop),
+                    HandleInvalid::Error => {
+                        return Err(row.invalid(
+                            stage,
+                            ic,
+                            "NaN",
+                            "set handleInvalid to \"skip\" to drop such rows or \"keep\" to put them in an extra bucket",
+                        ))
+                    }
+                }
+                continue;
+            }
+            if x < lo || x > hi {
+                return Err(row.invalid(
+                    stage,
+                    ic,
+                    format!("value {x} outside the splits [{lo}, {hi}]"),
+                    "check the feature, or widen the outer splits (-inf and inf cover every value)",
+                ));
+            }
+            let idx = if x == hi {
+                n - 1
+            } else {
+                splits.partition_point(|s| *s <= x) - 1
+            };
+            row.set_num(*out, Some(idx as f64));
+        }
+        Ok(crate::row::Flow::Next)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::java_double_string;

@@ -369,3 +369,57 @@ impl crate::persist::SparkPersist for ImputerModel {
         Ok(Self::new(md.uid.clone(), p, surrogates))
     }
 }
+
+// ---- Row form (crate::row) ----
+
+#[derive(Debug)]
+struct ImputerRow {
+    cols: Vec<(crate::row::NumIn, f64, crate::row::NumOut, bool)>,
+    missing: f64,
+}
+
+impl crate::row::RowStage for ImputerModel {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        let stage = "ImputerModel";
+        let mut cols = Vec::new();
+        for (i, (ic, oc)) in self.params.pairs(stage)?.into_iter().enumerate() {
+            let dt = plan.input_type(&ic).unwrap_or(DataType::Float64);
+            let input = plan.num_input(&ic)?;
+            // The batch form casts the filled values back to the input's type.
+            let f32_out = matches!(dt, DataType::Float32 | DataType::Float16);
+            if !dt.is_floating() {
+                return Err(Error::ColumnType {
+                    stage,
+                    column: ic,
+                    expected:
+                        "a floating-point column (the row form keeps Spark's Double/Float outputs)"
+                            .into(),
+                    found: dt,
+                });
+            }
+            cols.push((input, self.surrogates[i], plan.add_num(&oc), f32_out));
+        }
+        Ok(Some(Box::new(ImputerRow {
+            cols,
+            missing: self.params.missing_value,
+        })))
+    }
+}
+
+impl crate::row::RowOp for ImputerRow {
+    fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
+        let mv = self.missing;
+        for &(input, s, out, f32_out) in &self.cols {
+            let v = match row.num(input) {
+                None => s,
+                Some(v) if v == mv || (mv.is_nan() && v.is_nan()) => s,
+                Some(v) => v,
+            };
+            row.set_num(out, Some(if f32_out { v as f32 as f64 } else { v }));
+        }
+        Ok(crate::row::Flow::Next)
+    }
+}

@@ -533,3 +533,79 @@ impl crate::persist::SparkPersist for MaxAbsScalerModel {
         Ok(Self::new(md.uid.clone(), md.params_as(dir)?, max_abs))
     }
 }
+
+// ---- Row forms (crate::row) ----
+
+#[derive(Debug)]
+struct MinMaxScalerRow {
+    input: crate::row::VecSlot,
+    out: crate::row::VecSlot,
+    model: MinMaxScalerModel,
+}
+
+impl crate::row::RowStage for MinMaxScalerModel {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        let input = plan.vec_input(&self.params.input_col)?;
+        let out = plan.add_vec(&self.params.output_col, self.original_min.len());
+        Ok(Some(Box::new(MinMaxScalerRow {
+            input,
+            out,
+            model: self.clone(),
+        })))
+    }
+}
+
+impl crate::row::RowOp for MinMaxScalerRow {
+    fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
+        let m = &self.model;
+        let (lo, hi) = (m.params.min, m.params.max);
+        let (x, out) = row.vec_pair(self.input, self.out);
+        for (j, (o, &x)) in out.iter_mut().zip(x).enumerate() {
+            let range = m.original_max[j] - m.original_min[j];
+            *o = if x.is_nan() {
+                x
+            } else if range != 0.0 {
+                (x - m.original_min[j]) / range * (hi - lo) + lo
+            } else {
+                0.5 * (hi + lo)
+            };
+        }
+        Ok(crate::row::Flow::Next)
+    }
+}
+
+#[derive(Debug)]
+struct MaxAbsScalerRow {
+    input: crate::row::VecSlot,
+    out: crate::row::VecSlot,
+    scale: Vec<f64>,
+}
+
+impl crate::row::RowStage for MaxAbsScalerModel {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        let input = plan.vec_input(&self.params.input_col)?;
+        let out = plan.add_vec(&self.params.output_col, self.max_abs.len());
+        let scale = self
+            .max_abs
+            .iter()
+            .map(|m| if *m != 0.0 { 1.0 / m } else { 0.0 })
+            .collect();
+        Ok(Some(Box::new(MaxAbsScalerRow { input, out, scale })))
+    }
+}
+
+impl crate::row::RowOp for MaxAbsScalerRow {
+    fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
+        let (x, out) = row.vec_pair(self.input, self.out);
+        for ((o, x), k) in out.iter_mut().zip(x).zip(&self.scale) {
+            *o = x * k;
+        }
+        Ok(crate::row::Flow::Next)
+    }
+}

@@ -423,3 +423,65 @@ impl crate::persist::SparkPersist for OneHotEncoderModel {
         Ok(Self::new(md.uid.clone(), md.params_as(dir)?, sizes))
     }
 }
+
+// ---- Row form (crate::row) ----
+
+#[derive(Debug)]
+struct OneHotRow {
+    cols: Vec<(crate::row::NumIn, String, usize, crate::row::VecSlot)>,
+    keep: bool,
+}
+
+impl crate::row::RowStage for OneHotEncoderModel {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        let pairs = self.params.pairs("OneHotEncoderModel")?;
+        let mut cols = Vec::with_capacity(pairs.len());
+        for (i, (ic, oc)) in pairs.iter().enumerate() {
+            let c = self.category_sizes[i];
+            let input = plan.num_input(ic)?;
+            let out = plan.add_vec(oc, output_size(c, &self.params));
+            cols.push((input, ic.clone(), c, out));
+        }
+        Ok(Some(Box::new(OneHotRow {
+            cols,
+            keep: self.params.handle_invalid == HandleInvalid::Keep,
+        })))
+    }
+}
+
+impl crate::row::RowOp for OneHotRow {
+    fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
+        for (input, ic, c, out) in &self.cols {
+            let (c, size) = (*c, out.len());
+            let v = row.num(*input).unwrap_or(f64::NAN);
+            let idx = if v >= 0.0 && v < c as f64 {
+                v as usize
+            } else if self.keep {
+                c
+            } else {
+                let what = if v.is_nan() {
+                    "null or NaN value".to_string()
+                } else if v < 0.0 {
+                    format!("negative value {v}")
+                } else {
+                    format!("unseen value {v}")
+                };
+                return Err(row.invalid(
+                    "OneHotEncoderModel",
+                    ic,
+                    what,
+                    "to handle unseen values, set handleInvalid to \"keep\"",
+                ));
+            };
+            let o = row.vec_mut(*out);
+            o.fill(0.0);
+            if idx < size {
+                o[idx] = 1.0;
+            }
+        }
+        Ok(crate::row::Flow::Next)
+    }
+}

@@ -364,3 +364,54 @@ impl crate::persist::SparkPersist for StandardScalerModel {
         Ok(Self::new(md.uid.clone(), md.params_as(dir)?, mean, std))
     }
 }
+
+// ---- Row form (crate::row) ----
+
+#[derive(Debug)]
+struct StandardScalerRow {
+    input: crate::row::VecSlot,
+    out: crate::row::VecSlot,
+    shift: Vec<f64>,
+    scale: Vec<f64>,
+}
+
+impl crate::row::RowStage for StandardScalerModel {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        let n = self.mean.len();
+        let input = plan.vec_input(&self.params.input_col)?;
+        let out = plan.add_vec(&self.params.output_col, n);
+        // The batch transform's per-feature shift and scale.
+        let scale = if self.params.with_std {
+            self.std
+                .iter()
+                .map(|s| if *s != 0.0 { 1.0 / s } else { 0.0 })
+                .collect()
+        } else {
+            vec![1.0; n]
+        };
+        let shift = if self.params.with_mean {
+            self.mean.clone()
+        } else {
+            vec![0.0; n]
+        };
+        Ok(Some(Box::new(StandardScalerRow {
+            input,
+            out,
+            shift,
+            scale,
+        })))
+    }
+}
+
+impl crate::row::RowOp for StandardScalerRow {
+    fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
+        let (x, out) = row.vec_pair(self.input, self.out);
+        for (((o, x), s), k) in out.iter_mut().zip(x).zip(&self.shift).zip(&self.scale) {
+            *o = (x - s) * k;
+        }
+        Ok(crate::row::Flow::Next)
+    }
+}

@@ -666,3 +666,184 @@ impl crate::persist::SparkPersist for StringIndexerModel {
         Ok(Self::new(md.uid.clone(), md.params_as(dir)?, labels))
     }
 }
+
+// ---- Row form (crate::row) ----
+
+/// One indexed column of a [`StringIndexerModel`]'s row form.
+#[derive(Debug)]
+struct IndexedCol {
+    input: crate::row::StrIn,
+    column: String,
+    out: crate::row::NumOut,
+    by_str: AHashMap<String, f64>,
+    /// Numeric inputs: the value (as the batch's cast sees it) → index, for the labels
+    /// that are a number's string form.
+    by_num: AHashMap<u64, f64>,
+    unknown: f64,
+}
+
+#[derive(Debug)]
+struct StringIndexerRow {
+    cols: Vec<IndexedCol>,
+    handle_invalid: HandleInvalid,
+}
+
+/// The labels that are the string form (Arrow's cast, as in batch) of a value of type
+/// `dt`, keyed by that value's f64 bits.
+fn numeric_label_map(labels: &[String], dt: &DataType) -> Result<AHashMap<u64, f64>> {
+    let mut out = AHashMap::new();
+    for (i, l) in labels.iter().enumerate() {
+        let Ok(v) = l.parse::<f64>() else { continue };
+        let arr: ArrayRef = match dt {
+            DataType::Float32 | DataType::Float16 => {
+                Arc::new(arrow::array::Float32Array::from(vec![v as f32]))
+            }
+            dt if dt.is_integer() => {
+                if v.fract() != 0.0 {
+                    continue;
+                }
+                Arc::new(arrow::array::Int64Array::from(vec![v as i64]))
+            }
+            DataType::Boolean => continue,
+            _ => Arc::new(Float64Array::from(vec![v])),
+        };
+        let s = cast(&arr, &DataType::Utf8)?;
+        if s.as_string::<i32>().value(0) == l {
+            let key = match dt {
+                DataType::Float32 | DataType::Float16 => (v as f32 as f64).to_bits(),
+                _ => v.to_bits(),
+            };
+            out.entry(key).or_insert(i as f64);
+        }
+    }
+    Ok(out)
+}
+
+impl crate::row::RowStage for StringIndexerModel {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        let ((pairs, labels), _) = self.present_pairs(plan.schema())?;
+        if pairs.is_empty() {
+            return Ok(None);
+        }
+        let mut cols = Vec::with_capacity(pairs.len());
+        for ((ic, oc), l) in pairs.iter().zip(labels) {
+            let input = plan.str_input(ic)?;
+            let by_num = match input {
+                crate::row::StrIn::Num(_) => {
+                    numeric_label_map(l, &plan.input_type(ic).unwrap_or(DataType::Float64))?
+                }
+                crate::row::StrIn::Str(_) => AHashMap::new(),
+            };
+            cols.push(IndexedCol {
+                input,
+                column: ic.clone(),
+                out: plan.add_num(oc),
+                by_str: l
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (s.clone(), i as f64))
+                    .collect(),
+                by_num,
+                unknown: l.len() as f64,
+            });
+        }
+        Ok(Some(Box::new(StringIndexerRow {
+            cols,
+            handle_invalid: self.params.handle_invalid,
+        })))
+    }
+}
+
+impl crate::row::RowOp for StringIndexerRow {
+    fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
+        for c in &self.cols {
+            // (found index, the value was null)
+            let (idx, null) = match c.input {
+                crate::row::StrIn::Str(f) => match row.str(f) {
+                    Some(s) => (c.by_str.get(s).copied(), false),
+                    None => (None, true),
+                },
+                crate::row::StrIn::Num(x) => match row.num(x) {
+                    Some(v) if !v.is_nan() => (c.by_num.get(&v.to_bits()).copied(), false),
+                    _ => (None, true),
+                },
+            };
+            let v = match (idx, self.handle_invalid) {
+                (Some(x), _) => x,
+                (None, HandleInvalid::Keep) => c.unknown,
+                (None, HandleInvalid::Skip) => return Ok(crate::row::Flow::Drop),
+                (None, HandleInvalid::Error) => {
+                    let what = if null {
+                        "null value".to_string()
+                    } else {
+                        match c.input {
+                            crate::row::StrIn::Str(f) => {
+                                format!("unseen label {:?}", row.str(f).unwrap_or_default())
+                            }
+                            crate::row::StrIn::Num(x) => {
+                                format!("unseen label {}", row.num(x).unwrap_or(f64::NAN))
+                            }
+                        }
+                    };
+                    return Err(row.invalid(
+                        "StringIndexerModel",
+                        &c.column,
+                        what,
+                        "to handle unseen labels and nulls, set handleInvalid to \"keep\" (extra index) or \"skip\" (drop the row)",
+                    ));
+                }
+            };
+            row.set_num(c.out, Some(v));
+        }
+        Ok(crate::row::Flow::Next)
+    }
+}
+
+#[derive(Debug)]
+struct IndexToStringRow {
+    input: crate::row::NumIn,
+    column: String,
+    out: crate::row::NumOut,
+    n: usize,
+}
+
+impl crate::row::RowStage for IndexToString {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        let labels = self.resolve_labels(plan.schema())?;
+        let input = plan.num_input(&self.params.input_col)?;
+        let n = labels.len();
+        let out = plan.add_label(&self.params.output_col, labels.into());
+        Ok(Some(Box::new(IndexToStringRow {
+            input,
+            column: self.params.input_col.clone(),
+            out,
+            n,
+        })))
+    }
+}
+
+impl crate::row::RowOp for IndexToStringRow {
+    fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
+        match row.num(self.input) {
+            None => row.set_num(self.out, None),
+            Some(v) if v >= 0.0 && (v as usize) < self.n => {
+                row.set_num(self.out, Some((v as usize) as f64))
+            }
+            Some(v) => {
+                return Err(row.invalid(
+                    IndexToStringParams::STAGE,
+                    &self.column,
+                    format!("unseen index {v}"),
+                    format!("indices must be in 0..{}", self.n),
+                ))
+            }
+        }
+        Ok(crate::row::Flow::Next)
+    }
+}

@@ -559,6 +559,95 @@ crate::persist::spark_params_only!(
     "org.apache.spark.ml.feature.VectorAssembler"
 );
 
+// ---- Row form (crate::row) ----
+
+#[derive(Debug)]
+enum RowSource {
+    Scalar(crate::row::NumIn),
+    Vector(crate::row::VecSlot),
+}
+
+#[derive(Debug)]
+struct AssemblerRow {
+    sources: Vec<(RowSource, String)>,
+    out: crate::row::VecSlot,
+    handle_invalid: HandleInvalid,
+    /// Per source: whether the batch's `skip` filter looks for NaN in it (floating-point
+    /// scalar columns; Spark's `na.drop`).
+    nan_drops: Vec<bool>,
+}
+
+impl crate::row::RowStage for VectorAssembler {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        let (cols, attrs) = self.plan(plan.schema())?;
+        let mut sources = Vec::with_capacity(cols.len());
+        let mut nan_drops = Vec::with_capacity(cols.len());
+        for ((_, kind), name) in cols.iter().zip(&self.params.input_cols) {
+            let dt = plan.input_type(name).unwrap_or(DataType::Float64);
+            nan_drops.push(dt.is_floating());
+            sources.push(match kind {
+                Input::Scalar => (RowSource::Scalar(plan.num_input(name)?), name.clone()),
+                Input::Vector(_) | Input::Sparse(_) => {
+                    (RowSource::Vector(plan.vec_input(name)?), name.clone())
+                }
+            });
+        }
+        let out = plan.add_vec(&self.params.output_col, attrs.len());
+        Ok(Some(Box::new(AssemblerRow {
+            sources,
+            out,
+            handle_invalid: self.params.handle_invalid,
+            nan_drops,
+        })))
+    }
+}
+
+impl crate::row::RowOp for AssemblerRow {
+    fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
+        let mut off = 0;
+        for (i, (src, name)) in self.sources.iter().enumerate() {
+            match *src {
+                RowSource::Scalar(x) => {
+                    let v = row.num(x);
+                    let invalid = match v {
+                        None => Some("null value"),
+                        Some(v) if v.is_nan() => Some("NaN"),
+                        Some(_) => None,
+                    };
+                    if let Some(what) = invalid {
+                        match self.handle_invalid {
+                            HandleInvalid::Keep => {}
+                            HandleInvalid::Skip if v.is_none() || self.nan_drops[i] => {
+                                return Ok(crate::row::Flow::Drop)
+                            }
+                            HandleInvalid::Skip => {}
+                            HandleInvalid::Error => {
+                                return Err(row.invalid(
+                                    VectorAssemblerParams::STAGE,
+                                    name,
+                                    what,
+                                    "set handleInvalid to \"skip\" to drop such rows or \"keep\" to assemble them as NaN",
+                                ))
+                            }
+                        }
+                    }
+                    row.vec_mut(self.out)[off] = v.unwrap_or(f64::NAN);
+                    off += 1;
+                }
+                RowSource::Vector(s) => {
+                    let (x, o) = row.vec_pair(s, self.out);
+                    o[off..off + s.len()].copy_from_slice(x);
+                    off += s.len();
+                }
+            }
+        }
+        Ok(crate::row::Flow::Next)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1557,6 +1557,17 @@ impl Model for LinearRegressionModel {
     }
 }
 
+// ---- Row form (crate::row): the shared predictor layer's ----
+
+impl crate::row::RowStage for LinearRegressionModel {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> crate::Result<Option<Box<dyn crate::row::RowOp>>> {
+        crate::row::predictor_row_form(self, plan)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

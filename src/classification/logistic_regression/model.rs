@@ -394,3 +394,14 @@ impl Model for LogisticRegressionModel {
         Box::new(self.clone())
     }
 }
+
+// ---- Row form (crate::row): the shared predictor layer's ----
+
+impl crate::row::RowStage for LogisticRegressionModel {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> crate::Result<Option<Box<dyn crate::row::RowOp>>> {
+        crate::row::predictor_row_form(self, plan)
+    }
+}

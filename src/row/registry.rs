@@ -1,0 +1,43 @@
+//! Which stages have a row form: one line per stage type. A stage added to the crate
+//! implements [`RowStage`] at the end of its own file and gets one line here.
+
+use super::RowStage;
+use crate::pipeline::Transformer;
+
+macro_rules! row_forms {
+    ($($ty:ty),* $(,)?) => {
+        /// The row form of a stage, or `None` when its type has none.
+        pub fn row_form(t: &dyn Transformer) -> Option<&dyn RowStage> {
+            $(
+                if let Some(s) = t.downcast_ref::<$ty>() {
+                    return Some(s);
+                }
+            )*
+            None
+        }
+    };
+}
+
+row_forms![
+    crate::feature::StringIndexerModel,
+    crate::feature::IndexToString,
+    crate::feature::OneHotEncoderModel,
+    crate::feature::ImputerModel,
+    crate::feature::VectorAssembler,
+    crate::feature::StandardScalerModel,
+    crate::feature::MinMaxScalerModel,
+    crate::feature::MaxAbsScalerModel,
+    crate::feature::Bucketizer,
+    crate::classification::LogisticRegressionModel,
+    crate::classification::LinearSVCModel,
+    crate::classification::NaiveBayesModel,
+    crate::regression::LinearRegressionModel,
+    crate::tree::DecisionTreeClassificationModel,
+    crate::tree::RandomForestClassificationModel,
+    crate::tree::GBTClassificationModel,
+    crate::tree::DecisionTreeRegressionModel,
+    crate::tree::RandomForestRegressionModel,
+    crate::tree::GBTRegressionModel,
+    crate::clustering::KMeansModel,
+    crate::classification::OneVsRestModel,
+];
