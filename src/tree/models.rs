@@ -730,6 +730,7 @@ impl PredictionModel for RandomForestClassificationModel {
     }
     fn predict_raw_into(&self, x: Row<'_>, raw: &mut [f64]) {
         let k = self.num_classes();
+        raw.fill(0.0);
         with_dense(x, self.core.ensemble.num_features, |x| {
             for (t, dist) in self.core.ensemble.trees.iter().zip(&self.distributions) {
                 let leaf = t.leaf_node(x);
