@@ -15,6 +15,7 @@
 
 use std::time::Instant;
 
+use mlpipe::arrow::array::AsArray;
 use mlpipe::prelude::*;
 use mlpipe::tree::{GBTClassifier, RandomForestClassifier};
 
@@ -89,6 +90,43 @@ fn main() -> Result<()> {
     report(
         "RandomForestClassificationModel, prediction only",
         time_ms(runs, || rf_pred.transform(test))?,
+    );
+    // The tree walk alone on one thread, without the outputs: the block walk the models
+    // use (complete-tree layout, 8 rows in lockstep) against a row-by-row walk.
+    let col = test.column("features")?;
+    let xs: Vec<&[f64]> = col
+        .chunks
+        .iter()
+        .map(|c| mlpipe::frame::vector::dense_values(c.as_fixed_size_list()))
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .flat_map(|v| v.chunks_exact(data.features.len()))
+        .collect();
+    let trees = gbt.trees();
+    let mut leaves = vec![0u32; xs.len()];
+    let mut block = Vec::new();
+    let mut row_by_row = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        for tree in trees {
+            tree.leaf_nodes(&xs, &mut leaves);
+            std::hint::black_box(&leaves);
+        }
+        block.push(t.elapsed().as_secs_f64() * 1e3);
+        let t = Instant::now();
+        for tree in trees {
+            for (x, l) in xs.iter().zip(leaves.iter_mut()) {
+                *l = tree.leaf_node(x) as u32;
+            }
+            std::hint::black_box(&leaves);
+        }
+        row_by_row.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    println!(
+        "  walk of the {} GBT trees, one thread: block {:.2} ms, row by row {:.2} ms",
+        trees.len(),
+        median(&mut block),
+        median(&mut row_by_row)
     );
     Ok(())
 }
