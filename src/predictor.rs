@@ -19,8 +19,9 @@
 //!   [`STACK_OUTPUTS`] classes.
 //!
 //! Rows reach a model as a [`Row`] view, so a model's scoring code does not care how the
-//! vector is stored (dense today; a sparse variant will be added to [`Row`] and every model
-//! that uses [`Row::dot`] / [`Row::for_each_active`] keeps working).
+//! vector is stored: a dense slice, or a sparse vector's indices and values (Spark's
+//! `VectorUDT` column). A model that uses [`Row::dot`] / [`Row::for_each_active`] touches
+//! only a sparse row's stored entries.
 //!
 //! # Adding a model
 //!
@@ -71,7 +72,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, Float64Array, RecordBatch};
+use arrow::array::{ArrayRef, Float64Array, RecordBatch};
 use arrow::datatypes::{DataType, Field, Schema};
 use rayon::prelude::*;
 
@@ -85,50 +86,9 @@ pub const STACK_OUTPUTS: usize = 16;
 /// [`PredictionModel::predict_raw_block`] call.
 pub const BLOCK_ROWS: usize = 512;
 
-/// One feature vector as a model sees it.
-#[derive(Clone, Copy, Debug, PartialEq)]
-#[non_exhaustive]
-pub enum Row<'a> {
-    /// All values, in feature order.
-    Dense(&'a [f64]),
-}
-
-impl<'a> Row<'a> {
-    /// The vector's length (number of features).
-    pub fn len(&self) -> usize {
-        match self {
-            Row::Dense(v) => v.len(),
-        }
-    }
-
-    /// Whether the vector has no features.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// `Σ wᵢ xᵢ` over the row's features, summed in feature order; `w` has at least
-    /// [`len`](Self::len) values.
-    pub fn dot(&self, w: &[f64]) -> f64 {
-        match self {
-            Row::Dense(x) => w.iter().zip(x.iter()).map(|(a, b)| a * b).sum::<f64>(),
-        }
-    }
-
-    /// Calls `f(index, value)` for each stored value, in index order (every value of a
-    /// dense row).
-    pub fn for_each_active(&self, mut f: impl FnMut(usize, f64)) {
-        match self {
-            Row::Dense(x) => x.iter().enumerate().for_each(|(i, v)| f(i, *v)),
-        }
-    }
-
-    /// The values as a slice, when the row is dense.
-    pub fn as_dense(&self) -> Option<&'a [f64]> {
-        match self {
-            Row::Dense(x) => Some(x),
-        }
-    }
-}
+/// One feature vector as a model sees it (dense slice or sparse indices + values); the
+/// same view every stage reads vector columns through.
+pub use crate::frame::vector::Row;
 
 /// What a model outputs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -501,9 +461,16 @@ fn score_batch<M: PredictionModel + ?Sized>(
     let cols = m.columns();
     let kind = m.kind();
     let col = schema::batch_column(b, cols.features)?;
-    let feats = vector::as_vector(col.as_ref())?;
-    let vals = vector::dense_values(feats)?;
     let (rows, n, k) = (b.num_rows(), m.num_features(), kind.raw_len());
+    let feats = vector::VectorBlock::new(
+        col.as_ref(),
+        n,
+        vector::At {
+            stage: m.stage_name(),
+            column: cols.features,
+            partition: part,
+        },
+    )?;
     let classifier = kind != PredictorKind::Regression;
     let probabilistic = matches!(kind, PredictorKind::Probabilistic { .. });
     let keep_raw = classifier && !cols.raw_prediction.is_empty();
@@ -531,7 +498,7 @@ fn score_batch<M: PredictionModel + ?Sized>(
             let len = BLOCK_ROWS.min(rows - r0);
             let mut block_rows = Vec::with_capacity(len);
             for r in r0..r0 + len {
-                block_rows.push(checked_row(m, part, feats, &vals[r * n..(r + 1) * n], r)?);
+                block_rows.push(checked_row(m, part, &feats, r)?);
             }
             // Outputs not kept are scored into scratch buffers: raw for the block,
             // probability for one row.
@@ -583,12 +550,11 @@ fn score_batch<M: PredictionModel + ?Sized>(
 fn checked_row<'a, M: PredictionModel + ?Sized>(
     m: &M,
     part: usize,
-    feats: &dyn Array,
-    x: &'a [f64],
+    feats: &vector::VectorBlock<'a>,
     r: usize,
 ) -> Result<Row<'a>> {
     let column = || m.columns().features.to_string();
-    if feats.is_null(r) {
+    let Some(row) = feats.row(r) else {
         return Err(Error::InvalidValue {
             stage: m.stage_name(),
             column: column(),
@@ -597,15 +563,14 @@ fn checked_row<'a, M: PredictionModel + ?Sized>(
             what: "null vector".into(),
             hint: "drop such rows first (VectorAssembler with handleInvalid=skip)".into(),
         });
-    }
-    let row = Row::Dense(x);
+    };
     if let Err(hint) = m.check_row_values(row) {
         return Err(Error::InvalidValue {
             stage: m.stage_name(),
             column: column(),
             partition: part,
             row: r,
-            what: format!("vector {x:?}"),
+            what: format!("vector {:?}", row.to_vec()),
             hint,
         });
     }
@@ -839,5 +804,52 @@ mod tests {
         let df = DataFrame::try_new(schema, vec![b]).unwrap();
         let e = transform(&m, &df).unwrap_err().to_string();
         assert!(e.contains(&format!("row {}", BLOCK_ROWS + 3)), "{e}");
+    }
+
+    /// `y = 2·x₀ − x₂ + 1`, scored through [`Row::dot`].
+    struct Lin;
+    impl PredictionModel for Lin {
+        fn stage_name(&self) -> &'static str {
+            "Lin"
+        }
+        fn columns(&self) -> PredictionColumns<'_> {
+            PredictionColumns::regression("f", "prediction")
+        }
+        fn num_features(&self) -> usize {
+            3
+        }
+        fn kind(&self) -> PredictorKind {
+            PredictorKind::Regression
+        }
+        fn predict_raw_into(&self, x: Row<'_>, raw: &mut [f64]) {
+            raw[0] = x.dot(&[2.0, 0.0, -1.0]) + 1.0;
+        }
+    }
+
+    #[test]
+    fn sparse_and_dense_rows_score_alike() {
+        let mut b = vector::SparseVectorBuilder::new(3);
+        b.push(&[0, 2], &[1.5, 4.0]).unwrap();
+        b.push_dense(&[1.0, 9.0, 1.0]).unwrap();
+        b.push(&[], &[]).unwrap();
+        let schema = Arc::new(Schema::new(vec![vector::sparse_vector_field(
+            "f", 3, false,
+        )]));
+        let batch = RecordBatch::try_new(schema.clone(), vec![b.finish().unwrap()]).unwrap();
+        let df = DataFrame::try_new(schema, vec![batch]).unwrap();
+        let out = transform(&Lin, &df).unwrap();
+        let col = out.column("prediction").unwrap();
+        let pred = arrow::array::AsArray::as_primitive::<arrow::datatypes::Float64Type>(
+            col.chunks[0].as_ref(),
+        );
+        // Hand derivation: 2·1.5 − 4 + 1 = 0; 2 − 1 + 1 = 2; 0 + 1 = 1.
+        assert_eq!(pred.values().to_vec(), vec![0.0, 2.0, 1.0]);
+        // A sparse column of another size is refused from the schema.
+        let schema = Schema::new(vec![vector::sparse_vector_field("f", 4, false)]);
+        let e = transform_schema(&Lin, &schema).unwrap_err().to_string();
+        assert!(
+            e.contains("has 4 features per row, but 3 are expected"),
+            "{e}"
+        );
     }
 }

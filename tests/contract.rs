@@ -147,3 +147,81 @@ fn tree_estimators_contract() {
         m.transform_schema(df.schema()).unwrap()
     );
 }
+
+/// The first 300 fortunes (category, text) with their tokens and term frequencies.
+fn fortunes() -> DataFrame {
+    use mlpipe::feature::{HashingTF, Tokenizer};
+    let df = DataFrame::read_csv(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/data/fortunes/fortunes.csv"),
+        &CsvOptions::default(),
+    )
+    .unwrap();
+    let df = df.limit(300).unwrap();
+    let df = Tokenizer::new()
+        .with_input_col("text")
+        .with_output_col("words")
+        .transform(&df)
+        .unwrap();
+    HashingTF::new()
+        .with_input_col("words")
+        .with_output_col("tf")
+        .with_num_features(1 << 10)
+        .transform(&df)
+        .unwrap()
+}
+
+#[test]
+fn text_stages_contract() {
+    use mlpipe::feature::{
+        CountVectorizer, FeatureHasher, HashingTF, NGram, RegexTokenizer, StopWordsRemover,
+        Tokenizer, IDF,
+    };
+    use mlpipe::testing::check_estimator;
+    let df = fortunes();
+    check_transformer(
+        &Tokenizer::new().with_input_col("text").with_output_col("w2"),
+        &df,
+    );
+    check_transformer(
+        &RegexTokenizer::new()
+            .with_input_col("text")
+            .with_output_col("w2")
+            .with_pattern("\\w+")
+            .with_gaps(false),
+        &df,
+    );
+    check_transformer(
+        &StopWordsRemover::new()
+            .with_input_col("words")
+            .with_output_col("kept"),
+        &df,
+    );
+    check_transformer(
+        &NGram::new().with_input_col("words").with_output_col("grams"),
+        &df,
+    );
+    check_transformer(
+        &HashingTF::new()
+            .with_input_col("words")
+            .with_output_col("tf2")
+            .with_binary(true),
+        &df,
+    );
+    check_transformer(
+        &FeatureHasher::new()
+            .with_input_cols(["category", "text"])
+            .with_output_col("hashed"),
+        &df,
+    );
+    check_estimator(
+        &CountVectorizer::new()
+            .with_input_col("words")
+            .with_output_col("counts")
+            .with_vocab_size(500),
+        &df,
+    );
+    check_estimator(
+        &IDF::new().with_input_col("tf").with_output_col("tfidf"),
+        &df,
+    );
+}

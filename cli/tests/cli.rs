@@ -866,6 +866,48 @@ fn evaluate_with_weights() {
             assert!((g - w).abs() <= 1e-12, "{m}: {g} vs {w}");
         }
     }
+    // Uneven weights (0.25, 1, 2.5, 4 by row): Spark 4.3's weighted evaluator numbers on the same
+    // file, from tests/pyspark/make_cli_weighted_metrics.py.
+    let spark_w = serde_json::from_str::<serde_json::Value>(
+        &std::fs::read_to_string(spark_cli("weighted_metrics.json")).unwrap(),
+    )
+    .unwrap();
+    let names = [
+        "areaUnderROC",
+        "areaUnderPR",
+        "f1",
+        "accuracy",
+        "weightedPrecision",
+        "weightedRecall",
+        "logLoss",
+    ];
+    let mut args = vec![
+        "evaluate".to_string(),
+        "--model".into(),
+        spark_cli("fitted_pipeline"),
+        "--input".into(),
+        spark_cli("test_weighted.csv"),
+        "--weight".into(),
+        "w".into(),
+    ];
+    for m in names {
+        args.extend(["--metric".to_string(), m.to_string()]);
+    }
+    let (code, out, err) = mlpipe(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 0, "{err}");
+    let got: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    for m in names {
+        let (g, w, unweighted) = (
+            got[m].as_f64().unwrap(),
+            spark_w["metrics"][m].as_f64().unwrap(),
+            spark["metrics"][m].as_f64().unwrap(),
+        );
+        assert!((g - w).abs() <= 1e-12, "weighted {m}: {g} vs Spark's {w}");
+        assert!(
+            (g - unweighted).abs() > 1e-6,
+            "{m}: the weights must matter"
+        );
+    }
     let err = fails(&[
         "evaluate",
         "--model",

@@ -681,36 +681,34 @@ impl NaiveBayesModel {
         self.theta.len() / self.pi.len().max(1)
     }
 
-    fn check_row(&self, x: &[f64]) -> std::result::Result<(), String> {
+    fn check_row(&self, x: Row<'_>) -> std::result::Result<(), String> {
+        // A sparse row's unstored entries are zeros, which every kind accepts.
+        let mut bad = None;
         match self.params.kind() {
-            Kind::Multinomial | Kind::Complement => {
-                match x.iter().find(|v| v.is_nan() || **v < 0.0) {
-                    Some(v) => Err(format!(
+            Kind::Multinomial | Kind::Complement => x.for_each_active(|_, v| {
+                if bad.is_none() && (v.is_nan() || v < 0.0) {
+                    bad = Some(format!(
                         "Naive Bayes requires nonnegative feature values but found {v}"
-                    )),
-                    None => Ok(()),
+                    ));
                 }
-            }
-            Kind::Bernoulli => match x.iter().find(|v| **v != 0.0 && **v != 1.0) {
-                Some(v) => Err(format!(
-                    "Bernoulli naive Bayes requires 0 or 1 feature values but found {v}"
-                )),
-                None => Ok(()),
-            },
-            Kind::Gaussian => Ok(()),
+            }),
+            Kind::Bernoulli => x.for_each_active(|_, v| {
+                if bad.is_none() && v != 0.0 && v != 1.0 {
+                    bad = Some(format!(
+                        "Bernoulli naive Bayes requires 0 or 1 feature values but found {v}"
+                    ));
+                }
+            }),
+            Kind::Gaussian => {}
         }
+        bad.map_or(Ok(()), Err)
     }
 
     /// Spark's `predictRaw` into `raw` (one value per class); the row is checked.
-    fn raw_into(&self, x: &[f64], raw: &mut [f64]) {
+    fn raw_into(&self, x: Row<'_>, raw: &mut [f64]) {
         let n = self.num_features();
-        let gemv = |m: &[f64], c: usize| {
-            let mut s = 0.0;
-            for (a, b) in m[c * n..(c + 1) * n].iter().zip(x) {
-                s += a * b;
-            }
-            s
-        };
+        // Spark's `theta.multiply(features)`: a sparse row sums over its stored entries.
+        let gemv = |m: &[f64], c: usize| x.dot(&m[c * n..(c + 1) * n]);
         match self.params.kind() {
             Kind::Multinomial => {
                 for (c, r) in raw.iter_mut().enumerate() {
@@ -735,6 +733,14 @@ impl NaiveBayesModel {
                 }
             }
             Kind::Gaussian => {
+                let dense;
+                let x = match x.as_dense() {
+                    Some(v) => v,
+                    None => {
+                        dense = x.to_vec();
+                        &dense[..]
+                    }
+                };
                 for (c, r) in raw.iter_mut().enumerate() {
                     let mut s = 0.0;
                     let (th, sg) = (
@@ -801,7 +807,7 @@ impl NaiveBayesModel {
                 found: x.len(),
             });
         }
-        self.check_row(x).map_err(|m| {
+        self.check_row(Row::Dense(x)).map_err(|m| {
             Error::param(
                 "NaiveBayesModel",
                 &self.params.features_col,
@@ -812,7 +818,7 @@ impl NaiveBayesModel {
         let k = self.num_classes();
         let mut raw = vec![0.0; k];
         let mut prob = vec![0.0; k];
-        self.raw_into(x, &mut raw);
+        self.raw_into(Row::Dense(x), &mut raw);
         Self::probability_into(&raw, &mut prob);
         let pred = self.prediction(&raw, &prob);
         Ok((raw, prob, pred))
@@ -906,15 +912,10 @@ impl PredictionModel for NaiveBayesModel {
         self.check()
     }
     fn check_row_values(&self, x: Row<'_>) -> std::result::Result<(), String> {
-        match x.as_dense() {
-            Some(v) => self.check_row(v),
-            None => Ok(()),
-        }
+        self.check_row(x)
     }
     fn predict_raw_into(&self, x: Row<'_>, raw: &mut [f64]) {
-        if let Some(v) = x.as_dense() {
-            self.raw_into(v, raw);
-        }
+        self.raw_into(x, raw);
     }
     fn raw_to_probability_in_place(&self, raw: &mut [f64]) {
         // Spark's softmax (one-hot at a +inf, else exp(r − max) × 1/Σ).

@@ -63,21 +63,28 @@ pub fn require_numeric<'a>(
     Ok((i, f))
 }
 
-/// Finds a dense vector column (`FixedSizeList<Float64, n>`) and returns its index, field
-/// and length `n`.
+/// Finds a vector column, dense (`FixedSizeList<Float64, n>`) or sparse (Spark's
+/// `VectorUDT` struct with its size in the field metadata), and returns its index, field
+/// and vector size `n`.
 pub fn require_vector<'a>(
     schema: &'a Schema,
     stage: &'static str,
     name: &str,
 ) -> Result<(usize, &'a Field, usize)> {
     let (i, f) = require_column(schema, stage, name)?;
-    match vector::vector_size(f.data_type()) {
+    match vector::field_vector_size(f) {
         Some(n) => Ok((i, f, n)),
+        None if vector::is_sparse_vector_type(f.data_type()) => Err(Error::ColumnType {
+            stage,
+            column: name.to_string(),
+            expected: "a sparse vector column with its vector size in the field metadata (`ml_attr` `num_attrs`, as Spark's stages write it); set it with frame::vector::with_vector_size or DataFrame::with_vector_size".into(),
+            found: f.data_type().clone(),
+        }),
         None => Err(Error::ColumnType {
             stage,
             column: name.to_string(),
             expected:
-                "a vector column (FixedSizeList<Float64>), e.g. the output of VectorAssembler"
+                "a vector column (dense FixedSizeList<Float64> or Spark's sparse VectorUDT struct), e.g. the output of VectorAssembler"
                     .into(),
             found: f.data_type().clone(),
         }),

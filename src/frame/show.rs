@@ -21,6 +21,37 @@ fn cell(arr: &dyn Array, fmt: &ArrayFormatter<'_>, row: usize) -> String {
         let parts: Vec<String> = v.values().iter().map(|x| format!("{x:?}")).collect();
         return format!("[{}]", parts.join(","));
     }
+    if vector::is_sparse_vector_type(arr.data_type()) {
+        // Spark's `SparseVector.toString`: `(size,[indices],[values])`; dense rows `[values]`.
+        let s = arr.as_struct();
+        let num = |x: &f64| format!("{x:?}");
+        let vals = s.column(3).as_list::<i32>().value(row);
+        let vals: Vec<String> = vals
+            .as_primitive::<Float64Type>()
+            .values()
+            .iter()
+            .map(num)
+            .collect();
+        if s.column(0)
+            .as_primitive::<arrow::datatypes::Int8Type>()
+            .value(row)
+            == 1
+        {
+            return format!("[{}]", vals.join(","));
+        }
+        let size = s
+            .column(1)
+            .as_primitive::<arrow::datatypes::Int32Type>()
+            .value(row);
+        let idx = s.column(2).as_list::<i32>().value(row);
+        let idx: Vec<String> = idx
+            .as_primitive::<arrow::datatypes::Int32Type>()
+            .values()
+            .iter()
+            .map(|i| i.to_string())
+            .collect();
+        return format!("({size},[{}],[{}])", idx.join(","), vals.join(","));
+    }
     if let Some(f) = arr.as_primitive_opt::<Float64Type>() {
         return format!("{:?}", f.value(row));
     }

@@ -1,8 +1,11 @@
-//! Dense vector columns: `FixedSizeList<Float64, n>`.
+//! Vector columns: dense `FixedSizeList<Float64, n>` and sparse (Spark's `VectorUDT`
+//! struct), read through one row view, [`Row`], by [`VectorBlock`].
 //!
-//! A vector column stores its rows back to back in one `f64` buffer (row-major), so a
-//! partition's feature block is a plain `&[f64]` of `rows * n` values and its length `n` is
-//! known from the schema alone. Feature names travel in the field's metadata under Spark's
+//! A dense vector column stores its rows back to back in one `f64` buffer (row-major), so
+//! a partition's feature block is a plain `&[f64]` of `rows * n` values and its length `n`
+//! is known from the schema alone. A sparse vector column is Spark's `VectorUDT` struct
+//! `{type, size, indices, values}` with the vector size in the field metadata (see
+//! [`SparseVectorBuilder`]). Feature names travel in the field's metadata under Spark's
 //! `ml_attr` key, in Spark's attribute-group JSON.
 //!
 //! # Examples
@@ -22,6 +25,13 @@ use arrow::datatypes::{DataType, Field, Float64Type};
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
+
+mod sparse;
+pub use sparse::{
+    field_vector_size, is_sparse_vector_type, prefers_sparse, sparse_vector_field,
+    sparse_vector_fields, sparse_vector_type, with_vector_size, At, Row, SparseVectorBuilder,
+    VectorBlock,
+};
 
 /// Field-metadata key holding Spark's ML attribute JSON.
 pub const ML_ATTR: &str = "ml_attr";
@@ -117,7 +127,7 @@ pub fn feature_names(field: &Field) -> Option<Vec<Option<String>>> {
         .get("num_attrs")
         .and_then(Value::as_u64)
         .map(|n| n as usize)
-        .or_else(|| vector_size(field.data_type()))?;
+        .or_else(|| field_vector_size(field))?;
     let mut names = vec![None; n];
     if let Some(groups) = v.get("attrs").and_then(Value::as_object) {
         for attrs in groups.values().filter_map(Value::as_array) {
@@ -137,7 +147,7 @@ pub fn feature_names(field: &Field) -> Option<Vec<Option<String>>> {
 
 /// Feature names of a vector field with a fallback of `<field>_<i>` for unnamed elements.
 pub fn feature_names_or_default(field: &Field) -> Vec<String> {
-    let n = vector_size(field.data_type()).unwrap_or(0);
+    let n = field_vector_size(field).unwrap_or(0);
     let named = feature_names(field).unwrap_or_else(|| vec![None; n]);
     (0..n)
         .map(|i| {
@@ -206,6 +216,85 @@ pub(crate) unsafe fn map_vectors(
     df.with_column(out, chunks)
 }
 
+impl super::DataFrame {
+    /// Records the vector size of the sparse vector column `column` in its field metadata,
+    /// read from the data (every row must agree). For sparse columns written by other tools
+    /// without Spark's `ml_attr` metadata; a dense column is returned unchanged.
+    ///
+    /// # Errors
+    /// [`Error::ColumnType`] when `column` is no vector column; [`Error::InvalidValue`]
+    /// naming the row whose size differs from the first row's; [`Error::EmptyInput`] when
+    /// no row holds a vector.
+    pub fn with_vector_size(&self, column: &str) -> Result<super::DataFrame> {
+        const STAGE: &str = "DataFrame::with_vector_size";
+        let c = self.column(column)?;
+        if vector_size(c.field.data_type()).is_some() {
+            return Ok(self.clone());
+        }
+        if !is_sparse_vector_type(c.field.data_type()) {
+            return Err(Error::ColumnType {
+                stage: STAGE,
+                column: column.to_string(),
+                expected: "a sparse vector column (Spark's VectorUDT struct)".into(),
+                found: c.field.data_type().clone(),
+            });
+        }
+        let mut size: Option<(usize, usize, usize)> = None;
+        for (p, a) in c.chunks.iter().enumerate() {
+            let s = a.as_struct();
+            let kinds = s.column(0).as_primitive::<arrow::datatypes::Int8Type>();
+            let sizes = s.column(1).as_primitive::<arrow::datatypes::Int32Type>();
+            let vals = s.column(3).as_list::<i32>();
+            for r in 0..a.len() {
+                if a.is_null(r) {
+                    continue;
+                }
+                let n = if kinds.value(r) == 1 || sizes.is_null(r) {
+                    vals.value_length(r) as usize
+                } else {
+                    sizes.value(r).max(0) as usize
+                };
+                match size {
+                    None => size = Some((n, p, r)),
+                    Some((m, p0, r0)) if m != n => {
+                        return Err(Error::InvalidValue {
+                            stage: STAGE,
+                            column: column.to_string(),
+                            partition: p,
+                            row: r,
+                            what: format!(
+                                "a vector of size {n} where partition {p0}, row {r0} has size {m}"
+                            ),
+                            hint: "every vector of a column must have the same size".into(),
+                        })
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let Some((n, _, _)) = size else {
+            return Err(Error::EmptyInput {
+                stage: STAGE,
+                hint: format!("column `{column}` holds no vector to read the size from"),
+            });
+        };
+        let field = with_vector_size(c.field.as_ref().clone(), n);
+        // Every row is checked (indices sorted and in range) now that the size is known.
+        for (p, a) in c.chunks.iter().enumerate() {
+            VectorBlock::new(
+                a.as_ref(),
+                n,
+                At {
+                    stage: STAGE,
+                    column,
+                    partition: p,
+                },
+            )?;
+        }
+        self.with_column(field, c.chunks)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,5 +317,40 @@ mod tests {
         let arr = vector_array(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 2, None).unwrap();
         let s = arr.slice(1, 2);
         assert_eq!(dense_values(&s).unwrap(), &[3.0, 4.0, 5.0, 6.0]);
+    }
+
+    #[test]
+    fn with_vector_size_reads_the_size_and_checks_rows() {
+        use crate::DataFrame;
+        use arrow::datatypes::Schema;
+        let mut b = SparseVectorBuilder::new(4);
+        b.push(&[1], &[2.0]).unwrap();
+        b.push_dense(&[1.0, 2.0, 3.0, 4.0]).unwrap();
+        let arr = b.finish().unwrap();
+        let bare = Field::new("v", sparse_vector_type(), true);
+        let schema = Arc::new(Schema::new(vec![bare.clone()]));
+        let batch = arrow::array::RecordBatch::try_new(schema.clone(), vec![arr]).unwrap();
+        let df = DataFrame::try_new(schema, vec![batch]).unwrap();
+        let e = crate::frame::schema::require_vector(df.schema(), "T", "v")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("vector size in the field metadata"), "{e}");
+        let sized = df.with_vector_size("v").unwrap();
+        let (_, _, n) = crate::frame::schema::require_vector(sized.schema(), "T", "v").unwrap();
+        assert_eq!(n, 4);
+        assert!(sized.show_string(2).unwrap().contains("(4,[1],[2.0])"));
+
+        // A second chunk whose vectors have size 3: the row is named.
+        let mut b = SparseVectorBuilder::new(3);
+        b.push(&[0], &[1.0]).unwrap();
+        let other = b.finish().unwrap();
+        let schema = Arc::new(Schema::new(vec![bare]));
+        let parts = vec![
+            df.partitions()[0].clone(),
+            arrow::array::RecordBatch::try_new(schema.clone(), vec![other]).unwrap(),
+        ];
+        let mixed = DataFrame::try_new(schema, parts).unwrap();
+        let e = mixed.with_vector_size("v").unwrap_err().to_string();
+        assert_eq!(e, "DataFrame::with_vector_size: a vector of size 3 where partition 0, row 0 has size 4 in column `v` (partition 1, row 0); every vector of a column must have the same size");
     }
 }

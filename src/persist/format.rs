@@ -20,9 +20,10 @@ use super::linalg::{self, Vector};
 use crate::error::{Error, Result};
 use crate::param::Params;
 
-/// The Spark version stamped into saved metadata; Spark's readers take their current code
-/// paths for it.
-pub const SPARK_VERSION: &str = "3.5.0";
+/// The Spark version stamped into saved metadata: the version whose format mlpipe writes and is
+/// tested against (tree models need at least 4.3, where `pruneTree` appeared); Spark's readers take
+/// their current code paths for it.
+pub const SPARK_VERSION: &str = "4.3.0";
 
 /// Parsed `metadata/` of a saved stage.
 #[derive(Clone, Debug)]

@@ -179,7 +179,7 @@ impl Vector {
     /// The Arrow field and one-row array of a dense vector, in Spark's struct layout.
     pub(crate) fn field_and_array(&self, name: &str) -> Result<(Field, ArrayRef)> {
         let values = self.to_dense();
-        let fields = vector_fields();
+        let fields = crate::frame::vector::sparse_vector_fields();
         let arr = StructArray::try_new(
             fields.clone(),
             vec![
@@ -212,15 +212,6 @@ fn f64_list_array(values: Vec<f64>) -> ArrayRef {
 
 fn list(t: DataType) -> DataType {
     DataType::List(Arc::new(Field::new("element", t, false)))
-}
-
-fn vector_fields() -> Fields {
-    Fields::from(vec![
-        Field::new("type", DataType::Int8, false),
-        Field::new("size", DataType::Int32, true),
-        Field::new("indices", list(DataType::Int32), true),
-        Field::new("values", list(DataType::Float64), true),
-    ])
 }
 
 fn matrix_fields() -> Fields {

@@ -25,9 +25,6 @@ use crate::param::{random_uid, Params};
 use crate::persist::{format, read_metadata, Metadata, SparkPersist};
 use crate::pipeline::Transformer;
 
-/// The Spark version written into tree models' metadata (`pruneTree` exists since 4.3).
-const TREE_SPARK_VERSION: &str = "4.3.0";
-
 const DTC: &str = "org.apache.spark.ml.classification.DecisionTreeClassificationModel";
 const DTR: &str = "org.apache.spark.ml.regression.DecisionTreeRegressionModel";
 const RFC: &str = "org.apache.spark.ml.classification.RandomForestClassificationModel";
@@ -453,7 +450,7 @@ fn node_sql_type() -> Value {
 
 /// Writes the node/tree table `batch` as the Parquet part of `dir` (Spark 4.3's layout).
 fn write_parquet(dir: &Path, batch: &RecordBatch, sql_schema: Value) -> Result<()> {
-    format::write_parquet(dir, batch, sql_schema, TREE_SPARK_VERSION)
+    format::write_parquet(dir, batch, sql_schema, format::SPARK_VERSION)
 }
 
 /// Spark's metadata JSON stamped with the 4.x version (whose readers expect the 4.x
@@ -465,7 +462,7 @@ fn metadata_json(
     defaults: Value,
     extra: &[(&str, Value)],
 ) -> Value {
-    let mut md = format::metadata_json(class, uid, params, defaults, TREE_SPARK_VERSION);
+    let mut md = format::metadata_json(class, uid, params, defaults, format::SPARK_VERSION);
     for (k, v) in extra {
         md[*k] = v.clone();
     }

@@ -1,0 +1,1024 @@
+//! Sparse vector columns in Spark's `VectorUDT` struct layout, the one row view [`Row`]
+//! and the chunk reader [`VectorBlock`] that gives it for both layouts.
+//!
+//! A sparse vector column is an Arrow struct
+//! `{type: Int8, size: Int32, indices: List<Int32>, values: List<Float64>}` (Spark's
+//! `VectorUDT.sqlType`, the layout Spark writes to Parquet and sends over Spark Connect).
+//! Each row is either sparse (`type = 0`, `size`, strictly increasing `indices` and their
+//! `values`) or dense (`type = 1`, `values` only), as in Spark. The vector size of the
+//! column is recorded in the field's metadata (Spark's `ml_attr` attribute group,
+//! `num_attrs`), so a stage knows it from the schema alone.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, Float64Array, Int32Array, Int8Array, ListArray, StructArray,
+};
+use arrow::buffer::{NullBuffer, OffsetBuffer};
+use arrow::datatypes::{DataType, Field, Fields, Float64Type, Int32Type, Int8Type};
+use serde_json::{json, Value};
+
+use super::ML_ATTR;
+use crate::error::{Error, Result};
+
+/// One feature vector as a stage or model sees it: a dense slice, or a size with the
+/// indices and values of its stored entries.
+///
+/// # Examples
+/// ```
+/// use mlpipe::frame::vector::Row;
+/// let w = [1.0, 2.0, 3.0, 4.0];
+/// let sparse = Row::Sparse { size: 4, indices: &[1, 3], values: &[10.0, 100.0] };
+/// assert_eq!(sparse.dot(&w), 420.0);
+/// assert_eq!(Row::Dense(&[0.0, 10.0, 0.0, 100.0]).dot(&w), 420.0);
+/// assert_eq!(sparse.to_vec(), vec![0.0, 10.0, 0.0, 100.0]);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Row<'a> {
+    /// All values, in feature order.
+    Dense(&'a [f64]),
+    /// A sparse vector: `values[k]` sits at position `indices[k]`; the indices are strictly
+    /// increasing and below `size` (checked by [`VectorBlock`] and [`SparseVectorBuilder`]).
+    Sparse {
+        /// The vector's length.
+        size: usize,
+        /// Positions of the stored values, strictly increasing.
+        indices: &'a [i32],
+        /// The stored values (zeros may be stored, as in Spark).
+        values: &'a [f64],
+    },
+}
+
+impl<'a> Row<'a> {
+    /// The vector's length (number of features).
+    pub fn len(&self) -> usize {
+        match self {
+            Row::Dense(v) => v.len(),
+            Row::Sparse { size, .. } => *size,
+        }
+    }
+
+    /// Whether the vector has no features.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The number of stored values (every value of a dense row).
+    pub fn num_active(&self) -> usize {
+        match self {
+            Row::Dense(v) => v.len(),
+            Row::Sparse { values, .. } => values.len(),
+        }
+    }
+
+    /// The number of values that are not `0.0` (NaN counts), Spark's `numNonzeros`.
+    pub fn num_nonzeros(&self) -> usize {
+        let vals = match self {
+            Row::Dense(v) => v,
+            Row::Sparse { values, .. } => values,
+        };
+        vals.iter().filter(|v| **v != 0.0).count()
+    }
+
+    /// `Σ wᵢ xᵢ` over the row's stored values, summed in index order; `w` has at least
+    /// [`len`](Self::len) values. A sparse row touches only its stored entries.
+    #[inline]
+    pub fn dot(&self, w: &[f64]) -> f64 {
+        match self {
+            Row::Dense(x) => w.iter().zip(x.iter()).map(|(a, b)| a * b).sum::<f64>(),
+            Row::Sparse {
+                indices, values, ..
+            } => indices
+                .iter()
+                .zip(values.iter())
+                .map(|(i, v)| w[*i as usize] * v)
+                .sum::<f64>(),
+        }
+    }
+
+    /// Calls `f(index, value)` for each stored value, in index order (every value of a
+    /// dense row).
+    #[inline]
+    pub fn for_each_active(&self, mut f: impl FnMut(usize, f64)) {
+        match self {
+            Row::Dense(x) => x.iter().enumerate().for_each(|(i, v)| f(i, *v)),
+            Row::Sparse {
+                indices, values, ..
+            } => indices
+                .iter()
+                .zip(values.iter())
+                .for_each(|(i, v)| f(*i as usize, *v)),
+        }
+    }
+
+    /// The value at position `i` (`0.0` where a sparse row stores nothing); `None` past
+    /// the end.
+    pub fn get(&self, i: usize) -> Option<f64> {
+        if i >= self.len() {
+            return None;
+        }
+        Some(match self {
+            Row::Dense(x) => x[i],
+            Row::Sparse {
+                indices, values, ..
+            } => match indices.binary_search(&(i as i32)) {
+                Ok(k) => values[k],
+                Err(_) => 0.0,
+            },
+        })
+    }
+
+    /// The values as a slice, when the row is dense.
+    pub fn as_dense(&self) -> Option<&'a [f64]> {
+        match self {
+            Row::Dense(x) => Some(x),
+            Row::Sparse { .. } => None,
+        }
+    }
+
+    /// Writes all [`len`](Self::len) values into `out` (zeros where a sparse row stores
+    /// nothing). `out` has exactly `len()` values.
+    pub fn write_dense(&self, out: &mut [f64]) {
+        match self {
+            Row::Dense(x) => out.copy_from_slice(x),
+            Row::Sparse {
+                indices, values, ..
+            } => {
+                out.iter_mut().for_each(|v| *v = 0.0);
+                for (i, v) in indices.iter().zip(values.iter()) {
+                    out[*i as usize] = *v;
+                }
+            }
+        }
+    }
+
+    /// All values as a new vector.
+    pub fn to_vec(&self) -> Vec<f64> {
+        let mut out = vec![0.0; self.len()];
+        self.write_dense(&mut out);
+        out
+    }
+}
+
+/// Spark's `Vector.compressed` rule (Spark 4): a vector of length `size` with `nnz`
+/// non-zeros is stored sparse when that takes fewer bytes, `12·nnz + 28 < 8·size + 12`.
+///
+/// # Examples
+/// ```
+/// use mlpipe::frame::vector::prefers_sparse;
+/// assert!(!prefers_sparse(2, 5)); // 40 < 40 is false: dense
+/// assert!(prefers_sparse(1, 5));
+/// ```
+pub fn prefers_sparse(nnz: usize, size: usize) -> bool {
+    (12 * nnz as u128) + 28 < (8 * size as u128) + 12
+}
+
+fn list_of(t: DataType) -> DataType {
+    DataType::List(Arc::new(Field::new("element", t, false)))
+}
+
+/// The fields of Spark's `VectorUDT` struct (`type`, `size`, `indices`, `values`), with
+/// Spark's nullability.
+pub fn sparse_vector_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("type", DataType::Int8, false),
+        Field::new("size", DataType::Int32, true),
+        Field::new("indices", list_of(DataType::Int32), true),
+        Field::new("values", list_of(DataType::Float64), true),
+    ])
+}
+
+/// The Arrow type of a sparse vector column (Spark's `VectorUDT` struct).
+pub fn sparse_vector_type() -> DataType {
+    DataType::Struct(sparse_vector_fields())
+}
+
+/// Whether `dt` is Spark's `VectorUDT` struct (field names and kinds; the list children's
+/// names and nullability may differ, as in files other writers made).
+pub fn is_sparse_vector_type(dt: &DataType) -> bool {
+    let DataType::Struct(fields) = dt else {
+        return false;
+    };
+    let list_of = |f: &Field, t: &DataType| match f.data_type() {
+        DataType::List(c) => c.data_type() == t,
+        _ => false,
+    };
+    fields.len() == 4
+        && fields[0].name() == "type"
+        && fields[0].data_type() == &DataType::Int8
+        && fields[1].name() == "size"
+        && fields[1].data_type() == &DataType::Int32
+        && fields[2].name() == "indices"
+        && list_of(&fields[2], &DataType::Int32)
+        && fields[3].name() == "values"
+        && list_of(&fields[3], &DataType::Float64)
+}
+
+/// Returns `field` with its vector size recorded in the metadata (Spark's `ml_attr`
+/// `num_attrs`, keeping any attributes already there).
+pub fn with_vector_size(field: Field, size: usize) -> Field {
+    let mut field = field;
+    let mut attr: Value = field
+        .metadata()
+        .get(ML_ATTR)
+        .and_then(|s| serde_json::from_str(s).ok())
+        .filter(Value::is_object)
+        .unwrap_or_else(|| json!({}));
+    attr["num_attrs"] = json!(size);
+    field
+        .metadata_mut()
+        .insert(ML_ATTR.to_string(), attr.to_string());
+    field
+}
+
+/// A sparse vector field named `name` of vector size `size`.
+pub fn sparse_vector_field(name: &str, size: usize, nullable: bool) -> Field {
+    with_vector_size(Field::new(name, sparse_vector_type(), nullable), size)
+}
+
+/// The vector size recorded in a field's metadata (`ml_attr` `num_attrs`).
+pub(crate) fn metadata_size(field: &Field) -> Option<usize> {
+    let raw = field.metadata().get(ML_ATTR)?;
+    let v: Value = serde_json::from_str(raw).ok()?;
+    v.get("num_attrs")
+        .and_then(Value::as_u64)
+        .map(|n| n as usize)
+}
+
+/// The vector size of a vector field of either layout: the dense type's length, or the
+/// size recorded in a sparse field's metadata. `None` for other fields, and for a sparse
+/// field whose size is not recorded.
+pub fn field_vector_size(field: &Field) -> Option<usize> {
+    if let Some(n) = super::vector_size(field.data_type()) {
+        return Some(n);
+    }
+    if is_sparse_vector_type(field.data_type()) {
+        return metadata_size(field);
+    }
+    None
+}
+
+/// Where a vector column is being read, for error messages.
+#[derive(Clone, Copy, Debug)]
+pub struct At<'a> {
+    /// The stage reading it.
+    pub stage: &'static str,
+    /// The column.
+    pub column: &'a str,
+    /// The partition.
+    pub partition: usize,
+}
+
+impl At<'_> {
+    fn err(&self, row: usize, what: String, hint: &str) -> Error {
+        Error::InvalidValue {
+            stage: self.stage,
+            column: self.column.to_string(),
+            partition: self.partition,
+            row,
+            what,
+            hint: hint.into(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Layout<'a> {
+    /// `FixedSizeList<Float64, n>`: row-major values.
+    Dense(&'a [f64]),
+    /// The `VectorUDT` struct: per-row type, index and value offsets, child values.
+    Udt {
+        kinds: &'a [i8],
+        idx_off: &'a [i32],
+        idx: &'a [i32],
+        val_off: &'a [i32],
+        vals: &'a [f64],
+    },
+}
+
+/// One partition's vector column, checked once, read row by row as [`Row`]s whatever its
+/// layout. Construction checks every non-null row: the vector size, sparse indices
+/// strictly increasing and in range, as many indices as values, no null inside a vector.
+///
+/// # Examples
+/// ```
+/// # fn main() -> mlpipe::Result<()> {
+/// use mlpipe::frame::vector::{At, Row, SparseVectorBuilder, VectorBlock};
+/// let mut b = SparseVectorBuilder::new(3);
+/// b.push(&[0, 2], &[1.0, 5.0])?;
+/// b.push_dense(&[0.0, 2.0, 0.0])?;
+/// let arr = b.finish()?;
+/// let at = At { stage: "Example", column: "v", partition: 0 };
+/// let block = VectorBlock::new(arr.as_ref(), 3, at)?;
+/// assert_eq!(block.row(0).unwrap().to_vec(), vec![1.0, 0.0, 5.0]);
+/// assert_eq!(block.row(1), Some(Row::Dense(&[0.0, 2.0, 0.0])));
+/// assert!(VectorBlock::new(arr.as_ref(), 4, at).is_err()); // wrong size: a clear error
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct VectorBlock<'a> {
+    layout: Layout<'a>,
+    nulls: Option<&'a NullBuffer>,
+    len: usize,
+    size: usize,
+}
+
+const SPARSE_HINT: &str = "sparse vectors need strictly increasing indices below the vector size and one value per index (Spark's Vectors.sparse)";
+
+impl<'a> VectorBlock<'a> {
+    /// Reads `arr` (a dense or sparse vector column chunk) whose vectors must have `size`
+    /// values.
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] naming the stage, column, partition and row for a vector of
+    /// another size, unsorted, repeated or out-of-range sparse indices, or null elements;
+    /// [`Error::ColumnType`] when `arr` is no vector column.
+    pub fn new(arr: &'a dyn Array, size: usize, at: At<'_>) -> Result<Self> {
+        let nulls = arr.nulls();
+        if let Some(l) = arr.as_fixed_size_list_opt() {
+            let n = l.value_length() as usize;
+            if n != size {
+                return Err(Error::FeatureCount {
+                    stage: at.stage,
+                    column: at.column.to_string(),
+                    expected: size,
+                    found: n,
+                });
+            }
+            let child = l.values();
+            let c = child
+                .as_primitive_opt::<Float64Type>()
+                .ok_or_else(|| column_type(at, arr.data_type()))?;
+            if c.null_count() > 0 {
+                return Err(at.err(
+                    first_null_row(c, n),
+                    "a null element inside a vector".into(),
+                    "mlpipe vectors hold f64 values; use NaN, not null, for a missing element",
+                ));
+            }
+            // The child of a sliced FixedSizeList is sliced with it.
+            let vals = &c.values()[..l.len() * n];
+            return Ok(Self {
+                layout: Layout::Dense(vals),
+                nulls,
+                len: arr.len(),
+                size,
+            });
+        }
+        if !is_sparse_vector_type(arr.data_type()) {
+            return Err(column_type(at, arr.data_type()));
+        }
+        let s = arr.as_struct();
+        let kinds = s.column(0).as_primitive::<Int8Type>();
+        let sizes = s.column(1).as_primitive::<Int32Type>();
+        let il = s.column(2).as_list::<i32>();
+        let vl = s.column(3).as_list::<i32>();
+        let idx_child = il.values().as_primitive::<Int32Type>();
+        let val_child = vl.values().as_primitive::<Float64Type>();
+        let block = Self {
+            layout: Layout::Udt {
+                kinds: kinds.values(),
+                idx_off: il.value_offsets(),
+                idx: idx_child.values(),
+                val_off: vl.value_offsets(),
+                vals: val_child.values(),
+            },
+            nulls,
+            len: arr.len(),
+            size,
+        };
+        for r in 0..arr.len() {
+            if block.is_null(r) {
+                continue;
+            }
+            if kinds.is_null(r) || vl.is_null(r) {
+                return Err(at.err(r, "a vector without its type or values".into(), SPARSE_HINT));
+            }
+            let (va, vb) = (
+                vl.value_offsets()[r] as usize,
+                vl.value_offsets()[r + 1] as usize,
+            );
+            if val_child.null_count() > 0 && (va..vb).any(|k| val_child.is_null(k)) {
+                return Err(at.err(
+                    r,
+                    "a null element inside a vector".into(),
+                    "mlpipe vectors hold f64 values; use NaN, not null, for a missing element",
+                ));
+            }
+            match kinds.value(r) {
+                1 => {
+                    if vb - va != size {
+                        return Err(at.err(
+                            r,
+                            format!("a dense vector of size {} where the column's vectors have size {size}", vb - va),
+                            "every vector of a column must have the same size",
+                        ));
+                    }
+                }
+                0 => {
+                    if sizes.is_null(r) || il.is_null(r) {
+                        return Err(at.err(
+                            r,
+                            "a sparse vector without its size or indices".into(),
+                            SPARSE_HINT,
+                        ));
+                    }
+                    let n = sizes.value(r);
+                    if n < 0 || n as usize != size {
+                        return Err(at.err(
+                            r,
+                            format!("a sparse vector of size {n} where the column's vectors have size {size}"),
+                            "every vector of a column must have the same size",
+                        ));
+                    }
+                    let (ia, ib) = (
+                        il.value_offsets()[r] as usize,
+                        il.value_offsets()[r + 1] as usize,
+                    );
+                    if idx_child.null_count() > 0 && (ia..ib).any(|k| idx_child.is_null(k)) {
+                        return Err(at.err(r, "a null sparse index".into(), SPARSE_HINT));
+                    }
+                    check_sparse(&idx_child.values()[ia..ib], vb - va, size)
+                        .map_err(|what| at.err(r, what, SPARSE_HINT))?;
+                }
+                k => {
+                    return Err(at.err(
+                        r,
+                        format!("vector type {k} (0 is sparse, 1 is dense)"),
+                        SPARSE_HINT,
+                    ))
+                }
+            }
+        }
+        Ok(block)
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The vectors' size.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Whether row `r` is null.
+    #[inline]
+    pub fn is_null(&self, r: usize) -> bool {
+        self.nulls.is_some_and(|n| n.is_null(r))
+    }
+
+    /// Row `r` (`None` when null). `r < len()`.
+    #[inline]
+    pub fn row(&self, r: usize) -> Option<Row<'a>> {
+        if self.is_null(r) {
+            return None;
+        }
+        Some(self.row_unchecked_null(r))
+    }
+
+    /// Row `r`, whatever its validity (a null dense row holds unspecified values, a null
+    /// sparse row may be empty).
+    #[inline]
+    fn row_unchecked_null(&self, r: usize) -> Row<'a> {
+        match self.layout {
+            Layout::Dense(v) => Row::Dense(&v[r * self.size..(r + 1) * self.size]),
+            Layout::Udt {
+                kinds,
+                idx_off,
+                idx,
+                val_off,
+                vals,
+            } => {
+                let values = &vals[val_off[r] as usize..val_off[r + 1] as usize];
+                if kinds[r] == 1 {
+                    Row::Dense(values)
+                } else {
+                    Row::Sparse {
+                        size: self.size,
+                        indices: &idx[idx_off[r] as usize..idx_off[r + 1] as usize],
+                        values,
+                    }
+                }
+            }
+        }
+    }
+
+    /// The row-major values when the chunk is a dense column (`len() · size()` values;
+    /// null rows hold unspecified values).
+    pub fn as_dense(&self) -> Option<&'a [f64]> {
+        match self.layout {
+            Layout::Dense(v) => Some(v),
+            Layout::Udt { .. } => None,
+        }
+    }
+
+    /// Whether the chunk is a sparse (`VectorUDT`) column.
+    pub fn is_sparse_layout(&self) -> bool {
+        matches!(self.layout, Layout::Udt { .. })
+    }
+
+    /// All rows' values, row-major (`len() · size()` values): borrowed for a dense column,
+    /// densified for a sparse one. Null rows hold zeros (sparse) or unspecified values.
+    pub fn to_dense(&self) -> Cow<'a, [f64]> {
+        match self.layout {
+            Layout::Dense(v) => Cow::Borrowed(v),
+            Layout::Udt { .. } => {
+                let n = self.size;
+                let mut out = vec![0.0; self.len * n];
+                for r in 0..self.len {
+                    if !self.is_null(r) {
+                        self.row_unchecked_null(r)
+                            .write_dense(&mut out[r * n..(r + 1) * n]);
+                    }
+                }
+                Cow::Owned(out)
+            }
+        }
+    }
+
+    /// Rows `first..first + rows` written densely into `out` (`rows · size()` values;
+    /// null rows as zeros).
+    pub fn write_dense_rows(&self, first: usize, out: &mut [f64]) {
+        let n = self.size;
+        for (k, o) in out.chunks_exact_mut(n.max(1)).enumerate() {
+            match self.row(first + k) {
+                Some(x) => x.write_dense(o),
+                None => o.iter_mut().for_each(|v| *v = 0.0),
+            }
+        }
+    }
+
+    /// The number of values stored over all non-null rows (what a pass over the rows
+    /// reads).
+    pub fn num_active(&self) -> usize {
+        (0..self.len)
+            .filter_map(|r| self.row(r))
+            .map(|x| x.num_active())
+            .sum()
+    }
+}
+
+fn column_type(at: At<'_>, found: &DataType) -> Error {
+    Error::ColumnType {
+        stage: at.stage,
+        column: at.column.to_string(),
+        expected:
+            "a vector column (dense FixedSizeList<Float64> or Spark's sparse VectorUDT struct)"
+                .into(),
+        found: found.clone(),
+    }
+}
+
+fn first_null_row(c: &Float64Array, n: usize) -> usize {
+    (0..c.len())
+        .find(|k| c.is_null(*k))
+        .map_or(0, |k| k / n.max(1))
+}
+
+/// Checks sparse indices: strictly increasing, in `0..size`, one per value.
+fn check_sparse(
+    indices: &[i32],
+    num_values: usize,
+    size: usize,
+) -> std::result::Result<(), String> {
+    if indices.len() != num_values {
+        return Err(format!(
+            "a sparse vector with {} indices but {num_values} values",
+            indices.len()
+        ));
+    }
+    let mut prev = -1i64;
+    for &i in indices {
+        let i = i as i64;
+        if i < 0 || i as u64 >= size as u64 {
+            return Err(format!(
+                "sparse index {i} out of range for a vector of size {size}"
+            ));
+        }
+        if i <= prev {
+            return Err(format!(
+                "sparse indices not strictly increasing ({prev} then {i})"
+            ));
+        }
+        prev = i;
+    }
+    Ok(())
+}
+
+/// Builds a sparse vector column (Spark's `VectorUDT` struct) row by row; each pushed
+/// vector is checked (strictly increasing indices below the size, one value per index).
+///
+/// # Examples
+/// ```
+/// # fn main() -> mlpipe::Result<()> {
+/// use mlpipe::frame::vector::SparseVectorBuilder;
+/// let mut b = SparseVectorBuilder::new(4).context("Example", "v", 0);
+/// b.push(&[1, 3], &[1.0, 2.0])?;
+/// b.push_null();
+/// let e = b.push(&[3, 1], &[1.0, 2.0]).unwrap_err().to_string();
+/// assert!(e.contains("not strictly increasing") && e.contains("row 2"), "{e}");
+/// let arr = b.finish()?;
+/// assert_eq!(arr.len(), 2);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct SparseVectorBuilder {
+    size: usize,
+    stage: &'static str,
+    column: String,
+    partition: usize,
+    kinds: Vec<i8>,
+    sizes: Vec<Option<i32>>,
+    idx_off: Vec<i32>,
+    idx: Vec<i32>,
+    val_off: Vec<i32>,
+    vals: Vec<f64>,
+    valid: Vec<bool>,
+}
+
+impl SparseVectorBuilder {
+    /// A builder of vectors of length `size`.
+    pub fn new(size: usize) -> Self {
+        Self::with_capacity(size, 0, 0)
+    }
+
+    /// A builder with room for `rows` vectors holding `nnz` stored values in all.
+    pub fn with_capacity(size: usize, rows: usize, nnz: usize) -> Self {
+        let mut idx_off = Vec::with_capacity(rows + 1);
+        idx_off.push(0);
+        Self {
+            size,
+            stage: "SparseVectorBuilder",
+            column: String::new(),
+            partition: 0,
+            kinds: Vec::with_capacity(rows),
+            sizes: Vec::with_capacity(rows),
+            val_off: idx_off.clone(),
+            idx_off,
+            idx: Vec::with_capacity(nnz),
+            vals: Vec::with_capacity(nnz),
+            valid: Vec::with_capacity(rows),
+        }
+    }
+
+    /// Names the stage, column and partition in the errors of [`push`](Self::push).
+    pub fn context(mut self, stage: &'static str, column: &str, partition: usize) -> Self {
+        self.stage = stage;
+        self.column = column.to_string();
+        self.partition = partition;
+        self
+    }
+
+    /// Rows pushed so far.
+    pub fn len(&self) -> usize {
+        self.kinds.len()
+    }
+
+    /// Whether no row was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.kinds.is_empty()
+    }
+
+    fn err(&self, what: String) -> Error {
+        Error::InvalidValue {
+            stage: self.stage,
+            column: self.column.clone(),
+            partition: self.partition,
+            row: self.len(),
+            what,
+            hint: SPARSE_HINT.into(),
+        }
+    }
+
+    fn close_row(&mut self, kind: i8, valid: bool) -> Result<()> {
+        if self.vals.len() > i32::MAX as usize {
+            return Err(self.err("more than 2^31 stored values in one column chunk".into()));
+        }
+        self.kinds.push(kind);
+        self.sizes.push((kind == 0).then_some(self.size as i32));
+        self.idx_off.push(self.idx.len() as i32);
+        self.val_off.push(self.vals.len() as i32);
+        self.valid.push(valid);
+        Ok(())
+    }
+
+    /// Appends a sparse vector.
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] (naming the row) for unsorted, repeated or out-of-range
+    /// indices, or a different number of indices and values; nothing is appended then.
+    pub fn push(&mut self, indices: &[i32], values: &[f64]) -> Result<()> {
+        check_sparse(indices, values.len(), self.size).map_err(|w| self.err(w))?;
+        self.idx.extend_from_slice(indices);
+        self.vals.extend_from_slice(values);
+        self.close_row(0, true)
+    }
+
+    /// Appends a dense row (`type = 1`) of `size` values.
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] when `values` does not have `size` values.
+    pub fn push_dense(&mut self, values: &[f64]) -> Result<()> {
+        if values.len() != self.size {
+            return Err(self.err(format!(
+                "a dense vector of size {} where the column's vectors have size {}",
+                values.len(),
+                self.size
+            )));
+        }
+        self.vals.extend_from_slice(values);
+        self.close_row(1, true)
+    }
+
+    /// Appends `row` in its own layout.
+    ///
+    /// # Errors
+    /// As [`push`](Self::push) and [`push_dense`](Self::push_dense).
+    pub fn push_row(&mut self, row: Row<'_>) -> Result<()> {
+        match row {
+            Row::Dense(v) => self.push_dense(v),
+            Row::Sparse {
+                size,
+                indices,
+                values,
+            } => {
+                if size != self.size {
+                    return Err(self.err(format!(
+                        "a sparse vector of size {size} where the column's vectors have size {}",
+                        self.size
+                    )));
+                }
+                self.push(indices, values)
+            }
+        }
+    }
+
+    /// Appends `row` as Spark's `Vector.compressed` stores it: sparse (non-zeros only) or
+    /// dense, whichever [`prefers_sparse`] picks.
+    ///
+    /// # Errors
+    /// As [`push_row`](Self::push_row).
+    pub fn push_compressed(&mut self, row: Row<'_>) -> Result<()> {
+        if row.len() != self.size {
+            return Err(self.err(format!(
+                "a vector of size {} where the column's vectors have size {}",
+                row.len(),
+                self.size
+            )));
+        }
+        let nnz = row.num_nonzeros();
+        if prefers_sparse(nnz, self.size) {
+            row.for_each_active(|i, v| {
+                if v != 0.0 {
+                    self.idx.push(i as i32);
+                    self.vals.push(v);
+                }
+            });
+            self.close_row(0, true)
+        } else {
+            let start = self.vals.len();
+            self.vals.resize(start + self.size, 0.0);
+            row.write_dense(&mut self.vals[start..]);
+            self.close_row(1, true)
+        }
+    }
+
+    /// Appends a null row.
+    pub fn push_null(&mut self) {
+        // An empty sparse vector under a null: cannot fail.
+        self.kinds.push(0);
+        self.sizes.push(Some(self.size as i32));
+        self.idx_off.push(self.idx.len() as i32);
+        self.val_off.push(self.vals.len() as i32);
+        self.valid.push(false);
+    }
+
+    /// The column chunk.
+    ///
+    /// # Errors
+    /// [`Error::Arrow`] only if Arrow refuses the arrays (a bug).
+    pub fn finish(self) -> Result<ArrayRef> {
+        let fields = sparse_vector_fields();
+        let list = |f: &Field, off: Vec<i32>, child: ArrayRef| -> Result<ArrayRef> {
+            let DataType::List(item) = f.data_type() else {
+                return Err(Error::Internal("VectorUDT list field".into()));
+            };
+            Ok(Arc::new(ListArray::try_new(
+                item.clone(),
+                OffsetBuffer::new(off.into()),
+                child,
+                None,
+            )?))
+        };
+        let nulls = if self.valid.iter().all(|v| *v) {
+            None
+        } else {
+            Some(NullBuffer::from(self.valid))
+        };
+        let kinds: ArrayRef = Arc::new(Int8Array::from(self.kinds));
+        let sizes: ArrayRef = Arc::new(Int32Array::from(self.sizes));
+        // Dense rows have no indices in Spark's layout: a null `indices` entry.
+        let idx_valid: Vec<bool> = kinds
+            .as_primitive::<Int8Type>()
+            .values()
+            .iter()
+            .map(|k| *k == 0)
+            .collect();
+        let idx_nulls = (!idx_valid.iter().all(|v| *v)).then(|| NullBuffer::from(idx_valid));
+        let DataType::List(idx_item) = fields[2].data_type() else {
+            return Err(Error::Internal("VectorUDT indices field".into()));
+        };
+        let indices: ArrayRef = Arc::new(ListArray::try_new(
+            idx_item.clone(),
+            OffsetBuffer::new(self.idx_off.into()),
+            Arc::new(Int32Array::from(self.idx)),
+            idx_nulls,
+        )?);
+        let values = list(
+            &fields[3],
+            self.val_off,
+            Arc::new(Float64Array::from(self.vals)),
+        )?;
+        Ok(Arc::new(StructArray::try_new(
+            fields,
+            vec![kinds, sizes, indices, values],
+            nulls,
+        )?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at() -> At<'static> {
+        At {
+            stage: "T",
+            column: "v",
+            partition: 0,
+        }
+    }
+
+    #[test]
+    fn compressed_rule_is_spark_4s() {
+        // Spark 4.3 VectorAssembler sweep (reference): size 5, nnz 2 is dense; nnz 1 sparse.
+        assert!(!prefers_sparse(2, 5));
+        assert!(prefers_sparse(1, 5));
+        // 12·nnz + 16 < 8·size: size 8, nnz 3 -> 52 < 64 sparse; nnz 4 -> 64 < 64 dense.
+        assert!(prefers_sparse(3, 8));
+        assert!(!prefers_sparse(4, 8));
+        assert!(!prefers_sparse(0, 1)); // 16 < 8 false
+        assert!(prefers_sparse(0, 3)); // 16 < 24
+    }
+
+    #[test]
+    fn builder_round_trips_mixed_rows_and_nulls() {
+        let mut b = SparseVectorBuilder::new(5);
+        b.push(&[0, 4], &[1.0, -2.0]).unwrap();
+        b.push_null();
+        b.push_dense(&[1.0, 2.0, 3.0, 4.0, 5.0]).unwrap();
+        b.push_compressed(Row::Dense(&[0.0, 0.0, 7.0, 0.0, 0.0]))
+            .unwrap();
+        b.push_compressed(Row::Dense(&[0.0, 1.0, 7.0, 0.0, 0.0]))
+            .unwrap();
+        let arr = b.finish().unwrap();
+        assert!(is_sparse_vector_type(arr.data_type()));
+        let blk = VectorBlock::new(arr.as_ref(), 5, at()).unwrap();
+        assert_eq!(blk.len(), 5);
+        assert_eq!(
+            blk.row(0),
+            Some(Row::Sparse {
+                size: 5,
+                indices: &[0, 4],
+                values: &[1.0, -2.0]
+            })
+        );
+        assert_eq!(blk.row(1), None);
+        assert_eq!(blk.row(2), Some(Row::Dense(&[1.0, 2.0, 3.0, 4.0, 5.0])));
+        assert!(matches!(blk.row(3), Some(Row::Sparse { .. })));
+        assert!(matches!(blk.row(4), Some(Row::Dense(_))));
+        let d = blk.to_dense();
+        assert_eq!(&d[0..5], &[1.0, 0.0, 0.0, 0.0, -2.0]);
+        assert_eq!(&d[15..20], &[0.0, 0.0, 7.0, 0.0, 0.0]);
+        // Sliced chunks read the right rows.
+        let s = arr.slice(2, 2);
+        let blk = VectorBlock::new(s.as_ref(), 5, at()).unwrap();
+        assert_eq!(blk.row(0).unwrap().to_vec(), vec![1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(blk.row(1).unwrap().get(2), Some(7.0));
+        // Dense rows have null indices and size, as in Spark's layout.
+        let st = arr.as_struct();
+        assert!(st.column(1).is_null(2) && st.column(2).is_null(2));
+    }
+
+    #[test]
+    fn bad_vectors_are_clear_errors() {
+        let mut b = SparseVectorBuilder::new(3).context("Stage", "col", 2);
+        let e = b.push(&[0, 3], &[1.0, 1.0]).unwrap_err().to_string();
+        assert_eq!(e, format!("Stage: sparse index 3 out of range for a vector of size 3 in column `col` (partition 2, row 0); {SPARSE_HINT}"));
+        let e = b.push(&[1, 1], &[1.0, 1.0]).unwrap_err().to_string();
+        assert!(e.contains("not strictly increasing (1 then 1)"), "{e}");
+        let e = b.push(&[1], &[1.0, 1.0]).unwrap_err().to_string();
+        assert!(e.contains("1 indices but 2 values"), "{e}");
+        let e = b.push_dense(&[1.0]).unwrap_err().to_string();
+        assert!(
+            e.contains("dense vector of size 1 where the column's vectors have size 3"),
+            "{e}"
+        );
+        assert!(b.is_empty());
+
+        // A hand-made struct with unsorted indices, and one with a mixed size.
+        let fields = sparse_vector_fields();
+        let make = |size: i32, idx: Vec<i32>| {
+            let n = idx.len();
+            let DataType::List(ii) = fields[2].data_type() else {
+                unreachable!()
+            };
+            let DataType::List(vi) = fields[3].data_type() else {
+                unreachable!()
+            };
+            StructArray::try_new(
+                fields.clone(),
+                vec![
+                    Arc::new(Int8Array::from(vec![0i8])) as ArrayRef,
+                    Arc::new(Int32Array::from(vec![size])),
+                    Arc::new(ListArray::new(
+                        ii.clone(),
+                        OffsetBuffer::from_lengths([n]),
+                        Arc::new(Int32Array::from(idx)),
+                        None,
+                    )),
+                    Arc::new(ListArray::new(
+                        vi.clone(),
+                        OffsetBuffer::from_lengths([n]),
+                        Arc::new(Float64Array::from(vec![1.0; n])),
+                        None,
+                    )),
+                ],
+                None,
+            )
+            .unwrap()
+        };
+        let a = make(4, vec![2, 1]);
+        let e = VectorBlock::new(&a, 4, at()).unwrap_err().to_string();
+        assert!(e.starts_with("T: sparse indices not strictly increasing (2 then 1) in column `v` (partition 0, row 0)"), "{e}");
+        let a = make(5, vec![1]);
+        let e = VectorBlock::new(&a, 4, at()).unwrap_err().to_string();
+        assert!(
+            e.contains("a sparse vector of size 5 where the column's vectors have size 4"),
+            "{e}"
+        );
+        let a = make(4, vec![-1]);
+        let e = VectorBlock::new(&a, 4, at()).unwrap_err().to_string();
+        assert!(e.contains("sparse index -1 out of range"), "{e}");
+        let e = VectorBlock::new(&Float64Array::from(vec![1.0]), 4, at())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("expected a vector column"), "{e}");
+    }
+
+    #[test]
+    fn sizes_come_from_metadata_or_the_dense_type() {
+        let f = sparse_vector_field("v", 7, true);
+        assert_eq!(field_vector_size(&f), Some(7));
+        let named = super::super::with_feature_names(f, &["a".into(), "b".into()]);
+        assert_eq!(field_vector_size(&named), Some(2));
+        let bare = Field::new("v", sparse_vector_type(), true);
+        assert_eq!(field_vector_size(&bare), None);
+        assert_eq!(
+            field_vector_size(&super::super::vector_field("d", 3, false)),
+            Some(3)
+        );
+        assert_eq!(
+            field_vector_size(&Field::new("x", DataType::Float64, true)),
+            None
+        );
+    }
+
+    #[test]
+    fn row_view_agrees_across_layouts() {
+        let w = [0.5, -1.0, 2.0, 4.0];
+        let dense = [0.0, 3.0, 0.0, 1.5];
+        let sp = Row::Sparse {
+            size: 4,
+            indices: &[1, 3],
+            values: &[3.0, 1.5],
+        };
+        assert_eq!(Row::Dense(&dense).dot(&w), sp.dot(&w));
+        assert_eq!(sp.to_vec(), dense.to_vec());
+        assert_eq!((sp.len(), sp.num_active(), sp.num_nonzeros()), (4, 2, 2));
+        assert_eq!(sp.get(0), Some(0.0));
+        assert_eq!(sp.get(4), None);
+        let mut seen = Vec::new();
+        sp.for_each_active(|i, v| seen.push((i, v)));
+        assert_eq!(seen, [(1, 3.0), (3, 1.5)]);
+    }
+}
