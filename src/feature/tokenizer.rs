@@ -163,9 +163,7 @@ mod tests {
         let mut b = StringBuilder::new();
         split_java_whitespace(s, &mut b);
         let a = b.finish();
-        (0..a.len())
-            .map(|i| a.value(i).to_string())
-            .collect()
+        (0..a.len()).map(|i| a.value(i).to_string()).collect()
     }
 
     #[test]

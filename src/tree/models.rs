@@ -196,17 +196,34 @@ fn transform_tree<M: PredictionModel>(
     )?);
     let trees = &core.ensemble.trees;
     let (n, t) = (core.ensemble.num_features, trees.len());
-    let parts = scored.map_partitions(|_, b| {
+    let parts = scored.map_partitions(|part, b| {
         let mut cols = b.columns().to_vec();
-        let feats = vector::as_vector(schema::batch_column(b, features_col)?.as_ref())?;
-        let vals = vector::dense_values(feats)?;
+        let col = schema::batch_column(b, features_col)?;
+        let at = vector::At {
+            stage,
+            column: features_col,
+            partition: part,
+        };
+        let feats = vector::VectorBlock::new(col.as_ref(), n, at)?;
         let rows = b.num_rows();
-        // Null rows were refused by the predictor layer.
-        let row = |r: usize| Row::Dense(&vals[r * n..(r + 1) * n]);
+        // Null rows were refused by the predictor layer already.
+        let all: Vec<Row<'_>> = (0..rows)
+            .map(|r| {
+                feats.row(r).ok_or_else(|| Error::InvalidValue {
+                    stage,
+                    column: features_col.to_string(),
+                    partition: part,
+                    row: r,
+                    what: "null vector".into(),
+                    hint: "drop such rows first (VectorAssembler with handleInvalid=skip)".into(),
+                })
+            })
+            .collect::<Result<_>>()?;
         if !variance_col.is_empty() {
             let tree = &trees[0];
-            let v: Vec<f64> = (0..rows)
-                .map(|r| with_dense(row(r), n, |x| variance_of(&tree.leaf_for(x).impurity_stats)))
+            let v: Vec<f64> = all
+                .iter()
+                .map(|x| with_dense(*x, n, |x| variance_of(&tree.leaf_for(x).impurity_stats)))
                 .collect();
             cols.push(Arc::new(Float64Array::from(v)));
         }
@@ -216,8 +233,7 @@ fn transform_tree<M: PredictionModel>(
                 .enumerate()
                 .for_each(|(blk, out)| {
                     let r0 = blk * BLOCK_ROWS;
-                    let block: Vec<Row<'_>> = (r0..r0 + out.len() / t).map(row).collect();
-                    core.walk(&block, |ti, first, leaves| {
+                    core.walk(&all[r0..r0 + out.len() / t], |ti, first, leaves| {
                         for (j, leaf) in leaves.iter().enumerate() {
                             out[(first + j) * t + ti] =
                                 trees[ti].leaf_ordinal(*leaf as usize) as f64;
@@ -1433,5 +1449,38 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("DecisionTreeClassificationModel: leaf 2"), "{e}");
+    }
+
+    #[test]
+    fn sparse_rows_score_like_dense_rows() {
+        // The same rows stored as Spark's sparse vectors: every output and the leaf
+        // column equal the dense column's.
+        let rows: Vec<[f64; 3]> = (0..700)
+            .map(|i| [0.0, [0.0, 0.3, -0.8][i % 3], [0.0, 0.0, 1.0, -1.0][i % 4]])
+            .collect();
+        let dense = features3(&rows);
+        let mut sb = vector::SparseVectorBuilder::new(3);
+        for r in &rows {
+            sb.push_compressed(Row::Dense(r)).unwrap();
+        }
+        let col = sb.finish().unwrap();
+        let sparse = DataFrame::from_batches(vec![
+            RecordBatch::try_from_iter([("features", col)]).unwrap()
+        ])
+        .unwrap()
+        .with_vector_size("features")
+        .unwrap();
+        let mut seed = 11;
+        let trees: Vec<_> = (0..4).map(|_| grid_tree(3, 2, &mut seed)).collect();
+        let e = TreeEnsemble::new(trees, vec![1.0; 4], 3, 2).unwrap();
+        let mut rf = RandomForestClassificationModel::new("rfc", Default::default(), e).unwrap();
+        rf.params_mut().leaf_col = "leaf".into();
+        let (a, b) = (
+            rf.transform(&dense).unwrap(),
+            rf.transform(&sparse).unwrap(),
+        );
+        for c in ["rawPrediction", "probability", "prediction", "leaf"] {
+            assert_eq!(column(&a, c), column(&b, c), "{c}");
+        }
     }
 }
