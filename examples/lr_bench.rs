@@ -98,7 +98,7 @@ fn main() -> mlpipe::Result<()> {
         let x = mlpipe::frame::vector::dense_values(c.as_fixed_size_list())?;
         for (xb, yb) in x.chunks(block_rows * n).zip(y.chunks(block_rows)) {
             blocks.push(mlpipe::optim::logistic::Block {
-                x: xb,
+                x: mlpipe::optim::logistic::Features::Dense(xb),
                 y: yb,
                 w: None,
             });

@@ -287,6 +287,72 @@ pub fn parse_spark_double(s: &str) -> Option<f64> {
     }
 }
 
+/// Builder setters for Spark's shared params (`HasFeaturesCol`, `HasMaxIter`, ...), one
+/// mechanism for every estimator whose params struct has the matching fields: inside an
+/// `impl` of a type with a `params` field, `shared_setters! { max_iter: "100", tol: "1e-6" }`
+/// defines `with_max_iter(usize)` and `with_tol(f64)`, each documented with Spark's name,
+/// meaning and the given default.
+macro_rules! shared_setters {
+    ($($param:ident : $default:literal),* $(,)?) => {
+        $($crate::param::shared_setters!(@one $param, $default);)*
+    };
+    (@one features_col, $d:literal) => {
+        $crate::param::shared_setters!(@col with_features_col, features_col, "featuresCol", "the feature vector column", $d);
+    };
+    (@one label_col, $d:literal) => {
+        $crate::param::shared_setters!(@col with_label_col, label_col, "labelCol", "the label column", $d);
+    };
+    (@one prediction_col, $d:literal) => {
+        $crate::param::shared_setters!(@col with_prediction_col, prediction_col, "predictionCol", "the prediction column (`\"\"` leaves it out)", $d);
+    };
+    (@one raw_prediction_col, $d:literal) => {
+        $crate::param::shared_setters!(@col with_raw_prediction_col, raw_prediction_col, "rawPredictionCol", "the raw prediction column (`\"\"` leaves it out)", $d);
+    };
+    (@one probability_col, $d:literal) => {
+        $crate::param::shared_setters!(@col with_probability_col, probability_col, "probabilityCol", "the class probability column (`\"\"` leaves it out)", $d);
+    };
+    (@one weight_col, $d:literal) => {
+        #[doc = concat!("Sets `weightCol`, the instance weight column; default ", $d, ".")]
+        pub fn with_weight_col(mut self, c: &str) -> Self {
+            self.params.weight_col = Some(c.into());
+            self
+        }
+    };
+    (@one max_iter, $d:literal) => {
+        $crate::param::shared_setters!(@val with_max_iter, max_iter, usize, "maxIter", "the maximum number of iterations (>= 0)", $d);
+    };
+    (@one reg_param, $d:literal) => {
+        $crate::param::shared_setters!(@val with_reg_param, reg_param, f64, "regParam", "the regularisation parameter λ (>= 0)", $d);
+    };
+    (@one elastic_net_param, $d:literal) => {
+        $crate::param::shared_setters!(@val with_elastic_net_param, elastic_net_param, f64, "elasticNetParam", "the elastic-net mix α in [0, 1] (0: L2, 1: L1)", $d);
+    };
+    (@one tol, $d:literal) => {
+        $crate::param::shared_setters!(@val with_tol, tol, f64, "tol", "the convergence tolerance (>= 0)", $d);
+    };
+    (@one fit_intercept, $d:literal) => {
+        $crate::param::shared_setters!(@val with_fit_intercept, fit_intercept, bool, "fitIntercept", "whether to fit an intercept", $d);
+    };
+    (@one standardization, $d:literal) => {
+        $crate::param::shared_setters!(@val with_standardization, standardization, bool, "standardization", "whether to standardise the features while fitting (the coefficients are always on the original scale)", $d);
+    };
+    (@col $fn:ident, $field:ident, $spark:literal, $what:literal, $d:literal) => {
+        #[doc = concat!("Sets `", $spark, "`, ", $what, "; default `\"", $d, "\"`.")]
+        pub fn $fn(mut self, c: &str) -> Self {
+            self.params.$field = c.into();
+            self
+        }
+    };
+    (@val $fn:ident, $field:ident, $t:ty, $spark:literal, $what:literal, $d:literal) => {
+        #[doc = concat!("Sets `", $spark, "`, ", $what, "; default ", $d, ".")]
+        pub fn $fn(mut self, v: $t) -> Self {
+            self.params.$field = v;
+            self
+        }
+    };
+}
+pub(crate) use shared_setters;
+
 #[cfg(test)]
 mod tests {
     use super::*;

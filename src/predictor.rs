@@ -213,6 +213,26 @@ pub trait PredictionModel: Sync {
     /// When `x` does not have [`num_features`](Self::num_features) values, or the model is
     /// inconsistent.
     fn predict(&self, x: &[f64]) -> Result<f64> {
+        self.predict_row(Row::Dense(x))
+    }
+
+    /// The prediction (value or class index) for one row given as a [`Row`], dense or
+    /// sparse.
+    ///
+    /// ```
+    /// use mlpipe::classification::LinearSVCModel;
+    /// use mlpipe::predictor::{PredictionModel, Row};
+    /// let m = LinearSVCModel::new("svc", Default::default(), vec![2.0, 0.0, -1.0], 0.5);
+    /// let x = Row::Sparse { size: 3, indices: &[0], values: &[1.0] };
+    /// assert_eq!(m.predict_row(x).unwrap(), m.predict(&[1.0, 0.0, 0.0]).unwrap());
+    /// let bad = Row::Sparse { size: 3, indices: &[2, 0], values: &[1.0, 1.0] };
+    /// assert!(m.predict_row(bad).is_err()); // unsorted indices: a clear error
+    /// ```
+    ///
+    /// # Errors
+    /// As [`predict`](Self::predict), and [`Error::InvalidValue`] for a sparse row whose
+    /// indices are unsorted, repeated or out of range.
+    fn predict_row(&self, x: Row<'_>) -> Result<f64> {
         check_row(self, x)?;
         let k = self.kind().raw_len();
         let mut stack = [0.0; 2 * STACK_OUTPUTS];
@@ -225,7 +245,7 @@ pub trait PredictionModel: Sync {
         };
         let (raw, prob) = buf.split_at_mut(k);
         let decision = Decision::of(self);
-        Ok(score_row(self, &decision, Row::Dense(x), raw, prob, false))
+        Ok(score_row(self, &decision, x, raw, prob, false))
     }
 
     /// The raw prediction of one row (for a regressor, the one-value prediction).
@@ -257,8 +277,19 @@ pub trait PredictionModel: Sync {
     }
 }
 
-fn check_row<M: PredictionModel + ?Sized>(m: &M, x: &[f64]) -> Result<()> {
+fn check_row<'a, M: PredictionModel + ?Sized>(m: &M, x: impl Into<Row<'a>>) -> Result<()> {
     m.check_model()?;
+    let x: Row<'a> = x.into();
+    if let Err(what) = x.check() {
+        return Err(Error::InvalidValue {
+            stage: m.stage_name(),
+            column: m.columns().features.to_string(),
+            partition: 0,
+            row: 0,
+            what,
+            hint: "sparse vectors need strictly increasing indices below the vector size and one value per index (Spark's Vectors.sparse)".into(),
+        });
+    }
     if x.len() != m.num_features() {
         return Err(Error::FeatureCount {
             stage: m.stage_name(),

@@ -176,6 +176,63 @@ impl FeatureSummary {
         s
     }
 
+    /// Summarises rows given as `(row, weight)` views, dense or sparse, touching only
+    /// the stored entries of sparse rows: a feature's unstored entries are zeros, counted
+    /// in its mean, deviation, minimum and maximum. `rows` is walked twice. Rows whose
+    /// weight is not positive are ignored.
+    #[allow(clippy::needless_range_loop)] // parallel arrays indexed by feature
+    pub fn from_rows<'a, I>(n: usize, rows: I) -> Self
+    where
+        I: Iterator<Item = (crate::frame::vector::Row<'a>, f64)> + Clone,
+    {
+        let mut s = Self::empty(n);
+        let mut sum = vec![0.0; n];
+        // Weight and number of the rows that store each feature.
+        let mut stored_w = vec![0.0; n];
+        let mut stored = vec![0u64; n];
+        let (min, max) = (&mut s.min, &mut s.max);
+        for (x, w) in rows.clone() {
+            if w <= 0.0 {
+                continue;
+            }
+            s.count += 1;
+            s.weight_sum += w;
+            s.weight_sq_sum += w * w;
+            x.for_each_active(|j, v| {
+                sum[j] += w * v;
+                stored_w[j] += w;
+                stored[j] += 1;
+                min[j] = min[j].min(v);
+                max[j] = max[j].max(v);
+            });
+        }
+        if s.weight_sum == 0.0 {
+            return s;
+        }
+        for j in 0..n {
+            if stored[j] < s.count {
+                s.min[j] = s.min[j].min(0.0);
+                s.max[j] = s.max[j].max(0.0);
+            }
+            s.mean[j] = sum[j] / s.weight_sum;
+        }
+        let (mean, m2) = (&s.mean, &mut s.m2);
+        for (x, w) in rows {
+            if w <= 0.0 {
+                continue;
+            }
+            x.for_each_active(|j, v| {
+                let d = v - mean[j];
+                m2[j] += w * d * d;
+            });
+        }
+        for j in 0..n {
+            // The unstored zeros, each `mean` away from the mean.
+            m2[j] += (s.weight_sum - stored_w[j]).max(0.0) * mean[j] * mean[j];
+        }
+        s
+    }
+
     /// Merges `other` into `self` (Chan et al.'s parallel update).
     pub fn merge(&mut self, other: &FeatureSummary) {
         if other.weight_sum == 0.0 {
@@ -411,5 +468,43 @@ mod quantile_tests {
             .query(0.5)
             .unwrap();
         assert_eq!(exact, (n / 2 - 1) as f64);
+    }
+
+    #[test]
+    fn sparse_rows_summarise_like_their_dense_form() {
+        use crate::frame::vector::Row;
+        let n = 4;
+        let dense: Vec<f64> = vec![
+            0.0, 2.0, 0.0, -1.0, //
+            3.0, 0.0, 0.0, 5.0, //
+            0.0, 0.0, 0.0, 7.0, //
+            1.0, 4.0, 0.0, 0.0,
+        ];
+        let idx: [&[i32]; 4] = [&[1, 3], &[0, 3], &[3], &[0, 1]];
+        let val: [&[f64]; 4] = [&[2.0, -1.0], &[3.0, 5.0], &[7.0], &[1.0, 4.0]];
+        for weights in [None, Some(vec![1.0, 2.0, 0.0, 0.5])] {
+            let want = FeatureSummary::from_block(&dense, n, weights.as_deref());
+            let w = |i: usize| weights.as_ref().map_or(1.0, |w| w[i]);
+            let rows = (0..4).map(|i| {
+                (
+                    Row::Sparse {
+                        size: n,
+                        indices: idx[i],
+                        values: val[i],
+                    },
+                    w(i),
+                )
+            });
+            let got = FeatureSummary::from_rows(n, rows);
+            assert_eq!((got.count, got.weight_sum), (want.count, want.weight_sum));
+            assert_eq!(
+                (got.min.clone(), got.max.clone()),
+                (want.min.clone(), want.max.clone())
+            );
+            for j in 0..n {
+                assert!((got.mean[j] - want.mean[j]).abs() < 1e-14, "{j}");
+                assert!((got.m2[j] - want.m2[j]).abs() < 1e-12, "{j}");
+            }
+        }
     }
 }

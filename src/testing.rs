@@ -77,6 +77,19 @@ pub fn check_transformer<T: Transformer + Clone>(t: &T, df: &DataFrame) {
     check_params_round_trip(t);
 }
 
+/// How [`check_estimator_with`] compares fits on different layouts of the same rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Partitioning {
+    /// The fit must not depend on the partitioning: fits on 1 and on 4 partitions give
+    /// the same output within [`PARTITION_RTOL`]. What [`check_estimator`] checks.
+    Independent,
+    /// The fit may depend on the partitioning, as Spark's does for the same stage (KMeans'
+    /// initialisation draws one random stream per partition, and so does Spark's
+    /// `takeSample`). It must still be deterministic for a given partitioning: fitting the
+    /// same 4-partition frame twice, and on a one-thread pool, gives identical output.
+    Dependent,
+}
+
 /// Checks the estimator contract on `df`: fits on 1 and on 4 partitions give the same
 /// output within [`PARTITION_RTOL`], the estimator's `transform_schema` equals its model's
 /// output schema (names, types, nullability; metadata may depend on the data), the schema-error rules of [`check_transformer`] hold for the estimator,
@@ -89,30 +102,62 @@ where
     E: Estimator,
     E::Model: Clone,
 {
+    check_estimator_with(e, df, Partitioning::Independent);
+}
+
+/// [`check_estimator`], with the partitioning rule chosen: with
+/// [`Partitioning::Dependent`] the 1-versus-4-partitions comparison is replaced by
+/// exact repeatability on one partitioning (twice, and on one thread); every other rule
+/// is the same.
+///
+/// # Panics
+/// When a rule is broken, or when fitting fails.
+pub fn check_estimator_with<E>(e: &E, df: &DataFrame, partitioning: Partitioning)
+where
+    E: Estimator,
+    E::Model: Clone,
+{
     let kind = e.kind();
     let before = df.collect().expect("collect input");
-    let m1 = e
-        .fit(&df.repartition(1).expect("repartition"))
-        .unwrap_or_else(|err| panic!("{kind}: fit failed: {err}"));
-    let m4 = e
-        .fit(&df.repartition(4).expect("repartition"))
-        .unwrap_or_else(|err| panic!("{kind}: fit on 4 partitions failed: {err}"));
+    let output = |m: &E::Model| {
+        m.transform(df)
+            .expect("transform")
+            .collect()
+            .expect("collect")
+    };
+    let df4 = df.repartition(4).expect("repartition");
+    let fit = |d: &DataFrame, what: &str| {
+        e.fit(d)
+            .unwrap_or_else(|err| panic!("{kind}: fit {what} failed: {err}"))
+    };
+    let m1 = match partitioning {
+        Partitioning::Independent => {
+            fit(&df.repartition(1).expect("repartition"), "on 1 partition")
+        }
+        Partitioning::Dependent => fit(&df4, "on 4 partitions"),
+    };
+    let o1 = output(&m1);
+    match partitioning {
+        Partitioning::Independent => {
+            let o4 = output(&fit(&df4, "on 4 partitions"));
+            assert_batches_close(&o1, &o4, PARTITION_RTOL, kind);
+        }
+        Partitioning::Dependent => {
+            let again = output(&fit(&df4, "again"));
+            assert_batches_close(&o1, &again, 0.0, &format!("{kind} (fitted twice)"));
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .expect("a one-thread pool");
+            let one = pool.install(|| output(&fit(&df4, "on one thread")));
+            assert_batches_close(&o1, &one, 0.0, &format!("{kind} (one thread)"));
+        }
+    }
     assert_eq!(
         before,
         df.collect().expect("collect input"),
         "{kind}: fit changed its input"
     );
-    let o1 = m1
-        .transform(df)
-        .expect("transform")
-        .collect()
-        .expect("collect");
-    let o4 = m4
-        .transform(df)
-        .expect("transform")
-        .collect()
-        .expect("collect");
-    assert_batches_close(&o1, &o4, PARTITION_RTOL, kind);
     let predicted = e
         .transform_schema(df.schema())
         .unwrap_or_else(|err| panic!("{kind}: transform_schema failed: {err}"));
@@ -132,6 +177,99 @@ where
     check_schema_errors(e, df.schema(), &predicted);
     check_params_round_trip(e);
     check_transformer(&m1, df);
+}
+
+/// Checks that an estimator reading the vector column `column` takes sparse input as it
+/// takes dense: [`check_estimator`] on `df` with `column` stored sparse
+/// ([`DataFrame::vectors_to_sparse`]), and the output columns of a fit on the sparse
+/// input equal those of a fit on the dense input within `rtol` (vectors compared by
+/// value, whatever their layout).
+///
+/// # Panics
+/// When a rule is broken, or when fitting fails.
+pub fn check_estimator_sparse_input<E>(e: &E, df: &DataFrame, column: &str, rtol: f64)
+where
+    E: Estimator,
+    E::Model: Clone,
+{
+    let kind = e.kind();
+    let sparse = df
+        .vectors_to_sparse(column)
+        .unwrap_or_else(|err| panic!("{kind}: vectors_to_sparse failed: {err}"));
+    check_estimator(e, &sparse);
+    let dense_out = e
+        .fit(df)
+        .and_then(|m| m.transform(df))
+        .unwrap_or_else(|err| panic!("{kind}: dense fit/transform failed: {err}"));
+    let sparse_out = e
+        .fit(&sparse)
+        .and_then(|m| m.transform(&sparse))
+        .unwrap_or_else(|err| panic!("{kind}: sparse fit/transform failed: {err}"));
+    compare_outputs(kind, df, &dense_out, &sparse_out, rtol);
+}
+
+/// As [`check_estimator_sparse_input`], for a transformer: [`check_transformer`] on the
+/// sparse input, and its outputs equal (by value) those on the dense input within `rtol`.
+///
+/// # Panics
+/// When a rule is broken, or when `transform` fails.
+pub fn check_transformer_sparse_input<T: Transformer + Clone>(
+    t: &T,
+    df: &DataFrame,
+    column: &str,
+    rtol: f64,
+) {
+    let kind = t.kind();
+    let sparse = df
+        .vectors_to_sparse(column)
+        .unwrap_or_else(|err| panic!("{kind}: vectors_to_sparse failed: {err}"));
+    check_transformer(t, &sparse);
+    let dense_out = t
+        .transform(df)
+        .unwrap_or_else(|err| panic!("{kind}: dense transform failed: {err}"));
+    let sparse_out = t
+        .transform(&sparse)
+        .unwrap_or_else(|err| panic!("{kind}: sparse transform failed: {err}"));
+    compare_outputs(kind, df, &dense_out, &sparse_out, rtol);
+}
+
+/// The output columns (those not in `input`) of `a` and `b`, vectors densified, within
+/// `rtol`.
+fn compare_outputs(kind: &str, input: &DataFrame, a: &DataFrame, b: &DataFrame, rtol: f64) {
+    let outputs: Vec<String> = a
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .filter(|n| input.schema().field_with_name(n).is_err())
+        .collect();
+    assert!(!outputs.is_empty(), "{kind}: no output column");
+    let dense = |df: &DataFrame| {
+        let mut df = df.select(&outputs).expect("select outputs");
+        for o in &outputs {
+            if crate::frame::vector::is_sparse_vector_type(
+                df.schema().field_with_name(o).expect("output").data_type(),
+            ) {
+                df = df.vectors_to_dense(o).expect("densify");
+            }
+        }
+        // Metadata may differ between layouts; values are compared.
+        let batch = df.collect().expect("collect");
+        let fields: Vec<Field> = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| Field::new(f.name(), f.data_type().clone(), f.is_nullable()))
+            .collect();
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), batch.columns().to_vec())
+            .expect("batch")
+    };
+    assert_batches_close(
+        &dense(a),
+        &dense(b),
+        rtol,
+        &format!("{kind} (sparse input vs dense input)"),
+    );
 }
 
 fn fields(s: &Schema) -> Vec<Field> {
@@ -228,6 +366,33 @@ pub fn assert_batches_close(a: &RecordBatch, b: &RecordBatch, rtol: f64, what: &
                     "{what}: nulls of `{}` differ",
                     f.name()
                 );
+                if crate::frame::vector::is_sparse_vector_type(x.data_type()) {
+                    let (sx, sy) = (x.as_struct(), y.as_struct());
+                    for c in 0..3 {
+                        assert_eq!(
+                            sx.column(c),
+                            sy.column(c),
+                            "{what}: the sparse layout of `{}` differs",
+                            f.name()
+                        );
+                    }
+                    assert_eq!(
+                        sx.column(3)
+                            .as_list::<i32>()
+                            .value_offsets()
+                            .windows(2)
+                            .map(|w| w[1] - w[0])
+                            .collect::<Vec<_>>(),
+                        sy.column(3)
+                            .as_list::<i32>()
+                            .value_offsets()
+                            .windows(2)
+                            .map(|w| w[1] - w[0])
+                            .collect::<Vec<_>>(),
+                        "{what}: the sparse layout of `{}` differs",
+                        f.name()
+                    );
+                }
                 for (k, (p, q)) in xv.iter().zip(&yv).enumerate() {
                     let close = (p.is_nan() && q.is_nan())
                         || p == q
@@ -245,6 +410,17 @@ pub fn assert_batches_close(a: &RecordBatch, b: &RecordBatch, rtol: f64, what: &
 }
 
 fn f64_values(a: &ArrayRef) -> Option<Vec<f64>> {
+    if crate::frame::vector::is_sparse_vector_type(a.data_type()) {
+        // The stored values; the layout (types, sizes, indices, offsets) is compared
+        // exactly by `assert_batches_close`.
+        let s = a.as_struct();
+        let l = s.column(3).as_list::<i32>();
+        let (lo, hi) = (
+            l.value_offsets()[0] as usize,
+            l.value_offsets()[l.len()] as usize,
+        );
+        return Some(l.values().as_primitive::<Float64Type>().values()[lo..hi].to_vec());
+    }
     match a.data_type() {
         DataType::Float64 => Some(a.as_primitive::<Float64Type>().values().to_vec()),
         DataType::FixedSizeList(item, _) if item.data_type() == &DataType::Float64 => Some(

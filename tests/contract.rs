@@ -37,12 +37,14 @@ fn with_features() -> DataFrame {
         .unwrap()
 }
 
-/// KMeans' k-means|| draws Spark's random streams per partition, so (as in Spark) its
-/// centres depend on the partitioning: the fitted model gets the transformer contract, and
-/// the fit is checked to be deterministic.
+/// KMeans' initialisation (k-means||, and random's `takeSample`) draws Spark's random
+/// streams per partition, so, as in Spark, its centres depend on the partitioning: it gets
+/// the full estimator contract with the partition-dependent rule (identical fits on one
+/// partitioning, twice and on one thread) instead of the 1-versus-4-partitions comparison.
 #[test]
 fn kmeans_contract() {
     use mlpipe::clustering::KMeans;
+    use mlpipe::testing::{check_estimator_with, Partitioning};
     let df = with_features();
     for km in [
         KMeans::new().with_k(3).with_seed(4),
@@ -50,13 +52,7 @@ fn kmeans_contract() {
             .with_distance_measure("cosine")
             .with_init_mode("random"),
     ] {
-        let m = km.fit(&df).unwrap();
-        check_transformer(&m, &df);
-        assert_eq!(km.fit(&df).unwrap().cluster_centers(), m.cluster_centers());
-        assert_eq!(
-            km.transform_schema(df.schema()).unwrap(),
-            m.transform_schema(df.schema()).unwrap()
-        );
+        check_estimator_with(&km, &df, Partitioning::Dependent);
     }
 }
 
@@ -179,7 +175,9 @@ fn text_stages_contract() {
     use mlpipe::testing::check_estimator;
     let df = fortunes();
     check_transformer(
-        &Tokenizer::new().with_input_col("text").with_output_col("w2"),
+        &Tokenizer::new()
+            .with_input_col("text")
+            .with_output_col("w2"),
         &df,
     );
     check_transformer(
@@ -197,7 +195,9 @@ fn text_stages_contract() {
         &df,
     );
     check_transformer(
-        &NGram::new().with_input_col("words").with_output_col("grams"),
+        &NGram::new()
+            .with_input_col("words")
+            .with_output_col("grams"),
         &df,
     );
     check_transformer(
@@ -223,5 +223,144 @@ fn text_stages_contract() {
     check_estimator(
         &IDF::new().with_input_col("tf").with_output_col("tfidf"),
         &df,
+    );
+}
+
+/// quickstart.csv with `features` = [contract one-hot (2), num_support_calls, tenure]
+/// (dense, mostly zeros in the one-hot part) for the sparse-input contract.
+fn one_hot_features() -> DataFrame {
+    use mlpipe::feature::{OneHotEncoder, StringIndexer};
+    let df = quickstart();
+    let df = StringIndexer::new()
+        .with_input_col("contract")
+        .with_output_col("contract_idx")
+        .fit(&df)
+        .unwrap()
+        .transform(&df)
+        .unwrap();
+    let df = OneHotEncoder::new()
+        .with_input_col("contract_idx")
+        .with_output_col("contract_vec")
+        .with_dense_output(true)
+        .fit(&df)
+        .unwrap()
+        .transform(&df)
+        .unwrap();
+    VectorAssembler::new()
+        .with_input_cols(["contract_vec", "num_support_calls", "tenure"])
+        .with_output_col("features")
+        .with_handle_invalid(HandleInvalid::Skip)
+        .transform(&df)
+        .unwrap()
+}
+
+/// Every stage that reads a vector column takes the sparse layout as it takes the dense
+/// one: the contract holds on sparse input, and fits on sparse and dense input agree.
+/// Tolerances: exact-arithmetic stages match to 1e-12; optimisers (whose sums over a
+/// sparse row skip the zeros, so round differently) to 1e-6 relative on their outputs.
+#[test]
+fn vector_stages_take_sparse_input() {
+    use mlpipe::classification::{
+        DecisionTreeClassifier, LinearSVC, LogisticRegression, NaiveBayes,
+    };
+    use mlpipe::clustering::KMeans;
+    use mlpipe::feature::{MaxAbsScaler, MinMaxScaler, StandardScaler};
+    use mlpipe::regression::{LinearRegression, RandomForestRegressor};
+    use mlpipe::testing::{check_estimator_sparse_input, check_transformer_sparse_input};
+    let df = one_hot_features();
+    for with_mean in [false, true] {
+        let s = StandardScaler::new()
+            .with_input_col("features")
+            .with_output_col("scaled")
+            .with_mean(with_mean);
+        check_estimator_sparse_input(&s, &df, "features", 1e-12);
+    }
+    let mm = MinMaxScaler::new()
+        .with_input_col("features")
+        .with_output_col("scaled");
+    check_estimator_sparse_input(&mm, &df, "features", 1e-12);
+    let ma = MaxAbsScaler::new()
+        .with_input_col("features")
+        .with_output_col("scaled");
+    check_estimator_sparse_input(&ma, &df, "features", 1e-12);
+    let va = VectorAssembler::new()
+        .with_input_cols(["features", "f0"])
+        .with_output_col("assembled");
+    check_transformer_sparse_input(&va, &df, "features", 0.0);
+
+    let lr = LogisticRegression::new()
+        .with_label_col("churn")
+        .with_reg_param(0.01);
+    check_estimator_sparse_input(&lr, &df, "features", 1e-6);
+    let svc = LinearSVC::new().with_label_col("churn").with_max_iter(30);
+    check_estimator_sparse_input(&svc, &df, "features", 1e-6);
+    let lin = LinearRegression::new().with_label_col("monthly_charges");
+    check_estimator_sparse_input(&lin, &df, "features", 1e-9);
+    for t in ["multinomial", "complement", "gaussian"] {
+        let nb = NaiveBayes::new().with_model_type(t).with_label_col("churn");
+        check_estimator_sparse_input(&nb, &df, "features", 1e-12);
+    }
+    let dt = DecisionTreeClassifier::new()
+        .with_label_col("churn")
+        .with_max_depth(3);
+    check_estimator_sparse_input(&dt, &df, "features", 0.0);
+    let rf = RandomForestRegressor::new()
+        .with_label_col("monthly_charges")
+        .with_num_trees(3)
+        .with_bootstrap(false);
+    check_estimator_sparse_input(&rf, &df, "features", 0.0);
+    // KMeans' k-means|| depends on the partitioning (as in Spark): the fitted model gets
+    // the sparse-input transformer contract, and the fits agree.
+    let km = KMeans::new().with_k(3).with_seed(4);
+    let sparse = df.vectors_to_sparse("features").unwrap();
+    let (md, ms) = (km.fit(&df).unwrap(), km.fit(&sparse).unwrap());
+    assert_eq!(md.cluster_centers(), ms.cluster_centers());
+    check_transformer_sparse_input(&md, &df, "features", 0.0);
+}
+
+/// The evaluators read sparse score and feature vectors as they read dense ones.
+#[test]
+fn evaluators_take_sparse_vectors() {
+    use mlpipe::classification::LogisticRegression;
+    use mlpipe::clustering::KMeans;
+    use mlpipe::evaluation::{
+        BinaryClassificationEvaluator, ClusteringEvaluator, MulticlassClassificationEvaluator,
+        MulticlassMetric,
+    };
+    let df = one_hot_features();
+    let scored = LogisticRegression::new()
+        .with_label_col("churn")
+        .fit(&df)
+        .unwrap()
+        .transform(&df)
+        .unwrap();
+    let sparse = scored
+        .vectors_to_sparse("rawPrediction")
+        .unwrap()
+        .vectors_to_sparse("probability")
+        .unwrap()
+        .vectors_to_sparse("features")
+        .unwrap();
+    let auc = BinaryClassificationEvaluator::new().with_label_col("churn");
+    assert_eq!(
+        auc.evaluate(&scored).unwrap(),
+        auc.evaluate(&sparse).unwrap()
+    );
+    let ll = MulticlassClassificationEvaluator::new()
+        .with_label_col("churn")
+        .with_metric(MulticlassMetric::LogLoss);
+    assert_eq!(ll.evaluate(&scored).unwrap(), ll.evaluate(&sparse).unwrap());
+    let clustered = KMeans::new()
+        .with_k(3)
+        .with_seed(1)
+        .fit(&df)
+        .unwrap()
+        .transform(&df)
+        .unwrap();
+    let ce = ClusteringEvaluator::new();
+    assert_eq!(
+        ce.evaluate(&clustered).unwrap(),
+        ce.evaluate(&clustered.vectors_to_sparse("features").unwrap())
+            .unwrap()
     );
 }

@@ -62,7 +62,11 @@ fn problem(
         blocks: x
             .chunks(n * 700)
             .zip(y.chunks(700))
-            .map(|(x, y)| Block { x, y, w: None })
+            .map(|(x, y)| Block {
+                x: mlpipe::optim::logistic::Features::Dense(x),
+                y,
+                w: None,
+            })
             .collect(),
         num_features: n,
         num_sets: 1,

@@ -113,10 +113,13 @@ pub fn save_mode(model: &Path, overwrite: bool) -> Result<SaveMode> {
 pub fn flatten_vectors(df: &DataFrame) -> Result<DataFrame> {
     let mut out = df.clone();
     for f in df.schema().fields() {
-        let Some(n) = vector::vector_size(f.data_type()) else {
+        let Some(n) = vector::field_vector_size(f) else {
             continue;
         };
-        let col = df.column(f.name())?;
+        let col = mlpipe::frame::Column {
+            field: f.clone(),
+            chunks: vector::dense_chunks(df, "flatten_vectors", f.name(), n)?,
+        };
         let mut new_cols = Vec::with_capacity(n);
         for j in 0..n {
             let chunks = col

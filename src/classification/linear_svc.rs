@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, FixedSizeListArray, Float64Array};
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Float64Type, Schema};
 use rayon::prelude::*;
@@ -14,9 +14,9 @@ use serde_json::json;
 use crate::error::{Error, Result};
 use crate::frame::{schema, vector, DataFrame};
 use crate::optim::hinge::HingeLoss;
-use crate::optim::logistic::Block;
+use crate::optim::logistic::{block_summary, feature_issue, features_of, Block};
 use crate::optim::{Lbfgs, StopReason};
-use crate::param::{check_at_least, random_uid, Params};
+use crate::param::{check_at_least, random_uid, shared_setters, Params};
 use crate::persist::{format, Metadata, SparkPersist, Vector};
 use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
 use crate::predictor::{self, PredictionColumns, PredictionModel, PredictorKind, Row};
@@ -185,55 +185,17 @@ impl LinearSVC {
     pub fn params(&self) -> &LinearSVCParams {
         &self.params
     }
-    /// Sets `featuresCol`.
-    pub fn with_features_col(mut self, c: &str) -> Self {
-        self.params.features_col = c.into();
-        self
-    }
-    /// Sets `labelCol`.
-    pub fn with_label_col(mut self, c: &str) -> Self {
-        self.params.label_col = c.into();
-        self
-    }
-    /// Sets `weightCol`.
-    pub fn with_weight_col(mut self, c: &str) -> Self {
-        self.params.weight_col = Some(c.into());
-        self
-    }
-    /// Sets `predictionCol`.
-    pub fn with_prediction_col(mut self, c: &str) -> Self {
-        self.params.prediction_col = c.into();
-        self
-    }
-    /// Sets `rawPredictionCol`.
-    pub fn with_raw_prediction_col(mut self, c: &str) -> Self {
-        self.params.raw_prediction_col = c.into();
-        self
-    }
-    /// Sets `maxIter`.
-    pub fn with_max_iter(mut self, v: usize) -> Self {
-        self.params.max_iter = v;
-        self
-    }
-    /// Sets `regParam`.
-    pub fn with_reg_param(mut self, v: f64) -> Self {
-        self.params.reg_param = v;
-        self
-    }
-    /// Sets `tol`.
-    pub fn with_tol(mut self, v: f64) -> Self {
-        self.params.tol = v;
-        self
-    }
-    /// Sets `fitIntercept`.
-    pub fn with_fit_intercept(mut self, v: bool) -> Self {
-        self.params.fit_intercept = v;
-        self
-    }
-    /// Sets `standardization`.
-    pub fn with_standardization(mut self, v: bool) -> Self {
-        self.params.standardization = v;
-        self
+    shared_setters! {
+        features_col: "features",
+        label_col: "label",
+        weight_col: "none (all weights 1)",
+        prediction_col: "prediction",
+        raw_prediction_col: "rawPrediction",
+        max_iter: "100",
+        reg_param: "0",
+        tol: "1e-6",
+        fit_intercept: "true",
+        standardization: "true",
     }
     /// Sets `threshold` (on the margin).
     pub fn with_threshold(mut self, v: f64) -> Self {
@@ -243,7 +205,7 @@ impl LinearSVC {
 }
 
 struct PartInput {
-    features: FixedSizeListArray,
+    features: arrow::array::ArrayRef,
     labels: Float64Array,
     weights: Option<Float64Array>,
 }
@@ -296,11 +258,25 @@ impl Estimator for LinearSVC {
                     .clone())
             };
             Ok(PartInput {
-                features: vector::as_vector(schema::batch_column(b, &p.features_col)?)?.clone(),
+                features: schema::batch_column(b, &p.features_col)?.clone(),
                 labels: f64_col(&p.label_col)?,
                 weights: p.weight_col().map(f64_col).transpose()?,
             })
         })?;
+        // Each partition's feature chunk, checked once (sizes, sparse indices).
+        let views = parts
+            .par_iter()
+            .enumerate()
+            .map(|(pi, part)| {
+                let at = vector::At {
+                    stage,
+                    column: &p.features_col,
+                    partition: pi,
+                };
+                vector::VectorBlock::new(part.features.as_ref(), n, at)
+            })
+            .collect::<Vec<_>>();
+        let views = crate::frame::in_order(views)?;
         let block_rows = (BLOCK_BYTES / (8 * n.max(1))).max(64);
         let mut spans = Vec::new();
         for (pi, part) in parts.iter().enumerate() {
@@ -316,7 +292,7 @@ impl Estimator for LinearSVC {
         // Statistics pass: validate every row, summarise features and labels.
         let stats = spans
             .par_iter()
-            .map(|&(pi, r0, len)| block_stats(&parts[pi], pi, r0, len, n, p))
+            .map(|&(pi, r0, len)| block_stats(&parts[pi], &views[pi], pi, r0, len, p))
             .collect::<Vec<_>>();
         let stats = crate::frame::in_order(stats)?;
         let mut summary = FeatureSummary::empty(n);
@@ -370,9 +346,8 @@ impl Estimator for LinearSVC {
             .iter()
             .map(|&(pi, r0, len)| {
                 let part = &parts[pi];
-                let vals = vector::dense_values(&part.features)?;
                 Ok(Block {
-                    x: &vals[r0 * n..(r0 + len) * n],
+                    x: features_of(&views[pi], r0, len),
                     y: &part.labels.values()[r0..r0 + len],
                     w: part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]),
                 })
@@ -430,10 +405,10 @@ impl Estimator for LinearSVC {
 /// Validates and summarises rows `r0..r0+len` of one partition.
 fn block_stats(
     part: &PartInput,
+    view: &vector::VectorBlock<'_>,
     pi: usize,
     r0: usize,
     len: usize,
-    n: usize,
     p: &LinearSVCParams,
 ) -> Result<BlockStats> {
     let stage = LinearSVCParams::STAGE;
@@ -448,8 +423,7 @@ fn block_stats(
     let label_hint = "LinearSVC labels must be 0 or 1 (binary classification); index other labels with StringIndexer, or use OneVsRest for more classes";
     let feat_hint = "feature values must be finite; impute them (Imputer) or drop such rows (VectorAssembler with handleInvalid=skip)";
     let weight_hint = "weights must be finite and >= 0";
-    let values = vector::dense_values(&part.features)?;
-    let block = &values[r0 * n..(r0 + len) * n];
+    let issue = feature_issue(view, r0, len);
     let mut max_label = f64::NEG_INFINITY;
     for r in r0..r0 + len {
         if part.labels.is_null(r) {
@@ -470,21 +444,14 @@ fn block_stats(
                 return Err(bad(col, r, format!("weight {w}"), weight_hint));
             }
         }
-        if part.features.is_null(r) {
-            return Err(bad(&p.features_col, r, "null vector".into(), feat_hint));
-        }
-        if let Some(v) = values[r * n..(r + 1) * n].iter().find(|v| !v.is_finite()) {
-            return Err(bad(
-                &p.features_col,
-                r,
-                format!("feature value {v}"),
-                feat_hint,
-            ));
+        if let Some((_, what)) = issue.as_ref().filter(|(br, _)| *br == r) {
+            return Err(bad(&p.features_col, r, what.clone(), feat_hint));
         }
     }
-    let summary = FeatureSummary::from_block(
-        block,
-        n,
+    let summary = block_summary(
+        view,
+        r0,
+        len,
         part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]),
     );
     Ok(BlockStats { summary, max_label })

@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::error::{Error, Result};
+use crate::frame::kernels::multiversion;
 use crate::frame::{schema, vector, DataFrame};
-use crate::param::{check_at_least, Params};
+use crate::param::{check_at_least, shared_setters, Params};
 use crate::persist::{format, Metadata, SparkPersist, Vector};
 use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
 use crate::random::{JavaRandom, JvmRandom, XorShiftRandom};
@@ -204,29 +205,16 @@ impl KMeans {
     pub fn params(&self) -> &KMeansParams {
         &self.params
     }
-    /// Feature vector column; default `"features"`.
-    pub fn with_features_col(mut self, c: &str) -> Self {
-        self.params.features_col = c.into();
-        self
-    }
-    /// Prediction column; default `"prediction"`.
-    pub fn with_prediction_col(mut self, c: &str) -> Self {
-        self.params.prediction_col = c.into();
-        self
+    shared_setters! {
+        features_col: "features",
+        prediction_col: "prediction",
+        weight_col: "none (all weights 1)",
+        max_iter: "20",
+        tol: "1e-4",
     }
     /// Number of clusters; default 2.
     pub fn with_k(mut self, k: usize) -> Self {
         self.params.k = k;
-        self
-    }
-    /// Maximum iterations; default 20.
-    pub fn with_max_iter(mut self, v: usize) -> Self {
-        self.params.max_iter = v;
-        self
-    }
-    /// Convergence tolerance; default 1e-4.
-    pub fn with_tol(mut self, v: f64) -> Self {
-        self.params.tol = v;
         self
     }
     /// `"k-means||"` or `"random"`.
@@ -247,11 +235,6 @@ impl KMeans {
     /// `"euclidean"` or `"cosine"`.
     pub fn with_distance_measure(mut self, v: &str) -> Self {
         self.params.distance_measure = v.into();
-        self
-    }
-    /// Instance weight column; default none (all weights 1).
-    pub fn with_weight_col(mut self, c: &str) -> Self {
-        self.params.weight_col = Some(c.into());
         self
     }
 }
@@ -319,6 +302,20 @@ struct Points<'a> {
 impl Points<'_> {
     fn row(&self, p: usize, r: usize) -> &[f64] {
         &self.parts[p].x[r * self.n..(r + 1) * self.n]
+    }
+    /// The closest centre of rows `r0..r0 + len` of partition `p`.
+    fn assign(&self, centers: &Centers, p: usize, r0: usize, len: usize) -> Vec<usize> {
+        let part = &self.parts[p];
+        let mut best = vec![0; len];
+        let mut dist = vec![0.0; len];
+        assign_block(
+            centers,
+            &part.x[r0 * self.n..(r0 + len) * self.n],
+            &part.norms[r0..r0 + len],
+            &mut best,
+            &mut dist,
+        );
+        best
     }
     fn total(&self) -> usize {
         self.parts.iter().map(|p| p.rows).sum()
@@ -390,14 +387,38 @@ impl Centers {
 
     /// Spark's `findClosest`: the first centre with the smallest distance (squared
     /// Euclidean, or `1 − x·c/‖x‖/‖c‖` for cosine) and that distance. `acc` is scratch of
-    /// `kp` values.
-    #[inline]
+    /// `kp` values (used only past 16 centres; up to 16 the sums live in a fixed-size
+    /// array that the compiler keeps in vector registers).
+    #[inline(always)]
     fn closest(&self, x: &[f64], xnorm: f64, acc: &mut [f64]) -> (usize, f64) {
-        acc.iter_mut().for_each(|a| *a = 0.0);
-        let kp = self.kp;
+        match self.kp {
+            4 => self.closest_k::<4>(x, xnorm),
+            8 => self.closest_k::<8>(x, xnorm),
+            12 => self.closest_k::<12>(x, xnorm),
+            16 => self.closest_k::<16>(x, xnorm),
+            _ => {
+                acc.iter_mut().for_each(|a| *a = 0.0);
+                self.accumulate(x, xnorm, acc);
+                self.argmin(acc)
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn closest_k<const KP: usize>(&self, x: &[f64], xnorm: f64) -> (usize, f64) {
+        let mut acc = [0.0f64; KP];
+        self.accumulate(x, xnorm, &mut acc);
+        self.argmin(&acc)
+    }
+
+    /// Each centre's distance to `x` into `acc` (`kp` lanes, zeroed): per feature, all
+    /// centres side by side; each centre's sum runs in feature order.
+    #[inline(always)]
+    fn accumulate(&self, x: &[f64], xnorm: f64, acc: &mut [f64]) {
+        let kp = acc.len();
+        let t = &self.t[..x.len() * kp];
         if self.cosine {
-            for (j, &xj) in x.iter().enumerate() {
-                let col = &self.t[j * kp..(j + 1) * kp];
+            for (col, &xj) in t.chunks_exact(kp).zip(x) {
                 for (a, c) in acc.iter_mut().zip(col) {
                     *a += xj * c;
                 }
@@ -406,14 +427,18 @@ impl Centers {
                 *a = 1.0 - *a / xnorm / cn;
             }
         } else {
-            for (j, &xj) in x.iter().enumerate() {
-                let col = &self.t[j * kp..(j + 1) * kp];
+            for (col, &xj) in t.chunks_exact(kp).zip(x) {
                 for (a, c) in acc.iter_mut().zip(col) {
                     let d = xj - c;
                     *a += d * d;
                 }
             }
         }
+    }
+
+    /// The first smallest of the `k` distances (strict `<`, as Spark) and its index.
+    #[inline(always)]
+    fn argmin(&self, acc: &[f64]) -> (usize, f64) {
         let mut best = 0;
         let mut bd = f64::INFINITY;
         for (c, &d) in acc[..self.k].iter().enumerate() {
@@ -611,6 +636,36 @@ fn local_kmeans_pp(
     centers
 }
 
+multiversion! {
+    /// One Lloyd block: each row's closest centre, then `cost += d·w`, `sum_best += a·x`
+    /// (`a = w`, or `w/‖x‖` for cosine) and `wsum_best += w`, in row order.
+    fn lloyd_block(centers: &Centers, x: &[f64], norms: &[f64], w: Option<&[f64]>, out: &mut Pass) {
+        let n = centers.n;
+        let mut acc = vec![0.0; if centers.kp > 16 { centers.kp } else { 0 }];
+        for (r, row) in x.chunks_exact(n.max(1)).enumerate() {
+            let wr = w.map_or(1.0, |w| w[r]);
+            let (best, d) = centers.closest(row, norms[r], &mut acc);
+            out.cost += d * wr;
+            let a = if centers.cosine { wr / norms[r] } else { wr };
+            for (s, xv) in out.sums[best * n..(best + 1) * n].iter_mut().zip(row) {
+                *s += a * xv;
+            }
+            out.wsum[best] += wr;
+        }
+    }
+}
+
+multiversion! {
+    /// Each row's closest centre and its distance, for a block of rows.
+    fn assign_block(centers: &Centers, x: &[f64], norms: &[f64], best: &mut [usize], dist: &mut [f64]) {
+        let n = centers.n;
+        let mut acc = vec![0.0; if centers.kp > 16 { centers.kp } else { 0 }];
+        for (r, row) in x.chunks_exact(n.max(1)).enumerate() {
+            (best[r], dist[r]) = centers.closest(row, norms[r], &mut acc);
+        }
+    }
+}
+
 /// One Lloyd pass's merged statistics.
 struct Pass {
     sums: Vec<f64>,
@@ -654,18 +709,16 @@ impl KMeans {
                 .par_iter_mut()
                 .enumerate()
                 .map(|(p, cs)| {
-                    let mut acc = vec![0.0; nc.as_ref().map_or(0, |c| c.kp)];
-                    let mut sum = 0.0;
-                    for (r, c) in cs.iter_mut().enumerate() {
-                        if let Some(nc) = &nc {
-                            let d = nc
-                                .closest(points.row(p, r), points.parts[p].norms[r], &mut acc)
-                                .1;
+                    if let Some(nc) = &nc {
+                        let part = &points.parts[p];
+                        let mut best = vec![0; part.rows];
+                        let mut dist = vec![0.0; part.rows];
+                        assign_block(nc, part.x, &part.norms, &mut best, &mut dist);
+                        for (c, d) in cs.iter_mut().zip(dist) {
                             *c = c.min(d);
                         }
-                        sum += *c;
                     }
-                    sum
+                    cs.iter().fold(0.0, |sum, c| sum + c)
                 })
                 .collect();
             let sum_costs = parts.iter().fold(0.0, |a, b| a + b);
@@ -691,12 +744,9 @@ impl KMeans {
             .blocks
             .par_iter()
             .map(|&(p, r0, len)| {
-                let mut acc = vec![0.0; cc.kp];
                 let mut cnt = vec![0.0; cc.k];
-                for r in r0..r0 + len {
-                    cnt[cc
-                        .closest(points.row(p, r), points.parts[p].norms[r], &mut acc)
-                        .0] += 1.0;
+                for b in points.assign(&cc, p, r0, len) {
+                    cnt[b] += 1.0;
                 }
                 cnt
             })
@@ -714,29 +764,23 @@ impl KMeans {
     fn lloyd_pass(&self, points: &Points, centers: &Centers) -> Pass {
         let n = points.n;
         let k = centers.k;
-        let cosine = centers.cosine;
         let parts: Vec<Pass> = points
             .blocks
             .par_iter()
             .map(|&(p, r0, len)| {
                 let part = &points.parts[p];
-                let mut acc = vec![0.0; centers.kp];
                 let mut out = Pass {
                     sums: vec![0.0; k * n],
                     wsum: vec![0.0; k],
                     cost: 0.0,
                 };
-                for r in r0..r0 + len {
-                    let x = points.row(p, r);
-                    let w = part.w.map_or(1.0, |w| w[r]);
-                    let (best, d) = centers.closest(x, part.norms[r], &mut acc);
-                    out.cost += d * w;
-                    let a = if cosine { w / part.norms[r] } else { w };
-                    for (s, xv) in out.sums[best * n..(best + 1) * n].iter_mut().zip(x) {
-                        *s += a * xv;
-                    }
-                    out.wsum[best] += w;
-                }
+                lloyd_block(
+                    centers,
+                    &part.x[r0 * n..(r0 + len) * n],
+                    &part.norms[r0..r0 + len],
+                    part.w.map(|w| &w[r0..r0 + len]),
+                    &mut out,
+                );
                 out
             })
             .collect();
@@ -844,7 +888,8 @@ impl Estimator for KMeans {
         let p = &self.params;
         let (_, _, n) = schema::require_vector(df.schema(), stage, &p.features_col)?;
         let weights = crate::evaluation::weight_values(df, stage, p.weight_col())?;
-        let feats = df.column(&p.features_col)?.chunks;
+        // Distances are dense work: a sparse column is densified per partition.
+        let feats = vector::dense_chunks(df, stage, &p.features_col, n)?;
         let points = self.read_points(&feats, &weights, n)?;
         let cosine = p.cosine();
 
@@ -910,12 +955,9 @@ impl Estimator for KMeans {
             .blocks
             .par_iter()
             .map(|&(pp, r0, len)| {
-                let mut acc = vec![0.0; centers.kp];
                 let mut cnt = vec![0u64; p.k.max(centers.k)];
-                for r in r0..r0 + len {
-                    cnt[centers
-                        .closest(points.row(pp, r), points.parts[pp].norms[r], &mut acc)
-                        .0] += 1;
+                for b in points.assign(&centers, pp, r0, len) {
+                    cnt[b] += 1;
                 }
                 cnt
             })
@@ -1053,7 +1095,13 @@ impl Transformer for KMeansModel {
         let col = &self.params.features_col;
         let cosine = c.cosine;
         let chunks = df.map_partitions(|pi, b| {
-            let arr = vector::as_vector(schema::batch_column(b, col)?.as_ref())?;
+            let at = vector::At {
+                stage: "KMeansModel",
+                column: col,
+                partition: pi,
+            };
+            let arr = vector::dense_chunk(schema::batch_column(b, col)?.as_ref(), n, at)?;
+            let arr = &arr;
             let x = vector::dense_values(arr)?;
             let mut out = vec![0i32; arr.len()];
             out.par_chunks_mut(BLOCK_ROWS)

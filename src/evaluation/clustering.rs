@@ -160,9 +160,9 @@ impl ClusteringEvaluator {
         let weights = weight_values(df, stage, weight_col)?;
         // Per row: the (normalised, for cosine) features and, for squaredEuclidean,
         // Spark's squared norm (the 2-norm squared: sqrt then square).
-        let feats = df.column(&p.features_col)?;
+        let feats = vector::dense_chunks(df, stage, &p.features_col, n)?;
         let mut rows: Vec<(Vec<f64>, f64, f64, f64)> = Vec::with_capacity(df.num_rows());
-        for (pi, a) in feats.chunks.iter().enumerate() {
+        for (pi, a) in feats.iter().enumerate() {
             let arr = vector::as_vector(a.as_ref())?;
             let x = vector::dense_values(arr)?;
             for r in 0..arr.len() {

@@ -282,13 +282,17 @@ pub(crate) fn score_values(
     index: usize,
 ) -> Result<Values> {
     let (_, field) = schema::require_column(df.schema(), stage, col)?;
-    match vector::vector_size(field.data_type()) {
+    match vector::field_vector_size(field) {
         Some(n) if n > index => df.map_partitions(|pi, b| {
-            let arr = vector::as_vector(schema::batch_column(b, col)?.as_ref())?;
-            let vals = vector::dense_values(arr)?;
+            let at = vector::At {
+                stage,
+                column: col,
+                partition: pi,
+            };
+            let arr = vector::VectorBlock::new(schema::batch_column(b, col)?.as_ref(), n, at)?;
             let mut out = Vec::with_capacity(arr.len());
             for r in 0..arr.len() {
-                let v = vals[r * n + index];
+                let v = arr.row(r).and_then(|x| x.get(index)).unwrap_or(f64::NAN);
                 if arr.is_null(r) || v.is_nan() {
                     return Err(Error::InvalidValue {
                         stage,

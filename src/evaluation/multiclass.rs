@@ -228,7 +228,7 @@ impl MulticlassClassificationEvaluator {
         let want_logloss = p.metric_name == MulticlassMetric::LogLoss;
         let probs = if want_logloss {
             let (_, f) = schema::require_column(df.schema(), stage, &p.probability_col)?;
-            let k = vector::vector_size(f.data_type()).ok_or_else(|| Error::ColumnType {
+            let k = vector::field_vector_size(f).ok_or_else(|| Error::ColumnType {
                 stage,
                 column: p.probability_col.clone(),
                 expected: "a probability vector column".into(),

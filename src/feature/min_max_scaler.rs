@@ -94,11 +94,13 @@ fn vector_schema(
         });
     }
     let names = vector::feature_names_or_default(f);
-    schema::append_field(
-        input,
-        stage,
-        vector::with_feature_names(vector::vector_field(oc, n, f.is_nullable()), &names),
-    )
+    // Sparse input gives a sparse output column (Spark's scalers keep or compress it).
+    let out = if vector::is_sparse_vector_type(f.data_type()) {
+        vector::sparse_vector_field(oc, n, f.is_nullable())
+    } else {
+        vector::vector_field(oc, n, f.is_nullable())
+    };
+    schema::append_field(input, stage, vector::with_feature_names(out, &names))
 }
 
 /// Per-feature min and max over all rows (one parallel pass; NaN values are ignored).
@@ -108,13 +110,27 @@ fn summarize(df: &DataFrame, stage: &'static str, col: &str) -> Result<FeatureSu
     let parts = c
         .chunks
         .par_iter()
-        .map(|a| {
-            let arr = vector::as_vector(a.as_ref())?;
-            let vals = vector::dense_values(arr)?;
+        .enumerate()
+        .map(|(p, a)| {
+            let at = vector::At {
+                stage,
+                column: col,
+                partition: p,
+            };
+            let block = vector::VectorBlock::new(a.as_ref(), n, at)?;
+            let Some(vals) = block.as_dense() else {
+                // Sparse rows: only the stored values are read; null rows are skipped.
+                return Ok(FeatureSummary::from_rows(
+                    n,
+                    (0..block.len())
+                        .filter_map(|r| block.row(r))
+                        .map(|x| (x, 1.0)),
+                ));
+            };
             // Null rows weigh 0, so they are skipped without copying the other rows.
-            let mask: Option<Vec<f64>> = (arr.null_count() > 0).then(|| {
-                (0..arr.len())
-                    .map(|r| if arr.is_valid(r) { 1.0 } else { 0.0 })
+            let mask: Option<Vec<f64>> = (a.null_count() > 0).then(|| {
+                (0..a.len())
+                    .map(|r| if a.is_valid(r) { 1.0 } else { 0.0 })
                     .collect()
             });
             Ok(FeatureSummary::from_block(vals, n, mask.as_deref()))
@@ -282,27 +298,41 @@ impl Transformer for MinMaxScalerModel {
         let schema = self.transform_schema(df.schema())?;
         let (lo, hi) = (self.params.min, self.params.max);
         let field = schema.field_with_name(&self.params.output_col)?.clone();
+        let scale = |j: usize, x: f64| {
+            let range = self.original_max[j] - self.original_min[j];
+            if x.is_nan() {
+                x
+            } else if range != 0.0 {
+                (x - self.original_min[j]) / range * (hi - lo) + lo
+            } else {
+                0.5 * (hi + lo)
+            }
+        };
+        let (stage, n) = ("MinMaxScalerModel", self.original_min.len());
+        if vector::is_sparse_vector_type(field.data_type()) {
+            // Sparse input: each output row stored as Spark compresses it.
+            return vector::map_rows_compressed(
+                df,
+                stage,
+                &self.params.input_col,
+                n,
+                field,
+                |x, out| {
+                    x.write_dense(out);
+                    for (j, o) in out.iter_mut().enumerate() {
+                        *o = scale(j, *o);
+                    }
+                },
+            );
+        }
         // SAFETY: rows have that many values (map_vectors checks), as do the model's
         // per-feature vectors, so the zip writes every output value.
         unsafe {
-            vector::map_vectors(
-                df,
-                &self.params.input_col,
-                self.original_min.len(),
-                field,
-                |row, out| {
-                    for (j, (o, &x)) in out.iter_mut().zip(row).enumerate() {
-                        let range = self.original_max[j] - self.original_min[j];
-                        o.write(if x.is_nan() {
-                            x
-                        } else if range != 0.0 {
-                            (x - self.original_min[j]) / range * (hi - lo) + lo
-                        } else {
-                            0.5 * (hi + lo)
-                        });
-                    }
-                },
-            )
+            vector::map_vectors(df, stage, &self.params.input_col, n, field, |row, out| {
+                for (j, (o, &x)) in out.iter_mut().zip(row).enumerate() {
+                    o.write(scale(j, x));
+                }
+            })
         }
     }
     fn clone_box(&self) -> Box<dyn Transformer> {
@@ -422,11 +452,24 @@ impl Transformer for MaxAbsScalerModel {
             .iter()
             .map(|m| if *m != 0.0 { 1.0 / m } else { 0.0 })
             .collect();
+        let stage = "MaxAbsScalerModel";
+        if field.data_type() == &vector::sparse_vector_type() {
+            // Spark keeps a sparse vector's structure: each stored value times 1/maxAbs.
+            return vector::map_stored_values(
+                df,
+                stage,
+                &self.params.input_col,
+                scale.len(),
+                field,
+                |j, x| x * scale[j],
+            );
+        }
         // SAFETY: rows have that many values (map_vectors checks), as do the model's
         // per-feature vectors, so the zip writes every output value.
         unsafe {
             vector::map_vectors(
                 df,
+                stage,
                 &self.params.input_col,
                 scale.len(),
                 field,

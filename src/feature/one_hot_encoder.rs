@@ -30,6 +30,11 @@ pub struct OneHotEncoderParams {
     pub drop_last: bool,
     /// Invalid (unseen or negative) values: `error` (default) or `keep` (an extra category).
     pub handle_invalid: HandleInvalid,
+    /// mlpipe's option, not Spark's: write dense vector columns instead of Spark's sparse
+    /// ones. Default false. Saved (as `denseOutput`) only when true, so a stage left at the
+    /// default stays loadable by Spark.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dense_output: bool,
 }
 
 in_out_cols!(OneHotEncoderParams);
@@ -43,6 +48,7 @@ impl Default for OneHotEncoderParams {
             output_cols: None,
             drop_last: true,
             handle_invalid: HandleInvalid::Error,
+            dense_output: false,
         }
     }
 }
@@ -62,11 +68,13 @@ impl Params for OneHotEncoderParams {
     }
 }
 
-/// One-hot encodes category indices into dense vector columns (Spark's `OneHotEncoder`,
-/// `org.apache.spark.ml.feature.OneHotEncoder`). The number of categories of a column comes from its nominal metadata
-/// (as written by StringIndexer) or from the data (max + 1). With `dropLast` (default)
-/// the last category encodes as all zeros; with `handleInvalid = keep`, invalid values
-/// get an extra category.
+/// One-hot encodes category indices into sparse vector columns (Spark's `OneHotEncoder`,
+/// `org.apache.spark.ml.feature.OneHotEncoder`): each row holds at most one stored 1.0.
+/// [`with_dense_output(true)`](OneHotEncoder::with_dense_output) writes dense vector
+/// columns instead (an mlpipe option). The number of categories of a column comes from its
+/// nominal metadata (as written by StringIndexer) or from the data (max + 1). With
+/// `dropLast` (default) the last category encodes as all zeros; with
+/// `handleInvalid = keep`, invalid values get an extra category.
 ///
 /// # Examples
 /// ```
@@ -105,6 +113,12 @@ impl OneHotEncoder {
     /// `error` (default) or `keep`.
     pub fn with_handle_invalid(mut self, h: HandleInvalid) -> Self {
         self.params.handle_invalid = h;
+        self
+    }
+    /// Write dense vector columns instead of Spark's sparse ones (an mlpipe option;
+    /// default false).
+    pub fn with_dense_output(mut self, dense: bool) -> Self {
+        self.params.dense_output = dense;
         self
     }
 }
@@ -168,10 +182,13 @@ fn encoder_schema(
         // Before fitting, a column without metadata has an unknown size: the estimator's
         // schema then says 0 and the model's schema is exact.
         let c = c.unwrap_or(0);
-        let field = vector::with_feature_names(
-            vector::vector_field(oc, output_size(c, p), false),
-            &output_names(f, c, p),
-        );
+        let size = output_size(c, p);
+        let field = if p.dense_output {
+            vector::vector_field(oc, size, false)
+        } else {
+            vector::sparse_vector_field(oc, size, false)
+        };
+        let field = vector::with_feature_names(field, &output_names(f, c, p));
         out = schema::append_field(&out, stage, field)?;
     }
     Ok(out)
@@ -299,7 +316,10 @@ impl Transformer for OneHotEncoderModel {
             let chunks = df.map_partitions(|pi, _| {
                 let a = cast(&col.chunks[pi], &DataType::Float64)?;
                 let a = a.as_primitive::<Float64Type>();
-                let mut vals = vec![0.0f64; a.len() * size];
+                let dense = self.params.dense_output;
+                let mut vals = vec![0.0f64; if dense { a.len() * size } else { 0 }];
+                let mut sparse = vector::SparseVectorBuilder::with_capacity(size, a.len(), a.len())
+                    .context(stage, oc, pi);
                 for r in 0..a.len() {
                     let v = if a.is_null(r) { f64::NAN } else { a.value(r) };
                     let idx = if v >= 0.0 && v < c as f64 {
@@ -323,11 +343,20 @@ impl Transformer for OneHotEncoderModel {
                             hint: "to handle unseen values, set handleInvalid to \"keep\"".into(),
                         });
                     };
-                    if idx < size {
-                        vals[r * size + idx] = 1.0;
+                    match (dense, idx < size) {
+                        (true, true) => vals[r * size + idx] = 1.0,
+                        (true, false) => {}
+                        // Spark: `Vectors.sparse(size, [idx], [1.0])`, empty for the
+                        // dropped category.
+                        (false, true) => sparse.push(&[idx as i32], &[1.0])?,
+                        (false, false) => sparse.push(&[], &[])?,
                     }
                 }
-                Ok(Arc::new(vector::vector_array(vals, size, None)?) as ArrayRef)
+                if dense {
+                    Ok(Arc::new(vector::vector_array(vals, size, None)?) as ArrayRef)
+                } else {
+                    sparse.finish()
+                }
             })?;
             out = out.with_column(schema.field_with_name(oc)?.clone(), chunks)?;
         }

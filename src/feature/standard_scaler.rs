@@ -117,6 +117,11 @@ impl StandardScaler {
     }
 }
 
+/// Whether the output is a sparse vector column: sparse input without centring.
+fn sparse_output(p: &StandardScalerParams, input: &arrow::datatypes::Field) -> bool {
+    vector::is_sparse_vector_type(input.data_type()) && !p.with_mean
+}
+
 fn scaler_schema(
     p: &StandardScalerParams,
     input: &Schema,
@@ -135,12 +140,15 @@ fn scaler_schema(
             });
         }
     }
-    // Feature names carry over to the scaled column.
+    // Feature names carry over to the scaled column. Sparse input stays sparse unless
+    // centred (Spark: withMean builds dense output).
     let names = vector::feature_names_or_default(field);
-    let out = vector::with_feature_names(
-        vector::vector_field(&p.output_col, n, field.is_nullable()),
-        &names,
-    );
+    let out = if sparse_output(p, field) {
+        vector::sparse_vector_field(&p.output_col, n, field.is_nullable())
+    } else {
+        vector::vector_field(&p.output_col, n, field.is_nullable())
+    };
+    let out = vector::with_feature_names(out, &names);
     schema::append_field(input, stage, out)
 }
 
@@ -178,24 +186,31 @@ impl Estimator for StandardScaler {
         let parts = spans
             .par_iter()
             .map(|&(ci, r0, len)| {
-                let arr = vector::as_vector(col.chunks[ci].as_ref())?;
-                if let Some(r) = (r0..r0 + len).find(|&r| arr.is_null(r)) {
+                let at = vector::At {
+                    stage,
+                    column: &self.params.input_col,
+                    partition: ci,
+                };
+                let arr = col.chunks[ci].slice(r0, len);
+                let block = vector::VectorBlock::new(arr.as_ref(), n, at)?;
+                if let Some(r) = (0..len).find(|&r| block.is_null(r)) {
                     return Err(Error::InvalidValue {
                         stage,
                         column: self.params.input_col.clone(),
                         partition: ci,
-                        row: r,
+                        row: r0 + r,
                         what: "null vector".into(),
                         hint: "drop such rows first (VectorAssembler with handleInvalid=skip)"
                             .into(),
                     });
                 }
-                let vals = vector::dense_values(arr)?;
-                Ok(FeatureSummary::from_block(
-                    &vals[r0 * n..(r0 + len) * n],
-                    n,
-                    None,
-                ))
+                Ok(match block.as_dense() {
+                    Some(vals) => FeatureSummary::from_block(vals, n, None),
+                    None => FeatureSummary::from_rows(
+                        n,
+                        (0..len).filter_map(|r| block.row(r)).map(|x| (x, 1.0)),
+                    ),
+                })
             })
             .collect::<Vec<_>>();
         let parts = crate::frame::in_order(parts)?;
@@ -296,10 +311,23 @@ impl Transformer for StandardScalerModel {
         } else {
             vec![1.0; n]
         };
+        let stage = "StandardScalerModel";
+        let (_, in_field) = schema::require_column(df.schema(), stage, &self.params.input_col)?;
+        if sparse_output(&self.params, in_field) {
+            // Spark keeps a sparse vector's structure: each stored value times 1/std.
+            return vector::map_stored_values(
+                df,
+                stage,
+                &self.params.input_col,
+                n,
+                field,
+                |j, x| x * scale[j],
+            );
+        }
         // SAFETY: rows have n values (map_vectors checks), as do the model's
         // per-feature vectors, so the zip writes every output value.
         unsafe {
-            vector::map_vectors(df, &self.params.input_col, n, field, |x, out| {
+            vector::map_vectors(df, stage, &self.params.input_col, n, field, |x, out| {
                 for (((o, x), s), k) in out.iter_mut().zip(x).zip(&shift).zip(&scale) {
                     o.write((x - s) * k);
                 }

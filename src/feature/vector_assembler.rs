@@ -45,9 +45,15 @@ impl Params for VectorAssemblerParams {
 ///
 /// [`VectorAssembler`] is a [`Transformer`] with the semantics of Spark's `org.apache.spark.ml.feature.VectorAssembler`: inputs
 /// are read left to right, numbers and booleans are cast to `f64` (true → 1.0), vectors
-/// are copied whole, and the output is a dense `FixedSizeList<Float64, n>` whose field
-/// metadata records the feature names (`col` for a scalar, `col_<name>` or `col_<i>` for a
-/// vector element).
+/// are copied whole, and the output's field metadata records the feature names (`col` for
+/// a scalar, `col_<name>` or `col_<i>` for a vector element).
+///
+/// The output layout: when every input is a number or a dense vector, a dense
+/// `FixedSizeList<Float64, n>` column (the same values as Spark's). When any input is a
+/// sparse vector column (such as OneHotEncoder's or HashingTF's output), a sparse vector
+/// column in which each row is stored as Spark stores it: its non-zeros as
+/// `Vectors.sparse(n, …).compressed`, sparse when that takes fewer bytes than dense (Spark
+/// 4's rule, [`prefers_sparse`](crate::frame::vector::prefers_sparse)), else dense.
 ///
 /// `handleInvalid` decides what happens to a null (any input) or a NaN (scalar inputs; as
 /// in Spark, NaN inside a vector is never checked): `error` fails naming the partition and
@@ -142,7 +148,7 @@ fn vector_attrs(f: &arrow::datatypes::Field, n: usize) -> Vec<Option<Attr>> {
 /// The output field with Spark's attribute group: every element's attribute under its
 /// kind, with its index, as Spark's `VectorAssembler` writes it (so the nominal features a
 /// `StringIndexer` made stay categorical for the trees).
-fn output_field(name: &str, attrs: &[Attr]) -> arrow::datatypes::Field {
+fn output_field(name: &str, attrs: &[Attr], sparse: bool) -> arrow::datatypes::Field {
     let mut groups: Map<String, Value> = Map::new();
     for (i, (kind, m)) in attrs.iter().enumerate() {
         let mut m = m.clone();
@@ -154,7 +160,11 @@ fn output_field(name: &str, attrs: &[Attr]) -> arrow::datatypes::Field {
             list.push(Value::Object(m));
         }
     }
-    let mut field = vector::vector_field(name, attrs.len(), false);
+    let mut field = if sparse {
+        vector::sparse_vector_field(name, attrs.len(), false)
+    } else {
+        vector::vector_field(name, attrs.len(), false)
+    };
     field.metadata_mut().insert(
         vector::ML_ATTR.to_string(),
         json!({"attrs": groups, "num_attrs": attrs.len()}).to_string(),
@@ -167,6 +177,13 @@ fn output_field(name: &str, attrs: &[Attr]) -> arrow::datatypes::Field {
 enum Input {
     Scalar,
     Vector(usize),
+    Sparse(usize),
+}
+
+/// Whether the output is a sparse vector column: when any input is (see
+/// [`VectorAssembler`]).
+fn sparse_output(cols: &[(usize, Input)]) -> bool {
+    cols.iter().any(|(_, k)| matches!(k, Input::Sparse(_)))
 }
 
 super::columns::stage_basics!(
@@ -215,7 +232,7 @@ impl VectorAssembler {
         let mut names = Vec::new();
         for c in &self.params.input_cols {
             let (i, f) = schema::require_column(input, stage, c)?;
-            if let Some(n) = vector::vector_size(f.data_type()) {
+            if let Some(n) = vector::field_vector_size(f) {
                 for (j, a) in vector_attrs(f, n).into_iter().enumerate() {
                     let (kind, mut m) = a.unwrap_or_else(|| ("numeric".into(), Map::new()));
                     let name = match m.get("name").and_then(Value::as_str) {
@@ -225,7 +242,17 @@ impl VectorAssembler {
                     m.insert("name".into(), json!(name));
                     names.push((kind, m));
                 }
-                cols.push((i, Input::Vector(n)));
+                cols.push((
+                    i,
+                    if vector::is_sparse_vector_type(f.data_type()) {
+                        Input::Sparse(n)
+                    } else {
+                        Input::Vector(n)
+                    },
+                ));
+            } else if vector::is_sparse_vector_type(f.data_type()) {
+                // A sparse column without its size: the schema check says what to do.
+                schema::require_vector(input, stage, c)?;
             } else if schema::is_numeric(f.data_type()) {
                 let (kind, mut m) = scalar_attr(f);
                 m.insert("name".into(), json!(c));
@@ -259,7 +286,7 @@ impl VectorAssembler {
             .iter()
             .map(|&(i, kind)| match kind {
                 Input::Scalar => Ok(cast(batch.column(i), &DataType::Float64)?),
-                Input::Vector(_) => Ok(batch.column(i).clone()),
+                Input::Vector(_) | Input::Sparse(_) => Ok(batch.column(i).clone()),
             })
             .collect::<Result<_>>()?;
         let sources: Vec<Source<'_>> = cols
@@ -272,6 +299,11 @@ impl VectorAssembler {
                         size: 1,
                         nulls: a.logical_nulls(),
                     },
+                    Input::Sparse(_) => {
+                        return Err(Error::Internal(
+                            "VectorAssembler: a sparse input on the dense path".into(),
+                        ))
+                    }
                     Input::Vector(size) => {
                         let list = vector::as_vector(a.as_ref())?;
                         Source {
@@ -338,6 +370,108 @@ impl VectorAssembler {
         Ok(Arc::new(vector::vector_array(out, n, None)?))
     }
 
+    /// Assembles one partition into a sparse vector column: each row's non-zeros, stored
+    /// as Spark's `Vectors.sparse(n, …).compressed` picks (sparse or dense per row).
+    fn assemble_sparse(
+        &self,
+        part: usize,
+        batch: &RecordBatch,
+        cols: &[(usize, Input)],
+        n: usize,
+    ) -> Result<ArrayRef> {
+        let stage = VectorAssemblerParams::STAGE;
+        let keep = self.params.handle_invalid == HandleInvalid::Keep;
+        enum Src<'a> {
+            Scalar(ArrayRef),
+            Vector(vector::VectorBlock<'a>),
+        }
+        let mut srcs = Vec::with_capacity(cols.len());
+        for (c, &(i, kind)) in cols.iter().enumerate() {
+            let at = vector::At {
+                stage,
+                column: &self.params.input_cols[c],
+                partition: part,
+            };
+            srcs.push(match kind {
+                Input::Scalar => Src::Scalar(cast(batch.column(i), &DataType::Float64)?),
+                Input::Vector(size) | Input::Sparse(size) => Src::Vector(vector::VectorBlock::new(
+                    batch.column(i).as_ref(),
+                    size,
+                    at,
+                )?),
+            });
+        }
+        let rows = batch.num_rows();
+        let mut out = vector::SparseVectorBuilder::with_capacity(n, rows, rows * cols.len())
+            .context(stage, &self.params.output_col, part);
+        let (mut idx, mut vals) = (Vec::<i32>::new(), Vec::<f64>::new());
+        let invalid = |c: usize, row: usize, what: &str| {
+            Error::InvalidValue {
+            stage,
+            column: self.params.input_cols[c].clone(),
+            partition: part,
+            row,
+            what: what.to_string(),
+            hint: "set handleInvalid to \"skip\" to drop such rows or \"keep\" to assemble them as NaN".into(),
+        }
+        };
+        for r in 0..rows {
+            idx.clear();
+            vals.clear();
+            let mut off = 0usize;
+            for (c, s) in srcs.iter().enumerate() {
+                match s {
+                    Src::Scalar(a) => {
+                        let a = a.as_primitive::<Float64Type>();
+                        let v = if a.is_null(r) {
+                            if !keep {
+                                return Err(invalid(c, r, "null value"));
+                            }
+                            f64::NAN
+                        } else {
+                            a.value(r)
+                        };
+                        if v.is_nan() && !keep {
+                            return Err(invalid(c, r, "NaN"));
+                        }
+                        if v != 0.0 {
+                            idx.push(off as i32);
+                            vals.push(v);
+                        }
+                        off += 1;
+                    }
+                    Src::Vector(b) => {
+                        match b.row(r) {
+                            Some(x) => x.for_each_active(|i, v| {
+                                if v != 0.0 {
+                                    idx.push((off + i) as i32);
+                                    vals.push(v);
+                                }
+                            }),
+                            None if keep => {
+                                idx.extend((off..off + b.size()).map(|i| i as i32));
+                                vals.extend(std::iter::repeat_n(f64::NAN, b.size()));
+                            }
+                            None => return Err(invalid(c, r, "null vector")),
+                        }
+                        off += b.size();
+                    }
+                }
+            }
+            if off != n {
+                return Err(Error::Internal(format!(
+                    "{stage}: input sizes add up to {off}, not {n}"
+                )));
+            }
+            out.push_compressed(vector::Row::Sparse {
+                size: n,
+                indices: &idx,
+                values: &vals,
+            })?;
+        }
+        out.finish()
+    }
+
     /// The first null or NaN, in column order then row order (Spark's `error` mode).
     fn first_invalid(&self, part: usize, sources: &[Source<'_>]) -> Error {
         for (c, s) in sources.iter().enumerate() {
@@ -382,8 +516,8 @@ impl Stage for VectorAssembler {
     stage_params!();
 
     fn transform_schema(&self, input: &Schema) -> Result<Schema> {
-        let (_, attrs) = self.plan(input)?;
-        let field = output_field(&self.params.output_col, &attrs);
+        let (cols, attrs) = self.plan(input)?;
+        let field = output_field(&self.params.output_col, &attrs, sparse_output(&cols));
         schema::append_field(input, VectorAssemblerParams::STAGE, field)
     }
 }
@@ -399,8 +533,18 @@ impl Transformer for VectorAssembler {
         } else {
             df.clone()
         };
-        let chunks = df.map_partitions(|p, b| self.assemble(p, b, &cols, n))?;
-        df.with_column(output_field(&self.params.output_col, &attrs), chunks)
+        let sparse = sparse_output(&cols);
+        let chunks = df.map_partitions(|p, b| {
+            if sparse {
+                self.assemble_sparse(p, b, &cols, n)
+            } else {
+                self.assemble(p, b, &cols, n)
+            }
+        })?;
+        df.with_column(
+            output_field(&self.params.output_col, &attrs, sparse),
+            chunks,
+        )
     }
 
     fn clone_box(&self) -> Box<dyn Transformer> {

@@ -318,6 +318,67 @@ fn csv_rows_per_piece(bytes: &[u8], m: u64, has_header: bool) -> Vec<usize> {
     counts
 }
 
+/// Sparse vector columns (Spark's `VectorUDT` structs) of a file Spark wrote carry their
+/// ML attributes only in Spark's schema JSON (the `org.apache.spark.sql.parquet.row.metadata`
+/// footer key): each such column gets its `ml_attr` from there, or else its vector size
+/// read from the data, so that stages know its size from the schema.
+fn with_spark_vector_sizes(
+    df: DataFrame,
+    file: &parquet::file::metadata::FileMetaData,
+) -> Result<DataFrame> {
+    use super::vector;
+    let udt: Vec<String> = df
+        .schema()
+        .fields()
+        .iter()
+        .filter(|f| vector::is_sparse_vector_type(f.data_type()))
+        .filter(|f| vector::field_vector_size(f).is_none())
+        .map(|f| f.name().clone())
+        .collect();
+    if udt.is_empty() {
+        return Ok(df);
+    }
+    let spark: Option<serde_json::Value> = file
+        .key_value_metadata()
+        .and_then(|kv| {
+            kv.iter()
+                .find(|k| k.key == "org.apache.spark.sql.parquet.row.metadata")
+        })
+        .and_then(|k| k.value.as_deref())
+        .and_then(|v| serde_json::from_str(v).ok());
+    let mut df = df;
+    for name in udt {
+        let attr = spark.as_ref().and_then(|s| {
+            s.get("fields")?
+                .as_array()?
+                .iter()
+                .find(|f| f.get("name").and_then(|n| n.as_str()) == Some(name.as_str()))?
+                .get("metadata")?
+                .get(vector::ML_ATTR)
+                .cloned()
+        });
+        if let Some(attr) = attr.filter(|a| a.get("num_attrs").is_some()) {
+            let (i, f) = super::schema::require_column(df.schema(), "read_parquet", &name)?;
+            let mut f = f.clone();
+            f.metadata_mut()
+                .insert(vector::ML_ATTR.to_string(), attr.to_string());
+            let chunks = df
+                .partitions()
+                .iter()
+                .map(|p| p.column(i).clone())
+                .collect();
+            df = df.with_column(f, chunks)?;
+        } else {
+            // A column of only nulls has no size to read: left as it is.
+            df = match df.with_vector_size(&name) {
+                Err(Error::EmptyInput { .. }) => df,
+                other => other?,
+            };
+        }
+    }
+    Ok(df)
+}
+
 impl DataFrame {
     /// Re-cuts the rows, in order, into partitions of `counts` rows (zero-copy slices where a
     /// partition lies inside one batch).
@@ -457,6 +518,7 @@ impl DataFrame {
             .collect::<Vec<_>>();
         let partitions: Vec<RecordBatch> = crate::frame::in_order(partitions)?;
         let df = DataFrame::try_new(schema, partitions)?;
+        let df = with_spark_vector_sizes(df, meta.metadata().file_metadata())?;
         match (options.partitioning, options.partitions) {
             (Partitioning::Chunks, Some(n)) => df.repartition(n),
             (Partitioning::Chunks, None) => Ok(df),

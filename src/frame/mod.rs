@@ -20,6 +20,7 @@
 
 pub(crate) mod buffer;
 mod io;
+pub(crate) mod kernels;
 mod ops;
 mod order;
 pub mod schema;

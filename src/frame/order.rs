@@ -107,6 +107,43 @@ fn column_cmp<'a>(name: &str, arr: &'a dyn Array, stage: &str) -> Result<Option<
                     .unwrap_or(Ordering::Equal)
             })
         }
+        _ if crate::frame::vector::is_sparse_vector_type(arr.data_type()) => {
+            // Spark's VectorUDT struct, field by field: type (sparse 0 before dense 1),
+            // size (null first: dense rows), indices, values; arrays element-wise, then
+            // the shorter first.
+            let s = arr.as_struct();
+            let kinds = s.column(0).as_primitive::<Int8Type>();
+            let sizes = s.column(1).as_primitive::<Int32Type>();
+            let il = s.column(2).as_list::<i32>();
+            let vl = s.column(3).as_list::<i32>();
+            let iv = il.values().as_primitive::<Int32Type>().values();
+            let vv = vl.values().as_primitive::<Float64Type>().values();
+            let (io, vo) = (il.value_offsets(), vl.value_offsets());
+            let opt = |valid: bool, i: usize| valid.then_some(i);
+            Box::new(move |a, b| {
+                let size = |r: usize| opt(sizes.is_valid(r), r).map(|r| sizes.value(r));
+                let idx = |r: usize| {
+                    opt(il.is_valid(r), r).map(|r| &iv[io[r] as usize..io[r + 1] as usize])
+                };
+                let vals = |r: usize| {
+                    opt(vl.is_valid(r), r).map(|r| &vv[vo[r] as usize..vo[r + 1] as usize])
+                };
+                kinds
+                    .value(a)
+                    .cmp(&kinds.value(b))
+                    .then_with(|| size(a).cmp(&size(b)))
+                    .then_with(|| idx(a).cmp(&idx(b)))
+                    .then_with(|| match (vals(a), vals(b)) {
+                        (Some(x), Some(y)) => x
+                            .iter()
+                            .zip(y)
+                            .map(|(p, q)| cmp_f64(*p, *q))
+                            .find(|o| o.is_ne())
+                            .unwrap_or_else(|| x.len().cmp(&y.len())),
+                        (x, y) => x.is_some().cmp(&y.is_some()),
+                    })
+            })
+        }
         other => {
             return Err(Error::Frame(format!(
                 "{stage}: column `{name}` has type {other}, whose Spark ordering mlpipe does not implement (Spark sorts every partition by all columns before splitting); select or drop columns so that only numbers, strings, booleans, dates, timestamps, binaries and vectors remain"
@@ -178,5 +215,21 @@ mod tests {
             spark_sort_indices(&b, "t").unwrap().unwrap(),
             [2, 1, 0, 4, 3]
         );
+    }
+
+    #[test]
+    fn vector_udt_rows_sort_as_sparks_struct() {
+        // Spark: every sparse row (type 0) before every dense row (type 1); sparse rows by
+        // size, then indices (element-wise, shorter first), then values; dense by values.
+        let mut b = crate::frame::vector::SparseVectorBuilder::new(3);
+        b.push_dense(&[1.0, 0.0, 0.0]).unwrap(); // 0
+        b.push(&[1], &[5.0]).unwrap(); // 1
+        b.push(&[0, 2], &[1.0, 1.0]).unwrap(); // 2
+        b.push(&[0], &[2.0]).unwrap(); // 3
+        b.push(&[0], &[f64::NAN]).unwrap(); // 4
+        b.push_dense(&[0.0, 9.0, 9.0]).unwrap(); // 5
+        let batch = RecordBatch::try_from_iter([("v", b.finish().unwrap())]).unwrap();
+        let idx = spark_sort_indices(&batch, "t").unwrap().unwrap();
+        assert_eq!(idx, [3, 4, 2, 1, 5, 0]);
     }
 }

@@ -160,6 +160,49 @@ pub fn feature_names_or_default(field: &Field) -> Vec<String> {
         .collect()
 }
 
+/// A vector column chunk as a dense vector array: a dense chunk as it is (shared, not
+/// copied), a sparse one densified (checked first, nulls kept). For stages whose work is
+/// dense anyway (trees, distances); stages where sparsity pays read [`VectorBlock`] rows.
+///
+/// # Errors
+/// As [`VectorBlock::new`].
+pub fn dense_chunk(arr: &dyn Array, size: usize, at: At<'_>) -> Result<FixedSizeListArray> {
+    let block = VectorBlock::new(arr, size, at)?;
+    if let Some(l) = arr.as_fixed_size_list_opt() {
+        return Ok(l.clone());
+    }
+    vector_array(block.to_dense().into_owned(), size, arr.nulls().cloned())
+}
+
+/// The chunks of the vector column `column` of `df` as dense vector arrays (see
+/// [`dense_chunk`]), partitions in parallel.
+///
+/// # Errors
+/// As [`VectorBlock::new`].
+pub fn dense_chunks(
+    df: &super::DataFrame,
+    stage: &'static str,
+    column: &str,
+    size: usize,
+) -> Result<Vec<arrow::array::ArrayRef>> {
+    use rayon::prelude::*;
+    let c = df.column(column)?;
+    let chunks = c
+        .chunks
+        .par_iter()
+        .enumerate()
+        .map(|(p, a)| {
+            let at = At {
+                stage,
+                column,
+                partition: p,
+            };
+            Ok(Arc::new(dense_chunk(a.as_ref(), size, at)?) as arrow::array::ArrayRef)
+        })
+        .collect::<Vec<_>>();
+    crate::frame::in_order(chunks)
+}
+
 /// Downcasts a column to a vector array.
 pub fn as_vector(arr: &dyn Array) -> Result<&FixedSizeListArray> {
     arr.as_fixed_size_list_opt().ok_or_else(|| {
@@ -170,16 +213,18 @@ pub fn as_vector(arr: &dyn Array) -> Result<&FixedSizeListArray> {
     })
 }
 
-/// Maps every row of the vector column `input` through `f(row, out_row)` into a new
-/// vector column `out` of the same size (nulls kept), partition by partition, writing each
-/// output straight into fresh huge-page-backed memory in parallel row blocks (see
-/// `buffer`). `f` sees whole rows, so its inner loop vectorises.
+/// Maps every row of the vector column `input` (dense, or sparse and densified per
+/// partition) through `f(row, out_row)` into a new dense vector column `out` of the same
+/// size (nulls kept), partition by partition, writing each output straight into fresh
+/// huge-page-backed memory in parallel row blocks (see `buffer`). `f` sees whole rows, so
+/// its inner loop vectorises.
 ///
 /// # Safety
 /// `f` must write every value of `out_row`. Both `row` and `out_row` have `size` values:
 /// a partition whose vectors have another size is an error before `f` sees it.
 pub(crate) unsafe fn map_vectors(
     df: &super::DataFrame,
+    stage: &'static str,
     input: &str,
     size: usize,
     out: Field,
@@ -190,29 +235,116 @@ pub(crate) unsafe fn map_vectors(
     let chunks = c
         .chunks
         .par_iter()
-        .map(|a| {
-            let arr = as_vector(a.as_ref())?;
-            let n = arr.value_length() as usize;
-            if n != size {
-                return Err(Error::Internal(format!(
-                    "vectors of column `{input}` have {n} values where {size} were checked"
-                )));
-            }
-            let vals = dense_values(arr)?;
+        .enumerate()
+        .map(|(p, a)| {
+            let at = At {
+                stage,
+                column: input,
+                partition: p,
+            };
+            let block = VectorBlock::new(a.as_ref(), size, at)?;
+            let vals = block.to_dense();
+            let n = size;
             // SAFETY: `block` holds whole rows of `n` values, as does `src`, and `f` sets
             // every value of each output row (this function's contract).
             let mapped = unsafe {
-                super::buffer::par_build(arr.len(), n, |first, block| {
+                super::buffer::par_build(a.len(), n, |first, block| {
                     let src = &vals[first * n..first * n + block.len()];
                     for (o, x) in block.chunks_exact_mut(n).zip(src.chunks_exact(n)) {
                         f(x, o);
                     }
                 })
             };
-            Ok(Arc::new(vector_array(mapped, n, arr.nulls().cloned())?) as arrow::array::ArrayRef)
+            Ok(Arc::new(vector_array(mapped, n, a.nulls().cloned())?) as arrow::array::ArrayRef)
         })
         .collect::<Vec<_>>();
     let chunks = crate::frame::in_order(chunks)?;
+    df.with_column(out, chunks)
+}
+
+/// Maps the stored values of every row of the vector column `input` through
+/// `f(index, value)`, keeping each row's layout (a sparse row keeps its indices, a dense
+/// row stays dense; nulls kept), into the sparse vector column `out`. For maps that send
+/// 0 to 0 (scaling), so that unstored entries stay zero, as Spark's scalers do on sparse
+/// vectors.
+pub(crate) fn map_stored_values(
+    df: &super::DataFrame,
+    stage: &'static str,
+    input: &str,
+    size: usize,
+    out: Field,
+    f: impl Fn(usize, f64) -> f64 + Sync,
+) -> Result<super::DataFrame> {
+    let c = df.column(input)?;
+    let chunks =
+        df.map_partitions(|p, _| {
+            let a = &c.chunks[p];
+            let at = At {
+                stage,
+                column: input,
+                partition: p,
+            };
+            let block = VectorBlock::new(a.as_ref(), size, at)?;
+            let mut b = SparseVectorBuilder::with_capacity(size, a.len(), block.num_active())
+                .context(stage, out.name(), p);
+            let mut buf = Vec::new();
+            for r in 0..block.len() {
+                match block.row(r) {
+                    None => b.push_null(),
+                    Some(Row::Sparse {
+                        indices, values, ..
+                    }) => {
+                        buf.clear();
+                        buf.extend(indices.iter().zip(values).map(|(i, v)| f(*i as usize, *v)));
+                        b.push(indices, &buf)?;
+                    }
+                    Some(Row::Dense(x)) => {
+                        buf.clear();
+                        buf.extend(x.iter().enumerate().map(|(i, v)| f(i, *v)));
+                        b.push_dense(&buf)?;
+                    }
+                }
+            }
+            b.finish()
+        })?;
+    df.with_column(out, chunks)
+}
+
+/// Maps every row of the vector column `input` through `f(row, out_row)` (`out_row` has
+/// `size` values to fill) into the sparse vector column `out`, each output row stored as
+/// Spark's `Vector.compressed` stores it (nulls kept). For maps whose output is dense in
+/// general (MinMaxScaler) over sparse input, as Spark compresses such outputs.
+pub(crate) fn map_rows_compressed(
+    df: &super::DataFrame,
+    stage: &'static str,
+    input: &str,
+    size: usize,
+    out: Field,
+    f: impl Fn(Row<'_>, &mut [f64]) + Sync,
+) -> Result<super::DataFrame> {
+    let c = df.column(input)?;
+    let chunks = df.map_partitions(|p, _| {
+        let a = &c.chunks[p];
+        let at = At {
+            stage,
+            column: input,
+            partition: p,
+        };
+        let block = VectorBlock::new(a.as_ref(), size, at)?;
+        let mut b =
+            SparseVectorBuilder::with_capacity(size, a.len(), 0).context(stage, out.name(), p);
+        let mut buf = vec![0.0; size];
+        for r in 0..block.len() {
+            match block.row(r) {
+                None => b.push_null(),
+                Some(x) => {
+                    f(x, &mut buf);
+                    b.push_compressed(Row::Dense(&buf))?;
+                }
+            }
+        }
+        b.finish()
+    })?;
     df.with_column(out, chunks)
 }
 
@@ -292,6 +424,212 @@ impl super::DataFrame {
             )?;
         }
         self.with_column(field, c.chunks)
+    }
+}
+
+impl super::DataFrame {
+    /// Rewrites the vector column `column` with every row stored sparse (its non-zeros
+    /// only, Spark's `Vector.toSparse`), as a sparse vector column of the same size and
+    /// metadata. A sparse column's dense rows are converted too.
+    ///
+    /// # Examples
+    /// ```
+    /// # fn main() -> mlpipe::Result<()> {
+    /// use mlpipe::prelude::*;
+    /// use mlpipe::feature::VectorAssembler;
+    /// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
+    /// let df = VectorAssembler::new().with_input_cols(["tenure", "monthly_charges"])
+    ///     .with_output_col("f").with_handle_invalid(HandleInvalid::Skip).transform(&df)?;
+    /// let sparse = df.vectors_to_sparse("f")?;
+    /// assert!(mlpipe::frame::vector::is_sparse_vector_type(
+    ///     sparse.schema().field_with_name("f")?.data_type()));
+    /// let back = sparse.vectors_to_dense("f")?;
+    /// assert_eq!(back.collect()?, df.collect()?);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::ColumnNotFound`] / [`Error::ColumnType`] when `column` is no vector column,
+    /// and the checks of [`VectorBlock::new`].
+    pub fn vectors_to_sparse(&self, column: &str) -> Result<super::DataFrame> {
+        const STAGE: &str = "DataFrame::vectors_to_sparse";
+        let (_, f, n) = super::schema::require_vector(self.schema(), STAGE, column)?;
+        let mut field = Field::new(column, sparse_vector_type(), f.is_nullable());
+        field.set_metadata(f.metadata().clone());
+        let field = with_vector_size(field, n);
+        let c = self.column(column)?;
+        let chunks = self.map_partitions(|p, _| {
+            let a = &c.chunks[p];
+            let at = At {
+                stage: STAGE,
+                column,
+                partition: p,
+            };
+            let block = VectorBlock::new(a.as_ref(), n, at)?;
+            let mut b = SparseVectorBuilder::with_capacity(n, a.len(), 0).context(STAGE, column, p);
+            let (mut idx, mut vals) = (Vec::new(), Vec::new());
+            for r in 0..block.len() {
+                let Some(x) = block.row(r) else {
+                    b.push_null();
+                    continue;
+                };
+                idx.clear();
+                vals.clear();
+                x.for_each_active(|i, v| {
+                    if v != 0.0 {
+                        idx.push(i as i32);
+                        vals.push(v);
+                    }
+                });
+                b.push(&idx, &vals)?;
+            }
+            b.finish()
+        })?;
+        self.with_column(field, chunks)
+    }
+
+    /// Rewrites the vector column `column` as a dense vector column (`FixedSizeList`) of
+    /// the same size and metadata (Spark's `Vector.toDense`); a dense column is returned
+    /// unchanged.
+    ///
+    /// # Errors
+    /// As [`DataFrame::vectors_to_sparse`](super::DataFrame::vectors_to_sparse).
+    pub fn vectors_to_dense(&self, column: &str) -> Result<super::DataFrame> {
+        const STAGE: &str = "DataFrame::vectors_to_dense";
+        let (_, f, n) = super::schema::require_vector(self.schema(), STAGE, column)?;
+        if vector_size(f.data_type()).is_some() {
+            return Ok(self.clone());
+        }
+        let mut field = vector_field(column, n, f.is_nullable());
+        field.set_metadata(f.metadata().clone());
+        let chunks = dense_chunks(self, STAGE, column, n)?;
+        self.with_column(field, chunks)
+    }
+
+    /// Spark's `vector_to_array` (`pyspark.ml.functions`): appends `output`, the vector
+    /// column `input` (dense or sparse) as a `List<Float64>` column, nulls kept.
+    ///
+    /// # Examples
+    /// ```
+    /// # fn main() -> mlpipe::Result<()> {
+    /// use mlpipe::prelude::*;
+    /// use mlpipe::feature::VectorAssembler;
+    /// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
+    /// let df = VectorAssembler::new().with_input_cols(["tenure", "monthly_charges"])
+    ///     .with_output_col("f").with_handle_invalid(HandleInvalid::Skip).transform(&df)?;
+    /// let arr = df.vector_to_array("f", "a")?;
+    /// let back = arr.array_to_vector("a", "g")?;
+    /// assert_eq!(back.column("g")?.chunks, df.column("f")?.chunks);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::ColumnNotFound`] / [`Error::ColumnType`] when `input` is no vector column,
+    /// [`Error::ColumnExists`] when `output` exists, and the checks of [`VectorBlock::new`].
+    pub fn vector_to_array(&self, input: &str, output: &str) -> Result<super::DataFrame> {
+        const STAGE: &str = "vector_to_array";
+        let (_, _, n) = super::schema::require_vector(self.schema(), STAGE, input)?;
+        super::schema::require_absent(self.schema(), STAGE, output)?;
+        let item = Arc::new(Field::new("element", DataType::Float64, false));
+        let field = Field::new(output, DataType::List(item.clone()), true);
+        let dense = dense_chunks(self, STAGE, input, n)?;
+        let chunks = dense
+            .iter()
+            .map(|a| {
+                let l = as_vector(a.as_ref())?;
+                let vals = dense_values(l)?;
+                Ok(Arc::new(arrow::array::ListArray::try_new(
+                    item.clone(),
+                    arrow::buffer::OffsetBuffer::from_lengths(std::iter::repeat_n(n, l.len())),
+                    Arc::new(Float64Array::from(vals[..l.len() * n].to_vec())),
+                    l.nulls().cloned(),
+                )?) as arrow::array::ArrayRef)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.with_column(field, chunks)
+    }
+
+    /// Spark's `array_to_vector` (`pyspark.ml.functions`): appends `output`, the numeric
+    /// list column `input` as a dense vector column, nulls kept. Every non-null list must
+    /// have the same length (a vector column has one size).
+    ///
+    /// # Errors
+    /// [`Error::ColumnType`] when `input` is not a list of numbers; [`Error::InvalidValue`]
+    /// naming the row of a list of another length or holding a null element;
+    /// [`Error::ColumnExists`] when `output` exists.
+    pub fn array_to_vector(&self, input: &str, output: &str) -> Result<super::DataFrame> {
+        const STAGE: &str = "array_to_vector";
+        let (_, f) = super::schema::require_column(self.schema(), STAGE, input)?;
+        let numeric_list = match f.data_type() {
+            DataType::List(c) | DataType::LargeList(c) => super::schema::is_numeric(c.data_type()),
+            _ => false,
+        };
+        if !numeric_list {
+            return Err(Error::ColumnType {
+                stage: STAGE,
+                column: input.to_string(),
+                expected: "a list of numbers (List<Float64>)".into(),
+                found: f.data_type().clone(),
+            });
+        }
+        super::schema::require_absent(self.schema(), STAGE, output)?;
+        let c = self.column(input)?;
+        let list_ty = DataType::List(Arc::new(Field::new("item", DataType::Float64, true)));
+        let mut size: Option<(usize, usize, usize)> = None;
+        let mut lists = Vec::with_capacity(c.chunks.len());
+        for (p, a) in c.chunks.iter().enumerate() {
+            let l = arrow::compute::cast(a, &list_ty)?;
+            let l = l.as_list::<i32>().clone();
+            for r in 0..l.len() {
+                if l.is_null(r) {
+                    continue;
+                }
+                let len = l.value_length(r) as usize;
+                let bad = |what: String, hint: &str| Error::InvalidValue {
+                    stage: STAGE,
+                    column: input.to_string(),
+                    partition: p,
+                    row: r,
+                    what,
+                    hint: hint.into(),
+                };
+                match size {
+                    None => size = Some((len, p, r)),
+                    Some((m, p0, r0)) if m != len => {
+                        return Err(bad(
+                            format!(
+                                "a list of {len} values where partition {p0}, row {r0} has {m}"
+                            ),
+                            "a vector column has one size: every list must have the same length",
+                        ))
+                    }
+                    _ => {}
+                }
+                if l.value(r).null_count() > 0 {
+                    return Err(bad(
+                        "a null element".into(),
+                        "vectors hold f64 values; use NaN, not null, for a missing element",
+                    ));
+                }
+            }
+            lists.push(l);
+        }
+        let n = size.map_or(0, |s| s.0);
+        let chunks = lists
+            .iter()
+            .map(|l| {
+                let mut vals = vec![0.0; l.len() * n];
+                for r in 0..l.len() {
+                    if !l.is_null(r) {
+                        let v = l.value(r);
+                        vals[r * n..(r + 1) * n]
+                            .copy_from_slice(v.as_primitive::<Float64Type>().values());
+                    }
+                }
+                Ok(Arc::new(vector_array(vals, n, l.nulls().cloned())?) as arrow::array::ArrayRef)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.with_column(vector_field(output, n, true), chunks)
     }
 }
 

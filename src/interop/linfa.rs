@@ -483,7 +483,10 @@ where
 {
     fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
         let out = self.transform_schema(df.schema())?;
-        let views = df.vector_views(&self.params.features_col)?;
+        // linfa reads dense rows: a sparse features column is densified first (same
+        // partitions).
+        let dense = df.vectors_to_dense(&self.params.features_col)?;
+        let views = dense.vector_views(&self.params.features_col)?;
         let chunks = views
             .into_iter()
             .map(|x| {

@@ -54,7 +54,15 @@ impl DataFrame {
     /// column, [`Error::InvalidValue`] naming the partition and row of a null vector (its
     /// slot holds no values; drop it with `drop_invalid` first).
     pub fn vector_views(&self, col: &str) -> Result<Vec<ArrayView2<'_, f64>>> {
-        let (i, _, n) = schema::require_vector(self.schema(), "DataFrame::vector_views", col)?;
+        let (i, f, n) = schema::require_vector(self.schema(), "DataFrame::vector_views", col)?;
+        if vector::is_sparse_vector_type(f.data_type()) {
+            return Err(Error::ColumnType {
+                stage: "DataFrame::vector_views",
+                column: col.to_string(),
+                expected: "a dense vector column (views borrow its buffer); use to_array2, which densifies a sparse column".into(),
+                found: f.data_type().clone(),
+            });
+        }
         self.partitions()
             .iter()
             .enumerate()
@@ -73,7 +81,18 @@ impl DataFrame {
     /// # Errors
     /// As [`DataFrame::vector_views`].
     pub fn to_array2(&self, col: &str) -> Result<Array2<f64>> {
-        let (_, _, n) = schema::require_vector(self.schema(), "DataFrame::to_array2", col)?;
+        const STAGE: &str = "DataFrame::to_array2";
+        let (_, f, n) = schema::require_vector(self.schema(), STAGE, col)?;
+        if vector::is_sparse_vector_type(f.data_type()) {
+            let dense = vector::dense_chunks(self, STAGE, col, n)?;
+            let field = vector::vector_field(col, n, true);
+            let schema = std::sync::Arc::new(arrow::datatypes::Schema::new(vec![field]));
+            let parts = dense
+                .into_iter()
+                .map(|a| Ok(arrow::array::RecordBatch::try_new(schema.clone(), vec![a])?))
+                .collect::<Result<Vec<_>>>()?;
+            return DataFrame::try_new(schema, parts)?.to_array2(col);
+        }
         let views = self.vector_views(col)?;
         if views.is_empty() {
             return Ok(Array2::zeros((0, n)));

@@ -19,8 +19,9 @@
 //! debug build): the one per-row cost of the trip. Going back, an mlpipe `Utf8` column (as read from CSV) becomes a polars `String` column,
 //! which polars stores as `Utf8View`: that column is converted (copied) by polars. Other
 //! polars dtypes (dates, categoricals, lists, structs, decimals, ...) are refused with an
-//! error that names the column and says what to cast it to. Sparse vectors do not exist in
-//! mlpipe yet, so there is no struct-column mapping for them. Feature names recorded on a
+//! error that names the column and says what to cast it to. Sparse vector columns (Spark's
+//! `VectorUDT` struct) have no polars mapping: densify them first with
+//! `DataFrame::vectors_to_dense`. Feature names recorded on a
 //! vector column (Spark's `ml_attr` metadata) do not survive a trip through polars, which
 //! has no field metadata.
 //!

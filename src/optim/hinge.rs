@@ -12,6 +12,8 @@ use rayon::prelude::*;
 use super::lbfgs::DiffFunction;
 use super::logistic::Block;
 use crate::error::{Error, Result};
+use crate::frame::kernels::{dot, multiversion};
+use crate::frame::vector::Row;
 
 /// The objective Spark's `LinearSVC` minimises: the weighted mean of
 /// `max(0, 1 − (2y − 1)·m)` plus `½λ‖β̃‖²` (or `½λ‖β‖²` without standardization), over
@@ -42,47 +44,41 @@ struct Partial {
     msum: f64,
 }
 
-impl HingeLoss<'_> {
-    fn block(&self, b: &Block<'_>, eff: &[f64], offset: f64) -> Partial {
-        let f = self.num_features;
+multiversion! {
+    /// One block's hinge loss, raw gradient and Σ multipliers (see [`HingeLoss`]).
+    fn hinge_block(b: &Block<'_>, f: usize, eff: &[f64], offset: f64) -> Partial {
         let mut grad = vec![0.0; f];
         let (mut loss, mut msum) = (0.0, 0.0);
-        for (i, (row, &y)) in b.x.chunks_exact(f.max(1)).zip(b.y).enumerate() {
+        for (i, &y) in b.y.iter().enumerate() {
             let w = b.w.map_or(1.0, |w| w[i]);
             if w <= 0.0 {
                 continue;
             }
-            let m = dot(eff, row) + offset;
+            // A sparse row touches only its stored entries.
+            let row = b.x.row(i, f);
+            let m = match row {
+                Row::Dense(x) => dot(eff, x),
+                _ => row.dot(eff),
+            } + offset;
             let s = y + y - 1.0;
             let l = (1.0 - s * m) * w;
-            if l > 0.0 {
-                loss += l;
-                let mult = -s * w;
-                msum += mult;
-                for (g, x) in grad.iter_mut().zip(row) {
-                    *g += mult * x;
+            // Branch-free: an inactive hinge adds 0 (about half the rows are active, so a
+            // branch here would be mispredicted often).
+            let active = l > 0.0;
+            loss += if active { l } else { 0.0 };
+            let mult = if active { -s * w } else { 0.0 };
+            msum += mult;
+            match row {
+                Row::Dense(x) => {
+                    for (g, x) in grad.iter_mut().zip(x) {
+                        *g += mult * x;
+                    }
                 }
+                _ => row.for_each_active(|j, x| grad[j] += mult * x),
             }
         }
         Partial { loss, grad, msum }
     }
-}
-
-#[inline]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 4];
-    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for l in 0..4 {
-            acc[l] += x[l] * y[l];
-        }
-    }
-    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    for (x, y) in ra.iter().zip(rb) {
-        s += x * y;
-    }
-    s
 }
 
 impl DiffFunction for HingeLoss<'_> {
@@ -104,7 +100,7 @@ impl DiffFunction for HingeLoss<'_> {
         let partials: Vec<Partial> = this
             .blocks
             .par_iter()
-            .map(|b| this.block(b, &eff, offset))
+            .map(|b| hinge_block(b, f, &eff, offset))
             .collect();
         // Merge in block order: the same sums for any thread count.
         let (mut loss, mut msum) = (0.0, 0.0);
@@ -146,6 +142,7 @@ impl DiffFunction for HingeLoss<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::optim::logistic::Features;
 
     /// Away from the hinge's kinks the gradient agrees with central finite differences,
     /// with weights, centring and both L2 forms.
@@ -160,12 +157,12 @@ mod tests {
             let mut loss = HingeLoss {
                 blocks: vec![
                     Block {
-                        x: &x[..16],
+                        x: Features::Dense(&x[..16]),
                         y: &y[..4],
                         w: Some(&w[..4]),
                     },
                     Block {
-                        x: &x[16..],
+                        x: Features::Dense(&x[16..]),
                         y: &y[4..],
                         w: Some(&w[4..]),
                     },
@@ -201,7 +198,7 @@ mod tests {
         let y = [0.0, 1.0];
         let mut loss = HingeLoss {
             blocks: vec![Block {
-                x: &x,
+                x: Features::Dense(&x),
                 y: &y,
                 w: None,
             }],

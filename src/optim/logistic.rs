@@ -10,12 +10,113 @@ use rayon::prelude::*;
 
 use super::lbfgs::DiffFunction;
 use crate::error::{Error, Result};
+use crate::frame::vector::{Row, VectorBlock};
 
-/// Rows of one block: row-major features, labels, optional weights.
+/// The feature rows of a [`Block`].
+#[derive(Clone, Copy, Debug)]
+pub enum Features<'a> {
+    /// `rows * n` feature values, row-major.
+    Dense(&'a [f64]),
+    /// Rows `first..first + rows` of a checked vector column chunk (sparse rows: a pass
+    /// reads and updates only their stored entries). No row in the range is null.
+    Rows {
+        /// The chunk.
+        block: VectorBlock<'a>,
+        /// Its first row in this block.
+        first: usize,
+    },
+}
+
+impl<'a> Features<'a> {
+    /// Row `i` of the block (`n` features).
+    #[inline]
+    pub fn row(&self, i: usize, n: usize) -> Row<'a> {
+        match self {
+            Features::Dense(x) => Row::Dense(&x[i * n..(i + 1) * n]),
+            Features::Rows { block, first } => block.row(first + i).unwrap_or(Row::Sparse {
+                size: n,
+                indices: &[],
+                values: &[],
+            }),
+        }
+    }
+}
+
+/// The first problem among rows `r0..r0 + len` of a feature column chunk, as
+/// `(row, what)`: a null vector or a non-finite value (a sparse row's stored values only;
+/// its unstored zeros are finite). One vectorised sweep finds whether a dense block holds
+/// a non-finite value (`x·0` is NaN exactly for ±inf and NaN) before any row is searched.
+pub(crate) fn feature_issue(
+    view: &VectorBlock<'_>,
+    r0: usize,
+    len: usize,
+) -> Option<(usize, String)> {
+    let n = view.size();
+    let poisoned = match view.as_dense() {
+        Some(v) => v[r0 * n..(r0 + len) * n]
+            .iter()
+            .map(|v| v * 0.0)
+            .sum::<f64>()
+            .is_nan(),
+        None => true,
+    };
+    for r in r0..r0 + len {
+        let Some(x) = view.row(r) else {
+            return Some((r, "null vector".into()));
+        };
+        if poisoned {
+            let mut bad = None;
+            x.for_each_active(|_, v| {
+                if bad.is_none() && !v.is_finite() {
+                    bad = Some(v);
+                }
+            });
+            if let Some(v) = bad {
+                return Some((r, format!("feature value {v}")));
+            }
+        }
+    }
+    None
+}
+
+/// The weighted feature summary of rows `r0..r0 + len` (none of them null), reading a
+/// sparse row's stored entries only. `weights` holds the block's `len` weights.
+pub(crate) fn block_summary(
+    view: &VectorBlock<'_>,
+    r0: usize,
+    len: usize,
+    weights: Option<&[f64]>,
+) -> crate::stat::FeatureSummary {
+    let n = view.size();
+    match view.as_dense() {
+        Some(v) => crate::stat::FeatureSummary::from_block(&v[r0 * n..(r0 + len) * n], n, weights),
+        None => crate::stat::FeatureSummary::from_rows(
+            n,
+            (0..len).filter_map(|i| {
+                let w = weights.map_or(1.0, |w| w[i]);
+                view.row(r0 + i).map(|x| (x, w))
+            }),
+        ),
+    }
+}
+
+/// The block of rows `r0..r0 + len` of a feature column chunk.
+pub(crate) fn features_of<'a>(view: &VectorBlock<'a>, r0: usize, len: usize) -> Features<'a> {
+    let n = view.size();
+    match view.as_dense() {
+        Some(v) => Features::Dense(&v[r0 * n..(r0 + len) * n]),
+        None => Features::Rows {
+            block: *view,
+            first: r0,
+        },
+    }
+}
+
+/// Rows of one block: features, labels, optional weights.
 #[derive(Clone, Copy, Debug)]
 pub struct Block<'a> {
-    /// `rows * n` feature values, row-major.
-    pub x: &'a [f64],
+    /// The feature rows.
+    pub x: Features<'a>,
     /// One label per row.
     pub y: &'a [f64],
     /// One weight per row; `None` means all 1.
@@ -83,6 +184,9 @@ impl LogisticLoss<'_> {
     /// in L1 between the margin and the gradient step.
     fn binary_block(&self, b: &Block<'_>, eff: &[f64], offset: f64) -> Partial {
         const CHUNK: usize = 64;
+        let Features::Dense(bx) = b.x else {
+            return self.binary_rows(b, eff, offset);
+        };
         let f = self.num_features;
         let mut grad = vec![0.0; f];
         let (mut loss, mut msum) = (0.0, 0.0);
@@ -93,7 +197,7 @@ impl LogisticLoss<'_> {
         let mut start = 0;
         while start < rows {
             let len = CHUNK.min(rows - start);
-            let xs = &b.x[start * f..(start + len) * f];
+            let xs = &bx[start * f..(start + len) * f];
             let ys = &b.y[start..start + len];
             let mut t = 0;
             while t + 1 < len {
@@ -176,10 +280,14 @@ impl LogisticLoss<'_> {
             if w == 0.0 {
                 continue;
             }
-            let row = &b.x[i * f..(i + 1) * f];
+            let row = b.x.row(i, f);
             let mut max = f64::NEG_INFINITY;
             for k in 0..c {
-                margins[k] = dot(&eff[k * f..(k + 1) * f], row) + offset[k];
+                let e = &eff[k * f..(k + 1) * f];
+                margins[k] = match row {
+                    Row::Dense(x) => dot(e, x),
+                    _ => row.dot(e),
+                } + offset[k];
                 max = max.max(margins[k]);
             }
             let y = b.y[i] as usize;
@@ -194,12 +302,49 @@ impl LogisticLoss<'_> {
                 let mult = w * (margins[k] / sum - if k == y { 1.0 } else { 0.0 });
                 msum[k] += mult;
                 let g = &mut grad[k * f..(k + 1) * f];
-                for (g, x) in g.iter_mut().zip(row) {
-                    *g += mult * x;
+                match row {
+                    Row::Dense(x) => {
+                        for (g, x) in g.iter_mut().zip(x) {
+                            *g += mult * x;
+                        }
+                    }
+                    _ => row.for_each_active(|j, x| g[j] += mult * x),
                 }
             }
         }
         Partial { loss, grad, msum }
+    }
+
+    /// The binomial pass over rows read through the row view: a sparse row's margin and
+    /// gradient touch only its stored entries (Spark's sparse aggregator path).
+    fn binary_rows(&self, b: &Block<'_>, eff: &[f64], offset: f64) -> Partial {
+        let f = self.num_features;
+        let mut grad = vec![0.0; f];
+        let (mut loss, mut msum) = (0.0, 0.0);
+        for (i, &y) in b.y.iter().enumerate() {
+            let w = b.w.map_or(1.0, |w| w[i]);
+            if w == 0.0 {
+                continue;
+            }
+            let x = b.x.row(i, f);
+            let m = x.dot(eff) + offset;
+            let e = (-m.abs()).exp();
+            let l = e.ln_1p() + if m < 0.0 { -m } else { 0.0 };
+            loss += w * if y > 0.0 { l } else { l + m };
+            let sig = if m >= 0.0 {
+                1.0 / (1.0 + e)
+            } else {
+                e / (1.0 + e)
+            };
+            let mult = w * (sig - y);
+            msum += mult;
+            x.for_each_active(|j, v| grad[j] += mult * v);
+        }
+        Partial {
+            loss,
+            grad,
+            msum: vec![msum],
+        }
     }
 }
 
@@ -362,12 +507,12 @@ mod tests {
                 let mut loss = LogisticLoss {
                     blocks: vec![
                         Block {
-                            x: &x[..16],
+                            x: Features::Dense(&x[..16]),
                             y: &y[..4],
                             w: Some(&w[..4]),
                         },
                         Block {
-                            x: &x[16..],
+                            x: Features::Dense(&x[16..]),
                             y: &y[4..],
                             w: Some(&w[4..]),
                         },

@@ -217,11 +217,12 @@ pub(crate) fn write_params<P: Params + Default>(
     write_metadata(dir, class, uid, p.to_json(), P::default().to_json(), None)
 }
 
-/// Writes a data row made of dense vectors (Spark's VectorUDT columns).
+/// Writes a data row of vectors (Spark's VectorUDT columns), each stored as Spark's
+/// `Vector.compressed` stores it.
 pub(crate) fn write_vectors(dir: &Path, cols: &[(&str, &[f64])]) -> Result<()> {
     let fields = cols
         .iter()
-        .map(|(n, v)| Vector::Dense(v.to_vec()).field_and_array(n))
+        .map(|(n, v)| Vector::compressed(v).field_and_array(n))
         .collect::<Result<Vec<_>>>()?;
     let schema: Vec<(&str, Value, bool)> = cols
         .iter()

@@ -176,27 +176,56 @@ impl Vector {
         }
     }
 
-    /// The Arrow field and one-row array of a dense vector, in Spark's struct layout.
+    /// `values` stored as Spark 4's `Vector.compressed` stores them: sparse (non-zeros
+    /// only) when that takes fewer bytes, else dense
+    /// ([`prefers_sparse`](crate::frame::vector::prefers_sparse)). Spark saves several
+    /// models' vectors this way (StandardScaler's std and mean, MinMaxScaler's and
+    /// MaxAbsScaler's extremes, LinearRegression's coefficients, LogisticRegression's
+    /// intercepts, NaiveBayes' pi).
+    ///
+    /// # Examples
+    /// ```
+    /// use mlpipe::persist::Vector;
+    /// assert_eq!(Vector::compressed(&[0.0, 0.0, 3.0, 0.0]),
+    ///     Vector::Sparse { size: 4, indices: vec![2], values: vec![3.0] });
+    /// assert_eq!(Vector::compressed(&[1.0, 2.0]), Vector::Dense(vec![1.0, 2.0]));
+    /// ```
+    pub fn compressed(all: &[f64]) -> Vector {
+        let nnz = all.iter().filter(|v| **v != 0.0).count();
+        if !crate::frame::vector::prefers_sparse(nnz, all.len()) {
+            return Vector::Dense(all.to_vec());
+        }
+        let (indices, values) = all
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| **v != 0.0)
+            .map(|(i, v)| (i, *v))
+            .unzip();
+        Vector::Sparse {
+            size: all.len(),
+            indices,
+            values,
+        }
+    }
+
+    /// The Arrow field and one-row array of the vector in Spark's struct layout, stored
+    /// as it is (dense, or sparse with its size and indices).
     pub(crate) fn field_and_array(&self, name: &str) -> Result<(Field, ArrayRef)> {
-        let values = self.to_dense();
-        let fields = crate::frame::vector::sparse_vector_fields();
-        let arr = StructArray::try_new(
-            fields.clone(),
-            vec![
-                Arc::new(Int8Array::from(vec![1i8])) as ArrayRef,
-                Arc::new(Int32Array::from(vec![None::<i32>])) as ArrayRef,
-                Arc::new(ListArray::new_null(
-                    Arc::new(Field::new("element", DataType::Int32, false)),
-                    1,
-                )) as ArrayRef,
-                f64_list_array(values),
-            ],
-            None,
-        )?;
-        Ok((
-            Field::new(name, DataType::Struct(fields), true),
-            Arc::new(arr),
-        ))
+        let mut b = crate::frame::vector::SparseVectorBuilder::new(match self {
+            Vector::Dense(v) => v.len(),
+            Vector::Sparse { size, .. } => *size,
+        });
+        match self {
+            Vector::Dense(v) => b.push_dense(v)?,
+            Vector::Sparse {
+                indices, values, ..
+            } => {
+                let idx: Vec<i32> = indices.iter().map(|i| *i as i32).collect();
+                b.push(&idx, values)?;
+            }
+        }
+        let arr = b.finish()?;
+        Ok((Field::new(name, arr.data_type().clone(), true), arr))
     }
 }
 

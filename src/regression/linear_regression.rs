@@ -46,14 +46,17 @@
 use arrow::array::{Array, AsArray, FixedSizeListArray, Float64Array};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type, Schema};
+use std::sync::{Arc, OnceLock};
+
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::evaluation::RegressionMetrics;
+use crate::frame::kernels::{dot, multiversion, Gram};
 use crate::frame::{schema, vector, DataFrame};
 use crate::optim::{DiffFunction, Lbfgs};
-use crate::param::{check_at_least, check_in_range, random_uid, Params};
+use crate::param::{check_at_least, check_in_range, random_uid, shared_setters, Params};
 use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
 use crate::predictor::{self, PredictionColumns, PredictionModel, PredictorKind, Row};
 use crate::stat::FeatureSummary;
@@ -230,24 +233,21 @@ impl LinearRegression {
         &self.params
     }
 
-    setter!(with_features_col, features_col, &str);
-    setter!(with_label_col, label_col, &str);
-    setter!(with_prediction_col, prediction_col, &str);
-    setter!(with_reg_param, reg_param, f64);
-    setter!(with_elastic_net_param, elastic_net_param, f64);
-    setter!(with_max_iter, max_iter, usize);
-    setter!(with_tol, tol, f64);
-    setter!(with_fit_intercept, fit_intercept, bool);
-    setter!(with_standardization, standardization, bool);
+    shared_setters! {
+        features_col: "features",
+        label_col: "label",
+        weight_col: "none (all weights 1)",
+        prediction_col: "prediction",
+        max_iter: "100",
+        reg_param: "0",
+        elastic_net_param: "0",
+        tol: "1e-6",
+        fit_intercept: "true",
+        standardization: "true",
+    }
     setter!(with_solver, solver, &str);
     setter!(with_loss, loss, &str);
     setter!(with_epsilon, epsilon, f64);
-
-    /// Sets the instance weight column.
-    pub fn with_weight_col(mut self, c: &str) -> Self {
-        self.params.weight_col = Some(c.to_string());
-        self
-    }
 }
 
 impl Stage for LinearRegression {
@@ -265,7 +265,8 @@ impl Stage for LinearRegression {
     }
 }
 
-/// One partition's inputs as `f64`.
+/// One partition's inputs as `f64` (Arrow arrays: cloning shares the buffers).
+#[derive(Clone)]
 struct Part {
     features: FixedSizeListArray,
     labels: Float64Array,
@@ -282,8 +283,9 @@ impl Part {
 struct Stats {
     features: FeatureSummary,
     label: FeatureSummary,
-    /// The normal path's sufficient statistics (when that path is taken).
-    normal: Option<Normal>,
+    /// The normal path's sufficient statistics (when that path is taken): the Gram matrix
+    /// of `[x, y, 1]`.
+    normal: Option<Gram>,
 }
 
 /// Weighted sums for the normal equations: Σw, Σwb, Σwb², Σwa, Σwba, Σwaaᵀ (row-major,
@@ -309,89 +311,40 @@ impl Normal {
             waa: vec![0.0; n * n],
         }
     }
-    /// Adds rows `x` (row-major, `n` per row) with labels `y` and weights `w` (1 when
-    /// `None`), in tiles of [`TILE`] rows: each tile is transposed once, then every sum is a
-    /// fixed-length dot product over the tile's rows, which the compiler vectorises.
-    fn add_rows(&mut self, x: &[f64], y: &[f64], w: Option<&[f64]>) {
-        let n = self.wa.len();
-        let mut xt = vec![[0.0f64; TILE]; n];
-        let mut wxt = vec![[0.0f64; TILE]; n];
-        let (mut yt, mut wt) = ([0.0f64; TILE], [0.0f64; TILE]);
-        let mut start = 0;
-        while start < y.len() {
-            let len = TILE.min(y.len() - start);
-            for r in 0..TILE {
-                let (b, wr) = if r < len {
-                    (y[start + r], w.map_or(1.0, |w| w[start + r]))
-                } else {
-                    (0.0, 0.0)
-                };
-                yt[r] = b;
-                wt[r] = wr;
-                for j in 0..n {
-                    let v = if r < len { x[(start + r) * n + j] } else { 0.0 };
-                    xt[j][r] = v;
-                    wxt[j][r] = wr * v;
-                }
+    /// The sums read off the Gram matrix of the augmented rows `[x, y, 1]`.
+    fn from_gram(n: usize, g: &Gram) -> Self {
+        let mut s = Normal::new(n);
+        s.w = g.get(n + 1, n + 1);
+        s.wb = g.get(n, n + 1);
+        s.wbb = g.get(n, n);
+        for i in 0..n {
+            s.wa[i] = g.get(i, n + 1);
+            s.wba[i] = g.get(i, n);
+            for j in i..n {
+                s.waa[i * n + j] = g.get(i, j);
             }
-            let wy: [f64; TILE] = std::array::from_fn(|r| wt[r] * yt[r]);
-            self.w += sum_tile(&wt);
-            self.wb += sum_tile(&wy);
-            self.wbb += dot_tile(&wy, &yt);
-            for (i, wx) in wxt.iter().enumerate() {
-                self.wa[i] += sum_tile(wx);
-                self.wba[i] += dot_tile(wx, &yt);
-                let row = &mut self.waa[i * n..(i + 1) * n];
-                for (r, x) in row[i..].iter_mut().zip(&xt[i..]) {
-                    *r += dot_tile(wx, x);
-                }
-            }
-            start += len;
         }
-    }
-    fn merge(&mut self, o: &Normal) {
-        self.w += o.w;
-        self.wb += o.wb;
-        self.wbb += o.wbb;
-        for (a, b) in self.wa.iter_mut().zip(&o.wa) {
-            *a += b;
-        }
-        for (a, b) in self.wba.iter_mut().zip(&o.wba) {
-            *a += b;
-        }
-        for (a, b) in self.waa.iter_mut().zip(&o.waa) {
-            *a += b;
-        }
+        s
     }
 }
-
-/// Rows per tile of the normal equations' sums.
-const TILE: usize = 32;
 
 /// Rows per parallel chunk of the statistics pass: fixed, so sums do not depend on the
 /// thread count (chunks merge in order).
 const CHUNK_ROWS: usize = 16384;
 
-#[inline]
-fn sum_tile(a: &[f64; TILE]) -> f64 {
-    let mut acc = [0.0f64; 8];
-    for c in a.chunks_exact(8) {
-        for l in 0..8 {
-            acc[l] += c[l];
-        }
-    }
-    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
-}
-
-#[inline]
-fn dot_tile(a: &[f64; TILE], b: &[f64; TILE]) -> f64 {
-    let mut acc = [0.0f64; 8];
-    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
-        for l in 0..8 {
-            acc[l] += x[l] * y[l];
-        }
-    }
-    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+/// `(partition, (first row, rows))` of every [`CHUNK_ROWS`] chunk, in row order: the
+/// parallel work units of each pass.
+fn chunks(parts: &[Part]) -> Vec<(usize, (usize, usize))> {
+    parts
+        .iter()
+        .enumerate()
+        .flat_map(|(pi, part)| {
+            let rows = part.labels.len();
+            (0..rows)
+                .step_by(CHUNK_ROWS)
+                .map(move |r| (pi, (r, CHUNK_ROWS.min(rows - r))))
+        })
+        .collect()
 }
 
 fn bad_value(column: &str, partition: usize, row: usize, what: String, hint: &str) -> Error {
@@ -417,15 +370,29 @@ fn part_stats(
     let values = vector::dense_values(&part.features)?;
     let x = &values[r0 * n..(r0 + len) * n];
     let labels = &part.labels.values()[r0..r0 + len];
-    // One vectorised sweep tells whether the chunk holds a non-finite value (v·0 is NaN
-    // exactly for ±inf and NaN); only then is the offending row looked for.
-    let poisoned = x
-        .iter()
-        .chain(labels)
-        .map(|v| v * 0.0)
-        .sum::<f64>()
-        .is_nan();
-    for r in r0..r0 + len {
+    let w = part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]);
+    let normal = normal.then(|| {
+        let mut g = Gram::new(n);
+        g.add_rows(x, labels, w);
+        g
+    });
+    // Whether the chunk holds a non-finite value: a non-finite Gram diagonal (Σw·v² is NaN
+    // or ∞ exactly when some v is, barring overflow), else one vectorised sweep (v·0 is NaN
+    // exactly for ±∞ and NaN). Only then is the offending row looked for.
+    let poisoned = match &normal {
+        Some(g) => !g.diagonal_is_finite(),
+        None => x
+            .iter()
+            .chain(labels)
+            .map(|v| v * 0.0)
+            .sum::<f64>()
+            .is_nan(),
+    };
+    let scan = poisoned
+        || part.weights.is_some()
+        || part.labels.null_count() > 0
+        || part.features.null_count() > 0;
+    for r in (r0..r0 + len).filter(|_| scan) {
         if part.labels.is_null(r) || (poisoned && !part.labels.value(r).is_finite()) {
             let what = if part.labels.is_null(r) {
                 "null label".to_string()
@@ -476,17 +443,11 @@ fn part_stats(
             ));
         }
     }
-    let w = part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]);
-    let normal = normal.then(|| {
-        let mut s = Normal::new(n);
-        s.add_rows(x, labels, w);
-        s
-    });
     // The normal path needs only its own sums; the summaries are for the L-BFGS path.
     let (features, label) = match &normal {
         Some(s) => {
             let mut label = FeatureSummary::empty(1);
-            label.weight_sum = s.w;
+            label.weight_sum = s.get(n + 1, n + 1);
             (FeatureSummary::empty(n), label)
         }
         None => (
@@ -549,28 +510,30 @@ impl Estimator for LinearRegression {
             "auto" => n <= MAX_NORMAL_FEATURES,
             _ => false,
         };
-        let parts = df.map_partitions(|_, b| {
+        let parts = df.map_partitions(|pi, b| {
             let f64_col = |name: &str| -> Result<Float64Array> {
                 Ok(cast(schema::batch_column(b, name)?, &DataType::Float64)?
                     .as_primitive::<Float64Type>()
                     .clone())
             };
+            let at = vector::At {
+                stage,
+                column: &p.features_col,
+                partition: pi,
+            };
             Ok(Part {
-                features: vector::as_vector(schema::batch_column(b, &p.features_col)?)?.clone(),
+                // The normal equations and the L-BFGS pass read dense rows: a sparse
+                // partition is densified here.
+                features: vector::dense_chunk(
+                    schema::batch_column(b, &p.features_col)?.as_ref(),
+                    n,
+                    at,
+                )?,
                 labels: f64_col(&p.label_col)?,
                 weights: p.weight_col().map(f64_col).transpose()?,
             })
         })?;
-        let spans: Vec<(usize, (usize, usize))> = parts
-            .iter()
-            .enumerate()
-            .flat_map(|(pi, part)| {
-                let rows = part.labels.len();
-                (0..rows)
-                    .step_by(CHUNK_ROWS)
-                    .map(move |r| (pi, (r, CHUNK_ROWS.min(rows - r))))
-            })
-            .collect();
+        let spans = chunks(&parts);
         let stats = spans
             .par_iter()
             .map(|&(pi, span)| part_stats(&parts[pi], pi, span, n, p, normal))
@@ -593,12 +556,13 @@ impl Estimator for LinearRegression {
             });
         }
         let sol = if normal {
-            let mut s = Normal::new(n);
+            let mut g = Gram::new(n);
             for st in &stats {
                 if let Some(x) = &st.normal {
-                    s.merge(x);
+                    g.merge(x);
                 }
             }
+            let s = Normal::from_gram(n, &g);
             solve_normal(p, &s, n)?
         } else {
             solve_lbfgs(p, &parts, &features, &label, n)?
@@ -610,8 +574,13 @@ impl Estimator for LinearRegression {
             sol.intercept,
         );
         model.scale = sol.scale;
-        let summary = training_summary(&model, &parts, &sol, feature_names)?;
-        Ok(model.with_summary(summary))
+        model.training = Some(Arc::new(Training {
+            parts,
+            objective_history: sol.objective_history,
+            diag_inv_atwa: sol.diag_inv_atwa,
+            feature_names,
+        }));
+        Ok(model)
     }
 }
 
@@ -1048,38 +1017,21 @@ impl DiffFunction for Huber<'_> {
         } else {
             0.0
         };
-        let partials = self
-            .parts
+        let partials = chunks(self.parts)
             .par_iter()
-            .map(|part| {
+            .map(|&(pi, (r0, len))| {
+                let part = &self.parts[pi];
                 let xs =
                     vector::dense_values(&part.features).expect("checked in the statistics pass");
-                let y = part.labels.values();
-                let (mut loss, mut msum, mut gsigma) = (0.0, 0.0, 0.0);
                 let mut grad = vec![0.0; n];
-                for r in 0..y.len() {
-                    let w = part.weight(r);
-                    if w <= 0.0 {
-                        continue;
-                    }
-                    let row = &xs[r * n..(r + 1) * n];
-                    let margin = offset + row.iter().zip(&eff).map(|(a, b)| a * b).sum::<f64>();
-                    let lin = y[r] - margin;
-                    let mult = if lin.abs() <= sigma * eps {
-                        loss += 0.5 * w * (sigma + lin * lin / sigma);
-                        let d = lin / sigma;
-                        gsigma += 0.5 * w * (1.0 - d * d);
-                        -w * d
-                    } else {
-                        loss += 0.5 * w * (sigma + 2.0 * eps * lin.abs() - sigma * eps * eps);
-                        gsigma += 0.5 * w * (1.0 - eps * eps);
-                        w * eps * if lin >= 0.0 { -1.0 } else { 1.0 }
-                    };
-                    msum += mult;
-                    for (g, a) in grad.iter_mut().zip(row) {
-                        *g += mult * a;
-                    }
-                }
+                let (loss, msum, gsigma) = huber_block(
+                    &xs[r0 * n..(r0 + len) * n],
+                    &part.labels.values()[r0..r0 + len],
+                    part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]),
+                    &eff,
+                    [offset, sigma, eps],
+                    &mut grad,
+                );
                 (loss, grad, msum, gsigma)
             })
             .collect::<Vec<_>>();
@@ -1119,6 +1071,77 @@ impl DiffFunction for Huber<'_> {
     }
 }
 
+multiversion! {
+    /// One chunk's `Σ w·d²/2` (returned) and raw gradient `Σ w·d·x` (added to `grad`), with
+    /// `d = offset − y/σ_y + x·eff`; rows with weight 0 are skipped.
+    fn least_squares_block(
+        x: &[f64],
+        y: &[f64],
+        w: Option<&[f64]>,
+        eff: &[f64],
+        offset: f64,
+        inv_y: f64,
+        grad: &mut [f64],
+    ) -> f64 {
+        let n = eff.len();
+        let mut loss = 0.0;
+        for (r, row) in x.chunks_exact(n.max(1)).enumerate() {
+            let wr = w.map_or(1.0, |w| w[r]);
+            if wr == 0.0 {
+                continue;
+            }
+            let diff = offset - y[r] * inv_y + dot(row, eff);
+            loss += wr * diff * diff / 2.0;
+            let m = wr * diff;
+            for (g, a) in grad.iter_mut().zip(row) {
+                *g += m * a;
+            }
+        }
+        loss
+    }
+}
+
+multiversion! {
+    /// One chunk of Spark's `HuberBlockAggregator`: returns `(loss, Σ multipliers, ∂σ)` and
+    /// adds the raw gradient to `grad`; `[offset, σ, ε]` as in [`Huber`]. Rows with weight
+    /// ≤ 0 are skipped.
+    fn huber_block(
+        x: &[f64],
+        y: &[f64],
+        w: Option<&[f64]>,
+        eff: &[f64],
+        consts: [f64; 3],
+        grad: &mut [f64],
+    ) -> (f64, f64, f64) {
+        let [offset, sigma, eps] = consts;
+        let n = eff.len();
+        let (mut loss, mut msum, mut gsigma) = (0.0, 0.0, 0.0);
+        for (r, row) in x.chunks_exact(n.max(1)).enumerate() {
+            let wr = w.map_or(1.0, |w| w[r]);
+            if wr <= 0.0 {
+                continue;
+            }
+            let margin = offset + dot(row, eff);
+            let lin = y[r] - margin;
+            let mult = if lin.abs() <= sigma * eps {
+                loss += 0.5 * wr * (sigma + lin * lin / sigma);
+                let d = lin / sigma;
+                gsigma += 0.5 * wr * (1.0 - d * d);
+                -wr * d
+            } else {
+                loss += 0.5 * wr * (sigma + 2.0 * eps * lin.abs() - sigma * eps * eps);
+                gsigma += 0.5 * wr * (1.0 - eps * eps);
+                wr * eps * if lin >= 0.0 { -1.0 } else { 1.0 }
+            };
+            msum += mult;
+            for (g, a) in grad.iter_mut().zip(row) {
+                *g += mult * a;
+            }
+        }
+        (loss, msum, gsigma)
+    }
+}
+
 /// Spark's `LeastSquaresBlockAggregator` plus its L2 term, over every partition in
 /// parallel, merged in partition order.
 struct LeastSquares<'a> {
@@ -1151,29 +1174,22 @@ impl DiffFunction for LeastSquares<'_> {
             0.0
         };
         let inv_y = 1.0 / self.y_std;
-        let partials = self
-            .parts
+        let partials = chunks(self.parts)
             .par_iter()
-            .map(|part| {
+            .map(|&(pi, (r0, len))| {
+                let part = &self.parts[pi];
                 let x =
                     vector::dense_values(&part.features).expect("checked in the statistics pass");
-                let y = part.labels.values();
-                let mut loss = 0.0;
                 let mut grad = vec![0.0; n];
-                for r in 0..y.len() {
-                    let w = part.weight(r);
-                    if w == 0.0 {
-                        continue;
-                    }
-                    let row = &x[r * n..(r + 1) * n];
-                    let diff = offset - y[r] * inv_y
-                        + row.iter().zip(&eff).map(|(a, b)| a * b).sum::<f64>();
-                    loss += w * diff * diff / 2.0;
-                    let m = w * diff;
-                    for (g, a) in grad.iter_mut().zip(row) {
-                        *g += m * a;
-                    }
-                }
+                let loss = least_squares_block(
+                    &x[r0 * n..(r0 + len) * n],
+                    &part.labels.values()[r0..r0 + len],
+                    part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]),
+                    &eff,
+                    offset,
+                    inv_y,
+                    &mut grad,
+                );
                 (loss, grad)
             })
             .collect::<Vec<_>>();
@@ -1200,33 +1216,51 @@ impl DiffFunction for LeastSquares<'_> {
     }
 }
 
-/// The training summary: objective history and the fit's metrics on the training data.
-fn training_summary(
-    model: &LinearRegressionModel,
-    parts: &[Part],
-    sol: &Solution,
+/// What the training summary is computed from, on first use: the training data (shared
+/// Arrow buffers, as Spark's summary keeps its training DataFrame) and the solver's output.
+struct Training {
+    parts: Vec<Part>,
+    objective_history: Vec<f64>,
+    diag_inv_atwa: Option<Vec<f64>>,
     feature_names: Vec<String>,
-) -> Result<LinearRegressionSummary> {
-    let n = model.num_features;
-    let mut rows = Vec::new();
-    let mut residuals = Vec::new();
-    for part in parts {
-        let x = vector::dense_values(&part.features)?;
-        for r in 0..part.labels.len() {
-            let mut out = [0.0];
-            model.predict_raw_into(Row::Dense(&x[r * n..(r + 1) * n]), &mut out);
-            let (y, w) = (part.labels.value(r), part.weight(r));
-            rows.push((y, out[0], w));
-            residuals.push(y - out[0]);
-        }
+}
+
+impl std::fmt::Debug for Training {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Training")
+            .field("partitions", &self.parts.len())
+            .field("objective_history", &self.objective_history)
+            .finish_non_exhaustive()
     }
+}
+
+/// The training summary: objective history and the fit's metrics on the training data
+/// (predictions computed partition-parallel, kept in row order).
+fn training_summary(model: &LinearRegressionModel, t: &Training) -> LinearRegressionSummary {
+    let n = model.num_features;
+    let per_part: Vec<Vec<(f64, f64, f64)>> = t
+        .parts
+        .par_iter()
+        .map(|part| {
+            let x = vector::dense_values(&part.features).expect("checked in the statistics pass");
+            (0..part.labels.len())
+                .map(|r| {
+                    let mut out = [0.0];
+                    model.predict_raw_into(Row::Dense(&x[r * n..(r + 1) * n]), &mut out);
+                    (part.labels.value(r), out[0], part.weight(r))
+                })
+                .collect()
+        })
+        .collect();
+    let rows: Vec<(f64, f64, f64)> = per_part.into_iter().flatten().collect();
+    let residuals: Vec<f64> = rows.iter().map(|(y, yh, _)| y - yh).collect();
     let p = &model.params;
     let metrics = RegressionMetrics::new(&rows, !p.fit_intercept);
     let num_instances = rows.len();
     let i = usize::from(p.fit_intercept);
     let dof = num_instances as f64 - n as f64 - i as f64;
     let (mut se, mut tv, mut pv) = (None, None, None);
-    if let Some(diag) = &sol.diag_inv_atwa {
+    if let Some(diag) = &t.diag_inv_atwa {
         // Spark: σ² = RSS / dof, RSS = MSE·n unweighted, Σw(y−ŷ)² with weights.
         let rss = if p.weight_col().is_some() {
             rows.iter()
@@ -1254,9 +1288,9 @@ fn training_summary(
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
             (lo.min(v), hi.max(v))
         });
-    Ok(LinearRegressionSummary {
-        total_iterations: sol.objective_history.len().saturating_sub(1),
-        objective_history: sol.objective_history.clone(),
+    LinearRegressionSummary {
+        total_iterations: t.objective_history.len().saturating_sub(1),
+        objective_history: t.objective_history.clone(),
         root_mean_squared_error: metrics.root_mean_squared_error,
         mean_squared_error: metrics.mean_squared_error,
         mean_absolute_error: metrics.mean_absolute_error,
@@ -1270,8 +1304,8 @@ fn training_summary(
         coefficient_standard_errors: se,
         t_values: tv,
         p_values: pv,
-        feature_names,
-    })
+        feature_names: t.feature_names.clone(),
+    }
 }
 
 /// `2·(1 − F(|t|))` for Student's t with `dof` degrees of freedom: the regularised
@@ -1400,7 +1434,10 @@ pub struct LinearRegressionModel {
     intercept: f64,
     scale: f64,
     num_features: usize,
-    summary: Option<LinearRegressionSummary>,
+    /// The training data and solver output behind [`summary`](Self::summary) (fitted models).
+    training: Option<Arc<Training>>,
+    /// The summary, computed from `training` on first use (as Spark's lazy metrics).
+    summary: OnceLock<LinearRegressionSummary>,
 }
 
 impl PartialEq for LinearRegressionModel {
@@ -1427,13 +1464,9 @@ impl LinearRegressionModel {
             coefficients,
             intercept,
             scale: 1.0,
-            summary: None,
+            training: None,
+            summary: OnceLock::new(),
         }
-    }
-
-    fn with_summary(mut self, s: LinearRegressionSummary) -> Self {
-        self.summary = Some(s);
-        self
     }
 
     /// The params the model was fitted with.
@@ -1462,8 +1495,12 @@ impl LinearRegressionModel {
     }
 
     /// The training summary, if the model was fitted in this process (it is not saved).
+    ///
+    /// As in Spark, the metrics are computed from the training data on first use (one
+    /// parallel pass), not during `fit`; later calls return the same summary.
     pub fn summary(&self) -> Option<&LinearRegressionSummary> {
-        self.summary.as_ref()
+        let t = self.training.as_ref()?;
+        Some(self.summary.get_or_init(|| training_summary(self, t)))
     }
 
     /// The prediction for one row.
@@ -1566,7 +1603,7 @@ impl crate::persist::SparkPersist for LinearRegressionModel {
         };
         let batch = format::one_row(vec![
             double("intercept", self.intercept),
-            Vector::Dense(self.coefficients.clone()).field_and_array("coefficients")?,
+            Vector::compressed(&self.coefficients).field_and_array("coefficients")?,
             double("scale", self.scale),
         ])?;
         format::write_data(

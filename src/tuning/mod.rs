@@ -414,7 +414,7 @@ fn unused_vector_columns(
         .iter()
         .filter(|f| {
             input.field_with_name(f.name()).is_err()
-                && crate::frame::vector::vector_size(f.data_type()).is_some()
+                && crate::frame::vector::field_vector_size(f).is_some()
         })
         .map(|f| f.name().clone())
         .collect();

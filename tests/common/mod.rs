@@ -71,10 +71,25 @@ pub fn f64_column(df: &DataFrame, name: &str) -> Vec<f64> {
         .collect()
 }
 
-/// All rows of a vector column.
+/// All rows of a vector column, dense or sparse (a null sparse row reads as zeros).
 pub fn vector_rows(df: &DataFrame, name: &str) -> Vec<Vec<f64>> {
+    use mlpipe::frame::vector;
     let c = df.column(name).unwrap();
     let mut out = Vec::new();
+    if vector::is_sparse_vector_type(c.field.data_type()) {
+        let n = vector::field_vector_size(&c.field).unwrap();
+        for (p, a) in c.chunks.iter().enumerate() {
+            let at = vector::At {
+                stage: "test",
+                column: name,
+                partition: p,
+            };
+            let b = vector::VectorBlock::new(a.as_ref(), n, at).unwrap();
+            let d = b.to_dense();
+            out.extend(d.chunks(n.max(1)).take(b.len()).map(|r| r.to_vec()));
+        }
+        return out;
+    }
     for a in &c.chunks {
         let l = a.as_fixed_size_list();
         let n = l.value_length() as usize;

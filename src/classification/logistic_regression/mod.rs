@@ -13,7 +13,7 @@ mod persist;
 
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, FixedSizeListArray, Float64Array};
+use arrow::array::{Array, AsArray, Float64Array};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Float64Type, Schema};
 use rayon::prelude::*;
@@ -24,9 +24,9 @@ pub use params::{Family, LogisticRegressionParams};
 
 use crate::error::{Error, Result};
 use crate::frame::{schema, vector, DataFrame};
-use crate::optim::logistic::{Block, LogisticLoss};
+use crate::optim::logistic::{block_summary, feature_issue, features_of, Block, LogisticLoss};
 use crate::optim::{Lbfgs, StopReason};
-use crate::param::{random_uid, Params};
+use crate::param::{random_uid, shared_setters, Params};
 use crate::persist::{Matrix, Vector};
 use crate::pipeline::{stage_params, Estimator, Stage};
 use crate::stat::FeatureSummary;
@@ -135,65 +135,19 @@ impl LogisticRegression {
         &self.params
     }
 
-    /// Feature vector column; default `"features"`.
-    pub fn with_features_col(mut self, c: &str) -> Self {
-        self.params.features_col = c.into();
-        self
-    }
-    /// Label column; default `"label"`.
-    pub fn with_label_col(mut self, c: &str) -> Self {
-        self.params.label_col = c.into();
-        self
-    }
-    /// Instance weight column; default none (all weights 1).
-    pub fn with_weight_col(mut self, c: &str) -> Self {
-        self.params.weight_col = Some(c.into());
-        self
-    }
-    /// Prediction column; default `"prediction"`, `""` disables it.
-    pub fn with_prediction_col(mut self, c: &str) -> Self {
-        self.params.prediction_col = c.into();
-        self
-    }
-    /// Probability column; default `"probability"`, `""` disables it.
-    pub fn with_probability_col(mut self, c: &str) -> Self {
-        self.params.probability_col = c.into();
-        self
-    }
-    /// Raw prediction column; default `"rawPrediction"`, `""` disables it.
-    pub fn with_raw_prediction_col(mut self, c: &str) -> Self {
-        self.params.raw_prediction_col = c.into();
-        self
-    }
-    /// Maximum iterations; default 100.
-    pub fn with_max_iter(mut self, v: usize) -> Self {
-        self.params.max_iter = v;
-        self
-    }
-    /// Regularisation strength λ >= 0; default 0.
-    pub fn with_reg_param(mut self, v: f64) -> Self {
-        self.params.reg_param = v;
-        self
-    }
-    /// Elastic-net mix α in [0, 1]; default 0 (L2).
-    pub fn with_elastic_net_param(mut self, v: f64) -> Self {
-        self.params.elastic_net_param = v;
-        self
-    }
-    /// Convergence tolerance >= 0; default 1e-6.
-    pub fn with_tol(mut self, v: f64) -> Self {
-        self.params.tol = v;
-        self
-    }
-    /// Fit intercepts; default true.
-    pub fn with_fit_intercept(mut self, v: bool) -> Self {
-        self.params.fit_intercept = v;
-        self
-    }
-    /// Penalise in the standardised space; default true.
-    pub fn with_standardization(mut self, v: bool) -> Self {
-        self.params.standardization = v;
-        self
+    shared_setters! {
+        features_col: "features",
+        label_col: "label",
+        weight_col: "none (all weights 1)",
+        prediction_col: "prediction",
+        probability_col: "probability",
+        raw_prediction_col: "rawPrediction",
+        max_iter: "100",
+        reg_param: "0",
+        elastic_net_param: "0",
+        tol: "1e-6",
+        fit_intercept: "true",
+        standardization: "true",
     }
     /// Binary threshold in [0, 1]; default 0.5. Clears `thresholds`, as in Spark.
     pub fn with_threshold(mut self, v: f64) -> Self {
@@ -262,7 +216,7 @@ impl LogisticRegression {
 
 /// One partition's inputs, labels and weights as `f64` (the features stay in Arrow).
 struct PartInput {
-    features: FixedSizeListArray,
+    features: arrow::array::ArrayRef,
     labels: Float64Array,
     weights: Option<Float64Array>,
 }
@@ -319,11 +273,26 @@ impl Estimator for LogisticRegression {
                     .clone())
             };
             Ok(PartInput {
-                features: vector::as_vector(schema::batch_column(b, &p.features_col)?)?.clone(),
+                features: schema::batch_column(b, &p.features_col)?.clone(),
                 labels: f64_col(&p.label_col)?,
                 weights: p.weight_col().map(f64_col).transpose()?,
             })
         })?;
+
+        // Each partition's feature chunk, checked once (sizes, sparse indices).
+        let views = parts
+            .par_iter()
+            .enumerate()
+            .map(|(pi, part)| {
+                let at = vector::At {
+                    stage,
+                    column: &p.features_col,
+                    partition: pi,
+                };
+                vector::VectorBlock::new(part.features.as_ref(), n, at)
+            })
+            .collect::<Vec<_>>();
+        let views = crate::frame::in_order(views)?;
 
         // Fixed-size row blocks over all partitions: (partition, first row, rows).
         let block_rows = (BLOCK_BYTES / (8 * n.max(1))).max(64);
@@ -341,7 +310,7 @@ impl Estimator for LogisticRegression {
         // Statistics pass: validate every row, summarise features and labels.
         let stats = spans
             .par_iter()
-            .map(|&(pi, r0, len)| block_stats(&parts[pi], pi, r0, len, n, p))
+            .map(|&(pi, r0, len)| block_stats(&parts[pi], &views[pi], pi, r0, len, p))
             .collect::<Vec<_>>();
         let stats = crate::frame::in_order(stats)?;
         let mut summary = FeatureSummary::empty(n);
@@ -520,9 +489,8 @@ impl Estimator for LogisticRegression {
             .iter()
             .map(|&(pi, r0, len)| {
                 let part = &parts[pi];
-                let vals = vector::dense_values(&part.features)?;
                 Ok(Block {
-                    x: &vals[r0 * n..(r0 + len) * n],
+                    x: features_of(&views[pi], r0, len),
                     y: &part.labels.values()[r0..r0 + len],
                     w: part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]),
                 })
@@ -768,10 +736,10 @@ fn scaled_bounds_layout(
 /// Validates and summarises rows `r0..r0+len` of one partition.
 fn block_stats(
     part: &PartInput,
+    view: &vector::VectorBlock<'_>,
     pi: usize,
     r0: usize,
     len: usize,
-    n: usize,
     p: &LogisticRegressionParams,
 ) -> Result<BlockStats> {
     let stage = LogisticRegressionParams::STAGE;
@@ -786,16 +754,7 @@ fn block_stats(
     let label_hint = "labels must be whole numbers 0, 1, ..., k-1; index string or arbitrary labels with StringIndexer first";
     let feat_hint = "feature values must be finite; impute them (Imputer) or drop such rows (VectorAssembler with handleInvalid=skip)";
     let labels = &part.labels;
-    let values = vector::dense_values(&part.features)?;
-    // One vectorised sweep tells whether the block holds a non-finite feature (x·0 is NaN
-    // exactly for ±inf and NaN); only then is the first such row looked for.
-    let block = &values[r0 * n..(r0 + len) * n];
-    let poisoned = block.iter().map(|v| v * 0.0).sum::<f64>().is_nan();
-    let first_bad_feature = if poisoned {
-        (r0..r0 + len).find(|&r| values[r * n..(r + 1) * n].iter().any(|v| !v.is_finite()))
-    } else {
-        None
-    };
+    let issue = feature_issue(view, r0, len);
     // Small class indices count in a dense array (a map update per row would dominate
     // the pass); any others in the map. Both add each class's weights in row order.
     const DENSE_CLASSES: usize = 64;
@@ -832,18 +791,8 @@ fn block_stats(
             }
             None => 1.0,
         };
-        if part.features.is_null(r) {
-            return Err(bad(&p.features_col, r, "null vector".into(), feat_hint));
-        }
-        if first_bad_feature == Some(r) {
-            if let Some(v) = values[r * n..(r + 1) * n].iter().find(|v| !v.is_finite()) {
-                return Err(bad(
-                    &p.features_col,
-                    r,
-                    format!("feature value {v}"),
-                    feat_hint,
-                ));
-            }
+        if let Some((_, what)) = issue.as_ref().filter(|(br, _)| *br == r) {
+            return Err(bad(&p.features_col, r, what.clone(), feat_hint));
         }
         if w > 0.0 {
             let k = y as usize;
@@ -859,9 +808,10 @@ fn block_stats(
             histogram.insert(k, *w);
         }
     }
-    let summary = FeatureSummary::from_block(
-        block,
-        n,
+    let summary = block_summary(
+        view,
+        r0,
+        len,
         part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]),
     );
     Ok(BlockStats { summary, histogram })

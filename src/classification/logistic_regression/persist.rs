@@ -37,7 +37,7 @@ impl SparkPersist for LogisticRegressionModel {
         let batch = format::one_row(vec![
             int("numClasses", self.num_classes()),
             int("numFeatures", self.num_features()),
-            Vector::Dense(self.intercept_vector().to_vec()).field_and_array("interceptVector")?,
+            Vector::compressed(self.intercept_vector()).field_and_array("interceptVector")?,
             matrix.field_and_array("coefficientMatrix")?,
             (
                 Field::new("isMultinomial", DataType::Boolean, false),

@@ -130,6 +130,20 @@ impl<'a> Row<'a> {
         })
     }
 
+    /// Checks a sparse row's indices (strictly increasing, below the size, one per value),
+    /// as [`VectorBlock`] and [`SparseVectorBuilder`] do; `Err` says what is wrong. For
+    /// rows built by hand.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        match self {
+            Row::Dense(_) => Ok(()),
+            Row::Sparse {
+                size,
+                indices,
+                values,
+            } => check_sparse(indices, values.len(), *size),
+        }
+    }
+
     /// The values as a slice, when the row is dense.
     pub fn as_dense(&self) -> Option<&'a [f64]> {
         match self {
@@ -159,6 +173,12 @@ impl<'a> Row<'a> {
         let mut out = vec![0.0; self.len()];
         self.write_dense(&mut out);
         out
+    }
+}
+
+impl<'a> From<&'a [f64]> for Row<'a> {
+    fn from(x: &'a [f64]) -> Self {
+        Row::Dense(x)
     }
 }
 

@@ -138,7 +138,7 @@ pub struct TrainedTree {
 /// The rows a tree engine learns from: the features column's values read in place, labels
 /// and weights as `f64`.
 pub struct Instances<'a> {
-    parts: Vec<&'a [f64]>,
+    parts: Vec<std::borrow::Cow<'a, [f64]>>,
     part_start: Vec<usize>,
     num_features: usize,
     labels: Vec<f64>,
@@ -156,16 +156,18 @@ pub enum LabelKind {
 }
 
 impl<'a> Instances<'a> {
-    /// Borrows row-major feature blocks (one per partition) with their labels and weights.
+    /// Borrows (or owns) row-major feature blocks (one per partition) with their labels
+    /// and weights.
     ///
     /// # Errors
     /// [`Error::Internal`] when the sizes disagree.
     pub fn new(
-        parts: Vec<&'a [f64]>,
+        parts: Vec<impl Into<std::borrow::Cow<'a, [f64]>>>,
         num_features: usize,
         labels: Vec<f64>,
         weights: Option<Vec<f64>>,
     ) -> Result<Self> {
+        let parts: Vec<std::borrow::Cow<'a, [f64]>> = parts.into_iter().map(Into::into).collect();
         let mut part_start = Vec::with_capacity(parts.len());
         let mut total = 0;
         for p in &parts {
@@ -236,9 +238,18 @@ impl<'a> Instances<'a> {
                 hint: hint.into(),
             };
         for (p, batch) in df.partitions().iter().enumerate() {
-            let fcol = vector::as_vector(schema::batch_column(batch, features_col)?.as_ref())?;
-            if fcol.null_count() > 0 {
-                let r = (0..fcol.len()).find(|&r| fcol.is_null(r)).unwrap_or(0);
+            // Trees bin dense rows: a sparse partition is densified here, once.
+            let at = vector::At {
+                stage,
+                column: features_col,
+                partition: p,
+            };
+            let fcol = vector::VectorBlock::new(
+                schema::batch_column(batch, features_col)?.as_ref(),
+                num_features,
+                at,
+            )?;
+            if let Some(r) = (0..fcol.len()).find(|&r| fcol.is_null(r)) {
                 return Err(bad(
                     p,
                     r,
@@ -247,9 +258,7 @@ impl<'a> Instances<'a> {
                     "drop or impute the row before fitting",
                 ));
             }
-            let vals = vector::dense_values(fcol)?;
-            let vals =
-                &vals[fcol.offset() * num_features..(fcol.offset() + fcol.len()) * num_features];
+            let vals = fcol.to_dense();
             if let Some(pos) = vals.iter().position(|v| !v.is_finite()) {
                 return Err(bad(
                     p,

@@ -1,0 +1,243 @@
+//! Dense row-block kernels shared by the estimators' statistics passes, compiled twice:
+//! for the baseline target and for AVX2, picked at run time ([`multiversion!`]).
+//!
+//! Both builds run the same additions and multiplications in the same order (Rust never
+//! fuses `a * b + c` into an FMA on its own), so they give bit-identical results: the
+//! choice only changes the vector width, never the numbers.
+
+/// Defines `fn $name(args) -> ret` whose body is compiled for the baseline target and, on
+/// x86-64, again with AVX2 enabled; each call runs the AVX2 build when the CPU has it
+/// (`is_x86_feature_detected!` caches its answer). The body must not use `unsafe` or rely
+/// on FMA: both builds then compute the same numbers.
+macro_rules! multiversion {
+    ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+        $(#[$m])*
+        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[inline(always)]
+            fn portable($($arg: $ty),*) $(-> $ret)? $body
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2")]
+            fn avx2($($arg: $ty),*) $(-> $ret)? {
+                portable($($arg),*)
+            }
+            #[cfg(target_arch = "x86_64")]
+            if !$crate::frame::kernels::portable_only() && std::is_x86_feature_detected!("avx2") {
+                // SAFETY: `avx2` only needs the AVX2 instructions, which the CPU has
+                // (checked on the line above).
+                return unsafe { avx2($($arg),*) };
+            }
+            portable($($arg),*)
+        }
+    };
+}
+pub(crate) use multiversion;
+
+/// Tests can force the baseline build of every [`multiversion!`] function, to check that
+/// both builds give the same bits (other tests running meanwhile are unaffected: the
+/// numbers are the same either way).
+#[cfg(test)]
+static PORTABLE_ONLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether [`multiversion!`] functions must run their baseline build (tests only).
+#[inline(always)]
+pub(crate) fn portable_only() -> bool {
+    #[cfg(test)]
+    return PORTABLE_ONLY.load(std::sync::atomic::Ordering::Relaxed);
+    #[cfg(not(test))]
+    false
+}
+
+/// `a · b` in four interleaved partial sums (`(s₀ + s₁) + (s₂ + s₃)`, then the tail), so
+/// the compiler can vectorise it; inlined into each caller's [`multiversion!`] body.
+#[inline(always)]
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..4 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (x, y) in ra.iter().zip(rb) {
+        s += x * y;
+    }
+    s
+}
+
+/// Rows of one tile of [`Gram`]: the tile's augmented rows (`2 · TILE · width` values)
+/// stay in the L1/L2 cache while every block of the triangle sweeps them.
+const TILE: usize = 64;
+
+/// The weighted Gram matrix `Σ w·z zᵀ` of augmented rows `z = [x, y, 1]`, the upper
+/// triangle in 4 × 8 blocks: one sweep over a row block gives `Σw·xxᵀ`, `Σw·xy`, `Σw·x`,
+/// `Σw·y²`, `Σw·y` and `Σw` together (the normal equations' sufficient statistics).
+///
+/// Each sum runs over the rows in order, so a `Gram` of the same rows is the same on any
+/// machine and thread count; blocks of rows merge with [`Gram::merge`] in a fixed order.
+#[derive(Clone, Debug)]
+pub(crate) struct Gram {
+    n: usize,
+    /// `n + 2` rounded up to a multiple of 8.
+    width: usize,
+    /// `width × width`, row-major; the blocks on or above the diagonal are filled.
+    c: Vec<f64>,
+}
+
+impl Gram {
+    /// An empty Gram matrix for rows of `n` features.
+    pub(crate) fn new(n: usize) -> Self {
+        let width = (n + 2).div_ceil(8) * 8;
+        Self {
+            n,
+            width,
+            c: vec![0.0; width * width],
+        }
+    }
+
+    /// Adds rows `x` (row-major, `n` per row) with labels `y` and weights `w` (1 when
+    /// `None`).
+    pub(crate) fn add_rows(&mut self, x: &[f64], y: &[f64], w: Option<&[f64]>) {
+        gram_add(self.n, self.width, &mut self.c, x, y, w);
+    }
+
+    /// Adds another Gram matrix of the same width.
+    pub(crate) fn merge(&mut self, o: &Gram) {
+        for (a, b) in self.c.iter_mut().zip(&o.c) {
+            *a += b;
+        }
+    }
+
+    /// Whether every `Σ w·z_i²` is finite: false when some row holds a NaN or ±∞ (or the
+    /// sums overflow).
+    pub(crate) fn diagonal_is_finite(&self) -> bool {
+        (0..self.n + 2).all(|i| self.c[i * self.width + i].is_finite())
+    }
+
+    /// `Σ w·z_i·z_j` for `i ≤ j` (indices into `[x₀ … x_{n−1}, y, 1]`).
+    pub(crate) fn get(&self, i: usize, j: usize) -> f64 {
+        debug_assert!(i <= j && j < self.n + 2);
+        self.c[i * self.width + j]
+    }
+}
+
+multiversion! {
+    /// [`Gram::add_rows`]: rows are copied tile by tile into `[x, y, 1, 0…]` (and the
+    /// weighted copy), then each 4 × 8 block of the triangle accumulates the tile's rank-1
+    /// updates in 32 register-resident sums.
+    fn gram_add(n: usize, width: usize, c: &mut [f64], x: &[f64], y: &[f64], w: Option<&[f64]>) {
+        let rows = y.len();
+        let mut z = vec![0.0f64; TILE * width];
+        let mut wz = vec![0.0f64; TILE * width];
+        let mut start = 0;
+        while start < rows {
+            let len = TILE.min(rows - start);
+            for r in 0..len {
+                let src = &x[(start + r) * n..(start + r + 1) * n];
+                let wr = w.map_or(1.0, |w| w[start + r]);
+                let dst = &mut z[r * width..(r + 1) * width];
+                dst[..n].copy_from_slice(src);
+                dst[n] = y[start + r];
+                dst[n + 1] = 1.0;
+                let wdst = &mut wz[r * width..(r + 1) * width];
+                for (a, b) in wdst.iter_mut().zip(&z[r * width..(r + 1) * width]) {
+                    *a = wr * b;
+                }
+            }
+            for ib in (0..width).step_by(4) {
+                for jb in (ib / 8 * 8..width).step_by(8) {
+                    let mut acc = [[0.0f64; 8]; 4];
+                    for r in 0..len {
+                        let zr: &[f64; 8] = z[r * width + jb..r * width + jb + 8]
+                            .try_into()
+                            .expect("8 values");
+                        let a: &[f64; 4] = wz[r * width + ib..r * width + ib + 4]
+                            .try_into()
+                            .expect("4 values");
+                        for ii in 0..4 {
+                            for jj in 0..8 {
+                                acc[ii][jj] += a[ii] * zr[jj];
+                            }
+                        }
+                    }
+                    for ii in 0..4 {
+                        let row = &mut c[(ib + ii) * width + jb..(ib + ii) * width + jb + 8];
+                        for jj in 0..8 {
+                            row[jj] += acc[ii][jj];
+                        }
+                    }
+                }
+            }
+            start += len;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    multiversion! {
+        fn dot_all(a: &[f64], b: &[f64]) -> f64 {
+            dot(a, b)
+        }
+    }
+
+    /// The AVX2 and baseline builds give the same bits (the Gram kernel and the dot); the
+    /// check has teeth in optimised builds (`cargo test --release`), where LLVM vectorises.
+    #[test]
+    fn builds_agree_bitwise() {
+        use std::sync::atomic::Ordering;
+        let n = 20;
+        let rows = 1000;
+        let x: Vec<f64> = (0..rows * n)
+            .map(|i| ((i as f64) * 0.7311).sin() * 1e3 + 1.0 / (1.0 + i as f64))
+            .collect();
+        let y: Vec<f64> = (0..rows).map(|i| (i as f64 * 0.37).cos()).collect();
+        let run = || {
+            let mut g = Gram::new(n);
+            g.add_rows(&x, &y, None);
+            (g.c.clone(), dot_all(&x, &x[1..]).to_bits())
+        };
+        let fast = run();
+        PORTABLE_ONLY.store(true, Ordering::Relaxed);
+        let portable = run();
+        PORTABLE_ONLY.store(false, Ordering::Relaxed);
+        assert_eq!(
+            fast.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            portable.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+        assert_eq!(fast.1, portable.1);
+    }
+
+    /// Every entry equals the plain row-by-row sum, with weights and a ragged last tile.
+    #[test]
+    fn gram_matches_plain_sums() {
+        for n in [1, 3, 6, 7, 20] {
+            let rows = 150;
+            let x: Vec<f64> = (0..rows * n)
+                .map(|i| ((i * 7919) % 101) as f64 / 7.0 - 5.0)
+                .collect();
+            let y: Vec<f64> = (0..rows).map(|i| (i % 13) as f64 * 0.5).collect();
+            let w: Vec<f64> = (0..rows).map(|i| 0.25 + (i % 3) as f64).collect();
+            let mut g = Gram::new(n);
+            g.add_rows(&x, &y, Some(&w));
+            let z = |r: usize, i: usize| match i {
+                i if i < n => x[r * n + i],
+                i if i == n => y[r],
+                _ => 1.0,
+            };
+            for i in 0..n + 2 {
+                for j in i..n + 2 {
+                    let want: f64 = (0..rows).map(|r| w[r] * z(r, i) * z(r, j)).sum();
+                    let got = g.get(i, j);
+                    assert!(
+                        (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+                        "n={n} ({i},{j}): {got} vs {want}"
+                    );
+                }
+            }
+        }
+    }
+}
