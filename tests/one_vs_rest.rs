@@ -98,3 +98,42 @@ fn bad_label_names_row() {
     assert!(e.starts_with("OneVsRest: label "), "{e}");
     assert!(e.contains("column `x1` (partition 0, row 0)"), "{e}");
 }
+
+#[test]
+fn tree_and_svc_classifiers_score_through_the_block_hook_like_their_own_transform() {
+    // OneVsRest around GBT, random forest and LinearSVC: each class's score is exactly
+    // that binary model's own rawPrediction[1] (from its own transform), and single-row
+    // predict agrees with the batch transform.
+    use mlpipe::classification::LinearSVC;
+    use mlpipe::tree::{GBTClassifier, RandomForestClassifier};
+    let df = data();
+    let fitted = [
+        OneVsRest::new(GBTClassifier::new().with_max_iter(5))
+            .fit(&df)
+            .unwrap(),
+        OneVsRest::new(RandomForestClassifier::new().with_num_trees(5).with_seed(3))
+            .fit(&df)
+            .unwrap(),
+        OneVsRest::new(LinearSVC::new().with_max_iter(20))
+            .fit(&df)
+            .unwrap(),
+    ];
+    let feats = vector_rows(&df, "features");
+    for ovr in fitted {
+        let out = ovr.transform(&df).unwrap();
+        let raw = vector_rows(&out, "rawPrediction");
+        let pred = f64_column(&out, "prediction");
+        for (c, m) in ovr.models().iter().enumerate() {
+            let own = vector_rows(&m.transform(&df).unwrap(), "rawPrediction");
+            for r in 0..raw.len() {
+                assert_eq!(raw[r][c], own[r][1], "{} row {r} class {c}", m.kind());
+            }
+        }
+        for (r, x) in feats.iter().enumerate() {
+            assert_eq!(ovr.predict(x).unwrap(), pred[r], "row {r}");
+            assert_eq!(ovr.predict_raw(x).unwrap(), raw[r], "row {r}");
+        }
+        let e = ovr.predict(&[1.0]).unwrap_err().to_string();
+        assert!(e.contains("OneVsRestModel"), "{e}");
+    }
+}

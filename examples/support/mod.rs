@@ -97,25 +97,31 @@ impl BenchData {
     /// The floor for any pass over the features: the median time of one parallel read of
     /// every feature byte of the training split (15 runs), in seconds.
     pub fn memory_read(&self) -> Result<f64> {
-        let col = self.train.column("features")?;
-        let mut times = Vec::new();
-        for _ in 0..15 {
-            let t = Instant::now();
-            let s: f64 = col
-                .chunks
-                .par_iter()
-                .map(|c| {
-                    let v = mlpipe::frame::vector::dense_values(c.as_fixed_size_list()).unwrap();
-                    v.par_chunks(1 << 16)
-                        .map(|b| b.iter().sum::<f64>())
-                        .sum::<f64>()
-                })
-                .sum();
-            std::hint::black_box(s);
-            times.push(t.elapsed().as_secs_f64());
-        }
-        Ok(median(&mut times))
+        memory_read(&self.train)
     }
+}
+
+/// The median time of one parallel read of every byte of `df`'s `features` column (15
+/// runs), in seconds: the floor for any pass over those features.
+pub fn memory_read(df: &DataFrame) -> Result<f64> {
+    let col = df.column("features")?;
+    let mut times = Vec::new();
+    for _ in 0..15 {
+        let t = Instant::now();
+        let s: f64 = col
+            .chunks
+            .par_iter()
+            .map(|c| {
+                let v = mlpipe::frame::vector::dense_values(c.as_fixed_size_list()).unwrap();
+                v.par_chunks(1 << 16)
+                    .map(|b| b.iter().sum::<f64>())
+                    .sum::<f64>()
+            })
+            .sum();
+        std::hint::black_box(s);
+        times.push(t.elapsed().as_secs_f64());
+    }
+    Ok(median(&mut times))
 }
 
 /// Peak resident memory (VmHWM) and current (VmRSS), in bytes, from /proc.

@@ -11,12 +11,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
-use crate::frame::{schema, vector, DataFrame};
+use crate::frame::{schema, DataFrame};
 use crate::param::Params;
 use crate::persist::{format, Metadata, SparkPersist};
 use crate::pipeline::{
     stage_params, DynEstimator, Estimator, Model, PipelineStage, Stage, Transformer,
 };
+use crate::predictor::{self, PredictionColumns, PredictionModel, PredictorKind, Row};
 
 /// Params of [`OneVsRest`] and [`OneVsRestModel`] (all but the classifier); JSON names and
 /// defaults are Spark's.
@@ -55,6 +56,15 @@ impl OneVsRestParams {
     fn weight_col(&self) -> Option<&str> {
         self.weight_col.as_deref().filter(|s| !s.is_empty())
     }
+
+    fn columns(&self) -> PredictionColumns<'_> {
+        PredictionColumns {
+            features: &self.features_col,
+            prediction: &self.prediction_col,
+            raw_prediction: &self.raw_prediction_col,
+            probability: "",
+        }
+    }
 }
 
 impl Params for OneVsRestParams {
@@ -90,9 +100,13 @@ impl Params for OneVsRestParams {
 /// classifier per class `c` on the label `label == c` (k fits in parallel), and predicts
 /// the class whose model gives the largest `rawPrediction[1]`.
 ///
-/// Any estimator in the crate whose model writes a `rawPrediction` vector works as the
-/// classifier (today [`LogisticRegression`](super::LogisticRegression)); its `labelCol`,
-/// `featuresCol`, `predictionCol` and (when set) `weightCol` are set from this stage's.
+/// The classifier is any of the crate's classifiers that can fit a binary label:
+/// [`LogisticRegression`](super::LogisticRegression), [`LinearSVC`](super::LinearSVC),
+/// [`NaiveBayes`](super::NaiveBayes) and the decision tree, random forest and GBT
+/// classifiers; its `labelCol`, `featuresCol`, `predictionCol` and (when set) `weightCol`
+/// are set from this stage's. The model scores rows on the shared predictor layer: each
+/// binary model scores a block of rows at once, and its `rawPrediction[1]` becomes its
+/// class's score.
 ///
 /// # Examples
 /// ```
@@ -193,22 +207,11 @@ fn ovr_schema(
     input: &Schema,
     stage: &'static str,
     k: usize,
+    num_features: Option<usize>,
 ) -> Result<Schema> {
     p.validate()?;
-    schema::require_vector(input, stage, &p.features_col)?;
-    let mut out = input.clone();
-    if !p.raw_prediction_col.is_empty() {
-        out = schema::append_field(
-            &out,
-            stage,
-            vector::vector_field(&p.raw_prediction_col, k, false),
-        )?;
-    }
-    schema::append_field(
-        &out,
-        stage,
-        Field::new(&p.prediction_col, DataType::Float64, false),
-    )
+    let kind = PredictorKind::Classification { num_classes: k };
+    predictor::output_schema(stage, &p.columns(), kind, input, num_features)
 }
 
 impl Stage for OneVsRest {
@@ -222,7 +225,7 @@ impl Stage for OneVsRest {
         // label's nominal metadata when it has some, else 2, as for LogisticRegression.
         let (_, label) = schema::require_column(input, "OneVsRest", &self.params.label_col)?;
         let k = super::LogisticRegression::label_metadata_classes(label).unwrap_or(2);
-        ovr_schema(&self.params, input, "OneVsRest", k)
+        ovr_schema(&self.params, input, "OneVsRest", k, None)
     }
 }
 
@@ -342,46 +345,139 @@ impl OneVsRestModel {
         &self.models
     }
 
-    /// Each class's score (its model's `rawPrediction[1]`) for every row, per partition.
-    fn scores(&self, df: &DataFrame) -> Result<Vec<Vec<Vec<f64>>>> {
-        const TMP: &str = "mlpipe$ovr_raw";
-        let feats = df.select([&self.params.features_col])?;
-        self.models
-            .par_iter()
-            .map(|m| -> Result<Vec<Vec<f64>>> {
-                let mut m = m.clone_box();
-                m.set_param_json("featuresCol", json!(self.params.features_col))?;
-                m.set_param_json("rawPredictionCol", json!(TMP))?;
-                m.set_param_json("predictionCol", json!(""))?;
-                if m.params_json().get("probabilityCol").is_some() {
-                    m.set_param_json("probabilityCol", json!(""))?;
-                }
-                let out = m.transform(&feats)?;
-                out.map_partitions(|_, b| {
-                    let arr = vector::as_vector(schema::batch_column(b, TMP)?.as_ref())?;
-                    let n = arr.value_length() as usize;
-                    let v = vector::dense_values(arr)?;
-                    Ok((0..arr.len()).map(|r| v[r * n + 1]).collect())
-                })
-            })
-            .collect::<Vec<_>>()
-            .into_iter()
-            .collect()
-    }
-
     /// The predicted class of one feature row: the class whose model scores it highest.
     ///
     /// # Errors
-    /// Whatever the binary models report for the row.
+    /// [`Error::FeatureCount`] for a row of the wrong length; an unusable binary model
+    /// (see [`PredictionModel::check_model`]).
     pub fn predict(&self, x: &[f64]) -> Result<f64> {
-        let arr = vector::vector_array(x.to_vec(), x.len(), None)?;
-        let b = arrow::array::RecordBatch::try_from_iter([(
-            self.params.features_col.as_str(),
-            Arc::new(arr) as ArrayRef,
-        )])?;
-        let out = self.transform(&DataFrame::from_batches(vec![b])?)?;
-        let c = out.column(&self.params.prediction_col)?;
-        Ok(c.chunks[0].as_primitive::<Float64Type>().value(0))
+        PredictionModel::predict(self, x)
+    }
+
+    /// Each class's score (its binary model's `rawPrediction[1]`) for one feature row.
+    ///
+    /// # Errors
+    /// As [`predict`](Self::predict).
+    pub fn predict_raw(&self, x: &[f64]) -> Result<Vec<f64>> {
+        PredictionModel::predict_raw(self, x)
+    }
+
+    /// The binary models as scorers on the predictor layer (`None` for a model that is not
+    /// on it).
+    fn scorers(&self) -> impl Iterator<Item = Option<&dyn PredictionModel>> {
+        self.models.iter().map(|m| binary_scorer(m.as_ref()))
+    }
+}
+
+/// `m` as a scorer on the predictor layer, when it is one of the crate's binary-capable
+/// classifiers' models.
+fn binary_scorer(m: &dyn Transformer) -> Option<&dyn PredictionModel> {
+    use crate::tree::{
+        DecisionTreeClassificationModel, GBTClassificationModel, RandomForestClassificationModel,
+    };
+    macro_rules! first_of {
+        ($($t:ty),*) => {
+            None $(.or_else(|| m.downcast_ref::<$t>().map(|x| x as &dyn PredictionModel)))*
+        };
+    }
+    first_of!(
+        super::LogisticRegressionModel,
+        super::LinearSVCModel,
+        super::NaiveBayesModel,
+        DecisionTreeClassificationModel,
+        RandomForestClassificationModel,
+        GBTClassificationModel
+    )
+}
+
+/// A binary model's raw scores for one row hold at most this many values (stack buffer).
+const BINARY_RAW: usize = crate::predictor::STACK_OUTPUTS;
+
+impl PredictionModel for OneVsRestModel {
+    fn stage_name(&self) -> &'static str {
+        "OneVsRestModel"
+    }
+    fn columns(&self) -> PredictionColumns<'_> {
+        self.params.columns()
+    }
+    fn num_features(&self) -> usize {
+        self.scorers()
+            .next()
+            .flatten()
+            .map_or(0, |m| m.num_features())
+    }
+    fn kind(&self) -> PredictorKind {
+        PredictorKind::Classification {
+            num_classes: self.models.len(),
+        }
+    }
+    /// Every binary model is a classifier on the predictor layer with 2 to
+    /// [`STACK_OUTPUTS`](crate::predictor::STACK_OUTPUTS) raw scores, all score the same
+    /// number of features, and each passes its own check.
+    fn check_model(&self) -> Result<()> {
+        let stage = self.stage_name();
+        if self.models.is_empty() {
+            return Err(Error::param(stage, "models", "at least one model", 0));
+        }
+        let n = self.num_features();
+        for (c, (m, s)) in self.models.iter().zip(self.scorers()).enumerate() {
+            let Some(s) = s else {
+                return Err(Error::param(
+                    stage,
+                    "models",
+                    "binary classifiers' models (LogisticRegression, LinearSVC, NaiveBayes, DecisionTree, RandomForest or GBT classifiers)",
+                    format!("a {} for class {c}", m.kind()),
+                ));
+            };
+            s.check_model()?;
+            let k = s.kind().raw_len();
+            if s.kind() == PredictorKind::Regression || !(2..=BINARY_RAW).contains(&k) {
+                return Err(Error::param(
+                    stage,
+                    "models",
+                    format!("binary classifiers (2 to {BINARY_RAW} raw scores)"),
+                    format!("a {} with {k} raw scores for class {c}", s.stage_name()),
+                ));
+            }
+            if s.num_features() != n {
+                return Err(Error::param(
+                    stage,
+                    "models",
+                    format!("models that all score {n} features"),
+                    format!("{} features in the model of class {c}", s.num_features()),
+                ));
+            }
+        }
+        Ok(())
+    }
+    fn check_row_values(&self, x: Row<'_>) -> std::result::Result<(), String> {
+        self.scorers()
+            .flatten()
+            .try_for_each(|m| m.check_row_values(x))
+    }
+    fn predict_raw_into(&self, x: Row<'_>, raw: &mut [f64]) {
+        let mut buf = [0.0; BINARY_RAW];
+        for (r, m) in raw.iter_mut().zip(self.scorers().flatten()) {
+            let b = &mut buf[..m.kind().raw_len()];
+            b.fill(0.0);
+            m.predict_raw_into(x, b);
+            *r = b[1];
+        }
+    }
+    /// Each binary model scores the whole block (through its own block hook), then its
+    /// `rawPrediction[1]` goes to its class's column.
+    fn predict_raw_block(&self, rows: &[Row<'_>], raw: &mut [f64]) {
+        let k = self.models.len();
+        let mut buf = Vec::new();
+        for (c, m) in self.scorers().flatten().enumerate() {
+            let kc = m.kind().raw_len();
+            buf.clear();
+            buf.resize(rows.len() * kc, 0.0);
+            m.predict_raw_block(rows, &mut buf);
+            for (r, b) in raw.chunks_exact_mut(k).zip(buf.chunks_exact(kc)) {
+                r[c] = b[1];
+            }
+        }
     }
 }
 
@@ -391,59 +487,21 @@ impl Stage for OneVsRestModel {
     }
     stage_params!();
     fn transform_schema(&self, input: &Schema) -> Result<Schema> {
-        if self.models.is_empty() {
-            return Err(Error::param(
-                "OneVsRestModel",
-                "models",
-                "at least one model",
-                0,
-            ));
-        }
-        ovr_schema(&self.params, input, "OneVsRestModel", self.models.len())
+        self.check_model()?;
+        ovr_schema(
+            &self.params,
+            input,
+            "OneVsRestModel",
+            self.models.len(),
+            Some(self.num_features()),
+        )
     }
 }
 
 impl Transformer for OneVsRestModel {
     fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
-        let out_schema = self.transform_schema(df.schema())?;
-        let k = self.models.len();
-        let scores = self.scores(df)?;
-        let mut raws = Vec::new();
-        let mut preds = Vec::new();
-        for (pi, part) in df.partitions().iter().enumerate() {
-            let rows = part.num_rows();
-            let mut raw = vec![0.0; rows * k];
-            let mut pred = vec![0.0; rows];
-            for r in 0..rows {
-                let (mut best, mut bv) = (0, f64::NEG_INFINITY);
-                for c in 0..k {
-                    let s = scores[c][pi][r];
-                    raw[r * k + c] = s;
-                    if s > bv {
-                        bv = s;
-                        best = c;
-                    }
-                }
-                pred[r] = best as f64;
-            }
-            raws.push(Arc::new(vector::vector_array(raw, k, None)?) as ArrayRef);
-            preds.push(Arc::new(Float64Array::from(pred)) as ArrayRef);
-        }
-        let mut out = df.clone();
-        if !self.params.raw_prediction_col.is_empty() {
-            out = out.with_column(
-                out_schema
-                    .field_with_name(&self.params.raw_prediction_col)?
-                    .clone(),
-                raws,
-            )?;
-        }
-        out.with_column(
-            out_schema
-                .field_with_name(&self.params.prediction_col)?
-                .clone(),
-            preds,
-        )
+        self.params.validate()?;
+        predictor::transform(self, df)
     }
     fn clone_box(&self) -> Box<dyn Transformer> {
         Box::new(self.clone())

@@ -13,15 +13,16 @@ use std::collections::HashMap;
 
 use arrow::array::{Array, AsArray, BooleanArray};
 use arrow::compute::{cast, filter_record_batch, not};
-use arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use arrow::datatypes::{DataType, Float64Type, Schema};
 
 use super::engine::{
     categorical_features, indicator, train_forest, train_gbt, Boosting, Instances, LabelKind, Loss,
     Strategy, TrainedTree,
 };
 use super::models::{
-    DecisionTreeClassificationModel, DecisionTreeRegressionModel, GBTClassificationModel,
-    GBTRegressionModel, RandomForestClassificationModel, RandomForestRegressionModel,
+    tree_fields, DecisionTreeClassificationModel, DecisionTreeRegressionModel,
+    GBTClassificationModel, GBTRegressionModel, RandomForestClassificationModel,
+    RandomForestRegressionModel,
 };
 use super::node::{DecisionTree, TreeEnsemble};
 use super::params::{
@@ -31,9 +32,10 @@ use super::params::{
 };
 use crate::error::{Error, Result};
 use crate::feature::columns::stage_basics;
-use crate::frame::{schema, vector, DataFrame};
+use crate::frame::{schema, DataFrame};
 use crate::param::Params;
 use crate::pipeline::{stage_params, Estimator, Stage};
+use crate::predictor::{self, PredictionColumns, PredictorKind};
 
 /// Spark's limit on the number of classes inferred from label values.
 const MAX_INFERRED_CLASSES: usize = 100;
@@ -157,37 +159,36 @@ fn estimator_schema(
     tp: &DecisionTreeParams,
     out: Outputs<'_>,
 ) -> Result<Schema> {
-    schema::require_vector(input, stage, &tp.features_col)?;
-    schema::require_numeric(input, stage, &tp.label_col)?;
-    if let Some(w) = &tp.weight_col {
-        schema::require_numeric(input, stage, w)?;
-    }
-    let mut s = input.clone();
-    if let Some((raw, prob, k)) = out.class {
-        for c in [raw, prob] {
-            if !c.is_empty() {
-                s = schema::append_field(&s, stage, vector::vector_field(c, k, false))?;
-            }
-        }
-    }
-    if !tp.prediction_col.is_empty() {
-        s = schema::append_field(
-            &s,
-            stage,
-            Field::new(&tp.prediction_col, DataType::Float64, false),
-        )?;
-    }
-    if !tp.leaf_col.is_empty() {
-        let f = match out.trees {
-            None => Field::new(&tp.leaf_col, DataType::Float64, false),
-            Some(n) => vector::vector_field(&tp.leaf_col, n, false),
-        };
-        s = schema::append_field(&s, stage, f)?;
-    }
-    if let Some(v) = out.variance.filter(|v| !v.is_empty()) {
-        s = schema::append_field(&s, stage, Field::new(v, DataType::Float64, false))?;
-    }
-    Ok(s)
+    predictor::check_fit_columns(
+        stage,
+        input,
+        &tp.features_col,
+        &tp.label_col,
+        tp.weight_col.as_deref(),
+    )?;
+    let (cols, kind) = match out.class {
+        Some((raw, prob, k)) => (
+            PredictionColumns {
+                features: &tp.features_col,
+                prediction: &tp.prediction_col,
+                raw_prediction: raw,
+                probability: prob,
+            },
+            PredictorKind::Probabilistic { num_classes: k },
+        ),
+        None => (
+            PredictionColumns::regression(&tp.features_col, &tp.prediction_col),
+            PredictorKind::Regression,
+        ),
+    };
+    let s = predictor::output_schema(stage, &cols, kind, input, None)?;
+    tree_fields(
+        s,
+        stage,
+        &tp.leaf_col,
+        out.variance.unwrap_or(""),
+        out.trees,
+    )
 }
 
 /// Classes declared by the label field's metadata, else 2 (known for sure only after the

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Float64Array, RecordBatch};
+use arrow::array::Float64Array;
 use arrow::datatypes::{DataType, Field, Schema};
 use rayon::prelude::*;
 
@@ -16,21 +16,14 @@ use super::params::{
 };
 use crate::error::{Error, Result};
 use crate::feature::java_double_string;
-use crate::frame::{in_order, schema, vector, DataFrame};
+use crate::frame::{schema, vector, DataFrame};
 use crate::param::Params;
 use crate::pipeline::{Model, Stage, Transformer};
+use crate::predictor::{self, PredictionColumns, PredictionModel, PredictorKind, Row, BLOCK_ROWS};
 
-/// Rows scored per parallel task (and per tree-outer block).
-const BLOCK: usize = 512;
-
-/// How a classifier turns raw scores into probabilities.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum RawKind {
-    /// raw / Σ raw (decision tree class totals, forest votes).
-    Normalize,
-    /// GBT: p0 = 1 / (1 + e^(−2·raw0)), p1 = 1 − p0.
-    Logistic,
-}
+/// Rows walked tree by tree at once: their features (160 bytes a row at 20 features) and
+/// the tree being walked stay in the L1 cache.
+const SUB_BLOCK: usize = 64;
 
 /// What every tree model shares: uid, trees, sizes. The outputs differ by model.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,281 +44,211 @@ impl Core {
         }
         Ok(())
     }
-}
 
-/// `argmax` with the first maximum winning, as Spark's `Vector.argmax`.
-fn argmax(v: impl Iterator<Item = f64>) -> f64 {
-    let mut best = (0usize, f64::NEG_INFINITY);
-    for (i, x) in v.enumerate() {
-        if x > best.1 || i == 0 {
-            best = (i, x);
-        }
-    }
-    best.0 as f64
-}
-
-/// Spark's `probability2prediction` with thresholds: argmax of `p_i / t_i`, where a 0
-/// threshold gives +∞ (NaN when the probability is 0 too).
-fn thresholded(prob: &[f64], ts: &[f64]) -> f64 {
-    argmax(prob.iter().zip(ts).map(|(p, t)| {
-        if *t == 0.0 {
-            if *p == 0.0 {
-                f64::NAN
+    /// Walks every tree over `rows`, tree by tree within sub-blocks of [`SUB_BLOCK`] rows:
+    /// `visit(t, first, leaves)` gets tree `t`'s leaf node ids of rows
+    /// `first..first + leaves.len()`. Each row sees its trees in order 0, 1, 2, … (so
+    /// sums over trees add in Spark's order).
+    fn walk(&self, rows: &[Row<'_>], mut visit: impl FnMut(usize, usize, &[u32])) {
+        let n = self.ensemble.num_features;
+        let mut leaves = [0u32; SUB_BLOCK];
+        let mut scratch = Vec::new();
+        for (c, chunk) in rows.chunks(SUB_BLOCK).enumerate() {
+            let mut xs: [&[f64]; SUB_BLOCK] = [&[]; SUB_BLOCK];
+            if chunk.iter().all(|r| r.as_dense().is_some()) {
+                for (x, r) in xs.iter_mut().zip(chunk) {
+                    *x = r.as_dense().unwrap_or_default();
+                }
             } else {
-                f64::INFINITY
+                // Rows not stored densely are expanded once per sub-block.
+                scratch.clear();
+                scratch.resize(chunk.len() * n, 0.0);
+                for (r, d) in chunk.iter().zip(scratch.chunks_exact_mut(n.max(1))) {
+                    r.for_each_active(|i, v| d[i] = v);
+                }
+                for (x, d) in xs.iter_mut().zip(scratch.chunks_exact(n.max(1))) {
+                    *x = d;
+                }
             }
-        } else {
-            p / t
+            let (xs, leaves) = (&xs[..chunk.len()], &mut leaves[..chunk.len()]);
+            for (t, tree) in self.ensemble.trees.iter().enumerate() {
+                tree.leaf_nodes(xs, leaves);
+                visit(t, c * SUB_BLOCK, leaves);
+            }
         }
-    }))
+    }
+
+    /// Why the leaves' class totals cannot be turned into probabilities (a leaf whose
+    /// totals are negative or sum to 0; Spark fails on the rows that reach it), naming
+    /// tree and node; `None` when they all can.
+    fn unnormalizable(&self, stage: &'static str) -> Option<String> {
+        self.ensemble
+            .trees
+            .iter()
+            .enumerate()
+            .find_map(|(t, tree)| {
+                let i = tree.nodes().iter().position(|n| {
+                    n.is_leaf()
+                        && (n.impurity_stats.iter().any(|v| *v < 0.0)
+                            || n.impurity_stats.iter().sum::<f64>() == 0.0)
+                })?;
+                Some(format!(
+                    "{stage}: leaf {i} of tree {t} has class totals {:?}, which cannot be \
+                 normalised to probabilities; the model is corrupt, refit it",
+                    tree.nodes()[i].impurity_stats
+                ))
+            })
+    }
 }
 
-/// Classifier output settings shared by DTC, RFC and GBTC.
-struct ClassOut<'a> {
+/// `Err` with the reason when a model's class totals cannot give probabilities.
+fn normalizable(why: &Option<String>) -> Result<()> {
+    match why {
+        Some(w) => Err(Error::Internal(w.clone())),
+        None => Ok(()),
+    }
+}
+
+/// One row's values as a slice: `f(x)` on the row itself when dense, else on a dense copy.
+fn with_dense<R>(x: Row<'_>, n: usize, f: impl FnOnce(&[f64]) -> R) -> R {
+    match x.as_dense() {
+        Some(d) => f(d),
+        None => {
+            let mut d = vec![0.0; n];
+            x.for_each_active(|i, v| d[i] = v);
+            f(&d)
+        }
+    }
+}
+
+/// The `thresholds` param must have one value per class.
+fn check_thresholds(stage: &'static str, ts: Option<&[f64]>, k: usize) -> Result<()> {
+    match ts {
+        Some(ts) if ts.len() != k => Err(Error::param(
+            stage,
+            "thresholds",
+            format!("{k} values, one per class"),
+            format!("{} values", ts.len()),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The output fields a tree model adds after the predictor layer's: `varianceCol` (DTR)
+/// and `leafCol` (a double for a decision tree, `trees = None`; else a vector of per-tree
+/// indices), in Spark's order. Empty names add nothing.
+pub(super) fn tree_fields(
+    mut out: Schema,
     stage: &'static str,
-    features_col: &'a str,
-    raw_col: &'a str,
-    prob_col: &'a str,
-    pred_col: &'a str,
-    leaf_col: &'a str,
-    thresholds: Option<&'a [f64]>,
-    num_classes: usize,
-    kind: RawKind,
+    leaf_col: &str,
+    variance_col: &str,
+    trees: Option<usize>,
+) -> Result<Schema> {
+    if !variance_col.is_empty() {
+        out = schema::append_field(
+            &out,
+            stage,
+            Field::new(variance_col, DataType::Float64, false),
+        )?;
+    }
+    if !leaf_col.is_empty() {
+        let field = match trees {
+            None => Field::new(leaf_col, DataType::Float64, false),
+            Some(t) => vector::vector_field(leaf_col, t, false),
+        };
+        out = schema::append_field(&out, stage, field)?;
+    }
+    Ok(out)
 }
 
-impl ClassOut<'_> {
-    fn check_thresholds(&self) -> Result<()> {
-        if let Some(ts) = self.thresholds {
-            if ts.len() != self.num_classes {
-                return Err(Error::param(
-                    self.stage,
-                    "thresholds",
-                    format!("{} values, one per class", self.num_classes),
-                    format!("{} values", ts.len()),
-                ));
-            }
-        }
-        Ok(())
+impl Core {
+    /// The leafCol's vector length: `None` for a decision tree (a double).
+    fn leaf_vector_len(&self, stage: &str) -> Option<usize> {
+        (!is_single(stage)).then_some(self.ensemble.trees.len())
     }
-
-    /// raw → probability in place of `prob`; `false` when the raw scores cannot be
-    /// normalised (Spark throws on a zero or negative total).
-    fn probability(&self, raw: &[f64], prob: &mut [f64]) -> bool {
-        match self.kind {
-            RawKind::Normalize => {
-                let sum: f64 = raw.iter().sum();
-                if sum == 0.0 || raw.iter().any(|v| *v < 0.0) {
-                    return false;
-                }
-                for (p, r) in prob.iter_mut().zip(raw) {
-                    *p = r / sum;
-                }
-                true
-            }
-            RawKind::Logistic => {
-                prob[0] = 1.0 / (1.0 + (-2.0 * raw[0]).exp());
-                prob[1] = 1.0 - prob[0];
-                true
-            }
-        }
-    }
-
-    fn prediction(&self, raw: &[f64], prob: &[f64]) -> f64 {
-        match self.thresholds {
-            Some(ts) => thresholded(prob, ts),
-            None => argmax(raw.iter().copied()),
-        }
-    }
-
-    fn schema(&self, input: &Schema, core: &Core) -> Result<Schema> {
-        self.check_thresholds()?;
-        let (_, _, n) = schema::require_vector(input, self.stage, self.features_col)?;
-        core.check_features(self.stage, self.features_col, n)?;
-        let k = self.num_classes;
-        let mut out = input.clone();
-        for (col, field) in [
-            (self.raw_col, vector::vector_field(self.raw_col, k, false)),
-            (self.prob_col, vector::vector_field(self.prob_col, k, false)),
-            (
-                self.pred_col,
-                Field::new(self.pred_col, DataType::Float64, false),
-            ),
-        ] {
-            if !col.is_empty() {
-                out = schema::append_field(&out, self.stage, field)?;
-            }
-        }
-        leaf_field(&mut out, self.stage, self.leaf_col, core)?;
-        Ok(out)
-    }
-}
-
-/// Appends the `leafCol` field: a double for one tree, a vector of per-tree indices for an
-/// ensemble.
-fn leaf_field(out: &mut Schema, stage: &'static str, leaf_col: &str, core: &Core) -> Result<()> {
-    if leaf_col.is_empty() {
-        return Ok(());
-    }
-    let field = if core.ensemble.trees.len() == 1 && is_single(stage) {
-        Field::new(leaf_col, DataType::Float64, false)
-    } else {
-        vector::vector_field(leaf_col, core.ensemble.trees.len(), false)
-    };
-    *out = schema::append_field(out, stage, field)?;
-    Ok(())
 }
 
 fn is_single(stage: &str) -> bool {
     stage.starts_with("DecisionTree")
 }
 
-/// The features of one partition: flat values, the row count and the vector size.
-fn features<'a>(
-    b: &'a RecordBatch,
-    stage: &'static str,
-    col: &str,
-    part: usize,
-    n: usize,
-) -> Result<std::borrow::Cow<'a, [f64]>> {
-    let c = schema::batch_column(b, col)?;
-    let at = vector::At {
-        stage,
-        column: col,
-        partition: part,
-    };
-    let feats = vector::VectorBlock::new(c.as_ref(), n, at)?;
-    if let Some(r) = (0..feats.len()).find(|&r| feats.is_null(r)) {
-        return Err(Error::InvalidValue {
-            stage,
-            column: col.to_string(),
-            partition: part,
-            row: r,
-            what: "null vector".into(),
-            hint: "drop such rows first (VectorAssembler with handleInvalid=skip)".into(),
-        });
-    }
-    // Trees read dense rows: a sparse partition is densified here.
-    Ok(feats.to_dense())
-}
-
-/// Leaf indices of every row for every tree, `rows × trees` (the leafCol values).
-fn leaf_values(trees: &[DecisionTree], x: &[f64], n: usize, rows: usize) -> Vec<f64> {
-    let t = trees.len();
-    let mut out = vec![0.0; rows * t];
-    out.par_chunks_mut(BLOCK * t.max(1))
-        .enumerate()
-        .for_each(|(c, chunk)| {
-            let r0 = c * BLOCK;
-            for (i, row) in chunk.chunks_mut(t.max(1)).enumerate() {
-                let xr = &x[(r0 + i) * n..(r0 + i + 1) * n];
-                for (o, tree) in row.iter_mut().zip(trees) {
-                    *o = tree.leaf_index(xr) as f64;
-                }
-            }
-        });
-    out
-}
-
-/// A classification model's scoring: raw scores for a block of rows, tree-outer.
-trait RawScorer: Sync {
-    /// Adds the raw scores of rows `x` (`rows × n`) into `raw` (`rows × k`, zeroed).
-    fn raw_block(&self, x: &[f64], n: usize, raw: &mut [f64]);
-}
-
-/// Scores a whole partition: raw, probability and prediction per row, in parallel blocks.
-fn classify(
-    out: &ClassOut<'_>,
-    scorer: &dyn RawScorer,
-    x: &[f64],
-    n: usize,
-    rows: usize,
-    part: usize,
-) -> Result<(Vec<f64>, Vec<f64>, Vec<f64>)> {
-    let k = out.num_classes;
-    let mut raw = vec![0.0; rows * k];
-    let mut prob = vec![0.0; rows * k];
-    let mut pred = vec![0.0; rows];
-    let results: Vec<Result<()>> = raw
-        .par_chunks_mut(BLOCK * k)
-        .zip(prob.par_chunks_mut(BLOCK * k))
-        .zip(pred.par_chunks_mut(BLOCK))
-        .enumerate()
-        .map(|(c, ((raw, prob), pred))| {
-            let r0 = c * BLOCK;
-            let m = pred.len();
-            scorer.raw_block(&x[r0 * n..(r0 + m) * n], n, raw);
-            for i in 0..m {
-                let (rr, pp) = (&raw[i * k..(i + 1) * k], &mut prob[i * k..(i + 1) * k]);
-                if !out.probability(rr, pp) {
-                    return Err(Error::InvalidValue {
-                        stage: out.stage,
-                        column: out.features_col.to_string(),
-                        partition: part,
-                        row: r0 + i,
-                        what: format!("raw prediction {rr:?} cannot be normalised"),
-                        hint: "the model's leaf statistics sum to 0; refit the model".into(),
-                    });
-                }
-                pred[i] = out.prediction(rr, pp);
-            }
-            Ok(())
-        })
-        .collect();
-    in_order(results)?;
-    Ok((raw, prob, pred))
-}
-
-fn transform_classifier(
-    out: &ClassOut<'_>,
+/// A tree model's transform: the predictor layer's outputs, then `varianceCol` (DTR) and
+/// `leafCol` when set.
+fn transform_tree<M: PredictionModel>(
+    m: &M,
     core: &Core,
-    scorer: &dyn RawScorer,
     df: &DataFrame,
+    leaf_col: &str,
+    variance_col: &str,
 ) -> Result<DataFrame> {
-    let schema = Arc::new(out.schema(df.schema(), core)?);
-    let k = out.num_classes;
-    let n = core.ensemble.num_features;
-    let parts = df.map_partitions(|i, b| {
+    let scored = predictor::transform(m, df)?;
+    if leaf_col.is_empty() && variance_col.is_empty() {
+        return Ok(scored);
+    }
+    let stage = m.stage_name();
+    let features_col = m.columns().features;
+    let schema = Arc::new(tree_fields(
+        scored.schema().as_ref().clone(),
+        stage,
+        leaf_col,
+        variance_col,
+        core.leaf_vector_len(stage),
+    )?);
+    let trees = &core.ensemble.trees;
+    let (n, t) = (core.ensemble.num_features, trees.len());
+    let parts = scored.map_partitions(|part, b| {
         let mut cols = b.columns().to_vec();
-        let x = &*features(b, out.stage, out.features_col, i, n)?;
+        let col = schema::batch_column(b, features_col)?;
+        let at = vector::At {
+            stage,
+            column: features_col,
+            partition: part,
+        };
+        let feats = vector::VectorBlock::new(col.as_ref(), n, at)?;
         let rows = b.num_rows();
-        if !(out.raw_col.is_empty() && out.prob_col.is_empty() && out.pred_col.is_empty()) {
-            let (raw, prob, pred) = classify(out, scorer, x, n, rows, i)?;
-            if !out.raw_col.is_empty() {
-                cols.push(Arc::new(vector::vector_array(raw, k, None)?) as ArrayRef);
-            }
-            if !out.prob_col.is_empty() {
-                cols.push(Arc::new(vector::vector_array(prob, k, None)?) as ArrayRef);
-            }
-            if !out.pred_col.is_empty() {
-                cols.push(Arc::new(Float64Array::from(pred)) as ArrayRef);
+        // Null rows were refused by the predictor layer already.
+        let all: Vec<Row<'_>> = (0..rows)
+            .map(|r| {
+                feats.row(r).ok_or_else(|| Error::InvalidValue {
+                    stage,
+                    column: features_col.to_string(),
+                    partition: part,
+                    row: r,
+                    what: "null vector".into(),
+                    hint: "drop such rows first (VectorAssembler with handleInvalid=skip)".into(),
+                })
+            })
+            .collect::<Result<_>>()?;
+        if !variance_col.is_empty() {
+            let tree = &trees[0];
+            let v: Vec<f64> = all
+                .iter()
+                .map(|x| with_dense(*x, n, |x| variance_of(&tree.leaf_for(x).impurity_stats)))
+                .collect();
+            cols.push(Arc::new(Float64Array::from(v)));
+        }
+        if !leaf_col.is_empty() {
+            let mut out = vec![0.0; rows * t];
+            out.par_chunks_mut(BLOCK_ROWS * t)
+                .enumerate()
+                .for_each(|(blk, out)| {
+                    let r0 = blk * BLOCK_ROWS;
+                    core.walk(&all[r0..r0 + out.len() / t], |ti, first, leaves| {
+                        for (j, leaf) in leaves.iter().enumerate() {
+                            out[(first + j) * t + ti] =
+                                trees[ti].leaf_ordinal(*leaf as usize) as f64;
+                        }
+                    });
+                });
+            if is_single(stage) {
+                cols.push(Arc::new(Float64Array::from(out)));
+            } else {
+                cols.push(Arc::new(vector::vector_array(out, t, None)?));
             }
         }
-        push_leaf(&mut cols, out.stage, out.leaf_col, core, x, n, rows)?;
         crate::frame::new_batch(schema.clone(), cols, rows)
     })?;
     DataFrame::try_new(schema, parts)
-}
-
-fn push_leaf(
-    cols: &mut Vec<ArrayRef>,
-    stage: &'static str,
-    leaf_col: &str,
-    core: &Core,
-    x: &[f64],
-    n: usize,
-    rows: usize,
-) -> Result<()> {
-    if leaf_col.is_empty() {
-        return Ok(());
-    }
-    let trees = &core.ensemble.trees;
-    let leaves = leaf_values(trees, x, n, rows);
-    if is_single(stage) {
-        cols.push(Arc::new(Float64Array::from(leaves)));
-    } else {
-        cols.push(Arc::new(vector::vector_array(leaves, trees.len(), None)?));
-    }
-    Ok(())
 }
 
 /// Java `Double.toString` of a split value, for `to_debug_string`.
@@ -408,6 +331,9 @@ fn variance_of(stats: &[f64]) -> f64 {
 
 macro_rules! model_stage {
     ($ty:ident, $params:ty) => {
+        model_stage!($ty, $params, |_| "");
+    };
+    ($ty:ident, $params:ty, $variance_col:expr) => {
         impl Stage for $ty {
             fn kind(&self) -> &'static str {
                 stringify!($ty)
@@ -423,14 +349,27 @@ macro_rules! model_stage {
             }
             fn transform_schema(&self, input: &Schema) -> Result<Schema> {
                 self.params.validate()?;
-                self.output_schema(input)
+                let out = predictor::transform_schema(self, input)?;
+                tree_fields(
+                    out,
+                    Self::STAGE,
+                    &self.params.leaf_col,
+                    self.variance_col(),
+                    self.core.leaf_vector_len(Self::STAGE),
+                )
             }
         }
 
         impl Transformer for $ty {
             fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
                 self.params.validate()?;
-                self.transform_df(df)
+                transform_tree(
+                    self,
+                    &self.core,
+                    df,
+                    &self.params.leaf_col,
+                    self.variance_col(),
+                )
             }
             fn clone_box(&self) -> Box<dyn Transformer> {
                 Box::new(self.clone())
@@ -444,6 +383,10 @@ macro_rules! model_stage {
         }
 
         impl $ty {
+            fn variance_col(&self) -> &str {
+                let f: fn(&$params) -> &str = $variance_col;
+                f(&self.params)
+            }
             /// The stage uid.
             pub fn uid(&self) -> &str {
                 &self.core.uid
@@ -484,6 +427,79 @@ macro_rules! model_stage {
                     .map(|t| t.leaf_index(x) as f64)
                     .collect())
             }
+            /// prediction of one row.
+            ///
+            /// # Errors
+            /// [`Error::FeatureCount`] when `x` has the wrong length; for a classifier, a
+            /// `thresholds` of the wrong length or leaf totals that cannot be normalised.
+            pub fn predict(&self, x: &[f64]) -> Result<f64> {
+                PredictionModel::predict(self, x)
+            }
+        }
+    };
+}
+
+/// The single-row raw and probability outputs of a classifier, from the predictor layer.
+macro_rules! classifier_outputs {
+    ($ty:ident) => {
+        impl $ty {
+            /// rawPrediction of one row.
+            ///
+            /// # Errors
+            /// As [`predict`](Self::predict).
+            pub fn predict_raw(&self, x: &[f64]) -> Result<Vec<f64>> {
+                PredictionModel::predict_raw(self, x)
+            }
+            /// probability of one row.
+            ///
+            /// # Errors
+            /// As [`predict`](Self::predict).
+            pub fn predict_probability(&self, x: &[f64]) -> Result<Vec<f64>> {
+                PredictionModel::predict_probability(self, x)
+            }
+        }
+    };
+}
+
+/// The [`PredictionModel`] items every tree model shares: its name, columns and size.
+macro_rules! prediction_basics {
+    (classifier) => {
+        fn stage_name(&self) -> &'static str {
+            Self::STAGE
+        }
+        fn columns(&self) -> PredictionColumns<'_> {
+            let p = &self.params;
+            PredictionColumns {
+                features: &p.features_col,
+                prediction: &p.prediction_col,
+                raw_prediction: &p.raw_prediction_col,
+                probability: &p.probability_col,
+            }
+        }
+        fn num_features(&self) -> usize {
+            self.core.ensemble.num_features
+        }
+        fn kind(&self) -> PredictorKind {
+            PredictorKind::Probabilistic {
+                num_classes: self.num_classes(),
+            }
+        }
+        fn thresholds(&self) -> Option<&[f64]> {
+            self.params.thresholds.as_deref()
+        }
+    };
+    (regressor) => {
+        fn stage_name(&self) -> &'static str {
+            Self::STAGE
+        }
+        fn columns(&self) -> PredictionColumns<'_> {
+            PredictionColumns::regression(&self.params.features_col, &self.params.prediction_col)
+        }
+        fn num_features(&self) -> usize {
+            self.core.ensemble.num_features
+        }
+        fn kind(&self) -> PredictorKind {
+            PredictorKind::Regression
         }
     };
 }
@@ -542,6 +558,8 @@ macro_rules! single_tree {
 pub struct DecisionTreeClassificationModel {
     core: Core,
     params: DecisionTreeClassifierParams,
+    /// Why the leaves' class totals cannot give probabilities, when they cannot.
+    unnormalizable: Option<String>,
 }
 
 impl DecisionTreeClassificationModel {
@@ -562,11 +580,13 @@ impl DecisionTreeClassificationModel {
             ));
         }
         let (n, k) = (tree.num_features(), tree.num_classes());
+        let core = Core {
+            uid: uid.into(),
+            ensemble: TreeEnsemble::new(vec![tree], vec![1.0], n, k)?,
+        };
         Ok(Self {
-            core: Core {
-                uid: uid.into(),
-                ensemble: TreeEnsemble::new(vec![tree], vec![1.0], n, k)?,
-            },
+            unnormalizable: core.unnormalizable(Self::STAGE),
+            core,
             params,
         })
     }
@@ -574,61 +594,6 @@ impl DecisionTreeClassificationModel {
     /// Number of classes.
     pub fn num_classes(&self) -> usize {
         self.core.ensemble.num_classes
-    }
-
-    fn out(&self) -> ClassOut<'_> {
-        let p = &self.params;
-        ClassOut {
-            stage: Self::STAGE,
-            features_col: &p.features_col,
-            raw_col: &p.raw_prediction_col,
-            prob_col: &p.probability_col,
-            pred_col: &p.prediction_col,
-            leaf_col: &p.leaf_col,
-            thresholds: p.thresholds.as_deref(),
-            num_classes: self.num_classes(),
-            kind: RawKind::Normalize,
-        }
-    }
-
-    fn output_schema(&self, input: &Schema) -> Result<Schema> {
-        self.out().schema(input, &self.core)
-    }
-
-    fn transform_df(&self, df: &DataFrame) -> Result<DataFrame> {
-        transform_classifier(&self.out(), &self.core, self, df)
-    }
-
-    /// rawPrediction of one row: the reached leaf's class totals.
-    ///
-    /// # Errors
-    /// [`Error::FeatureCount`] when `x` has the wrong length.
-    pub fn predict_raw(&self, x: &[f64]) -> Result<Vec<f64>> {
-        row_check(&self.core, Self::STAGE, &self.params.features_col, x)?;
-        let mut raw = vec![0.0; self.num_classes()];
-        self.raw_block(x, x.len(), &mut raw);
-        Ok(raw)
-    }
-
-    /// probability of one row.
-    ///
-    /// # Errors
-    /// As [`predict_raw`](Self::predict_raw); [`Error::InvalidValue`] when the leaf's
-    /// totals sum to 0.
-    pub fn predict_probability(&self, x: &[f64]) -> Result<Vec<f64>> {
-        single_probability(&self.out(), self.predict_raw(x)?)
-    }
-
-    /// prediction of one row.
-    ///
-    /// # Errors
-    /// As [`predict_probability`](Self::predict_probability).
-    pub fn predict(&self, x: &[f64]) -> Result<f64> {
-        let out = self.out();
-        out.check_thresholds()?;
-        let raw = self.predict_raw(x)?;
-        let prob = single_probability(&out, raw.clone())?;
-        Ok(out.prediction(&raw, &prob))
     }
 
     /// Spark's `toDebugString`.
@@ -647,28 +612,25 @@ impl DecisionTreeClassificationModel {
     }
 }
 
-fn single_probability(out: &ClassOut<'_>, raw: Vec<f64>) -> Result<Vec<f64>> {
-    let mut prob = vec![0.0; raw.len()];
-    if !out.probability(&raw, &mut prob) {
-        return Err(Error::InvalidValue {
-            stage: out.stage,
-            column: out.features_col.to_string(),
-            partition: 0,
-            row: 0,
-            what: format!("raw prediction {raw:?} cannot be normalised"),
-            hint: "the model's leaf statistics sum to 0; refit the model".into(),
+impl PredictionModel for DecisionTreeClassificationModel {
+    prediction_basics!(classifier);
+    fn check_model(&self) -> Result<()> {
+        check_thresholds(Self::STAGE, self.thresholds(), self.num_classes())?;
+        normalizable(&self.unnormalizable)
+    }
+    fn predict_raw_into(&self, x: Row<'_>, raw: &mut [f64]) {
+        with_dense(x, self.core.ensemble.num_features, |x| {
+            raw.copy_from_slice(&self.tree().leaf_for(x).impurity_stats)
         });
     }
-    Ok(prob)
-}
-
-impl RawScorer for DecisionTreeClassificationModel {
-    fn raw_block(&self, x: &[f64], n: usize, raw: &mut [f64]) {
-        let k = self.num_classes();
-        let t = self.tree();
-        for (xr, rr) in x.chunks_exact(n).zip(raw.chunks_exact_mut(k)) {
-            rr.copy_from_slice(&t.leaf_for(xr).impurity_stats);
-        }
+    fn predict_raw_block(&self, rows: &[Row<'_>], raw: &mut [f64]) {
+        let (k, nodes) = (self.num_classes(), self.tree().nodes());
+        self.core.walk(rows, |_, first, leaves| {
+            let out = raw[first * k..].chunks_exact_mut(k);
+            for (r, leaf) in out.zip(leaves) {
+                r.copy_from_slice(&nodes[*leaf as usize].impurity_stats);
+            }
+        });
     }
 }
 
@@ -677,6 +639,7 @@ model_stage!(
     DecisionTreeClassifierParams
 );
 single_tree!(DecisionTreeClassificationModel);
+classifier_outputs!(DecisionTreeClassificationModel);
 
 /// A fitted random forest classifier (Spark's `RandomForestClassificationModel`).
 ///
@@ -689,6 +652,8 @@ pub struct RandomForestClassificationModel {
     /// Per tree, per node: the node's class totals divided by their sum (zeros when the sum
     /// is 0, which Spark skips).
     distributions: Vec<Vec<f64>>,
+    /// Why the leaves' class totals cannot give probabilities, when they cannot.
+    unnormalizable: Option<String>,
 }
 
 fn normalized_stats(tree: &DecisionTree, k: usize) -> Vec<f64> {
@@ -731,11 +696,13 @@ impl RandomForestClassificationModel {
             .iter()
             .map(|t| normalized_stats(t, k))
             .collect();
+        let core = Core {
+            uid: uid.into(),
+            ensemble,
+        };
         Ok(Self {
-            core: Core {
-                uid: uid.into(),
-                ensemble,
-            },
+            unnormalizable: core.unnormalizable(Self::STAGE),
+            core,
             params,
             distributions,
         })
@@ -756,60 +723,6 @@ impl RandomForestClassificationModel {
         dense_importances(&self.core.ensemble, true)
     }
 
-    fn out(&self) -> ClassOut<'_> {
-        let p = &self.params;
-        ClassOut {
-            stage: Self::STAGE,
-            features_col: &p.features_col,
-            raw_col: &p.raw_prediction_col,
-            prob_col: &p.probability_col,
-            pred_col: &p.prediction_col,
-            leaf_col: &p.leaf_col,
-            thresholds: p.thresholds.as_deref(),
-            num_classes: self.num_classes(),
-            kind: RawKind::Normalize,
-        }
-    }
-
-    fn output_schema(&self, input: &Schema) -> Result<Schema> {
-        self.out().schema(input, &self.core)
-    }
-
-    fn transform_df(&self, df: &DataFrame) -> Result<DataFrame> {
-        transform_classifier(&self.out(), &self.core, self, df)
-    }
-
-    /// rawPrediction of one row (the summed per-tree class distributions).
-    ///
-    /// # Errors
-    /// [`Error::FeatureCount`] when `x` has the wrong length.
-    pub fn predict_raw(&self, x: &[f64]) -> Result<Vec<f64>> {
-        row_check(&self.core, Self::STAGE, &self.params.features_col, x)?;
-        let mut raw = vec![0.0; self.num_classes()];
-        self.raw_block(x, x.len(), &mut raw);
-        Ok(raw)
-    }
-
-    /// probability of one row.
-    ///
-    /// # Errors
-    /// As [`predict_raw`](Self::predict_raw).
-    pub fn predict_probability(&self, x: &[f64]) -> Result<Vec<f64>> {
-        single_probability(&self.out(), self.predict_raw(x)?)
-    }
-
-    /// prediction of one row.
-    ///
-    /// # Errors
-    /// As [`predict_raw`](Self::predict_raw); a `thresholds` of the wrong length.
-    pub fn predict(&self, x: &[f64]) -> Result<f64> {
-        let out = self.out();
-        out.check_thresholds()?;
-        let raw = self.predict_raw(x)?;
-        let prob = single_probability(&out, raw.clone())?;
-        Ok(out.prediction(&raw, &prob))
-    }
-
     /// Spark's `toDebugString`.
     pub fn to_debug_string(&self) -> String {
         ensemble_debug_string(
@@ -825,19 +738,35 @@ impl RandomForestClassificationModel {
     }
 }
 
-impl RawScorer for RandomForestClassificationModel {
-    fn raw_block(&self, x: &[f64], n: usize, raw: &mut [f64]) {
+impl PredictionModel for RandomForestClassificationModel {
+    prediction_basics!(classifier);
+    fn check_model(&self) -> Result<()> {
+        check_thresholds(Self::STAGE, self.thresholds(), self.num_classes())?;
+        normalizable(&self.unnormalizable)
+    }
+    fn predict_raw_into(&self, x: Row<'_>, raw: &mut [f64]) {
         let k = self.num_classes();
-        // Tree-outer: each tree stays in cache for the block; every row still adds its
-        // trees in order 0, 1, 2, … as Spark does.
-        for (t, dist) in self.core.ensemble.trees.iter().zip(&self.distributions) {
-            for (xr, rr) in x.chunks_exact(n).zip(raw.chunks_exact_mut(k)) {
-                let leaf = t.leaf_node(xr);
-                for (r, d) in rr.iter_mut().zip(&dist[leaf * k..(leaf + 1) * k]) {
+        raw.fill(0.0);
+        with_dense(x, self.core.ensemble.num_features, |x| {
+            for (t, dist) in self.core.ensemble.trees.iter().zip(&self.distributions) {
+                let leaf = t.leaf_node(x);
+                for (r, d) in raw.iter_mut().zip(&dist[leaf * k..(leaf + 1) * k]) {
                     *r += d;
                 }
             }
-        }
+        });
+    }
+    fn predict_raw_block(&self, rows: &[Row<'_>], raw: &mut [f64]) {
+        let k = self.num_classes();
+        self.core.walk(rows, |t, first, leaves| {
+            let dist = &self.distributions[t];
+            for (r, leaf) in raw[first * k..].chunks_exact_mut(k).zip(leaves) {
+                let l = *leaf as usize;
+                for (r, d) in r.iter_mut().zip(&dist[l * k..(l + 1) * k]) {
+                    *r += d;
+                }
+            }
+        });
     }
 }
 
@@ -845,15 +774,18 @@ model_stage!(
     RandomForestClassificationModel,
     RandomForestClassifierParams
 );
+classifier_outputs!(RandomForestClassificationModel);
 
-/// Σ weight × tree prediction per row, tree-outer over a block; each row sums its trees
-/// in tree order.
-fn weighted_block(e: &TreeEnsemble, x: &[f64], n: usize, out: &mut [f64]) {
-    for (t, w) in e.trees.iter().zip(&e.tree_weights) {
-        for (xr, o) in x.chunks_exact(n).zip(out.iter_mut()) {
-            *o += t.predict(xr) * w;
+/// Adds `weight × tree prediction` of every tree into each row's `out` value, tree by
+/// tree (each row sums its trees in tree order, as Spark does).
+fn add_weighted(core: &Core, rows: &[Row<'_>], out: &mut [f64], stride: usize, offset: usize) {
+    let e = &core.ensemble;
+    core.walk(rows, |t, first, leaves| {
+        let (w, preds) = (e.tree_weights[t], e.trees[t].node_predictions());
+        for (o, leaf) in out[first * stride..].chunks_exact_mut(stride).zip(leaves) {
+            o[offset] += preds[*leaf as usize] * w;
         }
-    }
+    });
 }
 
 /// A fitted gradient-boosted tree classifier (Spark's `GBTClassificationModel`).
@@ -909,29 +841,6 @@ impl GBTClassificationModel {
         dense_importances(&self.core.ensemble, false)
     }
 
-    fn out(&self) -> ClassOut<'_> {
-        let p = &self.params;
-        ClassOut {
-            stage: Self::STAGE,
-            features_col: &p.features_col,
-            raw_col: &p.raw_prediction_col,
-            prob_col: &p.probability_col,
-            pred_col: &p.prediction_col,
-            leaf_col: &p.leaf_col,
-            thresholds: p.thresholds.as_deref(),
-            num_classes: 2,
-            kind: RawKind::Logistic,
-        }
-    }
-
-    fn output_schema(&self, input: &Schema) -> Result<Schema> {
-        self.out().schema(input, &self.core)
-    }
-
-    fn transform_df(&self, df: &DataFrame) -> Result<DataFrame> {
-        transform_classifier(&self.out(), &self.core, self, df)
-    }
-
     /// The margin m = Σ weight × tree prediction of one row.
     ///
     /// # Errors
@@ -939,35 +848,6 @@ impl GBTClassificationModel {
     pub fn margin(&self, x: &[f64]) -> Result<f64> {
         row_check(&self.core, Self::STAGE, &self.params.features_col, x)?;
         Ok(self.core.ensemble.weighted_sum(x))
-    }
-
-    /// rawPrediction `[−m, m]` of one row.
-    ///
-    /// # Errors
-    /// As [`margin`](Self::margin).
-    pub fn predict_raw(&self, x: &[f64]) -> Result<Vec<f64>> {
-        let m = self.margin(x)?;
-        Ok(vec![-m, m])
-    }
-
-    /// probability of one row.
-    ///
-    /// # Errors
-    /// As [`margin`](Self::margin).
-    pub fn predict_probability(&self, x: &[f64]) -> Result<Vec<f64>> {
-        single_probability(&self.out(), self.predict_raw(x)?)
-    }
-
-    /// prediction of one row.
-    ///
-    /// # Errors
-    /// As [`margin`](Self::margin); a `thresholds` of the wrong length.
-    pub fn predict(&self, x: &[f64]) -> Result<f64> {
-        let out = self.out();
-        out.check_thresholds()?;
-        let raw = self.predict_raw(x)?;
-        let prob = single_probability(&out, raw.clone())?;
-        Ok(out.prediction(&raw, &prob))
     }
 
     /// Spark's `toDebugString`.
@@ -984,91 +864,36 @@ impl GBTClassificationModel {
     }
 }
 
-impl RawScorer for GBTClassificationModel {
-    fn raw_block(&self, x: &[f64], n: usize, raw: &mut [f64]) {
-        let rows = raw.len() / 2;
-        let mut m = vec![0.0; rows];
-        weighted_block(&self.core.ensemble, x, n, &mut m);
-        for (r, m) in raw.chunks_exact_mut(2).zip(m) {
-            r[0] = -m;
-            r[1] = m;
+impl PredictionModel for GBTClassificationModel {
+    prediction_basics!(classifier);
+    fn check_model(&self) -> Result<()> {
+        check_thresholds(Self::STAGE, self.thresholds(), 2)
+    }
+    fn predict_raw_into(&self, x: Row<'_>, raw: &mut [f64]) {
+        let m = with_dense(x, self.core.ensemble.num_features, |x| {
+            self.core.ensemble.weighted_sum(x)
+        });
+        raw[0] = -m;
+        raw[1] = m;
+    }
+    fn predict_raw_block(&self, rows: &[Row<'_>], raw: &mut [f64]) {
+        add_weighted(&self.core, rows, raw, 2, 1);
+        for r in raw.chunks_exact_mut(2) {
+            r[0] = -r[1];
         }
+    }
+    /// Spark's GBT probability: p₁ = 1 / (1 + e^(−2m)), from raw = [−m, m].
+    fn raw_to_probability_in_place(&self, raw: &mut [f64]) {
+        raw[0] = 1.0 / (1.0 + (-2.0 * raw[0]).exp());
+        raw[1] = 1.0 - raw[0];
     }
 }
 
 model_stage!(GBTClassificationModel, GBTClassifierParams);
+classifier_outputs!(GBTClassificationModel);
 
 // ---------------------------------------------------------------------------------------
 // Regressors
-
-/// Regression outputs: prediction, leafCol and (DTR) varianceCol.
-fn regression_schema(
-    stage: &'static str,
-    input: &Schema,
-    core: &Core,
-    features_col: &str,
-    pred_col: &str,
-    leaf_col: &str,
-    variance_col: Option<&str>,
-) -> Result<Schema> {
-    let (_, _, n) = schema::require_vector(input, stage, features_col)?;
-    core.check_features(stage, features_col, n)?;
-    let mut out = input.clone();
-    if !pred_col.is_empty() {
-        out = schema::append_field(&out, stage, Field::new(pred_col, DataType::Float64, false))?;
-    }
-    leaf_field(&mut out, stage, leaf_col, core)?;
-    if let Some(v) = variance_col.filter(|v| !v.is_empty()) {
-        out = schema::append_field(&out, stage, Field::new(v, DataType::Float64, false))?;
-    }
-    Ok(out)
-}
-
-/// Adds the predictions of a block of rows (`rows × n` values) into its output slice.
-type BlockFn<'a> = dyn Fn(&[f64], usize, &mut [f64]) + Sync + 'a;
-
-/// Scores every partition with `block` (adds predictions of a block of rows into `out`,
-/// zeroed) and appends prediction, leaf and variance columns.
-#[allow(clippy::too_many_arguments)]
-fn transform_regressor(
-    stage: &'static str,
-    df: &DataFrame,
-    schema: Schema,
-    core: &Core,
-    features_col: &str,
-    pred_col: &str,
-    leaf_col: &str,
-    variance_col: Option<&str>,
-    block: &BlockFn<'_>,
-) -> Result<DataFrame> {
-    let schema = Arc::new(schema);
-    let n = core.ensemble.num_features;
-    let parts = df.map_partitions(|i, b| {
-        let mut cols = b.columns().to_vec();
-        let x = &*features(b, stage, features_col, i, n)?;
-        let rows = b.num_rows();
-        if !pred_col.is_empty() {
-            let mut pred = vec![0.0; rows];
-            pred.par_chunks_mut(BLOCK).enumerate().for_each(|(c, out)| {
-                let r0 = c * BLOCK;
-                block(&x[r0 * n..(r0 + out.len()) * n], n, out);
-            });
-            cols.push(Arc::new(Float64Array::from(pred)) as ArrayRef);
-        }
-        push_leaf(&mut cols, stage, leaf_col, core, x, n, rows)?;
-        if variance_col.is_some_and(|v| !v.is_empty()) {
-            let t = &core.ensemble.trees[0];
-            let v: Vec<f64> = x
-                .chunks_exact(n.max(1))
-                .take(rows)
-                .map(|xr| variance_of(&t.leaf_for(xr).impurity_stats))
-                .collect();
-            cols.push(Arc::new(Float64Array::from(v)));
-        }
-        crate::frame::new_batch(schema.clone(), cols, rows)
-    })?;
-    DataFrame::try_new(schema, parts)
-}
 
 /// A fitted decision tree regressor (Spark's `DecisionTreeRegressionModel`): prediction =
 /// the reached leaf's mean label; `varianceCol` = the leaf's label variance.
@@ -1120,48 +945,6 @@ impl DecisionTreeRegressionModel {
         })
     }
 
-    fn output_schema(&self, input: &Schema) -> Result<Schema> {
-        let p = &self.params;
-        regression_schema(
-            Self::STAGE,
-            input,
-            &self.core,
-            &p.features_col,
-            &p.prediction_col,
-            &p.leaf_col,
-            p.variance_col.as_deref(),
-        )
-    }
-
-    fn transform_df(&self, df: &DataFrame) -> Result<DataFrame> {
-        let p = &self.params;
-        let t = self.tree();
-        transform_regressor(
-            Self::STAGE,
-            df,
-            self.output_schema(df.schema())?,
-            &self.core,
-            &p.features_col,
-            &p.prediction_col,
-            &p.leaf_col,
-            p.variance_col.as_deref(),
-            &|x, n, out| {
-                for (xr, o) in x.chunks_exact(n).zip(out.iter_mut()) {
-                    *o = t.predict(xr);
-                }
-            },
-        )
-    }
-
-    /// prediction of one row.
-    ///
-    /// # Errors
-    /// [`Error::FeatureCount`] when `x` has the wrong length.
-    pub fn predict(&self, x: &[f64]) -> Result<f64> {
-        row_check(&self.core, Self::STAGE, &self.params.features_col, x)?;
-        Ok(self.tree().predict(x))
-    }
-
     /// Label variance of the leaf a row reaches (the `varianceCol` value).
     ///
     /// # Errors
@@ -1186,7 +969,28 @@ impl DecisionTreeRegressionModel {
     }
 }
 
-model_stage!(DecisionTreeRegressionModel, DecisionTreeRegressorParams);
+impl PredictionModel for DecisionTreeRegressionModel {
+    prediction_basics!(regressor);
+    fn predict_raw_into(&self, x: Row<'_>, raw: &mut [f64]) {
+        raw[0] = with_dense(x, self.core.ensemble.num_features, |x| {
+            self.tree().predict(x)
+        });
+    }
+    fn predict_raw_block(&self, rows: &[Row<'_>], raw: &mut [f64]) {
+        let preds = self.tree().node_predictions();
+        self.core.walk(rows, |_, first, leaves| {
+            for (o, leaf) in raw[first..].iter_mut().zip(leaves) {
+                *o = preds[*leaf as usize];
+            }
+        });
+    }
+}
+
+model_stage!(
+    DecisionTreeRegressionModel,
+    DecisionTreeRegressorParams,
+    |p| p.variance_col.as_deref().unwrap_or("")
+);
 single_tree!(DecisionTreeRegressionModel);
 
 /// A fitted random forest regressor (Spark's `RandomForestRegressionModel`): prediction =
@@ -1238,57 +1042,6 @@ impl RandomForestRegressionModel {
         dense_importances(&self.core.ensemble, true)
     }
 
-    fn block(&self, x: &[f64], n: usize, out: &mut [f64]) {
-        for t in &self.core.ensemble.trees {
-            for (xr, o) in x.chunks_exact(n).zip(out.iter_mut()) {
-                *o += t.predict(xr);
-            }
-        }
-        let k = self.num_trees() as f64;
-        for o in out.iter_mut() {
-            *o /= k;
-        }
-    }
-
-    fn output_schema(&self, input: &Schema) -> Result<Schema> {
-        let p = &self.params;
-        regression_schema(
-            Self::STAGE,
-            input,
-            &self.core,
-            &p.features_col,
-            &p.prediction_col,
-            &p.leaf_col,
-            None,
-        )
-    }
-
-    fn transform_df(&self, df: &DataFrame) -> Result<DataFrame> {
-        let p = &self.params;
-        transform_regressor(
-            Self::STAGE,
-            df,
-            self.output_schema(df.schema())?,
-            &self.core,
-            &p.features_col,
-            &p.prediction_col,
-            &p.leaf_col,
-            None,
-            &|x, n, out| self.block(x, n, out),
-        )
-    }
-
-    /// prediction of one row.
-    ///
-    /// # Errors
-    /// [`Error::FeatureCount`] when `x` has the wrong length.
-    pub fn predict(&self, x: &[f64]) -> Result<f64> {
-        row_check(&self.core, Self::STAGE, &self.params.features_col, x)?;
-        let mut o = [0.0];
-        self.block(x, x.len(), &mut o);
-        Ok(o[0])
-    }
-
     /// Spark's `toDebugString`.
     pub fn to_debug_string(&self) -> String {
         ensemble_debug_string(
@@ -1300,6 +1053,27 @@ impl RandomForestRegressionModel {
             ),
             &self.core.ensemble,
         )
+    }
+}
+
+impl PredictionModel for RandomForestRegressionModel {
+    prediction_basics!(regressor);
+    fn predict_raw_into(&self, x: Row<'_>, raw: &mut [f64]) {
+        let sum = with_dense(x, self.core.ensemble.num_features, |x| {
+            self.trees().iter().fold(0.0, |s, t| s + t.predict(x))
+        });
+        raw[0] = sum / self.num_trees() as f64;
+    }
+    fn predict_raw_block(&self, rows: &[Row<'_>], raw: &mut [f64]) {
+        let trees = self.trees();
+        self.core.walk(rows, |t, first, leaves| {
+            let preds = trees[t].node_predictions();
+            for (o, leaf) in raw[first..].iter_mut().zip(leaves) {
+                *o += preds[*leaf as usize];
+            }
+        });
+        let k = self.num_trees() as f64;
+        raw.iter_mut().for_each(|o| *o /= k);
     }
 }
 
@@ -1345,44 +1119,6 @@ impl GBTRegressionModel {
         dense_importances(&self.core.ensemble, false)
     }
 
-    fn output_schema(&self, input: &Schema) -> Result<Schema> {
-        let p = &self.params;
-        regression_schema(
-            Self::STAGE,
-            input,
-            &self.core,
-            &p.features_col,
-            &p.prediction_col,
-            &p.leaf_col,
-            None,
-        )
-    }
-
-    fn transform_df(&self, df: &DataFrame) -> Result<DataFrame> {
-        let p = &self.params;
-        let e = &self.core.ensemble;
-        transform_regressor(
-            Self::STAGE,
-            df,
-            self.output_schema(df.schema())?,
-            &self.core,
-            &p.features_col,
-            &p.prediction_col,
-            &p.leaf_col,
-            None,
-            &|x, n, out| weighted_block(e, x, n, out),
-        )
-    }
-
-    /// prediction of one row.
-    ///
-    /// # Errors
-    /// [`Error::FeatureCount`] when `x` has the wrong length.
-    pub fn predict(&self, x: &[f64]) -> Result<f64> {
-        row_check(&self.core, Self::STAGE, &self.params.features_col, x)?;
-        Ok(self.core.ensemble.weighted_sum(x))
-    }
-
     /// Spark's `toDebugString`.
     pub fn to_debug_string(&self) -> String {
         ensemble_debug_string(
@@ -1394,6 +1130,18 @@ impl GBTRegressionModel {
             ),
             &self.core.ensemble,
         )
+    }
+}
+
+impl PredictionModel for GBTRegressionModel {
+    prediction_basics!(regressor);
+    fn predict_raw_into(&self, x: Row<'_>, raw: &mut [f64]) {
+        raw[0] = with_dense(x, self.core.ensemble.num_features, |x| {
+            self.core.ensemble.weighted_sum(x)
+        });
+    }
+    fn predict_raw_block(&self, rows: &[Row<'_>], raw: &mut [f64]) {
+        add_weighted(&self.core, rows, raw, 1, 0);
     }
 }
 
@@ -1665,6 +1413,7 @@ tree_row_stage!(GBTRegressionModel);
 mod tests {
     use super::*;
     use crate::tree::Node;
+    use arrow::array::{Array, ArrayRef, RecordBatch};
 
     fn cls_tree() -> DecisionTree {
         // f0 <= 0.5 → [3, 1]; else categorical f1 in {0} (arity 3) → [0, 2] / [1, 1].
@@ -1768,5 +1517,232 @@ mod tests {
         assert!((p[1] - 1.0 / (1.0 + (-3.0f64).exp())).abs() < 1e-15);
         assert_eq!(g.predict_raw(&[1.0, 0.0]).unwrap(), vec![-1.5, 1.5]);
         assert_eq!(g.predict(&[-1.0, 0.0]).unwrap(), 0.0);
+    }
+
+    /// A complete regression or classification tree of `depth` over 3 features, with
+    /// splits and leaf values from a fixed LCG.
+    fn grid_tree(depth: usize, classes: usize, seed: &mut u64) -> DecisionTree {
+        fn grow(depth: usize, classes: usize, next: &mut dyn FnMut() -> u64) -> Node {
+            if depth == 0 {
+                if classes > 0 {
+                    let stats: Vec<f64> = (0..classes).map(|_| (next() % 9) as f64 + 1.0).collect();
+                    return Node::leaf(0.0, 0.0, stats, 1);
+                }
+                let y = (next() % 1000) as f64 / 7.0;
+                return Node::leaf(y, 0.0, vec![2.0, 2.0 * y, 2.0 * y * y + 1.0], 2);
+            }
+            let split = Split::continuous((next() % 3) as usize, (next() % 9) as f64 / 4.0 - 1.0);
+            let (l, r) = (
+                grow(depth - 1, classes, next),
+                grow(depth - 1, classes, next),
+            );
+            let stats = l
+                .impurity_stats
+                .iter()
+                .zip(&r.impurity_stats)
+                .map(|(a, b)| a + b)
+                .collect();
+            Node::internal(0.0, 0.0, stats, 2, split, 0.0, l, r)
+        }
+        let mut next = || {
+            *seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            *seed >> 33
+        };
+        DecisionTree::from_root(grow(depth, classes, &mut next), 3, classes).unwrap()
+    }
+
+    fn column(df: &DataFrame, name: &str) -> Vec<f64> {
+        let a = df.partitions()[0].column_by_name(name).unwrap().clone();
+        match a.data_type() {
+            DataType::Float64 => a
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .unwrap()
+                .values()
+                .to_vec(),
+            _ => vector::dense_values(vector::as_vector(a.as_ref()).unwrap())
+                .unwrap()
+                .to_vec(),
+        }
+    }
+
+    #[test]
+    fn block_scoring_equals_single_rows_bitwise() {
+        // Over two predictor blocks (one partial) and sub-blocks: every output of the
+        // batch transform equals the single-row path exactly, and the leaf column equals
+        // predict_leaf. Rows include NaN (goes right) and values on the thresholds.
+        let grid = [-1.0, -0.5, 0.0, 0.25, 0.75, 1.0, f64::NAN];
+        let rows: Vec<[f64; 3]> = (0..BLOCK_ROWS + 77)
+            .map(|i| [grid[i % 7], grid[(i / 7) % 7], grid[(i * 5 + 1) % 7]])
+            .collect();
+        let df = features3(&rows);
+        let mut seed = 3;
+        let cls: Vec<_> = (0..7).map(|i| grid_tree(i % 4 + 1, 3, &mut seed)).collect();
+        let reg: Vec<_> = (0..7).map(|i| grid_tree(i % 4 + 2, 0, &mut seed)).collect();
+        let weights: Vec<f64> = (0..7).map(|i| if i == 0 { 1.0 } else { 0.1 }).collect();
+        let ens = |trees: &[DecisionTree], k| {
+            TreeEnsemble::new(trees.to_vec(), weights.clone(), 3, k).unwrap()
+        };
+        let mut dtc =
+            DecisionTreeClassificationModel::new("dtc", Default::default(), cls[3].clone())
+                .unwrap();
+        dtc.params_mut().leaf_col = "leaf".into();
+        let mut rfc =
+            RandomForestClassificationModel::new("rfc", Default::default(), ens(&cls, 3)).unwrap();
+        rfc.params_mut().leaf_col = "leaf".into();
+        rfc.params_mut().thresholds = Some(vec![0.5, 0.2, 0.3]);
+        let mut gbtc =
+            GBTClassificationModel::new("gbtc", Default::default(), ens(&reg, 0)).unwrap();
+        gbtc.params_mut().leaf_col = "leaf".into();
+        let mut dtr =
+            DecisionTreeRegressionModel::new("dtr", Default::default(), reg[2].clone()).unwrap();
+        dtr.params_mut().leaf_col = "leaf".into();
+        dtr.params_mut().variance_col = Some("variance".into());
+        let rfr =
+            RandomForestRegressionModel::new("rfr", Default::default(), ens(&reg, 0)).unwrap();
+        let gbtr = GBTRegressionModel::new("gbtr", Default::default(), ens(&reg, 0)).unwrap();
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        fn classifier<M: PredictionModel + Transformer>(m: &M, df: &DataFrame, rows: &[[f64; 3]]) {
+            let out = m.transform(df).unwrap();
+            let (raw, prob, pred) = (
+                column(&out, "rawPrediction"),
+                column(&out, "probability"),
+                column(&out, "prediction"),
+            );
+            let k = raw.len() / rows.len();
+            for (r, x) in rows.iter().enumerate() {
+                let name = m.stage_name();
+                assert_eq!(
+                    raw[r * k..(r + 1) * k]
+                        .iter()
+                        .map(|v| v.to_bits())
+                        .collect::<Vec<_>>(),
+                    m.predict_raw(x)
+                        .unwrap()
+                        .iter()
+                        .map(|v| v.to_bits())
+                        .collect::<Vec<_>>(),
+                    "{name} raw row {r}"
+                );
+                assert_eq!(
+                    &prob[r * k..(r + 1) * k],
+                    &m.predict_probability(x).unwrap()[..],
+                    "{name} row {r}"
+                );
+                assert_eq!(pred[r], m.predict(x).unwrap(), "{name} row {r}");
+            }
+        }
+        classifier(&dtc, &df, &rows);
+        classifier(&rfc, &df, &rows);
+        classifier(&gbtc, &df, &rows);
+        // Leaf columns: DTC a double, ensembles a vector of per-tree indices.
+        let leaf = column(&rfc.transform(&df).unwrap(), "leaf");
+        let dleaf = column(&dtc.transform(&df).unwrap(), "leaf");
+        for (r, x) in rows.iter().enumerate() {
+            assert_eq!(&leaf[r * 7..(r + 1) * 7], &rfc.predict_leaf(x).unwrap()[..]);
+            assert_eq!(dleaf[r], dtc.predict_leaf(x).unwrap()[0]);
+        }
+        // Regressors, and DTR's variance and leaf columns in Spark's order (checked in
+        // PySpark 4.3: prediction, varianceCol, leafCol).
+        let out = dtr.transform(&df).unwrap();
+        let names: Vec<_> = out
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        assert_eq!(names, ["features", "prediction", "variance", "leaf"]);
+        let (pred, var, leaf) = (
+            column(&out, "prediction"),
+            column(&out, "variance"),
+            column(&out, "leaf"),
+        );
+        for (r, x) in rows.iter().enumerate() {
+            assert_eq!(pred[r], dtr.predict(x).unwrap());
+            assert_eq!(var[r], dtr.predict_variance(x).unwrap());
+            assert_eq!(leaf[r], dtr.predict_leaf(x).unwrap()[0]);
+        }
+        let rp = column(&rfr.transform(&df).unwrap(), "prediction");
+        let gp = column(&gbtr.transform(&df).unwrap(), "prediction");
+        let rs: Vec<f64> = rows.iter().map(|x| rfr.predict(x).unwrap()).collect();
+        let gs: Vec<f64> = rows.iter().map(|x| gbtr.predict(x).unwrap()).collect();
+        assert_eq!(bits(&rp), bits(&rs));
+        assert_eq!(bits(&gp), bits(&gs));
+        // GBT's margin, summed in tree order in both paths.
+        let gm: Vec<f64> = rows.iter().map(|x| gbtc.margin(x).unwrap()).collect();
+        let graw = column(&gbtc.transform(&df).unwrap(), "rawPrediction");
+        assert_eq!(
+            bits(&graw.iter().skip(1).step_by(2).copied().collect::<Vec<_>>()),
+            bits(&gm)
+        );
+    }
+
+    fn features3(rows: &[[f64; 3]]) -> DataFrame {
+        let v: Vec<f64> = rows.iter().flatten().copied().collect();
+        let col = Arc::new(vector::vector_array(v, 3, None).unwrap()) as ArrayRef;
+        DataFrame::from_batches(vec![
+            RecordBatch::try_from_iter([("features", col)]).unwrap()
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn leaf_totals_that_cannot_be_normalised_are_an_error() {
+        // Spark fails on a row reaching a leaf whose class totals sum to 0; here the model
+        // is refused before scoring, naming tree and leaf.
+        let root = Node::internal(
+            0.0,
+            0.5,
+            vec![2.0, 2.0],
+            4,
+            Split::continuous(0, 0.5),
+            0.2,
+            Node::leaf(0.0, 0.0, vec![2.0, 2.0], 4),
+            Node::leaf(0.0, 0.0, vec![0.0, 0.0], 0),
+        );
+        let t = DecisionTree::from_root(root, 2, 2).unwrap();
+        let m = DecisionTreeClassificationModel::new("dtc", Default::default(), t).unwrap();
+        let e = m.predict(&[0.1, 0.0]).unwrap_err().to_string();
+        assert!(e.contains("leaf 2 of tree 0") && e.contains("refit"), "{e}");
+        let e = m
+            .transform(&features_df(&[[0.1, 0.0]]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("DecisionTreeClassificationModel: leaf 2"), "{e}");
+    }
+
+    #[test]
+    fn sparse_rows_score_like_dense_rows() {
+        // The same rows stored as Spark's sparse vectors: every output and the leaf
+        // column equal the dense column's.
+        let rows: Vec<[f64; 3]> = (0..700)
+            .map(|i| [0.0, [0.0, 0.3, -0.8][i % 3], [0.0, 0.0, 1.0, -1.0][i % 4]])
+            .collect();
+        let dense = features3(&rows);
+        let mut sb = vector::SparseVectorBuilder::new(3);
+        for r in &rows {
+            sb.push_compressed(Row::Dense(r)).unwrap();
+        }
+        let col = sb.finish().unwrap();
+        let sparse = DataFrame::from_batches(vec![
+            RecordBatch::try_from_iter([("features", col)]).unwrap()
+        ])
+        .unwrap()
+        .with_vector_size("features")
+        .unwrap();
+        let mut seed = 11;
+        let trees: Vec<_> = (0..4).map(|_| grid_tree(3, 2, &mut seed)).collect();
+        let e = TreeEnsemble::new(trees, vec![1.0; 4], 3, 2).unwrap();
+        let mut rf = RandomForestClassificationModel::new("rfc", Default::default(), e).unwrap();
+        rf.params_mut().leaf_col = "leaf".into();
+        let (a, b) = (
+            rf.transform(&dense).unwrap(),
+            rf.transform(&sparse).unwrap(),
+        );
+        for c in ["rawPrediction", "probability", "prediction", "leaf"] {
+            assert_eq!(column(&a, c), column(&b, c), "{c}");
+        }
     }
 }

@@ -224,6 +224,93 @@ struct Route {
     kind: u8,
 }
 
+/// Depth up to which a tree of continuous splits gets a [`Complete`] layout (4095 split
+/// slots, 32 KiB of leaves at most).
+const COMPLETE_MAX_DEPTH: usize = 12;
+
+/// Rows walked in lockstep by [`DecisionTree::leaf_nodes`]: independent walks the CPU
+/// overlaps.
+const LOCKSTEP: usize = 8;
+
+/// 1 when a continuous split sends `x` right, else 0: Spark goes left iff
+/// `x <= threshold`, so NaN goes right (hence the negated comparison).
+#[inline(always)]
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
+fn goes_right(x: f64, threshold: f64) -> usize {
+    usize::from(!(x <= threshold))
+}
+
+/// A split slot of a [`Complete`] tree: go right iff `!(x[feature] <= threshold)` (so NaN
+/// goes right, as in Spark).
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    threshold: f64,
+    feature: u32,
+}
+
+/// A tree of continuous splits laid out as a complete binary tree of its depth `d`: slot
+/// `i`'s children are `2i + 1` and `2i + 2`, so a walk is `d` steps of one load, one
+/// compare and one add, with no child pointers and no branch. A leaf above the bottom
+/// owns every bottom position under it (its slots below are padding; whichever way they
+/// send a row, it ends at that leaf).
+#[derive(Clone, Debug)]
+struct Complete {
+    depth: usize,
+    /// `2^d − 1` split slots in breadth-first order.
+    slots: Vec<Slot>,
+    /// The pre-order node id of the leaf at each of the `2^d` bottom positions.
+    leaves: Vec<u32>,
+}
+
+impl Complete {
+    fn new(routes: &[Route], depth: usize) -> Complete {
+        let inner = (1usize << depth) - 1;
+        let mut c = Complete {
+            depth,
+            slots: vec![
+                Slot {
+                    threshold: 0.0,
+                    feature: 0,
+                };
+                inner
+            ],
+            leaves: vec![0; inner + 1],
+        };
+        // (slot, node, level); a leaf above the bottom is carried down both sides.
+        let mut stack = vec![(0usize, 0u32, 0usize)];
+        while let Some((slot, node, level)) = stack.pop() {
+            if level == depth {
+                c.leaves[slot - inner] = node;
+                continue;
+            }
+            let r = &routes[node as usize];
+            let (left, right) = if r.kind == LEAF {
+                (node, node)
+            } else {
+                c.slots[slot] = Slot {
+                    threshold: r.threshold,
+                    feature: r.feature,
+                };
+                (r.left, r.right)
+            };
+            stack.push((2 * slot + 1, left, level + 1));
+            stack.push((2 * slot + 2, right, level + 1));
+        }
+        c
+    }
+
+    /// Bottom position of one row.
+    #[inline(always)]
+    fn walk(&self, x: &[f64]) -> usize {
+        let mut i = 0usize;
+        for _ in 0..self.depth {
+            let s = &self.slots[i];
+            i = 2 * i + 1 + goes_right(x[s.feature as usize], s.threshold);
+        }
+        i - self.slots.len()
+    }
+}
+
 /// A fitted decision tree in flat pre-order (Spark's node ids): node 0 is the root, then
 /// its whole left subtree, then its right subtree.
 ///
@@ -252,6 +339,11 @@ pub struct DecisionTree {
     categories: Vec<(Vec<f64>, usize)>,
     /// Leaf ordinal (left-to-right) of each node; `u32::MAX` for internal nodes.
     leaf_ordinal: Vec<u32>,
+    /// The same tree as a complete binary tree, for block scoring (continuous splits and
+    /// depth up to [`COMPLETE_MAX_DEPTH`] only).
+    complete: Option<Complete>,
+    /// Each node's prediction, compact for scoring.
+    predictions: Vec<f64>,
     num_leaves: usize,
     depth: usize,
     has_categorical: bool,
@@ -425,11 +517,16 @@ impl DecisionTree {
             }
         }
         let depth = node_depth.iter().copied().max().unwrap_or(0);
+        let complete = (!has_categorical && depth <= COMPLETE_MAX_DEPTH)
+            .then(|| Complete::new(&routes, depth));
+        let predictions = nodes.iter().map(|n| n.prediction).collect();
         Ok(DecisionTree {
             nodes,
             routes,
             categories,
             leaf_ordinal,
+            complete,
+            predictions,
             num_leaves,
             depth,
             has_categorical,
@@ -505,6 +602,36 @@ impl DecisionTree {
         }
     }
 
+    /// The leaf node id ([`leaf_node`](Self::leaf_node)) of every row of a block, into
+    /// `out` (one per row). Each row holds at least `num_features` values. Walks several
+    /// rows in lockstep over a complete-tree layout when the tree has only continuous
+    /// splits and a bounded depth.
+    pub fn leaf_nodes(&self, rows: &[&[f64]], out: &mut [u32]) {
+        let Some(c) = &self.complete else {
+            for (x, o) in rows.iter().zip(out.iter_mut()) {
+                *o = self.leaf_node(x) as u32;
+            }
+            return;
+        };
+        let mut groups = rows.chunks_exact(LOCKSTEP);
+        let mut outs = out.chunks_exact_mut(LOCKSTEP);
+        for (g, o) in (&mut groups).zip(&mut outs) {
+            let mut idx = [0usize; LOCKSTEP];
+            for _ in 0..c.depth {
+                for (i, x) in idx.iter_mut().zip(g) {
+                    let s = &c.slots[*i];
+                    *i = 2 * *i + 1 + goes_right(x[s.feature as usize], s.threshold);
+                }
+            }
+            for (o, i) in o.iter_mut().zip(idx) {
+                *o = c.leaves[i - c.slots.len()];
+            }
+        }
+        for (x, o) in groups.remainder().iter().zip(outs.into_remainder()) {
+            *o = c.leaves[c.walk(x)];
+        }
+    }
+
     /// The leaf a row reaches.
     #[inline]
     pub fn leaf_for(&self, features: &[f64]) -> &NodeData {
@@ -521,6 +648,19 @@ impl DecisionTree {
     #[inline]
     pub fn leaf_index(&self, features: &[f64]) -> usize {
         self.leaf_ordinal[self.leaf_node(features)] as usize
+    }
+
+    /// Each node's prediction, by node id (what [`leaf_nodes`](Self::leaf_nodes) returns),
+    /// in one compact slice.
+    pub fn node_predictions(&self) -> &[f64] {
+        &self.predictions
+    }
+
+    /// Left-to-right position of leaf node `node` (Spark's `leafCol` value); `node` is a
+    /// leaf id from [`leaf_node`](Self::leaf_node) or [`leaf_nodes`](Self::leaf_nodes).
+    #[inline]
+    pub fn leaf_ordinal(&self, node: usize) -> usize {
+        self.leaf_ordinal[node] as usize
     }
 
     /// Unnormalised feature importances of this tree: for every internal node,
@@ -688,6 +828,69 @@ mod tests {
         assert_eq!(t.leaf_index(&[1.0, 0.9]), 2);
         // Unseen category 7 with 1 of 3 left goes right.
         assert_eq!(t.leaf_index(&[7.0, 0.9]), 2);
+    }
+
+    /// An unbalanced tree of continuous splits: leaves at every depth up to `depth`,
+    /// thresholds on a grid so that rows hit them exactly too.
+    fn lopsided(depth: usize, seed: &mut u64) -> Node {
+        let mut next = || {
+            *seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (*seed >> 33) as usize
+        };
+        fn grow(depth: usize, next: &mut dyn FnMut() -> usize) -> Node {
+            if depth == 0 || next() % 4 == 0 {
+                let p = (next() % 100) as f64;
+                return Node::leaf(p, 0.0, vec![1.0, p, p * p], 1);
+            }
+            let split = Split::continuous(next() % 3, (next() % 9) as f64 / 4.0 - 1.0);
+            let (l, r) = (grow(depth - 1, next), grow(depth - 1, next));
+            Node::internal(0.0, 0.0, vec![2.0, 0.0, 0.0], 2, split, 0.0, l, r)
+        }
+        grow(depth, &mut next)
+    }
+
+    #[test]
+    fn block_walk_matches_row_walk() {
+        // Rows on and off the threshold grid, NaN (goes right) and ±inf; block lengths
+        // that are and are not multiples of the lockstep width; a tree deeper than the
+        // complete layout allows; a tree with a categorical split; a lone leaf.
+        let grid = [
+            -1.0,
+            -0.75,
+            -0.3,
+            0.0,
+            0.25,
+            0.5,
+            1.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        let rows: Vec<[f64; 3]> = (0..997)
+            .map(|i| [grid[i % 10], grid[(i / 10) % 10], grid[(i * 7 + 3) % 10]])
+            .collect();
+        let mut seed = 7;
+        let mut trees: Vec<DecisionTree> = [0, 1, 3, 5, 8, COMPLETE_MAX_DEPTH + 2]
+            .iter()
+            .map(|&d| DecisionTree::from_root(lopsided(d, &mut seed), 3, 0).unwrap())
+            .collect();
+        trees.push(DecisionTree::from_root(stump(), 3, 2).unwrap());
+        assert!(trees[3].complete.is_some() && trees[6].complete.is_none());
+        assert!(trees
+            .iter()
+            .any(|t| t.depth() > COMPLETE_MAX_DEPTH && t.complete.is_none()));
+        for t in &trees {
+            for len in [0, 1, 7, 8, 9, 64, 997] {
+                let xs: Vec<&[f64]> = rows[..len].iter().map(|r| &r[..]).collect();
+                let mut out = vec![u32::MAX; len];
+                t.leaf_nodes(&xs, &mut out);
+                for (x, o) in xs.iter().zip(&out) {
+                    assert_eq!(*o as usize, t.leaf_node(x), "depth {} row {x:?}", t.depth());
+                }
+            }
+        }
     }
 
     #[test]

@@ -485,26 +485,43 @@ fn bag(
     }
     let rows = inst.num_rows();
     let mut counts = vec![vec![0u16; rows]; num_trees];
-    for p in 0..inst.parts.len() {
-        let start = inst.part_start[p];
-        let part_seed = seed.wrapping_add(p as i64).wrapping_add(1);
-        if bootstrap {
-            let mut poisson = PoissonDistribution::new(rate)?;
-            poisson.reseed(part_seed);
-            for i in start..start + inst.part_rows(p) {
-                for c in counts.iter_mut() {
-                    c[i] = poisson.sample().min(u16::MAX as u32) as u16;
-                }
-            }
-        } else {
-            let mut rng = XorShiftRandom::new(part_seed);
-            for i in start..start + inst.part_rows(p) {
-                for c in counts.iter_mut() {
-                    c[i] = u16::from(rng.next_double() < rate);
-                }
-            }
+    // Each partition has its own stream (Spark's per-partition seed), so partitions are
+    // drawn in parallel, each into its rows of every tree's counts.
+    let parts = inst.parts.len();
+    let mut slices: Vec<Vec<&mut [u16]>> = (0..parts).map(|_| Vec::new()).collect();
+    for c in counts.iter_mut() {
+        let mut rest = &mut c[..];
+        for (p, s) in slices.iter_mut().enumerate() {
+            let (mine, others) = rest.split_at_mut(inst.part_rows(p));
+            s.push(mine);
+            rest = others;
         }
     }
+    let drawn: Vec<Result<()>> = slices
+        .into_par_iter()
+        .enumerate()
+        .map(|(p, mut trees)| {
+            let part_seed = seed.wrapping_add(p as i64).wrapping_add(1);
+            if bootstrap {
+                let mut poisson = PoissonDistribution::new(rate)?;
+                poisson.reseed(part_seed);
+                for i in 0..inst.part_rows(p) {
+                    for c in trees.iter_mut() {
+                        c[i] = poisson.sample().min(u16::MAX as u32) as u16;
+                    }
+                }
+            } else {
+                let mut rng = XorShiftRandom::new(part_seed);
+                for i in 0..inst.part_rows(p) {
+                    for c in trees.iter_mut() {
+                        c[i] = u16::from(rng.next_double() < rate);
+                    }
+                }
+            }
+            Ok(())
+        })
+        .collect();
+    crate::frame::in_order(drawn)?;
     Ok(Some(counts))
 }
 
