@@ -1150,29 +1150,12 @@ model_stage!(GBTRegressionModel, GBTRegressorParams);
 // ---------------------------------------------------------------------------------------
 // Row forms (crate::row): the batch transform's arithmetic on one row.
 
-/// Where a tree model's outputs go in a row scorer.
-#[derive(Debug)]
-struct TreeRowSlots {
-    x: crate::row::VecSlot,
-    raw: crate::row::VecSlot,
-    prob: crate::row::VecSlot,
-    pred: Option<crate::row::NumOut>,
-    /// Per-tree leaf indices: a vector (ensembles) or a number (one tree).
-    leaf_vec: Option<crate::row::VecSlot>,
-    leaf_num: Option<crate::row::NumOut>,
-    variance: Option<crate::row::NumOut>,
-}
-
-/// How one tree model scores one row: the classifiers fill raw scores (from zero), the
-/// regressors return the prediction.
-trait TreeRow: Clone + std::fmt::Debug + Send + Sync + 'static {
+/// A tree model's row form: the shared predictor layer's (raw, probability, prediction),
+/// then the tree outputs the batch transform appends after them (variance, leaf indices).
+trait TreeRow: PredictionModel + Clone + std::fmt::Debug + Send + Sync + 'static {
     fn core(&self) -> &Core;
-    fn class_out(&self) -> Option<ClassOut<'_>>;
-    fn cols(&self) -> (&str, &str, &str, Option<&str>);
-    fn row_raw(&self, _x: &[f64], _raw: &mut [f64]) {}
-    fn row_predict(&self, _x: &[f64]) -> f64 {
-        0.0
-    }
+    /// `leafCol` and, for a single regression tree, `varianceCol`.
+    fn extra_cols(&self) -> (&str, Option<&str>);
 }
 
 fn compile_tree_row<M: TreeRow>(
@@ -1180,108 +1163,91 @@ fn compile_tree_row<M: TreeRow>(
     stage: &'static str,
     plan: &mut crate::row::PlanBuilder,
 ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
-    let core = m.core();
-    let (features, pred_col, leaf_col, variance_col) = m.cols();
-    let x = plan.vec_input(features)?;
-    core.check_features(stage, features, x.len())?;
-    let k = core.ensemble.num_classes.max(1);
-    let mut outputs = crate::row::ModelOutputs::default();
-    let (mut raw, mut prob) = (None, None);
-    if let Some(out) = m.class_out() {
-        out.check_thresholds()?;
-        // Schema order: raw, probability, prediction.
-        if !out.raw_col.is_empty() {
-            raw = Some(plan.add_vec(out.raw_col, k));
-        }
-        if !out.prob_col.is_empty() {
-            prob = Some(plan.add_vec(out.prob_col, k));
-        }
-        outputs.raw_prediction = raw;
-        outputs.probability = prob;
-    }
-    let pred = (!pred_col.is_empty()).then(|| plan.add_num(pred_col));
-    outputs.prediction = pred;
-    let (mut leaf_vec, mut leaf_num) = (None, None);
-    if !leaf_col.is_empty() {
-        if core.ensemble.trees.len() == 1 && is_single(stage) {
-            leaf_num = Some(plan.add_num(leaf_col));
-        } else {
-            leaf_vec = Some(plan.add_vec(leaf_col, core.ensemble.trees.len()));
-        }
-    }
+    let Some(scores) = crate::row::predictor_row_form(m, plan)? else {
+        return Ok(None);
+    };
+    let x = plan.vec_input(m.columns().features)?;
+    let (leaf_col, variance_col) = m.extra_cols();
     let variance = variance_col
         .filter(|v| !v.is_empty())
         .map(|v| plan.add_num(v));
-    plan.set_model_outputs(outputs);
-    let slots = TreeRowSlots {
+    let (mut leaf_vec, mut leaf_num) = (None, None);
+    if !leaf_col.is_empty() {
+        let trees = m.core().ensemble.trees.len();
+        if trees == 1 && is_single(stage) {
+            leaf_num = Some(plan.add_num(leaf_col));
+        } else {
+            leaf_vec = Some(plan.add_vec(leaf_col, trees));
+        }
+    }
+    Ok(Some(Box::new(TreeRowOp {
+        model: m.clone(),
+        scores,
         x,
-        raw: raw.unwrap_or_else(|| plan.scratch_vec(k)),
-        prob: prob.unwrap_or_else(|| plan.scratch_vec(k)),
-        pred,
         leaf_vec,
         leaf_num,
         variance,
-    };
-    Ok(Some(Box::new(TreeRowOp {
-        model: m.clone(),
-        stage,
-        slots,
     })))
 }
 
 #[derive(Debug)]
 struct TreeRowOp<M> {
     model: M,
-    stage: &'static str,
-    slots: TreeRowSlots,
+    /// The predictor layer's row form of the same model.
+    scores: Box<dyn crate::row::RowOp>,
+    x: crate::row::VecSlot,
+    /// Per-tree leaf indices: a vector (ensembles) or a number (one tree).
+    leaf_vec: Option<crate::row::VecSlot>,
+    leaf_num: Option<crate::row::NumOut>,
+    variance: Option<crate::row::NumOut>,
 }
 
 impl<M: TreeRow> crate::row::RowOp for TreeRowOp<M> {
     fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
-        let s = &self.slots;
-        let m = &self.model;
-        if let Some(out) = m.class_out() {
-            let (x, raw, prob) = row.vec_triple(s.x, s.raw, s.prob);
-            raw.fill(0.0);
-            m.row_raw(x, raw);
-            if !out.probability(raw, prob) {
-                let what = format!("raw prediction {raw:?} cannot be normalised");
-                return Err(row.invalid(
-                    self.stage,
-                    out.features_col,
-                    what,
-                    "the model's leaf statistics sum to 0; refit the model",
-                ));
-            }
-            let p = out.prediction(raw, prob);
-            if let Some(o) = s.pred {
-                row.set_num(o, Some(p));
-            }
-        } else if let Some(o) = s.pred {
-            let p = m.row_predict(row.vec(s.x));
-            row.set_num(o, Some(p));
+        let flow = self.scores.run(row)?;
+        let trees = &self.model.core().ensemble.trees;
+        if let Some(o) = self.variance {
+            let v = variance_of(&trees[0].leaf_for(row.vec(self.x)).impurity_stats);
+            row.set_num(o, Some(v));
         }
-        let trees = &m.core().ensemble.trees;
-        if let Some(o) = s.leaf_num {
-            let l = trees[0].leaf_index(row.vec(s.x)) as f64;
+        if let Some(o) = self.leaf_num {
+            let l = trees[0].leaf_index(row.vec(self.x)) as f64;
             row.set_num(o, Some(l));
         }
-        if let Some(o) = s.leaf_vec {
-            let (x, out) = row.vec_pair(s.x, o);
+        if let Some(o) = self.leaf_vec {
+            let (x, out) = row.vec_pair(self.x, o);
             for (o, t) in out.iter_mut().zip(trees) {
                 *o = t.leaf_index(x) as f64;
             }
         }
-        if let Some(o) = s.variance {
-            let v = variance_of(&trees[0].leaf_for(row.vec(s.x)).impurity_stats);
-            row.set_num(o, Some(v));
-        }
-        Ok(crate::row::Flow::Next)
+        Ok(flow)
     }
 }
 
 macro_rules! tree_row_stage {
     ($ty:ident) => {
+        impl TreeRow for $ty {
+            fn core(&self) -> &Core {
+                &self.core
+            }
+            fn extra_cols(&self) -> (&str, Option<&str>) {
+                (&self.params.leaf_col, None)
+            }
+        }
+        tree_row_stage!(@stage $ty);
+    };
+    ($ty:ident, variance) => {
+        impl TreeRow for $ty {
+            fn core(&self) -> &Core {
+                &self.core
+            }
+            fn extra_cols(&self) -> (&str, Option<&str>) {
+                (&self.params.leaf_col, self.params.variance_col.as_deref())
+            }
+        }
+        tree_row_stage!(@stage $ty);
+    };
+    (@stage $ty:ident) => {
         impl crate::row::RowStage for $ty {
             fn compile_row(
                 &self,
@@ -1293,119 +1259,10 @@ macro_rules! tree_row_stage {
     };
 }
 
-impl TreeRow for DecisionTreeClassificationModel {
-    fn core(&self) -> &Core {
-        &self.core
-    }
-    fn class_out(&self) -> Option<ClassOut<'_>> {
-        Some(self.out())
-    }
-    fn cols(&self) -> (&str, &str, &str, Option<&str>) {
-        let p = &self.params;
-        (&p.features_col, &p.prediction_col, &p.leaf_col, None)
-    }
-    fn row_raw(&self, x: &[f64], raw: &mut [f64]) {
-        self.raw_block(x, x.len(), raw);
-    }
-}
-
-impl TreeRow for RandomForestClassificationModel {
-    fn core(&self) -> &Core {
-        &self.core
-    }
-    fn class_out(&self) -> Option<ClassOut<'_>> {
-        Some(self.out())
-    }
-    fn cols(&self) -> (&str, &str, &str, Option<&str>) {
-        let p = &self.params;
-        (&p.features_col, &p.prediction_col, &p.leaf_col, None)
-    }
-    fn row_raw(&self, x: &[f64], raw: &mut [f64]) {
-        self.raw_block(x, x.len(), raw);
-    }
-}
-
-impl TreeRow for GBTClassificationModel {
-    fn core(&self) -> &Core {
-        &self.core
-    }
-    fn class_out(&self) -> Option<ClassOut<'_>> {
-        Some(self.out())
-    }
-    fn cols(&self) -> (&str, &str, &str, Option<&str>) {
-        let p = &self.params;
-        (&p.features_col, &p.prediction_col, &p.leaf_col, None)
-    }
-    fn row_raw(&self, x: &[f64], raw: &mut [f64]) {
-        // raw_block's arithmetic for one row, without its per-block buffer.
-        let mut m = [0.0];
-        weighted_block(&self.core.ensemble, x, x.len(), &mut m);
-        raw[0] = -m[0];
-        raw[1] = m[0];
-    }
-}
-
-impl TreeRow for DecisionTreeRegressionModel {
-    fn core(&self) -> &Core {
-        &self.core
-    }
-    fn class_out(&self) -> Option<ClassOut<'_>> {
-        None
-    }
-    fn cols(&self) -> (&str, &str, &str, Option<&str>) {
-        let p = &self.params;
-        (
-            &p.features_col,
-            &p.prediction_col,
-            &p.leaf_col,
-            p.variance_col.as_deref(),
-        )
-    }
-    fn row_predict(&self, x: &[f64]) -> f64 {
-        self.tree().predict(x)
-    }
-}
-
-impl TreeRow for RandomForestRegressionModel {
-    fn core(&self) -> &Core {
-        &self.core
-    }
-    fn class_out(&self) -> Option<ClassOut<'_>> {
-        None
-    }
-    fn cols(&self) -> (&str, &str, &str, Option<&str>) {
-        let p = &self.params;
-        (&p.features_col, &p.prediction_col, &p.leaf_col, None)
-    }
-    fn row_predict(&self, x: &[f64]) -> f64 {
-        let mut o = [0.0];
-        self.block(x, x.len(), &mut o);
-        o[0]
-    }
-}
-
-impl TreeRow for GBTRegressionModel {
-    fn core(&self) -> &Core {
-        &self.core
-    }
-    fn class_out(&self) -> Option<ClassOut<'_>> {
-        None
-    }
-    fn cols(&self) -> (&str, &str, &str, Option<&str>) {
-        let p = &self.params;
-        (&p.features_col, &p.prediction_col, &p.leaf_col, None)
-    }
-    fn row_predict(&self, x: &[f64]) -> f64 {
-        let mut o = [0.0];
-        weighted_block(&self.core.ensemble, x, x.len(), &mut o);
-        o[0]
-    }
-}
-
 tree_row_stage!(DecisionTreeClassificationModel);
 tree_row_stage!(RandomForestClassificationModel);
 tree_row_stage!(GBTClassificationModel);
-tree_row_stage!(DecisionTreeRegressionModel);
+tree_row_stage!(DecisionTreeRegressionModel, variance);
 tree_row_stage!(RandomForestRegressionModel);
 tree_row_stage!(GBTRegressionModel);
 
