@@ -75,17 +75,51 @@ impl Drop for Server {
 
 /// A minimal HTTP/1.1 keep-alive client (Content-Length bodies only, as the server sends).
 struct Client {
+    addr: String,
     stream: BufReader<TcpStream>,
 }
 
 impl Client {
     fn connect(addr: &str) -> Client {
+        Client {
+            addr: addr.to_string(),
+            stream: Self::open(addr),
+        }
+    }
+
+    fn open(addr: &str) -> BufReader<TcpStream> {
         let s = TcpStream::connect(addr).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
         s.set_nodelay(true).unwrap();
-        Client {
-            stream: BufReader::new(s),
+        BufReader::new(s)
+    }
+
+    /// Sends one request and reads its status line. A keep-alive connection the server has
+    /// closed between requests (the write fails, or the read ends before any byte of a
+    /// response) is reopened and the request sent again, once, as HTTP clients do: the
+    /// server never saw that request, so nothing was dropped.
+    fn send(&mut self, head: &str, body: &[u8]) -> String {
+        for attempt in 0..2 {
+            let s = self.stream.get_mut();
+            let sent = s.write_all(head.as_bytes()).and_then(|_| s.write_all(body));
+            let mut status_line = String::new();
+            let read = sent.and_then(|_| self.stream.read_line(&mut status_line));
+            match read {
+                Ok(n) if n > 0 => return status_line,
+                Ok(_) if attempt == 0 => {}
+                Err(e)
+                    if attempt == 0
+                        && matches!(
+                            e.kind(),
+                            std::io::ErrorKind::BrokenPipe
+                                | std::io::ErrorKind::ConnectionReset
+                                | std::io::ErrorKind::ConnectionAborted
+                        ) => {}
+                other => panic!("request failed (attempt {attempt}): {other:?}"),
+            }
+            self.stream = Self::open(&self.addr);
         }
+        unreachable!()
     }
 
     fn request(&mut self, method: &str, path: &str, body: &[u8]) -> (u16, String) {
@@ -93,11 +127,7 @@ impl Client {
             "{method} {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
             body.len()
         );
-        let s = self.stream.get_mut();
-        s.write_all(head.as_bytes()).unwrap();
-        s.write_all(body).unwrap();
-        let mut status_line = String::new();
-        self.stream.read_line(&mut status_line).unwrap();
+        let status_line = self.send(&head, body);
         let status: u16 = status_line
             .split_whitespace()
             .nth(1)
