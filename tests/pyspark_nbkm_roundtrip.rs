@@ -55,7 +55,7 @@ fn write_case(
 #[test]
 #[ignore = "needs PySpark 4.3: set MLPIPE_PYSPARK to its python and run with --ignored (.ci/run does)"]
 fn pyspark_loads_mlpipe_kmeans_naive_bayes_and_one_vs_rest() {
-    let python = pyspark_python();
+    pyspark_python(); // fails at once, before any work, when PySpark is not set up
     let dir = tempfile::tempdir().unwrap();
     let blobs = assemble("synth_blobs_train.csv", &["x1", "x2", "x3"]);
     let km = KMeans::new().with_k(4).with_seed(3).fit(&blobs).unwrap();
@@ -75,20 +75,5 @@ fn pyspark_loads_mlpipe_kmeans_naive_bayes_and_one_vs_rest() {
         .fit(&gauss)
         .unwrap();
     write_case(dir.path(), "ovr", &ovr, &gauss);
-    let out = std::process::Command::new(&python)
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/pyspark/check_nbkm_roundtrip.py"
-        ))
-        .arg(dir.path())
-        .arg(spark2(""))
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "PySpark check failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    eprintln!("{stdout}");
+    run_pyspark_check("check_nbkm_roundtrip.py", &[&dir.path(), &spark2("")]);
 }

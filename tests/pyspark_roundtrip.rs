@@ -19,7 +19,7 @@ use mlpipe::prelude::*;
 #[test]
 #[ignore = "needs PySpark 4.3: set MLPIPE_PYSPARK to its python and run with --ignored (.ci/run does)"]
 fn pyspark_loads_an_mlpipe_pipeline_model() {
-    let python = pyspark_python();
+    pyspark_python(); // fails at once, before any work, when PySpark is not set up
     let cols = feature_cols();
     let refs: Vec<&str> = cols.iter().map(|s| s.as_str()).collect();
     let model = Pipeline::new()
@@ -59,22 +59,10 @@ fn pyspark_loads_an_mlpipe_pipeline_model() {
         writeln!(csv, "{},{:?},{:?}", ids[r] as i64, prob[r][1], pred[r]).unwrap();
     }
     std::fs::write(dir.path().join("predictions.csv"), csv).unwrap();
-    let out = std::process::Command::new(&python)
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/pyspark/check_roundtrip.py"
-        ))
-        .arg(dir.path())
-        .arg(spark_fixture("spark_pipeline_lr_inputs.csv"))
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "PySpark check failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_pyspark_check(
+        "check_roundtrip.py",
+        &[&dir.path(), &spark_fixture("spark_pipeline_lr_inputs.csv")],
     );
-    eprintln!("{stdout}");
 }
 
 /// mlpipe saves the six Spark-fitted tree pipelines of tests/fixtures/spark2 (so the files
@@ -83,7 +71,7 @@ fn pyspark_loads_an_mlpipe_pipeline_model() {
 #[test]
 #[ignore = "needs PySpark 4.3: set MLPIPE_PYSPARK to its python and run with --ignored (.ci/run does)"]
 fn pyspark_loads_mlpipe_tree_models() {
-    let python = pyspark_python();
+    pyspark_python(); // fails at once, before any work, when PySpark is not set up
     let root = repo_root();
     let fx = |f: &str| format!("{}/tests/fixtures/spark2/{f}", root.display());
     let dir = tempfile::tempdir().unwrap();
@@ -102,7 +90,7 @@ fn pyspark_loads_mlpipe_tree_models() {
             (case, test, m)
         })
         .collect();
-    check_trees_in_pyspark(&python, dir.path(), cases);
+    check_trees_in_pyspark(dir.path(), cases);
 }
 
 /// mlpipe FITS the RF and GBT pipelines of tests/fixtures/spark2 from Spark's unfitted
@@ -111,7 +99,7 @@ fn pyspark_loads_mlpipe_tree_models() {
 #[test]
 #[ignore = "needs PySpark 4.3: set MLPIPE_PYSPARK to its python and run with --ignored (.ci/run does)"]
 fn pyspark_loads_tree_pipelines_fitted_by_mlpipe() {
-    let python = pyspark_python();
+    pyspark_python(); // fails at once, before any work, when PySpark is not set up
     let root = repo_root();
     let fx = |f: &str| format!("{}/tests/fixtures/spark2/{f}", root.display());
     let dir = tempfile::tempdir().unwrap();
@@ -134,16 +122,12 @@ fn pyspark_loads_tree_pipelines_fitted_by_mlpipe() {
         let train = DataFrame::read_csv(fx(train), &CsvOptions::default()).unwrap();
         cases.push((case, test, pipeline.fit(&train).unwrap()));
     }
-    check_trees_in_pyspark(&python, dir.path(), cases);
+    check_trees_in_pyspark(dir.path(), cases);
 }
 
 /// Saves each `(case, test CSV, model)` under `dir/case/`, with mlpipe's predictions on the
 /// test rows, runs `check_tree_roundtrip.py` and compares Spark's `toDebugString` with ours.
-fn check_trees_in_pyspark(
-    python: &str,
-    dir: &std::path::Path,
-    cases: Vec<(&str, &str, PipelineModel)>,
-) {
+fn check_trees_in_pyspark(dir: &std::path::Path, cases: Vec<(&str, &str, PipelineModel)>) {
     use mlpipe::tree::*;
     let root = repo_root();
     let fx = |f: &str| format!("{}/tests/fixtures/spark2/{f}", root.display());
@@ -188,22 +172,9 @@ fn check_trees_in_pyspark(
         debug.push((case, s));
         args.push(format!("{case}={}", fx(test)));
     }
-    let out = std::process::Command::new(python)
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/pyspark/check_tree_roundtrip.py"
-        ))
-        .arg(dir)
-        .args(&args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "PySpark check failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    eprintln!("{stdout}");
+    let mut all: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&dir];
+    all.extend(args.iter().map(|a| a as &dyn AsRef<std::ffi::OsStr>));
+    run_pyspark_check("check_tree_roundtrip.py", &all);
     for (case, ours) in debug {
         let theirs = std::fs::read_to_string(dir.join(case).join("spark_debug.txt")).unwrap();
         assert_eq!(ours.trim_end(), theirs.trim_end(), "{case}: toDebugString");

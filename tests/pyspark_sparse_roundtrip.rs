@@ -54,7 +54,7 @@ fn stored_rows(df: &DataFrame, col: &str) -> Vec<String> {
 #[test]
 #[ignore = "needs PySpark 4.3: set MLPIPE_PYSPARK to its python and run with --ignored (.ci/run does)"]
 fn pyspark_loads_mlpipe_models_fitted_on_sparse_features() {
-    let python = pyspark_python();
+    pyspark_python(); // fails at once, before any work, when PySpark is not set up
     let dir = tempfile::tempdir().unwrap();
     let input = repo_root().join("tests/fixtures/spark_sparse/input.csv");
     let df = DataFrame::read_csv(&input, &CsvOptions::default()).unwrap();
@@ -123,17 +123,5 @@ fn pyspark_loads_mlpipe_models_fitted_on_sparse_features() {
         csv.push('\n');
     }
     std::fs::write(dir.path().join("mlpipe.csv"), csv).unwrap();
-    let run = std::process::Command::new(&python)
-        .arg(repo_root().join("tests/pyspark/check_sparse_roundtrip.py"))
-        .arg(dir.path())
-        .arg(&input)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    assert!(
-        run.status.success(),
-        "PySpark check failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    eprintln!("{stdout}");
+    run_pyspark_check("check_sparse_roundtrip.py", &[&dir.path(), &&input]);
 }

@@ -48,7 +48,7 @@ fn outputs(t: &dyn Transformer, df: &DataFrame, cols: &[&str]) -> Value {
 #[test]
 #[ignore = "needs PySpark 4.3: set MLPIPE_PYSPARK to its python and run with --ignored (.ci/run does)"]
 fn pyspark_loads_mlpipe_feature_stages() {
-    let python = pyspark_python();
+    pyspark_python(); // fails at once, before any work, when PySpark is not set up
     let dir = tempfile::tempdir().unwrap();
     let df = bc();
     let mut manifest = Map::new();
@@ -207,20 +207,8 @@ fn pyspark_loads_mlpipe_feature_stages() {
         Value::Object(manifest).to_string(),
     )
     .unwrap();
-    let out = std::process::Command::new(&python)
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/pyspark/check_stage_roundtrip.py"
-        ))
-        .arg(dir.path())
-        .arg(spark2("bc_train.csv"))
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "PySpark check failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_pyspark_check(
+        "check_stage_roundtrip.py",
+        &[&dir.path(), &spark2("bc_train.csv")],
     );
-    eprintln!("{stdout}");
 }

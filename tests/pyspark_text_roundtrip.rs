@@ -34,7 +34,7 @@ fn texts(fixtures: &str) -> DataFrame {
 #[test]
 #[ignore = "needs PySpark 4.3: set MLPIPE_PYSPARK to its python and run with --ignored (.ci/run does)"]
 fn pyspark_loads_mlpipe_text_stages() {
-    let python = pyspark_python();
+    pyspark_python(); // fails at once, before any work, when PySpark is not set up
     let fixtures = format!("{}/tests/fixtures/spark_text", repo_root().display());
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -133,22 +133,7 @@ fn pyspark_loads_mlpipe_text_stages() {
         .save(d.join("text_pipeline_model"))
         .unwrap();
 
-    let script = format!(
-        "{}/tests/pyspark/check_text_roundtrip.py",
-        repo_root().display()
-    );
-    let out = std::process::Command::new(python)
-        .arg(script)
-        .arg(d)
-        .arg(&fixtures)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = run_pyspark_check("check_text_roundtrip.py", &[&d, &&fixtures]);
     assert!(
         stdout.contains("all text stages saved by mlpipe load and match in PySpark"),
         "{stdout}"

@@ -21,7 +21,7 @@ fn spark2(name: &str) -> String {
 #[test]
 #[ignore = "needs PySpark 4.3: set MLPIPE_PYSPARK to its python and run with --ignored (.ci/run does)"]
 fn pyspark_loads_mlpipe_validator_models() {
-    let python = pyspark_python();
+    pyspark_python(); // fails at once, before any work, when PySpark is not set up
     let opts = CsvOptions::default().with_partitioning(Partitioning::Spark {
         default_parallelism: 2,
     });
@@ -83,20 +83,8 @@ fn pyspark_loads_mlpipe_validator_models() {
         writeln!(csv, "{},{:?},{:?}", ids[r] as i64, prob[r][1], pred[r]).unwrap();
     }
     std::fs::write(dir.path().join("predictions.csv"), csv).unwrap();
-    let out = std::process::Command::new(&python)
-        .arg(format!(
-            "{}/tests/pyspark/check_tuning_roundtrip.py",
-            repo_root().display()
-        ))
-        .arg(dir.path())
-        .arg(spark2("synth_binary_test.csv"))
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "PySpark check failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_pyspark_check(
+        "check_tuning_roundtrip.py",
+        &[&dir.path(), &spark2("synth_binary_test.csv")],
     );
-    eprintln!("{stdout}");
 }

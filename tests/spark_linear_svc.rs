@@ -215,7 +215,7 @@ fn linearsvc_inside_one_vs_rest() {
 fn pyspark_loads_an_mlpipe_linear_svc() {
     use mlpipe::persist::{save, SaveMode};
     use std::fmt::Write as _;
-    let python = pyspark_python();
+    pyspark_python(); // fails at once, before any work, when PySpark is not set up
     let train = read("bc_train.csv");
     // Weights 1, 2, 3 by row_id, so weightCol is saved and used.
     let w: Vec<f64> = f64_column(&train, "row_id")
@@ -258,20 +258,8 @@ fn pyspark_loads_an_mlpipe_linear_svc() {
         writeln!(csv, "{},{:?},{p:?}", *id as i64, r[1]).unwrap();
     }
     std::fs::write(dir.path().join("predictions.csv"), csv).unwrap();
-    let out = std::process::Command::new(&python)
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/pyspark/check_linearsvc_roundtrip.py"
-        ))
-        .arg(dir.path())
-        .arg(spark2("bc_test.csv"))
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "PySpark check failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_pyspark_check(
+        "check_linearsvc_roundtrip.py",
+        &[&dir.path(), &spark2("bc_test.csv")],
     );
-    eprintln!("{stdout}");
 }

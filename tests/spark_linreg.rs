@@ -255,7 +255,7 @@ fn linreg_cases_match_spark() {
 fn pyspark_loads_an_mlpipe_linear_regression() {
     use mlpipe::persist::{save, SaveMode};
     use std::fmt::Write as _;
-    let python = pyspark_python();
+    pyspark_python(); // fails at once, before any work, when PySpark is not set up
     let model = Pipeline::new()
         .with_transformer(
             VectorAssembler::new()
@@ -282,22 +282,10 @@ fn pyspark_loads_an_mlpipe_linear_regression() {
         writeln!(csv, "{},{p:?}", *id as i64).unwrap();
     }
     std::fs::write(dir.path().join("predictions.csv"), csv).unwrap();
-    let out = std::process::Command::new(&python)
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/pyspark/check_linreg_roundtrip.py"
-        ))
-        .arg(dir.path())
-        .arg(spark2("synth_reg_test.csv"))
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "PySpark check failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_pyspark_check(
+        "check_linreg_roundtrip.py",
+        &[&dir.path(), &spark2("synth_reg_test.csv")],
     );
-    eprintln!("{stdout}");
 }
 
 /// The stage contract (1 vs 4 partitions, schema agreement, schema errors) for both solvers,

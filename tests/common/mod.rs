@@ -164,6 +164,27 @@ pub fn pyspark_python() -> String {
     )
 }
 
+/// Runs `tests/pyspark/<script>` with `args` under the PySpark Python ([`pyspark_python`]),
+/// asserts that it succeeded (its stdout and stderr in the failure message), prints its
+/// stdout and returns it. The round-trip tests' one way of asking PySpark to check mlpipe's
+/// files.
+pub fn run_pyspark_check(script: &str, args: &[&dyn AsRef<std::ffi::OsStr>]) -> String {
+    let python = pyspark_python();
+    let out = std::process::Command::new(&python)
+        .arg(repo_root().join("tests/pyspark").join(script))
+        .args(args.iter().map(|a| a.as_ref()))
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "PySpark check {script} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{stdout}");
+    stdout
+}
+
 /// Path of a file under tests/fixtures/spark2 (Spark 4.3's second fixture set).
 pub fn spark2(name: &str) -> String {
     format!("{}/tests/fixtures/spark2/{name}", repo_root().display())
