@@ -254,6 +254,55 @@ fn one_hot_features() -> DataFrame {
         .unwrap()
 }
 
+/// The vector stages of Spark's feature catalogue beyond the scalers (Binarizer,
+/// Normalizer, ElementwiseProduct, PolynomialExpansion, DCT, VectorSlicer, RobustScaler)
+/// take sparse input as they take dense: the contract holds on sparse input and the
+/// outputs equal the dense ones exactly (each row is densified, then the same arithmetic).
+#[test]
+fn more_vector_stages_take_sparse_input() {
+    use mlpipe::feature::{
+        Binarizer, ElementwiseProduct, Normalizer, PolynomialExpansion, RobustScaler, VectorSlicer,
+        DCT,
+    };
+    use mlpipe::testing::{check_estimator_sparse_input, check_transformer_sparse_input};
+    let df = one_hot_features();
+    let n =
+        mlpipe::frame::vector::field_vector_size(df.schema().field_with_name("features").unwrap())
+            .unwrap();
+    let b = Binarizer::new()
+        .with_input_col("features")
+        .with_output_col("out")
+        .with_threshold(0.5);
+    check_transformer_sparse_input(&b, &df, "features", 0.0);
+    let nz = Normalizer::new()
+        .with_input_col("features")
+        .with_output_col("out")
+        .with_p(1.0);
+    check_transformer_sparse_input(&nz, &df, "features", 0.0);
+    let w: Vec<f64> = (0..n).map(|i| 0.5 + i as f64).collect();
+    let ep = ElementwiseProduct::new()
+        .with_input_col("features")
+        .with_output_col("out")
+        .with_scaling_vec(&w);
+    check_transformer_sparse_input(&ep, &df, "features", 0.0);
+    let pe = PolynomialExpansion::new()
+        .with_input_col("features")
+        .with_output_col("out")
+        .with_degree(2);
+    check_transformer_sparse_input(&pe, &df, "features", 0.0);
+    let dct = DCT::new().with_input_col("features").with_output_col("out");
+    check_transformer_sparse_input(&dct, &df, "features", 0.0);
+    let vs = VectorSlicer::new()
+        .with_input_col("features")
+        .with_output_col("out")
+        .with_indices(&[0, (n - 1) as i32]);
+    check_transformer_sparse_input(&vs, &df, "features", 0.0);
+    let rs = RobustScaler::new()
+        .with_input_col("features")
+        .with_output_col("out");
+    check_estimator_sparse_input(&rs, &df, "features", 0.0);
+}
+
 /// Every stage that reads a vector column takes the sparse layout as it takes the dense
 /// one: the contract holds on sparse input, and fits on sparse and dense input agree.
 /// Tolerances: exact-arithmetic stages match to 1e-12; optimisers (whose sums over a

@@ -140,7 +140,7 @@ impl Stage for Binarizer {
         let mut out = input.clone();
         for (ic, oc, _) in self.params.plan()? {
             let (_, f) = schema::require_column(input, stage, &ic)?;
-            let field = if let Some(n) = vector::vector_size(f.data_type()) {
+            let field = if let Some(n) = vector::field_vector_size(f) {
                 sized_vector_field(&oc, n)
             } else if schema::is_numeric(f.data_type()) {
                 let mut field = Field::new(&oc, DataType::Float64, true);
@@ -170,8 +170,8 @@ impl Transformer for Binarizer {
         let mut out = df.clone();
         for (ic, oc, t) in self.params.plan()? {
             let field = out_schema.field_with_name(&oc)?.clone();
-            if let Some(n) = vector::vector_size(df.schema().field_with_name(&ic)?.data_type()) {
-                out = map_rows(&out, &ic, n, field, n, move |x, o| {
+            if let Some(n) = vector::field_vector_size(df.schema().field_with_name(&ic)?) {
+                out = map_rows("Binarizer", &out, &ic, n, field, n, move |x, o| {
                     for (o, x) in o.iter_mut().zip(x) {
                         *o = if *x > t { 1.0 } else { 0.0 };
                     }

@@ -4,7 +4,6 @@
 //! Spark's source: `mllib/src/main/scala/org/apache/spark/ml/feature/RobustScaler.scala`
 //! (quantiles from `sql/catalyst/.../util/QuantileSummaries.scala`, see [`QuantileSummary`]).
 
-use arrow::array::Array;
 use arrow::datatypes::Schema;
 use serde::{Deserialize, Serialize};
 
@@ -187,8 +186,15 @@ impl Estimator for RobustScaler {
         // One pass: per partition, one summary per feature (Spark's path for up to 1000
         // features; empty partitions give nothing).
         let parts = df.map_partitions(|pi, b| {
-            let arr = vector::as_vector(b.column(ci).as_ref())?;
-            if arr.is_empty() {
+            // Dense or sparse input through the one row view (sparse densified per
+            // partition: Spark's summaries see every value, zeros included).
+            let at = vector::At {
+                stage,
+                column: &p.input_col,
+                partition: pi,
+            };
+            let arr = vector::VectorBlock::new(b.column(ci).as_ref(), n, at)?;
+            if arr.len() == 0 {
                 return Ok(None);
             }
             if let Some(r) = (0..arr.len()).find(|&r| arr.is_null(r)) {
@@ -201,7 +207,7 @@ impl Estimator for RobustScaler {
                     hint: "drop such rows first (VectorAssembler with handleInvalid=skip)".into(),
                 });
             }
-            let vals = vector::dense_values(arr)?;
+            let vals = arr.to_dense();
             let mut sums: Vec<QuantileSummary> = (0..n)
                 .map(|_| QuantileSummary::new(p.relative_error))
                 .collect();
@@ -331,17 +337,25 @@ impl Transformer for RobustScalerModel {
             vec![1.0; n]
         };
         let (centre, scaled) = (self.params.with_centering, self.params.with_scaling);
-        map_rows(df, &self.params.input_col, n, field, n, |x, out| {
-            // Spark's StandardScalerModel.getTransformFunc, operation for operation.
-            for (j, o) in out.iter_mut().enumerate() {
-                *o = match (centre, scaled) {
-                    (true, true) => (x[j] - shift[j]) * scale[j],
-                    (true, false) => x[j] - shift[j],
-                    (false, true) => x[j] * scale[j],
-                    (false, false) => x[j],
-                };
-            }
-        })
+        map_rows(
+            "RobustScalerModel",
+            df,
+            &self.params.input_col,
+            n,
+            field,
+            n,
+            |x, out| {
+                // Spark's StandardScalerModel.getTransformFunc, operation for operation.
+                for (j, o) in out.iter_mut().enumerate() {
+                    *o = match (centre, scaled) {
+                        (true, true) => (x[j] - shift[j]) * scale[j],
+                        (true, false) => x[j] - shift[j],
+                        (false, true) => x[j] * scale[j],
+                        (false, false) => x[j],
+                    };
+                }
+            },
+        )
     }
     fn clone_box(&self) -> Box<dyn Transformer> {
         Box::new(self.clone())

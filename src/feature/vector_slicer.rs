@@ -246,11 +246,19 @@ impl Transformer for VectorSlicer {
         self.transform_schema(df.schema())?;
         let (sel, n, field) = self.plan(df.schema())?;
         let k = sel.len();
-        map_rows(df, &self.params.input_col, n, field, k, move |x, out| {
-            for (o, &j) in out.iter_mut().zip(&sel) {
-                *o = x[j];
-            }
-        })
+        map_rows(
+            VectorSlicerParams::STAGE,
+            df,
+            &self.params.input_col,
+            n,
+            field,
+            k,
+            move |x, out| {
+                for (o, &j) in out.iter_mut().zip(&sel) {
+                    *o = x[j];
+                }
+            },
+        )
     }
     fn clone_box(&self) -> Box<dyn Transformer> {
         Box::new(self.clone())

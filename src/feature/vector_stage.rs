@@ -58,6 +58,7 @@ pub(crate) fn input_size(
 /// `f(row, out_row)` into the new column `out` (`n_out` values a row, zeroed before `f`
 /// sees them), in parallel row blocks; null rows stay null.
 pub(crate) fn map_rows(
+    stage: &'static str,
     df: &DataFrame,
     input: &str,
     n_in: usize,
@@ -69,16 +70,19 @@ pub(crate) fn map_rows(
     let chunks = c
         .chunks
         .par_iter()
-        .map(|a| {
-            let arr = vector::as_vector(a.as_ref())?;
-            if arr.value_length() as usize != n_in {
-                return Err(Error::Internal(format!(
-                    "vectors of column `{input}` have {} values where {n_in} were checked",
-                    arr.value_length()
-                )));
-            }
-            let vals = vector::dense_values(arr)?;
-            let rows = arr.len();
+        .enumerate()
+        .map(|(partition, a)| {
+            // Dense or sparse input, read through the one row view: a dense column is used
+            // in place, a sparse one densified for this partition.
+            let at = vector::At {
+                stage,
+                column: input,
+                partition,
+            };
+            let block = vector::VectorBlock::new(a.as_ref(), n_in, at)?;
+            let vals = block.to_dense();
+            let rows = a.len();
+            let nulls = a.nulls().cloned();
             let mut outv = vec![0.0; rows * n_out];
             const BLOCK: usize = 4096;
             outv.par_chunks_mut((BLOCK * n_out).max(1))
@@ -90,7 +94,7 @@ pub(crate) fn map_rows(
                         f(&vals[r * n_in..(r + 1) * n_in], o);
                     }
                 });
-            Ok(Arc::new(vector::vector_array(outv, n_out, arr.nulls().cloned())?) as ArrayRef)
+            Ok(Arc::new(vector::vector_array(outv, n_out, nulls)?) as ArrayRef)
         })
         .collect::<Vec<_>>();
     let chunks = crate::frame::in_order(chunks)?;
@@ -162,15 +166,13 @@ macro_rules! vector_transformer {
                 use $crate::pipeline::Stage;
                 let out_schema = self.transform_schema(df.schema())?;
                 let field = out_schema.field_with_name(&self.params.output_col)?.clone();
-                let n = $crate::frame::vector::vector_size(
-                    df.schema()
-                        .field_with_name(&self.params.input_col)?
-                        .data_type(),
+                let n = $crate::frame::vector::field_vector_size(
+                    df.schema().field_with_name(&self.params.input_col)?,
                 )
                 .unwrap_or(0);
                 let m = self.output_size(n)?;
                 let f = self.row_fn(n)?;
-                super::vector_stage::map_rows(df, &self.params.input_col, n, field, m, f)
+                super::vector_stage::map_rows(self.kind(), df, &self.params.input_col, n, field, m, f)
             }
             fn clone_box(&self) -> Box<dyn $crate::pipeline::Transformer> {
                 Box::new(self.clone())
