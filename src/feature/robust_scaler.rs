@@ -194,7 +194,7 @@ impl Estimator for RobustScaler {
                 partition: pi,
             };
             let arr = vector::VectorBlock::new(b.column(ci).as_ref(), n, at)?;
-            if arr.len() == 0 {
+            if arr.is_empty() {
                 return Ok(None);
             }
             if let Some(r) = (0..arr.len()).find(|&r| arr.is_null(r)) {
