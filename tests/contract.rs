@@ -255,14 +255,15 @@ fn one_hot_features() -> DataFrame {
 }
 
 /// The vector stages of Spark's feature catalogue beyond the scalers (Binarizer,
-/// Normalizer, ElementwiseProduct, PolynomialExpansion, DCT, VectorSlicer, RobustScaler)
+/// Normalizer, ElementwiseProduct, PolynomialExpansion, DCT, VectorSlicer, RobustScaler,
+/// VectorIndexer, Interaction, VectorSizeHint)
 /// take sparse input as they take dense: the contract holds on sparse input and the
 /// outputs equal the dense ones exactly (each row is densified, then the same arithmetic).
 #[test]
 fn more_vector_stages_take_sparse_input() {
     use mlpipe::feature::{
-        Binarizer, ElementwiseProduct, Normalizer, PolynomialExpansion, RobustScaler, VectorSlicer,
-        DCT,
+        Binarizer, ElementwiseProduct, Interaction, Normalizer, PolynomialExpansion, RobustScaler,
+        VectorIndexer, VectorSizeHint, VectorSlicer, DCT,
     };
     use mlpipe::testing::{check_estimator_sparse_input, check_transformer_sparse_input};
     let df = one_hot_features();
@@ -301,6 +302,25 @@ fn more_vector_stages_take_sparse_input() {
         .with_input_col("features")
         .with_output_col("out");
     check_estimator_sparse_input(&rs, &df, "features", 0.0);
+    let vi = VectorIndexer::new()
+        .with_input_col("features")
+        .with_output_col("out")
+        .with_max_categories(3);
+    check_estimator_sparse_input(&vi, &df, "features", 0.0);
+    let ia = Interaction::new()
+        .with_input_cols(["features", "tenure"])
+        .with_output_col("out");
+    check_transformer_sparse_input(&ia, &df, "features", 0.0);
+    let sh = VectorSizeHint::new()
+        .with_input_col("features")
+        .with_size(n as i32);
+    // VectorSizeHint adds no column: on sparse input it keeps every row and the size.
+    let sparse = df.vectors_to_sparse("features").unwrap();
+    let hinted = sh.transform(&sparse).unwrap();
+    assert_eq!(hinted.num_rows(), df.num_rows());
+    let f = hinted.schema().field_with_name("features").unwrap().clone();
+    assert_eq!(mlpipe::frame::vector::field_vector_size(&f), Some(n));
+    assert!(mlpipe::frame::vector::is_sparse_vector_type(f.data_type()));
 }
 
 /// Every stage that reads a vector column takes the sparse layout as it takes the dense

@@ -153,7 +153,7 @@ fn encoder(stage: &'static str, f: &Field) -> Result<Encoder> {
         .get(vector::ML_ATTR)
         .and_then(|s| serde_json::from_str(s).ok());
     let (is_vector, attrs, group): (bool, Vec<Attr>, Option<String>) = if let Some(n) =
-        vector::vector_size(f.data_type())
+        vector::field_vector_size(f)
     {
         let groups = meta
                 .as_ref()
@@ -323,8 +323,14 @@ impl Transformer for Interaction {
                 .map(|e| {
                     let a = schema::batch_column(b, &e.col)?;
                     if e.is_vector {
-                        let v = vector::as_vector(a.as_ref())?;
-                        Ok((vector::dense_values(v)?.to_vec(), e.widths.len(), v.nulls().cloned()))
+                        // Dense or sparse, through the one row view.
+                        let at = vector::At {
+                            stage,
+                            column: &e.col,
+                            partition: pi,
+                        };
+                        let v = vector::VectorBlock::new(a.as_ref(), e.widths.len(), at)?;
+                        Ok((v.to_dense().into_owned(), e.widths.len(), a.nulls().cloned()))
                     } else {
                         let d = cast(a, &DataType::Float64)?;
                         let p = d.as_primitive::<Float64Type>();

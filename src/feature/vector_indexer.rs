@@ -176,9 +176,15 @@ impl Estimator for VectorIndexer {
             });
         }
         let cap = p.max_categories as usize;
-        let parts = df.map_partitions(|_, b| {
-            let arr = vector::as_vector(b.column(ci).as_ref())?;
-            let vals = vector::dense_values(arr)?;
+        let parts = df.map_partitions(|pi, b| {
+            // Dense or sparse input through the one row view (sparse densified per partition).
+            let at = vector::At {
+                stage,
+                column: &p.input_col,
+                partition: pi,
+            };
+            let arr = vector::VectorBlock::new(b.column(ci).as_ref(), n, at)?;
+            let vals = arr.to_dense();
             let mut sets: Vec<HashSet<u64>> = vec![HashSet::new(); n];
             for (r, row) in vals.chunks_exact(n.max(1)).enumerate() {
                 if arr.is_null(r) {
@@ -381,8 +387,13 @@ impl Transformer for VectorIndexerModel {
             .collect();
         let col = &self.params.input_col;
         let parts = df.map_partitions(|pi, b| {
-            let arr = vector::as_vector(b.column(ci).as_ref())?;
-            let mut vals = vector::dense_values(arr)?.to_vec();
+            let at = vector::At {
+                stage,
+                column: col,
+                partition: pi,
+            };
+            let arr = vector::VectorBlock::new(b.column(ci).as_ref(), n, at)?;
+            let mut vals = arr.to_dense().into_owned();
             let mut keep = vec![true; b.num_rows()];
             for (r, row) in vals.chunks_exact_mut(n.max(1)).enumerate() {
                 if arr.is_null(r) {
@@ -413,7 +424,7 @@ impl Transformer for VectorIndexerModel {
                     }
                 }
             }
-            let out = vector::vector_array(vals, n, arr.nulls().cloned())?;
+            let out = vector::vector_array(vals, n, b.column(ci).nulls().cloned())?;
             let mut cols = b.columns().to_vec();
             cols.push(Arc::new(out) as ArrayRef);
             let batch = crate::frame::new_batch(out_schema.clone(), cols, b.num_rows())?;
