@@ -226,6 +226,94 @@ fn text_stages_contract() {
     );
 }
 
+/// The stage contract (1 vs 4 partitions, schema agreement and errors, params round trip)
+/// for Spark's binning, scaling and vector stages on dense input; their sparse-input
+/// contract is `more_vector_stages_take_sparse_input`.
+#[test]
+fn binning_and_vector_stages_contract() {
+    use mlpipe::feature::{
+        Binarizer, ElementwiseProduct, Interaction, Normalizer, PolynomialExpansion,
+        QuantileDiscretizer, RobustScaler, VectorIndexer, VectorSizeHint, VectorSlicer, DCT,
+    };
+    use mlpipe::testing::check_estimator;
+    let df = one_hot_features();
+    let n =
+        mlpipe::frame::vector::field_vector_size(df.schema().field_with_name("features").unwrap())
+            .unwrap();
+    // Small data: Spark's quantile summaries stay exact, so any partitioning gives the
+    // same splits.
+    check_estimator(
+        &QuantileDiscretizer::new()
+            .with_input_col("tenure")
+            .with_output_col("tenure_bin")
+            .with_num_buckets(4),
+        &df,
+    );
+    check_estimator(
+        &RobustScaler::new()
+            .with_input_col("features")
+            .with_output_col("out"),
+        &df,
+    );
+    check_estimator(
+        &VectorIndexer::new()
+            .with_input_col("features")
+            .with_output_col("out")
+            .with_max_categories(3),
+        &df,
+    );
+    check_transformer(
+        &Binarizer::new()
+            .with_input_cols(["tenure", "features"])
+            .with_output_cols(["tenure_b", "features_b"])
+            .with_thresholds(&[12.0, 0.5]),
+        &df,
+    );
+    check_transformer(
+        &Normalizer::new()
+            .with_input_col("features")
+            .with_output_col("out"),
+        &df,
+    );
+    let w: Vec<f64> = (0..n).map(|i| 1.0 + i as f64).collect();
+    check_transformer(
+        &ElementwiseProduct::new()
+            .with_input_col("features")
+            .with_output_col("out")
+            .with_scaling_vec(&w),
+        &df,
+    );
+    check_transformer(
+        &PolynomialExpansion::new()
+            .with_input_col("features")
+            .with_output_col("out"),
+        &df,
+    );
+    check_transformer(
+        &DCT::new().with_input_col("features").with_output_col("out"),
+        &df,
+    );
+    check_transformer(
+        &VectorSlicer::new()
+            .with_input_col("features")
+            .with_output_col("out")
+            .with_indices(&[1, 3]),
+        &df,
+    );
+    check_transformer(
+        &Interaction::new()
+            .with_input_cols(["features", "tenure"])
+            .with_output_col("out"),
+        &df,
+    );
+    check_transformer(
+        &VectorSizeHint::new()
+            .with_input_col("features")
+            .with_size(n as i32),
+        &df,
+    );
+}
+
 /// quickstart.csv with `features` = [contract one-hot (2), num_support_calls, tenure]
 /// (dense, mostly zeros in the one-hot part) for the sparse-input contract.
 fn one_hot_features() -> DataFrame {
