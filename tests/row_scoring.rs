@@ -280,6 +280,42 @@ fn feature_stages() {
     assert_eq!(check(p), 400);
 }
 
+/// The vector stages in the shape of Spark's `UnaryTransformer` (Normalizer,
+/// ElementwiseProduct, PolynomialExpansion, DCT) score rows bit for bit as `transform`.
+/// They follow the fitted feature pipeline (a nested PipelineModel), so the scaling vector's
+/// length is checked against the real feature count.
+#[test]
+fn unary_vector_stages() {
+    use mlpipe::feature::{ElementwiseProduct, Normalizer, PolynomialExpansion, DCT};
+    let (train, _) = train_test();
+    let fitted = features().fit(&train).unwrap();
+    let t = fitted.transform(&train).unwrap();
+    let n =
+        mlpipe::frame::vector::field_vector_size(t.schema().field_with_name("features").unwrap())
+            .unwrap();
+    let p = Pipeline::new()
+        .with_transformer(fitted)
+        .with_transformer(
+            Normalizer::new()
+                .with_input_col("features")
+                .with_output_col("norm")
+                .with_p(3.0),
+        )
+        .with_transformer(
+            ElementwiseProduct::new()
+                .with_input_col("norm")
+                .with_output_col("ep")
+                .with_scaling_vec(&(0..n).map(|i| 0.5 + i as f64).collect::<Vec<_>>()),
+        )
+        .with_transformer(DCT::new().with_input_col("ep").with_output_col("dct"))
+        .with_transformer(
+            PolynomialExpansion::new()
+                .with_input_col("dct")
+                .with_output_col("poly"),
+        );
+    assert_eq!(check(p), 400);
+}
+
 #[test]
 fn skip_drops_the_same_rows_and_errors_fail_alike() {
     // VectorAssembler skip: the rows of test.csv with a null TotalCharges are dropped

@@ -186,6 +186,51 @@ macro_rules! vector_transformer {
         }
 
         $crate::persist::spark_params_only!($ty, $class);
+
+        impl $crate::row::RowStage for $ty {
+            fn compile_row(
+                &self,
+                plan: &mut $crate::row::PlanBuilder,
+            ) -> $crate::Result<Option<Box<dyn $crate::row::RowOp>>> {
+                let input = plan.vec_input(&self.params.input_col)?;
+                let n = input.len();
+                let out = plan.add_vec(&self.params.output_col, self.output_size(n)?);
+                Ok(Some(Box::new(super::vector_stage::MapRow {
+                    stage: stringify!($ty),
+                    input,
+                    out,
+                    f: self.row_fn(n)?,
+                })))
+            }
+        }
     };
 }
 pub(crate) use vector_transformer;
+
+/// The row form of a [`vector_transformer!`] stage: the batch transform's row function on
+/// one row, into a zeroed output slot.
+pub(crate) struct MapRow {
+    pub(crate) stage: &'static str,
+    pub(crate) input: crate::row::VecSlot,
+    pub(crate) out: crate::row::VecSlot,
+    pub(crate) f: RowFn,
+}
+
+impl std::fmt::Debug for MapRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MapRow")
+            .field("stage", &self.stage)
+            .field("input", &self.input)
+            .field("out", &self.out)
+            .finish_non_exhaustive()
+    }
+}
+
+impl crate::row::RowOp for MapRow {
+    fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
+        let (x, out) = row.vec_pair(self.input, self.out);
+        out.fill(0.0);
+        (self.f)(x, out);
+        Ok(crate::row::Flow::Next)
+    }
+}
