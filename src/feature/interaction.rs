@@ -406,3 +406,121 @@ impl Model for Interaction {
 }
 
 crate::persist::spark_params_only!(Interaction, "org.apache.spark.ml.feature.Interaction");
+
+// ---- Row form (crate::row) ----
+
+/// One input of [`Interaction`]'s row form.
+#[derive(Debug)]
+enum RowInput {
+    Num(crate::row::NumIn),
+    Vec(crate::row::VecSlot),
+}
+
+/// The row form: each input's encoded values (one-hot for nominal elements) and which of
+/// them the batch form would emit, then their Kronecker product in the output slot. The
+/// products are the batch form's (the same factors, multiplied in the same order), and the
+/// entries the batch form never writes stay exactly 0.0.
+#[derive(Debug)]
+struct InteractionRow {
+    cols: Vec<(String, RowInput, Vec<usize>, usize)>,
+    /// Per input: its encoded values and its emit mask (1.0 = written).
+    scratch: Vec<(crate::row::VecSlot, crate::row::VecSlot)>,
+    out: crate::row::VecSlot,
+    mask: crate::row::VecSlot,
+}
+
+impl crate::row::RowStage for Interaction {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        let encs = self.encoders(plan.schema())?;
+        let size: usize = encs.iter().map(|e| e.size).product();
+        let mut cols = Vec::with_capacity(encs.len());
+        let mut scratch = Vec::with_capacity(encs.len());
+        for e in encs {
+            let input = if e.is_vector {
+                RowInput::Vec(plan.vec_input(&e.col)?)
+            } else {
+                RowInput::Num(plan.num_input(&e.col)?)
+            };
+            scratch.push((plan.scratch_vec(e.size), plan.scratch_vec(e.size)));
+            cols.push((e.col, input, e.widths, e.size));
+        }
+        let mask = plan.scratch_vec(size);
+        let out = plan.add_vec(&self.params.output_col, size);
+        Ok(Some(Box::new(InteractionRow {
+            cols,
+            scratch,
+            out,
+            mask,
+        })))
+    }
+}
+
+impl crate::row::RowOp for InteractionRow {
+    fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
+        let stage = InteractionParams::STAGE;
+        // Encode each input into its scratch values and mask.
+        for ((col, input, widths, _), &(vals, mask)) in self.cols.iter().zip(&self.scratch) {
+            let mut off = 0;
+            for (k, &w) in widths.iter().enumerate() {
+                let x = match input {
+                    RowInput::Num(n) => match row.num(*n) {
+                        Some(x) => x,
+                        None => {
+                            return Err(row.invalid(
+                                stage,
+                                col,
+                                "null value",
+                                "values to interact cannot be null; drop or impute them first",
+                            ))
+                        }
+                    },
+                    RowInput::Vec(s) => row.vec(*s)[k],
+                };
+                if w > 1 {
+                    if !(x >= 0.0 && x == x.trunc() && (x as usize) < w) {
+                        return Err(row.invalid(
+                            stage,
+                            col,
+                            format!("value {x} of a nominal feature with {w} categories"),
+                            "nominal values must be category indices 0..n-1 (as StringIndexer or VectorIndexer output)",
+                        ));
+                    }
+                    for j in 0..w {
+                        let on = j == x as usize;
+                        row.vec_mut(vals)[off + j] = if on { 1.0 } else { 0.0 };
+                        row.vec_mut(mask)[off + j] = if on { 1.0 } else { 0.0 };
+                    }
+                } else {
+                    row.vec_mut(vals)[off] = x;
+                    row.vec_mut(mask)[off] = 1.0;
+                }
+                off += w;
+            }
+        }
+        // Kronecker product, last input first (the first input varies slowest).
+        row.vec_mut(self.out)[0] = 1.0;
+        row.vec_mut(self.mask)[0] = 1.0;
+        let mut cur = 1;
+        for ((_, _, _, size), &(vals, mask)) in self.cols.iter().zip(&self.scratch).rev() {
+            for j in (0..*size).rev() {
+                let (a, m) = (row.vec(vals)[j], row.vec(mask)[j]);
+                for t in 0..cur {
+                    let v = row.vec(self.out)[t];
+                    let mt = row.vec(self.mask)[t];
+                    row.vec_mut(self.out)[j * cur + t] = v * a;
+                    row.vec_mut(self.mask)[j * cur + t] = mt * m;
+                }
+            }
+            cur *= size;
+        }
+        for i in 0..cur {
+            if row.vec(self.mask)[i] == 0.0 {
+                row.vec_mut(self.out)[i] = 0.0;
+            }
+        }
+        Ok(crate::row::Flow::Next)
+    }
+}

@@ -190,3 +190,19 @@ impl Model for VectorSizeHint {
 }
 
 crate::persist::spark_params_only!(VectorSizeHint, "org.apache.spark.ml.feature.VectorSizeHint");
+
+// ---- Row form (crate::row) ----
+
+impl crate::row::RowStage for VectorSizeHint {
+    /// Checks the column's size when compiled (as `transform_schema` does); nothing runs
+    /// per row, since a row scorer's vector slots have a fixed length and a null vector
+    /// input is refused by the scorer itself.
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        self.transform_schema(plan.schema())?;
+        plan.vec_input(&self.params.input_col)?;
+        Ok(None)
+    }
+}

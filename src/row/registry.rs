@@ -44,4 +44,9 @@ row_forms![
     crate::tree::GBTRegressionModel,
     crate::clustering::KMeansModel,
     crate::classification::OneVsRestModel,
+    crate::feature::Interaction,
+    crate::feature::VectorSizeHint,
+    crate::feature::ColumnPruner,
+    crate::feature::VectorAttributeRewriter,
+    crate::feature::RFormulaModel,
 ];
