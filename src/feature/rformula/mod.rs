@@ -102,13 +102,13 @@ impl RFormulaParams {
     /// Spark's `checkCanTransform`.
     fn check_can_transform(&self, input: &Schema) -> Result<()> {
         schema::require_absent(input, STAGE, &self.features_col)?;
+        // An existing numeric label column is kept (Spark's checkCanTransform); another
+        // type is refused (Spark: "Label column already exists and is not of type numeric").
         if let Ok(f) = input.field_with_name(&self.label_col) {
             if !f.data_type().is_numeric() {
-                return Err(Error::ColumnType {
+                return Err(Error::ColumnExists {
                     stage: STAGE,
                     column: self.label_col.clone(),
-                    expected: "a numeric column (the label column exists already, so RFormula keeps it); drop it or set labelCol to another name".into(),
-                    found: f.data_type().clone(),
                 });
             }
         }
@@ -379,20 +379,59 @@ impl Stage for RFormula {
         "RFormula"
     }
     stage_params!();
-    /// The model's output schema: the inner pipeline's, built from the schema alone
-    /// (StringIndexer's labels are not known before fitting, so the features' size is
-    /// not exact for string terms), plus the label column.
+    /// The model's output schema: the inner stages' schemas folded from `input` (the
+    /// features' size is only known after fitting when string terms are one-hot encoded),
+    /// then the label column.
     fn transform_schema(&self, input: &Schema) -> Result<Schema> {
         self.params.check_can_transform(input)?;
         let r = self.resolve(input)?;
-        let p = &self.params;
-        let mut fields: Vec<Field> = input.fields().iter().map(|f| f.as_ref().clone()).collect();
-        fields.push(vector::vector_field(&p.features_col, 0, true));
-        if !r.label.is_empty() && input.field_with_name(&p.label_col).is_err() {
-            fields.push(Field::new(&p.label_col, DataType::Float64, true));
+        let mut schema = input.clone();
+        for s in self.inner_stages(input, &r)? {
+            schema = match &s {
+                PipelineStage::Transformer(t) => t.transform_schema(&schema)?,
+                PipelineStage::Estimator(e) => e.transform_schema(&schema)?,
+            };
         }
-        Ok(Schema::new_with_metadata(fields, input.metadata().clone()))
+        with_label(input, schema, &r.label, &self.params.label_col)
     }
+}
+
+/// Spark's `transformLabel` on a schema: when the formula has a label, `input` has it and
+/// `after` (the inner pipeline's output) lacks `labelCol`, `labelCol` is added as a double
+/// (from a numeric or boolean label; another type is an error).
+fn with_label(input: &Schema, after: Schema, label: &str, label_col: &str) -> Result<Schema> {
+    match label_source(input, &after, label, label_col)? {
+        None => Ok(after),
+        Some(f) => schema::append_field(
+            &after,
+            "RFormulaModel",
+            Field::new(label_col, DataType::Float64, f.is_nullable()),
+        ),
+    }
+}
+
+/// The label column `transform` casts into `labelCol`, if any (see [`with_label`]).
+fn label_source<'a>(
+    input: &'a Schema,
+    after: &Schema,
+    label: &str,
+    label_col: &str,
+) -> Result<Option<&'a Field>> {
+    if label.is_empty() || after.field_with_name(label_col).is_ok() {
+        return Ok(None);
+    }
+    let Ok(f) = input.field_with_name(label) else {
+        return Ok(None);
+    };
+    if !schema::is_numeric(f.data_type()) {
+        return Err(Error::ColumnType {
+            stage: "RFormulaModel",
+            column: f.name().clone(),
+            expected: "a numeric or boolean label (Spark: \"Unsupported type for label\"); the formula was fitted with a numeric label".into(),
+            found: f.data_type().clone(),
+        });
+    }
+    Ok(Some(f))
 }
 
 impl Estimator for RFormula {
@@ -506,27 +545,6 @@ impl RFormulaModel {
         crate::persist::read_as(dir.as_ref())
     }
 
-    /// The label's source column and type, when `transform` adds `labelCol` on `input`.
-    fn label_to_add<'a>(&self, input: &'a Schema, after: &Schema) -> Option<&'a Field> {
-        let label = &self.resolved.label;
-        if label.is_empty() || after.field_with_name(&self.params.label_col).is_ok() {
-            return None;
-        }
-        input.field_with_name(label).ok()
-    }
-
-    fn check_label_type(&self, f: &Field) -> Result<()> {
-        if schema::is_numeric(f.data_type()) {
-            Ok(())
-        } else {
-            Err(Error::ColumnType {
-                stage: "RFormulaModel",
-                column: f.name().clone(),
-                expected: "a numeric or boolean label (Spark: \"Unsupported type for label\"); the formula was fitted with a numeric label".into(),
-                found: f.data_type().clone(),
-            })
-        }
-    }
 }
 
 impl Stage for RFormulaModel {
@@ -536,18 +554,13 @@ impl Stage for RFormulaModel {
     stage_params!();
     fn transform_schema(&self, input: &Schema) -> Result<Schema> {
         self.params.check_can_transform(input)?;
-        let with = self.pipeline.transform_schema(input)?;
-        match self.label_to_add(input, &with) {
-            None => Ok(with),
-            Some(f) => {
-                self.check_label_type(f)?;
-                schema::append_field(
-                    &with,
-                    "RFormulaModel",
-                    Field::new(&self.params.label_col, DataType::Float64, f.is_nullable()),
-                )
-            }
+        // Every column the terms name, checked here so that the error lists the input's
+        // columns (not the inner pipeline's temporary ones).
+        for c in self.resolved.terms.iter().flatten() {
+            schema::require_column(input, "RFormulaModel", c)?;
         }
+        let with = self.pipeline.transform_schema(input)?;
+        with_label(input, with, &self.resolved.label, &self.params.label_col)
     }
     fn skipped_columns(&self, input: &Schema) -> Vec<(String, String)> {
         self.pipeline.skipped_columns(input)
@@ -558,7 +571,9 @@ impl Transformer for RFormulaModel {
     fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
         self.transform_schema(df.schema())?;
         let out = self.pipeline.transform(df)?;
-        let Some(f) = self.label_to_add(df.schema(), out.schema()) else {
+        let p = &self.params;
+        let Some(f) = label_source(df.schema(), out.schema(), &self.resolved.label, &p.label_col)?
+        else {
             return Ok(out);
         };
         let f = f.clone();
@@ -682,9 +697,8 @@ impl crate::row::RowStage for RFormulaModel {
             }
         }
         let after = plan.schema().clone();
-        let label = match self.label_to_add(&input, &after) {
+        let label = match label_source(&input, &after, &self.resolved.label, &self.params.label_col)? {
             Some(f) => {
-                self.check_label_type(f)?;
                 let src = plan.num_input(f.name())?;
                 Some((src, plan.add_num(&self.params.label_col)))
             }
