@@ -121,7 +121,14 @@ impl Model for ColumnPruner {
 impl SparkPersist for ColumnPruner {
     const SPARK_CLASS: &'static str = "org.apache.spark.ml.feature.ColumnPruner";
     fn write_spark(&self, dir: &Path) -> Result<()> {
-        format::write_metadata(dir, Self::SPARK_CLASS, &self.uid, json!({}), json!({}), None)?;
+        format::write_metadata(
+            dir,
+            Self::SPARK_CLASS,
+            &self.uid,
+            json!({}),
+            json!({}),
+            None,
+        )?;
         let mut b = ListBuilder::new(StringBuilder::new());
         for c in &self.columns {
             b.values().append_value(c);

@@ -342,7 +342,9 @@ impl RFormula {
         stages.push(PipelineStage::Transformer(Box::new(
             VectorAttributeRewriter::new(&p.features_col, prefixes),
         )));
-        stages.push(PipelineStage::Transformer(Box::new(ColumnPruner::new(temp))));
+        stages.push(PipelineStage::Transformer(Box::new(ColumnPruner::new(
+            temp,
+        ))));
         let string_label = input
             .field_with_name(&r.label)
             .is_ok_and(|f| term_kind(f) == Some(TermKind::String));
@@ -544,7 +546,6 @@ impl RFormulaModel {
     pub fn load(dir: impl AsRef<Path>) -> Result<Self> {
         crate::persist::read_as(dir.as_ref())
     }
-
 }
 
 impl Stage for RFormulaModel {
@@ -572,7 +573,12 @@ impl Transformer for RFormulaModel {
         self.transform_schema(df.schema())?;
         let out = self.pipeline.transform(df)?;
         let p = &self.params;
-        let Some(f) = label_source(df.schema(), out.schema(), &self.resolved.label, &p.label_col)?
+        let Some(f) = label_source(
+            df.schema(),
+            out.schema(),
+            &self.resolved.label,
+            &p.label_col,
+        )?
         else {
             return Ok(out);
         };
@@ -634,7 +640,8 @@ impl SparkPersist for RFormulaModel {
             ]),
         )?;
         let pm = dir.join("pipelineModel");
-        std::fs::create_dir_all(&pm).map_err(|e| Error::file(&pm, format!("cannot create: {e}")))?;
+        std::fs::create_dir_all(&pm)
+            .map_err(|e| Error::file(&pm, format!("cannot create: {e}")))?;
         self.pipeline.write_spark(&pm)
     }
     fn read_spark(dir: &Path, md: &Metadata) -> Result<Self> {
@@ -697,13 +704,14 @@ impl crate::row::RowStage for RFormulaModel {
             }
         }
         let after = plan.schema().clone();
-        let label = match label_source(&input, &after, &self.resolved.label, &self.params.label_col)? {
-            Some(f) => {
-                let src = plan.num_input(f.name())?;
-                Some((src, plan.add_num(&self.params.label_col)))
-            }
-            None => None,
-        };
+        let label =
+            match label_source(&input, &after, &self.resolved.label, &self.params.label_col)? {
+                Some(f) => {
+                    let src = plan.num_input(f.name())?;
+                    Some((src, plan.add_num(&self.params.label_col)))
+                }
+                None => None,
+            };
         Ok(Some(Box::new(RFormulaRow { inner, label })))
     }
 }

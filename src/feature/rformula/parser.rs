@@ -65,10 +65,13 @@ impl Term {
     /// Spark's `subtract`: each term of `other` is added as a deletion (a deletion stays
     /// one: `a - (b - c)` is `a - b - c`).
     fn subtract(self, other: Term) -> Term {
-        other.into_terms().into_iter().fold(self, |left, right| match right {
-            d @ Term::Deletion(_) => left.add(d),
-            t => left.add(Term::Deletion(Box::new(t))),
-        })
+        other
+            .into_terms()
+            .into_iter()
+            .fold(self, |left, right| match right {
+                d @ Term::Deletion(_) => left.add(d),
+                t => left.add(Term::Deletion(Box::new(t))),
+            })
     }
 
     /// Spark's `interact`, case for case.
@@ -209,7 +212,10 @@ impl ParsedFormula {
                 dt.is_numeric()
                     || matches!(
                         dt,
-                        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Boolean
+                        DataType::Utf8
+                            | DataType::LargeUtf8
+                            | DataType::Utf8View
+                            | DataType::Boolean
                     )
                     || vector::field_vector_size(f).is_some()
             })
@@ -426,7 +432,10 @@ impl Parser<'_> {
         let mut i = start;
         match s.get(i) {
             Some(c) if c.is_ascii_alphabetic() => i += 1,
-            Some(b'.') if s.get(i + 1).is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_') => {
+            Some(b'.')
+                if s.get(i + 1)
+                    .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_') =>
+            {
                 i += 2
             }
             _ => return None,
@@ -645,7 +654,10 @@ mod tests {
         assert_eq!(terms("y ~ a * b"), ["a", "b", "a:b"]);
         assert_eq!(terms("y ~ (a + b) * c"), ["a", "b", "c", "a:c", "b:c"]);
         // "parse ^"
-        assert_eq!(terms("y ~ (a + b + c)^2"), ["a", "b", "c", "a:b", "a:c", "b:c"]);
+        assert_eq!(
+            terms("y ~ (a + b + c)^2"),
+            ["a", "b", "c", "a:b", "a:c", "b:c"]
+        );
         assert_eq!(terms("y ~ (a + b) ^ 3"), ["a", "b", "a:b"]);
         // "deletion of interaction"
         assert_eq!(terms("y ~ a * b - a:b"), ["a", "b"]);
@@ -675,14 +687,23 @@ mod tests {
         assert!(m.contains("at position 8, found `$`"), "{m}");
         assert!(m.contains("\n  y ~ a + $b\n          ^"), "{m}");
         let m = msg("y a + b");
-        assert!(m.contains("at position 2, found `a` where `~` was expected"), "{m}");
+        assert!(
+            m.contains("at position 2, found `a` where `~` was expected"),
+            "{m}"
+        );
         let m = msg("y ~ (a + b");
         assert!(m.contains("found the end of the formula where"), "{m}");
-        assert!(m.contains("an operator (`+`, `-`, `*`, `:`, `^`) or `)` was expected"), "{m}");
+        assert!(
+            m.contains("an operator (`+`, `-`, `*`, `:`, `^`) or `)` was expected"),
+            "{m}"
+        );
         let m = msg("y ~ a b");
         assert!(m.contains("at position 6, found `b` where an operator (`+`, `-`, `*`, `:`, `^`) or the end of the formula was expected"), "{m}");
         let m = msg("y ~ a^0");
         assert!(m.contains("a degree (a positive integer) after `^`"), "{m}");
-        assert!(m.starts_with("RFormula: parameter `formula` must be an R formula"), "{m}");
+        assert!(
+            m.starts_with("RFormula: parameter `formula` must be an R formula"),
+            "{m}"
+        );
     }
 }

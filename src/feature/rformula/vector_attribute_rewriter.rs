@@ -7,7 +7,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, MapBuilder, MapFieldNames, StringArray, StringBuilder};
+use arrow::array::{
+    Array, ArrayRef, AsArray, MapBuilder, MapFieldNames, StringArray, StringBuilder,
+};
 use arrow::datatypes::{Field, Schema};
 use serde_json::{json, Value};
 
@@ -77,10 +79,19 @@ impl VectorAttributeRewriter {
         &self.prefixes
     }
 
-    fn rename(&self, name: &str) -> String {
+    /// `name` rewritten: each `(from, to)` replaced everywhere in it, in order.
+    ///
+    /// ```
+    /// use mlpipe::feature::VectorAttributeRewriter;
+    /// let r = VectorAttributeRewriter::new("f", [("onehot_1_", "a_"), ("inter_2_", "")]);
+    /// assert_eq!(r.rewrite_name("inter_2_onehot_1_red:x"), "a_red:x");
+    /// ```
+    pub fn rewrite_name(&self, name: &str) -> String {
         self.prefixes
             .iter()
-            .fold(name.to_string(), |n, (from, to)| n.replace(from.as_str(), to))
+            .fold(name.to_string(), |n, (from, to)| {
+                n.replace(from.as_str(), to)
+            })
     }
 
     /// The rewritten field.
@@ -97,7 +108,7 @@ impl VectorAttributeRewriter {
             for attrs in groups.values_mut().filter_map(Value::as_array_mut) {
                 for a in attrs {
                     if let Some(n) = a.get("name").and_then(Value::as_str) {
-                        a["name"] = Value::String(self.rename(n));
+                        a["name"] = Value::String(self.rewrite_name(n));
                     }
                 }
             }
@@ -150,7 +161,10 @@ impl Transformer for VectorAttributeRewriter {
             .iter()
             .map(|b| {
                 let cols = order.iter().map(|&j| b.column(j).clone()).collect();
-                Ok(arrow::array::RecordBatch::try_new(Arc::new(out.clone()), cols)?)
+                Ok(arrow::array::RecordBatch::try_new(
+                    Arc::new(out.clone()),
+                    cols,
+                )?)
             })
             .collect::<Result<Vec<_>>>()?;
         DataFrame::try_new(Arc::new(out), parts)
@@ -169,7 +183,14 @@ impl Model for VectorAttributeRewriter {
 impl SparkPersist for VectorAttributeRewriter {
     const SPARK_CLASS: &'static str = "org.apache.spark.ml.feature.VectorAttributeRewriter";
     fn write_spark(&self, dir: &Path) -> Result<()> {
-        format::write_metadata(dir, Self::SPARK_CLASS, &self.uid, json!({}), json!({}), None)?;
+        format::write_metadata(
+            dir,
+            Self::SPARK_CLASS,
+            &self.uid,
+            json!({}),
+            json!({}),
+            None,
+        )?;
         let names = MapFieldNames {
             entry: "key_value".into(),
             key: "key".into(),
