@@ -488,7 +488,7 @@ crate::persist::spark_params_only!(RFormula, "org.apache.spark.ml.feature.RFormu
 /// use mlpipe::feature::{RFormula, RFormulaModel};
 /// use mlpipe::prelude::*;
 /// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
-/// let model = RFormula::new().with_formula("churn ~ . - customer_id").fit(&df)?;
+/// let model = RFormula::new().with_formula("churn ~ . - customer_id - total_charges").fit(&df)?;
 /// let dir = tempfile::tempdir().unwrap();
 /// model.save(dir.path().join("rf"))?;
 /// let back = RFormulaModel::load(dir.path().join("rf"))?;
