@@ -364,3 +364,12 @@ fn pyspark_loads_mlpipe_models() {
     );
     assert!(out.contains("all RFormula models match"), "{out}");
 }
+
+/// A sparse vector term assembles as the dense one does.
+#[test]
+fn stage_contract_on_sparse_vector_input() {
+    let exp = expected();
+    let df = frame(&exp, "train");
+    let rf = RFormula::new().with_formula("y ~ v + x + a");
+    mlpipe::testing::check_estimator_sparse_input(&rf, &df, "v", 0.0);
+}
