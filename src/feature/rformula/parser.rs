@@ -44,10 +44,6 @@ pub(crate) enum Term {
 }
 
 impl Term {
-    fn is_interactable(&self) -> bool {
-        matches!(self, Term::Col(_) | Term::Dot)
-    }
-
     /// Spark's `asTerms`: the terms of a sum, or the term alone.
     fn into_terms(self) -> Vec<Term> {
         match self {
@@ -77,8 +73,8 @@ impl Term {
     /// Spark's `interact`, case for case.
     fn interact(self, other: Term) -> Term {
         match self {
-            t if t.is_interactable() => match other {
-                o if o.is_interactable() => Term::Inter(vec![t, o]),
+            t @ (Term::Col(_) | Term::Dot) => match other {
+                o @ (Term::Col(_) | Term::Dot) => Term::Inter(vec![t, o]),
                 Term::Inter(o) => {
                     let mut v = vec![t];
                     v.extend(o);
@@ -88,7 +84,7 @@ impl Term {
                 o => o.interact(t),
             },
             Term::Inter(mut left) => match other {
-                o if o.is_interactable() => {
+                o @ (Term::Col(_) | Term::Dot) => {
                     left.push(o);
                     Term::Inter(left)
                 }
@@ -114,7 +110,14 @@ impl Term {
                 Term::Terms(out)
             }
             Term::Intercept(_) | Term::Empty => Term::Empty,
-            Term::Col(_) | Term::Dot => unreachable!("handled by the first arm"),
+        }
+    }
+
+    /// The number of terms in a sum (1 for any other term).
+    fn len(&self) -> usize {
+        match self {
+            Term::Terms(t) => t.len(),
+            _ => 1,
         }
     }
 
@@ -354,6 +357,9 @@ pub(crate) fn parse(formula: &str) -> Result<ParsedFormula> {
     }
 }
 
+/// The most terms `^` may expand a formula to.
+const MAX_TERMS: usize = 1_000_000;
+
 /// What may follow a complete term.
 const OPERATORS: &str = "an operator (`+`, `-`, `*`, `:`, `^`)";
 
@@ -394,9 +400,8 @@ impl Parser<'_> {
             "formula",
             "an R formula such as `y ~ a + b:c - 1` (Spark supports `~`, `+`, `-`, `.`, `:`, `*`, `^`, `0`, `1` and parentheses)",
             format!(
-                "{formula:?}: at position {col}, found {found} where {} was expected\n  {formula}\n  {}^",
+                "{formula:?}: at position {col}, found {found} where {} was expected",
                 self.expected.join(" or "),
-                " ".repeat(col)
             ),
         )
     }
@@ -561,15 +566,20 @@ impl Parser<'_> {
         let degree: usize = std::str::from_utf8(&self.s[start..i])
             .ok()
             .and_then(|d| d.parse().ok())
-            .filter(|d| *d <= 64)
-            .or_else(|| {
-                self.fail(start, "a degree of at most 64 after `^`");
-                None
-            })?;
+            .unwrap_or(usize::MAX);
         self.pos = i;
-        // Spark's `power`: base crossed with itself `degree` times.
+        // Spark's `power`: base crossed with itself `degree` times. Each cross multiplies
+        // the terms, so a large degree is refused before it exhausts memory.
         let mut t = base.clone();
         for _ in 1..degree {
+            let (k, m) = (t.len(), base.len());
+            if k.saturating_mul(m).saturating_add(k + m) > MAX_TERMS {
+                self.fail(
+                    start,
+                    "a smaller degree after `^` (the formula would expand to more than 1000000 terms)",
+                );
+                return None;
+            }
             t = t.cross(base.clone());
         }
         Some(t)
@@ -659,6 +669,7 @@ mod tests {
             ["a", "b", "c", "a:b", "a:c", "b:c"]
         );
         assert_eq!(terms("y ~ (a + b) ^ 3"), ["a", "b", "a:b"]);
+        assert_eq!(terms("y ~ (a + b)^9"), ["a", "b", "a:b"]);
         // "deletion of interaction"
         assert_eq!(terms("y ~ a * b - a:b"), ["a", "b"]);
         assert_eq!(terms("y ~ a * b - b:a"), ["a", "b"]);
@@ -685,7 +696,17 @@ mod tests {
         assert!(m.contains("at position 7, found the end of the formula where a column name, `.`, `0`, `1` or `(` was expected"), "{m}");
         let m = msg("y ~ a + $b");
         assert!(m.contains("at position 8, found `$`"), "{m}");
-        assert!(m.contains("\n  y ~ a + $b\n          ^"), "{m}");
+        // 40 columns to the 30th power: refused before it expands past a million terms.
+        let cols: Vec<String> = (0..40).map(|i| format!("c{i}")).collect();
+        let f = format!("y ~ ({})^30", cols.join("+"));
+        let m = msg(&f);
+        let at = f.len() - 2;
+        assert!(
+            m.contains(&format!(
+                "at position {at}, found `3` where a smaller degree after `^`"
+            )),
+            "{m}"
+        );
         let m = msg("y a + b");
         assert!(
             m.contains("at position 2, found `a` where `~` was expected"),
