@@ -83,6 +83,9 @@ CASES = [
     ("skip", "y ~ a + b + x", {"handleInvalid": "skip"}, "invalid", "invalid"),
     ("keep_unseen", "y ~ b + x", {"handleInvalid": "keep"}, "train", "invalid"),
     ("no_label", "~ a + x", {}, "train", "train"),
+    ("bool_label", "flag ~ x + a", {}, "train", "train"),
+    ("int_label_dot", "n ~ . - v", {}, "train", "train"),
+    ("keep_interaction", "y ~ a:b + x", {"handleInvalid": "keep"}, "invalid", "invalid"),
 ]
 
 
