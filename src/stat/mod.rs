@@ -25,6 +25,7 @@ mod kolmogorov_smirnov_test;
 pub(crate) mod selection;
 mod summarizer;
 
+pub(crate) use chi_square_test::chi_square;
 pub use chi_square_test::{ChiSquareTest, MAX_CATEGORIES};
 pub use correlation::{Correlation, CorrelationMethod};
 pub use kolmogorov_smirnov_test::{KolmogorovSmirnovTest, KolmogorovSmirnovTestResult};
