@@ -129,8 +129,10 @@ impl UnivariateFeatureSelectorParams {
 /// `⌊numFeatures · threshold⌋` features, `fpr` p-values below the threshold, `fdr` the
 /// Benjamini–Hochberg choice, `fwe` p-values below `threshold / numFeatures`.
 ///
-/// The model keeps the indices in the order Spark finds them (ascending p-value for the
-/// ranked modes) and selects them in ascending order; the output keeps the selected
+/// The model keeps the indices in the order Spark finds them for the ranked modes
+/// (`numTopFeatures`, `percentile`, `fdr`: ascending p-value); for `fpr` and `fwe` Spark
+/// lists them in its shuffle's internal order and mlpipe ascending (the same set). The
+/// transform selects them in ascending order; the output keeps the selected
 /// features' attributes and keeps sparse rows sparse.
 ///
 /// # Examples

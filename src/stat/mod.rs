@@ -6,7 +6,7 @@
 //! count) and [`QuantileSummary`] (Spark's `QuantileSummaries`).
 //!
 //! The tests' p-values are `1 − cdf(statistic)` as Spark computes them with Commons Math;
-//! the χ², F and normal distributions come from the `statrs` crate.
+//! the χ² and F distributions come from the `statrs` crate, the normal's `erfc` from `libm`.
 //!
 //! # Examples
 //! ```
