@@ -19,10 +19,7 @@ use mlpipe::stat::*;
 use serde_json::Value;
 
 fn fixture(name: &str) -> String {
-    format!(
-        "{}/tests/fixtures/spark_stat/{name}",
-        repo_root().display()
-    )
+    format!("{}/tests/fixtures/spark_stat/{name}", repo_root().display())
 }
 
 fn expected() -> Value {
@@ -128,7 +125,12 @@ fn summarizer_matches_spark_dense_and_sparse() {
         .unwrap()
         .to_frame()
         .unwrap();
-    let names: Vec<_> = f.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let names: Vec<_> = f
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
     assert_eq!(names, ["max", "count"]);
 }
 
@@ -143,13 +145,16 @@ fn correlation_matches_spark() {
             .iter()
             .map(nums)
             .collect();
-        for frame in [&df, &df.vectors_to_sparse("full").unwrap(), &df.repartition(3).unwrap()] {
+        for frame in [
+            &df,
+            &df.vectors_to_sparse("full").unwrap(),
+            &df.repartition(3).unwrap(),
+        ] {
             let m = Correlation::corr(frame, "full", method).unwrap();
             assert_eq!((m.num_rows, m.num_cols), (6, 6));
-            for i in 0..6 {
-                for j in 0..6 {
+            for (i, wrow) in want.iter().enumerate() {
+                for (j, &w) in wrow.iter().enumerate() {
                     let g = m.get(i, j).unwrap();
-                    let w = want[i][j];
                     if w.is_nan() {
                         assert!(g.is_nan(), "{method} ({i},{j}): {g}");
                     } else {
@@ -182,7 +187,11 @@ fn correlation_is_the_same_on_any_partitioning_and_large_offsets() {
     .unwrap()])
     .unwrap();
     let a = Correlation::corr(&df, "v", "pearson").unwrap();
-    assert!((a.get(0, 1).unwrap() - 1.0).abs() < 1e-12, "{:?}", a.get(0, 1));
+    assert!(
+        (a.get(0, 1).unwrap() - 1.0).abs() < 1e-12,
+        "{:?}",
+        a.get(0, 1)
+    );
     let b = Correlation::corr(&df.repartition(7).unwrap(), "v", "pearson").unwrap();
     for (x, y) in a.values.iter().zip(&b.values) {
         assert!((x - y).abs() < 1e-14);
@@ -211,7 +220,12 @@ fn chi_square_test_matches_spark() {
     }
     // Spark's output frames
     let one = ChiSquareTest::test(&df, "cat", "label", false).unwrap();
-    let names: Vec<_> = one.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let names: Vec<_> = one
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
     assert_eq!(names, ["pValues", "degreesOfFreedom", "statistics"]);
     assert_eq!(one.num_rows(), 1);
     let flat = ChiSquareTest::test(&df, "cat", "label", true).unwrap();
@@ -342,7 +356,12 @@ fn sparks_saved_selectors_load_and_transform_as_spark() {
     ] {
         let model = mlpipe::persist::load_stage(fixture(dir)).unwrap();
         let out = model.transform(&df).unwrap();
-        let want: Vec<Vec<f64>> = e[key]["rows"].as_array().unwrap().iter().map(nums).collect();
+        let want: Vec<Vec<f64>> = e[key]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(nums)
+            .collect();
         let got = rows_of(&out, "sel");
         assert_eq!(got.len(), want.len());
         for (g, w) in got.iter().zip(&want) {
@@ -352,7 +371,11 @@ fn sparks_saved_selectors_load_and_transform_as_spark() {
                 "{dir}"
             );
         }
-        assert_eq!(ml_attr(&out, "sel"), e[key]["ml_attr"]["ml_attr"], "{dir} metadata");
+        assert_eq!(
+            ml_attr(&out, "sel"),
+            e[key]["ml_attr"]["ml_attr"],
+            "{dir} metadata"
+        );
         // our save reads back the same, and in Spark's layout
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("m");
@@ -364,7 +387,17 @@ fn sparks_saved_selectors_load_and_transform_as_spark() {
             out.collect().unwrap()
         );
         let md = std::fs::read_to_string(path.join("metadata/part-00000")).unwrap();
-        assert!(md.contains(&format!("\"class\":\"org.apache.spark.ml.feature.{}\"", if dir.starts_with("chisq") { "ChiSqSelectorModel" } else { "UnivariateFeatureSelectorModel" })), "{md}");
+        assert!(
+            md.contains(&format!(
+                "\"class\":\"org.apache.spark.ml.feature.{}\"",
+                if dir.starts_with("chisq") {
+                    "ChiSqSelectorModel"
+                } else {
+                    "UnivariateFeatureSelectorModel"
+                }
+            )),
+            "{md}"
+        );
     }
     let m = ChiSqSelectorModel::load(fixture("chisq_selector_model")).unwrap();
     assert_eq!(m.selected_features(), [0, 1, 4]);
@@ -372,9 +405,15 @@ fn sparks_saved_selectors_load_and_transform_as_spark() {
     assert_eq!(u.selected_features(), [1]);
     // Spark's saved estimators fit to Spark's models
     let cs = ChiSqSelector::load(fixture("chisq_selector")).unwrap();
-    assert_eq!(cs.fit(&df).unwrap().selected_features(), m.selected_features());
+    assert_eq!(
+        cs.fit(&df).unwrap().selected_features(),
+        m.selected_features()
+    );
     let us = UnivariateFeatureSelector::load(fixture("ufs")).unwrap();
-    assert_eq!(us.fit(&df).unwrap().selected_features(), u.selected_features());
+    assert_eq!(
+        us.fit(&df).unwrap().selected_features(),
+        u.selected_features()
+    );
 }
 
 #[test]
@@ -390,7 +429,10 @@ fn without_input_attributes_the_output_has_sparks_default_attributes() {
         .unwrap();
     let m = ChiSqSelectorModel::load(fixture("chisq_selector_model")).unwrap();
     let out = m.transform(&bare).unwrap();
-    assert_eq!(ml_attr(&out, "sel"), e["chisq_selector_bare_ml_attr"]["ml_attr"]);
+    assert_eq!(
+        ml_attr(&out, "sel"),
+        e["chisq_selector_bare_ml_attr"]["ml_attr"]
+    );
     let bare = df
         .vector_to_array("cont", "cont_a")
         .unwrap()
@@ -416,7 +458,10 @@ fn selector_models_keep_sparse_rows_sparse_and_score_rows_bit_for_bit() {
     let out = m.transform(&sparse).unwrap();
     let f = out.schema().field_with_name("sel").unwrap();
     assert!(mlpipe::frame::vector::is_sparse_vector_type(f.data_type()));
-    assert_eq!(rows_of(&out, "sel"), rows_of(&m.transform(&df).unwrap(), "sel"));
+    assert_eq!(
+        rows_of(&out, "sel"),
+        rows_of(&m.transform(&df).unwrap(), "sel")
+    );
     let u = UnivariateFeatureSelector::new()
         .with_feature_type("continuous")
         .with_label_type("continuous")
@@ -472,18 +517,28 @@ fn bad_input_gives_clear_errors() {
     let mut v: Vec<f64> = (0..20).map(|i| (i % 4) as f64).collect();
     v[7 * 2 + 1] = f64::NAN;
     let nan = frame(v, 2, (0..10).map(|i| (i % 2) as f64).collect());
-    let err = Summarizer::all().summary(&nan, "v", None).unwrap_err().to_string();
+    let err = Summarizer::all()
+        .summary(&nan, "v", None)
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         err,
         "Summarizer: NaN at feature 1 in column `v` (partition 0, row 7); drop or impute such rows first (Imputer)"
     );
-    let err = Correlation::corr(&nan, "v", "pearson").unwrap_err().to_string();
+    let err = Correlation::corr(&nan, "v", "pearson")
+        .unwrap_err()
+        .to_string();
     assert!(
         err.starts_with("Correlation: value NaN at feature 1 in column `v` (partition 0, row 7)"),
         "{err}"
     );
-    let err = ChiSquareTest::results(&nan, "v", "label").unwrap_err().to_string();
-    assert!(err.contains("NaN at feature 1 in column `v` (partition 0, row 7)"), "{err}");
+    let err = ChiSquareTest::results(&nan, "v", "label")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("NaN at feature 1 in column `v` (partition 0, row 7)"),
+        "{err}"
+    );
     let err = UnivariateFeatureSelector::new()
         .with_features_col("v")
         .with_feature_type("continuous")
@@ -491,13 +546,18 @@ fn bad_input_gives_clear_errors() {
         .fit(&nan)
         .unwrap_err()
         .to_string();
-    assert!(err.starts_with("UnivariateFeatureSelector: NaN at feature 1"), "{err}");
+    assert!(
+        err.starts_with("UnivariateFeatureSelector: NaN at feature 1"),
+        "{err}"
+    );
     // a continuous label is not categorical: more than 10,000 distinct values
     let n = 10_050;
     let rows: Vec<f64> = (0..n).map(|i| (i % 3) as f64).collect();
     let labels: Vec<f64> = (0..n).map(|i| i as f64 * 0.5).collect();
     let many = frame(rows.clone(), 1, labels.clone());
-    let err = ChiSquareTest::results(&many, "v", "label").unwrap_err().to_string();
+    let err = ChiSquareTest::results(&many, "v", "label")
+        .unwrap_err()
+        .to_string();
     assert!(
         err.starts_with("ChiSquareTest: label 5000: more than 10000 distinct label values in column `label` (partition 0, row 10000)"),
         "{err}"
@@ -511,21 +571,44 @@ fn bad_input_gives_clear_errors() {
     assert!(err.starts_with("ChiSqSelector: label 5000"), "{err}");
     // a feature with too many categories names the feature
     let swapped = frame(labels, 1, rows);
-    let err = ChiSquareTest::results(&swapped, "v", "label").unwrap_err().to_string();
+    let err = ChiSquareTest::results(&swapped, "v", "label")
+        .unwrap_err()
+        .to_string();
     assert!(
         err.starts_with("ChiSquareTest: value 5000 of feature 0: more than 10000 distinct values in that feature in column `v`"),
         "{err}"
     );
     // empty data
     let empty = df.limit(0).unwrap();
-    let err = Summarizer::all().summary(&empty, "full", None).unwrap_err().to_string();
-    assert!(err.starts_with("Summarizer: the input has no rows"), "{err}");
-    let err = Correlation::corr(&empty, "full", "pearson").unwrap_err().to_string();
-    assert!(err.starts_with("Correlation: the input has no rows"), "{err}");
-    let err = ChiSquareTest::results(&empty, "cat", "label").unwrap_err().to_string();
-    assert!(err.starts_with("ChiSquareTest: the input has no rows"), "{err}");
-    let err = KolmogorovSmirnovTest::test(&empty, "s", "norm", &[]).unwrap_err().to_string();
-    assert!(err.starts_with("KolmogorovSmirnovTest: the input has no rows"), "{err}");
+    let err = Summarizer::all()
+        .summary(&empty, "full", None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("Summarizer: the input has no rows"),
+        "{err}"
+    );
+    let err = Correlation::corr(&empty, "full", "pearson")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("Correlation: the input has no rows"),
+        "{err}"
+    );
+    let err = ChiSquareTest::results(&empty, "cat", "label")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("ChiSquareTest: the input has no rows"),
+        "{err}"
+    );
+    let err = KolmogorovSmirnovTest::test(&empty, "s", "norm", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("KolmogorovSmirnovTest: the input has no rows"),
+        "{err}"
+    );
     // one row: no covariance
     let err = Correlation::corr(&df.limit(1).unwrap(), "full", "pearson")
         .unwrap_err()
@@ -548,7 +631,10 @@ fn bad_input_gives_clear_errors() {
         .fit(&df)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("featureType=categorical, labelType=continuous"), "{err}");
+    assert!(
+        err.contains("featureType=categorical, labelType=continuous"),
+        "{err}"
+    );
     let err = UnivariateFeatureSelector::new()
         .with_features_col("cont")
         .with_feature_type("continuous")
@@ -557,7 +643,10 @@ fn bad_input_gives_clear_errors() {
         .fit(&df)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("a positive integer for selection mode numTopFeatures, got 2.5"), "{err}");
+    assert!(
+        err.contains("a positive integer for selection mode numTopFeatures, got 2.5"),
+        "{err}"
+    );
     let err = ChiSqSelector::new()
         .with_selector_type("best")
         .fit(&df)
@@ -579,12 +668,20 @@ fn bad_input_gives_clear_errors() {
         .to_string();
     assert!(err.contains("(index 4)"), "{err}");
     // other stats' params
-    let err = Summarizer::metrics(["mean", "median"]).unwrap_err().to_string();
+    let err = Summarizer::metrics(["mean", "median"])
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("`metrics` must be one of"), "{err}");
-    let err = Correlation::corr(&df, "full", "kendall").unwrap_err().to_string();
+    let err = Correlation::corr(&df, "full", "kendall")
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("\"pearson\" or \"spearman\""), "{err}");
-    let err = KolmogorovSmirnovTest::test(&df, "s", "norm", &[0.0]).unwrap_err().to_string();
+    let err = KolmogorovSmirnovTest::test(&df, "s", "norm", &[0.0])
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("mean and standard deviation"), "{err}");
-    let err = KolmogorovSmirnovTest::test(&df, "s", "norm", &[0.0, -1.0]).unwrap_err().to_string();
+    let err = KolmogorovSmirnovTest::test(&df, "s", "norm", &[0.0, -1.0])
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("positive, finite standard deviation"), "{err}");
 }

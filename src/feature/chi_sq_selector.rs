@@ -239,7 +239,11 @@ pub struct ChiSqSelectorModel {
 impl ChiSqSelectorModel {
     /// A model from its kept feature indices (sorted here; Spark requires them strictly
     /// increasing).
-    pub fn new(uid: impl Into<String>, params: ChiSqSelectorParams, mut selected: Vec<usize>) -> Self {
+    pub fn new(
+        uid: impl Into<String>,
+        params: ChiSqSelectorParams,
+        mut selected: Vec<usize>,
+    ) -> Self {
         selected.sort_unstable();
         selected.dedup();
         Self {

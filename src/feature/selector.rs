@@ -404,7 +404,10 @@ mod tests {
         ];
         // ties by index, NaN last
         assert_eq!(select(&tests, 6, "numTopFeatures", 3.0), vec![1, 3, 5]);
-        assert_eq!(select(&tests, 6, "numTopFeatures", 50.0), vec![1, 3, 5, 0, 2, 4]);
+        assert_eq!(
+            select(&tests, 6, "numTopFeatures", 50.0),
+            vec![1, 3, 5, 0, 2, 4]
+        );
         // (6 · 0.5) as int = 3
         assert_eq!(select(&tests, 6, "percentile", 0.5), vec![1, 3, 5]);
         assert_eq!(select(&tests, 6, "fpr", 0.03), vec![1, 3, 5]);
@@ -419,7 +422,13 @@ mod tests {
     #[test]
     fn compress_sparse_keeps_selected_entries() {
         let (mut i, mut v) = (Vec::new(), Vec::new());
-        compress_sparse(&[0, 2, 5, 7], &[1.0, 2.0, 3.0, 4.0], &[2, 3, 7], &mut i, &mut v);
+        compress_sparse(
+            &[0, 2, 5, 7],
+            &[1.0, 2.0, 3.0, 4.0],
+            &[2, 3, 7],
+            &mut i,
+            &mut v,
+        );
         assert_eq!((i, v), (vec![0, 2], vec![2.0, 4.0]));
     }
 }

@@ -82,7 +82,9 @@ impl ChiSquareTest {
                     Arc::new(Int64Array::from_iter_values(
                         r.iter().map(|t| t.degrees_of_freedom),
                     )),
-                    Arc::new(Float64Array::from_iter_values(r.iter().map(|t| t.statistic))),
+                    Arc::new(Float64Array::from_iter_values(
+                        r.iter().map(|t| t.statistic),
+                    )),
                 ],
             )?
         } else {

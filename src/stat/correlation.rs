@@ -126,9 +126,10 @@ fn pearson(parts: &[Part<'_>], n: usize, column: &str) -> Result<Matrix> {
     }
     // The shift: the mean of the first (up to) 1024 rows, so the sums below are nearly
     // centred and lose no digits to cancellation, whatever the columns' offsets.
-    let first = parts.iter().find(|p| !p.block.is_empty()).ok_or_else(|| {
-        Error::Internal("rows counted but no partition holds them".into())
-    })?;
+    let first = parts
+        .iter()
+        .find(|p| !p.block.is_empty())
+        .ok_or_else(|| Error::Internal("rows counted but no partition holds them".into()))?;
     let k = first.block.len().min(1024);
     let mut head = vec![0.0; k * n];
     first.block.write_dense_rows(0, &mut head);

@@ -82,7 +82,7 @@ impl KolmogorovSmirnovTest {
                 ))
             }
         };
-        if !(sd > 0.0) || !mean.is_finite() || !sd.is_finite() {
+        if sd <= 0.0 || !mean.is_finite() || !sd.is_finite() {
             return Err(Error::param(
                 STAGE,
                 "params",

@@ -153,8 +153,8 @@ pub(crate) fn f_regression(
         let y = part.label.as_deref().unwrap_or(&[]);
         let mut acc = vec![0.0; n];
         let mut dense = vec![0.0; n];
-        for r in first..first + rows {
-            let dy = y[r] - y_mean;
+        for (r, yr) in y.iter().enumerate().skip(first).take(rows) {
+            let dy = yr - y_mean;
             if dy != 0.0 {
                 if let Some(x) = part.block.row(r) {
                     x.write_dense(&mut dense);
@@ -214,7 +214,11 @@ mod tests {
             .unwrap();
         let sparse = df.vectors_to_sparse("cont").unwrap();
         let nums = |v: &serde_json::Value| -> Vec<f64> {
-            v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect()
         };
         for (key, label) in [("anova", "label"), ("fvalue", "y")] {
             for frame in [&df, &sparse, &df.repartition(3).unwrap()] {
