@@ -33,6 +33,7 @@ pub const MAX_CATEGORIES: usize = 10_000;
 /// ```
 /// # fn main() -> mlpipe::Result<()> {
 /// use mlpipe::prelude::*;
+/// use mlpipe::feature::VectorAssembler;
 /// use mlpipe::stat::ChiSquareTest;
 /// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
 /// let df = VectorAssembler::new().with_input_cols(["num_support_calls"]).with_output_col("v").transform(&df)?;

@@ -58,6 +58,7 @@ impl FromStr for CorrelationMethod {
 /// ```
 /// # fn main() -> mlpipe::Result<()> {
 /// use mlpipe::prelude::*;
+/// use mlpipe::feature::VectorAssembler;
 /// use mlpipe::stat::Correlation;
 /// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
 /// let df = VectorAssembler::new().with_input_cols(["tenure", "f0", "f1"]).with_output_col("v").transform(&df)?;

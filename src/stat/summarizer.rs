@@ -107,6 +107,7 @@ impl FromStr for SummaryMetric {
 /// ```
 /// # fn main() -> mlpipe::Result<()> {
 /// use mlpipe::prelude::*;
+/// use mlpipe::feature::VectorAssembler;
 /// use mlpipe::stat::Summarizer;
 /// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
 /// let df = VectorAssembler::new().with_input_cols(["tenure", "f0"]).with_output_col("v").transform(&df)?;
