@@ -43,6 +43,9 @@ pub struct KolmogorovSmirnovTestResult {
 /// assert!(r.statistic > 0.0 && r.statistic <= 1.0);
 /// assert!((0.0..=1.0).contains(&r.p_value));
 /// assert!(KolmogorovSmirnovTest::test(&df, "f0", "exp", &[]).is_err());
+/// // any CDF: here the uniform one on [−200, 200]
+/// let u = KolmogorovSmirnovTest::test_cdf(&df, "f0", |x| ((x + 200.0) / 400.0).clamp(0.0, 1.0))?;
+/// assert!(u.p_value < 0.05);
 /// # Ok(()) }
 /// ```
 ///
@@ -90,6 +93,19 @@ impl KolmogorovSmirnovTest {
                 format!("{params:?}"),
             ));
         }
+        Self::test_cdf(df, sample, |x| normal_cdf(x, mean, sd))
+    }
+
+    /// Tests the numeric column `sample` of `df` against the continuous distribution whose
+    /// CDF is `cdf` (Spark's `test(dataset, sampleCol, cdf)`).
+    ///
+    /// # Errors
+    /// As [`KolmogorovSmirnovTest::test`], without the distribution checks.
+    pub fn test_cdf(
+        df: &DataFrame,
+        sample: &str,
+        cdf: impl Fn(f64) -> f64,
+    ) -> Result<KolmogorovSmirnovTestResult> {
         let (ci, _) = schema::require_numeric(df.schema(), STAGE, sample)?;
         let mut values = Vec::with_capacity(df.num_rows());
         for (pi, b) in df.partitions().iter().enumerate() {
@@ -124,7 +140,7 @@ impl KolmogorovSmirnovTest {
         // Spark's one-partition search: min of i/n − F, max of (i+1)/n − F.
         let (mut lo, mut hi) = (f64::MAX, f64::MIN);
         for (i, &v) in values.iter().enumerate() {
-            let c = normal_cdf(v, mean, sd);
+            let c = cdf(v);
             lo = lo.min(i as f64 / n - c);
             hi = hi.max((i + 1) as f64 / n - c);
         }
