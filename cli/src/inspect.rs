@@ -88,6 +88,18 @@ fn pretty(v: &Value) -> String {
     }
 }
 
+/// A selector's kept features: Spark's `selectedFeatures`, and their names when the stages
+/// before it tell them.
+fn selected(before: &[&dyn Transformer], features_col: &str, sel: &[usize]) -> Value {
+    let names = feature_names(before, features_col)
+        .filter(|n| sel.iter().all(|&j| j < n.len()))
+        .map(|n| sel.iter().map(|&j| n[j].clone()).collect::<Vec<_>>());
+    match names {
+        Some(n) => json!({"selectedFeatures": sel, "selectedNames": n}),
+        None => json!({"selectedFeatures": sel}),
+    }
+}
+
 /// Stage `i`'s kind, uid, params and fitted values.
 fn describe(all: &[&dyn Transformer], i: usize) -> Value {
     let s = all[i];
@@ -128,6 +140,10 @@ fn describe(all: &[&dyn Transformer], i: usize) -> Value {
         json!({"maxAbs": m.max_abs()})
     } else if let Some(m) = any.downcast_ref::<RobustScalerModel>() {
         json!({"median": m.median(), "range": m.range()})
+    } else if let Some(m) = any.downcast_ref::<ChiSqSelectorModel>() {
+        selected(&all[..i], &m.params().features_col, m.selected_features())
+    } else if let Some(m) = any.downcast_ref::<UnivariateFeatureSelectorModel>() {
+        selected(&all[..i], &m.params().features_col, m.selected_features())
     } else if let Some(m) = any.downcast_ref::<VectorIndexerModel>() {
         // Spark's categoryMaps: element -> category values in index order
         let maps: serde_json::Map<String, Value> = m
@@ -158,6 +174,9 @@ fn in_out(s: &dyn Transformer) -> Vec<(String, String)> {
     let (mut ins, mut outs) = (strs("inputCols"), strs("outputCols"));
     if ins.is_empty() {
         ins = strs("inputCol");
+    }
+    if ins.is_empty() {
+        ins = strs("featuresCol"); // the selectors: featuresCol -> outputCol
     }
     if outs.is_empty() {
         outs = strs("outputCol");
@@ -287,6 +306,20 @@ pub fn feature_names(before: &[&dyn Transformer], col: &str) -> Option<Vec<Strin
     ) {
         let (i, _) = in_out(*s).into_iter().find(|(_, o)| o == col)?;
         return feature_names(earlier, &i);
+    }
+    let kept = any
+        .downcast_ref::<ChiSqSelectorModel>()
+        .map(|m| m.selected_features().to_vec())
+        .or_else(|| {
+            any.downcast_ref::<UnivariateFeatureSelectorModel>()
+                .map(|m| m.selected_features().to_vec())
+        });
+    if let Some(mut kept) = kept {
+        // The selected features, ascending, as the model outputs them.
+        kept.sort_unstable();
+        let (i, _) = in_out(*s).into_iter().find(|(_, o)| o == col)?;
+        let names = feature_names(earlier, &i)?;
+        return kept.iter().map(|&j| names.get(j).cloned()).collect();
     }
     if matches!(
         kind,

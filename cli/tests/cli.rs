@@ -1983,3 +1983,35 @@ fn fit_inspect_predict_an_rformula_pipeline() {
         f64_column(&fitted.transform(&df).unwrap(), "prediction")
     );
 }
+
+#[test]
+fn inspect_shows_a_selectors_selected_features_by_name() {
+    use mlpipe::feature::{ChiSqSelectorModel, VectorAssembler};
+    use mlpipe::pipeline::PipelineModel;
+    use mlpipe::prelude::*;
+    // Spark's saved ChiSqSelectorModel (tests/fixtures/spark_stat, PySpark 4.3) after the
+    // VectorAssembler of c0..c4: it kept features 0, 1 and 4.
+    let fx = format!("{}/tests/fixtures/spark_stat", repo_root().display());
+    let sel = ChiSqSelectorModel::load(format!("{fx}/chisq_selector_model")).unwrap();
+    let va = VectorAssembler::new()
+        .with_input_cols(["c0", "c1", "c2", "c3", "c4"])
+        .with_output_col("cat");
+    let pm = PipelineModel::new("p", vec![Box::new(va), Box::new(sel)]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m");
+    pm.save(&path).unwrap();
+    let (code, out, err) = mlpipe(&["inspect", "--model", path.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let fitted = &j["stages"][1]["fitted"];
+    assert_eq!(
+        fitted["selectedFeatures"],
+        serde_json::json!([0, 1, 4]),
+        "{out}"
+    );
+    assert_eq!(
+        fitted["selectedNames"],
+        serde_json::json!(["c0", "c1", "c4"]),
+        "{out}"
+    );
+}

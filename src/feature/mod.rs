@@ -3,6 +3,7 @@
 
 mod binarizer;
 mod bucketizer;
+mod chi_sq_selector;
 pub(crate) mod columns;
 mod count_vectorizer;
 mod dct;
@@ -22,11 +23,13 @@ mod quantile_discretizer;
 mod regex_tokenizer;
 mod rformula;
 mod robust_scaler;
+mod selector;
 mod standard_scaler;
 mod stop_words_remover;
 mod string_indexer;
 mod text_columns;
 mod tokenizer;
+mod univariate_feature_selector;
 mod vector_assembler;
 mod vector_indexer;
 mod vector_size_hint;
@@ -36,6 +39,7 @@ mod vector_stage;
 pub use binarizer::{Binarizer, BinarizerParams};
 pub(crate) use bucketizer::java_double_string;
 pub use bucketizer::{Bucketizer, BucketizerParams};
+pub use chi_sq_selector::{ChiSqSelector, ChiSqSelectorModel, ChiSqSelectorParams};
 pub use count_vectorizer::{CountVectorizer, CountVectorizerModel, CountVectorizerParams};
 pub use dct::{DCTParams, DCT};
 pub use elementwise_product::{ElementwiseProduct, ElementwiseProductParams};
@@ -65,6 +69,9 @@ pub use string_indexer::{
     StringIndexerParams, StringOrderType,
 };
 pub use tokenizer::{Tokenizer, TokenizerParams};
+pub use univariate_feature_selector::{
+    UnivariateFeatureSelector, UnivariateFeatureSelectorModel, UnivariateFeatureSelectorParams,
+};
 pub use vector_assembler::{VectorAssembler, VectorAssemblerParams};
 pub use vector_indexer::{VectorIndexer, VectorIndexerModel, VectorIndexerParams};
 pub use vector_size_hint::{SizeHintInvalid, VectorSizeHint, VectorSizeHintParams};

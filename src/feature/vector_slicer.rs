@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use arrow::datatypes::{Field, Schema};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::vector_stage::{check_in_out, map_rows};
 use crate::error::{Error, Result};
@@ -183,27 +183,10 @@ impl VectorSlicer {
             }
         }
         let k = sel.len();
-        // The input's attributes by element, kind and JSON.
-        let mut orig: Vec<Option<(String, Value)>> = vec![None; n];
-        let mut has_attrs = false;
-        if let Some(v) = field
-            .metadata()
-            .get(vector::ML_ATTR)
-            .and_then(|s| serde_json::from_str::<Value>(s).ok())
-        {
-            if let Some(groups) = v.get("attrs").and_then(Value::as_object) {
-                has_attrs = true;
-                for (kind, attrs) in groups {
-                    for a in attrs.as_array().into_iter().flatten() {
-                        if let Some(i) = a.get("idx").and_then(Value::as_u64) {
-                            if (i as usize) < n {
-                                orig[i as usize] = Some((kind.clone(), a.clone()));
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        // The input's attributes by element, kind and JSON (the selectors' helper).
+        let attrs = super::selector::input_attrs(field, n);
+        let has_attrs = attrs.is_some();
+        let orig = attrs.unwrap_or_default();
         let meta = if has_attrs {
             let mut groups = serde_json::Map::new();
             for (pos, &j) in sel.iter().enumerate() {

@@ -99,7 +99,19 @@ impl Gram {
     /// Adds rows `x` (row-major, `n` per row) with labels `y` and weights `w` (1 when
     /// `None`).
     pub(crate) fn add_rows(&mut self, x: &[f64], y: &[f64], w: Option<&[f64]>) {
-        gram_add(self.n, self.width, &mut self.c, x, y, w);
+        gram_add(self.n, self.width, &mut self.c, x, None, y, w);
+    }
+
+    /// [`Gram::add_rows`] of the shifted rows `x − shift` (Correlation shifts by a
+    /// provisional mean, so the centred sums lose no digits to cancellation).
+    pub(crate) fn add_rows_shifted(
+        &mut self,
+        x: &[f64],
+        shift: &[f64],
+        y: &[f64],
+        w: Option<&[f64]>,
+    ) {
+        gram_add(self.n, self.width, &mut self.c, x, Some(shift), y, w);
     }
 
     /// Adds another Gram matrix of the same width.
@@ -124,9 +136,17 @@ impl Gram {
 
 multiversion! {
     /// [`Gram::add_rows`]: rows are copied tile by tile into `[x, y, 1, 0…]` (and the
-    /// weighted copy), then each 4 × 8 block of the triangle accumulates the tile's rank-1
-    /// updates in 32 register-resident sums.
-    fn gram_add(n: usize, width: usize, c: &mut [f64], x: &[f64], y: &[f64], w: Option<&[f64]>) {
+    /// weighted copy; `shift` subtracted from `x` when given), then each 4 × 8 block of the
+    /// triangle accumulates the tile's rank-1 updates in 32 register-resident sums.
+    fn gram_add(
+        n: usize,
+        width: usize,
+        c: &mut [f64],
+        x: &[f64],
+        shift: Option<&[f64]>,
+        y: &[f64],
+        w: Option<&[f64]>,
+    ) {
         let rows = y.len();
         let mut z = vec![0.0f64; TILE * width];
         let mut wz = vec![0.0f64; TILE * width];
@@ -137,7 +157,14 @@ multiversion! {
                 let src = &x[(start + r) * n..(start + r + 1) * n];
                 let wr = w.map_or(1.0, |w| w[start + r]);
                 let dst = &mut z[r * width..(r + 1) * width];
-                dst[..n].copy_from_slice(src);
+                match shift {
+                    None => dst[..n].copy_from_slice(src),
+                    Some(s) => {
+                        for ((d, a), b) in dst[..n].iter_mut().zip(src).zip(s) {
+                            *d = a - b;
+                        }
+                    }
+                }
                 dst[n] = y[start + r];
                 dst[n + 1] = 1.0;
                 let wdst = &mut wz[r * width..(r + 1) * width];

@@ -32,6 +32,8 @@ row_forms![
     crate::feature::ElementwiseProduct,
     crate::feature::PolynomialExpansion,
     crate::feature::DCT,
+    crate::feature::ChiSqSelectorModel,
+    crate::feature::UnivariateFeatureSelectorModel,
     crate::classification::LogisticRegressionModel,
     crate::classification::LinearSVCModel,
     crate::classification::NaiveBayesModel,

@@ -1,7 +1,12 @@
-//! Mergeable per-feature summaries (Spark's `Summarizer`): weighted count, mean, M2, min,
-//! max. A summary is built per row block in two cache-resident passes (mean, then squared
-//! deviations), and blocks merge with Chan's formula in a fixed order, so results do not
-//! depend on the thread count.
+//! Spark's statistics package (`org.apache.spark.ml.stat`): [`Summarizer`],
+//! [`Correlation`], [`ChiSquareTest`] and [`KolmogorovSmirnovTest`], plus the mergeable
+//! summaries the estimators share: [`FeatureSummary`] (weighted count, mean, M2, min, max;
+//! built per row block in two cache-resident passes, mean then squared deviations, and
+//! merged with Chan's formula in a fixed order, so results do not depend on the thread
+//! count) and [`QuantileSummary`] (Spark's `QuantileSummaries`).
+//!
+//! The tests' p-values are `1 − cdf(statistic)` as Spark computes them with Commons Math;
+//! the χ² and F distributions come from the `statrs` crate, the normal's `erfc` from `libm`.
 //!
 //! # Examples
 //! ```
@@ -11,6 +16,21 @@
 //! assert_eq!(s.mean(), vec![2.0, 20.0]);
 //! assert_eq!(s.std(), vec![2f64.sqrt(), 200f64.sqrt()]); // sample std (n - 1)
 //! ```
+
+mod chi_square_test;
+mod correlation;
+pub(crate) mod distribution;
+pub(crate) mod input;
+mod kolmogorov_smirnov_test;
+pub(crate) mod selection;
+mod summarizer;
+
+pub(crate) use chi_square_test::chi_square;
+pub use chi_square_test::{ChiSquareTest, MAX_CATEGORIES};
+pub use correlation::{Correlation, CorrelationMethod};
+pub use kolmogorov_smirnov_test::{KolmogorovSmirnovTest, KolmogorovSmirnovTestResult};
+pub use selection::FeatureTest;
+pub use summarizer::{Summarizer, Summary, SummaryMetric};
 
 /// Calls `f` with each group of four consecutive rows of a row-major block, then with
 /// each remaining row alone.

@@ -1,0 +1,240 @@
+//! What the statistics share: reading a vector column (dense or sparse, through the one
+//! row view) with an optional numeric label and weight per partition, in fixed-size row
+//! chunks that run in parallel and merge in order; and the bad-input checks with errors
+//! that name the stage, column, partition and row.
+
+use std::borrow::Cow;
+
+use arrow::array::{Array, Float64Array};
+use arrow::datatypes::DataType;
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::frame::{schema, vector, DataFrame};
+
+/// Rows per parallel task: small enough that a chunk of 20 features stays in L2, large
+/// enough that the per-task summaries cost nothing.
+pub(crate) const CHUNK_ROWS: usize = 8192;
+
+/// One partition of a vector column with its optional label and weight values.
+pub(crate) struct Part<'a> {
+    /// Partition index.
+    pub pi: usize,
+    /// The vector rows.
+    pub block: vector::VectorBlock<'a>,
+    /// The label column as f64 (when asked for).
+    pub label: Option<Cow<'a, [f64]>>,
+    /// The weight column as f64 (when asked for).
+    pub weight: Option<Cow<'a, [f64]>>,
+}
+
+/// The vector column `features` (size `n`) of every partition, with `label` and `weight`
+/// cast to f64. Fails on a missing or mistyped column, a null vector, label or weight, a
+/// NaN label, and a negative or non-finite weight.
+pub(crate) fn read_parts<'a>(
+    df: &'a DataFrame,
+    stage: &'static str,
+    features: &'a str,
+    label: Option<&'a str>,
+    weight: Option<&'a str>,
+) -> Result<(usize, Vec<Part<'a>>)> {
+    let (fi, _, n) = schema::require_vector(df.schema(), stage, features)?;
+    let li = label
+        .map(|l| schema::require_numeric(df.schema(), stage, l).map(|(i, _)| i))
+        .transpose()?;
+    let wi = weight
+        .map(|w| schema::require_numeric(df.schema(), stage, w).map(|(i, _)| i))
+        .transpose()?;
+    let parts = df
+        .partitions()
+        .iter()
+        .enumerate()
+        .map(|(pi, b)| {
+            let at = vector::At {
+                stage,
+                column: features,
+                partition: pi,
+            };
+            let block = vector::VectorBlock::new(b.column(fi).as_ref(), n, at)?;
+            if let Some(r) = (0..block.len()).find(|&r| block.is_null(r)) {
+                return Err(bad(
+                    stage,
+                    features,
+                    pi,
+                    r,
+                    "null vector".into(),
+                    "drop such rows first",
+                ));
+            }
+            let num = |i: usize, name: &str, what: &str| -> Result<Cow<'a, [f64]>> {
+                let a: &'a arrow::array::ArrayRef = b.column(i);
+                let v: Cow<'a, [f64]> = match a.as_any().downcast_ref::<Float64Array>() {
+                    Some(f) => Cow::Borrowed(&f.values()[..]),
+                    _ => {
+                        let c = arrow::compute::cast(a, &DataType::Float64)?;
+                        let f = c
+                            .as_any()
+                            .downcast_ref::<Float64Array>()
+                            .ok_or_else(|| Error::Internal("cast to Float64".into()))?;
+                        if let Some(r) = (0..f.len()).find(|&r| f.is_null(r)) {
+                            return Err(null_value(stage, name, pi, r, what));
+                        }
+                        Cow::Owned(f.values().to_vec())
+                    }
+                };
+                if let Some(r) = (0..a.len()).find(|&r| a.is_null(r)) {
+                    return Err(null_value(stage, name, pi, r, what));
+                }
+                Ok(v)
+            };
+            let label = match (li, label) {
+                (Some(i), Some(name)) => {
+                    let v = num(i, name, "label")?;
+                    if let Some(r) = v.iter().position(|x| x.is_nan()) {
+                        return Err(bad(
+                            stage,
+                            name,
+                            pi,
+                            r,
+                            "NaN label".into(),
+                            "labels must be numbers; drop or impute such rows first",
+                        ));
+                    }
+                    Some(v)
+                }
+                _ => None,
+            };
+            let weight = match (wi, weight) {
+                (Some(i), Some(name)) => {
+                    let v = num(i, name, "weight")?;
+                    if let Some(r) = v.iter().position(|w| !(*w >= 0.0 && w.is_finite())) {
+                        return Err(bad(
+                            stage,
+                            name,
+                            pi,
+                            r,
+                            format!("weight {}", v[r]),
+                            "weights must be finite and non-negative",
+                        ));
+                    }
+                    Some(v)
+                }
+                _ => None,
+            };
+            Ok(Part {
+                pi,
+                block,
+                label,
+                weight,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((n, parts))
+}
+
+fn null_value(stage: &'static str, column: &str, pi: usize, r: usize, what: &str) -> Error {
+    bad(
+        stage,
+        column,
+        pi,
+        r,
+        format!("null {what}"),
+        "drop such rows first",
+    )
+}
+
+/// An [`Error::InvalidValue`].
+pub(crate) fn bad(
+    stage: &'static str,
+    column: &str,
+    partition: usize,
+    row: usize,
+    what: String,
+    hint: &str,
+) -> Error {
+    Error::InvalidValue {
+        stage,
+        column: column.to_string(),
+        partition,
+        row,
+        what,
+        hint: hint.to_string(),
+    }
+}
+
+/// The first NaN feature value of rows `first..first + rows` of a part, as an error.
+pub(crate) fn check_no_nan(
+    stage: &'static str,
+    column: &str,
+    part: &Part<'_>,
+    first: usize,
+    rows: usize,
+) -> Result<()> {
+    for r in first..first + rows {
+        if let Some(x) = part.block.row(r) {
+            let mut nan = None;
+            x.for_each_active(|j, v| {
+                if v.is_nan() && nan.is_none() {
+                    nan = Some(j);
+                }
+            });
+            if let Some(j) = nan {
+                return Err(bad(
+                    stage,
+                    column,
+                    part.pi,
+                    r,
+                    format!("NaN at feature {j}"),
+                    "drop or impute such rows first (Imputer)",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `(part, first row, rows)` tasks of at most [`CHUNK_ROWS`] rows, in partition and row
+/// order.
+pub(crate) fn chunks(parts: &[Part<'_>]) -> Vec<(usize, usize, usize)> {
+    parts
+        .iter()
+        .enumerate()
+        .flat_map(|(k, p)| {
+            let len = p.block.len();
+            (0..len)
+                .step_by(CHUNK_ROWS)
+                .map(move |r| (k, r, CHUNK_ROWS.min(len - r)))
+        })
+        .collect()
+}
+
+/// Runs `f` on every chunk in parallel; the results come back in chunk order (so merging
+/// them in order gives the same numbers on any thread count), or the first chunk's error.
+pub(crate) fn map_chunks<T: Send>(
+    parts: &[Part<'_>],
+    f: impl Fn(&Part<'_>, usize, usize) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+    let tasks = chunks(parts);
+    crate::frame::in_order(
+        tasks
+            .par_iter()
+            .map(|&(k, r, len)| f(&parts[k], r, len))
+            .collect(),
+    )
+}
+
+/// The number of rows over all parts.
+pub(crate) fn num_rows(parts: &[Part<'_>]) -> usize {
+    parts.iter().map(|p| p.block.len()).sum()
+}
+
+/// Fails with [`Error::EmptyInput`] when there are no rows.
+pub(crate) fn require_rows(stage: &'static str, parts: &[Part<'_>], what: &str) -> Result<()> {
+    if num_rows(parts) == 0 {
+        return Err(Error::EmptyInput {
+            stage,
+            hint: what.to_string(),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,331 @@
+//! [`Summarizer`]: per-feature statistics of a vector column, optionally weighted
+//! (Spark's `org.apache.spark.ml.stat.Summarizer`, source
+//! `mllib/src/main/scala/org/apache/spark/ml/stat/Summarizer.scala`).
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Int64Array, RecordBatch};
+use arrow::datatypes::{DataType, Field, Schema};
+
+use super::input::{check_no_nan, map_chunks, read_parts};
+use super::FeatureSummary;
+use crate::error::{Error, Result};
+use crate::frame::{vector, DataFrame};
+
+const STAGE: &str = "Summarizer";
+
+/// One statistic [`Summarizer`] computes; names as Spark's (`"mean"`, `"numNonZeros"`, …).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SummaryMetric {
+    /// Weighted mean.
+    Mean,
+    /// Weighted sum.
+    Sum,
+    /// Unbiased weighted variance.
+    Variance,
+    /// Unbiased weighted standard deviation.
+    Std,
+    /// Number of rows with a positive weight.
+    Count,
+    /// Number of non-zero values (a count, not weighted).
+    NumNonZeros,
+    /// Maximum.
+    Max,
+    /// Minimum.
+    Min,
+    /// Weighted Euclidean norm `sqrt(Σ w·x²)`.
+    NormL2,
+    /// Weighted L1 norm `Σ w·|x|`.
+    NormL1,
+}
+
+impl SummaryMetric {
+    /// Every metric, in Spark's order.
+    pub const ALL: [SummaryMetric; 10] = [
+        Self::Mean,
+        Self::Sum,
+        Self::Variance,
+        Self::Std,
+        Self::Count,
+        Self::NumNonZeros,
+        Self::Max,
+        Self::Min,
+        Self::NormL2,
+        Self::NormL1,
+    ];
+
+    /// Spark's name of the metric.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Mean => "mean",
+            Self::Sum => "sum",
+            Self::Variance => "variance",
+            Self::Std => "std",
+            Self::Count => "count",
+            Self::NumNonZeros => "numNonZeros",
+            Self::Max => "max",
+            Self::Min => "min",
+            Self::NormL2 => "normL2",
+            Self::NormL1 => "normL1",
+        }
+    }
+}
+
+impl FromStr for SummaryMetric {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| {
+                Error::param(
+                    STAGE,
+                    "metrics",
+                    format!(
+                        "one of {:?}",
+                        Self::ALL.iter().map(|m| m.name()).collect::<Vec<_>>()
+                    ),
+                    format!("{s:?}"),
+                )
+            })
+    }
+}
+
+/// Per-feature statistics of a vector column, dense or sparse, optionally weighted (Spark's
+/// `org.apache.spark.ml.stat.Summarizer`): mean, sum, variance, std, count, numNonZeros,
+/// max, min, normL2 and normL1.
+///
+/// One parallel pass over fixed-size row chunks; each chunk's summary (the moments of
+/// [`FeatureSummary`], the one the scalers use, plus non-zero counts and norms) merges into
+/// the total in chunk order, so the result is the same on any thread count. Rows of weight
+/// 0 are left out, as Spark leaves them out; the variance is Spark's unbiased weighted
+/// one, `M2 / (W − Σw²/W)`. Sparse rows are read without densifying them: their unstored
+/// zeros count in the mean, variance, minimum and maximum.
+///
+/// # Examples
+/// ```
+/// # fn main() -> mlpipe::Result<()> {
+/// use mlpipe::prelude::*;
+/// use mlpipe::feature::VectorAssembler;
+/// use mlpipe::stat::Summarizer;
+/// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
+/// let df = VectorAssembler::new().with_input_cols(["tenure", "f0"]).with_output_col("v").transform(&df)?;
+/// let s = Summarizer::metrics(["mean", "max", "count"])?.summary(&df, "v", None)?;
+/// assert_eq!(s.count(), df.num_rows() as u64);
+/// assert_eq!(s.mean().len(), 2);
+/// let frame = s.to_frame()?; // Spark's `summary.*` columns: mean, max, count
+/// assert_eq!(frame.schema().fields().len(), 3);
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidParam`] for an unknown metric name; [`Error::ColumnNotFound`] /
+/// [`Error::ColumnType`] for a missing or non-vector features column or a non-numeric
+/// weight column; [`Error::InvalidValue`] for a null or NaN feature value or a negative,
+/// non-finite or null weight (naming partition and row); [`Error::EmptyInput`] when no row
+/// has a positive weight.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Summarizer {
+    metrics: Vec<SummaryMetric>,
+}
+
+impl Summarizer {
+    /// A summarizer of the named metrics (Spark's `Summarizer.metrics("mean", …)`), in the
+    /// order given.
+    pub fn metrics(names: impl IntoIterator<Item = impl AsRef<str>>) -> Result<Self> {
+        let metrics = names
+            .into_iter()
+            .map(|n| n.as_ref().parse())
+            .collect::<Result<Vec<SummaryMetric>>>()?;
+        if metrics.is_empty() {
+            return Err(Error::param(
+                STAGE,
+                "metrics",
+                "at least one metric name",
+                "none",
+            ));
+        }
+        Ok(Self { metrics })
+    }
+
+    /// A summarizer of every metric.
+    pub fn all() -> Self {
+        Self {
+            metrics: SummaryMetric::ALL.to_vec(),
+        }
+    }
+
+    /// The metrics, in order.
+    pub fn metric_list(&self) -> &[SummaryMetric] {
+        &self.metrics
+    }
+
+    /// Summarises the vector column `features` of `df`, weighted by the numeric column
+    /// `weight` when given (Spark's `summary(col(features), col(weight))`).
+    pub fn summary(&self, df: &DataFrame, features: &str, weight: Option<&str>) -> Result<Summary> {
+        let (n, parts) = read_parts(df, STAGE, features, None, weight)?;
+        let chunks = map_chunks(&parts, |part, first, rows| {
+            check_no_nan(STAGE, features, part, first, rows)?;
+            let w = |r: usize| part.weight.as_ref().map_or(1.0, |w| w[r]);
+            let it = (first..first + rows).filter_map(|r| part.block.row(r).map(|x| (x, w(r))));
+            let moments = FeatureSummary::from_rows(n, it.clone());
+            let mut nnz = vec![0u64; n];
+            let mut l1 = vec![0.0; n];
+            let mut l2 = vec![0.0; n];
+            for (x, w) in it {
+                if w <= 0.0 {
+                    continue;
+                }
+                x.for_each_active(|j, v| {
+                    if v != 0.0 {
+                        nnz[j] += 1;
+                        l1[j] += w * v.abs();
+                        l2[j] += w * v * v;
+                    }
+                });
+            }
+            Ok((moments, nnz, l1, l2))
+        })?;
+        let mut moments = FeatureSummary::empty(n);
+        let mut nnz = vec![0u64; n];
+        let mut l1 = vec![0.0; n];
+        let mut l2 = vec![0.0; n];
+        for (m, z, a, b) in &chunks {
+            moments.merge(m);
+            for j in 0..n {
+                nnz[j] += z[j];
+                l1[j] += a[j];
+                l2[j] += b[j];
+            }
+        }
+        if moments.weight_sum <= 0.0 {
+            return Err(Error::EmptyInput {
+                stage: STAGE,
+                hint: format!(
+                    "column `{features}` has no row{}; a summary needs at least one",
+                    if weight.is_some() {
+                        " with a positive weight"
+                    } else {
+                        ""
+                    }
+                ),
+            });
+        }
+        Ok(Summary {
+            metrics: self.metrics.clone(),
+            variance: moments.variance(),
+            sum: moments
+                .mean
+                .iter()
+                .map(|m| m * moments.weight_sum)
+                .collect(),
+            moments,
+            num_nonzeros: nnz,
+            norm_l1: l1,
+            norm_l2: l2.into_iter().map(f64::sqrt).collect(),
+        })
+    }
+}
+
+/// The result of [`Summarizer::summary`]: every metric, whichever were asked for (those
+/// decide [`Summary::to_frame`]'s columns).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Summary {
+    metrics: Vec<SummaryMetric>,
+    moments: FeatureSummary,
+    variance: Vec<f64>,
+    sum: Vec<f64>,
+    num_nonzeros: Vec<u64>,
+    norm_l1: Vec<f64>,
+    norm_l2: Vec<f64>,
+}
+
+impl Summary {
+    /// Weighted mean per feature.
+    pub fn mean(&self) -> &[f64] {
+        &self.moments.mean
+    }
+    /// Weighted sum per feature.
+    pub fn sum(&self) -> &[f64] {
+        &self.sum
+    }
+    /// Unbiased weighted variance per feature.
+    pub fn variance(&self) -> &[f64] {
+        &self.variance
+    }
+    /// Unbiased weighted standard deviation per feature.
+    pub fn std(&self) -> Vec<f64> {
+        self.variance.iter().map(|v| v.sqrt()).collect()
+    }
+    /// Number of rows with a positive weight.
+    pub fn count(&self) -> u64 {
+        self.moments.count
+    }
+    /// Sum of the weights.
+    pub fn weight_sum(&self) -> f64 {
+        self.moments.weight_sum
+    }
+    /// Number of non-zero values per feature.
+    pub fn num_nonzeros(&self) -> &[u64] {
+        &self.num_nonzeros
+    }
+    /// Maximum per feature.
+    pub fn max(&self) -> &[f64] {
+        &self.moments.max
+    }
+    /// Minimum per feature.
+    pub fn min(&self) -> &[f64] {
+        &self.moments.min
+    }
+    /// Weighted L2 norm per feature.
+    pub fn norm_l2(&self) -> &[f64] {
+        &self.norm_l2
+    }
+    /// Weighted L1 norm per feature.
+    pub fn norm_l1(&self) -> &[f64] {
+        &self.norm_l1
+    }
+    /// The moments the summary was built from.
+    pub fn moments(&self) -> &FeatureSummary {
+        &self.moments
+    }
+
+    /// The values of one vector metric (`None` for [`SummaryMetric::Count`]).
+    pub fn vector(&self, m: SummaryMetric) -> Option<Vec<f64>> {
+        Some(match m {
+            SummaryMetric::Mean => self.mean().to_vec(),
+            SummaryMetric::Sum => self.sum.clone(),
+            SummaryMetric::Variance => self.variance.clone(),
+            SummaryMetric::Std => self.std(),
+            SummaryMetric::Count => return None,
+            SummaryMetric::NumNonZeros => self.num_nonzeros.iter().map(|&c| c as f64).collect(),
+            SummaryMetric::Max => self.max().to_vec(),
+            SummaryMetric::Min => self.min().to_vec(),
+            SummaryMetric::NormL2 => self.norm_l2.clone(),
+            SummaryMetric::NormL1 => self.norm_l1.clone(),
+        })
+    }
+
+    /// The asked-for metrics as a one-row frame, one column per metric in order (Spark's
+    /// `select(summary.*)`): vector columns, and `count` as a long.
+    pub fn to_frame(&self) -> Result<DataFrame> {
+        let mut fields = Vec::new();
+        let mut cols: Vec<ArrayRef> = Vec::new();
+        for &m in &self.metrics {
+            match self.vector(m) {
+                Some(v) => {
+                    let n = v.len();
+                    fields.push(vector::vector_field(m.name(), n, false));
+                    cols.push(Arc::new(vector::vector_array(v, n, None)?));
+                }
+                None => {
+                    fields.push(Field::new(m.name(), DataType::Int64, false));
+                    cols.push(Arc::new(Int64Array::from(vec![self.count() as i64])));
+                }
+            }
+        }
+        let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)?;
+        DataFrame::from_batches(vec![batch])
+    }
+}
