@@ -17,6 +17,7 @@ mod murmur3;
 mod ngram;
 mod normalizer;
 mod one_hot_encoder;
+mod pca;
 mod polynomial_expansion;
 mod quantile_discretizer;
 mod regex_tokenizer;
@@ -50,6 +51,7 @@ pub use min_max_scaler::{
 pub use ngram::{NGram, NGramParams};
 pub use normalizer::{Normalizer, NormalizerParams};
 pub use one_hot_encoder::{OneHotEncoder, OneHotEncoderModel, OneHotEncoderParams};
+pub use pca::{PCAModel, PCAParams, PCA};
 pub use polynomial_expansion::{PolynomialExpansion, PolynomialExpansionParams};
 pub use quantile_discretizer::{QuantileDiscretizer, QuantileDiscretizerParams};
 pub use regex_tokenizer::{RegexTokenizer, RegexTokenizerParams};

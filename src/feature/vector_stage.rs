@@ -234,3 +234,54 @@ impl crate::row::RowOp for MapRow {
         Ok(crate::row::Flow::Next)
     }
 }
+
+/// Rows per block of [`summarize_blocks`].
+pub(crate) const SUMMARY_BLOCK_ROWS: usize = 8192;
+
+/// The one parallel pass of a vector estimator's fit: splits every partition of the vector
+/// column `input` (`n` values a row) into blocks of [`SUMMARY_BLOCK_ROWS`] rows, fails on
+/// the first null vector (naming its partition and row), and returns `summarize(block,
+/// partition, first row)` of every block in partition and row order, so that merging the
+/// results left to right gives the same value on any thread count.
+pub(crate) fn summarize_blocks<T: Send>(
+    stage: &'static str,
+    df: &DataFrame,
+    input: &str,
+    n: usize,
+    summarize: impl Fn(&vector::VectorBlock<'_>, usize, usize) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+    let col = df.column(input)?;
+    let mut spans = Vec::new();
+    for (ci, c) in col.chunks.iter().enumerate() {
+        let mut r = 0;
+        while r < c.len() {
+            let len = SUMMARY_BLOCK_ROWS.min(c.len() - r);
+            spans.push((ci, r, len));
+            r += len;
+        }
+    }
+    let parts = spans
+        .par_iter()
+        .map(|&(ci, r0, len)| {
+            let at = vector::At {
+                stage,
+                column: input,
+                partition: ci,
+            };
+            let arr = col.chunks[ci].slice(r0, len);
+            let block = vector::VectorBlock::new(arr.as_ref(), n, at)?;
+            if let Some(r) = (0..len).find(|&r| block.is_null(r)) {
+                return Err(Error::InvalidValue {
+                    stage,
+                    column: input.to_string(),
+                    partition: ci,
+                    row: r0 + r,
+                    what: "null vector".into(),
+                    hint: "drop such rows first (VectorAssembler with handleInvalid=skip)".into(),
+                });
+            }
+            summarize(&block, ci, r0)
+        })
+        .collect::<Vec<_>>();
+    crate::frame::in_order(parts)
+}

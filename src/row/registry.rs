@@ -32,6 +32,7 @@ row_forms![
     crate::feature::ElementwiseProduct,
     crate::feature::PolynomialExpansion,
     crate::feature::DCT,
+    crate::feature::PCAModel,
     crate::classification::LogisticRegressionModel,
     crate::classification::LinearSVCModel,
     crate::classification::NaiveBayesModel,
