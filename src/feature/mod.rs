@@ -27,6 +27,7 @@ mod stop_words_remover;
 mod string_indexer;
 mod text_columns;
 mod tokenizer;
+mod variance_threshold_selector;
 mod vector_assembler;
 mod vector_indexer;
 mod vector_size_hint;
@@ -63,6 +64,9 @@ pub use string_indexer::{
     StringIndexerParams, StringOrderType,
 };
 pub use tokenizer::{Tokenizer, TokenizerParams};
+pub use variance_threshold_selector::{
+    VarianceThresholdSelector, VarianceThresholdSelectorModel, VarianceThresholdSelectorParams,
+};
 pub use vector_assembler::{VectorAssembler, VectorAssemblerParams};
 pub use vector_indexer::{VectorIndexer, VectorIndexerModel, VectorIndexerParams};
 pub use vector_size_hint::{SizeHintInvalid, VectorSizeHint, VectorSizeHintParams};

@@ -285,3 +285,65 @@ pub(crate) fn summarize_blocks<T: Send>(
         .collect::<Vec<_>>();
     crate::frame::in_order(parts)
 }
+
+/// The dense output field of a stage that selects the elements `sel` (in that order) of a
+/// vector column `input` of `n` elements, with Spark's attribute metadata: the selected
+/// elements' attributes (names, nominal values) re-indexed when the input carries any;
+/// otherwise only the size, plus an empty `attrs` group when `empty_attrs` (what Spark's
+/// selectors write, from default numeric attributes).
+pub(crate) fn selected_field(
+    input: &Field,
+    n: usize,
+    sel: &[usize],
+    output: &str,
+    empty_attrs: bool,
+) -> Field {
+    use serde_json::{json, Value};
+    let k = sel.len();
+    // The input's attributes by element: kind and JSON.
+    let mut orig: Vec<Option<(String, Value)>> = vec![None; n];
+    let mut has_attrs = false;
+    if let Some(v) = input
+        .metadata()
+        .get(vector::ML_ATTR)
+        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+    {
+        if let Some(groups) = v.get("attrs").and_then(Value::as_object) {
+            has_attrs = true;
+            for (kind, attrs) in groups {
+                for a in attrs.as_array().into_iter().flatten() {
+                    if let Some(i) = a.get("idx").and_then(Value::as_u64) {
+                        if (i as usize) < n {
+                            orig[i as usize] = Some((kind.clone(), a.clone()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let meta = if has_attrs {
+        let mut groups = serde_json::Map::new();
+        for (pos, &j) in sel.iter().enumerate() {
+            let (kind, mut a) = orig[j]
+                .clone()
+                .unwrap_or_else(|| ("numeric".into(), json!({})));
+            a["idx"] = json!(pos);
+            if let Some(v) = groups
+                .entry(kind)
+                .or_insert_with(|| json!([]))
+                .as_array_mut()
+            {
+                v.push(a);
+            }
+        }
+        json!({"attrs": groups, "num_attrs": k})
+    } else if empty_attrs {
+        json!({"attrs": {}, "num_attrs": k})
+    } else {
+        json!({"num_attrs": k})
+    };
+    let mut out = vector::vector_field(output, k, true);
+    out.metadata_mut()
+        .insert(vector::ML_ATTR.to_string(), meta.to_string());
+    out
+}

@@ -33,6 +33,7 @@ row_forms![
     crate::feature::PolynomialExpansion,
     crate::feature::DCT,
     crate::feature::PCAModel,
+    crate::feature::VarianceThresholdSelectorModel,
     crate::classification::LogisticRegressionModel,
     crate::classification::LinearSVCModel,
     crate::classification::NaiveBayesModel,
