@@ -25,6 +25,7 @@ mod robust_scaler;
 mod standard_scaler;
 mod stop_words_remover;
 mod string_indexer;
+mod target_encoder;
 mod text_columns;
 mod tokenizer;
 mod variance_threshold_selector;
@@ -62,6 +63,9 @@ pub use stop_words_remover::{StopWordsRemover, StopWordsRemoverParams};
 pub use string_indexer::{
     nominal_labels, IndexToString, IndexToStringParams, StringIndexer, StringIndexerModel,
     StringIndexerParams, StringOrderType,
+};
+pub use target_encoder::{
+    CategoryStat, TargetEncoder, TargetEncoderModel, TargetEncoderParams, TargetType,
 };
 pub use tokenizer::{Tokenizer, TokenizerParams};
 pub use variance_threshold_selector::{

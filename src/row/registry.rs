@@ -34,6 +34,7 @@ row_forms![
     crate::feature::DCT,
     crate::feature::PCAModel,
     crate::feature::VarianceThresholdSelectorModel,
+    crate::feature::TargetEncoderModel,
     crate::classification::LogisticRegressionModel,
     crate::classification::LinearSVCModel,
     crate::classification::NaiveBayesModel,
