@@ -17,8 +17,8 @@ mod support;
 use std::time::Instant;
 
 use mlpipe::feature::{
-    Binarizer, ElementwiseProduct, Normalizer, QuantileDiscretizer, RobustScaler,
-    TargetEncoder, VarianceThresholdSelector, DCT, PCA,
+    Binarizer, ElementwiseProduct, Normalizer, QuantileDiscretizer, RobustScaler, TargetEncoder,
+    VarianceThresholdSelector, DCT, PCA,
 };
 use mlpipe::prelude::*;
 use support::{median, BenchData};

@@ -762,7 +762,7 @@ impl CoMoments {
     #[allow(clippy::needless_range_loop)] // parallel arrays indexed by feature
     pub fn from_block(values: &[f64], n: usize) -> Self {
         let mut s = Self::empty(n);
-        let rows = if n == 0 { 0 } else { values.len() / n };
+        let rows = values.len().checked_div(n).unwrap_or(0);
         if rows == 0 {
             return s;
         }
@@ -813,6 +813,7 @@ impl CoMoments {
     }
 
     /// Merges `other` into `self` (Chan et al.'s pairwise update).
+    #[allow(clippy::needless_range_loop)] // parallel arrays indexed by feature
     pub fn merge(&mut self, other: &CoMoments) {
         if other.count == 0 {
             return;
@@ -866,7 +867,9 @@ mod co_moment_tests {
     fn blocks_merge_to_the_two_pass_covariance() {
         // 11 rows of 3 features (a remainder after the groups of four rows)
         let n = 3;
-        let vals: Vec<f64> = (0..33).map(|i| ((i * 37) % 13) as f64 * 0.7 - 2.0).collect();
+        let vals: Vec<f64> = (0..33)
+            .map(|i| ((i * 37) % 13) as f64 * 0.7 - 2.0)
+            .collect();
         let rows: Vec<&[f64]> = vals.chunks(n).collect();
         let m = rows.len() as f64;
         let mean: Vec<f64> = (0..n)

@@ -80,11 +80,19 @@ fn pyspark_loads_mlpipe_pca_selector_and_target_encoder() {
     let (bc, te, te_test) = (bc(), te_frame(false), te_frame(true));
     let mut manifest = Map::new();
     let mut put = |name: &str, s: &dyn Transformer, entry: Value| {
-        save(persistable(s).unwrap(), dir.path().join(name), SaveMode::ErrorIfExists).unwrap();
+        save(
+            persistable(s).unwrap(),
+            dir.path().join(name),
+            SaveMode::ErrorIfExists,
+        )
+        .unwrap();
         manifest.insert(name.into(), entry);
     };
 
-    let pca = PCA::new().with_input_col("features").with_output_col("pca").with_k(5);
+    let pca = PCA::new()
+        .with_input_col("features")
+        .with_output_col("pca")
+        .with_k(5);
     let pca_m = pca.fit(&bc).unwrap();
     put(
         "pca_model",
@@ -123,7 +131,9 @@ fn pyspark_loads_mlpipe_pca_selector_and_target_encoder() {
     let te_cont_m = te_cont.fit(&te).unwrap();
 
     // Unfitted: PySpark fits them.
-    let pcs: Vec<Vec<f64>> = (0..5).map(|c| pca_m.component(c).unwrap().to_vec()).collect();
+    let pcs: Vec<Vec<f64>> = (0..5)
+        .map(|c| pca_m.component(c).unwrap().to_vec())
+        .collect();
     pca.save(dir.path().join("pca")).unwrap();
     manifest.insert(
         "pca".into(),

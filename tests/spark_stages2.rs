@@ -177,17 +177,25 @@ fn pca_fit_matches_spark_up_to_component_signs() {
             let g = model.component(c).unwrap();
             let w = &spark_pc[c * n..(c + 1) * n];
             // numpy's dgesdd gave Spark's signs (the script's record).
-            assert!(w.iter().zip(&lapack[c * n..]).all(|(a, b)| (a - b).abs() < 1e-6));
+            assert!(w
+                .iter()
+                .zip(&lapack[c * n..])
+                .all(|(a, b)| (a - b).abs() < 1e-6));
             let s = if g.iter().zip(w).map(|(a, b)| a * b).sum::<f64>() < 0.0 {
                 -1.0
             } else {
                 1.0
             };
             for (a, b) in g.iter().zip(w) {
-                assert!((s * a - b).abs() <= 1e-7, "{case} component {c}: {g:?} vs {w:?}");
+                assert!(
+                    (s * a - b).abs() <= 1e-7,
+                    "{case} component {c}: {g:?} vs {w:?}"
+                );
             }
             // mlpipe's convention: the largest-magnitude entry is positive.
-            let lead = g.iter().fold(0.0f64, |m, x| if x.abs() > m.abs() { *x } else { m });
+            let lead = g
+                .iter()
+                .fold(0.0f64, |m, x| if x.abs() > m.abs() { *x } else { m });
             assert!(lead > 0.0, "{case} component {c}");
             signs.push(s);
         }
@@ -203,16 +211,26 @@ fn pca_fit_matches_spark_up_to_component_signs() {
 #[test]
 fn pca_fits_the_same_on_any_partitioning_and_thread_count() {
     let df = bc();
-    let pca = PCA::new().with_input_col("features").with_output_col("p").with_k(3);
+    let pca = PCA::new()
+        .with_input_col("features")
+        .with_output_col("p")
+        .with_k(3);
     let one = pca.fit(&df).unwrap();
     // 17 partitions (blocks merge in a fixed order), on one thread and on all.
     let parts = df.repartition(17).unwrap();
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
     let single = pool.install(|| pca.fit(&parts).unwrap());
     let many = pca.fit(&parts).unwrap();
     assert_eq!(single.pc(), many.pc());
     assert_eq!(single.explained_variance(), many.explained_variance());
-    for (a, b) in one.explained_variance().iter().zip(many.explained_variance()) {
+    for (a, b) in one
+        .explained_variance()
+        .iter()
+        .zip(many.explained_variance())
+    {
         assert!((a - b).abs() <= 1e-12 * a);
     }
 }
@@ -236,8 +254,16 @@ fn pca_bad_input_errors() {
         "PCA: parameter `k` must be at most the number of features of column `v` (6); lower k, got 7"
     );
     let err = PCA::new().with_input_col("v").fit(&sp).unwrap_err();
-    assert!(err.to_string().starts_with("PCA: parameter `k` must be set"), "{err}");
-    let err = PCA::new().with_input_col("v").with_k(0).fit(&sp).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("PCA: parameter `k` must be set"),
+        "{err}"
+    );
+    let err = PCA::new()
+        .with_input_col("v")
+        .with_k(0)
+        .fit(&sp)
+        .unwrap_err();
     assert_eq!(err.to_string(), "PCA: parameter `k` must be > 0, got 0");
     let err = PCA::new()
         .with_input_col("id")
@@ -249,7 +275,11 @@ fn pca_bad_input_errors() {
         .starts_with("PCA: column `id` has type Int64, expected a vector column"));
     // One row: no covariance.
     let one = DataFrame::from_batches(vec![sp.collect().unwrap().slice(0, 1)]).unwrap();
-    let err = PCA::new().with_input_col("v").with_k(1).fit(&one).unwrap_err();
+    let err = PCA::new()
+        .with_input_col("v")
+        .with_k(1)
+        .fit(&one)
+        .unwrap_err();
     assert!(
         err.to_string()
             .starts_with("PCA: column `v` has 1 row(s); the covariance matrix needs at least two"),
@@ -257,8 +287,14 @@ fn pca_bad_input_errors() {
     );
     // A NaN value: named by row.
     let df = DataFrame::from_batches(vec![RecordBatch::try_from_iter([
-        ("a", Arc::new(Float64Array::from(vec![1.0, 2.0, f64::NAN, 4.0])) as ArrayRef),
-        ("b", Arc::new(Float64Array::from(vec![1.0, 3.0, 2.0, 5.0])) as ArrayRef),
+        (
+            "a",
+            Arc::new(Float64Array::from(vec![1.0, 2.0, f64::NAN, 4.0])) as ArrayRef,
+        ),
+        (
+            "b",
+            Arc::new(Float64Array::from(vec![1.0, 3.0, 2.0, 5.0])) as ArrayRef,
+        ),
     ])
     .unwrap()])
     .unwrap();
@@ -268,7 +304,11 @@ fn pca_bad_input_errors() {
         .with_handle_invalid(HandleInvalid::Keep)
         .transform(&df)
         .unwrap();
-    let err = PCA::new().with_input_col("v").with_k(1).fit(&df).unwrap_err();
+    let err = PCA::new()
+        .with_input_col("v")
+        .with_k(1)
+        .fit(&df)
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "PCA: a NaN or infinite value in column `v` (partition 0, row 2); the covariance needs finite values; impute them first (Imputer) or drop such rows"
@@ -360,7 +400,11 @@ fn spark_variance_threshold_selectors_load_refit_and_transform_as_spark() {
                 assert_eq!(values, nums(&w["values"]).as_slice(), "row {r}");
             }
         } else {
-            assert_eq!(vector_rows(&out, "sel"), json_rows(&want["output"]), "{case}");
+            assert_eq!(
+                vector_rows(&out, "sel"),
+                json_rows(&want["output"]),
+                "{case}"
+            );
         }
     }
 }
@@ -398,7 +442,11 @@ fn variance_threshold_selector_errors_and_round_trip() {
     };
     let m2 = VarianceThresholdSelectorModel::new("m", p, m.selected_features().to_vec()).unwrap();
     let err = m2.transform(&sp).unwrap_err();
-    assert!(err.to_string().starts_with("VarianceThresholdSelectorModel"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("VarianceThresholdSelectorModel"),
+        "{err}"
+    );
     let tmp = tempfile::tempdir().unwrap();
     m.save(tmp.path().join("m")).unwrap();
     let back = VarianceThresholdSelectorModel::load(tmp.path().join("m")).unwrap();
@@ -503,13 +551,16 @@ fn spark_target_encoders_load_refit_and_transform_as_spark() {
                     let w = nums(w);
                     assert_eq!(got.len(), w.len(), "{case} {key} {oc}");
                     for (r, (g, w)) in got.iter().zip(&w).enumerate() {
-                        assert!(close(*g, *w), "{case} {key} {oc} row {r}: {g} vs Spark's {w}");
+                        assert!(
+                            close(*g, *w),
+                            "{case} {key} {oc} row {r}: {g} vs Spark's {w}"
+                        );
                     }
                     let f = out.schema().field_with_name(oc).unwrap();
                     assert!(!f.is_nullable());
                     let meta: Value = serde_json::from_str(&f.metadata()["ml_attr"]).unwrap();
-                    let wm = &want[&format!("metadata_{}", if test { "test" } else { "train" })][oc]
-                        ["ml_attr"];
+                    let wm = &want[&format!("metadata_{}", if test { "test" } else { "train" })]
+                        [oc]["ml_attr"];
                     assert_eq!(meta["name"], wm["name"]);
                     assert_eq!(meta["type"], wm["type"]);
                     // The same distinct encodings (Spark lists them in hash-set order).
@@ -528,7 +579,10 @@ fn spark_target_encoders_load_refit_and_transform_as_spark() {
                     gv.sort_by(f64::total_cmp);
                     wv.sort_by(f64::total_cmp);
                     assert_eq!(gv.len(), wv.len(), "{case} {oc}");
-                    assert!(gv.iter().zip(&wv).all(|(a, b)| close(*a, *b)), "{gv:?} vs {wv:?}");
+                    assert!(
+                        gv.iter().zip(&wv).all(|(a, b)| close(*a, *b)),
+                        "{gv:?} vs {wv:?}"
+                    );
                 }
             }
         }
@@ -557,7 +611,10 @@ fn target_encoder_bad_input_errors() {
     );
     // Categories must be non-negative integers. Spark: "Values MUST be non-negative
     // integers, but got -1.0" / "... 1.5".
-    assert!(errs["negative_category"].as_str().unwrap().contains("but got -1.0"));
+    assert!(errs["negative_category"]
+        .as_str()
+        .unwrap()
+        .contains("but got -1.0"));
     for (bad_v, shown) in [(-1.0, "-1"), (1.5, "1.5")] {
         let bad = replace_value(&train, "c2", 3, bad_v);
         let err = TargetEncoder::new()
@@ -572,7 +629,10 @@ fn target_encoder_bad_input_errors() {
     }
     // Unseen category with handleInvalid=error. Spark: "Unseen value 7 in feature c1. To
     // handle unseen values, set Param handleInvalid to keep."
-    assert!(errs["unseen_error"].as_str().unwrap().contains("Unseen value 7 in feature c1"));
+    assert!(errs["unseen_error"]
+        .as_str()
+        .unwrap()
+        .contains("Unseen value 7 in feature c1"));
     let model = TargetEncoder::new()
         .with_input_col("c1")
         .with_label_col("yb")
@@ -589,15 +649,29 @@ fn target_encoder_bad_input_errors() {
         .with_handle_invalid(HandleInvalid::Skip)
         .fit(&train)
         .unwrap_err();
-    assert!(err.to_string().starts_with("TargetEncoder: parameter `handleInvalid` must be \"error\" or \"keep\""), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("TargetEncoder: parameter `handleInvalid` must be \"error\" or \"keep\""),
+        "{err}"
+    );
     let err = TargetEncoder::new()
         .with_input_col("c1")
         .with_smoothing(-1.0)
         .fit(&train)
         .unwrap_err();
-    assert_eq!(err.to_string(), "TargetEncoder: parameter `smoothing` must be >= 0, got -1");
-    let err = TargetEncoder::new().with_input_col("c1").fit(&train).unwrap_err();
-    assert!(err.to_string().starts_with("TargetEncoder: column `label` not found"), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "TargetEncoder: parameter `smoothing` must be >= 0, got -1"
+    );
+    let err = TargetEncoder::new()
+        .with_input_col("c1")
+        .fit(&train)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("TargetEncoder: column `label` not found"),
+        "{err}"
+    );
     let err = TargetEncoder::new()
         .with_input_cols(["c1", "c2"])
         .with_output_cols(["a"])
@@ -657,7 +731,10 @@ fn target_encoder_default_outputs_smoothing_and_round_trip() {
 fn stages2_contract_dense_and_sparse() {
     use mlpipe::testing::{check_estimator, check_estimator_sparse_input};
     let df = bc();
-    let pca = PCA::new().with_input_col("features").with_output_col("out").with_k(3);
+    let pca = PCA::new()
+        .with_input_col("features")
+        .with_output_col("out")
+        .with_k(3);
     check_estimator(&pca, &df);
     check_estimator_sparse_input(&pca, &df, "features", 1e-9);
     let vts = VarianceThresholdSelector::new().with_output_col("out");
@@ -676,19 +753,24 @@ fn stages2_contract_dense_and_sparse() {
 fn stages2_row_forms_equal_transform_bit_for_bit() {
     use mlpipe::row::check_against_transform;
     let df = bc();
-    let pca = PCA::new().with_input_col("features").with_output_col("p").with_k(4).fit(&df).unwrap();
+    let pca = PCA::new()
+        .with_input_col("features")
+        .with_output_col("p")
+        .with_k(4)
+        .fit(&df)
+        .unwrap();
     let vts = VarianceThresholdSelector::new()
         .with_output_col("s")
         .with_variance_threshold(8.0)
         .fit(&df)
         .unwrap();
     let spark_pca = PCAModel::load(dir("pca_bc_full")).unwrap();
-    let model = PipelineModel::new(
-        "p",
-        vec![Box::new(pca), Box::new(vts), Box::new(spark_pca)],
-    );
+    let model = PipelineModel::new("p", vec![Box::new(pca), Box::new(vts), Box::new(spark_pca)]);
     assert_eq!(check_against_transform(&model, &df).unwrap(), df.num_rows());
     let te = TargetEncoderModel::load(dir("te_binary")).unwrap();
     let model = PipelineModel::new("t", vec![Box::new(te)]);
-    assert_eq!(check_against_transform(&model, &te_frame(true)).unwrap(), 36);
+    assert_eq!(
+        check_against_transform(&model, &te_frame(true)).unwrap(),
+        36
+    );
 }

@@ -432,7 +432,12 @@ fn bad_inputs_are_one_line_on_stderr_with_exit_code_2() {
     );
     for e in std::fs::read_dir(unknown.join("stages/1_PCA_0408779484ad/metadata")).unwrap() {
         let p = e.unwrap().path();
-        if p.file_name().unwrap().to_str().unwrap().starts_with("part-") {
+        if p.file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("part-")
+        {
             let md = std::fs::read_to_string(&p).unwrap().replace(
                 "org.apache.spark.ml.feature.PCA",
                 "org.apache.spark.ml.feature.Word2Vec",
@@ -1930,12 +1935,7 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
 /// tests/pyspark/make_stage2_fixtures.py).
 #[test]
 fn inspect_shows_pca_selector_and_target_encoder_values() {
-    let fixture = |n: &str| {
-        format!(
-            "{}/tests/fixtures/spark_stages2/{n}",
-            repo_root().display()
-        )
-    };
+    let fixture = |n: &str| format!("{}/tests/fixtures/spark_stages2/{n}", repo_root().display());
     let (code, out, err) = mlpipe(&["inspect", "--model", &fixture("pca_bc"), "--json"]);
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -1946,12 +1946,18 @@ fn inspect_shows_pca_selector_and_target_encoder_values() {
     assert_eq!(fitted["pc"][0].as_array().unwrap().len(), 30);
     let (code, out, err) = mlpipe(&["inspect", "--model", &fixture("vts_bc")]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("selectedFeatures: [0,1,2,3,13,20,21,22,23]"), "{out}");
+    assert!(
+        out.contains("selectedFeatures: [0,1,2,3,13,20,21,22,23]"),
+        "{out}"
+    );
     let (code, out, err) = mlpipe(&["inspect", "--model", &fixture("te_cont"), "--json"]);
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let col = &v["stages"][0]["fitted"]["columns"][0];
     // Category 0: 56 labelled rows, mean label 4.958928571428571 (Spark's saved stats).
-    assert_eq!(col["stats"]["0"], serde_json::json!([56.0, 4.958928571428571]));
+    assert_eq!(
+        col["stats"]["0"],
+        serde_json::json!([56.0, 4.958928571428571])
+    );
     assert!(col["encodings"]["2147483647"].is_number());
 }

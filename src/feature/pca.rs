@@ -18,7 +18,7 @@ use crate::stat::CoMoments;
 
 /// Spark's largest number of columns for a covariance matrix
 /// (`RowMatrix.checkNumColumns`); above it Spark switches to a distributed SVD.
-pub const MAX_FEATURES: usize = 65535;
+pub(crate) const MAX_FEATURES: usize = 65535;
 
 /// Params of [`PCA`] and [`PCAModel`]; JSON names are Spark's.
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
@@ -331,7 +331,7 @@ impl PCAModel {
     /// `(n, k)`: features and components.
     fn shape(&self) -> (usize, usize) {
         let k = self.params.k();
-        (if k == 0 { 0 } else { self.pc.len() / k }, k)
+        (self.pc.len().checked_div(k).unwrap_or(0), k)
     }
     fn check(&self) -> Result<(usize, usize)> {
         let (n, k) = self.shape();
@@ -405,8 +405,8 @@ impl crate::persist::SparkPersist for PCAModel {
         // Spark's reader matches `Row(pc: DenseMatrix, explainedVariance: DenseVector)`:
         // both dense, whatever their zeros.
         let (pf, pa) = self.pc().field_and_array("pc")?;
-        let (ef, ea) = Vector::Dense(self.explained_variance.clone())
-            .field_and_array("explainedVariance")?;
+        let (ef, ea) =
+            Vector::Dense(self.explained_variance.clone()).field_and_array("explainedVariance")?;
         let batch = format::one_row(vec![(pf, pa), (ef, ea)])?;
         format::write_data(
             dir,

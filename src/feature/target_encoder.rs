@@ -21,9 +21,9 @@ use crate::param::{check_at_least, HandleInvalid, Params};
 use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
 
 /// Spark's key of the overall statistic (`TargetEncoder.UNSEEN_CATEGORY`, `Int.MaxValue`).
-pub const UNSEEN_CATEGORY: f64 = 2147483647.0;
+pub(crate) const UNSEEN_CATEGORY: f64 = 2147483647.0;
 /// Spark's key of the null category (`TargetEncoder.NULL_CATEGORY`).
-pub const NULL_CATEGORY: f64 = -1.0;
+pub(crate) const NULL_CATEGORY: f64 = -1.0;
 
 /// What the label is: Spark's `targetType`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -258,10 +258,7 @@ fn output_schema(
     for (i, (_, oc)) in pairs.iter().enumerate() {
         let mut f = Field::new(oc, DataType::Float64, false);
         if let Some(v) = vals {
-            let strs: Vec<String> = v[i]
-                .iter()
-                .map(|x| super::java_double_string(*x))
-                .collect();
+            let strs: Vec<String> = v[i].iter().map(|x| super::java_double_string(*x)).collect();
             f.metadata_mut().insert(
                 crate::frame::vector::ML_ATTR.to_string(),
                 json!({"name": oc, "type": "nominal", "vals": strs}).to_string(),
@@ -442,7 +439,7 @@ pub struct TargetEncoderModel {
 
 impl TargetEncoderModel {
     /// A model from its statistics, one list per input column, each holding the overall
-    /// statistic under [`UNSEEN_CATEGORY`].
+    /// statistic under category 2147483647 (Spark's `UNSEEN_CATEGORY`).
     ///
     /// # Errors
     /// [`Error::InvalidParam`] when a list lacks the overall statistic.
@@ -457,7 +454,9 @@ impl TargetEncoderModel {
                 return Err(Error::param(
                     "TargetEncoderModel",
                     "stats",
-                    format!("the overall statistic (category {UNSEEN_CATEGORY}) for every input column"),
+                    format!(
+                        "the overall statistic (category {UNSEEN_CATEGORY}) for every input column"
+                    ),
                     format!("none for input {i}"),
                 ));
             }
@@ -605,7 +604,9 @@ fn unseen_error(column: &str, v: Option<f64>, partition: usize, row: usize) -> E
             Some(x) => format!("category {x} not seen at fit"),
             None => "a null category, none of which was seen at fit".into(),
         },
-        hint: "set handleInvalid to \"keep\" to encode unseen categories with the overall statistic".into(),
+        hint:
+            "set handleInvalid to \"keep\" to encode unseen categories with the overall statistic"
+                .into(),
     }
 }
 
@@ -637,10 +638,7 @@ impl Transformer for TargetEncoderModel {
                 let mut out = Vec::with_capacity(a.len());
                 for r in 0..a.len() {
                     let v = (!a.is_null(r)).then(|| a.value(r));
-                    out.push(
-                        l.encode(v, keep)
-                            .map_err(|()| unseen_error(ic, v, pi, r))?,
-                    );
+                    out.push(l.encode(v, keep).map_err(|()| unseen_error(ic, v, pi, r))?);
                 }
                 cols.push(Arc::new(Float64Array::from(out)) as ArrayRef);
             }
@@ -663,12 +661,11 @@ impl Model for TargetEncoderModel {
 
 /// The params Spark *set* (`paramMap`), over mlpipe's defaults: Spark's TargetEncoder
 /// tells a set `outputCol` from its default (`<uid>__output`, which it never uses).
-fn read_params(dir: &std::path::Path, md: &crate::persist::Metadata) -> Result<TargetEncoderParams> {
-    let set = md
-        .raw
-        .get("paramMap")
-        .cloned()
-        .unwrap_or_else(|| json!({}));
+fn read_params(
+    dir: &std::path::Path,
+    md: &crate::persist::Metadata,
+) -> Result<TargetEncoderParams> {
+    let set = md.raw.get("paramMap").cloned().unwrap_or_else(|| json!({}));
     serde_json::from_value(set).map_err(|e| {
         Error::file(
             dir.join("metadata"),
@@ -705,9 +702,7 @@ impl crate::persist::SparkPersist for TargetEncoderModel {
                 None,
             )?))
         };
-        let index: ArrayRef = Arc::new(Int32Array::from_iter_values(
-            0..self.stats.len() as i32,
-        ));
+        let index: ArrayRef = Arc::new(Int32Array::from_iter_values(0..self.stats.len() as i32));
         let batch = arrow::array::RecordBatch::try_new(
             Arc::new(Schema::new(vec![
                 Field::new("index", DataType::Int32, false),
@@ -737,7 +732,8 @@ impl crate::persist::SparkPersist for TargetEncoderModel {
     fn read_spark(dir: &std::path::Path, md: &crate::persist::Metadata) -> Result<Self> {
         use crate::persist::format;
         let params = read_params(dir, md)?;
-        let bad = |what: String| Error::file(dir.join("data"), format!("corrupt model data: {what}"));
+        let bad =
+            |what: String| Error::file(dir.join("data"), format!("corrupt model data: {what}"));
         let mut rows: Vec<(i64, Vec<CategoryStat>)> = Vec::new();
         for b in format::read_data_batches(dir)? {
             let index = cast(format::column(&b, "index", dir)?, &DataType::Int64)?;
@@ -799,7 +795,10 @@ impl crate::row::RowStage for TargetEncoderModel {
             return Err(Error::param(
                 "TargetEncoderModel",
                 "inputCols",
-                format!("{} columns, one per encoding in the model", self.stats.len()),
+                format!(
+                    "{} columns, one per encoding in the model",
+                    self.stats.len()
+                ),
                 format!("{} columns", pairs.len()),
             ));
         }

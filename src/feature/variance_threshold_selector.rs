@@ -167,7 +167,9 @@ impl Estimator for VarianceThresholdSelector {
                     Some(vals) => FeatureSummary::from_block(vals, n, None),
                     None => FeatureSummary::from_rows(
                         n,
-                        (0..block.len()).filter_map(|r| block.row(r)).map(|x| (x, 1.0)),
+                        (0..block.len())
+                            .filter_map(|r| block.row(r))
+                            .map(|x| (x, 1.0)),
                     ),
                 })
             })?;
@@ -380,8 +382,7 @@ crate::persist::spark_params_only!(
 );
 
 impl crate::persist::SparkPersist for VarianceThresholdSelectorModel {
-    const SPARK_CLASS: &'static str =
-        "org.apache.spark.ml.feature.VarianceThresholdSelectorModel";
+    const SPARK_CLASS: &'static str = "org.apache.spark.ml.feature.VarianceThresholdSelectorModel";
     fn write_spark(&self, dir: &std::path::Path) -> Result<()> {
         use crate::persist::format;
         use arrow::array::{Int32Array, ListArray};
