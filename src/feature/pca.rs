@@ -84,7 +84,7 @@ impl PCAParams {
 /// use mlpipe::feature::{PCA, VectorAssembler};
 /// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
 /// let df = VectorAssembler::new()
-///     .with_input_cols(["tenure", "monthly_charges", "total_charges"])
+///     .with_input_cols(["tenure", "monthly_charges", "f0"])
 ///     .with_output_col("raw")
 ///     .transform(&df)?;
 /// let model = PCA::new().with_input_col("raw").with_output_col("pca").with_k(2).fit(&df)?;
