@@ -4,7 +4,7 @@
 //! Spark's source: `mllib/src/main/scala/org/apache/spark/ml/feature/TargetEncoder.scala`
 //! (Spark 4.0+).
 
-use std::collections::HashMap;
+use ahash::AHashMap as HashMap;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int32Array, ListArray};
