@@ -2,10 +2,12 @@
 //! (its 80% training split, 20 features): QuantileDiscretizer fit (20 columns, 10 buckets,
 //! Spark's default relativeError 0.001) and the fitted Bucketizer's transform; RobustScaler
 //! fit and transform; Normalizer, ElementwiseProduct, Binarizer (vector) and DCT
-//! transforms. Each figure is the median of 5 runs, quoted beside one memory read of the
+//! transforms; PCA (k = 5) fit and transform, VarianceThresholdSelector fit and transform,
+//! and TargetEncoder (binary label `churn`, categories `tenure` and `num_support_calls`, on
+//! all rows of the file) fit and transform. Each figure is the median of 5 runs, quoted beside one memory read of the
 //! features measured in the same run (examples/support), and, when `--sklearn PYTHON` is
-//! given, beside scikit-learn's KBinsDiscretizer(quantile), RobustScaler and Normalizer on
-//! the same file (examples/stages_bench_sklearn.py), run right after.
+//! given, beside scikit-learn's KBinsDiscretizer(quantile), RobustScaler, Normalizer, PCA,
+//! VarianceThreshold and TargetEncoder on the same file (examples/stages_bench_sklearn.py), run right after.
 //!
 //! Run: `cargo run --release --example stages_bench -- [--sklearn /work/venv/bin/python]`.
 
@@ -15,7 +17,8 @@ mod support;
 use std::time::Instant;
 
 use mlpipe::feature::{
-    Binarizer, ElementwiseProduct, Normalizer, QuantileDiscretizer, RobustScaler, DCT,
+    Binarizer, ElementwiseProduct, Normalizer, QuantileDiscretizer, RobustScaler, TargetEncoder,
+    VarianceThresholdSelector, DCT, PCA,
 };
 use mlpipe::prelude::*;
 use support::{median, BenchData};
@@ -97,6 +100,37 @@ fn main() -> Result<()> {
     );
     let dct = DCT::new().with_input_col("features").with_output_col("d");
     line("DCT transform", time(5, || dct.transform(df))?);
+    let pca = PCA::new()
+        .with_input_col("features")
+        .with_output_col("pca")
+        .with_k(5);
+    line("PCA fit (k = 5)", time(5, || pca.fit(df))?);
+    let pcam = pca.fit(df)?;
+    line("PCAModel transform", time(5, || pcam.transform(df))?);
+    let vts = VarianceThresholdSelector::new()
+        .with_output_col("sel")
+        .with_variance_threshold(1.0);
+    line("VarianceThresholdSelector fit", time(5, || vts.fit(df))?);
+    let vtsm = vts.fit(df)?;
+    line(
+        "VarianceThresholdSelectorModel transform",
+        time(5, || vtsm.transform(df))?,
+    );
+    let full = DataFrame::read_parquet(&data.path, &ParquetOptions::default())?;
+    let te = TargetEncoder::new()
+        .with_input_cols(["tenure", "num_support_calls"])
+        .with_output_cols(["tenure_te", "calls_te"])
+        .with_label_col("churn")
+        .with_smoothing(1.0);
+    line(
+        &format!("TargetEncoder fit ({} rows x 2 cols)", full.num_rows()),
+        time(5, || te.fit(&full))?,
+    );
+    let tem = te.fit(&full)?;
+    line(
+        "TargetEncoderModel transform (2 cols)",
+        time(5, || tem.transform(&full))?,
+    );
     if let Some(py) = sklearn {
         let out = std::process::Command::new(&py)
             .arg(concat!(

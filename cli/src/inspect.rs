@@ -144,6 +144,31 @@ fn describe(all: &[&dyn Transformer], i: usize) -> Value {
         selected(&all[..i], &m.params().features_col, m.selected_features())
     } else if let Some(m) = any.downcast_ref::<UnivariateFeatureSelectorModel>() {
         selected(&all[..i], &m.params().features_col, m.selected_features())
+    } else if let Some(m) = any.downcast_ref::<PCAModel>() {
+        // One component (n loadings) per entry, in decreasing explained variance.
+        let k = m.explained_variance().len();
+        let pc: Vec<&[f64]> = (0..k).filter_map(|c| m.component(c)).collect();
+        json!({"explainedVariance": m.explained_variance(), "pc": pc})
+    } else if let Some(m) = any.downcast_ref::<VarianceThresholdSelectorModel>() {
+        json!({"selectedFeatures": m.selected_features()})
+    } else if let Some(m) = any.downcast_ref::<TargetEncoderModel>() {
+        // Per input column: category -> [count, stat] and the encoding with the current
+        // smoothing (category 2147483647 is the overall statistic, -1 null).
+        let cols: Vec<Value> = m
+            .stats()
+            .iter()
+            .zip(m.encodings())
+            .map(|(s, e)| {
+                let stats: serde_json::Map<String, Value> = s
+                    .iter()
+                    .map(|c| (c.category.to_string(), json!([c.count, c.stat])))
+                    .collect();
+                let enc: serde_json::Map<String, Value> =
+                    e.iter().map(|(c, v)| (c.to_string(), json!(v))).collect();
+                json!({"stats": stats, "encodings": enc})
+            })
+            .collect();
+        json!({"columns": cols})
     } else if let Some(m) = any.downcast_ref::<VectorIndexerModel>() {
         // Spark's categoryMaps: element -> category values in index order
         let maps: serde_json::Map<String, Value> = m
@@ -323,7 +348,7 @@ pub fn feature_names(before: &[&dyn Transformer], col: &str) -> Option<Vec<Strin
     }
     if matches!(
         kind,
-        "ImputerModel" | "StringIndexerModel" | "Bucketizer" | "Binarizer"
+        "ImputerModel" | "StringIndexerModel" | "Bucketizer" | "Binarizer" | "TargetEncoderModel"
     ) {
         return Some(vec![col.to_string()]);
     }

@@ -423,11 +423,32 @@ fn bad_inputs_are_one_line_on_stderr_with_exit_code_2() {
         "{err}"
     );
     assert!(!out.exists());
-    // A stage mlpipe does not have.
+    // A stage mlpipe does not have: the Spark-saved pipeline's PCA stage (which mlpipe now
+    // has) relabelled as Word2Vec in a copy.
+    let unknown = dir.path().join("unknown_stage_pipeline");
+    copy_tree(
+        std::path::Path::new(&spark_cli("unknown_stage_pipeline")),
+        &unknown,
+    );
+    for e in std::fs::read_dir(unknown.join("stages/1_PCA_0408779484ad/metadata")).unwrap() {
+        let p = e.unwrap().path();
+        if p.file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("part-")
+        {
+            let md = std::fs::read_to_string(&p).unwrap().replace(
+                "org.apache.spark.ml.feature.PCA",
+                "org.apache.spark.ml.feature.Word2Vec",
+            );
+            std::fs::write(&p, md).unwrap();
+        }
+    }
     let err = fails(&[
         "fit",
         "--pipeline",
-        &spark_cli("unknown_stage_pipeline"),
+        unknown.to_str().unwrap(),
         "--input",
         &spark_cli("train.csv"),
         "--model",
@@ -435,7 +456,7 @@ fn bad_inputs_are_one_line_on_stderr_with_exit_code_2() {
     ]);
     // The list comes from the library's registry and grows with it.
     assert!(
-        err.contains("1_PCA_0408779484ad holds org.apache.spark.ml.feature.PCA, a stage mlpipe does not have; the stages it has: Pipeline, "),
+        err.contains("1_PCA_0408779484ad holds org.apache.spark.ml.feature.Word2Vec, a stage mlpipe does not have; the stages it has: Pipeline, "),
         "{err}"
     );
     for stage in [
@@ -443,9 +464,12 @@ fn bad_inputs_are_one_line_on_stderr_with_exit_code_2() {
         "GBTClassifier",
         "Imputer",
         "LinearSVC",
+        "PCA",
         "QuantileDiscretizer",
         "RobustScaler",
         "StringIndexer",
+        "TargetEncoder",
+        "VarianceThresholdSelector",
     ] {
         assert!(err.contains(&format!(" {stage},")), "{stage}: {err}");
     }
@@ -2014,4 +2038,50 @@ fn inspect_shows_a_selectors_selected_features_by_name() {
         serde_json::json!(["c0", "c1", "c4"]),
         "{out}"
     );
+}
+
+/// Copies the directory tree `from` to `to`.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let p = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &p);
+        } else {
+            std::fs::copy(e.path(), &p).unwrap();
+        }
+    }
+}
+
+/// `inspect` shows the fitted values of PySpark-saved PCA, VarianceThresholdSelector and
+/// TargetEncoder models (tests/fixtures/spark_stages2, made by
+/// tests/pyspark/make_stage2_fixtures.py).
+#[test]
+fn inspect_shows_pca_selector_and_target_encoder_values() {
+    let fixture = |n: &str| format!("{}/tests/fixtures/spark_stages2/{n}", repo_root().display());
+    let (code, out, err) = mlpipe(&["inspect", "--model", &fixture("pca_bc"), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let fitted = &v["stages"][0]["fitted"];
+    // Spark's explainedVariance, as saved.
+    assert_eq!(fitted["explainedVariance"][0], 0.9813665555522887);
+    assert_eq!(fitted["pc"].as_array().unwrap().len(), 5);
+    assert_eq!(fitted["pc"][0].as_array().unwrap().len(), 30);
+    let (code, out, err) = mlpipe(&["inspect", "--model", &fixture("vts_bc")]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("selectedFeatures: [0,1,2,3,13,20,21,22,23]"),
+        "{out}"
+    );
+    let (code, out, err) = mlpipe(&["inspect", "--model", &fixture("te_cont"), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let col = &v["stages"][0]["fitted"]["columns"][0];
+    // Category 0: 56 labelled rows, mean label 4.958928571428571 (Spark's saved stats).
+    assert_eq!(
+        col["stats"]["0"],
+        serde_json::json!([56.0, 4.958928571428571])
+    );
+    assert!(col["encodings"]["2147483647"].is_number());
 }

@@ -18,6 +18,7 @@ mod murmur3;
 mod ngram;
 mod normalizer;
 mod one_hot_encoder;
+mod pca;
 mod polynomial_expansion;
 mod quantile_discretizer;
 mod regex_tokenizer;
@@ -27,9 +28,11 @@ mod selector;
 mod standard_scaler;
 mod stop_words_remover;
 mod string_indexer;
+mod target_encoder;
 mod text_columns;
 mod tokenizer;
 mod univariate_feature_selector;
+mod variance_threshold_selector;
 mod vector_assembler;
 mod vector_indexer;
 mod vector_size_hint;
@@ -55,6 +58,7 @@ pub use min_max_scaler::{
 pub use ngram::{NGram, NGramParams};
 pub use normalizer::{Normalizer, NormalizerParams};
 pub use one_hot_encoder::{OneHotEncoder, OneHotEncoderModel, OneHotEncoderParams};
+pub use pca::{PCAModel, PCAParams, PCA};
 pub use polynomial_expansion::{PolynomialExpansion, PolynomialExpansionParams};
 pub use quantile_discretizer::{QuantileDiscretizer, QuantileDiscretizerParams};
 pub use regex_tokenizer::{RegexTokenizer, RegexTokenizerParams};
@@ -68,9 +72,15 @@ pub use string_indexer::{
     nominal_labels, IndexToString, IndexToStringParams, StringIndexer, StringIndexerModel,
     StringIndexerParams, StringOrderType,
 };
+pub use target_encoder::{
+    CategoryStat, TargetEncoder, TargetEncoderModel, TargetEncoderParams, TargetType,
+};
 pub use tokenizer::{Tokenizer, TokenizerParams};
 pub use univariate_feature_selector::{
     UnivariateFeatureSelector, UnivariateFeatureSelectorModel, UnivariateFeatureSelectorParams,
+};
+pub use variance_threshold_selector::{
+    VarianceThresholdSelector, VarianceThresholdSelectorModel, VarianceThresholdSelectorParams,
 };
 pub use vector_assembler::{VectorAssembler, VectorAssemblerParams};
 pub use vector_indexer::{VectorIndexer, VectorIndexerModel, VectorIndexerParams};

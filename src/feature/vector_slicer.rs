@@ -6,7 +6,6 @@ use std::collections::HashSet;
 
 use arrow::datatypes::{Field, Schema};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::vector_stage::{check_in_out, map_rows};
 use crate::error::{Error, Result};
@@ -182,33 +181,7 @@ impl VectorSlicer {
                 sel.push(j);
             }
         }
-        let k = sel.len();
-        // The input's attributes by element, kind and JSON (the selectors' helper).
-        let attrs = super::selector::input_attrs(field, n);
-        let has_attrs = attrs.is_some();
-        let orig = attrs.unwrap_or_default();
-        let meta = if has_attrs {
-            let mut groups = serde_json::Map::new();
-            for (pos, &j) in sel.iter().enumerate() {
-                let (kind, mut a) = orig[j]
-                    .clone()
-                    .unwrap_or_else(|| ("numeric".into(), json!({})));
-                a["idx"] = json!(pos);
-                if let Some(v) = groups
-                    .entry(kind)
-                    .or_insert_with(|| json!([]))
-                    .as_array_mut()
-                {
-                    v.push(a);
-                }
-            }
-            json!({"attrs": groups, "num_attrs": k})
-        } else {
-            json!({"num_attrs": k})
-        };
-        let mut out = vector::vector_field(&p.output_col, k, true);
-        out.metadata_mut()
-            .insert(vector::ML_ATTR.to_string(), meta.to_string());
+        let out = super::vector_stage::selected_field(field, n, &sel, &p.output_col, false);
         Ok((sel, n, out))
     }
 }

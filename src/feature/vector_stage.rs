@@ -234,3 +234,116 @@ impl crate::row::RowOp for MapRow {
         Ok(crate::row::Flow::Next)
     }
 }
+
+/// Rows per block of [`summarize_blocks`].
+pub(crate) const SUMMARY_BLOCK_ROWS: usize = 8192;
+
+/// The one parallel pass of a vector estimator's fit: splits every partition of the vector
+/// column `input` (`n` values a row) into blocks of [`SUMMARY_BLOCK_ROWS`] rows, fails on
+/// the first null vector (naming its partition and row), and returns `summarize(block,
+/// partition, first row)` of every block in partition and row order, so that merging the
+/// results left to right gives the same value on any thread count.
+pub(crate) fn summarize_blocks<T: Send>(
+    stage: &'static str,
+    df: &DataFrame,
+    input: &str,
+    n: usize,
+    summarize: impl Fn(&vector::VectorBlock<'_>, usize, usize) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+    let col = df.column(input)?;
+    let mut spans = Vec::new();
+    for (ci, c) in col.chunks.iter().enumerate() {
+        let mut r = 0;
+        while r < c.len() {
+            let len = SUMMARY_BLOCK_ROWS.min(c.len() - r);
+            spans.push((ci, r, len));
+            r += len;
+        }
+    }
+    let parts = spans
+        .par_iter()
+        .map(|&(ci, r0, len)| {
+            let at = vector::At {
+                stage,
+                column: input,
+                partition: ci,
+            };
+            let arr = col.chunks[ci].slice(r0, len);
+            let block = vector::VectorBlock::new(arr.as_ref(), n, at)?;
+            if let Some(r) = (0..len).find(|&r| block.is_null(r)) {
+                return Err(Error::InvalidValue {
+                    stage,
+                    column: input.to_string(),
+                    partition: ci,
+                    row: r0 + r,
+                    what: "null vector".into(),
+                    hint: "drop such rows first (VectorAssembler with handleInvalid=skip)".into(),
+                });
+            }
+            summarize(&block, ci, r0)
+        })
+        .collect::<Vec<_>>();
+    crate::frame::in_order(parts)
+}
+
+/// The dense output field of a stage that selects the elements `sel` (in that order) of a
+/// vector column `input` of `n` elements, with Spark's attribute metadata: the selected
+/// elements' attributes (names, nominal values) re-indexed when the input carries any;
+/// otherwise only the size, plus an empty `attrs` group when `empty_attrs` (what Spark's
+/// selectors write, from default numeric attributes).
+pub(crate) fn selected_field(
+    input: &Field,
+    n: usize,
+    sel: &[usize],
+    output: &str,
+    empty_attrs: bool,
+) -> Field {
+    use serde_json::{json, Value};
+    let k = sel.len();
+    // The input's attributes by element: kind and JSON.
+    let mut orig: Vec<Option<(String, Value)>> = vec![None; n];
+    let mut has_attrs = false;
+    if let Some(v) = input
+        .metadata()
+        .get(vector::ML_ATTR)
+        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+    {
+        if let Some(groups) = v.get("attrs").and_then(Value::as_object) {
+            has_attrs = true;
+            for (kind, attrs) in groups {
+                for a in attrs.as_array().into_iter().flatten() {
+                    if let Some(i) = a.get("idx").and_then(Value::as_u64) {
+                        if (i as usize) < n {
+                            orig[i as usize] = Some((kind.clone(), a.clone()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let meta = if has_attrs {
+        let mut groups = serde_json::Map::new();
+        for (pos, &j) in sel.iter().enumerate() {
+            let (kind, mut a) = orig[j]
+                .clone()
+                .unwrap_or_else(|| ("numeric".into(), json!({})));
+            a["idx"] = json!(pos);
+            if let Some(v) = groups
+                .entry(kind)
+                .or_insert_with(|| json!([]))
+                .as_array_mut()
+            {
+                v.push(a);
+            }
+        }
+        json!({"attrs": groups, "num_attrs": k})
+    } else if empty_attrs {
+        json!({"attrs": {}, "num_attrs": k})
+    } else {
+        json!({"num_attrs": k})
+    };
+    let mut out = vector::vector_field(output, k, true);
+    out.metadata_mut()
+        .insert(vector::ML_ATTR.to_string(), meta.to_string());
+    out
+}

@@ -737,3 +737,180 @@ mod quantile_tests {
         assert!(QuantileSummary::new(0.01).query(0.5).is_none());
     }
 }
+
+/// Mergeable per-feature means and the co-moment matrix `Σ (x − mean)(x − mean)ᵀ` of a set
+/// of rows: the sample covariance matrix (Spark's `RowMatrix.computeCovariance`) in one
+/// parallel pass. A block is summarised in two cache-resident passes (mean, then centred
+/// outer products, upper triangle only), and blocks merge with Chan's pairwise update in a
+/// fixed order, so the result does not depend on the thread count.
+///
+/// # Examples
+/// ```
+/// use mlpipe::stat::CoMoments;
+/// // three rows of two features: (1, 2), (2, 4), (3, 9)
+/// let mut s = CoMoments::from_block(&[1.0, 2.0, 2.0, 4.0], 2);
+/// s.merge(&CoMoments::from_block(&[3.0, 9.0], 2));
+/// assert_eq!(s.count, 3);
+/// // numpy.cov([[1, 2, 3], [2, 4, 9]]) = [[1, 3.5], [3.5, 13]]
+/// let c = s.covariance();
+/// assert!((c[1] - 3.5).abs() < 1e-12 && (c[2] - 3.5).abs() < 1e-12 && (c[3] - 13.0).abs() < 1e-12);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct CoMoments {
+    /// Number of features.
+    pub n: usize,
+    /// Number of rows.
+    pub count: u64,
+    /// Mean per feature.
+    pub mean: Vec<f64>,
+    /// Co-moments, `n × n` row-major; only the upper triangle (`j ≥ i`) is kept.
+    pub upper: Vec<f64>,
+}
+
+impl CoMoments {
+    /// The co-moments of no rows, for `n` features.
+    pub fn empty(n: usize) -> Self {
+        Self {
+            n,
+            count: 0,
+            mean: vec![0.0; n],
+            upper: vec![0.0; n * n],
+        }
+    }
+
+    /// Summarises a row-major block of `values.len() / n` rows.
+    #[allow(clippy::needless_range_loop)] // parallel arrays indexed by feature
+    pub fn from_block(values: &[f64], n: usize) -> Self {
+        let mut s = Self::empty(n);
+        let rows = values.len().checked_div(n).unwrap_or(0);
+        if rows == 0 {
+            return s;
+        }
+        let values = &values[..rows * n];
+        for row in values.chunks_exact(n) {
+            for (m, x) in s.mean.iter_mut().zip(row) {
+                *m += x;
+            }
+        }
+        for m in &mut s.mean {
+            *m /= rows as f64;
+        }
+        s.count = rows as u64;
+        let mean = &s.mean;
+        let upper = &mut s.upper;
+        let mut d = vec![0.0; 4 * n];
+        // Four rows per step: each co-moment is loaded and stored once per four rows.
+        let quads = values.chunks_exact(4 * n);
+        let rest = quads.remainder();
+        for q in quads {
+            for (dv, (x, m)) in d.iter_mut().zip(q.iter().zip(mean.iter().cycle())) {
+                *dv = x - m;
+            }
+            let (a, b) = d.split_at(n);
+            let (b, c) = b.split_at(n);
+            let (c, e) = c.split_at(n);
+            for i in 0..n {
+                let (ai, bi, ci, ei) = (a[i], b[i], c[i], e[i]);
+                let out = &mut upper[i * n + i..(i + 1) * n];
+                for (o, j) in out.iter_mut().zip(i..n) {
+                    *o += (ai * a[j] + bi * b[j]) + (ci * c[j] + ei * e[j]);
+                }
+            }
+        }
+        for row in rest.chunks_exact(n) {
+            for j in 0..n {
+                d[j] = row[j] - mean[j];
+            }
+            for i in 0..n {
+                let di = d[i];
+                let out = &mut upper[i * n + i..(i + 1) * n];
+                for (o, j) in out.iter_mut().zip(i..n) {
+                    *o += di * d[j];
+                }
+            }
+        }
+        s
+    }
+
+    /// Merges `other` into `self` (Chan et al.'s pairwise update).
+    #[allow(clippy::needless_range_loop)] // parallel arrays indexed by feature
+    pub fn merge(&mut self, other: &CoMoments) {
+        if other.count == 0 {
+            return;
+        }
+        if self.count == 0 {
+            *self = other.clone();
+            return;
+        }
+        let n = self.n;
+        let (na, nb) = (self.count as f64, other.count as f64);
+        let w = na + nb;
+        let delta: Vec<f64> = (0..n).map(|j| other.mean[j] - self.mean[j]).collect();
+        let f = na * nb / w;
+        for i in 0..n {
+            for j in i..n {
+                self.upper[i * n + j] += other.upper[i * n + j] + delta[i] * delta[j] * f;
+            }
+        }
+        for j in 0..n {
+            self.mean[j] += delta[j] * nb / w;
+        }
+        self.count += other.count;
+    }
+
+    /// The sample covariance matrix (divided by `count − 1`), `n × n` row-major and
+    /// symmetric; NaN when there are fewer than two rows.
+    pub fn covariance(&self) -> Vec<f64> {
+        let n = self.n;
+        let denom = self.count as f64 - 1.0;
+        let mut c = vec![0.0; n * n];
+        for i in 0..n {
+            for j in i..n {
+                let v = if self.count > 1 {
+                    self.upper[i * n + j] / denom
+                } else {
+                    f64::NAN
+                };
+                c[i * n + j] = v;
+                c[j * n + i] = v;
+            }
+        }
+        c
+    }
+}
+
+#[cfg(test)]
+mod co_moment_tests {
+    use super::*;
+
+    #[test]
+    fn blocks_merge_to_the_two_pass_covariance() {
+        // 11 rows of 3 features (a remainder after the groups of four rows)
+        let n = 3;
+        let vals: Vec<f64> = (0..33)
+            .map(|i| ((i * 37) % 13) as f64 * 0.7 - 2.0)
+            .collect();
+        let rows: Vec<&[f64]> = vals.chunks(n).collect();
+        let m = rows.len() as f64;
+        let mean: Vec<f64> = (0..n)
+            .map(|j| rows.iter().map(|r| r[j]).sum::<f64>() / m)
+            .collect();
+        let mut s = CoMoments::from_block(&vals[..15], n);
+        s.merge(&CoMoments::from_block(&vals[15..], n));
+        let whole = CoMoments::from_block(&vals, n);
+        let (c, cw) = (s.covariance(), whole.covariance());
+        for i in 0..n {
+            for j in 0..n {
+                // the textbook two-pass sample covariance
+                let want = rows
+                    .iter()
+                    .map(|r| (r[i] - mean[i]) * (r[j] - mean[j]))
+                    .sum::<f64>()
+                    / (m - 1.0);
+                assert!((c[i * n + j] - want).abs() < 1e-12, "{i},{j}");
+                assert!((cw[i * n + j] - want).abs() < 1e-12, "{i},{j}");
+            }
+        }
+        assert!(CoMoments::from_block(&[1.0, 2.0], 2).covariance()[0].is_nan());
+    }
+}

@@ -19,7 +19,7 @@ Writes:
   rawPrediction_i).
 - metrics.json: Spark's BinaryClassificationEvaluator and MulticlassClassificationEvaluator
   numbers on the transformed test.csv (labelCol "label", made inside the pipeline).
-- unknown_stage_pipeline/: an unfitted Pipeline holding a stage mlpipe does not have (PCA).
+- unknown_stage_pipeline/: an unfitted Pipeline holding PCA (once a stage mlpipe lacked; cli/tests/cli.rs now relabels it in a copy).
 """
 import csv
 import json

@@ -1,0 +1,828 @@
+//! [`TargetEncoder`] and [`TargetEncoderModel`]: encode categorical indices by the target's
+//! statistics within each category.
+//!
+//! Spark's source: `mllib/src/main/scala/org/apache/spark/ml/feature/TargetEncoder.scala`
+//! (Spark 4.0+).
+
+use ahash::AHashMap as HashMap;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int32Array, ListArray};
+use arrow::buffer::OffsetBuffer;
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::columns::names;
+use crate::error::{Error, Result};
+use crate::frame::{schema, DataFrame};
+use crate::param::{check_at_least, HandleInvalid, Params};
+use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
+
+/// Spark's key of the overall statistic (`TargetEncoder.UNSEEN_CATEGORY`, `Int.MaxValue`).
+pub(crate) const UNSEEN_CATEGORY: f64 = 2147483647.0;
+/// Spark's key of the null category (`TargetEncoder.NULL_CATEGORY`).
+pub(crate) const NULL_CATEGORY: f64 = -1.0;
+
+/// What the label is: Spark's `targetType`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetType {
+    /// Labels 0 or 1: a category encodes as the share of label 1 (bin counting). Default.
+    #[default]
+    Binary,
+    /// Any real label: a category encodes as the mean label (mean encoding).
+    Continuous,
+}
+
+/// Params of [`TargetEncoder`] and its model; JSON names and defaults are Spark's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct TargetEncoderParams {
+    /// Single-column mode: the input column (non-negative integer category indices).
+    pub input_col: Option<String>,
+    /// Multi-column mode: the input columns.
+    pub input_cols: Option<Vec<String>>,
+    /// Single-column mode: the output column; default `<inputCol>_indexed` (Spark's).
+    pub output_col: Option<String>,
+    /// Multi-column mode: one output column per input; default `<input>_indexed` each.
+    pub output_cols: Option<Vec<String>>,
+    /// Label column (numeric). Default `label`.
+    pub label_col: String,
+    /// `binary` (default) or `continuous`.
+    pub target_type: TargetType,
+    /// `error` (default) or `keep`: what transform does with a category (or null) unseen
+    /// at fit: fail, or encode it with the overall statistic.
+    pub handle_invalid: HandleInvalid,
+    /// Weight of the overall statistic against a category's own, ≥ 0: a category of `n`
+    /// rows weighs its own statistic `n / (n + smoothing)`. Default 0.0.
+    pub smoothing: f64,
+}
+
+impl Default for TargetEncoderParams {
+    fn default() -> Self {
+        Self {
+            input_col: None,
+            input_cols: None,
+            output_col: None,
+            output_cols: None,
+            label_col: "label".into(),
+            target_type: TargetType::Binary,
+            handle_invalid: HandleInvalid::Error,
+            smoothing: 0.0,
+        }
+    }
+}
+
+impl Params for TargetEncoderParams {
+    const STAGE: &'static str = "TargetEncoder";
+    fn validate(&self) -> Result<()> {
+        if self.handle_invalid == HandleInvalid::Skip {
+            return Err(Error::param(
+                Self::STAGE,
+                "handleInvalid",
+                "\"error\" or \"keep\" (Spark's TargetEncoder has no \"skip\")",
+                "\"skip\"",
+            ));
+        }
+        check_at_least(Self::STAGE, "smoothing", self.smoothing, 0.0)?;
+        self.pairs().map(|_| ())
+    }
+}
+
+impl TargetEncoderParams {
+    /// The (input, output) column pairs, Spark's rules: `inputCol` wins over `inputCols`,
+    /// `outputCol` over `outputCols`, and without either output param each input `c`
+    /// writes `c_indexed`.
+    pub fn pairs(&self) -> Result<Vec<(String, String)>> {
+        let stage = Self::STAGE;
+        let inputs: Vec<String> = match (&self.input_col, &self.input_cols) {
+            (Some(c), _) => vec![c.clone()],
+            (None, Some(cs)) => cs.clone(),
+            (None, None) => Vec::new(),
+        };
+        if inputs.is_empty() || inputs.iter().any(|c| c.is_empty()) {
+            return Err(Error::param(
+                stage,
+                "inputCols",
+                "at least one input column (set inputCol or inputCols)",
+                format!("{inputs:?}"),
+            ));
+        }
+        let outputs: Vec<String> = match (&self.output_col, &self.output_cols) {
+            (Some(c), _) => vec![c.clone()],
+            (None, Some(cs)) => cs.clone(),
+            (None, None) => inputs.iter().map(|c| format!("{c}_indexed")).collect(),
+        };
+        if outputs.len() != inputs.len() {
+            return Err(Error::param(
+                stage,
+                "outputCols",
+                format!("{} names, one per input column", inputs.len()),
+                format!("{} names", outputs.len()),
+            ));
+        }
+        if self.label_col.is_empty() {
+            return Err(Error::param(stage, "labelCol", "a column name", "\"\""));
+        }
+        Ok(inputs.into_iter().zip(outputs).collect())
+    }
+}
+
+/// Target encoding (Spark's `org.apache.spark.ml.feature.TargetEncoder`): maps each
+/// categorical index to a statistic of the label within its category, blended with the
+/// overall statistic.
+///
+/// `fit` makes one parallel pass, counting per category (and overall) the rows and — for
+/// `binary` targets — the rows with label 1, or — for `continuous` ones — the label sum,
+/// merged in partition order. Rows whose label is null or NaN are left out, as Spark does.
+/// A null category is its own category (Spark's key −1). With `n` rows in a category,
+/// `w = n / (n + smoothing)`, the encoding is
+/// `w · ones/n + (1 − w) · ones_all/n_all` (binary) or `w · mean + (1 − w) · mean_all`
+/// (continuous), Spark's formula operation for operation. The statistics, not the
+/// encodings, are the model, so changing the model's `smoothing` re-weights them.
+///
+/// A category not seen at fit (or a null, when no null was seen) fails the transform with
+/// `handleInvalid = error` and encodes as the overall statistic with `keep`. Outputs are
+/// non-null doubles with Spark's nominal attribute metadata (the distinct encodings).
+///
+/// # Examples
+/// ```
+/// # fn main() -> mlpipe::Result<()> {
+/// use mlpipe::prelude::*;
+/// use mlpipe::feature::TargetEncoder;
+/// use arrow::array::{Float64Array, Int32Array, RecordBatch};
+/// use std::sync::Arc;
+/// let batch = RecordBatch::try_from_iter([
+///     ("city", Arc::new(Int32Array::from(vec![0, 0, 1, 1, 1])) as _),
+///     ("label", Arc::new(Float64Array::from(vec![1.0, 0.0, 1.0, 1.0, 0.0])) as _),
+/// ])?;
+/// let df = DataFrame::from_batches(vec![batch])?;
+/// let model = TargetEncoder::new().with_input_col("city").with_output_col("city_te").fit(&df)?;
+/// let out = model.transform(&df)?;
+/// let te = out.column("city_te")?.chunks[0].clone();
+/// let te = te.as_any().downcast_ref::<Float64Array>().unwrap();
+/// assert_eq!(te.value(0), 0.5); // category 0: one of two rows has label 1
+/// assert_eq!(te.value(2), 2.0 / 3.0);
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidParam`] (no input column, mismatched outputs, negative smoothing,
+/// `handleInvalid = skip`); [`Error::ColumnNotFound`]; [`Error::ColumnType`] for a
+/// non-numeric input or label column; [`Error::InvalidValue`] naming the row of a binary
+/// label other than 0 / 1, of a category that is NaN, negative, fractional or too large,
+/// and (transform, `handleInvalid = error`) of an unseen category; [`Error::EmptyInput`]
+/// when no row has a label.
+#[derive(Clone, Debug)]
+pub struct TargetEncoder {
+    uid: String,
+    params: TargetEncoderParams,
+}
+
+super::columns::stage_basics!(TargetEncoder, TargetEncoderParams, "TargetEncoder", |uid| {
+    TargetEncoderParams::default()
+});
+
+impl TargetEncoder {
+    /// Single-column mode: the input column.
+    pub fn with_input_col(mut self, c: &str) -> Self {
+        self.params.input_col = Some(c.into());
+        self
+    }
+    /// Single-column mode: the output column.
+    pub fn with_output_col(mut self, c: &str) -> Self {
+        self.params.output_col = Some(c.into());
+        self
+    }
+    /// Multi-column mode: the input columns.
+    pub fn with_input_cols(mut self, cs: impl IntoIterator<Item = impl AsRef<str>>) -> Self {
+        self.params.input_cols = Some(names(cs));
+        self
+    }
+    /// Multi-column mode: the output columns, one per input.
+    pub fn with_output_cols(mut self, cs: impl IntoIterator<Item = impl AsRef<str>>) -> Self {
+        self.params.output_cols = Some(names(cs));
+        self
+    }
+    /// Label column; default `label`.
+    pub fn with_label_col(mut self, c: &str) -> Self {
+        self.params.label_col = c.into();
+        self
+    }
+    /// Binary (default) or continuous label.
+    pub fn with_target_type(mut self, t: TargetType) -> Self {
+        self.params.target_type = t;
+        self
+    }
+    /// `Error` (default) or `Keep` for categories unseen at fit.
+    pub fn with_handle_invalid(mut self, h: HandleInvalid) -> Self {
+        self.params.handle_invalid = h;
+        self
+    }
+    /// Smoothing; default 0.0.
+    pub fn with_smoothing(mut self, v: f64) -> Self {
+        self.params.smoothing = v;
+        self
+    }
+}
+
+/// Checks the params and the input (and, when fitting, label) columns: numeric.
+fn check_schema(
+    p: &TargetEncoderParams,
+    input: &Schema,
+    fitting: bool,
+    stage: &'static str,
+) -> Result<Vec<(String, String)>> {
+    p.validate()?;
+    let pairs = p.pairs()?;
+    for (ic, _) in &pairs {
+        schema::require_numeric(input, stage, ic)?;
+    }
+    if fitting {
+        schema::require_numeric(input, stage, &p.label_col)?;
+    }
+    Ok(pairs)
+}
+
+/// The output schema: one non-null double column per input, with Spark's nominal
+/// attribute (`vals`, the distinct encodings, when known).
+fn output_schema(
+    input: &Schema,
+    pairs: &[(String, String)],
+    vals: Option<&[Vec<f64>]>,
+    stage: &'static str,
+) -> Result<Schema> {
+    let mut s = input.clone();
+    for (i, (_, oc)) in pairs.iter().enumerate() {
+        let mut f = Field::new(oc, DataType::Float64, false);
+        if let Some(v) = vals {
+            let strs: Vec<String> = v[i].iter().map(|x| super::java_double_string(*x)).collect();
+            f.metadata_mut().insert(
+                crate::frame::vector::ML_ATTR.to_string(),
+                json!({"name": oc, "type": "nominal", "vals": strs}).to_string(),
+            );
+        }
+        s = schema::append_field(&s, stage, f)?;
+    }
+    Ok(s)
+}
+
+impl Stage for TargetEncoder {
+    fn kind(&self) -> &'static str {
+        "TargetEncoder"
+    }
+    stage_params!();
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        let stage = TargetEncoderParams::STAGE;
+        let pairs = check_schema(&self.params, input, true, stage)?;
+        output_schema(input, &pairs, None, stage)
+    }
+}
+
+/// A category key: Spark's double value of the index, −1 for null.
+fn key(v: f64) -> i64 {
+    v as i64
+}
+
+/// Per-category `(count, stat)`: `stat` is the number of label-1 rows (binary) or the
+/// label sum (continuous; the mean once merged).
+type Counts = HashMap<i64, (f64, f64)>;
+
+/// The label of row `r`, or `None` when it is null or NaN (Spark drops such rows).
+fn label_at(labels: &Float64Array, r: usize) -> Option<f64> {
+    if labels.is_null(r) || labels.value(r).is_nan() {
+        None
+    } else {
+        Some(labels.value(r))
+    }
+}
+
+impl Estimator for TargetEncoder {
+    type Model = TargetEncoderModel;
+
+    fn fit(&self, df: &DataFrame) -> Result<TargetEncoderModel> {
+        let stage = TargetEncoderParams::STAGE;
+        let p = &self.params;
+        let pairs = check_schema(p, df.schema(), true, stage)?;
+        let binary = p.target_type == TargetType::Binary;
+        // One pass: per partition, per input column, a map of category counts, plus the
+        // overall count, merged below in partition order.
+        let parts = df.map_partitions(|pi, b| {
+            let labels = cast(schema::batch_column(b, &p.label_col)?, &DataType::Float64)?;
+            let labels = labels.as_primitive::<Float64Type>();
+            let mut overall = (0.0, 0.0);
+            for r in 0..labels.len() {
+                let Some(y) = label_at(labels, r) else {
+                    continue;
+                };
+                if binary && y != 0.0 && y != 1.0 {
+                    return Err(Error::InvalidValue {
+                        stage,
+                        column: p.label_col.clone(),
+                        partition: pi,
+                        row: r,
+                        what: format!("label {y}"),
+                        hint: "targetType \"binary\" needs labels 0 or 1 (Spark: Labels for TARGET_BINARY must be {0, 1}); set targetType to \"continuous\" for a real-valued label".into(),
+                    });
+                }
+                overall.0 += 1.0;
+                overall.1 += y;
+            }
+            let mut per_col = Vec::with_capacity(pairs.len());
+            for (ic, _) in &pairs {
+                let vals = cast(schema::batch_column(b, ic)?, &DataType::Float64)?;
+                let vals = vals.as_primitive::<Float64Type>();
+                let mut counts = Counts::new();
+                for r in 0..vals.len() {
+                    let Some(y) = label_at(labels, r) else {
+                        continue;
+                    };
+                    let k = if vals.is_null(r) {
+                        key(NULL_CATEGORY)
+                    } else {
+                        let v = vals.value(r);
+                        if !(v >= 0.0 && v.fract() == 0.0 && v < UNSEEN_CATEGORY) {
+                            return Err(Error::InvalidValue {
+                                stage,
+                                column: ic.clone(),
+                                partition: pi,
+                                row: r,
+                                what: format!("category {v}"),
+                                hint: "categories must be non-negative integer indices below 2147483647 (Spark: Values MUST be non-negative integers); index strings with StringIndexer first".into(),
+                            });
+                        }
+                        key(v)
+                    };
+                    let e = counts.entry(k).or_insert((0.0, 0.0));
+                    e.0 += 1.0;
+                    e.1 += y;
+                }
+                per_col.push(counts);
+            }
+            Ok((overall, per_col))
+        })?;
+        let mut overall = (0.0, 0.0);
+        let mut merged: Vec<Counts> = vec![Counts::new(); pairs.len()];
+        for (o, cols) in parts {
+            overall.0 += o.0;
+            overall.1 += o.1;
+            for (m, c) in merged.iter_mut().zip(cols) {
+                // In category order, so the sums add up the same way every time.
+                let mut c: Vec<_> = c.into_iter().collect();
+                c.sort_by_key(|(k, _)| *k);
+                for (k, (n, s)) in c {
+                    let e = m.entry(k).or_insert((0.0, 0.0));
+                    e.0 += n;
+                    e.1 += s;
+                }
+            }
+        }
+        if overall.0 == 0.0 {
+            return Err(Error::EmptyInput {
+                stage,
+                hint: format!(
+                    "fit needs at least one row whose label (column `{}`) is neither null nor NaN",
+                    p.label_col
+                ),
+            });
+        }
+        // Spark: count_if(label = 1) for binary, avg(label) = sum / count for continuous.
+        let finish = |(n, s): (f64, f64)| if binary { (n, s) } else { (n, s / n) };
+        let stats = merged
+            .into_iter()
+            .map(|m| {
+                let mut v: Vec<CategoryStat> = m
+                    .into_iter()
+                    .map(|(k, c)| {
+                        let (count, stat) = finish(c);
+                        CategoryStat {
+                            category: k as f64,
+                            count,
+                            stat,
+                        }
+                    })
+                    .collect();
+                let (count, stat) = finish(overall);
+                v.push(CategoryStat {
+                    category: UNSEEN_CATEGORY,
+                    count,
+                    stat,
+                });
+                v.sort_by(|a, b| a.category.total_cmp(&b.category));
+                v
+            })
+            .collect();
+        TargetEncoderModel::new(self.uid.clone(), p.clone(), stats)
+    }
+}
+
+/// One category's statistics in a [`TargetEncoderModel`] (Spark's `(count, stat)`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CategoryStat {
+    /// The category index; −1 for null, 2147483647 for the overall statistic.
+    pub category: f64,
+    /// Rows (with a label) in the category.
+    pub count: f64,
+    /// Rows with label 1 (binary) or the mean label (continuous).
+    pub stat: f64,
+}
+
+/// A fitted [`TargetEncoder`]: per input column, each category's count and statistic.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetEncoderModel {
+    uid: String,
+    params: TargetEncoderParams,
+    stats: Vec<Vec<CategoryStat>>,
+}
+
+impl TargetEncoderModel {
+    /// A model from its statistics, one list per input column, each holding the overall
+    /// statistic under category 2147483647 (Spark's `UNSEEN_CATEGORY`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParam`] when a list lacks the overall statistic.
+    pub fn new(
+        uid: impl Into<String>,
+        params: TargetEncoderParams,
+        mut stats: Vec<Vec<CategoryStat>>,
+    ) -> Result<Self> {
+        for (i, s) in stats.iter_mut().enumerate() {
+            s.sort_by(|a, b| a.category.total_cmp(&b.category));
+            if !s.iter().any(|c| c.category == UNSEEN_CATEGORY) {
+                return Err(Error::param(
+                    "TargetEncoderModel",
+                    "stats",
+                    format!(
+                        "the overall statistic (category {UNSEEN_CATEGORY}) for every input column"
+                    ),
+                    format!("none for input {i}"),
+                ));
+            }
+        }
+        Ok(Self {
+            uid: uid.into(),
+            params,
+            stats,
+        })
+    }
+    /// The params.
+    pub fn params(&self) -> &TargetEncoderParams {
+        &self.params
+    }
+    /// Per input column, each category's statistics (sorted by category; the null
+    /// category −1 first and the overall statistic 2147483647 last when present).
+    pub fn stats(&self) -> &[Vec<CategoryStat>] {
+        &self.stats
+    }
+    /// Sets the smoothing the encodings use (Spark's `TargetEncoderModel.setSmoothing`).
+    pub fn with_smoothing(mut self, v: f64) -> Self {
+        self.params.smoothing = v;
+        self
+    }
+    /// Sets `handleInvalid` (`Error` or `Keep`).
+    pub fn with_handle_invalid(mut self, h: HandleInvalid) -> Self {
+        self.params.handle_invalid = h;
+        self
+    }
+
+    /// Per input column, `(category, encoding)` for every category (sorted), with the
+    /// current smoothing: Spark's formula operation for operation.
+    pub fn encodings(&self) -> Vec<Vec<(f64, f64)>> {
+        let binary = self.params.target_type == TargetType::Binary;
+        let smoothing = self.params.smoothing;
+        self.stats
+            .iter()
+            .map(|stat| {
+                let g = stat
+                    .iter()
+                    .find(|c| c.category == UNSEEN_CATEGORY)
+                    .copied()
+                    .unwrap_or(CategoryStat {
+                        category: UNSEEN_CATEGORY,
+                        count: f64::NAN,
+                        stat: f64::NAN,
+                    });
+                stat.iter()
+                    .map(|c| {
+                        let weight = c.count / (c.count + smoothing);
+                        let e = if binary {
+                            weight * (c.stat / c.count) + (1.0 - weight) * (g.stat / g.count)
+                        } else {
+                            weight * c.stat + (1.0 - weight) * g.stat
+                        };
+                        (c.category, e)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The lookup of each input column.
+    fn lookups(&self) -> Vec<Lookup> {
+        self.encodings()
+            .into_iter()
+            .map(|enc| {
+                let mut l = Lookup {
+                    by_key: HashMap::new(),
+                    null: None,
+                    unseen: f64::NAN,
+                    vals: Vec::new(),
+                };
+                for &(c, e) in &enc {
+                    if c == UNSEEN_CATEGORY {
+                        l.unseen = e;
+                    } else if c == NULL_CATEGORY {
+                        l.null = Some(e);
+                    } else {
+                        l.by_key.insert(key(c), e);
+                    }
+                    if !l.vals.iter().any(|v: &f64| v.to_bits() == e.to_bits()) {
+                        l.vals.push(e);
+                    }
+                }
+                l
+            })
+            .collect()
+    }
+
+    fn pairs(&self, input: &Schema, stage: &'static str) -> Result<Vec<(String, String)>> {
+        let pairs = check_schema(&self.params, input, false, stage)?;
+        if pairs.len() != self.stats.len() {
+            return Err(Error::param(
+                stage,
+                "inputCols",
+                format!(
+                    "{} columns, one per encoding in the model",
+                    self.stats.len()
+                ),
+                format!("{} columns", pairs.len()),
+            ));
+        }
+        Ok(pairs)
+    }
+}
+
+/// One input column's encodings, ready for lookup.
+#[derive(Clone, Debug)]
+struct Lookup {
+    by_key: HashMap<i64, f64>,
+    null: Option<f64>,
+    unseen: f64,
+    /// The distinct encodings, in category order (the nominal attribute's values).
+    vals: Vec<f64>,
+}
+
+impl Lookup {
+    /// The encoding of `v` (`None` = null), or `Err(())` for an unseen value under
+    /// `handleInvalid = error`.
+    fn encode(&self, v: Option<f64>, keep: bool) -> std::result::Result<f64, ()> {
+        let found = match v {
+            None => self.null,
+            Some(x) if x >= 0.0 && x.fract() == 0.0 && x < UNSEEN_CATEGORY => {
+                self.by_key.get(&key(x)).copied()
+            }
+            Some(_) => None,
+        };
+        match found {
+            Some(e) => Ok(e),
+            None if keep => Ok(self.unseen),
+            None => Err(()),
+        }
+    }
+}
+
+/// The error for an unseen value under `handleInvalid = error`.
+fn unseen_error(column: &str, v: Option<f64>, partition: usize, row: usize) -> Error {
+    Error::InvalidValue {
+        stage: "TargetEncoderModel",
+        column: column.to_string(),
+        partition,
+        row,
+        what: match v {
+            Some(x) => format!("category {x} not seen at fit"),
+            None => "a null category, none of which was seen at fit".into(),
+        },
+        hint:
+            "set handleInvalid to \"keep\" to encode unseen categories with the overall statistic"
+                .into(),
+    }
+}
+
+impl Stage for TargetEncoderModel {
+    fn kind(&self) -> &'static str {
+        "TargetEncoderModel"
+    }
+    stage_params!();
+    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        let stage = "TargetEncoderModel";
+        let pairs = self.pairs(input, stage)?;
+        let vals: Vec<Vec<f64>> = self.lookups().into_iter().map(|l| l.vals).collect();
+        output_schema(input, &pairs, Some(&vals), stage)
+    }
+}
+
+impl Transformer for TargetEncoderModel {
+    fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
+        let stage = "TargetEncoderModel";
+        let out_schema = Arc::new(self.transform_schema(df.schema())?);
+        let pairs = self.pairs(df.schema(), stage)?;
+        let lookups = self.lookups();
+        let keep = self.params.handle_invalid == HandleInvalid::Keep;
+        let parts = df.map_partitions(|pi, b| {
+            let mut cols = b.columns().to_vec();
+            for ((ic, _), l) in pairs.iter().zip(&lookups) {
+                let a = cast(schema::batch_column(b, ic)?, &DataType::Float64)?;
+                let a = a.as_primitive::<Float64Type>();
+                let mut out = Vec::with_capacity(a.len());
+                for r in 0..a.len() {
+                    let v = (!a.is_null(r)).then(|| a.value(r));
+                    out.push(l.encode(v, keep).map_err(|()| unseen_error(ic, v, pi, r))?);
+                }
+                cols.push(Arc::new(Float64Array::from(out)) as ArrayRef);
+            }
+            crate::frame::new_batch(out_schema.clone(), cols, b.num_rows())
+        })?;
+        DataFrame::try_new(out_schema.clone(), parts)
+    }
+    fn clone_box(&self) -> Box<dyn Transformer> {
+        Box::new(self.clone())
+    }
+}
+
+impl Model for TargetEncoderModel {
+    fn clone_model(&self) -> Box<dyn Model> {
+        Box::new(self.clone())
+    }
+}
+
+// ---- Spark persistence ----
+
+/// The params Spark *set* (`paramMap`), over mlpipe's defaults: Spark's TargetEncoder
+/// tells a set `outputCol` from its default (`<uid>__output`, which it never uses).
+fn read_params(
+    dir: &std::path::Path,
+    md: &crate::persist::Metadata,
+) -> Result<TargetEncoderParams> {
+    let set = md.raw.get("paramMap").cloned().unwrap_or_else(|| json!({}));
+    serde_json::from_value(set).map_err(|e| {
+        Error::file(
+            dir.join("metadata"),
+            format!("params do not fit TargetEncoder: {e}"),
+        )
+    })
+}
+
+impl crate::persist::SparkPersist for TargetEncoder {
+    const SPARK_CLASS: &'static str = "org.apache.spark.ml.feature.TargetEncoder";
+    fn write_spark(&self, dir: &std::path::Path) -> Result<()> {
+        crate::persist::format::write_params(dir, Self::SPARK_CLASS, &self.uid, &self.params)
+    }
+    fn read_spark(dir: &std::path::Path, md: &crate::persist::Metadata) -> Result<Self> {
+        Ok(Self::from_params(md.uid.clone(), read_params(dir, md)?))
+    }
+}
+
+impl crate::persist::SparkPersist for TargetEncoderModel {
+    const SPARK_CLASS: &'static str = "org.apache.spark.ml.feature.TargetEncoderModel";
+    fn write_spark(&self, dir: &std::path::Path) -> Result<()> {
+        use crate::persist::format;
+        format::write_params(dir, Self::SPARK_CLASS, &self.uid, &self.params)?;
+        // Spark's Data(index: Int, categories, counts, stats: Array[Double]), one row per
+        // input column.
+        let item = Arc::new(Field::new("element", DataType::Float64, false));
+        let list = |f: &dyn Fn(&CategoryStat) -> f64| -> Result<ArrayRef> {
+            let lens = self.stats.iter().map(Vec::len);
+            let vals: Vec<f64> = self.stats.iter().flatten().map(f).collect();
+            Ok(Arc::new(ListArray::try_new(
+                item.clone(),
+                OffsetBuffer::from_lengths(lens),
+                Arc::new(Float64Array::from(vals)),
+                None,
+            )?))
+        };
+        let index: ArrayRef = Arc::new(Int32Array::from_iter_values(0..self.stats.len() as i32));
+        let batch = arrow::array::RecordBatch::try_new(
+            Arc::new(Schema::new(vec![
+                Field::new("index", DataType::Int32, false),
+                Field::new("categories", DataType::List(item.clone()), true),
+                Field::new("counts", DataType::List(item.clone()), true),
+                Field::new("stats", DataType::List(item.clone()), true),
+            ])),
+            vec![
+                index,
+                list(&|c| c.category)?,
+                list(&|c| c.count)?,
+                list(&|c| c.stat)?,
+            ],
+        )?;
+        let doubles = json!({"type": "array", "elementType": "double", "containsNull": false});
+        format::write_data(
+            dir,
+            &batch,
+            format::spark_schema(&[
+                ("index", json!("integer"), false),
+                ("categories", doubles.clone(), true),
+                ("counts", doubles.clone(), true),
+                ("stats", doubles, true),
+            ]),
+        )
+    }
+    fn read_spark(dir: &std::path::Path, md: &crate::persist::Metadata) -> Result<Self> {
+        use crate::persist::format;
+        let params = read_params(dir, md)?;
+        let bad =
+            |what: String| Error::file(dir.join("data"), format!("corrupt model data: {what}"));
+        let mut rows: Vec<(i64, Vec<CategoryStat>)> = Vec::new();
+        for b in format::read_data_batches(dir)? {
+            let index = cast(format::column(&b, "index", dir)?, &DataType::Int64)?;
+            let index = index.as_primitive::<arrow::datatypes::Int64Type>();
+            let lists: Vec<&ListArray> = ["categories", "counts", "stats"]
+                .iter()
+                .map(|n| {
+                    format::column(&b, n, dir)?
+                        .as_list_opt::<i32>()
+                        .ok_or_else(|| bad(format!("`{n}` is not a list of doubles")))
+                })
+                .collect::<Result<_>>()?;
+            for r in 0..b.num_rows() {
+                let vals: Vec<Vec<f64>> = lists
+                    .iter()
+                    .map(|l| {
+                        let v = l.value(r);
+                        v.as_primitive_opt::<Float64Type>()
+                            .map(|a| a.values().to_vec())
+                            .ok_or_else(|| bad("a list is not of doubles".into()))
+                    })
+                    .collect::<Result<_>>()?;
+                if vals[0].len() != vals[1].len() || vals[0].len() != vals[2].len() {
+                    return Err(bad(format!(
+                        "row {r}: categories, counts and stats differ in length"
+                    )));
+                }
+                let stats = (0..vals[0].len())
+                    .map(|i| CategoryStat {
+                        category: vals[0][i],
+                        count: vals[1][i],
+                        stat: vals[2][i],
+                    })
+                    .collect();
+                rows.push((index.value(r), stats));
+            }
+        }
+        rows.sort_by_key(|(i, _)| *i);
+        let stats = rows.into_iter().map(|(_, s)| s).collect();
+        Self::new(md.uid.clone(), params, stats)
+    }
+}
+
+// ---- Row form (crate::row) ----
+
+#[derive(Debug)]
+struct TargetEncoderRow {
+    cols: Vec<(crate::row::NumIn, String, crate::row::NumOut, Lookup)>,
+    keep: bool,
+}
+
+impl crate::row::RowStage for TargetEncoderModel {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        let pairs = self.params.pairs()?;
+        if pairs.len() != self.stats.len() {
+            return Err(Error::param(
+                "TargetEncoderModel",
+                "inputCols",
+                format!(
+                    "{} columns, one per encoding in the model",
+                    self.stats.len()
+                ),
+                format!("{} columns", pairs.len()),
+            ));
+        }
+        let mut cols = Vec::new();
+        for ((ic, oc), l) in pairs.into_iter().zip(self.lookups()) {
+            let input = plan.num_input(&ic)?;
+            cols.push((input, ic, plan.add_num(&oc), l));
+        }
+        Ok(Some(Box::new(TargetEncoderRow {
+            cols,
+            keep: self.params.handle_invalid == HandleInvalid::Keep,
+        })))
+    }
+}
+
+impl crate::row::RowOp for TargetEncoderRow {
+    fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
+        for (input, ic, out, l) in &self.cols {
+            let v = row.num(*input);
+            let e = l
+                .encode(v, self.keep)
+                .map_err(|()| unseen_error(ic, v, 0, row.row_index()))?;
+            row.set_num(*out, Some(e));
+        }
+        Ok(crate::row::Flow::Next)
+    }
+}
