@@ -44,4 +44,12 @@ row_forms![
     crate::tree::GBTRegressionModel,
     crate::clustering::KMeansModel,
     crate::classification::OneVsRestModel,
+    crate::feature::Tokenizer,
+    crate::feature::RegexTokenizer,
+    crate::feature::StopWordsRemover,
+    crate::feature::NGram,
+    crate::feature::HashingTF,
+    crate::feature::CountVectorizerModel,
+    crate::feature::IDFModel,
+    crate::feature::FeatureHasher,
 ];
