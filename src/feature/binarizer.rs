@@ -141,7 +141,7 @@ impl Stage for Binarizer {
         for (ic, oc, _) in self.params.plan()? {
             let (_, f) = schema::require_column(input, stage, &ic)?;
             let field = if let Some(n) = vector::field_vector_size(f) {
-                sized_vector_field(&oc, n)
+                vector::like_input(f, sized_vector_field(&oc, n))
             } else if schema::is_numeric(f.data_type()) {
                 let mut field = Field::new(&oc, DataType::Float64, true);
                 field.metadata_mut().insert(

@@ -188,7 +188,12 @@ fn cv_schema(
     text::require_string_list(input, stage, i)?;
     let field = match size {
         Some(n) => sparse_vector_field(o, n, true),
-        None => Field::new(o, crate::frame::vector::sparse_vector_type(), true),
+        // Before fitting, the vocabulary's size is not known.
+        None => crate::frame::vector::unknown_size(Field::new(
+            o,
+            crate::frame::vector::sparse_vector_type(),
+            true,
+        )),
     };
     schema::append_field(input, stage, field)
 }

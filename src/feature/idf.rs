@@ -134,6 +134,7 @@ fn idf_schema(p: &IDFParams, input: &Schema, stage: &'static str) -> Result<(Sch
     } else {
         vector::sparse_vector_field(o, n, true)
     };
+    let field = vector::like_input(f, field);
     Ok((schema::append_field(input, stage, field)?, n))
 }
 
@@ -274,15 +275,9 @@ impl Stage for IDFModel {
     fn transform_schema(&self, input: &Schema) -> Result<Schema> {
         let stage = "IDFModel";
         let (s, n) = idf_schema(&self.params, input, stage)?;
-        if n != self.idf.len() {
-            let (i, _) = unary_cols(stage, &self.params.input_col, &self.params.output_col)?;
-            return Err(Error::FeatureCount {
-                stage,
-                column: i.to_string(),
-                expected: self.idf.len(),
-                found: n,
-            });
-        }
+        let (i, _) = unary_cols(stage, &self.params.input_col, &self.params.output_col)?;
+        let f = input.field_with_name(i)?;
+        schema::check_vector_size(stage, i, f, n, self.idf.len())?;
         Ok(s)
     }
 }

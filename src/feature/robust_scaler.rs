@@ -162,7 +162,7 @@ fn robust_schema(
     let field = input.field_with_name(&p.input_col)?;
     let names = vector::feature_names_or_default(field);
     let out = vector::with_feature_names(vector::vector_field(&p.output_col, n, true), &names);
-    schema::append_field(input, stage, out)
+    schema::append_field(input, stage, vector::like_input(field, out))
 }
 
 impl Stage for RobustScaler {

@@ -141,12 +141,9 @@ impl Stage for VectorIndexer {
     fn transform_schema(&self, input: &Schema) -> Result<Schema> {
         self.params.validate()?;
         let stage = VectorIndexerParams::STAGE;
-        let (_, _, n) = schema::require_vector(input, stage, &self.params.input_col)?;
-        schema::append_field(
-            input,
-            stage,
-            vector::vector_field(&self.params.output_col, n, true),
-        )
+        let (_, f, n) = schema::require_vector(input, stage, &self.params.input_col)?;
+        let out = vector::like_input(f, vector::vector_field(&self.params.output_col, n, true));
+        schema::append_field(input, stage, out)
     }
 }
 
@@ -353,14 +350,7 @@ impl Stage for VectorIndexerModel {
             ));
         }
         let (_, field, n) = schema::require_vector(input, stage, &self.params.input_col)?;
-        if n != self.num_features {
-            return Err(Error::FeatureCount {
-                stage,
-                column: self.params.input_col.clone(),
-                expected: self.num_features,
-                found: n,
-            });
-        }
+        schema::check_vector_size(stage, &self.params.input_col, field, n, self.num_features)?;
         schema::append_field(input, stage, self.output_field(field))
     }
 }

@@ -130,7 +130,13 @@ impl Stage for VectorSizeHint {
             .and_then(|s| serde_json::from_str(s).ok())
             .unwrap_or_else(|| serde_json::json!({}));
         let recorded = meta.get("num_attrs").and_then(Value::as_u64);
-        for found in [Some(n as u64), recorded].into_iter().flatten() {
+        // A size not known yet (before fitting) is what the hint is for: no check.
+        let known = !vector::is_unknown_size(field);
+        for found in [Some(n as u64), recorded]
+            .into_iter()
+            .flatten()
+            .filter(|_| known)
+        {
             if found != size as u64 {
                 return Err(Error::FeatureCount {
                     stage,
@@ -144,6 +150,11 @@ impl Stage for VectorSizeHint {
         let mut f = field.clone();
         f.metadata_mut()
             .insert(vector::ML_ATTR.to_string(), meta.to_string());
+        if !known {
+            f = vector::with_vector_size(f, size);
+            f.metadata_mut()
+                .retain(|k, _| !k.starts_with("mlpipe_size_unknown"));
+        }
         let mut fields: Vec<_> = input.fields().iter().cloned().collect();
         fields[i] = Arc::new(f);
         Ok(Schema::new_with_metadata(fields, input.metadata().clone()))

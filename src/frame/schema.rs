@@ -91,6 +91,30 @@ pub fn require_vector<'a>(
     }
 }
 
+/// Checks that vector column `column` (its field `field`, `found` values) has the
+/// `expected` size; a vector whose size is not known yet (a pipeline's pre-fit schema pass,
+/// [`vector::unknown_size`]) passes, as in Spark's `transformSchema`.
+///
+/// # Errors
+/// [`Error::FeatureCount`] naming the stage and column.
+pub fn check_vector_size(
+    stage: &'static str,
+    column: &str,
+    field: &Field,
+    found: usize,
+    expected: usize,
+) -> Result<()> {
+    if found == expected || vector::is_unknown_size(field) {
+        return Ok(());
+    }
+    Err(Error::FeatureCount {
+        stage,
+        column: column.to_string(),
+        expected,
+        found,
+    })
+}
+
 /// Column `name` of a partition whose schema was already checked. A miss here is a bug
 /// (the schema check let it through), so it is reported as [`Error::Internal`].
 pub fn batch_column<'a>(
