@@ -406,3 +406,146 @@ impl Model for Interaction {
 }
 
 crate::persist::spark_params_only!(Interaction, "org.apache.spark.ml.feature.Interaction");
+
+// ---- Row form (crate::row) ----
+
+impl crate::row::RowStage for Interaction {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        let encs = self.encoders(plan.schema())?;
+        let size: usize = encs.iter().map(|e| e.size).product();
+        let mut cols = Vec::with_capacity(encs.len());
+        // Each column's stride in the output: the product of the later columns' sizes.
+        let mut stride = 1;
+        for e in encs.iter().rev() {
+            let input = if e.is_vector {
+                InteractIn::Vector(plan.vec_input(&e.col)?)
+            } else {
+                InteractIn::Scalar(plan.num_input(&e.col)?)
+            };
+            cols.push(InteractCol {
+                input,
+                widths: e.widths.clone(),
+                offsets: e.offsets.clone(),
+                stride,
+                col: e.col.clone(),
+            });
+            stride *= e.size;
+        }
+        // Scratch: each column's values of the row (one slot per column element), and an
+        // odometer over the columns' elements.
+        let width: usize = cols.iter().map(|c| c.widths.len()).sum();
+        Ok(Some(Box::new(InteractionRow {
+            cols,
+            values: plan.scratch_vec(width),
+            odometer: plan.scratch_vec(encs.len()),
+            out: plan.add_vec(&self.params.output_col, size),
+        })))
+    }
+}
+
+#[derive(Debug)]
+enum InteractIn {
+    Scalar(crate::row::NumIn),
+    Vector(crate::row::VecSlot),
+}
+
+/// One input column of the row form, last column first (the batch form's order).
+#[derive(Debug)]
+struct InteractCol {
+    input: InteractIn,
+    widths: Vec<usize>,
+    offsets: Vec<usize>,
+    stride: usize,
+    col: String,
+}
+
+#[derive(Debug)]
+struct InteractionRow {
+    cols: Vec<InteractCol>,
+    values: crate::row::VecSlot,
+    odometer: crate::row::VecSlot,
+    out: crate::row::VecSlot,
+}
+
+impl crate::row::RowOp for InteractionRow {
+    /// The batch form's products, without its lists: every combination of one element
+    /// per column, its value `((1 * a_last) * ...) * a_first` and its index the sum of
+    /// each element's output index times its column's stride.
+    fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
+        let stage = InteractionParams::STAGE;
+        // Gather the values, checked as batch checks them (last column first).
+        let mut at = 0;
+        for c in &self.cols {
+            let n = c.widths.len();
+            match c.input {
+                InteractIn::Scalar(x) => match row.num(x) {
+                    Some(v) => row.vec_mut(self.values)[at] = v,
+                    None => {
+                        return Err(row.invalid(
+                            stage,
+                            &c.col,
+                            "null value",
+                            "values to interact cannot be null; drop or impute them first",
+                        ))
+                    }
+                },
+                InteractIn::Vector(s) => {
+                    let (x, vals) = row.vec_pair(s, self.values);
+                    vals[at..at + n].copy_from_slice(x);
+                }
+            }
+            for (k, &w) in c.widths.iter().enumerate() {
+                let x = row.vec(self.values)[at + k];
+                if w > 1 && !(x >= 0.0 && x == x.trunc() && (x as usize) < w) {
+                    return Err(row.invalid(
+                        stage,
+                        &c.col,
+                        format!("value {x} of a nominal feature with {w} categories"),
+                        "nominal values must be category indices 0..n-1 (as StringIndexer or VectorIndexer output)",
+                    ));
+                }
+            }
+            at += n;
+        }
+        row.vec_mut(self.out).fill(0.0);
+        if self.cols.iter().any(|c| c.widths.is_empty()) {
+            return Ok(crate::row::Flow::Next);
+        }
+        // The odometer holds each column's current element (as f64); every output index
+        // is written once, so the order of the combinations does not matter.
+        row.vec_mut(self.odometer).fill(0.0);
+        loop {
+            let (mut v, mut index, mut at) = (1.0, 0, 0);
+            for (c, k) in self.cols.iter().zip(0..) {
+                let e = row.vec(self.odometer)[k] as usize;
+                let x = row.vec(self.values)[at + e];
+                let (i, a) = if c.widths[e] > 1 {
+                    (c.offsets[e] + x as usize, 1.0)
+                } else {
+                    (c.offsets[e], x)
+                };
+                v *= a;
+                index += i * c.stride;
+                at += c.widths.len();
+            }
+            row.vec_mut(self.out)[index] = v;
+            // Next combination.
+            let mut k = 0;
+            loop {
+                if k == self.cols.len() {
+                    return Ok(crate::row::Flow::Next);
+                }
+                let o = row.vec_mut(self.odometer);
+                o[k] += 1.0;
+                if (o[k] as usize) < self.cols[k].widths.len() {
+                    break;
+                }
+                o[k] = 0.0;
+                k += 1;
+            }
+        }
+    }
+}

@@ -201,3 +201,63 @@ impl Model for VectorSizeHint {
 }
 
 crate::persist::spark_params_only!(VectorSizeHint, "org.apache.spark.ml.feature.VectorSizeHint");
+
+// ---- Row form (crate::row) ----
+
+impl crate::row::RowStage for VectorSizeHint {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        // A column an earlier stage wrote always has its (checked) size and no nulls:
+        // nothing to do per row. An input field's null or wrong-sized vector meets
+        // handleInvalid here, as in batch.
+        Ok(plan.hint_vector(&self.params.input_col)?.map(|field| {
+            Box::new(SizeHintRow {
+                field,
+                column: self.params.input_col.clone(),
+                size: self.params.size.unwrap_or(0) as usize,
+                handle: self.params.handle_invalid,
+            }) as Box<dyn crate::row::RowOp>
+        }))
+    }
+}
+
+#[derive(Debug)]
+struct SizeHintRow {
+    field: crate::row::HintedVec,
+    column: String,
+    size: usize,
+    handle: SizeHintInvalid,
+}
+
+impl crate::row::RowOp for SizeHintRow {
+    fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
+        use crate::row::VecStatus;
+        let status = row.vector_status(self.field);
+        let what = match status {
+            VecStatus::Ok => return Ok(crate::row::Flow::Next),
+            VecStatus::Null => "null vector".to_string(),
+            VecStatus::WrongSize(n) => {
+                format!("vector of size {n} where the hint says {}", self.size)
+            }
+        };
+        match self.handle {
+            SizeHintInvalid::Skip => Ok(crate::row::Flow::Drop),
+            SizeHintInvalid::Error => Err(row.invalid(
+                VectorSizeHintParams::STAGE,
+                &self.column,
+                what,
+                "set handleInvalid to \"skip\" to drop such rows or \"optimistic\" to pass them on",
+            )),
+            // Spark passes the value on unchecked; a row scorer holds vectors of the
+            // column's size only, so it cannot go on with this one.
+            SizeHintInvalid::Optimistic => Err(row.invalid(
+                VectorSizeHintParams::STAGE,
+                &self.column,
+                what,
+                "handleInvalid = \"optimistic\" passes it on unchecked, which a row scorer cannot do (its vectors have the column's size); score such rows with transform, or use \"skip\"",
+            )),
+        }
+    }
+}

@@ -459,6 +459,22 @@ impl RowOp for Densify {
     }
 }
 
+/// A vector input field whose checks a stage took over ([`PlanBuilder::hint_vector`]).
+#[derive(Clone, Copy, Debug)]
+pub struct HintedVec(usize);
+
+/// What a row held in a [`HintedVec`] field.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum VecStatus {
+    /// A vector of the field's size.
+    #[default]
+    Ok,
+    /// Null.
+    Null,
+    /// A vector of another size (the size given).
+    WrongSize(usize),
+}
+
 /// What a row form returns per row: go on, or drop the row (`handleInvalid = skip`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flow {
@@ -500,6 +516,7 @@ pub struct PlanBuilder {
     input_fields: usize,
     used: Vec<bool>,
     input_vecs: Vec<(usize, VecSlot)>,
+    hinted: Vec<usize>,
     nums: usize,
     vec_len: usize,
     lists: usize,
@@ -536,6 +553,7 @@ impl PlanBuilder {
             input_fields: input.fields().len(),
             used: vec![false; input.fields().len()],
             input_vecs: Vec::new(),
+            hinted: Vec::new(),
             nums: 0,
             vec_len: 0,
             lists: 0,
@@ -654,6 +672,27 @@ impl PlanBuilder {
         }
     }
 
+    /// Defers the null and size checks of vector input field `name` to the calling stage
+    /// (VectorSizeHint, whose `handleInvalid` decides): the stage reads what the row held
+    /// through [`RowCtx::vector_status`]. `None` when `name` is a column an earlier stage
+    /// wrote (never null, always of its size).
+    ///
+    /// # Errors
+    /// A missing column, or one that is not a vector.
+    pub fn hint_vector(&mut self, name: &str) -> Result<Option<HintedVec>> {
+        self.vec_input(name)?;
+        Ok(match self.col(name)? {
+            Col::Input { field } => {
+                let f = *field;
+                if !self.hinted.contains(&f) {
+                    self.hinted.push(f);
+                }
+                Some(HintedVec(f))
+            }
+            _ => None,
+        })
+    }
+
     /// Reads a vector column as it is stored (sparse columns stay sparse), for stages
     /// that handle both layouts through [`RowCtx::vec_row`].
     ///
@@ -768,6 +807,8 @@ struct Buffers {
     lists: Vec<StrList>,
     sparse: Vec<SparseBuf>,
     text: String,
+    /// Per input field: what a hinted vector field held.
+    vstatus: Vec<VecStatus>,
     /// Named rows: the position in the row of each input field (usize::MAX = absent).
     order: Vec<usize>,
 }
@@ -787,6 +828,7 @@ pub struct RowCtx<'a, 'r> {
     lists: &'a mut [StrList],
     sparse: &'a mut [SparseBuf],
     text: &'a mut String,
+    vstatus: &'a mut [VecStatus],
     row: usize,
 }
 
@@ -863,6 +905,12 @@ impl<'r> RowCtx<'_, 'r> {
     #[inline]
     pub fn take_sparse(&mut self, o: SparseSlot) -> SparseBuf {
         std::mem::take(&mut self.sparse[o.i])
+    }
+
+    /// What the row held in a vector field whose checks the stage took over.
+    #[inline]
+    pub fn vector_status(&self, h: HintedVec) -> VecStatus {
+        self.vstatus[h.0]
     }
 
     /// Takes the scorer's scratch string (for a stage's temporary text, such as a
@@ -1025,6 +1073,7 @@ struct Plan {
     /// The input fields the plan reads.
     used: Vec<usize>,
     input_vecs: Vec<(usize, VecSlot)>,
+    hinted: Vec<usize>,
     ops: Vec<Box<dyn RowOp>>,
     cols: AHashMap<String, Col>,
     output_schema: Schema,
@@ -1177,6 +1226,7 @@ impl PipelineModel {
             lists: vec![StrList::default(); b.lists],
             sparse: vec![SparseBuf::default(); b.sparse],
             text: String::new(),
+            vstatus: vec![VecStatus::Ok; b.input_fields],
             order: vec![usize::MAX; b.input_fields],
         };
         let plan = Plan {
@@ -1184,6 +1234,7 @@ impl PipelineModel {
             by_name,
             used,
             input_vecs: b.input_vecs,
+            hinted: b.hinted,
             ops,
             cols: b.cols,
             output_schema: b.schema,
@@ -1358,12 +1409,30 @@ impl RowScorer {
             lists: &mut self.buf.lists,
             sparse: &mut self.buf.sparse,
             text: &mut self.buf.text,
+            vstatus: &mut self.buf.vstatus,
             row: index,
         };
         for &i in &plan.used {
-            check_type(&plan.input, i, ctx.input(i))?;
+            let v = ctx.input(i);
+            let deferred = plan.hinted.contains(&i)
+                && matches!(v, Value::Null | Value::Vector(_) | Value::Sparse { .. });
+            if !deferred {
+                check_type(&plan.input, i, v)?;
+            }
         }
         for &(field, s) in &plan.input_vecs {
+            if plan.hinted.contains(&field) {
+                let status = match ctx.input(field) {
+                    Value::Null => VecStatus::Null,
+                    Value::Vector(v) if v.len() != s.len => VecStatus::WrongSize(v.len()),
+                    Value::Sparse { size, .. } if size != s.len => VecStatus::WrongSize(size),
+                    _ => VecStatus::Ok,
+                };
+                ctx.vstatus[field] = status;
+                if status != VecStatus::Ok {
+                    continue;
+                }
+            }
             match ctx.input(field) {
                 Value::Vector(v) => ctx.vec_mut(s).copy_from_slice(v),
                 Value::Sparse {

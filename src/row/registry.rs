@@ -52,4 +52,10 @@ row_forms![
     crate::feature::CountVectorizerModel,
     crate::feature::IDFModel,
     crate::feature::FeatureHasher,
+    crate::feature::Binarizer,
+    crate::feature::VectorSlicer,
+    crate::feature::VectorIndexerModel,
+    crate::feature::VectorSizeHint,
+    crate::feature::Interaction,
+    crate::feature::RobustScalerModel,
 ];
