@@ -392,3 +392,48 @@ fn vector_size_hint_handle_invalid_on_one_row() {
     assert!(e.contains("score such rows with transform"), "{e}");
     assert!(s.score(&good).unwrap().is_some());
 }
+
+/// A CrossValidatorModel (and a TrainValidationSplitModel) scores rows with its best
+/// model, compiled through its stages.
+#[test]
+fn tuning_models_score_rows_with_their_best_model() {
+    use mlpipe::evaluation::{BinaryClassificationEvaluator, BinaryMetric};
+    use mlpipe::tuning::{CrossValidator, Param, ParamGridBuilder, TrainValidationSplit};
+    let (train, test) = telco();
+    let lr = LogisticRegression::new().with_max_iter(10);
+    let grid = ParamGridBuilder::new()
+        .add_grid(Param::reg_param(&lr), [0.01, 0.2])
+        .build();
+    let pipeline = Pipeline::new()
+        .with_estimator(
+            StringIndexer::new()
+                .with_input_col("Churn")
+                .with_output_col("label"),
+        )
+        .with_transformer(
+            VectorAssembler::new()
+                .with_input_cols(["tenure", "MonthlyCharges", "SeniorCitizen"])
+                .with_output_col("features"),
+        )
+        .with_estimator(lr);
+    let eval = BinaryClassificationEvaluator::new().with_metric(BinaryMetric::AreaUnderRoc);
+    let cv = CrossValidator::new(pipeline.clone(), eval.clone(), grid.clone())
+        .with_num_folds(2)
+        .with_seed(3)
+        .fit(&train)
+        .unwrap();
+    let model = PipelineModel::new("p", vec![Box::new(cv)]);
+    assert_eq!(
+        check_against_transform(&model, &test).unwrap(),
+        test.num_rows()
+    );
+    let tvs = TrainValidationSplit::new(pipeline, eval, grid)
+        .with_seed(3)
+        .fit(&train)
+        .unwrap();
+    let model = PipelineModel::new("p", vec![Box::new(tvs)]);
+    assert_eq!(
+        check_against_transform(&model, &test).unwrap(),
+        test.num_rows()
+    );
+}

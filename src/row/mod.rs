@@ -1307,6 +1307,34 @@ fn compile_stages(
     Ok(())
 }
 
+/// Compiles the stages of `model` into one op (for a stage that wraps a fitted pipeline,
+/// such as CrossValidatorModel's best model).
+pub(crate) fn compile_nested(
+    model: &PipelineModel,
+    plan: &mut PlanBuilder,
+) -> Result<Option<Box<dyn RowOp>>> {
+    let (mut ops, mut names) = (Vec::new(), Vec::new());
+    let outer = plan.stage;
+    compile_stages(model, plan, &mut ops, &mut names)?;
+    plan.stage = outer;
+    Ok(Some(Box::new(Seq(ops))))
+}
+
+/// Ops run in order (a nested pipeline's).
+#[derive(Debug)]
+struct Seq(Vec<Box<dyn RowOp>>);
+
+impl RowOp for Seq {
+    fn run(&self, row: &mut RowCtx<'_, '_>) -> Result<Flow> {
+        for op in &self.0 {
+            if op.run(row)? == Flow::Drop {
+                return Ok(Flow::Drop);
+            }
+        }
+        Ok(Flow::Next)
+    }
+}
+
 impl RowScorer {
     /// The input schema the scorer was built for.
     pub fn input_schema(&self) -> &Schema {
