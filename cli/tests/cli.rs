@@ -435,7 +435,7 @@ fn bad_inputs_are_one_line_on_stderr_with_exit_code_2() {
     ]);
     // The list comes from the library's registry and grows with it.
     assert!(
-        err.contains("1_PCA_0408779484ad holds org.apache.spark.ml.feature.PCA, a stage mlpipe does not have; the stages it has: Pipeline, "),
+        err.contains("1_Word2Vec_056f8928420f holds org.apache.spark.ml.feature.Word2Vec, a stage mlpipe does not have; the stages it has: Pipeline, "),
         "{err}"
     );
     for stage in [
