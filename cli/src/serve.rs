@@ -242,6 +242,14 @@ async fn serve(args: Args, loaded: Loaded, threads: usize) -> Result<()> {
     let addr = listener
         .local_addr()
         .map_err(|e| usage(format!("serve: {e}")))?;
+    // Small responses go out at once: without TCP_NODELAY, Nagle's algorithm holds a
+    // response written in two pieces until the client's delayed ACK (up to 40 ms on
+    // Linux), which shows as a latency tail under keep-alive load.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY on a connection: {e}");
+        }
+    });
     eprintln!(
         "mlpipe serve: listening on http://{addr} (model {}, {threads} threads)",
         args.model.display()
