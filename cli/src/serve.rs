@@ -6,6 +6,11 @@
 //!
 //! - `POST /predict`: one JSON object (a row: input column → value) or an array of them;
 //!   answers `{"prediction", "probability", "rawPrediction", "label"}` (or an array).
+//!   Values: numbers, strings, booleans, null; a list-of-strings field takes an array of
+//!   strings; a vector field an array of numbers or a sparse vector in Spark's JSON form
+//!   (`{"type": 0, "size": n, "indices": [...], "values": [...]}`, `type` optional).
+//!   `?columns=a,b` adds `"columns": {"a": ..., "b": ...}` with any column the pipeline
+//!   computes (token lists as arrays of strings, sparse vectors in Spark's JSON form).
 //! - `GET /model`: the stages, the input fields and the output columns.
 //! - `GET /health`: `{"status":"ok"}`.
 //! - `POST /reload` (with `--reload`): load the model directory again now.

@@ -97,6 +97,16 @@ pub fn require_vector<'a>(
 ///
 /// # Errors
 /// [`Error::FeatureCount`] naming the stage and column.
+///
+/// # Examples
+/// ```
+/// use mlpipe::frame::{schema::check_vector_size, vector};
+/// let known = vector::vector_field("v", 3, true);
+/// assert!(check_vector_size("Stage", "v", &known, 3, 3).is_ok());
+/// assert!(check_vector_size("Stage", "v", &known, 3, 4).is_err());
+/// let unknown = vector::unknown_size(vector::sparse_vector_field("v", 0, true));
+/// assert!(check_vector_size("Stage", "v", &unknown, 0, 4).is_ok());
+/// ```
 pub fn check_vector_size(
     stage: &'static str,
     column: &str,

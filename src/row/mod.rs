@@ -10,6 +10,13 @@
 //! column the pipeline needs that the schema lacks, is an error when the scorer is built,
 //! not at the first row.
 //!
+//! Text pipelines score row by row too: a string field is tokenized into a reusable list
+//! of strings ([`StrList`]), HashingTF / CountVectorizerModel / FeatureHasher write sparse
+//! vectors into reused index and value buffers, IDF and the models read them sparse; a
+//! stage that needs a dense vector gets the sparse one densified once. Input fields may
+//! hold lists of strings ([`Value::StrList`]) and sparse vectors ([`Value::Sparse`]); a
+//! [`Scored`] row gives them back as [`ColumnValue::StrList`] and [`ColumnValue::Sparse`].
+//!
 //! The results are those of `transform` on the same rows, bit for bit: each row form does
 //! the batch form's arithmetic in the same order, and bad values meet the stage's
 //! `handleInvalid` as in batch (`error` → an [`Error`] naming the stage and column, `skip`
@@ -340,6 +347,17 @@ impl ListOut {
 
 /// A list of strings held in one reusable string (the items' bytes back to back) and
 /// their end offsets: writing a row's list allocates nothing once the buffers have grown.
+///
+/// # Examples
+/// ```
+/// use mlpipe::row::StrList;
+/// let mut l = StrList::default();
+/// l.push("spark");
+/// l.push_joined(["big", "data"], ' ');
+/// assert_eq!(l.iter().collect::<Vec<_>>(), ["spark", "big data"]);
+/// l.clear(); // keeps the buffers
+/// assert!(l.is_empty());
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StrList {
     text: String,
