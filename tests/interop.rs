@@ -180,6 +180,132 @@ mod polars_bridge {
             "DataFrame: from_polars: column `n` has polars dtype binary, which mlpipe cannot represent; cast it to Float64, Int64, Boolean or String, or to Array(Float64, n) for a vector"
         );
     }
+
+    /// A sparse vector column with a sparse row, a dense row, a null and an empty sparse
+    /// row, in two partitions.
+    fn sparse_frame() -> mlpipe::DataFrame {
+        use mlpipe::arrow::array::RecordBatch;
+        use mlpipe::arrow::datatypes::Schema;
+        use mlpipe::frame::vector::{sparse_vector_field, SparseVectorBuilder};
+        use std::sync::Arc;
+        let schema = Arc::new(Schema::new(vec![sparse_vector_field("v", 4, true)]));
+        let mut a = SparseVectorBuilder::new(4);
+        a.push(&[1, 3], &[2.5, -1.0]).unwrap();
+        a.push_dense(&[1.0, 2.0, 3.0, 4.0]).unwrap();
+        let mut b = SparseVectorBuilder::new(4);
+        b.push_null();
+        b.push(&[], &[]).unwrap();
+        let parts = [a, b]
+            .into_iter()
+            .map(|builder| RecordBatch::try_new(schema.clone(), vec![builder.finish().unwrap()]))
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        mlpipe::DataFrame::try_new(schema, parts).unwrap()
+    }
+
+    fn rows(df: &mlpipe::DataFrame) -> Vec<Option<(bool, Vec<f64>)>> {
+        use mlpipe::frame::vector::{At, VectorBlock};
+        let mut out = Vec::new();
+        for (p, chunk) in df.column("v").unwrap().chunks.iter().enumerate() {
+            let at = At {
+                stage: "test",
+                column: "v",
+                partition: p,
+            };
+            let block = VectorBlock::new(chunk.as_ref(), 4, at).unwrap();
+            for r in 0..block.len() {
+                out.push(
+                    block
+                        .row(r)
+                        .map(|row| (row.as_dense().is_none(), row.to_vec())),
+                );
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn sparse_vectors_go_to_a_struct_column_and_back() {
+        let df = sparse_frame();
+        let pl = df.to_polars().unwrap();
+        let DataType::Struct(fields) = pl.column("v").unwrap().dtype() else {
+            panic!("a sparse vector column should be a polars struct");
+        };
+        let names: Vec<&str> = fields.iter().map(|f| f.name().as_str()).collect();
+        assert_eq!(names, ["type", "size", "indices", "values"]);
+        assert_eq!(pl.column("v").unwrap().n_chunks(), 2);
+        assert_eq!(pl.column("v").unwrap().null_count(), 1);
+
+        let back = mlpipe::DataFrame::from_polars(&pl).unwrap();
+        let field = back.schema().field_with_name("v").unwrap().clone();
+        assert!(mlpipe::frame::vector::is_sparse_vector_type(
+            field.data_type()
+        ));
+        assert_eq!(mlpipe::frame::vector::field_vector_size(&field), Some(4));
+        assert_eq!(back.num_partitions(), 2);
+        // Each row keeps its layout (sparse or dense) and its values.
+        let expected = vec![
+            Some((true, vec![0.0, 2.5, 0.0, -1.0])),
+            Some((false, vec![1.0, 2.0, 3.0, 4.0])),
+            None,
+            Some((true, vec![0.0; 4])),
+        ];
+        assert_eq!(rows(&df), expected);
+        assert_eq!(rows(&back), expected);
+        // The index and value buffers are shared, only the offsets were widened.
+        let values_ptr = |df: &mlpipe::DataFrame| {
+            df.column("v").unwrap().chunks[0]
+                .as_struct()
+                .column(3)
+                .as_list::<i32>()
+                .values()
+                .as_primitive::<Float64Type>()
+                .values()
+                .as_ptr()
+        };
+        assert_eq!(values_ptr(&df), values_ptr(&back), "the values were copied");
+    }
+
+    #[test]
+    fn a_struct_column_with_mixed_vector_sizes_is_refused() {
+        let pl = sparse_frame().to_polars().unwrap();
+        let other = {
+            use mlpipe::arrow::array::RecordBatch;
+            use mlpipe::arrow::datatypes::Schema;
+            use mlpipe::frame::vector::{sparse_vector_field, SparseVectorBuilder};
+            use std::sync::Arc;
+            let schema = Arc::new(Schema::new(vec![sparse_vector_field("v", 3, true)]));
+            let mut b = SparseVectorBuilder::new(3);
+            b.push(&[0], &[1.0]).unwrap();
+            let batch = RecordBatch::try_new(schema.clone(), vec![b.finish().unwrap()]).unwrap();
+            mlpipe::DataFrame::try_new(schema, vec![batch])
+                .unwrap()
+                .to_polars()
+                .unwrap()
+        };
+        let mut mixed = pl.clone();
+        mixed.vstack_mut(&other).unwrap();
+        let err = mlpipe::DataFrame::from_polars(&mixed).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "DataFrame: from_polars: column `v` mixes vector sizes: 4 (chunk 0, row 0) and 3 (chunk 2, row 0); every vector of a column must have the same size"
+        );
+    }
+
+    #[test]
+    fn a_struct_that_is_not_a_vector_is_refused_with_the_layout() {
+        let pl = df!("a" => [1i32, 2], "b" => [1.0f64, 2.0])
+            .unwrap()
+            .lazy()
+            .select([as_struct(vec![col("a"), col("b")]).alias("s")])
+            .collect()
+            .unwrap();
+        let err = mlpipe::DataFrame::from_polars(&pl).unwrap_err();
+        assert!(
+            err.to_string().starts_with("DataFrame: from_polars: column `s` has polars dtype struct[2], which mlpipe cannot represent; unnest it into separate columns (`.unnest([\"s\"])`); a sparse vector is a struct of exactly `type` (Int8)"),
+            "{err}"
+        );
+    }
 }
 
 #[cfg(feature = "ndarray")]

@@ -220,6 +220,12 @@ fn every_type_saves_overwrites_and_loads() {
     let pipeline_model = estimator_round_trip(d, "pipeline", &pipeline, &raw);
     model_round_trip(d, "pipeline_model", &pipeline_model, &raw);
 
+    // RFormula: its model holds a whole inner pipeline (with Spark's ColumnPruner and
+    // VectorAttributeRewriter) under pipelineModel/.
+    let rf = RFormula::new().with_formula("churn ~ contract * tenure + monthly_charges");
+    let rf_model = estimator_round_trip(d, "rformula", &rf, &raw);
+    model_round_trip(d, "rformula_model", &rf_model, &raw);
+
     // a stage held as a trait object saves too (what load_stage returns)
     let boxed: Box<dyn Transformer> = mlpipe::persist::load_stage(d.join("lr_model")).unwrap();
     boxed.save(d.join("boxed")).unwrap();

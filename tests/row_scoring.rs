@@ -595,3 +595,39 @@ fn a_sparse_vector_input_field_is_read_like_a_dense_one() {
         format!("row field `raw`: got a vector of 1 values; expected a vector of {n} numbers")
     );
 }
+
+/// RFormula's row form is its inner pipeline's, stage by stage (StringIndexer,
+/// Interaction, OneHotEncoder, VectorAssembler, Spark's VectorAttributeRewriter and
+/// ColumnPruner, the label's StringIndexer), then LogisticRegression; and Interaction and
+/// VectorSizeHint on their own, over a nominal column, a number and an assembled vector.
+#[test]
+fn rformula_interaction_and_size_hint() {
+    use mlpipe::feature::{Interaction, RFormula, VectorSizeHint};
+    let p = Pipeline::new()
+        .with_estimator(
+            RFormula::new()
+                .with_formula("Churn ~ Contract:tenure + InternetService * MonthlyCharges + gender + SeniorCitizen")
+                .with_handle_invalid(HandleInvalid::Keep),
+        )
+        .with_estimator(LogisticRegression::new());
+    assert_eq!(check(p), 400);
+
+    let (train, _) = train_test();
+    let fitted = features().fit(&train).unwrap();
+    let t = fitted.transform(&train).unwrap();
+    let n = mlpipe::frame::vector::field_vector_size(t.schema().field_with_name("raw").unwrap())
+        .unwrap();
+    let p = Pipeline::new()
+        .with_transformer(fitted)
+        .with_transformer(
+            VectorSizeHint::new()
+                .with_input_col("raw")
+                .with_size(n as i32),
+        )
+        .with_transformer(
+            Interaction::new()
+                .with_input_cols(["Contract_idx", "tenure", "raw"])
+                .with_output_col("inter"),
+        );
+    assert_eq!(check(p), 400);
+}

@@ -105,6 +105,21 @@ fn describe(all: &[&dyn Transformer], i: usize) -> Value {
         json!({"labelsArray": m.labels()})
     } else if let Some(m) = any.downcast_ref::<OneHotEncoderModel>() {
         json!({"categorySizes": m.category_sizes()})
+    } else if let Some(m) = any.downcast_ref::<RFormulaModel>() {
+        let r = m.resolved_formula();
+        let inner: Vec<&str> = m
+            .pipeline_model()
+            .stages()
+            .iter()
+            .map(|s| s.kind())
+            .collect();
+        json!({
+            "resolvedFormula": r.to_string(),
+            "label": r.label,
+            "terms": r.terms,
+            "hasIntercept": r.has_intercept,
+            "pipelineStages": inner,
+        })
     } else if let Some(m) = any.downcast_ref::<ImputerModel>() {
         json!({"surrogates": m.surrogates()})
     } else if let Some(m) = any.downcast_ref::<MinMaxScalerModel>() {
@@ -161,6 +176,28 @@ fn in_out(s: &dyn Transformer) -> Vec<(String, String)> {
 /// `<column>_<category>` (categories from the StringIndexerModel that indexed it), a scaled
 /// vector as its input. `None` when a stage on the way is not understood.
 pub fn feature_names(before: &[&dyn Transformer], col: &str) -> Option<Vec<String>> {
+    // An RFormulaModel's features: traced through its inner pipeline, then renamed by its
+    // VectorAttributeRewriter as Spark names them (`a_red`).
+    if let Some(m) = before.iter().rev().find_map(|s| {
+        (*s as &dyn Any)
+            .downcast_ref::<RFormulaModel>()
+            .filter(|m| m.params().features_col == col)
+    }) {
+        let inner: Vec<&dyn Transformer> = m
+            .pipeline_model()
+            .stages()
+            .iter()
+            .map(|s| s.as_ref())
+            .collect();
+        let names = feature_names(&inner, col)?;
+        let rw = m.pipeline_model().stage::<VectorAttributeRewriter>().ok();
+        return Some(
+            names
+                .into_iter()
+                .map(|n| rw.map_or_else(|| n.clone(), |r| r.rewrite_name(&n)))
+                .collect(),
+        );
+    }
     let Some((k, s)) = before
         .iter()
         .enumerate()
@@ -197,6 +234,46 @@ pub fn feature_names(before: &[&dyn Transformer], col: &str) -> Option<Vec<Strin
                 .map(|l| format!("{col}_{l}"))
                 .collect(),
         );
+    }
+    if s.kind() == "Interaction" {
+        // Spark's Interaction names: each input's names (a string-indexed column by its
+        // categories, a vector by its elements), all combinations joined by `:`, the first
+        // input varying slowest.
+        let mut names: Vec<String> = vec![String::new()];
+        let inputs: Vec<String> = s.params_json()["inputCols"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for i in inputs {
+            let part: Vec<String> = match category_labels(earlier, &i) {
+                Some(labels) => labels.iter().map(|l| format!("{i}_{l}")).collect(),
+                None => {
+                    let inner = feature_names(earlier, &i)?;
+                    if inner.len() == 1 && inner[0] == i {
+                        inner
+                    } else {
+                        inner.iter().map(|n| format!("{i}_{n}")).collect()
+                    }
+                }
+            };
+            names = names
+                .iter()
+                .flat_map(|h| {
+                    part.iter().map(move |t| {
+                        if h.is_empty() {
+                            t.clone()
+                        } else {
+                            format!("{h}:{t}")
+                        }
+                    })
+                })
+                .collect();
+        }
+        return Some(names);
     }
     let kind = s.kind();
     if matches!(

@@ -1891,3 +1891,95 @@ fn remote_without_the_connect_feature_says_how_to_build_it() {
         "{err}"
     );
 }
+
+/// `fit --pipeline` with an unfitted RFormula + LogisticRegression pipeline, then
+/// `inspect` shows the resolved formula and names the coefficients as Spark's attributes
+/// (`contract_one-year`, `contract_month-to-month:tenure`), and `predict` scores the same
+/// rows as the library.
+#[test]
+fn fit_inspect_predict_an_rformula_pipeline() {
+    use mlpipe::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let data = format!("{}/data/quickstart.csv", repo_root().display());
+    let unfitted = Pipeline::new()
+        .with_estimator(
+            mlpipe::feature::RFormula::new()
+                .with_formula("churn ~ contract + tenure + contract:tenure + monthly_charges"),
+        )
+        .with_estimator(mlpipe::classification::LogisticRegression::new());
+    let pipe = dir.path().join("unfitted");
+    unfitted.save(&pipe).unwrap();
+    let model = dir.path().join("m");
+    let (code, out, err) = mlpipe(&[
+        "fit",
+        "--pipeline",
+        pipe.to_str().unwrap(),
+        "--input",
+        &data,
+        "--model",
+        model.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = mlpipe(&["inspect", "--model", model.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rf = &j["stages"][0];
+    assert_eq!(rf["kind"], "RFormulaModel");
+    assert_eq!(
+        rf["fitted"]["resolvedFormula"],
+        "ResolvedRFormula(label=churn, terms=[contract,tenure,{contract,tenure},monthly_charges], hasIntercept=true)"
+    );
+    assert_eq!(rf["fitted"]["pipelineStages"][0], "StringIndexerModel");
+    let coefs = j["stages"][1]["fitted"]["coefficients"]
+        .as_object()
+        .unwrap();
+    // The library's own fit of the same pipeline, to compare by name.
+    let df = DataFrame::read_csv(&data, &CsvOptions::default()).unwrap();
+    let fitted = unfitted.fit(&df).unwrap();
+    let lr = fitted
+        .stage::<mlpipe::classification::LogisticRegressionModel>()
+        .unwrap();
+    let names = [
+        "contract_month-to-month",
+        "contract_one-year",
+        "tenure",
+        "contract_month-to-month:tenure",
+        "contract_one-year:tenure",
+        "contract_two-year:tenure",
+        "monthly_charges",
+    ];
+    assert_eq!(coefs.len(), names.len(), "{coefs:?}");
+    for (i, n) in names.iter().enumerate() {
+        let c = coefs
+            .get(*n)
+            .and_then(|c| c.as_f64())
+            .unwrap_or_else(|| panic!("no `{n}` in {coefs:?}"));
+        assert!(
+            (c - lr.coefficients().unwrap()[i]).abs() <= 1e-9 * c.abs().max(1.0),
+            "{n}"
+        );
+    }
+    let (code, out, _) = mlpipe(&["inspect", "--model", model.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(out.contains("[0] RFormulaModel"), "{out}");
+    assert!(
+        out.contains("resolvedFormula: \"ResolvedRFormula(label=churn"),
+        "{out}"
+    );
+    let pred = dir.path().join("p.csv");
+    let (code, _, err) = mlpipe(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        &data,
+        "--output",
+        pred.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let ours = read_csv(pred.to_str().unwrap());
+    assert_eq!(
+        f64_column(&ours, "prediction"),
+        f64_column(&fitted.transform(&df).unwrap(), "prediction")
+    );
+}

@@ -409,6 +409,26 @@ crate::persist::spark_params_only!(Interaction, "org.apache.spark.ml.feature.Int
 
 // ---- Row form (crate::row) ----
 
+/// One input of [`Interaction`]'s row form.
+#[derive(Debug)]
+enum RowInput {
+    Num(crate::row::NumIn),
+    Vec(crate::row::VecSlot),
+}
+
+/// The row form: each input's encoded values (one-hot for nominal elements) and which of
+/// them the batch form would emit, then their Kronecker product in the output slot. The
+/// products are the batch form's (the same factors, multiplied in the same order), and the
+/// entries the batch form never writes stay exactly 0.0.
+#[derive(Debug)]
+struct InteractionRow {
+    cols: Vec<(String, RowInput, Vec<usize>, usize)>,
+    /// Per input: its encoded values and its emit mask (1.0 = written).
+    scratch: Vec<(crate::row::VecSlot, crate::row::VecSlot)>,
+    out: crate::row::VecSlot,
+    mask: crate::row::VecSlot,
+}
+
 impl crate::row::RowStage for Interaction {
     fn compile_row(
         &self,
@@ -417,135 +437,90 @@ impl crate::row::RowStage for Interaction {
         let encs = self.encoders(plan.schema())?;
         let size: usize = encs.iter().map(|e| e.size).product();
         let mut cols = Vec::with_capacity(encs.len());
-        // Each column's stride in the output: the product of the later columns' sizes.
-        let mut stride = 1;
-        for e in encs.iter().rev() {
+        let mut scratch = Vec::with_capacity(encs.len());
+        for e in encs {
             let input = if e.is_vector {
-                InteractIn::Vector(plan.vec_input(&e.col)?)
+                RowInput::Vec(plan.vec_input(&e.col)?)
             } else {
-                InteractIn::Scalar(plan.num_input(&e.col)?)
+                RowInput::Num(plan.num_input(&e.col)?)
             };
-            cols.push(InteractCol {
-                input,
-                widths: e.widths.clone(),
-                offsets: e.offsets.clone(),
-                stride,
-                col: e.col.clone(),
-            });
-            stride *= e.size;
+            scratch.push((plan.scratch_vec(e.size), plan.scratch_vec(e.size)));
+            cols.push((e.col, input, e.widths, e.size));
         }
-        // Scratch: each column's values of the row (one slot per column element), and an
-        // odometer over the columns' elements.
-        let width: usize = cols.iter().map(|c| c.widths.len()).sum();
+        let mask = plan.scratch_vec(size);
+        let out = plan.add_vec(&self.params.output_col, size);
         Ok(Some(Box::new(InteractionRow {
             cols,
-            values: plan.scratch_vec(width),
-            odometer: plan.scratch_vec(encs.len()),
-            out: plan.add_vec(&self.params.output_col, size),
+            scratch,
+            out,
+            mask,
         })))
     }
 }
 
-#[derive(Debug)]
-enum InteractIn {
-    Scalar(crate::row::NumIn),
-    Vector(crate::row::VecSlot),
-}
-
-/// One input column of the row form, last column first (the batch form's order).
-#[derive(Debug)]
-struct InteractCol {
-    input: InteractIn,
-    widths: Vec<usize>,
-    offsets: Vec<usize>,
-    stride: usize,
-    col: String,
-}
-
-#[derive(Debug)]
-struct InteractionRow {
-    cols: Vec<InteractCol>,
-    values: crate::row::VecSlot,
-    odometer: crate::row::VecSlot,
-    out: crate::row::VecSlot,
-}
-
 impl crate::row::RowOp for InteractionRow {
-    /// The batch form's products, without its lists: every combination of one element
-    /// per column, its value `((1 * a_last) * ...) * a_first` and its index the sum of
-    /// each element's output index times its column's stride.
     fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
         let stage = InteractionParams::STAGE;
-        // Gather the values, checked as batch checks them (last column first).
-        let mut at = 0;
-        for c in &self.cols {
-            let n = c.widths.len();
-            match c.input {
-                InteractIn::Scalar(x) => match row.num(x) {
-                    Some(v) => row.vec_mut(self.values)[at] = v,
-                    None => {
+        // Encode each input into its scratch values and mask.
+        for ((col, input, widths, _), &(vals, mask)) in self.cols.iter().zip(&self.scratch) {
+            let mut off = 0;
+            for (k, &w) in widths.iter().enumerate() {
+                let x = match input {
+                    RowInput::Num(n) => match row.num(*n) {
+                        Some(x) => x,
+                        None => {
+                            return Err(row.invalid(
+                                stage,
+                                col,
+                                "null value",
+                                "values to interact cannot be null; drop or impute them first",
+                            ))
+                        }
+                    },
+                    RowInput::Vec(s) => row.vec(*s)[k],
+                };
+                if w > 1 {
+                    if !(x >= 0.0 && x == x.trunc() && (x as usize) < w) {
                         return Err(row.invalid(
                             stage,
-                            &c.col,
-                            "null value",
-                            "values to interact cannot be null; drop or impute them first",
-                        ))
+                            col,
+                            format!("value {x} of a nominal feature with {w} categories"),
+                            "nominal values must be category indices 0..n-1 (as StringIndexer or VectorIndexer output)",
+                        ));
                     }
-                },
-                InteractIn::Vector(s) => {
-                    let (x, vals) = row.vec_pair(s, self.values);
-                    vals[at..at + n].copy_from_slice(x);
-                }
-            }
-            for (k, &w) in c.widths.iter().enumerate() {
-                let x = row.vec(self.values)[at + k];
-                if w > 1 && !(x >= 0.0 && x == x.trunc() && (x as usize) < w) {
-                    return Err(row.invalid(
-                        stage,
-                        &c.col,
-                        format!("value {x} of a nominal feature with {w} categories"),
-                        "nominal values must be category indices 0..n-1 (as StringIndexer or VectorIndexer output)",
-                    ));
-                }
-            }
-            at += n;
-        }
-        row.vec_mut(self.out).fill(0.0);
-        if self.cols.iter().any(|c| c.widths.is_empty()) {
-            return Ok(crate::row::Flow::Next);
-        }
-        // The odometer holds each column's current element (as f64); every output index
-        // is written once, so the order of the combinations does not matter.
-        row.vec_mut(self.odometer).fill(0.0);
-        loop {
-            let (mut v, mut index, mut at) = (1.0, 0, 0);
-            for (c, k) in self.cols.iter().zip(0..) {
-                let e = row.vec(self.odometer)[k] as usize;
-                let x = row.vec(self.values)[at + e];
-                let (i, a) = if c.widths[e] > 1 {
-                    (c.offsets[e] + x as usize, 1.0)
+                    for j in 0..w {
+                        let on = j == x as usize;
+                        row.vec_mut(vals)[off + j] = if on { 1.0 } else { 0.0 };
+                        row.vec_mut(mask)[off + j] = if on { 1.0 } else { 0.0 };
+                    }
                 } else {
-                    (c.offsets[e], x)
-                };
-                v *= a;
-                index += i * c.stride;
-                at += c.widths.len();
-            }
-            row.vec_mut(self.out)[index] = v;
-            // Next combination.
-            let mut k = 0;
-            loop {
-                if k == self.cols.len() {
-                    return Ok(crate::row::Flow::Next);
+                    row.vec_mut(vals)[off] = x;
+                    row.vec_mut(mask)[off] = 1.0;
                 }
-                let o = row.vec_mut(self.odometer);
-                o[k] += 1.0;
-                if (o[k] as usize) < self.cols[k].widths.len() {
-                    break;
-                }
-                o[k] = 0.0;
-                k += 1;
+                off += w;
             }
         }
+        // Kronecker product, last input first (the first input varies slowest).
+        row.vec_mut(self.out)[0] = 1.0;
+        row.vec_mut(self.mask)[0] = 1.0;
+        let mut cur = 1;
+        for ((_, _, _, size), &(vals, mask)) in self.cols.iter().zip(&self.scratch).rev() {
+            for j in (0..*size).rev() {
+                let (a, m) = (row.vec(vals)[j], row.vec(mask)[j]);
+                for t in 0..cur {
+                    let v = row.vec(self.out)[t];
+                    let mt = row.vec(self.mask)[t];
+                    row.vec_mut(self.out)[j * cur + t] = v * a;
+                    row.vec_mut(self.mask)[j * cur + t] = mt * m;
+                }
+            }
+            cur *= size;
+        }
+        for i in 0..cur {
+            if row.vec(self.mask)[i] == 0.0 {
+                row.vec_mut(self.out)[i] = 0.0;
+            }
+        }
+        Ok(crate::row::Flow::Next)
     }
 }

@@ -20,6 +20,7 @@ mod one_hot_encoder;
 mod polynomial_expansion;
 mod quantile_discretizer;
 mod regex_tokenizer;
+mod rformula;
 mod robust_scaler;
 mod standard_scaler;
 mod stop_words_remover;
@@ -53,6 +54,9 @@ pub use one_hot_encoder::{OneHotEncoder, OneHotEncoderModel, OneHotEncoderParams
 pub use polynomial_expansion::{PolynomialExpansion, PolynomialExpansionParams};
 pub use quantile_discretizer::{QuantileDiscretizer, QuantileDiscretizerParams};
 pub use regex_tokenizer::{RegexTokenizer, RegexTokenizerParams};
+pub use rformula::{
+    ColumnPruner, RFormula, RFormulaModel, RFormulaParams, ResolvedFormula, VectorAttributeRewriter,
+};
 pub use robust_scaler::{RobustScaler, RobustScalerModel, RobustScalerParams};
 pub use standard_scaler::{StandardScaler, StandardScalerModel, StandardScalerParams};
 pub use stop_words_remover::{StopWordsRemover, StopWordsRemoverParams};

@@ -159,6 +159,21 @@ fn output_names(f: &Field, c: usize, p: &OneHotEncoderParams) -> Vec<String> {
     names
 }
 
+/// `field` with its elements recorded as Spark's OneHotEncoder records them: binary
+/// attributes named by category (`BinaryAttribute.defaultAttr.withName`).
+fn with_binary_attrs(mut field: Field, names: &[String]) -> Field {
+    let attrs: Vec<serde_json::Value> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| serde_json::json!({"idx": i, "name": n}))
+        .collect();
+    field.metadata_mut().insert(
+        vector::ML_ATTR.to_string(),
+        serde_json::json!({"attrs": {"binary": attrs}, "num_attrs": names.len()}).to_string(),
+    );
+    field
+}
+
 /// Appends the outputs given each column's category count (`None`: not known yet).
 fn encoder_schema(
     p: &OneHotEncoderParams,
@@ -188,7 +203,7 @@ fn encoder_schema(
         } else {
             vector::sparse_vector_field(oc, size, false)
         };
-        let field = vector::with_feature_names(field, &output_names(f, c, p));
+        let field = with_binary_attrs(field, &output_names(f, c, p));
         // Before fitting, a column without category metadata gives a vector whose size is
         // not known yet (0 stands in for it).
         let unknown = sizes.is_none() && metadata_categories(f).is_none();

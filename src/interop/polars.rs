@@ -13,6 +13,7 @@
 //! | `Int8`..`Int64`, `UInt8`..`UInt64`, `Float32`, `Float64` | the same | no      |
 //! | `String`                     | `Utf8View` (StringIndexer reads it)   | no      |
 //! | `Array(Float64, n)`          | dense vector `FixedSizeList<Float64, n>` | no   |
+//! | `Struct{type: Int8, size: Int32, indices: List(Int32), values: List(Float64)}` | sparse vector (Spark's `VectorUDT` struct) | offsets only |
 //!
 //! A `Utf8View` string column goes to polars with its views and data buffers as they are,
 //! and polars does no per-row work on them in an optimised build. A polars compiled with
@@ -22,11 +23,16 @@
 //! keeps its string bytes too: polars, which stores strings only as views, builds 16 bytes
 //! of views per row over the same bytes (one pass over the offsets, no string copied). Other
 //! polars dtypes (dates, categoricals, lists, structs, decimals, ...) are refused with an
-//! error that names the column and says what to cast it to. Sparse vector columns (Spark's
-//! `VectorUDT` struct) have no polars mapping: densify them first with
-//! `DataFrame::vectors_to_dense`. Feature names recorded on a
-//! vector column (Spark's `ml_attr` metadata) do not survive a trip through polars, which
-//! has no field metadata.
+//! error that names the column and says what to cast it to.
+//!
+//! A sparse vector column (Spark's `VectorUDT` struct, each row dense or sparse) becomes a
+//! polars `Struct` column with the same four fields, `type` (0 sparse, 1 dense), `size`,
+//! `indices` and `values`; polars stores lists with 64-bit offsets, so the two offset
+//! buffers are widened on the way (the index and value buffers are shared). Coming back,
+//! such a struct column is a sparse vector column again, its size read from the rows (all
+//! rows must agree). Feature names recorded on a vector column (Spark's `ml_attr`
+//! metadata) do not survive a trip through polars, which has no field metadata; the
+//! vector size of a sparse column is restored from its rows.
 //!
 //! When a polars frame's columns are chunked differently (after some `hstack`s), the chunks
 //! are aligned first, which polars does by rechunking: that one case copies. Frames that
@@ -105,7 +111,15 @@ impl DataFrame {
                     )))
                 }
             };
-            fields.push(Field::new(name, data_type, true));
+            let field = if vector::is_sparse_vector_type(&data_type) {
+                match sparse_size_from_rows(name, &chunks)? {
+                    Some(size) => vector::sparse_vector_field(name, size, true),
+                    None => Field::new(name, data_type, true),
+                }
+            } else {
+                Field::new(name, data_type, true)
+            };
+            fields.push(field);
             columns.push(chunks);
         }
         let schema = Arc::new(Schema::new(fields));
@@ -185,7 +199,8 @@ fn check_polars_dtype(name: &str, dtype: &PlDataType) -> Result<()> {
                 | PlDataType::Float32
                 | PlDataType::Float64
         )
-        || (dtype.is_array() && dtype.inner_dtype() == Some(&PlDataType::Float64));
+        || (dtype.is_array() && dtype.inner_dtype() == Some(&PlDataType::Float64))
+        || is_polars_vector_struct(dtype);
     if ok {
         return Ok(());
     }
@@ -198,7 +213,7 @@ fn check_polars_dtype(name: &str, dtype: &PlDataType) -> Result<()> {
     } else if dtype.is_decimal() || matches!(dtype, PlDataType::Int128 | PlDataType::UInt128) {
         "cast it to Float64 (`col(name).cast(DataType::Float64)`)"
     } else if dtype.is_struct() {
-        "unnest it into separate columns (`.unnest([name])`)"
+        "unnest it into separate columns (`.unnest([name])`); a sparse vector is a struct of exactly `type` (Int8), `size` (Int32), `indices` (List(Int32)) and `values` (List(Float64))"
     } else if matches!(dtype, PlDataType::Null) {
         "it holds only nulls; drop it or cast it to Float64"
     } else {
@@ -208,6 +223,62 @@ fn check_polars_dtype(name: &str, dtype: &PlDataType) -> Result<()> {
         "{FROM}: column `{name}` has polars dtype {dtype}, which mlpipe cannot represent; {}",
         hint.replace("name", &format!("\"{name}\""))
     )))
+}
+
+/// Whether a polars dtype is Spark's `VectorUDT` struct: `type` Int8, `size` Int32,
+/// `indices` List(Int32), `values` List(Float64), in that order.
+fn is_polars_vector_struct(dtype: &PlDataType) -> bool {
+    let PlDataType::Struct(fields) = dtype else {
+        return false;
+    };
+    let list_of = |d: &PlDataType, inner: &PlDataType| matches!(d, PlDataType::List(t) if t.as_ref() == inner);
+    let expected = ["type", "size", "indices", "values"];
+    fields.len() == 4
+        && fields
+            .iter()
+            .zip(expected)
+            .all(|(f, n)| f.name().as_str() == n)
+        && fields[0].dtype() == &PlDataType::Int8
+        && fields[1].dtype() == &PlDataType::Int32
+        && list_of(fields[2].dtype(), &PlDataType::Int32)
+        && list_of(fields[3].dtype(), &PlDataType::Float64)
+}
+
+/// The vector size of a sparse vector column that came from polars (which keeps no field
+/// metadata): a sparse row's `size`, a dense row's length. `None` when no row says.
+fn sparse_size_from_rows(name: &str, chunks: &[ArrayRef]) -> Result<Option<usize>> {
+    let mut size: Option<(usize, usize, usize)> = None; // (size, partition, row)
+    for (p, chunk) in chunks.iter().enumerate() {
+        let s = chunk.as_struct();
+        let kind = s.column(0).as_primitive::<arrow::datatypes::Int8Type>();
+        let sizes = s.column(1).as_primitive::<arrow::datatypes::Int32Type>();
+        let values = s.column(3).as_list::<i32>();
+        for r in 0..s.len() {
+            if s.is_null(r) {
+                continue;
+            }
+            let n = match kind.value(r) {
+                0 if sizes.is_valid(r) && sizes.value(r) >= 0 => sizes.value(r) as usize,
+                1 if values.is_valid(r) => values.value_length(r) as usize,
+                t => {
+                    return Err(Error::Frame(format!(
+                        "{FROM}: column `{name}`, chunk {p}, row {r}: not a vector (type {t} with {} size); a sparse row has type 0 and its size, a dense row type 1 and its values",
+                        if sizes.is_valid(r) { "a" } else { "no" }
+                    )))
+                }
+            };
+            match size {
+                None => size = Some((n, p, r)),
+                Some((m, p0, r0)) if m != n => {
+                    return Err(Error::Frame(format!(
+                        "{FROM}: column `{name}` mixes vector sizes: {m} (chunk {p0}, row {r0}) and {n} (chunk {p}, row {r}); every vector of a column must have the same size"
+                    )))
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    Ok(size.map(|(n, _, _)| n))
 }
 
 /// One polars chunk as an arrow-rs array over the same buffers.
@@ -245,6 +316,16 @@ fn import_chunk(name: &str, chunk: Box<dyn PaArray>) -> Result<ArrayRef> {
                 list.nulls().cloned(),
             )?;
             Ok(Arc::new(vectors))
+        }
+        DataType::Struct(_) => {
+            // A sparse vector: polars' lists have 64-bit offsets; Spark's struct has 32-bit
+            // ones. The cast rewrites the two offset buffers and shares the rest.
+            let sparse = vector::sparse_vector_type();
+            arrow::compute::cast(&arr, &sparse).map_err(|e| {
+                Error::Frame(format!(
+                    "{FROM}: column `{name}` does not convert to a sparse vector column: {e}"
+                ))
+            })
         }
         _ => Ok(arr),
     }

@@ -112,6 +112,9 @@ const TRANSFORMERS: &[Registered<dyn Transformer>] = &[
     transformer::<VectorSlicer>(),
     transformer::<VectorSizeHint>(),
     transformer::<Interaction>(),
+    transformer::<RFormulaModel>(),
+    transformer::<ColumnPruner>(),
+    transformer::<VectorAttributeRewriter>(),
     transformer::<LogisticRegressionModel>(),
     transformer::<LinearSVCModel>(),
     transformer::<KMeansModel>(),
@@ -156,6 +159,7 @@ const ESTIMATORS: &[Registered<dyn DynEstimator>] = &[
     estimator::<RandomForestRegressor>(),
     estimator::<GBTClassifier>(),
     estimator::<GBTRegressor>(),
+    estimator::<RFormula>(),
     estimator::<CrossValidator<Pipeline>>(),
     estimator::<TrainValidationSplit<Pipeline>>(),
 ];

@@ -100,6 +100,9 @@ row_forms![
     crate::feature::RobustScalerModel,
     crate::tuning::CrossValidatorModel<crate::pipeline::PipelineModel>,
     crate::tuning::TrainValidationSplitModel<crate::pipeline::PipelineModel>,
+    crate::feature::ColumnPruner,
+    crate::feature::VectorAttributeRewriter,
+    crate::feature::RFormulaModel,
 ];
 
 #[cfg(test)]
