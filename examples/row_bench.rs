@@ -7,14 +7,18 @@
 //!   StandardScaler, LogisticRegression), fitted on the 80% split, scoring the 20% test rows;
 //! - the same feature stages with a 20-tree RandomForestClassifier (depth 5);
 //! - the PipelineModel PySpark 4.3 saved (tests/fixtures/spark_cli/fitted_pipeline, 5
-//!   categorical + 4 numeric fields) on its 400 test rows.
+//!   categorical + 4 numeric fields) on its 400 test rows;
+//! - the text classifier of examples/text.rs (RegexTokenizer, StopWordsRemover, HashingTF
+//!   2^16, IDF, multinomial LogisticRegression on sparse features) on the fortunes' 20%
+//!   test split: string lists and sparse vectors live in reused buffers.
 //!
 //! Row values are prepared once, in the input schema's order; each pass scores every row;
 //! a counting global allocator counts the heap allocations made while scoring. Baselines
 //! from the same run: the batch `transform` of the same rows (per row), and `transform` of
 //! a one-row DataFrame (what one request costs without row scoring). Medians of the passes.
 //!
-//! Run: `cargo run --release --example row_bench [-- PASSES]`.
+//! Run: `cargo run --release --example row_bench [-- PASSES [NAME_FILTER]]` (e.g.
+//! `-- 200 text` runs the text pipeline only).
 
 #[path = "support/mod.rs"]
 mod support;
@@ -26,7 +30,10 @@ use std::time::Instant;
 use mlpipe::arrow::array::{Array, AsArray, RecordBatch};
 use mlpipe::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use mlpipe::classification::{LogisticRegression, RandomForestClassifier};
-use mlpipe::feature::{Imputer, OneHotEncoder, StandardScaler, StringIndexer, VectorAssembler};
+use mlpipe::feature::{
+    HashingTF, Imputer, OneHotEncoder, RegexTokenizer, StandardScaler, StopWordsRemover,
+    StringIndexer, VectorAssembler, IDF,
+};
 use mlpipe::prelude::*;
 use mlpipe::row::Value;
 
@@ -69,6 +76,11 @@ fn value(b: &RecordBatch, c: usize, r: usize) -> Value<'_> {
 }
 
 fn bench(name: &str, model: &PipelineModel, test: &DataFrame, passes: usize) -> Result<()> {
+    if let Some(f) = std::env::args().nth(2) {
+        if !name.contains(f.as_str()) {
+            return Ok(());
+        }
+    }
     let batch = test.collect()?;
     let n = batch.num_rows();
     let rows: Vec<Vec<Value<'_>>> = (0..n)
@@ -198,23 +210,70 @@ fn main() -> Result<()> {
         &CsvOptions::default().with_null_values(&["", " "]),
     )?;
     let [train, test] = df.random_split([0.8, 0.2], 42)?;
+    let only = std::env::args().nth(2).unwrap_or_default();
     let lr = churn_features()
         .with_estimator(LogisticRegression::new().with_reg_param(0.01))
         .fit(&train)?;
     bench("churn LR (15 cat + 4 num, 7 stages)", &lr, &test, passes)?;
-    let rf = churn_features()
-        .with_estimator(
-            RandomForestClassifier::new()
-                .with_num_trees(20)
-                .with_max_depth(5)
-                .with_seed(1),
-        )
-        .fit(&train)?;
-    bench("churn RF20 (20 trees, depth 5)", &rf, &test, passes)?;
+    if "churn RF20".contains(only.as_str()) {
+        let rf = churn_features()
+            .with_estimator(
+                RandomForestClassifier::new()
+                    .with_num_trees(20)
+                    .with_max_depth(5)
+                    .with_seed(1),
+            )
+            .fit(&train)?;
+        bench("churn RF20 (20 trees, depth 5)", &rf, &test, passes)?;
+    }
     // The PipelineModel PySpark saved (5 cat + 4 num), scored as loaded.
     let dir = format!("{root}/tests/fixtures/spark_cli");
     let spark = PipelineModel::load(format!("{dir}/fitted_pipeline"))?;
     let test = DataFrame::read_csv(format!("{dir}/test.csv"), &CsvOptions::default())?;
     bench("PySpark-saved Telco LR", &spark, &test, passes)?;
+    // The text classifier of examples/text.rs.
+    let df = DataFrame::read_csv(
+        format!("{root}/data/fortunes/fortunes.csv"),
+        &CsvOptions::default(),
+    )?;
+    let [train, test] = df.random_split([0.8, 0.2], 42)?;
+    let text = Pipeline::new()
+        .with_estimator(
+            StringIndexer::new()
+                .with_input_col("category")
+                .with_output_col("label"),
+        )
+        .with_transformer(
+            RegexTokenizer::new()
+                .with_input_col("text")
+                .with_output_col("words")
+                .with_pattern("\\W+")
+                .with_min_token_length(2),
+        )
+        .with_transformer(
+            StopWordsRemover::new()
+                .with_input_col("words")
+                .with_output_col("filtered"),
+        )
+        .with_transformer(
+            HashingTF::new()
+                .with_input_col("filtered")
+                .with_output_col("tf")
+                .with_num_features(1 << 16),
+        )
+        .with_estimator(
+            IDF::new()
+                .with_input_col("tf")
+                .with_output_col("features")
+                .with_min_doc_freq(2),
+        )
+        .with_estimator(LogisticRegression::new())
+        .fit(&train)?;
+    bench(
+        "text LR (fortunes: RegexTokenizer, StopWordsRemover, HashingTF 2^16, IDF, LR)",
+        &text,
+        &test,
+        passes,
+    )?;
     Ok(())
 }

@@ -400,16 +400,9 @@ pub fn output_schema(
     input: &Schema,
     expected_features: Option<usize>,
 ) -> Result<Schema> {
-    let (_, _, n) = schema::require_vector(input, stage, cols.features)?;
+    let (_, f, n) = schema::require_vector(input, stage, cols.features)?;
     if let Some(expected) = expected_features {
-        if n != expected {
-            return Err(Error::FeatureCount {
-                stage,
-                column: cols.features.to_string(),
-                expected,
-                found: n,
-            });
-        }
+        schema::check_vector_size(stage, cols.features, f, n, expected)?;
     }
     let mut out = input.clone();
     if let PredictorKind::Classification { num_classes }

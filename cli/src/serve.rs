@@ -6,6 +6,11 @@
 //!
 //! - `POST /predict`: one JSON object (a row: input column → value) or an array of them;
 //!   answers `{"prediction", "probability", "rawPrediction", "label"}` (or an array).
+//!   Values: numbers, strings, booleans, null; a list-of-strings field takes an array of
+//!   strings; a vector field an array of numbers or a sparse vector in Spark's JSON form
+//!   (`{"type": 0, "size": n, "indices": [...], "values": [...]}`, `type` optional).
+//!   `?columns=a,b` adds `"columns": {"a": ..., "b": ...}` with any column the pipeline
+//!   computes (token lists as arrays of strings, sparse vectors in Spark's JSON form).
 //! - `GET /model`: the stages, the input fields and the output columns.
 //! - `GET /health`: `{"status":"ok"}`.
 //! - `POST /reload` (with `--reload`): load the model directory again now.
@@ -33,7 +38,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use mlpipe::arrow::datatypes::Schema;
 use mlpipe::prelude::*;
-use mlpipe::row::{infer_input_schema, Row, RowScorer, Scored, Value};
+use mlpipe::row::{infer_input_schema, ColumnValue, Row, RowScorer, Scored, Value};
 use serde_json::{json, Map, Value as Json_};
 
 use crate::data::usage;
@@ -242,6 +247,14 @@ async fn serve(args: Args, loaded: Loaded, threads: usize) -> Result<()> {
     let addr = listener
         .local_addr()
         .map_err(|e| usage(format!("serve: {e}")))?;
+    // Small responses go out at once: without TCP_NODELAY, Nagle's algorithm holds a
+    // response written in two pieces until the client's delayed ACK (up to 40 ms on
+    // Linux), which shows as a latency tail under keep-alive load.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY on a connection: {e}");
+        }
+    });
     eprintln!(
         "mlpipe serve: listening on http://{addr} (model {}, {threads} threads)",
         args.model.display()
@@ -371,7 +384,20 @@ fn bad_request(body: Json_) -> Response {
     (StatusCode::BAD_REQUEST, Json(body)).into_response()
 }
 
-async fn predict(State(st): State<Arc<AppState>>, body: Bytes) -> Response {
+/// The `columns` query parameter: intermediate or output columns to return per row
+/// (`?columns=words,tf`).
+fn requested_columns(uri: &axum::http::Uri) -> Vec<&str> {
+    uri.query()
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .filter_map(|kv| kv.strip_prefix("columns="))
+        .flat_map(|v| v.split(','))
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+async fn predict(State(st): State<Arc<AppState>>, uri: axum::http::Uri, body: Bytes) -> Response {
+    let columns = requested_columns(&uri);
     // Held to the end of the request: a reload meanwhile does not touch this model.
     let loaded = st.current.load_full();
     let parsed: Json_ = match serde_json::from_slice(&body) {
@@ -379,7 +405,7 @@ async fn predict(State(st): State<Arc<AppState>>, body: Bytes) -> Response {
         Err(e) => return bad_request(json!({"error": format!("malformed JSON: {e}")})),
     };
     match parsed {
-        Json_::Object(m) => match with_scorer(&loaded, |s| score_object(s, &m)) {
+        Json_::Object(m) => match with_scorer(&loaded, |s| score_object(s, &m, &columns)) {
             Ok(v) => Json(v).into_response(),
             Err(e) => bad_request(e),
         },
@@ -400,7 +426,7 @@ async fn predict(State(st): State<Arc<AppState>>, body: Bytes) -> Response {
                             "row": i,
                         }));
                     };
-                    match score_object(s, m) {
+                    match score_object(s, m, &columns) {
                         Ok(v) => out.push(v),
                         Err(mut e) => {
                             if let Some(o) = e.as_object_mut() {
@@ -423,30 +449,96 @@ async fn predict(State(st): State<Arc<AppState>>, body: Bytes) -> Response {
     }
 }
 
+/// A JSON array or object parsed for a list or vector field, before the row borrows it.
+enum Parsed<'a> {
+    Strings(Vec<&'a str>),
+    Dense(Vec<f64>),
+    Sparse {
+        size: usize,
+        indices: Vec<i32>,
+        values: Vec<f64>,
+    },
+}
+
+/// Parses a JSON array (of strings for a list field, of numbers for a vector field) or a
+/// sparse vector object (`{"size", "indices", "values"}`, Spark's JSON form, with or
+/// without `"type": 0`); `Err` is the 400 body.
+fn parse_compound<'a>(
+    k: &str,
+    v: &'a Json_,
+    input: &Schema,
+) -> std::result::Result<Option<Parsed<'a>>, Json_> {
+    use mlpipe::arrow::datatypes::DataType;
+    let list_field = input
+        .field_with_name(k)
+        .is_ok_and(|f| matches!(f.data_type(), DataType::List(_) | DataType::LargeList(_)));
+    match v {
+        Json_::Array(a) if list_field => a
+            .iter()
+            .map(Json_::as_str)
+            .collect::<Option<Vec<&str>>>()
+            .map(|x| Some(Parsed::Strings(x)))
+            .ok_or_else(|| field_error(k, "an array of strings", "an array holding a non-string")),
+        Json_::Array(a) => match a.iter().map(Json_::as_f64).collect::<Option<Vec<f64>>>() {
+            Some(x) => Ok(Some(Parsed::Dense(x))),
+            None if a.iter().all(Json_::is_string) && input.field_with_name(k).is_err() => Ok(None),
+            None => Err(field_error(
+                k,
+                "an array of numbers",
+                "an array holding a non-number",
+            )),
+        },
+        Json_::Object(o) => {
+            if input.field_with_name(k).is_err() {
+                return Ok(None);
+            }
+            let expected = "a vector: an array of numbers, or {\"size\": n, \"indices\": [...], \"values\": [...]}";
+            let size = o.get("size").and_then(Json_::as_u64);
+            let indices = o.get("indices").and_then(Json_::as_array).and_then(|a| {
+                a.iter()
+                    .map(|i| i.as_i64().and_then(|i| i32::try_from(i).ok()))
+                    .collect::<Option<Vec<i32>>>()
+            });
+            let values = o
+                .get("values")
+                .and_then(Json_::as_array)
+                .and_then(|a| a.iter().map(Json_::as_f64).collect::<Option<Vec<f64>>>());
+            let sparse_type = o.get("type").is_none_or(|t| t.as_i64() == Some(0));
+            match (size, indices, values) {
+                (Some(size), Some(indices), Some(values)) if sparse_type => {
+                    Ok(Some(Parsed::Sparse {
+                        size: size as usize,
+                        indices,
+                        values,
+                    }))
+                }
+                // Spark's JSON form of a dense vector: {"type": 1, "values": [...]}.
+                (None, None, Some(values)) if o.get("type").and_then(Json_::as_i64) == Some(1) => {
+                    Ok(Some(Parsed::Dense(values)))
+                }
+                _ => Err(field_error(k, expected, "an object of another shape")),
+            }
+        }
+        _ => Ok(None),
+    }
+}
+
 /// Scores one JSON object; `Err` is the 400 body.
 fn score_object(
     scorer: &mut RowScorer,
     m: &Map<String, Json_>,
+    columns: &[&str],
 ) -> std::result::Result<Json_, Json_> {
-    // Vectors are parsed first, so the row can borrow them.
-    let mut arrays: Vec<Vec<f64>> = Vec::new();
+    let input = scorer.input_schema();
+    // Lists and vectors are parsed first, so the row can borrow them.
+    let mut parsed: Vec<Option<Parsed<'_>>> = Vec::new();
     for (k, v) in m {
-        if let Json_::Array(a) = v {
-            match a.iter().map(Json_::as_f64).collect::<Option<Vec<f64>>>() {
-                Some(x) => arrays.push(x),
-                None => {
-                    return Err(field_error(
-                        k,
-                        "an array of numbers",
-                        "an array holding a non-number",
-                    ))
-                }
-            }
+        if matches!(v, Json_::Array(_) | Json_::Object(_)) {
+            parsed.push(parse_compound(k, v, input)?);
         }
     }
-    let input = scorer.input_schema();
     let mut row = Row::new();
-    let mut next_array = arrays.iter();
+    let mut next = parsed.iter();
     for (k, v) in m {
         let value = match v {
             Json_::Null => Value::Null,
@@ -456,21 +548,47 @@ fn score_object(
                 None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
             },
             Json_::String(s) => Value::Str(s),
-            Json_::Array(_) => match next_array.next() {
-                Some(a) => Value::Vector(a),
-                None => Value::Null,
+            Json_::Array(_) | Json_::Object(_) => match next.next() {
+                Some(Some(Parsed::Strings(x))) => Value::StrList(x),
+                Some(Some(Parsed::Dense(x))) => Value::Vector(x),
+                Some(Some(Parsed::Sparse {
+                    size,
+                    indices,
+                    values,
+                })) => Value::Sparse {
+                    size: *size,
+                    indices,
+                    values,
+                },
+                // A field the pipeline does not read.
+                _ => continue,
             },
-            Json_::Object(_) => {
-                if input.field_with_name(k).is_ok() {
-                    return Err(field_error(k, "a value", "an object"));
-                }
-                continue;
-            }
         };
         row.push(k, value);
     }
     match scorer.score_row(&row) {
-        Ok(Some(s)) => Ok(scored_json(&s)),
+        Ok(Some(s)) => {
+            let mut out = scored_json(&s);
+            if !columns.is_empty() {
+                let mut cols = Map::new();
+                for c in columns {
+                    let v = match s.column(c) {
+                        Some(v) => column_json(v),
+                        None => {
+                            return Err(json!({
+                                "error": format!("columns: the pipeline computes no column `{c}`; it computes {:?}", scorer_outputs(scorer)),
+                                "field": c,
+                            }))
+                        }
+                    };
+                    cols.insert((*c).to_string(), v);
+                }
+                if let Some(o) = out.as_object_mut() {
+                    o.insert("columns".into(), Json_::Object(cols));
+                }
+            }
+            Ok(out)
+        }
         Ok(None) => Ok(json!({
             "prediction": null,
             "skipped": true,
@@ -497,6 +615,33 @@ fn error_json(e: &Error) -> Json_ {
             json!({"error": e.to_string(), "field": column, "stage": stage})
         }
         e => json!({"error": e.to_string()}),
+    }
+}
+
+/// The output columns a scorer computes (for errors).
+fn scorer_outputs(scorer: &RowScorer) -> Vec<String> {
+    let n = scorer.input_schema().fields().len();
+    scorer.output_schema().fields()[n..]
+        .iter()
+        .map(|f| f.name().clone())
+        .collect()
+}
+
+/// One computed column as JSON: numbers, strings, arrays of numbers (dense vectors) or of
+/// strings (token lists), and sparse vectors in Spark's JSON form
+/// (`{"type": 0, "size", "indices", "values"}`).
+fn column_json(v: ColumnValue<'_>) -> Json_ {
+    match v {
+        ColumnValue::Null => Json_::Null,
+        ColumnValue::Num(x) => json!(x),
+        ColumnValue::Str(s) => json!(s),
+        ColumnValue::Vector(x) => json!(x),
+        ColumnValue::Sparse {
+            size,
+            indices,
+            values,
+        } => json!({"type": 0, "size": size, "indices": indices, "values": values}),
+        ColumnValue::StrList(l) => Json_::Array(l.iter().map(|s| json!(s)).collect()),
     }
 }
 

@@ -423,32 +423,11 @@ fn bad_inputs_are_one_line_on_stderr_with_exit_code_2() {
         "{err}"
     );
     assert!(!out.exists());
-    // A stage mlpipe does not have: the Spark-saved pipeline's PCA stage (which mlpipe now
-    // has) relabelled as Word2Vec in a copy.
-    let unknown = dir.path().join("unknown_stage_pipeline");
-    copy_tree(
-        std::path::Path::new(&spark_cli("unknown_stage_pipeline")),
-        &unknown,
-    );
-    for e in std::fs::read_dir(unknown.join("stages/1_PCA_0408779484ad/metadata")).unwrap() {
-        let p = e.unwrap().path();
-        if p.file_name()
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .starts_with("part-")
-        {
-            let md = std::fs::read_to_string(&p).unwrap().replace(
-                "org.apache.spark.ml.feature.PCA",
-                "org.apache.spark.ml.feature.Word2Vec",
-            );
-            std::fs::write(&p, md).unwrap();
-        }
-    }
+    // A stage mlpipe does not have.
     let err = fails(&[
         "fit",
         "--pipeline",
-        unknown.to_str().unwrap(),
+        &spark_cli("unknown_stage_pipeline"),
         "--input",
         &spark_cli("train.csv"),
         "--model",
@@ -456,7 +435,7 @@ fn bad_inputs_are_one_line_on_stderr_with_exit_code_2() {
     ]);
     // The list comes from the library's registry and grows with it.
     assert!(
-        err.contains("1_PCA_0408779484ad holds org.apache.spark.ml.feature.Word2Vec, a stage mlpipe does not have; the stages it has: Pipeline, "),
+        err.contains("1_Word2Vec_056f8928420f holds org.apache.spark.ml.feature.Word2Vec, a stage mlpipe does not have; the stages it has: Pipeline, "),
         "{err}"
     );
     for stage in [
@@ -2038,20 +2017,6 @@ fn inspect_shows_a_selectors_selected_features_by_name() {
         serde_json::json!(["c0", "c1", "c4"]),
         "{out}"
     );
-}
-
-/// Copies the directory tree `from` to `to`.
-fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let p = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &p);
-        } else {
-            std::fs::copy(e.path(), &p).unwrap();
-        }
-    }
 }
 
 /// `inspect` shows the fitted values of PySpark-saved PCA, VarianceThresholdSelector and

@@ -465,3 +465,145 @@ fn a_bad_model_dir_is_a_clear_startup_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/model"), "{err}");
 }
+
+/// A text classifier (the pipeline of examples/text.rs, on part of the fortunes): a client
+/// POSTs a text field; `?columns=` returns the tokens (an array of strings) and the term
+/// frequencies (a sparse vector in Spark's JSON form). A pipeline reading a token list
+/// takes an array of strings; one reading a vector takes a sparse vector object.
+#[test]
+fn text_fields_token_lists_and_sparse_vectors() {
+    use mlpipe::classification::LogisticRegression;
+    use mlpipe::feature::{HashingTF, RegexTokenizer, StopWordsRemover, StringIndexer, IDF};
+    let df = DataFrame::read_csv(
+        repo_root().join("data/fortunes/fortunes.csv"),
+        &CsvOptions::default(),
+    )
+    .unwrap();
+    let [df, _] = df.random_split([0.1, 0.9], 5).unwrap();
+    let model = Pipeline::new()
+        .with_estimator(
+            StringIndexer::new()
+                .with_input_col("category")
+                .with_output_col("label"),
+        )
+        .with_transformer(
+            RegexTokenizer::new()
+                .with_input_col("text")
+                .with_output_col("words")
+                .with_pattern("\\W+")
+                .with_min_token_length(2),
+        )
+        .with_transformer(
+            StopWordsRemover::new()
+                .with_input_col("words")
+                .with_output_col("filtered"),
+        )
+        .with_transformer(
+            HashingTF::new()
+                .with_input_col("filtered")
+                .with_output_col("tf")
+                .with_num_features(1 << 12),
+        )
+        .with_estimator(IDF::new().with_input_col("tf").with_output_col("features"))
+        .with_estimator(LogisticRegression::new().with_max_iter(5))
+        .fit(&df)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("text");
+    model.save(&full).unwrap();
+    let text = "The UNIX kernel crashed the computer.";
+    // The serial answer, from the library.
+    let loaded = PipelineModel::load(&full).unwrap();
+    let mut scorer = loaded
+        .row_scorer(&infer_input_schema(&loaded).unwrap())
+        .unwrap();
+    let want = scorer
+        .score_row(&Row::new().with("text", text))
+        .unwrap()
+        .unwrap()
+        .probability()
+        .unwrap()
+        .to_vec();
+
+    let server = Server::start(&full, &[]);
+    let mut c = server.client();
+    let (s, out) = c.post("/predict?columns=filtered,tf", &json!({"text": text}));
+    assert_eq!(s, 200, "{out}");
+    let got: Vec<f64> = out["probability"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(
+        out["columns"]["filtered"],
+        json!(["unix", "kernel", "crashed", "computer"])
+    );
+    let tf = &out["columns"]["tf"];
+    assert_eq!(
+        (tf["type"].clone(), tf["size"].clone()),
+        (json!(0), json!(4096))
+    );
+    assert_eq!(tf["indices"].as_array().unwrap().len(), 4);
+    // A column the pipeline does not compute is named.
+    let (s, out) = c.post("/predict?columns=nope", &json!({"text": text}));
+    assert_eq!(s, 400);
+    assert!(
+        out["error"].as_str().unwrap().contains("no column `nope`"),
+        "{out}"
+    );
+    // A number where the text goes: the field is named.
+    let (s, out) = c.post("/predict", &json!({"text": 3}));
+    assert_eq!((s, out["field"].clone()), (400, json!("text")), "{out}");
+    drop(server);
+
+    // The tail from the token list on: the row gives an array of strings.
+    let stages: Vec<Box<dyn mlpipe::pipeline::Transformer>> =
+        model.stages()[2..].iter().map(|s| s.clone_box()).collect();
+    let tail = dir.path().join("tail");
+    PipelineModel::new("tail", stages).save(&tail).unwrap();
+    let server = Server::start(&tail, &[]);
+    let mut c = server.client();
+    let (s, out) = c.post(
+        "/predict?columns=tf",
+        &json!({"words": ["the", "unix", "kernel", "crashed", "the", "computer"]}),
+    );
+    assert_eq!(s, 200, "{out}");
+    assert_eq!(out["probability"].as_array().unwrap().len(), got.len());
+    let tf = out["columns"]["tf"].clone();
+    let (s, out) = c.post("/predict", &json!({"words": ["a", 1]}));
+    assert_eq!((s, out["field"].clone()), (400, json!("words")), "{out}");
+    drop(server);
+
+    // The model alone, from the sparse tf-idf features: a sparse vector object.
+    let stages: Vec<Box<dyn mlpipe::pipeline::Transformer>> =
+        model.stages()[4..].iter().map(|s| s.clone_box()).collect();
+    let idf_on = dir.path().join("idf_on");
+    PipelineModel::new("idf_on", stages).save(&idf_on).unwrap();
+    let server = Server::start(&idf_on, &[]);
+    let mut c = server.client();
+    let (s, out) = c.post("/predict", &json!({"tf": tf}));
+    assert_eq!(s, 200, "{out}");
+    let sparse_answer = out["probability"].clone();
+    let dense: Vec<f64> = {
+        let mut d = vec![0.0; 4096];
+        for (i, v) in tf["indices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(tf["values"].as_array().unwrap())
+        {
+            d[i.as_u64().unwrap() as usize] = v.as_f64().unwrap();
+        }
+        d
+    };
+    let (s, out) = c.post("/predict", &json!({"tf": dense}));
+    assert_eq!(s, 200, "{out}");
+    assert_eq!(out["probability"], sparse_answer);
+    let (s, out) = c.post(
+        "/predict",
+        &json!({"tf": {"size": 4096, "indices": [5, 3], "values": [1.0, 1.0]}}),
+    );
+    assert_eq!((s, out["field"].clone()), (400, json!("tf")), "{out}");
+}

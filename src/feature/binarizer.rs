@@ -141,7 +141,7 @@ impl Stage for Binarizer {
         for (ic, oc, _) in self.params.plan()? {
             let (_, f) = schema::require_column(input, stage, &ic)?;
             let field = if let Some(n) = vector::field_vector_size(f) {
-                sized_vector_field(&oc, n)
+                vector::like_input(f, sized_vector_field(&oc, n))
             } else if schema::is_numeric(f.data_type()) {
                 let mut field = Field::new(&oc, DataType::Float64, true);
                 field.metadata_mut().insert(
@@ -226,5 +226,60 @@ impl crate::persist::SparkPersist for Binarizer {
     }
     fn read_spark(dir: &std::path::Path, md: &crate::persist::Metadata) -> Result<Self> {
         Ok(Self::from_params(md.uid.clone(), md.params_as(dir)?))
+    }
+}
+
+// ---- Row form (crate::row) ----
+
+impl crate::row::RowStage for Binarizer {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        let mut cols = Vec::new();
+        for (ic, oc, t) in self.params.plan()? {
+            let is_vector = plan
+                .schema()
+                .field_with_name(&ic)
+                .is_ok_and(|f| vector::field_vector_size(f).is_some());
+            cols.push(if is_vector {
+                let x = plan.vec_input(&ic)?;
+                BinarizeCol::Vector(x, plan.add_vec(&oc, x.len()), t)
+            } else {
+                BinarizeCol::Scalar(plan.num_input(&ic)?, plan.add_num(&oc), t)
+            });
+        }
+        Ok(Some(Box::new(BinarizerRow(cols))))
+    }
+}
+
+#[derive(Debug)]
+enum BinarizeCol {
+    Scalar(crate::row::NumIn, crate::row::NumOut, f64),
+    Vector(crate::row::VecSlot, crate::row::VecSlot, f64),
+}
+
+#[derive(Debug)]
+struct BinarizerRow(Vec<BinarizeCol>);
+
+impl crate::row::RowOp for BinarizerRow {
+    fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
+        // As the batch form: 1 above the threshold, else 0 (NaN gives 0); null stays null.
+        let bin = |x: f64, t: f64| if x > t { 1.0 } else { 0.0 };
+        for c in &self.0 {
+            match *c {
+                BinarizeCol::Scalar(x, o, t) => {
+                    let v = row.num(x).map(|x| bin(x, t));
+                    row.set_num(o, v);
+                }
+                BinarizeCol::Vector(x, o, t) => {
+                    let (x, out) = row.vec_pair(x, o);
+                    for (o, x) in out.iter_mut().zip(x) {
+                        *o = bin(*x, t);
+                    }
+                }
+            }
+        }
+        Ok(crate::row::Flow::Next)
     }
 }

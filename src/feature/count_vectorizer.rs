@@ -188,7 +188,12 @@ fn cv_schema(
     text::require_string_list(input, stage, i)?;
     let field = match size {
         Some(n) => sparse_vector_field(o, n, true),
-        None => Field::new(o, crate::frame::vector::sparse_vector_type(), true),
+        // Before fitting, the vocabulary's size is not known.
+        None => crate::frame::vector::unknown_size(Field::new(
+            o,
+            crate::frame::vector::sparse_vector_type(),
+            true,
+        )),
     };
     schema::append_field(input, stage, field)
 }
@@ -351,6 +356,49 @@ impl CountVectorizerModel {
     cv_setters!();
 }
 
+impl CountVectorizerModel {
+    /// Counts one row's terms (`None` for a null term) into `indices` / `values` (sorted
+    /// by index), keeping those at or above `minTF`.
+    fn count_row<'s>(
+        &self,
+        terms: impl Iterator<Item = Option<&'s str>>,
+        hits: &mut Vec<i32>,
+        idx: &mut Vec<i32>,
+        vals: &mut Vec<f64>,
+    ) {
+        let p = &self.params;
+        hits.clear();
+        let mut tokens = 0usize;
+        for t in terms {
+            tokens += 1;
+            if let Some(k) = t.and_then(|t| self.index.get(t)) {
+                hits.push(*k);
+            }
+        }
+        hits.sort_unstable();
+        let min_tf = if p.min_t_f >= 1.0 {
+            p.min_t_f
+        } else {
+            tokens as f64 * p.min_t_f
+        };
+        idx.clear();
+        vals.clear();
+        let mut k = 0;
+        while k < hits.len() {
+            let mut end = k + 1;
+            while end < hits.len() && hits[end] == hits[k] {
+                end += 1;
+            }
+            let c = (end - k) as f64;
+            if c >= min_tf {
+                idx.push(hits[k]);
+                vals.push(if p.binary { 1.0 } else { c });
+            }
+            k = end;
+        }
+    }
+}
+
 impl Stage for CountVectorizerModel {
     fn kind(&self) -> &'static str {
         "CountVectorizerModel"
@@ -383,35 +431,7 @@ impl Transformer for CountVectorizerModel {
                 if rows.is_null(r) {
                     return Err(text::null_value(stage, i, part, r, "list"));
                 }
-                hits.clear();
-                let mut tokens = 0usize;
-                for t in rows.row(r) {
-                    tokens += 1;
-                    if let Some(k) = t.and_then(|t| self.index.get(t)) {
-                        hits.push(*k);
-                    }
-                }
-                hits.sort_unstable();
-                let min_tf = if p.min_t_f >= 1.0 {
-                    p.min_t_f
-                } else {
-                    tokens as f64 * p.min_t_f
-                };
-                idx.clear();
-                vals.clear();
-                let mut k = 0;
-                while k < hits.len() {
-                    let mut end = k + 1;
-                    while end < hits.len() && hits[end] == hits[k] {
-                        end += 1;
-                    }
-                    let c = (end - k) as f64;
-                    if c >= min_tf {
-                        idx.push(hits[k]);
-                        vals.push(if p.binary { 1.0 } else { c });
-                    }
-                    k = end;
-                }
+                self.count_row(rows.row(r), &mut hits, &mut idx, &mut vals);
                 out.push(&idx, &vals)?;
             }
             out.finish()
@@ -475,5 +495,59 @@ impl crate::persist::SparkPersist for CountVectorizerModel {
         }
         let vocabulary = format::string_list(&list.value(0), dir)?;
         Ok(Self::new(md.uid.clone(), md.params_as(dir)?, vocabulary))
+    }
+}
+
+// ---- Row form (crate::row) ----
+
+impl crate::row::RowStage for CountVectorizerModel {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        let stage = "CountVectorizerModel";
+        let (i, o) = unary_cols(stage, &self.params.input_col, &self.params.output_col)?;
+        Ok(Some(Box::new(CountVectorizerRow {
+            input: plan.list_input(i)?,
+            out: plan.add_sparse(o, self.vocabulary.len()),
+            column: i.to_string(),
+            model: self.clone(),
+        })))
+    }
+}
+
+#[derive(Debug)]
+struct CountVectorizerRow {
+    input: crate::row::ListIn,
+    out: crate::row::SparseSlot,
+    column: String,
+    model: CountVectorizerModel,
+}
+
+impl crate::row::RowOp for CountVectorizerRow {
+    fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
+        let mut out = row.take_sparse(self.out);
+        let mut hits = std::mem::take(&mut out.scratch);
+        let Some(terms) = row.list(self.input) else {
+            let r = row.row_index();
+            out.scratch = hits;
+            row.put_sparse(self.out, out);
+            return Err(text::null_value(
+                "CountVectorizerModel",
+                &self.column,
+                0,
+                r,
+                "list",
+            ));
+        };
+        self.model.count_row(
+            terms.iter().map(Some),
+            &mut hits,
+            &mut out.indices,
+            &mut out.values,
+        );
+        out.scratch = hits;
+        row.put_sparse(self.out, out);
+        Ok(crate::row::Flow::Next)
     }
 }

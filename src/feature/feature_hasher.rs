@@ -313,3 +313,122 @@ impl crate::persist::SparkPersist for FeatureHasher {
         Ok(Self::from_params(md.uid.clone(), md.params_as(dir)?))
     }
 }
+
+// ---- Row form (crate::row) ----
+
+impl crate::row::RowStage for FeatureHasher {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        let (ics, o) = self.params.cols()?;
+        let n = self.params.num_features as i32;
+        let cats: &[String] = self.params.categorical_cols.as_deref().unwrap_or(&[]);
+        let mut cols = Vec::with_capacity(ics.len());
+        for c in ics {
+            let dt = plan.input_type(c).unwrap_or(DataType::Null);
+            cols.push(if dt.is_numeric() && !cats.contains(c) {
+                HashedIn::Real {
+                    index: non_negative_mod(hash_str(c), n),
+                    value: plan.num_input(c)?,
+                }
+            } else {
+                HashedIn::Categorical {
+                    prefix: format!("{c}="),
+                    value: plan.str_input(c)?,
+                    dt,
+                }
+            });
+        }
+        Ok(Some(Box::new(FeatureHasherRow {
+            cols,
+            out: plan.add_sparse(o, n as usize),
+            n,
+        })))
+    }
+}
+
+/// One input column of the row form, ready to hash (as [`Hashed`] in batch).
+#[derive(Debug)]
+enum HashedIn {
+    Real {
+        index: i32,
+        value: crate::row::NumIn,
+    },
+    Categorical {
+        prefix: String,
+        value: crate::row::StrIn,
+        dt: DataType,
+    },
+}
+
+#[derive(Debug)]
+struct FeatureHasherRow {
+    cols: Vec<HashedIn>,
+    out: crate::row::SparseSlot,
+    n: i32,
+}
+
+impl crate::row::RowOp for FeatureHasherRow {
+    fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
+        use std::fmt::Write;
+        let mut out = row.take_sparse(self.out);
+        let mut key = row.take_text();
+        out.clear();
+        for col in &self.cols {
+            let (index, value) = match col {
+                HashedIn::Real { index, value } => match row.num(*value) {
+                    Some(v) => (*index, v),
+                    None => continue,
+                },
+                HashedIn::Categorical { prefix, value, dt } => {
+                    key.clear();
+                    key.push_str(prefix);
+                    match *value {
+                        crate::row::StrIn::Str(f) => match row.str(f) {
+                            Some(s) => key.push_str(s),
+                            None => continue,
+                        },
+                        // A number's Java `toString`, as the batch form's cast.
+                        crate::row::StrIn::Num(x) => match (row.num(x), dt) {
+                            (None, _) => continue,
+                            (Some(v), DataType::Float64) => key.push_str(&java_double_string(v)),
+                            (Some(v), DataType::Float32 | DataType::Float16) => {
+                                let x = v as f32;
+                                let v = format!("{x}").parse::<f64>().unwrap_or(v);
+                                key.push_str(&java_double_string(v));
+                            }
+                            (Some(v), DataType::Boolean) => {
+                                key.push_str(if v != 0.0 { "true" } else { "false" })
+                            }
+                            (Some(v), _) => {
+                                let _ = write!(key, "{}", v as i64);
+                            }
+                        },
+                    }
+                    (non_negative_mod(hash_str(&key), self.n), 1.0)
+                }
+            };
+            // Spark's map.changeValue(idx, value, _ + value), in column order.
+            match out.indices.iter().position(|i| *i == index) {
+                Some(k) => out.values[k] += value,
+                None => {
+                    out.indices.push(index);
+                    out.values.push(value);
+                }
+            }
+        }
+        // Sorted by index (few entries: an insertion sort of both buffers).
+        for k in 1..out.indices.len() {
+            let mut j = k;
+            while j > 0 && out.indices[j - 1] > out.indices[j] {
+                out.indices.swap(j - 1, j);
+                out.values.swap(j - 1, j);
+                j -= 1;
+            }
+        }
+        row.put_text(key);
+        row.put_sparse(self.out, out);
+        Ok(crate::row::Flow::Next)
+    }
+}

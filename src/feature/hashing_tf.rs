@@ -134,10 +134,10 @@ impl HashingTF {
     }
 }
 
-/// Hashes one row's terms into `indices` / `values` (sorted by index).
-pub(crate) fn hash_row(
-    rows: &StringLists<'_>,
-    r: usize,
+/// Hashes one row's terms (`None` for a null term) into `indices` / `values` (sorted by
+/// index).
+pub(crate) fn hash_row<'s>(
+    terms: impl Iterator<Item = Option<&'s str>>,
     n: i32,
     binary: bool,
     scratch: &mut Vec<i32>,
@@ -145,7 +145,7 @@ pub(crate) fn hash_row(
     values: &mut Vec<f64>,
 ) {
     scratch.clear();
-    scratch.extend(rows.row(r).map(|t| {
+    scratch.extend(terms.map(|t| {
         let h = t.map_or(SEED as i32, hash_str);
         non_negative_mod(h, n)
     }));
@@ -198,7 +198,7 @@ impl Transformer for HashingTF {
                 if rows.is_null(r) {
                     return Err(text::null_value(stage, i, p, r, "list"));
                 }
-                hash_row(&rows, r, n, binary, &mut scratch, &mut idx, &mut vals);
+                hash_row(rows.row(r), n, binary, &mut scratch, &mut idx, &mut vals);
                 out.push(&idx, &vals)?;
             }
             out.finish()
@@ -251,4 +251,64 @@ pub(crate) fn check_spark_3(
         ));
     }
     Ok(())
+}
+
+// ---- Row form (crate::row) ----
+
+impl crate::row::RowStage for HashingTF {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        let stage = HashingTFParams::STAGE;
+        self.params.validate()?;
+        let (i, o) = unary_cols(stage, &self.params.input_col, &self.params.output_col)?;
+        Ok(Some(Box::new(HashingTFRow {
+            input: plan.list_input(i)?,
+            out: plan.add_sparse(o, self.params.num_features as usize),
+            column: i.to_string(),
+            n: self.params.num_features as i32,
+            binary: self.params.binary,
+        })))
+    }
+}
+
+#[derive(Debug)]
+struct HashingTFRow {
+    input: crate::row::ListIn,
+    out: crate::row::SparseSlot,
+    column: String,
+    n: i32,
+    binary: bool,
+}
+
+impl crate::row::RowOp for HashingTFRow {
+    fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
+        let mut out = row.take_sparse(self.out);
+        // The terms' indices before counting go to the slot's scratch buffer (reused).
+        let mut scratch = std::mem::take(&mut out.scratch);
+        let Some(terms) = row.list(self.input) else {
+            let r = row.row_index();
+            out.scratch = scratch;
+            row.put_sparse(self.out, out);
+            return Err(text::null_value(
+                HashingTFParams::STAGE,
+                &self.column,
+                0,
+                r,
+                "list",
+            ));
+        };
+        hash_row(
+            terms.iter().map(Some),
+            self.n,
+            self.binary,
+            &mut scratch,
+            &mut out.indices,
+            &mut out.values,
+        );
+        out.scratch = scratch;
+        row.put_sparse(self.out, out);
+        Ok(crate::row::Flow::Next)
+    }
 }

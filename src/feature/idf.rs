@@ -134,6 +134,7 @@ fn idf_schema(p: &IDFParams, input: &Schema, stage: &'static str) -> Result<(Sch
     } else {
         vector::sparse_vector_field(o, n, true)
     };
+    let field = vector::like_input(f, field);
     Ok((schema::append_field(input, stage, field)?, n))
 }
 
@@ -274,15 +275,9 @@ impl Stage for IDFModel {
     fn transform_schema(&self, input: &Schema) -> Result<Schema> {
         let stage = "IDFModel";
         let (s, n) = idf_schema(&self.params, input, stage)?;
-        if n != self.idf.len() {
-            let (i, _) = unary_cols(stage, &self.params.input_col, &self.params.output_col)?;
-            return Err(Error::FeatureCount {
-                stage,
-                column: i.to_string(),
-                expected: self.idf.len(),
-                found: n,
-            });
-        }
+        let (i, _) = unary_cols(stage, &self.params.input_col, &self.params.output_col)?;
+        let f = input.field_with_name(i)?;
+        schema::check_vector_size(stage, i, f, n, self.idf.len())?;
         Ok(s)
     }
 }
@@ -350,6 +345,78 @@ impl Transformer for IDFModel {
 impl Model for IDFModel {
     fn clone_model(&self) -> Box<dyn Model> {
         Box::new(self.clone())
+    }
+}
+
+// ---- Row form (crate::row) ----
+
+impl crate::row::RowStage for IDFModel {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        let stage = "IDFModel";
+        let (i, o) = unary_cols(stage, &self.params.input_col, &self.params.output_col)?;
+        let input = plan.vector_input(i)?;
+        // A sparse column stays sparse, a dense one dense, as in batch.
+        let out = match input {
+            crate::row::VecIn::Sparse(_) => {
+                crate::row::VecIn::Sparse(plan.add_sparse(o, self.idf.len()))
+            }
+            crate::row::VecIn::Dense(_) => {
+                crate::row::VecIn::Dense(plan.add_vec(o, self.idf.len()))
+            }
+        };
+        Ok(Some(Box::new(IDFRow {
+            input,
+            out,
+            idf: self.idf.clone(),
+        })))
+    }
+}
+
+#[derive(Debug)]
+struct IDFRow {
+    input: crate::row::VecIn,
+    out: crate::row::VecIn,
+    idf: Vec<f64>,
+}
+
+impl crate::row::RowOp for IDFRow {
+    fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
+        use crate::row::VecIn;
+        let idf = &self.idf;
+        match (self.input, self.out) {
+            (VecIn::Dense(x), VecIn::Dense(o)) => {
+                let (x, out) = row.vec_pair(x, o);
+                for ((o, v), w) in out.iter_mut().zip(x).zip(idf) {
+                    *o = v * w;
+                }
+            }
+            (x, VecIn::Sparse(o)) => {
+                let mut out = row.take_sparse(o);
+                out.clear();
+                if let Row::Sparse {
+                    indices, values, ..
+                } = row.vec_row(x)
+                {
+                    out.indices.extend_from_slice(indices);
+                    out.values.extend(
+                        indices
+                            .iter()
+                            .zip(values)
+                            .map(|(j, v)| v * idf[*j as usize]),
+                    );
+                }
+                row.put_sparse(o, out);
+            }
+            (VecIn::Sparse(_), VecIn::Dense(_)) => {
+                return Err(Error::Internal(
+                    "IDFModel row form: a sparse input with a dense output".into(),
+                ))
+            }
+        }
+        Ok(crate::row::Flow::Next)
     }
 }
 

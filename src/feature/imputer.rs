@@ -374,8 +374,39 @@ impl crate::persist::SparkPersist for ImputerModel {
 
 #[derive(Debug)]
 struct ImputerRow {
-    cols: Vec<(crate::row::NumIn, f64, crate::row::NumOut, bool)>,
+    cols: Vec<(crate::row::NumIn, f64, crate::row::NumOut, OutCast)>,
     missing: f64,
+}
+
+/// How a filled value goes back to the input column's type (Arrow's safe cast from
+/// Float64, as the batch form does).
+#[derive(Clone, Copy, Debug)]
+enum OutCast {
+    F64,
+    F32,
+    /// Truncated toward zero; null outside `[lo, hi]` (and for NaN).
+    Int {
+        lo: f64,
+        hi: f64,
+    },
+}
+
+/// The range of an integer type, as the f64 bounds its values truncate into
+/// (`hi` exclusive for 64-bit types: 2^63 and 2^64 are not representable as integers).
+fn int_range(dt: &DataType) -> (f64, f64) {
+    match dt {
+        DataType::Int8 => (i8::MIN as f64, i8::MAX as f64),
+        DataType::Int16 => (i16::MIN as f64, i16::MAX as f64),
+        DataType::Int32 => (i32::MIN as f64, i32::MAX as f64),
+        DataType::UInt8 => (0.0, u8::MAX as f64),
+        DataType::UInt16 => (0.0, u16::MAX as f64),
+        DataType::UInt32 => (0.0, u32::MAX as f64),
+        DataType::UInt64 => (0.0, f64::from_bits(18446744073709551616f64.to_bits() - 1)),
+        _ => (
+            i64::MIN as f64,
+            f64::from_bits(9223372036854775808f64.to_bits() - 1),
+        ),
+    }
 }
 
 impl crate::row::RowStage for ImputerModel {
@@ -389,18 +420,15 @@ impl crate::row::RowStage for ImputerModel {
             let dt = plan.input_type(&ic).unwrap_or(DataType::Float64);
             let input = plan.num_input(&ic)?;
             // The batch form casts the filled values back to the input's type.
-            let f32_out = matches!(dt, DataType::Float32 | DataType::Float16);
-            if !dt.is_floating() {
-                return Err(Error::ColumnType {
-                    stage,
-                    column: ic,
-                    expected:
-                        "a floating-point column (the row form keeps Spark's Double/Float outputs)"
-                            .into(),
-                    found: dt,
-                });
-            }
-            cols.push((input, self.surrogates[i], plan.add_num(&oc), f32_out));
+            let cast = match &dt {
+                DataType::Float32 | DataType::Float16 => OutCast::F32,
+                dt if dt.is_integer() => {
+                    let (lo, hi) = int_range(dt);
+                    OutCast::Int { lo, hi }
+                }
+                _ => OutCast::F64,
+            };
+            cols.push((input, self.surrogates[i], plan.add_num(&oc), cast));
         }
         Ok(Some(Box::new(ImputerRow {
             cols,
@@ -412,13 +440,18 @@ impl crate::row::RowStage for ImputerModel {
 impl crate::row::RowOp for ImputerRow {
     fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
         let mv = self.missing;
-        for &(input, s, out, f32_out) in &self.cols {
+        for &(input, s, out, cast) in &self.cols {
             let v = match row.num(input) {
                 None => s,
                 Some(v) if v == mv || (mv.is_nan() && v.is_nan()) => s,
                 Some(v) => v,
             };
-            row.set_num(out, Some(if f32_out { v as f32 as f64 } else { v }));
+            let v = match cast {
+                OutCast::F64 => Some(v),
+                OutCast::F32 => Some(v as f32 as f64),
+                OutCast::Int { lo, hi } => Some(v.trunc()).filter(|t| *t >= lo && *t <= hi),
+            };
+            row.set_num(out, v);
         }
         Ok(crate::row::Flow::Next)
     }

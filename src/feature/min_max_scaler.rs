@@ -85,13 +85,8 @@ fn vector_schema(
     expected: Option<usize>,
 ) -> Result<Schema> {
     let (_, f, n) = schema::require_vector(input, stage, ic)?;
-    if let Some(e) = expected.filter(|e| *e != n) {
-        return Err(Error::FeatureCount {
-            stage,
-            column: ic.into(),
-            expected: e,
-            found: n,
-        });
+    if let Some(e) = expected {
+        schema::check_vector_size(stage, ic, f, n, e)?;
     }
     let names = vector::feature_names_or_default(f);
     // Sparse input gives a sparse output column (Spark's scalers keep or compress it).
@@ -100,7 +95,8 @@ fn vector_schema(
     } else {
         vector::vector_field(oc, n, f.is_nullable())
     };
-    schema::append_field(input, stage, vector::with_feature_names(out, &names))
+    let out = vector::like_input(f, vector::with_feature_names(out, &names));
+    schema::append_field(input, stage, out)
 }
 
 /// Per-feature min and max over all rows (one parallel pass; NaN values are ignored).

@@ -145,3 +145,55 @@ impl Model for NGram {
 }
 
 crate::persist::spark_params_only!(NGram, "org.apache.spark.ml.feature.NGram");
+
+// ---- Row form (crate::row) ----
+
+impl crate::row::RowStage for NGram {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        let stage = NGramParams::STAGE;
+        let (i, o) = unary_cols(stage, &self.params.input_col, &self.params.output_col)?;
+        Ok(Some(Box::new(NGramRow {
+            input: plan.list_input(i)?,
+            out: plan.add_list(o),
+            column: i.to_string(),
+            n: self.params.n as usize,
+        })))
+    }
+}
+
+#[derive(Debug)]
+struct NGramRow {
+    input: crate::row::ListIn,
+    out: crate::row::ListOut,
+    column: String,
+    n: usize,
+}
+
+impl crate::row::RowOp for NGramRow {
+    fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
+        let mut out = row.take_list(self.out);
+        out.clear();
+        let Some(tokens) = row.list(self.input) else {
+            let r = row.row_index();
+            row.put_list(self.out, out);
+            return Err(text::null_value(
+                NGramParams::STAGE,
+                &self.column,
+                0,
+                r,
+                "list",
+            ));
+        };
+        // As the batch form: the windows of n tokens, joined by one space.
+        if tokens.len() >= self.n {
+            for start in 0..=tokens.len() - self.n {
+                out.push_joined((start..start + self.n).map(|k| tokens.get(k)), ' ');
+            }
+        }
+        row.put_list(self.out, out);
+        Ok(crate::row::Flow::Next)
+    }
+}

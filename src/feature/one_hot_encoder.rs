@@ -204,6 +204,14 @@ fn encoder_schema(
             vector::sparse_vector_field(oc, size, false)
         };
         let field = with_binary_attrs(field, &output_names(f, c, p));
+        // Before fitting, a column without category metadata gives a vector whose size is
+        // not known yet (0 stands in for it).
+        let unknown = sizes.is_none() && metadata_categories(f).is_none();
+        let field = if unknown {
+            vector::unknown_size(field)
+        } else {
+            field
+        };
         out = schema::append_field(&out, stage, field)?;
     }
     Ok(out)

@@ -4,7 +4,7 @@ use arrow::datatypes::Schema;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::text_columns::{self as text, java_len, java_lowercase};
+use super::text_columns::{self as text, java_len};
 use super::tokenizer::unary_cols;
 use crate::error::{Error, Result};
 use crate::frame::{schema, DataFrame};
@@ -307,30 +307,42 @@ impl Transformer for RegexTokenizer {
         let (i, o) = unary_cols(stage, &p.input_col, &p.output_col)?;
         let field = out.field_with_name(o)?.clone();
         let re = java_regex(&p.pattern)?;
-        let min = p.min_token_length as usize;
         text::strings_to_lists(df, stage, i, field, |s, b| {
-            let s = if p.to_lowercase {
-                java_lowercase(s, "en")
-            } else {
-                s.into()
-            };
-            let mut emit = |t: &str| {
-                // UTF-16 length >= byte length / 3, and == byte length for ASCII.
-                if t.len() >= min && (t.len() >= 3 * min || java_len(t) >= min) {
-                    b.append_value(t);
-                }
-            };
-            if p.gaps {
-                java_split(&re, &s, &mut emit);
-            } else {
-                for m in re.find_iter(&s) {
-                    emit(m.as_str());
-                }
-            }
+            tokenize(p, &re, s, &mut String::new(), b)
         })
     }
     fn clone_box(&self) -> Box<dyn Transformer> {
         Box::new(self.clone())
+    }
+}
+
+/// One string's tokens, as Spark's RegexTokenizer gives them (`lower` holds the
+/// lowercased text when `toLowercase`).
+fn tokenize(
+    p: &RegexTokenizerParams,
+    re: &Regex,
+    s: &str,
+    lower: &mut String,
+    out: &mut impl text::TokenSink,
+) {
+    let min = p.min_token_length as usize;
+    let s = if p.to_lowercase {
+        text::java_lowercase_in(s, "en", lower)
+    } else {
+        s
+    };
+    let mut emit = |t: &str| {
+        // UTF-16 length >= byte length / 3, and == byte length for ASCII.
+        if t.len() >= min && (t.len() >= 3 * min || java_len(t) >= min) {
+            out.push_token(t);
+        }
+    };
+    if p.gaps {
+        java_split(re, s, &mut emit);
+    } else {
+        for m in re.find_iter(s) {
+            emit(m.as_str());
+        }
     }
 }
 
@@ -373,6 +385,27 @@ impl Model for RegexTokenizer {
 }
 
 crate::persist::spark_params_only!(RegexTokenizer, "org.apache.spark.ml.feature.RegexTokenizer");
+
+// ---- Row form (crate::row) ----
+
+impl crate::row::RowStage for RegexTokenizer {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        let stage = RegexTokenizerParams::STAGE;
+        let p = self.params.clone();
+        let (i, o) = unary_cols(stage, &p.input_col, &p.output_col)?;
+        let re = java_regex(&p.pattern)?;
+        Ok(Some(Box::new(super::tokenizer::TextRow {
+            stage,
+            input: super::tokenizer::text_field(plan, stage, i)?,
+            column: i.to_string(),
+            out: plan.add_list(o),
+            split: Box::new(move |s, lower, out| tokenize(&p, &re, s, lower, out)),
+        })))
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -162,7 +162,7 @@ fn robust_schema(
     let field = input.field_with_name(&p.input_col)?;
     let names = vector::feature_names_or_default(field);
     let out = vector::with_feature_names(vector::vector_field(&p.output_col, n, true), &names);
-    schema::append_field(input, stage, out)
+    schema::append_field(input, stage, vector::like_input(field, out))
 }
 
 impl Stage for RobustScaler {
@@ -385,5 +385,48 @@ impl crate::persist::SparkPersist for RobustScalerModel {
         let range = format::dense_vector(&d, "range", dir)?;
         let median = format::dense_vector(&d, "median", dir)?;
         Ok(Self::new(md.uid.clone(), md.params_as(dir)?, range, median))
+    }
+}
+
+// ---- Row form (crate::row) ----
+
+impl crate::row::RowStage for RobustScalerModel {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        let n = self.median.len();
+        let input = plan.vec_input(&self.params.input_col)?;
+        let out = plan.add_vec(&self.params.output_col, n);
+        let shift: Vec<f64> = if self.params.with_centering {
+            self.median.clone()
+        } else {
+            vec![0.0; n]
+        };
+        let scale: Vec<f64> = if self.params.with_scaling {
+            self.range
+                .iter()
+                .map(|v| if *v == 0.0 { 0.0 } else { 1.0 / v })
+                .collect()
+        } else {
+            vec![1.0; n]
+        };
+        let (centre, scaled) = (self.params.with_centering, self.params.with_scaling);
+        Ok(Some(Box::new(super::vector_stage::MapRow {
+            stage: "RobustScalerModel",
+            input,
+            out,
+            // The batch form's arithmetic (Spark's StandardScalerModel.getTransformFunc).
+            f: Box::new(move |x, out| {
+                for (j, o) in out.iter_mut().enumerate() {
+                    *o = match (centre, scaled) {
+                        (true, true) => (x[j] - shift[j]) * scale[j],
+                        (true, false) => x[j] - shift[j],
+                        (false, true) => x[j] * scale[j],
+                        (false, false) => x[j],
+                    };
+                }
+            }),
+        })))
     }
 }

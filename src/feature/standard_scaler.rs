@@ -131,14 +131,7 @@ fn scaler_schema(
     p.validate()?;
     let (_, field, n) = schema::require_vector(input, stage, &p.input_col)?;
     if let Some(e) = expected {
-        if e != n {
-            return Err(Error::FeatureCount {
-                stage,
-                column: p.input_col.clone(),
-                expected: e,
-                found: n,
-            });
-        }
+        schema::check_vector_size(stage, &p.input_col, field, n, e)?;
     }
     // Feature names carry over to the scaled column. Sparse input stays sparse unless
     // centred (Spark: withMean builds dense output).
@@ -148,7 +141,7 @@ fn scaler_schema(
     } else {
         vector::vector_field(&p.output_col, n, field.is_nullable())
     };
-    let out = vector::with_feature_names(out, &names);
+    let out = vector::like_input(field, vector::with_feature_names(out, &names));
     schema::append_field(input, stage, out)
 }
 

@@ -273,6 +273,81 @@ crate::persist::spark_params_only!(
     "org.apache.spark.ml.feature.StopWordsRemover"
 );
 
+// ---- Row form (crate::row) ----
+
+impl crate::row::RowStage for StopWordsRemover {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        let stage = StopWordsRemoverParams::STAGE;
+        let p = &self.params;
+        // The stop words as the batch form matches them (lowercased unless case-sensitive).
+        let words: AHashSet<String> = if p.case_sensitive {
+            p.stop_words.iter().cloned().collect()
+        } else {
+            p.stop_words
+                .iter()
+                .map(|w| java_lowercase(w, &p.locale).into_owned())
+                .collect()
+        };
+        let mut cols = Vec::new();
+        for (ic, oc) in p.pairs(stage)? {
+            cols.push((plan.list_input(&ic)?, plan.add_list(&oc), ic));
+        }
+        Ok(Some(Box::new(StopWordsRow {
+            cols,
+            words,
+            case_sensitive: p.case_sensitive,
+            locale: p.locale.clone(),
+        })))
+    }
+}
+
+#[derive(Debug)]
+struct StopWordsRow {
+    cols: Vec<(crate::row::ListIn, crate::row::ListOut, String)>,
+    words: AHashSet<String>,
+    case_sensitive: bool,
+    locale: String,
+}
+
+impl crate::row::RowOp for StopWordsRow {
+    fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
+        let mut lower = row.take_text();
+        for (input, output, column) in &self.cols {
+            let mut out = row.take_list(*output);
+            out.clear();
+            let Some(tokens) = row.list(*input) else {
+                row.put_text(lower);
+                row.put_list(*output, out);
+                let r = row.row_index();
+                return Err(text::null_value(
+                    StopWordsRemoverParams::STAGE,
+                    column,
+                    0,
+                    r,
+                    "list",
+                ));
+            };
+            for t in tokens.iter() {
+                let stop = if self.case_sensitive {
+                    self.words.contains(t)
+                } else {
+                    self.words
+                        .contains(text::java_lowercase_in(t, &self.locale, &mut lower))
+                };
+                if !stop {
+                    out.push(t);
+                }
+            }
+            row.put_list(*output, out);
+        }
+        row.put_text(lower);
+        Ok(crate::row::Flow::Next)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

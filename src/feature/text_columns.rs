@@ -256,6 +256,41 @@ pub(crate) fn null_value(
     }
 }
 
+/// Where a text stage's per-row function writes its tokens: the batch column's builder,
+/// or a row scorer's reusable list ([`crate::row::StrList`]).
+pub(crate) trait TokenSink {
+    /// Appends one token.
+    fn push_token(&mut self, s: &str);
+}
+
+impl TokenSink for StringBuilder {
+    fn push_token(&mut self, s: &str) {
+        self.append_value(s);
+    }
+}
+
+impl TokenSink for crate::row::StrList {
+    fn push_token(&mut self, s: &str) {
+        self.push(s);
+    }
+}
+
+/// [`java_lowercase`] into a reusable buffer: ASCII text is lowercased without allocating
+/// (other text goes through `java_lowercase`).
+pub(crate) fn java_lowercase_in<'s>(s: &'s str, locale: &str, buf: &'s mut String) -> &'s str {
+    if s.bytes().all(|b| !b.is_ascii_uppercase() && b < 0x80) {
+        return s;
+    }
+    let turkic = locale_language(locale).is_some_and(|l| l == "tr" || l == "az");
+    buf.clear();
+    if s.is_ascii() && !turkic {
+        buf.extend(s.bytes().map(|b| b.to_ascii_lowercase() as char));
+    } else {
+        buf.push_str(&java_lowercase(s, locale));
+    }
+    buf
+}
+
 /// Java's `String.toLowerCase(locale)`: Unicode full lowercasing (with the final-sigma rule),
 /// plus the Turkish and Azeri dotted/dotless i rules when `locale` is `tr` or `az`.
 ///

@@ -1,6 +1,5 @@
 //! [`Tokenizer`]: lowercase a string column and split it at whitespace.
 
-use arrow::array::StringBuilder;
 use arrow::datatypes::Schema;
 use serde::{Deserialize, Serialize};
 
@@ -97,10 +96,10 @@ impl Tokenizer {
 }
 
 /// Java's `String.split("\\s")` of an already lowercased string, appended to `out`.
-fn split_java_whitespace(s: &str, out: &mut StringBuilder) {
+fn split_java_whitespace(s: &str, out: &mut impl text::TokenSink) {
     let is_sep = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r');
     if !s.bytes().any(is_sep) {
-        out.append_value(s);
+        out.push_token(s);
         return;
     }
     // Empty pieces are held back until a non-empty one follows: trailing ones are dropped.
@@ -110,10 +109,10 @@ fn split_java_whitespace(s: &str, out: &mut StringBuilder) {
             pending_empty += 1;
         } else {
             for _ in 0..pending_empty {
-                out.append_value("");
+                out.push_token("");
             }
             pending_empty = 0;
-            out.append_value(piece);
+            out.push_token(piece);
         }
     }
 }
@@ -154,10 +153,93 @@ impl Model for Tokenizer {
 
 crate::persist::spark_params_only!(Tokenizer, "org.apache.spark.ml.feature.Tokenizer");
 
+// ---- Row form (crate::row) ----
+
+impl crate::row::RowStage for Tokenizer {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        let stage = TokenizerParams::STAGE;
+        let (i, o) = unary_cols(stage, &self.params.input_col, &self.params.output_col)?;
+        Ok(Some(Box::new(TextRow {
+            stage,
+            input: text_field(plan, stage, i)?,
+            column: i.to_string(),
+            out: plan.add_list(o),
+            split: Box::new(|s, lower, out| {
+                split_java_whitespace(text::java_lowercase_in(s, "en", lower), out)
+            }),
+        })))
+    }
+}
+
+/// Reads the string input field `name` of a string-to-tokens row form.
+pub(crate) fn text_field(
+    plan: &mut crate::row::PlanBuilder,
+    stage: &'static str,
+    name: &str,
+) -> Result<usize> {
+    match plan.str_input(name)? {
+        crate::row::StrIn::Str(field) => Ok(field),
+        crate::row::StrIn::Num(_) => Err(Error::ColumnType {
+            stage,
+            column: name.to_string(),
+            expected: "a string column (Utf8)".into(),
+            found: plan
+                .input_type(name)
+                .unwrap_or(arrow::datatypes::DataType::Null),
+        }),
+    }
+}
+
+/// A string-to-tokens row function: `(text, lowercase buffer, tokens out)`.
+pub(crate) type SplitFn = Box<dyn Fn(&str, &mut String, &mut crate::row::StrList) + Send + Sync>;
+
+/// The row form of a string-to-tokens stage (Tokenizer, RegexTokenizer): the batch
+/// form's per-row function on one row, into a reused list.
+pub(crate) struct TextRow {
+    pub(crate) stage: &'static str,
+    pub(crate) input: usize,
+    pub(crate) column: String,
+    pub(crate) out: crate::row::ListOut,
+    pub(crate) split: SplitFn,
+}
+
+impl std::fmt::Debug for TextRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TextRow")
+            .field("stage", &self.stage)
+            .field("column", &self.column)
+            .finish_non_exhaustive()
+    }
+}
+
+impl crate::row::RowOp for TextRow {
+    fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
+        let Some(s) = row.str(self.input) else {
+            return Err(text::null_value(
+                self.stage,
+                &self.column,
+                0,
+                row.row_index(),
+                "string",
+            ));
+        };
+        let mut out = row.take_list(self.out);
+        let mut lower = row.take_text();
+        out.clear();
+        (self.split)(s, &mut lower, &mut out);
+        row.put_list(self.out, out);
+        row.put_text(lower);
+        Ok(crate::row::Flow::Next)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::Array;
+    use arrow::array::{Array, StringBuilder};
 
     fn split(s: &str) -> Vec<String> {
         let mut b = StringBuilder::new();

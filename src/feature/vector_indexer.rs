@@ -141,12 +141,9 @@ impl Stage for VectorIndexer {
     fn transform_schema(&self, input: &Schema) -> Result<Schema> {
         self.params.validate()?;
         let stage = VectorIndexerParams::STAGE;
-        let (_, _, n) = schema::require_vector(input, stage, &self.params.input_col)?;
-        schema::append_field(
-            input,
-            stage,
-            vector::vector_field(&self.params.output_col, n, true),
-        )
+        let (_, f, n) = schema::require_vector(input, stage, &self.params.input_col)?;
+        let out = vector::like_input(f, vector::vector_field(&self.params.output_col, n, true));
+        schema::append_field(input, stage, out)
     }
 }
 
@@ -353,14 +350,7 @@ impl Stage for VectorIndexerModel {
             ));
         }
         let (_, field, n) = schema::require_vector(input, stage, &self.params.input_col)?;
-        if n != self.num_features {
-            return Err(Error::FeatureCount {
-                stage,
-                column: self.params.input_col.clone(),
-                expected: self.num_features,
-                found: n,
-            });
-        }
+        schema::check_vector_size(stage, &self.params.input_col, field, n, self.num_features)?;
         schema::append_field(input, stage, self.output_field(field))
     }
 }
@@ -544,5 +534,82 @@ impl crate::persist::SparkPersist for VectorIndexerModel {
             num_features,
             category_maps,
         ))
+    }
+}
+
+// ---- Row form (crate::row) ----
+
+impl crate::row::RowStage for VectorIndexerModel {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        let input = plan.vec_input(&self.params.input_col)?;
+        let out = plan.add_vec(&self.params.output_col, input.len());
+        // As the batch form: per categorical element, its values' keys sorted, with the
+        // category index of each.
+        let lookup = self
+            .category_maps
+            .iter()
+            .map(|(j, vals)| {
+                let mut m: Vec<(u64, f64)> = vals
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (key(*v), i as f64))
+                    .collect();
+                m.sort_by_key(|e| e.0);
+                (*j, m)
+            })
+            .collect();
+        Ok(Some(Box::new(VectorIndexerRow {
+            input,
+            out,
+            lookup,
+            handle: self.params.handle_invalid,
+            column: self.params.input_col.clone(),
+        })))
+    }
+}
+
+#[derive(Debug)]
+struct VectorIndexerRow {
+    input: crate::row::VecSlot,
+    out: crate::row::VecSlot,
+    lookup: Vec<(usize, Vec<(u64, f64)>)>,
+    handle: HandleInvalid,
+    column: String,
+}
+
+impl crate::row::RowOp for VectorIndexerRow {
+    fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
+        let (x, out) = row.vec_pair(self.input, self.out);
+        out.copy_from_slice(x);
+        let mut bad = None;
+        for (j, m) in &self.lookup {
+            let v = out[*j];
+            match m.binary_search_by_key(&key(v), |e| e.0) {
+                Ok(i) => out[*j] = m[i].1,
+                Err(_) => match self.handle {
+                    HandleInvalid::Keep => out[*j] = m.len() as f64,
+                    HandleInvalid::Skip => return Ok(crate::row::Flow::Drop),
+                    HandleInvalid::Error => {
+                        bad = Some((*j, v));
+                        break;
+                    }
+                },
+            }
+        }
+        match bad {
+            None => Ok(crate::row::Flow::Next),
+            Some((j, v)) => Err(row.invalid(
+                "VectorIndexerModel",
+                &self.column,
+                format!(
+                    "value {} of categorical element {j}, not seen at fit",
+                    super::java_double_string(v)
+                ),
+                "set handleInvalid to \"keep\" to index it as an extra category or \"skip\" to drop the row",
+            )),
+        }
     }
 }

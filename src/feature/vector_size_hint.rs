@@ -130,7 +130,13 @@ impl Stage for VectorSizeHint {
             .and_then(|s| serde_json::from_str(s).ok())
             .unwrap_or_else(|| serde_json::json!({}));
         let recorded = meta.get("num_attrs").and_then(Value::as_u64);
-        for found in [Some(n as u64), recorded].into_iter().flatten() {
+        // A size not known yet (before fitting) is what the hint is for: no check.
+        let known = !vector::is_unknown_size(field);
+        for found in [Some(n as u64), recorded]
+            .into_iter()
+            .flatten()
+            .filter(|_| known)
+        {
             if found != size as u64 {
                 return Err(Error::FeatureCount {
                     stage,
@@ -144,6 +150,11 @@ impl Stage for VectorSizeHint {
         let mut f = field.clone();
         f.metadata_mut()
             .insert(vector::ML_ATTR.to_string(), meta.to_string());
+        if !known {
+            f = vector::with_vector_size(f, size);
+            f.metadata_mut()
+                .retain(|k, _| !k.starts_with("mlpipe_size_unknown"));
+        }
         let mut fields: Vec<_> = input.fields().iter().cloned().collect();
         fields[i] = Arc::new(f);
         Ok(Schema::new_with_metadata(fields, input.metadata().clone()))
@@ -194,15 +205,59 @@ crate::persist::spark_params_only!(VectorSizeHint, "org.apache.spark.ml.feature.
 // ---- Row form (crate::row) ----
 
 impl crate::row::RowStage for VectorSizeHint {
-    /// Checks the column's size when compiled (as `transform_schema` does); nothing runs
-    /// per row, since a row scorer's vector slots have a fixed length and a null vector
-    /// input is refused by the scorer itself.
     fn compile_row(
         &self,
         plan: &mut crate::row::PlanBuilder,
     ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
-        self.transform_schema(plan.schema())?;
-        plan.vec_input(&self.params.input_col)?;
-        Ok(None)
+        // A column an earlier stage wrote always has its (checked) size and no nulls:
+        // nothing to do per row. An input field's null or wrong-sized vector meets
+        // handleInvalid here, as in batch.
+        Ok(plan.hint_vector(&self.params.input_col)?.map(|field| {
+            Box::new(SizeHintRow {
+                field,
+                column: self.params.input_col.clone(),
+                size: self.params.size.unwrap_or(0) as usize,
+                handle: self.params.handle_invalid,
+            }) as Box<dyn crate::row::RowOp>
+        }))
+    }
+}
+
+#[derive(Debug)]
+struct SizeHintRow {
+    field: crate::row::HintedVec,
+    column: String,
+    size: usize,
+    handle: SizeHintInvalid,
+}
+
+impl crate::row::RowOp for SizeHintRow {
+    fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
+        use crate::row::VecStatus;
+        let status = row.vector_status(self.field);
+        let what = match status {
+            VecStatus::Ok => return Ok(crate::row::Flow::Next),
+            VecStatus::Null => "null vector".to_string(),
+            VecStatus::WrongSize(n) => {
+                format!("vector of size {n} where the hint says {}", self.size)
+            }
+        };
+        match self.handle {
+            SizeHintInvalid::Skip => Ok(crate::row::Flow::Drop),
+            SizeHintInvalid::Error => Err(row.invalid(
+                VectorSizeHintParams::STAGE,
+                &self.column,
+                what,
+                "set handleInvalid to \"skip\" to drop such rows or \"optimistic\" to pass them on",
+            )),
+            // Spark passes the value on unchecked; a row scorer holds vectors of the
+            // column's size only, so it cannot go on with this one.
+            SizeHintInvalid::Optimistic => Err(row.invalid(
+                VectorSizeHintParams::STAGE,
+                &self.column,
+                what,
+                "handleInvalid = \"optimistic\" passes it on unchecked, which a row scorer cannot do (its vectors have the column's size); score such rows with transform, or use \"skip\"",
+            )),
+        }
     }
 }

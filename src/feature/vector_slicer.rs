@@ -228,3 +228,27 @@ impl Model for VectorSlicer {
 }
 
 crate::persist::spark_params_only!(VectorSlicer, "org.apache.spark.ml.feature.VectorSlicer");
+
+// ---- Row form (crate::row) ----
+
+impl crate::row::RowStage for VectorSlicer {
+    fn compile_row(
+        &self,
+        plan: &mut crate::row::PlanBuilder,
+    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
+        let (sel, _, _) = self.plan(plan.schema())?;
+        let input = plan.vec_input(&self.params.input_col)?;
+        let out = plan.add_vec(&self.params.output_col, sel.len());
+        Ok(Some(Box::new(super::vector_stage::MapRow {
+            stage: VectorSlicerParams::STAGE,
+            input,
+            out,
+            // The batch form's row function: the selected elements, in order.
+            f: Box::new(move |x, out| {
+                for (o, &j) in out.iter_mut().zip(&sel) {
+                    *o = x[j];
+                }
+            }),
+        })))
+    }
+}

@@ -40,16 +40,9 @@ pub(crate) fn input_size(
     input_col: &str,
     expected: Option<usize>,
 ) -> Result<usize> {
-    let (_, _, n) = schema::require_vector(input, stage, input_col)?;
+    let (_, f, n) = schema::require_vector(input, stage, input_col)?;
     if let Some(e) = expected {
-        if e != n {
-            return Err(Error::FeatureCount {
-                stage,
-                column: input_col.to_string(),
-                expected: e,
-                found: n,
-            });
-        }
+        schema::check_vector_size(stage, input_col, f, n, e)?;
     }
     Ok(n)
 }
@@ -148,6 +141,17 @@ macro_rules! vector_transformer {
                 let stage = <$params as Params>::STAGE;
                 let n =
                     super::vector_stage::input_size(input, stage, &self.params.input_col, None)?;
+                // An input of unknown size (before fitting) gives an output of unknown
+                // size, unchecked (Spark's transformSchema checks no size).
+                let unknown = input
+                    .field_with_name(&self.params.input_col)
+                    .is_ok_and($crate::frame::vector::is_unknown_size);
+                if unknown {
+                    let f = $crate::frame::vector::unknown_size(
+                        $crate::frame::vector::vector_field(&self.params.output_col, 0, true),
+                    );
+                    return $crate::frame::schema::append_field(input, stage, f);
+                }
                 let m = self.output_size(n)?;
                 let field = if $sized {
                     super::vector_stage::sized_vector_field(&self.params.output_col, m)

@@ -91,6 +91,40 @@ pub fn require_vector<'a>(
     }
 }
 
+/// Checks that vector column `column` (its field `field`, `found` values) has the
+/// `expected` size; a vector whose size is not known yet (a pipeline's pre-fit schema pass,
+/// [`vector::unknown_size`]) passes, as in Spark's `transformSchema`.
+///
+/// # Errors
+/// [`Error::FeatureCount`] naming the stage and column.
+///
+/// # Examples
+/// ```
+/// use mlpipe::frame::{schema::check_vector_size, vector};
+/// let known = vector::vector_field("v", 3, true);
+/// assert!(check_vector_size("Stage", "v", &known, 3, 3).is_ok());
+/// assert!(check_vector_size("Stage", "v", &known, 3, 4).is_err());
+/// let unknown = vector::unknown_size(vector::sparse_vector_field("v", 0, true));
+/// assert!(check_vector_size("Stage", "v", &unknown, 0, 4).is_ok());
+/// ```
+pub fn check_vector_size(
+    stage: &'static str,
+    column: &str,
+    field: &Field,
+    found: usize,
+    expected: usize,
+) -> Result<()> {
+    if found == expected || vector::is_unknown_size(field) {
+        return Ok(());
+    }
+    Err(Error::FeatureCount {
+        stage,
+        column: column.to_string(),
+        expected,
+        found,
+    })
+}
+
 /// Column `name` of a partition whose schema was already checked. A miss here is a bug
 /// (the schema check let it through), so it is reported as [`Error::Internal`].
 pub fn batch_column<'a>(

@@ -28,9 +28,9 @@ use crate::error::{Error, Result};
 
 mod sparse;
 pub use sparse::{
-    field_vector_size, is_sparse_vector_type, prefers_sparse, sparse_vector_field,
-    sparse_vector_fields, sparse_vector_type, with_vector_size, At, Row, SparseVectorBuilder,
-    VectorBlock,
+    field_vector_size, is_sparse_vector_type, is_unknown_size, like_input, prefers_sparse,
+    sparse_vector_field, sparse_vector_fields, sparse_vector_type, unknown_size, with_vector_size,
+    At, Row, SparseVectorBuilder, VectorBlock,
 };
 
 /// Field-metadata key holding Spark's ML attribute JSON.

@@ -91,7 +91,7 @@
 
 pub(crate) mod format;
 mod linalg;
-mod registry;
+pub(crate) mod registry;
 mod save;
 
 use std::path::Path;

@@ -326,6 +326,13 @@ pub(crate) fn read_as<T: SparkPersist>(dir: &Path) -> Result<T> {
     T::read_spark(dir, &md)
 }
 
+/// The Spark classes of the registered transformers and fitted models (for the row-form
+/// coverage test in `crate::row`).
+#[cfg(test)]
+pub(crate) fn transformer_classes() -> impl Iterator<Item = &'static str> {
+    TRANSFORMERS.iter().map(|r| r.class)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

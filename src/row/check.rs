@@ -43,11 +43,19 @@ pub fn check_against_transform(model: &PipelineModel, df: &DataFrame) -> Result<
         .map(|f| f.name().clone())
         .collect();
     let mut kept = 0usize;
-    let mut values: Vec<Value<'_>> = Vec::with_capacity(fields);
     for r in 0..input.num_rows() {
-        values.clear();
-        for c in 0..fields {
-            values.push(value_at(&input, c, r)?);
+        // List fields' items are gathered first, so the row's values can borrow them.
+        let lists: Vec<Vec<&str>> = (0..fields)
+            .map(|c| list_at(&input, c, r))
+            .collect::<Result<_>>()?;
+        let mut values: Vec<Value<'_>> = Vec::with_capacity(fields);
+        for (c, list) in lists.iter().enumerate() {
+            values.push(match input.column(c).data_type() {
+                DataType::List(_) | DataType::LargeList(_) if !input.column(c).is_null(r) => {
+                    Value::StrList(list)
+                }
+                _ => value_at(&input, c, r)?,
+            });
         }
         let scored = match scorer.score(&values) {
             Ok(s) => s,
@@ -96,14 +104,58 @@ fn same(want: &dyn Array, row: usize, got: Option<ColumnValue<'_>>) -> bool {
     }
     match (want.data_type(), got) {
         (DataType::Utf8, ColumnValue::Str(s)) => want.as_string::<i32>().value(row) == s,
+        (DataType::List(_), ColumnValue::StrList(l)) => {
+            let list = want.as_list::<i32>().value(row);
+            let Some(items) = list.as_string_opt::<i32>() else {
+                return false;
+            };
+            items.len() == l.len()
+                && l.iter()
+                    .enumerate()
+                    .all(|(i, s)| items.is_valid(i) && items.value(i) == s)
+        }
+        (
+            _,
+            ColumnValue::Sparse {
+                size,
+                indices,
+                values,
+            },
+        ) => {
+            // A sparse row must match the transform's stored entries exactly (same
+            // indices, same values); a dense transform row its dense values.
+            let Ok(block) = vector::VectorBlock::new(want, size, at()) else {
+                return false;
+            };
+            match block.row(row) {
+                Some(vector::Row::Sparse {
+                    size: n,
+                    indices: i,
+                    values: v,
+                }) => {
+                    n == size
+                        && i == indices
+                        && v.len() == values.len()
+                        && v.iter()
+                            .zip(values)
+                            .all(|(a, b)| a.to_bits() == b.to_bits())
+                }
+                Some(vector::Row::Dense(d)) => {
+                    let mut dense = vec![0.0; size];
+                    for (i, v) in indices.iter().zip(values) {
+                        dense[*i as usize] = *v;
+                    }
+                    d.iter()
+                        .zip(&dense)
+                        .all(|(a, b)| a.to_bits() == b.to_bits())
+                        && d.len() == size
+                }
+                _ => false,
+            }
+        }
         (_, ColumnValue::Vector(v)) => {
             // Either layout (dense or Spark's sparse struct), compared as dense values.
-            let at = vector::At {
-                stage: "check_against_transform",
-                column: "",
-                partition: 0,
-            };
-            let Ok(block) = vector::VectorBlock::new(want, v.len(), at) else {
+            let Ok(block) = vector::VectorBlock::new(want, v.len(), at()) else {
                 return false;
             };
             let Some(r) = block.row(row) else {
@@ -123,6 +175,52 @@ fn same(want: &dyn Array, row: usize, got: Option<ColumnValue<'_>>) -> bool {
         }
         _ => false,
     }
+}
+
+fn at() -> vector::At<'static> {
+    vector::At {
+        stage: "check_against_transform",
+        column: "",
+        partition: 0,
+    }
+}
+
+/// The items of list-of-strings column `c` at row `r` (empty for other columns and nulls).
+fn list_at(b: &RecordBatch, c: usize, r: usize) -> Result<Vec<&str>> {
+    let a = b.column(c);
+    if a.is_null(r) {
+        return Ok(Vec::new());
+    }
+    let (values, lo, hi) = match a.data_type() {
+        DataType::List(_) => {
+            let l = a.as_list::<i32>();
+            let o = l.value_offsets();
+            (l.values(), o[r] as usize, o[r + 1] as usize)
+        }
+        DataType::LargeList(_) => {
+            let l = a.as_list::<i64>();
+            let o = l.value_offsets();
+            (l.values(), o[r] as usize, o[r + 1] as usize)
+        }
+        _ => return Ok(Vec::new()),
+    };
+    let name = b.schema().field(c).name().clone();
+    let Some(s) = values.as_string_opt::<i32>() else {
+        return Err(Error::Usage(format!(
+            "row scoring: column {name} is a list of {}, which rows cannot hold (lists of strings only)",
+            values.data_type()
+        )));
+    };
+    let mut out = Vec::with_capacity(hi - lo);
+    for i in lo..hi {
+        if s.is_null(i) {
+            return Err(Error::Usage(format!(
+                "row scoring: column {name} row {r} holds a null item, which rows cannot hold"
+            )));
+        }
+        out.push(s.value(i));
+    }
+    Ok(out)
 }
 
 /// The value of column `c` at row `r`, as a row [`Value`].
@@ -146,6 +244,16 @@ pub(crate) fn value_at(b: &RecordBatch, c: usize, r: usize) -> Result<Value<'_>>
             let list = vector::as_vector(a.as_ref())?;
             let n = list.value_length() as usize;
             Value::Vector(&vector::dense_values(list)?[r * n..(r + 1) * n])
+        }
+        dt if vector::is_sparse_vector_type(dt) => {
+            let size = vector::field_vector_size(b.schema().field(c)).ok_or_else(|| {
+                Error::Usage(format!(
+                    "row scoring: vector column {} has no recorded size",
+                    b.schema().field(c).name()
+                ))
+            })?;
+            let block = vector::VectorBlock::new(a.as_ref(), size, at())?;
+            block.row(r).map_or(Value::Null, Value::from)
         }
         dt => {
             return Err(Error::Usage(format!(

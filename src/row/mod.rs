@@ -10,6 +10,13 @@
 //! column the pipeline needs that the schema lacks, is an error when the scorer is built,
 //! not at the first row.
 //!
+//! Text pipelines score row by row too: a string field is tokenized into a reusable list
+//! of strings ([`StrList`]), HashingTF / CountVectorizerModel / FeatureHasher write sparse
+//! vectors into reused index and value buffers, IDF and the models read them sparse; a
+//! stage that needs a dense vector gets the sparse one densified once. Input fields may
+//! hold lists of strings ([`Value::StrList`]) and sparse vectors ([`Value::Sparse`]); a
+//! [`Scored`] row gives them back as [`ColumnValue::StrList`] and [`ColumnValue::Sparse`].
+//!
 //! The results are those of `transform` on the same rows, bit for bit: each row form does
 //! the batch form's arithmetic in the same order, and bad values meet the stage's
 //! `handleInvalid` as in batch (`error` → an [`Error`] naming the stage and column, `skip`
@@ -61,6 +68,7 @@ use ahash::AHashMap;
 use arrow::datatypes::{DataType, Schema};
 
 use crate::error::{Error, Result};
+use crate::frame::vector::Row as VecRow;
 use crate::frame::{schema, vector};
 use crate::pipeline::{PipelineModel, Transformer};
 use crate::predictor::{PredictionModel, PredictorKind};
@@ -84,6 +92,18 @@ pub enum Value<'a> {
     Str(&'a str),
     /// A dense vector (for vector columns).
     Vector(&'a [f64]),
+    /// A sparse vector (for vector columns): `values[k]` at position `indices[k]`, the
+    /// indices strictly increasing and below `size`.
+    Sparse {
+        /// The vector's length.
+        size: usize,
+        /// Positions of the stored values.
+        indices: &'a [i32],
+        /// The stored values.
+        values: &'a [f64],
+    },
+    /// A list of strings (for `List<Utf8>` columns, such as a Tokenizer's output).
+    StrList(&'a [&'a str]),
 }
 
 impl Value<'_> {
@@ -96,6 +116,8 @@ impl Value<'_> {
             Value::Float(f) => format!("the number {f}"),
             Value::Str(s) => format!("the string {s:?}"),
             Value::Vector(v) => format!("a vector of {} values", v.len()),
+            Value::Sparse { size, .. } => format!("a sparse vector of size {size}"),
+            Value::StrList(v) => format!("a list of {} strings", v.len()),
         }
     }
 }
@@ -128,6 +150,27 @@ impl<'a> From<&'a str> for Value<'a> {
 impl<'a> From<&'a [f64]> for Value<'a> {
     fn from(v: &'a [f64]) -> Self {
         Value::Vector(v)
+    }
+}
+impl<'a> From<&'a [&'a str]> for Value<'a> {
+    fn from(v: &'a [&'a str]) -> Self {
+        Value::StrList(v)
+    }
+}
+impl<'a> From<VecRow<'a>> for Value<'a> {
+    fn from(v: VecRow<'a>) -> Self {
+        match v {
+            VecRow::Sparse {
+                size,
+                indices,
+                values,
+            } => Value::Sparse {
+                size,
+                indices,
+                values,
+            },
+            v => Value::Vector(v.as_dense().unwrap_or_default()),
+        }
     }
 }
 impl<'a, T: Into<Value<'a>>> From<Option<T>> for Value<'a> {
@@ -237,7 +280,217 @@ enum Col {
     Input { field: usize },
     Num(usize),
     Vec(VecSlot),
+    Sparse(SparseSlot),
+    List(usize),
     Label { num: usize, labels: Arc<[String]> },
+}
+
+/// A sparse vector column an earlier stage wrote (HashingTF, CountVectorizerModel, ...):
+/// its own index and value buffers, reused from row to row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SparseSlot {
+    i: usize,
+    size: usize,
+}
+
+impl SparseSlot {
+    /// The vector's length.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+}
+
+/// A vector column a row form reads as it is stored: dense, or sparse (for the stages
+/// that work on sparse vectors without densifying them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VecIn {
+    /// A dense vector.
+    Dense(VecSlot),
+    /// A sparse vector.
+    Sparse(SparseSlot),
+}
+
+impl VecIn {
+    /// The vector's length.
+    pub fn len(&self) -> usize {
+        match self {
+            VecIn::Dense(s) => s.len,
+            VecIn::Sparse(s) => s.size,
+        }
+    }
+    /// Whether the vector has no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A list of strings a row form reads: an input field or a column an earlier stage wrote.
+#[derive(Clone, Copy, Debug)]
+pub struct ListIn(ListSrc);
+
+#[derive(Clone, Copy, Debug)]
+enum ListSrc {
+    Input(usize),
+    Slot(usize),
+}
+
+/// A list-of-strings column a row form writes.
+#[derive(Clone, Copy, Debug)]
+pub struct ListOut(usize);
+
+impl ListOut {
+    /// This output read back as an input of a later step.
+    pub fn as_input(self) -> ListIn {
+        ListIn(ListSrc::Slot(self.0))
+    }
+}
+
+/// A list of strings held in one reusable string (the items' bytes back to back) and
+/// their end offsets: writing a row's list allocates nothing once the buffers have grown.
+///
+/// # Examples
+/// ```
+/// use mlpipe::row::StrList;
+/// let mut l = StrList::default();
+/// l.push("spark");
+/// l.push_joined(["big", "data"], ' ');
+/// assert_eq!(l.iter().collect::<Vec<_>>(), ["spark", "big data"]);
+/// l.clear(); // keeps the buffers
+/// assert!(l.is_empty());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StrList {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl StrList {
+    /// Empties the list, keeping its buffers.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+    /// Appends one item.
+    pub fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.ends.push(self.text.len());
+    }
+    /// Appends one item made of `parts` joined by `sep` (an n-gram).
+    pub fn push_joined<'s>(&mut self, parts: impl IntoIterator<Item = &'s str>, sep: char) {
+        for (k, p) in parts.into_iter().enumerate() {
+            if k > 0 {
+                self.text.push(sep);
+            }
+            self.text.push_str(p);
+        }
+        self.ends.push(self.text.len());
+    }
+    /// The number of items.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+    /// Whether the list has no items.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+    /// Item `i`.
+    pub fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+    /// The items, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+}
+
+/// A list of strings being read: an input field's or a column's.
+#[derive(Clone, Copy, Debug)]
+pub enum ListView<'a> {
+    /// An input field's items.
+    Input(&'a [&'a str]),
+    /// A column an earlier stage wrote.
+    Slot(&'a StrList),
+}
+
+impl<'a> ListView<'a> {
+    /// The number of items.
+    pub fn len(&self) -> usize {
+        match self {
+            ListView::Input(v) => v.len(),
+            ListView::Slot(l) => l.len(),
+        }
+    }
+    /// Whether the list has no items.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Item `i`.
+    pub fn get(&self, i: usize) -> &'a str {
+        match self {
+            ListView::Input(v) => v[i],
+            ListView::Slot(l) => l.get(i),
+        }
+    }
+    /// The items, in order.
+    pub fn iter(self) -> impl ExactSizeIterator<Item = &'a str> {
+        (0..self.len()).map(move |i| self.get(i))
+    }
+}
+
+/// A sparse vector's index and value buffers (see [`RowCtx::take_sparse`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SparseBuf {
+    /// Positions of the stored values, strictly increasing.
+    pub indices: Vec<i32>,
+    /// The stored values.
+    pub values: Vec<f64>,
+    /// Scratch indices for the stage writing the vector (terms before counting); not
+    /// part of the vector.
+    pub scratch: Vec<i32>,
+}
+
+impl SparseBuf {
+    /// Empties the vector, keeping its buffers' capacity.
+    pub fn clear(&mut self) {
+        self.indices.clear();
+        self.values.clear();
+    }
+}
+
+/// Densifies a sparse column for a stage that reads it as a dense vector.
+#[derive(Debug)]
+struct Densify {
+    src: SparseSlot,
+    dst: VecSlot,
+}
+
+impl RowOp for Densify {
+    fn run(&self, row: &mut RowCtx<'_, '_>) -> Result<Flow> {
+        let sp = &row.sparse[self.src.i];
+        let out = &mut row.vecs[self.dst.off..self.dst.off + self.dst.len];
+        out.fill(0.0);
+        for (i, v) in sp.indices.iter().zip(&sp.values) {
+            out[*i as usize] = *v;
+        }
+        Ok(Flow::Next)
+    }
+}
+
+/// A vector input field whose checks a stage took over ([`PlanBuilder::hint_vector`]).
+#[derive(Clone, Copy, Debug)]
+pub struct HintedVec(usize);
+
+/// What a row held in a [`HintedVec`] field.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum VecStatus {
+    /// A vector of the field's size.
+    #[default]
+    Ok,
+    /// Null.
+    Null,
+    /// A vector of another size (the size given).
+    WrongSize(usize),
 }
 
 /// What a row form returns per row: go on, or drop the row (`handleInvalid = skip`).
@@ -281,8 +534,15 @@ pub struct PlanBuilder {
     input_fields: usize,
     used: Vec<bool>,
     input_vecs: Vec<(usize, VecSlot)>,
+    hinted: Vec<usize>,
     nums: usize,
     vec_len: usize,
+    lists: usize,
+    sparse: usize,
+    /// Sparse columns densified so far, for the stages that read them dense.
+    densified: Vec<(usize, VecSlot)>,
+    /// Ops the stage being compiled needs run before its own (densifying its inputs).
+    pre_ops: Vec<Box<dyn RowOp>>,
     outputs: ModelOutputs,
     label: Option<String>,
 }
@@ -311,8 +571,13 @@ impl PlanBuilder {
             input_fields: input.fields().len(),
             used: vec![false; input.fields().len()],
             input_vecs: Vec::new(),
+            hinted: Vec::new(),
             nums: 0,
             vec_len: 0,
+            lists: 0,
+            sparse: 0,
+            densified: Vec::new(),
+            pre_ops: Vec::new(),
             outputs: ModelOutputs::default(),
             label: None,
         }
@@ -394,14 +659,23 @@ impl PlanBuilder {
         self.data_type(name).ok().cloned()
     }
 
-    /// Reads a vector column (an input field of Spark's vector type, or a column an
-    /// earlier stage wrote).
+    /// Reads a vector column as a dense vector (an input field of Spark's vector type, or
+    /// a column an earlier stage wrote; a sparse column is densified for the stage, once).
     ///
     /// # Errors
     /// A missing column, or one that is not a vector.
     pub fn vec_input(&mut self, name: &str) -> Result<VecSlot> {
         match self.col(name)?.clone() {
             Col::Vec(s) => Ok(s),
+            Col::Sparse(sp) => {
+                if let Some((_, d)) = self.densified.iter().find(|(i, _)| *i == sp.i) {
+                    return Ok(*d);
+                }
+                let dst = self.scratch_vec(sp.size);
+                self.densified.push((sp.i, dst));
+                self.pre_ops.push(Box::new(Densify { src: sp, dst }));
+                Ok(dst)
+            }
             Col::Input { field } => {
                 let (_, _, n) = schema::require_vector(&self.schema, self.stage, name)?;
                 if let Some((_, s)) = self.input_vecs.iter().find(|(f, _)| *f == field) {
@@ -414,6 +688,74 @@ impl PlanBuilder {
             }
             _ => Err(self.type_error(name, "a vector column")),
         }
+    }
+
+    /// Defers the null and size checks of vector input field `name` to the calling stage
+    /// (VectorSizeHint, whose `handleInvalid` decides): the stage reads what the row held
+    /// through [`RowCtx::vector_status`]. `None` when `name` is a column an earlier stage
+    /// wrote (never null, always of its size).
+    ///
+    /// # Errors
+    /// A missing column, or one that is not a vector.
+    pub fn hint_vector(&mut self, name: &str) -> Result<Option<HintedVec>> {
+        self.vec_input(name)?;
+        Ok(match self.col(name)? {
+            Col::Input { field } => {
+                let f = *field;
+                if !self.hinted.contains(&f) {
+                    self.hinted.push(f);
+                }
+                Some(HintedVec(f))
+            }
+            _ => None,
+        })
+    }
+
+    /// Reads a vector column as it is stored (sparse columns stay sparse), for stages
+    /// that handle both layouts through [`RowCtx::vec_row`].
+    ///
+    /// # Errors
+    /// A missing column, or one that is not a vector.
+    pub fn vector_input(&mut self, name: &str) -> Result<VecIn> {
+        match self.col(name)?.clone() {
+            Col::Sparse(s) => Ok(VecIn::Sparse(s)),
+            _ => self.vec_input(name).map(VecIn::Dense),
+        }
+    }
+
+    /// Reads a list-of-strings column (an input field of type `List<Utf8>`, or a column
+    /// an earlier text stage wrote).
+    ///
+    /// # Errors
+    /// A missing column, or one that is not a list of strings.
+    pub fn list_input(&mut self, name: &str) -> Result<ListIn> {
+        match self.col(name)?.clone() {
+            Col::List(i) => Ok(ListIn(ListSrc::Slot(i))),
+            Col::Input { field } if is_string_list(self.data_type(name)?) => {
+                self.used[field] = true;
+                Ok(ListIn(ListSrc::Input(field)))
+            }
+            _ => Err(self.type_error(name, "a list of strings (List<Utf8>)")),
+        }
+    }
+
+    /// Adds a list-of-strings output column.
+    pub fn add_list(&mut self, name: &str) -> ListOut {
+        let i = self.lists;
+        self.lists += 1;
+        self.cols.insert(name.to_string(), Col::List(i));
+        ListOut(i)
+    }
+
+    /// Adds a sparse vector output column of size `size`.
+    pub fn add_sparse(&mut self, name: &str, size: usize) -> SparseSlot {
+        let s = SparseSlot {
+            i: self.sparse,
+            size,
+        };
+        self.sparse += 1;
+        self.cols.insert(name.to_string(), Col::Sparse(s));
+        s
     }
 
     /// A vector of `len` values that is no column (for outputs a stage computes but does
@@ -480,6 +822,11 @@ struct Buffers {
     nums: Vec<f64>,
     nulls: Vec<bool>,
     vecs: Vec<f64>,
+    lists: Vec<StrList>,
+    sparse: Vec<SparseBuf>,
+    text: String,
+    /// Per input field: what a hinted vector field held.
+    vstatus: Vec<VecStatus>,
     /// Named rows: the position in the row of each input field (usize::MAX = absent).
     order: Vec<usize>,
 }
@@ -496,6 +843,10 @@ pub struct RowCtx<'a, 'r> {
     nums: &'a mut [f64],
     nulls: &'a mut [bool],
     vecs: &'a mut [f64],
+    lists: &'a mut [StrList],
+    sparse: &'a mut [SparseBuf],
+    text: &'a mut String,
+    vstatus: &'a mut [VecStatus],
     row: usize,
 }
 
@@ -532,6 +883,119 @@ impl<'r> RowCtx<'_, 'r> {
         match self.input(field) {
             Value::Str(s) => Some(s),
             _ => None,
+        }
+    }
+
+    /// The value of an input field, as given (for stages that need its exact form, such
+    /// as hashing a number by its string).
+    #[inline]
+    pub fn input_value(&self, field: usize) -> Value<'r> {
+        self.input(field)
+    }
+
+    /// A list-of-strings column (`None` for null).
+    #[inline]
+    pub fn list(&self, l: ListIn) -> Option<ListView<'_>> {
+        match l.0 {
+            ListSrc::Slot(i) => Some(ListView::Slot(&self.lists[i])),
+            ListSrc::Input(field) => match self.input(field) {
+                Value::StrList(v) => Some(ListView::Input(v)),
+                _ => None,
+            },
+        }
+    }
+
+    /// Takes a list output's buffers out to write them (give them back with
+    /// [`put_list`](Self::put_list); taking allocates nothing).
+    #[inline]
+    pub fn take_list(&mut self, o: ListOut) -> StrList {
+        std::mem::take(&mut self.lists[o.0])
+    }
+
+    /// Gives a list output's buffers back.
+    #[inline]
+    pub fn put_list(&mut self, o: ListOut, l: StrList) {
+        self.lists[o.0] = l;
+    }
+
+    /// Takes a sparse output's buffers out to write them (give them back with
+    /// [`put_sparse`](Self::put_sparse)).
+    #[inline]
+    pub fn take_sparse(&mut self, o: SparseSlot) -> SparseBuf {
+        std::mem::take(&mut self.sparse[o.i])
+    }
+
+    /// What the row held in a vector field whose checks the stage took over.
+    #[inline]
+    pub fn vector_status(&self, h: HintedVec) -> VecStatus {
+        self.vstatus[h.0]
+    }
+
+    /// Takes the scorer's scratch string (for a stage's temporary text, such as a
+    /// lowercased copy); give it back with [`put_text`](Self::put_text).
+    #[inline]
+    pub fn take_text(&mut self) -> String {
+        std::mem::take(self.text)
+    }
+
+    /// Gives the scratch string back.
+    #[inline]
+    pub fn put_text(&mut self, s: String) {
+        *self.text = s;
+    }
+
+    /// Gives a sparse output's buffers back.
+    #[inline]
+    pub fn put_sparse(&mut self, o: SparseSlot, b: SparseBuf) {
+        self.sparse[o.i] = b;
+    }
+
+    /// A vector column as it is stored, dense or sparse.
+    #[inline]
+    pub fn vec_row(&self, x: VecIn) -> VecRow<'_> {
+        match x {
+            VecIn::Dense(s) => VecRow::Dense(self.vec(s)),
+            VecIn::Sparse(s) => {
+                let b = &self.sparse[s.i];
+                VecRow::Sparse {
+                    size: s.size,
+                    indices: &b.indices,
+                    values: &b.values,
+                }
+            }
+        }
+    }
+
+    /// A vector column to read (dense or sparse) and two distinct dense vectors to write.
+    pub fn vec_row_pair(
+        &mut self,
+        x: VecIn,
+        a: VecSlot,
+        b: VecSlot,
+    ) -> (VecRow<'_>, &mut [f64], &mut [f64]) {
+        match x {
+            VecIn::Dense(s) => {
+                let (x, a, b) = self.vec_triple(s, a, b);
+                (VecRow::Dense(x), a, b)
+            }
+            VecIn::Sparse(s) => {
+                let sp = &self.sparse[s.i];
+                let (lo, hi) = if a.off < b.off { (a, b) } else { (b, a) };
+                let (x0, x1) = self.vecs.split_at_mut(hi.off);
+                let lo_s = &mut x0[lo.off..lo.off + lo.len];
+                let hi_s = &mut x1[..hi.len];
+                let (ra, rb) = if a.off < b.off {
+                    (lo_s, hi_s)
+                } else {
+                    (hi_s, lo_s)
+                };
+                let row = VecRow::Sparse {
+                    size: s.size,
+                    indices: &sp.indices,
+                    values: &sp.values,
+                };
+                (row, ra, rb)
+            }
         }
     }
 
@@ -627,6 +1091,7 @@ struct Plan {
     /// The input fields the plan reads.
     used: Vec<usize>,
     input_vecs: Vec<(usize, VecSlot)>,
+    hinted: Vec<usize>,
     ops: Vec<Box<dyn RowOp>>,
     cols: AHashMap<String, Col>,
     output_schema: Schema,
@@ -663,8 +1128,19 @@ pub enum ColumnValue<'a> {
     Num(f64),
     /// A dense vector.
     Vector(&'a [f64]),
+    /// A sparse vector.
+    Sparse {
+        /// The vector's length.
+        size: usize,
+        /// Positions of the stored values, strictly increasing.
+        indices: &'a [i32],
+        /// The stored values.
+        values: &'a [f64],
+    },
     /// A string.
     Str(&'a str),
+    /// A list of strings.
+    StrList(&'a StrList),
 }
 
 /// A scored row's main outputs, owned (from [`RowScorer::score_batch`]).
@@ -716,6 +1192,15 @@ impl<'a> Scored<'a> {
                 None => ColumnValue::Null,
             },
             Col::Vec(s) => ColumnValue::Vector(self.vec(*s)),
+            Col::Sparse(s) => {
+                let b = &self.buf.sparse[s.i];
+                ColumnValue::Sparse {
+                    size: s.size,
+                    indices: &b.indices,
+                    values: &b.values,
+                }
+            }
+            Col::List(i) => ColumnValue::StrList(&self.buf.lists[*i]),
             Col::Label { num, labels } => match self.num(NumOut(*num)) {
                 Some(v) => ColumnValue::Str(&labels[v as usize]),
                 None => ColumnValue::Null,
@@ -756,6 +1241,10 @@ impl PipelineModel {
             nums: vec![0.0; b.nums],
             nulls: vec![false; b.nums],
             vecs: vec![0.0; b.vec_len],
+            lists: vec![StrList::default(); b.lists],
+            sparse: vec![SparseBuf::default(); b.sparse],
+            text: String::new(),
+            vstatus: vec![VecStatus::Ok; b.input_fields],
             order: vec![usize::MAX; b.input_fields],
         };
         let plan = Plan {
@@ -763,6 +1252,7 @@ impl PipelineModel {
             by_name,
             used,
             input_vecs: b.input_vecs,
+            hinted: b.hinted,
             ops,
             cols: b.cols,
             output_schema: b.schema,
@@ -824,15 +1314,43 @@ fn compile_stages(
             compile_stages(inner, b, ops, names)?;
             continue;
         }
-        if let Some(op) = compile_stage(stage.as_ref(), b).map_err(|e| match e {
+        let op = compile_stage(stage.as_ref(), b).map_err(|e| match e {
             Error::Pipeline(m) => Error::Pipeline(format!("stage {i}: {m}")),
             e => e,
-        })? {
-            ops.push(op);
-        }
+        })?;
+        ops.append(&mut b.pre_ops);
+        ops.extend(op);
         names.push(stage.kind());
     }
     Ok(())
+}
+
+/// Compiles the stages of `model` into one op (for a stage that wraps a fitted pipeline,
+/// such as CrossValidatorModel's best model).
+pub(crate) fn compile_nested(
+    model: &PipelineModel,
+    plan: &mut PlanBuilder,
+) -> Result<Option<Box<dyn RowOp>>> {
+    let (mut ops, mut names) = (Vec::new(), Vec::new());
+    let outer = plan.stage;
+    compile_stages(model, plan, &mut ops, &mut names)?;
+    plan.stage = outer;
+    Ok(Some(Box::new(Seq(ops))))
+}
+
+/// Ops run in order (a nested pipeline's).
+#[derive(Debug)]
+struct Seq(Vec<Box<dyn RowOp>>);
+
+impl RowOp for Seq {
+    fn run(&self, row: &mut RowCtx<'_, '_>) -> Result<Flow> {
+        for op in &self.0 {
+            if op.run(row)? == Flow::Drop {
+                return Ok(Flow::Drop);
+            }
+        }
+        Ok(Flow::Next)
+    }
 }
 
 impl RowScorer {
@@ -934,14 +1452,54 @@ impl RowScorer {
             nums: &mut self.buf.nums,
             nulls: &mut self.buf.nulls,
             vecs: &mut self.buf.vecs,
+            lists: &mut self.buf.lists,
+            sparse: &mut self.buf.sparse,
+            text: &mut self.buf.text,
+            vstatus: &mut self.buf.vstatus,
             row: index,
         };
         for &i in &plan.used {
-            check_type(&plan.input, i, ctx.input(i))?;
+            let v = ctx.input(i);
+            let deferred = plan.hinted.contains(&i)
+                && matches!(v, Value::Null | Value::Vector(_) | Value::Sparse { .. });
+            if !deferred {
+                check_type(&plan.input, i, v)?;
+            }
         }
         for &(field, s) in &plan.input_vecs {
+            if plan.hinted.contains(&field) {
+                let status = match ctx.input(field) {
+                    Value::Null => VecStatus::Null,
+                    Value::Vector(v) if v.len() != s.len => VecStatus::WrongSize(v.len()),
+                    Value::Sparse { size, .. } if size != s.len => VecStatus::WrongSize(size),
+                    _ => VecStatus::Ok,
+                };
+                ctx.vstatus[field] = status;
+                if status != VecStatus::Ok {
+                    continue;
+                }
+            }
             match ctx.input(field) {
                 Value::Vector(v) => ctx.vec_mut(s).copy_from_slice(v),
+                Value::Sparse {
+                    size,
+                    indices,
+                    values,
+                } => {
+                    let r = VecRow::Sparse {
+                        size,
+                        indices,
+                        values,
+                    };
+                    if let Err(what) = r.check() {
+                        return Err(Error::RowField {
+                            field: plan.input.field(field).name().clone(),
+                            problem: what,
+                            expected: expected(plan.input.field(field)),
+                        });
+                    }
+                    r.write_dense(ctx.vec_mut(s));
+                }
                 _ => {
                     return Err(Error::InvalidValue {
                         stage: "RowScorer",
@@ -977,12 +1535,24 @@ fn expected(f: &arrow::datatypes::Field) -> String {
     match f.data_type() {
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "a string".into(),
         DataType::Boolean => "a boolean".into(),
+        dt if is_string_list(dt) => "a list of strings".into(),
         dt if dt.is_integer() => format!("an integer ({dt})"),
         dt if dt.is_floating() => format!("a number ({dt})"),
         dt => match vector::field_vector_size(f) {
             Some(n) => format!("a vector of {n} numbers"),
             None => format!("a value of type {dt}"),
         },
+    }
+}
+
+/// Whether `dt` is a list of strings (`List<Utf8>` and its large / view forms).
+fn is_string_list(dt: &DataType) -> bool {
+    match dt {
+        DataType::List(item) | DataType::LargeList(item) => matches!(
+            item.data_type(),
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+        ),
+        _ => false,
     }
 }
 
@@ -1019,6 +1589,8 @@ fn check_type(input: &Schema, i: usize, v: Value<'_>) -> Result<()> {
         }
         Value::Float(_) => dt.is_floating(),
         Value::Vector(x) => vector::field_vector_size(f) == Some(x.len()),
+        Value::Sparse { size, .. } => vector::field_vector_size(f) == Some(size),
+        Value::StrList(_) => is_string_list(dt),
     };
     if ok {
         return Ok(());
@@ -1045,13 +1617,15 @@ where
     m.check_model()?;
     let cols = m.columns();
     let kind = m.kind();
-    let x = plan.vec_input(cols.features)?;
-    if x.len != m.num_features() {
+    // A sparse features column (HashingTF's, CountVectorizer's) is scored sparse, as in
+    // batch.
+    let x = plan.vector_input(cols.features)?;
+    if x.len() != m.num_features() {
         return Err(Error::FeatureCount {
             stage: m.stage_name(),
             column: cols.features.to_string(),
             expected: m.num_features(),
-            found: x.len,
+            found: x.len(),
         });
     }
     let k = kind.raw_len();
@@ -1090,7 +1664,7 @@ where
 struct PredictorOp<M> {
     model: M,
     decision: crate::predictor::Decision,
-    x: VecSlot,
+    x: VecIn,
     raw: VecSlot,
     prob: VecSlot,
     want_prob: bool,
@@ -1099,10 +1673,9 @@ struct PredictorOp<M> {
 
 impl<M: PredictionModel + Debug + Send> RowOp for PredictorOp<M> {
     fn run(&self, row: &mut RowCtx<'_, '_>) -> Result<Flow> {
-        let (x, raw, prob) = row.vec_triple(self.x, self.raw, self.prob);
-        let fx = crate::predictor::Row::Dense(x);
+        let (fx, raw, prob) = row.vec_row_pair(self.x, self.raw, self.prob);
         if let Err(hint) = self.model.check_row_values(fx) {
-            let what = format!("vector {x:?}");
+            let what = format!("vector {:?}", fx.to_vec());
             let stage = self.model.stage_name();
             let col = self.model.columns().features.to_string();
             return Err(row.invalid(stage, &col, what, hint));
@@ -1181,6 +1754,21 @@ pub fn infer_input_schema(model: &PipelineModel) -> Result<Schema> {
                     DataType::Float64
                 };
                 fields.push(Field::new(column, dt, true));
+            }
+            // A text stage's input: a string, or a list of strings (checked first: its
+            // message names strings too).
+            Error::ColumnType {
+                column, expected, ..
+            } if pos(column).is_some_and(|i| fields[i].data_type() == &DataType::Float64)
+                && expected.contains("string") =>
+            {
+                let i = pos(column).unwrap_or_default();
+                let dt = if expected.contains("list of strings") {
+                    DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
+                } else {
+                    DataType::Utf8
+                };
+                fields[i] = Field::new(column, dt, true);
             }
             Error::ColumnType {
                 column, expected, ..

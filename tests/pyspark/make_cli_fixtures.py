@@ -19,7 +19,8 @@ Writes:
   rawPrediction_i).
 - metrics.json: Spark's BinaryClassificationEvaluator and MulticlassClassificationEvaluator
   numbers on the transformed test.csv (labelCol "label", made inside the pipeline).
-- unknown_stage_pipeline/: an unfitted Pipeline holding PCA (once a stage mlpipe lacked; cli/tests/cli.rs now relabels it in a copy).
+- unknown_stage_pipeline/: an unfitted Pipeline holding a stage mlpipe does not have (Word2Vec;
+  written by make_unknown_stage_fixture.py).
 """
 import csv
 import json
@@ -31,7 +32,7 @@ from pyspark.ml import Pipeline
 from pyspark.ml.classification import LogisticRegression
 from pyspark.ml.evaluation import (BinaryClassificationEvaluator,
                                    MulticlassClassificationEvaluator)
-from pyspark.ml.feature import (PCA, Imputer, OneHotEncoder, StandardScaler,
+from pyspark.ml.feature import (Imputer, OneHotEncoder, StandardScaler,
                                 StringIndexer, VectorAssembler)
 from pyspark.sql import SparkSession
 
@@ -110,10 +111,10 @@ summary = {
 with open(os.path.join(OUT, "metrics.json"), "w") as f:
     json.dump(summary, f, indent=1)
 
-Pipeline(stages=[
-    VectorAssembler(inputCols=NUMERIC[:3], outputCol="raw_features"),
-    PCA(k=2, inputCol="raw_features", outputCol="features"),
-    LogisticRegression(labelCol="SeniorCitizen"),
-]).write().save(os.path.join(OUT, "unknown_stage_pipeline"))
 print(json.dumps(metrics), lr.summary.totalIterations)
 spark.stop()
+
+# unknown_stage_pipeline/ (a Word2Vec stage, which mlpipe does not have).
+import runpy  # noqa: E402
+runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                            "make_unknown_stage_fixture.py"))

@@ -280,6 +280,49 @@ pub fn field_vector_size(field: &Field) -> Option<usize> {
     None
 }
 
+/// Field-metadata key marking a vector column whose size is not known yet.
+const UNKNOWN_SIZE: &str = "mlpipe_size_unknown";
+
+/// Marks `field` as a vector whose size is not known yet: the output of an estimator
+/// that is not fitted (OneHotEncoder, CountVectorizer) in a pipeline's pre-fit schema
+/// pass, like Spark's attribute group of unknown size. The field keeps a placeholder size
+/// (0) for stages that only need a vector; the stages that check a vector's size skip the
+/// check for such a field (Spark's `transformSchema` does not check it either) and mark
+/// their own output unknown when its size follows the input's ([`like_input`]).
+///
+/// # Examples
+/// ```
+/// use mlpipe::frame::vector::{field_vector_size, is_unknown_size, sparse_vector_field, unknown_size};
+/// let f = unknown_size(sparse_vector_field("v", 0, true));
+/// assert!(is_unknown_size(&f));
+/// assert_eq!(field_vector_size(&f), Some(0)); // the placeholder
+/// ```
+pub fn unknown_size(field: Field) -> Field {
+    let mut field = with_vector_size(field, 0);
+    field
+        .metadata_mut()
+        .insert(UNKNOWN_SIZE.to_string(), "true".to_string());
+    field
+}
+
+/// Whether `field` is a vector whose size is not known yet (see [`unknown_size`]).
+pub fn is_unknown_size(field: &Field) -> bool {
+    field
+        .metadata()
+        .get(UNKNOWN_SIZE)
+        .is_some_and(|v| v == "true")
+}
+
+/// `out` (a vector field whose size follows `input`'s) marked of unknown size when
+/// `input` is; otherwise `out` itself.
+pub fn like_input(input: &Field, out: Field) -> Field {
+    if is_unknown_size(input) {
+        unknown_size(out)
+    } else {
+        out
+    }
+}
+
 /// Where a vector column is being read, for error messages.
 #[derive(Clone, Copy, Debug)]
 pub struct At<'a> {
