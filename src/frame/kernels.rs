@@ -50,12 +50,31 @@ pub(crate) use multiversion;
 #[cfg(test)]
 static PORTABLE_ONLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// Makes every [`multiversion!`] function run its baseline build (`true`) or its widest
+/// (`false`), for tests that compare the builds.
+#[cfg(test)]
+pub(crate) fn force_portable(on: bool) {
+    PORTABLE_ONLY.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Whether [`multiversion!`] functions must run their baseline build (tests only).
 #[inline(always)]
 pub(crate) fn portable_only() -> bool {
     #[cfg(test)]
     return PORTABLE_ONLY.load(std::sync::atomic::Ordering::Relaxed);
     #[cfg(not(test))]
+    false
+}
+
+/// Whether the [`multiversion!`] functions run their AVX-512 build: for callers that pick
+/// between two algorithms, one of which only pays with wide vectors.
+#[inline]
+pub(crate) fn has_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return !portable_only()
+        && std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx2");
+    #[cfg(not(target_arch = "x86_64"))]
     false
 }
 

@@ -9,7 +9,10 @@ use arrow::array::Float64Array;
 use arrow::datatypes::{DataType, Field, Schema};
 use rayon::prelude::*;
 
-use super::node::{feature_importances, DecisionTree, NodeData, Split, TreeEnsemble};
+use super::node::{
+    feature_importances, ColumnBlock, DecisionTree, NodeData, Split, TreeEnsemble,
+    COLUMN_BLOCK_ROWS,
+};
 use super::params::{
     DecisionTreeClassifierParams, DecisionTreeRegressorParams, GBTClassifierParams,
     GBTRegressorParams, RandomForestClassifierParams, RandomForestRegressorParams,
@@ -23,7 +26,11 @@ use crate::predictor::{self, PredictionColumns, PredictionModel, PredictorKind, 
 
 /// Rows walked tree by tree at once: their features (160 bytes a row at 20 features) and
 /// the tree being walked stay in the L1 cache.
-const SUB_BLOCK: usize = 64;
+const SUB_BLOCK: usize = COLUMN_BLOCK_ROWS;
+
+/// Features up to which a sub-block is also stored column by column for the trees that
+/// score from columns (64 rows × 64 features: 32 KB, in the L1 cache).
+const COLUMN_MAX_FEATURES: usize = 64;
 
 /// What every tree model shares: uid, trees, sizes. The outputs differ by model.
 #[derive(Clone, Debug, PartialEq)]
@@ -49,8 +56,17 @@ impl Core {
     /// `visit(t, first, leaves)` gets tree `t`'s leaf node ids of rows
     /// `first..first + leaves.len()`. Each row sees its trees in order 0, 1, 2, … (so
     /// sums over trees add in Spark's order).
+    ///
+    /// Shallow trees of continuous splits are scored from the sub-block stored column by
+    /// column ([`DecisionTree::leaf_nodes_columns`], when the CPU has wide vectors), the
+    /// others by walking the rows ([`DecisionTree::leaf_nodes`]); both give the same
+    /// leaves.
     fn walk(&self, rows: &[Row<'_>], mut visit: impl FnMut(usize, usize, &[u32])) {
         let n = self.ensemble.num_features;
+        let trees = &self.ensemble.trees;
+        let mut columns = (n <= COLUMN_MAX_FEATURES
+            && trees.iter().any(DecisionTree::scores_columns))
+        .then(|| ColumnBlock::new(n));
         let mut leaves = [0u32; SUB_BLOCK];
         let mut scratch = Vec::new();
         for (c, chunk) in rows.chunks(SUB_BLOCK).enumerate() {
@@ -71,8 +87,16 @@ impl Core {
                 }
             }
             let (xs, leaves) = (&xs[..chunk.len()], &mut leaves[..chunk.len()]);
-            for (t, tree) in self.ensemble.trees.iter().enumerate() {
-                tree.leaf_nodes(xs, leaves);
+            if let Some(b) = &mut columns {
+                b.fill(xs);
+            }
+            for (t, tree) in trees.iter().enumerate() {
+                let by_columns = columns
+                    .as_ref()
+                    .is_some_and(|b| tree.leaf_nodes_columns(b, leaves));
+                if !by_columns {
+                    tree.leaf_nodes(xs, leaves);
+                }
                 visit(t, c * SUB_BLOCK, leaves);
             }
         }
