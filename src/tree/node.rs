@@ -950,11 +950,8 @@ mod tests {
         grow(depth, &mut next)
     }
 
-    #[test]
-    fn block_walk_matches_row_walk() {
-        // Rows on and off the threshold grid, NaN (goes right) and ±inf; block lengths
-        // that are and are not multiples of the lockstep width; a tree deeper than the
-        // complete layout allows; a tree with a categorical split; a lone leaf.
+    /// `len` rows of 3 features on and off [`lopsided`]'s threshold grid, with NaN and ±inf.
+    fn grid_rows(len: usize) -> Vec<[f64; 3]> {
         let grid = [
             -1.0,
             -0.75,
@@ -967,9 +964,17 @@ mod tests {
             f64::INFINITY,
             f64::NEG_INFINITY,
         ];
-        let rows: Vec<[f64; 3]> = (0..997)
+        (0..len)
             .map(|i| [grid[i % 10], grid[(i / 10) % 10], grid[(i * 7 + 3) % 10]])
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn block_walk_matches_row_walk() {
+        // Rows on and off the threshold grid, NaN (goes right) and ±inf; block lengths
+        // that are and are not multiples of the lockstep width; a tree deeper than the
+        // complete layout allows; a tree with a categorical split; a lone leaf.
+        let rows = grid_rows(997);
         let mut seed = 7;
         let mut trees: Vec<DecisionTree> = [0, 1, 3, 5, 8, COMPLETE_MAX_DEPTH + 2]
             .iter()
@@ -998,21 +1003,7 @@ mod tests {
         // rows on the threshold grid, NaN (goes right) and ±inf, full and partial blocks;
         // the kernel's every build (the baseline build forced too) gives the row walk's
         // leaves.
-        let grid = [
-            -1.0,
-            -0.75,
-            -0.3,
-            0.0,
-            0.25,
-            0.5,
-            1.0,
-            f64::NAN,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-        ];
-        let rows: Vec<[f64; 3]> = (0..150)
-            .map(|i| [grid[i % 10], grid[(i / 10) % 10], grid[(i * 7 + 3) % 10]])
-            .collect();
+        let rows = grid_rows(150);
         let mut seed = 5;
         let trees: Vec<DecisionTree> = (0..=BITS_MAX_DEPTH + 1)
             .map(|d| DecisionTree::from_root(lopsided(d, &mut seed), 3, 0).unwrap())
