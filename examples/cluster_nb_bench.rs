@@ -2,8 +2,8 @@
 //!
 //! Data: `python3 ../shared/bench/gen_data.py --rows 1000000 --features 20 --seed 2
 //! --out bench_data/churn_1m.parquet`. The 20 numeric features are assembled (rows with a
-//! null dropped) and split 80/20 with seed 42; KMeans (k 8, maxIter 20, tol 0, so all 20
-//! Lloyd iterations run, k-means|| init) and NaiveBayes (gaussian, label `churn`) are fitted
+//! null dropped) and split 80/20 with seed 42; KMeans (k 8 and 16, maxIter 20, tol 0, so all
+//! 20 Lloyd iterations run, k-means|| init) and NaiveBayes (gaussian, label `churn`) are fitted
 //! on the ~800k training rows already in memory, several times. The report gives median fit
 //! times and, for KMeans, the time per Lloyd pass, as ratios to one parallel read of the
 //! feature bytes measured here.
@@ -38,37 +38,39 @@ fn main() -> mlpipe::Result<()> {
         bytes / read_pass / 1e9
     );
 
-    let km = KMeans::new()
-        .with_k(8)
-        .with_max_iter(20)
-        .with_tol(0.0)
-        .with_seed(1);
-    let mut times = Vec::new();
-    let mut iters = 0;
-    for _ in 0..repeats {
-        let t = Instant::now();
-        let m = km.fit(train)?;
-        times.push(t.elapsed().as_secs_f64());
-        iters = m.summary().map_or(0, |s| s.num_iter);
+    for k in [8, 16] {
+        let km = KMeans::new()
+            .with_k(k)
+            .with_max_iter(20)
+            .with_tol(0.0)
+            .with_seed(1);
+        let mut times = Vec::new();
+        let mut iters = 0;
+        for _ in 0..repeats {
+            let t = Instant::now();
+            let m = km.fit(train)?;
+            times.push(t.elapsed().as_secs_f64());
+            iters = m.summary().map_or(0, |s| s.num_iter);
+        }
+        let fit = median(&mut times);
+        // The k-means|| initialisation alone (maxIter 0 still runs the init and the summary
+        // pass), to isolate the time per Lloyd pass.
+        let mut init_times = Vec::new();
+        for _ in 0..repeats {
+            let t = Instant::now();
+            km.clone().with_max_iter(0).fit(train)?;
+            init_times.push(t.elapsed().as_secs_f64());
+        }
+        let init = median(&mut init_times);
+        let per_pass = (fit - init) / iters.max(1) as f64;
+        println!(
+            "KMeans k={k} fit: {:.1} ms median of {repeats} ({iters} Lloyd iterations; init + summary {:.1} ms); per Lloyd pass {:.2} ms = {:.2}x one memory read",
+            fit * 1e3,
+            init * 1e3,
+            per_pass * 1e3,
+            per_pass / read_pass
+        );
     }
-    let fit = median(&mut times);
-    // The k-means|| initialisation alone (maxIter 0 still runs the init and the summary
-    // pass), to isolate the time per Lloyd pass.
-    let mut init_times = Vec::new();
-    for _ in 0..repeats {
-        let t = Instant::now();
-        km.clone().with_max_iter(0).fit(train)?;
-        init_times.push(t.elapsed().as_secs_f64());
-    }
-    let init = median(&mut init_times);
-    let per_pass = (fit - init) / iters.max(1) as f64;
-    println!(
-        "KMeans k=8 fit: {:.1} ms median of {repeats} ({iters} Lloyd iterations; init + summary {:.1} ms); per Lloyd pass {:.2} ms = {:.2}x one memory read",
-        fit * 1e3,
-        init * 1e3,
-        per_pass * 1e3,
-        per_pass / read_pass
-    );
 
     let nb = NaiveBayes::new()
         .with_model_type("gaussian")
@@ -86,19 +88,6 @@ fn main() -> mlpipe::Result<()> {
         fit / read_pass
     );
 
-    if let Ok(py) = std::env::var("MLPIPE_SKLEARN_PYTHON") {
-        let script = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/examples/sklearn_cluster_nb.py"
-        );
-        let out = std::process::Command::new(py)
-            .args([script, &data.path, &repeats.to_string()])
-            .output()
-            .map_err(|e| mlpipe::Error::Usage(format!("cannot run scikit-learn: {e}")))?;
-        print!("{}", String::from_utf8_lossy(&out.stdout));
-        eprint!("{}", String::from_utf8_lossy(&out.stderr));
-    } else {
-        println!("(set MLPIPE_SKLEARN_PYTHON to time scikit-learn in the same run)");
-    }
+    support::run_sklearn("sklearn_cluster_nb.py", &data.path, repeats)?;
     Ok(())
 }

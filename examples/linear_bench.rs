@@ -9,7 +9,8 @@
 //! reported as a median fit time and as a ratio to one parallel read of the feature bytes,
 //! measured here. LinearSVC (regParam 0.01, label `churn`) is timed the same way, with its
 //! time per loss-and-gradient pass (fit time / objective evaluations). `examples/linear_bench_sklearn.py` times
-//! scikit-learn's LinearRegression and LinearSVC on the same file.
+//! scikit-learn's LinearRegression and LinearSVC on the same file (in the same run when
+//! `MLPIPE_SKLEARN_PYTHON` names a Python with scikit-learn and pyarrow).
 //!
 //! Run: `cargo run --release --example linear_bench [-- PATH [REPEATS]]`.
 
@@ -134,5 +135,6 @@ fn main() -> mlpipe::Result<()> {
         per * 1e3,
         per / read
     );
+    support::run_sklearn("linear_bench_sklearn.py", &data.path, repeats)?;
     Ok(())
 }

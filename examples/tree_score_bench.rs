@@ -91,8 +91,10 @@ fn main() -> Result<()> {
         "RandomForestClassificationModel, prediction only",
         time_ms(runs, || rf_pred.transform(test))?,
     );
-    // The tree walk alone on one thread, without the outputs: the block walk the models
-    // use (complete-tree layout, 8 rows in lockstep) against a row-by-row walk.
+    // The tree walk alone on one thread, without the outputs: the public block walk
+    // (complete-tree layout, 8 rows in lockstep; the models use it where the column
+    // kernel for shallow trees does not run, i.e. without AVX-512) against a row-by-row
+    // walk.
     let col = test.column("features")?;
     let xs: Vec<&[f64]> = col
         .chunks

@@ -77,7 +77,7 @@ use arrow::datatypes::{DataType, Field, Schema};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::frame::{in_order, schema, vector, DataFrame};
+use crate::frame::{buffer, in_order, schema, vector, DataFrame};
 
 /// Classes up to which single-row scoring uses stack buffers (no heap allocation).
 pub const STACK_OUTPUTS: usize = 16;
@@ -503,9 +503,9 @@ fn score_batch<M: PredictionModel + ?Sized>(
     let keep_raw = classifier && !cols.raw_prediction.is_empty();
     let keep_prob = probabilistic && !cols.probability.is_empty();
     let keep_pred = !cols.prediction.is_empty();
-    let mut raw = vec![0.0; if keep_raw { rows * k } else { 0 }];
-    let mut prob = vec![0.0; if keep_prob { rows * k } else { 0 }];
-    let mut pred = vec![0.0; if keep_pred { rows } else { 0 }];
+    let mut raw = buffer::zeroed(if keep_raw { rows * k } else { 0 });
+    let mut prob = buffer::zeroed(if keep_prob { rows * k } else { 0 });
+    let mut pred = buffer::zeroed(if keep_pred { rows } else { 0 });
     let blocks = rows.div_ceil(BLOCK_ROWS);
     let work: Vec<_> = block_slices(&mut raw, if keep_raw { k } else { 0 }, blocks)
         .into_iter()

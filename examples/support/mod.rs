@@ -142,3 +142,21 @@ pub fn mem() -> (u64, u64) {
 pub fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
+
+/// Runs `examples/<script>` (a scikit-learn timing script taking `PATH REPEATS`) with the
+/// Python named by `MLPIPE_SKLEARN_PYTHON` and prints its output, so that its figures come
+/// from the same run; says how to enable it when the variable is unset.
+pub fn run_sklearn(script: &str, path: &str, repeats: usize) -> Result<()> {
+    let Ok(py) = std::env::var("MLPIPE_SKLEARN_PYTHON") else {
+        println!("(set MLPIPE_SKLEARN_PYTHON to time scikit-learn in the same run)");
+        return Ok(());
+    };
+    let script = format!("{}/examples/{script}", env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new(py)
+        .args([&script, path, &repeats.to_string()])
+        .output()
+        .map_err(|e| Error::Usage(format!("cannot run scikit-learn: {e}")))?;
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    Ok(())
+}

@@ -26,11 +26,16 @@ const HUGE_PAGE: usize = 2 << 20;
 /// Asks the kernel to back the whole 2 MB pages inside `v`'s spare capacity with huge
 /// pages. Advice only: nothing changes if the kernel declines.
 fn advise_huge_pages(v: &mut Vec<f64>) {
+    advise_range(v.spare_capacity_mut());
+}
+
+/// [`advise_huge_pages`] on the memory of `mem` (values not yet written, or zeros the
+/// kernel has not yet faulted in).
+fn advise_range(mem: &mut [MaybeUninit<f64>]) {
     #[cfg(target_os = "linux")]
     {
-        let spare = v.spare_capacity_mut();
-        let start = spare.as_mut_ptr() as usize;
-        let end = start + std::mem::size_of_val(spare);
+        let start = mem.as_mut_ptr() as usize;
+        let end = start + std::mem::size_of_val(mem);
         let first = (start + HUGE_PAGE - 1) & !(HUGE_PAGE - 1);
         let last = end & !(HUGE_PAGE - 1);
         if last > first {
@@ -46,7 +51,23 @@ fn advise_huge_pages(v: &mut Vec<f64>) {
         }
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = v;
+    let _ = mem;
+}
+
+/// `len` zeros for an output that parallel tasks fill block by block: a large one is
+/// freshly mapped zero memory, which is advised into huge pages before anything touches
+/// it, so the tasks' first writes fault in 2 MB pages, not 4 KB ones.
+pub(crate) fn zeroed(len: usize) -> Vec<f64> {
+    let mut v = vec![0.0; len];
+    if len * 8 >= 2 * HUGE_PAGE && std::env::var_os("MLPIPE_NO_HUGE_PAGES").is_none() {
+        // SAFETY: the zeros are initialised f64s; viewing them as MaybeUninit only gives
+        // the advice call their address range, and nothing is written through it.
+        let mem = unsafe {
+            std::slice::from_raw_parts_mut(v.as_mut_ptr().cast::<MaybeUninit<f64>>(), len)
+        };
+        advise_range(mem);
+    }
+    v
 }
 
 /// A vector of `rows · n` values built in parallel: `fill(first_row, block)` writes every

@@ -6,9 +6,9 @@
 //! choice only changes the vector width, never the numbers.
 
 /// Defines `fn $name(args) -> ret` whose body is compiled for the baseline target and, on
-/// x86-64, again with AVX2 enabled; each call runs the AVX2 build when the CPU has it
-/// (`is_x86_feature_detected!` caches its answer). The body must not use `unsafe` or rely
-/// on FMA: both builds then compute the same numbers.
+/// x86-64, again with AVX2 and with AVX-512F enabled; each call runs the widest build the
+/// CPU has (`is_x86_feature_detected!` caches its answer). The body must not use `unsafe`
+/// or rely on FMA: every build then computes the same numbers.
 macro_rules! multiversion {
     ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
         $(#[$m])*
@@ -21,10 +21,22 @@ macro_rules! multiversion {
                 portable($($arg),*)
             }
             #[cfg(target_arch = "x86_64")]
-            if !$crate::frame::kernels::portable_only() && std::is_x86_feature_detected!("avx2") {
-                // SAFETY: `avx2` only needs the AVX2 instructions, which the CPU has
-                // (checked on the line above).
-                return unsafe { avx2($($arg),*) };
+            #[target_feature(enable = "avx2,avx512f")]
+            fn avx512($($arg: $ty),*) $(-> $ret)? {
+                portable($($arg),*)
+            }
+            #[cfg(target_arch = "x86_64")]
+            if !$crate::frame::kernels::portable_only() {
+                if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx2") {
+                    // SAFETY: `avx512` only needs the AVX2 and AVX-512F instructions, which
+                    // the CPU has (checked on the line above).
+                    return unsafe { avx512($($arg),*) };
+                }
+                if std::is_x86_feature_detected!("avx2") {
+                    // SAFETY: `avx2` only needs the AVX2 instructions, which the CPU has
+                    // (checked on the line above).
+                    return unsafe { avx2($($arg),*) };
+                }
             }
             portable($($arg),*)
         }
@@ -38,12 +50,31 @@ pub(crate) use multiversion;
 #[cfg(test)]
 static PORTABLE_ONLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// Makes every [`multiversion!`] function run its baseline build (`true`) or its widest
+/// (`false`), for tests that compare the builds.
+#[cfg(test)]
+pub(crate) fn force_portable(on: bool) {
+    PORTABLE_ONLY.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Whether [`multiversion!`] functions must run their baseline build (tests only).
 #[inline(always)]
 pub(crate) fn portable_only() -> bool {
     #[cfg(test)]
     return PORTABLE_ONLY.load(std::sync::atomic::Ordering::Relaxed);
     #[cfg(not(test))]
+    false
+}
+
+/// Whether the [`multiversion!`] functions run their AVX-512 build: for callers that pick
+/// between two algorithms, one of which only pays with wide vectors.
+#[inline]
+pub(crate) fn has_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return !portable_only()
+        && std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx2");
+    #[cfg(not(target_arch = "x86_64"))]
     false
 }
 
@@ -66,8 +97,8 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     s
 }
 
-/// Rows of one tile of [`Gram`]: the tile's augmented rows (`2 · TILE · width` values)
-/// stay in the L1/L2 cache while every block of the triangle sweeps them.
+/// Rows of one tile of [`Gram`]: the tile's rows (`TILE · n` values) and its copied tail
+/// columns stay in the L1 cache while every block of the triangle sweeps them.
 const TILE: usize = 64;
 
 /// The weighted Gram matrix `Σ w·z zᵀ` of augmented rows `z = [x, y, 1]`, the upper
@@ -135,9 +166,12 @@ impl Gram {
 }
 
 multiversion! {
-    /// [`Gram::add_rows`]: rows are copied tile by tile into `[x, y, 1, 0…]` (and the
-    /// weighted copy; `shift` subtracted from `x` when given), then each 4 × 8 block of the
-    /// triangle accumulates the tile's rank-1 updates in 32 register-resident sums.
+    /// [`Gram::add_rows`], tile by tile: the columns `z[n8..width]` (`n8` = `n` rounded
+    /// down to 8: the last features, `y`, 1 and zero padding) are copied into a small tail
+    /// tile, the features before them are read in place (or, with `shift`, from a shifted
+    /// copy of the tile, `x − shift`); with weights, the left factor `w·z` is a weighted
+    /// copy. Each 4 × 8 block of the triangle then accumulates the tile's rank-1 updates in
+    /// 32 register-resident sums, row by row, and adds them to `c`.
     fn gram_add(
         n: usize,
         width: usize,
@@ -148,40 +182,66 @@ multiversion! {
         w: Option<&[f64]>,
     ) {
         let rows = y.len();
-        let mut z = vec![0.0f64; TILE * width];
-        let mut wz = vec![0.0f64; TILE * width];
+        let n8 = n / 8 * 8;
+        let tw = width - n8;
+        let mut tail = vec![0.0f64; TILE * tw];
+        let mut weighted = vec![0.0f64; if w.is_some() { TILE * width } else { 0 }];
+        let mut shifted = vec![0.0f64; if shift.is_some() { TILE * n } else { 0 }];
         let mut start = 0;
         while start < rows {
             let len = TILE.min(rows - start);
-            for r in 0..len {
-                let src = &x[(start + r) * n..(start + r + 1) * n];
-                let wr = w.map_or(1.0, |w| w[start + r]);
-                let dst = &mut z[r * width..(r + 1) * width];
-                match shift {
-                    None => dst[..n].copy_from_slice(src),
-                    Some(s) => {
-                        for ((d, a), b) in dst[..n].iter_mut().zip(src).zip(s) {
+            let xs: &[f64] = match shift {
+                None => &x[start * n..(start + len) * n],
+                Some(sh) => {
+                    for (d, src) in shifted[..len * n]
+                        .chunks_exact_mut(n)
+                        .zip(x[start * n..(start + len) * n].chunks_exact(n))
+                    {
+                        for ((d, a), b) in d.iter_mut().zip(src).zip(sh) {
                             *d = a - b;
                         }
                     }
+                    &shifted[..len * n]
                 }
-                dst[n] = y[start + r];
-                dst[n + 1] = 1.0;
-                let wdst = &mut wz[r * width..(r + 1) * width];
-                for (a, b) in wdst.iter_mut().zip(&z[r * width..(r + 1) * width]) {
-                    *a = wr * b;
+            };
+            for (r, t) in tail[..len * tw].chunks_exact_mut(tw).enumerate() {
+                t[..n - n8].copy_from_slice(&xs[r * n + n8..(r + 1) * n]);
+                t[n - n8] = y[start + r];
+                t[n - n8 + 1] = 1.0;
+            }
+            if let Some(w) = w {
+                for r in 0..len {
+                    let wr = w[start + r];
+                    let d = &mut weighted[r * width..(r + 1) * width];
+                    for (a, b) in d[..n8].iter_mut().zip(&xs[r * n..r * n + n8]) {
+                        *a = wr * b;
+                    }
+                    for (a, b) in d[n8..].iter_mut().zip(&tail[r * tw..(r + 1) * tw]) {
+                        *a = wr * b;
+                    }
                 }
             }
+            // Columns `col..col + k` of the tile's rows: (values, row stride, offset).
+            let tail = &tail[..len * tw];
+            let cols = |col: usize, k: usize| -> (&[f64], usize, usize) {
+                if col + k <= n8 {
+                    (xs, n, col)
+                } else {
+                    (tail, tw, col - n8)
+                }
+            };
             for ib in (0..width).step_by(4) {
+                let (a_src, a_stride, a_off) = if w.is_some() {
+                    (&weighted[..len * width], width, ib)
+                } else {
+                    cols(ib, 4)
+                };
                 for jb in (ib / 8 * 8..width).step_by(8) {
+                    let (z_src, z_stride, z_off) = cols(jb, 8);
                     let mut acc = [[0.0f64; 8]; 4];
-                    for r in 0..len {
-                        let zr: &[f64; 8] = z[r * width + jb..r * width + jb + 8]
-                            .try_into()
-                            .expect("8 values");
-                        let a: &[f64; 4] = wz[r * width + ib..r * width + ib + 4]
-                            .try_into()
-                            .expect("4 values");
+                    for (zr, ar) in z_src.chunks_exact(z_stride).zip(a_src.chunks_exact(a_stride)) {
+                        let zr: &[f64; 8] = zr[z_off..z_off + 8].try_into().expect("8 values");
+                        let a: &[f64; 4] = ar[a_off..a_off + 4].try_into().expect("4 values");
                         for ii in 0..4 {
                             for jj in 0..8 {
                                 acc[ii][jj] += a[ii] * zr[jj];
@@ -238,31 +298,49 @@ mod tests {
         assert_eq!(fast.1, portable.1);
     }
 
-    /// Every entry equals the plain row-by-row sum, with weights and a ragged last tile.
+    /// Every entry equals the plain row-by-row sum up to rounding and is, to the bit, the
+    /// sum over each tile of its rows in order, tiles added in order (the order that makes the sums independent of the thread count and
+    /// of the build), with and without weights, for feature counts around the 8-column
+    /// blocks that are read in place.
     #[test]
-    fn gram_matches_plain_sums() {
-        for n in [1, 3, 6, 7, 20] {
-            let rows = 150;
+    fn gram_sums_rows_in_tile_order_bitwise() {
+        for n in [1, 7, 8, 9, 15, 16, 17, 20] {
+            let rows = 2 * TILE + 13;
             let x: Vec<f64> = (0..rows * n)
-                .map(|i| ((i * 7919) % 101) as f64 / 7.0 - 5.0)
+                .map(|i| ((i as f64) * 0.377).sin() * 10.0)
                 .collect();
-            let y: Vec<f64> = (0..rows).map(|i| (i % 13) as f64 * 0.5).collect();
-            let w: Vec<f64> = (0..rows).map(|i| 0.25 + (i % 3) as f64).collect();
-            let mut g = Gram::new(n);
-            g.add_rows(&x, &y, Some(&w));
-            let z = |r: usize, i: usize| match i {
-                i if i < n => x[r * n + i],
-                i if i == n => y[r],
-                _ => 1.0,
-            };
-            for i in 0..n + 2 {
-                for j in i..n + 2 {
-                    let want: f64 = (0..rows).map(|r| w[r] * z(r, i) * z(r, j)).sum();
-                    let got = g.get(i, j);
-                    assert!(
-                        (got - want).abs() <= 1e-12 * want.abs().max(1.0),
-                        "n={n} ({i},{j}): {got} vs {want}"
-                    );
+            let y: Vec<f64> = (0..rows).map(|i| (i as f64 * 0.91).cos()).collect();
+            let w: Vec<f64> = (0..rows).map(|i| 0.5 + (i % 5) as f64 * 0.3).collect();
+            for weights in [None, Some(&w[..])] {
+                let mut g = Gram::new(n);
+                g.add_rows(&x, &y, weights);
+                let z = |r: usize, i: usize| match i {
+                    i if i < n => x[r * n + i],
+                    i if i == n => y[r],
+                    _ => 1.0,
+                };
+                for i in 0..n + 2 {
+                    for j in i..n + 2 {
+                        let mut want = 0.0;
+                        for tile in (0..rows).step_by(TILE) {
+                            let mut part = 0.0;
+                            for r in tile..(tile + TILE).min(rows) {
+                                let a = weights.map_or(z(r, i), |w| w[r] * z(r, i));
+                                part += a * z(r, j);
+                            }
+                            want += part;
+                        }
+                        let got = g.get(i, j);
+                        assert_eq!(got.to_bits(), want.to_bits(), "n={n} ({i},{j})");
+                        // And the plain sum over all rows, up to rounding.
+                        let plain: f64 = (0..rows)
+                            .map(|r| weights.map_or(1.0, |w| w[r]) * z(r, i) * z(r, j))
+                            .sum();
+                        assert!(
+                            (got - plain).abs() <= 1e-12 * plain.abs().max(1.0),
+                            "n={n} ({i},{j}): {got} vs {plain}"
+                        );
+                    }
                 }
             }
         }

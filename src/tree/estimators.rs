@@ -100,6 +100,17 @@ fn categorical(df: &DataFrame, stage: &'static str, col: &str) -> Result<HashMap
     Ok(categorical_features(field))
 }
 
+/// The training rows of `df` for the engine, from the shared tree params' columns.
+fn instances<'d>(
+    df: &'d DataFrame,
+    stage: &'static str,
+    tp: &DecisionTreeParams,
+    kind: LabelKind,
+) -> Result<Instances<'d>> {
+    let weight = tp.weight_col.as_deref();
+    Instances::from_frame(df, stage, &tp.features_col, &tp.label_col, weight, kind)
+}
+
 /// Spark's `Strategy` from the shared tree params.
 fn strategy(
     tp: &DecisionTreeParams,
@@ -467,14 +478,7 @@ impl Estimator for DecisionTreeClassifier {
         let tp = p.tree();
         let k = num_classes(df, stage, &tp.label_col)?;
         check_thresholds_len(stage, &p.thresholds, k)?;
-        let inst = Instances::from_frame(
-            df,
-            stage,
-            &tp.features_col,
-            &tp.label_col,
-            tp.weight_col.as_deref(),
-            LabelKind::Classes(k),
-        )?;
+        let inst = instances(df, stage, &tp, LabelKind::Classes(k))?;
         let mut s = strategy(
             &tp,
             p.impurity,
@@ -558,14 +562,7 @@ impl Estimator for DecisionTreeRegressor {
         let p = &self.params;
         p.validate()?;
         let tp = p.tree();
-        let inst = Instances::from_frame(
-            df,
-            stage,
-            &tp.features_col,
-            &tp.label_col,
-            tp.weight_col.as_deref(),
-            LabelKind::Regression,
-        )?;
+        let inst = instances(df, stage, &tp, LabelKind::Regression)?;
         let s = strategy(
             &tp,
             p.impurity,
@@ -661,14 +658,7 @@ impl Estimator for RandomForestClassifier {
         let tp = p.tree();
         let k = num_classes(df, stage, &tp.label_col)?;
         check_thresholds_len(stage, &p.thresholds, k)?;
-        let inst = Instances::from_frame(
-            df,
-            stage,
-            &tp.features_col,
-            &tp.label_col,
-            tp.weight_col.as_deref(),
-            LabelKind::Classes(k),
-        )?;
+        let inst = instances(df, stage, &tp, LabelKind::Classes(k))?;
         let mut s = strategy(
             &tp,
             p.impurity,
@@ -759,14 +749,7 @@ impl Estimator for RandomForestRegressor {
         let p = &self.params;
         p.validate()?;
         let tp = p.tree();
-        let inst = Instances::from_frame(
-            df,
-            stage,
-            &tp.features_col,
-            &tp.label_col,
-            tp.weight_col.as_deref(),
-            LabelKind::Regression,
-        )?;
+        let inst = instances(df, stage, &tp, LabelKind::Regression)?;
         let mut s = strategy(
             &tp,
             p.impurity,
@@ -822,41 +805,83 @@ fn split_validation(
     Ok((train, Some(valid)))
 }
 
-/// Fits the GBT trees of either GBT estimator.
-#[allow(clippy::too_many_arguments)]
-fn fit_gbt(
-    df: &DataFrame,
+/// The params both GBT estimators share (Spark's `GBTParams`), read off either params
+/// struct by [`gbt_params!`]: what their one schema and fit functions take.
+struct Gbt<'a> {
     stage: &'static str,
-    tp: &DecisionTreeParams,
+    tree: DecisionTreeParams,
     impurity: Impurity,
-    kind: LabelKind,
-    boosting: Boosting,
     subsampling_rate: f64,
-    validation_col: Option<&str>,
-) -> Result<TreeEnsemble> {
-    let (train, valid) = split_validation(df, stage, validation_col)?;
-    let inst = Instances::from_frame(
-        &train,
-        stage,
-        &tp.features_col,
-        &tp.label_col,
-        tp.weight_col.as_deref(),
-        kind,
-    )?;
+    validation_col: Option<&'a str>,
+    boosting: Boosting,
+}
+
+/// `fn gbt(&self) -> Gbt` for a GBT params struct (both have the same field names).
+macro_rules! gbt_params {
+    ($params:ty) => {
+        impl $params {
+            fn gbt(&self) -> Gbt<'_> {
+                Gbt {
+                    stage: <$params as Params>::STAGE,
+                    tree: self.tree(),
+                    impurity: self.impurity,
+                    subsampling_rate: self.subsampling_rate,
+                    validation_col: self
+                        .validation_indicator_col
+                        .as_deref()
+                        .filter(|c| !c.is_empty()),
+                    boosting: Boosting {
+                        // `lossType` was validated: logistic (classifier), squared or
+                        // absolute (regressor), any case.
+                        loss: match self.loss_type.to_ascii_lowercase().as_str() {
+                            "logistic" => Loss::Logistic,
+                            "absolute" => Loss::Absolute,
+                            _ => Loss::Squared,
+                        },
+                        max_iter: self.max_iter,
+                        step_size: self.step_size,
+                        validation_tol: self.validation_tol,
+                        feature_subset_strategy: self.feature_subset_strategy.clone(),
+                    },
+                }
+            }
+        }
+    };
+}
+gbt_params!(GBTClassifierParams);
+gbt_params!(GBTRegressorParams);
+
+/// Either GBT estimator's output schema before fitting; `class` = (rawPrediction,
+/// probability) columns of the classifier.
+fn gbt_output_schema(g: &Gbt<'_>, input: &Schema, class: Option<(&str, &str)>) -> Result<Schema> {
+    if let Some(v) = g.validation_col {
+        schema::require_column(input, g.stage, v)?;
+    }
+    estimator_schema(
+        g.stage,
+        input,
+        &g.tree,
+        Outputs {
+            class: class.map(|(raw, prob)| (raw, prob, 2)),
+            variance: None,
+            trees: Some(g.boosting.max_iter),
+        },
+    )
+}
+
+/// Fits the GBT trees of either GBT estimator (the classifier's labels are classes 0 and
+/// 1, the regressor's any finite numbers).
+fn fit_gbt(df: &DataFrame, g: Gbt<'_>, kind: LabelKind) -> Result<TreeEnsemble> {
+    let (stage, tp) = (g.stage, &g.tree);
+    let (train, valid) = split_validation(df, stage, g.validation_col)?;
+    let inst = instances(&train, stage, tp, kind)?;
     let vinst = match &valid {
-        Some(v) => Some(Instances::from_frame(
-            v,
-            stage,
-            &tp.features_col,
-            &tp.label_col,
-            tp.weight_col.as_deref(),
-            kind,
-        )?),
+        Some(v) => Some(instances(v, stage, tp, kind)?),
         None => None,
     };
-    let mut s = strategy(tp, impurity, 0, categorical(df, stage, &tp.features_col)?);
-    s.subsampling_rate = subsampling_rate;
-    let fitted = train_gbt(stage, &inst, vinst.as_ref(), &s, &boosting)?;
+    let mut s = strategy(tp, g.impurity, 0, categorical(df, stage, &tp.features_col)?);
+    s.subsampling_rate = g.subsampling_rate;
+    let fitted = train_gbt(stage, &inst, vinst.as_ref(), &s, &g.boosting)?;
     let n = inst.num_features();
     TreeEnsemble::new(to_trees(&fitted.trees, n, 0)?, fitted.weights, n, 0)
 }
@@ -908,22 +933,10 @@ impl GBTClassifier {
     const STAGE: &'static str = GBTClassifierParams::STAGE;
     fn output_schema(&self, input: &Schema) -> Result<Schema> {
         let p = &self.params;
-        if let Some(v) = p
-            .validation_indicator_col
-            .as_deref()
-            .filter(|c| !c.is_empty())
-        {
-            schema::require_column(input, Self::STAGE, v)?;
-        }
-        estimator_schema(
-            Self::STAGE,
+        gbt_output_schema(
+            &p.gbt(),
             input,
-            &p.tree(),
-            Outputs {
-                class: Some((&p.raw_prediction_col, &p.probability_col, 2)),
-                variance: None,
-                trees: Some(p.max_iter),
-            },
+            Some((&p.raw_prediction_col, &p.probability_col)),
         )
     }
 }
@@ -932,27 +945,10 @@ impl Estimator for GBTClassifier {
     type Model = GBTClassificationModel;
 
     fn fit(&self, df: &DataFrame) -> Result<GBTClassificationModel> {
-        let stage = Self::STAGE;
         let p = &self.params;
         p.validate()?;
-        check_thresholds_len(stage, &p.thresholds, 2)?;
-        let tp = p.tree();
-        let ensemble = fit_gbt(
-            df,
-            stage,
-            &tp,
-            p.impurity,
-            LabelKind::Classes(2),
-            Boosting {
-                loss: Loss::Logistic,
-                max_iter: p.max_iter,
-                step_size: p.step_size,
-                validation_tol: p.validation_tol,
-                feature_subset_strategy: p.feature_subset_strategy.clone(),
-            },
-            p.subsampling_rate,
-            p.validation_indicator_col.as_deref(),
-        )?;
+        check_thresholds_len(Self::STAGE, &p.thresholds, 2)?;
+        let ensemble = fit_gbt(df, p.gbt(), LabelKind::Classes(2))?;
         GBTClassificationModel::new(self.uid.clone(), p.clone(), ensemble)
     }
 }
@@ -999,26 +995,8 @@ ensemble_setters!(GBTRegressor);
 gbt_setters!(GBTRegressor);
 
 impl GBTRegressor {
-    const STAGE: &'static str = GBTRegressorParams::STAGE;
     fn output_schema(&self, input: &Schema) -> Result<Schema> {
-        let p = &self.params;
-        if let Some(v) = p
-            .validation_indicator_col
-            .as_deref()
-            .filter(|c| !c.is_empty())
-        {
-            schema::require_column(input, Self::STAGE, v)?;
-        }
-        estimator_schema(
-            Self::STAGE,
-            input,
-            &p.tree(),
-            Outputs {
-                class: None,
-                variance: None,
-                trees: Some(p.max_iter),
-            },
-        )
+        gbt_output_schema(&self.params.gbt(), input, None)
     }
 }
 
@@ -1026,31 +1004,9 @@ impl Estimator for GBTRegressor {
     type Model = GBTRegressionModel;
 
     fn fit(&self, df: &DataFrame) -> Result<GBTRegressionModel> {
-        let stage = Self::STAGE;
         let p = &self.params;
         p.validate()?;
-        let loss = if p.loss_type.eq_ignore_ascii_case("absolute") {
-            Loss::Absolute
-        } else {
-            Loss::Squared
-        };
-        let tp = p.tree();
-        let ensemble = fit_gbt(
-            df,
-            stage,
-            &tp,
-            p.impurity,
-            LabelKind::Regression,
-            Boosting {
-                loss,
-                max_iter: p.max_iter,
-                step_size: p.step_size,
-                validation_tol: p.validation_tol,
-                feature_subset_strategy: p.feature_subset_strategy.clone(),
-            },
-            p.subsampling_rate,
-            p.validation_indicator_col.as_deref(),
-        )?;
+        let ensemble = fit_gbt(df, p.gbt(), LabelKind::Regression)?;
         GBTRegressionModel::new(self.uid.clone(), p.clone(), ensemble)
     }
 }

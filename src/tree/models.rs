@@ -9,7 +9,10 @@ use arrow::array::Float64Array;
 use arrow::datatypes::{DataType, Field, Schema};
 use rayon::prelude::*;
 
-use super::node::{feature_importances, DecisionTree, NodeData, Split, TreeEnsemble};
+use super::node::{
+    feature_importances, ColumnBlock, DecisionTree, NodeData, Split, TreeEnsemble,
+    COLUMN_BLOCK_ROWS,
+};
 use super::params::{
     DecisionTreeClassifierParams, DecisionTreeRegressorParams, GBTClassifierParams,
     GBTRegressorParams, RandomForestClassifierParams, RandomForestRegressorParams,
@@ -23,7 +26,11 @@ use crate::predictor::{self, PredictionColumns, PredictionModel, PredictorKind, 
 
 /// Rows walked tree by tree at once: their features (160 bytes a row at 20 features) and
 /// the tree being walked stay in the L1 cache.
-const SUB_BLOCK: usize = 64;
+const SUB_BLOCK: usize = COLUMN_BLOCK_ROWS;
+
+/// Features up to which a sub-block is also stored column by column for the trees that
+/// score from columns (64 rows × 64 features: 32 KB, in the L1 cache).
+const COLUMN_MAX_FEATURES: usize = 64;
 
 /// What every tree model shares: uid, trees, sizes. The outputs differ by model.
 #[derive(Clone, Debug, PartialEq)]
@@ -49,8 +56,17 @@ impl Core {
     /// `visit(t, first, leaves)` gets tree `t`'s leaf node ids of rows
     /// `first..first + leaves.len()`. Each row sees its trees in order 0, 1, 2, … (so
     /// sums over trees add in Spark's order).
+    ///
+    /// Shallow trees of continuous splits are scored from the sub-block stored column by
+    /// column ([`DecisionTree::leaf_nodes_columns`], when the CPU has wide vectors), the
+    /// others by walking the rows ([`DecisionTree::leaf_nodes`]); both give the same
+    /// leaves.
     fn walk(&self, rows: &[Row<'_>], mut visit: impl FnMut(usize, usize, &[u32])) {
         let n = self.ensemble.num_features;
+        let trees = &self.ensemble.trees;
+        let mut columns = (n <= COLUMN_MAX_FEATURES
+            && trees.iter().any(DecisionTree::scores_columns))
+        .then(|| ColumnBlock::new(n));
         let mut leaves = [0u32; SUB_BLOCK];
         let mut scratch = Vec::new();
         for (c, chunk) in rows.chunks(SUB_BLOCK).enumerate() {
@@ -71,8 +87,16 @@ impl Core {
                 }
             }
             let (xs, leaves) = (&xs[..chunk.len()], &mut leaves[..chunk.len()]);
-            for (t, tree) in self.ensemble.trees.iter().enumerate() {
-                tree.leaf_nodes(xs, leaves);
+            if let Some(b) = &mut columns {
+                b.fill(xs);
+            }
+            for (t, tree) in trees.iter().enumerate() {
+                let by_columns = columns
+                    .as_ref()
+                    .is_some_and(|b| tree.leaf_nodes_columns(b, leaves));
+                if !by_columns {
+                    tree.leaf_nodes(xs, leaves);
+                }
                 visit(t, c * SUB_BLOCK, leaves);
             }
         }
@@ -294,9 +318,32 @@ fn subtree_string(tree: &DecisionTree, id: usize, indent: usize, s: &mut String)
     }
 }
 
-fn ensemble_debug_string(header: String, e: &TreeEnsemble) -> String {
-    let mut s = header;
-    s.push('\n');
+/// Spark's `toDebugString` of any of the six models: the header (a decision tree's depth
+/// and node count, an ensemble's tree count; the classes of a classifier), then the trees.
+fn debug_string(stage: &str, core: &Core, num_classes: Option<usize>) -> String {
+    let e = &core.ensemble;
+    // Spark's GBTClassificationModel alone writes `uid = `.
+    let eq = if stage == "GBTClassificationModel" {
+        " = "
+    } else {
+        "="
+    };
+    let mut s = format!("{stage}: uid{eq}{}", core.uid);
+    let single = is_single(stage);
+    if single {
+        let t = &e.trees[0];
+        let _ = write!(s, ", depth={}, numNodes={}", t.depth(), t.num_nodes());
+    } else {
+        let _ = write!(s, ", numTrees={}", e.trees.len());
+    }
+    if let Some(k) = num_classes {
+        let _ = write!(s, ", numClasses={k}");
+    }
+    let _ = writeln!(s, ", numFeatures={}", e.num_features);
+    if single {
+        subtree_string(&e.trees[0], 0, 2, &mut s);
+        return s;
+    }
     for (i, (t, w)) in e.trees.iter().zip(&e.tree_weights).enumerate() {
         let _ = writeln!(s, "  Tree {i} (weight {}):", java_double_string(*w));
         subtree_string(t, 0, 4, &mut s);
@@ -415,6 +462,20 @@ macro_rules! model_stage {
             pub fn total_num_nodes(&self) -> usize {
                 self.core.ensemble.total_num_nodes()
             }
+            /// Spark's `featureImportances` as a dense vector (0 for unused features):
+            /// each feature's gain × weighted count summed over the splits, normalised per
+            /// tree for decision trees and forests (not for GBTs), then to sum 1.
+            pub fn feature_importances(&self) -> Vec<f64> {
+                dense_importances(&self.core.ensemble, !Self::STAGE.starts_with("GBT"))
+            }
+            /// Spark's `toDebugString`.
+            pub fn to_debug_string(&self) -> String {
+                let classes = match PredictionModel::kind(self) {
+                    PredictorKind::Probabilistic { num_classes } => Some(num_classes),
+                    _ => None,
+                };
+                debug_string(Self::STAGE, &self.core, classes)
+            }
             /// Leaf index of a row in every tree (Spark's `predictLeaf`).
             ///
             /// # Errors
@@ -443,6 +504,10 @@ macro_rules! model_stage {
 macro_rules! classifier_outputs {
     ($ty:ident) => {
         impl $ty {
+            /// Number of classes (2 for a GBT).
+            pub fn num_classes(&self) -> usize {
+                self.core.ensemble.num_classes
+            }
             /// rawPrediction of one row.
             ///
             /// # Errors
@@ -504,6 +569,18 @@ macro_rules! prediction_basics {
     };
 }
 
+/// The ensembles' tree count (forests and GBTs).
+macro_rules! ensemble_model {
+    ($ty:ident) => {
+        impl $ty {
+            /// Number of trees.
+            pub fn num_trees(&self) -> usize {
+                self.core.ensemble.trees.len()
+            }
+        }
+    };
+}
+
 /// Decision tree accessors shared by DTC and DTR.
 macro_rules! single_tree {
     ($ty:ident) => {
@@ -523,10 +600,6 @@ macro_rules! single_tree {
             /// Depth (0 for a single leaf).
             pub fn depth(&self) -> usize {
                 self.tree().depth()
-            }
-            /// Spark's `featureImportances` as a dense vector (0 for unused features).
-            pub fn feature_importances(&self) -> Vec<f64> {
-                dense_importances(&self.core.ensemble, true)
             }
         }
     };
@@ -589,26 +662,6 @@ impl DecisionTreeClassificationModel {
             core,
             params,
         })
-    }
-
-    /// Number of classes.
-    pub fn num_classes(&self) -> usize {
-        self.core.ensemble.num_classes
-    }
-
-    /// Spark's `toDebugString`.
-    pub fn to_debug_string(&self) -> String {
-        let t = self.tree();
-        let mut s = format!(
-            "DecisionTreeClassificationModel: uid={}, depth={}, numNodes={}, numClasses={}, numFeatures={}\n",
-            self.core.uid,
-            t.depth(),
-            t.num_nodes(),
-            self.num_classes(),
-            t.num_features()
-        );
-        subtree_string(t, 0, 2, &mut s);
-        s
     }
 }
 
@@ -707,35 +760,6 @@ impl RandomForestClassificationModel {
             distributions,
         })
     }
-
-    /// Number of classes.
-    pub fn num_classes(&self) -> usize {
-        self.core.ensemble.num_classes
-    }
-
-    /// Number of trees.
-    pub fn num_trees(&self) -> usize {
-        self.core.ensemble.trees.len()
-    }
-
-    /// Spark's `featureImportances` (per-tree normalised, averaged, renormalised), dense.
-    pub fn feature_importances(&self) -> Vec<f64> {
-        dense_importances(&self.core.ensemble, true)
-    }
-
-    /// Spark's `toDebugString`.
-    pub fn to_debug_string(&self) -> String {
-        ensemble_debug_string(
-            format!(
-                "RandomForestClassificationModel: uid={}, numTrees={}, numClasses={}, numFeatures={}",
-                self.core.uid,
-                self.num_trees(),
-                self.num_classes(),
-                self.num_features()
-            ),
-            &self.core.ensemble,
-        )
-    }
 }
 
 impl PredictionModel for RandomForestClassificationModel {
@@ -774,6 +798,7 @@ model_stage!(
     RandomForestClassificationModel,
     RandomForestClassifierParams
 );
+ensemble_model!(RandomForestClassificationModel);
 classifier_outputs!(RandomForestClassificationModel);
 
 /// Adds `weight × tree prediction` of every tree into each row's `out` value, tree by
@@ -809,36 +834,11 @@ impl GBTClassificationModel {
     pub fn new(
         uid: impl Into<String>,
         params: GBTClassifierParams,
-        mut ensemble: TreeEnsemble,
+        ensemble: TreeEnsemble,
     ) -> Result<Self> {
-        if ensemble.trees.is_empty() || ensemble.trees.iter().any(|t| t.num_classes() != 0) {
-            return Err(Error::Internal(
-                "GBTClassificationModel needs at least one regression tree".into(),
-            ));
-        }
-        ensemble.num_classes = 2;
-        Ok(Self {
-            core: Core {
-                uid: uid.into(),
-                ensemble,
-            },
-            params,
-        })
-    }
-
-    /// Number of classes (always 2).
-    pub fn num_classes(&self) -> usize {
-        2
-    }
-
-    /// Number of trees.
-    pub fn num_trees(&self) -> usize {
-        self.core.ensemble.trees.len()
-    }
-
-    /// Spark's `featureImportances` (raw gains summed over trees, then normalised), dense.
-    pub fn feature_importances(&self) -> Vec<f64> {
-        dense_importances(&self.core.ensemble, false)
+        let mut core = Core::regression(Self::STAGE, uid.into(), ensemble)?;
+        core.ensemble.num_classes = 2;
+        Ok(Self { core, params })
     }
 
     /// The margin m = Σ weight × tree prediction of one row.
@@ -848,19 +848,6 @@ impl GBTClassificationModel {
     pub fn margin(&self, x: &[f64]) -> Result<f64> {
         row_check(&self.core, Self::STAGE, &self.params.features_col, x)?;
         Ok(self.core.ensemble.weighted_sum(x))
-    }
-
-    /// Spark's `toDebugString`.
-    pub fn to_debug_string(&self) -> String {
-        ensemble_debug_string(
-            format!(
-                "GBTClassificationModel: uid = {}, numTrees={}, numClasses=2, numFeatures={}",
-                self.core.uid,
-                self.num_trees(),
-                self.num_features()
-            ),
-            &self.core.ensemble,
-        )
     }
 }
 
@@ -890,6 +877,7 @@ impl PredictionModel for GBTClassificationModel {
 }
 
 model_stage!(GBTClassificationModel, GBTClassifierParams);
+ensemble_model!(GBTClassificationModel);
 classifier_outputs!(GBTClassificationModel);
 
 // ---------------------------------------------------------------------------------------
@@ -953,20 +941,6 @@ impl DecisionTreeRegressionModel {
         row_check(&self.core, Self::STAGE, &self.params.features_col, x)?;
         Ok(variance_of(&self.tree().leaf_for(x).impurity_stats))
     }
-
-    /// Spark's `toDebugString`.
-    pub fn to_debug_string(&self) -> String {
-        let t = self.tree();
-        let mut s = format!(
-            "DecisionTreeRegressionModel: uid={}, depth={}, numNodes={}, numFeatures={}\n",
-            self.core.uid,
-            t.depth(),
-            t.num_nodes(),
-            t.num_features()
-        );
-        subtree_string(t, 0, 2, &mut s);
-        s
-    }
 }
 
 impl PredictionModel for DecisionTreeRegressionModel {
@@ -1001,13 +975,19 @@ pub struct RandomForestRegressionModel {
     params: RandomForestRegressorParams,
 }
 
-fn regression_ensemble(stage: &str, e: &TreeEnsemble) -> Result<()> {
-    if e.trees.is_empty() || e.trees.iter().any(|t| t.num_classes() != 0) {
-        return Err(Error::Internal(format!(
-            "{stage} needs at least one regression tree"
-        )));
+impl Core {
+    /// The core of a model of regression trees (a GBT or a regression forest).
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when there are no trees or a tree is a classification tree.
+    fn regression(stage: &str, uid: String, ensemble: TreeEnsemble) -> Result<Core> {
+        if ensemble.trees.is_empty() || ensemble.trees.iter().any(|t| t.num_classes() != 0) {
+            return Err(Error::Internal(format!(
+                "{stage} needs at least one regression tree"
+            )));
+        }
+        Ok(Core { uid, ensemble })
     }
-    Ok(())
 }
 
 impl RandomForestRegressionModel {
@@ -1022,37 +1002,10 @@ impl RandomForestRegressionModel {
         params: RandomForestRegressorParams,
         ensemble: TreeEnsemble,
     ) -> Result<Self> {
-        regression_ensemble(Self::STAGE, &ensemble)?;
         Ok(Self {
-            core: Core {
-                uid: uid.into(),
-                ensemble,
-            },
+            core: Core::regression(Self::STAGE, uid.into(), ensemble)?,
             params,
         })
-    }
-
-    /// Number of trees.
-    pub fn num_trees(&self) -> usize {
-        self.core.ensemble.trees.len()
-    }
-
-    /// Spark's `featureImportances` (per-tree normalised), dense.
-    pub fn feature_importances(&self) -> Vec<f64> {
-        dense_importances(&self.core.ensemble, true)
-    }
-
-    /// Spark's `toDebugString`.
-    pub fn to_debug_string(&self) -> String {
-        ensemble_debug_string(
-            format!(
-                "RandomForestRegressionModel: uid={}, numTrees={}, numFeatures={}",
-                self.core.uid,
-                self.num_trees(),
-                self.num_features()
-            ),
-            &self.core.ensemble,
-        )
     }
 }
 
@@ -1078,6 +1031,7 @@ impl PredictionModel for RandomForestRegressionModel {
 }
 
 model_stage!(RandomForestRegressionModel, RandomForestRegressorParams);
+ensemble_model!(RandomForestRegressionModel);
 
 /// A fitted gradient-boosted tree regressor (Spark's `GBTRegressionModel`): prediction =
 /// Σ weight × tree prediction.
@@ -1099,37 +1053,10 @@ impl GBTRegressionModel {
         params: GBTRegressorParams,
         ensemble: TreeEnsemble,
     ) -> Result<Self> {
-        regression_ensemble(Self::STAGE, &ensemble)?;
         Ok(Self {
-            core: Core {
-                uid: uid.into(),
-                ensemble,
-            },
+            core: Core::regression(Self::STAGE, uid.into(), ensemble)?,
             params,
         })
-    }
-
-    /// Number of trees.
-    pub fn num_trees(&self) -> usize {
-        self.core.ensemble.trees.len()
-    }
-
-    /// Spark's `featureImportances` (raw gains summed, then normalised), dense.
-    pub fn feature_importances(&self) -> Vec<f64> {
-        dense_importances(&self.core.ensemble, false)
-    }
-
-    /// Spark's `toDebugString`.
-    pub fn to_debug_string(&self) -> String {
-        ensemble_debug_string(
-            format!(
-                "GBTRegressionModel: uid={}, numTrees={}, numFeatures={}",
-                self.core.uid,
-                self.num_trees(),
-                self.num_features()
-            ),
-            &self.core.ensemble,
-        )
     }
 }
 
@@ -1146,6 +1073,7 @@ impl PredictionModel for GBTRegressionModel {
 }
 
 model_stage!(GBTRegressionModel, GBTRegressorParams);
+ensemble_model!(GBTRegressionModel);
 
 // ---------------------------------------------------------------------------------------
 // Row forms (crate::row): the batch transform's arithmetic on one row.
@@ -1534,6 +1462,64 @@ mod tests {
             bits(&graw.iter().skip(1).step_by(2).copied().collect::<Vec<_>>()),
             bits(&gm)
         );
+    }
+
+    #[test]
+    fn debug_string_headers_are_sparks() {
+        // The headers of Spark 4.3's `toString` of each model class (GBTClassificationModel
+        // alone writes `uid = `), then the trees.
+        let (c, r) = (cls_tree(), grid_tree(1, 0, &mut 5));
+        let ens = |t: &DecisionTree, k| {
+            TreeEnsemble::new(vec![t.clone()], vec![1.0], t.num_features(), k)
+        };
+        let first = |s: String| s.lines().next().unwrap().to_string();
+        let dtc = DecisionTreeClassificationModel::new("a", Default::default(), c.clone()).unwrap();
+        assert_eq!(
+            first(dtc.to_debug_string()),
+            "DecisionTreeClassificationModel: uid=a, depth=2, numNodes=5, numClasses=2, numFeatures=2"
+        );
+        let dtr = DecisionTreeRegressionModel::new("b", Default::default(), r.clone()).unwrap();
+        assert_eq!(
+            first(dtr.to_debug_string()),
+            "DecisionTreeRegressionModel: uid=b, depth=1, numNodes=3, numFeatures=3"
+        );
+        let rfc =
+            RandomForestClassificationModel::new("c", Default::default(), ens(&c, 2).unwrap())
+                .unwrap();
+        let s = rfc.to_debug_string();
+        assert_eq!(
+            first(s.clone()),
+            "RandomForestClassificationModel: uid=c, numTrees=1, numClasses=2, numFeatures=2"
+        );
+        assert_eq!(s.lines().nth(1).unwrap(), "  Tree 0 (weight 1.0):");
+        assert!(
+            s.lines()
+                .nth(2)
+                .unwrap()
+                .starts_with("    If (feature 0 <= 0.5)"),
+            "{s}"
+        );
+        let rfr =
+            RandomForestRegressionModel::new("d", Default::default(), ens(&r, 0).unwrap()).unwrap();
+        assert_eq!(
+            first(rfr.to_debug_string()),
+            "RandomForestRegressionModel: uid=d, numTrees=1, numFeatures=3"
+        );
+        let gbtc =
+            GBTClassificationModel::new("e", Default::default(), ens(&r, 0).unwrap()).unwrap();
+        assert_eq!(
+            first(gbtc.to_debug_string()),
+            "GBTClassificationModel: uid = e, numTrees=1, numClasses=2, numFeatures=3"
+        );
+        assert_eq!(gbtc.num_classes(), 2);
+        let gbtr = GBTRegressionModel::new("f", Default::default(), ens(&r, 0).unwrap()).unwrap();
+        assert_eq!(
+            first(gbtr.to_debug_string()),
+            "GBTRegressionModel: uid=f, numTrees=1, numFeatures=3"
+        );
+        // Importances: per tree normalised for DT/RF, raw for GBT (one tree: the same).
+        assert_eq!(rfr.feature_importances(), gbtr.feature_importances());
+        assert_eq!(dtc.feature_importances(), rfc.feature_importances());
     }
 
     fn features3(rows: &[[f64; 3]]) -> DataFrame {

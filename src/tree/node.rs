@@ -2,6 +2,7 @@
 //! and the flat pre-order [`DecisionTree`] every model scores with and saves.
 
 use crate::error::{Error, Result};
+use crate::frame::kernels::{has_avx512, multiversion};
 
 /// How an internal node routes a row: Spark's `ContinuousSplit` or `CategoricalSplit`.
 ///
@@ -231,6 +232,79 @@ const COMPLETE_MAX_DEPTH: usize = 12;
 /// Rows walked in lockstep by [`DecisionTree::leaf_nodes`]: independent walks the CPU
 /// overlaps.
 const LOCKSTEP: usize = 8;
+
+/// Rows of a [`ColumnBlock`]: one bit per row in a 64-bit word.
+pub(crate) const COLUMN_BLOCK_ROWS: usize = 64;
+
+/// Depth up to which [`DecisionTree::leaf_nodes_columns`] scores a complete tree from its
+/// split bits (`2^d − 1 ≤ 63` slots: one bit each in a row's 64-bit word).
+const BITS_MAX_DEPTH: usize = 6;
+
+/// Up to [`COLUMN_BLOCK_ROWS`] rows stored feature by feature: the value of feature `f` of
+/// row `r` at `values[f · 64 + r]` (rows past `rows` hold zeros). What
+/// [`DecisionTree::leaf_nodes_columns`] reads: every split compares one contiguous column
+/// of 64 values with its threshold.
+#[derive(Debug)]
+pub(crate) struct ColumnBlock {
+    values: Vec<f64>,
+    rows: usize,
+}
+
+impl ColumnBlock {
+    /// An empty block for rows of `n` features.
+    pub(crate) fn new(n: usize) -> Self {
+        Self {
+            values: vec![0.0; n * COLUMN_BLOCK_ROWS],
+            rows: 0,
+        }
+    }
+
+    /// Fills the block with `rows` (at most [`COLUMN_BLOCK_ROWS`], each with the block's
+    /// `n` values).
+    pub(crate) fn fill(&mut self, rows: &[&[f64]]) {
+        debug_assert!(rows.len() <= COLUMN_BLOCK_ROWS);
+        if rows.len() < self.rows {
+            self.values.fill(0.0);
+        }
+        for (r, x) in rows.iter().enumerate() {
+            for (f, v) in x.iter().enumerate() {
+                self.values[f * COLUMN_BLOCK_ROWS + r] = *v;
+            }
+        }
+        self.rows = rows.len();
+    }
+}
+
+multiversion! {
+    /// The bottom position (`0..2^depth`) of each of the 64 rows of `cols` in a complete
+    /// tree of `slots` (breadth-first, `2^depth − 1 ≤ 63` of them): first every slot's
+    /// comparison over the 64 rows at once (bit `s` of a row's word set when the row goes
+    /// right at slot `s`: `!(x <= threshold)`, so NaN goes right), then each row's
+    /// `depth` steps down its word. Both loops run over whole columns of rows, which the
+    /// compiler vectorises.
+    fn complete_positions(slots: &[Slot], depth: usize, cols: &[f64], pos: &mut [u32; 64]) {
+        let mut words = [0u64; 64];
+        for (s, slot) in slots.iter().enumerate() {
+            let f = slot.feature as usize * COLUMN_BLOCK_ROWS;
+            let col: &[f64; 64] = cols[f..f + COLUMN_BLOCK_ROWS].try_into().expect("64 rows");
+            let bit = 1u64 << s;
+            for (w, x) in words.iter_mut().zip(col) {
+                *w |= if *x <= slot.threshold { 0 } else { bit };
+            }
+        }
+        let mut idx = [0u64; 64];
+        for _ in 0..depth {
+            for (i, w) in idx.iter_mut().zip(&words) {
+                // `*i` is a slot (< 63) here: a step from a slot to one of its children.
+                *i = 2 * *i + 1 + ((w >> *i) & 1);
+            }
+        }
+        let inner = slots.len() as u64;
+        for (p, i) in pos.iter_mut().zip(idx) {
+            *p = (i - inner) as u32;
+        }
+    }
+}
 
 /// 1 when a continuous split sends `x` right, else 0: Spark goes left iff
 /// `x <= threshold`, so NaN goes right (hence the negated comparison).
@@ -632,6 +706,31 @@ impl DecisionTree {
         }
     }
 
+    /// Whether [`leaf_nodes_columns`](Self::leaf_nodes_columns) scores this tree: a
+    /// complete layout of depth up to [`BITS_MAX_DEPTH`], on a CPU with AVX-512 (the
+    /// column kernel is slower than the row walk without wide vectors).
+    pub(crate) fn scores_columns(&self) -> bool {
+        self.complete
+            .as_ref()
+            .is_some_and(|c| c.depth <= BITS_MAX_DEPTH)
+            && has_avx512()
+    }
+
+    /// The leaf node id ([`leaf_node`](Self::leaf_node)) of every row of `block`, into
+    /// `out` (one per row), when [`scores_columns`](Self::scores_columns); `false` (and
+    /// `out` untouched) otherwise.
+    pub(crate) fn leaf_nodes_columns(&self, block: &ColumnBlock, out: &mut [u32]) -> bool {
+        let Some(c) = self.complete.as_ref().filter(|c| c.depth <= BITS_MAX_DEPTH) else {
+            return false;
+        };
+        let mut pos = [0u32; COLUMN_BLOCK_ROWS];
+        complete_positions(&c.slots, c.depth, &block.values, &mut pos);
+        for (o, p) in out[..block.rows].iter_mut().zip(pos) {
+            *o = c.leaves[p as usize];
+        }
+        true
+    }
+
     /// The leaf a row reaches.
     #[inline]
     pub fn leaf_for(&self, features: &[f64]) -> &NodeData {
@@ -851,11 +950,8 @@ mod tests {
         grow(depth, &mut next)
     }
 
-    #[test]
-    fn block_walk_matches_row_walk() {
-        // Rows on and off the threshold grid, NaN (goes right) and ±inf; block lengths
-        // that are and are not multiples of the lockstep width; a tree deeper than the
-        // complete layout allows; a tree with a categorical split; a lone leaf.
+    /// `len` rows of 3 features on and off [`lopsided`]'s threshold grid, with NaN and ±inf.
+    fn grid_rows(len: usize) -> Vec<[f64; 3]> {
         let grid = [
             -1.0,
             -0.75,
@@ -868,9 +964,17 @@ mod tests {
             f64::INFINITY,
             f64::NEG_INFINITY,
         ];
-        let rows: Vec<[f64; 3]> = (0..997)
+        (0..len)
             .map(|i| [grid[i % 10], grid[(i / 10) % 10], grid[(i * 7 + 3) % 10]])
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn block_walk_matches_row_walk() {
+        // Rows on and off the threshold grid, NaN (goes right) and ±inf; block lengths
+        // that are and are not multiples of the lockstep width; a tree deeper than the
+        // complete layout allows; a tree with a categorical split; a lone leaf.
+        let rows = grid_rows(997);
         let mut seed = 7;
         let mut trees: Vec<DecisionTree> = [0, 1, 3, 5, 8, COMPLETE_MAX_DEPTH + 2]
             .iter()
@@ -891,6 +995,39 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn column_kernel_matches_row_walk() {
+        // Complete and lopsided trees of depth 0 to 6 (and one too deep for the kernel),
+        // rows on the threshold grid, NaN (goes right) and ±inf, full and partial blocks;
+        // the kernel's every build (the baseline build forced too) gives the row walk's
+        // leaves.
+        let rows = grid_rows(150);
+        let mut seed = 5;
+        let trees: Vec<DecisionTree> = (0..=BITS_MAX_DEPTH + 1)
+            .map(|d| DecisionTree::from_root(lopsided(d, &mut seed), 3, 0).unwrap())
+            .collect();
+        let mut block = ColumnBlock::new(3);
+        for portable in [false, true] {
+            crate::frame::kernels::force_portable(portable);
+            for t in &trees {
+                for chunk in rows.chunks(COLUMN_BLOCK_ROWS) {
+                    let xs: Vec<&[f64]> = chunk.iter().map(|r| &r[..]).collect();
+                    block.fill(&xs);
+                    let mut out = vec![u32::MAX; xs.len()];
+                    let scored = t.leaf_nodes_columns(&block, &mut out);
+                    assert_eq!(scored, t.depth() <= BITS_MAX_DEPTH, "depth {}", t.depth());
+                    if !scored {
+                        continue;
+                    }
+                    for (x, o) in xs.iter().zip(&out) {
+                        assert_eq!(*o as usize, t.leaf_node(x), "depth {} row {x:?}", t.depth());
+                    }
+                }
+            }
+        }
+        crate::frame::kernels::force_portable(false);
     }
 
     #[test]
