@@ -323,6 +323,22 @@ impl Session {
         Ok((schema, batches))
     }
 
+    /// Sends one `AnalyzePlan` request (schema, persist, unpersist, ...).
+    pub(crate) fn analyze(
+        &self,
+        analyze: pb::analyze_plan_request::Analyze,
+    ) -> Result<pb::AnalyzePlanResponse> {
+        let client = &self.inner.client;
+        let request = pb::AnalyzePlanRequest {
+            session_id: client.session_id().to_string(),
+            user_context: Some(user_context(client)),
+            client_type: Some(CLIENT_TYPE.into()),
+            analyze: Some(analyze),
+            ..Default::default()
+        };
+        block_on(client.analyze_plan(request)).map_err(|e| self.spark_error(e))
+    }
+
     /// Runs one ML command and returns its result.
     pub(crate) fn ml_command(
         &self,
