@@ -780,3 +780,144 @@ fn remote_cross_validation_of_one_estimator_and_bad_fold_values() {
     );
     assert_nothing_cached(&spark);
 }
+
+/// `name`'s values (a number or a vector column) on every row, as vectors, sorted by id.
+fn column_rows(df: &DataFrame, name: &str) -> Vec<(i64, Vec<f64>)> {
+    let field = df.schema().field_with_name(name).unwrap().clone();
+    if mlpipe::frame::vector::field_vector_size(&field).is_some() {
+        return sparse_rows(df, name);
+    }
+    let ids: Vec<i64> = common::f64_column(df, "id").iter().map(|x| *x as i64).collect();
+    let mut out: Vec<(i64, Vec<f64>)> = ids
+        .into_iter()
+        .zip(common::f64_column(df, name))
+        .map(|(i, v)| (i, vec![v]))
+        .collect();
+    out.sort_by_key(|x| x.0);
+    out
+}
+
+/// Both models score `df` the same on `cols`, within `tol`.
+fn same_scores(a: &PipelineModel, b: &PipelineModel, df: &DataFrame, cols: &[&str], tol: f64) {
+    let (sa, sb) = (a.transform(df).unwrap(), b.transform(df).unwrap());
+    for c in cols {
+        let (ra, rb) = (column_rows(&sa, c), column_rows(&sb, c));
+        assert_eq!(ra.len(), df.num_rows(), "{c}");
+        for ((i, x), (j, y)) in ra.iter().zip(&rb) {
+            assert_eq!(i, j);
+            assert_eq!(x.len(), y.len(), "{c}, row {i}");
+            for (u, v) in x.iter().zip(y) {
+                assert!((u - v).abs() <= tol, "{c}, row {i}: {u} vs {v}");
+            }
+        }
+    }
+}
+
+/// Fetched through ML Fetch (no storage shared with the server) = fetched through Spark's
+/// save: every fitted value the same (coefficients within 1e-15) and the same scores
+/// (1e-12), for every model kind the server hands out; a stage it does not hand out (a
+/// tree) makes `fetch` fail naming it, and `fetch_via` brings it back through a save.
+#[test]
+fn fetch_by_attributes_equals_the_model_spark_saved() {
+    use mlpipe::classification::{DecisionTreeClassifier, LinearSVC, NaiveBayes};
+    use mlpipe::clustering::KMeans;
+    use mlpipe::feature::{
+        CountVectorizer, HashingTF, Imputer, MaxAbsScaler, MinMaxScaler, RobustScaler, Tokenizer, IDF,
+    };
+    use mlpipe::regression::LinearRegression;
+    let Some(spark) = session() else { return };
+    let rows = churn_rows(800, 31);
+    // A text column for the text stages: the contract's words and a tenure bucket.
+    let text: Vec<String> = common::f64_column(&rows, "tenure")
+        .iter()
+        .zip(rows.column("contract").unwrap().chunks[0].as_any().downcast_ref::<StringArray>().unwrap().iter())
+        .map(|(t, c)| format!("{} t{} {}", c.unwrap().replace('-', " "), (*t as i64) / 12, if *t > 30.0 { "long" } else { "short" }))
+        .collect();
+    let rows = rows
+        .with_column(
+            arrow::datatypes::Field::new("text", arrow::datatypes::DataType::Utf8, false),
+            vec![Arc::new(StringArray::from(text)) as ArrayRef],
+        )
+        .unwrap();
+    let remote = spark.create_frame(&rows).unwrap();
+    let pipeline = Pipeline::new()
+        .with_estimator(
+            Imputer::new()
+                .with_input_cols(["charges"])
+                .with_output_cols(["charges_i"]),
+        )
+        .with_estimator(StringIndexer::new().with_input_col("contract").with_output_col("c_idx"))
+        .with_estimator(OneHotEncoder::new().with_input_cols(["c_idx"]).with_output_cols(["c_vec"]))
+        .with_transformer(Tokenizer::new().with_input_col("text").with_output_col("words"))
+        .with_transformer(HashingTF::new().with_input_col("words").with_output_col("tf").with_num_features(64))
+        .with_estimator(IDF::new().with_input_col("tf").with_output_col("tfidf"))
+        .with_transformer(
+            VectorAssembler::new()
+                .with_input_cols(["tenure", "charges_i", "c_vec", "tfidf"])
+                .with_output_col("raw"),
+        )
+        .with_estimator(StandardScaler::new().with_input_col("raw").with_output_col("s1").with_mean(true))
+        .with_estimator(RobustScaler::new().with_input_col("s1").with_output_col("s2"))
+        .with_estimator(MaxAbsScaler::new().with_input_col("s2").with_output_col("s3"))
+        .with_estimator(MinMaxScaler::new().with_input_col("s3").with_output_col("features"))
+        .with_estimator(
+            LogisticRegression::new()
+                .with_label_col("churn")
+                .with_reg_param(0.01)
+                .with_tol(1e-10),
+        );
+    let fitted = pipeline.fit_remote(&remote).unwrap();
+    let by_attributes = fitted.fetch().unwrap();
+    let dir = scratch("mlpipe-connect-fetch-saved");
+    let saved = fitted.fetch_saved(dir.path().to_str().unwrap()).unwrap();
+    let (a, b) = (lr_of(&by_attributes), lr_of(&saved));
+    for (x, y) in a.coefficients().unwrap().iter().zip(b.coefficients().unwrap()) {
+        assert!((x - y).abs() <= 1e-15 * y.abs().max(1.0), "{x} vs {y}");
+    }
+    assert_eq!(a.intercept().unwrap(), b.intercept().unwrap());
+    same_scores(
+        &by_attributes,
+        &saved,
+        &rows,
+        &["charges_i", "c_idx", "c_vec", "tfidf", "s1", "s2", "s3", "features", "probability", "prediction"],
+        1e-12,
+    );
+
+    // Single estimators on the scaled features (non-negative, as NaiveBayes needs).
+    let cols = ["id", "churn", "tenure", "features", "words"];
+    let features = fitted.transform_remote(&remote).unwrap().select(cols).unwrap();
+    let here = by_attributes.transform(&rows).unwrap().select(cols).unwrap();
+    let singles: Vec<(&str, Box<dyn Fn() -> mlpipe::Result<mlpipe::connect::RemoteModel>>)> = vec![
+        ("LinearRegression", Box::new(|| LinearRegression::new().with_label_col("tenure").with_reg_param(0.1).fit_remote(&features))),
+        ("LinearSVC", Box::new(|| LinearSVC::new().with_label_col("churn").fit_remote(&features))),
+        ("NaiveBayes", Box::new(|| NaiveBayes::new().with_label_col("churn").fit_remote(&features))),
+        ("KMeans", Box::new(|| KMeans::new().with_k(3).with_seed(5).fit_remote(&features))),
+        ("CountVectorizer", Box::new(|| CountVectorizer::new().with_input_col("words").with_output_col("prediction").fit_remote(&features))),
+    ];
+    for (name, fit) in singles {
+        let m = fit().unwrap();
+        let a = m.fetch().unwrap();
+        let b = m.fetch_saved(dir.path().join(name).to_str().unwrap()).unwrap();
+        let wrap = |t: Box<dyn Transformer>| PipelineModel::new("p", vec![t]);
+        same_scores(&wrap(a), &wrap(b), &here, &["prediction"], 1e-12);
+    }
+
+    // A tree: its fitted state is not in the server's Fetch allowlist.
+    let tree = Pipeline::new()
+        .with_transformer(VectorAssembler::new().with_input_cols(["tenure", "charges"]).with_output_col("features"))
+        .with_estimator(DecisionTreeClassifier::new().with_label_col("churn").with_max_depth(3));
+    let fitted_tree = tree.fit_remote(&remote).unwrap();
+    let err = fitted_tree.fetch().unwrap_err().to_string();
+    assert!(
+        err.contains("stage 1, DecisionTreeClassifier (")
+            && err.contains("a DecisionTreeClassificationModel through ML Fetch")
+            && err.contains("fetch_via(scratch)"),
+        "{err}"
+    );
+    let via = fitted_tree.fetch_via(dir.path().join("tree").to_str().unwrap()).unwrap();
+    let saved_tree = fitted_tree.fetch_saved(dir.path().join("tree2").to_str().unwrap()).unwrap();
+    same_scores(&via, &saved_tree, &rows, &["probability", "prediction"], 0.0);
+
+    drop((fitted, fitted_tree));
+    assert_nothing_cached(&spark);
+}

@@ -41,6 +41,10 @@ pub(super) fn model_short_class(class: &str) -> String {
     match short {
         "QuantileDiscretizer" => "Bucketizer".into(),
         s if s.ends_with("Model") => s.into(),
+        // DecisionTreeClassifier -> DecisionTreeClassificationModel, GBTRegressor ->
+        // GBTRegressionModel, as Spark names them.
+        s if s.ends_with("Classifier") => format!("{}ClassificationModel", &s[..s.len() - 10]),
+        s if s.ends_with("Regressor") => format!("{}RegressionModel", &s[..s.len() - 9]),
         s => format!("{s}Model"),
     }
 }
@@ -576,6 +580,14 @@ mod tests {
         assert_eq!(
             model_short_class("org.apache.spark.ml.feature.StringIndexerModel"),
             "StringIndexerModel"
+        );
+        assert_eq!(
+            model_short_class("org.apache.spark.ml.classification.GBTClassifier"),
+            "GBTClassificationModel"
+        );
+        assert_eq!(
+            model_short_class("org.apache.spark.ml.regression.RandomForestRegressor"),
+            "RandomForestRegressionModel"
         );
         assert_eq!(
             model_short_class("org.apache.spark.ml.feature.QuantileDiscretizer"),
