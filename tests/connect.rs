@@ -167,10 +167,30 @@ fn scratch(name: &str) -> tempfile::TempDir {
     tempfile::Builder::new().prefix(name).tempdir().unwrap()
 }
 
+/// How many models the session holds on the server; `None` on Spark 4.0, which has no
+/// `GetCacheInfo` (the client says so, naming the version).
+fn cached_count(spark: &Session) -> Option<usize> {
+    if spark.spark_version().starts_with("4.0.") {
+        let err = spark.cached_models().unwrap_err().to_string();
+        assert!(
+            err.contains("has no GetCacheInfo") && err.contains("Spark 4.1"),
+            "{err}"
+        );
+        eprintln!(
+            "Spark {}: the server cannot list its cached models; not checked",
+            spark.spark_version()
+        );
+        return None;
+    }
+    Some(spark.cached_models().unwrap().len())
+}
+
 /// The models a session holds on the server, after all of them were dropped: none.
 fn assert_nothing_cached(spark: &Session) {
-    let cached = spark.cached_models().unwrap();
-    assert!(cached.is_empty(), "left on the server: {cached:?}");
+    if cached_count(spark).is_some() {
+        let cached = spark.cached_models().unwrap();
+        assert!(cached.is_empty(), "left on the server: {cached:?}");
+    }
 }
 
 #[test]
@@ -224,7 +244,9 @@ fn remote_fit_of_the_lr_pipeline_equals_the_local_fit_and_scores_the_same() {
     );
 
     // Dropping the model releases its four server-side models.
-    assert_eq!(spark.cached_models().unwrap().len(), 4);
+    if let Some(n) = cached_count(&spark) {
+        assert_eq!(n, 4);
+    }
     drop(fitted);
     assert_nothing_cached(&spark);
 }
@@ -293,11 +315,7 @@ fn evaluator_numbers_match_with_num_bins_0() {
     let local_df = churn_rows(1500, 4);
     let remote = spark.create_frame(&local_df).unwrap();
     let fitted = lr_pipeline().fit_remote(&remote).unwrap();
-    let here = fitted
-        .fetch()
-        .unwrap()
-        .transform(&local_df)
-        .unwrap();
+    let here = fitted.fetch().unwrap().transform(&local_df).unwrap();
     let scored = fitted.transform_remote(&remote).unwrap();
     for metric in [BinaryMetric::AreaUnderRoc, BinaryMetric::AreaUnderPr] {
         // numBins 0: Spark's exact metric (binned ones depend on Spark's partitioning).
@@ -631,7 +649,10 @@ fn remote_tuning_setup() -> (
 fn close(a: &[f64], b: &[f64], tol: f64, what: &str) {
     assert_eq!(a.len(), b.len(), "{what}: {a:?} vs {b:?}");
     for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        assert!((x - y).abs() <= tol, "{what}[{i}]: mlpipe {x} vs PySpark {y}");
+        assert!(
+            (x - y).abs() <= tol,
+            "{what}[{i}]: mlpipe {x} vs PySpark {y}"
+        );
     }
 }
 
@@ -664,7 +685,9 @@ fn remote_tuning_equals_pyspark_over_spark_connect() {
         .with_parallelism(3);
     let fitted = cv.fit_remote(&data).unwrap();
     // Only the best pipeline's four fitted models are left on the server.
-    assert_eq!(spark.cached_models().unwrap().len(), 4);
+    if let Some(n) = cached_count(&spark) {
+        assert_eq!(n, 4);
+    }
     let cv_fold = CrossValidator::new(pipeline.clone(), evaluator.clone(), grid.clone())
         .with_num_folds(3)
         .with_fold_col("fold");
@@ -684,9 +707,22 @@ fn remote_tuning_equals_pyspark_over_spark_connect() {
     );
     let py: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
 
-    close(fitted.avg_metrics(), &f64s(&py["cv"]["avgMetrics"]), 1e-9, "cv avgMetrics");
-    close(fitted.std_metrics(), &f64s(&py["cv"]["stdMetrics"]), 1e-9, "cv stdMetrics");
-    assert_eq!(fitted.best_index() as u64, py["cv"]["bestIndex"].as_u64().unwrap());
+    close(
+        fitted.avg_metrics(),
+        &f64s(&py["cv"]["avgMetrics"]),
+        1e-9,
+        "cv avgMetrics",
+    );
+    close(
+        fitted.std_metrics(),
+        &f64s(&py["cv"]["stdMetrics"]),
+        1e-9,
+        "cv stdMetrics",
+    );
+    assert_eq!(
+        fitted.best_index() as u64,
+        py["cv"]["bestIndex"].as_u64().unwrap()
+    );
     close(
         fitted_fold.avg_metrics(),
         &f64s(&py["cv_fold"]["avgMetrics"]),
@@ -703,9 +739,17 @@ fn remote_tuning_equals_pyspark_over_spark_connect() {
         1e-9,
         "tvs validationMetrics",
     );
-    assert_eq!(fitted_tvs.best_index() as u64, py["tvs"]["bestIndex"].as_u64().unwrap());
+    assert_eq!(
+        fitted_tvs.best_index() as u64,
+        py["tvs"]["bestIndex"].as_u64().unwrap()
+    );
     // The saved model as PySpark reads it.
-    close(&f64s(&py["saved"]["avgMetrics"]), fitted.avg_metrics(), 0.0, "saved avgMetrics");
+    close(
+        &f64s(&py["saved"]["avgMetrics"]),
+        fitted.avg_metrics(),
+        0.0,
+        "saved avgMetrics",
+    );
     let best_reg = fitted.best_params().pairs()[0].1.as_f64().unwrap();
     assert_eq!(py["saved"]["bestRegParam"].as_f64().unwrap(), best_reg);
 
@@ -725,7 +769,10 @@ fn remote_tuning_equals_pyspark_over_spark_connect() {
         assert!((x - y).abs() <= 1e-12, "row {i}: fetched {x} vs saved {y}");
     }
     let tvs_local = fitted_tvs.fetch().unwrap();
-    assert_eq!(tvs_local.validation_metrics(), fitted_tvs.validation_metrics());
+    assert_eq!(
+        tvs_local.validation_metrics(),
+        fitted_tvs.validation_metrics()
+    );
 
     drop((fitted, fitted_fold, fitted_tvs));
     assert_nothing_cached(&spark);
@@ -756,7 +803,9 @@ fn remote_cross_validation_of_one_estimator_and_bad_fold_values() {
     assert!(fitted.avg_metrics().iter().all(|m| *m > 0.5 && *m < 1.0));
     let local = fitted.fetch().unwrap();
     assert!(local.best_model().coefficients().unwrap().len() == 2);
-    assert_eq!(spark.cached_models().unwrap().len(), 1);
+    if let Some(n) = cached_count(&spark) {
+        assert_eq!(n, 1);
+    }
     drop(fitted);
 
     // Fold numbers 0..3 with numFolds 2: the value 2 is refused.
@@ -775,7 +824,9 @@ fn remote_cross_validation_of_one_estimator_and_bad_fold_values() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("CrossValidator") && err.contains("foldCol") && err.contains("2 in column `fold`"),
+        err.contains("CrossValidator")
+            && err.contains("foldCol")
+            && err.contains("2 in column `fold`"),
         "{err}"
     );
     assert_nothing_cached(&spark);
@@ -787,7 +838,10 @@ fn column_rows(df: &DataFrame, name: &str) -> Vec<(i64, Vec<f64>)> {
     if mlpipe::frame::vector::field_vector_size(&field).is_some() {
         return sparse_rows(df, name);
     }
-    let ids: Vec<i64> = common::f64_column(df, "id").iter().map(|x| *x as i64).collect();
+    let ids: Vec<i64> = common::f64_column(df, "id")
+        .iter()
+        .map(|x| *x as i64)
+        .collect();
     let mut out: Vec<(i64, Vec<f64>)> = ids
         .into_iter()
         .zip(common::f64_column(df, name))
@@ -822,7 +876,8 @@ fn fetch_by_attributes_equals_the_model_spark_saved() {
     use mlpipe::classification::{DecisionTreeClassifier, LinearSVC, NaiveBayes};
     use mlpipe::clustering::KMeans;
     use mlpipe::feature::{
-        CountVectorizer, HashingTF, Imputer, MaxAbsScaler, MinMaxScaler, RobustScaler, Tokenizer, IDF,
+        CountVectorizer, HashingTF, Imputer, MaxAbsScaler, MinMaxScaler, RobustScaler, Tokenizer,
+        IDF,
     };
     use mlpipe::regression::LinearRegression;
     let Some(spark) = session() else { return };
@@ -830,8 +885,21 @@ fn fetch_by_attributes_equals_the_model_spark_saved() {
     // A text column for the text stages: the contract's words and a tenure bucket.
     let text: Vec<String> = common::f64_column(&rows, "tenure")
         .iter()
-        .zip(rows.column("contract").unwrap().chunks[0].as_any().downcast_ref::<StringArray>().unwrap().iter())
-        .map(|(t, c)| format!("{} t{} {}", c.unwrap().replace('-', " "), (*t as i64) / 12, if *t > 30.0 { "long" } else { "short" }))
+        .zip(
+            rows.column("contract").unwrap().chunks[0]
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .unwrap()
+                .iter(),
+        )
+        .map(|(t, c)| {
+            format!(
+                "{} t{} {}",
+                c.unwrap().replace('-', " "),
+                (*t as i64) / 12,
+                if *t > 30.0 { "long" } else { "short" }
+            )
+        })
         .collect();
     let rows = rows
         .with_column(
@@ -846,20 +914,54 @@ fn fetch_by_attributes_equals_the_model_spark_saved() {
                 .with_input_cols(["charges"])
                 .with_output_cols(["charges_i"]),
         )
-        .with_estimator(StringIndexer::new().with_input_col("contract").with_output_col("c_idx"))
-        .with_estimator(OneHotEncoder::new().with_input_cols(["c_idx"]).with_output_cols(["c_vec"]))
-        .with_transformer(Tokenizer::new().with_input_col("text").with_output_col("words"))
-        .with_transformer(HashingTF::new().with_input_col("words").with_output_col("tf").with_num_features(64))
+        .with_estimator(
+            StringIndexer::new()
+                .with_input_col("contract")
+                .with_output_col("c_idx"),
+        )
+        .with_estimator(
+            OneHotEncoder::new()
+                .with_input_cols(["c_idx"])
+                .with_output_cols(["c_vec"]),
+        )
+        .with_transformer(
+            Tokenizer::new()
+                .with_input_col("text")
+                .with_output_col("words"),
+        )
+        .with_transformer(
+            HashingTF::new()
+                .with_input_col("words")
+                .with_output_col("tf")
+                .with_num_features(64),
+        )
         .with_estimator(IDF::new().with_input_col("tf").with_output_col("tfidf"))
         .with_transformer(
             VectorAssembler::new()
                 .with_input_cols(["tenure", "charges_i", "c_vec", "tfidf"])
                 .with_output_col("raw"),
         )
-        .with_estimator(StandardScaler::new().with_input_col("raw").with_output_col("s1").with_mean(true))
-        .with_estimator(RobustScaler::new().with_input_col("s1").with_output_col("s2"))
-        .with_estimator(MaxAbsScaler::new().with_input_col("s2").with_output_col("s3"))
-        .with_estimator(MinMaxScaler::new().with_input_col("s3").with_output_col("features"))
+        .with_estimator(
+            StandardScaler::new()
+                .with_input_col("raw")
+                .with_output_col("s1")
+                .with_mean(true),
+        )
+        .with_estimator(
+            RobustScaler::new()
+                .with_input_col("s1")
+                .with_output_col("s2"),
+        )
+        .with_estimator(
+            MaxAbsScaler::new()
+                .with_input_col("s2")
+                .with_output_col("s3"),
+        )
+        .with_estimator(
+            MinMaxScaler::new()
+                .with_input_col("s3")
+                .with_output_col("features"),
+        )
         .with_estimator(
             LogisticRegression::new()
                 .with_label_col("churn")
@@ -871,7 +973,12 @@ fn fetch_by_attributes_equals_the_model_spark_saved() {
     let dir = scratch("mlpipe-connect-fetch-saved");
     let saved = fitted.fetch_saved(dir.path().to_str().unwrap()).unwrap();
     let (a, b) = (lr_of(&by_attributes), lr_of(&saved));
-    for (x, y) in a.coefficients().unwrap().iter().zip(b.coefficients().unwrap()) {
+    for (x, y) in a
+        .coefficients()
+        .unwrap()
+        .iter()
+        .zip(b.coefficients().unwrap())
+    {
         assert!((x - y).abs() <= 1e-15 * y.abs().max(1.0), "{x} vs {y}");
     }
     assert_eq!(a.intercept().unwrap(), b.intercept().unwrap());
@@ -879,33 +986,98 @@ fn fetch_by_attributes_equals_the_model_spark_saved() {
         &by_attributes,
         &saved,
         &rows,
-        &["charges_i", "c_idx", "c_vec", "tfidf", "s1", "s2", "s3", "features", "probability", "prediction"],
+        &[
+            "charges_i",
+            "c_idx",
+            "c_vec",
+            "tfidf",
+            "s1",
+            "s2",
+            "s3",
+            "features",
+            "probability",
+            "prediction",
+        ],
         1e-12,
     );
 
     // Single estimators on the scaled features (non-negative, as NaiveBayes needs).
     let cols = ["id", "churn", "tenure", "features", "words"];
-    let features = fitted.transform_remote(&remote).unwrap().select(cols).unwrap();
-    let here = by_attributes.transform(&rows).unwrap().select(cols).unwrap();
-    let singles: Vec<(&str, Box<dyn Fn() -> mlpipe::Result<mlpipe::connect::RemoteModel>>)> = vec![
-        ("LinearRegression", Box::new(|| LinearRegression::new().with_label_col("tenure").with_reg_param(0.1).fit_remote(&features))),
-        ("LinearSVC", Box::new(|| LinearSVC::new().with_label_col("churn").fit_remote(&features))),
-        ("NaiveBayes", Box::new(|| NaiveBayes::new().with_label_col("churn").fit_remote(&features))),
-        ("KMeans", Box::new(|| KMeans::new().with_k(3).with_seed(5).fit_remote(&features))),
-        ("CountVectorizer", Box::new(|| CountVectorizer::new().with_input_col("words").with_output_col("prediction").fit_remote(&features))),
+    let features = fitted
+        .transform_remote(&remote)
+        .unwrap()
+        .select(cols)
+        .unwrap();
+    let here = by_attributes
+        .transform(&rows)
+        .unwrap()
+        .select(cols)
+        .unwrap();
+    let singles: Vec<(
+        &str,
+        Box<dyn Fn() -> mlpipe::Result<mlpipe::connect::RemoteModel>>,
+    )> = vec![
+        (
+            "LinearRegression",
+            Box::new(|| {
+                LinearRegression::new()
+                    .with_label_col("tenure")
+                    .with_reg_param(0.1)
+                    .fit_remote(&features)
+            }),
+        ),
+        (
+            "LinearSVC",
+            Box::new(|| {
+                LinearSVC::new()
+                    .with_label_col("churn")
+                    .fit_remote(&features)
+            }),
+        ),
+        (
+            "NaiveBayes",
+            Box::new(|| {
+                NaiveBayes::new()
+                    .with_label_col("churn")
+                    .fit_remote(&features)
+            }),
+        ),
+        (
+            "KMeans",
+            Box::new(|| KMeans::new().with_k(3).with_seed(5).fit_remote(&features)),
+        ),
+        (
+            "CountVectorizer",
+            Box::new(|| {
+                CountVectorizer::new()
+                    .with_input_col("words")
+                    .with_output_col("prediction")
+                    .fit_remote(&features)
+            }),
+        ),
     ];
     for (name, fit) in singles {
         let m = fit().unwrap();
         let a = m.fetch().unwrap();
-        let b = m.fetch_saved(dir.path().join(name).to_str().unwrap()).unwrap();
+        let b = m
+            .fetch_saved(dir.path().join(name).to_str().unwrap())
+            .unwrap();
         let wrap = |t: Box<dyn Transformer>| PipelineModel::new("p", vec![t]);
         same_scores(&wrap(a), &wrap(b), &here, &["prediction"], 1e-12);
     }
 
     // A tree: its fitted state is not in the server's Fetch allowlist.
     let tree = Pipeline::new()
-        .with_transformer(VectorAssembler::new().with_input_cols(["tenure", "charges"]).with_output_col("features"))
-        .with_estimator(DecisionTreeClassifier::new().with_label_col("churn").with_max_depth(3));
+        .with_transformer(
+            VectorAssembler::new()
+                .with_input_cols(["tenure", "charges"])
+                .with_output_col("features"),
+        )
+        .with_estimator(
+            DecisionTreeClassifier::new()
+                .with_label_col("churn")
+                .with_max_depth(3),
+        );
     let fitted_tree = tree.fit_remote(&remote).unwrap();
     let err = fitted_tree.fetch().unwrap_err().to_string();
     assert!(
@@ -914,9 +1086,19 @@ fn fetch_by_attributes_equals_the_model_spark_saved() {
             && err.contains("fetch_via(scratch)"),
         "{err}"
     );
-    let via = fitted_tree.fetch_via(dir.path().join("tree").to_str().unwrap()).unwrap();
-    let saved_tree = fitted_tree.fetch_saved(dir.path().join("tree2").to_str().unwrap()).unwrap();
-    same_scores(&via, &saved_tree, &rows, &["probability", "prediction"], 0.0);
+    let via = fitted_tree
+        .fetch_via(dir.path().join("tree").to_str().unwrap())
+        .unwrap();
+    let saved_tree = fitted_tree
+        .fetch_saved(dir.path().join("tree2").to_str().unwrap())
+        .unwrap();
+    same_scores(
+        &via,
+        &saved_tree,
+        &rows,
+        &["probability", "prediction"],
+        0.0,
+    );
 
     drop((fitted, fitted_tree));
     assert_nothing_cached(&spark);

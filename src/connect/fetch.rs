@@ -184,9 +184,7 @@ fn json_of(l: &pb::expression::Literal) -> Option<Value> {
         L::Null(_) => Value::Null,
         L::Boolean(b) => Value::Bool(*b),
         L::String(s) => Value::String(s.clone()),
-        L::Integer(_) | L::Short(_) | L::Byte(_) | L::Long(_) => {
-            Value::from(int_of(l)?)
-        }
+        L::Integer(_) | L::Short(_) | L::Byte(_) | L::Long(_) => Value::from(int_of(l)?),
         L::Double(_) | L::Float(_) => Value::from(number_of(l)?),
         #[allow(deprecated)]
         L::Array(a) => Value::Array(a.elements.iter().map(json_of).collect::<Option<_>>()?),
@@ -203,11 +201,7 @@ fn json_of(l: &pb::expression::Literal) -> Option<Value> {
 }
 
 fn f64s_of(l: &pb::expression::Literal) -> Option<Vec<f64>> {
-    json_of(l)?
-        .as_array()?
-        .iter()
-        .map(Value::as_f64)
-        .collect()
+    json_of(l)?.as_array()?.iter().map(Value::as_f64).collect()
 }
 
 fn usizes_of(l: &pb::expression::Literal) -> Option<Vec<usize>> {
@@ -413,15 +407,20 @@ pub(super) fn fetch_model(f: &Fetched<'_>) -> Result<Option<Box<dyn Transformer>
                     .iter()
                     .filter_map(|v| v.as_str().map(String::from))
                     .collect(),
-                _ => param_str(f.params, "inputCol").map(String::from).into_iter().collect(),
+                _ => param_str(f.params, "inputCol")
+                    .map(String::from)
+                    .into_iter()
+                    .collect(),
             };
             let df = f.attr_frame("surrogateDF").collect()?;
             let surrogates = cols
                 .iter()
                 .map(|c| {
                     let col = df.column(c)?;
-                    let a = arrow::compute::cast(&col.chunks[0], &arrow::datatypes::DataType::Float64)?;
-                    let a = arrow::array::AsArray::as_primitive::<arrow::datatypes::Float64Type>(&a);
+                    let a =
+                        arrow::compute::cast(&col.chunks[0], &arrow::datatypes::DataType::Float64)?;
+                    let a =
+                        arrow::array::AsArray::as_primitive::<arrow::datatypes::Float64Type>(&a);
                     if df.num_rows() != 1 || arrow::array::Array::is_null(a, 0) {
                         return Err(f.bad("surrogateDF", &format!("{} rows", df.num_rows())));
                     }
@@ -466,23 +465,25 @@ mod tests {
     }
 
     fn ints(v: &[i32]) -> pb::expression::Literal {
-        lit(L::SpecializedArray(pb::expression::literal::SpecializedArray {
-            value_type: Some(
-                pb::expression::literal::specialized_array::ValueType::Ints(pb::Ints {
-                    values: v.to_vec(),
-                }),
-            ),
-        }))
+        lit(L::SpecializedArray(
+            pb::expression::literal::SpecializedArray {
+                value_type: Some(pb::expression::literal::specialized_array::ValueType::Ints(
+                    pb::Ints { values: v.to_vec() },
+                )),
+            },
+        ))
     }
 
     fn doubles(v: &[f64]) -> pb::expression::Literal {
-        lit(L::SpecializedArray(pb::expression::literal::SpecializedArray {
-            value_type: Some(
-                pb::expression::literal::specialized_array::ValueType::Doubles(pb::Doubles {
-                    values: v.to_vec(),
-                }),
-            ),
-        }))
+        lit(L::SpecializedArray(
+            pb::expression::literal::SpecializedArray {
+                value_type: Some(
+                    pb::expression::literal::specialized_array::ValueType::Doubles(pb::Doubles {
+                        values: v.to_vec(),
+                    }),
+                ),
+            },
+        ))
     }
 
     #[allow(deprecated)]

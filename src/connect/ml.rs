@@ -500,7 +500,10 @@ impl RemoteModel {
     /// `fetch_via`); [`Error::Remote`] with Spark's message.
     pub fn fetch(&self) -> Result<Box<dyn Transformer>> {
         self.fetch_attributes()?.ok_or_else(|| {
-            needs_save(&self.spec.name(0), &super::fetch::model_short_class(&self.spec.class))
+            needs_save(
+                &self.spec.name(0),
+                &super::fetch::model_short_class(&self.spec.class),
+            )
         })
     }
 
@@ -620,7 +623,12 @@ pub(super) fn stage_error(session: &Session, stage: &str, what: &str, e: Error) 
 }
 
 /// Fits `spec` on `df` on the server.
-pub(super) fn fit(session: &Session, spec: &StageSpec, df: &RemoteFrame, i: usize) -> Result<RemoteModel> {
+pub(super) fn fit(
+    session: &Session,
+    spec: &StageSpec,
+    df: &RemoteFrame,
+    i: usize,
+) -> Result<RemoteModel> {
     let command = pb::ml_command::Command::Fit(pb::ml_command::Fit {
         estimator: Some(spec.operator(pb::ml_operator::OperatorType::Estimator)),
         params: Some(spec.ml_params()?),
@@ -943,7 +951,9 @@ impl RemotePipelineModel {
                             &super::fetch::model_short_class(&m.spec.class),
                         ))
                     }
-                    (Err(e), _) => return Err(stage_error(&self.session, &m.spec.name(i), "fetch", e)),
+                    (Err(e), _) => {
+                        return Err(stage_error(&self.session, &m.spec.name(i), "fetch", e))
+                    }
                 },
             };
             local.push(stage);
@@ -1069,7 +1079,17 @@ impl<T: Evaluator + ?Sized> EvaluateRemote for T {
 impl Session {
     /// The ids of the ML objects this session holds on the server (Spark Connect's
     /// `GetCacheInfo`): empty once every remote model is dropped.
+    ///
+    /// # Errors
+    /// [`Error::Remote`] on a Spark 4.0 server, which has no `GetCacheInfo` (it arrived
+    /// in Spark 4.1; the models are released when dropped all the same).
     pub fn cached_models(&self) -> Result<Vec<String>> {
+        if self.spark_version().starts_with("4.0.") {
+            return Err(self.error(format!(
+                "cached_models: Spark {} has no GetCacheInfo command (it arrived in Spark 4.1); remote models are still released when dropped",
+                self.spark_version()
+            )));
+        }
         let r = self.ml_command(pb::ml_command::Command::GetCacheInfo(
             pb::ml_command::GetCacheInfo {},
         ))?;

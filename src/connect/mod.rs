@@ -75,5 +75,5 @@ mod vector;
 
 pub use frame::RemoteFrame;
 pub use ml::{EvaluateRemote, FitRemote, RemoteModel, RemotePipelineModel};
-pub use tuning::{RemoteCrossValidatorModel, RemoteTrainValidationSplitModel};
 pub use session::{Session, DEFAULT_CONNECT_TIMEOUT};
+pub use tuning::{RemoteCrossValidatorModel, RemoteTrainValidationSplitModel};

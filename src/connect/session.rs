@@ -538,7 +538,9 @@ mod tests {
         };
         for multi in [false, true] {
             let rt = if multi {
-                tokio::runtime::Builder::new_multi_thread().enable_all().build()
+                tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .build()
             } else {
                 tokio::runtime::Builder::new_current_thread()
                     .enable_all()

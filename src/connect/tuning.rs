@@ -14,16 +14,15 @@ use spark_connect_proto as pb;
 
 use super::frame::{column, expr, RemoteFrame};
 use super::ml::{
-    estimator_spec, fit, stage_error, write_text, EvaluateRemote, RemoteModel,
-    RemotePipelineModel, Scratch, scratch_dir,
+    estimator_spec, fit, scratch_dir, stage_error, write_text, EvaluateRemote, RemoteModel,
+    RemotePipelineModel, Scratch,
 };
 use crate::error::{Error, Result};
 use crate::persist::Persist;
 use crate::pipeline::{Estimator, Evaluator, Model, Pipeline, Transformer};
 use crate::tuning::parts::{self, CvParts, TvsParts};
 use crate::tuning::{
-    CrossValidator, CrossValidatorModel, ParamMap, TrainValidationSplit,
-    TrainValidationSplitModel,
+    CrossValidator, CrossValidatorModel, ParamMap, TrainValidationSplit, TrainValidationSplitModel,
 };
 
 /// A model a validator fitted on the server: a whole pipeline's, or one estimator's.
@@ -52,7 +51,8 @@ impl RemoteFit {
     /// estimator's model type otherwise); `scratch` as for
     /// [`RemotePipelineModel::fetch_via`], `None` for [`RemotePipelineModel::fetch`].
     fn fetch_as<M: Transformer + Clone>(&self, scratch: Option<&str>) -> Result<M> {
-        let wrong = || Error::Internal("a fetched model is not of the estimator's model type".into());
+        let wrong =
+            || Error::Internal("a fetched model is not of the estimator's model type".into());
         match self {
             RemoteFit::Pipeline(p) => {
                 let local = match scratch {
@@ -77,7 +77,9 @@ impl RemoteFit {
 /// fit), after the local checks the caller made.
 fn fit_any<E: Estimator>(est: &E, df: &RemoteFrame) -> Result<RemoteFit> {
     match (est as &dyn Any).downcast_ref::<Pipeline>() {
-        Some(p) => Ok(RemoteFit::Pipeline(p.fit_remote_specs(p.remote_specs()?, df)?)),
+        Some(p) => Ok(RemoteFit::Pipeline(
+            p.fit_remote_specs(p.remote_specs()?, df)?,
+        )),
         None => Ok(RemoteFit::Single(fit(
             df.session(),
             &estimator_spec(est)?,
@@ -166,7 +168,12 @@ fn fit_and_score<E: Estimator>(
     let one = |j: usize| -> Result<f64> {
         let model = fit_any(&ests[j], train)?;
         let metric = evaluator.evaluate_remote(&model.transform_remote(valid)?)?;
-        tracing::info!(tuner, map = j, metric, "grid point fitted and scored on Spark");
+        tracing::info!(
+            tuner,
+            map = j,
+            metric,
+            "grid point fitted and scored on Spark"
+        );
         Ok(metric)
         // `model` dropped here: released on the server.
     };
@@ -247,7 +254,12 @@ fn with_rand(df: &RemoteFrame, seed: i64, name: &str) -> RemoteFrame {
 
 /// PySpark's random k folds: fold `i` validates the rows with `i/k <= rand < (i+1)/k`
 /// and trains on the others.
-fn random_folds(df: &RemoteFrame, k: usize, seed: i64, rand_col: &str) -> Vec<(RemoteFrame, RemoteFrame)> {
+fn random_folds(
+    df: &RemoteFrame,
+    k: usize,
+    seed: i64,
+    rand_col: &str,
+) -> Vec<(RemoteFrame, RemoteFrame)> {
     let df = with_rand(df, seed, rand_col);
     let h = 1.0 / k as f64;
     (0..k)
@@ -267,11 +279,7 @@ fn random_folds(df: &RemoteFrame, k: usize, seed: i64, rand_col: &str) -> Vec<(R
 /// PySpark's folds from a fold column: fold `i` validates the rows whose `col` is `i`.
 /// A value outside `[0, k)` (or null) fails here, naming it, before any fit; so does an
 /// empty side (as PySpark checks).
-fn column_folds(
-    df: &RemoteFrame,
-    k: usize,
-    col: &str,
-) -> Result<Vec<(RemoteFrame, RemoteFrame)>> {
+fn column_folds(df: &RemoteFrame, k: usize, col: &str) -> Result<Vec<(RemoteFrame, RemoteFrame)>> {
     let c = || column(col);
     let in_range = call(
         "and",
@@ -299,7 +307,14 @@ fn column_folds(
             stage: "CrossValidator",
             param: "foldCol".into(),
             expected: format!("a column whose fold numbers are in range [0, {k})"),
-            got: format!("{} in column `{col}`", if shown.is_empty() { "null".into() } else { shown }),
+            got: format!(
+                "{} in column `{col}`",
+                if shown.is_empty() {
+                    "null".into()
+                } else {
+                    shown
+                }
+            ),
         });
     }
     let mut out = Vec::with_capacity(k);
@@ -327,7 +342,12 @@ fn mean_and_std(per_fold: &[Vec<f64>], n: usize) -> (Vec<f64>, Vec<f64>) {
         .collect();
     let std = (0..n)
         .map(|j| {
-            (per_fold.iter().map(|f| (f[j] - avg[j]).powi(2)).sum::<f64>() / k).sqrt()
+            (per_fold
+                .iter()
+                .map(|f| (f[j] - avg[j]).powi(2))
+                .sum::<f64>()
+                / k)
+                .sqrt()
         })
         .collect();
     (avg, std)
@@ -401,7 +421,8 @@ impl<E: Estimator> CrossValidator<E> {
         let mut per_fold = Vec::with_capacity(k);
         for (i, (train, valid)) in folds.iter().enumerate() {
             let _cached = Cached::new(&[train, valid])?;
-            let metrics = fit_and_score(TUNER, &ests, evaluator.as_ref(), train, valid, parallelism)?;
+            let metrics =
+                fit_and_score(TUNER, &ests, evaluator.as_ref(), train, valid, parallelism)?;
             tracing::info!(fold = i, ?metrics, "cross-validation fold done on Spark");
             per_fold.push(metrics);
         }
@@ -460,11 +481,21 @@ impl<E: Estimator> TrainValidationSplit<E> {
         let rand_col = format!("{}_rand", self.uid());
         let with = with_rand(df, seed, &rand_col);
         let cond = call(">=", vec![column(&rand_col), double(ratio)]);
-        let (train, valid) = (with.filter(call("not", vec![cond.clone()])), with.filter(cond));
+        let (train, valid) = (
+            with.filter(call("not", vec![cond.clone()])),
+            with.filter(cond),
+        );
         let evaluator = parts::tvs_evaluator(self);
         let metrics = {
             let _cached = Cached::new(&[&train, &valid])?;
-            fit_and_score(TUNER, &ests, evaluator.as_ref(), &train, &valid, parallelism)?
+            fit_and_score(
+                TUNER,
+                &ests,
+                evaluator.as_ref(),
+                &train,
+                &valid,
+                parallelism,
+            )?
         };
         let best_index = parts::best_index(&metrics, evaluator.is_larger_better());
         let best = fit_any(&ests[best_index], df)?;
@@ -725,7 +756,9 @@ fn collect_metadata(
         .filter_map(|e| e.ok())
         .filter(|e| e.path().is_dir())
         .map(|e| e.file_name())
-        .filter(|n| n != "metadata" && n != "data" && !(rel.as_os_str().is_empty() && n == "bestModel"))
+        .filter(|n| {
+            n != "metadata" && n != "data" && !(rel.as_os_str().is_empty() && n == "bestModel")
+        })
         .collect();
     subdirs.sort();
     for n in subdirs {
@@ -733,4 +766,3 @@ fn collect_metadata(
     }
     Ok(())
 }
-

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::{CrossValidator, CrossValidatorModel, ParamMap, TrainValidationSplit};
-use super::{TrainValidationSplitModel, FoldAssignment};
+use super::{FoldAssignment, TrainValidationSplitModel};
 use crate::error::Result;
 use crate::pipeline::{DynEstimator, Estimator, Evaluator};
 
