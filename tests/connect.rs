@@ -1013,10 +1013,8 @@ fn fetch_by_attributes_equals_the_model_spark_saved() {
         .unwrap()
         .select(cols)
         .unwrap();
-    let singles: Vec<(
-        &str,
-        Box<dyn Fn() -> mlpipe::Result<mlpipe::connect::RemoteModel>>,
-    )> = vec![
+    type Fit<'a> = Box<dyn Fn() -> mlpipe::Result<mlpipe::connect::RemoteModel> + 'a>;
+    let singles: Vec<(&str, Fit)> = vec![
         (
             "LinearRegression",
             Box::new(|| {

@@ -1471,6 +1471,7 @@ impl LinearRegressionModel {
 
     /// The model with Spark's `scale` (the Huber loss's fitted sigma; 1 for squared
     /// error), as a model rebuilt from its fitted values needs.
+    #[cfg(feature = "connect")]
     pub(crate) fn with_scale(mut self, scale: f64) -> Self {
         self.scale = scale;
         self
