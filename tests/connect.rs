@@ -648,6 +648,12 @@ fn remote_tuning_setup() -> (
 
 fn close(a: &[f64], b: &[f64], tol: f64, what: &str) {
     assert_eq!(a.len(), b.len(), "{what}: {a:?} vs {b:?}");
+    let worst = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max);
+    eprintln!("{what}: mlpipe {a:?}, PySpark {b:?}, largest difference {worst:e}");
     for (i, (x, y)) in a.iter().zip(b).enumerate() {
         assert!(
             (x - y).abs() <= tol,
@@ -743,15 +749,25 @@ fn remote_tuning_equals_pyspark_over_spark_connect() {
         fitted_tvs.best_index() as u64,
         py["tvs"]["bestIndex"].as_u64().unwrap()
     );
-    // The saved model as PySpark reads it.
-    close(
-        &f64s(&py["saved"]["avgMetrics"]),
-        fitted.avg_metrics(),
-        0.0,
-        "saved avgMetrics",
-    );
-    let best_reg = fitted.best_params().pairs()[0].1.as_f64().unwrap();
-    assert_eq!(py["saved"]["bestRegParam"].as_f64().unwrap(), best_reg);
+    // The saved model as PySpark reads it (PySpark 4.0's Connect client cannot load a
+    // CrossValidatorModel at all: its reader asks for a local JVM).
+    if let Some(v) = py["saved"]["unavailable"].as_str() {
+        let version = py["saved"]["pyspark"].as_str().unwrap();
+        assert!(
+            version.starts_with("4.0."),
+            "PySpark {version} could not load it: {v}"
+        );
+        eprintln!("PySpark {version} cannot load a CrossValidatorModel over Spark Connect: {v}");
+    } else {
+        close(
+            &f64s(&py["saved"]["avgMetrics"]),
+            fitted.avg_metrics(),
+            0.0,
+            "saved avgMetrics",
+        );
+        let best_reg = fitted.best_params().pairs()[0].1.as_f64().unwrap();
+        assert_eq!(py["saved"]["bestRegParam"].as_f64().unwrap(), best_reg);
+    }
 
     // The result here as mlpipe's own CrossValidatorModel: fetched through ML Fetch, equal
     // to what Spark saved (which mlpipe loads), and scoring like the server.
