@@ -14,7 +14,8 @@
 //! ([`RemotePipelineModel::fetch`]), and are released when dropped.
 //!
 //! **Servers.** Spark 4.0 or later (ML over Spark Connect arrived in 4.0; older servers are
-//! refused with that reason). Tested against Spark 4.3.0. A stage Spark's server does not
+//! refused with that reason). Tested against Spark 4.0.5, 4.1.4, 4.2.1 and 4.3.0 (a Spark
+//! 4.0 server cannot list its ML cache: [`Session::cached_models`] says so). A stage Spark's server does not
 //! offer (mlpipe's own stages, `OneVsRest`, the tuning validators) fails before anything is
 //! sent, naming the stage.
 //!

@@ -377,10 +377,11 @@ impl Session {
 /// Spark's message, with a hint when the connection itself is the problem.
 fn short_message(e: &SparkError) -> String {
     let msg = e.message();
-    // gRPC UNAVAILABLE (14), or UNKNOWN (2) from the transport (a stream cut in flight):
-    // the server went away or never answered.
+    // gRPC UNAVAILABLE (14), UNKNOWN (2) from the transport (a stream cut in flight), or
+    // CANCELLED (1, what a cut stream gives against Spark 4.1): the server went away or
+    // never answered.
     let transport = msg.contains("transport error") || msg.contains("connection");
-    if e.grpc_code == Some(14) || (e.grpc_code == Some(2) && transport) {
+    if matches!(e.grpc_code, Some(14) | Some(1)) || (e.grpc_code == Some(2) && transport) {
         return format!("the connection failed or was dropped ({msg}); check that the server is running and reachable, then retry");
     }
     msg
