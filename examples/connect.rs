@@ -82,10 +82,9 @@ fn main() -> mlpipe::Result<()> {
         .evaluate_remote(&model.transform_remote(&test)?)?;
     println!("test AUC computed by Spark: {auc:.4}");
 
-    // Bring the model here: Spark writes it at a path the cluster can write, and the files
-    // come back through the session (no shared storage needed).
-    let scratch = std::env::temp_dir().join("mlpipe-connect-example");
-    let fitted: PipelineModel = model.fetch(&scratch.to_string_lossy())?;
+    // Bring the model here: its fitted values come back through ML Fetch (no shared
+    // storage needed).
+    let fitted: PipelineModel = model.fetch()?;
     let lr = fitted.stage::<LogisticRegressionModel>()?;
     println!("coefficients fitted by Spark: {:?}", lr.coefficients()?);
 

@@ -189,13 +189,73 @@ impl RemoteFrame {
             .collect())
     }
 
+    /// The rows where `condition` holds (Spark's `filter`), still remote.
+    pub(crate) fn filter(&self, condition: pb::Expression) -> RemoteFrame {
+        let f = pb::Filter {
+            input: Some(Box::new(self.relation.clone())),
+            condition: Some(condition),
+        };
+        self.derive(pb::relation::RelType::Filter(Box::new(f)))
+    }
+
+    /// Every column and `e` as the column `name` (`select("*", e.alias(name))`).
+    pub(crate) fn with_column_expr(&self, e: pb::Expression, name: &str) -> RemoteFrame {
+        let star = expr(pb::expression::ExprType::UnresolvedStar(
+            pb::expression::UnresolvedStar::default(),
+        ));
+        let alias = expr(pb::expression::ExprType::Alias(Box::new(
+            pb::expression::Alias {
+                expr: Some(Box::new(e)),
+                name: vec![name.to_string()],
+                metadata: None,
+            },
+        )));
+        let project = pb::Project {
+            input: Some(Box::new(self.relation.clone())),
+            expressions: vec![star, alias],
+        };
+        self.derive(pb::relation::RelType::Project(Box::new(project)))
+    }
+
+    /// Asks the cluster to cache the frame (PySpark's `persist(MEMORY_AND_DISK_DESER)`,
+    /// what its validators do with each split); [`RemoteFrame::unpersist`] undoes it.
+    pub(crate) fn persist(&self) -> Result<()> {
+        let level = pb::StorageLevel {
+            use_disk: true,
+            use_memory: true,
+            use_off_heap: false,
+            deserialized: true,
+            replication: 1,
+        };
+        self.session
+            .analyze(pb::analyze_plan_request::Analyze::Persist(
+                pb::analyze_plan_request::Persist {
+                    relation: Some(self.relation.clone()),
+                    storage_level: Some(level),
+                },
+            ))
+            .map(|_| ())
+    }
+
+    /// Drops the frame's cached copy on the cluster (not waiting for it).
+    pub(crate) fn unpersist(&self) -> Result<()> {
+        self.session
+            .analyze(pb::analyze_plan_request::Analyze::Unpersist(
+                pb::analyze_plan_request::Unpersist {
+                    relation: Some(self.relation.clone()),
+                    blocking: Some(false),
+                },
+            ))
+            .map(|_| ())
+    }
+
     /// A frame over another relation of the same session.
     pub(crate) fn derive(&self, rel: pb::relation::RelType) -> RemoteFrame {
         RemoteFrame::new(self.session.clone(), relation(rel))
     }
 }
 
-fn expr(e: pb::expression::ExprType) -> pb::Expression {
+pub(crate) fn expr(e: pb::expression::ExprType) -> pb::Expression {
     pb::Expression {
         common: None,
         expr_type: Some(e),
@@ -203,7 +263,7 @@ fn expr(e: pb::expression::ExprType) -> pb::Expression {
 }
 
 /// A column by name, quoted so that dots and spaces are part of the name.
-fn column(name: &str) -> pb::Expression {
+pub(crate) fn column(name: &str) -> pb::Expression {
     expr(pb::expression::ExprType::UnresolvedAttribute(
         pb::expression::UnresolvedAttribute {
             unparsed_identifier: format!("`{}`", name.replace('`', "``")),

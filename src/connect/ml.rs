@@ -108,12 +108,17 @@ fn offered(class: &str, list: &[&str]) -> bool {
 /// What the server needs to know of one stage: Spark's class, the uid and the params that
 /// differ from Spark's defaults.
 #[derive(Clone, Debug)]
-struct StageSpec {
+pub(super) struct StageSpec {
     /// mlpipe's name of the stage ("LogisticRegression"), for messages.
     kind: &'static str,
     class: String,
     uid: String,
     params: Map<String, Value>,
+    /// Every param: Spark's defaults overlaid with the ones set (what the fitted model
+    /// carries).
+    all_params: Map<String, Value>,
+    /// The stage's metadata JSON (a transformer is rebuilt here from it).
+    metadata: Value,
 }
 
 impl StageSpec {
@@ -154,7 +159,7 @@ impl StageSpec {
 }
 
 /// A unique scratch directory under the system temp dir.
-fn scratch_dir(what: &str) -> PathBuf {
+pub(super) fn scratch_dir(what: &str) -> PathBuf {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
     std::env::temp_dir().join(format!(
@@ -165,7 +170,7 @@ fn scratch_dir(what: &str) -> PathBuf {
 }
 
 /// Removes a scratch directory when dropped.
-struct Scratch(PathBuf);
+pub(super) struct Scratch(pub(super) PathBuf);
 
 impl Drop for Scratch {
     fn drop(&mut self) {
@@ -207,6 +212,8 @@ fn spec_of(
         class: class.to_string(),
         uid: md.uid,
         params,
+        all_params: md.params,
+        metadata: md.raw,
     })
 }
 
@@ -482,14 +489,57 @@ impl RemoteModel {
             .map_err(|e| stage_error(&self.session, &self.spec.name(0), "save", e))
     }
 
-    /// The model as a local mlpipe model, without storage shared with the cluster: Spark
-    /// saves it at `scratch` (a path the cluster writes, overwritten), and the files come
-    /// back through the Spark session.
-    pub fn fetch(&self, scratch: &str) -> Result<Box<dyn Transformer>> {
+    /// The model as a local mlpipe model, built from its fitted values fetched through
+    /// Spark Connect's ML Fetch (no storage shared with the cluster). The models whose
+    /// whole fitted state the server hands out are listed in the
+    /// [module documentation](super#fetching-fitted-models); for the others use
+    /// [`RemoteModel::fetch_via`].
+    ///
+    /// # Errors
+    /// [`Error::Pipeline`] for a model the server does not hand out (naming it and
+    /// `fetch_via`); [`Error::Remote`] with Spark's message.
+    pub fn fetch(&self) -> Result<Box<dyn Transformer>> {
+        self.fetch_attributes()?.ok_or_else(|| {
+            needs_save(
+                &self.spec.name(0),
+                &super::fetch::model_short_class(&self.spec.class),
+            )
+        })
+    }
+
+    /// [`RemoteModel::fetch`], falling back, for a model the server does not hand out
+    /// through ML Fetch, to [`RemoteModel::fetch_saved`] at `scratch`.
+    pub fn fetch_via(&self, scratch: &str) -> Result<Box<dyn Transformer>> {
+        match self.fetch_attributes()? {
+            Some(m) => Ok(m),
+            None => self.fetch_saved(scratch),
+        }
+    }
+
+    /// The model as Spark saved it: Spark writes it at `scratch` (a path the cluster
+    /// writes; overwritten), and the files come back through the Spark session, so the
+    /// local model is exactly what Spark wrote. Works for every model.
+    pub fn fetch_saved(&self, scratch: &str) -> Result<Box<dyn Transformer>> {
         self.save_remote(scratch, true)?;
         let local = Scratch(scratch_dir("fetch"));
-        fetch_stage_dir(&self.session, scratch, &local.0, true)?;
+        fetch_stage_dir(&self.session, scratch, &local.0, true)
+            .map_err(|e| stage_error(&self.session, &self.spec.name(0), "fetch", e))?;
         persist::load_stage(&local.0)
+    }
+
+    /// The model from fetched attributes, `None` when the allowlist does not cover it.
+    fn fetch_attributes(&self) -> Result<Option<Box<dyn Transformer>>> {
+        super::fetch::fetch_model(&super::fetch::Fetched {
+            session: &self.session,
+            obj_ref: &self.obj_ref,
+            uid: &self.spec.uid,
+            class: &self.spec.class,
+            params: &self.spec.all_params,
+        })
+    }
+
+    pub(super) fn session(&self) -> &Session {
+        &self.session
     }
 
     fn as_operator(&self) -> pb::ml_relation::transform::Operator {
@@ -518,6 +568,20 @@ impl Drop for RemoteModel {
             tracing::warn!(model = %self.obj_ref, error = %e, "could not release a remote model");
         }
     }
+}
+
+/// The error for a model ML Fetch cannot bring back.
+fn needs_save(stage: &str, class: &str) -> Error {
+    Error::Pipeline(format!(
+        "{stage}: Spark's server does not hand out the fitted state of a {class} through ML Fetch; use fetch_via(scratch) with a path the cluster writes (the model is saved there by Spark and read back through the session)"
+    ))
+}
+
+/// A transformer rebuilt here from the metadata it was described (or loaded) with.
+fn local_transformer(spec: &StageSpec) -> Result<Box<dyn Transformer>> {
+    let dir = Scratch(scratch_dir("transformer"));
+    format::write_metadata_json(&dir.0, &spec.metadata)?;
+    persist::load_stage(&dir.0)
 }
 
 fn same_session(s: &Session, df: &RemoteFrame) -> Result<()> {
@@ -549,7 +613,7 @@ fn transform_relation(
 }
 
 /// A server error at a stage: which stage, what was done, Spark's message.
-fn stage_error(session: &Session, stage: &str, what: &str, e: Error) -> Error {
+pub(super) fn stage_error(session: &Session, stage: &str, what: &str, e: Error) -> Error {
     match e {
         Error::Remote { message, .. } => {
             session.error(format!("{stage}: {what} failed: {message}"))
@@ -559,7 +623,12 @@ fn stage_error(session: &Session, stage: &str, what: &str, e: Error) -> Error {
 }
 
 /// Fits `spec` on `df` on the server.
-fn fit(session: &Session, spec: &StageSpec, df: &RemoteFrame, i: usize) -> Result<RemoteModel> {
+pub(super) fn fit(
+    session: &Session,
+    spec: &StageSpec,
+    df: &RemoteFrame,
+    i: usize,
+) -> Result<RemoteModel> {
     let command = pb::ml_command::Command::Fit(pb::ml_command::Fit {
         estimator: Some(spec.operator(pb::ml_operator::OperatorType::Estimator)),
         params: Some(spec.ml_params()?),
@@ -600,7 +669,7 @@ fn write_stage(
 }
 
 /// Writes a one-line text file set (`metadata/`) through Spark.
-fn write_text(session: &Session, line: &str, path: &str, overwrite: bool) -> Result<()> {
+pub(super) fn write_text(session: &Session, line: &str, path: &str, overwrite: bool) -> Result<()> {
     use arrow::array::StringArray;
     let batch = arrow::record_batch::RecordBatch::try_from_iter([(
         "value",
@@ -720,12 +789,22 @@ impl Pipeline {
     /// the stage and carrying Spark's message when the server fails (models fitted so far
     /// are released).
     pub fn fit_remote(&self, df: &RemoteFrame) -> Result<RemotePipelineModel> {
-        let specs = self
-            .stages()
-            .iter()
-            .map(stage_spec)
-            .collect::<Result<Vec<_>>>()?;
+        let specs = self.remote_specs()?;
         self.transform_schema(df.schema()?.as_ref())?;
+        self.fit_remote_specs(specs, df)
+    }
+
+    /// Every stage's description for the server (fails for a stage Spark lacks).
+    pub(super) fn remote_specs(&self) -> Result<Vec<StageSpec>> {
+        self.stages().iter().map(stage_spec).collect()
+    }
+
+    /// The pipeline loop on the server, after the local checks.
+    pub(super) fn fit_remote_specs(
+        &self,
+        specs: Vec<StageSpec>,
+        df: &RemoteFrame,
+    ) -> Result<RemotePipelineModel> {
         let session = df.session().clone();
         let last_est = self
             .stages()
@@ -836,15 +915,60 @@ impl RemotePipelineModel {
         Ok(())
     }
 
-    /// The fitted pipeline as a local [`PipelineModel`], without storage shared with the
-    /// cluster: Spark saves it at `scratch` (a path the cluster writes; overwritten), and
-    /// the saved files come back through the Spark session, so the local model is exactly
-    /// what Spark wrote.
+    /// The fitted pipeline as a local [`PipelineModel`] without any storage shared with
+    /// the cluster: every fitted model built from its values fetched through Spark
+    /// Connect's ML Fetch, every transformer from its params. The models whose whole
+    /// fitted state the server hands out are listed in the
+    /// [module documentation](super#fetching-fitted-models); a pipeline with another
+    /// model needs [`RemotePipelineModel::fetch_via`].
+    ///
+    /// # Errors
+    /// [`Error::Pipeline`] naming the first stage ML Fetch cannot bring back;
+    /// [`Error::Remote`] with Spark's message, naming the stage.
+    pub fn fetch(&self) -> Result<PipelineModel> {
+        self.fetch_stages(None)
+    }
+
+    /// [`RemotePipelineModel::fetch`], with the stages ML Fetch cannot bring back saved
+    /// by Spark under `scratch` (a path the cluster writes; those stages' directories are
+    /// overwritten) and read back through the Spark session.
+    pub fn fetch_via(&self, scratch: &str) -> Result<PipelineModel> {
+        self.fetch_stages(Some(scratch.trim_end_matches('/')))
+    }
+
+    fn fetch_stages(&self, scratch: Option<&str>) -> Result<PipelineModel> {
+        let n = self.stages.len();
+        let mut local = Vec::with_capacity(n);
+        for (i, s) in self.stages.iter().enumerate() {
+            let stage = match s {
+                RemoteStage::Transformer(spec) => local_transformer(spec)?,
+                RemoteStage::Model(m) => match (m.fetch_attributes(), scratch) {
+                    (Ok(Some(t)), _) => t,
+                    (Ok(None), Some(root)) => m.fetch_saved(&self.stage_path(root, i, n))?,
+                    (Ok(None), None) => {
+                        return Err(needs_save(
+                            &m.spec.name(i),
+                            &super::fetch::model_short_class(&m.spec.class),
+                        ))
+                    }
+                    (Err(e), _) => {
+                        return Err(stage_error(&self.session, &m.spec.name(i), "fetch", e))
+                    }
+                },
+            };
+            local.push(stage);
+        }
+        Ok(PipelineModel::new(&self.uid, local))
+    }
+
+    /// The fitted pipeline as Spark saved it: Spark saves it at `scratch` (a path the
+    /// cluster writes; overwritten), and the saved files come back through the Spark
+    /// session, so the local model is exactly what Spark wrote. Works for every stage.
     ///
     /// # Errors
     /// [`Error::Remote`] from the save or the reads; [`Error::File`] if the local copy does
     /// not load.
-    pub fn fetch(&self, scratch: &str) -> Result<PipelineModel> {
+    pub fn fetch_saved(&self, scratch: &str) -> Result<PipelineModel> {
         let scratch = scratch.trim_end_matches('/');
         self.save_remote(scratch, true)?;
         let local = Scratch(scratch_dir("fetch"));
@@ -862,6 +986,10 @@ impl RemotePipelineModel {
             .map_err(|e| stage_error(&self.session, &s.spec().name(i), "fetch", e))?;
         }
         PipelineModel::load(&local.0)
+    }
+
+    pub(super) fn session(&self) -> &Session {
+        &self.session
     }
 
     fn metadata(&self) -> Value {
@@ -895,11 +1023,15 @@ pub trait FitRemote {
 
 impl<E: Estimator> FitRemote for E {
     fn fit_remote(&self, df: &RemoteFrame) -> Result<RemoteModel> {
-        let stage = PipelineStage::Estimator(DynEstimator::clone_dyn(self));
-        let spec = stage_spec(&stage)?;
+        let spec = estimator_spec(self)?;
         self.transform_schema(df.schema()?.as_ref())?;
         fit(df.session(), &spec, df, 0)
     }
+}
+
+/// A single estimator's description for the server (fails for one Spark lacks).
+pub(super) fn estimator_spec<E: Estimator>(e: &E) -> Result<StageSpec> {
+    stage_spec(&PipelineStage::Estimator(DynEstimator::clone_dyn(e)))
 }
 
 /// Evaluating with an mlpipe evaluator on a Spark cluster.
@@ -947,7 +1079,17 @@ impl<T: Evaluator + ?Sized> EvaluateRemote for T {
 impl Session {
     /// The ids of the ML objects this session holds on the server (Spark Connect's
     /// `GetCacheInfo`): empty once every remote model is dropped.
+    ///
+    /// # Errors
+    /// [`Error::Remote`] on a Spark 4.0 server, which has no `GetCacheInfo` (it arrived
+    /// in Spark 4.1; the models are released when dropped all the same).
     pub fn cached_models(&self) -> Result<Vec<String>> {
+        if self.spark_version().starts_with("4.0.") {
+            return Err(self.error(format!(
+                "cached_models: Spark {} has no GetCacheInfo command (it arrived in Spark 4.1); remote models are still released when dropped",
+                self.spark_version()
+            )));
+        }
         let r = self.ml_command(pb::ml_command::Command::GetCacheInfo(
             pb::ml_command::GetCacheInfo {},
         ))?;
@@ -1053,11 +1195,19 @@ impl Session {
             .find(|c| **c == class)
             .map_or("stage", |c| c.rsplit('.').next().unwrap_or(c));
         let params = user_params(&md, &uid);
+        let mut all_params = Map::new();
+        for key in ["defaultParamMap", "paramMap"] {
+            if let Some(m) = md.get(key).and_then(Value::as_object) {
+                all_params.extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+        }
         let spec = StageSpec {
             kind,
             class: class.clone(),
             uid,
             params,
+            all_params,
+            metadata: md,
         };
         if offered(&class, SPARK_TRANSFORMERS) {
             return Ok(RemoteStage::Transformer(spec));

@@ -27,6 +27,11 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 /// Every method blocks until the server answers. Frames ([`RemoteFrame`]) are plans: nothing
 /// runs on the cluster until a result is asked for (`collect`, `count`, a fit).
 ///
+/// The methods may be called from async code too (inside a Tokio runtime of either
+/// flavour): they block the calling task's thread while they wait, as any blocking call
+/// does. In an async program prefer running them with `tokio::task::spawn_blocking`, so
+/// that the runtime's other tasks keep running meanwhile.
+///
 /// # Examples
 /// ```no_run
 /// # fn main() -> mlpipe::Result<()> {
@@ -64,9 +69,28 @@ fn display_url(url: &str) -> String {
     url[..cut].trim_end_matches('/').to_string()
 }
 
-/// Blocks on `f` on the shared Tokio runtime of the Spark Connect client crate.
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    spark_connect_core::block_on(f)
+/// Blocks on `f` on the shared Tokio runtime of the Spark Connect client crate, also when
+/// the caller is itself inside a Tokio runtime (an async program calling this blocking
+/// API): on a multi-threaded runtime the calling worker hands its other tasks off
+/// ([`tokio::task::block_in_place`]) while it waits; on a current-thread runtime, where
+/// that is impossible, the wait happens on a helper thread (the caller's runtime is
+/// blocked meanwhile, as by any blocking call). Without this, Tokio panics with "Cannot
+/// start a runtime from within a runtime".
+pub(crate) fn block_on<F>(f: F) -> F::Output
+where
+    F: std::future::Future + Send,
+    F::Output: Send,
+{
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Err(_) => spark_connect_core::block_on(f),
+        Ok(RuntimeFlavor::CurrentThread) => std::thread::scope(|s| {
+            s.spawn(|| spark_connect_core::block_on(f))
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        }),
+        Ok(_) => tokio::task::block_in_place(|| spark_connect_core::block_on(f)),
+    }
 }
 
 impl Session {
@@ -299,6 +323,22 @@ impl Session {
         Ok((schema, batches))
     }
 
+    /// Sends one `AnalyzePlan` request (schema, persist, unpersist, ...).
+    pub(crate) fn analyze(
+        &self,
+        analyze: pb::analyze_plan_request::Analyze,
+    ) -> Result<pb::AnalyzePlanResponse> {
+        let client = &self.inner.client;
+        let request = pb::AnalyzePlanRequest {
+            session_id: client.session_id().to_string(),
+            user_context: Some(user_context(client)),
+            client_type: Some(CLIENT_TYPE.into()),
+            analyze: Some(analyze),
+            ..Default::default()
+        };
+        block_on(client.analyze_plan(request)).map_err(|e| self.spark_error(e))
+    }
+
     /// Runs one ML command and returns its result.
     pub(crate) fn ml_command(
         &self,
@@ -337,10 +377,11 @@ impl Session {
 /// Spark's message, with a hint when the connection itself is the problem.
 fn short_message(e: &SparkError) -> String {
     let msg = e.message();
-    // gRPC UNAVAILABLE (14), or UNKNOWN (2) from the transport (a stream cut in flight):
-    // the server went away or never answered.
+    // gRPC UNAVAILABLE (14), UNKNOWN (2) from the transport (a stream cut in flight), or
+    // CANCELLED (1, what a cut stream gives against Spark 4.1): the server went away or
+    // never answered.
     let transport = msg.contains("transport error") || msg.contains("connection");
-    if e.grpc_code == Some(14) || (e.grpc_code == Some(2) && transport) {
+    if matches!(e.grpc_code, Some(14) | Some(1)) || (e.grpc_code == Some(2) && transport) {
         return format!("the connection failed or was dropped ({msg}); check that the server is running and reachable, then retry");
     }
     msg
@@ -456,6 +497,74 @@ mod tests {
         );
         assert!(msg.contains("no answer within 2 s"), "{msg}");
         drop(listener);
+    }
+
+    /// The blocking API called from inside a Tokio runtime (either flavour) works instead
+    /// of panicking with "Cannot start a runtime from within a runtime": the error is the
+    /// ordinary one about the server.
+    #[test]
+    fn the_blocking_api_works_inside_a_tokio_runtime_of_either_flavour() {
+        for multi in [false, true] {
+            let rt = if multi {
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+            } else {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+            }
+            .unwrap();
+            let err = rt
+                .block_on(async {
+                    Session::connect_timeout("sc://127.0.0.1:1", Duration::from_secs(5))
+                })
+                .unwrap_err();
+            let msg = err.to_string();
+            assert!(
+                msg.starts_with("Spark Connect server sc://127.0.0.1:1:"),
+                "multi_thread {multi}: {msg}"
+            );
+        }
+    }
+
+    /// The same against a real server when one is given (MLPIPE_SPARK_CONNECT, as for
+    /// tests/connect.rs): a whole round trip from async code on both flavours.
+    #[test]
+    fn a_real_server_answers_inside_a_tokio_runtime() {
+        let Ok(url) = std::env::var("MLPIPE_SPARK_CONNECT") else {
+            eprintln!("skipped: set MLPIPE_SPARK_CONNECT to run against a Spark Connect server");
+            return;
+        };
+        for multi in [false, true] {
+            let rt = if multi {
+                tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .build()
+            } else {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+            }
+            .unwrap();
+            let (version, rows) = rt.block_on(async {
+                let spark = Session::connect(&url).unwrap();
+                let df = crate::frame::DataFrame::from_batches(vec![
+                    arrow::record_batch::RecordBatch::try_from_iter([(
+                        "x",
+                        Arc::new(arrow::array::Float64Array::from(vec![1.0, 2.0, 3.0]))
+                            as arrow::array::ArrayRef,
+                    )])
+                    .unwrap(),
+                ])
+                .unwrap();
+                let n = spark.create_frame(&df).unwrap().count().unwrap();
+                (spark.spark_version().to_string(), n)
+            });
+            assert!(version.starts_with('4'), "{version}");
+            assert_eq!(rows, 3, "multi_thread {multi}");
+        }
     }
 
     /// Nothing listens on port 1 of loopback: the error names the URL, and comes at once.

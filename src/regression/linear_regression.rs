@@ -1469,6 +1469,14 @@ impl LinearRegressionModel {
         }
     }
 
+    /// The model with Spark's `scale` (the Huber loss's fitted sigma; 1 for squared
+    /// error), as a model rebuilt from its fitted values needs.
+    #[cfg(feature = "connect")]
+    pub(crate) fn with_scale(mut self, scale: f64) -> Self {
+        self.scale = scale;
+        self
+    }
+
     /// The params the model was fitted with.
     pub fn params(&self) -> &LinearRegressionParams {
         &self.params

@@ -45,6 +45,8 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "connect")]
+pub(crate) mod parts;
 mod persist;
 mod validators;
 
