@@ -759,6 +759,34 @@ impl SparseVectorBuilder {
         self.close_row(1, true)
     }
 
+    /// Appends a dense row (`type = 1`) whose `size` values `fill` writes straight into the
+    /// column's value buffer (zeroed before `fill` sees them).
+    pub fn push_dense_with(&mut self, fill: impl FnOnce(&mut [f64])) -> Result<()> {
+        let start = self.vals.len();
+        self.vals.resize(start + self.size, 0.0);
+        fill(&mut self.vals[start..]);
+        self.close_row(1, true)
+    }
+
+    /// Appends a sparse row whose entries `fill(indices, values)` appends straight into the
+    /// column's buffers; they are then checked as [`push`](Self::push) checks them.
+    ///
+    /// # Errors
+    /// As [`push`](Self::push); nothing is appended then.
+    pub fn push_sparse_with(
+        &mut self,
+        fill: impl FnOnce(&mut Vec<i32>, &mut Vec<f64>),
+    ) -> Result<()> {
+        let (i0, v0) = (self.idx.len(), self.vals.len());
+        fill(&mut self.idx, &mut self.vals);
+        if let Err(w) = check_sparse(&self.idx[i0..], self.vals.len() - v0, self.size) {
+            self.idx.truncate(i0);
+            self.vals.truncate(v0);
+            return Err(self.err(w));
+        }
+        self.close_row(0, true)
+    }
+
     /// Appends `row` in its own layout.
     ///
     /// # Errors
