@@ -391,3 +391,79 @@ fn hashing_tf_refuses_term_types_spark_cannot_hash() {
         "{e}"
     );
 }
+
+#[test]
+fn vector_assembler_stores_each_row_as_spark() {
+    let e = expected();
+    let case = &e["assembler"];
+    let cols: Vec<String> = case["inputCols"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    let want = spark_rows(&case["rows"]);
+    // Spark compresses each row whatever the inputs' layouts: the same from dense input.
+    for dense in [false, true] {
+        let df = input(&e, dense);
+        let va = mlpipe::feature::VectorAssembler::new()
+            .with_input_cols(&cols)
+            .with_output_col("out");
+        let out = va.transform(&df).unwrap();
+        assert_stored(
+            &format!("assembler (dense input: {dense})"),
+            &column_rows(&out, "out"),
+            &want,
+        );
+        // with_dense_output(true): the same values, every row dense, a dense column.
+        let out = va.with_dense_output(true).transform(&df).unwrap();
+        assert!(matches!(
+            out.schema().field_with_name("out").unwrap().data_type(),
+            DataType::FixedSizeList(..)
+        ));
+        let dense_want: Vec<Stored> = want
+            .iter()
+            .map(|s| Stored(1, Vec::new(), s.dense(10)))
+            .collect();
+        assert_stored(
+            "assembler dense output",
+            &column_rows(&out, "out"),
+            &dense_want,
+        );
+    }
+}
+
+#[test]
+fn all_dense_rows_read_as_one_dense_slice() {
+    // A numeric-only assembly whose rows are all dense: the VectorUDT column's values are
+    // one row-major buffer, which VectorBlock hands out as a dense chunk.
+    let e = expected();
+    let df = input(&e, true);
+    let out = mlpipe::feature::VectorAssembler::new()
+        .with_input_cols(["x", "w"])
+        .with_output_col("out")
+        .transform(&df)
+        .unwrap();
+    let c = out.column("out").unwrap();
+    assert!(vector::is_sparse_vector_type(c.field.data_type()));
+    let at = At {
+        stage: "test",
+        column: "out",
+        partition: 0,
+    };
+    let b = VectorBlock::new(c.chunks[0].as_ref(), 3, at).unwrap();
+    let x = common::floats(&e["input"]["x"]);
+    let w: Vec<Stored> = spark_rows(&e["input"]["w"]);
+    let want: Vec<f64> = x
+        .iter()
+        .zip(&w)
+        .flat_map(|(x, w)| std::iter::once(*x).chain(w.dense(2)))
+        .collect();
+    assert_eq!(b.as_dense(), Some(&want[..]));
+    // A dense copy of it shares that buffer.
+    let d = vector::dense_chunk(c.chunks[0].as_ref(), 3, at).unwrap();
+    assert_eq!(
+        vector::dense_values(&d).unwrap().as_ptr(),
+        b.as_dense().unwrap().as_ptr()
+    );
+}

@@ -84,7 +84,10 @@ impl Params for BinarizerParams {
 /// Maps numbers, or each element of a vector, to 1.0 when above a threshold and 0.0
 /// otherwise (Spark's `org.apache.spark.ml.feature.Binarizer`); NaN maps to 0.0, a null
 /// number or vector to null. A numeric output carries Spark's binary attribute
-/// (`{"type": "binary"}`), a vector output its size (`{"num_attrs": n}`).
+/// (`{"type": "binary"}`), a vector output its size (`{"num_attrs": n}`). A vector output
+/// is stored as Spark stores it: each row `.compressed` (sparse when that is smaller),
+/// in a sparse-type (`VectorUDT`) column whatever the input's layout; with a negative
+/// threshold every unstored zero becomes 1.0 (and NaN too, as in Spark).
 ///
 /// # Examples
 /// ```

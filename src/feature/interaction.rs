@@ -52,7 +52,9 @@ impl Params for InteractionParams {
 /// vector column each of its elements; a nominal input (attribute metadata with its values,
 /// as StringIndexer or VectorIndexer write) contributes the one-hot encoding of its
 /// category. The first column varies slowest. Output names are Spark's (`a:b`, a vector's
-/// elements as `<column>_<name>`, categories as `<name>_<value>`).
+/// elements as `<column>_<name>`, categories as `<name>_<value>`). Each output row is
+/// stored as Spark stores it, `.compressed` (sparse when that is smaller), in a
+/// sparse-type (`VectorUDT`) column.
 ///
 /// # Examples
 /// ```

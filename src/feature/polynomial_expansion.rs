@@ -45,6 +45,8 @@ impl Params for PolynomialExpansionParams {
 /// (Spark's `org.apache.spark.ml.feature.PolynomialExpansion`), in Spark's order: for
 /// `(x, y)` and degree 2, `(x, x², y, xy, y²)`. Products are formed in Spark's order, so the
 /// values are Spark's to the bit. `n` elements give `C(n + degree, degree) − 1` outputs.
+/// Each row keeps its layout, as in Spark: a sparse row expands to the non-zero monomials
+/// of its stored values (`expandSparse`), a dense row to all of them.
 ///
 /// # Examples
 /// ```
@@ -56,7 +58,7 @@ impl Params for PolynomialExpansionParams {
 /// let df = VectorAssembler::new().with_input_cols(["tenure", "f0"]).with_output_col("v").transform(&df)?;
 /// let out = PolynomialExpansion::new().with_input_col("v").with_output_col("p").transform(&df)?;
 /// let f = out.schema().field_with_name("p")?.clone();
-/// assert_eq!(vector::vector_size(f.data_type()), Some(5));
+/// assert_eq!(vector::field_vector_size(&f), Some(5));
 /// # Ok(()) }
 /// ```
 ///

@@ -147,10 +147,24 @@ pub(crate) fn map_rows<M: VectorMap>(
                 partition,
             };
             let block = vector::VectorBlock::new(a.as_ref(), n_in, at)?;
-            if sparse_out {
-                sparse_chunk(&block, n_out, layout, m, stage, out.name(), partition)
+            let nulls = a.nulls().cloned();
+            if !sparse_out {
+                let vals = dense_rows(&block, n_out, m);
+                Ok(Arc::new(vector::vector_array(vals, n_out, nulls)?) as ArrayRef)
+            } else if layout == OutLayout::Keep && block.as_dense().is_some() {
+                // Every row dense: every output row dense, written in place.
+                vector::dense_rows_array(dense_rows(&block, n_out, m), n_out, nulls)
+            } else if layout == OutLayout::Compressed && block.as_dense().is_some() {
+                // Every row dense: mapped in place, then each stored `.compressed` (the
+                // buffer kept as it is when every row stays dense).
+                let at = vector::At {
+                    stage,
+                    column: out.name(),
+                    partition,
+                };
+                vector::compressed_rows(dense_rows(&block, n_out, m), n_out, nulls, None, at)
             } else {
-                Ok(Arc::new(dense_chunk(&block, n_out, m, a.nulls().cloned())?) as ArrayRef)
+                sparse_chunk(&block, n_out, layout, m, stage, out.name(), partition)
             }
         })
         .collect::<Vec<_>>();
@@ -158,16 +172,11 @@ pub(crate) fn map_rows<M: VectorMap>(
     df.with_column(out, chunks)
 }
 
-/// One partition mapped into a dense vector array.
-fn dense_chunk<M: VectorMap>(
-    block: &vector::VectorBlock<'_>,
-    n_out: usize,
-    m: &M,
-    nulls: Option<arrow::buffer::NullBuffer>,
-) -> Result<arrow::array::FixedSizeListArray> {
+/// One partition's rows mapped into dense output rows (`len · n_out` values).
+fn dense_rows<M: VectorMap>(block: &vector::VectorBlock<'_>, n_out: usize, m: &M) -> Vec<f64> {
     let n_in = block.size();
     if n_out == 0 {
-        return vector::vector_array(Vec::new(), 0, nulls);
+        return Vec::new();
     }
     let dense_in = block.as_dense();
     // SAFETY: every block is zeroed before `m.dense` writes into it, so all of it is
@@ -205,7 +214,7 @@ fn dense_chunk<M: VectorMap>(
             }
         })
     };
-    vector::vector_array(vals, n_out, nulls)
+    vals
 }
 
 /// One partition mapped into a sparse (`VectorUDT`) vector column chunk.
