@@ -15,7 +15,6 @@
 
 use std::time::Instant;
 
-use mlpipe::arrow::array::AsArray;
 use mlpipe::prelude::*;
 use mlpipe::tree::{GBTClassifier, RandomForestClassifier};
 
@@ -96,13 +95,12 @@ fn main() -> Result<()> {
     // kernel for shallow trees does not run, i.e. without AVX-512) against a row-by-row
     // walk.
     let col = test.column("features")?;
+    let n = data.features.len();
     let xs: Vec<&[f64]> = col
         .chunks
         .iter()
-        .map(|c| mlpipe::frame::vector::dense_values(c.as_fixed_size_list()))
-        .collect::<Result<Vec<_>>>()?
-        .into_iter()
-        .flat_map(|v| v.chunks_exact(data.features.len()))
+        .enumerate()
+        .flat_map(|(p, c)| support::dense_slice(c.as_ref(), n, p).chunks_exact(n))
         .collect();
     let trees = gbt.trees();
     let mut leaves = vec![0u32; xs.len()];

@@ -12,7 +12,6 @@ use argmin::core::{CostFunction, Executor, Gradient, State};
 use argmin::solver::linesearch::condition::ArmijoCondition;
 use argmin::solver::linesearch::{BacktrackingLineSearch, MoreThuenteLineSearch};
 use argmin::solver::quasinewton::LBFGS;
-use arrow::array::AsArray;
 use common::*;
 use mlpipe::feature::VectorAssembler;
 use mlpipe::optim::logistic::{Block, LogisticLoss};
@@ -89,13 +88,21 @@ fn data() -> (Vec<f64>, Vec<f64>, usize) {
         .transform(&read("train_rows.csv"))
         .unwrap();
     let c = df.column("features").unwrap();
+    let n = mlpipe::frame::vector::field_vector_size(&c.field).unwrap();
     let x: Vec<f64> = c
         .chunks
         .iter()
-        .flat_map(|a| {
-            mlpipe::frame::vector::dense_values(a.as_fixed_size_list())
+        .enumerate()
+        .flat_map(|(p, a)| {
+            let at = mlpipe::frame::vector::At {
+                stage: "oracle",
+                column: "features",
+                partition: p,
+            };
+            mlpipe::frame::vector::VectorBlock::new(a.as_ref(), n, at)
                 .unwrap()
-                .to_vec()
+                .to_dense()
+                .into_owned()
         })
         .collect();
     let y = f64_column(&df, "churn");

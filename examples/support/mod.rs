@@ -5,7 +5,6 @@
 
 use std::time::Instant;
 
-use mlpipe::arrow::array::AsArray;
 use mlpipe::feature::VectorAssembler;
 use mlpipe::prelude::*;
 use rayon::prelude::*;
@@ -31,6 +30,8 @@ pub struct BenchData {
     pub features: Vec<String>,
     /// The 80% training split: `features` and `churn`.
     pub train: DataFrame,
+    /// The same rows as `train`, as the scalar feature columns.
+    pub train_columns: DataFrame,
     /// The 20% test split.
     pub test: DataFrame,
 }
@@ -58,14 +59,17 @@ impl BenchData {
             .with_input_cols(&features)
             .with_output_col("features")
             .with_handle_invalid(HandleInvalid::Skip)
-            .transform(&df)?
-            .select(["features", "churn"])?;
-        let [train, test] = assembled.random_split([0.8, 0.2], 42)?;
+            .transform(&df)?;
+        let [train_all, test] = assembled.random_split([0.8, 0.2], 42)?;
+        let train = train_all.select(["features", "churn"])?;
+        let train_columns = train_all.select(&features)?;
+        let test = test.select(["features", "churn"])?;
         Ok(BenchData {
             path,
             read_s,
             features,
             train,
+            train_columns,
             test,
         })
     }
@@ -105,14 +109,16 @@ impl BenchData {
 /// runs), in seconds: the floor for any pass over those features.
 pub fn memory_read(df: &DataFrame) -> Result<f64> {
     let col = df.column("features")?;
+    let n = mlpipe::frame::vector::field_vector_size(&col.field).unwrap_or(0);
     let mut times = Vec::new();
     for _ in 0..15 {
         let t = Instant::now();
         let s: f64 = col
             .chunks
             .par_iter()
-            .map(|c| {
-                let v = mlpipe::frame::vector::dense_values(c.as_fixed_size_list()).unwrap();
+            .enumerate()
+            .map(|(p, c)| {
+                let v = dense_slice(c.as_ref(), n, p);
                 v.par_chunks(1 << 16)
                     .map(|b| b.iter().sum::<f64>())
                     .sum::<f64>()
@@ -122,6 +128,20 @@ pub fn memory_read(df: &DataFrame) -> Result<f64> {
         times.push(t.elapsed().as_secs_f64());
     }
     Ok(median(&mut times))
+}
+
+/// The row-major values of a vector column chunk whose rows are all dense (a dense column,
+/// or the assembler's all-dense rows); panics otherwise (benchmark data only).
+pub fn dense_slice(c: &dyn arrow::array::Array, n: usize, partition: usize) -> &[f64] {
+    let at = mlpipe::frame::vector::At {
+        stage: "bench",
+        column: "features",
+        partition,
+    };
+    mlpipe::frame::vector::VectorBlock::new(c, n, at)
+        .expect("a vector column")
+        .as_dense()
+        .expect("rows all dense")
 }
 
 /// Peak resident memory (VmHWM) and current (VmRSS), in bytes, from /proc.

@@ -10,7 +10,7 @@ use arrow::datatypes::{DataType, Field, Float64Type, Schema};
 use serde::{Deserialize, Serialize};
 
 use super::columns::{in_out_cols, InOutCols};
-use super::vector_stage::{map_rows, sized_vector_field};
+use super::vector_stage::{map_rows, sized_vector_field, OutLayout, VectorMap};
 use crate::error::{Error, Result};
 use crate::frame::{schema, vector, DataFrame};
 use crate::param::{spark_double, spark_doubles, Params};
@@ -84,7 +84,10 @@ impl Params for BinarizerParams {
 /// Maps numbers, or each element of a vector, to 1.0 when above a threshold and 0.0
 /// otherwise (Spark's `org.apache.spark.ml.feature.Binarizer`); NaN maps to 0.0, a null
 /// number or vector to null. A numeric output carries Spark's binary attribute
-/// (`{"type": "binary"}`), a vector output its size (`{"num_attrs": n}`).
+/// (`{"type": "binary"}`), a vector output its size (`{"num_attrs": n}`). A vector output
+/// is stored as Spark stores it: each row `.compressed` (sparse when that is smaller),
+/// in a sparse-type (`VectorUDT`) column whatever the input's layout; with a negative
+/// threshold every unstored zero becomes 1.0 (and NaN too, as in Spark).
 ///
 /// # Examples
 /// ```
@@ -141,7 +144,12 @@ impl Stage for Binarizer {
         for (ic, oc, _) in self.params.plan()? {
             let (_, f) = schema::require_column(input, stage, &ic)?;
             let field = if let Some(n) = vector::field_vector_size(f) {
-                vector::like_input(f, sized_vector_field(&oc, n))
+                // Spark builds each row sparse and stores it `.compressed`: a VectorUDT
+                // column whose rows are dense or sparse each, whatever the input.
+                vector::like_input(
+                    f,
+                    OutLayout::Compressed.field(sized_vector_field(&oc, n), f.data_type()),
+                )
             } else if schema::is_numeric(f.data_type()) {
                 let mut field = Field::new(&oc, DataType::Float64, true);
                 field.metadata_mut().insert(
@@ -171,11 +179,8 @@ impl Transformer for Binarizer {
         for (ic, oc, t) in self.params.plan()? {
             let field = out_schema.field_with_name(&oc)?.clone();
             if let Some(n) = vector::field_vector_size(df.schema().field_with_name(&ic)?) {
-                out = map_rows("Binarizer", &out, &ic, n, field, n, move |x, o| {
-                    for (o, x) in o.iter_mut().zip(x) {
-                        *o = if *x > t { 1.0 } else { 0.0 };
-                    }
-                })?;
+                let k = BinarizeKernel { t };
+                out = map_rows("Binarizer", &out, &ic, n, field, OutLayout::Compressed, &k)?;
             } else {
                 let chunks = df
                     .column(&ic)?
@@ -198,6 +203,48 @@ impl Transformer for Binarizer {
     }
     fn clone_box(&self) -> Box<dyn Transformer> {
         Box::new(self.clone())
+    }
+}
+
+/// Binarizer's vector row maps (Spark's `Binarizer.transform`): with a threshold `t ≥ 0`
+/// the stored values above `t` become 1.0 (unstored zeros stay 0); with `t < 0` every
+/// value becomes 1.0 except those `≤ t` (so NaN gives 1.0 there, as in Spark).
+struct BinarizeKernel {
+    t: f64,
+}
+
+impl VectorMap for BinarizeKernel {
+    #[inline]
+    fn dense(&self, x: &[f64], out: &mut [f64]) {
+        let t = self.t;
+        if t >= 0.0 {
+            for (o, x) in out.iter_mut().zip(x) {
+                *o = if *x > t { 1.0 } else { 0.0 };
+            }
+        } else {
+            for (o, x) in out.iter_mut().zip(x) {
+                *o = if *x <= t { 0.0 } else { 1.0 };
+            }
+        }
+    }
+    fn sparse(
+        &self,
+        _size: usize,
+        indices: &[i32],
+        values: &[f64],
+        oi: &mut Vec<i32>,
+        ov: &mut Vec<f64>,
+    ) -> bool {
+        if self.t < 0.0 {
+            return false;
+        }
+        for (i, v) in indices.iter().zip(values) {
+            if *v > self.t {
+                oi.push(*i);
+                ov.push(1.0);
+            }
+        }
+        true
     }
 }
 

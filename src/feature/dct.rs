@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::vector_stage::{vector_transformer, RowFn};
+use super::vector_stage::{vector_transformer, OutLayout, VectorMap};
 use crate::error::Result;
 use crate::param::Params;
 
@@ -62,7 +62,9 @@ impl DCT {
     fn output_size(&self, n: usize) -> Result<usize> {
         Ok(n)
     }
-    fn row_fn(&self, n: usize) -> Result<RowFn> {
+    /// Spark's DCT densifies every row (`v.toArray`, then `Vectors.dense`).
+    const LAYOUT: OutLayout = OutLayout::Dense;
+    fn kernel(&self, n: usize) -> Result<DctKernel> {
         // basis[k * n + i] = s_k cos(π (2i + 1) k / 2N)
         let nf = n as f64;
         let mut basis = vec![0.0; n * n];
@@ -78,21 +80,37 @@ impl DCT {
                 basis[k * n + i] = s * (std::f64::consts::PI * m as f64 / (2.0 * nf)).cos();
             }
         }
-        let inverse = self.params.inverse;
-        Ok(Box::new(move |x, out| {
-            if inverse {
-                for (k, &xk) in x.iter().enumerate() {
-                    let row = &basis[k * n..(k + 1) * n];
-                    for (o, b) in out.iter_mut().zip(row) {
-                        *o += xk * b;
-                    }
-                }
-            } else {
-                for (k, o) in out.iter_mut().enumerate() {
-                    let row = &basis[k * n..(k + 1) * n];
-                    *o = row.iter().zip(x).map(|(b, x)| b * x).sum();
+        Ok(DctKernel {
+            n,
+            basis,
+            inverse: self.params.inverse,
+        })
+    }
+}
+
+/// [`DCT`]'s row map: `basis[k * n + i] = s_k cos(π (2i + 1) k / 2N)`.
+struct DctKernel {
+    n: usize,
+    basis: Vec<f64>,
+    inverse: bool,
+}
+
+impl VectorMap for DctKernel {
+    #[inline]
+    fn dense(&self, x: &[f64], out: &mut [f64]) {
+        let n = self.n;
+        if self.inverse {
+            for (k, &xk) in x.iter().enumerate() {
+                let row = &self.basis[k * n..(k + 1) * n];
+                for (o, b) in out.iter_mut().zip(row) {
+                    *o += xk * b;
                 }
             }
-        }))
+        } else {
+            for (k, o) in out.iter_mut().enumerate() {
+                let row = &self.basis[k * n..(k + 1) * n];
+                *o = row.iter().zip(x).map(|(b, x)| b * x).sum();
+            }
+        }
     }
 }

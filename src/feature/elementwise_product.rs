@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::vector_stage::{vector_transformer, RowFn};
+use super::vector_stage::{vector_transformer, OutLayout, VectorMap};
 use crate::error::{Error, Result};
 use crate::param::Params;
 use crate::persist::Vector;
@@ -94,12 +94,41 @@ impl ElementwiseProduct {
         }
         Ok(n)
     }
-    fn row_fn(&self, _n: usize) -> Result<RowFn> {
-        let w = self.weights();
-        Ok(Box::new(move |x, out| {
-            for ((o, x), w) in out.iter_mut().zip(x).zip(&w) {
-                *o = x * w;
-            }
-        }))
+    fn kernel(&self, _n: usize) -> Result<ElementwiseKernel> {
+        Ok(ElementwiseKernel { w: self.weights() })
+    }
+    /// Spark's `ElementwiseProduct` keeps each row's layout: a sparse row keeps its
+    /// indices (a stored value times a zero weight stays stored).
+    const LAYOUT: OutLayout = OutLayout::Keep;
+}
+
+/// [`ElementwiseProduct`]'s row maps.
+struct ElementwiseKernel {
+    w: Vec<f64>,
+}
+
+impl VectorMap for ElementwiseKernel {
+    #[inline]
+    fn dense(&self, x: &[f64], out: &mut [f64]) {
+        for ((o, x), w) in out.iter_mut().zip(x).zip(&self.w) {
+            *o = x * w;
+        }
+    }
+    fn sparse(
+        &self,
+        _size: usize,
+        indices: &[i32],
+        values: &[f64],
+        oi: &mut Vec<i32>,
+        ov: &mut Vec<f64>,
+    ) -> bool {
+        oi.extend_from_slice(indices);
+        ov.extend(
+            indices
+                .iter()
+                .zip(values)
+                .map(|(i, v)| v * self.w[*i as usize]),
+        );
+        true
     }
 }

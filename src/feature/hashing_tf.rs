@@ -1,11 +1,14 @@
 //! [`HashingTF`]: term frequencies of lists of strings, hashed into a sparse vector.
 
-use arrow::array::Array;
-use arrow::datatypes::Schema;
+use arrow::array::{Array, AsArray, ListArray};
+use arrow::compute::cast;
+use arrow::datatypes::{
+    DataType, Field, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, Schema,
+};
 use serde::{Deserialize, Serialize};
 
-use super::murmur3::{hash_str, non_negative_mod, SEED};
-use super::text_columns::{self as text, StringLists};
+use super::murmur3::{hash_int, hash_long, hash_str, non_negative_mod, SEED};
+use super::text_columns as text;
 use super::tokenizer::unary_cols;
 use crate::error::{Error, Result};
 use crate::frame::vector::{sparse_vector_field, SparseVectorBuilder};
@@ -62,8 +65,12 @@ impl Params for HashingTFParams {
 /// taken non-negative modulo `numFeatures` (default 2^18), so indices equal Spark's. The
 /// value is the term's count in the row, or 1 when `binary`. The output is always a sparse
 /// vector column of size `numFeatures`. A null term hashes as Spark's null (index
-/// `42 mod numFeatures`); a null list is an error, as in Spark. The input must be a list
-/// of strings (`List<Utf8>`); Spark also hashes lists of numbers, mlpipe does not.
+/// `42 mod numFeatures`); a null list is an error, as in Spark. The input is a list of
+/// strings (`List<Utf8>`, e.g. Tokenizer's output) or of numbers or booleans, each term
+/// hashed by Spark's rule for its type (`FeatureHasher.murmur3Hash`): booleans as the int
+/// 1 or 0, 8-, 16- and 32-bit integers as an int, 64-bit integers as a long, `f32` by its
+/// Java `floatToIntBits`, `f64` by its `doubleToLongBits` (so `-0.0` and `0.0` differ,
+/// and every NaN is one term).
 ///
 /// # Examples
 /// ```
@@ -149,6 +156,12 @@ pub(crate) fn hash_row<'s>(
         let h = t.map_or(SEED as i32, hash_str);
         non_negative_mod(h, n)
     }));
+    term_counts(scratch, binary, indices, values);
+}
+
+/// Sorts a row's term indices (`scratch`) and writes each distinct index with its count
+/// (or 1.0 when `binary`) into `indices` / `values`.
+fn term_counts(scratch: &mut [i32], binary: bool, indices: &mut Vec<i32>, values: &mut Vec<f64>) {
     scratch.sort_unstable();
     indices.clear();
     values.clear();
@@ -165,6 +178,84 @@ pub(crate) fn hash_row<'s>(
     }
 }
 
+/// Whether HashingTF hashes terms of type `dt` (Spark's `FeatureHasher.murmur3Hash`
+/// types that Arrow has).
+fn is_term_type(dt: &DataType) -> bool {
+    matches!(
+        dt,
+        DataType::Utf8
+            | DataType::LargeUtf8
+            | DataType::Utf8View
+            | DataType::Boolean
+            | DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::Float32
+            | DataType::Float64
+    )
+}
+
+/// Finds a list column whose items HashingTF hashes, or fails naming its type.
+fn require_term_list<'a>(input: &'a Schema, stage: &'static str, name: &str) -> Result<&'a Field> {
+    let (_, f) = schema::require_column(input, stage, name)?;
+    match f.data_type() {
+        DataType::List(item) | DataType::LargeList(item) if is_term_type(item.data_type()) => {
+            Ok(f)
+        }
+        found => Err(Error::ColumnType {
+            stage,
+            column: name.to_string(),
+            expected: "a list of strings, booleans, integers or floating-point numbers (e.g. List<Utf8> from Tokenizer); Spark's HashingTF hashes no other term type".into(),
+            found: found.clone(),
+        }),
+    }
+}
+
+/// Spark's hash of every item of `values` by the item type's rule
+/// (`FeatureHasher.murmur3Hash`, seed 42; a null item hashes to the seed).
+fn item_hashes(values: &dyn Array) -> Result<Vec<i32>> {
+    let seed = SEED;
+    let null = SEED as i32;
+    macro_rules! prim {
+        ($t:ty, $h:expr) => {{
+            let a = values.as_primitive::<$t>();
+            a.iter().map(|v| v.map_or(null, $h)).collect()
+        }};
+    }
+    Ok(match values.data_type() {
+        DataType::Boolean => values
+            .as_boolean()
+            .iter()
+            .map(|v| v.map_or(null, |b| hash_int(b as i32, seed)))
+            .collect(),
+        DataType::Int8 => prim!(Int8Type, |v| hash_int(v as i32, seed)),
+        DataType::Int16 => prim!(Int16Type, |v| hash_int(v as i32, seed)),
+        DataType::Int32 => prim!(Int32Type, |v| hash_int(v, seed)),
+        DataType::Int64 => prim!(Int64Type, |v| hash_long(v, seed)),
+        // Java's floatToIntBits / doubleToLongBits: every NaN as the canonical NaN.
+        DataType::Float32 => prim!(Float32Type, |v: f32| {
+            let bits = if v.is_nan() { 0x7fc0_0000 } else { v.to_bits() };
+            hash_int(bits as i32, seed)
+        }),
+        DataType::Float64 => prim!(Float64Type, |v: f64| {
+            let bits = if v.is_nan() {
+                0x7ff8_0000_0000_0000
+            } else {
+                v.to_bits()
+            };
+            hash_long(bits as i64, seed)
+        }),
+        _ => {
+            let s = cast(values, &DataType::Utf8)?;
+            s.as_string::<i32>()
+                .iter()
+                .map(|v| v.map_or(null, hash_str))
+                .collect()
+        }
+    })
+}
+
 impl Stage for HashingTF {
     fn kind(&self) -> &'static str {
         "HashingTF"
@@ -174,7 +265,7 @@ impl Stage for HashingTF {
         let stage = HashingTFParams::STAGE;
         self.params.validate()?;
         let (i, o) = unary_cols(stage, &self.params.input_col, &self.params.output_col)?;
-        text::require_string_list(input, stage, i)?;
+        require_term_list(input, stage, i)?;
         let n = self.params.num_features as usize;
         schema::append_field(input, stage, sparse_vector_field(o, n, true))
     }
@@ -188,17 +279,32 @@ impl Transformer for HashingTF {
         let n = self.params.num_features as i32;
         let binary = self.params.binary;
         let chunks = df.map_partitions(|p, b| {
-            let list = text::string_list_array(schema::batch_column(b, i)?)?;
-            let rows = StringLists::new(&list)?;
+            let col = schema::batch_column(b, i)?;
+            let list: ListArray = match col.data_type() {
+                DataType::LargeList(item) => {
+                    let t = DataType::List(item.clone());
+                    cast(col, &t)?.as_list::<i32>().clone()
+                }
+                _ => col.as_list::<i32>().clone(),
+            };
+            // Every item hashed once, by its type's rule; rows then index into that.
+            let hashes = item_hashes(list.values().as_ref())?;
+            let offsets = list.value_offsets();
             let mut out =
                 SparseVectorBuilder::with_capacity(n as usize, list.len(), list.values().len())
                     .context(stage, o, p);
             let (mut scratch, mut idx, mut vals) = (Vec::new(), Vec::new(), Vec::new());
             for r in 0..list.len() {
-                if rows.is_null(r) {
+                if list.is_null(r) {
                     return Err(text::null_value(stage, i, p, r, "list"));
                 }
-                hash_row(rows.row(r), n, binary, &mut scratch, &mut idx, &mut vals);
+                scratch.clear();
+                scratch.extend(
+                    hashes[offsets[r] as usize..offsets[r + 1] as usize]
+                        .iter()
+                        .map(|h| non_negative_mod(*h, n)),
+                );
+                term_counts(&mut scratch, binary, &mut idx, &mut vals);
                 out.push(&idx, &vals)?;
             }
             out.finish()

@@ -3,9 +3,7 @@
 //!
 //! Spark's source: `mllib/src/main/scala/org/apache/spark/ml/feature/Interaction.scala`.
 
-use std::sync::Arc;
-
-use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Float64Type, Schema};
 use serde::{Deserialize, Serialize};
@@ -54,7 +52,9 @@ impl Params for InteractionParams {
 /// vector column each of its elements; a nominal input (attribute metadata with its values,
 /// as StringIndexer or VectorIndexer write) contributes the one-hot encoding of its
 /// category. The first column varies slowest. Output names are Spark's (`a:b`, a vector's
-/// elements as `<column>_<name>`, categories as `<name>_<value>`).
+/// elements as `<column>_<name>`, categories as `<name>_<value>`). Each output row is
+/// stored as Spark stores it, `.compressed` (sparse when that is smaller), in a
+/// sparse-type (`VectorUDT`) column.
 ///
 /// # Examples
 /// ```
@@ -285,7 +285,8 @@ impl Interaction {
             };
         }
         let size: usize = encs.iter().map(|e| e.size).product();
-        let mut f = vector::vector_field(&self.params.output_col, size, true);
+        // Spark stores each row `.compressed`: a VectorUDT column.
+        let mut f = vector::sparse_vector_field(&self.params.output_col, size, true);
         let attrs: Vec<Value> = names
             .iter()
             .enumerate()
@@ -315,39 +316,59 @@ impl Transformer for Interaction {
         let stage = InteractionParams::STAGE;
         let encs = self.encoders(df.schema())?;
         let field = self.output_field(&encs);
-        let size = vector::vector_size(field.data_type()).unwrap_or(0);
+        let size = vector::field_vector_size(&field).unwrap_or(0);
         let chunks = df.map_partitions(|pi, b| {
-            // Each column's values as rows of f64 (a numeric column: one per row).
-            let cols: Vec<(Vec<f64>, usize, Option<arrow::buffer::NullBuffer>)> = encs
+            // Each column: a vector column read through the one row view (dense or
+            // sparse), or a numeric column's values.
+            enum Input<'b> {
+                Vector(vector::VectorBlock<'b>),
+                Number(Float64Array),
+            }
+            let casts: Vec<Option<ArrayRef>> = encs
                 .iter()
                 .map(|e| {
                     let a = schema::batch_column(b, &e.col)?;
-                    if e.is_vector {
-                        // Dense or sparse, through the one row view.
+                    Ok((!e.is_vector).then(|| cast(a, &DataType::Float64)).transpose()?)
+                })
+                .collect::<Result<_>>()?;
+            let cols: Vec<Input<'_>> = encs
+                .iter()
+                .zip(&casts)
+                .map(|(e, c)| match c {
+                    Some(d) => Ok(Input::Number(d.as_primitive::<Float64Type>().clone())),
+                    None => {
                         let at = vector::At {
                             stage,
                             column: &e.col,
                             partition: pi,
                         };
-                        let v = vector::VectorBlock::new(a.as_ref(), e.widths.len(), at)?;
-                        Ok((v.to_dense().into_owned(), e.widths.len(), a.nulls().cloned()))
-                    } else {
-                        let d = cast(a, &DataType::Float64)?;
-                        let p = d.as_primitive::<Float64Type>();
-                        Ok((p.values().to_vec(), 1, p.nulls().cloned()))
+                        let a = schema::batch_column(b, &e.col)?;
+                        Ok(Input::Vector(vector::VectorBlock::new(
+                            a.as_ref(),
+                            e.widths.len(),
+                            at,
+                        )?))
                     }
                 })
                 .collect::<Result<_>>()?;
             let rows = b.num_rows();
-            let mut out = vec![0.0; rows * size];
+            // Spark builds each row sparse and stores it `.compressed`.
+            let mut out = vector::SparseVectorBuilder::with_capacity(size, rows, 0)
+                .context(stage, &self.params.output_col, pi);
             let mut idx: Vec<(usize, f64)> = Vec::new();
             let mut next: Vec<(usize, f64)> = Vec::new();
+            let mut row = Vec::new();
+            let (mut oi, mut ov) = (Vec::new(), Vec::new());
             for r in 0..rows {
                 idx.clear();
                 idx.push((0, 1.0));
                 let mut prev_size = 1;
-                for (e, (vals, n, nulls)) in encs.iter().zip(&cols).rev() {
-                    if nulls.as_ref().is_some_and(|nb| nb.is_null(r)) {
+                for (e, col) in encs.iter().zip(&cols).rev() {
+                    let null = match col {
+                        Input::Vector(v) => v.is_null(r),
+                        Input::Number(p) => p.is_null(r),
+                    };
+                    if null {
                         return Err(Error::InvalidValue {
                             stage,
                             column: e.col.clone(),
@@ -357,8 +378,17 @@ impl Transformer for Interaction {
                             hint: "values to interact cannot be null; drop or impute them first".into(),
                         });
                     }
+                    row.clear();
+                    match col {
+                        Input::Vector(v) => {
+                            row.resize(e.widths.len(), 0.0);
+                            if let Some(x) = v.row(r) {
+                                x.write_dense(&mut row);
+                            }
+                        }
+                        Input::Number(p) => row.push(p.value(r)),
+                    }
                     next.clear();
-                    let row = &vals[r * n..(r + 1) * n];
                     let emit = |i: usize, a: f64, next: &mut Vec<(usize, f64)>| {
                         for &(j, v) in &idx {
                             next.push((j + i * prev_size, v * a));
@@ -385,12 +415,20 @@ impl Transformer for Interaction {
                     std::mem::swap(&mut idx, &mut next);
                     prev_size *= e.size;
                 }
-                let o = &mut out[r * size..(r + 1) * size];
+                // The entries come in increasing position (Spark's order).
+                oi.clear();
+                ov.clear();
                 for &(i, v) in &idx {
-                    o[i] = v;
+                    oi.push(i as i32);
+                    ov.push(v);
                 }
+                out.push_compressed(vector::Row::Sparse {
+                    size,
+                    indices: &oi,
+                    values: &ov,
+                })?;
             }
-            Ok(Arc::new(vector::vector_array(out, size, None)?) as ArrayRef)
+            out.finish()
         })?;
         df.with_column(field, chunks)
     }

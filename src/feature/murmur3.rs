@@ -52,6 +52,20 @@ pub(crate) fn hash_str(s: &str) -> i32 {
     hash_bytes(s.as_bytes(), SEED)
 }
 
+/// Spark's `Murmur3_x86_32.hashInt(v, seed)`: one 4-byte word.
+#[inline]
+pub(crate) fn hash_int(v: i32, seed: u32) -> i32 {
+    fmix(mix_h1(seed, mix_k1(v as u32)), 4) as i32
+}
+
+/// Spark's `Murmur3_x86_32.hashLong(v, seed)`: the low word, then the high word.
+#[inline]
+pub(crate) fn hash_long(v: i64, seed: u32) -> i32 {
+    let (low, high) = (v as u32, ((v as u64) >> 32) as u32);
+    let h = mix_h1(seed, mix_k1(low));
+    fmix(mix_h1(h, mix_k1(high)), 8) as i32
+}
+
 /// Spark's `Utils.nonNegativeMod(x, m)` for `m > 0`.
 #[inline]
 pub(crate) fn non_negative_mod(x: i32, m: i32) -> i32 {

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::vector_stage::{vector_transformer, RowFn};
+use super::vector_stage::{vector_transformer, OutLayout, VectorMap};
 use crate::error::{Error, Result};
 use crate::param::{spark_double, Params};
 
@@ -90,19 +90,49 @@ impl Normalizer {
         self.params.p = p;
         self
     }
+    /// Spark's `Normalizer.transform` keeps each row's layout: a sparse row's stored
+    /// values are divided by the norm of its stored values, indices unchanged.
+    const LAYOUT: OutLayout = OutLayout::Keep;
     fn output_size(&self, n: usize) -> Result<usize> {
         Ok(n)
     }
-    fn row_fn(&self, _n: usize) -> Result<RowFn> {
-        let p = self.params.p;
-        Ok(Box::new(move |x, out| {
-            let norm = p_norm(x, p);
-            out.copy_from_slice(x);
-            if norm != 0.0 {
-                for o in out.iter_mut() {
-                    *o /= norm;
-                }
+    fn kernel(&self, _n: usize) -> Result<NormalizerKernel> {
+        Ok(NormalizerKernel { p: self.params.p })
+    }
+}
+
+/// [`Normalizer`]'s row maps.
+struct NormalizerKernel {
+    p: f64,
+}
+
+impl VectorMap for NormalizerKernel {
+    #[inline]
+    fn dense(&self, x: &[f64], out: &mut [f64]) {
+        let norm = p_norm(x, self.p);
+        out.copy_from_slice(x);
+        if norm != 0.0 {
+            for o in out.iter_mut() {
+                *o /= norm;
             }
-        }))
+        }
+    }
+    fn sparse(
+        &self,
+        _size: usize,
+        indices: &[i32],
+        values: &[f64],
+        oi: &mut Vec<i32>,
+        ov: &mut Vec<f64>,
+    ) -> bool {
+        // Spark's Vectors.norm of a sparse vector runs over its stored values.
+        let norm = p_norm(values, self.p);
+        oi.extend_from_slice(indices);
+        if norm != 0.0 {
+            ov.extend(values.iter().map(|v| v / norm));
+        } else {
+            ov.extend_from_slice(values);
+        }
+        true
     }
 }

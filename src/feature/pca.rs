@@ -9,9 +9,11 @@ use arrow::datatypes::Schema;
 use nalgebra::{DMatrix, SymmetricEigen};
 use serde::{Deserialize, Serialize};
 
-use super::vector_stage::{check_in_out, input_size, map_rows, sized_vector_field, RowFn};
+use super::vector_stage::{
+    check_in_out, input_size, map_rows, sized_vector_field, DenseFn, OutLayout, RowFn,
+};
 use crate::error::{Error, Result};
-use crate::frame::{schema, DataFrame};
+use crate::frame::{schema, vector, DataFrame};
 use crate::param::Params;
 use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
 use crate::stat::CoMoments;
@@ -379,7 +381,10 @@ impl Transformer for PCAModel {
         let field = out_schema.field_with_name(&self.params.output_col)?.clone();
         let (n, k) = self.check()?;
         let f = self.row_fn();
-        map_rows("PCAModel", df, &self.params.input_col, n, field, k, f)
+        debug_assert_eq!(vector::field_vector_size(&field), Some(k));
+        // Spark's PCAModel multiplies every row by the dense matrix: dense out.
+        let layout = OutLayout::Dense;
+        map_rows("PCAModel", df, &self.params.input_col, n, field, layout, &DenseFn(f))
     }
     fn clone_box(&self) -> Box<dyn Transformer> {
         Box::new(self.clone())

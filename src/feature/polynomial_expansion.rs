@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::vector_stage::{vector_transformer, RowFn};
+use super::vector_stage::{vector_transformer, OutLayout, VectorMap};
 use crate::error::{Error, Result};
 use crate::param::Params;
 
@@ -45,6 +45,8 @@ impl Params for PolynomialExpansionParams {
 /// (Spark's `org.apache.spark.ml.feature.PolynomialExpansion`), in Spark's order: for
 /// `(x, y)` and degree 2, `(x, x², y, xy, y²)`. Products are formed in Spark's order, so the
 /// values are Spark's to the bit. `n` elements give `C(n + degree, degree) − 1` outputs.
+/// Each row keeps its layout, as in Spark: a sparse row expands to the non-zero monomials
+/// of its stored values (`expandSparse`), a dense row to all of them.
 ///
 /// # Examples
 /// ```
@@ -56,7 +58,7 @@ impl Params for PolynomialExpansionParams {
 /// let df = VectorAssembler::new().with_input_cols(["tenure", "f0"]).with_output_col("v").transform(&df)?;
 /// let out = PolynomialExpansion::new().with_input_col("v").with_output_col("p").transform(&df)?;
 /// let f = out.schema().field_with_name("p")?.clone();
-/// assert_eq!(vector::vector_size(f.data_type()), Some(5));
+/// assert_eq!(vector::field_vector_size(&f), Some(5));
 /// # Ok(()) }
 /// ```
 ///
@@ -118,6 +120,54 @@ fn expand_dense(
     cur + poly_size((last + 1) as usize, degree).unwrap_or(0) as isize
 }
 
+/// Spark's `expandSparse`: the non-zero monomials of the stored entries
+/// `(indices, values)[..=last]` (the features up to `last_feature`) of degree at most
+/// `degree`, times `multiplier`, appended from output position `cur` on, in increasing
+/// position; returns the position after them.
+#[allow(clippy::too_many_arguments)]
+fn expand_sparse(
+    indices: &[i32],
+    values: &[f64],
+    last: isize,
+    last_feature: isize,
+    degree: usize,
+    multiplier: f64,
+    oi: &mut Vec<i32>,
+    ov: &mut Vec<f64>,
+    cur: isize,
+) -> isize {
+    if multiplier == 0.0 {
+        // zeros stay zeros
+    } else if degree == 0 || last < 0 {
+        if cur >= 0 {
+            oi.push(cur as i32);
+            ov.push(multiplier);
+        }
+    } else {
+        let v = values[last as usize];
+        let last_feature1 = indices[last as usize] as isize - 1;
+        let mut alpha = multiplier;
+        let mut start = cur;
+        let mut i = 0;
+        while i <= degree && alpha != 0.0 {
+            start = expand_sparse(
+                indices,
+                values,
+                last - 1,
+                last_feature1,
+                degree - i,
+                alpha,
+                oi,
+                ov,
+                start,
+            );
+            i += 1;
+            alpha *= v;
+        }
+    }
+    cur + poly_size((last_feature + 1) as usize, degree).unwrap_or(0) as isize
+}
+
 impl PolynomialExpansion {
     /// Highest total degree (at least 1); default 2.
     pub fn with_degree(mut self, d: i32) -> Self {
@@ -136,11 +186,49 @@ impl PolynomialExpansion {
                 )
             })
     }
-    fn row_fn(&self, n: usize) -> Result<RowFn> {
-        let d = self.params.degree as usize;
-        Ok(Box::new(move |x, out| {
-            expand_dense(x, n as isize - 1, d, 1.0, out, -1);
-        }))
+    /// Spark's PolynomialExpansion keeps each row's layout (`expandDense` /
+    /// `expandSparse`).
+    const LAYOUT: OutLayout = OutLayout::Keep;
+    fn kernel(&self, n: usize) -> Result<PolyKernel> {
+        Ok(PolyKernel {
+            n,
+            degree: self.params.degree as usize,
+        })
+    }
+}
+
+/// [`PolynomialExpansion`]'s row maps.
+struct PolyKernel {
+    n: usize,
+    degree: usize,
+}
+
+impl VectorMap for PolyKernel {
+    #[inline]
+    fn dense(&self, x: &[f64], out: &mut [f64]) {
+        expand_dense(x, self.n as isize - 1, self.degree, 1.0, out, -1);
+    }
+    fn sparse(
+        &self,
+        size: usize,
+        indices: &[i32],
+        values: &[f64],
+        oi: &mut Vec<i32>,
+        ov: &mut Vec<f64>,
+    ) -> bool {
+        let last = values.len() as isize - 1;
+        expand_sparse(
+            indices,
+            values,
+            last,
+            size as isize - 1,
+            self.degree,
+            1.0,
+            oi,
+            ov,
+            -1,
+        );
+        true
     }
 }
 

@@ -7,7 +7,7 @@
 use arrow::datatypes::Schema;
 use serde::{Deserialize, Serialize};
 
-use super::vector_stage::{check_in_out, input_size, map_rows};
+use super::vector_stage::{check_in_out, input_size, map_rows, OutLayout, VectorMap};
 use crate::error::{Error, Result};
 use crate::frame::{schema, vector, DataFrame};
 use crate::param::{check_in_range, Params};
@@ -162,7 +162,19 @@ fn robust_schema(
     let field = input.field_with_name(&p.input_col)?;
     let names = vector::feature_names_or_default(field);
     let out = vector::with_feature_names(vector::vector_field(&p.output_col, n, true), &names);
+    let out = robust_layout(p).field(out, field.data_type());
     schema::append_field(input, stage, vector::like_input(field, out))
+}
+
+/// Spark's `StandardScalerModel.getTransformFunc`, which RobustScalerModel uses: a
+/// centring transform densifies every row; scaling alone (or nothing) keeps each row's
+/// layout.
+fn robust_layout(p: &RobustScalerParams) -> OutLayout {
+    if p.with_centering {
+        OutLayout::Dense
+    } else {
+        OutLayout::Keep
+    }
 }
 
 impl Stage for RobustScaler {
@@ -336,29 +348,82 @@ impl Transformer for RobustScalerModel {
         } else {
             vec![1.0; n]
         };
-        let (centre, scaled) = (self.params.with_centering, self.params.with_scaling);
+        let k = RobustKernel {
+            centre: self.params.with_centering,
+            scaled: self.params.with_scaling,
+            shift,
+            scale,
+        };
         map_rows(
             "RobustScalerModel",
             df,
             &self.params.input_col,
             n,
             field,
-            n,
-            |x, out| {
-                // Spark's StandardScalerModel.getTransformFunc, operation for operation.
-                for (j, o) in out.iter_mut().enumerate() {
-                    *o = match (centre, scaled) {
-                        (true, true) => (x[j] - shift[j]) * scale[j],
-                        (true, false) => x[j] - shift[j],
-                        (false, true) => x[j] * scale[j],
-                        (false, false) => x[j],
-                    };
-                }
-            },
+            robust_layout(&self.params),
+            &k,
         )
     }
     fn clone_box(&self) -> Box<dyn Transformer> {
         Box::new(self.clone())
+    }
+}
+
+/// RobustScalerModel's row maps: Spark's `StandardScalerModel.getTransformFunc`,
+/// operation for operation.
+struct RobustKernel {
+    centre: bool,
+    scaled: bool,
+    shift: Vec<f64>,
+    scale: Vec<f64>,
+}
+
+impl VectorMap for RobustKernel {
+    #[inline]
+    fn dense(&self, x: &[f64], out: &mut [f64]) {
+        let (shift, scale) = (&self.shift, &self.scale);
+        match (self.centre, self.scaled) {
+            (true, true) => {
+                for (j, o) in out.iter_mut().enumerate() {
+                    *o = (x[j] - shift[j]) * scale[j];
+                }
+            }
+            (true, false) => {
+                for (j, o) in out.iter_mut().enumerate() {
+                    *o = x[j] - shift[j];
+                }
+            }
+            (false, true) => {
+                for (j, o) in out.iter_mut().enumerate() {
+                    *o = x[j] * scale[j];
+                }
+            }
+            (false, false) => out.copy_from_slice(x),
+        }
+    }
+    fn sparse(
+        &self,
+        _size: usize,
+        indices: &[i32],
+        values: &[f64],
+        oi: &mut Vec<i32>,
+        ov: &mut Vec<f64>,
+    ) -> bool {
+        if self.centre {
+            return false;
+        }
+        oi.extend_from_slice(indices);
+        if self.scaled {
+            ov.extend(
+                indices
+                    .iter()
+                    .zip(values)
+                    .map(|(i, v)| v * self.scale[*i as usize]),
+            );
+        } else {
+            ov.extend_from_slice(values);
+        }
+        true
     }
 }
 

@@ -11,7 +11,7 @@ use arrow::array::ArrayRef;
 use arrow::datatypes::{Field, Schema};
 use serde::{Deserialize, Serialize};
 
-use super::vector_stage::{map_rows, selected_field};
+use super::vector_stage::{map_rows, selected_field, DenseFn, OutLayout};
 use crate::error::{Error, Result};
 use crate::frame::vector::{self, Row, SparseVectorBuilder, VectorBlock};
 use crate::frame::{schema, DataFrame};
@@ -298,12 +298,12 @@ impl Transformer for VarianceThresholdSelectorModel {
             &self.params.features_col,
             n,
             field,
-            sel.len(),
-            |x, out| {
+            OutLayout::Dense,
+            &DenseFn(|x: &[f64], out: &mut [f64]| {
                 for (o, &j) in out.iter_mut().zip(sel) {
                     *o = x[j];
                 }
-            },
+            }),
         )
     }
     fn clone_box(&self) -> Box<dyn Transformer> {

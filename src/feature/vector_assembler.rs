@@ -23,6 +23,12 @@ pub struct VectorAssemblerParams {
     pub output_col: String,
     /// What to do with nulls and NaNs: `error` (default), `skip` or `keep`.
     pub handle_invalid: HandleInvalid,
+    /// mlpipe's option, not Spark's: write a plain dense vector column
+    /// (`FixedSizeList<Float64>`) instead of Spark's per-row compressed layout. Default
+    /// false. Saved (as `denseOutput`) only when true, so a stage left at the default stays
+    /// loadable by Spark.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dense_output: bool,
 }
 
 impl Params for VectorAssemblerParams {
@@ -48,12 +54,15 @@ impl Params for VectorAssemblerParams {
 /// are copied whole, and the output's field metadata records the feature names (`col` for
 /// a scalar, `col_<name>` or `col_<i>` for a vector element).
 ///
-/// The output layout: when every input is a number or a dense vector, a dense
-/// `FixedSizeList<Float64, n>` column (the same values as Spark's). When any input is a
-/// sparse vector column (such as OneHotEncoder's or HashingTF's output), a sparse vector
-/// column in which each row is stored as Spark stores it: its non-zeros as
+/// The output layout is Spark's: a vector column (Spark's `VectorUDT` struct) in which
+/// each row is stored as Spark stores it, whatever the inputs: its non-zeros as
 /// `Vectors.sparse(n, …).compressed`, sparse when that takes fewer bytes than dense (Spark
-/// 4's rule, [`prefers_sparse`](crate::frame::vector::prefers_sparse)), else dense.
+/// 4's rule, [`prefers_sparse`](crate::frame::vector::prefers_sparse)), else dense. When
+/// every row is dense (the usual case for numeric features), the rows' values lie back to
+/// back in one buffer and every reader of the column takes its dense path
+/// ([`VectorBlock::as_dense`](crate::frame::vector::VectorBlock::as_dense)).
+/// [`with_dense_output(true)`](VectorAssembler::with_dense_output) writes a plain dense
+/// `FixedSizeList<Float64, n>` column instead (the same values).
 ///
 /// `handleInvalid` decides what happens to a null (any input) or a NaN (scalar inputs; as
 /// in Spark, NaN inside a vector is never checked): `error` fails naming the partition and
@@ -180,9 +189,8 @@ enum Input {
     Sparse(usize),
 }
 
-/// Whether the output is a sparse vector column: when any input is (see
-/// [`VectorAssembler`]).
-fn sparse_output(cols: &[(usize, Input)]) -> bool {
+/// Whether any input is a sparse vector column (assembled row by row).
+fn sparse_input(cols: &[(usize, Input)]) -> bool {
     cols.iter().any(|(_, k)| matches!(k, Input::Sparse(_)))
 }
 
@@ -221,6 +229,32 @@ impl VectorAssembler {
     /// Null/NaN policy (Spark `handleInvalid`; default `error`).
     pub fn with_handle_invalid(mut self, h: HandleInvalid) -> Self {
         self.params.handle_invalid = h;
+        self
+    }
+
+    /// mlpipe's option, not Spark's: `true` writes a plain dense vector column
+    /// (`FixedSizeList<Float64, n>`) instead of Spark's per-row compressed layout; default
+    /// false.
+    ///
+    /// ```
+    /// # fn main() -> mlpipe::Result<()> {
+    /// use mlpipe::prelude::*;
+    /// use mlpipe::feature::VectorAssembler;
+    /// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
+    /// let va = VectorAssembler::new().with_input_cols(["tenure", "f0"]).with_output_col("v");
+    /// let dense = va.clone().with_dense_output(true).transform(&df)?;
+    /// assert!(matches!(
+    ///     dense.schema().field_with_name("v")?.data_type(),
+    ///     mlpipe::arrow::datatypes::DataType::FixedSizeList(..)
+    /// ));
+    /// let spark = va.transform(&df)?;
+    /// assert!(mlpipe::frame::vector::is_sparse_vector_type(
+    ///     spark.schema().field_with_name("v")?.data_type()
+    /// ));
+    /// # Ok(()) }
+    /// ```
+    pub fn with_dense_output(mut self, dense: bool) -> Self {
+        self.params.dense_output = dense;
         self
     }
 
@@ -271,13 +305,16 @@ impl VectorAssembler {
         Ok((cols, names))
     }
 
+    /// Assembles one partition of scalar and dense vector inputs into row-major values,
+    /// in place and in parallel; also says whether any row would be stored sparse by
+    /// Spark's `.compressed` rule.
     fn assemble(
         &self,
         part: usize,
         batch: &RecordBatch,
         cols: &[(usize, Input)],
         n: usize,
-    ) -> Result<ArrayRef> {
+    ) -> Result<(Vec<f64>, bool)> {
         let stage = VectorAssemblerParams::STAGE;
         let rows = batch.num_rows();
         let keep = self.params.handle_invalid == HandleInvalid::Keep;
@@ -323,6 +360,9 @@ impl VectorAssembler {
         // Invalid values are noted while assembling; the first one (in column, then row
         // order) is found afterwards, on that rare path only.
         let invalid = std::sync::atomic::AtomicBool::new(false);
+        let any_sparse = std::sync::atomic::AtomicBool::new(false);
+        // Below 3 values no row is ever stored sparse (12·nnz + 16 < 8·n needs n ≥ 3).
+        let check_sparse = !self.params.dense_output && vector::prefers_sparse(0, n);
         let fill = |first: usize, block: &mut [std::mem::MaybeUninit<f64>]| {
             let len = block.len() / n.max(1);
             let mut off = 0;
@@ -360,6 +400,20 @@ impl VectorAssembler {
                 }
                 off += s.size;
             }
+            if check_sparse {
+                // The block is in cache: count each row's non-zeros.
+                let sparse = block.chunks_exact(n).any(|row| {
+                    // SAFETY: every value of the block was written above.
+                    let nnz = row
+                        .iter()
+                        .filter(|v| unsafe { v.assume_init_read() } != 0.0)
+                        .count();
+                    vector::prefers_sparse(nnz, n)
+                });
+                if sparse {
+                    any_sparse.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
         };
         // SAFETY: the sources' sizes add up to n (checked above), so each row's n
         // outputs are all written, null rows included.
@@ -367,7 +421,7 @@ impl VectorAssembler {
         if invalid.into_inner() {
             return Err(self.first_invalid(part, &sources));
         }
-        Ok(Arc::new(vector::vector_array(out, n, None)?))
+        Ok((out, any_sparse.into_inner()))
     }
 
     /// Assembles one partition into a sparse vector column: each row's non-zeros, stored
@@ -516,8 +570,18 @@ impl Stage for VectorAssembler {
     stage_params!();
 
     fn transform_schema(&self, input: &Schema) -> Result<Schema> {
-        let (cols, attrs) = self.plan(input)?;
-        let field = output_field(&self.params.output_col, &attrs, sparse_output(&cols));
+        let (_, attrs) = self.plan(input)?;
+        let mut field = output_field(&self.params.output_col, &attrs, !self.params.dense_output);
+        // An input whose size is only known after fitting (an unfitted OneHotEncoder's
+        // output in Pipeline's schema pass) makes the assembled size unknown too.
+        let unknown = self.params.input_cols.iter().any(|c| {
+            input
+                .field_with_name(c)
+                .is_ok_and(|f| vector::is_unknown_size(f))
+        });
+        if unknown {
+            field = vector::unknown_size(field);
+        }
         schema::append_field(input, VectorAssemblerParams::STAGE, field)
     }
 }
@@ -533,16 +597,36 @@ impl Transformer for VectorAssembler {
         } else {
             df.clone()
         };
-        let sparse = sparse_output(&cols);
-        let chunks = df.map_partitions(|p, b| {
-            if sparse {
-                self.assemble_sparse(p, b, &cols, n)
-            } else {
-                self.assemble(p, b, &cols, n)
+        let sparse_in = sparse_input(&cols);
+        let dense_out = self.params.dense_output;
+        let chunks = df.map_partitions(|p, b| match (sparse_in, dense_out) {
+            (true, false) => self.assemble_sparse(p, b, &cols, n),
+            (true, true) => {
+                let a = self.assemble_sparse(p, b, &cols, n)?;
+                let at = vector::At {
+                    stage: VectorAssemblerParams::STAGE,
+                    column: &self.params.output_col,
+                    partition: p,
+                };
+                Ok(Arc::new(vector::dense_chunk(a.as_ref(), n, at)?) as ArrayRef)
+            }
+            (false, true) => Ok(Arc::new(vector::vector_array(
+                self.assemble(p, b, &cols, n)?.0,
+                n,
+                None,
+            )?) as ArrayRef),
+            (false, false) => {
+                let (values, any_sparse) = self.assemble(p, b, &cols, n)?;
+                let at = vector::At {
+                    stage: VectorAssemblerParams::STAGE,
+                    column: &self.params.output_col,
+                    partition: p,
+                };
+                vector::compressed_rows(values, n, None, Some(any_sparse), at)
             }
         })?;
         df.with_column(
-            output_field(&self.params.output_col, &attrs, sparse),
+            output_field(&self.params.output_col, &attrs, !dense_out),
             chunks,
         )
     }
@@ -674,11 +758,16 @@ mod tests {
 
     fn rows(df: &DataFrame, col: &str) -> Vec<Vec<f64>> {
         let c = df.column(col).unwrap();
+        let n = vector::field_vector_size(&c.field).unwrap();
         let mut out = Vec::new();
-        for chunk in &c.chunks {
-            let l = chunk.as_fixed_size_list();
-            let v = vector::dense_values(l).unwrap();
-            let n = l.value_length() as usize;
+        for (p, chunk) in c.chunks.iter().enumerate() {
+            let at = vector::At {
+                stage: "test",
+                column: col,
+                partition: p,
+            };
+            let b = vector::VectorBlock::new(chunk.as_ref(), n, at).unwrap();
+            let v = b.to_dense();
             out.extend(v.chunks(n).map(|r| r.to_vec()));
         }
         out

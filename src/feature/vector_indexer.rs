@@ -142,7 +142,14 @@ impl Stage for VectorIndexer {
         self.params.validate()?;
         let stage = VectorIndexerParams::STAGE;
         let (_, f, n) = schema::require_vector(input, stage, &self.params.input_col)?;
-        let out = vector::like_input(f, vector::vector_field(&self.params.output_col, n, true));
+        // Each row keeps its layout: a sparse input column gives a sparse output column.
+        let out = vector::like_input(
+            f,
+            super::vector_stage::OutLayout::Keep.field(
+                vector::vector_field(&self.params.output_col, n, true),
+                f.data_type(),
+            ),
+        );
         schema::append_field(input, stage, out)
     }
 }
@@ -329,7 +336,8 @@ impl VectorIndexerModel {
             vector::ML_ATTR.to_string(),
             json!({"attrs": groups, "num_attrs": self.num_features}).to_string(),
         );
-        field
+        // Each row keeps its layout: a sparse input column gives a sparse output column.
+        super::vector_stage::OutLayout::Keep.field(field, input.data_type())
     }
 }
 
@@ -376,6 +384,8 @@ impl Transformer for VectorIndexerModel {
             })
             .collect();
         let col = &self.params.input_col;
+        // Each row keeps its layout (Spark's DenseVector / SparseVector branches).
+        let sparse_out = vector::is_sparse_vector_type(df.schema().field(ci).data_type());
         let parts = df.map_partitions(|pi, b| {
             let at = vector::At {
                 stage,
@@ -383,40 +393,93 @@ impl Transformer for VectorIndexerModel {
                 partition: pi,
             };
             let arr = vector::VectorBlock::new(b.column(ci).as_ref(), n, at)?;
-            let mut vals = arr.to_dense().into_owned();
             let mut keep = vec![true; b.num_rows()];
-            for (r, row) in vals.chunks_exact_mut(n.max(1)).enumerate() {
-                if arr.is_null(r) {
-                    keep[r] = h != HandleInvalid::Skip;
-                    continue;
+            // The index of value `x` of categorical element `j` (`None`: skip the row).
+            let index = |r: usize, j: usize, m: &[(u64, f64)], x: f64| -> Result<Option<f64>> {
+                match m.binary_search_by_key(&key(x), |e| e.0) {
+                    Ok(i) => Ok(Some(m[i].1)),
+                    Err(_) => match h {
+                        HandleInvalid::Keep => Ok(Some(m.len() as f64)),
+                        HandleInvalid::Skip => Ok(None),
+                        HandleInvalid::Error => Err(Error::InvalidValue {
+                            stage,
+                            column: col.clone(),
+                            partition: pi,
+                            row: r,
+                            what: format!(
+                                "value {} of categorical element {j}, not seen at fit",
+                                super::java_double_string(x)
+                            ),
+                            hint: "set handleInvalid to \"keep\" to index it as an extra category or \"skip\" to drop the row".into(),
+                        }),
+                    },
                 }
-                for (j, m) in &lookup {
-                    let x = row[*j];
-                    match m.binary_search_by_key(&key(x), |e| e.0) {
-                        Ok(i) => row[*j] = m[i].1,
-                        Err(_) => match h {
-                            HandleInvalid::Keep => row[*j] = m.len() as f64,
-                            HandleInvalid::Skip => keep[r] = false,
-                            HandleInvalid::Error => {
-                                return Err(Error::InvalidValue {
-                                    stage,
-                                    column: col.clone(),
-                                    partition: pi,
-                                    row: r,
-                                    what: format!(
-                                        "value {} of categorical element {j}, not seen at fit",
-                                        super::java_double_string(x)
-                                    ),
-                                    hint: "set handleInvalid to \"keep\" to index it as an extra category or \"skip\" to drop the row".into(),
-                                });
+            };
+            let out: ArrayRef = if sparse_out {
+                // Spark's sparse branch: a copy of the row whose stored values at
+                // categorical elements are indexed (an unstored 0 is category 0, index 0);
+                // dense rows stay dense.
+                let mut o = vector::SparseVectorBuilder::with_capacity(n, b.num_rows(), 0)
+                    .context(stage, &self.params.output_col, pi);
+                let (mut oi, mut ov) = (Vec::new(), Vec::new());
+                for (r, keep_r) in keep.iter_mut().enumerate() {
+                    let Some(row) = arr.row(r) else {
+                        *keep_r = h != HandleInvalid::Skip;
+                        o.push_null();
+                        continue;
+                    };
+                    ov.clear();
+                    oi.clear();
+                    match row {
+                        vector::Row::Dense(x) => ov.extend_from_slice(x),
+                        vector::Row::Sparse {
+                            indices, values, ..
+                        } => {
+                            oi.extend_from_slice(indices);
+                            ov.extend_from_slice(values);
+                        }
+                    }
+                    for (j, m) in &lookup {
+                        let k = if matches!(row, vector::Row::Dense(_)) {
+                            Some(*j)
+                        } else {
+                            oi.binary_search(&(*j as i32)).ok()
+                        };
+                        if let Some(k) = k {
+                            match index(r, *j, m, ov[k])? {
+                                Some(v) => ov[k] = v,
+                                None => *keep_r = false,
                             }
-                        },
+                        }
+                    }
+                    match row {
+                        vector::Row::Dense(_) => o.push_dense(&ov)?,
+                        vector::Row::Sparse { .. } => o.push(&oi, &ov)?,
                     }
                 }
-            }
-            let out = vector::vector_array(vals, n, b.column(ci).nulls().cloned())?;
+                o.finish()?
+            } else {
+                let mut vals = arr.to_dense().into_owned();
+                for (r, row) in vals.chunks_exact_mut(n.max(1)).enumerate() {
+                    if arr.is_null(r) {
+                        keep[r] = h != HandleInvalid::Skip;
+                        continue;
+                    }
+                    for (j, m) in &lookup {
+                        match index(r, *j, m, row[*j])? {
+                            Some(v) => row[*j] = v,
+                            None => keep[r] = false,
+                        }
+                    }
+                }
+                Arc::new(vector::vector_array(
+                    vals,
+                    n,
+                    b.column(ci).nulls().cloned(),
+                )?)
+            };
             let mut cols = b.columns().to_vec();
-            cols.push(Arc::new(out) as ArrayRef);
+            cols.push(out);
             let batch = crate::frame::new_batch(out_schema.clone(), cols, b.num_rows())?;
             Ok(if keep.iter().all(|k| *k) {
                 batch

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use arrow::datatypes::{Field, Schema};
 use serde::{Deserialize, Serialize};
 
-use super::vector_stage::{check_in_out, map_rows};
+use super::vector_stage::{check_in_out, map_rows, OutLayout, VectorMap};
 use crate::error::{Error, Result};
 use crate::frame::{schema, vector, DataFrame};
 use crate::param::Params;
@@ -182,6 +182,8 @@ impl VectorSlicer {
             }
         }
         let out = super::vector_stage::selected_field(field, n, &sel, &p.output_col, false);
+        // Each row keeps its layout: a sparse input column gives a sparse output column.
+        let out = OutLayout::Keep.field(out, field.data_type());
         Ok((sel, n, out))
     }
 }
@@ -201,23 +203,52 @@ impl Transformer for VectorSlicer {
     fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
         self.transform_schema(df.schema())?;
         let (sel, n, field) = self.plan(df.schema())?;
-        let k = sel.len();
         map_rows(
             VectorSlicerParams::STAGE,
             df,
             &self.params.input_col,
             n,
             field,
-            k,
-            move |x, out| {
-                for (o, &j) in out.iter_mut().zip(&sel) {
-                    *o = x[j];
-                }
-            },
+            OutLayout::Keep,
+            &SliceKernel { sel },
         )
     }
     fn clone_box(&self) -> Box<dyn Transformer> {
         Box::new(self.clone())
+    }
+}
+
+/// VectorSlicer's row maps: Spark's `DenseVector` branch picks the values, its
+/// `SparseVector.slice` keeps the selected stored non-zero entries at their new positions
+/// (Spark 4.3 drops a stored 0.0, whatever the order of the selection).
+struct SliceKernel {
+    sel: Vec<usize>,
+}
+
+impl VectorMap for SliceKernel {
+    #[inline]
+    fn dense(&self, x: &[f64], out: &mut [f64]) {
+        for (o, &j) in out.iter_mut().zip(&self.sel) {
+            *o = x[j];
+        }
+    }
+    fn sparse(
+        &self,
+        _size: usize,
+        indices: &[i32],
+        values: &[f64],
+        oi: &mut Vec<i32>,
+        ov: &mut Vec<f64>,
+    ) -> bool {
+        for (pos, &j) in self.sel.iter().enumerate() {
+            if let Ok(k) = indices.binary_search(&(j as i32)) {
+                if values[k] != 0.0 {
+                    oi.push(pos as i32);
+                    ov.push(values[k]);
+                }
+            }
+        }
+        true
     }
 }
 

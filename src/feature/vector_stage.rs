@@ -47,51 +47,253 @@ pub(crate) fn input_size(
     Ok(n)
 }
 
-/// Maps every row of the vector column `input` (`n_in` values a row) through
-/// `f(row, out_row)` into the new column `out` (`n_out` values a row, zeroed before `f`
-/// sees them), in parallel row blocks; null rows stay null.
-pub(crate) fn map_rows(
+/// How a vector stage stores each output row: Spark's rule for that stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OutLayout {
+    /// A row keeps its input's layout: a dense row stays dense, a sparse row stays sparse
+    /// with the entries [`VectorMap::sparse`] gives (Spark's stages that match on
+    /// `DenseVector` / `SparseVector`). The output column is sparse (`VectorUDT`) iff the
+    /// input column is.
+    Keep,
+    /// Every row dense (a dense column), whatever the input (Spark's DCT, a centring
+    /// scaler).
+    Dense,
+    /// Every row as Spark's `Vector.compressed` stores it (a `VectorUDT` column), whatever
+    /// the input (Spark's Binarizer, Interaction).
+    Compressed,
+}
+
+impl OutLayout {
+    /// Whether the output column is Spark's `VectorUDT` struct (rows dense or sparse each)
+    /// for an input column of type `input`; decided from the schema alone.
+    pub(crate) fn sparse_output(self, input: &arrow::datatypes::DataType) -> bool {
+        match self {
+            OutLayout::Keep => vector::is_sparse_vector_type(input),
+            OutLayout::Dense => false,
+            OutLayout::Compressed => true,
+        }
+    }
+
+    /// `field` (a dense vector field with its metadata) in the output column type this
+    /// layout gives for an input column of type `input`.
+    pub(crate) fn field(self, field: Field, input: &arrow::datatypes::DataType) -> Field {
+        if !self.sparse_output(input) {
+            return field;
+        }
+        let n = vector::field_vector_size(&field).unwrap_or(0);
+        let f = Field::new(field.name(), vector::sparse_vector_type(), true)
+            .with_metadata(field.metadata().clone());
+        vector::with_vector_size(f, n)
+    }
+}
+
+/// The row maps of a vector stage.
+pub(crate) trait VectorMap: Sync {
+    /// Writes the output of the dense row `x` into `out` (zeroed before).
+    fn dense(&self, x: &[f64], out: &mut [f64]);
+    /// Appends the stored entries of the output of a sparse row (`indices`, `values`) to
+    /// `oi` / `ov`, strictly increasing, as Spark's sparse branch computes them; returns
+    /// false (appending nothing) when the stage has no sparse branch, and the row is then
+    /// densified and mapped by [`dense`](Self::dense).
+    fn sparse(
+        &self,
+        _size: usize,
+        _indices: &[i32],
+        _values: &[f64],
+        _oi: &mut Vec<i32>,
+        _ov: &mut Vec<f64>,
+    ) -> bool {
+        false
+    }
+}
+
+/// A dense-only [`VectorMap`] from a row function (for stages such as PCA whose output
+/// is dense for any input row: a sparse row is densified first).
+pub(crate) struct DenseFn<F>(pub F);
+
+impl<F: Fn(&[f64], &mut [f64]) + Sync> VectorMap for DenseFn<F> {
+    #[inline]
+    fn dense(&self, x: &[f64], out: &mut [f64]) {
+        (self.0)(x, out)
+    }
+}
+
+/// Maps every row of the vector column `input` (`n_in` values a row, dense or sparse)
+/// through `m` into the new column `out` (its type from [`OutLayout::field`], its vector
+/// size recorded in it), each row stored as `layout` says; null rows stay null.
+///
+/// A dense output is written straight into one fresh buffer per partition in parallel
+/// row blocks (`buffer::par_build`), with `m.dense` called per row through a static call
+/// (no per-row allocation); a sparse output is appended straight into the column's
+/// buffers.
+pub(crate) fn map_rows<M: VectorMap>(
     stage: &'static str,
     df: &DataFrame,
     input: &str,
     n_in: usize,
     out: Field,
-    n_out: usize,
-    f: impl Fn(&[f64], &mut [f64]) + Sync,
+    layout: OutLayout,
+    m: &M,
 ) -> Result<DataFrame> {
+    let n_out = vector::field_vector_size(&out).ok_or_else(|| {
+        crate::error::Error::Internal(format!("{stage}: output field without a vector size"))
+    })?;
     let c = df.column(input)?;
+    let sparse_out = layout.sparse_output(df.schema().field_with_name(input)?.data_type());
     let chunks = c
         .chunks
         .par_iter()
         .enumerate()
         .map(|(partition, a)| {
-            // Dense or sparse input, read through the one row view: a dense column is used
-            // in place, a sparse one densified for this partition.
             let at = vector::At {
                 stage,
                 column: input,
                 partition,
             };
             let block = vector::VectorBlock::new(a.as_ref(), n_in, at)?;
-            let vals = block.to_dense();
-            let rows = a.len();
             let nulls = a.nulls().cloned();
-            let mut outv = vec![0.0; rows * n_out];
-            const BLOCK: usize = 4096;
-            outv.par_chunks_mut((BLOCK * n_out).max(1))
-                .enumerate()
-                .for_each(|(b, dst)| {
-                    let first = b * BLOCK;
-                    for (k, o) in dst.chunks_exact_mut(n_out.max(1)).enumerate() {
-                        let r = first + k;
-                        f(&vals[r * n_in..(r + 1) * n_in], o);
-                    }
-                });
-            Ok(Arc::new(vector::vector_array(outv, n_out, nulls)?) as ArrayRef)
+            if !sparse_out {
+                let vals = dense_rows(&block, n_out, m);
+                Ok(Arc::new(vector::vector_array(vals, n_out, nulls)?) as ArrayRef)
+            } else if layout == OutLayout::Keep && block.as_dense().is_some() {
+                // Every row dense: every output row dense, written in place.
+                vector::dense_rows_array(dense_rows(&block, n_out, m), n_out, nulls)
+            } else if layout == OutLayout::Compressed && block.as_dense().is_some() {
+                // Every row dense: mapped in place, then each stored `.compressed` (the
+                // buffer kept as it is when every row stays dense).
+                let at = vector::At {
+                    stage,
+                    column: out.name(),
+                    partition,
+                };
+                vector::compressed_rows(dense_rows(&block, n_out, m), n_out, nulls, None, at)
+            } else {
+                sparse_chunk(&block, n_out, layout, m, stage, out.name(), partition)
+            }
         })
         .collect::<Vec<_>>();
     let chunks = crate::frame::in_order(chunks)?;
     df.with_column(out, chunks)
+}
+
+/// One partition's rows mapped into dense output rows (`len · n_out` values).
+fn dense_rows<M: VectorMap>(block: &vector::VectorBlock<'_>, n_out: usize, m: &M) -> Vec<f64> {
+    let n_in = block.size();
+    if n_out == 0 {
+        return Vec::new();
+    }
+    let dense_in = block.as_dense();
+    // SAFETY: every block is zeroed before `m.dense` writes into it, so all of it is
+    // initialised.
+    let vals = unsafe {
+        crate::frame::buffer::par_build(block.len(), n_out, |first, dst| {
+            for v in dst.iter_mut() {
+                v.write(0.0);
+            }
+            // SAFETY: just initialised; MaybeUninit<f64> has f64's layout.
+            let dst: &mut [f64] = &mut *(dst as *mut [std::mem::MaybeUninit<f64>] as *mut [f64]);
+            match dense_in {
+                Some(x) => {
+                    let src = &x[first * n_in..];
+                    for (o, x) in dst
+                        .chunks_exact_mut(n_out)
+                        .zip(src.chunks_exact(n_in.max(1)))
+                    {
+                        m.dense(x, o);
+                    }
+                }
+                None => {
+                    let mut scratch = vec![0.0; n_in];
+                    for (k, o) in dst.chunks_exact_mut(n_out).enumerate() {
+                        match block.row(first + k) {
+                            Some(vector::Row::Dense(x)) => m.dense(x, o),
+                            Some(row) => {
+                                row.write_dense(&mut scratch);
+                                m.dense(&scratch, o);
+                            }
+                            None => {}
+                        }
+                    }
+                }
+            }
+        })
+    };
+    vals
+}
+
+/// One partition mapped into a sparse (`VectorUDT`) vector column chunk.
+fn sparse_chunk<M: VectorMap>(
+    block: &vector::VectorBlock<'_>,
+    n_out: usize,
+    layout: OutLayout,
+    m: &M,
+    stage: &'static str,
+    column: &str,
+    partition: usize,
+) -> Result<ArrayRef> {
+    let n_in = block.size();
+    let mut b = vector::SparseVectorBuilder::with_capacity(n_out, block.len(), 0)
+        .context(stage, column, partition);
+    let mut scratch = Vec::new();
+    let (mut oi, mut ov, mut dense_out) = (Vec::new(), Vec::new(), Vec::new());
+    for r in 0..block.len() {
+        let Some(row) = block.row(r) else {
+            b.push_null();
+            continue;
+        };
+        match (layout, row) {
+            (OutLayout::Keep, vector::Row::Dense(x)) => b.push_dense_with(|o| m.dense(x, o))?,
+            (
+                OutLayout::Keep,
+                vector::Row::Sparse {
+                    indices, values, ..
+                },
+            ) if {
+                oi.clear();
+                ov.clear();
+                m.sparse(n_in, indices, values, &mut oi, &mut ov)
+            } =>
+            {
+                b.push(&oi, &ov)?
+            }
+            (OutLayout::Keep, row) => {
+                scratch.resize(n_in, 0.0);
+                row.write_dense(&mut scratch);
+                b.push_dense_with(|o| m.dense(&scratch, o))?
+            }
+            (_, row) => {
+                oi.clear();
+                ov.clear();
+                let sparse = match row {
+                    vector::Row::Sparse {
+                        indices, values, ..
+                    } => m.sparse(n_in, indices, values, &mut oi, &mut ov),
+                    vector::Row::Dense(_) => false,
+                };
+                if sparse {
+                    b.push_compressed(vector::Row::Sparse {
+                        size: n_out,
+                        indices: &oi,
+                        values: &ov,
+                    })?;
+                } else {
+                    let x = match row {
+                        vector::Row::Dense(x) => x,
+                        _ => {
+                            scratch.resize(n_in, 0.0);
+                            row.write_dense(&mut scratch);
+                            &scratch
+                        }
+                    };
+                    dense_out.clear();
+                    dense_out.resize(n_out, 0.0);
+                    m.dense(x, &mut dense_out);
+                    b.push_compressed(vector::Row::Dense(&dense_out))?;
+                }
+            }
+        }
+    }
+    b.finish()
 }
 
 /// The row function of a vector transformer: `(input row, zeroed output row)`.
@@ -100,10 +302,12 @@ pub(crate) type RowFn = Box<dyn Fn(&[f64], &mut [f64]) + Send + Sync>;
 /// A vector-to-vector transformer in the shape of Spark's `UnaryTransformer` (a uid, a
 /// params struct with `input_col` / `output_col`, the default output `<uid>__output`): its
 /// constructor and column setters, `Stage` (output field with Spark's attribute-group
-/// size), `Transformer`, `Model` and metadata-only persistence. The type provides
-/// `fn output_size(&self, n: usize) -> Result<usize>` and
-/// `fn row_fn(&self, n: usize) -> Result<RowFn>`. With `sized: false` the output field has
-/// no attribute metadata (Spark's PolynomialExpansion writes none).
+/// size, dense or sparse as the stage's [`OutLayout`] decides from the input type),
+/// `Transformer`, `Model` and metadata-only persistence. The type provides
+/// `fn output_size(&self, n: usize) -> Result<usize>`, `const LAYOUT: OutLayout` and
+/// `fn kernel(&self, n: usize) -> Result<impl VectorMap + Send + 'static>` (the row form
+/// uses the kernel's dense map). With `sized: false` the output field has no attribute
+/// metadata (Spark's PolynomialExpansion writes none).
 macro_rules! vector_transformer {
     ($ty:ident, $params:ident, $prefix:literal, $class:literal) => {
         super::vector_stage::vector_transformer!($ty, $params, $prefix, $class, sized: true);
@@ -158,6 +362,8 @@ macro_rules! vector_transformer {
                 } else {
                     $crate::frame::vector::vector_field(&self.params.output_col, m, true)
                 };
+                let in_type = input.field_with_name(&self.params.input_col)?.data_type();
+                let field = Self::LAYOUT.field(field, in_type);
                 $crate::frame::schema::append_field(input, stage, field)
             }
         }
@@ -174,9 +380,16 @@ macro_rules! vector_transformer {
                     df.schema().field_with_name(&self.params.input_col)?,
                 )
                 .unwrap_or(0);
-                let m = self.output_size(n)?;
-                let f = self.row_fn(n)?;
-                super::vector_stage::map_rows(self.kind(), df, &self.params.input_col, n, field, m, f)
+                let k = self.kernel(n)?;
+                super::vector_stage::map_rows(
+                    self.kind(),
+                    df,
+                    &self.params.input_col,
+                    n,
+                    field,
+                    Self::LAYOUT,
+                    &k,
+                )
             }
             fn clone_box(&self) -> Box<dyn $crate::pipeline::Transformer> {
                 Box::new(self.clone())
@@ -203,7 +416,11 @@ macro_rules! vector_transformer {
                     stage: stringify!($ty),
                     input,
                     out,
-                    f: self.row_fn(n)?,
+                    f: {
+                        use super::vector_stage::VectorMap;
+                        let k = self.kernel(n)?;
+                        Box::new(move |x: &[f64], o: &mut [f64]| k.dense(x, o))
+                    },
                 })))
             }
         }

@@ -28,9 +28,9 @@ use crate::error::{Error, Result};
 
 mod sparse;
 pub use sparse::{
-    field_vector_size, is_sparse_vector_type, is_unknown_size, like_input, prefers_sparse,
-    sparse_vector_field, sparse_vector_fields, sparse_vector_type, unknown_size, with_vector_size,
-    At, Row, SparseVectorBuilder, VectorBlock,
+    dense_rows_array, field_vector_size, is_sparse_vector_type, is_unknown_size, like_input,
+    prefers_sparse, sparse_vector_field, sparse_vector_fields, sparse_vector_type, unknown_size,
+    with_vector_size, At, Row, SparseVectorBuilder, VectorBlock,
 };
 
 /// Field-metadata key holding Spark's ML attribute JSON.
@@ -171,6 +171,23 @@ pub fn dense_chunk(arr: &dyn Array, size: usize, at: At<'_>) -> Result<FixedSize
     if let Some(l) = arr.as_fixed_size_list_opt() {
         return Ok(l.clone());
     }
+    if block.as_dense().is_some() {
+        // A sparse-type column whose rows are all dense, back to back: its values child,
+        // shared (no copy).
+        let vl = arr.as_struct().column(3).as_list::<i32>();
+        let first = vl.value_offsets()[0] as usize;
+        let vals = vl
+            .values()
+            .as_primitive::<arrow::datatypes::Float64Type>()
+            .values()
+            .slice(first, arr.len() * size);
+        return Ok(FixedSizeListArray::try_new(
+            Arc::new(item_field()),
+            size as i32,
+            Arc::new(Float64Array::new(vals, None)),
+            arr.nulls().cloned(),
+        )?);
+    }
     vector_array(block.to_dense().into_owned(), size, arr.nulls().cloned())
 }
 
@@ -262,6 +279,44 @@ pub(crate) unsafe fn map_vectors(
     df.with_column(out, chunks)
 }
 
+/// Dense rows (`values`, row-major, `size` each; null rows per `nulls`) as a sparse-type
+/// vector column chunk whose rows are stored as Spark's `Vector.compressed` stores them:
+/// when no row prefers sparse (`any_sparse`, counted here when `None`), the buffer itself
+/// as all-dense rows (no copy); else row by row.
+pub(crate) fn compressed_rows(
+    values: Vec<f64>,
+    size: usize,
+    nulls: Option<NullBuffer>,
+    any_sparse: Option<bool>,
+    at: At<'_>,
+) -> Result<arrow::array::ArrayRef> {
+    use rayon::prelude::*;
+    let any_sparse = any_sparse.unwrap_or_else(|| {
+        prefers_sparse(0, size)
+            && values.par_chunks((size * 4096).max(1)).any(|b| {
+                b.chunks_exact(size)
+                    .any(|r| prefers_sparse(Row::Dense(r).num_nonzeros(), size))
+            })
+    });
+    if !any_sparse {
+        return dense_rows_array(values, size, nulls);
+    }
+    let rows = values.len() / size.max(1);
+    let mut b = SparseVectorBuilder::with_capacity(size, rows, values.len()).context(
+        at.stage,
+        at.column,
+        at.partition,
+    );
+    for (r, row) in values.chunks_exact(size.max(1)).enumerate() {
+        if nulls.as_ref().is_some_and(|n| n.is_null(r)) {
+            b.push_null();
+        } else {
+            b.push_compressed(Row::Dense(row))?;
+        }
+    }
+    b.finish()
+}
+
 /// Maps the stored values of every row of the vector column `input` through
 /// `f(index, value)`, keeping each row's layout (a sparse row keeps its indices, a dense
 /// row stays dense; nulls kept), into the sparse vector column `out`. For maps that send
@@ -285,6 +340,22 @@ pub(crate) fn map_stored_values(
                 partition: p,
             };
             let block = VectorBlock::new(a.as_ref(), size, at)?;
+            if let Some(x) = block.as_dense() {
+                // Every row dense: mapped in place, in parallel, still all dense.
+                // SAFETY: each block holds whole rows of `size` values, every one written.
+                let vals = unsafe {
+                    super::buffer::par_build(a.len(), size, |first, dst| {
+                        let src = &x[first * size..first * size + dst.len()];
+                        let n = size.max(1);
+                        for (o, r) in dst.chunks_exact_mut(n).zip(src.chunks_exact(n)) {
+                            for (j, (o, v)) in o.iter_mut().zip(r).enumerate() {
+                                o.write(f(j, *v));
+                            }
+                        }
+                    })
+                };
+                return dense_rows_array(vals, size, a.nulls().cloned());
+            }
             let mut b = SparseVectorBuilder::with_capacity(size, a.len(), block.num_active())
                 .context(stage, out.name(), p);
             let mut buf = Vec::new();
@@ -331,6 +402,30 @@ pub(crate) fn map_rows_compressed(
             partition: p,
         };
         let block = VectorBlock::new(a.as_ref(), size, at)?;
+        if let Some(x) = block.as_dense() {
+            // Every row dense: mapped in place, in parallel, then stored `.compressed`.
+            let n = size.max(1);
+            // SAFETY: `f` fills each zeroed output row; each block holds whole rows.
+            let vals = unsafe {
+                super::buffer::par_build(a.len(), size, |first, dst| {
+                    for v in dst.iter_mut() {
+                        v.write(0.0);
+                    }
+                    let dst: &mut [f64] =
+                        &mut *(dst as *mut [std::mem::MaybeUninit<f64>] as *mut [f64]);
+                    let src = &x[first * size..first * size + dst.len()];
+                    for (o, r) in dst.chunks_exact_mut(n).zip(src.chunks_exact(n)) {
+                        f(Row::Dense(r), o);
+                    }
+                })
+            };
+            let at = At {
+                stage,
+                column: out.name(),
+                partition: p,
+            };
+            return compressed_rows(vals, size, a.nulls().cloned(), None, at);
+        }
         let mut b =
             SparseVectorBuilder::with_capacity(size, a.len(), 0).context(stage, out.name(), p);
         let mut buf = vec![0.0; size];
@@ -439,7 +534,8 @@ impl super::DataFrame {
     /// use mlpipe::feature::VectorAssembler;
     /// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
     /// let df = VectorAssembler::new().with_input_cols(["tenure", "monthly_charges"])
-    ///     .with_output_col("f").with_handle_invalid(HandleInvalid::Skip).transform(&df)?;
+    ///     .with_output_col("f").with_handle_invalid(HandleInvalid::Skip)
+    ///     .with_dense_output(true).transform(&df)?;
     /// let sparse = df.vectors_to_sparse("f")?;
     /// assert!(mlpipe::frame::vector::is_sparse_vector_type(
     ///     sparse.schema().field_with_name("f")?.data_type()));
@@ -516,7 +612,8 @@ impl super::DataFrame {
     /// use mlpipe::feature::VectorAssembler;
     /// let df = DataFrame::read_csv("data/quickstart.csv", &CsvOptions::default())?;
     /// let df = VectorAssembler::new().with_input_cols(["tenure", "monthly_charges"])
-    ///     .with_output_col("f").with_handle_invalid(HandleInvalid::Skip).transform(&df)?;
+    ///     .with_output_col("f").with_handle_invalid(HandleInvalid::Skip)
+    ///     .with_dense_output(true).transform(&df)?;
     /// let arr = df.vector_to_array("f", "a")?;
     /// let back = arr.array_to_vector("a", "g")?;
     /// assert_eq!(back.column("g")?.chunks, df.column("f")?.chunks);

@@ -54,22 +54,32 @@ impl DataFrame {
     /// column, [`Error::InvalidValue`] naming the partition and row of a null vector (its
     /// slot holds no values; drop it with `drop_invalid` first).
     pub fn vector_views(&self, col: &str) -> Result<Vec<ArrayView2<'_, f64>>> {
-        let (i, f, n) = schema::require_vector(self.schema(), "DataFrame::vector_views", col)?;
-        if vector::is_sparse_vector_type(f.data_type()) {
-            return Err(Error::ColumnType {
-                stage: "DataFrame::vector_views",
-                column: col.to_string(),
-                expected: "a dense vector column (views borrow its buffer); use to_array2, which densifies a sparse column".into(),
-                found: f.data_type().clone(),
-            });
+        const STAGE: &str = "DataFrame::vector_views";
+        let (i, f, n) = schema::require_vector(self.schema(), STAGE, col)?;
+        let not_dense = || {
+            Error::ColumnType {
+            stage: STAGE,
+            column: col.to_string(),
+            expected: "a vector column whose rows are all dense (views borrow its buffer); use to_array2, which densifies sparse rows".into(),
+            found: f.data_type().clone(),
         }
+        };
         self.partitions()
             .iter()
             .enumerate()
             .map(|(p, batch)| {
-                let arr = vector::as_vector(batch.column(i).as_ref())?;
-                reject_nulls("DataFrame::vector_views", col, p, arr)?;
-                let values = vector::dense_values(arr)?;
+                let arr = batch.column(i).as_ref();
+                let at = vector::At {
+                    stage: STAGE,
+                    column: col,
+                    partition: p,
+                };
+                // A dense column, or a sparse-type one whose rows are all dense (such as
+                // VectorAssembler's output from numbers): one row-major buffer either way.
+                let values = vector::VectorBlock::new(arr, n, at)?
+                    .as_dense()
+                    .ok_or_else(not_dense)?;
+                reject_nulls(STAGE, col, p, arr)?;
                 ArrayView2::from_shape((arr.len(), n), values)
                     .map_err(|e| Error::Internal(format!("vector block of `{col}`: {e}")))
             })
@@ -83,7 +93,7 @@ impl DataFrame {
     pub fn to_array2(&self, col: &str) -> Result<Array2<f64>> {
         const STAGE: &str = "DataFrame::to_array2";
         let (_, f, n) = schema::require_vector(self.schema(), STAGE, col)?;
-        if vector::is_sparse_vector_type(f.data_type()) {
+        if vector::is_sparse_vector_type(f.data_type()) && self.vector_views(col).is_err() {
             let dense = vector::dense_chunks(self, STAGE, col, n)?;
             let field = vector::vector_field(col, n, true);
             let schema = std::sync::Arc::new(arrow::datatypes::Schema::new(vec![field]));

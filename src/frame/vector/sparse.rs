@@ -440,6 +440,16 @@ impl<'a> VectorBlock<'a> {
         let vl = s.column(3).as_list::<i32>();
         let idx_child = il.values().as_primitive::<Int32Type>();
         let val_child = vl.values().as_primitive::<Float64Type>();
+        if let Some(vals) = all_dense_rows(s, size) {
+            // Every row dense with `size` values, back to back: the one row-major slice
+            // a dense column gives, so every reader takes its dense path.
+            return Ok(Self {
+                layout: Layout::Dense(vals),
+                nulls,
+                len: arr.len(),
+                size,
+            });
+        }
         let block = Self {
             layout: Layout::Udt {
                 kinds: kinds.values(),
@@ -630,6 +640,90 @@ impl<'a> VectorBlock<'a> {
     }
 }
 
+/// The values of a `VectorUDT` chunk whose rows are all dense (`type = 1`, nulls
+/// included) with `size` values each, laid out back to back without nulls inside:
+/// `len · size` row-major values. `None` otherwise.
+fn all_dense_rows(s: &StructArray, size: usize) -> Option<&[f64]> {
+    let kinds = s.column(0).as_primitive::<Int8Type>();
+    let vl = s.column(3).as_list::<i32>();
+    let vals = vl.values().as_primitive::<Float64Type>();
+    if kinds.null_count() > 0 || vl.null_count() > 0 || vals.null_count() > 0 {
+        return None;
+    }
+    if !kinds.values().iter().all(|k| *k == 1) {
+        return None;
+    }
+    let off = vl.value_offsets();
+    let first = off[0] as usize;
+    let regular = off
+        .iter()
+        .enumerate()
+        .all(|(r, o)| *o as usize == first + r * size);
+    regular.then(|| &vals.values()[first..first + s.len() * size])
+}
+
+/// A `VectorUDT` column chunk whose rows are all dense (`type = 1`), holding `values`
+/// (`rows · size`, row-major) as its values child without a copy: the sparse-capable
+/// column type for data that is dense throughout. Null rows (per `nulls`) keep their
+/// `size` values.
+///
+/// # Errors
+/// [`Error::Internal`] when `values` is not a whole number of rows.
+///
+/// # Examples
+/// ```
+/// # fn main() -> mlpipe::Result<()> {
+/// use mlpipe::frame::vector::{dense_rows_array, At, Row, VectorBlock};
+/// let arr = dense_rows_array(vec![1.0, 2.0, 3.0, 4.0], 2, None)?;
+/// let at = At { stage: "Example", column: "v", partition: 0 };
+/// let block = VectorBlock::new(arr.as_ref(), 2, at)?;
+/// assert_eq!(block.row(1), Some(Row::Dense(&[3.0, 4.0])));
+/// assert_eq!(block.as_dense(), Some(&[1.0, 2.0, 3.0, 4.0][..]));
+/// # Ok(()) }
+/// ```
+pub fn dense_rows_array(
+    values: Vec<f64>,
+    size: usize,
+    nulls: Option<NullBuffer>,
+) -> Result<ArrayRef> {
+    let rows = values
+        .len()
+        .checked_div(size)
+        .unwrap_or_else(|| nulls.as_ref().map_or(0, |n| n.len()));
+    if values.len() != rows * size {
+        return Err(Error::Internal(format!(
+            "{} values are not whole rows of {size}",
+            values.len()
+        )));
+    }
+    let fields = sparse_vector_fields();
+    let (DataType::List(idx_item), DataType::List(val_item)) =
+        (fields[2].data_type(), fields[3].data_type())
+    else {
+        return Err(Error::Internal("VectorUDT list fields".into()));
+    };
+    let kinds: ArrayRef = Arc::new(Int8Array::from(vec![1i8; rows]));
+    let sizes: ArrayRef = Arc::new(Int32Array::new_null(rows));
+    let indices: ArrayRef = Arc::new(ListArray::try_new(
+        idx_item.clone(),
+        OffsetBuffer::new_zeroed(rows),
+        Arc::new(Int32Array::from(Vec::<i32>::new())),
+        Some(NullBuffer::new_null(rows)),
+    )?);
+    let offsets = OffsetBuffer::from_lengths(std::iter::repeat_n(size, rows));
+    let vals: ArrayRef = Arc::new(ListArray::try_new(
+        val_item.clone(),
+        offsets,
+        Arc::new(Float64Array::from(values)),
+        None,
+    )?);
+    Ok(Arc::new(StructArray::try_new(
+        fields,
+        vec![kinds, sizes, indices, vals],
+        nulls,
+    )?))
+}
+
 fn column_type(at: At<'_>, found: &DataType) -> Error {
     Error::ColumnType {
         stage: at.stage,
@@ -800,6 +894,34 @@ impl SparseVectorBuilder {
         }
         self.vals.extend_from_slice(values);
         self.close_row(1, true)
+    }
+
+    /// Appends a dense row (`type = 1`) whose `size` values `fill` writes straight into the
+    /// column's value buffer (zeroed before `fill` sees them).
+    pub fn push_dense_with(&mut self, fill: impl FnOnce(&mut [f64])) -> Result<()> {
+        let start = self.vals.len();
+        self.vals.resize(start + self.size, 0.0);
+        fill(&mut self.vals[start..]);
+        self.close_row(1, true)
+    }
+
+    /// Appends a sparse row whose entries `fill(indices, values)` appends straight into the
+    /// column's buffers; they are then checked as [`push`](Self::push) checks them.
+    ///
+    /// # Errors
+    /// As [`push`](Self::push); nothing is appended then.
+    pub fn push_sparse_with(
+        &mut self,
+        fill: impl FnOnce(&mut Vec<i32>, &mut Vec<f64>),
+    ) -> Result<()> {
+        let (i0, v0) = (self.idx.len(), self.vals.len());
+        fill(&mut self.idx, &mut self.vals);
+        if let Err(w) = check_sparse(&self.idx[i0..], self.vals.len() - v0, self.size) {
+            self.idx.truncate(i0);
+            self.vals.truncate(v0);
+            return Err(self.err(w));
+        }
+        self.close_row(0, true)
     }
 
     /// Appends `row` in its own layout.
