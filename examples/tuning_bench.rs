@@ -17,6 +17,7 @@
 #[path = "support/mod.rs"]
 mod support;
 
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use mlpipe::classification::LogisticRegression;
@@ -104,6 +105,11 @@ fn main() -> Result<()> {
                 .with_output_col("scaled"),
         )
         .with_estimator(lr);
+    // After every fit (6 scored fits per fold, then the refit) the peak resident memory
+    // since the previous fit is recorded and reset, so that each fold's peak and the
+    // refit's are known apart: fit 6f, the first of fold f, covers the fold's training
+    // side and fits; the last covers the refit.
+    let segments = Arc::new(Mutex::new(Vec::new()));
     let cv = CrossValidator::new(
         pipeline,
         BinaryClassificationEvaluator::new().with_label_col("churn"),
@@ -111,7 +117,15 @@ fn main() -> Result<()> {
     )
     .with_num_folds(3)
     .with_seed(7)
-    .with_parallelism(2);
+    .with_parallelism(2)
+    .with_progress({
+        let segments = segments.clone();
+        move || {
+            let mut s = segments.lock().unwrap_or_else(|e| e.into_inner());
+            s.push(mem().0);
+            reset_peak();
+        }
+    });
 
     let mut times = Vec::new();
     let mut peak = 0;
@@ -124,10 +138,21 @@ fn main() -> Result<()> {
         let (_, before) = mem();
         reset_peak();
         let t = Instant::now();
+        segments.lock().unwrap_or_else(|e| e.into_inner()).clear();
         let model = cv.fit(train)?;
         let s = t.elapsed().as_secs_f64();
-        let run_peak = mem().0;
+        let seg = segments.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let run_peak = seg.iter().copied().fold(mem().0, u64::max);
         peak = peak.max(run_peak);
+        let above = |b: u64| b.saturating_sub(rss_before_load) as f64 / bytes as f64;
+        let folds: Vec<String> = seg[..seg.len().saturating_sub(1)]
+            .chunks(6)
+            .map(|c| format!("{:.2}x", above(c.iter().copied().max().unwrap_or(0))))
+            .collect();
+        println!(
+            "run {r}: peak above the RSS before loading, per fold {folds:?}, refit {:.2}x the data set",
+            above(seg.last().copied().unwrap_or(0))
+        );
         avg = model.avg_metrics().to_vec();
         best = model.best_params().to_string();
         println!(
