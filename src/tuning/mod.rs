@@ -9,12 +9,15 @@
 //! The folds are the ones PySpark's `CrossValidator` makes for the same seed and
 //! partitions (a `rand(seed)` column), or Scala's `MLUtils.kFold` folds
 //! ([`FoldAssignment::Scala`]). A fold is a selection of rows (each row's fold number),
-//! not a copy of the data: every map is fitted on the fold's training rows, which are
-//! materialised with only the columns the fits read, and once they are dropped every fit
-//! is scored on the validation rows, so a fold needs about one copy of the data at a time.
-//! In a [`Pipeline`], the stages before the first stage the grid touches are fitted once
-//! per fold, not once per param map, and applied to the selected rows partition by
-//! partition.
+//! not a copy of the data. As Spark does, the folds run one after the other and the maps
+//! of a fold in parallel (`parallelism`): the fold's training rows are materialised once,
+//! with only the columns some stage reads; in a [`Pipeline`], the stages before the first
+//! stage the grid touches are fitted once on them (not once per param map) and applied one
+//! partition at a time, each raw partition released once transformed, keeping only the
+//! columns the grid's fits read; every map is fitted on that, which is then dropped before
+//! the validation rows are made and every fit scored on them. The best map is then refit
+//! on all rows by the estimator itself ([`Pipeline`]'s fit also drops the columns no later
+//! stage reads as it goes).
 //!
 //! # Examples
 //! ```
