@@ -9,6 +9,7 @@ solver that takes an elastic net), 3 folds, areaUnderROC. One run (it is the slo
 
 Usage: /work/venv/bin/python bench/tuning_sklearn.py bench_data/churn_1m.parquet
 """
+import os
 import resource
 import sys
 import time
@@ -20,7 +21,11 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peak_rss import tree_rss  # noqa: E402
+
 path = sys.argv[1] if len(sys.argv) > 1 else "bench_data/churn_1m.parquet"
+rss_before_load = tree_rss()[0]
 t = pq.read_table(path).to_pandas()
 cols = [c for c in t.columns if c not in ("customer_id", "contract", "churn")]
 t = t.dropna(subset=cols + ["churn"])
@@ -42,3 +47,11 @@ print(f"sklearn GridSearchCV(n_jobs=2): {len(y)} rows x {len(cols)} features, {s
       f"mean test AUC {np.round(search.cv_results_['mean_test_score'], 5).tolist()}; "
       f"peak RSS (self + largest child) {peak / 1024:.0f} MB; data {X.nbytes / 1e6:.0f} MB")
 print(f"sklearn_seconds {seconds:.3f}")
+# Spark's names for the best point: regParam = 1 / (C * n_fit), elasticNetParam = l1_ratio.
+best = search.best_params_
+reg = min((0.001, 0.01, 0.1), key=lambda r: abs(1.0 / (r * n_fit) - best["lr__C"]))
+print(f"sklearn_best {{regParam={reg}, elasticNetParam={best['lr__l1_ratio']}}}")
+print(f"sklearn_avg_metrics {[float(m) for m in search.cv_results_['mean_test_score']]}")
+print(f"sklearn_rss_before_load_bytes {rss_before_load}")
+print(f"sklearn_data_bytes {X.nbytes + y.nbytes}")
+print(f"sklearn_rows {len(y)}")

@@ -13,6 +13,7 @@ is in memory too). One run: it is the slow side.
 Usage: /work/venv/bin/python bench/tuning_spark.py bench_data/churn_1m.parquet
 Prints `spark_seconds S` and `spark_avg_metrics [..]` lines for the Rust side to read.
 """
+import os
 import sys
 import time
 
@@ -33,6 +34,10 @@ spark = (
     .getOrCreate()
 )
 spark.sparkContext.setLogLevel("ERROR")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peak_rss import tree_rss  # noqa: E402
+
+rss_before_load = tree_rss()[0]  # this process and the JVM it started
 df = spark.read.parquet(path)
 cols = [c for c in df.columns if c not in ("customer_id", "contract", "churn")]
 assembled = (
@@ -68,4 +73,8 @@ print(f"spark CrossValidator (local[2], parallelism 2): {rows} rows x {len(cols)
       f"{train.rdd.getNumPartitions()} partitions, {seconds:.2f} s; avgMetrics {avg}")
 print(f"spark_avg_metrics {[float(m) for m in model.avgMetrics]}")
 print(f"spark_seconds {seconds:.3f}")
+best = model.getEstimatorParamMaps()[max(range(len(avg)), key=lambda i: (model.avgMetrics[i], -i))]
+print("spark_best {" + ", ".join(f"{p.name}={v}" for p, v in best.items()) + "}")
+print(f"spark_rss_before_load_bytes {rss_before_load}")
+print(f"spark_rows {rows}")
 spark.stop()

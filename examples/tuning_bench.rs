@@ -17,6 +17,7 @@
 #[path = "support/mod.rs"]
 mod support;
 
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use mlpipe::classification::LogisticRegression;
@@ -68,6 +69,9 @@ fn main() -> Result<()> {
     let pos: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
     let repeats: usize = pos.get(1).and_then(|s| s.parse().ok()).unwrap_or(3);
 
+    // The process's resident memory before the data is loaded: the binary, the runtime
+    // and the thread pool, which the peak is measured above.
+    let (_, rss_before_load) = mem();
     let mut data = BenchData::load(pos.first().map(|s| s.as_str()))?;
     // Only the training rows stay alive while the peak memory is measured.
     data.test = DataFrame::empty(data.test.schema().clone());
@@ -80,7 +84,7 @@ fn main() -> Result<()> {
         .sum();
     let read = data.memory_read()?;
     println!(
-        "training data in memory (features + churn): {:.0} MB; one parallel read of the features: {:.2} ms",
+        "the data set (the frame handed to CrossValidator.fit: features + churn): {bytes} bytes = {:.1} MB; one parallel read of the features: {:.2} ms",
         bytes as f64 / 1e6,
         read * 1e3
     );
@@ -101,6 +105,11 @@ fn main() -> Result<()> {
                 .with_output_col("scaled"),
         )
         .with_estimator(lr);
+    // After every fit (6 scored fits per fold, then the refit) the peak resident memory
+    // since the previous fit is recorded and reset, so that each fold's peak and the
+    // refit's are known apart: fit 6f, the first of fold f, covers the fold's training
+    // side and fits; the last covers the refit.
+    let segments = Arc::new(Mutex::new(Vec::new()));
     let cv = CrossValidator::new(
         pipeline,
         BinaryClassificationEvaluator::new().with_label_col("churn"),
@@ -108,11 +117,20 @@ fn main() -> Result<()> {
     )
     .with_num_folds(3)
     .with_seed(7)
-    .with_parallelism(2);
+    .with_parallelism(2)
+    .with_progress({
+        let segments = segments.clone();
+        move || {
+            let mut s = segments.lock().unwrap_or_else(|e| e.into_inner());
+            s.push(mem().0);
+            reset_peak();
+        }
+    });
 
     let mut times = Vec::new();
     let mut peak = 0;
     let mut avg = Vec::new();
+    let mut best = String::new();
     for r in 0..repeats {
         // What loading (and the previous run) freed goes back to the OS first, so that
         // the resident memory before the fit is the live data.
@@ -120,11 +138,23 @@ fn main() -> Result<()> {
         let (_, before) = mem();
         reset_peak();
         let t = Instant::now();
+        segments.lock().unwrap_or_else(|e| e.into_inner()).clear();
         let model = cv.fit(train)?;
         let s = t.elapsed().as_secs_f64();
-        let run_peak = mem().0;
+        let seg = segments.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let run_peak = seg.iter().copied().fold(mem().0, u64::max);
         peak = peak.max(run_peak);
+        let above = |b: u64| b.saturating_sub(rss_before_load) as f64 / bytes as f64;
+        let folds: Vec<String> = seg[..seg.len().saturating_sub(1)]
+            .chunks(6)
+            .map(|c| format!("{:.2}x", above(c.iter().copied().max().unwrap_or(0))))
+            .collect();
+        println!(
+            "run {r}: peak above the RSS before loading, per fold {folds:?}, refit {:.2}x the data set",
+            above(seg.last().copied().unwrap_or(0))
+        );
         avg = model.avg_metrics().to_vec();
+        best = model.best_params().to_string();
         println!(
             "run {r}: {s:.2} s; avgMetrics {:?}; best {}; RSS before the fit {:.0} MB, peak during it {:.0} MB",
             avg.iter().map(|m| format!("{m:.5}")).collect::<Vec<_>>(),
@@ -135,12 +165,24 @@ fn main() -> Result<()> {
         times.push(s);
     }
     let secs = median(&mut times);
+    let above = peak.saturating_sub(rss_before_load);
     println!(
-        "mlpipe CrossValidator (3 folds x 6 maps + refit, parallelism 2): median {secs:.2} s over {repeats} = {:.0}x one read of the features; peak RSS {:.0} MB = {:.2}x the training data",
+        "mlpipe CrossValidator (3 folds x 6 maps + refit, parallelism 2): median {secs:.2} s over {repeats} = {:.0}x one read of the features; peak RSS during the fits {:.1} MB, {:.1} MB above the RSS before loading ({:.1} MB) = {:.2}x the data set ({:.1} MB)",
         secs / read,
         peak as f64 / 1e6,
-        peak as f64 / bytes as f64,
+        above as f64 / 1e6,
+        rss_before_load as f64 / 1e6,
+        above as f64 / bytes as f64,
+        bytes as f64 / 1e6,
     );
+    // Keyed lines for bench/tuning_all.py, which runs the three tools in one run.
+    println!("mlpipe_seconds {secs:.3}");
+    println!("mlpipe_avg_metrics {avg:?}");
+    println!("mlpipe_best {best}");
+    println!("mlpipe_rss_before_load_bytes {rss_before_load}");
+    println!("mlpipe_fit_peak_rss_bytes {peak}");
+    println!("mlpipe_data_bytes {bytes}");
+    println!("mlpipe_rows {}", train.num_rows());
     let seconds = |keyed: &[(String, String)], key: &str| -> Option<f64> {
         keyed
             .iter()

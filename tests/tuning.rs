@@ -427,3 +427,52 @@ fn a_validation_fold_with_one_class_scores_as_spark_does() {
         assert_eq!(m.avg_metrics()[j], mean);
     }
 }
+
+#[test]
+fn a_cross_validator_with_a_fold_column_fits_inside_a_pipeline() {
+    // Pipeline::fit drops the columns that no later stage reads before each fit; the
+    // CrossValidator's schema check reads its foldCol (as Spark's transformSchema does), so
+    // the fold column reaches it. Same folds, same fits: the metrics are those of the
+    // CrossValidator fitted on the assembled rows directly.
+    use arrow::array::{ArrayRef, Int32Array};
+    use arrow::datatypes::{DataType, Field};
+    use mlpipe::classification::LogisticRegressionModel;
+    use mlpipe::tuning::CrossValidatorModel;
+    use std::sync::Arc;
+    let df = train();
+    let folds: Vec<i32> = (0..df.num_rows() as i32).map(|i| i % 2).collect();
+    let df = df
+        .with_column(
+            Field::new("fold", DataType::Int32, false),
+            vec![Arc::new(Int32Array::from(folds)) as ArrayRef],
+        )
+        .unwrap();
+    let (_, lr, grid) = setup();
+    let assembler = VectorAssembler::new()
+        .with_input_cols(["x1", "x2", "x3", "x4"])
+        .with_output_col("features");
+    let cv = CrossValidator::new(lr, pr(), grid)
+        .with_num_folds(2)
+        .with_fold_col("fold");
+    let direct = cv.fit(&assembler.transform(&df).unwrap()).unwrap();
+    let model = Pipeline::new()
+        .with_transformer(assembler.clone())
+        .with_estimator(cv.clone())
+        .fit(&df)
+        .unwrap();
+    let inner = model
+        .stage::<CrossValidatorModel<LogisticRegressionModel>>()
+        .unwrap();
+    assert_eq!(inner.avg_metrics(), direct.avg_metrics());
+    // A fold column that is not an integer column is refused before any fit.
+    let e = Pipeline::new()
+        .with_transformer(assembler)
+        .with_estimator(cv.with_fold_col("x1"))
+        .fit(&df)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("CrossValidator") && e.contains("x1") && e.contains("integer type"),
+        "{e}"
+    );
+}

@@ -168,3 +168,57 @@ macro_rules! stage_params {
     };
 }
 pub(crate) use stage_params;
+
+/// The columns of `schema` among `candidates` that no estimator of `ests` reads: a column
+/// counts as unread when every estimator's `transform_schema` (which checks each input
+/// column, including the label and weight it fits on) succeeds without it and gives the
+/// same output schema less that column (so a stage whose output depends on which columns
+/// there are, such as a formula over all columns, keeps them all). Dropping them before
+/// a fit frees copies the fit does not need, such as the raw columns an assembler has
+/// read or the assembler's output once a scaler has read it ([`Pipeline`]'s fit and the
+/// tuning validators do).
+pub(crate) fn unread_columns<E: Stage>(
+    schema: &arrow::datatypes::Schema,
+    ests: &[E],
+    candidates: impl Fn(&arrow::datatypes::Field) -> bool,
+) -> Vec<String> {
+    use arrow::datatypes::Schema;
+    let without = |s: &Schema, c: &str| {
+        let fields: Vec<_> = s
+            .fields()
+            .iter()
+            .filter(|f| f.name() != c)
+            .cloned()
+            .collect();
+        Schema::new_with_metadata(fields, s.metadata().clone())
+    };
+    let Ok(mut outputs) = ests
+        .iter()
+        .map(|e| e.transform_schema(schema))
+        .collect::<Result<Vec<_>>>()
+    else {
+        return Vec::new();
+    };
+    let mut schema = schema.clone();
+    let mut unused = Vec::new();
+    let names: Vec<String> = schema
+        .fields()
+        .iter()
+        .filter(|f| candidates(f))
+        .map(|f| f.name().clone())
+        .collect();
+    for c in names {
+        let input = without(&schema, &c);
+        let expected: Vec<Schema> = outputs.iter().map(|o| without(o, &c)).collect();
+        let same = ests.iter().zip(&expected).all(|(e, want)| {
+            e.transform_schema(&input)
+                .is_ok_and(|got| got.fields() == want.fields())
+        });
+        if same {
+            schema = input;
+            outputs = expected;
+            unused.push(c);
+        }
+    }
+    unused
+}

@@ -249,9 +249,17 @@ impl Pipeline {
                     m
                 }
             };
-            // Spark: the data is transformed only up to the last estimator.
-            if last_est.is_some_and(|l| i < l) {
+            // Spark: the data is transformed only up to the last estimator. The columns
+            // no later stage up to it reads (an assembler's input and output once a
+            // scaler has read it) are dropped, so that the intermediate copies made here
+            // are released before the next fit.
+            if let Some(l) = last_est.filter(|&l| i < l) {
                 current = t.transform(&current)?;
+                let rest = self.stages[i + 1..=l]
+                    .iter()
+                    .fold(Pipeline::new(), |p, s| p.with_stage(s.clone()));
+                let unread = super::unread_columns(current.schema(), &[rest], |_| true);
+                current = current.drop(&unread)?;
             }
             fitted.push(t);
         }

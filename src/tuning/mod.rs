@@ -9,12 +9,15 @@
 //! The folds are the ones PySpark's `CrossValidator` makes for the same seed and
 //! partitions (a `rand(seed)` column), or Scala's `MLUtils.kFold` folds
 //! ([`FoldAssignment::Scala`]). A fold is a selection of rows (each row's fold number),
-//! not a copy of the data: every map is fitted on the fold's training rows, which are
-//! materialised with only the columns the fits read, and once they are dropped every fit
-//! is scored on the validation rows, so a fold needs about one copy of the data at a time.
-//! In a [`Pipeline`], the stages before the first stage the grid touches are fitted once
-//! per fold, not once per param map, and applied to the selected rows partition by
-//! partition.
+//! not a copy of the data. As Spark does, the folds run one after the other and the maps
+//! of a fold in parallel (`parallelism`): the fold's training rows are materialised once,
+//! with only the columns some stage reads; in a [`Pipeline`], the stages before the first
+//! stage the grid touches are fitted once on them (not once per param map) and applied one
+//! partition at a time, each raw partition released once transformed, keeping only the
+//! columns the grid's fits read; every map is fitted on that, which is then dropped before
+//! the validation rows are made and every fit scored on them. The best map is then refit
+//! on all rows by the estimator itself ([`Pipeline`]'s fit also drops the columns no later
+//! stage reads as it goes).
 //!
 //! # Examples
 //! ```
@@ -58,7 +61,8 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::frame::DataFrame;
 use crate::pipeline::{
-    Estimator, Evaluator, Pipeline, PipelineModel, PipelineStage, Stage, Transformer,
+    unread_columns, Estimator, Evaluator, Pipeline, PipelineModel, PipelineStage, Stage,
+    Transformer,
 };
 
 pub use validators::{
@@ -442,18 +446,24 @@ fn fit_split<E: Estimator>(
                 .fold(Pipeline::new().with_uid(pipeline.uid()), |p, s| {
                     p.with_stage(s.clone())
                 });
-            // The prefix is fitted on the training rows, materialised for that fit only.
-            let prefix_model = prefix.fit(&rows.rows(false, &Ok)?)?;
-            let transformed = prefix_model.transform_schema(&schema)?;
             let suffixes = with_maps(&suffix, maps, tuner)?;
+            // Columns that no stage of any map reads (a fold column, ids, raw text) are
+            // never copied. The training rows are materialised once: the prefix is fitted
+            // on them, then they are transformed one partition at a time, each raw
+            // partition released as soon as its transformed rows exist, keeping only the
+            // columns the grid's fits read.
+            let wholes = with_maps(pipeline, maps, tuner)?;
+            let source_unused = unread_columns(&schema, &wholes, |_| true);
+            let train = rows.rows(false, &|part: DataFrame| part.drop(&source_unused))?;
+            let prefix_model = prefix.fit(&train)?;
+            let transformed = prefix_model.transform_schema(train.schema())?;
             let train_unused = unread_columns(&transformed, &suffixes, |_| true);
+            let train = transform_releasing(train, &prefix_model, &train_unused)?;
+            let transformed = prefix_model.transform_schema(&schema)?;
             let valid_unused = unread_columns(&transformed, &suffixes, |f| {
                 schema.field_with_name(f.name()).is_err()
                     && crate::frame::vector::field_vector_size(f).is_some()
             });
-            let train = rows.rows(false, &|part: DataFrame| {
-                prefix_model.transform(&part)?.drop(&train_unused)
-            })?;
             let fitted: Vec<Result<PipelineModel>> =
                 pool.install(|| suffixes.par_iter().map(|s| s.fit(&train)).collect());
             let fitted = crate::frame::in_order(fitted)?;
@@ -510,6 +520,37 @@ fn fit_split<E: Estimator>(
     split_result(results, collect)
 }
 
+/// `model`'s output on `df` without the `unused` columns, made one partition at a time:
+/// each input partition is released once its output exists, so that (when the caller
+/// holds no other reference to `df`'s data) the input and the output are never both
+/// whole in memory. A transformer works row by row within a partition (as Spark's do), so
+/// the output is the one `model.transform(&df)` gives, partition for partition.
+fn transform_releasing(
+    df: DataFrame,
+    model: &PipelineModel,
+    unused: &[String],
+) -> Result<DataFrame> {
+    let (schema, parts) = df.into_parts();
+    let mut out_schema = None;
+    let mut out = Vec::with_capacity(parts.len());
+    for part in parts {
+        let one = DataFrame::try_new(schema.clone(), vec![part])?;
+        let (s, mut batches) = model.transform(&one)?.drop(unused)?.into_parts();
+        drop(one);
+        out_schema.get_or_insert(s);
+        out.append(&mut batches);
+    }
+    let out_schema = match out_schema {
+        Some(s) => s,
+        None => model
+            .transform(&DataFrame::try_new(schema, vec![])?)?
+            .drop(unused)?
+            .schema()
+            .clone(),
+    };
+    DataFrame::try_new(out_schema, out)
+}
+
 /// A copy of `est` with each map applied.
 fn with_maps<E: Estimator>(est: &E, maps: &[ParamMap], tuner: &'static str) -> Result<Vec<E>> {
     maps.iter()
@@ -519,41 +560,6 @@ fn with_maps<E: Estimator>(est: &E, maps: &[ParamMap], tuner: &'static str) -> R
             Ok(e)
         })
         .collect()
-}
-
-/// The columns of `schema` among `candidates` that no estimator of `ests` reads: a column
-/// counts as unread when every estimator's `transform_schema` (which checks each input
-/// column, including the label and weight it fits on) succeeds without it. Dropping them
-/// before the fits frees copies the fits do not need, such as the raw columns an assembler
-/// has read or the assembler's output once a scaler has read it.
-fn unread_columns<E: Estimator>(
-    schema: &arrow::datatypes::Schema,
-    ests: &[E],
-    candidates: impl Fn(&arrow::datatypes::Field) -> bool,
-) -> Vec<String> {
-    let mut schema = schema.clone();
-    let mut unused = Vec::new();
-    let names: Vec<String> = schema
-        .fields()
-        .iter()
-        .filter(|f| candidates(f))
-        .map(|f| f.name().clone())
-        .collect();
-    for c in names {
-        let fields: Vec<_> = schema
-            .fields()
-            .iter()
-            .filter(|f| f.name() != &c)
-            .cloned()
-            .collect();
-        let without =
-            arrow::datatypes::Schema::new_with_metadata(fields, schema.metadata().clone());
-        if ests.iter().all(|e| e.transform_schema(&without).is_ok()) {
-            schema = without;
-            unused.push(c);
-        }
-    }
-    unused
 }
 
 fn split_result<M>(

@@ -723,7 +723,20 @@ impl<E: Estimator> Stage for CrossValidator<E> {
     fn uid(&self) -> &str {
         &self.uid
     }
+    /// Spark's `CrossValidator.transformSchema`: the fold column, when set, is an integer
+    /// column; then the estimator's schema.
     fn transform_schema(&self, input: &Schema) -> Result<Schema> {
+        if let Some(col) = &self.fold_col {
+            let (_, field) = crate::frame::schema::require_column(input, "CrossValidator", col)?;
+            if !field.data_type().is_signed_integer() {
+                return Err(Error::ColumnType {
+                    stage: "CrossValidator",
+                    column: col.clone(),
+                    found: field.data_type().clone(),
+                    expected: "an integer type (the fold of each row)".into(),
+                });
+            }
+        }
         self.estimator.transform_schema(input)
     }
     fn params_json(&self) -> Value {
