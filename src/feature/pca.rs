@@ -384,7 +384,15 @@ impl Transformer for PCAModel {
         debug_assert_eq!(vector::field_vector_size(&field), Some(k));
         // Spark's PCAModel multiplies every row by the dense matrix: dense out.
         let layout = OutLayout::Dense;
-        map_rows("PCAModel", df, &self.params.input_col, n, field, layout, &DenseFn(f))
+        map_rows(
+            "PCAModel",
+            df,
+            &self.params.input_col,
+            n,
+            field,
+            layout,
+            &DenseFn(f),
+        )
     }
     fn clone_box(&self) -> Box<dyn Transformer> {
         Box::new(self.clone())
