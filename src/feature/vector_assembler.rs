@@ -574,11 +574,11 @@ impl Stage for VectorAssembler {
         let mut field = output_field(&self.params.output_col, &attrs, !self.params.dense_output);
         // An input whose size is only known after fitting (an unfitted OneHotEncoder's
         // output in Pipeline's schema pass) makes the assembled size unknown too.
-        let unknown = self.params.input_cols.iter().any(|c| {
-            input
-                .field_with_name(c)
-                .is_ok_and(|f| vector::is_unknown_size(f))
-        });
+        let unknown = self
+            .params
+            .input_cols
+            .iter()
+            .any(|c| input.field_with_name(c).is_ok_and(vector::is_unknown_size));
         if unknown {
             field = vector::unknown_size(field);
         }
