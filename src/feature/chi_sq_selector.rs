@@ -209,7 +209,7 @@ impl Stage for ChiSqSelector {
             &p.selector_type,
             p.threshold(),
             &p.output_col,
-            true,
+            selector::Defaults::Nominal,
         );
         schema::append_field(input, stage, f)
     }
@@ -280,9 +280,14 @@ impl Stage for ChiSqSelectorModel {
     fn transform_schema(&self, input: &Schema) -> Result<Schema> {
         let stage = "ChiSqSelectorModel";
         let p = &self.params;
-        let n = selector::check_input(stage, input, &p.features_col, &self.selected)?;
-        let field = input.field_with_name(&p.features_col)?;
-        let f = selector::output_field(field, n, &self.selected, &p.output_col, true);
+        let (n, field) = selector::check_input(stage, input, &p.features_col, &self.selected)?;
+        let f = selector::output_field(
+            field,
+            n,
+            &self.selected,
+            &p.output_col,
+            selector::Defaults::Nominal,
+        );
         schema::append_field(input, stage, f)
     }
 }

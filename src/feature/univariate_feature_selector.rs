@@ -234,7 +234,7 @@ impl Stage for UnivariateFeatureSelector {
             &p.selection_mode,
             p.threshold(),
             &p.output_col,
-            false,
+            selector::Defaults::Numeric,
         );
         schema::append_field(input, stage, f)
     }
@@ -334,9 +334,14 @@ impl Stage for UnivariateFeatureSelectorModel {
     fn transform_schema(&self, input: &Schema) -> Result<Schema> {
         let stage = "UnivariateFeatureSelectorModel";
         let p = &self.params;
-        let n = selector::check_input(stage, input, &p.features_col, &self.sorted)?;
-        let field = input.field_with_name(&p.features_col)?;
-        let f = selector::output_field(field, n, &self.sorted, &p.output_col, false);
+        let (n, field) = selector::check_input(stage, input, &p.features_col, &self.sorted)?;
+        let f = selector::output_field(
+            field,
+            n,
+            &self.sorted,
+            &p.output_col,
+            selector::Defaults::Numeric,
+        );
         schema::append_field(input, stage, f)
     }
 }

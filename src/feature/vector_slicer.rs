@@ -7,7 +7,8 @@ use std::collections::HashSet;
 use arrow::datatypes::{Field, Schema};
 use serde::{Deserialize, Serialize};
 
-use super::vector_stage::{check_in_out, map_rows};
+use super::selector::{self, Defaults};
+use super::vector_stage::check_in_out;
 use crate::error::{Error, Result};
 use crate::frame::{schema, vector, DataFrame};
 use crate::param::Params;
@@ -181,7 +182,7 @@ impl VectorSlicer {
                 sel.push(j);
             }
         }
-        let out = super::vector_stage::selected_field(field, n, &sel, &p.output_col, false);
+        let out = selector::selected_field(field, n, &sel, &p.output_col, Defaults::SizeOnly);
         Ok((sel, n, out))
     }
 }
@@ -201,20 +202,8 @@ impl Transformer for VectorSlicer {
     fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
         self.transform_schema(df.schema())?;
         let (sel, n, field) = self.plan(df.schema())?;
-        let k = sel.len();
-        map_rows(
-            VectorSlicerParams::STAGE,
-            df,
-            &self.params.input_col,
-            n,
-            field,
-            k,
-            move |x, out| {
-                for (o, &j) in out.iter_mut().zip(&sel) {
-                    *o = x[j];
-                }
-            },
-        )
+        let stage = VectorSlicerParams::STAGE;
+        selector::transform(stage, df, &self.params.input_col, n, &sel, field)
     }
     fn clone_box(&self) -> Box<dyn Transformer> {
         Box::new(self.clone())
