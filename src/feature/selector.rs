@@ -398,6 +398,84 @@ pub(crate) fn compile_row(
     })))
 }
 
+/// A selector model's `Stage` (output field from [`check_input`] and [`output_field`]),
+/// `Transformer` ([`transform`]), `Model` and row form ([`compile_row`]), for a model type
+/// with `params.features_col`, `params.output_col` and the ascending selected indices in
+/// the field `$sorted`; `$defaults` is its [`Defaults`] (Spark's `SelectorModel`, shared
+/// the same way).
+macro_rules! selector_model {
+    ($ty:ident, $sorted:ident, $defaults:expr) => {
+        impl $crate::pipeline::Stage for $ty {
+            fn kind(&self) -> &'static str {
+                stringify!($ty)
+            }
+            $crate::pipeline::stage_params!();
+            fn transform_schema(
+                &self,
+                input: &arrow::datatypes::Schema,
+            ) -> $crate::Result<arrow::datatypes::Schema> {
+                let stage = stringify!($ty);
+                let p = &self.params;
+                let (n, field) =
+                    super::selector::check_input(stage, input, &p.features_col, &self.$sorted)?;
+                let f = super::selector::output_field(
+                    field,
+                    n,
+                    &self.$sorted,
+                    &p.output_col,
+                    $defaults,
+                );
+                $crate::frame::schema::append_field(input, stage, f)
+            }
+        }
+
+        impl $crate::pipeline::Transformer for $ty {
+            fn transform(
+                &self,
+                df: &$crate::frame::DataFrame,
+            ) -> $crate::Result<$crate::frame::DataFrame> {
+                use $crate::pipeline::Stage;
+                let stage = stringify!($ty);
+                let out = self.transform_schema(df.schema())?;
+                let p = &self.params;
+                let field = out.field_with_name(&p.output_col)?.clone();
+                let (n, _) = super::selector::check_input(
+                    stage,
+                    df.schema(),
+                    &p.features_col,
+                    &self.$sorted,
+                )?;
+                super::selector::transform(stage, df, &p.features_col, n, &self.$sorted, field)
+            }
+            fn clone_box(&self) -> Box<dyn $crate::pipeline::Transformer> {
+                Box::new(self.clone())
+            }
+        }
+
+        impl $crate::pipeline::Model for $ty {
+            fn clone_model(&self) -> Box<dyn $crate::pipeline::Model> {
+                Box::new(self.clone())
+            }
+        }
+
+        impl $crate::row::RowStage for $ty {
+            fn compile_row(
+                &self,
+                plan: &mut $crate::row::PlanBuilder,
+            ) -> $crate::Result<Option<Box<dyn $crate::row::RowOp>>> {
+                super::selector::compile_row(
+                    plan,
+                    stringify!($ty),
+                    &self.params.features_col,
+                    &self.params.output_col,
+                    &self.$sorted,
+                )
+            }
+        }
+    };
+}
+pub(crate) use selector_model;
+
 #[cfg(test)]
 mod tests {
     use super::*;

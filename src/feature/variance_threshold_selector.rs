@@ -12,7 +12,7 @@ use super::selector::{self, Defaults};
 use crate::error::{Error, Result};
 use crate::frame::{schema, DataFrame};
 use crate::param::{check_at_least, Params};
-use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
+use crate::pipeline::{stage_params, Estimator, Stage};
 use crate::stat::input::{map_chunks, read_parts};
 use crate::stat::FeatureSummary;
 
@@ -239,41 +239,7 @@ impl VarianceThresholdSelectorModel {
     }
 }
 
-impl Stage for VarianceThresholdSelectorModel {
-    fn kind(&self) -> &'static str {
-        "VarianceThresholdSelectorModel"
-    }
-    stage_params!();
-    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
-        let stage = "VarianceThresholdSelectorModel";
-        let p = &self.params;
-        p.validate()?;
-        let (n, field) = selector::check_input(stage, input, &p.features_col, &self.selected)?;
-        let out =
-            selector::output_field(field, n, &self.selected, &p.output_col, Defaults::Numeric);
-        schema::append_field(input, stage, out)
-    }
-}
-
-impl Transformer for VarianceThresholdSelectorModel {
-    fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
-        let stage = "VarianceThresholdSelectorModel";
-        let out_schema = self.transform_schema(df.schema())?;
-        let p = &self.params;
-        let field = out_schema.field_with_name(&p.output_col)?.clone();
-        let (n, _) = selector::check_input(stage, df.schema(), &p.features_col, &self.selected)?;
-        selector::transform(stage, df, &p.features_col, n, &self.selected, field)
-    }
-    fn clone_box(&self) -> Box<dyn Transformer> {
-        Box::new(self.clone())
-    }
-}
-
-impl Model for VarianceThresholdSelectorModel {
-    fn clone_model(&self) -> Box<dyn Model> {
-        Box::new(self.clone())
-    }
-}
+selector::selector_model!(VarianceThresholdSelectorModel, selected, Defaults::Numeric);
 
 // ---- Spark persistence ----
 
@@ -291,22 +257,5 @@ impl crate::persist::SparkPersist for VarianceThresholdSelectorModel {
     fn read_spark(dir: &std::path::Path, md: &crate::persist::Metadata) -> Result<Self> {
         let selected = selector::read_selected(dir)?;
         Self::new(md.uid.clone(), md.params_as(dir)?, selected)
-    }
-}
-
-// ---- Row form (crate::row) ----
-
-impl crate::row::RowStage for VarianceThresholdSelectorModel {
-    fn compile_row(
-        &self,
-        plan: &mut crate::row::PlanBuilder,
-    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
-        selector::compile_row(
-            plan,
-            "VarianceThresholdSelectorModel",
-            &self.params.features_col,
-            &self.params.output_col,
-            &self.selected,
-        )
     }
 }
