@@ -11,7 +11,7 @@ use super::selector;
 use crate::error::{Error, Result};
 use crate::frame::{schema, DataFrame};
 use crate::param::{check_in_range, Params};
-use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
+use crate::pipeline::{stage_params, Estimator, Stage};
 
 /// Params of [`ChiSqSelector`] and its model; JSON names and defaults are Spark's.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -209,7 +209,7 @@ impl Stage for ChiSqSelector {
             &p.selector_type,
             p.threshold(),
             &p.output_col,
-            true,
+            selector::Defaults::Nominal,
         );
         schema::append_field(input, stage, f)
     }
@@ -272,46 +272,7 @@ impl ChiSqSelectorModel {
     }
 }
 
-impl Stage for ChiSqSelectorModel {
-    fn kind(&self) -> &'static str {
-        "ChiSqSelectorModel"
-    }
-    stage_params!();
-    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
-        let stage = "ChiSqSelectorModel";
-        let p = &self.params;
-        let n = selector::check_input(stage, input, &p.features_col, &self.selected)?;
-        let field = input.field_with_name(&p.features_col)?;
-        let f = selector::output_field(field, n, &self.selected, &p.output_col, true);
-        schema::append_field(input, stage, f)
-    }
-}
-
-impl Transformer for ChiSqSelectorModel {
-    fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
-        let out = self.transform_schema(df.schema())?;
-        let p = &self.params;
-        let field = out.field_with_name(&p.output_col)?.clone();
-        let (_, _, n) = schema::require_vector(df.schema(), "ChiSqSelectorModel", &p.features_col)?;
-        selector::transform(
-            "ChiSqSelectorModel",
-            df,
-            &p.features_col,
-            n,
-            &self.selected,
-            field,
-        )
-    }
-    fn clone_box(&self) -> Box<dyn Transformer> {
-        Box::new(self.clone())
-    }
-}
-
-impl Model for ChiSqSelectorModel {
-    fn clone_model(&self) -> Box<dyn Model> {
-        Box::new(self.clone())
-    }
-}
+selector::selector_model!(ChiSqSelectorModel, selected, selector::Defaults::Nominal);
 
 // ---- Spark persistence ----
 
@@ -332,22 +293,5 @@ impl crate::persist::SparkPersist for ChiSqSelectorModel {
             ));
         }
         Ok(Self::new(md.uid.clone(), md.params_as(dir)?, sel))
-    }
-}
-
-// ---- Row form (crate::row) ----
-
-impl crate::row::RowStage for ChiSqSelectorModel {
-    fn compile_row(
-        &self,
-        plan: &mut crate::row::PlanBuilder,
-    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
-        selector::compile_row(
-            plan,
-            "ChiSqSelectorModel",
-            &self.params.features_col,
-            &self.params.output_col,
-            &self.selected,
-        )
     }
 }

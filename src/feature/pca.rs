@@ -16,7 +16,6 @@ use crate::error::{Error, Result};
 use crate::frame::{schema, vector, DataFrame};
 use crate::param::Params;
 use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
-use crate::stat::CoMoments;
 
 /// Spark's largest number of columns for a covariance matrix
 /// (`RowMatrix.checkNumColumns`); above it Spark switches to a distributed SVD.
@@ -61,10 +60,11 @@ impl PCAParams {
 /// Principal component analysis (Spark's `org.apache.spark.ml.feature.PCA`): fits the top
 /// `k` principal components of a vector column and projects vectors onto them.
 ///
-/// `fit` makes one parallel pass over the rows (dense or sparse, through the one row view),
-/// summarising each block's mean and centred co-moments and merging them in a fixed order
+/// `fit` makes one parallel pass over the rows (dense or sparse, through the one row view)
 /// into the sample covariance matrix (divided by `m − 1`, Spark's
-/// `RowMatrix.computeCovariance`). Its eigendecomposition (nalgebra's `SymmetricEigen`)
+/// `RowMatrix.computeCovariance`): the pass [`Correlation`](crate::stat::Correlation)'s
+/// pearson makes, the register-blocked Gram kernel over rows shifted by a provisional mean,
+/// in fixed-size chunks merged in a fixed order. Its eigendecomposition (nalgebra's `SymmetricEigen`)
 /// gives the components, ordered by decreasing eigenvalue magnitude, as Spark's SVD of the
 /// covariance orders its singular values; `explainedVariance` is each eigenvalue's
 /// magnitude over their sum over all `n` components, as in Spark.
@@ -202,44 +202,26 @@ impl Estimator for PCA {
                 k,
             ));
         }
-        let parts = super::vector_stage::summarize_blocks(
-            stage,
-            df,
-            &p.input_col,
-            n,
-            |block, partition, first| {
-                let vals = block.to_dense();
-                let s = CoMoments::from_block(&vals, n);
-                if s.mean.iter().any(|m| !m.is_finite()) {
-                    // Only on bad input: find the row to name.
-                    let r = vals
-                        .chunks_exact(n.max(1))
-                        .position(|row| row.iter().any(|v| !v.is_finite()))
-                        .unwrap_or(0);
-                    return Err(Error::InvalidValue {
-                        stage,
-                        column: p.input_col.clone(),
-                        partition,
-                        row: first + r,
-                        what: "a NaN or infinite value".into(),
-                        hint: "the covariance needs finite values; impute them first (Imputer) or drop such rows".into(),
-                    });
-                }
-                Ok(s)
-            },
-        )?;
-        let mut summary = CoMoments::empty(n);
-        for s in &parts {
-            summary.merge(s);
-        }
-        if summary.count < 2 {
+        let (_, parts) = crate::stat::input::read_parts(df, stage, &p.input_col, None, None)?;
+        let rows = crate::stat::input::num_rows(&parts);
+        if rows < 2 {
             return Err(Error::Usage(format!(
-                "PCA: column `{}` has {} row(s); the covariance matrix needs at least two \
+                "PCA: column `{}` has {rows} row(s); the covariance matrix needs at least two \
                  (Spark: Cannot compute the covariance of a RowMatrix with <= 1 row)",
-                p.input_col, summary.count
+                p.input_col
             )));
         }
-        let (pc, explained) = principal_components(&summary.covariance(), n, k)?;
+        let cov = crate::stat::covariance(&parts, n, |partition, row, _, _| Error::InvalidValue {
+            stage,
+            column: p.input_col.clone(),
+            partition,
+            row,
+            what: "a NaN or infinite value".into(),
+            hint:
+                "the covariance needs finite values; impute them first (Imputer) or drop such rows"
+                    .into(),
+        })?;
+        let (pc, explained) = principal_components(&cov, n, k)?;
         Ok(PCAModel::new(self.uid.clone(), p.clone(), pc, explained))
     }
 }

@@ -1,10 +1,12 @@
-//! What [`ChiSqSelector`](super::ChiSqSelector) and
-//! [`UnivariateFeatureSelector`](super::UnivariateFeatureSelector) share (Spark's
-//! `Selector` / `SelectorModel`, source
-//! `mllib/src/main/scala/org/apache/spark/ml/feature/Selector.scala`): choosing features
-//! from their p-values, the output field with the selected features' attributes, the
-//! transform that keeps sparse rows sparse, the `selectedFeatures` data of the saved
-//! model, and the row form.
+//! What the stages that keep some elements of a vector column share (Spark's `Selector` /
+//! `SelectorModel`, source `mllib/src/main/scala/org/apache/spark/ml/feature/Selector.scala`):
+//! the output field with the selected features' attributes and the transform that keeps
+//! sparse rows sparse (used by [`ChiSqSelector`](super::ChiSqSelector),
+//! [`UnivariateFeatureSelector`](super::UnivariateFeatureSelector),
+//! [`VarianceThresholdSelector`](super::VarianceThresholdSelector) and
+//! [`VectorSlicer`](super::VectorSlicer)), the model's input check, the `selectedFeatures`
+//! data of the saved model and the row form; and, for the p-value selectors, choosing
+//! features from their p-values.
 
 use std::sync::Arc;
 
@@ -12,6 +14,7 @@ use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use serde_json::{json, Value};
 
+use super::vector_stage::{map_rows, DenseFn, OutLayout};
 use crate::error::{Error, Result};
 use crate::frame::vector::{self, Row, SparseVectorBuilder, VectorBlock};
 use crate::frame::{schema, DataFrame};
@@ -111,16 +114,29 @@ pub(crate) fn estimator_field(
     mode: &str,
     threshold: f64,
     output_col: &str,
-    nominal_default: bool,
+    defaults: Defaults,
 ) -> Field {
     let k = predicted_size(mode, threshold, n);
     let first: Vec<usize> = (0..k).collect();
-    output_field(input, n, &first, output_col, nominal_default)
+    output_field(input, n, &first, output_col, defaults)
+}
+
+/// What the output's attribute group holds when the input column carries no attributes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Defaults {
+    /// Only the size (Spark's `VectorSlicer`: `new AttributeGroup(outputCol, k)`).
+    SizeOnly,
+    /// Default numeric attributes, which Spark writes as an empty `attrs` group
+    /// (`SelectorModel`: VarianceThresholdSelector, UnivariateFeatureSelector).
+    Numeric,
+    /// Default nominal attributes (Spark's `ChiSqSelectorModel.prepOutputField`).
+    Nominal,
 }
 
 /// The input's attributes by element, as `(kind, attribute JSON)`: `None` when the field
-/// carries no attributes (only its size, or nothing).
-pub(crate) fn input_attrs(field: &Field, n: usize) -> Option<Vec<Option<(String, Value)>>> {
+/// carries no attribute list (only its size, or nothing); an element the list leaves out
+/// is `None` (Spark's `AttributeGroup.fromMetadata` makes it a default numeric attribute).
+fn input_attrs(field: &Field, n: usize) -> Option<Vec<Option<(String, Value)>>> {
     let v: Value = field
         .metadata()
         .get(vector::ML_ATTR)
@@ -139,18 +155,20 @@ pub(crate) fn input_attrs(field: &Field, n: usize) -> Option<Vec<Option<(String,
     Some(orig)
 }
 
-/// Spark's `SelectorModel.prepOutputField`: the selected features' attributes re-indexed
-/// (Spark leaves default numeric attributes out), or, without input attributes, default
-/// ones: nominal for ChiSqSelector (`nominal_default`), numeric (written as nothing) for
-/// UnivariateFeatureSelector. The column is sparse when the input is.
-pub(crate) fn output_field(
+/// The dense output field of a stage that takes the elements `sel` (in that order) of a
+/// vector column `input` of `n` elements, with Spark's attribute group
+/// (`AttributeGroup.toStructField` of the selected attributes, as Spark's
+/// `SelectorModel.prepOutputField` and `VectorSlicer.transform` build it): the selected
+/// elements' attributes re-indexed, default numeric ones left out as Spark leaves them
+/// out; without input attributes, `defaults`.
+pub(crate) fn selected_field(
     input: &Field,
     n: usize,
-    sorted: &[usize],
+    sel: &[usize],
     output_col: &str,
-    nominal_default: bool,
+    defaults: Defaults,
 ) -> Field {
-    let k = sorted.len();
+    let k = sel.len();
     let mut groups = serde_json::Map::new();
     let mut push = |kind: &str, a: Value| {
         if let Some(v) = groups
@@ -161,67 +179,114 @@ pub(crate) fn output_field(
             v.push(a);
         }
     };
-    match input_attrs(input, n) {
-        Some(orig) => {
-            for (pos, &j) in sorted.iter().enumerate() {
+    let meta = match (input_attrs(input, n), defaults) {
+        (Some(orig), _) => {
+            for (pos, &j) in sel.iter().enumerate() {
                 if let Some((kind, mut a)) = orig[j].clone() {
-                    a["idx"] = json!(pos);
-                    push(&kind, a);
+                    // Spark skips default numeric attributes (nothing but an index).
+                    let default_numeric = kind == "numeric"
+                        && a.as_object().is_some_and(|o| o.keys().all(|k| k == "idx"));
+                    if !default_numeric {
+                        a["idx"] = json!(pos);
+                        push(&kind, a);
+                    }
                 }
             }
+            json!({"attrs": groups, "num_attrs": k})
         }
-        None if nominal_default => {
+        (None, Defaults::SizeOnly) => json!({"num_attrs": k}),
+        (None, Defaults::Numeric) => json!({"attrs": {}, "num_attrs": k}),
+        (None, Defaults::Nominal) => {
             for pos in 0..k {
                 push("nominal", json!({"idx": pos}));
             }
+            json!({"attrs": groups, "num_attrs": k})
         }
-        None => {}
-    }
-    let mut f = if vector::is_sparse_vector_type(input.data_type()) {
-        vector::sparse_vector_field(output_col, k, true)
-    } else {
-        vector::vector_field(output_col, k, true)
     };
-    f.metadata_mut().insert(
-        vector::ML_ATTR.to_string(),
-        json!({"attrs": groups, "num_attrs": k}).to_string(),
-    );
+    let mut f = vector::vector_field(output_col, k, true);
+    f.metadata_mut()
+        .insert(vector::ML_ATTR.to_string(), meta.to_string());
     f
 }
 
-/// Checks the features column and the model's indices against it; returns its size.
-pub(crate) fn check_input(
-    stage: &'static str,
-    input: &Schema,
-    features_col: &str,
+/// [`selected_field`], sparse when the input column is (Spark's `SelectorModel` keeps
+/// sparse rows sparse).
+pub(crate) fn output_field(
+    input: &Field,
+    n: usize,
     sorted: &[usize],
-) -> Result<usize> {
-    let (_, _, n) = schema::require_vector(input, stage, features_col)?;
-    if let Some(&j) = sorted.iter().find(|&&j| j >= n) {
-        return Err(Error::param(
+    output_col: &str,
+    defaults: Defaults,
+) -> Field {
+    let dense = selected_field(input, n, sorted, output_col, defaults);
+    if vector::is_sparse_vector_type(input.data_type()) {
+        vector::sparse_vector_field(output_col, sorted.len(), true)
+            .with_metadata(dense.metadata().clone())
+    } else {
+        dense
+    }
+}
+
+/// The model's check of its input: the features column is a vector column wide enough for
+/// the selected indices. Returns the column's size and field.
+pub(crate) fn check_input<'a>(
+    stage: &'static str,
+    input: &'a Schema,
+    features_col: &str,
+    sel: &[usize],
+) -> Result<(usize, &'a Field)> {
+    let (_, field, n) = schema::require_vector(input, stage, features_col)?;
+    check_width(stage, features_col, n, sel)?;
+    Ok((n, field))
+}
+
+/// Fails unless every index of `sel` is below `n`, naming the first one that is not.
+fn check_width(stage: &'static str, features_col: &str, n: usize, sel: &[usize]) -> Result<()> {
+    match sel.iter().find(|&&j| j >= n) {
+        Some(&j) => Err(Error::param(
             stage,
             "selectedFeatures",
             format!(
                 "feature indices below the {n} features of column `{features_col}` (the model was fitted on wider vectors)"
             ),
-            format!("{sorted:?} (index {j})"),
-        ));
+            format!("{sel:?} (index {j})"),
+        )),
+        None => Ok(()),
     }
-    Ok(n)
 }
 
-/// Spark's `SelectorModel.transform`: dense rows keep the selected values, sparse rows
-/// their stored selected entries (`compressSparse`), re-indexed; `sorted` ascending.
+/// Spark's `SelectorModel.transform` (and `VectorSlicer`'s): the elements `sel` of every
+/// row of `features_col` into the new column `field`. A dense `field` gets the selected
+/// values in `sel`'s order (sparse input rows are densified); a sparse one keeps each
+/// row's stored entries at the selected indices (`compressSparse`), re-indexed to their
+/// positions in `sel`, which must then be ascending.
 pub(crate) fn transform(
     stage: &'static str,
     df: &DataFrame,
     features_col: &str,
     n: usize,
-    sorted: &[usize],
+    sel: &[usize],
     field: Field,
 ) -> Result<DataFrame> {
-    let k = sorted.len();
-    let sparse_out = matches!(field.data_type(), DataType::Struct(_));
+    let k = sel.len();
+    if !matches!(field.data_type(), DataType::Struct(_)) {
+        debug_assert_eq!(vector::field_vector_size(&field), Some(k));
+        let select = DenseFn(|x: &[f64], out: &mut [f64]| {
+            for (o, &j) in out.iter_mut().zip(sel) {
+                *o = x[j];
+            }
+        });
+        return map_rows(stage, df, features_col, n, field, OutLayout::Dense, &select);
+    }
+    debug_assert!(
+        sel.windows(2).all(|w| w[0] < w[1]),
+        "sparse selection must ascend"
+    );
+    // Position of each input index in the selection, or -1.
+    let mut pos = vec![-1i32; n];
+    for (p, &j) in sel.iter().enumerate() {
+        pos[j] = p as i32;
+    }
     let c = df.column(features_col)?;
     let chunks = df.map_partitions(|p, _| {
         let a = &c.chunks[p];
@@ -231,39 +296,32 @@ pub(crate) fn transform(
             partition: p,
         };
         let block = VectorBlock::new(a.as_ref(), n, at)?;
-        if !sparse_out {
-            let mut out = vec![0.0; block.len() * k];
-            let mut dense = vec![0.0; n];
-            for (r, o) in out.chunks_exact_mut(k.max(1)).enumerate().take(block.len()) {
-                if let Some(x) = block.row(r) {
-                    let x = match x.as_dense() {
-                        Some(d) => d,
-                        None => {
-                            x.write_dense(&mut dense);
-                            &dense
-                        }
-                    };
-                    for (v, &j) in o.iter_mut().zip(sorted) {
-                        *v = x[j];
-                    }
-                }
-            }
-            return Ok(Arc::new(vector::vector_array(out, k, a.nulls().cloned())?) as ArrayRef);
-        }
-        let mut b = SparseVectorBuilder::new(k).context(stage, field.name(), p);
+        let mut b = SparseVectorBuilder::with_capacity(k, a.len(), block.num_active()).context(
+            stage,
+            field.name(),
+            p,
+        );
         let (mut idx, mut val) = (Vec::new(), Vec::new());
         for r in 0..block.len() {
             match block.row(r) {
                 None => b.push_null(),
                 Some(Row::Dense(x)) => {
                     val.clear();
-                    val.extend(sorted.iter().map(|&j| x[j]));
+                    val.extend(sel.iter().map(|&j| x[j]));
                     b.push_dense(&val)?;
                 }
                 Some(Row::Sparse {
                     indices, values, ..
                 }) => {
-                    compress_sparse(indices, values, sorted, &mut idx, &mut val);
+                    idx.clear();
+                    val.clear();
+                    for (&i, &v) in indices.iter().zip(values) {
+                        let q = pos[i as usize];
+                        if q >= 0 {
+                            idx.push(q);
+                            val.push(v);
+                        }
+                    }
                     b.push(&idx, &val)?;
                 }
             }
@@ -271,34 +329,6 @@ pub(crate) fn transform(
         b.finish()
     })?;
     df.with_column(field, chunks)
-}
-
-/// Spark's `SelectorModel.compressSparse`: the stored entries at selected indices, with
-/// their positions among the selected.
-fn compress_sparse(
-    indices: &[i32],
-    values: &[f64],
-    sorted: &[usize],
-    idx: &mut Vec<i32>,
-    val: &mut Vec<f64>,
-) {
-    idx.clear();
-    val.clear();
-    let (mut i, mut j) = (0, 0);
-    while i < indices.len() && j < sorted.len() {
-        let a = indices[i] as usize;
-        let s = sorted[j];
-        if a == s {
-            idx.push(j as i32);
-            val.push(values[i]);
-            i += 1;
-            j += 1;
-        } else if a > s {
-            j += 1;
-        } else {
-            i += 1;
-        }
-    }
 }
 
 /// Writes Spark's model data: one row with `selectedFeatures: array<int>`.
@@ -355,15 +385,7 @@ pub(crate) fn compile_row(
     sorted: &[usize],
 ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
     let input = plan.vec_input(features_col)?;
-    let n = input.len();
-    if let Some(&j) = sorted.iter().find(|&&j| j >= n) {
-        return Err(Error::param(
-            stage,
-            "selectedFeatures",
-            format!("feature indices below the {n} features of `{features_col}`"),
-            format!("{sorted:?} (index {j})"),
-        ));
-    }
+    check_width(stage, features_col, input.len(), sorted)?;
     let out = plan.add_vec(output_col, sorted.len());
     let sel = sorted.to_vec();
     Ok(Some(Box::new(super::vector_stage::MapRow {
@@ -377,6 +399,84 @@ pub(crate) fn compile_row(
         }),
     })))
 }
+
+/// A selector model's `Stage` (output field from [`check_input`] and [`output_field`]),
+/// `Transformer` ([`transform`]), `Model` and row form ([`compile_row`]), for a model type
+/// with `params.features_col`, `params.output_col` and the ascending selected indices in
+/// the field `$sorted`; `$defaults` is its [`Defaults`] (Spark's `SelectorModel`, shared
+/// the same way).
+macro_rules! selector_model {
+    ($ty:ident, $sorted:ident, $defaults:expr) => {
+        impl $crate::pipeline::Stage for $ty {
+            fn kind(&self) -> &'static str {
+                stringify!($ty)
+            }
+            $crate::pipeline::stage_params!();
+            fn transform_schema(
+                &self,
+                input: &arrow::datatypes::Schema,
+            ) -> $crate::Result<arrow::datatypes::Schema> {
+                let stage = stringify!($ty);
+                let p = &self.params;
+                let (n, field) =
+                    super::selector::check_input(stage, input, &p.features_col, &self.$sorted)?;
+                let f = super::selector::output_field(
+                    field,
+                    n,
+                    &self.$sorted,
+                    &p.output_col,
+                    $defaults,
+                );
+                $crate::frame::schema::append_field(input, stage, f)
+            }
+        }
+
+        impl $crate::pipeline::Transformer for $ty {
+            fn transform(
+                &self,
+                df: &$crate::frame::DataFrame,
+            ) -> $crate::Result<$crate::frame::DataFrame> {
+                use $crate::pipeline::Stage;
+                let stage = stringify!($ty);
+                let out = self.transform_schema(df.schema())?;
+                let p = &self.params;
+                let field = out.field_with_name(&p.output_col)?.clone();
+                let (n, _) = super::selector::check_input(
+                    stage,
+                    df.schema(),
+                    &p.features_col,
+                    &self.$sorted,
+                )?;
+                super::selector::transform(stage, df, &p.features_col, n, &self.$sorted, field)
+            }
+            fn clone_box(&self) -> Box<dyn $crate::pipeline::Transformer> {
+                Box::new(self.clone())
+            }
+        }
+
+        impl $crate::pipeline::Model for $ty {
+            fn clone_model(&self) -> Box<dyn $crate::pipeline::Model> {
+                Box::new(self.clone())
+            }
+        }
+
+        impl $crate::row::RowStage for $ty {
+            fn compile_row(
+                &self,
+                plan: &mut $crate::row::PlanBuilder,
+            ) -> $crate::Result<Option<Box<dyn $crate::row::RowOp>>> {
+                super::selector::compile_row(
+                    plan,
+                    stringify!($ty),
+                    &self.params.features_col,
+                    &self.params.output_col,
+                    &self.$sorted,
+                )
+            }
+        }
+    };
+}
+pub(crate) use selector_model;
 
 #[cfg(test)]
 mod tests {
@@ -419,16 +519,100 @@ mod tests {
         assert!(select(&tests, 6, "fdr", 0.001).is_empty());
     }
 
+    /// Hand-derived from Spark's `AttributeGroup` (`fromMetadata` fills unlisted elements
+    /// with default numeric attributes, `toMetadataImpl` leaves those out): element 0 is
+    /// unnamed, 1 named, 2 nominal, 3 listed with its index only (a default).
     #[test]
-    fn compress_sparse_keeps_selected_entries() {
-        let (mut i, mut v) = (Vec::new(), Vec::new());
-        compress_sparse(
-            &[0, 2, 5, 7],
-            &[1.0, 2.0, 3.0, 4.0],
-            &[2, 3, 7],
-            &mut i,
-            &mut v,
+    fn selected_field_carries_attributes_as_spark() {
+        let mut f = vector::vector_field("v", 4, true);
+        f.metadata_mut().insert(
+            vector::ML_ATTR.to_string(),
+            json!({"attrs": {
+                "numeric": [{"idx": 1, "name": "b"}, {"idx": 3}],
+                "nominal": [{"idx": 2, "name": "c", "vals": ["x", "y"]}]
+            }, "num_attrs": 4})
+            .to_string(),
         );
-        assert_eq!((i, v), (vec![0, 2], vec![2.0, 4.0]));
+        let meta =
+            |f: &Field| -> Value { serde_json::from_str(&f.metadata()[vector::ML_ATTR]).unwrap() };
+        let out = selected_field(&f, 4, &[0, 2, 3, 1], "o", Defaults::Nominal);
+        assert_eq!(
+            meta(&out),
+            json!({"attrs": {
+                "nominal": [{"idx": 1, "name": "c", "vals": ["x", "y"]}],
+                "numeric": [{"idx": 3, "name": "b"}]
+            }, "num_attrs": 4})
+        );
+        // Without input attributes: Spark's defaults per stage.
+        let plain = vector::vector_field("v", 4, true);
+        for (d, want) in [
+            (Defaults::SizeOnly, json!({"num_attrs": 2})),
+            (Defaults::Numeric, json!({"attrs": {}, "num_attrs": 2})),
+            (
+                Defaults::Nominal,
+                json!({"attrs": {"nominal": [{"idx": 0}, {"idx": 1}]}, "num_attrs": 2}),
+            ),
+        ] {
+            assert_eq!(
+                meta(&selected_field(&plain, 4, &[1, 3], "o", d)),
+                want,
+                "{d:?}"
+            );
+        }
+        // Sparse in, sparse out (the selectors); VectorSlicer's dense field stays dense.
+        let sp = vector::sparse_vector_field("v", 4, true);
+        assert!(vector::is_sparse_vector_type(
+            output_field(&sp, 4, &[1, 3], "o", Defaults::Numeric).data_type()
+        ));
+    }
+
+    /// Spark's `compressSparse` by hand: rows `(0:1, 2:2, 5:3, 7:4)` and `[5, 6, 7]` dense
+    /// over 8 features, selecting `[2, 3, 7]`.
+    #[test]
+    fn transform_keeps_sparse_rows_sparse_and_checks_the_width() {
+        let mut b = SparseVectorBuilder::new(8);
+        b.push(&[0, 2, 5, 7], &[1.0, 2.0, 3.0, 4.0]).unwrap();
+        b.push_null();
+        b.push(&[3], &[9.0]).unwrap();
+        let col = b.finish().unwrap();
+        let batch = arrow::array::RecordBatch::try_new(
+            Arc::new(Schema::new(vec![vector::sparse_vector_field("v", 8, true)])),
+            vec![col],
+        )
+        .unwrap();
+        let df = DataFrame::from_batches(vec![batch]).unwrap();
+        let sel = [2, 3, 7];
+        let (n, field) = check_input("T", df.schema(), "v", &sel).unwrap();
+        let out_field = output_field(field, n, &sel, "o", Defaults::Numeric);
+        let out = transform("T", &df, "v", n, &sel, out_field).unwrap();
+        let c = out.column("o").unwrap();
+        let at = vector::At {
+            stage: "test",
+            column: "o",
+            partition: 0,
+        };
+        let block = VectorBlock::new(c.chunks[0].as_ref(), 3, at).unwrap();
+        let rows: Vec<Option<(Vec<i32>, Vec<f64>)>> = (0..3)
+            .map(|r| match block.row(r) {
+                Some(Row::Sparse {
+                    indices, values, ..
+                }) => Some((indices.to_vec(), values.to_vec())),
+                Some(Row::Dense(_)) => panic!("row {r} is dense"),
+                None => None,
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                Some((vec![0, 2], vec![2.0, 4.0])),
+                None,
+                Some((vec![1], vec![9.0]))
+            ]
+        );
+        let err = check_input("T", df.schema(), "v", &[2, 8]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "T: parameter `selectedFeatures` must be feature indices below the 8 features of column `v` (the model was fitted on wider vectors), got [2, 8] (index 8)"
+        );
     }
 }

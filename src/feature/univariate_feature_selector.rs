@@ -13,7 +13,7 @@ use super::selector;
 use crate::error::{Error, Result};
 use crate::frame::{schema, DataFrame};
 use crate::param::Params;
-use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
+use crate::pipeline::{stage_params, Estimator, Stage};
 use crate::stat::FeatureTest;
 
 /// Params of [`UnivariateFeatureSelector`] and its model; JSON names and defaults are
@@ -234,7 +234,7 @@ impl Stage for UnivariateFeatureSelector {
             &p.selection_mode,
             p.threshold(),
             &p.output_col,
-            false,
+            selector::Defaults::Numeric,
         );
         schema::append_field(input, stage, f)
     }
@@ -326,40 +326,11 @@ impl UnivariateFeatureSelectorModel {
     }
 }
 
-impl Stage for UnivariateFeatureSelectorModel {
-    fn kind(&self) -> &'static str {
-        "UnivariateFeatureSelectorModel"
-    }
-    stage_params!();
-    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
-        let stage = "UnivariateFeatureSelectorModel";
-        let p = &self.params;
-        let n = selector::check_input(stage, input, &p.features_col, &self.sorted)?;
-        let field = input.field_with_name(&p.features_col)?;
-        let f = selector::output_field(field, n, &self.sorted, &p.output_col, false);
-        schema::append_field(input, stage, f)
-    }
-}
-
-impl Transformer for UnivariateFeatureSelectorModel {
-    fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
-        let stage = "UnivariateFeatureSelectorModel";
-        let out = self.transform_schema(df.schema())?;
-        let p = &self.params;
-        let field = out.field_with_name(&p.output_col)?.clone();
-        let (_, _, n) = schema::require_vector(df.schema(), stage, &p.features_col)?;
-        selector::transform(stage, df, &p.features_col, n, &self.sorted, field)
-    }
-    fn clone_box(&self) -> Box<dyn Transformer> {
-        Box::new(self.clone())
-    }
-}
-
-impl Model for UnivariateFeatureSelectorModel {
-    fn clone_model(&self) -> Box<dyn Model> {
-        Box::new(self.clone())
-    }
-}
+selector::selector_model!(
+    UnivariateFeatureSelectorModel,
+    sorted,
+    selector::Defaults::Numeric
+);
 
 // ---- Spark persistence ----
 
@@ -377,22 +348,5 @@ impl crate::persist::SparkPersist for UnivariateFeatureSelectorModel {
     fn read_spark(dir: &std::path::Path, md: &crate::persist::Metadata) -> Result<Self> {
         let sel = selector::read_selected(dir)?;
         Ok(Self::new(md.uid.clone(), md.params_as(dir)?, sel))
-    }
-}
-
-// ---- Row form (crate::row) ----
-
-impl crate::row::RowStage for UnivariateFeatureSelectorModel {
-    fn compile_row(
-        &self,
-        plan: &mut crate::row::PlanBuilder,
-    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
-        selector::compile_row(
-            plan,
-            "UnivariateFeatureSelectorModel",
-            &self.params.features_col,
-            &self.params.output_col,
-            &self.sorted,
-        )
     }
 }

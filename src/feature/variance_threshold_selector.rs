@@ -5,18 +5,15 @@
 //! (the transform and output attributes are `SelectorModel.transform` /
 //! `SelectorModel.prepOutputField` in `ml/feature/Selector.scala`).
 
-use std::sync::Arc;
-
-use arrow::array::ArrayRef;
-use arrow::datatypes::{Field, Schema};
+use arrow::datatypes::Schema;
 use serde::{Deserialize, Serialize};
 
-use super::vector_stage::{map_rows, selected_field, DenseFn, OutLayout};
+use super::selector::{self, Defaults};
 use crate::error::{Error, Result};
-use crate::frame::vector::{self, Row, SparseVectorBuilder, VectorBlock};
 use crate::frame::{schema, DataFrame};
 use crate::param::{check_at_least, Params};
-use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
+use crate::pipeline::{stage_params, Estimator, Stage};
+use crate::stat::input::{map_chunks, read_parts};
 use crate::stat::FeatureSummary;
 
 /// Params of [`VarianceThresholdSelector`] and its model; JSON names and defaults are Spark's.
@@ -148,7 +145,8 @@ impl Stage for VarianceThresholdSelector {
         // The selection is known only after fit: the output's size is unknown here
         // (Spark appends a plain VectorUDT column); all features is the upper bound.
         let all: Vec<usize> = (0..n).collect();
-        let out = select_field(field, n, &all, &self.params.output_col);
+        let out =
+            selector::output_field(field, n, &all, &self.params.output_col, Defaults::Numeric);
         schema::append_field(input, stage, out)
     }
 }
@@ -161,19 +159,20 @@ impl Estimator for VarianceThresholdSelector {
         self.transform_schema(df.schema())?;
         let p = &self.params;
         let (_, _, n) = schema::require_vector(df.schema(), stage, &p.features_col)?;
-        let parts =
-            super::vector_stage::summarize_blocks(stage, df, &p.features_col, n, |block, _, _| {
-                Ok(match block.as_dense() {
-                    Some(vals) => FeatureSummary::from_block(vals, n, None),
-                    None => FeatureSummary::from_rows(
-                        n,
-                        (0..block.len())
-                            .filter_map(|r| block.row(r))
-                            .map(|x| (x, 1.0)),
-                    ),
-                })
-            })?;
-        let summary = FeatureSummary::merge_all(n, &parts);
+        let (_, parts) = read_parts(df, stage, &p.features_col, None, None)?;
+        // One pass over fixed-size chunks, merged in order (the same on any thread count).
+        let chunks = map_chunks(&parts, |part, first, rows| {
+            Ok(match part.block.as_dense() {
+                Some(v) => FeatureSummary::from_block(&v[first * n..(first + rows) * n], n, None),
+                None => FeatureSummary::from_rows(
+                    n,
+                    (first..first + rows)
+                        .filter_map(|r| part.block.row(r))
+                        .map(|x| (x, 1.0)),
+                ),
+            })
+        })?;
+        let summary = FeatureSummary::merge_all(n, &chunks);
         if summary.count == 0 {
             return Err(Error::EmptyInput {
                 stage,
@@ -238,141 +237,9 @@ impl VarianceThresholdSelectorModel {
     pub fn selected_features(&self) -> &[usize] {
         &self.selected
     }
-
-    /// The input vector size, checked against the selection.
-    fn input_size(&self, input: &Schema) -> Result<(usize, Field)> {
-        let stage = "VarianceThresholdSelectorModel";
-        let (_, field, n) = schema::require_vector(input, stage, &self.params.features_col)?;
-        if let Some(&last) = self.selected.last() {
-            if last >= n {
-                return Err(Error::FeatureCount {
-                    stage,
-                    column: self.params.features_col.clone(),
-                    expected: last + 1,
-                    found: n,
-                });
-            }
-        }
-        Ok((n, field.clone()))
-    }
 }
 
-/// The output field: the selected elements' attributes (Spark's
-/// `SelectorModel.prepOutputField`), sparse when the input column is sparse.
-fn select_field(input: &Field, n: usize, sel: &[usize], output: &str) -> Field {
-    let dense = selected_field(input, n, sel, output, true);
-    if vector::is_sparse_vector_type(input.data_type()) {
-        let f = vector::sparse_vector_field(output, sel.len(), true);
-        f.with_metadata(dense.metadata().clone())
-    } else {
-        dense
-    }
-}
-
-impl Stage for VarianceThresholdSelectorModel {
-    fn kind(&self) -> &'static str {
-        "VarianceThresholdSelectorModel"
-    }
-    stage_params!();
-    fn transform_schema(&self, input: &Schema) -> Result<Schema> {
-        self.params.validate()?;
-        let (n, field) = self.input_size(input)?;
-        let out = select_field(&field, n, &self.selected, &self.params.output_col);
-        schema::append_field(input, "VarianceThresholdSelectorModel", out)
-    }
-}
-
-impl Transformer for VarianceThresholdSelectorModel {
-    fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
-        let stage = "VarianceThresholdSelectorModel";
-        let out_schema = self.transform_schema(df.schema())?;
-        let field = out_schema.field_with_name(&self.params.output_col)?.clone();
-        let (n, in_field) = self.input_size(df.schema())?;
-        let sel = &self.selected;
-        if vector::is_sparse_vector_type(in_field.data_type()) {
-            return select_sparse(df, stage, &self.params.features_col, n, sel, field);
-        }
-        map_rows(
-            stage,
-            df,
-            &self.params.features_col,
-            n,
-            field,
-            OutLayout::Dense,
-            &DenseFn(|x: &[f64], out: &mut [f64]| {
-                for (o, &j) in out.iter_mut().zip(sel) {
-                    *o = x[j];
-                }
-            }),
-        )
-    }
-    fn clone_box(&self) -> Box<dyn Transformer> {
-        Box::new(self.clone())
-    }
-}
-
-impl Model for VarianceThresholdSelectorModel {
-    fn clone_model(&self) -> Box<dyn Model> {
-        Box::new(self.clone())
-    }
-}
-
-/// Spark's `SelectorModel.transform` on a sparse vector column: each sparse row keeps its
-/// stored entries at the selected indices `sel` (increasing), re-indexed to their position
-/// in `sel`; a dense row keeps the selected values, dense; nulls stay null.
-pub(crate) fn select_sparse(
-    df: &DataFrame,
-    stage: &'static str,
-    input: &str,
-    n: usize,
-    sel: &[usize],
-    out: Field,
-) -> Result<DataFrame> {
-    let c = df.column(input)?;
-    // Position of each input index in the selection, or -1.
-    let mut pos = vec![-1i32; n];
-    for (k, &j) in sel.iter().enumerate() {
-        pos[j] = k as i32;
-    }
-    let chunks = df.map_partitions(|p, _| {
-        let a = &c.chunks[p];
-        let at = vector::At {
-            stage,
-            column: input,
-            partition: p,
-        };
-        let block = VectorBlock::new(a.as_ref(), n, at)?;
-        let mut b = SparseVectorBuilder::with_capacity(sel.len(), a.len(), block.num_active())
-            .context(stage, out.name(), p);
-        let (mut idx, mut val) = (Vec::new(), Vec::new());
-        for r in 0..block.len() {
-            match block.row(r) {
-                None => b.push_null(),
-                Some(Row::Sparse {
-                    indices, values, ..
-                }) => {
-                    idx.clear();
-                    val.clear();
-                    for (&i, &v) in indices.iter().zip(values) {
-                        let k = pos[i as usize];
-                        if k >= 0 {
-                            idx.push(k);
-                            val.push(v);
-                        }
-                    }
-                    b.push(&idx, &val)?;
-                }
-                Some(Row::Dense(x)) => {
-                    val.clear();
-                    val.extend(sel.iter().map(|&j| x[j]));
-                    b.push_dense(&val)?;
-                }
-            }
-        }
-        b.finish()
-    })?;
-    df.with_column(out, chunks)
-}
+selector::selector_model!(VarianceThresholdSelectorModel, selected, Defaults::Numeric);
 
 // ---- Spark persistence ----
 
@@ -384,91 +251,11 @@ crate::persist::spark_params_only!(
 impl crate::persist::SparkPersist for VarianceThresholdSelectorModel {
     const SPARK_CLASS: &'static str = "org.apache.spark.ml.feature.VarianceThresholdSelectorModel";
     fn write_spark(&self, dir: &std::path::Path) -> Result<()> {
-        use crate::persist::format;
-        use arrow::array::{Int32Array, ListArray};
-        use arrow::buffer::OffsetBuffer;
-        use arrow::datatypes::DataType;
-        format::write_params(dir, Self::SPARK_CLASS, &self.uid, &self.params)?;
-        // Spark's Data(selectedFeatures: Seq[Int]).
-        let item = Arc::new(Field::new("element", DataType::Int32, false));
-        let vals: Vec<i32> = self.selected.iter().map(|&i| i as i32).collect();
-        let list: ArrayRef = Arc::new(ListArray::try_new(
-            item.clone(),
-            OffsetBuffer::from_lengths([vals.len()]),
-            Arc::new(Int32Array::from(vals)),
-            None,
-        )?);
-        let batch = format::one_row(vec![(
-            Field::new("selectedFeatures", DataType::List(item), true),
-            list,
-        )])?;
-        format::write_data(
-            dir,
-            &batch,
-            format::spark_schema(&[(
-                "selectedFeatures",
-                serde_json::json!({"type": "array", "elementType": "integer", "containsNull": false}),
-                true,
-            )]),
-        )
+        crate::persist::format::write_params(dir, Self::SPARK_CLASS, &self.uid, &self.params)?;
+        selector::write_selected(dir, &self.selected)
     }
     fn read_spark(dir: &std::path::Path, md: &crate::persist::Metadata) -> Result<Self> {
-        use crate::persist::format;
-        use arrow::array::{Array, AsArray};
-        use arrow::datatypes::Int32Type;
-        let d = format::read_data(dir)?;
-        let col = format::column(&d, "selectedFeatures", dir)?;
-        let bad = |what: &str| Error::file(dir.join("data"), format!("corrupt model data: {what}"));
-        let list = col
-            .as_list_opt::<i32>()
-            .ok_or_else(|| bad("selectedFeatures is not a list of integers"))?;
-        if list.is_null(0) {
-            return Err(bad("selectedFeatures is null"));
-        }
-        let v = list.value(0);
-        let ints = v
-            .as_primitive_opt::<Int32Type>()
-            .ok_or_else(|| bad("selectedFeatures is not a list of integers"))?;
-        let mut selected = Vec::with_capacity(ints.len());
-        for i in ints.iter() {
-            match i {
-                Some(i) if i >= 0 => selected.push(i as usize),
-                _ => return Err(bad("selectedFeatures holds a null or negative index")),
-            }
-        }
+        let selected = selector::read_selected(dir)?;
         Self::new(md.uid.clone(), md.params_as(dir)?, selected)
-    }
-}
-
-// ---- Row form (crate::row) ----
-
-impl crate::row::RowStage for VarianceThresholdSelectorModel {
-    fn compile_row(
-        &self,
-        plan: &mut crate::row::PlanBuilder,
-    ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
-        let input = plan.vec_input(&self.params.features_col)?;
-        if let Some(&last) = self.selected.last() {
-            if last >= input.len() {
-                return Err(Error::FeatureCount {
-                    stage: "VarianceThresholdSelectorModel",
-                    column: self.params.features_col.clone(),
-                    expected: last + 1,
-                    found: input.len(),
-                });
-            }
-        }
-        let out = plan.add_vec(&self.params.output_col, self.selected.len());
-        let sel = self.selected.clone();
-        Ok(Some(Box::new(super::vector_stage::MapRow {
-            stage: "VarianceThresholdSelectorModel",
-            input,
-            out,
-            f: Box::new(move |x: &[f64], out: &mut [f64]| {
-                for (o, &j) in out.iter_mut().zip(&sel) {
-                    *o = x[j];
-                }
-            }),
-        })))
     }
 }

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use arrow::datatypes::{Field, Schema};
 use serde::{Deserialize, Serialize};
 
+use super::selector::{self, Defaults};
 use super::vector_stage::{check_in_out, map_rows, OutLayout, VectorMap};
 use crate::error::{Error, Result};
 use crate::frame::{schema, vector, DataFrame};
@@ -181,7 +182,7 @@ impl VectorSlicer {
                 sel.push(j);
             }
         }
-        let out = super::vector_stage::selected_field(field, n, &sel, &p.output_col, false);
+        let out = selector::selected_field(field, n, &sel, &p.output_col, Defaults::SizeOnly);
         // Each row keeps its layout: a sparse input column gives a sparse output column.
         let out = OutLayout::Keep.field(out, field.data_type());
         Ok((sel, n, out))

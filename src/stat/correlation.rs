@@ -125,8 +125,33 @@ fn pearson(parts: &[Part<'_>], n: usize, column: &str) -> Result<Matrix> {
             ),
         });
     }
-    // The shift: the mean of the first (up to) 1024 rows, so the sums below are nearly
-    // centred and lose no digits to cancellation, whatever the columns' offsets.
+    let cov = covariance(parts, n, |pi, row, j, v| {
+        bad(
+            STAGE,
+            column,
+            pi,
+            row,
+            format!("value {v} at feature {j}"),
+            "correlations need finite values; drop or impute such rows first",
+        )
+    })?;
+    Ok(correlation_from_covariance(cov, n))
+}
+
+/// The sample covariance matrix (divided by `m − 1`; `n × n`, row-major, symmetric) of the
+/// parts' rows, at least two of them: one parallel pass of the Gram kernel
+/// LinearRegression's normal equations use (`frame::kernels`), over rows shifted by the
+/// mean of the first (up to) 1024 rows, so that the sums are nearly centred and lose no
+/// digits to cancellation whatever the columns' offsets; fixed-size chunks merge in order,
+/// so the result is the same on any thread count. Correlation's pearson and PCA's fit
+/// (Spark's `RowMatrix.computeCovariance`) both use it. A NaN or infinite value fails with
+/// `on_bad(partition, row, feature, value)`.
+pub(crate) fn covariance(
+    parts: &[Part<'_>],
+    n: usize,
+    on_bad: impl Fn(usize, usize, usize, f64) -> Error + Sync,
+) -> Result<Vec<f64>> {
+    let m = super::input::num_rows(parts);
     let first = parts
         .iter()
         .find(|p| !p.block.is_empty())
@@ -160,14 +185,7 @@ fn pearson(parts: &[Part<'_>], n: usize, column: &str) -> Result<Matrix> {
         if !g.diagonal_is_finite() {
             for (r, row) in x.chunks_exact(n.max(1)).enumerate() {
                 if let Some(j) = row.iter().position(|v| !v.is_finite()) {
-                    return Err(bad(
-                        STAGE,
-                        column,
-                        part.pi,
-                        first + r,
-                        format!("value {} at feature {j}", row[j]),
-                        "correlations need finite values; drop or impute such rows first",
-                    ));
+                    return Err(on_bad(part.pi, first + r, j, row[j]));
                 }
             }
         }
@@ -187,7 +205,7 @@ fn pearson(parts: &[Part<'_>], n: usize, column: &str) -> Result<Matrix> {
             cov[j * n + i] = c;
         }
     }
-    Ok(correlation_from_covariance(cov, n))
+    Ok(cov)
 }
 
 /// Spark's `PearsonCorrelation.computeCorrelationMatrixFromCovariance`: standard
