@@ -271,34 +271,42 @@ async fn serve(args: Args, loaded: Loaded, threads: usize) -> Result<()> {
             }
         });
     }
+    // Install the signal handlers before the first request can be answered: a SIGTERM
+    // that arrives right after startup must stop the server gracefully, not kill it.
+    #[cfg(unix)]
+    let signals = {
+        use tokio::signal::unix::{signal, SignalKind};
+        let term = signal(SignalKind::terminate())
+            .map_err(|e| usage(format!("serve: cannot listen for SIGTERM: {e}")))?;
+        let int = signal(SignalKind::interrupt())
+            .map_err(|e| usage(format!("serve: cannot listen for SIGINT: {e}")))?;
+        (term, int)
+    };
+    #[cfg(not(unix))]
+    let signals = ();
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown_signal(signals))
         .await
         .map_err(|e| usage(format!("serve: {e}")))?;
     eprintln!("mlpipe serve: stopped");
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
+#[cfg(unix)]
+async fn shutdown_signal(
+    (mut term, mut int): (tokio::signal::unix::Signal, tokio::signal::unix::Signal),
+) {
     tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+        _ = term.recv() => {},
+        _ = int.recv() => {},
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
+}
+
+#[cfg(not(unix))]
+async fn shutdown_signal((): ()) {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
     }
     tracing::info!("shutting down: finishing the requests in flight");
 }
