@@ -763,7 +763,7 @@ impl RemoteStage {
 /// let scored = model.transform_remote(&train)?;         // still on the cluster
 /// let auc = BinaryClassificationEvaluator::new().with_label_col("churn").evaluate_remote(&scored)?;
 /// model.save_remote("/models/churn", true)?;            // Spark's format, written by Spark
-/// let local: PipelineModel = model.fetch("/tmp/mlpipe-scratch")?; // scores here
+/// let local: PipelineModel = model.fetch()?;           // scores here, no shared storage
 /// # let _ = (auc, local); Ok(()) }
 /// ```
 #[derive(Debug)]
