@@ -35,7 +35,7 @@ fn outputs(t: &dyn Transformer, df: &DataFrame, cols: &[&str]) -> Value {
     let mut m = Map::new();
     for c in cols {
         let f = out.schema().field_with_name(c).unwrap();
-        let rows: Vec<Vec<f64>> = if mlpipe::frame::vector::vector_size(f.data_type()).is_some() {
+        let rows: Vec<Vec<f64>> = if mlpipe::frame::vector::field_vector_size(f).is_some() {
             vector_rows(&out, c)
         } else {
             f64_column(&out, c).into_iter().map(|x| vec![x]).collect()
