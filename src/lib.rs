@@ -118,6 +118,7 @@ pub mod evaluation;
 pub mod feature;
 pub mod frame;
 pub mod interop;
+pub(crate) mod lapack;
 pub mod optim;
 pub mod param;
 pub mod persist;
