@@ -9,6 +9,9 @@ PySpark pip install) that instance is the Java translation of reference LAPACK 3
 through the PySpark 4.3 JVM (py4j), with Breeze's workspace sizes, and records U and S.
 
 Run from the repository root: /work/venv/bin/python tests/pyspark/make_pca_svd_fixtures.py
+(and again with `--large` for tests/fixtures/pca_svd/dgesdd_large.json: n = 33, 64, 100,
+129, where LAPACK's blocked dormqr (n > 32) and dgebrd (n > 128) take over, plus a
+rank-deficient n = 100).
 Matrices (numpy seed 20261130): for n = 1..40 the sample covariance of (n + 5) x n normal data
 with per-column scales; rank-deficient covariances (fewer rows than features); repeated
 eigenvalues (Q diag(..) Q^T with repeated entries, multiples of the identity, diagonals);
@@ -20,6 +23,7 @@ float repr round-trips), column-major, with the U (column-major n x n) and S dge
 import json
 import os
 import struct
+import sys
 
 import numpy as np
 from py4j.java_gateway import get_field
@@ -65,10 +69,16 @@ cases.append(("zero_variance_n8", z))
 cases.append(("zeros_n4", np.zeros((4, 4))))
 cases.append(("tiny_scale_n6", spd_from_data(9, 6) * 1e-160))
 cases.append(("huge_scale_n6", spd_from_data(9, 6) * 1e160))
+if "--large" in sys.argv:
+    cases = []
+    for n in [33, 64, 100, 129]:
+        cases.append((f"random_n{n}", spd_from_data(n + 5, n, np.exp(rng.uniform(-2, 2, n)))))
+    cases.append(("rank_deficient_n100", spd_from_data(40, 100)))
 bc = np.genfromtxt("tests/fixtures/spark2/bc_train.csv", delimiter=",", names=True)
 bcx = np.column_stack([bc[f"f{i}"] for i in range(30)])
-cases.append(("breast_cancer_n30", np.cov(bcx, rowvar=False)))
-cases.append(("breast_cancer_f0_f3_n4", np.cov(bcx[:, :4], rowvar=False)))
+if "--large" not in sys.argv:
+    cases.append(("breast_cancer_n30", np.cov(bcx, rowvar=False)))
+    cases.append(("breast_cancer_f0_f3_n4", np.cov(bcx[:, :4], rowvar=False)))
 
 spark = (SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false")
          .getOrCreate())
@@ -110,6 +120,7 @@ for name, a in cases:
                          "s": from_java(s, n)})
     print(name, n)
 
-with open(f"{OUT}/dgesdd.json", "w") as f:
+with open(f"{OUT}/dgesdd_large.json" if "--large" in sys.argv else f"{OUT}/dgesdd.json",
+          "w") as f:
     json.dump(out, f)
 print("lapack instance:", out["lapack"])
