@@ -10,7 +10,7 @@ through the PySpark 4.3 JVM (py4j), with Breeze's workspace sizes, and records U
 
 Run from the repository root: /work/venv/bin/python tests/pyspark/make_pca_svd_fixtures.py
 (and again with `--large` for tests/fixtures/pca_svd/dgesdd_large.json: n = 33, 64, 100,
-129, where LAPACK's blocked dormqr (n > 32) and dgebrd (n > 128) take over, plus a
+161, where LAPACK's blocked dormqr (n > 32) and dgebrd (n > 128) take over, plus a
 rank-deficient n = 100).
 Matrices (numpy seed 20261130): for n = 1..40 the sample covariance of (n + 5) x n normal data
 with per-column scales; rank-deficient covariances (fewer rows than features); repeated
@@ -71,7 +71,7 @@ cases.append(("tiny_scale_n6", spd_from_data(9, 6) * 1e-160))
 cases.append(("huge_scale_n6", spd_from_data(9, 6) * 1e160))
 if "--large" in sys.argv:
     cases = []
-    for n in [33, 64, 100, 129]:
+    for n in [33, 64, 100, 161]:
         cases.append((f"random_n{n}", spd_from_data(n + 5, n, np.exp(rng.uniform(-2, 2, n)))))
     cases.append(("rank_deficient_n100", spd_from_data(40, 100)))
 bc = np.genfromtxt("tests/fixtures/spark2/bc_train.csv", delimiter=",", names=True)
