@@ -11,7 +11,9 @@ through the PySpark 4.3 JVM (py4j), with Breeze's workspace sizes, and records U
 Run from the repository root: /work/venv/bin/python tests/pyspark/make_pca_svd_fixtures.py
 (and again with `--large` for tests/fixtures/pca_svd/dgesdd_large.json: n = 33, 64, 100,
 161, where LAPACK's blocked dormqr (n > 32) and dgebrd (n > 128) take over, plus a
-rank-deficient n = 100).
+rank-deficient n = 100), and with `--fits` for tests/fixtures/pca_svd/spark_pca_fits.json:
+Spark's PCA (k = n, every component) fitted on small synthetic frames (rows recorded; n = 1,
+3, 12, 26, 40 and a rank-deficient 12 x 30), the end-to-end check of the signs.
 Matrices (numpy seed 20261130): for n = 1..40 the sample covariance of (n + 5) x n normal data
 with per-column scales; rank-deficient covariances (fewer rows than features); repeated
 eigenvalues (Q diag(..) Q^T with repeated entries, multiples of the identity, diagonals);
@@ -79,6 +81,30 @@ bcx = np.column_stack([bc[f"f{i}"] for i in range(30)])
 if "--large" not in sys.argv:
     cases.append(("breast_cancer_n30", np.cov(bcx, rowvar=False)))
     cases.append(("breast_cancer_f0_f3_n4", np.cov(bcx[:, :4], rowvar=False)))
+
+if "--fits" in sys.argv:
+    from pyspark.ml.feature import PCA
+    from pyspark.ml.linalg import Vectors
+    spark = (SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false")
+             .getOrCreate())
+    fits = {"made_by": "tests/pyspark/make_pca_svd_fixtures.py --fits",
+            "spark_version": spark.version, "cases": []}
+    for name, m, n in [("fit_n1", 20, 1), ("fit_n3", 40, 3), ("fit_n12", 60, 12),
+                       ("fit_n26", 80, 26), ("fit_n40", 90, 40),
+                       ("fit_rank_deficient_n30", 12, 30)]:
+        mix = rng.standard_normal((n, n)) * np.exp(rng.uniform(-1, 1, n))
+        x = rng.standard_normal((m, n)) @ mix + rng.uniform(-5, 5, n)
+        rows = [[float(v) for v in r] for r in x]
+        df = spark.createDataFrame([(Vectors.dense(r),) for r in rows], ["features"]).coalesce(1)
+        model = PCA(k=n, inputCol="features", outputCol="pca").fit(df)
+        fits["cases"].append({
+            "name": name, "n": n, "rows": rows,
+            "pc": [float(v) for v in model.pc.toArray().flatten(order="F")],
+            "explainedVariance": [float(v) for v in model.explainedVariance.toArray()]})
+        print(name)
+    with open(f"{OUT}/spark_pca_fits.json", "w") as f:
+        json.dump(fits, f)
+    sys.exit(0)
 
 spark = (SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false")
          .getOrCreate())
