@@ -72,12 +72,15 @@ impl PCAParams {
 /// `dgesdd` produces. mlpipe computes the SVD with a pure-Rust port of that routine as Spark
 /// runs it without a native LAPACK (the Java translation of reference LAPACK 3.1.1 that
 /// `dev.ludovic.netlib` falls back to, as in a PySpark pip install): the same Householder
-/// bidiagonalisation, the same QR iteration (`n ≤ 25` features) or divide and conquer
-/// (`n > 25`), so the components — signs included — and hence the projections equal Spark's
-/// (checked to 1e-15 on 67 covariance matrices of 1 to 40 features, rank-deficient ones and
-/// repeated eigenvalues included, against Spark's own `dgesdd`). A Spark that loads a
-/// native LAPACK (OpenBLAS, MKL) may take other signs. A model loaded from Spark keeps
-/// Spark's components exactly.
+/// bidiagonalisation, the same QR iteration (up to 25 features) or divide and conquer
+/// (more), so the components — signs included — and hence the projections equal Spark's.
+/// Checked against Spark's own `dgesdd` on 72 covariance matrices of 1 to 161 features
+/// (rank-deficient ones and repeated eigenvalues included; U within 1.1e-15), and against
+/// Spark's fitted `PCAModel`s. Two limits: components of a zero singular value (k larger
+/// than the covariance's rank) are any basis of its null space and follow the rounding of
+/// the covariance, which mlpipe computes in one parallel pass and Spark in its own order;
+/// and a Spark that loads a native LAPACK (OpenBLAS, MKL) may take other signs. A model
+/// loaded from Spark keeps Spark's components exactly.
 ///
 /// The model maps `x` to `pcᵀ x` (dense output of `k` values, each summed in feature order
 /// as Spark's `DenseMatrix.multiply` does). The output column's attribute group records
