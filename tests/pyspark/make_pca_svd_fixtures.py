@@ -14,6 +14,10 @@ Run from the repository root: /work/venv/bin/python tests/pyspark/make_pca_svd_f
 rank-deficient n = 100), and with `--fits` for tests/fixtures/pca_svd/spark_pca_fits.json:
 Spark's PCA (k = n, every component) fitted on small synthetic frames (rows recorded; n = 1,
 3, 12, 26, 40 and a rank-deficient 12 x 30), the end-to-end check of the signs.
+`--stress COUNT SEED OUT` writes the same record for COUNT structured matrices (block
+diagonal, low rank, integer data, repeated spectra, diagonals with duplicates, sparse binary
+features, scales 1e-12..1e12, constant features; n = 2..69) drawn with SEED to OUT: the
+PySpark-gated test `lapack::oracle::stress_matches_spark_dgesdd` runs it.
 Matrices (numpy seed 20261130): for n = 1..40 the sample covariance of (n + 5) x n normal data
 with per-column scales; rank-deficient covariances (fewer rows than features); repeated
 eigenvalues (Q diag(..) Q^T with repeated entries, multiples of the identity, diagonals);
@@ -71,14 +75,59 @@ cases.append(("zero_variance_n8", z))
 cases.append(("zeros_n4", np.zeros((4, 4))))
 cases.append(("tiny_scale_n6", spd_from_data(9, 6) * 1e-160))
 cases.append(("huge_scale_n6", spd_from_data(9, 6) * 1e160))
+def stress_cases(count, seed):
+    r = np.random.default_rng(seed)
+    out = []
+    for t in range(count):
+        n = int(r.integers(2, 70))
+        kind = t % 8
+        if kind == 0:  # block diagonal, maybe permuted
+            a = np.zeros((n, n))
+            i = 0
+            while i < n:
+                b = min(int(r.integers(1, 6)), n - i)
+                a[i:i + b, i:i + b] = (np.cov(r.standard_normal((b + 3, b)), rowvar=False)
+                                       if b > 1 else r.uniform(0, 3))
+                i += b
+            p = r.permutation(n) if r.uniform() < 0.5 else np.arange(n)
+            a = a[p][:, p]
+        elif kind == 1:  # rank 1..3
+            a = np.cov(r.standard_normal((int(r.integers(2, 5)), n)), rowvar=False)
+        elif kind == 2:  # integer data
+            a = np.cov(r.integers(-3, 4, (n + 2, n)).astype(float), rowvar=False)
+        elif kind == 3:  # repeated spectrum
+            q, _ = np.linalg.qr(r.standard_normal((n, n)))
+            a = q @ np.diag(r.choice([0.0, 1.0, 2.0, 5.0], n)) @ q.T
+            a = (a + a.T) / 2.0
+        elif kind == 4:  # diagonal with duplicates
+            a = np.diag(r.choice([0.0, 1.0, 3.0, 3.0], n))
+        elif kind == 5:  # sparse binary features
+            a = np.cov((r.uniform(size=(n + 10, n)) < 0.1).astype(float), rowvar=False)
+        elif kind == 6:  # wildly different scales
+            a = np.cov(r.standard_normal((n + 4, n)) * np.exp(r.uniform(-12, 12, n)),
+                       rowvar=False)
+        else:  # constant features mixed in
+            x = r.standard_normal((n + 3, n))
+            x[:, r.uniform(size=n) < 0.3] = 1.0
+            a = np.cov(x, rowvar=False)
+        out.append((f"stress{t}_kind{kind}_n{n}", np.asarray(a).reshape(n, n)))
+    return out
+
+
+OUT_FILE = f"{OUT}/dgesdd.json"
+if "--stress" in sys.argv:
+    at = sys.argv.index("--stress")
+    cases = stress_cases(int(sys.argv[at + 1]), int(sys.argv[at + 2]))
+    OUT_FILE = sys.argv[at + 3]
 if "--large" in sys.argv:
+    OUT_FILE = f"{OUT}/dgesdd_large.json"
     cases = []
     for n in [33, 64, 100, 161]:
         cases.append((f"random_n{n}", spd_from_data(n + 5, n, np.exp(rng.uniform(-2, 2, n)))))
     cases.append(("rank_deficient_n100", spd_from_data(40, 100)))
 bc = np.genfromtxt("tests/fixtures/spark2/bc_train.csv", delimiter=",", names=True)
 bcx = np.column_stack([bc[f"f{i}"] for i in range(30)])
-if "--large" not in sys.argv:
+if "--large" not in sys.argv and "--stress" not in sys.argv:
     cases.append(("breast_cancer_n30", np.cov(bcx, rowvar=False)))
     cases.append(("breast_cancer_f0_f3_n4", np.cov(bcx[:, :4], rowvar=False)))
 
@@ -146,7 +195,6 @@ for name, a in cases:
                          "s": from_java(s, n)})
     print(name, n)
 
-with open(f"{OUT}/dgesdd_large.json" if "--large" in sys.argv else f"{OUT}/dgesdd.json",
-          "w") as f:
+with open(OUT_FILE, "w") as f:
     json.dump(out, f)
 print("lapack instance:", out["lapack"])
