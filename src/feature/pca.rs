@@ -75,7 +75,7 @@ impl PCAParams {
 /// bidiagonalisation, the same QR iteration (up to 25 features) or divide and conquer
 /// (more), so the components — signs included — and hence the projections equal Spark's.
 /// Checked against Spark's own `dgesdd` on 72 covariance matrices of 1 to 161 features
-/// (rank-deficient ones and repeated eigenvalues included; U within 1.1e-15), and against
+/// (rank-deficient ones and repeated eigenvalues included; U bit for bit), and against
 /// Spark's fitted `PCAModel`s. Two limits: components of a zero singular value (k larger
 /// than the covariance's rank) are any basis of its null space and follow the rounding of
 /// the covariance, which mlpipe computes in one parallel pass and Spark in its own order;
