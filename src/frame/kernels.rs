@@ -1,7 +1,8 @@
-//! Dense row-block kernels shared by the estimators' statistics passes, compiled twice:
-//! for the baseline target and for AVX2, picked at run time ([`multiversion!`]).
+//! Dense row-block kernels shared by the estimators' statistics passes and the models'
+//! scoring, compiled three times: for the baseline target, for AVX2 and for AVX-512, picked
+//! at run time ([`multiversion!`]).
 //!
-//! Both builds run the same additions and multiplications in the same order (Rust never
+//! All builds run the same additions and multiplications in the same order (Rust never
 //! fuses `a * b + c` into an FMA on its own), so they give bit-identical results: the
 //! choice only changes the vector width, never the numbers.
 
@@ -54,7 +55,6 @@ pub(crate) use multiversion;
 
 /// The builds of a [`multiversion!`] function, narrowest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-#[allow(dead_code)] // `Portable` is named by tests only
 pub(crate) enum Build {
     /// The baseline target.
     Portable = 0,
@@ -84,17 +84,24 @@ pub(crate) fn force_portable(on: bool) {
     force_build(if on { Build::Portable } else { Build::Avx512 });
 }
 
-/// The widest build [`multiversion!`] functions may run (capped by tests only).
+/// The widest build [`multiversion!`] functions may run: the widest the CPU has, unless
+/// the environment variable `MLPIPE_SIMD` is `avx2` or `portable` (to measure or rule out
+/// the wider builds; read once), or a test caps it.
 #[inline(always)]
 pub(crate) fn widest_build() -> Build {
+    static FROM_ENV: std::sync::OnceLock<Build> = std::sync::OnceLock::new();
+    let env = *FROM_ENV.get_or_init(|| match std::env::var("MLPIPE_SIMD").as_deref() {
+        Ok("portable") => Build::Portable,
+        Ok("avx2") => Build::Avx2,
+        _ => Build::Avx512,
+    });
     #[cfg(test)]
-    return match WIDEST.load(std::sync::atomic::Ordering::Relaxed) {
+    let env = env.min(match WIDEST.load(std::sync::atomic::Ordering::Relaxed) {
         0 => Build::Portable,
         1 => Build::Avx2,
         _ => Build::Avx512,
-    };
-    #[cfg(not(test))]
-    Build::Avx512
+    });
+    env
 }
 
 /// The builds of a [`multiversion!`] function this CPU can run, narrowest first: what a
@@ -106,8 +113,7 @@ pub(crate) fn available_builds() -> Vec<Build> {
     {
         if std::is_x86_feature_detected!("avx2") {
             b.push(Build::Avx2);
-            if std::is_x86_feature_detected!("avx512f")
-                && std::is_x86_feature_detected!("avx512bw")
+            if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw")
             {
                 b.push(Build::Avx512);
             }

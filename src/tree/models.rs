@@ -69,11 +69,7 @@ impl Core {
     /// Calls `f(first, xs, bins)` for each sub-block of [`SUB_BLOCK`] rows of `rows`
     /// (`first` its first row): `xs` the rows as dense slices (a row not stored densely
     /// is expanded once) and, when some tree is binned, the rows' bins.
-    fn sub_blocks(
-        &self,
-        rows: &[Row<'_>],
-        mut f: impl FnMut(usize, &[&[f64]], Option<&BinBlock>),
-    ) {
+    fn sub_blocks(&self, rows: &[Row<'_>], mut f: impl FnMut(usize, &[&[f64]], Option<&BinBlock>)) {
         let n = self.ensemble.num_features;
         let mut bins = self.binned.any().then(|| self.binned.block());
         let mut scratch = Vec::new();
@@ -817,9 +813,13 @@ impl PredictionModel for DecisionTreeClassificationModel {
     }
     fn predict_raw_block(&self, rows: &[Row<'_>], raw: &mut [f64]) {
         let k = self.num_classes();
-        self.core.score(rows, k, false, |_| &self.stats, |first, len, acc| {
-            write_rows(raw, first, len, acc)
-        });
+        self.core.score(
+            rows,
+            k,
+            false,
+            |_| &self.stats,
+            |first, len, acc| write_rows(raw, first, len, acc),
+        );
     }
 }
 
@@ -1500,8 +1500,15 @@ mod tests {
             .collect();
         let df = features3(&rows);
         let mut seed = 3;
-        let cls: Vec<_> = (0..7).map(|i| grid_tree(i % 4 + 1, 3, &mut seed)).collect();
-        let reg: Vec<_> = (0..7).map(|i| grid_tree(i % 4 + 2, 0, &mut seed)).collect();
+        // Tree 6 is too deep for the binned kernel: the ensembles mix binned trees with one
+        // walked row by row.
+        let depth = |i: usize, d: usize| if i == 6 { 7 } else { i % 4 + d };
+        let cls: Vec<_> = (0..7)
+            .map(|i| grid_tree(depth(i, 1), 3, &mut seed))
+            .collect();
+        let reg: Vec<_> = (0..7)
+            .map(|i| grid_tree(depth(i, 2), 0, &mut seed))
+            .collect();
         let weights: Vec<f64> = (0..7).map(|i| if i == 0 { 1.0 } else { 0.1 }).collect();
         let ens = |trees: &[DecisionTree], k| {
             TreeEnsemble::new(trees.to_vec(), weights.clone(), 3, k).unwrap()
@@ -1555,49 +1562,54 @@ mod tests {
                 assert_eq!(pred[r], m.predict(x).unwrap(), "{name} row {r}");
             }
         }
-        classifier(&dtc, &df, &rows);
-        classifier(&rfc, &df, &rows);
-        classifier(&gbtc, &df, &rows);
-        // Leaf columns: DTC a double, ensembles a vector of per-tree indices.
-        let leaf = column(&rfc.transform(&df).unwrap(), "leaf");
-        let dleaf = column(&dtc.transform(&df).unwrap(), "leaf");
-        for (r, x) in rows.iter().enumerate() {
-            assert_eq!(&leaf[r * 7..(r + 1) * 7], &rfc.predict_leaf(x).unwrap()[..]);
-            assert_eq!(dleaf[r], dtc.predict_leaf(x).unwrap()[0]);
+        // Every build of the kernels this CPU runs.
+        for build in crate::frame::kernels::available_builds() {
+            crate::frame::kernels::force_build(build);
+            classifier(&dtc, &df, &rows);
+            classifier(&rfc, &df, &rows);
+            classifier(&gbtc, &df, &rows);
+            // Leaf columns: DTC a double, ensembles a vector of per-tree indices.
+            let leaf = column(&rfc.transform(&df).unwrap(), "leaf");
+            let dleaf = column(&dtc.transform(&df).unwrap(), "leaf");
+            for (r, x) in rows.iter().enumerate() {
+                assert_eq!(&leaf[r * 7..(r + 1) * 7], &rfc.predict_leaf(x).unwrap()[..]);
+                assert_eq!(dleaf[r], dtc.predict_leaf(x).unwrap()[0]);
+            }
+            // Regressors, and DTR's variance and leaf columns in Spark's order (checked in
+            // PySpark 4.3: prediction, varianceCol, leafCol).
+            let out = dtr.transform(&df).unwrap();
+            let names: Vec<_> = out
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect();
+            assert_eq!(names, ["features", "prediction", "variance", "leaf"]);
+            let (pred, var, leaf) = (
+                column(&out, "prediction"),
+                column(&out, "variance"),
+                column(&out, "leaf"),
+            );
+            for (r, x) in rows.iter().enumerate() {
+                assert_eq!(pred[r], dtr.predict(x).unwrap());
+                assert_eq!(var[r], dtr.predict_variance(x).unwrap());
+                assert_eq!(leaf[r], dtr.predict_leaf(x).unwrap()[0]);
+            }
+            let rp = column(&rfr.transform(&df).unwrap(), "prediction");
+            let gp = column(&gbtr.transform(&df).unwrap(), "prediction");
+            let rs: Vec<f64> = rows.iter().map(|x| rfr.predict(x).unwrap()).collect();
+            let gs: Vec<f64> = rows.iter().map(|x| gbtr.predict(x).unwrap()).collect();
+            assert_eq!(bits(&rp), bits(&rs));
+            assert_eq!(bits(&gp), bits(&gs));
+            // GBT's margin, summed in tree order in both paths.
+            let gm: Vec<f64> = rows.iter().map(|x| gbtc.margin(x).unwrap()).collect();
+            let graw = column(&gbtc.transform(&df).unwrap(), "rawPrediction");
+            assert_eq!(
+                bits(&graw.iter().skip(1).step_by(2).copied().collect::<Vec<_>>()),
+                bits(&gm)
+            );
         }
-        // Regressors, and DTR's variance and leaf columns in Spark's order (checked in
-        // PySpark 4.3: prediction, varianceCol, leafCol).
-        let out = dtr.transform(&df).unwrap();
-        let names: Vec<_> = out
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect();
-        assert_eq!(names, ["features", "prediction", "variance", "leaf"]);
-        let (pred, var, leaf) = (
-            column(&out, "prediction"),
-            column(&out, "variance"),
-            column(&out, "leaf"),
-        );
-        for (r, x) in rows.iter().enumerate() {
-            assert_eq!(pred[r], dtr.predict(x).unwrap());
-            assert_eq!(var[r], dtr.predict_variance(x).unwrap());
-            assert_eq!(leaf[r], dtr.predict_leaf(x).unwrap()[0]);
-        }
-        let rp = column(&rfr.transform(&df).unwrap(), "prediction");
-        let gp = column(&gbtr.transform(&df).unwrap(), "prediction");
-        let rs: Vec<f64> = rows.iter().map(|x| rfr.predict(x).unwrap()).collect();
-        let gs: Vec<f64> = rows.iter().map(|x| gbtr.predict(x).unwrap()).collect();
-        assert_eq!(bits(&rp), bits(&rs));
-        assert_eq!(bits(&gp), bits(&gs));
-        // GBT's margin, summed in tree order in both paths.
-        let gm: Vec<f64> = rows.iter().map(|x| gbtc.margin(x).unwrap()).collect();
-        let graw = column(&gbtc.transform(&df).unwrap(), "rawPrediction");
-        assert_eq!(
-            bits(&graw.iter().skip(1).step_by(2).copied().collect::<Vec<_>>()),
-            bits(&gm)
-        );
+        crate::frame::kernels::force_build(crate::frame::kernels::Build::Avx512);
     }
 
     #[test]

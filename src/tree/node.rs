@@ -299,7 +299,9 @@ impl BinnedTrees {
     /// The binned layouts of `trees` (those that qualify).
     pub(crate) fn new(trees: &[DecisionTree]) -> BinnedTrees {
         let eligible = |t: &DecisionTree| {
-            t.complete.as_ref().is_some_and(|c| c.depth <= BINNED_MAX_DEPTH)
+            t.complete
+                .as_ref()
+                .is_some_and(|c| c.depth <= BINNED_MAX_DEPTH)
                 && t.routes.iter().all(|r| !r.threshold.is_nan())
         };
         let mut per_feature: Vec<Vec<f64>> = Vec::new();
