@@ -426,7 +426,7 @@ multiversion! {
         let mut counts = [0u64; 64];
         for t in thresholds {
             for (c, x) in counts.iter_mut().zip(values) {
-                *c += u64::from(!(*x <= *t));
+                *c += goes_right(*x, *t) as u64;
             }
         }
         for (o, c) in out.iter_mut().zip(counts) {
