@@ -1,14 +1,16 @@
-//! Dense row-block kernels shared by the estimators' statistics passes, compiled twice:
-//! for the baseline target and for AVX2, picked at run time ([`multiversion!`]).
+//! Dense row-block kernels shared by the estimators' statistics passes and the models'
+//! scoring, compiled three times: for the baseline target, for AVX2 and for AVX-512, picked
+//! at run time ([`multiversion!`]).
 //!
-//! Both builds run the same additions and multiplications in the same order (Rust never
+//! All builds run the same additions and multiplications in the same order (Rust never
 //! fuses `a * b + c` into an FMA on its own), so they give bit-identical results: the
 //! choice only changes the vector width, never the numbers.
 
 /// Defines `fn $name(args) -> ret` whose body is compiled for the baseline target and, on
-/// x86-64, again with AVX2 and with AVX-512F enabled; each call runs the widest build the
-/// CPU has (`is_x86_feature_detected!` caches its answer). The body must not use `unsafe`
-/// or rely on FMA: every build then computes the same numbers.
+/// x86-64, again with AVX2 and with AVX-512 (F and BW: 64-byte vectors of doubles and of
+/// bytes) enabled; each call runs the widest build the CPU has (`is_x86_feature_detected!`
+/// caches its answer). The body must not use `unsafe` or rely on FMA: every build then
+/// computes the same numbers.
 macro_rules! multiversion {
     ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
         $(#[$m])*
@@ -21,18 +23,25 @@ macro_rules! multiversion {
                 portable($($arg),*)
             }
             #[cfg(target_arch = "x86_64")]
-            #[target_feature(enable = "avx2,avx512f")]
+            #[target_feature(enable = "avx2,avx512f,avx512bw")]
             fn avx512($($arg: $ty),*) $(-> $ret)? {
                 portable($($arg),*)
             }
             #[cfg(target_arch = "x86_64")]
-            if !$crate::frame::kernels::portable_only() {
-                if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx2") {
-                    // SAFETY: `avx512` only needs the AVX2 and AVX-512F instructions, which
-                    // the CPU has (checked on the line above).
+            {
+                let widest = $crate::frame::kernels::widest_build();
+                if widest >= $crate::frame::kernels::Build::Avx512
+                    && std::is_x86_feature_detected!("avx512f")
+                    && std::is_x86_feature_detected!("avx512bw")
+                    && std::is_x86_feature_detected!("avx2")
+                {
+                    // SAFETY: `avx512` only needs the AVX2, AVX-512F and AVX-512BW
+                    // instructions, which the CPU has (checked on the lines above).
                     return unsafe { avx512($($arg),*) };
                 }
-                if std::is_x86_feature_detected!("avx2") {
+                if widest >= $crate::frame::kernels::Build::Avx2
+                    && std::is_x86_feature_detected!("avx2")
+                {
                     // SAFETY: `avx2` only needs the AVX2 instructions, which the CPU has
                     // (checked on the line above).
                     return unsafe { avx2($($arg),*) };
@@ -44,38 +53,91 @@ macro_rules! multiversion {
 }
 pub(crate) use multiversion;
 
-/// Tests can force the baseline build of every [`multiversion!`] function, to check that
-/// both builds give the same bits (other tests running meanwhile are unaffected: the
-/// numbers are the same either way).
+/// The builds of a [`multiversion!`] function, narrowest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Build {
+    /// The baseline target.
+    Portable = 0,
+    /// AVX2.
+    Avx2 = 1,
+    /// AVX-512F and AVX-512BW.
+    Avx512 = 2,
+}
+
+/// Tests can cap the build every [`multiversion!`] function runs, to check that all builds
+/// give the same bits (other tests running meanwhile are unaffected: the numbers are the
+/// same either way).
 #[cfg(test)]
-static PORTABLE_ONLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static WIDEST: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(Build::Avx512 as u8);
+
+/// Makes every [`multiversion!`] function run at most build `b` (tests that compare the
+/// builds; [`Build::Avx512`] restores the default, the widest the CPU has).
+#[cfg(test)]
+pub(crate) fn force_build(b: Build) {
+    WIDEST.store(b as u8, std::sync::atomic::Ordering::Relaxed);
+}
 
 /// Makes every [`multiversion!`] function run its baseline build (`true`) or its widest
 /// (`false`), for tests that compare the builds.
 #[cfg(test)]
 pub(crate) fn force_portable(on: bool) {
-    PORTABLE_ONLY.store(on, std::sync::atomic::Ordering::Relaxed);
+    force_build(if on { Build::Portable } else { Build::Avx512 });
 }
 
-/// Whether [`multiversion!`] functions must run their baseline build (tests only).
+/// The widest build [`multiversion!`] functions may run: the widest the CPU has, unless
+/// the environment variable `MLPIPE_SIMD` is `avx2` or `portable` (to measure or rule out
+/// the wider builds; read once), or a test caps it.
 #[inline(always)]
-pub(crate) fn portable_only() -> bool {
+pub(crate) fn widest_build() -> Build {
+    static FROM_ENV: std::sync::OnceLock<Build> = std::sync::OnceLock::new();
+    let env = *FROM_ENV.get_or_init(|| match std::env::var("MLPIPE_SIMD").as_deref() {
+        Ok("portable") => Build::Portable,
+        Ok("avx2") => Build::Avx2,
+        _ => Build::Avx512,
+    });
     #[cfg(test)]
-    return PORTABLE_ONLY.load(std::sync::atomic::Ordering::Relaxed);
-    #[cfg(not(test))]
-    false
+    let env = env.min(match WIDEST.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => Build::Portable,
+        1 => Build::Avx2,
+        _ => Build::Avx512,
+    });
+    env
 }
 
-/// Whether the [`multiversion!`] functions run their AVX-512 build: for callers that pick
-/// between two algorithms, one of which only pays with wide vectors.
-#[inline]
-pub(crate) fn has_avx512() -> bool {
+/// The builds of a [`multiversion!`] function this CPU can run, narrowest first: what a
+/// test that compares them loops over.
+#[cfg(test)]
+pub(crate) fn available_builds() -> Vec<Build> {
+    let mut b = vec![Build::Portable];
     #[cfg(target_arch = "x86_64")]
-    return !portable_only()
-        && std::is_x86_feature_detected!("avx512f")
-        && std::is_x86_feature_detected!("avx2");
+    {
+        if std::is_x86_feature_detected!("avx2") {
+            b.push(Build::Avx2);
+            if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw")
+            {
+                b.push(Build::Avx512);
+            }
+        }
+    }
+    b
+}
+
+/// Asks the CPU to bring the cache lines of `x` into the L1 cache ahead of their use (a
+/// hint: nothing changes when it is ignored), so that a loop reading the next block of
+/// rows overlaps their arrival from memory with its work on this block.
+#[inline]
+pub(crate) fn prefetch(x: &[f64]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in x.chunks(8) {
+        // SAFETY: a prefetch reads nothing and never faults; `line` is valid memory anyway.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                line.as_ptr().cast::<i8>(),
+            )
+        };
+    }
     #[cfg(not(target_arch = "x86_64"))]
-    false
+    let _ = x;
 }
 
 /// `a · b` in four interleaved partial sums (`(s₀ + s₁) + (s₂ + s₃)`, then the tail), so
@@ -275,7 +337,6 @@ mod tests {
     /// check has teeth in optimised builds (`cargo test --release`), where LLVM vectorises.
     #[test]
     fn builds_agree_bitwise() {
-        use std::sync::atomic::Ordering;
         let n = 20;
         let rows = 1000;
         let x: Vec<f64> = (0..rows * n)
@@ -288,9 +349,9 @@ mod tests {
             (g.c.clone(), dot_all(&x, &x[1..]).to_bits())
         };
         let fast = run();
-        PORTABLE_ONLY.store(true, Ordering::Relaxed);
+        force_portable(true);
         let portable = run();
-        PORTABLE_ONLY.store(false, Ordering::Relaxed);
+        force_portable(false);
         assert_eq!(
             fast.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
             portable.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>()

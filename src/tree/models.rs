@@ -10,8 +10,8 @@ use arrow::datatypes::{DataType, Field, Schema};
 use rayon::prelude::*;
 
 use super::node::{
-    feature_importances, ColumnBlock, DecisionTree, NodeData, Split, TreeEnsemble,
-    COLUMN_BLOCK_ROWS,
+    feature_importances, BinBlock, BinnedTrees, DecisionTree, NodeData, Split, TreeEnsemble,
+    BIN_BLOCK_ROWS,
 };
 use super::params::{
     DecisionTreeClassifierParams, DecisionTreeRegressorParams, GBTClassifierParams,
@@ -19,27 +19,41 @@ use super::params::{
 };
 use crate::error::{Error, Result};
 use crate::feature::java_double_string;
+use crate::frame::kernels::{multiversion, prefetch};
 use crate::frame::{schema, vector, DataFrame};
 use crate::param::Params;
 use crate::pipeline::{Model, Stage, Transformer};
 use crate::predictor::{self, PredictionColumns, PredictionModel, PredictorKind, Row, BLOCK_ROWS};
 
-/// Rows walked tree by tree at once: their features (160 bytes a row at 20 features) and
-/// the tree being walked stay in the L1 cache.
-const SUB_BLOCK: usize = COLUMN_BLOCK_ROWS;
+/// Rows walked tree by tree at once: their features (160 bytes a row at 20 features),
+/// their bins and the tree being walked stay in the L1 cache.
+const SUB_BLOCK: usize = BIN_BLOCK_ROWS;
 
-/// Features up to which a sub-block is also stored column by column for the trees that
-/// score from columns (64 rows × 64 features: 32 KB, in the L1 cache).
-const COLUMN_MAX_FEATURES: usize = 64;
-
-/// What every tree model shares: uid, trees, sizes. The outputs differ by model.
-#[derive(Clone, Debug, PartialEq)]
+/// What every tree model shares: uid, trees, sizes, and the trees' binned layouts for
+/// batch scoring. The outputs differ by model.
+#[derive(Clone, Debug)]
 struct Core {
     uid: String,
     ensemble: TreeEnsemble,
+    /// Derived from `ensemble` (see [`BinnedTrees`]).
+    binned: BinnedTrees,
+}
+
+impl PartialEq for Core {
+    fn eq(&self, other: &Self) -> bool {
+        self.uid == other.uid && self.ensemble == other.ensemble
+    }
 }
 
 impl Core {
+    fn new(uid: String, ensemble: TreeEnsemble) -> Core {
+        Core {
+            uid,
+            binned: BinnedTrees::new(&ensemble.trees),
+            ensemble,
+        }
+    }
+
     fn check_features(&self, stage: &'static str, col: &str, found: usize) -> Result<()> {
         if found != self.ensemble.num_features {
             return Err(Error::FeatureCount {
@@ -52,31 +66,27 @@ impl Core {
         Ok(())
     }
 
-    /// Walks every tree over `rows`, tree by tree within sub-blocks of [`SUB_BLOCK`] rows:
-    /// `visit(t, first, leaves)` gets tree `t`'s leaf node ids of rows
-    /// `first..first + leaves.len()`. Each row sees its trees in order 0, 1, 2, … (so
-    /// sums over trees add in Spark's order).
-    ///
-    /// Shallow trees of continuous splits are scored from the sub-block stored column by
-    /// column ([`DecisionTree::leaf_nodes_columns`], when the CPU has wide vectors), the
-    /// others by walking the rows ([`DecisionTree::leaf_nodes`]); both give the same
-    /// leaves.
-    fn walk(&self, rows: &[Row<'_>], mut visit: impl FnMut(usize, usize, &[u32])) {
+    /// Calls `f(first, xs, bins)` for each sub-block of [`SUB_BLOCK`] rows of `rows`
+    /// (`first` its first row): `xs` the rows as dense slices (a row not stored densely
+    /// is expanded once) and, when some tree is binned, the rows' bins.
+    fn sub_blocks(&self, rows: &[Row<'_>], mut f: impl FnMut(usize, &[&[f64]], Option<&BinBlock>)) {
         let n = self.ensemble.num_features;
-        let trees = &self.ensemble.trees;
-        let mut columns = (n <= COLUMN_MAX_FEATURES
-            && trees.iter().any(DecisionTree::scores_columns))
-        .then(|| ColumnBlock::new(n));
-        let mut leaves = [0u32; SUB_BLOCK];
+        let mut bins = self.binned.any().then(|| self.binned.block());
         let mut scratch = Vec::new();
         for (c, chunk) in rows.chunks(SUB_BLOCK).enumerate() {
+            // The next sub-block's rows arrive from memory while this one is scored.
+            let next = rows.get((c + 1) * SUB_BLOCK..).unwrap_or_default();
+            for r in &next[..next.len().min(SUB_BLOCK)] {
+                if let Some(x) = r.as_dense() {
+                    prefetch(x);
+                }
+            }
             let mut xs: [&[f64]; SUB_BLOCK] = [&[]; SUB_BLOCK];
             if chunk.iter().all(|r| r.as_dense().is_some()) {
                 for (x, r) in xs.iter_mut().zip(chunk) {
                     *x = r.as_dense().unwrap_or_default();
                 }
             } else {
-                // Rows not stored densely are expanded once per sub-block.
                 scratch.clear();
                 scratch.resize(chunk.len() * n, 0.0);
                 for (r, d) in chunk.iter().zip(scratch.chunks_exact_mut(n.max(1))) {
@@ -86,20 +96,102 @@ impl Core {
                     *x = d;
                 }
             }
-            let (xs, leaves) = (&xs[..chunk.len()], &mut leaves[..chunk.len()]);
-            if let Some(b) = &mut columns {
-                b.fill(xs);
+            let xs = &xs[..chunk.len()];
+            if let Some(b) = &mut bins {
+                self.binned.bin(xs, b);
             }
-            for (t, tree) in trees.iter().enumerate() {
-                let by_columns = columns
-                    .as_ref()
-                    .is_some_and(|b| tree.leaf_nodes_columns(b, leaves));
-                if !by_columns {
-                    tree.leaf_nodes(xs, leaves);
-                }
-                visit(t, c * SUB_BLOCK, leaves);
-            }
+            f(c * SUB_BLOCK, xs, bins.as_ref());
         }
+    }
+
+    /// Walks every tree over `rows`, tree by tree within sub-blocks of [`SUB_BLOCK`] rows:
+    /// `visit(t, first, leaves)` gets tree `t`'s leaf node ids of rows
+    /// `first..first + leaves.len()`. Each row sees its trees in order 0, 1, 2, …
+    ///
+    /// Shallow trees of continuous splits are scored from the rows' bins
+    /// ([`BinnedTrees`]), the others by walking the rows ([`DecisionTree::leaf_nodes`]);
+    /// both give the same leaves.
+    fn walk(&self, rows: &[Row<'_>], mut visit: impl FnMut(usize, usize, &[u32])) {
+        let mut leaves = [0u32; SUB_BLOCK];
+        let mut pos = [0u8; SUB_BLOCK];
+        self.sub_blocks(rows, |first, xs, bins| {
+            let leaves = &mut leaves[..xs.len()];
+            for (t, tree) in self.ensemble.trees.iter().enumerate() {
+                match bins.and_then(|b| self.binned.positions(t, b, &mut pos)) {
+                    Some(bottom) => {
+                        for (l, p) in leaves.iter_mut().zip(pos) {
+                            *l = bottom[p as usize];
+                        }
+                    }
+                    None => tree.leaf_nodes(xs, leaves),
+                }
+                visit(t, first, leaves);
+            }
+        });
+    }
+
+    /// Scores `rows` with per-node values: `values(t)` holds `k` values per node of tree
+    /// `t` (by node id). Each row's `k` values are the sum over its trees, in tree order
+    /// from 0.0, of its leaves' values (`sum`), or its one tree's leaf values (`!sum`,
+    /// a decision tree). `emit(first, len, acc)` gets them for rows `first..first + len`
+    /// (one sub-block of up to [`SUB_BLOCK`] rows), class by class: row `i`'s value `c`
+    /// is `acc[c][i]`.
+    ///
+    /// The same numbers as adding `values(t)[leaf]` row by row (what
+    /// [`walk`](Self::walk) gives): a binned tree's values are looked up by bottom
+    /// position in a table copied from `values(t)` once per call.
+    fn score<'v>(
+        &self,
+        rows: &[Row<'_>],
+        k: usize,
+        sum: bool,
+        values: impl Fn(usize) -> &'v [f64],
+        mut emit: impl FnMut(usize, usize, &[[f64; SUB_BLOCK]]),
+    ) {
+        let trees = &self.ensemble.trees;
+        // Per binned tree, class by class, its leaves' values by bottom position:
+        // `bottom[offset + c]`.
+        let mut bottom: Vec<[f64; SUB_BLOCK]> = Vec::new();
+        let offsets: Vec<Option<usize>> = (0..trees.len())
+            .map(|t| {
+                let leaves = self.binned.bottom_leaves(t)?;
+                let (v, start) = (values(t), bottom.len());
+                for c in 0..k {
+                    let mut table = [0.0; SUB_BLOCK];
+                    for (o, l) in table.iter_mut().zip(leaves) {
+                        *o = v[*l as usize * k + c];
+                    }
+                    bottom.push(table);
+                }
+                Some(start)
+            })
+            .collect();
+        let mut acc = vec![[0.0; SUB_BLOCK]; k];
+        let mut leaves = [0u32; SUB_BLOCK];
+        let mut pos = [0u8; SUB_BLOCK];
+        self.sub_blocks(rows, |first, xs, bins| {
+            let len = xs.len();
+            acc.fill([0.0; SUB_BLOCK]);
+            for (t, tree) in trees.iter().enumerate() {
+                let binned = bins.and_then(|b| self.binned.positions(t, b, &mut pos));
+                if let (Some(_), Some(o)) = (binned, offsets[t]) {
+                    for (a, table) in acc.iter_mut().zip(&bottom[o..o + k]) {
+                        add_bottom_values(a, table, &pos, sum);
+                    }
+                    continue;
+                }
+                let leaves = &mut leaves[..len];
+                tree.leaf_nodes(xs, leaves);
+                let v = values(t);
+                for (c, a) in acc.iter_mut().enumerate() {
+                    for (a, l) in a.iter_mut().zip(leaves.iter()) {
+                        let x = v[*l as usize * k + c];
+                        *a = if sum { *a + x } else { x };
+                    }
+                }
+            }
+            emit(first, len, &acc);
+        });
     }
 
     /// Why the leaves' class totals cannot be turned into probabilities (a leaf whose
@@ -122,6 +214,41 @@ impl Core {
                     tree.nodes()[i].impurity_stats
                 ))
             })
+    }
+}
+
+multiversion! {
+    /// Adds (`sum`) or copies into each of 64 rows' value its leaf's: `table[pos[i]]`
+    /// for row `i` (a bottom position of a binned tree).
+    fn add_bottom_values(
+        acc: &mut [f64; SUB_BLOCK],
+        table: &[f64; SUB_BLOCK],
+        pos: &[u8; SUB_BLOCK],
+        sum: bool,
+    ) {
+        if sum {
+            for (a, p) in acc.iter_mut().zip(pos) {
+                *a += table[usize::from(*p) % SUB_BLOCK];
+            }
+        } else {
+            for (a, p) in acc.iter_mut().zip(pos) {
+                *a = table[usize::from(*p) % SUB_BLOCK];
+            }
+        }
+    }
+}
+
+/// Writes rows `first..first + len` of `raw` (`acc.len()` values per row) from
+/// [`Core::score`]'s class-by-class values.
+fn write_rows(raw: &mut [f64], first: usize, len: usize, acc: &[[f64; SUB_BLOCK]]) {
+    let k = acc.len();
+    for (i, r) in raw[first * k..(first + len) * k]
+        .chunks_exact_mut(k)
+        .enumerate()
+    {
+        for (o, a) in r.iter_mut().zip(acc) {
+            *o = a[i];
+        }
     }
 }
 
@@ -631,6 +758,8 @@ macro_rules! single_tree {
 pub struct DecisionTreeClassificationModel {
     core: Core,
     params: DecisionTreeClassifierParams,
+    /// Each node's class totals (`num_classes` per node), for batch scoring.
+    stats: Vec<f64>,
     /// Why the leaves' class totals cannot give probabilities, when they cannot.
     unnormalizable: Option<String>,
 }
@@ -653,14 +782,20 @@ impl DecisionTreeClassificationModel {
             ));
         }
         let (n, k) = (tree.num_features(), tree.num_classes());
-        let core = Core {
-            uid: uid.into(),
-            ensemble: TreeEnsemble::new(vec![tree], vec![1.0], n, k)?,
-        };
+        let stats = tree
+            .nodes()
+            .iter()
+            .flat_map(|node| {
+                let s = &node.impurity_stats;
+                (0..k).map(move |c| s.get(c).copied().unwrap_or(0.0))
+            })
+            .collect();
+        let core = Core::new(uid.into(), TreeEnsemble::new(vec![tree], vec![1.0], n, k)?);
         Ok(Self {
             unnormalizable: core.unnormalizable(Self::STAGE),
             core,
             params,
+            stats,
         })
     }
 }
@@ -677,13 +812,14 @@ impl PredictionModel for DecisionTreeClassificationModel {
         });
     }
     fn predict_raw_block(&self, rows: &[Row<'_>], raw: &mut [f64]) {
-        let (k, nodes) = (self.num_classes(), self.tree().nodes());
-        self.core.walk(rows, |_, first, leaves| {
-            let out = raw[first * k..].chunks_exact_mut(k);
-            for (r, leaf) in out.zip(leaves) {
-                r.copy_from_slice(&nodes[*leaf as usize].impurity_stats);
-            }
-        });
+        let k = self.num_classes();
+        self.core.score(
+            rows,
+            k,
+            false,
+            |_| &self.stats,
+            |first, len, acc| write_rows(raw, first, len, acc),
+        );
     }
 }
 
@@ -749,10 +885,7 @@ impl RandomForestClassificationModel {
             .iter()
             .map(|t| normalized_stats(t, k))
             .collect();
-        let core = Core {
-            uid: uid.into(),
-            ensemble,
-        };
+        let core = Core::new(uid.into(), ensemble);
         Ok(Self {
             unnormalizable: core.unnormalizable(Self::STAGE),
             core,
@@ -782,14 +915,9 @@ impl PredictionModel for RandomForestClassificationModel {
     }
     fn predict_raw_block(&self, rows: &[Row<'_>], raw: &mut [f64]) {
         let k = self.num_classes();
-        self.core.walk(rows, |t, first, leaves| {
-            let dist = &self.distributions[t];
-            for (r, leaf) in raw[first * k..].chunks_exact_mut(k).zip(leaves) {
-                let l = *leaf as usize;
-                for (r, d) in r.iter_mut().zip(&dist[l * k..(l + 1) * k]) {
-                    *r += d;
-                }
-            }
+        let dist = |t: usize| &self.distributions[t][..];
+        self.core.score(rows, k, true, dist, |first, len, acc| {
+            write_rows(raw, first, len, acc)
         });
     }
 }
@@ -801,16 +929,14 @@ model_stage!(
 ensemble_model!(RandomForestClassificationModel);
 classifier_outputs!(RandomForestClassificationModel);
 
-/// Adds `weight × tree prediction` of every tree into each row's `out` value, tree by
-/// tree (each row sums its trees in tree order, as Spark does).
-fn add_weighted(core: &Core, rows: &[Row<'_>], out: &mut [f64], stride: usize, offset: usize) {
-    let e = &core.ensemble;
-    core.walk(rows, |t, first, leaves| {
-        let (w, preds) = (e.tree_weights[t], e.trees[t].node_predictions());
-        for (o, leaf) in out[first * stride..].chunks_exact_mut(stride).zip(leaves) {
-            o[offset] += preds[*leaf as usize] * w;
-        }
-    });
+/// Per tree, each node's prediction × the tree's weight: what a GBT sums per row, in
+/// tree order (the same products as [`TreeEnsemble::weighted_sum`] takes row by row).
+fn weighted_predictions(e: &TreeEnsemble) -> Vec<Vec<f64>> {
+    e.trees
+        .iter()
+        .zip(&e.tree_weights)
+        .map(|(t, w)| t.node_predictions().iter().map(|p| p * w).collect())
+        .collect()
 }
 
 /// A fitted gradient-boosted tree classifier (Spark's `GBTClassificationModel`).
@@ -822,6 +948,8 @@ fn add_weighted(core: &Core, rows: &[Row<'_>], out: &mut [f64], stride: usize, o
 pub struct GBTClassificationModel {
     core: Core,
     params: GBTClassifierParams,
+    /// [`weighted_predictions`], for batch scoring.
+    weighted: Vec<Vec<f64>>,
 }
 
 impl GBTClassificationModel {
@@ -838,7 +966,11 @@ impl GBTClassificationModel {
     ) -> Result<Self> {
         let mut core = Core::regression(Self::STAGE, uid.into(), ensemble)?;
         core.ensemble.num_classes = 2;
-        Ok(Self { core, params })
+        Ok(Self {
+            weighted: weighted_predictions(&core.ensemble),
+            core,
+            params,
+        })
     }
 
     /// The margin m = Σ weight × tree prediction of one row.
@@ -864,10 +996,13 @@ impl PredictionModel for GBTClassificationModel {
         raw[1] = m;
     }
     fn predict_raw_block(&self, rows: &[Row<'_>], raw: &mut [f64]) {
-        add_weighted(&self.core, rows, raw, 2, 1);
-        for r in raw.chunks_exact_mut(2) {
-            r[0] = -r[1];
-        }
+        let weighted = |t: usize| &self.weighted[t][..];
+        self.core.score(rows, 1, true, weighted, |first, len, acc| {
+            for (r, m) in raw[first * 2..].chunks_exact_mut(2).zip(&acc[0][..len]) {
+                r[0] = -m;
+                r[1] = *m;
+            }
+        });
     }
     /// Spark's GBT probability: p₁ = 1 / (1 + e^(−2m)), from raw = [−m, m].
     fn raw_to_probability_in_place(&self, raw: &mut [f64]) {
@@ -925,10 +1060,7 @@ impl DecisionTreeRegressionModel {
         }
         let n = tree.num_features();
         Ok(Self {
-            core: Core {
-                uid: uid.into(),
-                ensemble: TreeEnsemble::new(vec![tree], vec![1.0], n, 0)?,
-            },
+            core: Core::new(uid.into(), TreeEnsemble::new(vec![tree], vec![1.0], n, 0)?),
             params,
         })
     }
@@ -951,11 +1083,9 @@ impl PredictionModel for DecisionTreeRegressionModel {
         });
     }
     fn predict_raw_block(&self, rows: &[Row<'_>], raw: &mut [f64]) {
-        let preds = self.tree().node_predictions();
-        self.core.walk(rows, |_, first, leaves| {
-            for (o, leaf) in raw[first..].iter_mut().zip(leaves) {
-                *o = preds[*leaf as usize];
-            }
+        let preds = |_| self.tree().node_predictions();
+        self.core.score(rows, 1, false, preds, |first, len, acc| {
+            write_rows(raw, first, len, acc)
         });
     }
 }
@@ -986,7 +1116,7 @@ impl Core {
                 "{stage} needs at least one regression tree"
             )));
         }
-        Ok(Core { uid, ensemble })
+        Ok(Core::new(uid, ensemble))
     }
 }
 
@@ -1019,14 +1149,13 @@ impl PredictionModel for RandomForestRegressionModel {
     }
     fn predict_raw_block(&self, rows: &[Row<'_>], raw: &mut [f64]) {
         let trees = self.trees();
-        self.core.walk(rows, |t, first, leaves| {
-            let preds = trees[t].node_predictions();
-            for (o, leaf) in raw[first..].iter_mut().zip(leaves) {
-                *o += preds[*leaf as usize];
+        let k = self.num_trees() as f64;
+        let preds = |t: usize| trees[t].node_predictions();
+        self.core.score(rows, 1, true, preds, |first, len, acc| {
+            for (o, a) in raw[first..first + len].iter_mut().zip(&acc[0]) {
+                *o = a / k;
             }
         });
-        let k = self.num_trees() as f64;
-        raw.iter_mut().for_each(|o| *o /= k);
     }
 }
 
@@ -1039,6 +1168,8 @@ ensemble_model!(RandomForestRegressionModel);
 pub struct GBTRegressionModel {
     core: Core,
     params: GBTRegressorParams,
+    /// [`weighted_predictions`], for batch scoring.
+    weighted: Vec<Vec<f64>>,
 }
 
 impl GBTRegressionModel {
@@ -1053,8 +1184,10 @@ impl GBTRegressionModel {
         params: GBTRegressorParams,
         ensemble: TreeEnsemble,
     ) -> Result<Self> {
+        let core = Core::regression(Self::STAGE, uid.into(), ensemble)?;
         Ok(Self {
-            core: Core::regression(Self::STAGE, uid.into(), ensemble)?,
+            weighted: weighted_predictions(&core.ensemble),
+            core,
             params,
         })
     }
@@ -1068,7 +1201,10 @@ impl PredictionModel for GBTRegressionModel {
         });
     }
     fn predict_raw_block(&self, rows: &[Row<'_>], raw: &mut [f64]) {
-        add_weighted(&self.core, rows, raw, 1, 0);
+        let weighted = |t: usize| &self.weighted[t][..];
+        self.core.score(rows, 1, true, weighted, |first, len, acc| {
+            write_rows(raw, first, len, acc)
+        });
     }
 }
 
@@ -1364,8 +1500,15 @@ mod tests {
             .collect();
         let df = features3(&rows);
         let mut seed = 3;
-        let cls: Vec<_> = (0..7).map(|i| grid_tree(i % 4 + 1, 3, &mut seed)).collect();
-        let reg: Vec<_> = (0..7).map(|i| grid_tree(i % 4 + 2, 0, &mut seed)).collect();
+        // Tree 6 is too deep for the binned kernel: the ensembles mix binned trees with one
+        // walked row by row.
+        let depth = |i: usize, d: usize| if i == 6 { 7 } else { i % 4 + d };
+        let cls: Vec<_> = (0..7)
+            .map(|i| grid_tree(depth(i, 1), 3, &mut seed))
+            .collect();
+        let reg: Vec<_> = (0..7)
+            .map(|i| grid_tree(depth(i, 2), 0, &mut seed))
+            .collect();
         let weights: Vec<f64> = (0..7).map(|i| if i == 0 { 1.0 } else { 0.1 }).collect();
         let ens = |trees: &[DecisionTree], k| {
             TreeEnsemble::new(trees.to_vec(), weights.clone(), 3, k).unwrap()
@@ -1419,49 +1562,54 @@ mod tests {
                 assert_eq!(pred[r], m.predict(x).unwrap(), "{name} row {r}");
             }
         }
-        classifier(&dtc, &df, &rows);
-        classifier(&rfc, &df, &rows);
-        classifier(&gbtc, &df, &rows);
-        // Leaf columns: DTC a double, ensembles a vector of per-tree indices.
-        let leaf = column(&rfc.transform(&df).unwrap(), "leaf");
-        let dleaf = column(&dtc.transform(&df).unwrap(), "leaf");
-        for (r, x) in rows.iter().enumerate() {
-            assert_eq!(&leaf[r * 7..(r + 1) * 7], &rfc.predict_leaf(x).unwrap()[..]);
-            assert_eq!(dleaf[r], dtc.predict_leaf(x).unwrap()[0]);
+        // Every build of the kernels this CPU runs.
+        for build in crate::frame::kernels::available_builds() {
+            crate::frame::kernels::force_build(build);
+            classifier(&dtc, &df, &rows);
+            classifier(&rfc, &df, &rows);
+            classifier(&gbtc, &df, &rows);
+            // Leaf columns: DTC a double, ensembles a vector of per-tree indices.
+            let leaf = column(&rfc.transform(&df).unwrap(), "leaf");
+            let dleaf = column(&dtc.transform(&df).unwrap(), "leaf");
+            for (r, x) in rows.iter().enumerate() {
+                assert_eq!(&leaf[r * 7..(r + 1) * 7], &rfc.predict_leaf(x).unwrap()[..]);
+                assert_eq!(dleaf[r], dtc.predict_leaf(x).unwrap()[0]);
+            }
+            // Regressors, and DTR's variance and leaf columns in Spark's order (checked in
+            // PySpark 4.3: prediction, varianceCol, leafCol).
+            let out = dtr.transform(&df).unwrap();
+            let names: Vec<_> = out
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect();
+            assert_eq!(names, ["features", "prediction", "variance", "leaf"]);
+            let (pred, var, leaf) = (
+                column(&out, "prediction"),
+                column(&out, "variance"),
+                column(&out, "leaf"),
+            );
+            for (r, x) in rows.iter().enumerate() {
+                assert_eq!(pred[r], dtr.predict(x).unwrap());
+                assert_eq!(var[r], dtr.predict_variance(x).unwrap());
+                assert_eq!(leaf[r], dtr.predict_leaf(x).unwrap()[0]);
+            }
+            let rp = column(&rfr.transform(&df).unwrap(), "prediction");
+            let gp = column(&gbtr.transform(&df).unwrap(), "prediction");
+            let rs: Vec<f64> = rows.iter().map(|x| rfr.predict(x).unwrap()).collect();
+            let gs: Vec<f64> = rows.iter().map(|x| gbtr.predict(x).unwrap()).collect();
+            assert_eq!(bits(&rp), bits(&rs));
+            assert_eq!(bits(&gp), bits(&gs));
+            // GBT's margin, summed in tree order in both paths.
+            let gm: Vec<f64> = rows.iter().map(|x| gbtc.margin(x).unwrap()).collect();
+            let graw = column(&gbtc.transform(&df).unwrap(), "rawPrediction");
+            assert_eq!(
+                bits(&graw.iter().skip(1).step_by(2).copied().collect::<Vec<_>>()),
+                bits(&gm)
+            );
         }
-        // Regressors, and DTR's variance and leaf columns in Spark's order (checked in
-        // PySpark 4.3: prediction, varianceCol, leafCol).
-        let out = dtr.transform(&df).unwrap();
-        let names: Vec<_> = out
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect();
-        assert_eq!(names, ["features", "prediction", "variance", "leaf"]);
-        let (pred, var, leaf) = (
-            column(&out, "prediction"),
-            column(&out, "variance"),
-            column(&out, "leaf"),
-        );
-        for (r, x) in rows.iter().enumerate() {
-            assert_eq!(pred[r], dtr.predict(x).unwrap());
-            assert_eq!(var[r], dtr.predict_variance(x).unwrap());
-            assert_eq!(leaf[r], dtr.predict_leaf(x).unwrap()[0]);
-        }
-        let rp = column(&rfr.transform(&df).unwrap(), "prediction");
-        let gp = column(&gbtr.transform(&df).unwrap(), "prediction");
-        let rs: Vec<f64> = rows.iter().map(|x| rfr.predict(x).unwrap()).collect();
-        let gs: Vec<f64> = rows.iter().map(|x| gbtr.predict(x).unwrap()).collect();
-        assert_eq!(bits(&rp), bits(&rs));
-        assert_eq!(bits(&gp), bits(&gs));
-        // GBT's margin, summed in tree order in both paths.
-        let gm: Vec<f64> = rows.iter().map(|x| gbtc.margin(x).unwrap()).collect();
-        let graw = column(&gbtc.transform(&df).unwrap(), "rawPrediction");
-        assert_eq!(
-            bits(&graw.iter().skip(1).step_by(2).copied().collect::<Vec<_>>()),
-            bits(&gm)
-        );
+        crate::frame::kernels::force_build(crate::frame::kernels::Build::Avx512);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! and the flat pre-order [`DecisionTree`] every model scores with and saves.
 
 use crate::error::{Error, Result};
-use crate::frame::kernels::{has_avx512, multiversion};
+use crate::frame::kernels::multiversion;
 
 /// How an internal node routes a row: Spark's `ContinuousSplit` or `CategoricalSplit`.
 ///
@@ -233,75 +233,226 @@ const COMPLETE_MAX_DEPTH: usize = 12;
 /// overlaps.
 const LOCKSTEP: usize = 8;
 
-/// Rows of a [`ColumnBlock`]: one bit per row in a 64-bit word.
-pub(crate) const COLUMN_BLOCK_ROWS: usize = 64;
+/// Rows of a [`BinBlock`]: what [`BinnedTrees`] scores at once (one byte per row in a
+/// 64-byte vector).
+pub(crate) const BIN_BLOCK_ROWS: usize = 64;
 
-/// Depth up to which [`DecisionTree::leaf_nodes_columns`] scores a complete tree from its
-/// split bits (`2^d − 1 ≤ 63` slots: one bit each in a row's 64-bit word).
-const BITS_MAX_DEPTH: usize = 6;
+/// Depth up to which [`BinnedTrees`] scores a complete tree from its bins (`2^d` bottom
+/// positions in a byte; the work per row grows as `2^d`, the row walk's as `d`).
+const BINNED_MAX_DEPTH: usize = 6;
 
-/// Up to [`COLUMN_BLOCK_ROWS`] rows stored feature by feature: the value of feature `f` of
-/// row `r` at `values[f · 64 + r]` (rows past `rows` hold zeros). What
-/// [`DecisionTree::leaf_nodes_columns`] reads: every split compares one contiguous column
-/// of 64 values with its threshold.
+/// Distinct thresholds per feature up to which [`BinnedTrees`] bins the feature (a bin
+/// index `0..=254` in a byte).
+const MAX_FEATURE_THRESHOLDS: usize = 254;
+
+/// Up to [`BIN_BLOCK_ROWS`] rows turned into bin indices, feature by feature: for each
+/// feature the trees split on, the number of its split thresholds each row goes right of.
 #[derive(Debug)]
-pub(crate) struct ColumnBlock {
-    values: Vec<f64>,
+pub(crate) struct BinBlock {
+    bins: Vec<[u8; BIN_BLOCK_ROWS]>,
+    values: [f64; BIN_BLOCK_ROWS],
     rows: usize,
 }
 
-impl ColumnBlock {
-    /// An empty block for rows of `n` features.
-    pub(crate) fn new(n: usize) -> Self {
-        Self {
-            values: vec![0.0; n * COLUMN_BLOCK_ROWS],
+/// A split slot of a binned tree: go right iff the row's bin of column `column` is above
+/// `rank` (the threshold's position among the feature's sorted thresholds).
+#[derive(Clone, Copy, Debug)]
+struct BinSlot {
+    column: u32,
+    rank: u8,
+}
+
+/// One tree scored from bins: its [`Complete`] layout with thresholds as ranks.
+#[derive(Clone, Debug)]
+struct BinnedTree {
+    depth: usize,
+    /// `2^d − 1` split slots in breadth-first order.
+    slots: Vec<BinSlot>,
+    /// The pre-order node id of the leaf at each of the `2^d` bottom positions.
+    leaves: Vec<u32>,
+}
+
+/// The shallow trees of continuous splits of an ensemble, scored from bins.
+///
+/// Every split compares one feature with one threshold, and a forest reuses few
+/// thresholds per feature (at most `maxBins − 1` when fitted). So a row is first turned
+/// into bin indices, once for all trees: for each feature the trees split on, the number
+/// `b` of its distinct thresholds `t` with `!(x <= t)`. With the thresholds sorted, the
+/// row goes right at the `j`-th one iff `b > j` — Spark's `x <= t` goes left, NaN goes
+/// right (it is right of every threshold), exactly. Each tree then walks its
+/// [`Complete`] layout on bytes, 64 rows at a time: every slot of a level compares one
+/// 64-byte column of bins with one rank, which wide vectors do in one instruction.
+///
+/// Trees deeper than [`BINNED_MAX_DEPTH`], with categorical splits or NaN thresholds,
+/// and features with more than [`MAX_FEATURE_THRESHOLDS`] thresholds are not binned:
+/// those trees are walked row by row ([`DecisionTree::leaf_nodes`]); both give the same
+/// leaves.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct BinnedTrees {
+    /// The features binned: feature index and its sorted distinct thresholds.
+    columns: Vec<(usize, Vec<f64>)>,
+    /// Per tree of the ensemble: its binned layout, or `None` (walked row by row).
+    trees: Vec<Option<BinnedTree>>,
+}
+
+impl BinnedTrees {
+    /// The binned layouts of `trees` (those that qualify).
+    pub(crate) fn new(trees: &[DecisionTree]) -> BinnedTrees {
+        let eligible = |t: &DecisionTree| {
+            t.complete
+                .as_ref()
+                .is_some_and(|c| c.depth <= BINNED_MAX_DEPTH)
+                && t.routes.iter().all(|r| !r.threshold.is_nan())
+        };
+        let mut per_feature: Vec<Vec<f64>> = Vec::new();
+        for t in trees.iter().filter(|t| eligible(t)) {
+            for r in t.routes.iter().filter(|r| r.kind == CONTINUOUS) {
+                let f = r.feature as usize;
+                if per_feature.len() <= f {
+                    per_feature.resize_with(f + 1, Vec::new);
+                }
+                per_feature[f].push(r.threshold);
+            }
+        }
+        let mut column_of = vec![None; per_feature.len()];
+        let mut columns = Vec::new();
+        for (f, mut ts) in per_feature.into_iter().enumerate() {
+            ts.sort_by(f64::total_cmp);
+            // -0.0 and 0.0 split alike: one threshold.
+            ts.dedup_by(|a, b| a == b);
+            if !ts.is_empty() && ts.len() <= MAX_FEATURE_THRESHOLDS {
+                column_of[f] = Some(columns.len() as u32);
+                columns.push((f, ts));
+            }
+        }
+        let binned = trees
+            .iter()
+            .map(|t| {
+                if !eligible(t) {
+                    return None;
+                }
+                let c = t.complete.as_ref()?;
+                let inner = c.slots.len();
+                if inner > 0 && columns.is_empty() {
+                    return None;
+                }
+                // As `Complete::new`: (slot, node, level); a leaf above the bottom is
+                // carried down both sides, and its slots below (padding, which route
+                // every row to that leaf whichever way they go) keep rank 0 of column 0.
+                let mut slots = vec![BinSlot { column: 0, rank: 0 }; inner];
+                let mut stack = vec![(0usize, 0u32, 0usize)];
+                while let Some((slot, node, level)) = stack.pop() {
+                    if level == c.depth {
+                        continue;
+                    }
+                    let r = &t.routes[node as usize];
+                    let (left, right) = if r.kind == LEAF {
+                        (node, node)
+                    } else {
+                        let column = column_of.get(r.feature as usize).copied().flatten()?;
+                        let ts = &columns[column as usize].1;
+                        let rank = ts.partition_point(|v| *v < r.threshold) as u8;
+                        slots[slot] = BinSlot { column, rank };
+                        (r.left, r.right)
+                    };
+                    stack.push((2 * slot + 1, left, level + 1));
+                    stack.push((2 * slot + 2, right, level + 1));
+                }
+                Some(BinnedTree {
+                    depth: c.depth,
+                    slots,
+                    leaves: c.leaves.clone(),
+                })
+            })
+            .collect();
+        BinnedTrees {
+            columns,
+            trees: binned,
+        }
+    }
+
+    /// Whether any tree is scored from bins.
+    pub(crate) fn any(&self) -> bool {
+        self.trees.iter().any(Option::is_some)
+    }
+
+    /// An empty block for [`bin`](Self::bin).
+    pub(crate) fn block(&self) -> BinBlock {
+        BinBlock {
+            bins: vec![[0; BIN_BLOCK_ROWS]; self.columns.len()],
+            values: [0.0; BIN_BLOCK_ROWS],
             rows: 0,
         }
     }
 
-    /// Fills the block with `rows` (at most [`COLUMN_BLOCK_ROWS`], each with the block's
-    /// `n` values).
-    pub(crate) fn fill(&mut self, rows: &[&[f64]]) {
-        debug_assert!(rows.len() <= COLUMN_BLOCK_ROWS);
-        if rows.len() < self.rows {
-            self.values.fill(0.0);
+    /// Bins `rows` (at most [`BIN_BLOCK_ROWS`], each with every feature) into `block`.
+    pub(crate) fn bin(&self, rows: &[&[f64]], block: &mut BinBlock) {
+        debug_assert!(rows.len() <= BIN_BLOCK_ROWS);
+        block.rows = rows.len();
+        if rows.len() < BIN_BLOCK_ROWS {
+            block.values.fill(0.0);
         }
-        for (r, x) in rows.iter().enumerate() {
-            for (f, v) in x.iter().enumerate() {
-                self.values[f * COLUMN_BLOCK_ROWS + r] = *v;
+        for ((f, ts), out) in self.columns.iter().zip(&mut block.bins) {
+            for (v, x) in block.values.iter_mut().zip(rows) {
+                *v = x[*f];
             }
+            bin_column(&block.values, ts, out);
         }
-        self.rows = rows.len();
+    }
+
+    /// The bottom position (`0..2^d`) of each row of `block` in tree `t`'s layout, and
+    /// the leaf node ids per bottom position; `None` when tree `t` is not binned.
+    pub(crate) fn positions<'a>(
+        &'a self,
+        t: usize,
+        block: &BinBlock,
+        pos: &mut [u8; BIN_BLOCK_ROWS],
+    ) -> Option<&'a [u32]> {
+        let b = self.trees.get(t)?.as_ref()?;
+        bin_positions(&b.slots, b.depth, &block.bins, pos);
+        Some(&b.leaves)
+    }
+
+    /// The leaf node ids per bottom position of tree `t`; `None` when it is not binned.
+    pub(crate) fn bottom_leaves(&self, t: usize) -> Option<&[u32]> {
+        self.trees.get(t)?.as_ref().map(|b| &b.leaves[..])
     }
 }
 
 multiversion! {
-    /// The bottom position (`0..2^depth`) of each of the 64 rows of `cols` in a complete
-    /// tree of `slots` (breadth-first, `2^depth − 1 ≤ 63` of them): first every slot's
-    /// comparison over the 64 rows at once (bit `s` of a row's word set when the row goes
-    /// right at slot `s`: `!(x <= threshold)`, so NaN goes right), then each row's
-    /// `depth` steps down its word. Both loops run over whole columns of rows, which the
-    /// compiler vectorises.
-    fn complete_positions(slots: &[Slot], depth: usize, cols: &[f64], pos: &mut [u32; 64]) {
-        let mut words = [0u64; 64];
-        for (s, slot) in slots.iter().enumerate() {
-            let f = slot.feature as usize * COLUMN_BLOCK_ROWS;
-            let col: &[f64; 64] = cols[f..f + COLUMN_BLOCK_ROWS].try_into().expect("64 rows");
-            let bit = 1u64 << s;
-            for (w, x) in words.iter_mut().zip(col) {
-                *w |= if *x <= slot.threshold { 0 } else { bit };
+    /// The bin of each of 64 values: how many of the sorted `thresholds` it is right of
+    /// (`!(x <= t)`, so NaN is right of all).
+    fn bin_column(values: &[f64; 64], thresholds: &[f64], out: &mut [u8; 64]) {
+        let mut counts = [0u64; 64];
+        for t in thresholds {
+            for (c, x) in counts.iter_mut().zip(values) {
+                *c += goes_right(*x, *t) as u64;
             }
         }
-        let mut idx = [0u64; 64];
-        for _ in 0..depth {
-            for (i, w) in idx.iter_mut().zip(&words) {
-                // `*i` is a slot (< 63) here: a step from a slot to one of its children.
-                *i = 2 * *i + 1 + ((w >> *i) & 1);
-            }
+        for (o, c) in out.iter_mut().zip(counts) {
+            *o = c as u8;
         }
-        let inner = slots.len() as u64;
-        for (p, i) in pos.iter_mut().zip(idx) {
-            *p = (i - inner) as u32;
+    }
+}
+
+multiversion! {
+    /// The bottom position (`0..2^depth`) of each of 64 rows in a binned complete tree:
+    /// level by level, every slot of the level sends right the rows it holds whose bin is
+    /// above its rank. Each step is one comparison over a 64-byte column.
+    fn bin_positions(slots: &[BinSlot], depth: usize, bins: &[[u8; 64]], pos: &mut [u8; 64]) {
+        *pos = [0; 64];
+        for level in 0..depth {
+            let first = (1usize << level) - 1;
+            let mut right = [0u8; 64];
+            for (j, s) in slots[first..2 * first + 1].iter().enumerate() {
+                let (col, rank, j) = (&bins[s.column as usize], s.rank, j as u8);
+                for ((r, p), b) in right.iter_mut().zip(pos.iter()).zip(col) {
+                    *r |= u8::from(*p == j) & u8::from(*b > rank);
+                }
+            }
+            for (p, r) in pos.iter_mut().zip(right) {
+                *p = 2 * *p + r;
+            }
         }
     }
 }
@@ -706,31 +857,6 @@ impl DecisionTree {
         }
     }
 
-    /// Whether [`leaf_nodes_columns`](Self::leaf_nodes_columns) scores this tree: a
-    /// complete layout of depth up to [`BITS_MAX_DEPTH`], on a CPU with AVX-512 (the
-    /// column kernel is slower than the row walk without wide vectors).
-    pub(crate) fn scores_columns(&self) -> bool {
-        self.complete
-            .as_ref()
-            .is_some_and(|c| c.depth <= BITS_MAX_DEPTH)
-            && has_avx512()
-    }
-
-    /// The leaf node id ([`leaf_node`](Self::leaf_node)) of every row of `block`, into
-    /// `out` (one per row), when [`scores_columns`](Self::scores_columns); `false` (and
-    /// `out` untouched) otherwise.
-    pub(crate) fn leaf_nodes_columns(&self, block: &ColumnBlock, out: &mut [u32]) -> bool {
-        let Some(c) = self.complete.as_ref().filter(|c| c.depth <= BITS_MAX_DEPTH) else {
-            return false;
-        };
-        let mut pos = [0u32; COLUMN_BLOCK_ROWS];
-        complete_positions(&c.slots, c.depth, &block.values, &mut pos);
-        for (o, p) in out[..block.rows].iter_mut().zip(pos) {
-            *o = c.leaves[p as usize];
-        }
-        true
-    }
-
     /// The leaf a row reaches.
     #[inline]
     pub fn leaf_for(&self, features: &[f64]) -> &NodeData {
@@ -998,36 +1124,74 @@ mod tests {
     }
 
     #[test]
-    fn column_kernel_matches_row_walk() {
-        // Complete and lopsided trees of depth 0 to 6 (and one too deep for the kernel),
-        // rows on the threshold grid, NaN (goes right) and ±inf, full and partial blocks;
-        // the kernel's every build (the baseline build forced too) gives the row walk's
-        // leaves.
+    fn binned_kernel_matches_row_walk() {
+        // A forest of complete and lopsided trees of depth 0 to 7 (7 is walked row by
+        // row), one splitting at -0.0 (the same split as 0.0), one with a categorical
+        // split and one with a NaN threshold (both walked row by row); rows on the
+        // threshold grid, NaN (goes right) and ±inf, full and partial blocks. Every build
+        // of the kernels this CPU runs gives the row walk's leaves.
         let rows = grid_rows(150);
         let mut seed = 5;
-        let trees: Vec<DecisionTree> = (0..=BITS_MAX_DEPTH + 1)
+        let mut trees: Vec<DecisionTree> = (0..=BINNED_MAX_DEPTH + 1)
+            .chain([3, 5, 6])
             .map(|d| DecisionTree::from_root(lopsided(d, &mut seed), 3, 0).unwrap())
             .collect();
-        let mut block = ColumnBlock::new(3);
-        for portable in [false, true] {
-            crate::frame::kernels::force_portable(portable);
-            for t in &trees {
-                for chunk in rows.chunks(COLUMN_BLOCK_ROWS) {
-                    let xs: Vec<&[f64]> = chunk.iter().map(|r| &r[..]).collect();
-                    block.fill(&xs);
-                    let mut out = vec![u32::MAX; xs.len()];
-                    let scored = t.leaf_nodes_columns(&block, &mut out);
-                    assert_eq!(scored, t.depth() <= BITS_MAX_DEPTH, "depth {}", t.depth());
-                    if !scored {
+        let at = |f, t| {
+            Node::internal(
+                0.0,
+                0.0,
+                vec![2.0, 0.0, 0.0],
+                2,
+                Split::continuous(f, t),
+                0.0,
+                Node::leaf(1.0, 0.0, vec![1.0, 1.0, 1.0], 1),
+                Node::leaf(2.0, 0.0, vec![1.0, 2.0, 4.0], 1),
+            )
+        };
+        trees.push(DecisionTree::from_root(at(2, -0.0), 3, 0).unwrap());
+        trees.push(DecisionTree::from_root(at(1, f64::NAN), 3, 0).unwrap());
+        let cat = Node::internal(
+            0.0,
+            0.0,
+            vec![2.0, 0.0, 0.0],
+            2,
+            Split::categorical(0, vec![1.0], 3),
+            0.0,
+            Node::leaf(1.0, 0.0, vec![1.0, 1.0, 1.0], 1),
+            at(0, 0.25),
+        );
+        trees.push(DecisionTree::from_root(cat, 3, 0).unwrap());
+        let binned = BinnedTrees::new(&trees);
+        for (t, tree) in trees.iter().enumerate() {
+            let want = tree.depth() <= BINNED_MAX_DEPTH && !tree.has_categorical;
+            let want = want && t + 2 != trees.len(); // the NaN threshold
+            assert_eq!(binned.trees[t].is_some(), want, "tree {t}");
+        }
+        // -0.0 and 0.0 are one threshold of feature 2.
+        let f2 = &binned.columns.iter().find(|(f, _)| *f == 2).unwrap().1;
+        assert_eq!(f2.iter().filter(|t| **t == 0.0).count(), 1, "{f2:?}");
+        let mut block = binned.block();
+        for build in crate::frame::kernels::available_builds() {
+            crate::frame::kernels::force_build(build);
+            for chunk in rows.chunks(BIN_BLOCK_ROWS) {
+                let xs: Vec<&[f64]> = chunk.iter().map(|r| &r[..]).collect();
+                binned.bin(&xs, &mut block);
+                for (t, tree) in trees.iter().enumerate() {
+                    let mut pos = [u8::MAX; BIN_BLOCK_ROWS];
+                    let Some(leaves) = binned.positions(t, &block, &mut pos) else {
                         continue;
-                    }
-                    for (x, o) in xs.iter().zip(&out) {
-                        assert_eq!(*o as usize, t.leaf_node(x), "depth {} row {x:?}", t.depth());
+                    };
+                    for (x, p) in xs.iter().zip(pos) {
+                        assert_eq!(
+                            leaves[p as usize] as usize,
+                            tree.leaf_node(x),
+                            "{build:?} tree {t} row {x:?}"
+                        );
                     }
                 }
             }
         }
-        crate::frame::kernels::force_portable(false);
+        crate::frame::kernels::force_build(crate::frame::kernels::Build::Avx512);
     }
 
     #[test]
