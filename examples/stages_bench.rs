@@ -61,67 +61,218 @@ fn main() -> Result<()> {
         .with_input_cols(&data.features)
         .with_output_cols(data.features.iter().map(|f| format!("{f}_bin")))
         .with_num_buckets(10);
-    r.stage("QuantileDiscretizer fit (20 cols)", "qd_fit", "train", raw, &feats, None, || qd.fit(raw))?;
+    r.stage(
+        "QuantileDiscretizer fit (20 cols)",
+        "qd_fit",
+        "train",
+        raw,
+        &feats,
+        None,
+        || qd.fit(raw),
+    )?;
     let bucketizer = qd.fit(raw)?;
-    r.stage("Bucketizer transform (20 cols)", "bucketizer", "train", raw, &feats, t, || bucketizer.transform(raw))?;
+    r.stage(
+        "Bucketizer transform (20 cols)",
+        "bucketizer",
+        "train",
+        raw,
+        &feats,
+        t,
+        || bucketizer.transform(raw),
+    )?;
 
     let rs = RobustScaler::new()
         .with_input_col("features")
         .with_output_col("scaled")
         .with_centering(true);
-    r.stage("RobustScaler fit", "rs_fit", "train", df, v, None, || rs.fit(df))?;
+    r.stage("RobustScaler fit", "rs_fit", "train", df, v, None, || {
+        rs.fit(df)
+    })?;
     let rsm = rs.fit(df)?;
-    r.stage("RobustScalerModel transform", "rs_transform", "train", df, v, t, || rsm.transform(df))?;
+    r.stage(
+        "RobustScalerModel transform",
+        "rs_transform",
+        "train",
+        df,
+        v,
+        t,
+        || rsm.transform(df),
+    )?;
 
-    let bin = Binarizer::new().with_input_col("features").with_output_col("b").with_threshold(0.0);
-    r.stage("Binarizer (vector) transform", "binarizer", "train", df, v, t, || bin.transform(df))?;
+    let bin = Binarizer::new()
+        .with_input_col("features")
+        .with_output_col("b")
+        .with_threshold(0.0);
+    r.stage(
+        "Binarizer (vector) transform",
+        "binarizer",
+        "train",
+        df,
+        v,
+        t,
+        || bin.transform(df),
+    )?;
     let bins = Binarizer::new()
         .with_input_cols(&data.features)
         .with_output_cols(data.features.iter().map(|f| format!("{f}_b")))
         .with_threshold(0.0);
-    r.stage("Binarizer (20 scalar cols) transform", "binarizer", "train", raw, &feats, t, || bins.transform(raw))?;
+    r.stage(
+        "Binarizer (20 scalar cols) transform",
+        "binarizer",
+        "train",
+        raw,
+        &feats,
+        t,
+        || bins.transform(raw),
+    )?;
 
     for p in [1.0, 2.0] {
-        let norm = Normalizer::new().with_input_col("features").with_output_col("n").with_p(p);
-        let key = if p == 1.0 { "normalizer_l1" } else { "normalizer_l2" };
-        r.stage(&format!("Normalizer (p = {p}) transform"), key, "train", df, v, t, || norm.transform(df))?;
+        let norm = Normalizer::new()
+            .with_input_col("features")
+            .with_output_col("n")
+            .with_p(p);
+        let key = if p == 1.0 {
+            "normalizer_l1"
+        } else {
+            "normalizer_l2"
+        };
+        r.stage(
+            &format!("Normalizer (p = {p}) transform"),
+            key,
+            "train",
+            df,
+            v,
+            t,
+            || norm.transform(df),
+        )?;
     }
     let ep = ElementwiseProduct::new()
         .with_input_col("features")
         .with_output_col("e")
         .with_scaling_vec(&[0.5; 20]);
-    r.stage("ElementwiseProduct transform", "ep", "train", df, v, t, || ep.transform(df))?;
-    let poly = PolynomialExpansion::new().with_input_col("features").with_output_col("p").with_degree(2);
-    r.stage("PolynomialExpansion (2: 230 outputs)", "poly", "train", df, v, None, || poly.transform(df))?;
+    r.stage(
+        "ElementwiseProduct transform",
+        "ep",
+        "train",
+        df,
+        v,
+        t,
+        || ep.transform(df),
+    )?;
+    let poly = PolynomialExpansion::new()
+        .with_input_col("features")
+        .with_output_col("p")
+        .with_degree(2);
+    r.stage(
+        "PolynomialExpansion (2: 230 outputs)",
+        "poly",
+        "train",
+        df,
+        v,
+        None,
+        || poly.transform(df),
+    )?;
     let dct = DCT::new().with_input_col("features").with_output_col("d");
-    r.stage("DCT transform", "dct", "train", df, v, t, || dct.transform(df))?;
+    r.stage("DCT transform", "dct", "train", df, v, t, || {
+        dct.transform(df)
+    })?;
     let slicer = VectorSlicer::new()
         .with_input_col("features")
         .with_output_col("s")
         .with_indices(&[0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
-    r.stage("VectorSlicer (10 of 20) transform", "slicer", "train", df, v, t, || slicer.transform(df))?;
-    let hint = VectorSizeHint::new().with_input_col("features").with_size(20);
-    r.stage("VectorSizeHint transform", "", "train", df, v, t, || hint.transform(df))?;
+    r.stage(
+        "VectorSlicer (10 of 20) transform",
+        "slicer",
+        "train",
+        df,
+        v,
+        t,
+        || slicer.transform(df),
+    )?;
+    let hint = VectorSizeHint::new()
+        .with_input_col("features")
+        .with_size(20);
+    r.stage("VectorSizeHint transform", "", "train", df, v, t, || {
+        hint.transform(df)
+    })?;
 
-    let vi = VectorIndexer::new().with_input_col("features").with_output_col("i").with_max_categories(20);
-    r.stage("VectorIndexer fit (maxCategories 20)", "", "train", df, v, f, || vi.fit(df))?;
+    let vi = VectorIndexer::new()
+        .with_input_col("features")
+        .with_output_col("i")
+        .with_max_categories(20);
+    r.stage(
+        "VectorIndexer fit (maxCategories 20)",
+        "",
+        "train",
+        df,
+        v,
+        f,
+        || vi.fit(df),
+    )?;
     let vim = vi.fit(df)?;
-    r.stage("VectorIndexerModel transform", "", "train", df, v, t, || vim.transform(df))?;
+    r.stage(
+        "VectorIndexerModel transform",
+        "",
+        "train",
+        df,
+        v,
+        t,
+        || vim.transform(df),
+    )?;
 
     let inter = Interaction::new()
         .with_input_cols(["features", "num_support_calls"])
         .with_output_col("x");
-    r.stage("Interaction (features x calls) transform", "interaction", "all", &all, &["features", "num_support_calls"], t, || inter.transform(&all))?;
+    r.stage(
+        "Interaction (features x calls) transform",
+        "interaction",
+        "all",
+        &all,
+        &["features", "num_support_calls"],
+        t,
+        || inter.transform(&all),
+    )?;
 
-    let pca = PCA::new().with_input_col("features").with_output_col("pca").with_k(5);
-    r.stage("PCA fit (k = 5)", "pca_fit", "train", df, v, f, || pca.fit(df))?;
+    let pca = PCA::new()
+        .with_input_col("features")
+        .with_output_col("pca")
+        .with_k(5);
+    r.stage("PCA fit (k = 5)", "pca_fit", "train", df, v, f, || {
+        pca.fit(df)
+    })?;
     let pcam = pca.fit(df)?;
-    r.stage("PCAModel transform", "pca_transform", "train", df, v, t, || pcam.transform(df))?;
+    r.stage(
+        "PCAModel transform",
+        "pca_transform",
+        "train",
+        df,
+        v,
+        t,
+        || pcam.transform(df),
+    )?;
 
-    let vts = VarianceThresholdSelector::new().with_output_col("sel").with_variance_threshold(1.0);
-    r.stage("VarianceThresholdSelector fit", "vt_fit", "train", df, v, f, || vts.fit(df))?;
+    let vts = VarianceThresholdSelector::new()
+        .with_output_col("sel")
+        .with_variance_threshold(1.0);
+    r.stage(
+        "VarianceThresholdSelector fit",
+        "vt_fit",
+        "train",
+        df,
+        v,
+        f,
+        || vts.fit(df),
+    )?;
     let vtsm = vts.fit(df)?;
-    r.stage("VarianceThresholdSelectorModel transform", "vt_transform", "train", df, v, t, || vtsm.transform(df))?;
+    r.stage(
+        "VarianceThresholdSelectorModel transform",
+        "vt_transform",
+        "train",
+        df,
+        v,
+        t,
+        || vtsm.transform(df),
+    )?;
 
     let te_in = ["tenure", "num_support_calls"];
     let te = TargetEncoder::new()
@@ -129,18 +280,56 @@ fn main() -> Result<()> {
         .with_output_cols(["tenure_te", "calls_te"])
         .with_label_col("churn")
         .with_smoothing(1.0);
-    r.stage("TargetEncoder fit (2 cols)", "te_fit", "all", &all, &["tenure", "num_support_calls", "churn"], f, || te.fit(&all))?;
+    r.stage(
+        "TargetEncoder fit (2 cols)",
+        "te_fit",
+        "all",
+        &all,
+        &["tenure", "num_support_calls", "churn"],
+        f,
+        || te.fit(&all),
+    )?;
     let tem = te.fit(&all)?;
-    r.stage("TargetEncoderModel transform (2 cols)", "te_transform", "all", &all, &te_in, t, || tem.transform(&all))?;
+    r.stage(
+        "TargetEncoderModel transform (2 cols)",
+        "te_transform",
+        "all",
+        &all,
+        &te_in,
+        t,
+        || tem.transform(&all),
+    )?;
 
-    let rf_in = ["churn", "contract", "tenure", "monthly_charges", "num_support_calls"];
+    let rf_in = [
+        "churn",
+        "contract",
+        "tenure",
+        "monthly_charges",
+        "num_support_calls",
+    ];
     let rf = RFormula::new()
         .with_formula("churn ~ contract + tenure + monthly_charges + num_support_calls")
         .with_features_col("rf_features")
         .with_label_col("rf_label");
-    r.stage("RFormula fit", "rformula_fit", "all", &all, &rf_in, f, || rf.fit(&all))?;
+    r.stage(
+        "RFormula fit",
+        "rformula_fit",
+        "all",
+        &all,
+        &rf_in,
+        f,
+        || rf.fit(&all),
+    )?;
     let rfm = rf.fit(&all)?;
-    r.stage("RFormulaModel transform", "rformula_transform", "all", &all, &rf_in, t, || rfm.transform(&all))?;
+    r.stage(
+        "RFormulaModel transform",
+        "rformula_transform",
+        "all",
+        &all,
+        &rf_in,
+        t,
+        || rfm.transform(&all),
+    )?;
 
     r.finish(sklearn.as_deref(), "stages_bench_sklearn.py", &data.path)
 }

@@ -69,16 +69,34 @@ fn main() -> Result<()> {
     let vl = &["features", "churn"][..];
     let bl = &["bins", "churn"][..];
 
-    r.stage("Correlation pearson (20 x 20)", "pearson", "df", &df, v, f, || {
-        Correlation::corr(&df, "features", "pearson")
-    })?;
-    r.stage("Correlation spearman (20 x 20)", "spearman", "df", &df, v, None, || {
-        Correlation::corr(&df, "features", "spearman")
-    })?;
+    r.stage(
+        "Correlation pearson (20 x 20)",
+        "pearson",
+        "df",
+        &df,
+        v,
+        f,
+        || Correlation::corr(&df, "features", "pearson"),
+    )?;
+    r.stage(
+        "Correlation spearman (20 x 20)",
+        "spearman",
+        "df",
+        &df,
+        v,
+        None,
+        || Correlation::corr(&df, "features", "spearman"),
+    )?;
     let s = Summarizer::all();
-    r.stage("Summarizer (all 10 metrics)", "summarizer", "df", &df, v, f, || {
-        s.summary(&df, "features", None)
-    })?;
+    r.stage(
+        "Summarizer (all 10 metrics)",
+        "summarizer",
+        "df",
+        &df,
+        v,
+        f,
+        || s.summary(&df, "features", None),
+    )?;
     r.stage(
         "Summarizer (all, weighted by monthly_charges)",
         "",
@@ -88,24 +106,50 @@ fn main() -> Result<()> {
         f,
         || s.summary(&df, "features", Some("monthly_charges")),
     )?;
-    r.stage("ChiSquareTest (20 binned x churn)", "chi2", "df", &df, bl, f, || {
-        ChiSquareTest::results(&df, "bins", "churn")
-    })?;
-    r.stage("KolmogorovSmirnovTest (f0, norm)", "ks", "df", &df, &["f0"], None, || {
-        KolmogorovSmirnovTest::test(&df, "f0", "norm", &[0.0, 1.0])
-    })?;
+    r.stage(
+        "ChiSquareTest (20 binned x churn)",
+        "chi2",
+        "df",
+        &df,
+        bl,
+        f,
+        || ChiSquareTest::results(&df, "bins", "churn"),
+    )?;
+    r.stage(
+        "KolmogorovSmirnovTest (f0, norm)",
+        "ks",
+        "df",
+        &df,
+        &["f0"],
+        None,
+        || KolmogorovSmirnovTest::test(&df, "f0", "norm", &[0.0, 1.0]),
+    )?;
     let ufs = UnivariateFeatureSelector::new()
         .with_feature_type("continuous")
         .with_label_type("categorical")
         .with_label_col("churn")
         .with_selection_threshold(10.0)
         .with_output_col("selected");
-    r.stage("UnivariateFeatureSelector fit (ANOVA F)", "f_classif", "df", &df, vl, f, || ufs.fit(&df))?;
+    r.stage(
+        "UnivariateFeatureSelector fit (ANOVA F)",
+        "f_classif",
+        "df",
+        &df,
+        vl,
+        f,
+        || ufs.fit(&df),
+    )?;
     let m = ufs.fit(&df)?;
     println!("  selected: {:?}", m.selected_features());
-    r.stage("UnivariateFeatureSelectorModel transform", "select_transform", "df", &df, v, t, || {
-        m.transform(&df)
-    })?;
+    r.stage(
+        "UnivariateFeatureSelectorModel transform",
+        "select_transform",
+        "df",
+        &df,
+        v,
+        t,
+        || m.transform(&df),
+    )?;
     let ufr = UnivariateFeatureSelector::new()
         .with_feature_type("continuous")
         .with_label_type("continuous")
@@ -128,16 +172,38 @@ fn main() -> Result<()> {
         .with_label_col("churn")
         .with_selection_threshold(10.0)
         .with_output_col("selected");
-    r.stage("UnivariateFeatureSelector fit (chi², binned)", "chi2_select", "df", &df, bl, f, || {
-        ufc.fit(&df)
-    })?;
+    r.stage(
+        "UnivariateFeatureSelector fit (chi², binned)",
+        "chi2_select",
+        "df",
+        &df,
+        bl,
+        f,
+        || ufc.fit(&df),
+    )?;
     let chi = ChiSqSelector::new()
         .with_features_col("bins")
         .with_label_col("churn")
         .with_num_top_features(10)
         .with_output_col("selected");
-    r.stage("ChiSqSelector fit (top 10, binned)", "chi2_select", "df", &df, bl, f, || chi.fit(&df))?;
+    r.stage(
+        "ChiSqSelector fit (top 10, binned)",
+        "chi2_select",
+        "df",
+        &df,
+        bl,
+        f,
+        || chi.fit(&df),
+    )?;
     let cm = chi.fit(&df)?;
-    r.stage("ChiSqSelectorModel transform", "", "df", &df, &["bins"], t, || cm.transform(&df))?;
+    r.stage(
+        "ChiSqSelectorModel transform",
+        "",
+        "df",
+        &df,
+        &["bins"],
+        t,
+        || cm.transform(&df),
+    )?;
     r.finish(sklearn.as_deref(), "stat_bench_sklearn.py", path)
 }

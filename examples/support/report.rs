@@ -22,6 +22,8 @@ pub struct Line {
     /// The key of scikit-learn's counterpart in the Python script's output.
     pub key: &'static str,
     pub ours: f64,
+    /// CPU seconds (user + system, every thread) per run: the work, whatever the load.
+    pub cpu: f64,
     pub read: f64,
     /// The ratio this line is held to (None: reported only, e.g. sort-bound work).
     pub target: Option<f64>,
@@ -52,15 +54,18 @@ impl Report {
         }
     }
 
-    /// The median of `self.reps` runs of `f`, in seconds.
-    pub fn time<T>(&self, mut f: impl FnMut() -> Result<T>) -> Result<f64> {
+    /// The median wall time of `self.reps` runs of `f` and the mean CPU time of a run
+    /// (user + system over every thread), in seconds.
+    pub fn time<T>(&self, mut f: impl FnMut() -> Result<T>) -> Result<(f64, f64)> {
         let mut v = Vec::new();
+        let c0 = cpu_seconds();
         for _ in 0..self.reps {
             let t = Instant::now();
             std::hint::black_box(f()?);
             v.push(t.elapsed().as_secs_f64());
         }
-        Ok(median(&mut v))
+        let cpu = (cpu_seconds() - c0) / self.reps as f64;
+        Ok((median(&mut v), cpu))
     }
 
     /// Times `f`, reads `cols` of `df` (`frame` names the frame, for the cache) and prints
@@ -90,10 +95,11 @@ impl Report {
                 r
             }
         };
-        let ours = self.time(f)?;
+        let (ours, cpu) = self.time(f)?;
         println!(
-            "{name:<46} {:>9.1} ms  read {:>7.1} ms  {:>6.1}x",
+            "{name:<46} {:>9.1} ms  (cpu {:>7.1} ms)  read {:>7.1} ms  {:>6.1}x",
             ours * 1e3,
+            cpu * 1e3,
             read * 1e3,
             ours / read
         );
@@ -101,6 +107,7 @@ impl Report {
             name: name.to_string(),
             key,
             ours,
+            cpu,
             read,
             target,
         });
@@ -137,12 +144,15 @@ impl Report {
         let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
         println!();
         if let Some((s, w)) = sk.get("read") {
-            println!("numpy's memory read of the features in the same run: {:.1} ms ({w})", s * 1e3);
+            println!(
+                "numpy's memory read of the features in the same run: {:.1} ms ({w})",
+                s * 1e3
+            );
         }
         println!(
-            "| stage | ours (ms) | memory read (ms) | ratio | target | scikit-learn (ms) | counterpart |"
+            "| stage | ours (ms) | ours, CPU (ms) | memory read (ms) | ratio | target | scikit-learn (ms) | counterpart |"
         );
-        println!("|---|---:|---:|---:|---|---:|---|");
+        println!("|---|---:|---:|---:|---:|---|---:|---|");
         let mut over = Vec::new();
         for l in &self.lines {
             let ratio = l.ours / l.read;
@@ -159,9 +169,10 @@ impl Report {
                 None => ("-".to_string(), String::new()),
             };
             println!(
-                "| {} | {:.1} | {:.1} | {:.1}x | {} | {} | {} |",
+                "| {} | {:.1} | {:.1} | {:.1} | {:.1}x | {} | {} | {} |",
                 l.name,
                 l.ours * 1e3,
+                l.cpu * 1e3,
                 l.read * 1e3,
                 ratio,
                 target,
@@ -171,7 +182,10 @@ impl Report {
         }
         println!(
             "load average at the end: {}; {} threads",
-            load.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+            load.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" "),
             rayon::current_num_threads()
         );
         if over.is_empty() {
@@ -181,4 +195,16 @@ impl Report {
         }
         Ok(())
     }
+}
+
+/// User + system CPU seconds of the whole process so far (every thread).
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage writes the struct it is given.
+    let ru = unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut ru);
+        ru
+    };
+    let t = |v: libc::timeval| v.tv_sec as f64 + v.tv_usec as f64 * 1e-6;
+    t(ru.ru_utime) + t(ru.ru_stime)
 }

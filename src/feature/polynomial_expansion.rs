@@ -248,7 +248,15 @@ struct PolyKernel {
 impl VectorMap for PolyKernel {
     #[inline]
     fn dense(&self, x: &[f64], out: &mut [f64]) {
-        expand_dense(&self.sizes, x, self.n as isize - 1, self.degree, 1.0, out, -1);
+        expand_dense(
+            &self.sizes,
+            x,
+            self.n as isize - 1,
+            self.degree,
+            1.0,
+            out,
+            -1,
+        );
     }
     fn sparse(
         &self,
@@ -309,13 +317,25 @@ mod tests {
     fn expansion_is_bit_for_bit_spark_recursion() {
         // The unrolled degree-1 step and the size table against Spark's recursion.
         // zeros (skipped terms), a negative zero, NaN, infinities and ordinary values
-        let pool = [0.0, -0.0, 1.5, -2.25, f64::NAN, f64::INFINITY, 3.0, 1e-300, -7.0];
+        let pool = [
+            0.0,
+            -0.0,
+            1.5,
+            -2.25,
+            f64::NAN,
+            f64::INFINITY,
+            3.0,
+            1e-300,
+            -7.0,
+        ];
         for n in 1..6 {
             for degree in 1..5 {
                 let sizes = PolySizes::new(n, degree);
                 let m = poly_size(n, degree).unwrap() - 1;
                 for seed in 0..40 {
-                    let x: Vec<f64> = (0..n).map(|j| pool[(seed * 7 + j * 5) % pool.len()]).collect();
+                    let x: Vec<f64> = (0..n)
+                        .map(|j| pool[(seed * 7 + j * 5) % pool.len()])
+                        .collect();
                     let (mut a, mut b) = (vec![0.0; m], vec![0.0; m]);
                     expand_dense(&sizes, &x, n as isize - 1, degree, 1.0, &mut a, -1);
                     spark_expand_dense(&x, n as isize - 1, degree, 1.0, &mut b, -1);
