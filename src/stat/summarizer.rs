@@ -276,8 +276,8 @@ fn dense_unit_chunk(values: &[f64], n: usize) -> (FeatureSummary, Vec<u64>, Vec<
     }
     for j in 0..n {
         // from_rows' unstored-zeros term: every row stores every feature, so its weight
-        // is (weight_sum - weight_sum) = 0 (kept: 0 · mean² is NaN for an infinite mean).
-        s.m2[j] += (s.weight_sum - s.weight_sum).max(0.0) * s.mean[j] * s.mean[j];
+        // is weight_sum - weight_sum = 0 (kept: 0 · mean² is NaN for an infinite mean).
+        s.m2[j] += 0.0 * s.mean[j] * s.mean[j];
     }
     (s, nnz, l1, l2)
 }
