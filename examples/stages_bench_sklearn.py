@@ -1,57 +1,99 @@
-"""scikit-learn's counterparts of examples/stages_bench.rs on the same file and the same 80%
-of rows (every row, here: the split only changes which 80% are timed, not the work per row),
-median of 5 runs each: KBinsDiscretizer(10, quantile) fit and transform, RobustScaler fit
-and transform, Normalizer(l1) transform, PCA(5) fit and transform (full SVD solver, as
-Spark's), VarianceThreshold(1.0) fit and transform, and TargetEncoder (binary target
-`churn`, categories `tenure` and `num_support_calls`, all rows) fit and transform. Usage: python stages_bench_sklearn.py FILE"""
+"""scikit-learn's (numpy's, scipy's) counterparts of examples/stages_bench.rs on the same
+file, median of 5 runs each, printed as `SK <key> <seconds> <counterpart>` lines that the
+Rust benchmark puts in its table. X is the 20 numeric features (rows with a null dropped)
+as a row-major float64 matrix, its first 80% of rows (the Rust side times its seeded 80%
+split: the same work per row); the TargetEncoder and RFormula counterparts use every row.
+Usage: python stages_bench_sklearn.py FILE"""
 import statistics
 import sys
 import time
 
 import numpy as np
 import pyarrow.parquet as pq
+import scipy.fft
 from sklearn.decomposition import PCA
 from sklearn.feature_selection import VarianceThreshold
-from sklearn.preprocessing import KBinsDiscretizer, Normalizer, RobustScaler, TargetEncoder
+from sklearn.preprocessing import (
+    Binarizer,
+    KBinsDiscretizer,
+    Normalizer,
+    OneHotEncoder,
+    PolynomialFeatures,
+    RobustScaler,
+    TargetEncoder,
+)
 
 t = pq.read_table(sys.argv[1])
 cols = [c for c in t.column_names if c not in ("customer_id", "contract", "churn")]
 X = np.column_stack([t[c].to_numpy(zero_copy_only=False) for c in cols]).astype(np.float64)
 X = X[~np.isnan(X).any(axis=1)]
-X = X[: int(len(X) * 0.8)]
+X = np.ascontiguousarray(X[: int(len(X) * 0.8)])
 
 
-def med(f):
+def med(f, reps=5):
     ts = []
-    for _ in range(5):
+    for _ in range(reps):
         s = time.perf_counter()
         f()
         ts.append(time.perf_counter() - s)
     return statistics.median(ts)
 
 
-print(f"scikit-learn on {X.shape[0]} rows x {X.shape[1]} features:")
+def out(key, what, f):
+    print(f"SK {key} {med(f):.6f} {what}", flush=True)
+
+
+print(f"scikit-learn on {X.shape[0]} rows x {X.shape[1]} features (row-major)")
+print(f"SK read {med(lambda: X.sum(), 15):.6f} X.sum() (numpy's memory read)")
 kb = KBinsDiscretizer(n_bins=10, encode="ordinal", strategy="quantile", subsample=None)
-print(f"{'  KBinsDiscretizer(quantile) fit':<44} {med(lambda: kb.fit(X)):>8.4f} s")
+out("qd_fit", "KBinsDiscretizer(10, quantile) fit", lambda: kb.fit(X))
 kb.fit(X)
-print(f"{'  KBinsDiscretizer transform':<44} {med(lambda: kb.transform(X)):>8.4f} s")
+out("bucketizer", "KBinsDiscretizer transform", lambda: kb.transform(X))
 rs = RobustScaler(with_centering=True)
-print(f"{'  RobustScaler fit':<44} {med(lambda: rs.fit(X)):>8.4f} s")
+out("rs_fit", "RobustScaler fit", lambda: rs.fit(X))
 rs.fit(X)
-print(f"{'  RobustScaler transform':<44} {med(lambda: rs.transform(X)):>8.4f} s")
-nm = Normalizer(norm="l1")
-print(f"{'  Normalizer(l1) transform':<44} {med(lambda: nm.transform(X)):>8.4f} s")
+out("rs_transform", "RobustScaler transform", lambda: rs.transform(X))
+out("binarizer", "Binarizer(0.0) transform", lambda: Binarizer(threshold=0.0).transform(X))
+out("normalizer_l1", "Normalizer(l1) transform", lambda: Normalizer(norm="l1").transform(X))
+out("normalizer_l2", "Normalizer(l2) transform", lambda: Normalizer(norm="l2").transform(X))
+w = np.full(20, 0.5)
+out("ep", "X * w (numpy)", lambda: X * w)
+pf = PolynomialFeatures(degree=2, include_bias=False)
+pf.fit(X)
+out("poly", "PolynomialFeatures(2) transform", lambda: pf.transform(X))
+out("dct", "scipy.fft.dct(type 2, ortho, axis 1)", lambda: scipy.fft.dct(X, type=2, norm="ortho", axis=1))
+idx = np.arange(0, 20, 2)
+out("slicer", "X[:, idx] (numpy)", lambda: X[:, idx])
 pca = PCA(n_components=5, svd_solver="covariance_eigh")
-print(f"{'  PCA(5, covariance_eigh) fit':<44} {med(lambda: pca.fit(X)):>8.4f} s")
+out("pca_fit", "PCA(5, covariance_eigh) fit", lambda: pca.fit(X))
 pca.fit(X)
-print(f"{'  PCA transform':<44} {med(lambda: pca.transform(X)):>8.4f} s")
+out("pca_transform", "PCA transform", lambda: pca.transform(X))
 vt = VarianceThreshold(1.0)
-print(f"{'  VarianceThreshold fit':<44} {med(lambda: vt.fit(X)):>8.4f} s")
+out("vt_fit", "VarianceThreshold fit", lambda: vt.fit(X))
 vt.fit(X)
-print(f"{'  VarianceThreshold transform':<44} {med(lambda: vt.transform(X)):>8.4f} s")
-C = np.column_stack([t["tenure"].to_numpy(), t["num_support_calls"].to_numpy()])
-y = t["churn"].to_numpy()
+out("vt_transform", "VarianceThreshold transform", lambda: vt.transform(X))
+
+keep = ~np.isnan(
+    np.column_stack([t[c].to_numpy(zero_copy_only=False) for c in cols]).astype(np.float64)
+).any(axis=1)
+calls = t["num_support_calls"].to_numpy()[keep]
+Xa = np.column_stack([t[c].to_numpy(zero_copy_only=False) for c in cols]).astype(np.float64)[keep]
+out("interaction", "X * calls[:, None] (numpy)", lambda: Xa * calls[:, None])
+C = np.column_stack([t["tenure"].to_numpy(), t["num_support_calls"].to_numpy()])[keep]
+y = t["churn"].to_numpy()[keep]
 te = TargetEncoder(categories="auto", target_type="binary", smooth=1.0)
-print(f"{'  TargetEncoder fit (%d rows x 2 cols)' % len(y):<44} {med(lambda: te.fit(C, y)):>8.4f} s")
+out("te_fit", "TargetEncoder(binary, smooth 1) fit", lambda: te.fit(C, y))
 te.fit(C, y)
-print(f"{'  TargetEncoder transform':<44} {med(lambda: te.transform(C)):>8.4f} s")
+out("te_transform", "TargetEncoder transform", lambda: te.transform(C))
+contract = t["contract"].to_numpy(zero_copy_only=False)[keep].reshape(-1, 1)
+num = np.column_stack(
+    [t[c].to_numpy(zero_copy_only=False) for c in ("tenure", "monthly_charges", "num_support_calls")]
+).astype(np.float64)[keep]
+oh = OneHotEncoder(drop="first", sparse_output=False)
+out("rformula_fit", "OneHotEncoder(contract) fit", lambda: oh.fit(contract))
+oh.fit(contract)
+out(
+    "rformula_transform",
+    "OneHotEncoder transform + hstack numerics",
+    lambda: np.hstack([oh.transform(contract), num]),
+)

@@ -3,6 +3,8 @@
 //! the process's memory. Included with `#[path]`/`mod support;` (not an example itself).
 #![allow(dead_code)] // each benchmark uses its own part
 
+pub mod report;
+
 use std::time::Instant;
 
 use mlpipe::feature::VectorAssembler;
@@ -179,4 +181,51 @@ pub fn run_sklearn(script: &str, path: &str, repeats: usize) -> Result<()> {
     print!("{}", String::from_utf8_lossy(&out.stdout));
     eprint!("{}", String::from_utf8_lossy(&out.stderr));
     Ok(())
+}
+
+/// A sum over every byte of one column chunk's buffers (values, offsets, indices, validity;
+/// children included), read as 64-bit words: what [`memory_read_cols`] reads.
+fn read_chunk(d: &arrow::array::ArrayData) -> u64 {
+    let own: u64 = d
+        .buffers()
+        .iter()
+        .chain(d.nulls().map(|n| n.buffer()))
+        .map(|b| {
+            // SAFETY: any bytes are valid u64 words; the unaligned ends are summed bytewise.
+            let (pre, words, post) = unsafe { b.as_slice().align_to::<u64>() };
+            let ends: u64 = pre.iter().chain(post).map(|&x| x as u64).sum();
+            ends + words
+                .par_chunks(1 << 13)
+                .map(|c| c.iter().fold(0u64, |a, &x| a.wrapping_add(x)))
+                .reduce(|| 0, u64::wrapping_add)
+        })
+        .fold(0u64, u64::wrapping_add);
+    d.child_data()
+        .iter()
+        .map(read_chunk)
+        .fold(own, u64::wrapping_add)
+}
+
+/// The median time of one parallel read of every byte of the columns `cols` of `df` (15
+/// runs), in seconds: the floor for a pass over exactly what a stage reads (every buffer of
+/// those columns, dense or sparse vectors, strings, validity bitmaps).
+pub fn memory_read_cols(df: &DataFrame, cols: &[&str]) -> Result<f64> {
+    let columns = cols
+        .iter()
+        .map(|c| {
+            let col = df.column(c)?;
+            Ok(col.chunks.iter().map(|a| a.to_data()).collect::<Vec<_>>())
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut times = Vec::new();
+    for _ in 0..15 {
+        let t = Instant::now();
+        let s: u64 = columns
+            .par_iter()
+            .flat_map(|chunks| chunks.par_iter().map(read_chunk))
+            .reduce(|| 0, u64::wrapping_add);
+        std::hint::black_box(s);
+        times.push(t.elapsed().as_secs_f64());
+    }
+    Ok(median(&mut times))
 }

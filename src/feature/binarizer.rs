@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, AsArray, Float64Array};
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::columns::{in_out_cols, InOutCols};
@@ -182,20 +183,24 @@ impl Transformer for Binarizer {
                 let k = BinarizeKernel { t };
                 out = map_rows("Binarizer", &out, &ic, n, field, OutLayout::Compressed, &k)?;
             } else {
+                // The partitions in parallel, each value written straight into the new
+                // buffer; null rows keep the input's validity.
                 let chunks = df
                     .column(&ic)?
                     .chunks
-                    .iter()
+                    .par_iter()
                     .map(|c| {
                         let a = cast(c, &DataType::Float64)?;
-                        let b: Float64Array = a
-                            .as_primitive::<Float64Type>()
+                        let a = a.as_primitive::<Float64Type>();
+                        let v: Vec<f64> = a
+                            .values()
                             .iter()
-                            .map(|v| v.map(|x| if x > t { 1.0 } else { 0.0 }))
+                            .map(|&x| if x > t { 1.0 } else { 0.0 })
                             .collect();
-                        Ok(Arc::new(b) as ArrayRef)
+                        Ok(Arc::new(Float64Array::new(v.into(), a.nulls().cloned())) as ArrayRef)
                     })
-                    .collect::<Result<Vec<_>>>()?;
+                    .collect::<Vec<_>>();
+                let chunks = crate::frame::in_order(chunks)?;
                 out = out.with_column(field, chunks)?;
             }
         }

@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, AsArray, BooleanArray, Float64Array};
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array};
 use arrow::compute::{cast, filter_record_batch};
 use arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::columns::{in_out_cols, InOutCols};
@@ -230,55 +231,86 @@ impl Transformer for Bucketizer {
         let h = self.params.handle_invalid;
         let parts = df.map_partitions(|pi, b| {
             let mut cols = b.columns().to_vec();
-            let mut keep = vec![true; b.num_rows()];
-            for (ic, _, splits) in &plan {
-                let a = cast(schema::batch_column(b, ic)?, &DataType::Float64)?;
-                let a = a.as_primitive::<Float64Type>();
-                let n = splits.len() - 1;
-                let (lo, hi) = (splits[0], splits[n]);
-                let mut out = Vec::with_capacity(a.len());
-                for (r, v) in a.iter().enumerate() {
-                    let Some(x) = v else {
-                        if h == HandleInvalid::Skip {
-                            keep[r] = false;
+            let rows = b.num_rows();
+            // The columns in parallel, each value written straight into its new buffer;
+            // each column also lists the rows `skip` drops.
+            let outs = plan
+                .par_iter()
+                .map(|(ic, _, splits)| -> Result<(ArrayRef, Vec<usize>)> {
+                    let a = cast(schema::batch_column(b, ic)?, &DataType::Float64)?;
+                    let a = a.as_primitive::<Float64Type>();
+                    let n = splits.len() - 1;
+                    let (lo, hi) = (splits[0], splits[n]);
+                    let in_nulls = a.nulls().filter(|nb| nb.null_count() > 0);
+                    let mut out = Vec::with_capacity(rows);
+                    let mut drop = Vec::new();
+                    // Rows made null here (NaN under `skip`), besides the input's nulls.
+                    let mut nan_nulls = Vec::new();
+                    for (r, &x) in a.values().iter().enumerate() {
+                        if in_nulls.is_some_and(|nb| nb.is_null(r)) {
+                            if h == HandleInvalid::Skip {
+                                drop.push(r);
+                            }
+                            out.push(0.0);
+                            continue;
                         }
-                        out.push(None);
-                        continue;
+                        if x.is_nan() {
+                            match h {
+                                HandleInvalid::Keep => out.push(n as f64),
+                                HandleInvalid::Skip => {
+                                    drop.push(r);
+                                    nan_nulls.push(r);
+                                    out.push(0.0);
+                                }
+                                HandleInvalid::Error => {
+                                    return Err(Error::InvalidValue {
+                                        stage,
+                                        column: ic.clone(),
+                                        partition: pi,
+                                        row: r,
+                                        what: "NaN".into(),
+                                        hint: "set handleInvalid to \"skip\" to drop such rows or \"keep\" to put them in an extra bucket".into(),
+                                    })
+                                }
+                            }
+                            continue;
+                        }
+                        if x < lo || x > hi {
+                            return Err(Error::InvalidValue {
+                                stage,
+                                column: ic.clone(),
+                                partition: pi,
+                                row: r,
+                                what: format!("value {x} outside the splits [{lo}, {hi}]"),
+                                hint: "check the feature, or widen the outer splits (-inf and inf cover every value)".into(),
+                            });
+                        }
+                        let idx = if x == hi { n - 1 } else { splits.partition_point(|s| *s <= x) - 1 };
+                        out.push(idx as f64);
+                    }
+                    let nulls = if nan_nulls.is_empty() {
+                        in_nulls.cloned()
+                    } else {
+                        let mut valid = vec![true; rows];
+                        for &r in &nan_nulls {
+                            valid[r] = false;
+                        }
+                        if let Some(nb) = in_nulls {
+                            for (r, v) in valid.iter_mut().enumerate() {
+                                *v &= nb.is_valid(r);
+                            }
+                        }
+                        Some(arrow::buffer::NullBuffer::from(valid))
                     };
-                    if x.is_nan() {
-                        match h {
-                            HandleInvalid::Keep => out.push(Some(n as f64)),
-                            HandleInvalid::Skip => {
-                                keep[r] = false;
-                                out.push(None);
-                            }
-                            HandleInvalid::Error => {
-                                return Err(Error::InvalidValue {
-                                    stage,
-                                    column: ic.clone(),
-                                    partition: pi,
-                                    row: r,
-                                    what: "NaN".into(),
-                                    hint: "set handleInvalid to \"skip\" to drop such rows or \"keep\" to put them in an extra bucket".into(),
-                                })
-                            }
-                        }
-                        continue;
-                    }
-                    if x < lo || x > hi {
-                        return Err(Error::InvalidValue {
-                            stage,
-                            column: ic.clone(),
-                            partition: pi,
-                            row: r,
-                            what: format!("value {x} outside the splits [{lo}, {hi}]"),
-                            hint: "check the feature, or widen the outer splits (-inf and inf cover every value)".into(),
-                        });
-                    }
-                    let idx = if x == hi { n - 1 } else { splits.partition_point(|s| *s <= x) - 1 };
-                    out.push(Some(idx as f64));
+                    Ok((Arc::new(Float64Array::new(out.into(), nulls)) as ArrayRef, drop))
+                })
+                .collect::<Vec<_>>();
+            let mut keep = vec![true; rows];
+            for (col, drop) in crate::frame::in_order(outs)? {
+                for r in drop {
+                    keep[r] = false;
                 }
-                cols.push(Arc::new(Float64Array::from(out)) as ArrayRef);
+                cols.push(col);
             }
             let batch = crate::frame::new_batch(out_schema.clone(), cols, b.num_rows())?;
             Ok(if keep.iter().all(|k| *k) { batch } else { filter_record_batch(&batch, &BooleanArray::from(keep))? })

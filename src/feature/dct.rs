@@ -80,9 +80,19 @@ impl DCT {
                 basis[k * n + i] = s * (std::f64::consts::PI * m as f64 / (2.0 * nf)).cos();
             }
         }
+        // basis_t[i * n + k] = basis[k * n + i]: the forward transform walks it row by
+        // row, adding x_i times row i into every output at once (vectorised), each
+        // output still summed over i in increasing order.
+        let mut basis_t = vec![0.0; n * n];
+        for k in 0..n {
+            for i in 0..n {
+                basis_t[i * n + k] = basis[k * n + i];
+            }
+        }
         Ok(DctKernel {
             n,
             basis,
+            basis_t,
             inverse: self.params.inverse,
         })
     }
@@ -92,6 +102,8 @@ impl DCT {
 struct DctKernel {
     n: usize,
     basis: Vec<f64>,
+    /// `basis` transposed.
+    basis_t: Vec<f64>,
     inverse: bool,
 }
 
@@ -107,9 +119,45 @@ impl VectorMap for DctKernel {
                 }
             }
         } else {
-            for (k, o) in out.iter_mut().enumerate() {
-                let row = &self.basis[k * n..(k + 1) * n];
-                *o = row.iter().zip(x).map(|(b, x)| b * x).sum();
+            // X_k = Σ_i basis[k][i] x_i, summed in increasing i from -0.0 (as `Iterator::sum`
+            // does, so a sum of negative zeros stays -0.0), all k at once.
+            out.fill(-0.0);
+            for (i, &xi) in x.iter().enumerate() {
+                let row = &self.basis_t[i * n..(i + 1) * n];
+                for (o, b) in out.iter_mut().zip(row) {
+                    *o += b * xi;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forward_rows_are_the_per_output_dot_products_bit_for_bit() {
+        // The vectorised walk against each output's dot product summed in index order
+        // (`Iterator::sum`), with zeros of both signs and odd sizes.
+        for n in [1, 2, 3, 7, 20] {
+            let k = DCT::new().kernel(n).unwrap();
+            let mixed: Vec<f64> = (0..n)
+                .map(|i| match i % 4 {
+                    0 => -0.0,
+                    1 => 1.0 / (i as f64 + 0.3),
+                    2 => -(i as f64).sqrt(),
+                    _ => 0.0,
+                })
+                .collect();
+            for x in [mixed, vec![-0.0; n]] {
+                let mut out = vec![0.0; n];
+                k.dense(&x, &mut out);
+                for (j, o) in out.iter().enumerate() {
+                    let row = &k.basis[j * n..(j + 1) * n];
+                    let want: f64 = row.iter().zip(&x).map(|(b, x)| b * x).sum();
+                    assert_eq!(o.to_bits(), want.to_bits(), "n {n} output {j} x {x:?}");
+                }
             }
         }
     }

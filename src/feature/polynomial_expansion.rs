@@ -90,9 +90,31 @@ fn poly_size(n: usize, degree: usize) -> Option<usize> {
     (c <= i32::MAX as u128).then_some(c as usize)
 }
 
+/// `poly_size(len, d)` for every `len <= n` and `d <= degree`, looked up by the expansion's
+/// recursion (which asks for one at every call) instead of recomputed there.
+struct PolySizes {
+    degree: usize,
+    sizes: Vec<usize>,
+}
+
+impl PolySizes {
+    fn new(n: usize, degree: usize) -> Self {
+        let sizes = (0..=n)
+            .flat_map(|len| (0..=degree).map(move |d| poly_size(len, d).unwrap_or(0)))
+            .collect();
+        PolySizes { degree, sizes }
+    }
+    /// `poly_size(len, d)` (0 past `i32::MAX`, as the recursion's `unwrap_or(0)` had it).
+    #[inline]
+    fn get(&self, len: usize, d: usize) -> usize {
+        self.sizes[len * (self.degree + 1) + d]
+    }
+}
+
 /// Spark's `expandDense`: monomials of `values[..=last]` of degree at most `degree`, times
 /// `multiplier`, written from `cur` on; returns the index after them.
 fn expand_dense(
+    sizes: &PolySizes,
     values: &[f64],
     last: isize,
     degree: usize,
@@ -106,18 +128,33 @@ fn expand_dense(
         if cur >= 0 {
             out[cur as usize] = multiplier;
         }
+    } else if degree == 1 {
+        // The recursion unrolled (it writes the same values at the same places): the
+        // constant `multiplier` at `cur`, then `multiplier · values[j]` at `cur + 1 + j`,
+        // each skipped when zero.
+        if cur >= 0 {
+            out[cur as usize] = multiplier;
+        }
+        let first = (cur + 1) as usize;
+        let n = (last + 1) as usize;
+        for (o, v) in out[first..first + n].iter_mut().zip(&values[..n]) {
+            let a = multiplier * v;
+            if a != 0.0 {
+                *o = a;
+            }
+        }
     } else {
         let v = values[last as usize];
         let mut alpha = multiplier;
         let mut start = cur;
         let mut i = 0;
         while i <= degree && alpha != 0.0 {
-            start = expand_dense(values, last - 1, degree - i, alpha, out, start);
+            start = expand_dense(sizes, values, last - 1, degree - i, alpha, out, start);
             i += 1;
             alpha *= v;
         }
     }
-    cur + poly_size((last + 1) as usize, degree).unwrap_or(0) as isize
+    cur + sizes.get((last + 1) as usize, degree) as isize
 }
 
 /// Spark's `expandSparse`: the non-zero monomials of the stored entries
@@ -126,6 +163,7 @@ fn expand_dense(
 /// position; returns the position after them.
 #[allow(clippy::too_many_arguments)]
 fn expand_sparse(
+    sizes: &PolySizes,
     indices: &[i32],
     values: &[f64],
     last: isize,
@@ -151,6 +189,7 @@ fn expand_sparse(
         let mut i = 0;
         while i <= degree && alpha != 0.0 {
             start = expand_sparse(
+                sizes,
                 indices,
                 values,
                 last - 1,
@@ -165,7 +204,7 @@ fn expand_sparse(
             alpha *= v;
         }
     }
-    cur + poly_size((last_feature + 1) as usize, degree).unwrap_or(0) as isize
+    cur + sizes.get((last_feature + 1) as usize, degree) as isize
 }
 
 impl PolynomialExpansion {
@@ -190,9 +229,11 @@ impl PolynomialExpansion {
     /// `expandSparse`).
     const LAYOUT: OutLayout = OutLayout::Keep;
     fn kernel(&self, n: usize) -> Result<PolyKernel> {
+        let degree = self.params.degree as usize;
         Ok(PolyKernel {
             n,
-            degree: self.params.degree as usize,
+            degree,
+            sizes: PolySizes::new(n, degree),
         })
     }
 }
@@ -201,12 +242,21 @@ impl PolynomialExpansion {
 struct PolyKernel {
     n: usize,
     degree: usize,
+    sizes: PolySizes,
 }
 
 impl VectorMap for PolyKernel {
     #[inline]
     fn dense(&self, x: &[f64], out: &mut [f64]) {
-        expand_dense(x, self.n as isize - 1, self.degree, 1.0, out, -1);
+        expand_dense(
+            &self.sizes,
+            x,
+            self.n as isize - 1,
+            self.degree,
+            1.0,
+            out,
+            -1,
+        );
     }
     fn sparse(
         &self,
@@ -218,6 +268,7 @@ impl VectorMap for PolyKernel {
     ) -> bool {
         let last = values.len() as isize - 1;
         expand_sparse(
+            &self.sizes,
             indices,
             values,
             last,
@@ -236,11 +287,76 @@ impl VectorMap for PolyKernel {
 mod tests {
     use super::*;
 
+    /// Spark's `expandDense` as written (no unrolling, sizes recomputed at every call).
+    fn spark_expand_dense(
+        values: &[f64],
+        last: isize,
+        degree: usize,
+        multiplier: f64,
+        out: &mut [f64],
+        cur: isize,
+    ) -> isize {
+        if multiplier == 0.0 {
+        } else if degree == 0 || last < 0 {
+            if cur >= 0 {
+                out[cur as usize] = multiplier;
+            }
+        } else {
+            let v = values[last as usize];
+            let (mut alpha, mut start, mut i) = (multiplier, cur, 0);
+            while i <= degree && alpha != 0.0 {
+                start = spark_expand_dense(values, last - 1, degree - i, alpha, out, start);
+                i += 1;
+                alpha *= v;
+            }
+        }
+        cur + poly_size((last + 1) as usize, degree).unwrap() as isize
+    }
+
+    #[test]
+    fn expansion_is_bit_for_bit_spark_recursion() {
+        // The unrolled degree-1 step and the size table against Spark's recursion.
+        // zeros (skipped terms), a negative zero, NaN, infinities and ordinary values
+        let pool = [
+            0.0,
+            -0.0,
+            1.5,
+            -2.25,
+            f64::NAN,
+            f64::INFINITY,
+            3.0,
+            1e-300,
+            -7.0,
+        ];
+        for n in 1..6 {
+            for degree in 1..5 {
+                let sizes = PolySizes::new(n, degree);
+                let m = poly_size(n, degree).unwrap() - 1;
+                for seed in 0..40 {
+                    let x: Vec<f64> = (0..n)
+                        .map(|j| pool[(seed * 7 + j * 5) % pool.len()])
+                        .collect();
+                    let (mut a, mut b) = (vec![0.0; m], vec![0.0; m]);
+                    expand_dense(&sizes, &x, n as isize - 1, degree, 1.0, &mut a, -1);
+                    spark_expand_dense(&x, n as isize - 1, degree, 1.0, &mut b, -1);
+                    // Bits, every NaN as one (IEEE 754 and LLVM leave a product's NaN
+                    // sign and payload unspecified).
+                    let bits = |v: &[f64]| {
+                        v.iter()
+                            .map(|x| if x.is_nan() { 1 } else { x.to_bits() })
+                            .collect::<Vec<_>>()
+                    };
+                    assert_eq!(bits(&a), bits(&b), "n {n} degree {degree} x {x:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn spark_term_order() {
         // (x, y) = (2, 3), degree 2: x, x², y, xy, y² (Spark's PolynomialExpansionSuite order)
         let mut out = vec![0.0; 5];
-        expand_dense(&[2.0, 3.0], 1, 2, 1.0, &mut out, -1);
+        expand_dense(&PolySizes::new(2, 2), &[2.0, 3.0], 1, 2, 1.0, &mut out, -1);
         assert_eq!(out, vec![2.0, 4.0, 3.0, 6.0, 9.0]);
         assert_eq!(poly_size(3, 3), Some(20));
     }

@@ -18,6 +18,7 @@ use crate::frame::{schema, vector, DataFrame};
 use crate::param::{check_in_range, HandleInvalid, Params};
 use crate::pipeline::{stage_params, Estimator, Stage};
 use crate::stat::QuantileSummary;
+use rayon::prelude::*;
 
 /// Params of [`QuantileDiscretizer`]; JSON names and defaults are Spark's.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -240,15 +241,17 @@ impl Estimator for QuantileDiscretizer {
         let mut all_probs: Vec<f64> = plan.iter().flat_map(|(_, _, k)| probs_of(*k)).collect();
         all_probs.sort_by(f64::total_cmp);
         all_probs.dedup();
-        // One pass: per partition, one summary per column.
+        // One pass: per partition, one summary per column, the columns in parallel.
         let parts = df.map_partitions(|_, b| {
-            plan.iter()
+            plan.par_iter()
                 .map(|(ic, _, _)| {
                     let a = cast(schema::batch_column(b, ic)?, &DataType::Float64)?;
                     let a = a.as_primitive::<Float64Type>();
                     let vals = a.iter().flatten().filter(|v| !v.is_nan());
                     Ok(QuantileSummary::from_values(vals, p.relative_error))
                 })
+                .collect::<Vec<_>>()
+                .into_iter()
                 .collect::<Result<Vec<_>>>()
         })?;
         let mut per_col: Vec<Vec<QuantileSummary>> = vec![Vec::new(); plan.len()];
@@ -257,11 +260,14 @@ impl Estimator for QuantileDiscretizer {
                 per_col[j].push(s);
             }
         }
+        // Each column's summaries merged in partition order, the columns in parallel.
+        let merged: Vec<Option<Vec<f64>>> = per_col
+            .into_par_iter()
+            .map(|parts| QuantileSummary::merge_all(parts).query_many(&all_probs))
+            .collect();
         let mut splits = Vec::with_capacity(plan.len());
-        for ((ic, _, k), parts) in plan.iter().zip(per_col) {
-            let q = QuantileSummary::merge_all(parts)
-                .query_many(&all_probs)
-                .ok_or_else(|| Error::EmptyInput {
+        for ((ic, _, k), q) in plan.iter().zip(merged) {
+            let q = q.ok_or_else(|| Error::EmptyInput {
                     stage,
                     hint: format!(
                         "column `{ic}` holds no value that is neither null nor NaN; quantiles need at least one"

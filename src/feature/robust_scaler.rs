@@ -13,6 +13,7 @@ use crate::frame::{schema, vector, DataFrame};
 use crate::param::{check_in_range, Params};
 use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
 use crate::stat::QuantileSummary;
+use rayon::prelude::*;
 
 /// Params of [`RobustScaler`] and its model; JSON names and defaults are Spark's.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -219,31 +220,41 @@ impl Estimator for RobustScaler {
                     hint: "drop such rows first (VectorAssembler with handleInvalid=skip)".into(),
                 });
             }
-            let vals = arr.to_dense();
-            let mut sums: Vec<QuantileSummary> = (0..n)
-                .map(|_| QuantileSummary::new(p.relative_error))
-                .collect();
+            let owned;
+            let vals: &[f64] = match arr.as_dense() {
+                Some(v) => v,
+                None => {
+                    owned = arr.to_dense();
+                    &owned
+                }
+            };
+            // One pass splits the rows into each feature's values (NaN left out, row
+            // order kept); the features' summaries are then built in parallel.
+            let mut cols: Vec<Vec<f64>> = (0..n).map(|_| Vec::with_capacity(arr.len())).collect();
             for row in vals.chunks_exact(n.max(1)) {
-                for (s, &v) in sums.iter_mut().zip(row) {
+                for (c, &v) in cols.iter_mut().zip(row) {
                     if !v.is_nan() {
-                        s.insert(v);
+                        c.push(v);
                     }
                 }
             }
-            for s in &mut sums {
-                s.compress();
-            }
+            let sums: Vec<QuantileSummary> = cols
+                .into_par_iter()
+                .map(|c| QuantileSummary::from_values(c, p.relative_error))
+                .collect();
             Ok(Some(sums))
         })?;
-        let mut merged: Vec<Option<QuantileSummary>> = vec![None; n];
+        let mut per_feature: Vec<Vec<QuantileSummary>> = vec![Vec::new(); n];
         for part in parts.into_iter().flatten() {
-            for (m, s) in merged.iter_mut().zip(part) {
-                *m = Some(match m.take() {
-                    None => s,
-                    Some(acc) => acc.merge(s),
-                });
+            for (m, s) in per_feature.iter_mut().zip(part) {
+                m.push(s);
             }
         }
+        // Each feature's summaries merged in partition order, the features in parallel.
+        let merged: Vec<Option<QuantileSummary>> = per_feature
+            .into_par_iter()
+            .map(|parts| parts.into_iter().reduce(|acc, s| acc.merge(s)))
+            .collect();
         let (mut range, mut median) = (Vec::with_capacity(n), Vec::with_capacity(n));
         for (j, s) in merged.into_iter().enumerate() {
             let q = s

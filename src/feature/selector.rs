@@ -296,6 +296,15 @@ pub(crate) fn transform(
             partition: p,
         };
         let block = VectorBlock::new(a.as_ref(), n, at)?;
+        if let (Some(x), true) = (block.as_dense(), n > 0) {
+            // A dense column: every row stays dense, its selected values gathered
+            // straight into the output's one values buffer.
+            let vals: Vec<f64> = x
+                .chunks_exact(n)
+                .flat_map(|r| sel.iter().map(move |&j| r[j]))
+                .collect();
+            return vector::dense_rows_array(vals, k, a.nulls().cloned());
+        }
         let mut b = SparseVectorBuilder::with_capacity(k, a.len(), block.num_active()).context(
             stage,
             field.name(),

@@ -3,7 +3,9 @@
 //!
 //! Spark's source: `mllib/src/main/scala/org/apache/spark/ml/feature/VectorIndexer.scala`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
+
+use ahash::AHashSet as HashSet;
 use std::sync::Arc;
 
 use arrow::array::{

@@ -2,7 +2,7 @@
 //! label (Spark's `org.apache.spark.ml.stat.ChiSquareTest`, source
 //! `mllib/src/main/scala/org/apache/spark/ml/stat/ChiSquareTest.scala`).
 
-use std::collections::HashMap;
+use ahash::AHashMap as HashMap;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, Float64Array, Int32Array, Int64Array, ListArray, RecordBatch};
@@ -222,7 +222,7 @@ fn too_many(
     parts: &[Part<'_>],
     feature: Option<usize>,
 ) -> crate::Error {
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = ahash::AHashSet::new();
     for p in parts {
         for r in 0..p.block.len() {
             let v = match feature {

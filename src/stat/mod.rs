@@ -470,7 +470,10 @@ impl QuantileSummary {
             return;
         }
         let mut sorted = std::mem::take(&mut self.head);
-        sorted.sort_unstable_by(f64::total_cmp);
+        // Radix sort by the bits' total order (radsort's float key is `f64::total_cmp`'s:
+        // -0.0 before 0.0), Spark's `sorted` on the values it is given (no NaN), several
+        // times faster than a comparison sort on 50,000 values.
+        radsort::sort(&mut sorted);
         let old = std::mem::take(&mut self.sampled);
         let mut out = Vec::with_capacity(old.len() + sorted.len());
         let mut current = self.count;
@@ -485,7 +488,8 @@ impl QuantileSummary {
             let delta = if out.is_empty() || (si == old.len() && oi == last) {
                 0
             } else {
-                (2.0 * self.relative_error * current as f64).floor() as u64
+                // `as u64` truncates: the floor of a non-negative value, without a libm call.
+                (2.0 * self.relative_error * current as f64) as u64
             };
             out.push(GkSample {
                 value: x,
@@ -724,6 +728,33 @@ mod quantile_tests {
                 assert!((got.m2[j] - want.m2[j]).abs() < 1e-12, "{j}");
             }
         }
+    }
+
+    #[test]
+    fn the_radix_sort_orders_as_total_cmp() {
+        // -0.0 before 0.0, infinities at the ends, subnormals, repeats: the order Spark's
+        // `sorted` gives (java.lang.Double.compare), bit for bit.
+        let pool = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            5e-324,
+            -5e-324,
+            1e300,
+            -1e-300,
+            2.5,
+        ];
+        let mut v: Vec<f64> = (0..5000)
+            .map(|i| pool[(i * 7 + i / 3) % pool.len()] * (1 + i % 4) as f64)
+            .collect();
+        let mut w = v.clone();
+        radsort::sort(&mut v);
+        w.sort_by(f64::total_cmp);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&v), bits(&w));
     }
 
     #[test]

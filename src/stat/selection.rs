@@ -4,7 +4,7 @@
 //! and `FValueTest.scala`), and the one result type they share with
 //! [`ChiSquareTest`](super::ChiSquareTest).
 
-use std::collections::HashMap;
+use ahash::AHashMap as HashMap;
 
 use super::distribution::f_p_value;
 use super::input::{check_no_nan, map_chunks, read_parts, require_rows, Part};
