@@ -359,7 +359,7 @@ const LANES: usize = 8;
 /// Rows whose distances [`Centers::distances`] computes together: their sums are
 /// independent, so the vector units work on `TILE` of them at once instead of waiting on
 /// one row's chain of additions.
-const TILE: usize = 8;
+const TILE: usize = 4;
 
 /// Cluster centres laid out for the assignment loop: transposed in groups of [`LANES`]
 /// centres (feature-major inside a group) so that a tile of rows accumulates its
