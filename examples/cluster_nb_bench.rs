@@ -132,7 +132,10 @@ fn abs_features(df: &DataFrame) -> mlpipe::Result<DataFrame> {
         .iter()
         .enumerate()
         .map(|(p, c)| {
-            let v: Vec<f64> = support::dense_slice(c.as_ref(), n, p).iter().map(|v| v.abs()).collect();
+            let v: Vec<f64> = support::dense_slice(c.as_ref(), n, p)
+                .iter()
+                .map(|v| v.abs())
+                .collect();
             mlpipe::frame::vector::vector_array(v, n, None)
                 .map(|a| std::sync::Arc::new(a) as arrow::array::ArrayRef)
         })

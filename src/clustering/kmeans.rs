@@ -1258,7 +1258,13 @@ impl Transformer for KMeansModel {
                     }
                     let mut best = vec![0; o.len()];
                     let mut dist = vec![0.0; o.len()];
-                    assign_block(&c, &x[r0 * n..(r0 + o.len()) * n], &norms, &mut best, &mut dist);
+                    assign_block(
+                        &c,
+                        &x[r0 * n..(r0 + o.len()) * n],
+                        &norms,
+                        &mut best,
+                        &mut dist,
+                    );
                     for (o, b) in o.iter_mut().zip(best) {
                         *o = b as i32;
                     }
