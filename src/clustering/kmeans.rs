@@ -1447,6 +1447,74 @@ mod tests {
         assert!(v[1][0].is_sign_negative());
     }
 
+    /// Spark's `findClosest` on dense vectors as it reads in Spark: a strict `<` scan of
+    /// `Vectors.sqdist` (or `1 − x·c/‖x‖/‖c‖` for cosine), lowest index on ties.
+    fn spark_find_closest(centers: &[Vec<f64>], x: &[f64], cosine: bool) -> (usize, f64) {
+        let (mut best, mut bd) = (0, f64::INFINITY);
+        for (i, c) in centers.iter().enumerate() {
+            let d = if cosine {
+                1.0 - dot(x, c) / norm2(x) / norm2(c)
+            } else {
+                sqdist(x, c)
+            };
+            if d < bd {
+                (best, bd) = (i, d);
+            }
+        }
+        (best, bd)
+    }
+
+    #[test]
+    fn tiled_assignment_is_sparks_find_closest_bitwise() {
+        let n = 5;
+        let mut rng = JavaRandom::new(3);
+        for k in [1, 2, 7, 8, 9, 16, 17, 33] {
+            for cosine in [false, true] {
+                let mut centers: Vec<Vec<f64>> = (0..k)
+                    .map(|_| (0..n).map(|_| rng.next_double() - 0.5).collect())
+                    .collect();
+                if k > 2 {
+                    centers[2] = centers[1].clone(); // a tie: the lower index wins
+                }
+                // 13 rows: three tiles and a remainder; row 0 sits on centre 1.
+                let mut x: Vec<f64> = (0..13 * n).map(|_| rng.next_double() - 0.5).collect();
+                x[..n].copy_from_slice(&centers[(k > 1) as usize]);
+                let norms: Vec<f64> = x.chunks(n).map(norm2).collect();
+                let c = Centers::new(centers.clone(), n, cosine);
+                let (mut best, mut dist) = (vec![0; 13], vec![0.0; 13]);
+                for portable in [false, true] {
+                    crate::frame::kernels::force_portable(portable);
+                    assign_block(&c, &x, &norms, &mut best, &mut dist);
+                    crate::frame::kernels::force_portable(false);
+                    for (r, row) in x.chunks(n).enumerate() {
+                        let (b, d) = spark_find_closest(&centers, row, cosine);
+                        assert_eq!(best[r], b, "k {k} cosine {cosine} row {r}");
+                        assert_eq!(dist[r].to_bits(), d.to_bits(), "k {k} row {r}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn argmin_is_a_strict_less_than_scan() {
+        let c = Centers::new(vec![vec![0.0]; 9], 1, false);
+        let nan = f64::NAN;
+        let inf = f64::INFINITY;
+        let mut d = vec![nan, 3.0, 1.0, 2.0, 1.0, nan, 5.0, 6.0, 7.0];
+        d.resize(c.kp, 7.0);
+        assert_eq!(c.argmin(&d), (2, 1.0));
+        d[8] = 0.5; // past the first group of lanes
+        assert_eq!(c.argmin(&d), (8, 0.5));
+        // Nothing below +inf: Spark keeps index 0 and +inf.
+        assert_eq!(
+            c.argmin(&[
+                nan, inf, inf, nan, inf, inf, inf, inf, inf, inf, inf, inf, inf, inf, inf, inf
+            ]),
+            (0, inf)
+        );
+    }
+
     #[test]
     fn closest_matches_plain_sqdist_argmin() {
         let rows = vec![
