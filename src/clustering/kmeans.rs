@@ -463,17 +463,17 @@ impl Centers {
         } else {
             tile_sums::<T, G, false>(t, x, n)
         };
-        for r in 0..T {
-            for g in 0..G {
+        for (r, acc_r) in acc.iter().enumerate() {
+            for (g, a) in acc_r.iter().enumerate() {
                 let c0 = (g0 + g) * LANES;
                 let out = &mut dist[r * self.kp + c0..r * self.kp + c0 + LANES];
                 if self.cosine {
                     let cn = &self.norms[c0..c0 + LANES];
-                    for l in 0..LANES {
-                        out[l] = 1.0 - acc[r][g].0[l] / xnorms[r] / cn[l];
+                    for ((o, s), cn) in out.iter_mut().zip(&a.0).zip(cn) {
+                        *o = 1.0 - s / xnorms[r] / cn;
                     }
                 } else {
-                    out.copy_from_slice(&acc[r][g].0);
+                    out.copy_from_slice(&a.0);
                 }
             }
         }
@@ -502,8 +502,8 @@ impl Centers {
                 let mut mask = 0u64;
                 for (gi, ch) in big.chunks_exact(LANES).enumerate() {
                     let mut bits = 0u64;
-                    for l in 0..LANES {
-                        bits |= u64::from(ch[l] == m) << l;
+                    for (l, v) in ch.iter().enumerate() {
+                        bits |= u64::from(*v == m) << l;
                     }
                     mask |= bits << (gi * LANES);
                 }
