@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::frame::kernels::multiversion;
+use crate::frame::vector::VectorBlock;
 use crate::frame::{schema, vector, DataFrame};
 use crate::param::{check_at_least, shared_setters, Params};
 use crate::persist::{format, Matrix, Metadata, SparkPersist, Vector};
@@ -387,7 +388,22 @@ impl Estimator for NaiveBayes {
         let (_, _, n) = schema::require_vector(df.schema(), stage, &p.features_col)?;
         let n_max = p.thresholds.as_ref().map_or(i32::MAX as usize, Vec::len);
         let weights = crate::evaluation::weight_values(df, stage, p.weight_col())?;
-        let feats = vector::dense_chunks(df, stage, &p.features_col, n)?;
+        // Each partition's rows through the one row view: an all-dense chunk (any layout)
+        // as one row-major slice, mixed or sparse rows row by row (no densified copy).
+        let feat_col = df.column(&p.features_col)?;
+        let feats = feat_col
+            .chunks
+            .iter()
+            .enumerate()
+            .map(|(pi, c)| {
+                let at = vector::At {
+                    stage,
+                    column: &p.features_col,
+                    partition: pi,
+                };
+                VectorBlock::new(c.as_ref(), n, at)
+            })
+            .collect::<Result<Vec<_>>>()?;
         // Labels as f64, cast once per partition (not once per block).
         let labels = df
             .column(&p.label_col)?
@@ -407,8 +423,7 @@ impl Estimator for NaiveBayes {
         let parts = spans
             .par_iter()
             .map(|&(pi, r0, len)| -> Result<Vec<ClassStats>> {
-                let arr = vector::as_vector(feats[pi].as_ref())?;
-                let x = vector::dense_values(arr)?;
+                let arr = &feats[pi];
                 let lab = labels[pi].as_primitive::<Float64Type>();
                 let bad = |col: &str, r: usize, what: String, hint: String| Error::InvalidValue {
                     stage,
@@ -473,19 +488,41 @@ impl Estimator for NaiveBayes {
                 let l = stats.len();
                 let mut sums = vec![0.0; l * n];
                 let mut m2 = vec![0.0; if kind == Kind::Gaussian { l * n } else { 0 }];
-                let check = nb_block(
-                    &x[r0 * n..(r0 + len) * n],
-                    n,
-                    &cls,
-                    weights.as_ref().map(|w| &w[pi][r0..r0 + len]),
-                    kind,
-                    &mut sums,
-                    (kind == Kind::Gaussian).then_some(&mut m2[..]),
-                );
+                let wb = weights.as_ref().map(|w| &w[pi][r0..r0 + len]);
+                let check = match arr.as_dense() {
+                    Some(x) => nb_block(
+                        &x[r0 * n..(r0 + len) * n],
+                        n,
+                        &cls,
+                        wb,
+                        kind,
+                        &mut sums,
+                        (kind == Kind::Gaussian).then_some(&mut m2[..]),
+                    ),
+                    // Sparse rows add their stored values only: the zeros they skip would
+                    // add exact zeros (no sum here is ever -0.0) and pass every check.
+                    None => {
+                        let mut chk = 0.0;
+                        for (i, r) in (r0..r0 + len).enumerate() {
+                            let wr = wb.map_or(1.0, |w| w[i]);
+                            let c = cls[i];
+                            if let Some(row) = arr.row(r) {
+                                row.for_each_active(|j, v| {
+                                    sums[c * n + j] += wr * v;
+                                    if kind == Kind::Gaussian {
+                                        m2[c * n + j] += wr * v * v;
+                                    }
+                                    chk += value_check(kind, v);
+                                });
+                            }
+                        }
+                        chk
+                    }
+                };
                 if check != 0.0 {
                     // Some value fails the check: name the first row holding one.
                     for r in r0..r0 + len {
-                        let row = &x[r * n..(r + 1) * n];
+                        let row = arr.row(r).map(|v| v.to_vec()).unwrap_or_default();
                         if row.iter().all(|v| value_check(kind, *v) == 0.0) {
                             continue;
                         }

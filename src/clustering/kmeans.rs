@@ -353,31 +353,46 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     s
 }
 
-/// Cluster centres laid out for the assignment loop: transposed (feature-major, `kp`
-/// lanes per feature) so that one row's distances to all centres accumulate side by side,
-/// each centre's sum in Spark's feature order (bit-identical to `Vectors.sqdist`).
+/// Centres per group of the transposed layout: one AVX-512 register (two AVX2 ones).
+const LANES: usize = 8;
+
+/// Rows whose distances [`Centers::distances`] computes together: their sums are
+/// independent, so the vector units work on `TILE` of them at once instead of waiting on
+/// one row's chain of additions.
+const TILE: usize = 4;
+
+/// Cluster centres laid out for the assignment loop: transposed in groups of [`LANES`]
+/// centres (feature-major inside a group) so that a tile of rows accumulates its
+/// distances to a whole group side by side, each centre's sum in Spark's feature order
+/// (bit-identical to `Vectors.sqdist`, or to the sequential dot product for cosine).
 struct Centers {
     k: usize,
     n: usize,
     rows: Vec<Vec<f64>>,
+    /// The centres' norms, padded to `kp` with the last centre's.
     norms: Vec<f64>,
     cosine: bool,
-    /// Feature-major copy, `kp` values per feature (padded with the last centre).
+    /// `kp / LANES` groups of `n × LANES` values: centre `g·LANES + l`'s feature `j` at
+    /// `(g·n + j)·LANES + l`; lanes past `k` repeat the last centre.
     t: Vec<f64>,
+    /// `k` rounded up to a multiple of [`LANES`]: the distances a row gets.
     kp: usize,
 }
 
 impl Centers {
     fn new(rows: Vec<Vec<f64>>, n: usize, cosine: bool) -> Self {
         let k = rows.len();
-        let kp = k.div_ceil(4).max(1) * 4;
+        let kp = k.div_ceil(LANES).max(1) * LANES;
+        let last = k.saturating_sub(1);
         let mut t = vec![0.0; n * kp];
-        for j in 0..n {
-            for c in 0..kp {
-                t[j * kp + c] = rows[c.min(k - 1)][j];
+        for (gi, g) in t.chunks_exact_mut((n * LANES).max(1)).enumerate() {
+            for (j, col) in g.chunks_exact_mut(LANES).enumerate() {
+                for (l, v) in col.iter_mut().enumerate() {
+                    *v = rows[(gi * LANES + l).min(last)][j];
+                }
             }
         }
-        let norms = rows.iter().map(|c| norm2(c)).collect();
+        let norms = (0..kp).map(|c| norm2(&rows[c.min(last)])).collect();
         Self {
             k,
             n,
@@ -389,69 +404,122 @@ impl Centers {
         }
     }
 
-    /// Spark's `findClosest`: the first centre with the smallest distance (squared
-    /// Euclidean, or `1 − x·c/‖x‖/‖c‖` for cosine) and that distance. `acc` is scratch of
-    /// `kp` values (used only past 16 centres; up to 16 the sums live in a fixed-size
-    /// array that the compiler keeps in vector registers).
+    /// Each row's distance to every centre: `dist[r·kp + c]` for the `xnorms.len()` rows
+    /// of `x` (row-major, norms `xnorms`); lanes past `k` repeat the last centre's.
     #[inline(always)]
-    fn closest(&self, x: &[f64], xnorm: f64, acc: &mut [f64]) -> (usize, f64) {
-        match self.kp {
-            4 => self.closest_k::<4>(x, xnorm),
-            8 => self.closest_k::<8>(x, xnorm),
-            12 => self.closest_k::<12>(x, xnorm),
-            16 => self.closest_k::<16>(x, xnorm),
-            _ => {
-                acc.iter_mut().for_each(|a| *a = 0.0);
-                self.accumulate(x, xnorm, acc);
-                self.argmin(acc)
-            }
+    fn distances(&self, x: &[f64], xnorms: &[f64], dist: &mut [f64]) {
+        let (n, kp) = (self.n, self.kp);
+        let rows = xnorms.len();
+        let mut r = 0;
+        while r + TILE <= rows {
+            self.tile::<TILE>(
+                &x[r * n..(r + TILE) * n],
+                &xnorms[r..r + TILE],
+                &mut dist[r * kp..(r + TILE) * kp],
+            );
+            r += TILE;
+        }
+        while r < rows {
+            self.tile::<1>(
+                &x[r * n..(r + 1) * n],
+                &xnorms[r..r + 1],
+                &mut dist[r * kp..(r + 1) * kp],
+            );
+            r += 1;
         }
     }
 
+    /// [`Centers::distances`] for `T` rows: the groups two at a time (`T × 16` sums in
+    /// registers), then a last single group.
     #[inline(always)]
-    fn closest_k<const KP: usize>(&self, x: &[f64], xnorm: f64) -> (usize, f64) {
-        let mut acc = [0.0f64; KP];
-        self.accumulate(x, xnorm, &mut acc);
-        self.argmin(&acc)
+    fn tile<const T: usize>(&self, x: &[f64], xnorms: &[f64], dist: &mut [f64]) {
+        let groups = self.kp / LANES;
+        let mut g = 0;
+        while g + 2 <= groups {
+            self.group_tile::<T, 2>(g, x, xnorms, dist);
+            g += 2;
+        }
+        if g < groups {
+            self.group_tile::<T, 1>(g, x, xnorms, dist);
+        }
     }
 
-    /// Each centre's distance to `x` into `acc` (`kp` lanes, zeroed): per feature, all
-    /// centres side by side; each centre's sum runs in feature order.
+    /// The distances of `T` rows to the `G` groups from group `g0`, into their lanes of
+    /// `dist` (`T` rows of `kp`). Per feature, in order: each row's value against the
+    /// group's centres, `acc += (x − c)²` (or `acc += x·c` for cosine, then
+    /// `1 − acc/‖x‖/‖c‖`), exactly as Spark's sequential loops.
     #[inline(always)]
-    fn accumulate(&self, x: &[f64], xnorm: f64, acc: &mut [f64]) {
-        let kp = acc.len();
-        let t = &self.t[..x.len() * kp];
-        if self.cosine {
-            for (col, &xj) in t.chunks_exact(kp).zip(x) {
-                for (a, c) in acc.iter_mut().zip(col) {
-                    *a += xj * c;
-                }
-            }
-            for (a, cn) in acc.iter_mut().zip(&self.norms) {
-                *a = 1.0 - *a / xnorm / cn;
-            }
+    fn group_tile<const T: usize, const G: usize>(
+        &self,
+        g0: usize,
+        x: &[f64],
+        xnorms: &[f64],
+        dist: &mut [f64],
+    ) {
+        let n = self.n;
+        let t = &self.t[g0 * n * LANES..(g0 + G) * n * LANES];
+        let acc = if self.cosine {
+            tile_sums::<T, G, true>(t, x, n)
         } else {
-            for (col, &xj) in t.chunks_exact(kp).zip(x) {
-                for (a, c) in acc.iter_mut().zip(col) {
-                    let d = xj - c;
-                    *a += d * d;
+            tile_sums::<T, G, false>(t, x, n)
+        };
+        for (r, acc_r) in acc.iter().enumerate() {
+            for (g, a) in acc_r.iter().enumerate() {
+                let c0 = (g0 + g) * LANES;
+                let out = &mut dist[r * self.kp + c0..r * self.kp + c0 + LANES];
+                if self.cosine {
+                    let cn = &self.norms[c0..c0 + LANES];
+                    for ((o, s), cn) in out.iter_mut().zip(&a.0).zip(cn) {
+                        *o = 1.0 - s / xnorms[r] / cn;
+                    }
+                } else {
+                    out.copy_from_slice(&a.0);
                 }
             }
         }
     }
 
-    /// The first smallest of the `k` distances (strict `<`, as Spark) and its index.
+    /// Spark's `findClosest` over one row's distances (`kp` values from
+    /// [`Centers::distances`]): the first centre with the smallest distance (a strict `<`
+    /// scan, so NaN never wins and ties go to the lower index) and that distance;
+    /// `(0, +∞)` when no distance is below +∞. Branch-free: the smallest value first, then
+    /// the first lane holding it.
     #[inline(always)]
-    fn argmin(&self, acc: &[f64]) -> (usize, f64) {
-        let mut best = 0;
-        let mut bd = f64::INFINITY;
-        for (c, &d) in acc[..self.k].iter().enumerate() {
-            if d < bd {
-                bd = d;
-                best = c;
+    fn argmin(&self, d: &[f64]) -> (usize, f64) {
+        let mut m = [f64::INFINITY; LANES];
+        for ch in d.chunks_exact(LANES) {
+            for l in 0..LANES {
+                m[l] = if ch[l] < m[l] { ch[l] } else { m[l] };
             }
         }
-        (best, bd)
+        let min = |a: f64, b: f64| if b < a { b } else { a };
+        let m = min(
+            min(min(m[0], m[4]), min(m[2], m[6])),
+            min(min(m[1], m[5]), min(m[3], m[7])),
+        );
+        if m < f64::INFINITY {
+            for (bi, big) in d.chunks(64).enumerate() {
+                let mut mask = 0u64;
+                for (gi, ch) in big.chunks_exact(LANES).enumerate() {
+                    let mut bits = 0u64;
+                    for (l, v) in ch.iter().enumerate() {
+                        bits |= u64::from(*v == m) << l;
+                    }
+                    mask |= bits << (gi * LANES);
+                }
+                if mask != 0 {
+                    // Lanes past `k` repeat centre k − 1, so the first match is below k.
+                    return (bi * 64 + mask.trailing_zeros() as usize, m);
+                }
+            }
+        }
+        (0, f64::INFINITY)
+    }
+
+    /// The closest centre to one row and its distance (`dist`: `kp` values of scratch).
+    fn closest(&self, x: &[f64], xnorm: f64, dist: &mut [f64]) -> (usize, f64) {
+        self.distances(x, &[xnorm], dist);
+        self.argmin(dist)
     }
 
     /// The distance of Spark's distance measure between two centres or points.
@@ -462,6 +530,46 @@ impl Centers {
             sqdist(a, b)
         }
     }
+}
+
+/// One lane group's running sums for one row.
+#[derive(Clone, Copy)]
+#[repr(align(64))]
+struct Lanes([f64; LANES]);
+
+/// The per-lane sums of `T` rows (`x`, row-major, `n` values each) against `G` lane
+/// groups of the transposed centres `t`: per feature in order, `acc += (x − c)²`, or
+/// `acc += x·c` when `COS`.
+#[inline(always)]
+fn tile_sums<const T: usize, const G: usize, const COS: bool>(
+    t: &[f64],
+    x: &[f64],
+    n: usize,
+) -> [[Lanes; G]; T] {
+    let mut acc = [[Lanes([0.0; LANES]); G]; T];
+    let x = &x[..T * n];
+    let t = &t[..G * n * LANES];
+    for j in 0..n {
+        let cols: [Lanes; G] = std::array::from_fn(|g| {
+            let mut c = [0.0; LANES];
+            c.copy_from_slice(&t[(g * n + j) * LANES..(g * n + j + 1) * LANES]);
+            Lanes(c)
+        });
+        for (r, acc_r) in acc.iter_mut().enumerate() {
+            let xj = x[r * n + j];
+            for (a, c) in acc_r.iter_mut().zip(&cols) {
+                for l in 0..LANES {
+                    if COS {
+                        a.0[l] += xj * c.0[l];
+                    } else {
+                        let d = xj - c.0[l];
+                        a.0[l] += d * d;
+                    }
+                }
+            }
+        }
+    }
+    acc
 }
 
 /// Spark's `BernoulliSampler` for one partition (fraction in (0, 1)): gap sampling for
@@ -641,20 +749,27 @@ fn local_kmeans_pp(
 }
 
 multiversion! {
-    /// One Lloyd block: each row's closest centre, then `cost += d·w`, `sum_best += a·x`
-    /// (`a = w`, or `w/‖x‖` for cosine) and `wsum_best += w`, in row order.
+    /// One Lloyd block: each row's closest centre ([`Centers::distances`] a tile at a
+    /// time), then `cost += d·w`, `sum_best += a·x` (`a = w`, or `w/‖x‖` for cosine) and
+    /// `wsum_best += w`, in row order.
     fn lloyd_block(centers: &Centers, x: &[f64], norms: &[f64], w: Option<&[f64]>, out: &mut Pass) {
-        let n = centers.n;
-        let mut acc = vec![0.0; if centers.kp > 16 { centers.kp } else { 0 }];
-        for (r, row) in x.chunks_exact(n.max(1)).enumerate() {
-            let wr = w.map_or(1.0, |w| w[r]);
-            let (best, d) = centers.closest(row, norms[r], &mut acc);
-            out.cost += d * wr;
-            let a = if centers.cosine { wr / norms[r] } else { wr };
-            for (s, xv) in out.sums[best * n..(best + 1) * n].iter_mut().zip(row) {
-                *s += a * xv;
+        let (n, kp) = (centers.n, centers.kp);
+        let mut dist = vec![0.0; TILE * kp];
+        for t0 in (0..norms.len()).step_by(TILE) {
+            let len = TILE.min(norms.len() - t0);
+            let dist = &mut dist[..len * kp];
+            centers.distances(&x[t0 * n..(t0 + len) * n], &norms[t0..t0 + len], dist);
+            for (i, d) in dist.chunks_exact(kp).enumerate() {
+                let r = t0 + i;
+                let wr = w.map_or(1.0, |w| w[r]);
+                let (best, d) = centers.argmin(d);
+                out.cost += d * wr;
+                let a = if centers.cosine { wr / norms[r] } else { wr };
+                for (s, xv) in out.sums[best * n..(best + 1) * n].iter_mut().zip(&x[r * n..(r + 1) * n]) {
+                    *s += a * xv;
+                }
+                out.wsum[best] += wr;
             }
-            out.wsum[best] += wr;
         }
     }
 }
@@ -662,10 +777,15 @@ multiversion! {
 multiversion! {
     /// Each row's closest centre and its distance, for a block of rows.
     fn assign_block(centers: &Centers, x: &[f64], norms: &[f64], best: &mut [usize], dist: &mut [f64]) {
-        let n = centers.n;
-        let mut acc = vec![0.0; if centers.kp > 16 { centers.kp } else { 0 }];
-        for (r, row) in x.chunks_exact(n.max(1)).enumerate() {
-            (best[r], dist[r]) = centers.closest(row, norms[r], &mut acc);
+        let (n, kp) = (centers.n, centers.kp);
+        let mut all = vec![0.0; TILE * kp];
+        for t0 in (0..norms.len()).step_by(TILE) {
+            let len = TILE.min(norms.len() - t0);
+            let all = &mut all[..len * kp];
+            centers.distances(&x[t0 * n..(t0 + len) * n], &norms[t0..t0 + len], all);
+            for (i, d) in all.chunks_exact(kp).enumerate() {
+                (best[t0 + i], dist[t0 + i]) = centers.argmin(d);
+            }
         }
     }
 }
@@ -1111,11 +1231,10 @@ impl Transformer for KMeansModel {
             out.par_chunks_mut(BLOCK_ROWS)
                 .enumerate()
                 .map(|(bi, o)| {
-                    let mut acc = vec![0.0; c.kp];
-                    for (i, o) in o.iter_mut().enumerate() {
-                        let r = bi * BLOCK_ROWS + i;
-                        let row = &x[r * n..(r + 1) * n];
-                        let nv = norm2(row);
+                    let r0 = bi * BLOCK_ROWS;
+                    let mut norms = Vec::with_capacity(o.len());
+                    for r in r0..r0 + o.len() {
+                        let nv = norm2(&x[r * n..(r + 1) * n]);
                         if arr.is_null(r) || (cosine && nv == 0.0) {
                             return Err(Error::InvalidValue {
                                 stage: "KMeansModel",
@@ -1135,7 +1254,19 @@ impl Transformer for KMeansModel {
                                 },
                             });
                         }
-                        *o = c.closest(row, nv, &mut acc).0 as i32;
+                        norms.push(nv);
+                    }
+                    let mut best = vec![0; o.len()];
+                    let mut dist = vec![0.0; o.len()];
+                    assign_block(
+                        &c,
+                        &x[r0 * n..(r0 + o.len()) * n],
+                        &norms,
+                        &mut best,
+                        &mut dist,
+                    );
+                    for (o, b) in o.iter_mut().zip(best) {
+                        *o = b as i32;
                     }
                     Ok(())
                 })
@@ -1239,7 +1370,7 @@ impl SparkPersist for KMeansModel {
 struct KMeansRow {
     centers: Centers,
     x: crate::row::VecSlot,
-    /// The distance accumulator `closest` works in.
+    /// The row's distances to the centres (`kp` values), `closest`'s scratch.
     acc: crate::row::VecSlot,
     pred: crate::row::NumOut,
     column: String,
@@ -1314,6 +1445,74 @@ mod tests {
         let v = distinct(vec![vec![0.0], vec![-0.0], vec![0.0], vec![1.0]]);
         assert_eq!(v.len(), 3);
         assert!(v[1][0].is_sign_negative());
+    }
+
+    /// Spark's `findClosest` on dense vectors as it reads in Spark: a strict `<` scan of
+    /// `Vectors.sqdist` (or `1 − x·c/‖x‖/‖c‖` for cosine), lowest index on ties.
+    fn spark_find_closest(centers: &[Vec<f64>], x: &[f64], cosine: bool) -> (usize, f64) {
+        let (mut best, mut bd) = (0, f64::INFINITY);
+        for (i, c) in centers.iter().enumerate() {
+            let d = if cosine {
+                1.0 - dot(x, c) / norm2(x) / norm2(c)
+            } else {
+                sqdist(x, c)
+            };
+            if d < bd {
+                (best, bd) = (i, d);
+            }
+        }
+        (best, bd)
+    }
+
+    #[test]
+    fn tiled_assignment_is_sparks_find_closest_bitwise() {
+        let n = 5;
+        let mut rng = JavaRandom::new(3);
+        for k in [1, 2, 7, 8, 9, 16, 17, 33] {
+            for cosine in [false, true] {
+                let mut centers: Vec<Vec<f64>> = (0..k)
+                    .map(|_| (0..n).map(|_| rng.next_double() - 0.5).collect())
+                    .collect();
+                if k > 2 {
+                    centers[2] = centers[1].clone(); // a tie: the lower index wins
+                }
+                // 13 rows: three tiles and a remainder; row 0 sits on centre 1.
+                let mut x: Vec<f64> = (0..13 * n).map(|_| rng.next_double() - 0.5).collect();
+                x[..n].copy_from_slice(&centers[(k > 1) as usize]);
+                let norms: Vec<f64> = x.chunks(n).map(norm2).collect();
+                let c = Centers::new(centers.clone(), n, cosine);
+                let (mut best, mut dist) = (vec![0; 13], vec![0.0; 13]);
+                for portable in [false, true] {
+                    crate::frame::kernels::force_portable(portable);
+                    assign_block(&c, &x, &norms, &mut best, &mut dist);
+                    crate::frame::kernels::force_portable(false);
+                    for (r, row) in x.chunks(n).enumerate() {
+                        let (b, d) = spark_find_closest(&centers, row, cosine);
+                        assert_eq!(best[r], b, "k {k} cosine {cosine} row {r}");
+                        assert_eq!(dist[r].to_bits(), d.to_bits(), "k {k} row {r}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn argmin_is_a_strict_less_than_scan() {
+        let c = Centers::new(vec![vec![0.0]; 9], 1, false);
+        let nan = f64::NAN;
+        let inf = f64::INFINITY;
+        let mut d = vec![nan, 3.0, 1.0, 2.0, 1.0, nan, 5.0, 6.0, 7.0];
+        d.resize(c.kp, 7.0);
+        assert_eq!(c.argmin(&d), (2, 1.0));
+        d[8] = 0.5; // past the first group of lanes
+        assert_eq!(c.argmin(&d), (8, 0.5));
+        // Nothing below +inf: Spark keeps index 0 and +inf.
+        assert_eq!(
+            c.argmin(&[
+                nan, inf, inf, nan, inf, inf, inf, inf, inf, inf, inf, inf, inf, inf, inf, inf
+            ]),
+            (0, inf)
+        );
     }
 
     #[test]
