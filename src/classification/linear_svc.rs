@@ -394,6 +394,7 @@ impl Estimator for LinearSVC {
             total_iterations: min.objective_history.len().saturating_sub(1),
             objective_history: min.objective_history,
             stop_reason: min.reason,
+            evaluations: min.evaluations,
         };
         Ok(
             LinearSVCModel::new(self.uid.clone(), p.clone(), coefficients, intercept)
@@ -466,6 +467,9 @@ pub struct LinearSVCTrainingSummary {
     pub total_iterations: usize,
     /// Why the optimiser stopped.
     pub stop_reason: StopReason,
+    /// Number of loss-and-gradient passes over the data (line searches may take more than
+    /// one per iteration).
+    pub evaluations: usize,
 }
 
 /// A fitted [`LinearSVC`]: `rawPrediction = [−m, m]` with margin `m = w·x + b`, and

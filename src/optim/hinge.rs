@@ -2,18 +2,16 @@
 //! over row blocks.
 //!
 //! As for the logistic loss, the optimiser works in Spark's scaled space (`x̃ = x / σ`,
-//! virtually centred when fitting an intercept) while the data stay raw: each pass reads
-//! the row-major feature block once, computing the margin with `β̃ / σ` and adding the
-//! gradient in the same sweep. Blocks have a fixed size and merge in block order, so the
+//! virtually centred when fitting an intercept) while the data stay raw: each pass is the
+//! logistic loss's binary pass (`logistic::binary_pass`: margins with `β̃ / σ`, then the
+//! gradient, chunk by chunk while the rows are in L1) with the hinge as its link. Blocks have a fixed size and merge in block order, so the
 //! result is the same for any thread count.
 
 use rayon::prelude::*;
 
 use super::lbfgs::DiffFunction;
-use super::logistic::Block;
+use super::logistic::{binary_pass, BinaryLink, Block};
 use crate::error::{Error, Result};
-use crate::frame::kernels::{dot, multiversion};
-use crate::frame::vector::Row;
 
 /// The objective Spark's `LinearSVC` minimises: the weighted mean of
 /// `max(0, 1 − (2y − 1)·m)` plus `½λ‖β̃‖²` (or `½λ‖β‖²` without standardization), over
@@ -38,46 +36,23 @@ pub struct HingeLoss<'a> {
     pub standardization: bool,
 }
 
-struct Partial {
-    loss: f64,
-    grad: Vec<f64>,
-    msum: f64,
-}
+/// Spark's hinge `max(0, 1 − (2y − 1)·m)`, whose multiplier is `−(2y − 1)` where the
+/// hinge is active and 0 elsewhere.
+struct HingeLink;
 
-multiversion! {
-    /// One block's hinge loss, raw gradient and Σ multipliers (see [`HingeLoss`]).
-    fn hinge_block(b: &Block<'_>, f: usize, eff: &[f64], offset: f64) -> Partial {
-        let mut grad = vec![0.0; f];
-        let (mut loss, mut msum) = (0.0, 0.0);
-        for (i, &y) in b.y.iter().enumerate() {
-            let w = b.w.map_or(1.0, |w| w[i]);
-            if w <= 0.0 {
-                continue;
-            }
-            // A sparse row touches only its stored entries.
-            let row = b.x.row(i, f);
-            let m = match row {
-                Row::Dense(x) => dot(eff, x),
-                _ => row.dot(eff),
-            } + offset;
-            let s = y + y - 1.0;
-            let l = (1.0 - s * m) * w;
+impl BinaryLink for HingeLink {
+    fn chunk(&self, m: &[f64], y: &[f64], w: Option<&[f64]>, mult: &mut [f64], loss: &mut f64) {
+        for t in 0..m.len() {
+            let w = w.map_or(1.0, |w| w[t]);
+            let s = y[t] + y[t] - 1.0;
+            // A zero weight gives 0 here: an inactive hinge.
+            let l = (1.0 - s * m[t]) * w;
             // Branch-free: an inactive hinge adds 0 (about half the rows are active, so a
             // branch here would be mispredicted often).
             let active = l > 0.0;
-            loss += if active { l } else { 0.0 };
-            let mult = if active { -s * w } else { 0.0 };
-            msum += mult;
-            match row {
-                Row::Dense(x) => {
-                    for (g, x) in grad.iter_mut().zip(x) {
-                        *g += mult * x;
-                    }
-                }
-                _ => row.for_each_active(|j, x| grad[j] += mult * x),
-            }
+            *loss += if active { l } else { 0.0 };
+            mult[t] = if active { -s * w } else { 0.0 };
         }
-        Partial { loss, grad, msum }
     }
 }
 
@@ -97,10 +72,10 @@ impl DiffFunction for HingeLoss<'_> {
         };
         let offset = if self.fit_intercept { params[f] } else { 0.0 } - shift;
         let this = &*self;
-        let partials: Vec<Partial> = this
+        let partials: Vec<_> = this
             .blocks
             .par_iter()
-            .map(|b| hinge_block(b, f, &eff, offset))
+            .map(|b| binary_pass(b, f, &eff, offset, &HingeLink))
             .collect();
         // Merge in block order: the same sums for any thread count.
         let (mut loss, mut msum) = (0.0, 0.0);

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 
 use super::lbfgs::DiffFunction;
 use crate::error::{Error, Result};
+use crate::frame::kernels::{dot, multiversion};
 use crate::frame::vector::{Row, VectorBlock};
 
 /// The feature rows of a [`Block`].
@@ -180,92 +181,13 @@ impl LogisticLoss<'_> {
         (eff, offset)
     }
 
-    /// One fused sweep over a binomial block, in chunks of rows whose feature bytes stay
-    /// in L1 between the margin and the gradient step.
+    /// One binomial block: [`binary_pass`] with the logistic link.
     fn binary_block(&self, b: &Block<'_>, eff: &[f64], offset: f64) -> Partial {
-        const CHUNK: usize = 64;
-        let Features::Dense(bx) = b.x else {
-            return self.binary_rows(b, eff, offset);
-        };
-        let f = self.num_features;
-        let mut grad = vec![0.0; f];
-        let (mut loss, mut msum) = (0.0, 0.0);
-        let rows = b.y.len();
-        let mut m = [0.0f64; CHUNK];
-        let mut e = [0.0f64; CHUNK];
-        let mut mult = [0.0f64; CHUNK];
-        let mut start = 0;
-        while start < rows {
-            let len = CHUNK.min(rows - start);
-            let xs = &bx[start * f..(start + len) * f];
-            let ys = &b.y[start..start + len];
-            let mut t = 0;
-            while t + 1 < len {
-                let (a, b2) = dot2(eff, &xs[t * f..(t + 1) * f], &xs[(t + 1) * f..(t + 2) * f]);
-                m[t] = a + offset;
-                m[t + 1] = b2 + offset;
-                t += 2;
-            }
-            if t < len {
-                m[t] = dot(eff, &xs[t * f..(t + 1) * f]) + offset;
-            }
-            for t in 0..len {
-                e[t] = (-m[t].abs()).exp();
-            }
-            // loss_i = log1pExp(-m) (+ m when y = 0) = ln(1 + e) + max(-m, 0) (+ m when y = 0);
-            // sigmoid(m) = 1/(1+e) for m >= 0, e/(1+e) otherwise.
-            match b.w {
-                None => {
-                    // Σ ln(1 + e_t) as the ln of one product (each factor is in (1, 2], so
-                    // 64 of them cannot overflow): one logarithm per chunk instead of per row.
-                    let mut prod = 1.0;
-                    let mut lin = 0.0;
-                    for t in 0..len {
-                        let (mt, et, y) = (m[t], e[t], ys[t]);
-                        prod *= 1.0 + et;
-                        lin += if mt < 0.0 { -mt } else { 0.0 } + if y > 0.0 { 0.0 } else { mt };
-                        let sig = if mt >= 0.0 {
-                            1.0 / (1.0 + et)
-                        } else {
-                            et / (1.0 + et)
-                        };
-                        mult[t] = sig - y;
-                        msum += mult[t];
-                    }
-                    loss += prod.ln() + lin;
-                }
-                Some(ws) => {
-                    let ws = &ws[start..start + len];
-                    for t in 0..len {
-                        let (mt, et, y, w) = (m[t], e[t], ys[t], ws[t]);
-                        if w == 0.0 {
-                            mult[t] = 0.0;
-                            continue;
-                        }
-                        let l = et.ln_1p() + if mt < 0.0 { -mt } else { 0.0 };
-                        loss += w * if y > 0.0 { l } else { l + mt };
-                        let sig = if mt >= 0.0 {
-                            1.0 / (1.0 + et)
-                        } else {
-                            et / (1.0 + et)
-                        };
-                        mult[t] = w * (sig - y);
-                        msum += mult[t];
-                    }
-                }
-            }
-            for t in 0..len {
-                let mt = mult[t];
-                for (g, x) in grad.iter_mut().zip(&xs[t * f..(t + 1) * f]) {
-                    *g += mt * x;
-                }
-            }
-            start += len;
-        }
+        let p = binary_pass(b, self.num_features, eff, offset, &LogisticLink);
         Partial {
-            loss,
-            grad,
-            msum: vec![msum],
+            loss: p.loss,
+            grad: p.grad,
+            msum: vec![p.msum],
         }
     }
 
@@ -314,60 +236,177 @@ impl LogisticLoss<'_> {
         }
         Partial { loss, grad, msum }
     }
+}
 
-    /// The binomial pass over rows read through the row view: a sparse row's margin and
-    /// gradient touch only its stored entries (Spark's sparse aggregator path).
-    fn binary_rows(&self, b: &Block<'_>, eff: &[f64], offset: f64) -> Partial {
-        let f = self.num_features;
-        let mut grad = vec![0.0; f];
-        let (mut loss, mut msum) = (0.0, 0.0);
-        for (i, &y) in b.y.iter().enumerate() {
-            let w = b.w.map_or(1.0, |w| w[i]);
-            if w == 0.0 {
-                continue;
+/// How a binary loss turns a chunk's margins into its loss and its multipliers
+/// `∂loss/∂margin` (weighted): the one part in which the logistic and the hinge passes
+/// differ; [`binary_pass`] does the rest.
+pub(crate) trait BinaryLink {
+    /// For the rows `t` of a chunk (margins `m`, labels `y`, weights `w`, all 1 when
+    /// `None`): sets `mult[t]` and adds the rows' weighted loss to `loss`, in row order. A
+    /// row of weight 0 gets multiplier 0 and adds no loss.
+    fn chunk(&self, m: &[f64], y: &[f64], w: Option<&[f64]>, mult: &mut [f64], loss: &mut f64);
+}
+
+/// The sums of one block's binary pass.
+pub(crate) struct BinaryPartial {
+    /// Σ weighted loss.
+    pub loss: f64,
+    /// Σ multiplier · x (raw features).
+    pub grad: Vec<f64>,
+    /// Σ multiplier.
+    pub msum: f64,
+}
+
+/// Rows per chunk of [`binary_pass`]: their feature bytes stay in L1 between the margins
+/// and the gradient step.
+const CHUNK: usize = 64;
+
+/// The loss-and-gradient pass of a binary linear model over one block (Spark's
+/// `BinaryLogisticBlockAggregator` and `HingeBlockAggregator` share it): in chunks of
+/// [`CHUNK`] rows, the margins `eff · x + offset` (two dense rows at a time), then the
+/// loss's `link` turns them into loss and multipliers, then `Σ mult · x` is added to the
+/// gradient, rows in order. Sparse rows touch only their stored entries.
+pub(crate) fn binary_pass(
+    b: &Block<'_>,
+    f: usize,
+    eff: &[f64],
+    offset: f64,
+    link: &impl BinaryLink,
+) -> BinaryPartial {
+    let mut grad = vec![0.0; f];
+    let (mut loss, mut msum) = (0.0, 0.0);
+    let rows = b.y.len();
+    let mut m = [0.0f64; CHUNK];
+    let mut mult = [0.0f64; CHUNK];
+    let mut start = 0;
+    while start < rows {
+        let len = CHUNK.min(rows - start);
+        match b.x {
+            Features::Dense(bx) => chunk_margins(
+                eff,
+                &bx[start * f..(start + len) * f],
+                offset,
+                &mut m[..len],
+            ),
+            _ => {
+                for (t, mt) in m[..len].iter_mut().enumerate() {
+                    *mt = b.x.row(start + t, f).dot(eff) + offset;
+                }
             }
-            let x = b.x.row(i, f);
-            let m = x.dot(eff) + offset;
-            let e = (-m.abs()).exp();
-            let l = e.ln_1p() + if m < 0.0 { -m } else { 0.0 };
-            loss += w * if y > 0.0 { l } else { l + m };
-            let sig = if m >= 0.0 {
-                1.0 / (1.0 + e)
-            } else {
-                e / (1.0 + e)
-            };
-            let mult = w * (sig - y);
-            msum += mult;
-            x.for_each_active(|j, v| grad[j] += mult * v);
         }
-        Partial {
-            loss,
-            grad,
-            msum: vec![msum],
+        link.chunk(
+            &m[..len],
+            &b.y[start..start + len],
+            b.w.map(|w| &w[start..start + len]),
+            &mut mult[..len],
+            &mut loss,
+        );
+        for mt in &mult[..len] {
+            msum += mt;
+        }
+        match b.x {
+            Features::Dense(bx) => {
+                add_scaled_rows(&mut grad, &mult[..len], &bx[start * f..(start + len) * f])
+            }
+            _ => {
+                for (t, &mt) in mult[..len].iter().enumerate() {
+                    b.x.row(start + t, f)
+                        .for_each_active(|j, v| grad[j] += mt * v);
+                }
+            }
+        }
+        start += len;
+    }
+    BinaryPartial { loss, grad, msum }
+}
+
+multiversion! {
+    /// `m[t] = eff · x_t + offset` for the rows of `xs`, two at a time.
+    fn chunk_margins(eff: &[f64], xs: &[f64], offset: f64, m: &mut [f64]) {
+        let f = eff.len();
+        let len = m.len();
+        let mut t = 0;
+        while t + 1 < len {
+            let (a, b) = dot2(eff, &xs[t * f..(t + 1) * f], &xs[(t + 1) * f..(t + 2) * f]);
+            m[t] = a + offset;
+            m[t + 1] = b + offset;
+            t += 2;
+        }
+        if t < len {
+            m[t] = dot(eff, &xs[t * f..(t + 1) * f]) + offset;
         }
     }
 }
 
-#[inline]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    // Four accumulators let the compiler keep several FMAs in flight.
-    let mut acc = [0.0f64; 4];
-    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for l in 0..4 {
-            acc[l] += x[l] * y[l];
+multiversion! {
+    /// `grad += Σ_t mult[t] · x_t`, rows in order.
+    fn add_scaled_rows(grad: &mut [f64], mult: &[f64], xs: &[f64]) {
+        let f = grad.len();
+        for (mt, x) in mult.iter().zip(xs.chunks_exact(f.max(1))) {
+            for (g, x) in grad.iter_mut().zip(x) {
+                *g += mt * x;
+            }
         }
     }
-    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    for (x, y) in ra.iter().zip(rb) {
-        s += x * y;
-    }
-    s
 }
 
-/// Two dot products sharing `a`: twice the independent work per loop step.
-#[inline]
+/// Spark's binomial logistic loss `log(1 + e^{−m})` (`+ m` when `y = 0`), whose
+/// multiplier is `σ(m) − y`.
+struct LogisticLink;
+
+impl BinaryLink for LogisticLink {
+    fn chunk(&self, m: &[f64], ys: &[f64], w: Option<&[f64]>, mult: &mut [f64], loss: &mut f64) {
+        let len = m.len();
+        let mut e = [0.0f64; CHUNK];
+        for t in 0..len {
+            e[t] = (-m[t].abs()).exp();
+        }
+        // loss_i = log1pExp(-m) (+ m when y = 0) = ln(1 + e) + max(-m, 0) (+ m when y = 0);
+        // sigmoid(m) = 1/(1+e) for m >= 0, e/(1+e) otherwise.
+        match w {
+            None => {
+                // Σ ln(1 + e_t) as the ln of one product (each factor is in (1, 2], so
+                // 64 of them cannot overflow): one logarithm per chunk instead of per row.
+                let mut prod = 1.0;
+                let mut lin = 0.0;
+                for t in 0..len {
+                    let (mt, et, y) = (m[t], e[t], ys[t]);
+                    prod *= 1.0 + et;
+                    lin += if mt < 0.0 { -mt } else { 0.0 } + if y > 0.0 { 0.0 } else { mt };
+                    let sig = if mt >= 0.0 {
+                        1.0 / (1.0 + et)
+                    } else {
+                        et / (1.0 + et)
+                    };
+                    mult[t] = sig - y;
+                }
+                *loss += prod.ln() + lin;
+            }
+            Some(ws) => {
+                for t in 0..len {
+                    let (mt, et, y, w) = (m[t], e[t], ys[t], ws[t]);
+                    if w == 0.0 {
+                        mult[t] = 0.0;
+                        continue;
+                    }
+                    let l = et.ln_1p() + if mt < 0.0 { -mt } else { 0.0 };
+                    *loss += w * if y > 0.0 { l } else { l + mt };
+                    let sig = if mt >= 0.0 {
+                        1.0 / (1.0 + et)
+                    } else {
+                        et / (1.0 + et)
+                    };
+                    mult[t] = w * (sig - y);
+                }
+            }
+        }
+    }
+}
+
+/// Two dot products sharing `a`, each summed exactly as [`dot`] sums it: twice the
+/// independent work per loop step.
+#[inline(always)]
 fn dot2(a: &[f64], x: &[f64], y: &[f64]) -> (f64, f64) {
     let mut ax = [0.0f64; 4];
     let mut ay = [0.0f64; 4];

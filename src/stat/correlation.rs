@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use rayon::prelude::*;
 
-use super::input::{bad, map_chunks, read_parts, require_rows, Part};
+use super::input::{bad, fold_chunks, read_parts, require_rows, Part};
 use crate::error::{Error, Result};
 use crate::frame::kernels::Gram;
 use crate::frame::DataFrame;
@@ -142,8 +142,9 @@ fn pearson(parts: &[Part<'_>], n: usize, column: &str) -> Result<Matrix> {
 /// parts' rows, at least two of them: one parallel pass of the Gram kernel
 /// LinearRegression's normal equations use (`frame::kernels`), over rows shifted by the
 /// mean of the first (up to) 1024 rows, so that the sums are nearly centred and lose no
-/// digits to cancellation whatever the columns' offsets; fixed-size chunks merge in order,
-/// so the result is the same on any thread count. Correlation's pearson and PCA's fit
+/// digits to cancellation whatever the columns' offsets; each run of a fixed number of
+/// chunks sums into one Gram matrix and the runs merge in order, so the result is the
+/// same on any thread count. Correlation's pearson and PCA's fit
 /// (Spark's `RowMatrix.computeCovariance`) both use it. A NaN or infinite value fails with
 /// `on_bad(partition, row, feature, value)`.
 pub(crate) fn covariance(
@@ -168,29 +169,34 @@ pub(crate) fn covariance(
     for s in &mut shift {
         *s /= k as f64;
     }
-    let grams = map_chunks(parts, |part, first, rows| {
-        let owned;
-        let x: &[f64] = match part.block.as_dense() {
-            Some(v) => &v[first * n..(first + rows) * n],
-            None => {
-                let mut buf = vec![0.0; rows * n];
-                part.block.write_dense_rows(first, &mut buf);
-                owned = buf;
-                &owned
-            }
-        };
-        let zeros = vec![0.0; rows];
-        let mut g = Gram::new(n);
-        g.add_rows_shifted(x, &shift, &zeros, None);
-        if !g.diagonal_is_finite() {
-            for (r, row) in x.chunks_exact(n.max(1)).enumerate() {
-                if let Some(j) = row.iter().position(|v| !v.is_finite()) {
-                    return Err(on_bad(part.pi, first + r, j, row[j]));
+    // One Gram per run of chunks (a fixed number of rows, whatever the thread count),
+    // merged in order.
+    let grams = fold_chunks(
+        parts,
+        || Gram::new(n),
+        |g, part, first, rows| {
+            let owned;
+            let x: &[f64] = match part.block.as_dense() {
+                Some(v) => &v[first * n..(first + rows) * n],
+                None => {
+                    let mut buf = vec![0.0; rows * n];
+                    part.block.write_dense_rows(first, &mut buf);
+                    owned = buf;
+                    &owned
+                }
+            };
+            let zeros = vec![0.0; rows];
+            g.add_rows_shifted(x, &shift, &zeros, None);
+            if !g.diagonal_is_finite() {
+                for (r, row) in x.chunks_exact(n.max(1)).enumerate() {
+                    if let Some(j) = row.iter().position(|v| !v.is_finite()) {
+                        return Err(on_bad(part.pi, first + r, j, row[j]));
+                    }
                 }
             }
-        }
-        Ok(g)
-    })?;
+            Ok(())
+        },
+    )?;
     let mut g = Gram::new(n);
     for c in &grams {
         g.merge(c);

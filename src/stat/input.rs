@@ -223,6 +223,34 @@ pub(crate) fn map_chunks<T: Send>(
     )
 }
 
+/// Chunks per task of [`fold_chunks`]: a fixed number, so the sums do not depend on the
+/// thread count.
+pub(crate) const CHUNKS_PER_TASK: usize = 16;
+
+/// Folds every chunk into one accumulator per run of [`CHUNKS_PER_TASK`] consecutive
+/// chunks (the runs in parallel, each run's chunks in order), and returns the runs'
+/// accumulators in order, or the first chunk's error: a handful of partial sums to merge
+/// in a fixed order, instead of one per chunk.
+pub(crate) fn fold_chunks<T: Send>(
+    parts: &[Part<'_>],
+    init: impl Fn() -> T + Sync,
+    f: impl Fn(&mut T, &Part<'_>, usize, usize) -> Result<()> + Sync,
+) -> Result<Vec<T>> {
+    let tasks = chunks(parts);
+    crate::frame::in_order(
+        tasks
+            .par_chunks(CHUNKS_PER_TASK)
+            .map(|run| {
+                let mut acc = init();
+                for &(k, r, len) in run {
+                    f(&mut acc, &parts[k], r, len)?;
+                }
+                Ok(acc)
+            })
+            .collect(),
+    )
+}
+
 /// The number of rows over all parts.
 pub(crate) fn num_rows(parts: &[Part<'_>]) -> usize {
     parts.iter().map(|p| p.block.len()).sum()
