@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use super::lbfgs::DiffFunction;
 use crate::error::{Error, Result};
-use crate::frame::vector::{Row, VectorBlock};
+use crate::frame::vector::{AffineMap, Row, VectorBlock};
 
 /// The feature rows of a [`Block`].
 #[derive(Clone, Copy, Debug)]
@@ -79,6 +79,16 @@ pub(crate) fn feature_issue(
     None
 }
 
+/// The first non-finite value among dense rows of `n` values, as `(row, what)`.
+pub(crate) fn dense_issue(values: &[f64], n: usize) -> Option<(usize, String)> {
+    // `x·0` is NaN exactly for ±inf and NaN: one vectorised sweep first.
+    if !values.iter().map(|v| v * 0.0).sum::<f64>().is_nan() {
+        return None;
+    }
+    let k = values.iter().position(|v| !v.is_finite())?;
+    Some((k / n.max(1), format!("feature value {}", values[k])))
+}
+
 /// The weighted feature summary of rows `r0..r0 + len` (none of them null), reading a
 /// sparse row's stored entries only. `weights` holds the block's `len` weights.
 pub(crate) fn block_summary(
@@ -145,6 +155,11 @@ pub struct LogisticLoss<'a> {
     pub reg_l2: f64,
     /// Spark's `standardization`: with `false`, L2 is on the original-space coefficients.
     pub standardization: bool,
+    /// A map every feature value goes through as it is read (a fitted
+    /// `StandardScalerModel`'s, when the fit reads the scaler's input instead of a
+    /// materialised scaled column): each mapped value is rounded as the materialised one
+    /// would be, so the sums are the same bits.
+    pub input_map: Option<&'a AffineMap>,
 }
 
 /// Partial sums of one block.
@@ -180,13 +195,47 @@ impl LogisticLoss<'_> {
         (eff, offset)
     }
 
-    /// One fused sweep over a binomial block, in chunks of rows whose feature bytes stay
-    /// in L1 between the margin and the gradient step.
+    /// One fused sweep over a binomial block (see [`binary_dense`](Self::binary_dense)),
+    /// reading each value through the input map, if any.
     fn binary_block(&self, b: &Block<'_>, eff: &[f64], offset: f64) -> Partial {
+        let f = self.num_features;
+        match (b.x, self.input_map) {
+            (Features::Dense(bx), None) => self.binary_dense(b, bx, eff, offset, |_, x| x),
+            // `x − (+0.0)` is `x` for every `x` (−0.0 included): without centring the
+            // subtraction is left out, the same bits for less work.
+            (Features::Dense(bx), Some(m)) if m.shift.iter().all(|s| s.to_bits() == 0) => {
+                let k = &m.scale[..f];
+                self.binary_dense(b, bx, eff, offset, |j, x| x * k[j])
+            }
+            (Features::Dense(bx), Some(m)) => {
+                let (s, k) = (&m.shift[..f], &m.scale[..f]);
+                self.binary_dense(b, bx, eff, offset, |j, x| (x - s[j]) * k[j])
+            }
+            (Features::Rows { .. }, None) => self.binary_rows(b, eff, offset),
+            (Features::Rows { .. }, Some(m)) => {
+                let x = mapped_rows(b, f, m);
+                let dense = Block {
+                    x: Features::Dense(&x),
+                    ..*b
+                };
+                self.binary_dense(&dense, &x, eff, offset, |_, x| x)
+            }
+        }
+    }
+
+    /// The sweep over a block of dense rows `bx`, in chunks of rows whose feature bytes
+    /// stay in L1 between the margin and the gradient step; `load(j, x)` is the value
+    /// read for feature `j` holding `x`.
+    #[inline(always)]
+    fn binary_dense(
+        &self,
+        b: &Block<'_>,
+        bx: &[f64],
+        eff: &[f64],
+        offset: f64,
+        load: impl Fn(usize, f64) -> f64 + Copy,
+    ) -> Partial {
         const CHUNK: usize = 64;
-        let Features::Dense(bx) = b.x else {
-            return self.binary_rows(b, eff, offset);
-        };
         let f = self.num_features;
         let mut grad = vec![0.0; f];
         let (mut loss, mut msum) = (0.0, 0.0);
@@ -201,13 +250,14 @@ impl LogisticLoss<'_> {
             let ys = &b.y[start..start + len];
             let mut t = 0;
             while t + 1 < len {
-                let (a, b2) = dot2(eff, &xs[t * f..(t + 1) * f], &xs[(t + 1) * f..(t + 2) * f]);
+                let (x0, x1) = (&xs[t * f..(t + 1) * f], &xs[(t + 1) * f..(t + 2) * f]);
+                let (a, b2) = dot2(eff, x0, x1, load);
                 m[t] = a + offset;
                 m[t + 1] = b2 + offset;
                 t += 2;
             }
             if t < len {
-                m[t] = dot(eff, &xs[t * f..(t + 1) * f]) + offset;
+                m[t] = dot_with(eff, &xs[t * f..(t + 1) * f], load) + offset;
             }
             for t in 0..len {
                 e[t] = (-m[t].abs()).exp();
@@ -256,8 +306,8 @@ impl LogisticLoss<'_> {
             }
             for t in 0..len {
                 let mt = mult[t];
-                for (g, x) in grad.iter_mut().zip(&xs[t * f..(t + 1) * f]) {
-                    *g += mt * x;
+                for (j, (g, x)) in grad.iter_mut().zip(&xs[t * f..(t + 1) * f]).enumerate() {
+                    *g += mt * load(j, *x);
                 }
             }
             start += len;
@@ -350,41 +400,64 @@ impl LogisticLoss<'_> {
 
 #[inline]
 fn dot(a: &[f64], b: &[f64]) -> f64 {
+    dot_with(a, b, |_, x| x)
+}
+
+/// `Σ a_j · load(j, b_j)`.
+#[inline(always)]
+fn dot_with(a: &[f64], b: &[f64], load: impl Fn(usize, f64) -> f64) -> f64 {
     // Four accumulators let the compiler keep several FMAs in flight.
     let mut acc = [0.0f64; 4];
-    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
+    let n4 = a.len().min(b.len()) / 4 * 4;
+    for i in (0..n4).step_by(4) {
         for l in 0..4 {
-            acc[l] += x[l] * y[l];
+            acc[l] += a[i + l] * load(i + l, b[i + l]);
         }
     }
     let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    for (x, y) in ra.iter().zip(rb) {
-        s += x * y;
+    for (i, (x, y)) in a.iter().zip(b).enumerate().skip(n4) {
+        s += x * load(i, *y);
     }
     s
 }
 
-/// Two dot products sharing `a`: twice the independent work per loop step.
-#[inline]
-fn dot2(a: &[f64], x: &[f64], y: &[f64]) -> (f64, f64) {
+/// Two dot products sharing `a` (`Σ a_j · load(j, x_j)`, the same over `y`): twice the
+/// independent work per loop step.
+#[inline(always)]
+fn dot2(a: &[f64], x: &[f64], y: &[f64], load: impl Fn(usize, f64) -> f64) -> (f64, f64) {
     let mut ax = [0.0f64; 4];
     let mut ay = [0.0f64; 4];
     let n4 = a.len() / 4 * 4;
     for i in (0..n4).step_by(4) {
         for l in 0..4 {
-            ax[l] += a[i + l] * x[i + l];
-            ay[l] += a[i + l] * y[i + l];
+            ax[l] += a[i + l] * load(i + l, x[i + l]);
+            ay[l] += a[i + l] * load(i + l, y[i + l]);
         }
     }
     let mut sx = (ax[0] + ax[1]) + (ax[2] + ax[3]);
     let mut sy = (ay[0] + ay[1]) + (ay[2] + ay[3]);
     for i in n4..a.len() {
-        sx += a[i] * x[i];
-        sy += a[i] * y[i];
+        sx += a[i] * load(i, x[i]);
+        sy += a[i] * load(i, y[i]);
     }
     (sx, sy)
+}
+
+/// A block's rows mapped by `map`, as dense rows of `n` (for the passes that read rows
+/// one by one).
+fn mapped_rows(b: &Block<'_>, n: usize, map: &AffineMap) -> Vec<f64> {
+    let mut out = vec![0.0; b.y.len() * n];
+    if let Features::Dense(x) = b.x {
+        crate::pipeline::view::fill_rows(x, n, None, Some(map), 0, &mut out);
+        return out;
+    }
+    for (i, o) in out.chunks_exact_mut(n.max(1)).enumerate() {
+        b.x.row(i, n).for_each_active(|j, v| o[j] = v);
+        for (j, v) in o.iter_mut().enumerate() {
+            *v = map.value(j, *v);
+        }
+    }
+    out
 }
 
 impl DiffFunction for LogisticLoss<'_> {
@@ -403,6 +476,14 @@ impl DiffFunction for LogisticLoss<'_> {
             .map(|b| {
                 if c == 1 {
                     this.binary_block(b, &eff, offset[0])
+                } else if let Some(map) = this.input_map {
+                    // The row-by-row pass reads the block's mapped rows from a copy.
+                    let x = mapped_rows(b, f, map);
+                    let mapped = Block {
+                        x: Features::Dense(&x),
+                        ..*b
+                    };
+                    this.multinomial_block(&mapped, &eff, &offset)
                 } else {
                     this.multinomial_block(b, &eff, &offset)
                 }
@@ -525,6 +606,7 @@ mod tests {
                     weight_sum: w.iter().sum(),
                     reg_l2: 0.3,
                     standardization,
+                    input_map: None,
                 };
                 let p: Vec<f64> = (0..5 * c).map(|i| (i as f64 * 0.37).sin()).collect();
                 let (_, g) = loss.calculate(&p).unwrap();
