@@ -195,6 +195,7 @@ impl<'a> FitView<'a> {
         field: &arrow::datatypes::Field,
         pick: &dyn Fn(&arrow::array::ArrayRef) -> Result<arrow::array::ArrayRef>,
     ) -> Result<arrow::array::ArrayRef> {
+        use rayon::prelude::*;
         let input = &model.params().input_col;
         let source = batch.column(self.base.schema().index_of(input)?);
         let n = map.scale.len();
@@ -207,8 +208,13 @@ impl<'a> FitView<'a> {
         if let (Some(values), 0) = (block.as_dense(), source.null_count()) {
             let rows = self.selected(p);
             let count = rows.map_or(block.len(), <[u32]>::len);
-            let mut out = vec![0.0; count * n];
-            fill_rows(values, n, rows, Some(map), 0, &mut out);
+            // Fresh memory (huge pages where the kernel gives them), written in parallel
+            // row blocks.
+            let mut out = crate::frame::buffer::zeroed(count * n);
+            let task = (1 << 16) / n.max(1) + 1;
+            out.par_chunks_mut(task * n.max(1))
+                .enumerate()
+                .for_each(|(t, o)| fill_rows(values, n, rows, Some(map), t * task, o));
             return match crate::frame::vector::vector_size(field.data_type()) {
                 Some(_) => Ok(Arc::new(crate::frame::vector::vector_array(out, n, None)?)),
                 None => crate::frame::vector::dense_rows_array(out, n, None),
@@ -455,8 +461,17 @@ mod tests {
     /// Two partitions of `v` (3 values; row `null_row` of partition 1 null), a `label` of
     /// `classes` classes and a `w` weight column.
     fn frame(classes: usize, null_row: Option<usize>) -> DataFrame {
+        frame_of(classes, null_row, false)
+    }
+
+    /// [`frame`], with `v` in Spark's `VectorUDT` layout (all rows dense) when `udt`.
+    fn frame_of(classes: usize, null_row: Option<usize>, udt: bool) -> DataFrame {
+        let v_field = match udt {
+            false => crate::frame::vector::vector_field("v", 3, true),
+            true => crate::frame::vector::sparse_vector_field("v", 3, true),
+        };
         let schema = Arc::new(Schema::new(vec![
-            crate::frame::vector::vector_field("v", 3, true),
+            v_field,
             Field::new("label", DataType::Int32, false),
             Field::new("w", DataType::Float64, false),
         ]));
@@ -472,7 +487,10 @@ mod tests {
                 let label: Vec<i32> = (0..rows).map(|r| ((r * 5 + p) % classes) as i32).collect();
                 let w: Vec<f64> = (0..rows).map(|r| 0.5 + (r % 4) as f64).collect();
                 let cols: Vec<ArrayRef> = vec![
-                    Arc::new(crate::frame::vector::vector_array(v, 3, nulls).unwrap()),
+                    match udt {
+                        false => Arc::new(crate::frame::vector::vector_array(v, 3, nulls).unwrap()),
+                        true => crate::frame::vector::dense_rows_array(v, 3, nulls).unwrap(),
+                    },
                     Arc::new(Int32Array::from(label)),
                     Arc::new(Float64Array::from(w)),
                 ];
@@ -501,9 +519,9 @@ mod tests {
     /// the model's own transform of the copy.
     #[test]
     fn picked_rows_fit_and_materialise_as_their_copy() {
-        let df = frame(2, None);
-        let rows = picked(&df);
-        for with_mean in [false, true] {
+        for (udt, with_mean) in [(false, false), (false, true), (true, false), (true, true)] {
+            let df = frame_of(2, None, udt);
+            let rows = picked(&df);
             let mut view = FitView::with_rows(&df, &rows);
             let copy = view.materialise().unwrap();
             assert_eq!(copy.num_rows(), view.num_rows());
