@@ -505,7 +505,9 @@ fn a_scaler_pipeline_is_tuned_in_place_with_the_numbers_of_materialised_folds() 
         .iter()
         .enumerate()
         .map(|(p, b)| {
-            let f: Vec<i32> = (0..b.num_rows()).map(|r| ((r * 7 + p) % 3) as i32).collect();
+            let f: Vec<i32> = (0..b.num_rows())
+                .map(|r| ((r * 7 + p) % 3) as i32)
+                .collect();
             Arc::new(Int32Array::from(f)) as ArrayRef
         })
         .collect();
@@ -519,7 +521,10 @@ fn a_scaler_pipeline_is_tuned_in_place_with_the_numbers_of_materialised_folds() 
             .map(|b| {
                 let fc = b.column_by_name("fold").unwrap();
                 let fc = fc.as_any().downcast_ref::<Int32Array>().unwrap();
-                let mask: BooleanArray = fc.iter().map(|v| Some((v == Some(f)) == validation)).collect();
+                let mask: BooleanArray = fc
+                    .iter()
+                    .map(|v| Some((v == Some(f)) == validation))
+                    .collect();
                 arrow::compute::filter_record_batch(b, &mask).unwrap()
             })
             .collect();
@@ -562,7 +567,8 @@ fn a_scaler_pipeline_is_tuned_in_place_with_the_numbers_of_materialised_folds() 
                 let model = with_map(map).fit(&scaled).unwrap();
                 let metric = pr().evaluate(&model.transform(&valid).unwrap()).unwrap();
                 assert_eq!(
-                    cv.fold_metrics()[f as usize][j], metric,
+                    cv.fold_metrics()[f as usize][j],
+                    metric,
                     "withMean {with_mean}, fold {f}, map {j}"
                 );
             }
@@ -574,7 +580,10 @@ fn a_scaler_pipeline_is_tuned_in_place_with_the_numbers_of_materialised_folds() 
         let scaled = scaler_model.transform(&all).unwrap();
         let expected = with_map(&grid[cv.best_index()]).fit(&scaled).unwrap();
         let best = cv.best_model().stage::<LogisticRegressionModel>().unwrap();
-        assert_eq!(best.coefficients().unwrap(), expected.coefficients().unwrap());
+        assert_eq!(
+            best.coefficients().unwrap(),
+            expected.coefficients().unwrap()
+        );
         assert_eq!(best.intercept().unwrap(), expected.intercept().unwrap());
         let plain = Pipeline::new()
             .with_estimator(scaler.clone())
@@ -583,7 +592,10 @@ fn a_scaler_pipeline_is_tuned_in_place_with_the_numbers_of_materialised_folds() 
             .unwrap();
         let direct = with_map(&grid[0]).fit(&scaled).unwrap();
         let fitted = plain.stage::<LogisticRegressionModel>().unwrap();
-        assert_eq!(fitted.coefficients().unwrap(), direct.coefficients().unwrap());
+        assert_eq!(
+            fitted.coefficients().unwrap(),
+            direct.coefficients().unwrap()
+        );
         assert_eq!(
             fitted.summary().unwrap().objective_history,
             direct.summary().unwrap().objective_history

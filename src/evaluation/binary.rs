@@ -160,7 +160,9 @@ impl Evaluator for BinaryClassificationEvaluator {
     }
     fn input_columns(&self) -> Option<Vec<String>> {
         let p = &self.params;
-        let cols = [&p.raw_prediction_col, &p.label_col].into_iter().chain(p.weight_col.as_ref());
+        let cols = [&p.raw_prediction_col, &p.label_col]
+            .into_iter()
+            .chain(p.weight_col.as_ref());
         Some(cols.cloned().collect())
     }
     fn evaluate(&self, df: &DataFrame) -> Result<f64> {

@@ -268,7 +268,9 @@ impl Evaluator for ClusteringEvaluator {
     }
     fn input_columns(&self) -> Option<Vec<String>> {
         let p = &self.params;
-        let cols = [&p.features_col, &p.prediction_col].into_iter().chain(p.weight_col.as_ref());
+        let cols = [&p.features_col, &p.prediction_col]
+            .into_iter()
+            .chain(p.weight_col.as_ref());
         Some(cols.cloned().collect())
     }
     fn evaluate(&self, df: &DataFrame) -> Result<f64> {

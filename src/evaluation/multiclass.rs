@@ -287,7 +287,9 @@ impl Evaluator for MulticlassClassificationEvaluator {
     }
     fn input_columns(&self) -> Option<Vec<String>> {
         let p = &self.params;
-        let cols = [&p.prediction_col, &p.label_col, &p.probability_col].into_iter().chain(p.weight_col.as_ref());
+        let cols = [&p.prediction_col, &p.label_col, &p.probability_col]
+            .into_iter()
+            .chain(p.weight_col.as_ref());
         Some(cols.cloned().collect())
     }
     fn evaluate(&self, df: &DataFrame) -> Result<f64> {

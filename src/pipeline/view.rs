@@ -20,8 +20,8 @@ use super::{DynEstimator, Model, Pipeline, Stage, Transformer};
 use crate::classification::LogisticRegression;
 use crate::error::Result;
 use crate::feature::{StandardScaler, StandardScalerModel};
-use crate::frame::vector::{AffineMap, At, VectorBlock};
 use crate::frame::kernels::multiversion;
+use crate::frame::vector::{AffineMap, At, VectorBlock};
 use crate::frame::DataFrame;
 
 /// Rows a fit reads: see the [module documentation](self).
@@ -144,7 +144,10 @@ impl<'a> FitView<'a> {
                 self.partition(p, batch, &schema).map(Some)
             })
             .collect();
-        let batches = crate::frame::in_order(parts)?.into_iter().flatten().collect();
+        let batches = crate::frame::in_order(parts)?
+            .into_iter()
+            .flatten()
+            .collect();
         DataFrame::try_new(schema, batches)
     }
 
@@ -170,7 +173,9 @@ impl<'a> FitView<'a> {
                 .as_ref()
                 .filter(|(m, _)| &m.params().output_col == field.name());
             match pending {
-                None => cols.push(pick(batch.column(self.base.schema().index_of(field.name())?))?),
+                None => cols.push(pick(
+                    batch.column(self.base.schema().index_of(field.name())?),
+                )?),
                 Some((m, map)) => cols.push(self.pending_column(p, batch, m, map, field, &pick)?),
             }
         }
@@ -254,9 +259,11 @@ impl<'a> FitView<'a> {
             .enumerate()
             .map(|(p, chunk)| {
                 let picked = match self.selected(p) {
-                    Some(rows) => {
-                        arrow::compute::take(chunk.as_ref(), &UInt32Array::from(rows.to_vec()), None)?
-                    }
+                    Some(rows) => arrow::compute::take(
+                        chunk.as_ref(),
+                        &UInt32Array::from(rows.to_vec()),
+                        None,
+                    )?,
                     None => chunk.clone(),
                 };
                 Ok(cast(&picked, &DataType::Float64)?
@@ -281,7 +288,9 @@ impl<'a> FitView<'a> {
         n: usize,
     ) -> Result<Option<Vec<VectorPart<'_>>>> {
         let (source, map) = match &self.pending {
-            Some((m, map)) if m.params().output_col == col => (m.params().input_col.as_str(), Some(map)),
+            Some((m, map)) if m.params().output_col == col => {
+                (m.params().input_col.as_str(), Some(map))
+            }
             _ => (col, None),
         };
         let Some(i) = self.base.schema().index_of(source).ok() else {
@@ -444,7 +453,10 @@ pub(crate) fn fit_on_view(
         );
     }
     if let Some(s) = any.downcast_ref::<StandardScaler>() {
-        return boxed(s.fit_view(view).map(|m| m.map(|m| Box::new(m) as Box<dyn Model>)));
+        return boxed(
+            s.fit_view(view)
+                .map(|m| m.map(|m| Box::new(m) as Box<dyn Model>)),
+        );
     }
     None
 }
@@ -527,7 +539,10 @@ mod tests {
             assert_eq!(copy.num_rows(), view.num_rows());
             let model = scaler(with_mean).fit_view(&view).unwrap().unwrap();
             let expected = scaler(with_mean).fit(&copy).unwrap();
-            assert_eq!((model.mean(), model.std()), (expected.mean(), expected.std()));
+            assert_eq!(
+                (model.mean(), model.std()),
+                (expected.mean(), expected.std())
+            );
             assert!(view.defer(&model));
             assert!(!view.defer(&model), "one pending transform at a time");
             let made = view.materialise_without(&["v".to_string()]).unwrap();
@@ -581,7 +596,10 @@ mod tests {
         assert!(view.defer(&model));
         let lr = LogisticRegression::new().with_features_col("s");
         let got = lr.fit_view(&view).unwrap_err().to_string();
-        let want = lr.fit(&model.transform(&df).unwrap()).unwrap_err().to_string();
+        let want = lr
+            .fit(&model.transform(&df).unwrap())
+            .unwrap_err()
+            .to_string();
         assert_eq!(got, want);
         assert!(
             got.contains("null vector in column `s` (partition 1, row 5)"),

@@ -480,6 +480,7 @@ fn fit_split<E: Estimator>(
             let fitted = crate::frame::in_order(fitted)?;
             drop(train);
             drop(picked);
+            crate::frame::buffer::release_free_memory();
             let (base, picked) = rows.side(true, &[])?;
             let view = match &picked {
                 Some(p) => FitView::with_rows(&base, p),
@@ -529,6 +530,7 @@ fn fit_split<E: Estimator>(
     let fitted = crate::frame::in_order(fitted)?;
     drop(train);
     drop(picked);
+    crate::frame::buffer::release_free_memory();
     let valid_unused = match evaluator.input_columns() {
         Some(cols) => unread_columns(&schema, &ests, |f| !cols.contains(f.name())),
         None => Vec::new(),

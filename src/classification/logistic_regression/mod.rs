@@ -22,15 +22,15 @@ pub use model::{LogisticRegressionModel, TrainingSummary};
 pub use params::{Family, LogisticRegressionParams};
 
 use crate::error::{Error, Result};
-use crate::frame::{schema, vector, DataFrame};
 use crate::frame::vector::AffineMap;
+use crate::frame::{schema, vector, DataFrame};
 use crate::optim::logistic::{
     block_summary, dense_issue, feature_issue, features_of, Block, Features, LogisticLoss,
 };
-use crate::pipeline::view::{FitView, VectorPart};
 use crate::optim::{Lbfgs, StopReason};
 use crate::param::{random_uid, shared_setters, Params};
 use crate::persist::{Matrix, Vector};
+use crate::pipeline::view::{FitView, VectorPart};
 use crate::pipeline::{stage_params, Estimator, Stage};
 use crate::stat::FeatureSummary;
 
@@ -243,7 +243,9 @@ impl<'a> PartFeatures<'a> {
     fn rows(&self, r0: usize, len: usize) -> Features<'a> {
         match self {
             PartFeatures::Arrow(b) => features_of(b, r0, len),
-            PartFeatures::View(v) => Features::Dense(&v.values()[r0 * v.size()..(r0 + len) * v.size()]),
+            PartFeatures::View(v) => {
+                Features::Dense(&v.values()[r0 * v.size()..(r0 + len) * v.size()])
+            }
         }
     }
 
