@@ -131,6 +131,7 @@ fn main() -> mlpipe::Result<()> {
         weight_sum: rows as f64,
         reg_l2: 0.0,
         standardization: true,
+        input_map: None,
     };
     let mut point = model.coefficients()?.to_vec();
     point.push(model.intercept()?);

@@ -103,6 +103,7 @@ fn pass_time<'a>(views: &'a [VectorBlock<'a>], labels: &'a [Float64Array], n: us
         weight_sum: rows as f64,
         reg_l2: 0.0,
         standardization: true,
+        input_map: None,
     };
     let params: Vec<f64> = (0..=n).map(|i| ((i * 37) % 11) as f64 * 0.01).collect();
     let mut times = Vec::new();

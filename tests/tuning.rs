@@ -476,3 +476,129 @@ fn a_cross_validator_with_a_fold_column_fits_inside_a_pipeline() {
         "{e}"
     );
 }
+
+#[test]
+fn a_scaler_pipeline_is_tuned_in_place_with_the_numbers_of_materialised_folds() {
+    // The folds' training rows are read in place and the scaler's output is computed
+    // block by block, never materialised; every fold metric and the refit must be those of
+    // fits on materialised copies (rows copied, the scaler's column made), bit for bit.
+    use arrow::array::{ArrayRef, BooleanArray, Int32Array};
+    use arrow::datatypes::{DataType, Field};
+    use mlpipe::classification::LogisticRegressionModel;
+    use mlpipe::feature::StandardScaler;
+    use std::sync::Arc;
+    let assembled = VectorAssembler::new()
+        .with_input_cols(["x1", "x2", "x3", "x4"])
+        .with_output_col("features")
+        .transform(&train())
+        .unwrap();
+    // Three partitions and a fold column.
+    let batch = &assembled.partitions()[0];
+    let n = batch.num_rows();
+    let parts = [(0, n / 3), (n / 3, n / 3), (2 * n / 3, n - 2 * n / 3)]
+        .iter()
+        .map(|&(o, l)| batch.slice(o, l))
+        .collect();
+    let df = DataFrame::try_new(assembled.schema().clone(), parts).unwrap();
+    let folds: Vec<ArrayRef> = df
+        .partitions()
+        .iter()
+        .enumerate()
+        .map(|(p, b)| {
+            let f: Vec<i32> = (0..b.num_rows())
+                .map(|r| ((r * 7 + p) % 3) as i32)
+                .collect();
+            Arc::new(Int32Array::from(f)) as ArrayRef
+        })
+        .collect();
+    let df = df
+        .with_column(Field::new("fold", DataType::Int32, false), folds)
+        .unwrap();
+    let fold_rows = |f: i32, validation: bool| -> DataFrame {
+        let parts = df
+            .partitions()
+            .iter()
+            .map(|b| {
+                let fc = b.column_by_name("fold").unwrap();
+                let fc = fc.as_any().downcast_ref::<Int32Array>().unwrap();
+                let mask: BooleanArray = fc
+                    .iter()
+                    .map(|v| Some((v == Some(f)) == validation))
+                    .collect();
+                arrow::compute::filter_record_batch(b, &mask).unwrap()
+            })
+            .collect();
+        let all = DataFrame::try_new(df.schema().clone(), parts).unwrap();
+        all.drop(["fold"]).unwrap()
+    };
+    for with_mean in [false, true] {
+        let scaler = StandardScaler::new()
+            .with_input_col("features")
+            .with_output_col("scaled")
+            .with_mean(with_mean);
+        let lr = LogisticRegression::new()
+            .with_features_col("scaled")
+            .with_max_iter(100);
+        let grid = ParamGridBuilder::new()
+            .add_grid(Param::reg_param(&lr), [0.01, 0.2])
+            .add_grid(Param::elastic_net_param(&lr), [0.0, 0.8])
+            .build();
+        let pipeline = Pipeline::new()
+            .with_estimator(scaler.clone())
+            .with_estimator(lr.clone());
+        let cv = CrossValidator::new(pipeline, pr(), grid.clone())
+            .with_num_folds(3)
+            .with_fold_col("fold")
+            .with_parallelism(2)
+            .fit(&df)
+            .unwrap();
+        let with_map = |m: &mlpipe::tuning::ParamMap| {
+            let get = |p: Param| m.get(&p).unwrap().as_f64().unwrap();
+            lr.clone()
+                .with_reg_param(get(Param::reg_param(&lr)))
+                .with_elastic_net_param(get(Param::elastic_net_param(&lr)))
+        };
+        for f in 0..3 {
+            let (train_rows, valid_rows) = (fold_rows(f, false), fold_rows(f, true));
+            let scaler_model = scaler.fit(&train_rows).unwrap();
+            let scaled = scaler_model.transform(&train_rows).unwrap();
+            let valid = scaler_model.transform(&valid_rows).unwrap();
+            for (j, map) in grid.iter().enumerate() {
+                let model = with_map(map).fit(&scaled).unwrap();
+                let metric = pr().evaluate(&model.transform(&valid).unwrap()).unwrap();
+                assert_eq!(
+                    cv.fold_metrics()[f as usize][j],
+                    metric,
+                    "withMean {with_mean}, fold {f}, map {j}"
+                );
+            }
+        }
+        // The refit on all rows, and a plain fit of the pipeline, read the scaler's input
+        // through its map: the coefficients of the fit on the materialised scaled column.
+        let all = df.drop(["fold"]).unwrap();
+        let scaler_model = scaler.fit(&all).unwrap();
+        let scaled = scaler_model.transform(&all).unwrap();
+        let expected = with_map(&grid[cv.best_index()]).fit(&scaled).unwrap();
+        let best = cv.best_model().stage::<LogisticRegressionModel>().unwrap();
+        assert_eq!(
+            best.coefficients().unwrap(),
+            expected.coefficients().unwrap()
+        );
+        assert_eq!(best.intercept().unwrap(), expected.intercept().unwrap());
+        let plain = Pipeline::new()
+            .with_estimator(scaler.clone())
+            .with_estimator(with_map(&grid[0]))
+            .fit(&all)
+            .unwrap();
+        let direct = with_map(&grid[0]).fit(&scaled).unwrap();
+        let fitted = plain.stage::<LogisticRegressionModel>().unwrap();
+        assert_eq!(
+            fitted.coefficients().unwrap(),
+            direct.coefficients().unwrap()
+        );
+        assert_eq!(
+            fitted.summary().unwrap().objective_history,
+            direct.summary().unwrap().objective_history
+        );
+    }
+}

@@ -75,6 +75,7 @@ fn problem(
         weight_sum: y.len() as f64,
         reg_l2,
         standardization: true,
+        input_map: None,
     }
 }
 

@@ -158,6 +158,13 @@ impl Evaluator for BinaryClassificationEvaluator {
     fn persistable(&self) -> Option<&dyn crate::persist::Persist> {
         Some(self)
     }
+    fn input_columns(&self) -> Option<Vec<String>> {
+        let p = &self.params;
+        let cols = [&p.raw_prediction_col, &p.label_col]
+            .into_iter()
+            .chain(p.weight_col.as_ref());
+        Some(cols.cloned().collect())
+    }
     fn evaluate(&self, df: &DataFrame) -> Result<f64> {
         let m = self.metrics(df)?;
         Ok(match self.params.metric_name {

@@ -266,6 +266,13 @@ impl Evaluator for ClusteringEvaluator {
     fn persistable(&self) -> Option<&dyn crate::persist::Persist> {
         Some(self)
     }
+    fn input_columns(&self) -> Option<Vec<String>> {
+        let p = &self.params;
+        let cols = [&p.features_col, &p.prediction_col]
+            .into_iter()
+            .chain(p.weight_col.as_ref());
+        Some(cols.cloned().collect())
+    }
     fn evaluate(&self, df: &DataFrame) -> Result<f64> {
         self.silhouette(df)
     }

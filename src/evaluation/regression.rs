@@ -162,6 +162,13 @@ impl Evaluator for RegressionEvaluator {
     fn persistable(&self) -> Option<&dyn crate::persist::Persist> {
         Some(self)
     }
+    fn input_columns(&self) -> Option<Vec<String>> {
+        let p = &self.params;
+        let cols = [&p.prediction_col, &p.label_col]
+            .into_iter()
+            .chain(p.weight_col.as_ref());
+        Some(cols.cloned().collect())
+    }
     fn evaluate(&self, df: &DataFrame) -> Result<f64> {
         let m = self.metrics(df)?;
         Ok(match self.params.metric_name {

@@ -167,15 +167,7 @@ impl Estimator for StandardScaler {
         let (_, _, n) = schema::require_vector(df.schema(), stage, &self.params.input_col)?;
         let col = df.column(&self.params.input_col)?;
         // (chunk, first row, rows) blocks, summarised in parallel, merged in order.
-        let mut spans = Vec::new();
-        for (ci, c) in col.chunks.iter().enumerate() {
-            let mut r = 0;
-            while r < c.len() {
-                let len = BLOCK_ROWS.min(c.len() - r);
-                spans.push((ci, r, len));
-                r += len;
-            }
-        }
+        let spans = blocks(col.chunks.iter().map(|c| c.len()));
         let parts = spans
             .par_iter()
             .map(|&(ci, r0, len)| {
@@ -187,15 +179,7 @@ impl Estimator for StandardScaler {
                 let arr = col.chunks[ci].slice(r0, len);
                 let block = vector::VectorBlock::new(arr.as_ref(), n, at)?;
                 if let Some(r) = (0..len).find(|&r| block.is_null(r)) {
-                    return Err(Error::InvalidValue {
-                        stage,
-                        column: self.params.input_col.clone(),
-                        partition: ci,
-                        row: r0 + r,
-                        what: "null vector".into(),
-                        hint: "drop such rows first (VectorAssembler with handleInvalid=skip)"
-                            .into(),
-                    });
+                    return Err(self.null_row(ci, r0 + r));
                 }
                 Ok(match block.as_dense() {
                     Some(vals) => FeatureSummary::from_block(vals, n, None),
@@ -206,11 +190,42 @@ impl Estimator for StandardScaler {
                 })
             })
             .collect::<Vec<_>>();
-        let parts = crate::frame::in_order(parts)?;
+        self.model(n, crate::frame::in_order(parts)?)
+    }
+}
+
+/// `(partition, first row, rows)` blocks of [`BLOCK_ROWS`] over partitions of `lens` rows.
+fn blocks(lens: impl Iterator<Item = usize>) -> Vec<(usize, usize, usize)> {
+    let mut spans = Vec::new();
+    for (ci, rows) in lens.enumerate() {
+        let mut r = 0;
+        while r < rows {
+            let len = BLOCK_ROWS.min(rows - r);
+            spans.push((ci, r, len));
+            r += len;
+        }
+    }
+    spans
+}
+
+impl StandardScaler {
+    fn null_row(&self, partition: usize, row: usize) -> Error {
+        Error::InvalidValue {
+            stage: StandardScalerParams::STAGE,
+            column: self.params.input_col.clone(),
+            partition,
+            row,
+            what: "null vector".into(),
+            hint: "drop such rows first (VectorAssembler with handleInvalid=skip)".into(),
+        }
+    }
+
+    /// The model from the blocks' summaries, in block order.
+    fn model(&self, n: usize, parts: Vec<FeatureSummary>) -> Result<StandardScalerModel> {
         let summary = FeatureSummary::merge_all(n, &parts);
         if summary.count == 0 {
             return Err(Error::EmptyInput {
-                stage,
+                stage: StandardScalerParams::STAGE,
                 hint: "fit needs at least one row".into(),
             });
         }
@@ -220,6 +235,34 @@ impl Estimator for StandardScaler {
             mean: summary.mean(),
             std: summary.std(),
         })
+    }
+
+    /// Fits on a [`FitView`](crate::pipeline::view::FitView) (a fold's rows read in
+    /// place): the blocks the materialised view would give, so the same model. `None`
+    /// when the view must be materialised first (sparse rows).
+    pub(crate) fn fit_view(
+        &self,
+        view: &crate::pipeline::view::FitView<'_>,
+    ) -> Result<Option<StandardScalerModel>> {
+        let stage = StandardScalerParams::STAGE;
+        let schema = view.schema()?;
+        self.transform_schema(&schema)?;
+        let (_, _, n) = schema::require_vector(&schema, stage, &self.params.input_col)?;
+        let Some(parts) = view.vector_parts(stage, &self.params.input_col, n)? else {
+            return Ok(None);
+        };
+        let spans = blocks(parts.iter().map(|p| p.len()));
+        let sums = spans
+            .par_iter()
+            .map(|&(pi, r0, len)| {
+                let part = &parts[pi];
+                if let Some(r) = (r0..r0 + len).find(|&r| part.is_null(r)) {
+                    return Err(self.null_row(pi, part.source_row(r)));
+                }
+                Ok(FeatureSummary::from_block(&part.gather(r0, len), n, None))
+            })
+            .collect::<Vec<_>>();
+        self.model(n, crate::frame::in_order(sums)?).map(Some)
     }
 }
 
@@ -259,6 +302,27 @@ impl StandardScalerModel {
     pub fn std(&self) -> &[f64] {
         &self.std
     }
+
+    /// The map the model applies to a dense row: shift by the mean when `withMean`, scale
+    /// by `1/std` (0 where std is 0) when `withStd`.
+    pub(crate) fn map(&self) -> vector::AffineMap {
+        let n = self.mean.len();
+        vector::AffineMap {
+            shift: if self.params.with_mean {
+                self.mean.clone()
+            } else {
+                vec![0.0; n]
+            },
+            scale: if self.params.with_std {
+                self.std
+                    .iter()
+                    .map(|s| if *s != 0.0 { 1.0 / s } else { 0.0 })
+                    .collect()
+            } else {
+                vec![1.0; n]
+            },
+        }
+    }
 }
 
 impl Stage for StandardScalerModel {
@@ -289,21 +353,7 @@ impl Transformer for StandardScalerModel {
         let out_schema = self.transform_schema(df.schema())?;
         let field = out_schema.field_with_name(&self.params.output_col)?.clone();
         let n = self.mean.len();
-        let scale: Vec<f64> = self
-            .std
-            .iter()
-            .map(|s| if *s != 0.0 { 1.0 / s } else { 0.0 })
-            .collect();
-        let shift: Vec<f64> = if self.params.with_mean {
-            self.mean.clone()
-        } else {
-            vec![0.0; n]
-        };
-        let scale: Vec<f64> = if self.params.with_std {
-            scale
-        } else {
-            vec![1.0; n]
-        };
+        let map = self.map();
         let stage = "StandardScalerModel";
         let (_, in_field) = schema::require_column(df.schema(), stage, &self.params.input_col)?;
         if sparse_output(&self.params, in_field) {
@@ -314,14 +364,14 @@ impl Transformer for StandardScalerModel {
                 &self.params.input_col,
                 n,
                 field,
-                |j, x| x * scale[j],
+                |j, x| map.value(j, x),
             );
         }
         // SAFETY: rows have n values (map_vectors checks), as do the model's
         // per-feature vectors, so the zip writes every output value.
         unsafe {
             vector::map_vectors(df, stage, &self.params.input_col, n, field, |x, out| {
-                for (((o, x), s), k) in out.iter_mut().zip(x).zip(&shift).zip(&scale) {
+                for (((o, x), s), k) in out.iter_mut().zip(x).zip(&map.shift).zip(&map.scale) {
                     o.write((x - s) * k);
                 }
             })
@@ -364,8 +414,7 @@ impl crate::persist::SparkPersist for StandardScalerModel {
 struct StandardScalerRow {
     input: crate::row::VecSlot,
     out: crate::row::VecSlot,
-    shift: Vec<f64>,
-    scale: Vec<f64>,
+    map: vector::AffineMap,
 }
 
 impl crate::row::RowStage for StandardScalerModel {
@@ -377,24 +426,10 @@ impl crate::row::RowStage for StandardScalerModel {
         let input = plan.vec_input(&self.params.input_col)?;
         let out = plan.add_vec(&self.params.output_col, n);
         // The batch transform's per-feature shift and scale.
-        let scale = if self.params.with_std {
-            self.std
-                .iter()
-                .map(|s| if *s != 0.0 { 1.0 / s } else { 0.0 })
-                .collect()
-        } else {
-            vec![1.0; n]
-        };
-        let shift = if self.params.with_mean {
-            self.mean.clone()
-        } else {
-            vec![0.0; n]
-        };
         Ok(Some(Box::new(StandardScalerRow {
             input,
             out,
-            shift,
-            scale,
+            map: self.map(),
         })))
     }
 }
@@ -402,9 +437,7 @@ impl crate::row::RowStage for StandardScalerModel {
 impl crate::row::RowOp for StandardScalerRow {
     fn run(&self, row: &mut crate::row::RowCtx<'_, '_>) -> Result<crate::row::Flow> {
         let (x, out) = row.vec_pair(self.input, self.out);
-        for (((o, x), s), k) in out.iter_mut().zip(x).zip(&self.shift).zip(&self.scale) {
-            *o = (x - s) * k;
-        }
+        self.map.apply(x, out);
         Ok(crate::row::Flow::Next)
     }
 }

@@ -101,6 +101,21 @@ pub(crate) unsafe fn par_build(
     out
 }
 
+/// Hands the heap memory freed so far back to the operating system (glibc's
+/// `malloc_trim`; nothing on other C libraries). glibc keeps freed blocks below its mmap
+/// threshold (which grows to 32 MB as large blocks are freed) in its arenas for reuse, up
+/// to 64 MB free at the top of each arena and any amount below live blocks: after a phase
+/// that made and dropped many mid-sized arrays (a cross-validation fold), that memory would
+/// stay resident while the next phase allocates afresh in other arenas.
+pub(crate) fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages to the kernel; it touches no live
+    // allocation.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -104,6 +104,19 @@ pub(crate) fn widest_build() -> Build {
     env
 }
 
+/// Whether the [`multiversion!`] functions run their AVX-512 build: for callers that pick
+/// between two algorithms, one of which only pays with wide vectors.
+#[inline]
+pub(crate) fn has_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return widest_build() >= Build::Avx512
+        && std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx512bw")
+        && std::is_x86_feature_detected!("avx2");
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
 /// The builds of a [`multiversion!`] function this CPU can run, narrowest first: what a
 /// test that compares them loops over.
 #[cfg(test)]

@@ -158,12 +158,6 @@ impl DataFrame {
         Ok(Self { schema, partitions })
     }
 
-    /// The schema and the partitions, taken out of the frame (so that a caller holding
-    /// the only reference can release each partition as soon as it is done with it).
-    pub(crate) fn into_parts(self) -> (SchemaRef, Vec<RecordBatch>) {
-        (self.schema, self.partitions)
-    }
-
     /// A `DataFrame` without the named columns. Names that do not exist are ignored, as in
     /// Spark's `drop`.
     pub fn drop(&self, names: impl IntoIterator<Item = impl AsRef<str>>) -> Result<DataFrame> {

@@ -279,6 +279,44 @@ pub(crate) unsafe fn map_vectors(
     df.with_column(out, chunks)
 }
 
+/// A per-feature affine map `x_j ↦ (x_j − shift_j) · scale_j` of dense rows: what a
+/// fitted `StandardScalerModel` applies. One definition, so that a scaled column
+/// materialised by the model and the same values computed on the fly by a fit that reads
+/// the model's input instead (a pipeline's `StandardScaler → LogisticRegression`) hold the
+/// same bits.
+///
+/// ```
+/// use mlpipe::frame::vector::AffineMap;
+/// let m = AffineMap { shift: vec![1.0, 0.0], scale: vec![0.5, 2.0] };
+/// let mut out = [0.0; 2];
+/// m.apply(&[3.0, 3.0], &mut out);
+/// assert_eq!(out, [1.0, 6.0]);
+/// assert_eq!(m.value(1, 3.0), 6.0);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct AffineMap {
+    /// `shift_j` (zeros when not centring).
+    pub shift: Vec<f64>,
+    /// `scale_j` (ones when not scaling).
+    pub scale: Vec<f64>,
+}
+
+impl AffineMap {
+    /// Writes the map of row `x` into `out` (both of the map's length).
+    #[inline]
+    pub fn apply(&self, x: &[f64], out: &mut [f64]) {
+        for (((o, x), s), k) in out.iter_mut().zip(x).zip(&self.shift).zip(&self.scale) {
+            *o = (x - s) * k;
+        }
+    }
+
+    /// The map of one value `x` of feature `j`.
+    #[inline]
+    pub fn value(&self, j: usize, x: f64) -> f64 {
+        (x - self.shift[j]) * self.scale[j]
+    }
+}
+
 /// Dense rows (`values`, row-major, `size` each; null rows per `nulls`) as a sparse-type
 /// vector column chunk whose rows are stored as Spark's `Vector.compressed` stores them:
 /// when no row prefers sparse (`any_sparse`, counted here when `None`), the buffer itself

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use super::lbfgs::DiffFunction;
 use crate::error::{Error, Result};
 use crate::frame::kernels::{dot, multiversion};
-use crate::frame::vector::{Row, VectorBlock};
+use crate::frame::vector::{AffineMap, Row, VectorBlock};
 
 /// The feature rows of a [`Block`].
 #[derive(Clone, Copy, Debug)]
@@ -80,6 +80,16 @@ pub(crate) fn feature_issue(
     None
 }
 
+/// The first non-finite value among dense rows of `n` values, as `(row, what)`.
+pub(crate) fn dense_issue(values: &[f64], n: usize) -> Option<(usize, String)> {
+    // `x·0` is NaN exactly for ±inf and NaN: one vectorised sweep first.
+    if !values.iter().map(|v| v * 0.0).sum::<f64>().is_nan() {
+        return None;
+    }
+    let k = values.iter().position(|v| !v.is_finite())?;
+    Some((k / n.max(1), format!("feature value {}", values[k])))
+}
+
 /// The weighted feature summary of rows `r0..r0 + len` (none of them null), reading a
 /// sparse row's stored entries only. `weights` holds the block's `len` weights.
 pub(crate) fn block_summary(
@@ -146,6 +156,11 @@ pub struct LogisticLoss<'a> {
     pub reg_l2: f64,
     /// Spark's `standardization`: with `false`, L2 is on the original-space coefficients.
     pub standardization: bool,
+    /// A map every feature value goes through as it is read (a fitted
+    /// `StandardScalerModel`'s, when the fit reads the scaler's input instead of a
+    /// materialised scaled column): each mapped value is rounded as the materialised one
+    /// would be, so the sums are the same bits.
+    pub input_map: Option<&'a AffineMap>,
 }
 
 /// Partial sums of one block.
@@ -181,9 +196,23 @@ impl LogisticLoss<'_> {
         (eff, offset)
     }
 
-    /// One binomial block: [`binary_pass`] with the logistic link.
+    /// One binomial block: [`binary_pass`] with the logistic link. With an input map
+    /// (a fitted `StandardScalerModel` fused into the fit), the pass reads the block's
+    /// mapped rows from a block-sized copy (1 MB), each value rounded as the
+    /// materialised column's would be: the same bits.
     fn binary_block(&self, b: &Block<'_>, eff: &[f64], offset: f64) -> Partial {
-        let p = binary_pass(b, self.num_features, eff, offset, &LogisticLink);
+        let f = self.num_features;
+        let p = match self.input_map {
+            None => binary_pass(b, f, eff, offset, &LogisticLink),
+            Some(map) => {
+                let x = mapped_rows(b, f, map);
+                let mapped = Block {
+                    x: Features::Dense(&x),
+                    ..*b
+                };
+                binary_pass(&mapped, f, eff, offset, &LogisticLink)
+            }
+        };
         Partial {
             loss: p.loss,
             grad: p.grad,
@@ -426,6 +455,23 @@ fn dot2(a: &[f64], x: &[f64], y: &[f64]) -> (f64, f64) {
     (sx, sy)
 }
 
+/// A block's rows mapped by `map`, as dense rows of `n` (for the passes that read rows
+/// one by one).
+fn mapped_rows(b: &Block<'_>, n: usize, map: &AffineMap) -> Vec<f64> {
+    let mut out = vec![0.0; b.y.len() * n];
+    if let Features::Dense(x) = b.x {
+        crate::pipeline::view::fill_rows(x, n, None, Some(map), 0, &mut out);
+        return out;
+    }
+    for (i, o) in out.chunks_exact_mut(n.max(1)).enumerate() {
+        b.x.row(i, n).for_each_active(|j, v| o[j] = v);
+        for (j, v) in o.iter_mut().enumerate() {
+            *v = map.value(j, *v);
+        }
+    }
+    out
+}
+
 impl DiffFunction for LogisticLoss<'_> {
     fn calculate(&mut self, params: &[f64]) -> Result<(f64, Vec<f64>)> {
         if self.weight_sum <= 0.0 {
@@ -442,6 +488,14 @@ impl DiffFunction for LogisticLoss<'_> {
             .map(|b| {
                 if c == 1 {
                     this.binary_block(b, &eff, offset[0])
+                } else if let Some(map) = this.input_map {
+                    // The row-by-row pass reads the block's mapped rows from a copy.
+                    let x = mapped_rows(b, f, map);
+                    let mapped = Block {
+                        x: Features::Dense(&x),
+                        ..*b
+                    };
+                    this.multinomial_block(&mapped, &eff, &offset)
                 } else {
                     this.multinomial_block(b, &eff, &offset)
                 }
@@ -564,6 +618,7 @@ mod tests {
                     weight_sum: w.iter().sum(),
                     reg_l2: 0.3,
                     standardization,
+                    input_map: None,
                 };
                 let p: Vec<f64> = (0..5 * c).map(|i| (i as f64 * 0.37).sin()).collect();
                 let (_, g) = loss.calculate(&p).unwrap();

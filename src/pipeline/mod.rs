@@ -7,6 +7,7 @@
 
 #[allow(clippy::module_inception)]
 mod pipeline;
+pub(crate) mod view;
 
 use std::any::Any;
 use std::collections::HashSet;
@@ -120,6 +121,19 @@ pub trait Evaluator: Debug + Send + Sync {
     /// The evaluator's Spark writer, if it can be saved (all of mlpipe's evaluators can);
     /// the tuning validators save their evaluator through it.
     fn persistable(&self) -> Option<&dyn crate::persist::Persist> {
+        None
+    }
+    /// The columns [`evaluate`](Self::evaluate) reads, when the evaluator knows them (all
+    /// of mlpipe's do); `None`, the default, means it may read any column. The tuning
+    /// validators keep only these and the ones the fits read in the validation rows.
+    ///
+    /// ```
+    /// use mlpipe::prelude::*;
+    /// use mlpipe::evaluation::BinaryClassificationEvaluator;
+    /// let e = BinaryClassificationEvaluator::new().with_label_col("churn");
+    /// assert_eq!(e.input_columns(), Some(vec!["rawPrediction".to_string(), "churn".to_string()]));
+    /// ```
+    fn input_columns(&self) -> Option<Vec<String>> {
         None
     }
 }

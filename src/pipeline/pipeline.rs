@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use arrow::datatypes::Schema;
 use serde_json::{json, Value};
 
+use super::view::{fit_on_view, FitView};
 use super::{DynEstimator, Estimator, Model, Stage, Transformer};
 use crate::error::{Error, Result};
 use crate::frame::schema::column_names;
@@ -221,14 +222,33 @@ impl Pipeline {
     /// # Ok(()) }
     /// ```
     pub fn fit_timed(&self, df: &DataFrame) -> Result<(PipelineModel, Vec<f64>)> {
-        self.transform_schema(df.schema())?;
-        let last_est = self
-            .stages
-            .iter()
-            .rposition(|s| matches!(s, PipelineStage::Estimator(_)));
-        let mut current = df.clone();
-        let mut fitted: Vec<Box<dyn Transformer>> = Vec::with_capacity(self.stages.len());
-        let mut seconds = Vec::with_capacity(self.stages.len());
+        let (model, seconds, _) = self.fit_view(FitView::new(df), false)?;
+        Ok((model, seconds))
+    }
+
+    /// Fits on `view` (see [`FitView`]), each estimator on the view itself when it can
+    /// read one, else on the view materialised. A stage's output that later stages read
+    /// is made by transforming, except a `StandardScalerModel`'s, which is left pending
+    /// in the view for the readers to compute block by block (when a later stage cannot
+    /// read the view, it is materialised then). With `prefix` every stage's output is
+    /// kept (the caller fits more stages on the returned view); otherwise the data go
+    /// only up to the last estimator, as Spark's `Pipeline.fit`.
+    pub(crate) fn fit_view<'a>(
+        &self,
+        mut view: FitView<'a>,
+        prefix: bool,
+    ) -> Result<(PipelineModel, Vec<f64>, FitView<'a>)> {
+        self.transform_schema(view.schema()?.as_ref())?;
+        let n = self.stages.len();
+        let last = if prefix {
+            Some(n)
+        } else {
+            self.stages
+                .iter()
+                .rposition(|s| matches!(s, PipelineStage::Estimator(_)))
+        };
+        let mut fitted: Vec<Box<dyn Transformer>> = Vec::with_capacity(n);
+        let mut seconds = Vec::with_capacity(n);
         for (i, s) in self.stages.iter().enumerate() {
             let t: Box<dyn Transformer> = match s {
                 PipelineStage::Transformer(t) => {
@@ -237,7 +257,13 @@ impl Pipeline {
                 }
                 PipelineStage::Estimator(e) => {
                     let start = std::time::Instant::now();
-                    let m: Box<dyn Transformer> = e.fit_dyn(&current)?;
+                    let m: Box<dyn Model> = match fit_on_view(e.as_ref(), &view) {
+                        Some(m) => m?,
+                        None => {
+                            view = view.materialised()?;
+                            e.fit_dyn(view.base())?
+                        }
+                    };
                     seconds.push(start.elapsed().as_secs_f64());
                     tracing::info!(
                         stage = i,
@@ -253,13 +279,18 @@ impl Pipeline {
             // no later stage up to it reads (an assembler's input and output once a
             // scaler has read it) are dropped, so that the intermediate copies made here
             // are released before the next fit.
-            if let Some(l) = last_est.filter(|&l| i < l) {
-                current = t.transform(&current)?;
-                let rest = self.stages[i + 1..=l]
-                    .iter()
-                    .fold(Pipeline::new(), |p, s| p.with_stage(s.clone()));
-                let unread = super::unread_columns(current.schema(), &[rest], |_| true);
-                current = current.drop(&unread)?;
+            if let Some(l) = last.filter(|&l| i < l) {
+                if !view.defer(t.as_ref()) {
+                    let mut current = t.transform(&view.materialise()?)?;
+                    if i + 1 < n && l < n {
+                        let rest = self.stages[i + 1..=l]
+                            .iter()
+                            .fold(Pipeline::new(), |p, s| p.with_stage(s.clone()));
+                        let unread = super::unread_columns(current.schema(), &[rest], |_| true);
+                        current = current.drop(&unread)?;
+                    }
+                    view = FitView::of_frame(current);
+                }
             }
             fitted.push(t);
         }
@@ -269,6 +300,7 @@ impl Pipeline {
                 stages: fitted,
             },
             seconds,
+            view,
         ))
     }
 }

@@ -10,14 +10,16 @@
 //! partitions (a `rand(seed)` column), or Scala's `MLUtils.kFold` folds
 //! ([`FoldAssignment::Scala`]). A fold is a selection of rows (each row's fold number),
 //! not a copy of the data. As Spark does, the folds run one after the other and the maps
-//! of a fold in parallel (`parallelism`): the fold's training rows are materialised once,
-//! with only the columns some stage reads; in a [`Pipeline`], the stages before the first
-//! stage the grid touches are fitted once on them (not once per param map) and applied one
-//! partition at a time, each raw partition released once transformed, keeping only the
-//! columns the grid's fits read; every map is fitted on that, which is then dropped before
-//! the validation rows are made and every fit scored on them. The best map is then refit
-//! on all rows by the estimator itself ([`Pipeline`]'s fit also drops the columns no later
-//! stage reads as it goes).
+//! of a fold in parallel (`parallelism`). A fit reads the fold's training rows in place
+//! where its stages can (`StandardScaler`, `LogisticRegression`, a [`Pipeline`] of them):
+//! no copy of the training rows is made. In a [`Pipeline`], the stages before the first
+//! stage the grid touches are fitted once per fold (not once per param map); a fitted
+//! `StandardScaler`'s output is not materialised but computed block by block by the
+//! fits that read it (the same values in the same blocks, so the same models, bit for
+//! bit); any other stage's output is made once, keeping only the columns the grid's fits
+//! read. The training side is released before the validation rows are made (only the
+//! columns the fits and the evaluator read) and every fit scored on them. The best map is
+//! then refit on all rows by the estimator itself, reading them in place in the same way.
 //!
 //! # Examples
 //! ```
@@ -60,6 +62,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::frame::DataFrame;
+use crate::pipeline::view::FitView;
 use crate::pipeline::{
     unread_columns, Estimator, Evaluator, Pipeline, PipelineModel, PipelineStage, Stage,
     Transformer,
@@ -341,72 +344,64 @@ impl SplitRows<'_> {
         }
     }
 
-    /// The training (`validation` false) or validation rows, each partition passed
-    /// through `f` as a one-partition frame (so that only one partition's selected rows
-    /// exist at a time before `f` reduces them), in partition order.
-    fn rows(
+    /// The training (`validation` false) or validation rows as a [`FitView`]'s parts:
+    /// the caller's frame without the `unused` columns (and the fold column), and the
+    /// side's rows of each of its partitions (`None`: all). No row is copied.
+    fn side(
         &self,
         validation: bool,
-        f: &(dyn Fn(DataFrame) -> Result<DataFrame> + Sync),
-    ) -> Result<DataFrame> {
-        use rayon::prelude::*;
-        let (df, groups, valid, drop) = match self {
+        unused: &[String],
+    ) -> Result<(DataFrame, Option<Vec<Vec<u32>>>)> {
+        match self {
             SplitRows::Frames { train, valid } => {
-                return f(if validation { valid } else { train }.clone())
+                Ok(((if validation { valid } else { train }).drop(unused)?, None))
             }
             SplitRows::Groups {
                 df,
                 groups,
                 valid,
                 drop,
-            } => (*df, *groups, *valid, *drop),
-        };
-        let parts: Vec<Result<Option<DataFrame>>> = df
-            .partitions()
-            .par_iter()
-            .zip(groups)
-            .map(|(batch, g)| {
-                let idx: arrow::array::UInt32Array = g
+            } => {
+                let base = df.drop(unused.iter().map(String::as_str).chain(*drop))?;
+                let rows = groups
                     .iter()
-                    .enumerate()
-                    .filter(|(_, &x)| (x == valid) == validation)
-                    .map(|(r, _)| r as u32)
+                    .map(|g| {
+                        g.iter()
+                            .enumerate()
+                            .filter(|(_, &x)| (x == *valid) == validation)
+                            .map(|(r, _)| r as u32)
+                            .collect()
+                    })
                     .collect();
-                if idx.is_empty() {
-                    return Ok(None);
-                }
-                let rows = arrow::compute::take_record_batch(batch, &idx)?;
-                let mut part = DataFrame::try_new(batch.schema(), vec![rows])?;
-                if let Some(c) = drop {
-                    part = part.drop([c])?;
-                }
-                f(part).map(Some)
-            })
-            .collect();
-        let parts: Vec<DataFrame> = crate::frame::in_order(parts)?
-            .into_iter()
-            .flatten()
-            .collect();
-        let schema = match parts.first() {
-            Some(p) => p.schema().clone(),
-            None => f(DataFrame::try_new(self.schema()?, vec![])?)?
-                .schema()
-                .clone(),
-        };
-        let batches = parts
-            .iter()
-            .flat_map(|p| p.partitions().iter().cloned())
-            .collect();
-        DataFrame::try_new(schema, batches)
+                Ok((base, Some(rows)))
+            }
+        }
     }
 }
 
+/// `model`'s output on the rows of `view` without the `unused` columns: a
+/// `StandardScalerModel`'s output is made straight from the selected rows of its input
+/// (see [`FitView::materialise_without`]); other stages transform the rows made so far.
+fn transform_side(
+    mut view: FitView<'_>,
+    model: &PipelineModel,
+    unused: &[String],
+) -> Result<DataFrame> {
+    for t in model.stages() {
+        if !view.defer(t.as_ref()) {
+            view = FitView::of_frame(t.transform(&view.materialise()?)?);
+        }
+    }
+    view.materialise_without(unused)
+}
+
 /// Fits the job's estimator with every map on the training rows, then scores every fit
-/// on the validation rows, on the job's pool. The two sides are materialised one after
-/// the other, keeping only the columns the fits read on the training side, so that the
-/// peak memory of a split is about one copy of the data. When the estimator is a
-/// [`Pipeline`], the stages before the first one the grid touches are fitted once, here,
-/// and applied partition by partition as the rows are selected.
+/// on the validation rows, on the job's pool. The training rows are read in place (see
+/// [`FitView`]) by the stages that can; for the others they are materialised once, with
+/// only the columns the fits read. When the estimator is a [`Pipeline`], the stages
+/// before the first one the grid touches are fitted once, here. The validation rows are
+/// made after the training side is released, with only the columns the fits and the
+/// evaluator read.
 fn fit_split<E: Estimator>(
     job: &Job<'_, E>,
     rows: &SplitRows<'_>,
@@ -448,29 +443,51 @@ fn fit_split<E: Estimator>(
                 });
             let suffixes = with_maps(&suffix, maps, tuner)?;
             // Columns that no stage of any map reads (a fold column, ids, raw text) are
-            // never copied. The training rows are materialised once: the prefix is fitted
-            // on them, then they are transformed one partition at a time, each raw
-            // partition released as soon as its transformed rows exist, keeping only the
-            // columns the grid's fits read.
+            // never looked at. The prefix is fitted on the training rows in place where
+            // its stages can; its output is then made once, in one pass over the
+            // training rows (a scaler's output straight from the selected rows of its
+            // input), keeping only the columns the grid's fits read: the one copy the
+            // fits' many passes read at full memory speed.
             let wholes = with_maps(pipeline, maps, tuner)?;
             let source_unused = unread_columns(&schema, &wholes, |_| true);
-            let train = rows.rows(false, &|part: DataFrame| part.drop(&source_unused))?;
-            let prefix_model = prefix.fit(&train)?;
-            let transformed = prefix_model.transform_schema(train.schema())?;
-            let train_unused = unread_columns(&transformed, &suffixes, |_| true);
-            let train = transform_releasing(train, &prefix_model, &train_unused)?;
+            let (base, picked) = rows.side(false, &source_unused)?;
+            let view = match &picked {
+                Some(p) => FitView::with_rows(&base, p),
+                None => FitView::new(&base),
+            };
+            let (prefix_model, _, view) = prefix.fit_view(view, true)?;
+            let train_unused = unread_columns(view.schema()?.as_ref(), &suffixes, |_| true);
+            let train = FitView::of_frame(view.materialise_without(&train_unused)?);
+            drop(view);
             let transformed = prefix_model.transform_schema(&schema)?;
-            let valid_unused = unread_columns(&transformed, &suffixes, |f| {
-                schema.field_with_name(f.name()).is_err()
-                    && crate::frame::vector::field_vector_size(f).is_some()
+            // The validation rows keep what the grid's fits and the evaluator read; with
+            // an evaluator that does not say what it reads, every input column is kept
+            // and only the prefix's unread vector columns go.
+            let evaluated = evaluator.input_columns();
+            let valid_unused = unread_columns(&transformed, &suffixes, |f| match &evaluated {
+                Some(cols) => !cols.contains(f.name()),
+                None => {
+                    schema.field_with_name(f.name()).is_err()
+                        && crate::frame::vector::field_vector_size(f).is_some()
+                }
             });
-            let fitted: Vec<Result<PipelineModel>> =
-                pool.install(|| suffixes.par_iter().map(|s| s.fit(&train)).collect());
+            let fitted: Vec<Result<PipelineModel>> = pool.install(|| {
+                suffixes
+                    .par_iter()
+                    .map(|s| Ok(s.fit_view(train.clone(), false)?.0))
+                    .collect()
+            });
             let fitted = crate::frame::in_order(fitted)?;
             drop(train);
-            let valid = rows.rows(true, &|part: DataFrame| {
-                prefix_model.transform(&part)?.drop(&valid_unused)
-            })?;
+            drop(picked);
+            crate::frame::buffer::release_free_memory();
+            let (base, picked) = rows.side(true, &[])?;
+            let view = match &picked {
+                Some(p) => FitView::with_rows(&base, p),
+                None => FitView::new(&base),
+            };
+            let valid = transform_side(view, &prefix_model, &valid_unused)?;
+            drop(picked);
             let results: Vec<Result<(f64, Option<E::Model>)>> = pool.install(|| {
                 fitted
                     .into_par_iter()
@@ -501,12 +518,30 @@ fn fit_split<E: Estimator>(
     }
     let ests = with_maps(est, maps, tuner)?;
     let unused = unread_columns(&schema, &ests, |_| true);
-    let train = rows.rows(false, &|part: DataFrame| part.drop(&unused))?;
+    let (base, picked) = rows.side(false, &unused)?;
+    let view = match &picked {
+        Some(p) => FitView::with_rows(&base, p),
+        None => FitView::new(&base),
+    };
+    let train = view.materialise()?;
+    drop(view);
     let fitted: Vec<Result<E::Model>> =
         pool.install(|| ests.par_iter().map(|e| e.fit(&train)).collect());
     let fitted = crate::frame::in_order(fitted)?;
     drop(train);
-    let valid = rows.rows(true, &Ok)?;
+    drop(picked);
+    crate::frame::buffer::release_free_memory();
+    let valid_unused = match evaluator.input_columns() {
+        Some(cols) => unread_columns(&schema, &ests, |f| !cols.contains(f.name())),
+        None => Vec::new(),
+    };
+    let (base, picked) = rows.side(true, &valid_unused)?;
+    let valid = match &picked {
+        Some(p) => FitView::with_rows(&base, p),
+        None => FitView::new(&base),
+    }
+    .materialise()?;
+    drop(picked);
     let results: Vec<Result<(f64, Option<E::Model>)>> = pool.install(|| {
         fitted
             .into_par_iter()
@@ -518,37 +553,6 @@ fn fit_split<E: Estimator>(
             .collect()
     });
     split_result(results, collect)
-}
-
-/// `model`'s output on `df` without the `unused` columns, made one partition at a time:
-/// each input partition is released once its output exists, so that (when the caller
-/// holds no other reference to `df`'s data) the input and the output are never both
-/// whole in memory. A transformer works row by row within a partition (as Spark's do), so
-/// the output is the one `model.transform(&df)` gives, partition for partition.
-fn transform_releasing(
-    df: DataFrame,
-    model: &PipelineModel,
-    unused: &[String],
-) -> Result<DataFrame> {
-    let (schema, parts) = df.into_parts();
-    let mut out_schema = None;
-    let mut out = Vec::with_capacity(parts.len());
-    for part in parts {
-        let one = DataFrame::try_new(schema.clone(), vec![part])?;
-        let (s, mut batches) = model.transform(&one)?.drop(unused)?.into_parts();
-        drop(one);
-        out_schema.get_or_insert(s);
-        out.append(&mut batches);
-    }
-    let out_schema = match out_schema {
-        Some(s) => s,
-        None => model
-            .transform(&DataFrame::try_new(schema, vec![])?)?
-            .drop(unused)?
-            .schema()
-            .clone(),
-    };
-    DataFrame::try_new(out_schema, out)
 }
 
 /// A copy of `est` with each map applied.

@@ -280,6 +280,9 @@ impl<E: Estimator> CrossValidator<E> {
                 }
             }
             let r = fit_split(&job, &rows)?;
+            // The fold's copies are dropped: their memory goes back to the OS before the
+            // next fold (or the refit) allocates.
+            crate::frame::buffer::release_free_memory();
             tracing::info!(fold, metrics = ?r.metrics, "cross-validation fold done");
             per_fold.push(r.metrics);
             if let (Some(all), Some(m)) = (sub_models.as_mut(), r.models) {
@@ -588,6 +591,7 @@ impl<E: Estimator> TrainValidationSplit<E> {
         let res = fit_split(&job, &rows)?;
         // The split is not needed for the refit on all rows.
         drop(rows);
+        crate::frame::buffer::release_free_memory();
         let best = best_index(&res.metrics, self.evaluator.is_larger_better());
         let mut est = self.estimator.clone();
         apply_map(&mut est, &self.maps[best], "TrainValidationSplit")?;

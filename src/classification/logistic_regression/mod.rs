@@ -13,9 +13,8 @@ mod persist;
 
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, Float64Array};
-use arrow::compute::cast;
-use arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use arrow::array::{Array, Float64Array};
+use arrow::datatypes::{Field, Schema};
 use rayon::prelude::*;
 
 pub use crate::optim::IterationInfo;
@@ -23,11 +22,15 @@ pub use model::{LogisticRegressionModel, TrainingSummary};
 pub use params::{Family, LogisticRegressionParams};
 
 use crate::error::{Error, Result};
+use crate::frame::vector::AffineMap;
 use crate::frame::{schema, vector, DataFrame};
-use crate::optim::logistic::{block_summary, feature_issue, features_of, Block, LogisticLoss};
+use crate::optim::logistic::{
+    block_summary, dense_issue, feature_issue, features_of, Block, Features, LogisticLoss,
+};
 use crate::optim::{Lbfgs, StopReason};
 use crate::param::{random_uid, shared_setters, Params};
 use crate::persist::{Matrix, Vector};
+use crate::pipeline::view::{FitView, VectorPart};
 use crate::pipeline::{stage_params, Estimator, Stage};
 use crate::stat::FeatureSummary;
 
@@ -214,11 +217,70 @@ impl LogisticRegression {
     }
 }
 
-/// One partition's inputs, labels and weights as `f64` (the features stay in Arrow).
+/// One partition's labels and weights as `f64` (the features stay where they are).
 struct PartInput {
-    features: arrow::array::ArrayRef,
     labels: Float64Array,
     weights: Option<Float64Array>,
+}
+
+/// One partition's features: a vector column chunk, or a [`FitView`]'s rows (picked
+/// and/or mapped).
+enum PartFeatures<'a> {
+    Arrow(vector::VectorBlock<'a>),
+    View(VectorPart<'a>),
+}
+
+impl<'a> PartFeatures<'a> {
+    /// The map the view's rows go through, if any.
+    fn map(&self) -> Option<&'a AffineMap> {
+        match self {
+            PartFeatures::Arrow(_) => None,
+            PartFeatures::View(v) => v.map(),
+        }
+    }
+
+    /// Rows `r0..r0 + len` for the loss (unmapped: the loss applies the map).
+    fn rows(&self, r0: usize, len: usize) -> Features<'a> {
+        match self {
+            PartFeatures::Arrow(b) => features_of(b, r0, len),
+            PartFeatures::View(v) => {
+                Features::Dense(&v.values()[r0 * v.size()..(r0 + len) * v.size()])
+            }
+        }
+    }
+
+    /// The partition's row that block row `r` is (for error messages).
+    fn source_row(&self, r: usize) -> usize {
+        match self {
+            PartFeatures::Arrow(_) => r,
+            PartFeatures::View(v) => v.source_row(r),
+        }
+    }
+
+    /// The first problem among rows `r0..r0 + len` (a null vector, a non-finite value,
+    /// as mapped) and their weighted summary.
+    fn check_and_summarise(
+        &self,
+        r0: usize,
+        len: usize,
+        weights: Option<&[f64]>,
+    ) -> (Option<(usize, String)>, FeatureSummary) {
+        match self {
+            PartFeatures::Arrow(b) => (
+                feature_issue(b, r0, len),
+                block_summary(b, r0, len, weights),
+            ),
+            PartFeatures::View(v) => {
+                let x = v.gather(r0, len);
+                let n = v.size();
+                let issue = match (r0..r0 + len).find(|&r| v.is_null(r)) {
+                    Some(r) => Some((r, "null vector".to_string())),
+                    None => dense_issue(&x, n).map(|(i, what)| (r0 + i, what)),
+                };
+                (issue, FeatureSummary::from_block(&x, n, weights))
+            }
+        }
+    }
 }
 
 /// Statistics of one block: feature moments and the weighted label histogram.
@@ -258,41 +320,71 @@ impl Estimator for LogisticRegression {
     type Model = LogisticRegressionModel;
 
     fn fit(&self, df: &DataFrame) -> Result<LogisticRegressionModel> {
+        self.fit_view(&FitView::new(df))?.ok_or_else(|| {
+            Error::Internal("LogisticRegression could not read a whole frame".into())
+        })
+    }
+}
+
+impl LogisticRegression {
+    /// Fits on a [`FitView`]: a pending `StandardScalerModel`'s output is computed as
+    /// the passes read the scaler's input (the same values in the same blocks as the
+    /// materialised column, so the same model). `None` when the view must be materialised
+    /// first: picked rows (a pass over rows with gaps runs at a fraction of the memory
+    /// bandwidth, and a fit makes tens of passes), sparse features, or a label or weight
+    /// column that is not in the view's frame.
+    pub(crate) fn fit_view(&self, view: &FitView<'_>) -> Result<Option<LogisticRegressionModel>> {
         let stage = LogisticRegressionParams::STAGE;
-        self.transform_schema(df.schema())?;
+        let schema = view.schema()?;
+        self.transform_schema(&schema)?;
         let p = &self.params;
-        let (_, feat_field, n) = schema::require_vector(df.schema(), stage, &p.features_col)?;
+        let (_, feat_field, n) = schema::require_vector(&schema, stage, &p.features_col)?;
         let feature_names = vector::feature_names_or_default(feat_field);
-        let (_, label_field) = schema::require_column(df.schema(), stage, &p.label_col)?;
+        let (_, label_field) = schema::require_column(&schema, stage, &p.label_col)?;
         let meta_classes = Self::label_metadata_classes(label_field);
 
-        let parts = df.map_partitions(|_, b| {
-            let f64_col = |name: &str| -> Result<Float64Array> {
-                Ok(cast(schema::batch_column(b, name)?, &DataType::Float64)?
-                    .as_primitive::<Float64Type>()
-                    .clone())
-            };
-            Ok(PartInput {
-                features: schema::batch_column(b, &p.features_col)?.clone(),
-                labels: f64_col(&p.label_col)?,
-                weights: p.weight_col().map(f64_col).transpose()?,
-            })
-        })?;
-
         // Each partition's feature chunk, checked once (sizes, sparse indices).
-        let views = parts
-            .par_iter()
-            .enumerate()
-            .map(|(pi, part)| {
-                let at = vector::At {
-                    stage,
-                    column: &p.features_col,
-                    partition: pi,
-                };
-                vector::VectorBlock::new(part.features.as_ref(), n, at)
-            })
-            .collect::<Vec<_>>();
-        let views = crate::frame::in_order(views)?;
+        let plain = match view.is_plain() {
+            true => Some(view.base().column(&p.features_col)?),
+            false => None,
+        };
+        let features: Vec<PartFeatures<'_>> = if let Some(col) = &plain {
+            let blocks = col
+                .chunks
+                .par_iter()
+                .enumerate()
+                .map(|(pi, chunk)| {
+                    let at = vector::At {
+                        stage,
+                        column: &p.features_col,
+                        partition: pi,
+                    };
+                    vector::VectorBlock::new(chunk.as_ref(), n, at).map(PartFeatures::Arrow)
+                })
+                .collect::<Vec<_>>();
+            crate::frame::in_order(blocks)?
+        } else {
+            let base = view.base().schema();
+            let scalar = std::iter::once(&p.label_col).chain(p.weight_col.as_ref());
+            if view.has_picked_rows() || scalar.into_iter().any(|c| base.index_of(c).is_err()) {
+                return Ok(None);
+            }
+            match view.vector_parts(stage, &p.features_col, n)? {
+                Some(parts) => parts.into_iter().map(PartFeatures::View).collect(),
+                None => return Ok(None),
+            }
+        };
+        let labels = view.f64_parts(&p.label_col)?;
+        let mut weights = match p.weight_col() {
+            Some(w) => view.f64_parts(w)?.into_iter().map(Some).collect(),
+            None => vec![None; labels.len()],
+        };
+        let parts: Vec<PartInput> = labels
+            .into_iter()
+            .zip(weights.drain(..))
+            .map(|(labels, weights)| PartInput { labels, weights })
+            .collect();
+        let input_map = features.iter().find_map(PartFeatures::map);
 
         // Fixed-size row blocks over all partitions: (partition, first row, rows).
         let block_rows = (BLOCK_BYTES / (8 * n.max(1))).max(64);
@@ -310,7 +402,7 @@ impl Estimator for LogisticRegression {
         // Statistics pass: validate every row, summarise features and labels.
         let stats = spans
             .par_iter()
-            .map(|&(pi, r0, len)| block_stats(&parts[pi], &views[pi], pi, r0, len, p))
+            .map(|&(pi, r0, len)| block_stats(&parts[pi], &features[pi], pi, r0, len, p))
             .collect::<Vec<_>>();
         let stats = crate::frame::in_order(stats)?;
         let mut summary = FeatureSummary::empty(n);
@@ -343,7 +435,7 @@ impl Estimator for LogisticRegression {
         if summary.count == 0 {
             return Err(Error::EmptyInput {
                 stage,
-                hint: if df.num_rows() == 0 {
+                hint: if view.num_rows() == 0 {
                     "fit needs at least one row".into()
                 } else {
                     "every row has weight 0; fit needs at least one row with a positive weight"
@@ -415,15 +507,17 @@ impl Estimator for LogisticRegression {
             } else {
                 vec![f64::NEG_INFINITY]
             };
-            return Ok(LogisticRegressionModel::new(
-                self.uid.clone(),
-                p.clone(),
-                vec![0.0; c * n],
-                intercepts,
-                num_classes,
-                multinomial,
-            )
-            .with_summary(TrainingSummary::new(vec![0.0], feature_names)));
+            return Ok(Some(
+                LogisticRegressionModel::new(
+                    self.uid.clone(),
+                    p.clone(),
+                    vec![0.0; c * n],
+                    intercepts,
+                    num_classes,
+                    multinomial,
+                )
+                .with_summary(TrainingSummary::new(vec![0.0], feature_names)),
+            ));
         }
         if nonzero_classes == 1 {
             tracing::warn!("all labels are the same class and fitIntercept is false: dangerous ground, the optimiser may not converge");
@@ -490,7 +584,7 @@ impl Estimator for LogisticRegression {
             .map(|&(pi, r0, len)| {
                 let part = &parts[pi];
                 Ok(Block {
-                    x: features_of(&views[pi], r0, len),
+                    x: features[pi].rows(r0, len),
                     y: &part.labels.values()[r0..r0 + len],
                     w: part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]),
                 })
@@ -506,6 +600,7 @@ impl Estimator for LogisticRegression {
             weight_sum: summary.weight_sum,
             reg_l2,
             standardization: p.standardization,
+            input_map,
         };
         let mut opt = Lbfgs::new(p.max_iter, 10, p.tol);
         if reg_l1 > 0.0 {
@@ -597,15 +692,17 @@ impl Estimator for LogisticRegression {
         let mut summary = TrainingSummary::new(min.objective_history, feature_names);
         summary.stop_reason = Some(min.reason);
         summary.evaluations = min.evaluations;
-        Ok(LogisticRegressionModel::new(
-            self.uid.clone(),
-            p.clone(),
-            coef,
-            intercepts,
-            num_classes,
-            multinomial,
-        )
-        .with_summary(summary))
+        Ok(Some(
+            LogisticRegressionModel::new(
+                self.uid.clone(),
+                p.clone(),
+                coef,
+                intercepts,
+                num_classes,
+                multinomial,
+            )
+            .with_summary(summary),
+        ))
     }
 }
 
@@ -736,25 +833,27 @@ fn scaled_bounds_layout(
 /// Validates and summarises rows `r0..r0+len` of one partition.
 fn block_stats(
     part: &PartInput,
-    view: &vector::VectorBlock<'_>,
+    features: &PartFeatures<'_>,
     pi: usize,
     r0: usize,
     len: usize,
     p: &LogisticRegressionParams,
 ) -> Result<BlockStats> {
     let stage = LogisticRegressionParams::STAGE;
+    // Rows are reported as the partition's rows (a view's picked row as its source row).
     let bad = |column: &str, row: usize, what: String, hint: &str| Error::InvalidValue {
         stage,
         column: column.to_string(),
         partition: pi,
-        row,
+        row: features.source_row(row),
         what,
         hint: hint.to_string(),
     };
     let label_hint = "labels must be whole numbers 0, 1, ..., k-1; index string or arbitrary labels with StringIndexer first";
     let feat_hint = "feature values must be finite; impute them (Imputer) or drop such rows (VectorAssembler with handleInvalid=skip)";
     let labels = &part.labels;
-    let issue = feature_issue(view, r0, len);
+    let weights = part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]);
+    let (issue, summary) = features.check_and_summarise(r0, len, weights);
     // Small class indices count in a dense array (a map update per row would dominate
     // the pass); any others in the map. Both add each class's weights in row order.
     const DENSE_CLASSES: usize = 64;
@@ -808,12 +907,6 @@ fn block_stats(
             histogram.insert(k, *w);
         }
     }
-    let summary = block_summary(
-        view,
-        r0,
-        len,
-        part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]),
-    );
     Ok(BlockStats { summary, histogram })
 }
 
