@@ -160,6 +160,7 @@ fn run(cli: Cli) -> Result<()> {
             report: report.as_deref(),
         }),
         Command::Tune(args) => {
+            tune::fix_mmap_threshold();
             let df = data::read(&args.input)?;
             tune::run(args, df)
         }
