@@ -75,7 +75,7 @@ impl DiffFunction for HingeLoss<'_> {
         let partials: Vec<_> = this
             .blocks
             .par_iter()
-            .map(|b| binary_pass(b, f, &eff, offset, &HingeLink))
+            .map(|b| binary_pass(b, f, &eff, offset, None, &HingeLink))
             .collect();
         // Merge in block order: the same sums for any thread count.
         let (mut loss, mut msum) = (0.0, 0.0);

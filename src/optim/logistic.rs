@@ -196,23 +196,11 @@ impl LogisticLoss<'_> {
         (eff, offset)
     }
 
-    /// One binomial block: [`binary_pass`] with the logistic link. With an input map
-    /// (a fitted `StandardScalerModel` fused into the fit), the pass reads the block's
-    /// mapped rows from a block-sized copy (1 MB), each value rounded as the
-    /// materialised column's would be: the same bits.
+    /// One binomial block: [`binary_pass`] with the logistic link, reading the features
+    /// through the input map if any (a fitted `StandardScalerModel` fused into the fit).
     fn binary_block(&self, b: &Block<'_>, eff: &[f64], offset: f64) -> Partial {
         let f = self.num_features;
-        let p = match self.input_map {
-            None => binary_pass(b, f, eff, offset, &LogisticLink),
-            Some(map) => {
-                let x = mapped_rows(b, f, map);
-                let mapped = Block {
-                    x: Features::Dense(&x),
-                    ..*b
-                };
-                binary_pass(&mapped, f, eff, offset, &LogisticLink)
-            }
-        };
+        let p = binary_pass(b, f, eff, offset, self.input_map, &LogisticLink);
         Partial {
             loss: p.loss,
             grad: p.grad,
@@ -301,6 +289,7 @@ pub(crate) fn binary_pass(
     f: usize,
     eff: &[f64],
     offset: f64,
+    map: Option<&AffineMap>,
     link: &impl BinaryLink,
 ) -> BinaryPartial {
     let mut grad = vec![0.0; f];
@@ -308,17 +297,28 @@ pub(crate) fn binary_pass(
     let rows = b.y.len();
     let mut m = [0.0f64; CHUNK];
     let mut mult = [0.0f64; CHUNK];
+    // With an input map, each chunk's mapped rows (rounded as a materialised column's
+    // would be: the same bits), reused chunk after chunk.
+    let mut mapped = if map.is_some() {
+        vec![0.0; CHUNK * f]
+    } else {
+        Vec::new()
+    };
     let mut start = 0;
     while start < rows {
         let len = CHUNK.min(rows - start);
-        match b.x {
-            Features::Dense(bx) => chunk_margins(
-                eff,
-                &bx[start * f..(start + len) * f],
-                offset,
-                &mut m[..len],
-            ),
-            _ => {
+        if let Some(map) = map {
+            map_chunk(b, f, map, start, &mut mapped[..len * f]);
+        }
+        // The chunk's rows as one dense slice, when they are (or were mapped into) one.
+        let dense = match (b.x, map) {
+            (_, Some(_)) => Some(&mapped[..len * f]),
+            (Features::Dense(bx), None) => Some(&bx[start * f..(start + len) * f]),
+            _ => None,
+        };
+        match dense {
+            Some(xs) => chunk_margins(eff, xs, offset, &mut m[..len]),
+            None => {
                 for (t, mt) in m[..len].iter_mut().enumerate() {
                     *mt = b.x.row(start + t, f).dot(eff) + offset;
                 }
@@ -334,11 +334,9 @@ pub(crate) fn binary_pass(
         for mt in &mult[..len] {
             msum += mt;
         }
-        match b.x {
-            Features::Dense(bx) => {
-                add_scaled_rows(&mut grad, &mult[..len], &bx[start * f..(start + len) * f])
-            }
-            _ => {
+        match dense {
+            Some(xs) => add_scaled_rows(&mut grad, &mult[..len], xs),
+            None => {
                 for (t, &mt) in mult[..len].iter().enumerate() {
                     b.x.row(start + t, f)
                         .for_each_active(|j, v| grad[j] += mt * v);
@@ -455,20 +453,27 @@ fn dot2(a: &[f64], x: &[f64], y: &[f64]) -> (f64, f64) {
     (sx, sy)
 }
 
-/// A block's rows mapped by `map`, as dense rows of `n` (for the passes that read rows
-/// one by one).
-fn mapped_rows(b: &Block<'_>, n: usize, map: &AffineMap) -> Vec<f64> {
-    let mut out = vec![0.0; b.y.len() * n];
+/// Rows `first..first + out.len() / n` of `b` mapped by `map` into `out` (dense rows of
+/// `n`): each value as the materialised column holds it.
+fn map_chunk(b: &Block<'_>, n: usize, map: &AffineMap, first: usize, out: &mut [f64]) {
     if let Features::Dense(x) = b.x {
-        crate::pipeline::view::fill_rows(x, n, None, Some(map), 0, &mut out);
-        return out;
+        crate::pipeline::view::fill_rows(x, n, None, Some(map), first, out);
+        return;
     }
     for (i, o) in out.chunks_exact_mut(n.max(1)).enumerate() {
-        b.x.row(i, n).for_each_active(|j, v| o[j] = v);
+        o.fill(0.0);
+        b.x.row(first + i, n).for_each_active(|j, v| o[j] = v);
         for (j, v) in o.iter_mut().enumerate() {
             *v = map.value(j, *v);
         }
     }
+}
+
+/// A block's rows mapped by `map`, as dense rows of `n` (for the passes that read rows
+/// one by one).
+fn mapped_rows(b: &Block<'_>, n: usize, map: &AffineMap) -> Vec<f64> {
+    let mut out = vec![0.0; b.y.len() * n];
+    map_chunk(b, n, map, 0, &mut out);
     out
 }
 
