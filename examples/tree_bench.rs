@@ -4,8 +4,11 @@
 //!
 //! Data: `python3 ../shared/bench/gen_data.py --rows 1000000 --features 20 --seed 2
 //! --out bench_data/churn_1m.parquet`. The 20 numeric features are assembled (rows with a
-//! null dropped) and split 80/20 with seed 42. The other libraries run on the same file
-//! with `bench/anchors/tree_anchors.py`.
+//! null dropped) and split 80/20 with seed 42 (Spark's `randomSplit`). The split is written
+//! once beside the data file (`churn_1m_train.parquet`, `churn_1m_test.parquet`), and the
+//! other libraries run on exactly those rows: `bench/anchors/tree_anchors.py` (LightGBM,
+//! scikit-learn) and `bench/anchors/tree_spark.py` (PySpark 4.3, whose trees
+//! `examples/tree_spark_check.rs` compares with ours node for node).
 //!
 //! Run: `cargo run --release --example tree_bench [-- PATH [REPEATS]]`.
 
@@ -17,36 +20,21 @@ use mlpipe::tree::engine::{
 
 mod support;
 
-use support::{median, BenchData};
-
-/// Area under the ROC curve of `scores` for 0/1 `labels` (ties counted half).
-fn auc(scores: &[f64], labels: &[f64]) -> f64 {
-    let mut idx: Vec<usize> = (0..scores.len()).collect();
-    idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
-    let (mut rank_sum, mut i) = (0.0, 0);
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && scores[idx[j + 1]] == scores[idx[i]] {
-            j += 1;
-        }
-        let avg = (i + j) as f64 / 2.0 + 1.0;
-        for &k in &idx[i..=j] {
-            if labels[k] == 1.0 {
-                rank_sum += avg;
-            }
-        }
-        i = j + 1;
-    }
-    let pos = labels.iter().filter(|&&y| y == 1.0).count() as f64;
-    let neg = labels.len() as f64 - pos;
-    (rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg)
-}
+use support::{auc, median, BenchData};
 
 fn main() -> mlpipe::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let repeats: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(3);
     let data = BenchData::load(args.get(1).map(String::as_str))?;
     let (train, test, features) = (&data.train, &data.test, &data.features);
+    // The other libraries' scripts (bench/anchors/tree_anchors.py, tree_spark.py) read this
+    // split, so that every tool trains on the same rows and scores the same test rows.
+    let [train_path, test_path] = data.write_split()?;
+    println!(
+        "split: {} and {} (written once, read by bench/anchors/)",
+        train_path.display(),
+        test_path.display()
+    );
     println!(
         "train {} rows x {} features ({} partitions), test {} rows; {} threads",
         train.num_rows(),
@@ -132,27 +120,49 @@ fn main() -> mlpipe::Result<()> {
         forest = train_forest("RandomForestClassifier", &inst, &s, 20, "auto")?;
         times.push(t.elapsed().as_secs_f64());
     }
-    let forest: Vec<_> = forest
-        .iter()
-        .map(|t| t.to_decision_tree(n, 2))
-        .collect::<mlpipe::Result<_>>()?;
-    let votes: Vec<f64> = test_inst
-        .rows()
-        .map(|x| {
-            forest
-                .iter()
-                .map(|t| {
-                    let s = &t.leaf_for(x).impurity_stats;
-                    s[1] / (s[0] + s[1])
-                })
-                .sum()
-        })
-        .collect();
+    // Spark's forest score: each tree's leaf class distribution, averaged (the sum ranks
+    // the same).
+    let forest_auc = |forest: &[mlpipe::tree::engine::TrainedTree]| -> mlpipe::Result<f64> {
+        let trees: Vec<_> = forest
+            .iter()
+            .map(|t| t.to_decision_tree(n, 2))
+            .collect::<mlpipe::Result<_>>()?;
+        let votes: Vec<f64> = test_inst
+            .rows()
+            .map(|x| {
+                trees
+                    .iter()
+                    .map(|t| {
+                        let s = &t.leaf_for(x).impurity_stats;
+                        s[1] / (s[0] + s[1])
+                    })
+                    .sum()
+            })
+            .collect();
+        Ok(auc(&votes, test_inst.labels()))
+    };
     println!(
         "RandomForestClassifier fit (20 trees, maxDepth 5, sqrt): median {:.3} s of {repeats} {:?}; test AUC {:.4}",
         median(&mut times),
         times,
-        auc(&votes, test_inst.labels())
+        forest_auc(&forest)?
+    );
+    // Spark's default pruneTree = true merges sibling leaves that predict the same class
+    // whatever their class distributions; with ~25% positives most leaves predict 0, so the
+    // forest's probabilities coarsen. Without pruning (pruneTree = false, Spark 4.3):
+    s.prune = false;
+    let inst = Instances::from_frame(
+        train,
+        "RandomForestClassifier",
+        "features",
+        "churn",
+        None,
+        LabelKind::Classes(2),
+    )?;
+    let unpruned = train_forest("RandomForestClassifier", &inst, &s, 20, "auto")?;
+    println!(
+        "RandomForestClassifier pruneTree=false: test AUC {:.4} (PySpark 4.3 on this split: bench/anchors/tree_spark.py)",
+        forest_auc(&unpruned)?
     );
     Ok(())
 }

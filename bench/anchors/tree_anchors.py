@@ -3,13 +3,19 @@
 Runs LightGBM (GBT, and random-forest mode) and scikit-learn (HistGradientBoosting,
 RandomForest n_jobs=2) with the settings equivalent to Spark's defaults used by
 tree_bench: GBT 20 iterations, depth 5, 32 bins, learning rate 0.1; RF 20 trees, depth 5,
-sqrt features, bootstrap. Binning is included in every fit time. Same rows: the 20 numeric
-features, rows with a null dropped, then an 80/20 split (a random split; AUC differences
-between split methods are far below the 0.002 target on 200k test rows).
+sqrt features, bootstrap. Binning is included in every fit time.
+
+Same rows as tree_bench: tree_bench writes its train/test split (Spark's randomSplit with
+seed 42 of the rows without a null) beside the data file, as <stem>_train.parquet and
+<stem>_test.parquet; when both exist this script trains and scores on exactly those rows.
+Otherwise (tree_bench not run yet) it falls back to its own 80/20 numpy split of the rows
+without a null, and says so: AUCs are then on different test rows than tree_bench's.
+PySpark's own trees on the same split: bench/anchors/tree_spark.py.
 
 Usage: /work/venv/bin/python bench/anchors/tree_anchors.py [bench_data/churn_1m.parquet] [repeats]
 (needs `pip install lightgbm scikit-learn pyarrow`).
 """
+import os
 import sys
 import time
 
@@ -19,15 +25,25 @@ from sklearn.metrics import roc_auc_score
 
 path = sys.argv[1] if len(sys.argv) > 1 else "bench_data/churn_1m.parquet"
 repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-t = pq.read_table(path).to_pandas()
-feats = [c for c in t.columns if c not in ("customer_id", "contract", "churn")]
-t = t.dropna(subset=feats)
-X = t[feats].to_numpy(dtype=np.float64)
-y = t["churn"].to_numpy(dtype=np.float64)
-rng = np.random.default_rng(42)
-test = rng.random(len(y)) < 0.2
-Xtr, ytr, Xte, yte = X[~test], y[~test], X[test], y[test]
-print(f"train {len(ytr)} rows x {X.shape[1]} features, test {len(yte)} rows")
+stem = os.path.splitext(path)[0]
+split = [f"{stem}_train.parquet", f"{stem}_test.parquet"]
+if all(os.path.exists(p) for p in split):
+    tr, te = (pq.read_table(p).to_pandas() for p in split)
+    feats = [c for c in tr.columns if c not in ("customer_id", "contract", "churn")]
+    Xtr, ytr = tr[feats].to_numpy(dtype=np.float64), tr["churn"].to_numpy(dtype=np.float64)
+    Xte, yte = te[feats].to_numpy(dtype=np.float64), te["churn"].to_numpy(dtype=np.float64)
+    print(f"split: tree_bench's {split[0]} / {split[1]} (the same rows as tree_bench)")
+else:
+    t = pq.read_table(path).to_pandas()
+    feats = [c for c in t.columns if c not in ("customer_id", "contract", "churn")]
+    t = t.dropna(subset=feats)
+    X = t[feats].to_numpy(dtype=np.float64)
+    y = t["churn"].to_numpy(dtype=np.float64)
+    rng = np.random.default_rng(42)
+    test = rng.random(len(y)) < 0.2
+    Xtr, ytr, Xte, yte = X[~test], y[~test], X[test], y[test]
+    print(f"split: numpy's (NOT tree_bench's rows: run tree_bench first to write {split[0]})")
+print(f"train {len(ytr)} rows x {Xtr.shape[1]} features, test {len(yte)} rows")
 
 
 def bench(name, make, score):

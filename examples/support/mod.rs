@@ -21,6 +21,30 @@ pub fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
+/// Area under the ROC curve of `scores` for 0/1 `labels`, exact (tied scores count half,
+/// as scikit-learn's `roc_auc_score`).
+pub fn auc(scores: &[f64], labels: &[f64]) -> f64 {
+    let mut idx: Vec<usize> = (0..scores.len()).collect();
+    idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    let (mut rank_sum, mut i) = (0.0, 0);
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && scores[idx[j + 1]] == scores[idx[i]] {
+            j += 1;
+        }
+        let avg = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &idx[i..=j] {
+            if labels[k] == 1.0 {
+                rank_sum += avg;
+            }
+        }
+        i = j + 1;
+    }
+    let pos = labels.iter().filter(|&&y| y == 1.0).count() as f64;
+    let neg = labels.len() as f64 - pos;
+    (rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg)
+}
+
 /// The benchmark data's training split: its 20 numeric features assembled into `features`
 /// (rows with a null dropped), with `churn`, split 80/20 with seed 42.
 pub struct BenchData {
@@ -36,6 +60,9 @@ pub struct BenchData {
     pub train_columns: DataFrame,
     /// The 20% test split.
     pub test: DataFrame,
+    /// The split's rows as scalar columns (`customer_id`, the features, `churn`): what
+    /// [`write_split`](Self::write_split) writes, index 0 training, 1 test.
+    pub split_tables: [DataFrame; 2],
 }
 
 impl BenchData {
@@ -65,6 +92,11 @@ impl BenchData {
         let [train_all, test] = assembled.random_split([0.8, 0.2], 42)?;
         let train = train_all.select(["features", "churn"])?;
         let train_columns = train_all.select(&features)?;
+        let table_cols: Vec<&str> = std::iter::once("customer_id")
+            .chain(features.iter().map(String::as_str))
+            .chain(std::iter::once("churn"))
+            .collect();
+        let split_tables = [train_all.select(&table_cols)?, test.select(&table_cols)?];
         let test = test.select(["features", "churn"])?;
         Ok(BenchData {
             path,
@@ -73,7 +105,38 @@ impl BenchData {
             train,
             train_columns,
             test,
+            split_tables,
         })
+    }
+
+    /// The paths of the split's files beside the data file: `<stem>_train.parquet` and
+    /// `<stem>_test.parquet`.
+    pub fn split_paths(&self) -> [std::path::PathBuf; 2] {
+        let p = std::path::Path::new(&self.path);
+        let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("data");
+        let dir = p.parent().unwrap_or(std::path::Path::new("."));
+        ["train", "test"].map(|k| dir.join(format!("{stem}_{k}.parquet")))
+    }
+
+    /// Writes this split (`customer_id`, the feature columns, `churn`; the training rows
+    /// in their partition order) to [`split_paths`](Self::split_paths) unless both files
+    /// exist, so that the other libraries' scripts (`bench/anchors/`) score the same test
+    /// rows and train on the same rows. Each file is written to a temporary name and renamed,
+    /// so a concurrent reader never sees half a file. Returns the paths.
+    pub fn write_split(&self) -> Result<[std::path::PathBuf; 2]> {
+        let paths = self.split_paths();
+        for (table, path) in self.split_tables.iter().zip(&paths) {
+            if path.exists() {
+                continue;
+            }
+            let tmp = path.with_extension(format!("parquet.tmp{}", std::process::id()));
+            table.write_parquet(&tmp)?;
+            std::fs::rename(&tmp, path).map_err(|e| Error::File {
+                path: path.clone(),
+                reason: format!("cannot rename {} to it: {e}", tmp.display()),
+            })?;
+        }
+        Ok(paths)
     }
 
     /// Rows of the training split.
