@@ -14,8 +14,6 @@
 //!
 //! Run: `cargo run --release --example tree_spark_check [-- DATA_DIR [SPARK_DIR]]`.
 
-use arrow::array::AsArray;
-use arrow::datatypes::{DataType, Float64Type};
 use mlpipe::classification::{GBTClassifier, RandomForestClassifier};
 use mlpipe::feature::VectorAssembler;
 use mlpipe::prelude::*;
@@ -23,18 +21,7 @@ use mlpipe::tree::{DecisionTree, GBTClassificationModel, RandomForestClassificat
 
 mod support;
 
-use support::auc;
-
-/// A numeric column as `f64`s, in row order.
-fn f64_column(df: &DataFrame, name: &str) -> Result<Vec<f64>> {
-    let c = df.column(name)?;
-    let mut out = Vec::with_capacity(df.num_rows());
-    for a in &c.chunks {
-        let a = arrow::compute::cast(a, &DataType::Float64)?;
-        out.extend_from_slice(a.as_primitive::<Float64Type>().values());
-    }
-    Ok(out)
-}
+use support::{auc, f64_column};
 
 /// The first node where `ours` and `spark` differ (numbers compared to `rel` relative), as
 /// a sentence; `None` when every node of every tree agrees.
@@ -232,6 +219,15 @@ fn main() -> Result<()> {
             "{name}: test AUC ours {:.4}, PySpark 4.3 {:.4}; max |P(1) ours - Spark's| over the test rows {diff:.2e}",
             auc(&ours_p, &labels),
             auc(&spark_p, &labels)
+        );
+        let mut distinct = ours_p.clone();
+        distinct.sort_by(f64::total_cmp);
+        distinct.dedup();
+        println!(
+            "  {} leaves in {} trees; {} distinct test scores",
+            ours.iter().map(DecisionTree::num_leaves).sum::<usize>(),
+            ours.len(),
+            distinct.len()
         );
         println!("  tree 0 ours:    {}", top_splits(&ours[0]));
         println!("  tree 0 Spark's: {}", top_splits(&spark[0]));

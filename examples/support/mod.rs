@@ -45,6 +45,19 @@ pub fn auc(scores: &[f64], labels: &[f64]) -> f64 {
     (rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg)
 }
 
+/// A numeric column as `f64`s, in row order.
+pub fn f64_column(df: &DataFrame, name: &str) -> Result<Vec<f64>> {
+    let c = df.column(name)?;
+    let mut out = Vec::with_capacity(df.num_rows());
+    for a in &c.chunks {
+        let a = arrow::compute::cast(a, &arrow::datatypes::DataType::Float64)?;
+        out.extend_from_slice(
+            arrow::array::AsArray::as_primitive::<arrow::datatypes::Float64Type>(&a).values(),
+        );
+    }
+    Ok(out)
+}
+
 /// The benchmark data's training split: its 20 numeric features assembled into `features`
 /// (rows with a null dropped), with `churn`, split 80/20 with seed 42.
 pub struct BenchData {
