@@ -23,6 +23,17 @@ mod support;
 
 use support::{auc, f64_column};
 
+/// One comparison: name, our trees, Spark's, our test P(1), Spark's, the relative tolerance
+/// of the node numbers.
+type Case<'a> = (
+    &'a str,
+    &'a [DecisionTree],
+    &'a [DecisionTree],
+    Vec<f64>,
+    Vec<f64>,
+    f64,
+);
+
 /// The first node where `ours` and `spark` differ (numbers compared to `rel` relative), as
 /// a sentence; `None` when every node of every tree agrees.
 fn first_difference(ours: &[DecisionTree], spark: &[DecisionTree], rel: f64) -> Option<String> {
@@ -174,14 +185,7 @@ fn main() -> Result<()> {
     let p1 = |f: &dyn Fn(&[f64]) -> Result<Vec<f64>>| -> Result<Vec<f64>> {
         rows.iter().map(|x| Ok(f(x)?[1])).collect()
     };
-    let cases: [(
-        &str,
-        &[DecisionTree],
-        &[DecisionTree],
-        Vec<f64>,
-        Vec<f64>,
-        f64,
-    ); 3] = [
+    let cases: [Case; 3] = [
         (
             "RandomForestClassifier",
             rf_ours.trees(),

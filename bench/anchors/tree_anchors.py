@@ -7,7 +7,8 @@ sqrt features, bootstrap. Binning is included in every fit time.
 
 Same rows as tree_bench: tree_bench writes its train/test split (Spark's randomSplit with
 seed 42 of the rows without a null) beside the data file, as <stem>_train.parquet and
-<stem>_test.parquet; when both exist this script trains and scores on exactly those rows.
+<stem>_test.parquet; when both exist (and are newer than the data file) this script trains
+and scores on exactly those rows.
 Otherwise (tree_bench not run yet) it falls back to its own 80/20 numpy split of the rows
 without a null, and says so: AUCs are then on different test rows than tree_bench's.
 PySpark's own trees on the same split: bench/anchors/tree_spark.py.
@@ -27,7 +28,7 @@ path = sys.argv[1] if len(sys.argv) > 1 else "bench_data/churn_1m.parquet"
 repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 stem = os.path.splitext(path)[0]
 split = [f"{stem}_train.parquet", f"{stem}_test.parquet"]
-if all(os.path.exists(p) for p in split):
+if all(os.path.exists(p) and os.path.getmtime(p) >= os.path.getmtime(path) for p in split):
     tr, te = (pq.read_table(p).to_pandas() for p in split)
     feats = [c for c in tr.columns if c not in ("customer_id", "contract", "churn")]
     Xtr, ytr = tr[feats].to_numpy(dtype=np.float64), tr["churn"].to_numpy(dtype=np.float64)

@@ -132,14 +132,17 @@ impl BenchData {
     }
 
     /// Writes this split (`customer_id`, the feature columns, `churn`; the training rows
-    /// in their partition order) to [`split_paths`](Self::split_paths) unless both files
-    /// exist, so that the other libraries' scripts (`bench/anchors/`) score the same test
+    /// in their partition order) to [`split_paths`](Self::split_paths) unless those files
+    /// are newer than the data file, so that the other libraries' scripts (`bench/anchors/`) score the same test
     /// rows and train on the same rows. Each file is written to a temporary name and renamed,
     /// so a concurrent reader never sees half a file. Returns the paths.
     pub fn write_split(&self) -> Result<[std::path::PathBuf; 2]> {
         let paths = self.split_paths();
+        let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        let data_time = modified(std::path::Path::new(&self.path));
         for (table, path) in self.split_tables.iter().zip(&paths) {
-            if path.exists() {
+            // Kept when written after the data file (a regenerated data file gets a new split).
+            if matches!((modified(path), data_time), (Some(s), Some(d)) if s >= d) {
                 continue;
             }
             let tmp = path.with_extension(format!("parquet.tmp{}", std::process::id()));
