@@ -1614,4 +1614,97 @@ mod tests {
         assert_eq!(b, 0);
         assert_eq!(d.to_bits(), want[0].to_bits());
     }
+
+    /// A Lloyd pass (assignment, cost, per-cluster sums and weights) is, to the bit, the
+    /// plain row loop of Spark's `runAlgorithmWithWeight` over each block in row order,
+    /// blocks merged in order: for k around the lane groups, Euclidean and cosine, with and
+    /// without weights, over several sub-blocks and two partitions, on every build, on one
+    /// and on two threads.
+    #[test]
+    fn lloyd_pass_is_the_plain_row_loop_bitwise() {
+        let n = 7;
+        let mut rng = JavaRandom::new(11);
+        let rows = [2 * SUB_ROWS + 77, 301];
+        let xs: Vec<Vec<f64>> = rows
+            .iter()
+            .map(|&r| (0..r * n).map(|_| rng.next_double() * 4.0 - 1.0).collect())
+            .collect();
+        let ws: Vec<Vec<f64>> = rows
+            .iter()
+            .map(|&r| (0..r).map(|i| [0.0, 0.5, 1.0, 2.25][i % 4]).collect())
+            .collect();
+        for k in [1, 2, 8, 9, 16, 33] {
+            for cosine in [false, true] {
+                for weighted in [false, true] {
+                    let mut centers: Vec<Vec<f64>> = (0..k)
+                        .map(|_| (0..n).map(|_| rng.next_double() * 4.0 - 1.0).collect())
+                        .collect();
+                    if k > 2 {
+                        centers[2] = centers[1].clone(); // tied centres: the lower index wins
+                    }
+                    let parts = xs
+                        .iter()
+                        .zip(&ws)
+                        .map(|(x, w)| Part {
+                            x,
+                            w: weighted.then_some(&w[..]),
+                            norms: x.chunks(n).map(norm2).collect(),
+                            rows: x.len() / n,
+                        })
+                        .collect::<Vec<_>>();
+                    let mut blocks = Vec::new();
+                    for (p, part) in parts.iter().enumerate() {
+                        for r0 in (0..part.rows).step_by(BLOCK_ROWS) {
+                            blocks.push((p, r0, BLOCK_ROWS.min(part.rows - r0)));
+                        }
+                    }
+                    let points = Points { n, parts, blocks };
+                    // The plain loop, one block at a time, merged in block order.
+                    let mut want = Pass { sums: vec![0.0; k * n], wsum: vec![0.0; k], cost: 0.0 };
+                    for &(p, r0, len) in &points.blocks {
+                        let part = &points.parts[p];
+                        let mut b = Pass { sums: vec![0.0; k * n], wsum: vec![0.0; k], cost: 0.0 };
+                        for r in r0..r0 + len {
+                            let x = points.row(p, r);
+                            let wr = part.w.map_or(1.0, |w| w[r]);
+                            let (best, d) = spark_find_closest(&centers, x, cosine);
+                            b.cost += d * wr;
+                            let a = if cosine { wr / part.norms[r] } else { wr };
+                            for (s, v) in b.sums[best * n..(best + 1) * n].iter_mut().zip(x) {
+                                *s += a * v;
+                            }
+                            b.wsum[best] += wr;
+                        }
+                        want.cost += b.cost;
+                        for c in 0..k {
+                            if b.wsum[c] > 0.0 {
+                                for j in 0..n {
+                                    want.sums[c * n + j] += b.sums[c * n + j];
+                                }
+                                want.wsum[c] += b.wsum[c];
+                            }
+                        }
+                    }
+                    let km = KMeans::new();
+                    let c = Centers::new(centers.clone(), n, cosine);
+                    let bits = |v: &[f64]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                    for build in crate::frame::kernels::available_builds() {
+                        for threads in [1, 2] {
+                            crate::frame::kernels::force_build(build);
+                            let pool = rayon::ThreadPoolBuilder::new()
+                                .num_threads(threads)
+                                .build()
+                                .unwrap();
+                            let got = pool.install(|| km.lloyd_pass(&points, &c));
+                            crate::frame::kernels::force_build(crate::frame::kernels::Build::Avx512);
+                            let at = format!("k {k} cosine {cosine} weighted {weighted} {build:?} threads {threads}");
+                            assert_eq!(got.cost.to_bits(), want.cost.to_bits(), "{at}");
+                            assert_eq!(bits(&got.sums), bits(&want.sums), "{at}");
+                            assert_eq!(bits(&got.wsum), bits(&want.wsum), "{at}");
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
