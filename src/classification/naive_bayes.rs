@@ -528,12 +528,13 @@ impl Estimator for NaiveBayes {
                         };
                         add_rows_in_order(xs, n, rows, ws, &mut sums[c * n..(c + 1) * n], m2c);
                         // Σw and Σw over the rows the Summarizer counts (w > 0).
-                        let [weight, total] = &mut wts[c];
+                        let [mut weight, mut total] = wts[c];
                         for &i in rows {
                             let wr = ws.map_or(1.0, |w| w[i as usize]);
-                            *weight += wr;
-                            *total += if wr != 0.0 { wr } else { 0.0 };
+                            weight += wr;
+                            total += if wr != 0.0 { wr } else { 0.0 };
                         }
+                        wts[c] = [weight, total];
                     }
                     check += value_checks(xs, kind);
                 }
@@ -1169,7 +1170,13 @@ mod tests {
                                 .map(|_| [0.0, 1.0, 2.0, 70.0][(rng.next_double() * 4.0) as usize])
                                 .collect();
                             let w = (0..rows)
-                                .map(|i| if weighted { [0.0, 0.5, 1.5, 2.25][i % 4] } else { 1.0 })
+                                .map(|i| {
+                                    if weighted {
+                                        [0.0, 0.5, 1.5, 2.25][i % 4]
+                                    } else {
+                                        1.0
+                                    }
+                                })
                                 .collect();
                             (x, y, w)
                         })
@@ -1221,12 +1228,20 @@ mod tests {
                     classes.sort_by(|a, b| a.label.total_cmp(&b.label));
                     let (pi, theta, sigma) = train(&classes, n, k, 1.0);
                     let nb = NaiveBayes::new().with_model_type(kind);
-                    let nb = if weighted { nb.with_weight_col("w") } else { nb };
+                    let nb = if weighted {
+                        nb.with_weight_col("w")
+                    } else {
+                        nb
+                    };
                     let bits = |v: &[f64]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
                     for threads in [1, 2] {
-                        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                        let pool = rayon::ThreadPoolBuilder::new()
+                            .num_threads(threads)
+                            .build()
+                            .unwrap();
                         let m = pool.install(|| nb.fit(&df)).unwrap();
-                        let at = format!("{kind} sparse {sparse} weighted {weighted} threads {threads}");
+                        let at =
+                            format!("{kind} sparse {sparse} weighted {weighted} threads {threads}");
                         assert_eq!(bits(m.pi()), bits(&pi), "{at}");
                         assert_eq!(bits(m.theta()), bits(&theta), "{at}");
                         assert_eq!(bits(m.sigma()), bits(&sigma), "{at}");

@@ -850,10 +850,19 @@ fn lloyd_block(centers: &Centers, x: &[f64], norms: &[f64], w: Option<&[f64]>, o
             ws
         };
         for (c, rows) in lists.iter().enumerate() {
-            add_rows_in_order(xs, n, rows, coef, &mut out.sums[c * n..(c + 1) * n], &mut []);
+            add_rows_in_order(
+                xs,
+                n,
+                rows,
+                coef,
+                &mut out.sums[c * n..(c + 1) * n],
+                &mut [],
+            );
+            let mut wsum = out.wsum[c];
             for &r in rows {
-                out.wsum[c] += ws.map_or(1.0, |w| w[r as usize]);
+                wsum += ws.map_or(1.0, |w| w[r as usize]);
             }
+            out.wsum[c] = wsum;
         }
     }
 }
@@ -1660,10 +1669,18 @@ mod tests {
                     }
                     let points = Points { n, parts, blocks };
                     // The plain loop, one block at a time, merged in block order.
-                    let mut want = Pass { sums: vec![0.0; k * n], wsum: vec![0.0; k], cost: 0.0 };
+                    let mut want = Pass {
+                        sums: vec![0.0; k * n],
+                        wsum: vec![0.0; k],
+                        cost: 0.0,
+                    };
                     for &(p, r0, len) in &points.blocks {
                         let part = &points.parts[p];
-                        let mut b = Pass { sums: vec![0.0; k * n], wsum: vec![0.0; k], cost: 0.0 };
+                        let mut b = Pass {
+                            sums: vec![0.0; k * n],
+                            wsum: vec![0.0; k],
+                            cost: 0.0,
+                        };
                         for r in r0..r0 + len {
                             let x = points.row(p, r);
                             let wr = part.w.map_or(1.0, |w| w[r]);
@@ -1696,7 +1713,9 @@ mod tests {
                                 .build()
                                 .unwrap();
                             let got = pool.install(|| km.lloyd_pass(&points, &c));
-                            crate::frame::kernels::force_build(crate::frame::kernels::Build::Avx512);
+                            crate::frame::kernels::force_build(
+                                crate::frame::kernels::Build::Avx512,
+                            );
                             let at = format!("k {k} cosine {cosine} weighted {weighted} {build:?} threads {threads}");
                             assert_eq!(got.cost.to_bits(), want.cost.to_bits(), "{at}");
                             assert_eq!(bits(&got.sums), bits(&want.sums), "{at}");
