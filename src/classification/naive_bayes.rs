@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::frame::kernels::{add_rows_in_order, multiversion};
+use crate::frame::kernels::multiversion;
 use crate::frame::vector::VectorBlock;
 use crate::frame::{schema, vector, DataFrame};
 use crate::param::{check_at_least, shared_setters, Params};
@@ -329,34 +329,36 @@ impl ClassStats {
     }
 }
 
-/// Rows per sub-block of a fit block: the rows whose per-class lists are summed
-/// ([`add_rows_in_order`]), small enough (with 20 features, 160 KB) that the sweeps of a
-/// block's second and later classes find the rows in the core's cache.
-const SUB_ROWS: usize = 1024;
-
 multiversion! {
-    /// The sum of the check terms ([`value_check`]) of the values `xs`: 0 exactly when
-    /// every value passes the model type's check (the terms never cancel, so their order
-    /// does not matter).
-    fn value_checks(xs: &[f64], kind: Kind) -> f64 {
-        #[inline(always)]
-        fn sum(xs: &[f64], f: impl Fn(f64) -> f64) -> f64 {
-            let mut acc = [0.0f64; 8];
-            let mut it = xs.chunks_exact(8);
-            for ch in &mut it {
-                for l in 0..8 {
-                    acc[l] += f(ch[l]);
+    /// Adds rows `x` (`n` per row; row `r` in class `cls[r]`, weight `w[r]` or 1) to the
+    /// per-class `Σw·x` and `Σw·x²` (`L × n`, row-major; `m2` only when `Some`), and returns
+    /// the sum of each value's check term (see [`value_check`]): 0 exactly when every
+    /// value passes the model type's check.
+    fn nb_block(
+        x: &[f64],
+        n: usize,
+        cls: &[usize],
+        w: Option<&[f64]>,
+        kind: Kind,
+        sums: &mut [f64],
+        m2: Option<&mut [f64]>,
+    ) -> f64 {
+        let mut m2 = m2;
+        let mut chk = vec![0.0f64; n];
+        for (r, row) in x.chunks_exact(n.max(1)).enumerate() {
+            let wr = w.map_or(1.0, |w| w[r]);
+            let c = cls[r];
+            for ((s, k), v) in sums[c * n..(c + 1) * n].iter_mut().zip(chk.iter_mut()).zip(row) {
+                *s += wr * v;
+                *k += value_check(kind, *v);
+            }
+            if let Some(m2) = m2.as_deref_mut() {
+                for (q, v) in m2[c * n..(c + 1) * n].iter_mut().zip(row) {
+                    *q += wr * v * v;
                 }
             }
-            let rest = it.remainder().iter().fold(0.0, |a, v| a + f(*v));
-            acc.iter().fold(rest, |a, b| a + b)
         }
-        match kind {
-            Kind::Multinomial => sum(xs, |v| value_check(Kind::Multinomial, v)),
-            Kind::Complement => sum(xs, |v| value_check(Kind::Complement, v)),
-            Kind::Bernoulli => sum(xs, |v| value_check(Kind::Bernoulli, v)),
-            Kind::Gaussian => sum(xs, |v| value_check(Kind::Gaussian, v)),
-        }
+        chk.iter().fold(0.0, |a, b| a + b)
     }
 }
 
@@ -431,11 +433,9 @@ impl Estimator for NaiveBayes {
                     what,
                     hint,
                 };
-                // The labels first (one value per row), giving each row its class: small
-                // labels through a table, others by a search of the block's few classes.
-                let mut labels_seen: Vec<f64> = Vec::new();
-                let mut slot = [u32::MAX; 64];
-                let mut cls: Vec<u32> = Vec::with_capacity(len);
+                // The labels first (one value per row), giving each row its class.
+                let mut stats: Vec<ClassStats> = Vec::new();
+                let mut cls = Vec::with_capacity(len);
                 for r in r0..r0 + len {
                     if lab.is_null(r) || lab.value(r).is_nan() {
                         return Err(bad(
@@ -470,76 +470,55 @@ impl Estimator for NaiveBayes {
                             "Vectors MUST NOT be Null".into(),
                         ));
                     }
-                    let c = match slot.get(y as usize) {
-                        Some(&c) if c != u32::MAX => c,
-                        in_table => {
-                            let known = match in_table {
-                                Some(_) => None,
-                                None => labels_seen.iter().position(|l| *l == y),
-                            };
-                            match known {
-                                Some(c) => c as u32,
-                                None => {
-                                    labels_seen.push(y);
-                                    let c = labels_seen.len() as u32 - 1;
-                                    if let Some(s) = slot.get_mut(y as usize) {
-                                        *s = c;
-                                    }
-                                    c
-                                }
-                            }
+                    let w = weights.as_ref().map_or(1.0, |w| w[pi][r]);
+                    let c = match stats.iter().position(|s| s.label == y) {
+                        Some(c) => c,
+                        None => {
+                            stats.push(ClassStats::new(y, n));
+                            stats.len() - 1
                         }
                     };
+                    stats[c].weight += w;
+                    if w != 0.0 {
+                        stats[c].total += w;
+                    }
                     cls.push(c);
                 }
-                // Then one sweep over the features, a sub-block at a time: each class's
-                // rows of the sub-block added in row order (sums, weights and value
-                // checks). Sparse or mixed rows are written densely first: the zeros they
-                // add are exact no-ops (no sum here is ever -0.0; weights are finite) and
-                // pass every check.
-                let l = labels_seen.len();
+                // Then one sweep over the features: the sums and the value checks.
+                let l = stats.len();
                 let mut sums = vec![0.0; l * n];
                 let mut m2 = vec![0.0; if kind == Kind::Gaussian { l * n } else { 0 }];
-                let mut wts = vec![[0.0f64; 2]; l];
                 let wb = weights.as_ref().map(|w| &w[pi][r0..r0 + len]);
-                let mut lists: Vec<Vec<u32>> = vec![Vec::with_capacity(SUB_ROWS); l];
-                let mut dense_buf = Vec::new();
-                let mut check = 0.0;
-                for s0 in (0..len).step_by(SUB_ROWS) {
-                    let slen = SUB_ROWS.min(len - s0);
-                    lists.iter_mut().for_each(Vec::clear);
-                    for (i, c) in cls[s0..s0 + slen].iter().enumerate() {
-                        lists[*c as usize].push(i as u32);
-                    }
-                    let xs: &[f64] = match arr.as_dense() {
-                        Some(x) => &x[(r0 + s0) * n..(r0 + s0 + slen) * n],
-                        None => {
-                            dense_buf.resize(slen * n, 0.0);
-                            arr.write_dense_rows(r0 + s0, &mut dense_buf);
-                            &dense_buf
+                let check = match arr.as_dense() {
+                    Some(x) => nb_block(
+                        &x[r0 * n..(r0 + len) * n],
+                        n,
+                        &cls,
+                        wb,
+                        kind,
+                        &mut sums,
+                        (kind == Kind::Gaussian).then_some(&mut m2[..]),
+                    ),
+                    // Sparse rows add their stored values only: the zeros they skip would
+                    // add exact zeros (no sum here is ever -0.0) and pass every check.
+                    None => {
+                        let mut chk = 0.0;
+                        for (i, r) in (r0..r0 + len).enumerate() {
+                            let wr = wb.map_or(1.0, |w| w[i]);
+                            let c = cls[i];
+                            if let Some(row) = arr.row(r) {
+                                row.for_each_active(|j, v| {
+                                    sums[c * n + j] += wr * v;
+                                    if kind == Kind::Gaussian {
+                                        m2[c * n + j] += wr * v * v;
+                                    }
+                                    chk += value_check(kind, v);
+                                });
+                            }
                         }
-                    };
-                    let ws = wb.map(|w| &w[s0..s0 + slen]);
-                    for (c, rows) in lists.iter().enumerate() {
-                        let m2c = if kind == Kind::Gaussian {
-                            &mut m2[c * n..(c + 1) * n]
-                        } else {
-                            &mut []
-                        };
-                        add_rows_in_order(xs, n, rows, ws, &mut sums[c * n..(c + 1) * n], m2c);
-                        // Σw and Σw over the rows the Summarizer counts (w > 0).
-                        let [mut weight, mut total] = wts[c];
-                        for &i in rows {
-                            let wr = ws.map_or(1.0, |w| w[i as usize]);
-                            weight += wr;
-                            total += if wr != 0.0 { wr } else { 0.0 };
-                        }
-                        wts[c] = [weight, total];
+                        chk
                     }
-                    check += value_checks(xs, kind);
-                }
-                let mut stats: Vec<ClassStats> =
-                    labels_seen.iter().map(|y| ClassStats::new(*y, n)).collect();
+                };
                 if check != 0.0 {
                     // Some value fails the check: name the first row holding one.
                     for r in r0..r0 + len {
@@ -563,7 +542,6 @@ impl Estimator for NaiveBayes {
                     }
                 }
                 for (c, st) in stats.iter_mut().enumerate() {
-                    [st.weight, st.total] = wts[c];
                     st.wsum_x.copy_from_slice(&sums[c * n..(c + 1) * n]);
                     if kind == Kind::Gaussian {
                         st.m2.copy_from_slice(&m2[c * n..(c + 1) * n]);

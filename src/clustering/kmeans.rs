@@ -78,7 +78,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::error::{Error, Result};
-use crate::frame::kernels::{add_rows_in_order, multiversion};
+use crate::frame::kernels::multiversion;
 use crate::frame::{schema, vector, DataFrame};
 use crate::param::{check_at_least, shared_setters, Params};
 use crate::persist::{format, Metadata, SparkPersist, Vector};
@@ -815,54 +815,28 @@ fn local_kmeans_pp(
     centers
 }
 
-/// Rows per sub-block of a Lloyd block: assigned, then summed per cluster while they are
-/// in the core's cache (with 20 features, 160 KB).
-const SUB_ROWS: usize = 1024;
-
-/// One Lloyd block: each row's closest centre ([`assign_block`]), then, in row order,
-/// `cost += d·w`, and per cluster `sum_best += a·x` (`a = w`, or `w/‖x‖` for cosine) and
-/// `wsum_best += w` — each cluster's rows added in row order ([`add_rows_in_order`]),
-/// the same sums as one loop over the rows, a sub-block of rows at a time.
-fn lloyd_block(centers: &Centers, x: &[f64], norms: &[f64], w: Option<&[f64]>, out: &mut Pass) {
-    let n = centers.n;
-    let k = centers.k;
-    let mut best = vec![0usize; SUB_ROWS];
-    let mut dist = vec![0.0; SUB_ROWS];
-    let mut lists: Vec<Vec<u32>> = vec![Vec::with_capacity(SUB_ROWS); k];
-    let mut coef = Vec::new();
-    for s0 in (0..norms.len()).step_by(SUB_ROWS) {
-        let len = SUB_ROWS.min(norms.len() - s0);
-        let xs = &x[s0 * n..(s0 + len) * n];
-        let ns = &norms[s0..s0 + len];
-        let ws = w.map(|w| &w[s0..s0 + len]);
-        let (best, dist) = (&mut best[..len], &mut dist[..len]);
-        assign_block(centers, xs, ns, best, dist);
-        lists.iter_mut().for_each(Vec::clear);
-        for (r, (&b, &d)) in best.iter().zip(dist.iter()).enumerate() {
-            out.cost += d * ws.map_or(1.0, |w| w[r]);
-            lists[b].push(r as u32);
-        }
-        let coef = if centers.cosine {
-            coef.clear();
-            coef.extend((0..len).map(|r| ws.map_or(1.0, |w| w[r]) / ns[r]));
-            Some(&coef[..])
-        } else {
-            ws
-        };
-        for (c, rows) in lists.iter().enumerate() {
-            add_rows_in_order(
-                xs,
-                n,
-                rows,
-                coef,
-                &mut out.sums[c * n..(c + 1) * n],
-                &mut [],
-            );
-            let mut wsum = out.wsum[c];
-            for &r in rows {
-                wsum += ws.map_or(1.0, |w| w[r as usize]);
+multiversion! {
+    /// One Lloyd block: each row's closest centre ([`Centers::distances`] a tile at a
+    /// time), then `cost += d·w`, `sum_best += a·x` (`a = w`, or `w/‖x‖` for cosine) and
+    /// `wsum_best += w`, in row order.
+    fn lloyd_block(centers: &Centers, x: &[f64], norms: &[f64], w: Option<&[f64]>, out: &mut Pass) {
+        let (n, kp) = (centers.n, centers.kp);
+        let mut dist = vec![0.0; TILE * kp];
+        for t0 in (0..norms.len()).step_by(TILE) {
+            let len = TILE.min(norms.len() - t0);
+            let dist = &mut dist[..len * kp];
+            centers.distances(&x[t0 * n..(t0 + len) * n], &norms[t0..t0 + len], dist);
+            for (i, d) in dist.chunks_exact(kp).enumerate() {
+                let r = t0 + i;
+                let wr = w.map_or(1.0, |w| w[r]);
+                let (best, d) = centers.argmin(d);
+                out.cost += d * wr;
+                let a = if centers.cosine { wr / norms[r] } else { wr };
+                for (s, xv) in out.sums[best * n..(best + 1) * n].iter_mut().zip(&x[r * n..(r + 1) * n]) {
+                    *s += a * xv;
+                }
+                out.wsum[best] += wr;
             }
-            out.wsum[c] = wsum;
         }
     }
 }
@@ -1633,7 +1607,7 @@ mod tests {
     fn lloyd_pass_is_the_plain_row_loop_bitwise() {
         let n = 7;
         let mut rng = JavaRandom::new(11);
-        let rows = [2 * SUB_ROWS + 77, 301];
+        let rows = [BLOCK_ROWS + 77, 301];
         let xs: Vec<Vec<f64>> = rows
             .iter()
             .map(|&r| (0..r * n).map(|_| rng.next_double() * 4.0 - 1.0).collect())
