@@ -1070,3 +1070,162 @@ impl crate::row::RowStage for NaiveBayesModel {
         crate::row::predictor_row_form(self, plan)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::JvmRandom;
+    use arrow::array::{ArrayRef, Float64Array, RecordBatch};
+    use std::sync::Arc;
+
+    /// Rows of one partition: features (dense, or mixed dense/sparse rows), label, weight.
+    fn batch(x: &[f64], n: usize, y: &[f64], w: &[f64], sparse: bool) -> RecordBatch {
+        let feats: ArrayRef = if sparse {
+            let mut b = crate::frame::vector::SparseVectorBuilder::new(n);
+            for (r, row) in x.chunks(n).enumerate() {
+                if r % 3 == 0 {
+                    b.push_dense(row).unwrap();
+                } else {
+                    let (idx, val): (Vec<i32>, Vec<f64>) = row
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, v)| **v != 0.0)
+                        .map(|(j, v)| (j as i32, *v))
+                        .unzip();
+                    b.push(&idx, &val).unwrap();
+                }
+            }
+            b.finish().unwrap()
+        } else {
+            Arc::new(vector::vector_array(x.to_vec(), n, None).unwrap())
+        };
+        let schema = Schema::new(vec![
+            if sparse {
+                crate::frame::vector::sparse_vector_field("features", n, true)
+            } else {
+                vector::vector_field("features", n, true)
+            },
+            Field::new("label", DataType::Float64, true),
+            Field::new("w", DataType::Float64, true),
+        ]);
+        RecordBatch::try_new(
+            Arc::new(schema),
+            vec![
+                feats,
+                Arc::new(Float64Array::from(y.to_vec())),
+                Arc::new(Float64Array::from(w.to_vec())),
+            ],
+        )
+        .unwrap()
+    }
+
+    /// The fit is, to the bit, the plain row loop (per block, each row added to its
+    /// class's `Σw`, `Σw·x`, `Σw·x²` in row order; blocks merged in order) followed by
+    /// Spark's formulas: every model type, dense and mixed dense/sparse rows, with and
+    /// without weights, labels above the lookup table, on one and on two threads.
+    #[test]
+    fn fit_is_the_plain_row_loop_bitwise() {
+        let n = 5;
+        let mut rng = crate::random::JavaRandom::new(5);
+        let sizes = [BLOCK_ROWS + 2500, 900];
+        for kind in ["multinomial", "complement", "bernoulli", "gaussian"] {
+            for sparse in [false, true] {
+                for weighted in [false, true] {
+                    let parts: Vec<(Vec<f64>, Vec<f64>, Vec<f64>)> = sizes
+                        .iter()
+                        .map(|&rows| {
+                            let x = (0..rows * n)
+                                .map(|_| {
+                                    let u = rng.next_double();
+                                    match kind {
+                                        "bernoulli" => (u < 0.4) as u8 as f64,
+                                        "gaussian" => u * 6.0 - 3.0,
+                                        _ => (u * 5.0).floor() * 0.75,
+                                    }
+                                })
+                                .collect();
+                            let y = (0..rows)
+                                .map(|_| [0.0, 1.0, 2.0, 70.0][(rng.next_double() * 4.0) as usize])
+                                .collect();
+                            let w = (0..rows)
+                                .map(|i| {
+                                    if weighted {
+                                        [0.0, 0.5, 1.5, 2.25][i % 4]
+                                    } else {
+                                        1.0
+                                    }
+                                })
+                                .collect();
+                            (x, y, w)
+                        })
+                        .collect();
+                    let df = DataFrame::from_batches(
+                        parts
+                            .iter()
+                            .map(|(x, y, w)| batch(x, n, y, w, sparse))
+                            .collect(),
+                    )
+                    .unwrap();
+                    // The plain loop.
+                    let k = NaiveBayes::new().with_model_type(kind).params.kind();
+                    let mut classes: Vec<ClassStats> = Vec::new();
+                    for (x, y, w) in &parts {
+                        for r0 in (0..y.len()).step_by(BLOCK_ROWS) {
+                            let mut block: Vec<ClassStats> = Vec::new();
+                            for r in r0..(r0 + BLOCK_ROWS).min(y.len()) {
+                                let c = match block.iter().position(|s| s.label == y[r]) {
+                                    Some(c) => c,
+                                    None => {
+                                        block.push(ClassStats::new(y[r], n));
+                                        block.len() - 1
+                                    }
+                                };
+                                let st = &mut block[c];
+                                st.weight += w[r];
+                                if w[r] != 0.0 {
+                                    st.total += w[r];
+                                }
+                                for j in 0..n {
+                                    let v = x[r * n + j];
+                                    st.wsum_x[j] += w[r] * v;
+                                    st.m2[j] += w[r] * v * v;
+                                }
+                            }
+                            for s in block {
+                                match classes.iter_mut().find(|c| c.label == s.label) {
+                                    Some(c) => c.merge(&s),
+                                    None => {
+                                        let mut c = ClassStats::new(s.label, n);
+                                        c.merge(&s);
+                                        classes.push(c);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    classes.sort_by(|a, b| a.label.total_cmp(&b.label));
+                    let (pi, theta, sigma) = train(&classes, n, k, 1.0);
+                    let nb = NaiveBayes::new().with_model_type(kind);
+                    let nb = if weighted {
+                        nb.with_weight_col("w")
+                    } else {
+                        nb
+                    };
+                    let bits = |v: &[f64]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                    for threads in [1, 2] {
+                        let pool = rayon::ThreadPoolBuilder::new()
+                            .num_threads(threads)
+                            .build()
+                            .unwrap();
+                        let m = pool.install(|| nb.fit(&df)).unwrap();
+                        let at =
+                            format!("{kind} sparse {sparse} weighted {weighted} threads {threads}");
+                        assert_eq!(bits(m.pi()), bits(&pi), "{at}");
+                        assert_eq!(bits(m.theta()), bits(&theta), "{at}");
+                        assert_eq!(bits(m.sigma()), bits(&sigma), "{at}");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,5 +1,72 @@
 //! [`KMeans`] and [`KMeansModel`]: Spark's k-means with k-means|| or random
 //! initialisation, Euclidean or cosine distance, and instance weights.
+//!
+//! # What Spark computes in a Lloyd iteration, and what this module computes
+//!
+//! Spark 4.3's row solver (`mllib.clustering.KMeans.runAlgorithmWithWeight`) assigns each
+//! point with `DistanceMeasure.findClosest(centers, statistics, point)`. For the Euclidean
+//! measure (`EuclideanDistanceMeasure`, read from the bytecode of
+//! `spark-mllib_2.13-4.3.0.jar`) that is:
+//!
+//! ```text
+//! var bestDistance = fastSquaredDistance(centers(0), point)
+//! if (bestDistance < statistics(0)) return (0, bestDistance)
+//! var bestIndex = 0
+//! var i = 1
+//! while (i < k) {
+//!   val center = centers(i)
+//!   val normDiff = center.norm - point.norm
+//!   val lowerBound = normDiff * normDiff
+//!   if (lowerBound < bestDistance) {
+//!     val index1 = indexUpperTriangular(k, i, bestIndex)
+//!     if (statistics(index1) < bestDistance) {
+//!       val d = fastSquaredDistance(center, point)
+//!       val index2 = indexUpperTriangular(k, i, i)
+//!       if (d < statistics(index2)) return (i, d)
+//!       if (d < bestDistance) { bestDistance = d; bestIndex = i }
+//!     }
+//!   }
+//!   i += 1
+//! }
+//! (bestIndex, bestDistance)
+//! ```
+//!
+//! where `statistics` holds, for each pair of centres, a quarter of their squared distance
+//! and, on the diagonal, each centre's smallest such value over the other centres
+//! (`computeStatistics`, when `k < 1000`). These tests only skip centres that the triangle
+//! inequality proves no closer, so in exact arithmetic the result is the first centre
+//! with the strictly smallest distance. And `fastSquaredDistance` is
+//! `MLUtils.fastSquaredDistance(v1, norm1, v2, norm2, precision = 1e-6)`:
+//!
+//! ```text
+//! if (v1.isInstanceOf[DenseVector] && v2.isInstanceOf[DenseVector]) {
+//!   sqDist = Vectors.sqdist(v1, v2)          // Σ (a_j − b_j)², sequential in j
+//! } else {
+//!   val sumSquaredNorm = norm1 * norm1 + norm2 * norm2
+//!   val normDiff = norm1 - norm2
+//!   val precisionBound1 = 2.0 * EPSILON * sumSquaredNorm / (normDiff * normDiff + EPSILON)
+//!   if (precisionBound1 < precision) {
+//!     sqDist = sumSquaredNorm - 2.0 * dot(v1, v2)
+//!   } else {
+//!     val dotValue = dot(v1, v2)
+//!     sqDist = math.max(sumSquaredNorm - 2.0 * dotValue, 0.0)
+//!     val precisionBound2 = EPSILON * (sumSquaredNorm + 2.0 * math.abs(dotValue)) /
+//!       (sqDist + EPSILON)
+//!     if (precisionBound2 > precision) sqDist = Vectors.sqdist(v1, v2)
+//!   }
+//! }
+//! ```
+//!
+//! Spark's centres are dense, so for dense points every distance Spark computes is the
+//! exact sequential `Vectors.sqdist`: the norm form `‖x‖² + ‖c‖² − 2x·c` is only taken for
+//! sparse points. This module densifies its input and computes exactly that sequential
+//! sum for every (row, centre) pair (four rows against groups of eight centres held in
+//! registers, each sum in Spark's feature order, so bit-identical to `Vectors.sqdist`),
+//! then takes the first strict minimum: Spark's pruned result in exact arithmetic (the
+//! pruning could only tell apart distances that agree to the last bits, at exact ties of
+//! a point with the half-way bound between two centres). `CosineDistanceMeasure` prunes
+//! the same way with `statistics` (no norm bound); its distance is
+//! `1 − x·c / ‖x‖ / ‖c‖` with the sequential dot product, computed the same way here.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -1529,5 +1596,108 @@ mod tests {
         let want: Vec<f64> = rows.iter().map(|r| sqdist(&x, r)).collect();
         assert_eq!(b, 0);
         assert_eq!(d.to_bits(), want[0].to_bits());
+    }
+
+    /// A Lloyd pass (assignment, cost, per-cluster sums and weights) is, to the bit, the
+    /// plain row loop of Spark's `runAlgorithmWithWeight` over each block in row order,
+    /// blocks merged in order: for k around the lane groups, Euclidean and cosine, with and
+    /// without weights, over several sub-blocks and two partitions, on every build, on one
+    /// and on two threads.
+    #[test]
+    fn lloyd_pass_is_the_plain_row_loop_bitwise() {
+        let n = 7;
+        let mut rng = JavaRandom::new(11);
+        let rows = [BLOCK_ROWS + 77, 301];
+        let xs: Vec<Vec<f64>> = rows
+            .iter()
+            .map(|&r| (0..r * n).map(|_| rng.next_double() * 4.0 - 1.0).collect())
+            .collect();
+        let ws: Vec<Vec<f64>> = rows
+            .iter()
+            .map(|&r| (0..r).map(|i| [0.0, 0.5, 1.0, 2.25][i % 4]).collect())
+            .collect();
+        for k in [1, 2, 8, 9, 16, 33] {
+            for cosine in [false, true] {
+                for weighted in [false, true] {
+                    let mut centers: Vec<Vec<f64>> = (0..k)
+                        .map(|_| (0..n).map(|_| rng.next_double() * 4.0 - 1.0).collect())
+                        .collect();
+                    if k > 2 {
+                        centers[2] = centers[1].clone(); // tied centres: the lower index wins
+                    }
+                    let parts = xs
+                        .iter()
+                        .zip(&ws)
+                        .map(|(x, w)| Part {
+                            x,
+                            w: weighted.then_some(&w[..]),
+                            norms: x.chunks(n).map(norm2).collect(),
+                            rows: x.len() / n,
+                        })
+                        .collect::<Vec<_>>();
+                    let mut blocks = Vec::new();
+                    for (p, part) in parts.iter().enumerate() {
+                        for r0 in (0..part.rows).step_by(BLOCK_ROWS) {
+                            blocks.push((p, r0, BLOCK_ROWS.min(part.rows - r0)));
+                        }
+                    }
+                    let points = Points { n, parts, blocks };
+                    // The plain loop, one block at a time, merged in block order.
+                    let mut want = Pass {
+                        sums: vec![0.0; k * n],
+                        wsum: vec![0.0; k],
+                        cost: 0.0,
+                    };
+                    for &(p, r0, len) in &points.blocks {
+                        let part = &points.parts[p];
+                        let mut b = Pass {
+                            sums: vec![0.0; k * n],
+                            wsum: vec![0.0; k],
+                            cost: 0.0,
+                        };
+                        for r in r0..r0 + len {
+                            let x = points.row(p, r);
+                            let wr = part.w.map_or(1.0, |w| w[r]);
+                            let (best, d) = spark_find_closest(&centers, x, cosine);
+                            b.cost += d * wr;
+                            let a = if cosine { wr / part.norms[r] } else { wr };
+                            for (s, v) in b.sums[best * n..(best + 1) * n].iter_mut().zip(x) {
+                                *s += a * v;
+                            }
+                            b.wsum[best] += wr;
+                        }
+                        want.cost += b.cost;
+                        for c in 0..k {
+                            if b.wsum[c] > 0.0 {
+                                for j in 0..n {
+                                    want.sums[c * n + j] += b.sums[c * n + j];
+                                }
+                                want.wsum[c] += b.wsum[c];
+                            }
+                        }
+                    }
+                    let km = KMeans::new();
+                    let c = Centers::new(centers.clone(), n, cosine);
+                    let bits = |v: &[f64]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                    for build in crate::frame::kernels::available_builds() {
+                        for threads in [1, 2] {
+                            crate::frame::kernels::force_build(build);
+                            let pool = rayon::ThreadPoolBuilder::new()
+                                .num_threads(threads)
+                                .build()
+                                .unwrap();
+                            let got = pool.install(|| km.lloyd_pass(&points, &c));
+                            crate::frame::kernels::force_build(
+                                crate::frame::kernels::Build::Avx512,
+                            );
+                            let at = format!("k {k} cosine {cosine} weighted {weighted} {build:?} threads {threads}");
+                            assert_eq!(got.cost.to_bits(), want.cost.to_bits(), "{at}");
+                            assert_eq!(bits(&got.sums), bits(&want.sums), "{at}");
+                            assert_eq!(bits(&got.wsum), bits(&want.wsum), "{at}");
+                        }
+                    }
+                }
+            }
+        }
     }
 }
