@@ -119,11 +119,36 @@ pub(crate) struct Targets<'a> {
 /// A tree being grown: its node arena (index 0 is the root).
 pub(crate) struct GrownTree {
     nodes: Vec<LearningNode>,
+    /// Grown by sweeps ([`sweeps`]): the node (arena index) each row ended in, `NO_NODE`
+    /// for rows the tree did not sample.
+    node_of: Option<Vec<u32>>,
+}
+
+/// `node_of` of a row outside the tree (sampling count 0) or of a node outside the group.
+const NO_NODE: u32 = u32::MAX;
+
+/// Whether a tree is grown by level sweeps instead of per-node row lists: a single tree on
+/// every feature (a decision tree, each GBT tree) with variance statistics the block kernel
+/// handles. A sweep streams every row once per group in row order (Spark's own pass),
+/// adding it to its node's histograms: the bins, targets and node ids are read
+/// sequentially, where per-node row lists would gather them, and each (node, feature, bin)
+/// still receives its rows in row order, so the sums are the same.
+fn sweeps(
+    b: &Binned,
+    targets: &Targets,
+    trees: &[TreeInput],
+    s: &Strategy,
+    subsampling: bool,
+) -> bool {
+    trees.len() == 1
+        && !subsampling
+        && s.impurity == Impurity::Variance
+        && histogram::block_kernel_applies(b, targets, false)
+        && (0..b.kinds.len()).all(|f| histogram::in_block(b, f))
 }
 
 /// Grows `trees.len()` trees together, as Spark's `runBagged` does, drawing feature
 /// subsets from `java.util.Random(subset_seed)` when `features_per_node < numFeatures`.
-/// With `keep_leaf_rows`, every leaf keeps the rows reaching it ([`GrownTree::leaf_rows`]).
 pub(crate) fn grow(
     b: &Binned,
     targets: &Targets,
@@ -132,15 +157,21 @@ pub(crate) fn grow(
     features_per_node: usize,
     subset_seed: i64,
     min_weight_per_node: f64,
-    keep_leaf_rows: bool,
 ) -> Vec<GrownTree> {
     let nf = b.kinds.len();
     let subsampling = features_per_node != nf;
     let mut rng = JavaRandom::new(subset_seed);
+    let sweep = sweeps(b, targets, trees, s, subsampling);
+    let mut node_of: Vec<u32> = match (sweep, trees.first().and_then(|t| t.counts)) {
+        (false, _) => Vec::new(),
+        (true, Some(c)) => c.iter().map(|&k| if k > 0 { 0 } else { NO_NODE }).collect(),
+        (true, None) => vec![0; b.rows],
+    };
     let mut grown: Vec<GrownTree> = trees
         .iter()
         .map(|t| {
             let rows: Vec<u32> = match t.counts {
+                _ if sweep => Vec::new(),
                 Some(c) => (0..b.rows as u32).filter(|&i| c[i as usize] > 0).collect(),
                 None => (0..b.rows as u32).collect(),
             };
@@ -152,6 +183,7 @@ pub(crate) fn grow(
                     children: None,
                     rows,
                 }],
+                node_of: None,
             }
         })
         .collect();
@@ -185,7 +217,15 @@ pub(crate) fn grow(
             }
             mem += node_mem;
         }
-        let mut by_node = group_histograms(b, &grown, &group, targets, trees, s, ss);
+        let mut by_node = if sweep {
+            let mut slot_of = vec![NO_NODE; grown[0].nodes.len()];
+            for (g, (_, n, _)) in group.iter().enumerate() {
+                slot_of[*n] = g as u32;
+            }
+            histogram::sweep_variance(b, &node_of, &slot_of, group.len(), targets, trees[0].counts)
+        } else {
+            group_histograms(b, &grown, &group, targets, trees, s, ss)
+        };
         // Visit the group's trees in Scala's Map order, each tree's nodes in pop order.
         let mut tree_keys: Vec<usize> = Vec::new();
         for (t, _, _) in &group {
@@ -240,16 +280,13 @@ pub(crate) fn grow(
             let is_leaf = stats.gain <= 0.0 || level as usize == s.max_depth;
             if is_leaf {
                 tree.nodes[n].stats = Some(stats);
-                if !keep_leaf_rows {
-                    tree.nodes[n].rows = Vec::new();
-                }
+                tree.nodes[n].rows = Vec::new();
                 continue;
             }
             let (lc, rc) = stats.children.clone().expect("a valid split has children");
             let child_is_leaf = level as usize + 1 == s.max_depth;
             let left_leaf = child_is_leaf || s.impurity.calculate(&lc.stats).abs() < f64::EPSILON;
-            let right_leaf =
-                child_is_leaf || s.impurity.calculate(&rc.stats).abs() < f64::EPSILON;
+            let right_leaf = child_is_leaf || s.impurity.calculate(&rc.stats).abs() < f64::EPSILON;
             let id = tree.nodes[n].id;
             let li = tree.nodes.len();
             tree.nodes.push(LearningNode {
@@ -267,13 +304,14 @@ pub(crate) fn grow(
                 rows: Vec::new(),
             });
             let rows = std::mem::take(&mut tree.nodes[n].rows);
-            if keep_leaf_rows || !left_leaf || !right_leaf {
+            if sweep || !left_leaf || !right_leaf {
                 splits.push(Partition {
                     tree: t,
+                    node: n,
                     left: li,
                     rows,
                     split: split.clone(),
-                    keep: (keep_leaf_rows || !left_leaf, keep_leaf_rows || !right_leaf),
+                    keep: (!left_leaf, !right_leaf),
                 });
             }
             let node = &mut tree.nodes[n];
@@ -286,6 +324,25 @@ pub(crate) fn grow(
             if !right_leaf {
                 stack.push((t, li + 1));
             }
+        }
+        if sweep {
+            // Every row of a split node moves to its child (leaves included, so that
+            // `node_of` ends as each row's leaf).
+            let mut moves: Vec<Option<(&BinSplit, u32)>> = vec![None; grown[0].nodes.len()];
+            for p in &splits {
+                moves[p.node] = Some((&p.split, p.left as u32));
+            }
+            node_of
+                .par_chunks_mut(SWEEP_CHUNK)
+                .enumerate()
+                .for_each(|(c, chunk)| {
+                    for (j, a) in chunk.iter_mut().enumerate() {
+                        if let Some(Some((split, left))) = moves.get(*a as usize) {
+                            *a = left + u32::from(!split.goes_left(b, c * SWEEP_CHUNK + j));
+                        }
+                    }
+                });
+            continue;
         }
         let parted: Vec<(Vec<u32>, Vec<u32>)> = splits
             .par_iter_mut()
@@ -301,12 +358,19 @@ pub(crate) fn grow(
             }
         }
     }
+    if sweep {
+        grown[0].node_of = Some(node_of);
+    }
     grown
 }
+
+/// Rows per task of a sweep's row pass.
+const SWEEP_CHUNK: usize = 16 * 1024;
 
 /// A node's rows waiting to be sent to its children (`left`, `left + 1`).
 struct Partition {
     tree: usize,
+    node: usize,
     left: usize,
     rows: Vec<u32>,
     split: BinSplit,
@@ -363,8 +427,15 @@ fn group_histograms(
     ss: usize,
 ) -> Vec<NodeHists> {
     enum Task {
-        Block { g: usize, feats: Vec<usize>, parent: bool },
-        Single { g: usize, f: Option<usize> },
+        Block {
+            g: usize,
+            feats: Vec<usize>,
+            parent: bool,
+        },
+        Single {
+            g: usize,
+            f: Option<usize>,
+        },
     }
     let classification = s.impurity != Impurity::Variance;
     let blocks = histogram::block_kernel_applies(b, targets, classification);
@@ -413,15 +484,8 @@ fn group_histograms(
             let counts = trees[*t].counts;
             match task {
                 Task::Block { feats, parent, .. } => {
-                    let (p, hs) = histogram::fill_block(
-                        b,
-                        &feats,
-                        rows,
-                        targets,
-                        counts,
-                        ss,
-                        classification,
-                    );
+                    let (p, hs) =
+                        histogram::fill_block(b, &feats, rows, targets, counts, ss, classification);
                     (g, parent.then_some(p), feats.into_iter().zip(hs).collect())
                 }
                 Task::Single { f, .. } => {
@@ -446,7 +510,7 @@ fn group_histograms(
 
 /// The fewest features a histogram block is cut to (smaller blocks pay the per-row work
 /// of a pass for too few histograms).
-const MIN_BLOCK_FEATURES: usize = 4;
+pub(crate) const MIN_BLOCK_FEATURES: usize = 4;
 
 fn empty_stats(imp: Impurity, calc: Calc) -> Stats {
     Stats {
@@ -843,6 +907,30 @@ fn best_split(
 }
 
 impl GrownTree {
+    /// For a tree grown by sweeps with every row sampled: each row's leaf (arena index) and
+    /// every node's prediction, which for a row's leaf is what
+    /// [`GrownTree::predict_binned`] gives the row.
+    pub(crate) fn row_leaves(&self, imp: Impurity) -> Option<(&[u32], Vec<f64>)> {
+        let node_of = self.node_of.as_deref()?;
+        if node_of.contains(&NO_NODE) {
+            return None;
+        }
+        let preds = self
+            .nodes
+            .iter()
+            .map(|n| {
+                imp.predict(
+                    &n.stats
+                        .as_ref()
+                        .expect("every grown node has stats")
+                        .calc
+                        .stats,
+                )
+            })
+            .collect();
+        Some((node_of, preds))
+    }
+
     /// The prediction of the leaf each row reaches, routing binned rows.
     pub(crate) fn predict_binned(&self, b: &Binned, imp: Impurity, row: usize) -> f64 {
         let mut n = 0;

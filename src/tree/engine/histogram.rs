@@ -159,3 +159,120 @@ multiversion! {
         }
     }
 }
+
+/// The histograms of a group of nodes of one tree on every feature, by sweeps over all
+/// rows in row order: row `r` belongs to node `node_of[r]`, which is in the group when
+/// `slot_of[node_of[r]]` is its slot (rows of other nodes and unsampled rows, `u32::MAX`,
+/// are passed over). Per slot: the parent vector and each feature with splits' histogram.
+/// Features are cut into blocks, one task each, every (node, feature) histogram summed by
+/// one task in row order.
+pub(crate) fn sweep_variance(
+    b: &Binned,
+    node_of: &[u32],
+    slot_of: &[u32],
+    slots: usize,
+    t: &Targets,
+    counts: Option<&[u16]>,
+) -> Vec<(Vec<f64>, Vec<(usize, Vec<f64>)>)> {
+    use rayon::prelude::*;
+    let BinColumns::U8(all) = &b.bins else {
+        unreachable!("sweeps need byte bins (block_kernel_applies)")
+    };
+    let feats: Vec<usize> = (0..b.kinds.len())
+        .filter(|&f| b.num_splits(f) != 0)
+        .collect();
+    let pieces = (2 * rayon::current_num_threads()).clamp(
+        1,
+        feats
+            .len()
+            .div_ceil(super::growth::MIN_BLOCK_FEATURES)
+            .max(1),
+    );
+    let size = feats.len().div_ceil(pieces).max(1);
+    let mut blocks: Vec<&[usize]> = feats.chunks(size).collect();
+    if blocks.is_empty() {
+        blocks.push(&[]);
+    }
+    let done: Vec<(Vec<usize>, Vec<[f64; 4]>, usize)> = blocks
+        .into_par_iter()
+        .map(|block| {
+            let cols: Vec<&[u8]> = block
+                .iter()
+                .map(|&f| &all[f * b.rows..(f + 1) * b.rows])
+                .collect();
+            let mut base = Vec::with_capacity(block.len());
+            let mut stride = 0;
+            for &f in block {
+                base.push(stride);
+                stride += b.num_bins[f];
+            }
+            stride += 1; // the parent
+            let mut h = vec![[0.0f64; 4]; slots * stride];
+            sweep_pass(
+                &cols, &base, stride, &mut h, node_of, slot_of, t.labels, t.weights, counts,
+            );
+            (base, h, stride)
+        })
+        .collect();
+    let flat = |bins: &[[f64; 4]]| -> Vec<f64> { bins.iter().flatten().copied().collect() };
+    let mut out: Vec<(Vec<f64>, Vec<(usize, Vec<f64>)>)> =
+        (0..slots).map(|_| (Vec::new(), Vec::new())).collect();
+    let blocks = feats.chunks(size).chain(std::iter::once(&[][..]));
+    for (i, ((base, h, stride), block)) in done.iter().zip(blocks).enumerate() {
+        for (g, o) in out.iter_mut().enumerate() {
+            let node = &h[g * stride..(g + 1) * stride];
+            if i == 0 {
+                o.0 = flat(&node[stride - 1..]);
+            }
+            for (&f, &at) in block.iter().zip(base) {
+                o.1.push((f, flat(&node[at..at + b.num_bins[f]])));
+            }
+        }
+    }
+    out
+}
+
+multiversion! {
+    /// One sweep: every row of a group node adds `(iw, iw·y, iw·y·y, k)` (as
+    /// [`variance_pass`]) to its node's bin of each column and to its node's parent vector.
+    #[allow(clippy::too_many_arguments)]
+    fn sweep_pass(
+        cols: &[&[u8]],
+        base: &[usize],
+        stride: usize,
+        h: &mut [[f64; 4]],
+        node_of: &[u32],
+        slot_of: &[u32],
+        y: &[f64],
+        w: Option<&[f64]>,
+        counts: Option<&[u16]>,
+    ) {
+        for (r, &a) in node_of.iter().enumerate() {
+            let Some(&g) = slot_of.get(a as usize) else {
+                continue;
+            };
+            if g == u32::MAX {
+                continue;
+            }
+            let u = if w.is_none() && counts.is_none() {
+                let v = y[r];
+                [1.0, v, v * v, 1.0]
+            } else {
+                let kf = counts.map_or(1.0, |c| f64::from(c[r]));
+                let iw = kf * w.map_or(1.0, |w| w[r]);
+                [iw, iw * y[r], iw * y[r] * y[r], kf]
+            };
+            let node = &mut h[g as usize * stride..(g as usize + 1) * stride];
+            for (c, &o) in cols.iter().zip(base) {
+                let hb = &mut node[o + c[r] as usize];
+                for l in 0..4 {
+                    hb[l] += u[l];
+                }
+            }
+            let hb = &mut node[stride - 1];
+            for l in 0..4 {
+                hb[l] += u[l];
+            }
+        }
+    }
+}

@@ -562,7 +562,7 @@ pub fn train_forest(
             counts: counts.as_ref().map(|c| c[t].as_slice()),
         })
         .collect();
-    let grown = grow(&b, &targets, &trees, s, k, s.seed, min_weight(inst, s), false);
+    let grown = grow(&b, &targets, &trees, s, k, s.seed, min_weight(inst, s));
     Ok(grown
         .iter()
         .map(|g| g.finish(&b, s.impurity, s.prune))
@@ -701,13 +701,20 @@ pub fn train_gbt(
         let input = [TreeInput {
             counts: counts.as_ref().map(|c| c[0].as_slice()),
         }];
-        let grown = grow(&b, &targets, &input, &s, k, seed, mw, false)
+        let grown = grow(&b, &targets, &input, &s, k, seed, mw)
             .pop()
             .expect("one tree");
         let w = if m == 0 { 1.0 } else { g.step_size };
-        margin.par_iter_mut().enumerate().for_each(|(i, f)| {
-            *f += grown.predict_binned(&b, Impurity::Variance, i) * w;
-        });
+        match grown.row_leaves(Impurity::Variance) {
+            // Grown by sweeps: each row's leaf is known, no need to route it again.
+            Some((leaf, preds)) => margin
+                .par_iter_mut()
+                .zip(leaf.par_iter())
+                .for_each(|(f, &l)| *f += preds[l as usize] * w),
+            None => margin.par_iter_mut().enumerate().for_each(|(i, f)| {
+                *f += grown.predict_binned(&b, Impurity::Variance, i) * w;
+            }),
+        }
         trees.push(grown.finish(&b, Impurity::Variance, true));
         weights.push(w);
         if let (Some((vbin, vlabels, vinst)), Some(vm)) = (vb.as_ref(), vmargin.as_mut()) {
@@ -997,7 +1004,10 @@ mod golden {
             let (x, y, w) = data(rows, seed);
             let nf = 7;
             let class2: Vec<f64> = y.iter().map(|&v| f64::from(v > 1.5)).collect();
-            let class3: Vec<f64> = y.iter().map(|&v| (v.clamp(-0.5, 2.99) + 0.5).floor().min(2.0)).collect();
+            let class3: Vec<f64> = y
+                .iter()
+                .map(|&v| (v.clamp(-0.5, 2.99) + 0.5).floor().min(2.0))
+                .collect();
             let half = rows / 2;
             // GBT, each loss; logistic with subsampling and a validation set.
             for (loss, labels) in [
@@ -1026,8 +1036,15 @@ mod golden {
                 out.push(digest(&b.trees, &b.weights));
                 if loss == Loss::Logistic {
                     let cut = rows * 3 / 4;
-                    let tr = Instances::new(vec![&x[..cut * nf]], nf, labels[..cut].to_vec(), Some(w[..cut].to_vec())).unwrap();
-                    let va = Instances::new(vec![&x[cut * nf..]], nf, labels[cut..].to_vec(), None).unwrap();
+                    let tr = Instances::new(
+                        vec![&x[..cut * nf]],
+                        nf,
+                        labels[..cut].to_vec(),
+                        Some(w[..cut].to_vec()),
+                    )
+                    .unwrap();
+                    let va = Instances::new(vec![&x[cut * nf..]], nf, labels[cut..].to_vec(), None)
+                        .unwrap();
                     s.subsampling_rate = 0.7;
                     s.max_depth = 4;
                     let g = Boosting {
@@ -1076,9 +1093,37 @@ mod golden {
     #[test]
     fn trees_are_the_engine_before_its_speed_up() {
         // Printed by the engine at commit ef27c0c (before the histogram rewrite).
-        let want: Vec<u64> = vec![4268801884508919369, 14737379459201355606, 15905300757183983049, 10039142596991955368, 14686438044617766929, 16432989300674162353, 14243006087574970536, 14119937599302923385, 14451093261017536969, 4849934668731387427, 10782016627916421392, 16378205028904621487, 13941781853716570738, 908690833497318128, 16365602786956000249, 2155139947380988760, 13512197458435651940, 14732173661698507049, 931297461721409912, 18304070498334905202, 4988801507524449142, 8756536135422081797, 2339464723784632759, 16132675019021651403];
+        let want: Vec<u64> = vec![
+            4268801884508919369,
+            14737379459201355606,
+            15905300757183983049,
+            10039142596991955368,
+            14686438044617766929,
+            16432989300674162353,
+            14243006087574970536,
+            14119937599302923385,
+            14451093261017536969,
+            4849934668731387427,
+            10782016627916421392,
+            16378205028904621487,
+            13941781853716570738,
+            908690833497318128,
+            16365602786956000249,
+            2155139947380988760,
+            13512197458435651940,
+            14732173661698507049,
+            931297461721409912,
+            18304070498334905202,
+            4988801507524449142,
+            8756536135422081797,
+            2339464723784632759,
+            16132675019021651403,
+        ];
         for threads in [1, 3] {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
             let got = pool.install(digests);
             println!("{got:?}");
             assert_eq!(got, want, "{threads} threads");
