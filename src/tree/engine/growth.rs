@@ -57,7 +57,7 @@ impl Calc {
 }
 
 /// A node's parent vector and its (feature, histogram) pairs.
-type NodeHists = (Vec<f64>, Vec<(usize, Vec<f64>)>);
+pub(crate) type NodeHists = (Vec<f64>, Vec<(usize, Vec<f64>)>);
 
 /// `ImpurityStats` of a node.
 #[derive(Clone, Debug)]
@@ -473,7 +473,9 @@ fn group_histograms(
             });
         }
     }
-    let done: Vec<(usize, Option<Vec<f64>>, Vec<(usize, Vec<f64>)>)> = tasks
+    // Per task: its node's slot, the parent vector if the task made it, its histograms.
+    type Done = (usize, Option<Vec<f64>>, Vec<(usize, Vec<f64>)>);
+    let done: Vec<Done> = tasks
         .into_par_iter()
         .map(|task| {
             let g = match task {

@@ -14,7 +14,7 @@
 //! the per-feature path in `growth.rs`.
 
 use super::binning::{BinColumns, Binned, FeatureKind};
-use super::growth::Targets;
+use super::growth::{NodeHists, Targets};
 use crate::frame::kernels::multiversion;
 
 /// Whether [`fill_block`] handles the histograms of this engine run.
@@ -173,7 +173,7 @@ pub(crate) fn sweep_variance(
     slots: usize,
     t: &Targets,
     counts: Option<&[u16]>,
-) -> Vec<(Vec<f64>, Vec<(usize, Vec<f64>)>)> {
+) -> Vec<NodeHists> {
     use rayon::prelude::*;
     let BinColumns::U8(all) = &b.bins else {
         unreachable!("sweeps need byte bins (block_kernel_applies)")
@@ -215,8 +215,7 @@ pub(crate) fn sweep_variance(
         })
         .collect();
     let flat = |bins: &[[f64; 4]]| -> Vec<f64> { bins.iter().flatten().copied().collect() };
-    let mut out: Vec<(Vec<f64>, Vec<(usize, Vec<f64>)>)> =
-        (0..slots).map(|_| (Vec::new(), Vec::new())).collect();
+    let mut out: Vec<NodeHists> = (0..slots).map(|_| (Vec::new(), Vec::new())).collect();
     let blocks = feats.chunks(size).chain(std::iter::once(&[][..]));
     for (i, ((base, h, stride), block)) in done.iter().zip(blocks).enumerate() {
         for (g, o) in out.iter_mut().enumerate() {
