@@ -9,7 +9,8 @@
 
 use rayon::prelude::*;
 
-use super::binning::{Binned, FeatureKind};
+use super::binning::{BinColumns, Binned, FeatureKind};
+use super::histogram;
 use super::impurity::{count, Impurity};
 use super::order::scala_map_order;
 use super::{Strategy, TrainedNode, TrainedSplit, TrainedTree};
@@ -56,7 +57,7 @@ impl Calc {
 }
 
 /// A node's parent vector and its (feature, histogram) pairs.
-type NodeHists = (Vec<f64>, Vec<(usize, Vec<f64>)>);
+pub(crate) type NodeHists = (Vec<f64>, Vec<(usize, Vec<f64>)>);
 
 /// `ImpurityStats` of a node.
 #[derive(Clone, Debug)]
@@ -118,6 +119,32 @@ pub(crate) struct Targets<'a> {
 /// A tree being grown: its node arena (index 0 is the root).
 pub(crate) struct GrownTree {
     nodes: Vec<LearningNode>,
+    /// Grown by sweeps ([`sweeps`]): the node (arena index) each row ended in, `NO_NODE`
+    /// for rows the tree did not sample.
+    node_of: Option<Vec<u32>>,
+}
+
+/// `node_of` of a row outside the tree (sampling count 0) or of a node outside the group.
+const NO_NODE: u32 = u32::MAX;
+
+/// Whether a tree is grown by level sweeps instead of per-node row lists: a single tree on
+/// every feature (a decision tree, each GBT tree) with variance statistics the block kernel
+/// handles. A sweep streams every row once per group in row order (Spark's own pass),
+/// adding it to its node's histograms: the bins, targets and node ids are read
+/// sequentially, where per-node row lists would gather them, and each (node, feature, bin)
+/// still receives its rows in row order, so the sums are the same.
+fn sweeps(
+    b: &Binned,
+    targets: &Targets,
+    trees: &[TreeInput],
+    s: &Strategy,
+    subsampling: bool,
+) -> bool {
+    trees.len() == 1
+        && !subsampling
+        && s.impurity == Impurity::Variance
+        && histogram::block_kernel_applies(b, targets, false)
+        && (0..b.kinds.len()).all(|f| histogram::in_block(b, f))
 }
 
 /// Grows `trees.len()` trees together, as Spark's `runBagged` does, drawing feature
@@ -134,10 +161,17 @@ pub(crate) fn grow(
     let nf = b.kinds.len();
     let subsampling = features_per_node != nf;
     let mut rng = JavaRandom::new(subset_seed);
+    let sweep = sweeps(b, targets, trees, s, subsampling);
+    let mut node_of: Vec<u32> = match (sweep, trees.first().and_then(|t| t.counts)) {
+        (false, _) => Vec::new(),
+        (true, Some(c)) => c.iter().map(|&k| if k > 0 { 0 } else { NO_NODE }).collect(),
+        (true, None) => vec![0; b.rows],
+    };
     let mut grown: Vec<GrownTree> = trees
         .iter()
         .map(|t| {
             let rows: Vec<u32> = match t.counts {
+                _ if sweep => Vec::new(),
                 Some(c) => (0..b.rows as u32).filter(|&i| c[i as usize] > 0).collect(),
                 None => (0..b.rows as u32).collect(),
             };
@@ -149,6 +183,7 @@ pub(crate) fn grow(
                     children: None,
                     rows,
                 }],
+                node_of: None,
             }
         })
         .collect();
@@ -182,44 +217,15 @@ pub(crate) fn grow(
             }
             mem += node_mem;
         }
-        // Histograms: one task per (group node, feature with splits), plus the node's parent
-        // vector (feature None).
-        let mut tasks: Vec<(usize, Option<usize>)> = Vec::new();
-        for (g, (_, _, subset)) in group.iter().enumerate() {
-            tasks.push((g, None));
-            let feats: Box<dyn Iterator<Item = usize>> = match subset {
-                Some(fs) => Box::new(fs.iter().copied()),
-                None => Box::new(0..nf),
-            };
-            for f in feats {
-                if b.num_splits(f) != 0 {
-                    tasks.push((g, Some(f)));
-                }
+        let mut by_node = if sweep {
+            let mut slot_of = vec![NO_NODE; grown[0].nodes.len()];
+            for (g, (_, n, _)) in group.iter().enumerate() {
+                slot_of[*n] = g as u32;
             }
-        }
-        let hists: Vec<Vec<f64>> = tasks
-            .par_iter()
-            .map(|&(g, f)| {
-                let (t, n, _) = &group[g];
-                let rows = &grown[*t].nodes[*n].rows;
-                histogram(
-                    b,
-                    f,
-                    rows,
-                    targets,
-                    trees[*t].counts,
-                    ss,
-                    s.impurity != Impurity::Variance,
-                )
-            })
-            .collect();
-        let mut by_node: Vec<NodeHists> = group.iter().map(|_| (Vec::new(), Vec::new())).collect();
-        for ((g, f), h) in tasks.into_iter().zip(hists) {
-            match f {
-                None => by_node[g].0 = h,
-                Some(f) => by_node[g].1.push((f, h)),
-            }
-        }
+            histogram::sweep_variance(b, &node_of, &slot_of, group.len(), targets, trees[0].counts)
+        } else {
+            group_histograms(b, &grown, &group, targets, trees, s, ss)
+        };
         // Visit the group's trees in Scala's Map order, each tree's nodes in pop order.
         let mut tree_keys: Vec<usize> = Vec::new();
         for (t, _, _) in &group {
@@ -227,21 +233,33 @@ pub(crate) fn grow(
                 tree_keys.push(*t);
             }
         }
-        for t in scala_map_order(&tree_keys) {
-            for (g, (gt, n, subset)) in group.iter().enumerate() {
-                if *gt != t {
-                    continue;
-                }
-                let (parent_hist, feature_hists) = std::mem::take(&mut by_node[g]);
+        // Best splits (independent per node), in parallel.
+        let visit: Vec<usize> = scala_map_order(&tree_keys)
+            .into_iter()
+            .flat_map(|t| {
+                let group = &group;
+                (0..group.len()).filter(move |&g| group[g].0 == t)
+            })
+            .collect();
+        let jobs: Vec<(usize, NodeHists)> = visit
+            .iter()
+            .map(|&g| (g, std::mem::take(&mut by_node[g])))
+            .collect();
+        let found: Vec<(BinSplit, Stats)> = jobs
+            .into_par_iter()
+            .map(|(g, (parent_hist, feature_hists))| {
+                let (t, n, subset) = &group[g];
                 let order: Vec<usize> = match subset {
                     Some(fs) => fs.clone(),
                     None => (0..nf).collect(),
                 };
-                let tree = &mut grown[t];
-                let node = &tree.nodes[*n];
-                let level = node.level();
-                let recycled = if level == 0 { None } else { node.stats.clone() };
-                let (split, stats) = best_split(
+                let node = &grown[*t].nodes[*n];
+                let recycled = if node.level() == 0 {
+                    None
+                } else {
+                    node.stats.clone()
+                };
+                best_split(
                     b,
                     s,
                     &order,
@@ -250,60 +268,251 @@ pub(crate) fn grow(
                     recycled,
                     ss,
                     min_weight_per_node,
-                );
-                let is_leaf = stats.gain <= 0.0 || level as usize == s.max_depth;
-                let rows = std::mem::take(&mut tree.nodes[*n].rows);
-                if is_leaf {
-                    tree.nodes[*n].stats = Some(stats);
-                    continue;
-                }
-                let (lc, rc) = stats.children.clone().expect("a valid split has children");
-                let child_is_leaf = level as usize + 1 == s.max_depth;
-                let left_leaf =
-                    child_is_leaf || s.impurity.calculate(&lc.stats).abs() < f64::EPSILON;
-                let right_leaf =
-                    child_is_leaf || s.impurity.calculate(&rc.stats).abs() < f64::EPSILON;
-                let (mut lrows, mut rrows) = (Vec::new(), Vec::new());
-                if !left_leaf || !right_leaf {
-                    for &r in &rows {
-                        if split.goes_left(b, r as usize) {
-                            lrows.push(r);
-                        } else {
-                            rrows.push(r);
+                )
+            })
+            .collect();
+        // Apply them in Spark's visiting order; the rows are partitioned afterwards.
+        let mut splits: Vec<Partition> = Vec::new();
+        for (&g, (split, stats)) in visit.iter().zip(found) {
+            let (t, n, _) = group[g];
+            let tree = &mut grown[t];
+            let level = tree.nodes[n].level();
+            let is_leaf = stats.gain <= 0.0 || level as usize == s.max_depth;
+            if is_leaf {
+                tree.nodes[n].stats = Some(stats);
+                tree.nodes[n].rows = Vec::new();
+                continue;
+            }
+            let (lc, rc) = stats.children.clone().expect("a valid split has children");
+            let child_is_leaf = level as usize + 1 == s.max_depth;
+            let left_leaf = child_is_leaf || s.impurity.calculate(&lc.stats).abs() < f64::EPSILON;
+            let right_leaf = child_is_leaf || s.impurity.calculate(&rc.stats).abs() < f64::EPSILON;
+            let id = tree.nodes[n].id;
+            let li = tree.nodes.len();
+            tree.nodes.push(LearningNode {
+                id: 2 * id,
+                stats: Some(empty_stats(s.impurity, lc)),
+                split: None,
+                children: None,
+                rows: Vec::new(),
+            });
+            tree.nodes.push(LearningNode {
+                id: 2 * id + 1,
+                stats: Some(empty_stats(s.impurity, rc)),
+                split: None,
+                children: None,
+                rows: Vec::new(),
+            });
+            let rows = std::mem::take(&mut tree.nodes[n].rows);
+            if sweep || !left_leaf || !right_leaf {
+                splits.push(Partition {
+                    tree: t,
+                    node: n,
+                    left: li,
+                    rows,
+                    split: split.clone(),
+                    keep: (!left_leaf, !right_leaf),
+                });
+            }
+            let node = &mut tree.nodes[n];
+            node.stats = Some(stats);
+            node.split = Some(split);
+            node.children = Some((li, li + 1));
+            if !left_leaf {
+                stack.push((t, li));
+            }
+            if !right_leaf {
+                stack.push((t, li + 1));
+            }
+        }
+        if sweep {
+            // Every row of a split node moves to its child (leaves included, so that
+            // `node_of` ends as each row's leaf).
+            let mut moves: Vec<Option<(&BinSplit, u32)>> = vec![None; grown[0].nodes.len()];
+            for p in &splits {
+                moves[p.node] = Some((&p.split, p.left as u32));
+            }
+            node_of
+                .par_chunks_mut(SWEEP_CHUNK)
+                .enumerate()
+                .for_each(|(c, chunk)| {
+                    for (j, a) in chunk.iter_mut().enumerate() {
+                        if let Some(Some((split, left))) = moves.get(*a as usize) {
+                            *a = left + u32::from(!split.goes_left(b, c * SWEEP_CHUNK + j));
                         }
                     }
-                }
-                let id = tree.nodes[*n].id;
-                let li = tree.nodes.len();
-                tree.nodes.push(LearningNode {
-                    id: 2 * id,
-                    stats: Some(empty_stats(s.impurity, lc)),
-                    split: None,
-                    children: None,
-                    rows: if left_leaf { Vec::new() } else { lrows },
                 });
-                tree.nodes.push(LearningNode {
-                    id: 2 * id + 1,
-                    stats: Some(empty_stats(s.impurity, rc)),
-                    split: None,
-                    children: None,
-                    rows: if right_leaf { Vec::new() } else { rrows },
-                });
-                let node = &mut tree.nodes[*n];
-                node.stats = Some(stats);
-                node.split = Some(split);
-                node.children = Some((li, li + 1));
-                if !left_leaf {
-                    stack.push((t, li));
-                }
-                if !right_leaf {
-                    stack.push((t, li + 1));
-                }
+            continue;
+        }
+        let parted: Vec<(Vec<u32>, Vec<u32>)> = splits
+            .par_iter_mut()
+            .map(|p| partition(b, &p.split, std::mem::take(&mut p.rows)))
+            .collect();
+        for (p, (l, r)) in splits.iter().zip(parted) {
+            let nodes = &mut grown[p.tree].nodes;
+            if p.keep.0 {
+                nodes[p.left].rows = l;
+            }
+            if p.keep.1 {
+                nodes[p.left + 1].rows = r;
             }
         }
     }
+    if sweep {
+        grown[0].node_of = Some(node_of);
+    }
     grown
 }
+
+/// Rows per task of a sweep's row pass.
+const SWEEP_CHUNK: usize = 16 * 1024;
+
+/// A node's rows waiting to be sent to its children (`left`, `left + 1`).
+struct Partition {
+    tree: usize,
+    node: usize,
+    left: usize,
+    rows: Vec<u32>,
+    split: BinSplit,
+    /// Whether the (left, right) child keeps its rows.
+    keep: (bool, bool),
+}
+
+/// Splits `rows` (ascending) into the rows going left and right, both ascending: the left
+/// ones written over `rows` in place, without a branch per row.
+fn partition(b: &Binned, split: &BinSplit, mut rows: Vec<u32>) -> (Vec<u32>, Vec<u32>) {
+    fn run(rows: &mut Vec<u32>, goes_left: impl Fn(usize) -> bool) -> Vec<u32> {
+        let n = rows.len();
+        let mut right = vec![0u32; n];
+        let (mut nl, mut nr) = (0, 0);
+        for i in 0..n {
+            let r = rows[i];
+            let left = goes_left(r as usize);
+            rows[nl] = r;
+            right[nr] = r;
+            nl += usize::from(left);
+            nr += usize::from(!left);
+        }
+        rows.truncate(nl);
+        right.truncate(nr);
+        right
+    }
+    let right = match (split, &b.bins) {
+        (BinSplit::Continuous { feature, bin }, BinColumns::U8(all)) => {
+            let col = &all[feature * b.rows..(feature + 1) * b.rows];
+            run(&mut rows, |r| usize::from(col[r]) <= *bin)
+        }
+        (BinSplit::Categorical { feature, left }, BinColumns::U8(all)) => {
+            let col = &all[feature * b.rows..(feature + 1) * b.rows];
+            run(&mut rows, |r| left[usize::from(col[r])])
+        }
+        _ => run(&mut rows, |r| split.goes_left(b, r)),
+    };
+    (rows, right)
+}
+
+/// The histograms of a node group: per node its parent vector and one histogram per
+/// feature of its subset that has splits. Each histogram is summed by one task over the
+/// node's rows in order, so the result does not depend on how the work is cut: tasks are
+/// blocks of features (one pass over the rows each, [`histogram::fill_block`]), sized
+/// so that both the nodes' rows and the threads are covered; features the block kernel
+/// does not handle get a task each.
+fn group_histograms(
+    b: &Binned,
+    grown: &[GrownTree],
+    group: &[(usize, usize, Option<Vec<usize>>)],
+    targets: &Targets,
+    trees: &[TreeInput],
+    s: &Strategy,
+    ss: usize,
+) -> Vec<NodeHists> {
+    enum Task {
+        Block {
+            g: usize,
+            feats: Vec<usize>,
+            parent: bool,
+        },
+        Single {
+            g: usize,
+            f: Option<usize>,
+        },
+    }
+    let classification = s.impurity != Impurity::Variance;
+    let blocks = histogram::block_kernel_applies(b, targets, classification);
+    let nf = b.kinds.len();
+    let rows_of = |g: usize| grown[group[g].0].nodes[group[g].1].rows.len();
+    let group_rows = (0..group.len()).map(rows_of).sum::<usize>().max(1);
+    let target_tasks = 4 * rayon::current_num_threads();
+    let mut tasks = Vec::new();
+    for (g, (_, _, subset)) in group.iter().enumerate() {
+        let feats: Vec<usize> = match subset {
+            Some(fs) => fs.clone(),
+            None => (0..nf).collect(),
+        };
+        let feats = feats.into_iter().filter(|&f| b.num_splits(f) != 0);
+        if !blocks {
+            tasks.push(Task::Single { g, f: None });
+            tasks.extend(feats.map(|f| Task::Single { g, f: Some(f) }));
+            continue;
+        }
+        let (block, single): (Vec<usize>, Vec<usize>) =
+            feats.partition(|&f| histogram::in_block(b, f));
+        tasks.extend(single.into_iter().map(|f| Task::Single { g, f: Some(f) }));
+        if block.is_empty() {
+            tasks.push(Task::Single { g, f: None });
+            continue;
+        }
+        let want = (target_tasks * rows_of(g)).div_ceil(group_rows);
+        let pieces = want.clamp(1, block.len().div_ceil(MIN_BLOCK_FEATURES));
+        let size = block.len().div_ceil(pieces);
+        for (i, feats) in block.chunks(size).enumerate() {
+            tasks.push(Task::Block {
+                g,
+                feats: feats.to_vec(),
+                parent: i == 0,
+            });
+        }
+    }
+    // Per task: its node's slot, the parent vector if the task made it, its histograms.
+    type Done = (usize, Option<Vec<f64>>, Vec<(usize, Vec<f64>)>);
+    let done: Vec<Done> = tasks
+        .into_par_iter()
+        .map(|task| {
+            let g = match task {
+                Task::Block { g, .. } | Task::Single { g, .. } => g,
+            };
+            let (t, n, _) = &group[g];
+            let rows = &grown[*t].nodes[*n].rows;
+            let counts = trees[*t].counts;
+            match task {
+                Task::Block { feats, parent, .. } => {
+                    let (p, hs) =
+                        histogram::fill_block(b, &feats, rows, targets, counts, ss, classification);
+                    (g, parent.then_some(p), feats.into_iter().zip(hs).collect())
+                }
+                Task::Single { f, .. } => {
+                    let h = histogram(b, f, rows, targets, counts, ss, classification);
+                    match f {
+                        None => (g, Some(h), Vec::new()),
+                        Some(f) => (g, None, vec![(f, h)]),
+                    }
+                }
+            }
+        })
+        .collect();
+    let mut by_node: Vec<NodeHists> = group.iter().map(|_| (Vec::new(), Vec::new())).collect();
+    for (g, parent, hs) in done {
+        if let Some(p) = parent {
+            by_node[g].0 = p;
+        }
+        by_node[g].1.extend(hs);
+    }
+    by_node
+}
+
+/// The fewest features a histogram block is cut to (smaller blocks pay the per-row work
+/// of a pass for too few histograms).
+pub(crate) const MIN_BLOCK_FEATURES: usize = 4;
 
 fn empty_stats(imp: Impurity, calc: Calc) -> Stats {
     Stats {
@@ -700,6 +909,30 @@ fn best_split(
 }
 
 impl GrownTree {
+    /// For a tree grown by sweeps with every row sampled: each row's leaf (arena index) and
+    /// every node's prediction, which for a row's leaf is what
+    /// [`GrownTree::predict_binned`] gives the row.
+    pub(crate) fn row_leaves(&self, imp: Impurity) -> Option<(&[u32], Vec<f64>)> {
+        let node_of = self.node_of.as_deref()?;
+        if node_of.contains(&NO_NODE) {
+            return None;
+        }
+        let preds = self
+            .nodes
+            .iter()
+            .map(|n| {
+                imp.predict(
+                    &n.stats
+                        .as_ref()
+                        .expect("every grown node has stats")
+                        .calc
+                        .stats,
+                )
+            })
+            .collect();
+        Some((node_of, preds))
+    }
+
     /// The prediction of the leaf each row reaches, routing binned rows.
     pub(crate) fn predict_binned(&self, b: &Binned, imp: Impurity, row: usize) -> f64 {
         let mut n = 0;

@@ -16,6 +16,7 @@
 
 mod binning;
 mod growth;
+mod histogram;
 mod impurity;
 mod order;
 
@@ -704,9 +705,16 @@ pub fn train_gbt(
             .pop()
             .expect("one tree");
         let w = if m == 0 { 1.0 } else { g.step_size };
-        margin.par_iter_mut().enumerate().for_each(|(i, f)| {
-            *f += grown.predict_binned(&b, Impurity::Variance, i) * w;
-        });
+        match grown.row_leaves(Impurity::Variance) {
+            // Grown by sweeps: each row's leaf is known, no need to route it again.
+            Some((leaf, preds)) => margin
+                .par_iter_mut()
+                .zip(leaf.par_iter())
+                .for_each(|(f, &l)| *f += preds[l as usize] * w),
+            None => margin.par_iter_mut().enumerate().for_each(|(i, f)| {
+                *f += grown.predict_binned(&b, Impurity::Variance, i) * w;
+            }),
+        }
         trees.push(grown.finish(&b, Impurity::Variance, true));
         weights.push(w);
         if let (Some((vbin, vlabels, vinst)), Some(vm)) = (vb.as_ref(), vmargin.as_mut()) {
@@ -893,5 +901,232 @@ mod tests {
         );
         assert!(features_per_node("X", "0", 20, 3, true).is_err());
         assert!(features_per_node("X", "1.5", 20, 3, true).is_err());
+    }
+}
+
+/// Whole-engine equality on random data: the trees of every engine path (GBT with each
+/// loss, subsampling and validation; RF with bootstrap, feature subsets and weights; gini,
+/// entropy and variance; continuous, ordered and unordered categorical features; above and
+/// below Spark's sampling threshold) digested bit for bit. The expected digests were
+/// printed by the engine before its speed-up (commit ef27c0c, the row-order histogram per
+/// (node, feature) task), so they pin the trees that engine grew; each is checked on 1 and
+/// 3 threads.
+#[cfg(test)]
+mod golden {
+    use super::*;
+
+    /// A small LCG so the data does not depend on any crate's generator.
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self) -> f64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    /// `rows` x 7 features: 4 continuous (one with many zeros, one with few distinct
+    /// values), a 3-category and a 6-category feature, and a 2-valued one.
+    fn data(rows: usize, seed: u64) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+        let mut g = Lcg(seed);
+        let mut x = Vec::with_capacity(rows * 7);
+        let mut y = Vec::with_capacity(rows);
+        let mut w = Vec::with_capacity(rows);
+        for _ in 0..rows {
+            let a = g.next() * 10.0 - 5.0;
+            let b = if g.next() < 0.4 { 0.0 } else { g.next() * 3.0 };
+            let c = (g.next() * 7.0).floor() / 2.0;
+            let d = g.next().ln();
+            let e = (g.next() * 3.0).floor();
+            let f = (g.next() * 6.0).floor();
+            let h = (g.next() * 2.0).floor();
+            x.extend([a, b, c, d, e, f, h]);
+            let s = a * 0.3 + b - d * 0.5 + e + if f > 2.0 { 1.0 } else { -1.0 } + g.next() * 2.0;
+            y.push(s);
+            w.push(0.5 + g.next());
+        }
+        (x, y, w)
+    }
+
+    fn digest(trees: &[TrainedTree], extra: &[f64]) -> u64 {
+        let mut h: u64 = 0xcbf29ce484222325;
+        let mut eat = |v: u64| {
+            h ^= v;
+            h = h.wrapping_mul(0x100000001b3);
+        };
+        for t in trees {
+            for n in &t.nodes {
+                eat(n.prediction.to_bits());
+                eat(n.impurity.to_bits());
+                n.impurity_stats.iter().for_each(|s| eat(s.to_bits()));
+                eat(n.raw_count as u64);
+                eat(n.gain.to_bits());
+                eat(n.left_child as u64);
+                eat(n.right_child as u64);
+                match &n.split {
+                    None => eat(1),
+                    Some(TrainedSplit::Continuous { feature, threshold }) => {
+                        eat(*feature as u64);
+                        eat(threshold.to_bits());
+                    }
+                    Some(TrainedSplit::Categorical {
+                        feature,
+                        left_categories,
+                        num_categories,
+                    }) => {
+                        eat(*feature as u64 + 100);
+                        left_categories.iter().for_each(|c| eat(c.to_bits()));
+                        eat(*num_categories as u64);
+                    }
+                }
+            }
+        }
+        extra.iter().for_each(|v| eat(v.to_bits()));
+        h
+    }
+
+    fn cats(unordered: bool) -> HashMap<usize, usize> {
+        let mut m = HashMap::new();
+        m.insert(4, 3);
+        m.insert(5, 6);
+        if unordered {
+            m.insert(6, 2);
+        }
+        m
+    }
+
+    /// The digests of every case, in order.
+    fn digests() -> Vec<u64> {
+        let mut out = Vec::new();
+        for (rows, seed) in [(3000usize, 1u64), (24_000, 2)] {
+            let (x, y, w) = data(rows, seed);
+            let nf = 7;
+            let class2: Vec<f64> = y.iter().map(|&v| f64::from(v > 1.5)).collect();
+            let class3: Vec<f64> = y
+                .iter()
+                .map(|&v| (v.clamp(-0.5, 2.99) + 0.5).floor().min(2.0))
+                .collect();
+            let half = rows / 2;
+            // GBT, each loss; logistic with subsampling and a validation set.
+            for (loss, labels) in [
+                (Loss::Logistic, &class2),
+                (Loss::Squared, &y),
+                (Loss::Absolute, &y),
+            ] {
+                let inst = Instances::new(
+                    vec![&x[..half * nf], &x[half * nf..]],
+                    nf,
+                    labels.clone(),
+                    None,
+                )
+                .unwrap();
+                let mut s = Strategy::new(Impurity::Variance, 2);
+                s.seed = 7;
+                s.categorical = cats(false);
+                let g = Boosting {
+                    loss,
+                    max_iter: 6,
+                    step_size: 0.3,
+                    validation_tol: 0.0,
+                    feature_subset_strategy: "all".into(),
+                };
+                let b = train_gbt("golden", &inst, None, &s, &g).unwrap();
+                out.push(digest(&b.trees, &b.weights));
+                if loss == Loss::Logistic {
+                    let cut = rows * 3 / 4;
+                    let tr = Instances::new(
+                        vec![&x[..cut * nf]],
+                        nf,
+                        labels[..cut].to_vec(),
+                        Some(w[..cut].to_vec()),
+                    )
+                    .unwrap();
+                    let va = Instances::new(vec![&x[cut * nf..]], nf, labels[cut..].to_vec(), None)
+                        .unwrap();
+                    s.subsampling_rate = 0.7;
+                    s.max_depth = 4;
+                    let g = Boosting {
+                        max_iter: 10,
+                        validation_tol: 0.001,
+                        feature_subset_strategy: "0.5".into(),
+                        ..g
+                    };
+                    let b = train_gbt("golden", &tr, Some(&va), &s, &g).unwrap();
+                    out.push(digest(&b.trees, &b.weights));
+                }
+            }
+            // Forests: gini binary and entropy 3-class (unordered categoricals) with
+            // bootstrap and sqrt subsets; weighted gini; variance with weights and onethird.
+            for (imp, k, labels, weights, unordered) in [
+                (Impurity::Gini, 2, &class2, None, false),
+                (Impurity::Entropy, 3, &class3, None, true),
+                (Impurity::Gini, 3, &class3, Some(w.clone()), true),
+                (Impurity::Variance, 0, &y, Some(w.clone()), false),
+            ] {
+                let inst = Instances::new(
+                    vec![&x[..half * nf], &x[half * nf..]],
+                    nf,
+                    labels.clone(),
+                    weights,
+                )
+                .unwrap();
+                let mut s = Strategy::new(imp, k);
+                s.seed = 11;
+                s.bootstrap = true;
+                s.categorical = cats(unordered);
+                s.max_depth = 6;
+                s.min_instances_per_node = 2;
+                let trees = train_forest("golden", &inst, &s, 7, "auto").unwrap();
+                out.push(digest(&trees, &[]));
+                // A single tree on every feature, no bootstrap.
+                s.bootstrap = false;
+                s.max_bins = 12;
+                let trees = train_forest("golden", &inst, &s, 1, "auto").unwrap();
+                out.push(digest(&trees, &[]));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn trees_are_the_engine_before_its_speed_up() {
+        // Printed by the engine at commit ef27c0c (before the histogram rewrite).
+        let want: Vec<u64> = vec![
+            4268801884508919369,
+            14737379459201355606,
+            15905300757183983049,
+            10039142596991955368,
+            14686438044617766929,
+            16432989300674162353,
+            14243006087574970536,
+            14119937599302923385,
+            14451093261017536969,
+            4849934668731387427,
+            10782016627916421392,
+            16378205028904621487,
+            13941781853716570738,
+            908690833497318128,
+            16365602786956000249,
+            2155139947380988760,
+            13512197458435651940,
+            14732173661698507049,
+            931297461721409912,
+            18304070498334905202,
+            4988801507524449142,
+            8756536135422081797,
+            2339464723784632759,
+            16132675019021651403,
+        ];
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let got = pool.install(digests);
+            println!("{got:?}");
+            assert_eq!(got, want, "{threads} threads");
+        }
     }
 }
