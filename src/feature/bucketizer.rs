@@ -242,6 +242,13 @@ impl Transformer for Bucketizer {
                     let n = splits.len() - 1;
                     let (lo, hi) = (splits[0], splits[n]);
                     let in_nulls = a.nulls().filter(|nb| nb.null_count() > 0);
+                    if in_nulls.is_none() {
+                        if let Some(out) = bucket_valid_column(a.values(), splits) {
+                            return Ok((Arc::new(Float64Array::new(out.into(), None)) as ArrayRef, Vec::new()));
+                        }
+                    }
+                    // A null, NaN or out-of-range value: the row-by-row walk below, which
+                    // applies handleInvalid and names the first bad row.
                     let mut out = Vec::with_capacity(rows);
                     let mut drop = Vec::new();
                     // Rows made null here (NaN under `skip`), besides the input's nulls.
@@ -285,8 +292,7 @@ impl Transformer for Bucketizer {
                                 hint: "check the feature, or widen the outer splits (-inf and inf cover every value)".into(),
                             });
                         }
-                        let idx = if x == hi { n - 1 } else { splits.partition_point(|s| *s <= x) - 1 };
-                        out.push(idx as f64);
+                        out.push(bucket_of(x, &splits[1..n]));
                     }
                     let nulls = if nan_nulls.is_empty() {
                         in_nulls.cloned()
@@ -320,6 +326,99 @@ impl Transformer for Bucketizer {
     fn clone_box(&self) -> Box<dyn Transformer> {
         Box::new(self.clone())
     }
+}
+
+/// The bucket of a value `x` within the outer splits `[s_0, s_n]`, given the interior
+/// splits `s_1 .. s_{n-1}`: the number of interior splits `<= x`. That is Spark's
+/// `binarySearchForBuckets` — bucket `i` holds `[s_i, s_{i+1})`, and the upper outer split
+/// falls in the last bucket `n - 1` (every interior split is below it).
+#[inline]
+fn bucket_of(x: f64, interior: &[f64]) -> f64 {
+    interior.partition_point(|s| *s <= x) as f64
+}
+
+/// Interior split lists up to this long are searched by counting (branch-free, every
+/// split compared; vectorises across values); longer ones by binary search.
+const COUNTED_SPLITS: usize = 32;
+
+/// The buckets of a column without nulls (`values`, split points `splits`), written in
+/// parallel row blocks straight into the output buffer (`buffer::par_build`); `None` when
+/// some value is NaN or outside the outer splits (the caller's row walk then applies
+/// `handleInvalid` and names the row).
+fn bucket_valid_column(values: &[f64], splits: &[f64]) -> Option<Vec<f64>> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let n = splits.len() - 1;
+    let (lo, hi, interior) = (splits[0], splits[n], &splits[1..n]);
+    let bad = AtomicBool::new(false);
+    // SAFETY: both kernels write every element of the block they are given.
+    let out = unsafe {
+        crate::frame::buffer::par_build(values.len(), 1, |first, dst| {
+            let x = &values[first..first + dst.len()];
+            let ok = if interior.len() <= COUNTED_SPLITS {
+                count_buckets(x, interior, lo, hi, dst)
+            } else {
+                search_buckets(x, interior, lo, hi, dst)
+            };
+            if !ok {
+                bad.store(true, Ordering::Relaxed);
+            }
+        })
+    };
+    (!bad.into_inner()).then_some(out)
+}
+
+crate::frame::kernels::multiversion! {
+    /// [`bucket_of`] for every value of `x` into `out`, by counting the interior splits
+    /// `<= x` (eight values at a time, every split compared, no branch); false when a value
+    /// is NaN or outside `[lo, hi]` (its output is then meaningless).
+    fn count_buckets(
+        x: &[f64],
+        interior: &[f64],
+        lo: f64,
+        hi: f64,
+        out: &mut [std::mem::MaybeUninit<f64>],
+    ) -> bool {
+        const L: usize = 8;
+        let mut ok = true;
+        let mut xs = x.chunks_exact(L);
+        let mut os = out.chunks_exact_mut(L);
+        for (xb, ob) in (&mut xs).zip(&mut os) {
+            let mut c = [0.0f64; L];
+            for &s in interior {
+                for l in 0..L {
+                    c[l] += if s <= xb[l] { 1.0 } else { 0.0 };
+                }
+            }
+            let mut good = true;
+            for l in 0..L {
+                // NaN fails both comparisons.
+                good &= (xb[l] >= lo) & (xb[l] <= hi);
+                ob[l].write(c[l]);
+            }
+            ok &= good;
+        }
+        for (&v, o) in xs.remainder().iter().zip(os.into_remainder()) {
+            ok &= (v >= lo) & (v <= hi);
+            o.write(interior.iter().fold(0.0, |c, &s| c + if s <= v { 1.0 } else { 0.0 }));
+        }
+        ok
+    }
+}
+
+/// [`count_buckets`] by binary search, for long split lists.
+fn search_buckets(
+    x: &[f64],
+    interior: &[f64],
+    lo: f64,
+    hi: f64,
+    out: &mut [std::mem::MaybeUninit<f64>],
+) -> bool {
+    let mut ok = true;
+    for (&v, o) in x.iter().zip(out) {
+        ok &= (v >= lo) & (v <= hi);
+        o.write(bucket_of(v, interior));
+    }
+    ok
 }
 
 impl Model for Bucketizer {
@@ -394,12 +493,7 @@ impl crate::row::RowOp for BucketizerRow {
                     "check the feature, or widen the outer splits (-inf and inf cover every value)",
                 ));
             }
-            let idx = if x == hi {
-                n - 1
-            } else {
-                splits.partition_point(|s| *s <= x) - 1
-            };
-            row.set_num(*out, Some(idx as f64));
+            row.set_num(*out, Some(bucket_of(x, &splits[1..n])));
         }
         Ok(crate::row::Flow::Next)
     }

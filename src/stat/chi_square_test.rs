@@ -18,6 +18,12 @@ use crate::frame::{vector, DataFrame};
 /// may take.
 pub const MAX_CATEGORIES: usize = 10_000;
 
+/// Feature values `0.0, 1.0, …` below this are counted in a small dense table rather
+/// than a hash map.
+const SMALL_VALUES: usize = 64;
+/// The small tables are used with at most this many distinct labels.
+const SMALL_TABLE_LABELS: usize = 64;
+
 /// Pearson's χ² independence test of each feature of a vector column against a
 /// categorical label (Spark's `org.apache.spark.ml.stat.ChiSquareTest`).
 ///
@@ -138,13 +144,50 @@ pub(crate) fn chi_square(
         check_no_nan(stage, features, part, first, rows)?;
         let y = part.label.as_deref().unwrap_or(&[]);
         let mut t: Vec<Counts> = vec![HashMap::new(); n];
-        let mut dense = vec![0.0; n];
-        for r in first..first + rows {
-            let c = index[&key(y[r])];
-            if let Some(x) = part.block.row(r) {
-                x.write_dense(&mut dense);
-                for (j, v) in dense.iter().enumerate() {
-                    t[j].entry(key(*v)).or_insert_with(|| vec![0; k])[c] += 1;
+        // Values 0, 1, …, SMALL_VALUES - 1 (bucket indices, binary and small categorical
+        // codes) are counted in a dense table per feature, `[value][class]`; any other value
+        // in the feature's hash map. The table joins the map at the end of the chunk.
+        // (With many labels the tables would be large: the maps alone then.)
+        let sv = if k <= SMALL_TABLE_LABELS {
+            SMALL_VALUES
+        } else {
+            0
+        };
+        let mut small = vec![0u64; n * sv * k];
+        let mut count = |j: usize, v: f64, c: usize| {
+            let i = v as usize; // saturating: negatives and NaN give 0, checked below
+            if i < sv && i as f64 == v {
+                small[(j * sv + i) * k + c] += 1;
+            } else {
+                t[j].entry(key(v)).or_insert_with(|| vec![0; k])[c] += 1;
+            }
+        };
+        if let Some(values) = part.block.as_dense() {
+            for r in first..first + rows {
+                let c = index.of(y[r]);
+                for (j, &v) in values[r * n..(r + 1) * n].iter().enumerate() {
+                    count(j, v, c);
+                }
+            }
+        } else {
+            let mut dense = vec![0.0; n];
+            for r in first..first + rows {
+                let c = index.of(y[r]);
+                if let Some(x) = part.block.row(r) {
+                    x.write_dense(&mut dense);
+                    for (j, &v) in dense.iter().enumerate() {
+                        count(j, v, c);
+                    }
+                }
+            }
+        }
+        for (j, table) in small.chunks(sv.max(1) * k).enumerate() {
+            for (i, counts) in table.chunks_exact(k).enumerate() {
+                if counts.iter().any(|&c| c > 0) {
+                    let e = t[j].entry(key(i as f64)).or_insert_with(|| vec![0; k]);
+                    for (a, b) in e.iter_mut().zip(counts) {
+                        *a += b;
+                    }
                 }
             }
         }
