@@ -26,7 +26,6 @@ use mlpipe::frame::vector::{At, VectorBlock};
 use mlpipe::optim::logistic::{Block, Features, LogisticLoss};
 use mlpipe::optim::DiffFunction;
 use mlpipe::prelude::*;
-use rayon::prelude::*;
 use support::median;
 
 const CATEGORIES: usize = 1000;
