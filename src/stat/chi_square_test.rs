@@ -141,7 +141,6 @@ pub(crate) fn chi_square(
     // Per chunk, per feature: value -> counts per label.
     type Counts = HashMap<u64, Vec<u64>>;
     let tables = map_chunks(&parts, |part, first, rows| {
-        check_no_nan(stage, features, part, first, rows)?;
         let y = part.label.as_deref().unwrap_or(&[]);
         let mut t: Vec<Counts> = vec![HashMap::new(); n];
         // Values 0, 1, …, SMALL_VALUES - 1 (bucket indices, binary and small categorical
@@ -154,32 +153,47 @@ pub(crate) fn chi_square(
             0
         };
         let mut small = vec![0u64; n * sv * k];
-        let mut count = |j: usize, v: f64, c: usize| {
-            let i = v as usize; // saturating: negatives and NaN give 0, checked below
-            if i < sv && i as f64 == v {
-                small[(j * sv + i) * k + c] += 1;
-            } else {
-                t[j].entry(key(v)).or_insert_with(|| vec![0; k])[c] += 1;
-            }
-        };
+        let mut nan = false;
         if let Some(values) = part.block.as_dense() {
             for r in first..first + rows {
                 let c = index.of(y[r]);
                 for (j, &v) in values[r * n..(r + 1) * n].iter().enumerate() {
-                    count(j, v, c);
+                    nan |= v.is_nan();
+                    count_value(&mut t, &mut small, sv, k, j, v, c);
                 }
             }
         } else {
-            let mut dense = vec![0.0; n];
+            // Rows stored sparse or dense: the stored values, then each feature's unstored
+            // zeros per class (the class's rows less the values stored).
+            let mut class_rows = vec![0u64; k];
+            let mut stored = vec![0u64; n * k];
             for r in first..first + rows {
                 let c = index.of(y[r]);
                 if let Some(x) = part.block.row(r) {
-                    x.write_dense(&mut dense);
-                    for (j, &v) in dense.iter().enumerate() {
-                        count(j, v, c);
+                    class_rows[c] += 1;
+                    x.for_each_active(|j, v| {
+                        nan |= v.is_nan();
+                        stored[j * k + c] += 1;
+                        count_value(&mut t, &mut small, sv, k, j, v, c);
+                    });
+                }
+            }
+            for j in 0..n {
+                for c in 0..k {
+                    let zeros = class_rows[c] - stored[j * k + c];
+                    if zeros > 0 {
+                        if sv > 0 {
+                            small[j * sv * k + c] += zeros;
+                        } else {
+                            t[j].entry(key(0.0)).or_insert_with(|| vec![0; k])[c] += zeros;
+                        }
                     }
                 }
             }
+        }
+        if nan {
+            // Names the first NaN's row.
+            check_no_nan(stage, features, part, first, rows)?;
         }
         for (j, table) in small.chunks(sv.max(1) * k).enumerate() {
             for (i, counts) in table.chunks_exact(k).enumerate() {
@@ -230,6 +244,26 @@ pub(crate) fn chi_square(
             })
         })
         .collect()
+}
+
+/// Counts one value `v` of feature `j` in class `c`: in the small table when it is one of
+/// `0.0, 1.0, …, sv - 1`, else in the feature's hash map.
+#[inline(always)]
+fn count_value(
+    t: &mut [HashMap<u64, Vec<u64>>],
+    small: &mut [u64],
+    sv: usize,
+    k: usize,
+    j: usize,
+    v: f64,
+    c: usize,
+) {
+    let i = v as usize; // saturating: negatives and NaN give 0, checked below
+    if i < sv && i as f64 == v {
+        small[(j * sv + i) * k + c] += 1;
+    } else {
+        t[j].entry(key(v)).or_insert_with(|| vec![0; k])[c] += 1;
+    }
 }
 
 /// Spark's `chiSquaredMatrix` over the contingency table (rows: values, columns: labels),
@@ -291,4 +325,74 @@ fn too_many(
         }
     }
     crate::Error::Internal("too many categories counted but not found again".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feature::VectorAssembler;
+    use crate::pipeline::Transformer;
+    use arrow::array::Float64Array;
+
+    /// The contingency counts by a plain hash map per feature, as Spark's
+    /// `ChiSquareTest` gathers them (each `(value, label)` pair counted once per row):
+    /// the fast paths (small dense tables, sparse rows' unstored zeros) must give the same
+    /// statistics bit for bit, and the same degrees of freedom.
+    #[test]
+    fn small_tables_and_unstored_zeros_count_as_a_plain_map() {
+        let rows = 3000usize;
+        // Small codes, zeros (most rows), codes beyond the small table, negatives,
+        // fractions, -0.0.
+        let f0: Vec<f64> = (0..rows).map(|i| ((i * 7919) % 13) as f64).collect();
+        let f1: Vec<f64> = (0..rows)
+            .map(|i| match i % 9 {
+                0 => 70.0,
+                1 => -1.0,
+                2 => 2.5,
+                3 => -0.0,
+                4 => 63.0,
+                5 => 64.0,
+                _ => 0.0,
+            })
+            .collect();
+        for labels in [3usize, 80] {
+            let y: Vec<f64> = (0..rows).map(|i| ((i * 31) % labels) as f64).collect();
+            let batch = arrow::array::RecordBatch::try_from_iter([
+                ("f0", Arc::new(Float64Array::from(f0.clone())) as ArrayRef),
+                ("f1", Arc::new(Float64Array::from(f1.clone())) as ArrayRef),
+                ("y", Arc::new(Float64Array::from(y.clone())) as ArrayRef),
+            ])
+            .unwrap();
+            let df = DataFrame::from_batches(vec![batch]).unwrap();
+            let df = VectorAssembler::new()
+                .with_input_cols(["f0", "f1"])
+                .with_output_col("v")
+                .transform(&df)
+                .unwrap();
+            let want: Vec<(f64, i64)> = [&f0, &f1]
+                .iter()
+                .map(|f| {
+                    let mut m: std::collections::HashMap<u64, Vec<u64>> = Default::default();
+                    for (x, l) in f.iter().zip(&y) {
+                        m.entry(key(*x)).or_insert_with(|| vec![0; labels])[*l as usize] += 1;
+                    }
+                    let mut v: Vec<(f64, Vec<u64>)> =
+                        m.into_iter().map(|(b, c)| (f64::from_bits(b), c)).collect();
+                    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    chi_squared_matrix(&v, labels)
+                })
+                .collect();
+            for frame in [
+                df.clone(),
+                df.vectors_to_sparse("v").unwrap(),
+                df.repartition(3).unwrap(),
+            ] {
+                let got = ChiSquareTest::results(&frame, "v", "y").unwrap();
+                for (g, (s, d)) in got.iter().zip(&want) {
+                    assert_eq!(g.statistic.to_bits(), s.to_bits(), "labels {labels}");
+                    assert_eq!(g.degrees_of_freedom, *d, "labels {labels}");
+                }
+            }
+        }
+    }
 }
