@@ -234,9 +234,8 @@ impl Estimator for RobustScaler {
             let sums: Vec<QuantileSummary> = (0..n)
                 .into_par_iter()
                 .map(|j| {
-                    let c =
-                        crate::frame::kernels::tile_column(&tiles, n, j).filter(|v| !v.is_nan());
-                    QuantileSummary::from_values(c, p.relative_error)
+                    let c = crate::frame::kernels::tile_column(&tiles, n, j);
+                    QuantileSummary::from_slices(c, p.relative_error)
                 })
                 .collect();
             Ok(Some(sums))

@@ -82,15 +82,12 @@ pub(crate) fn column_tiles(values: &[f64], n: usize) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// Feature `j`'s values of [`column_tiles`]' tiles (`n` features), in row order.
-pub(crate) fn tile_column(
-    tiles: &[Vec<f64>],
-    n: usize,
-    j: usize,
-) -> impl Iterator<Item = f64> + '_ {
-    tiles.iter().flat_map(move |t| {
+/// Feature `j`'s values of [`column_tiles`]' tiles (`n` features), a slice per tile, in
+/// row order.
+pub(crate) fn tile_column(tiles: &[Vec<f64>], n: usize, j: usize) -> impl Iterator<Item = &[f64]> {
+    tiles.iter().map(move |t| {
         let len = t.len() / n;
-        t[j * len..(j + 1) * len].iter().copied()
+        &t[j * len..(j + 1) * len]
     })
 }
 

@@ -303,7 +303,12 @@ fn rank_columns(parts: &[Part<'_>], n: usize, column: &str) -> Result<Vec<Vec<f6
         .into_par_iter()
         .map(|j| {
             let mut pairs: Vec<(f64, usize)> = Vec::with_capacity(rows);
-            pairs.extend(tile_column(&tiles, n, j).enumerate().map(|(r, v)| (v, r)));
+            pairs.extend(
+                tile_column(&tiles, n, j)
+                    .flatten()
+                    .enumerate()
+                    .map(|(r, &v)| (v, r)),
+            );
             radsort::sort_by_key(&mut pairs, |p| p.0);
             let mut ranks = vec![0.0; rows];
             let mut i = 0;

@@ -462,6 +462,42 @@ impl QuantileSummary {
         s
     }
 
+    /// Summarises the values of `slices`, in order, without NaN (the caller leaves out
+    /// nulls; NaN values are left out here, as Spark's callers do), then compresses: the
+    /// same summary as [`QuantileSummary::from_values`] on the concatenated values, with
+    /// NaN-free slices copied into the head buffer whole.
+    pub(crate) fn from_slices<'a>(
+        slices: impl IntoIterator<Item = &'a [f64]>,
+        relative_error: f64,
+    ) -> Self {
+        let mut s = Self::new(relative_error);
+        for mut v in slices {
+            if v.iter().fold(false, |acc, x| acc | x.is_nan()) {
+                // Rare: the NaN-free values one by one.
+                for &x in v.iter().filter(|x| !x.is_nan()) {
+                    s.insert(x);
+                }
+                continue;
+            }
+            while !v.is_empty() {
+                let room = HEAD_SIZE - s.head.len();
+                let (now, rest) = v.split_at(room.min(v.len()));
+                s.head.extend_from_slice(now);
+                v = rest;
+                if s.head.len() >= HEAD_SIZE {
+                    s.insert_head();
+                    if s.sampled.len() >= COMPRESS_THRESHOLD {
+                        s.compress_samples();
+                    }
+                }
+            }
+        }
+        s.compress();
+        s.head = Vec::new();
+        s.sampled.shrink_to_fit();
+        s
+    }
+
     /// Adds one value (Spark's `insert`).
     pub fn insert(&mut self, x: f64) {
         self.head.push(x);
@@ -808,6 +844,16 @@ mod quantile_tests {
                 let got = QuantileSummary::from_values(vals[..len].iter().copied(), eps);
                 assert_eq!(got.count, want.count, "eps {eps} len {len}");
                 assert_eq!(got.sampled, want.sampled, "eps {eps} len {len}");
+                // In uneven slices, one with a NaN (left out).
+                let mut with_nan = vals[..len].to_vec();
+                with_nan.insert(len / 2, f64::NAN);
+                let cut = [0, len / 3, len / 2 + 1, len + 1];
+                let got = QuantileSummary::from_slices(
+                    cut.windows(2).map(|w| &with_nan[w[0]..w[1]]),
+                    eps,
+                );
+                assert_eq!(got.count, want.count, "slices: eps {eps} len {len}");
+                assert_eq!(got.sampled, want.sampled, "slices: eps {eps} len {len}");
             }
         }
     }
