@@ -125,6 +125,7 @@ fn key(v: f64) -> u64 {
 }
 
 /// Spark's chi-squared test of every feature against the label.
+#[allow(clippy::needless_range_loop)] // parallel arrays indexed by row / feature
 pub(crate) fn chi_square(
     df: &DataFrame,
     stage: &'static str,

@@ -101,6 +101,7 @@ pub(crate) fn label_index(parts: &[Part<'_>]) -> (Vec<f64>, LabelIndex) {
 /// Spark's `ANOVATest.testClassification`: per feature the one-way ANOVA F statistic over
 /// the label's classes, `F = (SSB / (k − 1)) / (SSW / (N − k))`, its p-value from
 /// `F(k − 1, N − k)`, and `N − 1` degrees of freedom.
+#[allow(clippy::needless_range_loop)] // parallel arrays indexed by row / feature
 pub(crate) fn anova(
     df: &DataFrame,
     stage: &'static str,

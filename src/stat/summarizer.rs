@@ -243,6 +243,7 @@ type ChunkSummary = (FeatureSummary, Vec<u64>, Vec<f64>, Vec<f64>);
 /// with the same operations (a unit weight multiplies exactly, rows of weight `<= 0` are
 /// skipped) — in two passes over the chunk (the second, for the squared deviations, from
 /// the cache) that run across the features in registers (see [`dense_pass`]).
+#[allow(clippy::needless_range_loop)] // parallel arrays indexed by row / feature
 fn dense_chunk(values: &[f64], n: usize, weights: Option<&[f64]>) -> ChunkSummary {
     let mut s = FeatureSummary::empty(n);
     let mut sum = vec![0.0; n];
