@@ -26,7 +26,6 @@ use mlpipe::frame::vector::{At, VectorBlock};
 use mlpipe::optim::logistic::{Block, Features, LogisticLoss};
 use mlpipe::optim::DiffFunction;
 use mlpipe::prelude::*;
-use rayon::prelude::*;
 use support::median;
 
 const CATEGORIES: usize = 1000;
@@ -115,54 +114,12 @@ fn pass_time<'a>(views: &'a [VectorBlock<'a>], labels: &'a [Float64Array], n: us
     median(&mut times)
 }
 
-/// One parallel read of every buffer a pass reads (values, indices, offsets, row types,
-/// labels), median of 15.
-fn memory_read(cols: &[ArrayRef], labels: &[Float64Array]) -> f64 {
-    let mut times = Vec::new();
-    for _ in 0..15 {
-        let t = Instant::now();
-        let s: f64 = cols
-            .par_iter()
-            .zip(labels)
-            .map(|(a, y)| {
-                let mut s: f64 = y.values().iter().sum();
-                if let Some(l) = a.as_fixed_size_list_opt() {
-                    let v = l
-                        .values()
-                        .as_primitive::<mlpipe::arrow::datatypes::Float64Type>();
-                    s += v
-                        .values()
-                        .par_chunks(1 << 16)
-                        .map(|b| b.iter().sum::<f64>())
-                        .sum::<f64>();
-                } else {
-                    let st = a.as_struct();
-                    let k = st
-                        .column(0)
-                        .as_primitive::<mlpipe::arrow::datatypes::Int8Type>();
-                    s += k.values().iter().map(|x| *x as f64).sum::<f64>();
-                    for c in [2, 3] {
-                        let l = st.column(c).as_list::<i32>();
-                        s += l.value_offsets().iter().map(|x| *x as f64).sum::<f64>();
-                    }
-                    let il = st.column(2).as_list::<i32>();
-                    let iv = il
-                        .values()
-                        .as_primitive::<mlpipe::arrow::datatypes::Int32Type>();
-                    s += iv.values().iter().map(|x| *x as f64).sum::<f64>();
-                    let vl = st.column(3).as_list::<i32>();
-                    let vv = vl
-                        .values()
-                        .as_primitive::<mlpipe::arrow::datatypes::Float64Type>();
-                    s += vv.values().iter().sum::<f64>();
-                }
-                s
-            })
-            .sum();
-        std::hint::black_box(s);
-        times.push(t.elapsed().as_secs_f64());
-    }
-    median(&mut times)
+/// One parallel read of every buffer a pass reads (the `features` column's values,
+/// indices, offsets, row types and validity, and the labels), median of 15: the shared
+/// `support::memory_read_cols`, which sums the bytes as wrapping 64-bit words (memory
+/// bound; a serial f64 sum measures add latency and made this floor ~2x too slow).
+fn memory_read(df: &DataFrame) -> Result<f64> {
+    support::memory_read_cols(df, &["features", "label"])
 }
 
 /// Bytes a pass reads from a vector column chunk and its labels.
@@ -235,15 +192,15 @@ fn main() -> Result<()> {
     let dense_bytes = 8 * rows * n + 8 * rows;
     let v = views(&sparse_cols, n)?;
     let sparse_pass = pass_time(&v, &labels, n);
-    let sparse_mem = memory_read(&sparse_cols, &labels);
+    let sparse_mem = memory_read(&features)?;
 
     // The dense equivalent on a 10% slice (8 GB in full), scaled to all rows.
     let slice_rows = rows / 10;
     let small = df.limit(slice_rows)?;
-    let (_, dense_cols, dense_labels) = encoded(&small, true)?;
+    let (dense_df, dense_cols, dense_labels) = encoded(&small, true)?;
     let dv = views(&dense_cols, n)?;
     let dense_pass = pass_time(&dv, &dense_labels, n) * rows as f64 / slice_rows as f64;
-    let dense_mem = memory_read(&dense_cols, &dense_labels) * rows as f64 / slice_rows as f64;
+    let dense_mem = memory_read(&dense_df)? * rows as f64 / slice_rows as f64;
 
     println!("one loss+gradient pass (median of 9; memory-read baseline: median of 15 parallel reads of the same bytes)");
     println!(

@@ -176,32 +176,41 @@ impl Stage for Binarizer {
 impl Transformer for Binarizer {
     fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
         let out_schema = self.transform_schema(df.schema())?;
+        let plan = self.params.plan()?;
+        // Every scalar column's partitions at once (columns x partitions in parallel, each
+        // written in parallel row blocks straight into its new buffer); null rows keep the
+        // input's validity.
+        let is_vector = |ic: &str| -> Result<bool> {
+            Ok(vector::field_vector_size(df.schema().field_with_name(ic)?).is_some())
+        };
+        let mut scalar_tasks = Vec::new();
+        for (k, (ic, _, t)) in plan.iter().enumerate() {
+            if !is_vector(ic)? {
+                let col = df.column(ic)?;
+                scalar_tasks.extend(
+                    col.chunks
+                        .into_iter()
+                        .enumerate()
+                        .map(|(p, c)| (k, p, c, *t)),
+                );
+            }
+        }
+        let done = scalar_tasks
+            .into_par_iter()
+            .map(|(k, p, c, t)| Ok((k, p, binarize_scalar(&c, t)?)))
+            .collect::<Vec<Result<(usize, usize, ArrayRef)>>>();
+        let mut scalar_out: Vec<Vec<ArrayRef>> = vec![Vec::new(); plan.len()];
+        for (k, _, a) in crate::frame::in_order(done)? {
+            scalar_out[k].push(a);
+        }
         let mut out = df.clone();
-        for (ic, oc, t) in self.params.plan()? {
+        for (k, (ic, oc, t)) in plan.into_iter().enumerate() {
             let field = out_schema.field_with_name(&oc)?.clone();
             if let Some(n) = vector::field_vector_size(df.schema().field_with_name(&ic)?) {
                 let k = BinarizeKernel { t };
                 out = map_rows("Binarizer", &out, &ic, n, field, OutLayout::Compressed, &k)?;
             } else {
-                // The partitions in parallel, each value written straight into the new
-                // buffer; null rows keep the input's validity.
-                let chunks = df
-                    .column(&ic)?
-                    .chunks
-                    .par_iter()
-                    .map(|c| {
-                        let a = cast(c, &DataType::Float64)?;
-                        let a = a.as_primitive::<Float64Type>();
-                        let v: Vec<f64> = a
-                            .values()
-                            .iter()
-                            .map(|&x| if x > t { 1.0 } else { 0.0 })
-                            .collect();
-                        Ok(Arc::new(Float64Array::new(v.into(), a.nulls().cloned())) as ArrayRef)
-                    })
-                    .collect::<Vec<_>>();
-                let chunks = crate::frame::in_order(chunks)?;
-                out = out.with_column(field, chunks)?;
+                out = out.with_column(field, std::mem::take(&mut scalar_out[k]))?;
             }
         }
         Ok(out)
@@ -209,6 +218,24 @@ impl Transformer for Binarizer {
     fn clone_box(&self) -> Box<dyn Transformer> {
         Box::new(self.clone())
     }
+}
+
+/// One scalar column chunk binarized: 1.0 above `t`, else 0.0 (NaN gives 0.0), written in
+/// parallel row blocks straight into the output buffer (`buffer::par_build`); the input's
+/// validity is kept.
+fn binarize_scalar(c: &ArrayRef, t: f64) -> Result<ArrayRef> {
+    let a = cast(c, &DataType::Float64)?;
+    let a = a.as_primitive::<Float64Type>();
+    let x = a.values();
+    // SAFETY: the closure writes every element of its block.
+    let v = unsafe {
+        crate::frame::buffer::par_build(x.len(), 1, |first, dst| {
+            for (o, &x) in dst.iter_mut().zip(&x[first..]) {
+                o.write(if x > t { 1.0 } else { 0.0 });
+            }
+        })
+    };
+    Ok(Arc::new(Float64Array::new(v.into(), a.nulls().cloned())))
 }
 
 /// Binarizer's vector row maps (Spark's `Binarizer.transform`): with a threshold `t ≥ 0`

@@ -242,6 +242,13 @@ impl Transformer for Bucketizer {
                     let n = splits.len() - 1;
                     let (lo, hi) = (splits[0], splits[n]);
                     let in_nulls = a.nulls().filter(|nb| nb.null_count() > 0);
+                    if in_nulls.is_none() {
+                        if let Some(out) = bucket_valid_column(a.values(), splits) {
+                            return Ok((Arc::new(Float64Array::new(out.into(), None)) as ArrayRef, Vec::new()));
+                        }
+                    }
+                    // A null, NaN or out-of-range value: the row-by-row walk below, which
+                    // applies handleInvalid and names the first bad row.
                     let mut out = Vec::with_capacity(rows);
                     let mut drop = Vec::new();
                     // Rows made null here (NaN under `skip`), besides the input's nulls.
@@ -275,7 +282,7 @@ impl Transformer for Bucketizer {
                             }
                             continue;
                         }
-                        if x < lo || x > hi {
+                        if below(x, lo) || x > hi {
                             return Err(Error::InvalidValue {
                                 stage,
                                 column: ic.clone(),
@@ -285,8 +292,7 @@ impl Transformer for Bucketizer {
                                 hint: "check the feature, or widen the outer splits (-inf and inf cover every value)".into(),
                             });
                         }
-                        let idx = if x == hi { n - 1 } else { splits.partition_point(|s| *s <= x) - 1 };
-                        out.push(idx as f64);
+                        out.push(bucket_of(x, &splits[1..n]));
                     }
                     let nulls = if nan_nulls.is_empty() {
                         in_nulls.cloned()
@@ -320,6 +326,130 @@ impl Transformer for Bucketizer {
     fn clone_box(&self) -> Box<dyn Transformer> {
         Box::new(self.clone())
     }
+}
+
+/// The bucket of a value `x` within the outer splits `[s_0, s_n]`, given the interior
+/// splits `s_1 .. s_{n-1}`: the number of interior splits `<= x`. That is Spark's
+/// `binarySearchForBuckets` — bucket `i` holds `[s_i, s_{i+1})`, and the upper outer split
+/// falls in the last bucket `n - 1` (every interior split is below it). Spark searches
+/// with `java.util.Arrays.binarySearch`, whose order puts `-0.0` below `0.0`
+/// (`f64::total_cmp`'s): `-0.0` falls below a split at `0.0`.
+#[inline]
+fn bucket_of(x: f64, interior: &[f64]) -> f64 {
+    interior.partition_point(|s| s.total_cmp(&x).is_le()) as f64
+}
+
+/// Whether `x` lies below the lowest split `lo` in Spark's search order (`-0.0` is below
+/// a lowest split of `0.0`, which Spark refuses as out of range).
+#[inline]
+fn below(x: f64, lo: f64) -> bool {
+    x.total_cmp(&lo).is_lt()
+}
+
+/// Interior split lists up to this long are searched by counting (branch-free, every
+/// split compared; vectorises across values); longer ones by binary search.
+const COUNTED_SPLITS: usize = 32;
+
+/// The buckets of a column without nulls (`values`, split points `splits`), written in
+/// parallel row blocks straight into the output buffer (`buffer::par_build`); `None` when
+/// some value is NaN or outside the outer splits (the caller's row walk then applies
+/// `handleInvalid` and names the row).
+fn bucket_valid_column(values: &[f64], splits: &[f64]) -> Option<Vec<f64>> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let n = splits.len() - 1;
+    let (lo, hi, interior) = (splits[0], splits[n], &splits[1..n]);
+    let zero = |s: &f64| s.to_bits() == 0;
+    let bounds = Bounds {
+        lo,
+        hi,
+        zero_interior: if interior.iter().any(zero) { 1.0 } else { 0.0 },
+        zero_lo: zero(&lo),
+    };
+    let bad = AtomicBool::new(false);
+    // SAFETY: both kernels write every element of the block they are given.
+    let out = unsafe {
+        crate::frame::buffer::par_build(values.len(), 1, |first, dst| {
+            let x = &values[first..first + dst.len()];
+            let ok = if interior.len() <= COUNTED_SPLITS {
+                count_buckets(x, interior, &bounds, dst)
+            } else {
+                search_buckets(x, interior, lo, hi, dst)
+            };
+            if !ok {
+                bad.store(true, Ordering::Relaxed);
+            }
+        })
+    };
+    (!bad.into_inner()).then_some(out)
+}
+
+/// The outer splits, and where `0.0` is a split (see [`count_buckets`]).
+struct Bounds {
+    lo: f64,
+    hi: f64,
+    /// 1.0 when an interior split is `0.0` (not `-0.0`), else 0.0.
+    zero_interior: f64,
+    /// Whether the lowest split is `0.0` (not `-0.0`).
+    zero_lo: bool,
+}
+
+/// The bits of `-0.0`.
+const NEG_ZERO: u64 = 1 << 63;
+
+crate::frame::kernels::multiversion! {
+    /// [`bucket_of`] for every value of `x` into `out`, by counting the interior splits
+    /// `<= x` (eight values at a time, every split compared, no branch; a `-0.0` value
+    /// then uncounts a `0.0` split, as Spark's search order has it); false when a value
+    /// is NaN or outside `[lo, hi]` in Spark's order (its output is then meaningless).
+    fn count_buckets(
+        x: &[f64],
+        interior: &[f64],
+        b: &Bounds,
+        out: &mut [std::mem::MaybeUninit<f64>],
+    ) -> bool {
+        const L: usize = 8;
+        let (lo, hi) = (b.lo, b.hi);
+        let mut ok = true;
+        let mut xs = x.chunks_exact(L);
+        let mut os = out.chunks_exact_mut(L);
+        for (xb, ob) in (&mut xs).zip(&mut os) {
+            let mut c = [0.0f64; L];
+            for &s in interior {
+                for l in 0..L {
+                    c[l] += if s <= xb[l] { 1.0 } else { 0.0 };
+                }
+            }
+            let mut good = true;
+            for l in 0..L {
+                let neg_zero = xb[l].to_bits() == NEG_ZERO;
+                // NaN fails both comparisons.
+                good &= (xb[l] >= lo) & (xb[l] <= hi) & !(neg_zero & b.zero_lo);
+                ob[l].write(c[l] - if neg_zero { b.zero_interior } else { 0.0 });
+            }
+            ok &= good;
+        }
+        for (&v, o) in xs.remainder().iter().zip(os.into_remainder()) {
+            ok &= (v >= lo) & (v <= hi) & !below(v, lo);
+            o.write(bucket_of(v, interior));
+        }
+        ok
+    }
+}
+
+/// [`count_buckets`] by binary search, for long split lists.
+fn search_buckets(
+    x: &[f64],
+    interior: &[f64],
+    lo: f64,
+    hi: f64,
+    out: &mut [std::mem::MaybeUninit<f64>],
+) -> bool {
+    let mut ok = true;
+    for (&v, o) in x.iter().zip(out) {
+        ok &= (v >= lo) & (v <= hi) & !below(v, lo);
+        o.write(bucket_of(v, interior));
+    }
+    ok
 }
 
 impl Model for Bucketizer {
@@ -386,7 +516,7 @@ impl crate::row::RowOp for BucketizerRow {
                 }
                 continue;
             }
-            if x < lo || x > hi {
+            if below(x, lo) || x > hi {
                 return Err(row.invalid(
                     stage,
                     ic,
@@ -394,12 +524,7 @@ impl crate::row::RowOp for BucketizerRow {
                     "check the feature, or widen the outer splits (-inf and inf cover every value)",
                 ));
             }
-            let idx = if x == hi {
-                n - 1
-            } else {
-                splits.partition_point(|s| *s <= x) - 1
-            };
-            row.set_num(*out, Some(idx as f64));
+            row.set_num(*out, Some(bucket_of(x, &splits[1..n])));
         }
         Ok(crate::row::Flow::Next)
     }
@@ -408,6 +533,55 @@ impl crate::row::RowOp for BucketizerRow {
 #[cfg(test)]
 mod tests {
     use super::java_double_string;
+    use super::*;
+
+    /// Spark's `binarySearchForBuckets` as Spark writes it: the last split belongs to the
+    /// last bucket; otherwise Java's `binarySearch` (an exact hit gives its index, a miss
+    /// `-insertion - 1`, whose bucket is `insertion - 1`).
+    fn spark_bucket(splits: &[f64], x: f64) -> f64 {
+        let n = splits.len();
+        if x == splits[n - 1] {
+            return (n - 2) as f64;
+        }
+        match splits.binary_search_by(|s| s.total_cmp(&x)) {
+            Ok(i) => i as f64,
+            Err(ins) => (ins - 1) as f64,
+        }
+    }
+
+    #[test]
+    fn the_counting_and_searching_kernels_are_sparks_buckets() {
+        // -0.0 against a lowest split of 0.0: below the range in Spark's order.
+        assert!(bucket_valid_column(&[1.0, -0.0], &[0.0, 1.0, 2.0]).is_none());
+        assert!(bucket_valid_column(&[1.0, 0.0], &[-0.0, 1.0, 2.0]).is_some());
+        // 4 splits (counted) and 50 (searched); values on every split, between them, at
+        // both ends, and -0.0 against a 0.0 split; 1003 values (not a multiple of 8).
+        for splits in [
+            vec![-10.0, 0.0, 2.5, 10.0],
+            (0..50).map(|i| i as f64 * 0.5 - 12.0).collect::<Vec<f64>>(),
+        ] {
+            let (lo, hi) = (splits[0], splits[splits.len() - 1]);
+            let mut x: Vec<f64> = (0..1003)
+                .map(|i| lo + (hi - lo) * (i as f64 / 1002.0))
+                .collect();
+            x.extend(splits.iter().copied());
+            x.extend([-0.0, 0.0]);
+            let got = bucket_valid_column(&x, &splits).expect("all values valid");
+            for (v, g) in x.iter().zip(&got) {
+                assert_eq!(
+                    g.to_bits(),
+                    spark_bucket(&splits, *v).to_bits(),
+                    "{v} in {splits:?}"
+                );
+            }
+            // Any NaN or out-of-range value sends the column to the row walk.
+            for bad in [f64::NAN, hi + 1.0, lo - 1.0] {
+                let mut y = x.clone();
+                y[500] = bad;
+                assert!(bucket_valid_column(&y, &splits).is_none(), "{bad}");
+            }
+        }
+    }
 
     #[test]
     fn doubles_are_spelled_as_java_does() {

@@ -6,7 +6,7 @@
 //! `sql/core/.../execution/stat/StatFunctions.scala` over
 //! `sql/catalyst/.../util/QuantileSummaries.scala`, which [`QuantileSummary`] reproduces).
 
-use arrow::array::AsArray;
+use arrow::array::{Array, AsArray};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Float64Type, Schema};
 use serde::{Deserialize, Serialize};
@@ -247,8 +247,12 @@ impl Estimator for QuantileDiscretizer {
                 .map(|(ic, _, _)| {
                     let a = cast(schema::batch_column(b, ic)?, &DataType::Float64)?;
                     let a = a.as_primitive::<Float64Type>();
-                    let vals = a.iter().flatten().filter(|v| !v.is_nan());
-                    Ok(QuantileSummary::from_values(vals, p.relative_error))
+                    Ok(if a.null_count() == 0 {
+                        QuantileSummary::from_slices([&a.values()[..]], p.relative_error)
+                    } else {
+                        let vals = a.iter().flatten().filter(|v| !v.is_nan());
+                        QuantileSummary::from_values(vals, p.relative_error)
+                    })
                 })
                 .collect::<Vec<_>>()
                 .into_iter()

@@ -228,19 +228,15 @@ impl Estimator for RobustScaler {
                     &owned
                 }
             };
-            // One pass splits the rows into each feature's values (NaN left out, row
-            // order kept); the features' summaries are then built in parallel.
-            let mut cols: Vec<Vec<f64>> = (0..n).map(|_| Vec::with_capacity(arr.len())).collect();
-            for row in vals.chunks_exact(n.max(1)) {
-                for (c, &v) in cols.iter_mut().zip(row) {
-                    if !v.is_nan() {
-                        c.push(v);
-                    }
-                }
-            }
-            let sums: Vec<QuantileSummary> = cols
+            // The rows as column-major tiles (in parallel), then each feature's values (NaN
+            // left out, row order kept) summarised, the features in parallel.
+            let tiles = crate::frame::kernels::column_tiles(vals, n);
+            let sums: Vec<QuantileSummary> = (0..n)
                 .into_par_iter()
-                .map(|c| QuantileSummary::from_values(c, p.relative_error))
+                .map(|j| {
+                    let c = crate::frame::kernels::tile_column(&tiles, n, j);
+                    QuantileSummary::from_slices(c, p.relative_error)
+                })
                 .collect();
             Ok(Some(sums))
         })?;

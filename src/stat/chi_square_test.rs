@@ -18,6 +18,12 @@ use crate::frame::{vector, DataFrame};
 /// may take.
 pub const MAX_CATEGORIES: usize = 10_000;
 
+/// Feature values `0.0, 1.0, …` below this are counted in a small dense table rather
+/// than a hash map.
+const SMALL_VALUES: usize = 64;
+/// The small tables are used with at most this many distinct labels.
+const SMALL_TABLE_LABELS: usize = 64;
+
 /// Pearson's χ² independence test of each feature of a vector column against a
 /// categorical label (Spark's `org.apache.spark.ml.stat.ChiSquareTest`).
 ///
@@ -119,6 +125,7 @@ fn key(v: f64) -> u64 {
 }
 
 /// Spark's chi-squared test of every feature against the label.
+#[allow(clippy::needless_range_loop)] // parallel arrays indexed by row / feature
 pub(crate) fn chi_square(
     df: &DataFrame,
     stage: &'static str,
@@ -135,16 +142,67 @@ pub(crate) fn chi_square(
     // Per chunk, per feature: value -> counts per label.
     type Counts = HashMap<u64, Vec<u64>>;
     let tables = map_chunks(&parts, |part, first, rows| {
-        check_no_nan(stage, features, part, first, rows)?;
         let y = part.label.as_deref().unwrap_or(&[]);
         let mut t: Vec<Counts> = vec![HashMap::new(); n];
-        let mut dense = vec![0.0; n];
-        for r in first..first + rows {
-            let c = index[&key(y[r])];
-            if let Some(x) = part.block.row(r) {
-                x.write_dense(&mut dense);
-                for (j, v) in dense.iter().enumerate() {
-                    t[j].entry(key(*v)).or_insert_with(|| vec![0; k])[c] += 1;
+        // Values 0, 1, …, SMALL_VALUES - 1 (bucket indices, binary and small categorical
+        // codes) are counted in a dense table per feature, `[value][class]`; any other value
+        // in the feature's hash map. The table joins the map at the end of the chunk.
+        // (With many labels the tables would be large: the maps alone then.)
+        let sv = if k <= SMALL_TABLE_LABELS {
+            SMALL_VALUES
+        } else {
+            0
+        };
+        let mut small = vec![0u64; n * sv * k];
+        let mut nan = false;
+        if let Some(values) = part.block.as_dense() {
+            for r in first..first + rows {
+                let c = index.of(y[r]);
+                for (j, &v) in values[r * n..(r + 1) * n].iter().enumerate() {
+                    nan |= v.is_nan();
+                    count_value(&mut t, &mut small, sv, k, j, v, c);
+                }
+            }
+        } else {
+            // Rows stored sparse or dense: the stored values, then each feature's unstored
+            // zeros per class (the class's rows less the values stored).
+            let mut class_rows = vec![0u64; k];
+            let mut stored = vec![0u64; n * k];
+            for r in first..first + rows {
+                let c = index.of(y[r]);
+                if let Some(x) = part.block.row(r) {
+                    class_rows[c] += 1;
+                    x.for_each_active(|j, v| {
+                        nan |= v.is_nan();
+                        stored[j * k + c] += 1;
+                        count_value(&mut t, &mut small, sv, k, j, v, c);
+                    });
+                }
+            }
+            for j in 0..n {
+                for c in 0..k {
+                    let zeros = class_rows[c] - stored[j * k + c];
+                    if zeros > 0 {
+                        if sv > 0 {
+                            small[j * sv * k + c] += zeros;
+                        } else {
+                            t[j].entry(key(0.0)).or_insert_with(|| vec![0; k])[c] += zeros;
+                        }
+                    }
+                }
+            }
+        }
+        if nan {
+            // Names the first NaN's row.
+            check_no_nan(stage, features, part, first, rows)?;
+        }
+        for (j, table) in small.chunks(sv.max(1) * k).enumerate() {
+            for (i, counts) in table.chunks_exact(k).enumerate() {
+                if counts.iter().any(|&c| c > 0) {
+                    let e = t[j].entry(key(i as f64)).or_insert_with(|| vec![0; k]);
+                    for (a, b) in e.iter_mut().zip(counts) {
+                        *a += b;
+                    }
                 }
             }
         }
@@ -187,6 +245,26 @@ pub(crate) fn chi_square(
             })
         })
         .collect()
+}
+
+/// Counts one value `v` of feature `j` in class `c`: in the small table when it is one of
+/// `0.0, 1.0, …, sv - 1`, else in the feature's hash map.
+#[inline(always)]
+fn count_value(
+    t: &mut [HashMap<u64, Vec<u64>>],
+    small: &mut [u64],
+    sv: usize,
+    k: usize,
+    j: usize,
+    v: f64,
+    c: usize,
+) {
+    let i = v as usize; // saturating: negatives and NaN give 0, checked below
+    if i < sv && i as f64 == v {
+        small[(j * sv + i) * k + c] += 1;
+    } else {
+        t[j].entry(key(v)).or_insert_with(|| vec![0; k])[c] += 1;
+    }
 }
 
 /// Spark's `chiSquaredMatrix` over the contingency table (rows: values, columns: labels),
@@ -248,4 +326,74 @@ fn too_many(
         }
     }
     crate::Error::Internal("too many categories counted but not found again".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feature::VectorAssembler;
+    use crate::pipeline::Transformer;
+    use arrow::array::Float64Array;
+
+    /// The contingency counts by a plain hash map per feature, as Spark's
+    /// `ChiSquareTest` gathers them (each `(value, label)` pair counted once per row):
+    /// the fast paths (small dense tables, sparse rows' unstored zeros) must give the same
+    /// statistics bit for bit, and the same degrees of freedom.
+    #[test]
+    fn small_tables_and_unstored_zeros_count_as_a_plain_map() {
+        let rows = 3000usize;
+        // Small codes, zeros (most rows), codes beyond the small table, negatives,
+        // fractions, -0.0.
+        let f0: Vec<f64> = (0..rows).map(|i| ((i * 7919) % 13) as f64).collect();
+        let f1: Vec<f64> = (0..rows)
+            .map(|i| match i % 9 {
+                0 => 70.0,
+                1 => -1.0,
+                2 => 2.5,
+                3 => -0.0,
+                4 => 63.0,
+                5 => 64.0,
+                _ => 0.0,
+            })
+            .collect();
+        for labels in [3usize, 80] {
+            let y: Vec<f64> = (0..rows).map(|i| ((i * 31) % labels) as f64).collect();
+            let batch = arrow::array::RecordBatch::try_from_iter([
+                ("f0", Arc::new(Float64Array::from(f0.clone())) as ArrayRef),
+                ("f1", Arc::new(Float64Array::from(f1.clone())) as ArrayRef),
+                ("y", Arc::new(Float64Array::from(y.clone())) as ArrayRef),
+            ])
+            .unwrap();
+            let df = DataFrame::from_batches(vec![batch]).unwrap();
+            let df = VectorAssembler::new()
+                .with_input_cols(["f0", "f1"])
+                .with_output_col("v")
+                .transform(&df)
+                .unwrap();
+            let want: Vec<(f64, i64)> = [&f0, &f1]
+                .iter()
+                .map(|f| {
+                    let mut m: std::collections::HashMap<u64, Vec<u64>> = Default::default();
+                    for (x, l) in f.iter().zip(&y) {
+                        m.entry(key(*x)).or_insert_with(|| vec![0; labels])[*l as usize] += 1;
+                    }
+                    let mut v: Vec<(f64, Vec<u64>)> =
+                        m.into_iter().map(|(b, c)| (f64::from_bits(b), c)).collect();
+                    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    chi_squared_matrix(&v, labels)
+                })
+                .collect();
+            for frame in [
+                df.clone(),
+                df.vectors_to_sparse("v").unwrap(),
+                df.repartition(3).unwrap(),
+            ] {
+                let got = ChiSquareTest::results(&frame, "v", "y").unwrap();
+                for (g, (s, d)) in got.iter().zip(&want) {
+                    assert_eq!(g.statistic.to_bits(), s.to_bits(), "labels {labels}");
+                    assert_eq!(g.degrees_of_freedom, *d, "labels {labels}");
+                }
+            }
+        }
+    }
 }

@@ -89,13 +89,17 @@ impl Correlation {
             CorrelationMethod::Spearman => {
                 let rows = super::input::num_rows(&parts);
                 let ranks = rank_columns(&parts, n, column)?;
-                // Row-major rank matrix, one partition.
-                let mut x = vec![0.0; rows * n];
-                for (j, col) in ranks.iter().enumerate() {
-                    for (r, v) in col.iter().enumerate() {
-                        x[r * n + j] = *v;
-                    }
-                }
+                // Row-major rank matrix, one partition, written in parallel row blocks.
+                // SAFETY: the closure writes every value of each row of its block.
+                let x = unsafe {
+                    crate::frame::buffer::par_build(rows, n, |first, block| {
+                        for (r, row) in block.chunks_exact_mut(n).enumerate() {
+                            for (o, col) in row.iter_mut().zip(&ranks) {
+                                o.write(col[first + r]);
+                            }
+                        }
+                    })
+                };
                 let block = crate::frame::vector::vector_array(x, n, None)?;
                 let at = crate::frame::vector::At {
                     stage: STAGE,
@@ -246,46 +250,75 @@ fn correlation_from_covariance(mut cov: Vec<f64>, n: usize) -> Matrix {
 
 /// Each column's ranks, rows in frame order: 0-based positions in ascending order, ties
 /// given the average of their positions (Spark's `SpearmanCorrelation.getRanks`).
+///
+/// Each partition's rows are checked finite (in parallel chunks, the first bad value in
+/// row order reported) and copied into column-major tiles (`kernels::column_tiles`); then
+/// each column, in parallel, sorts its `(value, row)` pairs with one radix sort (radsort,
+/// stable; its float order is `f64::total_cmp`'s) and gives each run of equal values its
+/// average position.
 fn rank_columns(parts: &[Part<'_>], n: usize, column: &str) -> Result<Vec<Vec<f64>>> {
-    let rows = super::input::num_rows(parts);
-    // Column-major copy of the values, checked finite.
-    let mut cols = vec![vec![0.0; rows]; n];
-    let mut r0 = 0;
+    use crate::frame::kernels::{column_tiles, tile_column};
+    crate::frame::in_order(
+        super::input::chunks(parts)
+            .par_iter()
+            .map(|&(k, first, len)| {
+                let part = &parts[k];
+                for r in first..first + len {
+                    let mut bad_value = None;
+                    if let Some(x) = part.block.row(r) {
+                        x.for_each_active(|j, v| {
+                            if !v.is_finite() && bad_value.is_none() {
+                                bad_value = Some((j, v));
+                            }
+                        });
+                    }
+                    if let Some((j, v)) = bad_value {
+                        return Err(bad(
+                            STAGE,
+                            column,
+                            part.pi,
+                            r,
+                            format!("value {v} at feature {j}"),
+                            "correlations need finite values; drop or impute such rows first",
+                        ));
+                    }
+                }
+                Ok(())
+            })
+            .collect(),
+    )?;
+    let mut tiles = Vec::new();
     for part in parts {
-        let len = part.block.len();
-        let mut buf = vec![0.0; len * n];
-        part.block.write_dense_rows(0, &mut buf);
-        for (r, row) in buf.chunks_exact(n.max(1)).enumerate() {
-            if let Some(j) = row.iter().position(|v| !v.is_finite()) {
-                return Err(bad(
-                    STAGE,
-                    column,
-                    part.pi,
-                    r,
-                    format!("value {} at feature {j}", row[j]),
-                    "correlations need finite values; drop or impute such rows first",
-                ));
-            }
-            for (j, v) in row.iter().enumerate() {
-                cols[j][r0 + r] = *v;
+        match part.block.as_dense() {
+            Some(v) => tiles.extend(column_tiles(v, n)),
+            None => {
+                let mut v = vec![0.0; part.block.len() * n];
+                part.block.write_dense_rows(0, &mut v);
+                tiles.extend(column_tiles(&v, n));
             }
         }
-        r0 += len;
     }
-    Ok(cols
+    let rows = super::input::num_rows(parts);
+    Ok((0..n)
         .into_par_iter()
-        .map(|col| {
-            let mut order: Vec<usize> = (0..col.len()).collect();
-            order.sort_by(|&a, &b| col[a].total_cmp(&col[b]).then(a.cmp(&b)));
-            let mut ranks = vec![0.0; col.len()];
+        .map(|j| {
+            let mut pairs: Vec<(f64, usize)> = Vec::with_capacity(rows);
+            pairs.extend(
+                tile_column(&tiles, n, j)
+                    .flatten()
+                    .enumerate()
+                    .map(|(r, &v)| (v, r)),
+            );
+            radsort::sort_by_key(&mut pairs, |p| p.0);
+            let mut ranks = vec![0.0; rows];
             let mut i = 0;
-            while i < order.len() {
+            while i < pairs.len() {
                 let mut e = i + 1;
-                while e < order.len() && col[order[e]] == col[order[i]] {
+                while e < pairs.len() && pairs[e].0 == pairs[i].0 {
                     e += 1;
                 }
                 let rank = i as f64 + (e - i - 1) as f64 / 2.0;
-                for &r in &order[i..e] {
+                for &(_, r) in &pairs[i..e] {
                     ranks[r] = rank;
                 }
                 i = e;

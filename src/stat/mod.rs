@@ -441,10 +441,60 @@ impl QuantileSummary {
     /// does), then compresses: one partition's summary.
     pub fn from_values(values: impl IntoIterator<Item = f64>, relative_error: f64) -> Self {
         let mut s = Self::new(relative_error);
-        for v in values {
-            s.insert(v);
+        let mut values = values.into_iter();
+        // `insert` for each value, a head buffer's worth at a time.
+        loop {
+            let room = HEAD_SIZE - s.head.len();
+            s.head.extend(values.by_ref().take(room));
+            if s.head.len() < HEAD_SIZE {
+                break;
+            }
+            s.insert_head();
+            if s.sampled.len() >= COMPRESS_THRESHOLD {
+                s.compress_samples();
+            }
         }
         s.compress();
+        // The buffers keep their capacity between insertions; a finished summary (often
+        // one of many held until they merge) gives it back.
+        s.head = Vec::new();
+        s.sampled.shrink_to_fit();
+        s
+    }
+
+    /// Summarises the values of `slices`, in order, without NaN (the caller leaves out
+    /// nulls; NaN values are left out here, as Spark's callers do), then compresses: the
+    /// same summary as [`QuantileSummary::from_values`] on the concatenated values, with
+    /// NaN-free slices copied into the head buffer whole.
+    pub(crate) fn from_slices<'a>(
+        slices: impl IntoIterator<Item = &'a [f64]>,
+        relative_error: f64,
+    ) -> Self {
+        let mut s = Self::new(relative_error);
+        for mut v in slices {
+            if v.iter().fold(false, |acc, x| acc | x.is_nan()) {
+                // Rare: the NaN-free values one by one.
+                for &x in v.iter().filter(|x| !x.is_nan()) {
+                    s.insert(x);
+                }
+                continue;
+            }
+            while !v.is_empty() {
+                let room = HEAD_SIZE - s.head.len();
+                let (now, rest) = v.split_at(room.min(v.len()));
+                s.head.extend_from_slice(now);
+                v = rest;
+                if s.head.len() >= HEAD_SIZE {
+                    s.insert_head();
+                    if s.sampled.len() >= COMPRESS_THRESHOLD {
+                        s.compress_samples();
+                    }
+                }
+            }
+        }
+        s.compress();
+        s.head = Vec::new();
+        s.sampled.shrink_to_fit();
         s
     }
 
@@ -465,41 +515,71 @@ impl QuantileSummary {
     }
 
     /// Spark's `withHeadBufferInserted`: sorts the buffered values and inserts them.
+    ///
+    /// Spark walks the sorted values forwards, first copying the samples whose value is
+    /// `<=` each; this merges the same sequence backwards, in place at the end of the
+    /// samples' own buffer (no new buffer per insertion). A new value's rank is
+    /// `count + its position + 1` and its `delta` is Spark's: 0 when it comes first (no
+    /// sample before it) or last (the last value with no sample after it), else
+    /// `floor(2 · relative_error · rank)`.
     fn insert_head(&mut self) {
         if self.head.is_empty() {
             return;
         }
-        let mut sorted = std::mem::take(&mut self.head);
+        // Sorted in place: the buffer keeps its capacity for the next 50,000 values.
+        let sorted = &mut self.head;
         // Radix sort by the bits' total order (radsort's float key is `f64::total_cmp`'s:
         // -0.0 before 0.0), Spark's `sorted` on the values it is given (no NaN), several
         // times faster than a comparison sort on 50,000 values.
-        radsort::sort(&mut sorted);
-        let old = std::mem::take(&mut self.sampled);
-        let mut out = Vec::with_capacity(old.len() + sorted.len());
-        let mut current = self.count;
-        let mut si = 0;
-        let last = sorted.len() - 1;
-        for (oi, &x) in sorted.iter().enumerate() {
-            while si < old.len() && old[si].value <= x {
-                out.push(old[si]);
-                si += 1;
-            }
-            current += 1;
-            let delta = if out.is_empty() || (si == old.len() && oi == last) {
-                0
+        radsort::sort(sorted);
+        let sorted = &self.head;
+        let s = &mut self.sampled;
+        let old_len = s.len();
+        let (news, last) = (sorted.len(), sorted.len() - 1);
+        s.resize(
+            old_len + news,
+            GkSample {
+                value: 0.0,
+                g: 0,
+                delta: 0,
+            },
+        );
+        let two_eps = 2.0 * self.relative_error;
+        let count = self.count;
+        // Old samples s[..i] and new values sorted[..k] are still to place; w is the
+        // next slot, from the right.
+        let (mut i, mut k, mut w) = (old_len, news, old_len + news);
+        while k > 0 {
+            let x = sorted[k - 1];
+            if i > 0 && s[i - 1].value > x {
+                // This old sample comes after x (forwards, it is copied only once a
+                // larger new value is met).
+                w -= 1;
+                s[w] = s[i - 1];
+                i -= 1;
             } else {
-                // `as u64` truncates: the floor of a non-negative value, without a libm call.
-                (2.0 * self.relative_error * current as f64) as u64
-            };
-            out.push(GkSample {
-                value: x,
-                g: 1,
-                delta,
-            });
+                let oi = k - 1;
+                let rank = count + oi as u64 + 1;
+                let delta = if (oi == 0 && i == 0) || (i == old_len && oi == last) {
+                    0
+                } else {
+                    // `as u64` truncates: the floor of a non-negative value, without a
+                    // libm call.
+                    (two_eps * rank as f64) as u64
+                };
+                w -= 1;
+                s[w] = GkSample {
+                    value: x,
+                    g: 1,
+                    delta,
+                };
+                k -= 1;
+            }
         }
-        out.extend_from_slice(&old[si..]);
-        self.sampled = out;
-        self.count = current;
+        // The old samples left, s[..i], are already in place (w == i).
+        debug_assert_eq!(w, i);
+        self.count = count + news as u64;
+        self.head.clear();
     }
 
     /// Spark's `compress()`: inserts the buffered values, then merges samples whose
@@ -511,7 +591,7 @@ impl QuantileSummary {
 
     fn compress_samples(&mut self) {
         let threshold = 2.0 * self.relative_error * self.count as f64;
-        self.sampled = compress_samples(&self.sampled, threshold);
+        compress_samples(&mut self.sampled, threshold);
     }
 
     /// Spark's `merge` of two compressed summaries (a side with buffered values is
@@ -551,10 +631,11 @@ impl QuantileSummary {
         }
         out.extend_from_slice(&a[i..]);
         out.extend_from_slice(&b[j..]);
-        let sampled = compress_samples(&out, 2.0 * eps * count as f64);
+        compress_samples(&mut out, 2.0 * eps * count as f64);
+        out.shrink_to_fit();
         QuantileSummary {
             relative_error: eps,
-            sampled,
+            sampled: out,
             count,
             head: Vec::new(),
         }
@@ -634,35 +715,148 @@ impl QuantileSummary {
 }
 
 /// Spark's `compressImmut`: from the right, merges each sample into its right neighbour
-/// while `g + g_right + delta_right < threshold`; the first and last samples stay.
-fn compress_samples(s: &[GkSample], threshold: f64) -> Vec<GkSample> {
-    if s.is_empty() {
-        return Vec::new();
+/// while `g + g_right + delta_right < threshold`; the first and last samples stay. In
+/// place: the kept samples are written right to left into the slots already read.
+fn compress_samples(s: &mut Vec<GkSample>, threshold: f64) {
+    let len = s.len();
+    if len == 0 {
+        return;
     }
-    let mut rev = Vec::with_capacity(s.len());
-    let mut head = s[s.len() - 1];
-    let mut i = s.len() as isize - 2;
-    while i >= 1 {
-        let x = s[i as usize];
+    let mut head = s[len - 1];
+    // s[w..] holds the kept samples, in order. After reading s[i], at most len - i - 1
+    // samples have been written, so w > i: no unread sample is overwritten.
+    let mut w = len;
+    let mut i = len - 1;
+    while i > 1 {
+        i -= 1;
+        let x = s[i];
         if ((x.g + head.g + head.delta) as f64) < threshold {
             head.g += x.g;
         } else {
-            rev.push(head);
+            w -= 1;
+            s[w] = head;
             head = x;
         }
-        i -= 1;
     }
-    rev.push(head);
-    if s[0].value <= head.value && s.len() > 1 {
-        rev.push(s[0]);
+    w -= 1;
+    s[w] = head;
+    if s[0].value <= head.value && len > 1 {
+        w -= 1;
+        s[w] = s[0];
     }
-    rev.reverse();
-    rev
+    s.drain(..w);
 }
 
 #[cfg(test)]
 mod quantile_tests {
     use super::*;
+
+    /// Spark's `QuantileSummaries` steps as Spark writes them (forward merge into a new
+    /// buffer, `compressImmut` into a reversed new buffer, one `insert` per value): the
+    /// reference the in-place versions must equal exactly.
+    fn spark_steps(values: &[f64], eps: f64) -> QuantileSummary {
+        fn compress_ref(s: &[GkSample], threshold: f64) -> Vec<GkSample> {
+            if s.is_empty() {
+                return Vec::new();
+            }
+            let mut rev = Vec::new();
+            let mut head = s[s.len() - 1];
+            let mut i = s.len() as isize - 2;
+            while i >= 1 {
+                let x = s[i as usize];
+                if ((x.g + head.g + head.delta) as f64) < threshold {
+                    head.g += x.g;
+                } else {
+                    rev.push(head);
+                    head = x;
+                }
+                i -= 1;
+            }
+            rev.push(head);
+            if s[0].value <= head.value && s.len() > 1 {
+                rev.push(s[0]);
+            }
+            rev.reverse();
+            rev
+        }
+        fn insert_ref(q: &mut QuantileSummary) {
+            if q.head.is_empty() {
+                return;
+            }
+            let mut sorted = std::mem::take(&mut q.head);
+            sorted.sort_by(f64::total_cmp);
+            let old = std::mem::take(&mut q.sampled);
+            let mut out = Vec::new();
+            let mut current = q.count;
+            let mut si = 0;
+            let last = sorted.len() - 1;
+            for (oi, &x) in sorted.iter().enumerate() {
+                while si < old.len() && old[si].value <= x {
+                    out.push(old[si]);
+                    si += 1;
+                }
+                current += 1;
+                let delta = if out.is_empty() || (si == old.len() && oi == last) {
+                    0
+                } else {
+                    (2.0 * q.relative_error * current as f64).floor() as u64
+                };
+                out.push(GkSample {
+                    value: x,
+                    g: 1,
+                    delta,
+                });
+            }
+            out.extend_from_slice(&old[si..]);
+            q.sampled = out;
+            q.count = current;
+        }
+        let mut q = QuantileSummary::new(eps);
+        for &v in values {
+            q.head.push(v);
+            if q.head.len() >= HEAD_SIZE {
+                insert_ref(&mut q);
+                if q.sampled.len() >= COMPRESS_THRESHOLD {
+                    q.sampled = compress_ref(&q.sampled, 2.0 * eps * q.count as f64);
+                }
+            }
+        }
+        insert_ref(&mut q);
+        q.sampled = compress_ref(&q.sampled, 2.0 * eps * q.count as f64);
+        q
+    }
+
+    #[test]
+    fn in_place_insert_and_compress_are_sparks_steps() {
+        // Heavy ties (a few hundred distinct values), signed zeros, a sorted run and a
+        // reversed run, over several head buffers; and a short input.
+        let n = 230_000usize;
+        let mut vals: Vec<f64> = (0..n)
+            .map(|i| (((i as u64 * 2_654_435_761) % 977) as f64 - 400.0) * 0.25)
+            .collect();
+        vals[10] = -0.0;
+        vals[11] = 0.0;
+        vals[120_000..130_000].sort_by(f64::total_cmp);
+        vals[130_000..140_000].sort_by(|a, b| b.total_cmp(a));
+        for eps in [0.0, 0.001, 0.01, 0.1] {
+            for len in [1, 7, 50_000, 50_001, n] {
+                let want = spark_steps(&vals[..len], eps);
+                let got = QuantileSummary::from_values(vals[..len].iter().copied(), eps);
+                assert_eq!(got.count, want.count, "eps {eps} len {len}");
+                assert_eq!(got.sampled, want.sampled, "eps {eps} len {len}");
+                // In uneven slices, one with a NaN (left out).
+                let mut with_nan = vals[..len].to_vec();
+                with_nan.insert(len / 2, f64::NAN);
+                let cut = [0, len / 3, len / 2 + 1, len + 1];
+                let got = QuantileSummary::from_slices(
+                    cut.windows(2).map(|w| &with_nan[w[0]..w[1]]),
+                    eps,
+                );
+                assert_eq!(got.count, want.count, "slices: eps {eps} len {len}");
+                assert_eq!(got.sampled, want.sampled, "slices: eps {eps} len {len}");
+            }
+        }
+    }
 
     #[test]
     fn median_rank_is_within_the_relative_error() {

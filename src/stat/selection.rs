@@ -27,28 +27,81 @@ pub struct FeatureTest {
     pub statistic: f64,
 }
 
-/// The distinct labels of the parts in ascending order, and each row's label index.
-pub(crate) fn label_index(parts: &[Part<'_>]) -> (Vec<f64>, HashMap<u64, usize>) {
-    let mut seen: HashMap<u64, f64> = HashMap::new();
-    for p in parts {
-        for &y in p.label.as_deref().unwrap_or(&[]) {
-            let y = y + 0.0; // -0.0 is 0.0
-            seen.entry(y.to_bits()).or_insert(y);
+/// Up to this many distinct labels are looked up by a linear scan of their bits (a few
+/// compares, no hashing); more through a hash map.
+const LINEAR_LABELS: usize = 16;
+
+/// A label's class: its index among the distinct labels in ascending order.
+pub(crate) struct LabelIndex {
+    /// The distinct labels' bits (`-0.0` as `0.0`), in ascending label order.
+    bits: Vec<u64>,
+    /// The same, bits to index, for more than [`LINEAR_LABELS`] labels.
+    map: HashMap<u64, usize>,
+}
+
+impl LabelIndex {
+    /// The class of label `y` (one of the labels the index was built from).
+    #[inline]
+    pub(crate) fn of(&self, y: f64) -> usize {
+        let b = (y + 0.0).to_bits();
+        if self.bits.len() <= LINEAR_LABELS {
+            if let Some(c) = self.bits.iter().position(|&x| x == b) {
+                return c;
+            }
+        }
+        self.map[&b]
+    }
+}
+
+/// The distinct label bits (`-0.0` as `0.0`) of `ys`: a short list scanned linearly while
+/// there are few, a hash set beyond.
+fn distinct_label_bits(ys: &[f64]) -> Vec<u64> {
+    let mut few: Vec<u64> = Vec::new();
+    let mut many: ahash::AHashSet<u64> = ahash::AHashSet::new();
+    for &y in ys {
+        let b = (y + 0.0).to_bits();
+        if many.is_empty() {
+            if !few.contains(&b) {
+                few.push(b);
+                if few.len() > LINEAR_LABELS {
+                    many.extend(few.drain(..));
+                }
+            }
+        } else {
+            many.insert(b);
         }
     }
-    let mut labels: Vec<f64> = seen.into_values().collect();
-    labels.sort_by(f64::total_cmp);
-    let index = labels
-        .iter()
-        .enumerate()
-        .map(|(i, y)| (y.to_bits(), i))
+    few.extend(many);
+    few
+}
+
+/// The distinct labels of the parts in ascending order, and the index giving each label's
+/// class (the parts' chunks scanned in parallel).
+pub(crate) fn label_index(parts: &[Part<'_>]) -> (Vec<f64>, LabelIndex) {
+    use rayon::prelude::*;
+    let tasks = super::input::chunks(parts);
+    let found: Vec<Vec<u64>> = tasks
+        .par_iter()
+        .map(|&(k, first, len)| {
+            let y = parts[k].label.as_deref().unwrap_or(&[]);
+            distinct_label_bits(&y[first..first + len])
+        })
         .collect();
-    (labels, index)
+    let mut seen: ahash::AHashSet<u64> = ahash::AHashSet::new();
+    for f in found {
+        seen.extend(f);
+    }
+    let mut labels: Vec<f64> = seen.into_iter().map(f64::from_bits).collect();
+    labels.sort_by(f64::total_cmp);
+    let bits: Vec<u64> = labels.iter().map(|y| y.to_bits()).collect();
+    let map = bits.iter().enumerate().map(|(i, &b)| (b, i)).collect();
+    (labels, LabelIndex { bits, map })
 }
 
 /// Spark's `ANOVATest.testClassification`: per feature the one-way ANOVA F statistic over
 /// the label's classes, `F = (SSB / (k − 1)) / (SSW / (N − k))`, its p-value from
 /// `F(k − 1, N − k)`, and `N − 1` degrees of freedom.
+#[allow(clippy::needless_range_loop)] // parallel arrays indexed by row / feature
 pub(crate) fn anova(
     df: &DataFrame,
     stage: &'static str,
@@ -67,8 +120,30 @@ pub(crate) fn anova(
         let mut sq = vec![0.0; n];
         let mut by = vec![0.0; n * k];
         let mut counts = vec![0u64; k];
+        if let Some(values) = part.block.as_dense() {
+            // Dense rows: the same sums in the same row order, each class's per-feature
+            // sums contiguous (`[class][feature]`) so that a row's updates vectorise.
+            let mut by_class = vec![0.0; k * n];
+            for r in first..first + rows {
+                let c = index.of(y[r]);
+                counts[c] += 1;
+                let x = &values[r * n..(r + 1) * n];
+                let b = &mut by_class[c * n..(c + 1) * n];
+                for (((s, sq), b), &v) in s.iter_mut().zip(sq.iter_mut()).zip(b).zip(x) {
+                    *s += v;
+                    *sq += v * v;
+                    *b += v;
+                }
+            }
+            for c in 0..k {
+                for j in 0..n {
+                    by[j * k + c] = by_class[c * n + j];
+                }
+            }
+            return Ok((s, sq, by, counts));
+        }
         for r in first..first + rows {
-            let c = index[&(y[r] + 0.0).to_bits()];
+            let c = index.of(y[r]);
             counts[c] += 1;
             if let Some(x) = part.block.row(r) {
                 x.for_each_active(|j, v| {

@@ -167,8 +167,9 @@ impl Summarizer {
         let (n, parts) = read_parts(df, STAGE, features, None, weight)?;
         let chunks = map_chunks(&parts, |part, first, rows| {
             check_no_nan(STAGE, features, part, first, rows)?;
-            if let (None, Some(x), true) = (&part.weight, part.block.as_dense(), n > 0) {
-                return Ok(dense_unit_chunk(&x[first * n..(first + rows) * n], n));
+            if let (Some(x), true) = (part.block.as_dense(), n > 0) {
+                let w = part.weight.as_deref().map(|w| &w[first..first + rows]);
+                return Ok(dense_chunk(&x[first * n..(first + rows) * n], n, w));
             }
             let w = |r: usize| part.weight.as_ref().map_or(1.0, |w| w[r]);
             let it = (first..first + rows).filter_map(|r| part.block.row(r).map(|x| (x, w(r))));
@@ -231,48 +232,73 @@ impl Summarizer {
     }
 }
 
-/// One chunk of unweighted dense rows (`values`, `n` a row; no null row: the input
-/// check refuses them): the moments, non-zero counts and L1 / L2² sums that the general
-/// row walk (`FeatureSummary::from_rows` and the norm loop, unit weights) gives, bit for
-/// bit — every feature accumulated over the rows in the same order with the same
-/// operations (a unit weight multiplies exactly) — in two passes that vectorise across
-/// the features.
-#[allow(clippy::needless_range_loop)] // parallel arrays indexed by feature
-fn dense_unit_chunk(values: &[f64], n: usize) -> (FeatureSummary, Vec<u64>, Vec<f64>, Vec<f64>) {
+/// What one chunk of rows contributes: the moments, non-zero counts, and the L1 / L2²
+/// sums.
+type ChunkSummary = (FeatureSummary, Vec<u64>, Vec<f64>, Vec<f64>);
+
+/// One chunk of dense rows (`values`, `n` a row; no null row: the input check refuses
+/// them), unweighted (`weights` `None`) or weighted: the moments, non-zero counts and
+/// L1 / L2² sums that the general row walk (`FeatureSummary::from_rows` and the norm
+/// loop) gives, bit for bit — every feature accumulated over the rows in the same order
+/// with the same operations (a unit weight multiplies exactly, rows of weight `<= 0` are
+/// skipped) — in two passes over the chunk (the second, for the squared deviations, from
+/// the cache) that run across the features in registers (see [`dense_pass`]).
+#[allow(clippy::needless_range_loop)] // parallel arrays indexed by row / feature
+fn dense_chunk(values: &[f64], n: usize, weights: Option<&[f64]>) -> ChunkSummary {
     let mut s = FeatureSummary::empty(n);
     let mut sum = vec![0.0; n];
     let mut nnz = vec![0u64; n];
     let mut l1 = vec![0.0; n];
     let mut l2 = vec![0.0; n];
-    let mut rows = 0u64;
-    for x in values.chunks_exact(n) {
-        rows += 1;
-        s.weight_sum += 1.0;
-        for j in 0..n {
-            let v = x[j];
-            sum[j] += v;
-            s.min[j] = s.min[j].min(v);
-            s.max[j] = s.max[j].max(v);
-            // Adding 0.0 for a zero leaves these sums (never -0.0) as skipping it does.
-            let nz = v != 0.0;
-            nnz[j] += nz as u64;
-            l1[j] += if nz { v.abs() } else { 0.0 };
-            l2[j] += if nz { v * v } else { 0.0 };
+    match weights {
+        None => {
+            let rows = values.len() / n;
+            s.count = rows as u64;
+            // The row walk adds 1.0 per row: exact up to 2^53 rows.
+            s.weight_sum = rows as f64;
+            s.weight_sq_sum = s.weight_sum;
+        }
+        Some(w) => {
+            for &w in w {
+                if w > 0.0 {
+                    s.count += 1;
+                    s.weight_sum += w;
+                    s.weight_sq_sum += w * w;
+                }
+            }
         }
     }
-    s.count = rows;
-    s.weight_sq_sum = s.weight_sum;
-    if rows == 0 {
+    if s.weight_sum == 0.0 {
         return (s, nnz, l1, l2);
+    }
+    {
+        let mut acc = Sums {
+            sum: &mut sum,
+            min: &mut s.min,
+            max: &mut s.max,
+            nnz: &mut nnz,
+            l1: &mut l1,
+            l2: &mut l2,
+            m2: &mut [],
+            mean: &[],
+        };
+        dense_pass(values, n, weights, &mut acc, false);
     }
     for j in 0..n {
         s.mean[j] = sum[j] / s.weight_sum;
     }
-    for x in values.chunks_exact(n) {
-        for j in 0..n {
-            let d = x[j] - s.mean[j];
-            s.m2[j] += d * d;
-        }
+    {
+        let mut acc = Sums {
+            sum: &mut [],
+            min: &mut [],
+            max: &mut [],
+            nnz: &mut [],
+            l1: &mut [],
+            l2: &mut [],
+            m2: &mut s.m2,
+            mean: &s.mean,
+        };
+        dense_pass(values, n, weights, &mut acc, true);
     }
     for j in 0..n {
         // from_rows' unstored-zeros term: every row stores every feature, so its weight
@@ -281,6 +307,157 @@ fn dense_unit_chunk(values: &[f64], n: usize) -> (FeatureSummary, Vec<u64>, Vec<
     }
     (s, nnz, l1, l2)
 }
+
+/// The per-feature accumulators of [`dense_pass`] (the first pass's, or the second's
+/// `m2` with the `mean`).
+struct Sums<'a> {
+    sum: &'a mut [f64],
+    min: &'a mut [f64],
+    max: &'a mut [f64],
+    nnz: &'a mut [u64],
+    l1: &'a mut [f64],
+    l2: &'a mut [f64],
+    m2: &'a mut [f64],
+    mean: &'a [f64],
+}
+
+/// Rows per sub-block of [`dense_pass`]: 256 rows of 20 features (40 KB) stay in L1.
+const PASS_ROWS: usize = 256;
+
+/// One pass over dense rows: the first (`second` false: Σ w·x, min, max, non-zeros,
+/// Σ w·|x|, Σ w·x² over non-zeros) or the second (Σ w·(x − mean)²). Rows are taken in
+/// sub-blocks that stay in L1; within one, the features go eight (then four, then one)
+/// at a time, each group's accumulators held in registers across the sub-block's rows,
+/// so every feature still sees its rows in order. Rows of weight `<= 0` are skipped.
+fn dense_pass(values: &[f64], n: usize, weights: Option<&[f64]>, acc: &mut Sums<'_>, second: bool) {
+    let rows = values.len() / n;
+    let mut r0 = 0;
+    while r0 < rows {
+        let r1 = (r0 + PASS_ROWS).min(rows);
+        let block = &values[r0 * n..r1 * n];
+        let w = weights.map(|w| &w[r0..r1]);
+        let mut j = 0;
+        while j < n {
+            let width = if n - j >= 8 {
+                8
+            } else if n - j >= 4 {
+                4
+            } else {
+                1
+            };
+            match (width, second) {
+                (8, false) => first_group8(block, n, j, w, acc),
+                (4, false) => first_group4(block, n, j, w, acc),
+                (_, false) => first_group1(block, n, j, w, acc),
+                (8, true) => second_group8(block, n, j, w, acc),
+                (4, true) => second_group4(block, n, j, w, acc),
+                (_, true) => second_group1(block, n, j, w, acc),
+            }
+            j += width;
+        }
+        r0 = r1;
+    }
+}
+
+/// The first pass over features `j..j + L` of a row block (see [`dense_pass`]).
+#[inline(always)]
+fn first_group<const L: usize>(
+    block: &[f64],
+    n: usize,
+    j: usize,
+    w: Option<&[f64]>,
+    a: &mut Sums<'_>,
+) {
+    let take = |v: &[f64]| -> [f64; L] { v[j..j + L].try_into().expect("L values") };
+    let (mut sum, mut min, mut max) = (take(a.sum), take(a.min), take(a.max));
+    let (mut l1, mut l2) = (take(a.l1), take(a.l2));
+    let mut nnz: [u64; L] = a.nnz[j..j + L].try_into().expect("L values");
+    let mut row = |x: &[f64; L], w: f64| {
+        for l in 0..L {
+            let v = x[l];
+            sum[l] += w * v;
+            min[l] = min[l].min(v);
+            max[l] = max[l].max(v);
+            // Adding 0.0 for a zero leaves these sums (never -0.0) as skipping it does.
+            let nz = v != 0.0;
+            nnz[l] += nz as u64;
+            l1[l] += if nz { w * v.abs() } else { 0.0 };
+            l2[l] += if nz { w * v * v } else { 0.0 };
+        }
+    };
+    match w {
+        None => {
+            for x in block.chunks_exact(n) {
+                row(x[j..j + L].try_into().expect("L values"), 1.0);
+            }
+        }
+        Some(ws) => {
+            for (x, &w) in block.chunks_exact(n).zip(ws) {
+                if w > 0.0 {
+                    row(x[j..j + L].try_into().expect("L values"), w);
+                }
+            }
+        }
+    }
+    a.sum[j..j + L].copy_from_slice(&sum);
+    a.min[j..j + L].copy_from_slice(&min);
+    a.max[j..j + L].copy_from_slice(&max);
+    a.l1[j..j + L].copy_from_slice(&l1);
+    a.l2[j..j + L].copy_from_slice(&l2);
+    a.nnz[j..j + L].copy_from_slice(&nnz);
+}
+
+/// The second pass over features `j..j + L` of a row block (see [`dense_pass`]).
+#[inline(always)]
+fn second_group<const L: usize>(
+    block: &[f64],
+    n: usize,
+    j: usize,
+    w: Option<&[f64]>,
+    a: &mut Sums<'_>,
+) {
+    let mut m2: [f64; L] = a.m2[j..j + L].try_into().expect("L values");
+    let mean: [f64; L] = a.mean[j..j + L].try_into().expect("L values");
+    let mut row = |x: &[f64; L], w: f64| {
+        for l in 0..L {
+            let d = x[l] - mean[l];
+            m2[l] += w * d * d;
+        }
+    };
+    match w {
+        None => {
+            for x in block.chunks_exact(n) {
+                row(x[j..j + L].try_into().expect("L values"), 1.0);
+            }
+        }
+        Some(ws) => {
+            for (x, &w) in block.chunks_exact(n).zip(ws) {
+                if w > 0.0 {
+                    row(x[j..j + L].try_into().expect("L values"), w);
+                }
+            }
+        }
+    }
+    a.m2[j..j + L].copy_from_slice(&m2);
+}
+
+macro_rules! group_kernels {
+    ($($name:ident = $f:ident::<$l:literal>),* $(,)?) => {$(
+        crate::frame::kernels::multiversion! {
+            fn $name(block: &[f64], n: usize, j: usize, w: Option<&[f64]>, a: &mut Sums<'_>) {
+                $f::<$l>(block, n, j, w, a)
+            }
+        }
+    )*};
+}
+group_kernels!(
+    first_group8 = first_group::<8>,
+    first_group4 = first_group::<4>,
+    first_group1 = first_group::<1>,
+    second_group8 = second_group::<8>,
+    second_group4 = second_group::<4>,
+    second_group1 = second_group::<1>,
+);
 
 /// The result of [`Summarizer::summary`]: every metric, whichever were asked for (those
 /// decide [`Summary::to_frame`]'s columns).
@@ -400,7 +577,7 @@ mod tests {
                 _ => ((i * 37 % 101) as f64).sqrt(),
             })
             .collect();
-        let (m, nnz, l1, l2) = dense_unit_chunk(&values, n);
+        let (m, nnz, l1, l2) = dense_chunk(&values, n, None);
         let rows = values.chunks_exact(n).map(|x| (vector::Row::Dense(x), 1.0));
         let want = FeatureSummary::from_rows(n, rows.clone());
         assert_eq!(m, want);
