@@ -352,14 +352,15 @@ impl Transformer for Interaction {
                 })
                 .collect::<Result<_>>()?;
             let rows = b.num_rows();
-            // Spark builds each row sparse and stores it `.compressed`.
-            let mut out = vector::SparseVectorBuilder::with_capacity(size, rows, 0)
-                .context(stage, &self.params.output_col, pi);
-            let mut idx: Vec<(usize, f64)> = Vec::new();
-            let mut next: Vec<(usize, f64)> = Vec::new();
-            let mut row = Vec::new();
-            let (mut oi, mut ov) = (Vec::new(), Vec::new());
-            for r in 0..rows {
+            // Spark builds each row sparse and stores it `.compressed`: each row's entries
+            // written into the two-pass parallel builder (row blocks in parallel).
+            let at = vector::At {
+                stage,
+                column: &self.params.output_col,
+                partition: pi,
+            };
+            let scratch = || (Vec::<(usize, f64)>::new(), Vec::<(usize, f64)>::new(), Vec::new());
+            vector::par_vector_chunk(rows, size, true, at, scratch, |(idx, next, row), r, sink| {
                 idx.clear();
                 idx.push((0, 1.0));
                 let mut prev_size = 1;
@@ -383,14 +384,14 @@ impl Transformer for Interaction {
                         Input::Vector(v) => {
                             row.resize(e.widths.len(), 0.0);
                             if let Some(x) = v.row(r) {
-                                x.write_dense(&mut row);
+                                x.write_dense(row);
                             }
                         }
                         Input::Number(p) => row.push(p.value(r)),
                     }
                     next.clear();
                     let emit = |i: usize, a: f64, next: &mut Vec<(usize, f64)>| {
-                        for &(j, v) in &idx {
+                        for &(j, v) in idx.iter() {
                             next.push((j + i * prev_size, v * a));
                         }
                     };
@@ -407,28 +408,22 @@ impl Transformer for Interaction {
                                     hint: "nominal values must be category indices 0..n-1 (as StringIndexer or VectorIndexer output)".into(),
                                 });
                             }
-                            emit(e.offsets[k] + x as usize, 1.0, &mut next);
+                            emit(e.offsets[k] + x as usize, 1.0, next);
                         } else {
-                            emit(e.offsets[k], x, &mut next);
+                            emit(e.offsets[k], x, next);
                         }
                     }
-                    std::mem::swap(&mut idx, &mut next);
+                    std::mem::swap(idx, next);
                     prev_size *= e.size;
                 }
                 // The entries come in increasing position (Spark's order).
-                oi.clear();
-                ov.clear();
-                for &(i, v) in &idx {
+                let (oi, ov) = sink.sparse();
+                for &(i, v) in idx.iter() {
                     oi.push(i as i32);
                     ov.push(v);
                 }
-                out.push_compressed(vector::Row::Sparse {
-                    size,
-                    indices: &oi,
-                    values: &ov,
-                })?;
-            }
-            out.finish()
+                Ok(())
+            })
         })?;
         df.with_column(field, chunks)
     }
