@@ -379,23 +379,32 @@ impl Transformer for Interaction {
                             hint: "values to interact cannot be null; drop or impute them first".into(),
                         });
                     }
-                    row.clear();
-                    match col {
-                        Input::Vector(v) => {
-                            row.resize(e.widths.len(), 0.0);
-                            if let Some(x) = v.row(r) {
-                                x.write_dense(row);
+                    // The column's values in this row: a dense row read in place.
+                    let one;
+                    let vals: &[f64] = match col {
+                        Input::Vector(v) => match v.row(r) {
+                            Some(vector::Row::Dense(x)) => x,
+                            x => {
+                                row.clear();
+                                row.resize(e.widths.len(), 0.0);
+                                if let Some(x) = x {
+                                    x.write_dense(row);
+                                }
+                                row
                             }
+                        },
+                        Input::Number(p) => {
+                            one = [p.value(r)];
+                            &one
                         }
-                        Input::Number(p) => row.push(p.value(r)),
-                    }
+                    };
                     next.clear();
                     let emit = |i: usize, a: f64, next: &mut Vec<(usize, f64)>| {
                         for &(j, v) in idx.iter() {
                             next.push((j + i * prev_size, v * a));
                         }
                     };
-                    for (k, &x) in row.iter().enumerate() {
+                    for (k, &x) in vals.iter().enumerate() {
                         let w = e.widths[k];
                         if w > 1 {
                             if !(x >= 0.0 && x == x.trunc() && (x as usize) < w) {

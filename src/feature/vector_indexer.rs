@@ -412,10 +412,24 @@ impl Transformer for VectorIndexerModel {
                     row => row.get(j),
                 }
             };
-            // handleInvalid first, in one parallel pass in row blocks: "error" fails on
-            // the first unseen value in row order; "skip" drops its row (and null rows).
+            let unseen = |r: usize, j: usize, x: f64| Error::InvalidValue {
+                stage,
+                column: col.clone(),
+                partition: pi,
+                row: r,
+                what: format!(
+                    "value {} of categorical element {j}, not seen at fit",
+                    super::java_double_string(x)
+                ),
+                hint: "set handleInvalid to \"keep\" to index it as an extra category or \"skip\" to drop the row".into(),
+            };
+            // handleInvalid "skip" (and "error" on a dense column) first, in one parallel
+            // pass in row blocks: "error" fails on the first unseen value in row order;
+            // "skip" drops its row (and null rows). "error" on a sparse-type column fails
+            // in the map itself, at the same value.
             let keep: Option<Vec<bool>> = match h {
                 HandleInvalid::Keep => None,
+                HandleInvalid::Error if sparse_out => None,
                 _ => {
                     let blocks = (0..rows)
                         .into_par_iter()
@@ -434,17 +448,7 @@ impl Transformer for VectorIndexerModel {
                                         if h == HandleInvalid::Skip {
                                             return Ok(false);
                                         }
-                                        return Err(Error::InvalidValue {
-                                            stage,
-                                            column: col.clone(),
-                                            partition: pi,
-                                            row: r,
-                                            what: format!(
-                                                "value {} of categorical element {j}, not seen at fit",
-                                                super::java_double_string(x)
-                                            ),
-                                            hint: "set handleInvalid to \"keep\" to index it as an extra category or \"skip\" to drop the row".into(),
-                                        });
+                                        return Err(unseen(r, *j, x));
                                     }
                                     Ok(true)
                                 })
@@ -456,32 +460,36 @@ impl Transformer for VectorIndexerModel {
                     (h == HandleInvalid::Skip).then_some(keep)
                 }
             };
-            // A value's index; an unseen one (only with "keep" or in a skipped row) is
-            // the extra category (kept unchanged in a skipped row, as it is dropped).
-            let index = |m: &[(u64, f64)], x: f64| -> f64 {
+            // A value's index; an unseen one is the extra category with "keep", kept
+            // unchanged in a row "skip" drops, an error with "error" (where the first
+            // pass has not already failed).
+            let index = |r: usize, j: usize, m: &[(u64, f64)], x: f64| -> Result<f64> {
                 match find(m, x) {
-                    Some(v) => v,
-                    None if h == HandleInvalid::Keep => m.len() as f64,
-                    None => x,
+                    Some(v) => Ok(v),
+                    None => match h {
+                        HandleInvalid::Keep => Ok(m.len() as f64),
+                        HandleInvalid::Skip => Ok(x),
+                        HandleInvalid::Error => Err(unseen(r, j, x)),
+                    },
                 }
             };
             let out: ArrayRef = if sparse_out {
                 // Spark's sparse branch: a copy of the row whose stored values at
-                // categorical elements are indexed; dense rows stay dense. Built by the
-                // two-pass parallel builder.
+                // categorical elements are indexed; dense rows stay dense. Each row written
+                // once, in parallel, where the input's row sits.
                 let at = vector::At {
                     stage,
                     column: &self.params.output_col,
                     partition: pi,
                 };
-                vector::par_vector_chunk(rows, n, false, at, || (), |_, r, sink| {
+                vector::par_vector_chunk_like(&arr, at, || (), |_, r, sink| {
                     match arr.row(r) {
                         None => sink.null(),
                         Some(vector::Row::Dense(x)) => {
                             let o = sink.dense();
                             o.copy_from_slice(x);
                             for (j, m) in &lookup {
-                                o[*j] = index(m, x[*j]);
+                                o[*j] = index(r, *j, m, x[*j])?;
                             }
                         }
                         Some(vector::Row::Sparse {
@@ -492,7 +500,7 @@ impl Transformer for VectorIndexerModel {
                             ov.extend_from_slice(values);
                             for (j, m) in &lookup {
                                 if let Ok(k) = oi.binary_search(&(*j as i32)) {
-                                    ov[k] = index(m, ov[k]);
+                                    ov[k] = index(r, *j, m, ov[k])?;
                                 }
                             }
                         }
@@ -516,7 +524,8 @@ impl Transformer for VectorIndexerModel {
                                 Some(row) => {
                                     row.write_dense(&mut buf);
                                     for (j, m) in &lookup {
-                                        buf[*j] = index(m, buf[*j]);
+                                        // "error" failed in the first pass already.
+                                        buf[*j] = index(r, *j, m, buf[*j]).unwrap_or(buf[*j]);
                                     }
                                 }
                             }

@@ -27,12 +27,12 @@ use serde_json::{json, Value};
 use crate::error::{Error, Result};
 
 mod sparse;
-pub(crate) use sparse::par_vector_chunk;
 pub use sparse::{
     dense_rows_array, field_vector_size, is_sparse_vector_type, is_unknown_size, like_input,
     prefers_sparse, sparse_vector_field, sparse_vector_fields, sparse_vector_type, unknown_size,
     with_vector_size, At, Row, SparseVectorBuilder, VectorBlock,
 };
+pub(crate) use sparse::{par_vector_chunk, par_vector_chunk_like};
 
 /// Field-metadata key holding Spark's ML attribute JSON.
 pub const ML_ATTR: &str = "ml_attr";
@@ -402,10 +402,8 @@ pub(crate) fn map_stored_values(
             column: out.name(),
             partition: p,
         };
-        par_vector_chunk(
-            block.len(),
-            size,
-            false,
+        par_vector_chunk_like(
+            &block,
             at,
             || (),
             |_, r, sink| {

@@ -1202,6 +1202,44 @@ where
     I: Fn() -> S + Sync,
     F: Fn(&mut S, usize, &mut RowSink) -> Result<()> + Sync,
 {
+    build_chunk(rows, size, compress, None, at, init, row)
+}
+
+/// [`par_vector_chunk`] for maps that keep each row's layout and number of stored entries
+/// (a null row null, a dense row dense, a sparse row sparse with as many entries as
+/// `input`'s row): each row's place is read from `input`, so the row function runs once
+/// per row, in one parallel pass that writes the column's buffers. The row function must
+/// write each row in that shape (checked: an [`Error::Internal`] otherwise); it is not
+/// called for null rows.
+///
+/// # Errors
+/// As [`par_vector_chunk`].
+pub(crate) fn par_vector_chunk_like<S, I, F>(
+    input: &VectorBlock<'_>,
+    at: At<'_>,
+    init: I,
+    row: F,
+) -> Result<ArrayRef>
+where
+    I: Fn() -> S + Sync,
+    F: Fn(&mut S, usize, &mut RowSink) -> Result<()> + Sync,
+{
+    build_chunk(input.len(), input.size(), false, Some(input), at, init, row)
+}
+
+fn build_chunk<S, I, F>(
+    rows: usize,
+    size: usize,
+    compress: bool,
+    like: Option<&VectorBlock<'_>>,
+    at: At<'_>,
+    init: I,
+    row: F,
+) -> Result<ArrayRef>
+where
+    I: Fn() -> S + Sync,
+    F: Fn(&mut S, usize, &mut RowSink) -> Result<()> + Sync,
+{
     use rayon::prelude::*;
     let mut kinds = vec![0i8; rows];
     let mut valid = vec![true; rows];
@@ -1222,9 +1260,28 @@ where
         .zip(val_off[1..].par_chunks_mut(CHUNK_ROWS))
         .enumerate()
         .map(|(b, (((kinds, valid), ni), nv))| {
+            let (mut ti, mut tv) = (0usize, 0usize);
+            if let Some(input) = like {
+                // Each row's place from the input's row: no row function run.
+                for j in 0..kinds.len() {
+                    let (kind, li, lv, ok) = match input.row(b * CHUNK_ROWS + j) {
+                        None => (0, 0, 0, false),
+                        Some(Row::Dense(_)) => (1, 0, size, true),
+                        Some(Row::Sparse { indices, .. }) => {
+                            (0, indices.len(), indices.len(), true)
+                        }
+                    };
+                    kinds[j] = kind;
+                    valid[j] = ok;
+                    ni[j] = li as i32;
+                    nv[j] = lv as i32;
+                    ti += li;
+                    tv += lv;
+                }
+                return Ok((ti, tv));
+            }
             let mut state = init();
             let mut sink = RowSink::new(size);
-            let (mut ti, mut tv) = (0usize, 0usize);
             for j in 0..kinds.len() {
                 let r = b * CHUNK_ROWS + j;
                 sink.null();
@@ -1286,6 +1343,10 @@ where
                         let r = b * CHUNK_ROWS + j;
                         sink.null();
                         row(&mut state, r, &mut sink)?;
+                        if like.is_some() && sink.kind == SinkKind::Sparse {
+                            check_sparse(&sink.idx, sink.vals.len(), size)
+                                .map_err(|w| at.err(r, w, SPARSE_HINT))?;
+                        }
                         if sink.stored(compress) != (kinds[j], li, lv) {
                             return Err(Error::Internal(format!(
                                 "{}: the row function gave row {r} of column `{}` two different ways",
