@@ -740,3 +740,88 @@ impl crate::row::RowOp for VectorIndexerRow {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::record_batch::RecordBatch;
+
+    /// 5000 rows over several of the map's parallel row blocks: element 0 takes 0 or 1,
+    /// except 7.0 (unseen at fit) at rows 3000 and 4500; element 1 is numeric.
+    fn frame(sparse_type: bool) -> DataFrame {
+        let vals: Vec<f64> = (0..5000)
+            .flat_map(|r| {
+                let c = if r == 3000 || r == 4500 {
+                    7.0
+                } else {
+                    (r % 2) as f64
+                };
+                [c, r as f64 * 0.5]
+            })
+            .collect();
+        let arr: ArrayRef = if sparse_type {
+            vector::dense_rows_array(vals, 2, None).unwrap()
+        } else {
+            Arc::new(vector::vector_array(vals, 2, None).unwrap())
+        };
+        let b = RecordBatch::try_from_iter([("v", arr)]).unwrap();
+        let df = DataFrame::from_batches(vec![b]).unwrap();
+        if sparse_type {
+            df.with_vector_size("v").unwrap()
+        } else {
+            df
+        }
+    }
+
+    /// Every row of the vector column `c` (of 2 values), in order.
+    fn rows_of(df: &DataFrame, c: &str) -> Vec<Vec<f64>> {
+        let col = df.column(c).unwrap();
+        let mut out = Vec::new();
+        for (p, a) in col.chunks.iter().enumerate() {
+            let at = vector::At {
+                stage: "test",
+                column: c,
+                partition: p,
+            };
+            let b = vector::VectorBlock::new(a.as_ref(), 2, at).unwrap();
+            out.extend((0..b.len()).map(|r| b.row(r).unwrap().to_vec()));
+        }
+        out
+    }
+
+    #[test]
+    fn handle_invalid_across_row_blocks_in_both_layouts() {
+        for sparse_type in [false, true] {
+            let df = frame(sparse_type);
+            let fit = |h| {
+                VectorIndexer::new()
+                    .with_input_col("v")
+                    .with_output_col("i")
+                    .with_max_categories(2)
+                    .with_handle_invalid(h)
+                    .fit(&df.limit(10).unwrap())
+                    .unwrap()
+            };
+            let model = fit(HandleInvalid::Error);
+            // "error": the first unseen value in row order, whatever the thread count.
+            let e = model.transform(&df).unwrap_err().to_string();
+            assert_eq!(
+                e,
+                "VectorIndexerModel: value 7.0 of categorical element 0, not seen at fit in column `v` (partition 0, row 3000); set handleInvalid to \"keep\" to index it as an extra category or \"skip\" to drop the row",
+                "sparse type {sparse_type}"
+            );
+            // "keep": the extra category, index 2; others indexed (0 -> 0, 1 -> 1).
+            let kept = fit(HandleInvalid::Keep).transform(&df).unwrap();
+            let rows = rows_of(&kept, "i");
+            assert_eq!(rows.len(), 5000);
+            assert_eq!(rows[3000], vec![2.0, 1500.0]);
+            assert_eq!(rows[4500], vec![2.0, 2250.0]);
+            assert_eq!(rows[7], vec![1.0, 3.5]);
+            // "skip": exactly those two rows go.
+            let skipped = fit(HandleInvalid::Skip).transform(&df).unwrap();
+            let rows = rows_of(&skipped, "i");
+            assert_eq!(rows.len(), 4998);
+            assert_eq!(rows[3000], vec![1.0, 1500.5]);
+        }
+    }
+}
