@@ -110,22 +110,48 @@ struct DctKernel {
 impl VectorMap for DctKernel {
     #[inline]
     fn dense(&self, x: &[f64], out: &mut [f64]) {
-        let n = self.n;
         if self.inverse {
-            for (k, &xk) in x.iter().enumerate() {
-                let row = &self.basis[k * n..(k + 1) * n];
-                for (o, b) in out.iter_mut().zip(row) {
-                    *o += xk * b;
+            inverse_rows(&self.basis, self.n, x, out);
+        } else {
+            forward_rows(&self.basis_t, self.n, x, out);
+        }
+    }
+    const BLOCK: bool = true;
+    fn dense_block(&self, x: &[f64], out: &mut [f64]) {
+        self.dense(x, out)
+    }
+}
+
+crate::frame::kernels::multiversion! {
+    /// The forward DCT of the rows of `x` (`n` values each) into the rows of `out`:
+    /// `X_k = Σ_i basis[k][i] x_i`, summed in increasing i from -0.0 (as `Iterator::sum`
+    /// does, so a sum of negative zeros stays -0.0), every k at once along the row `i` of
+    /// `basis_t` (vectorised across k; each output's sum keeps its order, so every build
+    /// gives the same bits).
+    fn forward_rows(basis_t: &[f64], n: usize, x: &[f64], out: &mut [f64]) {
+        let n1 = n.max(1);
+        for (o, x) in out.chunks_exact_mut(n1).zip(x.chunks_exact(n1)) {
+            o.fill(-0.0);
+            for (i, &xi) in x.iter().enumerate() {
+                let row = &basis_t[i * n..(i + 1) * n];
+                for (o, b) in o.iter_mut().zip(row) {
+                    *o += b * xi;
                 }
             }
-        } else {
-            // X_k = Σ_i basis[k][i] x_i, summed in increasing i from -0.0 (as `Iterator::sum`
-            // does, so a sum of negative zeros stays -0.0), all k at once.
-            out.fill(-0.0);
-            for (i, &xi) in x.iter().enumerate() {
-                let row = &self.basis_t[i * n..(i + 1) * n];
-                for (o, b) in out.iter_mut().zip(row) {
-                    *o += b * xi;
+        }
+    }
+}
+
+crate::frame::kernels::multiversion! {
+    /// The inverse DCT of the rows of `x` into the zeroed rows of `out`:
+    /// `x_i = Σ_k X_k basis[k][i]`, summed in increasing k, every i at once.
+    fn inverse_rows(basis: &[f64], n: usize, x: &[f64], out: &mut [f64]) {
+        let n1 = n.max(1);
+        for (o, x) in out.chunks_exact_mut(n1).zip(x.chunks_exact(n1)) {
+            for (k, &xk) in x.iter().enumerate() {
+                let row = &basis[k * n..(k + 1) * n];
+                for (o, b) in o.iter_mut().zip(row) {
+                    *o += xk * b;
                 }
             }
         }
@@ -158,6 +184,38 @@ mod tests {
                     let want: f64 = row.iter().zip(&x).map(|(b, x)| b * x).sum();
                     assert_eq!(o.to_bits(), want.to_bits(), "n {n} output {j} x {x:?}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn block_form_matches_the_row_form_in_every_build() {
+        // Several rows at once (dense_block) against each row alone, forward and inverse,
+        // in the portable, AVX2 and AVX-512 builds: the same bits.
+        use crate::frame::kernels::{force_build, Build};
+        for inverse in [false, true] {
+            let n = 20;
+            let k = DCT::new().with_inverse(inverse).kernel(n).unwrap();
+            let x: Vec<f64> = (0..5 * n)
+                .map(|i| {
+                    if i % 7 == 0 {
+                        -0.0
+                    } else {
+                        (i as f64 * 0.37).sin()
+                    }
+                })
+                .collect();
+            let mut want = vec![0.0; 5 * n];
+            for (o, x) in want.chunks_exact_mut(n).zip(x.chunks_exact(n)) {
+                k.dense(x, o);
+            }
+            for b in [Build::Portable, Build::Avx2, Build::Avx512] {
+                force_build(b);
+                let mut got = vec![0.0; 5 * n];
+                k.dense_block(&x, &mut got);
+                force_build(Build::Avx512);
+                let bits = |v: &[f64]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got), bits(&want), "inverse {inverse} build {b:?}");
             }
         }
     }

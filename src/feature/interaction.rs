@@ -352,14 +352,79 @@ impl Transformer for Interaction {
                 })
                 .collect::<Result<_>>()?;
             let rows = b.num_rows();
-            // Spark builds each row sparse and stores it `.compressed`.
-            let mut out = vector::SparseVectorBuilder::with_capacity(size, rows, 0)
-                .context(stage, &self.params.output_col, pi);
-            let mut idx: Vec<(usize, f64)> = Vec::new();
-            let mut next: Vec<(usize, f64)> = Vec::new();
-            let mut row = Vec::new();
-            let (mut oi, mut ov) = (Vec::new(), Vec::new());
-            for r in 0..rows {
+            // Spark builds each row sparse and stores it `.compressed`: each row's entries
+            // written into the two-pass parallel builder (row blocks in parallel).
+            let at = vector::At {
+                stage,
+                column: &self.params.output_col,
+                partition: pi,
+            };
+            // Every element numeric (offset k at position k): each row's product is
+            // dense, built by plain indexing (the same products in the same order as the
+            // general walk below).
+            let numeric = encs
+                .iter()
+                .all(|e| e.widths.iter().enumerate().all(|(k, w)| *w == 1 && e.offsets[k] == k));
+            let scratch = || {
+                (
+                    Vec::<(usize, f64)>::new(),
+                    Vec::<(usize, f64)>::new(),
+                    Vec::new(),
+                    Vec::<f64>::new(),
+                    Vec::<f64>::new(),
+                )
+            };
+            vector::par_vector_chunk(rows, size, true, at, scratch, |(idx, next, row, acc, nacc), r, sink| {
+                let null_err = |e: &Encoder| Error::InvalidValue {
+                    stage,
+                    column: e.col.clone(),
+                    partition: pi,
+                    row: r,
+                    what: "null value".into(),
+                    hint: "values to interact cannot be null; drop or impute them first".into(),
+                };
+                if numeric {
+                    acc.clear();
+                    acc.push(1.0);
+                    for (c, (e, col)) in encs.iter().zip(&cols).enumerate().rev() {
+                        let one;
+                        let vals: &[f64] = match col {
+                            Input::Vector(v) => match v.row(r) {
+                                Some(vector::Row::Dense(x)) => x,
+                                Some(x) => {
+                                    row.clear();
+                                    row.resize(e.widths.len(), 0.0);
+                                    x.write_dense(row);
+                                    row
+                                }
+                                None => return Err(null_err(e)),
+                            },
+                            Input::Number(p) if p.is_null(r) => return Err(null_err(e)),
+                            Input::Number(p) => {
+                                one = [p.value(r)];
+                                &one
+                            }
+                        };
+                        // Position k · |acc| + j holds acc[j] · x_k.
+                        if c == 0 && !acc.is_empty() {
+                            let o = sink.dense();
+                            for (o, &x) in o.chunks_exact_mut(acc.len()).zip(vals) {
+                                for (o, &v) in o.iter_mut().zip(acc.iter()) {
+                                    *o = v * x;
+                                }
+                            }
+                        } else if c == 0 {
+                            sink.dense();
+                        } else {
+                            nacc.clear();
+                            for &x in vals {
+                                nacc.extend(acc.iter().map(|&v| v * x));
+                            }
+                            std::mem::swap(acc, nacc);
+                        }
+                    }
+                    return Ok(());
+                }
                 idx.clear();
                 idx.push((0, 1.0));
                 let mut prev_size = 1;
@@ -369,32 +434,34 @@ impl Transformer for Interaction {
                         Input::Number(p) => p.is_null(r),
                     };
                     if null {
-                        return Err(Error::InvalidValue {
-                            stage,
-                            column: e.col.clone(),
-                            partition: pi,
-                            row: r,
-                            what: "null value".into(),
-                            hint: "values to interact cannot be null; drop or impute them first".into(),
-                        });
+                        return Err(null_err(e));
                     }
-                    row.clear();
-                    match col {
-                        Input::Vector(v) => {
-                            row.resize(e.widths.len(), 0.0);
-                            if let Some(x) = v.row(r) {
-                                x.write_dense(&mut row);
+                    // The column's values in this row: a dense row read in place.
+                    let one;
+                    let vals: &[f64] = match col {
+                        Input::Vector(v) => match v.row(r) {
+                            Some(vector::Row::Dense(x)) => x,
+                            x => {
+                                row.clear();
+                                row.resize(e.widths.len(), 0.0);
+                                if let Some(x) = x {
+                                    x.write_dense(row);
+                                }
+                                row
                             }
+                        },
+                        Input::Number(p) => {
+                            one = [p.value(r)];
+                            &one
                         }
-                        Input::Number(p) => row.push(p.value(r)),
-                    }
+                    };
                     next.clear();
                     let emit = |i: usize, a: f64, next: &mut Vec<(usize, f64)>| {
-                        for &(j, v) in &idx {
+                        for &(j, v) in idx.iter() {
                             next.push((j + i * prev_size, v * a));
                         }
                     };
-                    for (k, &x) in row.iter().enumerate() {
+                    for (k, &x) in vals.iter().enumerate() {
                         let w = e.widths[k];
                         if w > 1 {
                             if !(x >= 0.0 && x == x.trunc() && (x as usize) < w) {
@@ -407,28 +474,22 @@ impl Transformer for Interaction {
                                     hint: "nominal values must be category indices 0..n-1 (as StringIndexer or VectorIndexer output)".into(),
                                 });
                             }
-                            emit(e.offsets[k] + x as usize, 1.0, &mut next);
+                            emit(e.offsets[k] + x as usize, 1.0, next);
                         } else {
-                            emit(e.offsets[k], x, &mut next);
+                            emit(e.offsets[k], x, next);
                         }
                     }
-                    std::mem::swap(&mut idx, &mut next);
+                    std::mem::swap(idx, next);
                     prev_size *= e.size;
                 }
                 // The entries come in increasing position (Spark's order).
-                oi.clear();
-                ov.clear();
-                for &(i, v) in &idx {
+                let (oi, ov) = sink.sparse();
+                for &(i, v) in idx.iter() {
                     oi.push(i as i32);
                     ov.push(v);
                 }
-                out.push_compressed(vector::Row::Sparse {
-                    size,
-                    indices: &oi,
-                    values: &ov,
-                })?;
-            }
-            out.finish()
+                Ok(())
+            })
         })?;
         df.with_column(field, chunks)
     }
@@ -560,5 +621,82 @@ impl crate::row::RowOp for InteractionRow {
             }
         }
         Ok(crate::row::Flow::Next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feature::VectorAssembler;
+    use arrow::record_batch::RecordBatch;
+    use std::sync::Arc;
+
+    #[test]
+    fn numeric_products_are_each_rows_kronecker_product_compressed() {
+        // 3000 rows (over several of the builder's row blocks) of a 4-element numeric
+        // vector x and a number s, zeros and -0.0 among them: by hand, the interaction of
+        // [x, s] is s · x_k at position k (the first column slowest), and of [s, x] the
+        // same values (x_k · s), each row stored as Vector.compressed stores it: sparse
+        // when 12·nnz + 28 < 8·4 + 12, i.e. at most one non-zero.
+        let n = 3000;
+        let f = |r: usize, k: usize| match (r + k) % 5 {
+            0 => 0.0,
+            1 => -0.0,
+            _ => (r as f64 * 0.37 + k as f64).sin(),
+        };
+        let mut cols: Vec<(String, ArrayRef)> = (0..4)
+            .map(|k| {
+                let a: ArrayRef = Arc::new(Float64Array::from_iter_values((0..n).map(|r| f(r, k))));
+                (format!("x{k}"), a)
+            })
+            .collect();
+        let s = |r: usize| if r % 7 == 0 { 0.0 } else { r as f64 - 1000.5 };
+        cols.push((
+            "s".into(),
+            Arc::new(Float64Array::from_iter_values((0..n).map(s))),
+        ));
+        let df = DataFrame::from_batches(vec![RecordBatch::try_from_iter(cols).unwrap()]).unwrap();
+        let df = VectorAssembler::new()
+            .with_input_cols(["x0", "x1", "x2", "x3"])
+            .with_output_col("x")
+            .transform(&df)
+            .unwrap();
+        for order in [["x", "s"], ["s", "x"]] {
+            let out = Interaction::new()
+                .with_input_cols(order)
+                .with_output_col("i")
+                .transform(&df)
+                .unwrap();
+            let a = &out.column("i").unwrap().chunks[0];
+            let at = vector::At {
+                stage: "test",
+                column: "i",
+                partition: 0,
+            };
+            let block = vector::VectorBlock::new(a.as_ref(), 4, at).unwrap();
+            for r in 0..n {
+                let want: Vec<f64> = (0..4).map(|k| f(r, k) * s(r)).collect();
+                let nnz = want.iter().filter(|v| **v != 0.0).count();
+                let row = block.row(r).unwrap();
+                assert_eq!(
+                    matches!(row, vector::Row::Sparse { .. }),
+                    nnz <= 1,
+                    "row {r}"
+                );
+                let got = row.to_vec();
+                for k in 0..4 {
+                    // Stored values bit for bit; an unstored entry is a zero of either sign.
+                    if want[k] != 0.0 || row.as_dense().is_some() {
+                        assert_eq!(
+                            got[k].to_bits(),
+                            want[k].to_bits(),
+                            "row {r} element {k} {order:?}"
+                        );
+                    } else {
+                        assert_eq!(got[k], 0.0);
+                    }
+                }
+            }
+        }
     }
 }

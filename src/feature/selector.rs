@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 use super::vector_stage::{map_rows, DenseFn, OutLayout};
 use crate::error::{Error, Result};
-use crate::frame::vector::{self, Row, SparseVectorBuilder, VectorBlock};
+use crate::frame::vector::{self, Row, VectorBlock};
 use crate::frame::{schema, DataFrame};
 use crate::stat::FeatureTest;
 
@@ -296,46 +296,57 @@ pub(crate) fn transform(
             partition: p,
         };
         let block = VectorBlock::new(a.as_ref(), n, at)?;
-        if let (Some(x), true) = (block.as_dense(), n > 0) {
+        if let (Some(x), true) = (block.as_dense(), n > 0 && k > 0) {
             // A dense column: every row stays dense, its selected values gathered
-            // straight into the output's one values buffer.
-            let vals: Vec<f64> = x
-                .chunks_exact(n)
-                .flat_map(|r| sel.iter().map(move |&j| r[j]))
-                .collect();
-            return vector::dense_rows_array(vals, k, a.nulls().cloned());
-        }
-        let mut b = SparseVectorBuilder::with_capacity(k, a.len(), block.num_active()).context(
-            stage,
-            field.name(),
-            p,
-        );
-        let (mut idx, mut val) = (Vec::new(), Vec::new());
-        for r in 0..block.len() {
-            match block.row(r) {
-                None => b.push_null(),
-                Some(Row::Dense(x)) => {
-                    val.clear();
-                    val.extend(sel.iter().map(|&j| x[j]));
-                    b.push_dense(&val)?;
-                }
-                Some(Row::Sparse {
-                    indices, values, ..
-                }) => {
-                    idx.clear();
-                    val.clear();
-                    for (&i, &v) in indices.iter().zip(values) {
-                        let q = pos[i as usize];
-                        if q >= 0 {
-                            idx.push(q);
-                            val.push(v);
+            // straight into the output's one values buffer, row blocks in parallel.
+            // SAFETY: every value of each block is written.
+            let vals = unsafe {
+                crate::frame::buffer::par_build(block.len(), k, |first, dst| {
+                    for (r, o) in dst.chunks_exact_mut(k).enumerate() {
+                        let row = &x[(first + r) * n..(first + r + 1) * n];
+                        for (o, &j) in o.iter_mut().zip(sel) {
+                            o.write(row[j]);
                         }
                     }
-                    b.push(&idx, &val)?;
-                }
-            }
+                })
+            };
+            return vector::dense_rows_array(vals, k, a.nulls().cloned());
         }
-        b.finish()
+        let at = vector::At {
+            stage,
+            column: field.name(),
+            partition: p,
+        };
+        vector::par_vector_chunk(
+            block.len(),
+            k,
+            false,
+            at,
+            || (),
+            |_, r, sink| {
+                match block.row(r) {
+                    None => sink.null(),
+                    Some(Row::Dense(x)) => {
+                        for (o, &j) in sink.dense().iter_mut().zip(sel) {
+                            *o = x[j];
+                        }
+                    }
+                    Some(Row::Sparse {
+                        indices, values, ..
+                    }) => {
+                        let (idx, val) = sink.sparse();
+                        for (&i, &v) in indices.iter().zip(values) {
+                            let q = pos[i as usize];
+                            if q >= 0 {
+                                idx.push(q);
+                                val.push(v);
+                            }
+                        }
+                    }
+                }
+                Ok(())
+            },
+        )
     })?;
     df.with_column(field, chunks)
 }
@@ -579,7 +590,7 @@ mod tests {
     /// over 8 features, selecting `[2, 3, 7]`.
     #[test]
     fn transform_keeps_sparse_rows_sparse_and_checks_the_width() {
-        let mut b = SparseVectorBuilder::new(8);
+        let mut b = vector::SparseVectorBuilder::new(8);
         b.push(&[0, 2, 5, 7], &[1.0, 2.0, 3.0, 4.0]).unwrap();
         b.push_null();
         b.push(&[3], &[9.0]).unwrap();

@@ -14,6 +14,7 @@ use arrow::array::{
 };
 use arrow::compute::filter_record_batch;
 use arrow::datatypes::{DataType, Field, Float64Type, Int32Type, Schema};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -395,85 +396,145 @@ impl Transformer for VectorIndexerModel {
                 partition: pi,
             };
             let arr = vector::VectorBlock::new(b.column(ci).as_ref(), n, at)?;
-            let mut keep = vec![true; b.num_rows()];
-            // The index of value `x` of categorical element `j` (`None`: skip the row).
-            let index = |r: usize, j: usize, m: &[(u64, f64)], x: f64| -> Result<Option<f64>> {
-                match m.binary_search_by_key(&key(x), |e| e.0) {
-                    Ok(i) => Ok(Some(m[i].1)),
-                    Err(_) => match h {
-                        HandleInvalid::Keep => Ok(Some(m.len() as f64)),
-                        HandleInvalid::Skip => Ok(None),
-                        HandleInvalid::Error => Err(Error::InvalidValue {
-                            stage,
-                            column: col.clone(),
-                            partition: pi,
-                            row: r,
-                            what: format!(
-                                "value {} of categorical element {j}, not seen at fit",
-                                super::java_double_string(x)
-                            ),
-                            hint: "set handleInvalid to \"keep\" to index it as an extra category or \"skip\" to drop the row".into(),
-                        }),
+            let rows = b.num_rows();
+            // The index of value `x` in a categorical element's map `m`; `None` for a
+            // value not seen at fit.
+            let find = |m: &[(u64, f64)], x: f64| -> Option<f64> {
+                m.binary_search_by_key(&key(x), |e| e.0).ok().map(|i| m[i].1)
+            };
+            // The categorical elements a row stores, with their values: every one of a
+            // dense row; a sparse row's stored ones (an unstored 0 is category 0, index 0).
+            let stored = |row: vector::Row<'_>, j: usize| -> Option<f64> {
+                match row {
+                    vector::Row::Sparse {
+                        indices, values, ..
+                    } => indices.binary_search(&(j as i32)).ok().map(|k| values[k]),
+                    row => row.get(j),
+                }
+            };
+            let unseen = |r: usize, j: usize, x: f64| Error::InvalidValue {
+                stage,
+                column: col.clone(),
+                partition: pi,
+                row: r,
+                what: format!(
+                    "value {} of categorical element {j}, not seen at fit",
+                    super::java_double_string(x)
+                ),
+                hint: "set handleInvalid to \"keep\" to index it as an extra category or \"skip\" to drop the row".into(),
+            };
+            // handleInvalid "skip" (and "error" on a dense column) first, in one parallel
+            // pass in row blocks: "error" fails on the first unseen value in row order;
+            // "skip" drops its row (and null rows). "error" on a sparse-type column fails
+            // in the map itself, at the same value.
+            let keep: Option<Vec<bool>> = match h {
+                HandleInvalid::Keep => None,
+                HandleInvalid::Error if sparse_out => None,
+                _ => {
+                    let blocks = (0..rows)
+                        .into_par_iter()
+                        .step_by(4096)
+                        .map(|first| {
+                            (first..(first + 4096).min(rows))
+                                .map(|r| {
+                                    let Some(row) = arr.row(r) else {
+                                        return Ok(h != HandleInvalid::Skip);
+                                    };
+                                    for (j, m) in &lookup {
+                                        let Some(x) = stored(row, *j) else { continue };
+                                        if find(m, x).is_some() {
+                                            continue;
+                                        }
+                                        if h == HandleInvalid::Skip {
+                                            return Ok(false);
+                                        }
+                                        return Err(unseen(r, *j, x));
+                                    }
+                                    Ok(true)
+                                })
+                                .collect::<Result<Vec<bool>>>()
+                        })
+                        .collect::<Vec<_>>();
+                    let keep: Vec<bool> =
+                        crate::frame::in_order(blocks)?.into_iter().flatten().collect();
+                    (h == HandleInvalid::Skip).then_some(keep)
+                }
+            };
+            // A value's index; an unseen one is the extra category with "keep", kept
+            // unchanged in a row "skip" drops, an error with "error" (where the first
+            // pass has not already failed).
+            let index = |r: usize, j: usize, m: &[(u64, f64)], x: f64| -> Result<f64> {
+                match find(m, x) {
+                    Some(v) => Ok(v),
+                    None => match h {
+                        HandleInvalid::Keep => Ok(m.len() as f64),
+                        HandleInvalid::Skip => Ok(x),
+                        HandleInvalid::Error => Err(unseen(r, j, x)),
                     },
                 }
             };
             let out: ArrayRef = if sparse_out {
                 // Spark's sparse branch: a copy of the row whose stored values at
-                // categorical elements are indexed (an unstored 0 is category 0, index 0);
-                // dense rows stay dense.
-                let mut o = vector::SparseVectorBuilder::with_capacity(n, b.num_rows(), 0)
-                    .context(stage, &self.params.output_col, pi);
-                let (mut oi, mut ov) = (Vec::new(), Vec::new());
-                for (r, keep_r) in keep.iter_mut().enumerate() {
-                    let Some(row) = arr.row(r) else {
-                        *keep_r = h != HandleInvalid::Skip;
-                        o.push_null();
-                        continue;
-                    };
-                    ov.clear();
-                    oi.clear();
-                    match row {
-                        vector::Row::Dense(x) => ov.extend_from_slice(x),
-                        vector::Row::Sparse {
+                // categorical elements are indexed; dense rows stay dense. Each row written
+                // once, in parallel, where the input's row sits.
+                let at = vector::At {
+                    stage,
+                    column: &self.params.output_col,
+                    partition: pi,
+                };
+                vector::par_vector_chunk_like(&arr, at, || (), |_, r, sink| {
+                    match arr.row(r) {
+                        None => sink.null(),
+                        Some(vector::Row::Dense(x)) => {
+                            let o = sink.dense();
+                            o.copy_from_slice(x);
+                            for (j, m) in &lookup {
+                                o[*j] = index(r, *j, m, x[*j])?;
+                            }
+                        }
+                        Some(vector::Row::Sparse {
                             indices, values, ..
-                        } => {
+                        }) => {
+                            let (oi, ov) = sink.sparse();
                             oi.extend_from_slice(indices);
                             ov.extend_from_slice(values);
-                        }
-                    }
-                    for (j, m) in &lookup {
-                        let k = if matches!(row, vector::Row::Dense(_)) {
-                            Some(*j)
-                        } else {
-                            oi.binary_search(&(*j as i32)).ok()
-                        };
-                        if let Some(k) = k {
-                            match index(r, *j, m, ov[k])? {
-                                Some(v) => ov[k] = v,
-                                None => *keep_r = false,
+                            for (j, m) in &lookup {
+                                if let Ok(k) = oi.binary_search(&(*j as i32)) {
+                                    ov[k] = index(r, *j, m, ov[k])?;
+                                }
                             }
                         }
                     }
-                    match row {
-                        vector::Row::Dense(_) => o.push_dense(&ov)?,
-                        vector::Row::Sparse { .. } => o.push(&oi, &ov)?,
-                    }
-                }
-                o.finish()?
+                    Ok(())
+                })?
             } else {
-                let mut vals = arr.to_dense().into_owned();
-                for (r, row) in vals.chunks_exact_mut(n.max(1)).enumerate() {
-                    if arr.is_null(r) {
-                        keep[r] = h != HandleInvalid::Skip;
-                        continue;
-                    }
-                    for (j, m) in &lookup {
-                        match index(r, *j, m, row[*j])? {
-                            Some(v) => row[*j] = v,
-                            None => keep[r] = false,
+                let nn = n.max(1);
+                // SAFETY: every value of each block is written (a null row's too).
+                let vals = unsafe {
+                    crate::frame::buffer::par_build(rows, n, |first, dst| {
+                        let mut buf = vec![0.0; n];
+                        for (k, o) in dst.chunks_exact_mut(nn).enumerate() {
+                            let r = first + k;
+                            match arr.row(r) {
+                                // A null row keeps what `to_dense` gives it.
+                                None => match arr.as_dense() {
+                                    Some(x) => buf.copy_from_slice(&x[r * n..(r + 1) * n]),
+                                    None => buf.fill(0.0),
+                                },
+                                Some(row) => {
+                                    row.write_dense(&mut buf);
+                                    for (j, m) in &lookup {
+                                        // "error" failed in the first pass already.
+                                        buf[*j] = index(r, *j, m, buf[*j]).unwrap_or(buf[*j]);
+                                    }
+                                }
+                            }
+                            for (o, v) in o.iter_mut().zip(&buf) {
+                                o.write(*v);
+                            }
                         }
-                    }
-                }
+                    })
+                };
                 Arc::new(vector::vector_array(
                     vals,
                     n,
@@ -483,10 +544,11 @@ impl Transformer for VectorIndexerModel {
             let mut cols = b.columns().to_vec();
             cols.push(out);
             let batch = crate::frame::new_batch(out_schema.clone(), cols, b.num_rows())?;
-            Ok(if keep.iter().all(|k| *k) {
-                batch
-            } else {
-                filter_record_batch(&batch, &BooleanArray::from(keep))?
+            Ok(match keep {
+                Some(keep) if !keep.iter().all(|k| *k) => {
+                    filter_record_batch(&batch, &BooleanArray::from(keep))?
+                }
+                _ => batch,
             })
         })?;
         DataFrame::try_new(out_schema.clone(), parts)
@@ -675,6 +737,91 @@ impl crate::row::RowOp for VectorIndexerRow {
                 ),
                 "set handleInvalid to \"keep\" to index it as an extra category or \"skip\" to drop the row",
             )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::record_batch::RecordBatch;
+
+    /// 5000 rows over several of the map's parallel row blocks: element 0 takes 0 or 1,
+    /// except 7.0 (unseen at fit) at rows 3000 and 4500; element 1 is numeric.
+    fn frame(sparse_type: bool) -> DataFrame {
+        let vals: Vec<f64> = (0..5000)
+            .flat_map(|r| {
+                let c = if r == 3000 || r == 4500 {
+                    7.0
+                } else {
+                    (r % 2) as f64
+                };
+                [c, r as f64 * 0.5]
+            })
+            .collect();
+        let arr: ArrayRef = if sparse_type {
+            vector::dense_rows_array(vals, 2, None).unwrap()
+        } else {
+            Arc::new(vector::vector_array(vals, 2, None).unwrap())
+        };
+        let b = RecordBatch::try_from_iter([("v", arr)]).unwrap();
+        let df = DataFrame::from_batches(vec![b]).unwrap();
+        if sparse_type {
+            df.with_vector_size("v").unwrap()
+        } else {
+            df
+        }
+    }
+
+    /// Every row of the vector column `c` (of 2 values), in order.
+    fn rows_of(df: &DataFrame, c: &str) -> Vec<Vec<f64>> {
+        let col = df.column(c).unwrap();
+        let mut out = Vec::new();
+        for (p, a) in col.chunks.iter().enumerate() {
+            let at = vector::At {
+                stage: "test",
+                column: c,
+                partition: p,
+            };
+            let b = vector::VectorBlock::new(a.as_ref(), 2, at).unwrap();
+            out.extend((0..b.len()).map(|r| b.row(r).unwrap().to_vec()));
+        }
+        out
+    }
+
+    #[test]
+    fn handle_invalid_across_row_blocks_in_both_layouts() {
+        for sparse_type in [false, true] {
+            let df = frame(sparse_type);
+            let fit = |h| {
+                VectorIndexer::new()
+                    .with_input_col("v")
+                    .with_output_col("i")
+                    .with_max_categories(2)
+                    .with_handle_invalid(h)
+                    .fit(&df.limit(10).unwrap())
+                    .unwrap()
+            };
+            let model = fit(HandleInvalid::Error);
+            // "error": the first unseen value in row order, whatever the thread count.
+            let e = model.transform(&df).unwrap_err().to_string();
+            assert_eq!(
+                e,
+                "VectorIndexerModel: value 7.0 of categorical element 0, not seen at fit in column `v` (partition 0, row 3000); set handleInvalid to \"keep\" to index it as an extra category or \"skip\" to drop the row",
+                "sparse type {sparse_type}"
+            );
+            // "keep": the extra category, index 2; others indexed (0 -> 0, 1 -> 1).
+            let kept = fit(HandleInvalid::Keep).transform(&df).unwrap();
+            let rows = rows_of(&kept, "i");
+            assert_eq!(rows.len(), 5000);
+            assert_eq!(rows[3000], vec![2.0, 1500.0]);
+            assert_eq!(rows[4500], vec![2.0, 2250.0]);
+            assert_eq!(rows[7], vec![1.0, 3.5]);
+            // "skip": exactly those two rows go.
+            let skipped = fit(HandleInvalid::Skip).transform(&df).unwrap();
+            let rows = rows_of(&skipped, "i");
+            assert_eq!(rows.len(), 4998);
+            assert_eq!(rows[3000], vec![1.0, 1500.5]);
         }
     }
 }

@@ -91,6 +91,13 @@ impl OutLayout {
 pub(crate) trait VectorMap: Sync {
     /// Writes the output of the dense row `x` into `out` (zeroed before).
     fn dense(&self, x: &[f64], out: &mut [f64]);
+    /// Whether [`dense_block`](Self::dense_block) is implemented.
+    const BLOCK: bool = false;
+    /// Maps a run of dense rows at once (`x`: rows of the input's values back to back;
+    /// `out`: as many zeroed output rows), exactly as [`dense`](Self::dense) maps each
+    /// row: for kernels with a faster block form (a multiversioned SIMD loop). Called only
+    /// when [`BLOCK`](Self::BLOCK) is true.
+    fn dense_block(&self, _x: &[f64], _out: &mut [f64]) {}
     /// Appends the stored entries of the output of a sparse row (`indices`, `values`) to
     /// `oi` / `ov`, strictly increasing, as Spark's sparse branch computes them; returns
     /// false (appending nothing) when the stage has no sparse branch, and the row is then
@@ -122,10 +129,11 @@ impl<F: Fn(&[f64], &mut [f64]) + Sync> VectorMap for DenseFn<F> {
 /// through `m` into the new column `out` (its type from [`OutLayout::field`], its vector
 /// size recorded in it), each row stored as `layout` says; null rows stay null.
 ///
-/// A dense output is written straight into one fresh buffer per partition in parallel
-/// row blocks (`buffer::par_build`), with `m.dense` called per row through a static call
-/// (no per-row allocation); a sparse output is appended straight into the column's
-/// buffers.
+/// A dense output (or a [`OutLayout::Keep`] output of an all-dense input) is written
+/// straight into one fresh buffer per partition in parallel row blocks
+/// (`buffer::par_build`), with `m.dense` called per row through a static call (no per-row
+/// allocation); any other sparse-type output is built by the two-pass parallel builder
+/// ([`vector::par_vector_chunk`]) straight into the column's buffers.
 pub(crate) fn map_rows<M: VectorMap>(
     stage: &'static str,
     df: &DataFrame,
@@ -158,17 +166,13 @@ pub(crate) fn map_rows<M: VectorMap>(
             } else if layout == OutLayout::Keep && block.as_dense().is_some() {
                 // Every row dense: every output row dense, written in place.
                 vector::dense_rows_array(dense_rows(&block, n_out, m), n_out, nulls)
-            } else if layout == OutLayout::Compressed && block.as_dense().is_some() {
-                // Every row dense: mapped in place, then each stored `.compressed` (the
-                // buffer kept as it is when every row stays dense).
+            } else {
                 let at = vector::At {
                     stage,
                     column: out.name(),
                     partition,
                 };
-                vector::compressed_rows(dense_rows(&block, n_out, m), n_out, nulls, None, at)
-            } else {
-                sparse_chunk(&block, n_out, layout, m, stage, out.name(), partition)
+                sparse_chunk(&block, n_out, layout, m, at)
             }
         })
         .collect::<Vec<_>>();
@@ -183,117 +187,83 @@ fn dense_rows<M: VectorMap>(block: &vector::VectorBlock<'_>, n_out: usize, m: &M
         return Vec::new();
     }
     let dense_in = block.as_dense();
-    // SAFETY: every block is zeroed before `m.dense` writes into it, so all of it is
-    // initialised.
-    let vals = unsafe {
+    // SAFETY: every output row is zeroed right before `m.dense` writes into it, so all of
+    // every block is initialised.
+    unsafe {
         crate::frame::buffer::par_build(block.len(), n_out, |first, dst| {
-            for v in dst.iter_mut() {
-                v.write(0.0);
-            }
-            // SAFETY: just initialised; MaybeUninit<f64> has f64's layout.
-            let dst: &mut [f64] = &mut *(dst as *mut [std::mem::MaybeUninit<f64>] as *mut [f64]);
-            match dense_in {
-                Some(x) => {
-                    let src = &x[first * n_in..];
-                    for (o, x) in dst
-                        .chunks_exact_mut(n_out)
-                        .zip(src.chunks_exact(n_in.max(1)))
-                    {
-                        m.dense(x, o);
-                    }
+            if let (true, Some(x)) = (M::BLOCK, dense_in) {
+                for v in dst.iter_mut() {
+                    v.write(0.0);
                 }
-                None => {
-                    let mut scratch = vec![0.0; n_in];
-                    for (k, o) in dst.chunks_exact_mut(n_out).enumerate() {
-                        match block.row(first + k) {
-                            Some(vector::Row::Dense(x)) => m.dense(x, o),
-                            Some(row) => {
-                                row.write_dense(&mut scratch);
-                                m.dense(&scratch, o);
-                            }
-                            None => {}
+                // SAFETY: just initialised; MaybeUninit<f64> has f64's layout.
+                let dst = &mut *(dst as *mut [std::mem::MaybeUninit<f64>] as *mut [f64]);
+                let rows = dst.len() / n_out;
+                m.dense_block(&x[first * n_in..(first + rows) * n_in], dst);
+                return;
+            }
+            let mut scratch = Vec::new();
+            for (k, o) in dst.chunks_exact_mut(n_out).enumerate() {
+                // Zeroed here, in cache, rather than in a pass of its own over the block.
+                for v in o.iter_mut() {
+                    v.write(0.0);
+                }
+                // SAFETY: just initialised; MaybeUninit<f64> has f64's layout.
+                let o = &mut *(o as *mut [std::mem::MaybeUninit<f64>] as *mut [f64]);
+                let r = first + k;
+                match dense_in {
+                    Some(x) => m.dense(&x[r * n_in..(r + 1) * n_in], o),
+                    None => match block.row(r) {
+                        Some(vector::Row::Dense(x)) => m.dense(x, o),
+                        Some(row) => {
+                            scratch.resize(n_in, 0.0);
+                            row.write_dense(&mut scratch);
+                            m.dense(&scratch, o);
                         }
-                    }
+                        None => {}
+                    },
                 }
             }
         })
-    };
-    vals
+    }
 }
 
-/// One partition mapped into a sparse (`VectorUDT`) vector column chunk.
+/// One partition mapped into a sparse-type (`VectorUDT`) vector column chunk: a row keeps
+/// its layout ([`OutLayout::Keep`]: a sparse row through [`VectorMap::sparse`] when the
+/// stage has a sparse branch) or is stored `.compressed` ([`OutLayout::Compressed`]).
 fn sparse_chunk<M: VectorMap>(
     block: &vector::VectorBlock<'_>,
     n_out: usize,
     layout: OutLayout,
     m: &M,
-    stage: &'static str,
-    column: &str,
-    partition: usize,
+    at: vector::At<'_>,
 ) -> Result<ArrayRef> {
     let n_in = block.size();
-    let mut b = vector::SparseVectorBuilder::with_capacity(n_out, block.len(), 0)
-        .context(stage, column, partition);
-    let mut scratch = Vec::new();
-    let (mut oi, mut ov, mut dense_out) = (Vec::new(), Vec::new(), Vec::new());
-    for r in 0..block.len() {
-        let Some(row) = block.row(r) else {
-            b.push_null();
-            continue;
-        };
-        match (layout, row) {
-            (OutLayout::Keep, vector::Row::Dense(x)) => b.push_dense_with(|o| m.dense(x, o))?,
-            (
-                OutLayout::Keep,
-                vector::Row::Sparse {
-                    indices, values, ..
-                },
-            ) if {
-                oi.clear();
-                ov.clear();
-                m.sparse(n_in, indices, values, &mut oi, &mut ov)
-            } =>
-            {
-                b.push(&oi, &ov)?
-            }
-            (OutLayout::Keep, row) => {
-                scratch.resize(n_in, 0.0);
-                row.write_dense(&mut scratch);
-                b.push_dense_with(|o| m.dense(&scratch, o))?
-            }
-            (_, row) => {
-                oi.clear();
-                ov.clear();
-                let sparse = match row {
-                    vector::Row::Sparse {
+    vector::par_vector_chunk(
+        block.len(),
+        n_out,
+        layout == OutLayout::Compressed,
+        at,
+        Vec::new,
+        |scratch: &mut Vec<f64>, r, sink| {
+            match block.row(r) {
+                None => sink.null(),
+                Some(vector::Row::Dense(x)) => m.dense(x, sink.dense()),
+                Some(
+                    row @ vector::Row::Sparse {
                         indices, values, ..
-                    } => m.sparse(n_in, indices, values, &mut oi, &mut ov),
-                    vector::Row::Dense(_) => false,
-                };
-                if sparse {
-                    b.push_compressed(vector::Row::Sparse {
-                        size: n_out,
-                        indices: &oi,
-                        values: &ov,
-                    })?;
-                } else {
-                    let x = match row {
-                        vector::Row::Dense(x) => x,
-                        _ => {
-                            scratch.resize(n_in, 0.0);
-                            row.write_dense(&mut scratch);
-                            &scratch
-                        }
-                    };
-                    dense_out.clear();
-                    dense_out.resize(n_out, 0.0);
-                    m.dense(x, &mut dense_out);
-                    b.push_compressed(vector::Row::Dense(&dense_out))?;
+                    },
+                ) => {
+                    let (oi, ov) = sink.sparse();
+                    if !m.sparse(n_in, indices, values, oi, ov) {
+                        scratch.resize(n_in, 0.0);
+                        row.write_dense(scratch);
+                        m.dense(scratch, sink.dense());
+                    }
                 }
             }
-        }
-    }
-    b.finish()
+            Ok(())
+        },
+    )
 }
 
 /// The row function of a vector transformer: `(input row, zeroed output row)`.

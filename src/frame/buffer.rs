@@ -25,13 +25,13 @@ const HUGE_PAGE: usize = 2 << 20;
 
 /// Asks the kernel to back the whole 2 MB pages inside `v`'s spare capacity with huge
 /// pages. Advice only: nothing changes if the kernel declines.
-fn advise_huge_pages(v: &mut Vec<f64>) {
+fn advise_huge_pages<T>(v: &mut Vec<T>) {
     advise_range(v.spare_capacity_mut());
 }
 
 /// [`advise_huge_pages`] on the memory of `mem` (values not yet written, or zeros the
 /// kernel has not yet faulted in).
-fn advise_range(mem: &mut [MaybeUninit<f64>]) {
+fn advise_range<T>(mem: &mut [MaybeUninit<T>]) {
     #[cfg(target_os = "linux")]
     {
         let start = mem.as_mut_ptr() as usize;
@@ -70,6 +70,19 @@ pub(crate) fn zeroed(len: usize) -> Vec<f64> {
     v
 }
 
+/// An empty vector with room for exactly `len` values, whose large untouched memory is
+/// advised into huge pages (as [`par_build`] does): for outputs that parallel tasks fill
+/// through `spare_capacity_mut` before `set_len`, so no page is zeroed by user code.
+pub(crate) fn with_exact_capacity<T>(len: usize) -> Vec<T> {
+    let mut out: Vec<T> = Vec::with_capacity(len);
+    if len * std::mem::size_of::<T>() >= 2 * HUGE_PAGE
+        && std::env::var_os("MLPIPE_NO_HUGE_PAGES").is_none()
+    {
+        advise_huge_pages(&mut out);
+    }
+    out
+}
+
 /// A vector of `rows · n` values built in parallel: `fill(first_row, block)` writes every
 /// value of `block` (whole rows, row-major, starting at row `first_row`) with
 /// `MaybeUninit::write`.
@@ -86,10 +99,7 @@ pub(crate) unsafe fn par_build(
     if len == 0 {
         return Vec::new();
     }
-    let mut out: Vec<f64> = Vec::with_capacity(len);
-    if len * 8 >= 2 * HUGE_PAGE && std::env::var_os("MLPIPE_NO_HUGE_PAGES").is_none() {
-        advise_huge_pages(&mut out);
-    }
+    let mut out: Vec<f64> = with_exact_capacity(len);
     let task_rows = (TASK_VALUES / n).max(1);
     out.spare_capacity_mut()[..len]
         .par_chunks_mut(task_rows * n)

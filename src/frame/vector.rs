@@ -32,6 +32,7 @@ pub use sparse::{
     prefers_sparse, sparse_vector_field, sparse_vector_fields, sparse_vector_type, unknown_size,
     with_vector_size, At, Row, SparseVectorBuilder, VectorBlock,
 };
+pub(crate) use sparse::{par_vector_chunk, par_vector_chunk_like};
 
 /// Field-metadata key holding Spark's ML attribute JSON.
 pub const ML_ATTR: &str = "ml_attr";
@@ -320,7 +321,7 @@ impl AffineMap {
 /// Dense rows (`values`, row-major, `size` each; null rows per `nulls`) as a sparse-type
 /// vector column chunk whose rows are stored as Spark's `Vector.compressed` stores them:
 /// when no row prefers sparse (`any_sparse`, counted here when `None`), the buffer itself
-/// as all-dense rows (no copy); else row by row.
+/// as all-dense rows (no copy); else by the two-pass parallel builder.
 pub(crate) fn compressed_rows(
     values: Vec<f64>,
     size: usize,
@@ -339,20 +340,23 @@ pub(crate) fn compressed_rows(
     if !any_sparse {
         return dense_rows_array(values, size, nulls);
     }
-    let rows = values.len() / size.max(1);
-    let mut b = SparseVectorBuilder::with_capacity(size, rows, values.len()).context(
-        at.stage,
-        at.column,
-        at.partition,
-    );
-    for (r, row) in values.chunks_exact(size.max(1)).enumerate() {
-        if nulls.as_ref().is_some_and(|n| n.is_null(r)) {
-            b.push_null();
-        } else {
-            b.push_compressed(Row::Dense(row))?;
-        }
-    }
-    b.finish()
+    let n = size.max(1);
+    par_vector_chunk(
+        values.len() / n,
+        size,
+        true,
+        at,
+        || (),
+        |_, r, sink| {
+            if nulls.as_ref().is_some_and(|b| b.is_null(r)) {
+                sink.null();
+            } else {
+                sink.dense()
+                    .copy_from_slice(&values[r * size..(r + 1) * size]);
+            }
+            Ok(())
+        },
+    )
 }
 
 /// Maps the stored values of every row of the vector column `input` through
@@ -369,53 +373,59 @@ pub(crate) fn map_stored_values(
     f: impl Fn(usize, f64) -> f64 + Sync,
 ) -> Result<super::DataFrame> {
     let c = df.column(input)?;
-    let chunks =
-        df.map_partitions(|p, _| {
-            let a = &c.chunks[p];
-            let at = At {
-                stage,
-                column: input,
-                partition: p,
-            };
-            let block = VectorBlock::new(a.as_ref(), size, at)?;
-            if let Some(x) = block.as_dense() {
-                // Every row dense: mapped in place, in parallel, still all dense.
-                // SAFETY: each block holds whole rows of `size` values, every one written.
-                let vals = unsafe {
-                    super::buffer::par_build(a.len(), size, |first, dst| {
-                        let src = &x[first * size..first * size + dst.len()];
-                        let n = size.max(1);
-                        for (o, r) in dst.chunks_exact_mut(n).zip(src.chunks_exact(n)) {
-                            for (j, (o, v)) in o.iter_mut().zip(r).enumerate() {
-                                o.write(f(j, *v));
-                            }
+    let chunks = df.map_partitions(|p, _| {
+        let a = &c.chunks[p];
+        let at = At {
+            stage,
+            column: input,
+            partition: p,
+        };
+        let block = VectorBlock::new(a.as_ref(), size, at)?;
+        if let Some(x) = block.as_dense() {
+            // Every row dense: mapped in place, in parallel, still all dense.
+            // SAFETY: each block holds whole rows of `size` values, every one written.
+            let vals = unsafe {
+                super::buffer::par_build(a.len(), size, |first, dst| {
+                    let src = &x[first * size..first * size + dst.len()];
+                    let n = size.max(1);
+                    for (o, r) in dst.chunks_exact_mut(n).zip(src.chunks_exact(n)) {
+                        for (j, (o, v)) in o.iter_mut().zip(r).enumerate() {
+                            o.write(f(j, *v));
                         }
-                    })
-                };
-                return dense_rows_array(vals, size, a.nulls().cloned());
-            }
-            let mut b = SparseVectorBuilder::with_capacity(size, a.len(), block.num_active())
-                .context(stage, out.name(), p);
-            let mut buf = Vec::new();
-            for r in 0..block.len() {
+                    }
+                })
+            };
+            return dense_rows_array(vals, size, a.nulls().cloned());
+        }
+        let at = At {
+            stage,
+            column: out.name(),
+            partition: p,
+        };
+        par_vector_chunk_like(
+            &block,
+            at,
+            || (),
+            |_, r, sink| {
                 match block.row(r) {
-                    None => b.push_null(),
+                    None => sink.null(),
                     Some(Row::Sparse {
                         indices, values, ..
                     }) => {
-                        buf.clear();
-                        buf.extend(indices.iter().zip(values).map(|(i, v)| f(*i as usize, *v)));
-                        b.push(indices, &buf)?;
+                        let (oi, ov) = sink.sparse();
+                        oi.extend_from_slice(indices);
+                        ov.extend(indices.iter().zip(values).map(|(i, v)| f(*i as usize, *v)));
                     }
                     Some(Row::Dense(x)) => {
-                        buf.clear();
-                        buf.extend(x.iter().enumerate().map(|(i, v)| f(i, *v)));
-                        b.push_dense(&buf)?;
+                        for (j, (o, v)) in sink.dense().iter_mut().zip(x).enumerate() {
+                            *o = f(j, *v);
+                        }
                     }
                 }
-            }
-            b.finish()
-        })?;
+                Ok(())
+            },
+        )
+    })?;
     df.with_column(out, chunks)
 }
 
@@ -440,43 +450,27 @@ pub(crate) fn map_rows_compressed(
             partition: p,
         };
         let block = VectorBlock::new(a.as_ref(), size, at)?;
-        if let Some(x) = block.as_dense() {
-            // Every row dense: mapped in place, in parallel, then stored `.compressed`.
-            let n = size.max(1);
-            // SAFETY: `f` fills each zeroed output row; each block holds whole rows.
-            let vals = unsafe {
-                super::buffer::par_build(a.len(), size, |first, dst| {
-                    for v in dst.iter_mut() {
-                        v.write(0.0);
-                    }
-                    let dst: &mut [f64] =
-                        &mut *(dst as *mut [std::mem::MaybeUninit<f64>] as *mut [f64]);
-                    let src = &x[first * size..first * size + dst.len()];
-                    for (o, r) in dst.chunks_exact_mut(n).zip(src.chunks_exact(n)) {
-                        f(Row::Dense(r), o);
-                    }
-                })
-            };
-            let at = At {
-                stage,
-                column: out.name(),
-                partition: p,
-            };
-            return compressed_rows(vals, size, a.nulls().cloned(), None, at);
-        }
-        let mut b =
-            SparseVectorBuilder::with_capacity(size, a.len(), 0).context(stage, out.name(), p);
-        let mut buf = vec![0.0; size];
-        for r in 0..block.len() {
-            match block.row(r) {
-                None => b.push_null(),
-                Some(x) => {
-                    f(x, &mut buf);
-                    b.push_compressed(Row::Dense(&buf))?;
+        // Each row mapped into a zeroed dense row, stored `.compressed`, by the two-pass
+        // parallel builder.
+        let at = At {
+            stage,
+            column: out.name(),
+            partition: p,
+        };
+        par_vector_chunk(
+            block.len(),
+            size,
+            true,
+            at,
+            || (),
+            |_, r, sink| {
+                match block.row(r) {
+                    None => sink.null(),
+                    Some(x) => f(x, sink.dense()),
                 }
-            }
-        }
-        b.finish()
+                Ok(())
+            },
+        )
     })?;
     df.with_column(out, chunks)
 }
