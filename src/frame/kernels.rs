@@ -153,6 +153,20 @@ pub(crate) fn prefetch(x: &[f64]) {
     let _ = x;
 }
 
+/// [`prefetch`] of the one cache line holding `line[0]`.
+#[inline(always)]
+pub(crate) fn prefetch_line(line: &[f64]) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch reads nothing and never faults; `line` is valid memory anyway.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+            line.as_ptr().cast::<i8>(),
+        )
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = line;
+}
+
 /// `a · b` in four interleaved partial sums (`(s₀ + s₁) + (s₂ + s₃)`, then the tail), so
 /// the compiler can vectorise it; inlined into each caller's [`multiversion!`] body.
 #[inline(always)]
@@ -384,7 +398,7 @@ multiversion! {
                 let xt = &x[start * n..];
                 for (k, b) in blocks.iter().enumerate() {
                     let ahead = if k == 0 { next } else { &[] };
-                    run_block(build, xx, width, *b, (xt, xt, n, len), (ahead, n));
+                    run_block(build, xx, width, *b, xt, xt, n, len, ahead, n);
                 }
                 label_sweep(build, zy, z1, n, (xt, n, yt), true);
             } else {
@@ -423,7 +437,7 @@ multiversion! {
                 };
                 for (k, b) in blocks.iter().enumerate() {
                     let ahead = if k == 0 { next } else { &[] };
-                    run_block(build, xx, width, *b, (a, z, width, len), (ahead, n));
+                    run_block(build, xx, width, *b, a, z, width, len, ahead, n);
                 }
                 label_sweep(build, zy, z1, n, (a, width, yt), false);
             }
@@ -612,25 +626,38 @@ fn label_lanes_body<const V: usize>((ty, t1, a, stride, y): LabelArgs<'_>) {
     }
 }
 
-/// The tile a block sweeps: left factors `a`, right factors `z`, their row stride, rows.
-type Tile<'a> = (&'a [f64], &'a [f64], usize, usize);
-
-/// Runs block `b` of [`gram_plan`] over a tile in `build`'s instructions, each shape
-/// compiled on its own (so its sums stay in registers); while it sweeps, the rows of
-/// `ahead` (`an` values each, the next tile) are fetched into the cache, one row a row.
+/// Runs block `b` of [`gram_plan`] over a tile (left factors `a`, right factors `z`, row
+/// stride `stride`, `rows` rows) in `build`'s instructions, each shape compiled on its own
+/// (so that its sums stay in registers); while it sweeps, the rows of `ahead` (`an`
+/// values each: the next tile) are fetched into the cache, a row at a time.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn run_block(
     build: Build,
     xx: &mut [f64],
     width: usize,
     b: GramBlock,
-    tile: Tile<'_>,
-    ahead: (&[f64], usize),
+    a: &[f64],
+    z: &[f64],
+    stride: usize,
+    rows: usize,
+    ahead: &[f64],
+    an: usize,
 ) {
+    let (g, c) = (b.g, b.c);
     macro_rules! shapes {
         ($($h:literal $v:literal),*) => {
             match (b.h, b.v) {
-                $(($h, $v) => block_in::<$h, $v>(build, xx, width, b.g, b.c, tile, ahead),)*
+                $(($h, $v) => match build {
+                    // SAFETY: `build` is what the CPU runs (`running_build` checked its
+                    // features).
+                    #[cfg(target_arch = "x86_64")]
+                    Build::Avx512 => unsafe { block_avx512::<$h, $v>(xx, width, g, c, a, z, stride, rows, ahead, an) },
+                    // SAFETY: as above.
+                    #[cfg(target_arch = "x86_64")]
+                    Build::Avx2 => unsafe { block_avx2::<$h, $v>(xx, width, g, c, a, z, stride, rows, ahead, an) },
+                    _ => block_portable::<$h, $v>(xx, width, g, c, a, z, stride, rows, ahead, an),
+                },)*
                 _ => unreachable!("gram_plan makes blocks of at most 8 rows and 3 eights"),
             }
         };
@@ -640,81 +667,84 @@ fn run_block(
             1 3, 2 3, 3 3, 4 3, 5 3, 6 3, 7 3, 8 3)
 }
 
-/// [`block`] in `build`'s instructions.
-#[inline(always)]
-fn block_in<const H: usize, const V: usize>(
-    build: Build,
+/// [`block`] with AVX-512.
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx2,avx512f,avx512bw")]
+fn block_avx512<const H: usize, const V: usize>(
     xx: &mut [f64],
     width: usize,
     g: usize,
     c: usize,
-    tile: Tile<'_>,
-    ahead: (&[f64], usize),
+    a: &[f64],
+    z: &[f64],
+    stride: usize,
+    rows: usize,
+    ahead: &[f64],
+    an: usize,
 ) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx2,avx512f,avx512bw")]
-        fn avx512<const H: usize, const V: usize>(
-            xx: &mut [f64],
-            width: usize,
-            g: usize,
-            c: usize,
-            tile: Tile<'_>,
-            ahead: (&[f64], usize),
-        ) {
-            block::<H, V>(xx, width, g, c, tile, ahead)
-        }
-        #[target_feature(enable = "avx2")]
-        fn avx2<const H: usize, const V: usize>(
-            xx: &mut [f64],
-            width: usize,
-            g: usize,
-            c: usize,
-            tile: Tile<'_>,
-            ahead: (&[f64], usize),
-        ) {
-            block::<H, V>(xx, width, g, c, tile, ahead)
-        }
-        match build {
-            // SAFETY: `build` is what the CPU runs (`running_build` checked its features).
-            Build::Avx512 => return unsafe { avx512::<H, V>(xx, width, g, c, tile, ahead) },
-            // SAFETY: as above.
-            Build::Avx2 => return unsafe { avx2::<H, V>(xx, width, g, c, tile, ahead) },
-            Build::Portable => {}
-        }
-    }
-    let _ = build;
-    portable_block::<H, V>(xx, width, g, c, tile, ahead)
+    block::<H, V>(xx, width, g, c, a, z, stride, rows, ahead, an)
 }
 
-/// [`block`] outlined for the baseline build (one function per shape, like the others).
-#[inline(never)]
-fn portable_block<const H: usize, const V: usize>(
+/// [`block`] with AVX2.
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx2")]
+fn block_avx2<const H: usize, const V: usize>(
     xx: &mut [f64],
     width: usize,
     g: usize,
     c: usize,
-    tile: Tile<'_>,
-    ahead: (&[f64], usize),
+    a: &[f64],
+    z: &[f64],
+    stride: usize,
+    rows: usize,
+    ahead: &[f64],
+    an: usize,
 ) {
-    block::<H, V>(xx, width, g, c, tile, ahead)
+    block::<H, V>(xx, width, g, c, a, z, stride, rows, ahead, an)
+}
+
+/// [`block`] for the baseline target.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn block_portable<const H: usize, const V: usize>(
+    xx: &mut [f64],
+    width: usize,
+    g: usize,
+    c: usize,
+    a: &[f64],
+    z: &[f64],
+    stride: usize,
+    rows: usize,
+    ahead: &[f64],
+    an: usize,
+) {
+    block::<H, V>(xx, width, g, c, a, z, stride, rows, ahead, an)
 }
 
 /// Adds to `xx` the sums `Σ_r a[r][g + i] · z[r][c + j]` for `i < H`, `j < 8·V` over the
 /// tile's rows, accumulated row by row in `H × 8·V` registers.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn block<const H: usize, const V: usize>(
     xx: &mut [f64],
     width: usize,
     g: usize,
     c: usize,
-    (a, z, stride, rows): Tile<'_>,
-    (ahead, an): (&[f64], usize),
+    a: &[f64],
+    z: &[f64],
+    stride: usize,
+    rows: usize,
+    ahead: &[f64],
+    an: usize,
 ) {
     let mut acc = [[[0.0f64; 8]; V]; H];
     for r in 0..rows {
         if let Some(next) = ahead.get(r * an..(r + 1) * an) {
-            prefetch(next);
+            for line in next.chunks(8) {
+                prefetch_line(line);
+            }
         }
         let o = r * stride;
         let ar: &[f64; H] = a[o + g..o + g + H].try_into().expect("H values");
