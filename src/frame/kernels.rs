@@ -311,8 +311,9 @@ struct GramBlock {
 /// most `vmax` eights of columns and `acc` eight-lane sums each. Each group of rows starts
 /// its columns at its first row (so little of each block lies below the diagonal) and
 /// holds the rows that need as many eights of columns as its first: for 20 features,
-/// rows 0–4 × 24 columns, rows 5–12 × 16 and rows 13–19 × 8 — 39 eight-lane
-/// multiplications a row instead of the full square's 60.
+/// rows 0–3 × 24 columns, rows 4–11 × 16 and rows 12–19 × 8 — 36 eight-lane
+/// multiplications a row (3 more for the label column) where `4 × 8` blocks over the
+/// padded 24 × 24 square of `[x, y, 1]` took 48.
 fn gram_plan(n: usize, vmax: usize, acc: usize) -> Vec<GramBlock> {
     let mut out = Vec::new();
     let mut g = 0;
