@@ -47,6 +47,7 @@ fn main() -> mlpipe::Result<()> {
     println!("{}", data.describe());
     let read = data.memory_read()?;
     println!("memory read of the features: {:.2} ms median", read * 1e3);
+    println!("load average at the start: {}", load_average());
 
     for (name, est) in [
         (
@@ -211,6 +212,17 @@ fn main() -> mlpipe::Result<()> {
         "  target (issue #14: each loss+gradient pass within 1.5x of one memory read): {}",
         met(pass / read <= 1.5)
     );
+    println!("load average after our figures: {}", load_average());
     support::run_sklearn("linear_bench_sklearn.py", &data.path, repeats)?;
     Ok(())
+}
+
+/// The 1-, 5- and 15-minute load averages, from /proc (empty where there is none).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -191,6 +191,20 @@ pub(crate) fn prefetch(x: &[f64]) {
     let _ = x;
 }
 
+/// [`prefetch`] of the one cache line holding `line[0]`.
+#[inline(always)]
+pub(crate) fn prefetch_line(line: &[f64]) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch reads nothing and never faults; `line` is valid memory anyway.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+            line.as_ptr().cast::<i8>(),
+        )
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = line;
+}
+
 /// `a · b` in four interleaved partial sums (`(s₀ + s₁) + (s₂ + s₃)`, then the tail), so
 /// the compiler can vectorise it; inlined into each caller's [`multiversion!`] body.
 #[inline(always)]
@@ -210,40 +224,51 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     s
 }
 
-/// Rows of one tile of [`Gram`]: the tile's rows (`TILE · n` values) and its copied tail
-/// columns stay in the L1 cache while every block of the triangle sweeps them.
+/// Rows of one tile of [`Gram`]: every sum runs over a tile's rows in order and is then
+/// added to the matrix, tile after tile (so the tile boundaries fix the numbers; the
+/// tile's rows stay in the L1 cache while every block of the triangle sweeps them).
 const TILE: usize = 64;
 
-/// The weighted Gram matrix `Σ w·z zᵀ` of augmented rows `z = [x, y, 1]`, the upper
-/// triangle in 4 × 8 blocks: one sweep over a row block gives `Σw·xxᵀ`, `Σw·xy`, `Σw·x`,
-/// `Σw·y²`, `Σw·y` and `Σw` together (the normal equations' sufficient statistics).
+/// The weighted Gram matrix `Σ w·z zᵀ` of augmented rows `z = [x, y, 1]`, upper triangle:
+/// one sweep over a row block gives `Σw·xxᵀ`, `Σw·xy`, `Σw·x`, `Σw·y²`, `Σw·y` and `Σw`
+/// together (the normal equations' sufficient statistics).
 ///
-/// Each sum runs over the rows in order, so a `Gram` of the same rows is the same on any
-/// machine and thread count; blocks of rows merge with [`Gram::merge`] in a fixed order.
+/// Every entry is, to the bit, the sum over each [`TILE`] of its rows' products
+/// `(w·z_i)·z_j` in row order (from 0), the tiles' sums added to the entry in order. So a
+/// `Gram` of the same rows is the same on any machine, build and thread count; blocks of
+/// rows merge with [`Gram::merge`] in a fixed order.
 #[derive(Clone, Debug)]
 pub(crate) struct Gram {
     n: usize,
-    /// `n + 2` rounded up to a multiple of 8.
+    /// Row stride of `xx` and of the packed tile: `n + 7` rounded up to 8, so that every
+    /// register block of the triangle (columns up to `n + 7`, see [`gram_plan`]) fits.
     width: usize,
-    /// `width × width`, row-major; the blocks on or above the diagonal are filled.
-    c: Vec<f64>,
+    /// `n × width`, row-major: `Σ w·x_i·x_j` for `i ≤ j < n` (other entries unused).
+    xx: Vec<f64>,
+    /// `Σ w·z_i·y` for `i ≤ n` (the label column, `Σ w·y²` last), `n + 2` rounded up to 8.
+    zy: Vec<f64>,
+    /// `Σ w·z_i` for `i ≤ n + 1` (the `1` column, `Σ w` last), as long as `zy`.
+    z1: Vec<f64>,
 }
 
 impl Gram {
     /// An empty Gram matrix for rows of `n` features.
     pub(crate) fn new(n: usize) -> Self {
-        let width = (n + 2).div_ceil(8) * 8;
+        let width = (n + 7).div_ceil(8) * 8;
+        let lanes = (n + 2).div_ceil(8) * 8;
         Self {
             n,
             width,
-            c: vec![0.0; width * width],
+            xx: vec![0.0; n * width],
+            zy: vec![0.0; lanes],
+            z1: vec![0.0; lanes],
         }
     }
 
     /// Adds rows `x` (row-major, `n` per row) with labels `y` and weights `w` (1 when
     /// `None`).
     pub(crate) fn add_rows(&mut self, x: &[f64], y: &[f64], w: Option<&[f64]>) {
-        gram_add(self.n, self.width, &mut self.c, x, None, y, w);
+        self.add(x, None, y, w);
     }
 
     /// [`Gram::add_rows`] of the shifted rows `x − shift` (Correlation shifts by a
@@ -255,12 +280,29 @@ impl Gram {
         y: &[f64],
         w: Option<&[f64]>,
     ) {
-        gram_add(self.n, self.width, &mut self.c, x, Some(shift), y, w);
+        self.add(x, Some(shift), y, w);
+    }
+
+    fn add(&mut self, x: &[f64], shift: Option<&[f64]>, y: &[f64], w: Option<&[f64]>) {
+        let sums = GramSums {
+            n: self.n,
+            width: self.width,
+            xx: &mut self.xx,
+            zy: &mut self.zy,
+            z1: &mut self.z1,
+        };
+        gram_add(sums, x, shift, y, w);
     }
 
     /// Adds another Gram matrix of the same width.
     pub(crate) fn merge(&mut self, o: &Gram) {
-        for (a, b) in self.c.iter_mut().zip(&o.c) {
+        for (a, b) in self.xx.iter_mut().zip(&o.xx) {
+            *a += b;
+        }
+        for (a, b) in self.zy.iter_mut().zip(&o.zy) {
+            *a += b;
+        }
+        for (a, b) in self.z1.iter_mut().zip(&o.z1) {
             *a += b;
         }
     }
@@ -268,84 +310,229 @@ impl Gram {
     /// Whether every `Σ w·z_i²` is finite: false when some row holds a NaN or ±∞ (or the
     /// sums overflow).
     pub(crate) fn diagonal_is_finite(&self) -> bool {
-        (0..self.n + 2).all(|i| self.c[i * self.width + i].is_finite())
+        (0..self.n + 2).all(|i| self.get(i, i).is_finite())
     }
 
     /// `Σ w·z_i·z_j` for `i ≤ j` (indices into `[x₀ … x_{n−1}, y, 1]`).
     pub(crate) fn get(&self, i: usize, j: usize) -> f64 {
         debug_assert!(i <= j && j < self.n + 2);
-        self.c[i * self.width + j]
+        if j == self.n + 1 {
+            self.z1[i]
+        } else if j == self.n {
+            self.zy[i]
+        } else {
+            self.xx[i * self.width + j]
+        }
     }
 }
 
+/// A [`Gram`]'s sums, borrowed for [`gram_add`].
+struct GramSums<'a> {
+    n: usize,
+    width: usize,
+    xx: &'a mut [f64],
+    zy: &'a mut [f64],
+    z1: &'a mut [f64],
+}
+
+/// One register block of the triangle: the sums of rows `g..g + h` × columns
+/// `c..c + 8·v` of `Σ w·x xᵀ`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct GramBlock {
+    g: usize,
+    h: usize,
+    c: usize,
+    v: usize,
+}
+
+/// Covers the upper triangle of the `n × n` matrix `Σ w·x xᵀ` with register blocks of at
+/// most `vmax` eights of columns and `acc` eight-lane sums each. Each group of rows starts
+/// its columns at its first row (so little of each block lies below the diagonal) and
+/// holds the rows that need as many eights of columns as its first: for 20 features,
+/// rows 0–3 × 24 columns, rows 4–11 × 16 and rows 12–19 × 8 — 36 eight-lane
+/// multiplications a row (3 more for the label column) where `4 × 8` blocks over the
+/// padded 24 × 24 square of `[x, y, 1]` took 48.
+fn gram_plan(n: usize, vmax: usize, acc: usize) -> Vec<GramBlock> {
+    let mut out = Vec::new();
+    let mut g = 0;
+    while g < n {
+        let left = n - g;
+        let eights = left.div_ceil(8);
+        // Rows g.. needing as many eights as row g.
+        let same = left - 8 * (eights - 1);
+        let h = same.min((acc / eights.min(vmax)).max(1)).min(8);
+        let mut c = g;
+        while c < n {
+            let v = vmax.min((n - c).div_ceil(8));
+            out.push(GramBlock { g, h, c, v });
+            c += 8 * v;
+        }
+        g += h;
+    }
+    out
+}
+
+/// The build the [`multiversion!`] functions run now (what [`gram_add`] passes its
+/// blocks to).
+fn running_build() -> Build {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if has_avx512() {
+            return Build::Avx512;
+        }
+        if widest_build() >= Build::Avx2 && std::is_x86_feature_detected!("avx2") {
+            return Build::Avx2;
+        }
+    }
+    Build::Portable
+}
+
 multiversion! {
-    /// [`Gram::add_rows`], tile by tile. Each tile's augmented rows
-    /// `z = [x − shift, y, 1, 0 …]` (`width` values a row) are first written into a small
-    /// buffer that stays in the L1 cache, eight values at a time (no per-row library
-    /// call), and, with weights, the left factors `w·z` beside them. Then each group of
-    /// four triangle rows `ib..ib + 4` sweeps the tile once, accumulating its blocks right
-    /// of the diagonal block in register-resident sums (`4 × 24` with AVX-512, `4 × 8`
-    /// otherwise: the same sums, only fewer loads per multiplication), row by row, and
-    /// adds them to `c`. Every entry is therefore the sum over each tile of its rows in
-    /// order, tiles added in order, whatever the build.
+    /// [`Gram::add_rows`], tile by tile. Each tile's rows are read where they lie when
+    /// they are neither shifted nor weighted (row-major rows are contiguous: the blocks
+    /// read them in place, their lanes past a row's end falling on entries never read),
+    /// else first written into a small buffer `z = [x − shift, y, 1]` that stays in the
+    /// L1 cache, with the left factors `w·z` beside it. Then the register blocks of
+    /// [`gram_plan`] sweep the tile, each accumulating its `h × 8v` sums row by row, and
+    /// add them to the matrix; the label and `1` columns are one more sweep (`Σ w·z·y`,
+    /// `Σ w·z`: no multiplication by 1). While the first block sweeps a tile, the next
+    /// tile's rows are fetched into the cache a row at a time, so memory streams while
+    /// the blocks multiply. Every entry is therefore the sum over each tile of its rows in
+    /// order, tiles added in order, whatever the build and the path.
     fn gram_add(
-        n: usize,
-        width: usize,
-        c: &mut [f64],
+        sums: GramSums<'_>,
         x: &[f64],
         shift: Option<&[f64]>,
         y: &[f64],
         w: Option<&[f64]>,
     ) {
+        let GramSums { n, width, xx, zy, z1 } = sums;
         let rows = y.len();
-        // Columns right of the diagonal swept together per tile pass (× 8).
-        let group = if has_avx512() { 3 } else { 1 };
-        let zeros;
-        let shift = match shift {
-            Some(s) => s,
-            None => {
-                // x − 0 is x, to the bit (−0 − 0 is −0).
-                zeros = vec![0.0; n];
-                &zeros
-            }
+        let build = running_build();
+        let blocks = if build == Build::Avx512 {
+            // 32 vector registers: up to 8 × 24 sums.
+            gram_plan(n, 3, 24)
+        } else {
+            // 16 (AVX2: 8 lanes are two registers) or fewer: 4 × 8 blocks (measured
+            // faster than 6 × 8 or 3 × 16 on an AVX-512 machine capped to AVX2).
+            gram_plan(n, 1, 4)
         };
-        // Pads stay 0: rows are written at 0..n, n and n + 1 only.
-        let mut z = vec![0.0f64; TILE * width];
-        let mut wz = vec![0.0f64; if w.is_some() { TILE * width } else { 0 }];
+        // How far past a row's first value the blocks and the label sweep read.
+        let reach = blocks
+            .iter()
+            .map(|b| b.c + 8 * b.v)
+            .fold(zy.len(), usize::max);
+        let in_place = shift.is_none() && w.is_none();
+        let n8 = n.div_ceil(8) * 8;
+        // The shift padded to whole eights (the pads give lanes never read).
+        let mut shift8 = shift.map_or_else(|| vec![0.0; n], <[f64]>::to_vec);
+        shift8.resize(n8, 0.0);
+        let mut z = Vec::new();
+        let mut wz = Vec::new();
         let mut start = 0;
         while start < rows {
             let len = TILE.min(rows - start);
-            for (r, d) in z[..len * width].chunks_exact_mut(width).enumerate() {
-                shifted_row(&mut d[..n], &x[(start + r) * n..(start + r + 1) * n], shift);
-                d[n] = y[start + r];
-                d[n + 1] = 1.0;
-            }
-            let z = &z[..len * width];
-            let a = match w {
-                None => z,
-                Some(w) => {
-                    for ((d, zr), wr) in wz.chunks_exact_mut(width).zip(z.chunks_exact(width)).zip(&w[start..start + len]) {
-                        for (d, v) in d.iter_mut().zip(zr) {
-                            *d = wr * v;
+            let yt = &y[start..start + len];
+            let next = &x[((start + TILE) * n).min(x.len())..((start + 2 * TILE) * n).min(x.len())];
+            if in_place && (start + len - 1) * n + reach <= x.len() {
+                let xt = &x[start * n..];
+                for (k, b) in blocks.iter().enumerate() {
+                    let ahead = if k == 0 { next } else { &[] };
+                    run_block(build, xx, width, *b, xt, xt, n, len, ahead, n);
+                }
+                label_sweep(build, zy, z1, n, (xt, n, yt), true);
+            } else {
+                if z.is_empty() {
+                    z = vec![0.0f64; TILE * width];
+                    wz = vec![0.0f64; if w.is_some() { TILE * width } else { 0 }];
+                }
+                if (start + len - 1) * n + n8 <= x.len() {
+                    let xt = &x[start * n..];
+                    match n8 / 8 {
+                        1 => pack_rows::<1>(&mut z, width, xt, n, yt, &shift8),
+                        2 => pack_rows::<2>(&mut z, width, xt, n, yt, &shift8),
+                        3 => pack_rows::<3>(&mut z, width, xt, n, yt, &shift8),
+                        _ => pack_rows_any(&mut z, width, xt, n, yt, &shift8),
+                    }
+                } else {
+                    // The data's last rows: no reading past them.
+                    let xt = &x[start * n..(start + len) * n];
+                    for ((d, src), yv) in z.chunks_exact_mut(width).zip(xt.chunks_exact(n.max(1))).zip(yt) {
+                        shifted_row(&mut d[..n], src, &shift8[..n]);
+                        d[n] = *yv;
+                        d[n + 1] = 1.0;
+                    }
+                }
+                let z = &z[..len * width];
+                let a = match w {
+                    None => z,
+                    Some(w) => {
+                        for ((d, zr), wr) in wz.chunks_exact_mut(width).zip(z.chunks_exact(width)).zip(&w[start..start + len]) {
+                            for (d, v) in d.iter_mut().zip(zr) {
+                                *d = wr * v;
+                            }
                         }
+                        &wz[..len * width]
                     }
-                    &wz[..len * width]
+                };
+                for (k, b) in blocks.iter().enumerate() {
+                    let ahead = if k == 0 { next } else { &[] };
+                    run_block(build, xx, width, *b, a, z, width, len, ahead, n);
                 }
-            };
-            for ib in (0..width).step_by(4) {
-                let mut jb = ib / 8 * 8;
-                while jb < width {
-                    let v = group.min((width - jb) / 8);
-                    match v {
-                        3 => block3(c, width, ib, jb, a, z),
-                        2 => block2(c, width, ib, jb, a, z),
-                        _ => block1(c, width, ib, jb, a, z),
-                    }
-                    jb += v * 8;
-                }
+                label_sweep(build, zy, z1, n, (a, width, yt), false);
             }
             start += len;
         }
+    }
+}
+
+/// Rows `[x − shift, y, 1]` of one tile into `z` (row stride `width`), `E` whole eights of
+/// `x` a row read straight (no loop): the lanes past a row's end are overwritten by y
+/// and 1 or never read. `xt` must hold `8·E` values from the tile's last row on.
+#[inline(always)]
+fn pack_rows<const E: usize>(
+    z: &mut [f64],
+    width: usize,
+    xt: &[f64],
+    n: usize,
+    yt: &[f64],
+    shift8: &[f64],
+) {
+    let h: [[f64; 8]; E] =
+        std::array::from_fn(|e| shift8[8 * e..8 * e + 8].try_into().expect("8 values"));
+    for (r, (d, yv)) in z.chunks_exact_mut(width).zip(yt).enumerate() {
+        let src = &xt[r * n..r * n + 8 * E];
+        // Loaded into values first: the stores cannot alias them (LLVM would otherwise
+        // check at run time and often take a scalar loop).
+        let s: [[f64; 8]; E] =
+            std::array::from_fn(|e| src[8 * e..8 * e + 8].try_into().expect("8 values"));
+        for e in 0..E {
+            let v: [f64; 8] = std::array::from_fn(|l| s[e][l] - h[e][l]);
+            d[8 * e..8 * e + 8].copy_from_slice(&v);
+        }
+        d[n] = *yv;
+        d[n + 1] = 1.0;
+    }
+}
+
+/// [`pack_rows`] for any number of eights.
+#[inline(always)]
+fn pack_rows_any(z: &mut [f64], width: usize, xt: &[f64], n: usize, yt: &[f64], shift8: &[f64]) {
+    let n8 = shift8.len();
+    for (r, (d, yv)) in z.chunks_exact_mut(width).zip(yt).enumerate() {
+        let src = &xt[r * n..r * n + n8];
+        for ((d, s), h) in d[..n8]
+            .chunks_exact_mut(8)
+            .zip(src.chunks_exact(8))
+            .zip(shift8.chunks_exact(8))
+        {
+            let s: [f64; 8] = s.try_into().expect("8 values");
+            let h: [f64; 8] = h.try_into().expect("8 values");
+            let v: [f64; 8] = std::array::from_fn(|l| s[l] - h[l]);
+            d.copy_from_slice(&v);
+        }
+        d[n] = *yv;
+        d[n + 1] = 1.0;
     }
 }
 
@@ -381,42 +568,238 @@ fn shifted_row(d: &mut [f64], src: &[f64], shift: &[f64]) {
     }
 }
 
-// Each block width compiled on its own: inlined together into one function, LLVM leaves
-// the accumulators in memory.
-multiversion! {
-    fn block1(c: &mut [f64], width: usize, ib: usize, jb: usize, a: &[f64], z: &[f64]) {
-        block::<1>(c, width, ib, jb, a, z)
+/// The label and `1` columns over one tile: `zy[i] += Σ a_i·y`, `z1[i] += Σ a_i` for
+/// every lane `i` of `zy` (`a`'s rows of stride `stride`). With `in_place`, `a` is the
+/// features read in place: its lanes from `n` on belong to the next row, so lanes `n`
+/// and `n + 1` (y and 1) come from sums of `y·y`, `y` and `1` instead.
+#[inline(always)]
+fn label_sweep(
+    build: Build,
+    zy: &mut [f64],
+    z1: &mut [f64],
+    n: usize,
+    (a, stride, y): (&[f64], usize, &[f64]),
+    in_place: bool,
+) {
+    let lanes = zy.len();
+    let rows = y.len();
+    let (mut ty, mut t1) = ([0.0f64; 24], [0.0f64; 24]);
+    let mut k = 0;
+    while k < lanes {
+        let v = 3.min((lanes - k) / 8);
+        let valid = if in_place {
+            n.saturating_sub(k).min(8 * v)
+        } else {
+            8 * v
+        };
+        let args = (&mut ty[..], &mut t1[..], &a[k..], stride, y);
+        match v {
+            3 => label_lanes::<3>(build, args),
+            2 => label_lanes::<2>(build, args),
+            _ => label_lanes::<1>(build, args),
+        }
+        for l in 0..valid {
+            zy[k + l] += ty[l];
+            z1[k + l] += t1[l];
+        }
+        k += 8 * v;
     }
-}
-multiversion! {
-    fn block2(c: &mut [f64], width: usize, ib: usize, jb: usize, a: &[f64], z: &[f64]) {
-        block::<2>(c, width, ib, jb, a, z)
-    }
-}
-multiversion! {
-    fn block3(c: &mut [f64], width: usize, ib: usize, jb: usize, a: &[f64], z: &[f64]) {
-        block::<3>(c, width, ib, jb, a, z)
+    if in_place {
+        let (mut yy, mut sy, mut one) = (0.0f64, 0.0f64, 0.0f64);
+        for v in &y[..rows] {
+            yy += v * v;
+            sy += v;
+            one += 1.0;
+        }
+        zy[n] += yy;
+        z1[n] += sy;
+        z1[n + 1] += one;
     }
 }
 
-/// Adds to `c` the sums `Σ_r a[r][ib + i] · z[r][jb + j]` for `i < 4`, `j < 8·V` over the
-/// tile's rows (row stride `width`), accumulated row by row in `4 × 8·V` registers.
+/// The arguments of [`label_lanes`]: its two outputs, `a`, its row stride and `y`.
+type LabelArgs<'a> = (&'a mut [f64], &'a mut [f64], &'a [f64], usize, &'a [f64]);
+
+/// [`label_sweep`]'s sums over `V` eights of lanes, written whole to the outputs (a
+/// lane-wise condition here makes LLVM split the sums into scalars).
 #[inline(always)]
-fn block<const V: usize>(c: &mut [f64], width: usize, ib: usize, jb: usize, a: &[f64], z: &[f64]) {
-    let mut acc = [[[0.0f64; 8]; V]; 4];
-    for (ar, zr) in a.chunks_exact(width).zip(z.chunks_exact(width)) {
-        let ar: &[f64; 4] = ar[ib..ib + 4].try_into().expect("4 values");
+fn label_lanes<const V: usize>(build: Build, args: LabelArgs<'_>) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2,avx512f,avx512bw")]
+        fn avx512<const V: usize>(args: LabelArgs<'_>) {
+            label_lanes_body::<V>(args)
+        }
+        #[target_feature(enable = "avx2")]
+        fn avx2<const V: usize>(args: LabelArgs<'_>) {
+            label_lanes_body::<V>(args)
+        }
+        match build {
+            // SAFETY: `build` is what the CPU runs (`running_build` checked its features).
+            Build::Avx512 => return unsafe { avx512::<V>(args) },
+            // SAFETY: as above.
+            Build::Avx2 => return unsafe { avx2::<V>(args) },
+            Build::Portable => {}
+        }
+    }
+    let _ = build;
+    label_lanes_body::<V>(args)
+}
+
+#[inline(always)]
+fn label_lanes_body<const V: usize>((ty, t1, a, stride, y): LabelArgs<'_>) {
+    let mut acc_y = [[0.0f64; 8]; V];
+    let mut acc_1 = [[0.0f64; 8]; V];
+    for (r, yv) in y.iter().enumerate() {
+        let ar = &a[r * stride..r * stride + 8 * V];
         for v in 0..V {
-            let zv: &[f64; 8] = zr[jb + 8 * v..jb + 8 * v + 8].try_into().expect("8 values");
-            for ii in 0..4 {
+            let av: &[f64; 8] = ar[8 * v..8 * v + 8].try_into().expect("8 values");
+            for l in 0..8 {
+                acc_y[v][l] += av[l] * yv;
+                acc_1[v][l] += av[l];
+            }
+        }
+    }
+    for v in 0..V {
+        ty[8 * v..8 * v + 8].copy_from_slice(&acc_y[v]);
+        t1[8 * v..8 * v + 8].copy_from_slice(&acc_1[v]);
+    }
+}
+
+/// Runs block `b` of [`gram_plan`] over a tile (left factors `a`, right factors `z`, row
+/// stride `stride`, `rows` rows) in `build`'s instructions, each shape compiled on its own
+/// (so that its sums stay in registers); while it sweeps, the rows of `ahead` (`an`
+/// values each: the next tile) are fetched into the cache, a row at a time.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn run_block(
+    build: Build,
+    xx: &mut [f64],
+    width: usize,
+    b: GramBlock,
+    a: &[f64],
+    z: &[f64],
+    stride: usize,
+    rows: usize,
+    ahead: &[f64],
+    an: usize,
+) {
+    let (g, c) = (b.g, b.c);
+    macro_rules! shapes {
+        ($($h:literal $v:literal),*) => {
+            match (b.h, b.v) {
+                $(($h, $v) => match build {
+                    // SAFETY: `build` is what the CPU runs (`running_build` checked its
+                    // features).
+                    #[cfg(target_arch = "x86_64")]
+                    Build::Avx512 => unsafe { block_avx512::<$h, $v>(xx, width, g, c, a, z, stride, rows, ahead, an) },
+                    // SAFETY: as above.
+                    #[cfg(target_arch = "x86_64")]
+                    Build::Avx2 => unsafe { block_avx2::<$h, $v>(xx, width, g, c, a, z, stride, rows, ahead, an) },
+                    _ => block_portable::<$h, $v>(xx, width, g, c, a, z, stride, rows, ahead, an),
+                },)*
+                _ => unreachable!("gram_plan makes blocks of at most 8 rows and 3 eights"),
+            }
+        };
+    }
+    shapes!(1 1, 2 1, 3 1, 4 1, 5 1, 6 1, 7 1, 8 1,
+            1 2, 2 2, 3 2, 4 2, 5 2, 6 2, 7 2, 8 2,
+            1 3, 2 3, 3 3, 4 3, 5 3, 6 3, 7 3, 8 3)
+}
+
+/// [`block`] with AVX-512.
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx2,avx512f,avx512bw")]
+fn block_avx512<const H: usize, const V: usize>(
+    xx: &mut [f64],
+    width: usize,
+    g: usize,
+    c: usize,
+    a: &[f64],
+    z: &[f64],
+    stride: usize,
+    rows: usize,
+    ahead: &[f64],
+    an: usize,
+) {
+    block::<H, V>(xx, width, g, c, a, z, stride, rows, ahead, an)
+}
+
+/// [`block`] with AVX2.
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx2")]
+fn block_avx2<const H: usize, const V: usize>(
+    xx: &mut [f64],
+    width: usize,
+    g: usize,
+    c: usize,
+    a: &[f64],
+    z: &[f64],
+    stride: usize,
+    rows: usize,
+    ahead: &[f64],
+    an: usize,
+) {
+    block::<H, V>(xx, width, g, c, a, z, stride, rows, ahead, an)
+}
+
+/// [`block`] for the baseline target.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn block_portable<const H: usize, const V: usize>(
+    xx: &mut [f64],
+    width: usize,
+    g: usize,
+    c: usize,
+    a: &[f64],
+    z: &[f64],
+    stride: usize,
+    rows: usize,
+    ahead: &[f64],
+    an: usize,
+) {
+    block::<H, V>(xx, width, g, c, a, z, stride, rows, ahead, an)
+}
+
+/// Adds to `xx` the sums `Σ_r a[r][g + i] · z[r][c + j]` for `i < H`, `j < 8·V` over the
+/// tile's rows, accumulated row by row in `H × 8·V` registers.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn block<const H: usize, const V: usize>(
+    xx: &mut [f64],
+    width: usize,
+    g: usize,
+    c: usize,
+    a: &[f64],
+    z: &[f64],
+    stride: usize,
+    rows: usize,
+    ahead: &[f64],
+    an: usize,
+) {
+    let mut acc = [[[0.0f64; 8]; V]; H];
+    for r in 0..rows {
+        if let Some(next) = ahead.get(r * an..(r + 1) * an) {
+            for line in next.chunks(8) {
+                prefetch_line(line);
+            }
+        }
+        let o = r * stride;
+        let ar: &[f64; H] = a[o + g..o + g + H].try_into().expect("H values");
+        let zr = &z[o + c..o + c + 8 * V];
+        for v in 0..V {
+            let zv: &[f64; 8] = zr[8 * v..8 * v + 8].try_into().expect("8 values");
+            for ii in 0..H {
                 for jj in 0..8 {
                     acc[ii][v][jj] += ar[ii] * zv[jj];
                 }
             }
         }
     }
-    for ii in 0..4 {
-        let row = &mut c[(ib + ii) * width + jb..(ib + ii) * width + jb + 8 * V];
+    for ii in 0..H {
+        let row = &mut xx[(g + ii) * width + c..(g + ii) * width + c + 8 * V];
         for v in 0..V {
             for jj in 0..8 {
                 row[8 * v + jj] += acc[ii][v][jj];
@@ -435,30 +818,97 @@ mod tests {
         }
     }
 
-    /// The AVX2 and baseline builds give the same bits (the Gram kernel and the dot); the
-    /// check has teeth in optimised builds (`cargo test --release`), where LLVM vectorises.
+    /// Every entry of `g`, as bits.
+    fn entries(g: &Gram) -> Vec<u64> {
+        let m = g.n + 2;
+        (0..m)
+            .flat_map(|i| (i..m).map(move |j| (i, j)))
+            .map(|(i, j)| g.get(i, j).to_bits())
+            .collect()
+    }
+
+    /// Every build gives the same bits (the Gram kernel, each of whose builds has its own
+    /// plan of register blocks, and the dot); the check has teeth in optimised builds
+    /// (`cargo test --release`), where LLVM vectorises.
     #[test]
     fn builds_agree_bitwise() {
-        let n = 20;
-        let rows = 1000;
-        let x: Vec<f64> = (0..rows * n)
-            .map(|i| ((i as f64) * 0.7311).sin() * 1e3 + 1.0 / (1.0 + i as f64))
-            .collect();
-        let y: Vec<f64> = (0..rows).map(|i| (i as f64 * 0.37).cos()).collect();
-        let run = || {
-            let mut g = Gram::new(n);
-            g.add_rows(&x, &y, None);
-            (g.c.clone(), dot_all(&x, &x[1..]).to_bits())
-        };
-        let fast = run();
-        force_portable(true);
-        let portable = run();
-        force_portable(false);
-        assert_eq!(
-            fast.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-            portable.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
-        );
-        assert_eq!(fast.1, portable.1);
+        for n in [3, 20, 37] {
+            let rows = 1000;
+            let x: Vec<f64> = (0..rows * n)
+                .map(|i| ((i as f64) * 0.7311).sin() * 1e3 + 1.0 / (1.0 + i as f64))
+                .collect();
+            let y: Vec<f64> = (0..rows).map(|i| (i as f64 * 0.37).cos()).collect();
+            let w: Vec<f64> = (0..rows).map(|i| 0.5 + (i % 7) as f64 * 0.25).collect();
+            let shift: Vec<f64> = (0..n).map(|j| j as f64 * 0.3 - 1.0).collect();
+            let run = || {
+                let mut g = Gram::new(n);
+                g.add_rows(&x, &y, None);
+                let mut h = Gram::new(n);
+                h.add_rows_shifted(&x, &shift, &y, Some(&w));
+                (entries(&g), entries(&h), dot_all(&x, &x[1..]).to_bits())
+            };
+            let builds = available_builds();
+            let results: Vec<_> = builds
+                .iter()
+                .map(|&b| {
+                    force_build(b);
+                    let r = run();
+                    force_build(Build::Avx512);
+                    r
+                })
+                .collect();
+            for (b, r) in builds.iter().zip(&results) {
+                assert_eq!(
+                    r, &results[0],
+                    "n={n}: {b:?} differs from the baseline build"
+                );
+            }
+        }
+    }
+
+    /// The rows read in place (unshifted, unweighted) and the packed tile (shifted by 0,
+    /// to the bit the same rows) give the same bits, including the data's last tile
+    /// (packed either way: no reading past the rows).
+    #[test]
+    fn in_place_and_packed_rows_agree_bitwise() {
+        for n in [1, 5, 8, 13, 20, 24, 29] {
+            let rows = 3 * TILE + 7;
+            let x: Vec<f64> = (0..rows * n)
+                .map(|i| ((i as f64) * 0.913).cos() * 7.0)
+                .collect();
+            let y: Vec<f64> = (0..rows).map(|i| (i as f64 * 0.29).sin()).collect();
+            let mut a = Gram::new(n);
+            a.add_rows(&x, &y, None);
+            let mut b = Gram::new(n);
+            b.add_rows_shifted(&x, &vec![0.0; n], &y, None);
+            assert_eq!(entries(&a), entries(&b), "n={n}");
+        }
+    }
+
+    /// The blocks of every plan cover each entry of the upper triangle exactly once and
+    /// fit in the matrix's row stride.
+    #[test]
+    fn gram_plan_covers_the_triangle_once() {
+        for n in 1usize..60 {
+            for (vmax, acc) in [(3, 24), (1, 4)] {
+                let width = (n + 7).div_ceil(8) * 8;
+                let mut seen = vec![0u32; n * width];
+                for b in gram_plan(n, vmax, acc) {
+                    assert!(b.h * b.v <= acc && b.v <= vmax && b.h <= 8, "{b:?}");
+                    assert!(b.c + 8 * b.v <= width && b.g + b.h <= n, "n={n}: {b:?}");
+                    for i in b.g..b.g + b.h {
+                        for j in b.c..b.c + 8 * b.v {
+                            seen[i * width + j] += 1;
+                        }
+                    }
+                }
+                for i in 0..n {
+                    for j in i..n {
+                        assert_eq!(seen[i * width + j], 1, "n={n} ({i},{j})");
+                    }
+                }
+            }
+        }
     }
 
     /// Every entry equals the plain row-by-row sum up to rounding and is, to the bit, the
@@ -467,16 +917,34 @@ mod tests {
     /// blocks that are read in place.
     #[test]
     fn gram_sums_rows_in_tile_order_bitwise() {
-        for n in [1, 7, 8, 9, 15, 16, 17, 20] {
+        for n in [1, 7, 8, 9, 15, 16, 17, 20, 29, 41] {
             let rows = 2 * TILE + 13;
             let x: Vec<f64> = (0..rows * n)
                 .map(|i| ((i as f64) * 0.377).sin() * 10.0)
                 .collect();
             let y: Vec<f64> = (0..rows).map(|i| (i as f64 * 0.91).cos()).collect();
             let w: Vec<f64> = (0..rows).map(|i| 0.5 + (i % 5) as f64 * 0.3).collect();
-            for weights in [None, Some(&w[..])] {
+            let shift: Vec<f64> = (0..n).map(|j| 0.25 * j as f64 - 1.5).collect();
+            for (weights, shifted) in [
+                (None, false),
+                (Some(&w[..]), false),
+                (None, true),
+                (Some(&w[..]), true),
+            ] {
                 let mut g = Gram::new(n);
-                g.add_rows(&x, &y, weights);
+                if shifted {
+                    g.add_rows_shifted(&x, &shift, &y, weights);
+                } else {
+                    g.add_rows(&x, &y, weights);
+                }
+                let x: Vec<f64> = if shifted {
+                    x.iter()
+                        .enumerate()
+                        .map(|(k, v)| v - shift[k % n])
+                        .collect()
+                } else {
+                    x.clone()
+                };
                 let z = |r: usize, i: usize| match i {
                     i if i < n => x[r * n + i],
                     i if i == n => y[r],
