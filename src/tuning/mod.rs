@@ -62,7 +62,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::frame::DataFrame;
-use crate::pipeline::view::FitView;
+use crate::pipeline::view::{fit_on_view, reads_in_place, FitView};
 use crate::pipeline::{
     unread_columns, Estimator, Evaluator, Pipeline, PipelineModel, PipelineStage, Stage,
     Transformer,
@@ -456,9 +456,19 @@ fn fit_split<E: Estimator>(
                 None => FitView::new(&base),
             };
             let (prefix_model, _, view) = prefix.fit_view(view, true)?;
-            let train_unused = unread_columns(view.schema()?.as_ref(), &suffixes, |_| true);
-            let train = FitView::of_frame(view.materialise_without(&train_unused)?);
-            drop(view);
+            // The grid's fits read the fold's rows in place when they all can; else the
+            // rows are made once for all of them.
+            let mut in_place = true;
+            for s in &suffixes {
+                in_place &= reads_in_place(s, &view)?;
+            }
+            let train = match in_place {
+                true => view,
+                false => {
+                    let unused = unread_columns(view.schema()?.as_ref(), &suffixes, |_| true);
+                    FitView::of_frame(view.materialise_without(&unused)?)
+                }
+            };
             let transformed = prefix_model.transform_schema(&schema)?;
             // The validation rows keep what the grid's fits and the evaluator read; with
             // an evaluator that does not say what it reads, every input column is kept
@@ -523,10 +533,29 @@ fn fit_split<E: Estimator>(
         Some(p) => FitView::with_rows(&base, p),
         None => FitView::new(&base),
     };
-    let train = view.materialise()?;
-    drop(view);
-    let fitted: Vec<Result<E::Model>> =
-        pool.install(|| ests.par_iter().map(|e| e.fit(&train)).collect());
+    // The fits read the training rows in place when they all can; else the rows are
+    // made once for all of them.
+    let mut in_place = true;
+    for e in &ests {
+        in_place &= reads_in_place(e, &view)?;
+    }
+    let train = match in_place {
+        true => view,
+        false => view.materialised()?,
+    };
+    let fitted: Vec<Result<E::Model>> = pool.install(|| {
+        ests.par_iter()
+            .map(|e| match fit_on_view(e, &train) {
+                Some(m) => {
+                    let m: Box<dyn Any> = m?;
+                    m.downcast::<E::Model>().map(|m| *m).map_err(|_| {
+                        Error::Internal(format!("{}'s model is not its Model type", e.kind()))
+                    })
+                }
+                None => e.fit(&train.materialise()?),
+            })
+            .collect()
+    });
     let fitted = crate::frame::in_order(fitted)?;
     drop(train);
     drop(picked);
