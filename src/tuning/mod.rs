@@ -8,18 +8,22 @@
 //!
 //! The folds are the ones PySpark's `CrossValidator` makes for the same seed and
 //! partitions (a `rand(seed)` column), or Scala's `MLUtils.kFold` folds
-//! ([`FoldAssignment::Scala`]). A fold is a selection of rows (each row's fold number),
-//! not a copy of the data. As Spark does, the folds run one after the other and the maps
-//! of a fold in parallel (`parallelism`). A fit reads the fold's training rows in place
-//! where its stages can (`StandardScaler`, `LogisticRegression`, a [`Pipeline`] of them):
-//! no copy of the training rows is made. In a [`Pipeline`], the stages before the first
-//! stage the grid touches are fitted once per fold (not once per param map); a fitted
-//! `StandardScaler`'s output is not materialised but computed block by block by the
-//! fits that read it (the same values in the same blocks, so the same models, bit for
-//! bit); any other stage's output is made once, keeping only the columns the grid's fits
-//! read. The training side is released before the validation rows are made (only the
-//! columns the fits and the evaluator read) and every fit scored on them. The best map is
-//! then refit on all rows by the estimator itself, reading them in place in the same way.
+//! ([`FoldAssignment::Scala`]). A fold is a selection of rows (each row's fold number,
+//! then per partition the sorted indices of its training rows), not a copy of the data.
+//! As Spark does, the folds run one after the other and the maps of a fold in parallel
+//! (`parallelism`). A fit reads the fold's training rows in place where its stages can
+//! (`StandardScaler`, `LogisticRegression`): each pass gathers the selected rows of a
+//! chunk into a small reused buffer, so it sums the values a copy would hold in the same
+//! blocks and order (the same models, bit for bit) and no copy of the training rows is
+//! made. In a [`Pipeline`], the stages before the first stage the grid touches are fitted
+//! once per fold (not once per param map): its leading transformers (an assembler) are
+//! applied to the training rows a slice at a time, keeping only the columns the later
+//! stages read; a fitted `StandardScaler`'s output is not materialised but computed chunk
+//! by chunk by the fits that read it; a fit that cannot read rows in place gets them made
+//! once for all the maps. When the evaluator says which columns it reads (all of this
+//! crate's do), each fit scores the validation rows a slice at a time and keeps only
+//! those columns: the held-out rows are not copied either. The best map is then refit on
+//! all rows by the estimator itself, reading them in place in the same way.
 //!
 //! # Examples
 //! ```
