@@ -237,6 +237,16 @@ impl StandardScaler {
         })
     }
 
+    /// Whether [`fit_view`](Self::fit_view) reads `view` in place.
+    pub(crate) fn reads_view(&self, view: &crate::pipeline::view::FitView<'_>) -> Result<bool> {
+        let schema = view.schema()?;
+        let stage = StandardScalerParams::STAGE;
+        let (_, _, n) = schema::require_vector(&schema, stage, &self.params.input_col)?;
+        Ok(view
+            .vector_parts(stage, &self.params.input_col, n)?
+            .is_some())
+    }
+
     /// Fits on a [`FitView`](crate::pipeline::view::FitView) (a fold's rows read in
     /// place): the blocks the materialised view would give, so the same model. `None`
     /// when the view must be materialised first (sparse rows).

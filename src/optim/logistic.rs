@@ -26,6 +26,16 @@ pub enum Features<'a> {
         /// Its first row in this block.
         first: usize,
     },
+    /// Some rows of a dense chunk, read in place (a cross-validation fold's training rows):
+    /// block row `i` is row `rows[i]` of `values` (row-major, `n` values a row). A pass
+    /// gathers each chunk of rows into a reused buffer, so it sums the same values in the
+    /// same order as over a copy of the rows.
+    Picked {
+        /// The chunk's row-major values, all its rows.
+        values: &'a [f64],
+        /// The block's rows of the chunk, ascending.
+        rows: &'a [u32],
+    },
 }
 
 impl<'a> Features<'a> {
@@ -39,6 +49,10 @@ impl<'a> Features<'a> {
                 indices: &[],
                 values: &[],
             }),
+            Features::Picked { values, rows } => {
+                let r = rows[i] as usize;
+                Row::Dense(&values[r * n..(r + 1) * n])
+            }
         }
     }
 }
@@ -297,9 +311,11 @@ pub(crate) fn binary_pass(
     let rows = b.y.len();
     let mut m = [0.0f64; CHUNK];
     let mut mult = [0.0f64; CHUNK];
-    // With an input map, each chunk's mapped rows (rounded as a materialised column's
-    // would be: the same bits), reused chunk after chunk.
-    let mut mapped = if map.is_some() {
+    // With an input map or picked rows, each chunk's rows gathered and mapped (rounded as
+    // a materialised column's would be: the same bits) into one buffer, reused chunk
+    // after chunk.
+    let gathered = map.is_some() || matches!(b.x, Features::Picked { .. });
+    let mut mapped = if gathered {
         vec![0.0; CHUNK * f]
     } else {
         Vec::new()
@@ -307,13 +323,13 @@ pub(crate) fn binary_pass(
     let mut start = 0;
     while start < rows {
         let len = CHUNK.min(rows - start);
-        if let Some(map) = map {
+        if gathered {
             map_chunk(b, f, map, start, &mut mapped[..len * f]);
         }
-        // The chunk's rows as one dense slice, when they are (or were mapped into) one.
-        let dense = match (b.x, map) {
-            (_, Some(_)) => Some(&mapped[..len * f]),
-            (Features::Dense(bx), None) => Some(&bx[start * f..(start + len) * f]),
+        // The chunk's rows as one dense slice, when they are (or were gathered into) one.
+        let dense = match b.x {
+            _ if gathered => Some(&mapped[..len * f]),
+            Features::Dense(bx) => Some(&bx[start * f..(start + len) * f]),
             _ => None,
         };
         match dense {
@@ -453,18 +469,23 @@ fn dot2(a: &[f64], x: &[f64], y: &[f64]) -> (f64, f64) {
     (sx, sy)
 }
 
-/// Rows `first..first + out.len() / n` of `b` mapped by `map` into `out` (dense rows of
-/// `n`): each value as the materialised column holds it.
-fn map_chunk(b: &Block<'_>, n: usize, map: &AffineMap, first: usize, out: &mut [f64]) {
-    if let Features::Dense(x) = b.x {
-        crate::pipeline::view::fill_rows(x, n, None, Some(map), first, out);
-        return;
-    }
-    for (i, o) in out.chunks_exact_mut(n.max(1)).enumerate() {
-        o.fill(0.0);
-        b.x.row(first + i, n).for_each_active(|j, v| o[j] = v);
-        for (j, v) in o.iter_mut().enumerate() {
-            *v = map.value(j, *v);
+/// Rows `first..first + out.len() / n` of `b`, gathered (picked rows) and mapped by `map`
+/// (if any) into `out` (dense rows of `n`): each value as the materialised column holds it.
+fn map_chunk(b: &Block<'_>, n: usize, map: Option<&AffineMap>, first: usize, out: &mut [f64]) {
+    use crate::pipeline::view::fill_rows;
+    match b.x {
+        Features::Dense(x) => fill_rows(x, n, None, map, first, out),
+        Features::Picked { values, rows } => fill_rows(values, n, Some(rows), map, first, out),
+        Features::Rows { .. } => {
+            for (i, o) in out.chunks_exact_mut(n.max(1)).enumerate() {
+                o.fill(0.0);
+                b.x.row(first + i, n).for_each_active(|j, v| o[j] = v);
+                if let Some(map) = map {
+                    for (j, v) in o.iter_mut().enumerate() {
+                        *v = map.value(j, *v);
+                    }
+                }
+            }
         }
     }
 }
@@ -473,7 +494,7 @@ fn map_chunk(b: &Block<'_>, n: usize, map: &AffineMap, first: usize, out: &mut [
 /// one by one).
 fn mapped_rows(b: &Block<'_>, n: usize, map: &AffineMap) -> Vec<f64> {
     let mut out = vec![0.0; b.y.len() * n];
-    map_chunk(b, n, map, 0, &mut out);
+    map_chunk(b, n, Some(map), 0, &mut out);
     out
 }
 

@@ -61,11 +61,6 @@ impl<'a> FitView<'a> {
         }
     }
 
-    /// Whether the view reads only some rows of its frame.
-    pub(crate) fn has_picked_rows(&self) -> bool {
-        self.rows.is_some()
-    }
-
     /// Whether the view is a plain frame (all rows, nothing pending).
     pub(crate) fn is_plain(&self) -> bool {
         self.rows.is_none() && self.pending.is_none()
@@ -352,6 +347,11 @@ impl<'v> VectorPart<'v> {
         self.values
     }
 
+    /// The picked rows of the source partition (`None`: all of them).
+    pub(crate) fn rows(&self) -> Option<&'v [u32]> {
+        self.rows
+    }
+
     /// The pending map (`None`: the values are read as they are).
     pub(crate) fn map(&self) -> Option<&'v AffineMap> {
         self.map
@@ -461,6 +461,35 @@ pub(crate) fn fit_on_view(
     None
 }
 
+/// Whether [`fit_on_view`] fits `e` on `view` without materialising any of it (a plain
+/// view: always). A [`Pipeline`] does when the one stage it fits (its data go up to its
+/// last estimator) is its first and reads the view in place.
+pub(crate) fn reads_in_place(e: &dyn DynEstimator, view: &FitView<'_>) -> Result<bool> {
+    use super::PipelineStage;
+    if view.is_plain() {
+        return Ok(true);
+    }
+    let any = e as &dyn Any;
+    if let Some(lr) = any.downcast_ref::<LogisticRegression>() {
+        return lr.reads_view(view);
+    }
+    if let Some(s) = any.downcast_ref::<StandardScaler>() {
+        return s.reads_view(view);
+    }
+    if let Some(p) = any.downcast_ref::<Pipeline>() {
+        let stages = p.stages();
+        let last = stages
+            .iter()
+            .rposition(|s| matches!(s, PipelineStage::Estimator(_)));
+        return match (last, stages.first()) {
+            (None, _) => Ok(true),
+            (Some(0), Some(PipelineStage::Estimator(e))) => reads_in_place(e.as_ref(), view),
+            _ => Ok(false),
+        };
+    }
+    Ok(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -549,11 +578,113 @@ mod tests {
             let want = model.transform(&copy).unwrap().drop(["v"]).unwrap();
             assert_eq!(made.schema(), want.schema());
             assert_eq!(made.partitions(), want.partitions());
-            // LogisticRegression does not read picked rows in place (its passes would run
-            // at a fraction of the memory bandwidth): the caller materialises them.
-            let lr = LogisticRegression::new().with_features_col("s");
-            assert!(lr.fit_view(&view).unwrap().is_none());
         }
+    }
+
+    /// LogisticRegression reading picked rows in place (gathered a chunk at a time, through
+    /// a pending scaler's map or as they are) fits the model it fits on their copy, bit for
+    /// bit: binomial and multinomial, weighted, with and without centring, elastic net.
+    #[test]
+    fn picked_rows_fit_lr_as_their_copy() {
+        for classes in [2, 3] {
+            let df = frame(classes, None);
+            let rows = picked(&df);
+            for pending in [None, Some(false), Some(true)] {
+                let mut view = FitView::with_rows(&df, &rows);
+                let features = match pending {
+                    None => "v",
+                    Some(with_mean) => {
+                        let model = scaler(with_mean).fit_view(&view).unwrap().unwrap();
+                        assert!(view.defer(&model));
+                        "s"
+                    }
+                };
+                let copy = view.materialise().unwrap();
+                for weighted in [false, true] {
+                    let mut lr = LogisticRegression::new()
+                        .with_features_col(features)
+                        .with_reg_param(0.05)
+                        .with_elastic_net_param(0.3);
+                    if weighted {
+                        lr = lr.with_weight_col("w");
+                    }
+                    assert!(lr.reads_view(&view).unwrap());
+                    assert!(reads_in_place(&lr, &view).unwrap());
+                    let got = lr.fit_view(&view).unwrap().unwrap();
+                    let want = lr.fit(&copy).unwrap();
+                    let case =
+                        format!("{classes} classes, scaler {pending:?}, weighted {weighted}");
+                    assert_eq!(got.num_classes(), classes, "{case}");
+                    assert_eq!(
+                        got.coefficient_matrix(),
+                        want.coefficient_matrix(),
+                        "{case}"
+                    );
+                    assert_eq!(got.intercept_vector(), want.intercept_vector(), "{case}");
+                    assert_eq!(
+                        got.summary().unwrap().objective_history,
+                        want.summary().unwrap().objective_history,
+                        "{case}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Sparse rows, and a pipeline that fits more than its first stage, are not read in
+    /// place (the tuning then makes the fold's rows once for all maps); a sparse view
+    /// still fits, materialised, as its copy.
+    #[test]
+    fn what_is_not_read_in_place() {
+        let df = frame(2, None);
+        let rows = picked(&df);
+        let view = FitView::with_rows(&df, &rows);
+        let lr = LogisticRegression::new().with_features_col("v");
+        assert!(reads_in_place(&lr, &view).unwrap());
+        let one_fit = Pipeline::new().with_estimator(lr.clone());
+        assert!(reads_in_place(&one_fit, &view).unwrap());
+        let two_fits = Pipeline::new()
+            .with_estimator(scaler(false))
+            .with_estimator(LogisticRegression::new().with_features_col("s"));
+        assert!(!reads_in_place(&two_fits, &view).unwrap());
+        // The same rows with `v` sparse (every other value stored).
+        let sparse_parts = df
+            .partitions()
+            .iter()
+            .map(|b| {
+                let at = At {
+                    stage: "test",
+                    column: "v",
+                    partition: 0,
+                };
+                let block = VectorBlock::new(b.column(0).as_ref(), 3, at).unwrap();
+                let mut out = crate::frame::vector::SparseVectorBuilder::new(3);
+                for r in 0..block.len() {
+                    let x = block.row(r).unwrap().to_vec();
+                    out.push(&[0, 2], &[x[0], x[2]]).unwrap();
+                }
+                let mut cols = b.columns().to_vec();
+                cols[0] = out.finish().unwrap();
+                cols
+            })
+            .collect::<Vec<_>>();
+        let mut fields = df.schema().fields().to_vec();
+        fields[0] = Arc::new(crate::frame::vector::sparse_vector_field("v", 3, true));
+        let schema = Arc::new(arrow::datatypes::Schema::new(fields));
+        let batches = sparse_parts
+            .into_iter()
+            .map(|c| RecordBatch::try_new(schema.clone(), c).unwrap())
+            .collect();
+        let sparse = DataFrame::try_new(schema, batches).unwrap();
+        let view = FitView::with_rows(&sparse, &rows);
+        assert!(!reads_in_place(&lr, &view).unwrap());
+        assert!(lr.fit_view(&view).unwrap().is_none());
+        let (got, _, _) = one_fit.fit_view(view.clone(), false).unwrap();
+        let want = lr.fit(&view.materialise().unwrap()).unwrap();
+        let got = got
+            .stage::<crate::classification::LogisticRegressionModel>()
+            .unwrap();
+        assert_eq!(got.coefficient_matrix(), want.coefficient_matrix());
     }
 
     /// LogisticRegression reading a pending scaler's input fits the model it fits on the

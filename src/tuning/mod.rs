@@ -8,18 +8,22 @@
 //!
 //! The folds are the ones PySpark's `CrossValidator` makes for the same seed and
 //! partitions (a `rand(seed)` column), or Scala's `MLUtils.kFold` folds
-//! ([`FoldAssignment::Scala`]). A fold is a selection of rows (each row's fold number),
-//! not a copy of the data. As Spark does, the folds run one after the other and the maps
-//! of a fold in parallel (`parallelism`). A fit reads the fold's training rows in place
-//! where its stages can (`StandardScaler`, `LogisticRegression`, a [`Pipeline`] of them):
-//! no copy of the training rows is made. In a [`Pipeline`], the stages before the first
-//! stage the grid touches are fitted once per fold (not once per param map); a fitted
-//! `StandardScaler`'s output is not materialised but computed block by block by the
-//! fits that read it (the same values in the same blocks, so the same models, bit for
-//! bit); any other stage's output is made once, keeping only the columns the grid's fits
-//! read. The training side is released before the validation rows are made (only the
-//! columns the fits and the evaluator read) and every fit scored on them. The best map is
-//! then refit on all rows by the estimator itself, reading them in place in the same way.
+//! ([`FoldAssignment::Scala`]). A fold is a selection of rows (each row's fold number,
+//! then per partition the sorted indices of its training rows), not a copy of the data.
+//! As Spark does, the folds run one after the other and the maps of a fold in parallel
+//! (`parallelism`). A fit reads the fold's training rows in place where its stages can
+//! (`StandardScaler`, `LogisticRegression`): each pass gathers the selected rows of a
+//! chunk into a small reused buffer, so it sums the values a copy would hold in the same
+//! blocks and order (the same models, bit for bit) and no copy of the training rows is
+//! made. In a [`Pipeline`], the stages before the first stage the grid touches are fitted
+//! once per fold (not once per param map): its leading transformers (an assembler) are
+//! applied to the training rows a slice at a time, keeping only the columns the later
+//! stages read; a fitted `StandardScaler`'s output is not materialised but computed chunk
+//! by chunk by the fits that read it; a fit that cannot read rows in place gets them made
+//! once for all the maps. When the evaluator says which columns it reads (all of this
+//! crate's do), each fit scores the validation rows a slice at a time and keeps only
+//! those columns: the held-out rows are not copied either. The best map is then refit on
+//! all rows by the estimator itself, reading them in place in the same way.
 //!
 //! # Examples
 //! ```
@@ -62,7 +66,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::frame::DataFrame;
-use crate::pipeline::view::FitView;
+use crate::pipeline::view::{fit_on_view, reads_in_place, FitView};
 use crate::pipeline::{
     unread_columns, Estimator, Evaluator, Pipeline, PipelineModel, PipelineStage, Stage,
     Transformer,
@@ -395,6 +399,65 @@ fn transform_side(
     view.materialise_without(unused)
 }
 
+/// Rows per slice when rows are made and transformed a slice at a time
+/// ([`made_in_slices`]).
+const SLICE_ROWS: usize = 1 << 14;
+
+/// `make`'s output on the rows of `base` that `picked` selects (all rows when `None`),
+/// made [`SLICE_ROWS`] rows at a time, keeping only the `keep` columns (all when `None`)
+/// of each slice's output: one batch per partition with a selected row, in partition
+/// order, as `make` on all the selected rows at once gives them (a Spark transformer maps
+/// rows, so its output for a row does not depend on which other rows it is given with).
+/// Only the kept columns of the selected rows are held at once, plus one slice.
+fn made_in_slices(
+    base: &DataFrame,
+    picked: Option<&[Vec<u32>]>,
+    keep: Option<&[String]>,
+    slice_rows: usize,
+    make: &(dyn Fn(FitView<'_>) -> Result<DataFrame> + Sync),
+) -> Result<DataFrame> {
+    let mut schema = None;
+    let mut batches = Vec::new();
+    for (p, batch) in base.partitions().iter().enumerate() {
+        let all: Vec<u32>;
+        let rows = match picked {
+            Some(picked) => picked[p].as_slice(),
+            None => {
+                all = (0..batch.num_rows() as u32).collect();
+                &all
+            }
+        };
+        if rows.is_empty() {
+            continue;
+        }
+        let one = DataFrame::try_new(base.schema().clone(), vec![batch.clone()])?;
+        let mut made = Vec::new();
+        for slice in rows.chunks(slice_rows.max(1)) {
+            let slice = [slice.to_vec()];
+            let out = make(FitView::with_rows(&one, &slice))?;
+            let out = match keep {
+                Some(cols) => {
+                    let present: Vec<&String> = cols
+                        .iter()
+                        .filter(|c| out.schema().index_of(c).is_ok())
+                        .collect();
+                    out.select(present)?
+                }
+                None => out,
+            };
+            schema.get_or_insert_with(|| out.schema().clone());
+            made.extend(out.partitions().iter().cloned());
+        }
+        if let Some(schema) = &schema {
+            batches.push(arrow::compute::concat_batches(schema, &made)?);
+        }
+    }
+    match schema {
+        Some(schema) => DataFrame::try_new(schema, batches),
+        None => Err(Error::Internal("no selected row to make".into())),
+    }
+}
+
 /// Fits the job's estimator with every map on the training rows, then scores every fit
 /// on the validation rows, on the job's pool. The training rows are read in place (see
 /// [`FitView`]) by the stages that can; for the others they are materialised once, with
@@ -431,11 +494,6 @@ fn fit_split<E: Estimator>(
             .unwrap_or(stages.len())
             .min(stages.len().saturating_sub(1));
         if first > 0 {
-            let prefix = stages[..first]
-                .iter()
-                .fold(Pipeline::new().with_uid(pipeline.uid()), |p, s| {
-                    p.with_stage(s.clone())
-                });
             let suffix = stages[first..]
                 .iter()
                 .fold(Pipeline::new().with_uid(pipeline.uid()), |p, s| {
@@ -443,22 +501,84 @@ fn fit_split<E: Estimator>(
                 });
             let suffixes = with_maps(&suffix, maps, tuner)?;
             // Columns that no stage of any map reads (a fold column, ids, raw text) are
-            // never looked at. The prefix is fitted on the training rows in place where
-            // its stages can; its output is then made once, in one pass over the
-            // training rows (a scaler's output straight from the selected rows of its
-            // input), keeping only the columns the grid's fits read: the one copy the
-            // fits' many passes read at full memory speed.
+            // never looked at. The prefix's leading transformers (an assembler) are
+            // applied to the training rows a slice at a time, keeping only the columns
+            // the later stages read; the rest of the prefix is fitted on the rows in
+            // place where its stages can (a scaler's output is left for its readers to
+            // compute).
             let wholes = with_maps(pipeline, maps, tuner)?;
             let source_unused = unread_columns(&schema, &wholes, |_| true);
             let (base, picked) = rows.side(false, &source_unused)?;
-            let view = match &picked {
-                Some(p) => FitView::with_rows(&base, p),
-                None => FitView::new(&base),
+            let lead = stages[..first]
+                .iter()
+                .take_while(|s| matches!(s, PipelineStage::Transformer(_)))
+                .count();
+            let lead_model = PipelineModel::new(
+                pipeline.uid(),
+                stages[..lead]
+                    .iter()
+                    .filter_map(|s| match s {
+                        PipelineStage::Transformer(t) => Some(t.clone_box()),
+                        PipelineStage::Estimator(_) => None,
+                    })
+                    .collect(),
+            );
+            let view = match (lead, &picked) {
+                (0, Some(p)) => FitView::with_rows(&base, p),
+                (0, None) => FitView::new(&base),
+                _ => {
+                    let later = stages[lead..]
+                        .iter()
+                        .fold(Pipeline::new().with_uid(pipeline.uid()), |p, s| {
+                            p.with_stage(s.clone())
+                        });
+                    let later = with_maps(&later, maps, tuner)?;
+                    let made = lead_model.transform_schema(base.schema())?;
+                    let unused = unread_columns(&made, &later, |_| true);
+                    let make = |v: FitView<'_>| transform_side(v, &lead_model, &unused);
+                    FitView::of_frame(made_in_slices(
+                        &base,
+                        picked.as_deref(),
+                        None,
+                        SLICE_ROWS,
+                        &make,
+                    )?)
+                }
             };
-            let (prefix_model, _, view) = prefix.fit_view(view, true)?;
-            let train_unused = unread_columns(view.schema()?.as_ref(), &suffixes, |_| true);
-            let train = FitView::of_frame(view.materialise_without(&train_unused)?);
-            drop(view);
+            let rest = stages[lead..first]
+                .iter()
+                .fold(Pipeline::new().with_uid(pipeline.uid()), |p, s| {
+                    p.with_stage(s.clone())
+                });
+            let (rest_model, view) = match lead < first {
+                true => {
+                    let (m, _, view) = rest.fit_view(view, true)?;
+                    (Some(m), view)
+                }
+                false => (None, view),
+            };
+            let prefix_model = PipelineModel::new(
+                pipeline.uid(),
+                lead_model
+                    .stages()
+                    .iter()
+                    .chain(rest_model.iter().flat_map(PipelineModel::stages))
+                    .map(|t| t.clone_box())
+                    .collect(),
+            );
+            // The grid's fits read the fold's rows in place when they all can; else the
+            // rows are made once for all of them.
+            let mut in_place = true;
+            for s in &suffixes {
+                in_place &= reads_in_place(s, &view)?;
+            }
+            let train = match in_place {
+                true => view,
+                false => {
+                    let unused = unread_columns(view.schema()?.as_ref(), &suffixes, |_| true);
+                    FitView::of_frame(view.materialise_without(&unused)?)
+                }
+            };
             let transformed = prefix_model.transform_schema(&schema)?;
             // The validation rows keep what the grid's fits and the evaluator read; with
             // an evaluator that does not say what it reads, every input column is kept
@@ -481,18 +601,45 @@ fn fit_split<E: Estimator>(
             drop(train);
             drop(picked);
             crate::frame::buffer::release_free_memory();
+            // With an evaluator that says what it reads, each fit scores the validation
+            // rows a slice at a time and keeps only those columns; else the validation
+            // rows are made once for all fits.
             let (base, picked) = rows.side(true, &[])?;
-            let view = match &picked {
-                Some(p) => FitView::with_rows(&base, p),
-                None => FitView::new(&base),
+            let valid = match &evaluated {
+                Some(_) => None,
+                None => {
+                    let view = match &picked {
+                        Some(p) => FitView::with_rows(&base, p),
+                        None => FitView::new(&base),
+                    };
+                    Some(transform_side(view, &prefix_model, &valid_unused)?)
+                }
             };
-            let valid = transform_side(view, &prefix_model, &valid_unused)?;
-            drop(picked);
             let results: Vec<Result<(f64, Option<E::Model>)>> = pool.install(|| {
                 fitted
                     .into_par_iter()
                     .map(|fitted| {
-                        let metric = evaluator.evaluate(&fitted.transform(&valid)?)?;
+                        let scored = match (&valid, &evaluated) {
+                            (Some(valid), _) => fitted.transform(valid)?,
+                            (None, cols) => {
+                                let make = |v: FitView<'_>| {
+                                    fitted.transform(&transform_side(
+                                        v,
+                                        &prefix_model,
+                                        &valid_unused,
+                                    )?)
+                                };
+                                made_in_slices(
+                                    &base,
+                                    picked.as_deref(),
+                                    cols.as_deref(),
+                                    SLICE_ROWS,
+                                    &make,
+                                )?
+                            }
+                        };
+                        let metric = evaluator.evaluate(&scored)?;
+                        drop(scored);
                         Progress::tick(progress);
                         let model = if collect {
                             let all = prefix_model
@@ -523,10 +670,29 @@ fn fit_split<E: Estimator>(
         Some(p) => FitView::with_rows(&base, p),
         None => FitView::new(&base),
     };
-    let train = view.materialise()?;
-    drop(view);
-    let fitted: Vec<Result<E::Model>> =
-        pool.install(|| ests.par_iter().map(|e| e.fit(&train)).collect());
+    // The fits read the training rows in place when they all can; else the rows are
+    // made once for all of them.
+    let mut in_place = true;
+    for e in &ests {
+        in_place &= reads_in_place(e, &view)?;
+    }
+    let train = match in_place {
+        true => view,
+        false => view.materialised()?,
+    };
+    let fitted: Vec<Result<E::Model>> = pool.install(|| {
+        ests.par_iter()
+            .map(|e| match fit_on_view(e, &train) {
+                Some(m) => {
+                    let m: Box<dyn Any> = m?;
+                    m.downcast::<E::Model>().map(|m| *m).map_err(|_| {
+                        Error::Internal(format!("{}'s model is not its Model type", e.kind()))
+                    })
+                }
+                None => e.fit(&train.materialise()?),
+            })
+            .collect()
+    });
     let fitted = crate::frame::in_order(fitted)?;
     drop(train);
     drop(picked);
@@ -535,18 +701,39 @@ fn fit_split<E: Estimator>(
         Some(cols) => unread_columns(&schema, &ests, |f| !cols.contains(f.name())),
         None => Vec::new(),
     };
+    // As for a pipeline: the validation rows scored a slice at a time when the evaluator
+    // says what it reads, else made once for all fits.
     let (base, picked) = rows.side(true, &valid_unused)?;
-    let valid = match &picked {
-        Some(p) => FitView::with_rows(&base, p),
-        None => FitView::new(&base),
-    }
-    .materialise()?;
-    drop(picked);
+    let evaluated = evaluator.input_columns();
+    let valid = match &evaluated {
+        Some(_) => None,
+        None => Some(
+            match &picked {
+                Some(p) => FitView::with_rows(&base, p),
+                None => FitView::new(&base),
+            }
+            .materialise()?,
+        ),
+    };
     let results: Vec<Result<(f64, Option<E::Model>)>> = pool.install(|| {
         fitted
             .into_par_iter()
             .map(|model| {
-                let metric = evaluator.evaluate(&model.transform(&valid)?)?;
+                let scored = match &valid {
+                    Some(valid) => model.transform(valid)?,
+                    None => {
+                        let make = |v: FitView<'_>| model.transform(&v.materialise()?);
+                        made_in_slices(
+                            &base,
+                            picked.as_deref(),
+                            evaluated.as_deref(),
+                            SLICE_ROWS,
+                            &make,
+                        )?
+                    }
+                };
+                let metric = evaluator.evaluate(&scored)?;
+                drop(scored);
                 Progress::tick(progress);
                 Ok((metric, collect.then_some(model)))
             })
@@ -604,6 +791,56 @@ mod tests {
     use super::*;
     use crate::classification::LogisticRegression;
     use crate::feature::{StandardScaler, VectorAssembler};
+
+    /// Rows made and scored a few at a time are the rows made and scored at once: the
+    /// same partitions, the same values, bit for bit (an assembler, a pending scaler and
+    /// a fitted LogisticRegression over picked rows, in slices of 3 rows).
+    #[test]
+    fn rows_made_in_slices_are_the_rows_made_at_once() {
+        let df = DataFrame::read_csv("data/quickstart.csv", &crate::frame::CsvOptions::default())
+            .unwrap();
+        let model = Pipeline::new()
+            .with_transformer(
+                VectorAssembler::new()
+                    .with_input_cols(["tenure", "monthly_charges"])
+                    .with_output_col("raw"),
+            )
+            .with_estimator(
+                StandardScaler::new()
+                    .with_input_col("raw")
+                    .with_output_col("features")
+                    .with_mean(true),
+            )
+            .with_estimator(
+                LogisticRegression::new()
+                    .with_label_col("churn")
+                    .with_features_col("features"),
+            )
+            .fit(&df)
+            .unwrap();
+        let picked: Vec<Vec<u32>> = df
+            .partitions()
+            .iter()
+            .map(|b| (0..b.num_rows() as u32).filter(|r| r % 3 != 1).collect())
+            .collect();
+        assert!(picked.iter().map(Vec::len).sum::<usize>() > 3 * 2);
+        let keep = ["rawPrediction".to_string(), "churn".to_string()];
+        let whole = model
+            .transform(&FitView::with_rows(&df, &picked).materialise().unwrap())
+            .unwrap()
+            .select(&keep)
+            .unwrap();
+        let make = |v: FitView<'_>| transform_side(v, &model, &[]);
+        let sliced = made_in_slices(&df, Some(&picked), Some(&keep), 3, &make).unwrap();
+        assert_eq!(sliced.schema(), whole.schema());
+        assert_eq!(sliced.partitions(), whole.partitions());
+        // All rows, every column.
+        let sliced = made_in_slices(&df, None, None, 3, &make).unwrap();
+        assert_eq!(
+            sliced.partitions(),
+            model.transform(&df).unwrap().partitions()
+        );
+    }
 
     /// The assembler's output is dropped once the scaler has read it, and so are the raw
     /// columns the assembler read; the scaler's output and the label, which the grid's

@@ -243,9 +243,13 @@ impl<'a> PartFeatures<'a> {
     fn rows(&self, r0: usize, len: usize) -> Features<'a> {
         match self {
             PartFeatures::Arrow(b) => features_of(b, r0, len),
-            PartFeatures::View(v) => {
-                Features::Dense(&v.values()[r0 * v.size()..(r0 + len) * v.size()])
-            }
+            PartFeatures::View(v) => match v.rows() {
+                Some(rows) => Features::Picked {
+                    values: v.values(),
+                    rows: &rows[r0..r0 + len],
+                },
+                None => Features::Dense(&v.values()[r0 * v.size()..(r0 + len) * v.size()]),
+            },
         }
     }
 
@@ -327,12 +331,40 @@ impl Estimator for LogisticRegression {
 }
 
 impl LogisticRegression {
-    /// Fits on a [`FitView`]: a pending `StandardScalerModel`'s output is computed as
-    /// the passes read the scaler's input (the same values in the same blocks as the
-    /// materialised column, so the same model). `None` when the view must be materialised
-    /// first: picked rows (a pass over rows with gaps runs at a fraction of the memory
-    /// bandwidth, and a fit makes tens of passes), sparse features, or a label or weight
-    /// column that is not in the view's frame.
+    /// The view's feature rows (`n` values) as the passes read them in place, one part per
+    /// partition; `None` when the view must be materialised first (sparse rows, a label or
+    /// weight column not in the view's frame).
+    fn view_parts<'v>(
+        &self,
+        view: &'v FitView<'_>,
+        n: usize,
+    ) -> Result<Option<Vec<VectorPart<'v>>>> {
+        let p = &self.params;
+        let base = view.base().schema();
+        let scalar = std::iter::once(&p.label_col).chain(p.weight_col.as_ref());
+        if scalar.into_iter().any(|c| base.index_of(c).is_err()) {
+            return Ok(None);
+        }
+        view.vector_parts(LogisticRegressionParams::STAGE, &p.features_col, n)
+    }
+
+    /// Whether [`fit_view`](Self::fit_view) reads `view` in place (a plain view: always).
+    pub(crate) fn reads_view(&self, view: &FitView<'_>) -> Result<bool> {
+        if view.is_plain() {
+            return Ok(true);
+        }
+        let schema = view.schema()?;
+        let stage = LogisticRegressionParams::STAGE;
+        let (_, _, n) = schema::require_vector(&schema, stage, &self.params.features_col)?;
+        Ok(self.view_parts(view, n)?.is_some())
+    }
+
+    /// Fits on a [`FitView`]: the view's picked rows (a fold's training rows) are read in
+    /// place and a pending `StandardScalerModel`'s output is computed as the passes read
+    /// the scaler's input, a chunk of rows at a time (the same values in the same blocks
+    /// as the materialised view, so the same model, bit for bit). `None` when the view
+    /// must be materialised first: sparse features, or a label or weight column that is
+    /// not in the view's frame.
     pub(crate) fn fit_view(&self, view: &FitView<'_>) -> Result<Option<LogisticRegressionModel>> {
         let stage = LogisticRegressionParams::STAGE;
         let schema = view.schema()?;
@@ -364,12 +396,7 @@ impl LogisticRegression {
                 .collect::<Vec<_>>();
             crate::frame::in_order(blocks)?
         } else {
-            let base = view.base().schema();
-            let scalar = std::iter::once(&p.label_col).chain(p.weight_col.as_ref());
-            if view.has_picked_rows() || scalar.into_iter().any(|c| base.index_of(c).is_err()) {
-                return Ok(None);
-            }
-            match view.vector_parts(stage, &p.features_col, n)? {
+            match self.view_parts(view, n)? {
                 Some(parts) => parts.into_iter().map(PartFeatures::View).collect(),
                 None => return Ok(None),
             }
