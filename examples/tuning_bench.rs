@@ -113,6 +113,10 @@ fn main() -> Result<()> {
     // memory is measured (not the test split, nor the same rows as scalar columns).
     data.test = DataFrame::empty(data.test.schema().clone());
     data.train_columns = DataFrame::empty(data.train_columns.schema().clone());
+    data.split_tables = data
+        .split_tables
+        .each_ref()
+        .map(|t| DataFrame::empty(t.schema().clone()));
     println!("{}", data.describe());
     let train = &data.train;
     let bytes: usize = train
