@@ -183,25 +183,23 @@ impl Transformer for Binarizer {
         let is_vector = |ic: &str| -> Result<bool> {
             Ok(vector::field_vector_size(df.schema().field_with_name(ic)?).is_some())
         };
-        let mut scalar_tasks = Vec::new();
+        let mut scalar_in: Vec<(usize, ArrayRef, f64)> = Vec::new();
         for (k, (ic, _, t)) in plan.iter().enumerate() {
             if !is_vector(ic)? {
-                let col = df.column(ic)?;
-                scalar_tasks.extend(
-                    col.chunks
-                        .into_iter()
-                        .enumerate()
-                        .map(|(p, c)| (k, p, c, *t)),
-                );
+                for c in df.column(ic)?.chunks {
+                    scalar_in.push((k, c, *t));
+                }
             }
         }
-        let done = scalar_tasks
+        let scalar_in = scalar_in
             .into_par_iter()
-            .map(|(k, p, c, t)| Ok((k, p, binarize_scalar(&c, t)?)))
-            .collect::<Vec<Result<(usize, usize, ArrayRef)>>>();
+            .map(|(k, c, t)| Ok((k, cast(&c, &DataType::Float64)?, t)))
+            .collect::<Vec<Result<_>>>();
+        let scalar_in = crate::frame::in_order(scalar_in)?;
         let mut scalar_out: Vec<Vec<ArrayRef>> = vec![Vec::new(); plan.len()];
-        for (k, _, a) in crate::frame::in_order(done)? {
-            scalar_out[k].push(a);
+        for ((k, a, _), v) in scalar_in.iter().zip(binarize_scalars(&scalar_in)) {
+            let nulls = a.nulls().cloned();
+            scalar_out[*k].push(Arc::new(Float64Array::new(v, nulls)));
         }
         let mut out = df.clone();
         for (k, (ic, oc, t)) in plan.into_iter().enumerate() {
@@ -220,22 +218,24 @@ impl Transformer for Binarizer {
     }
 }
 
-/// One scalar column chunk binarized: 1.0 above `t`, else 0.0 (NaN gives 0.0), written in
-/// parallel row blocks straight into the output buffer (`buffer::par_build`); the input's
-/// validity is kept.
-fn binarize_scalar(c: &ArrayRef, t: f64) -> Result<ArrayRef> {
-    let a = cast(c, &DataType::Float64)?;
-    let a = a.as_primitive::<Float64Type>();
-    let x = a.values();
+/// Scalar column chunks (as doubles, each with its threshold) binarized: 1.0 above the
+/// threshold, else 0.0 (NaN gives 0.0); every chunk at once in parallel row blocks, into
+/// one fresh buffer (`buffer::par_build_parts`). The caller keeps each input's validity.
+fn binarize_scalars(chunks: &[(usize, ArrayRef, f64)]) -> Vec<arrow::buffer::ScalarBuffer<f64>> {
+    let values: Vec<&[f64]> = chunks
+        .iter()
+        .map(|(_, a, _)| &a.as_primitive::<Float64Type>().values()[..])
+        .collect();
+    let lens: Vec<usize> = values.iter().map(|v| v.len()).collect();
     // SAFETY: the closure writes every element of its block.
-    let v = unsafe {
-        crate::frame::buffer::par_build(x.len(), 1, |first, dst| {
-            for (o, &x) in dst.iter_mut().zip(&x[first..]) {
+    unsafe {
+        crate::frame::buffer::par_build_parts(&lens, |i, first, dst| {
+            let t = chunks[i].2;
+            for (o, &x) in dst.iter_mut().zip(&values[i][first..]) {
                 o.write(if x > t { 1.0 } else { 0.0 });
             }
         })
-    };
-    Ok(Arc::new(Float64Array::new(v.into(), a.nulls().cloned())))
+    }
 }
 
 /// Binarizer's vector row maps (Spark's `Binarizer.transform`): with a threshold `t ≥ 0`

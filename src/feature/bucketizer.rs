@@ -1,5 +1,6 @@
 //! [`Bucketizer`]: map continuous values to bucket indices.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array};
@@ -229,103 +230,164 @@ impl Transformer for Bucketizer {
         let out_schema = Arc::new(self.transform_schema(df.schema())?);
         let plan = self.params.plan()?;
         let h = self.params.handle_invalid;
-        let parts = df.map_partitions(|pi, b| {
-            let mut cols = b.columns().to_vec();
-            let rows = b.num_rows();
-            // The columns in parallel, each value written straight into its new buffer;
-            // each column also lists the rows `skip` drops.
-            let outs = plan
-                .par_iter()
-                .map(|(ic, _, splits)| -> Result<(ArrayRef, Vec<usize>)> {
-                    let a = cast(schema::batch_column(b, ic)?, &DataType::Float64)?;
-                    let a = a.as_primitive::<Float64Type>();
-                    let n = splits.len() - 1;
-                    let (lo, hi) = (splits[0], splits[n]);
-                    let in_nulls = a.nulls().filter(|nb| nb.null_count() > 0);
-                    if in_nulls.is_none() {
-                        if let Some(out) = bucket_valid_column(a.values(), splits) {
-                            return Ok((Arc::new(Float64Array::new(out.into(), None)) as ArrayRef, Vec::new()));
-                        }
-                    }
-                    // A null, NaN or out-of-range value: the row-by-row walk below, which
-                    // applies handleInvalid and names the first bad row.
-                    let mut out = Vec::with_capacity(rows);
-                    let mut drop = Vec::new();
-                    // Rows made null here (NaN under `skip`), besides the input's nulls.
-                    let mut nan_nulls = Vec::new();
-                    for (r, &x) in a.values().iter().enumerate() {
-                        if in_nulls.is_some_and(|nb| nb.is_null(r)) {
-                            if h == HandleInvalid::Skip {
-                                drop.push(r);
-                            }
-                            out.push(0.0);
-                            continue;
-                        }
-                        if x.is_nan() {
-                            match h {
-                                HandleInvalid::Keep => out.push(n as f64),
-                                HandleInvalid::Skip => {
-                                    drop.push(r);
-                                    nan_nulls.push(r);
-                                    out.push(0.0);
-                                }
-                                HandleInvalid::Error => {
-                                    return Err(Error::InvalidValue {
-                                        stage,
-                                        column: ic.clone(),
-                                        partition: pi,
-                                        row: r,
-                                        what: "NaN".into(),
-                                        hint: "set handleInvalid to \"skip\" to drop such rows or \"keep\" to put them in an extra bucket".into(),
-                                    })
-                                }
-                            }
-                            continue;
-                        }
-                        if below(x, lo) || x > hi {
-                            return Err(Error::InvalidValue {
-                                stage,
-                                column: ic.clone(),
-                                partition: pi,
-                                row: r,
-                                what: format!("value {x} outside the splits [{lo}, {hi}]"),
-                                hint: "check the feature, or widen the outer splits (-inf and inf cover every value)".into(),
-                            });
-                        }
-                        out.push(bucket_of(x, &splits[1..n]));
-                    }
-                    let nulls = if nan_nulls.is_empty() {
-                        in_nulls.cloned()
-                    } else {
-                        let mut valid = vec![true; rows];
-                        for &r in &nan_nulls {
-                            valid[r] = false;
-                        }
-                        if let Some(nb) = in_nulls {
-                            for (r, v) in valid.iter_mut().enumerate() {
-                                *v &= nb.is_valid(r);
-                            }
-                        }
-                        Some(arrow::buffer::NullBuffer::from(valid))
-                    };
-                    Ok((Arc::new(Float64Array::new(out.into(), nulls)) as ArrayRef, drop))
-                })
-                .collect::<Vec<_>>();
-            let mut keep = vec![true; rows];
-            for (col, drop) in crate::frame::in_order(outs)? {
-                for r in drop {
-                    keep[r] = false;
-                }
-                cols.push(col);
-            }
-            let batch = crate::frame::new_batch(out_schema.clone(), cols, b.num_rows())?;
-            Ok(if keep.iter().all(|k| *k) { batch } else { filter_record_batch(&batch, &BooleanArray::from(keep))? })
+        let cols = plan.len();
+        // Every input column of every partition as doubles (the casts per partition, in
+        // parallel).
+        let inputs: Vec<Vec<ArrayRef>> = df.map_partitions(|_, b| {
+            plan.iter()
+                .map(|(ic, _, _)| Ok(cast(schema::batch_column(b, ic)?, &DataType::Float64)?))
+                .collect()
         })?;
+        let f64s = |p: usize, k: usize| inputs[p][k].as_primitive::<Float64Type>();
+        // One pass over every (partition, column) at once, in parallel row blocks, into
+        // one fresh buffer for all outputs (`buffer::par_build_parts`). A column chunk with
+        // a null, or a NaN or out-of-range value, is flagged and redone below by the row
+        // walk, which applies handleInvalid and names the first bad row.
+        let lens: Vec<usize> = (0..inputs.len() * cols)
+            .map(|i| f64s(i / cols, i % cols).len())
+            .collect();
+        let walk: Vec<AtomicBool> = (0..lens.len())
+            .map(|i| AtomicBool::new(f64s(i / cols, i % cols).null_count() > 0))
+            .collect();
+        let kernels: Vec<BucketKernel> =
+            plan.iter().map(|(_, _, s)| BucketKernel::new(s)).collect();
+        // SAFETY: every branch writes every element of the block it is given.
+        let fast = unsafe {
+            crate::frame::buffer::par_build_parts(&lens, |i, first, dst| {
+                let x = &f64s(i / cols, i % cols).values()[first..first + dst.len()];
+                if walk[i].load(Ordering::Relaxed) {
+                    dst.fill(std::mem::MaybeUninit::new(0.0));
+                } else if !kernels[i % cols].run(x, dst) {
+                    walk[i].store(true, Ordering::Relaxed);
+                }
+            })
+        };
+        let walked = walk
+            .par_iter()
+            .enumerate()
+            .filter(|(_, w)| w.load(Ordering::Relaxed))
+            .map(|(i, _)| {
+                let (p, k) = (i / cols, i % cols);
+                let (ic, _, splits) = &plan[k];
+                Ok((i, walk_column(ic, p, f64s(p, k), splits, h)?))
+            })
+            .collect::<Vec<Result<_>>>();
+        let mut walked = crate::frame::in_order(walked)?.into_iter().peekable();
+        let mut fast = fast.into_iter();
+        let mut parts = Vec::with_capacity(inputs.len());
+        for (p, b) in df.partitions().iter().enumerate() {
+            let mut out_cols = b.columns().to_vec();
+            let mut keep: Option<Vec<bool>> = None;
+            for k in 0..cols {
+                let values = fast
+                    .next()
+                    .ok_or_else(|| Error::Internal(format!("{stage}: missing output")))?;
+                match walked.next_if(|(i, _)| *i == p * cols + k) {
+                    Some((_, (col, drop))) => {
+                        if !drop.is_empty() {
+                            let keep = keep.get_or_insert_with(|| vec![true; b.num_rows()]);
+                            for r in drop {
+                                keep[r] = false;
+                            }
+                        }
+                        out_cols.push(col);
+                    }
+                    None => out_cols.push(Arc::new(Float64Array::new(values, None))),
+                }
+            }
+            let batch = crate::frame::new_batch(out_schema.clone(), out_cols, b.num_rows())?;
+            parts.push(match keep {
+                Some(keep) => filter_record_batch(&batch, &BooleanArray::from(keep))?,
+                None => batch,
+            });
+        }
         DataFrame::try_new(out_schema.clone(), parts)
     }
     fn clone_box(&self) -> Box<dyn Transformer> {
         Box::new(self.clone())
     }
+}
+
+/// One column chunk bucketed row by row (the path for a chunk with a null, NaN or
+/// out-of-range value): `handleInvalid` applied, the first bad row named; the output and
+/// the rows `skip` drops.
+fn walk_column(
+    ic: &str,
+    pi: usize,
+    a: &Float64Array,
+    splits: &[f64],
+    h: HandleInvalid,
+) -> Result<(ArrayRef, Vec<usize>)> {
+    let stage = BucketizerParams::STAGE;
+    let rows = a.len();
+    let n = splits.len() - 1;
+    let (lo, hi) = (splits[0], splits[n]);
+    let in_nulls = a.nulls().filter(|nb| nb.null_count() > 0);
+    let mut out = Vec::with_capacity(rows);
+    let mut drop = Vec::new();
+    // Rows made null here (NaN under `skip`), besides the input's nulls.
+    let mut nan_nulls = Vec::new();
+    for (r, &x) in a.values().iter().enumerate() {
+        if in_nulls.is_some_and(|nb| nb.is_null(r)) {
+            if h == HandleInvalid::Skip {
+                drop.push(r);
+            }
+            out.push(0.0);
+            continue;
+        }
+        if x.is_nan() {
+            match h {
+                HandleInvalid::Keep => out.push(n as f64),
+                HandleInvalid::Skip => {
+                    drop.push(r);
+                    nan_nulls.push(r);
+                    out.push(0.0);
+                }
+                HandleInvalid::Error => {
+                    return Err(Error::InvalidValue {
+                        stage,
+                        column: ic.to_string(),
+                        partition: pi,
+                        row: r,
+                        what: "NaN".into(),
+                        hint: "set handleInvalid to \"skip\" to drop such rows or \"keep\" to put them in an extra bucket".into(),
+                    })
+                }
+            }
+            continue;
+        }
+        if below(x, lo) || x > hi {
+            return Err(Error::InvalidValue {
+                stage,
+                column: ic.to_string(),
+                partition: pi,
+                row: r,
+                what: format!("value {x} outside the splits [{lo}, {hi}]"),
+                hint:
+                    "check the feature, or widen the outer splits (-inf and inf cover every value)"
+                        .into(),
+            });
+        }
+        out.push(bucket_of(x, &splits[1..n]));
+    }
+    let nulls = if nan_nulls.is_empty() {
+        in_nulls.cloned()
+    } else {
+        let mut valid = vec![true; rows];
+        for &r in &nan_nulls {
+            valid[r] = false;
+        }
+        if let Some(nb) = in_nulls {
+            for (r, v) in valid.iter_mut().enumerate() {
+                *v &= nb.is_valid(r);
+            }
+        }
+        Some(arrow::buffer::NullBuffer::from(valid))
+    };
+    Ok((
+        Arc::new(Float64Array::new(out.into(), nulls)) as ArrayRef,
+        drop,
+    ))
 }
 
 /// The bucket of a value `x` within the outer splits `[s_0, s_n]`, given the interior
@@ -350,37 +412,53 @@ fn below(x: f64, lo: f64) -> bool {
 /// split compared; vectorises across values); longer ones by binary search.
 const COUNTED_SPLITS: usize = 32;
 
-/// The buckets of a column without nulls (`values`, split points `splits`), written in
-/// parallel row blocks straight into the output buffer (`buffer::par_build`); `None` when
-/// some value is NaN or outside the outer splits (the caller's row walk then applies
-/// `handleInvalid` and names the row).
+/// The bucket search of one split list over blocks of values without nulls: counting for
+/// short split lists, binary search for long ones.
+struct BucketKernel<'a> {
+    interior: &'a [f64],
+    bounds: Bounds,
+}
+
+impl<'a> BucketKernel<'a> {
+    fn new(splits: &'a [f64]) -> Self {
+        let n = splits.len() - 1;
+        let (lo, hi) = (splits[0], splits[n]);
+        let interior = &splits[1..n];
+        let zero = |s: &f64| s.to_bits() == 0;
+        BucketKernel {
+            interior,
+            bounds: Bounds {
+                lo,
+                hi,
+                zero_interior: if interior.iter().any(zero) { 1.0 } else { 0.0 },
+                zero_lo: zero(&lo),
+            },
+        }
+    }
+
+    /// Writes the bucket of every value of `x` into `out`; false when some value is NaN
+    /// or outside the outer splits (the output is then meaningless).
+    fn run(&self, x: &[f64], out: &mut [std::mem::MaybeUninit<f64>]) -> bool {
+        if self.interior.len() <= COUNTED_SPLITS {
+            count_buckets(x, self.interior, &self.bounds, out)
+        } else {
+            search_buckets(x, self.interior, self.bounds.lo, self.bounds.hi, out)
+        }
+    }
+}
+
+/// The buckets of a column without nulls (`values`, split points `splits`) in one
+/// buffer; `None` when some value is NaN or outside the outer splits.
+#[cfg(test)]
 fn bucket_valid_column(values: &[f64], splits: &[f64]) -> Option<Vec<f64>> {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    let n = splits.len() - 1;
-    let (lo, hi, interior) = (splits[0], splits[n], &splits[1..n]);
-    let zero = |s: &f64| s.to_bits() == 0;
-    let bounds = Bounds {
-        lo,
-        hi,
-        zero_interior: if interior.iter().any(zero) { 1.0 } else { 0.0 },
-        zero_lo: zero(&lo),
-    };
-    let bad = AtomicBool::new(false);
-    // SAFETY: both kernels write every element of the block they are given.
-    let out = unsafe {
-        crate::frame::buffer::par_build(values.len(), 1, |first, dst| {
-            let x = &values[first..first + dst.len()];
-            let ok = if interior.len() <= COUNTED_SPLITS {
-                count_buckets(x, interior, &bounds, dst)
-            } else {
-                search_buckets(x, interior, lo, hi, dst)
-            };
-            if !ok {
-                bad.store(true, Ordering::Relaxed);
-            }
-        })
-    };
-    (!bad.into_inner()).then_some(out)
+    let k = BucketKernel::new(splits);
+    let mut out = vec![std::mem::MaybeUninit::new(0.0); values.len()];
+    // SAFETY: every element was initialised above (and `run` overwrites them).
+    k.run(values, &mut out).then(|| {
+        out.into_iter()
+            .map(|v| unsafe { v.assume_init() })
+            .collect()
+    })
 }
 
 /// The outer splits, and where `0.0` is a split (see [`count_buckets`]).
@@ -581,6 +659,78 @@ mod tests {
                 assert!(bucket_valid_column(&y, &splits).is_none(), "{bad}");
             }
         }
+    }
+
+    #[test]
+    fn clean_and_walked_chunks_mix_across_partitions_and_columns() {
+        use arrow::array::RecordBatch;
+        use arrow::datatypes::Field;
+        // 3 partitions x 2 columns, 70,001 rows each (two row blocks per chunk): only
+        // partition 1's column `a` has a NaN and a null (the row walk), the other chunks
+        // take the counting kernel; under `skip` the bad rows go from both columns.
+        let splits = [f64::NEG_INFINITY, -1.0, 0.0, 2.5, f64::INFINITY];
+        let rows = 70_001;
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("a", DataType::Float64, true),
+            Field::new("b", DataType::Float64, true),
+        ]));
+        let value = |p: usize, c: usize, r: usize| ((p * 7 + c * 3 + r) % 13) as f64 * 0.5 - 2.0;
+        let parts: Vec<RecordBatch> = (0..3)
+            .map(|p| {
+                let cols: Vec<ArrayRef> = (0..2)
+                    .map(|c| {
+                        let v: Vec<Option<f64>> = (0..rows)
+                            .map(|r| match (p, c, r) {
+                                (1, 0, 5) => Some(f64::NAN),
+                                (1, 0, 66_000) => None,
+                                _ => Some(value(p, c, r)),
+                            })
+                            .collect();
+                        Arc::new(Float64Array::from(v)) as ArrayRef
+                    })
+                    .collect();
+                RecordBatch::try_new(schema.clone(), cols).unwrap()
+            })
+            .collect();
+        let df = DataFrame::try_new(schema, parts).unwrap();
+        let b = Bucketizer::new()
+            .with_input_cols(["a", "b"])
+            .with_output_cols(["ba", "bb"])
+            .with_splits_array(&[splits.to_vec(), splits.to_vec()]);
+        let err = b.transform(&df).unwrap_err().to_string();
+        assert!(
+            err.starts_with("Bucketizer: NaN in column `a` (partition 1, row 5)"),
+            "{err}"
+        );
+        let out = b
+            .clone()
+            .with_handle_invalid(HandleInvalid::Skip)
+            .transform(&df)
+            .unwrap();
+        for (p, batch) in out.partitions().iter().enumerate() {
+            let kept: Vec<usize> = (0..rows)
+                .filter(|&r| p != 1 || (r != 5 && r != 66_000))
+                .collect();
+            assert_eq!(batch.num_rows(), kept.len(), "partition {p}");
+            for c in 0..2 {
+                let got = batch.column(2 + c).as_primitive::<Float64Type>();
+                assert_eq!(got.null_count(), 0);
+                for (i, &r) in kept.iter().enumerate() {
+                    let want = spark_bucket(&splits, value(p, c, r));
+                    assert_eq!(got.value(i).to_bits(), want.to_bits(), "p {p} c {c} r {r}");
+                }
+            }
+        }
+        // `keep`: the NaN in the extra bucket, the null stays null.
+        let out = b
+            .with_handle_invalid(HandleInvalid::Keep)
+            .transform(&df)
+            .unwrap();
+        let a = out.partitions()[1].column(2).as_primitive::<Float64Type>();
+        assert_eq!(
+            (a.value(5), a.is_null(66_000), a.value(4)),
+            (4.0, true, spark_bucket(&splits, value(1, 0, 4)))
+        );
     }
 
     #[test]

@@ -12,8 +12,12 @@ use crate::error::{Error, Result};
 use crate::frame::{schema, vector, DataFrame};
 use crate::param::{check_in_range, Params};
 use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
-use crate::stat::QuantileSummary;
+use crate::stat::{QuantileSummary, Sketch};
 use rayon::prelude::*;
+
+/// Rows per block of the fit's gather: 1,024 rows of 20 doubles (160 KB) stay in cache
+/// while each feature of a group takes its values from them.
+const GATHER_ROWS: usize = 1024;
 
 /// Params of [`RobustScaler`] and its model; JSON names and defaults are Spark's.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -228,14 +232,32 @@ impl Estimator for RobustScaler {
                     &owned
                 }
             };
-            // The rows as column-major tiles (in parallel), then each feature's values (NaN
-            // left out, row order kept) summarised, the features in parallel.
-            let tiles = crate::frame::kernels::column_tiles(vals, n);
+            // Each feature's values (NaN left out, row order kept) summarised, the features
+            // split into one group per thread: a group's task walks the rows in blocks
+            // small enough to stay in cache and hands each of its features its values
+            // (no transposed copy of the partition). A feature's summary is the same
+            // whatever the grouping.
+            let rows = vals.len() / n;
+            let per = n.div_ceil(rayon::current_num_threads().clamp(1, n));
             let sums: Vec<QuantileSummary> = (0..n)
+                .step_by(per)
+                .collect::<Vec<usize>>()
                 .into_par_iter()
-                .map(|j| {
-                    let c = crate::frame::kernels::tile_column(&tiles, n, j);
-                    QuantileSummary::from_slices(c, p.relative_error)
+                .flat_map_iter(|j0| {
+                    let js = j0..(j0 + per).min(n);
+                    let mut sketches: Vec<Sketch> =
+                        js.clone().map(|_| Sketch::new(p.relative_error)).collect();
+                    for block in vals[..rows * n].chunks(GATHER_ROWS * n) {
+                        for (sk, j) in sketches.iter_mut().zip(js.clone()) {
+                            for row in block.chunks_exact(n) {
+                                let x = row[j];
+                                if !x.is_nan() {
+                                    sk.push(x);
+                                }
+                            }
+                        }
+                    }
+                    sketches.into_iter().map(Sketch::finish)
                 })
                 .collect();
             Ok(Some(sums))

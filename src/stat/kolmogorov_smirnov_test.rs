@@ -4,11 +4,13 @@
 //! `mllib/src/main/scala/org/apache/spark/ml/stat/KolmogorovSmirnovTest.scala` and
 //! `mllib/.../mllib/stat/test/KolmogorovSmirnovTest.scala`).
 
-use arrow::array::{Array, Float64Array};
-use arrow::datatypes::DataType;
+use arrow::array::{Array, AsArray, Float64Array};
+use arrow::datatypes::{DataType, Float64Type};
+use rayon::prelude::*;
 
 use super::distribution::{ks_cdf, normal_cdf};
 use super::input::bad;
+use super::{from_order_key, radix_sort_keys};
 use crate::error::{Error, Result};
 use crate::frame::{schema, DataFrame};
 
@@ -97,56 +99,77 @@ impl KolmogorovSmirnovTest {
     }
 
     /// Tests the numeric column `sample` of `df` against the continuous distribution whose
-    /// CDF is `cdf` (Spark's `test(dataset, sampleCol, cdf)`).
+    /// CDF is `cdf` (Spark's `test(dataset, sampleCol, cdf)`), which is evaluated on blocks
+    /// of the sorted values in parallel (hence `Sync`).
     ///
     /// # Errors
     /// As [`KolmogorovSmirnovTest::test`], without the distribution checks.
     pub fn test_cdf(
         df: &DataFrame,
         sample: &str,
-        cdf: impl Fn(f64) -> f64,
+        cdf: impl Fn(f64) -> f64 + Sync,
     ) -> Result<KolmogorovSmirnovTestResult> {
         let (ci, _) = schema::require_numeric(df.schema(), STAGE, sample)?;
-        let mut values = Vec::with_capacity(df.num_rows());
-        for (pi, b) in df.partitions().iter().enumerate() {
+        // The partitions as doubles, in parallel, each checked for a null or NaN (the first
+        // in partition order named).
+        let parts = df.map_partitions(|pi, b| {
             let c = arrow::compute::cast(b.column(ci), &DataType::Float64)?;
             let f = c
                 .as_any()
                 .downcast_ref::<Float64Array>()
                 .ok_or_else(|| Error::Internal("cast to Float64".into()))?;
-            for r in 0..f.len() {
-                if f.is_null(r) || f.value(r).is_nan() {
-                    let what = if f.is_null(r) { "null value" } else { "NaN" };
-                    return Err(bad(
-                        STAGE,
-                        sample,
-                        pi,
-                        r,
-                        what.into(),
-                        "drop or impute such rows first",
-                    ));
-                }
-                values.push(f.value(r));
+            if f.null_count() > 0 || f.values().iter().fold(false, |acc, x| acc | x.is_nan()) {
+                let r = (0..f.len())
+                    .find(|&r| f.is_null(r) || f.value(r).is_nan())
+                    .unwrap_or(0);
+                let what = if f.is_null(r) { "null value" } else { "NaN" };
+                return Err(bad(
+                    STAGE,
+                    sample,
+                    pi,
+                    r,
+                    what.into(),
+                    "drop or impute such rows first",
+                ));
             }
+            Ok(c)
+        })?;
+        // Fresh memory advised into huge pages (first touch ~4x cheaper than 4 KB pages).
+        let mut values: Vec<f64> = crate::frame::buffer::with_exact_capacity(df.num_rows());
+        for c in &parts {
+            values.extend_from_slice(c.as_primitive::<Float64Type>().values());
         }
+        drop(parts);
         if values.is_empty() {
             return Err(Error::EmptyInput {
                 stage: STAGE,
                 hint: format!("column `{sample}` has no values to test"),
             });
         }
-        values.sort_by(f64::total_cmp);
-        let n = values.len() as f64;
-        // Spark's one-partition search: min of i/n − F, max of (i+1)/n − F.
-        let (mut lo, mut hi) = (f64::MAX, f64::MIN);
-        for (i, &v) in values.iter().enumerate() {
-            let c = cdf(v);
-            lo = lo.min(i as f64 / n - c);
-            hi = hi.max((i + 1) as f64 / n - c);
-        }
+        // Sorted by a radix sort in `f64::total_cmp`'s order (Spark sorts the doubles; the
+        // statistic is the same whichever order equal values take).
+        let mut scratch: Vec<u64> = crate::frame::buffer::with_exact_capacity(values.len());
+        let sorted = radix_sort_keys(&mut values, &mut scratch);
+        let n = sorted.len() as f64;
+        // Spark's one-partition search: min of i/n − F, max of (i+1)/n − F; the values in
+        // parallel blocks (a min and a max are the same in any order).
+        let (lo, hi) = sorted
+            .par_chunks(1 << 16)
+            .enumerate()
+            .map(|(b, keys)| {
+                let (mut lo, mut hi) = (f64::MAX, f64::MIN);
+                for (i, &k) in keys.iter().enumerate() {
+                    let i = (b << 16) + i;
+                    let c = cdf(from_order_key(k));
+                    lo = lo.min(i as f64 / n - c);
+                    hi = hi.max((i + 1) as f64 / n - c);
+                }
+                (lo, hi)
+            })
+            .reduce(|| (f64::MAX, f64::MIN), |a, b| (a.0.min(b.0), a.1.max(b.1)));
         let statistic = f64::MIN.max(lo.abs()).max(hi.abs());
         Ok(KolmogorovSmirnovTestResult {
-            p_value: 1.0 - ks_cdf(statistic, values.len()),
+            p_value: 1.0 - ks_cdf(statistic, sorted.len()),
             statistic,
         })
     }
