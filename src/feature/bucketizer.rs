@@ -490,21 +490,42 @@ crate::frame::kernels::multiversion! {
         let mut ok = true;
         let mut xs = x.chunks_exact(L);
         let mut os = out.chunks_exact_mut(L);
-        for (xb, ob) in (&mut xs).zip(&mut os) {
-            let mut c = [0.0f64; L];
-            for &s in interior {
+        if b.zero_interior == 0.0 && !b.zero_lo {
+            // No split is 0.0: IEEE `<=` is Spark's order on every split (a `-0.0` value
+            // and a `-0.0` split compare alike either way), so no lane needs the `-0.0`
+            // test; out-of-range lanes are counted per lane (no reduction per block).
+            let mut bad = [0.0f64; L];
+            for (xb, ob) in (&mut xs).zip(&mut os) {
+                let mut c = [0.0f64; L];
+                for &s in interior {
+                    for l in 0..L {
+                        c[l] += if s <= xb[l] { 1.0 } else { 0.0 };
+                    }
+                }
                 for l in 0..L {
-                    c[l] += if s <= xb[l] { 1.0 } else { 0.0 };
+                    // NaN fails both comparisons.
+                    bad[l] += if (xb[l] >= lo) & (xb[l] <= hi) { 0.0 } else { 1.0 };
+                    ob[l].write(c[l]);
                 }
             }
-            let mut good = true;
-            for l in 0..L {
-                let neg_zero = xb[l].to_bits() == NEG_ZERO;
-                // NaN fails both comparisons.
-                good &= (xb[l] >= lo) & (xb[l] <= hi) & !(neg_zero & b.zero_lo);
-                ob[l].write(c[l] - if neg_zero { b.zero_interior } else { 0.0 });
+            ok = bad.iter().all(|&b| b == 0.0);
+        } else {
+            for (xb, ob) in (&mut xs).zip(&mut os) {
+                let mut c = [0.0f64; L];
+                for &s in interior {
+                    for l in 0..L {
+                        c[l] += if s <= xb[l] { 1.0 } else { 0.0 };
+                    }
+                }
+                let mut good = true;
+                for l in 0..L {
+                    let neg_zero = xb[l].to_bits() == NEG_ZERO;
+                    // NaN fails both comparisons.
+                    good &= (xb[l] >= lo) & (xb[l] <= hi) & !(neg_zero & b.zero_lo);
+                    ob[l].write(c[l] - if neg_zero { b.zero_interior } else { 0.0 });
+                }
+                ok &= good;
             }
-            ok &= good;
         }
         for (&v, o) in xs.remainder().iter().zip(os.into_remainder()) {
             ok &= (v >= lo) & (v <= hi) & !below(v, lo);
@@ -636,6 +657,10 @@ mod tests {
         // both ends, and -0.0 against a 0.0 split; 1003 values (not a multiple of 8).
         for splits in [
             vec![-10.0, 0.0, 2.5, 10.0],
+            // No 0.0 split (the kernel without the -0.0 test), and a -0.0 one.
+            vec![-10.0, -1.0, 2.5, 10.0],
+            vec![-10.0, -0.0, 2.5, 10.0],
+            vec![-0.0, 1.0, 2.0],
             (0..50).map(|i| i as f64 * 0.5 - 12.0).collect::<Vec<f64>>(),
         ] {
             let (lo, hi) = (splits[0], splits[splits.len() - 1]);
