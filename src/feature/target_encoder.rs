@@ -913,3 +913,111 @@ impl crate::row::RowOp for TargetEncoderRow {
         Ok(crate::row::Flow::Next)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Float32Array, Int64Array, RecordBatch};
+
+    /// The dense category tables and the in-place integer reads give the statistics a
+    /// plain map over the values cast to double gives (Spark's `count` and `count_if` /
+    /// `avg` per category, summed in row order within a partition, partitions in order),
+    /// bit for bit, whatever the column type; small and large categories and nulls alike;
+    /// and the transform encodes the same column the same way in every type.
+    #[test]
+    fn dense_tables_and_typed_reads_match_a_plain_map() {
+        let rows = 5000usize;
+        let cat = |i: usize| -> Option<i64> {
+            match i % 13 {
+                0 => None,
+                1 => Some(5000),          // beyond the dense table
+                2 => Some(2_000_000_000), // far beyond
+                _ => Some(((i * 7) % 9) as i64),
+            }
+        };
+        let y: Vec<f64> = (0..rows).map(|i| ((i * 37) % 100) as f64 / 7.0).collect();
+        let cats: Vec<Option<i64>> = (0..rows).map(cat).collect();
+        let columns: Vec<(&str, ArrayRef)> = vec![
+            (
+                "i32",
+                Arc::new(Int32Array::from_iter(
+                    cats.iter().map(|c| c.map(|v| v as i32)),
+                )),
+            ),
+            ("i64", Arc::new(Int64Array::from_iter(cats.iter().copied()))),
+            (
+                "f64",
+                Arc::new(Float64Array::from_iter(
+                    cats.iter().map(|c| c.map(|v| v as f64)),
+                )),
+            ),
+            (
+                "f32",
+                Arc::new(Float32Array::from_iter(
+                    cats.iter().map(|c| c.map(|v| v as f32)),
+                )),
+            ),
+            ("y", Arc::new(Float64Array::from(y.clone()))),
+        ];
+        let batch = RecordBatch::try_from_iter(columns).unwrap();
+        let df =
+            DataFrame::from_batches(vec![batch.slice(0, 3000), batch.slice(3000, 2000)]).unwrap();
+        let names = ["i32", "i64", "f64", "f32"];
+        let model = TargetEncoder::new()
+            .with_input_cols(names)
+            .with_output_cols(names.map(|n| format!("{n}_te")))
+            .with_label_col("y")
+            .with_target_type(TargetType::Continuous)
+            .with_handle_invalid(HandleInvalid::Keep)
+            .fit(&df)
+            .unwrap();
+        // The reference: per partition a map in row order, merged in partition order.
+        let mut want: std::collections::BTreeMap<i64, (f64, f64)> = Default::default();
+        for (first, len) in [(0, 3000), (3000, 2000)] {
+            let mut part: std::collections::BTreeMap<i64, (f64, f64)> = Default::default();
+            for i in first..first + len {
+                let k = match cats[i] {
+                    // f32 rounds 2e9 to 2000000000 exactly; every column agrees.
+                    Some(v) => v,
+                    None => -1,
+                };
+                let e = part.entry(k).or_insert((0.0, 0.0));
+                e.0 += 1.0;
+                e.1 += y[i];
+            }
+            for (k, (n, s)) in part {
+                let e = want.entry(k).or_insert((0.0, 0.0));
+                e.0 += n;
+                e.1 += s;
+            }
+        }
+        for stats in model.stats() {
+            let got: Vec<(i64, u64, u64)> = stats
+                .iter()
+                .filter(|c| c.category != UNSEEN_CATEGORY)
+                .map(|c| (c.category as i64, c.count.to_bits(), c.stat.to_bits()))
+                .collect();
+            let expect: Vec<(i64, u64, u64)> = want
+                .iter()
+                .map(|(k, (n, s))| (*k, n.to_bits(), (s / n).to_bits()))
+                .collect();
+            assert_eq!(got, expect);
+        }
+        let out = model.transform(&df).unwrap();
+        let first = out.column("i32_te").unwrap();
+        for n in &names[1..] {
+            let c = out.column(&format!("{n}_te")).unwrap();
+            for (a, b) in first.chunks.iter().zip(&c.chunks) {
+                let (a, b) = (
+                    a.as_primitive::<Float64Type>(),
+                    b.as_primitive::<Float64Type>(),
+                );
+                assert!(a
+                    .values()
+                    .iter()
+                    .zip(b.values())
+                    .all(|(x, y)| x.to_bits() == y.to_bits()));
+            }
+        }
+    }
+}

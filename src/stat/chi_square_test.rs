@@ -152,9 +152,7 @@ pub(crate) fn chi_square(
         |t, part, first, rows| t.count(stage, features, &index, part, first, rows),
     )?;
     let mut tallies = tallies.into_iter();
-    let mut total = tallies
-        .next()
-        .unwrap_or_else(|| Tally::new(n, k, small));
+    let mut total = tallies.next().unwrap_or_else(|| Tally::new(n, k, small));
     for t in tallies {
         total.merge(t);
     }
@@ -259,8 +257,7 @@ impl Tally {
                         if small {
                             self.small[c * n + j][0] += zeros;
                         } else {
-                            self.maps[j].entry(key(0.0)).or_insert_with(|| vec![0; k])[c] +=
-                                zeros;
+                            self.maps[j].entry(key(0.0)).or_insert_with(|| vec![0; k])[c] += zeros;
                         }
                     }
                 }
@@ -386,10 +383,8 @@ impl Tally {
             .into_iter()
             .enumerate()
             .map(|(j, m)| {
-                let mut rows: Vec<(f64, Vec<u64>)> = m
-                    .into_iter()
-                    .map(|(b, c)| (f64::from_bits(b), c))
-                    .collect();
+                let mut rows: Vec<(f64, Vec<u64>)> =
+                    m.into_iter().map(|(b, c)| (f64::from_bits(b), c)).collect();
                 if !self.small.is_empty() {
                     for i in 0..SMALL_VALUES {
                         let counts: Vec<u64> = (0..k).map(|c| self.small[c * n + j][i]).collect();
@@ -522,11 +517,21 @@ mod tests {
             })
             .collect();
         let cols = [("f0", &f0), ("f1", &f1), ("f2", &f2)];
-        for (labels, pick) in [(3usize, &[0, 1][..]), (80, &[0, 1]), (2, &[0, 2]), (5, &[2])] {
+        for (labels, pick) in [
+            (3usize, &[0, 1][..]),
+            (80, &[0, 1]),
+            (2, &[0, 2]),
+            (5, &[2]),
+        ] {
             let y: Vec<f64> = (0..rows).map(|i| ((i * 31) % labels) as f64).collect();
             let mut columns: Vec<(&str, ArrayRef)> = pick
                 .iter()
-                .map(|&c| (cols[c].0, Arc::new(Float64Array::from(cols[c].1.clone())) as ArrayRef))
+                .map(|&c| {
+                    (
+                        cols[c].0,
+                        Arc::new(Float64Array::from(cols[c].1.clone())) as ArrayRef,
+                    )
+                })
                 .collect();
             columns.push(("y", Arc::new(Float64Array::from(y.clone()))));
             let batch = arrow::array::RecordBatch::try_from_iter(columns).unwrap();
