@@ -463,6 +463,13 @@ impl Estimator for RFormula {
             }
             fitted.push(t);
         }
+        // The stages from the last estimator on see no data at fit. They run here on no
+        // rows, so that what they refuse from the columns alone (an interaction of a
+        // vector without attribute metadata) still fails the fit, at no cost.
+        let mut probe = DataFrame::empty(current.schema().clone());
+        for t in &fitted[last.unwrap_or(0)..] {
+            probe = t.transform(&probe)?;
+        }
         Ok(RFormulaModel {
             uid: self.uid.clone(),
             params: self.params.clone(),
