@@ -299,7 +299,7 @@ const DENSE_CATEGORIES: usize = 4096;
 /// integrality without a call to `trunc`.
 #[inline(always)]
 fn is_category(x: f64) -> bool {
-    x >= 0.0 && x < UNSEEN_CATEGORY && (x as i64) as f64 == x
+    (0.0..UNSEEN_CATEGORY).contains(&x) && (x as i64) as f64 == x
 }
 
 /// Runs `$body` with `$v` bound to the values of the numeric column `$a` as a slice of its
@@ -976,11 +976,8 @@ mod tests {
         for (first, len) in [(0, 3000), (3000, 2000)] {
             let mut part: std::collections::BTreeMap<i64, (f64, f64)> = Default::default();
             for i in first..first + len {
-                let k = match cats[i] {
-                    // f32 rounds 2e9 to 2000000000 exactly; every column agrees.
-                    Some(v) => v,
-                    None => -1,
-                };
+                // (f32 holds 2e9 exactly: every column agrees.)
+                let k = cats[i].unwrap_or(-1);
                 let e = part.entry(k).or_insert((0.0, 0.0));
                 e.0 += 1.0;
                 e.1 += y[i];

@@ -209,6 +209,7 @@ impl Tally {
     }
 
     /// Counts rows `first..first + rows` of a part.
+    #[allow(clippy::needless_range_loop)] // rows index the labels and the values
     fn count(
         &mut self,
         stage: &'static str,
