@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use mlpipe::prelude::*;
 
-use super::{median, memory_read_cols};
+use super::{evict_caches, median, memory_read_cols};
 
 /// A transform (read + write of a same-sized output) is "close to memory speed" within this
 /// many memory reads of its input; a fit (read only) within [`FIT_TARGET`].
@@ -55,16 +55,21 @@ impl Report {
     }
 
     /// The median wall time of `self.reps` runs of `f` and the mean CPU time of a run
-    /// (user + system over every thread), in seconds.
+    /// (user + system over every thread), in seconds. Each run starts with the caches
+    /// evicted ([`evict_caches`], untimed), as each memory read does: a stage whose input
+    /// fits in L3 is not timed on cached input against a floor read from memory.
     pub fn time<T>(&self, mut f: impl FnMut() -> Result<T>) -> Result<(f64, f64)> {
         let mut v = Vec::new();
-        let c0 = cpu_seconds();
+        let mut cpu = 0.0;
         for _ in 0..self.reps {
+            evict_caches();
+            let c0 = cpu_seconds();
             let t = Instant::now();
             std::hint::black_box(f()?);
             v.push(t.elapsed().as_secs_f64());
+            cpu += cpu_seconds() - c0;
         }
-        let cpu = (cpu_seconds() - c0) / self.reps as f64;
+        let cpu = cpu / self.reps as f64;
         Ok((median(&mut v), cpu))
     }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int32Array, ListArray};
 use arrow::buffer::OffsetBuffer;
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use arrow::datatypes::{DataType, Field, Float64Type, Int32Type, Int64Type, Schema};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -290,12 +290,85 @@ fn key(v: f64) -> i64 {
 /// label sum (continuous; the mean once merged).
 type Counts = HashMap<i64, (f64, f64)>;
 
-/// The label of row `r`, or `None` when it is null or NaN (Spark drops such rows).
-fn label_at(labels: &Float64Array, r: usize) -> Option<f64> {
-    if labels.is_null(r) || labels.value(r).is_nan() {
-        None
-    } else {
-        Some(labels.value(r))
+/// Categories below this are counted and looked up in a table indexed by the category
+/// (no hashing); larger ones in a hash map.
+const DENSE_CATEGORIES: usize = 4096;
+
+/// Whether `x` is a valid category: a non-negative integer below 2147483647 (Spark's
+/// `TargetEncoder` check). `x as i64` is exact in that range, so the round trip tests
+/// integrality without a call to `trunc`.
+#[inline(always)]
+fn is_category(x: f64) -> bool {
+    (0.0..UNSEEN_CATEGORY).contains(&x) && (x as i64) as f64 == x
+}
+
+/// Runs `$body` with `$v` bound to the values of the numeric column `$a` as a slice of its
+/// own type: no copy for int32, int64 and double columns (other numeric types are cast to
+/// double once); `$body` reads row `r` as `$v[r] as f64`, as the cast to double would.
+macro_rules! with_values {
+    ($a:expr, $v:ident => $body:expr) => {{
+        let a: &ArrayRef = $a;
+        match a.data_type() {
+            DataType::Int32 => {
+                let $v = a.as_primitive::<Int32Type>().values();
+                $body
+            }
+            DataType::Int64 => {
+                let $v = a.as_primitive::<Int64Type>().values();
+                $body
+            }
+            DataType::Float64 => {
+                let $v = a.as_primitive::<Float64Type>().values();
+                $body
+            }
+            _ => {
+                let c = cast(a, &DataType::Float64)?;
+                let $v = c.as_primitive::<Float64Type>().values();
+                $body
+            }
+        }
+    }};
+}
+
+/// One partition's `(count, label sum)` per category of one column, in row order: small
+/// categories in a table indexed by the category, others in a map.
+#[derive(Default)]
+struct Tally {
+    /// Categories `0 ..` below [`DENSE_CATEGORIES`] (count 0: not seen).
+    dense: Vec<(f64, f64)>,
+    /// The null category and categories from [`DENSE_CATEGORIES`] on.
+    other: Counts,
+}
+
+impl Tally {
+    /// Counts a row of category `k` with label `y`.
+    #[inline(always)]
+    fn add(&mut self, k: i64, y: f64) {
+        let e = match usize::try_from(k) {
+            Ok(i) if i < DENSE_CATEGORIES => {
+                if i >= self.dense.len() {
+                    self.dense.resize(i + 1, (0.0, 0.0));
+                }
+                &mut self.dense[i]
+            }
+            _ => self.other.entry(k).or_insert((0.0, 0.0)),
+        };
+        e.0 += 1.0;
+        e.1 += y;
+    }
+
+    /// The categories seen with their `(count, label sum)`, in category order.
+    fn into_sorted(self) -> Vec<(i64, (f64, f64))> {
+        let mut v: Vec<(i64, (f64, f64))> = self
+            .dense
+            .into_iter()
+            .enumerate()
+            .filter(|(_, c)| c.0 > 0.0)
+            .map(|(i, c)| (i as i64, c))
+            .chain(self.other)
+            .collect();
+        v.sort_by_key(|(k, _)| *k);
+        v
     }
 }
 
@@ -307,16 +380,20 @@ impl Estimator for TargetEncoder {
         let p = &self.params;
         let pairs = check_schema(p, df.schema(), true, stage)?;
         let binary = p.target_type == TargetType::Binary;
-        // One pass: per partition, per input column, a map of category counts, plus the
-        // overall count, merged below in partition order.
+        // One pass: per partition, per input column, its categories' counts in category
+        // order, plus the overall count, merged below in partition order.
         let parts = df.map_partitions(|pi, b| {
-            let labels = cast(schema::batch_column(b, &p.label_col)?, &DataType::Float64)?;
-            let labels = labels.as_primitive::<Float64Type>();
+            let la = schema::batch_column(b, &p.label_col)?;
+            let label_nulls = la.null_count() > 0;
+            // The labels as f64, NaN where Spark drops the row (a null or NaN label).
+            let labels: Vec<f64> = with_values!(la, v => (0..la.len())
+                .map(|r| if label_nulls && la.is_null(r) { f64::NAN } else { v[r] as f64 })
+                .collect());
             let mut overall = (0.0, 0.0);
-            for r in 0..labels.len() {
-                let Some(y) = label_at(labels, r) else {
+            for (r, &y) in labels.iter().enumerate() {
+                if y.is_nan() {
                     continue;
-                };
+                }
                 if binary && y != 0.0 && y != 1.0 {
                     return Err(Error::InvalidValue {
                         stage,
@@ -332,34 +409,33 @@ impl Estimator for TargetEncoder {
             }
             let mut per_col = Vec::with_capacity(pairs.len());
             for (ic, _) in &pairs {
-                let vals = cast(schema::batch_column(b, ic)?, &DataType::Float64)?;
-                let vals = vals.as_primitive::<Float64Type>();
-                let mut counts = Counts::new();
-                for r in 0..vals.len() {
-                    let Some(y) = label_at(labels, r) else {
-                        continue;
-                    };
-                    let k = if vals.is_null(r) {
-                        key(NULL_CATEGORY)
-                    } else {
-                        let v = vals.value(r);
-                        if !(v >= 0.0 && v.fract() == 0.0 && v < UNSEEN_CATEGORY) {
+                let a = schema::batch_column(b, ic)?;
+                let nulls = a.null_count() > 0;
+                let mut t = Tally::default();
+                with_values!(a, v => {
+                    for (r, &y) in labels.iter().enumerate() {
+                        if y.is_nan() {
+                            continue;
+                        }
+                        if nulls && a.is_null(r) {
+                            t.add(key(NULL_CATEGORY), y);
+                            continue;
+                        }
+                        let x = v[r] as f64;
+                        if !is_category(x) {
                             return Err(Error::InvalidValue {
                                 stage,
                                 column: ic.clone(),
                                 partition: pi,
                                 row: r,
-                                what: format!("category {v}"),
+                                what: format!("category {x}"),
                                 hint: "categories must be non-negative integer indices below 2147483647 (Spark: Values MUST be non-negative integers); index strings with StringIndexer first".into(),
                             });
                         }
-                        key(v)
-                    };
-                    let e = counts.entry(k).or_insert((0.0, 0.0));
-                    e.0 += 1.0;
-                    e.1 += y;
-                }
-                per_col.push(counts);
+                        t.add(key(x), y);
+                    }
+                });
+                per_col.push(t.into_sorted());
             }
             Ok((overall, per_col))
         })?;
@@ -370,8 +446,6 @@ impl Estimator for TargetEncoder {
             overall.1 += o.1;
             for (m, c) in merged.iter_mut().zip(cols) {
                 // In category order, so the sums add up the same way every time.
-                let mut c: Vec<_> = c.into_iter().collect();
-                c.sort_by_key(|(k, _)| *k);
                 for (k, (n, s)) in c {
                     let e = m.entry(k).or_insert((0.0, 0.0));
                     e.0 += n;
@@ -525,6 +599,7 @@ impl TargetEncoderModel {
             .into_iter()
             .map(|enc| {
                 let mut l = Lookup {
+                    dense: Vec::new(),
                     by_key: HashMap::new(),
                     null: None,
                     unseen: f64::NAN,
@@ -535,6 +610,12 @@ impl TargetEncoderModel {
                         l.unseen = e;
                     } else if c == NULL_CATEGORY {
                         l.null = Some(e);
+                    } else if c >= 0.0 && (c as usize) < DENSE_CATEGORIES {
+                        let i = c as usize;
+                        if i >= l.dense.len() {
+                            l.dense.resize(i + 1, None);
+                        }
+                        l.dense[i] = Some(e);
                     } else {
                         l.by_key.insert(key(c), e);
                     }
@@ -567,6 +648,9 @@ impl TargetEncoderModel {
 /// One input column's encodings, ready for lookup.
 #[derive(Clone, Debug)]
 struct Lookup {
+    /// The encodings of categories below [`DENSE_CATEGORIES`], by category (None: unseen).
+    dense: Vec<Option<f64>>,
+    /// The encodings of the larger categories.
     by_key: HashMap<i64, f64>,
     null: Option<f64>,
     unseen: f64,
@@ -580,9 +664,10 @@ impl Lookup {
     fn encode(&self, v: Option<f64>, keep: bool) -> std::result::Result<f64, ()> {
         let found = match v {
             None => self.null,
-            Some(x) if x >= 0.0 && x.fract() == 0.0 && x < UNSEEN_CATEGORY => {
-                self.by_key.get(&key(x)).copied()
-            }
+            Some(x) if is_category(x) => match self.dense.get(x as usize) {
+                Some(e) => *e,
+                None => self.by_key.get(&key(x)).copied(),
+            },
             Some(_) => None,
         };
         match found {
@@ -633,13 +718,15 @@ impl Transformer for TargetEncoderModel {
         let parts = df.map_partitions(|pi, b| {
             let mut cols = b.columns().to_vec();
             for ((ic, _), l) in pairs.iter().zip(&lookups) {
-                let a = cast(schema::batch_column(b, ic)?, &DataType::Float64)?;
-                let a = a.as_primitive::<Float64Type>();
+                let a = schema::batch_column(b, ic)?;
+                let nulls = a.null_count() > 0;
                 let mut out = Vec::with_capacity(a.len());
-                for r in 0..a.len() {
-                    let v = (!a.is_null(r)).then(|| a.value(r));
-                    out.push(l.encode(v, keep).map_err(|()| unseen_error(ic, v, pi, r))?);
-                }
+                with_values!(a, v => {
+                    for r in 0..a.len() {
+                        let x = (!(nulls && a.is_null(r))).then(|| v[r] as f64);
+                        out.push(l.encode(x, keep).map_err(|()| unseen_error(ic, x, pi, r))?);
+                    }
+                });
                 cols.push(Arc::new(Float64Array::from(out)) as ArrayRef);
             }
             crate::frame::new_batch(out_schema.clone(), cols, b.num_rows())
@@ -824,5 +911,110 @@ impl crate::row::RowOp for TargetEncoderRow {
             row.set_num(*out, Some(e));
         }
         Ok(crate::row::Flow::Next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Float32Array, Int64Array, RecordBatch};
+
+    /// The dense category tables and the in-place integer reads give the statistics a
+    /// plain map over the values cast to double gives (Spark's `count` and `count_if` /
+    /// `avg` per category, summed in row order within a partition, partitions in order),
+    /// bit for bit, whatever the column type; small and large categories and nulls alike;
+    /// and the transform encodes the same column the same way in every type.
+    #[test]
+    fn dense_tables_and_typed_reads_match_a_plain_map() {
+        let rows = 5000usize;
+        let cat = |i: usize| -> Option<i64> {
+            match i % 13 {
+                0 => None,
+                1 => Some(5000),          // beyond the dense table
+                2 => Some(2_000_000_000), // far beyond
+                _ => Some(((i * 7) % 9) as i64),
+            }
+        };
+        let y: Vec<f64> = (0..rows).map(|i| ((i * 37) % 100) as f64 / 7.0).collect();
+        let cats: Vec<Option<i64>> = (0..rows).map(cat).collect();
+        let columns: Vec<(&str, ArrayRef)> = vec![
+            (
+                "i32",
+                Arc::new(Int32Array::from_iter(
+                    cats.iter().map(|c| c.map(|v| v as i32)),
+                )),
+            ),
+            ("i64", Arc::new(Int64Array::from_iter(cats.iter().copied()))),
+            (
+                "f64",
+                Arc::new(Float64Array::from_iter(
+                    cats.iter().map(|c| c.map(|v| v as f64)),
+                )),
+            ),
+            (
+                "f32",
+                Arc::new(Float32Array::from_iter(
+                    cats.iter().map(|c| c.map(|v| v as f32)),
+                )),
+            ),
+            ("y", Arc::new(Float64Array::from(y.clone()))),
+        ];
+        let batch = RecordBatch::try_from_iter(columns).unwrap();
+        let df =
+            DataFrame::from_batches(vec![batch.slice(0, 3000), batch.slice(3000, 2000)]).unwrap();
+        let names = ["i32", "i64", "f64", "f32"];
+        let model = TargetEncoder::new()
+            .with_input_cols(names)
+            .with_output_cols(names.map(|n| format!("{n}_te")))
+            .with_label_col("y")
+            .with_target_type(TargetType::Continuous)
+            .with_handle_invalid(HandleInvalid::Keep)
+            .fit(&df)
+            .unwrap();
+        // The reference: per partition a map in row order, merged in partition order.
+        let mut want: std::collections::BTreeMap<i64, (f64, f64)> = Default::default();
+        for (first, len) in [(0, 3000), (3000, 2000)] {
+            let mut part: std::collections::BTreeMap<i64, (f64, f64)> = Default::default();
+            for i in first..first + len {
+                // (f32 holds 2e9 exactly: every column agrees.)
+                let k = cats[i].unwrap_or(-1);
+                let e = part.entry(k).or_insert((0.0, 0.0));
+                e.0 += 1.0;
+                e.1 += y[i];
+            }
+            for (k, (n, s)) in part {
+                let e = want.entry(k).or_insert((0.0, 0.0));
+                e.0 += n;
+                e.1 += s;
+            }
+        }
+        for stats in model.stats() {
+            let got: Vec<(i64, u64, u64)> = stats
+                .iter()
+                .filter(|c| c.category != UNSEEN_CATEGORY)
+                .map(|c| (c.category as i64, c.count.to_bits(), c.stat.to_bits()))
+                .collect();
+            let expect: Vec<(i64, u64, u64)> = want
+                .iter()
+                .map(|(k, (n, s))| (*k, n.to_bits(), (s / n).to_bits()))
+                .collect();
+            assert_eq!(got, expect);
+        }
+        let out = model.transform(&df).unwrap();
+        let first = out.column("i32_te").unwrap();
+        for n in &names[1..] {
+            let c = out.column(&format!("{n}_te")).unwrap();
+            for (a, b) in first.chunks.iter().zip(&c.chunks) {
+                let (a, b) = (
+                    a.as_primitive::<Float64Type>(),
+                    b.as_primitive::<Float64Type>(),
+                );
+                assert!(a
+                    .values()
+                    .iter()
+                    .zip(b.values())
+                    .all(|(x, y)| x.to_bits() == y.to_bits()));
+            }
+        }
     }
 }

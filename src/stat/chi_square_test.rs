@@ -9,9 +9,10 @@ use arrow::array::{Array, ArrayRef, Float64Array, Int32Array, Int64Array, ListAr
 use arrow::datatypes::{DataType, Field, Schema};
 
 use super::distribution::chi_squared_p_value;
-use super::input::{bad, check_no_nan, map_chunks, read_parts, require_rows, Part};
-use super::selection::{label_index, FeatureTest};
+use super::input::{bad, check_no_nan, fold_chunks, read_parts, require_rows, Part};
+use super::selection::{label_index, FeatureTest, LabelIndex};
 use crate::error::Result;
+use crate::frame::vector::Row;
 use crate::frame::{vector, DataFrame};
 
 /// Spark's `ChiSquareTest.maxCategories`: the most distinct values a feature or the label
@@ -139,97 +140,30 @@ pub(crate) fn chi_square(
         return Err(too_many(stage, label, &parts, None));
     }
     let k = labels.len();
-    // Per chunk, per feature: value -> counts per label.
-    type Counts = HashMap<u64, Vec<u64>>;
-    let tables = map_chunks(&parts, |part, first, rows| {
-        let y = part.label.as_deref().unwrap_or(&[]);
-        let mut t: Vec<Counts> = vec![HashMap::new(); n];
-        // Values 0, 1, …, SMALL_VALUES - 1 (bucket indices, binary and small categorical
-        // codes) are counted in a dense table per feature, `[value][class]`; any other value
-        // in the feature's hash map. The table joins the map at the end of the chunk.
-        // (With many labels the tables would be large: the maps alone then.)
-        let sv = if k <= SMALL_TABLE_LABELS {
-            SMALL_VALUES
-        } else {
-            0
-        };
-        let mut small = vec![0u64; n * sv * k];
-        let mut nan = false;
-        if let Some(values) = part.block.as_dense() {
-            for r in first..first + rows {
-                let c = index.of(y[r]);
-                for (j, &v) in values[r * n..(r + 1) * n].iter().enumerate() {
-                    nan |= v.is_nan();
-                    count_value(&mut t, &mut small, sv, k, j, v, c);
-                }
-            }
-        } else {
-            // Rows stored sparse or dense: the stored values, then each feature's unstored
-            // zeros per class (the class's rows less the values stored).
-            let mut class_rows = vec![0u64; k];
-            let mut stored = vec![0u64; n * k];
-            for r in first..first + rows {
-                let c = index.of(y[r]);
-                if let Some(x) = part.block.row(r) {
-                    class_rows[c] += 1;
-                    x.for_each_active(|j, v| {
-                        nan |= v.is_nan();
-                        stored[j * k + c] += 1;
-                        count_value(&mut t, &mut small, sv, k, j, v, c);
-                    });
-                }
-            }
-            for j in 0..n {
-                for c in 0..k {
-                    let zeros = class_rows[c] - stored[j * k + c];
-                    if zeros > 0 {
-                        if sv > 0 {
-                            small[j * sv * k + c] += zeros;
-                        } else {
-                            t[j].entry(key(0.0)).or_insert_with(|| vec![0; k])[c] += zeros;
-                        }
-                    }
-                }
-            }
-        }
-        if nan {
-            // Names the first NaN's row.
-            check_no_nan(stage, features, part, first, rows)?;
-        }
-        for (j, table) in small.chunks(sv.max(1) * k).enumerate() {
-            for (i, counts) in table.chunks_exact(k).enumerate() {
-                if counts.iter().any(|&c| c > 0) {
-                    let e = t[j].entry(key(i as f64)).or_insert_with(|| vec![0; k]);
-                    for (a, b) in e.iter_mut().zip(counts) {
-                        *a += b;
-                    }
-                }
-            }
-        }
-        Ok(t)
-    })?;
-    let mut total: Vec<Counts> = vec![HashMap::new(); n];
-    for t in tables {
-        for (acc, m) in total.iter_mut().zip(t) {
-            for (v, c) in m {
-                let e = acc.entry(v).or_insert_with(|| vec![0; k]);
-                for (a, b) in e.iter_mut().zip(c) {
-                    *a += b;
-                }
-            }
-        }
+    // Values 0, 1, …, SMALL_VALUES - 1 (bucket indices, binary and small categorical codes)
+    // are counted in a dense table, `[class][feature][value]`; any other value in the
+    // feature's hash map. (With many labels the table would be large: the maps alone then.)
+    let small = k <= SMALL_TABLE_LABELS;
+    // One tally per run of chunks (in parallel), merged in order below. The counts are
+    // integers, so how the rows are grouped changes nothing.
+    let tallies = fold_chunks(
+        &parts,
+        || Tally::new(n, k, small),
+        |t, part, first, rows| t.count(stage, features, &index, part, first, rows),
+    )?;
+    let mut tallies = tallies.into_iter();
+    let mut total = tallies.next().unwrap_or_else(|| Tally::new(n, k, small));
+    for t in tallies {
+        total.merge(t);
     }
     total
+        .into_tables(k)
         .into_iter()
         .enumerate()
-        .map(|(j, counts)| {
-            if counts.len() > MAX_CATEGORIES {
+        .map(|(j, mut values)| {
+            if values.len() > MAX_CATEGORIES {
                 return Err(too_many(stage, features, &parts, Some(j)));
             }
-            let mut values: Vec<(f64, Vec<u64>)> = counts
-                .into_iter()
-                .map(|(b, c)| (f64::from_bits(b), c))
-                .collect();
             values.sort_by(|a, b| a.0.total_cmp(&b.0));
             let (statistic, dof) = chi_squared_matrix(&values, k);
             let p_value = if dof == 0 {
@@ -247,23 +181,239 @@ pub(crate) fn chi_square(
         .collect()
 }
 
-/// Counts one value `v` of feature `j` in class `c`: in the small table when it is one of
-/// `0.0, 1.0, …, sv - 1`, else in the feature's hash map.
-#[inline(always)]
-fn count_value(
-    t: &mut [HashMap<u64, Vec<u64>>],
-    small: &mut [u64],
-    sv: usize,
+/// One feature's small-value counts: `[value]` for values `0.0 ..= 63.0`.
+type SmallCounts = [u64; SMALL_VALUES];
+
+/// The (value, label) counts of some rows: small values in dense tables, the others in a
+/// hash map per feature (value bits → counts per class).
+struct Tally {
+    /// `[class][feature]`: the counts of values `0.0, 1.0, …` (empty with many labels).
+    small: Vec<SmallCounts>,
+    /// Per feature: every other value's counts per class.
+    maps: Vec<HashMap<u64, Vec<u64>>>,
+    /// Scratch: a chunk's values as small codes.
+    codes: Vec<u8>,
+    /// The number of classes.
     k: usize,
-    j: usize,
-    v: f64,
-    c: usize,
-) {
-    let i = v as usize; // saturating: negatives and NaN give 0, checked below
-    if i < sv && i as f64 == v {
-        small[(j * sv + i) * k + c] += 1;
-    } else {
-        t[j].entry(key(v)).or_insert_with(|| vec![0; k])[c] += 1;
+}
+
+impl Tally {
+    /// An empty tally of `n` features and `k` classes, with small tables when `small`.
+    fn new(n: usize, k: usize, small: bool) -> Self {
+        Tally {
+            small: vec![[0; SMALL_VALUES]; if small { k * n } else { 0 }],
+            k,
+            maps: vec![HashMap::new(); n],
+            codes: Vec::new(),
+        }
+    }
+
+    /// Counts rows `first..first + rows` of a part.
+    #[allow(clippy::needless_range_loop)] // rows index the labels and the values
+    fn count(
+        &mut self,
+        stage: &'static str,
+        features: &str,
+        index: &LabelIndex,
+        part: &Part<'_>,
+        first: usize,
+        rows: usize,
+    ) -> Result<()> {
+        let n = part.block.size();
+        let y = part.label.as_deref().unwrap_or(&[]);
+        let k = self.k;
+        let small = !self.small.is_empty();
+        let mut nan = false;
+        if small && n > 0 && self.count_small_codes(index, part, y, first, rows) {
+            return Ok(());
+        }
+        if let Some(values) = part.block.as_dense() {
+            for r in first..first + rows {
+                let c = index.of(y[r]);
+                for (j, &v) in values[r * n..(r + 1) * n].iter().enumerate() {
+                    nan |= v.is_nan();
+                    self.count_value(n, j, v, c, k);
+                }
+            }
+        } else {
+            // Rows stored sparse or dense: the stored values, then each feature's unstored
+            // zeros per class (the class's rows less the values stored).
+            let mut class_rows = vec![0u64; k];
+            let mut stored = vec![0u64; n * k];
+            for r in first..first + rows {
+                let c = index.of(y[r]);
+                if let Some(x) = part.block.row(r) {
+                    class_rows[c] += 1;
+                    x.for_each_active(|j, v| {
+                        nan |= v.is_nan();
+                        stored[j * k + c] += 1;
+                        self.count_value(n, j, v, c, k);
+                    });
+                }
+            }
+            for j in 0..n {
+                for c in 0..k {
+                    let zeros = class_rows[c] - stored[j * k + c];
+                    if zeros > 0 {
+                        if small {
+                            self.small[c * n + j][0] += zeros;
+                        } else {
+                            self.maps[j].entry(key(0.0)).or_insert_with(|| vec![0; k])[c] += zeros;
+                        }
+                    }
+                }
+            }
+        }
+        if nan {
+            // Names the first NaN's row.
+            check_no_nan(stage, features, part, first, rows)?;
+        }
+        Ok(())
+    }
+
+    /// The fast path of [`count`](Self::count): when every value stored for the rows is
+    /// one of `0.0 ..= 63.0` (binned or small categorical features), counts the rows in
+    /// the small tables and returns true; else counts nothing and returns false. One
+    /// vectorised pass converts the stored values to codes, then each value is one table
+    /// increment: a dense row's every value; a sparse row's stored values, its unstored
+    /// zeros counted as value 0 (the row counted at 0 for every feature, less one per
+    /// stored value, with wrapping arithmetic that the chunk's end makes whole again).
+    fn count_small_codes(
+        &mut self,
+        index: &LabelIndex,
+        part: &Part<'_>,
+        y: &[f64],
+        first: usize,
+        rows: usize,
+    ) -> bool {
+        let n = part.block.size();
+        let stored = part.block.stored_values(first, rows);
+        self.codes.resize(stored.len(), 0);
+        if !small_codes(stored, &mut self.codes) {
+            return false;
+        }
+        let ys = &y[first..first + rows];
+        if part.block.as_dense().is_some() {
+            for (codes, &yv) in self.codes.chunks_exact(n).zip(ys) {
+                let c = index.of(yv);
+                for (t, &code) in self.small[c * n..(c + 1) * n].iter_mut().zip(codes) {
+                    t[code as usize % SMALL_VALUES] += 1;
+                }
+            }
+            return true;
+        }
+        let mut sparse_rows = vec![0u64; self.k];
+        let mut at = 0;
+        for (r, &yv) in (first..first + rows).zip(ys) {
+            let c = index.of(yv);
+            let table = &mut self.small[c * n..(c + 1) * n];
+            match part.block.row(r) {
+                Some(Row::Dense(x)) => {
+                    for (t, &code) in table.iter_mut().zip(&self.codes[at..at + x.len()]) {
+                        let t = &mut t[code as usize % SMALL_VALUES];
+                        *t = t.wrapping_add(1);
+                    }
+                    at += x.len();
+                }
+                Some(Row::Sparse {
+                    indices, values, ..
+                }) => {
+                    sparse_rows[c] += 1;
+                    let codes = &self.codes[at..at + values.len()];
+                    for (&j, &code) in indices.iter().zip(codes) {
+                        let t = &mut table[j as usize];
+                        let i = code as usize % SMALL_VALUES;
+                        t[i] = t[i].wrapping_add(1);
+                        t[0] = t[0].wrapping_sub(1);
+                    }
+                    at += values.len();
+                }
+                // read_parts refuses null rows.
+                None => {}
+            }
+        }
+        for (c, &rows) in sparse_rows.iter().enumerate() {
+            for t in &mut self.small[c * n..(c + 1) * n] {
+                t[0] = t[0].wrapping_add(rows);
+            }
+        }
+        true
+    }
+
+    /// Counts one value `v` of feature `j` (of `n`) in class `c` (of `k`): in the small
+    /// table when it is one of `0.0, 1.0, …, 63.0` and there is one, else in the
+    /// feature's hash map.
+    #[inline(always)]
+    fn count_value(&mut self, n: usize, j: usize, v: f64, c: usize, k: usize) {
+        let i = v as usize; // saturating: negatives and NaN give 0, checked below
+        if !self.small.is_empty() && i < SMALL_VALUES && i as f64 == v {
+            self.small[c * n + j][i] += 1;
+        } else {
+            self.maps[j].entry(key(v)).or_insert_with(|| vec![0; k])[c] += 1;
+        }
+    }
+
+    /// Adds another tally's counts.
+    fn merge(&mut self, other: Tally) {
+        for (a, b) in self.small.iter_mut().zip(&other.small) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        for (acc, m) in self.maps.iter_mut().zip(other.maps) {
+            for (v, c) in m {
+                match acc.get_mut(&v) {
+                    Some(e) => {
+                        for (a, b) in e.iter_mut().zip(c) {
+                            *a += b;
+                        }
+                    }
+                    None => {
+                        acc.insert(v, c);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Per feature, its contingency table: each value seen with its counts per class (of
+    /// `k`), in no particular order.
+    fn into_tables(self, k: usize) -> Vec<Vec<(f64, Vec<u64>)>> {
+        let n = self.maps.len();
+        self.maps
+            .into_iter()
+            .enumerate()
+            .map(|(j, m)| {
+                let mut rows: Vec<(f64, Vec<u64>)> =
+                    m.into_iter().map(|(b, c)| (f64::from_bits(b), c)).collect();
+                if !self.small.is_empty() {
+                    for i in 0..SMALL_VALUES {
+                        let counts: Vec<u64> = (0..k).map(|c| self.small[c * n + j][i]).collect();
+                        if counts.iter().any(|&c| c > 0) {
+                            rows.push((i as f64, counts));
+                        }
+                    }
+                }
+                rows
+            })
+            .collect()
+    }
+}
+
+crate::frame::kernels::multiversion! {
+    /// Writes each value's small code (`v` for `v` one of `0.0 ..= 63.0`, `-0.0` as 0) to
+    /// `codes`; whether every value was one. Branch-free, so it vectorises.
+    fn small_codes(values: &[f64], codes: &mut [u8]) -> bool {
+        // 2^52: for 0 <= v < 2^52, v + 2^52 rounds v to an integer, held in the low bits.
+        const SHIFT: f64 = 4_503_599_627_370_496.0;
+        let mut bad = 0u8;
+        for (&v, code) in values.iter().zip(codes.iter_mut()) {
+            let t = v + SHIFT;
+            *code = t.to_bits() as u8;
+            let ok = (v >= 0.0) & (v < SMALL_VALUES as f64) & (t - SHIFT == v);
+            bad |= u8::from(!ok);
+        }
+        bad == 0
     }
 }
 
@@ -337,11 +487,12 @@ mod tests {
 
     /// The contingency counts by a plain hash map per feature, as Spark's
     /// `ChiSquareTest` gathers them (each `(value, label)` pair counted once per row):
-    /// the fast paths (small dense tables, sparse rows' unstored zeros) must give the same
-    /// statistics bit for bit, and the same degrees of freedom.
+    /// the fast paths (small dense tables, chunks of small codes only, sparse rows'
+    /// unstored zeros) must give the same statistics bit for bit, and the same degrees of
+    /// freedom. 20,000 rows: three chunks, so that chunks are merged.
     #[test]
     fn small_tables_and_unstored_zeros_count_as_a_plain_map() {
-        let rows = 3000usize;
+        let rows = 20_000usize;
         // Small codes, zeros (most rows), codes beyond the small table, negatives,
         // fractions, -0.0.
         let f0: Vec<f64> = (0..rows).map(|i| ((i * 7919) % 13) as f64).collect();
@@ -356,22 +507,44 @@ mod tests {
                 _ => 0.0,
             })
             .collect();
-        for labels in [3usize, 80] {
+        // Small codes only (the whole-chunk fast path), -0.0 and 63.0 included; in the
+        // last chunk one value that is not (2.5) sends that chunk down the general path.
+        let f2: Vec<f64> = (0..rows)
+            .map(|i| match i % 7 {
+                0 => -0.0,
+                1 => 63.0,
+                _ if i == rows - 3 => 2.5,
+                _ => ((i * 13) % 5) as f64,
+            })
+            .collect();
+        let cols = [("f0", &f0), ("f1", &f1), ("f2", &f2)];
+        for (labels, pick) in [
+            (3usize, &[0, 1][..]),
+            (80, &[0, 1]),
+            (2, &[0, 2]),
+            (5, &[2]),
+        ] {
             let y: Vec<f64> = (0..rows).map(|i| ((i * 31) % labels) as f64).collect();
-            let batch = arrow::array::RecordBatch::try_from_iter([
-                ("f0", Arc::new(Float64Array::from(f0.clone())) as ArrayRef),
-                ("f1", Arc::new(Float64Array::from(f1.clone())) as ArrayRef),
-                ("y", Arc::new(Float64Array::from(y.clone())) as ArrayRef),
-            ])
-            .unwrap();
+            let mut columns: Vec<(&str, ArrayRef)> = pick
+                .iter()
+                .map(|&c| {
+                    (
+                        cols[c].0,
+                        Arc::new(Float64Array::from(cols[c].1.clone())) as ArrayRef,
+                    )
+                })
+                .collect();
+            columns.push(("y", Arc::new(Float64Array::from(y.clone()))));
+            let batch = arrow::array::RecordBatch::try_from_iter(columns).unwrap();
             let df = DataFrame::from_batches(vec![batch]).unwrap();
             let df = VectorAssembler::new()
-                .with_input_cols(["f0", "f1"])
+                .with_input_cols(pick.iter().map(|&c| cols[c].0))
                 .with_output_col("v")
                 .transform(&df)
                 .unwrap();
-            let want: Vec<(f64, i64)> = [&f0, &f1]
+            let want: Vec<(f64, i64)> = pick
                 .iter()
+                .map(|&c| cols[c].1)
                 .map(|f| {
                     let mut m: std::collections::HashMap<u64, Vec<u64>> = Default::default();
                     for (x, l) in f.iter().zip(&y) {
@@ -389,6 +562,7 @@ mod tests {
                 df.repartition(3).unwrap(),
             ] {
                 let got = ChiSquareTest::results(&frame, "v", "y").unwrap();
+                assert_eq!(got.len(), want.len());
                 for (g, (s, d)) in got.iter().zip(&want) {
                     assert_eq!(g.statistic.to_bits(), s.to_bits(), "labels {labels}");
                     assert_eq!(g.degrees_of_freedom, *d, "labels {labels}");

@@ -5,8 +5,8 @@
 
 use std::borrow::Cow;
 
-use arrow::array::{Array, Float64Array};
-use arrow::datatypes::DataType;
+use arrow::array::{Array, AsArray, Float64Array};
+use arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -68,8 +68,18 @@ pub(crate) fn read_parts<'a>(
             }
             let num = |i: usize, name: &str, what: &str| -> Result<Cow<'a, [f64]>> {
                 let a: &'a arrow::array::ArrayRef = b.column(i);
-                let v: Cow<'a, [f64]> = match a.as_any().downcast_ref::<Float64Array>() {
-                    Some(f) => Cow::Borrowed(&f.values()[..]),
+                let v: Cow<'a, [f64]> = match a.data_type() {
+                    DataType::Float64 => {
+                        Cow::Borrowed(&a.as_primitive::<Float64Type>().values()[..])
+                    }
+                    // The integer labels and weights of most data, widened in one pass (no
+                    // cast array and copy of it; nulls are refused below).
+                    DataType::Int32 => {
+                        Cow::Owned(widen(a.as_primitive::<Int32Type>().values(), f64::from))
+                    }
+                    DataType::Int64 => {
+                        Cow::Owned(widen(a.as_primitive::<Int64Type>().values(), |x| x as f64))
+                    }
                     _ => {
                         let c = arrow::compute::cast(a, &DataType::Float64)?;
                         let f = c
@@ -82,8 +92,10 @@ pub(crate) fn read_parts<'a>(
                         Cow::Owned(f.values().to_vec())
                     }
                 };
-                if let Some(r) = (0..a.len()).find(|&r| a.is_null(r)) {
-                    return Err(null_value(stage, name, pi, r, what));
+                if a.null_count() > 0 {
+                    if let Some(r) = (0..a.len()).find(|&r| a.is_null(r)) {
+                        return Err(null_value(stage, name, pi, r, what));
+                    }
                 }
                 Ok(v)
             };
@@ -130,6 +142,11 @@ pub(crate) fn read_parts<'a>(
         })
         .collect::<Result<Vec<_>>>()?;
     Ok((n, parts))
+}
+
+/// Integer values as f64, in one pass.
+fn widen<T: Copy>(v: &[T], f: impl Fn(T) -> f64) -> Vec<f64> {
+    v.iter().map(|&x| f(x)).collect()
 }
 
 fn null_value(stage: &'static str, column: &str, pi: usize, r: usize, what: &str) -> Error {

@@ -444,20 +444,31 @@ impl Estimator for RFormula {
         let resolved = self.resolve(df.schema())?;
         let stages = self.inner_stages(df.schema(), &resolved)?;
         // Spark's Pipeline.fit: fit each estimator on the data transformed by the stages
-        // before it. (Pipeline itself refuses two stages with one uid, and Spark's inner
-        // OneHotEncoder and VectorAssembler both carry the RFormula's uid.)
+        // before it; the data go only up to the last estimator (the stages after it are
+        // used as they are, nothing reads their output). (Pipeline itself refuses two
+        // stages with one uid, and Spark's inner OneHotEncoder and VectorAssembler both
+        // carry the RFormula's uid.)
+        let last = stages
+            .iter()
+            .rposition(|s| matches!(s, PipelineStage::Estimator(_)));
         let mut current = df.clone();
         let mut fitted: Vec<Box<dyn Transformer>> = Vec::with_capacity(stages.len());
-        let n = stages.len();
         for (i, s) in stages.into_iter().enumerate() {
             let t: Box<dyn Transformer> = match s {
                 PipelineStage::Transformer(t) => t,
                 PipelineStage::Estimator(e) => e.fit_dyn(&current)?,
             };
-            if i + 1 < n {
+            if last.is_some_and(|l| i < l) {
                 current = t.transform(&current)?;
             }
             fitted.push(t);
+        }
+        // The stages from the last estimator on see no data at fit. They run here on no
+        // rows, so that what they refuse from the columns alone (an interaction of a
+        // vector without attribute metadata) still fails the fit, at no cost.
+        let mut probe = DataFrame::empty(current.schema().clone());
+        for t in &fitted[last.unwrap_or(0)..] {
+            probe = t.transform(&probe)?;
         }
         Ok(RFormulaModel {
             uid: self.uid.clone(),

@@ -600,6 +600,35 @@ impl<'a> VectorBlock<'a> {
         matches!(self.layout, Layout::Udt { .. })
     }
 
+    /// The values stored for rows `first..first + rows`, back to back in row order: each
+    /// row's [`Row::Dense`] values or [`Row::Sparse`] stored values, where that row's
+    /// values start right after the previous row's (null rows' stored values included).
+    /// One slice to check or convert in a single vectorised pass before a row walk.
+    /// `first + rows <= len()`.
+    ///
+    /// # Examples
+    /// ```
+    /// # fn main() -> mlpipe::Result<()> {
+    /// use mlpipe::frame::vector::{At, SparseVectorBuilder, VectorBlock};
+    /// let mut b = SparseVectorBuilder::new(3);
+    /// b.push(&[0, 2], &[1.0, 5.0])?;
+    /// b.push_dense(&[0.0, 2.0, 0.0])?;
+    /// let arr = b.finish()?;
+    /// let at = At { stage: "Example", column: "v", partition: 0 };
+    /// let block = VectorBlock::new(arr.as_ref(), 3, at)?;
+    /// assert_eq!(block.stored_values(0, 2), &[1.0, 5.0, 0.0, 2.0, 0.0]);
+    /// assert_eq!(block.stored_values(1, 1), &[0.0, 2.0, 0.0]);
+    /// # Ok(()) }
+    /// ```
+    pub fn stored_values(&self, first: usize, rows: usize) -> &'a [f64] {
+        match self.layout {
+            Layout::Dense(v) => &v[first * self.size..(first + rows) * self.size],
+            Layout::Udt { val_off, vals, .. } => {
+                &vals[val_off[first] as usize..val_off[first + rows] as usize]
+            }
+        }
+    }
+
     /// All rows' values, row-major (`len() · size()` values): borrowed for a dense column,
     /// densified for a sparse one. Null rows hold zeros (sparse) or unspecified values.
     pub fn to_dense(&self) -> Cow<'a, [f64]> {
