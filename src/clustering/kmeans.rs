@@ -656,7 +656,10 @@ fn tile_sums<const T: usize, const G: usize, const COS: bool, const FMA: bool>(
                     if COS {
                         a.0[l] += xj * c.0[l];
                     } else {
-                        let d = if FMA && (r + g) % 2 == 0 {
+                        // Half the pairs (a group of two, or every other row against
+                        // a lone group: patterns the compiler keeps vectorised).
+                        let fma = if G >= 2 { g % 2 == 0 } else { r % 2 == 0 };
+                        let d = if FMA && fma {
                             c.0[l].mul_add(m1, xj)
                         } else {
                             xj - c.0[l]

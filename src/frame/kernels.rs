@@ -1149,55 +1149,75 @@ fn group_sums<const CH: usize, const K: u8, const SQ: bool, const WT: bool>(
     m2: &mut [f64],
 ) -> f64 {
     const L: usize = SUM_LANES;
-    let mut s = [[0.0f64; L]; CH];
-    let mut q = [[0.0f64; L]; CH];
-    let mut k = [0.0f64; L];
-    for j in 0..g {
-        s[j / L][j % L] = sums[j0 + j];
-        if SQ {
-            q[j / L][j % L] = m2[j0 + j];
-        }
-    }
-    let width = CH * L;
-    let mut add = |v: &[f64], a: f64| {
-        let v = &v[..CH * L];
-        let mut kr = [0.0f64; L];
-        for i in 0..CH {
-            for l in 0..L {
-                let xv = v[i * L + l];
-                let p = if WT { a * xv } else { xv };
-                s[i][l] += p;
-                if SQ {
-                    q[i][l] += p * xv;
-                }
-                kr[l] += check_term::<K>(xv);
-            }
-        }
-        if K != 0 {
-            for l in 0..L {
-                k[l] += kr[l];
-            }
-        }
+    // The sums so far into registers, through fixed-size copies (constant indices keep
+    // the accumulators in registers; lanes past `g` start at 0 and are dropped).
+    let regs = |from: &[f64]| -> [[f64; L]; CH] {
+        let mut init = [0.0f64; 4 * L];
+        init[..g].copy_from_slice(&from[j0..j0 + g]);
+        std::array::from_fn(|i| std::array::from_fn(|l| init[i * L + l]))
     };
+    let mut s = regs(sums);
+    let mut q = if SQ { regs(m2) } else { [[0.0f64; L]; CH] };
+    let mut k = [0.0f64; L];
+    let width = CH * L;
     // `rows` ascend: those whose `width` values from `j0` lie inside `x` come first.
     let fits = rows.partition_point(|&r| r as usize * n + j0 + width <= x.len());
     for &r in &rows[..fits] {
         let b = r as usize * n + j0;
-        add(&x[b..b + width], if WT { w[r as usize] } else { 1.0 });
+        let a = if WT { w[r as usize] } else { 1.0 };
+        add_row::<CH, K, SQ, WT>(&x[b..b + width], a, &mut s, &mut q, &mut k);
     }
     for &r in &rows[fits..] {
         let b = r as usize * n + j0;
         let mut pad = [0.0f64; 4 * L];
         pad[..g].copy_from_slice(&x[b..b + g]);
-        add(&pad[..width], if WT { w[r as usize] } else { 1.0 });
+        let a = if WT { w[r as usize] } else { 1.0 };
+        add_row::<CH, K, SQ, WT>(&pad[..width], a, &mut s, &mut q, &mut k);
     }
-    for j in 0..g {
-        sums[j0 + j] = s[j / L][j % L];
-        if SQ {
-            m2[j0 + j] = q[j / L][j % L];
+    let store = |regs: &[[f64; L]; CH], to: &mut [f64]| {
+        let mut out = [0.0f64; 4 * L];
+        for i in 0..CH {
+            out[i * L..(i + 1) * L].copy_from_slice(&regs[i]);
         }
+        to[j0..j0 + g].copy_from_slice(&out[..g]);
+    };
+    store(&s, sums);
+    if SQ {
+        store(&q, m2);
     }
     k.iter().fold(0.0, |a, b| a + b)
+}
+
+/// One row's `CH·8` values `v` (scale `a`) added to [`group_sums`]' registers: `s += a·v`,
+/// `q += (a·v)·v` when `SQ`, and the row's check terms into `k`. (A function, not a
+/// closure: it must be inlined into the caller's SIMD build.)
+#[inline(always)]
+fn add_row<const CH: usize, const K: u8, const SQ: bool, const WT: bool>(
+    v: &[f64],
+    a: f64,
+    s: &mut [[f64; SUM_LANES]; CH],
+    q: &mut [[f64; SUM_LANES]; CH],
+    k: &mut [f64; SUM_LANES],
+) {
+    const L: usize = SUM_LANES;
+    let v = &v[..CH * L];
+    let mut kr = [0.0f64; L];
+    for i in 0..CH {
+        for l in 0..L {
+            let xv = v[i * L + l];
+            let p = if WT { a * xv } else { xv };
+            s[i][l] += p;
+            if SQ {
+                q[i][l] += p * xv;
+            }
+            kr[l] += check_term::<K>(xv);
+        }
+    }
+    if K != 0 {
+        for l in 0..L {
+            k[l] += kr[l];
+        }
+    }
 }
 
 #[cfg(test)]
