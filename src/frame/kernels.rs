@@ -1154,7 +1154,11 @@ fn group_sums<const CH: usize, const K: u8, const SQ: bool, const WT: bool>(
     let regs = |from: &[f64]| -> [[f64; L]; CH] {
         let mut init = [0.0f64; 4 * L];
         init[..g].copy_from_slice(&from[j0..j0 + g]);
-        std::array::from_fn(|i| std::array::from_fn(|l| init[i * L + l]))
+        let mut r = [[0.0f64; L]; CH];
+        for (i, ri) in r.iter_mut().enumerate() {
+            ri.copy_from_slice(&init[i * L..(i + 1) * L]);
+        }
+        r
     };
     let mut s = regs(sums);
     let mut q = if SQ { regs(m2) } else { [[0.0f64; L]; CH] };
