@@ -855,8 +855,9 @@ fn local_kmeans_pp(
 }
 
 /// Rows per sub-block of [`lloyd_block`]: assigned a tile at a time, then summed per
-/// cluster, read from cache the second time.
-const SUB_ROWS: usize = 256;
+/// cluster, read from cache (160 KB of 20 features: L2) the second time; large enough that
+/// each of up to 16 clusters gets tens of rows per [`class_sums`] call.
+const SUB_ROWS: usize = 1024;
 
 multiversion! {
     /// One Lloyd block: each row's closest centre ([`Centers::distances`] a tile at a
