@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::frame::kernels::multiversion;
+use crate::frame::kernels::{class_sums, group_rows, multiversion, ValueCheck};
 use crate::frame::vector::VectorBlock;
 use crate::frame::{schema, vector, DataFrame};
 use crate::param::{check_at_least, shared_setters, Params};
@@ -66,6 +66,18 @@ enum Kind {
     Complement,
     Bernoulli,
     Gaussian,
+}
+
+impl Kind {
+    /// The model type's input check: non-negative (multinomial, complement), 0/1
+    /// (bernoulli), finite (gaussian).
+    fn check(self) -> ValueCheck {
+        match self {
+            Kind::Multinomial | Kind::Complement => ValueCheck::NonNegative,
+            Kind::Bernoulli => ValueCheck::Binary,
+            Kind::Gaussian => ValueCheck::Finite,
+        }
+    }
 }
 
 impl NaiveBayesParams {
@@ -329,36 +341,86 @@ impl ClassStats {
     }
 }
 
+/// Rows per sub-block of [`nb_block`]: its class passes read the sub-block from cache.
+const SUB_ROWS: usize = 512;
+
+/// One block's per-class sums (class slots in order of first appearance in the block).
+struct BlockSums {
+    /// Σw per slot (Spark's `sum(w)`).
+    weight: Vec<f64>,
+    /// Σw over rows with a non-zero weight per slot.
+    total: Vec<f64>,
+    /// Σw·x, `slots × n` row-major.
+    sums: Vec<f64>,
+    /// Σw·x², `slots × n` (gaussian only; empty otherwise).
+    m2: Vec<f64>,
+}
+
 multiversion! {
-    /// Adds rows `x` (`n` per row; row `r` in class `cls[r]`, weight `w[r]` or 1) to the
-    /// per-class `Σw·x` and `Σw·x²` (`L × n`, row-major; `m2` only when `Some`), and returns
-    /// the sum of each value's check term (see [`value_check`]): 0 exactly when every
-    /// value passes the model type's check.
-    fn nb_block(
-        x: &[f64],
-        n: usize,
-        cls: &[usize],
-        w: Option<&[f64]>,
-        kind: Kind,
-        sums: &mut [f64],
-        m2: Option<&mut [f64]>,
-    ) -> f64 {
-        let mut m2 = m2;
-        let mut chk = vec![0.0f64; n];
-        for (r, row) in x.chunks_exact(n.max(1)).enumerate() {
-            let wr = w.map_or(1.0, |w| w[r]);
-            let c = cls[r];
-            for ((s, k), v) in sums[c * n..(c + 1) * n].iter_mut().zip(chk.iter_mut()).zip(row) {
-                *s += wr * v;
-                *k += value_check(kind, *v);
-            }
-            if let Some(m2) = m2.as_deref_mut() {
-                for (q, v) in m2[c * n..(c + 1) * n].iter_mut().zip(row) {
-                    *q += wr * v * v;
+    /// Adds the rows `r0..r0 + cls.len()` of `arr` (row `r0 + i` in class slot `cls[i]`
+    /// of `out`'s `slots`, weight `w[i]` or 1) to the slots' `Σw`, `Σw·x` (and `Σw·x²` for
+    /// gaussian), and returns the sum of each value's check term (see [`value_check`]): 0
+    /// exactly when every value passes the model type's check.
+    ///
+    /// Every sum is the plain row loop's to the bit: per class and feature the rows in row
+    /// order, each `acc += w·x` (`acc += (w·x)·x`). Rows are taken a sub-block at a time
+    /// ([`SUB_ROWS`], read densely: a sparse sub-block is written out densely first, whose
+    /// zeros add exact zeros), sorted by class (stable); each class's rows then run with
+    /// its sums in registers, so no row waits on the previous row's store.
+    fn nb_block(arr: &VectorBlock<'_>, r0: usize, cls: &[u32], w: Option<&[f64]>, kind: Kind, out: &mut BlockSums) -> f64 {
+        let n = arr.size();
+        let l = out.weight.len();
+        let len = cls.len();
+        let check = kind.check();
+        let mut scratch = Vec::new();
+        let mut order = vec![0u32; SUB_ROWS.min(len)];
+        let mut start = vec![0usize; l + 1];
+        let mut next = vec![0usize; l];
+        let mut chk = 0.0;
+        for s0 in (0..len).step_by(SUB_ROWS) {
+            let m = SUB_ROWS.min(len - s0);
+            let x: &[f64] = match arr.as_dense() {
+                Some(v) => &v[(r0 + s0) * n..(r0 + s0 + m) * n],
+                None => {
+                    scratch.resize(m * n, 0.0);
+                    arr.write_dense_rows(r0 + s0, &mut scratch[..m * n]);
+                    &scratch[..m * n]
                 }
+            };
+            group_rows(&cls[s0..s0 + m], l, &mut order, &mut start, &mut next);
+            let ws = w.map(|w| &w[s0..s0 + m]);
+            for c in 0..l {
+                let rows = &order[start[c]..start[c + 1]];
+                if rows.is_empty() {
+                    continue;
+                }
+                match ws {
+                    Some(ws) => {
+                        for &r in rows {
+                            let v = ws[r as usize];
+                            out.weight[c] += v;
+                            // Adds +0.0 for a zero weight: the total (never -0.0) keeps
+                            // its bits, as when the row is skipped.
+                            out.total[c] += if v != 0.0 { v } else { 0.0 };
+                        }
+                    }
+                    None => {
+                        // Σ1 over the rows: an exact count, whatever the order.
+                        out.weight[c] += rows.len() as f64;
+                        out.total[c] += rows.len() as f64;
+                    }
+                }
+                let gaussian = kind == Kind::Gaussian;
+                let sums = &mut out.sums[c * n..(c + 1) * n];
+                let m2 = if gaussian {
+                    &mut out.m2[c * n..(c + 1) * n]
+                } else {
+                    &mut [][..]
+                };
+                chk += class_sums(x, n, rows, ws, check, gaussian, sums, m2);
             }
         }
-        chk.iter().fold(0.0, |a, b| a + b)
+        chk
     }
 }
 
@@ -368,14 +430,13 @@ multiversion! {
 /// of one sign or NaN.
 #[inline(always)]
 fn value_check(kind: Kind, v: f64) -> f64 {
-    match kind {
-        Kind::Multinomial | Kind::Complement => v * 0.0 + (v - v.abs()),
-        Kind::Bernoulli => (v * (v - 1.0)).abs(),
-        Kind::Gaussian => v * 0.0,
-    }
+    kind.check().term(v)
 }
 
 const BLOCK_ROWS: usize = 16384;
+
+/// Labels below this get their class slot from a table (larger ones are searched).
+const LABEL_TABLE: usize = 256;
 
 impl Estimator for NaiveBayes {
     type Model = NaiveBayesModel;
@@ -391,9 +452,10 @@ impl Estimator for NaiveBayes {
         // Each partition's rows through the one row view: an all-dense chunk (any layout)
         // as one row-major slice, mixed or sparse rows row by row (no densified copy).
         let feat_col = df.column(&p.features_col)?;
+        // (The partitions are read in parallel: reading a sparse chunk checks every row.)
         let feats = feat_col
             .chunks
-            .iter()
+            .par_iter()
             .enumerate()
             .map(|(pi, c)| {
                 let at = vector::At {
@@ -403,7 +465,8 @@ impl Estimator for NaiveBayes {
                 };
                 VectorBlock::new(c.as_ref(), n, at)
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<Vec<_>>();
+        let feats = crate::frame::in_order(feats)?;
         // Labels as f64, cast once per partition (not once per block).
         let labels = df
             .column(&p.label_col)?
@@ -433,92 +496,83 @@ impl Estimator for NaiveBayes {
                     what,
                     hint,
                 };
-                // The labels first (one value per row), giving each row its class.
-                let mut stats: Vec<ClassStats> = Vec::new();
-                let mut cls = Vec::with_capacity(len);
-                for r in r0..r0 + len {
-                    if lab.is_null(r) || lab.value(r).is_nan() {
-                        return Err(bad(
-                            &p.label_col,
-                            r,
-                            "null or NaN label".into(),
-                            "Labels MUST NOT be Null or NaN".into(),
-                        ));
-                    }
-                    let y = lab.value(r);
-                    if !(y >= 0.0 && y < n_max as f64) {
-                        return Err(bad(
-                            &p.label_col,
-                            r,
-                            format!("label {y}"),
-                            format!("Labels MUST be in [0, {n_max}), but got {y}"),
-                        ));
-                    }
-                    if y.fract() != 0.0 {
-                        return Err(bad(
-                            &p.label_col,
-                            r,
-                            format!("label {y}"),
-                            format!("Labels MUST be Integers, but got {y}"),
-                        ));
-                    }
-                    if arr.is_null(r) {
-                        return Err(bad(
-                            &p.features_col,
-                            r,
-                            "null vector".into(),
-                            "Vectors MUST NOT be Null".into(),
-                        ));
-                    }
-                    let w = weights.as_ref().map_or(1.0, |w| w[pi][r]);
-                    let c = match stats.iter().position(|s| s.label == y) {
-                        Some(c) => c,
-                        None => {
-                            stats.push(ClassStats::new(y, n));
-                            stats.len() - 1
+                // The labels first (one value per row): checked in one branch-free sweep
+                // (the row loop naming the first bad row runs only when one fails), then
+                // each row's class slot, by a table for small labels.
+                let ys = &lab.values()[r0..r0 + len];
+                let nulls = (r0..r0 + len).any(|r| lab.is_null(r) || arr.is_null(r));
+                let n_max_f = n_max as f64;
+                let labels_ok = ys.iter().fold(true, |ok, &y| {
+                    ok & (y >= 0.0) & (y < n_max_f) & (y == y.trunc())
+                });
+                if nulls || !labels_ok {
+                    for r in r0..r0 + len {
+                        if lab.is_null(r) || lab.value(r).is_nan() {
+                            return Err(bad(
+                                &p.label_col,
+                                r,
+                                "null or NaN label".into(),
+                                "Labels MUST NOT be Null or NaN".into(),
+                            ));
                         }
-                    };
-                    stats[c].weight += w;
-                    if w != 0.0 {
-                        stats[c].total += w;
+                        let y = lab.value(r);
+                        if !(y >= 0.0 && y < n_max_f) {
+                            return Err(bad(
+                                &p.label_col,
+                                r,
+                                format!("label {y}"),
+                                format!("Labels MUST be in [0, {n_max}), but got {y}"),
+                            ));
+                        }
+                        if y.fract() != 0.0 {
+                            return Err(bad(
+                                &p.label_col,
+                                r,
+                                format!("label {y}"),
+                                format!("Labels MUST be Integers, but got {y}"),
+                            ));
+                        }
+                        if arr.is_null(r) {
+                            return Err(bad(
+                                &p.features_col,
+                                r,
+                                "null vector".into(),
+                                "Vectors MUST NOT be Null".into(),
+                            ));
+                        }
                     }
-                    cls.push(c);
                 }
-                // Then one sweep over the features: the sums and the value checks.
-                let l = stats.len();
-                let mut sums = vec![0.0; l * n];
-                let mut m2 = vec![0.0; if kind == Kind::Gaussian { l * n } else { 0 }];
-                let wb = weights.as_ref().map(|w| &w[pi][r0..r0 + len]);
-                let check = match arr.as_dense() {
-                    Some(x) => nb_block(
-                        &x[r0 * n..(r0 + len) * n],
-                        n,
-                        &cls,
-                        wb,
-                        kind,
-                        &mut sums,
-                        (kind == Kind::Gaussian).then_some(&mut m2[..]),
-                    ),
-                    // Sparse rows add their stored values only: the zeros they skip would
-                    // add exact zeros (no sum here is ever -0.0) and pass every check.
-                    None => {
-                        let mut chk = 0.0;
-                        for (i, r) in (r0..r0 + len).enumerate() {
-                            let wr = wb.map_or(1.0, |w| w[i]);
-                            let c = cls[i];
-                            if let Some(row) = arr.row(r) {
-                                row.for_each_active(|j, v| {
-                                    sums[c * n + j] += wr * v;
-                                    if kind == Kind::Gaussian {
-                                        m2[c * n + j] += wr * v * v;
-                                    }
-                                    chk += value_check(kind, v);
-                                });
+                let mut slots: Vec<f64> = Vec::new();
+                let mut table = [u32::MAX; LABEL_TABLE];
+                let mut slot_of = |y: f64| -> u32 {
+                    if y < LABEL_TABLE as f64 {
+                        let e = &mut table[y as usize];
+                        if *e == u32::MAX {
+                            *e = slots.len() as u32;
+                            slots.push(y);
+                        }
+                        *e
+                    } else {
+                        match slots.iter().position(|s| *s == y) {
+                            Some(c) => c as u32,
+                            None => {
+                                slots.push(y);
+                                (slots.len() - 1) as u32
                             }
                         }
-                        chk
                     }
                 };
+                let cls: Vec<u32> = ys.iter().map(|&y| slot_of(y)).collect();
+                // Then one sweep over the features: the sums and the value checks.
+                let l = slots.len();
+                let mut block = BlockSums {
+                    weight: vec![0.0; l],
+                    total: vec![0.0; l],
+                    sums: vec![0.0; l * n],
+                    m2: vec![0.0; if kind == Kind::Gaussian { l * n } else { 0 }],
+                };
+                let wb = weights.as_ref().map(|w| &w[pi][r0..r0 + len]);
+                let check = nb_block(arr, r0, &cls, wb, kind, &mut block);
                 if check != 0.0 {
                     // Some value fails the check: name the first row holding one.
                     for r in r0..r0 + len {
@@ -541,12 +595,20 @@ impl Estimator for NaiveBayes {
                         ));
                     }
                 }
-                for (c, st) in stats.iter_mut().enumerate() {
-                    st.wsum_x.copy_from_slice(&sums[c * n..(c + 1) * n]);
-                    if kind == Kind::Gaussian {
-                        st.m2.copy_from_slice(&m2[c * n..(c + 1) * n]);
-                    }
-                }
+                let stats = slots
+                    .iter()
+                    .enumerate()
+                    .map(|(c, &label)| {
+                        let mut st = ClassStats::new(label, n);
+                        st.weight = block.weight[c];
+                        st.total = block.total[c];
+                        st.wsum_x.copy_from_slice(&block.sums[c * n..(c + 1) * n]);
+                        if kind == Kind::Gaussian {
+                            st.m2.copy_from_slice(&block.m2[c * n..(c + 1) * n]);
+                        }
+                        st
+                    })
+                    .collect::<Vec<_>>();
                 Ok(stats)
             })
             .collect::<Vec<_>>();

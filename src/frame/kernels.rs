@@ -7,10 +7,12 @@
 //! choice only changes the vector width, never the numbers.
 
 /// Defines `fn $name(args) -> ret` whose body is compiled for the baseline target and, on
-/// x86-64, again with AVX2 and with AVX-512 (F and BW: 64-byte vectors of doubles and of
-/// bytes) enabled; each call runs the widest build the CPU has (`is_x86_feature_detected!`
-/// caches its answer). The body must not use `unsafe` or rely on FMA: every build then
-/// computes the same numbers.
+/// x86-64, again with AVX2 + FMA and with AVX-512 (F and BW: 64-byte vectors of doubles and
+/// of bytes) enabled; each call runs the widest build the CPU has
+/// (`is_x86_feature_detected!` caches its answer). The body must not use `unsafe` and must
+/// compute the same numbers in every build: plain `a * b + c` is never fused, and an
+/// explicit `f64::mul_add` is one rounding in every build (an instruction where the build
+/// has FMA, see [`has_fma`], a library call in the baseline build).
 macro_rules! multiversion {
     ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
         $(#[$m])*
@@ -18,12 +20,12 @@ macro_rules! multiversion {
             #[inline(always)]
             fn portable($($arg: $ty),*) $(-> $ret)? $body
             #[cfg(target_arch = "x86_64")]
-            #[target_feature(enable = "avx2")]
+            #[target_feature(enable = "avx2,fma")]
             fn avx2($($arg: $ty),*) $(-> $ret)? {
                 portable($($arg),*)
             }
             #[cfg(target_arch = "x86_64")]
-            #[target_feature(enable = "avx2,avx512f,avx512bw")]
+            #[target_feature(enable = "avx2,fma,avx512f,avx512bw")]
             fn avx512($($arg: $ty),*) $(-> $ret)? {
                 portable($($arg),*)
             }
@@ -34,16 +36,18 @@ macro_rules! multiversion {
                     && std::is_x86_feature_detected!("avx512f")
                     && std::is_x86_feature_detected!("avx512bw")
                     && std::is_x86_feature_detected!("avx2")
+                    && std::is_x86_feature_detected!("fma")
                 {
-                    // SAFETY: `avx512` only needs the AVX2, AVX-512F and AVX-512BW
+                    // SAFETY: `avx512` only needs the AVX2, FMA, AVX-512F and AVX-512BW
                     // instructions, which the CPU has (checked on the lines above).
                     return unsafe { avx512($($arg),*) };
                 }
                 if widest >= $crate::frame::kernels::Build::Avx2
                     && std::is_x86_feature_detected!("avx2")
+                    && std::is_x86_feature_detected!("fma")
                 {
-                    // SAFETY: `avx2` only needs the AVX2 instructions, which the CPU has
-                    // (checked on the line above).
+                    // SAFETY: `avx2` only needs the AVX2 and FMA instructions, which the
+                    // CPU has (checked on the lines above).
                     return unsafe { avx2($($arg),*) };
                 }
             }
@@ -150,7 +154,8 @@ pub(crate) fn has_avx512() -> bool {
     return widest_build() >= Build::Avx512
         && std::is_x86_feature_detected!("avx512f")
         && std::is_x86_feature_detected!("avx512bw")
-        && std::is_x86_feature_detected!("avx2");
+        && std::is_x86_feature_detected!("avx2")
+        && std::is_x86_feature_detected!("fma");
     #[cfg(not(target_arch = "x86_64"))]
     false
 }
@@ -162,7 +167,7 @@ pub(crate) fn available_builds() -> Vec<Build> {
     let mut b = vec![Build::Portable];
     #[cfg(target_arch = "x86_64")]
     {
-        if std::is_x86_feature_detected!("avx2") {
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
             b.push(Build::Avx2);
             if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw")
             {
@@ -973,6 +978,335 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+}
+
+/// Whether the [`multiversion!`] functions run a build with FMA instructions (the AVX2 or
+/// the AVX-512 one): for kernels that move exact work (`x − c` as `fma(c, −1, x)`) from
+/// the adders to the FMA units, which only pays where `mul_add` is one instruction.
+#[inline]
+pub(crate) fn has_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return widest_build() >= Build::Avx2
+        && std::is_x86_feature_detected!("avx2")
+        && std::is_x86_feature_detected!("fma");
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+/// What [`class_sums`] checks each value for; each check's term is 0 exactly when the
+/// value passes, and terms never cancel (all of one sign, or NaN), so their sum is 0
+/// exactly when every value passes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ValueCheck {
+    /// No check (the term is 0).
+    None,
+    /// Finite and `>= 0`: `v·0 + (v − |v|)` (NaN and ±∞ give NaN, negatives a negative).
+    NonNegative,
+    /// 0 or 1: `|v·(v − 1)|`.
+    Binary,
+    /// Finite: `v·0`.
+    Finite,
+}
+
+impl ValueCheck {
+    /// The check's term for one value: 0 exactly when `v` passes.
+    #[inline]
+    pub(crate) fn term(self, v: f64) -> f64 {
+        match self {
+            ValueCheck::None => check_term::<0>(v),
+            ValueCheck::NonNegative => check_term::<1>(v),
+            ValueCheck::Binary => check_term::<2>(v),
+            ValueCheck::Finite => check_term::<3>(v),
+        }
+    }
+}
+
+/// [`ValueCheck::term`] with the check as a constant (0 to 3 in declaration order).
+#[inline(always)]
+fn check_term<const K: u8>(v: f64) -> f64 {
+    match K {
+        0 => 0.0,
+        1 => v * 0.0 + (v - v.abs()),
+        2 => (v * (v - 1.0)).abs(),
+        _ => v * 0.0,
+    }
+}
+
+/// The rows of a block grouped by class, each class's rows in row order (a stable
+/// counting sort): class `c`'s rows are `order[start[c]..start[c + 1]]`. `cls[i]` is row
+/// `i`'s class (below `classes`); `order` holds `cls.len()` rows, `start` `classes + 1`
+/// offsets; `next` is scratch of `classes` values.
+#[inline(always)]
+pub(crate) fn group_rows(
+    cls: &[u32],
+    classes: usize,
+    order: &mut [u32],
+    start: &mut [usize],
+    next: &mut [usize],
+) {
+    start[..classes + 1].fill(0);
+    for &c in cls {
+        start[c as usize + 1] += 1;
+    }
+    for c in 0..classes {
+        start[c + 1] += start[c];
+    }
+    next[..classes].copy_from_slice(&start[..classes]);
+    for (i, &c) in cls.iter().enumerate() {
+        order[next[c as usize]] = i as u32;
+        next[c as usize] += 1;
+    }
+}
+
+/// Lanes per accumulator register of [`class_sums`] (one AVX-512 register of f64).
+const SUM_LANES: usize = 8;
+
+/// Adds the `rows` of `x` (row-major, `n` values per row; `rows` ascending) to `sums`
+/// (`n` values): per feature, in row order, `s += a_r·x` with `a_r = scale[r]` (or `s += x`
+/// without a scale, the same bits as `1.0·x`), and when `squares` also `q += (a_r·x)·x`
+/// into `m2`. Returns a sum of [`ValueCheck`] terms: not 0 when a value of the rows fails;
+/// 0 when every value of `x` passes (the lanes past a row's last feature read the next
+/// row's values: callers pass each row of `x` to some class, so those are checked anyway).
+///
+/// Each sum is bit for bit the plain row loop's (`for r in rows { for j { s[j] += a·x } }`),
+/// but the sums of up to 32 features at a time stay in registers across the rows, so no
+/// row waits on the store of the previous one: the kernel behind the per-class sums of a
+/// statistics pass whose rows were grouped by class ([`group_rows`]). Call it from a
+/// [`multiversion!`] function (it is always inlined).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn class_sums(
+    x: &[f64],
+    n: usize,
+    rows: &[u32],
+    scale: Option<&[f64]>,
+    check: ValueCheck,
+    squares: bool,
+    sums: &mut [f64],
+    m2: &mut [f64],
+) -> f64 {
+    macro_rules! by_check {
+        ($sq:literal, $wt:literal, $w:expr) => {
+            match check {
+                ValueCheck::None => feature_groups::<0, $sq, $wt>(x, n, rows, $w, sums, m2),
+                ValueCheck::NonNegative => feature_groups::<1, $sq, $wt>(x, n, rows, $w, sums, m2),
+                ValueCheck::Binary => feature_groups::<2, $sq, $wt>(x, n, rows, $w, sums, m2),
+                ValueCheck::Finite => feature_groups::<3, $sq, $wt>(x, n, rows, $w, sums, m2),
+            }
+        };
+    }
+    match (squares, scale) {
+        (false, None) => by_check!(false, false, &[]),
+        (false, Some(w)) => by_check!(false, true, w),
+        (true, None) => by_check!(true, false, &[]),
+        (true, Some(w)) => by_check!(true, true, w),
+    }
+}
+
+/// [`class_sums`] a group of up to 32 features at a time.
+#[inline(always)]
+fn feature_groups<const K: u8, const SQ: bool, const WT: bool>(
+    x: &[f64],
+    n: usize,
+    rows: &[u32],
+    w: &[f64],
+    sums: &mut [f64],
+    m2: &mut [f64],
+) -> f64 {
+    let mut chk = 0.0;
+    let mut j0 = 0;
+    while j0 < n {
+        let g = (n - j0).min(4 * SUM_LANES);
+        chk += match g.div_ceil(SUM_LANES) {
+            1 => group_sums::<1, K, SQ, WT>(x, n, j0, g, rows, w, sums, m2),
+            2 => group_sums::<2, K, SQ, WT>(x, n, j0, g, rows, w, sums, m2),
+            3 => group_sums::<3, K, SQ, WT>(x, n, j0, g, rows, w, sums, m2),
+            _ => group_sums::<4, K, SQ, WT>(x, n, j0, g, rows, w, sums, m2),
+        };
+        j0 += g;
+    }
+    chk
+}
+
+/// Features `j0..j0 + g` (`g <= CH·8`) of [`class_sums`], the sums in `CH` registers of 8
+/// lanes across the rows. Each row's `CH·8` values are read straight from `x`: lanes past
+/// `g` hold the next row's values, summed into lanes that are dropped (and checked, which
+/// is harmless: they are checked as their own row's values too); a row too close to the
+/// end of `x` goes through a zero-padded copy.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn group_sums<const CH: usize, const K: u8, const SQ: bool, const WT: bool>(
+    x: &[f64],
+    n: usize,
+    j0: usize,
+    g: usize,
+    rows: &[u32],
+    w: &[f64],
+    sums: &mut [f64],
+    m2: &mut [f64],
+) -> f64 {
+    const L: usize = SUM_LANES;
+    // The sums so far into registers, through fixed-size copies (constant indices keep
+    // the accumulators in registers; lanes past `g` start at 0 and are dropped).
+    let regs = |from: &[f64]| -> [[f64; L]; CH] {
+        let mut init = [0.0f64; 4 * L];
+        init[..g].copy_from_slice(&from[j0..j0 + g]);
+        let mut r = [[0.0f64; L]; CH];
+        for (i, ri) in r.iter_mut().enumerate() {
+            ri.copy_from_slice(&init[i * L..(i + 1) * L]);
+        }
+        r
+    };
+    let mut s = regs(sums);
+    let mut q = if SQ { regs(m2) } else { [[0.0f64; L]; CH] };
+    let mut k = [0.0f64; L];
+    let width = CH * L;
+    // `rows` ascend: those whose `width` values from `j0` lie inside `x` come first.
+    let fits = rows.partition_point(|&r| r as usize * n + j0 + width <= x.len());
+    for &r in &rows[..fits] {
+        let b = r as usize * n + j0;
+        let a = if WT { w[r as usize] } else { 1.0 };
+        add_row::<CH, K, SQ, WT>(&x[b..b + width], a, &mut s, &mut q, &mut k);
+    }
+    for &r in &rows[fits..] {
+        let b = r as usize * n + j0;
+        let mut pad = [0.0f64; 4 * L];
+        pad[..g].copy_from_slice(&x[b..b + g]);
+        let a = if WT { w[r as usize] } else { 1.0 };
+        add_row::<CH, K, SQ, WT>(&pad[..width], a, &mut s, &mut q, &mut k);
+    }
+    let store = |regs: &[[f64; L]; CH], to: &mut [f64]| {
+        let mut out = [0.0f64; 4 * L];
+        for i in 0..CH {
+            out[i * L..(i + 1) * L].copy_from_slice(&regs[i]);
+        }
+        to[j0..j0 + g].copy_from_slice(&out[..g]);
+    };
+    store(&s, sums);
+    if SQ {
+        store(&q, m2);
+    }
+    k.iter().fold(0.0, |a, b| a + b)
+}
+
+/// One row's `CH·8` values `v` (scale `a`) added to [`group_sums`]' registers: `s += a·v`,
+/// `q += (a·v)·v` when `SQ`, and the row's check terms into `k`. (A function, not a
+/// closure: it must be inlined into the caller's SIMD build.)
+#[inline(always)]
+fn add_row<const CH: usize, const K: u8, const SQ: bool, const WT: bool>(
+    v: &[f64],
+    a: f64,
+    s: &mut [[f64; SUM_LANES]; CH],
+    q: &mut [[f64; SUM_LANES]; CH],
+    k: &mut [f64; SUM_LANES],
+) {
+    const L: usize = SUM_LANES;
+    let v = &v[..CH * L];
+    let mut kr = [0.0f64; L];
+    for i in 0..CH {
+        for l in 0..L {
+            let xv = v[i * L + l];
+            let p = if WT { a * xv } else { xv };
+            s[i][l] += p;
+            if SQ {
+                q[i][l] += p * xv;
+            }
+            kr[l] += check_term::<K>(xv);
+        }
+    }
+    if K != 0 {
+        for l in 0..L {
+            k[l] += kr[l];
+        }
+    }
+}
+
+#[cfg(test)]
+mod class_sums_tests {
+    use super::*;
+
+    multiversion! {
+        /// [`class_sums`] in each build, for the test below.
+        fn sums_of(x: &[f64], n: usize, rows: &[u32], scale: Option<&[f64]>, check: ValueCheck, squares: bool, sums: &mut [f64], m2: &mut [f64]) -> f64 {
+            class_sums(x, n, rows, scale, check, squares, sums, m2)
+        }
+    }
+
+    /// `class_sums` is, to the bit, the plain row loop (`s += a·x`, `q += (a·x)·x` per
+    /// feature in row order, from the sums passed in), on every build, for widths around
+    /// the 8-lane registers and the 32-feature groups, the last row read through the padded
+    /// copy; and its check sum is 0 exactly when every value of the rows passes.
+    #[test]
+    fn class_sums_is_the_plain_row_loop_bitwise() {
+        for n in [1, 5, 8, 13, 20, 32, 33, 70] {
+            let rows = 37;
+            let x: Vec<f64> = (0..rows * n)
+                .map(|i| ((i as f64) * 0.7311).sin() * 3.0 + 1.0 / (1.0 + i as f64))
+                .collect();
+            let a: Vec<f64> = (0..rows).map(|i| 0.5 + (i % 7) as f64 * 0.3).collect();
+            // Every third row and the last one: the padded copy is used.
+            let picked: Vec<u32> = (0..rows as u32)
+                .filter(|r| r % 3 == 1 || *r == 36)
+                .collect();
+            let start: Vec<f64> = (0..n).map(|j| j as f64 * 0.125).collect();
+            for scaled in [false, true] {
+                for squares in [false, true] {
+                    let (mut s, mut q) = (start.clone(), start.clone());
+                    for &r in &picked {
+                        let r = r as usize;
+                        for j in 0..n {
+                            let v = x[r * n + j];
+                            let p = if scaled { a[r] * v } else { v };
+                            s[j] += p;
+                            q[j] += p * v;
+                        }
+                    }
+                    for b in available_builds() {
+                        force_build(b);
+                        let (mut gs, mut gq) = (start.clone(), start.clone());
+                        let m2: &mut [f64] = if squares { &mut gq } else { &mut [] };
+                        let chk = sums_of(
+                            &x,
+                            n,
+                            &picked,
+                            scaled.then_some(&a[..]),
+                            ValueCheck::Finite,
+                            squares,
+                            &mut gs,
+                            m2,
+                        );
+                        force_build(Build::Avx512);
+                        let bits = |v: &[f64]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                        let at = format!("n {n} scaled {scaled} squares {squares} {b:?}");
+                        assert_eq!(bits(&gs), bits(&s), "{at}");
+                        if squares {
+                            assert_eq!(bits(&gq), bits(&q), "{at}");
+                        }
+                        assert_eq!(chk, 0.0, "{at}");
+                    }
+                }
+            }
+            // A failing value in one of the rows is caught. (Values of rows not passed may
+            // be read into dropped lanes and counted too: callers pass every row of `x`
+            // to some class, so that never flags a passing block.)
+            let mut bad = x.clone();
+            bad[picked[1] as usize * n + n - 1] = -2.0;
+            for check in [
+                ValueCheck::NonNegative,
+                ValueCheck::Binary,
+                ValueCheck::Finite,
+            ] {
+                let mut s = vec![0.0; n];
+                let chk = sums_of(&bad, n, &picked, None, check, false, &mut s, &mut []);
+                let any = picked.iter().any(|&r| {
+                    bad[r as usize * n..(r as usize + 1) * n]
+                        .iter()
+                        .any(|v| check.term(*v) != 0.0)
+                });
+                assert_eq!(chk != 0.0, any, "n {n} {check:?}");
             }
         }
     }
