@@ -403,7 +403,14 @@ impl Transformer for Interaction {
                                 &one
                             }
                         };
-                        if c == 0 && !acc.is_empty() {
+                        if c == 0 && acc.len() == 1 {
+                            // One product per value (the other columns numbers): a
+                            // vectorised scale, the same products.
+                            let a = acc[0];
+                            for (o, &x) in out.iter_mut().zip(vals) {
+                                *o = a * x;
+                            }
+                        } else if c == 0 && !acc.is_empty() {
                             for (o, &x) in out.chunks_exact_mut(acc.len()).zip(vals) {
                                 for (o, &v) in o.iter_mut().zip(acc.iter()) {
                                     *o = v * x;

@@ -1504,6 +1504,7 @@ where
             .map(|(b, ((((kinds, valid), ni), nv), (bi, bv, pi, pv)))| {
                 let mut state = init();
                 let mut scratch = vec![0.0; size];
+                let (mut gather_i, mut gather_v) = (vec![0i32; size], vec![0.0; size]);
                 let (mut oi, mut ov) = (0usize, 0usize);
                 for j in 0..kinds.len() {
                     let (li, lv) = (ni[j] as usize, nv[j] as usize);
@@ -1522,18 +1523,24 @@ where
                     } else if valid[j] {
                         scratch.fill(0.0);
                         fill(&mut state, r, &mut scratch)?;
-                        let kept = scratch.iter().enumerate().filter(|(_, v)| **v != 0.0);
+                        // The non-zeros gathered without a branch per value (which of
+                        // them is zero is data, not a pattern a branch predictor learns):
+                        // every entry written, the position advanced past non-zeros only.
                         let mut k = 0;
-                        for (i, v) in kept {
-                            if k == li {
-                                return Err(mismatch(r));
-                            }
-                            pi[oi + k].write(i as i32);
-                            pv[ov + k].write(*v);
-                            k += 1;
+                        for (i, v) in scratch.iter().enumerate() {
+                            // k <= i < size: in bounds.
+                            gather_i[k] = i as i32;
+                            gather_v[k] = *v;
+                            k += usize::from(*v != 0.0);
                         }
                         if k != li {
                             return Err(mismatch(r));
+                        }
+                        for (o, i) in pi[oi..oi + li].iter_mut().zip(&gather_i) {
+                            o.write(*i);
+                        }
+                        for (o, v) in pv[ov..ov + lv].iter_mut().zip(&gather_v) {
+                            o.write(*v);
                         }
                     }
                     oi += li;
