@@ -266,7 +266,7 @@ impl VectorMap for BinarizeKernel {
         if t >= 0.0 {
             x.iter().map(|x| usize::from(*x > t)).sum()
         } else {
-            x.iter().map(|x| usize::from(!(*x <= t))).sum()
+            x.iter().map(|x| usize::from(*x > t || x.is_nan())).sum()
         }
     }
     fn sparse(
