@@ -259,6 +259,16 @@ impl VectorMap for BinarizeKernel {
             }
         }
     }
+    #[inline]
+    fn dense_nnz(&self, x: &[f64], _scratch: &mut [f64]) -> usize {
+        // The ones `dense` writes, counted straight from the input.
+        let t = self.t;
+        if t >= 0.0 {
+            x.iter().map(|x| usize::from(*x > t)).sum()
+        } else {
+            x.iter().map(|x| usize::from(*x > t || x.is_nan())).sum()
+        }
+    }
     fn sparse(
         &self,
         _size: usize,
@@ -352,13 +362,40 @@ impl crate::row::RowOp for BinarizerRow {
                     row.set_num(o, v);
                 }
                 BinarizeCol::Vector(x, o, t) => {
+                    // The batch form's dense map (with a negative threshold NaN gives 1).
                     let (x, out) = row.vec_pair(x, o);
-                    for (o, x) in out.iter_mut().zip(x) {
-                        *o = bin(*x, t);
-                    }
+                    BinarizeKernel { t }.dense(x, out);
                 }
             }
         }
         Ok(crate::row::Flow::Next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vector_count_is_the_rows_non_zeros_and_the_row_form_is_the_batch_map() {
+        // Spark's vector Binarizer: t >= 0 maps x > t to 1 (NaN to 0); t < 0 maps x <= t to
+        // 0 and everything else, NaN included, to 1. The count that places a compressed row
+        // is the number of ones `dense` writes.
+        let x = [0.0, -0.0, 0.5, -0.5, f64::NAN, f64::INFINITY, -2.0, 2.0];
+        for t in [0.0, 0.4, -0.5, -1.0] {
+            let k = BinarizeKernel { t };
+            let mut out = [0.0; 8];
+            k.dense(&x, &mut out);
+            let ones = out.iter().filter(|v| **v != 0.0).count();
+            assert_eq!(k.dense_nnz(&x, &mut [0.0; 8]), ones, "t {t}");
+            let by_hand: Vec<f64> = x
+                .iter()
+                .map(|v| match (t >= 0.0, *v > t, *v <= t) {
+                    (true, true, _) | (false, _, false) => 1.0,
+                    _ => 0.0,
+                })
+                .collect();
+            assert_eq!(out.to_vec(), by_hand, "t {t}");
+        }
     }
 }

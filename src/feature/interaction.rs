@@ -365,25 +365,23 @@ impl Transformer for Interaction {
             let numeric = encs
                 .iter()
                 .all(|e| e.widths.iter().enumerate().all(|(k, w)| *w == 1 && e.offsets[k] == k));
-            let scratch = || {
-                (
-                    Vec::<(usize, f64)>::new(),
-                    Vec::<(usize, f64)>::new(),
-                    Vec::new(),
-                    Vec::<f64>::new(),
-                    Vec::<f64>::new(),
-                )
+            let null_err = |e: &Encoder, r: usize| Error::InvalidValue {
+                stage,
+                column: e.col.clone(),
+                partition: pi,
+                row: r,
+                what: "null value".into(),
+                hint: "values to interact cannot be null; drop or impute them first".into(),
             };
-            vector::par_vector_chunk(rows, size, true, at, scratch, |(idx, next, row, acc, nacc), r, sink| {
-                let null_err = |e: &Encoder| Error::InvalidValue {
-                    stage,
-                    column: e.col.clone(),
-                    partition: pi,
-                    row: r,
-                    what: "null value".into(),
-                    hint: "values to interact cannot be null; drop or impute them first".into(),
-                };
-                if numeric {
+            if numeric {
+                // Row r's products written densely into the zeroed `out`: position
+                // k · |acc| + j holds acc[j] · x_k, the last column varying fastest.
+                let products = |row: &mut Vec<f64>,
+                                acc: &mut Vec<f64>,
+                                nacc: &mut Vec<f64>,
+                                r: usize,
+                                out: &mut [f64]|
+                 -> Result<()> {
                     acc.clear();
                     acc.push(1.0);
                     for (c, (e, col)) in encs.iter().zip(&cols).enumerate().rev() {
@@ -397,25 +395,28 @@ impl Transformer for Interaction {
                                     x.write_dense(row);
                                     row
                                 }
-                                None => return Err(null_err(e)),
+                                None => return Err(null_err(e, r)),
                             },
-                            Input::Number(p) if p.is_null(r) => return Err(null_err(e)),
+                            Input::Number(p) if p.is_null(r) => return Err(null_err(e, r)),
                             Input::Number(p) => {
                                 one = [p.value(r)];
                                 &one
                             }
                         };
-                        // Position k · |acc| + j holds acc[j] · x_k.
-                        if c == 0 && !acc.is_empty() {
-                            let o = sink.dense();
-                            for (o, &x) in o.chunks_exact_mut(acc.len()).zip(vals) {
+                        if c == 0 && acc.len() == 1 {
+                            // One product per value (the other columns numbers): a
+                            // vectorised scale, the same products.
+                            let a = acc[0];
+                            for (o, &x) in out.iter_mut().zip(vals) {
+                                *o = a * x;
+                            }
+                        } else if c == 0 && !acc.is_empty() {
+                            for (o, &x) in out.chunks_exact_mut(acc.len()).zip(vals) {
                                 for (o, &v) in o.iter_mut().zip(acc.iter()) {
                                     *o = v * x;
                                 }
                             }
-                        } else if c == 0 {
-                            sink.dense();
-                        } else {
+                        } else if c > 0 {
                             nacc.clear();
                             for &x in vals {
                                 nacc.extend(acc.iter().map(|&v| v * x));
@@ -423,8 +424,40 @@ impl Transformer for Interaction {
                             std::mem::swap(acc, nacc);
                         }
                     }
-                    return Ok(());
-                }
+                    Ok(())
+                };
+                // Each row placed by its products' non-zero count, then written once
+                // straight into the column's buffers (row blocks in parallel).
+                let state = || {
+                    (
+                        Vec::<f64>::new(),
+                        Vec::<f64>::new(),
+                        Vec::<f64>::new(),
+                        vec![0.0; size],
+                    )
+                };
+                return vector::par_compressed_chunk(
+                    rows,
+                    size,
+                    None,
+                    at,
+                    state,
+                    |(row, acc, nacc, scratch), r| {
+                        scratch.fill(0.0);
+                        products(row, acc, nacc, r, scratch)?;
+                        Ok(scratch.iter().filter(|v| **v != 0.0).count())
+                    },
+                    |(row, acc, nacc, _), r, out| products(row, acc, nacc, r, out),
+                );
+            }
+            let scratch = || {
+                (
+                    Vec::<(usize, f64)>::new(),
+                    Vec::<(usize, f64)>::new(),
+                    Vec::new(),
+                )
+            };
+            vector::par_vector_chunk(rows, size, true, at, scratch, |(idx, next, row), r, sink| {
                 idx.clear();
                 idx.push((0, 1.0));
                 let mut prev_size = 1;
@@ -434,7 +467,7 @@ impl Transformer for Interaction {
                         Input::Number(p) => p.is_null(r),
                     };
                     if null {
-                        return Err(null_err(e));
+                        return Err(null_err(e, r));
                     }
                     // The column's values in this row: a dense row read in place.
                     let one;

@@ -423,14 +423,12 @@ impl Transformer for VectorIndexerModel {
                 ),
                 hint: "set handleInvalid to \"keep\" to index it as an extra category or \"skip\" to drop the row".into(),
             };
-            // handleInvalid "skip" (and "error" on a dense column) first, in one parallel
-            // pass in row blocks: "error" fails on the first unseen value in row order;
-            // "skip" drops its row (and null rows). "error" on a sparse-type column fails
-            // in the map itself, at the same value.
-            let keep: Option<Vec<bool>> = match h {
-                HandleInvalid::Keep => None,
-                HandleInvalid::Error if sparse_out => None,
-                _ => {
+            // The rows handleInvalid keeps, in one parallel pass in row blocks: "skip"
+            // drops a row with an unseen value (and null rows); "error" fails on the first
+            // unseen value in row order. It runs first for "skip"; "error" checks in the
+            // map itself (a sparse-type column fails there, at the same value; a dense one
+            // runs this pass only when the map saw an unseen value, to name the first).
+            let scan = || -> Result<Vec<bool>> {
                     let blocks = (0..rows)
                         .into_par_iter()
                         .step_by(4096)
@@ -455,10 +453,11 @@ impl Transformer for VectorIndexerModel {
                                 .collect::<Result<Vec<bool>>>()
                         })
                         .collect::<Vec<_>>();
-                    let keep: Vec<bool> =
-                        crate::frame::in_order(blocks)?.into_iter().flatten().collect();
-                    (h == HandleInvalid::Skip).then_some(keep)
-                }
+                    Ok(crate::frame::in_order(blocks)?.into_iter().flatten().collect())
+            };
+            let keep: Option<Vec<bool>> = match h {
+                HandleInvalid::Skip => Some(scan()?),
+                HandleInvalid::Keep | HandleInvalid::Error => None,
             };
             // A value's index; an unseen one is the extra category with "keep", kept
             // unchanged in a row "skip" drops, an error with "error" (where the first
@@ -509,32 +508,58 @@ impl Transformer for VectorIndexerModel {
                 })?
             } else {
                 let nn = n.max(1);
+                let dense = arr.as_dense();
+                let unseen_error = std::sync::atomic::AtomicBool::new(false);
                 // SAFETY: every value of each block is written (a null row's too).
                 let vals = unsafe {
                     crate::frame::buffer::par_build(rows, n, |first, dst| {
-                        let mut buf = vec![0.0; n];
+                        let mut buf = vec![0.0; if dense.is_some() { 0 } else { n }];
                         for (k, o) in dst.chunks_exact_mut(nn).enumerate() {
                             let r = first + k;
-                            match arr.row(r) {
-                                // A null row keeps what `to_dense` gives it.
-                                None => match arr.as_dense() {
-                                    Some(x) => buf.copy_from_slice(&x[r * n..(r + 1) * n]),
-                                    None => buf.fill(0.0),
-                                },
-                                Some(row) => {
+                            let row = arr.row(r);
+                            // A null row keeps what `to_dense` gives it.
+                            let src: &[f64] = match (dense, row) {
+                                (Some(x), _) => &x[r * n..(r + 1) * n],
+                                (None, Some(row)) => {
                                     row.write_dense(&mut buf);
-                                    for (j, m) in &lookup {
-                                        // "error" failed in the first pass already.
-                                        buf[*j] = index(r, *j, m, buf[*j]).unwrap_or(buf[*j]);
-                                    }
+                                    &buf
                                 }
-                            }
-                            for (o, v) in o.iter_mut().zip(&buf) {
+                                (None, None) => {
+                                    buf.fill(0.0);
+                                    &buf
+                                }
+                            };
+                            for (o, v) in o.iter_mut().zip(src) {
                                 o.write(*v);
+                            }
+                            if row.is_none() {
+                                continue;
+                            }
+                            for (j, m) in &lookup {
+                                let x = src[*j];
+                                let v = match find(m, x) {
+                                    Some(v) => v,
+                                    None if h == HandleInvalid::Keep => m.len() as f64,
+                                    // "skip" dropped the row in the first pass; "error"
+                                    // fails below.
+                                    None => {
+                                        if h == HandleInvalid::Error {
+                                            unseen_error.store(true, std::sync::atomic::Ordering::Relaxed);
+                                        }
+                                        x
+                                    }
+                                };
+                                o[*j].write(v);
                             }
                         }
                     })
                 };
+                if unseen_error.into_inner() {
+                    scan()?;
+                    return Err(Error::Internal(format!(
+                        "{stage}: an unseen value the check did not find"
+                    )));
+                }
                 Arc::new(vector::vector_array(
                     vals,
                     n,

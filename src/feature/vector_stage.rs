@@ -98,6 +98,17 @@ pub(crate) trait VectorMap: Sync {
     /// row: for kernels with a faster block form (a multiversioned SIMD loop). Called only
     /// when [`BLOCK`](Self::BLOCK) is true.
     fn dense_block(&self, _x: &[f64], _out: &mut [f64]) {}
+    /// How many values of [`dense`](Self::dense)'s output for `x` are not `0.0` (NaN
+    /// counts), what Spark's `Vector.compressed` decides a row's layout by. The default
+    /// maps `x` into `scratch` (the output's size) and counts; a stage whose count needs
+    /// less (a threshold test per value) says so here, so that an
+    /// [`OutLayout::Compressed`] transform's placing pass reads its input without
+    /// computing rows.
+    fn dense_nnz(&self, x: &[f64], scratch: &mut [f64]) -> usize {
+        scratch.fill(0.0);
+        self.dense(x, scratch);
+        scratch.iter().filter(|v| **v != 0.0).count()
+    }
     /// Appends the stored entries of the output of a sparse row (`indices`, `values`) to
     /// `oi` / `ov`, strictly increasing, as Spark's sparse branch computes them; returns
     /// false (appending nothing) when the stage has no sparse branch, and the row is then
@@ -132,7 +143,9 @@ impl<F: Fn(&[f64], &mut [f64]) + Sync> VectorMap for DenseFn<F> {
 /// A dense output (or a [`OutLayout::Keep`] output of an all-dense input) is written
 /// straight into one fresh buffer per partition in parallel row blocks
 /// (`buffer::par_build`), with `m.dense` called per row through a static call (no per-row
-/// allocation); any other sparse-type output is built by the two-pass parallel builder
+/// allocation); a [`OutLayout::Compressed`] output of an all-dense input by
+/// [`vector::par_compressed_chunk`] (rows placed by [`VectorMap::dense_nnz`], then mapped
+/// once each); any other sparse-type output by the two-pass parallel builder
 /// ([`vector::par_vector_chunk`]) straight into the column's buffers.
 pub(crate) fn map_rows<M: VectorMap>(
     stage: &'static str,
@@ -166,6 +179,27 @@ pub(crate) fn map_rows<M: VectorMap>(
             } else if layout == OutLayout::Keep && block.as_dense().is_some() {
                 // Every row dense: every output row dense, written in place.
                 vector::dense_rows_array(dense_rows(&block, n_out, m), n_out, nulls)
+            } else if let (OutLayout::Compressed, Some(x)) = (layout, block.as_dense()) {
+                // Every row dense: placed by its output's non-zero count, then mapped once
+                // straight into the column's buffers.
+                let at = vector::At {
+                    stage,
+                    column: out.name(),
+                    partition,
+                };
+                let row = |r: usize| &x[r * n_in..(r + 1) * n_in];
+                vector::par_compressed_chunk(
+                    block.len(),
+                    n_out,
+                    nulls.as_ref(),
+                    at,
+                    || vec![0.0; n_out],
+                    |scratch, r| Ok(m.dense_nnz(row(r), scratch)),
+                    |_, r, o| {
+                        m.dense(row(r), o);
+                        Ok(())
+                    },
+                )
             } else {
                 let at = vector::At {
                     stage,

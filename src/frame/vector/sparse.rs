@@ -1334,27 +1334,9 @@ where
         })
         .collect::<Vec<_>>();
     let totals = crate::frame::in_order(totals)?;
-    let (total_i, total_v) = totals
-        .iter()
-        .fold((0usize, 0usize), |(a, b), (i, v)| (a + i, b + v));
-    if total_v > i32::MAX as usize {
-        return Err(too_many(rows.saturating_sub(1)));
-    }
-    let mut idx: Vec<i32> = crate::frame::buffer::with_exact_capacity(total_i);
-    let mut vals: Vec<f64> = crate::frame::buffer::with_exact_capacity(total_v);
-    let mut parts = Vec::with_capacity(totals.len());
+    let (mut idx, mut vals, total_i, total_v) = child_buffers(&totals, rows, at)?;
     {
-        let (mut ri, mut rv) = (
-            &mut idx.spare_capacity_mut()[..total_i],
-            &mut vals.spare_capacity_mut()[..total_v],
-        );
-        let (mut bi, mut bv) = (0usize, 0usize);
-        for &(ti, tv) in &totals {
-            let (pi, qi) = std::mem::take(&mut ri).split_at_mut(ti);
-            let (pv, qv) = std::mem::take(&mut rv).split_at_mut(tv);
-            parts.push((bi, bv, pi, pv));
-            (ri, rv, bi, bv) = (qi, qv, bi + ti, bv + tv);
-        }
+        let parts = block_parts(&totals, &mut idx, &mut vals);
         let written = kinds
             .par_chunks(CHUNK_ROWS)
             .zip(valid.par_chunks(CHUNK_ROWS))
@@ -1397,6 +1379,212 @@ where
     }
     // SAFETY: the blocks' parts cover `idx[..total_i]` and `vals[..total_v]` exactly, and
     // every block wrote each of its rows' counted entries (checked equal to pass 1's).
+    unsafe {
+        idx.set_len(total_i);
+        vals.set_len(total_v);
+    }
+    udt_array(size, kinds, valid, idx_off, idx, val_off, vals)
+}
+
+/// The index and value children of a chunk whose row blocks store `totals` (indices,
+/// values) each: empty vectors with room for exactly the summed totals (huge-page
+/// advised, never zeroed), and those totals.
+///
+/// # Errors
+/// [`Error::InvalidValue`] when the chunk would store more than 2^31 values.
+fn child_buffers(
+    totals: &[(usize, usize)],
+    rows: usize,
+    at: At<'_>,
+) -> Result<(Vec<i32>, Vec<f64>, usize, usize)> {
+    let (total_i, total_v) = totals
+        .iter()
+        .fold((0usize, 0usize), |(a, b), (i, v)| (a + i, b + v));
+    if total_v > i32::MAX as usize {
+        return Err(at.err(
+            rows.saturating_sub(1),
+            "more than 2^31 stored values in one column chunk".into(),
+            "split the data into more partitions",
+        ));
+    }
+    let idx: Vec<i32> = crate::frame::buffer::with_exact_capacity(total_i);
+    let vals: Vec<f64> = crate::frame::buffer::with_exact_capacity(total_v);
+    Ok((idx, vals, total_i, total_v))
+}
+
+/// Each row block's first index and value positions and its parts of the children's
+/// spare capacity (`totals[b]` entries each), in block order.
+#[allow(clippy::type_complexity)]
+fn block_parts<'a>(
+    totals: &[(usize, usize)],
+    idx: &'a mut Vec<i32>,
+    vals: &'a mut Vec<f64>,
+) -> Vec<(
+    usize,
+    usize,
+    &'a mut [MaybeUninit<i32>],
+    &'a mut [MaybeUninit<f64>],
+)> {
+    let (total_i, total_v) = totals
+        .iter()
+        .fold((0usize, 0usize), |(a, b), (i, v)| (a + i, b + v));
+    let mut parts = Vec::with_capacity(totals.len());
+    let (mut ri, mut rv) = (
+        &mut idx.spare_capacity_mut()[..total_i],
+        &mut vals.spare_capacity_mut()[..total_v],
+    );
+    let (mut bi, mut bv) = (0usize, 0usize);
+    for &(ti, tv) in totals {
+        let (pi, qi) = std::mem::take(&mut ri).split_at_mut(ti);
+        let (pv, qv) = std::mem::take(&mut rv).split_at_mut(tv);
+        parts.push((bi, bv, pi, pv));
+        (ri, rv, bi, bv) = (qi, qv, bi + ti, bv + tv);
+    }
+    parts
+}
+
+/// A sparse-type (`VectorUDT`) column chunk of `rows` rows of `size` values, each stored
+/// as Spark's `Vector.compressed` stores it, for maps that compute every output row as
+/// dense values (a row function over dense input rows): the one-row-function-call cheaper
+/// form of [`par_vector_chunk`] with `compress`.
+///
+/// Pass 1 asks only `nnz(state, r)` — how many values of row `r`'s output are not `0.0`
+/// (NaN counts), which a map can often count without computing the row — to place every
+/// row; pass 2 calls `fill(state, r, out)` once per row, `out` zeroed: a row stored dense
+/// is written straight into the column's value buffer, a sparse one into a scratch row
+/// whose non-zeros are then copied out. Rows null in `nulls` stay null (neither closure is
+/// called for them). Buffers are allocated once at their exact sizes, never zeroed.
+///
+/// # Errors
+/// The closures' first error in row order; [`Error::Internal`] when `fill` writes another
+/// number of non-zeros than `nnz` counted; [`Error::InvalidValue`] for more than 2^31
+/// stored values in the chunk.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn par_compressed_chunk<S, I, C, F>(
+    rows: usize,
+    size: usize,
+    nulls: Option<&NullBuffer>,
+    at: At<'_>,
+    init: I,
+    nnz: C,
+    fill: F,
+) -> Result<ArrayRef>
+where
+    I: Fn() -> S + Sync,
+    C: Fn(&mut S, usize) -> Result<usize> + Sync,
+    F: Fn(&mut S, usize, &mut [f64]) -> Result<()> + Sync,
+{
+    use rayon::prelude::*;
+    let mut kinds = vec![0i8; rows];
+    let mut valid = vec![true; rows];
+    let mut idx_off = vec![0i32; rows + 1];
+    let mut val_off = vec![0i32; rows + 1];
+    let is_null = |r: usize| nulls.is_some_and(|b| b.is_null(r));
+    // Pass 1: each row's layout and counts (at offset r + 1), from its non-zero count.
+    let totals = kinds
+        .par_chunks_mut(CHUNK_ROWS)
+        .zip(valid.par_chunks_mut(CHUNK_ROWS))
+        .zip(idx_off[1..].par_chunks_mut(CHUNK_ROWS))
+        .zip(val_off[1..].par_chunks_mut(CHUNK_ROWS))
+        .enumerate()
+        .map(|(b, (((kinds, valid), ni), nv))| {
+            let mut state = init();
+            let (mut ti, mut tv) = (0usize, 0usize);
+            for j in 0..kinds.len() {
+                let r = b * CHUNK_ROWS + j;
+                let (kind, li, lv) = if is_null(r) {
+                    valid[j] = false;
+                    (0, 0, 0)
+                } else {
+                    let k = nnz(&mut state, r)?;
+                    if prefers_sparse(k, size) {
+                        (0, k, k)
+                    } else {
+                        (1, 0, size)
+                    }
+                };
+                kinds[j] = kind;
+                ni[j] = li as i32;
+                nv[j] = lv as i32;
+                ti += li;
+                tv += lv;
+            }
+            Ok((ti, tv))
+        })
+        .collect::<Vec<_>>();
+    let totals = crate::frame::in_order(totals)?;
+    let (mut idx, mut vals, total_i, total_v) = child_buffers(&totals, rows, at)?;
+    {
+        let parts = block_parts(&totals, &mut idx, &mut vals);
+        let mismatch = |r: usize| {
+            Error::Internal(format!(
+                "{}: row {r} of column `{}` has another number of non-zeros than counted",
+                at.stage, at.column
+            ))
+        };
+        let nonzeros = |v: &[f64]| v.iter().filter(|v| **v != 0.0).count();
+        let written = kinds
+            .par_chunks(CHUNK_ROWS)
+            .zip(valid.par_chunks(CHUNK_ROWS))
+            .zip(idx_off[1..].par_chunks_mut(CHUNK_ROWS))
+            .zip(val_off[1..].par_chunks_mut(CHUNK_ROWS))
+            .zip(parts.into_par_iter())
+            .enumerate()
+            .map(|(b, ((((kinds, valid), ni), nv), (bi, bv, pi, pv)))| {
+                let mut state = init();
+                let mut scratch = vec![0.0; size];
+                let (mut gather_i, mut gather_v) = (vec![0i32; size], vec![0.0; size]);
+                let (mut oi, mut ov) = (0usize, 0usize);
+                for j in 0..kinds.len() {
+                    let (li, lv) = (ni[j] as usize, nv[j] as usize);
+                    let r = b * CHUNK_ROWS + j;
+                    if valid[j] && kinds[j] == 1 {
+                        let o = &mut pv[ov..ov + lv];
+                        for v in o.iter_mut() {
+                            v.write(0.0);
+                        }
+                        // SAFETY: just initialised; MaybeUninit<f64> has f64's layout.
+                        let o = unsafe { &mut *(o as *mut [MaybeUninit<f64>] as *mut [f64]) };
+                        fill(&mut state, r, o)?;
+                        if prefers_sparse(nonzeros(o), size) {
+                            return Err(mismatch(r));
+                        }
+                    } else if valid[j] {
+                        scratch.fill(0.0);
+                        fill(&mut state, r, &mut scratch)?;
+                        // The non-zeros gathered without a branch per value (which of
+                        // them is zero is data, not a pattern a branch predictor learns):
+                        // every entry written, the position advanced past non-zeros only.
+                        let mut k = 0;
+                        for (i, v) in scratch.iter().enumerate() {
+                            // k <= i < size: in bounds.
+                            gather_i[k] = i as i32;
+                            gather_v[k] = *v;
+                            k += usize::from(*v != 0.0);
+                        }
+                        if k != li {
+                            return Err(mismatch(r));
+                        }
+                        for (o, i) in pi[oi..oi + li].iter_mut().zip(&gather_i) {
+                            o.write(*i);
+                        }
+                        for (o, v) in pv[ov..ov + lv].iter_mut().zip(&gather_v) {
+                            o.write(*v);
+                        }
+                    }
+                    oi += li;
+                    ov += lv;
+                    // Both fit: they are at most the checked totals.
+                    ni[j] = (bi + oi) as i32;
+                    nv[j] = (bv + ov) as i32;
+                }
+                Ok(())
+            })
+            .collect::<Vec<_>>();
+        crate::frame::in_order(written)?;
+    }
+    // SAFETY: the blocks' parts cover `idx[..total_i]` and `vals[..total_v]` exactly, and
+    // every block wrote each of its rows' counted entries (checked above).
     unsafe {
         idx.set_len(total_i);
         vals.set_len(total_v);
@@ -1772,5 +1960,118 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.starts_with("T: sparse indices not strictly increasing (2 then 1) in column `v` (partition 0, row 4100)"), "{e}");
+    }
+
+    #[test]
+    fn compressed_builder_matches_the_row_builder_across_blocks() {
+        // Dense output rows (zeros of both signs, NaN; nulls from a null buffer) stored
+        // `.compressed` by the row builder and by par_compressed_chunk: the same rows, bit
+        // for bit, at row counts around the task size.
+        let dense = |r: usize, size: usize| {
+            test_row(r, size).map(|(_, i, v)| {
+                let mut d = v.clone();
+                if !i.is_empty() || d.len() != size {
+                    d = vec![0.0; size];
+                    for (i, v) in i.iter().zip(&v) {
+                        d[*i as usize] = *v;
+                    }
+                }
+                d
+            })
+        };
+        for (rows, size) in [(0, 5), (1, 5), (2047, 6), (2048, 9), (5000, 12), (4097, 1)] {
+            let mut b = SparseVectorBuilder::new(size);
+            for r in 0..rows {
+                match dense(r, size) {
+                    None => b.push_null(),
+                    Some(d) => b.push_compressed(Row::Dense(&d)).unwrap(),
+                }
+            }
+            let want = b.finish().unwrap();
+            let nulls = NullBuffer::from_iter((0..rows).map(|r| dense(r, size).is_some()));
+            let got = par_compressed_chunk(
+                rows,
+                size,
+                Some(&nulls),
+                at(),
+                || (),
+                |_, r| {
+                    let d = dense(r, size).unwrap();
+                    Ok(d.iter().filter(|v| **v != 0.0).count())
+                },
+                |_, r, o| {
+                    o.copy_from_slice(&dense(r, size).unwrap());
+                    Ok(())
+                },
+            )
+            .unwrap();
+            let (w, g) = (
+                VectorBlock::new(want.as_ref(), size, at()).unwrap(),
+                VectorBlock::new(got.as_ref(), size, at()).unwrap(),
+            );
+            assert_eq!(g.len(), rows);
+            let bits = |x: Option<Row<'_>>| {
+                x.map(|x| match x {
+                    Row::Dense(v) => (1, vec![], v.iter().map(|v| v.to_bits()).collect()),
+                    Row::Sparse {
+                        indices, values, ..
+                    } => (
+                        0,
+                        indices.to_vec(),
+                        values.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    ),
+                })
+            };
+            for r in 0..rows {
+                assert_eq!(bits(w.row(r)), bits(g.row(r)), "row {r} of {rows}x{size}");
+            }
+        }
+        // A count that disagrees with the row: an internal error naming the row, whatever
+        // layout the count picked; a closure's error comes out first in row order.
+        for claimed in [0, 5] {
+            let e = par_compressed_chunk(
+                5000,
+                5,
+                None,
+                at(),
+                || (),
+                |_, r| Ok(if r == 3000 { claimed } else { 1 }),
+                |_, r, o| {
+                    match (r, claimed) {
+                        // three non-zeros where none were counted
+                        (3000, 0) => o[..3].fill(2.0),
+                        // none where a dense row was counted
+                        (3000, _) => {}
+                        _ => o[0] = 1.0,
+                    }
+                    Ok(())
+                },
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains("row 3000") && e.contains("non-zeros"), "{e}");
+        }
+        let e = par_compressed_chunk(
+            5000,
+            5,
+            None,
+            at(),
+            || (),
+            |_, r| {
+                if r == 4100 || r == 4500 {
+                    return Err(Error::Internal(format!("row {r}")));
+                }
+                Ok(1)
+            },
+            |_, _, o| {
+                o[0] = 1.0;
+                Ok(())
+            },
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            Error::Internal("row 4100".into()).to_string()
+        );
     }
 }
