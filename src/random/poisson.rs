@@ -91,43 +91,71 @@ impl PoissonDistribution {
     /// # Ok::<(), mlpipe::Error>(())
     /// ```
     pub fn sample_into(&mut self, out: &mut [u32]) {
-        // commons-math's loop `while (n < 1000 * mean) { r *= nextDouble(); if (r >= p)
-        // n++; else return n; } return n;`, run as one stream over the uniforms: each
-        // uniform either extends the current draw or ends it, written without a branch
-        // on the draw's length (which is random, so a branch on it mispredicts).
-        // `n < 1000 * mean` holds for n = 0 (mean > 0) and fails first at `cap`.
+        // commons-math's loop, per draw: `n = 0; r = 1; while (n < 1000 * mean) { r *=
+        // nextDouble(); if (r >= p) n++; else return n; } return n;`. `n < 1000 * mean`
+        // holds for n = 0 (mean > 0) and fails first at `cap`.
         let cap = (1000.0 * self.mean).ceil() as u32;
         let p = self.p;
-        let (mut k, mut n, mut r) = (0, 0u32, 1.0f64);
-        // The generator's words are made in batches ahead of their use, but never more
-        // than the draws left need (every draw takes at least one uniform), so the
-        // stream ends where commons-math's would.
-        let mut words = [0u32; 2 * WORD_BATCH];
+        let mut words = [0u32; 2 * BATCH];
+        let mut u = [0.0f64; BATCH];
+        let mut len = [0u8; BATCH];
+        let mut k = 0;
+        // The draw in progress across uniforms taken one at a time: its count and product.
+        let (mut n, mut r) = (0u32, 1.0f64);
         while k < out.len() {
-            let m = WORD_BATCH.min(out.len() - k);
-            let words = &mut words[..2 * m];
-            self.rng.fill(words);
-            for pair in words.chunks_exact(2) {
-                let bits = u64::from(pair[0] >> 6) << 26 | u64::from(pair[1] >> 6);
-                r *= bits as f64 * (1.0 / (1u64 << 52) as f64);
-                let stop = r < p;
-                out[k] = n;
-                k += usize::from(stop);
-                n = if stop { 0 } else { n + 1 };
-                r = if stop { 1.0 } else { r };
-                if n == cap {
-                    out[k] = n;
+            // Every draw left (the one in progress too) takes at least one more uniform,
+            // so a batch of this many is used up exactly before the draws end: the
+            // stream stops where commons-math's would.
+            let m = BATCH.min(out.len() - k);
+            self.rng.fill(&mut words[..2 * m]);
+            for (x, w) in u[..m].iter_mut().zip(words.chunks_exact(2)) {
+                // BitsStreamGenerator.nextDouble(): (next(26) << 26 | next(26)) * 2^-52.
+                let bits = u64::from(w[0] >> 6) << 26 | u64::from(w[1] >> 6);
+                *x = bits as f64 * (1.0 / (1u64 << 52) as f64);
+            }
+            // The length of a draw starting at uniform i, when it ends within 4 uniforms
+            // (0 otherwise): its products are u[i], u[i]·u[i+1], .. (the first `r *= u`
+            // multiplies 1.0, exactly), and they only decrease, so the draw ends at the
+            // first one below p. Independent per i, so this runs at full width instead
+            // of one random branch per uniform; the walk below then jumps draw by draw.
+            let known = if cap >= 4 { m.saturating_sub(3) } else { 0 };
+            for i in 0..known {
+                let p1 = u[i];
+                let p2 = p1 * u[i + 1];
+                let p3 = p2 * u[i + 2];
+                let p4 = p3 * u[i + 3];
+                let l = 1 + u8::from(p1 >= p) + u8::from(p2 >= p) + u8::from(p3 >= p);
+                len[i] = if p4 < p { l } else { 0 };
+            }
+            let mut i = 0;
+            while i < m {
+                if r == 1.0 && n == 0 && i < known && len[i] != 0 {
+                    // A whole draw of len[i] uniforms: n = len[i] - 1 (below cap >= 4).
+                    out[k] = u32::from(len[i]) - 1;
                     k += 1;
-                    n = 0;
-                    r = 1.0;
+                    i += usize::from(len[i]);
+                    continue;
                 }
+                // One uniform of a draw that is long, near the batch's end, or capped low.
+                r *= u[i];
+                i += 1;
+                if r >= p {
+                    n += 1;
+                    if n < cap {
+                        continue;
+                    }
+                }
+                out[k] = n;
+                k += 1;
+                n = 0;
+                r = 1.0;
             }
         }
     }
 }
 
 /// Uniforms made per batch in [`PoissonDistribution::sample_into`].
-const WORD_BATCH: usize = 256;
+const BATCH: usize = 256;
 
 /// commons-math3's `Well19937c` (WELL generator with Matsumoto–Kurita tempering), with
 /// `BitsStreamGenerator.nextDouble()` (52 bits).

@@ -381,17 +381,45 @@ pub(crate) fn grow(
         if sweep {
             // Every row of a split node moves to its child (leaves included, so that
             // `node_of` ends as each row's leaf).
-            let mut moves: Vec<Option<(&BinSplit, u32)>> = vec![None; grown[0].nodes.len()];
+            // Per node: stays, or its split (a byte column's bins up to `bin` go left).
+            enum Route<'s> {
+                Stay,
+                Bins {
+                    col: &'s [u8],
+                    bin: usize,
+                    left: u32,
+                },
+                Split {
+                    split: &'s BinSplit,
+                    left: u32,
+                },
+            }
+            let mut moves: Vec<Route> = (0..grown[0].nodes.len()).map(|_| Route::Stay).collect();
             for p in &splits {
-                moves[p.node] = Some((&p.split, p.left as u32));
+                let left = p.left as u32;
+                moves[p.node] = match (&p.split, &b.bins) {
+                    (BinSplit::Continuous { feature, bin }, BinColumns::U8(all)) => Route::Bins {
+                        col: &all[feature * b.rows..(feature + 1) * b.rows],
+                        bin: *bin,
+                        left,
+                    },
+                    (split, _) => Route::Split { split, left },
+                };
             }
             node_of
                 .par_chunks_mut(SWEEP_CHUNK)
                 .enumerate()
                 .for_each(|(c, chunk)| {
+                    let first = c * SWEEP_CHUNK;
                     for (j, a) in chunk.iter_mut().enumerate() {
-                        if let Some(Some((split, left))) = moves.get(*a as usize) {
-                            *a = left + u32::from(!split.goes_left(b, c * SWEEP_CHUNK + j));
+                        match moves.get(*a as usize) {
+                            Some(Route::Bins { col, bin, left }) => {
+                                *a = left + u32::from(usize::from(col[first + j]) > *bin);
+                            }
+                            Some(Route::Split { split, left }) => {
+                                *a = left + u32::from(!split.goes_left(b, first + j));
+                            }
+                            Some(Route::Stay) | None => {}
                         }
                     }
                 });
@@ -1183,6 +1211,24 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn byte_class_labels_only_for_whole_labels_in_range() {
+        // The class-count kernel reads these bytes unchecked as lanes below num_classes:
+        // anything else must fall back to the f64 path.
+        let ok = ClassLabels::new(&[0.0, 2.0, 1.0, 2.0], 3).expect("valid labels");
+        assert_eq!(ok.as_slice(), [0, 2, 1, 2]);
+        assert_eq!((ok.len(), ok.num_classes()), (4, 3));
+        for bad in [[0.0, 3.0], [0.0, 1.5], [-1.0, 0.0], [0.0, f64::NAN]] {
+            assert!(ClassLabels::new(&bad, 3).is_none(), "{bad:?}");
+        }
+        assert!(ClassLabels::new(&[0.0, 1.0], 257).is_none());
+        let all: Vec<f64> = (0..256).map(f64::from).collect();
+        assert_eq!(
+            ClassLabels::new(&all, 256).expect("256 classes").as_slice()[255],
+            255
+        );
+    }
 
     #[test]
     fn reservoir_matches_the_jvm() {

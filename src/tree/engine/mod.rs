@@ -546,6 +546,9 @@ fn bag(
     Ok(Some(counts))
 }
 
+/// Fewest rows per task of GBT's margin and residual pass.
+const MARGIN_MIN_ROWS: usize = 16 * 1024;
+
 /// Rows per bulk Poisson draw in [`bag`].
 const BAG_CHUNK_ROWS: usize = 1024;
 
@@ -735,14 +738,27 @@ pub fn train_gbt(
             .pop()
             .expect("one tree");
         let w = if m == 0 { 1.0 } else { g.step_size };
+        // The margins take the new tree, and (unless it is the last) the next tree's
+        // pseudo-residuals follow from them in the same pass over the rows.
+        let next = m + 1 < g.max_iter;
+        let step = |f: &mut f64, add: f64, r: &mut f64, y: f64| {
+            *f += add;
+            if next {
+                *r = g.loss.residual(*f, y);
+            }
+        };
+        let rows = margin
+            .par_iter_mut()
+            .zip(residuals.par_iter_mut())
+            .zip(labels.par_iter())
+            .with_min_len(MARGIN_MIN_ROWS);
         match grown.row_leaves(Impurity::Variance) {
             // Grown by sweeps: each row's leaf is known, no need to route it again.
-            Some((leaf, preds)) => margin
-                .par_iter_mut()
+            Some((leaf, preds)) => rows
                 .zip(leaf.par_iter())
-                .for_each(|(f, &l)| *f += preds[l as usize] * w),
-            None => margin.par_iter_mut().enumerate().for_each(|(i, f)| {
-                *f += grown.predict_binned(&b, Impurity::Variance, i) * w;
+                .for_each(|(((f, r), &y), &l)| step(f, preds[l as usize] * w, r, y)),
+            None => rows.enumerate().for_each(|(i, ((f, r), &y))| {
+                step(f, grown.predict_binned(&b, Impurity::Variance, i) * w, r, y)
             }),
         }
         trees.push(grown.finish(&b, Impurity::Variance, true));
@@ -769,12 +785,6 @@ pub fn train_gbt(
                 best_error = err;
                 best_m = m + 1;
             }
-        }
-        if m + 1 < g.max_iter {
-            residuals
-                .par_iter_mut()
-                .zip(margin.par_iter().zip(labels.par_iter()))
-                .for_each(|(r, (&f, &y))| *r = g.loss.residual(f, y));
         }
     }
     Ok(Boosted { trees, weights })
