@@ -17,7 +17,8 @@
 //! without it. `bench/anchors/tree_auc_why.py` reproduces both AUCs with scikit-learn's
 //! forest pruned Spark's way, and shows why Spark's GBT is ahead of LightGBM's at 20 trees.
 //!
-//! Run: `cargo run --release --example tree_bench [-- PATH [REPEATS]]`.
+//! Run: `cargo run --release --example tree_bench [-- PATH [REPEATS]]`; `TREE_BENCH=gbt` or
+//! `TREE_BENCH=rf` runs only that model (to profile it alone).
 
 use std::time::Instant;
 
@@ -59,6 +60,20 @@ fn main() -> mlpipe::Result<()> {
         LabelKind::Classes(2),
     )?;
 
+    // `TREE_BENCH=gbt` or `TREE_BENCH=rf` runs one of the two (to profile it alone).
+    let only = std::env::var("TREE_BENCH").unwrap_or_default();
+    let n = features.len();
+    if only != "rf" {
+        gbt(&data, &test_inst, repeats)?;
+    }
+    if only != "gbt" {
+        rf(&data, &test_inst, repeats, n)?;
+    }
+    spark_aucs(&data, test_inst.labels())
+}
+
+fn gbt(data: &BenchData, test_inst: &Instances, repeats: usize) -> mlpipe::Result<()> {
+    let (train, features) = (&data.train, &data.features);
     // GBT: Spark's defaults.
     let mut s = Strategy::new(Impurity::Variance, 2);
     s.seed = -1287390502; // GBTClassifier's Scala default seed
@@ -90,7 +105,6 @@ fn main() -> mlpipe::Result<()> {
         .iter()
         .map(|t| t.to_decision_tree(features.len(), 0))
         .collect::<mlpipe::Result<_>>()?;
-    let n = features.len();
     let margins: Vec<f64> = test_inst
         .rows()
         .map(|x| {
@@ -108,6 +122,11 @@ fn main() -> mlpipe::Result<()> {
         auc(&margins, test_inst.labels())
     );
 
+    Ok(())
+}
+
+fn rf(data: &BenchData, test_inst: &Instances, repeats: usize, n: usize) -> mlpipe::Result<()> {
+    let train = &data.train;
     // RF: Spark's defaults.
     let mut s = Strategy::new(Impurity::Gini, 2);
     s.seed = 207336481; // RandomForestClassifier's Scala default seed
@@ -171,7 +190,7 @@ fn main() -> mlpipe::Result<()> {
         "RandomForestClassifier pruneTree=false: test AUC {:.4}",
         forest_auc(&unpruned)?
     );
-    spark_aucs(&data, test_inst.labels())
+    Ok(())
 }
 
 /// Prints PySpark 4.3's test AUCs on the same test rows when `bench/anchors/tree_spark.py`

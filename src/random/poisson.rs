@@ -71,19 +71,91 @@ impl PoissonDistribution {
     /// `sample()`: one Poisson draw (multiplication of uniforms until the product falls
     /// below `exp(-mean)`, capped at `1000 * mean` as commons-math caps it).
     pub fn sample(&mut self) -> u32 {
-        let mut n: u32 = 0;
-        let mut r = 1.0;
-        while (n as f64) < 1000.0 * self.mean {
-            r *= self.rng.next_double();
-            if r >= self.p {
-                n += 1;
-            } else {
-                return n;
+        let mut n = [0];
+        self.sample_into(&mut n);
+        n[0]
+    }
+
+    /// `out.len()` successive [`PoissonDistribution::sample`] draws, the same numbers from
+    /// the same stream (the bulk form Spark's bootstrap needs: one draw per row and tree).
+    ///
+    /// ```
+    /// use mlpipe::random::PoissonDistribution;
+    /// let mut one = PoissonDistribution::new(1.0)?;
+    /// let mut bulk = one.clone();
+    /// one.reseed(7);
+    /// bulk.reseed(7);
+    /// let mut counts = [0u32; 1000];
+    /// bulk.sample_into(&mut counts);
+    /// assert!(counts.iter().all(|&c| c == one.sample()));
+    /// # Ok::<(), mlpipe::Error>(())
+    /// ```
+    pub fn sample_into(&mut self, out: &mut [u32]) {
+        // commons-math's loop, per draw: `n = 0; r = 1; while (n < 1000 * mean) { r *=
+        // nextDouble(); if (r >= p) n++; else return n; } return n;`. `n < 1000 * mean`
+        // holds for n = 0 (mean > 0) and fails first at `cap`.
+        let cap = (1000.0 * self.mean).ceil() as u32;
+        let p = self.p;
+        let mut words = [0u32; 2 * BATCH];
+        let mut u = [0.0f64; BATCH];
+        let mut len = [0u8; BATCH];
+        let mut k = 0;
+        // The draw in progress across uniforms taken one at a time: its count and product.
+        let (mut n, mut r) = (0u32, 1.0f64);
+        while k < out.len() {
+            // Every draw left (the one in progress too) takes at least one more uniform,
+            // so a batch of this many is used up exactly before the draws end: the
+            // stream stops where commons-math's would.
+            let m = BATCH.min(out.len() - k);
+            self.rng.fill(&mut words[..2 * m]);
+            for (x, w) in u[..m].iter_mut().zip(words.chunks_exact(2)) {
+                // BitsStreamGenerator.nextDouble(): (next(26) << 26 | next(26)) * 2^-52.
+                let bits = u64::from(w[0] >> 6) << 26 | u64::from(w[1] >> 6);
+                *x = bits as f64 * (1.0 / (1u64 << 52) as f64);
+            }
+            // The length of a draw starting at uniform i, when it ends within 4 uniforms
+            // (0 otherwise): its products are u[i], u[i]·u[i+1], .. (the first `r *= u`
+            // multiplies 1.0, exactly), and they only decrease, so the draw ends at the
+            // first one below p. Independent per i, so this runs at full width instead
+            // of one random branch per uniform; the walk below then jumps draw by draw.
+            let known = if cap >= 4 { m.saturating_sub(3) } else { 0 };
+            for i in 0..known {
+                let p1 = u[i];
+                let p2 = p1 * u[i + 1];
+                let p3 = p2 * u[i + 2];
+                let p4 = p3 * u[i + 3];
+                let l = 1 + u8::from(p1 >= p) + u8::from(p2 >= p) + u8::from(p3 >= p);
+                len[i] = if p4 < p { l } else { 0 };
+            }
+            let mut i = 0;
+            while i < m {
+                if r == 1.0 && n == 0 && i < known && len[i] != 0 {
+                    // A whole draw of len[i] uniforms: n = len[i] - 1 (below cap >= 4).
+                    out[k] = u32::from(len[i]) - 1;
+                    k += 1;
+                    i += usize::from(len[i]);
+                    continue;
+                }
+                // One uniform of a draw that is long, near the batch's end, or capped low.
+                r *= u[i];
+                i += 1;
+                if r >= p {
+                    n += 1;
+                    if n < cap {
+                        continue;
+                    }
+                }
+                out[k] = n;
+                k += 1;
+                n = 0;
+                r = 1.0;
             }
         }
-        n
     }
 }
+
+/// Uniforms made per batch in [`PoissonDistribution::sample_into`].
+const BATCH: usize = 256;
 
 /// commons-math3's `Well19937c` (WELL generator with Matsumoto–Kurita tempering), with
 /// `BitsStreamGenerator.nextDouble()` (52 bits).
@@ -122,33 +194,69 @@ impl Well19937c {
         Self { v, index: 0 }
     }
 
-    fn next(&mut self, bits: u32) -> u32 {
-        let v = &mut self.v;
-        let idx = self.index;
-        let rm1 = (idx + R - 1) % R;
-        let rm2 = (idx + R - 2) % R;
-        let v0 = v[idx];
-        let vm1 = v[(idx + M1) % R];
-        let vm2 = v[(idx + M2) % R];
-        let vm3 = v[(idx + M3) % R];
-        let z0 = (0x8000_0000 & v[rm1]) ^ (0x7FFF_FFFF & v[rm2]);
-        let z1 = (v0 ^ (v0 << 25)) ^ (vm1 ^ (vm1 >> 27));
-        let z2 = (vm2 >> 9) ^ (vm3 ^ (vm3 >> 1));
-        let z3 = z1 ^ z2;
-        let mut z4 = z0 ^ (z1 ^ (z1 << 9)) ^ (z2 ^ (z2 << 21)) ^ (z3 ^ (z3 >> 21));
-        v[idx] = z3;
-        v[rm1] = z4;
-        v[rm2] &= 0x8000_0000;
-        self.index = rm1;
-        z4 ^= (z4 << 7) & 0xe46e_1700;
-        z4 ^= (z4 << 15) & 0x9b86_8000;
-        z4 >> (32 - bits)
-    }
-
-    fn next_double(&mut self) -> f64 {
-        let high = (self.next(26) as u64) << 26;
-        let low = self.next(26) as u64;
-        (high | low) as f64 * (1.0 / (1u64 << 52) as f64)
+    /// The next `out.len()` outputs `next(32)`, in order.
+    ///
+    /// The state index runs down from `index` (each step's `i - 1` is the next step's
+    /// `i`), so between the points where one of `i + M1`, `i + M2`, `i + M3`, `i - 1`,
+    /// `i - 2` wraps around `R`, every step reads and writes at fixed offsets from `i`:
+    /// the steps are run in those stretches, with the offsets as constants.
+    fn fill(&mut self, out: &mut [u32]) {
+        let v = &mut *self.v;
+        let mut i = self.index;
+        // The word at `i`: each step writes the next step's starting word, handed over
+        // in a register rather than through memory.
+        let mut v0 = v[i];
+        let mut k = 0;
+        while k < out.len() {
+            let left = out.len() - k;
+            // Runs steps i, i - 1, .., down to `lo` (or fewer when `out` fills first),
+            // with `i + o1`, `i + o2`, `i + o3`, `i + b1`, `i + b2` the five positions.
+            macro_rules! stretch {
+                ($lo:expr, $o1:expr, $o2:expr, $o3:expr, $b1:expr, $b2:expr) => {{
+                    let steps = (i + 1 - $lo).min(left);
+                    for o in &mut out[k..k + steps] {
+                        let at = |d: isize| i.wrapping_add_signed(d);
+                        let (vm1, vm2, vm3) = (v[at($o1)], v[at($o2)], v[at($o3)]);
+                        let (wm1, wm2) = (v[at($b1)], v[at($b2)]);
+                        let z0 = (0x8000_0000 & wm1) ^ (0x7FFF_FFFF & wm2);
+                        let z1 = (v0 ^ (v0 << 25)) ^ (vm1 ^ (vm1 >> 27));
+                        let z2 = (vm2 >> 9) ^ (vm3 ^ (vm3 >> 1));
+                        let z3 = z1 ^ z2;
+                        // commons-math's z0 ^ (z1 ^ z1 << 9) ^ (z2 ^ z2 << 21) ^
+                        // (z3 ^ z3 >>> 21) with z3 = z1 ^ z2: z1 and z2 cancel (xor
+                        // algebra, the same bits), which shortens the chain from one
+                        // step's word to the next.
+                        let z4 = z0 ^ (z1 << 9) ^ (z1 >> 21) ^ (z2 << 21) ^ (z2 >> 21);
+                        v[i] = z3;
+                        v[at($b1)] = z4;
+                        v[at($b2)] &= 0x8000_0000;
+                        v0 = z4;
+                        let mut t = z4;
+                        t ^= (t << 7) & 0xe46e_1700;
+                        t ^= (t << 15) & 0x9b86_8000;
+                        *o = t;
+                        i = at($b1);
+                    }
+                    k += steps;
+                }};
+            }
+            const W1: isize = M1 as isize - R as isize;
+            const W2: isize = M2 as isize - R as isize;
+            const W3: isize = M3 as isize - R as isize;
+            const P1: isize = M1 as isize;
+            const P2: isize = M2 as isize;
+            const P3: isize = M3 as isize;
+            const TOP: isize = R as isize - 1;
+            match i {
+                554.. => stretch!(554, W1, W2, W3, -1, -2),
+                445..=553 => stretch!(445, P1, W2, W3, -1, -2),
+                175..=444 => stretch!(175, P1, P2, W3, -1, -2),
+                2..=174 => stretch!(2, P1, P2, P3, -1, -2),
+                1 => stretch!(1, P1, P2, P3, -1, TOP - 1),
+                _ => stretch!(0, P1, P2, P3, TOP, TOP - 1),
+            }
+        }
+        self.index = i;
     }
 }
 
@@ -171,6 +279,84 @@ mod tests {
             n += 1;
         }
         assert_eq!(n, 20);
+    }
+
+    /// commons-math3's `Well19937c.next` and `PoissonDistribution.sample` transcribed
+    /// line for line (index arithmetic modulo R, the state read back every step).
+    fn literal_samples(mean: f64, seed: i64, count: usize) -> Vec<u32> {
+        let mut w = Well19937c::new(seed);
+        let mut next = |bits: u32| -> u32 {
+            let v = &mut w.v;
+            let idx = w.index;
+            let rm1 = (idx + R - 1) % R;
+            let rm2 = (idx + R - 2) % R;
+            let v0 = v[idx];
+            let vm1 = v[(idx + M1) % R];
+            let vm2 = v[(idx + M2) % R];
+            let vm3 = v[(idx + M3) % R];
+            let z0 = (0x8000_0000 & v[rm1]) ^ (0x7FFF_FFFF & v[rm2]);
+            let z1 = (v0 ^ (v0 << 25)) ^ (vm1 ^ (vm1 >> 27));
+            let z2 = (vm2 >> 9) ^ (vm3 ^ (vm3 >> 1));
+            let z3 = z1 ^ z2;
+            let mut z4 = z0 ^ (z1 ^ (z1 << 9)) ^ (z2 ^ (z2 << 21)) ^ (z3 ^ (z3 >> 21));
+            v[idx] = z3;
+            v[rm1] = z4;
+            v[rm2] &= 0x8000_0000;
+            w.index = rm1;
+            z4 ^= (z4 << 7) & 0xe46e_1700;
+            z4 ^= (z4 << 15) & 0x9b86_8000;
+            z4 >> (32 - bits)
+        };
+        let p = (-mean).exp();
+        (0..count)
+            .map(|_| {
+                let mut n: u32 = 0;
+                let mut r = 1.0;
+                while (n as f64) < 1000.0 * mean {
+                    let high = (next(26) as u64) << 26;
+                    let low = next(26) as u64;
+                    r *= (high | low) as f64 * (1.0 / (1u64 << 52) as f64);
+                    if r >= p {
+                        n += 1;
+                    } else {
+                        return n;
+                    }
+                }
+                n
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bulk_draws_equal_the_literal_algorithm() {
+        // Long streams (several wraps of the 624-word state), means whose cap
+        // `1000 * mean` ends draws (0.0005: cap 0.5, 0.001: cap 1), Spark's subsampling
+        // rates, and the largest mean supported; in one bulk call and in odd-sized pieces.
+        for (mean, seed) in [
+            (1.0, 1),
+            (0.3, -7),
+            (0.0005, 42),
+            (0.001, 3),
+            (5.0, 9),
+            (39.9, 11),
+        ] {
+            let want = literal_samples(mean, seed, 20_000);
+            let mut p = PoissonDistribution::new(mean).unwrap();
+            p.reseed(seed);
+            let mut got = vec![0u32; want.len()];
+            p.sample_into(&mut got);
+            assert_eq!(got, want, "mean {mean}");
+            let mut p = PoissonDistribution::new(mean).unwrap();
+            p.reseed(seed);
+            let mut pieces = Vec::new();
+            for chunk in want.chunks(997) {
+                let mut c = vec![0u32; chunk.len()];
+                p.sample_into(&mut c[..1]);
+                p.sample_into(&mut c[1..]);
+                pieces.extend(c);
+            }
+            assert_eq!(pieces, want, "mean {mean}, pieces");
+        }
     }
 
     #[test]

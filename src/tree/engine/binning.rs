@@ -210,7 +210,9 @@ impl BinValue for u16 {
 fn bin_columns<T: BinValue>(inst: &Instances, kinds: &[FeatureKind]) -> Vec<T> {
     let rows = inst.num_rows();
     let n = inst.num_features;
-    let mut out = vec![T::default(); rows * n];
+    // Fresh memory advised into huge pages (first touch of 4 KB pages costs ~4x more).
+    let mut out = crate::frame::buffer::with_exact_capacity(rows * n);
+    out.resize(rows * n, T::default());
     if rows == 0 {
         return out;
     }

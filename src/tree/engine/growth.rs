@@ -7,6 +7,9 @@
 //! The histograms of a group are computed in parallel, one task per (node, feature): each
 //! task is sequential over its rows, so the result does not depend on the thread count.
 
+use std::cell::RefCell;
+use std::ops::Range;
+
 use rayon::prelude::*;
 
 use super::binning::{BinColumns, Binned, FeatureKind};
@@ -94,8 +97,9 @@ struct LearningNode {
     stats: Option<Stats>,
     split: Option<BinSplit>,
     children: Option<(usize, usize)>,
-    /// Rows reaching the node (global indices, ascending), while the node waits on the stack.
-    rows: Vec<u32>,
+    /// Where the rows reaching the node (global indices, ascending) are in its tree's
+    /// `order`, while the node waits on the stack.
+    rows: Range<usize>,
 }
 
 impl LearningNode {
@@ -114,11 +118,52 @@ pub(crate) struct TreeInput<'a> {
 pub(crate) struct Targets<'a> {
     pub labels: &'a [f64],
     pub weights: Option<&'a [f64]>,
+    /// The class labels as bytes, for the class-count block kernel (8 times less memory
+    /// to stream than the `f64` labels); `None` for regression or above 256 classes.
+    pub classes: Option<&'a ClassLabels>,
+}
+
+/// Class indices as bytes, every one below `num_classes` (checked when built).
+pub(crate) struct ClassLabels {
+    y: Vec<u8>,
+    num_classes: usize,
+}
+
+impl ClassLabels {
+    /// The labels as bytes when every one is a whole number in `[0, num_classes)` and
+    /// `num_classes <= 256`.
+    pub fn new(labels: &[f64], num_classes: usize) -> Option<ClassLabels> {
+        let k = num_classes as f64;
+        (num_classes <= 256
+            && labels
+                .iter()
+                .all(|&y| y >= 0.0 && y < k && y.fract() == 0.0))
+        .then(|| ClassLabels {
+            y: labels.iter().map(|&y| y as u8).collect(),
+            num_classes,
+        })
+    }
+
+    pub fn as_slice(&self) -> &[u8] {
+        &self.y
+    }
+
+    pub fn len(&self) -> usize {
+        self.y.len()
+    }
+
+    pub fn num_classes(&self) -> usize {
+        self.num_classes
+    }
 }
 
 /// A tree being grown: its node arena (index 0 is the root).
 pub(crate) struct GrownTree {
     nodes: Vec<LearningNode>,
+    /// The tree's sampled rows, each waiting node's rows one ascending run of them
+    /// (children's runs replace their parent's in place when it is split); empty when
+    /// grown by sweeps.
+    order: Vec<u32>,
     /// Grown by sweeps ([`sweeps`]): the node (arena index) each row ended in, `NO_NODE`
     /// for rows the tree did not sample.
     node_of: Option<Vec<u32>>,
@@ -168,12 +213,19 @@ pub(crate) fn grow(
         (true, None) => vec![0; b.rows],
     };
     let mut grown: Vec<GrownTree> = trees
-        .iter()
+        .par_iter()
         .map(|t| {
-            let rows: Vec<u32> = match t.counts {
-                _ if sweep => Vec::new(),
-                Some(c) => (0..b.rows as u32).filter(|&i| c[i as usize] > 0).collect(),
-                None => (0..b.rows as u32).collect(),
+            let order: Vec<u32> = if sweep {
+                Vec::new()
+            } else {
+                // Fresh memory advised into huge pages, filled once and reused by every
+                // level (first touch of 4 KB pages costs ~4x more).
+                let mut order = crate::frame::buffer::with_exact_capacity(b.rows);
+                match t.counts {
+                    Some(c) => order.extend((0..b.rows as u32).filter(|&i| c[i as usize] > 0)),
+                    None => order.extend(0..b.rows as u32),
+                }
+                order
             };
             GrownTree {
                 nodes: vec![LearningNode {
@@ -181,8 +233,9 @@ pub(crate) fn grow(
                     stats: None,
                     split: None,
                     children: None,
-                    rows,
+                    rows: 0..order.len(),
                 }],
+                order,
                 node_of: None,
             }
         })
@@ -280,7 +333,7 @@ pub(crate) fn grow(
             let is_leaf = stats.gain <= 0.0 || level as usize == s.max_depth;
             if is_leaf {
                 tree.nodes[n].stats = Some(stats);
-                tree.nodes[n].rows = Vec::new();
+                tree.nodes[n].rows = 0..0;
                 continue;
             }
             let (lc, rc) = stats.children.clone().expect("a valid split has children");
@@ -294,16 +347,16 @@ pub(crate) fn grow(
                 stats: Some(empty_stats(s.impurity, lc)),
                 split: None,
                 children: None,
-                rows: Vec::new(),
+                rows: 0..0,
             });
             tree.nodes.push(LearningNode {
                 id: 2 * id + 1,
                 stats: Some(empty_stats(s.impurity, rc)),
                 split: None,
                 children: None,
-                rows: Vec::new(),
+                rows: 0..0,
             });
-            let rows = std::mem::take(&mut tree.nodes[n].rows);
+            let rows = std::mem::replace(&mut tree.nodes[n].rows, 0..0);
             if sweep || !left_leaf || !right_leaf {
                 splits.push(Partition {
                     tree: t,
@@ -328,33 +381,79 @@ pub(crate) fn grow(
         if sweep {
             // Every row of a split node moves to its child (leaves included, so that
             // `node_of` ends as each row's leaf).
-            let mut moves: Vec<Option<(&BinSplit, u32)>> = vec![None; grown[0].nodes.len()];
+            // Per node: stays, or its split (a byte column's bins up to `bin` go left).
+            enum Route<'s> {
+                Stay,
+                Bins {
+                    col: &'s [u8],
+                    bin: usize,
+                    left: u32,
+                },
+                Split {
+                    split: &'s BinSplit,
+                    left: u32,
+                },
+            }
+            let mut moves: Vec<Route> = (0..grown[0].nodes.len()).map(|_| Route::Stay).collect();
             for p in &splits {
-                moves[p.node] = Some((&p.split, p.left as u32));
+                let left = p.left as u32;
+                moves[p.node] = match (&p.split, &b.bins) {
+                    (BinSplit::Continuous { feature, bin }, BinColumns::U8(all)) => Route::Bins {
+                        col: &all[feature * b.rows..(feature + 1) * b.rows],
+                        bin: *bin,
+                        left,
+                    },
+                    (split, _) => Route::Split { split, left },
+                };
             }
             node_of
                 .par_chunks_mut(SWEEP_CHUNK)
                 .enumerate()
                 .for_each(|(c, chunk)| {
+                    let first = c * SWEEP_CHUNK;
                     for (j, a) in chunk.iter_mut().enumerate() {
-                        if let Some(Some((split, left))) = moves.get(*a as usize) {
-                            *a = left + u32::from(!split.goes_left(b, c * SWEEP_CHUNK + j));
+                        match moves.get(*a as usize) {
+                            Some(Route::Bins { col, bin, left }) => {
+                                *a = left + u32::from(usize::from(col[first + j]) > *bin);
+                            }
+                            Some(Route::Split { split, left }) => {
+                                *a = left + u32::from(!split.goes_left(b, first + j));
+                            }
+                            Some(Route::Stay) | None => {}
                         }
                     }
                 });
             continue;
         }
-        let parted: Vec<(Vec<u32>, Vec<u32>)> = splits
-            .par_iter_mut()
-            .map(|p| partition(b, &p.split, std::mem::take(&mut p.rows)))
+        // Each split node's run of its tree's `order` is partitioned in place, the runs
+        // (disjoint) in parallel.
+        splits.sort_by_key(|p| (p.tree, p.rows.start));
+        let mut runs: Vec<(&mut [u32], &Partition)> = Vec::with_capacity(splits.len());
+        let mut orders: Vec<Option<&mut [u32]>> =
+            grown.iter_mut().map(|g| Some(&mut g.order[..])).collect();
+        let mut at = vec![0; orders.len()];
+        for p in &splits {
+            let rest = orders[p.tree]
+                .take()
+                .expect("every tree's order is split in turn");
+            let (_, rest) = rest.split_at_mut(p.rows.start - at[p.tree]);
+            let (run, rest) = rest.split_at_mut(p.rows.len());
+            orders[p.tree] = Some(rest);
+            at[p.tree] = p.rows.end;
+            runs.push((run, p));
+        }
+        let lefts: Vec<usize> = runs
+            .into_par_iter()
+            .map(|(run, p)| partition(b, &p.split, run))
             .collect();
-        for (p, (l, r)) in splits.iter().zip(parted) {
+        for (p, nl) in splits.iter().zip(lefts) {
             let nodes = &mut grown[p.tree].nodes;
+            let mid = p.rows.start + nl;
             if p.keep.0 {
-                nodes[p.left].rows = l;
+                nodes[p.left].rows = p.rows.start..mid;
             }
             if p.keep.1 {
-                nodes[p.left + 1].rows = r;
+                nodes[p.left + 1].rows = mid..p.rows.end;
             }
         }
     }
@@ -372,43 +471,50 @@ struct Partition {
     tree: usize,
     node: usize,
     left: usize,
-    rows: Vec<u32>,
+    rows: Range<usize>,
     split: BinSplit,
     /// Whether the (left, right) child keeps its rows.
     keep: (bool, bool),
 }
 
-/// Splits `rows` (ascending) into the rows going left and right, both ascending: the left
-/// ones written over `rows` in place, without a branch per row.
-fn partition(b: &Binned, split: &BinSplit, mut rows: Vec<u32>) -> (Vec<u32>, Vec<u32>) {
-    fn run(rows: &mut Vec<u32>, goes_left: impl Fn(usize) -> bool) -> Vec<u32> {
-        let n = rows.len();
-        let mut right = vec![0u32; n];
-        let (mut nl, mut nr) = (0, 0);
-        for i in 0..n {
-            let r = rows[i];
-            let left = goes_left(r as usize);
-            rows[nl] = r;
-            right[nr] = r;
-            nl += usize::from(left);
-            nr += usize::from(!left);
-        }
-        rows.truncate(nl);
-        right.truncate(nr);
-        right
+/// Reorders `rows` (ascending) into the rows going left then the rows going right, both
+/// ascending, and returns how many go left: the left ones written over `rows` in place,
+/// the right ones through a per-thread scratch buffer reused by every call (no
+/// allocation per node), without a branch per row.
+fn partition(b: &Binned, split: &BinSplit, rows: &mut [u32]) -> usize {
+    thread_local! {
+        static RIGHT: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
     }
-    let right = match (split, &b.bins) {
+    fn run(rows: &mut [u32], goes_left: impl Fn(usize) -> bool) -> usize {
+        RIGHT.with_borrow_mut(|right| {
+            let n = rows.len();
+            if right.len() < n {
+                *right = vec![0; n];
+            }
+            let (mut nl, mut nr) = (0, 0);
+            for i in 0..n {
+                let r = rows[i];
+                let left = goes_left(r as usize);
+                rows[nl] = r;
+                right[nr] = r;
+                nl += usize::from(left);
+                nr += usize::from(!left);
+            }
+            rows[nl..].copy_from_slice(&right[..nr]);
+            nl
+        })
+    }
+    match (split, &b.bins) {
         (BinSplit::Continuous { feature, bin }, BinColumns::U8(all)) => {
             let col = &all[feature * b.rows..(feature + 1) * b.rows];
-            run(&mut rows, |r| usize::from(col[r]) <= *bin)
+            run(rows, |r| usize::from(col[r]) <= *bin)
         }
         (BinSplit::Categorical { feature, left }, BinColumns::U8(all)) => {
             let col = &all[feature * b.rows..(feature + 1) * b.rows];
-            run(&mut rows, |r| left[usize::from(col[r])])
+            run(rows, |r| left[usize::from(col[r])])
         }
-        _ => run(&mut rows, |r| split.goes_left(b, r)),
-    };
-    (rows, right)
+        _ => run(rows, |r| split.goes_left(b, r)),
+    }
 }
 
 /// The histograms of a node group: per node its parent vector and one histogram per
@@ -441,6 +547,8 @@ fn group_histograms(
     let blocks = histogram::block_kernel_applies(b, targets, classification);
     let nf = b.kinds.len();
     let rows_of = |g: usize| grown[group[g].0].nodes[group[g].1].rows.len();
+    let rows_at =
+        |g: usize| &grown[group[g].0].order[grown[group[g].0].nodes[group[g].1].rows.clone()];
     let group_rows = (0..group.len()).map(rows_of).sum::<usize>().max(1);
     let target_tasks = 4 * rayon::current_num_threads();
     let mut tasks = Vec::new();
@@ -481,9 +589,8 @@ fn group_histograms(
             let g = match task {
                 Task::Block { g, .. } | Task::Single { g, .. } => g,
             };
-            let (t, n, _) = &group[g];
-            let rows = &grown[*t].nodes[*n].rows;
-            let counts = trees[*t].counts;
+            let rows = rows_at(g);
+            let counts = trees[group[g].0].counts;
             match task {
                 Task::Block { feats, parent, .. } => {
                     let (p, hs) =
@@ -1088,6 +1195,7 @@ mod tests {
         let t = Targets {
             labels: &labels,
             weights: None,
+            classes: None,
         };
         for c in [None, Some(&counts[..])] {
             let mut fast = vec![0.0; 32 * 4];
@@ -1103,6 +1211,24 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn byte_class_labels_only_for_whole_labels_in_range() {
+        // The class-count kernel reads these bytes unchecked as lanes below num_classes:
+        // anything else must fall back to the f64 path.
+        let ok = ClassLabels::new(&[0.0, 2.0, 1.0, 2.0], 3).expect("valid labels");
+        assert_eq!(ok.as_slice(), [0, 2, 1, 2]);
+        assert_eq!((ok.len(), ok.num_classes()), (4, 3));
+        for bad in [[0.0, 3.0], [0.0, 1.5], [-1.0, 0.0], [0.0, f64::NAN]] {
+            assert!(ClassLabels::new(&bad, 3).is_none(), "{bad:?}");
+        }
+        assert!(ClassLabels::new(&[0.0, 1.0], 257).is_none());
+        let all: Vec<f64> = (0..256).map(f64::from).collect();
+        assert_eq!(
+            ClassLabels::new(&all, 256).expect("256 classes").as_slice()[255],
+            255
+        );
+    }
 
     #[test]
     fn reservoir_matches_the_jvm() {

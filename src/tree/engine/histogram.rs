@@ -19,7 +19,8 @@ use crate::frame::kernels::multiversion;
 
 /// Whether [`fill_block`] handles the histograms of this engine run.
 pub(crate) fn block_kernel_applies(b: &Binned, t: &Targets, classification: bool) -> bool {
-    matches!(b.bins, BinColumns::U8(_)) && (!classification || t.weights.is_none())
+    matches!(b.bins, BinColumns::U8(_))
+        && (!classification || (t.weights.is_none() && t.classes.is_some()))
 }
 
 /// Whether feature `f` can be in a block (its bins are its histogram's bins).
@@ -54,10 +55,13 @@ pub(crate) fn fill_block(
         base.push(total);
         total += b.num_bins[f];
     }
+    check_block(b, feats, &base, rows, counts);
     if classification {
         let k = ss - 1;
+        let classes = t.classes.expect("byte class labels (block_kernel_applies)");
+        assert!(classes.num_classes() <= k && classes.len() == b.rows);
         let mut h = vec![0u64; (total + 1) * k];
-        class_pass(&cols, &base, &mut h, k, rows, t.labels, counts);
+        class_pass(&cols, &base, &mut h, k, rows, classes.as_slice(), counts);
         let to_stats = |lanes: &[u64]| -> Vec<f64> {
             let mut out = vec![0.0; lanes.len() / k * ss];
             for (o, l) in out.chunks_exact_mut(ss).zip(lanes.chunks_exact(k)) {
@@ -77,6 +81,7 @@ pub(crate) fn fill_block(
             .collect();
         (to_stats(&h[total * k..]), hists)
     } else {
+        assert!(t.labels.len() == b.rows && t.weights.is_none_or(|w| w.len() == b.rows));
         let mut h = vec![[0.0f64; 4]; total + 1];
         variance_pass(&cols, &base, &mut h, rows, t.labels, t.weights, counts);
         let flat = |bins: &[[f64; 4]]| -> Vec<f64> { bins.iter().flatten().copied().collect() };
@@ -89,17 +94,41 @@ pub(crate) fn fill_block(
     }
 }
 
+/// The checks the unchecked reads of [`class_pass`], [`variance_pass`] and [`sweep_pass`]
+/// rely on, besides [`Binned`]'s own invariant that every bin of feature `f` is below
+/// `num_bins[f]` (binning.rs builds it so): each feature's bins fit in the block's
+/// histogram below the parent vector, every column, count and target array has one entry
+/// per binned row, and the rows (ascending: growth.rs keeps them so) are binned rows.
+fn check_block(b: &Binned, feats: &[usize], base: &[usize], rows: &[u32], counts: Option<&[u16]>) {
+    let total: usize = feats.iter().map(|&f| b.num_bins[f]).sum();
+    assert!(feats
+        .iter()
+        .zip(base)
+        .all(|(&f, &o)| o + b.num_bins[f] <= total && b.num_bins[f] <= 256));
+    assert!(counts.is_none_or(|c| c.len() == b.rows));
+    debug_assert!(rows.windows(2).all(|w| w[0] < w[1]));
+    assert!(rows.last().is_none_or(|&r| (r as usize) < b.rows));
+}
+
 /// Adds `u` to the bin of row `r` of every column and to the parent (the last entry).
+///
+/// # Safety
+/// [`check_block`]'s conditions, and `r` below every column's length.
 #[inline(always)]
-fn add_row(cols: &[&[u8]], base: &[usize], h: &mut [[f64; 4]], r: usize, u: [f64; 4]) {
+unsafe fn add_row(cols: &[&[u8]], base: &[usize], h: &mut [[f64; 4]], r: usize, u: [f64; 4]) {
+    let last = h.len() - 1;
+    let h = h.as_mut_ptr();
     for (c, &o) in cols.iter().zip(base) {
-        let hb = &mut h[o + c[r] as usize];
+        debug_assert!(r < c.len() && o + usize::from(c[r]) < last);
+        // SAFETY: the caller's conditions: the row is in the column and its bin in the
+        // feature's part of `h`.
+        let hb = unsafe { &mut *h.add(o + usize::from(*c.get_unchecked(r))) };
         for l in 0..4 {
             hb[l] += u[l];
         }
     }
-    let last = h.len() - 1;
-    let hb = &mut h[last];
+    // SAFETY: `last < h.len()`.
+    let hb = unsafe { &mut *h.add(last) };
     for l in 0..4 {
         hb[l] += u[l];
     }
@@ -109,6 +138,8 @@ multiversion! {
     /// Variance statistics: row `r` adds `(iw, iw·y, iw·y·y, k)` with `k` its sampling
     /// count and `iw = k·w` (Spark's `VarianceAggregator.update`); the unit case adds
     /// `(1, y, y·y, 1)`, the same bits.
+    ///
+    /// Needs [`check_block`]'s conditions and `y`, `w` of one entry per binned row.
     fn variance_pass(
         cols: &[&[u8]],
         base: &[usize],
@@ -118,18 +149,24 @@ multiversion! {
         w: Option<&[f64]>,
         counts: Option<&[u16]>,
     ) {
+        let n = y.len();
+        assert!(cols.iter().all(|c| c.len() == n));
         if w.is_none() && counts.is_none() {
             for &r in rows {
                 let r = r as usize;
-                let v = y[r];
-                add_row(cols, base, h, r, [1.0, v, v * v, 1.0]);
+                debug_assert!(r < n);
+                // SAFETY: rows are binned rows (check_block), and every array has one
+                // entry per binned row (asserted above and by the caller).
+                let v = unsafe { *y.get_unchecked(r) };
+                unsafe { add_row(cols, base, h, r, [1.0, v, v * v, 1.0]) };
             }
         } else {
             for &r in rows {
                 let r = r as usize;
                 let kf = counts.map_or(1.0, |c| f64::from(c[r]));
                 let iw = kf * w.map_or(1.0, |w| w[r]);
-                add_row(cols, base, h, r, [iw, iw * y[r], iw * y[r] * y[r], kf]);
+                // SAFETY: as above.
+                unsafe { add_row(cols, base, h, r, [iw, iw * y[r], iw * y[r] * y[r], kf]) };
             }
         }
     }
@@ -138,24 +175,49 @@ multiversion! {
 multiversion! {
     /// Class counts: row `r` adds its sampling count to its class's lane of its bin
     /// (`k` lanes per bin; the parent's lanes last).
+    ///
+    /// Needs [`check_block`]'s conditions and every class below `k`.
     fn class_pass(
         cols: &[&[u8]],
         base: &[usize],
         h: &mut [u64],
         k: usize,
         rows: &[u32],
-        y: &[f64],
+        y: &[u8],
         counts: Option<&[u16]>,
     ) {
+        let n = y.len();
+        assert!(cols.iter().all(|c| c.len() == n) && h.len() >= k);
         let parent = h.len() - k;
-        for &r in rows {
-            let r = r as usize;
-            let c = y[r] as usize;
-            let n = counts.map_or(1, |c| u64::from(c[r]));
-            for (col, &o) in cols.iter().zip(base) {
-                h[(o + col[r] as usize) * k + c] += n;
+        // Each column with its first lane: bin `b` of row `r` is lane `start + b·k + y[r]`.
+        let cols: Vec<(*const u8, usize)> = cols
+            .iter()
+            .zip(base)
+            .map(|(c, &o)| (c.as_ptr(), o * k))
+            .collect();
+        let h = h.as_mut_ptr();
+        let add = |r: usize, w: u64| {
+            debug_assert!(r < n);
+            // SAFETY: the row is a binned row (check_block) and its class is below `k`
+            // (ClassLabels), so every lane below is inside `h` (check_block: each feature's
+            // bins fit below the parent, whose `k` lanes end `h`).
+            unsafe {
+                let c = usize::from(*y.get_unchecked(r));
+                debug_assert!(c < k);
+                for &(col, start) in &cols {
+                    *h.add(start + usize::from(*col.add(r)) * k + c) += w;
+                }
+                *h.add(parent + c) += w;
             }
-            h[parent + c] += n;
+        };
+        match counts {
+            None => rows.iter().for_each(|&r| add(r as usize, 1)),
+            Some(cn) => {
+                assert!(cn.len() == n);
+                // SAFETY: rows are binned rows, `cn` has one count per binned row.
+                rows.iter()
+                    .for_each(|&r| add(r as usize, u64::from(unsafe { *cn.get_unchecked(r as usize) })))
+            }
         }
     }
 }
@@ -181,7 +243,9 @@ pub(crate) fn sweep_variance(
     let feats: Vec<usize> = (0..b.kinds.len())
         .filter(|&f| b.num_splits(f) != 0)
         .collect();
-    let pieces = (2 * rayon::current_num_threads()).clamp(
+    // One block per thread: every block pays the per-row work (node, slot, target) once
+    // per row, so fewer, wider blocks do less of it.
+    let pieces = rayon::current_num_threads().clamp(
         1,
         feats
             .len()
@@ -207,6 +271,9 @@ pub(crate) fn sweep_variance(
                 stride += b.num_bins[f];
             }
             stride += 1; // the parent
+                         // Binned's invariant (bins of f below num_bins[f]) then keeps every column's
+                         // bins in its part of a slot's histograms, as sweep_pass needs.
+            assert!(block.iter().all(|&f| b.num_bins[f] <= 256));
             let mut h = vec![[0.0f64; 4]; slots * stride];
             sweep_pass(
                 &cols, &base, stride, &mut h, node_of, slot_of, t.labels, t.weights, counts,
@@ -234,6 +301,10 @@ pub(crate) fn sweep_variance(
 multiversion! {
     /// One sweep: every row of a group node adds `(iw, iw·y, iw·y·y, k)` (as
     /// [`variance_pass`]) to its node's bin of each column and to its node's parent vector.
+    ///
+    /// Needs every column's bins below its next column's `base` (the last's below
+    /// `stride - 1`, the parent's place), which [`sweep_variance`] checks with [`Binned`]'s
+    /// invariant.
     #[allow(clippy::too_many_arguments)]
     fn sweep_pass(
         cols: &[&[u8]],
@@ -246,31 +317,53 @@ multiversion! {
         w: Option<&[f64]>,
         counts: Option<&[u16]>,
     ) {
-        for (r, &a) in node_of.iter().enumerate() {
+        let n = node_of.len();
+        assert!(
+            cols.iter().all(|c| c.len() == n)
+                && y.len() == n
+                && w.is_none_or(|w| w.len() == n)
+                && counts.is_none_or(|c| c.len() == n)
+        );
+        assert!(stride >= 1 && base.iter().all(|&o| o < stride));
+        assert!(slot_of
+            .iter()
+            .all(|&g| g == u32::MAX || (g as usize + 1) * stride <= h.len()));
+        let cols: Vec<(*const u8, usize)> = cols.iter().zip(base).map(|(c, &o)| (c.as_ptr(), o)).collect();
+        let h = h.as_mut_ptr();
+        // Row `r`'s statistics into its node's histograms.
+        let add = |r: usize, a: u32, u: [f64; 4]| {
             let Some(&g) = slot_of.get(a as usize) else {
-                continue;
+                return;
             };
             if g == u32::MAX {
-                continue;
+                return;
             }
-            let u = if w.is_none() && counts.is_none() {
-                let v = y[r];
-                [1.0, v, v * v, 1.0]
-            } else {
-                let kf = counts.map_or(1.0, |c| f64::from(c[r]));
-                let iw = kf * w.map_or(1.0, |w| w[r]);
-                [iw, iw * y[r], iw * y[r] * y[r], kf]
-            };
-            let node = &mut h[g as usize * stride..(g as usize + 1) * stride];
-            for (c, &o) in cols.iter().zip(base) {
-                let hb = &mut node[o + c[r] as usize];
+            // SAFETY: the slot's histograms are inside `h` (asserted above), the row is
+            // in every column (r < n), and each column's bins fall in its part of the
+            // slot's histograms (sweep_variance's check with Binned's invariant).
+            unsafe {
+                let node = h.add(g as usize * stride);
+                for &(col, o) in &cols {
+                    let hb = &mut *node.add(o + usize::from(*col.add(r)));
+                    for l in 0..4 {
+                        hb[l] += u[l];
+                    }
+                }
+                let hb = &mut *node.add(stride - 1);
                 for l in 0..4 {
                     hb[l] += u[l];
                 }
             }
-            let hb = &mut node[stride - 1];
-            for l in 0..4 {
-                hb[l] += u[l];
+        };
+        if w.is_none() && counts.is_none() {
+            for (r, (&a, &v)) in node_of.iter().zip(y).enumerate() {
+                add(r, a, [1.0, v, v * v, 1.0]);
+            }
+        } else {
+            for (r, &a) in node_of.iter().enumerate() {
+                let kf = counts.map_or(1.0, |c| f64::from(c[r]));
+                let iw = kf * w.map_or(1.0, |w| w[r]);
+                add(r, a, [iw, iw * y[r], iw * y[r] * y[r], kf]);
             }
         }
     }
