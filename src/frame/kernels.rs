@@ -463,141 +463,268 @@ moment_kernels!(
     lanes3w = <3, true>,
 );
 
-/// [`Moments::add_rows`] over one group of `E` eights of features and one block of rows,
-/// unweighted or weighted (`W`): the sums stay in registers across the rows (the class
-/// sums in the cache), each added to row by row in order. Returns whether every value was
-/// finite.
+/// Eight-lane vectors of `E` eights of features.
+type Lanes<const E: usize> = [[f64; 8]; E];
+
+/// One sweep of [`moment_lanes`] over a block of rows: its own few sums, held in registers.
+trait LaneSweep<const E: usize> {
+    /// Adds row `r` (`x`, its weight `w`) to the sums.
+    fn row(&mut self, x: &Lanes<E>, w: f64, r: usize);
+}
+
+/// Loads `E` eights from `v` (zeros when `v` is empty: a sum not asked for).
 #[inline(always)]
-fn moment_lanes<const E: usize, const W: bool>(args: LaneArgs<'_>, acc: LaneAcc<'_>) -> bool {
-    type L<const E: usize> = [[f64; 8]; E];
+fn load_lanes<const E: usize>(v: &[f64]) -> Lanes<E> {
+    if v.is_empty() {
+        [[0.0; 8]; E]
+    } else {
+        std::array::from_fn(|e| v[8 * e..8 * e + 8].try_into().expect("8 values"))
+    }
+}
+
+/// Stores `E` eights into `dst` (nothing when it is empty).
+#[inline(always)]
+fn store_lanes<const E: usize>(dst: &mut [f64], v: &Lanes<E>) {
+    if !dst.is_empty() {
+        for e in 0..E {
+            dst[8 * e..8 * e + 8].copy_from_slice(&v[e]);
+        }
+    }
+}
+
+/// Runs `k` over the block's rows in order: rows whose `8·E` values from `j` lie inside
+/// `x` are read in place, the last ones (at most three) from a copy padded with zeros;
+/// with `W`, rows of weight `<= 0` are skipped unless `all_rows`.
+#[inline(always)]
+fn sweep_rows<const E: usize, const W: bool, K: LaneSweep<E>>(
+    args: &LaneArgs<'_>,
+    all_rows: bool,
+    k: &mut K,
+) {
     let LaneArgs {
-        x,
-        n,
-        j,
-        rows,
-        shift,
-        w,
-        t,
-        class,
-        what,
-    } = args;
-    let load = |v: &[f64]| -> L<E> {
-        if v.is_empty() {
-            [[0.0; 8]; E]
-        } else {
-            std::array::from_fn(|e| v[8 * e..8 * e + 8].try_into().expect("8 values"))
-        }
+        x, n, j, rows, w, ..
+    } = *args;
+    let inside = if x.len() >= j + 8 * E {
+        ((x.len() - j - 8 * E) / n + 1).min(rows)
+    } else {
+        0
     };
-    let (mut sum, mut sq, mut min, mut max) =
-        (load(acc.sum), load(acc.sq), load(acc.min), load(acc.max));
-    let (mut nz, mut l1, mut l2, mut cross) = (
-        load(acc.nonzeros),
-        load(acc.l1),
-        load(acc.l2),
-        load(acc.cross),
-    );
-    let s: L<E> = load(shift);
-    // Σ (x − x) is 0 while every value is finite.
-    let mut bad: L<E> = [[0.0; 8]; E];
-    let mut row = |xr: &L<E>, r: usize| {
+    let weight = |r: usize| if W { w.map_or(1.0, |w| w[r]) } else { 1.0 };
+    for r in 0..inside {
+        let wr = weight(r);
+        if W && !all_rows && wr <= 0.0 {
+            continue;
+        }
+        let o = r * n + j;
+        let xr: Lanes<E> =
+            std::array::from_fn(|e| x[o + 8 * e..o + 8 * e + 8].try_into().expect("8 values"));
+        k.row(&xr, wr, r);
+    }
+    for r in inside..rows {
+        let wr = weight(r);
+        if W && !all_rows && wr <= 0.0 {
+            continue;
+        }
+        let o = r * n + j;
+        let mut xr: Lanes<E> = [[0.0; 8]; E];
+        for (k, v) in x[o..(o + 8 * E).min(x.len())].iter().enumerate() {
+            xr[k / 8][k % 8] = *v;
+        }
+        k.row(&xr, wr, r);
+    }
+}
+
+/// The finiteness check over every row: `Σ (x − x)` is 0 while every value is finite.
+struct BadSweep<const E: usize> {
+    bad: Lanes<E>,
+}
+
+impl<const E: usize> LaneSweep<E> for BadSweep<E> {
+    #[inline(always)]
+    fn row(&mut self, x: &Lanes<E>, _w: f64, _r: usize) {
         for e in 0..E {
             for l in 0..8 {
-                bad[e][l] += xr[e][l] - xr[e][l];
+                self.bad[e][l] += x[e][l] - x[e][l];
             }
         }
-        let wr = if W { w.map_or(1.0, |w| w[r]) } else { 1.0 };
-        if W && wr <= 0.0 {
-            return;
-        }
-        let tr = t.map_or(0.0, |t| t[r]);
-        for e in 0..E {
-            for l in 0..8 {
-                let v = xr[e][l];
-                let d = v - s[e][l];
-                let wd = if W { wr * d } else { d };
-                if what.sum {
-                    sum[e][l] += wd;
-                }
-                if what.sq {
-                    sq[e][l] += wd * d;
-                }
-                if what.extremes {
-                    min[e][l] = if v < min[e][l] { v } else { min[e][l] };
-                    max[e][l] = if v > max[e][l] { v } else { max[e][l] };
-                }
-                if what.nonzeros {
-                    nz[e][l] += if v != 0.0 { 1.0 } else { 0.0 };
-                }
-                if what.l1 {
-                    l1[e][l] += if W { wr * v.abs() } else { v.abs() };
-                }
-                if what.l2 {
-                    l2[e][l] += if W { wr * v * v } else { v * v };
-                }
-                if what.cross {
-                    cross[e][l] += wd * tr;
+    }
+}
+
+/// `Σ w·d`, `Σ w·d²`, the minimum and maximum.
+struct MomentSweep<const E: usize, const W: bool> {
+    s: Lanes<E>,
+    sum: Lanes<E>,
+    sq: Lanes<E>,
+    min: Lanes<E>,
+    max: Lanes<E>,
+    what: MomentSums,
+}
+
+impl<const E: usize, const W: bool> LaneSweep<E> for MomentSweep<E, W> {
+    #[inline(always)]
+    fn row(&mut self, x: &Lanes<E>, w: f64, _r: usize) {
+        if self.what.sum || self.what.sq {
+            for e in 0..E {
+                for l in 0..8 {
+                    let d = x[e][l] - self.s[e][l];
+                    let wd = if W { w * d } else { d };
+                    self.sum[e][l] += wd;
+                    self.sq[e][l] += wd * d;
                 }
             }
         }
-        if what.classes {
-            if let Some(c) = class {
-                let k = c[r] as usize * acc.n8 + j;
-                if let Some(cs) = acc.classes.get_mut(k..k + 8 * E) {
-                    for e in 0..E {
-                        for l in 0..8 {
-                            cs[8 * e + l] += wd_of::<W>(xr[e][l], s[e][l], wr);
-                        }
+        if self.what.extremes {
+            for e in 0..E {
+                for l in 0..8 {
+                    let v = x[e][l];
+                    self.min[e][l] = if v < self.min[e][l] {
+                        v
+                    } else {
+                        self.min[e][l]
+                    };
+                    self.max[e][l] = if v > self.max[e][l] {
+                        v
+                    } else {
+                        self.max[e][l]
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// The non-zero counts and the two norms.
+struct NormSweep<const E: usize, const W: bool> {
+    nz: Lanes<E>,
+    l1: Lanes<E>,
+    l2: Lanes<E>,
+    what: MomentSums,
+}
+
+impl<const E: usize, const W: bool> LaneSweep<E> for NormSweep<E, W> {
+    #[inline(always)]
+    fn row(&mut self, x: &Lanes<E>, w: f64, _r: usize) {
+        if self.what.nonzeros {
+            for e in 0..E {
+                for l in 0..8 {
+                    self.nz[e][l] += if x[e][l] != 0.0 { 1.0 } else { 0.0 };
+                }
+            }
+        }
+        if self.what.l1 || self.what.l2 {
+            for e in 0..E {
+                for l in 0..8 {
+                    let v = x[e][l];
+                    let a = v.abs();
+                    self.l1[e][l] += if W { w * a } else { a };
+                    self.l2[e][l] += if W { w * v * v } else { v * v };
+                }
+            }
+        }
+    }
+}
+
+/// `Σ w·d·t` and `Σ w·d` per class.
+struct CrossSweep<'a, const E: usize, const W: bool> {
+    s: Lanes<E>,
+    cross: Lanes<E>,
+    t: Option<&'a [f64]>,
+    class: Option<&'a [u32]>,
+    classes: &'a mut [f64],
+    /// Where feature `j`'s class sums start: class `c` at `c·n8 + j`.
+    n8: usize,
+    j: usize,
+}
+
+impl<const E: usize, const W: bool> LaneSweep<E> for CrossSweep<'_, E, W> {
+    #[inline(always)]
+    fn row(&mut self, x: &Lanes<E>, w: f64, r: usize) {
+        let wd: Lanes<E> = std::array::from_fn(|e| {
+            std::array::from_fn(|l| {
+                let d = x[e][l] - self.s[e][l];
+                if W {
+                    w * d
+                } else {
+                    d
+                }
+            })
+        });
+        if let Some(t) = self.t {
+            let tr = t[r];
+            for e in 0..E {
+                for l in 0..8 {
+                    self.cross[e][l] += wd[e][l] * tr;
+                }
+            }
+        }
+        if let Some(c) = self.class {
+            let k = c[r] as usize * self.n8 + self.j;
+            if let Some(cs) = self.classes.get_mut(k..k + 8 * E) {
+                for e in 0..E {
+                    for l in 0..8 {
+                        cs[8 * e + l] += wd[e][l];
                     }
                 }
             }
         }
-    };
-    // Rows whose `8·E` values from `j` lie inside `x` are read in place; the last ones
-    // (at most three) from a copy padded with zeros.
-    let inside = (x.len().saturating_sub(j + 8 * E) / n + 1).min(rows);
-    let inside = if x.len() >= j + 8 * E { inside } else { 0 };
-    for r in 0..inside {
-        let o = r * n + j;
-        let xr: L<E> =
-            std::array::from_fn(|e| x[o + 8 * e..o + 8 * e + 8].try_into().expect("8 values"));
-        row(&xr, r);
     }
-    for r in inside..rows {
-        let o = r * n + j;
-        let mut xr: L<E> = [[0.0; 8]; E];
-        for (k, v) in x[o..(o + 8 * E).min(x.len())].iter().enumerate() {
-            xr[k / 8][k % 8] = *v;
-        }
-        row(&xr, r);
-    }
-    let store = |dst: &mut [f64], v: &L<E>| {
-        if !dst.is_empty() {
-            for e in 0..E {
-                dst[8 * e..8 * e + 8].copy_from_slice(&v[e]);
-            }
-        }
-    };
-    store(acc.sum, &sum);
-    store(acc.sq, &sq);
-    store(acc.min, &min);
-    store(acc.max, &max);
-    store(acc.nonzeros, &nz);
-    store(acc.l1, &l1);
-    store(acc.l2, &l2);
-    store(acc.cross, &cross);
-    // Lanes past the features (`n` on) read other rows' values or the pads: not looked at.
-    let lanes = n.saturating_sub(j).min(8 * E);
-    (0..lanes).all(|k| bad[k / 8][k % 8] == 0.0)
 }
 
-/// `w·(x − s)`, or `x − s` unweighted.
+/// [`Moments::add_rows`] over one group of `E` eights of features and one block of rows,
+/// unweighted or weighted (`W`), in up to four sweeps of the block (it stays in the L1
+/// cache), each holding few enough sums to keep them in registers: the finiteness check
+/// over every row, the moments and extremes, the counts and norms, the cross and class
+/// sums (a sweep whose sums are not asked for is skipped). Each sum is added to row by row
+/// in order. Returns whether every value was finite.
 #[inline(always)]
-fn wd_of<const W: bool>(x: f64, s: f64, w: f64) -> f64 {
-    if W {
-        w * (x - s)
-    } else {
-        x - s
+fn moment_lanes<const E: usize, const W: bool>(args: LaneArgs<'_>, acc: LaneAcc<'_>) -> bool {
+    let what = args.what;
+    let s: Lanes<E> = load_lanes(args.shift);
+    let mut bad = BadSweep::<E> { bad: [[0.0; 8]; E] };
+    sweep_rows::<E, W, _>(&args, true, &mut bad);
+    if what.sum || what.sq || what.extremes {
+        let mut m = MomentSweep::<E, W> {
+            s,
+            sum: load_lanes(acc.sum),
+            sq: load_lanes(acc.sq),
+            min: load_lanes(acc.min),
+            max: load_lanes(acc.max),
+            what,
+        };
+        sweep_rows::<E, W, _>(&args, false, &mut m);
+        store_lanes(acc.sum, &m.sum);
+        store_lanes(acc.sq, &m.sq);
+        store_lanes(acc.min, &m.min);
+        store_lanes(acc.max, &m.max);
     }
+    if what.nonzeros || what.l1 || what.l2 {
+        let mut m = NormSweep::<E, W> {
+            nz: load_lanes(acc.nonzeros),
+            l1: load_lanes(acc.l1),
+            l2: load_lanes(acc.l2),
+            what,
+        };
+        sweep_rows::<E, W, _>(&args, false, &mut m);
+        store_lanes(acc.nonzeros, &m.nz);
+        store_lanes(acc.l1, &m.l1);
+        store_lanes(acc.l2, &m.l2);
+    }
+    if what.cross || what.classes {
+        let mut m = CrossSweep::<E, W> {
+            s,
+            cross: load_lanes(acc.cross),
+            t: args.t.filter(|_| what.cross),
+            class: args.class.filter(|_| what.classes),
+            classes: acc.classes,
+            n8: acc.n8,
+            j: args.j,
+        };
+        sweep_rows::<E, W, _>(&args, false, &mut m);
+        store_lanes(acc.cross, &m.cross);
+    }
+    // Lanes past the features (`n` on) read other rows' values or the pads: not looked at.
+    let lanes = args.n.saturating_sub(args.j).min(8 * E);
+    (0..lanes).all(|k| bad.bad[k / 8][k % 8] == 0.0)
 }
 
 /// Rows of one tile of [`Gram`]: every sum runs over a tile's rows in order and is then
