@@ -484,6 +484,7 @@ fn load_lanes<const E: usize>(v: &[f64]) -> Lanes<E> {
 
 /// Stores `E` eights into `dst` (nothing when it is empty).
 #[inline(always)]
+#[allow(clippy::needless_range_loop)] // lanes of parallel arrays
 fn store_lanes<const E: usize>(dst: &mut [f64], v: &Lanes<E>) {
     if !dst.is_empty() {
         for e in 0..E {
@@ -539,12 +540,16 @@ struct BadSweep<const E: usize> {
     bad: Lanes<E>,
 }
 
+#[allow(clippy::needless_range_loop)] // lanes of parallel arrays
 impl<const E: usize> LaneSweep<E> for BadSweep<E> {
     #[inline(always)]
     fn row(&mut self, x: &Lanes<E>, _w: f64, _r: usize) {
         for e in 0..E {
             for l in 0..8 {
-                self.bad[e][l] += x[e][l] - x[e][l];
+                #[allow(clippy::eq_op)] // x − x: 0 for a finite x, NaN otherwise
+                {
+                    self.bad[e][l] += x[e][l] - x[e][l];
+                }
             }
         }
     }
@@ -560,6 +565,7 @@ struct MomentSweep<const E: usize, const W: bool> {
     what: MomentSums,
 }
 
+#[allow(clippy::needless_range_loop)] // lanes of parallel arrays
 impl<const E: usize, const W: bool> LaneSweep<E> for MomentSweep<E, W> {
     #[inline(always)]
     fn row(&mut self, x: &Lanes<E>, w: f64, _r: usize) {
@@ -601,6 +607,7 @@ struct NormSweep<const E: usize, const W: bool> {
     what: MomentSums,
 }
 
+#[allow(clippy::needless_range_loop)] // lanes of parallel arrays
 impl<const E: usize, const W: bool> LaneSweep<E> for NormSweep<E, W> {
     #[inline(always)]
     fn row(&mut self, x: &Lanes<E>, w: f64, _r: usize) {
@@ -636,6 +643,7 @@ struct CrossSweep<'a, const E: usize, const W: bool> {
     j: usize,
 }
 
+#[allow(clippy::needless_range_loop)] // lanes of parallel arrays
 impl<const E: usize, const W: bool> LaneSweep<E> for CrossSweep<'_, E, W> {
     #[inline(always)]
     fn row(&mut self, x: &Lanes<E>, w: f64, r: usize) {
@@ -1620,10 +1628,10 @@ mod tests {
                                 "n={n} w={weighted} {b:?} feature {j} sum #{k}"
                             );
                         }
-                        for c in 0..3 {
+                        for (c, b) in by.iter().enumerate() {
                             assert_eq!(
                                 m.classes[c * n8 + j].to_bits(),
-                                by[c].to_bits(),
+                                b.to_bits(),
                                 "n={n} class {c}"
                             );
                         }
