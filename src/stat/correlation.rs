@@ -157,22 +157,10 @@ pub(crate) fn covariance(
     on_bad: impl Fn(usize, usize, usize, f64) -> Error + Sync,
 ) -> Result<Vec<f64>> {
     let m = super::input::num_rows(parts);
-    let first = parts
-        .iter()
-        .find(|p| !p.block.is_empty())
-        .ok_or_else(|| Error::Internal("rows counted but no partition holds them".into()))?;
-    let k = first.block.len().min(1024);
-    let mut head = vec![0.0; k * n];
-    first.block.write_dense_rows(0, &mut head);
-    let mut shift = vec![0.0; n];
-    for row in head.chunks_exact(n.max(1)) {
-        for (s, v) in shift.iter_mut().zip(row) {
-            *s += v;
-        }
+    if m == 0 {
+        return Err(Error::Internal("a covariance of no rows".into()));
     }
-    for s in &mut shift {
-        *s /= k as f64;
-    }
+    let shift = super::input::provisional_shift(parts, n);
     // One Gram per run of chunks (a fixed number of rows, whatever the thread count),
     // merged in order.
     let grams = fold_chunks(
@@ -189,8 +177,7 @@ pub(crate) fn covariance(
                     &owned
                 }
             };
-            let zeros = vec![0.0; rows];
-            g.add_rows_shifted(x, &shift, &zeros, None);
+            g.add_unlabelled_shifted(x, &shift);
             if !g.diagonal_is_finite() {
                 for (r, row) in x.chunks_exact(n.max(1)).enumerate() {
                     if let Some(j) = row.iter().position(|v| !v.is_finite()) {

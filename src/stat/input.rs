@@ -5,8 +5,8 @@
 
 use std::borrow::Cow;
 
-use arrow::array::{Array, AsArray, Float64Array};
-use arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type};
+use arrow::array::{Array, Float64Array};
+use arrow::datatypes::DataType;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -68,41 +68,22 @@ pub(crate) fn read_parts<'a>(
             }
             let num = |i: usize, name: &str, what: &str| -> Result<Cow<'a, [f64]>> {
                 let a: &'a arrow::array::ArrayRef = b.column(i);
-                let v: Cow<'a, [f64]> = match a.data_type() {
-                    DataType::Float64 => {
-                        Cow::Borrowed(&a.as_primitive::<Float64Type>().values()[..])
-                    }
-                    // The integer labels and weights of most data, widened in one pass (no
-                    // cast array and copy of it; nulls are refused below).
-                    DataType::Int32 => {
-                        Cow::Owned(widen(a.as_primitive::<Int32Type>().values(), f64::from))
-                    }
-                    DataType::Int64 => {
-                        Cow::Owned(widen(a.as_primitive::<Int64Type>().values(), |x| x as f64))
-                    }
-                    _ => {
-                        let c = arrow::compute::cast(a, &DataType::Float64)?;
-                        let f = c
-                            .as_any()
-                            .downcast_ref::<Float64Array>()
-                            .ok_or_else(|| Error::Internal("cast to Float64".into()))?;
-                        if let Some(r) = (0..f.len()).find(|&r| f.is_null(r)) {
-                            return Err(null_value(stage, name, pi, r, what));
-                        }
-                        Cow::Owned(f.values().to_vec())
-                    }
-                };
                 if a.null_count() > 0 {
                     if let Some(r) = (0..a.len()).find(|&r| a.is_null(r)) {
                         return Err(null_value(stage, name, pi, r, what));
                     }
                 }
-                Ok(v)
+                Ok(match a.as_any().downcast_ref::<Float64Array>() {
+                    Some(f) => Cow::Borrowed(&f.values()[..]),
+                    None => Cow::Owned(numeric_as_f64(a)?),
+                })
             };
             let label = match (li, label) {
                 (Some(i), Some(name)) => {
                     let v = num(i, name, "label")?;
-                    if let Some(r) = v.iter().position(|x| x.is_nan()) {
+                    // A branch-free scan first (it vectorises); the row only when needed.
+                    let any_nan = v.iter().fold(false, |a, x| a | x.is_nan());
+                    if let Some(r) = any_nan.then(|| v.iter().position(|x| x.is_nan())).flatten() {
                         return Err(bad(
                             stage,
                             name,
@@ -119,7 +100,9 @@ pub(crate) fn read_parts<'a>(
             let weight = match (wi, weight) {
                 (Some(i), Some(name)) => {
                     let v = num(i, name, "weight")?;
-                    if let Some(r) = v.iter().position(|w| !(*w >= 0.0 && w.is_finite())) {
+                    let bad_w = |w: &f64| !(*w >= 0.0 && w.is_finite());
+                    let any_bad = v.iter().fold(false, |a, w| a | bad_w(w));
+                    if let Some(r) = any_bad.then(|| v.iter().position(bad_w)).flatten() {
                         return Err(bad(
                             stage,
                             name,
@@ -144,9 +127,35 @@ pub(crate) fn read_parts<'a>(
     Ok((n, parts))
 }
 
-/// Integer values as f64, in one pass.
-fn widen<T: Copy>(v: &[T], f: impl Fn(T) -> f64) -> Vec<f64> {
-    v.iter().map(|&x| f(x)).collect()
+/// A numeric column without nulls as f64 values (each exactly as a cast gives it),
+/// converted in parallel blocks into a buffer that advises huge pages: the integer labels
+/// are converted straight (one write, no intermediate array), other types through Arrow's
+/// cast.
+fn numeric_as_f64(a: &arrow::array::ArrayRef) -> Result<Vec<f64>> {
+    use arrow::array::AsArray;
+    use arrow::datatypes::{Int32Type, Int64Type};
+    fn convert<T: Copy + Sync>(v: &[T], f: impl Fn(T) -> f64 + Sync) -> Vec<f64> {
+        // SAFETY: the closure writes every value of its block.
+        unsafe {
+            crate::frame::buffer::par_build(v.len(), 1, |first, block| {
+                for (o, x) in block.iter_mut().zip(&v[first..]) {
+                    o.write(f(*x));
+                }
+            })
+        }
+    }
+    Ok(match a.data_type() {
+        DataType::Int32 => convert(a.as_primitive::<Int32Type>().values(), f64::from),
+        DataType::Int64 => convert(a.as_primitive::<Int64Type>().values(), |x| x as f64),
+        _ => {
+            let c = arrow::compute::cast(a, &DataType::Float64)?;
+            let f = c
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .ok_or_else(|| Error::Internal("cast to Float64".into()))?;
+            f.values().to_vec()
+        }
+    })
 }
 
 fn null_value(stage: &'static str, column: &str, pi: usize, r: usize, what: &str) -> Error {
@@ -291,4 +300,31 @@ pub(crate) fn require_rows(stage: &'static str, parts: &[Part<'_>], what: &str) 
         });
     }
     Ok(())
+}
+
+/// A provisional mean per feature: the mean of the first (up to) 1024 rows of the first
+/// partition holding rows, 0 for a feature whose mean there is not finite. Sums of
+/// `x − shift` are then nearly centred and lose no digits to cancellation, whatever the
+/// columns' offsets (Correlation's covariance, Summarizer's variance, F-regression's
+/// covariances).
+pub(crate) fn provisional_shift(parts: &[Part<'_>], n: usize) -> Vec<f64> {
+    let mut shift = vec![0.0; n];
+    let Some(first) = parts.iter().find(|p| !p.block.is_empty()) else {
+        return shift;
+    };
+    let k = first.block.len().min(1024);
+    let mut head = vec![0.0; k * n];
+    first.block.write_dense_rows(0, &mut head);
+    for row in head.chunks_exact(n.max(1)) {
+        for (s, v) in shift.iter_mut().zip(row) {
+            *s += v;
+        }
+    }
+    for s in &mut shift {
+        *s /= k as f64;
+        if !s.is_finite() {
+            *s = 0.0;
+        }
+    }
+    shift
 }

@@ -7,9 +7,11 @@
 use ahash::AHashMap as HashMap;
 
 use super::distribution::f_p_value;
-use super::input::{check_no_nan, map_chunks, read_parts, require_rows, Part};
-use super::FeatureSummary;
+use super::input::{
+    check_no_nan, fold_chunks, map_chunks, provisional_shift, read_parts, require_rows, Part,
+};
 use crate::error::Result;
+use crate::frame::kernels::{MomentSums, Moments};
 use crate::frame::DataFrame;
 
 /// One feature's test against the label (Spark's `SelectionTestResult` with its feature
@@ -113,35 +115,46 @@ pub(crate) fn anova(
     let (labels, index) = label_index(&parts);
     let k = labels.len();
     // Per chunk: per feature Σx, Σx², per (feature, class) Σx; per class the count.
+    let what = MomentSums {
+        sum: true,
+        sq: true,
+        classes: true,
+        ..MomentSums::default()
+    };
+    let zeros = vec![0.0; n];
     let sums = map_chunks(&parts, |part, first, rows| {
-        check_no_nan(stage, features, part, first, rows)?;
         let y = part.label.as_deref().unwrap_or(&[]);
         let mut s = vec![0.0; n];
         let mut sq = vec![0.0; n];
         let mut by = vec![0.0; n * k];
         let mut counts = vec![0u64; k];
-        if let Some(values) = part.block.as_dense() {
-            // Dense rows: the same sums in the same row order, each class's per-feature
-            // sums contiguous (`[class][feature]`) so that a row's updates vectorise.
-            let mut by_class = vec![0.0; k * n];
-            for r in first..first + rows {
-                let c = index.of(y[r]);
-                counts[c] += 1;
-                let x = &values[r * n..(r + 1) * n];
-                let b = &mut by_class[c * n..(c + 1) * n];
-                for (((s, sq), b), &v) in s.iter_mut().zip(sq.iter_mut()).zip(b).zip(x) {
-                    *s += v;
-                    *sq += v * v;
-                    *b += v;
-                }
+        if let (Some(values), true) = (part.block.as_dense(), n > 0) {
+            // Dense rows: one sweep of the shared per-feature lanes kernel (unshifted:
+            // `x − 0` is `x`), the same sums in the same row order as the row walk below,
+            // each class's sums in their own lanes.
+            let cls: Vec<u32> = y[first..first + rows]
+                .iter()
+                .map(|&v| index.of(v) as u32)
+                .collect();
+            for &c in &cls {
+                counts[c as usize] += 1;
             }
+            let mut m = Moments::new(n, what, k);
+            let x = &values[first * n..(first + rows) * n];
+            if !m.add_rows(x, &zeros, None, None, Some(&cls)) {
+                check_no_nan(stage, features, part, first, rows)?;
+            }
+            let n8 = n.div_ceil(8) * 8;
+            s.copy_from_slice(&m.sum[..n]);
+            sq.copy_from_slice(&m.sq[..n]);
             for c in 0..k {
                 for j in 0..n {
-                    by[j * k + c] = by_class[c * n + j];
+                    by[j * k + c] = m.classes[c * n8 + j];
                 }
             }
             return Ok((s, sq, by, counts));
         }
+        check_no_nan(stage, features, part, first, rows)?;
         for r in first..first + rows {
             let c = index.of(y[r]);
             counts[c] += 1;
@@ -208,46 +221,82 @@ pub(crate) fn f_regression(
 ) -> Result<Vec<FeatureTest>> {
     let (n, parts) = read_parts(df, stage, features, Some(label), None)?;
     require_rows(stage, &parts, "an F-regression test needs rows")?;
-    // Pass 1: means and sample deviations of the features and the label.
-    let firsts = map_chunks(&parts, |part, first, rows| {
-        check_no_nan(stage, features, part, first, rows)?;
-        let xs = FeatureSummary::from_rows(
-            n,
-            (first..first + rows).filter_map(|r| part.block.row(r).map(|x| (x, 1.0))),
-        );
-        let y = &part.label.as_deref().unwrap_or(&[])[first..first + rows];
-        let ys = FeatureSummary::from_block(y, 1, None);
-        Ok((xs, ys))
-    })?;
-    let xs = FeatureSummary::merge_all(n, firsts.iter().map(|f| &f.0));
-    let ys = FeatureSummary::merge_all(1, firsts.iter().map(|f| &f.1));
-    let (x_mean, x_std) = (xs.mean(), xs.std());
-    let (y_mean, y_std) = (ys.mean[0], ys.std()[0]);
-    // Pass 2: Σ (y − ȳ)(x − x̄).
-    let covs = map_chunks(&parts, |part, first, rows| {
-        let y = part.label.as_deref().unwrap_or(&[]);
-        let mut acc = vec![0.0; n];
-        let mut dense = vec![0.0; n];
-        for (r, yr) in y.iter().enumerate().skip(first).take(rows) {
-            let dy = yr - y_mean;
-            if dy != 0.0 {
-                if let Some(x) = part.block.row(r) {
-                    x.write_dense(&mut dense);
-                    for j in 0..n {
-                        acc[j] += dy * (dense[j] - x_mean[j]);
+    // One pass: per feature Σdx, Σdx² and Σdx·dy about provisional means (the first rows'
+    // means: nearly centred sums, no digits lost to cancellation), and Σdy, Σdy².
+    let shift = provisional_shift(&parts, n);
+    let y_shift = parts
+        .iter()
+        .find(|p| !p.block.is_empty())
+        .and_then(|p| p.label.as_deref())
+        .map(|y| {
+            let head = &y[..y.len().min(1024)];
+            head.iter().sum::<f64>() / head.len() as f64
+        })
+        .filter(|v| v.is_finite())
+        .unwrap_or(0.0);
+    let what = MomentSums {
+        sum: true,
+        sq: true,
+        cross: true,
+        ..MomentSums::default()
+    };
+    let runs = fold_chunks(
+        &parts,
+        || (Moments::new(n, what, 0), 0.0f64, 0.0f64),
+        |(m, sy, syy), part, first, rows| {
+            let y = &part.label.as_deref().unwrap_or(&[])[first..first + rows];
+            let dy: Vec<f64> = y.iter().map(|v| v - y_shift).collect();
+            for d in &dy {
+                *sy += d;
+                *syy += d * d;
+            }
+            if n == 0 {
+                m.count += rows as u64;
+                return Ok(());
+            }
+            match part.block.as_dense() {
+                Some(x) => {
+                    if !m.add_rows(
+                        &x[first * n..(first + rows) * n],
+                        &shift,
+                        None,
+                        Some(&dy),
+                        None,
+                    ) {
+                        check_no_nan(stage, features, part, first, rows)?;
+                    }
+                }
+                None => {
+                    // Sparse rows densified a block at a time (about 512 KB).
+                    check_no_nan(stage, features, part, first, rows)?;
+                    let step = (65536 / n).max(1);
+                    let mut buf = vec![0.0; step.min(rows) * n];
+                    for b in (0..rows).step_by(step) {
+                        let len = step.min(rows - b);
+                        let x = &mut buf[..len * n];
+                        part.block.write_dense_rows(first + b, x);
+                        m.add_rows(x, &shift, None, Some(&dy[b..b + len]), None);
                     }
                 }
             }
-        }
-        Ok(acc)
-    })?;
-    let mut sum_cov = vec![0.0; n];
-    for c in &covs {
-        for (a, b) in sum_cov.iter_mut().zip(c) {
-            *a += b;
-        }
+            Ok(())
+        },
+    )?;
+    let mut m = Moments::new(n, what, 0);
+    let (mut sy, mut syy) = (0.0, 0.0);
+    for (r, a, b) in &runs {
+        m.merge(r);
+        sy += a;
+        syy += b;
     }
-    let num = xs.count as i64;
+    // Sample covariances and deviations from the sums about the provisional means.
+    let nf = m.count as f64;
+    let y_std = ((syy - sy * sy / nf).max(0.0) / (nf - 1.0)).sqrt();
+    let x_std: Vec<f64> = (0..n)
+        .map(|j| ((m.sq[j] - m.sum[j] * m.sum[j] / nf).max(0.0) / (nf - 1.0)).sqrt())
+        .collect();
+    let sum_cov: Vec<f64> = (0..n).map(|j| m.cross[j] - m.sum[j] * sy / nf).collect();
+    let num = m.count as i64;
     let dof = num - 2;
     Ok((0..n)
         .map(|j| {

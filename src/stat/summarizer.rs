@@ -8,9 +8,10 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, Int64Array, RecordBatch};
 use arrow::datatypes::{DataType, Field, Schema};
 
-use super::input::{check_no_nan, map_chunks, read_parts};
+use super::input::{check_no_nan, fold_chunks, provisional_shift, read_parts, Part};
 use super::FeatureSummary;
 use crate::error::{Error, Result};
+use crate::frame::kernels::{MomentSums, Moments};
 use crate::frame::{vector, DataFrame};
 
 const STAGE: &str = "Summarizer";
@@ -96,12 +97,17 @@ impl FromStr for SummaryMetric {
 /// `org.apache.spark.ml.stat.Summarizer`): mean, sum, variance, std, count, numNonZeros,
 /// max, min, normL2 and normL1.
 ///
-/// One parallel pass over fixed-size row chunks; each chunk's summary (the moments of
-/// [`FeatureSummary`], the one the scalers use, plus non-zero counts and norms) merges into
-/// the total in chunk order, so the result is the same on any thread count. Rows of weight
-/// 0 are left out, as Spark leaves them out; the variance is Spark's unbiased weighted
-/// one, `M2 / (W − Σw²/W)`. Sparse rows are read without densifying them: their unstored
-/// zeros count in the mean, variance, minimum and maximum.
+/// One parallel pass over fixed-size row chunks, each feature a lane of eight-wide
+/// vectors, computing only what the metrics asked for need: the weighted sums of
+/// `x − shift` and of its square about a provisional mean (the first rows' mean, so that
+/// large offsets cost no digits; then `mean = shift + Σw·d / W` and
+/// `M2 = Σw·d² − (Σw·d)² / W`), the minimum and maximum, the non-zero counts and the two
+/// norms. The chunks' sums merge in chunk order, so the result is the same on any thread
+/// count. Rows of weight 0 are left out, as Spark leaves them out; the variance is Spark's
+/// unbiased weighted one, `M2 / (W − Σw²/W)`. Spark's `SummarizerBuffer` updates a
+/// running mean and `M2n` row by row instead: the results agree to rounding (1e-12
+/// relative on Spark's fixtures). Sparse rows are read without densifying them: their
+/// unstored zeros count in the mean, variance, minimum and maximum.
 ///
 /// # Examples
 /// ```
@@ -113,7 +119,8 @@ impl FromStr for SummaryMetric {
 /// let df = VectorAssembler::new().with_input_cols(["tenure", "f0"]).with_output_col("v").transform(&df)?;
 /// let s = Summarizer::metrics(["mean", "max", "count"])?.summary(&df, "v", None)?;
 /// assert_eq!(s.count(), df.num_rows() as u64);
-/// assert_eq!(s.mean().len(), 2);
+/// assert_eq!(s.mean().map(<[f64]>::len), Some(2));
+/// assert_eq!(s.variance(), None); // not asked for, not computed
 /// let frame = s.to_frame()?; // Spark's `summary.*` columns: mean, max, count
 /// assert_eq!(frame.schema().fields().len(), 3);
 /// # Ok(()) }
@@ -165,45 +172,44 @@ impl Summarizer {
     /// `weight` when given (Spark's `summary(col(features), col(weight))`).
     pub fn summary(&self, df: &DataFrame, features: &str, weight: Option<&str>) -> Result<Summary> {
         let (n, parts) = read_parts(df, STAGE, features, None, weight)?;
-        let chunks = map_chunks(&parts, |part, first, rows| {
-            check_no_nan(STAGE, features, part, first, rows)?;
-            if let (Some(x), true) = (part.block.as_dense(), n > 0) {
+        let has = |m: SummaryMetric| self.metrics.contains(&m);
+        use SummaryMetric as M;
+        let what = MomentSums {
+            sum: [M::Mean, M::Sum, M::Variance, M::Std].into_iter().any(has),
+            sq: has(M::Variance) || has(M::Std),
+            extremes: has(M::Max) || has(M::Min),
+            nonzeros: has(M::NumNonZeros),
+            l1: has(M::NormL1),
+            l2: has(M::NormL2),
+            ..MomentSums::default()
+        };
+        let shift = provisional_shift(&parts, n);
+        let runs = fold_chunks(
+            &parts,
+            || Moments::new(n, what, 0),
+            |m, part, first, rows| {
                 let w = part.weight.as_deref().map(|w| &w[first..first + rows]);
-                return Ok(dense_chunk(&x[first * n..(first + rows) * n], n, w));
-            }
-            let w = |r: usize| part.weight.as_ref().map_or(1.0, |w| w[r]);
-            let it = (first..first + rows).filter_map(|r| part.block.row(r).map(|x| (x, w(r))));
-            let moments = FeatureSummary::from_rows(n, it.clone());
-            let mut nnz = vec![0u64; n];
-            let mut l1 = vec![0.0; n];
-            let mut l2 = vec![0.0; n];
-            for (x, w) in it {
-                if w <= 0.0 {
-                    continue;
-                }
-                x.for_each_active(|j, v| {
-                    if v != 0.0 {
-                        nnz[j] += 1;
-                        l1[j] += w * v.abs();
-                        l2[j] += w * v * v;
+                match part.block.as_dense() {
+                    Some(x) if n > 0 => {
+                        let x = &x[first * n..(first + rows) * n];
+                        if !m.add_rows(x, &shift, w, None, None) {
+                            // A NaN or ±∞ somewhere: a NaN is an error (±∞ is a value).
+                            check_no_nan(STAGE, features, part, first, rows)?;
+                        }
                     }
-                });
-            }
-            Ok((moments, nnz, l1, l2))
-        })?;
-        let mut moments = FeatureSummary::empty(n);
-        let mut nnz = vec![0u64; n];
-        let mut l1 = vec![0.0; n];
-        let mut l2 = vec![0.0; n];
-        for (m, z, a, b) in &chunks {
-            moments.merge(m);
-            for j in 0..n {
-                nnz[j] += z[j];
-                l1[j] += a[j];
-                l2[j] += b[j];
-            }
+                    _ => {
+                        check_no_nan(STAGE, features, part, first, rows)?;
+                        sparse_rows(m, what, part, (first, rows), &shift, w);
+                    }
+                }
+                Ok(())
+            },
+        )?;
+        let mut m = Moments::new(n, what, 0);
+        for r in &runs {
+            m.merge(r);
         }
-        if moments.weight_sum <= 0.0 {
+        if m.weight_sum <= 0.0 {
             return Err(Error::EmptyInput {
                 stage: STAGE,
                 hint: format!(
@@ -216,325 +222,205 @@ impl Summarizer {
                 ),
             });
         }
+        let w = m.weight_sum;
+        // mean = shift + Σw·d / W; M2 = Σw·d² − (Σw·d)² / W (never negative).
+        let mean: Vec<f64> = if what.sum {
+            (0..n).map(|j| shift[j] + m.sum[j] / w).collect()
+        } else {
+            Vec::new()
+        };
+        let variance = what.sq.then(|| {
+            FeatureSummary {
+                count: m.count,
+                weight_sum: w,
+                weight_sq_sum: m.weight_sq_sum,
+                mean: mean.clone(),
+                m2: (0..n)
+                    .map(|j| (m.sq[j] - m.sum[j] * m.sum[j] / w).max(0.0))
+                    .collect(),
+                min: Vec::new(),
+                max: Vec::new(),
+            }
+            .variance()
+        });
+        let keep = |on: bool, v: Vec<f64>| on.then_some(v);
         Ok(Summary {
             metrics: self.metrics.clone(),
-            variance: moments.variance(),
-            sum: moments
-                .mean
-                .iter()
-                .map(|m| m * moments.weight_sum)
-                .collect(),
-            moments,
-            num_nonzeros: nnz,
-            norm_l1: l1,
-            norm_l2: l2.into_iter().map(f64::sqrt).collect(),
+            count: m.count,
+            weight_sum: w,
+            sum: keep(has(M::Sum), mean.iter().map(|v| v * w).collect()),
+            mean: keep(has(M::Mean), mean),
+            std: variance
+                .as_ref()
+                .filter(|_| has(M::Std))
+                .map(|v| v.iter().map(|v| v.sqrt()).collect()),
+            variance: variance.filter(|_| has(M::Variance)),
+            max: keep(has(M::Max), m.max[..n.min(m.max.len())].to_vec()),
+            min: keep(has(M::Min), m.min[..n.min(m.min.len())].to_vec()),
+            num_nonzeros: has(M::NumNonZeros)
+                .then(|| m.nonzeros[..n].iter().map(|&c| c as u64).collect()),
+            norm_l1: keep(has(M::NormL1), m.l1[..n.min(m.l1.len())].to_vec()),
+            norm_l2: keep(
+                has(M::NormL2),
+                m.l2[..n.min(m.l2.len())].iter().map(|v| v.sqrt()).collect(),
+            ),
         })
     }
 }
 
-/// What one chunk of rows contributes: the moments, non-zero counts, and the L1 / L2²
-/// sums.
-type ChunkSummary = (FeatureSummary, Vec<u64>, Vec<f64>, Vec<f64>);
-
-/// One chunk of dense rows (`values`, `n` a row; no null row: the input check refuses
-/// them), unweighted (`weights` `None`) or weighted: the moments, non-zero counts and
-/// L1 / L2² sums that the general row walk (`FeatureSummary::from_rows` and the norm
-/// loop) gives, bit for bit — every feature accumulated over the rows in the same order
-/// with the same operations (a unit weight multiplies exactly, rows of weight `<= 0` are
-/// skipped) — in two passes over the chunk (the second, for the squared deviations, from
-/// the cache) that run across the features in registers (see [`dense_pass`]).
-#[allow(clippy::needless_range_loop)] // parallel arrays indexed by row / feature
-fn dense_chunk(values: &[f64], n: usize, weights: Option<&[f64]>) -> ChunkSummary {
-    let mut s = FeatureSummary::empty(n);
-    let mut sum = vec![0.0; n];
-    let mut nnz = vec![0u64; n];
-    let mut l1 = vec![0.0; n];
-    let mut l2 = vec![0.0; n];
-    match weights {
-        None => {
-            let rows = values.len() / n;
-            s.count = rows as u64;
-            // The row walk adds 1.0 per row: exact up to 2^53 rows.
-            s.weight_sum = rows as f64;
-            s.weight_sq_sum = s.weight_sum;
+/// Sparse rows `first..first + rows` of a part into `m`, the same sums as
+/// [`Moments::add_rows`] gives dense rows (up to rounding: the unstored zeros of a feature
+/// are added at once, after its stored values), touching only the stored values.
+#[allow(clippy::needless_range_loop)] // parallel arrays indexed by feature
+fn sparse_rows(
+    m: &mut Moments,
+    what: MomentSums,
+    part: &Part<'_>,
+    (first, rows): (usize, usize),
+    shift: &[f64],
+    w: Option<&[f64]>,
+) {
+    let n = shift.len();
+    // Weight and number of the counted rows that store each feature.
+    let mut stored_w = vec![0.0; n];
+    let mut stored = vec![0u64; n];
+    let (mut count, mut wsum, mut wsq) = (0u64, 0.0f64, 0.0f64);
+    for r in 0..rows {
+        let wr = w.map_or(1.0, |w| w[r]);
+        if wr <= 0.0 {
+            continue;
         }
-        Some(w) => {
-            for &w in w {
-                if w > 0.0 {
-                    s.count += 1;
-                    s.weight_sum += w;
-                    s.weight_sq_sum += w * w;
-                }
-            }
-        }
-    }
-    if s.weight_sum == 0.0 {
-        return (s, nnz, l1, l2);
-    }
-    {
-        let mut acc = Sums {
-            sum: &mut sum,
-            min: &mut s.min,
-            max: &mut s.max,
-            nnz: &mut nnz,
-            l1: &mut l1,
-            l2: &mut l2,
-            m2: &mut [],
-            mean: &[],
+        count += 1;
+        wsum += wr;
+        wsq += wr * wr;
+        let Some(x) = part.block.row(first + r) else {
+            continue;
         };
-        dense_pass(values, n, weights, &mut acc, false);
+        x.for_each_active(|j, v| {
+            let d = v - shift[j];
+            if what.sum {
+                m.sum[j] += wr * d;
+            }
+            if what.sq {
+                m.sq[j] += wr * d * d;
+            }
+            if what.extremes {
+                m.min[j] = m.min[j].min(v);
+                m.max[j] = m.max[j].max(v);
+            }
+            if what.nonzeros && v != 0.0 {
+                m.nonzeros[j] += 1.0;
+            }
+            if what.l1 {
+                m.l1[j] += wr * v.abs();
+            }
+            if what.l2 {
+                m.l2[j] += wr * v * v;
+            }
+            stored_w[j] += wr;
+            stored[j] += 1;
+        });
     }
     for j in 0..n {
-        s.mean[j] = sum[j] / s.weight_sum;
-    }
-    {
-        let mut acc = Sums {
-            sum: &mut [],
-            min: &mut [],
-            max: &mut [],
-            nnz: &mut [],
-            l1: &mut [],
-            l2: &mut [],
-            m2: &mut s.m2,
-            mean: &s.mean,
-        };
-        dense_pass(values, n, weights, &mut acc, true);
-    }
-    for j in 0..n {
-        // from_rows' unstored-zeros term: every row stores every feature, so its weight
-        // is weight_sum - weight_sum = 0 (kept: 0 · mean² is NaN for an infinite mean).
-        s.m2[j] += 0.0 * s.mean[j] * s.mean[j];
-    }
-    (s, nnz, l1, l2)
-}
-
-/// The per-feature accumulators of [`dense_pass`] (the first pass's, or the second's
-/// `m2` with the `mean`).
-struct Sums<'a> {
-    sum: &'a mut [f64],
-    min: &'a mut [f64],
-    max: &'a mut [f64],
-    nnz: &'a mut [u64],
-    l1: &'a mut [f64],
-    l2: &'a mut [f64],
-    m2: &'a mut [f64],
-    mean: &'a [f64],
-}
-
-/// Rows per sub-block of [`dense_pass`]: 256 rows of 20 features (40 KB) stay in L1.
-const PASS_ROWS: usize = 256;
-
-/// One pass over dense rows: the first (`second` false: Σ w·x, min, max, non-zeros,
-/// Σ w·|x|, Σ w·x² over non-zeros) or the second (Σ w·(x − mean)²). Rows are taken in
-/// sub-blocks that stay in L1; within one, the features go eight (then four, then one)
-/// at a time, each group's accumulators held in registers across the sub-block's rows,
-/// so every feature still sees its rows in order. Rows of weight `<= 0` are skipped.
-fn dense_pass(values: &[f64], n: usize, weights: Option<&[f64]>, acc: &mut Sums<'_>, second: bool) {
-    let rows = values.len() / n;
-    let mut r0 = 0;
-    while r0 < rows {
-        let r1 = (r0 + PASS_ROWS).min(rows);
-        let block = &values[r0 * n..r1 * n];
-        let w = weights.map(|w| &w[r0..r1]);
-        let mut j = 0;
-        while j < n {
-            let width = if n - j >= 8 {
-                8
-            } else if n - j >= 4 {
-                4
-            } else {
-                1
-            };
-            match (width, second) {
-                (8, false) => first_group8(block, n, j, w, acc),
-                (4, false) => first_group4(block, n, j, w, acc),
-                (_, false) => first_group1(block, n, j, w, acc),
-                (8, true) => second_group8(block, n, j, w, acc),
-                (4, true) => second_group4(block, n, j, w, acc),
-                (_, true) => second_group1(block, n, j, w, acc),
+        // The unstored zeros: weight u, each `−shift` from the shift.
+        let u = (wsum - stored_w[j]).max(0.0);
+        if u > 0.0 {
+            if what.sum {
+                m.sum[j] += u * -shift[j];
             }
-            j += width;
-        }
-        r0 = r1;
-    }
-}
-
-/// The first pass over features `j..j + L` of a row block (see [`dense_pass`]).
-#[inline(always)]
-fn first_group<const L: usize>(
-    block: &[f64],
-    n: usize,
-    j: usize,
-    w: Option<&[f64]>,
-    a: &mut Sums<'_>,
-) {
-    let take = |v: &[f64]| -> [f64; L] { v[j..j + L].try_into().expect("L values") };
-    let (mut sum, mut min, mut max) = (take(a.sum), take(a.min), take(a.max));
-    let (mut l1, mut l2) = (take(a.l1), take(a.l2));
-    let mut nnz: [u64; L] = a.nnz[j..j + L].try_into().expect("L values");
-    let mut row = |x: &[f64; L], w: f64| {
-        for l in 0..L {
-            let v = x[l];
-            sum[l] += w * v;
-            min[l] = min[l].min(v);
-            max[l] = max[l].max(v);
-            // Adding 0.0 for a zero leaves these sums (never -0.0) as skipping it does.
-            let nz = v != 0.0;
-            nnz[l] += nz as u64;
-            l1[l] += if nz { w * v.abs() } else { 0.0 };
-            l2[l] += if nz { w * v * v } else { 0.0 };
-        }
-    };
-    match w {
-        None => {
-            for x in block.chunks_exact(n) {
-                row(x[j..j + L].try_into().expect("L values"), 1.0);
+            if what.sq {
+                m.sq[j] += u * shift[j] * shift[j];
             }
         }
-        Some(ws) => {
-            for (x, &w) in block.chunks_exact(n).zip(ws) {
-                if w > 0.0 {
-                    row(x[j..j + L].try_into().expect("L values"), w);
-                }
-            }
+        if what.extremes && stored[j] < count {
+            m.min[j] = m.min[j].min(0.0);
+            m.max[j] = m.max[j].max(0.0);
         }
     }
-    a.sum[j..j + L].copy_from_slice(&sum);
-    a.min[j..j + L].copy_from_slice(&min);
-    a.max[j..j + L].copy_from_slice(&max);
-    a.l1[j..j + L].copy_from_slice(&l1);
-    a.l2[j..j + L].copy_from_slice(&l2);
-    a.nnz[j..j + L].copy_from_slice(&nnz);
+    m.count += count;
+    m.weight_sum += wsum;
+    m.weight_sq_sum += wsq;
 }
 
-/// The second pass over features `j..j + L` of a row block (see [`dense_pass`]).
-#[inline(always)]
-fn second_group<const L: usize>(
-    block: &[f64],
-    n: usize,
-    j: usize,
-    w: Option<&[f64]>,
-    a: &mut Sums<'_>,
-) {
-    let mut m2: [f64; L] = a.m2[j..j + L].try_into().expect("L values");
-    let mean: [f64; L] = a.mean[j..j + L].try_into().expect("L values");
-    let mut row = |x: &[f64; L], w: f64| {
-        for l in 0..L {
-            let d = x[l] - mean[l];
-            m2[l] += w * d * d;
-        }
-    };
-    match w {
-        None => {
-            for x in block.chunks_exact(n) {
-                row(x[j..j + L].try_into().expect("L values"), 1.0);
-            }
-        }
-        Some(ws) => {
-            for (x, &w) in block.chunks_exact(n).zip(ws) {
-                if w > 0.0 {
-                    row(x[j..j + L].try_into().expect("L values"), w);
-                }
-            }
-        }
-    }
-    a.m2[j..j + L].copy_from_slice(&m2);
-}
-
-macro_rules! group_kernels {
-    ($($name:ident = $f:ident::<$l:literal>),* $(,)?) => {$(
-        crate::frame::kernels::multiversion! {
-            fn $name(block: &[f64], n: usize, j: usize, w: Option<&[f64]>, a: &mut Sums<'_>) {
-                $f::<$l>(block, n, j, w, a)
-            }
-        }
-    )*};
-}
-group_kernels!(
-    first_group8 = first_group::<8>,
-    first_group4 = first_group::<4>,
-    first_group1 = first_group::<1>,
-    second_group8 = second_group::<8>,
-    second_group4 = second_group::<4>,
-    second_group1 = second_group::<1>,
-);
-
-/// The result of [`Summarizer::summary`]: every metric, whichever were asked for (those
-/// decide [`Summary::to_frame`]'s columns).
+/// The result of [`Summarizer::summary`]: the metrics asked for (they decide
+/// [`Summary::to_frame`]'s columns). Only those are computed: the accessor of a metric not
+/// asked for gives `None`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Summary {
     metrics: Vec<SummaryMetric>,
-    moments: FeatureSummary,
-    variance: Vec<f64>,
-    sum: Vec<f64>,
-    num_nonzeros: Vec<u64>,
-    norm_l1: Vec<f64>,
-    norm_l2: Vec<f64>,
+    count: u64,
+    weight_sum: f64,
+    mean: Option<Vec<f64>>,
+    sum: Option<Vec<f64>>,
+    variance: Option<Vec<f64>>,
+    std: Option<Vec<f64>>,
+    max: Option<Vec<f64>>,
+    min: Option<Vec<f64>>,
+    num_nonzeros: Option<Vec<u64>>,
+    norm_l1: Option<Vec<f64>>,
+    norm_l2: Option<Vec<f64>>,
 }
 
 impl Summary {
-    /// Weighted mean per feature.
-    pub fn mean(&self) -> &[f64] {
-        &self.moments.mean
+    /// Weighted mean per feature (when asked for).
+    pub fn mean(&self) -> Option<&[f64]> {
+        self.mean.as_deref()
     }
-    /// Weighted sum per feature.
-    pub fn sum(&self) -> &[f64] {
-        &self.sum
+    /// Weighted sum per feature (when asked for).
+    pub fn sum(&self) -> Option<&[f64]> {
+        self.sum.as_deref()
     }
-    /// Unbiased weighted variance per feature.
-    pub fn variance(&self) -> &[f64] {
-        &self.variance
+    /// Unbiased weighted variance per feature (when asked for).
+    pub fn variance(&self) -> Option<&[f64]> {
+        self.variance.as_deref()
     }
-    /// Unbiased weighted standard deviation per feature.
-    pub fn std(&self) -> Vec<f64> {
-        self.variance.iter().map(|v| v.sqrt()).collect()
+    /// Unbiased weighted standard deviation per feature (when asked for).
+    pub fn std(&self) -> Option<&[f64]> {
+        self.std.as_deref()
     }
-    /// Number of rows with a positive weight.
+    /// Number of rows with a positive weight (always computed).
     pub fn count(&self) -> u64 {
-        self.moments.count
+        self.count
     }
-    /// Sum of the weights.
+    /// Sum of the weights (always computed).
     pub fn weight_sum(&self) -> f64 {
-        self.moments.weight_sum
+        self.weight_sum
     }
-    /// Number of non-zero values per feature.
-    pub fn num_nonzeros(&self) -> &[u64] {
-        &self.num_nonzeros
+    /// Number of non-zero values per feature (when asked for).
+    pub fn num_nonzeros(&self) -> Option<&[u64]> {
+        self.num_nonzeros.as_deref()
     }
-    /// Maximum per feature.
-    pub fn max(&self) -> &[f64] {
-        &self.moments.max
+    /// Maximum per feature (when asked for).
+    pub fn max(&self) -> Option<&[f64]> {
+        self.max.as_deref()
     }
-    /// Minimum per feature.
-    pub fn min(&self) -> &[f64] {
-        &self.moments.min
+    /// Minimum per feature (when asked for).
+    pub fn min(&self) -> Option<&[f64]> {
+        self.min.as_deref()
     }
-    /// Weighted L2 norm per feature.
-    pub fn norm_l2(&self) -> &[f64] {
-        &self.norm_l2
+    /// Weighted L2 norm per feature (when asked for).
+    pub fn norm_l2(&self) -> Option<&[f64]> {
+        self.norm_l2.as_deref()
     }
-    /// Weighted L1 norm per feature.
-    pub fn norm_l1(&self) -> &[f64] {
-        &self.norm_l1
-    }
-    /// The moments the summary was built from.
-    pub fn moments(&self) -> &FeatureSummary {
-        &self.moments
+    /// Weighted L1 norm per feature (when asked for).
+    pub fn norm_l1(&self) -> Option<&[f64]> {
+        self.norm_l1.as_deref()
     }
 
-    /// The values of one vector metric (`None` for [`SummaryMetric::Count`]).
+    /// The values of one vector metric: `None` for [`SummaryMetric::Count`] and for a
+    /// metric not asked for.
     pub fn vector(&self, m: SummaryMetric) -> Option<Vec<f64>> {
         Some(match m {
-            SummaryMetric::Mean => self.mean().to_vec(),
-            SummaryMetric::Sum => self.sum.clone(),
-            SummaryMetric::Variance => self.variance.clone(),
-            SummaryMetric::Std => self.std(),
+            SummaryMetric::Mean => self.mean()?.to_vec(),
+            SummaryMetric::Sum => self.sum()?.to_vec(),
+            SummaryMetric::Variance => self.variance()?.to_vec(),
+            SummaryMetric::Std => self.std()?.to_vec(),
             SummaryMetric::Count => return None,
-            SummaryMetric::NumNonZeros => self.num_nonzeros.iter().map(|&c| c as f64).collect(),
-            SummaryMetric::Max => self.max().to_vec(),
-            SummaryMetric::Min => self.min().to_vec(),
-            SummaryMetric::NormL2 => self.norm_l2.clone(),
-            SummaryMetric::NormL1 => self.norm_l1.clone(),
+            SummaryMetric::NumNonZeros => self.num_nonzeros()?.iter().map(|&c| c as f64).collect(),
+            SummaryMetric::Max => self.max()?.to_vec(),
+            SummaryMetric::Min => self.min()?.to_vec(),
+            SummaryMetric::NormL2 => self.norm_l2()?.to_vec(),
+            SummaryMetric::NormL1 => self.norm_l1()?.to_vec(),
         })
     }
 
@@ -564,38 +450,156 @@ impl Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frame::vector::vector_array;
 
-    #[test]
-    fn the_dense_path_is_the_row_walk_bit_for_bit() {
-        // 3 features over 1000 rows with zeros, negatives and large spreads.
-        let n = 3;
-        let values: Vec<f64> = (0..3000)
-            .map(|i| match i % 7 {
-                0 => 0.0,
-                1 => -(i as f64) * 1e-3,
-                2 => 1e12 + i as f64,
-                _ => ((i * 37 % 101) as f64).sqrt(),
-            })
-            .collect();
-        let (m, nnz, l1, l2) = dense_chunk(&values, n, None);
-        let rows = values.chunks_exact(n).map(|x| (vector::Row::Dense(x), 1.0));
-        let want = FeatureSummary::from_rows(n, rows.clone());
-        assert_eq!(m, want);
-        let (mut wz, mut w1, mut w2) = (vec![0u64; n], vec![0.0; n], vec![0.0; n]);
-        for (x, w) in rows {
-            x.for_each_active(|j, v| {
-                if v != 0.0 {
-                    wz[j] += 1;
-                    w1[j] += w * v.abs();
-                    w2[j] += w * v * v;
-                }
-            });
+    /// A one-partition frame of the vector column `v` (`n` per row) and the weights `w`.
+    fn frame(values: Vec<f64>, n: usize, w: Vec<f64>) -> DataFrame {
+        let v = vector_array(values, n, None).unwrap();
+        let schema = Schema::new(vec![
+            vector::vector_field("v", n, false),
+            Field::new("w", DataType::Float64, false),
+        ]);
+        let batch = RecordBatch::try_new(
+            Arc::new(schema),
+            vec![Arc::new(v), Arc::new(arrow::array::Float64Array::from(w))],
+        )
+        .unwrap();
+        DataFrame::from_batches(vec![batch]).unwrap()
+    }
+
+    fn close(a: &[f64], b: &[f64], rtol: f64, what: &str) {
+        assert_eq!(a.len(), b.len(), "{what}");
+        for (j, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!(
+                (x - y).abs() <= rtol * y.abs().max(1e-300) || x == y,
+                "{what}[{j}]: {x} vs {y}"
+            );
         }
-        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert_eq!(nnz, wz);
-        assert_eq!(bits(&l1), bits(&w1));
-        assert_eq!(bits(&l2), bits(&w2));
-        assert_eq!(bits(&m.m2), bits(&want.m2));
-        assert_eq!(bits(&m.mean), bits(&want.mean));
+    }
+
+    /// Hand derivation: the column `1e9 + {1, 2, 3, 4}` (and its copy at `−1e9`, and a
+    /// column of zeros and twos) has mean `±1e9 ± 2.5`, unbiased variance `5/3`: the
+    /// offset costs no digits (the sums are taken about a provisional mean). Weights
+    /// `{1, 1, 2, 0}`: W = 4, mean `1e9 + 9/4`, M2 = Σw(x − x̄)² = 25/16 + 1/16 + 2·9/16 =
+    /// 44/16, variance M2 / (W − Σw²/W) = 2.75 / 2.5 = 1.1 (the third column: mean 1/2,
+    /// M2 = 1/4 + 9/4 + 2/4 = 3, variance 1.2). Dense and sparse rows agree.
+    #[test]
+    fn moments_about_a_provisional_mean_keep_their_digits_dense_and_sparse() {
+        let n = 3;
+        let mut values = Vec::new();
+        for (i, z) in [0.0, 2.0, 0.0, 2.0].into_iter().enumerate() {
+            let d = (i + 1) as f64;
+            values.extend([1e9 + d, -1e9 - d, z]);
+        }
+        let df = frame(values, n, vec![1.0, 1.0, 2.0, 0.0]);
+        let sparse = df.vectors_to_sparse("v").unwrap();
+        for f in [&df, &sparse] {
+            let s = Summarizer::all().summary(f, "v", None).unwrap();
+            close(
+                s.mean().unwrap(),
+                &[1e9 + 2.5, -1e9 - 2.5, 1.0],
+                1e-15,
+                "mean",
+            );
+            close(
+                s.variance().unwrap(),
+                &[5.0 / 3.0, 5.0 / 3.0, 4.0 / 3.0],
+                1e-12,
+                "variance",
+            );
+            close(
+                s.sum().unwrap(),
+                &[4e9 + 10.0, -4e9 - 10.0, 4.0],
+                1e-15,
+                "sum",
+            );
+            assert_eq!(s.num_nonzeros().unwrap(), &[4, 4, 2]);
+            assert_eq!(s.min().unwrap(), &[1e9 + 1.0, -1e9 - 4.0, 0.0]);
+            assert_eq!(s.max().unwrap(), &[1e9 + 4.0, -1e9 - 1.0, 2.0]);
+            close(
+                s.norm_l1().unwrap(),
+                &[4e9 + 10.0, 4e9 + 10.0, 4.0],
+                1e-15,
+                "normL1",
+            );
+            assert_eq!(s.count(), 4);
+            let s = Summarizer::all().summary(f, "v", Some("w")).unwrap();
+            close(
+                s.mean().unwrap(),
+                &[1e9 + 2.25, -1e9 - 2.25, 0.5],
+                1e-15,
+                "weighted mean",
+            );
+            close(
+                s.variance().unwrap(),
+                &[1.1, 1.1, 1.2],
+                1e-12,
+                "weighted variance",
+            );
+            assert_eq!(s.count(), 3, "the zero-weight row is left out");
+            assert_eq!(s.max().unwrap(), &[1e9 + 3.0, -1e9 - 1.0, 2.0]);
+            assert_eq!(s.num_nonzeros().unwrap(), &[3, 3, 1]);
+        }
+    }
+
+    /// Only the metrics asked for are computed (and given); the count always is.
+    #[test]
+    fn only_the_asked_for_metrics_are_computed() {
+        let df = frame(vec![1.0, 2.0, 3.0, -4.0], 2, vec![1.0, 1.0]);
+        let s = Summarizer::metrics(["max", "normL2"])
+            .unwrap()
+            .summary(&df, "v", None)
+            .unwrap();
+        assert_eq!(s.max(), Some(&[3.0, 2.0][..]));
+        assert_eq!(s.norm_l2(), Some(&[10f64.sqrt(), 20f64.sqrt()][..]));
+        assert_eq!(
+            (s.mean(), s.variance(), s.min(), s.num_nonzeros()),
+            (None, None, None, None)
+        );
+        assert_eq!(s.vector(SummaryMetric::Mean), None);
+        assert_eq!(s.count(), 2);
+    }
+
+    /// The sums run in fixed-size chunks merged in order: the same bits on one thread and
+    /// on several; an infinite value is a value (max ∞), a NaN an error naming its row.
+    #[test]
+    fn same_bits_on_any_thread_count_and_nan_is_an_error() {
+        let (rows, n) = (300_000, 3);
+        let values: Vec<f64> = (0..rows * n)
+            .map(|i| ((i as f64) * 0.618).sin() * 1e3 + (i % 7) as f64)
+            .collect();
+        let w: Vec<f64> = (0..rows).map(|i| (i % 5) as f64 * 0.5).collect();
+        let df = frame(values.clone(), n, w);
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| Summarizer::all().summary(&df, "v", Some("w")).unwrap())
+        };
+        let (a, b) = (run(1), run(3));
+        for m in SummaryMetric::ALL {
+            let bits = |s: &Summary| {
+                s.vector(m)
+                    .map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
+            };
+            assert_eq!(bits(&a), bits(&b), "{}", m.name());
+        }
+        let mut bad = values;
+        bad[7 * n + 1] = f64::INFINITY;
+        let s = Summarizer::metrics(["max"])
+            .unwrap()
+            .summary(&frame(bad.clone(), n, vec![1.0; rows]), "v", None)
+            .unwrap();
+        assert_eq!(s.max().unwrap()[1], f64::INFINITY);
+        bad[123_457 * n + 2] = f64::NAN;
+        let err = Summarizer::all()
+            .summary(&frame(bad, n, vec![1.0; rows]), "v", None)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "Summarizer: NaN at feature 2 in column `v` (partition 0, row 123457); drop or impute such rows first (Imputer)"
+        );
     }
 }
