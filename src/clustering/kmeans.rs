@@ -581,7 +581,7 @@ impl Centers {
             min(min(m[0], m[4]), min(m[2], m[6])),
             min(min(m[1], m[5]), min(m[3], m[7])),
         );
-        if !(m < f64::INFINITY) {
+        if m.is_nan() || m == f64::INFINITY {
             return (0, f64::INFINITY);
         }
         // Per lane, the lowest index holding `m`; then the lowest over the lanes.

@@ -18,14 +18,17 @@ macro_rules! multiversion {
         $(#[$m])*
         $vis fn $name($($arg: $ty),*) $(-> $ret)? {
             #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
             fn portable($($arg: $ty),*) $(-> $ret)? $body
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx2,fma")]
+            #[allow(clippy::too_many_arguments)]
             fn avx2($($arg: $ty),*) $(-> $ret)? {
                 portable($($arg),*)
             }
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx2,fma,avx512f,avx512bw")]
+            #[allow(clippy::too_many_arguments)]
             fn avx512($($arg: $ty),*) $(-> $ret)? {
                 portable($($arg),*)
             }
@@ -2012,6 +2015,7 @@ mod class_sums_tests {
 
     multiversion! {
         /// [`class_sums`] in each build, for the test below.
+        #[allow(clippy::too_many_arguments)]
         fn sums_of(x: &[f64], n: usize, rows: &[u32], scale: Option<&[f64]>, check: ValueCheck, squares: bool, sums: &mut [f64], m2: &mut [f64]) -> f64 {
             class_sums(x, n, rows, scale, check, squares, sums, m2)
         }
