@@ -292,24 +292,23 @@ fn read_chunk(d: &arrow::array::ArrayData) -> u64 {
 /// run on (32 MB L3), so that none of what was read before stays cached.
 const EVICT_BYTES: usize = 64 << 20;
 
-/// Pushes every earlier read out of the CPU caches by writing a 64 MB buffer (allocated
-/// and faulted in once, reused): a read timed right after comes from memory, not from L3.
-/// Without it, columns of a few MB (3 int32 columns of 1M rows: 12 MB) read 15 times in a
-/// row stay in the 32 MB L3, and their "memory read" measured L3 bandwidth (~0.1 ms for
+/// Pushes every earlier read out of the CPU caches by reading a 64 MB buffer (allocated
+/// and written once, then only read): a read timed right after comes from memory, not from
+/// L3. Without it, columns of a few MB (3 int32 columns of 1M rows: 12 MB) read 15 times in
+/// a row stay in the 32 MB L3, and their "memory read" measured L3 bandwidth (~0.1 ms for
 /// 12 MB, ~120 GB/s), a floor no stage that reads the same bytes from memory can approach.
+/// The buffer is read, not written: written lines would sit dirty in L3, and the timed run
+/// after would pay for writing them back, which would add the same cost to the floor and to
+/// the stage and flatter every ratio.
 pub fn evict_caches() {
-    use std::sync::Mutex;
-    static BUF: Mutex<Vec<u64>> = Mutex::new(Vec::new());
-    let mut b = BUF.lock().unwrap_or_else(|e| e.into_inner());
-    if b.is_empty() {
-        b.resize(EVICT_BYTES / 8, 1);
-    }
-    b.par_chunks_mut(1 << 16).for_each(|c| {
-        for x in c.iter_mut() {
-            *x = x.wrapping_add(1);
-        }
-    });
-    std::hint::black_box(&*b);
+    use std::sync::OnceLock;
+    static BUF: OnceLock<Vec<u64>> = OnceLock::new();
+    let b = BUF.get_or_init(|| (0..EVICT_BYTES as u64 / 8).collect());
+    let s: u64 = b
+        .par_chunks(1 << 16)
+        .map(|c| c.iter().fold(0u64, |a, x| a.wrapping_add(*x)))
+        .reduce(|| 0, u64::wrapping_add);
+    std::hint::black_box(s);
 }
 
 /// The median time of one parallel read of every byte of the columns `cols` of `df` (15
