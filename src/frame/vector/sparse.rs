@@ -1279,12 +1279,7 @@ where
     I: Fn() -> S + Sync,
     F: Fn(&mut S, usize, &mut RowSink) -> Result<()> + Sync,
 {
-    use rayon::prelude::*;
-    let mut kinds = vec![0i8; rows];
-    let mut valid = vec![true; rows];
-    // Pass 1 leaves each row's index and value counts at offset r + 1.
-    let mut idx_off = vec![0i32; rows + 1];
-    let mut val_off = vec![0i32; rows + 1];
+    let mut plan = ChunkPlan::new(rows);
     let too_many = |r: usize| {
         at.err(
             r,
@@ -1292,108 +1287,186 @@ where
             "split the data into more partitions",
         )
     };
-    let totals = kinds
-        .par_chunks_mut(CHUNK_ROWS)
-        .zip(valid.par_chunks_mut(CHUNK_ROWS))
-        .zip(idx_off[1..].par_chunks_mut(CHUNK_ROWS))
-        .zip(val_off[1..].par_chunks_mut(CHUNK_ROWS))
-        .enumerate()
-        .map(|(b, (((kinds, valid), ni), nv))| {
-            let (mut ti, mut tv) = (0usize, 0usize);
-            if let Some(input) = like {
-                // Each row's place from the input's row: no row function run.
-                for j in 0..kinds.len() {
-                    let (kind, li, lv, ok) = match input.row(b * CHUNK_ROWS + j) {
-                        None => (0, 0, 0, false),
-                        Some(Row::Dense(_)) => (1, 0, size, true),
-                        Some(Row::Sparse { indices, .. }) => {
-                            (0, indices.len(), indices.len(), true)
-                        }
-                    };
-                    kinds[j] = kind;
-                    valid[j] = ok;
-                    ni[j] = li as i32;
-                    nv[j] = lv as i32;
-                    ti += li;
-                    tv += lv;
-                }
-                return Ok((ti, tv));
-            }
-            let mut state = init();
-            let mut sink = RowSink::new(size);
+    let totals = plan.count(|b, kinds, valid, ni, nv| {
+        let (mut ti, mut tv) = (0usize, 0usize);
+        if let Some(input) = like {
+            // Each row's place from the input's row: no row function run.
             for j in 0..kinds.len() {
-                let r = b * CHUNK_ROWS + j;
-                sink.null();
-                row(&mut state, r, &mut sink)?;
-                if sink.kind == SinkKind::Sparse {
-                    check_sparse(&sink.idx, sink.vals.len(), size)
-                        .map_err(|w| at.err(r, w, SPARSE_HINT))?;
-                }
-                let (kind, li, lv) = sink.stored(compress);
-                if lv > i32::MAX as usize {
-                    return Err(too_many(r));
-                }
+                let (kind, li, lv, ok) = match input.row(b * CHUNK_ROWS + j) {
+                    None => (0, 0, 0, false),
+                    Some(Row::Dense(_)) => (1, 0, size, true),
+                    Some(Row::Sparse { indices, .. }) => (0, indices.len(), indices.len(), true),
+                };
                 kinds[j] = kind;
-                valid[j] = sink.kind != SinkKind::Null;
+                valid[j] = ok;
                 ni[j] = li as i32;
                 nv[j] = lv as i32;
                 ti += li;
                 tv += lv;
             }
-            Ok((ti, tv))
-        })
-        .collect::<Vec<_>>();
-    let totals = crate::frame::in_order(totals)?;
-    let (mut idx, mut vals, total_i, total_v) = child_buffers(&totals, rows, at)?;
-    {
-        let parts = block_parts(&totals, &mut idx, &mut vals);
-        let written = kinds
-            .par_chunks(CHUNK_ROWS)
-            .zip(valid.par_chunks(CHUNK_ROWS))
-            .zip(idx_off[1..].par_chunks_mut(CHUNK_ROWS))
-            .zip(val_off[1..].par_chunks_mut(CHUNK_ROWS))
-            .zip(parts.into_par_iter())
-            .enumerate()
-            .map(|(b, ((((kinds, valid), ni), nv), (bi, bv, pi, pv)))| {
-                let mut state = init();
-                let mut sink = RowSink::new(size);
-                let (mut oi, mut ov) = (0usize, 0usize);
-                for j in 0..kinds.len() {
-                    let (li, lv) = (ni[j] as usize, nv[j] as usize);
-                    if valid[j] {
-                        let r = b * CHUNK_ROWS + j;
-                        sink.null();
-                        row(&mut state, r, &mut sink)?;
-                        if like.is_some() && sink.kind == SinkKind::Sparse {
-                            check_sparse(&sink.idx, sink.vals.len(), size)
-                                .map_err(|w| at.err(r, w, SPARSE_HINT))?;
-                        }
-                        if sink.stored(compress) != (kinds[j], li, lv) {
-                            return Err(Error::Internal(format!(
-                                "{}: the row function gave row {r} of column `{}` two different ways",
-                                at.stage, at.column
-                            )));
-                        }
-                        sink.write(kinds[j], &mut pi[oi..oi + li], &mut pv[ov..ov + lv]);
-                    }
-                    oi += li;
-                    ov += lv;
-                    // Both fit: they are at most the checked totals.
-                    ni[j] = (bi + oi) as i32;
-                    nv[j] = (bv + ov) as i32;
+            return Ok((ti, tv));
+        }
+        let mut state = init();
+        let mut sink = RowSink::new(size);
+        for j in 0..kinds.len() {
+            let r = b * CHUNK_ROWS + j;
+            sink.null();
+            row(&mut state, r, &mut sink)?;
+            if sink.kind == SinkKind::Sparse {
+                check_sparse(&sink.idx, sink.vals.len(), size)
+                    .map_err(|w| at.err(r, w, SPARSE_HINT))?;
+            }
+            let (kind, li, lv) = sink.stored(compress);
+            if lv > i32::MAX as usize {
+                return Err(too_many(r));
+            }
+            kinds[j] = kind;
+            valid[j] = sink.kind != SinkKind::Null;
+            ni[j] = li as i32;
+            nv[j] = lv as i32;
+            ti += li;
+            tv += lv;
+        }
+        Ok((ti, tv))
+    })?;
+    plan.write(size, at, &totals, |b, kinds, valid, ni, nv, pi, pv| {
+        let mut state = init();
+        let mut sink = RowSink::new(size);
+        let (mut oi, mut ov) = (0usize, 0usize);
+        for j in 0..kinds.len() {
+            let (li, lv) = (ni[j] as usize, nv[j] as usize);
+            if valid[j] {
+                let r = b * CHUNK_ROWS + j;
+                sink.null();
+                row(&mut state, r, &mut sink)?;
+                if like.is_some() && sink.kind == SinkKind::Sparse {
+                    check_sparse(&sink.idx, sink.vals.len(), size)
+                        .map_err(|w| at.err(r, w, SPARSE_HINT))?;
                 }
-                Ok(())
-            })
+                if sink.stored(compress) != (kinds[j], li, lv) {
+                    return Err(Error::Internal(format!(
+                        "{}: the row function gave row {r} of column `{}` two different ways",
+                        at.stage, at.column
+                    )));
+                }
+                sink.write(kinds[j], &mut pi[oi..oi + li], &mut pv[ov..ov + lv]);
+            }
+            oi += li;
+            ov += lv;
+        }
+        Ok(())
+    })
+}
+
+/// A column chunk's layout while one of the two-pass builders makes it: each row's kind
+/// (Spark's `type`: 0 sparse, 1 dense) and validity, and each row's index and value counts
+/// at offset `r + 1`, which [`ChunkPlan::write`] turns into the children's offsets.
+struct ChunkPlan {
+    kinds: Vec<i8>,
+    valid: Vec<bool>,
+    idx_off: Vec<i32>,
+    val_off: Vec<i32>,
+}
+
+impl ChunkPlan {
+    fn new(rows: usize) -> Self {
+        ChunkPlan {
+            kinds: vec![0i8; rows],
+            valid: vec![true; rows],
+            idx_off: vec![0i32; rows + 1],
+            val_off: vec![0i32; rows + 1],
+        }
+    }
+
+    /// Pass 1, in parallel over blocks of [`CHUNK_ROWS`] rows: `count(block, kinds, valid,
+    /// index counts, value counts)` sets each of the block's rows and returns the block's
+    /// totals; the first error in row order wins.
+    fn count(
+        &mut self,
+        count: impl Fn(usize, &mut [i8], &mut [bool], &mut [i32], &mut [i32]) -> Result<(usize, usize)>
+            + Sync,
+    ) -> Result<Vec<(usize, usize)>> {
+        use rayon::prelude::*;
+        let totals = self
+            .kinds
+            .par_chunks_mut(CHUNK_ROWS)
+            .zip(self.valid.par_chunks_mut(CHUNK_ROWS))
+            .zip(self.idx_off[1..].par_chunks_mut(CHUNK_ROWS))
+            .zip(self.val_off[1..].par_chunks_mut(CHUNK_ROWS))
+            .enumerate()
+            .map(|(b, (((kinds, valid), ni), nv))| count(b, kinds, valid, ni, nv))
             .collect::<Vec<_>>();
-        crate::frame::in_order(written)?;
+        crate::frame::in_order(totals)
     }
-    // SAFETY: the blocks' parts cover `idx[..total_i]` and `vals[..total_v]` exactly, and
-    // every block wrote each of its rows' counted entries (checked equal to pass 1's).
-    unsafe {
-        idx.set_len(total_i);
-        vals.set_len(total_v);
+
+    /// Pass 2 and the array: the children allocated once at their exact sizes (never
+    /// zeroed); `write(block, kinds, valid, index counts, value counts, the block's index
+    /// part, its value part)` writes every counted entry of the block's rows in row order,
+    /// in parallel over blocks; the counts then become offsets; then Spark's struct array.
+    ///
+    /// # Errors
+    /// `write`'s first error in row order; [`Error::InvalidValue`] for more than 2^31
+    /// stored values in the chunk.
+    #[allow(clippy::type_complexity)]
+    fn write(
+        mut self,
+        size: usize,
+        at: At<'_>,
+        totals: &[(usize, usize)],
+        write: impl Fn(
+                usize,
+                &[i8],
+                &[bool],
+                &[i32],
+                &[i32],
+                &mut [MaybeUninit<i32>],
+                &mut [MaybeUninit<f64>],
+            ) -> Result<()>
+            + Sync,
+    ) -> Result<ArrayRef> {
+        use rayon::prelude::*;
+        let (mut idx, mut vals, total_i, total_v) = child_buffers(totals, self.kinds.len(), at)?;
+        {
+            let parts = block_parts(totals, &mut idx, &mut vals);
+            let written = self
+                .kinds
+                .par_chunks(CHUNK_ROWS)
+                .zip(self.valid.par_chunks(CHUNK_ROWS))
+                .zip(self.idx_off[1..].par_chunks_mut(CHUNK_ROWS))
+                .zip(self.val_off[1..].par_chunks_mut(CHUNK_ROWS))
+                .zip(parts.into_par_iter())
+                .enumerate()
+                .map(|(b, ((((kinds, valid), ni), nv), (bi, bv, pi, pv)))| {
+                    write(b, kinds, valid, ni, nv, pi, pv)?;
+                    let (mut oi, mut ov) = (bi, bv);
+                    for (i, v) in ni.iter_mut().zip(nv.iter_mut()) {
+                        oi += *i as usize;
+                        ov += *v as usize;
+                        // Both fit: they are at most the checked totals.
+                        (*i, *v) = (oi as i32, ov as i32);
+                    }
+                    Ok(())
+                })
+                .collect::<Vec<_>>();
+            crate::frame::in_order(written)?;
+        }
+        // SAFETY: the blocks' parts cover `idx[..total_i]` and `vals[..total_v]` exactly,
+        // and every block's writer wrote each of its rows' counted entries (the builders
+        // check each row against pass 1's counts before writing it).
+        unsafe {
+            idx.set_len(total_i);
+            vals.set_len(total_v);
+        }
+        udt_array(
+            size,
+            self.kinds,
+            self.valid,
+            self.idx_off,
+            idx,
+            self.val_off,
+            vals,
+        )
     }
-    udt_array(size, kinds, valid, idx_off, idx, val_off, vals)
 }
 
 /// The index and value children of a chunk whose row blocks store `totals` (indices,
@@ -1484,122 +1557,87 @@ where
     C: Fn(&mut S, usize) -> Result<usize> + Sync,
     F: Fn(&mut S, usize, &mut [f64]) -> Result<()> + Sync,
 {
-    use rayon::prelude::*;
-    let mut kinds = vec![0i8; rows];
-    let mut valid = vec![true; rows];
-    let mut idx_off = vec![0i32; rows + 1];
-    let mut val_off = vec![0i32; rows + 1];
+    let mut plan = ChunkPlan::new(rows);
     let is_null = |r: usize| nulls.is_some_and(|b| b.is_null(r));
-    // Pass 1: each row's layout and counts (at offset r + 1), from its non-zero count.
-    let totals = kinds
-        .par_chunks_mut(CHUNK_ROWS)
-        .zip(valid.par_chunks_mut(CHUNK_ROWS))
-        .zip(idx_off[1..].par_chunks_mut(CHUNK_ROWS))
-        .zip(val_off[1..].par_chunks_mut(CHUNK_ROWS))
-        .enumerate()
-        .map(|(b, (((kinds, valid), ni), nv))| {
-            let mut state = init();
-            let (mut ti, mut tv) = (0usize, 0usize);
-            for j in 0..kinds.len() {
-                let r = b * CHUNK_ROWS + j;
-                let (kind, li, lv) = if is_null(r) {
-                    valid[j] = false;
-                    (0, 0, 0)
+    // Pass 1: each row's layout and counts, from its non-zero count.
+    let totals = plan.count(|b, kinds, valid, ni, nv| {
+        let mut state = init();
+        let (mut ti, mut tv) = (0usize, 0usize);
+        for j in 0..kinds.len() {
+            let r = b * CHUNK_ROWS + j;
+            let (kind, li, lv) = if is_null(r) {
+                valid[j] = false;
+                (0, 0, 0)
+            } else {
+                let k = nnz(&mut state, r)?;
+                if prefers_sparse(k, size) {
+                    (0, k, k)
                 } else {
-                    let k = nnz(&mut state, r)?;
-                    if prefers_sparse(k, size) {
-                        (0, k, k)
-                    } else {
-                        (1, 0, size)
-                    }
-                };
-                kinds[j] = kind;
-                ni[j] = li as i32;
-                nv[j] = lv as i32;
-                ti += li;
-                tv += lv;
-            }
-            Ok((ti, tv))
-        })
-        .collect::<Vec<_>>();
-    let totals = crate::frame::in_order(totals)?;
-    let (mut idx, mut vals, total_i, total_v) = child_buffers(&totals, rows, at)?;
-    {
-        let parts = block_parts(&totals, &mut idx, &mut vals);
-        let mismatch = |r: usize| {
-            Error::Internal(format!(
-                "{}: row {r} of column `{}` has another number of non-zeros than counted",
-                at.stage, at.column
-            ))
-        };
-        let nonzeros = |v: &[f64]| v.iter().filter(|v| **v != 0.0).count();
-        let written = kinds
-            .par_chunks(CHUNK_ROWS)
-            .zip(valid.par_chunks(CHUNK_ROWS))
-            .zip(idx_off[1..].par_chunks_mut(CHUNK_ROWS))
-            .zip(val_off[1..].par_chunks_mut(CHUNK_ROWS))
-            .zip(parts.into_par_iter())
-            .enumerate()
-            .map(|(b, ((((kinds, valid), ni), nv), (bi, bv, pi, pv)))| {
-                let mut state = init();
-                let mut scratch = vec![0.0; size];
-                let (mut gather_i, mut gather_v) = (vec![0i32; size], vec![0.0; size]);
-                let (mut oi, mut ov) = (0usize, 0usize);
-                for j in 0..kinds.len() {
-                    let (li, lv) = (ni[j] as usize, nv[j] as usize);
-                    let r = b * CHUNK_ROWS + j;
-                    if valid[j] && kinds[j] == 1 {
-                        let o = &mut pv[ov..ov + lv];
-                        for v in o.iter_mut() {
-                            v.write(0.0);
-                        }
-                        // SAFETY: just initialised; MaybeUninit<f64> has f64's layout.
-                        let o = unsafe { &mut *(o as *mut [MaybeUninit<f64>] as *mut [f64]) };
-                        fill(&mut state, r, o)?;
-                        if prefers_sparse(nonzeros(o), size) {
-                            return Err(mismatch(r));
-                        }
-                    } else if valid[j] {
-                        scratch.fill(0.0);
-                        fill(&mut state, r, &mut scratch)?;
-                        // The non-zeros gathered without a branch per value (which of
-                        // them is zero is data, not a pattern a branch predictor learns):
-                        // every entry written, the position advanced past non-zeros only.
-                        let mut k = 0;
-                        for (i, v) in scratch.iter().enumerate() {
-                            // k <= i < size: in bounds.
-                            gather_i[k] = i as i32;
-                            gather_v[k] = *v;
-                            k += usize::from(*v != 0.0);
-                        }
-                        if k != li {
-                            return Err(mismatch(r));
-                        }
-                        for (o, i) in pi[oi..oi + li].iter_mut().zip(&gather_i) {
-                            o.write(*i);
-                        }
-                        for (o, v) in pv[ov..ov + lv].iter_mut().zip(&gather_v) {
-                            o.write(*v);
-                        }
-                    }
-                    oi += li;
-                    ov += lv;
-                    // Both fit: they are at most the checked totals.
-                    ni[j] = (bi + oi) as i32;
-                    nv[j] = (bv + ov) as i32;
+                    (1, 0, size)
                 }
-                Ok(())
-            })
-            .collect::<Vec<_>>();
-        crate::frame::in_order(written)?;
-    }
-    // SAFETY: the blocks' parts cover `idx[..total_i]` and `vals[..total_v]` exactly, and
-    // every block wrote each of its rows' counted entries (checked above).
-    unsafe {
-        idx.set_len(total_i);
-        vals.set_len(total_v);
-    }
-    udt_array(size, kinds, valid, idx_off, idx, val_off, vals)
+            };
+            kinds[j] = kind;
+            ni[j] = li as i32;
+            nv[j] = lv as i32;
+            ti += li;
+            tv += lv;
+        }
+        Ok((ti, tv))
+    })?;
+    let mismatch = |r: usize| {
+        Error::Internal(format!(
+            "{}: row {r} of column `{}` has another number of non-zeros than counted",
+            at.stage, at.column
+        ))
+    };
+    let nonzeros = |v: &[f64]| v.iter().filter(|v| **v != 0.0).count();
+    plan.write(size, at, &totals, |b, kinds, valid, ni, nv, pi, pv| {
+        let mut state = init();
+        let mut scratch = vec![0.0; size];
+        let (mut gather_i, mut gather_v) = (vec![0i32; size], vec![0.0; size]);
+        let (mut oi, mut ov) = (0usize, 0usize);
+        for j in 0..kinds.len() {
+            let (li, lv) = (ni[j] as usize, nv[j] as usize);
+            let r = b * CHUNK_ROWS + j;
+            if valid[j] && kinds[j] == 1 {
+                let o = &mut pv[ov..ov + lv];
+                for v in o.iter_mut() {
+                    v.write(0.0);
+                }
+                // SAFETY: just initialised; MaybeUninit<f64> has f64's layout.
+                let o = unsafe { &mut *(o as *mut [MaybeUninit<f64>] as *mut [f64]) };
+                fill(&mut state, r, o)?;
+                if prefers_sparse(nonzeros(o), size) {
+                    return Err(mismatch(r));
+                }
+            } else if valid[j] {
+                scratch.fill(0.0);
+                fill(&mut state, r, &mut scratch)?;
+                // The non-zeros gathered without a branch per value (which of them is
+                // zero is data, not a pattern a branch predictor learns): every entry
+                // written, the position advanced past non-zeros only.
+                let mut k = 0;
+                for (i, v) in scratch.iter().enumerate() {
+                    // k <= i < size: in bounds.
+                    gather_i[k] = i as i32;
+                    gather_v[k] = *v;
+                    k += usize::from(*v != 0.0);
+                }
+                if k != li {
+                    return Err(mismatch(r));
+                }
+                for (o, i) in pi[oi..oi + li].iter_mut().zip(&gather_i) {
+                    o.write(*i);
+                }
+                for (o, v) in pv[ov..ov + lv].iter_mut().zip(&gather_v) {
+                    o.write(*v);
+                }
+            }
+            oi += li;
+            ov += lv;
+        }
+        Ok(())
+    })
 }
 
 /// The `VectorUDT` struct array from its parts: per-row `kinds` and validity, index and
