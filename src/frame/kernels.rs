@@ -181,6 +181,21 @@ pub(crate) fn available_builds() -> Vec<Build> {
     b
 }
 
+/// `run()` once in each build this CPU can run ([`available_builds`], narrowest first), the
+/// widest restored after each: what a test that compares the builds' bits collects.
+#[cfg(test)]
+pub(crate) fn in_each_build<T>(mut run: impl FnMut() -> T) -> Vec<(Build, T)> {
+    available_builds()
+        .into_iter()
+        .map(|b| {
+            force_build(b);
+            let r = run();
+            force_build(Build::Avx512);
+            (b, r)
+        })
+        .collect()
+}
+
 /// Asks the CPU to bring the cache lines of `x` into the L1 cache ahead of their use (a
 /// hint: nothing changes when it is ignored), so that a loop reading the next block of
 /// rows overlaps their arrival from memory with its work on this block.
@@ -1511,19 +1526,10 @@ mod tests {
                 h.add_rows_shifted(&x, &shift, &y, Some(&w));
                 (entries(&g), entries(&h), dot_all(&x, &x[1..]).to_bits())
             };
-            let builds = available_builds();
-            let results: Vec<_> = builds
-                .iter()
-                .map(|&b| {
-                    force_build(b);
-                    let r = run();
-                    force_build(Build::Avx512);
-                    r
-                })
-                .collect();
-            for (b, r) in builds.iter().zip(&results) {
+            let results = in_each_build(run);
+            for (b, r) in &results {
                 assert_eq!(
-                    r, &results[0],
+                    r, &results[0].1,
                     "n={n}: {b:?} differs from the baseline build"
                 );
             }
@@ -1583,18 +1589,9 @@ mod tests {
                     ));
                     m
                 };
-                let builds = available_builds();
-                let ms: Vec<Moments> = builds
-                    .iter()
-                    .map(|&b| {
-                        force_build(b);
-                        let m = run();
-                        force_build(Build::Avx512);
-                        m
-                    })
-                    .collect();
+                let ms: Vec<(Build, Moments)> = in_each_build(run);
                 let n8 = n.div_ceil(8) * 8;
-                for (b, m) in builds.iter().zip(&ms) {
+                for (b, m) in &ms {
                     for j in 0..n {
                         let (mut sum, mut sq, mut lo, mut hi) =
                             (0.0f64, 0.0f64, f64::INFINITY, f64::NEG_INFINITY);
