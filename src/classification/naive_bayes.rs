@@ -424,6 +424,19 @@ multiversion! {
     }
 }
 
+/// Merges one block's statistics of a class into `classes` (in first-seen order), adding
+/// the class when it is new: the fixed-order merge of the fit and of its reference test.
+fn merge_class(classes: &mut Vec<ClassStats>, s: &ClassStats, n: usize) {
+    match classes.iter_mut().find(|c| c.label == s.label) {
+        Some(c) => c.merge(s),
+        None => {
+            let mut c = ClassStats::new(s.label, n);
+            c.merge(s);
+            classes.push(c);
+        }
+    }
+}
+
 /// A value's check term for the model type, 0 exactly when the value passes: NaN and ±∞
 /// give NaN or ∞ (`v·0`), negatives a negative (`v − |v|`, multinomial/complement), and
 /// anything but 0 or 1 a positive (`|v·(v − 1)|`, bernoulli). Terms never cancel: all are
@@ -616,14 +629,7 @@ impl Estimator for NaiveBayes {
         let mut classes: Vec<ClassStats> = Vec::new();
         for part in parts {
             for s in part {
-                match classes.iter_mut().find(|c| c.label == s.label) {
-                    Some(c) => c.merge(&s),
-                    None => {
-                        let mut c = ClassStats::new(s.label, n);
-                        c.merge(&s);
-                        classes.push(c);
-                    }
-                }
+                merge_class(&mut classes, &s, n);
             }
         }
         if classes.is_empty() {
@@ -1254,14 +1260,7 @@ mod tests {
                                 }
                             }
                             for s in block {
-                                match classes.iter_mut().find(|c| c.label == s.label) {
-                                    Some(c) => c.merge(&s),
-                                    None => {
-                                        let mut c = ClassStats::new(s.label, n);
-                                        c.merge(&s);
-                                        classes.push(c);
-                                    }
-                                }
+                                merge_class(&mut classes, &s, n);
                             }
                         }
                     }
