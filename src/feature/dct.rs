@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::vector_stage::{vector_transformer, OutLayout, VectorMap};
 use crate::error::Result;
+use crate::frame::row_matrix::RowMatrix;
 use crate::param::Params;
 
 /// Params of [`DCT`]; JSON names and defaults are Spark's.
@@ -89,26 +90,23 @@ impl DCT {
                 basis_t[i * n + k] = basis[k * n + i];
             }
         }
-        // Both tables again with each row zero-padded to a whole number of LANES-wide
-        // tiles, for rows short enough to keep every output in registers.
-        let tiles = n.div_ceil(LANES);
-        let pad = |t: &[f64]| {
-            let mut p = vec![0.0; n * tiles * LANES];
-            for (p, t) in p
-                .chunks_exact_mut(tiles * LANES)
-                .zip(t.chunks_exact(n.max(1)))
-            {
-                p[..n].copy_from_slice(t);
+        // The block form: every output of several rows in registers at once, from a
+        // table with the transform's input index as its row (`basis_t` forward, `basis`
+        // inverse).
+        let inverse = self.params.inverse;
+        let table = RowMatrix::new(n, n, |i, c| {
+            if inverse {
+                basis[i * n + c]
+            } else {
+                basis_t[i * n + c]
             }
-            p
-        };
-        let tiled = (n > 0 && tiles <= MAX_TILES).then(|| (pad(&basis_t), pad(&basis)));
+        });
         Ok(DctKernel {
             n,
             basis,
             basis_t,
-            tiled,
-            inverse: self.params.inverse,
+            table,
+            inverse,
         })
     }
 }
@@ -119,17 +117,10 @@ struct DctKernel {
     basis: Vec<f64>,
     /// `basis` transposed.
     basis_t: Vec<f64>,
-    /// `basis_t` and `basis` with each row zero-padded to `n.div_ceil(LANES)` tiles of
-    /// [`LANES`] values, when that is at most [`MAX_TILES`] tiles.
-    tiled: Option<(Vec<f64>, Vec<f64>)>,
+    /// The transform's block form ([`RowMatrix`]), for rows of up to 32 values.
+    table: Option<RowMatrix>,
     inverse: bool,
 }
-
-/// Values per register tile of the tiled kernels (an AVX-512 register of f64).
-const LANES: usize = 8;
-/// Rows of up to `MAX_TILES · LANES` values are transformed with every output in
-/// registers.
-const MAX_TILES: usize = 4;
 
 impl VectorMap for DctKernel {
     #[inline]
@@ -142,50 +133,11 @@ impl VectorMap for DctKernel {
     }
     const BLOCK: bool = true;
     fn dense_block(&self, x: &[f64], out: &mut [f64]) {
-        match &self.tiled {
-            Some((fwd, inv)) => {
-                let (table, start) = if self.inverse {
-                    (inv, 0.0)
-                } else {
-                    (fwd, -0.0)
-                };
-                tiled_rows(table, self.n, start, x, out)
-            }
+        match &self.table {
+            // Each output summed as `forward_rows` (from -0.0) or `inverse_rows` (from
+            // the zeroed output) sums it: the same bits.
+            Some(t) => t.apply(if self.inverse { 0.0 } else { -0.0 }, x, out),
             None => self.dense(x, out),
-        }
-    }
-}
-
-crate::frame::kernels::multiversion! {
-    /// [`forward_rows`] (`table` = the padded `basis_t`, `start` = -0.0) or
-    /// [`inverse_rows`] (`table` = the padded `basis`, `start` = 0.0) with each row's
-    /// outputs held in registers: output `k` is `start + t[0][k]·x_0 + t[1][k]·x_1 + …`
-    /// added in that order, as in those loops, so the bits are theirs (padding lanes
-    /// are computed and dropped).
-    fn tiled_rows(table: &[f64], n: usize, start: f64, x: &[f64], out: &mut [f64]) {
-        #[inline(always)]
-        fn run<const T: usize>(table: &[f64], n: usize, start: f64, x: &[f64], out: &mut [f64]) {
-            let w = T * LANES;
-            for (o, x) in out.chunks_exact_mut(n).zip(x.chunks_exact(n)) {
-                let mut acc = [[start; LANES]; T];
-                for (i, &xi) in x.iter().enumerate() {
-                    let row = &table[i * w..(i + 1) * w];
-                    for (a, t) in acc.iter_mut().zip(row.chunks_exact(LANES)) {
-                        for (a, t) in a.iter_mut().zip(t) {
-                            *a += t * xi;
-                        }
-                    }
-                }
-                for (o, a) in o.iter_mut().zip(acc.iter().flatten()) {
-                    *o = *a;
-                }
-            }
-        }
-        match n.div_ceil(LANES) {
-            1 => run::<1>(table, n, start, x, out),
-            2 => run::<2>(table, n, start, x, out),
-            3 => run::<3>(table, n, start, x, out),
-            _ => run::<4>(table, n, start, x, out),
         }
     }
 }
@@ -258,7 +210,7 @@ mod tests {
 
     #[test]
     fn block_form_matches_the_row_form_in_every_build() {
-        // Several rows at once (dense_block: the register-tiled kernel up to 32 values,
+        // Several rows at once (dense_block: the RowMatrix kernel up to 32 values,
         // the table walk above) against each row alone, forward and inverse, in the
         // portable, AVX2 and AVX-512 builds: the same bits, at sizes that fill a tile
         // exactly, leave padding, or exceed the tiles.
@@ -268,7 +220,7 @@ mod tests {
             .flat_map(|inv| [1, 3, 8, 9, 17, 20, 32, 33].map(|n| (inv, n)))
         {
             let k = DCT::new().with_inverse(inverse).kernel(n).unwrap();
-            assert_eq!(k.tiled.is_some(), n <= 32);
+            assert_eq!(k.table.is_some(), n <= 32);
             let x: Vec<f64> = (0..5 * n)
                 .map(|i| {
                     if i % 7 == 0 {

@@ -99,6 +99,13 @@ impl Interaction {
     }
 }
 
+/// One input column of a partition: a vector column read through the one row view (dense
+/// or sparse), or a numeric column's values.
+enum InputBlock<'b> {
+    Vector(vector::VectorBlock<'b>),
+    Number(Float64Array),
+}
+
 /// One attribute: its kind, name and, for a nominal one, its values.
 struct Attr {
     kind: String,
@@ -318,12 +325,6 @@ impl Transformer for Interaction {
         let field = self.output_field(&encs);
         let size = vector::field_vector_size(&field).unwrap_or(0);
         let chunks = df.map_partitions(|pi, b| {
-            // Each column: a vector column read through the one row view (dense or
-            // sparse), or a numeric column's values.
-            enum Input<'b> {
-                Vector(vector::VectorBlock<'b>),
-                Number(Float64Array),
-            }
             let casts: Vec<Option<ArrayRef>> = encs
                 .iter()
                 .map(|e| {
@@ -331,11 +332,11 @@ impl Transformer for Interaction {
                     Ok((!e.is_vector).then(|| cast(a, &DataType::Float64)).transpose()?)
                 })
                 .collect::<Result<_>>()?;
-            let cols: Vec<Input<'_>> = encs
+            let cols: Vec<InputBlock<'_>> = encs
                 .iter()
                 .zip(&casts)
                 .map(|(e, c)| match c {
-                    Some(d) => Ok(Input::Number(d.as_primitive::<Float64Type>().clone())),
+                    Some(d) => Ok(InputBlock::Number(d.as_primitive::<Float64Type>().clone())),
                     None => {
                         let at = vector::At {
                             stage,
@@ -343,7 +344,7 @@ impl Transformer for Interaction {
                             partition: pi,
                         };
                         let a = schema::batch_column(b, &e.col)?;
-                        Ok(Input::Vector(vector::VectorBlock::new(
+                        Ok(InputBlock::Vector(vector::VectorBlock::new(
                             a.as_ref(),
                             e.widths.len(),
                             at,
@@ -374,6 +375,50 @@ impl Transformer for Interaction {
                 hint: "values to interact cannot be null; drop or impute them first".into(),
             };
             if numeric {
+                if let Some(cols) = dense_inputs(&cols, b, &encs)? {
+                    // Every input dense and without nulls: each row's values read in
+                    // place (no per-row row view), its products computed once into the
+                    // scratch row to count them and once into the column's buffers.
+                    if cols[1..].iter().all(|c| c.1 == 1) {
+                        // Every column after the first a number: each row is the first
+                        // column's values scaled by the others' product, counted without
+                        // being written.
+                        return vector::par_compressed_chunk(
+                            rows,
+                            size,
+                            None,
+                            at,
+                            || (),
+                            |_, r| {
+                                let (a, x) = scaled_row(&cols, r);
+                                Ok(x.iter().filter(|v| a * **v != 0.0).count())
+                            },
+                            |_, r, out| {
+                                let (a, x) = scaled_row(&cols, r);
+                                for (o, v) in out.iter_mut().zip(x) {
+                                    *o = a * v;
+                                }
+                                Ok(())
+                            },
+                        );
+                    }
+                    let state = || (Vec::new(), Vec::new(), vec![0.0; size]);
+                    return vector::par_compressed_chunk(
+                        rows,
+                        size,
+                        None,
+                        at,
+                        state,
+                        |(acc, nacc, scratch), r| {
+                            dense_products(&cols, r, acc, nacc, scratch);
+                            Ok(scratch.iter().filter(|v| **v != 0.0).count())
+                        },
+                        |(acc, nacc, _), r, out| {
+                            dense_products(&cols, r, acc, nacc, out);
+                            Ok(())
+                        },
+                    );
+                }
                 // Row r's products written densely into the zeroed `out`: position
                 // k · |acc| + j holds acc[j] · x_k, the last column varying fastest.
                 let products = |row: &mut Vec<f64>,
@@ -387,7 +432,7 @@ impl Transformer for Interaction {
                     for (c, (e, col)) in encs.iter().zip(&cols).enumerate().rev() {
                         let one;
                         let vals: &[f64] = match col {
-                            Input::Vector(v) => match v.row(r) {
+                            InputBlock::Vector(v) => match v.row(r) {
                                 Some(vector::Row::Dense(x)) => x,
                                 Some(x) => {
                                     row.clear();
@@ -397,8 +442,8 @@ impl Transformer for Interaction {
                                 }
                                 None => return Err(null_err(e, r)),
                             },
-                            Input::Number(p) if p.is_null(r) => return Err(null_err(e, r)),
-                            Input::Number(p) => {
+                            InputBlock::Number(p) if p.is_null(r) => return Err(null_err(e, r)),
+                            InputBlock::Number(p) => {
                                 one = [p.value(r)];
                                 &one
                             }
@@ -463,8 +508,8 @@ impl Transformer for Interaction {
                 let mut prev_size = 1;
                 for (e, col) in encs.iter().zip(&cols).rev() {
                     let null = match col {
-                        Input::Vector(v) => v.is_null(r),
-                        Input::Number(p) => p.is_null(r),
+                        InputBlock::Vector(v) => v.is_null(r),
+                        InputBlock::Number(p) => p.is_null(r),
                     };
                     if null {
                         return Err(null_err(e, r));
@@ -472,7 +517,7 @@ impl Transformer for Interaction {
                     // The column's values in this row: a dense row read in place.
                     let one;
                     let vals: &[f64] = match col {
-                        Input::Vector(v) => match v.row(r) {
+                        InputBlock::Vector(v) => match v.row(r) {
                             Some(vector::Row::Dense(x)) => x,
                             x => {
                                 row.clear();
@@ -483,7 +528,7 @@ impl Transformer for Interaction {
                                 row
                             }
                         },
-                        Input::Number(p) => {
+                        InputBlock::Number(p) => {
                             one = [p.value(r)];
                             &one
                         }
@@ -528,6 +573,79 @@ impl Transformer for Interaction {
     }
     fn clone_box(&self) -> Box<dyn Transformer> {
         Box::new(self.clone())
+    }
+}
+
+/// The values of a partition's inputs when every one is dense and has no null: per
+/// column, its values back to back and how many a row has (1 for a number). `None` when
+/// any input is sparse-typed with a sparse row, or has a null (the general walk handles,
+/// or reports, those).
+fn dense_inputs<'a>(
+    cols: &'a [InputBlock<'_>],
+    b: &arrow::record_batch::RecordBatch,
+    encs: &[Encoder],
+) -> Result<Option<Vec<(&'a [f64], usize)>>> {
+    let mut out = Vec::with_capacity(cols.len());
+    for (col, e) in cols.iter().zip(encs) {
+        if schema::batch_column(b, &e.col)?.null_count() > 0 {
+            return Ok(None);
+        }
+        match col {
+            InputBlock::Vector(v) => match v.as_dense() {
+                Some(x) => out.push((x, e.widths.len())),
+                None => return Ok(None),
+            },
+            InputBlock::Number(p) if p.null_count() > 0 => return Ok(None),
+            InputBlock::Number(p) => out.push((p.values().as_ref(), 1)),
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Row `r` of [`dense_inputs`]' columns when every column after the first is a number:
+/// the product of those numbers (as [`dense_products`] builds it: `1.0` times the last
+/// column's value, times the one before, …) and the first column's values, whose products
+/// with it are the row's outputs.
+#[inline(always)]
+fn scaled_row<'a>(cols: &[(&'a [f64], usize)], r: usize) -> (f64, &'a [f64]) {
+    let a = cols[1..].iter().rev().fold(1.0, |a, (v, _)| a * v[r]);
+    let (x, w) = cols[0];
+    (a, &x[r * w..(r + 1) * w])
+}
+
+/// Row `r`'s products of [`dense_inputs`]' columns written into `out` (every position):
+/// the products of the general walk, in its order (the last column varying fastest, each
+/// product built from the last column's value to the first's).
+#[inline]
+fn dense_products(
+    cols: &[(&[f64], usize)],
+    r: usize,
+    acc: &mut Vec<f64>,
+    nacc: &mut Vec<f64>,
+    out: &mut [f64],
+) {
+    acc.clear();
+    acc.push(1.0);
+    for (c, (vals, w)) in cols.iter().enumerate().rev() {
+        let x = &vals[r * w..(r + 1) * w];
+        if c > 0 {
+            nacc.clear();
+            for &x in x {
+                nacc.extend(acc.iter().map(|&v| v * x));
+            }
+            std::mem::swap(acc, nacc);
+        } else if acc.len() == 1 {
+            let a = acc[0];
+            for (o, &x) in out.iter_mut().zip(x) {
+                *o = a * x;
+            }
+        } else {
+            for (o, &x) in out.chunks_exact_mut(acc.len()).zip(x) {
+                for (o, &v) in o.iter_mut().zip(acc.iter()) {
+                    *o = v * x;
+                }
+            }
+        }
     }
 }
 
@@ -730,6 +848,98 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn dense_input_paths_give_the_general_walks_rows() {
+        // The same 3000 rows (zeros of both signs, a NaN, an infinity) as a dense-typed
+        // vector column (the dense fast paths: numbers after the first column, or the
+        // general product walk over dense slices) and as a sparse-typed one whose first
+        // row is stored sparse (the general row-view walk): every interaction of them
+        // and two numbers gives the same rows, layouts and bits.
+        let n = 3000;
+        // Row 0 all zeros: the sparse-typed assembly stores it sparse.
+        let x = |r: usize, k: usize| match (r * 3 + k) % 7 {
+            _ if r == 0 => 0.0,
+            0 => 0.0,
+            1 => -0.0,
+            _ if r == 5 && k == 2 => f64::NAN,
+            _ if r == 9 => f64::INFINITY,
+            _ => (r as f64 * 0.37 + k as f64).sin(),
+        };
+        let s = |r: usize| if r % 5 == 0 { 0.0 } else { r as f64 - 1000.5 };
+        let t = |r: usize| {
+            if r % 11 == 0 {
+                -0.0
+            } else {
+                1.0 / (r as f64 + 0.25)
+            }
+        };
+        let mut cols: Vec<(String, ArrayRef)> = (0..3)
+            .map(|k| {
+                let a: ArrayRef = Arc::new(Float64Array::from_iter_values((0..n).map(|r| x(r, k))));
+                (format!("x{k}"), a)
+            })
+            .collect();
+        cols.push((
+            "s".into(),
+            Arc::new(Float64Array::from_iter_values((0..n).map(s))),
+        ));
+        cols.push((
+            "t".into(),
+            Arc::new(Float64Array::from_iter_values((0..n).map(t))),
+        ));
+        let df = DataFrame::from_batches(vec![RecordBatch::try_from_iter(cols).unwrap()]).unwrap();
+        let assemble = |dense: bool| {
+            VectorAssembler::new()
+                .with_input_cols(["x0", "x1", "x2"])
+                .with_output_col("x")
+                .with_dense_output(dense)
+                .with_handle_invalid(crate::param::HandleInvalid::Keep)
+                .transform(&df)
+                .unwrap()
+        };
+        let (dense, general) = (assemble(true), assemble(false));
+        assert!(vector::is_sparse_vector_type(
+            general.schema().field_with_name("x").unwrap().data_type()
+        ));
+        // Each row's layout and its values' bits (every NaN as one).
+        let rows = |df: &DataFrame, size: usize| -> Vec<(bool, Vec<u64>)> {
+            let a = &df.column("i").unwrap().chunks[0];
+            let at = vector::At {
+                stage: "test",
+                column: "i",
+                partition: 0,
+            };
+            let block = vector::VectorBlock::new(a.as_ref(), size, at).unwrap();
+            (0..block.len())
+                .map(|r| {
+                    let row = block.row(r).unwrap();
+                    let bits = row
+                        .to_vec()
+                        .iter()
+                        .map(|v| if v.is_nan() { 1 } else { v.to_bits() })
+                        .collect();
+                    (matches!(row, vector::Row::Sparse { .. }), bits)
+                })
+                .collect()
+        };
+        for (order, size) in [
+            (vec!["x", "s"], 3),
+            (vec!["x", "s", "t"], 3),
+            (vec!["s", "x"], 3),
+            (vec!["s", "x", "t"], 3),
+            (vec!["t", "s", "x"], 3),
+            (vec!["x", "x"], 9),
+        ] {
+            let inter = Interaction::new()
+                .with_input_cols(&order)
+                .with_output_col("i");
+            let got = rows(&inter.transform(&dense).unwrap(), size);
+            let want = rows(&inter.transform(&general).unwrap(), size);
+            assert_eq!(got.len(), n);
+            assert_eq!(got, want, "{order:?}");
         }
     }
 }

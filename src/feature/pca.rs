@@ -9,9 +9,10 @@ use arrow::datatypes::Schema;
 use serde::{Deserialize, Serialize};
 
 use super::vector_stage::{
-    check_in_out, input_size, map_rows, sized_vector_field, DenseFn, OutLayout, RowFn,
+    check_in_out, input_size, map_rows, sized_vector_field, OutLayout, RowFn, VectorMap,
 };
 use crate::error::{Error, Result};
+use crate::frame::row_matrix::RowMatrix;
 use crate::frame::{schema, vector, DataFrame};
 use crate::param::Params;
 use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
@@ -351,6 +352,34 @@ impl PCAModel {
     }
 }
 
+/// [`PCAModel`]'s row map: [`PCAModel::row_fn`] per row, [`RowMatrix`] over blocks of
+/// dense rows (when `k` is at most 32).
+struct PcaKernel {
+    row: RowFn,
+    table: Option<RowMatrix>,
+    n: usize,
+    k: usize,
+}
+
+impl VectorMap for PcaKernel {
+    #[inline]
+    fn dense(&self, x: &[f64], out: &mut [f64]) {
+        (self.row)(x, out)
+    }
+    const BLOCK: bool = true;
+    fn dense_block(&self, x: &[f64], out: &mut [f64]) {
+        match &self.table {
+            Some(t) => t.apply(0.0, x, out),
+            None => {
+                let rows = out.chunks_exact_mut(self.k.max(1));
+                for (o, x) in rows.zip(x.chunks_exact(self.n.max(1))) {
+                    (self.row)(x, o);
+                }
+            }
+        }
+    }
+}
+
 impl Stage for PCAModel {
     fn kind(&self) -> &'static str {
         "PCAModel"
@@ -367,7 +396,14 @@ impl Transformer for PCAModel {
         let out_schema = self.transform_schema(df.schema())?;
         let field = out_schema.field_with_name(&self.params.output_col)?.clone();
         let (n, k) = self.check()?;
-        let f = self.row_fn();
+        let kernel = PcaKernel {
+            row: self.row_fn(),
+            // Blocks of dense rows: every output of several rows in registers at once,
+            // each summed in feature order from 0.0 as `row_fn` sums it (the same bits).
+            table: RowMatrix::new(n, k, |i, c| self.pc[c * n + i]),
+            n,
+            k,
+        };
         debug_assert_eq!(vector::field_vector_size(&field), Some(k));
         // Spark's PCAModel multiplies every row by the dense matrix: dense out.
         let layout = OutLayout::Dense;
@@ -378,7 +414,7 @@ impl Transformer for PCAModel {
             n,
             field,
             layout,
-            &DenseFn(f),
+            &kernel,
         )
     }
     fn clone_box(&self) -> Box<dyn Transformer> {

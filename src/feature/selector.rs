@@ -269,14 +269,30 @@ pub(crate) fn transform(
     field: Field,
 ) -> Result<DataFrame> {
     let k = sel.len();
-    if !matches!(field.data_type(), DataType::Struct(_)) {
+    let c = df.column(features_col)?;
+    let at = |partition| vector::At {
+        stage,
+        column: features_col,
+        partition,
+    };
+    let dense_field = !matches!(field.data_type(), DataType::Struct(_));
+    if dense_field {
         debug_assert_eq!(vector::field_vector_size(&field), Some(k));
-        let select = DenseFn(|x: &[f64], out: &mut [f64]| {
-            for (o, &j) in out.iter_mut().zip(sel) {
-                *o = x[j];
-            }
-        });
-        return map_rows(stage, df, features_col, n, field, OutLayout::Dense, &select);
+        // Every partition dense (a dense-typed column): gathered below, straight into
+        // the output; otherwise each row through the vector stages' row map.
+        let all_dense = n > 0
+            && k > 0
+            && c.chunks.iter().enumerate().all(|(p, a)| {
+                VectorBlock::new(a.as_ref(), n, at(p)).is_ok_and(|b| b.as_dense().is_some())
+            });
+        if !all_dense {
+            let select = DenseFn(|x: &[f64], out: &mut [f64]| {
+                for (o, &j) in out.iter_mut().zip(sel) {
+                    *o = x[j];
+                }
+            });
+            return map_rows(stage, df, features_col, n, field, OutLayout::Dense, &select);
+        }
     }
     debug_assert!(
         sel.windows(2).all(|w| w[0] < w[1]),
@@ -287,30 +303,28 @@ pub(crate) fn transform(
     for (p, &j) in sel.iter().enumerate() {
         pos[j] = p as i32;
     }
-    let c = df.column(features_col)?;
     let chunks = df.map_partitions(|p, _| {
         let a = &c.chunks[p];
-        let at = vector::At {
-            stage,
-            column: features_col,
-            partition: p,
-        };
-        let block = VectorBlock::new(a.as_ref(), n, at)?;
+        let block = VectorBlock::new(a.as_ref(), n, at(p))?;
         if let (Some(x), true) = (block.as_dense(), n > 0 && k > 0) {
-            // A dense column: every row stays dense, its selected values gathered
-            // straight into the output's one values buffer, row blocks in parallel.
+            // Every row dense: its selected values gathered straight into the output's
+            // one values buffer, row blocks in parallel; every row stays dense.
             // SAFETY: every value of each block is written.
             let vals = unsafe {
                 crate::frame::buffer::par_build(block.len(), k, |first, dst| {
-                    for (r, o) in dst.chunks_exact_mut(k).enumerate() {
-                        let row = &x[(first + r) * n..(first + r + 1) * n];
+                    let x = &x[first * n..];
+                    for (o, row) in dst.chunks_exact_mut(k).zip(x.chunks_exact(n)) {
                         for (o, &j) in o.iter_mut().zip(sel) {
                             o.write(row[j]);
                         }
                     }
                 })
             };
-            return vector::dense_rows_array(vals, k, a.nulls().cloned());
+            return if dense_field {
+                Ok(Arc::new(vector::vector_array(vals, k, a.nulls().cloned())?) as ArrayRef)
+            } else {
+                vector::dense_rows_array(vals, k, a.nulls().cloned())
+            };
         }
         let at = vector::At {
             stage,

@@ -168,6 +168,70 @@ fn key(x: f64) -> u64 {
     }
 }
 
+/// A categorical element's value -> category index map (a value's position in the
+/// model's list of the element's values): a direct table for the whole-number values
+/// categories usually are, the sorted keys for any other value.
+#[derive(Debug)]
+struct CategoryIndex {
+    /// `(key(value), index)`, sorted by key.
+    sorted: Vec<(u64, f64)>,
+    /// `direct[v]` = the index of the value `v` (`-1.0`: not a category), for the whole
+    /// numbers `0 ≤ v <` its length; every entry is what `sorted` gives.
+    direct: Vec<f64>,
+}
+
+/// Whole-number values below this are looked up in [`CategoryIndex`]'s direct table
+/// (when the element's largest whole-number category is below it).
+const DIRECT_MAX: usize = 4096;
+
+impl CategoryIndex {
+    fn new(vals: &[f64]) -> Self {
+        let mut sorted: Vec<(u64, f64)> = vals
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (key(*v), i as f64))
+            .collect();
+        sorted.sort_by_key(|e| e.0);
+        let mut m = CategoryIndex {
+            sorted,
+            direct: Vec::new(),
+        };
+        let top = vals
+            .iter()
+            .filter(|v| **v >= 0.0 && **v == v.trunc() && **v < DIRECT_MAX as f64)
+            .map(|v| *v as usize + 1)
+            .max()
+            .unwrap_or(0);
+        m.direct = (0..top)
+            .map(|v| m.find_sorted(v as f64).unwrap_or(-1.0))
+            .collect();
+        m
+    }
+
+    /// Categories.
+    fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
+    fn find_sorted(&self, x: f64) -> Option<f64> {
+        let m = &self.sorted;
+        m.binary_search_by_key(&key(x), |e| e.0)
+            .ok()
+            .map(|i| m[i].1)
+    }
+
+    /// The index of the value `x`; `None` for a value not seen at fit.
+    #[inline]
+    fn find(&self, x: f64) -> Option<f64> {
+        // -0.0 is 0.0's entry, as `key` has it; NaN fails the test.
+        if x >= 0.0 && x < self.direct.len() as f64 && x == x.trunc() {
+            let v = self.direct[x as usize];
+            return (v >= 0.0).then_some(v);
+        }
+        self.find_sorted(x)
+    }
+}
+
 impl Estimator for VectorIndexer {
     type Model = VectorIndexerModel;
 
@@ -372,19 +436,11 @@ impl Transformer for VectorIndexerModel {
         let out_schema = Arc::new(self.transform_schema(df.schema())?);
         let (ci, _, n) = schema::require_vector(df.schema(), stage, &self.params.input_col)?;
         let h = self.params.handle_invalid;
-        // Per categorical element: (element, sorted (key, index) pairs).
-        let lookup: Vec<(usize, Vec<(u64, f64)>)> = self
+        // Per categorical element: (element, its value -> index lookup).
+        let lookup: Vec<(usize, CategoryIndex)> = self
             .category_maps
             .iter()
-            .map(|(j, vals)| {
-                let mut m: Vec<(u64, f64)> = vals
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| (key(*v), i as f64))
-                    .collect();
-                m.sort_by_key(|e| e.0);
-                (*j, m)
-            })
+            .map(|(j, vals)| (*j, CategoryIndex::new(vals)))
             .collect();
         let col = &self.params.input_col;
         // Each row keeps its layout (Spark's DenseVector / SparseVector branches).
@@ -397,11 +453,6 @@ impl Transformer for VectorIndexerModel {
             };
             let arr = vector::VectorBlock::new(b.column(ci).as_ref(), n, at)?;
             let rows = b.num_rows();
-            // The index of value `x` in a categorical element's map `m`; `None` for a
-            // value not seen at fit.
-            let find = |m: &[(u64, f64)], x: f64| -> Option<f64> {
-                m.binary_search_by_key(&key(x), |e| e.0).ok().map(|i| m[i].1)
-            };
             // The categorical elements a row stores, with their values: every one of a
             // dense row; a sparse row's stored ones (an unstored 0 is category 0, index 0).
             let stored = |row: vector::Row<'_>, j: usize| -> Option<f64> {
@@ -440,7 +491,7 @@ impl Transformer for VectorIndexerModel {
                                     };
                                     for (j, m) in &lookup {
                                         let Some(x) = stored(row, *j) else { continue };
-                                        if find(m, x).is_some() {
+                                        if m.find(x).is_some() {
                                             continue;
                                         }
                                         if h == HandleInvalid::Skip {
@@ -462,8 +513,8 @@ impl Transformer for VectorIndexerModel {
             // A value's index; an unseen one is the extra category with "keep", kept
             // unchanged in a row "skip" drops, an error with "error" (where the first
             // pass has not already failed).
-            let index = |r: usize, j: usize, m: &[(u64, f64)], x: f64| -> Result<f64> {
-                match find(m, x) {
+            let index = |r: usize, j: usize, m: &CategoryIndex, x: f64| -> Result<f64> {
+                match m.find(x) {
                     Some(v) => Ok(v),
                     None => match h {
                         HandleInvalid::Keep => Ok(m.len() as f64),
@@ -472,7 +523,10 @@ impl Transformer for VectorIndexerModel {
                     },
                 }
             };
-            let out: ArrayRef = if sparse_out {
+            // A sparse-typed column whose rows are all dense and valid: its rows stay dense,
+            // written by the dense path below into a sparse-typed chunk of dense rows.
+            let all_dense_rows = arr.as_dense().is_some() && b.column(ci).null_count() == 0;
+            let out: ArrayRef = if sparse_out && !all_dense_rows {
                 // Spark's sparse branch: a copy of the row whose stored values at
                 // categorical elements are indexed; dense rows stay dense. Each row written
                 // once, in parallel, where the input's row sits.
@@ -511,45 +565,59 @@ impl Transformer for VectorIndexerModel {
                 let dense = arr.as_dense();
                 let unseen_error = std::sync::atomic::AtomicBool::new(false);
                 // SAFETY: every value of each block is written (a null row's too).
+                // An unseen value's output: the extra category with "keep"; kept unchanged
+                // otherwise ("skip" dropped the row in the first pass; "error" fails below).
+                let unseen_value = |m: &CategoryIndex, x: f64| {
+                    if h == HandleInvalid::Keep {
+                        m.len() as f64
+                    } else {
+                        if h == HandleInvalid::Error {
+                            unseen_error.store(true, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        x
+                    }
+                };
+                // SAFETY: every value of each block is written (a null row's too).
                 let vals = unsafe {
                     crate::frame::buffer::par_build(rows, n, |first, dst| {
-                        let mut buf = vec![0.0; if dense.is_some() { 0 } else { n }];
+                        if let Some(x) = dense {
+                            // Every row dense: the block copied in bulk, then each row's
+                            // categorical elements indexed in place.
+                            let src = &x[first * n..first * n + dst.len()];
+                            for (o, v) in dst.iter_mut().zip(src) {
+                                o.write(*v);
+                            }
+                            // SAFETY: just initialised; MaybeUninit<f64> has f64's layout.
+                            let dst = &mut *(dst as *mut [std::mem::MaybeUninit<f64>] as *mut [f64]);
+                            for (k, o) in dst.chunks_exact_mut(nn).enumerate() {
+                                if arr.is_null(first + k) {
+                                    continue;
+                                }
+                                for (j, m) in &lookup {
+                                    let x = o[*j];
+                                    o[*j] = m.find(x).unwrap_or_else(|| unseen_value(m, x));
+                                }
+                            }
+                            return;
+                        }
+                        let mut buf = vec![0.0; n];
                         for (k, o) in dst.chunks_exact_mut(nn).enumerate() {
                             let r = first + k;
                             let row = arr.row(r);
                             // A null row keeps what `to_dense` gives it.
-                            let src: &[f64] = match (dense, row) {
-                                (Some(x), _) => &x[r * n..(r + 1) * n],
-                                (None, Some(row)) => {
-                                    row.write_dense(&mut buf);
-                                    &buf
-                                }
-                                (None, None) => {
-                                    buf.fill(0.0);
-                                    &buf
-                                }
-                            };
-                            for (o, v) in o.iter_mut().zip(src) {
+                            match row {
+                                Some(row) => row.write_dense(&mut buf),
+                                None => buf.fill(0.0),
+                            }
+                            for (o, v) in o.iter_mut().zip(&buf) {
                                 o.write(*v);
                             }
                             if row.is_none() {
                                 continue;
                             }
                             for (j, m) in &lookup {
-                                let x = src[*j];
-                                let v = match find(m, x) {
-                                    Some(v) => v,
-                                    None if h == HandleInvalid::Keep => m.len() as f64,
-                                    // "skip" dropped the row in the first pass; "error"
-                                    // fails below.
-                                    None => {
-                                        if h == HandleInvalid::Error {
-                                            unseen_error.store(true, std::sync::atomic::Ordering::Relaxed);
-                                        }
-                                        x
-                                    }
-                                };
-                                o[*j].write(v);
+                                let x = buf[*j];
+                                o[*j].write(m.find(x).unwrap_or_else(|| unseen_value(m, x)));
                             }
                         }
                     })
@@ -560,11 +628,15 @@ impl Transformer for VectorIndexerModel {
                         "{stage}: an unseen value the check did not find"
                     )));
                 }
-                Arc::new(vector::vector_array(
-                    vals,
-                    n,
-                    b.column(ci).nulls().cloned(),
-                )?)
+                if sparse_out {
+                    vector::dense_rows_array(vals, n, None)?
+                } else {
+                    Arc::new(vector::vector_array(
+                        vals,
+                        n,
+                        b.column(ci).nulls().cloned(),
+                    )?)
+                }
             };
             let mut cols = b.columns().to_vec();
             cols.push(out);
@@ -698,20 +770,11 @@ impl crate::row::RowStage for VectorIndexerModel {
     ) -> Result<Option<Box<dyn crate::row::RowOp>>> {
         let input = plan.vec_input(&self.params.input_col)?;
         let out = plan.add_vec(&self.params.output_col, input.len());
-        // As the batch form: per categorical element, its values' keys sorted, with the
-        // category index of each.
+        // As the batch form: per categorical element, its value -> index lookup.
         let lookup = self
             .category_maps
             .iter()
-            .map(|(j, vals)| {
-                let mut m: Vec<(u64, f64)> = vals
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| (key(*v), i as f64))
-                    .collect();
-                m.sort_by_key(|e| e.0);
-                (*j, m)
-            })
+            .map(|(j, vals)| (*j, CategoryIndex::new(vals)))
             .collect();
         Ok(Some(Box::new(VectorIndexerRow {
             input,
@@ -727,7 +790,7 @@ impl crate::row::RowStage for VectorIndexerModel {
 struct VectorIndexerRow {
     input: crate::row::VecSlot,
     out: crate::row::VecSlot,
-    lookup: Vec<(usize, Vec<(u64, f64)>)>,
+    lookup: Vec<(usize, CategoryIndex)>,
     handle: HandleInvalid,
     column: String,
 }
@@ -739,9 +802,9 @@ impl crate::row::RowOp for VectorIndexerRow {
         let mut bad = None;
         for (j, m) in &self.lookup {
             let v = out[*j];
-            match m.binary_search_by_key(&key(v), |e| e.0) {
-                Ok(i) => out[*j] = m[i].1,
-                Err(_) => match self.handle {
+            match m.find(v) {
+                Some(i) => out[*j] = i,
+                None => match self.handle {
                     HandleInvalid::Keep => out[*j] = m.len() as f64,
                     HandleInvalid::Skip => return Ok(crate::row::Flow::Drop),
                     HandleInvalid::Error => {
@@ -848,5 +911,45 @@ mod tests {
             assert_eq!(rows.len(), 4998);
             assert_eq!(rows[3000], vec![1.0, 1500.5]);
         }
+    }
+
+    #[test]
+    fn category_index_direct_table_gives_what_the_sorted_keys_give() {
+        // Whole numbers (the direct table, up to 7 here), a fraction, a negative, NaN and
+        // a whole number past the table's limit; probes on and off the categories,
+        // both zeros, and values the table must not take (fractions, NaN, infinities).
+        let vals = [3.0, 0.0, 1.0, 2.5, -1.0, 7.0, f64::NAN, 5000.0];
+        let m = CategoryIndex::new(&vals);
+        assert_eq!(m.direct.len(), 8);
+        assert_eq!(m.len(), 8);
+        let probes = [
+            -0.0,
+            0.0,
+            1.0,
+            2.0,
+            3.0,
+            2.5,
+            -1.0,
+            7.0,
+            8.0,
+            6.0,
+            4095.0,
+            5000.0,
+            1e300,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            0.5,
+            7.000000000000001,
+        ];
+        for x in probes {
+            assert_eq!(m.find(x), m.find_sorted(x), "value {x}");
+        }
+        // Each category's index is its position in the model's list.
+        assert_eq!(m.find(-0.0), Some(1.0));
+        assert_eq!(m.find(7.0), Some(5.0));
+        assert_eq!(m.find(f64::NAN), Some(6.0));
+        assert_eq!(m.find(5000.0), Some(7.0));
+        assert_eq!(m.find(6.0), None);
     }
 }

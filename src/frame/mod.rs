@@ -23,6 +23,7 @@ mod io;
 pub(crate) mod kernels;
 mod ops;
 mod order;
+pub(crate) mod row_matrix;
 pub mod schema;
 mod show;
 mod split;
