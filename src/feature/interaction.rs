@@ -99,6 +99,9 @@ impl Interaction {
     }
 }
 
+/// A dense input's values back to back and how many a row has (1 for a number).
+type DenseInput<'a> = (&'a [f64], usize);
+
 /// One input column of a partition: a vector column read through the one row view (dense
 /// or sparse), or a numeric column's values.
 enum InputBlock<'b> {
@@ -584,7 +587,7 @@ fn dense_inputs<'a>(
     cols: &'a [InputBlock<'_>],
     b: &arrow::record_batch::RecordBatch,
     encs: &[Encoder],
-) -> Result<Option<Vec<(&'a [f64], usize)>>> {
+) -> Result<Option<Vec<DenseInput<'a>>>> {
     let mut out = Vec::with_capacity(cols.len());
     for (col, e) in cols.iter().zip(encs) {
         if schema::batch_column(b, &e.col)?.null_count() > 0 {
@@ -607,7 +610,7 @@ fn dense_inputs<'a>(
 /// column's value, times the one before, …) and the first column's values, whose products
 /// with it are the row's outputs.
 #[inline(always)]
-fn scaled_row<'a>(cols: &[(&'a [f64], usize)], r: usize) -> (f64, &'a [f64]) {
+fn scaled_row<'a>(cols: &[DenseInput<'a>], r: usize) -> (f64, &'a [f64]) {
     let a = cols[1..].iter().rev().fold(1.0, |a, (v, _)| a * v[r]);
     let (x, w) = cols[0];
     (a, &x[r * w..(r + 1) * w])
@@ -618,7 +621,7 @@ fn scaled_row<'a>(cols: &[(&'a [f64], usize)], r: usize) -> (f64, &'a [f64]) {
 /// product built from the last column's value to the first's).
 #[inline]
 fn dense_products(
-    cols: &[(&[f64], usize)],
+    cols: &[DenseInput<'_>],
     r: usize,
     acc: &mut Vec<f64>,
     nacc: &mut Vec<f64>,
