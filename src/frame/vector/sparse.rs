@@ -1548,7 +1548,7 @@ fn block_parts<'a>(
 /// is written straight into the column's value buffer, a sparse one into a scratch row
 /// whose non-zeros are then copied out. Rows null in `nulls` stay null (neither closure is
 /// called for them). Buffers are allocated once at their exact sizes, never zeroed.
-/// (The rows-by-entries form of [`par_entries_chunk`].)
+/// (Built on [`par_entries_chunk`], whose sparse rows it fills from the dense scratch row.)
 ///
 /// # Errors
 /// The closures' first error in row order; [`Error::Internal`] when `fill` writes another
