@@ -728,3 +728,123 @@ fn fitted_string_indexer_skips_a_missing_input_like_spark() {
     assert_eq!(col(&out, "zi"), vec![Some(1.0), Some(0.0)]);
     assert!(out.schema().field_with_name("yi").is_err());
 }
+
+/// A dictionary-encoded string column (what polars' Categorical and Parquet dictionary
+/// pages give) indexes as the same plain strings do: the same labels in Spark's
+/// frequencyDesc and alphabetAsc orders (ties alphabetical), the same indices, nulls
+/// under handleInvalid keep / error alike; a dictionary of numbers is refused, naming
+/// the column and the accepted types.
+#[test]
+fn string_indexer_reads_dictionary_columns_as_strings() {
+    use arrow::array::{DictionaryArray, Int32Array};
+    use arrow::datatypes::{Int32Type, Int8Type};
+    let vals = [
+        Some("b"),
+        Some("a"),
+        Some("b"),
+        None,
+        Some("c"),
+        Some("b"),
+        Some("a"),
+    ];
+    let plain = StringArray::from(vals.to_vec());
+    let dict: DictionaryArray<Int8Type> = vals.iter().copied().collect();
+    let batch = RecordBatch::try_from_iter([
+        ("s", Arc::new(plain) as ArrayRef),
+        ("d", Arc::new(dict) as ArrayRef),
+    ])
+    .unwrap();
+    let df = DataFrame::from_batches(vec![batch.slice(0, 4), batch.slice(4, 3)]).unwrap();
+    for order in [StringOrderType::FrequencyDesc, StringOrderType::AlphabetAsc] {
+        let fit = |c: &str| {
+            StringIndexer::new()
+                .with_input_col(c)
+                .with_output_col(&format!("{c}_i"))
+                .with_string_order_type(order)
+                .with_handle_invalid(HandleInvalid::Keep)
+                .fit(&df)
+                .unwrap()
+        };
+        let (ms, md) = (fit("s"), fit("d"));
+        assert_eq!(ms.labels(), md.labels());
+        // b x3, a x2, c x1 (hand count); alphabetical: a, b, c.
+        let want = match order {
+            StringOrderType::FrequencyDesc => ["b", "a", "c"],
+            _ => ["a", "b", "c"],
+        };
+        assert_eq!(md.labels()[0], want);
+        let out = md.transform(&ms.transform(&df).unwrap()).unwrap();
+        let col = |c: &str| -> Vec<f64> {
+            out.column(c)
+                .unwrap()
+                .chunks
+                .iter()
+                .flat_map(|a| {
+                    a.as_primitive::<arrow::datatypes::Float64Type>()
+                        .values()
+                        .to_vec()
+                })
+                .collect()
+        };
+        assert_eq!(col("s_i"), col("d_i"));
+        assert_eq!(col("d_i")[3], 3.0, "a null key under keep: index numLabels");
+    }
+    let err = StringIndexer::new()
+        .with_input_col("d")
+        .with_output_col("d_i")
+        .fit(&df)
+        .unwrap()
+        .transform(&df)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("StringIndexerModel: null value in column `d` (partition 0, row 3)"),
+        "{err}"
+    );
+    let nums: DictionaryArray<Int32Type> = DictionaryArray::new(
+        Int32Array::from(vec![0, 1, 0]),
+        Arc::new(Int64Array::from(vec![7, 9])),
+    );
+    let batch = RecordBatch::try_from_iter([("n", Arc::new(nums) as ArrayRef)]).unwrap();
+    let df = DataFrame::from_batches(vec![batch]).unwrap();
+    let err = StringIndexer::new()
+        .with_input_col("n")
+        .with_output_col("n_i")
+        .fit(&df)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`n`") && err.contains("Dictionary of integer keys") && err.contains("Utf8"),
+        "{err}"
+    );
+}
+
+/// RFormula one-hot encodes a dictionary-encoded string term as it does the plain strings:
+/// the same features, bit for bit.
+#[test]
+fn rformula_encodes_dictionary_terms_as_strings() {
+    use arrow::array::DictionaryArray;
+    use arrow::datatypes::Int16Type;
+    let vals = ["x", "y", "x", "z", "y", "x"];
+    let dict: DictionaryArray<Int16Type> = vals.iter().copied().collect();
+    let batch = RecordBatch::try_from_iter([
+        ("s", Arc::new(StringArray::from(vals.to_vec())) as ArrayRef),
+        ("d", Arc::new(dict) as ArrayRef),
+        (
+            "y",
+            Arc::new(Float64Array::from(vec![1.0, 0.0, 1.0, 0.0, 1.0, 0.0])) as ArrayRef,
+        ),
+    ])
+    .unwrap();
+    let df = DataFrame::from_batches(vec![batch]).unwrap();
+    let features = |term: &str| {
+        let out = RFormula::new()
+            .with_formula(&format!("y ~ {term}"))
+            .fit(&df)
+            .unwrap()
+            .transform(&df)
+            .unwrap();
+        out.column("features").unwrap().chunks[0].to_data()
+    };
+    assert_eq!(features("s"), features("d"));
+}

@@ -340,16 +340,18 @@ impl Transformer for OneHotEncoderModel {
                 let a = cast(&col.chunks[pi], &DataType::Float64)?;
                 let a = a.as_primitive::<Float64Type>();
                 let dense = self.params.dense_output;
-                let mut vals = vec![0.0f64; if dense { a.len() * size } else { 0 }];
-                let mut sparse = vector::SparseVectorBuilder::with_capacity(size, a.len(), a.len())
-                    .context(stage, oc, pi);
-                for r in 0..a.len() {
+                // Row r's category, `c` for a null, NaN, negative or unseen value.
+                let index = |r: usize| -> usize {
                     let v = if a.is_null(r) { f64::NAN } else { a.value(r) };
-                    let idx = if v >= 0.0 && v < c as f64 {
+                    if v >= 0.0 && v < c as f64 {
                         v as usize
-                    } else if keep {
-                        c
                     } else {
+                        c
+                    }
+                };
+                if !keep {
+                    if let Some(r) = (0..a.len()).find(|&r| index(r) == c) {
+                        let v = if a.is_null(r) { f64::NAN } else { a.value(r) };
                         let what = if v.is_nan() {
                             "null or NaN value".to_string()
                         } else if v < 0.0 {
@@ -365,21 +367,49 @@ impl Transformer for OneHotEncoderModel {
                             what,
                             hint: "to handle unseen values, set handleInvalid to \"keep\"".into(),
                         });
-                    };
-                    match (dense, idx < size) {
-                        (true, true) => vals[r * size + idx] = 1.0,
-                        (true, false) => {}
-                        // Spark: `Vectors.sparse(size, [idx], [1.0])`, empty for the
-                        // dropped category.
-                        (false, true) => sparse.push(&[idx as i32], &[1.0])?,
-                        (false, false) => sparse.push(&[], &[])?,
                     }
                 }
+                // (With keep, category `c` is the extra slot, beyond the size when
+                // dropLast drops it.)
                 if dense {
-                    Ok(Arc::new(vector::vector_array(vals, size, None)?) as ArrayRef)
-                } else {
-                    sparse.finish()
+                    let mut vals = vec![0.0f64; a.len() * size];
+                    for r in 0..a.len() {
+                        let idx = index(r);
+                        if idx < size {
+                            vals[r * size + idx] = 1.0;
+                        }
+                    }
+                    return Ok(Arc::new(vector::vector_array(vals, size, None)?) as ArrayRef);
                 }
+                // Spark: `Vectors.sparse(size, [idx], [1.0])`, empty for the dropped
+                // category: one entry or none per row, written straight into the
+                // column's buffers.
+                let at = vector::At {
+                    stage,
+                    column: oc,
+                    partition: pi,
+                };
+                vector::par_entries_chunk(
+                    a.len(),
+                    size,
+                    None,
+                    false,
+                    at,
+                    || (),
+                    |_, first, counts| {
+                        for (j, n) in counts.iter_mut().enumerate() {
+                            *n = usize::from(index(first + j) < size);
+                        }
+                        Ok(())
+                    },
+                    |_, r, out| {
+                        let idx = index(r);
+                        if idx < size {
+                            out.put(idx, 1.0);
+                        }
+                        Ok(())
+                    },
+                )
             })?;
             out = out.with_column(schema.field_with_name(oc)?.clone(), chunks)?;
         }

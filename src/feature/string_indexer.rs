@@ -126,7 +126,7 @@ fn indexer_schema(
             return Err(Error::ColumnType {
                 stage,
                 column: ic.clone(),
-                expected: "a string or numeric column".into(),
+                expected: INDEXABLE.into(),
                 found: f.data_type().clone(),
             });
         }
@@ -146,14 +146,26 @@ fn indexer_schema(
     Ok(out)
 }
 
+/// What an indexer reads: strings (plain, large, view, or dictionary-encoded as polars'
+/// Categorical columns and Parquet's dictionary pages give them) or numbers.
 fn is_indexable(dt: &DataType) -> bool {
-    matches!(
-        dt,
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-    ) || dt.is_numeric()
+    let string = |dt: &DataType| {
+        matches!(
+            dt,
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+        )
+    };
+    match dt {
+        DataType::Dictionary(key, value) => key.is_dictionary_key_type() && string(value),
+        dt => string(dt) || dt.is_numeric(),
+    }
 }
 
-/// The column as strings: numbers in their string form, numeric NaN as null.
+/// The input types an indexer accepts, for its type errors.
+const INDEXABLE: &str = "a string column (Utf8, LargeUtf8, Utf8View, or a Dictionary of integer keys to one of them, such as a polars Categorical) or a numeric column";
+
+/// The column as strings: numbers in their string form, numeric NaN as null, a
+/// dictionary-encoded column through its dictionary (a null key is a null).
 fn as_strings(arr: &ArrayRef) -> Result<StringArray> {
     let s = cast(arr, &DataType::Utf8)?;
     let s = s.as_string::<i32>().clone();

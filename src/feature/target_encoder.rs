@@ -372,6 +372,107 @@ impl Tally {
     }
 }
 
+/// One partition's overall `(count, label sum)` and, per input column, each category's
+/// `(count, label sum)` in category order.
+type PartitionCounts = ((f64, f64), Vec<Vec<(i64, (f64, f64))>>);
+
+/// One partition's counts for a binary label: the overall `(labelled rows, rows with
+/// label 1)`, and per input column each category's, in category order (as [`Tally`]
+/// gives them: the number of label-1 rows is the label sum). Integer counts: exactly the
+/// sums of 0.0 and 1.0 the continuous path adds, in any order.
+///
+/// One pass over the label gives each row's class (0, 1, or 2 for a row Spark drops: a
+/// null or NaN label); one pass over each input column counts `[category][class]` in a
+/// table indexed by the category — one increment per row, no hashing, no branch on the
+/// label — and sends the rare other rows (null, large or invalid categories) to the slow
+/// path, in row order, so the first invalid row is the one named.
+#[allow(clippy::unnecessary_cast)] // `with_values!` reads i32, i64 and f64 slices alike
+fn binary_tally(
+    b: &arrow::array::RecordBatch,
+    pi: usize,
+    pairs: &[(String, String)],
+    la: &ArrayRef,
+    bad_label: impl Fn(usize, usize, f64) -> Error,
+    bad_category: impl Fn(&str, usize, usize, f64) -> Error,
+) -> Result<PartitionCounts> {
+    let rows = la.len();
+    let mut cls = vec![0u8; rows];
+    // Branch-free: 0 for label 0, 1 for 1, 2 for anything else (NaN: dropped; another
+    // value: an error, found below).
+    let mut other = false;
+    with_values!(la, v => {
+        for (c, &x) in cls.iter_mut().zip(v.iter()) {
+            let y = x as f64;
+            let (zero, one) = (y == 0.0, y == 1.0);
+            *c = u8::from(one) + 2 * u8::from(!zero && !one);
+            other |= !zero && !one;
+        }
+    });
+    if la.null_count() > 0 {
+        for (r, c) in cls.iter_mut().enumerate() {
+            if la.is_null(r) {
+                *c = 2;
+            }
+        }
+    }
+    if other {
+        // A label other than 0, 1, NaN or null: the first one is an error.
+        let bad = with_values!(la, v => (0..rows).find_map(|r| {
+            let y = v[r] as f64;
+            (cls[r] == 2 && !la.is_null(r) && !y.is_nan()).then_some((r, y))
+        }));
+        if let Some((r, y)) = bad {
+            return Err(bad_label(pi, r, y));
+        }
+    }
+    let ones = cls.iter().filter(|&&c| c == 1).count();
+    let labelled = cls.iter().filter(|&&c| c < 2).count();
+    let overall = (labelled as f64, ones as f64);
+    let mut per_col = Vec::with_capacity(pairs.len());
+    for (ic, _) in pairs {
+        let a = schema::batch_column(b, ic)?;
+        let nulls = a.null_count() > 0;
+        // [category][class]: class 2 counts dropped rows, never read.
+        let mut table: Vec<[u64; 3]> = Vec::new();
+        let mut rest: HashMap<i64, [u64; 2]> = HashMap::new();
+        with_values!(a, v => {
+            for (r, (&x, &c)) in v.iter().zip(&cls).enumerate() {
+                let x = x as f64;
+                let null = nulls && a.is_null(r);
+                if !null && is_category(x) && (x as usize) < DENSE_CATEGORIES {
+                    let i = x as usize;
+                    if i >= table.len() {
+                        table.resize(i + 1, [0; 3]);
+                    }
+                    table[i][usize::from(c)] += 1;
+                } else if c != 2 {
+                    let k = if null {
+                        key(NULL_CATEGORY)
+                    } else if is_category(x) {
+                        key(x)
+                    } else {
+                        return Err(bad_category(ic, pi, r, x));
+                    };
+                    rest.entry(k).or_default()[usize::from(c)] += 1;
+                }
+            }
+        });
+        let mut v: Vec<(i64, (f64, f64))> = table
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t[0] + t[1] > 0)
+            .map(|(i, t)| (i as i64, ((t[0] + t[1]) as f64, t[1] as f64)))
+            .chain(
+                rest.into_iter()
+                    .map(|(k, t)| (k, ((t[0] + t[1]) as f64, t[1] as f64))),
+            )
+            .collect();
+        v.sort_by_key(|(k, _)| *k);
+        per_col.push(v);
+    }
+    Ok((overall, per_col))
+}
+
 impl Estimator for TargetEncoder {
     type Model = TargetEncoderModel;
 
@@ -382,27 +483,40 @@ impl Estimator for TargetEncoder {
         let binary = p.target_type == TargetType::Binary;
         // One pass: per partition, per input column, its categories' counts in category
         // order, plus the overall count, merged below in partition order.
+        let bad_label = |pi: usize, r: usize, y: f64| {
+            Error::InvalidValue {
+            stage,
+            column: p.label_col.clone(),
+            partition: pi,
+            row: r,
+            what: format!("label {y}"),
+            hint: "targetType \"binary\" needs labels 0 or 1 (Spark: Labels for TARGET_BINARY must be {0, 1}); set targetType to \"continuous\" for a real-valued label".into(),
+        }
+        };
+        let bad_category = |ic: &str, pi: usize, r: usize, x: f64| {
+            Error::InvalidValue {
+            stage,
+            column: ic.to_string(),
+            partition: pi,
+            row: r,
+            what: format!("category {x}"),
+            hint: "categories must be non-negative integer indices below 2147483647 (Spark: Values MUST be non-negative integers); index strings with StringIndexer first".into(),
+        }
+        };
         let parts = df.map_partitions(|pi, b| {
             let la = schema::batch_column(b, &p.label_col)?;
             let label_nulls = la.null_count() > 0;
+            if binary {
+                return binary_tally(b, pi, &pairs, la, bad_label, bad_category);
+            }
             // The labels as f64, NaN where Spark drops the row (a null or NaN label).
             let labels: Vec<f64> = with_values!(la, v => (0..la.len())
                 .map(|r| if label_nulls && la.is_null(r) { f64::NAN } else { v[r] as f64 })
                 .collect());
             let mut overall = (0.0, 0.0);
-            for (r, &y) in labels.iter().enumerate() {
+            for &y in &labels {
                 if y.is_nan() {
                     continue;
-                }
-                if binary && y != 0.0 && y != 1.0 {
-                    return Err(Error::InvalidValue {
-                        stage,
-                        column: p.label_col.clone(),
-                        partition: pi,
-                        row: r,
-                        what: format!("label {y}"),
-                        hint: "targetType \"binary\" needs labels 0 or 1 (Spark: Labels for TARGET_BINARY must be {0, 1}); set targetType to \"continuous\" for a real-valued label".into(),
-                    });
                 }
                 overall.0 += 1.0;
                 overall.1 += y;
@@ -423,14 +537,7 @@ impl Estimator for TargetEncoder {
                         }
                         let x = v[r] as f64;
                         if !is_category(x) {
-                            return Err(Error::InvalidValue {
-                                stage,
-                                column: ic.clone(),
-                                partition: pi,
-                                row: r,
-                                what: format!("category {x}"),
-                                hint: "categories must be non-negative integer indices below 2147483647 (Spark: Values MUST be non-negative integers); index strings with StringIndexer first".into(),
-                            });
+                            return Err(bad_category(ic, pi, r, x));
                         }
                         t.add(key(x), y);
                     }
@@ -600,6 +707,7 @@ impl TargetEncoderModel {
             .map(|enc| {
                 let mut l = Lookup {
                     dense: Vec::new(),
+                    table: Vec::new(),
                     by_key: HashMap::new(),
                     null: None,
                     unseen: f64::NAN,
@@ -623,6 +731,8 @@ impl TargetEncoderModel {
                         l.vals.push(e);
                     }
                 }
+                l.table = l.dense.iter().map(|e| e.unwrap_or(MISS)).collect();
+                l.table.push(MISS);
                 l
             })
             .collect()
@@ -650,6 +760,9 @@ impl TargetEncoderModel {
 struct Lookup {
     /// The encodings of categories below [`DENSE_CATEGORIES`], by category (None: unseen).
     dense: Vec<Option<f64>>,
+    /// `dense` as one flat table for the column pass: [`MISS`] for a category unseen,
+    /// and one more [`MISS`] at the end that every other value (larger, invalid) reads.
+    table: Vec<f64>,
     /// The encodings of the larger categories.
     by_key: HashMap<i64, f64>,
     null: Option<f64>,
@@ -675,6 +788,45 @@ impl Lookup {
             None if keep => Ok(self.unseen),
             None => Err(()),
         }
+    }
+}
+
+/// What [`Lookup::table`] holds where it has no answer: a NaN with a payload no
+/// arithmetic makes. A row reading it (or a row whose encoding happens to be this very
+/// NaN) is looked up again the general way, so it never leaks into an output.
+const MISS: f64 = f64::from_bits(0x7ff8_dead_beef_0001);
+
+impl Lookup {
+    /// The encodings of one column chunk: one table read per row (no branch on the
+    /// value), then the rows the table did not answer (nulls, unseen, large or invalid
+    /// categories) through [`encode`](Self::encode), in row order, so the first unseen
+    /// row is the one an error names.
+    #[allow(clippy::unnecessary_cast)] // `with_values!` reads i32, i64 and f64 slices alike
+    fn encode_column(&self, a: &ArrayRef, keep: bool, column: &str, pi: usize) -> Result<Vec<f64>> {
+        let last = self.table.len() - 1;
+        let mut out: Vec<f64> = with_values!(a, v => v
+            .iter()
+            .map(|&x| {
+                let x = x as f64;
+                self.table[if is_category(x) { (x as usize).min(last) } else { last }]
+            })
+            .collect());
+        let nulls = a.null_count() > 0;
+        let missed = out
+            .iter()
+            .fold(false, |m, o| m | (o.to_bits() == MISS.to_bits()));
+        if missed || nulls {
+            with_values!(a, v => {
+                for (r, o) in out.iter_mut().enumerate() {
+                    let null = nulls && a.is_null(r);
+                    if null || o.to_bits() == MISS.to_bits() {
+                        let x = (!null).then(|| v[r] as f64);
+                        *o = self.encode(x, keep).map_err(|()| unseen_error(column, x, pi, r))?;
+                    }
+                }
+            });
+        }
+        Ok(out)
     }
 }
 
@@ -719,14 +871,7 @@ impl Transformer for TargetEncoderModel {
             let mut cols = b.columns().to_vec();
             for ((ic, _), l) in pairs.iter().zip(&lookups) {
                 let a = schema::batch_column(b, ic)?;
-                let nulls = a.null_count() > 0;
-                let mut out = Vec::with_capacity(a.len());
-                with_values!(a, v => {
-                    for r in 0..a.len() {
-                        let x = (!(nulls && a.is_null(r))).then(|| v[r] as f64);
-                        out.push(l.encode(x, keep).map_err(|()| unseen_error(ic, x, pi, r))?);
-                    }
-                });
+                let out = l.encode_column(a, keep, ic, pi)?;
                 cols.push(Arc::new(Float64Array::from(out)) as ArrayRef);
             }
             crate::frame::new_batch(out_schema.clone(), cols, b.num_rows())
@@ -1015,6 +1160,133 @@ mod tests {
                     .zip(b.values())
                     .all(|(x, y)| x.to_bits() == y.to_bits()));
             }
+        }
+    }
+
+    /// The binary path (a class per row, `[category][class]` integer tables, the rest by
+    /// row) against a plain map of `(rows, rows with label 1)` per category over the
+    /// labelled rows (Spark's `count` and `count_if(label = 1)`), bit for bit, with null,
+    /// NaN and integer labels, null, small and large categories, and an invalid category
+    /// on an unlabelled row (left out, as Spark drops the row first); the transform's
+    /// table pass against the per-value lookup, unseen categories included; and the
+    /// errors naming the first bad row.
+    #[test]
+    fn binary_tables_match_a_plain_map() {
+        let rows = 7000usize;
+        let cat = |i: usize| -> Option<f64> {
+            match i % 17 {
+                0 => None,
+                1 => Some(4100.0),
+                2 if i % 2 == 0 => Some(-3.0), // invalid, on unlabelled rows only
+                _ => Some(((i * 5) % 11) as f64),
+            }
+        };
+        let label = |i: usize| -> Option<f64> {
+            match i % 17 {
+                2 if i % 2 == 0 => Some(f64::NAN),
+                4 => None,
+                _ => Some(((i * 31) % 3 == 0) as u8 as f64),
+            }
+        };
+        let cats: Vec<Option<f64>> = (0..rows).map(cat).collect();
+        let ys: Vec<Option<f64>> = (0..rows).map(label).collect();
+        let batch = RecordBatch::try_from_iter([
+            ("c", Arc::new(Float64Array::from(cats.clone())) as ArrayRef),
+            ("y", Arc::new(Float64Array::from(ys.clone())) as ArrayRef),
+            (
+                "yi",
+                Arc::new(Int32Array::from_iter(
+                    ys.iter()
+                        .map(|y| y.filter(|v| !v.is_nan()).map(|v| v as i32)),
+                )) as ArrayRef,
+            ),
+        ])
+        .unwrap();
+        let df =
+            DataFrame::from_batches(vec![batch.slice(0, 4000), batch.slice(4000, 3000)]).unwrap();
+        let mut want: std::collections::BTreeMap<i64, (f64, f64)> = Default::default();
+        for i in 0..rows {
+            let Some(y) = ys[i].filter(|y| !y.is_nan()) else {
+                continue;
+            };
+            let e = want
+                .entry(cats[i].map_or(-1, |c| c as i64))
+                .or_insert((0.0, 0.0));
+            e.0 += 1.0;
+            e.1 += y;
+        }
+        for lc in ["y", "yi"] {
+            let model = TargetEncoder::new()
+                .with_input_col("c")
+                .with_output_col("te")
+                .with_label_col(lc)
+                .with_smoothing(2.0)
+                .fit(&df)
+                .unwrap();
+            let got: Vec<(i64, u64, u64)> = model.stats()[0]
+                .iter()
+                .filter(|c| c.category != UNSEEN_CATEGORY)
+                .map(|c| (c.category as i64, c.count.to_bits(), c.stat.to_bits()))
+                .collect();
+            let expect: Vec<(i64, u64, u64)> = want
+                .iter()
+                .map(|(k, (n, s))| (*k, n.to_bits(), s.to_bits()))
+                .collect();
+            assert_eq!(got, expect, "label {lc}");
+            // Transform: categories 3 and 4100 dropped from the model are unseen.
+            let stats: Vec<CategoryStat> = model.stats()[0]
+                .iter()
+                .copied()
+                .filter(|c| c.category != 3.0 && c.category != 4100.0)
+                .collect();
+            let m = TargetEncoderModel::new("m", model.params().clone(), vec![stats])
+                .unwrap()
+                .with_handle_invalid(HandleInvalid::Keep);
+            let l = &m.lookups()[0];
+            let test = df.drop_invalid(["c"]).unwrap();
+            let out = m.transform(&df).unwrap();
+            for (p, chunk) in out.column("te").unwrap().chunks.iter().enumerate() {
+                let first = if p == 0 { 0 } else { 4000 };
+                let got = chunk.as_primitive::<Float64Type>();
+                for (r, g) in got.values().iter().enumerate() {
+                    let c = cats[first + r];
+                    let e = l.encode(c, true).unwrap();
+                    assert_eq!(g.to_bits(), e.to_bits(), "row {}", first + r);
+                }
+            }
+            let err = m
+                .clone()
+                .with_handle_invalid(HandleInvalid::Error)
+                .transform(&test)
+                .unwrap_err()
+                .to_string();
+            // The first row of category 3 or 4100 (no nulls left in `test`).
+            assert!(err.contains("(partition 0, row 0)"), "{err}");
+        }
+        // A label 2 at row 5000 (partition 1, row 1000); a negative category on a
+        // labelled row 10 (row 6 is unlabelled: not an error).
+        let mut y2 = ys.clone();
+        y2[5000] = Some(2.0);
+        let mut c2 = cats.clone();
+        c2[10] = Some(-1.0);
+        for (cats, ys, want) in [
+            (&cats, &y2, "label 2 in column `y` (partition 1, row 1000)"),
+            (&c2, &ys, "category -1 in column `c` (partition 0, row 10)"),
+        ] {
+            let batch = RecordBatch::try_from_iter([
+                ("c", Arc::new(Float64Array::from(cats.clone())) as ArrayRef),
+                ("y", Arc::new(Float64Array::from(ys.clone())) as ArrayRef),
+            ])
+            .unwrap();
+            let df = DataFrame::from_batches(vec![batch.slice(0, 4000), batch.slice(4000, 3000)])
+                .unwrap();
+            let err = TargetEncoder::new()
+                .with_input_col("c")
+                .with_label_col("y")
+                .fit(&df)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(want), "{err}");
         }
     }
 }

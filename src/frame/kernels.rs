@@ -558,9 +558,11 @@ fn sweep_rows<const E: usize, const W: bool, K: LaneSweep<E>>(
     }
 }
 
-/// The finiteness check over every row: `Σ (x − x)` is 0 while every value is finite.
+/// The finiteness check over every row: `x − x` is `+0.0` (all bits 0) for a finite `x`
+/// and NaN otherwise; the bits are OR-ed (a one-cycle chain from row to row, where a
+/// floating-point sum would make every row wait for the previous row's add).
 struct BadSweep<const E: usize> {
-    bad: Lanes<E>,
+    bad: [[u64; 8]; E],
 }
 
 #[allow(clippy::needless_range_loop)] // lanes of parallel arrays
@@ -571,7 +573,7 @@ impl<const E: usize> LaneSweep<E> for BadSweep<E> {
             for l in 0..8 {
                 #[allow(clippy::eq_op)] // x − x: 0 for a finite x, NaN otherwise
                 {
-                    self.bad[e][l] += x[e][l] - x[e][l];
+                    self.bad[e][l] |= (x[e][l] - x[e][l]).to_bits();
                 }
             }
         }
@@ -711,7 +713,7 @@ impl<const E: usize, const W: bool> LaneSweep<E> for CrossSweep<'_, E, W> {
 fn moment_lanes<const E: usize, const W: bool>(args: LaneArgs<'_>, acc: LaneAcc<'_>) -> bool {
     let what = args.what;
     let s: Lanes<E> = load_lanes(args.shift);
-    let mut bad = BadSweep::<E> { bad: [[0.0; 8]; E] };
+    let mut bad = BadSweep::<E> { bad: [[0; 8]; E] };
     sweep_rows::<E, W, _>(&args, true, &mut bad);
     if what.sum || what.sq || what.extremes {
         let mut m = MomentSweep::<E, W> {
@@ -755,7 +757,7 @@ fn moment_lanes<const E: usize, const W: bool>(args: LaneArgs<'_>, acc: LaneAcc<
     }
     // Lanes past the features (`n` on) read other rows' values or the pads: not looked at.
     let lanes = args.n.saturating_sub(args.j).min(8 * E);
-    (0..lanes).all(|k| bad.bad[k / 8][k % 8] == 0.0)
+    (0..lanes).all(|k| bad.bad[k / 8][k % 8] == 0)
 }
 
 /// Rows of one tile of [`Gram`]: every sum runs over a tile's rows in order and is then

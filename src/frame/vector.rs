@@ -32,7 +32,9 @@ pub use sparse::{
     prefers_sparse, sparse_vector_field, sparse_vector_fields, sparse_vector_type, unknown_size,
     with_vector_size, At, Row, SparseVectorBuilder, VectorBlock,
 };
-pub(crate) use sparse::{par_compressed_chunk, par_vector_chunk, par_vector_chunk_like};
+pub(crate) use sparse::{
+    par_compressed_chunk, par_entries_chunk, par_vector_chunk, par_vector_chunk_like,
+};
 
 /// Field-metadata key holding Spark's ML attribute JSON.
 pub const ML_ATTR: &str = "ml_attr";

@@ -304,9 +304,20 @@ impl Tally {
         }
         let mut sparse_rows = vec![0u64; self.k];
         let mut at = 0;
+        let kinds = part.block.kinds().unwrap_or(&[]);
         for (r, &yv) in (first..first + rows).zip(ys) {
             let c = index.of(yv);
             let table = &mut self.small[c * n..(c + 1) * n];
+            if kinds.get(r) == Some(&1) {
+                // A dense row (most rows of an assembled column): its `n` codes are next,
+                // counted as the dense path counts them, without building the row's view.
+                for (t, &code) in table.iter_mut().zip(&self.codes[at..at + n]) {
+                    let t = &mut t[code as usize % SMALL_VALUES];
+                    *t = t.wrapping_add(1);
+                }
+                at += n;
+                continue;
+            }
             match part.block.row(r) {
                 Some(Row::Dense(x)) => {
                     for (t, &code) in table.iter_mut().zip(&self.codes[at..at + x.len()]) {

@@ -371,6 +371,15 @@ enum TermKind {
 fn term_kind(f: &Field) -> Option<TermKind> {
     match f.data_type() {
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Some(TermKind::String),
+        DataType::Dictionary(k, v)
+            if k.is_dictionary_key_type()
+                && matches!(
+                    **v,
+                    DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+                ) =>
+        {
+            Some(TermKind::String)
+        }
         dt if schema::is_numeric(dt) => Some(TermKind::Numeric),
         _ => vector::field_vector_size(f).map(TermKind::Vector),
     }

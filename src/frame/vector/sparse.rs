@@ -595,6 +595,17 @@ impl<'a> VectorBlock<'a> {
         }
     }
 
+    /// Each row's Spark `type` (0 sparse or null, 1 dense) when the chunk is a sparse
+    /// (`VectorUDT`) column with rows of both layouts; `None` for a dense chunk. (A dense
+    /// row's values lie where [`stored_values`](Self::stored_values) puts them, so a run of
+    /// dense rows is one row-major slice.)
+    pub(crate) fn kinds(&self) -> Option<&'a [i8]> {
+        match self.layout {
+            Layout::Udt { kinds, .. } => Some(kinds),
+            Layout::Dense(_) => None,
+        }
+    }
+
     /// Whether the chunk is a sparse (`VectorUDT`) column.
     pub fn is_sparse_layout(&self) -> bool {
         matches!(self.layout, Layout::Udt { .. })
@@ -1537,6 +1548,7 @@ fn block_parts<'a>(
 /// is written straight into the column's value buffer, a sparse one into a scratch row
 /// whose non-zeros are then copied out. Rows null in `nulls` stay null (neither closure is
 /// called for them). Buffers are allocated once at their exact sizes, never zeroed.
+/// (Built on [`par_entries_chunk`], whose sparse rows it fills from the dense scratch row.)
 ///
 /// # Errors
 /// The closures' first error in row order; [`Error::Internal`] when `fill` writes another
@@ -1557,20 +1569,153 @@ where
     C: Fn(&mut S, usize) -> Result<usize> + Sync,
     F: Fn(&mut S, usize, &mut [f64]) -> Result<()> + Sync,
 {
+    let is_null = |r: usize| nulls.is_some_and(|b| b.is_null(r));
+    par_entries_chunk(
+        rows,
+        size,
+        nulls,
+        true,
+        at,
+        || (init(), vec![0.0; size], vec![0i32; size], vec![0.0; size]),
+        |(state, ..), first, counts| {
+            for (j, c) in counts.iter_mut().enumerate() {
+                if !is_null(first + j) {
+                    *c = nnz(state, first + j)?;
+                }
+            }
+            Ok(())
+        },
+        |(state, scratch, gather_i, gather_v), r, out| match out {
+            RowOut::Dense(o) => fill(state, r, o),
+            RowOut::Sparse { .. } => {
+                scratch.fill(0.0);
+                fill(state, r, scratch)?;
+                // The non-zeros gathered without a branch per value (which of them is
+                // zero is data, not a pattern a branch predictor learns): every entry
+                // written, the position advanced past non-zeros only.
+                let mut k = 0;
+                for (i, v) in scratch.iter().enumerate() {
+                    // k <= i < size: in bounds.
+                    gather_i[k] = i as i32;
+                    gather_v[k] = *v;
+                    k += usize::from(*v != 0.0);
+                }
+                out.put_entries(&gather_i[..k], &gather_v[..k]);
+                Ok(())
+            }
+        },
+    )
+}
+
+/// One output row of [`par_entries_chunk`], as pass 1 placed it.
+pub(crate) enum RowOut<'a> {
+    /// Stored dense: the row's `size` values, zeroed, to set.
+    Dense(&'a mut [f64]),
+    /// Stored sparse: room for exactly the entries counted, appended in index order.
+    Sparse {
+        idx: &'a mut [MaybeUninit<i32>],
+        vals: &'a mut [MaybeUninit<f64>],
+        /// Entries appended so far (the row is checked against its count afterwards).
+        k: usize,
+    },
+}
+
+impl RowOut<'_> {
+    /// Sets value `i` (below the size; entries in increasing `i`) to `v`; a `0.0` is not
+    /// stored. An entry beyond the counted room is not written, only counted (the row is
+    /// then refused).
+    #[inline(always)]
+    pub(crate) fn put(&mut self, i: usize, v: f64) {
+        if v == 0.0 {
+            return;
+        }
+        match self {
+            RowOut::Dense(o) => o[i] = v,
+            RowOut::Sparse { idx, vals, k } => {
+                if let (Some(a), Some(b)) = (idx.get_mut(*k), vals.get_mut(*k)) {
+                    a.write(i as i32);
+                    b.write(v);
+                }
+                *k += 1;
+            }
+        }
+    }
+
+    /// Appends entries (indices increasing, values not zero) to a sparse row; on a dense
+    /// row sets them.
+    #[inline]
+    pub(crate) fn put_entries(&mut self, indices: &[i32], values: &[f64]) {
+        match self {
+            RowOut::Dense(o) => {
+                for (i, v) in indices.iter().zip(values) {
+                    o[*i as usize] = *v;
+                }
+            }
+            RowOut::Sparse { idx, vals, k } => {
+                let n = indices.len().min(values.len());
+                let end = (*k + n).min(idx.len());
+                let m = end.saturating_sub(*k);
+                for (o, i) in idx[*k..end].iter_mut().zip(&indices[..m]) {
+                    o.write(*i);
+                }
+                for (o, v) in vals[*k..end].iter_mut().zip(&values[..m]) {
+                    o.write(*v);
+                }
+                *k += n;
+            }
+        }
+    }
+}
+
+/// A sparse-type (`VectorUDT`) column chunk of `rows` rows of `size` values, written entry
+/// by entry: with `compress` each row stored as Spark's `Vector.compressed` stores it, else
+/// every row sparse (`Vectors.sparse`).
+///
+/// Pass 1, over blocks of rows in parallel, asks `nnz(state, first, counts)` for the
+/// number of non-zero values (NaN counts) of each of rows `first..first + counts.len()`
+/// (null rows' counts are ignored): a map can count a block column by column, without
+/// computing its rows. A prefix sum places every row; pass 2 calls `write(state, r, out)`
+/// once per non-null row, which [`RowOut::put`]s the row's non-zeros in index order,
+/// straight into the column's buffers: a dense row's values zeroed first, a sparse row's
+/// entries appended. Rows null in `nulls` stay null. Buffers are allocated once at their
+/// exact sizes, never zeroed; no row is built anywhere else first.
+///
+/// # Errors
+/// The closures' first error in row order; [`Error::Internal`] when `write` puts another
+/// number of non-zeros than `nnz` counted; [`Error::InvalidValue`] for more than 2^31
+/// stored values in the chunk.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn par_entries_chunk<S, I, C, F>(
+    rows: usize,
+    size: usize,
+    nulls: Option<&NullBuffer>,
+    compress: bool,
+    at: At<'_>,
+    init: I,
+    nnz: C,
+    write: F,
+) -> Result<ArrayRef>
+where
+    I: Fn() -> S + Sync,
+    C: Fn(&mut S, usize, &mut [usize]) -> Result<()> + Sync,
+    F: Fn(&mut S, usize, &mut RowOut<'_>) -> Result<()> + Sync,
+{
     let mut plan = ChunkPlan::new(rows);
     let is_null = |r: usize| nulls.is_some_and(|b| b.is_null(r));
     // Pass 1: each row's layout and counts, from its non-zero count.
     let totals = plan.count(|b, kinds, valid, ni, nv| {
         let mut state = init();
+        let first = b * CHUNK_ROWS;
+        let mut counts = vec![0usize; kinds.len()];
+        nnz(&mut state, first, &mut counts)?;
         let (mut ti, mut tv) = (0usize, 0usize);
         for j in 0..kinds.len() {
-            let r = b * CHUNK_ROWS + j;
-            let (kind, li, lv) = if is_null(r) {
+            let (kind, li, lv) = if is_null(first + j) {
                 valid[j] = false;
                 (0, 0, 0)
             } else {
-                let k = nnz(&mut state, r)?;
-                if prefers_sparse(k, size) {
+                let k = counts[j];
+                if !compress || prefers_sparse(k, size) {
                     (0, k, k)
                 } else {
                     (1, 0, size)
@@ -1593,8 +1738,6 @@ where
     let nonzeros = |v: &[f64]| v.iter().filter(|v| **v != 0.0).count();
     plan.write(size, at, &totals, |b, kinds, valid, ni, nv, pi, pv| {
         let mut state = init();
-        let mut scratch = vec![0.0; size];
-        let (mut gather_i, mut gather_v) = (vec![0i32; size], vec![0.0; size]);
         let (mut oi, mut ov) = (0usize, 0usize);
         for j in 0..kinds.len() {
             let (li, lv) = (ni[j] as usize, nv[j] as usize);
@@ -1606,31 +1749,19 @@ where
                 }
                 // SAFETY: just initialised; MaybeUninit<f64> has f64's layout.
                 let o = unsafe { &mut *(o as *mut [MaybeUninit<f64>] as *mut [f64]) };
-                fill(&mut state, r, o)?;
+                write(&mut state, r, &mut RowOut::Dense(&mut *o))?;
                 if prefers_sparse(nonzeros(o), size) {
                     return Err(mismatch(r));
                 }
             } else if valid[j] {
-                scratch.fill(0.0);
-                fill(&mut state, r, &mut scratch)?;
-                // The non-zeros gathered without a branch per value (which of them is
-                // zero is data, not a pattern a branch predictor learns): every entry
-                // written, the position advanced past non-zeros only.
-                let mut k = 0;
-                for (i, v) in scratch.iter().enumerate() {
-                    // k <= i < size: in bounds.
-                    gather_i[k] = i as i32;
-                    gather_v[k] = *v;
-                    k += usize::from(*v != 0.0);
-                }
-                if k != li {
+                let mut out = RowOut::Sparse {
+                    idx: &mut pi[oi..oi + li],
+                    vals: &mut pv[ov..ov + lv],
+                    k: 0,
+                };
+                write(&mut state, r, &mut out)?;
+                if !matches!(out, RowOut::Sparse { k, .. } if k == li) {
                     return Err(mismatch(r));
-                }
-                for (o, i) in pi[oi..oi + li].iter_mut().zip(&gather_i) {
-                    o.write(*i);
-                }
-                for (o, v) in pv[ov..ov + lv].iter_mut().zip(&gather_v) {
-                    o.write(*v);
                 }
             }
             oi += li;
