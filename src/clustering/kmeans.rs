@@ -451,6 +451,8 @@ struct Centers {
     fma_sub: bool,
     /// −1.0, hidden from the optimiser (see [`tile_sums`]).
     m1: f64,
+    /// The centres row-major (`k × n`): what [`assigned_sqdists`] reads.
+    flat: Vec<f64>,
 }
 
 impl Centers {
@@ -473,6 +475,7 @@ impl Centers {
             }
         }
         let norms = (0..kp).map(|c| norm2(&rows[c.min(last)])).collect();
+        let flat = rows.concat();
         Self {
             k,
             n,
@@ -483,6 +486,7 @@ impl Centers {
             kp,
             fma_sub: crate::frame::kernels::has_fma(),
             m1: std::hint::black_box(-1.0),
+            flat,
         }
     }
 
@@ -859,18 +863,119 @@ fn local_kmeans_pp(
 /// each of up to 16 clusters gets tens of rows per [`class_sums`] call.
 const SUB_ROWS: usize = 1024;
 
+/// Each row's state a Euclidean Lloyd pass leaves for the next one, for one block of
+/// [`Points::blocks`] (Hamerly's bounds): the row's closest centre in the pass, and a
+/// number at most the row's Euclidean distance, in exact arithmetic, to every OTHER
+/// centre of the pass.
+struct BlockBounds {
+    assign: Vec<u32>,
+    lower: Vec<f64>,
+}
+
+/// Bounds are kept at most this, so that squaring one never overflows.
+const BOUND_MAX: f64 = 1e150;
+
+/// `1 − 2⁻⁵¹`: a positive value times this, rounded, stays below the value even after a
+/// rounding of its own.
+const DOWN: f64 = 1.0 - 2.0 * f64::EPSILON;
+
+/// The rounding slack of the bounds, for `n` features. A computed squared distance (the
+/// sequential sum `s += d·d` of `n` rounded differences) is within `γ = (n + 2)·2⁻⁵³` of
+/// the exact one relatively (Higham, *Accuracy and Stability of Numerical Algorithms*,
+/// §3.1: every term is non-negative), plus at most `n·2⁻¹⁰⁷⁴` where results underflow.
+/// `rho` is several times `γ` plus the rounding of the few operations on a bound, and
+/// [`f64::MIN_POSITIVE`] (`2⁻¹⁰²²`) covers the underflow; both only ever make a bound
+/// weaker (a row then goes the full way), never wrong.
+#[derive(Clone, Copy)]
+struct Slack {
+    rho: f64,
+}
+
+impl Slack {
+    fn new(n: usize) -> Self {
+        Self {
+            rho: (n as f64 + 8.0) * 8.0 * f64::EPSILON,
+        }
+    }
+
+    /// A number at most the exact Euclidean distance whose computed square (or computed
+    /// partial sum over leading features) is `s` (0 for NaN), capped at [`BOUND_MAX`].
+    #[inline(always)]
+    fn lo(self, s: f64) -> f64 {
+        let v = (s * (1.0 - self.rho) - f64::MIN_POSITIVE).max(0.0);
+        (v.sqrt() * (1.0 - self.rho)).min(BOUND_MAX)
+    }
+
+    /// A number at least the exact Euclidean distance whose computed square is `s`.
+    #[inline(always)]
+    fn hi(self, s: f64) -> f64 {
+        (s * (1.0 + self.rho) + f64::MIN_POSITIVE).sqrt() * (1.0 + self.rho)
+    }
+
+    /// Whether every computed squared distance whose exact Euclidean distance is at least
+    /// `l` is strictly greater than the computed squared distance `s`.
+    #[inline(always)]
+    fn proves_greater(self, l: f64, s: f64) -> bool {
+        l > 0.0 && l <= BOUND_MAX && s < l * l * (1.0 - self.rho) - f64::MIN_POSITIVE
+    }
+}
+
+/// `out[i]` = `Vectors.sqdist` of row `i` of `x` (row-major, `n` values each) and centre
+/// `a[i]` of `c` (row-major): each the sequential sum in feature order (the bits of
+/// [`sqdist`] and of [`Centers::distances`]), eight rows side by side so that no sum
+/// waits on its own previous addition.
+#[inline(always)]
+fn assigned_sqdists(x: &[f64], n: usize, c: &[f64], a: &[u32], out: &mut [f64]) {
+    const R: usize = 8;
+    let m = out.len();
+    let mut r = 0;
+    while r + R <= m {
+        let xr: [&[f64]; R] = std::array::from_fn(|i| &x[(r + i) * n..][..n]);
+        let cr: [&[f64]; R] = std::array::from_fn(|i| &c[a[r + i] as usize * n..][..n]);
+        let mut acc = [0.0f64; R];
+        for j in 0..n {
+            for i in 0..R {
+                let d = xr[i][j] - cr[i][j];
+                acc[i] += d * d;
+            }
+        }
+        out[r..r + R].copy_from_slice(&acc);
+        r += R;
+    }
+    for i in r..m {
+        out[i] = sqdist(&x[i * n..(i + 1) * n], &c[a[i] as usize * n..][..n]);
+    }
+}
+
 multiversion! {
-    /// One Lloyd block: each row's closest centre ([`Centers::distances`] a tile at a
-    /// time) and `cost += d·w` in row order; then, per cluster, `sum_best += a·x` (`a = w`,
-    /// or `w/‖x‖` for cosine) and `wsum_best += w` over its rows in row order: the plain
-    /// row loop's sums to the bit, with each cluster's sums in registers
-    /// ([`class_sums`] over the rows of a sub-block grouped by cluster).
-    fn lloyd_block(centers: &Centers, x: &[f64], norms: &[f64], w: Option<&[f64]>, out: &mut Pass) {
+    /// One Lloyd block: each row's closest centre and its distance, `cost += d·w` in row
+    /// order; then, per cluster, `sum_best += a·x` (`a = w`, or `w/‖x‖` for cosine) and
+    /// `wsum_best += w` over its rows in row order: the plain row loop's sums to the bit,
+    /// with each cluster's sums in registers ([`class_sums`] over the rows of a sub-block
+    /// grouped by cluster).
+    ///
+    /// The closest centre is Spark's: the first with the smallest computed distance. With
+    /// `bounds` (Euclidean) the pass records each row's centre and a lower bound on its
+    /// distance to the others; with `drop` too (the bounds are from the previous pass,
+    /// `drop[a]` at least how far any centre but `a` moved since), a row first gets its
+    /// distance to its previous centre `a` (the bits [`Centers::distances`] gives) and,
+    /// when its lowered bound proves every other centre's computed distance strictly
+    /// greater (see [`Slack`]), `a` is its centre: the same index and the same distance
+    /// as the full search, which runs ([`Centers::distances`] a tile at a time, then
+    /// [`Centers::argmin`]) for the rows the bound does not settle.
+    fn lloyd_block(centers: &Centers, x: &[f64], norms: &[f64], w: Option<&[f64]>, bounds: Option<&mut BlockBounds>, drop: Option<&[f64]>, out: &mut Pass) {
         let (n, kp, k) = (centers.n, centers.kp, centers.k);
         let rows = norms.len();
         let sub = SUB_ROWS.min(rows);
+        let slack = Slack::new(n);
+        let mut bounds = bounds;
+        let pruning = bounds.is_some() && drop.is_some();
         let mut dist = vec![0.0; TILE * kp];
         let mut best = vec![0u32; sub];
+        let mut dbest = vec![0.0; sub];
+        let mut todo = vec![0u32; sub];
+        let mut gathered = vec![0.0; if pruning { sub * n } else { 0 }];
+        let mut gnorms = vec![0.0; if pruning { sub } else { 0 }];
         let scaled = w.is_some() || centers.cosine;
         let mut scale = vec![0.0; if scaled { sub } else { 0 }];
         let mut order = vec![0u32; sub];
@@ -882,16 +987,70 @@ multiversion! {
             let xs = &x[s0 * n..(s0 + m) * n];
             let ns = &norms[s0..s0 + m];
             let ws = w.map(|w| &w[s0..s0 + m]);
-            for t0 in (0..m).step_by(TILE) {
-                let len = TILE.min(m - t0);
-                let dist = &mut dist[..len * kp];
-                centers.distances(&xs[t0 * n..(t0 + len) * n], &ns[t0..t0 + len], dist);
-                for (i, d) in dist.chunks_exact(kp).enumerate() {
-                    let r = t0 + i;
-                    let (b, d) = centers.argmin(d);
-                    cost += d * ws.map_or(1.0, |w| w[r]);
-                    best[r] = b as u32;
+            // The rows whose previous centre the bound keeps; the others into `todo`.
+            let mut nt = 0;
+            match (bounds.as_deref_mut(), drop) {
+                (Some(b), Some(drop)) => {
+                    let a = &b.assign[s0..s0 + m];
+                    assigned_sqdists(xs, n, &centers.flat, a, &mut dbest[..m]);
+                    for r in 0..m {
+                        let l = (b.lower[s0 + r] - drop[a[r] as usize]) * DOWN;
+                        if slack.proves_greater(l, dbest[r]) {
+                            best[r] = a[r];
+                            b.lower[s0 + r] = l;
+                        } else {
+                            todo[nt] = r as u32;
+                            nt += 1;
+                        }
+                    }
                 }
+                _ => {
+                    for (r, t) in todo[..m].iter_mut().enumerate() {
+                        *t = r as u32;
+                    }
+                    nt = m;
+                }
+            }
+            // The others: every centre's distance, a tile of rows at a time.
+            let (tx, tn): (&[f64], &[f64]) = if nt == m {
+                (xs, ns)
+            } else {
+                for (i, &r) in todo[..nt].iter().enumerate() {
+                    let r = r as usize;
+                    gathered[i * n..(i + 1) * n].copy_from_slice(&xs[r * n..(r + 1) * n]);
+                    gnorms[i] = ns[r];
+                }
+                (&gathered[..nt * n], &gnorms[..nt])
+            };
+            for t0 in (0..nt).step_by(TILE) {
+                let len = TILE.min(nt - t0);
+                let dist = &mut dist[..len * kp];
+                centers.distances(&tx[t0 * n..(t0 + len) * n], &tn[t0..t0 + len], dist);
+                for (i, d) in dist.chunks_exact(kp).enumerate() {
+                    let r = todo[t0 + i] as usize;
+                    let (b, db) = centers.argmin(d);
+                    best[r] = b as u32;
+                    dbest[r] = db;
+                    if let Some(bd) = bounds.as_deref_mut() {
+                        // The second smallest distance bounds all but the closest
+                        // centre (a NaN distance: no bound).
+                        let (mut second, mut nan) = (f64::INFINITY, false);
+                        for (c, &v) in d[..k].iter().enumerate() {
+                            nan |= v.is_nan();
+                            if c != b && v < second {
+                                second = v;
+                            }
+                        }
+                        bd.lower[s0 + r] = if nan { 0.0 } else { slack.lo(second) };
+                    }
+                }
+            }
+            out.kept += m - nt;
+            for (r, d) in dbest[..m].iter().enumerate() {
+                cost += d * ws.map_or(1.0, |w| w[r]);
+            }
+            if let Some(b) = bounds.as_deref_mut() {
+                b.assign[s0..s0 + m].copy_from_slice(&best[..m]);
             }
             if scaled {
                 for (r, a) in scale[..m].iter_mut().enumerate() {
@@ -946,11 +1105,42 @@ multiversion! {
     }
 }
 
+/// For each centre `a`, a number at least the Euclidean distance any OTHER centre moved
+/// from `old` to `new` (what a row assigned to `a` lowers its bound by); `None` (no
+/// pruning in the next pass) unless every new centre and every move is finite.
+fn center_drops(old: &[Vec<f64>], new: &[Vec<f64>], slack: Slack) -> Option<Vec<f64>> {
+    let moves: Vec<f64> = old
+        .iter()
+        .zip(new)
+        .map(|(a, b)| slack.hi(sqdist(a, b)))
+        .collect();
+    let finite = moves.iter().all(|m| m.is_finite()) && new.iter().flatten().all(|v| v.is_finite());
+    if !finite {
+        return None;
+    }
+    // The largest move and the largest of the others.
+    let (mut i1, mut m1, mut m2) = (0, 0.0f64, 0.0f64);
+    for (i, &m) in moves.iter().enumerate() {
+        if m > m1 {
+            (m2, m1, i1) = (m1, m, i);
+        } else if m > m2 {
+            m2 = m;
+        }
+    }
+    Some(
+        (0..moves.len())
+            .map(|a| if a == i1 { m2 } else { m1 })
+            .collect(),
+    )
+}
+
 /// One Lloyd pass's merged statistics.
 struct Pass {
     sums: Vec<f64>,
     wsum: Vec<f64>,
     cost: f64,
+    /// Rows whose centre the bounds settled (no full search).
+    kept: usize,
 }
 
 impl KMeans {
@@ -1041,36 +1231,54 @@ impl KMeans {
     }
 
     /// One Lloyd pass: assign, sum and cost per block in parallel, merged in block order.
-    fn lloyd_pass(&self, points: &Points, centers: &Centers) -> Pass {
+    /// With `bounds` (one per block, Euclidean only) the pass keeps Hamerly's bounds for
+    /// the next one and, with `drop` (see [`lloyd_block`]), uses those of the previous one.
+    fn lloyd_pass(
+        &self,
+        points: &Points,
+        centers: &Centers,
+        bounds: Option<&mut [BlockBounds]>,
+        drop: Option<&[f64]>,
+    ) -> Pass {
         let n = points.n;
         let k = centers.k;
-        let parts: Vec<Pass> = points
-            .blocks
-            .par_iter()
-            .map(|&(p, r0, len)| {
-                let part = &points.parts[p];
-                let mut out = Pass {
-                    sums: vec![0.0; k * n],
-                    wsum: vec![0.0; k],
-                    cost: 0.0,
-                };
-                lloyd_block(
-                    centers,
-                    &part.x[r0 * n..(r0 + len) * n],
-                    &part.norms[r0..r0 + len],
-                    part.w.map(|w| &w[r0..r0 + len]),
-                    &mut out,
-                );
-                out
-            })
-            .collect();
+        let run = |&(p, r0, len): &(usize, usize, usize), b: Option<&mut BlockBounds>| {
+            let part = &points.parts[p];
+            let mut out = Pass {
+                sums: vec![0.0; k * n],
+                wsum: vec![0.0; k],
+                cost: 0.0,
+                kept: 0,
+            };
+            lloyd_block(
+                centers,
+                &part.x[r0 * n..(r0 + len) * n],
+                &part.norms[r0..r0 + len],
+                part.w.map(|w| &w[r0..r0 + len]),
+                b,
+                drop,
+                &mut out,
+            );
+            out
+        };
+        let parts: Vec<Pass> = match bounds {
+            Some(bs) => points
+                .blocks
+                .par_iter()
+                .zip(bs.par_iter_mut())
+                .map(|(blk, b)| run(blk, Some(b)))
+                .collect(),
+            None => points.blocks.par_iter().map(|blk| run(blk, None)).collect(),
+        };
         let mut total = Pass {
             sums: vec![0.0; k * n],
             wsum: vec![0.0; k],
             cost: 0.0,
+            kept: 0,
         };
         for b in &parts {
             total.cost += b.cost;
+            total.kept += b.kept;
             for c in 0..k {
                 if b.wsum[c] > 0.0 {
                     for (s, v) in total.sums[c * n..(c + 1) * n]
@@ -1196,8 +1404,21 @@ impl Estimator for KMeans {
         let mut iteration = 0;
         let mut converged = false;
         let mut cost = 0.0;
+        // Hamerly's bounds (Euclidean): each row's centre and a lower bound on its distance
+        // to the others, carried from pass to pass; `drop` is how far the centres moved.
+        let mut bounds: Option<Vec<BlockBounds>> = (!cosine).then(|| {
+            points
+                .blocks
+                .iter()
+                .map(|&(_, _, len)| BlockBounds {
+                    assign: vec![0; len],
+                    lower: vec![0.0; len],
+                })
+                .collect()
+        });
+        let mut drop: Option<Vec<f64>> = None;
         while iteration < p.max_iter && !converged {
-            let pass = self.lloyd_pass(&points, &centers);
+            let pass = self.lloyd_pass(&points, &centers, bounds.as_deref_mut(), drop.as_deref());
             converged = true;
             let mut rows = centers.rows.clone();
             for (j, row) in rows.iter_mut().enumerate() {
@@ -1225,23 +1446,42 @@ impl Estimator for KMeans {
                 }
                 *row = c;
             }
+            if bounds.is_some() {
+                drop = center_drops(&centers.rows, &rows, Slack::new(n));
+            }
             centers = Centers::new(rows, n, cosine);
             cost = pass.cost;
             iteration += 1;
-            tracing::debug!(iteration, cost, "KMeans Lloyd iteration");
+            tracing::debug!(
+                iteration,
+                cost,
+                kept = pass.kept,
+                "KMeans Lloyd iteration (kept: rows the bounds settled)"
+            );
         }
-        // Summary: cluster sizes under the final centres (row counts, as Spark's groupBy).
-        let sizes: Vec<Vec<u64>> = points
-            .blocks
-            .par_iter()
-            .map(|&(pp, r0, len)| {
-                let mut cnt = vec![0u64; p.k.max(centers.k)];
-                for b in points.assign(&centers, pp, r0, len) {
-                    cnt[b] += 1;
-                }
-                cnt
-            })
-            .collect();
+        // Summary: cluster sizes under the final centres (row counts, as Spark's groupBy):
+        // by one more bounded pass when the bounds are valid for them, else by the full
+        // search.
+        let count = |assign: &mut dyn Iterator<Item = usize>| {
+            let mut cnt = vec![0u64; p.k.max(centers.k)];
+            for b in assign {
+                cnt[b] += 1;
+            }
+            cnt
+        };
+        let sizes: Vec<Vec<u64>> = match (bounds.as_deref_mut(), drop.as_deref()) {
+            (Some(bs), Some(d)) => {
+                self.lloyd_pass(&points, &centers, Some(&mut *bs), Some(d));
+                bs.iter()
+                    .map(|b| count(&mut b.assign.iter().map(|&a| a as usize)))
+                    .collect()
+            }
+            _ => points
+                .blocks
+                .par_iter()
+                .map(|&(pp, r0, len)| count(&mut points.assign(&centers, pp, r0, len).into_iter()))
+                .collect(),
+        };
         let mut cluster_sizes = vec![0u64; p.k.max(centers.k)];
         for s in &sizes {
             for (a, b) in cluster_sizes.iter_mut().zip(s) {
@@ -1736,6 +1976,7 @@ mod tests {
                         sums: vec![0.0; k * n],
                         wsum: vec![0.0; k],
                         cost: 0.0,
+                        kept: 0,
                     };
                     for &(p, r0, len) in &points.blocks {
                         let part = &points.parts[p];
@@ -1743,6 +1984,7 @@ mod tests {
                             sums: vec![0.0; k * n],
                             wsum: vec![0.0; k],
                             cost: 0.0,
+                            kept: 0,
                         };
                         for r in r0..r0 + len {
                             let x = points.row(p, r);
@@ -1775,7 +2017,7 @@ mod tests {
                                 .num_threads(threads)
                                 .build()
                                 .unwrap();
-                            let got = pool.install(|| km.lloyd_pass(&points, &c));
+                            let got = pool.install(|| km.lloyd_pass(&points, &c, None, None));
                             crate::frame::kernels::force_build(
                                 crate::frame::kernels::Build::Avx512,
                             );
@@ -1784,6 +2026,129 @@ mod tests {
                             assert_eq!(bits(&got.sums), bits(&want.sums), "{at}");
                             assert_eq!(bits(&got.wsum), bits(&want.wsum), "{at}");
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Passes that use Hamerly's bounds (each row's previous centre first, the full search
+    /// only where the bound does not settle the row) give, to the bit, the full search's
+    /// assignment, cost and sums, pass after pass, on data made to break a careless bound:
+    /// exact ties between centres (the lower index must win), rows equal to centres, a
+    /// centre that jumps onto another, symmetric centres with rows on their bisector,
+    /// coordinates offset by 1e8 (differences lose most of their bits) and tiny ones
+    /// (squares underflow into subnormals). Some passes must settle rows by the bound (the
+    /// test would otherwise not test it).
+    #[test]
+    fn bounded_passes_are_the_full_search_bitwise() {
+        let n = 3;
+        let mut rng = JavaRandom::new(5);
+        for (scale, offset) in [
+            (1.0, 0.0),
+            (1.0, 1e8),
+            (1e-160, 0.0),
+            (1e140, 0.0),
+            (1e155, 0.0),
+        ] {
+            for k in [1, 2, 3, 8, 9, 16] {
+                // Rows: clustered noise, rows on centres, rows on bisectors, duplicates.
+                let base: Vec<Vec<f64>> = (0..k)
+                    .map(|_| (0..n).map(|_| rng.next_double() * 8.0 - 4.0).collect())
+                    .collect();
+                let mut rows: Vec<Vec<f64>> = Vec::new();
+                for i in 0..2500 {
+                    let c = &base[i % k];
+                    let row = match i % 5 {
+                        0 => c.clone(),
+                        // (0, y, z): equidistant from (±1, 0, 0) below.
+                        1 => vec![0.0, c[1], c[2]],
+                        2 => rows.last().cloned().unwrap_or_else(|| c.clone()),
+                        _ => c
+                            .iter()
+                            .map(|v| v + (rng.next_double() - 0.5) * 1.4)
+                            .collect(),
+                    };
+                    rows.push(row);
+                }
+                let map =
+                    |v: &Vec<f64>| -> Vec<f64> { v.iter().map(|x| x * scale + offset).collect() };
+                let x: Vec<f64> = rows.iter().flat_map(map).collect();
+                let w: Vec<f64> = (0..rows.len())
+                    .map(|i| [1.0, 0.5, 0.0, 2.0][i % 4])
+                    .collect();
+                // Centre sets in turn: small moves (the bound settles rows), a tie, a
+                // centre onto a row, the symmetric pair, a big jump, back to small moves.
+                let mut sets: Vec<Vec<Vec<f64>>> = vec![base.clone()];
+                for step in 0..9 {
+                    let prev = sets.last().unwrap().clone();
+                    let mut next: Vec<Vec<f64>> = prev
+                        .iter()
+                        .map(|c| {
+                            c.iter()
+                                .map(|v| v + (rng.next_double() - 0.5) * 0.02)
+                                .collect()
+                        })
+                        .collect();
+                    match step {
+                        2 if k > 2 => next[2] = next[1].clone(),
+                        3 => next[k - 1] = rows[7].clone(),
+                        4 if k > 1 => {
+                            next[0] = vec![1.0, 0.0, 0.0];
+                            next[1] = vec![-1.0, 0.0, 0.0];
+                        }
+                        6 => next[0] = vec![40.0; n],
+                        _ => {}
+                    }
+                    sets.push(next);
+                }
+                for weighted in [false, true] {
+                    let parts = vec![Part {
+                        x: &x,
+                        w: weighted.then_some(&w[..]),
+                        norms: x.chunks(n).map(norm2).collect(),
+                        rows: rows.len(),
+                    }];
+                    let blocks = vec![(0, 0, 1200), (0, 1200, rows.len() - 1200)];
+                    let points = Points { n, parts, blocks };
+                    let km = KMeans::new();
+                    let mut bounds: Vec<BlockBounds> = points
+                        .blocks
+                        .iter()
+                        .map(|&(_, _, len)| BlockBounds {
+                            assign: vec![0; len],
+                            lower: vec![0.0; len],
+                        })
+                        .collect();
+                    let mut drop: Option<Vec<f64>> = None;
+                    let mut kept = 0;
+                    let bits = |v: &[f64]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                    for (i, set) in sets.iter().enumerate() {
+                        let set: Vec<Vec<f64>> = set.iter().map(map).collect();
+                        let c = Centers::new(set.clone(), n, false);
+                        let want = km.lloyd_pass(&points, &c, None, None);
+                        let got = km.lloyd_pass(&points, &c, Some(&mut bounds), drop.as_deref());
+                        let at = format!(
+                            "scale {scale} offset {offset} k {k} weighted {weighted} pass {i}"
+                        );
+                        assert_eq!(got.cost.to_bits(), want.cost.to_bits(), "{at}");
+                        assert_eq!(bits(&got.sums), bits(&want.sums), "{at}");
+                        assert_eq!(bits(&got.wsum), bits(&want.wsum), "{at}");
+                        for (&(p, r0, len), b) in points.blocks.iter().zip(&bounds) {
+                            for r in 0..len {
+                                let (best, _) =
+                                    spark_find_closest(&set, points.row(p, r0 + r), false);
+                                assert_eq!(b.assign[r] as usize, best, "{at} row {}", r0 + r);
+                            }
+                        }
+                        kept += got.kept;
+                        if let Some(next) = sets.get(i + 1) {
+                            let next: Vec<Vec<f64>> = next.iter().map(map).collect();
+                            drop = center_drops(&set, &next, Slack::new(n));
+                        }
+                    }
+                    if k > 1 && scale == 1.0 {
+                        assert!(kept > rows.len(), "scale {scale} offset {offset} k {k}: the bound settled only {kept} rows");
                     }
                 }
             }
