@@ -125,9 +125,9 @@ fn main() -> mlpipe::Result<()> {
     Ok(())
 }
 
-/// "target (<= Nx one memory read): met" or "... not met".
+/// "target (<= Nx one memory read): met" or "... NOT met".
 fn target(ratio: f64, limit: f64) -> String {
-    let met = if ratio <= limit { "met" } else { "not met" };
+    let met = if ratio <= limit { "met" } else { "NOT met" };
     format!("target (<= {limit}x one memory read): {met}")
 }
 

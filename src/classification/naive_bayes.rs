@@ -380,7 +380,14 @@ multiversion! {
         for s0 in (0..len).step_by(SUB_ROWS) {
             let m = SUB_ROWS.min(len - s0);
             let x: &[f64] = match arr.as_dense() {
-                Some(v) => &v[(r0 + s0) * n..(r0 + s0 + m) * n],
+                Some(v) => {
+                    let x = &v[(r0 + s0) * n..(r0 + s0 + m) * n];
+                    // The sub-block in order from memory: the class passes below read
+                    // its rows grouped by class, out of order, which the hardware
+                    // prefetcher does not follow.
+                    crate::frame::kernels::prefetch(x);
+                    x
+                }
                 None => {
                     scratch.resize(m * n, 0.0);
                     arr.write_dense_rows(r0 + s0, &mut scratch[..m * n]);
@@ -542,7 +549,8 @@ impl Estimator for NaiveBayes {
                 // The labels first (one value per row), a chunk at a time as f64: checked
                 // in a branch-free fold (the row loop naming the first bad row runs only
                 // when one fails), and each row's class slot, by a table for small labels.
-                let nulls = (r0..r0 + len).any(|r| lab.is_null(r) || arr.is_null(r));
+                let nulls = (lab.null_count() > 0 && (r0..r0 + len).any(|r| lab.is_null(r)))
+                    || (r0..r0 + len).any(|r| arr.is_null(r));
                 let n_max_f = n_max as f64;
                 let mut slots: Vec<f64> = Vec::new();
                 let mut table = [u32::MAX; LABEL_TABLE];
@@ -570,8 +578,10 @@ impl Estimator for NaiveBayes {
                 for c0 in (0..len).step_by(LABEL_CHUNK) {
                     let m = LABEL_CHUNK.min(len - c0);
                     let ys = label_chunk(lab, r0 + c0, &mut buf[..m]);
+                    // (`y as i64` truncates, a plain instruction where `trunc` is a call
+                    // in the baseline build; below `n_max` <= 2³¹ it is exact.)
                     let ok = ys.iter().fold(true, |ok, &y| {
-                        ok & (y >= 0.0) & (y < n_max_f) & (y == y.trunc())
+                        ok & (y >= 0.0) & (y < n_max_f) & ((y as i64) as f64 == y)
                     });
                     labels_ok &= ok;
                     if !labels_ok {
