@@ -618,6 +618,32 @@ impl Centers {
         (f as usize, m)
     }
 
+    /// The smallest of one row's distances `d` ([`Centers::distances`]) to the centres
+    /// other than `b`, NaN when any distance is NaN; lane-wise, without a branch.
+    #[inline(always)]
+    fn second(&self, d: &[f64], b: usize) -> f64 {
+        let mut m = [f64::INFINITY; LANES];
+        let mut nan = [false; LANES];
+        for (g, ch) in d.chunks_exact(LANES).enumerate() {
+            for l in 0..LANES {
+                let c = g * LANES + l;
+                let v = ch[l];
+                let live = c < self.k;
+                nan[l] |= live & v.is_nan();
+                m[l] = if live & (c != b) & (v < m[l]) {
+                    v
+                } else {
+                    m[l]
+                };
+            }
+        }
+        if nan.iter().any(|&x| x) {
+            return f64::NAN;
+        }
+        m.iter()
+            .fold(f64::INFINITY, |a, &v| if v < a { v } else { a })
+    }
+
     /// The closest centre to one row and its distance (`dist`: `kp` values of scratch).
     fn closest(&self, x: &[f64], xnorm: f64, dist: &mut [f64]) -> (usize, f64) {
         self.distances(x, &[xnorm], dist);
@@ -1041,34 +1067,33 @@ multiversion! {
                     let a = &b.assign[s0..s0 + m];
                     let lower = &mut b.lower[s0..s0 + m];
                     let upper = &mut b.upper[s0..s0 + m];
+                    // Each row keeps `a` unless the full search below (for the rows
+                    // listed in `todo`, branch-free) says otherwise.
+                    best[..m].copy_from_slice(a);
                     for r in 0..m {
                         let c = a[r] as usize;
-                        lower[r] = (lower[r] - mv.drop[c]) * DOWN;
-                        upper[r] = (upper[r] + mv.own[c]) * UP;
+                        let l = (lower[r] - mv.drop[c]) * DOWN;
+                        let u = (upper[r] + mv.own[c]) * UP;
+                        lower[r] = l;
+                        upper[r] = u;
                         // The rows in order from memory, so that the per-cluster sums
                         // (which take them grouped by cluster, out of order) and the
                         // full search read them from cache.
                         crate::frame::kernels::prefetch(&xs[r * n..(r + 1) * n]);
+                        if !with_cost {
+                            todo[nt] = r as u32;
+                            nt += usize::from(!slack.proves_less(u, l));
+                        }
                     }
                     if with_cost {
                         assigned_sqdists(xs, n, &centers.flat, a, &mut dbest[..m]);
                         for r in 0..m {
-                            if slack.proves_greater(lower[r], dbest[r]) {
-                                best[r] = a[r];
+                            let keep = slack.proves_greater(lower[r], dbest[r]);
+                            if keep {
                                 upper[r] = slack.hi(dbest[r]);
-                            } else {
-                                todo[nt] = r as u32;
-                                nt += 1;
                             }
-                        }
-                    } else {
-                        for r in 0..m {
-                            if slack.proves_less(upper[r], lower[r]) {
-                                best[r] = a[r];
-                            } else {
-                                todo[nt] = r as u32;
-                                nt += 1;
-                            }
+                            todo[nt] = r as u32;
+                            nt += usize::from(!keep);
                         }
                     }
                 }
@@ -1101,15 +1126,8 @@ multiversion! {
                     dbest[r] = db;
                     if let Some(bd) = bounds.as_deref_mut() {
                         // The second smallest distance bounds all but the closest
-                        // centre (a NaN distance: no bound).
-                        let (mut second, mut nan) = (f64::INFINITY, false);
-                        for (c, &v) in d[..k].iter().enumerate() {
-                            nan |= v.is_nan();
-                            if c != b && v < second {
-                                second = v;
-                            }
-                        }
-                        bd.lower[s0 + r] = if nan { 0.0 } else { slack.lo(second) };
+                        // centre (a NaN distance: no bound, `lo` gives 0).
+                        bd.lower[s0 + r] = slack.lo(centers.second(d, b));
                         bd.upper[s0 + r] = slack.hi(db);
                     }
                 }
