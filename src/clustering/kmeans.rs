@@ -67,16 +67,6 @@
 //! a point with the half-way bound between two centres). `CosineDistanceMeasure` prunes
 //! the same way with `statistics` (no norm bound); its distance is
 //! `1 − x·c / ‖x‖ / ‖c‖` with the sequential dot product, computed the same way here.
-//!
-//! For the Euclidean measure a Lloyd pass skips most of that work without changing a bit:
-//! each row carries Hamerly's bounds from pass to pass (an upper bound on its distance to
-//! its centre, a lower bound on its distance to every other centre, each moved by how far
-//! the centres moved), and a row whose bounds prove, with a margin covering the rounding
-//! of the sequential sums, every other centre's computed distance STRICTLY greater keeps
-//! its centre: exactly the first-minimum Spark's scan picks. Only the other rows get the
-//! full search. Only the last pass's cost is the model's, so the other passes leave the
-//! cost out (computed afterwards from the rows' centres, with the same bits, when a pass
-//! turns out to be the last by convergence).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -461,8 +451,6 @@ struct Centers {
     fma_sub: bool,
     /// −1.0, hidden from the optimiser (see [`tile_sums`]).
     m1: f64,
-    /// The centres row-major (`k × n`): what [`assigned_sqdists`] reads.
-    flat: Vec<f64>,
 }
 
 impl Centers {
@@ -485,7 +473,6 @@ impl Centers {
             }
         }
         let norms = (0..kp).map(|c| norm2(&rows[c.min(last)])).collect();
-        let flat = rows.concat();
         Self {
             k,
             n,
@@ -496,7 +483,6 @@ impl Centers {
             kp,
             fma_sub: crate::frame::kernels::has_fma(),
             m1: std::hint::black_box(-1.0),
-            flat,
         }
     }
 
@@ -616,32 +602,6 @@ impl Centers {
             .min(first[1].min(first[5]).min(first[3].min(first[7])));
         // Lanes past `k` repeat centre k − 1, so the first match is below k.
         (f as usize, m)
-    }
-
-    /// The smallest of one row's distances `d` ([`Centers::distances`]) to the centres
-    /// other than `b`, NaN when any distance is NaN; lane-wise, without a branch.
-    #[inline(always)]
-    fn second(&self, d: &[f64], b: usize) -> f64 {
-        let mut m = [f64::INFINITY; LANES];
-        let mut nan = [false; LANES];
-        for (g, ch) in d.chunks_exact(LANES).enumerate() {
-            for l in 0..LANES {
-                let c = g * LANES + l;
-                let v = ch[l];
-                let live = c < self.k;
-                nan[l] |= live & v.is_nan();
-                m[l] = if live & (c != b) & (v < m[l]) {
-                    v
-                } else {
-                    m[l]
-                };
-            }
-        }
-        if nan.iter().any(|&x| x) {
-            return f64::NAN;
-        }
-        m.iter()
-            .fold(f64::INFINITY, |a, &v| if v < a { v } else { a })
     }
 
     /// The closest centre to one row and its distance (`dist`: `kp` values of scratch).
@@ -899,156 +859,18 @@ fn local_kmeans_pp(
 /// each of up to 16 clusters gets tens of rows per [`class_sums`] call.
 const SUB_ROWS: usize = 1024;
 
-/// Each row's state a Euclidean Lloyd pass leaves for the next one, for one block of
-/// [`Points::blocks`] (Hamerly's bounds): the row's closest centre in the pass, and a
-/// number at most the row's Euclidean distance, in exact arithmetic, to every OTHER
-/// centre of the pass.
-struct BlockBounds {
-    assign: Vec<u32>,
-    lower: Vec<f64>,
-    /// At least the row's Euclidean distance to its centre, in exact arithmetic.
-    upper: Vec<f64>,
-}
-
-impl BlockBounds {
-    fn new(len: usize) -> Self {
-        Self {
-            assign: vec![0; len],
-            lower: vec![0.0; len],
-            upper: vec![f64::INFINITY; len],
-        }
-    }
-}
-
-/// How far the centres moved between two passes, for the rows' bounds: `own[a]` is at
-/// least how far centre `a` moved, `drop[a]` at least how far any OTHER centre moved.
-struct Moves {
-    own: Vec<f64>,
-    drop: Vec<f64>,
-}
-
-/// `1 + 2⁻⁵¹`: a positive value times this, rounded, stays above the value even after a
-/// rounding of its own.
-const UP: f64 = 1.0 + 2.0 * f64::EPSILON;
-
-/// Bounds are kept at most this, so that squaring one never overflows.
-const BOUND_MAX: f64 = 1e150;
-
-/// `1 − 2⁻⁵¹`: a positive value times this, rounded, stays below the value even after a
-/// rounding of its own.
-const DOWN: f64 = 1.0 - 2.0 * f64::EPSILON;
-
-/// The rounding slack of the bounds, for `n` features. A computed squared distance (the
-/// sequential sum `s += d·d` of `n` rounded differences) is within `γ = (n + 2)·2⁻⁵³` of
-/// the exact one relatively (Higham, *Accuracy and Stability of Numerical Algorithms*,
-/// §3.1: every term is non-negative), plus at most `n·2⁻¹⁰⁷⁴` where results underflow.
-/// `rho` is several times `γ` plus the rounding of the few operations on a bound, and
-/// [`f64::MIN_POSITIVE`] (`2⁻¹⁰²²`) covers the underflow; both only ever make a bound
-/// weaker (a row then goes the full way), never wrong.
-#[derive(Clone, Copy)]
-struct Slack {
-    rho: f64,
-}
-
-impl Slack {
-    fn new(n: usize) -> Self {
-        Self {
-            rho: (n as f64 + 8.0) * 8.0 * f64::EPSILON,
-        }
-    }
-
-    /// A number at most the exact Euclidean distance whose computed square (or computed
-    /// partial sum over leading features) is `s` (0 for NaN), capped at [`BOUND_MAX`].
-    #[inline(always)]
-    fn lo(self, s: f64) -> f64 {
-        let v = (s * (1.0 - self.rho) - f64::MIN_POSITIVE).max(0.0);
-        (v.sqrt() * (1.0 - self.rho)).min(BOUND_MAX)
-    }
-
-    /// A number at least the exact Euclidean distance whose computed square is `s`.
-    #[inline(always)]
-    fn hi(self, s: f64) -> f64 {
-        (s * (1.0 + self.rho) + f64::MIN_POSITIVE).sqrt() * (1.0 + self.rho)
-    }
-
-    /// Whether every computed squared distance whose exact Euclidean distance is at least
-    /// `l` is strictly greater than any whose exact distance is at most `u`.
-    #[inline(always)]
-    fn proves_less(self, u: f64, l: f64) -> bool {
-        l > 0.0
-            && l <= BOUND_MAX
-            && u * u * (1.0 + self.rho) + f64::MIN_POSITIVE
-                < l * l * (1.0 - self.rho) - f64::MIN_POSITIVE
-    }
-
-    /// Whether every computed squared distance whose exact Euclidean distance is at least
-    /// `l` is strictly greater than the computed squared distance `s`.
-    #[inline(always)]
-    fn proves_greater(self, l: f64, s: f64) -> bool {
-        l > 0.0 && l <= BOUND_MAX && s < l * l * (1.0 - self.rho) - f64::MIN_POSITIVE
-    }
-}
-
-/// `out[i]` = `Vectors.sqdist` of row `i` of `x` (row-major, `n` values each) and centre
-/// `a[i]` of `c` (row-major): each the sequential sum in feature order (the bits of
-/// [`sqdist`] and of [`Centers::distances`]), eight rows side by side so that no sum
-/// waits on its own previous addition.
-#[inline(always)]
-fn assigned_sqdists(x: &[f64], n: usize, c: &[f64], a: &[u32], out: &mut [f64]) {
-    const R: usize = 8;
-    let m = out.len();
-    let mut r = 0;
-    while r + R <= m {
-        let xr: [&[f64]; R] = std::array::from_fn(|i| &x[(r + i) * n..][..n]);
-        let cr: [&[f64]; R] = std::array::from_fn(|i| &c[a[r + i] as usize * n..][..n]);
-        let mut acc = [0.0f64; R];
-        for j in 0..n {
-            for i in 0..R {
-                let d = xr[i][j] - cr[i][j];
-                acc[i] += d * d;
-            }
-        }
-        out[r..r + R].copy_from_slice(&acc);
-        r += R;
-    }
-    for i in r..m {
-        out[i] = sqdist(&x[i * n..(i + 1) * n], &c[a[i] as usize * n..][..n]);
-    }
-}
-
 multiversion! {
-    /// One Lloyd block: each row's closest centre and its distance, `cost += d·w` in row
-    /// order; then, per cluster, `sum_best += a·x` (`a = w`, or `w/‖x‖` for cosine) and
-    /// `wsum_best += w` over its rows in row order: the plain row loop's sums to the bit,
-    /// with each cluster's sums in registers ([`class_sums`] over the rows of a sub-block
-    /// grouped by cluster).
-    ///
-    /// The closest centre is Spark's: the first with the smallest computed distance. With
-    /// `bounds` (Euclidean) the pass records each row's centre and bounds on its distance
-    /// to it and to the others (Hamerly's); with `moves` too (the bounds are from the
-    /// previous pass, moved by how far the centres moved since), a row whose bounds prove
-    /// every other centre's computed distance strictly greater than its previous centre
-    /// `a`'s (see [`Slack`]) keeps `a` without any distance computed; the full search
-    /// ([`Centers::distances`] a tile at a time, then [`Centers::argmin`]) runs only for
-    /// the rows the bounds do not settle. With `cost`, every row's distance to its centre
-    /// is needed for the cost: a row then first gets its exact distance to `a` (the bits
-    /// the full search gives), which decides it when the lower bound proves every other
-    /// centre strictly farther. Without `cost` (only with `moves`), `out.cost` is left
-    /// as is and `out.exact_cost` false.
-    fn lloyd_block(centers: &Centers, x: &[f64], norms: &[f64], w: Option<&[f64]>, bounds: Option<&mut BlockBounds>, moves: Option<&Moves>, cost_needed: bool, out: &mut Pass) {
+    /// One Lloyd block: each row's closest centre ([`Centers::distances`] a tile at a
+    /// time) and `cost += d·w` in row order; then, per cluster, `sum_best += a·x` (`a = w`,
+    /// or `w/‖x‖` for cosine) and `wsum_best += w` over its rows in row order: the plain
+    /// row loop's sums to the bit, with each cluster's sums in registers
+    /// ([`class_sums`] over the rows of a sub-block grouped by cluster).
+    fn lloyd_block(centers: &Centers, x: &[f64], norms: &[f64], w: Option<&[f64]>, out: &mut Pass) {
         let (n, kp, k) = (centers.n, centers.kp, centers.k);
         let rows = norms.len();
         let sub = SUB_ROWS.min(rows);
-        let slack = Slack::new(n);
-        let mut bounds = bounds;
-        let pruning = bounds.is_some() && moves.is_some();
-        let with_cost = cost_needed || !pruning;
         let mut dist = vec![0.0; TILE * kp];
         let mut best = vec![0u32; sub];
-        let mut dbest = vec![0.0; sub];
-        let mut todo = vec![0u32; sub];
-        let mut gathered = vec![0.0; if pruning { sub * n } else { 0 }];
-        let mut gnorms = vec![0.0; if pruning { sub } else { 0 }];
         let scaled = w.is_some() || centers.cosine;
         let mut scale = vec![0.0; if scaled { sub } else { 0 }];
         let mut order = vec![0u32; sub];
@@ -1060,86 +882,16 @@ multiversion! {
             let xs = &x[s0 * n..(s0 + m) * n];
             let ns = &norms[s0..s0 + m];
             let ws = w.map(|w| &w[s0..s0 + m]);
-            // The rows whose previous centre the bound keeps; the others into `todo`.
-            let mut nt = 0;
-            match (bounds.as_deref_mut(), moves) {
-                (Some(b), Some(mv)) => {
-                    let a = &b.assign[s0..s0 + m];
-                    let lower = &mut b.lower[s0..s0 + m];
-                    let upper = &mut b.upper[s0..s0 + m];
-                    // Each row keeps `a` unless the full search below (for the rows
-                    // listed in `todo`, branch-free) says otherwise.
-                    best[..m].copy_from_slice(a);
-                    for r in 0..m {
-                        let c = a[r] as usize;
-                        let l = (lower[r] - mv.drop[c]) * DOWN;
-                        let u = (upper[r] + mv.own[c]) * UP;
-                        lower[r] = l;
-                        upper[r] = u;
-                        // The rows in order from memory, so that the per-cluster sums
-                        // (which take them grouped by cluster, out of order) and the
-                        // full search read them from cache.
-                        crate::frame::kernels::prefetch(&xs[r * n..(r + 1) * n]);
-                        if !with_cost {
-                            todo[nt] = r as u32;
-                            nt += usize::from(!slack.proves_less(u, l));
-                        }
-                    }
-                    if with_cost {
-                        assigned_sqdists(xs, n, &centers.flat, a, &mut dbest[..m]);
-                        for r in 0..m {
-                            let keep = slack.proves_greater(lower[r], dbest[r]);
-                            if keep {
-                                upper[r] = slack.hi(dbest[r]);
-                            }
-                            todo[nt] = r as u32;
-                            nt += usize::from(!keep);
-                        }
-                    }
-                }
-                _ => {
-                    for (r, t) in todo[..m].iter_mut().enumerate() {
-                        *t = r as u32;
-                    }
-                    nt = m;
-                }
-            }
-            // The others: every centre's distance, a tile of rows at a time.
-            let (tx, tn): (&[f64], &[f64]) = if nt == m {
-                (xs, ns)
-            } else {
-                for (i, &r) in todo[..nt].iter().enumerate() {
-                    let r = r as usize;
-                    gathered[i * n..(i + 1) * n].copy_from_slice(&xs[r * n..(r + 1) * n]);
-                    gnorms[i] = ns[r];
-                }
-                (&gathered[..nt * n], &gnorms[..nt])
-            };
-            for t0 in (0..nt).step_by(TILE) {
-                let len = TILE.min(nt - t0);
+            for t0 in (0..m).step_by(TILE) {
+                let len = TILE.min(m - t0);
                 let dist = &mut dist[..len * kp];
-                centers.distances(&tx[t0 * n..(t0 + len) * n], &tn[t0..t0 + len], dist);
+                centers.distances(&xs[t0 * n..(t0 + len) * n], &ns[t0..t0 + len], dist);
                 for (i, d) in dist.chunks_exact(kp).enumerate() {
-                    let r = todo[t0 + i] as usize;
-                    let (b, db) = centers.argmin(d);
-                    best[r] = b as u32;
-                    dbest[r] = db;
-                    if let Some(bd) = bounds.as_deref_mut() {
-                        // The second smallest distance bounds all but the closest
-                        // centre (a NaN distance: no bound, `lo` gives 0).
-                        bd.lower[s0 + r] = slack.lo(centers.second(d, b));
-                        bd.upper[s0 + r] = slack.hi(db);
-                    }
-                }
-            }
-            out.kept += m - nt;
-            if with_cost {
-                for (r, d) in dbest[..m].iter().enumerate() {
+                    let r = t0 + i;
+                    let (b, d) = centers.argmin(d);
                     cost += d * ws.map_or(1.0, |w| w[r]);
+                    best[r] = b as u32;
                 }
-            }
-            if let Some(b) = bounds.as_deref_mut() {
-                b.assign[s0..s0 + m].copy_from_slice(&best[..m]);
             }
             if scaled {
                 for (r, a) in scale[..m].iter_mut().enumerate() {
@@ -1175,26 +927,6 @@ multiversion! {
             }
         }
         out.cost = cost;
-        out.exact_cost = with_cost;
-    }
-}
-
-multiversion! {
-    /// `Σ d·w` in row order, `d` each row's distance to its centre `assign[r]` (the bits
-    /// of the full search): a block's cost for a pass that left it out.
-    fn block_cost(centers: &Centers, x: &[f64], w: Option<&[f64]>, assign: &[u32]) -> f64 {
-        let n = centers.n;
-        let mut d = vec![0.0; SUB_ROWS.min(assign.len())];
-        let mut cost = 0.0;
-        for s0 in (0..assign.len()).step_by(SUB_ROWS) {
-            let m = SUB_ROWS.min(assign.len() - s0);
-            let d = &mut d[..m];
-            assigned_sqdists(&x[s0 * n..(s0 + m) * n], n, &centers.flat, &assign[s0..s0 + m], d);
-            for (r, d) in d.iter().enumerate() {
-                cost += d * w.map_or(1.0, |w| w[s0 + r]);
-            }
-        }
-        cost
     }
 }
 
@@ -1214,42 +946,11 @@ multiversion! {
     }
 }
 
-/// How far the centres moved from `old` to `new` ([`Moves`]); `None` (no pruning in the
-/// next pass) unless every new centre and every move is finite.
-fn center_moves(old: &[Vec<f64>], new: &[Vec<f64>], slack: Slack) -> Option<Moves> {
-    let own: Vec<f64> = old
-        .iter()
-        .zip(new)
-        .map(|(a, b)| slack.hi(sqdist(a, b)))
-        .collect();
-    let finite = own.iter().all(|m| m.is_finite()) && new.iter().flatten().all(|v| v.is_finite());
-    if !finite {
-        return None;
-    }
-    // The largest move and the largest of the others.
-    let (mut i1, mut m1, mut m2) = (0, 0.0f64, 0.0f64);
-    for (i, &m) in own.iter().enumerate() {
-        if m > m1 {
-            (m2, m1, i1) = (m1, m, i);
-        } else if m > m2 {
-            m2 = m;
-        }
-    }
-    let drop = (0..own.len())
-        .map(|a| if a == i1 { m2 } else { m1 })
-        .collect();
-    Some(Moves { own, drop })
-}
-
 /// One Lloyd pass's merged statistics.
 struct Pass {
     sums: Vec<f64>,
     wsum: Vec<f64>,
     cost: f64,
-    /// Rows whose centre the bounds settled (no full search).
-    kept: usize,
-    /// Whether `cost` was computed (see [`lloyd_block`]).
-    exact_cost: bool,
 }
 
 impl KMeans {
@@ -1340,60 +1041,36 @@ impl KMeans {
     }
 
     /// One Lloyd pass: assign, sum and cost per block in parallel, merged in block order.
-    /// With `bounds` (one per block, Euclidean only) the pass keeps Hamerly's bounds for
-    /// the next one and, with `moves` (see [`lloyd_block`]), uses those of the previous
-    /// one; the cost then only when `cost` (else `exact_cost` is false).
-    fn lloyd_pass(
-        &self,
-        points: &Points,
-        centers: &Centers,
-        bounds: Option<&mut [BlockBounds]>,
-        moves: Option<&Moves>,
-        cost: bool,
-    ) -> Pass {
+    fn lloyd_pass(&self, points: &Points, centers: &Centers) -> Pass {
         let n = points.n;
         let k = centers.k;
-        let run = |&(p, r0, len): &(usize, usize, usize), b: Option<&mut BlockBounds>| {
-            let part = &points.parts[p];
-            let mut out = Pass {
-                sums: vec![0.0; k * n],
-                wsum: vec![0.0; k],
-                cost: 0.0,
-                kept: 0,
-                exact_cost: true,
-            };
-            lloyd_block(
-                centers,
-                &part.x[r0 * n..(r0 + len) * n],
-                &part.norms[r0..r0 + len],
-                part.w.map(|w| &w[r0..r0 + len]),
-                b,
-                moves,
-                cost,
-                &mut out,
-            );
-            out
-        };
-        let parts: Vec<Pass> = match bounds {
-            Some(bs) => points
-                .blocks
-                .par_iter()
-                .zip(bs.par_iter_mut())
-                .map(|(blk, b)| run(blk, Some(b)))
-                .collect(),
-            None => points.blocks.par_iter().map(|blk| run(blk, None)).collect(),
-        };
+        let parts: Vec<Pass> = points
+            .blocks
+            .par_iter()
+            .map(|&(p, r0, len)| {
+                let part = &points.parts[p];
+                let mut out = Pass {
+                    sums: vec![0.0; k * n],
+                    wsum: vec![0.0; k],
+                    cost: 0.0,
+                };
+                lloyd_block(
+                    centers,
+                    &part.x[r0 * n..(r0 + len) * n],
+                    &part.norms[r0..r0 + len],
+                    part.w.map(|w| &w[r0..r0 + len]),
+                    &mut out,
+                );
+                out
+            })
+            .collect();
         let mut total = Pass {
             sums: vec![0.0; k * n],
             wsum: vec![0.0; k],
             cost: 0.0,
-            kept: 0,
-            exact_cost: true,
         };
         for b in &parts {
             total.cost += b.cost;
-            total.kept += b.kept;
-            total.exact_cost &= b.exact_cost;
             for c in 0..k {
                 if b.wsum[c] > 0.0 {
                     for (s, v) in total.sums[c * n..(c + 1) * n]
@@ -1407,32 +1084,6 @@ impl KMeans {
             }
         }
         total
-    }
-
-    /// The cost a pass without it would have computed: per block `Σ d·w` in row order
-    /// (each row against its centre in `bounds`), merged in block order: the bits of
-    /// [`KMeans::lloyd_pass`]'s cost.
-    fn pass_cost(&self, points: &Points, centers: &Centers, bounds: &[BlockBounds]) -> f64 {
-        let n = points.n;
-        let parts: Vec<f64> = points
-            .blocks
-            .par_iter()
-            .zip(bounds)
-            .map(|(&(p, r0, len), b)| {
-                let part = &points.parts[p];
-                block_cost(
-                    centers,
-                    &part.x[r0 * n..(r0 + len) * n],
-                    part.w.map(|w| &w[r0..r0 + len]),
-                    &b.assign,
-                )
-            })
-            .collect();
-        let mut cost = 0.0;
-        for c in parts {
-            cost += c;
-        }
-        cost
     }
 
     /// Reads and checks the features (and weights) of every partition.
@@ -1545,29 +1196,8 @@ impl Estimator for KMeans {
         let mut iteration = 0;
         let mut converged = false;
         let mut cost = 0.0;
-        // Hamerly's bounds (Euclidean): each row's centre and a lower bound on its distance
-        // to the others, carried from pass to pass; `drop` is how far the centres moved.
-        let mut bounds: Option<Vec<BlockBounds>> = (!cosine).then(|| {
-            points
-                .blocks
-                .iter()
-                .map(|&(_, _, len)| BlockBounds::new(len))
-                .collect()
-        });
-        let mut moves: Option<Moves> = None;
-        // The centres of the last pass, when that pass left its cost out.
-        let mut cost_of: Option<Centers> = None;
         while iteration < p.max_iter && !converged {
-            // Only the last pass's cost is the model's: a pass that may not be the last
-            // leaves it out (computed afterwards if the pass turns out to be the last).
-            let last = iteration + 1 == p.max_iter;
-            let pass = self.lloyd_pass(
-                &points,
-                &centers,
-                bounds.as_deref_mut(),
-                moves.as_ref(),
-                last,
-            );
+            let pass = self.lloyd_pass(&points, &centers);
             converged = true;
             let mut rows = centers.rows.clone();
             for (j, row) in rows.iter_mut().enumerate() {
@@ -1595,47 +1225,23 @@ impl Estimator for KMeans {
                 }
                 *row = c;
             }
-            if bounds.is_some() {
-                moves = center_moves(&centers.rows, &rows, Slack::new(n));
-            }
-            let used = std::mem::replace(&mut centers, Centers::new(rows, n, cosine));
+            centers = Centers::new(rows, n, cosine);
             cost = pass.cost;
-            cost_of = (!pass.exact_cost).then_some(used);
             iteration += 1;
-            tracing::debug!(
-                iteration,
-                cost,
-                exact_cost = pass.exact_cost,
-                kept = pass.kept,
-                "KMeans Lloyd iteration (kept: rows the bounds settled)"
-            );
+            tracing::debug!(iteration, cost, "KMeans Lloyd iteration");
         }
-        if let (Some(used), Some(bs)) = (&cost_of, &bounds) {
-            cost = self.pass_cost(&points, used, bs);
-        }
-        // Summary: cluster sizes under the final centres (row counts, as Spark's groupBy):
-        // by one more bounded pass when the bounds are valid for them, else by the full
-        // search.
-        let count = |assign: &mut dyn Iterator<Item = usize>| {
-            let mut cnt = vec![0u64; p.k.max(centers.k)];
-            for b in assign {
-                cnt[b] += 1;
-            }
-            cnt
-        };
-        let sizes: Vec<Vec<u64>> = match (bounds.as_deref_mut(), moves.as_ref()) {
-            (Some(bs), Some(mv)) => {
-                self.lloyd_pass(&points, &centers, Some(&mut *bs), Some(mv), false);
-                bs.iter()
-                    .map(|b| count(&mut b.assign.iter().map(|&a| a as usize)))
-                    .collect()
-            }
-            _ => points
-                .blocks
-                .par_iter()
-                .map(|&(pp, r0, len)| count(&mut points.assign(&centers, pp, r0, len).into_iter()))
-                .collect(),
-        };
+        // Summary: cluster sizes under the final centres (row counts, as Spark's groupBy).
+        let sizes: Vec<Vec<u64>> = points
+            .blocks
+            .par_iter()
+            .map(|&(pp, r0, len)| {
+                let mut cnt = vec![0u64; p.k.max(centers.k)];
+                for b in points.assign(&centers, pp, r0, len) {
+                    cnt[b] += 1;
+                }
+                cnt
+            })
+            .collect();
         let mut cluster_sizes = vec![0u64; p.k.max(centers.k)];
         for s in &sizes {
             for (a, b) in cluster_sizes.iter_mut().zip(s) {
@@ -2130,8 +1736,6 @@ mod tests {
                         sums: vec![0.0; k * n],
                         wsum: vec![0.0; k],
                         cost: 0.0,
-                        kept: 0,
-                        exact_cost: true,
                     };
                     for &(p, r0, len) in &points.blocks {
                         let part = &points.parts[p];
@@ -2139,8 +1743,6 @@ mod tests {
                             sums: vec![0.0; k * n],
                             wsum: vec![0.0; k],
                             cost: 0.0,
-                            kept: 0,
-                            exact_cost: true,
                         };
                         for r in r0..r0 + len {
                             let x = points.row(p, r);
@@ -2173,7 +1775,7 @@ mod tests {
                                 .num_threads(threads)
                                 .build()
                                 .unwrap();
-                            let got = pool.install(|| km.lloyd_pass(&points, &c, None, None, true));
+                            let got = pool.install(|| km.lloyd_pass(&points, &c));
                             crate::frame::kernels::force_build(
                                 crate::frame::kernels::Build::Avx512,
                             );
@@ -2182,141 +1784,6 @@ mod tests {
                             assert_eq!(bits(&got.sums), bits(&want.sums), "{at}");
                             assert_eq!(bits(&got.wsum), bits(&want.wsum), "{at}");
                         }
-                    }
-                }
-            }
-        }
-    }
-
-    /// Passes that use Hamerly's bounds (each row's previous centre first, the full search
-    /// only where the bound does not settle the row) give, to the bit, the full search's
-    /// assignment, cost and sums, pass after pass, on data made to break a careless bound:
-    /// exact ties between centres (the lower index must win), rows equal to centres, a
-    /// centre that jumps onto another, symmetric centres with rows on their bisector,
-    /// coordinates offset by 1e8 (differences lose most of their bits) and tiny ones
-    /// (squares underflow into subnormals). Some passes must settle rows by the bound (the
-    /// test would otherwise not test it).
-    #[test]
-    fn bounded_passes_are_the_full_search_bitwise() {
-        let n = 3;
-        let mut rng = JavaRandom::new(5);
-        for (scale, offset) in [
-            (1.0, 0.0),
-            (1.0, 1e8),
-            (1e-160, 0.0),
-            (1e140, 0.0),
-            (1e155, 0.0),
-        ] {
-            for k in [1, 2, 3, 8, 9, 16] {
-                // Rows: clustered noise, rows on centres, rows on bisectors, duplicates.
-                let base: Vec<Vec<f64>> = (0..k)
-                    .map(|_| (0..n).map(|_| rng.next_double() * 8.0 - 4.0).collect())
-                    .collect();
-                let mut rows: Vec<Vec<f64>> = Vec::new();
-                for i in 0..2500 {
-                    let c = &base[i % k];
-                    let row = match i % 5 {
-                        0 => c.clone(),
-                        // (0, y, z): equidistant from (±1, 0, 0) below.
-                        1 => vec![0.0, c[1], c[2]],
-                        2 => rows.last().cloned().unwrap_or_else(|| c.clone()),
-                        _ => c
-                            .iter()
-                            .map(|v| v + (rng.next_double() - 0.5) * 1.4)
-                            .collect(),
-                    };
-                    rows.push(row);
-                }
-                let map =
-                    |v: &Vec<f64>| -> Vec<f64> { v.iter().map(|x| x * scale + offset).collect() };
-                let x: Vec<f64> = rows.iter().flat_map(map).collect();
-                let w: Vec<f64> = (0..rows.len())
-                    .map(|i| [1.0, 0.5, 0.0, 2.0][i % 4])
-                    .collect();
-                // Centre sets in turn: small moves (the bound settles rows), a tie, a
-                // centre onto a row, the symmetric pair, a big jump, back to small moves.
-                let mut sets: Vec<Vec<Vec<f64>>> = vec![base.clone()];
-                for step in 0..9 {
-                    let prev = sets.last().unwrap().clone();
-                    let mut next: Vec<Vec<f64>> = prev
-                        .iter()
-                        .map(|c| {
-                            c.iter()
-                                .map(|v| v + (rng.next_double() - 0.5) * 0.02)
-                                .collect()
-                        })
-                        .collect();
-                    match step {
-                        2 if k > 2 => next[2] = next[1].clone(),
-                        3 => next[k - 1] = rows[7].clone(),
-                        4 if k > 1 => {
-                            next[0] = vec![1.0, 0.0, 0.0];
-                            next[1] = vec![-1.0, 0.0, 0.0];
-                        }
-                        6 => next[0] = vec![40.0; n],
-                        _ => {}
-                    }
-                    sets.push(next);
-                }
-                for weighted in [false, true] {
-                    let parts = vec![Part {
-                        x: &x,
-                        w: weighted.then_some(&w[..]),
-                        norms: x.chunks(n).map(norm2).collect(),
-                        rows: rows.len(),
-                    }];
-                    let blocks = vec![(0, 0, 1200), (0, 1200, rows.len() - 1200)];
-                    let points = Points { n, parts, blocks };
-                    let km = KMeans::new();
-                    let mut bounds: Vec<BlockBounds> = points
-                        .blocks
-                        .iter()
-                        .map(|&(_, _, len)| BlockBounds::new(len))
-                        .collect();
-                    let mut moves: Option<Moves> = None;
-                    let mut kept = 0;
-                    let bits = |v: &[f64]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-                    for (i, set) in sets.iter().enumerate() {
-                        let set: Vec<Vec<f64>> = set.iter().map(map).collect();
-                        let c = Centers::new(set.clone(), n, false);
-                        let want = km.lloyd_pass(&points, &c, None, None, true);
-                        // The cost every third pass; else computed after the pass.
-                        let with_cost = i % 3 == 2;
-                        let got = km.lloyd_pass(
-                            &points,
-                            &c,
-                            Some(&mut bounds),
-                            moves.as_ref(),
-                            with_cost,
-                        );
-                        let at = format!(
-                            "scale {scale} offset {offset} k {k} weighted {weighted} pass {i}"
-                        );
-                        // (A pass after non-finite moves runs in full, with its cost.)
-                        assert!(got.exact_cost || !(with_cost || i == 0), "{at}");
-                        let cost = if got.exact_cost {
-                            got.cost
-                        } else {
-                            km.pass_cost(&points, &c, &bounds)
-                        };
-                        assert_eq!(cost.to_bits(), want.cost.to_bits(), "{at}");
-                        assert_eq!(bits(&got.sums), bits(&want.sums), "{at}");
-                        assert_eq!(bits(&got.wsum), bits(&want.wsum), "{at}");
-                        for (&(p, r0, len), b) in points.blocks.iter().zip(&bounds) {
-                            for r in 0..len {
-                                let (best, _) =
-                                    spark_find_closest(&set, points.row(p, r0 + r), false);
-                                assert_eq!(b.assign[r] as usize, best, "{at} row {}", r0 + r);
-                            }
-                        }
-                        kept += got.kept;
-                        if let Some(next) = sets.get(i + 1) {
-                            let next: Vec<Vec<f64>> = next.iter().map(map).collect();
-                            moves = center_moves(&set, &next, Slack::new(n));
-                        }
-                    }
-                    if k > 1 && scale == 1.0 {
-                        assert!(kept > rows.len(), "scale {scale} offset {offset} k {k}: the bound settled only {kept} rows");
                     }
                 }
             }
