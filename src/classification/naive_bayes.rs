@@ -5,7 +5,7 @@ use std::path::Path;
 
 use arrow::array::{Array, AsArray};
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use arrow::datatypes::{DataType, Field, Float64Type, Int32Type, Int64Type, Schema};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -380,7 +380,14 @@ multiversion! {
         for s0 in (0..len).step_by(SUB_ROWS) {
             let m = SUB_ROWS.min(len - s0);
             let x: &[f64] = match arr.as_dense() {
-                Some(v) => &v[(r0 + s0) * n..(r0 + s0 + m) * n],
+                Some(v) => {
+                    let x = &v[(r0 + s0) * n..(r0 + s0 + m) * n];
+                    // The sub-block in order from memory: the class passes below read
+                    // its rows grouped by class, out of order, which the hardware
+                    // prefetcher does not follow.
+                    crate::frame::kernels::prefetch(x);
+                    x
+                }
                 None => {
                     scratch.resize(m * n, 0.0);
                     arr.write_dense_rows(r0 + s0, &mut scratch[..m * n]);
@@ -451,6 +458,32 @@ const BLOCK_ROWS: usize = 16384;
 /// Labels below this get their class slot from a table (larger ones are searched).
 const LABEL_TABLE: usize = 256;
 
+/// Labels read as f64 at a time (a stack buffer, not a fresh column).
+const LABEL_CHUNK: usize = 1024;
+
+/// Labels `r0..r0 + out.len()` of a Float64, Int32 or Int64 column as f64: a Float64
+/// column's own values, the others converted into `out`.
+fn label_chunk<'a>(lab: &'a dyn Array, r0: usize, out: &'a mut [f64]) -> &'a [f64] {
+    let m = out.len();
+    match lab.data_type() {
+        DataType::Int32 => {
+            let v = &lab.as_primitive::<Int32Type>().values()[r0..r0 + m];
+            for (o, y) in out.iter_mut().zip(v) {
+                *o = f64::from(*y);
+            }
+            out
+        }
+        DataType::Int64 => {
+            let v = &lab.as_primitive::<Int64Type>().values()[r0..r0 + m];
+            for (o, y) in out.iter_mut().zip(v) {
+                *o = *y as f64;
+            }
+            out
+        }
+        _ => &lab.as_primitive::<Float64Type>().values()[r0..r0 + m],
+    }
+}
+
 impl Estimator for NaiveBayes {
     type Model = NaiveBayesModel;
 
@@ -480,12 +513,16 @@ impl Estimator for NaiveBayes {
             })
             .collect::<Vec<_>>();
         let feats = crate::frame::in_order(feats)?;
-        // Labels as f64, cast once per partition (not once per block).
+        // Labels as they are when Float64, Int32 or Int64 (read as f64 a chunk at a time:
+        // a cast would write a fresh column); other numeric types cast once per partition.
         let labels = df
             .column(&p.label_col)?
             .chunks
             .iter()
-            .map(|c| cast(c, &DataType::Float64))
+            .map(|c| match c.data_type() {
+                DataType::Float64 | DataType::Int32 | DataType::Int64 => Ok(c.clone()),
+                _ => cast(c, &DataType::Float64),
+            })
             .collect::<std::result::Result<Vec<_>, _>>()?;
         let mut spans = Vec::new();
         for (pi, c) in feats.iter().enumerate() {
@@ -500,7 +537,7 @@ impl Estimator for NaiveBayes {
             .par_iter()
             .map(|&(pi, r0, len)| -> Result<Vec<ClassStats>> {
                 let arr = &feats[pi];
-                let lab = labels[pi].as_primitive::<Float64Type>();
+                let lab = labels[pi].as_ref();
                 let bad = |col: &str, r: usize, what: String, hint: String| Error::InvalidValue {
                     stage,
                     column: col.to_string(),
@@ -509,18 +546,57 @@ impl Estimator for NaiveBayes {
                     what,
                     hint,
                 };
-                // The labels first (one value per row): checked in one branch-free sweep
-                // (the row loop naming the first bad row runs only when one fails), then
-                // each row's class slot, by a table for small labels.
-                let ys = &lab.values()[r0..r0 + len];
-                let nulls = (r0..r0 + len).any(|r| lab.is_null(r) || arr.is_null(r));
+                // The labels first (one value per row), a chunk at a time as f64: checked
+                // in a branch-free fold (the row loop naming the first bad row runs only
+                // when one fails), and each row's class slot, by a table for small labels.
+                let nulls = (lab.null_count() > 0 && (r0..r0 + len).any(|r| lab.is_null(r)))
+                    || (r0..r0 + len).any(|r| arr.is_null(r));
                 let n_max_f = n_max as f64;
-                let labels_ok = ys.iter().fold(true, |ok, &y| {
-                    ok & (y >= 0.0) & (y < n_max_f) & (y == y.trunc())
-                });
+                let mut slots: Vec<f64> = Vec::new();
+                let mut table = [u32::MAX; LABEL_TABLE];
+                let mut slot_of = |y: f64| -> u32 {
+                    if y < LABEL_TABLE as f64 {
+                        let e = &mut table[y as usize];
+                        if *e == u32::MAX {
+                            *e = slots.len() as u32;
+                            slots.push(y);
+                        }
+                        *e
+                    } else {
+                        match slots.iter().position(|s| *s == y) {
+                            Some(c) => c as u32,
+                            None => {
+                                slots.push(y);
+                                (slots.len() - 1) as u32
+                            }
+                        }
+                    }
+                };
+                let mut cls = vec![0u32; len];
+                let mut labels_ok = true;
+                let mut buf = [0.0f64; LABEL_CHUNK];
+                for c0 in (0..len).step_by(LABEL_CHUNK) {
+                    let m = LABEL_CHUNK.min(len - c0);
+                    let ys = label_chunk(lab, r0 + c0, &mut buf[..m]);
+                    // (`y as i64` truncates, a plain instruction where `trunc` is a call
+                    // in the baseline build; below `n_max` <= 2³¹ it is exact.)
+                    let ok = ys.iter().fold(true, |ok, &y| {
+                        ok & (y >= 0.0) & (y < n_max_f) & ((y as i64) as f64 == y)
+                    });
+                    labels_ok &= ok;
+                    if !labels_ok {
+                        break;
+                    }
+                    for (c, &y) in cls[c0..c0 + m].iter_mut().zip(ys) {
+                        *c = slot_of(y);
+                    }
+                }
                 if nulls || !labels_ok {
-                    for r in r0..r0 + len {
-                        if lab.is_null(r) || lab.value(r).is_nan() {
+                    let lab = cast(&lab.slice(r0, len), &DataType::Float64)?;
+                    let lab = lab.as_primitive::<Float64Type>();
+                    for i in 0..len {
+                        let r = r0 + i;
+                        if lab.is_null(i) || lab.value(i).is_nan() {
                             return Err(bad(
                                 &p.label_col,
                                 r,
@@ -528,7 +604,7 @@ impl Estimator for NaiveBayes {
                                 "Labels MUST NOT be Null or NaN".into(),
                             ));
                         }
-                        let y = lab.value(r);
+                        let y = lab.value(i);
                         if !(y >= 0.0 && y < n_max_f) {
                             return Err(bad(
                                 &p.label_col,
@@ -555,27 +631,6 @@ impl Estimator for NaiveBayes {
                         }
                     }
                 }
-                let mut slots: Vec<f64> = Vec::new();
-                let mut table = [u32::MAX; LABEL_TABLE];
-                let mut slot_of = |y: f64| -> u32 {
-                    if y < LABEL_TABLE as f64 {
-                        let e = &mut table[y as usize];
-                        if *e == u32::MAX {
-                            *e = slots.len() as u32;
-                            slots.push(y);
-                        }
-                        *e
-                    } else {
-                        match slots.iter().position(|s| *s == y) {
-                            Some(c) => c as u32,
-                            None => {
-                                slots.push(y);
-                                (slots.len() - 1) as u32
-                            }
-                        }
-                    }
-                };
-                let cls: Vec<u32> = ys.iter().map(|&y| slot_of(y)).collect();
                 // Then one sweep over the features: the sums and the value checks.
                 let l = slots.len();
                 let mut block = BlockSums {
@@ -1288,5 +1343,81 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Int32 and Int64 labels (read as f64 a chunk at a time, not cast into a new column)
+    /// give the Float64 labels' model to the bit, and a bad integer label is named by its
+    /// partition and row with Spark's message.
+    #[test]
+    fn integer_labels_are_the_float_labels() {
+        use arrow::array::{Int32Array, Int64Array};
+        let n = 3;
+        let rows = BLOCK_ROWS + 1500;
+        let mut rng = crate::random::JavaRandom::new(9);
+        let x: Vec<f64> = (0..rows * n)
+            .map(|_| (rng.next_double() * 4.0).floor())
+            .collect();
+        let y: Vec<i32> = (0..rows)
+            .map(|_| [0, 1, 3, 300][(rng.next_double() * 4.0) as usize])
+            .collect();
+        let feats: ArrayRef = Arc::new(vector::vector_array(x, n, None).unwrap());
+        let frame = |label: ArrayRef| {
+            let schema = Schema::new(vec![
+                vector::vector_field("features", n, true),
+                Field::new("label", label.data_type().clone(), true),
+            ]);
+            DataFrame::from_batches(vec![RecordBatch::try_new(
+                Arc::new(schema),
+                vec![feats.clone(), label],
+            )
+            .unwrap()])
+            .unwrap()
+        };
+        let f64s: ArrayRef = Arc::new(Float64Array::from(
+            y.iter().map(|&v| f64::from(v)).collect::<Vec<_>>(),
+        ));
+        let i32s: ArrayRef = Arc::new(Int32Array::from(y.clone()));
+        let i64s: ArrayRef = Arc::new(Int64Array::from(
+            y.iter().map(|&v| i64::from(v)).collect::<Vec<_>>(),
+        ));
+        let bits = |v: &[f64]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        for kind in ["multinomial", "gaussian"] {
+            let nb = NaiveBayes::new().with_model_type(kind);
+            let want = nb.fit(&frame(f64s.clone())).unwrap();
+            for labels in [&i32s, &i64s] {
+                let got = nb.fit(&frame(labels.clone())).unwrap();
+                assert_eq!(
+                    bits(got.pi()),
+                    bits(want.pi()),
+                    "{kind} {}",
+                    labels.data_type()
+                );
+                assert_eq!(
+                    bits(got.theta()),
+                    bits(want.theta()),
+                    "{kind} {}",
+                    labels.data_type()
+                );
+                assert_eq!(
+                    bits(got.sigma()),
+                    bits(want.sigma()),
+                    "{kind} {}",
+                    labels.data_type()
+                );
+            }
+        }
+        let mut bad = y.clone();
+        bad[BLOCK_ROWS + 7] = -2;
+        let err = NaiveBayes::new()
+            .fit(&frame(Arc::new(Int32Array::from(bad))))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("NaiveBayes"), "{err}");
+        assert!(err.contains("label"), "{err}");
+        assert!(err.contains(&format!("row {}", BLOCK_ROWS + 7)), "{err}");
+        assert!(
+            err.contains("Labels MUST be in [0, 2147483647), but got -2"),
+            "{err}"
+        );
     }
 }
