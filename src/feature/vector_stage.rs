@@ -141,8 +141,9 @@ impl<F: Fn(&[f64], &mut [f64]) + Sync> VectorMap for DenseFn<F> {
 /// size recorded in it), each row stored as `layout` says; null rows stay null.
 ///
 /// A dense output (or a [`OutLayout::Keep`] output of an all-dense input) is written
-/// straight into one fresh buffer per partition in parallel row blocks
-/// (`buffer::par_build`), with `m.dense` called per row through a static call (no per-row
+/// straight into one output buffer per partition in parallel row blocks
+/// (`buffer::par_build_buffer`: pooled memory and streaming stores when large), with
+/// `m.dense` called per row (or `m.dense_block` per block) through a static call (no per-row
 /// allocation); a [`OutLayout::Compressed`] output of an all-dense input by
 /// [`vector::par_compressed_chunk`] (rows placed by [`VectorMap::dense_nnz`], then mapped
 /// once each); any other sparse-type output by the two-pass parallel builder
@@ -175,10 +176,10 @@ pub(crate) fn map_rows<M: VectorMap>(
             let nulls = a.nulls().cloned();
             if !sparse_out {
                 let vals = dense_rows(&block, n_out, m);
-                Ok(Arc::new(vector::vector_array(vals, n_out, nulls)?) as ArrayRef)
+                Ok(Arc::new(vector::vector_array_buf(vals, n_out, nulls)?) as ArrayRef)
             } else if layout == OutLayout::Keep && block.as_dense().is_some() {
                 // Every row dense: every output row dense, written in place.
-                vector::dense_rows_array(dense_rows(&block, n_out, m), n_out, nulls)
+                vector::dense_rows_array_buf(dense_rows(&block, n_out, m), n_out, nulls)
             } else if let (OutLayout::Compressed, Some(x)) = (layout, block.as_dense()) {
                 // Every row dense: placed by its output's non-zero count, then mapped once
                 // straight into the column's buffers.
@@ -215,16 +216,20 @@ pub(crate) fn map_rows<M: VectorMap>(
 }
 
 /// One partition's rows mapped into dense output rows (`len · n_out` values).
-fn dense_rows<M: VectorMap>(block: &vector::VectorBlock<'_>, n_out: usize, m: &M) -> Vec<f64> {
+fn dense_rows<M: VectorMap>(
+    block: &vector::VectorBlock<'_>,
+    n_out: usize,
+    m: &M,
+) -> arrow::buffer::ScalarBuffer<f64> {
     let n_in = block.size();
     if n_out == 0 {
-        return Vec::new();
+        return Vec::new().into();
     }
     let dense_in = block.as_dense();
     // SAFETY: every output row is zeroed right before `m.dense` writes into it, so all of
     // every block is initialised.
     unsafe {
-        crate::frame::buffer::par_build(block.len(), n_out, |first, dst| {
+        crate::frame::buffer::par_build_buffer(block.len(), n_out, |first, dst| {
             if let (true, Some(x)) = (M::BLOCK, dense_in) {
                 for v in dst.iter_mut() {
                     v.write(0.0);
