@@ -95,7 +95,7 @@ fn main() {
     let env = |k: &str| std::env::var(k).unwrap_or_else(|_| "unset".into());
     println!(
         "{} MB; {} threads; MLPIPE_BUFFER_POOL_MB={}, MLPIPE_NO_HUGE_PAGES={}; THP enabled: {}, defrag: {}",
-        N * 8 >> 20,
+        (N * 8) >> 20,
         rayon::current_num_threads(),
         env("MLPIPE_BUFFER_POOL_MB"),
         env("MLPIPE_NO_HUGE_PAGES"),

@@ -97,7 +97,10 @@ impl Normalizer {
         Ok(n)
     }
     fn kernel(&self, n: usize) -> Result<NormalizerKernel> {
-        Ok(NormalizerKernel { p: self.params.p, n })
+        Ok(NormalizerKernel {
+            p: self.params.p,
+            n,
+        })
     }
 }
 
@@ -175,7 +178,10 @@ impl VectorMap for NormalizerKernel {
     fn dense_block(&self, x: &[f64], out: &mut [f64]) {
         if self.n == 0 || !matches!(self.p, 1.0 | 2.0 | f64::INFINITY) {
             // Nothing to interleave (powf dominates a general p's norm).
-            for (x, o) in x.chunks_exact(self.n.max(1)).zip(out.chunks_exact_mut(self.n.max(1))) {
+            for (x, o) in x
+                .chunks_exact(self.n.max(1))
+                .zip(out.chunks_exact_mut(self.n.max(1)))
+            {
                 self.dense(x, o);
             }
             return;
@@ -211,7 +217,16 @@ mod tests {
         // Rows with zeros (norm 0 keeps the row), NaN, infinities, -0.0 and a spread of
         // magnitudes; row counts around the lane width.
         let pool = [
-            0.0, -0.0, 1.5, -2.25, 1e-300, 3e300, f64::NAN, f64::INFINITY, 7.0, -1e-3,
+            0.0,
+            -0.0,
+            1.5,
+            -2.25,
+            1e-300,
+            3e300,
+            f64::NAN,
+            f64::INFINITY,
+            7.0,
+            -1e-3,
         ];
         for n in [1, 3, 20] {
             for rows in [0, 1, 7, 8, 9, 17, 40] {

@@ -47,6 +47,10 @@ const STREAMED: usize = 8 << 20;
 /// Values a task stages in cache before streaming them out: 32 KB of doubles.
 const STAGE_BYTES: usize = 32 << 10;
 
+/// The largest block [`staged`] stages (larger ones are written in place): a thread keeps
+/// its staging block for the next call.
+const MAX_STAGED: usize = 4 << 20;
+
 /// The most regions the pool keeps (a vector column's chunk is several outputs: values,
 /// offsets, row kinds, sizes).
 pub(crate) const POOL_REGIONS: usize = 32;
@@ -149,7 +153,10 @@ impl Region {
             return None;
         }
         let start = (base as usize + HUGE_PAGE - 1) & !(HUGE_PAGE - 1);
-        let (head, tail) = (start - base as usize, base as usize + span - (start + bytes));
+        let (head, tail) = (
+            start - base as usize,
+            base as usize + span - (start + bytes),
+        );
         // SAFETY: the head and tail lie inside the mapping just made and outside the
         // region kept; unmapping them leaves [start, start + bytes) mapped.
         unsafe {
@@ -313,7 +320,11 @@ impl<T: arrow::datatypes::ArrowNativeType> Output<T> {
                 // SAFETY: `ptr` points at `bytes` initialised bytes (the caller's
                 // contract) that the region owns and keeps alive.
                 let b = unsafe {
-                    arrow::buffer::Buffer::from_custom_allocation(ptr, bytes, std::sync::Arc::new(r))
+                    arrow::buffer::Buffer::from_custom_allocation(
+                        ptr,
+                        bytes,
+                        std::sync::Arc::new(r),
+                    )
                 };
                 arrow::buffer::ScalarBuffer::new(b, 0, self.len)
             }
@@ -394,27 +405,52 @@ pub(crate) fn stream_fence() {
     };
 }
 
+thread_local! {
+    /// Each thread's staging block, reused from call to call (a fresh block of a few
+    /// hundred KB per call would be a fresh mapping, or a heap top trimmed and regrown,
+    /// faulting in its pages every time).
+    static SCRATCH: std::cell::Cell<Vec<u64>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Runs `f` on a scratch block of `len` uninitialised values of `T` (at most 8-byte
+/// aligned) taken from this thread's [`SCRATCH`] and put back after. A nested call (`f`
+/// running another task on this thread) finds the block taken and uses a fresh one.
+fn with_scratch<T: Copy, R>(len: usize, f: impl FnOnce(&mut [MaybeUninit<T>]) -> R) -> R {
+    assert!(std::mem::align_of::<T>() <= 8);
+    let words = (len * std::mem::size_of::<T>()).div_ceil(8);
+    let mut buf = SCRATCH.with(|c| c.take());
+    if buf.capacity() < words {
+        buf = Vec::with_capacity(words);
+    }
+    // SAFETY: the vector's capacity holds `words` u64s, i.e. at least `len` values of T,
+    // suitably aligned (align_of::<T>() <= 8); the values are handed out uninitialised.
+    let block =
+        unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<MaybeUninit<T>>(), len) };
+    let r = f(block);
+    SCRATCH.with(|c| c.set(buf));
+    r
+}
+
 /// Writes all of `dst` through `write` (which must write every value it is given when it
 /// returns `Ok`): straight into `dst`, or, when `streamed`, into a scratch block that
 /// [`stream_into`] then copies out (only on `Ok`). For writers that fill a bounded block
-/// (a few hundred KB) of a large [`Output`] at once.
+/// (a few hundred KB, at most [`MAX_STAGED`] bytes staged) of a large [`Output`] at once.
 pub(crate) fn staged<T: Copy, R>(
     dst: &mut [MaybeUninit<T>],
     streamed: bool,
     write: impl FnOnce(&mut [MaybeUninit<T>]) -> crate::Result<R>,
 ) -> crate::Result<R> {
-    if !streamed || dst.is_empty() {
+    if !streamed || dst.is_empty() || std::mem::size_of_val(dst) > MAX_STAGED {
         return write(dst);
     }
-    let mut buf: Vec<MaybeUninit<T>> = Vec::with_capacity(dst.len());
-    // SAFETY: MaybeUninit values need no initialisation.
-    unsafe { buf.set_len(dst.len()) };
-    let r = write(&mut buf)?;
-    // SAFETY: `write` returned Ok, so it wrote every value of `buf` (the contract).
-    let b = unsafe { &*(&buf[..] as *const [MaybeUninit<T>] as *const [T]) };
-    stream_into(b, dst);
-    stream_fence();
-    Ok(r)
+    with_scratch(dst.len(), |buf| {
+        let r = write(buf)?;
+        // SAFETY: `write` returned Ok, so it wrote every value of `buf` (the contract).
+        let b = unsafe { &*(buf as *const [MaybeUninit<T>] as *const [T]) };
+        stream_into(b, dst);
+        stream_fence();
+        Ok(r)
+    })
 }
 
 /// Writes `dst` through `fill`, in staged blocks of `unit`-value units (whole rows) when
@@ -432,16 +468,15 @@ fn stage<T: Copy>(
         fill(0, dst);
         return;
     }
-    let mut buf: Vec<MaybeUninit<T>> = Vec::with_capacity(per.min(dst.len()));
-    // SAFETY: MaybeUninit values need no initialisation.
-    unsafe { buf.set_len(per.min(dst.len())) };
-    for (k, d) in dst.chunks_mut(per).enumerate() {
-        let b = &mut buf[..d.len()];
-        fill(k * (per / unit.max(1)), b);
-        // SAFETY: `fill` wrote every value of `b` (the callers' contract).
-        let b = unsafe { &*(b as *const [MaybeUninit<T>] as *const [T]) };
-        stream_into(b, d);
-    }
+    with_scratch(per.min(dst.len()), |buf| {
+        for (k, d) in dst.chunks_mut(per).enumerate() {
+            let b = &mut buf[..d.len()];
+            fill(k * (per / unit.max(1)), b);
+            // SAFETY: `fill` wrote every value of `b` (the callers' contract).
+            let b = unsafe { &*(b as *const [MaybeUninit<T>] as *const [T]) };
+            stream_into(b, d);
+        }
+    });
     stream_fence();
 }
 
@@ -588,9 +623,9 @@ pub(crate) unsafe fn par_build_parts(
                 tasks.push((k, t * TASK_VALUES, block));
             }
         }
-        tasks.into_par_iter().for_each(|(k, first, block)| {
-            stage(block, 1, streamed, |i, b| fill(k, first + i, b))
-        });
+        tasks
+            .into_par_iter()
+            .for_each(|(k, first, block)| stage(block, 1, streamed, |i, b| fill(k, first + i, b)));
     }
     // SAFETY: the tasks cover the output exactly, and the caller promises that `fill`
     // wrote every element of each block.
@@ -772,7 +807,10 @@ mod tests {
                 unsafe { o.finish() }
             })
             .collect();
-        assert!(outs.iter().enumerate().all(|(k, o)| o.iter().all(|v| *v == k as u8)));
+        assert!(outs
+            .iter()
+            .enumerate()
+            .all(|(k, o)| o.iter().all(|v| *v == k as u8)));
         drop(outs);
         let (regions, bytes) = floor::pool_state();
         assert!(regions <= POOL_REGIONS, "{regions} regions");
@@ -795,7 +833,10 @@ mod tests {
             Ok(())
         })
         .unwrap();
-        assert!(d.iter().enumerate().all(|(i, v)| unsafe { v.assume_init() } == i as f64));
+        assert!(d
+            .iter()
+            .enumerate()
+            .all(|(i, v)| unsafe { v.assume_init() } == i as f64));
     }
 
     #[test]

@@ -285,7 +285,8 @@ pub(crate) unsafe fn map_vectors(
                     }
                 })
             };
-            Ok(Arc::new(vector_array_buf(mapped, n, a.nulls().cloned())?) as arrow::array::ArrayRef)
+            Ok(Arc::new(vector_array_buf(mapped, n, a.nulls().cloned())?)
+                as arrow::array::ArrayRef)
         })
         .collect::<Vec<_>>();
     let chunks = crate::frame::in_order(chunks)?;

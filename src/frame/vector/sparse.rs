@@ -1548,10 +1548,7 @@ fn block_parts<'a>(
         .iter()
         .fold((0usize, 0usize), |(a, b), (i, v)| (a + i, b + v));
     let mut parts = Vec::with_capacity(totals.len());
-    let (mut ri, mut rv) = (
-        &mut idx.spare()[..total_i],
-        &mut vals.spare()[..total_v],
-    );
+    let (mut ri, mut rv) = (&mut idx.spare()[..total_i], &mut vals.spare()[..total_v]);
     let (mut bi, mut bv) = (0usize, 0usize);
     for &(ti, tv) in totals {
         let (pi, qi) = std::mem::take(&mut ri).split_at_mut(ti);
