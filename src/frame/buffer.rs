@@ -406,19 +406,20 @@ pub(crate) fn stream_fence() {
 }
 
 thread_local! {
-    /// Each thread's staging block, reused from call to call (a fresh block of a few
+    /// Each thread's staging blocks, reused from call to call (a fresh block of a few
     /// hundred KB per call would be a fresh mapping, or a heap top trimmed and regrown,
-    /// faulting in its pages every time).
-    static SCRATCH: std::cell::Cell<Vec<u64>> = const { std::cell::Cell::new(Vec::new()) };
+    /// faulting in its pages every time). A stack: nested calls (a builder staging its
+    /// index and value parts at once, or `f` running another task on this thread) each
+    /// take their own block.
+    static SCRATCH: std::cell::RefCell<Vec<Vec<u64>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Runs `f` on a scratch block of `len` uninitialised values of `T` (at most 8-byte
-/// aligned) taken from this thread's [`SCRATCH`] and put back after. A nested call (`f`
-/// running another task on this thread) finds the block taken and uses a fresh one.
+/// aligned) taken from this thread's [`SCRATCH`] and put back after.
 fn with_scratch<T: Copy, R>(len: usize, f: impl FnOnce(&mut [MaybeUninit<T>]) -> R) -> R {
     assert!(std::mem::align_of::<T>() <= 8);
     let words = (len * std::mem::size_of::<T>()).div_ceil(8);
-    let mut buf = SCRATCH.with(|c| c.take());
+    let mut buf = SCRATCH.with(|c| c.borrow_mut().pop()).unwrap_or_default();
     if buf.capacity() < words {
         buf = Vec::with_capacity(words);
     }
@@ -427,7 +428,7 @@ fn with_scratch<T: Copy, R>(len: usize, f: impl FnOnce(&mut [MaybeUninit<T>]) ->
     let block =
         unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<MaybeUninit<T>>(), len) };
     let r = f(block);
-    SCRATCH.with(|c| c.set(buf));
+    SCRATCH.with(|c| c.borrow_mut().push(buf));
     r
 }
 
