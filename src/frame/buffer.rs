@@ -2,7 +2,7 @@
 //!
 //! A transform that writes a new 160 MB column spends most of its time in first-touch page
 //! faults, not in writing: 40,000 faults of 4 KB each, every one a trip into the kernel to
-//! zero a page. On Linux, [`par_build`] asks for transparent huge pages on the buffer
+//! zero a page. On Linux, `par_build` asks for transparent huge pages on the buffer
 //! (`madvise(MADV_HUGEPAGE)`, which works whether the system's THP mode is `always` or
 //! `madvise`): 2 MB pages, 512 times fewer faults. It then writes the buffer in parallel
 //! row blocks, so a partition's output is written by every thread.
@@ -12,11 +12,11 @@
 //! block (THP `defrag=madvise`), and under a hypervisor that takes freed guest memory back
 //! (free page reporting, memory ballooning) each fresh page also faults on the host. The
 //! run-to-run spread of a transform's time comes from there, not from its arithmetic. So
-//! an output that becomes an Arrow buffer ([`Output`], [`par_build_buffer`],
-//! [`par_build_parts`]) is written into memory from a small process-wide POOL of regions
+//! an output that becomes an Arrow buffer (`Output`, `par_build_buffer`,
+//! `par_build_parts`) is written into memory from a small process-wide POOL of regions
 //! already faulted in: when the last Arrow buffer over a region is dropped, the region goes
-//! back to the pool (at most [`POOL_REGIONS`] regions and `MLPIPE_BUFFER_POOL_MB` MB,
-//! default [`POOL_MB_DEFAULT`]; `MLPIPE_BUFFER_POOL_MB=0` turns the pool off and every
+//! back to the pool (at most `POOL_REGIONS` regions and `MLPIPE_BUFFER_POOL_MB` MB,
+//! default `POOL_MB_DEFAULT`; `MLPIPE_BUFFER_POOL_MB=0` turns the pool off and every
 //! region is unmapped when dropped). A large output is staged in cache-sized blocks and
 //! copied out with non-temporal (streaming) stores, which write whole cache lines without
 //! first reading them (a normal store to a line not in cache reads it first: a third
@@ -674,21 +674,21 @@ pub(crate) fn release_free_memory() {
 pub mod floor {
     use super::*;
 
-    /// `src` copied into a fresh vector from [`par_build`] (huge-page advised, normal
+    /// `src` copied into a fresh vector from `par_build` (huge-page advised, normal
     /// stores): how outputs were written before the pool.
     pub fn copy_fresh(src: &[f64], n: usize) -> Vec<f64> {
         // SAFETY: every block is written whole from `src`.
         unsafe { par_build(src.len() / n, n, |first, b| copy_block(src, first * n, b)) }
     }
 
-    /// `src` copied into an [`Output`] by [`par_build_buffer`] (pooled region, staged
+    /// `src` copied into an `Output` by `par_build_buffer` (pooled region, staged
     /// blocks, streaming stores): how large outputs are written now.
     pub fn copy_output(src: &[f64], n: usize) -> arrow::buffer::ScalarBuffer<f64> {
         // SAFETY: every block is written whole from `src`.
         unsafe { par_build_buffer(src.len() / n, n, |first, b| copy_block(src, first * n, b)) }
     }
 
-    /// The columns `cols` copied into one [`Output`] by [`par_build_parts`].
+    /// The columns `cols` copied into one `Output` by `par_build_parts`.
     pub fn copy_columns(cols: &[&[f64]]) -> Vec<arrow::buffer::ScalarBuffer<f64>> {
         let lens: Vec<usize> = cols.iter().map(|c| c.len()).collect();
         // SAFETY: every block is written whole from its column.
