@@ -141,8 +141,9 @@ impl<F: Fn(&[f64], &mut [f64]) + Sync> VectorMap for DenseFn<F> {
 /// size recorded in it), each row stored as `layout` says; null rows stay null.
 ///
 /// A dense output (or a [`OutLayout::Keep`] output of an all-dense input) is written
-/// straight into one fresh buffer per partition in parallel row blocks
-/// (`buffer::par_build`), with `m.dense` called per row through a static call (no per-row
+/// straight into one output buffer per partition in parallel row blocks
+/// (`buffer::par_build_buffer`: pooled memory and streaming stores when large), with
+/// `m.dense` called per row (or `m.dense_block` per block) through a static call (no per-row
 /// allocation); a [`OutLayout::Compressed`] output of an all-dense input by
 /// [`vector::par_compressed_chunk`] (rows placed by [`VectorMap::dense_nnz`], then mapped
 /// once each); any other sparse-type output by the two-pass parallel builder
@@ -175,10 +176,10 @@ pub(crate) fn map_rows<M: VectorMap>(
             let nulls = a.nulls().cloned();
             if !sparse_out {
                 let vals = dense_rows(&block, n_out, m);
-                Ok(Arc::new(vector::vector_array(vals, n_out, nulls)?) as ArrayRef)
+                Ok(Arc::new(vector::vector_array_buf(vals, n_out, nulls)?) as ArrayRef)
             } else if layout == OutLayout::Keep && block.as_dense().is_some() {
                 // Every row dense: every output row dense, written in place.
-                vector::dense_rows_array(dense_rows(&block, n_out, m), n_out, nulls)
+                vector::dense_rows_array_buf(dense_rows(&block, n_out, m), n_out, nulls)
             } else if let (OutLayout::Compressed, Some(x)) = (layout, block.as_dense()) {
                 // Every row dense: placed by its output's non-zero count, then mapped once
                 // straight into the column's buffers.
@@ -215,16 +216,20 @@ pub(crate) fn map_rows<M: VectorMap>(
 }
 
 /// One partition's rows mapped into dense output rows (`len · n_out` values).
-fn dense_rows<M: VectorMap>(block: &vector::VectorBlock<'_>, n_out: usize, m: &M) -> Vec<f64> {
+fn dense_rows<M: VectorMap>(
+    block: &vector::VectorBlock<'_>,
+    n_out: usize,
+    m: &M,
+) -> arrow::buffer::ScalarBuffer<f64> {
     let n_in = block.size();
     if n_out == 0 {
-        return Vec::new();
+        return Vec::new().into();
     }
     let dense_in = block.as_dense();
     // SAFETY: every output row is zeroed right before `m.dense` writes into it, so all of
     // every block is initialised.
     unsafe {
-        crate::frame::buffer::par_build(block.len(), n_out, |first, dst| {
+        crate::frame::buffer::par_build_buffer(block.len(), n_out, |first, dst| {
             if let (true, Some(x)) = (M::BLOCK, dense_in) {
                 for v in dst.iter_mut() {
                     v.write(0.0);
@@ -457,5 +462,104 @@ impl crate::row::RowOp for MapRow {
         out.fill(0.0);
         (self.f)(x, out);
         Ok(crate::row::Flow::Next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::feature::{Binarizer, ElementwiseProduct, Normalizer};
+    use crate::frame::vector::{self, At, VectorBlock};
+    use crate::frame::DataFrame;
+    use crate::pipeline::Transformer;
+    use arrow::array::RecordBatch;
+    use arrow::datatypes::{Field, Schema};
+    use std::sync::Arc;
+
+    /// Every row of the vector column `col` of `df`, in row order, spelled out (kind,
+    /// indices, value bits).
+    fn rows(df: &DataFrame, col: &str, n: usize) -> Vec<String> {
+        let c = df.column(col).unwrap();
+        let mut out = Vec::new();
+        for (p, a) in c.chunks.iter().enumerate() {
+            let at = At {
+                stage: "test",
+                column: col,
+                partition: p,
+            };
+            let b = VectorBlock::new(a.as_ref(), n, at).unwrap();
+            for r in 0..b.len() {
+                out.push(match b.row(r) {
+                    None => "null".into(),
+                    Some(vector::Row::Dense(x)) => {
+                        format!("d {:?}", x.iter().map(|v| v.to_bits()).collect::<Vec<_>>())
+                    }
+                    Some(vector::Row::Sparse {
+                        indices, values, ..
+                    }) => format!(
+                        "s {indices:?} {:?}",
+                        values.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+                    ),
+                });
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn large_outputs_written_through_the_pool_match_small_ones_bit_for_bit() {
+        // 110,000 rows of 24 values: one partition's output is 21 MB, so it is written
+        // into a pooled region through staged blocks and streaming stores (and its row
+        // kinds and offsets into pooled memory); the same rows in 64 partitions give
+        // outputs under 1 MB, written as plain vectors. Row r has r % 25 positive values,
+        // so Binarizer's compressed output mixes sparse and dense rows.
+        let (rows_n, n) = (110_000, 24);
+        let values: Vec<f64> = (0..rows_n * n)
+            .map(|i| {
+                let (r, j) = (i / n, i % n);
+                let mag = 0.5 + ((i * 7919) % 1000) as f64 / 250.0;
+                if j < r % 25 {
+                    mag
+                } else if j % 7 == 3 {
+                    0.0
+                } else {
+                    -mag
+                }
+            })
+            .collect();
+        let col = vector::dense_rows_array(values, n, None).unwrap();
+        let field = vector::with_vector_size(Field::new("v", col.data_type().clone(), true), n);
+        let batch = RecordBatch::try_new(Arc::new(Schema::new(vec![field])), vec![col]).unwrap();
+        let one = DataFrame::from_batches(vec![batch]).unwrap();
+        let many = one.repartition(64).unwrap();
+        let stages: Vec<Box<dyn Transformer>> = vec![
+            Box::new(
+                Binarizer::new()
+                    .with_input_col("v")
+                    .with_output_col("o")
+                    .with_threshold(0.0),
+            ),
+            Box::new(
+                Normalizer::new()
+                    .with_input_col("v")
+                    .with_output_col("o")
+                    .with_p(2.0),
+            ),
+            Box::new(
+                ElementwiseProduct::new()
+                    .with_input_col("v")
+                    .with_output_col("o")
+                    .with_scaling_vec(&[0.5; 24]),
+            ),
+        ];
+        for s in &stages {
+            let big = rows(&s.transform(&one).unwrap(), "o", n);
+            let small = rows(&s.transform(&many).unwrap(), "o", n);
+            assert_eq!(big.len(), rows_n);
+            assert!(big == small, "{}", s.kind());
+            if s.kind() == "Binarizer" {
+                assert!(big.iter().any(|r| r.starts_with('s')));
+                assert!(big.iter().any(|r| r.starts_with('d')));
+            }
+        }
     }
 }

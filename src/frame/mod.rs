@@ -18,7 +18,8 @@
 //! assert_eq!((df.num_rows(), df.num_partitions()), (3, 2));
 //! ```
 
-pub(crate) mod buffer;
+#[doc(hidden)]
+pub mod buffer;
 mod io;
 pub(crate) mod kernels;
 mod ops;

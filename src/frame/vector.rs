@@ -33,7 +33,8 @@ pub use sparse::{
     with_vector_size, At, Row, SparseVectorBuilder, VectorBlock,
 };
 pub(crate) use sparse::{
-    par_compressed_chunk, par_entries_chunk, par_vector_chunk, par_vector_chunk_like,
+    dense_rows_array_buf, par_compressed_chunk, par_entries_chunk, par_vector_chunk,
+    par_vector_chunk_like,
 };
 
 /// Field-metadata key holding Spark's ML attribute JSON.
@@ -70,11 +71,21 @@ pub fn vector_array(
     n: usize,
     nulls: Option<NullBuffer>,
 ) -> Result<FixedSizeListArray> {
+    vector_array_buf(values.into(), n, nulls)
+}
+
+/// [`vector_array`] over values already in an Arrow buffer (a stage's output built by
+/// `buffer::par_build_buffer`), without a copy.
+pub(crate) fn vector_array_buf(
+    values: arrow::buffer::ScalarBuffer<f64>,
+    n: usize,
+    nulls: Option<NullBuffer>,
+) -> Result<FixedSizeListArray> {
     let rows = values
         .len()
         .checked_div(n)
         .unwrap_or_else(|| nulls.as_ref().map_or(0, |b| b.len()));
-    let child = Arc::new(Float64Array::from(values));
+    let child = Arc::new(Float64Array::new(values, None));
     Ok(FixedSizeListArray::try_new_with_length(
         Arc::new(item_field()),
         n as i32,
@@ -268,14 +279,15 @@ pub(crate) unsafe fn map_vectors(
             // SAFETY: `block` holds whole rows of `n` values, as does `src`, and `f` sets
             // every value of each output row (this function's contract).
             let mapped = unsafe {
-                super::buffer::par_build(a.len(), n, |first, block| {
+                super::buffer::par_build_buffer(a.len(), n, |first, block| {
                     let src = &vals[first * n..first * n + block.len()];
                     for (o, x) in block.chunks_exact_mut(n).zip(src.chunks_exact(n)) {
                         f(x, o);
                     }
                 })
             };
-            Ok(Arc::new(vector_array(mapped, n, a.nulls().cloned())?) as arrow::array::ArrayRef)
+            Ok(Arc::new(vector_array_buf(mapped, n, a.nulls().cloned())?)
+                as arrow::array::ArrayRef)
         })
         .collect::<Vec<_>>();
     let chunks = crate::frame::in_order(chunks)?;
@@ -387,7 +399,7 @@ pub(crate) fn map_stored_values(
             // Every row dense: mapped in place, in parallel, still all dense.
             // SAFETY: each block holds whole rows of `size` values, every one written.
             let vals = unsafe {
-                super::buffer::par_build(a.len(), size, |first, dst| {
+                super::buffer::par_build_buffer(a.len(), size, |first, dst| {
                     let src = &x[first * size..first * size + dst.len()];
                     let n = size.max(1);
                     for (o, r) in dst.chunks_exact_mut(n).zip(src.chunks_exact(n)) {
@@ -397,7 +409,7 @@ pub(crate) fn map_stored_values(
                     }
                 })
             };
-            return dense_rows_array(vals, size, a.nulls().cloned());
+            return dense_rows_array_buf(vals, size, a.nulls().cloned());
         }
         let at = At {
             stage,

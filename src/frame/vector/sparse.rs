@@ -16,12 +16,13 @@ use std::sync::Arc;
 use arrow::array::{
     Array, ArrayRef, AsArray, Float64Array, Int32Array, Int8Array, ListArray, StructArray,
 };
-use arrow::buffer::{NullBuffer, OffsetBuffer};
+use arrow::buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::{DataType, Field, Fields, Float64Type, Int32Type, Int8Type};
 use serde_json::{json, Value};
 
 use super::ML_ATTR;
 use crate::error::{Error, Result};
+use crate::frame::buffer::{self, Output};
 
 /// One feature vector as a stage or model sees it: a dense slice, or a size with the
 /// indices and values of its stored entries.
@@ -737,6 +738,16 @@ pub fn dense_rows_array(
     size: usize,
     nulls: Option<NullBuffer>,
 ) -> Result<ArrayRef> {
+    dense_rows_array_buf(values.into(), size, nulls)
+}
+
+/// [`dense_rows_array`] over values already in an Arrow buffer (a stage's output built by
+/// `buffer::par_build_buffer`), without a copy.
+pub(crate) fn dense_rows_array_buf(
+    values: ScalarBuffer<f64>,
+    size: usize,
+    nulls: Option<NullBuffer>,
+) -> Result<ArrayRef> {
     let rows = values
         .len()
         .checked_div(size)
@@ -753,7 +764,15 @@ pub fn dense_rows_array(
     else {
         return Err(Error::Internal("VectorUDT list fields".into()));
     };
-    let kinds: ArrayRef = Arc::new(Int8Array::from(vec![1i8; rows]));
+    if values.len() > i32::MAX as usize {
+        return Err(Error::Internal(format!(
+            "{} values in one vector column chunk: more than 2^31",
+            values.len()
+        )));
+    }
+    // SAFETY: `filled` wrote every value.
+    let kinds = unsafe { Output::filled(rows, 1i8).finish() };
+    let kinds: ArrayRef = Arc::new(Int8Array::new(kinds, None));
     let sizes: ArrayRef = Arc::new(Int32Array::new_null(rows));
     let indices: ArrayRef = Arc::new(ListArray::try_new(
         idx_item.clone(),
@@ -761,11 +780,11 @@ pub fn dense_rows_array(
         Arc::new(Int32Array::from(Vec::<i32>::new())),
         Some(NullBuffer::new_null(rows)),
     )?);
-    let offsets = OffsetBuffer::from_lengths(std::iter::repeat_n(size, rows));
+    let offsets = OffsetBuffer::new(buffer::regular_offsets(rows, size));
     let vals: ArrayRef = Arc::new(ListArray::try_new(
         val_item.clone(),
         offsets,
-        Arc::new(Float64Array::from(values)),
+        Arc::new(Float64Array::new(values, None)),
         None,
     )?);
     Ok(Arc::new(StructArray::try_new(
@@ -1373,19 +1392,34 @@ where
 /// (Spark's `type`: 0 sparse, 1 dense) and validity, and each row's index and value counts
 /// at offset `r + 1`, which [`ChunkPlan::write`] turns into the children's offsets.
 struct ChunkPlan {
-    kinds: Vec<i8>,
+    kinds: Output<i8>,
     valid: Vec<bool>,
-    idx_off: Vec<i32>,
-    val_off: Vec<i32>,
+    idx_off: Output<i32>,
+    val_off: Output<i32>,
 }
 
 impl ChunkPlan {
+    /// Kinds and offsets (which become the column's buffers) from `buffer::Output`s,
+    /// filled with zeros in parallel.
     fn new(rows: usize) -> Self {
         ChunkPlan {
-            kinds: vec![0i8; rows],
+            kinds: Output::filled(rows, 0i8),
             valid: vec![true; rows],
-            idx_off: vec![0i32; rows + 1],
-            val_off: vec![0i32; rows + 1],
+            idx_off: Output::filled(rows + 1, 0i32),
+            val_off: Output::filled(rows + 1, 0i32),
+        }
+    }
+
+    /// The kinds, validity and both offset arrays, for writing.
+    fn parts(&mut self) -> (&mut [i8], &mut [bool], &mut [i32], &mut [i32]) {
+        // SAFETY: all three were filled whole by `new`.
+        unsafe {
+            (
+                self.kinds.values_mut(),
+                &mut self.valid,
+                self.idx_off.values_mut(),
+                self.val_off.values_mut(),
+            )
         }
     }
 
@@ -1398,12 +1432,12 @@ impl ChunkPlan {
             + Sync,
     ) -> Result<Vec<(usize, usize)>> {
         use rayon::prelude::*;
-        let totals = self
-            .kinds
+        let (kinds, valid, idx_off, val_off) = self.parts();
+        let totals = kinds
             .par_chunks_mut(CHUNK_ROWS)
-            .zip(self.valid.par_chunks_mut(CHUNK_ROWS))
-            .zip(self.idx_off[1..].par_chunks_mut(CHUNK_ROWS))
-            .zip(self.val_off[1..].par_chunks_mut(CHUNK_ROWS))
+            .zip(valid.par_chunks_mut(CHUNK_ROWS))
+            .zip(idx_off[1..].par_chunks_mut(CHUNK_ROWS))
+            .zip(val_off[1..].par_chunks_mut(CHUNK_ROWS))
             .enumerate()
             .map(|(b, (((kinds, valid), ni), nv))| count(b, kinds, valid, ni, nv))
             .collect::<Vec<_>>();
@@ -1436,19 +1470,23 @@ impl ChunkPlan {
             + Sync,
     ) -> Result<ArrayRef> {
         use rayon::prelude::*;
-        let (mut idx, mut vals, total_i, total_v) = child_buffers(totals, self.kinds.len(), at)?;
+        let (kinds, valid, idx_off, val_off) = self.parts();
+        let (mut idx, mut vals, total_i, total_v) = child_buffers(totals, kinds.len(), at)?;
+        // A large child is written through cache-resident blocks and streaming stores.
+        let (si, sv) = (idx.is_large(), vals.is_large());
         {
             let parts = block_parts(totals, &mut idx, &mut vals);
-            let written = self
-                .kinds
+            let written = kinds
                 .par_chunks(CHUNK_ROWS)
-                .zip(self.valid.par_chunks(CHUNK_ROWS))
-                .zip(self.idx_off[1..].par_chunks_mut(CHUNK_ROWS))
-                .zip(self.val_off[1..].par_chunks_mut(CHUNK_ROWS))
+                .zip(valid.par_chunks(CHUNK_ROWS))
+                .zip(idx_off[1..].par_chunks_mut(CHUNK_ROWS))
+                .zip(val_off[1..].par_chunks_mut(CHUNK_ROWS))
                 .zip(parts.into_par_iter())
                 .enumerate()
                 .map(|(b, ((((kinds, valid), ni), nv), (bi, bv, pi, pv)))| {
-                    write(b, kinds, valid, ni, nv, pi, pv)?;
+                    buffer::staged(pi, si, |pi| {
+                        buffer::staged(pv, sv, |pv| write(b, kinds, valid, ni, nv, pi, pv))
+                    })?;
                     let (mut oi, mut ov) = (bi, bv);
                     for (i, v) in ni.iter_mut().zip(nv.iter_mut()) {
                         oi += *i as usize;
@@ -1461,28 +1499,26 @@ impl ChunkPlan {
                 .collect::<Vec<_>>();
             crate::frame::in_order(written)?;
         }
-        // SAFETY: the blocks' parts cover `idx[..total_i]` and `vals[..total_v]` exactly,
-        // and every block's writer wrote each of its rows' counted entries (the builders
-        // check each row against pass 1's counts before writing it).
-        unsafe {
-            idx.set_len(total_i);
-            vals.set_len(total_v);
-        }
-        udt_array(
-            size,
-            self.kinds,
-            self.valid,
-            self.idx_off,
-            idx,
-            self.val_off,
-            vals,
-        )
+        debug_assert_eq!((idx.spare().len(), vals.spare().len()), (total_i, total_v));
+        // SAFETY: the blocks' parts cover `idx` and `vals` exactly, and every block's
+        // writer wrote each of its rows' counted entries (the builders check each row
+        // against pass 1's counts before writing it).
+        let (idx, vals) = unsafe { (idx.finish(), vals.finish()) };
+        // SAFETY: filled whole by `new`, then rewritten in place.
+        let (kinds, idx_off, val_off) = unsafe {
+            (
+                self.kinds.finish(),
+                self.idx_off.finish(),
+                self.val_off.finish(),
+            )
+        };
+        udt_array(size, kinds, self.valid, idx_off, idx, val_off, vals)
     }
 }
 
 /// The index and value children of a chunk whose row blocks store `totals` (indices,
-/// values) each: empty vectors with room for exactly the summed totals (huge-page
-/// advised, never zeroed), and those totals.
+/// values) each: room for exactly the summed totals (`buffer::Output`: pooled memory when
+/// large, never zeroed), and those totals.
 ///
 /// # Errors
 /// [`Error::InvalidValue`] when the chunk would store more than 2^31 values.
@@ -1490,7 +1526,7 @@ fn child_buffers(
     totals: &[(usize, usize)],
     rows: usize,
     at: At<'_>,
-) -> Result<(Vec<i32>, Vec<f64>, usize, usize)> {
+) -> Result<(Output<i32>, Output<f64>, usize, usize)> {
     let (total_i, total_v) = totals
         .iter()
         .fold((0usize, 0usize), |(a, b), (i, v)| (a + i, b + v));
@@ -1501,8 +1537,8 @@ fn child_buffers(
             "split the data into more partitions",
         ));
     }
-    let idx: Vec<i32> = crate::frame::buffer::with_exact_capacity(total_i);
-    let vals: Vec<f64> = crate::frame::buffer::with_exact_capacity(total_v);
+    let idx = Output::<i32>::new(total_i);
+    let vals = Output::<f64>::new(total_v);
     Ok((idx, vals, total_i, total_v))
 }
 
@@ -1511,8 +1547,8 @@ fn child_buffers(
 #[allow(clippy::type_complexity)]
 fn block_parts<'a>(
     totals: &[(usize, usize)],
-    idx: &'a mut Vec<i32>,
-    vals: &'a mut Vec<f64>,
+    idx: &'a mut Output<i32>,
+    vals: &'a mut Output<f64>,
 ) -> Vec<(
     usize,
     usize,
@@ -1523,10 +1559,7 @@ fn block_parts<'a>(
         .iter()
         .fold((0usize, 0usize), |(a, b), (i, v)| (a + i, b + v));
     let mut parts = Vec::with_capacity(totals.len());
-    let (mut ri, mut rv) = (
-        &mut idx.spare_capacity_mut()[..total_i],
-        &mut vals.spare_capacity_mut()[..total_v],
-    );
+    let (mut ri, mut rv) = (&mut idx.spare()[..total_i], &mut vals.spare()[..total_v]);
     let (mut bi, mut bv) = (0usize, 0usize);
     for &(ti, tv) in totals {
         let (pi, qi) = std::mem::take(&mut ri).split_at_mut(ti);
@@ -1776,12 +1809,12 @@ where
 /// dense rows have null ones, as in Spark's layout.
 fn udt_array(
     size: usize,
-    kinds: Vec<i8>,
+    kinds: ScalarBuffer<i8>,
     valid: Vec<bool>,
-    idx_off: Vec<i32>,
-    idx: Vec<i32>,
-    val_off: Vec<i32>,
-    vals: Vec<f64>,
+    idx_off: ScalarBuffer<i32>,
+    idx: ScalarBuffer<i32>,
+    val_off: ScalarBuffer<i32>,
+    vals: ScalarBuffer<f64>,
 ) -> Result<ArrayRef> {
     let rows = kinds.len();
     let fields = sparse_vector_fields();
@@ -1796,21 +1829,20 @@ fn udt_array(
             kinds[r] == 0
         }))
     });
-    let kinds: ArrayRef = Arc::new(Int8Array::new(kinds.into(), None));
-    let sizes: ArrayRef = Arc::new(Int32Array::new(
-        vec![size as i32; rows].into(),
-        sparse_rows.clone(),
-    ));
+    let kinds: ArrayRef = Arc::new(Int8Array::new(kinds, None));
+    // SAFETY: `filled` wrote every value.
+    let sizes = unsafe { Output::filled(rows, size as i32).finish() };
+    let sizes: ArrayRef = Arc::new(Int32Array::new(sizes, sparse_rows.clone()));
     let indices: ArrayRef = Arc::new(ListArray::try_new(
         idx_item.clone(),
-        OffsetBuffer::new(idx_off.into()),
-        Arc::new(Int32Array::new(idx.into(), None)),
+        OffsetBuffer::new(idx_off),
+        Arc::new(Int32Array::new(idx, None)),
         sparse_rows,
     )?);
     let values: ArrayRef = Arc::new(ListArray::try_new(
         val_item.clone(),
-        OffsetBuffer::new(val_off.into()),
-        Arc::new(Float64Array::new(vals.into(), None)),
+        OffsetBuffer::new(val_off),
+        Arc::new(Float64Array::new(vals, None)),
         None,
     )?);
     Ok(Arc::new(StructArray::try_new(
