@@ -12,7 +12,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::binning::{BinColumns, Binned, FeatureKind};
+use super::binning::{BinColumns, Binned, FeatureKind, Layout};
 use super::histogram;
 use super::impurity::{count, Impurity};
 use super::order::scala_map_order;
@@ -161,35 +161,40 @@ impl ClassLabels {
 pub(crate) struct GrownTree {
     nodes: Vec<LearningNode>,
     /// The tree's sampled rows, each waiting node's rows one ascending run of them
-    /// (children's runs replace their parent's in place when it is split); empty when
-    /// grown by sweeps.
+    /// (children's runs replace their parent's in place when it is split). Grown by row
+    /// lists ([`row_lists`]), every leaf keeps its run too.
     order: Vec<u32>,
-    /// Grown by sweeps ([`sweeps`]): the node (arena index) each row ended in, `NO_NODE`
-    /// for rows the tree did not sample.
+    /// Grown by row lists: the leaf (arena index) each row ended in, `NO_NODE` for rows
+    /// the tree did not sample.
     node_of: Option<Vec<u32>>,
 }
 
-/// `node_of` of a row outside the tree (sampling count 0) or of a node outside the group.
+/// `node_of` of a row outside the tree (sampling count 0).
 const NO_NODE: u32 = u32::MAX;
 
-/// Whether a tree is grown by level sweeps instead of per-node row lists: a single tree on
-/// every feature (a decision tree, each GBT tree) with variance statistics the block kernel
-/// handles. A sweep streams every row once per group in row order (Spark's own pass),
-/// adding it to its node's histograms: the bins, targets and node ids are read
-/// sequentially, where per-node row lists would gather them, and each (node, feature, bin)
-/// still receives its rows in row order, so the sums are the same.
-fn sweeps(
-    b: &Binned,
-    targets: &Targets,
-    trees: &[TreeInput],
-    s: &Strategy,
-    subsampling: bool,
-) -> bool {
+/// The bin layout for growing `num_trees` trees with `impurity`, every feature at every
+/// node or not: row-major for a single variance tree on every feature (a regression tree,
+/// each GBT tree), which [`row_lists`] grows; column-major otherwise.
+pub(crate) fn layout(impurity: Impurity, num_trees: usize, all_features: bool) -> Layout {
+    if num_trees == 1 && all_features && impurity == Impurity::Variance {
+        Layout::Rows
+    } else {
+        Layout::Columns
+    }
+}
+
+/// Whether a tree is grown by row lists over row-major bins: a single tree on every
+/// feature with variance statistics, binned row-major ([`layout`]). Each node's rows are
+/// one ascending run of the tree's `order` (stably partitioned when the node splits), and
+/// each node's histograms are summed over its own run alone, gathering each row's bins
+/// (one cache line) and target: the node's histograms (every feature's bins) stay in the
+/// core's first-level cache, and each (node, feature, bin) still receives its rows in row
+/// order, Spark's summation order.
+fn row_lists(b: &Binned, trees: &[TreeInput], s: &Strategy, subsampling: bool) -> bool {
     trees.len() == 1
         && !subsampling
         && s.impurity == Impurity::Variance
-        && histogram::block_kernel_applies(b, targets, false)
-        && (0..b.kinds.len()).all(|f| histogram::in_block(b, f))
+        && matches!(b.bins, BinColumns::Rows(_))
 }
 
 /// Grows `trees.len()` trees together, as Spark's `runBagged` does, drawing feature
@@ -206,27 +211,17 @@ pub(crate) fn grow(
     let nf = b.kinds.len();
     let subsampling = features_per_node != nf;
     let mut rng = JavaRandom::new(subset_seed);
-    let sweep = sweeps(b, targets, trees, s, subsampling);
-    let mut node_of: Vec<u32> = match (sweep, trees.first().and_then(|t| t.counts)) {
-        (false, _) => Vec::new(),
-        (true, Some(c)) => c.iter().map(|&k| if k > 0 { 0 } else { NO_NODE }).collect(),
-        (true, None) => vec![0; b.rows],
-    };
+    let rowwise = row_lists(b, trees, s, subsampling);
     let mut grown: Vec<GrownTree> = trees
         .par_iter()
         .map(|t| {
-            let order: Vec<u32> = if sweep {
-                Vec::new()
-            } else {
-                // Fresh memory advised into huge pages, filled once and reused by every
-                // level (first touch of 4 KB pages costs ~4x more).
-                let mut order = crate::frame::buffer::with_exact_capacity(b.rows);
-                match t.counts {
-                    Some(c) => order.extend((0..b.rows as u32).filter(|&i| c[i as usize] > 0)),
-                    None => order.extend(0..b.rows as u32),
-                }
-                order
-            };
+            // Fresh memory advised into huge pages, filled once and reused by every
+            // level (first touch of 4 KB pages costs ~4x more).
+            let mut order = crate::frame::buffer::with_exact_capacity(b.rows);
+            match t.counts {
+                Some(c) => order.extend((0..b.rows as u32).filter(|&i| c[i as usize] > 0)),
+                None => order.extend(0..b.rows as u32),
+            }
             GrownTree {
                 nodes: vec![LearningNode {
                     id: 1,
@@ -270,12 +265,13 @@ pub(crate) fn grow(
             }
             mem += node_mem;
         }
-        let mut by_node = if sweep {
-            let mut slot_of = vec![NO_NODE; grown[0].nodes.len()];
-            for (g, (_, n, _)) in group.iter().enumerate() {
-                slot_of[*n] = g as u32;
-            }
-            histogram::sweep_variance(b, &node_of, &slot_of, group.len(), targets, trees[0].counts)
+        let mut by_node = if rowwise {
+            let tree = &grown[0];
+            let runs: Vec<Range<usize>> = group
+                .iter()
+                .map(|&(_, n, _)| tree.nodes[n].rows.clone())
+                .collect();
+            histogram::row_list_variance(b, &tree.order, &runs, targets, trees[0].counts)
         } else {
             group_histograms(b, &grown, &group, targets, trees, s, ss)
         };
@@ -333,7 +329,9 @@ pub(crate) fn grow(
             let is_leaf = stats.gain <= 0.0 || level as usize == s.max_depth;
             if is_leaf {
                 tree.nodes[n].stats = Some(stats);
-                tree.nodes[n].rows = 0..0;
+                if !rowwise {
+                    tree.nodes[n].rows = 0..0;
+                }
                 continue;
             }
             let (lc, rc) = stats.children.clone().expect("a valid split has children");
@@ -357,14 +355,15 @@ pub(crate) fn grow(
                 rows: 0..0,
             });
             let rows = std::mem::replace(&mut tree.nodes[n].rows, 0..0);
-            if sweep || !left_leaf || !right_leaf {
+            // Grown by row lists, leaves keep their rows (each row's leaf is read off at
+            // the end).
+            if rowwise || !left_leaf || !right_leaf {
                 splits.push(Partition {
                     tree: t,
-                    node: n,
                     left: li,
                     rows,
                     split: split.clone(),
-                    keep: (!left_leaf, !right_leaf),
+                    keep: (rowwise || !left_leaf, rowwise || !right_leaf),
                 });
             }
             let node = &mut tree.nodes[n];
@@ -377,53 +376,6 @@ pub(crate) fn grow(
             if !right_leaf {
                 stack.push((t, li + 1));
             }
-        }
-        if sweep {
-            // Every row of a split node moves to its child (leaves included, so that
-            // `node_of` ends as each row's leaf).
-            // Per node: stays, or its split (a byte column's bins up to `bin` go left).
-            enum Route<'s> {
-                Stay,
-                Bins {
-                    col: &'s [u8],
-                    bin: usize,
-                    left: u32,
-                },
-                Split {
-                    split: &'s BinSplit,
-                    left: u32,
-                },
-            }
-            let mut moves: Vec<Route> = (0..grown[0].nodes.len()).map(|_| Route::Stay).collect();
-            for p in &splits {
-                let left = p.left as u32;
-                moves[p.node] = match (&p.split, &b.bins) {
-                    (BinSplit::Continuous { feature, bin }, BinColumns::U8(all)) => Route::Bins {
-                        col: &all[feature * b.rows..(feature + 1) * b.rows],
-                        bin: *bin,
-                        left,
-                    },
-                    (split, _) => Route::Split { split, left },
-                };
-            }
-            node_of
-                .par_chunks_mut(SWEEP_CHUNK)
-                .enumerate()
-                .for_each(|(c, chunk)| {
-                    let first = c * SWEEP_CHUNK;
-                    for (j, a) in chunk.iter_mut().enumerate() {
-                        match moves.get(*a as usize) {
-                            Some(Route::Bins { col, bin, left }) => {
-                                *a = left + u32::from(usize::from(col[first + j]) > *bin);
-                            }
-                            Some(Route::Split { split, left }) => {
-                                *a = left + u32::from(!split.goes_left(b, first + j));
-                            }
-                            Some(Route::Stay) | None => {}
-                        }
-                    }
-                });
-            continue;
         }
         // Each split node's run of its tree's `order` is partitioned in place, the runs
         // (disjoint) in parallel.
@@ -457,19 +409,24 @@ pub(crate) fn grow(
             }
         }
     }
-    if sweep {
-        grown[0].node_of = Some(node_of);
+    if rowwise {
+        let tree = &mut grown[0];
+        let mut node_of = vec![NO_NODE; b.rows];
+        for (i, node) in tree.nodes.iter().enumerate() {
+            if node.children.is_none() {
+                for &r in &tree.order[node.rows.clone()] {
+                    node_of[r as usize] = i as u32;
+                }
+            }
+        }
+        tree.node_of = Some(node_of);
     }
     grown
 }
 
-/// Rows per task of a sweep's row pass.
-const SWEEP_CHUNK: usize = 16 * 1024;
-
 /// A node's rows waiting to be sent to its children (`left`, `left + 1`).
 struct Partition {
     tree: usize,
-    node: usize,
     left: usize,
     rows: Range<usize>,
     split: BinSplit,
@@ -512,6 +469,10 @@ fn partition(b: &Binned, split: &BinSplit, rows: &mut [u32]) -> usize {
         (BinSplit::Categorical { feature, left }, BinColumns::U8(all)) => {
             let col = &all[feature * b.rows..(feature + 1) * b.rows];
             run(rows, |r| left[usize::from(col[r])])
+        }
+        (BinSplit::Continuous { feature, bin }, BinColumns::Rows(all)) => {
+            let nf = b.kinds.len();
+            run(rows, |r| usize::from(all[r * nf + feature]) <= *bin)
         }
         _ => run(rows, |r| split.goes_left(b, r)),
     }
@@ -702,6 +663,9 @@ fn histogram(
                     ss,
                     classification,
                 );
+            }
+            super::binning::BinColumns::Rows(_) => {
+                fill(&mut h, |r| b.bin(f, r), rows, t, counts, ss, classification);
             }
             super::binning::BinColumns::U16(col) => {
                 let col = &col[f * b.rows..(f + 1) * b.rows];
@@ -1016,7 +980,7 @@ fn best_split(
 }
 
 impl GrownTree {
-    /// For a tree grown by sweeps with every row sampled: each row's leaf (arena index) and
+    /// For a tree grown by row lists with every row sampled: each row's leaf (arena index) and
     /// every node's prediction, which for a row's leaf is what
     /// [`GrownTree::predict_binned`] gives the row.
     pub(crate) fn row_leaves(&self, imp: Impurity) -> Option<(&[u32], Vec<f64>)> {

@@ -222,148 +222,158 @@ multiversion! {
     }
 }
 
-/// The histograms of a group of nodes of one tree on every feature, by sweeps over all
-/// rows in row order: row `r` belongs to node `node_of[r]`, which is in the group when
-/// `slot_of[node_of[r]]` is its slot (rows of other nodes and unsampled rows, `u32::MAX`,
-/// are passed over). Per slot: the parent vector and each feature with splits' histogram.
-/// Features are cut into blocks, one task each, every (node, feature) histogram summed by
-/// one task in row order.
-pub(crate) fn sweep_variance(
+/// The histograms of a group of nodes of one tree on every feature with splits, from
+/// row-major bins: node `g`'s rows are `order[runs[g]]` (ascending). Per node: the parent
+/// vector and each feature's histogram. Each node's features are cut into as few blocks as
+/// keep the threads busy (one block of every feature once there are enough rows elsewhere),
+/// one task each; every (node, feature) histogram is summed by one task over the node's
+/// rows in order.
+pub(crate) fn row_list_variance(
     b: &Binned,
-    node_of: &[u32],
-    slot_of: &[u32],
-    slots: usize,
+    order: &[u32],
+    runs: &[std::ops::Range<usize>],
     t: &Targets,
     counts: Option<&[u16]>,
 ) -> Vec<NodeHists> {
     use rayon::prelude::*;
-    let BinColumns::U8(all) = &b.bins else {
-        unreachable!("sweeps need byte bins (block_kernel_applies)")
+    let BinColumns::Rows(data) = &b.bins else {
+        unreachable!("row lists need row-major bins (growth.rs row_lists)")
     };
-    let feats: Vec<usize> = (0..b.kinds.len())
-        .filter(|&f| b.num_splits(f) != 0)
-        .collect();
-    // One block per thread: every block pays the per-row work (node, slot, target) once
-    // per row, so fewer, wider blocks do less of it.
-    let pieces = rayon::current_num_threads().clamp(
-        1,
-        feats
-            .len()
-            .div_ceil(super::growth::MIN_BLOCK_FEATURES)
-            .max(1),
-    );
-    let size = feats.len().div_ceil(pieces).max(1);
-    let mut blocks: Vec<&[usize]> = feats.chunks(size).collect();
-    if blocks.is_empty() {
-        blocks.push(&[]);
+    let nf = b.kinds.len();
+    assert!(data.len() == b.rows * nf && t.labels.len() == b.rows);
+    assert!(t.weights.is_none_or(|w| w.len() == b.rows) && counts.is_none_or(|c| c.len() == b.rows));
+    // Binned's invariant (bins of f below num_bins[f]) keeps every bin of a block's
+    // features in its part of the block's histograms, as rows_pass needs.
+    assert!(b.num_bins.iter().all(|&n| n <= 256));
+    let feats: Vec<usize> = (0..nf).filter(|&f| b.num_splits(f) != 0).collect();
+    let threads = rayon::current_num_threads();
+    let group_rows = runs.iter().map(|r| r.len()).sum::<usize>().max(1);
+    let mut tasks: Vec<(usize, &[usize])> = Vec::new();
+    for (g, run) in runs.iter().enumerate() {
+        assert!(run.end <= order.len());
+        let pieces = (threads * run.len())
+            .div_ceil(group_rows)
+            .clamp(1, feats.len().div_ceil(MIN_ROW_BLOCK_FEATURES).max(1));
+        let size = feats.len().div_ceil(pieces).max(1);
+        if feats.is_empty() {
+            tasks.push((g, &[]));
+        }
+        tasks.extend(feats.chunks(size).map(|block| (g, block)));
     }
-    let done: Vec<(Vec<usize>, Vec<[f64; 4]>, usize)> = blocks
+    let done: Vec<(usize, &[usize], Vec<usize>, Vec<[f64; 4]>)> = tasks
         .into_par_iter()
-        .map(|block| {
-            let cols: Vec<&[u8]> = block
-                .iter()
-                .map(|&f| &all[f * b.rows..(f + 1) * b.rows])
-                .collect();
-            let mut base = Vec::with_capacity(block.len());
+        .map(|(g, block)| {
+            let rows = &order[runs[g].clone()];
+            // SAFETY-relevant check for rows_pass: every row is a binned row.
+            assert!(rows.iter().all(|&r| (r as usize) < b.rows));
+            let mut slots = Vec::with_capacity(block.len());
             let mut stride = 0;
             for &f in block {
-                base.push(stride);
+                slots.push((f, stride));
                 stride += b.num_bins[f];
             }
-            stride += 1; // the parent
-                         // Binned's invariant (bins of f below num_bins[f]) then keeps every column's
-                         // bins in its part of a slot's histograms, as sweep_pass needs.
-            assert!(block.iter().all(|&f| b.num_bins[f] <= 256));
-            let mut h = vec![[0.0f64; 4]; slots * stride];
-            sweep_pass(
-                &cols, &base, stride, &mut h, node_of, slot_of, t.labels, t.weights, counts,
-            );
-            (base, h, stride)
+            let mut h = vec![[0.0f64; 4]; stride + 1];
+            rows_pass(data, nf, &slots, &mut h, rows, t.labels, t.weights, counts);
+            let base = slots.iter().map(|s| s.1).collect();
+            (g, block, base, h)
         })
         .collect();
     let flat = |bins: &[[f64; 4]]| -> Vec<f64> { bins.iter().flatten().copied().collect() };
-    let mut out: Vec<NodeHists> = (0..slots).map(|_| (Vec::new(), Vec::new())).collect();
-    let blocks = feats.chunks(size).chain(std::iter::once(&[][..]));
-    for (i, ((base, h, stride), block)) in done.iter().zip(blocks).enumerate() {
-        for (g, o) in out.iter_mut().enumerate() {
-            let node = &h[g * stride..(g + 1) * stride];
-            if i == 0 {
-                o.0 = flat(&node[stride - 1..]);
-            }
-            for (&f, &at) in block.iter().zip(base) {
-                o.1.push((f, flat(&node[at..at + b.num_bins[f]])));
-            }
+    let mut out: Vec<NodeHists> = runs.iter().map(|_| (Vec::new(), Vec::new())).collect();
+    for (g, block, base, h) in done {
+        let o = &mut out[g];
+        if o.0.is_empty() {
+            o.0 = flat(&h[h.len() - 1..]);
+        }
+        for (&f, &at) in block.iter().zip(&base) {
+            o.1.push((f, flat(&h[at..at + b.num_bins[f]])));
         }
     }
     out
 }
 
+/// The fewest features a row-list block is cut to (each block gathers its rows' bins and
+/// targets again).
+const MIN_ROW_BLOCK_FEATURES: usize = 5;
+
+/// Rows ahead whose bins and target [`rows_pass`] prefetches.
+const PREFETCH_ROWS: usize = 16;
+
 multiversion! {
-    /// One sweep: every row of a group node adds `(iw, iw·y, iw·y·y, k)` (as
-    /// [`variance_pass`]) to its node's bin of each column and to its node's parent vector.
+    /// One pass over a node's rows (ascending): row `r` adds `(iw, iw·y, iw·y·y, k)` (as
+    /// [`variance_pass`]) to its bin of each feature of `slots` (feature, first slot) and
+    /// to the parent vector (the last slot of `h`), reading its bins from the row-major
+    /// `data` (`nf` per row).
     ///
-    /// Needs every column's bins below its next column's `base` (the last's below
-    /// `stride - 1`, the parent's place), which [`sweep_variance`] checks with [`Binned`]'s
-    /// invariant.
+    /// Needs every row below `data.len() / nf` (and `y`, `w`, `counts` of that length),
+    /// and each feature's bins below the next feature's first slot (the last's below the
+    /// parent's), which [`row_list_variance`] checks with [`Binned`]'s invariant.
     #[allow(clippy::too_many_arguments)]
-    fn sweep_pass(
-        cols: &[&[u8]],
-        base: &[usize],
-        stride: usize,
+    fn rows_pass(
+        data: &[u8],
+        nf: usize,
+        slots: &[(usize, usize)],
         h: &mut [[f64; 4]],
-        node_of: &[u32],
-        slot_of: &[u32],
+        rows: &[u32],
         y: &[f64],
         w: Option<&[f64]>,
         counts: Option<&[u16]>,
     ) {
-        let n = node_of.len();
-        assert!(
-            cols.iter().all(|c| c.len() == n)
-                && y.len() == n
-                && w.is_none_or(|w| w.len() == n)
-                && counts.is_none_or(|c| c.len() == n)
-        );
-        assert!(stride >= 1 && base.iter().all(|&o| o < stride));
-        assert!(slot_of
-            .iter()
-            .all(|&g| g == u32::MAX || (g as usize + 1) * stride <= h.len()));
-        let cols: Vec<(*const u8, usize)> = cols.iter().zip(base).map(|(c, &o)| (c.as_ptr(), o)).collect();
+        let n = y.len();
+        assert!(data.len() == n * nf && w.is_none_or(|w| w.len() == n) && counts.is_none_or(|c| c.len() == n));
+        assert!(!h.is_empty() && slots.iter().all(|&(f, o)| f < nf && o < h.len() - 1));
+        let parent = h.len() - 1;
         let h = h.as_mut_ptr();
-        // Row `r`'s statistics into its node's histograms.
-        let add = |r: usize, a: u32, u: [f64; 4]| {
-            let Some(&g) = slot_of.get(a as usize) else {
-                return;
-            };
-            if g == u32::MAX {
-                return;
-            }
-            // SAFETY: the slot's histograms are inside `h` (asserted above), the row is
-            // in every column (r < n), and each column's bins fall in its part of the
-            // slot's histograms (sweep_variance's check with Binned's invariant).
+        let d = data.as_ptr();
+        let add = |r: usize, u: [f64; 4]| {
+            // SAFETY: the row is a binned row (the caller's check), so its `nf` bins are in
+            // `data`; each feature's bin falls in its part of `h` (row_list_variance's check
+            // with Binned's invariant), and the parent slot is `h`'s last.
             unsafe {
-                let node = h.add(g as usize * stride);
-                for &(col, o) in &cols {
-                    let hb = &mut *node.add(o + usize::from(*col.add(r)));
+                let row = d.add(r * nf);
+                for &(f, o) in slots {
+                    let hb = &mut *h.add(o + usize::from(*row.add(f)));
                     for l in 0..4 {
                         hb[l] += u[l];
                     }
                 }
-                let hb = &mut *node.add(stride - 1);
+                let hb = &mut *h.add(parent);
                 for l in 0..4 {
                     hb[l] += u[l];
                 }
             }
         };
+        let prefetch = |i: usize| {
+            #[cfg(target_arch = "x86_64")]
+            if let Some(&r) = rows.get(i + PREFETCH_ROWS) {
+                let r = r as usize;
+                if r < n {
+                    use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+                    // SAFETY: prefetching is a hint that never faults; both addresses are
+                    // inside their arrays (r < n).
+                    unsafe {
+                        _mm_prefetch::<_MM_HINT_T0>(d.add(r * nf).cast());
+                        _mm_prefetch::<_MM_HINT_T0>(y.as_ptr().add(r).cast());
+                    }
+                }
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            let _ = i;
+        };
         if w.is_none() && counts.is_none() {
-            for (r, (&a, &v)) in node_of.iter().zip(y).enumerate() {
-                add(r, a, [1.0, v, v * v, 1.0]);
+            for (i, &r) in rows.iter().enumerate() {
+                prefetch(i);
+                let r = r as usize;
+                let v = y[r];
+                add(r, [1.0, v, v * v, 1.0]);
             }
         } else {
-            for (r, &a) in node_of.iter().enumerate() {
+            for (i, &r) in rows.iter().enumerate() {
+                prefetch(i);
+                let r = r as usize;
                 let kf = counts.map_or(1.0, |c| f64::from(c[r]));
                 let iw = kf * w.map_or(1.0, |w| w[r]);
-                add(r, a, [iw, iw * y[r], iw * y[r] * y[r], kf]);
+                add(r, [iw, iw * y[r], iw * y[r] * y[r], kf]);
             }
         }
     }

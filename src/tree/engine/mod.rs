@@ -577,7 +577,8 @@ pub fn train_forest(
         num_trees,
         classification,
     )?;
-    let b = bin_instances(inst, s, stage)?;
+    let layout = growth::layout(s.impurity, num_trees, k == inst.num_features);
+    let b = bin_instances(inst, s, stage, layout)?;
     let counts = bag(inst, num_trees, s.subsampling_rate, s.bootstrap, s.seed)?;
     let classes = if classification {
         ClassLabels::new(&inst.labels, s.num_classes)
@@ -705,7 +706,8 @@ pub fn train_gbt(
         }
     };
     let labels: Vec<f64> = inst.labels.iter().map(|&y| relabel(y)).collect();
-    let b = bin_instances(inst, &s, stage)?;
+    let layout = growth::layout(s.impurity, 1, k == inst.num_features);
+    let b = bin_instances(inst, &s, stage, layout)?;
     let vb = match validation {
         Some(v) => Some((
             binning::bin_with(v, &b, stage)?,
