@@ -100,6 +100,9 @@ struct LearningNode {
     /// Where the rows reaching the node (global indices, ascending) are in its tree's
     /// `order`, while the node waits on the stack.
     rows: Range<usize>,
+    /// Grown by row lists: the node's histograms, summed while its parent's rows were
+    /// partitioned.
+    hists: Option<NodeHists>,
 }
 
 impl LearningNode {
@@ -229,6 +232,7 @@ pub(crate) fn grow(
                     split: None,
                     children: None,
                     rows: 0..order.len(),
+                    hists: None,
                 }],
                 order,
                 node_of: None,
@@ -266,12 +270,27 @@ pub(crate) fn grow(
             mem += node_mem;
         }
         let mut by_node = if rowwise {
-            let tree = &grown[0];
-            let runs: Vec<Range<usize>> = group
+            // Histograms summed when the parent split, the others (the root's) over the
+            // node's rows now.
+            let tree = &mut grown[0];
+            let mut by_node: Vec<Option<NodeHists>> = group
                 .iter()
-                .map(|&(_, n, _)| tree.nodes[n].rows.clone())
+                .map(|&(_, n, _)| tree.nodes[n].hists.take())
                 .collect();
-            histogram::row_list_variance(b, &tree.order, &runs, targets, trees[0].counts)
+            let missing: Vec<usize> = (0..group.len()).filter(|&g| by_node[g].is_none()).collect();
+            let runs: Vec<Range<usize>> = missing
+                .iter()
+                .map(|&g| tree.nodes[group[g].1].rows.clone())
+                .collect();
+            let computed =
+                histogram::row_list_variance(b, &tree.order, &runs, targets, trees[0].counts);
+            for (g, h) in missing.into_iter().zip(computed) {
+                by_node[g] = Some(h);
+            }
+            by_node
+                .into_iter()
+                .map(|h| h.expect("every group node has histograms"))
+                .collect()
         } else {
             group_histograms(b, &grown, &group, targets, trees, s, ss)
         };
@@ -346,6 +365,7 @@ pub(crate) fn grow(
                 split: None,
                 children: None,
                 rows: 0..0,
+                hists: None,
             });
             tree.nodes.push(LearningNode {
                 id: 2 * id + 1,
@@ -353,6 +373,7 @@ pub(crate) fn grow(
                 split: None,
                 children: None,
                 rows: 0..0,
+                hists: None,
             });
             let rows = std::mem::replace(&mut tree.nodes[n].rows, 0..0);
             // Grown by row lists, leaves keep their rows (each row's leaf is read off at
@@ -364,6 +385,7 @@ pub(crate) fn grow(
                     rows,
                     split: split.clone(),
                     keep: (rowwise || !left_leaf, rowwise || !right_leaf),
+                    grows: (!left_leaf, !right_leaf),
                 });
             }
             let node = &mut tree.nodes[n];
@@ -376,6 +398,47 @@ pub(crate) fn grow(
             if !right_leaf {
                 stack.push((t, li + 1));
             }
+        }
+        if rowwise {
+            // Each split node's rows are partitioned, and the histograms of its children
+            // that will be split summed, in one pass.
+            let tree = &mut grown[0];
+            let jobs: Vec<histogram::RowSplit> = splits
+                .iter()
+                .map(|p| {
+                    let (feature, left) = match &p.split {
+                        BinSplit::Continuous { feature, bin } => {
+                            (*feature, std::array::from_fn(|c| c <= *bin))
+                        }
+                        BinSplit::Categorical { feature, left } => (
+                            *feature,
+                            std::array::from_fn(|c| left.get(c).copied().unwrap_or(false)),
+                        ),
+                    };
+                    histogram::RowSplit {
+                        rows: p.rows.clone(),
+                        feature,
+                        left,
+                        hists: p.grows,
+                    }
+                })
+                .collect();
+            let done = ROW_SCRATCH.with_borrow_mut(|scratch| {
+                if scratch.len() < tree.order.len() {
+                    *scratch = crate::frame::buffer::with_exact_capacity(tree.order.len());
+                    scratch.resize(tree.order.len(), 0);
+                }
+                histogram::split_rows(b, &mut tree.order, scratch, &jobs, targets, trees[0].counts)
+            });
+            for (p, (nl, hl, hr)) in splits.iter().zip(done) {
+                let mid = p.rows.start + nl;
+                let nodes = &mut tree.nodes;
+                nodes[p.left].rows = p.rows.start..mid;
+                nodes[p.left + 1].rows = mid..p.rows.end;
+                nodes[p.left].hists = hl;
+                nodes[p.left + 1].hists = hr;
+            }
+            continue;
         }
         // Each split node's run of its tree's `order` is partitioned in place, the runs
         // (disjoint) in parallel.
@@ -432,6 +495,15 @@ struct Partition {
     split: BinSplit,
     /// Whether the (left, right) child keeps its rows.
     keep: (bool, bool),
+    /// Whether the (left, right) child will be split (is not a leaf).
+    grows: (bool, bool),
+}
+
+thread_local! {
+    /// The row-list growth's partition scratch ([`histogram::split_rows`]), one row per
+    /// training row, kept by the thread that grows the trees: reused by every level and
+    /// every tree of a GBT (fresh memory costs its page faults each time).
+    static ROW_SCRATCH: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Reorders `rows` (ascending) into the rows going left then the rows going right, both
