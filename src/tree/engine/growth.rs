@@ -210,35 +210,44 @@ pub(crate) fn grow(
     features_per_node: usize,
     subset_seed: i64,
     min_weight_per_node: f64,
+    scratch: &mut RowScratch,
 ) -> Vec<GrownTree> {
     let nf = b.kinds.len();
     let subsampling = features_per_node != nf;
     let mut rng = JavaRandom::new(subset_seed);
     let rowwise = row_lists(b, trees, s, subsampling);
-    let mut grown: Vec<GrownTree> = trees
-        .par_iter()
-        .map(|t| {
-            // Fresh memory advised into huge pages, filled once and reused by every
-            // level (first touch of 4 KB pages costs ~4x more).
-            let mut order = crate::frame::buffer::with_exact_capacity(b.rows);
-            match t.counts {
-                Some(c) => order.extend((0..b.rows as u32).filter(|&i| c[i as usize] > 0)),
-                None => order.extend(0..b.rows as u32),
-            }
-            GrownTree {
-                nodes: vec![LearningNode {
-                    id: 1,
-                    stats: None,
-                    split: None,
-                    children: None,
-                    rows: 0..order.len(),
-                    hists: None,
-                }],
-                order,
-                node_of: None,
-            }
-        })
-        .collect();
+    // Fresh memory advised into huge pages (first touch of 4 KB pages costs ~4x more),
+    // filled once and reused by every level; a row-list tree reuses its scratch's.
+    let start = |t: &TreeInput, reuse: Vec<u32>| {
+        let mut order = if reuse.capacity() >= b.rows {
+            let mut o = reuse;
+            o.clear();
+            o
+        } else {
+            crate::frame::buffer::with_exact_capacity(b.rows)
+        };
+        match t.counts {
+            Some(c) => order.extend((0..b.rows as u32).filter(|&i| c[i as usize] > 0)),
+            None => order.extend(0..b.rows as u32),
+        }
+        GrownTree {
+            nodes: vec![LearningNode {
+                id: 1,
+                stats: None,
+                split: None,
+                children: None,
+                rows: 0..order.len(),
+                hists: None,
+            }],
+            order,
+            node_of: None,
+        }
+    };
+    let mut grown: Vec<GrownTree> = if rowwise {
+        vec![start(&trees[0], std::mem::take(&mut scratch.order))]
+    } else {
+        trees.par_iter().map(|t| start(t, Vec::new())).collect()
+    };
     // The stack's top is its last element; roots are pushed for tree 0, 1, ..
     let mut stack: Vec<(usize, usize)> = (0..trees.len()).map(|t| (t, 0)).collect();
     let ss = s.impurity.stats_len(s.num_classes) + 1;
@@ -423,13 +432,13 @@ pub(crate) fn grow(
                     }
                 })
                 .collect();
-            let done = ROW_SCRATCH.with_borrow_mut(|scratch| {
-                if scratch.len() < tree.order.len() {
-                    *scratch = crate::frame::buffer::with_exact_capacity(tree.order.len());
-                    scratch.resize(tree.order.len(), 0);
-                }
-                histogram::split_rows(b, &mut tree.order, scratch, &jobs, targets, trees[0].counts)
-            });
+            let part = &mut scratch.partition;
+            if part.len() < tree.order.len() {
+                *part = crate::frame::buffer::with_exact_capacity(tree.order.len());
+                part.resize(tree.order.len(), 0);
+            }
+            let done =
+                histogram::split_rows(b, &mut tree.order, part, &jobs, targets, trees[0].counts);
             for (p, (nl, hl, hr)) in splits.iter().zip(done) {
                 let mid = p.rows.start + nl;
                 let nodes = &mut tree.nodes;
@@ -474,7 +483,9 @@ pub(crate) fn grow(
     }
     if rowwise {
         let tree = &mut grown[0];
-        let mut node_of = vec![NO_NODE; b.rows];
+        let mut node_of = std::mem::take(&mut scratch.node_of);
+        node_of.clear();
+        node_of.resize(b.rows, NO_NODE);
         for (i, node) in tree.nodes.iter().enumerate() {
             if node.children.is_none() {
                 for &r in &tree.order[node.rows.clone()] {
@@ -499,11 +510,22 @@ struct Partition {
     grows: (bool, bool),
 }
 
-thread_local! {
-    /// The row-list growth's partition scratch ([`histogram::split_rows`]), one row per
-    /// training row, kept by the thread that grows the trees: reused by every level and
-    /// every tree of a GBT (fresh memory costs its page faults each time).
-    static ROW_SCRATCH: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+/// The row-list growth's buffers of one row per training row (its order, its partition
+/// scratch and each row's leaf), kept from one tree to the next by a GBT, which grows its
+/// trees one by one over the same rows: fresh memory costs its page faults every time.
+#[derive(Default)]
+pub(crate) struct RowScratch {
+    order: Vec<u32>,
+    partition: Vec<u32>,
+    node_of: Vec<u32>,
+}
+
+impl GrownTree {
+    /// Hands the tree's row buffers back to `scratch` for the next tree.
+    pub(crate) fn recycle(self, scratch: &mut RowScratch) {
+        scratch.order = self.order;
+        scratch.node_of = self.node_of.unwrap_or_default();
+    }
 }
 
 /// Reorders `rows` (ascending) into the rows going left then the rows going right, both

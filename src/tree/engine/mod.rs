@@ -33,7 +33,7 @@ use crate::error::{Error, Result};
 use crate::frame::{schema, vector, DataFrame};
 use crate::random::{JvmRandom, PoissonDistribution, XorShiftRandom};
 use binning::bin_instances;
-use growth::{grow, ClassLabels, Targets, TreeInput};
+use growth::{grow, ClassLabels, RowScratch, Targets, TreeInput};
 
 /// The learning settings of one tree-growing run (Spark's `Strategy`).
 #[derive(Clone, Debug)]
@@ -595,7 +595,17 @@ pub fn train_forest(
             counts: counts.as_ref().map(|c| c[t].as_slice()),
         })
         .collect();
-    let grown = grow(&b, &targets, &trees, s, k, s.seed, min_weight(inst, s));
+    let mut scratch = RowScratch::default();
+    let grown = grow(
+        &b,
+        &targets,
+        &trees,
+        s,
+        k,
+        s.seed,
+        min_weight(inst, s),
+        &mut scratch,
+    );
     Ok(grown
         .iter()
         .map(|g| g.finish(&b, s.impurity, s.prune))
@@ -725,6 +735,8 @@ pub fn train_gbt(
     let mut weights = Vec::new();
     let mut best_error = f64::INFINITY;
     let mut best_m = 0;
+    // Row buffers kept from one tree to the next.
+    let mut scratch = RowScratch::default();
     for m in 0..g.max_iter {
         let seed = s.seed.wrapping_add(m as i64);
         let counts = bag(inst, 1, s.subsampling_rate, false, seed)?;
@@ -736,7 +748,7 @@ pub fn train_gbt(
         let input = [TreeInput {
             counts: counts.as_ref().map(|c| c[0].as_slice()),
         }];
-        let grown = grow(&b, &targets, &input, &s, k, seed, mw)
+        let grown = grow(&b, &targets, &input, &s, k, seed, mw, &mut scratch)
             .pop()
             .expect("one tree");
         let w = if m == 0 { 1.0 } else { g.step_size };
@@ -788,6 +800,7 @@ pub fn train_gbt(
                 best_m = m + 1;
             }
         }
+        grown.recycle(&mut scratch);
     }
     Ok(Boosted { trees, weights })
 }
