@@ -586,8 +586,10 @@ multiversion! {
         let half = h.len() / 2;
         assert!(slots.iter().all(|&(f, o)| f < nf && o < half - 1));
         assert!(out.as_ref().is_none_or(|o| o.len() == rows.len()));
-        // The other child's parent vector adds −0, which leaves every sum's bits as they
-        // are (x + −0 = x, for x = −0 too): each parent vector is its rows' sum in order.
+        // The other child's parent vector adds +0, which leaves its sum's bits as they
+        // are: x + 0 = x for every x but −0, and a sum of additions from +0 is never −0
+        // (x + y = −0 only when both are −0). So each parent vector is its rows' sum in
+        // order, without a branch on the row's side.
         let (mut pl, mut pr) = (h[half - 1], h[2 * half - 1]);
         let hp = h.as_mut_ptr();
         let (mut nl, mut nr) = (0usize, 0usize);
@@ -601,17 +603,18 @@ multiversion! {
             let row = unsafe { data.as_ptr().add(r * nf) };
             // SAFETY: as above, and `feature < nf`.
             let goes_left = left[usize::from(unsafe { *row.add(feature) })];
-            let side = if goes_left { 0 } else { half };
+            // All ones when the row goes left: the side is selected by masks, not
+            // branches (the sides of consecutive rows are unpredictable).
+            let mask = u64::from(goes_left).wrapping_neg();
+            let side = half & !(mask as usize);
             // SAFETY: each feature's bin falls in its part of the child's half of `h`.
             unsafe { add_bins(row, slots, hp.add(side), u) };
-            let z = [-0.0; 4];
-            let (ul, ur) = if goes_left { (u, z) } else { (z, u) };
             for l in 0..4 {
-                pl[l] += ul[l];
-                pr[l] += ur[l];
+                pl[l] += f64::from_bits(u[l].to_bits() & mask);
+                pr[l] += f64::from_bits(u[l].to_bits() & !mask);
             }
             if let Some(o) = out.as_deref_mut() {
-                let at = if goes_left { nl } else { last - nr };
+                let at = (nl & mask as usize) | (last.wrapping_sub(nr) & !(mask as usize));
                 o[at] = r as u32;
             }
             nl += usize::from(goes_left);
