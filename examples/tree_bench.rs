@@ -88,7 +88,10 @@ fn targets(path: &str, repeats: usize, gbt: Option<f64>, rf: Option<f64>) {
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
         "load average: {}",
-        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     let Ok(python) = std::env::var("TREE_BENCH_PYTHON") else {
         println!("targets (GBT and RF fits >= 3x faster than LightGBM's): set TREE_BENCH_PYTHON=/path/to/python (with lightgbm) to run bench/anchors/tree_anchors.py in this run");
@@ -103,7 +106,10 @@ fn targets(path: &str, repeats: usize, gbt: Option<f64>, rf: Option<f64>) {
         Ok(o) => {
             println!(
                 "{script} failed: {}",
-                String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("")
+                String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
             );
             return;
         }
@@ -115,12 +121,21 @@ fn targets(path: &str, repeats: usize, gbt: Option<f64>, rf: Option<f64>) {
     print!("{out}");
     // "LightGBM GBT: median 1.181 s of 3 [...]"
     let median = |name: &str| -> Option<f64> {
-        let line = out.lines().find(|l| l.starts_with(&format!("{name}: median ")))?;
-        line.split_whitespace().nth(name.split_whitespace().count() + 1)?.parse().ok()
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(&format!("{name}: median ")))?;
+        line.split_whitespace()
+            .nth(name.split_whitespace().count() + 1)?
+            .parse()
+            .ok()
     };
     for (what, ours, theirs) in [
         ("GBTClassifier", gbt, median("LightGBM GBT")),
-        ("RandomForestClassifier", rf, median("LightGBM random forest")),
+        (
+            "RandomForestClassifier",
+            rf,
+            median("LightGBM random forest"),
+        ),
     ] {
         if let (Some(ours), Some(theirs)) = (ours, theirs) {
             let ratio = theirs / ours;

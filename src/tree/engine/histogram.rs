@@ -244,7 +244,9 @@ pub(crate) fn row_list_variance(
             let rows = &order[runs[g].clone()];
             let (slots, stride) = rb.slots(block);
             let mut h = vec![[0.0f64; 4]; stride + 1];
-            rows_pass(rb.data, rb.nf, &slots, &mut h, rows, t.labels, t.weights, counts);
+            rows_pass(
+                rb.data, rb.nf, &slots, &mut h, rows, t.labels, t.weights, counts,
+            );
             (g, block, slots.iter().map(|s| s.1).collect(), h)
         })
         .collect();
@@ -285,7 +287,12 @@ pub(crate) fn split_rows(
     use rayon::prelude::*;
     let rb = RowBins::new(b, t, counts);
     let runs: Vec<std::ops::Range<usize>> = splits.iter().map(|s| s.rows.clone()).collect();
-    let tasks = row_tasks(&rb, &runs, |g| splits[g].hists != (false, false), order.len());
+    let tasks = row_tasks(
+        &rb,
+        &runs,
+        |g| splits[g].hists != (false, false),
+        order.len(),
+    );
     assert!(scratch.len() >= order.len());
     assert!(splits.iter().all(|s| s.feature < rb.nf));
     // Each node's stretch of the scratch, for its first task to write the partition into.
@@ -318,19 +325,16 @@ pub(crate) fn split_rows(
             let mut h = vec![[0.0f64; 4]; 2 * (stride + 1)];
             let wrote = out.is_some();
             let nl = split_pass(
-                rb.data,
-                rb.nf,
-                sp.feature,
-                &sp.left,
-                &slots,
-                &mut h,
-                rows,
-                t.labels,
-                t.weights,
-                counts,
-                out,
+                rb.data, rb.nf, sp.feature, &sp.left, &slots, &mut h, rows, t.labels, t.weights,
+                counts, out,
             );
-            (g, block, slots.iter().map(|s| s.1).collect(), h, wrote.then_some(nl))
+            (
+                g,
+                block,
+                slots.iter().map(|s| s.1).collect(),
+                h,
+                wrote.then_some(nl),
+            )
         })
         .collect();
     let mut res: Vec<SplitDone> = splits
@@ -356,16 +360,25 @@ pub(crate) fn split_rows(
             rb.gather(o, block, &base, &h[half..]);
         }
     }
-    // Back into the order: the lefts as written, the rights (written from the end down)
-    // reversed.
-    for (sp, r) in splits.iter().zip(&res) {
-        let (s, e) = (sp.rows.start, sp.rows.end);
-        let mid = s + r.0;
-        order[s..mid].copy_from_slice(&scratch[s..mid]);
-        for (o, &v) in order[mid..e].iter_mut().zip(scratch[mid..e].iter().rev()) {
+    // Back into the order, the nodes in parallel: the lefts as written, the rights
+    // (written from the end down) reversed.
+    let mut back: Vec<(&mut [u32], &[u32], usize)> = Vec::with_capacity(splits.len());
+    let mut rest = &mut order[..];
+    let mut at = 0;
+    for &g in &sorted {
+        let run = &runs[g];
+        let (_, after) = std::mem::take(&mut rest).split_at_mut(run.start - at);
+        let (mine, after) = after.split_at_mut(run.len());
+        rest = after;
+        at = run.end;
+        back.push((mine, &scratch[run.clone()], res[g].0));
+    }
+    back.into_par_iter().for_each(|(o, w, nl)| {
+        o[..nl].copy_from_slice(&w[..nl]);
+        for (o, &v) in o[nl..].iter_mut().zip(w[nl..].iter().rev()) {
             *o = v;
         }
-    }
+    });
     res
 }
 
