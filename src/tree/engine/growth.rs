@@ -202,6 +202,7 @@ fn row_lists(b: &Binned, trees: &[TreeInput], s: &Strategy, subsampling: bool) -
 
 /// Grows `trees.len()` trees together, as Spark's `runBagged` does, drawing feature
 /// subsets from `java.util.Random(subset_seed)` when `features_per_node < numFeatures`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn grow(
     b: &Binned,
     targets: &Targets,

@@ -238,7 +238,7 @@ pub(crate) fn row_list_variance(
     use rayon::prelude::*;
     let rb = RowBins::new(b, t, counts);
     let tasks = row_tasks(&rb, runs, |_| true, order.len());
-    let done: Vec<(usize, &[usize], Vec<usize>, Vec<[f64; 4]>)> = tasks
+    let done: Vec<TaskHists> = tasks
         .into_par_iter()
         .map(|(g, block)| {
             let rows = &order[runs[g].clone()];
@@ -256,6 +256,9 @@ pub(crate) fn row_list_variance(
     }
     out
 }
+
+/// A task's node, its features, their first slots and its histograms.
+type TaskHists<'a> = (usize, &'a [usize], Vec<usize>, Vec<[f64; 4]>);
 
 /// One split node's rows for [`split_rows`]: its run of the tree's order, which bins go
 /// left, and whether each child's histograms are wanted.
@@ -316,7 +319,7 @@ pub(crate) fn split_rows(
         jobs.push((g, block, outs[g].take()));
     }
     let order_ro: &[u32] = order;
-    let done: Vec<(usize, &[usize], Vec<usize>, Vec<[f64; 4]>, Option<usize>)> = jobs
+    let done: Vec<(TaskHists, Option<usize>)> = jobs
         .into_par_iter()
         .map(|(g, block, out)| {
             let sp = &splits[g];
@@ -328,13 +331,8 @@ pub(crate) fn split_rows(
                 rb.data, rb.nf, sp.feature, &sp.left, &slots, &mut h, rows, t.labels, t.weights,
                 counts, out,
             );
-            (
-                g,
-                block,
-                slots.iter().map(|s| s.1).collect(),
-                h,
-                wrote.then_some(nl),
-            )
+            let base = slots.iter().map(|s| s.1).collect();
+            ((g, block, base, h), wrote.then_some(nl))
         })
         .collect();
     let mut res: Vec<SplitDone> = splits
@@ -347,7 +345,7 @@ pub(crate) fn split_rows(
             )
         })
         .collect();
-    for (g, block, base, h, nl) in done {
+    for ((g, block, base, h), nl) in done {
         let half = h.len() / 2;
         let r = &mut res[g];
         if let Some(nl) = nl {
