@@ -5,9 +5,7 @@
 //! zeros re-inserted as one value carrying the missing weight; categorical features (from
 //! the features column's nominal metadata) are ordered (one bin per category) or, for
 //! multiclass problems with few categories, unordered (one bin per subset). Every row is
-//! binned once into a matrix of one byte per value (two above 256 bins): column-major, or
-//! row-major for the row-list growth of a single variance tree (one row's bins in one
-//! cache line).
+//! binned once into a column-major matrix of one byte per value (two above 256 bins).
 
 use rayon::prelude::*;
 
@@ -31,29 +29,15 @@ pub(crate) struct Binned {
     pub kinds: Vec<FeatureKind>,
     /// Histogram bins per feature (`numBins` in Spark).
     pub num_bins: Vec<usize>,
-    /// The bins of every row and feature.
+    /// Column-major bins: feature `f`'s bin of row `i` at `f * rows + i`.
     pub bins: BinColumns,
     pub rows: usize,
 }
 
 /// The binned matrix, one byte per value when every feature has at most 256 bins.
 pub(crate) enum BinColumns {
-    /// Column-major bytes: feature `f`'s bin of row `i` at `f * rows + i`.
     U8(Vec<u8>),
-    /// Column-major (as `U8`), two bytes per value.
     U16(Vec<u16>),
-    /// Row-major bytes: row `i`'s bins at `i * numFeatures ..`, so that gathering a row
-    /// reads one cache line (or two) for all of its features.
-    Rows(Vec<u8>),
-}
-
-/// How [`bin_instances`] lays out the bins.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Layout {
-    /// Column-major.
-    Columns,
-    /// Row-major when every feature has at most 256 bins (column-major otherwise).
-    Rows,
 }
 
 impl Binned {
@@ -71,7 +55,6 @@ impl Binned {
         match &self.bins {
             BinColumns::U8(b) => b[f * self.rows + i] as usize,
             BinColumns::U16(b) => b[f * self.rows + i] as usize,
-            BinColumns::Rows(b) => b[i * self.kinds.len() + f] as usize,
         }
     }
 }
@@ -83,12 +66,11 @@ fn max_unordered_arity(max_possible_bins: usize) -> usize {
 }
 
 /// Builds the split candidates (with Spark's sampling above `max(maxBins², 10000)` rows) and
-/// bins every row in `layout`.
+/// bins every row.
 pub(crate) fn bin_instances(
     inst: &Instances,
     strategy: &Strategy,
     stage: &'static str,
-    layout: Layout,
 ) -> Result<Binned> {
     let n = inst.num_features;
     let rows = inst.num_rows();
@@ -155,8 +137,6 @@ pub(crate) fn bin_instances(
     let wide = num_bins.iter().any(|&b| b > 256);
     let bins = if wide {
         BinColumns::U16(bin_columns::<u16>(inst, &kinds))
-    } else if layout == Layout::Rows {
-        BinColumns::Rows(bin_rows(inst, &kinds))
     } else {
         BinColumns::U8(bin_columns::<u8>(inst, &kinds))
     };
@@ -175,7 +155,6 @@ pub(crate) fn bin_with(inst: &Instances, train: &Binned, stage: &'static str) ->
     let bins = match train.bins {
         BinColumns::U8(_) => BinColumns::U8(bin_columns::<u8>(inst, &train.kinds)),
         BinColumns::U16(_) => BinColumns::U16(bin_columns::<u16>(inst, &train.kinds)),
-        BinColumns::Rows(_) => BinColumns::Rows(bin_rows(inst, &train.kinds)),
     };
     Ok(Binned {
         kinds: train.kinds.clone(),
@@ -226,9 +205,8 @@ impl BinValue for u16 {
     }
 }
 
-/// Bins every row into columns: one task per block of [`BIN_CHUNK_ROWS`] rows, each
-/// reading its rows once (row-major, in place) and writing its stretch of every feature's
-/// column.
+/// Bins every row: one task per block of [`BIN_CHUNK_ROWS`] rows, each reading its rows
+/// once (row-major, in place) and writing its stretch of every feature's column.
 fn bin_columns<T: BinValue>(inst: &Instances, kinds: &[FeatureKind]) -> Vec<T> {
     let rows = inst.num_rows();
     let n = inst.num_features;
@@ -240,82 +218,41 @@ fn bin_columns<T: BinValue>(inst: &Instances, kinds: &[FeatureKind]) -> Vec<T> {
     }
     let mut cols: Vec<&mut [T]> = out.chunks_mut(rows).collect();
     let mut chunks: Vec<(&[f64], Vec<&mut [T]>)> = Vec::new();
-    for x in row_chunks(inst) {
-        let len = x.len() / n;
-        let pieces = cols
-            .iter_mut()
-            .map(|c| {
-                let (mine, rest) = std::mem::take(c).split_at_mut(len);
-                *c = rest;
-                mine
-            })
-            .collect();
-        chunks.push((x, pieces));
+    for part in &inst.parts {
+        for x in part.chunks(BIN_CHUNK_ROWS * n) {
+            let len = x.len() / n;
+            let pieces = cols
+                .iter_mut()
+                .map(|c| {
+                    let (mine, rest) = std::mem::take(c).split_at_mut(len);
+                    *c = rest;
+                    mine
+                })
+                .collect();
+            chunks.push((x, pieces));
+        }
     }
     chunks.into_par_iter().for_each(|(x, mut pieces)| {
         for (f, col) in pieces.iter_mut().enumerate() {
-            bin_chunk(x, n, f, &kinds[f], |i, v| col[i] = T::from_usize(v));
+            match &kinds[f] {
+                FeatureKind::Continuous(t) if t.len() <= LINEAR_BIN_SEARCH => {
+                    bin_linear(x, n, f, t, col)
+                }
+                FeatureKind::Continuous(t) => {
+                    for (c, row) in col.iter_mut().zip(x.chunks_exact(n)) {
+                        let v = row[f];
+                        *c = T::from_usize(t.partition_point(|&th| th < v));
+                    }
+                }
+                _ => {
+                    for (c, row) in col.iter_mut().zip(x.chunks_exact(n)) {
+                        *c = T::from_usize(row[f].trunc() as usize);
+                    }
+                }
+            }
         }
     });
     out
-}
-
-/// Bins every row into row-major bytes (row `i`'s bins at `i * n ..`; every feature has at
-/// most 256 bins): one task per block of [`BIN_CHUNK_ROWS`] rows, as [`bin_columns`].
-fn bin_rows(inst: &Instances, kinds: &[FeatureKind]) -> Vec<u8> {
-    let rows = inst.num_rows();
-    let n = inst.num_features;
-    // Fresh memory advised into huge pages (first touch of 4 KB pages costs ~4x more).
-    let mut out = crate::frame::buffer::with_exact_capacity(rows * n);
-    out.resize(rows * n, 0u8);
-    let mut rest = &mut out[..];
-    let mut chunks: Vec<(&[f64], &mut [u8])> = Vec::new();
-    for x in row_chunks(inst) {
-        let (mine, after) = std::mem::take(&mut rest).split_at_mut(x.len());
-        rest = after;
-        chunks.push((x, mine));
-    }
-    chunks.into_par_iter().for_each(|(x, out)| {
-        for (f, kind) in kinds.iter().enumerate() {
-            bin_chunk(x, n, f, kind, |i, v| out[i * n + f] = v as u8);
-        }
-    });
-    out
-}
-
-/// The rows of every partition in blocks of at most [`BIN_CHUNK_ROWS`] (row-major values).
-fn row_chunks<'a>(inst: &'a Instances) -> impl Iterator<Item = &'a [f64]> + 'a {
-    let n = inst.num_features;
-    inst.parts
-        .iter()
-        .flat_map(move |part| part.chunks(BIN_CHUNK_ROWS * n))
-}
-
-/// Calls `put(i, bin)` with the bin of feature `f` of each row `i` of `x` (row-major, at
-/// most [`BIN_CHUNK_ROWS`] rows).
-#[inline(always)]
-fn bin_chunk(x: &[f64], n: usize, f: usize, kind: &FeatureKind, mut put: impl FnMut(usize, usize)) {
-    match kind {
-        FeatureKind::Continuous(t) if t.len() <= LINEAR_BIN_SEARCH => {
-            let mut bins = [0u8; BIN_CHUNK_ROWS];
-            let bins = &mut bins[..x.len() / n];
-            count_below(x, n, f, t, bins);
-            for (i, &b) in bins.iter().enumerate() {
-                put(i, usize::from(b));
-            }
-        }
-        FeatureKind::Continuous(t) => {
-            for (i, row) in x.chunks_exact(n).enumerate() {
-                let v = row[f];
-                put(i, t.partition_point(|&th| th < v));
-            }
-        }
-        _ => {
-            for (i, row) in x.chunks_exact(n).enumerate() {
-                put(i, row[f].trunc() as usize);
-            }
-        }
-    }
 }
 
 /// Rows binned per task: 1024 rows of 20 features (160 KB) stay in the core's cache while
@@ -325,6 +262,17 @@ const BIN_CHUNK_ROWS: usize = 1024;
 /// Up to this many thresholds a value's bin is counted over all of them (vector compares)
 /// rather than found by a binary search.
 const LINEAR_BIN_SEARCH: usize = 64;
+
+/// The bins of feature `f` of the row-major rows `x`: the number of thresholds below each
+/// value, which is `partition_point(|t| t < v)` of the ascending thresholds.
+#[inline(always)]
+fn bin_linear<T: BinValue>(x: &[f64], n: usize, f: usize, t: &[f64], col: &mut [T]) {
+    let mut bins = [0u8; BIN_CHUNK_ROWS];
+    count_below(x, n, f, t, &mut bins[..col.len()]);
+    for (c, &b) in col.iter_mut().zip(&bins) {
+        *c = T::from_usize(usize::from(b));
+    }
+}
 
 crate::frame::kernels::multiversion! {
     /// `out[i]` = how many of `t` (at most 255) are below feature `f` of row `i` of `x`.

@@ -12,7 +12,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::binning::{BinColumns, Binned, FeatureKind, Layout};
+use super::binning::{BinColumns, Binned, FeatureKind};
 use super::histogram;
 use super::impurity::{count, Impurity};
 use super::order::scala_map_order;
@@ -100,9 +100,6 @@ struct LearningNode {
     /// Where the rows reaching the node (global indices, ascending) are in its tree's
     /// `order`, while the node waits on the stack.
     rows: Range<usize>,
-    /// Grown by row lists: the node's histograms, summed while its parent's rows were
-    /// partitioned.
-    hists: Option<NodeHists>,
 }
 
 impl LearningNode {
@@ -164,45 +161,39 @@ impl ClassLabels {
 pub(crate) struct GrownTree {
     nodes: Vec<LearningNode>,
     /// The tree's sampled rows, each waiting node's rows one ascending run of them
-    /// (children's runs replace their parent's in place when it is split). Grown by row
-    /// lists ([`row_lists`]), every leaf keeps its run too.
+    /// (children's runs replace their parent's in place when it is split); empty when
+    /// grown by sweeps.
     order: Vec<u32>,
-    /// Grown by row lists: the leaf (arena index) each row ended in, `NO_NODE` for rows
-    /// the tree did not sample.
+    /// Grown by sweeps ([`sweeps`]): the node (arena index) each row ended in, `NO_NODE`
+    /// for rows the tree did not sample.
     node_of: Option<Vec<u32>>,
 }
 
-/// `node_of` of a row outside the tree (sampling count 0).
+/// `node_of` of a row outside the tree (sampling count 0) or of a node outside the group.
 const NO_NODE: u32 = u32::MAX;
 
-/// The bin layout for growing `num_trees` trees with `impurity`, every feature at every
-/// node or not: row-major for a single variance tree on every feature (a regression tree,
-/// each GBT tree), which [`row_lists`] grows; column-major otherwise.
-pub(crate) fn layout(impurity: Impurity, num_trees: usize, all_features: bool) -> Layout {
-    if num_trees == 1 && all_features && impurity == Impurity::Variance {
-        Layout::Rows
-    } else {
-        Layout::Columns
-    }
-}
-
-/// Whether a tree is grown by row lists over row-major bins: a single tree on every
-/// feature with variance statistics, binned row-major ([`layout`]). Each node's rows are
-/// one ascending run of the tree's `order` (stably partitioned when the node splits), and
-/// each node's histograms are summed over its own run alone, gathering each row's bins
-/// (one cache line) and target: the node's histograms (every feature's bins) stay in the
-/// core's first-level cache, and each (node, feature, bin) still receives its rows in row
-/// order, Spark's summation order.
-fn row_lists(b: &Binned, trees: &[TreeInput], s: &Strategy, subsampling: bool) -> bool {
+/// Whether a tree is grown by level sweeps instead of per-node row lists: a single tree on
+/// every feature (a decision tree, each GBT tree) with variance statistics the block kernel
+/// handles. A sweep streams every row once per group in row order (Spark's own pass),
+/// adding it to its node's histograms: the bins, targets and node ids are read
+/// sequentially, where per-node row lists would gather them, and each (node, feature, bin)
+/// still receives its rows in row order, so the sums are the same.
+fn sweeps(
+    b: &Binned,
+    targets: &Targets,
+    trees: &[TreeInput],
+    s: &Strategy,
+    subsampling: bool,
+) -> bool {
     trees.len() == 1
         && !subsampling
         && s.impurity == Impurity::Variance
-        && matches!(b.bins, BinColumns::Rows(_))
+        && histogram::block_kernel_applies(b, targets, false)
+        && (0..b.kinds.len()).all(|f| histogram::in_block(b, f))
 }
 
 /// Grows `trees.len()` trees together, as Spark's `runBagged` does, drawing feature
 /// subsets from `java.util.Random(subset_seed)` when `features_per_node < numFeatures`.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn grow(
     b: &Binned,
     targets: &Targets,
@@ -211,44 +202,44 @@ pub(crate) fn grow(
     features_per_node: usize,
     subset_seed: i64,
     min_weight_per_node: f64,
-    scratch: &mut RowScratch,
 ) -> Vec<GrownTree> {
     let nf = b.kinds.len();
     let subsampling = features_per_node != nf;
     let mut rng = JavaRandom::new(subset_seed);
-    let rowwise = row_lists(b, trees, s, subsampling);
-    // Fresh memory advised into huge pages (first touch of 4 KB pages costs ~4x more),
-    // filled once and reused by every level; a row-list tree reuses its scratch's.
-    let start = |t: &TreeInput, reuse: Vec<u32>| {
-        let mut order = if reuse.capacity() >= b.rows {
-            let mut o = reuse;
-            o.clear();
-            o
-        } else {
-            crate::frame::buffer::with_exact_capacity(b.rows)
-        };
-        match t.counts {
-            Some(c) => order.extend((0..b.rows as u32).filter(|&i| c[i as usize] > 0)),
-            None => order.extend(0..b.rows as u32),
-        }
-        GrownTree {
-            nodes: vec![LearningNode {
-                id: 1,
-                stats: None,
-                split: None,
-                children: None,
-                rows: 0..order.len(),
-                hists: None,
-            }],
-            order,
-            node_of: None,
-        }
+    let sweep = sweeps(b, targets, trees, s, subsampling);
+    let mut node_of: Vec<u32> = match (sweep, trees.first().and_then(|t| t.counts)) {
+        (false, _) => Vec::new(),
+        (true, Some(c)) => c.iter().map(|&k| if k > 0 { 0 } else { NO_NODE }).collect(),
+        (true, None) => vec![0; b.rows],
     };
-    let mut grown: Vec<GrownTree> = if rowwise {
-        vec![start(&trees[0], std::mem::take(&mut scratch.order))]
-    } else {
-        trees.par_iter().map(|t| start(t, Vec::new())).collect()
-    };
+    let mut grown: Vec<GrownTree> = trees
+        .par_iter()
+        .map(|t| {
+            let order: Vec<u32> = if sweep {
+                Vec::new()
+            } else {
+                // Fresh memory advised into huge pages, filled once and reused by every
+                // level (first touch of 4 KB pages costs ~4x more).
+                let mut order = crate::frame::buffer::with_exact_capacity(b.rows);
+                match t.counts {
+                    Some(c) => order.extend((0..b.rows as u32).filter(|&i| c[i as usize] > 0)),
+                    None => order.extend(0..b.rows as u32),
+                }
+                order
+            };
+            GrownTree {
+                nodes: vec![LearningNode {
+                    id: 1,
+                    stats: None,
+                    split: None,
+                    children: None,
+                    rows: 0..order.len(),
+                }],
+                order,
+                node_of: None,
+            }
+        })
+        .collect();
     // The stack's top is its last element; roots are pushed for tree 0, 1, ..
     let mut stack: Vec<(usize, usize)> = (0..trees.len()).map(|t| (t, 0)).collect();
     let ss = s.impurity.stats_len(s.num_classes) + 1;
@@ -279,28 +270,12 @@ pub(crate) fn grow(
             }
             mem += node_mem;
         }
-        let mut by_node = if rowwise {
-            // Histograms summed when the parent split, the others (the root's) over the
-            // node's rows now.
-            let tree = &mut grown[0];
-            let mut by_node: Vec<Option<NodeHists>> = group
-                .iter()
-                .map(|&(_, n, _)| tree.nodes[n].hists.take())
-                .collect();
-            let missing: Vec<usize> = (0..group.len()).filter(|&g| by_node[g].is_none()).collect();
-            let runs: Vec<Range<usize>> = missing
-                .iter()
-                .map(|&g| tree.nodes[group[g].1].rows.clone())
-                .collect();
-            let computed =
-                histogram::row_list_variance(b, &tree.order, &runs, targets, trees[0].counts);
-            for (g, h) in missing.into_iter().zip(computed) {
-                by_node[g] = Some(h);
+        let mut by_node = if sweep {
+            let mut slot_of = vec![NO_NODE; grown[0].nodes.len()];
+            for (g, (_, n, _)) in group.iter().enumerate() {
+                slot_of[*n] = g as u32;
             }
-            by_node
-                .into_iter()
-                .map(|h| h.expect("every group node has histograms"))
-                .collect()
+            histogram::sweep_variance(b, &node_of, &slot_of, group.len(), targets, trees[0].counts)
         } else {
             group_histograms(b, &grown, &group, targets, trees, s, ss)
         };
@@ -358,9 +333,7 @@ pub(crate) fn grow(
             let is_leaf = stats.gain <= 0.0 || level as usize == s.max_depth;
             if is_leaf {
                 tree.nodes[n].stats = Some(stats);
-                if !rowwise {
-                    tree.nodes[n].rows = 0..0;
-                }
+                tree.nodes[n].rows = 0..0;
                 continue;
             }
             let (lc, rc) = stats.children.clone().expect("a valid split has children");
@@ -375,7 +348,6 @@ pub(crate) fn grow(
                 split: None,
                 children: None,
                 rows: 0..0,
-                hists: None,
             });
             tree.nodes.push(LearningNode {
                 id: 2 * id + 1,
@@ -383,19 +355,16 @@ pub(crate) fn grow(
                 split: None,
                 children: None,
                 rows: 0..0,
-                hists: None,
             });
             let rows = std::mem::replace(&mut tree.nodes[n].rows, 0..0);
-            // Grown by row lists, leaves keep their rows (each row's leaf is read off at
-            // the end).
-            if rowwise || !left_leaf || !right_leaf {
+            if sweep || !left_leaf || !right_leaf {
                 splits.push(Partition {
                     tree: t,
+                    node: n,
                     left: li,
                     rows,
                     split: split.clone(),
-                    keep: (rowwise || !left_leaf, rowwise || !right_leaf),
-                    grows: (!left_leaf, !right_leaf),
+                    keep: (!left_leaf, !right_leaf),
                 });
             }
             let node = &mut tree.nodes[n];
@@ -409,45 +378,51 @@ pub(crate) fn grow(
                 stack.push((t, li + 1));
             }
         }
-        if rowwise {
-            // Each split node's rows are partitioned, and the histograms of its children
-            // that will be split summed, in one pass.
-            let tree = &mut grown[0];
-            let jobs: Vec<histogram::RowSplit> = splits
-                .iter()
-                .map(|p| {
-                    let (feature, left) = match &p.split {
-                        BinSplit::Continuous { feature, bin } => {
-                            (*feature, std::array::from_fn(|c| c <= *bin))
-                        }
-                        BinSplit::Categorical { feature, left } => (
-                            *feature,
-                            std::array::from_fn(|c| left.get(c).copied().unwrap_or(false)),
-                        ),
-                    };
-                    histogram::RowSplit {
-                        rows: p.rows.clone(),
-                        feature,
+        if sweep {
+            // Every row of a split node moves to its child (leaves included, so that
+            // `node_of` ends as each row's leaf).
+            // Per node: stays, or its split (a byte column's bins up to `bin` go left).
+            enum Route<'s> {
+                Stay,
+                Bins {
+                    col: &'s [u8],
+                    bin: usize,
+                    left: u32,
+                },
+                Split {
+                    split: &'s BinSplit,
+                    left: u32,
+                },
+            }
+            let mut moves: Vec<Route> = (0..grown[0].nodes.len()).map(|_| Route::Stay).collect();
+            for p in &splits {
+                let left = p.left as u32;
+                moves[p.node] = match (&p.split, &b.bins) {
+                    (BinSplit::Continuous { feature, bin }, BinColumns::U8(all)) => Route::Bins {
+                        col: &all[feature * b.rows..(feature + 1) * b.rows],
+                        bin: *bin,
                         left,
-                        hists: p.grows,
+                    },
+                    (split, _) => Route::Split { split, left },
+                };
+            }
+            node_of
+                .par_chunks_mut(SWEEP_CHUNK)
+                .enumerate()
+                .for_each(|(c, chunk)| {
+                    let first = c * SWEEP_CHUNK;
+                    for (j, a) in chunk.iter_mut().enumerate() {
+                        match moves.get(*a as usize) {
+                            Some(Route::Bins { col, bin, left }) => {
+                                *a = left + u32::from(usize::from(col[first + j]) > *bin);
+                            }
+                            Some(Route::Split { split, left }) => {
+                                *a = left + u32::from(!split.goes_left(b, first + j));
+                            }
+                            Some(Route::Stay) | None => {}
+                        }
                     }
-                })
-                .collect();
-            let part = &mut scratch.partition;
-            if part.len() < tree.order.len() {
-                *part = crate::frame::buffer::with_exact_capacity(tree.order.len());
-                part.resize(tree.order.len(), 0);
-            }
-            let done =
-                histogram::split_rows(b, &mut tree.order, part, &jobs, targets, trees[0].counts);
-            for (p, (nl, hl, hr)) in splits.iter().zip(done) {
-                let mid = p.rows.start + nl;
-                let nodes = &mut tree.nodes;
-                nodes[p.left].rows = p.rows.start..mid;
-                nodes[p.left + 1].rows = mid..p.rows.end;
-                nodes[p.left].hists = hl;
-                nodes[p.left + 1].hists = hr;
-            }
+                });
             continue;
         }
         // Each split node's run of its tree's `order` is partitioned in place, the runs
@@ -482,51 +457,24 @@ pub(crate) fn grow(
             }
         }
     }
-    if rowwise {
-        let tree = &mut grown[0];
-        let mut node_of = std::mem::take(&mut scratch.node_of);
-        node_of.clear();
-        node_of.resize(b.rows, NO_NODE);
-        for (i, node) in tree.nodes.iter().enumerate() {
-            if node.children.is_none() {
-                for &r in &tree.order[node.rows.clone()] {
-                    node_of[r as usize] = i as u32;
-                }
-            }
-        }
-        tree.node_of = Some(node_of);
+    if sweep {
+        grown[0].node_of = Some(node_of);
     }
     grown
 }
 
+/// Rows per task of a sweep's row pass.
+const SWEEP_CHUNK: usize = 16 * 1024;
+
 /// A node's rows waiting to be sent to its children (`left`, `left + 1`).
 struct Partition {
     tree: usize,
+    node: usize,
     left: usize,
     rows: Range<usize>,
     split: BinSplit,
     /// Whether the (left, right) child keeps its rows.
     keep: (bool, bool),
-    /// Whether the (left, right) child will be split (is not a leaf).
-    grows: (bool, bool),
-}
-
-/// The row-list growth's buffers of one row per training row (its order, its partition
-/// scratch and each row's leaf), kept from one tree to the next by a GBT, which grows its
-/// trees one by one over the same rows: fresh memory costs its page faults every time.
-#[derive(Default)]
-pub(crate) struct RowScratch {
-    order: Vec<u32>,
-    partition: Vec<u32>,
-    node_of: Vec<u32>,
-}
-
-impl GrownTree {
-    /// Hands the tree's row buffers back to `scratch` for the next tree.
-    pub(crate) fn recycle(self, scratch: &mut RowScratch) {
-        scratch.order = self.order;
-        scratch.node_of = self.node_of.unwrap_or_default();
-    }
 }
 
 /// Reorders `rows` (ascending) into the rows going left then the rows going right, both
@@ -564,10 +512,6 @@ fn partition(b: &Binned, split: &BinSplit, rows: &mut [u32]) -> usize {
         (BinSplit::Categorical { feature, left }, BinColumns::U8(all)) => {
             let col = &all[feature * b.rows..(feature + 1) * b.rows];
             run(rows, |r| left[usize::from(col[r])])
-        }
-        (BinSplit::Continuous { feature, bin }, BinColumns::Rows(all)) => {
-            let nf = b.kinds.len();
-            run(rows, |r| usize::from(all[r * nf + feature]) <= *bin)
         }
         _ => run(rows, |r| split.goes_left(b, r)),
     }
@@ -758,9 +702,6 @@ fn histogram(
                     ss,
                     classification,
                 );
-            }
-            super::binning::BinColumns::Rows(_) => {
-                fill(&mut h, |r| b.bin(f, r), rows, t, counts, ss, classification);
             }
             super::binning::BinColumns::U16(col) => {
                 let col = &col[f * b.rows..(f + 1) * b.rows];
@@ -1075,7 +1016,7 @@ fn best_split(
 }
 
 impl GrownTree {
-    /// For a tree grown by row lists with every row sampled: each row's leaf (arena index) and
+    /// For a tree grown by sweeps with every row sampled: each row's leaf (arena index) and
     /// every node's prediction, which for a row's leaf is what
     /// [`GrownTree::predict_binned`] gives the row.
     pub(crate) fn row_leaves(&self, imp: Impurity) -> Option<(&[u32], Vec<f64>)> {

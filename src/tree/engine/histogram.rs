@@ -222,417 +222,149 @@ multiversion! {
     }
 }
 
-/// The histograms of a group of nodes of one tree on every feature with splits, from
-/// row-major bins: node `g`'s rows are `order[runs[g]]` (ascending). Per node: the parent
-/// vector and each feature's histogram. Each node's features are cut into as few blocks as
-/// keep the threads busy (one block of every feature once there are enough rows elsewhere),
-/// one task each; every (node, feature) histogram is summed by one task over the node's
-/// rows in order.
-pub(crate) fn row_list_variance(
+/// The histograms of a group of nodes of one tree on every feature, by sweeps over all
+/// rows in row order: row `r` belongs to node `node_of[r]`, which is in the group when
+/// `slot_of[node_of[r]]` is its slot (rows of other nodes and unsampled rows, `u32::MAX`,
+/// are passed over). Per slot: the parent vector and each feature with splits' histogram.
+/// Features are cut into blocks, one task each, every (node, feature) histogram summed by
+/// one task in row order.
+pub(crate) fn sweep_variance(
     b: &Binned,
-    order: &[u32],
-    runs: &[std::ops::Range<usize>],
+    node_of: &[u32],
+    slot_of: &[u32],
+    slots: usize,
     t: &Targets,
     counts: Option<&[u16]>,
 ) -> Vec<NodeHists> {
     use rayon::prelude::*;
-    let rb = RowBins::new(b, t, counts);
-    let tasks = row_tasks(&rb, runs, |_| true, order.len());
-    let done: Vec<TaskHists> = tasks
+    let BinColumns::U8(all) = &b.bins else {
+        unreachable!("sweeps need byte bins (block_kernel_applies)")
+    };
+    let feats: Vec<usize> = (0..b.kinds.len())
+        .filter(|&f| b.num_splits(f) != 0)
+        .collect();
+    // One block per thread: every block pays the per-row work (node, slot, target) once
+    // per row, so fewer, wider blocks do less of it.
+    let pieces = rayon::current_num_threads().clamp(
+        1,
+        feats
+            .len()
+            .div_ceil(super::growth::MIN_BLOCK_FEATURES)
+            .max(1),
+    );
+    let size = feats.len().div_ceil(pieces).max(1);
+    let mut blocks: Vec<&[usize]> = feats.chunks(size).collect();
+    if blocks.is_empty() {
+        blocks.push(&[]);
+    }
+    let done: Vec<(Vec<usize>, Vec<[f64; 4]>, usize)> = blocks
         .into_par_iter()
-        .map(|(g, block)| {
-            let rows = &order[runs[g].clone()];
-            let (slots, stride) = rb.slots(block);
-            let mut h = vec![[0.0f64; 4]; stride + 1];
-            rows_pass(
-                rb.data, rb.nf, &slots, &mut h, rows, t.labels, t.weights, counts,
+        .map(|block| {
+            let cols: Vec<&[u8]> = block
+                .iter()
+                .map(|&f| &all[f * b.rows..(f + 1) * b.rows])
+                .collect();
+            let mut base = Vec::with_capacity(block.len());
+            let mut stride = 0;
+            for &f in block {
+                base.push(stride);
+                stride += b.num_bins[f];
+            }
+            stride += 1; // the parent
+                         // Binned's invariant (bins of f below num_bins[f]) then keeps every column's
+                         // bins in its part of a slot's histograms, as sweep_pass needs.
+            assert!(block.iter().all(|&f| b.num_bins[f] <= 256));
+            let mut h = vec![[0.0f64; 4]; slots * stride];
+            sweep_pass(
+                &cols, &base, stride, &mut h, node_of, slot_of, t.labels, t.weights, counts,
             );
-            (g, block, slots.iter().map(|s| s.1).collect(), h)
+            (base, h, stride)
         })
         .collect();
-    let mut out: Vec<NodeHists> = runs.iter().map(|_| (Vec::new(), Vec::new())).collect();
-    for (g, block, base, h) in done {
-        rb.gather(&mut out[g], block, &base, &h);
+    let flat = |bins: &[[f64; 4]]| -> Vec<f64> { bins.iter().flatten().copied().collect() };
+    let mut out: Vec<NodeHists> = (0..slots).map(|_| (Vec::new(), Vec::new())).collect();
+    let blocks = feats.chunks(size).chain(std::iter::once(&[][..]));
+    for (i, ((base, h, stride), block)) in done.iter().zip(blocks).enumerate() {
+        for (g, o) in out.iter_mut().enumerate() {
+            let node = &h[g * stride..(g + 1) * stride];
+            if i == 0 {
+                o.0 = flat(&node[stride - 1..]);
+            }
+            for (&f, &at) in block.iter().zip(base) {
+                o.1.push((f, flat(&node[at..at + b.num_bins[f]])));
+            }
+        }
     }
     out
 }
 
-/// A task's node, its features, their first slots and its histograms.
-type TaskHists<'a> = (usize, &'a [usize], Vec<usize>, Vec<[f64; 4]>);
-
-/// One split node's rows for [`split_rows`]: its run of the tree's order, which bins go
-/// left, and whether each child's histograms are wanted.
-pub(crate) struct RowSplit {
-    pub rows: std::ops::Range<usize>,
-    pub feature: usize,
-    pub left: [bool; 256],
-    pub hists: (bool, bool),
-}
-
-/// Per split node: the number of its rows going left, and the histograms of each child
-/// asked for.
-pub(crate) type SplitDone = (usize, Option<NodeHists>, Option<NodeHists>);
-
-/// Partitions each split node's run of `order` stably into the rows going left, then
-/// those going right (both ascending), and in the same pass over the rows sums the
-/// histograms of the children that are asked for (as [`row_list_variance`] would over the
-/// children's runs: each child's rows in order). `scratch` holds at least `order.len()`
-/// values. Tasks are blocks of features per split node (cut as [`row_list_variance`]
-/// cuts them); the first block of each node also writes the partition.
-pub(crate) fn split_rows(
-    b: &Binned,
-    order: &mut [u32],
-    scratch: &mut [u32],
-    splits: &[RowSplit],
-    t: &Targets,
-    counts: Option<&[u16]>,
-) -> Vec<SplitDone> {
-    use rayon::prelude::*;
-    let rb = RowBins::new(b, t, counts);
-    let runs: Vec<std::ops::Range<usize>> = splits.iter().map(|s| s.rows.clone()).collect();
-    let tasks = row_tasks(
-        &rb,
-        &runs,
-        |g| splits[g].hists != (false, false),
-        order.len(),
-    );
-    assert!(scratch.len() >= order.len());
-    assert!(splits.iter().all(|s| s.feature < rb.nf));
-    // Each node's stretch of the scratch, for its first task to write the partition into.
-    let mut outs: Vec<Option<&mut [u32]>> = Vec::with_capacity(splits.len());
-    let mut sorted: Vec<usize> = (0..splits.len()).collect();
-    sorted.sort_by_key(|&g| runs[g].start);
-    let mut slots_out: Vec<Option<&mut [u32]>> = (0..splits.len()).map(|_| None).collect();
-    let mut rest = &mut scratch[..];
-    let mut at = 0;
-    for &g in &sorted {
-        assert!(runs[g].start >= at, "split runs are disjoint");
-        let (_, after) = std::mem::take(&mut rest).split_at_mut(runs[g].start - at);
-        let (mine, after) = after.split_at_mut(runs[g].len());
-        rest = after;
-        at = runs[g].end;
-        slots_out[g] = Some(mine);
-    }
-    outs.extend(slots_out);
-    let mut jobs = Vec::with_capacity(tasks.len());
-    for (g, block) in tasks {
-        jobs.push((g, block, outs[g].take()));
-    }
-    let order_ro: &[u32] = order;
-    let done: Vec<(TaskHists, Option<usize>)> = jobs
-        .into_par_iter()
-        .map(|(g, block, out)| {
-            let sp = &splits[g];
-            let rows = &order_ro[sp.rows.clone()];
-            let (slots, stride) = rb.slots(block);
-            let mut h = vec![[0.0f64; 4]; 2 * (stride + 1)];
-            let wrote = out.is_some();
-            let nl = split_pass(
-                rb.data, rb.nf, sp.feature, &sp.left, &slots, &mut h, rows, t.labels, t.weights,
-                counts, out,
-            );
-            let base = slots.iter().map(|s| s.1).collect();
-            ((g, block, base, h), wrote.then_some(nl))
-        })
-        .collect();
-    let mut res: Vec<SplitDone> = splits
-        .iter()
-        .map(|s| {
-            (
-                0,
-                s.hists.0.then(|| (Vec::new(), Vec::new())),
-                s.hists.1.then(|| (Vec::new(), Vec::new())),
-            )
-        })
-        .collect();
-    for ((g, block, base, h), nl) in done {
-        let half = h.len() / 2;
-        let r = &mut res[g];
-        if let Some(nl) = nl {
-            r.0 = nl;
-        }
-        if let Some(o) = r.1.as_mut() {
-            rb.gather(o, block, &base, &h[..half]);
-        }
-        if let Some(o) = r.2.as_mut() {
-            rb.gather(o, block, &base, &h[half..]);
-        }
-    }
-    // Back into the order, the nodes in parallel: the lefts as written, the rights
-    // (written from the end down) reversed.
-    let mut back: Vec<(&mut [u32], &[u32], usize)> = Vec::with_capacity(splits.len());
-    let mut rest = &mut order[..];
-    let mut at = 0;
-    for &g in &sorted {
-        let run = &runs[g];
-        let (_, after) = std::mem::take(&mut rest).split_at_mut(run.start - at);
-        let (mine, after) = after.split_at_mut(run.len());
-        rest = after;
-        at = run.end;
-        back.push((mine, &scratch[run.clone()], res[g].0));
-    }
-    back.into_par_iter().for_each(|(o, w, nl)| {
-        o[..nl].copy_from_slice(&w[..nl]);
-        for (o, &v) in o[nl..].iter_mut().zip(w[nl..].iter().rev()) {
-            *o = v;
-        }
-    });
-    res
-}
-
-/// The row-major bins of a row-list run, checked once for the unchecked reads of
-/// [`rows_pass`] and [`split_pass`].
-struct RowBins<'a> {
-    data: &'a [u8],
-    nf: usize,
-    num_bins: &'a [usize],
-    /// Features with splits.
-    feats: Vec<usize>,
-}
-
-impl<'a> RowBins<'a> {
-    fn new(b: &'a Binned, t: &Targets, counts: Option<&[u16]>) -> Self {
-        let BinColumns::Rows(data) = &b.bins else {
-            unreachable!("row lists need row-major bins (growth.rs row_lists)")
-        };
-        let nf = b.kinds.len();
-        assert!(data.len() == b.rows * nf && t.labels.len() == b.rows);
-        assert!(t.weights.is_none_or(|w| w.len() == b.rows));
-        assert!(counts.is_none_or(|c| c.len() == b.rows));
-        // Binned's invariant (bins of f below num_bins[f]) keeps every bin of a block's
-        // features in its part of the block's histograms, as the passes need.
-        assert!(b.num_bins.iter().all(|&n| n <= 256));
-        RowBins {
-            data,
-            nf,
-            num_bins: &b.num_bins,
-            feats: (0..nf).filter(|&f| b.num_splits(f) != 0).collect(),
-        }
-    }
-
-    /// Each feature of `block` with its first slot, and the slots they take.
-    fn slots(&self, block: &[usize]) -> (Vec<(usize, usize)>, usize) {
-        let mut slots = Vec::with_capacity(block.len());
-        let mut stride = 0;
-        for &f in block {
-            slots.push((f, stride));
-            stride += self.num_bins[f];
-        }
-        (slots, stride)
-    }
-
-    /// Appends a task's histograms `h` (features of `block` from `base`, the parent last)
-    /// to a node's.
-    fn gather(&self, o: &mut NodeHists, block: &[usize], base: &[usize], h: &[[f64; 4]]) {
-        let flat = |bins: &[[f64; 4]]| -> Vec<f64> { bins.iter().flatten().copied().collect() };
-        if o.0.is_empty() {
-            o.0 = flat(&h[h.len() - 1..]);
-        }
-        for (&f, &at) in block.iter().zip(base) {
-            o.1.push((f, flat(&h[at..at + self.num_bins[f]])));
-        }
-    }
-}
-
-/// Tasks (node, block of features) over the runs: each node's features in as few blocks as
-/// keep the threads busy, given the node's share of the rows.
-/// A run whose histograms are not wanted gets one task, without features.
-fn row_tasks<'r>(
-    rb: &'r RowBins,
-    runs: &[std::ops::Range<usize>],
-    wanted: impl Fn(usize) -> bool,
-    len: usize,
-) -> Vec<(usize, &'r [usize])> {
-    let threads = rayon::current_num_threads();
-    let group_rows = (0..runs.len())
-        .filter(|&g| wanted(g))
-        .map(|g| runs[g].len())
-        .sum::<usize>()
-        .max(1);
-    let mut tasks: Vec<(usize, &[usize])> = Vec::new();
-    for (g, run) in runs.iter().enumerate() {
-        // Every row of a run is a binned row (the passes read them unchecked).
-        assert!(run.end <= len);
-        if !wanted(g) {
-            tasks.push((g, &[]));
-            continue;
-        }
-        let pieces = (threads * run.len())
-            .div_ceil(group_rows)
-            .clamp(1, rb.feats.len().div_ceil(MIN_ROW_BLOCK_FEATURES).max(1));
-        let size = rb.feats.len().div_ceil(pieces).max(1);
-        if rb.feats.is_empty() {
-            tasks.push((g, &[]));
-        }
-        tasks.extend(rb.feats.chunks(size).map(|block| (g, block)));
-    }
-    tasks
-}
-
-/// The fewest features a row-list block is cut to (each block gathers its rows' bins and
-/// targets again).
-const MIN_ROW_BLOCK_FEATURES: usize = 5;
-
-/// Rows ahead whose bins and target the row-list passes prefetch.
-const PREFETCH_ROWS: usize = 16;
-
-/// Prefetches row `rows[i + PREFETCH_ROWS]`'s bins and target.
-#[inline(always)]
-fn prefetch(d: &[u8], nf: usize, y: &[f64], rows: &[u32], i: usize) {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(&r) = rows.get(i + PREFETCH_ROWS) {
-        let r = r as usize;
-        if r < y.len() && (r + 1) * nf <= d.len() {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            // SAFETY: prefetching is a hint that never faults; both addresses are inside
-            // their arrays (checked above).
-            unsafe {
-                _mm_prefetch::<_MM_HINT_T0>(d.as_ptr().add(r * nf).cast());
-                _mm_prefetch::<_MM_HINT_T0>(y.as_ptr().add(r).cast());
-            }
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (d, nf, y, rows, i);
-}
-
-/// Row `r`'s statistics `(iw, iw·y, iw·y·y, k)` (Spark's `VarianceAggregator.update`;
-/// `(1, y, y·y, 1)` without weights and counts, the same bits).
-#[inline(always)]
-fn row_stats(r: usize, y: &[f64], w: Option<&[f64]>, counts: Option<&[u16]>) -> [f64; 4] {
-    if w.is_none() && counts.is_none() {
-        let v = y[r];
-        [1.0, v, v * v, 1.0]
-    } else {
-        let kf = counts.map_or(1.0, |c| f64::from(c[r]));
-        let iw = kf * w.map_or(1.0, |w| w[r]);
-        [iw, iw * y[r], iw * y[r] * y[r], kf]
-    }
-}
-
-/// Adds `u` to the bin of each feature of `slots` (feature, first slot) of the row whose
-/// bins start at `row`, in the histograms starting at `h`.
-///
-/// # Safety
-/// `row` points at a row's `nf` bins (every feature of `slots` below `nf`), and each
-/// feature's bin falls inside `h`'s allocation from its first slot.
-#[inline(always)]
-unsafe fn add_bins(row: *const u8, slots: &[(usize, usize)], h: *mut [f64; 4], u: [f64; 4]) {
-    for &(f, o) in slots {
-        // SAFETY: the caller's conditions.
-        let hb = unsafe { &mut *h.add(o + usize::from(*row.add(f))) };
-        for l in 0..4 {
-            hb[l] += u[l];
-        }
-    }
-}
-
 multiversion! {
-    /// One pass over a node's rows (ascending): each row's statistics ([`row_stats`]) into
-    /// its bin of each feature of `slots` (feature, first slot) and into the parent vector
-    /// (the last slot of `h`, summed in registers: one chain of additions, in row order),
-    /// reading its bins from the row-major `data` (`nf` per row).
+    /// One sweep: every row of a group node adds `(iw, iw·y, iw·y·y, k)` (as
+    /// [`variance_pass`]) to its node's bin of each column and to its node's parent vector.
     ///
-    /// Needs every row below `y.len()` and each feature's bins below the next feature's
-    /// first slot (the last's below the parent's), which [`RowBins::new`] checks with
-    /// [`Binned`]'s invariant.
+    /// Needs every column's bins below its next column's `base` (the last's below
+    /// `stride - 1`, the parent's place), which [`sweep_variance`] checks with [`Binned`]'s
+    /// invariant.
     #[allow(clippy::too_many_arguments)]
-    fn rows_pass(
-        data: &[u8],
-        nf: usize,
-        slots: &[(usize, usize)],
+    fn sweep_pass(
+        cols: &[&[u8]],
+        base: &[usize],
+        stride: usize,
         h: &mut [[f64; 4]],
-        rows: &[u32],
+        node_of: &[u32],
+        slot_of: &[u32],
         y: &[f64],
         w: Option<&[f64]>,
         counts: Option<&[u16]>,
     ) {
-        let n = y.len();
-        assert!(data.len() == n * nf && w.is_none_or(|w| w.len() == n) && counts.is_none_or(|c| c.len() == n));
-        assert!(!h.is_empty() && slots.iter().all(|&(f, o)| f < nf && o < h.len() - 1));
-        let last = h.len() - 1;
-        let mut parent = h[last];
-        let hp = h.as_mut_ptr();
-        for (i, &r) in rows.iter().enumerate() {
-            prefetch(data, nf, y, rows, i);
-            let r = r as usize;
-            let u = row_stats(r, y, w, counts);
-            // SAFETY: `r < n` (row_stats read y[r]), so the row's `nf` bins are in
-            // `data`; each feature's bin falls in its part of `h` (the caller's check).
-            unsafe { add_bins(data.as_ptr().add(r * nf), slots, hp, u) };
-            for l in 0..4 {
-                parent[l] += u[l];
+        let n = node_of.len();
+        assert!(
+            cols.iter().all(|c| c.len() == n)
+                && y.len() == n
+                && w.is_none_or(|w| w.len() == n)
+                && counts.is_none_or(|c| c.len() == n)
+        );
+        assert!(stride >= 1 && base.iter().all(|&o| o < stride));
+        assert!(slot_of
+            .iter()
+            .all(|&g| g == u32::MAX || (g as usize + 1) * stride <= h.len()));
+        let cols: Vec<(*const u8, usize)> = cols.iter().zip(base).map(|(c, &o)| (c.as_ptr(), o)).collect();
+        let h = h.as_mut_ptr();
+        // Row `r`'s statistics into its node's histograms.
+        let add = |r: usize, a: u32, u: [f64; 4]| {
+            let Some(&g) = slot_of.get(a as usize) else {
+                return;
+            };
+            if g == u32::MAX {
+                return;
+            }
+            // SAFETY: the slot's histograms are inside `h` (asserted above), the row is
+            // in every column (r < n), and each column's bins fall in its part of the
+            // slot's histograms (sweep_variance's check with Binned's invariant).
+            unsafe {
+                let node = h.add(g as usize * stride);
+                for &(col, o) in &cols {
+                    let hb = &mut *node.add(o + usize::from(*col.add(r)));
+                    for l in 0..4 {
+                        hb[l] += u[l];
+                    }
+                }
+                let hb = &mut *node.add(stride - 1);
+                for l in 0..4 {
+                    hb[l] += u[l];
+                }
+            }
+        };
+        if w.is_none() && counts.is_none() {
+            for (r, (&a, &v)) in node_of.iter().zip(y).enumerate() {
+                add(r, a, [1.0, v, v * v, 1.0]);
+            }
+        } else {
+            for (r, &a) in node_of.iter().enumerate() {
+                let kf = counts.map_or(1.0, |c| f64::from(c[r]));
+                let iw = kf * w.map_or(1.0, |w| w[r]);
+                add(r, a, [iw, iw * y[r], iw * y[r] * y[r], kf]);
             }
         }
-        h[last] = parent;
-    }
-}
-
-multiversion! {
-    /// One pass over a split node's rows (ascending): row `r` goes left when
-    /// `left[bin of feature]`, and adds its statistics ([`row_stats`]) to that child's bin
-    /// of each feature of `slots` and to that child's parent vector. `h` holds the left
-    /// child's histograms then the right's, each ending with its parent vector. With
-    /// `out`, the rows going left are written from its start, those going right from its
-    /// end down. Returns how many go left.
-    ///
-    /// Needs [`rows_pass`]'s conditions, `feature < nf`, and `out` as long as `rows`.
-    #[allow(clippy::too_many_arguments)]
-    fn split_pass(
-        data: &[u8],
-        nf: usize,
-        feature: usize,
-        left: &[bool; 256],
-        slots: &[(usize, usize)],
-        h: &mut [[f64; 4]],
-        rows: &[u32],
-        y: &[f64],
-        w: Option<&[f64]>,
-        counts: Option<&[u16]>,
-        out: Option<&mut [u32]>,
-    ) -> usize {
-        let n = y.len();
-        assert!(data.len() == n * nf && w.is_none_or(|w| w.len() == n) && counts.is_none_or(|c| c.len() == n));
-        assert!(feature < nf && h.len() >= 2 && h.len() % 2 == 0);
-        let half = h.len() / 2;
-        assert!(slots.iter().all(|&(f, o)| f < nf && o < half - 1));
-        assert!(out.as_ref().is_none_or(|o| o.len() == rows.len()));
-        // The other child's parent vector adds +0, which leaves its sum's bits as they
-        // are: x + 0 = x for every x but −0, and a sum of additions from +0 is never −0
-        // (x + y = −0 only when both are −0). So each parent vector is its rows' sum in
-        // order, without a branch on the row's side.
-        let (mut pl, mut pr) = (h[half - 1], h[2 * half - 1]);
-        let hp = h.as_mut_ptr();
-        let (mut nl, mut nr) = (0usize, 0usize);
-        let mut out = out;
-        let last = rows.len().wrapping_sub(1);
-        for (i, &r) in rows.iter().enumerate() {
-            prefetch(data, nf, y, rows, i);
-            let r = r as usize;
-            let u = row_stats(r, y, w, counts);
-            // SAFETY: `r < n` (row_stats read y[r]), so the row's `nf` bins are in `data`.
-            let row = unsafe { data.as_ptr().add(r * nf) };
-            // SAFETY: as above, and `feature < nf`.
-            let goes_left = left[usize::from(unsafe { *row.add(feature) })];
-            // All ones when the row goes left: the side is selected by masks, not
-            // branches (the sides of consecutive rows are unpredictable).
-            let mask = u64::from(goes_left).wrapping_neg();
-            let side = half & !(mask as usize);
-            // SAFETY: each feature's bin falls in its part of the child's half of `h`.
-            unsafe { add_bins(row, slots, hp.add(side), u) };
-            for l in 0..4 {
-                pl[l] += f64::from_bits(u[l].to_bits() & mask);
-                pr[l] += f64::from_bits(u[l].to_bits() & !mask);
-            }
-            if let Some(o) = out.as_deref_mut() {
-                let at = (nl & mask as usize) | (last.wrapping_sub(nr) & !(mask as usize));
-                o[at] = r as u32;
-            }
-            nl += usize::from(goes_left);
-            nr += usize::from(!goes_left);
-        }
-        h[half - 1] = pl;
-        h[2 * half - 1] = pr;
-        nl
     }
 }

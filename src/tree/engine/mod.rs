@@ -33,7 +33,7 @@ use crate::error::{Error, Result};
 use crate::frame::{schema, vector, DataFrame};
 use crate::random::{JvmRandom, PoissonDistribution, XorShiftRandom};
 use binning::bin_instances;
-use growth::{grow, ClassLabels, RowScratch, Targets, TreeInput};
+use growth::{grow, ClassLabels, Targets, TreeInput};
 
 /// The learning settings of one tree-growing run (Spark's `Strategy`).
 #[derive(Clone, Debug)]
@@ -577,8 +577,7 @@ pub fn train_forest(
         num_trees,
         classification,
     )?;
-    let layout = growth::layout(s.impurity, num_trees, k == inst.num_features);
-    let b = bin_instances(inst, s, stage, layout)?;
+    let b = bin_instances(inst, s, stage)?;
     let counts = bag(inst, num_trees, s.subsampling_rate, s.bootstrap, s.seed)?;
     let classes = if classification {
         ClassLabels::new(&inst.labels, s.num_classes)
@@ -595,17 +594,7 @@ pub fn train_forest(
             counts: counts.as_ref().map(|c| c[t].as_slice()),
         })
         .collect();
-    let mut scratch = RowScratch::default();
-    let grown = grow(
-        &b,
-        &targets,
-        &trees,
-        s,
-        k,
-        s.seed,
-        min_weight(inst, s),
-        &mut scratch,
-    );
+    let grown = grow(&b, &targets, &trees, s, k, s.seed, min_weight(inst, s));
     Ok(grown
         .iter()
         .map(|g| g.finish(&b, s.impurity, s.prune))
@@ -716,8 +705,7 @@ pub fn train_gbt(
         }
     };
     let labels: Vec<f64> = inst.labels.iter().map(|&y| relabel(y)).collect();
-    let layout = growth::layout(s.impurity, 1, k == inst.num_features);
-    let b = bin_instances(inst, &s, stage, layout)?;
+    let b = bin_instances(inst, &s, stage)?;
     let vb = match validation {
         Some(v) => Some((
             binning::bin_with(v, &b, stage)?,
@@ -735,8 +723,6 @@ pub fn train_gbt(
     let mut weights = Vec::new();
     let mut best_error = f64::INFINITY;
     let mut best_m = 0;
-    // Row buffers kept from one tree to the next.
-    let mut scratch = RowScratch::default();
     for m in 0..g.max_iter {
         let seed = s.seed.wrapping_add(m as i64);
         let counts = bag(inst, 1, s.subsampling_rate, false, seed)?;
@@ -748,7 +734,7 @@ pub fn train_gbt(
         let input = [TreeInput {
             counts: counts.as_ref().map(|c| c[0].as_slice()),
         }];
-        let grown = grow(&b, &targets, &input, &s, k, seed, mw, &mut scratch)
+        let grown = grow(&b, &targets, &input, &s, k, seed, mw)
             .pop()
             .expect("one tree");
         let w = if m == 0 { 1.0 } else { g.step_size };
@@ -800,7 +786,6 @@ pub fn train_gbt(
                 best_m = m + 1;
             }
         }
-        grown.recycle(&mut scratch);
     }
     Ok(Boosted { trees, weights })
 }
