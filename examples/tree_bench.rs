@@ -18,7 +18,10 @@
 //! forest pruned Spark's way, and shows why Spark's GBT is ahead of LightGBM's at 20 trees.
 //!
 //! Run: `cargo run --release --example tree_bench [-- PATH [REPEATS]]`; `TREE_BENCH=gbt` or
-//! `TREE_BENCH=rf` runs only that model (to profile it alone).
+//! `TREE_BENCH=rf` runs only that model (to profile it alone). With
+//! `TREE_BENCH_PYTHON=/path/to/python` (LightGBM and scikit-learn installed), the example
+//! then runs `bench/anchors/tree_anchors.py` on the same split in the same run and prints
+//! the targets (GBT and RF fits at least 3x faster than LightGBM's) as met or not.
 
 use std::time::Instant;
 
@@ -63,16 +66,88 @@ fn main() -> mlpipe::Result<()> {
     // `TREE_BENCH=gbt` or `TREE_BENCH=rf` runs one of the two (to profile it alone).
     let only = std::env::var("TREE_BENCH").unwrap_or_default();
     let n = features.len();
-    if only != "rf" {
-        gbt(&data, &test_inst, repeats)?;
-    }
-    if only != "gbt" {
-        rf(&data, &test_inst, repeats, n)?;
-    }
-    spark_aucs(&data, test_inst.labels())
+    let gbt_s = if only != "rf" {
+        Some(gbt(&data, &test_inst, repeats)?)
+    } else {
+        None
+    };
+    let rf_s = if only != "gbt" {
+        Some(rf(&data, &test_inst, repeats, n)?)
+    } else {
+        None
+    };
+    spark_aucs(&data, test_inst.labels())?;
+    targets(&data.path, repeats, gbt_s, rf_s);
+    Ok(())
 }
 
-fn gbt(data: &BenchData, test_inst: &Instances, repeats: usize) -> mlpipe::Result<()> {
+/// Runs `bench/anchors/tree_anchors.py` (LightGBM, scikit-learn) on the same split when
+/// `TREE_BENCH_PYTHON` names a Python with those libraries, and prints the targets:
+/// GBTClassifier and RandomForestClassifier fits at least 3x faster than LightGBM's.
+fn targets(path: &str, repeats: usize, gbt: Option<f64>, rf: Option<f64>) {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "load average: {}",
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let Ok(python) = std::env::var("TREE_BENCH_PYTHON") else {
+        println!("targets (GBT and RF fits >= 3x faster than LightGBM's): set TREE_BENCH_PYTHON=/path/to/python (with lightgbm) to run bench/anchors/tree_anchors.py in this run");
+        return;
+    };
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/anchors/tree_anchors.py");
+    let out = match std::process::Command::new(&python)
+        .args([script, path, &repeats.to_string()])
+        .output()
+    {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+        Ok(o) => {
+            println!(
+                "{script} failed: {}",
+                String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+            );
+            return;
+        }
+        Err(e) => {
+            println!("could not run {python}: {e}");
+            return;
+        }
+    };
+    print!("{out}");
+    // "LightGBM GBT: median 1.181 s of 3 [...]"
+    let median = |name: &str| -> Option<f64> {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(&format!("{name}: median ")))?;
+        line.split_whitespace()
+            .nth(name.split_whitespace().count() + 1)?
+            .parse()
+            .ok()
+    };
+    for (what, ours, theirs) in [
+        ("GBTClassifier", gbt, median("LightGBM GBT")),
+        (
+            "RandomForestClassifier",
+            rf,
+            median("LightGBM random forest"),
+        ),
+    ] {
+        if let (Some(ours), Some(theirs)) = (ours, theirs) {
+            let ratio = theirs / ours;
+            println!(
+                "target {what} fit >= 3x faster than LightGBM's: ours {ours:.3} s, LightGBM {theirs:.3} s (same run) = {ratio:.2}x: {}",
+                if ratio >= 3.0 { "met" } else { "NOT met" }
+            );
+        }
+    }
+}
+
+fn gbt(data: &BenchData, test_inst: &Instances, repeats: usize) -> mlpipe::Result<f64> {
     let (train, features) = (&data.train, &data.features);
     // GBT: Spark's defaults.
     let mut s = Strategy::new(Impurity::Variance, 2);
@@ -115,17 +190,16 @@ fn gbt(data: &BenchData, test_inst: &Instances, repeats: usize) -> mlpipe::Resul
                 .sum()
         })
         .collect();
+    let med = median(&mut times);
     println!(
-        "GBTClassifier fit (maxIter 20, maxDepth 5, maxBins 32): median {:.3} s of {repeats} {:?}; test AUC {:.4}",
-        median(&mut times),
+        "GBTClassifier fit (maxIter 20, maxDepth 5, maxBins 32): median {med:.3} s of {repeats} {:?}; test AUC {:.4}",
         times,
         auc(&margins, test_inst.labels())
     );
-
-    Ok(())
+    Ok(med)
 }
 
-fn rf(data: &BenchData, test_inst: &Instances, repeats: usize, n: usize) -> mlpipe::Result<()> {
+fn rf(data: &BenchData, test_inst: &Instances, repeats: usize, n: usize) -> mlpipe::Result<f64> {
     let train = &data.train;
     // RF: Spark's defaults.
     let mut s = Strategy::new(Impurity::Gini, 2);
@@ -167,9 +241,9 @@ fn rf(data: &BenchData, test_inst: &Instances, repeats: usize, n: usize) -> mlpi
             .collect();
         Ok(auc(&votes, test_inst.labels()))
     };
+    let med = median(&mut times);
     println!(
-        "RandomForestClassifier fit (20 trees, maxDepth 5, sqrt): median {:.3} s of {repeats} {:?}; test AUC {:.4}",
-        median(&mut times),
+        "RandomForestClassifier fit (20 trees, maxDepth 5, sqrt): median {med:.3} s of {repeats} {:?}; test AUC {:.4}",
         times,
         forest_auc(&forest)?
     );
@@ -190,7 +264,7 @@ fn rf(data: &BenchData, test_inst: &Instances, repeats: usize, n: usize) -> mlpi
         "RandomForestClassifier pruneTree=false: test AUC {:.4}",
         forest_auc(&unpruned)?
     );
-    Ok(())
+    Ok(med)
 }
 
 /// Prints PySpark 4.3's test AUCs on the same test rows when `bench/anchors/tree_spark.py`
