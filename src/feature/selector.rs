@@ -311,7 +311,7 @@ pub(crate) fn transform(
             // one values buffer, row blocks in parallel; every row stays dense.
             // SAFETY: every value of each block is written.
             let vals = unsafe {
-                crate::frame::buffer::par_build(block.len(), k, |first, dst| {
+                crate::frame::buffer::par_build_buffer(block.len(), k, |first, dst| {
                     let x = &x[first * n..];
                     for (o, row) in dst.chunks_exact_mut(k).zip(x.chunks_exact(n)) {
                         for (o, &j) in o.iter_mut().zip(sel) {
@@ -321,9 +321,9 @@ pub(crate) fn transform(
                 })
             };
             return if dense_field {
-                Ok(Arc::new(vector::vector_array(vals, k, a.nulls().cloned())?) as ArrayRef)
+                Ok(Arc::new(vector::vector_array_buf(vals, k, a.nulls().cloned())?) as ArrayRef)
             } else {
-                vector::dense_rows_array(vals, k, a.nulls().cloned())
+                vector::dense_rows_array_buf(vals, k, a.nulls().cloned())
             };
         }
         let at = vector::At {

@@ -579,7 +579,7 @@ impl Transformer for VectorIndexerModel {
                 };
                 // SAFETY: every value of each block is written (a null row's too).
                 let vals = unsafe {
-                    crate::frame::buffer::par_build(rows, n, |first, dst| {
+                    crate::frame::buffer::par_build_buffer(rows, n, |first, dst| {
                         if let Some(x) = dense {
                             // Every row dense: the block copied in bulk, then each row's
                             // categorical elements indexed in place.
@@ -629,9 +629,9 @@ impl Transformer for VectorIndexerModel {
                     )));
                 }
                 if sparse_out {
-                    vector::dense_rows_array(vals, n, None)?
+                    vector::dense_rows_array_buf(vals, n, None)?
                 } else {
-                    Arc::new(vector::vector_array(
+                    Arc::new(vector::vector_array_buf(
                         vals,
                         n,
                         b.column(ci).nulls().cloned(),
