@@ -15,8 +15,9 @@
 //! then times scikit-learn's KMeans and GaussianNB on the same file
 //! (`examples/sklearn_cluster_nb.py`), for comparison on the same machine.
 //!
-//! Run: `cargo run --release --example cluster_nb_bench [-- PATH [REPEATS [kmeans|nb]]]`
-//! (the last argument runs only that half, e.g. under `perf record`).
+//! Run: `cargo run --release --example cluster_nb_bench [-- PATH [REPEATS [kmeans|nb [TYPE]]]]`
+//! (`kmeans` or `nb` runs only that half, e.g. under `perf record`; `nb TYPE` only the
+//! NaiveBayes model type `TYPE`, e.g. `bernoulli`).
 
 use std::time::Instant;
 
@@ -96,11 +97,11 @@ fn main() -> mlpipe::Result<()> {
         ("complement", &abs),
         ("bernoulli", &bin),
     ];
-    let kinds = if only == "kmeans" {
-        &kinds[..0]
-    } else {
-        &kinds[..]
-    };
+    // After `nb`, a model type's name runs only that one.
+    let one_kind = args.get(4).map(String::as_str);
+    let kinds = kinds
+        .iter()
+        .filter(|(kind, _)| only != "kmeans" && one_kind.is_none_or(|k| k == *kind));
     for &(kind, df) in kinds {
         let nb = NaiveBayes::new()
             .with_model_type(kind)

@@ -10,7 +10,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::frame::kernels::{class_sums, group_rows, multiversion, ValueCheck};
+use crate::frame::kernels::{
+    class_sums, class_sums_masked, group_rows, multiversion, ValueCheck, MASKED_CLASSES,
+};
 use crate::frame::vector::VectorBlock;
 use crate::frame::{schema, vector, DataFrame};
 use crate::param::{check_at_least, shared_setters, Params};
@@ -364,28 +366,37 @@ multiversion! {
     ///
     /// Every sum is the plain row loop's to the bit: per class and feature the rows in row
     /// order, each `acc += w·x` (`acc += (w·x)·x`). Rows are taken a sub-block at a time
-    /// ([`SUB_ROWS`], read densely: a sparse sub-block is written out densely first, whose
-    /// zeros add exact zeros), sorted by class (stable); each class's rows then run with
-    /// its sums in registers, so no row waits on the previous row's store.
+    /// ([`SUB_ROWS`], read in place when its rows are all dense, else written out densely
+    /// first, whose zeros add exact zeros). With at most
+    /// [`MASKED_CLASSES`](crate::frame::kernels::MASKED_CLASSES) classes the rows are read
+    /// once in order, every class's sums in registers ([`class_sums_masked`]); with more,
+    /// each sub-block's rows are sorted by class (stable) and each class's rows run with its
+    /// sums in registers ([`class_sums`]). Either way no row waits on the previous row's
+    /// store.
     fn nb_block(arr: &VectorBlock<'_>, r0: usize, cls: &[u32], w: Option<&[f64]>, kind: Kind, out: &mut BlockSums) -> f64 {
         let n = arr.size();
         let l = out.weight.len();
         let len = cls.len();
         let check = kind.check();
+        let gaussian = kind == Kind::Gaussian;
+        let masked = l <= MASKED_CLASSES;
         let mut scratch = Vec::new();
-        let mut order = vec![0u32; SUB_ROWS.min(len)];
-        let mut start = vec![0usize; l + 1];
-        let mut next = vec![0usize; l];
+        let (mut order, mut start, mut next) = if masked {
+            (Vec::new(), Vec::new(), Vec::new())
+        } else {
+            (vec![0u32; SUB_ROWS.min(len)], vec![0usize; l + 1], vec![0usize; l])
+        };
         let mut chk = 0.0;
         for s0 in (0..len).step_by(SUB_ROWS) {
             let m = SUB_ROWS.min(len - s0);
-            let x: &[f64] = match arr.as_dense() {
-                Some(v) => {
-                    let x = &v[(r0 + s0) * n..(r0 + s0 + m) * n];
-                    // The sub-block in order from memory: the class passes below read
-                    // its rows grouped by class, out of order, which the hardware
-                    // prefetcher does not follow.
-                    crate::frame::kernels::prefetch(x);
+            let x: &[f64] = match arr.dense_rows(r0 + s0, m) {
+                Some(x) => {
+                    if !masked {
+                        // The sub-block in order from memory: the class passes below
+                        // read its rows grouped by class, out of order, which the
+                        // hardware prefetcher does not follow.
+                        crate::frame::kernels::prefetch(x);
+                    }
                     x
                 }
                 None => {
@@ -394,8 +405,24 @@ multiversion! {
                     &scratch[..m * n]
                 }
             };
-            group_rows(&cls[s0..s0 + m], l, &mut order, &mut start, &mut next);
             let ws = w.map(|w| &w[s0..s0 + m]);
+            if masked {
+                chk += class_sums_masked(
+                    x,
+                    n,
+                    &cls[s0..s0 + m],
+                    l,
+                    ws,
+                    check,
+                    gaussian,
+                    &mut out.sums,
+                    &mut out.m2,
+                    &mut out.weight,
+                    &mut out.total,
+                );
+                continue;
+            }
+            group_rows(&cls[s0..s0 + m], l, &mut order, &mut start, &mut next);
             for c in 0..l {
                 let rows = &order[start[c]..start[c + 1]];
                 if rows.is_empty() {
@@ -417,7 +444,6 @@ multiversion! {
                         out.total[c] += rows.len() as f64;
                     }
                 }
-                let gaussian = kind == Kind::Gaussian;
                 let sums = &mut out.sums[c * n..(c + 1) * n];
                 let m2 = if gaussian {
                     &mut out.m2[c * n..(c + 1) * n]
@@ -458,29 +484,48 @@ const BLOCK_ROWS: usize = 16384;
 /// Labels below this get their class slot from a table (larger ones are searched).
 const LABEL_TABLE: usize = 256;
 
-/// Labels read as f64 at a time (a stack buffer, not a fresh column).
+/// Labels read at a time (into the span's class slots, not a fresh column).
 const LABEL_CHUNK: usize = 1024;
 
-/// Labels `r0..r0 + out.len()` of a Float64, Int32 or Int64 column as f64: a Float64
-/// column's own values, the others converted into `out`.
-fn label_chunk<'a>(lab: &'a dyn Array, r0: usize, out: &'a mut [f64]) -> &'a [f64] {
-    let m = out.len();
-    match lab.data_type() {
-        DataType::Int32 => {
-            let v = &lab.as_primitive::<Int32Type>().values()[r0..r0 + m];
-            for (o, y) in out.iter_mut().zip(v) {
-                *o = f64::from(*y);
+multiversion! {
+    /// Labels `r0..r0 + out.len()` of a Float64, Int32 or Int64 column as whole numbers
+    /// into `out`, and whether every one is a whole number in `[0, n_max)` (`n_max <=
+    /// 2³¹ − 1`, so a valid label is exact as `i32`; `out` is meaningless otherwise): one
+    /// branch-free pass that vectorises, reading Int32 and Int64 labels as they are (no
+    /// cast into a fresh Float64 column).
+    fn label_values(lab: &dyn Array, r0: usize, n_max: usize, out: &mut [u32]) -> bool {
+        let m = out.len();
+        let mut ok = true;
+        match lab.data_type() {
+            DataType::Int32 => {
+                let n_max = n_max as i64;
+                let v = &lab.as_primitive::<Int32Type>().values()[r0..r0 + m];
+                for (o, &y) in out.iter_mut().zip(v) {
+                    ok &= (y >= 0) & (i64::from(y) < n_max);
+                    *o = y as u32;
+                }
             }
-            out
-        }
-        DataType::Int64 => {
-            let v = &lab.as_primitive::<Int64Type>().values()[r0..r0 + m];
-            for (o, y) in out.iter_mut().zip(v) {
-                *o = *y as f64;
+            DataType::Int64 => {
+                let n_max = n_max as i64;
+                let v = &lab.as_primitive::<Int64Type>().values()[r0..r0 + m];
+                for (o, &y) in out.iter_mut().zip(v) {
+                    ok &= (y >= 0) & (y < n_max);
+                    *o = y as u32;
+                }
             }
-            out
+            _ => {
+                let n_max = n_max as f64;
+                let v = &lab.as_primitive::<Float64Type>().values()[r0..r0 + m];
+                for (o, &y) in out.iter_mut().zip(v) {
+                    // (`as i32` is one conversion in every build, where `trunc` is a
+                    // call in the baseline one; below `n_max` it is exact.)
+                    let yi = y as i32;
+                    ok &= (y >= 0.0) & (y < n_max) & (f64::from(yi) == y);
+                    *o = yi as u32;
+                }
+            }
         }
-        _ => &lab.as_primitive::<Float64Type>().values()[r0..r0 + m],
+        ok
     }
 }
 
@@ -546,23 +591,25 @@ impl Estimator for NaiveBayes {
                     what,
                     hint,
                 };
-                // The labels first (one value per row), a chunk at a time as f64: checked
-                // in a branch-free fold (the row loop naming the first bad row runs only
-                // when one fails), and each row's class slot, by a table for small labels.
+                // The labels first (one value per row), a chunk at a time: checked in a
+                // branch-free pass (the row loop naming the first bad row runs only when
+                // one fails), and each row's class slot, by a table for small labels.
                 let nulls = (lab.null_count() > 0 && (r0..r0 + len).any(|r| lab.is_null(r)))
-                    || (r0..r0 + len).any(|r| arr.is_null(r));
+                    || (feat_col.chunks[pi].null_count() > 0
+                        && (r0..r0 + len).any(|r| arr.is_null(r)));
                 let n_max_f = n_max as f64;
                 let mut slots: Vec<f64> = Vec::new();
                 let mut table = [u32::MAX; LABEL_TABLE];
-                let mut slot_of = |y: f64| -> u32 {
-                    if y < LABEL_TABLE as f64 {
+                let mut slot_of = |y: u32| -> u32 {
+                    if (y as usize) < LABEL_TABLE {
                         let e = &mut table[y as usize];
                         if *e == u32::MAX {
                             *e = slots.len() as u32;
-                            slots.push(y);
+                            slots.push(f64::from(y));
                         }
                         *e
                     } else {
+                        let y = f64::from(y);
                         match slots.iter().position(|s| *s == y) {
                             Some(c) => c as u32,
                             None => {
@@ -574,21 +621,15 @@ impl Estimator for NaiveBayes {
                 };
                 let mut cls = vec![0u32; len];
                 let mut labels_ok = true;
-                let mut buf = [0.0f64; LABEL_CHUNK];
                 for c0 in (0..len).step_by(LABEL_CHUNK) {
                     let m = LABEL_CHUNK.min(len - c0);
-                    let ys = label_chunk(lab, r0 + c0, &mut buf[..m]);
-                    // (`y as i64` truncates, a plain instruction where `trunc` is a call
-                    // in the baseline build; below `n_max` <= 2³¹ it is exact.)
-                    let ok = ys.iter().fold(true, |ok, &y| {
-                        ok & (y >= 0.0) & (y < n_max_f) & ((y as i64) as f64 == y)
-                    });
-                    labels_ok &= ok;
+                    let out = &mut cls[c0..c0 + m];
+                    labels_ok &= label_values(lab, r0 + c0, n_max, out);
                     if !labels_ok {
                         break;
                     }
-                    for (c, &y) in cls[c0..c0 + m].iter_mut().zip(ys) {
-                        *c = slot_of(y);
+                    for c in out {
+                        *c = slot_of(*c);
                     }
                 }
                 if nulls || !labels_ok {
@@ -1245,15 +1286,21 @@ mod tests {
     /// The fit is, to the bit, the plain row loop (per block, each row added to its
     /// class's `Σw`, `Σw·x`, `Σw·x²` in row order; blocks merged in order) followed by
     /// Spark's formulas: every model type, dense and mixed dense/sparse rows, with and
-    /// without weights, labels above the lookup table, on one and on two threads.
+    /// without weights, labels above the lookup table, 4 classes (rows grouped by class),
+    /// 2 and 1 (rows in order, masked sums), on one and on two threads, in every SIMD build.
     #[test]
     fn fit_is_the_plain_row_loop_bitwise() {
         let n = 5;
         let mut rng = crate::random::JavaRandom::new(5);
         let sizes = [BLOCK_ROWS + 2500, 900];
+        let label_sets: [&[f64]; 3] = [&[0.0, 1.0, 2.0, 70.0], &[0.0, 70.0], &[2.0]];
         for kind in ["multinomial", "complement", "bernoulli", "gaussian"] {
-            for sparse in [false, true] {
-                for weighted in [false, true] {
+            for (sparse, weighted, labels) in [false, true]
+                .into_iter()
+                .flat_map(|s| [(s, false), (s, true)])
+                .flat_map(|(s, w)| label_sets.map(|l| (s, w, l)))
+            {
+                {
                     let parts: Vec<(Vec<f64>, Vec<f64>, Vec<f64>)> = sizes
                         .iter()
                         .map(|&rows| {
@@ -1268,7 +1315,7 @@ mod tests {
                                 })
                                 .collect();
                             let y = (0..rows)
-                                .map(|_| [0.0, 1.0, 2.0, 70.0][(rng.next_double() * 4.0) as usize])
+                                .map(|_| labels[(rng.next_double() * labels.len() as f64) as usize])
                                 .collect();
                             let w = (0..rows)
                                 .map(|i| {
@@ -1333,12 +1380,18 @@ mod tests {
                             .num_threads(threads)
                             .build()
                             .unwrap();
-                        let m = pool.install(|| nb.fit(&df)).unwrap();
-                        let at =
-                            format!("{kind} sparse {sparse} weighted {weighted} threads {threads}");
-                        assert_eq!(bits(m.pi()), bits(&pi), "{at}");
-                        assert_eq!(bits(m.theta()), bits(&theta), "{at}");
-                        assert_eq!(bits(m.sigma()), bits(&sigma), "{at}");
+                        let fits = crate::frame::kernels::in_each_build(|| {
+                            pool.install(|| nb.fit(&df)).unwrap()
+                        });
+                        for (build, m) in fits {
+                            let at = format!(
+                                "{kind} sparse {sparse} weighted {weighted} classes {} threads {threads} {build:?}",
+                                labels.len()
+                            );
+                            assert_eq!(bits(m.pi()), bits(&pi), "{at}");
+                            assert_eq!(bits(m.theta()), bits(&theta), "{at}");
+                            assert_eq!(bits(m.sigma()), bits(&sigma), "{at}");
+                        }
                     }
                 }
             }

@@ -2096,3 +2096,368 @@ mod class_sums_tests {
         }
     }
 }
+
+/// The most classes [`class_sums_masked`] takes: every row is added to every class's
+/// registers (masked), so its work grows with the class count while that of
+/// [`group_rows`] + [`class_sums`] does not.
+pub(crate) const MASKED_CLASSES: usize = 2;
+
+/// Per-class `Σa`, `Σa·x` (and `Σ(a·x)·x`) of a block of rows read once, in row order:
+/// row `i` of `x` (row-major, `n` values per row, `cls.len()` rows) belongs to class
+/// `cls[i]` (below `classes`, at most [`MASKED_CLASSES`]) and has scale `a_i =
+/// scale[i]` (or 1 without a scale). Adds per class `c` and feature `j`, in row order
+/// over `c`'s rows, `s += a·x` into `sums[c·n + j]` (`s += x` without a scale), when
+/// `squares` also `q += (a·x)·x` into `m2[c·n + j]`; adds each class's `Σa` into
+/// `weight[c]` and its `Σa` over rows with `a != 0` into `total[c]` (row counts without a
+/// scale). Returns a sum of [`ValueCheck`] terms: not 0 when some value of `x` fails,
+/// 0 when every value passes.
+///
+/// Each sum is bit for bit the plain row loop's (`for i { s[cls[i]][j] += a·x }`) as long
+/// as `sums`, `m2`, `weight` and `total` start from values other than -0.0 (sums started
+/// at 0.0 never become -0.0): every row's value goes into every class's registers ANDed
+/// with a mask that is all ones for its class and all zeros (+0.0, which leaves such a sum
+/// unchanged) for the others. The rows are read once, in order, so the hardware prefetcher
+/// streams them, and there is no grouping pass and no branch on the class: what
+/// [`group_rows`] + [`class_sums`] cost per row (a counting sort, rows read out of order)
+/// is gone, for `classes` adds per value instead of one. Call it from a
+/// [`multiversion!`] function (it is always inlined).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn class_sums_masked(
+    x: &[f64],
+    n: usize,
+    cls: &[u32],
+    classes: usize,
+    scale: Option<&[f64]>,
+    check: ValueCheck,
+    squares: bool,
+    sums: &mut [f64],
+    m2: &mut [f64],
+    weight: &mut [f64],
+    total: &mut [f64],
+) -> f64 {
+    debug_assert!(classes <= MASKED_CLASSES && cls.iter().all(|&c| (c as usize) < classes));
+    debug_assert_eq!(x.len(), cls.len() * n);
+    // Σa and Σa over a != 0 per class, in row order, in locals.
+    match scale {
+        Some(w) => {
+            let (mut wt, mut tt) = ([0.0f64; MASKED_CLASSES], [0.0f64; MASKED_CLASSES]);
+            wt[..classes].copy_from_slice(&weight[..classes]);
+            tt[..classes].copy_from_slice(&total[..classes]);
+            for (&c, &a) in cls.iter().zip(w) {
+                let nz = if a != 0.0 { a } else { 0.0 };
+                for k in 0..MASKED_CLASSES {
+                    let m = class_mask(c, k);
+                    wt[k] += f64::from_bits(a.to_bits() & m);
+                    tt[k] += f64::from_bits(nz.to_bits() & m);
+                }
+            }
+            weight[..classes].copy_from_slice(&wt[..classes]);
+            total[..classes].copy_from_slice(&tt[..classes]);
+        }
+        None => {
+            // Σ1 per class: exact counts.
+            let mut count = [0usize; MASKED_CLASSES];
+            for &c in cls {
+                for (k, ck) in count.iter_mut().enumerate() {
+                    *ck += (c as usize == k) as usize;
+                }
+            }
+            for k in 0..classes {
+                weight[k] += count[k] as f64;
+                total[k] += count[k] as f64;
+            }
+        }
+    }
+    macro_rules! by_check {
+        ($sq:literal, $wt:literal, $w:expr) => {
+            match check {
+                ValueCheck::None => masked_groups::<0, $sq, $wt>(x, n, cls, $w, sums, m2),
+                ValueCheck::NonNegative => masked_groups::<1, $sq, $wt>(x, n, cls, $w, sums, m2),
+                ValueCheck::Binary => masked_groups::<2, $sq, $wt>(x, n, cls, $w, sums, m2),
+                ValueCheck::Finite => masked_groups::<3, $sq, $wt>(x, n, cls, $w, sums, m2),
+            }
+        };
+    }
+    match (squares, scale) {
+        (false, None) => by_check!(false, false, &[]),
+        (false, Some(w)) => by_check!(false, true, w),
+        (true, None) => by_check!(true, false, &[]),
+        (true, Some(w)) => by_check!(true, true, w),
+    }
+}
+
+/// All ones when row class `c` is class `k`, else all zeros (the AND mask of
+/// [`class_sums_masked`]; no branch).
+#[inline(always)]
+fn class_mask(c: u32, k: usize) -> u64 {
+    0u64.wrapping_sub((c as usize == k) as u64)
+}
+
+/// [`class_sums_masked`]'s sums a group of up to 24 features at a time (with squares) or
+/// 32 (without): [`MASKED_CLASSES`] classes' sums (and squares) stay in registers.
+#[inline(always)]
+fn masked_groups<const K: u8, const SQ: bool, const WT: bool>(
+    x: &[f64],
+    n: usize,
+    cls: &[u32],
+    w: &[f64],
+    sums: &mut [f64],
+    m2: &mut [f64],
+) -> f64 {
+    let width = if SQ { 3 * SUM_LANES } else { 4 * SUM_LANES };
+    let mut chk = 0.0;
+    let mut j0 = 0;
+    while j0 < n {
+        let g = (n - j0).min(width);
+        chk += match g.div_ceil(SUM_LANES) {
+            1 => masked_group::<1, K, SQ, WT>(x, n, j0, g, cls, w, sums, m2),
+            2 => masked_group::<2, K, SQ, WT>(x, n, j0, g, cls, w, sums, m2),
+            3 => masked_group::<3, K, SQ, WT>(x, n, j0, g, cls, w, sums, m2),
+            _ => masked_group::<4, K, SQ, WT>(x, n, j0, g, cls, w, sums, m2),
+        };
+        j0 += g;
+    }
+    chk
+}
+
+/// Features `j0..j0 + g` (`g <= CH·8`) of [`class_sums_masked`], every class's sums in
+/// `CH` registers of 8 lanes across the rows. As in [`group_sums`], each row's `CH·8`
+/// values are read straight from `x` (lanes past `g` hold the next row's values, summed
+/// into dropped lanes and checked, harmlessly: they are checked as their own row's values
+/// too), the last rows through a zero-padded copy.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn masked_group<const CH: usize, const K: u8, const SQ: bool, const WT: bool>(
+    x: &[f64],
+    n: usize,
+    j0: usize,
+    g: usize,
+    cls: &[u32],
+    w: &[f64],
+    sums: &mut [f64],
+    m2: &mut [f64],
+) -> f64 {
+    const L: usize = SUM_LANES;
+    const C: usize = MASKED_CLASSES;
+    let classes = sums.len() / n;
+    let regs = |from: &[f64]| -> [[[f64; L]; CH]; C] {
+        let mut r = [[[0.0f64; L]; CH]; C];
+        for (c, rc) in r.iter_mut().enumerate().take(classes) {
+            let mut init = [0.0f64; 4 * L];
+            init[..g].copy_from_slice(&from[c * n + j0..c * n + j0 + g]);
+            for (i, ri) in rc.iter_mut().enumerate() {
+                ri.copy_from_slice(&init[i * L..(i + 1) * L]);
+            }
+        }
+        r
+    };
+    let mut s = regs(sums);
+    let mut q = if SQ { regs(m2) } else { [[[0.0f64; L]; CH]; C] };
+    let mut k = [0.0f64; L];
+    let width = CH * L;
+    let rows = cls.len();
+    // Rows whose `width` values from `j0` lie inside `x`, then the rest padded.
+    let fits = if x.len() >= j0 + width {
+        ((x.len() - j0 - width) / n.max(1) + 1).min(rows)
+    } else {
+        0
+    };
+    for (r, &c) in cls.iter().enumerate().take(fits) {
+        let b = r * n + j0;
+        let a = if WT { w[r] } else { 1.0 };
+        add_row_masked::<CH, K, SQ, WT>(&x[b..b + width], a, c, &mut s, &mut q, &mut k);
+    }
+    for (r, &c) in cls.iter().enumerate().skip(fits) {
+        let b = r * n + j0;
+        let mut pad = [0.0f64; 4 * L];
+        pad[..g].copy_from_slice(&x[b..b + g]);
+        let a = if WT { w[r] } else { 1.0 };
+        add_row_masked::<CH, K, SQ, WT>(&pad[..width], a, c, &mut s, &mut q, &mut k);
+    }
+    let store = |regs: &[[[f64; L]; CH]; C], to: &mut [f64]| {
+        for (c, rc) in regs.iter().enumerate().take(classes) {
+            let mut out = [0.0f64; 4 * L];
+            for (i, ri) in rc.iter().enumerate() {
+                out[i * L..(i + 1) * L].copy_from_slice(ri);
+            }
+            to[c * n + j0..c * n + j0 + g].copy_from_slice(&out[..g]);
+        }
+    };
+    store(&s, sums);
+    if SQ {
+        store(&q, m2);
+    }
+    k.iter().fold(0.0, |a, b| a + b)
+}
+
+/// One row's `CH·8` values `v` (scale `a`, class `c`) added to [`masked_group`]'s
+/// registers: `p = a·v` (and `p·v` when `SQ`) ANDed with each class's mask into its sums,
+/// the row's check terms into `k`.
+#[inline(always)]
+fn add_row_masked<const CH: usize, const K: u8, const SQ: bool, const WT: bool>(
+    v: &[f64],
+    a: f64,
+    c: u32,
+    s: &mut [[[f64; SUM_LANES]; CH]; MASKED_CLASSES],
+    q: &mut [[[f64; SUM_LANES]; CH]; MASKED_CLASSES],
+    k: &mut [f64; SUM_LANES],
+) {
+    const L: usize = SUM_LANES;
+    let v = &v[..CH * L];
+    let masks: [u64; MASKED_CLASSES] = std::array::from_fn(|cl| class_mask(c, cl));
+    let mut kr = [0.0f64; L];
+    for i in 0..CH {
+        for l in 0..L {
+            let xv = v[i * L + l];
+            let p = if WT { a * xv } else { xv };
+            let pq = p * xv;
+            for (cl, &m) in masks.iter().enumerate() {
+                s[cl][i][l] += f64::from_bits(p.to_bits() & m);
+                if SQ {
+                    q[cl][i][l] += f64::from_bits(pq.to_bits() & m);
+                }
+            }
+            kr[l] += check_term::<K>(xv);
+        }
+    }
+    if K != 0 {
+        for l in 0..L {
+            k[l] += kr[l];
+        }
+    }
+}
+
+#[cfg(test)]
+mod class_sums_masked_tests {
+    use super::*;
+
+    multiversion! {
+        /// [`class_sums_masked`] in each build, for the test below.
+        #[allow(clippy::too_many_arguments)]
+        fn masked_of(x: &[f64], n: usize, cls: &[u32], classes: usize, scale: Option<&[f64]>, check: ValueCheck, squares: bool, sums: &mut [f64], m2: &mut [f64], weight: &mut [f64], total: &mut [f64]) -> f64 {
+            class_sums_masked(x, n, cls, classes, scale, check, squares, sums, m2, weight, total)
+        }
+    }
+
+    /// `class_sums_masked` is, to the bit, the plain row loop (per row, its class's
+    /// `w += a`, `t += a` for `a != 0`, `s += a·x`, `q += (a·x)·x` per feature, from the
+    /// sums passed in), on every build, for 1 and 2 classes, widths around the 8-lane
+    /// registers and the 24/32-feature groups, the last rows read through the padded copy,
+    /// scales with zeros (and -0.0), values with -0.0; its check sum is 0 exactly when every
+    /// value passes.
+    #[test]
+    fn class_sums_masked_is_the_plain_row_loop_bitwise() {
+        let bits = |v: &[f64]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        for n in [1, 5, 8, 13, 20, 24, 25, 32, 33, 70] {
+            let rows = 41;
+            let x: Vec<f64> = (0..rows * n)
+                .map(|i| match i % 11 {
+                    3 => -0.0,
+                    _ => ((i as f64) * 0.7311).sin() * 3.0 + 1.0 / (1.0 + i as f64),
+                })
+                .collect();
+            let a: Vec<f64> = (0..rows)
+                .map(|i| [0.5, 0.0, 1.25, -0.0, 2.0, 0.3][i % 6])
+                .collect();
+            for classes in [1, 2] {
+                let cls: Vec<u32> = (0..rows)
+                    .map(|i| ((i * 7 + i / 3) % classes) as u32)
+                    .collect();
+                // Start from sums already holding something (never -0.0).
+                let start: Vec<f64> = (0..classes * n).map(|j| j as f64 * 0.125).collect();
+                let w0: Vec<f64> = (0..classes).map(|c| c as f64 * 0.5).collect();
+                for scaled in [false, true] {
+                    for squares in [false, true] {
+                        let (mut s, mut q) = (start.clone(), start.clone());
+                        let (mut w, mut t) = (w0.clone(), w0.clone());
+                        for r in 0..rows {
+                            let c = cls[r] as usize;
+                            let av = if scaled { a[r] } else { 1.0 };
+                            w[c] += av;
+                            if av != 0.0 {
+                                t[c] += av;
+                            }
+                            for j in 0..n {
+                                let v = x[r * n + j];
+                                let p = if scaled { av * v } else { v };
+                                s[c * n + j] += p;
+                                q[c * n + j] += p * v;
+                            }
+                        }
+                        for (b, got) in in_each_build(|| {
+                            let (mut gs, mut gq) = (start.clone(), start.clone());
+                            let (mut gw, mut gt) = (w0.clone(), w0.clone());
+                            let m2: &mut [f64] = if squares { &mut gq } else { &mut [] };
+                            let chk = masked_of(
+                                &x,
+                                n,
+                                &cls,
+                                classes,
+                                scaled.then_some(&a[..]),
+                                ValueCheck::Finite,
+                                squares,
+                                &mut gs,
+                                m2,
+                                &mut gw,
+                                &mut gt,
+                            );
+                            (gs, gq, gw, gt, chk)
+                        }) {
+                            let (gs, gq, gw, gt, chk) = got;
+                            let at = format!(
+                                "n {n} classes {classes} scaled {scaled} squares {squares} {b:?}"
+                            );
+                            assert_eq!(bits(&gs), bits(&s), "{at}");
+                            if squares {
+                                assert_eq!(bits(&gq), bits(&q), "{at}");
+                            }
+                            assert_eq!(bits(&gw), bits(&w), "{at}");
+                            assert_eq!(bits(&gt), bits(&t), "{at}");
+                            assert_eq!(chk, 0.0, "{at}");
+                        }
+                    }
+                }
+                // A failing value anywhere is caught, in every build (here the last row's
+                // last value: read through the padded copy).
+                for (check, bad_value) in [
+                    (ValueCheck::NonNegative, -2.0),
+                    (ValueCheck::Binary, 0.5),
+                    (ValueCheck::Finite, f64::NAN),
+                ] {
+                    for at in [0, rows * n / 2, rows * n - 1] {
+                        let mut bad = x
+                            .iter()
+                            .map(|v| v.abs().min(1.0).round())
+                            .collect::<Vec<_>>();
+                        let clean: Vec<f64> = bad.clone();
+                        bad[at] = bad_value;
+                        for (b, (chk_bad, chk_clean)) in in_each_build(|| {
+                            let run = |x: &[f64]| {
+                                let mut s = vec![0.0; classes * n];
+                                let (mut w, mut t) = (vec![0.0; classes], vec![0.0; classes]);
+                                masked_of(
+                                    x,
+                                    n,
+                                    &cls,
+                                    classes,
+                                    None,
+                                    check,
+                                    false,
+                                    &mut s,
+                                    &mut [],
+                                    &mut w,
+                                    &mut t,
+                                )
+                            };
+                            (run(&bad), run(&clean))
+                        }) {
+                            assert!(chk_bad != 0.0, "n {n} {check:?} at {at} {b:?}");
+                            assert_eq!(chk_clean, 0.0, "n {n} {check:?} {b:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -464,6 +464,27 @@ impl<'a> VectorBlock<'a> {
             len: arr.len(),
             size,
         };
+        // Without nulls anywhere, one branch-light pass settles the common case that
+        // every row is valid; the row loop below, which names the first bad row, runs
+        // only when it does not.
+        // (A dense row's size and indices may be null, as Spark writes them.)
+        let no_nulls = nulls.is_none()
+            && [kinds.null_count(), vl.null_count()]
+                .iter()
+                .chain(&[idx_child.null_count(), val_child.null_count()])
+                .all(|c| *c == 0);
+        if no_nulls
+            && all_rows_valid(
+                kinds.values(),
+                (sizes.values(), sizes.nulls()),
+                (il.value_offsets(), il.nulls()),
+                idx_child.values(),
+                vl.value_offsets(),
+                size,
+            )
+        {
+            return Ok(block);
+        }
         for r in 0..arr.len() {
             if block.is_null(r) {
                 continue;
@@ -641,6 +662,43 @@ impl<'a> VectorBlock<'a> {
         }
     }
 
+    /// The row-major values of rows `first..first + rows` (`rows · size()` values, read in
+    /// place) when every one of them is stored dense: always for a dense column, and for a
+    /// sparse-typed (`VectorUDT`) chunk with rows of both layouts when those rows' `type`
+    /// is 1 (a run of dense rows is one row-major slice). `None` when one of them is
+    /// sparse. Null rows hold unspecified values, as in [`as_dense`](Self::as_dense).
+    /// `first + rows <= len()`.
+    ///
+    /// # Examples
+    /// ```
+    /// # fn main() -> mlpipe::Result<()> {
+    /// use mlpipe::frame::vector::{At, SparseVectorBuilder, VectorBlock};
+    /// let mut b = SparseVectorBuilder::new(2);
+    /// b.push_dense(&[1.0, 2.0])?;
+    /// b.push_dense(&[3.0, 4.0])?;
+    /// b.push(&[1], &[5.0])?;
+    /// let arr = b.finish()?;
+    /// let at = At { stage: "Example", column: "v", partition: 0 };
+    /// let block = VectorBlock::new(arr.as_ref(), 2, at)?;
+    /// assert_eq!(block.dense_rows(0, 2), Some(&[1.0, 2.0, 3.0, 4.0][..]));
+    /// assert_eq!(block.dense_rows(1, 2), None); // row 2 is sparse
+    /// # Ok(()) }
+    /// ```
+    pub fn dense_rows(&self, first: usize, rows: usize) -> Option<&'a [f64]> {
+        match self.layout {
+            Layout::Dense(v) => Some(&v[first * self.size..(first + rows) * self.size]),
+            Layout::Udt { kinds, .. } => {
+                // A branch-free fold (it vectorises); a null row's stored values may be
+                // of any length, hence the length check.
+                let dense = kinds[first..first + rows]
+                    .iter()
+                    .fold(true, |a, k| a & (*k == 1));
+                let v = self.stored_values(first, rows);
+                (dense && v.len() == rows * self.size).then_some(v)
+            }
+        }
+    }
+
     /// All rows' values, row-major (`len() · size()` values): borrowed for a dense column,
     /// densified for a sparse one. Null rows hold zeros (sparse) or unspecified values.
     pub fn to_dense(&self) -> Cow<'a, [f64]> {
@@ -664,10 +722,55 @@ impl<'a> VectorBlock<'a> {
     /// null rows as zeros).
     pub fn write_dense_rows(&self, first: usize, out: &mut [f64]) {
         let n = self.size;
-        for (k, o) in out.chunks_exact_mut(n.max(1)).enumerate() {
-            match self.row(first + k) {
-                Some(x) => x.write_dense(o),
-                None => o.iter_mut().for_each(|v| *v = 0.0),
+        if n == 0 {
+            return;
+        }
+        let rows = out.len() / n;
+        match self.layout {
+            Layout::Dense(v) => {
+                out.copy_from_slice(&v[first * n..(first + rows) * n]);
+                if self.nulls.is_some() {
+                    for (k, o) in out.chunks_exact_mut(n).enumerate() {
+                        if self.is_null(first + k) {
+                            o.fill(0.0);
+                        }
+                    }
+                }
+            }
+            Layout::Udt {
+                kinds,
+                idx_off,
+                idx,
+                val_off,
+                vals,
+            } => {
+                // Each run of non-null dense rows (their values back to back, `size` each,
+                // as construction checked) in one copy; a sparse row scattered into zeros.
+                let dense = |r: usize| kinds[r] == 1 && !self.is_null(r);
+                let mut k = 0;
+                while k < rows {
+                    let r = first + k;
+                    let mut e = k;
+                    while e < rows && dense(first + e) {
+                        e += 1;
+                    }
+                    if e > k {
+                        let (a, b) = (val_off[r] as usize, val_off[first + e] as usize);
+                        out[k * n..e * n].copy_from_slice(&vals[a..b]);
+                        k = e;
+                        continue;
+                    }
+                    let o = &mut out[k * n..(k + 1) * n];
+                    o.fill(0.0);
+                    if !self.is_null(r) {
+                        let (a, b) = (val_off[r] as usize, val_off[r + 1] as usize);
+                        let ia = idx_off[r] as usize;
+                        for (&i, &v) in idx[ia..ia + (b - a)].iter().zip(&vals[a..b]) {
+                            o[i as usize] = v;
+                        }
+                    }
+                    k += 1;
+                }
             }
         }
     }
@@ -679,6 +782,234 @@ impl<'a> VectorBlock<'a> {
             .filter_map(|r| self.row(r))
             .map(|x| x.num_active())
             .sum()
+    }
+}
+
+/// Whether every row of a `VectorUDT` chunk without null rows, types or values is valid
+/// for vectors of `size` values (what [`VectorBlock::new`]'s row loop checks): a dense row
+/// (`type` 1) holds `size` values; a sparse row (`type` 0) has a size (non-null) of `size`
+/// and indices (non-null), one value per index, strictly increasing in `[0, size)`. One
+/// pass without a branch per row on its type (a dense row's index list, null or empty as
+/// Spark writes it, is checked like a sparse row's: a dense row with stray indices makes
+/// this `false`, and the row loop then accepts it).
+fn all_rows_valid(
+    kinds: &[i8],
+    (sizes, size_nulls): (&[i32], Option<&NullBuffer>),
+    (idx_off, idx_nulls): (&[i32], Option<&NullBuffer>),
+    idx: &[i32],
+    val_off: &[i32],
+    size: usize,
+) -> bool {
+    let Ok(s) = i32::try_from(size) else {
+        return false;
+    };
+    let valid = |nulls: Option<&NullBuffer>, r: usize| nulls.is_none_or(|b| b.is_valid(r));
+    let mut ok = true;
+    for (r, (&k, &n)) in kinds.iter().zip(sizes).enumerate() {
+        let vc = val_off[r + 1] - val_off[r];
+        let (ia, ib) = (idx_off[r], idx_off[r + 1]);
+        let sparse_ok =
+            (k == 0) & valid(size_nulls, r) & valid(idx_nulls, r) & (n == s) & (ib - ia == vc);
+        ok &= ((k == 1) & (vc == s)) | sparse_ok;
+        let mut prev = -1;
+        for &i in &idx[ia as usize..ib as usize] {
+            ok &= (i > prev) & (i < s);
+            prev = i;
+        }
+    }
+    ok
+}
+
+#[cfg(test)]
+mod block_read_tests {
+    use super::*;
+
+    fn at() -> At<'static> {
+        At {
+            stage: "T",
+            column: "v",
+            partition: 0,
+        }
+    }
+
+    /// Mixed rows (runs of dense rows, sparse rows, nulls): `write_dense_rows` and
+    /// `dense_rows` agree with the row view for every range, sliced chunks included.
+    #[test]
+    fn dense_reads_are_the_row_views() {
+        let n = 4;
+        let mut b = SparseVectorBuilder::new(n);
+        for r in 0..40 {
+            let v: Vec<f64> = (0..n).map(|j| (r * n + j) as f64 - 7.5).collect();
+            match r % 7 {
+                0 | 3 => b.push(&[1, 3], &[v[1], v[3]]).unwrap(),
+                5 if r > 10 => b.push_null(),
+                6 => b.push(&[], &[]).unwrap(),
+                _ => b.push_dense(&v).unwrap(),
+            }
+        }
+        let arr = b.finish().unwrap();
+        for chunk in [arr.clone(), arr.slice(5, 30)] {
+            let blk = VectorBlock::new(chunk.as_ref(), n, at()).unwrap();
+            for first in 0..blk.len() {
+                for rows in 0..=(blk.len() - first).min(9) {
+                    let mut want = vec![f64::NAN; rows * n];
+                    for (k, o) in want.chunks_exact_mut(n).enumerate() {
+                        match blk.row(first + k) {
+                            Some(x) => x.write_dense(o),
+                            None => o.fill(0.0),
+                        }
+                    }
+                    let mut got = vec![f64::NAN; rows * n];
+                    blk.write_dense_rows(first, &mut got);
+                    assert_eq!(got, want, "first {first} rows {rows}");
+                    let all_dense =
+                        (first..first + rows).all(|r| matches!(blk.row(r), Some(Row::Dense(_))));
+                    match blk.dense_rows(first, rows) {
+                        Some(v) => {
+                            assert!(all_dense, "first {first} rows {rows}");
+                            assert_eq!(v, &want[..], "first {first} rows {rows}");
+                        }
+                        None => assert!(!all_dense, "first {first} rows {rows}"),
+                    }
+                }
+            }
+        }
+    }
+
+    /// `all_rows_valid` (the one-pass check) says yes exactly for the chunks the row loop
+    /// accepts, Spark's layout of dense rows (null size and indices) included; the row loop
+    /// still names the bad row.
+    #[test]
+    fn one_pass_check_is_the_row_loop() {
+        type Spec = (i8, Option<i32>, Option<Vec<i32>>, Vec<f64>);
+        let fields = sparse_vector_fields();
+        let make = |rows: &[Spec]| -> ArrayRef {
+            let DataType::List(ii) = fields[2].data_type() else {
+                unreachable!()
+            };
+            let DataType::List(vi) = fields[3].data_type() else {
+                unreachable!()
+            };
+            let idx_len = |r: &Spec| r.2.as_ref().map_or(0, Vec::len);
+            let idx: Vec<i32> = rows
+                .iter()
+                .flat_map(|r| r.2.clone().unwrap_or_default())
+                .collect();
+            let vals: Vec<f64> = rows.iter().flat_map(|r| r.3.clone()).collect();
+            let idx_valid: Vec<bool> = rows.iter().map(|r| r.2.is_some()).collect();
+            Arc::new(
+                StructArray::try_new(
+                    fields.clone(),
+                    vec![
+                        Arc::new(Int8Array::from(
+                            rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+                        )) as ArrayRef,
+                        Arc::new(Int32Array::from(
+                            rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+                        )),
+                        Arc::new(ListArray::new(
+                            ii.clone(),
+                            OffsetBuffer::from_lengths(rows.iter().map(idx_len)),
+                            Arc::new(Int32Array::from(idx)),
+                            Some(NullBuffer::from(idx_valid)),
+                        )),
+                        Arc::new(ListArray::new(
+                            vi.clone(),
+                            OffsetBuffer::from_lengths(rows.iter().map(|r| r.3.len())),
+                            Arc::new(Float64Array::from(vals)),
+                            None,
+                        )),
+                    ],
+                    None,
+                )
+                .unwrap(),
+            )
+        };
+        let dense = |v: &[f64]| -> Spec { (1, None, None, v.to_vec()) };
+        let sparse = |size: i32, i: &[i32], v: &[f64]| -> Spec {
+            (0, Some(size), Some(i.to_vec()), v.to_vec())
+        };
+        let good = vec![
+            dense(&[1.0, 2.0, 3.0]),
+            sparse(3, &[0, 2], &[4.0, 5.0]),
+            sparse(3, &[], &[]),
+            dense(&[0.0, 0.0, 1.0]),
+        ];
+        let cases: Vec<(Vec<Spec>, Option<&str>)> = vec![
+            (good.clone(), None),
+            (vec![dense(&[1.0, 2.0])], Some("a dense vector of size 2")),
+            (
+                vec![sparse(4, &[0], &[1.0])],
+                Some("a sparse vector of size 4"),
+            ),
+            (
+                vec![sparse(3, &[2, 1], &[1.0, 1.0])],
+                Some("not strictly increasing (2 then 1)"),
+            ),
+            (
+                vec![sparse(3, &[1, 1], &[1.0, 1.0])],
+                Some("not strictly increasing (1 then 1)"),
+            ),
+            (
+                vec![sparse(3, &[3], &[1.0])],
+                Some("sparse index 3 out of range"),
+            ),
+            (
+                vec![sparse(3, &[-1], &[1.0])],
+                Some("sparse index -1 out of range"),
+            ),
+            (
+                vec![sparse(3, &[0, 1], &[1.0])],
+                Some("2 indices but 1 values"),
+            ),
+            (
+                vec![(2, Some(3), None, vec![1.0, 2.0, 3.0])],
+                Some("vector type 2"),
+            ),
+            (
+                vec![(0, None, Some(vec![0]), vec![1.0])],
+                Some("without its size or indices"),
+            ),
+            (
+                vec![(0, Some(3), None, vec![])],
+                Some("without its size or indices"),
+            ),
+        ];
+        for (rows, err) in cases {
+            // Behind valid rows, so the bad one is row 4.
+            let rows: Vec<Spec> = if err.is_some() {
+                good.iter().cloned().chain(rows).collect()
+            } else {
+                rows
+            };
+            let arr = make(&rows);
+            let s = arr.as_struct();
+            let kinds = s.column(0).as_primitive::<Int8Type>();
+            let sizes = s.column(1).as_primitive::<Int32Type>();
+            let il = s.column(2).as_list::<i32>();
+            let vl = s.column(3).as_list::<i32>();
+            let fast = all_rows_valid(
+                kinds.values(),
+                (sizes.values(), sizes.nulls()),
+                (il.value_offsets(), il.nulls()),
+                il.values().as_primitive::<Int32Type>().values(),
+                vl.value_offsets(),
+                3,
+            );
+            let got = VectorBlock::new(arr.as_ref(), 3, at());
+            match err {
+                None => {
+                    assert!(fast);
+                    let blk = got.unwrap();
+                    assert_eq!(blk.row(1).unwrap().to_vec(), vec![4.0, 0.0, 5.0]);
+                }
+                Some(msg) => {
+                    assert!(!fast, "{msg}");
+                    let e = got.unwrap_err().to_string();
+                    assert!(e.contains(msg) && e.contains("row 4"), "{e}");
+                }
+            }
+        }
     }
 }
 
