@@ -358,6 +358,35 @@ impl StringIndexerModel {
 /// no hashing. More go through a hash map.
 const LINEAR_STRINGS: usize = 16;
 
+/// Whether `a` and `b` hold the same bytes: strings of up to 16 bytes (most categorical
+/// values) compared as two overlapping words each, inline, with no call to `memcmp`.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    /// The 8 bytes of `s` from `i` as a word.
+    #[inline(always)]
+    fn word(s: &[u8], i: usize) -> u64 {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[i..i + 8]);
+        u64::from_le_bytes(w)
+    }
+    /// The 4 bytes of `s` from `i` as a word.
+    #[inline(always)]
+    fn half(s: &[u8], i: usize) -> u32 {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&s[i..i + 4]);
+        u32::from_le_bytes(w)
+    }
+    match n {
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        _ => a == b,
+    }
+}
+
 /// Distinct strings, each given a slot in order of first insertion: found by a linear
 /// scan while there are at most [`LINEAR_STRINGS`], through a hash map beyond.
 #[derive(Default)]
@@ -375,7 +404,7 @@ impl<'a> StrIndex<'a> {
         if self.keys.len() <= LINEAR_STRINGS {
             self.keys
                 .iter()
-                .position(|k| k.len() == s.len() && k.as_bytes() == s.as_bytes())
+                .position(|k| same_bytes(k.as_bytes(), s.as_bytes()))
         } else {
             self.map.get(s).copied()
         }
@@ -943,6 +972,27 @@ mod tests {
     /// the switch from the linear scan to the hash map, strings of one length told apart
     /// by their bytes; a model's label listed twice indexes as its last listing (Spark's
     /// `labels.zipWithIndex.toMap`).
+    #[test]
+    fn same_bytes_is_slice_equality() {
+        let words: Vec<Vec<u8>> = (0..=20)
+            .flat_map(|n| {
+                let base: Vec<u8> = (0..n as u8).map(|i| b'a' + i).collect();
+                let mut v = vec![base.clone()];
+                for i in 0..n {
+                    let mut w = base.clone();
+                    w[i] = b'Z';
+                    v.push(w);
+                }
+                v
+            })
+            .collect();
+        for a in &words {
+            for b in &words {
+                assert_eq!(same_bytes(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+    }
+
     #[test]
     fn string_index_linear_and_hashed_agree() {
         let strings: Vec<String> = (0..40).map(|i| format!("s{i:02}")).collect();
