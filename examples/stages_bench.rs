@@ -28,8 +28,9 @@ mod support;
 
 use mlpipe::feature::{
     Binarizer, ElementwiseProduct, Interaction, Normalizer, PolynomialExpansion,
-    QuantileDiscretizer, RFormula, RobustScaler, TargetEncoder, VarianceThresholdSelector,
-    VectorAssembler, VectorIndexer, VectorSizeHint, VectorSlicer, DCT, PCA,
+    QuantileDiscretizer, RFormula, RobustScaler, StringIndexer, TargetEncoder,
+    VarianceThresholdSelector, VectorAssembler, VectorIndexer, VectorSizeHint, VectorSlicer, DCT,
+    PCA,
 };
 use mlpipe::prelude::*;
 use support::report::{Report, FIT_TARGET, TRANSFORM_TARGET};
@@ -289,6 +290,47 @@ fn main() -> Result<()> {
         f,
         || te.fit(&all),
     )?;
+    // The work a read does not do, as its own floor (reported beside, not instead of, the
+    // read): a fit must at least count each category per class, an integer bincount of
+    // the two columns by `churn` (one table per partition, no validation, no statistics).
+    use mlpipe::arrow::{array::AsArray, datatypes::Int32Type};
+    // (The columns are int32: the cast is a reference count, no copy.)
+    let i32s = |b: &mlpipe::arrow::array::RecordBatch, c: &str| -> Result<_> {
+        let a = b
+            .column_by_name(c)
+            .ok_or_else(|| Error::Usage(format!("no column {c}")))?;
+        Ok(mlpipe::arrow::compute::cast(
+            a,
+            &mlpipe::arrow::datatypes::DataType::Int32,
+        )?)
+    };
+    let counts = |df: &DataFrame| -> Result<u64> {
+        let parts = df.map_partitions(|_, b| {
+            let y = i32s(b, "churn")?;
+            let y = y.as_primitive::<Int32Type>().values();
+            let mut total = 0u64;
+            for c in te_in {
+                let x = i32s(b, c)?;
+                let x = x.as_primitive::<Int32Type>().values();
+                let mut t = vec![[0u64; 2]; 256];
+                for (&x, &y) in x.iter().zip(y.iter()) {
+                    t[(x as u32 as usize) & 255][(y & 1) as usize] += 1;
+                }
+                total += t.iter().map(|c| c[1]).sum::<u64>();
+            }
+            Ok(total)
+        })?;
+        Ok(parts.into_iter().sum())
+    };
+    r.stage(
+        "  floor: bincount of the 2 cols by churn",
+        "",
+        "all",
+        &all,
+        &["tenure", "num_support_calls", "churn"],
+        None,
+        || counts(&all),
+    )?;
     let tem = te.fit(&all)?;
     r.stage(
         "TargetEncoderModel transform (2 cols)",
@@ -329,6 +371,21 @@ fn main() -> Result<()> {
         &rf_in,
         t,
         || rfm.transform(&all),
+    )?;
+    // RFormula's string term must be indexed (a lookup per row of a string column), work
+    // a read does not do: StringIndexerModel on `contract` alone, as its own floor.
+    let sim = StringIndexer::new()
+        .with_input_col("contract")
+        .with_output_col("contract_idx")
+        .fit(&all)?;
+    r.stage(
+        "  floor: StringIndexerModel on contract",
+        "",
+        "all",
+        &all,
+        &["contract"],
+        None,
+        || sim.transform(&all),
     )?;
 
     r.finish(sklearn.as_deref(), "stages_bench_sklearn.py", &data.path)

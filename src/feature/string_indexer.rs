@@ -212,14 +212,21 @@ impl Estimator for StringIndexer {
                 .par_iter()
                 .map(|c| {
                     let s = as_strings(c)?;
-                    let mut m: AHashMap<String, u64> = AHashMap::new();
-                    let mut local: AHashMap<&str, u64> = AHashMap::new();
+                    let mut local = StrIndex::default();
+                    let mut counts: Vec<u64> = Vec::new();
                     for v in s.iter().flatten() {
-                        *local.entry(v).or_default() += 1;
+                        let k = local.get_or_insert(v);
+                        if k == counts.len() {
+                            counts.push(0);
+                        }
+                        counts[k] += 1;
                     }
-                    for (k, v) in local {
-                        m.insert(k.to_string(), v);
-                    }
+                    let m: AHashMap<String, u64> = local
+                        .keys
+                        .iter()
+                        .zip(counts)
+                        .map(|(k, n)| (k.to_string(), n))
+                        .collect();
                     Ok(m)
                 })
                 .collect::<Vec<_>>();
@@ -296,7 +303,7 @@ impl StringIndexerModel {
         b: &RecordBatch,
         pairs: &[(String, String)],
         labels: &[&[String]],
-        maps: &[AHashMap<&str, f64>],
+        maps: &[LabelIndex<'_>],
     ) -> Result<(Vec<ArrayRef>, Option<BooleanArray>)> {
         let stage = "StringIndexerModel";
         let h = self.params.handle_invalid;
@@ -306,12 +313,13 @@ impl StringIndexerModel {
             let arr = schema::batch_column(b, ic)?;
             let s = as_strings(arr)?;
             let unknown = labels[i].len() as f64;
+            let nulls = s.null_count() > 0;
             let mut out = Vec::with_capacity(s.len());
             for (r, kept) in keep.iter_mut().enumerate() {
-                let idx = if s.is_null(r) {
+                let idx = if nulls && s.is_null(r) {
                     None
                 } else {
-                    maps[i].get(s.value(r)).copied()
+                    maps[i].get(s.value(r))
                 };
                 match (idx, h) {
                     (Some(x), _) => out.push(x),
@@ -342,6 +350,110 @@ impl StringIndexerModel {
         let mask =
             (h == HandleInvalid::Skip && keep.iter().any(|k| !k)).then(|| BooleanArray::from(keep));
         Ok((outs, mask))
+    }
+}
+
+/// Up to this many distinct strings are found by a linear scan (a length compare, then
+/// the bytes of the few strings of that length): a categorical column's few values cost
+/// no hashing. More go through a hash map.
+const LINEAR_STRINGS: usize = 16;
+
+/// Whether `a` and `b` hold the same bytes: strings of up to 16 bytes (most categorical
+/// values) compared as two overlapping words each, inline, with no call to `memcmp`.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    /// The 8 bytes of `s` from `i` as a word.
+    #[inline(always)]
+    fn word(s: &[u8], i: usize) -> u64 {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[i..i + 8]);
+        u64::from_le_bytes(w)
+    }
+    /// The 4 bytes of `s` from `i` as a word.
+    #[inline(always)]
+    fn half(s: &[u8], i: usize) -> u32 {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&s[i..i + 4]);
+        u32::from_le_bytes(w)
+    }
+    match n {
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        _ => a == b,
+    }
+}
+
+/// Distinct strings, each given a slot in order of first insertion: found by a linear
+/// scan while there are at most [`LINEAR_STRINGS`], through a hash map beyond.
+#[derive(Default)]
+struct StrIndex<'a> {
+    /// The strings, by slot.
+    keys: Vec<&'a str>,
+    /// The same, string to slot, once there are more than [`LINEAR_STRINGS`].
+    map: AHashMap<&'a str, usize>,
+}
+
+impl<'a> StrIndex<'a> {
+    /// The slot of `s`, if present.
+    #[inline]
+    fn get(&self, s: &str) -> Option<usize> {
+        if self.keys.len() <= LINEAR_STRINGS {
+            self.keys
+                .iter()
+                .position(|k| same_bytes(k.as_bytes(), s.as_bytes()))
+        } else {
+            self.map.get(s).copied()
+        }
+    }
+
+    /// The slot of `s`, inserted at the next slot when absent.
+    #[inline]
+    fn get_or_insert(&mut self, s: &'a str) -> usize {
+        if let Some(k) = self.get(s) {
+            return k;
+        }
+        self.keys.push(s);
+        if self.keys.len() > LINEAR_STRINGS {
+            if self.map.is_empty() {
+                self.map = self.keys.iter().enumerate().map(|(i, &k)| (k, i)).collect();
+            } else {
+                self.map.insert(s, self.keys.len() - 1);
+            }
+        }
+        self.keys.len() - 1
+    }
+}
+
+/// A model's labels, string to index: a label listed twice indexes as its last listing,
+/// as Spark's `labels.zipWithIndex.toMap` has it.
+struct LabelIndex<'a> {
+    slots: StrIndex<'a>,
+    /// The index of each slot's label.
+    index: Vec<f64>,
+}
+
+impl<'a> LabelIndex<'a> {
+    fn new(labels: &'a [String]) -> Self {
+        let mut slots = StrIndex::default();
+        let mut index = Vec::with_capacity(labels.len());
+        for (i, l) in labels.iter().enumerate() {
+            let k = slots.get_or_insert(l);
+            if k == index.len() {
+                index.push(0.0);
+            }
+            index[k] = i as f64;
+        }
+        Self { slots, index }
+    }
+
+    /// The index of label `s`, if it is one.
+    #[inline]
+    fn get(&self, s: &str) -> Option<f64> {
+        self.slots.get(s).map(|k| self.index[k])
     }
 }
 
@@ -420,15 +532,7 @@ impl Transformer for StringIndexerModel {
         if pairs.is_empty() {
             return Ok(df.clone());
         }
-        let maps: Vec<AHashMap<&str, f64>> = labels
-            .iter()
-            .map(|l| {
-                l.iter()
-                    .enumerate()
-                    .map(|(i, s)| (s.as_str(), i as f64))
-                    .collect()
-            })
-            .collect();
+        let maps: Vec<LabelIndex<'_>> = labels.iter().map(|l| LabelIndex::new(l)).collect();
         let parts = df.map_partitions(|pi, b| {
             let (outs, mask) = self.index_batch(pi, b, &pairs, &labels, &maps)?;
             let mut cols = b.columns().to_vec();
@@ -857,5 +961,100 @@ impl crate::row::RowOp for IndexToStringRow {
             }
         }
         Ok(crate::row::Flow::Next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The string index finds each string at its first insertion's slot on both sides of
+    /// the switch from the linear scan to the hash map, strings of one length told apart
+    /// by their bytes; a model's label listed twice indexes as its last listing (Spark's
+    /// `labels.zipWithIndex.toMap`).
+    #[test]
+    fn same_bytes_is_slice_equality() {
+        let words: Vec<Vec<u8>> = (0..=20)
+            .flat_map(|n| {
+                let base: Vec<u8> = (0..n as u8).map(|i| b'a' + i).collect();
+                let mut v = vec![base.clone()];
+                for i in 0..n {
+                    let mut w = base.clone();
+                    w[i] = b'Z';
+                    v.push(w);
+                }
+                v
+            })
+            .collect();
+        for a in &words {
+            for b in &words {
+                assert_eq!(same_bytes(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn string_index_linear_and_hashed_agree() {
+        let strings: Vec<String> = (0..40).map(|i| format!("s{i:02}")).collect();
+        let mut idx = StrIndex::default();
+        for (i, s) in strings.iter().enumerate() {
+            assert_eq!(idx.get_or_insert(s), i);
+            assert_eq!(idx.get_or_insert(s), i);
+            for (j, t) in strings[..=i].iter().enumerate() {
+                assert_eq!(idx.get(t), Some(j), "{t} after {} strings", i + 1);
+            }
+            assert_eq!(idx.get("s99"), None);
+            assert_eq!(idx.get(""), None);
+        }
+        for n in [3, LINEAR_STRINGS, LINEAR_STRINGS + 1, 40] {
+            let mut labels: Vec<String> = strings[..n].to_vec();
+            labels.push(strings[1].clone());
+            let l = LabelIndex::new(&labels);
+            assert_eq!(l.get(&strings[0]), Some(0.0));
+            assert_eq!(l.get(&strings[1]), Some(n as f64), "{n} labels");
+            assert_eq!(l.get(&strings[n - 1]), Some((n - 1) as f64));
+            assert_eq!(l.get("missing"), None);
+        }
+    }
+
+    /// Fit counts many distinct strings (past the linear scan) exactly: frequencies
+    /// descending, ties alphabetical, as a plain count gives them.
+    #[test]
+    fn fit_counts_many_distinct_strings() {
+        let values: Vec<Option<String>> = (0..3000)
+            .map(|i| (i % 7 != 0).then(|| format!("v{}", (i * i) % 37)))
+            .collect();
+        let arr: ArrayRef = Arc::new(StringArray::from(values.clone()));
+        let batch = RecordBatch::try_from_iter([("s", arr)]).unwrap();
+        let df =
+            DataFrame::from_batches(vec![batch.slice(0, 1000), batch.slice(1000, 2000)]).unwrap();
+        let m = StringIndexer::new()
+            .with_input_col("s")
+            .with_output_col("i")
+            .with_handle_invalid(HandleInvalid::Keep)
+            .fit(&df)
+            .unwrap();
+        let mut counts: std::collections::BTreeMap<&str, u64> = Default::default();
+        for v in values.iter().flatten() {
+            *counts.entry(v).or_default() += 1;
+        }
+        let mut want: Vec<(&str, u64)> = counts.into_iter().collect();
+        want.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        let want: Vec<String> = want.into_iter().map(|(s, _)| s.to_string()).collect();
+        assert!(want.len() > LINEAR_STRINGS);
+        assert_eq!(m.labels()[0], want);
+        let out = m.transform(&df).unwrap();
+        let idx = out.column("i").unwrap();
+        let mut r = 0;
+        for c in &idx.chunks {
+            for v in c.as_primitive::<Float64Type>().values() {
+                let expect = match &values[r] {
+                    Some(s) => want.iter().position(|w| w == s).unwrap() as f64,
+                    None => want.len() as f64,
+                };
+                assert_eq!(*v, expect, "row {r}");
+                r += 1;
+            }
+        }
     }
 }

@@ -5,6 +5,8 @@
 //! (Spark 4.0+).
 
 use ahash::AHashMap as HashMap;
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int32Array, ListArray};
@@ -302,6 +304,55 @@ fn is_category(x: f64) -> bool {
     (0.0..UNSEEN_CATEGORY).contains(&x) && (x as i64) as f64 == x
 }
 
+/// A category column's value, read in place by [`with_values!`].
+trait CategoryValue: Copy {
+    /// The value as the cast to double gives it.
+    fn as_f64(self) -> f64;
+    /// The value itself when it is a valid category (see [`is_category`]) of at most
+    /// `usize::MAX / 2`, else some value of at least 2^31: so `table_index() < len` for a
+    /// table shorter than 2^31 holds exactly for the valid categories below `len`.
+    fn table_index(self) -> usize;
+}
+
+impl CategoryValue for i32 {
+    #[inline(always)]
+    fn as_f64(self) -> f64 {
+        f64::from(self)
+    }
+    #[inline(always)]
+    fn table_index(self) -> usize {
+        // A negative value wraps to 2^31 or more.
+        self as u32 as usize
+    }
+}
+
+impl CategoryValue for i64 {
+    #[inline(always)]
+    fn as_f64(self) -> f64 {
+        self as f64
+    }
+    #[inline(always)]
+    fn table_index(self) -> usize {
+        // A negative value wraps to 2^63 or more.
+        self as u64 as usize
+    }
+}
+
+impl CategoryValue for f64 {
+    #[inline(always)]
+    fn as_f64(self) -> f64 {
+        self
+    }
+    #[inline(always)]
+    fn table_index(self) -> usize {
+        if is_category(self) {
+            self as usize
+        } else {
+            usize::MAX
+        }
+    }
+}
+
 /// Runs `$body` with `$v` bound to the values of the numeric column `$a` as a slice of its
 /// own type: no copy for int32, int64 and double columns (other numeric types are cast to
 /// double once); `$body` reads row `r` as `$v[r] as f64`, as the cast to double would.
@@ -437,7 +488,13 @@ fn binary_tally(
         let mut rest: HashMap<i64, [u64; 2]> = HashMap::new();
         with_values!(a, v => {
             for (r, (&x, &c)) in v.iter().zip(&cls).enumerate() {
-                let x = x as f64;
+                // The common row: a category already in the table (an integer compare).
+                let i = x.table_index();
+                if i < table.len() && !(nulls && a.is_null(r)) {
+                    table[i][usize::from(c)] += 1;
+                    continue;
+                }
+                let x = x.as_f64();
                 let null = nulls && a.is_null(r);
                 if !null && is_category(x) && (x as usize) < DENSE_CATEGORIES {
                     let i = x as usize;
@@ -535,7 +592,13 @@ impl Estimator for TargetEncoder {
                             t.add(key(NULL_CATEGORY), y);
                             continue;
                         }
-                        let x = v[r] as f64;
+                        // The common row: a category already in the dense table.
+                        if let Some(e) = t.dense.get_mut(v[r].table_index()) {
+                            e.0 += 1.0;
+                            e.1 += y;
+                            continue;
+                        }
+                        let x = v[r].as_f64();
                         if !is_category(x) {
                             return Err(bad_category(ic, pi, r, x));
                         }
@@ -797,19 +860,44 @@ impl Lookup {
 const MISS: f64 = f64::from_bits(0x7ff8_dead_beef_0001);
 
 impl Lookup {
+    /// What [`table`](Self::table) holds for value `x`: its encoding, or [`MISS`].
+    #[inline(always)]
+    fn table_value(&self, x: impl CategoryValue) -> f64 {
+        let last = self.table.len() - 1;
+        self.table[x.table_index().min(last)]
+    }
+
+    /// The table's encodings of rows `first..first + dst.len()` of a column chunk without
+    /// nulls, written to `dst`; whether every row was answered (false: a row read
+    /// [`MISS`], and the chunk must go through [`encode_column`](Self::encode_column)).
+    #[allow(clippy::unnecessary_cast)] // `with_values!` reads i32, i64 and f64 slices alike
+    fn encode_block(
+        &self,
+        a: &ArrayRef,
+        first: usize,
+        dst: &mut [std::mem::MaybeUninit<f64>],
+    ) -> Result<bool> {
+        let mut missed = false;
+        let end = first + dst.len();
+        with_values!(a, v => {
+            for (o, &x) in dst.iter_mut().zip(&v[first..end]) {
+                let e = self.table_value(x);
+                missed |= e.to_bits() == MISS.to_bits();
+                o.write(e);
+            }
+        });
+        Ok(!missed)
+    }
+
     /// The encodings of one column chunk: one table read per row (no branch on the
     /// value), then the rows the table did not answer (nulls, unseen, large or invalid
     /// categories) through [`encode`](Self::encode), in row order, so the first unseen
     /// row is the one an error names.
     #[allow(clippy::unnecessary_cast)] // `with_values!` reads i32, i64 and f64 slices alike
     fn encode_column(&self, a: &ArrayRef, keep: bool, column: &str, pi: usize) -> Result<Vec<f64>> {
-        let last = self.table.len() - 1;
         let mut out: Vec<f64> = with_values!(a, v => v
             .iter()
-            .map(|&x| {
-                let x = x as f64;
-                self.table[if is_category(x) { (x as usize).min(last) } else { last }]
-            })
+            .map(|&x| self.table_value(x))
             .collect());
         let nulls = a.null_count() > 0;
         let missed = out
@@ -867,15 +955,75 @@ impl Transformer for TargetEncoderModel {
         let pairs = self.pairs(df.schema(), stage)?;
         let lookups = self.lookups();
         let keep = self.params.handle_invalid == HandleInvalid::Keep;
-        let parts = df.map_partitions(|pi, b| {
-            let mut cols = b.columns().to_vec();
-            for ((ic, _), l) in pairs.iter().zip(&lookups) {
-                let a = schema::batch_column(b, ic)?;
-                let out = l.encode_column(a, keep, ic, pi)?;
-                cols.push(Arc::new(Float64Array::from(out)) as ArrayRef);
-            }
-            crate::frame::new_batch(out_schema.clone(), cols, b.num_rows())
+        let cols = pairs.len();
+        // Every input column of every partition, read in its own type (int32, int64 and
+        // double in place; other numeric types cast to double once).
+        let inputs: Vec<Vec<ArrayRef>> = df.map_partitions(|_, b| {
+            pairs
+                .iter()
+                .map(|(ic, _)| {
+                    let a = schema::batch_column(b, ic)?;
+                    Ok(match a.data_type() {
+                        DataType::Int32 | DataType::Int64 | DataType::Float64 => a.clone(),
+                        _ => cast(a, &DataType::Float64)?,
+                    })
+                })
+                .collect()
         })?;
+        // One pass over every (partition, column) at once, in parallel row blocks, into one
+        // pooled buffer for all outputs (`buffer::par_build_parts`, as Bucketizer's). A
+        // chunk with a null, or a row the table does not answer, is flagged and redone
+        // below by `encode_column`, which applies handleInvalid and names the first bad row.
+        let lens: Vec<usize> = (0..inputs.len() * cols)
+            .map(|i| inputs[i / cols][i % cols].len())
+            .collect();
+        let walk: Vec<AtomicBool> = (0..lens.len())
+            .map(|i| AtomicBool::new(inputs[i / cols][i % cols].null_count() > 0))
+            .collect();
+        // SAFETY: every branch writes every element of the block it is given (a block
+        // whose encode_block fails part-way is rewritten whole).
+        let fast = unsafe {
+            crate::frame::buffer::par_build_parts(&lens, |i, first, dst| {
+                let (a, l) = (&inputs[i / cols][i % cols], &lookups[i % cols]);
+                if walk[i].load(Ordering::Relaxed)
+                    || !l.encode_block(a, first, dst).unwrap_or(false)
+                {
+                    walk[i].store(true, Ordering::Relaxed);
+                    dst.fill(std::mem::MaybeUninit::new(0.0));
+                }
+            })
+        };
+        let walked = walk
+            .par_iter()
+            .enumerate()
+            .filter(|(_, w)| w.load(Ordering::Relaxed))
+            .map(|(i, _)| {
+                let (p, k) = (i / cols, i % cols);
+                let out = lookups[k].encode_column(&inputs[p][k], keep, &pairs[k].0, p)?;
+                Ok((i, Float64Array::from(out)))
+            })
+            .collect::<Vec<Result<_>>>();
+        let mut walked = crate::frame::in_order(walked)?.into_iter().peekable();
+        let mut fast = fast.into_iter().enumerate();
+        let mut parts = Vec::with_capacity(inputs.len());
+        for b in df.partitions() {
+            let mut out_cols = b.columns().to_vec();
+            for _ in 0..cols {
+                let (i, values) = fast
+                    .next()
+                    .ok_or_else(|| Error::Internal(format!("{stage}: missing output")))?;
+                let col = match walked.next_if(|(w, _)| *w == i) {
+                    Some((_, col)) => col,
+                    None => Float64Array::new(values, None),
+                };
+                out_cols.push(Arc::new(col) as ArrayRef);
+            }
+            parts.push(crate::frame::new_batch(
+                out_schema.clone(),
+                out_cols,
+                b.num_rows(),
+            )?);
+        }
         DataFrame::try_new(out_schema.clone(), parts)
     }
     fn clone_box(&self) -> Box<dyn Transformer> {
@@ -1161,6 +1309,79 @@ mod tests {
                     .all(|(x, y)| x.to_bits() == y.to_bits()));
             }
         }
+    }
+
+    /// The transform's one pooled pass over every (partition, column) against the
+    /// per-value lookup, bit for bit: chunks of several parallel tasks, an int32 and a
+    /// double column, a chunk the table answers whole, one with unseen categories (redone
+    /// by the row walk under `keep`), and under `error` the first unseen row in partition
+    /// order, not the first found.
+    #[test]
+    fn pooled_pass_matches_the_per_value_lookup() {
+        let part = |first: usize, rows: usize, unseen_at: &[usize]| {
+            let cats: Vec<i32> = (first..first + rows)
+                .map(|i| {
+                    if unseen_at.contains(&(i - first)) {
+                        45
+                    } else {
+                        ((i * 7) % 40) as i32
+                    }
+                })
+                .collect();
+            let y: Vec<f64> = (first..first + rows)
+                .map(|i| ((i / 3) % 2) as f64)
+                .collect();
+            RecordBatch::try_from_iter([
+                ("c", Arc::new(Int32Array::from(cats.clone())) as ArrayRef),
+                (
+                    "d",
+                    Arc::new(Float64Array::from_iter_values(
+                        cats.iter().map(|&c| f64::from(c)),
+                    )) as ArrayRef,
+                ),
+                ("y", Arc::new(Float64Array::from(y)) as ArrayRef),
+            ])
+            .unwrap()
+        };
+        let train = DataFrame::from_batches(vec![part(0, 5000, &[])]).unwrap();
+        let model = TargetEncoder::new()
+            .with_input_cols(["c", "d"])
+            .with_output_cols(["c_te", "d_te"])
+            .with_label_col("y")
+            .with_smoothing(2.0)
+            .fit(&train)
+            .unwrap();
+        let df = DataFrame::from_batches(vec![
+            part(0, 150_000, &[]),
+            part(150_000, 90_000, &[777, 80_000]),
+            part(240_000, 3000, &[5]),
+        ])
+        .unwrap();
+        let kept = model
+            .clone()
+            .with_handle_invalid(HandleInvalid::Keep)
+            .transform(&df)
+            .unwrap();
+        let lookups = model.lookups();
+        for (k, name) in ["c", "d"].iter().enumerate() {
+            let input = df.column(name).unwrap();
+            let output = kept.column(&format!("{name}_te")).unwrap();
+            for (a, o) in input.chunks.iter().zip(&output.chunks) {
+                let a = cast(a, &DataType::Float64).unwrap();
+                let a = a.as_primitive::<Float64Type>();
+                let o = o.as_primitive::<Float64Type>();
+                assert_eq!(a.len(), o.len());
+                for (x, e) in a.values().iter().zip(o.values()) {
+                    let want = lookups[k].encode(Some(*x), true).unwrap();
+                    assert_eq!(e.to_bits(), want.to_bits(), "{name} {x}");
+                }
+            }
+        }
+        let err = model.transform(&df).unwrap_err().to_string();
+        assert!(
+            err.contains("partition 1") && err.contains("row 777") && err.contains("category 45"),
+            "{err}"
+        );
     }
 
     /// The binary path (a class per row, `[category][class]` integer tables, the rest by

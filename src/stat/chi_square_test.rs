@@ -193,6 +193,8 @@ struct Tally {
     maps: Vec<HashMap<u64, Vec<u64>>>,
     /// Scratch: a chunk's values as small codes.
     codes: Vec<u8>,
+    /// Scratch: a chunk's rows' classes.
+    classes: Vec<u32>,
     /// The number of classes.
     k: usize,
 }
@@ -205,6 +207,7 @@ impl Tally {
             k,
             maps: vec![HashMap::new(); n],
             codes: Vec::new(),
+            classes: Vec::new(),
         }
     }
 
@@ -292,10 +295,11 @@ impl Tally {
         if !small_codes(stored, &mut self.codes) {
             return false;
         }
-        let ys = &y[first..first + rows];
+        self.classes.resize(rows, 0);
+        index.classes(&y[first..first + rows], &mut self.classes);
         if part.block.as_dense().is_some() {
-            for (codes, &yv) in self.codes.chunks_exact(n).zip(ys) {
-                let c = index.of(yv);
+            for (codes, &c) in self.codes.chunks_exact(n).zip(&self.classes) {
+                let c = c as usize;
                 for (t, &code) in self.small[c * n..(c + 1) * n].iter_mut().zip(codes) {
                     t[code as usize % SMALL_VALUES] += 1;
                 }
@@ -305,8 +309,8 @@ impl Tally {
         let mut sparse_rows = vec![0u64; self.k];
         let mut at = 0;
         let kinds = part.block.kinds().unwrap_or(&[]);
-        for (r, &yv) in (first..first + rows).zip(ys) {
-            let c = index.of(yv);
+        for (r, &c) in (first..first + rows).zip(&self.classes) {
+            let c = c as usize;
             let table = &mut self.small[c * n..(c + 1) * n];
             if kinds.get(r) == Some(&1) {
                 // A dense row (most rows of an assembled column): its `n` codes are next,

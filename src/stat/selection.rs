@@ -53,6 +53,28 @@ impl LabelIndex {
         }
         self.map[&b]
     }
+
+    /// The class of each label of `ys` (labels the index was built from), into `out` (as
+    /// long as `ys`): with few labels one compare pass per label over all the rows, which
+    /// vectorises (no search per row); with many, through the hash map. The same classes
+    /// as [`of`](Self::of) row by row.
+    pub(crate) fn classes(&self, ys: &[f64], out: &mut [u32]) {
+        if self.bits.len() <= LINEAR_LABELS {
+            // Each label matches exactly one class: OR-ing the matching class in (class 0
+            // adds nothing) leaves it.
+            out.fill(0);
+            for (c, &b) in self.bits.iter().enumerate().skip(1) {
+                let c = c as u32;
+                for (o, &y) in out.iter_mut().zip(ys) {
+                    *o |= if (y + 0.0).to_bits() == b { c } else { 0 };
+                }
+            }
+        } else {
+            for (o, &y) in out.iter_mut().zip(ys) {
+                *o = self.map[&(y + 0.0).to_bits()] as u32;
+            }
+        }
+    }
 }
 
 /// The distinct label bits (`-0.0` as `0.0`) of `ys`: a short list scanned linearly while
@@ -132,10 +154,8 @@ pub(crate) fn anova(
             // Dense rows: one sweep of the shared per-feature lanes kernel (unshifted:
             // `x − 0` is `x`), the same sums in the same row order as the row walk below,
             // each class's sums in their own lanes.
-            let cls: Vec<u32> = y[first..first + rows]
-                .iter()
-                .map(|&v| index.of(v) as u32)
-                .collect();
+            let mut cls = vec![0u32; rows];
+            index.classes(&y[first..first + rows], &mut cls);
             for &c in &cls {
                 counts[c as usize] += 1;
             }
@@ -319,6 +339,43 @@ mod tests {
     use crate::feature::VectorAssembler;
     use crate::frame::CsvOptions;
     use crate::pipeline::Transformer;
+
+    /// The vectorised class pass gives each row the class the per-row lookup gives, with
+    /// few labels (the compare passes, -0.0 as 0.0) and with many (the hash map).
+    #[test]
+    fn classes_match_the_per_row_lookup() {
+        for k in [1usize, 2, 5, LINEAR_LABELS, LINEAR_LABELS + 1, 40] {
+            let ys: Vec<f64> = (0..1000)
+                .map(|i| match (i * 7) % k {
+                    0 if i % 2 == 0 => -0.0,
+                    0 if i % 4 == 1 => 0.0,
+                    c => c as f64 - 3.5,
+                })
+                .collect();
+            let rows = crate::frame::vector::vector_array(vec![0.0; 1000], 1, None).unwrap();
+            let part = super::super::input::Part {
+                pi: 0,
+                block: crate::frame::vector::VectorBlock::new(
+                    &rows,
+                    1,
+                    crate::frame::vector::At {
+                        stage: "test",
+                        column: "v",
+                        partition: 0,
+                    },
+                )
+                .unwrap(),
+                label: Some(std::borrow::Cow::Borrowed(&ys)),
+                weight: None,
+            };
+            let (labels, index) = label_index(std::slice::from_ref(&part));
+            assert!(labels.len() >= k);
+            let mut got = vec![7u32; ys.len()];
+            index.classes(&ys, &mut got);
+            let want: Vec<u32> = ys.iter().map(|&y| index.of(y) as u32).collect();
+            assert_eq!(got, want, "{k} labels");
+        }
+    }
 
     /// Spark 4.3's `ANOVATest` and `FValueTest` outputs (tests/fixtures/spark_stat, made by
     /// tests/pyspark/make_stat_fixtures.py): F values to 1e-12 relative, p-values to 1e-12
