@@ -386,24 +386,63 @@ impl Transformer for Interaction {
                         // Every column after the first a number: each row is the first
                         // column's values scaled by the others' product, counted without
                         // being written.
-                        return vector::par_compressed_chunk(
-                            rows,
-                            size,
-                            None,
-                            at,
-                            || (),
-                            |_, r| {
-                                let (a, x) = scaled_row(&cols, r);
-                                Ok(x.iter().filter(|v| a * **v != 0.0).count())
-                            },
-                            |_, r, out| {
-                                let (a, x) = scaled_row(&cols, r);
-                                for (o, v) in out.iter_mut().zip(x) {
-                                    *o = a * v;
+                        // Placed by that count (`Vector.compressed`'s rule), then each
+                        // row written once: a dense row's products straight into the
+                        // column, a sparse row's non-zero ones.
+                        let place = |_: &mut (),
+                                     first: usize,
+                                     kinds: &mut [i8],
+                                     counts: &mut [i32],
+                                     _: &mut [u8]| {
+                            for (j, (kind, c)) in kinds.iter_mut().zip(counts.iter_mut()).enumerate() {
+                                let (a, x) = scaled_row(&cols, first + j);
+                                let nnz: usize = x.iter().map(|v| usize::from(a * v != 0.0)).sum();
+                                if vector::prefers_sparse(nnz, size) {
+                                    *c = nnz as i32;
+                                } else {
+                                    *kind = vector::PLANNED_DENSE;
                                 }
-                                Ok(())
-                            },
-                        );
+                            }
+                            Ok(())
+                        };
+                        let write = |_: &mut (), first: usize, _: &[u8], out: &mut vector::PlannedBlock<'_>| {
+                            for r in first..first + out.len() {
+                                let (a, x) = scaled_row(&cols, r);
+                                match out.next() {
+                                    vector::PlannedRow::Dense(o) => {
+                                        for (o, v) in o.iter_mut().zip(x) {
+                                            o.write(a * v);
+                                        }
+                                    }
+                                    vector::PlannedRow::Sparse(oi, ov) => {
+                                        let nz = x
+                                            .iter()
+                                            .enumerate()
+                                            .map(|(i, v)| (i, a * v))
+                                            .filter(|(_, v)| *v != 0.0);
+                                        let (want, mut k) = (oi.len(), 0);
+                                        for ((oi, ov), (i, v)) in oi.iter_mut().zip(ov.iter_mut()).zip(nz) {
+                                            oi.write(i as i32);
+                                            ov.write(v);
+                                            k += 1;
+                                        }
+                                        if k != want {
+                                            return Err(Error::Internal(format!(
+                                                "{stage}: row {r}'s products changed between passes"
+                                            )));
+                                        }
+                                    }
+                                    vector::PlannedRow::Null => {}
+                                }
+                            }
+                            Ok(())
+                        };
+                        // SAFETY: `write` writes every value of every row: a dense row's
+                        // `size` products, a sparse row's non-zero ones (as many as counted,
+                        // checked; in increasing position below `size`).
+                        return unsafe {
+                            vector::par_planned_chunk(rows, size, None, false, at, || (), place, write)
+                        };
                     }
                     let state = || (Vec::new(), Vec::new(), vec![0.0; size]);
                     return vector::par_compressed_chunk(
