@@ -104,7 +104,8 @@ impl Params for BinarizerParams {
 /// ```
 ///
 /// # Errors
-/// [`Error::InvalidParam`] (`thresholds` in single-column mode or of the wrong length),
+/// [`Error::InvalidParam`] (`thresholds` in single-column mode or of the wrong length, or a
+/// NaN threshold for a vector column, which Spark's vector branches refuse),
 /// [`Error::ColumnNotFound`], [`Error::ColumnType`] (neither numeric nor vector),
 /// [`Error::ColumnExists`].
 #[derive(Clone, Debug)]
@@ -205,6 +206,20 @@ impl Transformer for Binarizer {
         for (k, (ic, oc, t)) in plan.into_iter().enumerate() {
             let field = out_schema.field_with_name(&oc)?.clone();
             if let Some(n) = vector::field_vector_size(df.schema().field_with_name(&ic)?) {
+                if t.is_nan() {
+                    // Spark's vector branches test `t >= 0` and `t < 0`: a NaN threshold
+                    // matches neither and fails there.
+                    return Err(Error::param(
+                        BinarizerParams::STAGE,
+                        if self.params.thresholds.is_some() {
+                            "thresholds"
+                        } else {
+                            "threshold"
+                        },
+                        format!("a number (not NaN) for the vector column `{ic}`"),
+                        t,
+                    ));
+                }
                 if n <= MASK_BITS {
                     let chunks = binarize_vectors(df, &ic, &oc, n, t)?;
                     out = out.with_column(field, chunks)?;
@@ -338,6 +353,8 @@ struct BinarizeKernel {
 impl BinarizeKernel {
     /// Whether `dense` maps the value `x` to 1.0.
     #[inline(always)]
+    // `!(x <= t)`, not `x > t`: NaN (in `x` or in `t`) passes, as in Spark's `v <= t` test.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
     fn one(&self, x: f64) -> bool {
         // t >= 0: above t (NaN fails); t < 0: not at or below t (NaN passes).
         if self.t >= 0.0 {
@@ -414,10 +431,13 @@ crate::frame::kernels::multiversion! {
                 *m = bits;
             }
         }
+        // `!(v <= t)`: NaN passes (a NaN threshold too), as in Spark's `v <= t` test.
+        #[allow(clippy::neg_cmp_op_on_partial_ord)]
+        let not_at_or_below = |v: f64| !(v <= t);
         if t >= 0.0 {
             rows(x, n, masks, |v| v > t)
         } else {
-            rows(x, n, masks, |v| !(v <= t))
+            rows(x, n, masks, not_at_or_below)
         }
     }
 }
@@ -605,6 +625,26 @@ mod tests {
         };
         // More rows than one builder block (2048), so blocks and partitions both split.
         DataFrame::from_batches(vec![batch(0, 2500), batch(2500, 37)]).unwrap()
+    }
+
+    #[test]
+    fn a_nan_threshold_is_refused_for_vector_columns() {
+        // Spark's vector Binarizer matches `t >= 0` or `t < 0` (a MatchError for NaN).
+        let df = frame(3, false);
+        let e = Binarizer::new()
+            .with_input_col("v")
+            .with_output_col("o")
+            .with_threshold(f64::NAN)
+            .transform(&df)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("Binarizer")
+                && e.contains("threshold")
+                && e.contains("not NaN")
+                && e.contains("`v`"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -360,9 +360,11 @@ pub(crate) fn transform(
                             indices, values, ..
                         }),
                     ) => {
-                        let kept = indices.iter().zip(values).filter_map(|(&i, &v)| {
-                            (pos[i as usize] >= 0).then(|| (pos[i as usize], v))
-                        });
+                        let kept = indices
+                            .iter()
+                            .zip(values)
+                            .filter(|(&i, _)| pos[i as usize] >= 0)
+                            .map(|(&i, &v)| (pos[i as usize], v));
                         for ((oi, ov), (q, v)) in oi.iter_mut().zip(ov.iter_mut()).zip(kept) {
                             oi.write(q);
                             ov.write(v);

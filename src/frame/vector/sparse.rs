@@ -1865,7 +1865,7 @@ impl PlannedBlock<'_> {
     }
 
     /// The next row's room (rows in order: the first call gives the block's first row).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn next(&mut self) -> PlannedRow<'_> {
         let j = self.row;
         self.row += 1;
