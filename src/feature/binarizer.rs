@@ -104,7 +104,8 @@ impl Params for BinarizerParams {
 /// ```
 ///
 /// # Errors
-/// [`Error::InvalidParam`] (`thresholds` in single-column mode or of the wrong length),
+/// [`Error::InvalidParam`] (`thresholds` in single-column mode or of the wrong length, or a
+/// NaN threshold for a vector column, which Spark's vector branches refuse),
 /// [`Error::ColumnNotFound`], [`Error::ColumnType`] (neither numeric nor vector),
 /// [`Error::ColumnExists`].
 #[derive(Clone, Debug)]
@@ -205,6 +206,25 @@ impl Transformer for Binarizer {
         for (k, (ic, oc, t)) in plan.into_iter().enumerate() {
             let field = out_schema.field_with_name(&oc)?.clone();
             if let Some(n) = vector::field_vector_size(df.schema().field_with_name(&ic)?) {
+                if t.is_nan() {
+                    // Spark's vector branches test `t >= 0` and `t < 0`: a NaN threshold
+                    // matches neither and fails there.
+                    return Err(Error::param(
+                        BinarizerParams::STAGE,
+                        if self.params.thresholds.is_some() {
+                            "thresholds"
+                        } else {
+                            "threshold"
+                        },
+                        format!("a number (not NaN) for the vector column `{ic}`"),
+                        t,
+                    ));
+                }
+                if n <= MASK_BITS {
+                    let chunks = binarize_vectors(df, &ic, &oc, n, t)?;
+                    out = out.with_column(field, chunks)?;
+                    continue;
+                }
                 let k = BinarizeKernel { t };
                 out = map_rows("Binarizer", &out, &ic, n, field, OutLayout::Compressed, &k)?;
             } else {
@@ -238,11 +258,188 @@ fn binarize_scalars(chunks: &[(usize, ArrayRef, f64)]) -> Vec<arrow::buffer::Sca
     }
 }
 
+/// Vectors up to this size are binarized through one bit mask per row.
+const MASK_BITS: usize = 64;
+
+/// The vector column `ic` (`n <= MASK_BITS` values a row, dense or sparse rows) binarized
+/// into `oc`'s chunks, each row stored `.compressed` as Spark stores it: one pass over the
+/// input makes each row's bit mask of the values that map to 1.0 (bit `j` for value `j`,
+/// [`BinarizeKernel`]'s rule), which alone places the row (its ones are the non-zeros
+/// `Vector.compressed` counts) and then writes it (`vector::par_planned_chunk`): the input
+/// is read once.
+fn binarize_vectors(df: &DataFrame, ic: &str, oc: &str, n: usize, t: f64) -> Result<Vec<ArrayRef>> {
+    let stage = BinarizerParams::STAGE;
+    let c = df.column(ic)?;
+    let k = BinarizeKernel { t };
+    let chunks = c
+        .chunks
+        .par_iter()
+        .enumerate()
+        .map(|(partition, a)| {
+            let at = vector::At {
+                stage,
+                column: ic,
+                partition,
+            };
+            let block = vector::VectorBlock::new(a.as_ref(), n, at)?;
+            let at = vector::At {
+                stage,
+                column: oc,
+                partition,
+            };
+            let place = |_: &mut (),
+                         first: usize,
+                         kinds: &mut [i8],
+                         counts: &mut [i32],
+                         masks: &mut [u64]| {
+                match block.as_dense() {
+                    Some(x) => k.dense_masks(&x[first * n..(first + masks.len()) * n], n, masks),
+                    None => {
+                        for (j, m) in masks.iter_mut().enumerate() {
+                            *m = block.row(first + j).map_or(0, |row| k.row_mask(row));
+                        }
+                    }
+                }
+                for ((m, kind), c) in masks.iter().zip(kinds.iter_mut()).zip(counts.iter_mut()) {
+                    let ones = m.count_ones() as usize;
+                    if vector::prefers_sparse(ones, n) {
+                        (*kind, *c) = (vector::PLANNED_SPARSE, ones as i32);
+                    } else {
+                        *kind = vector::PLANNED_DENSE;
+                    }
+                }
+                Ok(())
+            };
+            let write =
+                |_: &mut (), _first: usize, masks: &[u64], out: &mut vector::PlannedBlock<'_>| {
+                    for &m in masks {
+                        match out.next() {
+                            vector::PlannedRow::Null => {}
+                            vector::PlannedRow::Dense(o) => {
+                                for (j, o) in o.iter_mut().enumerate() {
+                                    o.write(if m >> j & 1 == 1 { 1.0 } else { 0.0 });
+                                }
+                            }
+                            vector::PlannedRow::Sparse(idx, vals) => {
+                                let mut bits = m;
+                                for (i, v) in idx.iter_mut().zip(vals.iter_mut()) {
+                                    i.write(bits.trailing_zeros() as i32);
+                                    v.write(1.0);
+                                    bits &= bits - 1;
+                                }
+                            }
+                        }
+                    }
+                    Ok(())
+                };
+            // SAFETY: `write` writes every value of every row: a dense row's `n` values,
+            // a sparse row's counted entries (its mask's set bits, as many as `place`
+            // counted, in increasing index below `n`).
+            unsafe {
+                vector::par_planned_chunk(block.len(), n, a.nulls(), true, at, || (), place, write)
+            }
+        })
+        .collect::<Vec<_>>();
+    crate::frame::in_order(chunks)
+}
+
 /// Binarizer's vector row maps (Spark's `Binarizer.transform`): with a threshold `t ≥ 0`
 /// the stored values above `t` become 1.0 (unstored zeros stay 0); with `t < 0` every
 /// value becomes 1.0 except those `≤ t` (so NaN gives 1.0 there, as in Spark).
 struct BinarizeKernel {
     t: f64,
+}
+
+impl BinarizeKernel {
+    /// Whether `dense` maps the value `x` to 1.0.
+    #[inline(always)]
+    // `!(x <= t)`, not `x > t`: NaN (in `x` or in `t`) passes, as in Spark's `v <= t` test.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
+    fn one(&self, x: f64) -> bool {
+        // t >= 0: above t (NaN fails); t < 0: not at or below t (NaN passes).
+        if self.t >= 0.0 {
+            x > self.t
+        } else {
+            !(x <= self.t)
+        }
+    }
+
+    /// The bit mask (bit `j` for value `j`, `row.len() <= 64`) of the values of `row`
+    /// that [`dense`](VectorMap::dense) maps to 1.0; for a sparse row every unstored zero
+    /// counts as a `0.0` (so a negative threshold sets its bit, as Spark's sparse branch
+    /// does).
+    fn row_mask(&self, row: vector::Row<'_>) -> u64 {
+        match row {
+            vector::Row::Dense(x) => {
+                let mut m = 0;
+                mask_rows(x, x.len(), self.t, std::slice::from_mut(&mut m));
+                m
+            }
+            vector::Row::Sparse {
+                size,
+                indices,
+                values,
+            } => {
+                // Every value unstored: all `size` bits when a zero maps to 1.0.
+                let all = match size {
+                    64.. => u64::MAX,
+                    s => (1u64 << s) - 1,
+                };
+                let mut m = if self.one(0.0) { all } else { 0 };
+                for (i, v) in indices.iter().zip(values) {
+                    let bit = 1u64 << *i;
+                    m = if self.one(*v) { m | bit } else { m & !bit };
+                }
+                m
+            }
+        }
+    }
+
+    /// [`row_mask`](Self::row_mask) of every row of `x` (rows of `n <= 64` values back to
+    /// back) into `masks`.
+    fn dense_masks(&self, x: &[f64], n: usize, masks: &mut [u64]) {
+        mask_rows(x, n, self.t, masks);
+    }
+}
+
+crate::frame::kernels::multiversion! {
+    /// Each row's bit mask of the values above `t` (`t >= 0`) or not at or below `t`
+    /// (`t < 0`, NaN included): Binarizer's ones, eight values compared at a time.
+    fn mask_rows(x: &[f64], n: usize, t: f64, masks: &mut [u64]) {
+        #[inline(always)]
+        fn rows(x: &[f64], n: usize, masks: &mut [u64], one: impl Fn(f64) -> bool) {
+            if n == 0 {
+                masks.fill(0);
+                return;
+            }
+            for (m, row) in masks.iter_mut().zip(x.chunks_exact(n)) {
+                let mut bits = 0u64;
+                let mut c = row.chunks_exact(8);
+                let mut j = 0;
+                for b in &mut c {
+                    let mut byte = 0u64;
+                    for (l, v) in b.iter().enumerate() {
+                        byte |= u64::from(one(*v)) << l;
+                    }
+                    bits |= byte << j;
+                    j += 8;
+                }
+                for v in c.remainder() {
+                    bits |= u64::from(one(*v)) << j;
+                    j += 1;
+                }
+                *m = bits;
+            }
+        }
+        // `!(v <= t)`: NaN passes (a NaN threshold too), as in Spark's `v <= t` test.
+        #[allow(clippy::neg_cmp_op_on_partial_ord)]
+        let not_at_or_below = |v: f64| !(v <= t);
+        if t >= 0.0 {
+            rows(x, n, masks, |v| v > t)
+        } else {
+            rows(x, n, masks, not_at_or_below)
+        }
+    }
 }
 
 impl VectorMap for BinarizeKernel {
@@ -375,6 +572,115 @@ impl crate::row::RowOp for BinarizerRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A frame with the vector column `v` (`n` values a row) in two partitions: dense
+    /// rows of every kind of value (zeros of both signs, NaN, infinities, values at the
+    /// thresholds) and, when `sparse`, a sparse-typed column mixing them with sparse rows
+    /// and null rows.
+    fn frame(n: usize, sparse: bool) -> DataFrame {
+        let pool = [
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            f64::NAN,
+            f64::INFINITY,
+            -2.0,
+            2.0,
+            -1.0,
+            0.4,
+        ];
+        let value = |r: usize, j: usize| pool[(r * 7 + j * 3 + r / 3) % pool.len()];
+        let batch = |first: usize, rows: usize| {
+            let field = if sparse {
+                vector::sparse_vector_field("v", n, true)
+            } else {
+                vector::vector_field("v", n, true)
+            };
+            let col: ArrayRef = if sparse {
+                let mut b = vector::SparseVectorBuilder::new(n);
+                for r in first..first + rows {
+                    let x: Vec<f64> = (0..n).map(|j| value(r, j)).collect();
+                    match r % 5 {
+                        0 => b.push_null(),
+                        1 | 2 => {
+                            // Every third element stored (stored zeros among them).
+                            let idx: Vec<i32> =
+                                (0..n as i32).filter(|j| (j + r as i32) % 3 == 0).collect();
+                            let vals: Vec<f64> = idx.iter().map(|j| x[*j as usize]).collect();
+                            b.push(&idx, &vals).unwrap();
+                        }
+                        _ => b.push_dense(&x).unwrap(),
+                    }
+                }
+                b.finish().unwrap()
+            } else {
+                let vals: Vec<f64> = (first..first + rows)
+                    .flat_map(|r| (0..n).map(move |j| value(r, j)))
+                    .collect();
+                Arc::new(vector::vector_array(vals, n, None).unwrap())
+            };
+            arrow::array::RecordBatch::try_new(Arc::new(Schema::new(vec![field])), vec![col])
+                .unwrap()
+        };
+        // More rows than one builder block (2048), so blocks and partitions both split.
+        DataFrame::from_batches(vec![batch(0, 2500), batch(2500, 37)]).unwrap()
+    }
+
+    #[test]
+    fn a_nan_threshold_is_refused_for_vector_columns() {
+        // Spark's vector Binarizer matches `t >= 0` or `t < 0` (a MatchError for NaN).
+        let df = frame(3, false);
+        let e = Binarizer::new()
+            .with_input_col("v")
+            .with_output_col("o")
+            .with_threshold(f64::NAN)
+            .transform(&df)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("Binarizer")
+                && e.contains("threshold")
+                && e.contains("not NaN")
+                && e.contains("`v`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn mask_path_is_the_row_map_path_bit_for_bit() {
+        // The one-pass mask builder against the general compressed row map (the path
+        // vectors wider than 64 take), for dense and mixed sparse input, thresholds of
+        // both signs, sizes around the 8-value mask groups and at the 64-bit limit.
+        for sparse in [false, true] {
+            for n in [1, 3, 8, 9, 20, 64] {
+                let df = frame(n, sparse);
+                for t in [0.0, 0.45, -0.5, -1.5] {
+                    let b = Binarizer::new()
+                        .with_input_col("v")
+                        .with_output_col("o")
+                        .with_threshold(t);
+                    let out = b.transform(&df).unwrap();
+                    let field = out.schema().field_with_name("o").unwrap().clone();
+                    let want = map_rows(
+                        "Binarizer",
+                        &df,
+                        "v",
+                        n,
+                        field,
+                        OutLayout::Compressed,
+                        &BinarizeKernel { t },
+                    )
+                    .unwrap();
+                    let (got, want) = (out.column("o").unwrap(), want.column("o").unwrap());
+                    assert_eq!(got.chunks.len(), 2);
+                    for (g, w) in got.chunks.iter().zip(&want.chunks) {
+                        assert_eq!(g.to_data(), w.to_data(), "sparse {sparse} n {n} t {t}");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn vector_count_is_the_rows_non_zeros_and_the_row_form_is_the_batch_map() {

@@ -384,26 +384,8 @@ impl Transformer for Interaction {
                     // scratch row to count them and once into the column's buffers.
                     if cols[1..].iter().all(|c| c.1 == 1) {
                         // Every column after the first a number: each row is the first
-                        // column's values scaled by the others' product, counted without
-                        // being written.
-                        return vector::par_compressed_chunk(
-                            rows,
-                            size,
-                            None,
-                            at,
-                            || (),
-                            |_, r| {
-                                let (a, x) = scaled_row(&cols, r);
-                                Ok(x.iter().filter(|v| a * **v != 0.0).count())
-                            },
-                            |_, r, out| {
-                                let (a, x) = scaled_row(&cols, r);
-                                for (o, v) in out.iter_mut().zip(x) {
-                                    *o = a * v;
-                                }
-                                Ok(())
-                            },
-                        );
+                        // column's values scaled by the others' product.
+                        return scaled_chunk(&cols, rows, size, at);
                     }
                     let state = || (Vec::new(), Vec::new(), vec![0.0; size]);
                     return vector::par_compressed_chunk(
@@ -614,6 +596,95 @@ fn scaled_row<'a>(cols: &[DenseInput<'a>], r: usize) -> (f64, &'a [f64]) {
     let a = cols[1..].iter().rev().fold(1.0, |a, (v, _)| a * v[r]);
     let (x, w) = cols[0];
     (a, &x[r * w..(r + 1) * w])
+}
+
+/// The chunk of [`dense_inputs`]' products when every column after the first is a number
+/// ([`scaled_row`]): each row stored `.compressed`, as Spark stores it.
+///
+/// A row's layout follows from its products' non-zero count. A product `a · x` of a
+/// non-zero scale is very rarely zero (`x` zero, or an underflow), so the rows are first
+/// placed from the scales alone — a zero scale as a row without non-zeros, any other as
+/// a row of `size` non-zeros — and every row's count is checked as it is written: the
+/// first column is then read once. When some row's count does not give the guessed
+/// layout (a zero among the values, or `0 · ∞`), the chunk is built again from each row's
+/// counted products (`place` reading every value first).
+fn scaled_chunk(
+    cols: &[DenseInput<'_>],
+    rows: usize,
+    size: usize,
+    at: vector::At<'_>,
+) -> Result<ArrayRef> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let set = |kind: &mut i8, c: &mut i32, nnz: usize| {
+        if vector::prefers_sparse(nnz, size) {
+            *c = nnz as i32;
+        } else {
+            *kind = vector::PLANNED_DENSE;
+        }
+    };
+    let guessed = |_: &mut (), first: usize, kinds: &mut [i8], counts: &mut [i32], _: &mut [u8]| {
+        for (j, (kind, c)) in kinds.iter_mut().zip(counts.iter_mut()).enumerate() {
+            let (a, _) = scaled_row(cols, first + j);
+            set(kind, c, if a == 0.0 { 0 } else { size });
+        }
+        Ok(())
+    };
+    let counted = |_: &mut (), first: usize, kinds: &mut [i8], counts: &mut [i32], _: &mut [u8]| {
+        for (j, (kind, c)) in kinds.iter_mut().zip(counts.iter_mut()).enumerate() {
+            let (a, x) = scaled_row(cols, first + j);
+            set(kind, c, x.iter().map(|v| usize::from(a * v != 0.0)).sum());
+        }
+        Ok(())
+    };
+    let misplaced = AtomicBool::new(false);
+    let write = |_: &mut (), first: usize, _: &[u8], out: &mut vector::PlannedBlock<'_>| {
+        for r in first..first + out.len() {
+            let (a, x) = scaled_row(cols, r);
+            let fits = match out.next() {
+                vector::PlannedRow::Dense(o) => {
+                    let mut nnz = 0;
+                    for (o, v) in o.iter_mut().zip(x) {
+                        let p = a * v;
+                        o.write(p);
+                        nnz += usize::from(p != 0.0);
+                    }
+                    !vector::prefers_sparse(nnz, size)
+                }
+                vector::PlannedRow::Sparse(oi, ov) => {
+                    let (want, mut k) = (oi.len(), 0);
+                    for (i, v) in x.iter().enumerate() {
+                        let p = a * v;
+                        if p != 0.0 {
+                            if k < want {
+                                oi[k].write(i as i32);
+                                ov[k].write(p);
+                            }
+                            k += 1;
+                        }
+                    }
+                    k == want
+                }
+                vector::PlannedRow::Null => true,
+            };
+            if !fits {
+                misplaced.store(true, Ordering::Relaxed);
+                return Err(Error::Internal(format!(
+                    "{}: row {r} of column `{}` has another number of non-zeros than counted",
+                    at.stage, at.column
+                )));
+            }
+        }
+        Ok(())
+    };
+    // SAFETY (both): `write` writes every value of every row or fails: a dense row's
+    // `size` products, a sparse row's non-zero ones (exactly as many as placed, else it
+    // fails), in increasing position below `size`.
+    let first_try =
+        unsafe { vector::par_planned_chunk(rows, size, None, false, at, || (), guessed, write) };
+    if first_try.is_ok() || !misplaced.load(Ordering::Relaxed) {
+        return first_try;
+    }
+    unsafe { vector::par_planned_chunk(rows, size, None, false, at, || (), counted, write) }
 }
 
 /// Row `r`'s products of [`dense_inputs`]' columns written into `out` (every position):
@@ -850,6 +921,79 @@ mod tests {
                         assert_eq!(got[k], 0.0);
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn scaled_rows_placed_from_the_scales_are_checked_and_rebuilt_when_a_row_differs() {
+        // A dense vector column times a number, over two builder blocks: rows of a zero
+        // scale are guessed empty, the others dense. Without a zero value the guess holds;
+        // two zero values (row 2500) leave one non-zero of three, still dense (the check
+        // is on the layout, not the count), while an infinity under a zero scale (row
+        // 2600: 0 · ∞ is NaN, a non-zero) makes its row dense where it was guessed empty,
+        // and the chunk is rebuilt from counted rows. Each row is checked against its products
+        // stored as Spark's `Vector.compressed` stores them (by hand).
+        let n = 3000;
+        let s = |r: usize| {
+            if r % 4 == 0 {
+                0.0
+            } else {
+                r as f64 * 0.5 - 700.0
+            }
+        };
+        for odd in [false, true] {
+            let x = |r: usize, k: usize| match (odd, r, k) {
+                (true, 2500, 0 | 2) => 0.0,
+                (true, 2600, 1) => f64::INFINITY,
+                _ => 1.0 + (r * 3 + k) as f64 / 7.0,
+            };
+            let mut cols: Vec<(String, ArrayRef)> = (0..3)
+                .map(|k| {
+                    let a: ArrayRef =
+                        Arc::new(Float64Array::from_iter_values((0..n).map(|r| x(r, k))));
+                    (format!("x{k}"), a)
+                })
+                .collect();
+            cols.push((
+                "s".into(),
+                Arc::new(Float64Array::from_iter_values((0..n).map(s))),
+            ));
+            let df =
+                DataFrame::from_batches(vec![RecordBatch::try_from_iter(cols).unwrap()]).unwrap();
+            let df = VectorAssembler::new()
+                .with_input_cols(["x0", "x1", "x2"])
+                .with_output_col("x")
+                .with_dense_output(true)
+                .transform(&df)
+                .unwrap();
+            let out = Interaction::new()
+                .with_input_cols(["x", "s"])
+                .with_output_col("i")
+                .transform(&df)
+                .unwrap();
+            let a = &out.column("i").unwrap().chunks[0];
+            let at = vector::At {
+                stage: "test",
+                column: "i",
+                partition: 0,
+            };
+            let block = vector::VectorBlock::new(a.as_ref(), 3, at).unwrap();
+            for r in 0..n {
+                let want: Vec<f64> = (0..3).map(|k| s(r) * x(r, k)).collect();
+                let nnz = want.iter().filter(|v| **v != 0.0).count();
+                let row = block.row(r).unwrap();
+                assert_eq!(
+                    matches!(row, vector::Row::Sparse { .. }),
+                    vector::prefers_sparse(nnz, 3),
+                    "odd {odd}, row {r}"
+                );
+                let bits = |v: &[f64]| {
+                    v.iter()
+                        .map(|v| if v.is_nan() { 1 } else { v.to_bits() })
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(bits(&row.to_vec()), bits(&want), "odd {odd}, row {r}");
             }
         }
     }

@@ -114,30 +114,54 @@ struct NormalizerKernel {
 /// Rows whose norms [`normalize_rows`] sums side by side.
 const NORM_LANES: usize = 8;
 
+/// The accumulated norms (before any root) of the [`NORM_LANES`] rows of `xb` (rows of `n`
+/// values back to back), each folded from `0.0` by `step` over its values in element
+/// order, as [`p_norm`] folds one row. The rows' values are taken eight columns at a time
+/// into a transposed tile (every row's column `c` side by side), so that each step is one
+/// vector operation across the rows rather than one scalar operation per row.
+#[inline(always)]
+fn block_norms(xb: &[f64], n: usize, step: impl Fn(f64, f64) -> f64) -> [f64; NORM_LANES] {
+    let mut acc = [0.0f64; NORM_LANES];
+    let mut j = 0;
+    while j + NORM_LANES <= n {
+        let mut t = [[0.0f64; NORM_LANES]; NORM_LANES];
+        for (l, row) in xb.chunks_exact(n).enumerate() {
+            let r: &[f64; NORM_LANES] = row[j..j + NORM_LANES].try_into().expect("8 values");
+            for (c, v) in r.iter().enumerate() {
+                t[c][l] = *v;
+            }
+        }
+        for col in &t {
+            for (a, v) in acc.iter_mut().zip(col) {
+                *a = step(*a, *v);
+            }
+        }
+        j += NORM_LANES;
+    }
+    for j in j..n {
+        for (l, a) in acc.iter_mut().enumerate() {
+            *a = step(*a, xb[l * n + j]);
+        }
+    }
+    acc
+}
+
 crate::frame::kernels::multiversion! {
     /// [`NormalizerKernel::dense`] on every row of `x` (rows of `n` values back to back)
     /// into `out`, for p = 1, 2 or ∞: the norms of [`NORM_LANES`] rows are summed side by
     /// side, each still in element order (the same additions as [`p_norm`]'s, so the same
     /// bits), which hides the latency of one row's chain of additions behind the others'.
     fn normalize_rows(x: &[f64], n: usize, p: f64, out: &mut [f64]) {
-        let step = |acc: f64, v: f64| -> f64 {
-            if p == 1.0 {
-                acc + v.abs()
-            } else if p == 2.0 {
-                acc + v * v
-            } else {
-                acc.max(v.abs())
-            }
-        };
         let mut xs = x.chunks_exact(n * NORM_LANES);
         let mut os = out.chunks_exact_mut(n * NORM_LANES);
         for (xb, ob) in (&mut xs).zip(&mut os) {
-            let mut acc = [0.0f64; NORM_LANES];
-            for j in 0..n {
-                for (l, a) in acc.iter_mut().enumerate() {
-                    *a = step(*a, xb[l * n + j]);
-                }
-            }
+            let acc = if p == 1.0 {
+                block_norms(xb, n, |a, v| a + v.abs())
+            } else if p == 2.0 {
+                block_norms(xb, n, |a, v| a + v * v)
+            } else {
+                block_norms(xb, n, |a: f64, v: f64| a.max(v.abs()))
+            };
             for (l, a) in acc.iter().enumerate() {
                 let norm = if p == 2.0 { a.sqrt() } else { *a };
                 let (xr, or) = (&xb[l * n..(l + 1) * n], &mut ob[l * n..(l + 1) * n]);
@@ -228,7 +252,7 @@ mod tests {
             7.0,
             -1e-3,
         ];
-        for n in [1, 3, 20] {
+        for n in [1, 3, 8, 16, 20] {
             for rows in [0, 1, 7, 8, 9, 17, 40] {
                 let x: Vec<f64> = (0..rows * n)
                     .map(|i| {

@@ -331,36 +331,61 @@ pub(crate) fn transform(
             column: field.name(),
             partition: p,
         };
-        vector::par_vector_chunk(
-            block.len(),
-            k,
-            false,
-            at,
-            || (),
-            |_, r, sink| {
-                match block.row(r) {
-                    None => sink.null(),
-                    Some(Row::Dense(x)) => {
-                        for (o, &j) in sink.dense().iter_mut().zip(sel) {
-                            *o = x[j];
-                        }
-                    }
-                    Some(Row::Sparse {
-                        indices, values, ..
-                    }) => {
-                        let (idx, val) = sink.sparse();
-                        for (&i, &v) in indices.iter().zip(values) {
-                            let q = pos[i as usize];
-                            if q >= 0 {
-                                idx.push(q);
-                                val.push(v);
-                            }
-                        }
+        // Mixed rows: each keeps its layout, placed from the input's structure (a dense
+        // row's k values; a sparse row's stored entries at selected indices, counted
+        // from its indices alone), then written once straight into the column.
+        let kept = |indices: &[i32]| indices.iter().filter(|i| pos[**i as usize] >= 0).count();
+        let place =
+            |_: &mut (), first: usize, kinds: &mut [i8], counts: &mut [i32], _: &mut [u8]| {
+                for (j, (kind, c)) in kinds.iter_mut().zip(counts.iter_mut()).enumerate() {
+                    match block.row(first + j) {
+                        Some(Row::Dense(_)) => *kind = vector::PLANNED_DENSE,
+                        Some(Row::Sparse { indices, .. }) => *c = kept(indices) as i32,
+                        None => {}
                     }
                 }
                 Ok(())
-            },
-        )
+            };
+        let write = |_: &mut (), first: usize, _: &[u8], out: &mut vector::PlannedBlock<'_>| {
+            for r in first..first + out.len() {
+                match (out.next(), block.row(r)) {
+                    (vector::PlannedRow::Dense(o), Some(Row::Dense(x))) => {
+                        for (o, &j) in o.iter_mut().zip(sel) {
+                            o.write(x[j]);
+                        }
+                    }
+                    (
+                        vector::PlannedRow::Sparse(oi, ov),
+                        Some(Row::Sparse {
+                            indices, values, ..
+                        }),
+                    ) => {
+                        let kept = indices
+                            .iter()
+                            .zip(values)
+                            .filter(|(&i, _)| pos[i as usize] >= 0)
+                            .map(|(&i, &v)| (pos[i as usize], v));
+                        for ((oi, ov), (q, v)) in oi.iter_mut().zip(ov.iter_mut()).zip(kept) {
+                            oi.write(q);
+                            ov.write(v);
+                        }
+                    }
+                    (vector::PlannedRow::Null, None) => {}
+                    _ => {
+                        return Err(crate::error::Error::Internal(format!(
+                            "{stage}: row {r} of `{features_col}` changed layout between passes"
+                        )))
+                    }
+                }
+            }
+            Ok(())
+        };
+        // SAFETY: `write` writes every value of every row: a dense row's k selected
+        // values, a sparse row's kept entries (as many as `place` counted, their
+        // positions increasing below k because `sel` ascends).
+        unsafe {
+            vector::par_planned_chunk(block.len(), k, a.nulls(), false, at, || (), place, write)
+        }
     })?;
     df.with_column(field, chunks)
 }

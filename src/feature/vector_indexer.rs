@@ -535,31 +535,62 @@ impl Transformer for VectorIndexerModel {
                     column: &self.params.output_col,
                     partition: pi,
                 };
-                vector::par_vector_chunk_like(&arr, at, || (), |_, r, sink| {
-                    match arr.row(r) {
-                        None => sink.null(),
-                        Some(vector::Row::Dense(x)) => {
-                            let o = sink.dense();
-                            o.copy_from_slice(x);
-                            for (j, m) in &lookup {
-                                o[*j] = index(r, *j, m, x[*j])?;
-                            }
+                // Each row's layout and entry count read from the input's structure.
+                let place = |_: &mut (), first: usize, kinds: &mut [i8], counts: &mut [i32], _: &mut [u8]| {
+                    for (j, (kind, c)) in kinds.iter_mut().zip(counts.iter_mut()).enumerate() {
+                        match arr.row(first + j) {
+                            Some(vector::Row::Dense(_)) => *kind = vector::PLANNED_DENSE,
+                            Some(vector::Row::Sparse { indices, .. }) => *c = indices.len() as i32,
+                            None => {}
                         }
-                        Some(vector::Row::Sparse {
-                            indices, values, ..
-                        }) => {
-                            let (oi, ov) = sink.sparse();
-                            oi.extend_from_slice(indices);
-                            ov.extend_from_slice(values);
-                            for (j, m) in &lookup {
-                                if let Ok(k) = oi.binary_search(&(*j as i32)) {
-                                    ov[k] = index(r, *j, m, ov[k])?;
+                    }
+                    Ok(())
+                };
+                let write = |_: &mut (), first: usize, _: &[u8], out: &mut vector::PlannedBlock<'_>| {
+                    for r in first..first + out.len() {
+                        match (out.next(), arr.row(r)) {
+                            (vector::PlannedRow::Dense(o), Some(vector::Row::Dense(x))) => {
+                                for (o, v) in o.iter_mut().zip(x) {
+                                    o.write(*v);
                                 }
+                                for (j, m) in &lookup {
+                                    o[*j].write(index(r, *j, m, x[*j])?);
+                                }
+                            }
+                            (
+                                vector::PlannedRow::Sparse(oi, ov),
+                                Some(vector::Row::Sparse {
+                                    indices, values, ..
+                                }),
+                            ) => {
+                                for (o, i) in oi.iter_mut().zip(indices) {
+                                    o.write(*i);
+                                }
+                                for (o, v) in ov.iter_mut().zip(values) {
+                                    o.write(*v);
+                                }
+                                for (j, m) in &lookup {
+                                    if let Ok(k) = indices.binary_search(&(*j as i32)) {
+                                        ov[k].write(index(r, *j, m, values[k])?);
+                                    }
+                                }
+                            }
+                            (vector::PlannedRow::Null, None) => {}
+                            _ => {
+                                return Err(Error::Internal(format!(
+                                    "{stage}: row {r} of `{col}` changed layout between passes"
+                                )))
                             }
                         }
                     }
                     Ok(())
-                })?
+                };
+                // SAFETY: `write` writes every value of every row: a dense row's `n`
+                // values, a sparse row's indices and values (as many as the input row's,
+                // as `place` counted; the input's indices, increasing below `n`).
+                unsafe {
+                    vector::par_planned_chunk(rows, n, b.column(ci).nulls(), false, at, || (), place, write)?
+                }
             } else {
                 let nn = n.max(1);
                 let dense = arr.as_dense();

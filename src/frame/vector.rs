@@ -33,8 +33,9 @@ pub use sparse::{
     with_vector_size, At, Row, SparseVectorBuilder, VectorBlock,
 };
 pub(crate) use sparse::{
-    dense_rows_array_buf, par_compressed_chunk, par_entries_chunk, par_vector_chunk,
-    par_vector_chunk_like,
+    dense_rows_array_buf, par_compressed_chunk, par_entries_chunk, par_planned_chunk,
+    par_vector_chunk, par_vector_chunk_like, PlannedBlock, PlannedRow, PLANNED_DENSE,
+    PLANNED_SPARSE,
 };
 
 /// Field-metadata key holding Spark's ML attribute JSON.

@@ -1762,16 +1762,45 @@ impl ChunkPlan {
         count: impl Fn(usize, &mut [i8], &mut [bool], &mut [i32], &mut [i32]) -> Result<(usize, usize)>
             + Sync,
     ) -> Result<Vec<(usize, usize)>> {
+        self.count_memo(&mut [] as &mut [u8], |b, k, v, ni, nv, _| {
+            count(b, k, v, ni, nv)
+        })
+    }
+
+    /// [`count`](Self::count) with a per-row `memo` (empty, or one value per row) whose
+    /// block share is handed to `count` too (empty when `memo` is).
+    #[allow(clippy::type_complexity)]
+    fn count_memo<M: Send>(
+        &mut self,
+        memo: &mut [M],
+        count: impl Fn(
+                usize,
+                &mut [i8],
+                &mut [bool],
+                &mut [i32],
+                &mut [i32],
+                &mut [M],
+            ) -> Result<(usize, usize)>
+            + Sync,
+    ) -> Result<Vec<(usize, usize)>> {
         use rayon::prelude::*;
         let (kinds, valid, idx_off, val_off) = self.parts();
-        let totals = kinds
+        let blocks = kinds
             .par_chunks_mut(CHUNK_ROWS)
             .zip(valid.par_chunks_mut(CHUNK_ROWS))
             .zip(idx_off[1..].par_chunks_mut(CHUNK_ROWS))
             .zip(val_off[1..].par_chunks_mut(CHUNK_ROWS))
-            .enumerate()
-            .map(|(b, (((kinds, valid), ni), nv))| count(b, kinds, valid, ni, nv))
-            .collect::<Vec<_>>();
+            .enumerate();
+        let totals = if memo.is_empty() {
+            blocks
+                .map(|(b, (((kinds, valid), ni), nv))| count(b, kinds, valid, ni, nv, &mut []))
+                .collect::<Vec<_>>()
+        } else {
+            blocks
+                .zip(memo.par_chunks_mut(CHUNK_ROWS))
+                .map(|((b, (((kinds, valid), ni), nv)), m)| count(b, kinds, valid, ni, nv, m))
+                .collect::<Vec<_>>()
+        };
         crate::frame::in_order(totals)
     }
 
@@ -2064,25 +2093,203 @@ where
     C: Fn(&mut S, usize, &mut [usize]) -> Result<()> + Sync,
     F: Fn(&mut S, usize, &mut RowOut<'_>) -> Result<()> + Sync,
 {
-    let mut plan = ChunkPlan::new(rows);
     let is_null = |r: usize| nulls.is_some_and(|b| b.is_null(r));
     // Pass 1: each row's layout and counts, from its non-zero count.
-    let totals = plan.count(|b, kinds, valid, ni, nv| {
-        let mut state = init();
+    let place =
+        |state: &mut S, first: usize, kinds: &mut [i8], counts: &mut [i32], _: &mut [u8]| {
+            let mut nnzs = vec![0usize; kinds.len()];
+            nnz(state, first, &mut nnzs)?;
+            for (j, ((kind, c), k)) in kinds
+                .iter_mut()
+                .zip(counts.iter_mut())
+                .zip(nnzs)
+                .enumerate()
+            {
+                if is_null(first + j) {
+                    continue;
+                }
+                if compress && !prefers_sparse(k, size) {
+                    *kind = PLANNED_DENSE;
+                } else {
+                    *c = i32::try_from(k).unwrap_or(i32::MAX);
+                }
+            }
+            Ok(())
+        };
+    let mismatch = |r: usize| {
+        Error::Internal(format!(
+            "{}: row {r} of column `{}` has another number of non-zeros than counted",
+            at.stage, at.column
+        ))
+    };
+    let nonzeros = |v: &[f64]| v.iter().filter(|v| **v != 0.0).count();
+    let write = |state: &mut S, first: usize, _: &[u8], block: &mut PlannedBlock<'_>| {
+        for r in first..first + block.len() {
+            match block.next() {
+                PlannedRow::Null => {}
+                PlannedRow::Dense(o) => {
+                    for v in o.iter_mut() {
+                        v.write(0.0);
+                    }
+                    // SAFETY: just initialised; MaybeUninit<f64> has f64's layout.
+                    let o = unsafe { &mut *(o as *mut [MaybeUninit<f64>] as *mut [f64]) };
+                    write(state, r, &mut RowOut::Dense(&mut *o))?;
+                    if prefers_sparse(nonzeros(o), size) {
+                        return Err(mismatch(r));
+                    }
+                }
+                PlannedRow::Sparse(idx, vals) => {
+                    let want = idx.len();
+                    let mut out = RowOut::Sparse { idx, vals, k: 0 };
+                    write(state, r, &mut out)?;
+                    if !matches!(out, RowOut::Sparse { k, .. } if k == want) {
+                        return Err(mismatch(r));
+                    }
+                }
+            }
+        }
+        Ok(())
+    };
+    // SAFETY: a dense row is zeroed before `write` sets it; a sparse row's entries are
+    // exactly the `k == want` ones `RowOut::put` appended (checked), in increasing index
+    // below `size` (the callers' contract for `write`).
+    unsafe { par_planned_chunk(rows, size, nulls, false, at, init, place, write) }
+}
+
+/// How [`par_planned_chunk`]'s `place` stores one output row: dense (`size` values) or
+/// sparse with `counts[j]` entries. Null rows (per the chunk's nulls) are neither.
+pub(crate) const PLANNED_SPARSE: i8 = 0;
+/// See [`PLANNED_SPARSE`].
+pub(crate) const PLANNED_DENSE: i8 = 1;
+
+/// One row block's share of a [`par_planned_chunk`] column: the rows' layouts as `place`
+/// set them and room for exactly their entries, handed out row by row in order by
+/// [`next`](Self::next).
+pub(crate) struct PlannedBlock<'a> {
+    kinds: &'a [i8],
+    valid: &'a [bool],
+    counts: &'a [i32],
+    size: usize,
+    idx: &'a mut [MaybeUninit<i32>],
+    vals: &'a mut [MaybeUninit<f64>],
+    row: usize,
+    oi: usize,
+    ov: usize,
+}
+
+/// One output row of a [`PlannedBlock`], to write whole.
+pub(crate) enum PlannedRow<'a> {
+    /// A null row: nothing to write.
+    Null,
+    /// A dense row: its `size` values.
+    Dense(&'a mut [MaybeUninit<f64>]),
+    /// A sparse row: its indices (strictly increasing, below the size) and values,
+    /// exactly as many as `place` counted.
+    Sparse(&'a mut [MaybeUninit<i32>], &'a mut [MaybeUninit<f64>]),
+}
+
+impl PlannedBlock<'_> {
+    /// The number of rows in the block.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.kinds.len()
+    }
+
+    /// The next row's room (rows in order: the first call gives the block's first row).
+    #[inline(always)]
+    pub(crate) fn next(&mut self) -> PlannedRow<'_> {
+        let j = self.row;
+        self.row += 1;
+        if !self.valid[j] {
+            return PlannedRow::Null;
+        }
+        if self.kinds[j] == PLANNED_DENSE {
+            let o = &mut self.vals[self.ov..self.ov + self.size];
+            self.ov += self.size;
+            PlannedRow::Dense(o)
+        } else {
+            let c = self.counts[j] as usize;
+            let (i, v) = (
+                &mut self.idx[self.oi..self.oi + c],
+                &mut self.vals[self.ov..self.ov + c],
+            );
+            self.oi += c;
+            self.ov += c;
+            PlannedRow::Sparse(i, v)
+        }
+    }
+}
+
+/// A sparse-type (`VectorUDT`) column chunk of `rows` rows of `size` values whose rows'
+/// layouts and entry counts a cheap first pass can give without building any row: the
+/// shared builder of the stages whose output rows are placed from the input's structure
+/// (a selector keeps each row's layout and counts a sparse row's kept indices) or from a
+/// small per-row summary (Binarizer's per-row bit mask). Null rows per `nulls` stay null.
+///
+/// Pass 1, over blocks of rows in parallel: `place(state, first, kinds, counts, memo)`
+/// sets each row's layout ([`PLANNED_DENSE`], or [`PLANNED_SPARSE`] with `counts[j]`
+/// entries) and, when `memo` is asked for, a per-row value of its choosing (that pass 2
+/// then reads instead of the input); null rows' settings are ignored. A prefix sum over
+/// the blocks places every block; pass 2, over the same blocks in parallel, calls
+/// `write(state, first, memo, block)` once per block, which writes every row of the block
+/// in order through [`PlannedBlock::next`] straight into the column's buffers (allocated
+/// once at their exact sizes from the output pool, staged and streamed when large; a
+/// dense row is written in place, with no per-row call, scratch row or zero fill).
+/// Errors name the first failing row in row order, whatever the thread count.
+///
+/// # Safety
+/// `write` must write every value of every row [`PlannedBlock::next`] hands it, and a
+/// sparse row's indices strictly increasing below `size` (they are not checked again).
+///
+/// # Errors
+/// The closures' first error in row order; [`Error::Internal`] when `write` leaves rows
+/// of its block unvisited; [`Error::InvalidValue`] for more than 2^31 stored values in
+/// the chunk.
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn par_planned_chunk<S, M, I, P, W>(
+    rows: usize,
+    size: usize,
+    nulls: Option<&NullBuffer>,
+    memo: bool,
+    at: At<'_>,
+    init: I,
+    place: P,
+    write: W,
+) -> Result<ArrayRef>
+where
+    M: arrow::datatypes::ArrowNativeType + Send + Sync,
+    I: Fn() -> S + Sync,
+    P: Fn(&mut S, usize, &mut [i8], &mut [i32], &mut [M]) -> Result<()> + Sync,
+    W: Fn(&mut S, usize, &[M], &mut PlannedBlock<'_>) -> Result<()> + Sync,
+{
+    let mut plan = ChunkPlan::new(rows);
+    let mut memo = Output::<M>::filled(if memo { rows } else { 0 }, M::default());
+    let is_null = |r: usize| nulls.is_some_and(|b| b.is_null(r));
+    // SAFETY: filled whole above.
+    let totals = plan.count_memo(unsafe { memo.values_mut() }, |b, kinds, valid, ni, nv, m| {
         let first = b * CHUNK_ROWS;
-        let mut counts = vec![0usize; kinds.len()];
-        nnz(&mut state, first, &mut counts)?;
+        let mut state = init();
+        // `ni` holds the counts while `place` runs; both become (indices, values) below.
+        place(&mut state, first, kinds, ni, m)?;
         let (mut ti, mut tv) = (0usize, 0usize);
         for j in 0..kinds.len() {
             let (kind, li, lv) = if is_null(first + j) {
                 valid[j] = false;
-                (0, 0, 0)
+                (PLANNED_SPARSE, 0, 0)
+            } else if kinds[j] == PLANNED_DENSE {
+                (PLANNED_DENSE, 0, size)
             } else {
-                let k = counts[j];
-                if !compress || prefers_sparse(k, size) {
-                    (0, k, k)
-                } else {
-                    (1, 0, size)
+                match usize::try_from(ni[j]) {
+                    Ok(c) if c <= size => (PLANNED_SPARSE, c, c),
+                    _ => {
+                        return Err(Error::Internal(format!(
+                            "{}: row {} of column `{}` counted {} entries in a vector of size {size}",
+                            at.stage,
+                            first + j,
+                            at.column,
+                            ni[j]
+                        )))
+                    }
                 }
             };
             kinds[j] = kind;
@@ -2093,43 +2300,35 @@ where
         }
         Ok((ti, tv))
     })?;
-    let mismatch = |r: usize| {
-        Error::Internal(format!(
-            "{}: row {r} of column `{}` has another number of non-zeros than counted",
-            at.stage, at.column
-        ))
+    // SAFETY: filled whole above.
+    let memo_all: &[M] = unsafe { memo.values_mut() };
+    let memo_of = |first: usize, len: usize| {
+        if memo_all.is_empty() {
+            &memo_all[..0]
+        } else {
+            &memo_all[first..first + len]
+        }
     };
-    let nonzeros = |v: &[f64]| v.iter().filter(|v| **v != 0.0).count();
-    plan.write(size, at, &totals, |b, kinds, valid, ni, nv, pi, pv| {
+    plan.write(size, at, &totals, |b, kinds, valid, ni, _nv, pi, pv| {
+        let first = b * CHUNK_ROWS;
         let mut state = init();
-        let (mut oi, mut ov) = (0usize, 0usize);
-        for j in 0..kinds.len() {
-            let (li, lv) = (ni[j] as usize, nv[j] as usize);
-            let r = b * CHUNK_ROWS + j;
-            if valid[j] && kinds[j] == 1 {
-                let o = &mut pv[ov..ov + lv];
-                for v in o.iter_mut() {
-                    v.write(0.0);
-                }
-                // SAFETY: just initialised; MaybeUninit<f64> has f64's layout.
-                let o = unsafe { &mut *(o as *mut [MaybeUninit<f64>] as *mut [f64]) };
-                write(&mut state, r, &mut RowOut::Dense(&mut *o))?;
-                if prefers_sparse(nonzeros(o), size) {
-                    return Err(mismatch(r));
-                }
-            } else if valid[j] {
-                let mut out = RowOut::Sparse {
-                    idx: &mut pi[oi..oi + li],
-                    vals: &mut pv[ov..ov + lv],
-                    k: 0,
-                };
-                write(&mut state, r, &mut out)?;
-                if !matches!(out, RowOut::Sparse { k, .. } if k == li) {
-                    return Err(mismatch(r));
-                }
-            }
-            oi += li;
-            ov += lv;
+        let mut block = PlannedBlock {
+            kinds,
+            valid,
+            counts: ni,
+            size,
+            idx: pi,
+            vals: pv,
+            row: 0,
+            oi: 0,
+            ov: 0,
+        };
+        write(&mut state, first, memo_of(first, kinds.len()), &mut block)?;
+        if block.row != kinds.len() || block.oi != block.idx.len() || block.ov != block.vals.len() {
+            return Err(Error::Internal(format!(
+                "{}: rows of column `{}` left unwritten from row {first}",
+                at.stage, at.column
+            )));
         }
         Ok(())
     })
@@ -2205,6 +2404,100 @@ mod tests {
         assert!(!prefers_sparse(4, 8));
         assert!(!prefers_sparse(0, 1)); // 16 < 8 false
         assert!(prefers_sparse(0, 3)); // 16 < 24
+    }
+
+    /// Row `r` of the planned-chunk tests: null, dense, or sparse with 0 or 2 entries.
+    fn planned_row(r: usize, size: usize) -> Option<(bool, Vec<i32>, Vec<f64>)> {
+        match r % 4 {
+            0 => None,
+            1 => Some((
+                true,
+                vec![],
+                (0..size).map(|j| (r * size + j) as f64).collect(),
+            )),
+            2 => Some((false, vec![1, 3], vec![r as f64, -(r as f64)])),
+            _ => Some((false, vec![], vec![])),
+        }
+    }
+
+    fn planned(rows: usize, size: usize, visit_all: bool, over: bool) -> Result<ArrayRef> {
+        let valid: Vec<bool> = (0..rows).map(|r| planned_row(r, size).is_some()).collect();
+        let nulls = NullBuffer::from(valid);
+        let place =
+            |_: &mut (), first: usize, kinds: &mut [i8], counts: &mut [i32], m: &mut [u32]| {
+                for (j, (k, c)) in kinds.iter_mut().zip(counts.iter_mut()).enumerate() {
+                    m[j] = (first + j) as u32;
+                    match planned_row(first + j, size) {
+                        Some((true, ..)) => *k = PLANNED_DENSE,
+                        Some((false, i, _)) => {
+                            *c = if over {
+                                size as i32 + 1
+                            } else {
+                                i.len() as i32
+                            }
+                        }
+                        None => {}
+                    }
+                }
+                Ok(())
+            };
+        let write = |_: &mut (), first: usize, m: &[u32], out: &mut PlannedBlock<'_>| {
+            let n = if visit_all { out.len() } else { out.len() - 1 };
+            for (j, r) in (first..first + n).enumerate() {
+                assert_eq!(m[j] as usize, r, "the memo place set");
+                match (out.next(), planned_row(r, size)) {
+                    (PlannedRow::Null, None) => {}
+                    (PlannedRow::Dense(o), Some((true, _, v))) => {
+                        for (o, v) in o.iter_mut().zip(v) {
+                            o.write(v);
+                        }
+                    }
+                    (PlannedRow::Sparse(oi, ov), Some((false, i, v))) => {
+                        for ((oi, ov), (i, v)) in
+                            oi.iter_mut().zip(ov.iter_mut()).zip(i.iter().zip(v))
+                        {
+                            oi.write(*i);
+                            ov.write(v);
+                        }
+                    }
+                    _ => panic!("row {r} handed out in another layout"),
+                }
+            }
+            Ok(())
+        };
+        // SAFETY: `write` writes every value of every row it visits.
+        unsafe { par_planned_chunk(rows, size, Some(&nulls), true, at(), || (), place, write) }
+    }
+
+    #[test]
+    fn planned_chunks_are_the_row_builders_columns() {
+        // Several blocks of rows (CHUNK_ROWS each) of every layout, against the same rows
+        // pushed one by one.
+        let (rows, size) = (2 * CHUNK_ROWS + 5, 5);
+        let got = planned(rows, size, true, false).unwrap();
+        let mut b = SparseVectorBuilder::new(size);
+        for r in 0..rows {
+            match planned_row(r, size) {
+                None => b.push_null(),
+                Some((true, _, v)) => b.push_dense(&v).unwrap(),
+                Some((false, i, v)) => b.push(&i, &v).unwrap(),
+            }
+        }
+        assert_eq!(got.to_data(), b.finish().unwrap().to_data());
+    }
+
+    #[test]
+    fn planned_chunks_refuse_unwritten_rows_and_impossible_counts() {
+        let e = planned(10, 5, false, false).unwrap_err().to_string();
+        assert!(
+            e.contains("T: rows of column `v` left unwritten from row 0"),
+            "{e}"
+        );
+        let e = planned(10, 5, true, true).unwrap_err().to_string();
+        assert!(
+            e.contains("T: row 2 of column `v` counted 6 entries in a vector of size 5"),
+            "{e}"
+        );
     }
 
     #[test]
