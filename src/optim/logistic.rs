@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use super::lbfgs::DiffFunction;
 use crate::error::{Error, Result};
-use crate::frame::kernels::{dot, multiversion, prefetch};
+use crate::frame::kernels::{dot, multiversion, prefetch_line};
 use crate::frame::vector::{AffineMap, Row, VectorBlock};
 
 /// The feature rows of a [`Block`].
@@ -357,12 +357,7 @@ pub(crate) fn binary_pass(
         // ends), when they are (or were gathered into) one.
         let dense: Option<&[f64]> = match b.x {
             _ if gathered => Some(&mapped[..]),
-            Features::Dense(bx) => {
-                if let Some(ahead) = bx.get((start + PREFETCH_CHUNKS * CHUNK) * f..) {
-                    prefetch(&ahead[..(CHUNK * f).min(ahead.len())]);
-                }
-                Some(&bx[start * f..])
-            }
+            Features::Dense(bx) => Some(&bx[start * f..]),
             _ => None,
         };
         // The rows as the register kernels read them: (values, row stride).
@@ -380,8 +375,19 @@ pub(crate) fn binary_pass(
             }
             _ => None,
         };
+        // The rows [`PREFETCH_CHUNKS`] chunks ahead, which the margins' sweep asks the
+        // cache for as it goes (a few lines a row: memory streams at an even pace).
+        let ahead: &[f64] = match b.x {
+            Features::Dense(bx) if !gathered => {
+                let from = ((start + PREFETCH_CHUNKS * CHUNK) * f).min(bx.len());
+                &bx[from..(from + CHUNK * f).min(bx.len())]
+            }
+            _ => &[],
+        };
         match (fast, dense) {
-            (Some((xs, stride)), _) => dense_margins(&eff8, xs, stride, offset, &mut m[..len]),
+            (Some((xs, stride)), _) => {
+                dense_margins(&eff8, (xs, stride), ahead, offset, &mut m[..len])
+            }
             (None, Some(xs)) => chunk_margins_any(eff, &xs[..len * f], offset, &mut m[..len]),
             (None, None) => {
                 for (t, mt) in m[..len].iter_mut().enumerate() {
@@ -425,10 +431,25 @@ fn eights<const E: usize>(x: &[f64]) -> [[f64; 8]; E] {
 /// the products summed per lane over the eights in order (each added with one rounding,
 /// `f64::mul_add`: an FMA instruction where the build has one, the same bits in every
 /// build), then the lanes as `((s₀ + s₄) + (s₂ + s₆)) + ((s₁ + s₅) + (s₃ + s₇))`.
+/// Row `t`'s share of `ahead` (`per_row` values a row) is asked for as it goes.
 #[inline(always)]
-fn margins_e<const E: usize>(eff8: &[f64], xs: &[f64], stride: usize, offset: f64, m: &mut [f64]) {
+fn margins_e<const E: usize>(
+    eff8: &[f64],
+    (xs, stride): (&[f64], usize),
+    ahead: &[f64],
+    offset: f64,
+    m: &mut [f64],
+) {
     let a = eights::<E>(eff8);
+    let per_row = ahead.len().div_ceil(m.len().max(1));
     for (t, mt) in m.iter_mut().enumerate() {
+        if let Some(line) = ahead.get(t * per_row..) {
+            let line = &line[..per_row.min(line.len())];
+            // One cache line in eight values: every line of the row's share.
+            for k in (0..line.len()).step_by(8) {
+                prefetch_line(&line[k..]);
+            }
+        }
         let x = eights::<E>(&xs[t * stride..t * stride + 8 * E]);
         let mut s: [f64; 8] = std::array::from_fn(|l| a[0][l] * x[0][l]);
         for e in 1..E {
@@ -465,13 +486,14 @@ fn gradient_e<const E: usize>(grad8: &mut [f64], mult: &[f64], xs: &[f64], strid
 }
 
 multiversion! {
-    /// [`margins_e`] for rows of `eff8.len() / 8` eights (1 to [`MAX_EIGHTS`]).
-    fn dense_margins(eff8: &[f64], xs: &[f64], stride: usize, offset: f64, m: &mut [f64]) {
+    /// [`margins_e`] for rows of `eff8.len() / 8` eights (1 to [`MAX_EIGHTS`]), asking
+    /// the cache for the rows `ahead` as it goes.
+    fn dense_margins(eff8: &[f64], rows: (&[f64], usize), ahead: &[f64], offset: f64, m: &mut [f64]) {
         match eff8.len() / 8 {
-            1 => margins_e::<1>(eff8, xs, stride, offset, m),
-            2 => margins_e::<2>(eff8, xs, stride, offset, m),
-            3 => margins_e::<3>(eff8, xs, stride, offset, m),
-            _ => margins_e::<4>(eff8, xs, stride, offset, m),
+            1 => margins_e::<1>(eff8, rows, ahead, offset, m),
+            2 => margins_e::<2>(eff8, rows, ahead, offset, m),
+            3 => margins_e::<3>(eff8, rows, ahead, offset, m),
+            _ => margins_e::<4>(eff8, rows, ahead, offset, m),
         }
     }
 }
