@@ -567,8 +567,7 @@ impl Centers {
     /// [`Centers::distances`]): the first centre with the smallest distance (a strict `<`
     /// scan, so NaN never wins and ties go to the lower index) and that distance;
     /// `(0, +∞)` when no distance is below +∞. Lane-wise, without a data-dependent
-    /// branch for up to 64 centres: the smallest value first, then the lowest index
-    /// holding it (the lowest bit of an equality mask).
+    /// branch: the smallest value first, then the lowest index holding it.
     #[inline(always)]
     fn argmin(&self, d: &[f64]) -> (usize, f64) {
         let mut m = [f64::INFINITY; LANES];
@@ -585,30 +584,24 @@ impl Centers {
         if m.is_nan() || m == f64::INFINITY {
             return (0, f64::INFINITY);
         }
-        // The lowest index holding `m`: one bit per distance equal to `m` (a vector
-        // compare into a mask register where the build has them), up to 64 distances at a
-        // time, and the lowest set bit. Lanes past `k` repeat centre k − 1, so the first
-        // match is below k.
-        let groups = d.len() / LANES;
-        let mut g0 = 0;
-        while g0 < groups {
-            let gs = (groups - g0).min(64 / LANES);
-            let mut bits = 0u64;
-            for g in 0..gs {
-                let ch = &d[(g0 + g) * LANES..(g0 + g + 1) * LANES];
-                let mut b = 0u64;
-                for (l, v) in ch.iter().enumerate() {
-                    b |= u64::from(*v == m) << l;
-                }
-                bits |= b << (g * LANES);
+        // Per lane, the lowest index holding `m`; then the lowest over the lanes.
+        let mut first = [u64::MAX; LANES];
+        for (g, ch) in d.chunks_exact(LANES).enumerate() {
+            for l in 0..LANES {
+                let i = if ch[l] == m {
+                    (g * LANES + l) as u64
+                } else {
+                    u64::MAX
+                };
+                first[l] = first[l].min(i);
             }
-            if bits != 0 {
-                return (g0 * LANES + bits.trailing_zeros() as usize, m);
-            }
-            g0 += gs;
         }
-        // Unreachable: `m` is one of the distances.
-        (0, f64::INFINITY)
+        let f = first[0]
+            .min(first[4])
+            .min(first[2].min(first[6]))
+            .min(first[1].min(first[5]).min(first[3].min(first[7])));
+        // Lanes past `k` repeat centre k − 1, so the first match is below k.
+        (f as usize, m)
     }
 
     /// The closest centre to one row and its distance (`dist`: `kp` values of scratch).
