@@ -813,13 +813,9 @@ mod tests {
             let p = binary_pass(&block, f, &eff, offset, None, &Identity);
             assert!(close(p.loss, loss), "f={f}: loss {} vs {loss}", p.loss);
             assert!(close(p.msum, msum), "f={f}");
-            for j in 0..f {
-                assert!(
-                    close(p.grad[j], grad[j]),
-                    "f={f} j={j}: {} vs {}",
-                    p.grad[j],
-                    grad[j]
-                );
+            assert_eq!(p.grad.len(), f);
+            for (j, (g, want)) in p.grad.iter().zip(&grad).enumerate() {
+                assert!(close(*g, *want), "f={f} j={j}: {g} vs {want}");
             }
             // The same rows picked out of a chunk with one more row before each: gathered
             // into a buffer, summed as the same values in the same order.
