@@ -807,10 +807,8 @@ impl Gram {
     }
 
     /// [`Gram::new`] whose sums add each product `(w·z_i)·z_j` with one rounding
-    /// (`f64::mul_add`) instead of two, and whose label and `1` columns (`Σ w·z·y`,
-    /// `Σ w·z`) sum each tile's even rows and odd rows apart (each in row order), then
-    /// `even + odd`: the same bits on every build, machine and thread count, as accurate
-    /// or more per step; and one
+    /// (`f64::mul_add`) instead of two: the same tile-by-tile row order, the same bits on
+    /// every build, machine and thread count, as accurate or more per step; and one
     /// instruction instead of two where the build has FMA, which about halves the work of
     /// the multiply units' sweep (LinearRegression's normal solver, whose pass is bound by
     /// them). On a CPU without FMA the baseline build computes each fused step in software,
@@ -1366,43 +1364,6 @@ fn label_lanes_body<const V: usize, const F: bool>(args: LabelArgs<'_>) -> (f64,
     let (mut yy, mut sy) = (0.0f64, 0.0f64);
     let a = &a[..(rows.max(1) - 1) * stride + 8 * V];
     match y {
-        Some(y) if F => {
-            // Fused: even rows into one set of sums and odd rows into another, each in row
-            // order, added at the end (`even + odd`): two chains of fused steps instead
-            // of one, so the sweep is not held up by each step's latency.
-            let y = &y[..rows];
-            let mut odd_y = [[0.0f64; 8]; V];
-            let mut odd_1 = [[0.0f64; 8]; V];
-            let (mut odd_yy, mut odd_sy) = (0.0f64, 0.0f64);
-            for (r, yv) in y.iter().enumerate() {
-                fetch.row(r);
-                let ar = &a[r * stride..r * stride + 8 * V];
-                let (sy_set, s1_set, yy_set, sum_set) = if r % 2 == 0 {
-                    (&mut acc_y, &mut acc_1, &mut yy, &mut sy)
-                } else {
-                    (&mut odd_y, &mut odd_1, &mut odd_yy, &mut odd_sy)
-                };
-                for v in 0..V {
-                    let av: &[f64; 8] = ar[8 * v..8 * v + 8].try_into().expect("8 values");
-                    for l in 0..8 {
-                        sy_set[v][l] = mul_acc::<F>(sy_set[v][l], av[l], *yv);
-                        s1_set[v][l] += av[l];
-                    }
-                }
-                if scalars {
-                    *yy_set = mul_acc::<F>(*yy_set, *yv, *yv);
-                    *sum_set += yv;
-                }
-            }
-            for v in 0..V {
-                for l in 0..8 {
-                    acc_y[v][l] += odd_y[v][l];
-                    acc_1[v][l] += odd_1[v][l];
-                }
-            }
-            yy += odd_yy;
-            sy += odd_sy;
-        }
         Some(y) => {
             let y = &y[..rows];
             for (r, yv) in y.iter().enumerate() {
@@ -2187,8 +2148,7 @@ mod gram_fused_tests {
     use super::*;
 
     /// [`Gram::new_fused`] pins its order: every entry is, to the bit, the sum over each
-    /// [`TILE`] of its rows of `mul_add(w·z_i, z_j, part)` in row order (for the label and
-    /// `1` columns, the tile's even rows' sum plus its odd rows' sum), the tiles' sums
+    /// [`TILE`] of its rows of `mul_add(w·z_i, z_j, part)` in row order, the tiles' sums
     /// added in order; in every build this CPU runs, with and without weights (the
     /// expected bits computed here by that definition, row by row). It also stays within
     /// rounding of the plain sum, and the unfused [`Gram::new`] keeps its own order.
@@ -2216,21 +2176,17 @@ mod gram_fused_tests {
                         for j in i..n + 2 {
                             let mut want = 0.0;
                             for tile in (0..rows).step_by(TILE) {
-                                // The label and `1` columns: even and odd rows apart.
-                                let split = j >= n;
-                                let mut part = [0.0f64; 2];
+                                let mut part = 0.0f64;
                                 for r in tile..(tile + TILE).min(rows) {
-                                    let s = if split { (r - tile) % 2 } else { 0 };
                                     let a = weights.map_or(z(r, i), |w| w[r] * z(r, i));
                                     // The `1` column's sums (`Σ w·z_i`) take no product.
-                                    part[s] = if j == n + 1 {
-                                        part[s] + a
+                                    part = if j == n + 1 {
+                                        part + a
                                     } else {
-                                        a.mul_add(z(r, j), part[s])
+                                        a.mul_add(z(r, j), part)
                                     };
                                 }
-                                // The rows' count (`Σ 1`) is exact either way.
-                                want += part[0] + part[1];
+                                want += part;
                             }
                             let got = g.get(i, j);
                             assert_eq!(got.to_bits(), want.to_bits(), "{build:?} n={n} ({i},{j})");
