@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use super::lbfgs::DiffFunction;
 use crate::error::{Error, Result};
-use crate::frame::kernels::{dot, multiversion, prefetch_line};
+use crate::frame::kernels::{dot, multiversion};
 use crate::frame::vector::{AffineMap, Row, VectorBlock};
 
 /// The feature rows of a [`Block`].
@@ -293,28 +293,11 @@ pub(crate) struct BinaryPartial {
 /// and the gradient step.
 const CHUNK: usize = 64;
 
-/// Most eights of features a row may have for [`binary_pass`]'s register kernels (32
-/// features): their gradient sums (two sets of `E` eight-lane vectors) stay in registers
-/// over a chunk. Wider rows take [`chunk_margins_any`] and [`add_scaled_rows_any`].
-const MAX_EIGHTS: usize = 4;
-
-/// How many chunks ahead of the one being summed [`binary_pass`] asks for rows to be
-/// brought into the cache, so that memory streams while the chunk is computed.
-const PREFETCH_CHUNKS: usize = 2;
-
 /// The loss-and-gradient pass of a binary linear model over one block (Spark's
-/// `BinaryLogisticBlockAggregator`, `HingeBlockAggregator` and
-/// `LeastSquaresBlockAggregator` share it): in chunks of [`CHUNK`] rows, the margins
-/// `eff · x + offset`, then the loss's `link` turns them into loss and multipliers, then
-/// `Σ mult · x` is added to the gradient. Sparse rows touch only their stored entries.
-///
-/// Dense rows of up to [`MAX_EIGHTS`] eights of features run [`dense_margins`] and
-/// [`dense_gradient`]: each row read as whole eight-lane vectors (in place; a chunk whose
-/// last row would read past the block is copied into a zero-padded buffer first), each
-/// margin summed lane-wise then across lanes in a fixed order, and the chunk's gradient
-/// summed in registers in two interleaved sets (even and odd rows) that are added to the
-/// block's gradient chunk after chunk. Every sum has one fixed order, whatever the build,
-/// the machine and the thread count.
+/// `BinaryLogisticBlockAggregator` and `HingeBlockAggregator` share it): in chunks of
+/// [`CHUNK`] rows, the margins `eff · x + offset` (two dense rows at a time), then the
+/// loss's `link` turns them into loss and multipliers, then `Σ mult · x` is added to the
+/// gradient, rows in order. Sparse rows touch only their stored entries.
 pub(crate) fn binary_pass(
     b: &Block<'_>,
     f: usize,
@@ -323,73 +306,35 @@ pub(crate) fn binary_pass(
     map: Option<&AffineMap>,
     link: &impl BinaryLink,
 ) -> BinaryPartial {
-    let rows = b.y.len();
-    let e8 = f.div_ceil(8);
-    let wide = f == 0 || e8 > MAX_EIGHTS;
-    let w8 = 8 * e8;
-    // The coefficients padded with zeros to whole eights (the lanes past `f` then add
-    // nothing to a margin, whatever the values read there).
-    let mut eff8 = eff.to_vec();
-    eff8.resize(w8, 0.0);
-    let mut grad = vec![0.0; w8.max(f)];
+    let mut grad = vec![0.0; f];
     let (mut loss, mut msum) = (0.0, 0.0);
+    let rows = b.y.len();
     let mut m = [0.0f64; CHUNK];
     let mut mult = [0.0f64; CHUNK];
     // With an input map or picked rows, each chunk's rows gathered and mapped (rounded as
     // a materialised column's would be: the same bits) into one buffer, reused chunk
-    // after chunk; it has room for a last row read as whole eights.
+    // after chunk.
     let gathered = map.is_some() || matches!(b.x, Features::Picked { .. });
     let mut mapped = if gathered {
-        vec![0.0; CHUNK * f + w8]
+        vec![0.0; CHUNK * f]
     } else {
         Vec::new()
     };
-    // Rows copied with a stride of whole eights (zero lanes past `f`), for a chunk at
-    // the block's end whose last row cannot be read as whole eights in place.
-    let mut padded = Vec::new();
     let mut start = 0;
     while start < rows {
         let len = CHUNK.min(rows - start);
         if gathered {
             map_chunk(b, f, map, start, &mut mapped[..len * f]);
         }
-        // The chunk's rows as one dense slice (from its first row to wherever the source
-        // ends), when they are (or were gathered into) one.
-        let dense: Option<&[f64]> = match b.x {
-            _ if gathered => Some(&mapped[..]),
-            Features::Dense(bx) => Some(&bx[start * f..]),
+        // The chunk's rows as one dense slice, when they are (or were gathered into) one.
+        let dense = match b.x {
+            _ if gathered => Some(&mapped[..len * f]),
+            Features::Dense(bx) => Some(&bx[start * f..(start + len) * f]),
             _ => None,
         };
-        // The rows as the register kernels read them: (values, row stride).
-        let fast = match dense {
-            Some(xs) if !wide => {
-                if (len - 1) * f + w8 <= xs.len() {
-                    Some((xs, f))
-                } else {
-                    padded.resize(CHUNK * w8, 0.0);
-                    for (d, s) in padded.chunks_exact_mut(w8).zip(xs.chunks(f)).take(len) {
-                        d[..f].copy_from_slice(s);
-                    }
-                    Some((&padded[..], w8))
-                }
-            }
-            _ => None,
-        };
-        // The rows [`PREFETCH_CHUNKS`] chunks ahead, which the margins' sweep asks the
-        // cache for as it goes (a few lines a row: memory streams at an even pace).
-        let ahead: &[f64] = match b.x {
-            Features::Dense(bx) if !gathered => {
-                let from = ((start + PREFETCH_CHUNKS * CHUNK) * f).min(bx.len());
-                &bx[from..(from + CHUNK * f).min(bx.len())]
-            }
-            _ => &[],
-        };
-        match (fast, dense) {
-            (Some((xs, stride)), _) => {
-                dense_margins(&eff8, (xs, stride), ahead, offset, &mut m[..len])
-            }
-            (None, Some(xs)) => chunk_margins_any(eff, &xs[..len * f], offset, &mut m[..len]),
-            (None, None) => {
+        match dense {
+            Some(xs) => chunk_margins(eff, xs, offset, &mut m[..len]),
+            None => {
                 for (t, mt) in m[..len].iter_mut().enumerate() {
                     *mt = b.x.row(start + t, f).dot(eff) + offset;
                 }
@@ -405,10 +350,9 @@ pub(crate) fn binary_pass(
         for mt in &mult[..len] {
             msum += mt;
         }
-        match (fast, dense) {
-            (Some((xs, stride)), _) => dense_gradient(&mut grad[..w8], &mult[..len], xs, stride),
-            (None, Some(xs)) => add_scaled_rows_any(&mut grad[..f], &mult[..len], &xs[..len * f]),
-            (None, None) => {
+        match dense {
+            Some(xs) => add_scaled_rows(&mut grad, &mult[..len], xs),
+            None => {
                 for (t, &mt) in mult[..len].iter().enumerate() {
                     b.x.row(start + t, f)
                         .for_each_active(|j, v| grad[j] += mt * v);
@@ -417,103 +361,12 @@ pub(crate) fn binary_pass(
         }
         start += len;
     }
-    grad.truncate(f);
     BinaryPartial { loss, grad, msum }
 }
 
-/// `E` eight-lane vectors from `x` (at least `8·E` values).
-#[inline(always)]
-fn eights<const E: usize>(x: &[f64]) -> [[f64; 8]; E] {
-    std::array::from_fn(|e| x[8 * e..8 * e + 8].try_into().expect("8 values"))
-}
-
-/// `m[t] = eff8 · x_t + offset` for rows `x_t = xs[t·stride..]` read as `E` whole eights:
-/// the products summed per lane over the eights in order (each added with one rounding,
-/// `f64::mul_add`: an FMA instruction where the build has one, the same bits in every
-/// build), then the lanes as `((s₀ + s₄) + (s₂ + s₆)) + ((s₁ + s₅) + (s₃ + s₇))`.
-/// Row `t`'s share of `ahead` (`per_row` values a row) is asked for as it goes.
-#[inline(always)]
-fn margins_e<const E: usize>(
-    eff8: &[f64],
-    (xs, stride): (&[f64], usize),
-    ahead: &[f64],
-    offset: f64,
-    m: &mut [f64],
-) {
-    let a = eights::<E>(eff8);
-    let per_row = ahead.len().div_ceil(m.len().max(1));
-    for (t, mt) in m.iter_mut().enumerate() {
-        if let Some(line) = ahead.get(t * per_row..) {
-            let line = &line[..per_row.min(line.len())];
-            // One cache line in eight values: every line of the row's share.
-            for k in (0..line.len()).step_by(8) {
-                prefetch_line(&line[k..]);
-            }
-        }
-        let x = eights::<E>(&xs[t * stride..t * stride + 8 * E]);
-        let mut s: [f64; 8] = std::array::from_fn(|l| a[0][l] * x[0][l]);
-        for e in 1..E {
-            for l in 0..8 {
-                s[l] = a[e][l].mul_add(x[e][l], s[l]);
-            }
-        }
-        let h: [f64; 4] = std::array::from_fn(|l| s[l] + s[l + 4]);
-        *mt = ((h[0] + h[2]) + (h[1] + h[3])) + offset;
-    }
-}
-
-/// `grad8 += Σ_t mult[t] · x_t` over rows `x_t = xs[t·stride..]` read as `E` whole
-/// eights: even rows into one set of register sums and odd rows into another (each in row
-/// order, each product added with one rounding), the two sets added to `grad8` at the end
-/// (`grad8 += even + odd`).
-#[inline(always)]
-fn gradient_e<const E: usize>(grad8: &mut [f64], mult: &[f64], xs: &[f64], stride: usize) {
-    let mut acc = [[[0.0f64; 8]; E]; 2];
-    for (t, &mt) in mult.iter().enumerate() {
-        let x = eights::<E>(&xs[t * stride..t * stride + 8 * E]);
-        let a = &mut acc[t % 2];
-        for e in 0..E {
-            for l in 0..8 {
-                a[e][l] = mt.mul_add(x[e][l], a[e][l]);
-            }
-        }
-    }
-    for (e, g) in grad8.chunks_exact_mut(8).enumerate().take(E) {
-        for l in 0..8 {
-            g[l] += acc[0][e][l] + acc[1][e][l];
-        }
-    }
-}
-
 multiversion! {
-    /// [`margins_e`] for rows of `eff8.len() / 8` eights (1 to [`MAX_EIGHTS`]), asking
-    /// the cache for the rows `ahead` as it goes.
-    fn dense_margins(eff8: &[f64], rows: (&[f64], usize), ahead: &[f64], offset: f64, m: &mut [f64]) {
-        match eff8.len() / 8 {
-            1 => margins_e::<1>(eff8, rows, ahead, offset, m),
-            2 => margins_e::<2>(eff8, rows, ahead, offset, m),
-            3 => margins_e::<3>(eff8, rows, ahead, offset, m),
-            _ => margins_e::<4>(eff8, rows, ahead, offset, m),
-        }
-    }
-}
-
-multiversion! {
-    /// [`gradient_e`] for rows of `grad8.len() / 8` eights (1 to [`MAX_EIGHTS`]).
-    fn dense_gradient(grad8: &mut [f64], mult: &[f64], xs: &[f64], stride: usize) {
-        match grad8.len() / 8 {
-            1 => gradient_e::<1>(grad8, mult, xs, stride),
-            2 => gradient_e::<2>(grad8, mult, xs, stride),
-            3 => gradient_e::<3>(grad8, mult, xs, stride),
-            _ => gradient_e::<4>(grad8, mult, xs, stride),
-        }
-    }
-}
-
-multiversion! {
-    /// `m[t] = eff · x_t + offset` for rows wider than [`MAX_EIGHTS`] eights, two at a
-    /// time.
-    fn chunk_margins_any(eff: &[f64], xs: &[f64], offset: f64, m: &mut [f64]) {
+    /// `m[t] = eff · x_t + offset` for the rows of `xs`, two at a time.
+    fn chunk_margins(eff: &[f64], xs: &[f64], offset: f64, m: &mut [f64]) {
         let f = eff.len();
         let len = m.len();
         let mut t = 0;
@@ -530,8 +383,8 @@ multiversion! {
 }
 
 multiversion! {
-    /// `grad += Σ_t mult[t] · x_t`, rows in order (rows wider than [`MAX_EIGHTS`] eights).
-    fn add_scaled_rows_any(grad: &mut [f64], mult: &[f64], xs: &[f64]) {
+    /// `grad += Σ_t mult[t] · x_t`, rows in order.
+    fn add_scaled_rows(grad: &mut [f64], mult: &[f64], xs: &[f64]) {
         let f = grad.len();
         for (mt, x) in mult.iter().zip(xs.chunks_exact(f.max(1))) {
             for (g, x) in grad.iter_mut().zip(x) {
@@ -778,10 +631,10 @@ mod tests {
         }
     }
 
-    /// The dense pass (register kernels for 1 to 4 eights of features, the plain loops for
-    /// wider rows; a last chunk read in place or copied to padded rows) gives the plain
-    /// row loop's loss, gradient and multiplier sum up to rounding (1e-12 relative), and
-    /// the same bits when the same rows are picked out of a larger chunk (gathered).
+    /// The dense pass gives the plain row loop's loss, gradient and multiplier sum up to
+    /// rounding (1e-12 relative) for feature counts around the vector widths and chunks
+    /// around [`CHUNK`], and the same bits when the same rows are picked out of a larger
+    /// chunk (gathered).
     #[test]
     fn binary_pass_matches_the_plain_row_loop() {
         for f in [1, 5, 8, 13, 20, 24, 31, 32, 33, 40] {

@@ -55,7 +55,6 @@ use crate::error::{Error, Result};
 use crate::evaluation::RegressionMetrics;
 use crate::frame::kernels::{dot, multiversion, Gram};
 use crate::frame::{schema, vector, DataFrame};
-use crate::optim::logistic::{binary_pass, BinaryLink, Block, Features};
 use crate::optim::{DiffFunction, Lbfgs};
 use crate::param::{check_at_least, check_in_range, random_uid, shared_setters, Params};
 use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
@@ -1122,24 +1121,33 @@ impl DiffFunction for Huber<'_> {
     }
 }
 
-/// Spark's squared error as a [`BinaryLink`]: with margins `m = x·eff + offset`, the
-/// residual `d = m − y/σ_y`, the loss `w·d²/2` and the multiplier `w·d`; rows of weight 0
-/// add nothing.
-struct LeastSquaresLink {
-    /// `1/σ_y`.
-    inv_y: f64,
-}
-
-impl BinaryLink for LeastSquaresLink {
-    fn chunk(&self, m: &[f64], y: &[f64], w: Option<&[f64]>, mult: &mut [f64], loss: &mut f64) {
-        for t in 0..m.len() {
-            let w = w.map_or(1.0, |w| w[t]);
-            let d = m[t] - y[t] * self.inv_y;
-            // A zero weight gives multiplier 0 and loss 0 (skipped rows).
-            let md = w * d;
-            *loss += md * d / 2.0;
-            mult[t] = md;
+multiversion! {
+    /// One chunk's `Σ w·d²/2` (returned) and raw gradient `Σ w·d·x` (added to `grad`), with
+    /// `d = offset − y/σ_y + x·eff`; rows with weight 0 are skipped.
+    fn least_squares_block(
+        x: &[f64],
+        y: &[f64],
+        w: Option<&[f64]>,
+        eff: &[f64],
+        offset: f64,
+        inv_y: f64,
+        grad: &mut [f64],
+    ) -> f64 {
+        let n = eff.len();
+        let mut loss = 0.0;
+        for (r, row) in x.chunks_exact(n.max(1)).enumerate() {
+            let wr = w.map_or(1.0, |w| w[r]);
+            if wr == 0.0 {
+                continue;
+            }
+            let diff = offset - y[r] * inv_y + dot(row, eff);
+            loss += wr * diff * diff / 2.0;
+            let m = wr * diff;
+            for (g, a) in grad.iter_mut().zip(row) {
+                *g += m * a;
+            }
         }
+        loss
     }
 }
 
@@ -1215,22 +1223,24 @@ impl DiffFunction for LeastSquares<'_> {
         } else {
             0.0
         };
-        let link = LeastSquaresLink {
-            inv_y: 1.0 / self.y_std,
-        };
+        let inv_y = 1.0 / self.y_std;
         let partials = chunks(self.parts)
             .par_iter()
             .map(|&(pi, (r0, len))| {
                 let part = &self.parts[pi];
                 let x =
                     vector::dense_values(&part.features).expect("checked in the statistics pass");
-                let block = Block {
-                    x: Features::Dense(&x[r0 * n..(r0 + len) * n]),
-                    y: &part.labels().values()[r0..r0 + len],
-                    w: part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]),
-                };
-                let p = binary_pass(&block, n, &eff, offset, None, &link);
-                (p.loss, p.grad)
+                let mut grad = vec![0.0; n];
+                let loss = least_squares_block(
+                    &x[r0 * n..(r0 + len) * n],
+                    &part.labels().values()[r0..r0 + len],
+                    part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]),
+                    &eff,
+                    offset,
+                    inv_y,
+                    &mut grad,
+                );
+                (loss, grad)
             })
             .collect::<Vec<_>>();
         let mut loss = 0.0;
