@@ -43,9 +43,9 @@
 //! # Ok(()) }
 //! ```
 
-use arrow::array::{Array, AsArray, FixedSizeListArray, Float64Array};
+use arrow::array::{Array, ArrayRef, AsArray, FixedSizeListArray, Float64Array};
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Float64Type, Schema};
+use arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type, Schema};
 use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
@@ -269,11 +269,49 @@ impl Stage for LinearRegression {
 #[derive(Clone)]
 struct Part {
     features: FixedSizeListArray,
-    labels: Float64Array,
+    /// The label column as given (any numeric type).
+    label: ArrayRef,
+    /// The labels as Float64, made on first use: the normal solver's statistics pass reads
+    /// a Float64 label in place and converts any other a chunk at a time, so that it never
+    /// writes a whole fresh column.
+    labels_f64: OnceLock<Float64Array>,
     weights: Option<Float64Array>,
 }
 
 impl Part {
+    /// The labels as Float64 (cast on first use; labels of other types than Float64,
+    /// Int32 and Int64 were cast when the fit read them).
+    fn labels(&self) -> &Float64Array {
+        self.labels_f64.get_or_init(|| {
+            cast(&self.label, &DataType::Float64)
+                .expect("a numeric label column casts to Float64")
+                .as_primitive::<Float64Type>()
+                .clone()
+        })
+    }
+
+    /// Labels `r0..r0 + len` as f64: a Float64 column's own values, any other converted
+    /// into `buf` (Int32 and Int64 directly, other types through Arrow's cast).
+    fn label_values<'a>(&'a self, r0: usize, len: usize, buf: &'a mut Vec<f64>) -> &'a [f64] {
+        let lab = self.label.as_ref();
+        buf.clear();
+        match lab.data_type() {
+            DataType::Float64 => return &lab.as_primitive::<Float64Type>().values()[r0..r0 + len],
+            DataType::Int32 => buf.extend(
+                lab.as_primitive::<Int32Type>().values()[r0..r0 + len]
+                    .iter()
+                    .map(|&y| f64::from(y)),
+            ),
+            DataType::Int64 => buf.extend(
+                lab.as_primitive::<Int64Type>().values()[r0..r0 + len]
+                    .iter()
+                    .map(|&y| y as f64),
+            ),
+            _ => return &self.labels().values()[r0..r0 + len],
+        }
+        buf
+    }
+
     fn weight(&self, r: usize) -> f64 {
         self.weights.as_ref().map_or(1.0, |w| w.value(r))
     }
@@ -339,7 +377,7 @@ fn chunks(parts: &[Part]) -> Vec<(usize, (usize, usize))> {
         .iter()
         .enumerate()
         .flat_map(|(pi, part)| {
-            let rows = part.labels.len();
+            let rows = part.label.len();
             (0..rows)
                 .step_by(CHUNK_ROWS)
                 .map(move |r| (pi, (r, CHUNK_ROWS.min(rows - r))))
@@ -369,10 +407,11 @@ fn part_stats(
 ) -> Result<Stats> {
     let values = vector::dense_values(&part.features)?;
     let x = &values[r0 * n..(r0 + len) * n];
-    let labels = &part.labels.values()[r0..r0 + len];
+    let mut buf = Vec::new();
+    let labels = part.label_values(r0, len, &mut buf);
     let w = part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]);
     let normal = normal.then(|| {
-        let mut g = Gram::new(n);
+        let mut g = Gram::new_fused(n);
         g.add_rows(x, labels, w);
         g
     });
@@ -390,14 +429,14 @@ fn part_stats(
     };
     let scan = poisoned
         || part.weights.is_some()
-        || part.labels.null_count() > 0
+        || part.label.null_count() > 0
         || part.features.null_count() > 0;
     for r in (r0..r0 + len).filter(|_| scan) {
-        if part.labels.is_null(r) || (poisoned && !part.labels.value(r).is_finite()) {
-            let what = if part.labels.is_null(r) {
+        if part.label.is_null(r) || (poisoned && !part.labels().value(r).is_finite()) {
+            let what = if part.label.is_null(r) {
                 "null label".to_string()
             } else {
-                format!("label {}", part.labels.value(r))
+                format!("label {}", part.labels().value(r))
             };
             return Err(bad_value(
                 &p.label_col,
@@ -521,6 +560,16 @@ impl Estimator for LinearRegression {
                 column: &p.features_col,
                 partition: pi,
             };
+            let label = schema::batch_column(b, &p.label_col)?.clone();
+            let labels_f64 = OnceLock::new();
+            if !matches!(
+                label.data_type(),
+                DataType::Float64 | DataType::Int32 | DataType::Int64
+            ) {
+                // Cast now, so that a failure is this fit's error; Float64, Int32 and
+                // Int64 labels are read in place or cast when first needed (never fails).
+                let _ = labels_f64.set(f64_col(&p.label_col)?);
+            }
             Ok(Part {
                 // The normal equations and the L-BFGS pass read dense rows: a sparse
                 // partition is densified here.
@@ -529,7 +578,8 @@ impl Estimator for LinearRegression {
                     n,
                     at,
                 )?,
-                labels: f64_col(&p.label_col)?,
+                label,
+                labels_f64,
                 weights: p.weight_col().map(f64_col).transpose()?,
             })
         })?;
@@ -556,7 +606,7 @@ impl Estimator for LinearRegression {
             });
         }
         let sol = if normal {
-            let mut g = Gram::new(n);
+            let mut g = Gram::new_fused(n);
             for st in &stats {
                 if let Some(x) = &st.normal {
                     g.merge(x);
@@ -1026,7 +1076,7 @@ impl DiffFunction for Huber<'_> {
                 let mut grad = vec![0.0; n];
                 let (loss, msum, gsigma) = huber_block(
                     &xs[r0 * n..(r0 + len) * n],
-                    &part.labels.values()[r0..r0 + len],
+                    &part.labels().values()[r0..r0 + len],
                     part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]),
                     &eff,
                     [offset, sigma, eps],
@@ -1183,7 +1233,7 @@ impl DiffFunction for LeastSquares<'_> {
                 let mut grad = vec![0.0; n];
                 let loss = least_squares_block(
                     &x[r0 * n..(r0 + len) * n],
-                    &part.labels.values()[r0..r0 + len],
+                    &part.labels().values()[r0..r0 + len],
                     part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]),
                     &eff,
                     offset,
@@ -1243,11 +1293,11 @@ fn training_summary(model: &LinearRegressionModel, t: &Training) -> LinearRegres
         .par_iter()
         .map(|part| {
             let x = vector::dense_values(&part.features).expect("checked in the statistics pass");
-            (0..part.labels.len())
+            (0..part.label.len())
                 .map(|r| {
                     let mut out = [0.0];
                     model.predict_raw_into(Row::Dense(&x[r * n..(r + 1) * n]), &mut out);
-                    (part.labels.value(r), out[0], part.weight(r))
+                    (part.labels().value(r), out[0], part.weight(r))
                 })
                 .collect()
         })
