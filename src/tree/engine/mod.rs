@@ -13,6 +13,33 @@
 //!
 //! With the same rows in the same partitions, the same params and seed, the trees are
 //! Spark 4.3's node for node.
+//!
+//! # Histogram subtraction and near ties
+//! Trees grown by level sweeps (each GBT tree, a regression tree) use histogram subtraction
+//! below the root ([`Strategy::subtract_histograms`], on by default): of each split node's
+//! two children, the one with fewer rows is summed over its rows, and the other's
+//! histograms are the parent's minus it, as LightGBM and XGBoost do. That halves the
+//! histogram work or better, but a difference of two rounded sums is not the row-by-row
+//! sum Spark makes, so its `Σwy` and `Σwy²` carry a rounding of a few ulps of the parent's
+//! sums. What stays exact, and how the rest is decided:
+//! - Counts and weight sums are exact: subtraction is used only without weights or with
+//!   whole-number weights (sums below 2^53), whose differences are exact in doubles, so
+//!   `minInstancesPerNode` and `minWeightFractionPerNode` decide as in Spark; a bin left with
+//!   no rows is exactly zero.
+//! - Near ties: on statistics that went through a subtraction, a gain may be off Spark's by
+//!   up to `1e-12 · Σwy² / w` (`Σwy²` of the node where the subtractions start, `w` the
+//!   node's weight; the derivation is at `growth::tie_tolerance`). Candidate gains within
+//!   that bound of each other are decided as Spark decides exact ties: the first in Spark's
+//!   candidate order (features in order, each one's splits in order) wins. A gain within it
+//!   of `minInfoGain` counts as equal to it, and a child whose impurity is within it of zero
+//!   is pure (a leaf), as Spark's exact values would make them.
+//! - Everything else (structure, thresholds, categories, counts) is Spark's; predictions,
+//!   impurities and gains agree with Spark's to that rounding (the engine's tests hold it
+//!   against the engine without subtraction, and `examples/tree_spark_check.rs` against
+//!   PySpark). The result does not depend on the thread count: every sum is made in a
+//!   fixed order, and so is each subtraction.
+//!
+//! Forests (several trees, feature subsets, classification) sum every node's histograms.
 
 mod binning;
 mod growth;
@@ -64,6 +91,13 @@ pub struct Strategy {
     pub subsampling_rate: f64,
     /// Sample rows with replacement (Poisson counts).
     pub bootstrap: bool,
+    /// Histogram subtraction (on by default): below the root, a level sweep sums only the
+    /// smaller child of each split node, and its sibling's histograms are the parent's minus
+    /// the child's, as LightGBM and XGBoost do. Used where the sums it subtracts are exact
+    /// in their counts (no weights, or whole-number weights); see the engine's module docs
+    /// for how near ties are decided. Off, every histogram is summed row by row in Spark's
+    /// order, so the trees are Spark's bit for bit.
+    pub subtract_histograms: bool,
 }
 
 impl Strategy {
@@ -83,6 +117,7 @@ impl Strategy {
             prune: true,
             subsampling_rate: 1.0,
             bootstrap: false,
+            subtract_histograms: true,
         }
     }
 }
@@ -1037,8 +1072,16 @@ mod golden {
         m
     }
 
-    /// The digests of every case, in order.
+    /// The digests of every case, in order, grown without histogram subtraction.
     fn digests() -> Vec<u64> {
+        cases(false)
+            .iter()
+            .map(|(trees, extra)| digest(trees, extra))
+            .collect()
+    }
+
+    /// Every case's trees (and GBT's tree weights), with or without histogram subtraction.
+    pub(super) fn cases(subtract: bool) -> Vec<(Vec<TrainedTree>, Vec<f64>)> {
         let mut out = Vec::new();
         for (rows, seed) in [(3000usize, 1u64), (24_000, 2)] {
             let (x, y, w) = data(rows, seed);
@@ -1065,6 +1108,7 @@ mod golden {
                 let mut s = Strategy::new(Impurity::Variance, 2);
                 s.seed = 7;
                 s.categorical = cats(false);
+                s.subtract_histograms = subtract;
                 let g = Boosting {
                     loss,
                     max_iter: 6,
@@ -1073,7 +1117,7 @@ mod golden {
                     feature_subset_strategy: "all".into(),
                 };
                 let b = train_gbt("golden", &inst, None, &s, &g).unwrap();
-                out.push(digest(&b.trees, &b.weights));
+                out.push((b.trees, b.weights));
                 if loss == Loss::Logistic {
                     let cut = rows * 3 / 4;
                     let tr = Instances::new(
@@ -1094,7 +1138,7 @@ mod golden {
                         ..g
                     };
                     let b = train_gbt("golden", &tr, Some(&va), &s, &g).unwrap();
-                    out.push(digest(&b.trees, &b.weights));
+                    out.push((b.trees, b.weights));
                 }
             }
             // Forests: gini binary and entropy 3-class (unordered categoricals) with
@@ -1113,19 +1157,61 @@ mod golden {
                 )
                 .unwrap();
                 let mut s = Strategy::new(imp, k);
+                s.subtract_histograms = subtract;
                 s.seed = 11;
                 s.bootstrap = true;
                 s.categorical = cats(unordered);
                 s.max_depth = 6;
                 s.min_instances_per_node = 2;
                 let trees = train_forest("golden", &inst, &s, 7, "auto").unwrap();
-                out.push(digest(&trees, &[]));
+                out.push((trees, Vec::new()));
                 // A single tree on every feature, no bootstrap.
                 s.bootstrap = false;
                 s.max_bins = 12;
                 let trees = train_forest("golden", &inst, &s, 1, "auto").unwrap();
-                out.push(digest(&trees, &[]));
+                out.push((trees, Vec::new()));
             }
+        }
+        out
+    }
+
+    /// Cases that use subtraction beyond the golden ones: a regression tree (variance, every
+    /// feature, no bootstrap: grown by sweeps) and GBT with whole-number weights.
+    pub(super) fn extra_cases(subtract: bool) -> Vec<(Vec<TrainedTree>, Vec<f64>)> {
+        let mut out = Vec::new();
+        for (rows, seed) in [(3000usize, 3u64), (24_000, 4)] {
+            let (x, y, w) = data(rows, seed);
+            let nf = 7;
+            let whole: Vec<f64> = w.iter().map(|v| (v * 3.0).floor()).collect();
+            let half = rows / 2;
+            let inst = |weights: Option<Vec<f64>>| {
+                Instances::new(
+                    vec![&x[..half * nf], &x[half * nf..]],
+                    nf,
+                    y.clone(),
+                    weights,
+                )
+                .unwrap()
+            };
+            let mut s = Strategy::new(Impurity::Variance, 0);
+            s.subtract_histograms = subtract;
+            s.seed = 5;
+            s.categorical = cats(false);
+            s.max_depth = 7;
+            s.min_instances_per_node = 3;
+            let trees = train_forest("extra", &inst(None), &s, 1, "auto").unwrap();
+            out.push((trees, Vec::new()));
+            s.max_depth = 5;
+            s.min_weight_fraction_per_node = 0.002;
+            let g = Boosting {
+                loss: Loss::Squared,
+                max_iter: 5,
+                step_size: 0.3,
+                validation_tol: 0.0,
+                feature_subset_strategy: "all".into(),
+            };
+            let b = train_gbt("extra", &inst(Some(whole)), None, &s, &g).unwrap();
+            out.push((b.trees, b.weights));
         }
         out
     }
@@ -1168,5 +1254,115 @@ mod golden {
             println!("{got:?}");
             assert_eq!(got, want, "{threads} threads");
         }
+    }
+}
+
+/// Histogram subtraction against the row-by-row engine on the golden cases (and two more
+/// that use it: a regression tree, and GBT with whole-number weights).
+///
+/// What must hold (the lead's terms for subtraction): the same trees as without it: the
+/// same node table shape, splits (feature, threshold bits, categories), raw counts and
+/// weight sums exactly (counts and whole-number weights subtract exactly); and `Σwy`,
+/// `Σwy²`, predictions, impurities and gains within their rounding. The bound used, per
+/// tree with root sums `W = Σw`, `S = Σwy²`: each subtracted lane is off by a few ulps of
+/// the sums it was subtracted from, at most one such term per level, all bounded by the
+/// root's (`Σ|wy| ≤ √(W·S)` by Cauchy–Schwarz): `|ΔΣwy| ≤ TOL·√(W·S)`, `|ΔΣwy²| ≤ TOL·S`,
+/// so a node of weight `w` has `|Δprediction| ≤ TOL·√(W·S)/w` and `|Δimpurity|`,
+/// `|Δgain| ≤ 4·TOL·S/w` (the squared error `Σwy² − (Σwy)²/w` moves by at most
+/// `ΔΣwy² + 2·|mean|·ΔΣwy` with `|mean|·√(W·S) ≤ S·√(W/w)`, over `w`; the extra `√(W/w)`
+/// is covered by the factor 4 on these data, and the test would show it if not). TOL is
+/// 1e-12, [`growth::TIE_RELATIVE`]: 1e4 ulps.
+#[cfg(test)]
+mod subtraction {
+    use super::golden::{cases, extra_cases};
+    use super::*;
+
+    const TOL: f64 = growth::TIE_RELATIVE;
+
+    fn check_same(a: &TrainedTree, b: &TrainedTree, what: &str) {
+        assert_eq!(a.nodes.len(), b.nodes.len(), "{what}: node count");
+        let root = &a.nodes[0].impurity_stats;
+        if root.len() != 3 {
+            assert_eq!(a, b, "{what}: classification trees are not subtracted");
+            return;
+        }
+        let (w_root, s_root) = (root[0], root[2].abs());
+        let sy = TOL * (w_root * s_root).sqrt();
+        for (i, (x, y)) in a.nodes.iter().zip(&b.nodes).enumerate() {
+            let at = format!("{what}: node {i}");
+            assert_eq!(x.split, y.split, "{at}: split");
+            assert_eq!(
+                (x.left_child, x.right_child, x.raw_count),
+                (y.left_child, y.right_child, y.raw_count),
+                "{at}: children and count"
+            );
+            let (sx, sy_) = (&x.impurity_stats, &y.impurity_stats);
+            assert_eq!(sx[0], sy_[0], "{at}: weight sums are exact");
+            let w = sx[0];
+            assert!(
+                (sx[1] - sy_[1]).abs() <= sy,
+                "{at}: Σwy {} vs {}",
+                sx[1],
+                sy_[1]
+            );
+            assert!(
+                (sx[2] - sy_[2]).abs() <= TOL * s_root,
+                "{at}: Σwy² {} vs {}",
+                sx[2],
+                sy_[2]
+            );
+            if w > 0.0 {
+                let close = |p: f64, q: f64, bound: f64, name: &str| {
+                    assert!((p - q).abs() <= bound, "{at}: {name} {p} vs {q}");
+                };
+                close(x.prediction, y.prediction, sy / w, "prediction");
+                if x.impurity == -1.0 || y.impurity == -1.0 {
+                    assert_eq!(x.impurity, y.impurity, "{at}: unsplittable leaf");
+                } else {
+                    close(x.impurity, y.impurity, 4.0 * TOL * s_root / w, "impurity");
+                }
+                close(x.gain, y.gain, 4.0 * TOL * s_root / w, "gain");
+            }
+        }
+    }
+
+    #[test]
+    fn subtraction_grows_the_same_trees_within_rounding() {
+        let mut differ = 0;
+        for (name, off, on) in [
+            ("golden", cases(false), cases(true)),
+            ("extra", extra_cases(false), extra_cases(true)),
+        ] {
+            assert_eq!(off.len(), on.len());
+            for (c, ((ta, wa), (tb, wb))) in off.iter().zip(&on).enumerate() {
+                assert_eq!(wa, wb, "{name} case {c}: tree weights");
+                assert_eq!(ta.len(), tb.len(), "{name} case {c}: tree count");
+                for (t, (a, b)) in ta.iter().zip(tb).enumerate() {
+                    check_same(a, b, &format!("{name} case {c} tree {t}"));
+                    differ += usize::from(a != b);
+                }
+            }
+        }
+        // The subtraction did run (its rounding shows in some trees' statistics): this
+        // test compares two different computations.
+        assert!(differ > 0, "no tree was grown with subtraction");
+    }
+
+    #[test]
+    fn subtraction_is_deterministic_across_thread_counts() {
+        let grow = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let mut all = cases(true);
+                all.extend(extra_cases(true));
+                all
+            })
+        };
+        let one = grow(1);
+        assert_eq!(grow(2), one, "2 threads");
+        assert_eq!(grow(3), one, "3 threads");
     }
 }
