@@ -1025,7 +1025,7 @@ mod golden {
         (x, y, w)
     }
 
-    fn digest(trees: &[TrainedTree], extra: &[f64]) -> u64 {
+    pub(super) fn digest(trees: &[TrainedTree], extra: &[f64]) -> u64 {
         let mut h: u64 = 0xcbf29ce484222325;
         let mut eat = |v: u64| {
             h ^= v;
@@ -1271,64 +1271,127 @@ mod golden {
 /// `|Δgain| ≤ 4·TOL·S/w` (the squared error `Σwy² − (Σwy)²/w` moves by at most
 /// `ΔΣwy² + 2·|mean|·ΔΣwy` with `|mean|·√(W·S) ≤ S·√(W/w)`, over `w`; the extra `√(W/w)`
 /// is covered by the factor 4 on these data, and the test would show it if not). TOL is
-/// 1e-12, [`growth::TIE_RELATIVE`]: 1e4 ulps.
+/// 1e-12, [`growth::TIE_RELATIVE`]: about 1e4 ulps (√m ulps for m = 800k rows, times the
+/// levels).
 #[cfg(test)]
 mod subtraction {
-    use super::golden::{cases, extra_cases};
+    use super::golden::{cases, digest, extra_cases};
     use super::*;
 
     const TOL: f64 = growth::TIE_RELATIVE;
 
-    fn check_same(a: &TrainedTree, b: &TrainedTree, what: &str) {
-        assert_eq!(a.nodes.len(), b.nodes.len(), "{what}: node count");
+    /// Node `i` of `a` against node `j` of `b` and their subtrees; returns how many nodes
+    /// were exact ties (see [`check_same`]).
+    fn check_node(a: &TrainedTree, i: usize, b: &TrainedTree, j: usize, what: &str) -> usize {
         let root = &a.nodes[0].impurity_stats;
-        if root.len() != 3 {
-            assert_eq!(a, b, "{what}: classification trees are not subtracted");
-            return;
-        }
         let (w_root, s_root) = (root[0], root[2].abs());
         let sy = TOL * (w_root * s_root).sqrt();
-        for (i, (x, y)) in a.nodes.iter().zip(&b.nodes).enumerate() {
-            let at = format!("{what}: node {i}");
-            assert_eq!(x.split, y.split, "{at}: split");
-            assert_eq!(
-                (x.left_child, x.right_child, x.raw_count),
-                (y.left_child, y.right_child, y.raw_count),
-                "{at}: children and count"
-            );
-            let (sx, sy_) = (&x.impurity_stats, &y.impurity_stats);
-            assert_eq!(sx[0], sy_[0], "{at}: weight sums are exact");
-            let w = sx[0];
-            assert!(
-                (sx[1] - sy_[1]).abs() <= sy,
-                "{at}: Σwy {} vs {}",
-                sx[1],
-                sy_[1]
-            );
-            assert!(
-                (sx[2] - sy_[2]).abs() <= TOL * s_root,
-                "{at}: Σwy² {} vs {}",
-                sx[2],
-                sy_[2]
-            );
-            if w > 0.0 {
-                let close = |p: f64, q: f64, bound: f64, name: &str| {
-                    assert!((p - q).abs() <= bound, "{at}: {name} {p} vs {q}");
-                };
-                close(x.prediction, y.prediction, sy / w, "prediction");
-                if x.impurity == -1.0 || y.impurity == -1.0 {
-                    assert_eq!(x.impurity, y.impurity, "{at}: unsplittable leaf");
-                } else {
-                    close(x.impurity, y.impurity, 4.0 * TOL * s_root / w, "impurity");
-                }
-                close(x.gain, y.gain, 4.0 * TOL * s_root / w, "gain");
+        let (x, y) = (&a.nodes[i], &b.nodes[j]);
+        let at = format!("{what}: node {i}/{j}");
+        assert_eq!(x.raw_count, y.raw_count, "{at}: count");
+        let (sx, sy_) = (&x.impurity_stats, &y.impurity_stats);
+        assert_eq!(sx[0], sy_[0], "{at}: weight sums are exact");
+        let w = sx[0];
+        assert!(
+            (sx[1] - sy_[1]).abs() <= sy,
+            "{at}: Σwy {} vs {}",
+            sx[1],
+            sy_[1]
+        );
+        let s2 = TOL * s_root;
+        assert!(
+            (sx[2] - sy_[2]).abs() <= s2,
+            "{at}: Σwy² {} vs {}",
+            sx[2],
+            sy_[2]
+        );
+        let close = |p: f64, q: f64, bound: f64, name: &str| {
+            assert!((p - q).abs() <= bound, "{at}: {name} {p} vs {q}");
+        };
+        if w > 0.0 {
+            close(x.prediction, y.prediction, sy / w, "prediction");
+            if x.impurity == -1.0 || y.impurity == -1.0 {
+                assert_eq!(x.impurity, y.impurity, "{at}: unsplittable leaf");
+            } else {
+                close(x.impurity, y.impurity, 4.0 * TOL * s_root / w, "impurity");
             }
         }
+        let gain_bound = 4.0 * TOL * s_root / w;
+        if x.split.is_some() != y.split.is_some() {
+            // A split whose gain is zero up to rounding (children with the same mean), which
+            // Spark's rounding made positive in one engine: a leaf in the other. The
+            // children predict the node's value up to rounding.
+            let (t, n) = if x.split.is_some() { (a, x) } else { (b, y) };
+            close(n.gain, 0.0, gain_bound, "gain of a zero-gain split");
+            for c in [n.left_child, n.right_child] {
+                let k = &t.nodes[c as usize];
+                let wk = k.impurity_stats[0];
+                close(
+                    k.prediction,
+                    x.prediction,
+                    sy / wk + sy / w,
+                    "zero-gain child",
+                );
+            }
+            return 1;
+        }
+        if w > 0.0 {
+            close(x.gain, y.gain, gain_bound, "gain");
+        }
+        if x.split.is_none() {
+            return 0;
+        }
+        let kids =
+            |t: &TrainedTree, n: &TrainedNode| (n.left_child as usize, n.right_child as usize);
+        let ((xl, xr), (yl, yr)) = (kids(a, x), kids(b, y));
+        if x.split == y.split {
+            return check_node(a, xl, b, yl, what) + check_node(a, xr, b, yr, what);
+        }
+        // An exact tie: another split of the same rows (the children hold the same rows,
+        // maybe in the other order) with the same gain up to rounding, which Spark's own
+        // rounding decided. Then the subtrees are the same trees.
+        let same = |p: usize, q: usize| {
+            a.nodes[p].raw_count == b.nodes[q].raw_count
+                && a.nodes[p].impurity_stats[0] == b.nodes[q].impurity_stats[0]
+                && (a.nodes[p].impurity_stats[1] - b.nodes[q].impurity_stats[1]).abs() <= sy
+                && (a.nodes[p].impurity_stats[2] - b.nodes[q].impurity_stats[2]).abs() <= s2
+        };
+        let ties = if same(xl, yl) && same(xr, yr) {
+            check_node(a, xl, b, yl, what) + check_node(a, xr, b, yr, what)
+        } else {
+            assert!(
+                same(xl, yr) && same(xr, yl),
+                "{at}: split {:?} vs {:?} of different rows",
+                x.split,
+                y.split
+            );
+            check_node(a, xl, b, yr, what) + check_node(a, xr, b, yl, what)
+        };
+        ties + 1
+    }
+
+    /// The same tree up to rounding: the same shape, splits, counts and weight sums, and
+    /// `Σwy`, `Σwy²`, predictions, impurities and gains within the bounds above, except at
+    /// exact ties, which each engine's rounding decides (Spark's included): a node where
+    /// two splits cut its rows into the same two sets (the same gain in exact arithmetic)
+    /// may pick the other one (the children mirrored, the rows and subtrees the same), and
+    /// a split whose gain is zero up to rounding (children with the node's mean) may be a
+    /// leaf in the other. Returns the number of such ties.
+    fn check_same(a: &TrainedTree, b: &TrainedTree, what: &str) -> usize {
+        if a.nodes[0].impurity_stats.len() != 3 {
+            assert_eq!(a, b, "{what}: classification trees are not subtracted");
+            return 0;
+        }
+        let ties = check_node(a, 0, b, 0, what);
+        if ties == 0 {
+            assert_eq!(a.nodes.len(), b.nodes.len(), "{what}: node count");
+        }
+        ties
     }
 
     #[test]
     fn subtraction_grows_the_same_trees_within_rounding() {
-        let mut differ = 0;
+        let (mut differ, mut ties) = (0, 0);
         for (name, off, on) in [
             ("golden", cases(false), cases(true)),
             ("extra", extra_cases(false), extra_cases(true)),
@@ -1338,7 +1401,7 @@ mod subtraction {
                 assert_eq!(wa, wb, "{name} case {c}: tree weights");
                 assert_eq!(ta.len(), tb.len(), "{name} case {c}: tree count");
                 for (t, (a, b)) in ta.iter().zip(tb).enumerate() {
-                    check_same(a, b, &format!("{name} case {c} tree {t}"));
+                    ties += check_same(a, b, &format!("{name} case {c} tree {t}"));
                     differ += usize::from(a != b);
                 }
             }
@@ -1346,6 +1409,11 @@ mod subtraction {
         // The subtraction did run (its rounding shows in some trees' statistics): this
         // test compares two different computations.
         assert!(differ > 0, "no tree was grown with subtraction");
+        // Exact ties are rare: on these data 5 nodes in the 26 cases' trees (e.g. golden
+        // case 0, tree 4: two features cut a three-row node into the same one and two rows;
+        // golden case 12, tree 1: a split of gain 1.3e-14 between children of one mean).
+        eprintln!("{ties} exact ties");
+        assert!(ties <= 5, "{ties} exact ties");
     }
 
     #[test]
@@ -1358,7 +1426,10 @@ mod subtraction {
             pool.install(|| {
                 let mut all = cases(true);
                 all.extend(extra_cases(true));
-                all
+                // Bit for bit.
+                all.iter()
+                    .map(|(trees, extra)| digest(trees, extra))
+                    .collect::<Vec<u64>>()
             })
         };
         let one = grow(1);
