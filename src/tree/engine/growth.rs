@@ -693,7 +693,7 @@ fn tie_tolerance(nodes: &[LearningNode], origin: usize, weight: f64) -> f64 {
     let Some(st) = nodes[origin].stats.as_ref() else {
         return 0.0;
     };
-    if st.calc.stats.len() != 3 || !(weight > 0.0) {
+    if st.calc.stats.len() != 3 || weight.is_nan() || weight <= 0.0 {
         return 0.0;
     }
     TIE_RELATIVE * st.calc.stats[2].abs() / weight

@@ -33,11 +33,16 @@
 //!   candidate order (features in order, each one's splits in order) wins. A gain within it
 //!   of `minInfoGain` counts as equal to it, and a child whose impurity is within it of zero
 //!   is pure (a leaf), as Spark's exact values would make them.
-//! - Everything else (structure, thresholds, categories, counts) is Spark's; predictions,
-//!   impurities and gains agree with Spark's to that rounding (the engine's tests hold it
-//!   against the engine without subtraction, and `examples/tree_spark_check.rs` against
-//!   PySpark). The result does not depend on the thread count: every sum is made in a
-//!   fixed order, and so is each subtraction.
+//! - Exact ties are the one place the trees may differ from Spark's: where two candidates
+//!   have the same gain in exact arithmetic (two features cutting a node's rows into the
+//!   same two sets; a split whose children have the node's mean, gain 0), Spark's pick is
+//!   decided by the rounding of its own sums, and here the first candidate (or no split)
+//!   is taken. The rows reaching each part of the tree, and so the predictions up to
+//!   rounding, are the same. Elsewhere the structure, thresholds, categories and counts
+//!   are Spark's, and predictions, impurities and gains agree with Spark's to that rounding
+//!   (the engine's tests hold this against the engine without subtraction, and
+//!   `examples/tree_spark_check.rs` against PySpark). The result does not depend on the
+//!   thread count: every sum is made in a fixed order, and so is each subtraction.
 //!
 //! Forests (several trees, feature subsets, classification) sum every node's histograms.
 
@@ -1341,9 +1346,8 @@ mod subtraction {
         if x.split.is_none() {
             return 0;
         }
-        let kids =
-            |t: &TrainedTree, n: &TrainedNode| (n.left_child as usize, n.right_child as usize);
-        let ((xl, xr), (yl, yr)) = (kids(a, x), kids(b, y));
+        let kids = |n: &TrainedNode| (n.left_child as usize, n.right_child as usize);
+        let ((xl, xr), (yl, yr)) = (kids(x), kids(y));
         if x.split == y.split {
             return check_node(a, xl, b, yl, what) + check_node(a, xr, b, yr, what);
         }
