@@ -22,6 +22,8 @@
 //! `TREE_BENCH_PYTHON=/path/to/python` (LightGBM and scikit-learn installed), the example
 //! then runs `bench/anchors/tree_anchors.py` on the same split in the same run and prints
 //! the targets (GBT and RF fits at least 3x faster than LightGBM's) as met or not.
+//! `TREE_BENCH_BASELINE=1` also fits the GBT without histogram subtraction first (the
+//! engine's row-by-row sums, Spark's bits), for a before/after in the same run.
 
 use std::time::Instant;
 
@@ -67,7 +69,12 @@ fn main() -> mlpipe::Result<()> {
     let only = std::env::var("TREE_BENCH").unwrap_or_default();
     let n = features.len();
     let gbt_s = if only != "rf" {
-        Some(gbt(&data, &test_inst, repeats)?)
+        // `TREE_BENCH_BASELINE=1`: first the engine without histogram subtraction (every
+        // histogram summed row by row, Spark's bits), for a before/after in one run.
+        if std::env::var("TREE_BENCH_BASELINE").is_ok_and(|v| v == "1") {
+            gbt(&data, &test_inst, repeats, false)?;
+        }
+        Some(gbt(&data, &test_inst, repeats, true)?)
     } else {
         None
     };
@@ -147,11 +154,17 @@ fn targets(path: &str, repeats: usize, gbt: Option<f64>, rf: Option<f64>) {
     }
 }
 
-fn gbt(data: &BenchData, test_inst: &Instances, repeats: usize) -> mlpipe::Result<f64> {
+fn gbt(
+    data: &BenchData,
+    test_inst: &Instances,
+    repeats: usize,
+    subtract: bool,
+) -> mlpipe::Result<f64> {
     let (train, features) = (&data.train, &data.features);
     // GBT: Spark's defaults.
     let mut s = Strategy::new(Impurity::Variance, 2);
     s.seed = -1287390502; // GBTClassifier's Scala default seed
+    s.subtract_histograms = subtract;
     let g = Boosting {
         loss: Loss::Logistic,
         max_iter: 20,
@@ -192,7 +205,8 @@ fn gbt(data: &BenchData, test_inst: &Instances, repeats: usize) -> mlpipe::Resul
         .collect();
     let med = median(&mut times);
     println!(
-        "GBTClassifier fit (maxIter 20, maxDepth 5, maxBins 32): median {med:.3} s of {repeats} {:?}; test AUC {:.4}",
+        "GBTClassifier fit (maxIter 20, maxDepth 5, maxBins 32{}): median {med:.3} s of {repeats} {:?}; test AUC {:.4}",
+        if subtract { "" } else { ", histogram subtraction off" },
         times,
         auc(&margins, test_inst.labels())
     );

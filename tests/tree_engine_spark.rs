@@ -96,16 +96,39 @@ fn compare(what: &str, got: &TrainedTree, want: &Value, rel: f64) {
     for (g, w) in got.nodes.iter().zip(want) {
         let id = w["id"].as_u64().unwrap();
         let ctx = format!("{what}, node {id}: got {g:?}, Spark {w}");
+        let ws: Vec<f64> = w["impurityStats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        // Variance trees are grown with histogram subtraction (the engine's default): their
+        // numbers carry a rounding of a few ulps of the parent's sums (the engine's docs and
+        // tests derive the bound), compared relative to the node's scale (mean square,
+        // impurity, largest statistic); structure, thresholds and counts stay exact.
+        let (rel, ms, top) = if ws.len() == 3 {
+            let ms = if ws[0] > 0.0 {
+                (ws[2] / ws[0]).abs()
+            } else {
+                0.0
+            };
+            (
+                rel.max(1e-12),
+                ms,
+                ws.iter().fold(0.0f64, |m, v| m.max(v.abs())),
+            )
+        } else {
+            (rel, 0.0, 0.0)
+        };
+        let near = |x: f64, y: f64, scale: f64| close(x, y, rel) || (x - y).abs() <= rel * scale;
+        let wi = w["impurity"].as_f64().unwrap();
         assert!(
-            close(g.prediction, w["prediction"].as_f64().unwrap(), rel),
+            near(g.prediction, w["prediction"].as_f64().unwrap(), ms.sqrt()),
             "prediction; {ctx}"
         );
+        assert!(near(g.impurity, wi, ms), "impurity; {ctx}");
         assert!(
-            close(g.impurity, w["impurity"].as_f64().unwrap(), rel),
-            "impurity; {ctx}"
-        );
-        assert!(
-            close(g.gain, w["gain"].as_f64().unwrap(), rel),
+            near(g.gain, w["gain"].as_f64().unwrap(), wi.abs().max(ms)),
             "gain; {ctx}"
         );
         assert_eq!(
@@ -113,15 +136,9 @@ fn compare(what: &str, got: &TrainedTree, want: &Value, rel: f64) {
             w["rawCount"].as_i64().unwrap(),
             "rawCount; {ctx}"
         );
-        let ws: Vec<f64> = w["impurityStats"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_f64().unwrap())
-            .collect();
         assert_eq!(g.impurity_stats.len(), ws.len(), "{ctx}");
         for (a, b) in g.impurity_stats.iter().zip(&ws) {
-            assert!(close(*a, *b, rel), "impurityStats; {ctx}");
+            assert!(near(*a, *b, top), "impurityStats; {ctx}");
         }
         assert_eq!(
             g.left_child as i64,

@@ -6,6 +6,8 @@
 //!
 //! The histograms of a group are computed in parallel, one task per (node, feature): each
 //! task is sequential over its rows, so the result does not depend on the thread count.
+//! Trees grown by level sweeps may instead take a node's histograms as its parent's minus
+//! its sibling's (histogram subtraction; see the engine's module docs for its terms).
 
 use std::cell::RefCell;
 use std::ops::Range;
@@ -13,7 +15,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::binning::{BinColumns, Binned, FeatureKind};
-use super::histogram;
+use super::histogram::{self, RowList};
 use super::impurity::{count, Impurity};
 use super::order::scala_map_order;
 use super::{Strategy, TrainedNode, TrainedSplit, TrainedTree};
@@ -100,6 +102,11 @@ struct LearningNode {
     /// Where the rows reaching the node (global indices, ascending) are in its tree's
     /// `order`, while the node waits on the stack.
     rows: Range<usize>,
+    /// The arena index of the parent (`None` for the root).
+    parent: Option<usize>,
+    /// Its histograms were its parent's minus its sibling's (histogram subtraction), not
+    /// summed over its rows.
+    subtracted: bool,
 }
 
 impl LearningNode {
@@ -207,6 +214,19 @@ pub(crate) fn grow(
     let subsampling = features_per_node != nf;
     let mut rng = JavaRandom::new(subset_seed);
     let sweep = sweeps(b, targets, trees, s, subsampling);
+    // Histogram subtraction: level sweeps only, and only where every count it subtracts
+    // is exact (whole-number weights).
+    let subtract = sweep && s.subtract_histograms && whole_weights(targets.weights);
+    // With subtraction: the histograms of split nodes whose children wait on the stack,
+    // by arena index, kept until the children's are made.
+    let mut kept: Vec<Option<NodeHists>> = Vec::new();
+    // The swept rows below the root, in a buffer reused by every tree grown on this thread
+    // (taken out while in use, so a nested fit on this thread makes its own).
+    let mut list = if subtract {
+        ROW_LIST.take()
+    } else {
+        RowList::default()
+    };
     let mut node_of: Vec<u32> = match (sweep, trees.first().and_then(|t| t.counts)) {
         (false, _) => Vec::new(),
         (true, Some(c)) => c.iter().map(|&k| if k > 0 { 0 } else { NO_NODE }).collect(),
@@ -234,6 +254,8 @@ pub(crate) fn grow(
                     split: None,
                     children: None,
                     rows: 0..order.len(),
+                    parent: None,
+                    subtracted: false,
                 }],
                 order,
                 node_of: None,
@@ -271,11 +293,17 @@ pub(crate) fn grow(
             mem += node_mem;
         }
         let mut by_node = if sweep {
-            let mut slot_of = vec![NO_NODE; grown[0].nodes.len()];
-            for (g, (_, n, _)) in group.iter().enumerate() {
-                slot_of[*n] = g as u32;
-            }
-            histogram::sweep_variance(b, &node_of, &slot_of, group.len(), targets, trees[0].counts)
+            sweep_group(
+                b,
+                &mut grown[0].nodes,
+                &group,
+                &node_of,
+                &mut kept,
+                &mut list,
+                targets,
+                trees[0].counts,
+                ss,
+            )
         } else {
             group_histograms(b, &grown, &group, targets, trees, s, ss)
         };
@@ -294,33 +322,40 @@ pub(crate) fn grow(
                 (0..group.len()).filter(move |&g| group[g].0 == t)
             })
             .collect();
-        let jobs: Vec<(usize, NodeHists)> = visit
-            .iter()
-            .map(|&g| (g, std::mem::take(&mut by_node[g])))
-            .collect();
-        let found: Vec<(BinSplit, Stats)> = jobs
-            .into_par_iter()
-            .map(|(g, (parent_hist, feature_hists))| {
+        let found: Vec<(BinSplit, Stats)> = visit
+            .par_iter()
+            .map(|&g| {
+                let (parent_hist, feature_hists) = &by_node[g];
                 let (t, n, subset) = &group[g];
                 let order: Vec<usize> = match subset {
                     Some(fs) => fs.clone(),
                     None => (0..nf).collect(),
                 };
-                let node = &grown[*t].nodes[*n];
+                let nodes = &grown[*t].nodes;
+                let node = &nodes[*n];
                 let recycled = if node.level() == 0 {
                     None
                 } else {
                     node.stats.clone()
+                };
+                // Statistics that went through a subtraction (its own histograms, or its
+                // parent's, which its own statistics come from) decide near ties.
+                let tol = match (node.stats.as_ref(), inexact_origin(nodes, *n)) {
+                    (Some(st), Some(origin)) => {
+                        tie_tolerance(nodes, origin, count(s.impurity, &st.calc.stats))
+                    }
+                    _ => 0.0,
                 };
                 best_split(
                     b,
                     s,
                     &order,
                     feature_hists,
-                    &parent_hist,
+                    parent_hist,
                     recycled,
                     ss,
                     min_weight_per_node,
+                    tol,
                 )
             })
             .collect();
@@ -338,8 +373,20 @@ pub(crate) fn grow(
             }
             let (lc, rc) = stats.children.clone().expect("a valid split has children");
             let child_is_leaf = level as usize + 1 == s.max_depth;
-            let left_leaf = child_is_leaf || s.impurity.calculate(&lc.stats).abs() < f64::EPSILON;
-            let right_leaf = child_is_leaf || s.impurity.calculate(&rc.stats).abs() < f64::EPSILON;
+            // Spark's "pure child" test; on subtracted statistics, a child whose impurity is
+            // within their rounding of zero is pure (see `tie_tolerance`).
+            let origin = inexact_origin(&tree.nodes, n).filter(|_| tree.nodes[n].subtracted);
+            let pure = |c: &Calc| {
+                let eps = match origin {
+                    Some(o) => {
+                        f64::EPSILON.max(tie_tolerance(&tree.nodes, o, count(s.impurity, &c.stats)))
+                    }
+                    None => f64::EPSILON,
+                };
+                s.impurity.calculate(&c.stats).abs() < eps
+            };
+            let left_leaf = child_is_leaf || pure(&lc);
+            let right_leaf = child_is_leaf || pure(&rc);
             let id = tree.nodes[n].id;
             let li = tree.nodes.len();
             tree.nodes.push(LearningNode {
@@ -348,6 +395,8 @@ pub(crate) fn grow(
                 split: None,
                 children: None,
                 rows: 0..0,
+                parent: Some(n),
+                subtracted: false,
             });
             tree.nodes.push(LearningNode {
                 id: 2 * id + 1,
@@ -355,6 +404,8 @@ pub(crate) fn grow(
                 split: None,
                 children: None,
                 rows: 0..0,
+                parent: Some(n),
+                subtracted: false,
             });
             let rows = std::mem::replace(&mut tree.nodes[n].rows, 0..0);
             if sweep || !left_leaf || !right_leaf {
@@ -376,6 +427,12 @@ pub(crate) fn grow(
             }
             if !right_leaf {
                 stack.push((t, li + 1));
+            }
+            if subtract && !(left_leaf && right_leaf) {
+                if kept.len() <= n {
+                    kept.resize_with(n + 1, || None);
+                }
+                kept[n] = Some(std::mem::take(&mut by_node[g]));
             }
         }
         if sweep {
@@ -460,11 +517,187 @@ pub(crate) fn grow(
     if sweep {
         grown[0].node_of = Some(node_of);
     }
+    if subtract {
+        ROW_LIST.set(list);
+    }
     grown
+}
+
+thread_local! {
+    /// [`grow`]'s row list between fits on this thread.
+    static ROW_LIST: std::cell::Cell<RowList> = std::cell::Cell::new(RowList::default());
 }
 
 /// Rows per task of a sweep's row pass.
 const SWEEP_CHUNK: usize = 16 * 1024;
+
+/// Whether every weight is a whole number with their total below 2^53 (so that sums of
+/// weights, and their differences, are exact).
+fn whole_weights(w: Option<&[f64]>) -> bool {
+    w.is_none_or(|w| {
+        w.iter().all(|v| v.fract() == 0.0)
+            && w.iter().sum::<f64>() * f64::from(u16::MAX) < 2f64.powi(53)
+    })
+}
+
+/// The histograms of a group of one tree's nodes by a level sweep ([`histogram::sweep_variance`]).
+/// A node whose parent's histograms were `kept` pairs with its sibling: the child with fewer
+/// rows is swept (whether it waits on the stack or is a leaf), and the other one, if it
+/// waits, is the parent's histograms minus the swept child's ([`subtract_hists`]). Other
+/// nodes (the root, or all of them when `kept` is empty) are swept. Marks each group node
+/// `subtracted` or not, and drops the parents' kept histograms once used.
+#[allow(clippy::too_many_arguments)]
+fn sweep_group(
+    b: &Binned,
+    nodes: &mut [LearningNode],
+    group: &[(usize, usize, Option<Vec<usize>>)],
+    node_of: &[u32],
+    kept: &mut [Option<NodeHists>],
+    list: &mut RowList,
+    targets: &Targets,
+    counts: Option<&[u16]>,
+    ss: usize,
+) -> Vec<NodeHists> {
+    let mut slot_of = vec![NO_NODE; nodes.len()];
+    let mut swept = 0u32;
+    let mut slot = |i: usize, slot_of: &mut [u32]| {
+        if slot_of[i] == NO_NODE {
+            slot_of[i] = swept;
+            swept += 1;
+        }
+        slot_of[i]
+    };
+    // Per group node: its own slot, or (parent, the swept sibling's slot).
+    let mut source: Vec<Result<u32, (usize, u32)>> = Vec::with_capacity(group.len());
+    let mut paired = false;
+    for &(_, n, _) in group {
+        let pair = nodes[n]
+            .parent
+            .filter(|&p| kept.get(p).is_some_and(Option::is_some));
+        paired |= pair.is_some();
+        source.push(match pair {
+            Some(p) => {
+                let (l, r) = nodes[p].children.expect("a parent has children");
+                let raw = |i: usize| nodes[i].stats.as_ref().map_or(0, |st| st.calc.raw);
+                let small = if raw(r) < raw(l) { r } else { l };
+                let k = slot(small, &mut slot_of);
+                if small == n {
+                    Ok(k)
+                } else {
+                    Err((p, k))
+                }
+            }
+            None => Ok(slot(n, &mut slot_of)),
+        });
+    }
+    // Below the root, the swept children hold a fraction of the rows: visit only theirs.
+    let rows = paired.then(|| {
+        list.fill(node_of, &slot_of);
+        &*list
+    });
+    let mut hists =
+        histogram::sweep_variance(b, node_of, &slot_of, swept as usize, targets, counts, rows);
+    // The subtractions first (they read swept histograms), then the swept ones move.
+    let mut out: Vec<NodeHists> = source
+        .iter()
+        .map(|src| match src {
+            Err((p, k)) => subtract_hists(
+                kept[*p].as_ref().expect("kept parent histograms"),
+                &hists[*k as usize],
+                ss,
+            ),
+            Ok(_) => (Vec::new(), Vec::new()),
+        })
+        .collect();
+    for ((o, src), &(_, n, _)) in out.iter_mut().zip(&source).zip(group) {
+        nodes[n].subtracted = src.is_err();
+        if let Ok(k) = src {
+            *o = std::mem::take(&mut hists[*k as usize]);
+        }
+    }
+    for &(_, n, _) in group {
+        if let Some(p) = nodes[n].parent {
+            if let Some(h) = kept.get_mut(p) {
+                *h = None;
+            }
+        }
+    }
+    out
+}
+
+/// A node's histograms as its parent's minus its sibling's, bin by bin. The counts (the
+/// last of each bin's `ss` statistics) and, with whole-number weights, the weight sums are
+/// exact in doubles, so their differences are too; a bin left with no rows is exactly zero
+/// in every statistic (not the rounding residue of `Σwy` and `Σwy²`).
+fn subtract_hists(parent: &NodeHists, child: &NodeHists, ss: usize) -> NodeHists {
+    let sub = |p: &[f64], c: &[f64]| -> Vec<f64> {
+        assert_eq!(p.len(), c.len(), "histograms of the same bins");
+        let mut out = Vec::with_capacity(p.len());
+        for (pb, cb) in p.chunks_exact(ss).zip(c.chunks_exact(ss)) {
+            if pb[ss - 1] == cb[ss - 1] {
+                out.extend(std::iter::repeat_n(0.0, ss));
+            } else {
+                out.extend(pb.iter().zip(cb).map(|(a, b)| a - b));
+            }
+        }
+        out
+    };
+    let feats = parent
+        .1
+        .iter()
+        .zip(&child.1)
+        .map(|((f, p), (g, c))| {
+            assert_eq!(f, g, "histograms of the same features");
+            (*f, sub(p, c))
+        })
+        .collect();
+    (sub(&parent.0, &child.0), feats)
+}
+
+/// The node where the subtractions behind node `n`'s statistics start (the nearest swept
+/// ancestor of its histograms, or of its parent's, which its statistics come from), or
+/// `None` when they are exact (its and its parent's histograms were swept).
+fn inexact_origin(nodes: &[LearningNode], n: usize) -> Option<usize> {
+    let mut a = if nodes[n].subtracted {
+        n
+    } else {
+        let p = nodes[n].parent?;
+        if !nodes[p].subtracted {
+            return None;
+        }
+        p
+    };
+    while nodes[a].subtracted {
+        a = nodes[a].parent.expect("the root is swept");
+    }
+    Some(a)
+}
+
+/// Relative rounding allowed for near ties on subtracted statistics (see `tie_tolerance`).
+pub(crate) const TIE_RELATIVE: f64 = 1e-12;
+
+/// How far a gain (or impurity) per unit of `weight` may be off Spark's when its statistics
+/// went through subtractions starting at node `origin`: `TIE_RELATIVE · Σwy²(origin) /
+/// weight`.
+///
+/// Derivation: a subtracted bin differs from the row-by-row sum Spark makes by the rounding
+/// of one subtraction and of two sums in other orders, each a few ulps of the minuend bin's
+/// sums (ulp ≈ 1.1e-16 relative; random-order sums of m terms drift like √m ulps), and
+/// the chain of subtractions down from `origin` adds at most one such term per level. In a
+/// node's weighted squared error `Σwy² − (Σwy)²/Σw` that lands as at most a few ulps of
+/// `origin`'s `Σwy²` (its `(Σwy)²/Σw` term is bounded by `Σwy²`, Cauchy–Schwarz), and gains
+/// and impurities divide that squared error by the node's weight. 1e-12 is about 1e4 ulps:
+/// room for √m ≈ 900 (m = 800k rows) times the few levels of a tree. Only variance
+/// statistics are subtracted.
+fn tie_tolerance(nodes: &[LearningNode], origin: usize, weight: f64) -> f64 {
+    let Some(st) = nodes[origin].stats.as_ref() else {
+        return 0.0;
+    };
+    if st.calc.stats.len() != 3 || weight.is_nan() || weight <= 0.0 {
+        return 0.0;
+    }
+    TIE_RELATIVE * st.calc.stats[2].abs() / weight
+}
 
 /// A node's rows waiting to be sent to its children (`left`, `left + 1`).
 struct Partition {
@@ -847,21 +1080,29 @@ fn count_classes(
 }
 
 /// Spark's `binsToBestSplit` for one node.
+///
+/// `tol` is 0 for statistics summed row by row (then the first of equal gains wins, in
+/// Spark's candidate order). On subtracted statistics it is their rounding bound
+/// ([`tie_tolerance`]): a candidate must beat the best so far by more than `tol` (gains
+/// within `tol` are the exact ties Spark breaks by candidate order), and a gain within
+/// `tol` of `minInfoGain` counts as equal to it.
 #[allow(clippy::too_many_arguments)]
 fn best_split(
     b: &Binned,
     s: &Strategy,
     order: &[usize],
-    mut hists: Vec<(usize, Vec<f64>)>,
+    hists: &[(usize, Vec<f64>)],
     parent_hist: &[f64],
     recycled: Option<Stats>,
     ss: usize,
     min_weight: f64,
+    tol: f64,
 ) -> (BinSplit, Stats) {
     let imp = s.impurity;
     // The fixed parent (calculator, impurity) once known.
     let mut parent: Option<(Calc, f64)> = recycled.map(|g| (g.calc, g.impurity));
     let mut best: Option<(BinSplit, Stats)> = None;
+    let mut scratch: Vec<f64> = Vec::new();
     let consider = |split: BinSplit,
                     l: Calc,
                     r: Calc,
@@ -884,7 +1125,10 @@ fn best_split(
             let total = lcount + rcount;
             let li = imp.calculate(&l.stats);
             let ri = imp.calculate(&r.stats);
-            let gain = *pi - lcount / total * li - rcount / total * ri;
+            let mut gain = *pi - lcount / total * li - rcount / total * ri;
+            if tol > 0.0 && (gain - s.min_info_gain).abs() <= tol {
+                gain = s.min_info_gain;
+            }
             if gain < s.min_info_gain {
                 break 'st invalid_stats(imp, pc.clone());
             }
@@ -898,6 +1142,7 @@ fn best_split(
         };
         let better = match best {
             None => true,
+            Some((_, bs)) if tol > 0.0 => stats.gain > bs.gain + tol,
             Some((_, bs)) => stats.gain.total_cmp(&bs.gain) == std::cmp::Ordering::Greater,
         };
         if better {
@@ -913,7 +1158,11 @@ fn best_split(
             .iter()
             .position(|(hf, _)| *hf == f)
             .expect("histogram per feature");
-        let mut h = std::mem::take(&mut hists[pos].1);
+        // A copy: the cumulative sums below overwrite it, and the node's histograms may be
+        // kept for its children's subtraction.
+        scratch.clear();
+        scratch.extend_from_slice(&hists[pos].1);
+        let h = &mut scratch;
         match &b.kinds[f] {
             FeatureKind::Continuous(_) => {
                 for j in 0..nsplits {
@@ -1228,6 +1477,77 @@ mod tests {
             ClassLabels::new(&all, 256).expect("256 classes").as_slice()[255],
             255
         );
+    }
+
+    #[test]
+    fn near_ties_on_subtracted_statistics_go_to_the_first_candidate() {
+        // Two features with one split each that cut the same six rows the same way (left
+        // y = 1, 2, 3; right y = 10, 11, 12: hand sums below), feature 1's left Σwy off by
+        // 1e-12, a subtraction's rounding (tie_tolerance here: 1e-12 · Σwy² / Σw =
+        // 1e-12 · 379 / 6 ≈ 6.3e-11). Row by row (tol 0) the larger gain wins, as in
+        // Spark; within the tolerance the first feature wins, as Spark breaks exact ties.
+        let b = Binned {
+            kinds: vec![
+                FeatureKind::Continuous(vec![0.5]),
+                FeatureKind::Continuous(vec![0.5]),
+            ],
+            num_bins: vec![2, 2],
+            bins: BinColumns::U8(Vec::new()),
+            rows: 0,
+        };
+        let s = Strategy::new(Impurity::Variance, 0);
+        let exact = vec![3.0, 6.0, 14.0, 3.0, 3.0, 33.0, 365.0, 3.0];
+        let mut off = exact.clone();
+        off[1] += 1e-12;
+        let hists = vec![(0, exact), (1, off)];
+        let parent = [6.0, 39.0, 379.0, 6.0];
+        let feature = |tol: f64| {
+            let (split, stats) = best_split(&b, &s, &[0, 1], &hists, &parent, None, 4, 0.0, tol);
+            assert!(stats.valid && stats.gain > 20.0, "{stats:?}");
+            match split {
+                BinSplit::Continuous { feature, .. } => feature,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(feature(0.0), 1, "row by row, the larger gain wins");
+        let tol = TIE_RELATIVE * 379.0 / 6.0;
+        assert_eq!(
+            feature(tol),
+            0,
+            "within the rounding, Spark's candidate order"
+        );
+        // A gain within the tolerance of minInfoGain counts as equal to it (kept: Spark
+        // refuses only gains below it).
+        let mut s = s;
+        let (_, stats) = best_split(&b, &s, &[0], &hists, &parent, None, 4, 0.0, 0.0);
+        s.min_info_gain = stats.gain + tol / 2.0;
+        let (_, near) = best_split(&b, &s, &[0], &hists, &parent, None, 4, 0.0, tol);
+        assert!(near.valid && near.gain == s.min_info_gain);
+        let (_, strict) = best_split(&b, &s, &[0], &hists, &parent, None, 4, 0.0, 0.0);
+        assert!(!strict.valid);
+    }
+
+    #[test]
+    fn subtracted_bins_keep_counts_exact_and_empty_bins_zero() {
+        // Parent bins (Σw, Σwy, Σwy², count) minus a child's: a bin the child takes whole
+        // is exactly zero, not the residue of two rounded sums.
+        let parent: NodeHists = (
+            vec![5.0, 0.1 + 0.2 + 0.3, 0.14, 5.0],
+            vec![(
+                2,
+                vec![2.0, 0.1 + 0.2, 0.05, 2.0, 3.0, 0.3 + 0.0, 0.09, 3.0],
+            )],
+        );
+        let child: NodeHists = (
+            vec![3.0, 0.3, 0.09, 3.0],
+            vec![(2, vec![0.0, 0.0, 0.0, 0.0, 3.0, 0.3, 0.09, 3.0])],
+        );
+        let (p, hs) = subtract_hists(&parent, &child, 4);
+        assert_eq!(p[0], 2.0);
+        assert_eq!(p[3], 2.0);
+        assert_eq!(hs[0].0, 2);
+        assert_eq!(hs[0].1[..4], [2.0, 0.1 + 0.2, 0.05, 2.0]);
+        assert_eq!(hs[0].1[4..], [0.0; 4]);
     }
 
     #[test]

@@ -228,6 +228,10 @@ multiversion! {
 /// are passed over). Per slot: the parent vector and each feature with splits' histogram.
 /// Features are cut into blocks, one task each, every (node, feature) histogram summed by
 /// one task in row order.
+///
+/// With `rows` (a [`RowList`] of exactly the rows whose node has a slot, made by
+/// [`RowList::fill`]), the sweep visits only those rows, in the same order: the same sums,
+/// without passing over the rows of other nodes.
 pub(crate) fn sweep_variance(
     b: &Binned,
     node_of: &[u32],
@@ -235,6 +239,7 @@ pub(crate) fn sweep_variance(
     slots: usize,
     t: &Targets,
     counts: Option<&[u16]>,
+    rows: Option<&RowList>,
 ) -> Vec<NodeHists> {
     use rayon::prelude::*;
     let BinColumns::U8(all) = &b.bins else {
@@ -259,7 +264,8 @@ pub(crate) fn sweep_variance(
     }
     let done: Vec<(Vec<usize>, Vec<[f64; 4]>, usize)> = blocks
         .into_par_iter()
-        .map(|block| {
+        .enumerate()
+        .map(|(i, block)| {
             let cols: Vec<&[u8]> = block
                 .iter()
                 .map(|&f| &all[f * b.rows..(f + 1) * b.rows])
@@ -276,7 +282,18 @@ pub(crate) fn sweep_variance(
             assert!(block.iter().all(|&f| b.num_bins[f] <= 256));
             let mut h = vec![[0.0f64; 4]; slots * stride];
             sweep_pass(
-                &cols, &base, stride, &mut h, node_of, slot_of, t.labels, t.weights, counts,
+                &cols,
+                &base,
+                stride,
+                &mut h,
+                node_of,
+                slot_of,
+                t.labels,
+                t.weights,
+                counts,
+                rows.map(|l| (l.idx.as_slice(), l.lens.as_slice())),
+                // Only the first block's parent vectors are read.
+                i == 0,
             );
             (base, h, stride)
         })
@@ -300,7 +317,8 @@ pub(crate) fn sweep_variance(
 
 multiversion! {
     /// One sweep: every row of a group node adds `(iw, iw·y, iw·y·y, k)` (as
-    /// [`variance_pass`]) to its node's bin of each column and to its node's parent vector.
+    /// [`variance_pass`]) to its node's bin of each column and, when `parent`, to its node's
+    /// parent vector.
     ///
     /// Needs every column's bins below its next column's `base` (the last's below
     /// `stride - 1`, the parent's place), which [`sweep_variance`] checks with [`Binned`]'s
@@ -316,6 +334,8 @@ multiversion! {
         y: &[f64],
         w: Option<&[f64]>,
         counts: Option<&[u16]>,
+        list: Option<(&[u32], &[u32])>,
+        parent: bool,
     ) {
         let n = node_of.len();
         assert!(
@@ -324,6 +344,11 @@ multiversion! {
                 && w.is_none_or(|w| w.len() == n)
                 && counts.is_none_or(|c| c.len() == n)
         );
+        // A row list: each chunk's first `lens[c]` entries, rows of that chunk's range.
+        if let Some((idx, lens)) = list {
+            assert!(idx.len() == n && lens.len() == n.div_ceil(LIST_CHUNK));
+            assert!(lens.iter().enumerate().all(|(c, &l)| l as usize <= LIST_CHUNK.min(n - c * LIST_CHUNK)));
+        }
         assert!(stride >= 1 && base.iter().all(|&o| o < stride));
         assert!(slot_of
             .iter()
@@ -349,13 +374,32 @@ multiversion! {
                         hb[l] += u[l];
                     }
                 }
-                let hb = &mut *node.add(stride - 1);
-                for l in 0..4 {
-                    hb[l] += u[l];
+                if parent {
+                    let hb = &mut *node.add(stride - 1);
+                    for l in 0..4 {
+                        hb[l] += u[l];
+                    }
                 }
             }
         };
-        if w.is_none() && counts.is_none() {
+        if let Some((idx, lens)) = list {
+            let unit = w.is_none() && counts.is_none();
+            for (c, &len) in lens.iter().enumerate() {
+                for &r in &idx[c * LIST_CHUNK..c * LIST_CHUNK + len as usize] {
+                    let r = r as usize;
+                    assert!(r < n);
+                    // SAFETY: r < n, the length of node_of and y (asserted above).
+                    let (a, v) = unsafe { (*node_of.get_unchecked(r), *y.get_unchecked(r)) };
+                    if unit {
+                        add(r, a, [1.0, v, v * v, 1.0]);
+                    } else {
+                        let kf = counts.map_or(1.0, |c| f64::from(c[r]));
+                        let iw = kf * w.map_or(1.0, |w| w[r]);
+                        add(r, a, [iw, iw * v, iw * v * v, kf]);
+                    }
+                }
+            }
+        } else if w.is_none() && counts.is_none() {
             for (r, (&a, &v)) in node_of.iter().zip(y).enumerate() {
                 add(r, a, [1.0, v, v * v, 1.0]);
             }
@@ -366,5 +410,48 @@ multiversion! {
                 add(r, a, [iw, iw * y[r], iw * y[r] * y[r], kf]);
             }
         }
+    }
+}
+
+/// Rows per chunk of a [`RowList`].
+pub(crate) const LIST_CHUNK: usize = 16 * 1024;
+
+/// The rows of a sweep's nodes, ascending, in chunks of [`LIST_CHUNK`] rows: chunk `c`'s
+/// rows (of `c·LIST_CHUNK..(c + 1)·LIST_CHUNK`) are the first `lens[c]` entries of its
+/// part of `idx`. Made by a parallel pass without a branch per row; the buffers are reused
+/// from one fill to the next.
+#[derive(Default)]
+pub(crate) struct RowList {
+    idx: Vec<u32>,
+    lens: Vec<u32>,
+}
+
+impl RowList {
+    /// The rows `r` with `slot_of[node_of[r]]` a slot (not `u32::MAX`); returns their number.
+    pub(crate) fn fill(&mut self, node_of: &[u32], slot_of: &[u32]) -> usize {
+        use rayon::prelude::*;
+        let n = node_of.len();
+        if self.idx.len() != n {
+            // Fresh memory advised into huge pages, reused while the row count stays.
+            let mut idx = crate::frame::buffer::with_exact_capacity(n);
+            idx.resize(n, 0);
+            self.idx = idx;
+        }
+        self.lens.resize(n.div_ceil(LIST_CHUNK), 0);
+        self.idx
+            .par_chunks_mut(LIST_CHUNK)
+            .zip(self.lens.par_iter_mut())
+            .zip(node_of.par_chunks(LIST_CHUNK))
+            .enumerate()
+            .for_each(|(c, ((out, len), nodes))| {
+                let first = (c * LIST_CHUNK) as u32;
+                let mut k = 0;
+                for (j, &a) in nodes.iter().enumerate() {
+                    out[k] = first + j as u32;
+                    k += usize::from(slot_of.get(a as usize).is_some_and(|&g| g != u32::MAX));
+                }
+                *len = k as u32;
+            });
+        self.lens.iter().map(|&l| l as usize).sum()
     }
 }
