@@ -1916,23 +1916,38 @@ pub(crate) fn class_sums(
     sums: &mut [f64],
     m2: &mut [f64],
 ) -> f64 {
-    macro_rules! by_check {
-        ($sq:literal, $wt:literal, $w:expr) => {
-            match check {
-                ValueCheck::None => feature_groups::<0, $sq, $wt>(x, n, rows, $w, sums, m2),
-                ValueCheck::NonNegative => feature_groups::<1, $sq, $wt>(x, n, rows, $w, sums, m2),
-                ValueCheck::Binary => feature_groups::<2, $sq, $wt>(x, n, rows, $w, sums, m2),
-                ValueCheck::Finite => feature_groups::<3, $sq, $wt>(x, n, rows, $w, sums, m2),
-            }
-        };
-    }
-    match (squares, scale) {
-        (false, None) => by_check!(false, false, &[]),
-        (false, Some(w)) => by_check!(false, true, w),
-        (true, None) => by_check!(true, false, &[]),
-        (true, Some(w)) => by_check!(true, true, w),
-    }
+    sums_kernel!(
+        feature_groups,
+        check,
+        squares,
+        scale,
+        (x, n, rows),
+        (sums, m2)
+    )
 }
+
+/// Calls the const-generic per-class sums kernel `$kernel::<K, SQ, WT>(pre.., w, post..)`
+/// that a run-time ([`ValueCheck`], `squares`, `scale`) selects (`w` is the scale, or `&[]`
+/// without one): the one dispatch of [`class_sums`] and [`class_sums_masked`].
+macro_rules! sums_kernel {
+    ($kernel:ident, $check:expr, $squares:expr, $scale:expr, $pre:tt, $post:tt) => {
+        match ($squares, $scale) {
+            (false, None) => sums_kernel!(@check $kernel, $check, false, false, &[], $pre, $post),
+            (false, Some(w)) => sums_kernel!(@check $kernel, $check, false, true, w, $pre, $post),
+            (true, None) => sums_kernel!(@check $kernel, $check, true, false, &[], $pre, $post),
+            (true, Some(w)) => sums_kernel!(@check $kernel, $check, true, true, w, $pre, $post),
+        }
+    };
+    (@check $kernel:ident, $check:expr, $sq:literal, $wt:literal, $w:expr, ($($a:expr),*), ($($b:expr),*)) => {
+        match $check {
+            ValueCheck::None => $kernel::<0, $sq, $wt>($($a,)* $w, $($b),*),
+            ValueCheck::NonNegative => $kernel::<1, $sq, $wt>($($a,)* $w, $($b),*),
+            ValueCheck::Binary => $kernel::<2, $sq, $wt>($($a,)* $w, $($b),*),
+            ValueCheck::Finite => $kernel::<3, $sq, $wt>($($a,)* $w, $($b),*),
+        }
+    };
+}
+use sums_kernel;
 
 /// [`class_sums`] a group of up to 32 features at a time.
 #[inline(always)]
@@ -2213,22 +2228,14 @@ pub(crate) fn class_sums_masked(
             }
         }
     }
-    macro_rules! by_check {
-        ($sq:literal, $wt:literal, $w:expr) => {
-            match check {
-                ValueCheck::None => masked_groups::<0, $sq, $wt>(x, n, cls, $w, sums, m2),
-                ValueCheck::NonNegative => masked_groups::<1, $sq, $wt>(x, n, cls, $w, sums, m2),
-                ValueCheck::Binary => masked_groups::<2, $sq, $wt>(x, n, cls, $w, sums, m2),
-                ValueCheck::Finite => masked_groups::<3, $sq, $wt>(x, n, cls, $w, sums, m2),
-            }
-        };
-    }
-    match (squares, scale) {
-        (false, None) => by_check!(false, false, &[]),
-        (false, Some(w)) => by_check!(false, true, w),
-        (true, None) => by_check!(true, false, &[]),
-        (true, Some(w)) => by_check!(true, true, w),
-    }
+    sums_kernel!(
+        masked_groups,
+        check,
+        squares,
+        scale,
+        (x, n, cls),
+        (sums, m2)
+    )
 }
 
 /// All ones when row class `c` is class `k`, else all zeros (the AND mask of
