@@ -24,6 +24,9 @@ pub const MAX_CATEGORIES: usize = 10_000;
 const SMALL_VALUES: usize = 64;
 /// The small tables are used with at most this many distinct labels.
 const SMALL_TABLE_LABELS: usize = 64;
+/// The most bytes of the grouped tables (see [`Tally::grouped`]): they stay in the L1/L2
+/// caches; beyond, values are counted one at a time.
+const GROUPED_BYTES: usize = 64 * 1024;
 
 /// Pearson's χ² independence test of each feature of a vector column against a
 /// categorical label (Spark's `org.apache.spark.ml.stat.ChiSquareTest`).
@@ -189,6 +192,18 @@ type SmallCounts = [u64; SMALL_VALUES];
 struct Tally {
     /// `[class][feature]`: the counts of values `0.0, 1.0, …` (empty with many labels).
     small: Vec<SmallCounts>,
+    /// Dense rows of a chunk whose codes are all below `2^group_bits` (1, 2 or 4 bits:
+    /// binary, up to 4 or up to 16 values) are counted `8 / group_bits` features at a
+    /// time: `[class][group][256]`, the group's codes packed into one byte-sized index,
+    /// one increment for the group instead of one per feature. Added into `small` (each
+    /// index's count to each of its features' codes) by [`flush_groups`](Self::flush_groups)
+    /// before the counts are read or merged. u32: a tally counts at most
+    /// `CHUNKS_PER_TASK · CHUNK_ROWS` rows.
+    grouped: Vec<u32>,
+    /// The code width `grouped` is laid out for (0: none yet).
+    group_bits: usize,
+    /// The number of features.
+    n: usize,
     /// Per feature: every other value's counts per class.
     maps: Vec<HashMap<u64, Vec<u64>>>,
     /// Scratch: a chunk's values as small codes.
@@ -204,6 +219,9 @@ impl Tally {
     fn new(n: usize, k: usize, small: bool) -> Self {
         Tally {
             small: vec![[0; SMALL_VALUES]; if small { k * n } else { 0 }],
+            grouped: Vec::new(),
+            group_bits: 0,
+            n,
             k,
             maps: vec![HashMap::new(); n],
             codes: Vec::new(),
@@ -292,16 +310,44 @@ impl Tally {
         let n = part.block.size();
         let stored = part.block.stored_values(first, rows);
         self.codes.resize(stored.len(), 0);
-        if !small_codes(stored, &mut self.codes) {
+        // The OR of every code (so its width bounds them all), or none.
+        let Some(or) = small_codes(stored, &mut self.codes) else {
             return false;
-        }
+        };
         self.classes.resize(rows, 0);
         index.classes(&y[first..first + rows], &mut self.classes);
+        let need = match or {
+            0..=1 => 1,
+            2..=3 => 2,
+            4..=15 => 4,
+            _ => 0,
+        };
+        // Grouped counting when the codes are narrow and the tables small; a layout for
+        // wider codes takes narrower ones too, so it only ever widens (flushing first).
+        let bits = need.max(self.group_bits);
+        let bits = if need > 0 && self.k * n.div_ceil(8 / bits) * 256 * 4 <= GROUPED_BYTES {
+            bits
+        } else {
+            0
+        };
+        if bits != 0 && bits != self.group_bits {
+            self.flush_groups();
+            self.group_bits = bits;
+            self.grouped = vec![0; self.k * n.div_ceil(8 / bits) * 256];
+        }
+        let per_class = n.div_ceil(8 / bits.max(1)) * 256;
         if part.block.as_dense().is_some() {
-            for (codes, &c) in self.codes.chunks_exact(n).zip(&self.classes) {
-                let c = c as usize;
-                for (t, &code) in self.small[c * n..(c + 1) * n].iter_mut().zip(codes) {
-                    t[code as usize % SMALL_VALUES] += 1;
+            match bits {
+                1 => grouped_rows::<1>(&mut self.grouped, per_class, &self.codes, n, &self.classes),
+                2 => grouped_rows::<2>(&mut self.grouped, per_class, &self.codes, n, &self.classes),
+                4 => grouped_rows::<4>(&mut self.grouped, per_class, &self.codes, n, &self.classes),
+                _ => {
+                    for (codes, &c) in self.codes.chunks_exact(n).zip(&self.classes) {
+                        let c = c as usize;
+                        for (t, &code) in self.small[c * n..(c + 1) * n].iter_mut().zip(codes) {
+                            t[code as usize % SMALL_VALUES] += 1;
+                        }
+                    }
                 }
             }
             return true;
@@ -311,10 +357,23 @@ impl Tally {
         let kinds = part.block.kinds().unwrap_or(&[]);
         for (r, &c) in (first..first + rows).zip(&self.classes) {
             let c = c as usize;
+            if kinds.get(r) == Some(&1) && bits != 0 {
+                // A dense row (most rows of an assembled column): its `n` codes are next,
+                // counted a group at a time, without building the row's view.
+                let table = &mut self.grouped[c * per_class..(c + 1) * per_class];
+                let codes = &self.codes[at..at + n];
+                match bits {
+                    1 => grouped_row::<1>(table, codes),
+                    2 => grouped_row::<2>(table, codes),
+                    _ => grouped_row::<4>(table, codes),
+                }
+                at += n;
+                continue;
+            }
             let table = &mut self.small[c * n..(c + 1) * n];
             if kinds.get(r) == Some(&1) {
-                // A dense row (most rows of an assembled column): its `n` codes are next,
-                // counted as the dense path counts them, without building the row's view.
+                // A dense row: its `n` codes are next, counted as the dense path counts
+                // them, without building the row's view.
                 for (t, &code) in table.iter_mut().zip(&self.codes[at..at + n]) {
                     let t = &mut t[code as usize % SMALL_VALUES];
                     *t = t.wrapping_add(1);
@@ -368,8 +427,34 @@ impl Tally {
         }
     }
 
+    /// Adds the grouped counts into the small tables and empties them.
+    fn flush_groups(&mut self) {
+        let b = self.group_bits;
+        if b == 0 {
+            return;
+        }
+        let (n, g) = (self.n, 8 / b);
+        let groups = n.div_ceil(g);
+        let mask = (1usize << b) - 1;
+        for (cg, t) in self.grouped.chunks_exact_mut(256).enumerate() {
+            let (c, gi) = (cg / groups, cg % groups);
+            let j0 = gi * g;
+            let features = &mut self.small[c * n + j0..c * n + (j0 + g).min(n)];
+            for (idx, count) in t.iter_mut().enumerate() {
+                if *count != 0 {
+                    for (i, f) in features.iter_mut().enumerate() {
+                        f[(idx >> (b * i)) & mask] += u64::from(*count);
+                    }
+                    *count = 0;
+                }
+            }
+        }
+    }
+
     /// Adds another tally's counts.
-    fn merge(&mut self, other: Tally) {
+    fn merge(&mut self, mut other: Tally) {
+        self.flush_groups();
+        other.flush_groups();
         for (a, b) in self.small.iter_mut().zip(&other.small) {
             for (x, y) in a.iter_mut().zip(b) {
                 *x += y;
@@ -393,7 +478,8 @@ impl Tally {
 
     /// Per feature, its contingency table: each value seen with its counts per class (of
     /// `k`), in no particular order.
-    fn into_tables(self, k: usize) -> Vec<Vec<(f64, Vec<u64>)>> {
+    fn into_tables(mut self, k: usize) -> Vec<Vec<(f64, Vec<u64>)>> {
+        self.flush_groups();
         let n = self.maps.len();
         self.maps
             .into_iter()
@@ -417,18 +503,63 @@ impl Tally {
 
 crate::frame::kernels::multiversion! {
     /// Writes each value's small code (`v` for `v` one of `0.0 ..= 63.0`, `-0.0` as 0) to
-    /// `codes`; whether every value was one. Branch-free, so it vectorises.
-    fn small_codes(values: &[f64], codes: &mut [u8]) -> bool {
+    /// `codes`; when every value was one, the OR of all codes (its width bounds them),
+    /// else `None`. Branch-free, so it vectorises.
+    fn small_codes(values: &[f64], codes: &mut [u8]) -> Option<u8> {
         // 2^52: for 0 <= v < 2^52, v + 2^52 rounds v to an integer, held in the low bits.
         const SHIFT: f64 = 4_503_599_627_370_496.0;
         let mut bad = 0u8;
+        let mut or = 0u8;
         for (&v, code) in values.iter().zip(codes.iter_mut()) {
             let t = v + SHIFT;
-            *code = t.to_bits() as u8;
+            let c = t.to_bits() as u8;
+            *code = c;
+            or |= c;
             let ok = (v >= 0.0) & (v < SMALL_VALUES as f64) & (t - SHIFT == v);
             bad |= u8::from(!ok);
         }
-        bad == 0
+        (bad == 0).then_some(or)
+    }
+}
+
+/// Counts one dense row's codes (each below `2^B`) in its class's grouped table
+/// (`[group][256]`, see [`Tally::grouped`]): `8 / B` features' codes packed into one index,
+/// the first feature in the low bits, one increment per group.
+#[inline(always)]
+fn grouped_row<const B: usize>(table: &mut [u32], codes: &[u8]) {
+    let g = 8 / B;
+    let mut groups = codes.chunks_exact(g);
+    let mut t = 0;
+    for group in &mut groups {
+        let mut idx = 0usize;
+        for (i, &c) in group.iter().enumerate() {
+            idx |= (c as usize) << (B * i);
+        }
+        table[t + idx] += 1;
+        t += 256;
+    }
+    let rest = groups.remainder();
+    if !rest.is_empty() {
+        let mut idx = 0usize;
+        for (i, &c) in rest.iter().enumerate() {
+            idx |= (c as usize) << (B * i);
+        }
+        table[t + idx] += 1;
+    }
+}
+
+/// [`grouped_row`] over every row of a chunk of dense rows (`n` codes each; class
+/// `classes[r]`, `per_class` entries of `table` a class).
+fn grouped_rows<const B: usize>(
+    table: &mut [u32],
+    per_class: usize,
+    codes: &[u8],
+    n: usize,
+    classes: &[u32],
+) {
+    for (row, &c) in codes.chunks_exact(n).zip(classes) {
+        let c = c as usize;
+        grouped_row::<B>(&mut table[c * per_class..(c + 1) * per_class], row);
     }
 }
 
@@ -532,12 +663,51 @@ mod tests {
                 _ => ((i * 13) % 5) as f64,
             })
             .collect();
-        let cols = [("f0", &f0), ("f1", &f1), ("f2", &f2)];
+        // The grouped tables: binary (1-bit codes), 0..=3 (2 bits); a feature whose codes
+        // widen from chunk to chunk (1, 2, then 4 bits: the layout widens, flushing), and
+        // one with a code of 40 in the middle chunk only (that chunk counted one value at
+        // a time between grouped ones).
+        let f3: Vec<f64> = (0..rows).map(|i| ((i * 7) % 3 == 0) as u8 as f64).collect();
+        let f4: Vec<f64> = (0..rows).map(|i| ((i * 11) % 4) as f64).collect();
+        let f5: Vec<f64> = (0..rows)
+            .map(|i| match i / 8192 {
+                0 => (i % 2) as f64,
+                1 => (i % 4) as f64,
+                _ => (i % 13) as f64,
+            })
+            .collect();
+        let f6: Vec<f64> = (0..rows)
+            .map(|i| if i == 9000 { 40.0 } else { (i % 3) as f64 })
+            .collect();
+        // Nine binary features: one group of eight and one of one.
+        let bin: Vec<Vec<f64>> = (0..9)
+            .map(|b| (0..rows).map(|i| ((i >> (b % 5)) & 1) as f64).collect())
+            .collect();
+        let names = ["b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8"];
+        let mut cols = vec![
+            ("f0", &f0),
+            ("f1", &f1),
+            ("f2", &f2),
+            ("f3", &f3),
+            ("f4", &f4),
+            ("f5", &f5),
+            ("f6", &f6),
+        ];
+        cols.extend(names.iter().copied().zip(&bin));
+        let nine: Vec<usize> = (7..16).collect();
         for (labels, pick) in [
             (3usize, &[0, 1][..]),
             (80, &[0, 1]),
             (2, &[0, 2]),
             (5, &[2]),
+            (2, &[3]),
+            (3, &[3, 4]),
+            (2, &[5]),
+            (4, &[5, 6]),
+            (2, &nine[..]),
+            // 40 labels: one group of the grouped tables fits, two do not.
+            (40, &[3, 4]),
+            (40, &nine[..]),
         ] {
             let y: Vec<f64> = (0..rows).map(|i| ((i * 31) % labels) as f64).collect();
             let mut columns: Vec<(&str, ArrayRef)> = pick

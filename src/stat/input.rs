@@ -3,7 +3,7 @@
 //! chunks that run in parallel and merge in order; and the bad-input checks with errors
 //! that name the stage, column, partition and row.
 
-use std::borrow::Cow;
+use std::ops::Deref;
 
 use arrow::array::{Array, Float64Array};
 use arrow::datatypes::DataType;
@@ -23,9 +23,30 @@ pub(crate) struct Part<'a> {
     /// The vector rows.
     pub block: vector::VectorBlock<'a>,
     /// The label column as f64 (when asked for).
-    pub label: Option<Cow<'a, [f64]>>,
+    pub label: Option<Values<'a>>,
     /// The weight column as f64 (when asked for).
-    pub weight: Option<Cow<'a, [f64]>>,
+    pub weight: Option<Values<'a>>,
+}
+
+/// A numeric column's values as f64: a Float64 column's own, or another type's converted
+/// into a pooled output buffer (whose pages are already faulted in when it was used
+/// before: no fresh memory per fit for an integer label).
+pub(crate) enum Values<'a> {
+    /// A Float64 column's values, read in place.
+    Borrowed(&'a [f64]),
+    /// Converted values.
+    Converted(arrow::buffer::ScalarBuffer<f64>),
+}
+
+impl Deref for Values<'_> {
+    type Target = [f64];
+
+    fn deref(&self) -> &[f64] {
+        match self {
+            Values::Borrowed(v) => v,
+            Values::Converted(b) => b,
+        }
+    }
 }
 
 /// The vector column `features` (size `n`) of every partition, with `label` and `weight`
@@ -45,9 +66,10 @@ pub(crate) fn read_parts<'a>(
     let wi = weight
         .map(|w| schema::require_numeric(df.schema(), stage, w).map(|(i, _)| i))
         .transpose()?;
+    // Partitions opened (and checked) in parallel; the first failing partition's error.
     let parts = df
         .partitions()
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(pi, b)| {
             let at = vector::At {
@@ -66,7 +88,7 @@ pub(crate) fn read_parts<'a>(
                     "drop such rows first",
                 ));
             }
-            let num = |i: usize, name: &str, what: &str| -> Result<Cow<'a, [f64]>> {
+            let num = |i: usize, name: &str, what: &str| -> Result<Values<'a>> {
                 let a: &'a arrow::array::ArrayRef = b.column(i);
                 if a.null_count() > 0 {
                     if let Some(r) = (0..a.len()).find(|&r| a.is_null(r)) {
@@ -74,8 +96,8 @@ pub(crate) fn read_parts<'a>(
                     }
                 }
                 Ok(match a.as_any().downcast_ref::<Float64Array>() {
-                    Some(f) => Cow::Borrowed(&f.values()[..]),
-                    None => Cow::Owned(numeric_as_f64(a)?),
+                    Some(f) => Values::Borrowed(&f.values()[..]),
+                    None => Values::Converted(numeric_as_f64(a)?),
                 })
             };
             let label = match (li, label) {
@@ -123,21 +145,25 @@ pub(crate) fn read_parts<'a>(
                 weight,
             })
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect::<Vec<Result<_>>>();
+    let parts = crate::frame::in_order(parts)?;
     Ok((n, parts))
 }
 
-/// A numeric column without nulls as f64 values (each exactly as a cast gives it),
-/// converted in parallel blocks into a buffer that advises huge pages: the integer labels
-/// are converted straight (one write, no intermediate array), other types through Arrow's
-/// cast.
-fn numeric_as_f64(a: &arrow::array::ArrayRef) -> Result<Vec<f64>> {
+/// A numeric column without nulls as f64 values (each exactly as a cast gives it): the
+/// integer labels converted straight, in parallel blocks, into a pooled output buffer
+/// (`buffer::par_build_buffer`: one write, no intermediate array, no fresh pages once the
+/// pool holds a region), other types through Arrow's cast.
+fn numeric_as_f64(a: &arrow::array::ArrayRef) -> Result<arrow::buffer::ScalarBuffer<f64>> {
     use arrow::array::AsArray;
     use arrow::datatypes::{Int32Type, Int64Type};
-    fn convert<T: Copy + Sync>(v: &[T], f: impl Fn(T) -> f64 + Sync) -> Vec<f64> {
+    fn convert<T: Copy + Sync>(
+        v: &[T],
+        f: impl Fn(T) -> f64 + Sync,
+    ) -> arrow::buffer::ScalarBuffer<f64> {
         // SAFETY: the closure writes every value of its block.
         unsafe {
-            crate::frame::buffer::par_build(v.len(), 1, |first, block| {
+            crate::frame::buffer::par_build_buffer(v.len(), 1, |first, block| {
                 for (o, x) in block.iter_mut().zip(&v[first..]) {
                     o.write(f(*x));
                 }
@@ -153,7 +179,7 @@ fn numeric_as_f64(a: &arrow::array::ArrayRef) -> Result<Vec<f64>> {
                 .as_any()
                 .downcast_ref::<Float64Array>()
                 .ok_or_else(|| Error::Internal("cast to Float64".into()))?;
-            f.values().to_vec()
+            f.values().clone()
         }
     })
 }
