@@ -33,8 +33,19 @@ pub use kolmogorov_smirnov_test::{KolmogorovSmirnovTest, KolmogorovSmirnovTestRe
 pub use selection::FeatureTest;
 pub use summarizer::{Summarizer, Summary, SummaryMetric};
 
+crate::frame::kernels::multiversion! {
+    /// [`FeatureSummary::from_block`] without weights, compiled for each SIMD build (the
+    /// per-feature loops run 8 features a vector with AVX-512 instead of 2 with the
+    /// baseline's SSE2; every feature's additions, comparisons and their order are the
+    /// same, so the bits are too).
+    fn unweighted_block(values: &[f64], n: usize) -> FeatureSummary {
+        FeatureSummary::from_unweighted_block(values, n)
+    }
+}
+
 /// Calls `f` with each group of four consecutive rows of a row-major block, then with
 /// each remaining row alone.
+#[inline(always)]
 fn by_four_rows<'a>(values: &'a [f64], n: usize, mut f: impl FnMut(&[&'a [f64]])) {
     let quads = values.chunks_exact(4 * n);
     let rest = quads.remainder();
@@ -89,7 +100,7 @@ impl FeatureSummary {
             return Self::empty(n);
         }
         match weights {
-            None => Self::from_unweighted_block(values, n),
+            None => unweighted_block(values, n),
             Some(w) => Self::from_weighted_block(values, n, w),
         }
     }
@@ -98,6 +109,7 @@ impl FeatureSummary {
     /// maximum are loaded and stored once per four rows (the arrays are too long to stay
     /// in registers).
     #[allow(clippy::needless_range_loop)] // parallel arrays indexed by feature
+    #[inline(always)]
     fn from_unweighted_block(values: &[f64], n: usize) -> Self {
         let mut s = Self::empty(n);
         let rows = values.len() / n;
@@ -350,6 +362,34 @@ mod tests {
             for j in 0..n {
                 assert!((fast.mean[j] - slow.mean[j]).abs() <= 1e-12 * slow.mean[j].abs());
                 assert!((fast.m2[j] - slow.m2[j]).abs() <= 1e-12 * slow.m2[j].abs().max(1.0));
+            }
+        }
+    }
+
+    /// The unweighted block summary gives the same bits in every SIMD build (the
+    /// baseline's included), NaN and signed zeros among the values.
+    #[test]
+    fn unweighted_block_is_the_same_in_every_build() {
+        for (rows, n) in [(1usize, 3usize), (7, 5), (1001, 20), (333, 9)] {
+            let v: Vec<f64> = (0..rows * n)
+                .map(|i| match i % 37 {
+                    0 => f64::NAN,
+                    1 => -0.0,
+                    2 => 0.0,
+                    _ => ((i * 7919) % 101) as f64 * 0.37 - 11.0 + (i as f64).sqrt() * 1e-7,
+                })
+                .collect();
+            let bits = |s: &FeatureSummary| -> Vec<u64> {
+                [&s.mean, &s.m2, &s.min, &s.max]
+                    .iter()
+                    .flat_map(|x| x.iter().map(|v| v.to_bits()))
+                    .collect()
+            };
+            let runs = crate::frame::kernels::in_each_build(|| {
+                bits(&FeatureSummary::from_block(&v, n, None))
+            });
+            for (b, r) in &runs[1..] {
+                assert_eq!(r, &runs[0].1, "build {b:?}, {rows} x {n}");
             }
         }
     }
