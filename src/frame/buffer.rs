@@ -756,7 +756,11 @@ pub mod floor {
     /// staging, no streaming stores): what streaming saves, or costs.
     pub fn copy_output_direct(src: &[f64], n: usize) -> arrow::buffer::ScalarBuffer<f64> {
         // SAFETY: every block is written whole from `src`.
-        unsafe { build_buffer(src.len() / n, n, Some(false), |first, b| copy_block(src, first * n, b)) }
+        unsafe {
+            build_buffer(src.len() / n, n, Some(false), |first, b| {
+                copy_block(src, first * n, b)
+            })
+        }
     }
 
     /// The columns `cols` copied into one `Output` by `par_build_parts`.
