@@ -17,10 +17,10 @@
 //! already faulted in: when the last Arrow buffer over a region is dropped, the region goes
 //! back to the pool (at most `POOL_REGIONS` regions and `MLPIPE_BUFFER_POOL_MB` MB,
 //! default `POOL_MB_DEFAULT`; `MLPIPE_BUFFER_POOL_MB=0` turns the pool off and every
-//! region is unmapped when dropped). A large output is staged in cache-sized blocks and
-//! copied out with non-temporal (streaming) stores, which write whole cache lines without
-//! first reading them (a normal store to a line not in cache reads it first: a third
-//! memory transfer besides the input's read and the output's write).
+//! region is unmapped when dropped). Outputs are written in place with normal stores:
+//! staging a large output in cache-sized blocks copied out with non-temporal (streaming)
+//! stores, which write whole cache lines without first reading them, measured slower (see
+//! `STREAMED`; `MLPIPE_STREAM_MB=N` turns it on for outputs of N MB and more).
 //!
 //! Huge pages can cost a stall when the kernel has to compact memory to find one; set
 //! `MLPIPE_NO_HUGE_PAGES=1` to keep ordinary pages.
@@ -39,12 +39,15 @@ const HUGE_PAGE: usize = 2 << 20;
 /// vectors (the allocator recycles those itself).
 const POOLED: usize = 1 << 20;
 
-/// Outputs at least this large are written through staged blocks and streaming stores;
-/// smaller ones with normal stores, so that they stay in cache for the stage that reads
-/// them next.
-/// `MLPIPE_STREAM_MB` overrides it (`examples/memory_floor` and the stage benchmarks
-/// measure both ways).
-const STREAMED: usize = 8 << 20;
+/// Outputs at least this large would be written through staged blocks and streaming
+/// stores: by default none (`usize::MAX`). Measured with `examples/memory_floor` (160 MB,
+/// 2 threads, same run): a pooled output written through 32 KB staged blocks and
+/// streaming stores took 5.29 ms idle against 4.01 ms for normal stores into the same
+/// kind of resident memory (last wave), and 60 / 82 ms against 44 / 56 ms in two loaded
+/// runs this wave, with AVX2 line-wide streaming stores: the staging copy costs more than
+/// the read-for-ownership it saves. So pooled outputs are written in place with normal
+/// stores. `MLPIPE_STREAM_MB=N` streams outputs of N MB and more (to measure both ways).
+const STREAMED: usize = usize::MAX;
 
 /// [`STREAMED`], or `MLPIPE_STREAM_MB` MB when set.
 fn streamed_bytes() -> usize {
@@ -846,7 +849,7 @@ mod tests {
     }
 
     #[test]
-    fn large_outputs_are_written_staged_and_reuse_pooled_regions() {
+    fn large_outputs_reuse_pooled_regions() {
         // 37 MB: an odd size no other test's output takes from the pool meanwhile.
         let (rows, n) = (242_500, 20);
         let fill = |first: usize, block: &mut [MaybeUninit<f64>]| {
