@@ -55,7 +55,11 @@ impl Report {
     /// of one `--only` stage make a profile of that stage alone).
     pub fn new(reps: usize) -> Self {
         let args: Vec<String> = std::env::args().collect();
-        let arg = |k: &str| args.iter().position(|a| a == k).and_then(|i| args.get(i + 1));
+        let arg = |k: &str| {
+            args.iter()
+                .position(|a| a == k)
+                .and_then(|i| args.get(i + 1))
+        };
         let only = arg("--only").map(|s| s.to_lowercase());
         let reps = arg("--reps")
             .and_then(|r| r.parse::<usize>().ok())
