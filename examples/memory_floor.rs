@@ -12,12 +12,14 @@
 //! `fresh 4 KB` (a plain `Vec`, normal stores); `fresh huge (par_build)` (the huge-page
 //! advised fresh vector `par_build` returns); `prefaulted, normal stores` / `prefaulted,
 //! streaming stores` (an output written before, written again); `pooled output
-//! (par_build_buffer)` (what large outputs use now: a pooled region, staged blocks,
-//! streaming stores; dropped after each run, so runs 2.. reuse the region); `pooled
-//! output, direct normal stores` (the same region written in place, no staging: what the
-//! staging and streaming stores save, or cost); the same for the 20 columns
-//! (`par_build_parts`). Rerun with `MLPIPE_BUFFER_POOL_MB=0` to see the
-//! pooled lines without the pool (a fresh huge-page region each run) and with
+//! (par_build_buffer)` (what large outputs use: a pooled region written in place with
+//! normal stores; dropped after each run, so runs 2.. reuse the region; with
+//! `MLPIPE_STREAM_MB=1` it is staged in 32 KB blocks and streamed out instead); `pooled
+//! output, direct normal stores` (the same region always written in place: the
+//! comparison when `MLPIPE_STREAM_MB` is set); the same for the 20 columns
+//! (`par_build_parts`). Rerun with `MLPIPE_STREAM_MB=1` to compare staged streaming
+//! stores with normal ones in one run, with `MLPIPE_BUFFER_POOL_MB=0` to see the pooled
+//! lines without the pool (a fresh huge-page region each run) and with
 //! `MLPIPE_NO_HUGE_PAGES=1` for 4 KB pages.
 //!
 //! The last line says whether the pooled output meets the map-transform bound (3 reads).
@@ -102,10 +104,11 @@ fn read(src: &[f64]) -> u64 {
 fn main() {
     let env = |k: &str| std::env::var(k).unwrap_or_else(|_| "unset".into());
     println!(
-        "{} MB; {} threads; MLPIPE_BUFFER_POOL_MB={}, MLPIPE_NO_HUGE_PAGES={}; THP enabled: {}, defrag: {}",
+        "{} MB; {} threads; MLPIPE_BUFFER_POOL_MB={}, MLPIPE_STREAM_MB={}, MLPIPE_NO_HUGE_PAGES={}; THP enabled: {}, defrag: {}",
         (N * 8) >> 20,
         rayon::current_num_threads(),
         env("MLPIPE_BUFFER_POOL_MB"),
+        env("MLPIPE_STREAM_MB"),
         env("MLPIPE_NO_HUGE_PAGES"),
         std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
             .unwrap_or_default()
