@@ -2,19 +2,24 @@
 //! columns, and one 1Mi × 20 vector column) read once, and read + written into a new
 //! output each of the ways `src/frame/buffer.rs` can write one. Each line is a median of
 //! 15 runs (caches evicted before each), with its min and max, the process's page faults
-//! per run (getrusage) and the kernel's /proc/vmstat counters over the 15 runs
-//! (compact_stall, compact_fail: direct compaction; thp_fault_alloc, thp_fault_fallback:
-//! huge-page faults served and refused). The counters are machine-wide: other processes'
-//! faults count too.
+//! per run (getrusage) and the kernel's /proc/vmstat counters (compact_stall,
+//! compact_fail: direct compaction over the 15 runs; thp_fault_alloc, thp_fault_fallback:
+//! huge-page faults served and refused, in the FIRST run and per LATER run: a pooled
+//! output faults its region in once, on the first run, and nothing after). The counters
+//! are machine-wide: other processes' faults count too.
 //!
 //! Lines: `read` (one parallel read: the floor every stage figure divides by);
 //! `fresh 4 KB` (a plain `Vec`, normal stores); `fresh huge (par_build)` (the huge-page
 //! advised fresh vector `par_build` returns); `prefaulted, normal stores` / `prefaulted,
 //! streaming stores` (an output written before, written again); `pooled output
-//! (par_build_buffer)` (what large outputs use now: a pooled region, staged blocks,
-//! streaming stores; dropped after each run, so runs 2.. reuse the region); the same for
-//! the 20 columns (`par_build_parts`). Rerun with `MLPIPE_BUFFER_POOL_MB=0` to see the
-//! pooled lines without the pool (a fresh huge-page region each run) and with
+//! (par_build_buffer)` (what large outputs use: a pooled region written in place with
+//! normal stores; dropped after each run, so runs 2.. reuse the region; with
+//! `MLPIPE_STREAM_MB=1` it is staged in 32 KB blocks and streamed out instead); `pooled
+//! output, direct normal stores` (the same region always written in place: the
+//! comparison when `MLPIPE_STREAM_MB` is set); the same for the 20 columns
+//! (`par_build_parts`). Rerun with `MLPIPE_STREAM_MB=1` to compare staged streaming
+//! stores with normal ones in one run, with `MLPIPE_BUFFER_POOL_MB=0` to see the pooled
+//! lines without the pool (a fresh huge-page region each run) and with
 //! `MLPIPE_NO_HUGE_PAGES=1` for 4 KB pages.
 //!
 //! The last line says whether the pooled output meets the map-transform bound (3 reads).
@@ -64,22 +69,27 @@ fn minor_faults() -> i64 {
 fn run(name: &str, mut f: impl FnMut()) -> f64 {
     let (v0, f0) = (vmstat(), minor_faults());
     let mut t = Vec::new();
-    for _ in 0..15 {
+    let mut after_first = v0;
+    for k in 0..15 {
         support::evict_caches();
         let s = Instant::now();
         f();
         t.push(s.elapsed().as_secs_f64() * 1e3);
+        if k == 0 {
+            after_first = vmstat();
+        }
     }
     let (v1, f1) = (vmstat(), minor_faults());
     let med = support::median(&mut t);
     println!(
-        "{name:<40} {med:8.2} ms  (min {:7.2}, max {:8.2})  faults/run {:>6}  compact_stall {:>3} compact_fail {:>3} thp_fault_alloc {:>5} thp_fault_fallback {:>3}",
+        "{name:<42} {med:8.2} ms  (min {:7.2}, max {:8.2})  faults/run {:>6}  compact_stall {:>3} compact_fail {:>3}  thp_fault_alloc first {:>4} later/run {:>5.1}  thp_fault_fallback {:>3}",
         t[0],
         t[t.len() - 1],
         (f1 - f0) / 15,
         v1[0] - v0[0],
         v1[1] - v0[1],
-        v1[2] - v0[2],
+        after_first[2] - v0[2],
+        (v1[2] - after_first[2]) as f64 / 14.0,
         v1[3] - v0[3]
     );
     med
@@ -94,10 +104,11 @@ fn read(src: &[f64]) -> u64 {
 fn main() {
     let env = |k: &str| std::env::var(k).unwrap_or_else(|_| "unset".into());
     println!(
-        "{} MB; {} threads; MLPIPE_BUFFER_POOL_MB={}, MLPIPE_NO_HUGE_PAGES={}; THP enabled: {}, defrag: {}",
+        "{} MB; {} threads; MLPIPE_BUFFER_POOL_MB={}, MLPIPE_STREAM_MB={}, MLPIPE_NO_HUGE_PAGES={}; THP enabled: {}, defrag: {}",
         (N * 8) >> 20,
         rayon::current_num_threads(),
         env("MLPIPE_BUFFER_POOL_MB"),
+        env("MLPIPE_STREAM_MB"),
         env("MLPIPE_NO_HUGE_PAGES"),
         std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
             .unwrap_or_default()
@@ -140,6 +151,9 @@ fn main() {
     drop(pre);
     let v = run("pooled output (par_build_buffer), vector", || {
         std::hint::black_box(floor::copy_output(&src, COLS));
+    });
+    run("pooled output, direct normal stores", || {
+        std::hint::black_box(floor::copy_output_direct(&src, COLS));
     });
     let c = run("pooled output (par_build_parts), 20 cols", || {
         std::hint::black_box(floor::copy_columns(&col_refs));

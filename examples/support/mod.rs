@@ -311,28 +311,46 @@ pub fn evict_caches() {
     std::hint::black_box(s);
 }
 
+/// The columns a stage reads, held ready to be read from memory again and again: every
+/// buffer of those columns (dense or sparse vectors, strings, validity bitmaps).
+pub struct ColumnsRead {
+    columns: Vec<Vec<arrow::array::ArrayData>>,
+}
+
+impl ColumnsRead {
+    /// The columns `cols` of `df`.
+    pub fn new(df: &DataFrame, cols: &[&str]) -> Result<ColumnsRead> {
+        let columns = cols
+            .iter()
+            .map(|c| {
+                let col = df.column(c)?;
+                Ok(col.chunks.iter().map(|a| a.to_data()).collect::<Vec<_>>())
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ColumnsRead { columns })
+    }
+
+    /// The time of one parallel read of every byte of the columns from memory (the caches
+    /// are evicted first, untimed), in seconds.
+    pub fn cold(&self) -> f64 {
+        evict_caches();
+        let t = Instant::now();
+        let s: u64 = self
+            .columns
+            .par_iter()
+            .flat_map(|chunks| chunks.par_iter().map(read_chunk))
+            .reduce(|| 0, u64::wrapping_add);
+        std::hint::black_box(s);
+        t.elapsed().as_secs_f64()
+    }
+}
+
 /// The median time of one parallel read of every byte of the columns `cols` of `df` (15
 /// runs, each from memory: the caches are evicted before each), in seconds: the floor for
 /// a pass over exactly what a stage reads (every buffer of those columns, dense or sparse
 /// vectors, strings, validity bitmaps).
 pub fn memory_read_cols(df: &DataFrame, cols: &[&str]) -> Result<f64> {
-    let columns = cols
-        .iter()
-        .map(|c| {
-            let col = df.column(c)?;
-            Ok(col.chunks.iter().map(|a| a.to_data()).collect::<Vec<_>>())
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let mut times = Vec::new();
-    for _ in 0..15 {
-        evict_caches();
-        let t = Instant::now();
-        let s: u64 = columns
-            .par_iter()
-            .flat_map(|chunks| chunks.par_iter().map(read_chunk))
-            .reduce(|| 0, u64::wrapping_add);
-        std::hint::black_box(s);
-        times.push(t.elapsed().as_secs_f64());
-    }
+    let read = ColumnsRead::new(df, cols)?;
+    let mut times: Vec<f64> = (0..15).map(|_| read.cold()).collect();
     Ok(median(&mut times))
 }

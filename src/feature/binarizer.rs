@@ -300,14 +300,8 @@ fn binarize_vectors(df: &DataFrame, ic: &str, oc: &str, n: usize, t: f64) -> Res
                         }
                     }
                 }
-                for ((m, kind), c) in masks.iter().zip(kinds.iter_mut()).zip(counts.iter_mut()) {
-                    let ones = m.count_ones() as usize;
-                    if vector::prefers_sparse(ones, n) {
-                        (*kind, *c) = (vector::PLANNED_SPARSE, ones as i32);
-                    } else {
-                        *kind = vector::PLANNED_DENSE;
-                    }
-                }
+                // Each row's ones are its non-zeros: Spark's `compressed` rule on them.
+                crate::frame::kernels::plan_mask_rows(masks, n, kinds, counts);
                 Ok(())
             };
             let write =
@@ -316,8 +310,12 @@ fn binarize_vectors(df: &DataFrame, ic: &str, oc: &str, n: usize, t: f64) -> Res
                         match out.next() {
                             vector::PlannedRow::Null => {}
                             vector::PlannedRow::Dense(o) => {
-                                for (j, o) in o.iter_mut().enumerate() {
-                                    o.write(if m >> j & 1 == 1 { 1.0 } else { 0.0 });
+                                // Eight values a step, from the mask's byte (n <= 64).
+                                for (k, o) in o.chunks_mut(8).enumerate() {
+                                    let byte = &BYTE_ONES[(m >> (8 * k)) as u8 as usize];
+                                    for (o, v) in o.iter_mut().zip(byte) {
+                                        o.write(*v);
+                                    }
                                 }
                             }
                             vector::PlannedRow::Sparse(idx, vals) => {
@@ -341,6 +339,26 @@ fn binarize_vectors(df: &DataFrame, ic: &str, oc: &str, n: usize, t: f64) -> Res
         })
         .collect::<Vec<_>>();
     crate::frame::in_order(chunks)
+}
+
+/// `BYTE_ONES[b][l]` is 1.0 where bit `l` of `b` is set, else 0.0: a dense output row
+/// written from its bit mask eight values at a time (16 KB, stays in L1).
+static BYTE_ONES: [[f64; 8]; 256] = byte_ones();
+
+const fn byte_ones() -> [[f64; 8]; 256] {
+    let mut t = [[0.0; 8]; 256];
+    let mut b = 0;
+    while b < 256 {
+        let mut l = 0;
+        while l < 8 {
+            if b >> l & 1 == 1 {
+                t[b][l] = 1.0;
+            }
+            l += 1;
+        }
+        b += 1;
+    }
+    t
 }
 
 /// Binarizer's vector row maps (Spark's `Binarizer.transform`): with a threshold `t ≥ 0`

@@ -598,6 +598,9 @@ fn scaled_row<'a>(cols: &[DenseInput<'a>], r: usize) -> (f64, &'a [f64]) {
     (a, &x[r * w..(r + 1) * w])
 }
 
+/// Dense rows [`scaled_chunk`] writes in one kernel call, at most.
+const SCALE_RUN: usize = 256;
+
 /// The chunk of [`dense_inputs`]' products when every column after the first is a number
 /// ([`scaled_row`]): each row stored `.compressed`, as Spark stores it.
 ///
@@ -637,8 +640,34 @@ fn scaled_chunk(
         Ok(())
     };
     let misplaced = AtomicBool::new(false);
+    let misfit = |r: usize| {
+        misplaced.store(true, Ordering::Relaxed);
+        Error::Internal(format!(
+            "{}: row {r} of column `{}` has another number of non-zeros than counted",
+            at.stage, at.column
+        ))
+    };
     let write = |_: &mut (), first: usize, _: &[u8], out: &mut vector::PlannedBlock<'_>| {
-        for r in first..first + out.len() {
+        let (end, mut r) = (first + out.len(), first);
+        while r < end {
+            // A run of dense rows: their products in one vectorised kernel.
+            let (k, o) = out.next_dense_run(SCALE_RUN);
+            if k > 0 {
+                if size > 0 {
+                    let mut scales = [0.0; SCALE_RUN];
+                    for (q, s) in scales[..k].iter_mut().enumerate() {
+                        *s = scaled_row(cols, r + q).0;
+                    }
+                    let x = &cols[0].0[r * size..(r + k) * size];
+                    if let Some(q) =
+                        crate::frame::kernels::scale_dense_rows(x, &scales[..k], size, o)
+                    {
+                        return Err(misfit(r + q));
+                    }
+                }
+                r += k;
+                continue;
+            }
             let (a, x) = scaled_row(cols, r);
             let fits = match out.next() {
                 vector::PlannedRow::Dense(o) => {
@@ -667,12 +696,9 @@ fn scaled_chunk(
                 vector::PlannedRow::Null => true,
             };
             if !fits {
-                misplaced.store(true, Ordering::Relaxed);
-                return Err(Error::Internal(format!(
-                    "{}: row {r} of column `{}` has another number of non-zeros than counted",
-                    at.stage, at.column
-                )));
+                return Err(misfit(r));
             }
+            r += 1;
         }
         Ok(())
     };

@@ -17,10 +17,10 @@
 //! already faulted in: when the last Arrow buffer over a region is dropped, the region goes
 //! back to the pool (at most `POOL_REGIONS` regions and `MLPIPE_BUFFER_POOL_MB` MB,
 //! default `POOL_MB_DEFAULT`; `MLPIPE_BUFFER_POOL_MB=0` turns the pool off and every
-//! region is unmapped when dropped). A large output is staged in cache-sized blocks and
-//! copied out with non-temporal (streaming) stores, which write whole cache lines without
-//! first reading them (a normal store to a line not in cache reads it first: a third
-//! memory transfer besides the input's read and the output's write).
+//! region is unmapped when dropped). Outputs are written in place with normal stores:
+//! staging a large output in cache-sized blocks copied out with non-temporal (streaming)
+//! stores, which write whole cache lines without first reading them, measured slower (see
+//! `STREAMED`; `MLPIPE_STREAM_MB=N` turns it on for outputs of N MB and more).
 //!
 //! Huge pages can cost a stall when the kernel has to compact memory to find one; set
 //! `MLPIPE_NO_HUGE_PAGES=1` to keep ordinary pages.
@@ -39,10 +39,26 @@ const HUGE_PAGE: usize = 2 << 20;
 /// vectors (the allocator recycles those itself).
 const POOLED: usize = 1 << 20;
 
-/// Outputs at least this large are written through staged blocks and streaming stores;
-/// smaller ones with normal stores, so that they stay in cache for the stage that reads
-/// them next.
-const STREAMED: usize = 8 << 20;
+/// Outputs at least this large would be written through staged blocks and streaming
+/// stores: by default none (`usize::MAX`). Measured with `examples/memory_floor` (160 MB,
+/// 2 threads, same run): a pooled output written through 32 KB staged blocks and
+/// streaming stores took 5.29 ms idle against 4.01 ms for normal stores into the same
+/// kind of resident memory (last wave), and 60 / 82 ms against 44 / 56 ms in two loaded
+/// runs this wave, with AVX2 line-wide streaming stores: the staging copy costs more than
+/// the read-for-ownership it saves. So pooled outputs are written in place with normal
+/// stores. `MLPIPE_STREAM_MB=N` streams outputs of N MB and more (to measure both ways).
+const STREAMED: usize = usize::MAX;
+
+/// [`STREAMED`], or `MLPIPE_STREAM_MB` MB when set.
+fn streamed_bytes() -> usize {
+    static BYTES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *BYTES.get_or_init(|| {
+        std::env::var("MLPIPE_STREAM_MB")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .map_or(STREAMED, |mb| mb.saturating_mul(1 << 20))
+    })
+}
 
 /// Values a task stages in cache before streaming them out: 32 KB of doubles.
 const STAGE_BYTES: usize = 32 << 10;
@@ -51,9 +67,14 @@ const STAGE_BYTES: usize = 32 << 10;
 /// its staging block for the next call.
 const MAX_STAGED: usize = 4 << 20;
 
-/// The most regions the pool keeps (a vector column's chunk is several outputs: values,
-/// offsets, row kinds, sizes).
-pub(crate) const POOL_REGIONS: usize = 32;
+/// The most regions the pool keeps. Every partition of a vector column is several outputs
+/// (values, indices, offsets, row kinds, sizes): a column of 20 partitions returns 40
+/// regions or more, and a pool that kept fewer than a transform's outputs would unmap the
+/// surplus after every run, so that the next run faulted them in again. (The benchmark's
+/// stages, on 2 partitions, fault nothing after their first run with either bound.) The
+/// byte bound ([`POOL_MB_DEFAULT`]) is the real bound; this one only caps the free list's
+/// length (a linear scan per output).
+pub(crate) const POOL_REGIONS: usize = 256;
 
 /// The pool's default size bound, in MB (`MLPIPE_BUFFER_POOL_MB` overrides it).
 pub(crate) const POOL_MB_DEFAULT: usize = 512;
@@ -238,7 +259,7 @@ unsafe fn unmap(r: &Region) {
 
 /// Memory for one output that becomes an Arrow buffer of `len` values of `T`: an ordinary
 /// vector when small, a pooled [`Region`] from [`POOLED`] bytes up. Write every value
-/// through [`spare`](Self::spare) (from [`STREAMED`] bytes up through [`stage`] blocks and
+/// through [`spare`](Self::spare) (from [`STREAMED`] bytes (`MLPIPE_STREAM_MB`) up through [`stage`] blocks and
 /// [`stream_into`]: see [`is_large`](Self::is_large)), then [`finish`](Self::finish).
 pub(crate) struct Output<T> {
     len: usize,
@@ -265,7 +286,7 @@ impl<T: arrow::datatypes::ArrowNativeType> Output<T> {
 
     /// Whether this output is large: written through staged blocks and streaming stores.
     pub(crate) fn is_large(&self) -> bool {
-        self.len.saturating_mul(std::mem::size_of::<T>()) >= STREAMED
+        self.len.saturating_mul(std::mem::size_of::<T>()) >= streamed_bytes()
     }
 
     /// `len` copies of `value`, written in parallel: for the per-row arrays of a vector
@@ -350,7 +371,8 @@ pub(crate) fn regular_offsets(rows: usize, step: usize) -> arrow::buffer::Scalar
 }
 
 /// Copies `src` into `dst` (same length) with non-temporal stores where the target has
-/// them (x86-64's SSE2 `movntdq`): whole cache lines written without being read first and
+/// them (x86-64's `vmovntdq` with AVX2, a whole 64-byte cache line in two stores, else
+/// SSE2's 16-byte `movntdq`): whole cache lines written without being read first and
 /// without displacing the cache. Call [`stream_fence`] after the last copy of a task,
 /// before the values are handed to other threads.
 pub(crate) fn stream_into<T: Copy>(src: &[T], dst: &mut [MaybeUninit<T>]) {
@@ -362,18 +384,27 @@ pub(crate) fn stream_into<T: Copy>(src: &[T], dst: &mut [MaybeUninit<T>]) {
         let len = src.len();
         let d = dst.as_mut_ptr().cast::<T>();
         let s = src.as_ptr();
-        // Plain stores up to the first 16-byte boundary of `dst`.
+        // Plain stores up to the first 64-byte (cache line) boundary of `dst`: every
+        // streamed line is then written whole, by consecutive stores.
         let mut i = 0;
-        while i < len && (d as usize + i * size) % 16 != 0 {
+        while i < len && (d as usize + i * size) % 64 != 0 {
             // SAFETY: i < len, in bounds of both slices.
             unsafe { d.add(i).write(*s.add(i)) };
             i += 1;
         }
-        if i < len && (d as usize + i * size) % 16 == 0 && 16 % size == 0 {
+        if i < len && (d as usize + i * size) % 64 == 0 && 64 % size == 0 {
+            let lines = (len - i) * size / 64;
+            if lines > 0 && std::is_x86_feature_detected!("avx2") {
+                // SAFETY: `lines` whole lines from value `i` on lie in both slices; the
+                // destination is 64-byte aligned there; the CPU has AVX2 (checked).
+                unsafe { stream_lines_avx2(s.add(i).cast(), d.add(i).cast(), lines) };
+                i += lines * 64 / size;
+            }
             let per = 16 / size;
             while i + per <= len {
                 // SAFETY: [i, i + per) is in bounds of both slices; the destination is
-                // 16-byte aligned; SSE2 is part of x86-64.
+                // 16-byte aligned (a multiple of 16 bytes past a line boundary); SSE2 is
+                // part of x86-64.
                 unsafe {
                     let v = _mm_loadu_si128(s.add(i).cast::<__m128i>());
                     _mm_stream_si128(d.add(i).cast::<__m128i>(), v);
@@ -390,6 +421,27 @@ pub(crate) fn stream_into<T: Copy>(src: &[T], dst: &mut [MaybeUninit<T>]) {
     #[cfg(not(target_arch = "x86_64"))]
     for (d, s) in dst.iter_mut().zip(src) {
         d.write(*s);
+    }
+}
+
+/// `lines` 64-byte lines from `s` streamed to `d` (64-byte aligned), each in two 32-byte
+/// AVX2 non-temporal stores.
+///
+/// # Safety
+/// The CPU must have AVX2; `s` and `d` must each hold `lines · 64` bytes, `d` aligned to 64.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn stream_lines_avx2(s: *const u8, d: *mut u8, lines: usize) {
+    use std::arch::x86_64::{__m256i, _mm256_loadu_si256, _mm256_stream_si256};
+    for k in 0..lines {
+        // SAFETY: line k lies in both buffers (the caller's contract); `d + 64k` and
+        // `d + 64k + 32` are 32-byte aligned.
+        unsafe {
+            let a = _mm256_loadu_si256(s.add(k * 64).cast::<__m256i>());
+            let b = _mm256_loadu_si256(s.add(k * 64 + 32).cast::<__m256i>());
+            _mm256_stream_si256(d.add(k * 64).cast::<__m256i>(), a);
+            _mm256_stream_si256(d.add(k * 64 + 32).cast::<__m256i>(), b);
+        }
     }
 }
 
@@ -579,12 +631,27 @@ pub(crate) unsafe fn par_build_buffer(
     n: usize,
     fill: impl Fn(usize, &mut [MaybeUninit<f64>]) + Sync,
 ) -> arrow::buffer::ScalarBuffer<f64> {
+    // SAFETY: the caller's contract.
+    unsafe { build_buffer(rows, n, None, fill) }
+}
+
+/// [`par_build_buffer`], staged and streamed when `streamed` says so (`None`: when the
+/// output [is large](Output::is_large)).
+///
+/// # Safety
+/// As [`par_build_buffer`]'s.
+unsafe fn build_buffer(
+    rows: usize,
+    n: usize,
+    streamed: Option<bool>,
+    fill: impl Fn(usize, &mut [MaybeUninit<f64>]) + Sync,
+) -> arrow::buffer::ScalarBuffer<f64> {
     let len = rows * n;
     if len == 0 {
         return arrow::buffer::ScalarBuffer::from(Vec::new());
     }
     let mut out = Output::<f64>::new(len);
-    let streamed = out.is_large();
+    let streamed = streamed.unwrap_or(out.is_large());
     let task_rows = (TASK_VALUES / n).max(1);
     out.spare()
         .par_chunks_mut(task_rows * n)
@@ -688,6 +755,17 @@ pub mod floor {
         unsafe { par_build_buffer(src.len() / n, n, |first, b| copy_block(src, first * n, b)) }
     }
 
+    /// [`copy_output`] written straight into the pooled region with normal stores (no
+    /// staging, no streaming stores): what streaming saves, or costs.
+    pub fn copy_output_direct(src: &[f64], n: usize) -> arrow::buffer::ScalarBuffer<f64> {
+        // SAFETY: every block is written whole from `src`.
+        unsafe {
+            build_buffer(src.len() / n, n, Some(false), |first, b| {
+                copy_block(src, first * n, b)
+            })
+        }
+    }
+
     /// The columns `cols` copied into one `Output` by `par_build_parts`.
     pub fn copy_columns(cols: &[&[f64]]) -> Vec<arrow::buffer::ScalarBuffer<f64>> {
         let lens: Vec<usize> = cols.iter().map(|c| c.len()).collect();
@@ -771,7 +849,7 @@ mod tests {
     }
 
     #[test]
-    fn large_outputs_are_written_staged_and_reuse_pooled_regions() {
+    fn large_outputs_reuse_pooled_regions() {
         // 37 MB: an odd size no other test's output takes from the pool meanwhile.
         let (rows, n) = (242_500, 20);
         let fill = |first: usize, block: &mut [MaybeUninit<f64>]| {
@@ -797,25 +875,40 @@ mod tests {
 
     #[test]
     fn the_pool_keeps_a_bounded_number_of_regions() {
-        let outs: Vec<_> = (0..POOL_REGIONS + 3)
-            .map(|k| {
-                let mut o = Output::<u8>::new((5 + k) << 20);
-                assert!(matches!(o.mem, OutputMem::Region(_)));
-                for v in o.spare().iter_mut() {
-                    v.write(k as u8);
-                }
-                // SAFETY: every value written above.
-                unsafe { o.finish() }
-            })
+        let mut o = Output::<u8>::new(5 << 20);
+        assert!(matches!(o.mem, OutputMem::Region(_)));
+        o.spare().fill(MaybeUninit::new(3));
+        // SAFETY: every value written above.
+        let o = unsafe { o.finish() };
+        assert!(o.iter().all(|v| *v == 3));
+        drop(o);
+        // More free regions than the pool keeps (fresh mappings never touched: no memory).
+        let regions: Vec<Region> = (0..POOL_REGIONS + 3)
+            .map(|_| Region::map(HUGE_PAGE).expect("a 2 MB mapping"))
             .collect();
-        assert!(outs
-            .iter()
-            .enumerate()
-            .all(|(k, o)| o.iter().all(|v| *v == k as u8)));
-        drop(outs);
+        drop(regions);
         let (regions, bytes) = floor::pool_state();
         assert!(regions <= POOL_REGIONS, "{regions} regions");
         assert!(bytes <= pool_bytes(), "{bytes} bytes");
+    }
+
+    #[test]
+    fn a_transform_with_many_partitions_gets_all_its_regions_back() {
+        // 40 outputs of 10 MB, as a 20-partition vector column's values and indices: all
+        // 40 regions come back from the pool on the next run (last wave's pool kept 32,
+        // and unmapped the rest after every run). Mappings never touched: no memory.
+        let (outputs, bytes) = (40, 5 * HUGE_PAGE);
+        if pool_bytes() < outputs * bytes + (64 << 20) {
+            return;
+        }
+        let first: Vec<Region> = (0..outputs).map(|_| Region::new(bytes).unwrap()).collect();
+        let mut ptrs: Vec<usize> = first.iter().map(|r| r.ptr.as_ptr() as usize).collect();
+        drop(first);
+        let again: Vec<Region> = (0..outputs).map(|_| Region::new(bytes).unwrap()).collect();
+        let mut back: Vec<usize> = again.iter().map(|r| r.ptr.as_ptr() as usize).collect();
+        ptrs.sort_unstable();
+        back.sort_unstable();
+        assert_eq!(back, ptrs, "every region handed out again");
     }
 
     #[test]

@@ -2573,3 +2573,248 @@ mod gram_fused_tests {
         }
     }
 }
+
+// ---- vec: kernels of the vector transforms (Binarizer's per-row plan) ----
+
+multiversion! {
+    /// The planned layout of each row of a sparse-capable output whose row `r` stores
+    /// `masks[r].count_ones()` non-zeros of `size` (at most 64): `kinds[r]` is
+    /// `PLANNED_SPARSE` where Spark's `Vector.compressed` stores the row sparse
+    /// ([`prefers_sparse`](crate::frame::vector::prefers_sparse)), else `PLANNED_DENSE`;
+    /// `counts[r]` is the count (which the builder ignores for a dense row). One
+    /// vectorised pass per block (counting bits and comparing in SIMD lanes) instead of a
+    /// scalar `count_ones` per row in baseline x86-64 code.
+    pub(crate) fn plan_mask_rows(masks: &[u64], size: usize, kinds: &mut [i8], counts: &mut [i32]) {
+        use crate::frame::vector::{PLANNED_DENSE, PLANNED_SPARSE};
+        // `prefers_sparse(ones, size)`: 12·ones + 28 < 8·size + 12, in u32 (ones, size <= 64).
+        let bound = 8 * size.min(64) as u32 + 12;
+        for ((m, k), c) in masks.iter().zip(kinds.iter_mut()).zip(counts.iter_mut()) {
+            let ones = m.count_ones();
+            *k = if 12 * ones + 28 < bound { PLANNED_SPARSE } else { PLANNED_DENSE };
+            *c = ones as i32;
+        }
+    }
+}
+
+#[cfg(test)]
+mod vec_tests {
+    use super::*;
+    use crate::frame::vector::{prefers_sparse, PLANNED_DENSE, PLANNED_SPARSE};
+
+    #[test]
+    fn mask_plans_follow_spark_compressed_rule_in_every_build() {
+        // Every count 0..=size for every size 0..=64 (masks with that many low bits set,
+        // and the same count scattered), against `prefers_sparse` (Spark's rule).
+        for size in 0..=64usize {
+            let masks: Vec<u64> = (0..=size)
+                .flat_map(|ones| {
+                    let low = if ones == 64 {
+                        u64::MAX
+                    } else {
+                        (1u64 << ones) - 1
+                    };
+                    [low, low.rotate_left((ones * 7 % 64) as u32)]
+                })
+                .collect();
+            for (b, (kinds, counts)) in in_each_build(|| {
+                let mut kinds = vec![-1i8; masks.len()];
+                let mut counts = vec![-1i32; masks.len()];
+                plan_mask_rows(&masks, size, &mut kinds, &mut counts);
+                (kinds, counts)
+            }) {
+                for (r, m) in masks.iter().enumerate() {
+                    let ones = m.count_ones() as usize;
+                    let want = if prefers_sparse(ones, size) {
+                        PLANNED_SPARSE
+                    } else {
+                        PLANNED_DENSE
+                    };
+                    assert_eq!(kinds[r], want, "size {size} ones {ones} build {b:?}");
+                    assert_eq!(counts[r], ones as i32, "size {size} build {b:?}");
+                }
+            }
+        }
+    }
+}
+
+multiversion! {
+    /// A planned block's rows settled, for a block without null rows: each row's kind
+    /// normalised (`PLANNED_DENSE`, anything else `PLANNED_SPARSE`), its index and value
+    /// counts set (a dense row 0 and `size`, a sparse row its planned count `ni[r]` twice)
+    /// and the block's totals returned; `None`, with nothing changed, when a sparse row's
+    /// count is negative or above `size` (the caller's row walk then names the first).
+    /// The row walk's arithmetic in two vectorised passes (check, then write).
+    pub(crate) fn settle_plan(kinds: &mut [i8], ni: &mut [i32], nv: &mut [i32], size: usize) -> Option<(usize, usize)> {
+        use crate::frame::vector::{PLANNED_DENSE, PLANNED_SPARSE};
+        let size = size as i64;
+        let mut bad = false;
+        for (k, c) in kinds.iter().zip(ni.iter()) {
+            let c = *c as i64;
+            bad |= (*k != PLANNED_DENSE) & ((c < 0) | (c > size));
+        }
+        if bad {
+            return None;
+        }
+        let (mut ti, mut tv) = (0u64, 0u64);
+        for ((k, i), v) in kinds.iter_mut().zip(ni.iter_mut()).zip(nv.iter_mut()) {
+            let dense = *k == PLANNED_DENSE;
+            let c = *i as i64;
+            let (li, lv) = if dense { (0, size) } else { (c, c) };
+            *k = if dense { PLANNED_DENSE } else { PLANNED_SPARSE };
+            *i = li as i32;
+            *v = lv as i32;
+            ti += li as u64;
+            tv += lv as u64;
+        }
+        Some((ti as usize, tv as usize))
+    }
+}
+
+#[cfg(test)]
+mod vec_settle_tests {
+    use super::*;
+    use crate::frame::vector::{PLANNED_DENSE, PLANNED_SPARSE};
+
+    /// The builder's row walk (`par_planned_chunk` with no null rows), as it was written
+    /// before the kernel: the reference each build must equal.
+    fn walk(
+        kinds: &mut [i8],
+        ni: &mut [i32],
+        nv: &mut [i32],
+        size: usize,
+    ) -> Option<(usize, usize)> {
+        let (mut ti, mut tv) = (0usize, 0usize);
+        for j in 0..kinds.len() {
+            let (kind, li, lv) = if kinds[j] == PLANNED_DENSE {
+                (PLANNED_DENSE, 0, size)
+            } else {
+                match usize::try_from(ni[j]) {
+                    Ok(c) if c <= size => (PLANNED_SPARSE, c, c),
+                    _ => return None,
+                }
+            };
+            kinds[j] = kind;
+            ni[j] = li as i32;
+            nv[j] = lv as i32;
+            ti += li;
+            tv += lv;
+        }
+        Some((ti, tv))
+    }
+
+    #[test]
+    fn settled_plans_are_the_row_walk_in_every_build() {
+        let size = 20;
+        let rows = 2048 + 7;
+        let kinds: Vec<i8> = (0..rows).map(|r| [0, 1, 0, 2][r % 4]).collect();
+        let counts: Vec<i32> = (0..rows).map(|r| ((r * 7) % 21) as i32).collect();
+        let mut want = (kinds.clone(), counts.clone(), vec![0; rows]);
+        let want_totals = walk(&mut want.0, &mut want.1, &mut want.2, size);
+        assert!(want_totals.is_some());
+        for (b, got) in in_each_build(|| {
+            let (mut k, mut i, mut v) = (kinds.clone(), counts.clone(), vec![0; rows]);
+            let t = settle_plan(&mut k, &mut i, &mut v, size);
+            (t, k, i, v)
+        }) {
+            assert_eq!(
+                got,
+                (want_totals, want.0.clone(), want.1.clone(), want.2.clone()),
+                "{b:?}"
+            );
+        }
+        // A sparse row counted above the size, or negative: None, nothing changed.
+        for bad in [21, -1] {
+            let mut c = counts.clone();
+            c[1000] = bad;
+            for (b, got) in in_each_build(|| {
+                let (mut k, mut i, mut v) = (kinds.clone(), c.clone(), vec![0; rows]);
+                let t = settle_plan(&mut k, &mut i, &mut v, size);
+                (t, k == kinds, i == c)
+            }) {
+                assert_eq!(got, (None, true, true), "{bad} {b:?}");
+            }
+        }
+    }
+}
+
+multiversion! {
+    /// Interaction's rows of a dense vector times a number: row `q` of `out` is row `q` of
+    /// `x` (`size > 0` values a row) times `scales[q]`, each product `a · v` as the per-row
+    /// loop computes it. Returns the first row whose non-zero products would make Spark's
+    /// `Vector.compressed` store it sparse (the row was placed dense), after writing it;
+    /// the rows after it are left unwritten.
+    pub(crate) fn scale_dense_rows(x: &[f64], scales: &[f64], size: usize, out: &mut [std::mem::MaybeUninit<f64>]) -> Option<usize> {
+        let rows = x.chunks_exact(size).zip(out.chunks_exact_mut(size));
+        for (q, (&a, (xr, or))) in scales.iter().zip(rows).enumerate() {
+            let mut nnz = 0usize;
+            for (o, v) in or.iter_mut().zip(xr) {
+                let p = a * v;
+                o.write(p);
+                nnz += usize::from(p != 0.0);
+            }
+            if crate::frame::vector::prefers_sparse(nnz, size) {
+                return Some(q);
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod vec_scale_tests {
+    use super::*;
+    use std::mem::MaybeUninit;
+
+    #[test]
+    fn scaled_rows_are_the_plain_products_and_stop_at_a_row_that_turns_sparse() {
+        // Rows of 20 values (zeros of both signs, an infinity, a NaN) times scales (a
+        // zero among them gives zero products: 20 zeros, stored sparse by Spark's rule,
+        // so that row is the first misfit), in every build, bit for bit with `a * v`.
+        let size = 20;
+        let rows = 37;
+        let x: Vec<f64> = (0..rows * size)
+            .map(|k| match k % 11 {
+                0 => -0.0,
+                5 => 0.0,
+                _ if k == 100 => f64::INFINITY,
+                _ if k == 222 => f64::NAN,
+                _ => (k as f64 * 0.37).sin() * 1e3,
+            })
+            .collect();
+        let scales: Vec<f64> = (0..rows)
+            .map(|r| if r == 30 { 0.0 } else { r as f64 - 12.5 })
+            .collect();
+        let bits = |v: f64| if v.is_nan() { 1 } else { v.to_bits() };
+        for (b, (got, out)) in in_each_build(|| {
+            let mut out = vec![MaybeUninit::new(7.0); rows * size];
+            let got = scale_dense_rows(&x, &scales, size, &mut out);
+            (
+                got,
+                out.iter()
+                    .map(|v| unsafe { v.assume_init() })
+                    .collect::<Vec<f64>>(),
+            )
+        }) {
+            assert_eq!(got, Some(30), "{b:?}");
+            for r in 0..=30 {
+                for j in 0..size {
+                    let want = scales[r] * x[r * size + j];
+                    assert_eq!(
+                        bits(out[r * size + j]),
+                        bits(want),
+                        "{b:?} row {r} value {j}"
+                    );
+                }
+            }
+            assert!(
+                out[31 * size..].iter().all(|v| *v == 7.0),
+                "{b:?}: rows after the misfit untouched"
+            );
+        }
+        // Without the zero scale every row fits.
+        let mut s = scales.clone();
+        s[30] = 1.0;
+        let mut out = vec![MaybeUninit::new(0.0); rows * size];
+        assert_eq!(scale_dense_rows(&x, &s, size, &mut out), None);
+    }
+}

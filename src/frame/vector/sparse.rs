@@ -2218,6 +2218,25 @@ impl PlannedBlock<'_> {
             PlannedRow::Sparse(i, v)
         }
     }
+
+    /// The next run of dense rows, at most `max` of them (none when the next row is not
+    /// dense, or none is left): their count `k` and their `k · size` values back to back,
+    /// to write whole, as `k` calls of [`next`](Self::next) would hand them out. For
+    /// writers that fill many dense rows in one vectorised kernel.
+    #[inline]
+    pub(crate) fn next_dense_run(&mut self, max: usize) -> (usize, &mut [MaybeUninit<f64>]) {
+        let first = self.row;
+        let end = self.kinds.len().min(first.saturating_add(max));
+        let mut j = first;
+        while j < end && self.valid[j] && self.kinds[j] == PLANNED_DENSE {
+            j += 1;
+        }
+        self.row = j;
+        let len = (j - first) * self.size;
+        let o = &mut self.vals[self.ov..self.ov + len];
+        self.ov += len;
+        (j - first, o)
+    }
 }
 
 /// A sparse-type (`VectorUDT`) column chunk of `rows` rows of `size` values whose rows'
@@ -2271,6 +2290,13 @@ where
         let mut state = init();
         // `ni` holds the counts while `place` runs; both become (indices, values) below.
         place(&mut state, first, kinds, ni, m)?;
+        // No null row: every row settled in one vectorised pass, unless a count is out of
+        // range (then the row walk below names the first such row).
+        if nulls.is_none_or(|b| b.null_count() == 0) {
+            if let Some(totals) = crate::frame::kernels::settle_plan(kinds, ni, nv, size) {
+                return Ok(totals);
+            }
+        }
         let (mut ti, mut tv) = (0usize, 0usize);
         for j in 0..kinds.len() {
             let (kind, li, lv) = if is_null(first + j) {
