@@ -526,21 +526,21 @@ fn route_rows(b: &Binned, node_of: &mut [u32], num_nodes: usize, splits: &[Parti
         BinColumns::U8(all) => (all, b.rows, 1),
         BinColumns::RowMajorU8(all) => (all, 1, b.kinds.len()),
         BinColumns::U16(_) => {
-        let mut moves: Vec<Option<&Partition>> = vec![None; num_nodes];
-        for p in splits {
-            moves[p.node] = Some(p);
-        }
-        node_of
-            .par_chunks_mut(SWEEP_CHUNK)
-            .enumerate()
-            .for_each(|(c, chunk)| {
-                let first = c * SWEEP_CHUNK;
-                for (j, a) in chunk.iter_mut().enumerate() {
-                    if let Some(Some(p)) = moves.get(*a as usize) {
-                        *a = p.left as u32 + u32::from(!p.split.goes_left(b, first + j));
+            let mut moves: Vec<Option<&Partition>> = vec![None; num_nodes];
+            for p in splits {
+                moves[p.node] = Some(p);
+            }
+            node_of
+                .par_chunks_mut(SWEEP_CHUNK)
+                .enumerate()
+                .for_each(|(c, chunk)| {
+                    let first = c * SWEEP_CHUNK;
+                    for (j, a) in chunk.iter_mut().enumerate() {
+                        if let Some(Some(p)) = moves.get(*a as usize) {
+                            *a = p.left as u32 + u32::from(!p.split.goes_left(b, first + j));
+                        }
                     }
-                }
-            });
+                });
             return;
         }
     };
