@@ -5,7 +5,10 @@
 //! zeros re-inserted as one value carrying the missing weight; categorical features (from
 //! the features column's nominal metadata) are ordered (one bin per category) or, for
 //! multiclass problems with few categories, unordered (one bin per subset). Every row is
-//! binned once into a column-major matrix of one byte per value (two above 256 bins).
+//! binned once into a matrix of one byte per value (two above 256 bins): column-major for
+//! trees grown from per-node row lists, row-major for trees grown by level sweeps (below
+//! the root a sweep visits a fraction of the rows, and a row's bins then sit in one or two
+//! cache lines instead of one line per feature). Either way there is one binned copy.
 
 use rayon::prelude::*;
 
@@ -29,15 +32,20 @@ pub(crate) struct Binned {
     pub kinds: Vec<FeatureKind>,
     /// Histogram bins per feature (`numBins` in Spark).
     pub num_bins: Vec<usize>,
-    /// Column-major bins: feature `f`'s bin of row `i` at `f * rows + i`.
+    /// The bins: feature `f`'s bin of row `i` at `f * rows + i` (column-major) or at
+    /// `i * kinds.len() + f` ([`BinColumns::RowMajorU8`]).
     pub bins: BinColumns,
     pub rows: usize,
 }
 
 /// The binned matrix, one byte per value when every feature has at most 256 bins.
 pub(crate) enum BinColumns {
+    /// Column-major bytes.
     U8(Vec<u8>),
+    /// Column-major, two bytes per value (some feature has more than 256 bins).
     U16(Vec<u16>),
+    /// Row-major bytes: row `i`'s bins are `i * numFeatures..(i + 1) * numFeatures`.
+    RowMajorU8(Vec<u8>),
 }
 
 impl Binned {
@@ -55,6 +63,7 @@ impl Binned {
         match &self.bins {
             BinColumns::U8(b) => b[f * self.rows + i] as usize,
             BinColumns::U16(b) => b[f * self.rows + i] as usize,
+            BinColumns::RowMajorU8(b) => b[i * self.kinds.len() + f] as usize,
         }
     }
 }
@@ -66,11 +75,13 @@ fn max_unordered_arity(max_possible_bins: usize) -> usize {
 }
 
 /// Builds the split candidates (with Spark's sampling above `max(maxBins², 10000)` rows) and
-/// bins every row.
+/// bins every row, row-major when `row_major` and every feature has at most 256 bins (the
+/// layout of level sweeps, `growth::sweep_layout`), else column-major.
 pub(crate) fn bin_instances(
     inst: &Instances,
     strategy: &Strategy,
     stage: &'static str,
+    row_major: bool,
 ) -> Result<Binned> {
     let n = inst.num_features;
     let rows = inst.num_rows();
@@ -137,6 +148,8 @@ pub(crate) fn bin_instances(
     let wide = num_bins.iter().any(|&b| b > 256);
     let bins = if wide {
         BinColumns::U16(bin_columns::<u16>(inst, &kinds))
+    } else if row_major {
+        BinColumns::RowMajorU8(bin_rows(inst, &kinds))
     } else {
         BinColumns::U8(bin_columns::<u8>(inst, &kinds))
     };
@@ -155,6 +168,7 @@ pub(crate) fn bin_with(inst: &Instances, train: &Binned, stage: &'static str) ->
     let bins = match train.bins {
         BinColumns::U8(_) => BinColumns::U8(bin_columns::<u8>(inst, &train.kinds)),
         BinColumns::U16(_) => BinColumns::U16(bin_columns::<u16>(inst, &train.kinds)),
+        BinColumns::RowMajorU8(_) => BinColumns::RowMajorU8(bin_rows(inst, &train.kinds)),
     };
     Ok(Binned {
         kinds: train.kinds.clone(),
@@ -234,21 +248,55 @@ fn bin_columns<T: BinValue>(inst: &Instances, kinds: &[FeatureKind]) -> Vec<T> {
     }
     chunks.into_par_iter().for_each(|(x, mut pieces)| {
         for (f, col) in pieces.iter_mut().enumerate() {
-            match &kinds[f] {
-                FeatureKind::Continuous(t) if t.len() <= LINEAR_BIN_SEARCH => {
-                    bin_linear(x, n, f, t, col)
-                }
-                FeatureKind::Continuous(t) => {
-                    for (c, row) in col.iter_mut().zip(x.chunks_exact(n)) {
-                        let v = row[f];
-                        *c = T::from_usize(t.partition_point(|&th| th < v));
-                    }
-                }
-                _ => {
-                    for (c, row) in col.iter_mut().zip(x.chunks_exact(n)) {
-                        *c = T::from_usize(row[f].trunc() as usize);
-                    }
-                }
+            feature_bins(x, n, f, &kinds[f], col);
+        }
+    });
+    out
+}
+
+/// The bins of feature `f` of the row-major rows `x` (`n` values a row) into `col`.
+fn feature_bins<T: BinValue>(x: &[f64], n: usize, f: usize, kind: &FeatureKind, col: &mut [T]) {
+    match kind {
+        FeatureKind::Continuous(t) if t.len() <= LINEAR_BIN_SEARCH => bin_linear(x, n, f, t, col),
+        FeatureKind::Continuous(t) => {
+            for (c, row) in col.iter_mut().zip(x.chunks_exact(n)) {
+                let v = row[f];
+                *c = T::from_usize(t.partition_point(|&th| th < v));
+            }
+        }
+        _ => {
+            for (c, row) in col.iter_mut().zip(x.chunks_exact(n)) {
+                *c = T::from_usize(row[f].trunc() as usize);
+            }
+        }
+    }
+}
+
+/// Bins every row into a row-major byte matrix (every feature has at most 256 bins): one
+/// task per block of [`BIN_CHUNK_ROWS`] rows, each feature's bins computed as in
+/// [`bin_columns`] and written into its place of each row.
+fn bin_rows(inst: &Instances, kinds: &[FeatureKind]) -> Vec<u8> {
+    let rows = inst.num_rows();
+    let n = inst.num_features;
+    // Fresh memory advised into huge pages (first touch of 4 KB pages costs ~4x more).
+    let mut out = crate::frame::buffer::with_exact_capacity(rows * n);
+    out.resize(rows * n, 0u8);
+    let mut rest: &mut [u8] = &mut out;
+    let mut chunks: Vec<(&[f64], &mut [u8])> = Vec::new();
+    for part in &inst.parts {
+        for x in part.chunks(BIN_CHUNK_ROWS * n) {
+            let (mine, r) = std::mem::take(&mut rest).split_at_mut(x.len());
+            rest = r;
+            chunks.push((x, mine));
+        }
+    }
+    chunks.into_par_iter().for_each(|(x, out)| {
+        let mut col = [0u8; BIN_CHUNK_ROWS];
+        let col = &mut col[..x.len() / n];
+        for (f, kind) in kinds.iter().enumerate() {
+            feature_bins(x, n, f, kind, col);
+            for (row, &c) in out.chunks_exact_mut(n).zip(col.iter()) {
+                row[f] = c;
             }
         }
     });

@@ -180,23 +180,29 @@ pub(crate) struct GrownTree {
 const NO_NODE: u32 = u32::MAX;
 
 /// Whether a tree is grown by level sweeps instead of per-node row lists: a single tree on
-/// every feature (a decision tree, each GBT tree) with variance statistics the block kernel
-/// handles. A sweep streams every row once per group in row order (Spark's own pass),
-/// adding it to its node's histograms: the bins, targets and node ids are read
-/// sequentially, where per-node row lists would gather them, and each (node, feature, bin)
-/// still receives its rows in row order, so the sums are the same.
-fn sweeps(
-    b: &Binned,
-    targets: &Targets,
-    trees: &[TreeInput],
-    s: &Strategy,
-    subsampling: bool,
-) -> bool {
+/// every feature (a decision tree, each GBT tree) with variance statistics, binned
+/// row-major in bytes (the binning's choice by [`sweep_layout`]). A sweep streams the rows
+/// once per group in row order (Spark's own pass), adding each to its node's histograms:
+/// the bins, targets and node ids are read in row order, where per-node row lists would
+/// gather them, and each (node, feature, bin) still receives its rows in row order, so the
+/// sums are the same.
+fn sweeps(b: &Binned, trees: &[TreeInput], s: &Strategy, subsampling: bool) -> bool {
     trees.len() == 1
         && !subsampling
         && s.impurity == Impurity::Variance
-        && histogram::block_kernel_applies(b, targets, false)
+        && matches!(b.bins, BinColumns::RowMajorU8(_))
         && (0..b.kinds.len()).all(|f| histogram::in_block(b, f))
+}
+
+/// Whether to bin row-major for level sweeps (see [`sweeps`]): `num_trees` trees grown
+/// together on `features_per_node` of `num_features` features with `impurity`.
+pub(crate) fn sweep_layout(
+    impurity: Impurity,
+    num_trees: usize,
+    features_per_node: usize,
+    num_features: usize,
+) -> bool {
+    num_trees == 1 && features_per_node == num_features && impurity == Impurity::Variance
 }
 
 /// Grows `trees.len()` trees together, as Spark's `runBagged` does, drawing feature
@@ -213,7 +219,7 @@ pub(crate) fn grow(
     let nf = b.kinds.len();
     let subsampling = features_per_node != nf;
     let mut rng = JavaRandom::new(subset_seed);
-    let sweep = sweeps(b, targets, trees, s, subsampling);
+    let sweep = sweeps(b, trees, s, subsampling);
     // Histogram subtraction: level sweeps only, and only where every count it subtracts
     // is exact (whole-number weights).
     let subtract = sweep && s.subtract_histograms && whole_weights(targets.weights);
@@ -227,11 +233,15 @@ pub(crate) fn grow(
     } else {
         RowList::default()
     };
-    let mut node_of: Vec<u32> = match (sweep, trees.first().and_then(|t| t.counts)) {
-        (false, _) => Vec::new(),
-        (true, Some(c)) => c.iter().map(|&k| if k > 0 { 0 } else { NO_NODE }).collect(),
-        (true, None) => vec![0; b.rows],
-    };
+    // Each row's node, in a buffer reused from the last tree grown by sweeps on this thread
+    // (its pages already faulted in).
+    let mut node_of: Vec<u32> = if sweep { NODE_OF.take() } else { Vec::new() };
+    node_of.clear();
+    match (sweep, trees.first().and_then(|t| t.counts)) {
+        (false, _) => {}
+        (true, Some(c)) => node_of.extend(c.iter().map(|&k| if k > 0 { 0 } else { NO_NODE })),
+        (true, None) => node_of.resize(b.rows, 0),
+    }
     let mut grown: Vec<GrownTree> = trees
         .par_iter()
         .map(|t| {
@@ -438,48 +448,7 @@ pub(crate) fn grow(
         if sweep {
             // Every row of a split node moves to its child (leaves included, so that
             // `node_of` ends as each row's leaf).
-            // Per node: stays, or its split (a byte column's bins up to `bin` go left).
-            enum Route<'s> {
-                Stay,
-                Bins {
-                    col: &'s [u8],
-                    bin: usize,
-                    left: u32,
-                },
-                Split {
-                    split: &'s BinSplit,
-                    left: u32,
-                },
-            }
-            let mut moves: Vec<Route> = (0..grown[0].nodes.len()).map(|_| Route::Stay).collect();
-            for p in &splits {
-                let left = p.left as u32;
-                moves[p.node] = match (&p.split, &b.bins) {
-                    (BinSplit::Continuous { feature, bin }, BinColumns::U8(all)) => Route::Bins {
-                        col: &all[feature * b.rows..(feature + 1) * b.rows],
-                        bin: *bin,
-                        left,
-                    },
-                    (split, _) => Route::Split { split, left },
-                };
-            }
-            node_of
-                .par_chunks_mut(SWEEP_CHUNK)
-                .enumerate()
-                .for_each(|(c, chunk)| {
-                    let first = c * SWEEP_CHUNK;
-                    for (j, a) in chunk.iter_mut().enumerate() {
-                        match moves.get(*a as usize) {
-                            Some(Route::Bins { col, bin, left }) => {
-                                *a = left + u32::from(usize::from(col[first + j]) > *bin);
-                            }
-                            Some(Route::Split { split, left }) => {
-                                *a = left + u32::from(!split.goes_left(b, first + j));
-                            }
-                            Some(Route::Stay) | None => {}
-                        }
-                    }
-                });
+            route_rows(b, &mut node_of, grown[0].nodes.len(), &splits);
             continue;
         }
         // Each split node's run of its tree's `order` is partitioned in place, the runs
@@ -526,10 +495,95 @@ pub(crate) fn grow(
 thread_local! {
     /// [`grow`]'s row list between fits on this thread.
     static ROW_LIST: std::cell::Cell<RowList> = std::cell::Cell::new(RowList::default());
+    /// The `node_of` buffer of the last tree grown by sweeps and dropped on this thread.
+    static NODE_OF: std::cell::Cell<Vec<u32>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+impl Drop for GrownTree {
+    /// Hands `node_of` back for the next tree grown on this thread (each GBT tree).
+    fn drop(&mut self) {
+        if let Some(v) = self.node_of.take() {
+            NODE_OF.set(v);
+        }
+    }
 }
 
 /// Rows per task of a sweep's row pass.
 const SWEEP_CHUNK: usize = 16 * 1024;
+
+/// Moves every row of a split node to its child: the row of node `a` split by `p` goes to
+/// `p.left`, or `p.left + 1` when the split sends its bin right; rows of other nodes (and
+/// unsampled rows, `NO_NODE`) stay.
+///
+/// With byte bins, one branch-free pass: per node a feature and a 256-entry table
+/// (1 = the bin goes right), so that a row's move is `left[a] + right[a][bin]` whatever
+/// kind of split (continuous or categorical) its node has, and a node that stays has
+/// itself as `left` and an all-zero table. Unsampled rows go through one extra entry that
+/// maps them to `NO_NODE`. Wider bins take the split's own test.
+fn route_rows(b: &Binned, node_of: &mut [u32], num_nodes: usize, splits: &[Partition]) {
+    // Feature `f`'s bin of row `r` at `f * per_feature + r * per_row`.
+    let (all, per_feature, per_row) = match &b.bins {
+        BinColumns::U8(all) => (all, b.rows, 1),
+        BinColumns::RowMajorU8(all) => (all, 1, b.kinds.len()),
+        BinColumns::U16(_) => {
+            let mut moves: Vec<Option<&Partition>> = vec![None; num_nodes];
+            for p in splits {
+                moves[p.node] = Some(p);
+            }
+            node_of
+                .par_chunks_mut(SWEEP_CHUNK)
+                .enumerate()
+                .for_each(|(c, chunk)| {
+                    let first = c * SWEEP_CHUNK;
+                    for (j, a) in chunk.iter_mut().enumerate() {
+                        if let Some(Some(p)) = moves.get(*a as usize) {
+                            *a = p.left as u32 + u32::from(!p.split.goes_left(b, first + j));
+                        }
+                    }
+                });
+            return;
+        }
+    };
+    // Entry `num_nodes` stands for every row outside the tree.
+    let out = num_nodes;
+    let mut left: Vec<u32> = (0..=num_nodes as u32).collect();
+    left[out] = NO_NODE;
+    let mut col = vec![0usize; num_nodes + 1];
+    let mut right = vec![0u8; (num_nodes + 1) * 256];
+    for p in splits {
+        left[p.node] = p.left as u32;
+        let t = &mut right[p.node * 256..(p.node + 1) * 256];
+        let feature = match &p.split {
+            BinSplit::Continuous { feature, bin } => {
+                t.iter_mut().skip(*bin + 1).for_each(|r| *r = 1);
+                *feature
+            }
+            BinSplit::Categorical { feature, left } => {
+                for (r, &l) in t.iter_mut().zip(left) {
+                    *r = u8::from(!l);
+                }
+                *feature
+            }
+        };
+        col[p.node] = feature * per_feature;
+    }
+    assert!(all.len() == b.kinds.len() * b.rows && node_of.len() == b.rows);
+    // Every feature's last bin is inside `all`.
+    assert!(b.rows == 0 || col.iter().all(|&c| c + (b.rows - 1) * per_row < all.len()));
+    node_of
+        .par_chunks_mut(SWEEP_CHUNK)
+        .enumerate()
+        .for_each(|(c, chunk)| {
+            let first = c * SWEEP_CHUNK;
+            for (j, a) in chunk.iter_mut().enumerate() {
+                let i = (*a as usize).min(out);
+                // Every entry of `col` starts a column of `all` (asserted above) and
+                // `first + j` is a row, below `b.rows`.
+                let bin = all[col[i] + (first + j) * per_row];
+                *a = left[i].wrapping_add(u32::from(right[i * 256 + usize::from(bin)]));
+            }
+        });
+}
 
 /// Whether every weight is a whole number with their total below 2^53 (so that sums of
 /// weights, and their differences, are exact).
@@ -935,6 +989,9 @@ fn histogram(
                     ss,
                     classification,
                 );
+            }
+            super::binning::BinColumns::RowMajorU8(_) => {
+                fill(&mut h, |r| b.bin(f, r), rows, t, counts, ss, classification);
             }
             super::binning::BinColumns::U16(col) => {
                 let col = &col[f * b.rows..(f + 1) * b.rows];

@@ -242,9 +242,10 @@ pub(crate) fn sweep_variance(
     rows: Option<&RowList>,
 ) -> Vec<NodeHists> {
     use rayon::prelude::*;
-    let BinColumns::U8(all) = &b.bins else {
-        unreachable!("sweeps need byte bins (block_kernel_applies)")
+    let BinColumns::RowMajorU8(all) = &b.bins else {
+        unreachable!("sweeps need row-major byte bins (growth::sweeps)")
     };
+    let nf = b.kinds.len();
     let feats: Vec<usize> = (0..b.kinds.len())
         .filter(|&f| b.num_splits(f) != 0)
         .collect();
@@ -266,10 +267,6 @@ pub(crate) fn sweep_variance(
         .into_par_iter()
         .enumerate()
         .map(|(i, block)| {
-            let cols: Vec<&[u8]> = block
-                .iter()
-                .map(|&f| &all[f * b.rows..(f + 1) * b.rows])
-                .collect();
             let mut base = Vec::with_capacity(block.len());
             let mut stride = 0;
             for &f in block {
@@ -282,7 +279,9 @@ pub(crate) fn sweep_variance(
             assert!(block.iter().all(|&f| b.num_bins[f] <= 256));
             let mut h = vec![[0.0f64; 4]; slots * stride];
             sweep_pass(
-                &cols,
+                all,
+                nf,
+                block,
                 &base,
                 stride,
                 &mut h,
@@ -317,15 +316,17 @@ pub(crate) fn sweep_variance(
 
 multiversion! {
     /// One sweep: every row of a group node adds `(iw, iw·y, iw·y·y, k)` (as
-    /// [`variance_pass`]) to its node's bin of each column and, when `parent`, to its node's
-    /// parent vector.
+    /// [`variance_pass`]) to its node's bin of each feature of `feats` and, when `parent`,
+    /// to its node's parent vector. `bins` is row-major, `nf` bins a row.
     ///
-    /// Needs every column's bins below its next column's `base` (the last's below
+    /// Needs every feature's bins below its next feature's `base` (the last's below
     /// `stride - 1`, the parent's place), which [`sweep_variance`] checks with [`Binned`]'s
     /// invariant.
     #[allow(clippy::too_many_arguments)]
     fn sweep_pass(
-        cols: &[&[u8]],
+        bins: &[u8],
+        nf: usize,
+        feats: &[usize],
         base: &[usize],
         stride: usize,
         h: &mut [[f64; 4]],
@@ -339,7 +340,9 @@ multiversion! {
     ) {
         let n = node_of.len();
         assert!(
-            cols.iter().all(|c| c.len() == n)
+            bins.len() == n * nf
+                && feats.len() == base.len()
+                && feats.iter().all(|&f| f < nf)
                 && y.len() == n
                 && w.is_none_or(|w| w.len() == n)
                 && counts.is_none_or(|c| c.len() == n)
@@ -353,7 +356,9 @@ multiversion! {
         assert!(slot_of
             .iter()
             .all(|&g| g == u32::MAX || (g as usize + 1) * stride <= h.len()));
-        let cols: Vec<(*const u8, usize)> = cols.iter().zip(base).map(|(c, &o)| (c.as_ptr(), o)).collect();
+        // Per feature: its place in a row, its first bin in a slot's histograms.
+        let cols: Vec<(usize, usize)> = feats.iter().copied().zip(base.iter().copied()).collect();
+        let bins = bins.as_ptr();
         let h = h.as_mut_ptr();
         // Row `r`'s statistics into its node's histograms.
         let add = |r: usize, a: u32, u: [f64; 4]| {
@@ -363,13 +368,15 @@ multiversion! {
             if g == u32::MAX {
                 return;
             }
-            // SAFETY: the slot's histograms are inside `h` (asserted above), the row is
-            // in every column (r < n), and each column's bins fall in its part of the
-            // slot's histograms (sweep_variance's check with Binned's invariant).
+            // SAFETY: the slot's histograms are inside `h` (asserted above), the row's
+            // bins are inside `bins` (r < n, f < nf, bins.len() = n·nf), and each
+            // feature's bins fall in its part of the slot's histograms (sweep_variance's
+            // check with Binned's invariant).
             unsafe {
                 let node = h.add(g as usize * stride);
-                for &(col, o) in &cols {
-                    let hb = &mut *node.add(o + usize::from(*col.add(r)));
+                let row = bins.add(r * nf);
+                for &(f, o) in &cols {
+                    let hb = &mut *node.add(o + usize::from(*row.add(f)));
                     for l in 0..4 {
                         hb[l] += u[l];
                     }

@@ -5,7 +5,8 @@
 //! 1. [`Instances`] borrows the features column's row-major values in place (no copy of the
 //!    `f64` features) and checks labels, weights and features.
 //! 2. Split candidates and binning (Spark's `findSplits`, `TreePoint`): every row binned once
-//!    into a column-major matrix, one byte per value up to 256 bins.
+//!    into one matrix, one byte per value up to 256 bins: row-major for trees grown by level
+//!    sweeps (each GBT tree, a regression tree), column-major for the others.
 //! 3. Level-wise growth with Spark's node stack, candidate order, tie-breaks, stopping rules
 //!    and pruning; bootstrap (commons-math Poisson) and feature subsets (`java.util.Random`,
 //!    reservoir sampling) with Spark's random streams and per-partition seeding.
@@ -617,7 +618,8 @@ pub fn train_forest(
         num_trees,
         classification,
     )?;
-    let b = bin_instances(inst, s, stage)?;
+    let row_major = growth::sweep_layout(s.impurity, num_trees, k, inst.num_features);
+    let b = bin_instances(inst, s, stage, row_major)?;
     let counts = bag(inst, num_trees, s.subsampling_rate, s.bootstrap, s.seed)?;
     let classes = if classification {
         ClassLabels::new(&inst.labels, s.num_classes)
@@ -745,7 +747,8 @@ pub fn train_gbt(
         }
     };
     let labels: Vec<f64> = inst.labels.iter().map(|&y| relabel(y)).collect();
-    let b = bin_instances(inst, &s, stage)?;
+    let row_major = growth::sweep_layout(s.impurity, 1, k, inst.num_features);
+    let b = bin_instances(inst, &s, stage, row_major)?;
     let vb = match validation {
         Some(v) => Some((
             binning::bin_with(v, &b, stage)?,
