@@ -688,6 +688,20 @@ pub mod floor {
         unsafe { par_build_buffer(src.len() / n, n, |first, b| copy_block(src, first * n, b)) }
     }
 
+    /// `len` copies of `value` written into an `Output` by `par_build_buffer` (pooled
+    /// region, staged blocks, streaming stores): writing an output of a given size with
+    /// no source to read, the write half of a transform's read + write floor.
+    pub fn fill_output(len: usize, value: f64) -> arrow::buffer::ScalarBuffer<f64> {
+        // SAFETY: every value of every block is written.
+        unsafe {
+            par_build_buffer(len, 1, |_, b| {
+                for v in b {
+                    v.write(value);
+                }
+            })
+        }
+    }
+
     /// The columns `cols` copied into one `Output` by `par_build_parts`.
     pub fn copy_columns(cols: &[&[f64]]) -> Vec<arrow::buffer::ScalarBuffer<f64>> {
         let lens: Vec<usize> = cols.iter().map(|c| c.len()).collect();
