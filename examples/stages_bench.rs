@@ -344,6 +344,16 @@ fn main() -> Result<()> {
         t,
         || tem.transform(&all),
     )?;
+    // Its outputs (doubles) are twice the size of its inputs (int32): the read + write
+    // floor beside the read (reported).
+    read_write_floor(
+        &mut r,
+        "TargetEncoderModel transform",
+        &tem.transform(&all)?,
+        &["tenure_te", "calls_te"],
+        &all,
+        &te_in,
+    )?;
 
     let rf_in = [
         "churn",
@@ -391,35 +401,14 @@ fn main() -> Result<()> {
     // The transform writes a vector column several times the size of what it reads: beside
     // the read (the bound it is held to, above), the floor of reading its inputs AND
     // writing an output of the transform's size through the output pool (reported).
-    let rf_out: usize = rfm
-        .transform(&all)?
-        .column("rf_features")?
-        .chunks
-        .iter()
-        .map(|a| a.to_data().get_slice_memory_size())
-        .sum::<std::result::Result<usize, _>>()?;
-    r.stage(
-        &format!(
-            "  floor: write {:.0} MB (the output) through the pool",
-            rf_out as f64 / 1e6
-        ),
-        "",
-        "all",
+    read_write_floor(
+        &mut r,
+        "RFormulaModel transform",
+        &rfm.transform(&all)?,
+        &["rf_features"],
         &all,
         &rf_in,
-        None,
-        || Ok(mlpipe::frame::buffer::floor::fill_output(rf_out / 8, 1.0)),
     )?;
-    let line = |name: &str| r.lines.iter().find(|l| l.name.starts_with(name));
-    if let (Some(t), Some(w)) = (line("RFormulaModel transform"), line("  floor: write")) {
-        let floor = w.read + w.ours;
-        println!(
-            "  floor: read of the inputs + write of the output {:>10.1} ms  RFormulaModel transform {:.1}x of it (held bound: {:.0}x of the read alone, above)",
-            floor * 1e3,
-            t.ours / floor,
-            TRANSFORM_TARGET
-        );
-    }
     // RFormula's string term must be indexed (a lookup per row of a string column), work
     // a read does not do: StringIndexerModel on `contract` alone, as its own floor.
     let sim = StringIndexer::new()
@@ -437,4 +426,43 @@ fn main() -> Result<()> {
     )?;
 
     r.finish(sklearn.as_deref(), "stages_bench_sklearn.py", &data.path)
+}
+
+/// Prints, below stage `stage`'s line, the floor of reading its inputs `cols` of `df` and
+/// writing an output as large as the columns `outputs` of its result `out` through the
+/// output pool (`buffer::floor::fill_output`, timed as its own reported line): the read
+/// (measured once per column set) plus the write, and the stage's time as a multiple of
+/// it. For a transform whose output is larger than its input, beside (not instead of) the
+/// bound of 3 reads it is held to.
+fn read_write_floor(
+    r: &mut Report,
+    stage: &str,
+    out: &DataFrame,
+    outputs: &[&str],
+    df: &DataFrame,
+    cols: &[&str],
+) -> Result<()> {
+    let mut bytes = 0usize;
+    for c in outputs {
+        for a in &out.column(c)?.chunks {
+            bytes += a.to_data().get_slice_memory_size()?;
+        }
+    }
+    let name = format!(
+        "  floor for {stage}: write {:.0} MB through the pool",
+        bytes as f64 / 1e6
+    );
+    r.stage(&name, "", "all", df, cols, None, || {
+        Ok(mlpipe::frame::buffer::floor::fill_output(bytes / 8, 1.0))
+    })?;
+    let line = |n: &str| r.lines.iter().rev().find(|l| l.name.starts_with(n));
+    if let (Some(t), Some(w)) = (line(stage), line(&name)) {
+        let floor = w.read + w.ours;
+        println!(
+            "  floor for {stage}: read of its inputs + write of its output {:.1} ms; the stage {:.1}x of it (held to {TRANSFORM_TARGET}x of the read alone, above)",
+            floor * 1e3,
+            t.ours / floor,
+        );
+    }
+    Ok(())
 }

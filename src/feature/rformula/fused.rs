@@ -218,7 +218,16 @@ impl<'m> Fused<'m> {
         df: &DataFrame,
     ) -> Result<Option<DataFrame>> {
         let staged = AtomicBool::new(false);
-        let chunks = df.map_partitions(|p, b| self.chunk(p, b, &staged));
+        // Each string term's label lookup, built once for every partition.
+        let maps: Vec<Option<LabelIndex<'_>>> = self
+            .terms
+            .iter()
+            .map(|t| match t {
+                Term::OneHot { labels, .. } => Some(LabelIndex::new(labels)),
+                Term::Numeric(_) => None,
+            })
+            .collect();
+        let chunks = df.map_partitions(|p, b| self.chunk(p, b, &maps, &staged));
         if staged.load(Ordering::Relaxed) {
             return Ok(None);
         }
@@ -231,7 +240,13 @@ impl<'m> Fused<'m> {
 
     /// One partition's features column; `staged` set (and an error returned) at the
     /// first row the stages must handle.
-    fn chunk(&self, part: usize, b: &RecordBatch, staged: &AtomicBool) -> Result<ArrayRef> {
+    fn chunk(
+        &self,
+        part: usize,
+        b: &RecordBatch,
+        maps: &[Option<LabelIndex<'_>>],
+        staged: &AtomicBool,
+    ) -> Result<ArrayRef> {
         let rows = b.num_rows();
         let mut owned: Vec<ArrayRef> = Vec::new();
         let mut cols: Vec<Col<'_>> = Vec::with_capacity(self.terms.len());
@@ -256,15 +271,7 @@ impl<'m> Fused<'m> {
             }
         }
         let mut next = owned.iter();
-        let maps: Vec<Option<LabelIndex<'_>>> = self
-            .terms
-            .iter()
-            .map(|t| match t {
-                Term::OneHot { labels, .. } => Some(LabelIndex::new(labels)),
-                Term::Numeric(_) => None,
-            })
-            .collect();
-        for (t, map) in self.terms.iter().zip(&maps) {
+        for (t, map) in self.terms.iter().zip(maps) {
             cols.push(match t {
                 Term::Numeric(c) => {
                     let a = b.column(*c);
