@@ -816,6 +816,26 @@ mod tests {
         }
     }
 
+    /// The label written into pooled memory is the cast's, nulls included.
+    #[test]
+    fn label_as_double_is_the_cast() {
+        let arrays: [ArrayRef; 3] = [
+            Arc::new(Int32Array::from(vec![
+                Some(1),
+                None,
+                Some(-7),
+                Some(i32::MAX),
+            ])),
+            Arc::new(Int64Array::from(vec![Some(i64::MAX), Some(3), None])),
+            Arc::new(BooleanArray::from(vec![Some(true), None, Some(false)])),
+        ];
+        for a in arrays {
+            let want = cast(&a, &DataType::Float64).unwrap();
+            let got = super::super::label_as_double(&a).unwrap();
+            assert_eq!(got.to_data(), want.to_data(), "{:?}", a.data_type());
+        }
+    }
+
     #[test]
     fn other_shapes_are_left_to_the_stages() {
         let train = frame(3, &[300], false);
