@@ -381,13 +381,13 @@ impl<'m> Fused<'m> {
                             Num::I64(x) => count!(x),
                         }
                         if let Some(nb) = nulls {
-                            for j in 0..len {
+                            for (j, n) in nnz.iter_mut().enumerate() {
                                 if nb.is_null(first + j) {
                                     if !keep {
                                         return Err(refuse());
                                     }
                                     // Assembled as NaN: one non-zero.
-                                    nnz[j] += u32::from(v.get(first + j) == 0.0);
+                                    *n += u32::from(v.get(first + j) == 0.0);
                                 }
                             }
                         }
