@@ -213,6 +213,48 @@ fn saved_by_mlpipe_loads_and_transforms_the_same() {
     }
 }
 
+/// RFormulaModel's transform (one fused pass over the string and numeric terms where the
+/// inner pipeline has that shape) gives what its inner pipeline's stages give one by one
+/// (`pipeline_model().transform`), on every case's data, fitted here and as Spark saved
+/// it: the features field with its metadata, and the column's arrays (values compared as
+/// bytes, so a `-0.0` or a NaN payload would show), or the same error.
+#[test]
+fn transform_equals_the_inner_stages_one_by_one() {
+    let exp = expected();
+    for (name, case) in exp["cases"].as_object().unwrap() {
+        let fitted = estimator(case)
+            .fit(&frame(&exp, case["fit_on"].as_str().unwrap()))
+            .unwrap();
+        let saved = RFormulaModel::load(fixture_dir().join(name)).unwrap();
+        for df_name in ["train", "test", "invalid"] {
+            let Some(_) = exp["frames"].get(df_name) else {
+                continue;
+            };
+            let df = frame(&exp, df_name);
+            for (who, model) in [("fitted", &fitted), ("spark", &saved)] {
+                let what = format!("{name} ({who}) on {df_name}");
+                let fcol = &model.params().features_col;
+                match (model.transform(&df), model.pipeline_model().transform(&df)) {
+                    (Ok(a), Ok(b)) => {
+                        assert_eq!(
+                            a.schema().field_with_name(fcol).unwrap(),
+                            b.schema().field_with_name(fcol).unwrap(),
+                            "{what}: field"
+                        );
+                        let (ca, cb) = (a.column(fcol).unwrap(), b.column(fcol).unwrap());
+                        assert_eq!(ca.chunks.len(), cb.chunks.len(), "{what}");
+                        for (x, y) in ca.chunks.iter().zip(&cb.chunks) {
+                            assert_eq!(x.to_data(), y.to_data(), "{what}: values");
+                        }
+                    }
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{what}"),
+                    (a, b) => panic!("{what}: {:?} vs {:?}", a.err(), b.err()),
+                }
+            }
+        }
+    }
+}
+
 /// The row form gives transform's values bit for bit on every case, the handleInvalid
 /// ones (nulls, unseen categories, skipped rows) included.
 #[test]

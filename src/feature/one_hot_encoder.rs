@@ -124,7 +124,7 @@ impl OneHotEncoder {
 }
 
 /// Category count declared by a column's metadata (nominal `vals` / `num_vals`, binary 2).
-fn metadata_categories(f: &Field) -> Option<usize> {
+pub(crate) fn metadata_categories(f: &Field) -> Option<usize> {
     if let Some(l) = nominal_labels(f) {
         return Some(l.len());
     }
@@ -139,7 +139,7 @@ fn metadata_categories(f: &Field) -> Option<usize> {
     }
 }
 
-fn output_size(c: usize, p: &OneHotEncoderParams) -> usize {
+pub(crate) fn output_size(c: usize, p: &OneHotEncoderParams) -> usize {
     let keep = p.handle_invalid == HandleInvalid::Keep;
     match (p.drop_last, keep) {
         (true, false) => c.saturating_sub(1),

@@ -166,7 +166,7 @@ const INDEXABLE: &str = "a string column (Utf8, LargeUtf8, Utf8View, or a Dictio
 
 /// The column as strings: numbers in their string form, numeric NaN as null, a
 /// dictionary-encoded column through its dictionary (a null key is a null).
-fn as_strings(arr: &ArrayRef) -> Result<StringArray> {
+pub(crate) fn as_strings(arr: &ArrayRef) -> Result<StringArray> {
     let s = cast(arr, &DataType::Utf8)?;
     let s = s.as_string::<i32>().clone();
     if matches!(
@@ -430,14 +430,14 @@ impl<'a> StrIndex<'a> {
 
 /// A model's labels, string to index: a label listed twice indexes as its last listing,
 /// as Spark's `labels.zipWithIndex.toMap` has it.
-struct LabelIndex<'a> {
+pub(crate) struct LabelIndex<'a> {
     slots: StrIndex<'a>,
     /// The index of each slot's label.
     index: Vec<f64>,
 }
 
 impl<'a> LabelIndex<'a> {
-    fn new(labels: &'a [String]) -> Self {
+    pub(crate) fn new(labels: &'a [String]) -> Self {
         let mut slots = StrIndex::default();
         let mut index = Vec::with_capacity(labels.len());
         for (i, l) in labels.iter().enumerate() {
@@ -452,7 +452,7 @@ impl<'a> LabelIndex<'a> {
 
     /// The index of label `s`, if it is one.
     #[inline]
-    fn get(&self, s: &str) -> Option<f64> {
+    pub(crate) fn get(&self, s: &str) -> Option<f64> {
         self.slots.get(s).map(|k| self.index[k])
     }
 }

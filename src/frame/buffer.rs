@@ -748,8 +748,8 @@ pub mod floor {
         unsafe { par_build(src.len() / n, n, |first, b| copy_block(src, first * n, b)) }
     }
 
-    /// `src` copied into an `Output` by `par_build_buffer` (pooled region, staged
-    /// blocks, streaming stores): how large outputs are written now.
+    /// `src` copied into an `Output` by `par_build_buffer` (pooled region; staged blocks
+    /// and streaming stores only from `MLPIPE_STREAM_MB`): how large outputs are written.
     pub fn copy_output(src: &[f64], n: usize) -> arrow::buffer::ScalarBuffer<f64> {
         // SAFETY: every block is written whole from `src`.
         unsafe { par_build_buffer(src.len() / n, n, |first, b| copy_block(src, first * n, b)) }
@@ -762,6 +762,20 @@ pub mod floor {
         unsafe {
             build_buffer(src.len() / n, n, Some(false), |first, b| {
                 copy_block(src, first * n, b)
+            })
+        }
+    }
+
+    /// `len` copies of `value` written into an `Output` by `par_build_buffer` (pooled
+    /// region, as every large output is written): writing an output of a given size with
+    /// no source to read, the write half of a transform's read + write floor.
+    pub fn fill_output(len: usize, value: f64) -> arrow::buffer::ScalarBuffer<f64> {
+        // SAFETY: every value of every block is written.
+        unsafe {
+            par_build_buffer(len, 1, |_, b| {
+                for v in b {
+                    v.write(value);
+                }
             })
         }
     }

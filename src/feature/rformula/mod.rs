@@ -15,6 +15,7 @@
 //! [`PipelineModel`], saved under `pipelineModel/` as Spark saves it.
 
 mod column_pruner;
+mod fused;
 pub(crate) mod parser;
 mod vector_attribute_rewriter;
 
@@ -449,6 +450,15 @@ impl Estimator for RFormula {
     type Model = RFormulaModel;
 
     fn fit(&self, df: &DataFrame) -> Result<RFormulaModel> {
+        self.fit_with(df, true)
+    }
+}
+
+impl RFormula {
+    /// `fit`, with the indexers whose output no later estimator reads applied to the
+    /// schema only (`lazy`), or to the data as the stages come (for the tests that
+    /// compare the two).
+    fn fit_with(&self, df: &DataFrame, lazy: bool) -> Result<RFormulaModel> {
         self.params.check_can_transform(df.schema())?;
         let resolved = self.resolve(df.schema())?;
         let stages = self.inner_stages(df.schema(), &resolved)?;
@@ -460,22 +470,49 @@ impl Estimator for RFormula {
         let last = stages
             .iter()
             .rposition(|s| matches!(s, PipelineStage::Estimator(_)));
+        //
+        // Only what a later estimator reads is computed: a OneHotEncoder counts the
+        // categories of an indexed column from its metadata and reads no rows, so the
+        // StringIndexerModels before it are applied to the data only when an estimator
+        // that reads rows follows (a string label's indexer), and otherwise only to the
+        // schema (`shape`, no rows). An indexer that would refuse a row (a null under
+        // `error`) is applied to the data at once, so the fit fails as it always did.
         let mut current = df.clone();
+        let mut shape = DataFrame::empty(df.schema().clone());
+        let mut pending: Vec<usize> = Vec::new();
         let mut fitted: Vec<Box<dyn Transformer>> = Vec::with_capacity(stages.len());
         for (i, s) in stages.into_iter().enumerate() {
             let t: Box<dyn Transformer> = match s {
                 PipelineStage::Transformer(t) => t,
-                PipelineStage::Estimator(e) => e.fit_dyn(&current)?,
+                PipelineStage::Estimator(e)
+                    if lazy && fits_from_schema(e.as_ref(), shape.schema()) =>
+                {
+                    e.fit_dyn(&shape)?
+                }
+                PipelineStage::Estimator(e) => {
+                    for j in pending.drain(..) {
+                        current = fitted[j].transform(&current)?;
+                    }
+                    e.fit_dyn(&current)?
+                }
             };
             if last.is_some_and(|l| i < l) {
-                current = t.transform(&current)?;
+                shape = t.transform(&shape)?;
+                if lazy && deferrable(t.as_ref(), &current)? {
+                    pending.push(i);
+                } else {
+                    for j in pending.drain(..) {
+                        current = fitted[j].transform(&current)?;
+                    }
+                    current = t.transform(&current)?;
+                }
             }
             fitted.push(t);
         }
         // The stages from the last estimator on see no data at fit. They run here on no
         // rows, so that what they refuse from the columns alone (an interaction of a
         // vector without attribute metadata) still fails the fit, at no cost.
-        let mut probe = DataFrame::empty(current.schema().clone());
+        let mut probe = DataFrame::empty(shape.schema().clone());
         for t in &fitted[last.unwrap_or(0)..] {
             probe = t.transform(&probe)?;
         }
@@ -486,6 +523,77 @@ impl Estimator for RFormula {
             pipeline: PipelineModel::new(self.uid.clone(), fitted),
         })
     }
+}
+
+/// A numeric or boolean label column as doubles, as `cast` to Float64 gives them; an
+/// integer column's values written into pooled output memory (`buffer::par_build_buffer`:
+/// no fresh pages to fault in), with its nulls.
+fn label_as_double(a: &ArrayRef) -> Result<ArrayRef> {
+    use arrow::array::{AsArray, Float64Array};
+    use arrow::datatypes::{Int32Type, Int64Type};
+    macro_rules! pooled {
+        ($v:expr) => {{
+            let v = $v;
+            // SAFETY: every value of every block is written.
+            let values = unsafe {
+                crate::frame::buffer::par_build_buffer(v.len(), 1, |first, out| {
+                    for (o, x) in out.iter_mut().zip(&v[first..]) {
+                        o.write(*x as f64);
+                    }
+                })
+            };
+            Ok(Arc::new(Float64Array::new(values, a.logical_nulls())) as ArrayRef)
+        }};
+    }
+    match a.data_type() {
+        DataType::Int32 => pooled!(a.as_primitive::<Int32Type>().values()),
+        DataType::Int64 => pooled!(a.as_primitive::<Int64Type>().values()),
+        _ => Ok(arrow::compute::cast(a, &DataType::Float64)?),
+    }
+}
+
+/// Whether estimator `e` fits from `schema` alone: a [`OneHotEncoder`] whose every input
+/// carries its category count in its metadata (as an indexer's output does).
+fn fits_from_schema(e: &dyn crate::pipeline::DynEstimator, schema: &Schema) -> bool {
+    let Some(ohe) = (e as &dyn std::any::Any).downcast_ref::<OneHotEncoder>() else {
+        return false;
+    };
+    use super::columns::InOutCols;
+    ohe.params().pairs("OneHotEncoder").is_ok_and(|pairs| {
+        pairs.iter().all(|(ic, _)| {
+            schema
+                .field_with_name(ic)
+                .is_ok_and(|f| super::one_hot_encoder::metadata_categories(f).is_some())
+        })
+    })
+}
+
+/// Whether fitted stage `t` may be applied to `current`'s rows later (only if a later
+/// estimator reads them): a [`StringIndexerModel`] that neither refuses nor drops a row
+/// of it (under `keep`, or when its inputs have no null: at fit every other value is one
+/// of its labels). A row `skip` drops must be gone before the next indexer counts.
+fn deferrable(t: &dyn Transformer, current: &DataFrame) -> Result<bool> {
+    let Some(si) = t.downcast_ref::<super::StringIndexerModel>() else {
+        return Ok(false);
+    };
+    if si.params().handle_invalid == HandleInvalid::Keep {
+        return Ok(true);
+    }
+    use super::columns::InOutCols;
+    for (ic, _) in si.params().pairs("StringIndexerModel")? {
+        if current.schema().field_with_name(&ic).is_err() {
+            return Ok(false);
+        }
+        if current
+            .column(&ic)?
+            .chunks
+            .iter()
+            .any(|c| c.logical_null_count() > 0)
+        {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 crate::persist::spark_params_only!(RFormula, "org.apache.spark.ml.feature.RFormula");
@@ -588,10 +696,27 @@ impl Stage for RFormulaModel {
     }
 }
 
-impl Transformer for RFormulaModel {
-    fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
+impl RFormulaModel {
+    /// `transform`, with the fused features pass allowed or not (the staged pipeline
+    /// alone, for the tests that compare the two).
+    fn transform_with(&self, df: &DataFrame, allow_fused: bool) -> Result<DataFrame> {
         self.transform_schema(df.schema())?;
-        let out = self.pipeline.transform(df)?;
+        // The string and numeric terms' features in one pass when the inner pipeline has
+        // the common shape; the stages one by one otherwise (and for the rows the fused
+        // path leaves to them), with the same output.
+        let plan = if allow_fused {
+            fused::Fused::plan(&self.pipeline, df.schema())
+        } else {
+            None
+        };
+        let fused = match plan {
+            Some(f) => f.transform(&self.pipeline, df)?,
+            None => None,
+        };
+        let out = match fused {
+            Some(out) => out,
+            None => self.pipeline.transform(df)?,
+        };
         let p = &self.params;
         let Some(f) = label_source(
             df.schema(),
@@ -605,12 +730,18 @@ impl Transformer for RFormulaModel {
         let f = f.clone();
         let chunks = out.map_partitions(|_, b| {
             let a = schema::batch_column(b, f.name())?;
-            Ok(arrow::compute::cast(a, &DataType::Float64)?)
+            label_as_double(a)
         })?;
         out.with_column(
             Field::new(&self.params.label_col, DataType::Float64, f.is_nullable()),
             chunks,
         )
+    }
+}
+
+impl Transformer for RFormulaModel {
+    fn transform(&self, df: &DataFrame) -> Result<DataFrame> {
+        self.transform_with(df, true)
     }
     fn clone_box(&self) -> Box<dyn Transformer> {
         Box::new(self.clone())
