@@ -390,6 +390,9 @@ pub struct VectorBlock<'a> {
     size: usize,
 }
 
+mod deferred;
+pub use deferred::DeferredVectorBlock;
+
 const SPARSE_HINT: &str = "sparse vectors need strictly increasing indices below the vector size and one value per index (Spark's Vectors.sparse)";
 
 impl<'a> VectorBlock<'a> {
@@ -401,6 +404,20 @@ impl<'a> VectorBlock<'a> {
     /// another size, unsorted, repeated or out-of-range sparse indices, or null elements;
     /// [`Error::ColumnType`] when `arr` is no vector column.
     pub fn new(arr: &'a dyn Array, size: usize, at: At<'_>) -> Result<Self> {
+        Self::open(arr, size, at, true).map(|(block, _)| block)
+    }
+
+    /// [`new`](Self::new), checking the sparse rows' index VALUES (strictly increasing, in
+    /// range) only when `check_indices`; everything else (types, sizes, one value per
+    /// index, dense rows' lengths, nulls) always. Also returns whether the index values were
+    /// checked: `true` whenever the chunk took the row loop or has no sparse rows to check.
+    /// Only [`DeferredVectorBlock`] passes `false`, and it checks every index it gives out.
+    fn open(
+        arr: &'a dyn Array,
+        size: usize,
+        at: At<'_>,
+        check_indices: bool,
+    ) -> Result<(Self, bool)> {
         let nulls = arr.nulls();
         if let Some(l) = arr.as_fixed_size_list_opt() {
             let n = l.value_length() as usize;
@@ -425,12 +442,13 @@ impl<'a> VectorBlock<'a> {
             }
             // The child of a sliced FixedSizeList is sliced with it.
             let vals = &c.values()[..l.len() * n];
-            return Ok(Self {
+            let block = Self {
                 layout: Layout::Dense(vals),
                 nulls,
                 len: arr.len(),
                 size,
-            });
+            };
+            return Ok((block, true));
         }
         if !is_sparse_vector_type(arr.data_type()) {
             return Err(column_type(at, arr.data_type()));
@@ -445,12 +463,13 @@ impl<'a> VectorBlock<'a> {
         if let Some(vals) = all_dense_rows(s, size) {
             // Every row dense with `size` values, back to back: the one row-major slice
             // a dense column gives, so every reader takes its dense path.
-            return Ok(Self {
+            let block = Self {
                 layout: Layout::Dense(vals),
                 nulls,
                 len: arr.len(),
                 size,
-            });
+            };
+            return Ok((block, true));
         }
         let block = Self {
             layout: Layout::Udt {
@@ -481,9 +500,10 @@ impl<'a> VectorBlock<'a> {
                 idx_child.values(),
                 vl.value_offsets(),
                 size,
+                check_indices,
             )
         {
-            return Ok(block);
+            return Ok((block, check_indices));
         }
         for r in 0..arr.len() {
             if block.is_null(r) {
@@ -548,7 +568,7 @@ impl<'a> VectorBlock<'a> {
                 }
             }
         }
-        Ok(block)
+        Ok((block, true))
     }
 
     /// Number of rows.
@@ -791,7 +811,8 @@ impl<'a> VectorBlock<'a> {
 /// and indices (non-null), one value per index, strictly increasing in `[0, size)`. One
 /// pass without a branch per row on its type (a dense row's index list, null or empty as
 /// Spark writes it, is checked like a sparse row's: a dense row with stray indices makes
-/// this `false`, and the row loop then accepts it).
+/// this `false`, and the row loop then accepts it). Without `check_indices` the index
+/// values are not read (everything else is checked): [`DeferredVectorBlock`]'s open.
 fn all_rows_valid(
     kinds: &[i8],
     (sizes, size_nulls): (&[i32], Option<&NullBuffer>),
@@ -799,6 +820,7 @@ fn all_rows_valid(
     idx: &[i32],
     val_off: &[i32],
     size: usize,
+    check_indices: bool,
 ) -> bool {
     let Ok(s) = i32::try_from(size) else {
         return false;
@@ -811,6 +833,9 @@ fn all_rows_valid(
         let sparse_ok =
             (k == 0) & valid(size_nulls, r) & valid(idx_nulls, r) & (n == s) & (ib - ia == vc);
         ok &= ((k == 1) & (vc == s)) | sparse_ok;
+        if !check_indices {
+            continue;
+        }
         let mut prev = -1;
         for &i in &idx[ia as usize..ib as usize] {
             ok &= (i > prev) & (i < s);
@@ -862,6 +887,16 @@ mod block_read_tests {
                     let mut got = vec![f64::NAN; rows * n];
                     blk.write_dense_rows(first, &mut got);
                     assert_eq!(got, want, "first {first} rows {rows}");
+                    // The deferred block's walk: the same non-null rows, in order.
+                    let d = DeferredVectorBlock::new(chunk.as_ref(), n, at()).unwrap();
+                    let mut walked = Vec::new();
+                    d.for_each_row(first, rows, at(), |k, x| walked.push((k, x.to_vec())))
+                        .unwrap();
+                    let want_walk: Vec<(usize, Vec<f64>)> = (0..rows)
+                        .filter(|k| !blk.is_null(first + k))
+                        .map(|k| (k, want[k * n..(k + 1) * n].to_vec()))
+                        .collect();
+                    assert_eq!(walked, want_walk, "first {first} rows {rows}");
                     let all_dense =
                         (first..first + rows).all(|r| matches!(blk.row(r), Some(Row::Dense(_))));
                     match blk.dense_rows(first, rows) {
@@ -995,18 +1030,30 @@ mod block_read_tests {
                 il.values().as_primitive::<Int32Type>().values(),
                 vl.value_offsets(),
                 3,
+                true,
             );
             let got = VectorBlock::new(arr.as_ref(), 3, at());
+            // The deferred open, then a walk over every row: the rows the checked block
+            // gives, or the same error (at open, or when the bad row is reached).
+            let walked = DeferredVectorBlock::new(arr.as_ref(), 3, at()).and_then(|d| {
+                let mut rows = Vec::new();
+                d.for_each_row(0, d.len(), at(), |k, r| rows.push((k, r.to_vec())))?;
+                Ok(rows)
+            });
             match err {
                 None => {
                     assert!(fast);
                     let blk = got.unwrap();
                     assert_eq!(blk.row(1).unwrap().to_vec(), vec![4.0, 0.0, 5.0]);
+                    let want: Vec<(usize, Vec<f64>)> =
+                        (0..blk.len()).map(|r| (r, blk.row(r).unwrap().to_vec())).collect();
+                    assert_eq!(walked.unwrap(), want);
                 }
                 Some(msg) => {
                     assert!(!fast, "{msg}");
                     let e = got.unwrap_err().to_string();
                     assert!(e.contains(msg) && e.contains("row 4"), "{e}");
+                    assert_eq!(walked.unwrap_err().to_string(), e, "{msg}");
                 }
             }
         }
