@@ -124,14 +124,23 @@ fn udt_frame(rows: &[(i8, Option<i32>, Vec<i32>, Vec<f64>)], label: Vec<f64>) ->
         unreachable!()
     };
     let list = |item, lens: Vec<usize>, child: ArrayRef| -> ArrayRef {
-        Arc::new(ListArray::new(item, OffsetBuffer::from_lengths(lens), child, None))
+        Arc::new(ListArray::new(
+            item,
+            OffsetBuffer::from_lengths(lens),
+            child,
+            None,
+        ))
     };
     let feats: ArrayRef = Arc::new(
         StructArray::try_new(
             fields.clone(),
             vec![
-                Arc::new(Int8Array::from(rows.iter().map(|r| r.0).collect::<Vec<_>>())),
-                Arc::new(Int32Array::from(rows.iter().map(|r| r.1).collect::<Vec<_>>())),
+                Arc::new(Int8Array::from(
+                    rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+                )),
+                Arc::new(Int32Array::from(
+                    rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+                )),
                 list(
                     ii.clone(),
                     rows.iter().map(|r| r.2.len()).collect(),

@@ -2649,7 +2649,11 @@ fn rows_in_order<const K: u8, const SQ: bool, const WT: bool>(
         // Adds +0.0 for a zero scale: the total (never -0.0) keeps its bits.
         total[c] += if a != 0.0 { a } else { 0.0 };
         let s = &mut sums[c * n..(c + 1) * n];
-        let q: &mut [f64] = if SQ { &mut m2[c * n..(c + 1) * n] } else { &mut [] };
+        let q: &mut [f64] = if SQ {
+            &mut m2[c * n..(c + 1) * n]
+        } else {
+            &mut []
+        };
         let add = |s: &mut f64, q: Option<&mut f64>, xv: f64| {
             let p = if WT { a * xv } else { xv };
             *s += p;

@@ -404,20 +404,15 @@ impl<'a> VectorBlock<'a> {
     /// another size, unsorted, repeated or out-of-range sparse indices, or null elements;
     /// [`Error::ColumnType`] when `arr` is no vector column.
     pub fn new(arr: &'a dyn Array, size: usize, at: At<'_>) -> Result<Self> {
-        Self::open(arr, size, at, true).map(|(block, _)| block)
+        Self::open(arr, size, at, false).map(|(block, _)| block)
     }
 
-    /// [`new`](Self::new), checking the sparse rows' index VALUES (strictly increasing, in
-    /// range) only when `check_indices`; everything else (types, sizes, one value per
-    /// index, dense rows' lengths, nulls) always. Also returns whether the index values were
-    /// checked: `true` whenever the chunk took the row loop or has no sparse rows to check.
-    /// Only [`DeferredVectorBlock`] passes `false`, and it checks every index it gives out.
-    fn open(
-        arr: &'a dyn Array,
-        size: usize,
-        at: At<'_>,
-        check_indices: bool,
-    ) -> Result<(Self, bool)> {
+    /// [`new`](Self::new), and whether its rows were checked: always when `defer` is
+    /// `false`. With `defer`, a `VectorUDT` chunk without nulls (but for the sizes and
+    /// index lists, which Spark writes null for dense rows) and with mixed rows is returned
+    /// with its rows' layout (type, size, value and index counts, indices) NOT checked:
+    /// only [`DeferredVectorBlock`] asks for that, and it checks each row as it reads it.
+    fn open(arr: &'a dyn Array, size: usize, at: At<'_>, defer: bool) -> Result<(Self, bool)> {
         let nulls = arr.nulls();
         if let Some(l) = arr.as_fixed_size_list_opt() {
             let n = l.value_length() as usize;
@@ -492,6 +487,9 @@ impl<'a> VectorBlock<'a> {
                 .iter()
                 .chain(&[idx_child.null_count(), val_child.null_count()])
                 .all(|c| *c == 0);
+        if no_nulls && defer && i32::try_from(size).is_ok() {
+            return Ok((block, false));
+        }
         if no_nulls
             && all_rows_valid(
                 kinds.values(),
@@ -500,10 +498,9 @@ impl<'a> VectorBlock<'a> {
                 idx_child.values(),
                 vl.value_offsets(),
                 size,
-                check_indices,
             )
         {
-            return Ok((block, check_indices));
+            return Ok((block, true));
         }
         for r in 0..arr.len() {
             if block.is_null(r) {
@@ -811,8 +808,7 @@ impl<'a> VectorBlock<'a> {
 /// and indices (non-null), one value per index, strictly increasing in `[0, size)`. One
 /// pass without a branch per row on its type (a dense row's index list, null or empty as
 /// Spark writes it, is checked like a sparse row's: a dense row with stray indices makes
-/// this `false`, and the row loop then accepts it). Without `check_indices` the index
-/// values are not read (everything else is checked): [`DeferredVectorBlock`]'s open.
+/// this `false`, and the row loop then accepts it).
 fn all_rows_valid(
     kinds: &[i8],
     (sizes, size_nulls): (&[i32], Option<&NullBuffer>),
@@ -820,7 +816,6 @@ fn all_rows_valid(
     idx: &[i32],
     val_off: &[i32],
     size: usize,
-    check_indices: bool,
 ) -> bool {
     let Ok(s) = i32::try_from(size) else {
         return false;
@@ -833,9 +828,6 @@ fn all_rows_valid(
         let sparse_ok =
             (k == 0) & valid(size_nulls, r) & valid(idx_nulls, r) & (n == s) & (ib - ia == vc);
         ok &= ((k == 1) & (vc == s)) | sparse_ok;
-        if !check_indices {
-            continue;
-        }
         let mut prev = -1;
         for &i in &idx[ia as usize..ib as usize] {
             ok &= (i > prev) & (i < s);
@@ -862,18 +854,28 @@ mod block_read_tests {
     #[test]
     fn dense_reads_are_the_row_views() {
         let n = 4;
-        let mut b = SparseVectorBuilder::new(n);
-        for r in 0..40 {
-            let v: Vec<f64> = (0..n).map(|j| (r * n + j) as f64 - 7.5).collect();
-            match r % 7 {
-                0 | 3 => b.push(&[1, 3], &[v[1], v[3]]).unwrap(),
-                5 if r > 10 => b.push_null(),
-                6 => b.push(&[], &[]).unwrap(),
-                _ => b.push_dense(&v).unwrap(),
+        // With null rows (checked at open) and without (the deferred block's rows then
+        // checked as they are read).
+        let make = |nulls: bool| {
+            let mut b = SparseVectorBuilder::new(n);
+            for r in 0..40 {
+                let v: Vec<f64> = (0..n).map(|j| (r * n + j) as f64 - 7.5).collect();
+                match r % 7 {
+                    0 | 3 => b.push(&[1, 3], &[v[1], v[3]]).unwrap(),
+                    5 if r > 10 && nulls => b.push_null(),
+                    6 => b.push(&[], &[]).unwrap(),
+                    _ => b.push_dense(&v).unwrap(),
+                }
             }
-        }
-        let arr = b.finish().unwrap();
-        for chunk in [arr.clone(), arr.slice(5, 30)] {
+            b.finish().unwrap()
+        };
+        let (arr, no_nulls) = (make(true), make(false));
+        for chunk in [
+            arr.clone(),
+            arr.slice(5, 30),
+            no_nulls.clone(),
+            no_nulls.slice(3, 31),
+        ] {
             let blk = VectorBlock::new(chunk.as_ref(), n, at()).unwrap();
             for first in 0..blk.len() {
                 for rows in 0..=(blk.len() - first).min(9) {
@@ -1030,7 +1032,6 @@ mod block_read_tests {
                 il.values().as_primitive::<Int32Type>().values(),
                 vl.value_offsets(),
                 3,
-                true,
             );
             let got = VectorBlock::new(arr.as_ref(), 3, at());
             // The deferred open, then a walk over every row: the rows the checked block
@@ -1045,8 +1046,9 @@ mod block_read_tests {
                     assert!(fast);
                     let blk = got.unwrap();
                     assert_eq!(blk.row(1).unwrap().to_vec(), vec![4.0, 0.0, 5.0]);
-                    let want: Vec<(usize, Vec<f64>)> =
-                        (0..blk.len()).map(|r| (r, blk.row(r).unwrap().to_vec())).collect();
+                    let want: Vec<(usize, Vec<f64>)> = (0..blk.len())
+                        .map(|r| (r, blk.row(r).unwrap().to_vec()))
+                        .collect();
                     assert_eq!(walked.unwrap(), want);
                 }
                 Some(msg) => {
