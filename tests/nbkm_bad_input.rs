@@ -112,9 +112,12 @@ fn kmeans_empty_input_is_an_error() {
     assert!(e.starts_with("KMeans: the input has no rows"), "{e}");
 }
 
-/// A sparse-typed (Spark `VectorUDT`) features column from rows `(type, size, indices,
-/// values)`, built without the builder's checks (so bad indices can be written).
-fn udt_frame(rows: &[(i8, Option<i32>, Vec<i32>, Vec<f64>)], label: Vec<f64>) -> DataFrame {
+/// One stored row of a `VectorUDT` column: type, size, indices, values.
+type UdtRow = (i8, Option<i32>, Vec<i32>, Vec<f64>);
+
+/// A sparse-typed (Spark `VectorUDT`) features column from its stored rows, built without
+/// the builder's checks (so bad indices can be written).
+fn udt_frame(rows: &[UdtRow], label: Vec<f64>) -> DataFrame {
     use mlpipe::arrow::array::{Int32Array, Int8Array, ListArray, StructArray};
     use mlpipe::arrow::buffer::OffsetBuffer;
     use mlpipe::arrow::datatypes::{DataType, Field, Schema};
