@@ -2642,61 +2642,53 @@ fn rows_in_order<const K: u8, const SQ: bool, const WT: bool>(
     let n = rows.size();
     // Whether some value failed: an OR of `term != 0` (no add chain across the values).
     let mut bad = false;
-    // (The closure inlined into the walk, itself inlined here: the caller's SIMD build
-    // compiles both, and no row pays a call.)
-    rows.for_each_row(
-        first,
-        cls.len(),
-        at,
-        #[inline(always)]
-        |i, row| {
-            let c = cls[i] as usize;
-            let a = if WT { w[i] } else { 1.0 };
-            weight[c] += a;
-            // Adds +0.0 for a zero scale: the total (never -0.0) keeps its bits.
-            total[c] += if a != 0.0 { a } else { 0.0 };
-            let s = &mut sums[c * n..(c + 1) * n];
-            let q: &mut [f64] = if SQ {
-                &mut m2[c * n..(c + 1) * n]
-            } else {
-                &mut []
-            };
-            let add = |s: &mut f64, q: Option<&mut f64>, xv: f64| {
-                let p = if WT { a * xv } else { xv };
-                *s += p;
-                if let Some(q) = q {
-                    *q += p * xv;
-                }
-            };
-            match row {
-                Row::Dense(x) => {
-                    let mut b = false;
-                    if SQ {
-                        for ((s, q), &xv) in s.iter_mut().zip(q.iter_mut()).zip(x) {
-                            add(s, Some(q), xv);
-                            b |= check_term::<K>(xv) != 0.0;
-                        }
-                    } else {
-                        for (s, &xv) in s.iter_mut().zip(x) {
-                            add(s, None, xv);
-                            b |= check_term::<K>(xv) != 0.0;
-                        }
-                    }
-                    bad |= b;
-                }
-                Row::Sparse {
-                    indices, values, ..
-                } => {
-                    let mut b = false;
-                    for (&j, &xv) in indices.iter().zip(values) {
-                        let j = j as usize;
-                        add(&mut s[j], if SQ { Some(&mut q[j]) } else { None }, xv);
+    rows.for_each_row(first, cls.len(), at, |i, row| {
+        let c = cls[i] as usize;
+        let a = if WT { w[i] } else { 1.0 };
+        weight[c] += a;
+        // Adds +0.0 for a zero scale: the total (never -0.0) keeps its bits.
+        total[c] += if a != 0.0 { a } else { 0.0 };
+        let s = &mut sums[c * n..(c + 1) * n];
+        let q: &mut [f64] = if SQ {
+            &mut m2[c * n..(c + 1) * n]
+        } else {
+            &mut []
+        };
+        let add = |s: &mut f64, q: Option<&mut f64>, xv: f64| {
+            let p = if WT { a * xv } else { xv };
+            *s += p;
+            if let Some(q) = q {
+                *q += p * xv;
+            }
+        };
+        match row {
+            Row::Dense(x) => {
+                let mut b = false;
+                if SQ {
+                    for ((s, q), &xv) in s.iter_mut().zip(q.iter_mut()).zip(x) {
+                        add(s, Some(q), xv);
                         b |= check_term::<K>(xv) != 0.0;
                     }
-                    bad |= b;
+                } else {
+                    for (s, &xv) in s.iter_mut().zip(x) {
+                        add(s, None, xv);
+                        b |= check_term::<K>(xv) != 0.0;
+                    }
                 }
+                bad |= b;
             }
-        },
-    )?;
+            Row::Sparse {
+                indices, values, ..
+            } => {
+                let mut b = false;
+                for (&j, &xv) in indices.iter().zip(values) {
+                    let j = j as usize;
+                    add(&mut s[j], if SQ { Some(&mut q[j]) } else { None }, xv);
+                    b |= check_term::<K>(xv) != 0.0;
+                }
+                bad |= b;
+            }
+        }
+    })?;
     Ok(if bad { 1.0 } else { 0.0 })
 }

@@ -143,10 +143,7 @@ impl<'a> DeferredVectorBlock<'a> {
     /// At the first sparse row with bad indices, the walk stops with
     /// [`VectorBlock::new`]'s error for the chunk (naming its first bad row); `f` has then
     /// seen the rows before it.
-    ///
-    /// (Always inlined, so the walk and `f` compile into the caller: in a SIMD build's
-    /// kernel they take its instructions, and no row pays a call.)
-    #[inline(always)]
+    #[inline]
     pub fn for_each_row(
         &self,
         first: usize,
