@@ -111,3 +111,127 @@ fn kmeans_empty_input_is_an_error() {
     let e = KMeans::new().fit(&df).unwrap_err().to_string();
     assert!(e.starts_with("KMeans: the input has no rows"), "{e}");
 }
+
+/// One stored row of a `VectorUDT` column: type, size, indices, values.
+type UdtRow = (i8, Option<i32>, Vec<i32>, Vec<f64>);
+
+/// A sparse-typed (Spark `VectorUDT`) features column from its stored rows, built without
+/// the builder's checks (so bad indices can be written).
+fn udt_frame(rows: &[UdtRow], label: Vec<f64>) -> DataFrame {
+    use mlpipe::arrow::array::{Int32Array, Int8Array, ListArray, StructArray};
+    use mlpipe::arrow::buffer::OffsetBuffer;
+    use mlpipe::arrow::datatypes::{DataType, Field, Schema};
+    let fields = mlpipe::frame::vector::sparse_vector_fields();
+    let (DataType::List(ii), DataType::List(vi)) = (fields[2].data_type(), fields[3].data_type())
+    else {
+        unreachable!()
+    };
+    let list = |item, lens: Vec<usize>, child: ArrayRef| -> ArrayRef {
+        Arc::new(ListArray::new(
+            item,
+            OffsetBuffer::from_lengths(lens),
+            child,
+            None,
+        ))
+    };
+    let feats: ArrayRef = Arc::new(
+        StructArray::try_new(
+            fields.clone(),
+            vec![
+                Arc::new(Int8Array::from(
+                    rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+                )),
+                Arc::new(Int32Array::from(
+                    rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+                )),
+                list(
+                    ii.clone(),
+                    rows.iter().map(|r| r.2.len()).collect(),
+                    Arc::new(Int32Array::from(
+                        rows.iter().flat_map(|r| r.2.clone()).collect::<Vec<_>>(),
+                    )),
+                ),
+                list(
+                    vi.clone(),
+                    rows.iter().map(|r| r.3.len()).collect(),
+                    Arc::new(Float64Array::from(
+                        rows.iter().flat_map(|r| r.3.clone()).collect::<Vec<_>>(),
+                    )),
+                ),
+            ],
+            None,
+        )
+        .unwrap(),
+    );
+    let schema = Schema::new(vec![
+        mlpipe::frame::vector::sparse_vector_field("features", 3, true),
+        Field::new("label", DataType::Float64, true),
+    ]);
+    let b = RecordBatch::try_new(
+        Arc::new(schema),
+        vec![feats, Arc::new(Float64Array::from(label))],
+    )
+    .unwrap();
+    DataFrame::from_batches(vec![b]).unwrap()
+}
+
+/// Sparse rows' indices are checked as the fit's one pass reads them (not when the column
+/// is opened): bad indices still give the column reader's error naming the stage, column
+/// and row, for every model type; a sparse row with a value other than 0/1 gets
+/// bernoulli's message with the row written out densely.
+#[test]
+fn naive_bayes_names_the_sparse_row_with_bad_indices_or_values() {
+    let dense = |v: &[f64]| (1i8, None, vec![], v.to_vec());
+    let sparse = |i: &[i32], v: &[f64]| (0i8, Some(3), i.to_vec(), v.to_vec());
+    let cases = [
+        (
+            sparse(&[2, 0], &[1.0, 1.0]),
+            "sparse indices not strictly increasing (2 then 0)",
+        ),
+        (
+            sparse(&[1, 3], &[1.0, 1.0]),
+            "sparse index 3 out of range for a vector of size 3",
+        ),
+        (
+            sparse(&[-1], &[1.0]),
+            "sparse index -1 out of range for a vector of size 3",
+        ),
+    ];
+    for (bad, msg) in cases {
+        let df = udt_frame(
+            &[
+                dense(&[1.0, 0.0, 1.0]),
+                sparse(&[1], &[1.0]),
+                bad,
+                sparse(&[], &[]),
+            ],
+            vec![0.0, 1.0, 1.0, 0.0],
+        );
+        for kind in ["bernoulli", "multinomial", "complement", "gaussian"] {
+            let e = NaiveBayes::new()
+                .with_model_type(kind)
+                .fit(&df)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with("NaiveBayes: ")
+                    && e.contains("column `features` (partition 0, row 2)")
+                    && e.contains(msg),
+                "{kind}: {e}"
+            );
+        }
+    }
+    let df = udt_frame(
+        &[sparse(&[0], &[1.0]), sparse(&[1, 2], &[1.0, 2.0])],
+        vec![0.0, 1.0],
+    );
+    let e = NaiveBayes::new()
+        .with_model_type("bernoulli")
+        .fit(&df)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "NaiveBayes: vector [0.0, 1.0, 2.0] in column `features` (partition 0, row 1); Vector values MUST be in {0, 1}, but got [0.0, 1.0, 2.0] (modelType \"bernoulli\")"
+    );
+}

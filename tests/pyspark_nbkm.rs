@@ -49,13 +49,60 @@ fn assert_close(got: &[f64], want: &[f64], tol: f64, what: &str) {
     );
 }
 
+/// `df` with its `features` stored sparse-capable, each row compressed by Spark's rule.
+fn sparse_capable(df: &DataFrame) -> DataFrame {
+    use mlpipe::frame::vector::{
+        field_vector_size, sparse_vector_field, At, SparseVectorBuilder, VectorBlock,
+    };
+    let col = df.column("features").unwrap();
+    let n = field_vector_size(&col.field).unwrap();
+    let chunks = col
+        .chunks
+        .iter()
+        .enumerate()
+        .map(|(partition, c)| {
+            let at = At {
+                stage: "test",
+                column: "features",
+                partition,
+            };
+            let blk = VectorBlock::new(c.as_ref(), n, at).unwrap();
+            let mut b = SparseVectorBuilder::new(n);
+            for r in 0..blk.len() {
+                b.push_compressed(blk.row(r).unwrap()).unwrap();
+            }
+            b.finish().unwrap()
+        })
+        .collect();
+    let out = df
+        .with_column(sparse_vector_field("features", n, true), chunks)
+        .unwrap();
+    let blk = |df: &DataFrame| df.column("features").unwrap().chunks[0].clone();
+    assert!(mlpipe::frame::vector::is_sparse_vector_type(
+        blk(&out).data_type()
+    ));
+    out
+}
+
 fn nb_case(name: &str) {
     let e = &expected()[name];
     let cols: Vec<String> = serde_json::from_value(e["features"].clone()).unwrap();
     let df = assemble(&csv(e["csv"].as_str().unwrap()), &cols);
     let mut params: NaiveBayesParams = serde_json::from_value(e["params"].clone()).unwrap();
     params.weight_col = Some("w".into());
-    let model = NaiveBayes::from_params("nb", params).fit(&df).unwrap();
+    let nb = NaiveBayes::from_params("nb", params);
+    let model = nb.fit(&df).unwrap();
+    // The same rows stored as Spark stores them (each row dense or sparse, whichever is
+    // smaller: the mixed column Binarizer writes) give the same model to the bit (their
+    // sparse rows are summed from their stored values, no densified copy).
+    let mixed = nb.fit(&sparse_capable(&df)).unwrap();
+    let bits = |v: &[f64]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(mixed.pi()), bits(model.pi()), "{name}: pi, mixed rows");
+    assert_eq!(
+        bits(mixed.theta()),
+        bits(model.theta()),
+        "{name}: theta, mixed rows"
+    );
     // pi and theta to 1e-12 (the fidelity bar for NaiveBayes parameters).
     assert_close(model.pi(), &floats(&e["pi"]), 1e-12, "pi");
     let theta: Vec<f64> = e["theta"]

@@ -11,9 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::frame::kernels::{
-    class_sums, class_sums_masked, group_rows, multiversion, ValueCheck, MASKED_CLASSES,
+    class_sums, class_sums_masked, class_sums_rows, group_rows, multiversion, ValueCheck,
+    MASKED_CLASSES,
 };
-use crate::frame::vector::VectorBlock;
+use crate::frame::vector::DeferredVectorBlock;
 use crate::frame::{schema, vector, DataFrame};
 use crate::param::{check_at_least, shared_setters, Params};
 use crate::persist::{format, Matrix, Metadata, SparkPersist, Vector};
@@ -366,21 +367,24 @@ multiversion! {
     ///
     /// Every sum is the plain row loop's to the bit: per class and feature the rows in row
     /// order, each `acc += w·x` (`acc += (w·x)·x`). Rows are taken a sub-block at a time
-    /// ([`SUB_ROWS`], read in place when its rows are all dense, else written out densely
-    /// first, whose zeros add exact zeros). With at most
-    /// [`MASKED_CLASSES`](crate::frame::kernels::MASKED_CLASSES) classes the rows are read
-    /// once in order, every class's sums in registers ([`class_sums_masked`]); with more,
-    /// each sub-block's rows are sorted by class (stable) and each class's rows run with its
-    /// sums in registers ([`class_sums`]). Either way no row waits on the previous row's
-    /// store.
-    fn nb_block(arr: &VectorBlock<'_>, r0: usize, cls: &[u32], w: Option<&[f64]>, kind: Kind, out: &mut BlockSums) -> f64 {
+    /// ([`SUB_ROWS`]). A sub-block whose rows are all dense is read in place: with at most
+    /// [`MASKED_CLASSES`](crate::frame::kernels::MASKED_CLASSES) classes once in order,
+    /// every class's sums in registers ([`class_sums_masked`]); with more, its rows sorted
+    /// by class (stable) and each class's rows run with its sums in registers
+    /// ([`class_sums`]), so no row waits on the previous row's store. A sub-block with
+    /// sparse rows (Binarizer's output for bernoulli) is read once in row order, each
+    /// sparse row's indices checked as they are read and only its stored values added
+    /// ([`class_sums_rows`]; an absent value would add an exact zero).
+    ///
+    /// # Errors
+    /// A sparse row with bad indices: [`VectorBlock::new`](crate::frame::vector::VectorBlock::new)'s error.
+    fn nb_block(arr: &DeferredVectorBlock<'_>, at: vector::At<'_>, r0: usize, cls: &[u32], w: Option<&[f64]>, kind: Kind, out: &mut BlockSums) -> Result<f64> {
         let n = arr.size();
         let l = out.weight.len();
         let len = cls.len();
         let check = kind.check();
         let gaussian = kind == Kind::Gaussian;
         let masked = l <= MASKED_CLASSES;
-        let mut scratch = Vec::new();
         let (mut order, mut start, mut next) = if masked {
             (Vec::new(), Vec::new(), Vec::new())
         } else {
@@ -389,23 +393,29 @@ multiversion! {
         let mut chk = 0.0;
         for s0 in (0..len).step_by(SUB_ROWS) {
             let m = SUB_ROWS.min(len - s0);
-            let x: &[f64] = match arr.dense_rows(r0 + s0, m) {
-                Some(x) => {
-                    if !masked {
-                        // The sub-block in order from memory: the class passes below
-                        // read its rows grouped by class, out of order, which the
-                        // hardware prefetcher does not follow.
-                        crate::frame::kernels::prefetch(x);
-                    }
-                    x
-                }
-                None => {
-                    scratch.resize(m * n, 0.0);
-                    arr.write_dense_rows(r0 + s0, &mut scratch[..m * n]);
-                    &scratch[..m * n]
-                }
-            };
             let ws = w.map(|w| &w[s0..s0 + m]);
+            let Some(x) = arr.dense_rows(r0 + s0, m) else {
+                chk += class_sums_rows(
+                    arr,
+                    r0 + s0,
+                    at,
+                    &cls[s0..s0 + m],
+                    ws,
+                    check,
+                    gaussian,
+                    &mut out.sums,
+                    &mut out.m2,
+                    &mut out.weight,
+                    &mut out.total,
+                )?;
+                continue;
+            };
+            if !masked {
+                // The sub-block in order from memory: the class passes below read its
+                // rows grouped by class, out of order, which the hardware prefetcher does
+                // not follow.
+                crate::frame::kernels::prefetch(x);
+            }
             if masked {
                 chk += class_sums_masked(
                     x,
@@ -453,7 +463,7 @@ multiversion! {
                 chk += class_sums(x, n, rows, ws, check, gaussian, sums, m2);
             }
         }
-        chk
+        Ok(chk)
     }
 }
 
@@ -541,21 +551,20 @@ impl Estimator for NaiveBayes {
         let n_max = p.thresholds.as_ref().map_or(i32::MAX as usize, Vec::len);
         let weights = crate::evaluation::weight_values(df, stage, p.weight_col())?;
         // Each partition's rows through the one row view: an all-dense chunk (any layout)
-        // as one row-major slice, mixed or sparse rows row by row (no densified copy).
+        // as one row-major slice, mixed or sparse rows row by row (no densified copy), their
+        // sparse indices checked as the sweep below reads them (read once, not twice).
         let feat_col = df.column(&p.features_col)?;
-        // (The partitions are read in parallel: reading a sparse chunk checks every row.)
+        let at = |pi: usize| vector::At {
+            stage,
+            column: &p.features_col,
+            partition: pi,
+        };
+        // (The partitions are opened in parallel: that checks every row's layout.)
         let feats = feat_col
             .chunks
             .par_iter()
             .enumerate()
-            .map(|(pi, c)| {
-                let at = vector::At {
-                    stage,
-                    column: &p.features_col,
-                    partition: pi,
-                };
-                VectorBlock::new(c.as_ref(), n, at)
-            })
+            .map(|(pi, c)| DeferredVectorBlock::new(c.as_ref(), n, at(pi)))
             .collect::<Vec<_>>();
         let feats = crate::frame::in_order(feats)?;
         // Labels as they are when Float64, Int32 or Int64 (read as f64 a chunk at a time:
@@ -681,9 +690,11 @@ impl Estimator for NaiveBayes {
                     m2: vec![0.0; if kind == Kind::Gaussian { l * n } else { 0 }],
                 };
                 let wb = weights.as_ref().map(|w| &w[pi][r0..r0 + len]);
-                let check = nb_block(arr, r0, &cls, wb, kind, &mut block);
+                let check = nb_block(arr, at(pi), r0, &cls, wb, kind, &mut block)?;
                 if check != 0.0 {
-                    // Some value fails the check: name the first row holding one.
+                    // Some value fails the check: name the first row holding one (any bad
+                    // sparse indices in the partition reported first, as at open).
+                    let arr = arr.check(at(pi))?;
                     for r in r0..r0 + len {
                         let row = arr.row(r).map(|v| v.to_vec()).unwrap_or_default();
                         if row.iter().all(|v| value_check(kind, *v) == 0.0) {

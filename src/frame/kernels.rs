@@ -2818,3 +2818,122 @@ mod vec_scale_tests {
         assert_eq!(scale_dense_rows(&x, &s, size, &mut out), None);
     }
 }
+
+// ---- NaiveBayes bernoulli (issue #14, wave 11): per-class sums of mixed dense/sparse rows
+// read once, in row order, without a densified copy ----
+
+/// Per-class `Σa`, `Σa·x` (and `Σ(a·x)·x`) of the rows `first..first + cls.len()` of
+/// `rows`, read once in row order through
+/// [`DeferredVectorBlock::for_each_row`] (each sparse row's indices checked as they are
+/// read, so each index is read once): row `first + i` belongs to class `cls[i]` and has
+/// scale `a_i = scale[i]` (1 without a scale); null rows are skipped. Adds per class `c` and
+/// feature `j`, in row order over `c`'s rows, `s += a·x` into `sums[c·n + j]` (`s += x`
+/// without a scale; `n = rows.size()`), when `squares` also `q += (a·x)·x` into
+/// `m2[c·n + j]`, and each class's `Σa` into `weight[c]`, its `Σa` over rows with `a != 0`
+/// into `total[c]`. Returns 0 when every value passes `check`, a non-zero value when one
+/// does not.
+///
+/// Each sum is bit for bit the plain row loop's over the rows written densely
+/// (`for i { s[cls[i]][j] += a·x }`, the sums of [`class_sums`] and [`class_sums_masked`])
+/// as long as the sums start from values other than -0.0: a sparse row adds only its
+/// stored values, and an absent value's product (`a·0 = +0.0`, `a >= 0`) would leave
+/// such a sum unchanged (sums started at 0.0 never become -0.0). A dense row is added to
+/// its class's sums in memory (a run of the same class waits on the previous row's
+/// store, a few cycles, where densifying a mostly sparse block costs a write of every
+/// value and a second read). Call it from a [`multiversion!`] function.
+///
+/// # Errors
+/// [`DeferredVectorBlock::for_each_row`]'s error for a sparse row with bad indices.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn class_sums_rows(
+    rows: &crate::frame::vector::DeferredVectorBlock<'_>,
+    first: usize,
+    at: crate::frame::vector::At<'_>,
+    cls: &[u32],
+    scale: Option<&[f64]>,
+    check: ValueCheck,
+    squares: bool,
+    sums: &mut [f64],
+    m2: &mut [f64],
+    weight: &mut [f64],
+    total: &mut [f64],
+) -> crate::error::Result<f64> {
+    sums_kernel!(
+        rows_in_order,
+        check,
+        squares,
+        scale,
+        (rows, first, at, cls),
+        (sums, m2, weight, total)
+    )
+}
+
+/// [`class_sums_rows`] with the check, squares and scale as constants.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn rows_in_order<const K: u8, const SQ: bool, const WT: bool>(
+    rows: &crate::frame::vector::DeferredVectorBlock<'_>,
+    first: usize,
+    at: crate::frame::vector::At<'_>,
+    cls: &[u32],
+    w: &[f64],
+    sums: &mut [f64],
+    m2: &mut [f64],
+    weight: &mut [f64],
+    total: &mut [f64],
+) -> crate::error::Result<f64> {
+    use crate::frame::vector::Row;
+    let n = rows.size();
+    // Whether some value failed: an OR of `term != 0` (no add chain across the values).
+    let mut bad = false;
+    rows.for_each_row(first, cls.len(), at, |i, row| {
+        let c = cls[i] as usize;
+        let a = if WT { w[i] } else { 1.0 };
+        weight[c] += a;
+        // Adds +0.0 for a zero scale: the total (never -0.0) keeps its bits.
+        total[c] += if a != 0.0 { a } else { 0.0 };
+        let s = &mut sums[c * n..(c + 1) * n];
+        let q: &mut [f64] = if SQ {
+            &mut m2[c * n..(c + 1) * n]
+        } else {
+            &mut []
+        };
+        let add = |s: &mut f64, q: Option<&mut f64>, xv: f64| {
+            let p = if WT { a * xv } else { xv };
+            *s += p;
+            if let Some(q) = q {
+                *q += p * xv;
+            }
+        };
+        match row {
+            Row::Dense(x) => {
+                let mut b = false;
+                if SQ {
+                    for ((s, q), &xv) in s.iter_mut().zip(q.iter_mut()).zip(x) {
+                        add(s, Some(q), xv);
+                        b |= check_term::<K>(xv) != 0.0;
+                    }
+                } else {
+                    for (s, &xv) in s.iter_mut().zip(x) {
+                        add(s, None, xv);
+                        b |= check_term::<K>(xv) != 0.0;
+                    }
+                }
+                bad |= b;
+            }
+            Row::Sparse {
+                indices, values, ..
+            } => {
+                let mut b = false;
+                for (&j, &xv) in indices.iter().zip(values) {
+                    let j = j as usize;
+                    add(&mut s[j], if SQ { Some(&mut q[j]) } else { None }, xv);
+                    b |= check_term::<K>(xv) != 0.0;
+                }
+                bad |= b;
+            }
+        }
+    })?;
+    Ok(if bad { 1.0 } else { 0.0 })
+}

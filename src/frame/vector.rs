@@ -30,7 +30,7 @@ mod sparse;
 pub use sparse::{
     dense_rows_array, field_vector_size, is_sparse_vector_type, is_unknown_size, like_input,
     prefers_sparse, sparse_vector_field, sparse_vector_fields, sparse_vector_type, unknown_size,
-    with_vector_size, At, Row, SparseVectorBuilder, VectorBlock,
+    with_vector_size, At, DeferredVectorBlock, Row, SparseVectorBuilder, VectorBlock,
 };
 pub(crate) use sparse::{
     dense_rows_array_buf, par_compressed_chunk, par_entries_chunk, par_planned_chunk,

@@ -390,6 +390,9 @@ pub struct VectorBlock<'a> {
     size: usize,
 }
 
+mod deferred;
+pub use deferred::DeferredVectorBlock;
+
 const SPARSE_HINT: &str = "sparse vectors need strictly increasing indices below the vector size and one value per index (Spark's Vectors.sparse)";
 
 impl<'a> VectorBlock<'a> {
@@ -401,6 +404,15 @@ impl<'a> VectorBlock<'a> {
     /// another size, unsorted, repeated or out-of-range sparse indices, or null elements;
     /// [`Error::ColumnType`] when `arr` is no vector column.
     pub fn new(arr: &'a dyn Array, size: usize, at: At<'_>) -> Result<Self> {
+        Self::open(arr, size, at, false).map(|(block, _)| block)
+    }
+
+    /// [`new`](Self::new), and whether its rows were checked: always when `defer` is
+    /// `false`. With `defer`, a `VectorUDT` chunk without nulls (but for the sizes and
+    /// index lists, which Spark writes null for dense rows) and with mixed rows is returned
+    /// with its rows' layout (type, size, value and index counts, indices) NOT checked:
+    /// only [`DeferredVectorBlock`] asks for that, and it checks each row as it reads it.
+    fn open(arr: &'a dyn Array, size: usize, at: At<'_>, defer: bool) -> Result<(Self, bool)> {
         let nulls = arr.nulls();
         if let Some(l) = arr.as_fixed_size_list_opt() {
             let n = l.value_length() as usize;
@@ -425,12 +437,13 @@ impl<'a> VectorBlock<'a> {
             }
             // The child of a sliced FixedSizeList is sliced with it.
             let vals = &c.values()[..l.len() * n];
-            return Ok(Self {
+            let block = Self {
                 layout: Layout::Dense(vals),
                 nulls,
                 len: arr.len(),
                 size,
-            });
+            };
+            return Ok((block, true));
         }
         if !is_sparse_vector_type(arr.data_type()) {
             return Err(column_type(at, arr.data_type()));
@@ -445,12 +458,13 @@ impl<'a> VectorBlock<'a> {
         if let Some(vals) = all_dense_rows(s, size) {
             // Every row dense with `size` values, back to back: the one row-major slice
             // a dense column gives, so every reader takes its dense path.
-            return Ok(Self {
+            let block = Self {
                 layout: Layout::Dense(vals),
                 nulls,
                 len: arr.len(),
                 size,
-            });
+            };
+            return Ok((block, true));
         }
         let block = Self {
             layout: Layout::Udt {
@@ -473,6 +487,9 @@ impl<'a> VectorBlock<'a> {
                 .iter()
                 .chain(&[idx_child.null_count(), val_child.null_count()])
                 .all(|c| *c == 0);
+        if no_nulls && defer && i32::try_from(size).is_ok() {
+            return Ok((block, false));
+        }
         if no_nulls
             && all_rows_valid(
                 kinds.values(),
@@ -483,7 +500,7 @@ impl<'a> VectorBlock<'a> {
                 size,
             )
         {
-            return Ok(block);
+            return Ok((block, true));
         }
         for r in 0..arr.len() {
             if block.is_null(r) {
@@ -548,7 +565,7 @@ impl<'a> VectorBlock<'a> {
                 }
             }
         }
-        Ok(block)
+        Ok((block, true))
     }
 
     /// Number of rows.
@@ -837,18 +854,28 @@ mod block_read_tests {
     #[test]
     fn dense_reads_are_the_row_views() {
         let n = 4;
-        let mut b = SparseVectorBuilder::new(n);
-        for r in 0..40 {
-            let v: Vec<f64> = (0..n).map(|j| (r * n + j) as f64 - 7.5).collect();
-            match r % 7 {
-                0 | 3 => b.push(&[1, 3], &[v[1], v[3]]).unwrap(),
-                5 if r > 10 => b.push_null(),
-                6 => b.push(&[], &[]).unwrap(),
-                _ => b.push_dense(&v).unwrap(),
+        // With null rows (checked at open) and without (the deferred block's rows then
+        // checked as they are read).
+        let make = |nulls: bool| {
+            let mut b = SparseVectorBuilder::new(n);
+            for r in 0..40 {
+                let v: Vec<f64> = (0..n).map(|j| (r * n + j) as f64 - 7.5).collect();
+                match r % 7 {
+                    0 | 3 => b.push(&[1, 3], &[v[1], v[3]]).unwrap(),
+                    5 if r > 10 && nulls => b.push_null(),
+                    6 => b.push(&[], &[]).unwrap(),
+                    _ => b.push_dense(&v).unwrap(),
+                }
             }
-        }
-        let arr = b.finish().unwrap();
-        for chunk in [arr.clone(), arr.slice(5, 30)] {
+            b.finish().unwrap()
+        };
+        let (arr, no_nulls) = (make(true), make(false));
+        for chunk in [
+            arr.clone(),
+            arr.slice(5, 30),
+            no_nulls.clone(),
+            no_nulls.slice(3, 31),
+        ] {
             let blk = VectorBlock::new(chunk.as_ref(), n, at()).unwrap();
             for first in 0..blk.len() {
                 for rows in 0..=(blk.len() - first).min(9) {
@@ -862,6 +889,16 @@ mod block_read_tests {
                     let mut got = vec![f64::NAN; rows * n];
                     blk.write_dense_rows(first, &mut got);
                     assert_eq!(got, want, "first {first} rows {rows}");
+                    // The deferred block's walk: the same non-null rows, in order.
+                    let d = DeferredVectorBlock::new(chunk.as_ref(), n, at()).unwrap();
+                    let mut walked = Vec::new();
+                    d.for_each_row(first, rows, at(), |k, x| walked.push((k, x.to_vec())))
+                        .unwrap();
+                    let want_walk: Vec<(usize, Vec<f64>)> = (0..rows)
+                        .filter(|k| !blk.is_null(first + k))
+                        .map(|k| (k, want[k * n..(k + 1) * n].to_vec()))
+                        .collect();
+                    assert_eq!(walked, want_walk, "first {first} rows {rows}");
                     let all_dense =
                         (first..first + rows).all(|r| matches!(blk.row(r), Some(Row::Dense(_))));
                     match blk.dense_rows(first, rows) {
@@ -997,16 +1034,28 @@ mod block_read_tests {
                 3,
             );
             let got = VectorBlock::new(arr.as_ref(), 3, at());
+            // The deferred open, then a walk over every row: the rows the checked block
+            // gives, or the same error (at open, or when the bad row is reached).
+            let walked = DeferredVectorBlock::new(arr.as_ref(), 3, at()).and_then(|d| {
+                let mut rows = Vec::new();
+                d.for_each_row(0, d.len(), at(), |k, r| rows.push((k, r.to_vec())))?;
+                Ok(rows)
+            });
             match err {
                 None => {
                     assert!(fast);
                     let blk = got.unwrap();
                     assert_eq!(blk.row(1).unwrap().to_vec(), vec![4.0, 0.0, 5.0]);
+                    let want: Vec<(usize, Vec<f64>)> = (0..blk.len())
+                        .map(|r| (r, blk.row(r).unwrap().to_vec()))
+                        .collect();
+                    assert_eq!(walked.unwrap(), want);
                 }
                 Some(msg) => {
                     assert!(!fast, "{msg}");
                     let e = got.unwrap_err().to_string();
                     assert!(e.contains(msg) && e.contains("row 4"), "{e}");
+                    assert_eq!(walked.unwrap_err().to_string(), e, "{msg}");
                 }
             }
         }
