@@ -256,28 +256,16 @@ impl Estimator for VectorIndexer {
             };
             let arr = vector::VectorBlock::new(b.column(ci).as_ref(), n, at)?;
             let vals = arr.to_dense();
-            // Each feature's distinct values: the whole numbers 0 ..= 63 (counts, codes,
-            // binary flags: most categorical features) as bits of a mask, one OR per
-            // value; any other value in the feature's hash set. A feature stops adding to
-            // its set once it has more than `cap` distinct values (it is not categorical:
-            // its count only grows).
             let mut sets: Vec<HashSet<u64>> = vec![HashSet::new(); n];
-            let mut small = vec![0u64; n];
             for (r, row) in vals.chunks_exact(n.max(1)).enumerate() {
                 if arr.is_null(r) {
                     continue;
                 }
-                for ((s, m), &x) in sets.iter_mut().zip(small.iter_mut()).zip(row) {
-                    let i = x as usize; // saturating: negatives and NaN give 0, checked next
-                    if i < 64 && i as f64 == x {
-                        *m |= 1 << i;
-                    } else if s.len() + (m.count_ones() as usize) <= cap {
+                for (s, &x) in sets.iter_mut().zip(row) {
+                    if s.len() <= cap {
                         s.insert(key(x));
                     }
                 }
-            }
-            for (s, m) in sets.iter_mut().zip(small) {
-                s.extend((0..64).filter(|i| m >> i & 1 == 1).map(|i| key(i as f64)));
             }
             Ok(sets)
         })?;
@@ -994,72 +982,5 @@ mod tests {
         assert_eq!(m.find(f64::NAN), Some(6.0));
         assert_eq!(m.find(5000.0), Some(7.0));
         assert_eq!(m.find(6.0), None);
-    }
-
-    /// The fit's distinct values (whole numbers 0 ..= 63 as mask bits, others in hash
-    /// sets, a feature dropped past `maxCategories`) are exactly the plain hash set's:
-    /// each feature's category list against a reference from every row, at and around the
-    /// cap, with -0.0, NaN, negatives, fractions and 63 / 64, on 1 and 3 partitions.
-    #[test]
-    fn distinct_values_are_the_plain_sets() {
-        let rows = 3000usize;
-        let cap = 6usize;
-        // Feature j's value at row r.
-        let value = |j: usize, r: usize| -> f64 {
-            match j {
-                0 => (r % 6) as f64,                                      // 6 small codes: = cap
-                1 => (r % 7) as f64,                                      // 7: one over
-                2 => [0.0, -0.0, 63.0, 64.0, -1.0, 2.5][r % 6],           // mixed, 5 keys
-                3 => [f64::NAN, 1.0, 100.0, 3.0, 0.25, 9.0, 70.0][r % 7], // 7 keys, over
-                4 => (r % 5) as f64 * 0.5, // 5 fractions (and 0, 1, 2)
-                5 => {
-                    if r == rows - 1 {
-                        40.0
-                    } else {
-                        (r % 6) as f64
-                    }
-                } // 7th value in the last row
-                _ => r as f64,             // continuous
-            }
-        };
-        let n = 7;
-        let vals: Vec<f64> = (0..rows)
-            .flat_map(|r| (0..n).map(move |j| value(j, r)))
-            .collect();
-        let arr: ArrayRef = Arc::new(vector::vector_array(vals, n, None).unwrap());
-        let df = DataFrame::from_batches(vec![RecordBatch::try_from_iter([("v", arr)]).unwrap()])
-            .unwrap();
-        let mut want = BTreeMap::new();
-        for j in 0..n {
-            let set: HashSet<u64> = (0..rows).map(|r| key(value(j, r))).collect();
-            if set.len() <= cap {
-                let mut v: Vec<f64> = set
-                    .iter()
-                    .filter(|k| **k != 0)
-                    .map(|k| f64::from_bits(*k))
-                    .collect();
-                v.sort_by(f64::total_cmp);
-                if set.contains(&0) {
-                    v.insert(0, 0.0);
-                }
-                want.insert(j, v);
-            }
-        }
-        assert_eq!(want.keys().copied().collect::<Vec<_>>(), vec![0, 2, 4]);
-        for frame in [df.clone(), df.repartition(3).unwrap()] {
-            let m = VectorIndexer::new()
-                .with_input_col("v")
-                .with_output_col("i")
-                .with_max_categories(cap as i32)
-                .fit(&frame)
-                .unwrap();
-            let got = m.category_maps();
-            assert_eq!(got.len(), want.len());
-            for (j, w) in &want {
-                let g = &got[j];
-                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(g), bits(w), "feature {j}");
-            }
-        }
     }
 }
