@@ -46,7 +46,8 @@ const POOLED: usize = 1 << 20;
 /// kind of resident memory (last wave), and 60 / 82 ms against 44 / 56 ms in two loaded
 /// runs this wave, with AVX2 line-wide streaming stores: the staging copy costs more than
 /// the read-for-ownership it saves. So pooled outputs are written in place with normal
-/// stores. `MLPIPE_STREAM_MB=N` streams outputs of N MB and more (to measure both ways).
+/// stores. (On a quiet machine streaming stores into prefaulted memory did win, 5.85 against
+/// 7.96 ms for 160 MB: which way pays depends on the machine, hence the switch.) `MLPIPE_STREAM_MB=N` streams outputs of N MB and more (to measure both ways).
 const STREAMED: usize = usize::MAX;
 
 /// [`STREAMED`], or `MLPIPE_STREAM_MB` MB when set.
