@@ -735,6 +735,49 @@ pub(crate) fn release_free_memory() {
     }
 }
 
+/// A numeric or boolean column's values as f64, as Arrow's `cast` to Float64 gives them:
+/// Int32 and Int64 converted into pooled output memory ([`par_build_buffer`]: no fresh
+/// pages to fault in on every fit or transform), other types through `cast`. Nulls are
+/// not carried: the caller takes them from `a`.
+///
+/// # Errors
+/// `cast`'s error for a type it cannot make Float64.
+pub(crate) fn numeric_as_f64(
+    a: &arrow::array::ArrayRef,
+) -> crate::error::Result<arrow::buffer::ScalarBuffer<f64>> {
+    use arrow::array::AsArray;
+    use arrow::datatypes::{Int32Type, Int64Type};
+    fn convert<T: Copy + Sync>(
+        v: &[T],
+        f: impl Fn(T) -> f64 + Sync,
+    ) -> arrow::buffer::ScalarBuffer<f64> {
+        // SAFETY: the closure writes every value of its block.
+        unsafe {
+            par_build_buffer(v.len(), 1, |first, block| {
+                for (o, x) in block.iter_mut().zip(&v[first..]) {
+                    o.write(f(*x));
+                }
+            })
+        }
+    }
+    Ok(match a.data_type() {
+        arrow::datatypes::DataType::Int32 => {
+            convert(a.as_primitive::<Int32Type>().values(), f64::from)
+        }
+        arrow::datatypes::DataType::Int64 => {
+            convert(a.as_primitive::<Int64Type>().values(), |x| x as f64)
+        }
+        _ => {
+            let c = arrow::compute::cast(a, &arrow::datatypes::DataType::Float64)?;
+            let f = c
+                .as_any()
+                .downcast_ref::<arrow::array::Float64Array>()
+                .ok_or_else(|| crate::error::Error::Internal("cast to Float64".into()))?;
+            f.values().clone()
+        }
+    })
+}
+
 /// The output-memory floor's entry points (`examples/memory_floor.rs`): each of the ways
 /// this module can write a large output, on a plain copy (`dst[i] = src[i]`), so that the
 /// example can time them against one read of the same bytes. Not part of the API.

@@ -6,7 +6,6 @@
 use std::ops::Deref;
 
 use arrow::array::{Array, Float64Array};
-use arrow::datatypes::DataType;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -97,7 +96,7 @@ pub(crate) fn read_parts<'a>(
                 }
                 Ok(match a.as_any().downcast_ref::<Float64Array>() {
                     Some(f) => Values::Borrowed(&f.values()[..]),
-                    None => Values::Converted(numeric_as_f64(a)?),
+                    None => Values::Converted(crate::frame::buffer::numeric_as_f64(a)?),
                 })
             };
             let label = match (li, label) {
@@ -148,40 +147,6 @@ pub(crate) fn read_parts<'a>(
         .collect::<Vec<Result<_>>>();
     let parts = crate::frame::in_order(parts)?;
     Ok((n, parts))
-}
-
-/// A numeric column without nulls as f64 values (each exactly as a cast gives it): the
-/// integer labels converted straight, in parallel blocks, into a pooled output buffer
-/// (`buffer::par_build_buffer`: one write, no intermediate array, no fresh pages once the
-/// pool holds a region), other types through Arrow's cast.
-fn numeric_as_f64(a: &arrow::array::ArrayRef) -> Result<arrow::buffer::ScalarBuffer<f64>> {
-    use arrow::array::AsArray;
-    use arrow::datatypes::{Int32Type, Int64Type};
-    fn convert<T: Copy + Sync>(
-        v: &[T],
-        f: impl Fn(T) -> f64 + Sync,
-    ) -> arrow::buffer::ScalarBuffer<f64> {
-        // SAFETY: the closure writes every value of its block.
-        unsafe {
-            crate::frame::buffer::par_build_buffer(v.len(), 1, |first, block| {
-                for (o, x) in block.iter_mut().zip(&v[first..]) {
-                    o.write(f(*x));
-                }
-            })
-        }
-    }
-    Ok(match a.data_type() {
-        DataType::Int32 => convert(a.as_primitive::<Int32Type>().values(), f64::from),
-        DataType::Int64 => convert(a.as_primitive::<Int64Type>().values(), |x| x as f64),
-        _ => {
-            let c = arrow::compute::cast(a, &DataType::Float64)?;
-            let f = c
-                .as_any()
-                .downcast_ref::<Float64Array>()
-                .ok_or_else(|| Error::Internal("cast to Float64".into()))?;
-            f.values().clone()
-        }
-    })
 }
 
 fn null_value(stage: &'static str, column: &str, pi: usize, r: usize, what: &str) -> Error {

@@ -529,27 +529,8 @@ impl RFormula {
 /// integer column's values written into pooled output memory (`buffer::par_build_buffer`:
 /// no fresh pages to fault in), with its nulls.
 fn label_as_double(a: &ArrayRef) -> Result<ArrayRef> {
-    use arrow::array::{AsArray, Float64Array};
-    use arrow::datatypes::{Int32Type, Int64Type};
-    macro_rules! pooled {
-        ($v:expr) => {{
-            let v = $v;
-            // SAFETY: every value of every block is written.
-            let values = unsafe {
-                crate::frame::buffer::par_build_buffer(v.len(), 1, |first, out| {
-                    for (o, x) in out.iter_mut().zip(&v[first..]) {
-                        o.write(*x as f64);
-                    }
-                })
-            };
-            Ok(Arc::new(Float64Array::new(values, a.logical_nulls())) as ArrayRef)
-        }};
-    }
-    match a.data_type() {
-        DataType::Int32 => pooled!(a.as_primitive::<Int32Type>().values()),
-        DataType::Int64 => pooled!(a.as_primitive::<Int64Type>().values()),
-        _ => Ok(arrow::compute::cast(a, &DataType::Float64)?),
-    }
+    let values = crate::frame::buffer::numeric_as_f64(a)?;
+    Ok(Arc::new(arrow::array::Float64Array::new(values, a.logical_nulls())) as ArrayRef)
 }
 
 /// Whether estimator `e` fits from `schema` alone: a [`OneHotEncoder`] whose every input
