@@ -8,7 +8,7 @@
 # PYTHON is a python with pyspark 4.x installed (CI's venv has 4.3.0; other versions' venvs
 # work the same, one server per port). State (logs, pid, warehouse) lives in
 # target/connect-server/PORT/, never inside the venv. Then run the tests with
-#   MLPIPE_SPARK_CONNECT=sc://127.0.0.1:PORT cargo test --features connect --test connect
+#   MLPIPE_SPARK_CONNECT=sc://127.0.0.1:PORT cargo test --features connect --test integration connect::
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,7 +1,8 @@
 //! mlpipe as a Spark Connect client, against a real Spark 4.3 Connect server.
 //!
 //! Start one with `.ci/connect_server.sh start <python with pyspark 4.3>` and run
-//! `MLPIPE_SPARK_CONNECT=sc://127.0.0.1:15002 cargo test --features connect --test connect`.
+//! `MLPIPE_SPARK_CONNECT=sc://127.0.0.1:15002 cargo test --features connect --test integration
+//! connect::` (this file is the `connect` module of the one integration test binary).
 //! Without `MLPIPE_SPARK_CONNECT` every test prints why it is skipped and passes (so a plain
 //! `cargo test --all-features` needs no JVM); with it set, an unreachable server fails.
 //!
@@ -10,7 +11,7 @@
 //! it to 1e-9 and Spark's remote scoring must equal mlpipe's local scoring of the fetched
 //! model to 1e-12.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! prediction CSVs (tests/fixtures/spark/evaluator_metrics.json), to 1e-12; binning and
 //! exact AUC against hand-derived and scikit-learn values.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::Arc;

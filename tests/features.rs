@@ -1,7 +1,7 @@
 //! Feature stages: expected outputs for small inputs derived by hand from Spark's
 //! documented behaviour (reference §2), edge cases, error messages, and the contract.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! LogisticRegression behaviour: determinism, Spark's special cases, bad input, contract.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! `label == c`, prediction = argmax of the models' rawPrediction[1], and a save/load
 //! round trip in Spark's layout predicts the same.
 
-mod common;
+use crate::common;
 
 use common::*;
 use mlpipe::classification::{

@@ -1,7 +1,7 @@
 //! Spark's on-disk format: the Spark 4.3 fixtures load and predict as Spark did (1e-9),
 //! mlpipe's saves round-trip, saves are atomic, and bad files give clear errors.
 
-mod common;
+use crate::common;
 
 use std::fs;
 

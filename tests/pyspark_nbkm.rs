@@ -4,7 +4,7 @@
 //! `tests/pyspark/make_nbkm_fixtures.py` (PySpark 4.3.0, local[2], data coalesced to one
 //! partition, read in file order as here).
 
-mod common;
+use crate::common;
 
 use common::*;
 use mlpipe::classification::{NaiveBayes, NaiveBayesParams};

@@ -2,7 +2,7 @@
 //! and predicts what mlpipe predicted (same clusters and classes, raw and probability to
 //! 1e-9). Ignored by a plain `cargo test` (needs PySpark; see tests/pyspark_roundtrip.rs).
 
-mod common;
+use crate::common;
 
 use std::fmt::Write as _;
 

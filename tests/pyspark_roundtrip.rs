@@ -6,7 +6,7 @@
 //! sets `MLPIPE_PYSPARK` to that Python and runs it with `cargo test -- --ignored`, where
 //! any failure to run is a test failure.
 
-mod common;
+use crate::common;
 
 use std::fmt::Write as _;
 

@@ -5,7 +5,7 @@
 //! exactly, values to 1e-12), predictions equal, probabilities to 1e-12. Ignored by a plain
 //! `cargo test` (needs PySpark; see tests/pyspark_roundtrip.rs).
 
-mod common;
+use crate::common;
 
 use std::fmt::Write as _;
 

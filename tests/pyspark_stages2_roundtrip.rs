@@ -3,7 +3,7 @@
 //! fit to mlpipe's fitted values (tests/pyspark/check_stage2_roundtrip.py). Ignored by a
 //! plain `cargo test` (needs PySpark; `.ci/run` runs it with `--ignored`).
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -4,7 +4,7 @@
 //! transformers give mlpipe's outputs, estimators fit to mlpipe's fitted values. Ignored by
 //! a plain `cargo test` (needs PySpark; `.ci/run` runs it with `--ignored`).
 
-mod common;
+use crate::common;
 
 use common::*;
 use mlpipe::feature::*;

@@ -4,7 +4,7 @@
 //! selected features. Ignored by a plain `cargo test` (needs PySpark; `.ci/run` runs it
 //! with `--ignored`).
 
-mod common;
+use crate::common;
 
 use common::*;
 use mlpipe::feature::*;

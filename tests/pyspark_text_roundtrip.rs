@@ -3,7 +3,7 @@
 //! PipelineModel) and reproduces Spark's recorded outputs with them
 //! (tests/pyspark/check_text_roundtrip.py). Ignored by a plain `cargo test` (needs PySpark).
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! CrossValidator that mlpipe saved, and its best model predicts what mlpipe predicted
 //! (1e-9); see `tests/pyspark/check_tuning_roundtrip.py`.
 
-mod common;
+use crate::common;
 
 use std::fmt::Write as _;
 

@@ -183,7 +183,7 @@ fn a_null_text_is_named() {
 // Vector stages and ImputerModel on integer columns, on the Telco rows PySpark's CLI
 // fixture holds.
 
-mod common;
+use crate::common;
 
 use mlpipe::feature::{
     Binarizer, Imputer, Interaction, QuantileDiscretizer, RobustScaler, SizeHintInvalid,

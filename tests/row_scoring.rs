@@ -1,7 +1,7 @@
 //! Row scoring (`PipelineModel::row_scorer`) against the batch transform: bit for bit, for
 //! the Telco pipeline PySpark saved and for every stage's row form.
 
-mod common;
+use crate::common;
 
 use mlpipe::prelude::*;
 use mlpipe::row::{check_against_transform, Row, Value};

@@ -1,6 +1,6 @@
 //! `random_split` and `sample` give Spark's rows (fixtures written by Spark 4.3.0).
 
-mod common;
+use crate::common;
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{Int32Type, Int64Type};

@@ -1,7 +1,7 @@
 //! KMeans and ClusteringEvaluator against Spark 4.3 (`tests/fixtures/spark2`, copied from
 //! the shared Spark 4.3.0 fixture set; see its README for how Spark made them).
 
-mod common;
+use crate::common;
 
 use approx::assert_relative_eq;
 use common::*;

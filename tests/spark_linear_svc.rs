@@ -4,7 +4,7 @@
 //! objective history; Spark's saved model predicts Spark's test output to 1e-9; bad input
 //! and OneVsRest around LinearSVC.
 
-mod common;
+use crate::common;
 
 use common::*;
 use mlpipe::classification::{

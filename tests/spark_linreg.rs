@@ -3,7 +3,7 @@
 //! 1e-4 relative of Spark's (iterative solver), Spark's iteration count and objective
 //! history, test predictions and training metrics against Spark's.
 
-mod common;
+use crate::common;
 
 use common::*;
 use mlpipe::feature::VectorAssembler;

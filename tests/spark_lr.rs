@@ -2,7 +2,7 @@
 //! coefficients within 1e-4 relative (or 1e-6 absolute) of Spark's, final objective within
 //! 1e-7 relative, predictions on the fixture inputs within 1e-6 of Spark's CSVs.
 
-mod common;
+use crate::common;
 
 use approx::assert_relative_eq;
 use common::*;

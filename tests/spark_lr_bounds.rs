@@ -4,7 +4,7 @@
 //! Spark's coefficients within 1e-4 relative (or 1e-6 absolute), its final objective
 //! within 1e-7 relative, and the same number of iterations.
 
-mod common;
+use crate::common;
 
 use approx::assert_relative_eq;
 use common::*;

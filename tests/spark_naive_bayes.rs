@@ -1,7 +1,7 @@
 //! NaiveBayes against Spark 4.3 (`tests/fixtures/spark2`: nb_multinomial with weights and
 //! smoothing 0.8, nb_gaussian; copied from the shared Spark 4.3.0 fixture set).
 
-mod common;
+use crate::common;
 
 use common::*;
 use mlpipe::classification::NaiveBayesModel;

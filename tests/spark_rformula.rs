@@ -5,7 +5,7 @@
 //! labels, output columns, the resolved formula and the inner pipeline's stages exactly —
 //! and every RFormulaModel Spark saved there loads and transforms the same.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

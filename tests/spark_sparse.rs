@@ -4,7 +4,7 @@
 //! saved coefficients are a sparse vector. Layouts (sparse or dense per row) and indices
 //! match exactly, values to 1e-12 relative.
 
-mod common;
+use crate::common;
 
 use mlpipe::frame::vector::{self, At, Row, VectorBlock};
 use mlpipe::prelude::*;

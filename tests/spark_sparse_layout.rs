@@ -5,7 +5,7 @@
 //! relative (absolute below 1). The same stages on the column made dense give Spark's values, and the layout
 //! Spark gives dense input (every row dense, except where Spark compresses).
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -12,7 +12,7 @@
 //! ulp); DCT to 1e-12 of the row's largest value (JTransforms' FFT and mlpipe's cosine table
 //! round differently).
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

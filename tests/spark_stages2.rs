@@ -15,7 +15,7 @@
 //! - TargetEncoder: statistics exact (counts; the continuous means to 1e-15 relative), and
 //!   encodings to 1e-15 relative (Spark's formula in Spark's operation order).
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::Arc;

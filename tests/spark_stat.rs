@@ -9,7 +9,7 @@
 //! absolute (Spark's and statrs' cdf near 1 differ in the last ulps); counts, degrees of
 //! freedom, selected features and metadata exact; transform outputs bit for bit.
 
-mod common;
+use crate::common;
 
 use common::*;
 use mlpipe::feature::*;

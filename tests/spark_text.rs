@@ -2,7 +2,7 @@
 //! save -> load round trips. Fixtures: tests/fixtures/spark_text (made by
 //! tests/pyspark/make_text_fixtures.py). Tokens are compared exactly.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -9,9 +9,8 @@
 //! whose residuals go through `exp` (the JVM's and Rust's may differ by an ulp), compared to
 //! 1e-12 relative.
 
-mod common;
-#[path = "common/trees.rs"]
-mod tree_check;
+use crate::common;
+use crate::tree_check;
 
 use common::*;
 use mlpipe::persist::load_pipeline_stage;

@@ -15,9 +15,8 @@
 //! near-equal impurities (2.35 - ... = 0.023 at tree 1's node 9), which scales that by ~100;
 //! probabilities to 1e-9.
 
-mod common;
-#[path = "common/trees.rs"]
-mod tree_check;
+use crate::common;
+use crate::tree_check;
 
 use common::*;
 use mlpipe::classification::{GBTClassifier, RandomForestClassifier};

@@ -4,7 +4,7 @@
 //! feature importances match the fixture JSON (Spark's own `numNodes`, `depth`,
 //! `featureImportances`); an mlpipe save loads back to the same predictions.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

@@ -5,7 +5,7 @@
 //! [0.0, 0.8] over VectorAssembler -> LogisticRegression(maxIter=100), the training CSV as
 //! one partition in file order.
 
-mod common;
+use crate::common;
 
 use mlpipe::classification::LogisticRegression;
 use mlpipe::evaluation::{BinaryClassificationEvaluator, BinaryMetric};

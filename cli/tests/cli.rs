@@ -1,7 +1,6 @@
 //! The `mlpipe` command line, run as a process.
 
-#[path = "../../tests/common/mod.rs"]
-mod common;
+use crate::common;
 
 use std::process::Command;
 

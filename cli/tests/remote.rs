@@ -3,8 +3,7 @@
 //! `MLPIPE_SPARK_CONNECT=sc://127.0.0.1:15002`; without it each test prints why it is skipped.
 //! The server runs on this machine, so the cluster's paths are ours.
 
-#[path = "../../tests/common/mod.rs"]
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -4,10 +4,8 @@
 //! Tolerance: exact, except logistic GBT trees after the first (1e-12 relative: residuals
 //! go through `exp`, whose JVM and Rust results may differ by an ulp).
 
-#[path = "../../tests/common/mod.rs"]
-mod common;
-#[path = "../../tests/common/trees.rs"]
-mod tree_check;
+use crate::common;
+use crate::tree_check;
 
 use std::process::Command;
 
