@@ -15,3 +15,10 @@ mod cli;
 mod remote;
 mod serve;
 mod trees;
+
+/// A file in `tests/` that this list does not name would never compile or run
+/// (`autotests = false`): every one must be a module here.
+#[test]
+fn every_test_file_is_a_module_of_this_binary() {
+    common::assert_every_test_file_is_a_module(env!("CARGO_MANIFEST_DIR"), include_str!("main.rs"));
+}

@@ -217,3 +217,29 @@ pub fn saved_stage_params(pipeline: &str, class: &str) -> (String, serde_json::V
     let md = mlpipe::persist::read_metadata(&stage).unwrap();
     (md.uid, serde_json::Value::Object(md.params))
 }
+
+/// Panics naming each `tests/*.rs` file of the package at `manifest_dir` that `main_rs` (the
+/// text of the integration binary's `tests/main.rs`) does not declare as a module.
+pub fn assert_every_test_file_is_a_module(manifest_dir: &str, main_rs: &str) {
+    let dir = std::path::Path::new(manifest_dir).join("tests");
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("the tests directory lists") {
+        let path = entry.expect("a directory entry").path();
+        let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        if path.extension().is_some_and(|e| e == "rs")
+            && stem != "main"
+            && !main_rs.lines().any(|l| l.trim() == format!("mod {stem};"))
+        {
+            missing.push(stem.to_string());
+        }
+    }
+    missing.sort();
+    assert!(
+        missing.is_empty(),
+        "tests/main.rs must declare `mod NAME;` for {missing:?} in {}: with autotests = false \
+         a file it does not name is never compiled",
+        dir.display()
+    );
+}
