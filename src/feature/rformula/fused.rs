@@ -356,10 +356,11 @@ impl<'m> Fused<'m> {
                             if p == INVALID {
                                 return Err(refuse());
                             }
-                            if p != NONE {
-                                memo[j] |= u64::from(p + 1) << shift;
-                                nnz[j] += 1;
-                            }
+                            // Branch-free on the category: the dropped last one
+                            // (NONE) adds no entry.
+                            let hit = u32::from(p != NONE);
+                            memo[j] |= ((u64::from(p) + 1) * u64::from(hit)) << shift;
+                            nnz[j] += hit;
                         }
                     }
                     Col::Numeric(v, nulls) => {
