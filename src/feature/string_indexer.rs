@@ -353,19 +353,12 @@ impl StringIndexerModel {
     }
 }
 
-/// Up to this many distinct strings are found by a linear scan (a length compare, then
-/// the bytes of the few strings of that length): a categorical column's few values cost
-/// no hashing. More go through a hash map.
-const LINEAR_STRINGS: usize = 16;
-
-/// Whether `a` and `b` hold the same bytes: strings of up to 16 bytes (most categorical
-/// values) compared as two overlapping words each, inline, with no call to `memcmp`.
+/// A string of at most [`SHORT_BYTES`] bytes as an exact key (with its length): its bytes
+/// read as two words, for 8..=16 bytes the first and the last eight (overlapping), for
+/// fewer bytes the first and last four, or the first, middle and last byte. Longer
+/// strings have none.
 #[inline(always)]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
+fn short_key(b: &[u8]) -> Option<(u64, u64)> {
     /// The 8 bytes of `s` from `i` as a word.
     #[inline(always)]
     fn word(s: &[u8], i: usize) -> u64 {
@@ -375,56 +368,155 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     }
     /// The 4 bytes of `s` from `i` as a word.
     #[inline(always)]
-    fn half(s: &[u8], i: usize) -> u32 {
+    fn half(s: &[u8], i: usize) -> u64 {
         let mut w = [0u8; 4];
         w.copy_from_slice(&s[i..i + 4]);
-        u32::from_le_bytes(w)
+        u64::from(u32::from_le_bytes(w))
     }
-    match n {
-        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
-        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
-        _ => a == b,
-    }
+    let n = b.len();
+    Some(match n {
+        8..=SHORT_BYTES => (word(b, 0), word(b, n - 8)),
+        4..=7 => (half(b, 0), half(b, n - 4)),
+        1..=3 => (
+            u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16,
+            0,
+        ),
+        0 => (0, 0),
+        _ => return None,
+    })
 }
 
-/// Distinct strings, each given a slot in order of first insertion: found by a linear
-/// scan while there are at most [`LINEAR_STRINGS`], through a hash map beyond.
-#[derive(Default)]
+/// Strings up to this long are found through their [`short_key`]s (no byte compare).
+const SHORT_BYTES: usize = 16;
+
+/// One entry of [`StrIndex`]'s table of short strings: the key, the length and the slot
+/// ([`EMPTY_SLOT`]: a free entry).
+#[derive(Clone, Copy)]
+struct ShortEntry {
+    key: (u64, u64),
+    len: u32,
+    slot: u32,
+}
+
+/// A free [`ShortEntry`].
+const EMPTY_SLOT: u32 = u32::MAX;
+
+/// Distinct strings, each given a slot in order of first insertion. A categorical
+/// column's values are short: those of at most [`SHORT_BYTES`] bytes are found in an
+/// open-addressed table by their exact [`short_key`] (two word loads, one multiply, one
+/// probe, no byte compare, no branch on which string it is); longer ones through a hash
+/// map.
 struct StrIndex<'a> {
     /// The strings, by slot.
     keys: Vec<&'a str>,
-    /// The same, string to slot, once there are more than [`LINEAR_STRINGS`].
-    map: AHashMap<&'a str, usize>,
+    /// The short strings' entries, a power of two of them, at most a quarter used.
+    short: Vec<ShortEntry>,
+    /// The longer strings, string to slot.
+    long: AHashMap<&'a str, usize>,
+}
+
+impl Default for StrIndex<'_> {
+    fn default() -> Self {
+        StrIndex {
+            keys: Vec::new(),
+            short: vec![
+                ShortEntry {
+                    key: (0, 0),
+                    len: 0,
+                    slot: EMPTY_SLOT,
+                };
+                16
+            ],
+            long: AHashMap::new(),
+        }
+    }
 }
 
 impl<'a> StrIndex<'a> {
+    /// The table position a short key starts probing at.
+    #[inline(always)]
+    fn home(&self, key: (u64, u64), len: usize) -> usize {
+        let h = (key.0 ^ key.1.rotate_left(29) ^ (len as u64).rotate_right(7))
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (h >> 32) as usize & (self.short.len() - 1)
+    }
+
+    /// The table position of a short key: its entry, or the free entry where it goes.
+    #[inline(always)]
+    fn probe(&self, key: (u64, u64), len: usize) -> usize {
+        let mask = self.short.len() - 1;
+        let mut i = self.home(key, len);
+        loop {
+            let e = &self.short[i];
+            if e.slot == EMPTY_SLOT || (e.key == key && e.len as usize == len) {
+                return i;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
     /// The slot of `s`, if present.
     #[inline]
     fn get(&self, s: &str) -> Option<usize> {
-        if self.keys.len() <= LINEAR_STRINGS {
-            self.keys
-                .iter()
-                .position(|k| same_bytes(k.as_bytes(), s.as_bytes()))
-        } else {
-            self.map.get(s).copied()
+        let b = s.as_bytes();
+        match short_key(b) {
+            Some(key) => {
+                let slot = self.short[self.probe(key, b.len())].slot;
+                (slot != EMPTY_SLOT).then_some(slot as usize)
+            }
+            None => self.long.get(s).copied(),
         }
     }
 
     /// The slot of `s`, inserted at the next slot when absent.
     #[inline]
     fn get_or_insert(&mut self, s: &'a str) -> usize {
-        if let Some(k) = self.get(s) {
+        let b = s.as_bytes();
+        let Some(key) = short_key(b) else {
+            let next = self.keys.len();
+            let k = *self.long.entry(s).or_insert(next);
+            if k == next {
+                self.keys.push(s);
+            }
             return k;
+        };
+        let i = self.probe(key, b.len());
+        if self.short[i].slot != EMPTY_SLOT {
+            return self.short[i].slot as usize;
         }
+        let next = self.keys.len();
         self.keys.push(s);
-        if self.keys.len() > LINEAR_STRINGS {
-            if self.map.is_empty() {
-                self.map = self.keys.iter().enumerate().map(|(i, &k)| (k, i)).collect();
-            } else {
-                self.map.insert(s, self.keys.len() - 1);
+        self.short[i] = ShortEntry {
+            key,
+            len: b.len() as u32,
+            slot: next as u32,
+        };
+        if self.keys.len() * 4 > self.short.len() {
+            self.grow();
+        }
+        next
+    }
+
+    /// Doubles the short strings' table and enters them again.
+    #[cold]
+    fn grow(&mut self) {
+        let empty = ShortEntry {
+            key: (0, 0),
+            len: 0,
+            slot: EMPTY_SLOT,
+        };
+        self.short = vec![empty; self.short.len() * 2];
+        for (slot, s) in self.keys.iter().enumerate() {
+            let b = s.as_bytes();
+            if let Some(key) = short_key(b) {
+                let i = self.probe(key, b.len());
+                self.short[i] = ShortEntry {
+                    key,
+                    len: b.len() as u32,
+                    slot: slot as u32,
+                };
             }
         }
-        self.keys.len() - 1
     }
 }
 
@@ -968,12 +1060,11 @@ impl crate::row::RowOp for IndexToStringRow {
 mod tests {
     use super::*;
 
-    /// The string index finds each string at its first insertion's slot on both sides of
-    /// the switch from the linear scan to the hash map, strings of one length told apart
-    /// by their bytes; a model's label listed twice indexes as its last listing (Spark's
-    /// `labels.zipWithIndex.toMap`).
+    /// Strings of every length up to 20 bytes, and each with one byte changed: the short
+    /// keys tell apart exactly the strings that differ (with their lengths); longer
+    /// strings have none.
     #[test]
-    fn same_bytes_is_slice_equality() {
+    fn short_keys_are_exact() {
         let words: Vec<Vec<u8>> = (0..=20)
             .flat_map(|n| {
                 let base: Vec<u8> = (0..n as u8).map(|i| b'a' + i).collect();
@@ -987,37 +1078,62 @@ mod tests {
             })
             .collect();
         for a in &words {
+            assert_eq!(short_key(a).is_some(), a.len() <= SHORT_BYTES, "{a:?}");
             for b in &words {
-                assert_eq!(same_bytes(a, b), a == b, "{a:?} {b:?}");
+                if let (Some(ka), Some(kb)) = (short_key(a), short_key(b)) {
+                    assert_eq!((ka, a.len()) == (kb, b.len()), a == b, "{a:?} {b:?}");
+                }
             }
         }
     }
 
+    /// The string index finds each string at its first insertion's slot, short and long
+    /// strings of many lengths, across the short table's growth; a model's label listed
+    /// twice indexes as its last listing (Spark's `labels.zipWithIndex.toMap`).
     #[test]
-    fn string_index_linear_and_hashed_agree() {
-        let strings: Vec<String> = (0..40).map(|i| format!("s{i:02}")).collect();
-        let mut idx = StrIndex::default();
-        for (i, s) in strings.iter().enumerate() {
-            assert_eq!(idx.get_or_insert(s), i);
-            assert_eq!(idx.get_or_insert(s), i);
-            for (j, t) in strings[..=i].iter().enumerate() {
-                assert_eq!(idx.get(t), Some(j), "{t} after {} strings", i + 1);
+    fn string_index_finds_every_string() {
+        let strings: Vec<String> = (0..300)
+            .map(|i| match i % 4 {
+                0 => format!("s{i:02}"),
+                1 => "x".repeat(i % 23),
+                2 => format!("a-longer-label-{i}-with-a-tail"),
+                _ => format!("{i}"),
+            })
+            .collect();
+        let mut distinct: Vec<&str> = Vec::new();
+        for s in &strings {
+            if !distinct.contains(&s.as_str()) {
+                distinct.push(s);
             }
-            assert_eq!(idx.get("s99"), None);
-            assert_eq!(idx.get(""), None);
         }
-        for n in [3, LINEAR_STRINGS, LINEAR_STRINGS + 1, 40] {
-            let mut labels: Vec<String> = strings[..n].to_vec();
-            labels.push(strings[1].clone());
+        let mut idx = StrIndex::default();
+        let mut seen = 0;
+        for s in &strings {
+            let want = distinct.iter().position(|d| d == s).unwrap();
+            assert_eq!(idx.get_or_insert(s), want, "{s:?}");
+            seen = seen.max(want + 1);
+            for (j, t) in distinct[..seen].iter().enumerate() {
+                assert_eq!(idx.get(t), Some(j), "{t:?} after {seen} strings");
+            }
+            assert_eq!(idx.get("s99x"), None);
+            assert_eq!(idx.get("not-a-label-of-more-than-16-bytes"), None);
+        }
+        assert_eq!(idx.keys.len(), distinct.len());
+        for n in [1, 3, 16, 17, 40] {
+            let strings = &distinct;
+            let mut labels: Vec<String> = strings[..n].iter().map(|s| s.to_string()).collect();
+            labels.push(labels[n / 2].clone());
             let l = LabelIndex::new(&labels);
-            assert_eq!(l.get(&strings[0]), Some(0.0));
-            assert_eq!(l.get(&strings[1]), Some(n as f64), "{n} labels");
-            assert_eq!(l.get(&strings[n - 1]), Some((n - 1) as f64));
+            assert_eq!(
+                l.get(strings[0]),
+                if n == 1 { Some(1.0) } else { Some(0.0) }
+            );
+            assert_eq!(l.get(strings[n / 2]), Some(n as f64), "{n} labels");
             assert_eq!(l.get("missing"), None);
         }
     }
 
-    /// Fit counts many distinct strings (past the linear scan) exactly: frequencies
+    /// Fit counts many distinct strings (past the short table's first size) exactly: frequencies
     /// descending, ties alphabetical, as a plain count gives them.
     #[test]
     fn fit_counts_many_distinct_strings() {
@@ -1041,7 +1157,7 @@ mod tests {
         let mut want: Vec<(&str, u64)> = counts.into_iter().collect();
         want.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         let want: Vec<String> = want.into_iter().map(|(s, _)| s.to_string()).collect();
-        assert!(want.len() > LINEAR_STRINGS);
+        assert!(want.len() > 16);
         assert_eq!(m.labels()[0], want);
         let out = m.transform(&df).unwrap();
         let idx = out.column("i").unwrap();

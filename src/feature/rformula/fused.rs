@@ -356,10 +356,11 @@ impl<'m> Fused<'m> {
                             if p == INVALID {
                                 return Err(refuse());
                             }
-                            if p != NONE {
-                                memo[j] |= u64::from(p + 1) << shift;
-                                nnz[j] += 1;
-                            }
+                            // Branch-free on the category: the dropped last one
+                            // (NONE) adds no entry.
+                            let hit = u32::from(p != NONE);
+                            memo[j] |= ((u64::from(p) + 1) * u64::from(hit)) << shift;
+                            nnz[j] += hit;
                         }
                     }
                     Col::Numeric(v, nulls) => {
@@ -406,30 +407,24 @@ impl<'m> Fused<'m> {
             }
             Ok(())
         };
-        // Pass 2: each row written once, as `VectorAssembler` stores it.
+        // Pass 2: each row written once, as `VectorAssembler` stores it: each run of dense
+        // rows (nearly every row) term by term ([`dense_rows`]), the others row by row.
         let write =
             |_: &mut Vec<u32>, first: usize, memo: &[u64], out: &mut vector::PlannedBlock<'_>| {
-                for (j, &m) in memo.iter().enumerate() {
-                    let r = first + j;
+                let mut j = 0;
+                while j < memo.len() {
+                    let (k, o) = out.next_dense_run(memo.len() - j);
+                    if k > 0 {
+                        dense_rows(&cols, size, first + j, &memo[j..j + k], o);
+                        j += k;
+                        continue;
+                    }
+                    let (r, m) = (first + j, memo[j]);
+                    j += 1;
                     match out.next() {
                         vector::PlannedRow::Null => {}
                         vector::PlannedRow::Dense(o) => {
-                            let mut off = 0;
-                            for c in &cols {
-                                match c {
-                                    Col::OneHot { width, shift, .. } => {
-                                        let p = one_hot(m, *shift, *width);
-                                        for (k, o) in o[off..off + width].iter_mut().enumerate() {
-                                            o.write(if p == k + 1 { 1.0 } else { 0.0 });
-                                        }
-                                        off += width;
-                                    }
-                                    Col::Numeric(v, nulls) => {
-                                        o[off].write(value(v, nulls.as_ref(), r));
-                                        off += 1;
-                                    }
-                                }
-                            }
+                            dense_rows(&cols, size, r, &[m], o);
                         }
                         vector::PlannedRow::Sparse(idx, vals) => {
                             let (mut k, mut off) = (0usize, 0usize);
@@ -483,6 +478,59 @@ impl<'m> Fused<'m> {
                 place,
                 write,
             )
+        }
+    }
+}
+
+/// Rows `first..first + memo.len()`, all stored dense, written into `o` (their values
+/// back to back, `size` per row) term by term, each term's loop free of the others'
+/// types: a numeric term's values as [`value`] gives them, a one-hot term's `width`
+/// values from each row's memo word.
+#[allow(clippy::unnecessary_cast)] // the macro reads i32, i64 and f64 slices alike
+fn dense_rows(
+    cols: &[Col<'_>],
+    size: usize,
+    first: usize,
+    memo: &[u64],
+    o: &mut [std::mem::MaybeUninit<f64>],
+) {
+    let end = first + memo.len();
+    let mut off = 0;
+    for c in cols {
+        match c {
+            Col::OneHot { width, shift, .. } => {
+                let (width, shift) = (*width, *shift);
+                for (row, &m) in o.chunks_exact_mut(size).zip(memo) {
+                    let p = one_hot(m, shift, width);
+                    for (k, x) in row[off..off + width].iter_mut().enumerate() {
+                        x.write(if p == k + 1 { 1.0 } else { 0.0 });
+                    }
+                }
+                off += width;
+            }
+            Col::Numeric(v, None) => {
+                // A zero as `+0.0` (VectorAssembler's zero-filled slot).
+                macro_rules! put {
+                    ($x:expr) => {
+                        for (row, &x) in o.chunks_exact_mut(size).zip(&$x[first..end]) {
+                            let x = x as f64;
+                            row[off].write(if x == 0.0 { 0.0 } else { x });
+                        }
+                    };
+                }
+                match v {
+                    Num::F64(x) => put!(x),
+                    Num::I32(x) => put!(x),
+                    Num::I64(x) => put!(x),
+                }
+                off += 1;
+            }
+            Col::Numeric(v, nulls) => {
+                for (row, r) in o.chunks_exact_mut(size).zip(first..end) {
+                    row[off].write(value(v, nulls.as_ref(), r));
+                }
+                off += 1;
+            }
         }
     }
 }
