@@ -62,8 +62,8 @@
 //! sparse points. This module densifies its input and takes the first strict minimum of
 //! that exact sequential sum over the centres: Spark's pruned result in exact arithmetic
 //! (the pruning could only tell apart distances that agree to the last bits, at exact
-//! ties of a point with the half-way bound between two centres). For the Euclidean
-//! measure (with FMA instructions) it first screens with the norm form, `‖c‖²/2 − x·c`
+//! ties of a point with the half-way bound between two centres). In the Lloyd passes, for
+//! the Euclidean measure (with FMA instructions), it first screens with the norm form, `‖c‖²/2 − x·c`
 //! by FMAs (eight rows against groups of eight centres held in registers, one FMA per
 //! centre and feature): when no other centre comes within a proven bound on the rounding
 //! of both forms, the screened winner is the exact scan's winner; otherwise (near ties,
