@@ -59,12 +59,18 @@
 //!
 //! Spark's centres are dense, so for dense points every distance Spark computes is the
 //! exact sequential `Vectors.sqdist`: the norm form `‖x‖² + ‖c‖² − 2x·c` is only taken for
-//! sparse points. This module densifies its input and computes exactly that sequential
-//! sum for every (row, centre) pair (four rows against groups of eight centres held in
-//! registers, each sum in Spark's feature order, so bit-identical to `Vectors.sqdist`),
-//! then takes the first strict minimum: Spark's pruned result in exact arithmetic (the
-//! pruning could only tell apart distances that agree to the last bits, at exact ties of
-//! a point with the half-way bound between two centres). `CosineDistanceMeasure` prunes
+//! sparse points. This module densifies its input and takes the first strict minimum of
+//! that exact sequential sum over the centres: Spark's pruned result in exact arithmetic
+//! (the pruning could only tell apart distances that agree to the last bits, at exact
+//! ties of a point with the half-way bound between two centres). In the Lloyd passes, for
+//! the Euclidean measure (with FMA instructions), it first screens with the norm form, `‖c‖²/2 − x·c`
+//! by FMAs (eight rows against groups of eight centres held in registers, one FMA per
+//! centre and feature): when no other centre comes within a proven bound on the rounding
+//! of both forms, the screened winner is the exact scan's winner; otherwise (near ties,
+//! exact ties) it computes the exact sums for that row. The exact sums (four rows
+//! against the groups of centres, each sum in Spark's feature order, so bit-identical to
+//! `Vectors.sqdist`) also serve the cosine measure, and the winner's exact sum gives the
+//! cost. `CosineDistanceMeasure` prunes
 //! the same way with `statistics` (no norm bound); its distance is
 //! `1 − x·c / ‖x‖ / ‖c‖` with the sequential dot product, computed the same way here.
 
@@ -423,6 +429,14 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 /// Centres per group of the transposed layout: one AVX-512 register (two AVX2 ones).
 const LANES: usize = 8;
 
+/// Rows whose screening values [`Centers::screen_values`] computes together (one FMA per
+/// value and feature, so more independent sums than [`TILE`] to keep the FMA units busy).
+const SCREEN_TILE: usize = 8;
+
+/// The screening's slack in units of `(n + 2)·ε·(‖x‖² + max‖c‖²)`, over three times its
+/// proven rounding bound ([`Centers::unique_min`]).
+const SCREEN_SLACK: f64 = 8.0;
+
 /// Rows whose distances [`Centers::distances`] computes together: their sums are
 /// independent, so the vector units work on `TILE` of them at once instead of waiting on
 /// one row's chain of additions.
@@ -451,6 +465,16 @@ struct Centers {
     fma_sub: bool,
     /// −1.0, hidden from the optimiser (see [`tile_sums`]).
     m1: f64,
+    /// Whether the Lloyd pass screens with the norm form ([`Centers::screen`]) before it
+    /// falls back to the exact distances: Euclidean, FMA instructions, `kp` small enough
+    /// for [`Centers::unique_min`]'s packed count.
+    screen: bool,
+    /// `‖c‖²/2` per lane (`kp` values; +∞ past `k`, so padding lanes never compete).
+    half_sq: Vec<f64>,
+    /// The rounding slack of the screening, `SCREEN_SLACK·(n + 2)·ε` times the largest
+    /// `‖c‖²`, and the factor of `‖x‖²` ([`Centers::unique_min`]).
+    slack_c: f64,
+    slack_x: f64,
 }
 
 impl Centers {
@@ -472,7 +496,22 @@ impl Centers {
                 }
             }
         }
-        let norms = (0..kp).map(|c| norm2(&rows[c.min(last)])).collect();
+        let norms: Vec<f64> = (0..kp).map(|c| norm2(&rows[c.min(last)])).collect();
+        let half_sq = (0..kp)
+            .map(|c| {
+                if c < k {
+                    0.5 * rows[c].iter().fold(0.0, |a, v| a + v * v)
+                } else {
+                    f64::INFINITY
+                }
+            })
+            .collect();
+        let cc_max = rows
+            .iter()
+            .map(|r| r.iter().fold(0.0, |a, v| a + v * v))
+            .fold(0.0, f64::max);
+        let slack_x = SCREEN_SLACK * (n + 2) as f64 * f64::EPSILON;
+        let fma = crate::frame::kernels::has_fma();
         Self {
             k,
             n,
@@ -481,9 +520,122 @@ impl Centers {
             cosine,
             t,
             kp,
-            fma_sub: crate::frame::kernels::has_fma(),
+            fma_sub: fma,
             m1: std::hint::black_box(-1.0),
+            screen: !cosine && fma && kp <= 1 << 12,
+            half_sq,
+            slack_c: slack_x * cc_max,
+            slack_x,
         }
+    }
+
+    /// Each row's screening value to every centre, `s = ‖c‖²/2 − x·c` (the dot product
+    /// by FMAs, in any order: these only screen), into `s[r·kp + c]` for the rows of `x`;
+    /// +∞ in the lanes past `k`. `‖x − c‖² = ‖x‖² + 2s`, so the closest centre has the
+    /// smallest `s` up to rounding ([`Centers::unique_min`] bounds it).
+    #[inline(always)]
+    fn screen_values(&self, x: &[f64], s: &mut [f64]) {
+        let (n, kp) = (self.n, self.kp);
+        let rows = s.len() / kp;
+        let mut r = 0;
+        while r + SCREEN_TILE <= rows {
+            self.screen_tile::<SCREEN_TILE>(
+                &x[r * n..(r + SCREEN_TILE) * n],
+                &mut s[r * kp..(r + SCREEN_TILE) * kp],
+            );
+            r += SCREEN_TILE;
+        }
+        while r < rows {
+            self.screen_tile::<1>(&x[r * n..(r + 1) * n], &mut s[r * kp..(r + 1) * kp]);
+            r += 1;
+        }
+    }
+
+    /// [`Centers::screen_values`] for `T` rows, the groups two at a time.
+    #[inline(always)]
+    fn screen_tile<const T: usize>(&self, x: &[f64], s: &mut [f64]) {
+        let groups = self.kp / LANES;
+        let mut g = 0;
+        while g + 2 <= groups {
+            self.screen_group::<T, 2>(g, x, s);
+            g += 2;
+        }
+        if g < groups {
+            self.screen_group::<T, 1>(g, x, s);
+        }
+    }
+
+    #[inline(always)]
+    fn screen_group<const T: usize, const G: usize>(&self, g0: usize, x: &[f64], s: &mut [f64]) {
+        let n = self.n;
+        let t = &self.t[g0 * n * LANES..(g0 + G) * n * LANES];
+        let mut init = [Lanes([0.0; LANES]); G];
+        for (g, h) in init.iter_mut().enumerate() {
+            h.0.copy_from_slice(&self.half_sq[(g0 + g) * LANES..(g0 + g + 1) * LANES]);
+        }
+        let acc = tile_screen::<T, G>(t, x, n, init);
+        for (r, acc_r) in acc.iter().enumerate() {
+            for (g, a) in acc_r.iter().enumerate() {
+                let c0 = r * self.kp + (g0 + g) * LANES;
+                s[c0..c0 + LANES].copy_from_slice(&a.0);
+            }
+        }
+    }
+
+    /// The centre with the smallest screening value `s` (`kp` values of
+    /// [`Centers::screen_values`] for a row of norm `xnorm`) when no other centre comes
+    /// within the rounding slack of it, so that Spark's exact `Vectors.sqdist` scan picks
+    /// it too (strictly closer than every other centre); `None` when it might not (a near
+    /// tie, or values too large to bound), and the caller computes the exact distances.
+    ///
+    /// The slack: `s` is `‖c‖²/2 − x·c` with an error of at most `1.5γ_{n+1}(‖x‖² + ‖c‖²)`,
+    /// and Spark's `sqdist` (at most `2(‖x‖² + ‖c‖²)`) has a relative error of at most
+    /// `γ_{n+2}`, where `γ_m = m·ε/2/(1 − m·ε/2)`; so `s_c − s_b > 2.5(n + 2)ε(‖x‖² +
+    /// max‖c‖²)` proves `sqdist(x, c) > sqdist(x, b)`. The slack takes [`SCREEN_SLACK`]
+    /// `= 8` for the 2.5. A NaN value (an overflow) counts as within the slack.
+    #[inline(always)]
+    fn unique_min(&self, s: &[f64], xnorm: f64) -> Option<usize> {
+        let slack = self.slack_x * (xnorm * xnorm) + self.slack_c;
+        // One or two groups unrolled (the lanes vectorise); more in a loop.
+        match self.kp / LANES {
+            1 => Self::unique_min_of(&s[..LANES], slack),
+            2 => Self::unique_min_of(&s[..2 * LANES], slack),
+            _ => Self::unique_min_of(s, slack),
+        }
+    }
+
+    /// [`Centers::unique_min`] over the values `s` (whole groups of [`LANES`]) with the
+    /// rounding slack `slack`.
+    #[inline(always)]
+    fn unique_min_of(s: &[f64], slack: f64) -> Option<usize> {
+        let mut m = [f64::INFINITY; LANES];
+        for ch in s.chunks_exact(LANES) {
+            for l in 0..LANES {
+                m[l] = if ch[l] < m[l] { ch[l] } else { m[l] };
+            }
+        }
+        let min = |a: f64, b: f64| if b < a { b } else { a };
+        let m = min(
+            min(min(m[0], m[4]), min(m[2], m[6])),
+            min(min(m[1], m[5]), min(m[3], m[7])),
+        );
+        let thr = m + slack;
+        if !thr.is_finite() {
+            return None;
+        }
+        // Per lane, the count of values within the slack (high half) and the sum of
+        // their indices (low half): one value within means its index.
+        let mut found = [0u64; LANES];
+        for (g, ch) in s.chunks_exact(LANES).enumerate() {
+            for l in 0..LANES {
+                let hit = (1u64 << 32) | (g * LANES + l) as u64;
+                found[l] += if ch[l] > thr { 0 } else { hit };
+            }
+        }
+        let f = (found[0] + found[4])
+            + (found[2] + found[6])
+            + ((found[1] + found[5]) + (found[3] + found[7]));
+        (f >> 32 == 1).then_some((f & 0xffff_ffff) as usize)
     }
 
     /// Each row's distance to every centre: `dist[r·kp + c]` for the `xnorms.len()` rows
@@ -604,6 +756,53 @@ impl Centers {
         (f as usize, m)
     }
 
+    /// Rows per call of [`Centers::closest_rows`].
+    fn step(&self) -> usize {
+        if self.screen {
+            SCREEN_TILE
+        } else {
+            TILE
+        }
+    }
+
+    /// The closest centre of each row of `x` (norms `xnorms`, at most
+    /// [`Centers::step`] rows), Spark's `findClosest`: `emit(r, centre, distance)` in row
+    /// order. With screening ([`Centers::screen`]) the norm form decides unless two centres
+    /// come within its rounding slack, where the exact distances do; the distance is then
+    /// the winner's exact `Vectors.sqdist` when `with_dist`, else 0. `scratch` holds
+    /// `step·kp` values, `exact` `kp`.
+    #[inline(always)]
+    fn closest_rows(
+        &self,
+        x: &[f64],
+        xnorms: &[f64],
+        with_dist: bool,
+        scratch: &mut [f64],
+        exact: &mut [f64],
+        mut emit: impl FnMut(usize, usize, f64),
+    ) {
+        let (n, kp) = (self.n, self.kp);
+        let s = &mut scratch[..xnorms.len() * kp];
+        if self.screen {
+            self.screen_values(x, s);
+            for (r, sr) in s.chunks_exact(kp).enumerate() {
+                let row = &x[r * n..(r + 1) * n];
+                let (b, d) = match self.unique_min(sr, xnorms[r]) {
+                    Some(b) if with_dist => (b, sqdist(row, &self.rows[b])),
+                    Some(b) => (b, 0.0),
+                    None => self.closest(row, xnorms[r], exact),
+                };
+                emit(r, b, d);
+            }
+        } else {
+            self.distances(x, xnorms, s);
+            for (r, d) in s.chunks_exact(kp).enumerate() {
+                let (b, d) = self.argmin(d);
+                emit(r, b, d);
+            }
+        }
+    }
+
     /// The closest centre to one row and its distance (`dist`: `kp` values of scratch).
     fn closest(&self, x: &[f64], xnorm: f64, dist: &mut [f64]) -> (usize, f64) {
         self.distances(x, &[xnorm], dist);
@@ -671,6 +870,38 @@ fn tile_sums<const T: usize, const G: usize, const COS: bool, const FMA: bool>(
                         };
                         a.0[l] += d * d;
                     }
+                }
+            }
+        }
+    }
+    acc
+}
+
+/// The screening values of `T` rows against a block of `G` lane groups of the transposed
+/// centres `t` (as in [`tile_sums`]): from `init` (`‖c‖²/2`), per feature,
+/// `acc = fma(−x, c, acc)`.
+#[inline(always)]
+fn tile_screen<const T: usize, const G: usize>(
+    t: &[f64],
+    x: &[f64],
+    n: usize,
+    init: [Lanes; G],
+) -> [[Lanes; G]; T] {
+    let mut acc = [init; T];
+    let mut xs: [&[f64]; T] = [&[]; T];
+    for (r, xr) in xs.iter_mut().enumerate() {
+        *xr = &x[r * n..][..n];
+    }
+    for (j, tj) in (0..n).zip(t.chunks_exact(G * LANES)) {
+        let mut cols = [Lanes([0.0; LANES]); G];
+        for (g, c) in cols.iter_mut().enumerate() {
+            c.0.copy_from_slice(&tj[g * LANES..(g + 1) * LANES]);
+        }
+        for (acc_r, xr) in acc.iter_mut().zip(&xs) {
+            let xj = -xr[j];
+            for (a, c) in acc_r.iter_mut().zip(&cols) {
+                for l in 0..LANES {
+                    a.0[l] = xj.mul_add(c.0[l], a.0[l]);
                 }
             }
         }
@@ -860,16 +1091,18 @@ fn local_kmeans_pp(
 const SUB_ROWS: usize = 1024;
 
 multiversion! {
-    /// One Lloyd block: each row's closest centre ([`Centers::distances`] a tile at a
-    /// time) and `cost += d·w` in row order; then, per cluster, `sum_best += a·x` (`a = w`,
+    /// One Lloyd block: each row's closest centre ([`Centers::closest_rows`] a tile at a
+    /// time) and, `with_cost`, `cost += d·w` in row order; then, per cluster, `sum_best += a·x` (`a = w`,
     /// or `w/‖x‖` for cosine) and `wsum_best += w` over its rows in row order: the plain
     /// row loop's sums to the bit, with each cluster's sums in registers
     /// ([`class_sums`] over the rows of a sub-block grouped by cluster).
-    fn lloyd_block(centers: &Centers, x: &[f64], norms: &[f64], w: Option<&[f64]>, out: &mut Pass) {
+    fn lloyd_block(centers: &Centers, x: &[f64], norms: &[f64], w: Option<&[f64]>, with_cost: bool, out: &mut Pass) {
         let (n, kp, k) = (centers.n, centers.kp, centers.k);
         let rows = norms.len();
         let sub = SUB_ROWS.min(rows);
-        let mut dist = vec![0.0; TILE * kp];
+        let step = centers.step();
+        let mut dist = vec![0.0; step * kp];
+        let mut exact = vec![0.0; kp];
         let mut best = vec![0u32; sub];
         let scaled = w.is_some() || centers.cosine;
         let mut scale = vec![0.0; if scaled { sub } else { 0 }];
@@ -882,16 +1115,16 @@ multiversion! {
             let xs = &x[s0 * n..(s0 + m) * n];
             let ns = &norms[s0..s0 + m];
             let ws = w.map(|w| &w[s0..s0 + m]);
-            for t0 in (0..m).step_by(TILE) {
-                let len = TILE.min(m - t0);
-                let dist = &mut dist[..len * kp];
-                centers.distances(&xs[t0 * n..(t0 + len) * n], &ns[t0..t0 + len], dist);
-                for (i, d) in dist.chunks_exact(kp).enumerate() {
-                    let r = t0 + i;
-                    let (b, d) = centers.argmin(d);
-                    cost += d * ws.map_or(1.0, |w| w[r]);
-                    best[r] = b as u32;
-                }
+            for t0 in (0..m).step_by(step) {
+                let len = step.min(m - t0);
+                let xt = &xs[t0 * n..(t0 + len) * n];
+                let best = &mut best[t0..t0 + len];
+                centers.closest_rows(xt, &ns[t0..t0 + len], with_cost, &mut dist, &mut exact, |i, b, d| {
+                    if with_cost {
+                        cost += d * ws.map_or(1.0, |w| w[t0 + i]);
+                    }
+                    best[i] = b as u32;
+                });
             }
             if scaled {
                 for (r, a) in scale[..m].iter_mut().enumerate() {
@@ -1041,7 +1274,8 @@ impl KMeans {
     }
 
     /// One Lloyd pass: assign, sum and cost per block in parallel, merged in block order.
-    fn lloyd_pass(&self, points: &Points, centers: &Centers) -> Pass {
+    /// Without `with_cost` the cost may be left at 0 (a pass that is not the last).
+    fn lloyd_pass(&self, points: &Points, centers: &Centers, with_cost: bool) -> Pass {
         let n = points.n;
         let k = centers.k;
         let parts: Vec<Pass> = points
@@ -1059,6 +1293,7 @@ impl KMeans {
                     &part.x[r0 * n..(r0 + len) * n],
                     &part.norms[r0..r0 + len],
                     part.w.map(|w| &w[r0..r0 + len]),
+                    with_cost,
                     &mut out,
                 );
                 out
@@ -1197,7 +1432,10 @@ impl Estimator for KMeans {
         let mut converged = false;
         let mut cost = 0.0;
         while iteration < p.max_iter && !converged {
-            let pass = self.lloyd_pass(&points, &centers);
+            // Only the last pass's cost is reported: a pass that turns out to be the last
+            // by convergence is measured again below, with its cost.
+            let last = iteration + 1 == p.max_iter;
+            let pass = self.lloyd_pass(&points, &centers, last);
             converged = true;
             let mut rows = centers.rows.clone();
             for (j, row) in rows.iter_mut().enumerate() {
@@ -1225,8 +1463,12 @@ impl Estimator for KMeans {
                 }
                 *row = c;
             }
+            cost = if converged && !last {
+                self.lloyd_pass(&points, &centers, true).cost
+            } else {
+                pass.cost
+            };
             centers = Centers::new(rows, n, cosine);
-            cost = pass.cost;
             iteration += 1;
             tracing::debug!(iteration, cost, "KMeans Lloyd iteration");
         }
@@ -1687,11 +1929,99 @@ mod tests {
         assert_eq!(d.to_bits(), want[0].to_bits());
     }
 
-    /// A Lloyd pass (assignment, cost, per-cluster sums and weights) is, to the bit, the
-    /// plain row loop of Spark's `runAlgorithmWithWeight` over each block in row order,
-    /// blocks merged in order: for k around the lane groups, Euclidean and cosine, with and
-    /// without weights, over several sub-blocks and two partitions, on every build, on one
-    /// and on two threads.
+    /// Asserts that a Lloyd pass over the partitions `xs` (weights `ws` when `weighted`)
+    /// against `centers` is, to the bit, the plain row loop of Spark's
+    /// `runAlgorithmWithWeight` over each block in row order, blocks merged in order, on
+    /// every build, on one and on two threads.
+    fn assert_lloyd_pass_is_plain(
+        n: usize,
+        xs: &[Vec<f64>],
+        ws: &[Vec<f64>],
+        centers: &[Vec<f64>],
+        cosine: bool,
+        weighted: bool,
+    ) {
+        let k = centers.len();
+        let parts = xs
+            .iter()
+            .zip(ws)
+            .map(|(x, w)| Part {
+                x,
+                w: weighted.then_some(&w[..]),
+                norms: x.chunks(n).map(norm2).collect(),
+                rows: x.len() / n,
+            })
+            .collect::<Vec<_>>();
+        let mut blocks = Vec::new();
+        for (p, part) in parts.iter().enumerate() {
+            for r0 in (0..part.rows).step_by(BLOCK_ROWS) {
+                blocks.push((p, r0, BLOCK_ROWS.min(part.rows - r0)));
+            }
+        }
+        let points = Points { n, parts, blocks };
+        // The plain loop, one block at a time, merged in block order.
+        let mut want = Pass {
+            sums: vec![0.0; k * n],
+            wsum: vec![0.0; k],
+            cost: 0.0,
+        };
+        for &(p, r0, len) in &points.blocks {
+            let part = &points.parts[p];
+            let mut b = Pass {
+                sums: vec![0.0; k * n],
+                wsum: vec![0.0; k],
+                cost: 0.0,
+            };
+            for r in r0..r0 + len {
+                let x = points.row(p, r);
+                let wr = part.w.map_or(1.0, |w| w[r]);
+                let (best, d) = spark_find_closest(centers, x, cosine);
+                b.cost += d * wr;
+                let a = if cosine { wr / part.norms[r] } else { wr };
+                for (s, v) in b.sums[best * n..(best + 1) * n].iter_mut().zip(x) {
+                    *s += a * v;
+                }
+                b.wsum[best] += wr;
+            }
+            want.cost += b.cost;
+            for c in 0..k {
+                if b.wsum[c] > 0.0 {
+                    for j in 0..n {
+                        want.sums[c * n + j] += b.sums[c * n + j];
+                    }
+                    want.wsum[c] += b.wsum[c];
+                }
+            }
+        }
+        let km = KMeans::new();
+        let bits = |v: &[f64]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        for build in crate::frame::kernels::available_builds() {
+            for threads in [1, 2] {
+                crate::frame::kernels::force_build(build);
+                // The layout after the build is forced: it decides whether to screen.
+                let c = Centers::new(centers.to_vec(), n, cosine);
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let got = pool.install(|| km.lloyd_pass(&points, &c, true));
+                let sums_only = pool.install(|| km.lloyd_pass(&points, &c, false));
+                crate::frame::kernels::force_build(crate::frame::kernels::Build::Avx512);
+                let at = format!(
+                    "k {k} cosine {cosine} weighted {weighted} {build:?} threads {threads}"
+                );
+                assert_eq!(got.cost.to_bits(), want.cost.to_bits(), "{at}");
+                assert_eq!(bits(&got.sums), bits(&want.sums), "{at}");
+                assert_eq!(bits(&got.wsum), bits(&want.wsum), "{at}");
+                assert_eq!(bits(&sums_only.sums), bits(&want.sums), "{at}");
+                assert_eq!(bits(&sums_only.wsum), bits(&want.wsum), "{at}");
+            }
+        }
+    }
+
+    /// A Lloyd pass is Spark's plain row loop to the bit ([`assert_lloyd_pass_is_plain`]):
+    /// for k around the lane groups, Euclidean and cosine, with and without weights, over
+    /// several sub-blocks and two partitions.
     #[test]
     fn lloyd_pass_is_the_plain_row_loop_bitwise() {
         let n = 7;
@@ -1714,79 +2044,44 @@ mod tests {
                     if k > 2 {
                         centers[2] = centers[1].clone(); // tied centres: the lower index wins
                     }
-                    let parts = xs
-                        .iter()
-                        .zip(&ws)
-                        .map(|(x, w)| Part {
-                            x,
-                            w: weighted.then_some(&w[..]),
-                            norms: x.chunks(n).map(norm2).collect(),
-                            rows: x.len() / n,
-                        })
-                        .collect::<Vec<_>>();
-                    let mut blocks = Vec::new();
-                    for (p, part) in parts.iter().enumerate() {
-                        for r0 in (0..part.rows).step_by(BLOCK_ROWS) {
-                            blocks.push((p, r0, BLOCK_ROWS.min(part.rows - r0)));
-                        }
-                    }
-                    let points = Points { n, parts, blocks };
-                    // The plain loop, one block at a time, merged in block order.
-                    let mut want = Pass {
-                        sums: vec![0.0; k * n],
-                        wsum: vec![0.0; k],
-                        cost: 0.0,
-                    };
-                    for &(p, r0, len) in &points.blocks {
-                        let part = &points.parts[p];
-                        let mut b = Pass {
-                            sums: vec![0.0; k * n],
-                            wsum: vec![0.0; k],
-                            cost: 0.0,
-                        };
-                        for r in r0..r0 + len {
-                            let x = points.row(p, r);
-                            let wr = part.w.map_or(1.0, |w| w[r]);
-                            let (best, d) = spark_find_closest(&centers, x, cosine);
-                            b.cost += d * wr;
-                            let a = if cosine { wr / part.norms[r] } else { wr };
-                            for (s, v) in b.sums[best * n..(best + 1) * n].iter_mut().zip(x) {
-                                *s += a * v;
-                            }
-                            b.wsum[best] += wr;
-                        }
-                        want.cost += b.cost;
-                        for c in 0..k {
-                            if b.wsum[c] > 0.0 {
-                                for j in 0..n {
-                                    want.sums[c * n + j] += b.sums[c * n + j];
-                                }
-                                want.wsum[c] += b.wsum[c];
-                            }
-                        }
-                    }
-                    let km = KMeans::new();
-                    let c = Centers::new(centers.clone(), n, cosine);
-                    let bits = |v: &[f64]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-                    for build in crate::frame::kernels::available_builds() {
-                        for threads in [1, 2] {
-                            crate::frame::kernels::force_build(build);
-                            let pool = rayon::ThreadPoolBuilder::new()
-                                .num_threads(threads)
-                                .build()
-                                .unwrap();
-                            let got = pool.install(|| km.lloyd_pass(&points, &c));
-                            crate::frame::kernels::force_build(
-                                crate::frame::kernels::Build::Avx512,
-                            );
-                            let at = format!("k {k} cosine {cosine} weighted {weighted} {build:?} threads {threads}");
-                            assert_eq!(got.cost.to_bits(), want.cost.to_bits(), "{at}");
-                            assert_eq!(bits(&got.sums), bits(&want.sums), "{at}");
-                            assert_eq!(bits(&got.wsum), bits(&want.wsum), "{at}");
-                        }
-                    }
+                    assert_lloyd_pass_is_plain(n, &xs, &ws, &centers, cosine, weighted);
                 }
             }
+        }
+    }
+
+    /// The screened assignment where the norm form cannot decide: points far from the
+    /// origin (1e6, so `‖x‖²` dwarfs the distances) on and a few ulps beside the half-way
+    /// planes between centres, exact ties, and ordinary points, for k 8 and 16: Spark's
+    /// exact scan's choice every time.
+    #[test]
+    fn screened_pass_decides_near_ties_as_sparks_exact_scan() {
+        let n = 3;
+        let o = 1e6;
+        let mut rng = JavaRandom::new(5);
+        for k in [8, 16] {
+            let centers: Vec<Vec<f64>> = (0..k)
+                .map(|c| {
+                    (0..n)
+                        .map(|j| o + ((c >> j) & 1) as f64 + (c / 8) as f64)
+                        .collect()
+                })
+                .collect();
+            let mut x = Vec::new();
+            for r in 0..2 * SUB_ROWS + 13 {
+                let a = &centers[r % k];
+                let b = &centers[(r / k) % k];
+                let mut p: Vec<f64> = a.iter().zip(b).map(|(u, v)| 0.5 * (u + v)).collect();
+                match r % 4 {
+                    0 => {}
+                    1 => p[r % n] = f64::from_bits(p[r % n].to_bits() + (r as u64 % 5)),
+                    2 => p[r % n] = f64::from_bits(p[r % n].to_bits() - (r as u64 % 5)),
+                    _ => p.iter_mut().for_each(|v| *v += rng.next_double() - 0.5),
+                }
+                x.extend(p);
+            }
+            let w = vec![1.0; x.len() / n];
+            assert_lloyd_pass_is_plain(n, &[x], &[w], &centers, false, false);
         }
     }
 }
