@@ -608,17 +608,7 @@ impl Centers {
     /// rounding slack `slack`.
     #[inline(always)]
     fn unique_min_of(s: &[f64], slack: f64) -> Option<usize> {
-        let mut m = [f64::INFINITY; LANES];
-        for ch in s.chunks_exact(LANES) {
-            for l in 0..LANES {
-                m[l] = if ch[l] < m[l] { ch[l] } else { m[l] };
-            }
-        }
-        let min = |a: f64, b: f64| if b < a { b } else { a };
-        let m = min(
-            min(min(m[0], m[4]), min(m[2], m[6])),
-            min(min(m[1], m[5]), min(m[3], m[7])),
-        );
+        let m = lanes_min(s);
         let thr = m + slack;
         if !thr.is_finite() {
             return None;
@@ -722,17 +712,7 @@ impl Centers {
     /// branch: the smallest value first, then the lowest index holding it.
     #[inline(always)]
     fn argmin(&self, d: &[f64]) -> (usize, f64) {
-        let mut m = [f64::INFINITY; LANES];
-        for ch in d.chunks_exact(LANES) {
-            for l in 0..LANES {
-                m[l] = if ch[l] < m[l] { ch[l] } else { m[l] };
-            }
-        }
-        let min = |a: f64, b: f64| if b < a { b } else { a };
-        let m = min(
-            min(min(m[0], m[4]), min(m[2], m[6])),
-            min(min(m[1], m[5]), min(m[3], m[7])),
-        );
+        let m = lanes_min(d);
         if m.is_nan() || m == f64::INFINITY {
             return (0, f64::INFINITY);
         }
@@ -1823,6 +1803,24 @@ impl crate::row::RowOp for KMeansRow {
         row.set_num(self.pred, Some(c.into()));
         Ok(crate::row::Flow::Next)
     }
+}
+
+/// The smallest of `s` (whole groups of [`LANES`]) by a strict `<` per lane, then a fixed
+/// tree over the lanes: NaN never wins over a number, +∞ when nothing is below it. Shared
+/// by the exact argmin and the screening's unique-minimum test.
+#[inline(always)]
+fn lanes_min(s: &[f64]) -> f64 {
+    let mut m = [f64::INFINITY; LANES];
+    for ch in s.chunks_exact(LANES) {
+        for l in 0..LANES {
+            m[l] = if ch[l] < m[l] { ch[l] } else { m[l] };
+        }
+    }
+    let min = |a: f64, b: f64| if b < a { b } else { a };
+    min(
+        min(min(m[0], m[4]), min(m[2], m[6])),
+        min(min(m[1], m[5]), min(m[3], m[7])),
+    )
 }
 
 #[cfg(test)]
