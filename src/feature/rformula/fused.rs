@@ -509,12 +509,11 @@ fn dense_rows(
                 off += width;
             }
             Col::Numeric(v, None) => {
-                // A zero as `+0.0` (VectorAssembler's zero-filled slot).
+                // A zero as `+0.0` ([`assembled`]).
                 macro_rules! put {
                     ($x:expr) => {
                         for (row, &x) in o.chunks_exact_mut(size).zip(&$x[first..end]) {
-                            let x = x as f64;
-                            row[off].write(if x == 0.0 { 0.0 } else { x });
+                            row[off].write(assembled(x as f64));
                         }
                     };
                 }
@@ -554,7 +553,13 @@ fn value(v: &Num<'_>, nulls: Option<&NullBuffer>, r: usize) -> f64 {
     if nulls.is_some_and(|n| n.is_null(r)) {
         return f64::NAN;
     }
-    let x = v.get(r);
+    assembled(v.get(r))
+}
+
+/// A value as VectorAssembler stores it: a zero (either sign) as `+0.0`, its zero-filled
+/// slot; shared by the row-by-row and the term-by-term writes.
+#[inline(always)]
+fn assembled(x: f64) -> f64 {
     if x == 0.0 {
         0.0
     } else {
