@@ -228,6 +228,132 @@ pub(crate) fn prefetch_line(line: &[f64]) {
     let _ = line;
 }
 
+/// `out[t] = a · x_t + offset` for the row-major rows `x_t` of `xs` (`a.len()` values
+/// each), every dot product summed exactly as [`dot`] sums it: the same bits as
+/// `dot(a, x_t) + offset`, four rows at a time. (The compiler vectorises a loop of `dot`
+/// across the rows' lanes with shuffles; the AVX2 build spells out the four-lane sums.)
+pub(crate) fn dot_rows(a: &[f64], xs: &[f64], offset: f64, out: &mut [f64]) {
+    let n = a.len();
+    if n == 0 {
+        out.fill(0.0 + offset);
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if widest_build() >= Build::Avx2 && std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2.
+        unsafe { dot_rows_avx2(a, xs, offset, out) };
+        return;
+    }
+    for (x, o) in xs.chunks_exact(n).zip(out) {
+        *o = dot(a, x) + offset;
+    }
+}
+
+/// [`dot_rows`] with AVX2: four rows' four-lane sums in four registers, one load of `a`
+/// per step shared by the rows, then `(s₀ + s₁) + (s₂ + s₃)` for the four rows at once
+/// (`hadd` gives each row's `s₀ + s₁` and `s₂ + s₃`), then each row's tail in order.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn dot_rows_avx2(a: &[f64], xs: &[f64], offset: f64, out: &mut [f64]) {
+    use std::arch::x86_64::*;
+    let n = a.len();
+    let n4 = n / 4 * 4;
+    let mut quads = xs.chunks_exact(4 * n);
+    let mut outs = out.chunks_exact_mut(4);
+    for (x4, o4) in (&mut quads).zip(&mut outs) {
+        let (pa, px) = (a.as_ptr(), x4.as_ptr());
+        let mut acc = [_mm256_setzero_pd(); 4];
+        let mut i = 0;
+        while i < n4 {
+            // SAFETY: i + 4 ≤ n4 ≤ n, so a[i..i + 4] and row r's x4[r·n + i..][..4] are in
+            // bounds (x4 holds 4 rows of n).
+            unsafe {
+                let av = _mm256_loadu_pd(pa.add(i));
+                for (r, s) in acc.iter_mut().enumerate() {
+                    let xv = _mm256_loadu_pd(px.add(r * n + i));
+                    *s = _mm256_add_pd(*s, _mm256_mul_pd(av, xv));
+                }
+            }
+            i += 4;
+        }
+        // [r0: s0+s1, r1: s0+s1, r0: s2+s3, r1: s2+s3] and the same for rows 2 and 3.
+        let h01 = _mm256_hadd_pd(acc[0], acc[1]);
+        let h23 = _mm256_hadd_pd(acc[2], acc[3]);
+        let low = _mm256_permute2f128_pd::<0x20>(h01, h23);
+        let high = _mm256_permute2f128_pd::<0x31>(h01, h23);
+        let mut s = [0.0f64; 4];
+        // SAFETY: `s` holds 4 values.
+        unsafe { _mm256_storeu_pd(s.as_mut_ptr(), _mm256_add_pd(low, high)) };
+        for (r, (s, o)) in s.iter_mut().zip(o4).enumerate() {
+            for (av, xv) in a[n4..].iter().zip(&x4[r * n + n4..(r + 1) * n]) {
+                *s += av * xv;
+            }
+            *o = *s + offset;
+        }
+    }
+    for (x, o) in quads.remainder().chunks_exact(n).zip(outs.into_remainder()) {
+        *o = dot(a, x) + offset;
+    }
+}
+
+/// `grad[j0..j0 + 4W] += Σ_t mult[t] · x_t[j0..j0 + 4W]`, rows in order, the `4W` sums
+/// held in registers across the rows (each sum is added to exactly as `grad[j] += m·x`
+/// row after row adds to it).
+#[inline(always)]
+fn add_scaled_columns<const W: usize>(grad: &mut [f64], mult: &[f64], xs: &[f64], j0: usize) {
+    let n = grad.len();
+    let g = &mut grad[j0..j0 + 4 * W];
+    let mut acc = [[0.0f64; 4]; W];
+    for (a, g) in acc.iter_mut().zip(g.chunks_exact(4)) {
+        a.copy_from_slice(g);
+    }
+    for (mt, x) in mult.iter().zip(xs.chunks_exact(n)) {
+        for (a, x) in acc.iter_mut().zip(x[j0..j0 + 4 * W].chunks_exact(4)) {
+            for l in 0..4 {
+                a[l] += mt * x[l];
+            }
+        }
+    }
+    for (a, g) in acc.iter().zip(g.chunks_exact_mut(4)) {
+        g.copy_from_slice(a);
+    }
+}
+
+multiversion! {
+    /// `grad += Σ_t mult[t] · x_t` over the row-major rows `x_t` of `xs` (`grad.len()`
+    /// values each), rows in order: the same bits as `grad[j] += mult[t] * x_t[j]` row
+    /// after row, with up to 32 columns' sums held in registers over the rows (meant for
+    /// a chunk of rows that stays in L1), the last `n mod 4` columns one by one.
+    pub(crate) fn add_scaled_rows(grad: &mut [f64], mult: &[f64], xs: &[f64]) {
+        let n = grad.len();
+        if n == 0 {
+            return;
+        }
+        let mut j0 = 0;
+        while n - j0 >= 4 {
+            let w = ((n - j0) / 4).min(8);
+            match w {
+                1 => add_scaled_columns::<1>(grad, mult, xs, j0),
+                2 => add_scaled_columns::<2>(grad, mult, xs, j0),
+                3 => add_scaled_columns::<3>(grad, mult, xs, j0),
+                4 => add_scaled_columns::<4>(grad, mult, xs, j0),
+                5 => add_scaled_columns::<5>(grad, mult, xs, j0),
+                6 => add_scaled_columns::<6>(grad, mult, xs, j0),
+                7 => add_scaled_columns::<7>(grad, mult, xs, j0),
+                _ => add_scaled_columns::<8>(grad, mult, xs, j0),
+            }
+            j0 += 4 * w;
+        }
+        for j in j0..n {
+            let mut g = grad[j];
+            for (mt, x) in mult.iter().zip(xs.chunks_exact(n)) {
+                g += mt * x[j];
+            }
+            grad[j] = g;
+        }
+    }
+}
+
 /// `a · b` in four interleaved partial sums (`(s₀ + s₁) + (s₂ + s₃)`, then the tail), so
 /// the compiler can vectorise it; inlined into each caller's [`multiversion!`] body.
 #[inline(always)]
@@ -1550,6 +1676,46 @@ mod tests {
             .flat_map(|i| (i..m).map(move |j| (i, j)))
             .map(|(i, j)| g.get(i, j).to_bits())
             .collect()
+    }
+
+    /// `dot_rows` gives `dot(a, x_t) + offset`'s bits and `add_scaled_rows` the plain
+    /// `grad[j] += m·x` row loop's, in every build, for row counts around its four rows at
+    /// a time and feature counts around its vector widths and 32-column register blocks.
+    #[test]
+    fn dot_rows_and_add_scaled_rows_give_the_plain_loops_bits() {
+        for n in [0, 1, 3, 4, 5, 8, 13, 20, 31, 32, 33, 36, 45, 70] {
+            for rows in [0, 1, 3, 4, 5, 9, 64] {
+                let x: Vec<f64> = (0..rows * n)
+                    .map(|i| ((i as f64) * 0.7311).sin() * 1e3 + 1.0 / (1.0 + i as f64))
+                    .collect();
+                let a: Vec<f64> = (0..n).map(|j| (j as f64 * 0.61).cos() * 0.3).collect();
+                let mult: Vec<f64> = (0..rows).map(|t| (t as f64 * 0.37).cos()).collect();
+                let offset = -0.125;
+                let want_m: Vec<u64> = (0..rows)
+                    .map(|t| (dot(&a, &x[t * n..(t + 1) * n]) + offset).to_bits())
+                    .collect();
+                let start: Vec<f64> = (0..n).map(|j| j as f64 * 0.01).collect();
+                let mut want_g = start.clone();
+                for t in 0..rows {
+                    for j in 0..n {
+                        want_g[j] += mult[t] * x[t * n + j];
+                    }
+                }
+                let want_g: Vec<u64> = want_g.iter().map(|v| v.to_bits()).collect();
+                for (b, (m, g)) in in_each_build(|| {
+                    let mut m = vec![0.0; rows];
+                    dot_rows(&a, &x, offset, &mut m);
+                    let mut g = start.clone();
+                    add_scaled_rows(&mut g, &mult, &x);
+                    (m, g)
+                }) {
+                    let m: Vec<u64> = m.iter().map(|v| v.to_bits()).collect();
+                    let g: Vec<u64> = g.iter().map(|v| v.to_bits()).collect();
+                    assert_eq!(m, want_m, "{b:?}: n={n} rows={rows}");
+                    assert_eq!(g, want_g, "{b:?}: n={n} rows={rows}");
+                }
+            }
+        }
     }
 
     /// Every build gives the same bits (the Gram kernel, each of whose builds has its own

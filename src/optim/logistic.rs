@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use super::lbfgs::DiffFunction;
 use crate::error::{Error, Result};
-use crate::frame::kernels::{dot, multiversion};
+use crate::frame::kernels::{add_scaled_rows, dot, dot_rows};
 use crate::frame::vector::{AffineMap, Row, VectorBlock};
 
 /// The feature rows of a [`Block`].
@@ -295,7 +295,7 @@ const CHUNK: usize = 64;
 
 /// The loss-and-gradient pass of a binary linear model over one block (Spark's
 /// `BinaryLogisticBlockAggregator` and `HingeBlockAggregator` share it): in chunks of
-/// [`CHUNK`] rows, the margins `eff · x + offset` (two dense rows at a time), then the
+/// [`CHUNK`] rows, the margins `eff · x + offset` ([`dot_rows`]), then the
 /// loss's `link` turns them into loss and multipliers, then `Σ mult · x` is added to the
 /// gradient, rows in order. Sparse rows touch only their stored entries.
 pub(crate) fn binary_pass(
@@ -333,7 +333,7 @@ pub(crate) fn binary_pass(
             _ => None,
         };
         match dense {
-            Some(xs) => chunk_margins(eff, xs, offset, &mut m[..len]),
+            Some(xs) => dot_rows(eff, xs, offset, &mut m[..len]),
             None => {
                 for (t, mt) in m[..len].iter_mut().enumerate() {
                     *mt = b.x.row(start + t, f).dot(eff) + offset;
@@ -362,36 +362,6 @@ pub(crate) fn binary_pass(
         start += len;
     }
     BinaryPartial { loss, grad, msum }
-}
-
-multiversion! {
-    /// `m[t] = eff · x_t + offset` for the rows of `xs`, two at a time.
-    fn chunk_margins(eff: &[f64], xs: &[f64], offset: f64, m: &mut [f64]) {
-        let f = eff.len();
-        let len = m.len();
-        let mut t = 0;
-        while t + 1 < len {
-            let (a, b) = dot2(eff, &xs[t * f..(t + 1) * f], &xs[(t + 1) * f..(t + 2) * f]);
-            m[t] = a + offset;
-            m[t + 1] = b + offset;
-            t += 2;
-        }
-        if t < len {
-            m[t] = dot(eff, &xs[t * f..(t + 1) * f]) + offset;
-        }
-    }
-}
-
-multiversion! {
-    /// `grad += Σ_t mult[t] · x_t`, rows in order.
-    fn add_scaled_rows(grad: &mut [f64], mult: &[f64], xs: &[f64]) {
-        let f = grad.len();
-        for (mt, x) in mult.iter().zip(xs.chunks_exact(f.max(1))) {
-            for (g, x) in grad.iter_mut().zip(x) {
-                *g += mt * x;
-            }
-        }
-    }
 }
 
 /// Spark's binomial logistic loss `log(1 + e^{−m})` (`+ m` when `y = 0`), whose
@@ -445,28 +415,6 @@ impl BinaryLink for LogisticLink {
             }
         }
     }
-}
-
-/// Two dot products sharing `a`, each summed exactly as [`dot`] sums it: twice the
-/// independent work per loop step.
-#[inline(always)]
-fn dot2(a: &[f64], x: &[f64], y: &[f64]) -> (f64, f64) {
-    let mut ax = [0.0f64; 4];
-    let mut ay = [0.0f64; 4];
-    let n4 = a.len() / 4 * 4;
-    for i in (0..n4).step_by(4) {
-        for l in 0..4 {
-            ax[l] += a[i + l] * x[i + l];
-            ay[l] += a[i + l] * y[i + l];
-        }
-    }
-    let mut sx = (ax[0] + ax[1]) + (ax[2] + ax[3]);
-    let mut sy = (ay[0] + ay[1]) + (ay[2] + ay[3]);
-    for i in n4..a.len() {
-        sx += a[i] * x[i];
-        sy += a[i] * y[i];
-    }
-    (sx, sy)
 }
 
 /// Rows `first..first + out.len() / n` of `b`, gathered (picked rows) and mapped by `map`

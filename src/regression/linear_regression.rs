@@ -53,7 +53,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::evaluation::RegressionMetrics;
-use crate::frame::kernels::{dot, multiversion, Gram};
+use crate::frame::kernels::{self, Gram};
 use crate::frame::{schema, vector, DataFrame};
 use crate::optim::{DiffFunction, Lbfgs};
 use crate::param::{check_at_least, check_in_range, random_uid, shared_setters, Params};
@@ -1121,59 +1121,71 @@ impl DiffFunction for Huber<'_> {
     }
 }
 
-multiversion! {
-    /// One chunk's `Σ w·d²/2` (returned) and raw gradient `Σ w·d·x` (added to `grad`), with
-    /// `d = offset − y/σ_y + x·eff`; rows with weight 0 are skipped.
-    fn least_squares_block(
-        x: &[f64],
-        y: &[f64],
-        w: Option<&[f64]>,
-        eff: &[f64],
-        offset: f64,
-        inv_y: f64,
-        grad: &mut [f64],
-    ) -> f64 {
-        let n = eff.len();
-        let mut loss = 0.0;
-        for (r, row) in x.chunks_exact(n.max(1)).enumerate() {
-            let wr = w.map_or(1.0, |w| w[r]);
-            if wr == 0.0 {
-                continue;
-            }
-            let diff = offset - y[r] * inv_y + dot(row, eff);
-            loss += wr * diff * diff / 2.0;
-            let m = wr * diff;
-            for (g, a) in grad.iter_mut().zip(row) {
-                *g += m * a;
-            }
+/// Rows per step of [`least_squares_block`] and [`huber_block`]: their feature bytes stay
+/// in L1 between the dot products and the gradient.
+const STEP: usize = 64;
+
+/// One block's `Σ w·d²/2` (returned) and raw gradient `Σ w·d·x` (added to `grad`), with
+/// `d = offset − y/σ_y + x·eff`; rows with weight 0 add nothing. In steps of [`STEP`]
+/// rows: their dot products, then their multipliers, then their gradient terms.
+fn least_squares_block(
+    x: &[f64],
+    y: &[f64],
+    w: Option<&[f64]>,
+    eff: &[f64],
+    offset: f64,
+    inv_y: f64,
+    grad: &mut [f64],
+) -> f64 {
+    let n = eff.len();
+    let mut loss = 0.0;
+    let (mut d, mut mult) = ([0.0f64; STEP], [0.0f64; STEP]);
+    for (s, ys) in y.chunks(STEP).enumerate() {
+        let (r0, len) = (s * STEP, ys.len());
+        let xs = &x[r0 * n..(r0 + len) * n];
+        kernels::dot_rows(eff, xs, 0.0, &mut d[..len]);
+        for t in 0..len {
+            let wr = w.map_or(1.0, |w| w[r0 + t]);
+            mult[t] = if wr == 0.0 {
+                0.0
+            } else {
+                let diff = offset - ys[t] * inv_y + d[t];
+                loss += wr * diff * diff / 2.0;
+                wr * diff
+            };
         }
-        loss
+        kernels::add_scaled_rows(grad, &mult[..len], xs);
     }
+    loss
 }
 
-multiversion! {
-    /// One chunk of Spark's `HuberBlockAggregator`: returns `(loss, Σ multipliers, ∂σ)` and
-    /// adds the raw gradient to `grad`; `[offset, σ, ε]` as in [`Huber`]. Rows with weight
-    /// ≤ 0 are skipped.
-    fn huber_block(
-        x: &[f64],
-        y: &[f64],
-        w: Option<&[f64]>,
-        eff: &[f64],
-        consts: [f64; 3],
-        grad: &mut [f64],
-    ) -> (f64, f64, f64) {
-        let [offset, sigma, eps] = consts;
-        let n = eff.len();
-        let (mut loss, mut msum, mut gsigma) = (0.0, 0.0, 0.0);
-        for (r, row) in x.chunks_exact(n.max(1)).enumerate() {
-            let wr = w.map_or(1.0, |w| w[r]);
+/// One block of Spark's `HuberBlockAggregator`: returns `(loss, Σ multipliers, ∂σ)` and
+/// adds the raw gradient to `grad`; `[offset, σ, ε]` as in [`Huber`]. Rows with weight
+/// ≤ 0 add nothing. In steps of [`STEP`] rows, as [`least_squares_block`].
+fn huber_block(
+    x: &[f64],
+    y: &[f64],
+    w: Option<&[f64]>,
+    eff: &[f64],
+    consts: [f64; 3],
+    grad: &mut [f64],
+) -> (f64, f64, f64) {
+    let [offset, sigma, eps] = consts;
+    let n = eff.len();
+    let (mut loss, mut msum, mut gsigma) = (0.0, 0.0, 0.0);
+    let (mut margin, mut mult) = ([0.0f64; STEP], [0.0f64; STEP]);
+    for (s, ys) in y.chunks(STEP).enumerate() {
+        let (r0, len) = (s * STEP, ys.len());
+        let xs = &x[r0 * n..(r0 + len) * n];
+        kernels::dot_rows(eff, xs, offset, &mut margin[..len]);
+        for t in 0..len {
+            let wr = w.map_or(1.0, |w| w[r0 + t]);
             if wr <= 0.0 {
+                mult[t] = 0.0;
                 continue;
             }
-            let margin = offset + dot(row, eff);
-            let lin = y[r] - margin;
-            let mult = if lin.abs() <= sigma * eps {
+            let lin = ys[t] - margin[t];
+            mult[t] = if lin.abs() <= sigma * eps {
                 loss += 0.5 * wr * (sigma + lin * lin / sigma);
                 let d = lin / sigma;
                 gsigma += 0.5 * wr * (1.0 - d * d);
@@ -1183,13 +1195,11 @@ multiversion! {
                 gsigma += 0.5 * wr * (1.0 - eps * eps);
                 wr * eps * if lin >= 0.0 { -1.0 } else { 1.0 }
             };
-            msum += mult;
-            for (g, a) in grad.iter_mut().zip(row) {
-                *g += mult * a;
-            }
+            msum += mult[t];
         }
-        (loss, msum, gsigma)
+        kernels::add_scaled_rows(grad, &mult[..len], xs);
     }
+    (loss, msum, gsigma)
 }
 
 /// Spark's `LeastSquaresBlockAggregator` plus its L2 term, over every partition in
