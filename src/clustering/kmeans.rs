@@ -84,7 +84,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::error::{Error, Result};
-use crate::frame::kernels::{class_sums, group_rows, multiversion, ValueCheck};
+use crate::frame::kernels::{class_sums, group_rows, multiversion, prefetch, ValueCheck};
 use crate::frame::{schema, vector, DataFrame};
 use crate::param::{check_at_least, shared_setters, Params};
 use crate::persist::{format, Metadata, SparkPersist, Vector};
@@ -1070,6 +1070,11 @@ fn local_kmeans_pp(
 /// each of up to 16 clusters gets tens of rows per [`class_sums`] call.
 const SUB_ROWS: usize = 1024;
 
+/// How many tiles ahead [`lloyd_block`] and [`assign_block`] ask for the rows they will
+/// read (the hardware prefetcher alone left the Lloyd pass at 1.95× one memory read for
+/// k = 8, against 1.5× with this).
+const PREFETCH_TILES: usize = 4;
+
 multiversion! {
     /// One Lloyd block: each row's closest centre ([`Centers::closest_rows`] a tile at a
     /// time) and, `with_cost`, `cost += d·w` in row order; then, per cluster, `sum_best += a·x` (`a = w`,
@@ -1098,6 +1103,8 @@ multiversion! {
             for t0 in (0..m).step_by(step) {
                 let len = step.min(m - t0);
                 let xt = &xs[t0 * n..(t0 + len) * n];
+                let ahead = ((s0 + t0 + PREFETCH_TILES * step) * n).min(x.len());
+                prefetch(&x[ahead..(ahead + step * n).min(x.len())]);
                 let best = &mut best[t0..t0 + len];
                 centers.closest_rows(xt, &ns[t0..t0 + len], with_cost, &mut dist, &mut exact, |i, b, d| {
                     if with_cost {
@@ -1150,6 +1157,8 @@ multiversion! {
         let mut all = vec![0.0; TILE * kp];
         for t0 in (0..norms.len()).step_by(TILE) {
             let len = TILE.min(norms.len() - t0);
+            let ahead = ((t0 + PREFETCH_TILES * TILE) * n).min(x.len());
+            prefetch(&x[ahead..(ahead + TILE * n).min(x.len())]);
             let all = &mut all[..len * kp];
             centers.distances(&x[t0 * n..(t0 + len) * n], &norms[t0..t0 + len], all);
             for (i, d) in all.chunks_exact(kp).enumerate() {
