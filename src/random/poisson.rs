@@ -95,7 +95,13 @@ impl PoissonDistribution {
         // nextDouble(); if (r >= p) n++; else return n; } return n;`. `n < 1000 * mean`
         // holds for n = 0 (mean > 0) and fails first at `cap`.
         let cap = (1000.0 * self.mean).ceil() as u32;
-        let p = self.p;
+        sample_batches(&mut self.rng, self.p, cap, out);
+    }
+}
+
+crate::frame::kernels::multiversion! {
+    /// [`PoissonDistribution::sample_into`]'s draws, `p = e^{−mean}`.
+    fn sample_batches(rng: &mut Well19937c, p: f64, cap: u32, out: &mut [u32]) {
         let mut words = [0u32; 2 * BATCH];
         let mut u = [0.0f64; BATCH];
         let mut len = [0u8; BATCH];
@@ -107,11 +113,12 @@ impl PoissonDistribution {
             // so a batch of this many is used up exactly before the draws end: the
             // stream stops where commons-math's would.
             let m = BATCH.min(out.len() - k);
-            self.rng.fill(&mut words[..2 * m]);
+            rng.fill(&mut words[..2 * m]);
             for (x, w) in u[..m].iter_mut().zip(words.chunks_exact(2)) {
                 // BitsStreamGenerator.nextDouble(): (next(26) << 26 | next(26)) * 2^-52.
                 let bits = u64::from(w[0] >> 6) << 26 | u64::from(w[1] >> 6);
-                *x = bits as f64 * (1.0 / (1u64 << 52) as f64);
+                // bits < 2^52: the signed conversion (one instruction) is exact.
+                *x = bits as i64 as f64 * (1.0 / (1u64 << 52) as f64);
             }
             // The length of a draw starting at uniform i, when it ends within 4 uniforms
             // (0 otherwise): its products are u[i], u[i]·u[i+1], .. (the first `r *= u`
@@ -200,6 +207,7 @@ impl Well19937c {
     /// `i`), so between the points where one of `i + M1`, `i + M2`, `i + M3`, `i - 1`,
     /// `i - 2` wraps around `R`, every step reads and writes at fixed offsets from `i`:
     /// the steps are run in those stretches, with the offsets as constants.
+    #[inline(always)]
     fn fill(&mut self, out: &mut [u32]) {
         let v = &mut *self.v;
         let mut i = self.index;
@@ -231,10 +239,8 @@ impl Well19937c {
                         v[at($b1)] = z4;
                         v[at($b2)] &= 0x8000_0000;
                         v0 = z4;
-                        let mut t = z4;
-                        t ^= (t << 7) & 0xe46e_1700;
-                        t ^= (t << 15) & 0x9b86_8000;
-                        *o = t;
+                        // Tempered below, all words at once.
+                        *o = z4;
                         i = at($b1);
                     }
                     k += steps;
@@ -257,6 +263,12 @@ impl Well19937c {
             }
         }
         self.index = i;
+        // Matsumoto–Kurita tempering: per word, off the chain from one step to the next,
+        // so it runs vectorised over the whole output after the steps.
+        for t in out.iter_mut() {
+            *t ^= (*t << 7) & 0xe46e_1700;
+            *t ^= (*t << 15) & 0x9b86_8000;
+        }
     }
 }
 
