@@ -253,11 +253,26 @@ impl Well19937c {
             const P2: isize = M2 as isize;
             const P3: isize = M3 as isize;
             const TOP: isize = R as isize - 1;
+            // The long stretches (`i − 1` and `i − 2` unwrapped) in batches; the two steps
+            // at 1 and 0 one by one.
+            macro_rules! batched {
+                ($lo:expr, $o1:expr, $o2:expr, $o3:expr) => {{
+                    let steps = (i + 1 - $lo).min(left);
+                    v0 = batched_steps::<{ $o1 }, { $o2 }, { $o3 }>(
+                        v,
+                        i,
+                        v0,
+                        &mut out[k..k + steps],
+                    );
+                    i -= steps;
+                    k += steps;
+                }};
+            }
             match i {
-                554.. => stretch!(554, W1, W2, W3, -1, -2),
-                445..=553 => stretch!(445, P1, W2, W3, -1, -2),
-                175..=444 => stretch!(175, P1, P2, W3, -1, -2),
-                2..=174 => stretch!(2, P1, P2, P3, -1, -2),
+                554.. => batched!(554, W1, W2, W3),
+                445..=553 => batched!(445, P1, W2, W3),
+                175..=444 => batched!(175, P1, P2, W3),
+                2..=174 => batched!(2, P1, P2, P3),
                 1 => stretch!(1, P1, P2, P3, -1, TOP - 1),
                 _ => stretch!(0, P1, P2, P3, TOP, TOP - 1),
             }
@@ -270,6 +285,67 @@ impl Well19937c {
             *t ^= (*t << 15) & 0x9b86_8000;
         }
     }
+}
+
+/// Steps per batch of [`batched_steps`]: fewer than `M1`, so that no step of a batch reads
+/// a word another step of it writes.
+const STEP_BATCH: usize = 64;
+
+/// `Well19937c` steps `i, i − 1, .., i + 1 − out.len()` (their `i − 1`, `i − 2` and
+/// `i + O1`, `i + O2`, `i + O3` inside the state, unwrapped), given the word at `i`, `v0`:
+/// writes their outputs (untempered) to `out` and returns the last one, the next step's
+/// word at its `i`.
+///
+/// A step's output is `z4 = g(v0) ^ rest` with `g(v0) = (v0 << 9) ^ (v0 >> 21) ^ ((v0 &
+/// 0x7f) << 4)` (z1's part from `v0` in `z1 << 9 ^ z1 >> 21`: `(v0 << 25) << 9` is 0 and
+/// `(v0 << 25) >> 21` is `(v0 & 0x7f) << 4`) and `rest` from words the batch does not
+/// write: `z0` (the top bit of the word at `i − 1`, which the previous step's masking
+/// keeps, and the low bits of the word at `i − 2`, which no earlier step of the batch
+/// touches) and `vm1`, `vm2`, `vm3` (at least `M1 − STEP_BATCH` positions away from every
+/// write). So per batch: every `rest`, vectorised; then the chain of `z4`s, a few
+/// instructions a step; then the words `z3 = z1 ^ z2` the steps leave in the state,
+/// vectorised. The same state and outputs as the steps one by one.
+#[inline(always)]
+fn batched_steps<const O1: isize, const O2: isize, const O3: isize>(
+    v: &mut [u32; R],
+    i: usize,
+    mut v0: u32,
+    out: &mut [u32],
+) -> u32 {
+    let mut a = [0u32; STEP_BATCH];
+    let mut z2 = [0u32; STEP_BATCH];
+    let mut rest = [0u32; STEP_BATCH];
+    let mut starts = [0u32; STEP_BATCH];
+    let mut top = i;
+    for chunk in out.chunks_mut(STEP_BATCH) {
+        let b = chunk.len();
+        // The batch's positions, ascending: base + j is the step `b − 1 − j` of the batch.
+        let base = top + 1 - b;
+        let at = |o: isize| base.wrapping_add_signed(o);
+        let (s1, s2, s3) = (&v[at(O1)..][..b], &v[at(O2)..][..b], &v[at(O3)..][..b]);
+        let (w1, w2) = (&v[base - 1..][..b], &v[base - 2..][..b]);
+        for j in 0..b {
+            let aj = s1[j] ^ (s1[j] >> 27);
+            let z2j = (s2[j] >> 9) ^ (s3[j] ^ (s3[j] >> 1));
+            let z0 = (0x8000_0000 & w1[j]) ^ (0x7FFF_FFFF & w2[j]);
+            a[j] = aj;
+            z2[j] = z2j;
+            rest[j] = z0 ^ (aj << 9) ^ (aj >> 21) ^ (z2j << 21) ^ (z2j >> 21);
+        }
+        for (j, o) in (0..b).rev().zip(chunk.iter_mut()) {
+            starts[j] = v0;
+            v0 = ((v0 << 9) ^ (v0 >> 21)) ^ (((v0 & 0x7f) << 4) ^ rest[j]);
+            *o = v0;
+        }
+        for (j, w) in v[base..base + b].iter_mut().enumerate() {
+            let x = starts[j];
+            *w = (x ^ (x << 25)) ^ a[j] ^ z2[j];
+        }
+        v[base - 1] = v0;
+        v[base - 2] &= 0x8000_0000;
+        top = base.wrapping_sub(1);
+    }
+    v0
 }
 
 #[cfg(test)]
