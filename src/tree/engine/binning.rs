@@ -325,54 +325,49 @@ fn bin_linear<T: BinValue>(x: &[f64], n: usize, f: usize, t: &[f64], col: &mut [
 /// `out[i]` = how many of `t` (at most 255) are below feature `f` of row `i` of `x`.
 fn count_below(x: &[f64], n: usize, f: usize, t: &[f64], out: &mut [u8]) {
     #[cfg(target_arch = "x86_64")]
-    if crate::frame::kernels::has_avx512() && std::is_x86_feature_detected!("avx512dq") {
-        // SAFETY: the CPU has AVX-512F, BW and DQ.
-        unsafe { count_below_avx512(x, n, f, t, out) };
+    if crate::frame::kernels::widest_build() >= crate::frame::kernels::Build::Avx2
+        && std::is_x86_feature_detected!("avx2")
+    {
+        // SAFETY: the CPU has AVX2.
+        unsafe { count_below_avx2(x, n, f, t, out) };
         return;
     }
-    count_below_portable(x, n, f, t, out);
-}
-
-crate::frame::kernels::multiversion! {
-    /// [`count_below`], a value at a time.
-    fn count_below_portable(x: &[f64], n: usize, f: usize, t: &[f64], out: &mut [u8]) {
-        for (o, row) in out.iter_mut().zip(x.chunks_exact(n)) {
-            let v = row[f];
-            let mut below = 0u8;
-            for &th in t {
-                below += u8::from(th < v);
-            }
-            *o = below;
-        }
+    for (o, row) in out.iter_mut().zip(x.chunks_exact(n)) {
+        *o = t.iter().map(|&th| u8::from(th < row[f])).sum();
     }
 }
 
-/// [`count_below`] eight rows at a time: their values gathered into one register, then
-/// per threshold one compare and one masked add to the eight counts. (A value at a time,
-/// each value's compares must be summed across the vector: the compiler's code for that
-/// spent most of the binning in a scalar tail.)
+/// [`count_below`] eight rows at a time: their values in two registers, then per
+/// threshold two compares and two subtractions of the all-ones lanes (−1) from the
+/// eight counts. (A value at a time, each value's compares must be summed across the
+/// vector: the compiler's code for that spent most of the binning in a scalar tail.)
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw,avx512dq")]
-unsafe fn count_below_avx512(x: &[f64], n: usize, f: usize, t: &[f64], out: &mut [u8]) {
+#[target_feature(enable = "avx2")]
+unsafe fn count_below_avx2(x: &[f64], n: usize, f: usize, t: &[f64], out: &mut [u8]) {
     use std::arch::x86_64::*;
-    let rows = out.len().min(x.len() / n.max(1));
-    let offsets: [i64; 8] = std::array::from_fn(|l| (l * n) as i64);
-    // SAFETY: `offsets` holds 8 i64.
-    let idx = unsafe { _mm512_loadu_si512(offsets.as_ptr().cast()) };
-    let one = _mm512_set1_epi64(1);
+    let rows = out.len().min(x.len().checked_div(n).unwrap_or(0));
     let mut r = 0;
     while r + 8 <= rows {
-        // SAFETY: rows r..r + 8 are in `x` (r + 8 ≤ x.len() / n) and f < n, so every
-        // gathered value x[(r + l)·n + f] is; `out[r..r + 8]` is in `out`.
+        let v: [f64; 8] = std::array::from_fn(|l| x[(r + l) * n + f]);
+        // SAFETY: `v` holds 8 values, `counts` 8 i64.
         unsafe {
-            let v = _mm512_i64gather_pd::<8>(idx, x.as_ptr().add(r * n + f).cast());
-            let mut below = _mm512_setzero_si512();
+            let lo = _mm256_loadu_pd(v.as_ptr());
+            let hi = _mm256_loadu_pd(v.as_ptr().add(4));
+            let (mut below_lo, mut below_hi) = (_mm256_setzero_si256(), _mm256_setzero_si256());
             for &th in t {
-                // `th < v`: false for a NaN value, as the scalar compare.
-                let m = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(v, _mm512_set1_pd(th));
-                below = _mm512_mask_add_epi64(below, m, below, one);
+                let tv = _mm256_set1_pd(th);
+                // `v > th` (ordered: false for a NaN value) is `th < v`.
+                let m_lo = _mm256_castpd_si256(_mm256_cmp_pd::<_CMP_GT_OQ>(lo, tv));
+                let m_hi = _mm256_castpd_si256(_mm256_cmp_pd::<_CMP_GT_OQ>(hi, tv));
+                below_lo = _mm256_sub_epi64(below_lo, m_lo);
+                below_hi = _mm256_sub_epi64(below_hi, m_hi);
             }
-            _mm512_mask_cvtepi64_storeu_epi8(out.as_mut_ptr().add(r).cast(), 0xff, below);
+            let mut counts = [0i64; 8];
+            _mm256_storeu_si256(counts.as_mut_ptr().cast(), below_lo);
+            _mm256_storeu_si256(counts.as_mut_ptr().add(4).cast(), below_hi);
+            for (o, &c) in out[r..r + 8].iter_mut().zip(&counts) {
+                *o = c as u8;
+            }
         }
         r += 8;
     }
@@ -483,7 +478,7 @@ fn continuous_thresholds(
 mod tests {
     use super::*;
 
-    /// `count_below` (eight rows at a time with AVX-512, where the CPU has it) gives
+    /// `count_below` (eight rows at a time) gives, in every build,
     /// `partition_point(|t| t < v)` for every row: ties with a threshold, ±∞ and NaN
     /// values, no thresholds, up to the linear search's 64, row counts around 8.
     #[test]
@@ -500,12 +495,19 @@ mod tests {
                     })
                     .collect();
                 for f in 0..n {
-                    let mut got = vec![0u8; rows];
-                    count_below(&x, n, f, &t, &mut got);
                     let want: Vec<u8> = (0..rows)
                         .map(|r| t.partition_point(|&th| th < x[r * n + f]) as u8)
                         .collect();
-                    assert_eq!(got, want, "{nt} thresholds, {rows} rows, feature {f}");
+                    for (b, got) in crate::frame::kernels::in_each_build(|| {
+                        let mut got = vec![0u8; rows];
+                        count_below(&x, n, f, &t, &mut got);
+                        got
+                    }) {
+                        assert_eq!(
+                            got, want,
+                            "{b:?}: {nt} thresholds, {rows} rows, feature {f}"
+                        );
+                    }
                 }
             }
         }
