@@ -269,8 +269,8 @@ impl LogisticLoss<'_> {
     }
 }
 
-/// How a binary loss turns a chunk's margins into its loss and its multipliers
-/// `∂loss/∂margin` (weighted): the one part in which the logistic and the hinge passes
+/// How a loss turns a chunk's margins into its loss and its multipliers `∂loss/∂margin`
+/// (weighted): the one part in which the logistic, hinge, least-squares and Huber passes
 /// differ; [`binary_pass`] does the rest.
 pub(crate) trait BinaryLink {
     /// For the rows `t` of a chunk (margins `m`, labels `y`, weights `w`, all 1 when
@@ -293,8 +293,9 @@ pub(crate) struct BinaryPartial {
 /// and the gradient step.
 const CHUNK: usize = 64;
 
-/// The loss-and-gradient pass of a binary linear model over one block (Spark's
-/// `BinaryLogisticBlockAggregator` and `HingeBlockAggregator` share it): in chunks of
+/// The loss-and-gradient pass of a linear model with one margin per row over one block
+/// (Spark's `BinaryLogisticBlockAggregator` and `HingeBlockAggregator`, and
+/// `LinearRegression`'s least-squares and Huber aggregators, share it): in chunks of
 /// [`CHUNK`] rows, the margins `eff · x + offset` ([`dot_rows`]), then the
 /// loss's `link` turns them into loss and multipliers, then `Σ mult · x` is added to the
 /// gradient, rows in order. Sparse rows touch only their stored entries.

@@ -53,8 +53,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::evaluation::RegressionMetrics;
-use crate::frame::kernels::{self, Gram};
+use crate::frame::kernels::Gram;
 use crate::frame::{schema, vector, DataFrame};
+use crate::optim::logistic::{binary_pass, BinaryLink, Block, Features};
 use crate::optim::{DiffFunction, Lbfgs};
 use crate::param::{check_at_least, check_in_range, random_uid, shared_setters, Params};
 use crate::pipeline::{stage_params, Estimator, Model, Stage, Transformer};
@@ -1073,16 +1074,18 @@ impl DiffFunction for Huber<'_> {
                 let part = &self.parts[pi];
                 let xs =
                     vector::dense_values(&part.features).expect("checked in the statistics pass");
-                let mut grad = vec![0.0; n];
-                let (loss, msum, gsigma) = huber_block(
+                let block = dense_block(
                     &xs[r0 * n..(r0 + len) * n],
                     &part.labels().values()[r0..r0 + len],
                     part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]),
-                    &eff,
-                    [offset, sigma, eps],
-                    &mut grad,
                 );
-                (loss, grad, msum, gsigma)
+                let link = HuberLink {
+                    sigma,
+                    eps,
+                    gsigma: std::cell::Cell::new(0.0),
+                };
+                let p = binary_pass(&block, n, &eff, offset, None, &link);
+                (p.loss, p.grad, p.msum, link.gsigma.get())
             })
             .collect::<Vec<_>>();
         let (mut loss, mut msum, mut gsigma) = (0.0, 0.0, 0.0);
@@ -1121,85 +1124,71 @@ impl DiffFunction for Huber<'_> {
     }
 }
 
-/// Rows per step of [`least_squares_block`] and [`huber_block`]: their feature bytes stay
-/// in L1 between the dot products and the gradient.
-const STEP: usize = 64;
-
-/// One block's `Σ w·d²/2` (returned) and raw gradient `Σ w·d·x` (added to `grad`), with
-/// `d = offset − y/σ_y + x·eff`; rows with weight 0 add nothing. In steps of [`STEP`]
-/// rows: their dot products, then their multipliers, then their gradient terms.
-fn least_squares_block(
-    x: &[f64],
-    y: &[f64],
-    w: Option<&[f64]>,
-    eff: &[f64],
+/// Spark's least-squares loss as the link of [`binary_pass`] (margins `x·eff`, no
+/// offset): `d = offset − y/σ_y + m`, loss `w·d²/2`, multiplier `w·d`; a row of weight 0
+/// adds nothing.
+struct LeastSquaresLink {
     offset: f64,
     inv_y: f64,
-    grad: &mut [f64],
-) -> f64 {
-    let n = eff.len();
-    let mut loss = 0.0;
-    let (mut d, mut mult) = ([0.0f64; STEP], [0.0f64; STEP]);
-    for (s, ys) in y.chunks(STEP).enumerate() {
-        let (r0, len) = (s * STEP, ys.len());
-        let xs = &x[r0 * n..(r0 + len) * n];
-        kernels::dot_rows(eff, xs, 0.0, &mut d[..len]);
-        for t in 0..len {
-            let wr = w.map_or(1.0, |w| w[r0 + t]);
+}
+
+impl BinaryLink for LeastSquaresLink {
+    fn chunk(&self, m: &[f64], y: &[f64], w: Option<&[f64]>, mult: &mut [f64], loss: &mut f64) {
+        for t in 0..m.len() {
+            let wr = w.map_or(1.0, |w| w[t]);
             mult[t] = if wr == 0.0 {
                 0.0
             } else {
-                let diff = offset - ys[t] * inv_y + d[t];
-                loss += wr * diff * diff / 2.0;
+                let diff = self.offset - y[t] * self.inv_y + m[t];
+                *loss += wr * diff * diff / 2.0;
                 wr * diff
             };
         }
-        kernels::add_scaled_rows(grad, &mult[..len], xs);
     }
-    loss
 }
 
-/// One block of Spark's `HuberBlockAggregator`: returns `(loss, Σ multipliers, ∂σ)` and
-/// adds the raw gradient to `grad`; `[offset, σ, ε]` as in [`Huber`]. Rows with weight
-/// ≤ 0 add nothing. In steps of [`STEP`] rows, as [`least_squares_block`].
-fn huber_block(
-    x: &[f64],
-    y: &[f64],
-    w: Option<&[f64]>,
-    eff: &[f64],
-    consts: [f64; 3],
-    grad: &mut [f64],
-) -> (f64, f64, f64) {
-    let [offset, sigma, eps] = consts;
-    let n = eff.len();
-    let (mut loss, mut msum, mut gsigma) = (0.0, 0.0, 0.0);
-    let (mut margin, mut mult) = ([0.0f64; STEP], [0.0f64; STEP]);
-    for (s, ys) in y.chunks(STEP).enumerate() {
-        let (r0, len) = (s * STEP, ys.len());
-        let xs = &x[r0 * n..(r0 + len) * n];
-        kernels::dot_rows(eff, xs, offset, &mut margin[..len]);
-        for t in 0..len {
-            let wr = w.map_or(1.0, |w| w[r0 + t]);
+/// Spark's `HuberBlockAggregator` as the link of [`binary_pass`] (margins `x·eff +
+/// offset`): the loss and multiplier of `y − margin` against `σ·ε`, and `∂σ` summed into
+/// `gsigma`; a row of weight ≤ 0 adds nothing.
+struct HuberLink {
+    sigma: f64,
+    eps: f64,
+    gsigma: std::cell::Cell<f64>,
+}
+
+impl BinaryLink for HuberLink {
+    fn chunk(&self, m: &[f64], y: &[f64], w: Option<&[f64]>, mult: &mut [f64], loss: &mut f64) {
+        let (sigma, eps) = (self.sigma, self.eps);
+        let mut gsigma = self.gsigma.get();
+        for t in 0..m.len() {
+            let wr = w.map_or(1.0, |w| w[t]);
             if wr <= 0.0 {
                 mult[t] = 0.0;
                 continue;
             }
-            let lin = ys[t] - margin[t];
+            let lin = y[t] - m[t];
             mult[t] = if lin.abs() <= sigma * eps {
-                loss += 0.5 * wr * (sigma + lin * lin / sigma);
+                *loss += 0.5 * wr * (sigma + lin * lin / sigma);
                 let d = lin / sigma;
                 gsigma += 0.5 * wr * (1.0 - d * d);
                 -wr * d
             } else {
-                loss += 0.5 * wr * (sigma + 2.0 * eps * lin.abs() - sigma * eps * eps);
+                *loss += 0.5 * wr * (sigma + 2.0 * eps * lin.abs() - sigma * eps * eps);
                 gsigma += 0.5 * wr * (1.0 - eps * eps);
                 wr * eps * if lin >= 0.0 { -1.0 } else { 1.0 }
             };
-            msum += mult[t];
         }
-        kernels::add_scaled_rows(grad, &mult[..len], xs);
+        self.gsigma.set(gsigma);
     }
-    (loss, msum, gsigma)
+}
+
+/// One block's rows as a [`binary_pass`] block.
+fn dense_block<'a>(x: &'a [f64], y: &'a [f64], w: Option<&'a [f64]>) -> Block<'a> {
+    Block {
+        x: Features::Dense(x),
+        y,
+        w,
+    }
 }
 
 /// Spark's `LeastSquaresBlockAggregator` plus its L2 term, over every partition in
@@ -1240,17 +1229,14 @@ impl DiffFunction for LeastSquares<'_> {
                 let part = &self.parts[pi];
                 let x =
                     vector::dense_values(&part.features).expect("checked in the statistics pass");
-                let mut grad = vec![0.0; n];
-                let loss = least_squares_block(
+                let block = dense_block(
                     &x[r0 * n..(r0 + len) * n],
                     &part.labels().values()[r0..r0 + len],
                     part.weights.as_ref().map(|w| &w.values()[r0..r0 + len]),
-                    &eff,
-                    offset,
-                    inv_y,
-                    &mut grad,
                 );
-                (loss, grad)
+                let link = LeastSquaresLink { offset, inv_y };
+                let p = binary_pass(&block, n, &eff, 0.0, None, &link);
+                (p.loss, p.grad)
             })
             .collect::<Vec<_>>();
         let mut loss = 0.0;

@@ -333,8 +333,14 @@ fn count_below(x: &[f64], n: usize, f: usize, t: &[f64], out: &mut [u8]) {
         return;
     }
     for (o, row) in out.iter_mut().zip(x.chunks_exact(n)) {
-        *o = t.iter().map(|&th| u8::from(th < row[f])).sum();
+        *o = count_one(t, row[f]);
     }
+}
+
+/// How many of `t` are below `v` (none for a NaN value).
+#[inline]
+fn count_one(t: &[f64], v: f64) -> u8 {
+    t.iter().map(|&th| u8::from(th < v)).sum()
 }
 
 /// [`count_below`] eight rows at a time: their values in two registers, then per
@@ -372,7 +378,7 @@ unsafe fn count_below_avx2(x: &[f64], n: usize, f: usize, t: &[f64], out: &mut [
         r += 8;
     }
     for (o, row) in out[r..rows].iter_mut().zip(x[r * n..].chunks_exact(n)) {
-        *o = t.iter().map(|&th| u8::from(th < row[f])).sum();
+        *o = count_one(t, row[f]);
     }
 }
 
