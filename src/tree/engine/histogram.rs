@@ -246,44 +246,36 @@ pub(crate) fn sweep_variance(
         unreachable!("sweeps need row-major byte bins (growth::sweeps)")
     };
     let nf = b.kinds.len();
-    let feats: Vec<usize> = (0..b.kinds.len())
-        .filter(|&f| b.num_splits(f) != 0)
+    // Blocks are runs of adjacent features (a row's bins of a block are adjacent bytes),
+    // one per thread when they fit in MAX_BLOCK_FEATURES: every block pays the per-row
+    // work (node, slot, target) once per row, so fewer, wider blocks do less of it. A
+    // feature without splits is swept with its block and left out of the result.
+    let pieces = rayon::current_num_threads()
+        .clamp(1, nf.div_ceil(super::growth::MIN_BLOCK_FEATURES).max(1))
+        .max(nf.div_ceil(MAX_BLOCK_FEATURES));
+    let size = nf.div_ceil(pieces).max(1);
+    let blocks: Vec<std::ops::Range<usize>> = (0..nf.max(1))
+        .step_by(size)
+        .map(|s| s..(s + size).min(nf))
         .collect();
-    // One block per thread: every block pays the per-row work (node, slot, target) once
-    // per row, so fewer, wider blocks do less of it.
-    let pieces = rayon::current_num_threads().clamp(
-        1,
-        feats
-            .len()
-            .div_ceil(super::growth::MIN_BLOCK_FEATURES)
-            .max(1),
-    );
-    let size = feats.len().div_ceil(pieces).max(1);
-    let mut blocks: Vec<&[usize]> = feats.chunks(size).collect();
-    if blocks.is_empty() {
-        blocks.push(&[]);
-    }
-    let done: Vec<(Vec<usize>, Vec<[f64; 4]>, usize)> = blocks
-        .into_par_iter()
+    let done: Vec<(usize, Vec<[f64; 4]>)> = blocks
+        .par_iter()
         .enumerate()
         .map(|(i, block)| {
-            let mut base = Vec::with_capacity(block.len());
-            let mut stride = 0;
-            for &f in block {
-                base.push(stride);
-                stride += b.num_bins[f];
-            }
-            stride += 1; // the parent
-                         // Binned's invariant (bins of f below num_bins[f]) then keeps every column's
-                         // bins in its part of a slot's histograms, as sweep_pass needs.
-            assert!(block.iter().all(|&f| b.num_bins[f] <= 256));
+            // Each bin `c` of the block's `j`-th feature at `c·k + j` of a slot's
+            // histograms, `wide` bins a feature, the parent last.
+            let wide = block.clone().map(|f| b.num_bins[f]).max().unwrap_or(0);
+            // Binned's invariant (bins of f below num_bins[f]) then keeps every row's
+            // bins in its slot's histograms, as sweep_pass needs.
+            assert!(wide <= 256);
+            let stride = wide * block.len() + 1;
             let mut h = vec![[0.0f64; 4]; slots * stride];
             sweep_pass(
                 all,
                 nf,
-                block,
-                &base,
-                stride,
+                block.start,
+                block.len(),
+                wide,
                 &mut h,
                 node_of,
                 slot_of,
@@ -294,41 +286,49 @@ pub(crate) fn sweep_variance(
                 // Only the first block's parent vectors are read.
                 i == 0,
             );
-            (base, h, stride)
+            (stride, h)
         })
         .collect();
-    let flat = |bins: &[[f64; 4]]| -> Vec<f64> { bins.iter().flatten().copied().collect() };
     let mut out: Vec<NodeHists> = (0..slots).map(|_| (Vec::new(), Vec::new())).collect();
-    let blocks = feats.chunks(size).chain(std::iter::once(&[][..]));
-    for (i, ((base, h, stride), block)) in done.iter().zip(blocks).enumerate() {
+    for (i, ((stride, h), block)) in done.iter().zip(&blocks).enumerate() {
+        let k = block.len();
         for (g, o) in out.iter_mut().enumerate() {
             let node = &h[g * stride..(g + 1) * stride];
             if i == 0 {
-                o.0 = flat(&node[stride - 1..]);
+                o.0 = node[stride - 1].to_vec();
             }
-            for (&f, &at) in block.iter().zip(base) {
-                o.1.push((f, flat(&node[at..at + b.num_bins[f]])));
+            for (j, f) in block.clone().enumerate() {
+                if b.num_splits(f) != 0 {
+                    let hist = (0..b.num_bins[f]).flat_map(|c| node[c * k + j]).collect();
+                    o.1.push((f, hist));
+                }
             }
         }
     }
     out
 }
 
+/// Most features in one sweep block: [`sweep_pass`] is compiled for each block width up
+/// to this, so that a row's bins are read at fixed offsets and every bin's place is one
+/// multiply-add.
+pub(crate) const MAX_BLOCK_FEATURES: usize = 16;
+
 multiversion! {
     /// One sweep: every row of a group node adds `(iw, iw·y, iw·y·y, k)` (as
-    /// [`variance_pass`]) to its node's bin of each feature of `feats` and, when `parent`,
-    /// to its node's parent vector. `bins` is row-major, `nf` bins a row.
+    /// [`variance_pass`]) to its node's bin of each of the `k` features `first..first + k`
+    /// and, when `parent`, to its node's parent vector. `bins` is row-major, `nf` bins a
+    /// row. A slot's histograms hold bin `c` of feature `first + j` at `c·k + j`, `wide`
+    /// bins a feature, and the parent vector last.
     ///
-    /// Needs every feature's bins below its next feature's `base` (the last's below
-    /// `stride - 1`, the parent's place), which [`sweep_variance`] checks with [`Binned`]'s
-    /// invariant.
+    /// Needs every feature's bins below `wide`, which [`sweep_variance`] checks with
+    /// [`Binned`]'s invariant, and `k ≤` [`MAX_BLOCK_FEATURES`] (0 sums the parents only).
     #[allow(clippy::too_many_arguments)]
     fn sweep_pass(
         bins: &[u8],
         nf: usize,
-        feats: &[usize],
-        base: &[usize],
-        stride: usize,
+        first: usize,
+        k: usize,
+        wide: usize,
         h: &mut [[f64; 4]],
         node_of: &[u32],
         slot_of: &[u32],
@@ -338,84 +338,151 @@ multiversion! {
         list: Option<(&[u32], &[u32])>,
         parent: bool,
     ) {
-        let n = node_of.len();
-        assert!(
-            bins.len() == n * nf
-                && feats.len() == base.len()
-                && feats.iter().all(|&f| f < nf)
-                && y.len() == n
-                && w.is_none_or(|w| w.len() == n)
-                && counts.is_none_or(|c| c.len() == n)
-        );
-        // A row list: each chunk's first `lens[c]` entries, rows of that chunk's range.
-        if let Some((idx, lens)) = list {
-            assert!(idx.len() == n && lens.len() == n.div_ceil(LIST_CHUNK));
-            assert!(lens.iter().enumerate().all(|(c, &l)| l as usize <= LIST_CHUNK.min(n - c * LIST_CHUNK)));
-        }
-        assert!(stride >= 1 && base.iter().all(|&o| o < stride));
-        assert!(slot_of
-            .iter()
-            .all(|&g| g == u32::MAX || (g as usize + 1) * stride <= h.len()));
-        // Per feature: its place in a row, its first bin in a slot's histograms.
-        let cols: Vec<(usize, usize)> = feats.iter().copied().zip(base.iter().copied()).collect();
-        let bins = bins.as_ptr();
-        let h = h.as_mut_ptr();
-        // Row `r`'s statistics into its node's histograms.
-        let add = |r: usize, a: u32, u: [f64; 4]| {
-            let Some(&g) = slot_of.get(a as usize) else {
-                return;
+        macro_rules! widths {
+            ($($k:literal)*) => {
+                match k {
+                    $($k => sweep_block::<$k>(
+                        bins, nf, first, wide, h, node_of, slot_of, y, w, counts, list, parent,
+                    ),)*
+                    _ => panic!("a sweep block of {k} features (at most {MAX_BLOCK_FEATURES})"),
+                }
             };
-            if g == u32::MAX {
-                return;
-            }
-            // SAFETY: the slot's histograms are inside `h` (asserted above), the row's
-            // bins are inside `bins` (r < n, f < nf, bins.len() = n·nf), and each
-            // feature's bins fall in its part of the slot's histograms (sweep_variance's
-            // check with Binned's invariant).
-            unsafe {
-                let node = h.add(g as usize * stride);
-                let row = bins.add(r * nf);
-                for &(f, o) in &cols {
-                    let hb = &mut *node.add(o + usize::from(*row.add(f)));
-                    for l in 0..4 {
-                        hb[l] += u[l];
-                    }
-                }
-                if parent {
-                    let hb = &mut *node.add(stride - 1);
-                    for l in 0..4 {
-                        hb[l] += u[l];
-                    }
-                }
-            }
+        }
+        widths!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
+    }
+}
+
+/// [`sweep_pass`] for blocks of `K` features.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn sweep_block<const K: usize>(
+    bins: &[u8],
+    nf: usize,
+    first: usize,
+    wide: usize,
+    h: &mut [[f64; 4]],
+    node_of: &[u32],
+    slot_of: &[u32],
+    y: &[f64],
+    w: Option<&[f64]>,
+    counts: Option<&[u16]>,
+    list: Option<(&[u32], &[u32])>,
+    parent: bool,
+) {
+    let n = node_of.len();
+    let stride = wide * K + 1;
+    assert!(
+        bins.len() == n * nf
+            && first + K <= nf
+            && y.len() == n
+            && w.is_none_or(|w| w.len() == n)
+            && counts.is_none_or(|c| c.len() == n)
+    );
+    // A row list: each chunk's first `lens[c]` entries, rows of that chunk's range.
+    if let Some((idx, lens)) = list {
+        assert!(idx.len() == n && lens.len() == n.div_ceil(LIST_CHUNK));
+        assert!(lens
+            .iter()
+            .enumerate()
+            .all(|(c, &l)| l as usize <= LIST_CHUNK.min(n - c * LIST_CHUNK)));
+    }
+    assert!(slot_of
+        .iter()
+        .all(|&g| g == u32::MAX || (g as usize + 1) * stride <= h.len()));
+    let bins = bins.as_ptr();
+    let h = h.as_mut_ptr();
+    // Row `r`'s statistics into its node's histograms. (A function, not a closure: a
+    // closure is compiled on its own, without the caller's target features.)
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn add<const K: usize>(
+        slot_of: &[u32],
+        h: *mut [f64; 4],
+        stride: usize,
+        bins: *const u8,
+        nf: usize,
+        first: usize,
+        parent: bool,
+        (r, a, u): (usize, u32, [f64; 4]),
+    ) {
+        let Some(&g) = slot_of.get(a as usize) else {
+            return;
         };
-        if let Some((idx, lens)) = list {
-            let unit = w.is_none() && counts.is_none();
-            for (c, &len) in lens.iter().enumerate() {
-                for &r in &idx[c * LIST_CHUNK..c * LIST_CHUNK + len as usize] {
-                    let r = r as usize;
-                    assert!(r < n);
-                    // SAFETY: r < n, the length of node_of and y (asserted above).
-                    let (a, v) = unsafe { (*node_of.get_unchecked(r), *y.get_unchecked(r)) };
-                    if unit {
-                        add(r, a, [1.0, v, v * v, 1.0]);
-                    } else {
-                        let kf = counts.map_or(1.0, |c| f64::from(c[r]));
-                        let iw = kf * w.map_or(1.0, |w| w[r]);
-                        add(r, a, [iw, iw * v, iw * v * v, kf]);
-                    }
+        if g == u32::MAX {
+            return;
+        }
+        // SAFETY: the slot's histograms are inside `h` (asserted by sweep_block), the
+        // row's bins are inside `bins` (r < n, first + K ≤ nf, bins.len() = n·nf), and
+        // each bin is below `wide` (sweep_variance's check with Binned's invariant), so
+        // `c·K + j` is below `stride - 1`, the parent's place.
+        unsafe {
+            add_block::<K>(
+                h.add(g as usize * stride),
+                bins.add(r * nf + first),
+                parent.then_some(stride - 1),
+                u,
+            )
+        }
+    }
+    macro_rules! add {
+        ($row:expr) => {
+            add::<K>(slot_of, h, stride, bins, nf, first, parent, $row)
+        };
+    }
+    if let Some((idx, lens)) = list {
+        let unit = w.is_none() && counts.is_none();
+        for (c, &len) in lens.iter().enumerate() {
+            for &r in &idx[c * LIST_CHUNK..c * LIST_CHUNK + len as usize] {
+                let r = r as usize;
+                assert!(r < n);
+                // SAFETY: r < n, the length of node_of and y (asserted above).
+                let (a, v) = unsafe { (*node_of.get_unchecked(r), *y.get_unchecked(r)) };
+                if unit {
+                    add!((r, a, [1.0, v, v * v, 1.0]));
+                } else {
+                    let kf = counts.map_or(1.0, |c| f64::from(c[r]));
+                    let iw = kf * w.map_or(1.0, |w| w[r]);
+                    add!((r, a, [iw, iw * v, iw * v * v, kf]));
                 }
             }
-        } else if w.is_none() && counts.is_none() {
-            for (r, (&a, &v)) in node_of.iter().zip(y).enumerate() {
-                add(r, a, [1.0, v, v * v, 1.0]);
-            }
-        } else {
-            for (r, &a) in node_of.iter().enumerate() {
-                let kf = counts.map_or(1.0, |c| f64::from(c[r]));
-                let iw = kf * w.map_or(1.0, |w| w[r]);
-                add(r, a, [iw, iw * y[r], iw * y[r] * y[r], kf]);
-            }
+        }
+    } else if w.is_none() && counts.is_none() {
+        for (r, (&a, &v)) in node_of.iter().zip(y).enumerate() {
+            add!((r, a, [1.0, v, v * v, 1.0]));
+        }
+    } else {
+        for (r, &a) in node_of.iter().enumerate() {
+            let kf = counts.map_or(1.0, |c| f64::from(c[r]));
+            let iw = kf * w.map_or(1.0, |w| w[r]);
+            add!((r, a, [iw, iw * y[r], iw * y[r] * y[r], kf]));
+        }
+    }
+}
+
+/// Adds `u` to bin `row[j]` of each feature `j < K` of one node's histograms (bin `c` of
+/// feature `j` at `node[c·K + j]`) and, with `parent`, to `node[parent]`.
+///
+/// # Safety
+/// `row` points to `K` bins, and every entry written is inside the node's histograms.
+#[inline(always)]
+unsafe fn add_block<const K: usize>(
+    node: *mut [f64; 4],
+    row: *const u8,
+    parent: Option<usize>,
+    u: [f64; 4],
+) {
+    for j in 0..K {
+        // SAFETY: the caller's conditions.
+        let hb = unsafe { &mut *node.add(usize::from(*row.add(j)) * K + j) };
+        for l in 0..4 {
+            hb[l] += u[l];
+        }
+    }
+    if let Some(p) = parent {
+        // SAFETY: the caller's conditions.
+        let hb = unsafe { &mut *node.add(p) };
+        for l in 0..4 {
+            hb[l] += u[l];
         }
     }
 }
@@ -460,5 +527,122 @@ impl RowList {
                 *len = k as u32;
             });
         self.lens.iter().map(|&l| l as usize).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree::engine::{bin_instances, Impurity, Instances, Strategy};
+
+    /// 41 continuous features (so that sweeps cut them into several blocks, some of
+    /// [`MAX_BLOCK_FEATURES`]), every third one with few distinct values, and weights.
+    fn data(rows: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+        let mut s = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let nf = 41;
+        let mut x = Vec::with_capacity(rows * nf);
+        let (mut y, mut w) = (Vec::new(), Vec::new());
+        for _ in 0..rows {
+            for f in 0..nf {
+                let v = next();
+                x.push(if f % 3 == 0 {
+                    (v * 4.0).floor()
+                } else {
+                    v * 10.0 - 3.0
+                });
+            }
+            y.push(next() * 5.0 - 1.0);
+            w.push(0.25 + next());
+        }
+        (x, y, w)
+    }
+
+    /// Every slot's histograms from the level sweep equal, bit for bit, the column-major
+    /// block kernel's over the slot's rows, whatever the thread count and with or without
+    /// a row list: both add each bin's rows in row order.
+    #[test]
+    fn sweeps_equal_the_block_kernel_on_wide_rows() {
+        let rows = 5000;
+        let nf = 41;
+        let (x, y, w) = data(rows);
+        let inst = Instances::new(vec![&x[..]], nf, y.clone(), Some(w.clone())).unwrap();
+        let s = Strategy::new(Impurity::Variance, 0);
+        let by_row = bin_instances(&inst, &s, "test", true).unwrap();
+        let by_col = bin_instances(&inst, &s, "test", false).unwrap();
+        assert!(matches!(by_row.bins, BinColumns::RowMajorU8(_)));
+        // Nodes 0..6, some rows outside the tree; nodes 1 and 4 not in the group.
+        let node_of: Vec<u32> = (0..rows as u32)
+            .map(|r| {
+                if r % 11 == 5 {
+                    u32::MAX
+                } else {
+                    (r * 7 + r / 13) % 6
+                }
+            })
+            .collect();
+        let slot_of = [0, u32::MAX, 1, 2, u32::MAX, 3];
+        let counts: Vec<u16> = (0..rows).map(|r| (r % 4) as u16).collect();
+        let feats: Vec<usize> = (0..nf).filter(|&f| by_col.num_splits(f) != 0).collect();
+        for (weights, counts) in [(None, None), (Some(&w[..]), Some(&counts[..]))] {
+            let t = Targets {
+                labels: &y,
+                weights,
+                classes: None,
+            };
+            let want: Vec<NodeHists> = (0..4)
+                .map(|slot| {
+                    let node = slot_of.iter().position(|&g| g == slot as u32).unwrap();
+                    let mine: Vec<u32> = (0..rows as u32)
+                        .filter(|&r| node_of[r as usize] == node as u32)
+                        .collect();
+                    let (parent, hists) = fill_block(&by_col, &feats, &mine, &t, counts, 4, false);
+                    (parent, feats.iter().copied().zip(hists).collect())
+                })
+                .collect();
+            let mut list = RowList::default();
+            let in_group = node_of
+                .iter()
+                .filter(|&&a| slot_of.get(a as usize).is_some_and(|&g| g != u32::MAX))
+                .count();
+            assert_eq!(list.fill(&node_of, &slot_of), in_group);
+            for threads in [1, 2, 3] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                for rows in [None, Some(&list)] {
+                    let got = pool.install(|| {
+                        sweep_variance(&by_row, &node_of, &slot_of, 4, &t, counts, rows)
+                    });
+                    let bits = |h: &[NodeHists]| -> Vec<Vec<u64>> {
+                        h.iter()
+                            .map(|(p, fs)| {
+                                p.iter()
+                                    .chain(fs.iter().flat_map(|(_, v)| v))
+                                    .map(|v| v.to_bits())
+                                    .collect()
+                            })
+                            .collect()
+                    };
+                    let feats_of = |h: &[NodeHists]| -> Vec<Vec<usize>> {
+                        h.iter()
+                            .map(|(_, fs)| fs.iter().map(|(f, _)| *f).collect())
+                            .collect()
+                    };
+                    assert_eq!(feats_of(&got), feats_of(&want), "{threads} threads");
+                    assert!(
+                        bits(&got) == bits(&want),
+                        "{threads} threads, list {}",
+                        rows.is_some()
+                    );
+                }
+            }
+        }
     }
 }
