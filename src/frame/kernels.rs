@@ -3053,53 +3053,74 @@ fn rows_in_order<const K: u8, const SQ: bool, const WT: bool>(
     let n = rows.size();
     // Whether some value failed: an OR of `term != 0` (no add chain across the values).
     let mut bad = false;
-    rows.for_each_row(first, cls.len(), at, |i, row| {
-        let c = cls[i] as usize;
-        let a = if WT { w[i] } else { 1.0 };
-        weight[c] += a;
-        // Adds +0.0 for a zero scale: the total (never -0.0) keeps its bits.
-        total[c] += if a != 0.0 { a } else { 0.0 };
-        let s = &mut sums[c * n..(c + 1) * n];
-        let q: &mut [f64] = if SQ {
-            &mut m2[c * n..(c + 1) * n]
-        } else {
-            &mut []
-        };
-        let add = |s: &mut f64, q: Option<&mut f64>, xv: f64| {
-            let p = if WT { a * xv } else { xv };
-            *s += p;
-            if let Some(q) = q {
-                *q += p * xv;
-            }
-        };
-        match row {
-            Row::Dense(x) => {
-                let mut b = false;
-                if SQ {
-                    for ((s, q), &xv) in s.iter_mut().zip(q.iter_mut()).zip(x) {
-                        add(s, Some(q), xv);
-                        b |= check_term::<K>(xv) != 0.0;
-                    }
-                } else {
-                    for (s, &xv) in s.iter_mut().zip(x) {
-                        add(s, None, xv);
-                        b |= check_term::<K>(xv) != 0.0;
-                    }
+    // Inlined (with `for_each_row`) into the caller's multiversion! build.
+    rows.for_each_row(
+        first,
+        cls.len(),
+        at,
+        #[inline(always)]
+        |i, row| {
+            let c = cls[i] as usize;
+            let a = if WT { w[i] } else { 1.0 };
+            weight[c] += a;
+            // Adds +0.0 for a zero scale: the total (never -0.0) keeps its bits.
+            total[c] += if a != 0.0 { a } else { 0.0 };
+            let s = &mut sums[c * n..(c + 1) * n];
+            let q: &mut [f64] = if SQ {
+                &mut m2[c * n..(c + 1) * n]
+            } else {
+                &mut []
+            };
+            let add = |s: &mut f64, q: Option<&mut f64>, xv: f64| {
+                let p = if WT { a * xv } else { xv };
+                *s += p;
+                if let Some(q) = q {
+                    *q += p * xv;
                 }
-                bad |= b;
-            }
-            Row::Sparse {
-                indices, values, ..
-            } => {
-                let mut b = false;
-                for (&j, &xv) in indices.iter().zip(values) {
-                    let j = j as usize;
-                    add(&mut s[j], if SQ { Some(&mut q[j]) } else { None }, xv);
-                    b |= check_term::<K>(xv) != 0.0;
+            };
+            match row {
+                Row::Dense(x) => {
+                    let mut b = false;
+                    if SQ {
+                        for ((s, q), &xv) in s.iter_mut().zip(q.iter_mut()).zip(x) {
+                            add(s, Some(q), xv);
+                            b |= check_term::<K>(xv) != 0.0;
+                        }
+                    } else {
+                        for (s, &xv) in s.iter_mut().zip(x) {
+                            add(s, None, xv);
+                            b |= check_term::<K>(xv) != 0.0;
+                        }
+                    }
+                    bad |= b;
                 }
-                bad |= b;
+                Row::Sparse {
+                    indices, values, ..
+                } => {
+                    // Each term's bits less its sign, OR-ed: non-zero when a term is not ±0
+                    // (NaN included), in fewer instructions than a compare per value.
+                    let mut b = 0u64;
+                    assert!(s.len() == n && (!SQ || q.len() == n));
+                    for (&j, &xv) in indices.iter().zip(values) {
+                        let j = j as usize;
+                        debug_assert!(j < n);
+                        // SAFETY: `for_each_row` hands over only sparse rows whose indices are
+                        // below the vector size `n` (checked as they are read, or by
+                        // `VectorBlock::new`), and `s` (and `q` with squares) hold `n` values.
+                        unsafe {
+                            let q = if SQ {
+                                Some(q.get_unchecked_mut(j))
+                            } else {
+                                None
+                            };
+                            add(s.get_unchecked_mut(j), q, xv);
+                        }
+                        b |= check_term::<K>(xv).to_bits() << 1;
+                    }
+                    bad |= b != 0;
+                }
             }
-        }
-    })?;
+        },
+    )?;
     Ok(if bad { 1.0 } else { 0.0 })
 }

@@ -995,6 +995,16 @@ mod block_read_tests {
                 vec![sparse(3, &[-1], &[1.0])],
                 Some("sparse index -1 out of range"),
             ),
+            // The walk's fold over the indices: a step to the most negative index
+            // (whose difference wraps) and a lone most negative index.
+            (
+                vec![sparse(3, &[1, i32::MIN], &[1.0, 1.0])],
+                Some("sparse index -2147483648 out of range"),
+            ),
+            (
+                vec![sparse(3, &[i32::MIN], &[1.0])],
+                Some("sparse index -2147483648 out of range"),
+            ),
             (
                 vec![sparse(3, &[0, 1], &[1.0])],
                 Some("2 indices but 1 values"),

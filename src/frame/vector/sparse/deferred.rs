@@ -143,7 +143,12 @@ impl<'a> DeferredVectorBlock<'a> {
     /// At the first sparse row with bad indices, the walk stops with
     /// [`VectorBlock::new`]'s error for the chunk (naming its first bad row); `f` has then
     /// seen the rows before it.
-    #[inline]
+    ///
+    /// Always inlined, so that a [`multiversion!`](crate::frame::kernels) kernel that
+    /// calls it compiles the walk and `f` (given as `#[inline(always)] |i, row| ..`) with
+    /// its own target features: a function or closure left out of line is compiled
+    /// without them.
+    #[inline(always)]
     pub fn for_each_row(
         &self,
         first: usize,
@@ -213,12 +218,17 @@ impl<'a> DeferredVectorBlock<'a> {
                 return Err(self.error(at));
             }
             let indices = &idx[ia as usize..ib as usize];
-            // A branch-free fold over the row's indices (in cache for `f` after).
+            // A branch-free fold over the row's indices (in cache for `f` after): the sign
+            // bits of every index and of every step less one, OR-ed, are clear when the
+            // indices are non-negative and strictly increasing (non-negative, so a step
+            // does not wrap); then the last one below `s` bounds them all.
+            let mut signs = 0i32;
             let mut prev = -1i32;
             for &i in indices {
-                ok &= (i > prev) & (i < s);
+                signs |= i | i.wrapping_sub(prev).wrapping_sub(1);
                 prev = i;
             }
+            ok &= (signs >= 0) & (prev < s);
             if !ok {
                 return Err(self.error(at));
             }
