@@ -270,22 +270,21 @@ pub(crate) fn sweep_variance(
             assert!(wide <= 256);
             let stride = wide * block.len() + 1;
             let mut h = vec![[0.0f64; 4]; slots * stride];
-            sweep_pass(
-                all,
+            let sweep = Sweep {
+                bins: all,
                 nf,
-                block.start,
-                block.len(),
+                first: block.start,
                 wide,
-                &mut h,
                 node_of,
                 slot_of,
-                t.labels,
-                t.weights,
+                y: t.labels,
+                w: t.weights,
                 counts,
-                rows.map(|l| (l.idx.as_slice(), l.lens.as_slice())),
+                list: rows.map(|l| (l.idx.as_slice(), l.lens.as_slice())),
                 // Only the first block's parent vectors are read.
-                i == 0,
-            );
+                parent: i == 0,
+            };
+            sweep_pass(sweep, block.len(), &mut h);
             (stride, h)
         })
         .collect();
@@ -322,28 +321,11 @@ multiversion! {
     ///
     /// Needs every feature's bins below `wide`, which [`sweep_variance`] checks with
     /// [`Binned`]'s invariant, and `k ≤` [`MAX_BLOCK_FEATURES`] (0 sums the parents only).
-    #[allow(clippy::too_many_arguments)]
-    fn sweep_pass(
-        bins: &[u8],
-        nf: usize,
-        first: usize,
-        k: usize,
-        wide: usize,
-        h: &mut [[f64; 4]],
-        node_of: &[u32],
-        slot_of: &[u32],
-        y: &[f64],
-        w: Option<&[f64]>,
-        counts: Option<&[u16]>,
-        list: Option<(&[u32], &[u32])>,
-        parent: bool,
-    ) {
+    fn sweep_pass(s: Sweep<'_>, k: usize, h: &mut [[f64; 4]]) {
         macro_rules! widths {
             ($($k:literal)*) => {
                 match k {
-                    $($k => sweep_block::<$k>(
-                        bins, nf, first, wide, h, node_of, slot_of, y, w, counts, list, parent,
-                    ),)*
+                    $($k => sweep_block::<$k>(s, h),)*
                     _ => panic!("a sweep block of {k} features (at most {MAX_BLOCK_FEATURES})"),
                 }
             };
@@ -352,23 +334,41 @@ multiversion! {
     }
 }
 
-/// [`sweep_pass`] for blocks of `K` features.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn sweep_block<const K: usize>(
-    bins: &[u8],
+/// What one block's sweep reads ([`sweep_pass`]): `bins` row-major, `nf` bins a row, the
+/// block's features from `first` on, each with its bins below `wide`; the rows' nodes,
+/// the nodes' slots, the targets, weights and sampling counts; an optional row list
+/// (`RowList`'s rows and chunk lengths); whether to sum the parent vectors.
+#[derive(Clone, Copy)]
+struct Sweep<'a> {
+    bins: &'a [u8],
     nf: usize,
     first: usize,
     wide: usize,
-    h: &mut [[f64; 4]],
-    node_of: &[u32],
-    slot_of: &[u32],
-    y: &[f64],
-    w: Option<&[f64]>,
-    counts: Option<&[u16]>,
-    list: Option<(&[u32], &[u32])>,
+    node_of: &'a [u32],
+    slot_of: &'a [u32],
+    y: &'a [f64],
+    w: Option<&'a [f64]>,
+    counts: Option<&'a [u16]>,
+    list: Option<(&'a [u32], &'a [u32])>,
     parent: bool,
-) {
+}
+
+/// [`sweep_pass`] for blocks of `K` features.
+#[inline(always)]
+fn sweep_block<const K: usize>(s: Sweep<'_>, h: &mut [[f64; 4]]) {
+    let Sweep {
+        bins,
+        nf,
+        first,
+        wide,
+        node_of,
+        slot_of,
+        y,
+        w,
+        counts,
+        list,
+        parent,
+    } = s;
     let n = node_of.len();
     let stride = wide * K + 1;
     assert!(

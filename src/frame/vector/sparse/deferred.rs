@@ -144,10 +144,10 @@ impl<'a> DeferredVectorBlock<'a> {
     /// [`VectorBlock::new`]'s error for the chunk (naming its first bad row); `f` has then
     /// seen the rows before it.
     ///
-    /// Always inlined, so that a [`multiversion!`](crate::frame::kernels) kernel that
-    /// calls it compiles the walk and `f` (given as `#[inline(always)] |i, row| ..`) with
-    /// its own target features: a function or closure left out of line is compiled
-    /// without them.
+    /// Always inlined, so that a kernel compiled for a wider instruction set (the crate's
+    /// `multiversion!` kernels) that calls it compiles the walk and `f` (given as
+    /// `#[inline(always)] |i, row| ..`) with its own target features: a function or
+    /// closure left out of line is compiled without them.
     #[inline(always)]
     pub fn for_each_row(
         &self,
