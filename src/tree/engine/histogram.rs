@@ -196,7 +196,48 @@ multiversion! {
             .map(|(c, &o)| (c.as_ptr(), o * k))
             .collect();
         let h = h.as_mut_ptr();
-        let add = |r: usize, w: u64| {
+        // Blocks of up to eight features with their columns in registers (a const width);
+        // wider ones through the slice.
+        macro_rules! widths {
+            ($($w:literal)*) => {
+                match cols.len() {
+                    $($w => {
+                        let cols: [(*const u8, usize); $w] =
+                            cols[..].try_into().expect("the block's width");
+                        // SAFETY: `h` is the block's histogram, checked above.
+                        unsafe { class_rows(&cols, h, k, parent, rows, y, counts) }
+                    })*
+                    // SAFETY: as above.
+                    _ => unsafe { class_rows(&cols, h, k, parent, rows, y, counts) },
+                }
+            };
+        }
+        widths!(1 2 3 4 5 6 7 8)
+    }
+}
+
+/// [`class_pass`]'s rows: row `r` adds its count to lane `start + bin·k + y[r]` of each
+/// column's `(col, start)` and to lane `parent + y[r]`.
+///
+/// # Safety
+/// `h` holds the block's lanes, with [`check_block`]'s conditions (every row binned,
+/// every bin inside its feature's part of `h`, the parent's `k` lanes ending `h`) and
+/// every class below `k`, as `class_pass` asserts.
+#[inline(always)]
+unsafe fn class_rows<C: AsRef<[(*const u8, usize)]>>(
+    cols: &C,
+    h: *mut u64,
+    k: usize,
+    parent: usize,
+    rows: &[u32],
+    y: &[u8],
+    counts: Option<&[u16]>,
+) {
+    let n = y.len();
+    let cols = cols.as_ref();
+    macro_rules! add {
+        ($r:expr, $w:expr) => {{
+            let (r, w): (usize, u64) = ($r, $w);
             debug_assert!(r < n);
             // SAFETY: the row is a binned row (check_block) and its class is below `k`
             // (ClassLabels), so every lane below is inside `h` (check_block: each feature's
@@ -204,19 +245,27 @@ multiversion! {
             unsafe {
                 let c = usize::from(*y.get_unchecked(r));
                 debug_assert!(c < k);
-                for &(col, start) in &cols {
+                for &(col, start) in cols {
                     *h.add(start + usize::from(*col.add(r)) * k + c) += w;
                 }
                 *h.add(parent + c) += w;
             }
-        };
-        match counts {
-            None => rows.iter().for_each(|&r| add(r as usize, 1)),
-            Some(cn) => {
-                assert!(cn.len() == n);
+        }};
+    }
+    match counts {
+        None => {
+            for &r in rows {
+                add!(r as usize, 1);
+            }
+        }
+        Some(cn) => {
+            assert!(cn.len() == n);
+            for &r in rows {
                 // SAFETY: rows are binned rows, `cn` has one count per binned row.
-                rows.iter()
-                    .for_each(|&r| add(r as usize, u64::from(unsafe { *cn.get_unchecked(r as usize) })))
+                add!(
+                    r as usize,
+                    u64::from(unsafe { *cn.get_unchecked(r as usize) })
+                );
             }
         }
     }
@@ -561,6 +610,52 @@ mod tests {
             w.push(0.25 + next());
         }
         (x, y, w)
+    }
+
+    /// The class-count block kernel, at every width its columns are held in registers
+    /// for (1 to 8) and beyond (9, 10), equals the plain count per feature, bin and class.
+    #[test]
+    fn class_blocks_count_every_width() {
+        use crate::tree::engine::growth::ClassLabels;
+        let rows = 3000;
+        let nf = 41;
+        let (x, _, _) = data(rows);
+        let labels: Vec<f64> = (0..rows).map(|r| ((r * 7 + r / 5) % 3) as f64).collect();
+        let inst = Instances::new(vec![&x[..]], nf, labels.clone(), None).unwrap();
+        let s = Strategy::new(Impurity::Gini, 3);
+        let b = bin_instances(&inst, &s, "test", false).unwrap();
+        let classes = ClassLabels::new(&labels, 3).unwrap();
+        let t = Targets {
+            labels: &labels,
+            weights: None,
+            classes: Some(&classes),
+        };
+        let counts: Vec<u16> = (0..rows).map(|r| (r % 3) as u16).collect();
+        let mine: Vec<u32> = (0..rows as u32).filter(|r| r % 5 != 2).collect();
+        for counts in [None, Some(&counts[..])] {
+            let w = |r: usize| counts.map_or(1.0, |c| f64::from(c[r]));
+            for width in 1..=10 {
+                let feats: Vec<usize> = (3..3 + width).collect();
+                let (parent, hists) = fill_block(&b, &feats, &mine, &t, counts, 4, true);
+                let mut want_parent = vec![0.0; 4];
+                for &r in &mine {
+                    let r = r as usize;
+                    want_parent[labels[r] as usize] += w(r);
+                    want_parent[3] += w(r);
+                }
+                assert_eq!(parent, want_parent, "width {width}");
+                for (&f, h) in feats.iter().zip(&hists) {
+                    let mut want = vec![0.0; b.num_bins[f] * 4];
+                    for &r in &mine {
+                        let r = r as usize;
+                        let bin = b.bin(f, r);
+                        want[bin * 4 + labels[r] as usize] += w(r);
+                        want[bin * 4 + 3] += w(r);
+                    }
+                    assert_eq!(h, &want, "width {width}, feature {f}");
+                }
+            }
+        }
     }
 
     /// Every slot's histograms from the level sweep equal, bit for bit, the column-major
