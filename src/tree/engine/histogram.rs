@@ -295,18 +295,7 @@ pub(crate) fn sweep_variance(
         unreachable!("sweeps need row-major byte bins (growth::sweeps)")
     };
     let nf = b.kinds.len();
-    // Blocks are runs of adjacent features (a row's bins of a block are adjacent bytes),
-    // one per thread when they fit in MAX_BLOCK_FEATURES: every block pays the per-row
-    // work (node, slot, target) once per row, so fewer, wider blocks do less of it. A
-    // feature without splits is swept with its block and left out of the result.
-    let pieces = rayon::current_num_threads()
-        .clamp(1, nf.div_ceil(super::growth::MIN_BLOCK_FEATURES).max(1))
-        .max(nf.div_ceil(MAX_BLOCK_FEATURES));
-    let size = nf.div_ceil(pieces).max(1);
-    let blocks: Vec<std::ops::Range<usize>> = (0..nf.max(1))
-        .step_by(size)
-        .map(|s| s..(s + size).min(nf))
-        .collect();
+    let blocks = sweep_blocks(b, rayon::current_num_threads());
     let done: Vec<(usize, Vec<[f64; 4]>)> = blocks
         .par_iter()
         .enumerate()
@@ -356,10 +345,50 @@ pub(crate) fn sweep_variance(
     out
 }
 
+/// The feature blocks of a level sweep over `b` with `threads` threads (see the
+/// comments).
+fn sweep_blocks(b: &Binned, threads: usize) -> Vec<std::ops::Range<usize>> {
+    let nf = b.kinds.len();
+    // Blocks are runs of adjacent features (a row's bins of a block are adjacent bytes),
+    // one per thread when they fit in MAX_BLOCK_FEATURES: every block pays the per-row
+    // work (node, slot, target) once per row, so fewer, wider blocks do less of it. A
+    // feature without splits is swept with its block and left out of the result.
+    let pieces = threads
+        .clamp(1, nf.div_ceil(super::growth::MIN_BLOCK_FEATURES).max(1))
+        .max(nf.div_ceil(MAX_BLOCK_FEATURES));
+    let size = nf.div_ceil(pieces).max(1);
+    // A block's histograms are bin-major with its widest feature's bins for every feature:
+    // a run is cut further where that layout would exceed both twice its features' own
+    // bins and BLOCK_SLACK_BINS (a feature of many bins beside ones of few), so that the
+    // group's memory stays within twice what `maxMemoryInMB` accounted for.
+    let mut blocks: Vec<std::ops::Range<usize>> = Vec::new();
+    for s in (0..nf.max(1)).step_by(size) {
+        let end = (s + size).min(nf);
+        let (mut start, mut wide, mut sum) = (s, 0, 0);
+        for f in s..end {
+            let (w2, s2) = (wide.max(b.num_bins[f]), sum + b.num_bins[f]);
+            let len = f + 1 - start;
+            if f > start && w2 * len > (2 * s2).max(BLOCK_SLACK_BINS) {
+                blocks.push(start..f);
+                (start, wide, sum) = (f, b.num_bins[f], b.num_bins[f]);
+            } else {
+                (wide, sum) = (w2, s2);
+            }
+        }
+        blocks.push(start..end);
+    }
+    blocks
+}
+
 /// Most features in one sweep block: [`sweep_pass`] is compiled for each block width up
 /// to this, so that a row's bins are read at fixed offsets and every bin's place is one
 /// multiply-add.
 pub(crate) const MAX_BLOCK_FEATURES: usize = 16;
+
+/// Bins of a sweep block's bin-major layout (16 KB of statistics per slot) that it may
+/// spend beyond twice its features' own bins (see [`sweep_blocks`]): with the default
+/// 32 bins, 16 features never reach it.
+const BLOCK_SLACK_BINS: usize = 512;
 
 multiversion! {
     /// One sweep: every row of a group node adds `(iw, iw·y, iw·y·y, k)` (as
@@ -442,9 +471,14 @@ fn sweep_block<const K: usize>(s: Sweep<'_>, h: &mut [[f64; 4]]) {
     let h = h.as_mut_ptr();
     // Row `r`'s statistics into its node's histograms. (A function, not a closure: a
     // closure is compiled on its own, without the caller's target features.)
+    //
+    // # Safety
+    // `h` holds every slot of `slot_of` (`stride` entries each), `r` is a row of `bins`
+    // (`nf` bins a row, `first + K ≤ nf`) and each of its block's bins is below
+    // `(stride - 1) / K`, as sweep_block asserts and Binned's invariant keeps.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    fn add<const K: usize>(
+    unsafe fn add<const K: usize>(
         slot_of: &[u32],
         h: *mut [f64; 4],
         stride: usize,
@@ -460,10 +494,8 @@ fn sweep_block<const K: usize>(s: Sweep<'_>, h: &mut [[f64; 4]]) {
         if g == u32::MAX {
             return;
         }
-        // SAFETY: the slot's histograms are inside `h` (asserted by sweep_block), the
-        // row's bins are inside `bins` (r < n, first + K ≤ nf, bins.len() = n·nf), and
-        // each bin is below `wide` (sweep_variance's check with Binned's invariant), so
-        // `c·K + j` is below `stride - 1`, the parent's place.
+        // SAFETY: the function's conditions: the slot's histograms are inside `h`, the
+        // row's bins inside `bins`, and `c·K + j` below `stride - 1`, the parent's place.
         unsafe {
             add_block::<K>(
                 h.add(g as usize * stride),
@@ -475,7 +507,10 @@ fn sweep_block<const K: usize>(s: Sweep<'_>, h: &mut [[f64; 4]]) {
     }
     macro_rules! add {
         ($row:expr) => {
-            add::<K>(slot_of, h, stride, bins, nf, first, parent, $row)
+            // SAFETY: sweep_block's asserts (the slots inside `h`, `bins` of `n` rows of
+            // `nf`, `first + K ≤ nf`), each row below `n`, and sweep_variance's `wide`
+            // (every bin of the block below it, Binned's invariant).
+            unsafe { add::<K>(slot_of, h, stride, bins, nf, first, parent, $row) }
         };
     }
     if let Some((idx, lens)) = list {
@@ -586,7 +621,7 @@ mod tests {
 
     /// 41 continuous features (so that sweeps cut them into several blocks, some of
     /// [`MAX_BLOCK_FEATURES`]), every third one with few distinct values, and weights.
-    fn data(rows: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    fn data(rows: usize, few: fn(usize) -> bool) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
         let mut s = 0x9e37_79b9_7f4a_7c15u64;
         let mut next = || {
             s = s
@@ -600,7 +635,7 @@ mod tests {
         for _ in 0..rows {
             for f in 0..nf {
                 let v = next();
-                x.push(if f % 3 == 0 {
+                x.push(if few(f) {
                     (v * 4.0).floor()
                 } else {
                     v * 10.0 - 3.0
@@ -619,7 +654,7 @@ mod tests {
         use crate::tree::engine::growth::ClassLabels;
         let rows = 3000;
         let nf = 41;
-        let (x, _, _) = data(rows);
+        let (x, _, _) = data(rows, |f| f % 3 == 0);
         let labels: Vec<f64> = (0..rows).map(|r| ((r * 7 + r / 5) % 3) as f64).collect();
         let inst = Instances::new(vec![&x[..]], nf, labels.clone(), None).unwrap();
         let s = Strategy::new(Impurity::Gini, 3);
@@ -663,11 +698,55 @@ mod tests {
     /// a row list: both add each bin's rows in row order.
     #[test]
     fn sweeps_equal_the_block_kernel_on_wide_rows() {
+        // Default bins; then 200 bins on every eighth feature beside 4-bin ones, so that
+        // sweep_blocks cuts the runs.
+        let few_third: fn(usize) -> bool = |f| f % 3 == 0;
+        let many_eighth: fn(usize) -> bool = |f| f % 8 != 0;
+        for (few, max_bins) in [(few_third, 32), (many_eighth, 200)] {
+            sweeps_equal_the_block_kernel(few, max_bins);
+        }
+    }
+
+    /// The features of every block of `sweep_blocks`, in order, cover all features once,
+    /// and no block's bin-major layout exceeds both twice its features' bins and the slack.
+    #[test]
+    fn sweep_blocks_bound_their_layout() {
+        let nf = 41;
+        let (x, y, _) = data(2000, |f| f % 8 != 0);
+        let inst = Instances::new(vec![&x[..]], nf, y, None).unwrap();
+        let mut s = Strategy::new(Impurity::Variance, 0);
+        s.max_bins = 200;
+        let b = bin_instances(&inst, &s, "test", true).unwrap();
+        for threads in [1, 2, 3, 8] {
+            let blocks = sweep_blocks(&b, threads);
+            assert!(blocks.first().unwrap().start == 0 && blocks.last().unwrap().end == nf);
+            assert!(blocks.windows(2).all(|w| w[0].end == w[1].start));
+            for bl in &blocks {
+                let wide = bl.clone().map(|f| b.num_bins[f]).max().unwrap();
+                let sum: usize = bl.clone().map(|f| b.num_bins[f]).sum();
+                assert!(bl.len() <= MAX_BLOCK_FEATURES, "{threads} threads: {bl:?}");
+                assert!(
+                    bl.len() == 1 || wide * bl.len() <= (2 * sum).max(BLOCK_SLACK_BINS),
+                    "{threads} threads: {bl:?} of {wide} x {} bins for {sum}",
+                    bl.len()
+                );
+            }
+            // The runs were cut: more blocks than runs of MAX_BLOCK_FEATURES.
+            assert!(blocks.len() > nf.div_ceil(MAX_BLOCK_FEATURES), "{blocks:?}");
+        }
+        // With the default 32 bins nothing is cut.
+        let b32 =
+            bin_instances(&inst, &Strategy::new(Impurity::Variance, 0), "test", true).unwrap();
+        assert_eq!(sweep_blocks(&b32, 1).len(), nf.div_ceil(MAX_BLOCK_FEATURES));
+    }
+
+    fn sweeps_equal_the_block_kernel(few: fn(usize) -> bool, max_bins: usize) {
         let rows = 5000;
         let nf = 41;
-        let (x, y, w) = data(rows);
+        let (x, y, w) = data(rows, few);
         let inst = Instances::new(vec![&x[..]], nf, y.clone(), Some(w.clone())).unwrap();
-        let s = Strategy::new(Impurity::Variance, 0);
+        let mut s = Strategy::new(Impurity::Variance, 0);
+        s.max_bins = max_bins;
         let by_row = bin_instances(&inst, &s, "test", true).unwrap();
         let by_col = bin_instances(&inst, &s, "test", false).unwrap();
         assert!(matches!(by_row.bins, BinColumns::RowMajorU8(_)));
